@@ -1,0 +1,8 @@
+"""Uplink and downlink converters: user scripts run in a sandboxed QuickJS-ng pool (issue 3)."""
+
+from django.apps import AppConfig
+
+
+class ConvertersConfig(AppConfig):
+    name = "converters"
+    verbose_name = "Data converters"

@@ -1,0 +1,24 @@
+from django.db import models
+
+__all__ = ["AttributeScope", "GroupType", "DataType"]
+
+
+class AttributeScope(models.TextChoices):
+    SERVER_SCOPE = "SERVER_SCOPE"
+    SHARED_SCOPE = "SHARED_SCOPE"
+    CLIENT_SCOPE = "CLIENT_SCOPE"
+
+
+class GroupType(models.TextChoices):
+    """Entity types an EntityGroup may hold (ThingsBoard PE's groupType)."""
+
+    DEVICE = "DEVICE"
+    ASSET = "ASSET"
+
+
+class DataType(models.TextChoices):
+    BOOLEAN = "BOOLEAN"
+    LONG = "LONG"
+    DOUBLE = "DOUBLE"
+    STRING = "STRING"
+    JSON = "JSON"

@@ -1,0 +1,135 @@
+"""Devices, assets, their profiles and groups, and their attributes.
+
+Telemetry lives in tables created by devices/telemetry/storage.py (one storage kind per
+database), not in Django models, because the partitioned and hypertable layouts cannot be
+expressed as ordinary models.
+"""
+
+from django.db import models
+
+from devices.choices import AttributeScope, GroupType
+from tenants.models import Customer, TenantScopedModel, now_ms
+
+__all__ = ["DeviceProfile", "AssetProfile", "Device", "Asset", "EntityGroup", "Attribute", "TelemetryKey"]
+
+DEFAULT_PROFILE = "default"
+
+
+class _Profile(TenantScopedModel):
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    is_default = models.BooleanField(default=False)
+
+    customer_lookup = None  # profiles have no customer; customer users see none
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeviceProfile(_Profile):
+    """A device type. Every tenant has one named "default"; converters create others by name."""
+
+    class Meta(_Profile.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="device_profile_name_per_tenant")]
+
+
+class AssetProfile(_Profile):
+    """An asset type. Every tenant has one named "default"."""
+
+    class Meta(_Profile.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="asset_profile_name_per_tenant")]
+
+
+class _Entity(TenantScopedModel):
+    name = models.CharField(max_length=255)
+    label = models.CharField(max_length=255, blank=True)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Device(_Entity):
+    """A device, unique by name within its tenant."""
+
+    profile = models.ForeignKey(DeviceProfile, on_delete=models.PROTECT, related_name="devices")
+
+    class Meta(_Entity.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="device_name_per_tenant")]
+
+    @property
+    def type(self) -> str:
+        return self.profile.name
+
+
+class Asset(_Entity):
+    """An asset (building, vehicle, field...), unique by name within its tenant."""
+
+    profile = models.ForeignKey(AssetProfile, on_delete=models.PROTECT, related_name="assets")
+
+    class Meta(_Entity.Meta):
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="asset_name_per_tenant")]
+
+    @property
+    def type(self) -> str:
+        return self.profile.name
+
+
+class EntityGroup(TenantScopedModel):
+    """A named group of devices or of assets; an entity may be in several groups."""
+
+    name = models.CharField(max_length=255)
+    type = models.CharField(max_length=16, choices=GroupType.choices)
+    description = models.TextField(blank=True)
+    devices = models.ManyToManyField(Device, blank=True, related_name="groups")
+    assets = models.ManyToManyField(Asset, blank=True, related_name="groups")
+
+    customer_lookup = None  # tenant-level groups; customer users see none
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "type", "name"], name="group_name_per_tenant_type")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.type})"
+
+    @property
+    def members(self):
+        return self.devices if self.type == GroupType.DEVICE else self.assets
+
+
+class Attribute(models.Model):
+    """One attribute value of an entity in one scope, typed like ThingsBoard's attribute_kv."""
+
+    entity_id = models.UUIDField(db_index=False)
+    scope = models.CharField(max_length=16, choices=AttributeScope.choices)
+    key = models.CharField(max_length=255)
+    bool_v = models.BooleanField(null=True)
+    long_v = models.BigIntegerField(null=True)
+    dbl_v = models.FloatField(null=True)
+    str_v = models.TextField(null=True)  # noqa: DJ001  (null = "not this type")
+    json_v = models.TextField(null=True)  # noqa: DJ001
+    last_update_ts = models.BigIntegerField(default=now_ms)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entity_id", "scope", "key"], name="attribute_entity_scope_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"
+
+
+class TelemetryKey(models.Model):
+    """Dictionary of telemetry key names: the time-series tables store the small integer id."""
+
+    key = models.CharField(max_length=255, unique=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,1 @@
+"""Integrations: transports that receive raw uplinks and send downlinks (issue 4)."""

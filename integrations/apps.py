@@ -1,0 +1,8 @@
+"""Integrations: transports that receive raw uplinks and send downlinks (issue 4)."""
+
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    name = "integrations"
+    verbose_name = "Integration center"

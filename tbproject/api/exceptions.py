@@ -1,0 +1,94 @@
+"""Errors in ThingsBoard's shape: {"status", "message", "errorCode", "timestamp"}."""
+
+import logging
+import time
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from tbproject.api.authentication import TokenExpiredError
+
+__all__ = ["ErrorCode", "tb_error", "tb_exception_handler", "json_404", "json_500"]
+
+log = logging.getLogger(__name__)
+
+
+class ErrorCode:
+    """ThingsBoard's public ThingsboardErrorCode values."""
+
+    GENERAL = 2
+    AUTHENTICATION = 10
+    JWT_TOKEN_EXPIRED = 11
+    PERMISSION_DENIED = 20
+    INVALID_ARGUMENTS = 30
+    BAD_REQUEST_PARAMS = 31
+    ITEM_NOT_FOUND = 32
+    TOO_MANY_REQUESTS = 33
+
+
+def tb_error(status_code: int, message: str, error_code: int) -> dict:
+    return {"status": status_code, "message": message, "errorCode": error_code, "timestamp": int(time.time() * 1000)}
+
+
+def _flatten(detail) -> str:
+    if isinstance(detail, dict):
+        parts = []
+        for field, value in detail.items():
+            text = _flatten(value)
+            parts.append(text if field == "non_field_errors" else f"{field}: {text}")
+        return "; ".join(parts)
+    if isinstance(detail, list):
+        return " ".join(_flatten(item) for item in detail)
+    return str(detail)
+
+
+_CODES = [
+    (TokenExpiredError, ErrorCode.JWT_TOKEN_EXPIRED),
+    (exceptions.NotAuthenticated, ErrorCode.AUTHENTICATION),
+    (exceptions.AuthenticationFailed, ErrorCode.AUTHENTICATION),
+    (exceptions.PermissionDenied, ErrorCode.PERMISSION_DENIED),
+    (exceptions.NotFound, ErrorCode.ITEM_NOT_FOUND),
+    (exceptions.Throttled, ErrorCode.TOO_MANY_REQUESTS),
+    (exceptions.ValidationError, ErrorCode.BAD_REQUEST_PARAMS),
+    (exceptions.ParseError, ErrorCode.BAD_REQUEST_PARAMS),
+    (exceptions.UnsupportedMediaType, ErrorCode.BAD_REQUEST_PARAMS),
+]
+
+
+def tb_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Requested item wasn't found!")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.messages)
+    elif isinstance(exc, RequestDataTooBig):
+        return Response(tb_error(413, "Request body is too large", ErrorCode.BAD_REQUEST_PARAMS), status=413)
+    if not isinstance(exc, exceptions.APIException):
+        log.exception("unhandled API error")
+        return Response(tb_error(500, "Internal server error", ErrorCode.GENERAL), status=500)
+    code = next((c for cls, c in _CODES if isinstance(exc, cls)), ErrorCode.GENERAL)
+    if isinstance(exc, exceptions.ParseError):
+        message = f"Invalid request body: {exc.detail}"
+    else:
+        message = _flatten(exc.detail)
+    response = Response(tb_error(exc.status_code, message, code), status=exc.status_code)
+    if isinstance(exc, exceptions.Throttled) and exc.wait:
+        response["Retry-After"] = str(int(exc.wait))
+    return response
+
+
+def json_404(request, exception=None):
+    """Django handler404: JSON for API paths so clients never parse an HTML page."""
+    if not request.path.startswith("/api/"):
+        return page_not_found(request, exception)
+    return JsonResponse(tb_error(404, "Requested item wasn't found!", ErrorCode.ITEM_NOT_FOUND), status=404)
+
+
+def json_500(request):
+    return JsonResponse(tb_error(500, "Internal server error", ErrorCode.GENERAL), status=500)

@@ -1,0 +1,109 @@
+"""Generic ThingsBoard-style entity endpoints.
+
+ThingsBoard's paths are not REST-router shaped (`POST /api/device` creates *and* updates,
+`GET /api/tenant/devices` lists), so each entity kind is described once by an
+:class:`EntityResource` subclass and three generic views serve it:
+
+    POST   /api/<single>            save (id in body = update; unknown or foreign id = 404)
+    GET    /api/<single>/<uuid>     fetch
+    DELETE /api/<single>/<uuid>     delete
+    GET    /api/<plural>?pageSize&page&textSearch&sortProperty&sortOrder   PageData
+"""
+
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tbproject.api.ids import parse_uuid
+from tbproject.api.pagination import page_data, page_request
+from tbproject.api.permissions import IsTenantAdminOrReadOnly
+
+__all__ = ["EntityResource", "entity_urls"]
+
+
+class EntityResource(APIView):
+    """Describes one entity kind; subclasses set the class attributes below."""
+
+    model = None
+    serializer_class = None
+    search_field = "name"
+    sort_fields = {"createdTime": "created_time", "name": "name"}
+    permission_classes = [IsTenantAdminOrReadOnly]
+    #: message used when a unique constraint fails on save
+    duplicate_message = "Entity with such name already exists!"
+
+    def get_queryset(self):
+        return self.model.objects.for_user(self.request.user)
+
+    def filter_list(self, queryset):
+        """Hook for list-only query parameters (e.g. ?type=)."""
+        return queryset
+
+    def lookup_single(self, params):
+        """Hook: return one object when the list URL is used as a by-name lookup, else None.
+
+        ThingsBoard overloads list paths this way (`GET /api/tenant/devices?deviceName=X`).
+        """
+        return None
+
+    def get_object(self, pk):
+        return get_object_or_404(self.get_queryset(), pk=parse_uuid(pk))
+
+    def render(self, objects, many=False):
+        return self.serializer_class(objects, many=many, context={"request": self.request}).data
+
+    def perform_save(self, serializer):
+        try:
+            with transaction.atomic():
+                return serializer.save()
+        except IntegrityError:
+            raise ValidationError(self.duplicate_message) from None
+
+
+class SaveView(EntityResource):
+    def post(self, request):
+        data = request.data
+        if not isinstance(data, dict):
+            raise ValidationError("Request body must be a JSON object")
+        raw_id = data.get("id")
+        instance = self.get_object(raw_id.get("id") if isinstance(raw_id, dict) else raw_id) if raw_id else None
+        serializer = self.serializer_class(instance, data=data, context={"request": request, "view": self})
+        serializer.is_valid(raise_exception=True)
+        return Response(self.render(self.perform_save(serializer)))
+
+
+class DetailView(EntityResource):
+    def get(self, request, pk):
+        return Response(self.render(self.get_object(pk)))
+
+    def delete(self, request, pk):
+        self.get_object(pk).delete()
+        return Response(status=200)
+
+
+class ListView(EntityResource):
+    def get(self, request):
+        single = self.lookup_single(request.query_params)
+        if single is not None:
+            return Response(self.render(single))
+        req = page_request(request.query_params)
+        qs = self.filter_list(self.get_queryset())
+        body = page_data(qs, req, search_field=self.search_field, sort_fields=self.sort_fields,
+                         render=lambda rows: self.render(rows, many=True))
+        return Response(body)
+
+
+def entity_urls(resource: type[EntityResource], single: str, plural: str, name: str) -> list:
+    """URL patterns for one resource: save, detail and list, named ``<name>-save`` etc."""
+
+    def view(base):
+        return type(f"{resource.__name__}{base.__name__}", (base, resource), {}).as_view()
+
+    return [
+        path(f"{single}", view(SaveView), name=f"{name}-save"),
+        path(f"{single}/<str:pk>", view(DetailView), name=f"{name}-detail"),
+        path(f"{plural}", view(ListView), name=f"{name}-list"),
+    ]

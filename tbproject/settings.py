@@ -1,0 +1,178 @@
+"""The only settings module. Every value comes from the environment (see README, "Settings").
+
+Embedded mode (no DATABASE_URL / REDIS_URL): SQLite, in-memory channel layer, Celery eager.
+Production mode: PostgreSQL (TimescaleDB where installed), Redis for Celery and Channels.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from tbproject.env import env_bool, env_int, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --- core -----------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", False)
+# The embedded default key is fine for a laptop demo; production must set SECRET_KEY.
+SECRET_KEY = env_secret("SECRET_KEY", "embedded-insecure-key-set-SECRET_KEY-in-production-" + "0123456789abcdef" * 2)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var")))
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "django_celery_beat",
+    "channels",
+    "tenants",
+    "devices",
+    "converters",
+    "integrations",
+    "rulechains",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tbproject.urls"
+WSGI_APPLICATION = "tbproject.wsgi.application"
+ASGI_APPLICATION = "tbproject.asgi.application"
+AUTH_USER_MODEL = "tenants.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH", str(DATA_DIR / "db.sqlite3")),
+            # WAL + a busy timeout let the web thread and in-process workers share the file.
+            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"},
+        }
+    }
+
+# --- redis, celery, channels ------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+# Embedded mode runs tasks in-process; production sets REDIS_URL and runs `celery worker`.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- i18n, static -----------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic in embedded mode
+
+# --- REST API ---------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tbproject.api.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "tbproject.api.parsers.PlainTextJSONParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "tbproject.api.exceptions.tb_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Open Integration Center API",
+    "DESCRIPTION": "ThingsBoard-compatible REST API for entities, telemetry and integrations.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"X-Authorization": {"type": "apiKey", "in": "header", "name": "X-Authorization"}}
+    },
+    "SECURITY": [{"X-Authorization": []}],
+}
+
+# JWT, as ThingsBoard: access token 2.5 h, refresh token 7 days (both in seconds).
+JWT_SIGNING_KEY = env_secret("JWT_SIGNING_KEY", "") or SECRET_KEY
+JWT_ISSUER = env_str("JWT_ISSUER", "thingsboard.io")
+JWT_TOKEN_EXPIRATION_TIME = env_int("JWT_TOKEN_EXPIRATION_TIME", 9000, minimum=60)
+JWT_REFRESH_TOKEN_EXPIRATION_TIME = env_int("JWT_REFRESH_TOKEN_EXPIRATION_TIME", 604800, minimum=60)
+# Largest JSON body the API accepts (bytes); larger bodies answer 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 4 * 1024 * 1024, minimum=1024)
+
+# --- telemetry storage ----------------------------------------------------------------------------
+# Days to keep telemetry; 0 keeps it forever.
+TELEMETRY_TTL_DAYS = env_int("TELEMETRY_TTL_DAYS", 365, minimum=0)
+# Width of one PostgreSQL partition / TimescaleDB chunk, in days.
+TELEMETRY_PARTITION_DAYS = env_int("TELEMETRY_PARTITION_DAYS", 7, minimum=1)
+# How many partitions ahead of "now" the beat job keeps created.
+TELEMETRY_PARTITIONS_AHEAD = env_int("TELEMETRY_PARTITIONS_AHEAD", 2, minimum=0)
+# Storage kind: "auto" picks timescale > partitioned > plain at migrate time.
+TELEMETRY_STORAGE = env_str("TELEMETRY_STORAGE", "auto")
+# Rows per DELETE statement when SQLite enforces the TTL.
+TELEMETRY_DELETE_BATCH = env_int("TELEMETRY_DELETE_BATCH", 5000, minimum=1)
+
+# --- demo / run ---------------------------------------------------------------------------------
+LOAD_DEMO_DATA = env_bool("LOAD_DEMO_DATA", True)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,1 @@
+"""Shared test helpers: the standard tenants and users, and an authenticated API client."""

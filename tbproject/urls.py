@@ -1,0 +1,28 @@
+"""URL map: the admin, the ThingsBoard-compatible /api/ tree, OpenAPI + Swagger UI, /healthz."""
+
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from tbproject.api.exceptions import json_404
+
+api_patterns = [
+    path("", include("tenants.api.urls")),
+    path("", include("devices.api.urls")),
+]
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler404 = json_404

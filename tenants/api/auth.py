@@ -1,0 +1,76 @@
+"""ThingsBoard's auth endpoints: /api/auth/login, /api/auth/token, /api/auth/user, /api/auth/logout."""
+
+from django.contrib.auth import authenticate, get_user_model
+from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tbproject.api.authentication import TokenExpiredError
+from tbproject.api.tokens import TokenExpired, TokenInvalid, decode_refresh, issue_pair
+from tenants.api.serializers import UserSerializer
+
+__all__ = ["LoginView", "RefreshView", "CurrentUserView", "LogoutView"]
+
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise ValidationError("Request body must be a JSON object")
+    return request.data
+
+
+class LoginRequest(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(trim_whitespace=False)
+
+
+class _PublicView(APIView):
+    """No authentication needed; failures still answer 401 (DRF would send 403 without a header)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get_authenticate_header(self, request) -> str:
+        return "Bearer"
+
+
+class LoginView(_PublicView):
+
+    def post(self, request):
+        body = LoginRequest(data=_body(request))
+        body.is_valid(raise_exception=True)
+        user = authenticate(request, username=body.validated_data["username"].lower(),
+                            password=body.validated_data["password"])
+        if user is None:
+            raise AuthenticationFailed("Invalid username or password")
+        return Response(issue_pair(user))
+
+
+class RefreshView(_PublicView):
+
+    def post(self, request):
+        token = _body(request).get("refreshToken")
+        if not isinstance(token, str) or not token:
+            raise ValidationError("refreshToken is required")
+        try:
+            claims = decode_refresh(token)
+        except TokenExpired:
+            raise TokenExpiredError() from None
+        except TokenInvalid as exc:
+            raise AuthenticationFailed(str(exc)) from None
+        user = get_user_model().objects.filter(id=claims["userId"], is_active=True).first()
+        if user is None:
+            raise AuthenticationFailed("User not found or disabled")
+        return Response(issue_pair(user))
+
+
+class CurrentUserView(APIView):
+    def get(self, request):
+        return Response(UserSerializer(request.user).data)
+
+
+class LogoutView(APIView):
+    def post(self, request):
+        # Tokens are stateless; the client drops them. ThingsBoard answers 200 with no body.
+        return Response(status=200)

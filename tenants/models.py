@@ -1,0 +1,157 @@
+"""Tenants, customers and users: the ownership tree every other record hangs from."""
+
+import time
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+
+from tenants.choices import Authority
+
+__all__ = ["Tenant", "Customer", "User", "TenantScopedModel", "now_ms"]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Tenant(models.Model):
+    """An isolated organisation. Nothing one tenant owns is visible to another."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=255, unique=True)
+    email = models.EmailField(blank=True)
+    created_time = models.BigIntegerField(default=now_ms, editable=False)
+    additional_info = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TenantScopedQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Rows the user may see: their tenant's, and for customer users only their customer's."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if user.authority == Authority.SYS_ADMIN:
+            return self
+        qs = self.filter(tenant_id=user.tenant_id)
+        if user.authority == Authority.CUSTOMER_USER:
+            lookup = self.model.customer_lookup
+            qs = qs.filter(**{lookup: user.customer_id}) if lookup else qs.none()
+        return qs
+
+
+class TenantScopedModel(models.Model):
+    """Base for every record that belongs to a tenant.
+
+    ``customer_lookup`` names the path to the owning customer, used to narrow querysets for
+    customer users; None means customer users see no rows of the model.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)
+    created_time = models.BigIntegerField(default=now_ms, editable=False)
+    version = models.BigIntegerField(default=1, editable=False)
+    additional_info = models.JSONField(default=dict, blank=True)
+
+    customer_lookup = "customer_id"
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            self.version = (self.version or 0) + 1
+        super().save(*args, **kwargs)
+
+
+class Customer(TenantScopedModel):
+    """A tenant's customer; devices and assets may be assigned to one."""
+
+    title = models.CharField(max_length=255)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    country = models.CharField(max_length=64, blank=True)
+    city = models.CharField(max_length=64, blank=True)
+    address = models.CharField(max_length=255, blank=True)
+
+    customer_lookup = "id"
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "title"], name="customer_title_per_tenant")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("authority", Authority.SYS_ADMIN)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A login with one of ThingsBoard's authorities.
+
+    SYS_ADMIN has no tenant; TENANT_ADMIN has a tenant; CUSTOMER_USER has a tenant and a customer.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    authority = models.CharField(max_length=16, choices=Authority.choices, default=Authority.TENANT_ADMIN)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="users")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="users")
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_time = models.BigIntegerField(default=now_ms, editable=False)
+    additional_info = models.JSONField(default=dict, blank=True)
+
+    objects = UserManager()
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(
+                name="user_authority_owner",
+                condition=(
+                    models.Q(authority=Authority.SYS_ADMIN, tenant__isnull=True, customer__isnull=True)
+                    | models.Q(authority=Authority.TENANT_ADMIN, tenant__isnull=False, customer__isnull=True)
+                    | models.Q(authority=Authority.CUSTOMER_USER, tenant__isnull=False, customer__isnull=False)
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_staff(self) -> bool:
+        # The admin is open to system and tenant administrators; customer users use the API.
+        return self.is_active and self.authority in (Authority.SYS_ADMIN, Authority.TENANT_ADMIN)
+
+    @property
+    def is_sysadmin(self) -> bool:
+        return self.authority == Authority.SYS_ADMIN
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return self.is_active and self.authority == Authority.SYS_ADMIN or super().has_perm(perm, obj)
