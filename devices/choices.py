@@ -1,6 +1,6 @@
 from django.db import models
 
-__all__ = ["AttributeScope", "GroupType", "DataType"]
+__all__ = ["AttributeScope", "GroupType", "DataType", "StorageKind"]
 
 
 class AttributeScope(models.TextChoices):
@@ -22,3 +22,9 @@ class DataType(models.TextChoices):
     DOUBLE = "DOUBLE"
     STRING = "STRING"
     JSON = "JSON"
+
+
+class StorageKind(models.TextChoices):
+    TIMESCALE = "timescale", "TimescaleDB hypertable with a retention policy"
+    PARTITIONED = "partitioned", "PostgreSQL range partitions, created ahead and dropped on expiry"
+    PLAIN = "plain", "Plain table with batched DELETE retention (SQLite)"

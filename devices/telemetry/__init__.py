@@ -1,0 +1,11 @@
+"""Telemetry: a narrow time series keyed by (entity, key, ts ms) plus latest values.
+
+Write with :func:`write_points` (batched, idempotent); read with :func:`latest`,
+:func:`history` and :func:`timeseries_keys`. The table layout depends on the database
+(see storage.py); retention is in retention.py.
+"""
+
+from devices.telemetry.reads import AGGREGATIONS, history, latest, timeseries_keys
+from devices.telemetry.writer import Point, write_points
+
+__all__ = ["Point", "write_points", "latest", "history", "timeseries_keys", "AGGREGATIONS"]

@@ -1,0 +1,103 @@
+"""Reading telemetry: key lists, latest values, and history (raw or aggregated in intervals)."""
+
+from uuid import UUID
+
+from django.db import connection
+
+from devices.telemetry import keys as key_dictionary
+from devices.values import decode
+
+__all__ = ["timeseries_keys", "latest", "history", "AGGREGATIONS"]
+
+AGGREGATIONS = ("NONE", "AVG", "MIN", "MAX", "SUM", "COUNT")
+_VALUES = "bool_v, long_v, dbl_v, str_v, json_v"
+
+
+def _eid(entity_id) -> object:
+    entity_id = entity_id if isinstance(entity_id, UUID) else UUID(str(entity_id))
+    return entity_id if connection.vendor == "postgresql" else entity_id.hex
+
+
+def _marks(items) -> str:
+    return ", ".join(["%s"] * len(items))
+
+
+def timeseries_keys(entity_id) -> list[str]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT key FROM ts_kv_latest WHERE entity_id = %s", [_eid(entity_id)])
+        ids = [row[0] for row in cur.fetchall()]
+    return sorted(key_dictionary.key_names(ids).values())
+
+
+def latest(entity_id, keys=None) -> dict[str, tuple[int, object]]:
+    """{key: (ts, value)} of the newest value per key; all keys when ``keys`` is None."""
+    sql = f"SELECT key, ts, {_VALUES} FROM ts_kv_latest WHERE entity_id = %s"
+    params: list = [_eid(entity_id)]
+    if keys is not None:
+        ids = key_dictionary.lookup_ids(keys)
+        if not ids:
+            return {}
+        sql += f" AND key IN ({_marks(ids)})"
+        params += list(ids.values())
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    names = key_dictionary.key_names([r[0] for r in rows])
+    return {names[r[0]]: (r[1], decode(*r[2:])) for r in rows if r[0] in names}
+
+
+def history(entity_id, keys, start_ts: int, end_ts: int, *, limit: int = 100, agg: str = "NONE",
+            interval: int = 0, order: str = "DESC") -> dict[str, list[tuple[int, object]]]:
+    """{key: [(ts, value), ...]} for start_ts <= ts < end_ts, ordered by ts.
+
+    With ``agg`` other than NONE, values are grouped in ``interval``-ms buckets from start_ts and
+    each bucket is reported at its middle, as ThingsBoard does; buckets with no data are omitted.
+    """
+    ids = key_dictionary.lookup_ids(keys)
+    direction = "ASC" if order == "ASC" else "DESC"
+    result: dict[str, list] = {}
+    with connection.cursor() as cur:
+        for name, key_id in ids.items():
+            params = [_eid(entity_id), key_id, start_ts, end_ts]
+            if agg == "NONE":
+                cur.execute(f"SELECT ts, {_VALUES} FROM ts_kv WHERE entity_id = %s AND key = %s "
+                            f"AND ts >= %s AND ts < %s ORDER BY ts {direction} LIMIT %s", [*params, limit])
+                values = [(row[0], decode(*row[1:])) for row in cur.fetchall()]
+            else:
+                values = _aggregate(cur, params, agg, interval, start_ts, end_ts, direction, limit)
+            if values:
+                result[name] = values
+    return result
+
+
+def _aggregate(cur, params, agg, interval, start_ts, end_ts, direction, limit):
+    cur.execute(
+        "SELECT (ts - %s) / %s AS bucket, COUNT(*), COUNT(long_v), COUNT(dbl_v), SUM(long_v), SUM(dbl_v), "
+        "MIN(long_v), MIN(dbl_v), MAX(long_v), MAX(dbl_v) FROM ts_kv WHERE entity_id = %s AND key = %s "
+        f"AND ts >= %s AND ts < %s GROUP BY bucket ORDER BY bucket {direction} LIMIT %s",
+        [start_ts, interval, *params, limit],
+    )
+    out = []
+    for bucket, count, n_long, n_dbl, s_long, s_dbl, mn_l, mn_d, mx_l, mx_d in cur.fetchall():
+        s_long = int(s_long) if s_long is not None else None  # PostgreSQL sums bigint as numeric
+        lo = start_ts + bucket * interval
+        middle = lo + (min(lo + interval, end_ts) - lo) // 2
+        value = _combine(agg, count, n_long, n_dbl, s_long, s_dbl, mn_l, mn_d, mx_l, mx_d)
+        if value is not None:
+            out.append((middle, value))
+    return out
+
+
+def _combine(agg, count, n_long, n_dbl, s_long, s_dbl, mn_l, mn_d, mx_l, mx_d):
+    if agg == "COUNT":
+        return count
+    if not (n_long or n_dbl):
+        return None  # non-numeric values have no AVG/MIN/MAX/SUM
+    numbers_are_long = not n_dbl
+    if agg == "SUM":
+        return int(s_long or 0) if numbers_are_long else (s_long or 0) + (s_dbl or 0.0)
+    if agg == "AVG":
+        return ((s_long or 0) + (s_dbl or 0.0)) / (n_long + n_dbl)
+    candidates = [v for v in ((mn_l, mn_d) if agg == "MIN" else (mx_l, mx_d)) if v is not None]
+    picked = min(candidates) if agg == "MIN" else max(candidates)
+    return int(picked) if numbers_are_long else float(picked)
