@@ -72,8 +72,13 @@ def timescale_ddl(partition_ms: int, ttl_ms: int) -> list[str]:
     return statements
 
 
-def _latest_ddl(columns: str) -> str:
-    return f"CREATE TABLE ts_kv_latest ({columns},\n    PRIMARY KEY (entity_id, key))"
+def _latest_ddl(columns: str, options: str = "") -> str:
+    return f"CREATE TABLE ts_kv_latest ({columns},\n    PRIMARY KEY (entity_id, key)){options}"
+
+
+# Latest rows are rewritten on every message; free space in each page lets PostgreSQL update
+# them in place (HOT) without touching the primary-key index.
+_PG_LATEST_OPTIONS = " WITH (fillfactor = 70)"
 
 
 def install(schema_editor=None, record_model=TelemetryStorage) -> str:
@@ -94,11 +99,11 @@ def install(schema_editor=None, record_model=TelemetryStorage) -> str:
             cur.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
             for statement in timescale_ddl(partition_ms, ttl_ms):
                 cur.execute(statement)
-            cur.execute(_latest_ddl(_PG_COLUMNS))
+            cur.execute(_latest_ddl(_PG_COLUMNS, _PG_LATEST_OPTIONS))
         else:
             cur.execute(f"CREATE TABLE ts_kv ({_PG_COLUMNS},\n    PRIMARY KEY (entity_id, key, ts)) "
                         "PARTITION BY RANGE (ts)")
-            cur.execute(_latest_ddl(_PG_COLUMNS))
+            cur.execute(_latest_ddl(_PG_COLUMNS, _PG_LATEST_OPTIONS))
     record_model.objects.using(conn.alias).all().delete()
     record_model.objects.using(conn.alias).create(kind=kind, partition_ms=partition_ms)
     reset_cache()

@@ -1,0 +1,34 @@
+"""Run every benchmark and write bench/results.json. Usage: python -m bench [--quick]."""
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from bench import telemetry_write
+from bench.setup import bench_database
+
+BENCHMARKS = [telemetry_write]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller data sets, for a smoke run")
+    args = parser.parse_args()
+    results = []
+    with bench_database():
+        for module in BENCHMARKS:
+            for result in module.run(quick=args.quick):
+                results.append(result)
+                print(f"{result['metric']}: {result['value']:,} {result['unit']}  "
+                      f"(baseline {result['baseline']}: {result['baseline_value']:,}; ratio {result['ratio']})")
+    out = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "quick": args.quick,
+           "machine": {"python": sys.version.split()[0], "platform": platform.platform()}, "results": results}
+    Path(__file__).with_name("results.json").write_text(json.dumps(out, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
