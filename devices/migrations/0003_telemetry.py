@@ -7,7 +7,7 @@ from django.db import migrations, models
 def create_tables(apps, schema_editor):
     from devices.telemetry import storage
 
-    storage.install(schema_editor, apps.get_model("devices", "TelemetryStorage"))
+    storage.install(schema_editor)
 
 
 def drop_tables(apps, schema_editor):

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from devices.choices import StorageKind
-from devices.models import TelemetryStorage
 
 __all__ = ["choose_kind", "install", "current", "ensure_partitions", "list_partitions", "partition_start",
            "timescale_ddl"]
@@ -81,10 +80,11 @@ def _latest_ddl(columns: str, options: str = "") -> str:
 _PG_LATEST_OPTIONS = " WITH (fillfactor = 70)"
 
 
-def install(schema_editor=None, record_model=TelemetryStorage) -> str:
+def install(schema_editor=None) -> str:
     """Create ts_kv and ts_kv_latest in the chosen layout and record it. Returns the kind.
 
-    Migrations pass their historical ``record_model``.
+    The kind and partition width are recorded as a comment on ts_kv itself, so the record
+    lives and dies with the table (a test-database flush or a restore cannot separate them).
     """
     conn = schema_editor.connection if schema_editor else connection
     partition_ms = settings.TELEMETRY_PARTITION_DAYS * DAY_MS
@@ -95,22 +95,22 @@ def install(schema_editor=None, record_model=TelemetryStorage) -> str:
             cur.execute(f"CREATE TABLE ts_kv ({_SQLITE_COLUMNS},\n    PRIMARY KEY (entity_id, key, ts))")
             cur.execute("CREATE INDEX ts_kv_ts ON ts_kv (ts)")  # retention scans by time
             cur.execute(_latest_ddl(_SQLITE_COLUMNS))
-        elif kind == StorageKind.TIMESCALE:
-            cur.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-            for statement in timescale_ddl(partition_ms, ttl_ms):
-                cur.execute(statement)
-            cur.execute(_latest_ddl(_PG_COLUMNS, _PG_LATEST_OPTIONS))
         else:
-            cur.execute(f"CREATE TABLE ts_kv ({_PG_COLUMNS},\n    PRIMARY KEY (entity_id, key, ts)) "
-                        "PARTITION BY RANGE (ts)")
+            if kind == StorageKind.TIMESCALE:
+                cur.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+                for statement in timescale_ddl(partition_ms, ttl_ms):
+                    cur.execute(statement)
+            else:
+                cur.execute(f"CREATE TABLE ts_kv ({_PG_COLUMNS},\n    PRIMARY KEY (entity_id, key, ts)) "
+                            "PARTITION BY RANGE (ts)")
             cur.execute(_latest_ddl(_PG_COLUMNS, _PG_LATEST_OPTIONS))
-    record_model.objects.using(conn.alias).all().delete()
-    record_model.objects.using(conn.alias).create(kind=kind, partition_ms=partition_ms)
+            cur.execute(f"COMMENT ON TABLE ts_kv IS '{_COMMENT_PREFIX}kind={kind};partition_ms={partition_ms}'")
     reset_cache()
     log.info("telemetry storage: %s", kind)
     return kind
 
 
+_COMMENT_PREFIX = "telemetry storage: "
 _current: tuple[str, int] | None = None
 
 
@@ -118,11 +118,20 @@ def current() -> tuple[str, int]:
     """(kind, partition_ms) of this database, read once per process."""
     global _current
     if _current is None:
-        row = TelemetryStorage.objects.values_list("kind", "partition_ms").first()
-        if row is None:
-            raise RuntimeError("telemetry storage is not installed: run `manage.py migrate`")
-        _current = row
+        _current = _read_record()
     return _current
+
+
+def _read_record() -> tuple[str, int]:
+    if connection.vendor != "postgresql":
+        return StorageKind.PLAIN, settings.TELEMETRY_PARTITION_DAYS * DAY_MS
+    with connection.cursor() as cur:
+        cur.execute("SELECT obj_description(to_regclass('ts_kv'), 'pg_class')")
+        comment = (cur.fetchone() or [None])[0] or ""
+    if not comment.startswith(_COMMENT_PREFIX):
+        raise RuntimeError("telemetry storage is not installed: run `manage.py migrate`")
+    fields = dict(part.split("=", 1) for part in comment[len(_COMMENT_PREFIX):].split(";"))
+    return fields["kind"], int(fields["partition_ms"])
 
 
 def reset_cache() -> None:
