@@ -7,11 +7,10 @@ expressed as ordinary models.
 
 from django.db import models
 
-from devices.choices import AttributeScope, GroupType, StorageKind
+from devices.choices import AttributeScope, GroupType
 from tenants.models import Customer, TenantScopedModel, now_ms
 
-__all__ = ["DeviceProfile", "AssetProfile", "Device", "Asset", "EntityGroup", "Attribute", "TelemetryKey",
-           "TelemetryStorage"]
+__all__ = ["DeviceProfile", "AssetProfile", "Device", "Asset", "EntityGroup", "Attribute", "TelemetryKey"]
 
 DEFAULT_PROFILE = "default"
 
@@ -134,22 +133,3 @@ class TelemetryKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
-
-
-class TelemetryStorage(models.Model):
-    """Which layout the ts_kv table was created with, and its partition width.
-
-    Chosen once, when the migration creates the tables, so that a later change of the
-    TELEMETRY_PARTITION_DAYS setting cannot produce overlapping partitions.
-    """
-
-    kind = models.CharField(max_length=16, choices=StorageKind.choices)
-    partition_ms = models.BigIntegerField()
-    created_time = models.BigIntegerField(default=now_ms)
-
-    class Meta:
-        verbose_name = "telemetry storage"
-        verbose_name_plural = "telemetry storage"
-
-    def __str__(self) -> str:
-        return self.get_kind_display()

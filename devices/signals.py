@@ -1,10 +1,10 @@
-"""Every tenant gets its "default" device and asset profiles the moment it is created."""
+"""Model signals of the devices app: default profiles per tenant, data cleanup on delete."""
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from devices.models import DEFAULT_PROFILE, AssetProfile, DeviceProfile
-from tenants.models import Tenant
+from devices.models import DEFAULT_PROFILE, Asset, AssetProfile, Attribute, Device, DeviceProfile
+from tenants.models import Customer, Tenant
 
 
 @receiver(post_save, sender=Tenant, dispatch_uid="devices.default_profiles")
@@ -13,3 +13,15 @@ def create_default_profiles(sender, instance: Tenant, created: bool, **kwargs) -
         return
     for model in (DeviceProfile, AssetProfile):
         model.objects.get_or_create(tenant=instance, name=DEFAULT_PROFILE, defaults={"is_default": True})
+
+
+@receiver(post_delete, sender=Device, dispatch_uid="devices.drop_device_data")
+@receiver(post_delete, sender=Asset, dispatch_uid="devices.drop_asset_data")
+@receiver(post_delete, sender=Customer, dispatch_uid="devices.drop_customer_data")
+def drop_entity_data(sender, instance, **kwargs) -> None:
+    """Telemetry and attributes are keyed by entity id without a foreign key: remove them here."""
+    # Imported here: the telemetry package imports models, which import this app.
+    from devices.telemetry import delete_entity
+
+    Attribute.objects.filter(entity_id=instance.pk).delete()
+    delete_entity(instance.pk)

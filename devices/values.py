@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["encode", "decode", "as_text", "COLUMNS"]
+__all__ = ["encode", "decode", "as_text", "check_text", "COLUMNS"]
 
 COLUMNS = ("bool_v", "long_v", "dbl_v", "str_v", "json_v")
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
@@ -26,10 +26,25 @@ def encode(value: Any) -> tuple:
             return (None, None, None, str(value), None)
         return (None, None, value, None, None)
     if isinstance(value, str):
-        return (None, None, None, value, None)
+        return (None, None, None, check_text(value), None)
     if value is None:
         return (None, None, None, None, "null")
-    return (None, None, None, None, json.dumps(value, separators=(",", ":")))
+    try:
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"value cannot be stored as JSON: {exc}") from None
+    return (None, None, None, None, check_text(text))
+
+
+def check_text(text: str) -> str:
+    """Refuse text no database column can hold: NUL characters and lone surrogates."""
+    if "\x00" in text:
+        raise ValueError("text values cannot contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text values must be valid Unicode (lone surrogate found)") from None
+    return text
 
 
 def decode(bool_v, long_v, dbl_v, str_v, json_v) -> Any:

@@ -4,8 +4,12 @@ import os
 
 from celery import Celery
 
+from tbproject.periodic import beat_schedule
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tbproject.settings")
 
 app = Celery("tbproject")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Periodic jobs come from one table (tbproject/periodic.py), shared with embedded mode.
+app.conf.beat_schedule = beat_schedule()

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "converters",
     "integrations",
     "rulechains",
+    "tbproject",
 ]
 
 MIDDLEWARE = [

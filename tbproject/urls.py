@@ -10,6 +10,7 @@ from tbproject.api.exceptions import json_404
 api_patterns = [
     path("", include("tenants.api.urls")),
     path("", include("devices.api.urls")),
+    path("", include("devices.api.telemetry_urls")),
 ]
 
 

@@ -78,8 +78,11 @@ class Customer(TenantScopedModel):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=64, blank=True)
     country = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=64, blank=True)
     city = models.CharField(max_length=64, blank=True)
     address = models.CharField(max_length=255, blank=True)
+    address2 = models.CharField(max_length=255, blank=True)
+    zip = models.CharField(max_length=32, blank=True)
 
     customer_lookup = "id"
 
@@ -155,3 +158,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def has_perm(self, perm, obj=None) -> bool:
         return self.is_active and self.authority == Authority.SYS_ADMIN or super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label) -> bool:
+        # Like has_perm: lets system admins see third-party admin apps (periodic tasks, groups).
+        return self.is_active and self.authority == Authority.SYS_ADMIN or super().has_module_perms(app_label)

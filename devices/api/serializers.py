@@ -1,70 +1,142 @@
-"""JSON shapes of devices, assets and profiles, as ThingsBoard's REST API has them."""
+"""JSON shapes of devices and assets (and their Info variants), as ThingsBoard's REST API has them."""
 
-from django.shortcuts import get_object_or_404
 from rest_framework import serializers
 
-from devices.models import DEFAULT_PROFILE, Device, DeviceProfile
+from devices.api.lookups import resolve_customer, resolve_profile
+from devices.models import Asset, AssetProfile, Device, DeviceProfile
 from tbproject.api.ids import EntityIdField, entity_id
 from tbproject.api.serializers import TbEntitySerializer
-from tenants.models import Customer
+from tenants.choices import Authority
 
-__all__ = ["DeviceSerializer", "resolve_profile", "resolve_customer"]
-
-
-def resolve_profile(model, tenant, profile_id, type_name):
-    """Profile by id (404 if not the tenant's), else by name (created if missing), else default."""
-    if profile_id:
-        return get_object_or_404(model.objects.filter(tenant=tenant), pk=profile_id)
-    name = (type_name or DEFAULT_PROFILE).strip() or DEFAULT_PROFILE
-    profile, _ = model.objects.get_or_create(tenant=tenant, name=name)
-    return profile
+__all__ = [
+    "DeviceSerializer", "AssetSerializer", "DeviceInfoSerializer", "AssetInfoSerializer", "owner_id",
+]
 
 
-def resolve_customer(tenant, customer_id):
-    if customer_id is None:
-        return None
-    return get_object_or_404(Customer.objects.filter(tenant=tenant), pk=customer_id)
+def owner_id(obj) -> dict:
+    """ThingsBoard's ownerId: the customer when assigned, else the tenant."""
+    return entity_id("CUSTOMER", obj.customer_id) if obj.customer_id else entity_id("TENANT", obj.tenant_id)
 
 
-class DeviceSerializer(TbEntitySerializer):
-    entity_type = "DEVICE"
+class _EntitySerializer(TbEntitySerializer):
+    """Common shape of devices and assets: name, label, type (= profile name), profile id, customer.
 
-    name = serializers.CharField(max_length=255)
+    Subclasses declare their profile id field (``deviceProfileId``/``assetProfileId``) with
+    source ``profile_id`` and set ``profile_model`` and ``kind`` ("Device"/"Asset").
+    """
+
+    profile_model = None
+    kind = ""
+
     label = serializers.CharField(max_length=255, required=False, allow_blank=True, allow_null=True)
-    type = serializers.CharField(source="profile.name", required=False, allow_null=True, max_length=255)
-    deviceProfileId = EntityIdField("DEVICE_PROFILE", source="profile_id", required=False, allow_null=True)
+    type = serializers.CharField(source="profile.name", required=False, allow_null=True, allow_blank=True,
+                                 max_length=255)
     customerId = EntityIdField("CUSTOMER", source="customer_id", required=False, allow_null=True)
     ownerId = serializers.SerializerMethodField()
-    deviceData = serializers.SerializerMethodField()
 
-    class Meta:
-        model = Device
-        fields = TbEntitySerializer.base_fields + (
-            "name", "label", "type", "deviceProfileId", "customerId", "ownerId", "deviceData",
-        )
+    entity_fields = ("name", "label", "type", "customerId", "ownerId")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        missing = f"{self.kind} name should be specified!"
+        fields["name"] = serializers.CharField(
+            max_length=255, error_messages={"required": missing, "blank": missing, "null": missing})
+        return fields
 
     def get_ownerId(self, obj) -> dict:
-        return entity_id("CUSTOMER", obj.customer_id) if obj.customer_id else entity_id("TENANT", obj.tenant_id)
-
-    def get_deviceData(self, obj) -> dict:
-        return {"configuration": {"type": "DEFAULT"}, "transportConfiguration": {"type": "DEFAULT"}}
+        return owner_id(obj)
 
     def validate_name(self, value: str) -> str:
         value = value.strip()
         if not value:
-            raise serializers.ValidationError("Device name should be specified!")
+            raise serializers.ValidationError(f"{self.kind} name should be specified!")
         return value
 
     def save(self, **kwargs):
         data = self.validated_data
         tenant = self.tenant
-        profile_type = data.pop("profile", {}).get("name")
+        profile_type = (data.pop("profile", None) or {}).get("name")
         profile_id = data.pop("profile_id", None)
         if self.instance is None or profile_id or profile_type:
-            kwargs["profile"] = resolve_profile(DeviceProfile, tenant, profile_id, profile_type)
+            kwargs["profile"] = resolve_profile(self.profile_model, tenant, profile_id, profile_type)
         if "customer_id" in data:
             kwargs["customer"] = resolve_customer(tenant, data.pop("customer_id"))
         data["label"] = data.get("label") or ""
         if self.instance is None:
             kwargs["tenant"] = tenant
         return super().save(**kwargs)
+
+
+class DeviceSerializer(_EntitySerializer):
+    entity_type = "DEVICE"
+    profile_model = DeviceProfile
+    kind = "Device"
+
+    deviceProfileId = EntityIdField("DEVICE_PROFILE", source="profile_id", required=False, allow_null=True)
+    deviceData = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Device
+        fields = TbEntitySerializer.base_fields + _EntitySerializer.entity_fields + ("deviceProfileId", "deviceData")
+
+    def get_deviceData(self, obj) -> dict:
+        return {"configuration": {"type": "DEFAULT"}, "transportConfiguration": {"type": "DEFAULT"}}
+
+
+class AssetSerializer(_EntitySerializer):
+    entity_type = "ASSET"
+    profile_model = AssetProfile
+    kind = "Asset"
+
+    assetProfileId = EntityIdField("ASSET_PROFILE", source="profile_id", required=False, allow_null=True)
+
+    class Meta:
+        model = Asset
+        fields = TbEntitySerializer.base_fields + _EntitySerializer.entity_fields + ("assetProfileId",)
+
+
+class _InfoMixin(serializers.Serializer):
+    """Info = entity + owner and profile names (CE's customerTitle/deviceProfileName, PE's ownerName/groups).
+
+    Expects ``customer``, ``tenant`` and ``profile`` selected and ``groups`` prefetched.
+    """
+
+    customerTitle = serializers.SerializerMethodField()
+    customerIsPublic = serializers.SerializerMethodField()
+    ownerName = serializers.SerializerMethodField()
+    groups = serializers.SerializerMethodField()
+
+    info_fields = ("customerTitle", "customerIsPublic", "ownerName", "groups")
+
+    def get_customerTitle(self, obj):
+        return obj.customer.title if obj.customer_id else None
+
+    def get_customerIsPublic(self, obj) -> bool:
+        return bool(obj.customer_id and obj.customer.additional_info.get("isPublic", False))
+
+    def get_ownerName(self, obj) -> str:
+        return obj.customer.title if obj.customer_id else obj.tenant.title
+
+    def get_groups(self, obj) -> list:
+        # Groups belong to the tenant; customer users are not shown the tenant's group names.
+        if self.context["request"].user.authority != Authority.TENANT_ADMIN:
+            return []
+        return [{"id": entity_id("ENTITY_GROUP", g.pk), "name": g.name} for g in obj.groups.all()]
+
+
+class DeviceInfoSerializer(_InfoMixin, DeviceSerializer):
+    deviceProfileName = serializers.CharField(source="profile.name", read_only=True)
+    active = serializers.SerializerMethodField()
+
+    class Meta(DeviceSerializer.Meta):
+        fields = DeviceSerializer.Meta.fields + _InfoMixin.info_fields + ("deviceProfileName", "active")
+
+    def get_active(self, obj) -> bool:
+        return bool(getattr(obj, "active", False))
+
+
+class AssetInfoSerializer(_InfoMixin, AssetSerializer):
+    assetProfileName = serializers.CharField(source="profile.name", read_only=True)
+
+    class Meta(AssetSerializer.Meta):
+        fields = AssetSerializer.Meta.fields + _InfoMixin.info_fields + ("assetProfileName",)

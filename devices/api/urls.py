@@ -1,8 +1,94 @@
-from devices.api import views
-from tbproject.api.resources import entity_urls
+"""Device, asset, profile and entity group endpoints, at ThingsBoard's paths.
+
+Order matters where a literal segment shares a position with an id (`device/types` before
+`device/<pk>`, `entityGroups/list` before `entityGroups/<groupType>`).
+"""
+
+from django.urls import path
+
+from devices.api import entities, groups, owners, profiles
+from devices.api.views import AssetResource, DeviceResource
+from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
+from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
 
 __all__ = ["urlpatterns"]
 
+
+def entity_family(resource, single: str, plural: str) -> list:
+    """The device (or asset) family; ``single``="device", ``plural``="devices"."""
+    return [
+        path(f"{single}/types", as_view(resource, entities.TypesView), name=f"{single}-types"),
+        path(f"{single}/info/<str:pk>", as_view(resource, entities.InfoDetailView), name=f"{single}-info"),
+        path(f"{single}", as_view(resource, SaveView), name=f"{single}-save"),
+        path(f"{single}/<str:pk>", as_view(resource, DetailView), name=f"{single}-detail"),
+        path(f"tenant/{plural}", as_view(resource, ListView, permission_classes=[IsTenantAdmin]),
+             name=f"{single}-list"),
+        path(f"tenant/{single}", as_view(resource, entities.ByNameView), name=f"{single}-by-name"),
+        path(f"{plural}", as_view(resource, ByIdsView, ids_param=f"{single}Ids", permission_classes=[IsTenantUser]),
+             name=f"{single}-by-ids"),
+        path(f"user/{plural}", as_view(resource, ListView, permission_classes=[IsTenantUser]),
+             name=f"{single}-user-list"),
+        path(f"customer/<str:customer_id>/{plural}", as_view(resource, entities.CustomerListView),
+             name=f"{single}-customer-list"),
+        path(f"{single}Infos/all", as_view(resource, entities.InfoListView), name=f"{single}-infos-all"),
+        path(f"tenant/{single}Infos", as_view(resource, entities.InfoListView, scope="tenant",
+                                               permission_classes=[IsTenantAdmin]), name=f"{single}-infos-tenant"),
+        path(f"customer/<str:customer_id>/{single}Infos", as_view(resource, entities.InfoListView, scope="customer"),
+             name=f"{single}-infos-customer"),
+        path(f"customer/{single}/<str:pk>", as_view(resource, entities.UnassignView), name=f"{single}-unassign"),
+        path(f"customer/<str:customer_id>/{single}/<str:pk>", as_view(resource, entities.AssignView),
+             name=f"{single}-assign"),
+        path(f"entityGroup/<str:group_id>/{plural}", as_view(resource, entities.GroupListView),
+             name=f"{single}-group-list"),
+    ]
+
+
+def profile_family(resource, single: str) -> list:
+    """`deviceProfile...` (or `assetProfile...`) endpoints; ``single``="deviceProfile"."""
+    return [
+        path(f"{single}/names", as_view(resource, profiles.NamesView), name=f"{single}-names"),
+        path(f"{single}", as_view(resource, SaveView), name=f"{single}-save"),
+        path(f"{single}/<str:pk>", as_view(resource, DetailView), name=f"{single}-detail"),
+        path(f"{single}/<str:pk>/default", as_view(resource, profiles.SetDefaultView), name=f"{single}-set-default"),
+        path(f"{single}s", as_view(resource, ListView), name=f"{single}-list"),
+        path(f"{single}Infos", as_view(resource, profiles.InfoListView), name=f"{single}-infos"),
+        path(f"{single}Infos/list", as_view(resource, profiles.InfoByIdsView), name=f"{single}-infos-by-ids"),
+        path(f"{single}Info/default", as_view(resource, profiles.DefaultInfoView), name=f"{single}-info-default"),
+        path(f"{single}Info/<str:pk>", as_view(resource, profiles.InfoDetailView), name=f"{single}-info"),
+    ]
+
+
+G = groups.EntityGroupResource
+group_patterns = [
+    path("entityGroup", as_view(G, SaveView), name="group-save"),
+    path("entityGroup/<str:pk>", as_view(G, DetailView), name="group-detail"),
+    path("entityGroup/<str:pk>/entities", groups.EntitiesView.as_view(), name="group-entities"),
+    path("entityGroup/<str:pk>/addEntities", groups.AddEntitiesView.as_view(), name="group-add"),
+    path("entityGroup/<str:pk>/deleteEntities", groups.DeleteEntitiesView.as_view(), name="group-remove"),
+    path("entityGroup/<str:pk>/<str:member_id>", groups.MemberView.as_view(), name="group-member"),
+    path("entityGroup/<str:owner_type>/<str:owner_id>/<str:group_type>/<str:group_name>",
+         groups.ByOwnerAndNameView.as_view(), name="group-by-owner-and-name"),
+    path("entityGroupInfo/<str:pk>", groups.InfoView.as_view(), name="group-info"),
+    path("entityGroupInfos", groups.ByIdsView.as_view(infos=True), name="group-infos-by-ids"),
+    path("entityGroupInfos/<str:group_type>", groups.TypeListView.as_view(infos=True), name="group-infos"),
+    path("entityGroups/list", groups.ByIdsView.as_view(), name="group-by-ids"),
+    path("entityGroups/<str:group_type>", groups.TypeListView.as_view(), name="group-list"),
+    path("entityGroups/<str:group_type>/all", groups.TypeListView.as_view(paged=False), name="group-list-all"),
+    path("entityGroups/<str:entity_type>/<str:entity_id_>", groups.ForEntityView.as_view(), name="group-for-entity"),
+    path("entityGroups/<str:owner_type>/<str:owner_id>/<str:group_type>", groups.OwnerListView.as_view(),
+         name="group-owner-list"),
+    path("entityGroups/<str:owner_type>/<str:owner_id>/<str:group_type>/all",
+         groups.OwnerListView.as_view(paged=False), name="group-owner-list-all"),
+]
+
 urlpatterns = [
-    *entity_urls(views.DeviceResource, "device", "tenant/devices", "device"),
+    *entity_family(DeviceResource, "device", "devices"),
+    *entity_family(AssetResource, "asset", "assets"),
+    *profile_family(profiles.DeviceProfileResource, "deviceProfile"),
+    *profile_family(profiles.AssetProfileResource, "assetProfile"),
+    *group_patterns,
+    path("owner/CUSTOMER/<str:owner_id>/<str:entity_type>/<str:entity_id>",
+         owners.ChangeOwnerView.as_view(owner_type="CUSTOMER"), name="owner-customer"),
+    path("owner/TENANT/<str:owner_id>/<str:entity_type>/<str:entity_id>",
+         owners.ChangeOwnerView.as_view(owner_type="TENANT"), name="owner-tenant"),
 ]

@@ -6,6 +6,6 @@ Write with :func:`write_points` (batched, idempotent); read with :func:`latest`,
 """
 
 from devices.telemetry.reads import AGGREGATIONS, history, latest, timeseries_keys
-from devices.telemetry.writer import Point, write_points
+from devices.telemetry.writer import Point, delete_entity, write_points
 
-__all__ = ["Point", "write_points", "latest", "history", "timeseries_keys", "AGGREGATIONS"]
+__all__ = ["Point", "write_points", "delete_entity", "latest", "history", "timeseries_keys", "AGGREGATIONS"]

@@ -53,6 +53,8 @@ def history(entity_id, keys, start_ts: int, end_ts: int, *, limit: int = 100, ag
     With ``agg`` other than NONE, values are grouped in ``interval``-ms buckets from start_ts and
     each bucket is reported at its middle, as ThingsBoard does; buckets with no data are omitted.
     """
+    if agg != "NONE" and interval <= 0:
+        raise ValueError("an aggregated history needs an interval > 0 ms")
     ids = key_dictionary.lookup_ids(keys)
     direction = "ASC" if order == "ASC" else "DESC"
     result: dict[str, list] = {}

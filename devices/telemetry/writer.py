@@ -15,9 +15,9 @@ from psycopg.errors import DeadlockDetected, UniqueViolation
 from devices.choices import StorageKind
 from devices.telemetry import keys as key_dictionary
 from devices.telemetry import storage
-from devices.values import encode
+from devices.values import check_text, encode
 
-__all__ = ["Point", "write_points"]
+__all__ = ["Point", "write_points", "delete_entity"]
 
 _COLUMNS = "entity_id, key, ts, bool_v, long_v, dbl_v, str_v, json_v"
 _SET_VALUES = ("ts = excluded.ts, bool_v = excluded.bool_v, long_v = excluded.long_v, dbl_v = excluded.dbl_v, "
@@ -36,9 +36,22 @@ class Point:
     value: Any
 
 
+MAX_TS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z; later times overflow partition bounds
+
+
+def _check_key(key) -> str:
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"telemetry key must be a non-empty string, got {key!r:.40}")
+    return check_text(key)
+
+
 def _rows(points: list[Point]) -> list[tuple]:
-    """Encode points as table rows (entity_id, key_id, ts, bool_v, long_v, dbl_v, str_v, json_v)."""
-    ids = key_dictionary.key_ids({p.key for p in points})
+    """Encode points as table rows (entity_id, key_id, ts, bool_v, long_v, dbl_v, str_v, json_v).
+
+    Raises ValueError, naming the problem, for a point no layout can store (bad ts, key or
+    value), before anything is written: a batch is stored whole or not at all.
+    """
+    ids = key_dictionary.key_ids({_check_key(p.key) for p in points})
     rows = []
     append = rows.append
     for p in points:
@@ -47,6 +60,8 @@ def _rows(points: list[Point]) -> list[tuple]:
             entity = UUID(str(entity))
         if ts.__class__ is not int:
             ts = int(ts)
+        if not 0 <= ts <= MAX_TS:
+            raise ValueError(f"ts {ts} is outside 0..{MAX_TS} (milliseconds since 1970)")
         # Floats are most telemetry: skip encode()'s type dispatch for finite ones.
         if value.__class__ is float and value - value == 0.0:
             append((entity, ids[p.key], ts, None, None, value, None, None))
@@ -161,3 +176,13 @@ def _write_sqlite(rows: list[tuple]) -> None:
         cur.executemany(f"INSERT INTO ts_kv_latest ({_COLUMNS}) VALUES ({marks}) "
                         f"ON CONFLICT (entity_id, key) DO UPDATE SET {_SET_VALUES} "
                         "WHERE excluded.ts >= ts_kv_latest.ts", _latest_rows(rows))
+
+
+def delete_entity(entity_id: UUID) -> int:
+    """Remove all telemetry and latest values of a deleted entity. Returns history rows removed."""
+    eid = entity_id if connection.vendor == "postgresql" else UUID(str(entity_id)).hex
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("DELETE FROM ts_kv WHERE entity_id = %s", [eid])
+        removed = cur.rowcount
+        cur.execute("DELETE FROM ts_kv_latest WHERE entity_id = %s", [eid])
+    return removed

@@ -92,3 +92,32 @@ def test_it_keeps_entities_apart(db):
     write_points([Point(a, "t", T0, 1), Point(b, "t", T0, 2)])
     assert latest(a) == {"t": (T0, 1)}
     assert latest(b) == {"t": (T0, 2)}
+
+
+def test_it_refuses_points_no_layout_can_store_before_writing_any(eid):
+    good = Point(eid, "ok", T0, 1)
+    for bad in (Point(eid, "t", -1, 1), Point(eid, "t", 2**63, 1), Point(eid, "", T0, 1),
+                Point(eid, "t", T0, "a\x00b"), Point(eid, "t", T0, {"x": float("inf")}),
+                Point(eid, "t", T0, "\ud800")):
+        with pytest.raises(ValueError):
+            write_points([good, bad])
+    assert stored_rows(eid) == 0
+
+
+def test_it_refuses_an_aggregation_without_an_interval(eid):
+    with pytest.raises(ValueError, match="interval"):
+        history(eid, ["t"], T0, T0 + 10, agg="AVG", interval=0)
+
+
+def test_deleting_a_device_removes_its_telemetry_and_attributes(tenant):
+    from devices.attributes import get_attributes, save_attributes
+    from devices.models import Device, DeviceProfile
+
+    device = Device.objects.create(tenant=tenant, name="d1", profile=DeviceProfile.objects.get(tenant=tenant))
+    write_points([Point(device.pk, "t", T0, 1)])
+    save_attributes(device.pk, "SERVER_SCOPE", {"a": 1})
+    device_id = device.pk
+    device.delete()
+    assert stored_rows(device_id) == 0
+    assert latest(device_id) == {}
+    assert get_attributes(device_id) == []

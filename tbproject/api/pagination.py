@@ -53,11 +53,15 @@ def page_request(params) -> PageRequest:
     )
 
 
-def page_data(queryset, req: PageRequest, *, search_field: str, sort_fields: dict[str, str], render) -> dict:
-    """Filter, sort and slice a queryset; ``render(list_of_objects)`` returns the JSON rows."""
+def page_data(queryset, req: PageRequest, *, search_field: str, sort_fields: dict[str, str], render,
+              search_lookup: str = "istartswith") -> dict:
+    """Filter, sort and slice a queryset; ``render(list_of_objects)`` returns the JSON rows.
+
+    ``search_lookup`` is how textSearch matches the name: "istartswith" (ThingsBoard's
+    converters, integrations, groups) or "icontains" (4.x devices, assets, customers, profiles).
+    """
     if req.text_search:
-        # ThingsBoard's textSearch is a case-insensitive "starts with" on the entity's name.
-        queryset = queryset.filter(**{f"{search_field}__istartswith": req.text_search})
+        queryset = queryset.filter(**{f"{search_field}__{search_lookup}": req.text_search})
     if req.sort_property:
         field = sort_fields.get(req.sort_property)
         if field is None:

@@ -8,6 +8,7 @@ ThingsBoard's paths are not REST-router shaped (`POST /api/device` creates *and*
     GET    /api/<single>/<uuid>     fetch
     DELETE /api/<single>/<uuid>     delete
     GET    /api/<plural>?pageSize&page&textSearch&sortProperty&sortOrder   PageData
+    GET    /api/<plural>?<ids_param>=a,b   list of the visible ones (ByIdsView)
 """
 
 from django.db import IntegrityError, transaction
@@ -17,11 +18,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tbproject.api.ids import parse_uuid
+from tbproject.api.ids import parse_id_list, parse_uuid
 from tbproject.api.pagination import page_data, page_request
 from tbproject.api.permissions import IsTenantAdminOrReadOnly
 
-__all__ = ["EntityResource", "entity_urls"]
+__all__ = ["EntityResource", "SaveView", "DetailView", "ListView", "ByIdsView", "as_view", "entity_urls"]
 
 
 class EntityResource(APIView):
@@ -30,6 +31,8 @@ class EntityResource(APIView):
     model = None
     serializer_class = None
     search_field = "name"
+    #: ThingsBoard 4.x searches most names by substring ("icontains"); groups and converters by prefix
+    search_lookup = "istartswith"
     sort_fields = {"createdTime": "created_time", "name": "name"}
     permission_classes = [IsTenantAdminOrReadOnly]
     #: message used when a unique constraint fails on save
@@ -55,12 +58,35 @@ class EntityResource(APIView):
     def render(self, objects, many=False):
         return self.serializer_class(objects, many=many, context={"request": self.request}).data
 
+    def before_save(self, serializer) -> None:
+        """Hook run inside the save transaction, before the serializer writes."""
+
+    def after_save(self, obj) -> None:
+        """Hook run inside the save transaction; raising here rolls the whole save back."""
+
     def perform_save(self, serializer):
         try:
             with transaction.atomic():
-                return serializer.save()
+                self.before_save(serializer)
+                obj = serializer.save()
+                self.after_save(obj)
+                return obj
         except IntegrityError:
             raise ValidationError(self.duplicate_message) from None
+
+    def perform_delete(self, obj) -> None:
+        """Hook: refuse (raise ValidationError) or delete."""
+        obj.delete()
+
+    def page(self, queryset, render=None):
+        """The PageData answer for ``queryset`` under this request's paging parameters.
+
+        ``render(objects, many=True)`` defaults to :meth:`render`.
+        """
+        render = render or self.render
+        req = page_request(self.request.query_params)
+        return page_data(queryset, req, search_field=self.search_field, sort_fields=self.sort_fields,
+                         search_lookup=self.search_lookup, render=lambda rows: render(rows, many=True))
 
 
 class SaveView(EntityResource):
@@ -80,7 +106,9 @@ class DetailView(EntityResource):
         return Response(self.render(self.get_object(pk)))
 
     def delete(self, request, pk):
-        self.get_object(pk).delete()
+        obj = self.get_object(pk)
+        with transaction.atomic():
+            self.perform_delete(obj)
         return Response(status=200)
 
 
@@ -89,21 +117,29 @@ class ListView(EntityResource):
         single = self.lookup_single(request.query_params)
         if single is not None:
             return Response(self.render(single))
-        req = page_request(request.query_params)
-        qs = self.filter_list(self.get_queryset())
-        body = page_data(qs, req, search_field=self.search_field, sort_fields=self.sort_fields,
-                         render=lambda rows: self.render(rows, many=True))
-        return Response(body)
+        return Response(self.page(self.filter_list(self.get_queryset())))
 
 
-def entity_urls(resource: type[EntityResource], single: str, plural: str, name: str) -> list:
+class ByIdsView(EntityResource):
+    """`GET ?<ids_param>=a,b`: the objects among those ids that the user may see, in request order."""
+
+    ids_param = "ids"
+
+    def get(self, request):
+        ids = parse_id_list(request.query_params, self.ids_param)
+        found = {obj.pk: obj for obj in self.get_queryset().filter(pk__in=ids)}
+        return Response(self.render([found[i] for i in dict.fromkeys(ids) if i in found], many=True))
+
+
+def as_view(resource: type[EntityResource], base: type[EntityResource], **attrs):
+    """A Django view serving ``resource`` through the generic ``base`` view; ``attrs`` override either."""
+    return type(f"{resource.__name__}{base.__name__}", (base, resource), attrs).as_view()
+
+
+def entity_urls(resource: type[EntityResource], single: str, plural: str, name: str, **attrs) -> list:
     """URL patterns for one resource: save, detail and list, named ``<name>-save`` etc."""
-
-    def view(base):
-        return type(f"{resource.__name__}{base.__name__}", (base, resource), {}).as_view()
-
     return [
-        path(f"{single}", view(SaveView), name=f"{name}-save"),
-        path(f"{single}/<str:pk>", view(DetailView), name=f"{name}-detail"),
-        path(f"{plural}", view(ListView), name=f"{name}-list"),
+        path(f"{single}", as_view(resource, SaveView, **attrs), name=f"{name}-save"),
+        path(f"{single}/<str:pk>", as_view(resource, DetailView, **attrs), name=f"{name}-detail"),
+        path(f"{plural}", as_view(resource, ListView, **attrs), name=f"{name}-list"),
     ]

@@ -20,7 +20,7 @@ class TbEntitySerializer(serializers.ModelSerializer):
     createdTime = serializers.IntegerField(source="created_time", read_only=True)
     tenantId = EntityIdField("TENANT", source="tenant_id", read_only=True)
     version = serializers.IntegerField(read_only=True)
-    additionalInfo = serializers.JSONField(source="additional_info", required=False)
+    additionalInfo = serializers.JSONField(source="additional_info", required=False, allow_null=True)
 
     base_fields = ("id", "createdTime", "tenantId", "version", "additionalInfo")
 

@@ -1,0 +1,156 @@
+"""Admin for profiles, devices, assets, groups and attributes; scoping from TenantScopedAdmin.
+
+Device and asset change pages show the entity's attributes (all scopes) and latest telemetry.
+Telemetry has no Django model (see devices/telemetry/storage.py), so it is read through
+devices.telemetry rather than registered here.
+"""
+
+from datetime import UTC, datetime
+
+from django.contrib import admin
+from django.db.models import CharField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
+from django.utils.html import format_html, format_html_join
+
+from devices import attributes, telemetry
+from devices.models import (
+    Asset,
+    AssetProfile,
+    Attribute,
+    Device,
+    DeviceProfile,
+    EntityGroup,
+    TelemetryKey,
+)
+from devices.values import as_text, decode
+from tbproject.admin import TenantScopedAdmin, is_sysadmin
+from tenants.models import Customer, Tenant
+
+Related = admin.RelatedOnlyFieldListFilter
+
+
+def _when(ts_ms) -> str:
+    if ts_ms is None:
+        return ""
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple], empty: str) -> str:
+    if not rows:
+        return format_html("<p>{}</p>", empty)
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    body = format_html_join("", "<tr>" + "<td>{}</td>" * len(headers) + "</tr>", rows)
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+class _ProfileAdmin(TenantScopedAdmin):
+    list_display = ("name", "is_default", "description")
+    search_fields = ("name", "description")
+    readonly_fields = ("id", "created_time")
+
+
+admin.site.register(DeviceProfile, _ProfileAdmin)
+admin.site.register(AssetProfile, _ProfileAdmin)
+
+
+class _EntityAdmin(TenantScopedAdmin):
+    list_display = ("name", "label", "profile", "customer")
+    list_filter = (("profile", Related), ("customer", Related))
+    list_select_related = ("profile", "customer", "tenant")
+    search_fields = ("name", "label")
+    readonly_fields = ("id", "created_time", "attributes_table", "telemetry_table")
+
+    add_fieldsets = ((None, {"fields": ("name", "label", "profile", "customer", "additional_info")}),)
+    fieldsets = (
+        *add_fieldsets,
+        ("Details", {"fields": ("id", "created_time")}),
+        ("Attributes", {"fields": ("attributes_table",)}),
+        ("Latest telemetry", {"fields": ("telemetry_table",)}),
+    )
+
+    @admin.display(description="Attributes")
+    def attributes_table(self, obj) -> str:
+        rows = [(a["scope"], a["key"], as_text(a["value"]), _when(a["lastUpdateTs"]))
+                for a in attributes.get_attributes(obj.id)]
+        return _table(("Scope", "Key", "Value", "Last update"), rows, "No attributes.")
+
+    @admin.display(description="Latest telemetry")
+    def telemetry_table(self, obj) -> str:
+        values = telemetry.latest(obj.id)
+        rows = [(key, as_text(value), _when(ts)) for key, (ts, value) in sorted(values.items())]
+        return _table(("Key", "Value", "Time"), rows, "No telemetry.")
+
+
+admin.site.register(Device, _EntityAdmin)
+admin.site.register(Asset, _EntityAdmin)
+
+
+@admin.register(EntityGroup)
+class EntityGroupAdmin(TenantScopedAdmin):
+    list_display = ("name", "type", "description")
+    list_filter = ("type",)
+    search_fields = ("name", "description")
+    filter_horizontal = ("devices", "assets")
+    readonly_fields = ("id", "created_time")
+    fields = ("name", "type", "description", "devices", "assets", "additional_info", "id", "created_time")
+
+
+def _entity_label():
+    """One SQL expression naming the entity an attribute row belongs to ("Device: T1")."""
+
+    def named(model, field, kind):
+        rows = model.objects.filter(pk=OuterRef("entity_id"))
+        return Subquery(rows.values(entity_label=Concat(Value(f"{kind}: "), field, output_field=CharField()))[:1])
+
+    return Coalesce(named(Device, "name", "Device"), named(Asset, "name", "Asset"),
+                    named(Customer, "title", "Customer"), named(Tenant, "title", "Tenant"),
+                    Value("?"), output_field=CharField())
+
+
+@admin.register(Attribute)
+class AttributeAdmin(TenantScopedAdmin):
+    """Read-only listing; a tenant admin sees the attributes of its devices, assets, customers
+    and of its tenant itself."""
+
+    read_only = True
+    list_display = ("entity", "scope", "key", "value", "last_update")
+    list_filter = ("scope",)
+    search_fields = ("key",)
+    fields = ("entity", "entity_id", "scope", "key", "value", "last_update")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request).annotate(entity_label=_entity_label())
+        user = request.user
+        if is_sysadmin(user):
+            return qs
+        if not user.is_staff:
+            return qs.none()
+        owned = (Q(entity_id__in=Device.objects.for_user(user).values("id"))
+                 | Q(entity_id__in=Asset.objects.for_user(user).values("id"))
+                 | Q(entity_id__in=Customer.objects.for_user(user).values("id"))
+                 | Q(entity_id=user.tenant_id))
+        return qs.filter(owned)
+
+    def _owns(self, request, obj) -> bool:
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    @admin.display(description="Entity", ordering="entity_label")
+    def entity(self, obj) -> str:
+        return getattr(obj, "entity_label", "")
+
+    @admin.display(description="Value")
+    def value(self, obj) -> str:
+        return as_text(decode(obj.bool_v, obj.long_v, obj.dbl_v, obj.str_v, obj.json_v))
+
+    @admin.display(description="Last update", ordering="last_update_ts")
+    def last_update(self, obj) -> str:
+        return _when(obj.last_update_ts)
+
+
+@admin.register(TelemetryKey)
+class TelemetryInternalsAdmin(TenantScopedAdmin):
+    """Storage bookkeeping shared by all tenants: system admins may look, nobody edits."""
+
+    sysadmin_only = True
+    read_only = True

@@ -1,0 +1,266 @@
+"""Entity groups (ThingsBoard PE): named sets of devices or of assets, owned by the tenant.
+
+Groups here are tenant-owned only (ThingsBoard PE also has customer-owned groups, sharing and the
+implicit "All" group), so customer users get 403 on every group endpoint. JSON is EntityGroupInfo:
+EntityGroup plus ``ownerIds``.
+"""
+
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from devices.api.lookups import visible_customer
+from devices.choices import GroupType
+from devices.models import Asset, Device, EntityGroup
+from tbproject.api.ids import entity_id, parse_id_list, parse_uuid
+from tbproject.api.pagination import page_data, page_request
+from tbproject.api.permissions import IsTenantAdmin
+from tbproject.api.resources import EntityResource
+from tbproject.api.serializers import TbEntitySerializer
+
+__all__ = [
+    "EntityGroupSerializer", "EntityGroupResource", "TypeListView", "OwnerListView", "ByOwnerAndNameView",
+    "ByIdsView", "ForEntityView", "EntitiesView", "MemberView", "AddEntitiesView", "DeleteEntitiesView",
+]
+
+#: ThingsBoard PE group types this product keeps no groups of: listing them is an empty answer, not an error.
+EMPTY_GROUP_TYPES = ("CUSTOMER", "USER", "DASHBOARD", "ENTITY_VIEW", "EDGE")
+MEMBER_MODELS = {GroupType.DEVICE: Device, GroupType.ASSET: Asset}
+
+
+def filter_group_type(queryset, group_type: str):
+    if group_type in GroupType.values:
+        return queryset.filter(type=group_type)
+    if group_type in EMPTY_GROUP_TYPES:
+        return queryset.none()
+    raise ValidationError(f"Unsupported entity group type '{group_type:.32}'; use DEVICE or ASSET")
+
+
+class EntityGroupSerializer(TbEntitySerializer):
+    entity_type = "ENTITY_GROUP"
+
+    name = serializers.CharField(max_length=255, error_messages={
+        "required": "Entity group name should be specified!", "blank": "Entity group name should be specified!"})
+    type = serializers.ChoiceField(choices=GroupType.choices, error_messages={
+        "required": "Entity group type should be specified!",
+        "invalid_choice": "Unsupported entity group type \"{input}\"; use DEVICE or ASSET"})
+    ownerId = serializers.JSONField(required=False, allow_null=True, write_only=True)
+    ownerIds = serializers.SerializerMethodField()
+    configuration = serializers.SerializerMethodField()
+    groupAll = serializers.SerializerMethodField()
+    edgeGroupAll = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EntityGroup
+        fields = TbEntitySerializer.base_fields + (
+            "name", "type", "ownerId", "ownerIds", "configuration", "groupAll", "edgeGroupAll")
+
+    def to_representation(self, instance):
+        out = super().to_representation(instance)
+        out["ownerId"] = entity_id("TENANT", instance.tenant_id)
+        return out
+
+    def get_ownerIds(self, obj) -> list:
+        return [entity_id("TENANT", obj.tenant_id)]
+
+    def get_configuration(self, obj):
+        return None
+
+    def get_groupAll(self, obj) -> bool:
+        return False
+
+    def get_edgeGroupAll(self, obj) -> bool:
+        return False
+
+    def validate_name(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("Entity group name should be specified!")
+        return value.strip()
+
+    def validate_type(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.type:
+            raise serializers.ValidationError("Entity group type can't be changed!")
+        return value
+
+    def validate_ownerId(self, value):
+        """Only the caller's tenant may own a group; another tenant's id is a 404."""
+        if value is None:
+            return None
+        if not isinstance(value, dict) or "id" not in value:
+            raise serializers.ValidationError('must be {"entityType": "TENANT", "id": ...} or null')
+        user = self.context["request"].user
+        kind, owner = value.get("entityType"), parse_uuid(value["id"])
+        if kind == "TENANT":
+            if owner != user.tenant_id:
+                raise Http404("Requested owner wasn't found!")
+            return None
+        if kind == "CUSTOMER":
+            visible_customer(user, owner)
+            raise serializers.ValidationError("Customer-owned entity groups are not supported")
+        raise serializers.ValidationError(f"Unsupported owner type '{kind!s:.32}'; use TENANT")
+
+    def save(self, **kwargs):
+        data = self.validated_data
+        data.pop("ownerId", None)
+        info = data.get("additional_info")
+        if isinstance(info, dict):
+            kwargs["description"] = str(info.get("description") or "")
+        if self.instance is None:
+            kwargs["tenant"] = self.tenant
+        return super().save(**kwargs)
+
+
+class EntityGroupResource(EntityResource):
+    model = EntityGroup
+    serializer_class = EntityGroupSerializer
+    permission_classes = [IsTenantAdmin]
+    sort_fields = {"createdTime": "created_time", "name": "name", "type": "type"}
+    duplicate_message = "Entity group with such name, type and owner already exists!"
+
+    def owner_groups(self, owner_type: str, raw_owner_id: str):
+        """The groups ``owner_type``/``raw_owner_id`` owns: all the tenant's for the tenant, none for a customer."""
+        user = self.request.user
+        if owner_type == "TENANT":
+            if parse_uuid(raw_owner_id) != user.tenant_id:
+                raise Http404("Requested owner wasn't found!")
+            return self.get_queryset()
+        if owner_type == "CUSTOMER":
+            visible_customer(user, raw_owner_id)
+            return self.get_queryset().none()
+        raise ValidationError(f"Unsupported owner type '{owner_type:.32}'; use TENANT or CUSTOMER")
+
+    def render_info(self, objects, many=False):
+        """EntityInfo {id, name}."""
+        if many:
+            return [self.render_info(obj) for obj in objects]
+        return {"id": entity_id("ENTITY_GROUP", objects.pk), "name": objects.name}
+
+
+class TypeListView(EntityGroupResource):
+    """`GET /api/entityGroups/{groupType}` (paged), `/all` (list); ``infos`` renders EntityInfo."""
+
+    paged = True
+    infos = False
+
+    def get(self, request, group_type):
+        return self.answer(filter_group_type(self.get_queryset(), group_type))
+
+    def answer(self, queryset):
+        render = self.render_info if self.infos else self.render
+        if self.paged:
+            return Response(self.page(queryset, render=render))
+        return Response(render(queryset.order_by("name"), many=True))
+
+
+class OwnerListView(TypeListView):
+    """`GET /api/entityGroups/{ownerType}/{ownerId}/{groupType}` (paged) and `.../all` (list)."""
+
+    def get(self, request, owner_type, owner_id, group_type):
+        return self.answer(filter_group_type(self.owner_groups(owner_type, owner_id), group_type))
+
+
+class ByOwnerAndNameView(EntityGroupResource):
+    """`GET /api/entityGroup/{ownerType}/{ownerId}/{groupType}/{groupName}`"""
+
+    def get(self, request, owner_type, owner_id, group_type, group_name):
+        queryset = filter_group_type(self.owner_groups(owner_type, owner_id), group_type)
+        return Response(self.render(get_object_or_404(queryset, name=group_name)))
+
+
+class ByIdsView(EntityGroupResource):
+    """`GET /api/entityGroups/list?entityGroupIds=` and (``infos``) `/api/entityGroupInfos?entityGroupIds=`"""
+
+    infos = False
+
+    def get(self, request):
+        ids = parse_id_list(request.query_params, "entityGroupIds")
+        found = {g.pk: g for g in self.get_queryset().filter(pk__in=ids)}
+        rows = [found[i] for i in dict.fromkeys(ids) if i in found]
+        return Response((self.render_info if self.infos else self.render)(rows, many=True))
+
+
+class InfoView(EntityGroupResource):
+    """`GET /api/entityGroupInfo/{id}`: EntityInfo {id, name}."""
+
+    def get(self, request, pk):
+        return Response(self.render_info(self.get_object(pk)))
+
+
+class ForEntityView(EntityGroupResource):
+    """`GET /api/entityGroups/{entityType}/{entityId}`: ids of the groups holding that entity."""
+
+    def get(self, request, entity_type, entity_id_):
+        model = MEMBER_MODELS.get(entity_type)
+        if model is None:
+            raise ValidationError(f"Unsupported entity type '{entity_type:.32}'; use DEVICE or ASSET")
+        entity = get_object_or_404(model.objects.for_user(request.user), pk=parse_uuid(entity_id_))
+        return Response([entity_id("ENTITY_GROUP", g.pk) for g in entity.groups.order_by("name")])
+
+
+class _MembersView(EntityGroupResource):
+    member_sort_fields = {"createdTime": "created_time", "name": "name", "label": "label", "type": "profile__name"}
+
+    def members(self, group):
+        return MEMBER_MODELS[group.type].objects.filter(groups=group)
+
+    @staticmethod
+    def short_view(obj, group_type) -> dict:
+        return {"id": entity_id(group_type, obj.pk), "name": obj.name}
+
+
+class EntitiesView(_MembersView):
+    """`GET /api/entityGroup/{id}/entities`: a page of ShortEntityView {id, name}."""
+
+    def get(self, request, pk):
+        group = self.get_object(pk)
+        body = page_data(self.members(group), page_request(request.query_params), search_field="name",
+                         sort_fields=self.member_sort_fields,
+                         render=lambda rows: [self.short_view(obj, group.type) for obj in rows])
+        return Response(body)
+
+
+class MemberView(_MembersView):
+    """`GET /api/entityGroup/{id}/{entityId}`: one member as ShortEntityView."""
+
+    def get(self, request, pk, member_id):
+        group = self.get_object(pk)
+        return Response(self.short_view(get_object_or_404(self.members(group), pk=parse_uuid(member_id)), group.type))
+
+
+class AddEntitiesView(_MembersView):
+    """`POST /api/entityGroup/{id}/addEntities` with a JSON list of ids; all or nothing."""
+
+    def post(self, request, pk):
+        group = self.get_object(pk)
+        entities = self.resolve_entities(group, request.data)
+        with transaction.atomic():
+            self.apply(group, entities)
+        return Response(status=200)
+
+    def apply(self, group, entities) -> None:
+        group.members.add(*entities)
+
+    def resolve_entities(self, group, body) -> list:
+        """The tenant's entities of the group's type named in ``body``; any other id fails the request."""
+        if not isinstance(body, list) or not all(isinstance(i, str) for i in body):
+            raise ValidationError("Request body must be a JSON list of entity ids")
+        ids = list(dict.fromkeys(parse_uuid(i) for i in body))
+        model = MEMBER_MODELS[group.type]
+        found = {obj.pk: obj for obj in model.objects.filter(tenant_id=group.tenant_id, pk__in=ids)}
+        for missing in (i for i in ids if i not in found):
+            other = next(m for t, m in MEMBER_MODELS.items() if t != group.type)
+            if other.objects.filter(tenant_id=group.tenant_id, pk=missing).exists():
+                raise ValidationError(f"Entity [{missing}] is not a {group.type}; the group holds {group.type} "
+                                      "entities only")
+            raise Http404(f"Entity with id [{missing}] is not found")
+        return [found[i] for i in ids]
+
+
+class DeleteEntitiesView(AddEntitiesView):
+    """`POST /api/entityGroup/{id}/deleteEntities` with a JSON list of ids; all or nothing."""
+
+    def apply(self, group, entities) -> None:
+        group.members.remove(*entities)

@@ -1,0 +1,70 @@
+"""The embedded run (`make run`): migrate, load demo data, then serve HTTP and websockets with daphne.
+
+Without REDIS_URL there is no Celery beat, so the periodic jobs of tbproject/periodic.py run in
+a daemon thread of this process. Production runs daphne, celery worker and celery beat instead.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import connection
+
+from tbproject.env import env_int
+from tbproject.periodic import PeriodicRunner
+
+__all__ = ["Command", "run_daphne"]
+
+ASGI_APP = "tbproject.asgi:application"
+
+
+def run_daphne(host: str, port: int) -> None:
+    """Serve ASGI_APP exactly as the production `daphne` command line does; returns on SIGINT/SIGTERM."""
+    from daphne.cli import CommandLineInterface
+
+    CommandLineInterface().run(["--bind", host, "--port", str(port), ASGI_APP])
+
+
+class Command(BaseCommand):
+    help = "Migrate, load the demo data (LOAD_DEMO_DATA), then serve HTTP and websockets with daphne."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1", help="Address to bind (default 127.0.0.1).")
+        parser.add_argument("--port", type=int, default=None, help="Port (default: env PORT, else 8080).")
+
+    def handle(self, *args, host: str, port: int | None, **options):
+        if port is None:
+            port = env_int("PORT", 8080, minimum=0)
+        call_command("migrate", interactive=False, verbosity=options["verbosity"])
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
+        if settings.LOAD_DEMO_DATA:
+            call_command("demodata", stdout=self.stdout)
+        self._banner(host, port)
+        runner = None
+        if not settings.REDIS_URL:
+            runner = PeriodicRunner()
+            runner.start()
+        try:
+            run_daphne(host, port)
+        finally:
+            if runner is not None:
+                runner.stop()
+
+    def _banner(self, host: str, port: int) -> None:
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        base = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+        lines = [
+            "",
+            f"  Admin       {base}/admin/",
+            f"  REST API    {base}/api/  (login: POST {base}/api/auth/login)",
+            f"  Swagger UI  {base}/swagger-ui/",
+        ]
+        if settings.LOAD_DEMO_DATA:
+            from tenants.management.commands.demodata import DEMO_LOGINS
+
+            lines.append("  Demo logins (email / password):")
+            lines += [f"    {authority.label:<22} {email} / {password}" for email, password, authority in DEMO_LOGINS]
+        jobs = "by celery beat" if settings.REDIS_URL else "in this process"
+        lines += [f"  Database    {connection.vendor}; periodic jobs {jobs}; stop with Ctrl+C", ""]
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,98 @@
+"""Periodic maintenance jobs: one table, run by Celery beat in production and in-process when embedded.
+
+Each entry names a Celery task by dotted path (its registered name must equal that path, so
+beat can send it) and how often it runs. Production: ``beat_schedule()`` feeds Celery beat.
+Embedded mode (no REDIS_URL): ``serve`` starts a :class:`PeriodicRunner`, a daemon thread that
+calls each job directly. A job whose module is not there yet is skipped with one warning, and
+a job that raises is logged and tried again at its next interval.
+"""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+from django.utils.module_loading import import_string
+
+__all__ = ["PeriodicJob", "JOBS", "beat_schedule", "PeriodicRunner"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    path: str  # dotted path of a Celery task (or plain callable, embedded mode only)
+    every: float  # seconds between runs
+
+
+JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob("devices.tasks.telemetry_retention", 3600),
+)
+
+
+def beat_schedule(jobs=JOBS) -> dict:
+    """The CELERY beat_schedule for ``jobs``; django-celery-beat copies it into its tables."""
+    return {job.path: {"task": job.path, "schedule": float(job.every)} for job in jobs}
+
+
+class PeriodicRunner:
+    """Calls due jobs from one daemon thread; ``run_due()`` is the unit that tests drive."""
+
+    def __init__(self, jobs=JOBS, *, first_delay: float = 30.0, clock=time.monotonic):
+        self.jobs = tuple(jobs)
+        self.clock = clock
+        start = clock()
+        self.next_run = {job.path: start + min(first_delay, job.every) for job in self.jobs}
+        self._missing: set[str] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_due(self) -> list[str]:
+        """Run every job whose time has come; returns the paths that ran without raising."""
+        done = []
+        for job in self.jobs:
+            now = self.clock()
+            if now < self.next_run[job.path]:
+                continue
+            self.next_run[job.path] = now + job.every
+            if self._run(job):
+                done.append(job.path)
+        return done
+
+    def _run(self, job: PeriodicJob) -> bool:
+        try:
+            func = import_string(job.path)
+        except ImportError:
+            if job.path not in self._missing:
+                self._missing.add(job.path)
+                log.warning("periodic job %s is not available; skipping it", job.path)
+            return False
+        try:
+            result = func()
+        except Exception:
+            log.exception("periodic job %s failed", job.path)
+            return False
+        log.info("periodic job %s done: %s", job.path, result)
+        return True
+
+    def start(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self._loop, name="periodic-jobs", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            # This thread has its own connections: drop broken or expired ones, as requests do.
+            close_old_connections()
+            try:
+                self.run_due()
+            finally:
+                close_old_connections()
+            wait = min(self.next_run.values(), default=self.clock() + 60) - self.clock()
+            self._stop.wait(max(1.0, min(wait, 60.0)))

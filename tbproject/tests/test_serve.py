@@ -1,0 +1,62 @@
+"""The serve command (`make run`): migrate, demo data, banner, periodic thread, then daphne."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from tbproject.management.commands import serve
+from tenants.models import User
+
+
+@pytest.fixture
+def no_daphne(monkeypatch):
+    started: dict = {}
+    monkeypatch.setattr(serve, "run_daphne", lambda host, port: started.update(host=host, port=port))
+    return started
+
+
+@pytest.fixture
+def runners(monkeypatch):
+    made = []
+
+    class FakeRunner:
+        def __init__(self):
+            self.started = self.stopped = False
+            made.append(self)
+
+        def start(self):
+            self.started = True
+
+        def stop(self):
+            self.stopped = True
+
+    monkeypatch.setattr(serve, "PeriodicRunner", FakeRunner)
+    return made
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_prepares_the_database_prints_the_logins_and_serves(no_daphne, runners, settings, monkeypatch):
+    settings.LOAD_DEMO_DATA, settings.REDIS_URL = True, ""
+    monkeypatch.setenv("PORT", "18123")
+    out = io.StringIO()
+    call_command("serve", "--host", "0.0.0.0", stdout=out, verbosity=0)
+    text = out.getvalue()
+    assert no_daphne == {"host": "0.0.0.0", "port": 18123}
+    assert "http://127.0.0.1:18123/admin/" in text and "http://127.0.0.1:18123/swagger-ui/" in text
+    for email, password in (("sysadmin@thingsboard.org", "sysadmin"), ("tenant@thingsboard.org", "tenant"),
+                            ("customer@thingsboard.org", "customer")):
+        assert f"{email} / {password}" in text
+        assert User.objects.filter(email=email).exists()
+    assert len(runners) == 1 and runners[0].started and runners[0].stopped
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_leaves_periodic_jobs_to_beat_with_redis_and_skips_demo_data_when_told(no_daphne, runners, settings):
+    settings.LOAD_DEMO_DATA, settings.REDIS_URL = False, "redis://127.0.0.1:6379/0"
+    out = io.StringIO()
+    call_command("serve", "--port", "18124", stdout=out, verbosity=0)
+    assert no_daphne == {"host": "127.0.0.1", "port": 18124}
+    assert runners == []
+    assert not User.objects.exists()
+    assert "Demo logins" not in out.getvalue()

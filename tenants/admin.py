@@ -1,0 +1,100 @@
+"""Admin for tenants, customers and users; scoping comes from tbproject.admin.TenantScopedAdmin."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from tbproject.admin import TenantFormMixin, TenantScopedAdmin, is_sysadmin
+from tenants.choices import Authority
+from tenants.models import Customer, Tenant, User
+
+
+@admin.register(Tenant)
+class TenantAdmin(TenantScopedAdmin):
+    sysadmin_only = True
+    list_display = ("title", "email", "id")
+    search_fields = ("title", "email")
+    readonly_fields = ("id", "created_time")
+    fields = ("title", "email", "additional_info", "id", "created_time")
+
+
+@admin.register(Customer)
+class CustomerAdmin(TenantScopedAdmin):
+    list_display = ("title", "email", "country", "city")
+    search_fields = ("title", "email", "city")
+    readonly_fields = ("id", "created_time")  # every editable field is shown, in model order
+
+
+class _UserFormMixin(TenantFormMixin):
+    """Email is the login: stored lower-case, unique regardless of case; owners match the authority."""
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("A user with this email already exists.")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        authority = cleaned.get("authority", self.instance.authority)
+        tenant = cleaned.get("tenant") if "tenant" in self.fields else self.instance.tenant
+        customer = cleaned.get("customer")
+        if authority == Authority.SYS_ADMIN and (tenant or customer):
+            self.add_error("authority", "A system administrator belongs to no tenant and no customer.")
+        elif authority == Authority.TENANT_ADMIN and customer:
+            self.add_error("customer", "A tenant administrator has no customer; leave it empty.")
+        elif authority in (Authority.TENANT_ADMIN, Authority.CUSTOMER_USER) and not tenant:
+            self.add_error("tenant" if "tenant" in self.fields else None, "Choose the user's tenant.")
+        elif authority == Authority.CUSTOMER_USER and not customer:
+            self.add_error("customer", "A customer user needs a customer.")
+        return cleaned
+
+
+class UserAddForm(_UserFormMixin, AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class UserEditForm(_UserFormMixin, UserChangeForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+@admin.register(User)
+class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
+    """Users by authority. Tenant admins manage their own tenant's users and cannot make system
+    admins; Django's groups, permission rows and superuser flag are not offered, because the
+    authority decides what a user may do."""
+
+    form = UserEditForm
+    add_form = UserAddForm
+    list_display = ("email", "first_name", "last_name", "authority", "customer", "is_active")
+    list_filter = ("authority", "is_active", ("customer", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("email", "first_name", "last_name")
+    ordering = ("email",)
+    readonly_fields = ("id", "last_login", "created_time")
+    filter_horizontal = ()
+
+    def get_fieldsets(self, request, obj=None):
+        owner = ("authority", "tenant", "customer") if is_sysadmin(request.user) else ("authority", "customer")
+        if obj is None:
+            login = ("email", "usable_password", "password1", "password2")
+            return ((None, {"classes": ("wide",), "fields": login + owner + ("first_name", "last_name")}),)
+        return (
+            (None, {"fields": ("email", "password")}),
+            ("Personal info", {"fields": ("first_name", "last_name")}),
+            ("Authority", {"fields": (*owner, "is_active")}),
+            ("Details", {"fields": ("id", "last_login", "created_time")}),
+        )
+
+    def get_list_display(self, request):
+        columns = super().get_list_display(request)
+        return (*columns, "tenant") if is_sysadmin(request.user) else columns
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "authority" and not is_sysadmin(request.user):
+            kwargs["choices"] = [(a.value, a.label) for a in (Authority.TENANT_ADMIN, Authority.CUSTOMER_USER)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
