@@ -7,10 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import telemetry_write
+from bench import converters, telemetry_write
 from bench.setup import bench_database
 
-BENCHMARKS = [telemetry_write]
+BENCHMARKS = [telemetry_write, converters]
 
 
 def main() -> int:

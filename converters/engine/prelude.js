@@ -1,0 +1,307 @@
+// Evaluated once in every fresh context, before any user code; the value of this script is the
+// `compile` function the Python side keeps. Only strings cross to Python (DESIGN.md section 4):
+// results are stringified here with a JSON.stringify captured before user code, and exceptions
+// are caught and described here without calling user code, so Python never converts a user
+// object. Names start with __tb so that stack frames of this file can be told from user frames.
+(function () {
+  'use strict';
+  const G = globalThis;
+  const O = Object;
+  const defineProperty = O.defineProperty;
+  const getOwnPropertyNames = O.getOwnPropertyNames;
+  const getOwnPropertySymbols = O.getOwnPropertySymbols;
+  const getOwnPropertyDescriptor = O.getOwnPropertyDescriptor;
+  const getPrototypeOf = O.getPrototypeOf;
+  const freeze = O.freeze;
+  const apply = Reflect.apply;
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  const indirectEval = G.eval;
+  const stackGetter = getOwnPropertyDescriptor(G.Error.prototype, 'stack').get;
+  const symbolToString = G.Symbol.prototype.toString;
+  const reExec = G.RegExp.prototype.exec;
+  const strSlice = G.String.prototype.slice;
+  const strReplace = G.String.prototype.replace;
+  const strCharCodeAt = G.String.prototype.charCodeAt;
+  const strPadStart = G.String.prototype.padStart;
+  const numToString = G.Number.prototype.toString;
+  const toWellFormed = G.String.prototype.toWellFormed;
+  const ErrorCtor = G.Error;
+  const InternalErrorCtor = G.InternalError;
+  const TypeErrorCtor = G.TypeError;
+  const mapGet = G.Map.prototype.get;
+  const mapSet = G.Map.prototype.set;
+  const mapHas = G.Map.prototype.has;
+  const tamedValues = new G.Map();  // getter installed by __tbTame -> the value it stands for
+  const nativeGetters = new G.Map();  // built-in getters of error prototypes (DOMException name...)
+  const MAX_LOG_LINES = 100;
+  const MAX_LOG_LINE = 1024;
+  const MAX_LOG_TOTAL = 16384;
+  let logs = [];
+  let logTotal = 0;
+
+  // Freezing a prototype makes its data properties read-only, and then `obj.toString = f` on an
+  // object that inherits them fails ("override mistake"): a class doing `this.name = 'MyError'`
+  // would throw. So each data property becomes a getter/setter pair first, the setter defining
+  // an own property on the receiver, as SES does; then the prototype is frozen.
+  function __tbTame(proto) {
+    const keys = getOwnPropertyNames(proto);
+    const symbols = getOwnPropertySymbols(proto);
+    for (let i = 0; i < symbols.length; i++) keys[keys.length] = symbols[i];
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const desc = getOwnPropertyDescriptor(proto, key);
+      if (!('value' in desc)) apply(mapSet, nativeGetters, [desc.get, true]);
+      if (!('value' in desc) || !desc.configurable) continue;
+      const value = desc.value;
+      const getter = function __tbGetter() { return value; };
+      const setter = function __tbSetter(v) {
+        if (this === proto) throw new TypeErrorCtor('cannot assign to a frozen built-in prototype');
+        defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
+      };
+      apply(mapSet, tamedValues, [getter, value]);
+      defineProperty(proto, key, { get: getter, set: setter, enumerable: desc.enumerable, configurable: false });
+    }
+    freeze(proto);
+  }
+
+  const errorNames = ['Error', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError',
+    'URIError', 'InternalError', 'AggregateError', 'SuppressedError', 'DOMException'];
+  __tbTame(O.prototype);
+  for (let i = 0; i < errorNames.length; i++) {
+    const ctor = G[errorNames[i]];
+    if (typeof ctor === 'function' && ctor.prototype) __tbTame(ctor.prototype);
+  }
+  // A user prepareStackTrace runs while errors are created, even while an interrupt unwinds.
+  defineProperty(G.Error, 'prepareStackTrace', { value: undefined, writable: false, configurable: false });
+
+  // Reads a property along the prototype chain without running a user getter: data properties,
+  // the getters __tbTame installed, and the engine's own getters (DOMException's name/message).
+  function __tbDataProp(obj, key) {
+    let o = obj;
+    for (let depth = 0; o !== null && o !== undefined && depth < 32; depth++) {
+      const desc = getOwnPropertyDescriptor(o, key);
+      if (desc !== undefined) {
+        if ('value' in desc) return desc.value;
+        const get = desc.get;
+        if (apply(mapHas, tamedValues, [get])) return apply(mapGet, tamedValues, [get]);
+        if (apply(mapHas, nativeGetters, [get])) {
+          try { return apply(get, obj, []); } catch (e) { return undefined; }
+        }
+        return undefined;
+      }
+      o = getPrototypeOf(o);
+    }
+    return undefined;
+  }
+
+  function __tbPrimitive(v) {
+    return typeof v === 'symbol' ? apply(symbolToString, v, []) : '' + v;
+  }
+
+  function __tbCap(text, max) {
+    return text.length > max ? apply(strSlice, text, [0, max]) + '...' : text;
+  }
+
+  // Line of the first user frame in an error's stack (the wrapper puts body line N on line N).
+  function __tbUserLine(err, lines) {
+    let stack;
+    try { stack = apply(stackGetter, err, []); } catch (e) { return 0; }
+    if (typeof stack !== 'string') return 0;
+    const re = /at (?:([^ \n(]*) \()?<input>:(\d+):\d+/g;
+    for (let m = apply(reExec, re, [stack]); m !== null; m = apply(reExec, re, [stack])) {
+      if (m[1] !== undefined && apply(strSlice, m[1], [0, 4]) === '__tb') continue;
+      const line = +m[2];
+      return line > lines ? lines : line;
+    }
+    return 0;
+  }
+
+  function __tbDescribe(e, lines, maxError) {
+    let text;
+    try {
+      if (e === null || (typeof e !== 'object' && typeof e !== 'function')) {
+        text = 'Uncaught ' + __tbPrimitive(e);
+        if (typeof e === 'string') text = e;
+      } else {
+        const name = __tbDataProp(e, 'name');
+        let message = __tbDataProp(e, 'message');
+        message = message === undefined || message === null ? '' :
+          (typeof message === 'object' || typeof message === 'function') ? '' : __tbPrimitive(message);
+        const prefix = typeof name === 'string' && name !== '' ? name : 'Error';
+        text = message !== '' ? prefix + ': ' + message : prefix;
+        if (name === undefined && message === '') text = 'Error: a value that is not an Error was thrown';
+        const line = lines ? __tbUserLine(e, lines) : 0;
+        if (line > 0) text = text + ' (line ' + line + ')';
+      }
+    } catch (x) {
+      text = 'Error: the thrown value could not be described';
+    }
+    // A lone surrogate would make the text undecodable on the Python side.
+    return __tbCap(apply(toWellFormed, text, []), maxError);
+  }
+
+  // QuickJS throws null when it runs out of memory while building the error itself.
+  function __tbIsOutOfMemory(e) {
+    if (e === null) return true;
+    try {
+      return typeof e === 'object' && e instanceof InternalErrorCtor &&
+        __tbDataProp(e, 'message') === 'out of memory';
+    } catch (x) { return false; }
+  }
+
+  function __tbFormat(v) {
+    if (typeof v === 'string') return v;
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return __tbPrimitive(v);
+    if (v instanceof ErrorCtor) return __tbDescribe(v, 0, MAX_LOG_LINE);
+    try {
+      const s = stringify(v);
+      return s === undefined ? '[' + typeof v + ']' : s;
+    } catch (e) {
+      return '[unprintable ' + typeof v + ']';
+    }
+  }
+
+  function __tbLog(level) {
+    return function __tbConsole() {
+      if (logs.length >= MAX_LOG_LINES || logTotal >= MAX_LOG_TOTAL) return;
+      let line = level;
+      for (let i = 0; i < arguments.length; i++) line = line + ' ' + __tbFormat(arguments[i]);
+      line = __tbCap(apply(toWellFormed, line, []), MAX_LOG_LINE);
+      logTotal += line.length;
+      logs[logs.length] = line;
+    };
+  }
+  G.console = {
+    log: __tbLog('INFO'), info: __tbLog('INFO'), debug: __tbLog('DEBUG'),
+    warn: __tbLog('WARN'), error: __tbLog('ERROR'), trace: __tbLog('DEBUG'),
+  };
+
+  // quickjs-ng keeps long concatenations as ropes, which the Python binding cannot convert
+  // ("Unknown quickjs tag: -6"): every string returned to Python is flattened by slice(0).
+  function __tbFlat(text) {
+    return apply(strSlice, text, [0]);
+  }
+
+  function __tbEscapeChar(c) {
+    return '\\u' + apply(strPadStart, apply(numToString, apply(strCharCodeAt, c, [0]), [16]), [4, '0']);
+  }
+
+  // Status char, then the length of the logs' JSON text, ':', the logs, then the body. The logs
+  // are escaped to ASCII so that their length is the same in JS (UTF-16 units) and Python.
+  function __tbFinish(status, body) {
+    if (logs.length === 0) return __tbFlat(status + '0:' + body);
+    const text = apply(strReplace, stringify(logs), [/[\u0080-\uffff]/g, __tbEscapeChar]);
+    logs = [];
+    logTotal = 0;
+    return __tbFlat(status + text.length + ':' + text + body);
+  }
+
+  function __tbFail(e, lines, maxError) {
+    try {
+      if (__tbIsOutOfMemory(e)) return __tbFinish('2', 'out of memory');
+      return __tbFinish('1', __tbDescribe(e, lines, maxError));
+    } catch (x) {
+      logs = [];
+      logTotal = 0;
+      return '10:Error';
+    }
+  }
+
+  function __tbSerialise(result, what, maxOutput) {
+    const kind = typeof result;
+    if (result === undefined) throw 'the ' + what + ' returned nothing (undefined)';
+    if (kind === 'function' || kind === 'symbol') throw 'the ' + what + ' returned a ' + kind + ', not data';
+    let text;
+    try {
+      text = stringify(result);
+    } catch (e) {
+      throw 'the ' + what + ' result cannot be turned into JSON: ' + __tbDescribe(e, 0, 512);
+    }
+    if (typeof text !== 'string') throw 'the ' + what + ' result cannot be turned into JSON';
+    if (text.length > maxOutput) {
+      throw 'the ' + what + ' output is too large: ' + text.length + ' characters (limit ' + maxOutput + ' bytes)';
+    }
+    return text;
+  }
+
+  // Bytes arrive as a latin-1 string: the cheapest way across (a JSON array costs more to build).
+  function __tbPayload(p) {
+    const n = p.length;
+    const a = [];
+    for (let i = 0; i < n; i++) a.push(p.charCodeAt(i));
+    return a;
+  }
+
+  // Metadata of a whole batch arrives as one JSON array (one encode in Python, one parse here,
+  // instead of one each per message); a message then names its metadata by index.
+  let batch = [];
+
+  function __tbSetBatch(text) {
+    try {
+      batch = parse(text);
+      return '00:';
+    } catch (e) {
+      batch = [];
+      return __tbFail(e, 0, 1024);
+    }
+  }
+
+  // runner(null, batchJson) sets the batch; runner(payloadLatin1, index) decodes one message.
+  function __tbDecodeRunner(fn, lines, maxOutput, maxError) {
+    return function __tbRunDecoder(payload, index) {
+      if (payload === null) return __tbSetBatch(index);
+      try {
+        logs = [];
+        logTotal = 0;
+        const result = fn(__tbPayload(payload), batch[index]);
+        return __tbFinish('0', __tbSerialise(result, 'decoder', maxOutput));
+      } catch (e) {
+        return __tbFail(e, lines, maxError);
+      }
+    };
+  }
+
+  // runner(null, batchJson) sets the batch of [metadata, integrationMetadata] pairs;
+  // runner(msgJson, index, msgType) encodes one message.
+  function __tbEncodeRunner(fn, lines, maxOutput, maxError) {
+    return function __tbRunEncoder(msg, index, msgType) {
+      if (msg === null) return __tbSetBatch(index);
+      try {
+        logs = [];
+        logTotal = 0;
+        const meta = batch[index];
+        const result = fn(parse(msg), meta[0], msgType, meta[1]);
+        return __tbFinish('0', __tbSerialise(result, 'encoder', maxOutput));
+      } catch (e) {
+        return __tbFail(e, lines, maxError);
+      }
+    };
+  }
+
+  const headers = {
+    decoder: '(function Decoder(payload, metadata) {',
+    encoder: '(function Encoder(msg, metadata, msgType, integrationMetadata) {',
+  };
+
+  // Returns the runner function, or a string: '<line>:<message>' of the compile error.
+  // `lines` is the number of lines of `source`, so that errors never point past its end.
+  return function __tbCompile(kind, source, lines, maxOutput, maxError) {
+    let fn;
+    try {
+      fn = indirectEval(headers[kind] + source + '\n})');
+    } catch (e) {
+      try {
+        logs = [];
+        return __tbFlat('' + __tbUserLine(e, lines) + ':' + __tbDescribe(e, 0, maxError));
+      } catch (x) {
+        return '0:SyntaxError';
+      }
+    }
+    logs = [];
+    logTotal = 0;
+    if (typeof fn !== 'function') return '0:the script does not define a function body';
+    return kind === 'decoder' ? __tbDecodeRunner(fn, lines, maxOutput, maxError)
+      : __tbEncodeRunner(fn, lines, maxOutput, maxError);
+  };
+})()

@@ -1,0 +1,139 @@
+"""QuickJS-ng backend: one context (its own QuickJS runtime) per compiled converter.
+
+Only strings cross between Python and JS (DESIGN.md section 4): arguments go in as strings and
+are parsed by the prelude, results come back as JSON text stringified inside JS, and every
+exception a script can catch is described inside JS. What still reaches Python is uncatchable
+engine errors (interrupt, out of memory while unwinding), whose text comes from frozen built-ins.
+"""
+
+import json
+from pathlib import Path
+
+import quickjs
+
+from converters.engine.backend import (
+    DECODER,
+    OUT_OF_MEMORY,
+    TIMEOUT,
+    Backend,
+    CompiledScript,
+    Outcome,
+    ScriptError,
+)
+
+__all__ = ["QuickJSBackend"]
+
+PRELUDE = Path(__file__).with_name("prelude.js").read_text()
+_NO_LOGS: tuple[str, ...] = ()
+
+
+# ASCII: a lone surrogate in metadata could not cross to the engine as UTF-8.
+_encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+_BATCH_SET = "00:"
+
+
+class QuickJSScript(CompiledScript):
+    def __init__(self, context, runner, kind: str, limits):
+        self._context, self._runner, self._kind = context, runner, kind
+        self._max_output = limits.max_output_bytes
+        self._max_error = limits.max_error_chars
+        self._limits = None
+        self.set_limits(limits)
+
+    def set_limits(self, limits) -> None:
+        if limits == self._limits:
+            return
+        # CPU time of this (single-threaded) worker process; the parent's watchdog is wall-clock.
+        self._context.set_time_limit(limits.timeout_s)
+        self._context.set_memory_limit(limits.memory_mb * 1024 * 1024)
+        self._limits = limits
+
+    def run(self, items: list, started) -> list[Outcome]:
+        if self._runner is None:
+            return [Outcome(None, "the script context was closed", fatal=True)]
+        decoder = self._kind == DECODER
+        started(0)
+        if decoder:
+            meta = _encode([metadata or {} for _, metadata in items])
+        else:
+            meta = _encode([[metadata or {}, extra or {}] for _, metadata, _, extra in items])
+        outcome = self._call(None, meta, "")
+        if outcome is not None:
+            return [outcome._replace(fatal=True)]
+        outcomes = []
+        for index, item in enumerate(items):
+            if index:
+                started(index)
+            if decoder:
+                outcome = self._call(item[0].decode("latin-1"), index)
+            else:
+                outcome = self._call(item[0], index, str(item[2] or ""))
+            outcomes.append(outcome)
+            if outcome.fatal:
+                return outcomes
+        self._call(None, "[]", "")  # drop the batch's metadata: the context may live long
+        return outcomes
+
+    def _call(self, *args) -> Outcome | None:
+        try:
+            text = self._runner(*args)
+        except quickjs.JSException as e:
+            return self._uncaught(str(e))
+        except Exception as e:  # StackOverflow, MemoryError: the context is not trusted after them
+            return Outcome(None, f"internal error: {type(e).__name__}: {str(e)[: self._max_error]}", fatal=True)
+        if args[0] is None and text == _BATCH_SET:
+            return None
+        try:
+            return self._parse(text)
+        except ValueError as e:  # a prelude bug, not the script's: say so rather than crash
+            return Outcome(None, f"internal error: unreadable result ({e})", fatal=True)
+
+    def _parse(self, text: str) -> Outcome:
+        colon = text.index(":", 1)
+        size = int(text[1:colon])
+        logs = tuple(json.loads(text[colon + 1 : colon + 1 + size])) if size else _NO_LOGS
+        body = text[colon + 1 + size :]
+        status = text[0]
+        if status == "0":
+            if len(body) * 3 > self._max_output and len(body.encode("utf-8")) > self._max_output:
+                return Outcome(None, f"the output is too large (limit {self._max_output} bytes)", logs)
+            return Outcome(body, None, logs)
+        if status == "2":
+            return Outcome(None, OUT_OF_MEMORY, logs, fatal=True)
+        return Outcome(None, body[: self._max_error + 3], logs)
+
+    def _uncaught(self, text: str) -> Outcome:
+        # Uncatchable: the interrupt raised past the time limit, or out of memory while the
+        # error itself was being built (the exception value is then null).
+        if "interrupted" in text:
+            return Outcome(None, TIMEOUT, fatal=True, timed_out=True)
+        if "out of memory" in text or text.strip() in ("null", ""):
+            return Outcome(None, OUT_OF_MEMORY, fatal=True)
+        return Outcome(None, text.strip()[: self._max_error], fatal=True)
+
+    def close(self) -> None:
+        self._runner = self._context = None
+
+
+class QuickJSBackend(Backend):
+    name = "quickjs"
+
+    def compile(self, kind: str, source: str, limits) -> "QuickJSScript | ScriptError":
+        context = quickjs.Context()
+        context.set_memory_limit(limits.memory_mb * 1024 * 1024)
+        context.set_time_limit(limits.timeout_s)
+        try:
+            compile_fn = context.eval(PRELUDE)
+            lines = source.count("\n") + 1
+            result = compile_fn(kind, source, lines, limits.max_output_bytes, limits.max_error_chars)
+        except quickjs.JSException as e:
+            text = str(e)
+            if "interrupted" in text:
+                return ScriptError(TIMEOUT)
+            if "out of memory" in text or text.strip() in ("null", ""):
+                return ScriptError(OUT_OF_MEMORY)
+            return ScriptError(text.strip()[: limits.max_error_chars])
+        if isinstance(result, str):
+            line, _, message = result.partition(":")
+            return ScriptError(message, int(line) or None)
+        return QuickJSScript(context, result, kind, limits)

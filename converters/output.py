@@ -1,0 +1,290 @@
+"""Normalise and validate what converter scripts return (reference section 4.1, 4.3, 4.4).
+
+Uplink (converterVersion 1): one object or an array of objects, each describing one entity:
+
+- ``deviceName`` (+ ``deviceType``) or ``assetName`` (+ ``assetType``), never both. A missing or
+  empty type becomes ``"default"``, the profile every tenant has (ThingsBoard's own default
+  device type); the name is required.
+- optional ``customerName``, ``groupName``, ``deviceLabel`` / ``assetLabel``,
+  ``contentAwareAttributeKeys`` (list of attribute keys, 4.4 templates).
+- ``attributes``: a flat map of scalars.
+- ``telemetry``: a flat map (server timestamp), ``{ts, values}``, or a list of those; ``ts`` in
+  milliseconds. As in ThingsBoard, an object is ``{ts, values}`` only when it has both keys.
+
+Values are strings, numbers and booleans; ``null`` values are skipped (a decoder writes
+``x ?? null``; JSON.stringify has already dropped ``undefined``, functions and NaN became null).
+Nested objects and arrays are refused with the path of the key. Names given as numbers or
+booleans become strings (ThingsBoard reads them with ``getAsString``). A ``null`` or empty-array
+result means "nothing to store" (the HTTP integration then answers 204).
+
+Every error is an ``OutputError`` naming the field, e.g.
+``telemetry[2].values.temp: nested objects are not supported``.
+"""
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+
+__all__ = [
+    "DownlinkPayload", "EntityUpdate", "OutputError",
+    "normalise_downlink", "normalise_uplink", "normalise_uplink_v2", "parse_output",
+]
+
+DEFAULT_PROFILE = "default"
+MAX_NAME = 255
+_INT64 = 2**63 - 1
+
+Scalar = str | int | float | bool
+
+
+class OutputError(ValueError):
+    """Converter output that cannot be stored; the message names the offending field."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntityUpdate:
+    """One device or asset and the data a converter produced for it.
+
+    ``telemetry`` is a list of (ts in ms, {key: value}); ts is the caller's ``server_ts`` for
+    telemetry given without a timestamp (None if the caller gave none)."""
+
+    entity_type: str  # "DEVICE" | "ASSET"
+    name: str
+    profile: str
+    label: str | None = None
+    customer: str | None = None
+    group: str | None = None
+    attributes: dict[str, Scalar] = field(default_factory=dict)
+    telemetry: list[tuple[int | None, dict[str, Scalar]]] = field(default_factory=list)
+    content_aware_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DownlinkPayload:
+    """What an encoder returned: content type JSON, TEXT or BINARY (``data`` then base64)."""
+
+    content_type: str
+    data: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def payload_bytes(self) -> bytes:
+        if self.content_type == "BINARY":
+            return base64.b64decode(self.data)
+        return self.data.encode("utf-8")
+
+
+def parse_output(output_json: str):
+    """The JSON text a script result came back as, parsed."""
+    try:
+        return json.loads(output_json)
+    except (TypeError, ValueError) as e:
+        raise OutputError(f"the converter output is not valid JSON: {e}") from None
+    except RecursionError:  # JS stringifies deeper nesting than Python's parser accepts
+        raise OutputError("the converter output is nested too deeply") from None
+
+
+def normalise_uplink(output, *, server_ts: int | None = None) -> list[EntityUpdate]:
+    """Decoder output (parsed JSON, or its JSON text) -> entity updates, in order."""
+    if isinstance(output, str):
+        output = parse_output(output)
+    if output is None:
+        return []
+    if isinstance(output, dict):
+        return [_entity(output, "", server_ts)]
+    if isinstance(output, list):
+        return [_entity(item, f"[{i}]", server_ts) for i, item in enumerate(output)]
+    raise OutputError(f"the decoder must return an object or an array of objects, not {_kind(output)}")
+
+
+def _entity(obj, path: str, server_ts) -> EntityUpdate:
+    where = path or "output"
+    if not isinstance(obj, dict):
+        raise OutputError(f"{where}: must be an object with deviceName or assetName, not {_kind(obj)}")
+    device, asset = obj.get("deviceName"), obj.get("assetName")
+    if device is not None and asset is not None:
+        raise OutputError(f"{where}: has both deviceName and assetName; one object describes one entity")
+    if device is None and asset is None:
+        raise OutputError(f"{where}: deviceName or assetName is required")
+    prefix, entity_type = ("device", "DEVICE") if device is not None else ("asset", "ASSET")
+    name = _text(obj, f"{prefix}Name", path, required=True)
+    return EntityUpdate(
+        entity_type=entity_type,
+        name=name,
+        profile=_text(obj, f"{prefix}Type", path) or DEFAULT_PROFILE,
+        label=_text(obj, f"{prefix}Label", path),
+        customer=_text(obj, "customerName", path),
+        group=_text(obj, "groupName", path),
+        attributes=_flat(obj.get("attributes"), _join(path, "attributes")),
+        telemetry=_telemetry(obj.get("telemetry"), _join(path, "telemetry"), server_ts),
+        content_aware_keys=_keys(obj.get("contentAwareAttributeKeys"), _join(path, "contentAwareAttributeKeys")),
+    )
+
+
+def _text(obj: dict, key: str, path: str, *, required: bool = False) -> str | None:
+    value = obj.get(key)
+    where = _join(path, key)
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    elif isinstance(value, int | float):
+        value = json.dumps(value)
+    elif value is not None and not isinstance(value, str):
+        raise OutputError(f"{where}: must be a string, not {_kind(value)}")
+    if value is None or value == "":
+        if required:
+            raise OutputError(f"{where}: must not be empty")
+        return None
+    if len(value) > MAX_NAME:
+        raise OutputError(f"{where}: longer than {MAX_NAME} characters")
+    return value
+
+
+def _flat(values, path: str) -> dict[str, Scalar]:
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise OutputError(f"{path}: must be an object of key/value pairs, not {_kind(values)}")
+    flat = {}
+    for key, value in values.items():
+        if key == "":
+            raise OutputError(f"{path}: empty key")
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            raise OutputError(f"{path}.{key}: nested objects are not supported (flatten them)")
+        if isinstance(value, list):
+            raise OutputError(f"{path}.{key}: arrays are not supported as values (flatten them)")
+        if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 - 1 <= value <= _INT64:
+            value = float(value)
+        flat[key] = value
+    return flat
+
+
+def _telemetry(telemetry, path: str, server_ts) -> list[tuple[int | None, dict]]:
+    if telemetry is None:
+        return []
+    if isinstance(telemetry, list):
+        points = []
+        for i, item in enumerate(telemetry):
+            if not isinstance(item, dict):
+                raise OutputError(f"{path}[{i}]: must be an object, not {_kind(item)}")
+            points.append(_point(item, f"{path}[{i}]", server_ts))
+        return points
+    if isinstance(telemetry, dict):
+        return [_point(telemetry, path, server_ts)]
+    raise OutputError(f"{path}: must be an object or an array, not {_kind(telemetry)}")
+
+
+def _point(item: dict, path: str, server_ts) -> tuple[int | None, dict]:
+    if "ts" in item and "values" in item:
+        return _ts(item["ts"], f"{path}.ts"), _flat(item["values"], f"{path}.values")
+    return server_ts, _flat(item, path)
+
+
+def _ts(value, path: str) -> int:
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d*)?\s*", value):
+        value = float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise OutputError(f"{path}: must be a timestamp in milliseconds, not {_kind(value)}")
+    if not 0 <= value <= _INT64:
+        raise OutputError(f"{path}: {value} is not a timestamp in milliseconds")
+    return int(value)
+
+
+def _keys(values, path: str) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise OutputError(f"{path}: must be an array of key names")
+    return tuple(values)
+
+
+def normalise_uplink_v2(output, config: dict, metadata: dict, *, server_ts: int | None = None) -> EntityUpdate:
+    """Typed converter output (converterVersion 2, reference 4.3).
+
+    The entity comes from the converter configuration (``type`` DEVICE/ASSET, ``name`` pattern
+    such as ``Device $eui``, ``profile``, ``label``, ``customer``, ``group``), with ``$key``
+    replaced from `metadata`; the script may override with ``name``, ``type``, ``profile``,
+    ``label``, ``customer``, ``group`` and returns ``attributes`` and ``telemetry``."""
+    if isinstance(output, str):
+        output = parse_output(output)
+    if not isinstance(output, dict):
+        raise OutputError(f"the decoder must return an object, not {_kind(output)}")
+
+    def pick(key, default=None):
+        own = _text(output, key, "")
+        if own is not None:
+            return own
+        pattern = config.get(key) or default
+        return _substitute(pattern, metadata) if isinstance(pattern, str) else pattern
+
+    entity_type = (pick("type", "DEVICE") or "DEVICE").upper()
+    if entity_type not in ("DEVICE", "ASSET"):
+        raise OutputError(f"type: must be DEVICE or ASSET, not {entity_type!r}")
+    name = pick("name", "Device $eui")
+    if not name:
+        raise OutputError("name: must not be empty")
+    return EntityUpdate(
+        entity_type=entity_type, name=name, profile=pick("profile") or DEFAULT_PROFILE,
+        label=pick("label") or None, customer=pick("customer") or None, group=pick("group") or None,
+        attributes=_flat(output.get("attributes"), "attributes"),
+        telemetry=_telemetry(output.get("telemetry"), "telemetry", server_ts),
+    )
+
+
+def _substitute(pattern: str, metadata: dict) -> str:
+    return re.sub(r"\$(\w+)", lambda m: str(metadata.get(m.group(1), m.group(0))), pattern)
+
+
+def normalise_downlink(output) -> DownlinkPayload:
+    """Encoder output ``{contentType, data, metadata}`` -> DownlinkPayload.
+
+    ``contentType`` defaults to JSON when absent; ``data`` must be a string (numbers and booleans
+    are turned into text); BINARY data must be base64; metadata values must be scalars."""
+    if isinstance(output, str):
+        output = parse_output(output)
+    if not isinstance(output, dict):
+        raise OutputError(f"the encoder must return an object {{contentType, data, metadata}}, not {_kind(output)}")
+    content_type = output.get("contentType", "JSON")
+    if not isinstance(content_type, str) or content_type.upper() not in ("JSON", "TEXT", "BINARY"):
+        raise OutputError(f"contentType: must be JSON, TEXT or BINARY, not {content_type!r}")
+    content_type = content_type.upper()
+    data = output.get("data")
+    if data is None:
+        raise OutputError("data: is required")
+    if isinstance(data, bool):
+        data = "true" if data else "false"
+    elif isinstance(data, int | float):
+        data = json.dumps(data)
+    elif not isinstance(data, str):
+        raise OutputError(f"data: must be a string, not {_kind(data)} (use JSON.stringify)")
+    if content_type == "BINARY":
+        try:
+            base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise OutputError("data: BINARY content must be base64 (use btoa)") from None
+    metadata = output.get("metadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise OutputError(f"metadata: must be an object of strings, not {_kind(metadata)}")
+    clean = {}
+    for key, value in metadata.items():
+        if value is None:
+            continue
+        if isinstance(value, dict | list):
+            raise OutputError(f"metadata.{key}: must be a string, not {_kind(value)}")
+        clean[key] = value if isinstance(value, str) else json.dumps(value)
+    return DownlinkPayload(content_type, data, clean)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, int | float) else type(value).__name__)
