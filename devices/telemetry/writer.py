@@ -51,7 +51,8 @@ def _rows(points: list[Point]) -> list[tuple]:
     Raises ValueError, naming the problem, for a point no layout can store (bad ts, key or
     value), before anything is written: a batch is stored whole or not at all.
     """
-    ids = key_dictionary.key_ids({_check_key(p.key) for p in points})
+    names = {p.key for p in points}
+    ids = key_dictionary.key_ids({_check_key(name) for name in names})
     rows = []
     append = rows.append
     for p in points:
