@@ -28,6 +28,7 @@ class PeriodicJob:
 
 JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("devices.tasks.telemetry_retention", 3600),
+    PeriodicJob("converters.tasks.prune_debug_events", 3600),
 )
 
 

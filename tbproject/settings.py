@@ -4,6 +4,7 @@ Embedded mode (no DATABASE_URL / REDIS_URL): SQLite, in-memory channel layer, Ce
 Production mode: PostgreSQL (TimescaleDB where installed), Redis for Celery and Channels.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -166,6 +167,26 @@ TELEMETRY_PARTITIONS_AHEAD = env_int("TELEMETRY_PARTITIONS_AHEAD", 2, minimum=0)
 TELEMETRY_STORAGE = env_str("TELEMETRY_STORAGE", "auto")
 # Rows per DELETE statement when SQLite enforces the TTL.
 TELEMETRY_DELETE_BATCH = env_int("TELEMETRY_DELETE_BATCH", 5000, minimum=1)
+
+# --- converters and debug events -----------------------------------------------------------------
+# Worker processes running converter scripts (per web or worker process); default 2, 1 on one core.
+CONVERTER_WORKERS = env_int("CONVERTER_WORKERS", max(1, min(2, os.cpu_count() or 1)), minimum=1)
+# Wall-clock limit of one script run, in milliseconds.
+CONVERTER_TIMEOUT_MS = env_int("CONVERTER_TIMEOUT_MS", 500, minimum=1)
+# Memory limit of one converter's script context, in MiB.
+CONVERTER_MEMORY_LIMIT_MB = env_int("CONVERTER_MEMORY_LIMIT_MB", 32, minimum=1)
+# Largest result one script run may return (its JSON text, in bytes).
+CONVERTER_MAX_OUTPUT_BYTES = env_int("CONVERTER_MAX_OUTPUT_BYTES", 4 * 1024 * 1024, minimum=1024)
+# Longest error message kept from a failed run (characters).
+CONVERTER_MAX_ERROR_CHARS = env_int("CONVERTER_MAX_ERROR_CHARS", 1024, minimum=64)
+# Compiled converter contexts each worker process keeps.
+CONVERTER_CONTEXT_CACHE = env_int("CONVERTER_CONTEXT_CACHE", 256, minimum=1)
+# Timeouts after which a batch stops running the same converter (the rest fail as "timeout").
+CONVERTER_MAX_TIMEOUTS_PER_BATCH = env_int("CONVERTER_MAX_TIMEOUTS_PER_BATCH", 3, minimum=1)
+# How long "debug all" stays on after it is switched on (ThingsBoard: 15 minutes).
+DEBUG_ALL_DURATION_MINUTES = env_int("DEBUG_ALL_DURATION_MINUTES", 15, minimum=1)
+# Days debug events are kept; 0 keeps them forever.
+DEBUG_EVENTS_TTL_DAYS = env_int("DEBUG_EVENTS_TTL_DAYS", 7, minimum=0)
 
 # --- demo / run ---------------------------------------------------------------------------------
 LOAD_DEMO_DATA = env_bool("LOAD_DEMO_DATA", True)

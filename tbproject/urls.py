@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("tenants.api.urls")),
     path("", include("devices.api.urls")),
     path("", include("devices.api.telemetry_urls")),
+    path("", include("converters.api.urls")),
 ]
 
 

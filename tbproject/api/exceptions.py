@@ -6,6 +6,7 @@ import time
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import exceptions
@@ -13,7 +14,9 @@ from rest_framework.response import Response
 
 from tbproject.api.authentication import TokenExpiredError
 
-__all__ = ["ErrorCode", "tb_error", "tb_exception_handler", "json_404", "json_500"]
+__all__ = [
+    "ErrorCode", "ServiceUnavailable", "tb_error", "tb_exception_handler", "protected_message", "json_404", "json_500",
+]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,29 @@ class ErrorCode:
     BAD_REQUEST_PARAMS = 31
     ITEM_NOT_FOUND = 32
     TOO_MANY_REQUESTS = 33
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """A part of the server needed for this request cannot run now (retryable)."""
+
+    status_code = 503
+    default_detail = "Service temporarily unavailable, try again later"
+    default_code = "service_unavailable"
+
+
+#: How many referencing objects a "cannot delete" message names before summarising.
+_MAX_NAMED_REFERENCES = 5
+
+
+def protected_message(exc: ProtectedError | RestrictedError) -> str:
+    """"Cannot delete: it is used by integration 'A', integration 'B'. ..." for a refused delete."""
+    objects = sorted(getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", None) or (),
+                     key=lambda o: (o._meta.verbose_name, str(o)))
+    named = [f"{o._meta.verbose_name} '{o}'" for o in objects[:_MAX_NAMED_REFERENCES]]
+    if len(objects) > _MAX_NAMED_REFERENCES:
+        named.append(f"and {len(objects) - _MAX_NAMED_REFERENCES} more")
+    refs = ", ".join(named) or "other entities"
+    return f"Cannot delete: it is used by {refs}. Remove those references first."
 
 
 def tb_error(status_code: int, message: str, error_code: int) -> dict:
@@ -67,6 +93,8 @@ def tb_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.messages)
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        exc = exceptions.ValidationError(protected_message(exc))
     elif isinstance(exc, RequestDataTooBig):
         return Response(tb_error(413, "Request body is too large", ErrorCode.BAD_REQUEST_PARAMS), status=413)
     if not isinstance(exc, exceptions.APIException):

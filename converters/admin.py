@@ -1,0 +1,131 @@
+"""Admin for converters (script in a monospace textarea, compiled on save) and debug events (read-only)."""
+
+import json
+from datetime import UTC, datetime
+
+from django import forms
+from django.contrib import admin
+from django.utils.html import format_html
+
+from converters import engine, scripts
+from converters.choices import ScriptLang
+from converters.events import all_enabled_until
+from converters.models import Converter, DebugEvent
+from tbproject.admin import TenantScopedAdmin, TenantScopedForm
+from tenants.models import now_ms
+
+MONOSPACE = {"style": "font-family: ui-monospace, Menlo, Consolas, monospace; width: 90%;", "rows": 24,
+             "spellcheck": "false"}
+
+
+def _when(ts_ms) -> str:
+    if not ts_ms:
+        return ""
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
+
+
+class ConverterForm(TenantScopedForm):
+    """Edits the script that runs (the configuration field chosen by type x language) as text;
+    the rest of ``configuration`` is kept as it is."""
+
+    script_lang = forms.ChoiceField(label="Script language", choices=ScriptLang.choices, initial=ScriptLang.JS)
+    script = forms.CharField(widget=forms.Textarea(attrs=MONOSPACE), strip=False,
+                             help_text="The body of Decoder(payload, metadata) for an uplink converter, of "
+                                       "Encoder(msg, metadata, msgType, integrationMetadata) for a downlink one.")
+    update_only_keys = forms.CharField(required=False, help_text="Comma-separated keys stored only when changed.")
+    debug_all = forms.BooleanField(required=False, label="Debug all messages",
+                                   help_text="Record every message for the next DEBUG_ALL_DURATION_MINUTES.")
+
+    class Meta:
+        model = Converter
+        exclude = ("configuration",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        if not instance._state.adding:
+            self.initial.setdefault("script_lang", instance.script_lang)
+            self.initial.setdefault("script", instance.script)
+            self.initial.setdefault("update_only_keys", ", ".join(instance.update_only_keys))
+            self.initial.setdefault("debug_all", instance.debug_all_active())
+
+    def clean(self):
+        cleaned = super().clean()
+        converter_type, lang = cleaned.get("type"), cleaned.get("script_lang")
+        if not converter_type or not lang or "script" not in cleaned:
+            return cleaned
+        configuration = dict(self.instance.configuration or {})
+        configuration["scriptLang"] = lang
+        configuration[scripts.target_field(converter_type, lang)] = cleaned["script"]
+        configuration["updateOnlyKeys"] = [k.strip() for k in cleaned.get("update_only_keys", "").split(",")
+                                           if k.strip()]
+        try:
+            configuration = scripts.clean_configuration(converter_type, configuration)
+            scripts.check_compiles(converter_type, configuration)
+        except scripts.ConfigurationError as e:
+            self.add_error("script_lang" if e.field == "scriptLang" else "script", e.message)
+        except engine.EngineError:
+            self.add_error("script", "The script engine cannot start right now; try again.")
+        self.instance.configuration = configuration
+        return cleaned
+
+    def save(self, commit=True):
+        instance = self.instance
+        if self.cleaned_data.get("debug_all"):
+            if not instance.debug_all_active():
+                instance.debug_all_enabled_until = all_enabled_until()
+        else:
+            instance.debug_all_enabled_until = 0
+        return super().save(commit)
+
+
+@admin.register(Converter)
+class ConverterAdmin(TenantScopedAdmin):
+    form = ConverterForm
+    list_display = ("name", "type", "integration_type", "converter_version", "debug_failures_enabled", "debug_all")
+    list_filter = ("type", "integration_type", "converter_version")
+    search_fields = ("name",)
+    readonly_fields = ("id", "created_time", "version", "script_version", "debug_all_until_display")
+    fieldsets = (
+        (None, {"fields": ("name", "type", "integration_type", "converter_version", "script_lang", "script",
+                           "update_only_keys")}),
+        ("Debug", {"fields": ("debug_failures_enabled", "debug_all", "debug_all_until_display")}),
+        ("Details", {"fields": ("additional_info", "edge_template", "id", "created_time", "version",
+                                "script_version")}),
+    )
+
+    @admin.display(description="Debug all", boolean=True)
+    def debug_all(self, obj) -> bool:
+        return obj.debug_all_active()
+
+    @admin.display(description="Debug all until")
+    def debug_all_until_display(self, obj) -> str:
+        if not obj.debug_all_enabled_until:
+            return "off"
+        suffix = "" if obj.debug_all_enabled_until > now_ms() else " (ended)"
+        return _when(obj.debug_all_enabled_until) + suffix
+
+
+@admin.register(DebugEvent)
+class DebugEventAdmin(TenantScopedAdmin):
+    """Read-only: events are written by converters and integrations, and expire on a schedule."""
+
+    read_only = True
+    list_display = ("created", "event_type", "entity_type", "entity_id", "kind", "is_error", "server")
+    list_filter = ("event_type", "entity_type", "is_error")
+    search_fields = ("=entity_id", "server")
+    fields = ("id", "created", "event_type", "entity_type", "entity_id", "server", "is_error", "pretty_body")
+    readonly_fields = fields
+
+    @admin.display(description="Time", ordering="created_time")
+    def created(self, obj) -> str:
+        return _when(obj.created_time)
+
+    @admin.display(description="Type")
+    def kind(self, obj) -> str:
+        return (obj.body or {}).get("type", "") if isinstance(obj.body, dict) else ""
+
+    @admin.display(description="Body")
+    def pretty_body(self, obj) -> str:
+        text = json.dumps(obj.body, indent=2, ensure_ascii=False)
+        return format_html('<pre style="white-space: pre-wrap; max-width: 100ch;">{}</pre>', text)

@@ -1,0 +1,28 @@
+"""Converter and event endpoints at ThingsBoard's paths.
+
+Literal segments come before ids at the same position (`converter/testUpLink` before
+`converter/<pk>`, `events/.../clear` before `events/.../<eventType>`)."""
+
+from django.urls import path
+
+from converters.api import events, testing
+from converters.api.views import ConverterResource, DebugInView
+from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
+
+__all__ = ["urlpatterns"]
+
+R = ConverterResource
+
+urlpatterns = [
+    path("converter/testUpLink", testing.UplinkTestView.as_view(), name="converter-test-uplink"),
+    path("converter/testDownLink", testing.DownlinkTestView.as_view(), name="converter-test-downlink"),
+    path("converter", as_view(R, SaveView), name="converter-save"),
+    path("converter/<str:pk>/debugIn", as_view(R, DebugInView), name="converter-debug-in"),
+    path("converter/<str:pk>", as_view(R, DetailView), name="converter-detail"),
+    path("converters/list", as_view(R, ByIdsView, ids_param="converterIds"), name="converter-by-ids"),
+    path("converters", as_view(R, ListView), name="converter-list"),
+    path("events/<str:entity_type>/<str:entity_id>/clear", events.ClearEventsView.as_view(), name="events-clear"),
+    path("events/<str:entity_type>/<str:entity_id>/<str:event_type>", events.EventsByTypeView.as_view(),
+         name="events-by-type"),
+    path("events/<str:entity_type>/<str:entity_id>", events.EventsByFilterView.as_view(), name="events-by-filter"),
+]

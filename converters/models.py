@@ -1,0 +1,121 @@
+"""Converters (user scripts) and the debug events that converters and integrations record."""
+
+import uuid
+
+from django.db import models
+
+from converters import scripts
+from converters.choices import ConverterType, EventEntityType, EventType, IntegrationType
+from tenants.models import Tenant, TenantScopedModel, TenantScopedQuerySet, now_ms
+
+__all__ = ["Converter", "DebugEvent"]
+
+
+class Converter(TenantScopedModel):
+    """An uplink decoder or downlink encoder script, ThingsBoard-shaped (reference 2.2).
+
+    ``configuration`` holds ThingsBoard's keys verbatim (``scriptLang``, ``decoder``, ``encoder``,
+    ``tbelDecoder``, ``tbelEncoder``, ``updateOnlyKeys``, and for converterVersion 2 the typed
+    keys); :attr:`script` is the one that runs. ``script_version`` goes up whenever that script
+    (or the type choosing it) changes: the engine caches one compiled context per
+    (converter id, script_version). Integrations reference converters with
+    ``on_delete=PROTECT``, so a converter in use cannot be deleted.
+
+    Debug settings follow ThingsBoard 3.9+: failures are recorded while ``debug_failures_enabled``;
+    everything is recorded while now < ``debug_all_enabled_until`` (ms; 0 = off).
+    """
+
+    name = models.CharField(max_length=255)
+    type = models.CharField(max_length=16, choices=ConverterType.choices)
+    integration_type = models.CharField(  # noqa: DJ001  (null = "all types", as ThingsBoard's JSON has it)
+        max_length=32, choices=IntegrationType.choices, null=True, blank=True,
+        help_text="The integration type this converter is dedicated to; empty = all.")
+    configuration = models.JSONField(default=dict, blank=True)
+    converter_version = models.PositiveSmallIntegerField(default=1, choices=((1, "1 (generic)"), (2, "2 (typed)")))
+    debug_failures_enabled = models.BooleanField("debug failures", default=False)
+    debug_all_enabled_until = models.BigIntegerField("debug all until (ms)", default=0)
+    edge_template = models.BooleanField(default=False)
+    script_version = models.PositiveIntegerField(default=1, editable=False)
+
+    customer_lookup = None  # converters belong to the tenant; customer users see none
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="converter_name_per_tenant")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        obj = super().from_db(db, field_names, values)
+        obj._loaded_script = obj._script_identity()
+        return obj
+
+    def _script_identity(self) -> tuple:
+        return (self.type, scripts.script_lang(self.configuration), self.script)
+
+    @property
+    def script(self) -> str:
+        """The source that runs: the configuration field matching type x scriptLang."""
+        return scripts.script_of(self.type, self.configuration)
+
+    @property
+    def script_lang(self) -> str:
+        return scripts.script_lang(self.configuration)
+
+    @property
+    def update_only_keys(self) -> list[str]:
+        keys = (self.configuration or {}).get("updateOnlyKeys") if isinstance(self.configuration, dict) else None
+        return list(keys or [])
+
+    def debug_all_active(self, now: int | None = None) -> bool:
+        return (now if now is not None else now_ms()) < self.debug_all_enabled_until
+
+    def save(self, *args, **kwargs):
+        loaded = getattr(self, "_loaded_script", None)
+        identity = self._script_identity()
+        if not self._state.adding and loaded is not None and identity != loaded:
+            self.script_version += 1
+        super().save(*args, **kwargs)
+        self._loaded_script = identity
+
+    def delete(self, *args, **kwargs):
+        pk = self.pk
+        result = super().delete(*args, **kwargs)  # raises ProtectedError while an integration uses it
+        DebugEvent.objects.filter(entity_type=EventEntityType.CONVERTER, entity_id=pk).delete()
+        return result
+
+
+class DebugEvent(models.Model):
+    """One event of a converter or an integration (ThingsBoard's event tables, reference 5).
+
+    ``body`` is what the events API returns verbatim: for DEBUG_CONVERTER ``type``
+    (Uplink/Downlink), ``server``, ``inMessageType``, ``in``, ``outMessageType``, ``out``,
+    ``metadata`` (JSON text) and ``error`` when there is one. ``is_error`` mirrors "body has an
+    error" for the isError filter. Rows are written in batches (converters.events.EventBatch),
+    never one insert per message, and removed after DEBUG_EVENTS_TTL_DAYS by a beat job.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)
+    entity_type = models.CharField(max_length=16, choices=EventEntityType.choices)
+    entity_id = models.UUIDField()
+    event_type = models.CharField(max_length=32, choices=EventType.choices)
+    created_time = models.BigIntegerField(default=now_ms)
+    server = models.CharField(max_length=255, blank=True)
+    is_error = models.BooleanField(default=False)
+    body = models.JSONField(default=dict)
+
+    customer_lookup = None
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_time"]
+        indexes = [
+            models.Index(fields=["entity_id", "event_type", "-created_time"], name="debug_event_entity_time"),
+            models.Index(fields=["created_time"], name="debug_event_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.entity_type} {self.entity_id} @ {self.created_time}"

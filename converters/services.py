@@ -1,0 +1,175 @@
+"""Converter workflows used by the API and the pipeline: test runs, debug recording, debug input.
+
+Test runs go through the same engine, limits and output checks as live traffic, so a script
+that passes its test cannot fail live for a reason the test did not show. Results have
+ThingsBoard's ``TestConverterResult`` shape: ``{"output": "<JSON text>", "error": ""}``.
+"""
+
+import base64
+import json
+
+from converters import engine
+from converters.choices import ConverterType, DebugKind, EventEntityType, EventType
+from converters.engine import OUT_OF_MEMORY, TIMEOUT, Limits
+from converters.events import EventBatch, server_name, should_record, truncate, write_events
+from converters.models import Converter, DebugEvent
+from converters.output import OutputError, normalise_downlink, normalise_uplink, normalise_uplink_v2
+from tenants.models import now_ms
+
+__all__ = [
+    "test_uplink", "test_downlink", "describe_error", "detect_content_type", "record_debug",
+    "latest_debug_input", "JSON", "TEXT", "BINARY",
+]
+
+JSON, TEXT, BINARY = "JSON", "TEXT", "BINARY"
+_MIME_HINTS = {"json": JSON, "text": TEXT, "xml": TEXT, "octet-stream": BINARY, "binary": BINARY}
+#: Debug events searched for a matching integration name by debugIn.
+_DEBUG_IN_SCAN = 100
+
+
+def _compact(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def describe_error(error: str, limits: Limits | None = None) -> str:
+    """The engine's error text, with the limit that was hit spelled out."""
+    limits = limits or Limits.from_settings()
+    if error == TIMEOUT:
+        return f"timeout: the script ran longer than {limits.timeout_ms} ms"
+    if error == OUT_OF_MEMORY:
+        return f"out of memory: the script needed more than {limits.memory_mb} MiB"
+    return error
+
+
+def test_uplink(decoder: str, payload: bytes, metadata: dict, *, converter_version: int = 1,
+                configuration: dict | None = None) -> dict:
+    """Run a decoder once, uncached. On success ``output`` is the script's result as JSON text.
+
+    The output is then checked as the pipeline checks it: if it could not be stored, ``error``
+    says why and ``output`` still shows what the script returned."""
+    (result,) = engine.decode(None, 0, decoder, [(payload, metadata)])
+    if result.error is not None:
+        return {"output": "", "error": describe_error(result.error)}
+    try:
+        if converter_version == 2:
+            normalise_uplink_v2(result.output_json, configuration or {}, metadata, server_ts=now_ms())
+        else:
+            normalise_uplink(result.output_json, server_ts=now_ms())
+    except OutputError as e:
+        return {"output": result.output_json, "error": f"Invalid converter output: {e}"}
+    return {"output": result.output_json, "error": ""}
+
+
+def test_downlink(encoder: str, msg: str, metadata: dict, msg_type: str, integration_metadata: dict) -> dict:
+    """Run an encoder once, uncached; ``output`` is the JSON text of ``{contentType, data, metadata}``."""
+    (result,) = engine.encode(None, 0, encoder, [(msg, metadata, msg_type, integration_metadata)])
+    if result.error is not None:
+        return {"output": "", "error": describe_error(result.error)}
+    try:
+        downlink = normalise_downlink(result.output_json)
+    except OutputError as e:
+        return {"output": result.output_json, "error": f"Invalid converter output: {e}"}
+    shaped = {"contentType": downlink.content_type, "data": downlink.data, "metadata": downlink.metadata}
+    return {"output": _compact(shaped), "error": ""}
+
+
+def detect_content_type(data: bytes | str, hint: str | None = None) -> tuple[str, str]:
+    """(JSON | TEXT | BINARY, the content as debug events show it; BINARY as base64).
+
+    ``hint`` is what the transport said (``JSON``/``TEXT``/``BINARY`` or a MIME type such as
+    ``application/json``); without one, UTF-8 that parses as a JSON object or array is JSON,
+    other printable UTF-8 is TEXT, anything else BINARY."""
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    kind = _hint(hint)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        kind = BINARY
+    if kind == BINARY:
+        return BINARY, base64.b64encode(raw).decode("ascii")
+    if kind in (None, JSON):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict | list) or (kind == JSON and text.strip() and parsed is not None):
+            return JSON, text
+        if kind is None and any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+            return BINARY, base64.b64encode(raw).decode("ascii")
+    return TEXT, text
+
+
+def _hint(hint: str | None) -> str | None:
+    if not hint:
+        return None
+    upper = hint.strip().upper()
+    if upper in (JSON, TEXT, BINARY):
+        return upper
+    lowered = hint.lower()
+    return next((kind for key, kind in _MIME_HINTS.items() if key in lowered), None)
+
+
+def record_debug(converter: Converter, in_payload: bytes | str, in_content_type: str | None, metadata: dict,
+                 out: str | None, error: str | None, kind: str = DebugKind.UPLINK, *,
+                 msg_type: str | None = None, integration_metadata: dict | None = None,
+                 batch: EventBatch | None = None, now: int | None = None) -> DebugEvent | None:
+    """Record one converter run as a DEBUG_CONVERTER event if the debug policy wants it.
+
+    ``kind`` is Uplink (``in_payload`` = raw bytes) or Downlink (``in_payload`` = the rule-engine
+    message as JSON text, plus ``msg_type`` and ``integration_metadata``). With ``batch`` the
+    event joins it (written with the batch); without, it is written at once. Returns the event,
+    or None when the policy skips it."""
+    now = now_ms() if now is None else now
+    failed = bool(error)
+    if not should_record(converter.debug_failures_enabled, converter.debug_all_enabled_until, failed=failed, now=now):
+        return None
+    in_type, in_text = detect_content_type(in_payload, in_content_type)
+    body = {"type": str(kind), "server": server_name(), "inMessageType": in_type, "in": truncate(in_text),
+            "metadata": truncate(_compact(metadata or {}))}
+    if kind == DebugKind.DOWNLINK:
+        body["msgType"] = msg_type or ""
+        body["integrationMetadata"] = _compact(integration_metadata or {})
+    if out is not None:
+        body["outMessageType"] = JSON
+        body["out"] = truncate(out)
+    if failed:
+        body["error"] = truncate(error)
+    event = DebugEvent(tenant_id=converter.tenant_id, entity_type=EventEntityType.CONVERTER, entity_id=converter.pk,
+                       event_type=EventType.DEBUG_CONVERTER, created_time=now, server=body["server"],
+                       is_error=failed, body=body)
+    if batch is not None:
+        batch.add(event)
+    else:
+        write_events([event])
+    return event
+
+
+def latest_debug_input(converter: Converter, integration_name: str | None = None) -> dict:
+    """ThingsBoard's ConverterDebugInput from the newest debug event with an input: uplink
+    ``{inContentType, inContent, inMetadata}``, downlink adding ``inMsgType`` and
+    ``inIntegrationMetadata``. ``{}`` when there is none."""
+    events = DebugEvent.objects.filter(
+        tenant_id=converter.tenant_id, entity_type=EventEntityType.CONVERTER, entity_id=converter.pk,
+        event_type=EventType.DEBUG_CONVERTER).order_by("-created_time")
+    for event in events[:_DEBUG_IN_SCAN if integration_name else 10]:
+        body = event.body if isinstance(event.body, dict) else {}
+        if "in" not in body or (integration_name and _integration_name(body) != integration_name):
+            continue
+        found = {"inContentType": body.get("inMessageType") or TEXT, "inContent": body.get("in") or "",
+                 "inMetadata": body.get("metadata") or "{}"}
+        if converter.type == ConverterType.DOWNLINK or body.get("type") == DebugKind.DOWNLINK:
+            found["inMsgType"] = body.get("msgType") or ""
+            found["inIntegrationMetadata"] = body.get("integrationMetadata") or "{}"
+        return found
+    return {}
+
+
+def _integration_name(body: dict) -> str | None:
+    for key in ("metadata", "integrationMetadata"):
+        try:
+            name = json.loads(body.get(key) or "{}").get("integrationName")
+        except (ValueError, AttributeError):
+            continue
+        if name:
+            return name
+    return None

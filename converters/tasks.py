@@ -1,0 +1,29 @@
+"""Periodic jobs of the converters app."""
+
+from celery import shared_task
+from django.conf import settings
+
+from converters.choices import DEBUG_EVENT_TYPES
+from converters.models import DebugEvent
+from tenants.models import now_ms
+
+__all__ = ["prune_debug_events"]
+
+DELETE_BATCH = 5000
+DAY_MS = 86_400_000
+
+
+@shared_task(name="converters.tasks.prune_debug_events", ignore_result=True)
+def prune_debug_events(now: int | None = None, batch: int = DELETE_BATCH) -> int:
+    """Delete debug events older than DEBUG_EVENTS_TTL_DAYS (0 keeps them), ``batch`` rows per
+    DELETE so that a large backlog never holds one long lock. Other event types (errors,
+    lifecycle, statistics) never expire, as in ThingsBoard. Returns how many were deleted."""
+    ttl_days = int(getattr(settings, "DEBUG_EVENTS_TTL_DAYS", 7))
+    if ttl_days <= 0:
+        return 0
+    cutoff = (now_ms() if now is None else now) - ttl_days * DAY_MS
+    expired = DebugEvent.objects.filter(event_type__in=DEBUG_EVENT_TYPES, created_time__lt=cutoff)
+    deleted = 0
+    while pks := list(expired.values_list("pk", flat=True)[:batch]):
+        deleted += DebugEvent.objects.filter(pk__in=pks).delete()[0]
+    return deleted
