@@ -13,3 +13,17 @@ def _fresh_telemetry_caches():
     yield
     keys.clear_cache()
     storage.reset_cache()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_inline():
+    """No Celery worker runs beside the suite: tasks run in-process, also when REDIS_URL is set.
+
+    Tests of the real broker path switch this off themselves.
+    """
+    from tbproject.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -18,6 +18,7 @@ import socket
 from functools import lru_cache
 
 from django.conf import settings
+from django.db import transaction
 
 from converters.models import DebugEvent
 from tenants.models import now_ms
@@ -67,10 +68,15 @@ def truncate(text: str | None, limit: int = MAX_TEXT) -> str | None:
 
 
 def write_events(events) -> int:
-    """Insert ``events`` (unsaved DebugEvent objects) with bulk INSERTs; returns how many."""
+    """Insert ``events`` (unsaved DebugEvent objects) with bulk INSERTs; returns how many.
+
+    Once the transaction commits they also go to the browsers watching their entity."""
     events = list(events)
     if events:
         DebugEvent.objects.bulk_create(events, batch_size=BULK_SIZE)
+        from integrations.broadcasts import publish_events  # the live stream; imported late (app order)
+
+        transaction.on_commit(lambda: publish_events(events))
     return len(events)
 
 

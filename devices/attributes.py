@@ -1,13 +1,17 @@
 """Attributes: typed key/values per entity and scope, written in batches."""
 
+from collections.abc import Iterable
 from uuid import UUID
+
+from django.db import connection
 
 from devices.choices import AttributeScope
 from devices.models import Attribute
 from devices.values import COLUMNS, decode, encode
 from tenants.models import now_ms
 
-__all__ = ["save_attributes", "get_attributes", "attribute_keys", "delete_attributes"]
+__all__ = ["save_attributes", "save_attributes_many", "attribute_values", "get_attributes", "attribute_keys",
+           "delete_attributes"]
 
 SCOPES = tuple(AttributeScope.values)
 
@@ -32,6 +36,49 @@ def save_attributes(entity_id: UUID, scope: str, values: dict, ts: int | None = 
         update_fields=[*COLUMNS, "last_update_ts"],
     )
     return len(rows)
+
+
+_UPSERT_CHUNK = 500
+_COLS = ("entity_id", "scope", "key", *COLUMNS, "last_update_ts")
+
+
+def save_attributes_many(rows: Iterable[tuple]) -> int:
+    """Upsert (entity_id, scope, key, value, ts) rows of many entities in a few statements.
+
+    The last row per (entity, scope, key) wins within the call; a stored value with a newer
+    ``last_update_ts`` is kept (a replayed old message must not undo a newer value). Values are
+    checked before anything is written (ValueError names the problem). Returns the rows sent."""
+    newest: dict[tuple, tuple] = {}
+    for entity_id, scope, key, value, ts in rows:
+        if scope not in SCOPES:
+            raise ValueError(f"unknown attribute scope {scope!r}")
+        entity_id = entity_id if isinstance(entity_id, UUID) else UUID(str(entity_id))
+        newest[(entity_id, scope, key)] = (entity_id, scope, key, *encode(value), int(ts))
+    # A fixed order locks rows in the same order in every writer: no deadlock between batches.
+    ordered = [newest[k] for k in sorted(newest)]
+    if connection.vendor != "postgresql":
+        ordered = [(row[0].hex, *row[1:]) for row in ordered]
+    table = connection.ops.quote_name(Attribute._meta.db_table)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in (*COLUMNS, "last_update_ts"))
+    with connection.cursor() as cur:
+        for start in range(0, len(ordered), _UPSERT_CHUNK):
+            chunk = ordered[start:start + _UPSERT_CHUNK]
+            values = ", ".join(["(" + ", ".join(["%s"] * len(_COLS)) + ")"] * len(chunk))
+            cur.execute(f"INSERT INTO {table} ({', '.join(_COLS)}) VALUES {values} "
+                        f"ON CONFLICT (entity_id, scope, key) DO UPDATE SET {updates} "
+                        f"WHERE excluded.last_update_ts >= {table}.last_update_ts",
+                        [v for row in chunk for v in row])
+    return len(ordered)
+
+
+def attribute_values(entity_ids: Iterable, scope: str, keys: Iterable[str]) -> dict[tuple[UUID, str], tuple]:
+    """{(entity_id, key): (last_update_ts, value)} of the stored ones, in one query."""
+    entity_ids, keys = list(entity_ids), list(keys)
+    if not entity_ids or not keys:
+        return {}
+    rows = (Attribute.objects.filter(entity_id__in=entity_ids, scope=scope, key__in=keys)
+            .values_list("entity_id", "key", "last_update_ts", *COLUMNS))
+    return {(e, k): (ts, decode(*vals)) for e, k, ts, *vals in rows}
 
 
 def _query(entity_id, scope=None, keys=None):

@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = "Integration center"
+
+    def ready(self):
+        from integrations.ingress import routes  # noqa: F401  (connects the routing-key cache's signals)

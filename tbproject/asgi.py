@@ -1,4 +1,8 @@
-"""ASGI entry point: HTTP goes to Django, websockets to Channels consumers."""
+"""ASGI entry point: HTTP goes to Django, websockets to Channels consumers.
+
+Uplinks of push integrations (/api/v1/integrations/...) are answered by a lean ASGI app before
+Django is reached (DESIGN.md section 3); every other HTTP request goes on to Django.
+"""
 
 import os
 
@@ -10,11 +14,12 @@ django_asgi = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from integrations.ingress.asgi import with_ingress  # noqa: E402
 from tbproject.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi,
+        "http": with_ingress(django_asgi),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -1,3 +1,5 @@
 """Websocket URL patterns, gathered from the apps that publish live events."""
 
-websocket_urlpatterns: list = []
+from integrations.routing import websocket_urlpatterns as integration_patterns
+
+websocket_urlpatterns: list = [*integration_patterns]

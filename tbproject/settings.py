@@ -5,6 +5,7 @@ Production mode: PostgreSQL (TimescaleDB where installed), Redis for Celery and 
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -86,6 +87,10 @@ else:
             "NAME": env_str("SQLITE_PATH", str(DATA_DIR / "db.sqlite3")),
             # WAL + a busy timeout let the web thread and in-process workers share the file.
             "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"},
+            # Tests use a file as well (one per test process): the in-memory shared-cache database
+            # Django would use fails every concurrent access at once with "database table is
+            # locked", which no deployment has, so threaded tests could not run on SQLite.
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"tbproject-test-{os.getpid()}.sqlite3")},
         }
     }
 
@@ -188,6 +193,28 @@ DEBUG_ALL_DURATION_MINUTES = env_int("DEBUG_ALL_DURATION_MINUTES", 15, minimum=1
 # Days debug events are kept; 0 keeps them forever.
 DEBUG_EVENTS_TTL_DAYS = env_int("DEBUG_EVENTS_TTL_DAYS", 7, minimum=0)
 
+# --- integrations ---------------------------------------------------------------------------------
+# Largest uplink body the HTTP integration endpoint accepts (bytes); larger ones answer 413.
+HTTP_INTEGRATION_MAX_BODY_BYTES = env_int("HTTP_INTEGRATION_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
+
+# --- listener integrations (runintegrations) ---------------------------------------------------------
+# Seconds a listener host's lease on an integration lasts; renewed every third of it. A dead
+# host's integrations are taken over by another host within about this time.
+INTEGRATION_LEASE_SECONDS = env_int("INTEGRATION_LEASE_SECONDS", 6, minimum=2)
+# Whether `serve` (`make run`) also hosts listener integrations (MQTT) in a thread of its process.
+RUN_INTEGRATIONS_IN_WEB = env_bool("RUN_INTEGRATIONS_IN_WEB", True)
+
+# --- uplink pipeline -------------------------------------------------------------------------------
+# An uplink batch is handed to the queue at this many messages, or after UPLINK_BATCH_MS, whichever first.
+UPLINK_BATCH_SIZE = env_int("UPLINK_BATCH_SIZE", 500, minimum=1)
+UPLINK_BATCH_MS = env_int("UPLINK_BATCH_MS", 5, minimum=0)
+# Debug events (converter + integration) one integration may record per hour; the rest are dropped.
+INTEGRATION_DEBUG_EVENTS_PER_HOUR = env_int("INTEGRATION_DEBUG_EVENTS_PER_HOUR", 5000, minimum=0)
+# Days dead letters (uplinks that failed conversion or storage) are kept; 0 keeps them forever.
+DEAD_LETTERS_TTL_DAYS = env_int("DEAD_LETTERS_TTL_DAYS", 30, minimum=0)
+# Most dead letters one replay request re-runs.
+REPLAY_MAX_MESSAGES = env_int("REPLAY_MAX_MESSAGES", 10000, minimum=1)
+
 # --- demo / run ---------------------------------------------------------------------------------
 LOAD_DEMO_DATA = env_bool("LOAD_DEMO_DATA", True)
 
@@ -196,5 +223,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # gmqtt logs every connection and subscription at INFO; the listener host logs what matters.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "gmqtt": {"level": "WARNING"}},
 }

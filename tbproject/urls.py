@@ -5,6 +5,7 @@ from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from integrations.ingress.views import ingress_view
 from tbproject.api.exceptions import json_404
 
 api_patterns = [
@@ -12,6 +13,8 @@ api_patterns = [
     path("", include("devices.api.urls")),
     path("", include("devices.api.telemetry_urls")),
     path("", include("converters.api.urls")),
+    path("", include("integrations.replay_urls")),
+    path("", include("integrations.api.urls")),
 ]
 
 
@@ -21,6 +24,8 @@ def healthz(request):
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # served by the lean ASGI app under daphne; this route answers the test client and WSGI
+    path("api/v1/integrations/<str:endpoint>/<str:routing_key>", ingress_view, name="integration-ingress"),
     path("api/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -91,7 +91,10 @@ def _stop(proc: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory):
     """Base URL of a freshly migrated server holding one tenant admin; stopped and cleaned up after."""
+    # No Celery worker runs beside this server: background work runs in-process (embedded mode),
+    # also when REDIS_URL points the rest of the suite at Redis.
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tbproject.settings", "LOAD_DEMO_DATA": "false",
+           "CELERY_TASK_ALWAYS_EAGER": "true",
            "DEBUG": "false", "API_MAX_BODY_BYTES": str(MAX_BODY),
            "DATA_DIR": str(tmp_path_factory.mktemp("tbclient-data"))}
     log_path = tmp_path_factory.mktemp("tbclient-log") / "server.log"

@@ -107,6 +107,9 @@ def test_it_bounds_the_context_cache():
 
 def test_it_reruns_the_rest_of_a_batch_after_killing_a_hung_worker():
     script = "if (payload[0] === 2) new Array(2**32 - 1).join();\nreturn payload[0] * 10;"
+    # A fresh pool with one worker: earlier tests that decoded from several threads leave idle spares.
+    engine.shutdown()
+    engine.decode(key(), 1, "return 1;", [(b"", {})])
     started = engine.pool_stats()["started"]
     results = engine.decode(key(), 1, script, [(bytes([i]), {}) for i in range(5)], limits=Limits(timeout_ms=300))
     assert [r.output_json or r.error for r in results] == ["0", "10", TIMEOUT, "30", "40"]

@@ -7,7 +7,7 @@ from django.db import connection
 from devices.telemetry import keys as key_dictionary
 from devices.values import decode
 
-__all__ = ["timeseries_keys", "latest", "history", "AGGREGATIONS"]
+__all__ = ["timeseries_keys", "latest", "latest_many", "history", "AGGREGATIONS"]
 
 AGGREGATIONS = ("NONE", "AVG", "MIN", "MAX", "SUM", "COUNT")
 _VALUES = "bool_v, long_v, dbl_v, str_v, json_v"
@@ -44,6 +44,21 @@ def latest(entity_id, keys=None) -> dict[str, tuple[int, object]]:
         rows = cur.fetchall()
     names = key_dictionary.key_names([r[0] for r in rows])
     return {names[r[0]]: (r[1], decode(*r[2:])) for r in rows if r[0] in names}
+
+
+def latest_many(entity_ids, keys) -> dict[tuple[UUID, str], tuple[int, object]]:
+    """{(entity_id, key): (ts, value)} of the newest values of many entities, in one query."""
+    entity_ids = [e if isinstance(e, UUID) else UUID(str(e)) for e in entity_ids]
+    ids = key_dictionary.lookup_ids(keys)
+    if not entity_ids or not ids:
+        return {}
+    by_key_id = {key_id: name for name, key_id in ids.items()}
+    by_param = {_eid(e): e for e in entity_ids}
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT entity_id, key, ts, {_VALUES} FROM ts_kv_latest WHERE entity_id IN ({_marks(by_param)}) "
+                    f"AND key IN ({_marks(by_key_id)})", [*by_param, *by_key_id])
+        rows = cur.fetchall()
+    return {(by_param.get(r[0]) or UUID(str(r[0])), by_key_id[r[1]]): (r[2], decode(*r[3:])) for r in rows}
 
 
 def history(entity_id, keys, start_ts: int, end_ts: int, *, limit: int = 100, agg: str = "NONE",

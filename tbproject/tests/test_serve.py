@@ -35,6 +35,25 @@ def runners(monkeypatch):
     return made
 
 
+@pytest.fixture(autouse=True)
+def listener_hosts(monkeypatch):
+    """The integration host thread, faked: its real behaviour is tested in integrations/tests."""
+    made = []
+
+    class FakeHost:
+        stopped = False
+
+        def stop(self):
+            self.stopped = True
+
+    def start():
+        made.append(FakeHost())
+        return made[-1]
+
+    monkeypatch.setattr(serve, "start_integration_host", start)
+    return made
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_prepares_the_database_prints_the_logins_and_serves(no_daphne, runners, settings, monkeypatch):
     settings.LOAD_DEMO_DATA, settings.REDIS_URL = True, ""
@@ -60,3 +79,18 @@ def test_it_leaves_periodic_jobs_to_beat_with_redis_and_skips_demo_data_when_tol
     assert runners == []
     assert not User.objects.exists()
     assert "Demo logins" not in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_hosts_listener_integrations_unless_told_not_to(no_daphne, runners, listener_hosts, settings):
+    settings.LOAD_DEMO_DATA, settings.RUN_INTEGRATIONS_IN_WEB = False, True
+    out = io.StringIO()
+    call_command("serve", "--port", "18125", stdout=out, verbosity=0)
+    assert len(listener_hosts) == 1 and listener_hosts[0].stopped
+    assert "MQTT integrations in this process" in out.getvalue()
+
+    settings.RUN_INTEGRATIONS_IN_WEB = False
+    out = io.StringIO()
+    call_command("serve", "--port", "18126", stdout=out, verbosity=0)
+    assert len(listener_hosts) == 1
+    assert "MQTT integrations by runintegrations" in out.getvalue()

@@ -1,7 +1,10 @@
 """The embedded run (`make run`): migrate, load demo data, then serve HTTP and websockets with daphne.
 
 Without REDIS_URL there is no Celery beat, so the periodic jobs of tbproject/periodic.py run in
-a daemon thread of this process. Production runs daphne, celery worker and celery beat instead.
+a daemon thread of this process. Unless RUN_INTEGRATIONS_IN_WEB is false, listener integrations
+(MQTT) are hosted in another thread, with its own event loop (runintegrations' Runner; leases
+keep each integration on one host even beside runintegrations processes). Production runs
+daphne, celery worker, celery beat and runintegrations instead.
 """
 
 from pathlib import Path
@@ -14,7 +17,7 @@ from django.db import connection
 from tbproject.env import env_int
 from tbproject.periodic import PeriodicRunner
 
-__all__ = ["Command", "run_daphne"]
+__all__ = ["Command", "run_daphne", "start_integration_host"]
 
 ASGI_APP = "tbproject.asgi:application"
 
@@ -24,6 +27,13 @@ def run_daphne(host: str, port: int) -> None:
     from daphne.cli import CommandLineInterface
 
     CommandLineInterface().run(["--bind", host, "--port", str(port), ASGI_APP])
+
+
+def start_integration_host():
+    """The listener-integration host (runintegrations' Runner) in a thread with its own loop."""
+    from integrations.runner import RunnerThread
+
+    return RunnerThread().start()
 
 
 class Command(BaseCommand):
@@ -45,9 +55,12 @@ class Command(BaseCommand):
         if not settings.REDIS_URL:
             runner = PeriodicRunner()
             runner.start()
+        listeners = start_integration_host() if settings.RUN_INTEGRATIONS_IN_WEB else None
         try:
             run_daphne(host, port)
         finally:
+            if listeners is not None:
+                listeners.stop()
             if runner is not None:
                 runner.stop()
 
@@ -66,5 +79,7 @@ class Command(BaseCommand):
             lines.append("  Demo logins (email / password):")
             lines += [f"    {authority.label:<22} {email} / {password}" for email, password, authority in DEMO_LOGINS]
         jobs = "by celery beat" if settings.REDIS_URL else "in this process"
-        lines += [f"  Database    {connection.vendor}; periodic jobs {jobs}; stop with Ctrl+C", ""]
+        listeners = "in this process" if settings.RUN_INTEGRATIONS_IN_WEB else "by runintegrations"
+        lines += [f"  Database    {connection.vendor}; periodic jobs {jobs}; MQTT integrations {listeners}",
+                  "  Stop with Ctrl+C", ""]
         self.stdout.write("\n".join(lines))

@@ -1,0 +1,149 @@
+"""Auto-provisioning: the devices and assets that converter output names, found or created.
+
+ThingsBoard's semantics (reference section 7):
+
+- An entity is looked up by name within the tenant; devices and assets are separate namespaces.
+- Found: it is used as it is. Its profile, customer, group and label are never changed, whatever
+  later converter output says.
+- Not found: it is created only when the integration allows it (``allowCreateDevicesOrAssets``);
+  otherwise the caller ignores that entity's data. A new entity gets the named profile
+  (``deviceType``/``assetType``), customer (``customerName``) and group (``groupName``, of the
+  entity's type), each created first when missing, and its label.
+- Concurrent first messages from one new device create it once: creation relies on the
+  (tenant, name) unique constraints, and a loser of the race reads the winner's row. The same
+  holds for profiles, customers and groups. A new entity and its group membership are committed
+  together, before the caller writes any data.
+
+One :class:`Provisioner` serves one batch of one tenant and caches what it found or created, so
+a batch touching 500 known devices costs one query per entity type::
+
+    provisioner = Provisioner(tenant_id, allow_create=True)
+    provisioner.prefetch(updates)              # one SELECT per entity type for the unknown names
+    entity = provisioner.entity(updates[0])    # EntityRef(entity_type, pk, name, profile)
+"""
+
+from collections.abc import Iterable
+from typing import NamedTuple
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+
+from devices.choices import GroupType
+from devices.models import Asset, AssetProfile, Device, DeviceProfile, EntityGroup
+from tenants.models import Customer
+
+__all__ = ["Provisioner", "EntityRef", "CreationForbidden", "forbidden_message"]
+
+_KINDS = {
+    "DEVICE": (Device, DeviceProfile, GroupType.DEVICE),
+    "ASSET": (Asset, AssetProfile, GroupType.ASSET),
+}
+
+
+class EntityRef(NamedTuple):
+    """What the pipeline needs of a device or asset (cheaper to load than the model row)."""
+
+    entity_type: str  # DEVICE | ASSET
+    pk: UUID
+    name: str
+    profile: str  # the profile's name: ThingsBoard's deviceType / assetType
+
+
+class CreationForbidden(Exception):
+    """The entity does not exist and the integration may not create it."""
+
+
+def forbidden_message(entity_type: str, name: str) -> str:
+    noun = "Device" if entity_type == "DEVICE" else "Asset"
+    return (f"{noun} '{name}' does not exist and creating devices or assets is forbidden for this integration "
+            "(allowCreateDevicesOrAssets is off): its data was ignored")
+
+
+class Provisioner:
+    """Finds or creates the entities of one tenant for one batch, caching every row it touched.
+
+    ``update`` objects are converters.output.EntityUpdate (``entity_type``, ``name``,
+    ``profile``, ``label``, ``customer``, ``group``)."""
+
+    def __init__(self, tenant_id, *, allow_create: bool):
+        self.tenant_id = tenant_id
+        self.allow_create = allow_create
+        self._entities: dict[tuple[str, str], EntityRef] = {}
+        self._profiles: dict[tuple[str, str], DeviceProfile | AssetProfile] = {}
+        self._customers: dict[str, Customer] = {}
+        self._groups: dict[tuple[str, str], EntityGroup] = {}
+        self._missing: set[tuple[str, str]] = set()  # looked up by prefetch() and not found
+        #: entities this provisioner created, in order (for notifications and tests)
+        self.created: list[Device | Asset] = []
+
+    def prefetch(self, updates: Iterable) -> None:
+        """Load the named entities that exist, one query per entity type."""
+        wanted: dict[str, set[str]] = {}
+        for update in updates:
+            if (update.entity_type, update.name) not in self._entities:
+                wanted.setdefault(update.entity_type, set()).add(update.name)
+        for entity_type, names in wanted.items():
+            for ref in self._lookup(entity_type, names):
+                self._entities[(entity_type, ref.name)] = ref
+            self._missing.update((entity_type, name) for name in names if (entity_type, name) not in self._entities)
+
+    def _lookup(self, entity_type: str, names) -> list[EntityRef]:
+        rows = (_KINDS[entity_type][0].objects.filter(tenant_id=self.tenant_id, name__in=list(names))
+                .values_list("pk", "name", "profile__name"))
+        return [EntityRef(entity_type, *row) for row in rows]
+
+    def entity(self, update) -> EntityRef:
+        """The entity ``update`` names; created when missing and allowed.
+
+        Raises :class:`CreationForbidden` when it is missing and creation is off, and database
+        errors (e.g. a name no column can hold) when creating it fails."""
+        key = (update.entity_type, update.name)
+        found = self._entities.get(key)
+        if found is not None:
+            return found
+        if key not in self._missing:
+            found = next(iter(self._lookup(update.entity_type, [update.name])), None)
+        if found is None:
+            if not self.allow_create:
+                raise CreationForbidden(forbidden_message(update.entity_type, update.name))
+            found = self._create(update)
+        self._entities[key] = found
+        return found
+
+    def _create(self, update) -> EntityRef:
+        model, _, group_type = _KINDS[update.entity_type]
+        profile = self._profile(update.entity_type, update.profile)
+        customer = self._customer(update.customer) if update.customer else None
+        group = self._group(group_type, update.group) if update.group else None
+        try:
+            with transaction.atomic():
+                entity = model.objects.create(tenant_id=self.tenant_id, name=update.name, profile=profile,
+                                              customer=customer, label=update.label or "")
+                if group is not None:
+                    group.members.add(entity)
+        except IntegrityError:
+            # Another worker created it first (its INSERT committed while ours waited on the
+            # unique index): use that row as it is, never re-assigning what it got.
+            return self._lookup(update.entity_type, [update.name])[0]
+        self.created.append(entity)
+        return EntityRef(update.entity_type, entity.pk, entity.name, profile.name)
+
+    def _profile(self, entity_type: str, name: str):
+        key = (entity_type, name)
+        if key not in self._profiles:
+            profile_model = _KINDS[entity_type][1]
+            # get_or_create retries the read after an IntegrityError: safe under racing workers.
+            self._profiles[key], _ = profile_model.objects.get_or_create(tenant_id=self.tenant_id, name=name)
+        return self._profiles[key]
+
+    def _customer(self, title: str) -> Customer:
+        if title not in self._customers:
+            self._customers[title], _ = Customer.objects.get_or_create(tenant_id=self.tenant_id, title=title)
+        return self._customers[title]
+
+    def _group(self, group_type: str, name: str) -> EntityGroup:
+        key = (group_type, name)
+        if key not in self._groups:
+            self._groups[key], _ = EntityGroup.objects.get_or_create(tenant_id=self.tenant_id, type=group_type,
+                                                                     name=name)
+        return self._groups[key]

@@ -1,0 +1,1 @@
+"""HTTP ingress of push integrations: /api/v1/integrations/{endpoint}/{routingKey} (reference 3.7)."""

@@ -1,0 +1,129 @@
+"""One uplink request, whichever server carried it (the lean ASGI app or the Django view).
+
+    POST|PUT /api/v1/integrations/{endpoint}/{routingKey}   uplink -> 204 (200 with replaceNoContentToOk)
+    GET|HEAD same URL                                       health check -> 200
+
+Checks, cheapest first: method (405), routing key (404, cached), enabled (503), header filter
+(403), declared then actual body size (413, HTTP_INTEGRATION_MAX_BODY_BYTES), body valid for its
+content type (400: JSON must parse, text must decode; anything else is taken as raw bytes). Then
+the raw uplink is queued durably and the answer sent. No decoding, no database writes here.
+"""
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from integrations import queue
+from integrations.ingress import routes
+from integrations.messages import RawUplink
+from tbproject.api.exceptions import ErrorCode, tb_error
+from tenants.models import now_ms
+
+__all__ = ["Reply", "handle", "content_kind", "UPLINK_METHODS", "HEALTH_METHODS"]
+
+log = logging.getLogger(__name__)
+
+UPLINK_METHODS = frozenset({"POST", "PUT"})
+HEALTH_METHODS = frozenset({"GET", "HEAD"})
+ALLOW = "GET, HEAD, POST, PUT"
+JSON_TYPE = b"application/json"
+_JSON_SUFFIX = "+json"
+_TEXT_TYPES = frozenset({"application/xml", "application/javascript", "application/x-www-form-urlencoded"})
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: bytes = b""
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+
+
+def _error(status: int, message: str, code: int = ErrorCode.BAD_REQUEST_PARAMS, **headers: str) -> Reply:
+    extra = tuple((name.replace("_", "-").encode(), value.encode()) for name, value in headers.items())
+    body = json.dumps(tb_error(status, message, code)).encode()
+    return Reply(status, body, ((b"content-type", JSON_TYPE), *extra))
+
+
+def content_kind(content_type: str) -> tuple[str, str]:
+    """RawUplink.content_type (JSON, TEXT or BINARY) and the charset for a Content-Type header.
+
+    Form bodies count as TEXT only when they say so (urlencoded); multipart and unknown types are BINARY.
+    """
+    mime, _, params = content_type.partition(";")
+    mime = mime.strip().lower()
+    charset = ""
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"')
+    if mime == "application/json" or mime.endswith(_JSON_SUFFIX):
+        return "JSON", charset
+    if mime.startswith("text/") or mime in _TEXT_TYPES or mime.endswith("+xml"):
+        return "TEXT", charset
+    return "BINARY", charset
+
+
+def _body_problem(kind: str, charset: str, body: bytes) -> str | None:
+    """Why ``body`` cannot be what its content type says, or None."""
+    try:
+        if kind == "JSON":
+            json.loads(body.decode(charset) if charset and charset.lower() not in ("utf-8", "utf8") else body)
+        elif kind == "TEXT":
+            body.decode(charset or "utf-8")
+    except LookupError:
+        return f"Unknown charset '{charset[:40]}'"
+    except UnicodeDecodeError as e:
+        return f"Body is not valid {e.encoding} text"
+    except (ValueError, RecursionError) as e:
+        return f"Invalid JSON body: {e}"
+    return None
+
+
+def _declared_length(headers: Mapping[str, str]) -> int | None:
+    try:
+        return int(headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+
+
+async def handle(endpoint: str, routing_key: str, method: str, headers: Mapping[str, str],
+                 read_body: Callable[[int], Awaitable[bytes | None]]) -> Reply:
+    """Answer one request. ``headers`` has lower-case names (repeats joined with ", ");
+    ``read_body(limit)`` returns the whole body, or None once it grows past ``limit`` bytes."""
+    if method not in UPLINK_METHODS and method not in HEALTH_METHODS:
+        return _error(405, f"Request method '{method[:16]}' is not supported", allow=ALLOW)
+    route = await routes.lookup(routing_key)
+    if route is None or route.endpoint != endpoint:
+        return _error(404, "Integration with such routing key wasn't found!", ErrorCode.ITEM_NOT_FOUND)
+    if not route.enabled:
+        return _error(503, "Integration is disabled", ErrorCode.GENERAL)
+    if route.handler is None:
+        return _error(503, f"Integration cannot accept uplinks: {route.problem}", ErrorCode.GENERAL)
+    if method in HEALTH_METHODS:
+        return Reply(200)
+    if not route.handler.headers_match(headers):
+        return _error(403, "Request headers do not match the integration's header filter", ErrorCode.PERMISSION_DENIED)
+    limit = settings.HTTP_INTEGRATION_MAX_BODY_BYTES
+    declared = _declared_length(headers)
+    body = await read_body(limit) if declared is None or declared <= limit else None
+    if body is None:
+        return _error(413, f"Request body is larger than {limit} bytes")
+    kind, charset = content_kind(headers.get("content-type", ""))
+    problem = _body_problem(kind, charset, body)
+    if problem:
+        return _error(400, problem)
+    metadata = dict(route.metadata)
+    for name, value in headers.items():
+        metadata[f"Header:{name}"] = value
+    uplink = RawUplink(integration_id=route.integration_id, payload=body, metadata=metadata,
+                       received_ts=now_ms(), content_type=kind)
+    try:
+        await queue.accept(uplink)
+    except Exception:
+        log.exception("could not queue an uplink of integration %s", route.integration_id)
+        return _error(503, "The uplink could not be queued; try again", ErrorCode.GENERAL, retry_after="1")
+    return Reply(200 if route.replace_no_content else 204)
+

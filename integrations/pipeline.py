@@ -1,0 +1,264 @@
+"""The uplink pipeline (DESIGN.md section 3): one code path for every integration type.
+
+    process([RawUplink, ...]) -> [Outcome, ...]   (one per uplink, in order)
+
+A batch is grouped by integration. Per integration: the integration and its uplink converter
+are loaded once; the converter runs once over all its messages (converters.engine.decode); each
+result is normalised (converters.output); the named devices and assets are found or created
+(devices.provisioning); values are checked and ``updateOnlyKeys`` applied (store.prepare). Then,
+for the whole batch: one telemetry write, one attribute upsert (store.write), one INSERT of
+dead letters, one INSERT of debug events, one stats upsert and one status UPDATE per integration,
+and one rule-engine hand-off (handoff.dispatch).
+
+A message that fails (converter error or timeout, invalid output, provisioning or storage error)
+fails alone: it becomes a DeadLetter with its raw payload, metadata, content type, error and
+stage, and a failure debug event; the rest of the batch is stored. Messages of a disabled
+integration become dead letters too (replayable once it is enabled, or at once by a replay).
+Messages of a deleted integration are dropped with a warning: their dead letters would be
+deleted with it. An entity that does not exist while ``allowCreateDevicesOrAssets`` is off has
+its data ignored (ThingsBoard: "ignored"), with a failure debug event and an error counted, but
+no dead letter: such traffic is a configuration choice, often a network server feeding more
+devices than wanted, and would grow the dead-letter store without end.
+
+Infrastructure errors (database down, converter workers cannot start) propagate so that the
+Celery task retries the batch; every write is idempotent (telemetry keyed by ts; telemetry without
+its own ts is stored at the uplink's ``received_ts``).
+"""
+
+import logging
+import sys
+import uuid
+from dataclasses import dataclass, field, replace
+
+from django.db import DatabaseError, OperationalError
+
+from converters import engine
+from converters.engine import Limits
+from converters.events import EventBatch, truncate, write_events
+from converters.output import OutputError, normalise_uplink, normalise_uplink_v2
+from converters.services import describe_error, record_debug
+from devices.provisioning import CreationForbidden, Provisioner
+from integrations import events, handoff, stats, store
+from integrations.messages import RawUplink
+from integrations.models import DeadLetter, Integration
+from tenants.models import now_ms
+
+__all__ = ["process", "Outcome", "OK", "FAILED", "DROPPED", "STAGES"]
+
+log = logging.getLogger(__name__)
+
+OK, FAILED, DROPPED = "ok", "failed", "dropped"
+#: DeadLetter.stage values: where a message failed
+STAGES = ("integration", "convert", "validate", "provision", "store")
+MAX_ERROR = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one uplink: ``status`` ok / failed (dead-lettered) / dropped (ignored)."""
+
+    status: str
+    stage: str | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class _Message:
+    uplink: RawUplink
+    integration: Integration | None = None
+    output_json: str | None = None
+    updates: list = field(default_factory=list)
+    entities: list = field(default_factory=list)  # parallel to updates; None = ignored
+    ignored: list[str] = field(default_factory=list)
+    points: list = field(default_factory=list)
+    attributes: list = field(default_factory=list)
+    status: str = OK
+    stage: str | None = None
+    error: str | None = None
+
+    def fail(self, stage: str, error: str) -> None:
+        self.status, self.stage, self.error = FAILED, stage, truncate(error, MAX_ERROR)
+
+    @property
+    def converted(self) -> bool:
+        """Whether the converter ran on it (it does not for a disabled integration)."""
+        return self.stage != "integration"
+
+
+def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool = False) -> list[Outcome]:
+    """Run a batch through the pipeline; see the module docstring.
+
+    ``dead_letters=False`` leaves failed messages to the caller (the replay service updates the
+    letters it re-ran). ``replay=True`` runs even a disabled integration and leaves its status
+    columns alone (the messages are old)."""
+    now = now_ms()
+    messages = [_Message(u if u.received_ts else replace(u, received_ts=now)) for u in uplinks]
+    groups: dict[str, list[_Message]] = {}
+    for message in messages:
+        groups.setdefault(str(message.uplink.integration_id), []).append(message)
+    integrations = _load(groups)
+    active = []
+    for key, group in groups.items():
+        integration = integrations.get(key)
+        if integration is None:
+            log.warning("dropped %d uplinks of integration %s: it no longer exists", len(group), key)
+            for message in group:
+                message.status, message.error = DROPPED, f"Integration {key} does not exist"
+            continue
+        for message in group:
+            message.integration = integration
+        if not integration.enabled and not replay:
+            for message in group:
+                message.fail("integration", f"Integration '{integration.name}' is disabled")
+            continue
+        active.append((integration, group))
+    _convert([m for _, group in active for m in group])
+    for integration, group in active:
+        _provision(integration, [m for m in group if m.status == OK])
+        store.prepare([m for m in group if m.status == OK], integration.default_converter.update_only_keys)
+    store.write([m for m in messages if m.status == OK])
+    _finish(messages, groups, integrations, now, dead_letters=dead_letters, replay=replay)
+    return [Outcome(m.status, m.stage, m.error) for m in messages]
+
+
+def _load(groups) -> dict[str, Integration]:
+    ids = []
+    for key in groups:
+        try:
+            ids.append(uuid.UUID(key))
+        except ValueError:
+            continue
+    rows = Integration.objects.filter(pk__in=ids).select_related("default_converter")
+    return {str(row.pk): row for row in rows}
+
+
+def _convert(messages: list[_Message]) -> None:
+    """Run each converter once over all its messages of the batch (several integrations may share one)."""
+    limits = Limits.from_settings()
+    by_converter: dict = {}
+    for message in messages:
+        by_converter.setdefault(message.integration.default_converter_id, []).append(message)
+    for group in by_converter.values():
+        converter = group[0].integration.default_converter
+        results = engine.decode(converter.pk, converter.script_version, converter.script,
+                                [(m.uplink.payload, m.uplink.metadata) for m in group], limits=limits)
+        for message, result in zip(group, results, strict=True):
+            if result.error is not None:
+                message.fail("convert", describe_error(result.error, limits))
+            else:
+                _normalise(message, converter, result.output_json)
+
+
+def _normalise(message: _Message, converter, output_json: str) -> None:
+    message.output_json = output_json
+    ts = message.uplink.received_ts
+    try:
+        if converter.converter_version == 2:
+            message.updates = [normalise_uplink_v2(output_json, converter.configuration or {},
+                                                   message.uplink.metadata, server_ts=ts)]
+        else:
+            message.updates = normalise_uplink(output_json, server_ts=ts)
+    except OutputError as e:
+        message.fail("validate", f"Invalid converter output: {e}")
+
+
+def _provision(integration: Integration, group: list[_Message]) -> None:
+    provisioner = Provisioner(integration.tenant_id, allow_create=integration.allow_create_devices_or_assets)
+    provisioner.prefetch(u for m in group for u in m.updates)
+    for message in group:
+        for update in message.updates:
+            try:
+                message.entities.append(provisioner.entity(update))
+            except CreationForbidden as e:
+                message.entities.append(None)
+                message.ignored.append(str(e))
+            except OperationalError:
+                raise
+            except (DatabaseError, ValueError) as e:
+                message.fail("provision", f"Cannot create {update.entity_type.lower()} '{update.name}': {e}")
+                break
+        if message.status == OK and message.updates and all(e is None for e in message.entities):
+            message.status, message.error = DROPPED, "; ".join(message.ignored)
+
+
+def _finish(messages, groups, integrations, now: int, *, dead_letters: bool, replay: bool) -> None:
+    known = [m for m in messages if m.integration is not None]
+    if dead_letters:
+        DeadLetter.objects.bulk_create([_letter(m) for m in known if m.status == FAILED], batch_size=500)
+    to_write = []
+    for key, group in groups.items():
+        integration = integrations.get(key)
+        if integration is None:
+            continue
+        wanted = _debug_events(integration, group, now)
+        failures = [m for m in group if m.status != OK or m.ignored]
+        already = stats.add(integration.pk, processed=len(group), errors=len(failures), debug_events=len(wanted),
+                            now=now)
+        to_write.extend(events.capped(integration, wanted, already=already, now=now))
+        if not replay:
+            last_failure = next((m for m in reversed(failures) if m.error or m.ignored), None)
+            # The error's time is its message's, so that "newest of last error and last message"
+            # says whether the integration's latest traffic went through.
+            stats.record_status(integration.pk, last_message_ts=max(m.uplink.received_ts for m in group),
+                                error=_error_of(last_failure) if last_failure else None,
+                                error_ts=last_failure.uplink.received_ts if last_failure else None)
+    write_events(to_write)
+    handoff.dispatch(_rule_engine_messages(m for m in known if m.status == OK))
+
+
+def _error_of(message: _Message) -> str:
+    return message.error or "; ".join(message.ignored)
+
+
+def _letter(message: _Message) -> DeadLetter:
+    u = message.uplink
+    return DeadLetter(tenant_id=message.integration.tenant_id, integration_id=message.integration.pk,
+                      received_ts=u.received_ts, payload=u.payload, metadata=u.metadata,
+                      content_type=u.content_type or "BINARY", error=message.error or "", stage=message.stage or "")
+
+
+def _debug_events(integration: Integration, group: list[_Message], now: int) -> list:
+    """Converter and integration debug events of the group under their debug policies (not saved)."""
+    collector = EventBatch(max_rows=sys.maxsize)  # collects only: the caller caps, then writes
+    converter = integration.default_converter
+    wanted = []
+    for m in group:
+        u = m.uplink
+        if m.converted:
+            converter_error = m.error if m.stage in ("convert", "validate") else None
+            record_debug(converter, u.payload, u.content_type, u.metadata, m.output_json, converter_error,
+                         batch=collector, now=now)
+        error = _error_of(m) if (m.status != OK or m.ignored) else None
+        event = events.uplink_event(integration, u.payload, u.content_type, error=error, now=now)
+        if event is not None:
+            wanted.append(event)
+    return collector.pending + wanted
+
+
+def _rule_engine_messages(messages) -> list[handoff.RuleEngineMsg]:
+    out = []
+    append, msg = out.append, handoff.RuleEngineMsg
+    bases: dict = {}
+    for m in messages:
+        integration = m.integration
+        base = bases.get(integration.pk)
+        if base is None:
+            base = bases[integration.pk] = {"integrationName": integration.name, "integrationId": str(integration.pk)}
+        series: dict = {}
+        for p in m.points:
+            series.setdefault(p.entity_id, {}).setdefault(p.ts, {})[p.key] = p.value
+        attributes: dict = {}
+        for entity_id, _, key, value, _ in m.attributes:
+            attributes.setdefault(entity_id, {})[key] = value
+        ts = str(m.uplink.received_ts)
+        for entity in dict.fromkeys(e for e in m.entities if e is not None):
+            prefix = "device" if entity.entity_type == "DEVICE" else "asset"
+            metadata = {**base, "ts": ts, f"{prefix}Name": entity.name, f"{prefix}Type": entity.profile}
+            if entity.pk in series:
+                data = [{"ts": t, "values": values} for t, values in series[entity.pk].items()]
+                append(msg(handoff.POST_TELEMETRY_REQUEST, integration.tenant_id, entity.entity_type, entity.pk,
+                           data, metadata))
+            if entity.pk in attributes:
+                append(msg(handoff.POST_ATTRIBUTES_REQUEST, integration.tenant_id, entity.entity_type, entity.pk,
+                           attributes[entity.pk], metadata))
+    return out

@@ -1,0 +1,152 @@
+"""Where transports hand uplinks over: batches to Celery, never one task per message.
+
+    await accept(uplink)        # async transports (HTTP ingress, MQTT listener): returns once queued
+    accept_many([uplink, ...])  # sync callers that already hold a batch
+
+"Queued" means durable: the batch is one ``integrations.tasks.process_uplinks`` task in the
+broker (Redis), so a transport may answer 2xx or acknowledge a QoS 1 message as soon as
+``accept`` returns. In embedded mode (CELERY_TASK_ALWAYS_EAGER) the task runs inline and
+``accept`` returns once the batch has been through the pipeline (stored or dead-lettered).
+
+``accept`` batches concurrent callers of one event loop: a batch is sent when it holds
+UPLINK_BATCH_SIZE messages or UPLINK_BATCH_MS after its first message, whichever comes first.
+Sending runs in a small thread pool, off the event loop (publishing to Redis, or the whole
+pipeline when eager). If sending fails (broker down, database down when eager), every caller of
+that batch gets the exception: nothing was accepted, so the transport must say so.
+
+The task payload is JSON (``{"v": 1, "u": [[integration_id, base64 payload, metadata,
+received_ts, content_type], ...]}``).
+"""
+
+import asyncio
+import base64
+import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+
+from integrations.messages import RawUplink
+from tenants.models import now_ms
+
+__all__ = ["accept", "accept_many", "encode", "decode", "SENDER_THREADS"]
+
+#: Threads that send batches (publish, or run the pipeline when eager). Two keep publishing
+#: going while one batch is slow; more would only compete for the cores the converter pool uses.
+SENDER_THREADS = 4
+
+_VERSION = 1
+
+
+def encode(uplinks: list[RawUplink], now: int | None = None) -> dict:
+    """The JSON-serialisable task payload of a batch; a missing received_ts becomes ``now``."""
+    now = now_ms() if now is None else now
+    b64 = base64.b64encode
+    return {"v": _VERSION, "u": [
+        [str(u.integration_id), b64(u.payload).decode("ascii"), u.metadata, u.received_ts or now, u.content_type]
+        for u in uplinks
+    ]}
+
+
+def decode(batch: dict) -> list[RawUplink]:
+    if batch.get("v") != _VERSION:
+        raise ValueError(f"unknown uplink batch version {batch.get('v')!r}")
+    b64 = base64.b64decode
+    return [RawUplink(i, b64(p), m, ts, ct) for i, p, m, ts, ct in batch["u"]]
+
+
+def accept_many(uplinks: list[RawUplink]) -> None:
+    """Queue ``uplinks`` as tasks of at most UPLINK_BATCH_SIZE messages; returns once queued."""
+    from integrations.tasks import process_uplinks  # tasks imports this module
+
+    if not uplinks:
+        return
+    size = settings.UPLINK_BATCH_SIZE
+    now = now_ms()
+    for start in range(0, len(uplinks), size):
+        process_uplinks.apply_async(args=[encode(uplinks[start:start + size], now)])
+
+
+async def accept(uplink: RawUplink) -> None:
+    """Queue one uplink with the others arriving on this event loop; returns once it is queued."""
+    await _batcher().submit(uplink)
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+_batchers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher]" = weakref.WeakKeyDictionary()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(SENDER_THREADS, thread_name_prefix="uplink-queue")
+        return _executor
+
+
+def _send(uplinks: list[RawUplink]) -> None:
+    from integrations.tasks import process_uplinks
+
+    eager = process_uplinks.app.conf.task_always_eager
+    close_old_connections()
+    try:
+        accept_many(uplinks)
+    finally:
+        if eager:
+            # The pipeline ran in this pool thread: close its connections rather than leave them
+            # open in an idle thread (SQLite reconnects in microseconds, and eager mode is embedded).
+            connections.close_all()
+
+
+def _batcher() -> "_Batcher":
+    loop = asyncio.get_running_loop()
+    batcher = _batchers.get(loop)
+    if batcher is None:
+        batcher = _batchers[loop] = _Batcher(loop)
+    return batcher
+
+
+class _Batcher:
+    """Collects the uplinks of one event loop into batches and sends each batch from a thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.pending: list[tuple[RawUplink, asyncio.Future]] = []
+        self.timer: asyncio.TimerHandle | None = None
+        self.sending: set[asyncio.Task] = set()
+
+    async def submit(self, uplink: RawUplink) -> None:
+        future = self.loop.create_future()
+        self.pending.append((uplink, future))
+        if len(self.pending) >= settings.UPLINK_BATCH_SIZE:
+            self.flush()
+        elif self.timer is None:
+            self.timer = self.loop.call_later(settings.UPLINK_BATCH_MS / 1000, self.flush)
+        # A caller that gives up (client gone) cancels only its own future, not the batch.
+        await future
+
+    def flush(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        batch, self.pending = self.pending, []
+        if batch:
+            task = self.loop.create_task(self._send(batch))
+            self.sending.add(task)
+            task.add_done_callback(self.sending.discard)
+
+    async def _send(self, batch: list[tuple[RawUplink, asyncio.Future]]) -> None:
+        try:
+            await self.loop.run_in_executor(_pool(), _send, [uplink for uplink, _ in batch])
+        except BaseException as exc:  # every caller must learn that nothing was queued
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)

@@ -1,0 +1,133 @@
+"""Storage step of the uplink pipeline: values checked, ``updateOnlyKeys`` applied, batched writes.
+
+:func:`prepare` turns each message's entity updates into telemetry points and SERVER_SCOPE
+attribute rows, refusing (per message, with the reason) any value no database column can hold,
+so that the batch write that follows cannot fail because of one message. ``updateOnlyKeys``
+(reference 4.2): a listed key is written only when its value, compared as a string, differs from
+the last one: the stored latest value (telemetry) or stored attribute, then the previous message
+of the same batch. Both are looked up once per batch.
+
+:func:`write` stores the whole batch with one ``write_points`` call and one attribute upsert. If
+that fails anyway (something :func:`prepare` did not foresee), each message is written on its own
+so that only the culprit fails. Infrastructure errors (database unreachable, locked) propagate:
+the Celery task retries the batch, and every write here is idempotent.
+"""
+
+from django.db import DatabaseError, OperationalError, transaction
+
+from devices.attributes import attribute_values, save_attributes_many
+from devices.choices import AttributeScope
+from devices.telemetry import Point, latest_many, write_points
+from devices.telemetry.writer import MAX_TS
+from devices.values import as_text, check_text
+
+__all__ = ["prepare", "write", "StoreError", "MAX_KEY"]
+
+SERVER_SCOPE = AttributeScope.SERVER_SCOPE
+MAX_KEY = 255  # TelemetryKey.key and Attribute.key columns
+
+
+class StoreError(ValueError):
+    """A value of one message that cannot be stored; the message names it."""
+
+
+def _key(key, checked: set) -> str:
+    if key not in checked:
+        if len(key) > MAX_KEY:
+            raise StoreError(f"key '{key[:40]}...' is longer than {MAX_KEY} characters")
+        try:
+            check_text(key)
+        except ValueError as e:
+            raise StoreError(f"key {key[:40]!r}: {e}") from None
+        checked.add(key)
+    return key
+
+
+def _value(key: str, value):
+    if value.__class__ is str:
+        try:
+            check_text(value)
+        except ValueError as e:
+            raise StoreError(f"value of '{key}': {e}") from None
+    return value
+
+
+def _values(message, checked: set) -> tuple[list[Point], list[tuple]]:
+    points, attributes = [], []
+    ts_default = message.uplink.received_ts
+    for update, entity in zip(message.updates, message.entities, strict=True):
+        if entity is None:  # ignored: not found and may not be created
+            continue
+        eid = entity.pk
+        for ts, values in update.telemetry:
+            ts = ts_default if ts is None else ts
+            if not 0 <= ts <= MAX_TS:
+                raise StoreError(f"telemetry ts {ts} is outside 0..{MAX_TS} (milliseconds since 1970)")
+            points.extend(Point(eid, _key(k, checked), ts, _value(k, v)) for k, v in values.items())
+        attributes.extend((eid, SERVER_SCOPE, _key(k, checked), _value(k, v), ts_default)
+                          for k, v in update.attributes.items())
+    return points, attributes
+
+
+def _last_values(messages, only: set) -> tuple[dict, dict]:
+    entity_ids = {e.pk for m in messages for e in m.entities if e is not None}
+    telemetry = {k: as_text(v) for k, (_, v) in latest_many(entity_ids, only).items()}
+    attributes = {k: as_text(v) for k, (_, v) in attribute_values(entity_ids, SERVER_SCOPE, only).items()}
+    return telemetry, attributes
+
+
+def _changed(last: dict, entity_id, key: str, value) -> bool:
+    text = as_text(value)
+    if last.get((entity_id, key)) == text:
+        return False
+    last[(entity_id, key)] = text
+    return True
+
+
+def prepare(messages, update_only_keys) -> None:
+    """Fill ``message.points`` and ``message.attributes``; fail (stage "store") what cannot be stored."""
+    only = set(update_only_keys or ())
+    last_ts, last_attr = _last_values(messages, only) if only else ({}, {})
+    checked: set = set()
+    for message in messages:
+        try:
+            points, attributes = _values(message, checked)
+        except StoreError as e:
+            message.fail("store", f"Cannot store the converter output: {e}")
+            continue
+        if only:
+            points = [p for p in points if p.key not in only or _changed(last_ts, p.entity_id, p.key, p.value)]
+            attributes = [a for a in attributes if a[2] not in only or _changed(last_attr, a[0], a[2], a[3])]
+        message.points, message.attributes = points, attributes
+
+
+def _write(messages) -> None:
+    points = [p for m in messages for p in m.points]
+    attributes = [a for m in messages for a in m.attributes]
+    if points:
+        write_points(points)
+    if attributes:
+        with transaction.atomic():  # a savepoint when a caller's transaction is open
+            save_attributes_many(attributes)
+
+
+def write(messages) -> None:
+    """Store every message's points and attributes; a message whose write fails is failed alone."""
+    messages = [m for m in messages if m.points or m.attributes]
+    if not messages:
+        return
+    try:
+        _write(messages)
+        return
+    except OperationalError:
+        raise
+    except (DatabaseError, ValueError):
+        pass  # find the culprit below
+    for message in messages:
+        try:
+            _write([message])
+        except OperationalError:
+            raise
+        except (DatabaseError, ValueError) as e:
+            message.fail("store", f"Cannot store the converter output: {e}")
+            message.points, message.attributes = [], []

@@ -1,0 +1,45 @@
+"""Celery tasks of the integrations app: thin wrappers around pipeline.py, stats.py and dead_letters.py."""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from converters.engine import EngineError
+from integrations import dead_letters, pipeline, queue, stats
+
+__all__ = ["process_uplinks", "persist_stats", "prune_dead_letters"]
+
+#: Failures of the machinery, not of a message: the batch is retried (every write is idempotent).
+RETRYABLE = (OperationalError, InterfaceError, EngineError)
+
+
+@shared_task(name="integrations.tasks.process_uplinks", bind=True, ignore_result=True,
+             acks_late=True, reject_on_worker_lost=True,
+             max_retries=None, default_retry_delay=5)
+def process_uplinks(self, batch: dict) -> None:
+    """Run one queued batch of uplinks (queue.encode's JSON) through the pipeline.
+
+    acks_late + reject_on_worker_lost: the broker keeps the batch until it is processed, so a
+    worker killed mid-batch loses nothing. Only machinery failures (database unreachable or
+    deadlocked, converter workers that cannot start) are retried, backing off 5 s, 10 s, ... up
+    to every 10 minutes, without limit: giving up would lose accepted uplinks, and a failure of
+    one message never gets here (it becomes a dead letter).
+    Eagerly (embedded mode) the error propagates instead, to the transport that accepted the
+    batch, which then answers "not accepted" (HTTP 503, no MQTT acknowledgement)."""
+    try:
+        pipeline.process(queue.decode(batch))
+    except RETRYABLE as exc:
+        if self.request.is_eager:
+            raise
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries)) from exc
+
+
+@shared_task(name="integrations.tasks.persist_stats", ignore_result=True)
+def persist_stats() -> int:
+    """Periodic: write STATS events for the finished hours of every integration."""
+    return stats.persist()
+
+
+@shared_task(name="integrations.tasks.prune_dead_letters", ignore_result=True)
+def prune_dead_letters() -> int:
+    """Periodic: delete dead letters older than DEAD_LETTERS_TTL_DAYS."""
+    return dead_letters.prune()

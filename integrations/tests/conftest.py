@@ -1,0 +1,32 @@
+"""Fixtures of the integration tests: private Mosquitto brokers (integrations/tests/brokers.py)."""
+
+import pytest
+
+from integrations.tests.brokers import MOSQUITTO, Broker
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory):
+    """One private Mosquitto for the session (anonymous, port chosen free)."""
+    if MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto): MQTT tests need a real broker")
+    instance = Broker(tmp_path_factory.mktemp("mosquitto")).start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+def make_broker(tmp_path):
+    """Factory of private brokers with their own configuration; all are stopped afterwards."""
+    if MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto): MQTT tests need a real broker")
+    made = []
+
+    def make(conf: str = "", *, name: str = "broker") -> Broker:
+        instance = Broker(tmp_path / f"{name}-{len(made)}", conf=conf)
+        made.append(instance)
+        return instance
+
+    yield make
+    for instance in made:
+        instance.stop()

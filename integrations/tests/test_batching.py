@@ -1,0 +1,97 @@
+"""The batcher between a listener and the queue: group commit, retries, and what stopping leaves
+unacknowledged. No broker needed."""
+
+import asyncio
+
+import pytest
+
+from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
+from integrations.messages import RawUplink
+
+
+def uplink(n: int) -> RawUplink:
+    return RawUplink("i-1", b"%d" % n)
+
+
+def run(coroutine):
+    return asyncio.run(asyncio.wait_for(coroutine, 20))
+
+
+def test_what_arrives_during_a_hand_over_goes_in_the_next_batch():
+    batches = []
+    gate = None
+
+    async def emit(uplinks):
+        batches.append([u.payload for u in uplinks])
+        await gate.wait()
+
+    async def scenario():
+        nonlocal gate
+        gate = asyncio.Event()
+        batcher = UplinkBatcher(emit, max_batch=3)
+        batcher.start()
+        first = batcher.add(uplink(0))
+        await asyncio.sleep(0.01)  # the lone message goes at once
+        rest = [batcher.add(uplink(n)) for n in range(1, 6)]
+        gate.set()
+        await asyncio.gather(first, *rest)
+        await batcher.close()
+
+    run(scenario())
+    assert batches == [[b"0"], [b"1", b"2", b"3"], [b"4", b"5"]]
+
+
+def test_a_refused_batch_is_retried_and_only_then_resolved():
+    calls = []
+
+    async def emit(uplinks):
+        calls.append(len(uplinks))
+        if len(calls) == 1:
+            raise RuntimeError("broker down")
+
+    errors = []
+
+    async def scenario():
+        batcher = UplinkBatcher(emit, on_error=errors.append)
+        batcher.start()
+        future = batcher.add(uplink(1))
+        await asyncio.sleep(0.05)
+        assert not future.done()  # not queued yet: must not be acknowledged
+        await future
+        await batcher.close()
+
+    run(scenario())
+    assert calls == [1, 1] and errors == ["Failed to queue uplinks: broker down"]
+
+
+def test_closing_refuses_what_could_not_be_queued_in_time():
+    async def emit(uplinks):
+        await asyncio.sleep(3600)
+
+    async def scenario():
+        batcher = UplinkBatcher(emit)
+        batcher.start()
+        waiting = batcher.add(uplink(1))
+        await asyncio.sleep(0.01)
+        await batcher.close(timeout=0.1)
+        with pytest.raises(NotAcknowledged):
+            await waiting
+        with pytest.raises(NotAcknowledged):
+            batcher.add(uplink(2))
+        assert not batcher.offer(uplink(3))
+
+    run(scenario())
+
+
+def test_unacknowledged_messages_are_dropped_past_the_pending_limit():
+    async def emit(uplinks):
+        raise RuntimeError("down")
+
+    async def scenario():
+        batcher = UplinkBatcher(emit, max_pending=2)
+        batcher.start()
+        offered = [batcher.offer(uplink(n)) for n in range(5)]  # before the batcher runs: two are held
+        await batcher.close(timeout=0.05)
+        return offered, batcher.dropped, batcher.offer(uplink(6))
+
+    assert run(scenario()) == ([True, True, False, False, False], 3, False)

@@ -1,0 +1,263 @@
+"""The uplink queue: batches of concurrent callers, one Celery task per batch, durable before it returns."""
+
+import asyncio
+import base64
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from devices.models import Device
+from integrations import pipeline, queue
+from integrations.messages import RawUplink
+from integrations.tasks import process_uplinks
+from integrations.tests.uplinks import integration, json_uplink, values
+from tbproject.celery import app as celery_app
+from tenants.models import Tenant
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+needs_redis = pytest.mark.skipif(not REDIS_URL, reason="needs Redis (set REDIS_URL)")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def eager():
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def brokered():
+    """Tasks really go to the broker (Redis db of this run), which is emptied around the test."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.delete("celery")
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    yield client
+    celery_app.conf.task_always_eager = before
+    client.delete("celery")
+
+
+@pytest.fixture
+def world(transactional_db):
+    """A committed tenant and integration: the pipeline runs in other threads or processes."""
+    tenant = Tenant.objects.create(title="Queue Co")
+    yield integration(tenant, name="Queued")
+    ids = list(Device.objects.filter(tenant=tenant).values_list("pk", flat=True))
+    with connection.cursor() as cur:  # telemetry tables are not models: the flush leaves them
+        for table in ("ts_kv", "ts_kv_latest"):
+            for pk in ids:
+                cur.execute(f"DELETE FROM {table} WHERE entity_id = %s",
+                            [pk if connection.vendor == "postgresql" else pk.hex])
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Records (batch size, thread) of every pipeline run."""
+    calls = []
+    real = pipeline.process
+
+    def process(uplinks, **kwargs):
+        calls.append((len(uplinks), threading.get_ident()))
+        return real(uplinks, **kwargs)
+
+    monkeypatch.setattr(pipeline, "process", process)
+    return calls
+
+
+def _count_devices(tenant) -> int:
+    try:
+        return Device.objects.filter(tenant=tenant).count()
+    finally:
+        connection.close()  # this pool thread's own connection
+
+
+def _uplinks(integ, n, start=0):
+    return [json_uplink(integ, {"name": f"q-{i}", "telemetry": {"n": i}}, ts=1_760_000_000_000 + i)
+            for i in range(start, start + n)]
+
+
+def test_the_task_payload_is_json_and_keeps_bytes_metadata_and_times():
+    uplinks = [RawUplink("i-1", bytes(range(256)), {"topic": "a/b", "Header:x": "y"}, 123, "BINARY"),
+               RawUplink("i-2", b"", {}, 0, "JSON")]
+    payload = json.loads(json.dumps(queue.encode(uplinks, now=999)))
+    back = queue.decode(payload)
+    assert back[0] == uplinks[0]
+    assert back[1] == RawUplink("i-2", b"", {}, 999, "JSON")
+    with pytest.raises(ValueError, match="version"):
+        queue.decode({"v": 99, "u": []})
+
+
+def test_the_task_is_declared_durable():
+    assert process_uplinks.name == "integrations.tasks.process_uplinks"
+    assert process_uplinks.acks_late is True and process_uplinks.reject_on_worker_lost is True
+
+
+def test_the_task_retries_machinery_failures_with_back_off_and_propagates_them_when_eager(monkeypatch):
+    from celery.exceptions import Retry
+    from django.db import OperationalError
+
+    def down(uplinks, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(pipeline, "process", down)
+    retried = []
+
+    def retry(exc, countdown):
+        retried.append((str(exc), countdown))
+        return Retry()
+
+    monkeypatch.setattr(process_uplinks, "retry", retry)
+    batch = queue.encode([RawUplink("i", b"x", {}, 1)])
+    for attempt, countdown in ((0, 5), (3, 40), (12, 600)):
+        process_uplinks.push_request(is_eager=False, retries=attempt)
+        try:
+            with pytest.raises(Retry):
+                process_uplinks.run(batch)
+        finally:
+            process_uplinks.pop_request()
+        assert retried.pop() == ("connection refused", countdown)
+    with pytest.raises(OperationalError):
+        process_uplinks.apply(args=[batch], throw=True)
+
+
+def test_accept_many_sends_one_task_per_batch_and_stores_when_eager(world, eager, spy, settings):
+    settings.UPLINK_BATCH_SIZE = 3
+    queue.accept_many(_uplinks(world, 7))
+    assert [size for size, _ in spy] == [3, 3, 1]
+    assert values(Device.objects.get(name="q-6")) == {"n": 6}
+    queue.accept_many([])
+    assert len(spy) == 3
+
+
+def test_accept_batches_concurrent_callers_and_runs_the_pipeline_off_the_loop(world, eager, spy):
+    async def main():
+        await asyncio.gather(*(queue.accept(u) for u in _uplinks(world, 20)))
+        # returned: stored already (eager mode). Had the pipeline run on this loop's thread,
+        # Django would have refused its queries (SynchronousOnlyOperation).
+        count = await asyncio.to_thread(_count_devices, world.tenant)
+        return threading.get_ident(), count
+
+    loop_thread, stored = asyncio.run(main())
+    assert stored == 20
+    [(size, thread)] = spy
+    assert size == 20 and thread != loop_thread
+    assert values(Device.objects.get(name="q-19")) == {"n": 19}
+
+
+def test_accept_closes_a_batch_at_the_size_limit(world, eager, spy, settings):
+    settings.UPLINK_BATCH_SIZE = 5
+
+    async def main():
+        await asyncio.gather(*(queue.accept(u) for u in _uplinks(world, 12)))
+
+    asyncio.run(main())
+    assert sorted(size for size, _ in spy) == [2, 5, 5]
+
+
+def test_accept_closes_a_partial_batch_after_the_time_limit(world, eager, spy, settings):
+    settings.UPLINK_BATCH_MS = 50
+
+    async def main():
+        started = time.monotonic()
+        await queue.accept(_uplinks(world, 1)[0])
+        first = time.monotonic() - started
+        await queue.accept(_uplinks(world, 1, start=1)[0])
+        return first
+
+    waited = asyncio.run(main())
+    assert 0.045 <= waited < 5
+    assert [size for size, _ in spy] == [1, 1]
+
+
+def test_every_caller_of_a_batch_learns_that_it_was_not_queued(monkeypatch):
+    def broken(uplinks):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(queue, "accept_many", broken)
+
+    async def main():
+        return await asyncio.gather(*(queue.accept(RawUplink("i", b"x", {}, 1)) for _ in range(3)),
+                                    return_exceptions=True)
+
+    assert [str(r) for r in asyncio.run(main())] == ["broker down"] * 3
+
+
+def test_a_caller_that_gives_up_does_not_cancel_the_others(world, eager, spy, settings):
+    settings.UPLINK_BATCH_MS = 30
+
+    async def main():
+        first, second = _uplinks(world, 2)
+        impatient = asyncio.ensure_future(queue.accept(first))
+        patient = asyncio.ensure_future(queue.accept(second))
+        await asyncio.sleep(0)
+        impatient.cancel()
+        await patient
+        return impatient.cancelled()
+
+    assert asyncio.run(main()) is True
+    assert [size for size, _ in spy] == [2]  # the batch still held both: at-least-once, never lost
+
+
+# --- with a real broker ---------------------------------------------------------------------------
+
+
+def _queued(client) -> list[dict]:
+    """The task messages waiting in Redis: kombu's envelope, body decoded."""
+    out = []
+    for raw in client.lrange("celery", 0, -1):
+        envelope = json.loads(raw)
+        args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
+        out.append({"task": envelope["headers"]["task"], "args": args, "kwargs": kwargs})
+    return out
+
+
+@needs_redis
+def test_concurrent_accepts_become_one_task_message_in_redis(world, brokered, spy):
+    async def main():
+        await asyncio.gather(*(queue.accept(u) for u in _uplinks(world, 25)))
+
+    asyncio.run(main())
+    [message] = _queued(brokered)
+    assert message["task"] == "integrations.tasks.process_uplinks"
+    assert len(queue.decode(message["args"][0])) == 25
+    assert spy == [] and not Device.objects.filter(tenant=world.tenant).exists()  # queued, not run
+
+
+@needs_redis
+@pytest.mark.skipif(not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+                    reason="a worker process needs a shared database server (PostgreSQL)")
+def test_a_celery_worker_stores_what_was_queued(world, brokered):
+    queue.accept_many(_uplinks(world, 30))
+    assert len(_queued(brokered)) == 1
+    db = connection.settings_dict
+    env = {**os.environ, "REDIS_URL": REDIS_URL, "CELERY_TASK_ALWAYS_EAGER": "false",
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "tbproject", "worker", "--pool", "solo",
+                               "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 25
+        while time.monotonic() < deadline and Device.objects.filter(tenant=world.tenant).count() < 30:
+            time.sleep(0.2)
+        assert Device.objects.filter(tenant=world.tenant).count() == 30
+        assert values(Device.objects.get(name="q-29")) == {"n": 29}
+        assert _queued(brokered) == []  # acknowledged after it ran
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()

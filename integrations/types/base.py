@@ -1,0 +1,157 @@
+"""The contract every integration type follows (STYLE.md rules 1-4).
+
+A type is one class: its ThingsBoard type name (``kind``), a pydantic schema of its
+``configuration`` JSON, the dotted paths of the secrets in that JSON, and either the push hooks
+(HTTP-family: a request comes in) or the listener hooks (MQTT, TCP, ...: a connection is kept
+open by ``runintegrations``). Types never decode payloads: they hand raw bytes and metadata to
+the uplink pipeline.
+"""
+
+import copy
+from typing import ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from integrations.messages import RawUplink
+
+__all__ = ["IntegrationError", "ConfigError", "BaseIntegration", "PushIntegration", "ListenerIntegration",
+           "TypeConfig", "UplinkSink", "MASK"]
+
+MASK = "******"
+
+
+class IntegrationError(Exception):
+    """A failure talking to the outside system; ``permanent`` says whether a retry can help."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.message, self.permanent = message, permanent
+
+
+class ConfigError(ValueError):
+    """The configuration JSON does not match the type's schema; the message names the field."""
+
+
+class TypeConfig(BaseModel):
+    """Base of every type's configuration schema: ThingsBoard's UI sends extra keys; keep them."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    metadata: dict[str, str] = {}
+
+
+def _get(data: dict, path: str):
+    for part in path.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def _set(data: dict, path: str, value) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        if not isinstance(data.get(part), dict):
+            return
+        data = data[part]
+    if last in data:
+        data[last] = value
+
+
+class BaseIntegration:
+    """One integration type. Subclasses set the class attributes and implement their hooks."""
+
+    kind: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    config_model: ClassVar[type[TypeConfig]] = TypeConfig
+    #: dotted paths inside ``configuration`` that hold secrets: write-only in the API, masked
+    #: in the admin and in logs
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+    #: True when runintegrations keeps a connection open for it
+    listener: ClassVar[bool] = False
+
+    def __init__(self, integration):
+        self.integration = integration
+        self.config = self.parse(integration.configuration)
+
+    @classmethod
+    def parse(cls, configuration: dict) -> TypeConfig:
+        try:
+            return cls.config_model.model_validate(configuration or {})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"configuration{'.' + where if where else ''}: {first['msg']}") from None
+
+    @classmethod
+    def validate(cls, configuration: dict) -> dict:
+        """Check ``configuration`` against the schema; returns it unchanged (extra keys kept)."""
+        cls.parse(configuration)
+        return configuration
+
+    @classmethod
+    def masked(cls, configuration: dict) -> dict:
+        """A copy with every present secret replaced by MASK."""
+        out = copy.deepcopy(configuration or {})
+        for path in cls.secret_fields:
+            if _get(out, path) not in (None, ""):
+                _set(out, path, MASK)
+        return out
+
+    @classmethod
+    def keep_secrets(cls, new: dict, old: dict) -> dict:
+        """Secrets are write-only: a client that posts back MASK keeps the stored value.
+
+        MASK where nothing is stored (a masked configuration copied into a new integration)
+        is a ConfigError naming the field: storing the mask itself would lose the secret silently.
+        """
+        out = copy.deepcopy(new or {})
+        for path in cls.secret_fields:
+            if _get(out, path) == MASK:
+                stored = _get(old or {}, path)
+                if stored in (None, ""):
+                    raise ConfigError(f"configuration.{path}: no secret is stored to keep; enter it again")
+                _set(out, path, stored)
+        return out
+
+    def check(self) -> None:
+        """Try to reach the outside system with this configuration; raise IntegrationError."""
+
+
+class PushIntegration(BaseIntegration):
+    """A type that outside systems call (HTTP family). The ingress view owns the HTTP details."""
+
+    #: the path segment after /api/v1/integrations/
+    endpoint: ClassVar[str] = ""
+
+
+class UplinkSink(Protocol):
+    """What the listener host (runintegrations, integrations/runner.py) hands a listener's start()."""
+
+    async def __call__(self, uplinks: list[RawUplink]) -> None:
+        """Durably queue ``uplinks`` for the pipeline; returns only once they are, raises if not."""
+
+    def report(self, *, connected: bool | None = None, error: str | None = None, method: str = "connect") -> None:
+        """Status for the integration's row: connection up/down; ``error`` "" clears the last error.
+
+        ``method`` names what failed (connect, subscribe, queue) in the ERROR event of a new error."""
+
+    def dropped(self, metadata: dict[str, str], payload: bytes, reason: str) -> None:
+        """A message the listener refused (too large, ...): logged and recorded as a failure event."""
+
+
+class ListenerIntegration(BaseIntegration):
+    """A type that keeps a connection open (MQTT, TCP, Kafka), hosted by runintegrations.
+
+    ``start(emit)`` must return quickly and run its I/O in tasks of the running loop; ``stop()``
+    must be idempotent and should hand on what was received before it closes the connection.
+    Received messages go to ``await emit([RawUplink, ...])`` in batches; a message is
+    acknowledged to its sender (MQTT PUBACK, ...) only after that returned. Never decode here.
+    """
+
+    listener = True
+
+    async def start(self, emit: UplinkSink) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError

@@ -1,0 +1,100 @@
+"""MQTT integration: a client of an outside broker, subscribed to ``topicFilters``.
+
+Configuration keys are ThingsBoard's, so exported integrations import unchanged. The
+connection itself (gmqtt) lives in integrations/listeners/mqtt.py, run by runintegrations.
+"""
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from integrations.types.base import ListenerIntegration, TypeConfig, UplinkSink
+
+__all__ = ["MqttConfig", "MqttIntegration"]
+
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["anonymous", "basic", "cert.PEM"] = "anonymous"
+    username: str = ""
+    password: str = ""
+    caCert: str = ""
+    cert: str = ""
+    privateKey: str = ""
+    privateKeyPassword: str = ""
+
+
+class ClientConfiguration(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    host: str = Field(min_length=1)
+    port: int = Field(1883, ge=1, le=65535)
+    ssl: bool = False
+    cleanSession: bool = True
+    clientId: str = ""
+    connectTimeoutSec: int = Field(10, ge=1, le=120)
+    maxBytesInMessage: int = Field(32368, ge=1)
+    protocolVersion: Literal["MQTT_3_1", "MQTT_3_1_1", "MQTT_5"] | None = None
+    credentials: Credentials = Credentials()
+
+
+class TopicFilter(BaseModel):
+    filter: str = Field(min_length=1)
+    qos: int = Field(0, ge=0, le=2)
+
+
+class MqttConfig(TypeConfig):
+    clientConfiguration: ClientConfiguration
+    topicFilters: list[TopicFilter] = Field(min_length=1)
+    downlinkTopicPattern: str = "${topic}"
+
+
+class MqttIntegration(ListenerIntegration):
+    kind, label = "MQTT", "MQTT"
+    config_model = MqttConfig
+    secret_fields = (
+        "clientConfiguration.credentials.password",
+        "clientConfiguration.credentials.privateKey",
+        "clientConfiguration.credentials.privateKeyPassword",
+    )
+
+    _connection = None
+
+    @property
+    def client_id(self) -> str:
+        """The configured clientId, else one derived from the integration's id: stable, so that
+        whichever host runs the integration resumes the same broker session."""
+        return self.config.clientConfiguration.clientId or f"tb-{str(self.integration.pk).replace('-', '')[:19]}"
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return {"integrationName": self.integration.name, **self.config.metadata}
+
+    async def start(self, emit: UplinkSink) -> None:
+        from integrations.listeners.mqtt import MqttListener
+
+        self._connection = MqttListener(self.config, emit, client_id=self.client_id, metadata=self.metadata,
+                                        integration_id=str(self.integration.pk))
+        await self._connection.start()
+
+    async def stop(self) -> None:
+        if self._connection is not None:
+            await self._connection.stop()
+
+    def check(self) -> None:
+        """Connect to the broker once (connectTimeoutSec); IntegrationError("Failed to connect to
+        MQTT broker at host:port: reason") when that fails."""
+        from integrations.listeners.mqtt import probe
+
+        _run_sync(lambda: probe(self.config))
+
+
+def _run_sync(make_coroutine):
+    """Run a coroutine to completion from sync code, also when this thread already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make_coroutine())
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
