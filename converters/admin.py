@@ -1,7 +1,6 @@
 """Admin for converters (script in a monospace textarea, compiled on save) and debug events (read-only)."""
 
 import json
-from datetime import UTC, datetime
 
 from django import forms
 from django.contrib import admin
@@ -11,20 +10,45 @@ from converters import engine, scripts
 from converters.choices import ScriptLang
 from converters.events import all_enabled_until
 from converters.models import Converter, DebugEvent
-from tbproject.admin import TenantScopedAdmin, TenantScopedForm
+from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms
 from tenants.models import now_ms
 
 MONOSPACE = {"style": "font-family: ui-monospace, Menlo, Consolas, monospace; width: 90%;", "rows": 24,
              "spellcheck": "false"}
 
 
-def _when(ts_ms) -> str:
-    if not ts_ms:
-        return ""
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
+class DebugAllFormMixin(forms.Form):
+    """The "debug all messages" switch of converters and integrations (ThingsBoard 3.9+ policy):
+    on sets ``debug_all_enabled_until`` to now + DEBUG_ALL_DURATION_MINUTES unless it runs already,
+    off clears it."""
+
+    debug_all = forms.BooleanField(required=False, label="Debug all messages",
+                                   help_text="Record every message for the next DEBUG_ALL_DURATION_MINUTES.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance._state.adding:
+            self.initial.setdefault("debug_all", self.instance.debug_all_active())
+
+    def save(self, commit=True):
+        instance = self.instance
+        if self.cleaned_data.get("debug_all"):
+            if not instance.debug_all_active():
+                instance.debug_all_enabled_until = all_enabled_until()
+        else:
+            instance.debug_all_enabled_until = 0
+        return super().save(commit)
 
 
-class ConverterForm(TenantScopedForm):
+class DebugAllAdminMixin:
+    """The "Debug all" column of converter and integration lists."""
+
+    @admin.display(description="Debug all", boolean=True)
+    def debug_all(self, obj) -> bool:
+        return obj.debug_all_active()
+
+
+class ConverterForm(DebugAllFormMixin, TenantScopedForm):
     """Edits the script that runs (the configuration field chosen by type x language) as text;
     the rest of ``configuration`` is kept as it is."""
 
@@ -33,8 +57,6 @@ class ConverterForm(TenantScopedForm):
                              help_text="The body of Decoder(payload, metadata) for an uplink converter, of "
                                        "Encoder(msg, metadata, msgType, integrationMetadata) for a downlink one.")
     update_only_keys = forms.CharField(required=False, help_text="Comma-separated keys stored only when changed.")
-    debug_all = forms.BooleanField(required=False, label="Debug all messages",
-                                   help_text="Record every message for the next DEBUG_ALL_DURATION_MINUTES.")
 
     class Meta:
         model = Converter
@@ -47,7 +69,6 @@ class ConverterForm(TenantScopedForm):
             self.initial.setdefault("script_lang", instance.script_lang)
             self.initial.setdefault("script", instance.script)
             self.initial.setdefault("update_only_keys", ", ".join(instance.update_only_keys))
-            self.initial.setdefault("debug_all", instance.debug_all_active())
 
     def clean(self):
         cleaned = super().clean()
@@ -69,18 +90,9 @@ class ConverterForm(TenantScopedForm):
         self.instance.configuration = configuration
         return cleaned
 
-    def save(self, commit=True):
-        instance = self.instance
-        if self.cleaned_data.get("debug_all"):
-            if not instance.debug_all_active():
-                instance.debug_all_enabled_until = all_enabled_until()
-        else:
-            instance.debug_all_enabled_until = 0
-        return super().save(commit)
-
 
 @admin.register(Converter)
-class ConverterAdmin(TenantScopedAdmin):
+class ConverterAdmin(DebugAllAdminMixin, TenantScopedAdmin):
     form = ConverterForm
     list_display = ("name", "type", "integration_type", "converter_version", "debug_failures_enabled", "debug_all")
     list_filter = ("type", "integration_type", "converter_version")
@@ -94,16 +106,12 @@ class ConverterAdmin(TenantScopedAdmin):
                                 "script_version")}),
     )
 
-    @admin.display(description="Debug all", boolean=True)
-    def debug_all(self, obj) -> bool:
-        return obj.debug_all_active()
-
     @admin.display(description="Debug all until")
     def debug_all_until_display(self, obj) -> str:
         if not obj.debug_all_enabled_until:
             return "off"
         suffix = "" if obj.debug_all_enabled_until > now_ms() else " (ended)"
-        return _when(obj.debug_all_enabled_until) + suffix
+        return format_ms(obj.debug_all_enabled_until) + suffix
 
 
 @admin.register(DebugEvent)
@@ -119,7 +127,7 @@ class DebugEventAdmin(TenantScopedAdmin):
 
     @admin.display(description="Time", ordering="created_time")
     def created(self, obj) -> str:
-        return _when(obj.created_time)
+        return format_ms(obj.created_time)
 
     @admin.display(description="Type")
     def kind(self, obj) -> str:

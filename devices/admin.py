@@ -5,7 +5,7 @@ Telemetry has no Django model (see devices/telemetry/storage.py), so it is read 
 devices.telemetry rather than registered here.
 """
 
-from datetime import UTC, datetime
+
 
 from django.contrib import admin
 from django.db.models import CharField, OuterRef, Q, Subquery, Value
@@ -23,16 +23,10 @@ from devices.models import (
     TelemetryKey,
 )
 from devices.values import as_text, decode
-from tbproject.admin import TenantScopedAdmin, is_sysadmin
+from tbproject.admin import TenantScopedAdmin, format_ms, is_sysadmin
 from tenants.models import Customer, Tenant
 
 Related = admin.RelatedOnlyFieldListFilter
-
-
-def _when(ts_ms) -> str:
-    if ts_ms is None:
-        return ""
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
 
 
 def _table(headers: tuple[str, ...], rows: list[tuple], empty: str) -> str:
@@ -70,14 +64,14 @@ class _EntityAdmin(TenantScopedAdmin):
 
     @admin.display(description="Attributes")
     def attributes_table(self, obj) -> str:
-        rows = [(a["scope"], a["key"], as_text(a["value"]), _when(a["lastUpdateTs"]))
+        rows = [(a["scope"], a["key"], as_text(a["value"]), format_ms(a["lastUpdateTs"]))
                 for a in attributes.get_attributes(obj.id)]
         return _table(("Scope", "Key", "Value", "Last update"), rows, "No attributes.")
 
     @admin.display(description="Latest telemetry")
     def telemetry_table(self, obj) -> str:
         values = telemetry.latest(obj.id)
-        rows = [(key, as_text(value), _when(ts)) for key, (ts, value) in sorted(values.items())]
+        rows = [(key, as_text(value), format_ms(ts)) for key, (ts, value) in sorted(values.items())]
         return _table(("Key", "Value", "Time"), rows, "No telemetry.")
 
 
@@ -145,7 +139,7 @@ class AttributeAdmin(TenantScopedAdmin):
 
     @admin.display(description="Last update", ordering="last_update_ts")
     def last_update(self, obj) -> str:
-        return _when(obj.last_update_ts)
+        return format_ms(obj.last_update_ts)
 
 
 @admin.register(TelemetryKey)

@@ -1,19 +1,18 @@
 """Admin for integrations (secrets masked, kept when left as the mask) and dead letters (read-only)."""
 
 import json
-from datetime import UTC, datetime
 
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
 
+from converters.admin import DebugAllAdminMixin, DebugAllFormMixin
 from converters.choices import ConverterType
-from converters.events import all_enabled_until
 from integrations.api.serializers import ROUTING_KEY_RE, integration_status
 from integrations.models import DeadLetter, Integration, IntegrationLease, IntegrationStats
 from integrations.types import TYPES
 from integrations.types.base import MASK, ConfigError, PushIntegration
-from tbproject.admin import TenantScopedAdmin, TenantScopedForm, is_sysadmin
+from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms, is_sysadmin
 
 MONOSPACE = {"style": "font-family: ui-monospace, Menlo, Consolas, monospace; width: 90%;", "rows": 18,
              "spellcheck": "false"}
@@ -22,13 +21,7 @@ CREDENTIAL_HEADERS = ("Header:authorization", "Header:x-authorization", "Header:
 PREVIEW_BYTES = 4096
 
 
-def _when(ts_ms) -> str:
-    if not ts_ms:
-        return ""
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
-
-
-class IntegrationForm(TenantScopedForm):
+class IntegrationForm(DebugAllFormMixin, TenantScopedForm):
     """``configuration`` is edited as JSON text showing every secret as the mask, ``secret`` in a
     password input showing the mask; a mask left in place keeps the stored value."""
 
@@ -39,8 +32,6 @@ class IntegrationForm(TenantScopedForm):
     secret_text = forms.CharField(label="Secret", required=False, strip=False,
                                   widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"}),
                                   help_text="Remote-integration secret; leave the mask to keep the stored one.")
-    debug_all = forms.BooleanField(required=False, label="Debug all messages",
-                                   help_text="Record every message for the next DEBUG_ALL_DURATION_MINUTES.")
 
     class Meta:
         model = Integration
@@ -54,7 +45,6 @@ class IntegrationForm(TenantScopedForm):
             configuration = TYPES.load(instance.type).masked(configuration)
         self.initial.setdefault("config_text", json.dumps(configuration, indent=2, ensure_ascii=False))
         self.initial.setdefault("secret_text", MASK if instance.secret else "")
-        self.initial.setdefault("debug_all", instance.debug_all_active())
 
     def clean_routing_key(self):
         key = (self.cleaned_data.get("routing_key") or "").strip()
@@ -84,18 +74,9 @@ class IntegrationForm(TenantScopedForm):
             self.instance.secret = secret
         return cleaned
 
-    def save(self, commit=True):
-        instance = self.instance
-        if self.cleaned_data.get("debug_all"):
-            if not instance.debug_all_active():
-                instance.debug_all_enabled_until = all_enabled_until()
-        else:
-            instance.debug_all_enabled_until = 0
-        return super().save(commit)
-
 
 @admin.register(Integration)
-class IntegrationAdmin(TenantScopedAdmin):
+class IntegrationAdmin(DebugAllAdminMixin, TenantScopedAdmin):
     form = IntegrationForm
     list_display = ("name", "type", "enabled", "routing_key", "default_converter", "status", "debug_all")
     list_filter = ("type", "enabled", "remote")
@@ -118,10 +99,6 @@ class IntegrationAdmin(TenantScopedAdmin):
             formfield.queryset = formfield.queryset.filter(type=direction[db_field.name])
         return formfield
 
-    @admin.display(description="Debug all", boolean=True)
-    def debug_all(self, obj) -> bool:
-        return obj.debug_all_active()
-
     @admin.display(description="Status")
     def status(self, obj) -> str:
         status = integration_status(obj)
@@ -138,11 +115,11 @@ class IntegrationAdmin(TenantScopedAdmin):
 
     @admin.display(description="Last message")
     def last_message(self, obj) -> str:
-        return _when(obj.last_message_ts) or "never"
+        return format_ms(obj.last_message_ts) or "never"
 
     @admin.display(description="Last error at")
     def last_error_when(self, obj) -> str:
-        return _when(obj.last_error_ts)
+        return format_ms(obj.last_error_ts)
 
 
 @admin.register(DeadLetter)
@@ -168,11 +145,11 @@ class DeadLetterAdmin(TenantScopedAdmin):
 
     @admin.display(description="Received", ordering="received_ts")
     def received(self, obj) -> str:
-        return _when(obj.received_ts)
+        return format_ms(obj.received_ts)
 
     @admin.display(description="Replayed")
     def replayed(self, obj) -> str:
-        return _when(obj.replayed_ts) or "-"
+        return format_ms(obj.replayed_ts) or "-"
 
     @admin.display(description="Error")
     def short_error(self, obj) -> str:
@@ -227,7 +204,7 @@ class IntegrationStatsAdmin(_IntegrationRowAdmin):
 
     @admin.display(description="Hour", ordering="period_ts")
     def period(self, obj) -> str:
-        return _when(obj.period_ts)
+        return format_ms(obj.period_ts)
 
 
 @admin.register(IntegrationLease)

@@ -9,13 +9,16 @@ Who sees what is decided by the user's ThingsBoard authority, not by Django perm
 - CUSTOMER_USER never gets in: ``User.is_staff`` is false for it.
 """
 
+from datetime import UTC, datetime
+
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 
 from tenants.models import Tenant, TenantScopedModel, User
 
-__all__ = ["scope", "scoped", "TenantFormMixin", "TenantScopedForm", "TenantScopedAdmin", "is_sysadmin"]
+__all__ = ["scope", "scoped", "TenantFormMixin", "TenantScopedForm", "TenantScopedAdmin", "is_sysadmin",
+           "format_ms"]
 
 admin.site.site_header = "Open Integration Center"
 admin.site.site_title = "Open Integration Center"
@@ -214,3 +217,10 @@ class TenantScopedAdmin(admin.ModelAdmin):
             fields = [f for f in fieldsets[0][1]["fields"] if f != "tenant"]
             fieldsets[0][1]["fields"] = ["tenant", *fields]
         return fieldsets
+
+
+def format_ms(ts_ms: int | None) -> str:
+    """A millisecond timestamp as UTC text for admin pages; "" when there is none."""
+    if ts_ms is None:
+        return ""
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"

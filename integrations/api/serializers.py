@@ -14,15 +14,15 @@ from rest_framework.exceptions import NotFound
 from converters.api.serializers import ConverterSerializer
 from converters.choices import ConverterType
 from converters.models import Converter
-from integrations.models import Integration, IntegrationStats
+from integrations.models import Integration
+from integrations.stats import HOUR_MS, stats_series_many
 from integrations.types import TYPES
 from integrations.types.base import MASK, ConfigError
 from tbproject.api.ids import EntityIdField, entity_id
 from tbproject.api.serializers import TbEntitySerializer
-from tenants.models import now_ms
 
 __all__ = ["IntegrationSerializer", "IntegrationInfoSerializer", "clean_type", "clean_configuration",
-           "integration_status", "recent_stats"]
+           "integration_status", "recent_stats", "HOUR_MS"]
 
 NAME_MISSING = "Integration name should be specified!"
 TYPE_MISSING = "Integration type should be specified!"
@@ -31,10 +31,6 @@ ROUTING_KEY_TAKEN = "Integration with such routing key already exists!"
 NAME_TAKEN = "Integration with such name already exists!"
 #: routing keys travel as one URL path segment: RFC 3986 unreserved characters only
 ROUTING_KEY_RE = re.compile(r"[A-Za-z0-9._~-]{1,255}")
-#: how far back integrationInfos.stats reaches (ThingsBoard's sparkline shows the last day), in hours
-HOUR_MS = 3600 * 1000
-STATS_WINDOW_MS = 24 * HOUR_MS
-
 
 def clean_type(value) -> str:
     """The integration kind, which must be in the registry of implemented types."""
@@ -205,24 +201,14 @@ def integration_status(obj: Integration) -> dict | None:
 
 
 def recent_stats(integrations, now: int | None = None) -> dict:
-    """integration id -> messages processed per hour over the last day, oldest first, hours without
-    traffic as 0 from the first recorded one (one query for all ``integrations``)."""
-    ids = [obj.pk for obj in integrations]
-    stats: dict = {pk: [] for pk in ids}
-    if not ids:
-        return stats
-    now = now_ms() if now is None else now
-    current = now - now % HOUR_MS
-    counts: dict = {pk: {} for pk in ids}
-    rows = (IntegrationStats.objects
-            .filter(integration_id__in=ids, period_ts__gt=current - STATS_WINDOW_MS, period_ts__lte=current)
-            .values_list("integration_id", "period_ts", "messages_processed"))
-    for pk, period, processed in rows:
-        counts[pk][period] = counts[pk].get(period, 0) + processed
-    for pk, by_hour in counts.items():
-        if by_hour:
-            stats[pk] = [by_hour.get(hour, 0) for hour in range(min(by_hour), current + 1, HOUR_MS)]
-    return stats
+    """integration id -> messages processed per hour over the last day, oldest first, starting at
+    the first hour with traffic (one query for all ``integrations``)."""
+    series = stats_series_many([obj.pk for obj in integrations], now=now)
+    out = {}
+    for pk, counts in series.items():
+        first = next((i for i, count in enumerate(counts) if count), len(counts))
+        out[pk] = counts[first:]
+    return out
 
 
 class IntegrationInfoSerializer(serializers.Serializer):
