@@ -159,10 +159,13 @@ def _upsert_latest(cur, rows: list[tuple], *, truncate: bool) -> None:
                 "str_v = i.str_v, json_v = i.json_v FROM ts_kv_latest_in i "
                 "WHERE l.entity_id = i.entity_id AND l.key = i.key AND i.ts >= l.ts")
     if cur.rowcount < len(rows):
-        # New keys (or older points, which the WHERE below ignores). ON CONFLICT covers a
-        # concurrent writer inserting the same new key between our UPDATE and INSERT.
+        # New keys, or points older than the stored value. The INSERT sees rows committed
+        # since the UPDATE's snapshot: a concurrent writer may have inserted the same new key
+        # with an older ts, so skip only keys already holding this ts or a newer one, and let
+        # ON CONFLICT settle the rest (including inserts not yet committed) by ts.
         cur.execute(f"INSERT INTO ts_kv_latest AS l ({_COLUMNS}) SELECT {_COLUMNS} FROM ts_kv_latest_in i "
-                    "WHERE NOT EXISTS (SELECT 1 FROM ts_kv_latest x WHERE x.entity_id = i.entity_id AND x.key = i.key) "
+                    "WHERE NOT EXISTS (SELECT 1 FROM ts_kv_latest x "
+                    "WHERE x.entity_id = i.entity_id AND x.key = i.key AND x.ts >= i.ts) "
                     f"ON CONFLICT (entity_id, key) DO UPDATE SET {_SET_VALUES} WHERE excluded.ts >= l.ts")
     if truncate:  # inside a caller's transaction, ON COMMIT has not emptied it yet
         cur.execute("TRUNCATE ts_kv_latest_in")

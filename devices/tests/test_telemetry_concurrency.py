@@ -45,16 +45,20 @@ def test_it_survives_writers_updating_the_same_latest_rows_in_opposite_orders(en
 
 
 def test_it_keeps_the_newest_value_when_writers_race_on_a_new_key(entities):
-    barrier = threading.Barrier(4)
+    # The race is a window of microseconds: run it for several fresh keys to make a lost
+    # value (an older writer's INSERT landing between a newer writer's UPDATE and INSERT) show.
+    for round_ in range(8):
+        key = f"fresh{round_}"
+        barrier = threading.Barrier(4)
 
-    def writer(i):
-        barrier.wait()
-        write_points([Point(e, "fresh", T0 + i, i) for e in entities])
-        connections.close_all()
+        def writer(i, key=key, barrier=barrier):
+            barrier.wait()
+            write_points([Point(e, key, T0 + i, i) for e in entities])
+            connections.close_all()
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert all(latest(e, ["fresh"]) == {"fresh": (T0 + 3, 3)} for e in entities)
+        threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert [latest(e, [key]) for e in entities] == [{key: (T0 + 3, 3)}] * len(entities)
