@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-__all__ = ["RawUplink"]
+__all__ = ["RawUplink", "Downlink"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,3 +19,26 @@ class RawUplink:
     metadata: dict[str, str] = field(default_factory=dict)
     received_ts: int = 0
     content_type: str = "BINARY"
+
+
+@dataclass(frozen=True, slots=True)
+class Downlink:
+    """One encoded downlink on its way to a device: what the downlink converter returned.
+
+    Made by the downlink path (converters/downlink.py) from a rule-engine message that reached an
+    integration downlink node: the encoder's ``{contentType, data, metadata}`` with ``data`` as
+    bytes (BINARY is base64 in the encoder's output, decoded here). ``metadata`` is the encoder's
+    output metadata (MQTT ``topic``, LoRaWAN ``DevEUI``/``fPort``, HTTP headers ...). ``route``
+    is what the pipeline remembered of the device's last uplink through this integration (its
+    uplink metadata, e.g. TCP/UDP ``remoteAddress``/``remotePort``), empty when none was seen:
+    a transport that replies "on the device's connection" finds the connection with it.
+    """
+
+    integration_id: str
+    device_name: str
+    payload: bytes
+    content_type: str = "JSON"
+    metadata: dict[str, str] = field(default_factory=dict)
+    route: dict[str, str] = field(default_factory=dict)
+    originator_id: str = ""
+    ts: int = 0

@@ -12,7 +12,7 @@ from typing import ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from integrations.messages import RawUplink
+from integrations.messages import Downlink, RawUplink
 
 __all__ = ["IntegrationError", "ConfigError", "BaseIntegration", "PushIntegration", "ListenerIntegration",
            "TypeConfig", "UplinkSink", "MASK"]
@@ -155,3 +155,11 @@ class ListenerIntegration(BaseIntegration):
 
     async def stop(self) -> None:
         raise NotImplementedError
+
+    async def downlink(self, downlink: Downlink) -> None:
+        """Send one encoded downlink now (MQTT publish, TCP write on the device's connection, ...).
+
+        Called by the listener host on its loop for the integration it runs. Raise
+        IntegrationError with a clear message when it cannot be sent (no connection for that
+        device, broker refused ...): the caller records it as a failure debug event."""
+        raise IntegrationError(f"{self.kind} integrations do not send downlinks", permanent=True)
