@@ -68,6 +68,9 @@ class BaseIntegration:
     secret_fields: ClassVar[tuple[str, ...]] = ()
     #: True when runintegrations keeps a connection open for it
     listener: ClassVar[bool] = False
+    #: uplink metadata keys the pipeline remembers per (integration, device) and hands back as
+    #: Downlink.route: how a "reply on the device's connection" transport (TCP, UDP) finds it
+    route_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, integration):
         self.integration = integration
