@@ -1,0 +1,101 @@
+"""The project's processes, started by a benchmark as production runs them.
+
+    with Service("web", [daphne, ...], env, port=8123):   # waits until the port accepts
+        ...
+
+Each process gets the benchmark's environment (DATABASE_URL of the throwaway database,
+REDIS_URL, CELERY_TASK_ALWAYS_EAGER=false) and writes its output to a log file under
+var/bench/, shown when it fails to start.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["ROOT", "Service", "free_port", "production_env", "web", "worker", "listener_host", "bare_asgi"]
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+LOGS = ROOT / "var" / "bench"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def production_env(redis_url: str, **extra: str) -> dict:
+    env = dict(os.environ, REDIS_URL=redis_url, CELERY_TASK_ALWAYS_EAGER="false", LOAD_DEMO_DATA="false",
+               RUN_INTEGRATIONS_IN_WEB="false", DJANGO_SETTINGS_MODULE="tbproject.settings", PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
+
+
+class Service:
+    def __init__(self, name: str, argv: list[str], env: dict, *, port: int | None = None,
+                 ready_line: str | None = None, timeout: float = 30.0):
+        self.name, self.argv, self.env, self.port = name, argv, env, port
+        self.ready_line, self.timeout = ready_line, timeout
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Service":
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOGS / f"{self.name}.log"
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + self.timeout
+        while not self._ready():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()
+                raise RuntimeError(f"{self.name} did not start:\n{self.log_path.read_text()[-3000:]}")
+            time.sleep(0.1)
+        return self
+
+    def _ready(self) -> bool:
+        if self.port is not None:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            except OSError:
+                return False
+        if self.ready_line is not None:
+            return self.ready_line in self.log_path.read_text()
+        return True
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()
+
+    def pid(self) -> int:
+        return self.proc.pid
+
+
+def web(env: dict, port: int, app: str = "tbproject.asgi:application") -> Service:
+    return Service("web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app], env, port=port)
+
+
+def bare_asgi(env: dict, port: int) -> Service:
+    return Service("bare-asgi", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "bench.bare_asgi:app"],
+                   env, port=port)
+
+
+def worker(env: dict, concurrency: int = 1, name: str = "worker") -> Service:
+    return Service(name, [str(BIN / "celery"), "-A", "tbproject", "worker", "--concurrency", str(concurrency),
+                          "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                          "-n", f"{name}@%h"],
+                   env, ready_line=None, timeout=30.0)
+
+
+def listener_host(env: dict) -> Service:
+    return Service("integrations", [sys.executable, "manage.py", "runintegrations"], env)

@@ -1,0 +1,243 @@
+"""End-to-end uplink throughput: from send to telemetry stored and queryable (issue 4).
+
+Production configuration, started here: PostgreSQL (the bench database), Redis (Celery broker),
+daphne serving tbproject.asgi, one Celery worker, and for MQTT one runintegrations process,
+each its own OS process. Debug off, devices provisioned by a warm-up round, 3 telemetry keys per
+message, every message with its own ts (so every one is stored: nothing is deduplicated away).
+
+    (a) HTTP, one message per POST, 64 keep-alive clients; baseline: a bare ASGI app on the
+        same server (daphne) that only reads the POST and answers 204.
+    (b) HTTP, 100 messages per POST, the converter returns an array; same baseline, per POST.
+    (c) MQTT QoS 1 through the local Mosquitto; baseline: a bare gmqtt subscriber that only
+        counts the same messages.
+    (d) HTTP accept latency at a paced 1,000 msg/s (p50/p99).
+
+"Stored" is observed by counting rows in ts_kv every 10 ms, so a figure includes the queue, the
+worker's batches and the telemetry writes, not only the accept.
+"""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import psycopg
+
+from bench import loadgen, procs
+
+__all__ = ["run"]
+
+DECODER = r"""
+var data = JSON.parse(String.fromCharCode.apply(String, payload));
+function one(d) {
+  return {deviceName: d.n, deviceType: 'bench-sensor', telemetry: {ts: d.ts, values: {t: d.t, h: d.h, p: d.p}}};
+}
+return Array.isArray(data) ? data.map(one) : one(data);
+"""
+DEVICES = 1000
+KEYS = 3
+REDIS_URL = "redis://127.0.0.1:6379/8"
+MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883
+
+
+class _Clock:
+    """Distinct ts for every message of the run, in the recent past (inside retention)."""
+
+    def __init__(self):
+        self.next = int(time.time() * 1000) - 6 * 3600 * 1000
+
+    def take(self, n: int) -> int:
+        first, self.next = self.next, self.next + n
+        return first
+
+
+def _reading(i: int, ts: int) -> dict:
+    return {"n": f"bench-{i % DEVICES:04d}", "ts": ts, "t": 20 + i % 17 / 10, "h": 40 + i % 23, "p": 1000 + i % 31}
+
+
+def _stored(dsn: str, lo: int, hi: int) -> int:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute("SELECT count(*) FROM ts_kv WHERE ts >= %s AND ts < %s", [lo, hi]).fetchone()[0]
+
+
+def _wait_stored(dsn: str, lo: int, hi: int, expected: int, timeout: float) -> float | None:
+    """time.perf_counter() when ``expected`` rows of [lo, hi) are queryable; None on timeout."""
+    deadline = time.perf_counter() + timeout
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while time.perf_counter() < deadline:
+            count = conn.execute("SELECT count(*) FROM ts_kv WHERE ts >= %s AND ts < %s", [lo, hi]).fetchone()[0]
+            if count >= expected:
+                return time.perf_counter()
+            time.sleep(0.01)
+    return None
+
+
+def _objects():
+    """A tenant, the bench converter and an HTTP integration, created through the ORM."""
+    from converters.models import Converter
+    from integrations.models import Integration
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.create(title=f"bench-{uuid.uuid4().hex[:6]}")
+    conv = Converter.objects.create(tenant=tenant, name="bench-decoder", type="UPLINK",
+                                    configuration={"scriptLang": "JS", "decoder": DECODER})
+    http = Integration.objects.create(tenant=tenant, name="bench-http", type="HTTP", default_converter=conv,
+                                      configuration={"baseUrl": "http://127.0.0.1"})
+    return tenant, conv, http
+
+
+def _row(metric, value, unit, baseline, baseline_value, target, **extra) -> dict:
+    digits = 1 if unit == "ms" else None
+    return {"metric": metric, "value": round(value, digits), "unit": unit, "baseline": baseline,
+            "baseline_value": round(baseline_value, digits),
+            "ratio": round(value / baseline_value, 3) if baseline_value else None,
+            "target": target, **extra}
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def _http_round(port, path, dsn, clock, n_posts, per_post, concurrency=64, rate=None, timeout=120.0):
+    """POST n_posts bodies (per_post readings each); returns (load result, seconds to stored or None)."""
+    first = clock.take(n_posts * per_post)
+    bodies = []
+    for p in range(n_posts):
+        readings = [_reading(p * per_post + j, first + p * per_post + j) for j in range(per_post)]
+        bodies.append(json.dumps(readings[0] if per_post == 1 else readings).encode())
+    result = asyncio.run(loadgen.post_all(port, path, bodies, concurrency=concurrency, rate=rate))
+    if set(result.statuses) - {200, 204}:
+        raise RuntimeError(f"uplink POSTs failed: {dict(result.statuses)}")
+    done = _wait_stored(dsn, first, first + n_posts * per_post, n_posts * per_post * KEYS, timeout)
+    return result, (None if done is None else done - result.started)
+
+
+def _bare_http(env, path, n_posts, per_post, concurrency=64) -> loadgen.LoadResult:
+    port = procs.free_port()
+    body = json.dumps([_reading(j, j) for j in range(per_post)] if per_post > 1 else _reading(0, 0)).encode()
+    with procs.bare_asgi(env, port):
+        asyncio.run(loadgen.post_all(port, path, [body] * 200, concurrency=concurrency))  # warm up
+        return asyncio.run(loadgen.post_all(port, path, [body] * n_posts, concurrency=concurrency))
+
+
+def _http(env, dsn, http, clock, quick: bool) -> list[dict]:
+    path = f"/api/v1/integrations/http/{http.routing_key}"
+    port = procs.free_port()
+    rows = []
+    n_single = 4000 if quick else 20000
+    n_batched = 60 if quick else 400
+    with procs.web(env, port), procs.worker(env):
+        warm, took = _http_round(port, path, dsn, clock, DEVICES, 1, timeout=180)  # provisions the devices
+        if took is None:
+            raise RuntimeError("warm-up uplinks were not stored: see var/bench/worker.log")
+        single, took_single = _http_round(port, path, dsn, clock, n_single, 1)
+        batched, took_batched = _http_round(port, path, dsn, clock, n_batched, 100)
+        paced_n = 2000 if quick else 5000
+        paced, _ = _http_round(port, path, dsn, clock, paced_n, 1, concurrency=32, rate=1000)
+    bare_single = _bare_http(env, path, n_single, 1)
+    bare_batched = _bare_http(env, path, n_batched * 4, 100)
+    if took_single is None or took_batched is None:
+        raise RuntimeError("uplinks were not all stored within the timeout: see var/bench/worker.log")
+    base_single = n_single / bare_single.elapsed
+    rows.append(_row("http_uplink_1_per_post_stored_msg_per_s", n_single / took_single, "msg/s",
+                     "bare ASGI app on daphne, accept only (req/s)", base_single,
+                     ">= 1500 msg/s (issue 4), >= 3000 (issue 9)",
+                     messages=n_single, accept_rate=round(n_single / single.elapsed),
+                     accept_p50_ms=_ms(loadgen.percentile(single.latencies, 50)),
+                     accept_p99_ms=_ms(loadgen.percentile(single.latencies, 99)),
+                     baseline_p99_ms=_ms(loadgen.percentile(bare_single.latencies, 99)), clients=64))
+    base_batched = n_batched * 4 * 100 / bare_batched.elapsed
+    rows.append(_row("http_uplink_100_per_post_stored_msg_per_s", n_batched * 100 / took_batched, "msg/s",
+                     "bare ASGI app on daphne, accept only, 100 readings per POST (msg/s)", base_batched,
+                     ">= 10000 msg/s (issue 4), >= 20000 (issue 9)", messages=n_batched * 100,
+                     accept_p99_ms=_ms(loadgen.percentile(batched.latencies, 99)),
+                     baseline_p99_ms=_ms(loadgen.percentile(bare_batched.latencies, 99)), clients=64))
+    rows.append(_row("http_uplink_accept_latency_p99_ms_at_1000_msg_s", _ms(loadgen.percentile(paced.latencies, 99)),
+                     "ms", "p50 of the same run (ms)", _ms(loadgen.percentile(paced.latencies, 50)),
+                     "p99 <= 20 ms (issue 9)", messages=paced_n, achieved_rate=round(paced_n / paced.elapsed)))
+    return rows
+
+
+async def _publish(topic_prefix: str, bodies: list[bytes], clients: int = 4, window: int = 20) -> None:
+    from gmqtt import Client
+
+    async def one(part: list[bytes], k: int):
+        client = Client(f"bench-pub-{uuid.uuid4().hex[:8]}")
+        await client.connect(MQTT_HOST, MQTT_PORT, version=4)
+        for n, body in enumerate(part, 1):
+            client.publish(f"{topic_prefix}/{k}", body, qos=1)
+            if n % window == 0:  # Mosquitto drops a QoS 1 publisher that outruns it
+                await asyncio.wait_for(client._persistent_storage.wait_empty(), 30)
+        await asyncio.wait_for(client._persistent_storage.wait_empty(), 30)
+        await client.disconnect()
+
+    await asyncio.gather(*(one(bodies[k::clients], k) for k in range(clients)))
+
+
+def _mqtt(env, dsn, tenant, conv, clock, quick: bool) -> list[dict]:
+    from integrations.models import Integration
+
+    n = 5000 if quick else 30000
+    prefix = f"bench/{uuid.uuid4().hex[:8]}"
+    mqtt = Integration.objects.create(tenant=tenant, name="bench-mqtt", type="MQTT", default_converter=conv,
+                                      configuration={"clientConfiguration": {"host": MQTT_HOST, "port": MQTT_PORT},
+                                                     "topicFilters": [{"filter": f"{prefix}/+", "qos": 1}]})
+    first = clock.take(n)
+    bodies = [json.dumps(_reading(i, first + i)).encode() for i in range(n)]
+    with procs.worker(env), procs.listener_host(env):
+        deadline = time.monotonic() + 30
+        while not Integration.objects.filter(pk=mqtt.pk, connected=True).exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the MQTT integration did not connect: see var/bench/integrations.log")
+            time.sleep(0.1)
+        warm_first = clock.take(DEVICES)
+        asyncio.run(_publish(prefix, [json.dumps(_reading(i, warm_first + i)).encode() for i in range(DEVICES)]))
+        if _wait_stored(dsn, warm_first, warm_first + DEVICES, DEVICES * KEYS, 120) is None:
+            raise RuntimeError("MQTT warm-up uplinks were not stored")
+        started = time.perf_counter()
+        asyncio.run(_publish(prefix, bodies))
+        published = time.perf_counter() - started
+        done = _wait_stored(dsn, first, first + n, n * KEYS, 180)
+    mqtt.delete()
+    if done is None:
+        stored = _stored(dsn, first, first + n) // KEYS
+        raise RuntimeError(f"MQTT: {stored} of {n} messages stored within the timeout")
+    base_prefix = f"bench/{uuid.uuid4().hex[:8]}"
+    bare = subprocess.Popen([sys.executable, "-m", "bench.bare_mqtt", MQTT_HOST, str(MQTT_PORT), f"{base_prefix}/+",
+                             str(n)], cwd=procs.ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert bare.stdout.readline().strip() == "ready"
+        bare_started = time.monotonic()
+        asyncio.run(_publish(base_prefix, bodies))
+        line = bare.stdout.readline().split()
+        bare_took = float(line[1]) - bare_started
+    finally:
+        bare.kill()
+        bare.wait()
+    return [_row("mqtt_qos1_uplink_stored_msg_per_s", n / (done - started), "msg/s",
+                 "bare gmqtt subscriber counting the same QoS 1 messages (msg/s)", n / bare_took,
+                 ">= 3000 msg/s (issue 4), >= 10000 (issue 9)", messages=n, publish_rate=round(n / published))]
+
+
+def run(quick: bool = False) -> list[dict]:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    dsn = os.environ["DATABASE_URL"]  # the bench database (bench/setup.py)
+    env = procs.production_env(REDIS_URL)
+    tenant, conv, http = _objects()
+    clock = _Clock()
+    rows = _http(env, dsn, http, clock, quick)
+    rows += _mqtt(env, dsn, tenant, conv, clock, quick)
+    return rows
+
+
+if __name__ == "__main__":  # python -m bench.uplinks: this benchmark alone, quick
+    from bench.setup import bench_database
+
+    with bench_database():
+        for row in run(quick=True):
+            print(row)
