@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from converters.choices import EventEntityType
 from converters.models import DebugEvent
+from integrations import events
 from integrations.api.serializers import (
     IntegrationInfoSerializer,
     IntegrationSerializer,
@@ -22,6 +23,7 @@ from integrations.api.serializers import (
     recent_stats,
 )
 from integrations.models import Integration
+from integrations.types import get_type
 from integrations.types.base import ConfigError, IntegrationError
 from tbproject.api.ids import parse_uuid
 from tbproject.api.params import bool_param
@@ -43,6 +45,15 @@ class IntegrationResource(EntityResource):
     def filter_list(self, queryset):
         # ThingsBoard lists regular integrations unless isEdgeTemplate=true asks for edge templates.
         return queryset.filter(edge_template=bool_param(self.request.query_params, "isEdgeTemplate", False))
+
+    def before_save(self, serializer) -> None:
+        self._created = serializer.instance is None
+
+    def after_save(self, obj) -> None:
+        # Listener types get STARTED/UPDATED from the host that (re)starts them; a push type
+        # (HTTP family) has no host, so its lifecycle is the save itself.
+        if not get_type(obj.type).listener:
+            events.lifecycle(obj, events.CREATED if self._created else events.UPDATED)
 
     def perform_delete(self, obj) -> None:
         pk = obj.pk

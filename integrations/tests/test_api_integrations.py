@@ -88,6 +88,19 @@ def test_it_updates_by_id_and_accepts_the_whole_object_posted_back(api, uplink):
     assert Integration.objects.count() == 1
 
 
+def test_saving_a_push_integration_records_created_then_updated_lifecycle_events(api, uplink):
+    # HTTP has no listener host to report STARTED/UPDATED: the save is its lifecycle.
+    created = save(api, http_body(uplink)).json()
+    save(api, {**created, "name": "HTTP meters renamed"})
+    lc = DebugEvent.objects.filter(entity_id=created["id"]["id"], event_type="LC_EVENT").order_by("created_time", "id")
+    assert [(e.body["event"], e.body["status"]) for e in lc] == [("CREATED", "Success"), ("UPDATED", "Success")]
+
+
+def test_saving_a_listener_integration_leaves_its_lifecycle_to_the_host(api, uplink):
+    created = save(api, mqtt_body(uplink)).json()
+    assert not DebugEvent.objects.filter(entity_id=created["id"]["id"], event_type="LC_EVENT").exists()
+
+
 def test_it_keeps_fields_an_update_leaves_out(api, uplink, downlink):
     created = save(api, http_body(uplink, downlinkConverterId=cid(downlink), secret="s3")).json()
     res = save(api, {"id": created["id"], "name": "Only the name"})
