@@ -27,3 +27,13 @@ def _tasks_run_inline():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = before
+
+
+@pytest.fixture(autouse=True)
+def _latest_value_threads_closed():
+    """The telemetry writer's helper threads keep connections open; close them after each test
+    so that none outlives the test database (dropping it refuses while sessions remain)."""
+    yield
+    from devices.telemetry.writer import close_pool
+
+    close_pool()

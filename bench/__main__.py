@@ -7,10 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import converters, telemetry_write, uplinks
+from bench import converters, downlinks, telemetry_write, uplinks
 from bench.setup import bench_database
 
-BENCHMARKS = [telemetry_write, converters, uplinks]
+BENCHMARKS = [telemetry_write, converters, uplinks, downlinks]
 
 
 def main() -> int:

@@ -1,10 +1,16 @@
-"""Admin for converters (script in a monospace textarea, compiled on save) and debug events (read-only)."""
+"""Admin for converters and debug events (read-only).
+
+The change page is the converter editor: the script in CodeMirror (static/ui/converter-editor.js;
+the textarea stays the submitted field, compiled on save, its error shown at its line), the
+"Test decoder/encoder function" panels calling the testUpLink / testDownLink API, and the
+converter's live debug events (static/ui/ui.js)."""
 
 import json
 
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
 from converters import engine, scripts
 from converters.choices import ScriptLang
@@ -22,8 +28,9 @@ class DebugAllFormMixin(forms.Form):
     on sets ``debug_all_enabled_until`` to now + DEBUG_ALL_DURATION_MINUTES unless it runs already,
     off clears it."""
 
-    debug_all = forms.BooleanField(required=False, label="Debug all messages",
-                                   help_text="Record every message for the next DEBUG_ALL_DURATION_MINUTES.")
+    debug_all = forms.BooleanField(required=False, label="Debug all messages", widget=UnfoldBooleanSwitchWidget,
+                                   help_text="On: every message is recorded for the next DEBUG_ALL_DURATION_MINUTES "
+                                             "(15 by default), then only failures (when Debug failures is on).")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,6 +47,16 @@ class DebugAllFormMixin(forms.Form):
         return super().save(commit)
 
 
+def debug_all_until(obj) -> str:
+    """When "debug all" ends; while it runs, the page counts the time left down (data-until-ms)."""
+    if not obj.debug_all_enabled_until:
+        return "off"
+    if obj.debug_all_enabled_until <= now_ms():
+        return format_ms(obj.debug_all_enabled_until) + " (ended)"
+    return format_html('{} <span class="ui-muted" data-until-ms="{}"></span>',
+                       format_ms(obj.debug_all_enabled_until), obj.debug_all_enabled_until)
+
+
 class DebugAllAdminMixin:
     """The "Debug all" column of converter and integration lists."""
 
@@ -48,15 +65,37 @@ class DebugAllAdminMixin:
         return obj.debug_all_active()
 
 
+#: what a new converter's editor starts with: an uplink decoder for JSON bodies
+STARTER_DECODER = """// payload: the message as an array of bytes; metadata: integrationName, headers, ...
+var data = JSON.parse(String.fromCharCode.apply(null, payload));
+return {
+    deviceName: data.deviceName,
+    deviceType: "sensor",
+    telemetry: {temperature: data.temperature}
+};
+"""
+
+#: ... and when its type is switched to downlink before anything was typed: an encoder to JSON
+STARTER_ENCODER = """// msg: the rule-engine message; metadata: its metadata (deviceName, deviceType, ...)
+return {
+    contentType: "JSON",
+    data: JSON.stringify(msg),
+    metadata: {deviceName: metadata.deviceName}
+};
+"""
+
+
 class ConverterForm(DebugAllFormMixin, TenantScopedForm):
     """Edits the script that runs (the configuration field chosen by type x language) as text;
     the rest of ``configuration`` is kept as it is."""
 
-    script_lang = forms.ChoiceField(label="Script language", choices=ScriptLang.choices, initial=ScriptLang.JS)
+    script_lang = forms.ChoiceField(label="Script language", choices=ScriptLang.choices, initial=ScriptLang.JS,
+                                    widget=UnfoldAdminSelectWidget)
     script = forms.CharField(widget=forms.Textarea(attrs=MONOSPACE), strip=False,
                              help_text="The body of Decoder(payload, metadata) for an uplink converter, of "
                                        "Encoder(msg, metadata, msgType, integrationMetadata) for a downlink one.")
-    update_only_keys = forms.CharField(required=False, help_text="Comma-separated keys stored only when changed.")
+    update_only_keys = forms.CharField(required=False, widget=UnfoldAdminTextInputWidget,
+                                       help_text="Comma-separated keys stored only when changed.")
 
     class Meta:
         model = Converter
@@ -65,7 +104,9 @@ class ConverterForm(DebugAllFormMixin, TenantScopedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         instance = self.instance
-        if not instance._state.adding:
+        if instance._state.adding:
+            self.initial.setdefault("script", STARTER_DECODER)
+        else:
             self.initial.setdefault("script_lang", instance.script_lang)
             self.initial.setdefault("script", instance.script)
             self.initial.setdefault("update_only_keys", ", ".join(instance.update_only_keys))
@@ -94,6 +135,12 @@ class ConverterForm(DebugAllFormMixin, TenantScopedForm):
 @admin.register(Converter)
 class ConverterAdmin(DebugAllAdminMixin, TenantScopedAdmin):
     form = ConverterForm
+    change_form_outer_after_template = "admin/converters/converter/panels.html"
+    starter_scripts = {"UPLINK": STARTER_DECODER, "DOWNLINK": STARTER_ENCODER}
+
+    class Media:
+        js = ("ui/vendor/codemirror.js", "ui/ui.js", "ui/converter-editor.js")
+
     list_display = ("name", "type", "integration_type", "converter_version", "debug_failures_enabled", "debug_all")
     list_filter = ("type", "integration_type", "converter_version")
     search_fields = ("name",)
@@ -102,16 +149,13 @@ class ConverterAdmin(DebugAllAdminMixin, TenantScopedAdmin):
         (None, {"fields": ("name", "type", "integration_type", "converter_version", "script_lang", "script",
                            "update_only_keys")}),
         ("Debug", {"fields": ("debug_failures_enabled", "debug_all", "debug_all_until_display")}),
-        ("Details", {"fields": ("additional_info", "edge_template", "id", "created_time", "version",
-                                "script_version")}),
+        ("Details", {"classes": ("collapse",), "fields": ("additional_info", "edge_template", "id", "created_time",
+                                                           "version", "script_version")}),
     )
 
     @admin.display(description="Debug all until")
     def debug_all_until_display(self, obj) -> str:
-        if not obj.debug_all_enabled_until:
-            return "off"
-        suffix = "" if obj.debug_all_enabled_until > now_ms() else " (ended)"
-        return format_ms(obj.debug_all_enabled_until) + suffix
+        return debug_all_until(obj)
 
 
 @admin.register(DebugEvent)

@@ -54,6 +54,7 @@ class EventType(models.TextChoices):
 
     DEBUG_CONVERTER = "DEBUG_CONVERTER"
     DEBUG_INTEGRATION = "DEBUG_INTEGRATION"
+    DEBUG_RULE_NODE = "DEBUG_RULE_NODE"
     ERROR = "ERROR"
     LC_EVENT = "LC_EVENT"
     STATS = "STATS"
@@ -66,7 +67,7 @@ ALL_EVENT_TYPES = (
 )
 
 #: Event types the debug-event TTL applies to (ThingsBoard's debug_events_ttl; the others never expire).
-DEBUG_EVENT_TYPES = (EventType.DEBUG_CONVERTER, EventType.DEBUG_INTEGRATION)
+DEBUG_EVENT_TYPES = (EventType.DEBUG_CONVERTER, EventType.DEBUG_INTEGRATION, EventType.DEBUG_RULE_NODE)
 
 
 class EventEntityType(models.TextChoices):
@@ -74,6 +75,7 @@ class EventEntityType(models.TextChoices):
 
     CONVERTER = "CONVERTER"
     INTEGRATION = "INTEGRATION"
+    RULE_NODE = "RULE_NODE"
 
 
 class DebugKind(models.TextChoices):

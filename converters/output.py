@@ -28,8 +28,8 @@ import re
 from dataclasses import dataclass, field
 
 __all__ = [
-    "DownlinkPayload", "EntityUpdate", "OutputError",
-    "normalise_downlink", "normalise_uplink", "normalise_uplink_v2", "parse_output",
+    "DownlinkPayload", "EntityUpdate", "OutputError", "converter_output",
+    "normalise_downlink", "normalise_uplink", "normalise_uplink_v2", "parse_converter_output", "parse_output",
 ]
 
 DEFAULT_PROFILE = "default"
@@ -206,7 +206,9 @@ def normalise_uplink_v2(output, config: dict, metadata: dict, *, server_ts: int 
     The entity comes from the converter configuration (``type`` DEVICE/ASSET, ``name`` pattern
     such as ``Device $eui``, ``profile``, ``label``, ``customer``, ``group``), with ``$key``
     replaced from `metadata`; the script may override with ``name``, ``type``, ``profile``,
-    ``label``, ``customer``, ``group`` and returns ``attributes`` and ``telemetry``."""
+    ``label``, ``customer``, ``group`` and returns ``attributes`` and ``telemetry``. The
+    configuration's ``attributes`` / ``telemetry`` key lists add those `metadata` keys (the
+    unwrapped network fields) as attributes / one telemetry point at ``metadata.ts``."""
     if isinstance(output, str):
         output = parse_output(output)
     if not isinstance(output, dict):
@@ -225,12 +227,59 @@ def normalise_uplink_v2(output, config: dict, metadata: dict, *, server_ts: int 
     name = pick("name", "Device $eui")
     if not name:
         raise OutputError("name: must not be empty")
+    # The key lists pick unwrapped network fields (eui, fPort, rssi...) to store; what the
+    # script returned is always stored and wins over a field of the same name.
+    attributes = _listed(metadata, config.get("attributes"))
+    attributes.update(_flat(output.get("attributes"), "attributes"))
+    telemetry = _telemetry(output.get("telemetry"), "telemetry", server_ts)
+    network = _listed(metadata, config.get("telemetry"))
+    if network:
+        telemetry.append((_metadata_ts(metadata, server_ts), network))
     return EntityUpdate(
         entity_type=entity_type, name=name, profile=pick("profile") or DEFAULT_PROFILE,
         label=pick("label") or None, customer=pick("customer") or None, group=pick("group") or None,
-        attributes=_flat(output.get("attributes"), "attributes"),
-        telemetry=_telemetry(output.get("telemetry"), "telemetry", server_ts),
+        attributes=attributes, telemetry=telemetry,
     )
+
+
+def _listed(metadata: dict, keys) -> dict:
+    if not isinstance(keys, list):
+        return {}
+    return {k: metadata[k] for k in keys if isinstance(k, str) and isinstance(metadata.get(k), Scalar)}
+
+
+def _metadata_ts(metadata: dict, server_ts):
+    value = metadata.get("ts")
+    try:
+        return _ts(value, "metadata.ts") if value is not None else server_ts
+    except OutputError:
+        return server_ts
+
+
+def converter_output(update: EntityUpdate) -> dict:
+    """ThingsBoard's "Converter output" of a typed converter (reference 4.3, library result.json):
+    ``{entityType, name, profile, label?, customer?, group?, telemetry, attributes}``."""
+    out = {"entityType": update.entity_type, "name": update.name, "profile": update.profile}
+    for key in ("label", "customer", "group"):
+        if getattr(update, key):
+            out[key] = getattr(update, key)
+    out["telemetry"] = [values if ts is None else {"ts": ts, "values": values} for ts, values in update.telemetry]
+    out["attributes"] = dict(update.attributes)
+    return out
+
+
+def parse_converter_output(output) -> EntityUpdate:
+    """The inverse of :func:`converter_output` (a library sample's expected result)."""
+    if isinstance(output, str):
+        output = parse_output(output)
+    if not isinstance(output, dict) or not output.get("name"):
+        raise OutputError("a converter output must be an object with entityType and name")
+    return EntityUpdate(
+        entity_type=str(output.get("entityType") or "DEVICE").upper(), name=_text(output, "name", "", required=True),
+        profile=_text(output, "profile", "") or DEFAULT_PROFILE, label=_text(output, "label", ""),
+        customer=_text(output, "customer", ""), group=_text(output, "group", ""),
+        attributes=_flat(output.get("attributes"), "attributes"),
+        telemetry=_telemetry(output.get("telemetry"), "telemetry", None))
 
 
 def _substitute(pattern: str, metadata: dict) -> str:

@@ -8,12 +8,14 @@ converter's type and ``scriptLang`` (reference 2.2, UI ``getTargetField``):
 
 A converter is saved only when that field holds a script that compiles (JS; TBEL is not run
 here yet and is refused with a clear message rather than stored and failing on every message).
+``scriptContract`` (``THINGSBOARD`` or ``TS013``, converters/ts013.py) is checked here too, and
+the typed keys of converterVersion 2 by ``clean_typed``.
 """
 
-from converters import engine
+from converters import engine, ts013
 from converters.choices import ConverterType, ScriptLang
 
-__all__ = ["ConfigurationError", "target_field", "script_of", "clean_configuration", "check_compiles"]
+__all__ = ["ConfigurationError", "target_field", "script_of", "clean_configuration", "clean_typed", "check_compiles"]
 
 SCRIPT_FIELDS = ("decoder", "encoder", "tbelDecoder", "tbelEncoder")
 TBEL_UNSUPPORTED = "TBEL is not supported yet: converters run JavaScript only (set scriptLang to JS)"
@@ -77,7 +79,43 @@ def clean_configuration(converter_type: str, configuration) -> dict:
     keys = configuration.get("updateOnlyKeys")
     if keys is not None and not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
         raise ConfigurationError("updateOnlyKeys must be an array of key names", "updateOnlyKeys")
+    _check_contract(converter_type, configuration, configuration[field])
     return {**configuration, "scriptLang": lang, "updateOnlyKeys": keys or []}
+
+
+def _check_contract(converter_type: str, configuration: dict, source: str) -> None:
+    contract = configuration.get(ts013.CONTRACT_KEY)
+    if contract is None or contract == "":
+        return
+    if contract not in ts013.CONTRACTS:
+        raise ConfigurationError(f"{ts013.CONTRACT_KEY} must be {' or '.join(ts013.CONTRACTS)} (or absent to "
+                                 f"recognise a TS013 codec by its decodeUplink), not {contract!r:.40}",
+                                 ts013.CONTRACT_KEY)
+    if contract == ts013.TS013 and not ts013.defines_entry(source, converter_type):
+        entry = "decodeUplink(input)" if converter_type == ConverterType.UPLINK else "encodeDownlink(input)"
+        raise ConfigurationError(f"{ts013.CONTRACT_KEY} is TS013 but the script does not define {entry}",
+                                 ts013.CONTRACT_KEY)
+
+
+TYPED_TEXT_KEYS = ("name", "profile", "label", "customer", "group")
+
+
+def clean_typed(configuration: dict) -> dict:
+    """Check the typed (converterVersion 2) keys of a configuration (reference 2.2, 4.3):
+    ``type`` DEVICE/ASSET, ``name``/``profile``/``label``/``customer``/``group`` patterns with
+    ``$key`` placeholders, ``attributes``/``telemetry`` key lists (or null)."""
+    kind = configuration.get("type")
+    if kind not in (None, "", "DEVICE", "ASSET"):
+        raise ConfigurationError(f"type must be DEVICE or ASSET, not {kind!r:.40}", "type")
+    for key in TYPED_TEXT_KEYS:
+        value = configuration.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigurationError(f"{key} must be a text pattern such as 'Device $eui'", key)
+    for key in ("attributes", "telemetry"):
+        value = configuration.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(k, str) for k in value)):
+            raise ConfigurationError(f"{key} must be an array of key names (unwrapped fields such as eui, rssi)", key)
+    return {**configuration, "type": kind or "DEVICE", "name": configuration.get("name") or "Device $eui"}
 
 
 def check_compiles(converter_type: str, configuration: dict) -> None:

@@ -7,13 +7,14 @@ ThingsBoard's ``TestConverterResult`` shape: ``{"output": "<JSON text>", "error"
 
 import base64
 import json
+from types import SimpleNamespace
 
-from converters import engine
+from converters import engine, ts013, uplink
 from converters.choices import ConverterType, DebugKind, EventEntityType, EventType
 from converters.engine import OUT_OF_MEMORY, TIMEOUT, Limits
 from converters.events import EventBatch, server_name, should_record, truncate, write_events
 from converters.models import Converter, DebugEvent
-from converters.output import OutputError, normalise_downlink, normalise_uplink, normalise_uplink_v2
+from converters.output import OutputError, converter_output, normalise_downlink
 from tenants.models import now_ms
 
 __all__ = [
@@ -46,18 +47,31 @@ def test_uplink(decoder: str, payload: bytes, metadata: dict, *, converter_versi
     """Run a decoder once, uncached. On success ``output`` is the script's result as JSON text.
 
     The output is then checked as the pipeline checks it: if it could not be stored, ``error``
-    says why and ``output`` still shows what the script returned."""
+    says why and ``output`` still shows what the script returned. A typed converter (v2) or a
+    TS013 codec also gets ``outputMsg``, the assembled converter output (reference 4.3), and a
+    codec's warnings come back as ``warnings``. The payload and metadata are used as given:
+    ThingsBoard's UI unwraps a network envelope first (``POST /api/converter/unwrap/{type}``)."""
     (result,) = engine.decode(None, 0, decoder, [(payload, metadata)])
     if result.error is not None:
         return {"output": "", "error": describe_error(result.error)}
+    spec = SimpleNamespace(converter_version=converter_version, configuration=configuration or {},
+                           type=ConverterType.UPLINK, script=decoder)
+    output = result.output_json
+    parsed = json.loads(output)
+    if ts013.is_result(parsed):  # show the codec's own {data, errors, warnings}
+        output = _compact(parsed[ts013.MARKER])
     try:
-        if converter_version == 2:
-            normalise_uplink_v2(result.output_json, configuration or {}, metadata, server_ts=now_ms())
-        else:
-            normalise_uplink(result.output_json, server_ts=now_ms())
+        interpreted = uplink.interpret(spec, parsed, metadata, server_ts=now_ms())
+    except uplink.ConvertError as e:
+        return {"output": output, "error": str(e)}
     except OutputError as e:
-        return {"output": result.output_json, "error": f"Invalid converter output: {e}"}
-    return {"output": result.output_json, "error": ""}
+        return {"output": output, "error": f"Invalid converter output: {e}"}
+    answer = {"output": output, "error": ""}
+    if converter_version == 2 or ts013.is_result(parsed):
+        answer["outputMsg"] = [converter_output(u) for u in interpreted.updates][0]
+    if interpreted.warnings:
+        answer["warnings"] = interpreted.warnings
+    return answer
 
 
 def test_downlink(encoder: str, msg: str, metadata: dict, msg_type: str, integration_metadata: dict) -> dict:
@@ -112,13 +126,14 @@ def _hint(hint: str | None) -> str | None:
 def record_debug(converter: Converter, in_payload: bytes | str, in_content_type: str | None, metadata: dict,
                  out: str | None, error: str | None, kind: str = DebugKind.UPLINK, *,
                  msg_type: str | None = None, integration_metadata: dict | None = None,
-                 batch: EventBatch | None = None, now: int | None = None) -> DebugEvent | None:
+                 warnings: list[str] | None = None, batch: EventBatch | None = None,
+                 now: int | None = None) -> DebugEvent | None:
     """Record one converter run as a DEBUG_CONVERTER event if the debug policy wants it.
 
     ``kind`` is Uplink (``in_payload`` = raw bytes) or Downlink (``in_payload`` = the rule-engine
     message as JSON text, plus ``msg_type`` and ``integration_metadata``). With ``batch`` the
     event joins it (written with the batch); without, it is written at once. Returns the event,
-    or None when the policy skips it."""
+    or None when the policy skips it. ``warnings`` (a TS013 codec's) are kept as text."""
     now = now_ms() if now is None else now
     failed = bool(error)
     if not should_record(converter.debug_failures_enabled, converter.debug_all_enabled_until, failed=failed, now=now):
@@ -134,6 +149,8 @@ def record_debug(converter: Converter, in_payload: bytes | str, in_content_type:
         body["out"] = truncate(out)
     if failed:
         body["error"] = truncate(error)
+    if warnings:  # a TS013 codec's warnings
+        body["warnings"] = truncate("; ".join(warnings))
     event = DebugEvent(tenant_id=converter.tenant_id, entity_type=EventEntityType.CONVERTER, entity_id=converter.pk,
                        event_type=EventType.DEBUG_CONVERTER, created_time=now, server=body["server"],
                        is_error=failed, body=body)

@@ -4,10 +4,13 @@ from celery import shared_task
 from django.conf import settings
 
 from converters.choices import DEBUG_EVENT_TYPES
+
+# The downlink tasks live beside their code; imported here so that every worker registers them.
+from converters.downlink.tasks import encode_downlinks, sweep_downlinks  # noqa: F401
 from converters.models import DebugEvent
 from tenants.models import now_ms
 
-__all__ = ["prune_debug_events"]
+__all__ = ["prune_debug_events", "refresh_converters_library"]
 
 DELETE_BATCH = 5000
 DAY_MS = 86_400_000
@@ -27,3 +30,19 @@ def prune_debug_events(now: int | None = None, batch: int = DELETE_BATCH) -> int
     while pks := list(expired.values_list("pk", flat=True)[:batch]):
         deleted += DebugEvent.objects.filter(pk__in=pks).delete()[0]
     return deleted
+
+
+@shared_task(name="converters.tasks.refresh_converters_library", ignore_result=True)
+def refresh_converters_library(force: bool = False) -> dict | None:
+    """Check the converters library's branch (hourly) and clone it when it is stale by
+    CONVERTERS_LIBRARY_REFRESH_HOURS and its commit changed. A failure (no network, bad URL) is
+    logged and the previous checkout stays in use; None when nothing was due."""
+    import logging
+
+    from converters.library import repo
+
+    try:
+        return repo.refresh(force=True) if force else repo.refresh_if_stale()
+    except repo.LibraryError as e:
+        logging.getLogger(__name__).warning("converters library not refreshed: %s", e)
+        return None

@@ -34,7 +34,7 @@ def _table(headers: tuple[str, ...], rows: list[tuple], empty: str) -> str:
         return format_html("<p>{}</p>", empty)
     head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
     body = format_html_join("", "<tr>" + "<td>{}</td>" * len(headers) + "</tr>", rows)
-    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+    return format_html('<table class="ui-table"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, body)
 
 
 class _ProfileAdmin(TenantScopedAdmin):
@@ -48,6 +48,9 @@ admin.site.register(AssetProfile, _ProfileAdmin)
 
 
 class _EntityAdmin(TenantScopedAdmin):
+    """Devices and assets; the change page adds a live chart per numeric key (static/ui/device-charts.js)."""
+
+    change_form_outer_before_template = "admin/devices/charts.html"
     list_display = ("name", "label", "profile", "customer")
     list_filter = (("profile", Related), ("customer", Related))
     list_select_related = ("profile", "customer", "tenant")
@@ -57,10 +60,14 @@ class _EntityAdmin(TenantScopedAdmin):
     add_fieldsets = ((None, {"fields": ("name", "label", "profile", "customer", "additional_info")}),)
     fieldsets = (
         *add_fieldsets,
-        ("Details", {"fields": ("id", "created_time")}),
-        ("Attributes", {"fields": ("attributes_table",)}),
         ("Latest telemetry", {"fields": ("telemetry_table",)}),
+        ("Attributes", {"fields": ("attributes_table",)}),
+        ("Details", {"fields": ("id", "created_time"), "classes": ("collapse",)}),
     )
+
+    class Media:
+        css = {"all": ("ui/vendor/uplot.css",)}  # ui/ui.css comes on every page (UNFOLD["STYLES"])
+        js = ("ui/vendor/uplot.js", "ui/ui.js", "ui/device-charts.js")
 
     @admin.display(description="Attributes")
     def attributes_table(self, obj) -> str:
@@ -81,7 +88,7 @@ admin.site.register(Asset, _EntityAdmin)
 
 @admin.register(EntityGroup)
 class EntityGroupAdmin(TenantScopedAdmin):
-    list_display = ("name", "type", "description")
+    list_display = ("__str__", "type", "description")
     list_filter = ("type",)
     search_fields = ("name", "description")
     filter_horizontal = ("devices", "assets")

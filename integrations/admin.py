@@ -1,18 +1,33 @@
-"""Admin for integrations (secrets masked, kept when left as the mask) and dead letters (read-only)."""
+"""Admin for integrations (secrets masked, kept when left as the mask) and dead letters (replayable).
+
+The integration page is guided: type first, then the type's settings as a form built from its
+configuration schema (static/ui/integration-form.js writes the JSON field); its change page shows
+the uplink URL with a copy button, the status, a sparkline of messages and live debug events."""
 
 import json
 
 from django import forms
 from django.contrib import admin
+from django.urls import path
 from django.utils.html import format_html
+from unfold.widgets import UnfoldAdminPasswordInput, UnfoldAdminTextareaWidget
 
 from converters.admin import DebugAllAdminMixin, DebugAllFormMixin
 from converters.choices import ConverterType
-from integrations.api.serializers import ROUTING_KEY_RE, integration_status
-from integrations.models import DeadLetter, Integration, IntegrationLease, IntegrationStats
+from integrations.api.serializers import ROUTING_KEY_RE
+from integrations.models import (
+    DeadLetter,
+    DeviceRoute,
+    Integration,
+    IntegrationLease,
+    IntegrationStats,
+    OutgoingDownlink,
+)
 from integrations.types import TYPES
-from integrations.types.base import MASK, ConfigError, PushIntegration
+from integrations.types.base import MASK, ConfigError
 from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms, is_sysadmin
+from tbproject.ui import dead_letters as dead_letter_pages
+from tbproject.ui import integration_page as page
 
 MONOSPACE = {"style": "font-family: ui-monospace, Menlo, Consolas, monospace; width: 90%;", "rows": 18,
              "spellcheck": "false"}
@@ -26,11 +41,12 @@ class IntegrationForm(DebugAllFormMixin, TenantScopedForm):
     password input showing the mask; a mask left in place keeps the stored value."""
 
     config_text = forms.CharField(label="Configuration", required=False, strip=False,
-                                  widget=forms.Textarea(attrs=MONOSPACE),
+                                  widget=UnfoldAdminTextareaWidget(attrs=MONOSPACE),
                                   help_text=f"The type's configuration as JSON. Secrets show as {MASK}; "
                                             "leave them so to keep the stored values.")
     secret_text = forms.CharField(label="Secret", required=False, strip=False,
-                                  widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"}),
+                                  widget=UnfoldAdminPasswordInput(render_value=True,
+                                                                  attrs={"autocomplete": "off"}),
                                   help_text="Remote-integration secret; leave the mask to keep the stored one.")
 
     class Meta:
@@ -78,6 +94,8 @@ class IntegrationForm(DebugAllFormMixin, TenantScopedForm):
 @admin.register(Integration)
 class IntegrationAdmin(DebugAllAdminMixin, TenantScopedAdmin):
     form = IntegrationForm
+    change_form_before_template = "admin/integrations/integration/overview.html"
+    change_form_outer_after_template = "admin/integrations/integration/panels.html"
     list_display = ("name", "type", "enabled", "routing_key", "default_converter", "status", "debug_all")
     list_filter = ("type", "enabled", "remote")
     search_fields = ("name", "=routing_key")
@@ -89,8 +107,29 @@ class IntegrationAdmin(DebugAllAdminMixin, TenantScopedAdmin):
         ("Debug", {"fields": ("debug_failures_enabled", "debug_all")}),
         ("Remote", {"fields": ("remote", "secret_text"), "classes": ("collapse",)}),
         ("Status", {"fields": ("connected", "last_message", "last_error", "last_error_when", "service_id")}),
-        ("Details", {"fields": ("additional_info", "edge_template", "id", "created_time", "version")}),
+        ("Details", {"classes": ("collapse",),
+                     "fields": ("additional_info", "edge_template", "id", "created_time", "version")}),
     )
+    #: type first: the settings below follow the chosen type's schema
+    add_fieldsets = (
+        ("Type", {"fields": ("type",)}),
+        (None, {"fields": ("name", "enabled", "allow_create_devices_or_assets", "default_converter",
+                           "downlink_converter", "routing_key", "config_text")}),
+        ("Debug", {"fields": ("debug_failures_enabled", "debug_all")}),
+        ("Remote", {"fields": ("remote", "secret_text"), "classes": ("collapse",)}),
+    )
+
+    class Media:
+        js = ("ui/ui.js", "ui/integration-form.js")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["ui_type_schemas"] = page.type_schemas()
+        if obj is not None:
+            path = page.endpoint_path(obj)
+            context["ui_endpoint_url"] = request.build_absolute_uri(path) if path else ""
+            context["ui_status"] = page.status_summary(obj)
+            context["ui_sparkline"] = page.sparkline_svg(obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -101,17 +140,11 @@ class IntegrationAdmin(DebugAllAdminMixin, TenantScopedAdmin):
 
     @admin.display(description="Status")
     def status(self, obj) -> str:
-        status = integration_status(obj)
-        if status is None:
-            return "-"
-        return "ok" if status["success"] else f"error: {status['error'][:80]}"
+        return page.status_badge(obj)
 
     @admin.display(description="Uplink URL")
     def endpoint(self, obj) -> str:
-        type_class = TYPES.load(obj.type) if obj.type in TYPES else None
-        if obj.pk is None or type_class is None or not issubclass(type_class, PushIntegration):
-            return "-"
-        return f"/api/v1/integrations/{type_class.endpoint}/{obj.routing_key}"
+        return page.endpoint_path(obj) or "-"
 
     @admin.display(description="Last message")
     def last_message(self, obj) -> str:
@@ -124,10 +157,13 @@ class IntegrationAdmin(DebugAllAdminMixin, TenantScopedAdmin):
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(TenantScopedAdmin):
-    """Read-only: dead letters are written by the pipeline and replayed through the API."""
+    """Read-only rows written by the pipeline; replayed by the "Replay selected" action or the
+    time-range form (tbproject/ui/dead_letters.py, the same service as the replay API)."""
 
     read_only = True
-    list_display = ("received", "integration", "stage", "short_error", "attempts", "replayed")
+    list_before_template = "admin/integrations/deadletter/list_before.html"
+    actions = ("replay_selected",)
+    list_display = ("received", "integration", "stage", "short_error", "short_payload", "attempts", "replayed")
     list_filter = ("stage",)
     search_fields = ("error",)
     fields = ("id", "integration", "received", "stage", "error", "attempts", "replayed", "content_type",
@@ -146,6 +182,22 @@ class DeadLetterAdmin(TenantScopedAdmin):
     @admin.display(description="Received", ordering="received_ts")
     def received(self, obj) -> str:
         return format_ms(obj.received_ts)
+
+    @admin.action(description="Replay selected dead letters")
+    def replay_selected(self, request, queryset):
+        dead_letter_pages.replay_selected(request, queryset)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(lambda request: dead_letter_pages.replay_range_view(self, request))
+        return [path("replay/", view, name="integrations_deadletter_replay_range"), *super().get_urls()]
+
+    @admin.display(description="Payload")
+    def short_payload(self, obj) -> str:
+        head = bytes(obj.payload or b"")[:80]
+        try:
+            return head.decode("utf-8")
+        except UnicodeDecodeError:
+            return head.hex(" ")
 
     @admin.display(description="Replayed")
     def replayed(self, obj) -> str:
@@ -213,4 +265,38 @@ class IntegrationLeaseAdmin(_IntegrationRowAdmin):
 
     list_display = ("integration", "holder", "expires_at")
     fields = ("integration", "holder", "expires_at")
+    readonly_fields = fields
+
+
+@admin.register(OutgoingDownlink)
+class OutgoingDownlinkAdmin(_IntegrationRowAdmin):
+    """Downlinks on their way to devices (converters.downlink): queued, encoded, delivered or failed."""
+
+    list_display = ("created", "integration", "device_name", "msg_type", "status", "attempts", "short_error")
+    list_filter = ("status",)
+    search_fields = ("device_name", "msg_type")
+    fields = ("id", "integration", "device_name", "msg_type", "status", "attempts", "error", "content_type",
+              "msg", "msg_metadata", "metadata", "route", "created", "delivered")
+    readonly_fields = fields
+
+    @admin.display(description="Created", ordering="created_ts")
+    def created(self, obj) -> str:
+        return format_ms(obj.created_ts)
+
+    @admin.display(description="Delivered")
+    def delivered(self, obj) -> str:
+        return format_ms(obj.delivered_ts) or "-"
+
+    @admin.display(description="Error")
+    def short_error(self, obj) -> str:
+        return obj.error[:100]
+
+
+@admin.register(DeviceRoute)
+class DeviceRouteAdmin(_IntegrationRowAdmin):
+    """Where each device was last heard from, per integration (how replies find their connection)."""
+
+    list_display = ("device_name", "integration", "route", "updated_ts")
+    search_fields = ("device_name",)
+    fields = ("integration", "device_name", "route", "updated_ts")
     readonly_fields = fields

@@ -3,18 +3,24 @@
 After a batch is stored, the pipeline calls :func:`dispatch` once with one :class:`RuleEngineMsg`
 per entity and message type, as ThingsBoard's integrations push POST_TELEMETRY_REQUEST and
 POST_ATTRIBUTES_REQUEST messages into the rule engine. The data is already stored when this runs
-(telemetry, latest values and SERVER_SCOPE attributes, after ``updateOnlyKeys``), so a rule chain
-needs no "save" node for it; it routes, enriches, alarms and sends downlinks.
+(telemetry, latest values and SERVER_SCOPE attributes, after ``updateOnlyKeys``), so the messages
+are marked ``stored``: the save nodes of a rule chain (the root chain has them, as ThingsBoard's
+does) pass such a message on without writing it a second time. A node that changes the data or
+the type (a script transform, enrichment into the data) makes a message that is no longer
+``stored``, which a save node then writes.
 
-It does nothing yet: the rule-chain issue fills :func:`dispatch` in (e.g. one Celery task per
-batch on a "rules" queue). It must stay cheap and must not raise for one bad message: the
-uplinks it describes are stored and acknowledged already.
+:func:`dispatch` queues the whole batch as ONE Celery task (rulechains.tasks.process_messages),
+never one per message. It is cheap and never raises: the uplinks it describes are stored and
+acknowledged already, so a message that cannot be queued is logged and dropped.
 """
 
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass, field, replace
 from uuid import UUID
 
 __all__ = ["POST_TELEMETRY_REQUEST", "POST_ATTRIBUTES_REQUEST", "RuleEngineMsg", "dispatch"]
+
+log = logging.getLogger(__name__)
 
 POST_TELEMETRY_REQUEST = "POST_TELEMETRY_REQUEST"
 POST_ATTRIBUTES_REQUEST = "POST_ATTRIBUTES_REQUEST"
@@ -22,11 +28,12 @@ POST_ATTRIBUTES_REQUEST = "POST_ATTRIBUTES_REQUEST"
 
 @dataclass(frozen=True, slots=True)
 class RuleEngineMsg:
-    """One rule-engine message about one device or asset.
+    """One rule-engine message about one device or asset (ThingsBoard's TbMsg).
 
     ``data`` is ThingsBoard's message body: for telemetry a list of ``{"ts": ms, "values": {...}}``,
     for attributes a flat ``{key: value}``. ``metadata`` holds ``deviceName``/``deviceType`` (or
-    ``assetName``/``assetType``), ``integrationName``, ``integrationId`` and ``ts``."""
+    ``assetName``/``assetType``), ``integrationName``, ``integrationId`` and ``ts``. ``stored``
+    says that ``data`` is already stored as this ``msg_type`` says (see the module docstring)."""
 
     msg_type: str
     tenant_id: UUID
@@ -34,7 +41,16 @@ class RuleEngineMsg:
     originator_id: UUID
     data: dict | list
     metadata: dict[str, str] = field(default_factory=dict)
+    stored: bool = False
 
 
 def dispatch(messages: list[RuleEngineMsg]) -> None:
-    """Hand stored uplink data to the rule engine. A no-op until rule chains exist."""
+    """Hand stored uplink data to the rule engine: one queued task for the whole batch."""
+    if not messages:
+        return
+    try:
+        from rulechains import services  # imported late: rulechains imports this module
+
+        services.submit([replace(m, stored=True) for m in messages])
+    except Exception:
+        log.exception("rule engine: could not queue %d stored uplink messages; they are not routed", len(messages))

@@ -8,7 +8,8 @@ from converters.models import Converter
 from integrations.types import TYPES
 from tenants.models import Tenant, TenantScopedModel, now_ms
 
-__all__ = ["Integration", "DeadLetter", "IntegrationStats", "IntegrationLease"]
+__all__ = ["Integration", "DeadLetter", "IntegrationStats", "IntegrationLease", "OutgoingDownlink", "DeviceRoute",
+           "DownlinkStatus"]
 
 
 #: Columns only the system writes (see Integration.save).
@@ -137,3 +138,6 @@ class IntegrationLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.integration_id} held by {self.holder} until {self.expires_at:%H:%M:%S}"
+
+
+from integrations.models_downlinks import DeviceRoute, DownlinkStatus, OutgoingDownlink  # noqa: E402

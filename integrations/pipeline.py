@@ -3,12 +3,15 @@
     process([RawUplink, ...]) -> [Outcome, ...]   (one per uplink, in order)
 
 A batch is grouped by integration. Per integration: the integration and its uplink converter
-are loaded once; the converter runs once over all its messages (converters.engine.decode); each
-result is normalised (converters.output); the named devices and assets are found or created
-(devices.provisioning); values are checked and ``updateOnlyKeys`` applied (store.prepare). Then,
+are loaded once; a typed converter or a TS013 codec first gets the network server's envelope
+unwrapped by the integration's type (converters.uplink.prepare); the converter runs once over all
+its messages (converters.engine.decode); each result is normalised (converters.uplink.interpret);
+the named devices and assets are found or created (devices.provisioning); values are checked and
+``updateOnlyKeys`` applied (store.prepare). Then,
 for the whole batch: one telemetry write, one attribute upsert (store.write), one INSERT of
 dead letters, one INSERT of debug events, one stats upsert and one status UPDATE per integration,
-and one rule-engine hand-off (handoff.dispatch).
+one upsert of changed device routes (store.remember_routes: the ``route_keys`` metadata a
+downlink needs to find the device's connection) and one rule-engine hand-off (handoff.dispatch).
 
 A message that fails (converter error or timeout, invalid output, provisioning or storage error)
 fails alone: it becomes a DeadLetter with its raw payload, metadata, content type, error and
@@ -32,10 +35,10 @@ from dataclasses import dataclass, field, replace
 
 from django.db import DatabaseError, OperationalError
 
-from converters import engine
+from converters import engine, uplink
 from converters.engine import Limits
 from converters.events import EventBatch, truncate, write_events
-from converters.output import OutputError, normalise_uplink, normalise_uplink_v2
+from converters.output import OutputError
 from converters.services import describe_error, record_debug
 from devices.provisioning import CreationForbidden, Provisioner
 from integrations import events, handoff, stats, store
@@ -60,6 +63,8 @@ class Outcome:
     status: str
     stage: str | None = None
     error: str | None = None
+    #: names of the devices the message updated (the HTTP ingress answers with their downlink)
+    devices: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(slots=True)
@@ -67,6 +72,9 @@ class _Message:
     uplink: RawUplink
     integration: Integration | None = None
     output_json: str | None = None
+    #: what the script ran on: the unwrapped payload and metadata (converters.uplink.prepare)
+    input: object = None
+    warnings: list[str] = field(default_factory=list)
     updates: list = field(default_factory=list)
     entities: list = field(default_factory=list)  # parallel to updates; None = ignored
     ignored: list[str] = field(default_factory=list)
@@ -117,8 +125,14 @@ def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool
         _provision(integration, [m for m in group if m.status == OK])
         store.prepare([m for m in group if m.status == OK], integration.default_converter.update_only_keys)
     store.write([m for m in messages if m.status == OK])
+    if not replay:
+        store.remember_routes([m for m in messages if m.status == OK])
     _finish(messages, groups, integrations, now, dead_letters=dead_letters, replay=replay)
-    return [Outcome(m.status, m.stage, m.error) for m in messages]
+    return [Outcome(m.status, m.stage, m.error, _devices(m)) for m in messages]
+
+
+def _devices(message: _Message) -> tuple[str, ...]:
+    return tuple(e.name for e in message.entities if e is not None and e.entity_type == "DEVICE")
 
 
 def _load(groups) -> dict[str, Integration]:
@@ -140,9 +154,19 @@ def _convert(messages: list[_Message]) -> None:
         by_converter.setdefault(message.integration.default_converter_id, []).append(message)
     for group in by_converter.values():
         converter = group[0].integration.default_converter
+        runnable = []
+        for message in group:  # unwrap network-server envelopes for typed converters and TS013 codecs
+            item = message.input = uplink.prepare(converter, message.integration.type, message.uplink.payload,
+                                                  message.uplink.metadata)
+            if item.dropped:
+                message.status, message.stage, message.error = DROPPED, "integration", item.dropped
+            elif item.error:
+                message.fail("convert", item.error)
+            else:
+                runnable.append(message)
         results = engine.decode(converter.pk, converter.script_version, converter.script,
-                                [(m.uplink.payload, m.uplink.metadata) for m in group], limits=limits)
-        for message, result in zip(group, results, strict=True):
+                                [(m.input.payload, m.input.metadata) for m in runnable], limits=limits)
+        for message, result in zip(runnable, results, strict=True):
             if result.error is not None:
                 message.fail("convert", describe_error(result.error, limits))
             else:
@@ -151,15 +175,15 @@ def _convert(messages: list[_Message]) -> None:
 
 def _normalise(message: _Message, converter, output_json: str) -> None:
     message.output_json = output_json
-    ts = message.uplink.received_ts
     try:
-        if converter.converter_version == 2:
-            message.updates = [normalise_uplink_v2(output_json, converter.configuration or {},
-                                                   message.uplink.metadata, server_ts=ts)]
-        else:
-            message.updates = normalise_uplink(output_json, server_ts=ts)
+        interpreted = uplink.interpret(converter, output_json, message.input.metadata,
+                                       server_ts=message.uplink.received_ts)
+    except uplink.ConvertError as e:
+        message.fail("convert", str(e))
     except OutputError as e:
         message.fail("validate", f"Invalid converter output: {e}")
+    else:
+        message.updates, message.warnings = interpreted.updates, interpreted.warnings
 
 
 def _provision(integration: Integration, group: list[_Message]) -> None:
@@ -226,8 +250,9 @@ def _debug_events(integration: Integration, group: list[_Message], now: int) -> 
         u = m.uplink
         if m.converted:
             converter_error = m.error if m.stage in ("convert", "validate") else None
-            record_debug(converter, u.payload, u.content_type, u.metadata, m.output_json, converter_error,
-                         batch=collector, now=now)
+            metadata = m.input.metadata if m.input is not None else u.metadata
+            record_debug(converter, u.payload, u.content_type, metadata, m.output_json, converter_error,
+                         warnings=m.warnings, batch=collector, now=now)
         error = _error_of(m) if (m.status != OK or m.ignored) else None
         event = events.uplink_event(integration, u.payload, u.content_type, error=error, now=now)
         if event is not None:

@@ -14,6 +14,9 @@ only changes debug settings is picked up without reconnecting). Each of these wr
 it only reads the database; saves in this process also nudge it at once. Database work runs in
 one control thread, off the loop; uplinks go to the queue from a few other threads.
 
+Downlinks of the integrations hosted here are sent from the same loop (integrations/
+downlink_host.py: ``await instance.downlink(...)``, woken by converters.downlink.notify).
+
 A heartbeat task renews the leases on the same period, whatever else is going on. A lease found
 taken by another host stops that integration here; if the database cannot be reached for most
 of a TTL, the host stops all its listeners: another host may already have claimed them, and an
@@ -34,6 +37,7 @@ from django.db import connections, transaction
 from django.db.models.signals import post_delete, post_save
 
 from integrations import events, leases
+from integrations.downlink_host import DownlinkOutbox
 from integrations.models import Integration
 from integrations.sink import RunnerSink, record_lifecycle, with_connection
 from integrations.types import TYPES
@@ -93,6 +97,7 @@ class Runner:
         self.control = ThreadPoolExecutor(1, thread_name_prefix="integrations-control")
         self.uplinks = ThreadPoolExecutor(UPLINK_THREADS, thread_name_prefix="integrations-uplinks")
         self.started = threading.Event()  # set once the first look at the database is done
+        self.outbox = DownlinkOutbox(self)
 
     # --- control from other threads -------------------------------------------------------------
 
@@ -124,6 +129,7 @@ class Runner:
         log.info("listener host %s started (lease %.0f s)", self.holder, self.ttl)
         # Renewal runs on its own, so that a slow stop or start never lets a lease lapse.
         heartbeat = self._loop.create_task(self._heartbeat(), name="lease-heartbeat")
+        self.outbox.start()  # sends the downlinks of what runs here (integrations/downlink_host.py)
         try:
             while not self._stop.is_set():
                 await self._tick()
@@ -136,6 +142,7 @@ class Runner:
         finally:
             post_save.disconnect(dispatch_uid=uid, sender=Integration)
             post_delete.disconnect(dispatch_uid=uid, sender=Integration)
+            await self.outbox.stop()
             await asyncio.gather(*(self._stop_one(pk, events.STOPPED, release=True) for pk in list(self.hosted)))
             heartbeat.cancel()
             await asyncio.gather(heartbeat, *self._background, return_exceptions=True)
@@ -230,6 +237,7 @@ class Runner:
         self.hosted[integration.pk] = _Hosted(integration, instance, sink)
         log.info("integration %s (%s) %s on %s", integration.name, integration.pk, event, self.holder)
         sink.control(partial(record_lifecycle, integration, event, service_id=self.holder))
+        self.outbox.wake([integration.pk])  # downlinks that waited while it was not running
 
     async def _update(self, integration: Integration) -> None:
         hosted = self.hosted.get(integration.pk)

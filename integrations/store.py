@@ -11,7 +11,16 @@ of the same batch. Both are looked up once per batch.
 that fails anyway (something :func:`prepare` did not foresee), each message is written on its own
 so that only the culprit fails. Infrastructure errors (database unreachable, locked) propagate:
 the Celery task retries the batch, and every write here is idempotent.
+
+:func:`remember_routes` keeps, per (integration, device), the uplink metadata its type names in
+``route_keys`` (TCP/UDP: the device's address), for downlinks (integrations.messages.Downlink
+.route). One upsert per batch, of the pairs whose route changed or was last written more than
+ROUTE_REFRESH_SECONDS ago in this process: a device that keeps its connection costs nothing.
 """
+
+import threading
+import time
+from collections import OrderedDict
 
 from django.db import DatabaseError, OperationalError, transaction
 
@@ -21,7 +30,7 @@ from devices.telemetry import Point, latest_many, write_points
 from devices.telemetry.writer import MAX_TS
 from devices.values import as_text, check_text
 
-__all__ = ["prepare", "write", "StoreError", "MAX_KEY"]
+__all__ = ["prepare", "write", "remember_routes", "StoreError", "MAX_KEY"]
 
 SERVER_SCOPE = AttributeScope.SERVER_SCOPE
 MAX_KEY = 255  # TelemetryKey.key and Attribute.key columns
@@ -131,3 +140,62 @@ def write(messages) -> None:
         except (DatabaseError, ValueError) as e:
             message.fail("store", f"Cannot store the converter output: {e}")
             message.points, message.attributes = [], []
+
+
+#: A route written by this process is written again after this long even if unchanged, so that
+#: ``updated_ts`` says when the device was last seen on it.
+ROUTE_REFRESH_SECONDS = 300.0
+_ROUTE_CACHE_SIZE = 50_000
+_written: "OrderedDict[tuple, tuple[dict, float]]" = OrderedDict()
+_written_lock = threading.Lock()
+
+
+def _route_keys(integration) -> tuple[str, ...]:
+    try:
+        return tuple(integration.type_class.route_keys or ())
+    except (KeyError, ImportError):
+        return ()
+
+
+def remember_routes(messages) -> int:
+    """Upsert the ``route_keys`` metadata of each device's last uplink (see the module docstring).
+
+    Returns how many routes were written."""
+    from integrations.models import DeviceRoute
+    from tenants.models import now_ms
+
+    latest: dict = {}
+    keys_of: dict = {}
+    for message in messages:
+        integration = message.integration
+        keys = keys_of.get(integration.pk)
+        if keys is None:
+            keys = keys_of[integration.pk] = _route_keys(integration)
+        if not keys:
+            continue
+        metadata = message.uplink.metadata
+        route = {k: metadata[k] for k in keys if k in metadata}
+        for entity in message.entities:
+            if entity is not None and entity.entity_type == "DEVICE":
+                latest[(integration.pk, entity.name)] = route
+    if not latest:
+        return 0
+    clock = time.monotonic()
+    with _written_lock:
+        changed = {pair: route for pair, route in latest.items()
+                   if (seen := _written.get(pair)) is None or seen[0] != route
+                   or clock - seen[1] > ROUTE_REFRESH_SECONDS}
+    if not changed:
+        return 0
+    now = now_ms()
+    DeviceRoute.objects.bulk_create(
+        [DeviceRoute(integration_id=i, device_name=name, route=route, updated_ts=now)
+         for (i, name), route in changed.items()],
+        update_conflicts=True, unique_fields=["integration", "device_name"], update_fields=["route", "updated_ts"])
+    with _written_lock:
+        for pair, route in changed.items():
+            _written[pair] = (route, clock)
+            _written.move_to_end(pair)
+        while len(_written) > _ROUTE_CACHE_SIZE:
+            _written.popitem(last=False)
+    return len(changed)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
+from unfold.admin import ModelAdmin as ThemedModelAdmin
 
 from tenants.models import Tenant, TenantScopedModel, User
 
@@ -102,7 +103,7 @@ class TenantScopedForm(TenantFormMixin, forms.ModelForm):
     """Default form of every :class:`TenantScopedAdmin`."""
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
+class TenantScopedAdmin(ThemedModelAdmin):
     """Base ModelAdmin: querysets, choices and permissions follow the user's authority.
 
     Subclasses may set ``sysadmin_only`` (tenant admins neither see nor reach the model),

@@ -24,6 +24,7 @@ DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var")))
 
 INSTALLED_APPS = [
     "daphne",
+    "unfold",  # admin theme; before django.contrib.admin so its templates win (UNFOLD below)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -77,8 +78,16 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", "")
+# PostgreSQL connections come from a psycopg pool per process (DB_POOL_SIZE). Without one, every
+# request daphne serves runs in a thread of its own, and a connection kept for reuse in such a
+# thread outlives it: under load the web process ran PostgreSQL out of connections.
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 10, minimum=0)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    if DB_POOL_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django refuses both
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": DB_POOL_SIZE,
+                                                                  "timeout": 30}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -176,6 +185,8 @@ TELEMETRY_PARTITIONS_AHEAD = env_int("TELEMETRY_PARTITIONS_AHEAD", 2, minimum=0)
 TELEMETRY_STORAGE = env_str("TELEMETRY_STORAGE", "auto")
 # Rows per DELETE statement when SQLite enforces the TTL.
 TELEMETRY_DELETE_BATCH = env_int("TELEMETRY_DELETE_BATCH", 5000, minimum=1)
+# PostgreSQL: store history and advance latest values on two connections at once (writer.py).
+TELEMETRY_LATEST_IN_PARALLEL = env_bool("TELEMETRY_LATEST_IN_PARALLEL", True)
 
 # --- converters and debug events -----------------------------------------------------------------
 # Worker processes running converter scripts (per web or worker process); default 2, 1 on one core.
@@ -196,6 +207,14 @@ CONVERTER_MAX_TIMEOUTS_PER_BATCH = env_int("CONVERTER_MAX_TIMEOUTS_PER_BATCH", 3
 DEBUG_ALL_DURATION_MINUTES = env_int("DEBUG_ALL_DURATION_MINUTES", 15, minimum=1)
 # Days debug events are kept; 0 keeps them forever.
 DEBUG_EVENTS_TTL_DAYS = env_int("DEBUG_EVENTS_TTL_DAYS", 7, minimum=0)
+# Converters library (converters/library/): a git repository in ThingsBoard's data-converters layout
+# (ThingsBoard's TB_INTEGRATIONS_CONVERTERS_LIBRARY_REPO_URL / _BRANCH); an empty URL disables it.
+CONVERTERS_LIBRARY_REPO_URL = env_str("CONVERTERS_LIBRARY_REPO_URL", "https://github.com/thingsboard/data-converters.git")
+CONVERTERS_LIBRARY_REPO_BRANCH = env_str("CONVERTERS_LIBRARY_REPO_BRANCH", "main")
+# Hours between checks of the library's branch for new commits (0: load once, never refresh).
+CONVERTERS_LIBRARY_REFRESH_HOURS = env_int("CONVERTERS_LIBRARY_REFRESH_HOURS", 24, minimum=0)
+# Where the library's checkouts are kept.
+CONVERTERS_LIBRARY_DIR = env_str("CONVERTERS_LIBRARY_DIR", str(DATA_DIR / "converters-library"))
 
 # --- integrations ---------------------------------------------------------------------------------
 # Largest uplink body the HTTP integration endpoint accepts (bytes); larger ones answer 413.
@@ -218,6 +237,21 @@ INTEGRATION_DEBUG_EVENTS_PER_HOUR = env_int("INTEGRATION_DEBUG_EVENTS_PER_HOUR",
 DEAD_LETTERS_TTL_DAYS = env_int("DEAD_LETTERS_TTL_DAYS", 30, minimum=0)
 # Most dead letters one replay request re-runs.
 REPLAY_MAX_MESSAGES = env_int("REPLAY_MAX_MESSAGES", 10000, minimum=1)
+
+# --- downlinks (converters/downlink/) -----------------------------------------------------------------
+# Attempts to send one downlink before it is FAILED; the wait doubles from DOWNLINK_RETRY_SECONDS (max 5 min).
+DOWNLINK_MAX_ATTEMPTS = env_int("DOWNLINK_MAX_ATTEMPTS", 5, minimum=1)
+DOWNLINK_RETRY_SECONDS = env_int("DOWNLINK_RETRY_SECONDS", 5, minimum=0)
+# Days delivered, failed and superseded downlinks are kept; 0 keeps them forever.
+DOWNLINKS_TTL_DAYS = env_int("DOWNLINKS_TTL_DAYS", 7, minimum=0)
+
+# --- rule engine (rulechains/) -------------------------------------------------------------------------
+# Rule nodes one incoming message, with every copy made of it, may pass through; past it the
+# message is dropped with a warning (a loop or runaway fan-out in a rule chain).
+RULE_ENGINE_MAX_HOPS = env_int("RULE_ENGINE_MAX_HOPS", 100, minimum=1)
+
+# --- admin look (django-unfold): sidebar sections, each item shown to who may open its model ---
+from tbproject.ui.navigation import UNFOLD  # noqa: E402,F401  (plain data and lazy links)
 
 # --- demo / run ---------------------------------------------------------------------------------
 LOAD_DEMO_DATA = env_bool("LOAD_DEMO_DATA", True)

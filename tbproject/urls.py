@@ -14,7 +14,9 @@ api_patterns = [
     path("", include("devices.api.telemetry_urls")),
     path("", include("converters.api.urls")),
     path("", include("integrations.replay_urls")),
+    path("", include("integrations.downlink_urls")),
     path("", include("integrations.api.urls")),
+    path("", include("rulechains.api.urls")),
 ]
 
 

@@ -84,3 +84,20 @@ def test_it_refuses_a_broken_script_on_save_and_reads_empty_events(client):  # n
     with pytest.raises(ApiException) as caught:
         client.get_converter_by_id(converter_id)
     assert caught.value.status == 404
+
+
+def test_it_unwraps_a_network_envelope_and_browses_the_library(client):  # noqa: F811
+    from tb_pe_client.models import IntegrationType
+
+    from converters.tests.envelopes import FRAME, raw
+
+    body = {"metadata": {"integrationName": "ChirpStack"}, "payload": base64.b64encode(raw("chirpstack_up")).decode()}
+    unwrapped = client.unwrap_raw_payload(IntegrationType.CHIRPSTACK, body)
+    assert base64.b64decode(unwrapped["payload"]) == FRAME and unwrapped["contentType"] == "BINARY"
+    assert unwrapped["metadata"]["eui"] == "a81758fffe0523db" and unwrapped["metadata"]["fPort"] == 5
+    with pytest.raises(ApiException) as failed:
+        client.unwrap_raw_payload(IntegrationType.CHIRPSTACK, {"metadata": {}, "payload": "bm90IGpzb24="})
+    assert failed.value.status == 400 and "must be a JSON object" in failed.value.body
+    # The server of this module has no library loaded: typed empty lists, not errors.
+    assert client.get_vendors(IntegrationType.CHIRPSTACK, converter_type="UPLINK", load_images=False) == []
+    assert client.get_vendor_models(IntegrationType.TTN, "Elsys") == []

@@ -30,12 +30,15 @@ from tenants.choices import EntityType
 __all__ = ["EventsByTypeView", "EventsByFilterView", "ClearEventsView", "event_info"]
 
 #: Entities whose existence (in the caller's tenant) is checked; a model not installed yet is skipped.
-ENTITY_MODELS = {"CONVERTER": "converters.Converter", "INTEGRATION": "integrations.Integration"}
+ENTITY_MODELS = {"CONVERTER": "converters.Converter", "INTEGRATION": "integrations.Integration",
+                 "RULE_NODE": "rulechains.RuleNode"}
 
 #: Per event type: filter key -> body key, matched case-insensitively as "contains".
 TEXT_FILTERS = {
     "DEBUG_CONVERTER": {"type": "type", "in": "in", "out": "out", "metadata": "metadata"},
     "DEBUG_INTEGRATION": {"type": "type", "message": "message", "statusIntegration": "status"},
+    "DEBUG_RULE_NODE": {"msgType": "msgType", "relationType": "relationType", "dataSearch": "data",
+                        "metadataSearch": "metadata", "entityId": "entityId"},
     "ERROR": {"method": "method"},
     "LC_EVENT": {"event": "event", "status": "status"},
     "RAW_DATA": {"uuid": "uuid", "messageType": "messageType", "message": "message"},

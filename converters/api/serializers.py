@@ -74,8 +74,11 @@ class ConverterSerializer(TbEntitySerializer):
             attrs["edge_template"] = False
         converter_type = attrs.get("type") or instance.type
         configuration = attrs["configuration"] if "configuration" in attrs else getattr(instance, "configuration", None)
+        version = attrs.get("converter_version") or getattr(instance, "converter_version", 1)
         try:
             attrs["configuration"] = scripts.clean_configuration(converter_type, configuration)
+            if version == 2 and converter_type == "UPLINK":
+                attrs["configuration"] = scripts.clean_typed(attrs["configuration"])
             scripts.check_compiles(converter_type, attrs["configuration"])
         except scripts.ConfigurationError as e:
             raise serializers.ValidationError(e.message) from None

@@ -5,7 +5,7 @@ Literal segments come before ids at the same position (`converter/testUpLink` be
 
 from django.urls import path
 
-from converters.api import events, testing
+from converters.api import events, library, testing, unwrap
 from converters.api.views import ConverterResource, DebugInView
 from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
 
@@ -16,6 +16,17 @@ R = ConverterResource
 urlpatterns = [
     path("converter/testUpLink", testing.UplinkTestView.as_view(), name="converter-test-uplink"),
     path("converter/testDownLink", testing.DownlinkTestView.as_view(), name="converter-test-downlink"),
+    path("converter/unwrap/<str:integration_type>", unwrap.UnwrapView.as_view(), name="converter-unwrap"),
+    path("converter/library/<str:integration_type>/vendors", library.VendorsView.as_view(),
+         name="converter-library-vendors"),
+    path("converter/library/<str:integration_type>/<str:vendor>/models", library.ModelsView.as_view(),
+         name="converter-library-models"),
+    path("converter/library/<str:integration_type>/<str:vendor>/<str:model>/<str:direction>",
+         library.EntryView.as_view(), name="converter-library-entry"),
+    path("converter/library/<str:integration_type>/<str:vendor>/<str:model>/<str:direction>/metadata",
+         library.EntryMetadataView.as_view(), name="converter-library-metadata"),
+    path("converter/library/<str:integration_type>/<str:vendor>/<str:model>/<str:direction>/payload",
+         library.EntryPayloadView.as_view(), name="converter-library-payload"),
     path("converter", as_view(R, SaveView), name="converter-save"),
     path("converter/<str:pk>/debugIn", as_view(R, DebugInView), name="converter-debug-in"),
     path("converter/<str:pk>", as_view(R, DetailView), name="converter-detail"),

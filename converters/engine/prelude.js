@@ -279,17 +279,82 @@
     };
   }
 
+  // TS013 (LoRa Alliance payload codec API, as in the TTN device repository and ChirpStack): a
+  // script that defines decodeUplink(input) / encodeDownlink(input) and returns nothing at its
+  // top level. The body runs first (defining the functions); a ThingsBoard body returns before
+  // the trailer, a codec falls through to it and the trailer calls its entry point.
   const headers = {
-    decoder: '(function Decoder(payload, metadata) {',
-    encoder: '(function Encoder(msg, metadata, msgType, integrationMetadata) {',
+    decoder: ' return function Decoder(payload, metadata) {',
+    encoder: ' return function Encoder(msg, metadata, msgType, integrationMetadata) {',
   };
+  const trailers = {
+    decoder: '\n;return __tbTs013(typeof decodeUplink === "function" ? decodeUplink : undefined, payload, metadata);\n}; })',
+    encoder: '\n;return __tbTs013(typeof encodeDownlink === "function" ? encodeDownlink : undefined, msg, metadata);\n}; })',
+  };
+  const DateCtor = G.Date;
+  const NumberCtor = G.Number;
+  const isArray = G.Array.isArray;
+  const btoaFn = G.btoa;
+  const fromCharCode = G.String.fromCharCode;
+
+  // CommonJS names a codec from a device repository may assign to (`exports.decodeUplink = f`):
+  // closure variables of the script's own wrapper, never globals.
+  function __tbModule() {
+    const exports = {};
+    return { exports: exports };
+  }
+
+  function __tbExported(m, name) {
+    if (m && typeof m === 'object' && m.exports && typeof m.exports === 'object' &&
+        typeof m.exports[name] === 'function') return m.exports[name];
+    return undefined;
+  }
+
+  function __tbNumber(v) {
+    if (v === undefined || v === null || v === '') return undefined;
+    const n = NumberCtor(v);
+    return n === n ? n : undefined;
+  }
+
+  // Returns {"@ts013": <what decodeUplink returned>}; the Python side maps {data, errors, warnings}.
+  function __tbDecodeUplink(m, decodeUplink, payload, metadata) {
+    const fn = decodeUplink || __tbExported(m, 'decodeUplink');
+    if (fn === undefined) return undefined;
+    const meta = metadata || {};
+    const ts = __tbNumber(meta.ts);
+    const input = { bytes: payload, fPort: __tbNumber(meta.fPort), recvTime: new DateCtor(ts === undefined ? DateCtor.now() : ts),
+      variables: {} };
+    const out = fn(input);
+    if (out === null || typeof out !== 'object') throw new TypeErrorCtor('decodeUplink must return {data, errors, warnings}');
+    return { '@ts013': out };
+  }
+
+  // encodeDownlink({data}) -> {bytes, fPort, errors, warnings}, turned into ThingsBoard's
+  // {contentType: 'BINARY', data: base64, metadata: {fPort}}; errors fail the message.
+  function __tbEncodeDownlink(m, encodeDownlink, msg, metadata) {
+    const fn = encodeDownlink || __tbExported(m, 'encodeDownlink');
+    if (fn === undefined) return undefined;
+    const out = fn({ data: msg });
+    if (out === null || typeof out !== 'object') throw new TypeErrorCtor('encodeDownlink must return {bytes, fPort, errors, warnings}');
+    if (isArray(out.errors) && out.errors.length > 0) throw new ErrorCtor('encodeDownlink errors: ' + out.errors.join('; '));
+    if (isArray(out.warnings)) for (let i = 0; i < out.warnings.length; i++) G.console.warn('encodeDownlink warning: ' + out.warnings[i]);
+    if (!isArray(out.bytes)) throw new TypeErrorCtor('encodeDownlink must return bytes (an array of 0-255)');
+    let binary = '';
+    for (let i = 0; i < out.bytes.length; i++) binary += fromCharCode(out.bytes[i] & 0xff);
+    const result = { contentType: 'BINARY', data: btoaFn(binary), metadata: {} };
+    if (out.fPort !== undefined && out.fPort !== null) result.metadata.fPort = '' + out.fPort;
+    return result;
+  }
 
   // Returns the runner function, or a string: '<line>:<message>' of the compile error.
   // `lines` is the number of lines of `source`, so that errors never point past its end.
   return function __tbCompile(kind, source, lines, maxOutput, maxError) {
     let fn;
     try {
-      fn = indirectEval(headers[kind] + source + '\n})');
+      // `module`/`exports` exist only for a script that uses them (a codec's `exports.decodeUplink = f`)
+      const outer = apply(reExec, /\bexports\b/, [source]) !== null ?
+        '(function (__tbTs013, module, exports) {' : '(function (__tbTs013) {';
+      fn = indirectEval(outer + headers[kind] + source + trailers[kind]);
     } catch (e) {
       try {
         logs = [];
@@ -301,6 +366,9 @@
     logs = [];
     logTotal = 0;
     if (typeof fn !== 'function') return '0:the script does not define a function body';
+    const m = __tbModule();
+    const ts013 = kind === 'decoder' ? __tbDecodeUplink : __tbEncodeDownlink;
+    fn = fn(function __tbTs013(entry, a, b) { return ts013(m, entry, a, b); }, m, m.exports);
     return kind === 'decoder' ? __tbDecodeRunner(fn, lines, maxOutput, maxError)
       : __tbEncodeRunner(fn, lines, maxOutput, maxError);
   };

@@ -42,3 +42,18 @@ def _stop_engine():
     from converters import engine
 
     engine.shutdown()
+
+
+@pytest.fixture
+def library(tmp_path, settings):
+    """A converters library repository built on disk, configured by file:// URL and loaded."""
+    from converters.library import repo
+    from converters.tests.library_repo import build
+
+    source = build(tmp_path / "data-converters")
+    settings.CONVERTERS_LIBRARY_REPO_URL = f"file://{source}"
+    settings.CONVERTERS_LIBRARY_REPO_BRANCH = "main"
+    settings.CONVERTERS_LIBRARY_DIR = str(tmp_path / "library")
+    settings.CONVERTERS_LIBRARY_REFRESH_HOURS = 24
+    repo.refresh()
+    return source

@@ -100,7 +100,8 @@ def up(api, decoder, payload=b"{}", metadata=None, **extra):
             "payload": b64(payload), "decoder": decoder, **extra}
     res = api.post(UP, body, format="json")
     assert res.status_code == 200, res.content
-    assert set(res.json()) == {"output", "error"}
+    # a typed converter (or a TS013 codec) also gets its assembled output, and a codec its warnings
+    assert {"output", "error"} <= set(res.json()) <= {"output", "error", "outputMsg", "warnings"}
     return res.json()
 
 
@@ -198,7 +199,10 @@ def test_it_reports_a_result_that_is_not_json(api):
 def test_it_checks_typed_output_for_a_converter_version_2(api):
     converter = {"converterVersion": 2, "configuration": {"type": "DEVICE", "name": "Device $eui"}}
     res = up(api, "return {telemetry: {t: 1}};", b"", {"eui": "0011"}, converter=converter)
-    assert res == {"output": '{"telemetry":{"t":1}}', "error": ""}
+    assert (res["output"], res["error"]) == ('{"telemetry":{"t":1}}', "")
+    message = res["outputMsg"]  # ThingsBoard's "Converter output" tab
+    assert (message["entityType"], message["name"], message["profile"]) == ("DEVICE", "Device 0011", "default")
+    assert [p["values"] for p in message["telemetry"]] == [{"t": 1}] and message["attributes"] == {}
     res = up(api, "return {type: 'ROBOT'};", b"", {"eui": "0011"}, converter=converter)
     assert "type: must be DEVICE or ASSET" in res["error"]
 

@@ -203,10 +203,18 @@ def test_it_caps_error_text():
 # --- no host access ------------------------------------------------------------------------
 
 def test_it_has_no_node_or_quickjs_host_objects():
-    names = ["require", "process", "module", "exports", "std", "os", "setTimeout", "setInterval", "Buffer",
+    names = ["require", "process", "module", "std", "os", "setTimeout", "setInterval", "Buffer",
              "fetch", "XMLHttpRequest", "print", "scriptArgs", "__loadScript", "bjson", "Worker"]
     script = "return [" + ", ".join(f"typeof {n}" for n in names) + "];"
     assert json.loads(engine.decode(None, None, script, [(b"", {})])[0].output_json) == ["undefined"] * len(names)
+
+
+def test_it_gives_a_script_that_uses_exports_its_own_plain_module_object():
+    # TS013 codecs from device repositories end with `exports.decodeUplink = decodeUplink;`:
+    # `module`/`exports` are plain objects local to that script, never globals.
+    script = ("exports.x = 1; return [typeof module, module.exports === exports, Object.keys(exports),"
+              " Object.getPrototypeOf(exports) === Object.prototype, 'exports' in globalThis];")
+    assert engine.decode(None, None, script, [(b"", {})])[0].output_json == '["object",true,["x"],true,false]'
 
 
 def test_it_never_loads_a_module():

@@ -100,6 +100,10 @@ class CheckView(APIView):
         configuration = clean_configuration(kind, body.get("configuration"), stored.configuration if stored else {})
         integration = Integration(tenant=request.user.tenant, name=str(body.get("name") or ""), type=kind,
                                   configuration=configuration, routing_key=str(body.get("routingKey") or ""))
+        if stored is not None:
+            # The stored integration's own id: a running TCP/UDP server of this very integration
+            # holds its port, and that must not count as "port already used".
+            integration.pk = stored.pk
         try:
             result = integration.type_class(integration).check()
             if inspect.isawaitable(result):

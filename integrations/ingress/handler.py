@@ -6,7 +6,9 @@
 Checks, cheapest first: method (405), routing key (404, cached), enabled (503), header filter
 (403), declared then actual body size (413, HTTP_INTEGRATION_MAX_BODY_BYTES), body valid for its
 content type (400: JSON must parse, text must decode; anything else is taken as raw bytes). Then
-the raw uplink is queued durably and the answer sent. No decoding, no database writes here.
+the raw uplink is queued durably and the answer sent. No decoding, no database writes here,
+except while the integration has downlinks waiting: then the decoder also runs here to learn the
+uplink's devices, and one's downlink is the answer (integrations/ingress/downlinks.py).
 """
 
 import json
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from integrations import queue
-from integrations.ingress import routes
+from integrations.ingress import downlinks, routes
 from integrations.messages import RawUplink
 from tbproject.api.exceptions import ErrorCode, tb_error
 from tenants.models import now_ms
@@ -120,10 +122,27 @@ async def handle(endpoint: str, routing_key: str, method: str, headers: Mapping[
         metadata[f"Header:{name}"] = value
     uplink = RawUplink(integration_id=route.integration_id, payload=body, metadata=metadata,
                        received_ts=now_ms(), content_type=kind)
+    waiting = await downlinks.devices_of(uplink)  # [] at once unless a downlink waits (see the module)
     try:
         await queue.accept(uplink)
     except Exception:
         log.exception("could not queue an uplink of integration %s", route.integration_id)
         return _error(503, "The uplink could not be queued; try again", ErrorCode.GENERAL, retry_after="1")
+    if waiting:
+        found = await _downlink(route, uplink, waiting)
+        if found is not None:
+            return found
     return Reply(200 if route.replace_no_content else 204)
 
+
+async def _downlink(route, uplink: RawUplink, names: list[str]) -> Reply | None:
+    """The device's pending downlink as the answer (reference 3.7), taken now that the uplink is queued."""
+    try:
+        found = await downlinks.take(uplink, names)
+    except Exception:  # the uplink is queued: answer as usual, the downlink waits for the next one
+        log.exception("could not take the downlink of integration %s", route.integration_id)
+        return None
+    if found is None:
+        return None
+    content_type, body = found
+    return Reply(200, body, ((b"content-type", content_type),))

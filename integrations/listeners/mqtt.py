@@ -11,6 +11,9 @@
   as the session survives (``cleanSession: false``; MQTT discards a clean session, and with it
   unacknowledged messages, when the connection closes).
 - Messages larger than ``maxBytesInMessage`` are acknowledged and dropped with a failure event.
+- Downlinks (:meth:`MqttListener.publish`) go out with QoS 1 on the same connection, at most
+  SEND_WINDOW unacknowledged at once (gmqtt raises OverflowError past the broker's Receive
+  Maximum), each awaited until its PUBACK: the caller marks a downlink delivered only then.
 """
 
 import asyncio
@@ -19,7 +22,7 @@ import random
 import uuid
 from functools import partial
 
-from gmqtt import Client, Subscription
+from gmqtt import Client, Message, Subscription
 from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 
 from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
@@ -46,13 +49,44 @@ RECEIVE_MAXIMUM = 1000
 #: Refusals that no retry fixes (bad credentials, not authorised), in 3.1.1 and 5 codes.
 PERMANENT_REFUSALS = {4, 5, 134, 135, 138, 140}
 STOP_TIMEOUT = 5.0
+#: Downlinks published and not yet acknowledged at once: below Mosquitto's Receive Maximum (20),
+#: past which gmqtt raises OverflowError (DESIGN.md section 9), with room for a SUBSCRIBE.
+SEND_WINDOW = 16
+PUBLISH_TIMEOUT = 10.0
 
 
 class _Client(Client):
-    """gmqtt's client without its own reconnect: MqttListener reconnects with a fresh client."""
+    """gmqtt's client without its own reconnect: MqttListener reconnects with a fresh client.
+
+    It also reports each QoS 1 publish's PUBACK (gmqtt 0.8 has no per-message acknowledgement)."""
+
+    _acks: dict | None = None
 
     async def reconnect(self, delay=False):
         return None
+
+    def publish_acked(self, topic: str, payload: bytes) -> asyncio.Future:
+        """Publish with QoS 1; the future resolves on the broker's PUBACK, fails if the connection drops."""
+        if self._acks is None:
+            self._acks = {}
+        mid, package = self._connection.publish(Message(topic, payload, qos=1))
+        self._persistent_storage.push_message(mid, package)
+        future = asyncio.get_running_loop().create_future()
+        self._acks[mid] = future
+        return future
+
+    def _remove_message_from_queue(self, mid):
+        super()._remove_message_from_queue(mid)
+        future = self._acks.pop(mid, None) if self._acks else None
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    def fail_unacknowledged(self, reason: str) -> None:
+        acks, self._acks = self._acks or {}, {}
+        for future in acks.values():
+            if not future.done():
+                future.set_exception(IntegrationError(reason))
+                future.exception()  # retrieved: its publisher may already have given up
 
 
 def _content_type(payload: bytes) -> str:
@@ -173,6 +207,7 @@ class MqttListener:
         self._handlers_done = asyncio.Event()
         self.connected = asyncio.Event()
         self.stop_timeout = STOP_TIMEOUT
+        self._window = asyncio.Semaphore(SEND_WINDOW)
 
     async def start(self) -> None:
         _quiet_not_acknowledged(asyncio.get_running_loop())
@@ -244,6 +279,25 @@ class MqttListener:
 
     def _on_disconnect(self, lost: asyncio.Event, client, packet, exc=None) -> None:
         lost.set()
+        client.fail_unacknowledged(f"Connection to MQTT broker at {self.address} lost before the PUBACK")
+
+    async def publish(self, topic: str, payload: bytes, *, timeout: float = PUBLISH_TIMEOUT) -> None:
+        """Publish one downlink with QoS 1 through the send window; returns on the broker's PUBACK.
+
+        Raises IntegrationError (retryable) when not connected, when the connection drops first
+        or when no PUBACK comes within ``timeout``."""
+        async with self._window:
+            client = self._client
+            if client is None or not self.connected.is_set() or not client.is_connected:
+                raise IntegrationError(f"Not connected to MQTT broker at {self.address}")
+            try:
+                future = client.publish_acked(topic, payload)
+            except OverflowError:  # the broker's Receive Maximum is below the window
+                raise IntegrationError(f"Too many unacknowledged publishes to MQTT broker at {self.address}") from None
+            try:
+                await asyncio.wait_for(future, timeout)
+            except TimeoutError:
+                raise IntegrationError(f"No PUBACK from MQTT broker at {self.address} within {timeout:.0f} s") from None
 
     async def _on_message(self, client, topic: str, payload: bytes, qos: int, properties) -> int:
         if client is not self._client:

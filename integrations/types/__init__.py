@@ -10,5 +10,10 @@ __all__ = ["TYPES", "get_type"]
 TYPES = TypeRegistry({
     "HTTP": "integrations.types.http.HttpIntegration",
     "MQTT": "integrations.types.mqtt.MqttIntegration",
+    "TCP": "integrations.types.tcp.TcpIntegration",
+    "UDP": "integrations.types.udp.UdpIntegration",
+    "COAP": "integrations.types.coap.CoapIntegration",
+    "OPC_UA": "integrations.types.opcua.OpcUaIntegration",
+    "RABBITMQ": "integrations.types.rabbitmq.RabbitMqIntegration",
 })
 get_type = TYPES.load

@@ -2,17 +2,23 @@
 
 Configuration keys are ThingsBoard's, so exported integrations import unchanged. The
 connection itself (gmqtt) lives in integrations/listeners/mqtt.py, run by runintegrations.
+Downlinks are published with QoS 1 to ``downlinkTopicPattern`` (``${key}`` from the encoder's
+metadata, default ``${topic}``).
 """
 
 import asyncio
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrations.types.base import ListenerIntegration, TypeConfig, UplinkSink
+from integrations.messages import Downlink
+from integrations.types.base import IntegrationError, ListenerIntegration, TypeConfig, UplinkSink
 
-__all__ = ["MqttConfig", "MqttIntegration"]
+__all__ = ["MqttConfig", "MqttIntegration", "downlink_topic"]
+
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
 class Credentials(BaseModel):
@@ -82,12 +88,34 @@ class MqttIntegration(ListenerIntegration):
         if self._connection is not None:
             await self._connection.stop()
 
+    async def downlink(self, downlink: Downlink) -> None:
+        """Publish the encoded payload with QoS 1 to ``downlinkTopicPattern``, its ``${key}``
+        placeholders taken from the encoder's metadata (default ``${topic}``)."""
+        if self._connection is None:
+            raise IntegrationError(f"Integration '{self.integration.name}' is not running")
+        topic = downlink_topic(self.config.downlinkTopicPattern, downlink.metadata)
+        await self._connection.publish(topic, downlink.payload)
+
     def check(self) -> None:
         """Connect to the broker once (connectTimeoutSec); IntegrationError("Failed to connect to
         MQTT broker at host:port: reason") when that fails."""
         from integrations.listeners.mqtt import probe
 
         _run_sync(lambda: probe(self.config))
+
+
+def downlink_topic(pattern: str, metadata: dict[str, str]) -> str:
+    """``pattern`` with every ``${key}`` replaced by ``metadata[key]``; a missing key, an empty
+    topic or a wildcard is a permanent IntegrationError (a retry would publish no better)."""
+    missing = [key for key in _PLACEHOLDER.findall(pattern or "") if key not in metadata]
+    if missing:
+        raise IntegrationError(f"downlinkTopicPattern '{pattern}': the encoder's metadata has no "
+                               f"{', '.join(repr(k) for k in missing)}", permanent=True)
+    topic = _PLACEHOLDER.sub(lambda m: str(metadata[m.group(1)]), pattern or "")
+    if not topic or "+" in topic or "#" in topic:
+        raise IntegrationError(f"Downlink topic '{topic}' (from '{pattern}') is not a topic one can publish to",
+                               permanent=True)
+    return topic
 
 
 def _run_sync(make_coroutine):

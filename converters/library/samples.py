@@ -1,0 +1,152 @@
+"""A library entry's samples run as the tests of the converter made from it.
+
+Each ``payload[_N]`` is run exactly as live traffic would run it (unwrapped by the entry's
+integration type for a typed converter or a TS013 codec, decoded, interpreted) and compared
+with ``result[_N].json``: a generic converter's result is decoder output (``deviceName``...),
+a typed converter's is ThingsBoard's converter output (``entityType``, ``name``...). Every
+difference is reported on its own line, e.g. ``attributes.fPort: expected 2, got "2"``.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from converters import engine, uplink
+from converters.output import OutputError, normalise_downlink, normalise_uplink, parse_converter_output
+from converters.services import describe_error
+from tenants.models import now_ms
+
+__all__ = ["SampleResult", "run_samples"]
+
+
+@dataclass
+class SampleResult:
+    sample: str
+    expected: str | None
+    passed: bool
+    error: str = ""
+    differences: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"sample": self.sample, "expected": self.expected, "passed": self.passed, "error": self.error,
+                "differences": self.differences}
+
+
+def run_samples(converter, entry) -> list[SampleResult]:
+    metadata = {"integrationName": f"{entry.integration_type} integration",
+                **{k: v if isinstance(v, str) else json.dumps(v) for k, v in entry.metadata.items()}}
+    if converter.type == "DOWNLINK":
+        return [_run_downlink(converter, sample, metadata) for sample in entry.samples()]
+    return [_run_uplink(converter, entry, sample, metadata) for sample in entry.samples()]
+
+
+def _run_uplink(converter, entry, sample, metadata) -> SampleResult:
+    result = SampleResult(sample.name, sample.expected_name, False)
+    item = uplink.prepare(converter, entry.integration_type, sample.payload, metadata)
+    if item.dropped or item.error:
+        result.error = item.dropped or item.error
+        return result
+    (run,) = engine.decode(None, 0, converter.script, [(item.payload, item.metadata)])
+    if run.error is not None:
+        result.error = describe_error(run.error)
+        return result
+    try:
+        actual = uplink.interpret(converter, run.output_json, item.metadata, server_ts=now_ms()).updates
+    except (OutputError, uplink.ConvertError) as e:
+        result.error = f"Invalid converter output: {e}"
+        return result
+    if sample.expected is None:
+        result.passed = True
+        return result
+    try:
+        expected = _expected_updates(sample.expected)
+    except OutputError as e:
+        result.error = f"{sample.expected_name} cannot be read: {e}"
+        return result
+    result.differences = differences(expected, actual)
+    result.passed = not result.differences
+    return result
+
+
+def _expected_updates(expected) -> list:
+    if isinstance(expected, dict) and "name" in expected and "deviceName" not in expected \
+            and "assetName" not in expected:
+        return [parse_converter_output(expected)]
+    return normalise_uplink(expected)
+
+
+def _run_downlink(converter, sample, metadata) -> SampleResult:
+    result = SampleResult(sample.name, sample.expected_name, False)
+    (run,) = engine.encode(None, 0, converter.script, [(sample.text, {}, "ATTRIBUTES_UPDATED", metadata)])
+    if run.error is not None:
+        result.error = describe_error(run.error)
+        return result
+    try:
+        actual = normalise_downlink(run.output_json)
+        expected = normalise_downlink(sample.expected) if sample.expected is not None else None
+    except OutputError as e:
+        result.error = f"Invalid converter output: {e}"
+        return result
+    if expected is not None:
+        for key in ("content_type", "data", "metadata"):
+            if getattr(expected, key) != getattr(actual, key):
+                result.differences.append(f"{key}: expected {_show(getattr(expected, key))}, "
+                                          f"got {_show(getattr(actual, key))}")
+    result.passed = not result.differences
+    return result
+
+
+def differences(expected: list, actual: list) -> list[str]:
+    """What differs between expected and actual entity updates, one line per difference."""
+    if len(expected) != len(actual):
+        return [f"expected {len(expected)} entities, got {len(actual)}"]
+    found = []
+    for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+        at = f"[{index}]." if len(expected) > 1 else ""
+        for key in ("entity_type", "name", "profile"):
+            if getattr(want, key) != getattr(got, key):
+                found.append(f"{at}{_camel(key)}: expected {_show(getattr(want, key))}, got {_show(getattr(got, key))}")
+        for key in ("label", "customer", "group"):
+            if getattr(want, key) is not None and getattr(want, key) != getattr(got, key):
+                found.append(f"{at}{key}: expected {_show(getattr(want, key))}, got {_show(getattr(got, key))}")
+        found += _compare(f"{at}attributes", want.attributes, got.attributes)
+        found += _compare(f"{at}telemetry", _merged(want.telemetry), _merged(got.telemetry))
+        times = {ts for ts, _ in got.telemetry}
+        found += [f"{at}telemetry: no point at ts {ts}" for ts, _ in want.telemetry
+                  if ts is not None and ts not in times]
+    return found
+
+
+def _merged(points) -> dict:
+    values = {}
+    for _, point in points:
+        values.update(point)
+    return values
+
+
+def _compare(where: str, want: dict, got: dict) -> list[str]:
+    found = []
+    for key in sorted(set(want) | set(got)):
+        if key not in got:
+            found.append(f"{where}.{key}: expected {_show(want[key])}, missing")
+        elif key not in want:
+            found.append(f"{where}.{key}: not expected, got {_show(got[key])}")
+        elif not _same(want[key], got[key]):
+            found.append(f"{where}.{key}: expected {_show(want[key])}, got {_show(got[key])}")
+    return found
+
+
+def _same(a, b) -> bool:
+    numbers = (int, float)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, numbers) and isinstance(b, numbers):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    return a == b
+
+
+def _show(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _camel(key: str) -> str:
+    return {"entity_type": "entityType"}.get(key, key)

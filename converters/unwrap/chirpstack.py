@@ -1,0 +1,78 @@
+"""ChirpStack v4: the HTTP integration's ``up`` event (JSON marshaler, camelCase fields).
+
+ChirpStack posts every event to the same URL with ``?event=up|join|status|ack|txack|log|
+location|integration``; only ``up`` carries a device payload (``data``, base64 FRMPayload, and
+``object`` when a device-profile codec decoded it). Other events are NotAnUplink.
+"""
+
+from converters.unwrap.base import (
+    NotAnUplink,
+    UnwrapError,
+    Unwrapped,
+    envelope,
+    from_base64,
+    iso_ms,
+    pick,
+    scalars,
+    strongest,
+)
+
+__all__ = ["unwrap"]
+
+# Fields only a given non-uplink event has, to name it in the error.
+_EVENT_HINTS = (("acknowledged", "ack"), ("downlinkId", "txack"), ("margin", "status"), ("level", "log"),
+                ("location", "location"), ("eventType", "integration"))
+
+
+def unwrap(raw, metadata: dict | None = None) -> Unwrapped:
+    up = envelope(raw, "ChirpStack")
+    event = (metadata or {}).get("event")
+    if event and event != "up":
+        raise NotAnUplink(f"a ChirpStack '{event}' event carries no uplink")
+    device = up.get("deviceInfo")
+    if not isinstance(device, dict) or not device.get("devEui"):
+        raise UnwrapError("not a ChirpStack v4 event: deviceInfo.devEui is missing")
+    if "fPort" not in up and "data" not in up and "object" not in up:
+        kind = next((name for key, name in _EVENT_HINTS if key in up), "join")
+        raise NotAnUplink(f"a ChirpStack '{kind}' event carries no uplink")
+    payload = from_base64(up.get("data"), "data")
+    gateway = strongest(up.get("rxInfo"))
+    location = gateway.get("location") if isinstance(gateway.get("location"), dict) else {}
+    lora = pick(up, "txInfo", "modulation", "lora") or {}
+    ts = iso_ms(up.get("time")) or iso_ms(gateway.get("time")) or iso_ms(gateway.get("nsTime"))
+    fields = {
+        "eui": device.get("devEui"),
+        "deviceName": device.get("deviceName"),
+        "deviceProfileId": device.get("deviceProfileId"),
+        "deviceProfileName": device.get("deviceProfileName"),
+        "tenantId": device.get("tenantId"),
+        "tenantName": device.get("tenantName"),
+        "applicationId": device.get("applicationId"),
+        "applicationName": device.get("applicationName"),
+        "deviceClass": device.get("deviceClassEnabled"),
+        "tags": device.get("tags"),
+        "deduplicationId": up.get("deduplicationId"),
+        "devAddr": up.get("devAddr"),
+        "adr": up.get("adr"),
+        "dr": up.get("dr"),
+        "fCnt": up.get("fCnt"),
+        "fPort": up.get("fPort"),
+        "confirmed": up.get("confirmed"),
+        "data": up.get("data"),
+        "decoded": up.get("object"),
+        "rssi": gateway.get("rssi"),
+        "snr": gateway.get("snr"),
+        "gatewayId": gateway.get("gatewayId"),
+        "channel": gateway.get("channel"),
+        "rfChain": gateway.get("rfChain"),
+        "gatewayCount": len(up["rxInfo"]) if isinstance(up.get("rxInfo"), list) else None,
+        "latitude": location.get("latitude"),
+        "longitude": location.get("longitude"),
+        "altitude": location.get("altitude"),
+        "frequency": pick(up, "txInfo", "frequency"),
+        "bandwidth": lora.get("bandwidth"),
+        "spreadingFactor": lora.get("spreadingFactor"),
+        "codeRate": lora.get("codeRate"),
+        "ts": ts,
+    }
+    return Unwrapped(payload, scalars(fields))

@@ -1,0 +1,139 @@
+"""The listener host's side of downlinks: send what is PENDING for the integrations it runs.
+
+The encoder (converters/downlink/encoder.py) runs in a Celery worker; the connection to the
+device's broker or socket lives in the runintegrations host that holds the integration's lease.
+The table is the hand-over: the host claims the PENDING downlinks of the integrations it hosts
+(converters.downlink.delivery.claim), calls ``await instance.downlink(Downlink)`` on its own
+loop (concurrently; each type bounds itself, MQTT through its send window) and records the
+outcomes in one go (delivery.finish: DELIVERED, retried with back-off, or FAILED).
+
+It looks when woken (converters.downlink.notify: in-process at once; Redis pub/sub across
+processes when REDIS_URL is set), when an integration (re)starts here, and every POLL_SECONDS.
+"""
+
+import asyncio
+import json
+import logging
+
+from django.conf import settings
+
+from converters.downlink import delivery, notify
+from integrations.types.base import IntegrationError
+
+__all__ = ["DownlinkOutbox", "POLL_SECONDS", "SEND_TIMEOUT"]
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 2.0
+SEND_TIMEOUT = 30.0
+
+
+class DownlinkOutbox:
+    """Runs inside a Runner's loop (integrations/runner.py); ``wake`` may be called from any thread."""
+
+    def __init__(self, runner, *, poll_seconds: float = POLL_SECONDS):
+        self.runner, self.poll = runner, poll_seconds
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task] = []
+        self.sent = self.failed = 0
+
+    def start(self) -> None:
+        self._loop, self._event = asyncio.get_running_loop(), asyncio.Event()
+        self._tasks = [self._loop.create_task(self._run(), name="downlink-outbox")]
+        if settings.REDIS_URL:
+            self._tasks.append(self._loop.create_task(self._subscribe(), name="downlink-subscriber"))
+        notify.register(self)
+
+    async def stop(self) -> None:
+        notify.unregister(self)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    def wake(self, integration_ids=None) -> None:
+        """Look now, if ``integration_ids`` (None: any) names an integration hosted here."""
+        loop, event = self._loop, self._event
+        if loop is None or event is None:
+            return
+        if integration_ids is not None:
+            hosted = {str(pk) for pk in list(self.runner.hosted)}  # list(): hosted changes on the loop
+            if not hosted.intersection(str(i) for i in integration_ids):
+                return
+        try:
+            loop.call_soon_threadsafe(event.set)
+        except RuntimeError:  # loop closed
+            pass
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._event.wait(), self.poll)
+            except TimeoutError:
+                pass
+            self._event.clear()
+            try:
+                await self.deliver_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database unreachable: the next look retries
+                log.error("listener host %s could not send downlinks: %s", self.runner.holder, exc)
+
+    async def deliver_due(self) -> int:
+        """Send every due downlink of the hosted integrations; returns how many were tried."""
+        tried = 0
+        while True:
+            hosted = dict(self.runner.hosted)
+            if not hosted:
+                return tried
+            rows = await self.runner._in_control(delivery.claim, list(hosted), self.runner.holder)
+            if not rows:
+                return tried
+            outcomes = await asyncio.gather(*(self._send(hosted.get(row.integration_id), row) for row in rows))
+            integrations = {pk: h.integration for pk, h in hosted.items()}
+            await self.runner._in_control(delivery.finish, integrations, list(outcomes))
+            tried += len(rows)
+            if len(rows) < delivery.HOST_BATCH:
+                return tried
+
+    async def _send(self, hosted, row) -> tuple:
+        if hosted is None:
+            return row, "The integration stopped on this host before the downlink was sent", False
+        try:
+            await asyncio.wait_for(hosted.instance.downlink(delivery.as_message(row)), SEND_TIMEOUT)
+        except IntegrationError as exc:
+            self.failed += 1
+            return row, exc.message, exc.permanent
+        except TimeoutError:
+            self.failed += 1
+            return row, f"Sending took longer than {SEND_TIMEOUT:.0f} s", False
+        except Exception as exc:
+            log.exception("integration %s: downlink failed", row.integration_id)
+            self.failed += 1
+            return row, str(exc) or type(exc).__name__, False
+        self.sent += 1
+        return row, None, False
+
+    async def _subscribe(self) -> None:
+        """Wake on the integration ids that workers publish on notify.CHANNEL (Redis pub/sub)."""
+        import redis.asyncio as aioredis
+
+        delay = 1.0
+        while True:
+            client = aioredis.from_url(settings.REDIS_URL)
+            try:
+                pubsub = client.pubsub()
+                await pubsub.subscribe(notify.CHANNEL)
+                delay = 1.0
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        self.wake(json.loads(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("downlink announcements from Redis unavailable (polling meanwhile): %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+            finally:
+                await client.aclose()

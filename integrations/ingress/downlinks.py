@@ -1,0 +1,182 @@
+"""The HTTP integration's downlink: the device's next uplink is answered with it (reference 3.7).
+
+ThingsBoard keeps the last encoded downlink per device and returns it, 200 with the payload and
+its content type, as the response to that device's next uplink. The lean ingress, though, does
+not know the device of an uplink: only the converter says, and it normally runs later in a
+Celery worker. So, to keep the hot path as it is:
+
+- Per integration, this process keeps for ``TTL_SECONDS`` the names of the devices that have a
+  PENDING downlink (``PENDING``; a miss costs one indexed query, a hit a dict lookup). The
+  encoder drops the entry at once in its own process (converters.downlink.notify); other
+  processes see a new downlink within the TTL.
+- No such device (the common case): nothing more happens; the uplink is queued as always.
+- Otherwise the uplink's decoder also runs here, in a thread (the same sandboxed engine; no
+  database), only to learn the device names. The uplink is then queued as always (durably:
+  the worker decodes and stores it as usual); if one of its devices has a pending downlink, the
+  newest is taken (conditional UPDATE to DELIVERED, so two requests never both get it) and
+  returned as the body. The downlink is taken only after the uplink was queued, so a 503 never
+  consumes it. A decoder that fails here simply means no downlink for this uplink.
+"""
+
+import asyncio
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections, connection
+
+from integrations.messages import RawUplink
+
+__all__ = ["PENDING", "TTL_SECONDS", "mark_pending", "pending", "devices_of", "take", "MIME"]
+
+log = logging.getLogger(__name__)
+
+TTL_SECONDS = 1.0
+DECODE_THREADS = 2
+MIME = {"JSON": b"application/json", "TEXT": b"text/plain; charset=utf-8", "BINARY": b"application/octet-stream"}
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """Devices of one integration with a PENDING downlink, and its uplink converter to find them."""
+
+    devices: frozenset = frozenset()
+    #: the uplink converter (a Converter row) and the integration's type, to run it as the pipeline does
+    converter: object = None
+    kind: str = ""
+
+
+NONE = Pending()
+
+
+class _Cache:
+    """integration id -> (expiry, Pending), thread-safe, short-lived."""
+
+    def __init__(self, ttl: float = TTL_SECONDS):
+        self.ttl, self.clock = ttl, time.monotonic
+        self._entries: dict[str, tuple[float, Pending]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Pending | None:
+        entry = self._entries.get(key)
+        return None if entry is None or entry[0] < self.clock() else entry[1]
+
+    def put(self, key: str, value: Pending) -> None:
+        with self._lock:
+            if len(self._entries) > 100_000:
+                self._entries.clear()
+            self._entries[key] = (self.clock() + self.ttl, value)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+PENDING = _Cache()
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix="ingress-decode")
+        return _executor
+
+
+def mark_pending(integration_ids) -> None:
+    """New downlinks wait for these integrations: look again on their next uplink."""
+    for integration_id in integration_ids:
+        PENDING.forget(str(integration_id))
+
+
+def _load(integration_id: str) -> Pending:
+    from converters.downlink import delivery
+    from integrations.models import Integration
+
+    if not connection.in_atomic_block:
+        close_old_connections()
+    names = frozenset(delivery.pending_devices(integration_id))
+    value = NONE
+    if names:
+        integration = Integration.objects.filter(pk=integration_id).select_related("default_converter").first()
+        if integration is not None:
+            value = Pending(names, integration.default_converter, integration.type)
+    PENDING.put(integration_id, value)
+    return value
+
+
+# Django's thread for sync work, as routes.lookup uses (and a test's transaction is visible in).
+_load_async = sync_to_async(_load, thread_sensitive=True)
+
+
+async def pending(integration_id: str) -> Pending:
+    value = PENDING.get(integration_id)
+    return value if value is not None else await _load_async(integration_id)
+
+
+def _decode(state: Pending, uplink: RawUplink) -> list[str]:
+    """The device names the uplink converter gives ``uplink``, converted as the pipeline does."""
+    from converters import engine
+    from converters import uplink as conversion
+    from converters.output import OutputError
+
+    converter = state.converter
+    item = conversion.prepare(converter, state.kind, uplink.payload, uplink.metadata)
+    if item.dropped or item.error:
+        return []
+    (result,) = engine.decode(converter.pk, converter.script_version, converter.script,
+                              [(item.payload, item.metadata)])
+    if result.error is not None:
+        return []
+    try:
+        updates = conversion.interpret(converter, result.output_json, item.metadata).updates
+    except (OutputError, conversion.ConvertError):
+        return []
+    return [u.name for u in updates if u.entity_type == "DEVICE"]
+
+
+async def devices_of(uplink: RawUplink) -> list[str]:
+    """Devices of ``uplink`` that have a pending downlink ([] at once when the integration has none)."""
+    state = await pending(str(uplink.integration_id))
+    if not state.devices or state.converter is None:
+        return []
+    try:
+        names = await asyncio.get_running_loop().run_in_executor(_pool(), _decode, state, uplink)
+    except Exception as exc:  # the engine cannot start: the uplink goes on as usual
+        log.warning("could not decode an uplink of integration %s to find its downlink: %s",
+                    uplink.integration_id, exc)
+        return []
+    return [name for name in names if name in state.devices]
+
+
+def _take(integration_id: str, names: list[str]) -> tuple[str, bytes] | None:
+    from converters.downlink import delivery
+    from integrations.models import Integration
+
+    if not connection.in_atomic_block:
+        close_old_connections()
+    integration = Integration.objects.filter(pk=integration_id).first()
+    row = delivery.take(integration, names) if integration is not None else None
+    PENDING.forget(integration_id)
+    return (row.content_type, bytes(row.payload or b"")) if row is not None else None
+
+
+_take_async = sync_to_async(_take, thread_sensitive=True)
+
+
+async def take(uplink: RawUplink, names: list[str]) -> tuple[bytes, bytes] | None:
+    """The newest pending downlink to one of ``names``, now DELIVERED: (content type header, body)."""
+    found = await _take_async(str(uplink.integration_id), names)
+    if found is None:
+        return None
+    content_type, body = found
+    return MIME.get(content_type, MIME["BINARY"]), body

@@ -1,0 +1,89 @@
+"""Admin for rule chains, their nodes and connections (tenant-scoped like every other model).
+
+The canvas editor is ThingsBoard's UI; here a chain shows its metadata as ThingsBoard JSON and
+nodes and connections are edited one by one. Whole chains are best imported through the API
+(``POST /api/ruleChain/import``) or ``POST /api/ruleChain/metadata``.
+"""
+
+import json
+
+from django import forms
+from django.contrib import admin
+from django.utils.html import format_html
+from unfold.widgets import UnfoldAdminSelectWidget
+
+from rulechains import services
+from rulechains.metadata import export_metadata, short_type
+from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
+from rulechains.nodes import NODES
+from rulechains.nodes.base import ConfigError
+from tbproject.admin import TenantScopedAdmin, TenantScopedForm
+
+
+class RuleNodeForm(TenantScopedForm):
+    type = forms.ChoiceField(choices=[(kind, short_type(kind)) for kind in NODES.kinds()],
+                             widget=UnfoldAdminSelectWidget)
+
+    class Meta:
+        model = RuleNode
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        chain, kind = cleaned.get("rule_chain"), cleaned.get("type")
+        tenant_id = getattr(self.instance, "tenant_id", None)
+        if chain is not None and tenant_id and chain.tenant_id != tenant_id:
+            self.add_error("rule_chain", "Choose a rule chain of the same tenant.")
+        if kind in NODES:
+            try:
+                NODES.load(kind).clean_config(cleaned.get("configuration") or {})
+            except ConfigError as e:
+                self.add_error("configuration", str(e))
+        return cleaned
+
+
+@admin.register(RuleChain)
+class RuleChainAdmin(TenantScopedAdmin):
+    list_display = ("name", "root", "type", "debug_mode", "node_count")
+    search_fields = ("name",)
+    fields = ("name", "type", "root", "debug_mode", "first_node_index", "configuration", "additional_info",
+              "metadata_json")
+    readonly_fields = ("root", "metadata_json")
+    actions = ("make_root",)
+
+    @admin.display(description="nodes")
+    def node_count(self, obj) -> int:
+        return obj.nodes.count()
+
+    @admin.display(description="metadata (ThingsBoard JSON)")
+    def metadata_json(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return ""
+        return format_html("<pre style='max-height:30em;overflow:auto'>{}</pre>",
+                           json.dumps(export_metadata(obj), indent=2))
+
+    @admin.action(description="Make the selected chain its tenant's root chain")
+    def make_root(self, request, queryset):
+        for chain in queryset:
+            services.set_root(chain)
+
+
+@admin.register(RuleNode)
+class RuleNodeAdmin(TenantScopedAdmin):
+    form = RuleNodeForm
+    list_display = ("name", "short_type", "rule_chain", "index", "debug_mode")
+    list_filter = ("debug_mode",)
+    search_fields = ("name", "type")
+
+    @admin.display(description="type")
+    def short_type(self, obj) -> str:
+        return short_type(obj.type)
+
+
+@admin.register(RuleNodeConnection)
+class RuleNodeConnectionAdmin(TenantScopedAdmin):
+    list_display = ("rule_chain", "from_node", "type", "to_node")
+    search_fields = ("type",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("rule_chain", "from_node", "to_node")

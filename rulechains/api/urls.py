@@ -1,0 +1,26 @@
+"""Rule chain and one-way RPC endpoints; literal segments before ids at the same position."""
+
+from django.urls import path
+
+from rulechains.api import views
+from rulechains.api.rpc import OneWayRpcView
+from tbproject.api.resources import DetailView, ListView, SaveView, as_view
+
+__all__ = ["urlpatterns"]
+
+R = views.RuleChainResource
+
+urlpatterns = [
+    path("ruleChain", as_view(R, SaveView), name="rulechain-save"),
+    path("ruleChain/metadata", views.SaveMetadataView.as_view(), name="rulechain-metadata-save"),
+    path("ruleChain/import", views.ImportView.as_view(), name="rulechain-import"),
+    path("ruleChain/<str:pk>/metadata", views.MetadataView.as_view(), name="rulechain-metadata"),
+    path("ruleChain/<str:pk>/root", views.RootView.as_view(), name="rulechain-root"),
+    path("ruleChain/<str:pk>/export", views.ExportView.as_view(), name="rulechain-export"),
+    path("ruleChain/<str:pk>", as_view(R, DetailView), name="rulechain-detail"),
+    path("ruleChains/export", views.BulkExportView.as_view(), name="rulechain-bulk-export"),
+    path("ruleChains/import", views.BulkImportView.as_view(), name="rulechain-bulk-import"),
+    path("ruleChains", as_view(R, ListView), name="rulechain-list"),
+    path("rpc/oneway/<str:device_id>", OneWayRpcView.as_view(), name="rpc-oneway"),
+    path("plugins/rpc/oneway/<str:device_id>", OneWayRpcView.as_view(), name="rpc-oneway-v1"),
+]

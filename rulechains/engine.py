@@ -1,0 +1,180 @@
+"""The rule engine: runs batches of messages through each tenant's root rule chain.
+
+    report = process([Msg, ...])
+
+Messages are grouped by tenant; each tenant's root chain is loaded once per batch (two queries
+for all tenants of the batch). A chain is walked from its first node. The messages waiting at
+the same node are handed to it together (``process_batch``), so a script node runs one engine
+call and an enrichment node one query for all of them. What a node sends out by a relation goes
+to every node connected by that relation; a relation with no connection ends the message there
+(a Failure without a connection is counted and, with node debug on, recorded).
+
+Loop guard: one incoming message, with every copy made of it, may run at most
+RULE_ENGINE_MAX_HOPS nodes; past that it is dropped with a warning and an error event on the
+node where it stopped. This bounds cycles in a chain and fan-out alike.
+
+Nothing here raises for a message: a node that fails sends it by Failure. Only loading the
+chains can raise (database unavailable), before any node ran, so the task can retry the batch.
+"""
+
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from converters.events import EventBatch
+from rulechains import debug
+from rulechains.messages import FAILURE, Msg
+from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
+from rulechains.nodes import NODES
+from rulechains.nodes.base import NodeContext, fail
+from tenants.models import now_ms
+
+__all__ = ["process", "Report", "Graph", "load_root_chains", "max_hops"]
+
+log = logging.getLogger(__name__)
+
+
+def max_hops() -> int:
+    return int(getattr(settings, "RULE_ENGINE_MAX_HOPS", 100))
+
+
+@dataclass
+class Report:
+    """What a batch did (for logs and tests)."""
+
+    messages: int = 0
+    node_runs: int = 0
+    failures: int = 0
+    hop_limited: int = 0
+    unrouted: int = 0
+
+
+@dataclass
+class Graph:
+    """A chain ready to run: node rows by index, and targets by (index, relation)."""
+
+    chain: RuleChain
+    nodes: dict[int, RuleNode] = field(default_factory=dict)
+    links: dict[tuple[int, str], list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def first(self) -> int | None:
+        index = self.chain.first_node_index
+        return index if index in self.nodes else None
+
+
+class _Item(NamedTuple):
+    msg: Msg
+    root: int  # which incoming message this one descends from (its hop budget and debug msgId)
+    relation: str
+
+
+def load_root_chains(tenant_ids) -> dict:
+    """{tenant id: Graph} of the root chains (with nodes) of these tenants, in two queries."""
+    graphs: dict = {}
+    index_of = {}
+    rows = RuleNode.objects.filter(rule_chain__tenant_id__in=list(tenant_ids), rule_chain__root=True).order_by()
+    for row in rows.select_related("rule_chain"):
+        graph = graphs.get(row.rule_chain_id)
+        if graph is None:
+            graph = graphs[row.rule_chain_id] = Graph(row.rule_chain)
+        graph.nodes[row.index] = row
+        index_of[row.pk] = row.index
+    if not graphs:
+        return {}
+    rows = RuleNodeConnection.objects.filter(rule_chain_id__in=list(graphs)).order_by()
+    for chain_id, from_id, to_id, relation in rows.values_list("rule_chain_id", "from_node_id", "to_node_id", "type"):
+        if from_id in index_of and to_id in index_of:
+            graphs[chain_id].links[(index_of[from_id], relation)].append(index_of[to_id])
+    return {g.chain.tenant_id: g for g in graphs.values()}
+
+
+def process(messages: list[Msg], *, now: int | None = None) -> Report:
+    """Run ``messages`` through their tenants' root chains; never raises for a message."""
+    report = Report(messages=len(messages))
+    by_tenant: dict = defaultdict(list)
+    for msg in messages:
+        by_tenant[msg.tenant_id].append(msg)
+    graphs = load_root_chains(by_tenant)
+    now = now_ms() if now is None else now
+    with EventBatch() as events:
+        for tenant_id, msgs in by_tenant.items():
+            graph = graphs.get(tenant_id)
+            if graph is None or graph.first is None:
+                report.unrouted += len(msgs)
+                continue
+            _run(graph, msgs, NodeContext(tenant_id, now), events, report)
+    return report
+
+
+def _run(graph: Graph, msgs: list[Msg], ctx: NodeContext, events: EventBatch, report: Report) -> None:
+    limit = max_hops()
+    runs = [0] * len(msgs)
+    warned: set[int] = set()
+    # Debug events name the incoming message a copy descends from; ids are made only when needed.
+    base = uuid.uuid4().int
+
+    def msg_id(root: int) -> str:
+        return str(uuid.UUID(int=(base + root) % (1 << 128)))
+
+    pending: dict[int, list[_Item]] = {graph.first: [_Item(m, i, "") for i, m in enumerate(msgs)]}
+    while pending:
+        index = next(iter(pending))  # oldest first: messages that arrive together run together
+        items = pending.pop(index)
+        row = graph.nodes[index]
+        ready = []
+        for item in items:
+            runs[item.root] += 1
+            if runs[item.root] <= limit:
+                ready.append(item)
+                continue
+            report.hop_limited += 1
+            error = (f"Message dropped: it and its copies ran {limit} rule nodes (RULE_ENGINE_MAX_HOPS); "
+                     f"is there a loop in rule chain '{graph.chain.name}'?")
+            if item.root not in warned:
+                warned.add(item.root)
+                log.warning("%s (node '%s')", error, row.name)
+            if debug.wants(row, failed=True):
+                events.add(debug.event(row, "IN", item.msg, msg_id(item.root), item.relation, error, ctx.now))
+        if not ready:
+            continue
+        report.node_runs += len(ready)
+        if row.debug_mode:
+            for item in ready:
+                events.add(debug.event(row, "IN", item.msg, msg_id(item.root), item.relation, None, ctx.now))
+        outs = _run_node(row, ctx, [item.msg for item in ready])
+        for item, out_list in zip(ready, outs, strict=True):
+            for out in out_list:
+                failed = out.relation == FAILURE
+                report.failures += failed
+                if debug.wants(row, failed=failed):
+                    events.add(debug.event(row, "OUT", out.msg, msg_id(item.root), out.relation, out.error, ctx.now))
+                for target in graph.links.get((index, out.relation), ()):
+                    pending.setdefault(target, []).append(_Item(out.msg, item.root, out.relation))
+
+
+def _run_node(row: RuleNode, ctx: NodeContext, msgs: list[Msg]) -> list:
+    """The node's Outs per message; every failure of the node itself becomes Failure Outs."""
+    try:
+        node = NODES.load(row.type)(row)
+    except KeyError:
+        return [fail(m, f"Unsupported rule node type: {row.type}") for m in msgs]
+    except Exception as e:  # a configuration stored before it was validated (admin, old data)
+        return [fail(m, f"Invalid configuration: {e}") for m in msgs]
+    try:
+        if node.savepoint and connection.in_atomic_block:  # a failed query must not poison the caller's transaction
+            with transaction.atomic():
+                outs = node.process_batch(ctx, msgs)
+        else:
+            outs = node.process_batch(ctx, msgs)
+        if len(outs) != len(msgs):
+            raise RuntimeError(f"{type(node).__name__} returned {len(outs)} results for {len(msgs)} messages")
+        return outs
+    except Exception as e:
+        log.exception("rule node '%s' (%s) failed on a batch of %d", row.name, row.type, len(msgs))
+        return [fail(m, f"{type(e).__name__}: {e}"[:1024]) for m in msgs]

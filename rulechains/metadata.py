@@ -1,0 +1,171 @@
+"""A chain's nodes and connections as ThingsBoard's RuleChainMetaData, both ways.
+
+    export_metadata(chain) -> {ruleChainId, version, firstNodeIndex, nodes, connections, ruleChainConnections: []}
+    save_metadata(chain, data)   # validates everything, then replaces the nodes and connections
+
+Saving is all or nothing. It refuses (MetadataError, a 400 in the API) a node type that is not
+in rulechains.nodes.NODES (naming every such type and node), a configuration its type cannot
+run, a script that does not compile, a connection to a node that does not exist, and links to
+other rule chains. A posted node carrying the id of a node of the same chain keeps that id (its
+debug events stay reachable); the others get new ids.
+"""
+
+import uuid
+
+from django.db import transaction
+
+from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
+from rulechains.nodes import NODES
+from rulechains.nodes.base import ConfigError
+from tbproject.api.ids import entity_id
+
+__all__ = ["MetadataError", "export_metadata", "node_json", "save_metadata", "short_type"]
+
+
+class MetadataError(ValueError):
+    """Metadata that cannot be saved; the text says what and where."""
+
+
+def short_type(node_type: str) -> str:
+    return node_type.rpartition(".")[2]
+
+
+def node_json(node: RuleNode) -> dict:
+    return {
+        "id": entity_id("RULE_NODE", node.pk), "createdTime": node.created_time,
+        "ruleChainId": entity_id("RULE_CHAIN", node.rule_chain_id), "type": node.type, "name": node.name,
+        "debugMode": node.debug_mode,
+        "debugSettings": {"failuresEnabled": node.debug_failures or node.debug_mode, "allEnabled": node.debug_mode,
+                          "allEnabledUntil": 0},
+        "singletonMode": node.singleton_mode, "queueName": None, "configurationVersion": node.configuration_version,
+        "configuration": node.configuration, "additionalInfo": node.additional_info or None, "externalId": None,
+    }
+
+
+def export_metadata(chain: RuleChain) -> dict:
+    nodes = list(chain.nodes.order_by("index", "pk"))
+    position = {n.pk: i for i, n in enumerate(nodes)}
+    first = next((i for i, n in enumerate(nodes) if n.index == chain.first_node_index), -1)
+    connections = sorted(
+        ({"fromIndex": position[c.from_node_id], "toIndex": position[c.to_node_id], "type": c.type}
+         for c in chain.connections.all() if c.from_node_id in position and c.to_node_id in position),
+        key=lambda c: (c["fromIndex"], c["toIndex"], c["type"]))
+    return {"ruleChainId": entity_id("RULE_CHAIN", chain.pk), "version": chain.version, "firstNodeIndex": first,
+            "nodes": [node_json(n) for n in nodes], "connections": connections, "ruleChainConnections": []}
+
+
+def _int(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MetadataError(f"{what} must be an integer, got {str(value)[:40]!r}")
+    return value
+
+
+def _debug(node: dict) -> tuple[bool, bool]:
+    settings = node.get("debugSettings") if isinstance(node.get("debugSettings"), dict) else {}
+    all_on = bool(node.get("debugMode")) or bool(settings.get("allEnabled")) or bool(settings.get("allEnabledUntil"))
+    return all_on, bool(settings.get("failuresEnabled"))
+
+
+def _clean_nodes(raw_nodes, *, check: bool) -> list[dict]:
+    if not isinstance(raw_nodes, list) or not all(isinstance(n, dict) for n in raw_nodes):
+        raise MetadataError("nodes must be a list of rule node objects")
+    unsupported = [f"{n.get('type')} (node '{n.get('name', '')}')" for n in raw_nodes if n.get("type") not in NODES]
+    if unsupported:
+        supported = ", ".join(short_type(t) for t in NODES.kinds())
+        raise MetadataError(f"Unsupported rule node type: {'; '.join(unsupported)}. Supported types: {supported}")
+    cleaned = []
+    for i, n in enumerate(raw_nodes):
+        name = n.get("name") or ""
+        configuration = n.get("configuration") or {}
+        if not isinstance(name, str) or not isinstance(configuration, dict):
+            raise MetadataError(f"Rule node {i}: name must be a string and configuration a JSON object")
+        additional = n.get("additionalInfo") or {}
+        if not isinstance(additional, dict):
+            raise MetadataError(f"Rule node '{name}': additionalInfo must be a JSON object")
+        node_class = NODES.load(n["type"])
+        try:
+            (node_class.check if check else node_class.clean_config)(configuration)
+        except ConfigError as e:
+            raise MetadataError(f"Rule node '{name}' ({short_type(n['type'])}): {e}") from None
+        raw_id = n.get("id")
+        raw_id = raw_id.get("id") if isinstance(raw_id, dict) else raw_id
+        try:
+            node_id = uuid.UUID(str(raw_id)) if raw_id else None
+        except ValueError:
+            node_id = None
+        debug_mode, debug_failures = _debug(n)
+        version = n.get("configurationVersion") or 0
+        cleaned.append({"id": node_id, "type": n["type"], "name": name[:255], "configuration": configuration,
+                        "additional_info": additional, "debug_mode": debug_mode, "debug_failures": debug_failures,
+                        "singleton_mode": bool(n.get("singletonMode")),
+                        "configuration_version": version if isinstance(version, int) and version >= 0 else 0})
+    return cleaned
+
+
+def _clean_connections(raw, count: int) -> list[tuple[int, int, str]]:
+    if not isinstance(raw, list):
+        raise MetadataError("connections must be a list of {fromIndex, toIndex, type}")
+    out = []
+    for c in raw:
+        if not isinstance(c, dict):
+            raise MetadataError("connections must be a list of {fromIndex, toIndex, type}")
+        src, dst = _int(c.get("fromIndex"), "connection fromIndex"), _int(c.get("toIndex"), "connection toIndex")
+        relation = c.get("type")
+        if not 0 <= src < count or not 0 <= dst < count:
+            raise MetadataError(f"Connection {src} -> {dst} refers to a node that does not exist "
+                                f"(the chain has {count} nodes)")
+        if not isinstance(relation, str) or not relation.strip() or len(relation) > 255:
+            raise MetadataError(f"Connection {src} -> {dst}: type must be a relation name such as 'Success'")
+        out.append((src, dst, relation))
+    return list(dict.fromkeys(out))
+
+
+def clean(data, *, check: bool = True) -> tuple[int | None, list[dict], list]:
+    """(first node index, nodes, connections) of a RuleChainMetaData body, or MetadataError."""
+    if not isinstance(data, dict):
+        raise MetadataError("The rule chain metadata must be a JSON object")
+    nodes = _clean_nodes(data.get("nodes") or [], check=check)
+    connections = _clean_connections(data.get("connections") or [], len(nodes))
+    if data.get("ruleChainConnections"):
+        raise MetadataError("ruleChainConnections (links to other rule chains) are not supported; "
+                            "send [] or leave them out")
+    first = data.get("firstNodeIndex")
+    if first is not None and first != -1:
+        first = _int(first, "firstNodeIndex")
+        if not 0 <= first < len(nodes):
+            raise MetadataError(f"firstNodeIndex {first} is not the index of a node (the chain has {len(nodes)})")
+    else:
+        first = None
+    return first, nodes, connections
+
+
+def save_metadata(chain: RuleChain, data, *, check: bool = True) -> RuleChain:
+    """Replace the chain's nodes and connections with ``data`` (validated first, all or nothing).
+
+    ``check`` also compiles scripts (needs the script engine; converters.engine.EngineError when
+    it cannot start)."""
+    first, nodes, connections = clean(data, check=check)
+    with transaction.atomic():
+        existing = {n.pk: n for n in chain.nodes.all()}
+        chain.connections.all().delete()
+        kept, rows = set(), []
+        for index, n in enumerate(nodes):
+            row = existing.get(n["id"]) if n["id"] not in kept else None
+            fields = {k: v for k, v in n.items() if k != "id"}
+            if row is None:
+                row = RuleNode(tenant_id=chain.tenant_id, rule_chain=chain, index=index, **fields)
+                row.save(force_insert=True)
+            else:
+                kept.add(row.pk)
+                for key, value in fields.items():
+                    setattr(row, key, value)
+                row.index = index
+                row.save()
+            rows.append(row)
+        RuleNode.objects.filter(rule_chain=chain).exclude(pk__in=[r.pk for r in rows]).delete()
+        RuleNodeConnection.objects.bulk_create([
+            RuleNodeConnection(tenant_id=chain.tenant_id, rule_chain=chain, from_node=rows[src], to_node=rows[dst],
+                               type=relation) for src, dst, relation in connections])
+        chain.first_node_index = first
+        chain.save()
+    return chain

@@ -1,0 +1,89 @@
+"""Rule chains: graphs of rule nodes that route rule-engine messages after storage (issue 6).
+
+The JSON shape is ThingsBoard's (``RuleChain`` and ``RuleChainMetaData``): a node's ``type`` is the
+ThingsBoard class name, its ``configuration`` that node's JSON; connections name the relation type
+(``Success``, ``True``, ``Post telemetry``...) from one node to another, by index in the chain.
+"""
+
+from django.db import models
+
+from tenants.models import TenantScopedModel
+
+__all__ = ["RuleChain", "RuleNode", "RuleNodeConnection", "RuleChainType"]
+
+
+class RuleChainType(models.TextChoices):
+    CORE = "CORE"
+    EDGE = "EDGE"
+
+
+class RuleChain(TenantScopedModel):
+    """A tenant's rule chain. Exactly one per tenant is the root: it receives every message.
+
+    ``first_node_index`` is the ``index`` of the node that receives the chain's messages (None:
+    an empty chain, which drops them). Every change to the nodes or connections goes through
+    rulechains.metadata, which replaces them whole, as ThingsBoard's ``POST /api/ruleChain/metadata``.
+    """
+
+    name = models.CharField(max_length=255)
+    type = models.CharField(max_length=8, choices=RuleChainType.choices, default=RuleChainType.CORE)
+    root = models.BooleanField(default=False)
+    debug_mode = models.BooleanField(default=False)
+    configuration = models.JSONField(null=True, blank=True)
+    first_node_index = models.PositiveIntegerField(null=True, blank=True)
+
+    customer_lookup = None  # rule chains belong to the tenant; customer users see none
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], condition=models.Q(root=True), name="one_root_rule_chain"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleNode(TenantScopedModel):
+    """One node of a chain: ``type`` is a ThingsBoard class name listed in rulechains.nodes.NODES.
+
+    ``index`` is the node's position in the chain's ``nodes`` list (connections and
+    ``firstNodeIndex`` refer to it). ``debug_mode`` records every message in and out as
+    DEBUG_RULE_NODE events; ``debug_failures`` records failures only.
+    """
+
+    rule_chain = models.ForeignKey(RuleChain, on_delete=models.CASCADE, related_name="nodes")
+    index = models.PositiveIntegerField()
+    type = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    debug_mode = models.BooleanField(default=False)
+    debug_failures = models.BooleanField(default=False)
+    singleton_mode = models.BooleanField(default=False)
+    configuration_version = models.PositiveIntegerField(default=0)
+    configuration = models.JSONField(default=dict, blank=True)
+
+    customer_lookup = None
+
+    class Meta:
+        ordering = ["rule_chain", "index"]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.type.rpartition('.')[2]} ({self.rule_chain})"
+
+
+class RuleNodeConnection(TenantScopedModel):
+    """A relation ``type`` from one node to another of the same chain."""
+
+    rule_chain = models.ForeignKey(RuleChain, on_delete=models.CASCADE, related_name="connections")
+    from_node = models.ForeignKey(RuleNode, on_delete=models.CASCADE, related_name="outgoing")
+    to_node = models.ForeignKey(RuleNode, on_delete=models.CASCADE, related_name="incoming")
+    type = models.CharField(max_length=255)
+
+    customer_lookup = None
+
+    class Meta:
+        ordering = ["rule_chain", "from_node__index", "type"]
+        constraints = [models.UniqueConstraint(fields=["from_node", "to_node", "type"], name="rule_node_connection")]
+
+    def __str__(self) -> str:
+        return f"{self.from_node.name} -[{self.type}]-> {self.to_node.name}"

@@ -1,0 +1,127 @@
+"""Action nodes: save time series, save attributes, log."""
+
+import json
+import logging
+
+from django.db import transaction
+from rest_framework.exceptions import ValidationError
+
+from devices.api.telemetry_writes import parse_attributes, parse_telemetry
+from devices.attributes import save_attributes_many
+from devices.choices import AttributeScope
+from devices.telemetry import Point, write_points
+from rulechains.messages import POST_ATTRIBUTES_REQUEST, POST_TELEMETRY_REQUEST, SUCCESS
+from rulechains.nodes.base import BaseNode, ConfigError, Out, fail
+from rulechains.nodes.scripted import ScriptNode
+
+__all__ = ["SaveTimeseriesNode", "SaveAttributesNode", "LogNode", "DEFAULT_LOG_SCRIPT"]
+
+log = logging.getLogger("rulechains.log")
+
+DEFAULT_LOG_SCRIPT = ("return '\\nIncoming message:\\n' + JSON.stringify(msg) + "
+                      "'\\nIncoming metadata:\\n' + JSON.stringify(metadata);")
+
+
+def _error_text(exc: ValidationError) -> str:
+    detail = exc.detail
+    return " ".join(str(d) for d in detail) if isinstance(detail, list) else str(detail)
+
+
+class _SaveNode(BaseNode):
+    """Writes the data of messages of ``msg_type``; others go by Failure ("Unsupported msg type").
+
+    A ``stored`` message (uplink data the integration pipeline has written already) passes by
+    Success without a second write: see integrations.handoff. All the batch's rows are written
+    in one statement; if that fails, every message of the batch goes by Failure."""
+
+    savepoint = False
+
+    msg_type = ""
+
+    def process_batch(self, ctx, msgs):
+        outs, rows, pending = [], [], []
+        for msg in msgs:
+            if msg.msg_type != self.msg_type:
+                outs.append(fail(msg, f"Unsupported msg type: {msg.msg_type}"))
+            elif msg.stored:
+                outs.append([Out(SUCCESS, msg)])
+            else:
+                try:
+                    rows.extend(self.rows(ctx, msg))
+                except (ValidationError, ValueError) as e:
+                    outs.append(fail(msg, _error_text(e) if isinstance(e, ValidationError) else e))
+                    continue
+                outs.append([Out(SUCCESS, msg)])
+                pending.append(len(outs) - 1)
+        if rows:
+            try:
+                with transaction.atomic():
+                    self.write(rows)
+            except Exception as e:  # the database refused the batch: its messages fail, the chain goes on
+                error = f"could not store: {type(e).__name__}: {e}"[:1024]
+                for i in pending:
+                    outs[i] = fail(outs[i][0].msg, error)
+        return outs
+
+
+class SaveTimeseriesNode(_SaveNode):
+    """POST_TELEMETRY_REQUEST data (``{key: value}`` stamped with metadata ``ts`` or now,
+    ``{ts, values}``, or a list of those) as time series of the originator. ``defaultTTL`` and
+    the other ThingsBoard options are accepted and ignored (retention is TELEMETRY_TTL_DAYS)."""
+
+    label = "save time series"
+    msg_type = POST_TELEMETRY_REQUEST
+
+    def rows(self, ctx, msg):
+        ts = msg.metadata.get("ts", "")
+        now = int(ts) if ts.isdigit() else ctx.now
+        entries = parse_telemetry(msg.data, now)
+        return [Point(msg.originator_id, key, t, value) for t, values in entries for key, value in values.items()]
+
+    def write(self, rows):
+        write_points(rows)
+
+
+class SaveAttributesNode(_SaveNode):
+    """POST_ATTRIBUTES_REQUEST data (a flat ``{key: value}``) as attributes of the originator in
+    ``scope`` (default SERVER_SCOPE). ``notifyDevice`` and the other options are accepted and ignored."""
+
+    label = "save attributes"
+    msg_type = POST_ATTRIBUTES_REQUEST
+
+    @classmethod
+    def clean_config(cls, configuration):
+        scope = configuration.get("scope") or AttributeScope.SERVER_SCOPE
+        if scope not in AttributeScope.values:
+            raise ConfigError(f"scope must be one of {', '.join(AttributeScope.values)}, got {str(scope)[:40]!r}")
+        return {**configuration, "scope": scope}
+
+    def rows(self, ctx, msg):
+        values = parse_attributes(msg.data)
+        return [(msg.originator_id, self.config["scope"], key, value, ctx.now) for key, value in values.items()]
+
+    def write(self, rows):
+        save_attributes_many(rows)
+
+
+class LogNode(ScriptNode):
+    """Logs the string ``jsScript`` (the body of ``ToString(msg, metadata, msgType)``) returns, at
+    INFO on the ``rulechains.log`` logger; Success. A TBEL-only configuration logs the message and
+    its metadata as ThingsBoard's default script does (logging needs no user script to be useful)."""
+
+    label = "log"
+    script_kind = "log"
+
+    @classmethod
+    def clean_config(cls, configuration):
+        source = configuration.get("jsScript")
+        if not isinstance(source, str) or not source.strip():
+            source = DEFAULT_LOG_SCRIPT
+        return {**configuration, "jsScript": source}
+
+    def outs(self, msg, result):
+        if not result.ok:
+            return fail(msg, result.error)
+        text = json.loads(result.output_json)
+        log.info("%s: %s", self.name, text if isinstance(text, str) else result.output_json)
+        return [Out(SUCCESS, msg)]

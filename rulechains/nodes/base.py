@@ -1,0 +1,130 @@
+"""The contract every rule-node type implements.
+
+A node type is one class, listed by its ThingsBoard class name in rulechains.nodes.NODES. The
+engine builds one instance per node per batch (``BaseNode(node_row)``), then hands it the
+messages that reached the node, all together::
+
+    outs = node.process_batch(ctx, [msg, ...])   # one list of Out per message, same order
+
+``process_batch`` calls :meth:`BaseNode.process` per message unless a type does the batch at
+once (scripts run as one engine call, enrichment reads as one query). An exception raised for
+one message routes that message by ``Failure`` with the exception's text; an exception from
+``process_batch`` itself fails every message of the batch.
+"""
+
+import json
+import re
+from typing import ClassVar, NamedTuple
+from uuid import UUID
+
+from rulechains.messages import FAILURE, Msg
+
+__all__ = ["BaseNode", "Out", "NodeError", "ConfigError", "NodeContext", "substitute", "fail"]
+
+
+class ConfigError(ValueError):
+    """A configuration the node type cannot run; the message says what is wrong."""
+
+
+class NodeError(Exception):
+    """A message this node could not handle: it leaves by ``Failure`` with this text."""
+
+
+class Out(NamedTuple):
+    """One message leaving a node by ``relation``; ``error`` is set on failures (debug events)."""
+
+    relation: str
+    msg: Msg
+    error: str | None = None
+
+
+def fail(msg: Msg, error) -> list[Out]:
+    return [Out(FAILURE, msg, str(error))]
+
+
+class NodeContext:
+    """What nodes share during one batch: the tenant, the time, and lookups cached for the batch."""
+
+    def __init__(self, tenant_id: UUID, now: int):
+        self.tenant_id, self.now = tenant_id, now
+        self._entities: dict = {}
+
+    def originators(self, msgs) -> dict:
+        """{originator id: Device/Asset/Customer row of this tenant} for the messages, one query per type."""
+        from devices.models import Asset, Device
+        from tenants.models import Customer
+
+        models = {"DEVICE": Device, "ASSET": Asset, "CUSTOMER": Customer}
+        wanted: dict[str, set] = {}
+        for m in msgs:
+            if m.originator_id not in self._entities and m.originator_type in models:
+                wanted.setdefault(m.originator_type, set()).add(m.originator_id)
+        for kind, ids in wanted.items():
+            qs = models[kind].objects.filter(tenant_id=self.tenant_id, pk__in=ids)
+            if kind != "CUSTOMER":
+                qs = qs.select_related("profile")
+            self._entities.update({row.pk: row for row in qs})
+        return {m.originator_id: self._entities.get(m.originator_id) for m in msgs}
+
+
+class BaseNode:
+    """One rule-node type. Subclasses set ``type`` (ThingsBoard's class name), ``label`` and
+    ``relations`` (the relation names it can route by), and implement :meth:`process` (or
+    :meth:`process_batch`). ``clean_config`` validates a configuration when a chain is saved."""
+
+    type: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    relations: ClassVar[tuple[str, ...]] = ("Success", "Failure")
+    #: Whether the engine runs the node in a savepoint when a caller's transaction is open (tests,
+    #: eager tasks): a node that queries the database. Nodes that never do, or that write in their
+    #: own atomic block (the save nodes), say False and cost no SAVEPOINT round trips.
+    savepoint: ClassVar[bool] = True
+
+    def __init__(self, row):
+        self.row = row
+        self.id, self.name = row.pk, row.name
+        self.config = self.clean_config(dict(row.configuration or {}))
+
+    @classmethod
+    def clean_config(cls, configuration: dict) -> dict:
+        """The configuration as the node uses it; ConfigError naming the problem. Must not run scripts."""
+        return configuration
+
+    @classmethod
+    def check(cls, configuration: dict) -> None:
+        """Save-time checks beyond the shape (e.g. that a script compiles); ConfigError if not."""
+        cls.clean_config(configuration)
+
+    def process(self, ctx: NodeContext, msg: Msg) -> list[Out]:
+        raise NotImplementedError
+
+    def process_batch(self, ctx: NodeContext, msgs: list[Msg]) -> list[list[Out]]:
+        outs = []
+        for msg in msgs:
+            try:
+                outs.append(self.process(ctx, msg))
+            except NodeError as e:
+                outs.append(fail(msg, e))
+        return outs
+
+
+_PATTERN = re.compile(r"\$\{([^}]*)\}|\$\[([^\]]*)\]")
+
+
+def substitute(pattern: str, msg: Msg) -> str:
+    """ThingsBoard's templates: ``${key}`` from the metadata, ``$[path.to.key]`` from the data;
+    an unknown key is left as it is."""
+
+    def value(match):
+        meta_key, data_path = match.groups()
+        if meta_key is not None:
+            found = msg.metadata.get(meta_key)
+            return match.group(0) if found is None else found
+        node = msg.data
+        for part in data_path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return match.group(0)
+            node = node[part]
+        return node if isinstance(node, str) else json.dumps(node)
+
+    return _PATTERN.sub(value, pattern) if "$" in pattern else pattern

@@ -1,0 +1,39 @@
+"""Filter nodes: the message type switch and the script filter."""
+
+import json
+
+from rulechains.messages import OTHER, TYPE_RELATIONS
+from rulechains.nodes.base import BaseNode, Out, fail
+from rulechains.nodes.scripted import ScriptNode
+
+__all__ = ["MsgTypeSwitchNode", "ScriptFilterNode"]
+
+
+class MsgTypeSwitchNode(BaseNode):
+    """Routes each message by its type's relation name ("Post telemetry", "Attributes Updated",
+    "RPC Request to Device", ...; ThingsBoard's TbMsgType), "Other" for the rest."""
+
+    savepoint = False
+
+    label = "message type switch"
+    relations = (*TYPE_RELATIONS.values(), OTHER)
+
+    def process(self, ctx, msg):
+        return [Out(TYPE_RELATIONS.get(msg.msg_type, OTHER), msg)]
+
+
+class ScriptFilterNode(ScriptNode):
+    """``jsScript`` is the body of ``Filter(msg, metadata, msgType)`` returning a boolean:
+    True/False relations; a script error or a non-boolean result goes by Failure."""
+
+    label = "script filter"
+    relations = ("True", "False", "Failure")
+    script_kind = "filter"
+
+    def outs(self, msg, result):
+        if not result.ok:
+            return fail(msg, result.error)
+        value = json.loads(result.output_json)
+        if not isinstance(value, bool):
+            return fail(msg, f"Wrong result type: the filter must return a boolean, got {result.output_json[:100]}")
+        return [Out("True" if value else "False", msg)]

@@ -1,0 +1,113 @@
+"""Rule-chain workflows: queueing messages, the root chain, and the messages the API produces.
+
+    submit([Msg, ...])                       # ONE Celery task for the batch (rulechains.tasks)
+    attributes_updated(entity, scope, values)  # ATTRIBUTES_UPDATED, after an API attribute save
+    rpc_to_device(device, method, params)    # RPC_CALL_FROM_SERVER_TO_DEVICE (one-way RPC)
+    create_root_chain(tenant)  set_root(chain)  import_chain(tenant, data)
+"""
+
+import json
+import logging
+import uuid
+
+from django.db import transaction
+
+from rulechains import messages as m
+from rulechains.defaults import ROOT_CHAIN
+from rulechains.metadata import save_metadata
+from rulechains.models import RuleChain
+from tenants.models import now_ms
+
+__all__ = ["submit", "attributes_updated", "rpc_to_device", "create_root_chain", "set_root", "create_chain",
+           "RPC_DEFAULT_TIMEOUT_MS"]
+
+log = logging.getLogger(__name__)
+
+RPC_DEFAULT_TIMEOUT_MS = 10_000
+
+
+def submit(messages: list) -> None:
+    """Queue messages for the rule engine as one task. A message whose data JSON cannot carry is
+    logged and left out; the others go."""
+    payload = []
+    for msg in messages:
+        try:
+            payload.append(m.encode(msg))
+        except (TypeError, ValueError) as e:
+            log.warning("rule engine: %s message of %s %s dropped: %s", msg.msg_type, msg.originator_type,
+                        msg.originator_id, e)
+    if payload:
+        from rulechains.tasks import process_messages  # imported late: tasks import the engine
+
+        process_messages.delay(payload)
+
+
+def _entity_metadata(entity) -> dict:
+    kind = getattr(entity, "entity_type", None) or type(entity).__name__.upper()
+    if kind in ("DEVICE", "ASSET"):
+        prefix = kind.lower()
+        return {f"{prefix}Name": entity.name, f"{prefix}Type": entity.type}
+    return {}
+
+
+def _kind(entity) -> str:
+    return getattr(entity, "entity_type", None) or type(entity).__name__.upper()
+
+
+def attributes_updated(entity, scope: str, values: dict) -> None:
+    """ThingsBoard's ATTRIBUTES_UPDATED for attributes saved through the API: data = the saved
+    ``{key: value}``, metadata ``scope`` and the entity's name and type. Never raises (the
+    attributes are saved already)."""
+    try:
+        metadata = {"scope": scope, **_entity_metadata(entity)}
+        submit([m.Msg(m.ATTRIBUTES_UPDATED, entity.tenant_id, _kind(entity), entity.pk, dict(values), metadata)])
+    except Exception:
+        log.exception("rule engine: ATTRIBUTES_UPDATED of %s %s not queued", _kind(entity), entity.pk)
+
+
+def rpc_to_device(device, method: str, params, *, timeout_ms: int = RPC_DEFAULT_TIMEOUT_MS,
+                  expiration_time: int | None = None, oneway: bool = True, additional_info=None) -> str:
+    """RPC_CALL_FROM_SERVER_TO_DEVICE with data ``{"method", "params"}`` (params as JSON text, as
+    ThingsBoard hands it to downlink converters) and ThingsBoard's RPC metadata; returns the
+    request id. Raises only when the message cannot be queued."""
+    request_id = str(uuid.uuid4())
+    params_text = params if isinstance(params, str) else json.dumps(params, separators=(",", ":"))
+    expiration = expiration_time if expiration_time is not None else now_ms() + timeout_ms
+    metadata = {"requestUUID": request_id, "expirationTime": str(expiration), "oneway": str(oneway).lower(),
+                "persistent": "false", **_entity_metadata(device)}
+    if additional_info is not None:
+        metadata["additionalInfo"] = additional_info
+    submit([m.Msg(m.RPC_CALL_FROM_SERVER_TO_DEVICE, device.tenant_id, "DEVICE", device.pk,
+                  {"method": method, "params": params_text}, metadata)])
+    return request_id
+
+
+def create_chain(tenant_id, data: dict, *, check: bool = True, root: bool = False) -> RuleChain:
+    """A chain from ThingsBoard's export ``{ruleChain, metadata}`` (all or nothing)."""
+    info = data.get("ruleChain") or {}
+    with transaction.atomic():
+        chain = RuleChain.objects.create(
+            tenant_id=tenant_id, name=str(info.get("name") or "Rule chain")[:255], root=root,
+            type=info.get("type") if info.get("type") in ("CORE", "EDGE") else "CORE",
+            debug_mode=bool(info.get("debugMode")), configuration=info.get("configuration"),
+            additional_info=info.get("additionalInfo") if isinstance(info.get("additionalInfo"), dict) else {})
+        save_metadata(chain, data.get("metadata") or {}, check=check)
+    return chain
+
+
+def create_root_chain(tenant) -> RuleChain | None:
+    """The default root chain (rulechains.defaults) for a tenant that has no root chain yet."""
+    if RuleChain.objects.filter(tenant_id=tenant.pk, root=True).exists():
+        return None
+    # The built-in scripts are known to compile: no need to start the script engine here.
+    return create_chain(tenant.pk, ROOT_CHAIN, check=False, root=True)
+
+
+def set_root(chain: RuleChain) -> RuleChain:
+    """Make ``chain`` its tenant's root chain (the previous root stops being one)."""
+    with transaction.atomic():
+        RuleChain.objects.filter(tenant_id=chain.tenant_id, root=True).exclude(pk=chain.pk).update(root=False)
+        if not chain.root:
+            chain.root = True
+            chain.save()
+    return chain

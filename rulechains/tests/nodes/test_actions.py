@@ -1,0 +1,63 @@
+"""Save time series, save attributes and log nodes."""
+
+import logging
+
+import pytest
+
+from devices.attributes import get_attributes
+from devices.telemetry import history, latest
+from rulechains import nodes
+from rulechains.nodes.base import ConfigError
+from rulechains.tests.helpers import make_node, msg, run_node
+from tbproject.testing.factories import make_device
+
+
+@pytest.fixture
+def device(tenant):
+    return make_device(tenant, "meter-1")
+
+
+def test_save_timeseries_writes_every_shape_and_skips_what_the_pipeline_stored(tenant, device):
+    batch = [msg(tenant, device, data={"a": 1}, metadata={"ts": "1000"}),
+             msg(tenant, device, data=[{"ts": 2000, "values": {"b": 2}}, {"ts": 3000, "values": {"b": 3}}]),
+             msg(tenant, device, data={"c": 9}, stored=True)]
+    outs = run_node(tenant, nodes.SAVE_TIMESERIES, batch, defaultTTL=0)
+    assert [o.relation for [o] in outs] == ["Success"] * 3
+    assert history(device.pk, ["a", "b"], 0, 10_000, order="ASC") == {"a": [(1000, 1)], "b": [(2000, 2), (3000, 3)]}
+    assert "c" not in latest(device.pk)
+
+
+def test_save_timeseries_fails_other_types_and_bad_data_alone(tenant, device):
+    batch = [msg(tenant, device, msg_type="POST_ATTRIBUTES_REQUEST"), msg(tenant, device, data={"x": None}),
+             msg(tenant, device, data={"ok": 1})]
+    outs = run_node(tenant, nodes.SAVE_TIMESERIES, batch)
+    assert [o.relation for [o] in outs] == ["Failure", "Failure", "Success"]
+    assert "Unsupported msg type: POST_ATTRIBUTES_REQUEST" in outs[0][0].error and "null" in outs[1][0].error
+    assert set(latest(device.pk)) == {"ok"}
+
+
+def test_save_attributes_writes_in_the_configured_scope_and_skips_stored_messages(tenant, device):
+    batch = [msg(tenant, device, "POST_ATTRIBUTES_REQUEST", data={"fw": "1.0"}),
+             msg(tenant, device, "POST_ATTRIBUTES_REQUEST", data={"other": 1}, stored=True)]
+    outs = run_node(tenant, nodes.SAVE_ATTRIBUTES, batch, scope="CLIENT_SCOPE", notifyDevice="false")
+    assert [o.relation for [o] in outs] == ["Success", "Success"]
+    assert [(a["scope"], a["key"], a["value"]) for a in get_attributes(device.pk)] == [("CLIENT_SCOPE", "fw", "1.0")]
+
+
+def test_save_attributes_refuses_an_unknown_scope(tenant):
+    with pytest.raises(ConfigError, match="scope"):
+        make_node(tenant, nodes.SAVE_ATTRIBUTES, scope="EVERYWHERE")
+
+
+def test_the_log_node_logs_what_its_script_returns(tenant, caplog):
+    caplog.set_level(logging.INFO, logger="rulechains.log")
+    script = "return 'got ' + msg.t + ' ' + msgType;"
+    [[out]] = run_node(tenant, nodes.LOG, [msg(tenant, data={"t": 5})], jsScript=script)
+    assert out.relation == "Success"
+    assert "got 5 POST_TELEMETRY_REQUEST" in caplog.text
+
+
+def test_a_tbel_only_log_node_logs_the_message_as_thingsboards_default_script(tenant, caplog):
+    caplog.set_level(logging.INFO, logger="rulechains.log")
+    [[out]] = run_node(tenant, nodes.LOG, [msg(tenant, data={"t": 6})], scriptLang="TBEL", tbelScript="return msg;")
+    assert out.relation == "Success" and 'Incoming message:\n{"t":6}' in caplog.text

@@ -1,0 +1,38 @@
+"""The rule-chain admin: tenant-scoped lists and pages, the metadata JSON, make-root, node validation."""
+
+from rulechains import nodes
+from rulechains.models import RuleChain, RuleNode
+
+
+def test_a_tenant_admin_sees_and_opens_only_its_own_chains(client, tenant_admin, tenant, other_tenant):
+    client.force_login(tenant_admin)
+    ours, theirs = RuleChain.objects.get(tenant=tenant), RuleChain.objects.get(tenant=other_tenant)
+    listing = client.get("/admin/rulechains/rulechain/").content.decode()
+    assert f"/admin/rulechains/rulechain/{ours.pk}/change/" in listing
+    assert str(theirs.pk) not in listing
+    page = client.get(f"/admin/rulechains/rulechain/{ours.pk}/change/")
+    assert page.status_code == 200 and "TbMsgTypeSwitchNode" in page.content.decode()
+    assert client.get(f"/admin/rulechains/rulechain/{theirs.pk}/change/").status_code == 302
+    node = RuleNode.objects.filter(rule_chain=theirs).first()
+    assert client.get(f"/admin/rulechains/rulenode/{node.pk}/change/").status_code == 302
+
+
+def test_the_make_root_action_moves_the_root(client, tenant_admin, tenant):
+    client.force_login(tenant_admin)
+    spare = RuleChain.objects.create(tenant=tenant, name="Spare")
+    res = client.post("/admin/rulechains/rulechain/", {"action": "make_root", "_selected_action": [str(spare.pk)]})
+    assert res.status_code == 302
+    assert list(RuleChain.objects.filter(tenant=tenant, root=True).values_list("name", flat=True)) == ["Spare"]
+
+
+def test_a_node_with_a_configuration_its_type_cannot_run_is_refused(client, tenant_admin, tenant):
+    client.force_login(tenant_admin)
+    chain = RuleChain.objects.get(tenant=tenant)
+    form = {"rule_chain": str(chain.pk), "index": "9", "type": nodes.REST_API_CALL, "name": "call",
+            "configuration": "{}", "additional_info": "{}", "configuration_version": "0"}
+    res = client.post("/admin/rulechains/rulenode/add/", form)
+    assert res.status_code == 200 and "restEndpointUrlPattern" in res.content.decode()
+    assert not RuleNode.objects.filter(name="call").exists()
+    form["configuration"] = '{"restEndpointUrlPattern": "http://127.0.0.1:9/x"}'
+    assert client.post("/admin/rulechains/rulenode/add/", form).status_code == 302
+    assert RuleNode.objects.get(name="call").tenant_id == tenant.pk
