@@ -29,7 +29,7 @@ class Prepared:
     payload: bytes
     metadata: dict
     content_type: str | None = None
-    #: set when the envelope is a valid event without an uplink (dropped, not dead-lettered)
+    #: set when the envelope is a valid event without an uplink (skipped: nothing to convert)
     dropped: str | None = None
     #: set when the envelope cannot be read
     error: str | None = None

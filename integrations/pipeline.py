@@ -21,7 +21,9 @@ Messages of a deleted integration are dropped with a warning: their dead letters
 deleted with it. An entity that does not exist while ``allowCreateDevicesOrAssets`` is off has
 its data ignored (ThingsBoard: "ignored"), with a failure debug event and an error counted, but
 no dead letter: such traffic is a configuration choice, often a network server feeding more
-devices than wanted, and would grow the dead-letter store without end.
+devices than wanted, and would grow the dead-letter store without end. A network server's
+event that carries no uplink (a ChirpStack ``join`` or ``status``, a LORIOT ``tx``) is OK with
+nothing stored: the converter does not run on it.
 
 Infrastructure errors (database down, converter workers cannot start) propagate so that the
 Celery task retries the batch; every write is idempotent (telemetry keyed by ts; telemetry without
@@ -74,6 +76,8 @@ class _Message:
     output_json: str | None = None
     #: what the script ran on: the unwrapped payload and metadata (converters.uplink.prepare)
     input: object = None
+    #: why the converter did not run on an envelope that carries no uplink (a ChirpStack join...)
+    skipped: str | None = None
     warnings: list[str] = field(default_factory=list)
     updates: list = field(default_factory=list)
     entities: list = field(default_factory=list)  # parallel to updates; None = ignored
@@ -89,8 +93,9 @@ class _Message:
 
     @property
     def converted(self) -> bool:
-        """Whether the converter ran on it (it does not for a disabled integration)."""
-        return self.stage != "integration"
+        """Whether the converter ran on it (it does not for a disabled integration, nor for an
+        envelope without an uplink)."""
+        return self.stage != "integration" and self.skipped is None
 
 
 def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool = False) -> list[Outcome]:
@@ -158,8 +163,8 @@ def _convert(messages: list[_Message]) -> None:
         for message in group:  # unwrap network-server envelopes for typed converters and TS013 codecs
             item = message.input = uplink.prepare(converter, message.integration.type, message.uplink.payload,
                                                   message.uplink.metadata)
-            if item.dropped:
-                message.status, message.stage, message.error = DROPPED, "integration", item.dropped
+            if item.dropped:  # a join/status/ack event: nothing to convert, not an error
+                message.skipped = item.dropped
             elif item.error:
                 message.fail("convert", item.error)
             else:

@@ -127,11 +127,17 @@ def test_a_codec_behind_an_integration_without_an_envelope_needs_a_device_name(t
     assert values(Device.objects.get(tenant=tenant, name="ers-1"))["vdd"] == 3649
 
 
-def test_an_event_without_an_uplink_is_dropped_not_dead_lettered(tenant):
-    integ = lns_integration(tenant, "CHIRPSTACK", converter(tenant, ELSYS_CODEC))
+def test_an_event_without_an_uplink_is_skipped_without_an_error(tenant):
+    conv = converter(tenant, ELSYS_CODEC)
+    Converter.objects.filter(pk=conv.pk).update(debug_all_enabled_until=2**62)
+    integ = lns_integration(tenant, "CHIRPSTACK", conv)
     outcome = pipeline.process([uplink(integ, raw("chirpstack_join"))])[0]
-    assert outcome.status == pipeline.DROPPED and "'join' event" in outcome.error
+    assert (outcome.status, outcome.error) == (pipeline.OK, None)
     assert not DeadLetter.objects.filter(integration=integ).exists()
+    assert not Device.objects.filter(tenant=tenant).exists()
+    assert not DebugEvent.objects.filter(entity_id=conv.pk).exists()  # the converter did not run
+    integ.refresh_from_db()
+    assert integ.last_error == "" and integ.last_message_ts
 
 
 def test_the_encoder_side_runs_encode_downlink():

@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotFound
 from converters.api.serializers import ConverterSerializer
 from converters.choices import ConverterType
 from converters.models import Converter
+from integrations import ports
 from integrations.models import Integration
 from integrations.stats import HOUR_MS, stats_series_many
 from integrations.types import TYPES
@@ -129,6 +130,7 @@ class IntegrationSerializer(_DebugFields, TbEntitySerializer):
         self._routing_key(attrs)
         self._secret(attrs)
         self._unique_name(attrs)
+        self._free_port(attrs)
         attrs.update(self._debug_settings())
         return attrs
 
@@ -183,6 +185,18 @@ class IntegrationSerializer(_DebugFields, TbEntitySerializer):
             taken = taken.exclude(pk=self.instance.pk)
         if name and taken.exists():
             raise serializers.ValidationError(NAME_TAKEN)
+
+    def _free_port(self, attrs) -> None:
+        instance = self.instance
+        enabled = attrs.get("enabled", instance.enabled if instance else True)
+        remote = attrs.get("remote", instance.remote if instance else False)
+        if not enabled or remote:
+            return
+        configuration = attrs.get("configuration", instance.configuration if instance else {})
+        problem = ports.conflict(self.tenant.pk, attrs["type"], configuration,
+                                 exclude_pk=instance.pk if instance else None)
+        if problem:
+            raise serializers.ValidationError(problem)
 
     def save(self, **kwargs):
         if self.instance is None:

@@ -384,3 +384,28 @@ def test_checking_a_saved_integration_does_not_report_its_own_running_port(api, 
                      f"TCP port {port} is already used by integration 'Gate'")
     finally:
         sockets.release("tcp", port, stored)
+
+
+def test_a_port_held_by_another_enabled_integration_is_refused_at_save_time(api, mallory_api, tenant, other_tenant):
+    from integrations.tests.factories import make_uplink_converter
+
+    port = free_port()
+    first = api.post("/api/integration", api_body(make_uplink_converter(tenant), "TCP",
+                                                  tcp_config(port, handlerType="TEXT"), name="Gate"), format="json")
+    assert first.status_code == 200, first.content
+    second = api_body(make_uplink_converter(tenant, "second decoder"), "TCP", tcp_config(port, handlerType="JSON"),
+                      name="Gate 2")
+    assert_error(api.post("/api/integration", second, format="json"), 400,
+                 f"TCP port {port} is already used by integration 'Gate'")
+    # another tenant is refused too (ports are the host's), without learning the name
+    theirs = api_body(make_uplink_converter(other_tenant, "theirs"), "TCP", tcp_config(port, handlerType="TEXT"),
+                      name="Mallory gate")
+    assert_error(mallory_api.post("/api/integration", theirs, format="json"), 400,
+                 f"TCP port {port} is already used by another integration")
+    # UDP on the same number is another port; a disabled integration holds nothing
+    assert api.post("/api/integration", api_body(make_uplink_converter(tenant, "udp decoder"), "UDP",
+                    {"clientConfiguration": {"port": port, "handlerConfiguration": {"handlerType": "TEXT"}}},
+                    name="Datagrams"), format="json").status_code == 200
+    assert api.post("/api/integration", {**second, "enabled": False}, format="json").status_code == 200
+    saved = first.json()  # saving the holder again is no conflict with itself
+    assert api.post("/api/integration", {**saved, "name": "Gate renamed"}, format="json").status_code == 200

@@ -8,6 +8,7 @@ the uplink pipeline.
 """
 
 import copy
+from collections.abc import Mapping
 from typing import ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -119,12 +120,54 @@ class BaseIntegration:
     def check(self) -> None:
         """Try to reach the outside system with this configuration; raise IntegrationError."""
 
+    @classmethod
+    def listen_ports(cls, config: TypeConfig) -> set[tuple[str, int, str]]:
+        """``(transport, port, share group)`` this type listens on with ``config`` (servers only).
+
+        Two enabled integrations may not hold the same transport and port, unless both name the
+        same non-empty share group (CoAP integrations share one server). Checked at save time."""
+        return set()
+
 
 class PushIntegration(BaseIntegration):
     """A type that outside systems call (HTTP family). The ingress view owns the HTTP details."""
 
     #: the path segment after /api/v1/integrations/
     endpoint: ClassVar[str] = ""
+    #: True when encoded downlinks are sent to the cloud's API (ChirpStack, ThingPark, ...) by a
+    #: worker (integrations/api_downlinks.py) instead of answering the device's next uplink
+    api_downlink: ClassVar[bool] = False
+
+    # Hooks of the ingress (integrations/ingress/handler.py), cheapest first. Keep them small: they
+    # run on the hot path of every request.
+
+    def headers_match(self, headers: Mapping[str, str]) -> bool:
+        """False refuses the request (403) before its body is read; ``headers`` are lower-case."""
+        return True
+
+    def uplink_metadata(self, query: str) -> dict[str, str] | None:
+        """Metadata taken from the query string; None: acknowledge the request, queue nothing."""
+        return NO_METADATA
+
+    def refuse(self, headers: Mapping[str, str], body: bytes) -> str | None:
+        """Why the request is refused (403: a signature that does not match ...), or None."""
+        return None
+
+    def downlink_reply(self, kind: str, payload: bytes, metadata: dict, uplink: RawUplink) -> tuple[bytes, bytes]:
+        """(Content-Type, body) of the reply that carries a pending downlink (synchronous types)."""
+        return DOWNLINK_MIME.get(kind, DOWNLINK_MIME["BINARY"]), payload
+
+    def deliver(self, downlink: Downlink) -> None:
+        """Send one encoded downlink to the cloud's API now (``api_downlink`` types; a worker thread).
+
+        Raise IntegrationError: ``permanent`` when a retry cannot help (refused credentials, a
+        device the cloud does not know, a payload it rejects)."""
+        raise IntegrationError(f"{self.kind} integrations answer downlinks on the next uplink", permanent=True)
+
+
+NO_METADATA: dict[str, str] = {}
+DOWNLINK_MIME = {"JSON": b"application/json", "TEXT": b"text/plain; charset=utf-8",
+                 "BINARY": b"application/octet-stream"}
 
 
 class UplinkSink(Protocol):

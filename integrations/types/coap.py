@@ -89,6 +89,11 @@ class CoapIntegration(ListenerIntegration):
         if self._endpoint is not None:
             await self._endpoint.stop()
 
+
+    @classmethod
+    def listen_ports(cls, config) -> set[tuple[str, int, str]]:
+        return {("udp", config.clientConfiguration.listen_port, "coap")}
+
     def check(self) -> None:
         """The UDP port can be bound here, or a CoAP server of this process already listens on it."""
         from integrations.listeners.coap import probe

@@ -105,6 +105,11 @@ class TcpIntegration(ListenerIntegration):
             raise IntegrationError(f"TCP integration '{self.integration.name}' is not running")
         await self._server.send(downlink)
 
+
+    @classmethod
+    def listen_ports(cls, config) -> set[tuple[str, int, str]]:
+        return {("tcp", config.clientConfiguration.port, "")}
+
     def check(self) -> None:
         """The port is free on this host (or this integration listens on it here)."""
         from integrations.listeners.sockets import probe
