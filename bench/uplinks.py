@@ -11,6 +11,7 @@ message, every message with its own ts (so every one is stored: nothing is dedup
     (c) MQTT QoS 1 through the local Mosquitto; baseline: a bare gmqtt subscriber that only
         counts the same messages.
     (d) HTTP accept latency at a paced 1,000 msg/s (p50/p99).
+    (e) TCP and RabbitMQ, each beside a bare peer of its transport (bench/transports.py).
 
 "Stored" is observed by counting rows in ts_kv every 10 ms, so a figure includes the queue, the
 worker's batches and the telemetry writes, not only the accept.
@@ -26,7 +27,7 @@ import uuid
 
 import psycopg
 
-from bench import loadgen, procs
+from bench import loadgen, procs, transports
 
 __all__ = ["run"]
 
@@ -232,6 +233,10 @@ def run(quick: bool = False) -> list[dict]:
     clock = _Clock()
     rows = _http(env, dsn, http, clock, quick)
     rows += _mqtt(env, dsn, tenant, conv, clock, quick)
+    shared = {"readings": lambda n, first: [_reading(i, first + i) for i in range(n)], "wait_stored": _wait_stored,
+              "row": _row, "devices": DEVICES}
+    rows.append(transports.tcp(env, dsn, tenant, conv, clock, quick, **shared))
+    rows.append(transports.rabbitmq(env, dsn, tenant, conv, clock, quick, **shared))
     return rows
 
 

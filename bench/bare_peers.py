@@ -1,0 +1,64 @@
+"""Bare baselines of the TCP and RabbitMQ transports: they only count messages.
+
+    python -m bench.bare_peers tcp PORT COUNT            # asyncio server, newline-delimited lines
+    python -m bench.bare_peers amqp AMQP_URL QUEUE COUNT # aio-pika consumer, acknowledges each
+
+Each prints "ready" once it accepts, then "done <time.monotonic() of the last message>" after
+COUNT messages (CLOCK_MONOTONIC is one clock for every process of the machine).
+"""
+
+import asyncio
+import sys
+import time
+
+
+async def tcp(port: int, count: int) -> None:
+    done = asyncio.Event()
+    seen = 0
+
+    async def client(reader, writer):
+        nonlocal seen
+        while line := await reader.readline():
+            if line.strip():
+                seen += 1
+                if seen >= count:
+                    done.set()
+        writer.close()
+
+    server = await asyncio.start_server(client, "127.0.0.1", port, backlog=2048)
+    print("ready", flush=True)
+    await done.wait()
+    print(f"done {time.monotonic()}", flush=True)
+    server.close()
+
+
+async def amqp(url: str, queue_name: str, count: int) -> None:
+    import aio_pika
+
+    done = asyncio.Event()
+    seen = 0
+    connection = await aio_pika.connect(url)
+    channel = await connection.channel()
+    await channel.set_qos(prefetch_count=500)
+    queue = await channel.declare_queue(queue_name, durable=False, auto_delete=False)
+
+    async def on_message(message):
+        nonlocal seen
+        await message.ack()
+        seen += 1
+        if seen >= count:
+            done.set()
+
+    await queue.consume(on_message)
+    print("ready", flush=True)
+    await done.wait()
+    print(f"done {time.monotonic()}", flush=True)
+    await queue.delete(if_unused=False, if_empty=False)
+    await connection.close()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "tcp":
+        asyncio.run(tcp(int(sys.argv[2]), int(sys.argv[3])))
+    else:
+        asyncio.run(amqp(sys.argv[2], sys.argv[3], int(sys.argv[4])))
