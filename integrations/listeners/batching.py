@@ -3,14 +3,19 @@
 A listener adds each message it reads and, for messages that need an acknowledgement (MQTT
 QoS 1/2), awaits the future it gets back: it resolves once the batch holding the message was
 durably queued, and only then is the message acknowledged. One batch is handed on at a time;
-what arrives meanwhile forms the next batch (group commit), so batches grow with the load and a
-lone message waits for nothing. A batch that cannot be queued is retried with back-off and is
-never acknowledged in the meantime.
+what arrives meanwhile forms the next batch (group commit), so batches grow with the load. A
+batch also lingers ``linger`` seconds (UPLINK_BATCH_MS) after its first message unless it is
+full already: each batch is one Celery task, whose fixed cost (loading the integration, one
+write per table) would otherwise be paid for a handful of messages when they trickle in one by
+one from many senders. A batch that cannot be queued is retried with back-off and is never
+acknowledged in the meantime.
 """
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+
+from django.conf import settings
 
 from integrations.messages import RawUplink
 
@@ -34,8 +39,10 @@ class UplinkBatcher:
     """
 
     def __init__(self, emit: Callable[[list[RawUplink]], Awaitable[None]], *, max_batch: int = 500,
-                 max_pending: int = 10_000, on_error: Callable[[str], None] | None = None):
+                 max_pending: int = 10_000, on_error: Callable[[str], None] | None = None,
+                 linger: float | None = None):
         self.emit, self.max_batch, self.max_pending = emit, max_batch, max_pending
+        self.linger = settings.UPLINK_BATCH_MS / 1000 if linger is None else linger
         self.on_error = on_error or (lambda message: None)
         self._pending: list[tuple[RawUplink, asyncio.Future | None]] = []
         self._wakeup = asyncio.Event()
@@ -95,6 +102,8 @@ class UplinkBatcher:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
+            if self.linger and len(self._pending) < self.max_batch:
+                await asyncio.sleep(self.linger)
             while self._pending:
                 batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
                 await self._hand_on(batch)
