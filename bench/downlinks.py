@@ -195,10 +195,7 @@ def run(quick: bool = False) -> list[dict]:
     token, devices, mqtt = _objects(prefix)
     env = procs.production_env(REDIS_URL)
     port = procs.free_port()
-    # Django under ASGI runs each sync API request in a fresh thread: persistent connections
-    # (DB_CONN_MAX_AGE > 0) would leave one open PostgreSQL connection per request.
-    web_env = {**env, "DB_CONN_MAX_AGE": "0"}
-    with procs.web(web_env, port), procs.worker(env), procs.listener_host(env):
+    with procs.web(env, port), procs.worker(env), procs.listener_host(env):
         chain = asyncio.run(_api(port, token, [("POST", "/api/ruleChain/import", _chain(mqtt.pk))]))[0]
         assert chain[0] == 200, chain
         chain_id = json.loads(chain[1])["ruleChain"]["id"]["id"]

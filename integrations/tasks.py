@@ -6,7 +6,7 @@ from django.db import InterfaceError, OperationalError
 from converters.engine import EngineError
 from integrations import dead_letters, pipeline, queue, stats
 
-__all__ = ["process_uplinks", "persist_stats", "prune_dead_letters"]
+__all__ = ["process_uplinks", "persist_stats", "prune_dead_letters", "deliver_api_downlinks"]
 
 #: Failures of the machinery, not of a message: the batch is retried (every write is idempotent).
 RETRYABLE = (OperationalError, InterfaceError, EngineError)
@@ -43,3 +43,24 @@ def persist_stats() -> int:
 def prune_dead_letters() -> int:
     """Periodic: delete dead letters older than DEAD_LETTERS_TTL_DAYS."""
     return dead_letters.prune()
+
+
+@shared_task(name="integrations.tasks.deliver_api_downlinks", bind=True, ignore_result=True,
+             max_retries=None, default_retry_delay=5)
+def deliver_api_downlinks(self) -> int:
+    """Send due downlinks of API-downlink push types (integrations/api_downlinks.py); then, outside
+    eager mode, one more task for the first waiting retry (the periodic sweep is the fallback)."""
+    from integrations import api_downlinks
+
+    try:
+        done = api_downlinks.run_due()
+        api_downlinks.clear_flag()
+        done += api_downlinks.run_due()  # stored between the last batch and clearing the flag
+    except (OperationalError, InterfaceError) as exc:
+        api_downlinks.clear_flag()
+        if self.request.is_eager:
+            raise
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2 ** self.request.retries)) from exc
+    if not self.request.is_eager:
+        api_downlinks.schedule_retry()
+    return done

@@ -141,7 +141,8 @@ def encode(rows: list[OutgoingDownlink]) -> None:
         push = _supersede(rows)
         _record_events(rows, collector.pending, now)
     listeners = {r.integration_id for r in rows if r.status == S.PENDING and r.integration.type_class.listener}
-    transaction.on_commit(lambda: _announce(listeners, push))
+    api = {r.integration_id for r in rows if r.status == S.PENDING and _api(r.integration)}
+    transaction.on_commit(lambda: _announce(listeners, push, api))
 
 
 def _save(rows, names) -> None:
@@ -161,7 +162,7 @@ def _save(rows, names) -> None:
 def _supersede(rows) -> set:
     """Push types keep only the newest pending downlink per device: older ones are SUPERSEDED."""
     pairs = {(r.integration_id, r.device_name) for r in rows
-             if r.status == S.PENDING and not r.integration.type_class.listener}
+             if r.status == S.PENDING and not r.integration.type_class.listener and not _api(r.integration)}
     for integration_id, name in pairs:
         pending = OutgoingDownlink.objects.filter(integration_id=integration_id, device_name=name, status=S.PENDING)
         newest = pending.order_by("-created_ts", "-pk").values_list("pk", flat=True).first()
@@ -203,7 +204,13 @@ def downlink_event(integration, payload: bytes, content_type: str | None, *, err
     return event
 
 
-def _announce(listener_ids, push_ids) -> None:
+def _api(integration) -> bool:
+    """Push types that send downlinks through their cloud's API (integrations/api_downlinks.py):
+    every downlink is sent, none supersedes another."""
+    return getattr(integration.type_class, "api_downlink", False)
+
+
+def _announce(listener_ids, push_ids, api_ids=()) -> None:
     from converters.downlink import notify
 
-    notify.encoded(listener_ids, push_ids)
+    notify.encoded(listener_ids, push_ids, api_ids)

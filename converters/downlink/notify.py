@@ -4,6 +4,8 @@
   is woken at once (embedded mode: ``serve`` and the tests run the host in-process); with
   REDIS_URL the integration ids are also published on CHANNEL for the hosts of other processes
   (runintegrations). Hosts also poll, so a lost message only costs latency.
+- Push integrations that send through their cloud's API (ChirpStack, ThingPark, ...): the
+  delivery task is scheduled (integrations/api_downlinks.py).
 - Push integrations (HTTP): the ingress of this process learns at once that the integration has
   a pending downlink (integrations/ingress/downlinks.py); other processes within its cache TTL.
 """
@@ -38,7 +40,14 @@ def unregister(host) -> None:
         _hosts.discard(host)
 
 
-def encoded(listener_ids, push_ids) -> None:
+def encoded(listener_ids, push_ids, api_ids=()) -> None:
+    if api_ids:  # push types that send through their cloud's API: a worker does (integrations/api_downlinks.py)
+        from integrations import api_downlinks
+
+        try:
+            api_downlinks.schedule()
+        except Exception:  # the periodic sweep schedules them too
+            log.exception("scheduling the delivery of API downlinks failed")
     if push_ids:
         from integrations.ingress import downlinks
 

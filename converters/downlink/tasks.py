@@ -67,4 +67,8 @@ def sweep_downlinks() -> dict:
     counts = delivery.sweep()
     if counts.get("queued"):
         schedule()
+    from integrations import api_downlinks
+
+    if api_downlinks.due():  # retries of push types that send through their cloud's API
+        api_downlinks.schedule()
     return counts

@@ -69,7 +69,8 @@ class IngressApp:
                     return b"".join(chunks)
 
         try:
-            reply = await handle(target[0], target[1], method, _headers(scope), read_body)
+            reply = await handle(target[0], target[1], method, _headers(scope), read_body,
+                                 scope.get("query_string", b"").decode("latin-1"))
         except _ClientGone:
             return
         except Exception:

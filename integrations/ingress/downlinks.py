@@ -30,7 +30,7 @@ from django.db import close_old_connections, connection
 
 from integrations.messages import RawUplink
 
-__all__ = ["PENDING", "TTL_SECONDS", "mark_pending", "pending", "devices_of", "take", "MIME"]
+__all__ = ["PENDING", "TTL_SECONDS", "mark_pending", "pending", "devices_of", "take", "take_row", "MIME"]
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ async def devices_of(uplink: RawUplink) -> list[str]:
     return [name for name in names if name in state.devices]
 
 
-def _take(integration_id: str, names: list[str]) -> tuple[str, bytes] | None:
+def _take(integration_id: str, names: list[str]) -> tuple[str, bytes, dict] | None:
     from converters.downlink import delivery
     from integrations.models import Integration
 
@@ -167,16 +167,21 @@ def _take(integration_id: str, names: list[str]) -> tuple[str, bytes] | None:
     integration = Integration.objects.filter(pk=integration_id).first()
     row = delivery.take(integration, names) if integration is not None else None
     PENDING.forget(integration_id)
-    return (row.content_type, bytes(row.payload or b"")) if row is not None else None
+    return (row.content_type, bytes(row.payload or b""), dict(row.metadata or {})) if row is not None else None
 
 
 _take_async = sync_to_async(_take, thread_sensitive=True)
 
 
+async def take_row(uplink: RawUplink, names: list[str]) -> tuple[str, bytes, dict] | None:
+    """The newest pending downlink to one of ``names``, now DELIVERED: (content type, payload, metadata)."""
+    return await _take_async(str(uplink.integration_id), names)
+
+
 async def take(uplink: RawUplink, names: list[str]) -> tuple[bytes, bytes] | None:
     """The newest pending downlink to one of ``names``, now DELIVERED: (content type header, body)."""
-    found = await _take_async(str(uplink.integration_id), names)
+    found = await take_row(uplink, names)
     if found is None:
         return None
-    content_type, body = found
+    content_type, body, _ = found
     return MIME.get(content_type, MIME["BINARY"]), body

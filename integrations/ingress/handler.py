@@ -4,9 +4,11 @@
     GET|HEAD same URL                                       health check -> 200
 
 Checks, cheapest first: method (405), routing key (404, cached), enabled (503), header filter
-(403), declared then actual body size (413, HTTP_INTEGRATION_MAX_BODY_BYTES), body valid for its
-content type (400: JSON must parse, text must decode; anything else is taken as raw bytes). Then
-the raw uplink is queued durably and the answer sent. No decoding, no database writes here,
+(403), declared then actual body size (413, HTTP_INTEGRATION_MAX_BODY_BYTES), the type's own check
+(403: KPN's signature), body valid for its content type (400: JSON must parse, text must decode;
+anything else is taken as raw bytes). The type may take metadata from the query string or
+acknowledge an event without queueing it (ChirpStack). Then the raw uplink is queued durably and
+the answer sent. No decoding, no database writes here,
 except while the integration has downlinks waiting: then the decoder also runs here to learn the
 uplink's devices, and one's downlink is the answer (integrations/ingress/downlinks.py).
 """
@@ -92,9 +94,10 @@ def _declared_length(headers: Mapping[str, str]) -> int | None:
 
 
 async def handle(endpoint: str, routing_key: str, method: str, headers: Mapping[str, str],
-                 read_body: Callable[[int], Awaitable[bytes | None]]) -> Reply:
+                 read_body: Callable[[int], Awaitable[bytes | None]], query: str = "") -> Reply:
     """Answer one request. ``headers`` has lower-case names (repeats joined with ", ");
-    ``read_body(limit)`` returns the whole body, or None once it grows past ``limit`` bytes."""
+    ``read_body(limit)`` returns the whole body, or None once it grows past ``limit`` bytes;
+    ``query`` is the raw query string. The type's hooks (PushIntegration) add its own checks."""
     if method not in UPLINK_METHODS and method not in HEALTH_METHODS:
         return _error(405, f"Request method '{method[:16]}' is not supported", allow=ALLOW)
     route = await routes.lookup(routing_key)
@@ -113,16 +116,23 @@ async def handle(endpoint: str, routing_key: str, method: str, headers: Mapping[
     body = await read_body(limit) if declared is None or declared <= limit else None
     if body is None:
         return _error(413, f"Request body is larger than {limit} bytes")
+    refused = route.handler.refuse(headers, body, query)  # a type's own check: KPN's signature, ...
+    if refused:
+        return _error(403, refused, ErrorCode.PERMISSION_DENIED)
     kind, charset = content_kind(headers.get("content-type", ""))
     problem = _body_problem(kind, charset, body)
     if problem:
         return _error(400, problem)
-    metadata = dict(route.metadata)
+    extra = route.handler.uplink_metadata(query)
+    if extra is None:  # an event of the cloud that carries no uplink (ChirpStack join, status, ...)
+        return Reply(200 if route.replace_no_content else 204)
+    metadata = {**route.metadata, **extra}
     for name, value in headers.items():
         metadata[f"Header:{name}"] = value
     uplink = RawUplink(integration_id=route.integration_id, payload=body, metadata=metadata,
                        received_ts=now_ms(), content_type=kind)
-    waiting = await downlinks.devices_of(uplink)  # [] at once unless a downlink waits (see the module)
+    # [] at once unless a downlink waits (see the module); API-downlink types send theirs from a worker
+    waiting = [] if route.handler.api_downlink else await downlinks.devices_of(uplink)
     try:
         await queue.accept(uplink)
     except Exception:
@@ -138,11 +148,11 @@ async def handle(endpoint: str, routing_key: str, method: str, headers: Mapping[
 async def _downlink(route, uplink: RawUplink, names: list[str]) -> Reply | None:
     """The device's pending downlink as the answer (reference 3.7), taken now that the uplink is queued."""
     try:
-        found = await downlinks.take(uplink, names)
+        found = await downlinks.take_row(uplink, names)
+        if found is None:
+            return None
+        content_type, body = route.handler.downlink_reply(*found, uplink)
     except Exception:  # the uplink is queued: answer as usual, the downlink waits for the next one
         log.exception("could not take the downlink of integration %s", route.integration_id)
         return None
-    if found is None:
-        return None
-    content_type, body = found
     return Reply(200, body, ((b"content-type", content_type),))

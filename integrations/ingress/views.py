@@ -21,7 +21,8 @@ async def ingress_view(request, endpoint: str, routing_key: str):
         data = request.read(limit + 1)
         return None if len(data) > limit else data
 
-    reply = await handle(endpoint, routing_key, request.method, headers, read_body)
+    query = request.META.get("QUERY_STRING", "")
+    reply = await handle(endpoint, routing_key, request.method, headers, read_body, query)
     response = HttpResponse(reply.body if request.method != "HEAD" else b"", status=reply.status,
                             content_type=None)
     if not reply.body:

@@ -15,5 +15,18 @@ TYPES = TypeRegistry({
     "COAP": "integrations.types.coap.CoapIntegration",
     "OPC_UA": "integrations.types.opcua.OpcUaIntegration",
     "RABBITMQ": "integrations.types.rabbitmq.RabbitMqIntegration",
+    "SIGFOX": "integrations.types.platform_http.SigfoxIntegration",
+    "THINGPARK": "integrations.types.lorawan_http.ThingParkIntegration",
+    "TPE": "integrations.types.lorawan_http.TpeIntegration",
+    "CHIRPSTACK": "integrations.types.lorawan_http.ChirpStackIntegration",
+    "LORIOT": "integrations.types.lorawan_http.LoriotIntegration",
+    "OCEANCONNECT": "integrations.types.platform_http.OceanConnectIntegration",
+    "PARTICLE": "integrations.types.platform_http.ParticleIntegration",
+    "TMOBILE_IOT_CDP": "integrations.types.platform_http.TMobileIotCdpIntegration",
+    "KPN": "integrations.types.platform_http.KpnIntegration",
+    "TTN": "integrations.types.tts.TtnIntegration",
+    "TTI": "integrations.types.tts.TtiIntegration",
+    "AWS_IOT": "integrations.types.aws_iot.AwsIotIntegration",
+    "AZURE_IOT_HUB": "integrations.types.azure_iot_hub.AzureIotHubIntegration",
 })
 get_type = TYPES.load

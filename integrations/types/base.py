@@ -149,7 +149,7 @@ class PushIntegration(BaseIntegration):
         """Metadata taken from the query string; None: acknowledge the request, queue nothing."""
         return NO_METADATA
 
-    def refuse(self, headers: Mapping[str, str], body: bytes) -> str | None:
+    def refuse(self, headers: Mapping[str, str], body: bytes, query: str) -> str | None:
         """Why the request is refused (403: a signature that does not match ...), or None."""
         return None
 
