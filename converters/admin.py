@@ -9,6 +9,7 @@ import json
 
 from django import forms
 from django.contrib import admin
+from django.urls import path
 from django.utils.html import format_html
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
@@ -153,9 +154,17 @@ class ConverterAdmin(DebugAllAdminMixin, TenantScopedAdmin):
                                                            "version", "script_version")}),
     )
 
+    list_before_template = "admin/converters/converter/list_before.html"
+
     @admin.display(description="Debug all until")
     def debug_all_until_display(self, obj) -> str:
         return debug_all_until(obj)
+
+    def get_urls(self):
+        from tbproject.ui.converter_library import library_view
+
+        view = self.admin_site.admin_view(lambda request: library_view(self, request))
+        return [path("library/", view, name="converters_converter_library"), *super().get_urls()]
 
 
 @admin.register(DebugEvent)
