@@ -34,6 +34,6 @@ def _latest_value_threads_closed():
     """The telemetry writer's helper threads keep connections open; close them after each test
     so that none outlives the test database (dropping it refuses while sessions remain)."""
     yield
-    from devices.telemetry.writer import close_pool
+    from devices.telemetry.parallel import close_pool
 
     close_pool()

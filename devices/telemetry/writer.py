@@ -4,17 +4,13 @@ Idempotent on (entity, key, ts): writing the same point again overwrites it (las
 because integrations redeliver (MQTT QoS 1, webhook retries, dead-letter replays).
 """
 
-import os
-import queue
-import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, close_old_connections, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from psycopg.errors import DeadlockDetected, UniqueViolation
 
 from devices.choices import StorageKind
@@ -22,7 +18,7 @@ from devices.telemetry import keys as key_dictionary
 from devices.telemetry import storage
 from devices.values import check_text, encode
 
-__all__ = ["Point", "write_points", "delete_entity", "close_pool"]
+__all__ = ["Point", "write_points", "delete_entity"]
 
 _COLUMNS = "entity_id, key, ts, bool_v, long_v, dbl_v, str_v, json_v"
 _SET_VALUES = ("ts = excluded.ts, bool_v = excluded.bool_v, long_v = excluded.long_v, dbl_v = excluded.dbl_v, "
@@ -128,7 +124,9 @@ def _write_postgres(rows: list[tuple]) -> None:
         storage.ensure_partitions({storage.partition_start(r[2], partition_ms) for r in rows}, partition_ms)
     outer = connection.in_atomic_block
     if not outer and settings.TELEMETRY_LATEST_IN_PARALLEL:
-        _write_parallel(rows)
+        from devices.telemetry import parallel
+
+        parallel.write(rows)
         return
     _retrying(lambda: _write_both(rows, truncate=outer), outer=outer)
 
@@ -148,96 +146,6 @@ def _retrying(write, *, outer: bool = False) -> None:
             # one of them. Retry it, unless a caller's transaction is already lost with it.
             if outer or attempt == _DEADLOCK_RETRIES - 1 or not _is_deadlock(exc):
                 raise
-
-
-def _write_parallel(rows: list[tuple]) -> None:
-    """History on this thread's connection while a helper thread stages latest values on its own.
-
-    The two halves cost about the same and PostgreSQL runs them on two backends, so the batch
-    takes the longer of the two instead of their sum. The latest-values transaction commits only
-    after the history one did (it waits for the verdict, holding its row locks), so a latest
-    value never points at a point that was not stored; a reader may see the new history a moment
-    before the new latest values, as with any two statements.
-    """
-    verdict: queue.SimpleQueue = queue.SimpleQueue()
-    latest = _latest_pool().submit(_latest_after_verdict, _latest_rows(rows), verdict)
-    stored = False
-    try:
-        def history():
-            with transaction.atomic(), connection.cursor() as cur:
-                _insert_points(cur, rows)
-        _retrying(history)
-        stored = True
-    finally:
-        verdict.put(stored)
-        latest.result()
-
-
-class _Abandoned(Exception):
-    """The history half failed: roll the latest half back."""
-
-
-def _latest_after_verdict(rows: list[tuple], verdict: queue.SimpleQueue) -> None:
-    close_old_connections()  # this thread's connection may have gone stale between batches
-    waited = False
-
-    def write():
-        nonlocal waited
-        with transaction.atomic(), connection.cursor() as cur:
-            _upsert_latest(cur, rows, truncate=False)
-            waited = True
-            if not verdict.get():
-                raise _Abandoned
-    try:
-        _retrying(write)
-    except _Abandoned:
-        return
-    except BaseException:
-        if not waited:
-            verdict.get()  # let the history half finish before its caller sees this error
-        raise
-
-
-_LATEST_THREADS = 4
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _latest_pool() -> ThreadPoolExecutor:
-    # One thread per concurrent caller at most (queue sender threads, tests), each with its own
-    # connection kept open by CONN_MAX_AGE; created after a fork, never inherited across one.
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=_LATEST_THREADS, thread_name_prefix="latest-values")
-        return _pool
-
-
-def close_pool() -> None:
-    """Close the helper threads' database connections and stop them (tests, before the test
-    database is dropped; a process that exits needs nothing)."""
-    global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is None:
-        return
-    threads = len(pool._threads)
-    if threads:
-        # A barrier as wide as the pool: each thread holds one job until all have one, so every
-        # thread closes its own (thread-local) connection.
-        barrier = threading.Barrier(threads)
-        jobs = [pool.submit(lambda: (barrier.wait(5), connection.close())) for _ in range(threads)]
-        for job in jobs:
-            job.result()
-    pool.shutdown(wait=True)
-
-
-def _forget_pool() -> None:
-    global _pool
-    _pool = None
-
-
-os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _is_deadlock(exc: Exception) -> bool:

@@ -111,6 +111,13 @@ result = str(make_integration(tenant, "failover", kind="MQTT", configuration={co
         publish_sync(broker, [(topic, json.dumps({"id": "failover-dev", "t": 7}).encode())])
         taken = b.wait_for(f"({created}) STARTED on host-b", timeout=LEASE_SECONDS + 10)
         assert taken - killed < 2 * LEASE_SECONDS  # the TTL, one look at the database, and slack
+        # the broker delivers the kept message once B has resubscribed: wait for it to be stored
+        # before stopping B (a stop may come before the delivery, which is not what this tests)
+        deadline = time.monotonic() + 20
+        while not shell(host_env, "from devices.models import Device\n"
+                                  "result = Device.objects.filter(name='failover-dev').exists()"):
+            assert time.monotonic() < deadline, "the message kept for the session never arrived at host-b"
+            time.sleep(0.2)
 
         b.process.send_signal(signal.SIGTERM)
         assert b.process.wait(20) == 0
