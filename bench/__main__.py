@@ -16,18 +16,26 @@ BENCHMARKS = [telemetry_write, converters, uplinks, downlinks]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller data sets, for a smoke run")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="run only this benchmark module (repeatable), e.g. --only uplinks")
     args = parser.parse_args()
     results = []
     with bench_database():
         for module in BENCHMARKS:
+            if args.only and module.__name__.rsplit(".", 1)[-1] not in args.only:
+                continue
             for result in module.run(quick=args.quick):
                 results.append(result)
+                if "error" in result:
+                    print(f"{result['metric']}: FAILED: {result['error']}", flush=True)
+                    continue
                 print(f"{result['metric']}: {result['value']:,} {result['unit']}  "
-                      f"(baseline {result['baseline']}: {result['baseline_value']:,}; ratio {result['ratio']})")
+                      f"(baseline {result['baseline']}: {result['baseline_value']:,}; ratio {result['ratio']})",
+                      flush=True)
     out = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "quick": args.quick,
            "machine": {"python": sys.version.split()[0], "platform": platform.platform()}, "results": results}
     Path(__file__).with_name("results.json").write_text(json.dumps(out, indent=2) + "\n")
-    return 0
+    return 1 if any("error" in r for r in results) else 0
 
 
 if __name__ == "__main__":

@@ -9,6 +9,10 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tbproject.settings")
+# Django serves each request's synchronous part in a thread of that request: a connection kept
+# for reuse there outlives its thread, and a busy web process ran PostgreSQL out of connections.
+# So the web process closes them after each request unless told otherwise (or uses DB_POOL_SIZE).
+os.environ.setdefault("DB_CONN_MAX_AGE", "0")
 django_asgi = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)

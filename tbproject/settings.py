@@ -78,10 +78,11 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", "")
-# PostgreSQL connections come from a psycopg pool per process (DB_POOL_SIZE). Without one, every
-# request daphne serves runs in a thread of its own, and a connection kept for reuse in such a
-# thread outlives it: under load the web process ran PostgreSQL out of connections.
-DB_POOL_SIZE = env_int("DB_POOL_SIZE", 10, minimum=0)
+# Optional psycopg pool per process (Django's OPTIONS["pool"]). Off by default: long-lived threads
+# (listener host, sender threads) hold their connection for good, and more of them than the pool
+# holds would wait on it forever; the web process instead closes connections after each request
+# (tbproject/asgi.py sets DB_CONN_MAX_AGE=0 for it).
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0, minimum=0)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
     if DB_POOL_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
