@@ -49,8 +49,12 @@ def dispatch(messages: list[RuleEngineMsg]) -> None:
     if not messages:
         return
     try:
-        from rulechains import services  # imported late: rulechains imports this module
+        from rulechains import services, shortcut  # imported late: rulechains imports this module
 
-        services.submit([replace(m, stored=True) for m in messages])
+        # Leave out what the tenant's root chain would only pass through (rulechains/shortcut.py).
+        acting = {key for key in {(m.tenant_id, m.msg_type) for m in messages} if shortcut.acts_on_stored(*key)}
+        messages = [replace(m, stored=True) for m in messages if (m.tenant_id, m.msg_type) in acting]
+        if messages:
+            services.submit(messages)
     except Exception:
         log.exception("rule engine: could not queue %d stored uplink messages; they are not routed", len(messages))

@@ -117,7 +117,29 @@ def test_a_node_whose_stored_configuration_is_broken_fails_its_messages(tenant, 
     assert arrived["relationType"] == "Failure"
 
 
-def test_dispatch_queues_one_task_per_batch_marked_as_stored(tenant, device, monkeypatch):
+@pytest.fixture
+def acting_root(tenant):
+    """A root chain that does something with stored telemetry: a log node after the switch."""
+    return install_root(tenant, [node(nodes.SWITCH, "switch"), node(nodes.LOG, "log")], [(0, 1, "Post telemetry")])
+
+
+def test_dispatch_leaves_out_what_the_root_chain_only_passes_through(tenant, device, monkeypatch):
+    calls = []
+    monkeypatch.setattr(tasks.process_messages, "delay", lambda payload: calls.append(payload))
+    handoff.dispatch([msg(tenant, device, data={"t": 1})])  # ThingsBoard's default root chain
+    assert calls == []
+    # any other node on the way, or a node with debug on, and the messages go to the engine
+    install_root(tenant, [node(nodes.SWITCH, "switch"), node(nodes.SAVE_TIMESERIES, "save", True)],
+                 [(0, 1, "Post telemetry")])
+    handoff.dispatch([msg(tenant, device, data={"t": 2})])
+    install_root(tenant, [node(nodes.SWITCH, "switch"), node(nodes.SAVE_TIMESERIES, "save"),
+                          node(nodes.LOG, "log")], [(0, 1, "Post telemetry"), (1, 2, "Success")])
+    handoff.dispatch([msg(tenant, device, data={"t": 3})])
+    handoff.dispatch([msg(tenant, device, msg_type="POST_ATTRIBUTES_REQUEST", data={"a": 4})])  # not on its way
+    assert [[item["d"] for item in payload] for payload in calls] == [[{"t": 2}], [{"t": 3}]]
+
+
+def test_dispatch_queues_one_task_per_batch_marked_as_stored(tenant, device, monkeypatch, acting_root):
     calls = []
     monkeypatch.setattr(tasks.process_messages, "delay", lambda payload: calls.append(payload))
     handoff.dispatch([msg(tenant, device, data={"t": i}) for i in range(3)])
@@ -125,7 +147,7 @@ def test_dispatch_queues_one_task_per_batch_marked_as_stored(tenant, device, mon
     assert [item["d"] for item in payload] == [{"t": 0}, {"t": 1}, {"t": 2}] and all(item["s"] for item in payload)
 
 
-def test_dispatch_never_raises_and_keeps_the_good_messages(tenant, device, monkeypatch, caplog):
+def test_dispatch_never_raises_and_keeps_the_good_messages(tenant, device, monkeypatch, caplog, acting_root):
     calls = []
     monkeypatch.setattr(tasks.process_messages, "delay", lambda payload: calls.append(payload))
     handoff.dispatch([msg(tenant, device, data={"bad": float("nan")}), msg(tenant, device, data={"ok": 1})])
