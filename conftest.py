@@ -37,3 +37,12 @@ def _latest_value_threads_closed():
     from devices.telemetry.parallel import close_pool
 
     close_pool()
+
+
+def pytest_configure(config):
+    """WhiteNoise warns on every request while STATIC_ROOT is missing (`serve` creates it)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
