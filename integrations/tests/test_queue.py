@@ -249,7 +249,9 @@ def test_a_celery_worker_stores_what_was_queued(world, brokered):
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 25
-        while time.monotonic() < deadline and Device.objects.filter(tenant=world.tenant).count() < 30:
+        # devices are committed before their telemetry (provisioning, then the batch write): wait for both
+        while time.monotonic() < deadline and not (Device.objects.filter(tenant=world.tenant).count() == 30
+                                                   and values(Device.objects.get(name="q-29"))):
             time.sleep(0.2)
         assert Device.objects.filter(tenant=world.tenant).count() == 30
         assert values(Device.objects.get(name="q-29")) == {"n": 29}

@@ -12,7 +12,7 @@ import pytest
 from converters.downlink import submit
 from devices.models import Device
 from devices.telemetry import latest
-from integrations.models import Integration
+from integrations.models import DeviceRoute, Integration
 from integrations.tests.brokers import publish_sync, wait_until
 from integrations.tests.downlinks import attributes_msg, make_encoder
 from integrations.tests.factories import make_integration, make_uplink_converter
@@ -112,7 +112,9 @@ def test_a_downlink_without_dev_id_goes_to_the_device_of_the_last_uplink_and_an_
     wait_until(lambda: connected(integration), message="the integration to connect")
     publish_sync(tts, [(f"v3/{APP}/devices/thermo-7/up", application_up("thermo-7", 19.0))],
                  auth=("cloud-internal", "internal-secret"))
-    wait_until(lambda: Device.objects.filter(tenant=cloud_tenant, name="thermo-7").exists(), message="the device")
+    # the device is committed before the batch's route memory: wait for the route, which the downlink needs
+    wait_until(lambda: DeviceRoute.objects.filter(integration=integration, device_name="thermo-7").exists(),
+               message="the device's route")
     with AuthSubscriber(tts, f"v3/{APP}/devices/+/down/#") as subscriber:
         submit(cloud_tenant.pk, integration.pk, attributes_msg(cloud_tenant, "thermo-7"))
         wait_until(lambda: subscriber.received, message="the downlink publish")
