@@ -89,7 +89,6 @@ class CoapIntegration(ListenerIntegration):
         if self._endpoint is not None:
             await self._endpoint.stop()
 
-
     @classmethod
     def listen_ports(cls, config) -> set[tuple[str, int, str]]:
         return {("udp", config.clientConfiguration.listen_port, "coap")}

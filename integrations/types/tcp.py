@@ -105,7 +105,6 @@ class TcpIntegration(ListenerIntegration):
             raise IntegrationError(f"TCP integration '{self.integration.name}' is not running")
         await self._server.send(downlink)
 
-
     @classmethod
     def listen_ports(cls, config) -> set[tuple[str, int, str]]:
         return {("tcp", config.clientConfiguration.port, "")}

@@ -74,7 +74,6 @@ class UdpIntegration(ListenerIntegration):
             raise IntegrationError(f"UDP integration '{self.integration.name}' is not running")
         await self._server.send(downlink)
 
-
     @classmethod
     def listen_ports(cls, config) -> set[tuple[str, int, str]]:
         return {("udp", config.clientConfiguration.port, "")}
