@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from integrations.messages import Downlink, RawUplink
 
 __all__ = ["IntegrationError", "ConfigError", "BaseIntegration", "PushIntegration", "ListenerIntegration",
-           "TypeConfig", "UplinkSink", "MASK"]
+           "SocketServerIntegration", "TypeConfig", "UplinkSink", "MASK"]
 
 MASK = "******"
 
@@ -196,6 +196,11 @@ class ListenerIntegration(BaseIntegration):
 
     listener = True
 
+    @property
+    def metadata(self) -> dict[str, str]:
+        """What every uplink of this integration carries: its name and configuration.metadata."""
+        return {"integrationName": self.integration.name, **self.config.metadata}
+
     async def start(self, emit: UplinkSink) -> None:
         raise NotImplementedError
 
@@ -209,3 +214,42 @@ class ListenerIntegration(BaseIntegration):
         IntegrationError with a clear message when it cannot be sent (no connection for that
         device, broker refused ...): the caller records it as a failure debug event."""
         raise IntegrationError(f"{self.kind} integrations do not send downlinks", permanent=True)
+
+
+class SocketServerIntegration(ListenerIntegration):
+    """A server on ``clientConfiguration.port``/``bindAddress`` (TCP, UDP): the listener class
+    named by ``server`` does the I/O; a downlink goes back to the device's peer (``route``)."""
+
+    route_keys = ("remoteAddress", "remotePort")
+    #: "tcp" or "udp"; the listener class's dotted path
+    transport: ClassVar[str] = ""
+    server: ClassVar[str] = ""
+
+    _server = None
+
+    async def start(self, emit: UplinkSink) -> None:
+        from django.utils.module_loading import import_string
+
+        self._server = import_string(self.server)(self.config.clientConfiguration, emit,
+                                                  integration=self.integration, metadata=self.metadata)
+        await self._server.start()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            await self._server.stop()
+
+    async def downlink(self, downlink: Downlink) -> None:
+        if self._server is None:
+            raise IntegrationError(f"{self.kind} integration '{self.integration.name}' is not running")
+        await self._server.send(downlink)
+
+    @classmethod
+    def listen_ports(cls, config) -> set[tuple[str, int, str]]:
+        return {(cls.transport, config.clientConfiguration.port, "")}
+
+    def check(self) -> None:
+        """The port is free on this host (or this integration listens on it here)."""
+        from integrations.listeners.sockets import probe
+
+        cc = self.config.clientConfiguration
+        probe(self.transport, cc.bindAddress, cc.port, self.integration)

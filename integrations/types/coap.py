@@ -74,10 +74,6 @@ class CoapIntegration(ListenerIntegration):
 
     _endpoint = None
 
-    @property
-    def metadata(self) -> dict[str, str]:
-        return {"integrationName": self.integration.name, **self.config.metadata}
-
     async def start(self, emit: UplinkSink) -> None:
         from integrations.listeners.coap import CoapListener
 

@@ -73,10 +73,6 @@ class MqttIntegration(ListenerIntegration):
         whichever host runs the integration resumes the same broker session."""
         return self.config.clientConfiguration.clientId or f"tb-{str(self.integration.pk).replace('-', '')[:19]}"
 
-    @property
-    def metadata(self) -> dict[str, str]:
-        return {"integrationName": self.integration.name, **self.config.metadata}
-
     async def start(self, emit: UplinkSink) -> None:
         from integrations.listeners.mqtt import MqttListener
 

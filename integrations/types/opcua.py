@@ -102,10 +102,6 @@ class OpcUaIntegration(ListenerIntegration):
 
     _connection = None
 
-    @property
-    def metadata(self) -> dict[str, str]:
-        return {"integrationName": self.integration.name, **self.config.metadata}
-
     async def start(self, emit: UplinkSink) -> None:
         from integrations.listeners.opcua import OpcUaListener
 

@@ -64,10 +64,6 @@ class RabbitMqIntegration(ListenerIntegration):
 
     _connection = None
 
-    @property
-    def metadata(self) -> dict[str, str]:
-        return {"integrationName": self.integration.name, **self.config.metadata}
-
     async def start(self, emit: UplinkSink) -> None:
         from integrations.listeners.rabbitmq import RabbitMqListener
 

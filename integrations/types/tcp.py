@@ -13,8 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from integrations.messages import Downlink
-from integrations.types.base import IntegrationError, ListenerIntegration, TypeConfig, UplinkSink
+from integrations.types.base import SocketServerIntegration, TypeConfig
 
 __all__ = ["TcpConfig", "TcpIntegration", "TcpHandlerConfiguration", "check_charset"]
 
@@ -77,41 +76,10 @@ class TcpConfig(TypeConfig):
     clientConfiguration: TcpClientConfiguration
 
 
-class TcpIntegration(ListenerIntegration):
+class TcpIntegration(SocketServerIntegration):
+    """Frames each connection's stream into uplinks; a downlink is written on the device's open
+    connection (TEXT mode appends "\\n" as ThingsBoard does)."""
+
     kind, label = "TCP", "TCP"
     config_model = TcpConfig
-    route_keys = ("remoteAddress", "remotePort")
-
-    _server = None
-
-    @property
-    def metadata(self) -> dict[str, str]:
-        return {"integrationName": self.integration.name, **self.config.metadata}
-
-    async def start(self, emit: UplinkSink) -> None:
-        from integrations.listeners.tcp import TcpListener
-
-        self._server = TcpListener(self.config.clientConfiguration, emit, integration=self.integration,
-                                   metadata=self.metadata)
-        await self._server.start()
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            await self._server.stop()
-
-    async def downlink(self, downlink: Downlink) -> None:
-        """Written on the device's open connection (``route``); TEXT mode appends "\\n" as ThingsBoard does."""
-        if self._server is None:
-            raise IntegrationError(f"TCP integration '{self.integration.name}' is not running")
-        await self._server.send(downlink)
-
-    @classmethod
-    def listen_ports(cls, config) -> set[tuple[str, int, str]]:
-        return {("tcp", config.clientConfiguration.port, "")}
-
-    def check(self) -> None:
-        """The port is free on this host (or this integration listens on it here)."""
-        from integrations.listeners.sockets import probe
-
-        cc = self.config.clientConfiguration
-        probe("tcp", cc.bindAddress, cc.port, self.integration)
+    transport, server = "tcp", "integrations.listeners.tcp.TcpListener"

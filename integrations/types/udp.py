@@ -10,8 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from integrations.messages import Downlink
-from integrations.types.base import IntegrationError, ListenerIntegration, TypeConfig, UplinkSink
+from integrations.types.base import SocketServerIntegration, TypeConfig
 from integrations.types.tcp import check_charset
 
 __all__ = ["UdpConfig", "UdpIntegration"]
@@ -46,41 +45,10 @@ class UdpConfig(TypeConfig):
     clientConfiguration: UdpClientConfiguration
 
 
-class UdpIntegration(ListenerIntegration):
+class UdpIntegration(SocketServerIntegration):
+    """Each datagram is an uplink; a downlink is one datagram to the address the device last sent
+    from, if within timeToLiveInMinutes."""
+
     kind, label = "UDP", "UDP"
     config_model = UdpConfig
-    route_keys = ("remoteAddress", "remotePort")
-
-    _server = None
-
-    @property
-    def metadata(self) -> dict[str, str]:
-        return {"integrationName": self.integration.name, **self.config.metadata}
-
-    async def start(self, emit: UplinkSink) -> None:
-        from integrations.listeners.udp import UdpListener
-
-        self._server = UdpListener(self.config.clientConfiguration, emit, integration=self.integration,
-                                   metadata=self.metadata)
-        await self._server.start()
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            await self._server.stop()
-
-    async def downlink(self, downlink: Downlink) -> None:
-        """One datagram to the address the device last sent from, if within timeToLiveInMinutes."""
-        if self._server is None:
-            raise IntegrationError(f"UDP integration '{self.integration.name}' is not running")
-        await self._server.send(downlink)
-
-    @classmethod
-    def listen_ports(cls, config) -> set[tuple[str, int, str]]:
-        return {("udp", config.clientConfiguration.port, "")}
-
-    def check(self) -> None:
-        """The port is free on this host (or this integration listens on it here)."""
-        from integrations.listeners.sockets import probe
-
-        cc = self.config.clientConfiguration
-        probe("udp", cc.bindAddress, cc.port, self.integration)
+    transport, server = "udp", "integrations.listeners.udp.UdpListener"
