@@ -6,4 +6,4 @@ class DevicesConfig(AppConfig):
     verbose_name = "Entities"
 
     def ready(self) -> None:
-        from devices import signals  # noqa: F401  (default profiles for each new tenant)
+        from devices import known, signals  # noqa: F401  (known-entity cache; default profiles of new tenants)

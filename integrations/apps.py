@@ -8,4 +8,5 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integration center"
 
     def ready(self):
+        from integrations import config_cache  # noqa: F401  (connects the pipeline cache's signals)
         from integrations.ingress import routes  # noqa: F401  (connects the routing-key cache's signals)

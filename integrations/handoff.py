@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-__all__ = ["POST_TELEMETRY_REQUEST", "POST_ATTRIBUTES_REQUEST", "RuleEngineMsg", "dispatch"]
+__all__ = ["POST_TELEMETRY_REQUEST", "POST_ATTRIBUTES_REQUEST", "RuleEngineMsg", "dispatch", "wanted"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,18 @@ class RuleEngineMsg:
     data: dict | list
     metadata: dict[str, str] = field(default_factory=dict)
     stored: bool = False
+
+
+def wanted(tenant_id, msg_type: str) -> bool:
+    """Whether :func:`dispatch` would pass on a stored ``msg_type`` message of this tenant, so
+    that the pipeline need not even build the ones it would leave out (rulechains/shortcut.py)."""
+    try:
+        from rulechains import shortcut
+
+        return shortcut.acts_on_stored(tenant_id, msg_type)
+    except Exception:
+        log.exception("rule engine: could not read the root chain of tenant %s", tenant_id)
+        return True  # build them: dispatch decides, and logs, again
 
 
 def dispatch(messages: list[RuleEngineMsg]) -> None:

@@ -32,7 +32,6 @@ its own ts is stored at the uplink's ``received_ts``).
 
 import logging
 import sys
-import uuid
 from dataclasses import dataclass, field, replace
 
 from django.db import DatabaseError, OperationalError
@@ -43,7 +42,7 @@ from converters.events import EventBatch, truncate, write_events
 from converters.output import OutputError
 from converters.services import describe_error, record_debug
 from devices.provisioning import CreationForbidden, Provisioner
-from integrations import events, handoff, stats, store
+from integrations import config_cache, events, handoff, stats, store
 from integrations.messages import RawUplink
 from integrations.models import DeadLetter, Integration
 from tenants.models import now_ms
@@ -65,8 +64,6 @@ class Outcome:
     status: str
     stage: str | None = None
     error: str | None = None
-    #: names of the devices the message updated (the HTTP ingress answers with their downlink)
-    devices: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(slots=True)
@@ -109,7 +106,7 @@ def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool
     groups: dict[str, list[_Message]] = {}
     for message in messages:
         groups.setdefault(str(message.uplink.integration_id), []).append(message)
-    integrations = _load(groups)
+    integrations = config_cache.load(groups)
     active = []
     for key, group in groups.items():
         integration = integrations.get(key)
@@ -133,22 +130,7 @@ def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool
     if not replay:
         store.remember_routes([m for m in messages if m.status == OK])
     _finish(messages, groups, integrations, now, dead_letters=dead_letters, replay=replay)
-    return [Outcome(m.status, m.stage, m.error, _devices(m)) for m in messages]
-
-
-def _devices(message: _Message) -> tuple[str, ...]:
-    return tuple(e.name for e in message.entities if e is not None and e.entity_type == "DEVICE")
-
-
-def _load(groups) -> dict[str, Integration]:
-    ids = []
-    for key in groups:
-        try:
-            ids.append(uuid.UUID(key))
-        except ValueError:
-            continue
-    rows = Integration.objects.filter(pk__in=ids).select_related("default_converter")
-    return {str(row.pk): row for row in rows}
+    return [Outcome(m.status, m.stage, m.error) for m in messages]
 
 
 def _convert(messages: list[_Message]) -> None:
@@ -269,17 +251,25 @@ def _rule_engine_messages(messages) -> list[handoff.RuleEngineMsg]:
     out = []
     append, msg = out.append, handoff.RuleEngineMsg
     bases: dict = {}
+    wanted: dict = {}  # (tenant, message type) -> whether the root chain acts on it
     for m in messages:
         integration = m.integration
         base = bases.get(integration.pk)
         if base is None:
             base = bases[integration.pk] = {"integrationName": integration.name, "integrationId": str(integration.pk)}
+            for kind in (handoff.POST_TELEMETRY_REQUEST, handoff.POST_ATTRIBUTES_REQUEST):
+                if (integration.tenant_id, kind) not in wanted:
+                    wanted[(integration.tenant_id, kind)] = handoff.wanted(integration.tenant_id, kind)
         series: dict = {}
-        for p in m.points:
-            series.setdefault(p.entity_id, {}).setdefault(p.ts, {})[p.key] = p.value
+        if wanted[(integration.tenant_id, handoff.POST_TELEMETRY_REQUEST)]:
+            for p in m.points:
+                series.setdefault(p.entity_id, {}).setdefault(p.ts, {})[p.key] = p.value
         attributes: dict = {}
-        for entity_id, _, key, value, _ in m.attributes:
-            attributes.setdefault(entity_id, {})[key] = value
+        if wanted[(integration.tenant_id, handoff.POST_ATTRIBUTES_REQUEST)]:
+            for entity_id, _, key, value, _ in m.attributes:
+                attributes.setdefault(entity_id, {})[key] = value
+        if not series and not attributes:
+            continue
         ts = str(m.uplink.received_ts)
         for entity in dict.fromkeys(e for e in m.entities if e is not None):
             prefix = "device" if entity.entity_type == "DEVICE" else "asset"

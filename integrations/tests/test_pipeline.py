@@ -32,7 +32,9 @@ return out;
 
 @pytest.fixture
 def dispatched(monkeypatch):
+    """What the pipeline hands the rule engine, as if the root chain acted on every message."""
     sent = []
+    monkeypatch.setattr(handoff, "wanted", lambda tenant_id, msg_type: True)
     monkeypatch.setattr(handoff, "dispatch", lambda msgs: sent.extend(msgs))
     return sent
 
@@ -83,6 +85,7 @@ def test_it_stores_telemetry_without_ts_at_the_time_the_uplink_was_received(tena
 
 def test_it_hands_stored_data_to_the_rule_engine_once_per_batch(tenant, monkeypatch):
     calls = []
+    monkeypatch.setattr(handoff, "wanted", lambda tenant_id, msg_type: True)
     monkeypatch.setattr(handoff, "dispatch", calls.append)
     integ = integration(tenant, name="Gateway")
     pipeline.process([json_uplink(integ, {"name": "d", "type": "th", "telemetry": {"t": 1}, "attributes": {"a": "x"}},
@@ -96,6 +99,14 @@ def test_it_hands_stored_data_to_the_rule_engine_once_per_batch(tenant, monkeypa
     attrs = next(m for m in batch if m.msg_type == handoff.POST_ATTRIBUTES_REQUEST)
     assert attrs.data == {"a": "x"} and attrs.originator_id == Device.objects.get(name="d").pk
     assert len(batch) == 3
+
+
+def test_messages_the_default_root_chain_would_only_pass_through_are_not_even_built(tenant, monkeypatch):
+    calls = []
+    monkeypatch.setattr(handoff, "dispatch", calls.append)
+    integ = integration(tenant)
+    pipeline.process([json_uplink(integ, {"name": "d", "telemetry": {"t": 1}, "attributes": {"a": "x"}}, ts=T0)])
+    assert calls == [[]]
 
 
 def test_it_writes_update_only_keys_only_when_their_text_changes(tenant, dispatched):

@@ -171,3 +171,47 @@ def test_parallel_first_messages_from_one_new_device_create_it_once(racing_tenan
     points = history(device.pk, ["n"], 1_760_000_000_000, 1_760_000_000_000 + workers, limit=100)["n"]
     assert sorted(v for _, v in points) == list(range(workers))
     assert not DeadLetter.objects.exists()
+
+
+def test_new_entities_of_a_batch_are_created_with_one_insert_each_with_its_first_updates_details(tenant):
+    from devices import known
+
+    known.forget()
+    updates = [EntityUpdate(entity_type="DEVICE", name=f"new-{i}", profile="meter", group="Meters" if i % 2 else None,
+                            customer="Acme" if i == 3 else None, label=f"L{i}") for i in range(40)]
+    updates.append(EntityUpdate(entity_type="DEVICE", name="new-0", profile="other"))  # later: changes nothing
+    provisioner = Provisioner(tenant.pk, allow_create=True)
+    with CaptureQueriesContext(connection) as ctx:
+        provisioner.prefetch(updates)
+    inserts = [q["sql"] for q in ctx.captured_queries
+               if q["sql"].startswith("INSERT") and 'INTO "devices_device" ' in q["sql"]]
+    assert len(inserts) == 1 and len(ctx.captured_queries) < 20
+    assert {e.name for e in provisioner.created} == {f"new-{i}" for i in range(40)}
+    with CaptureQueriesContext(connection) as ctx:
+        refs = [provisioner.entity(u) for u in updates]
+    assert ctx.captured_queries == [] and refs[-1] == refs[0]
+    device = Device.objects.get(tenant=tenant, name="new-3")
+    assert (device.profile.name, device.customer.title, device.label) == ("meter", "Acme", "L3")
+    assert Device.objects.get(tenant=tenant, name="new-0").profile.name == "meter"
+    group = EntityGroup.objects.get(tenant=tenant, name="Meters")
+    assert sorted(group.devices.values_list("name", flat=True)) == sorted(f"new-{i}" for i in range(1, 40, 2))
+
+
+def test_a_batch_insert_that_fails_falls_back_to_one_by_one(tenant, monkeypatch):
+    from django.db import DataError
+    from django.db.models.query import QuerySet
+
+    integ = integration(tenant)
+    real = QuerySet.bulk_create
+
+    def refuse(self, objs, *args, **kwargs):
+        if self.model is Device:
+            raise DataError("value too long for type character varying(255)")
+        return real(self, objs, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "bulk_create", refuse)
+    outcomes = pipeline.process([json_uplink(integ, {"name": "fine-1", "group": "G", "telemetry": {"t": 1}}),
+                                 json_uplink(integ, {"name": "fine-2", "telemetry": {"t": 3}})])
+    assert [o.status for o in outcomes] == [pipeline.OK, pipeline.OK]
+    assert values(Device.objects.get(tenant=tenant, name="fine-2")) == {"t": 3}
+    assert list(EntityGroup.objects.get(tenant=tenant, name="G").devices.values_list("name", flat=True)) == ["fine-1"]
