@@ -24,9 +24,11 @@ def _tasks_run_inline():
     from tbproject.celery import app
 
     before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
+    # Both names: the app reads Django's CELERY_-prefixed setting before its own key, so setting
+    # only task_always_eager was lost whenever the app's configuration was not loaded yet.
+    app.conf.task_always_eager = app.conf.CELERY_TASK_ALWAYS_EAGER = True
     yield
-    app.conf.task_always_eager = before
+    app.conf.task_always_eager = app.conf.CELERY_TASK_ALWAYS_EAGER = before
 
 
 @pytest.fixture(autouse=True)

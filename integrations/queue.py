@@ -30,7 +30,7 @@ from django.db import close_old_connections, connections
 from integrations.messages import RawUplink
 from tenants.models import now_ms
 
-__all__ = ["accept", "accept_many", "encode", "decode", "SENDER_THREADS"]
+__all__ = ["accept", "accept_many", "requeue", "encode", "decode", "retries_of", "SENDER_THREADS"]
 
 #: Threads that send batches (publish, or run the pipeline when eager). Two keep publishing
 #: going while one batch is slow; more would only compete for the cores the converter pool uses.
@@ -39,14 +39,22 @@ SENDER_THREADS = 4
 _VERSION = 1
 
 
-def encode(uplinks: list[RawUplink], now: int | None = None) -> dict:
-    """The JSON-serialisable task payload of a batch; a missing received_ts becomes ``now``."""
+def encode(uplinks: list[RawUplink], now: int | None = None, *, retries: int = 0) -> dict:
+    """The JSON-serialisable task payload of a batch; a missing received_ts becomes ``now``.
+    ``retries``: how often the worker already failed to process these (for its back-off)."""
     now = now_ms() if now is None else now
     b64 = base64.b64encode
-    return {"v": _VERSION, "u": [
+    batch = {"v": _VERSION, "u": [
         [str(u.integration_id), b64(u.payload).decode("ascii"), u.metadata, u.received_ts or now, u.content_type]
         for u in uplinks
     ]}
+    if retries:
+        batch["r"] = retries
+    return batch
+
+
+def retries_of(batch: dict) -> int:
+    return int(batch.get("r", 0))
 
 
 def decode(batch: dict) -> list[RawUplink]:
@@ -66,6 +74,15 @@ def accept_many(uplinks: list[RawUplink]) -> None:
     now = now_ms()
     for start in range(0, len(uplinks), size):
         process_uplinks.apply_async(args=[encode(uplinks[start:start + size], now)])
+
+
+def requeue(uplinks: list[RawUplink], *, retries: int, countdown: float) -> None:
+    """Queue uplinks the worker could not process again, to run after ``countdown`` seconds."""
+    from integrations.tasks import process_uplinks
+
+    size = settings.UPLINK_BATCH_SIZE
+    for start in range(0, len(uplinks), size):
+        process_uplinks.apply_async(args=[encode(uplinks[start:start + size], retries=retries)], countdown=countdown)
 
 
 async def accept(uplink: RawUplink) -> None:

@@ -1,36 +1,52 @@
 """Celery tasks of the integrations app: thin wrappers around pipeline.py, stats.py and dead_letters.py."""
 
+import logging
+
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from converters.engine import EngineError
 from integrations import dead_letters, pipeline, queue, stats
+from integrations.coalesce import CoalescingTask
 
 __all__ = ["process_uplinks", "persist_stats", "prune_dead_letters", "deliver_api_downlinks"]
+
+log = logging.getLogger(__name__)
 
 #: Failures of the machinery, not of a message: the batch is retried (every write is idempotent).
 RETRYABLE = (OperationalError, InterfaceError, EngineError)
 
 
-@shared_task(name="integrations.tasks.process_uplinks", bind=True, ignore_result=True,
-             acks_late=True, reject_on_worker_lost=True,
-             max_retries=None, default_retry_delay=5)
-def process_uplinks(self, batch: dict) -> None:
-    """Run one queued batch of uplinks (queue.encode's JSON) through the pipeline.
+@shared_task(name="integrations.tasks.process_uplinks", base=CoalescingTask, ignore_result=True,
+             acks_late=True, reject_on_worker_lost=True)
+def process_uplinks(requests) -> None:
+    """Run queued batches of uplinks (queue.encode's JSON) through the pipeline.
 
-    acks_late + reject_on_worker_lost: the broker keeps the batch until it is processed, so a
-    worker killed mid-batch loses nothing. Only machinery failures (database unreachable or
-    deadlocked, converter workers that cannot start) are retried, backing off 5 s, 10 s, ... up
-    to every 10 minutes, without limit: giving up would lose accepted uplinks, and a failure of
-    one message never gets here (it becomes a dead letter).
+    A worker hands this task every batch message waiting for it at once (integrations/coalesce.py),
+    and it runs them in pipeline batches of up to UPLINK_BATCH_SIZE uplinks. The messages are
+    acknowledged after it returns (acks_late), and put back in the queue if the worker dies
+    mid-batch, so a killed worker loses nothing. Only machinery failures (database unreachable or
+    deadlocked, converter workers that cannot start) are retried: what was not processed is queued
+    again, backing off 5 s, 10 s, ... up to every 10 minutes, without limit: giving up would lose
+    accepted uplinks, and a failure of one message never gets here (it becomes a dead letter).
     Eagerly (embedded mode) the error propagates instead, to the transport that accepted the
     batch, which then answers "not accepted" (HTTP 503, no MQTT acknowledgement)."""
-    try:
-        pipeline.process(queue.decode(batch))
-    except RETRYABLE as exc:
-        if self.request.is_eager:
-            raise
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries)) from exc
+    batches = [request.args[0] for request in requests]
+    uplinks = [uplink for batch in batches for uplink in queue.decode(batch)]
+    size = settings.UPLINK_BATCH_SIZE
+    for start in range(0, len(uplinks), size):
+        try:
+            pipeline.process(uplinks[start:start + size])
+        except RETRYABLE as exc:
+            if any(request.delivery_info.get("is_eager") for request in requests):
+                raise
+            retries = max(queue.retries_of(batch) for batch in batches)
+            countdown = min(600, 5 * 2 ** retries)
+            log.warning("uplink pipeline failed (%s): %d uplinks queued again in %d s",
+                        exc, len(uplinks) - start, countdown)
+            queue.requeue(uplinks[start:], retries=retries + 1, countdown=countdown)
+            return
 
 
 @shared_task(name="integrations.tasks.persist_stats", ignore_result=True)

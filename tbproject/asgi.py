@@ -19,8 +19,10 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from integrations.ingress.asgi import with_ingress  # noqa: E402
+from tbproject.gc_tuning import tune  # noqa: E402
 from tbproject.routing import websocket_urlpatterns  # noqa: E402
 
+tune()  # the web process (uvicorn, daphne): fewer garbage collections per request
 application = ProtocolTypeRouter(
     {
         "http": with_ingress(django_asgi),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from tbproject.env import env_bool, env_int, env_list, env_secret, env_str
+from tbproject.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -116,6 +116,9 @@ CELERY_TASK_SERIALIZER = "json"
 # PostgreSQL connection per uplink batch was a tenth of a worker's time (py-spy). Connections
 # are still recycled after this many tasks, and by CONN_MAX_AGE.
 CELERY_DB_REUSE_MAX = 1000
+# A worker holds this many unacknowledged task messages per process: the uplink task runs all
+# that wait as one batch (integrations/coalesce.py), which needs more than Celery's default 4.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 128
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
@@ -232,6 +235,12 @@ RUN_INTEGRATIONS_IN_WEB = env_bool("RUN_INTEGRATIONS_IN_WEB", True)
 # An uplink batch is handed to the queue at this many messages, or after UPLINK_BATCH_MS, whichever first.
 UPLINK_BATCH_SIZE = env_int("UPLINK_BATCH_SIZE", 500, minimum=1)
 UPLINK_BATCH_MS = env_int("UPLINK_BATCH_MS", 5, minimum=0)
+# Seconds a worker keeps an integration (with its converter) and a known device or asset name
+# between batches; a change made in another process reaches the pipeline within this time. 0: no cache.
+PIPELINE_CACHE_SECONDS = env_float("PIPELINE_CACHE_SECONDS", 2.0)
+# Allocations between young-generation garbage collections in web, worker and integrations
+# processes (tbproject/gc_tuning.py); Python's default is 700. 0 keeps Python's defaults.
+GC_GEN0_THRESHOLD = env_int("GC_GEN0_THRESHOLD", 50_000, minimum=0)
 # Debug events (converter + integration) one integration may record per hour; the rest are dropped.
 INTEGRATION_DEBUG_EVENTS_PER_HOUR = env_int("INTEGRATION_DEBUG_EVENTS_PER_HOUR", 5000, minimum=0)
 # Days dead letters (uplinks that failed conversion or storage) are kept; 0 keeps them forever.

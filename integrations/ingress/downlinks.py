@@ -22,6 +22,7 @@ import asyncio
 import logging
 import threading
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -118,9 +119,22 @@ def _load(integration_id: str) -> Pending:
 _load_async = sync_to_async(_load, thread_sensitive=True)
 
 
+#: loads running now, per event loop and integration: concurrent misses share one query (when an
+#: entry expires under load, every request in flight misses at once)
+_loading: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future]]" = \
+    weakref.WeakKeyDictionary()
+
+
 async def pending(integration_id: str) -> Pending:
     value = PENDING.get(integration_id)
-    return value if value is not None else await _load_async(integration_id)
+    if value is not None:
+        return value
+    loads = _loading.setdefault(asyncio.get_running_loop(), {})
+    running = loads.get(integration_id)
+    if running is None:
+        running = loads[integration_id] = asyncio.ensure_future(_load_async(integration_id))
+        running.add_done_callback(lambda _: loads.pop(integration_id, None))
+    return await asyncio.shield(running)  # a caller that gives up does not cancel the others' load
 
 
 def _decode(state: Pending, uplink: RawUplink) -> list[str]:

@@ -144,3 +144,25 @@ def test_a_replace_no_content_integration_answers_200_without_body_when_nothing_
     first, second = uplink("asgi", "m1"), uplink("asgi", "m1")
     assert (first.status, json.loads(first.body)) == (200, {"setpoint": 3})
     assert (second.status, second.body) == (200, b"")
+
+
+def test_concurrent_uplinks_that_miss_the_pending_cache_share_one_query(http, monkeypatch):
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+
+    loads = []
+    original = downlinks._load_async
+
+    async def counting(key):
+        loads.append(key)
+        await asyncio.sleep(0.01)
+        return await original(key)
+
+    monkeypatch.setattr(downlinks, "_load_async", counting)
+
+    async def many():
+        return await asyncio.gather(*(downlinks.pending(str(http.pk)) for _ in range(20)))
+
+    assert async_to_sync(many)() == [downlinks.NONE] * 20
+    assert loads == [str(http.pk)]

@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def eager():
     before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_always_eager = celery_app.conf.CELERY_TASK_ALWAYS_EAGER = True
     yield
-    celery_app.conf.task_always_eager = before
+    celery_app.conf.task_always_eager = celery_app.conf.CELERY_TASK_ALWAYS_EAGER = before
 
 
 @pytest.fixture
@@ -43,9 +43,9 @@ def brokered():
     client = redis.Redis.from_url(REDIS_URL)
     client.delete("celery")
     before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_always_eager = celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False
     yield client
-    celery_app.conf.task_always_eager = before
+    celery_app.conf.task_always_eager = celery_app.conf.CELERY_TASK_ALWAYS_EAGER = before
     client.delete("celery")
 
 
@@ -104,32 +104,48 @@ def test_the_task_is_declared_durable():
     assert process_uplinks.acks_late is True and process_uplinks.reject_on_worker_lost is True
 
 
-def test_the_task_retries_machinery_failures_with_back_off_and_propagates_them_when_eager(monkeypatch):
-    from celery.exceptions import Retry
+def _request(batch: dict, *, eager: bool = False):
+    from celery_batches import SimpleRequest
+
+    return SimpleRequest("id", "integrations.tasks.process_uplinks", (batch,), {}, {"is_eager": eager}, "host",
+                         True, None, None, {})
+
+
+def test_the_task_requeues_what_failed_on_machinery_failures_with_back_off_and_raises_when_eager(monkeypatch):
     from django.db import OperationalError
 
     def down(uplinks, **kwargs):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(pipeline, "process", down)
-    retried = []
-
-    def retry(exc, countdown):
-        retried.append((str(exc), countdown))
-        return Retry()
-
-    monkeypatch.setattr(process_uplinks, "retry", retry)
-    batch = queue.encode([RawUplink("i", b"x", {}, 1)])
-    for attempt, countdown in ((0, 5), (3, 40), (12, 600)):
-        process_uplinks.push_request(is_eager=False, retries=attempt)
-        try:
-            with pytest.raises(Retry):
-                process_uplinks.run(batch)
-        finally:
-            process_uplinks.pop_request()
-        assert retried.pop() == ("connection refused", countdown)
+    requeued = []
+    monkeypatch.setattr(queue, "requeue", lambda uplinks, **kw: requeued.append((len(uplinks), kw)))
+    one = [RawUplink("i", b"x", {}, 1)]
+    for retries, countdown in ((0, 5), (3, 40), (12, 600)):
+        # Two waiting messages run as one batch: the larger retry count sets the back-off.
+        process_uplinks.run([_request(queue.encode(one)), _request(queue.encode(one * 2, retries=retries))])
+        assert requeued.pop() == (3, {"retries": retries + 1, "countdown": countdown})
     with pytest.raises(OperationalError):
-        process_uplinks.apply(args=[batch], throw=True)
+        process_uplinks.run([_request(queue.encode(one), eager=True)])
+    with pytest.raises(OperationalError):
+        process_uplinks.apply(args=[queue.encode(one)], throw=True)
+
+
+def test_the_task_runs_every_waiting_message_in_pipeline_batches_of_uplink_batch_size(monkeypatch, settings):
+    settings.UPLINK_BATCH_SIZE = 4
+    ran = []
+    monkeypatch.setattr(pipeline, "process", lambda uplinks, **kw: ran.append([u.payload for u in uplinks]))
+    batches = [queue.encode([RawUplink("i", bytes([n]), {}, 1) for n in range(k, k + 3)]) for k in (0, 3, 6)]
+    process_uplinks.run([_request(b) for b in batches])
+    assert ran == [[b"\x00", b"\x01", b"\x02", b"\x03"], [b"\x04", b"\x05", b"\x06", b"\x07"], [b"\x08"]]
+
+
+def test_requeue_sends_batches_with_their_retry_count_and_countdown(monkeypatch, settings):
+    settings.UPLINK_BATCH_SIZE = 2
+    sent = []
+    monkeypatch.setattr(process_uplinks, "apply_async", lambda args, countdown: sent.append((args[0], countdown)))
+    queue.requeue([RawUplink("i", b"x", {}, 1)] * 3, retries=2, countdown=10)
+    assert [(len(queue.decode(b)), queue.retries_of(b), c) for b, c in sent] == [(2, 2, 10), (1, 2, 10)]
 
 
 def test_accept_many_sends_one_task_per_batch_and_stores_when_eager(world, eager, spy, settings):

@@ -5,6 +5,7 @@ import signal
 from django.core.management.base import BaseCommand
 
 from integrations.runner import Runner
+from tbproject import gc_tuning
 
 __all__ = ["Command"]
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--holder", default=None, help="Host id shown as serviceId (default: host:pid:random).")
 
     def handle(self, *args, lease_seconds: float | None, holder: str | None, **options):
+        gc_tuning.tune()
         self.runner = Runner(holder=holder, lease_seconds=lease_seconds)
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.runner.request_stop())

@@ -1,0 +1,110 @@
+"""The uplink task's coalescing policy (integrations/coalesce.py), on a stand-in pool.
+
+A real worker running the task is tested in test_queue.py (test_a_celery_worker_stores_what_was_queued)."""
+
+from dataclasses import dataclass, field
+
+from integrations.coalesce import CoalescingTask
+
+
+class _Task(CoalescingTask):
+    name = "tests.coalesce"
+    flush_every = 4
+
+    def run(self, requests):
+        return len(requests)
+
+
+@dataclass
+class _Pool:
+    num_processes: int = 1
+    jobs: list = field(default_factory=list)
+
+    def apply_async(self, fn, args, callback, error_callback):
+        self.jobs.append((args[1][0], callback, error_callback))
+
+
+@dataclass
+class _Request:
+    """What celery-batches reads of a worker's Request."""
+
+    id: str
+    acked: bool = False
+    requeued: bool = False
+    eta = None
+    name = "tests.coalesce"
+    delivery_info: dict = field(default_factory=dict)
+    hostname = "host"
+    reply_to = correlation_id = None
+    request_dict: dict = field(default_factory=dict)
+
+    @property
+    def _payload(self):
+        return ((self.id,), {}, {})
+
+    def acknowledge(self):
+        self.acked = True
+
+    def reject(self, requeue=False):
+        self.requeued = requeue
+
+
+def _task(processes=1):
+    task = _Task()
+    task._pool = _Pool(processes)
+    return task
+
+
+def _receive(task, *ids):
+    requests = [_Request(i) for i in ids]
+    for r in requests:
+        task._buffer.put(r)
+    return requests
+
+
+def _ids(job):
+    return [r.args[0] for r in job[0]]
+
+
+def test_an_idle_worker_runs_what_it_has_and_a_busy_one_collects_until_a_process_is_free():
+    task = _task()
+    first = _receive(task, "a", "b")
+    task._do_flush()
+    assert [_ids(j) for j in task._pool.jobs] == [["a", "b"]]
+    later = _receive(task, "c", "d", "e")
+    task._do_flush()  # the timer fires while the only process is busy: nothing is handed over
+    assert len(task._pool.jobs) == 1 and task._buffer.qsize() == 3
+    task._pool.jobs[0][1](None)  # the batch finished: acknowledged, and the waiting ones go at once
+    assert all(r.acked for r in first) and not any(r.acked for r in later)
+    assert _ids(task._pool.jobs[1]) == ["c", "d", "e"]
+
+
+def test_a_full_buffer_is_handed_over_even_when_busy():
+    task = _task()
+    _receive(task, "a")
+    task._do_flush()
+    _receive(task, "b", "c", "d", "e")  # flush_every = 4
+    task._do_flush()
+    assert [_ids(j) for j in task._pool.jobs] == [["a"], ["b", "c", "d", "e"]]
+
+
+def test_two_processes_take_two_batches_before_collecting():
+    task = _task(processes=2)
+    _receive(task, "a")
+    task._do_flush()
+    _receive(task, "b")
+    task._do_flush()
+    _receive(task, "c")
+    task._do_flush()
+    assert [_ids(j) for j in task._pool.jobs] == [["a"], ["b"]]
+
+
+def test_a_lost_pool_process_puts_its_messages_back_in_the_queue():
+    task = _task()
+    requests = _receive(task, "a", "b")
+    task._do_flush()
+    task._pool.jobs[0][2](RuntimeError("worker lost"))
+    assert all(r.requeued and not r.acked for r in requests)
+    _receive(task, "c")
+    task._do_flush()  # the process slot is free again
+    assert _ids(task._pool.jobs[1]) == ["c"]
