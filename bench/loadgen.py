@@ -21,6 +21,10 @@ class LoadResult:
     elapsed: float = 0.0
     latencies: list[float] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
+    #: body index -> time.perf_counter() when its request was written
+    sent: dict[int, float] = field(default_factory=dict)
+    #: send-to-queryable latencies of sampled messages, ms (bench/uplinks.py fills it)
+    visible_ms: list[float] = field(default_factory=list)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -40,12 +44,12 @@ async def _connection(port: int, requests: asyncio.Queue, result: LoadResult, ra
     try:
         while True:
             try:
-                raw = requests.get_nowait()
+                index, raw = requests.get_nowait()
             except asyncio.QueueEmpty:
                 return
             if rate_gate is not None:
                 await rate_gate()
-            sent = time.perf_counter()
+            sent = result.sent[index] = time.perf_counter()
             writer.write(raw)
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
@@ -81,8 +85,8 @@ async def post_all(port: int, path: str, bodies: list[bytes], *, concurrency: in
                    content_type: str = "application/json", rate: float | None = None) -> LoadResult:
     """POST every body once over ``concurrency`` connections; optionally paced at ``rate``/s."""
     queue: asyncio.Queue = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(_request(path, body, content_type))
+    for index, body in enumerate(bodies):
+        queue.put_nowait((index, _request(path, body, content_type)))
     result = LoadResult(started=time.perf_counter())
     gate = _pacer(rate) if rate else None
     await asyncio.gather(*(_connection(port, queue, result, gate) for _ in range(concurrency)))

@@ -1,6 +1,6 @@
 """The project's processes, started by a benchmark as production runs them.
 
-    with Service("web", [daphne, ...], env, port=8123):   # waits until the port accepts
+    with Service("web", [uvicorn, ...], env, port=8123):   # waits until the port accepts
         ...
 
 Each process gets the benchmark's environment (DATABASE_URL of the throwaway database,
@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["ROOT", "Service", "free_port", "production_env", "web", "worker", "listener_host", "bare_asgi"]
+__all__ = ["ROOT", "WEB_SERVER", "Service", "free_port", "production_env", "web", "worker", "listener_host",
+           "bare_asgi"]
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -81,13 +82,27 @@ class Service:
         return self.proc.pid
 
 
-def web(env: dict, port: int, app: str = "tbproject.asgi:application") -> Service:
-    return Service("web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app], env, port=port)
+#: The web server of the production web process (README): uvicorn, or daphne to compare.
+WEB_SERVER = os.environ.get("BENCH_WEB_SERVER", "uvicorn")
 
 
-def bare_asgi(env: dict, port: int) -> Service:
-    return Service("bare-asgi", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "bench.bare_asgi:app"],
-                   env, port=port)
+def _asgi_server(app: str, port: int, processes: int) -> list[str]:
+    if WEB_SERVER == "daphne":
+        if processes != 1:
+            raise ValueError("daphne runs one process per port")
+        return [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
+    return [str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop",
+            "--http", "httptools", "--ws", "websockets", "--no-access-log", "--workers", str(processes)]
+
+
+def web(env: dict, port: int, app: str = "tbproject.asgi:application", processes: int = 1) -> Service:
+    """The production web process (``processes`` of them sharing the port)."""
+    return Service("web", _asgi_server(app, port, processes), env, port=port)
+
+
+def bare_asgi(env: dict, port: int, processes: int = 1) -> Service:
+    """The baseline: an ASGI app that only reads the POST and answers 204, on the same server."""
+    return Service("bare-asgi", _asgi_server("bench.bare_asgi:app", port, processes), env, port=port)
 
 
 def worker(env: dict, concurrency: int = 1, name: str = "worker") -> Service:

@@ -1,15 +1,16 @@
 """End-to-end uplink throughput: from send to telemetry stored and queryable (issue 4).
 
 Production configuration, started here: PostgreSQL (the bench database), Redis (Celery broker),
-daphne serving tbproject.asgi, one Celery worker, and for MQTT one runintegrations process,
-each its own OS process. Debug off, devices provisioned by a warm-up round, 3 telemetry keys per
-message, every message with its own ts (so every one is stored: nothing is deduplicated away).
+the web server (uvicorn; BENCH_WEB_SERVER=daphne to compare) serving tbproject.asgi, one Celery
+worker, and for MQTT one runintegrations process, each its own OS process. Debug off, devices
+provisioned by a warm-up round, 3 telemetry keys per message, every message with its own ts (so
+every one is stored: nothing is deduplicated away).
 
     (a) HTTP, one message per POST, 64 keep-alive clients; baseline: a bare ASGI app on the
-        same server (daphne) that only reads the POST and answers 204.
+        same server that only reads the POST and answers 204.
     (b) HTTP, 100 messages per POST, the converter returns an array; same baseline, per POST.
-    (c) MQTT QoS 1 through the local Mosquitto; baseline: a bare gmqtt subscriber that only
-        counts the same messages.
+    (c) MQTT QoS 1 through a Mosquitto of the bench's own (bench/mqtt_uplinks.py); baseline: a bare
+        gmqtt subscriber that only counts the same messages.
     (d) HTTP accept latency at a paced 1,000 msg/s (p50/p99).
     (e) TCP and RabbitMQ, each beside a bare peer of its transport (bench/transports.py).
 
@@ -20,14 +21,13 @@ worker's batches and the telemetry writes, not only the accept.
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 
 import psycopg
 
-from bench import loadgen, procs, transports
+from bench import loadgen, mqtt_uplinks, procs, transports
+from bench.visibility import Visibility
 
 __all__ = ["run"]
 
@@ -41,7 +41,6 @@ return Array.isArray(data) ? data.map(one) : one(data);
 DEVICES = 1000
 KEYS = 3
 REDIS_URL = "redis://127.0.0.1:6379/8"
-MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883
 
 
 class _Clock:
@@ -102,17 +101,27 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
-def _http_round(port, path, dsn, clock, n_posts, per_post, concurrency=64, rate=None, timeout=120.0):
-    """POST n_posts bodies (per_post readings each); returns (load result, seconds to stored or None)."""
+def _http_round(port, path, dsn, clock, n_posts, per_post, concurrency=64, rate=None, timeout=120.0,
+                watch_every: int = 0):
+    """POST n_posts bodies (per_post readings each); returns (load result, seconds to stored or None).
+
+    ``watch_every`` (one reading per POST only): note when every so many messages became
+    queryable, in ``result.visible_ms`` (send-to-queryable latencies, bench/visibility.py)."""
     first = clock.take(n_posts * per_post)
     bodies = []
     for p in range(n_posts):
         readings = [_reading(p * per_post + j, first + p * per_post + j) for j in range(per_post)]
         bodies.append(json.dumps(readings[0] if per_post == 1 else readings).encode())
+    watch = None
+    if watch_every and per_post == 1:
+        watch = Visibility(dsn, {first + i: (i, _reading(i, 0)["n"]) for i in range(0, n_posts, watch_every)}).start()
     result = asyncio.run(loadgen.post_all(port, path, bodies, concurrency=concurrency, rate=rate))
     if set(result.statuses) - {200, 204}:
         raise RuntimeError(f"uplink POSTs failed: {dict(result.statuses)}")
     done = _wait_stored(dsn, first, first + n_posts * per_post, n_posts * per_post * KEYS, timeout)
+    if watch is not None:
+        seen = watch.stop(10)
+        result.visible_ms = [(at - result.sent[i]) * 1000 for i, at in seen.items()]
     return result, (None if done is None else done - result.started)
 
 
@@ -137,95 +146,73 @@ def _http(env, dsn, http, clock, quick: bool) -> list[dict]:
         single, took_single = _http_round(port, path, dsn, clock, n_single, 1)
         batched, took_batched = _http_round(port, path, dsn, clock, n_batched, 100)
         paced_n = 2000 if quick else 5000
-        paced, _ = _http_round(port, path, dsn, clock, paced_n, 1, concurrency=32, rate=1000)
+        paced, _ = _http_round(port, path, dsn, clock, paced_n, 1, concurrency=32, rate=1000, watch_every=10)
     bare_single = _bare_http(env, path, n_single, 1)
     bare_batched = _bare_http(env, path, n_batched * 4, 100)
     if took_single is None or took_batched is None:
         raise RuntimeError("uplinks were not all stored within the timeout: see var/bench/worker.log")
     base_single = n_single / bare_single.elapsed
     rows.append(_row("http_uplink_1_per_post_stored_msg_per_s", n_single / took_single, "msg/s",
-                     "bare ASGI app on daphne, accept only (req/s)", base_single,
+                     f"bare ASGI app on {procs.WEB_SERVER}, accept only (req/s)", base_single,
                      ">= 1500 msg/s (issue 4), >= 3000 (issue 9)",
                      messages=n_single, accept_rate=round(n_single / single.elapsed),
-                     accept_p50_ms=_ms(loadgen.percentile(single.latencies, 50)),
-                     accept_p99_ms=_ms(loadgen.percentile(single.latencies, 99)),
+                     p50_ms=_ms(loadgen.percentile(single.latencies, 50)),
+                     p99_ms=_ms(loadgen.percentile(single.latencies, 99)), latency="accept",
                      baseline_p99_ms=_ms(loadgen.percentile(bare_single.latencies, 99)), clients=64))
     base_batched = n_batched * 4 * 100 / bare_batched.elapsed
     rows.append(_row("http_uplink_100_per_post_stored_msg_per_s", n_batched * 100 / took_batched, "msg/s",
-                     "bare ASGI app on daphne, accept only, 100 readings per POST (msg/s)", base_batched,
+                     f"bare ASGI app on {procs.WEB_SERVER}, accept only, 100 readings per POST (msg/s)", base_batched,
                      ">= 10000 msg/s (issue 4), >= 20000 (issue 9)", messages=n_batched * 100,
-                     accept_p99_ms=_ms(loadgen.percentile(batched.latencies, 99)),
+                     p50_ms=_ms(loadgen.percentile(batched.latencies, 50)),
+                     p99_ms=_ms(loadgen.percentile(batched.latencies, 99)), latency="accept, per POST",
                      baseline_p99_ms=_ms(loadgen.percentile(bare_batched.latencies, 99)), clients=64))
     rows.append(_row("http_uplink_accept_latency_p99_ms_at_1000_msg_s", _ms(loadgen.percentile(paced.latencies, 99)),
                      "ms", "p50 of the same run (ms)", _ms(loadgen.percentile(paced.latencies, 50)),
-                     "p99 <= 20 ms (issue 9)", messages=paced_n, achieved_rate=round(paced_n / paced.elapsed)))
+                     "p99 <= 20 ms (issue 9)", messages=paced_n, achieved_rate=round(paced_n / paced.elapsed),
+                     p50_ms=_ms(loadgen.percentile(paced.latencies, 50)),
+                     p99_ms=_ms(loadgen.percentile(paced.latencies, 99)), latency="accept"))
+    visible = paced.visible_ms
+    if visible:
+        p50, p99 = loadgen.percentile(visible, 50), loadgen.percentile(visible, 99)
+        rows.append(_row("http_uplink_send_to_queryable_p99_ms_at_1000_msg_s", p99, "ms",
+                         "p50 of the same run (ms)", p50, "p99 <= 250 ms (issue 9)", samples=len(visible),
+                         of_messages=paced_n, p50_ms=round(p50, 1), p99_ms=round(p99, 1),
+                         latency="request written to the row readable in ts_kv (5 ms polling)"))
     return rows
 
 
-async def _publish(topic_prefix: str, bodies: list[bytes], clients: int = 4, window: int = 20) -> None:
-    from gmqtt import Client
-
-    async def one(part: list[bytes], k: int):
-        client = Client(f"bench-pub-{uuid.uuid4().hex[:8]}")
-        await client.connect(MQTT_HOST, MQTT_PORT, version=4)
-        for n, body in enumerate(part, 1):
-            client.publish(f"{topic_prefix}/{k}", body, qos=1)
-            if n % window == 0:  # Mosquitto drops a QoS 1 publisher that outruns it
-                await asyncio.wait_for(client._persistent_storage.wait_empty(), 30)
-        await asyncio.wait_for(client._persistent_storage.wait_empty(), 30)
-        await client.disconnect()
-
-    await asyncio.gather(*(one(bodies[k::clients], k) for k in range(clients)))
+#: (web processes, worker processes) of the scaling runs; the first is the baseline.
+SCALING = ((1, 1), (1, 2), (2, 2))
 
 
-def _mqtt(env, dsn, tenant, conv, clock, quick: bool) -> list[dict]:
-    from integrations.models import Integration
-
-    n = 5000 if quick else 30000
-    prefix = f"bench/{uuid.uuid4().hex[:8]}"
-    mqtt = Integration.objects.create(tenant=tenant, name="bench-mqtt", type="MQTT", default_converter=conv,
-                                      configuration={"clientConfiguration": {"host": MQTT_HOST, "port": MQTT_PORT},
-                                                     "topicFilters": [{"filter": f"{prefix}/+", "qos": 1}]})
-    first = clock.take(n)
-    bodies = [json.dumps(_reading(i, first + i)).encode() for i in range(n)]
-    with procs.worker(env), procs.listener_host(env):
-        deadline = time.monotonic() + 30
-        while not Integration.objects.filter(pk=mqtt.pk, connected=True).exists():
-            if time.monotonic() > deadline:
-                raise RuntimeError("the MQTT integration did not connect: see var/bench/integrations.log")
-            time.sleep(0.1)
-        warm_first = clock.take(DEVICES)
-        asyncio.run(_publish(prefix, [json.dumps(_reading(i, warm_first + i)).encode() for i in range(DEVICES)]))
-        if _wait_stored(dsn, warm_first, warm_first + DEVICES, DEVICES * KEYS, 120) is None:
-            raise RuntimeError("MQTT warm-up uplinks were not stored")
-        started = time.perf_counter()
-        asyncio.run(_publish(prefix, bodies))
-        published = time.perf_counter() - started
-        done = _wait_stored(dsn, first, first + n, n * KEYS, 180)
-    mqtt.delete()
-    if done is None:
-        stored = _stored(dsn, first, first + n) // KEYS
-        raise RuntimeError(f"MQTT: {stored} of {n} messages stored within the timeout")
-    base_prefix = f"bench/{uuid.uuid4().hex[:8]}"
-    bare = subprocess.Popen([sys.executable, "-m", "bench.bare_mqtt", MQTT_HOST, str(MQTT_PORT), f"{base_prefix}/+",
-                             str(n)], cwd=procs.ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    try:
-        assert bare.stdout.readline().strip() == "ready"
-        bare_started = time.monotonic()
-        asyncio.run(_publish(base_prefix, bodies))
-        line = bare.stdout.readline().split()
-        bare_took = float(line[1]) - bare_started
-    finally:
-        bare.kill()
-        bare.wait()
-    return [_row("mqtt_qos1_uplink_stored_msg_per_s", n / (done - started), "msg/s",
-                 "bare gmqtt subscriber counting the same QoS 1 messages (msg/s)", n / bare_took,
-                 ">= 3000 msg/s (issue 4), >= 10000 (issue 9)", messages=n, publish_rate=round(n / published))]
+def _scaling(env, dsn, http, clock, quick: bool) -> list[dict]:
+    """HTTP one message per POST with more web and worker processes (issue 9, scaling evidence)."""
+    path = f"/api/v1/integrations/http/{http.routing_key}"
+    n = 4000 if quick else 15000
+    figures = []
+    for webs, workers in SCALING:
+        if webs > 1 and procs.WEB_SERVER == "daphne":
+            continue
+        port = procs.free_port()
+        with procs.web(env, port, processes=webs), procs.worker(env, concurrency=workers):
+            _http_round(port, path, dsn, clock, 500, 1)  # warm: processes started, devices known
+            result, took = _http_round(port, path, dsn, clock, n, 1)
+        if took is None:
+            raise RuntimeError(f"scaling run web={webs} workers={workers}: not all stored")
+        figures.append((webs, workers, n / took, result))
+    (_, _, base, _), rows = figures[0], []
+    for webs, workers, rate, result in figures:
+        rows.append(_row(f"http_uplink_1_per_post_stored_msg_per_s_web{webs}_workers{workers}", rate, "msg/s",
+                         "1 web and 1 worker process, same run (msg/s)", base, "grows with processes (issue 9)",
+                         messages=n, accept_rate=round(n / result.elapsed),
+                         p50_ms=_ms(loadgen.percentile(result.latencies, 50)),
+                         p99_ms=_ms(loadgen.percentile(result.latencies, 99)), latency="accept"))
+    return rows
 
 
-def run(quick: bool = False):
+def run(quick: bool = False, only: set[str] | None = None):
     """Yields each figure as it is measured; a scenario that fails yields an error row and the
-    others still run."""
+    others still run. ``only``: names of the scenarios to run (http, scaling, mqtt, tcp, rabbitmq)."""
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
@@ -237,11 +224,14 @@ def run(quick: bool = False):
               "row": _row, "devices": DEVICES}
     scenarios = [
         ("http", lambda: _http(env, dsn, http, clock, quick)),
-        ("mqtt", lambda: _mqtt(env, dsn, tenant, conv, clock, quick)),
+        ("scaling", lambda: _scaling(env, dsn, http, clock, quick)),
+        ("mqtt", lambda: mqtt_uplinks.run(env, dsn, tenant, conv, clock, quick, **shared)),
         ("tcp", lambda: [transports.tcp(env, dsn, tenant, conv, clock, quick, **shared)]),
         ("rabbitmq", lambda: [transports.rabbitmq(env, dsn, tenant, conv, clock, quick, **shared)]),
     ]
     for name, scenario in scenarios:
+        if only and name not in only:
+            continue
         try:
             yield from scenario()
         except Exception as exc:  # report it and go on: one broken transport must not hide the rest

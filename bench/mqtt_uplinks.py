@@ -1,0 +1,138 @@
+"""MQTT QoS 1 uplinks end to end, through a Mosquitto configured for an integration subscriber.
+
+The benchmark starts its own Mosquitto (the machine's, on a free port, config below) rather than
+using the system broker's defaults: Mosquitto sends a subscriber at most 20 unacknowledged QoS 1
+messages (``max_inflight_messages``) and silently drops past 1,000 queued (DESIGN.md section 9).
+An integration acknowledges a message only once it is durably queued, a few milliseconds after it
+arrived, so 20 in flight caps any subscriber near 3,000 msg/s, and a broker that drops measures
+nothing. A deployment that feeds an integration this fast configures its broker the same way.
+Both the integration and the baseline (a bare gmqtt subscriber counting the same messages,
+bench/bare_mqtt.py) subscribe to this broker.
+"""
+
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench import procs
+
+__all__ = ["run", "broker"]
+
+HOST = "127.0.0.1"
+CONFIG = """\
+listener {port} 127.0.0.1
+allow_anonymous true
+persistence false
+max_inflight_messages 1000
+max_queued_messages 1000000
+"""
+
+
+@contextmanager
+def broker():
+    """A Mosquitto of the benchmark's own; yields its port."""
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    port = procs.free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp) / "mosquitto.conf"
+        conf.write_text(CONFIG.format(port=port))
+        with procs.Service("mosquitto", [binary, "-c", str(conf)], {}, port=port):
+            yield port
+
+
+async def _publish(port: int, topic_prefix: str, bodies: list[bytes], clients: int = 8, window: int = 100) -> None:
+    from gmqtt import Client
+
+    async def one(part: list[bytes], k: int):
+        client = Client(f"bench-pub-{uuid.uuid4().hex[:8]}")
+        await client.connect(HOST, port, version=4)
+        for n, body in enumerate(part, 1):
+            client.publish(f"{topic_prefix}/{k}", body, qos=1)
+            if n % window == 0:  # bounded in flight: a publisher must not outrun the broker's queue
+                await asyncio.wait_for(client._persistent_storage.wait_empty(), 30)
+        await asyncio.wait_for(client._persistent_storage.wait_empty(), 30)
+        await client.disconnect()
+
+    await asyncio.gather(*(one(bodies[k::clients], k) for k in range(clients)))
+
+
+def _integration(tenant, conv, port: int, prefix: str):
+    from integrations.models import Integration
+
+    return Integration.objects.create(tenant=tenant, name=f"bench-mqtt-{prefix[-8:]}", type="MQTT",
+                                      default_converter=conv,
+                                      configuration={"clientConfiguration": {"host": HOST, "port": port},
+                                                     "topicFilters": [{"filter": f"{prefix}/+", "qos": 1}]})
+
+
+def _wait_connected(integration) -> None:
+    from integrations.models import Integration
+
+    deadline = time.monotonic() + 30
+    while not Integration.objects.filter(pk=integration.pk, connected=True).exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the MQTT integration did not connect: see var/bench/integrations.log")
+        time.sleep(0.1)
+
+
+def _bare(env, port: int, bodies: list[bytes]) -> float:
+    """Seconds the bare subscriber took to receive every message, from the first publish."""
+    prefix = f"bench/{uuid.uuid4().hex[:8]}"
+    bare = subprocess.Popen([sys.executable, "-m", "bench.bare_mqtt", HOST, str(port), f"{prefix}/+",
+                             str(len(bodies))], cwd=procs.ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        if bare.stdout.readline().strip() != "ready":
+            raise RuntimeError("the bare MQTT subscriber did not start")
+        started = time.monotonic()
+        asyncio.run(_publish(port, prefix, bodies))
+        line = bare.stdout.readline().split()
+        return float(line[1]) - started
+    finally:
+        bare.kill()
+        bare.wait()
+
+
+def run(env, dsn, tenant, conv, clock, quick: bool, *, readings, wait_stored, row, devices, **_) -> list[dict]:
+    n = 5000 if quick else 30000
+    keys = 3
+    first = clock.take(n)
+    bodies = [json.dumps(r).encode() for r in readings(n, first)]
+    with broker() as port:
+        prefix = f"bench/{uuid.uuid4().hex[:8]}"
+        mqtt = _integration(tenant, conv, port, prefix)
+        try:
+            with procs.worker(env), procs.listener_host(env):
+                _wait_connected(mqtt)
+                warm_first = clock.take(devices)
+                asyncio.run(_publish(port, prefix, [json.dumps(r).encode() for r in readings(devices, warm_first)]))
+                if wait_stored(dsn, warm_first, warm_first + devices, devices * keys, 120) is None:
+                    raise RuntimeError("MQTT warm-up uplinks were not stored")
+                started = time.perf_counter()
+                asyncio.run(_publish(port, prefix, bodies))
+                published = time.perf_counter() - started
+                done = wait_stored(dsn, first, first + n, n * keys, 180)
+        finally:
+            mqtt.delete()
+        if done is None:
+            raise RuntimeError(f"MQTT: not all of {n} messages were stored within the timeout")
+        bare_took = _bare(env, port, bodies)
+    return [row("mqtt_qos1_uplink_stored_msg_per_s", n / (done - started), "msg/s",
+                "bare gmqtt subscriber counting the same QoS 1 messages (msg/s)", n / bare_took,
+                ">= 3000 msg/s (issue 4), >= 10000 (issue 9)", messages=n, publish_rate=round(n / published),
+                broker="Mosquitto, max_inflight_messages 1000 (bench/mqtt_uplinks.py)")]
+
+
+if __name__ == "__main__":  # python -m bench.mqtt_uplinks: this scenario alone, quick
+    from bench import uplinks
+    from bench.setup import bench_database
+
+    with bench_database() as url:
+        for result in uplinks.run(quick=True, only={"mqtt"}):
+            print(result)
