@@ -52,7 +52,7 @@ BATCH = 5000
 QUERIES = 200
 MIN_FREE_GB_FOR_50M = 20
 FILL_ROWS_PER_STATEMENT = 1_000_000
-SIZES = {False: [1_000_000, 10_000_000, 50_000_000], True: [1_000_000, 3_000_000]}  # by quick
+SIZES = {False: [1_000_000, 10_000_000, 50_000_000], True: [1_000_000, 2_000_000]}  # by quick
 
 
 def _say(text: str) -> None:

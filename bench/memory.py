@@ -163,7 +163,7 @@ def _mb(value: float) -> float:
 def _measure(env, dsn, quick: bool) -> list[dict]:
     tenant, _, http = _objects()
     clock = _Clock()
-    n_load = 4000 if quick else 20000
+    n_load = 3000 if quick else 20000
     n_conv = 300 if quick else 1000  # quick still passes the 256-context bound
     bare = _bare_rest(env)
     paths = _converters(tenant, n_conv)

@@ -88,6 +88,9 @@ def _measure(shape: str, entities: int, steps: int, batch: int) -> dict:
 
 
 def run(quick: bool = False) -> list[dict]:
+    from tbproject.gc_tuning import tune
+
+    tune()  # the garbage-collector settings of the worker processes that run the writer
     entities, steps = (1_000, 10) if quick else (1_000, 60)
     return [_measure(shape, entities, steps, 5_000) for shape in SHAPES]
 

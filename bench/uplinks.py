@@ -137,7 +137,7 @@ def _http(env, dsn, http, clock, quick: bool) -> list[dict]:
     path = f"/api/v1/integrations/http/{http.routing_key}"
     port = procs.free_port()
     rows = []
-    n_single = 4000 if quick else 20000
+    n_single = 3000 if quick else 20000
     n_batched = 60 if quick else 400
     with procs.web(env, port), procs.worker(env):
         warm, took = _http_round(port, path, dsn, clock, DEVICES, 1, timeout=180)  # provisions the devices
@@ -188,7 +188,7 @@ SCALING = ((1, 1), (1, 2), (2, 2))
 def _scaling(env, dsn, http, clock, quick: bool) -> list[dict]:
     """HTTP one message per POST with more web and worker processes (issue 9, scaling evidence)."""
     path = f"/api/v1/integrations/http/{http.routing_key}"
-    n = 4000 if quick else 15000
+    n = 3000 if quick else 15000
     figures = []
     for webs, workers in SCALING:
         if webs > 1 and procs.WEB_SERVER == "daphne":
