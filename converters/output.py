@@ -124,6 +124,8 @@ def _entity(obj, path: str, server_ts) -> EntityUpdate:
 
 def _text(obj: dict, key: str, path: str, *, required: bool = False) -> str | None:
     value = obj.get(key)
+    if value.__class__ is str and value and len(value) <= MAX_NAME:  # the common case, checked first
+        return value
     where = _join(path, key)
     if isinstance(value, bool):
         value = "true" if value else "false"
@@ -140,13 +142,21 @@ def _text(obj: dict, key: str, path: str, *, required: bool = False) -> str | No
     return value
 
 
+#: value types stored as they are (bool before int: an int check would also take it)
+_PLAIN = frozenset({str, float, bool})
+
+
 def _flat(values, path: str) -> dict[str, Scalar]:
     if values is None:
         return {}
     if not isinstance(values, dict):
         raise OutputError(f"{path}: must be an object of key/value pairs, not {_kind(values)}")
     flat = {}
+    plain = _PLAIN
     for key, value in values.items():
+        if value.__class__ in plain and key != "":  # the common case: no further checks
+            flat[key] = value
+            continue
         if key == "":
             raise OutputError(f"{path}: empty key")
         if value is None:

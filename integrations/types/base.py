@@ -7,15 +7,17 @@ open by ``runintegrations``). Types never decode payloads: they hand raw bytes a
 the uplink pipeline.
 """
 
+import asyncio
 import copy
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from integrations.messages import Downlink, RawUplink
 
-__all__ = ["IntegrationError", "ConfigError", "BaseIntegration", "PushIntegration", "ListenerIntegration",
+__all__ = ["run_sync", "IntegrationError", "ConfigError", "BaseIntegration", "PushIntegration", "ListenerIntegration",
            "SocketServerIntegration", "TypeConfig", "UplinkSink", "MASK"]
 
 MASK = "******"
@@ -253,3 +255,14 @@ class SocketServerIntegration(ListenerIntegration):
 
         cc = self.config.clientConfiguration
         probe(self.transport, cc.bindAddress, cc.port, self.integration)
+
+
+def run_sync(make_coroutine):
+    """Run a coroutine to completion from sync code (a ``check``), also when this thread already
+    runs an event loop (then in a thread of its own)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make_coroutine())
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()

@@ -6,15 +6,13 @@ Downlinks are published with QoS 1 to ``downlinkTopicPattern`` (``${key}`` from 
 metadata, default ``${topic}``).
 """
 
-import asyncio
 import re
-from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from integrations.messages import Downlink
-from integrations.types.base import IntegrationError, ListenerIntegration, TypeConfig, UplinkSink
+from integrations.types.base import IntegrationError, ListenerIntegration, TypeConfig, UplinkSink, run_sync
 
 __all__ = ["MqttConfig", "MqttIntegration", "downlink_topic"]
 
@@ -97,7 +95,7 @@ class MqttIntegration(ListenerIntegration):
         MQTT broker at host:port: reason") when that fails."""
         from integrations.listeners.mqtt import probe
 
-        _run_sync(lambda: probe(self.config))
+        run_sync(lambda: probe(self.config))
 
 
 def downlink_topic(pattern: str, metadata: dict[str, str]) -> str:
@@ -112,13 +110,3 @@ def downlink_topic(pattern: str, metadata: dict[str, str]) -> str:
         raise IntegrationError(f"Downlink topic '{topic}' (from '{pattern}') is not a topic one can publish to",
                                permanent=True)
     return topic
-
-
-def _run_sync(make_coroutine):
-    """Run a coroutine to completion from sync code, also when this thread already runs a loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make_coroutine())
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(make_coroutine())).result()

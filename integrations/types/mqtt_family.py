@@ -9,8 +9,8 @@ and, when its downlink is more than "publish the encoder's bytes to a topic",
 """
 
 from integrations.messages import Downlink
-from integrations.types.base import IntegrationError, UplinkSink
-from integrations.types.mqtt import MqttConfig, MqttIntegration, _run_sync, downlink_topic
+from integrations.types.base import IntegrationError, UplinkSink, run_sync
+from integrations.types.mqtt import MqttConfig, MqttIntegration, downlink_topic
 
 __all__ = ["MqttFamilyIntegration"]
 
@@ -68,7 +68,7 @@ class MqttFamilyIntegration(MqttIntegration):
                     message = f"{message.rstrip('.')}: {self.auth_hint}"
                 raise IntegrationError(message, permanent=exc.permanent) from None
 
-        _run_sync(attempt)
+        run_sync(attempt)
 
 
 async def _probe(config: MqttConfig, client_id: str | None) -> None:

@@ -123,6 +123,6 @@ class OpcUaIntegration(ListenerIntegration):
         """Connect, open a session with the configured security and identity, and disconnect;
         IntegrationError("Failed to connect to OPC-UA server at opc.tcp://host:port: reason")."""
         from integrations.listeners.opcua import probe
-        from integrations.types.mqtt import _run_sync
+        from integrations.types.base import run_sync
 
-        _run_sync(lambda: probe(self.config))
+        run_sync(lambda: probe(self.config))

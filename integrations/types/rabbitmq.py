@@ -85,6 +85,6 @@ class RabbitMqIntegration(ListenerIntegration):
         """Connect, declare nothing, check the exchange exists, disconnect; IntegrationError
         ("Failed to connect to RabbitMQ at host:port/vhost: reason") otherwise."""
         from integrations.listeners.rabbitmq import probe
-        from integrations.types.mqtt import _run_sync
+        from integrations.types.base import run_sync
 
-        _run_sync(lambda: probe(self.config))
+        run_sync(lambda: probe(self.config))
