@@ -4,7 +4,9 @@
   ``remotePort`` in its metadata; uplinks go to the pipeline in batches (UplinkBatcher). When
   more than HIGH_WATER frames wait for the queue, the connections that send stop being read
   (TCP back-pressure) until everything is queued, so a slow queue slows the senders down
-  instead of losing what they sent.
+  instead of losing what they sent. Bytes a connection delivers while the listener is over the
+  mark are held, unframed, until it resumes: a burst from many connections at once (each read
+  already in flight) is bounded by one read per connection, not by the batcher's bound.
 - A frame the framer refuses (too long, malformed) is dropped with a failure debug event
   (``sink.dropped``); the connection and the other clients carry on.
 - Downlinks are written on the open connection their route names. A connection that neither
@@ -41,6 +43,7 @@ class _Connection(asyncio.Protocol):
         self.key: tuple[str, int] | None = None
         self.metadata: dict[str, str] = {}
         self.last_active = time.monotonic()
+        self.held: list[bytes] = []  # read while the listener was over HIGH_WATER
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -56,6 +59,14 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.last_active = time.monotonic()
         listener = self.listener
+        if listener.overloaded:
+            self.held.append(data)
+            listener.throttle(self)
+            return
+        self.feed(data)
+
+    def feed(self, data: bytes) -> None:
+        listener = self.listener
         received_ts = now_ms()
         for frame in self.framer.feed(data):
             if isinstance(frame, FrameError):
@@ -65,10 +76,23 @@ class _Connection(asyncio.Protocol):
                 listener.offered += 1
             elif listener.running:  # only past the batcher's bound: the queue is down for long
                 listener.sink.dropped(self.metadata, frame[:1024], "The queue is unavailable: frame dropped")
-        if listener.offered - listener.batcher.queued > HIGH_WATER:
+        if listener.overloaded:
             listener.throttle(self)
 
+    def resume(self) -> None:
+        """Frame what was held, then read again, unless that put the listener over the mark."""
+        listener = self.listener
+        while self.held and not listener.overloaded:
+            self.feed(self.held.pop(0))
+        if self.held or listener.overloaded:
+            listener.throttle(self)
+        elif not self.transport.is_closing():
+            self.transport.resume_reading()
+
     def connection_lost(self, exc) -> None:
+        held, self.held = self.held, []
+        for data in held:  # complete frames the client sent before it went: keep them
+            self.feed(data)
         self.listener._paused.discard(self)
         if self.listener.connections.get(self.key) is self:
             del self.listener.connections[self.key]
@@ -95,8 +119,14 @@ class TcpListener:
     def running(self) -> bool:
         return self._server is not None
 
+    @property
+    def overloaded(self) -> bool:
+        return self.offered - self.batcher.queued > HIGH_WATER
+
     def throttle(self, connection: _Connection) -> None:
         """Stop reading ``connection`` until everything received so far is queued."""
+        if connection in self._paused:
+            return
         connection.transport.pause_reading()
         self._paused.add(connection)
         if self._resuming is None:
@@ -108,8 +138,7 @@ class TcpListener:
         self._resuming = None
         paused, self._paused = self._paused, set()
         for connection in paused:
-            if not connection.transport.is_closing():
-                connection.transport.resume_reading()
+            connection.resume()  # its held bytes first: they may throttle the listener again
 
     async def start(self) -> None:
         cc = self.config

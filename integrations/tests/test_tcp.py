@@ -142,6 +142,35 @@ def test_a_slow_queue_stops_the_reading_instead_of_losing_frames():
     assert [json.loads(u.payload)["n"] for u in sink.uplinks] == list(range(count)) and sink.drops == []
 
 
+def test_a_burst_from_many_connections_past_the_batchers_bound_loses_nothing():
+    """Each connection's read is already in flight when the listener goes over its mark: what
+    they deliver is held, not dropped (a bench run of 1,000 connections lost 19,500 frames)."""
+    port = free_port()
+    connections, lines = 400, 40  # 16,000 frames: more than the batcher holds (10,000)
+
+    async def scenario():
+        async with running("TCP", tcp_config(port, handlerType="TEXT")) as (instance, sink):
+            sink.block = asyncio.Event()
+            writers = []
+            for c in range(connections):
+                _, writer = await connect(port)
+                writer.write(b"".join(b'{"c": %d, "n": %d}\n' % (c, n) for n in range(lines)))
+                writers.append(writer)
+            for writer in writers:
+                writer.close()  # the clients go away: what they sent must still arrive
+            while not instance._server._paused:
+                await asyncio.sleep(0.02)
+            sink.block.set()
+            await sink.wait_for(connections * lines, timeout=60)
+            return sink
+
+    sink = run(scenario())
+    got = [json.loads(u.payload) for u in sink.uplinks]
+    assert len(got) == connections * lines and sink.drops == []
+    for c in (0, connections // 2, connections - 1):  # each connection's frames in order
+        assert [g["n"] for g in got if g["c"] == c] == list(range(lines))
+
+
 def test_a_downlink_goes_back_on_the_devices_open_connection():
     port = free_port()
 
