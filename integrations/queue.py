@@ -66,23 +66,20 @@ def decode(batch: dict) -> list[RawUplink]:
 
 def accept_many(uplinks: list[RawUplink]) -> None:
     """Queue ``uplinks`` as tasks of at most UPLINK_BATCH_SIZE messages; returns once queued."""
-    from integrations.tasks import process_uplinks  # tasks imports this module
-
-    if not uplinks:
-        return
-    size = settings.UPLINK_BATCH_SIZE
-    now = now_ms()
-    for start in range(0, len(uplinks), size):
-        process_uplinks.apply_async(args=[encode(uplinks[start:start + size], now)])
+    _queue(uplinks, now_ms())
 
 
 def requeue(uplinks: list[RawUplink], *, retries: int, countdown: float) -> None:
     """Queue uplinks the worker could not process again, to run after ``countdown`` seconds."""
-    from integrations.tasks import process_uplinks
+    _queue(uplinks, None, retries=retries, countdown=countdown)
+
+
+def _queue(uplinks: list[RawUplink], now: int | None, *, retries: int = 0, **options) -> None:
+    from integrations.tasks import process_uplinks  # tasks imports this module
 
     size = settings.UPLINK_BATCH_SIZE
     for start in range(0, len(uplinks), size):
-        process_uplinks.apply_async(args=[encode(uplinks[start:start + size], retries=retries)], countdown=countdown)
+        process_uplinks.apply_async(args=[encode(uplinks[start:start + size], now, retries=retries)], **options)
 
 
 async def accept(uplink: RawUplink) -> None:
