@@ -18,7 +18,7 @@ from converters.choices import ScriptLang
 from converters.events import all_enabled_until
 from converters.models import Converter, DebugEvent
 from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 MONOSPACE = {"style": "font-family: ui-monospace, Menlo, Consolas, monospace; width: 90%;", "rows": 24,
              "spellcheck": "false"}

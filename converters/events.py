@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 
 from converters.models import DebugEvent
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = [
     "should_record", "all_enabled_until", "cap_all_enabled_until", "EventBatch", "write_events", "server_name",

@@ -6,7 +6,8 @@ from django.db import models
 
 from converters import scripts
 from converters.choices import ConverterType, EventEntityType, EventType, IntegrationType
-from tenants.models import Tenant, TenantScopedModel, TenantScopedQuerySet, now_ms
+from tbproject.clock import now_ms
+from tenants.models import Tenant, TenantScopedModel, TenantScopedQuerySet
 
 __all__ = ["Converter", "DebugEvent"]
 

@@ -15,7 +15,7 @@ from converters.engine import OUT_OF_MEMORY, TIMEOUT, Limits
 from converters.events import EventBatch, server_name, should_record, truncate, write_events
 from converters.models import Converter, DebugEvent
 from converters.output import OutputError, converter_output, normalise_downlink
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = [
     "test_uplink", "test_downlink", "describe_error", "detect_content_type", "record_debug",

@@ -8,7 +8,7 @@ from converters.choices import DEBUG_EVENT_TYPES
 # The downlink tasks live beside their code; imported here so that every worker registers them.
 from converters.downlink.tasks import encode_downlinks, sweep_downlinks  # noqa: F401
 from converters.models import DebugEvent
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["prune_debug_events", "refresh_converters_library"]
 

@@ -8,7 +8,7 @@ from django.db import connection
 from devices.choices import AttributeScope
 from devices.models import Attribute
 from devices.values import COLUMNS, decode, encode
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["save_attributes", "save_attributes_many", "attribute_values", "get_attributes", "attribute_keys",
            "delete_attributes"]

@@ -8,7 +8,8 @@ expressed as ordinary models.
 from django.db import models
 
 from devices.choices import AttributeScope, GroupType
-from tenants.models import Customer, TenantScopedModel, now_ms
+from tbproject.clock import now_ms
+from tenants.models import Customer, TenantScopedModel
 
 __all__ = ["DeviceProfile", "AssetProfile", "Device", "Asset", "EntityGroup", "Attribute", "TelemetryKey"]
 

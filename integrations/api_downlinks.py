@@ -23,7 +23,7 @@ from converters.downlink import delivery
 from integrations.models import DownlinkStatus, Integration, OutgoingDownlink
 from integrations.types import TYPES
 from integrations.types.base import ConfigError, IntegrationError
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["api_kinds", "run_due", "schedule", "due", "next_retry_ms", "schedule_retry", "BATCH_SIZE", "SEND_THREADS"]
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from integrations import pipeline
 from integrations.messages import RawUplink
 from integrations.models import DeadLetter
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["pending", "replay", "prune", "letter_json"]
 

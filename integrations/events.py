@@ -17,7 +17,7 @@ from converters.choices import EventEntityType, EventType
 from converters.events import server_name, should_record, truncate, write_events
 from converters.models import DebugEvent
 from converters.services import detect_content_type
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["UPLINK", "DOWNLINK", "OK", "ERROR", "STARTED", "STOPPED", "UPDATED", "CREATED", "FAILED",
            "uplink_event", "lifecycle", "error_event", "capped"]

@@ -6,7 +6,8 @@ from django.db import models
 
 from converters.models import Converter
 from integrations.types import TYPES
-from tenants.models import Tenant, TenantScopedModel, now_ms
+from tbproject.clock import now_ms
+from tenants.models import Tenant, TenantScopedModel
 
 __all__ = ["Integration", "DeadLetter", "IntegrationStats", "IntegrationLease", "OutgoingDownlink", "DeviceRoute",
            "DownlinkStatus"]

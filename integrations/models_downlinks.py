@@ -7,7 +7,8 @@ import uuid
 
 from django.db import models
 
-from tenants.models import Tenant, now_ms
+from tbproject.clock import now_ms
+from tenants.models import Tenant
 
 __all__ = ["DownlinkStatus", "OutgoingDownlink", "DeviceRoute"]
 

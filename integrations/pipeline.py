@@ -45,7 +45,7 @@ from devices.provisioning import CreationForbidden, Provisioner
 from integrations import config_cache, events, handoff, stats, store
 from integrations.messages import RawUplink
 from integrations.models import DeadLetter, Integration
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["process", "Outcome", "OK", "FAILED", "DROPPED", "STAGES"]
 

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 
 from integrations.messages import RawUplink
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["accept", "accept_many", "requeue", "encode", "decode", "retries_of", "SENDER_THREADS"]
 

@@ -20,7 +20,7 @@ from converters.events import write_events
 from integrations import events, queue, stats
 from integrations.messages import RawUplink
 from integrations.models import Integration
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["RunnerSink", "write_status", "record_lifecycle", "with_connection"]
 

@@ -19,7 +19,7 @@ from converters.choices import EventEntityType, EventType
 from converters.events import server_name, write_events
 from converters.models import DebugEvent
 from integrations.models import Integration, IntegrationStats
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["HOUR_MS", "SERIES_HOURS", "period_start", "add", "record_status", "stats_series", "stats_series_many",
            "persist"]

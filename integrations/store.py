@@ -162,7 +162,7 @@ def remember_routes(messages) -> int:
 
     Returns how many routes were written."""
     from integrations.models import DeviceRoute
-    from tenants.models import now_ms
+    from tbproject.clock import now_ms
 
     latest: dict = {}
     keys_of: dict = {}

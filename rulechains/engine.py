@@ -32,7 +32,7 @@ from rulechains.messages import FAILURE, Msg
 from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
 from rulechains.nodes.base import NodeContext, fail
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["process", "Report", "Graph", "load_root_chains", "max_hops"]
 

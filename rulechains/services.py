@@ -16,7 +16,7 @@ from rulechains import messages as m
 from rulechains.defaults import ROOT_CHAIN
 from rulechains.metadata import save_metadata
 from rulechains.models import RuleChain
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["submit", "attributes_updated", "rpc_to_device", "create_root_chain", "set_root", "create_chain",
            "RPC_DEFAULT_TIMEOUT_MS"]

@@ -8,7 +8,7 @@ from converters.events import all_enabled_until, cap_all_enabled_until
 from converters.models import Converter
 from tbproject.api.exceptions import ServiceUnavailable
 from tbproject.api.serializers import TbEntitySerializer
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["ConverterSerializer"]
 

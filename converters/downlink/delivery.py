@@ -20,7 +20,7 @@ from integrations import events, stats
 from integrations.messages import Downlink
 from integrations.models import DownlinkStatus, OutgoingDownlink
 from integrations.models_downlinks import FINAL
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["claim", "finish", "take", "sweep", "as_message", "backoff_ms", "STALE_MS"]
 

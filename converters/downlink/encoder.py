@@ -22,7 +22,7 @@ from converters.services import describe_error, record_debug
 from devices.models import Device
 from integrations import events, stats
 from integrations.models import DeviceRoute, DownlinkStatus, OutgoingDownlink
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["run_queued", "claim_queued", "encode", "integration_metadata", "BATCH_SIZE"]
 

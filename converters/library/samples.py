@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from converters import engine, uplink
 from converters.output import OutputError, normalise_downlink, normalise_uplink, parse_converter_output
 from converters.services import describe_error
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["SampleResult", "run_samples"]
 

@@ -3,7 +3,7 @@
 import uuid
 
 from converters.models import Converter, DebugEvent
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 ADD = "/admin/converters/converter/add/"
 

@@ -7,9 +7,9 @@ from tb_pe_client.models import Converter as TbConverter
 from tb_pe_client.models import PageDataConverter
 
 from converters.models import Converter
+from tbproject.clock import now_ms
 from tbproject.testing.api import assert_error, assert_isolated, assert_unchanged, page_names, snapshot
 from tbproject.testing.factories import make_device
-from tenants.models import now_ms
 
 DECODER = """
 var data = JSON.parse(String.fromCharCode.apply(null, payload));

@@ -9,8 +9,8 @@ from tb_pe_client.models import PageDataEventInfo
 from converters import services
 from converters.choices import DebugKind
 from converters.models import Converter, DebugEvent
+from tbproject.clock import now_ms
 from tbproject.testing.api import assert_error
-from tenants.models import now_ms
 
 T0 = 1_700_000_000_000
 

@@ -18,7 +18,7 @@ from devices.api.telemetry import MAX_KEY_LENGTH, TelemetryView, attribute_scope
 from devices.attributes import delete_attributes, save_attributes
 from devices.choices import AttributeScope
 from devices.telemetry import Point, write_points
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["TelemetrySaveView", "EntityAttributesView", "DeviceAttributesView", "parse_telemetry",
            "parse_attributes"]

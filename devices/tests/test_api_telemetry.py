@@ -5,8 +5,8 @@ import json
 import pytest
 
 from devices.telemetry import Point, latest, timeseries_keys, write_points
+from tbproject.clock import now_ms
 from tbproject.testing.factories import make_asset, make_customer, make_device
-from tenants.models import now_ms
 
 T0 = 1_700_000_000_000
 BASE = "/api/plugins/telemetry"

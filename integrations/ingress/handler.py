@@ -24,7 +24,7 @@ from integrations import queue
 from integrations.ingress import downlinks, routes
 from integrations.messages import RawUplink
 from tbproject.api.exceptions import ErrorCode, tb_error
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["Reply", "handle", "content_kind", "UPLINK_METHODS", "HEALTH_METHODS"]
 

@@ -20,7 +20,7 @@ from integrations.listeners import sockets
 from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
 from integrations.messages import RawUplink
 from integrations.types.base import IntegrationError
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["CoapListener", "probe", "respond", "MAX_PAYLOAD"]
 

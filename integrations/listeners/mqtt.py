@@ -29,7 +29,7 @@ from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
 from integrations.listeners.tls import client_ssl_context
 from integrations.messages import RawUplink
 from integrations.types.base import IntegrationError
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["MqttListener", "probe", "PROTOCOLS"]
 

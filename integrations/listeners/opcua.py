@@ -26,7 +26,7 @@ from integrations.listeners import opcua_nodes as nodes
 from integrations.listeners.batching import UplinkBatcher
 from integrations.messages import RawUplink
 from integrations.types.base import IntegrationError
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["OpcUaListener", "probe", "endpoint"]
 

@@ -24,7 +24,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
 from integrations.messages import Downlink, RawUplink
 from integrations.types.base import IntegrationError
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["RabbitMqListener", "probe", "address"]
 

@@ -23,7 +23,7 @@ from integrations.listeners.batching import UplinkBatcher
 from integrations.listeners.framing import FrameError, make_framer
 from integrations.messages import Downlink, RawUplink
 from integrations.types.base import IntegrationError
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["TcpListener"]
 

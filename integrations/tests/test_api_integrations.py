@@ -12,9 +12,9 @@ from integrations.api.serializers import HOUR_MS, recent_stats
 from integrations.models import DeadLetter, Integration, IntegrationStats
 from integrations.tests.factories import MQTT_CONFIG, make_downlink_converter, make_integration, make_uplink_converter
 from integrations.types.base import MASK
+from tbproject.clock import now_ms
 from tbproject.testing.api import assert_error, assert_isolated, assert_unchanged, page_names, snapshot
 from tbproject.testing.fixtures import api_as
-from tenants.models import now_ms
 
 
 @pytest.fixture

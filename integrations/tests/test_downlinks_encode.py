@@ -16,8 +16,8 @@ from integrations.models import DeviceRoute, DownlinkStatus, OutgoingDownlink
 from integrations.tests.downlinks import attributes_msg, make_encoder, with_downlink
 from integrations.tests.factories import make_integration
 from integrations.types.http import HttpIntegration
+from tbproject.clock import now_ms
 from tbproject.testing.factories import make_device
-from tenants.models import now_ms
 
 S = DownlinkStatus
 

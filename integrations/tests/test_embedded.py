@@ -88,7 +88,8 @@ def test_serve_hosts_an_mqtt_integration_and_streams_its_debug_events(broker, tm
         made = shell(env, f"""
 from tbproject.api.tokens import issue_pair
 from tenants.choices import Authority
-from tenants.models import Tenant, User, now_ms
+from tbproject.clock import now_ms
+from tenants.models import Tenant, User
 from integrations.tests.factories import make_integration
 tenant = Tenant.objects.create(title="Embedded")
 admin = User.objects.create_user("admin@embedded.test", "pw-123456", authority=Authority.TENANT_ADMIN, tenant=tenant)

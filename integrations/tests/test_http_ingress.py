@@ -18,7 +18,7 @@ from integrations.ingress.handler import content_kind
 from integrations.messages import RawUplink
 from integrations.models import Integration
 from integrations.tests.factories import make_integration
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 TRANSPORTS = ["django", "asgi"]
 

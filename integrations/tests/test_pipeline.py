@@ -13,7 +13,7 @@ from devices.telemetry import history
 from integrations import handoff, pipeline, store
 from integrations.models import DeadLetter, Integration
 from integrations.tests.uplinks import converter, integration, json_uplink, uplink, values
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 T0 = 1_760_000_000_000
 LHT65_FRAME = struct.pack(">HhHBh", 0xC000 | 3050, -525, 634, 1, 2210)

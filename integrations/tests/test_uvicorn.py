@@ -19,8 +19,9 @@ from integrations.tests.processes import ROOT
 from integrations.tests.test_embedded import WebSocket
 from integrations.tests.uplinks import integration, values
 from tbproject.api.tokens import issue_pair
+from tbproject.clock import now_ms
 from tenants.choices import Authority
-from tenants.models import User, now_ms
+from tenants.models import User
 
 pytestmark = pytest.mark.server
 

@@ -7,7 +7,7 @@ from converters.models import Converter
 from devices.telemetry import latest
 from integrations.messages import RawUplink
 from integrations.models import Integration
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["JSON_DECODER", "converter", "integration", "uplink", "json_uplink", "values", "debug_all"]
 

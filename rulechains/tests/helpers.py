@@ -7,7 +7,7 @@ from rulechains import nodes, services
 from rulechains.messages import Msg
 from rulechains.models import RuleChain, RuleNode
 from rulechains.nodes.base import NodeContext
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["node", "install_root", "msg", "make_node", "run_node", "events_of", "chain_json", "DOWNLINK_EXAMPLE"]
 

@@ -9,8 +9,8 @@ from devices.models import Device
 from integrations.models import DeadLetter
 from integrations.tests.factories import MQTT_CONFIG, make_integration, make_uplink_converter
 from integrations.types.base import MASK
+from tbproject.clock import now_ms
 from tbproject.ui import integration_page
-from tenants.models import now_ms
 
 T0 = 1_767_000_000_000
 

@@ -12,7 +12,7 @@ from integrations.stats import stats_series
 from integrations.types import TYPES
 from integrations.types.base import PushIntegration
 from tbproject.admin import format_ms
-from tenants.models import now_ms
+from tbproject.clock import now_ms
 
 __all__ = ["type_schemas", "endpoint_path", "status_summary", "status_badge", "sparkline_svg"]
 BADGES = {"failing": "bad", "receiving": "ok", "connected": "ok", "disabled": "warn", "idle": "idle"}

@@ -12,8 +12,9 @@ from django.db import transaction
 from devices import attributes, telemetry
 from devices.choices import AttributeScope
 from devices.models import DEFAULT_PROFILE, Asset, AssetProfile, Device, DeviceProfile
+from tbproject.clock import now_ms
 from tenants.choices import Authority
-from tenants.models import Customer, Tenant, User, now_ms
+from tenants.models import Customer, Tenant, User
 
 __all__ = ["DEMO_LOGINS", "Command"]
 
