@@ -7,7 +7,7 @@ runintegrations process, each its own OS process, and the local Mosquitto (127.0
 The path measured is ThingsBoard's downlink example: ``POST /api/plugins/telemetry/DEVICE/{id}/
 attributes/SHARED_SCOPE`` (16 keep-alive API clients) -> ATTRIBUTES_UPDATED -> the root rule
 chain (message type switch -> integration downlink node, imported through the API) ->
-converters.downlink.submit -> the downlink converter (worker, in batches) -> the listener host ->
+integrations.downlinks.submit -> the downlink converter (worker, in batches) -> the listener host ->
 a QoS 1 publish on ``<prefix>/<deviceName>/down``, counted by a gmqtt subscriber here. The rate
 is updates / (time of the last publish received - time of the first request).
 

@@ -4,9 +4,6 @@ from celery import shared_task
 from django.conf import settings
 
 from converters.choices import DEBUG_EVENT_TYPES
-
-# The downlink tasks live beside their code; imported here so that every worker registers them.
-from converters.downlink.tasks import encode_downlinks, sweep_downlinks  # noqa: F401
 from converters.models import DebugEvent
 from tbproject.clock import now_ms
 

@@ -270,7 +270,7 @@ class IntegrationLeaseAdmin(_IntegrationRowAdmin):
 
 @admin.register(OutgoingDownlink)
 class OutgoingDownlinkAdmin(_IntegrationRowAdmin):
-    """Downlinks on their way to devices (converters.downlink): queued, encoded, delivered or failed."""
+    """Downlinks on their way to devices (integrations.downlinks): queued, encoded, delivered or failed."""
 
     list_display = ("created", "integration", "device_name", "msg_type", "status", "attempts", "short_error")
     list_filter = ("status",)

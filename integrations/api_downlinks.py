@@ -2,13 +2,13 @@
 
 Push types whose class sets ``api_downlink`` do not answer the next uplink with a downlink: a
 worker sends each encoded one to the cloud (``instance.deliver(Downlink)``). The encoder wakes it
-(converters.downlink.notify.encoded -> :func:`schedule`); retries are picked up by a task
+(integrations.downlinks.notify.encoded -> :func:`schedule`); retries are picked up by a task
 scheduled for the first due retry and by the periodic downlink sweep.
 
     run_due()     # claim due PENDING rows of API-downlink integrations, deliver, record (Celery task body)
     schedule()    # inline when tasks run eagerly, else one task (a short-lived cache flag)
 
-Claims, retries with back-off and FAILED after DOWNLINK_MAX_ATTEMPTS are converters.downlink.delivery's,
+Claims, retries with back-off and FAILED after DOWNLINK_MAX_ATTEMPTS are integrations.downlinks.delivery's,
 as for listener hosts: a worker that dies mid-send leaves SENDING rows that the sweep requeues.
 """
 
@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.core.cache import cache
 
-from converters.downlink import delivery
+from integrations.downlinks import delivery
 from integrations.models import DownlinkStatus, Integration, OutgoingDownlink
 from integrations.types import TYPES
 from integrations.types.base import ConfigError, IntegrationError

@@ -1,13 +1,13 @@
 """The listener host's side of downlinks: send what is PENDING for the integrations it runs.
 
-The encoder (converters/downlink/encoder.py) runs in a Celery worker; the connection to the
+The encoder (integrations/downlinks/encoder.py) runs in a Celery worker; the connection to the
 device's broker or socket lives in the runintegrations host that holds the integration's lease.
 The table is the hand-over: the host claims the PENDING downlinks of the integrations it hosts
-(converters.downlink.delivery.claim), calls ``await instance.downlink(Downlink)`` on its own
+(integrations.downlinks.delivery.claim), calls ``await instance.downlink(Downlink)`` on its own
 loop (concurrently; each type bounds itself, MQTT through its send window) and records the
 outcomes in one go (delivery.finish: DELIVERED, retried with back-off, or FAILED).
 
-It looks when woken (converters.downlink.notify: in-process at once; Redis pub/sub across
+It looks when woken (integrations.downlinks.notify: in-process at once; Redis pub/sub across
 processes when REDIS_URL is set), when an integration (re)starts here, and every POLL_SECONDS.
 """
 
@@ -17,7 +17,7 @@ import logging
 
 from django.conf import settings
 
-from converters.downlink import delivery, notify
+from integrations.downlinks import delivery, notify
 from integrations.types.base import IntegrationError
 
 __all__ = ["DownlinkOutbox", "POLL_SECONDS", "SEND_TIMEOUT"]

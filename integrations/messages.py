@@ -25,7 +25,7 @@ class RawUplink:
 class Downlink:
     """One encoded downlink on its way to a device: what the downlink converter returned.
 
-    Made by the downlink path (converters/downlink.py) from a rule-engine message that reached an
+    Made by the downlink path (integrations/downlinks/) from a rule-engine message that reached an
     integration downlink node: the encoder's ``{contentType, data, metadata}`` with ``data`` as
     bytes (BINARY is base64 in the encoder's output, decoded here). ``metadata`` is the encoder's
     output metadata (MQTT ``topic``, LoRaWAN ``DevEUI``/``fPort``, HTTP headers ...). ``route``

@@ -1,6 +1,6 @@
 """Downlinks on their way to devices, and what the pipeline remembers of each device's last uplink.
 
-Imported from integrations/models.py; the workflow lives in converters/downlink/.
+Imported from integrations/models.py; the workflow lives in integrations/downlinks/.
 """
 
 import uuid
@@ -28,7 +28,7 @@ FINAL = (DownlinkStatus.DELIVERED, DownlinkStatus.FAILED, DownlinkStatus.SUPERSE
 
 
 class OutgoingDownlink(models.Model):
-    """One rule-engine message handed to an integration's downlink (converters.downlink.submit).
+    """One rule-engine message handed to an integration's downlink (integrations.downlinks.submit).
 
     It is stored first (QUEUED: the rule-engine message itself), then encoded in batches by the
     downlink converter (PENDING, with the encoded ``payload``, ``content_type`` and ``metadata``),

@@ -15,7 +15,7 @@ it only reads the database; saves in this process also nudge it at once. Databas
 one control thread, off the loop; uplinks go to the queue from a few other threads.
 
 Downlinks of the integrations hosted here are sent from the same loop (integrations/
-downlink_host.py: ``await instance.downlink(...)``, woken by converters.downlink.notify).
+downlink_host.py: ``await instance.downlink(...)``, woken by integrations.downlinks.notify).
 
 A heartbeat task renews the leases on the same period, whatever else is going on. A lease found
 taken by another host stops that integration here; if the database cannot be reached for most

@@ -10,6 +10,10 @@ from converters.engine import EngineError
 from integrations import dead_letters, pipeline, queue, stats
 from integrations.coalesce import CoalescingTask
 
+# The downlink tasks live beside their code; imported here so that every worker registers them
+# (under their old converters.downlink names too).
+from integrations.downlinks import tasks as downlink_tasks  # noqa: F401
+
 __all__ = ["process_uplinks", "persist_stats", "prune_dead_letters", "deliver_api_downlinks"]
 
 log = logging.getLogger(__name__)

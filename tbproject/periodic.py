@@ -32,7 +32,7 @@ JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("converters.tasks.refresh_converters_library", 3600),
     PeriodicJob("integrations.tasks.persist_stats", 300),
     PeriodicJob("integrations.tasks.prune_dead_letters", 3600),
-    PeriodicJob("converters.downlink.tasks.sweep_downlinks", 60),
+    PeriodicJob("integrations.downlinks.tasks.sweep_downlinks", 60),
 )
 
 

@@ -248,7 +248,7 @@ DEAD_LETTERS_TTL_DAYS = env_int("DEAD_LETTERS_TTL_DAYS", 30, minimum=0)
 # Most dead letters one replay request re-runs.
 REPLAY_MAX_MESSAGES = env_int("REPLAY_MAX_MESSAGES", 10000, minimum=1)
 
-# --- downlinks (converters/downlink/) -----------------------------------------------------------------
+# --- downlinks (integrations/downlinks/) -----------------------------------------------------------------
 # Attempts to send one downlink before it is FAILED; the wait doubles from DOWNLINK_RETRY_SECONDS (max 5 min).
 DOWNLINK_MAX_ATTEMPTS = env_int("DOWNLINK_MAX_ATTEMPTS", 5, minimum=1)
 DOWNLINK_RETRY_SECONDS = env_int("DOWNLINK_RETRY_SECONDS", 5, minimum=0)

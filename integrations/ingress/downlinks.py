@@ -7,7 +7,7 @@ Celery worker. So, to keep the hot path as it is:
 
 - Per integration, this process keeps for ``TTL_SECONDS`` the names of the devices that have a
   PENDING downlink (``PENDING``; a miss costs one indexed query, a hit a dict lookup). The
-  encoder drops the entry at once in its own process (converters.downlink.notify); other
+  encoder drops the entry at once in its own process (integrations.downlinks.notify); other
   processes see a new downlink within the TTL.
 - No such device (the common case): nothing more happens; the uplink is queued as always.
 - Otherwise the uplink's decoder also runs here, in a thread (the same sandboxed engine; no
@@ -100,7 +100,7 @@ def mark_pending(integration_ids) -> None:
 
 
 def _load(integration_id: str) -> Pending:
-    from converters.downlink import delivery
+    from integrations.downlinks import delivery
     from integrations.models import Integration
 
     if not connection.in_atomic_block:
@@ -173,7 +173,7 @@ async def devices_of(uplink: RawUplink) -> list[str]:
 
 
 def _take(integration_id: str, names: list[str]) -> tuple[str, bytes, dict] | None:
-    from converters.downlink import delivery
+    from integrations.downlinks import delivery
     from integrations.models import Integration
 
     if not connection.in_atomic_block:

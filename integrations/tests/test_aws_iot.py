@@ -8,9 +8,9 @@ import ssl
 
 import pytest
 
-from converters.downlink import submit
 from devices.models import Device
 from devices.telemetry import latest
+from integrations.downlinks import submit
 from integrations.models import Integration
 from integrations.tests.brokers import Certificates, publish_sync, unique_topic, wait_until
 from integrations.tests.downlinks import attributes_msg, make_encoder

@@ -16,9 +16,9 @@ import urllib.parse
 
 import pytest
 
-from converters.downlink import submit
 from devices.models import Device
 from devices.telemetry import latest
+from integrations.downlinks import submit
 from integrations.models import Integration
 from integrations.tests.brokers import Certificates, publish_sync, wait_until
 from integrations.tests.downlinks import attributes_msg, make_encoder

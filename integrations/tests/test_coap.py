@@ -138,7 +138,7 @@ def test_integrations_on_one_port_share_a_server_each_at_its_own_paths():
 def test_a_devices_next_request_is_answered_with_its_pending_downlink(host_tenant):  # noqa: F811
     """As the HTTP integration (reference 3.7): the device's pending downlink is the payload of
     the response to its next uplink, once, with the content format of the encoder's type."""
-    from converters.downlink import submit
+    from integrations.downlinks import submit
     from integrations.ingress import downlinks
     from integrations.tests.downlinks import attributes_msg, with_downlink
     from integrations.types import get_type

@@ -1,4 +1,4 @@
-"""converters.downlink: submit (refusals, tenancy), the encoder (Downlink out, failures, debug
+"""integrations.downlinks: submit (refusals, tenancy), the encoder (Downlink out, failures, debug
 events), push-type supersede, route memory and the sweep. Encoding runs inline (eager tasks)."""
 
 import base64
@@ -7,10 +7,10 @@ import json
 import pytest
 
 from converters.choices import EventType
-from converters.downlink import DownlinkRefused, delivery, submit
 from converters.events import all_enabled_until
 from converters.models import DebugEvent
 from integrations import pipeline
+from integrations.downlinks import DownlinkRefused, delivery, submit
 from integrations.messages import RawUplink
 from integrations.models import DeviceRoute, DownlinkStatus, OutgoingDownlink
 from integrations.tests.downlinks import attributes_msg, make_encoder, with_downlink
@@ -236,3 +236,16 @@ def test_a_converter_shared_by_integrations_encodes_each_with_its_own_metadata(t
 def test_a_push_integration_fails_a_downlink_that_names_no_device(tenant, send):
     row = send(with_downlink(tenant), attributes_msg(tenant, None))  # HTTP; the originator is no known device
     assert row.status == S.FAILED and "names no device" in row.error
+
+
+@pytest.mark.django_db
+def test_it_still_registers_the_tasks_under_their_names_from_before_the_move():
+    """Messages an older deployment queued name converters.downlink.tasks.* (issue 16 moved them)."""
+    from integrations import tasks  # noqa: F401  (what a worker imports)
+    from tbproject.celery import app
+
+    for name in ("encode_downlinks", "sweep_downlinks"):
+        assert f"converters.downlink.tasks.{name}" in app.tasks
+        assert f"integrations.downlinks.tasks.{name}" in app.tasks
+    assert app.tasks["converters.downlink.tasks.sweep_downlinks"].apply().get() == {
+        "requeued": 0, "resent": 0, "deleted": 0, "queued": 0}

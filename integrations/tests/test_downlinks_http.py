@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from converters.downlink import submit
 from integrations import queue
+from integrations.downlinks import submit
 from integrations.ingress import downlinks, routes
 from integrations.models import DownlinkStatus, OutgoingDownlink
 from integrations.tests.downlinks import attributes_msg, with_downlink

@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 
 from converters.choices import EventType
-from converters.downlink import submit
 from converters.models import DebugEvent
 from devices.models import Device
+from integrations.downlinks import submit
 from integrations.models import DownlinkStatus, Integration, OutgoingDownlink
 from integrations.runner import Runner, RunnerThread
 from integrations.tests.brokers import unique_topic, wait_until

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from converters.downlink import notify, submit
+from integrations.downlinks import notify, submit
 from integrations.models import DownlinkStatus, Integration, OutgoingDownlink
 from integrations.runner import Runner, RunnerThread
 from integrations.tests.brokers import unique_topic, wait_until

@@ -14,8 +14,8 @@ import urllib.parse
 
 import pytest
 
-from converters.downlink import submit
 from integrations import queue
+from integrations.downlinks import submit
 from integrations.ingress import downlinks, routes
 from integrations.models import DownlinkStatus, OutgoingDownlink
 from integrations.tests.downlinks import attributes_msg, with_downlink
@@ -310,7 +310,7 @@ def test_secrets_are_masked():
 
 
 def test_another_tenants_integration_takes_no_downlink(tenant, other_tenant, django_capture_on_commit_callbacks):
-    from converters.downlink import DownlinkRefused
+    from integrations.downlinks import DownlinkRefused
 
     with FakeCloud() as cloud:
         target = integration(tenant, "CHIRPSTACK", "cs-t", {"clientConfiguration": {

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from converters.downlink import submit
 from devices.models import Device
 from devices.telemetry import latest
+from integrations.downlinks import submit
 from integrations.models import DeviceRoute, Integration
 from integrations.tests.brokers import publish_sync, wait_until
 from integrations.tests.downlinks import attributes_msg, make_encoder

@@ -11,7 +11,7 @@ __all__ = ["IntegrationDownlinkNode"]
 
 class IntegrationDownlinkNode(BaseNode):
     """``{"integrationId": "<uuid>"}``: pushes each whole message to that integration, which runs
-    its downlink converter and sends the result (converters.downlink). Success means handed over,
+    its downlink converter and sends the result (integrations.downlinks). Success means handed over,
     not delivered (ThingsBoard's semantics). Failure, with the reason, when the integration is
     missing or another tenant's, disabled, has no downlink converter, or refuses the message."""
 
@@ -44,7 +44,7 @@ class IntegrationDownlinkNode(BaseNode):
         if refusal is not None:
             return [fail(msg, refusal) for msg in msgs]
         try:
-            from converters import downlink
+            from integrations import downlinks as downlink
         except ImportError:
             return [fail(msg, "Downlink delivery is not available in this version") for msg in msgs]
         outs = []

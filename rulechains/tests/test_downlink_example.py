@@ -1,5 +1,5 @@
 """ThingsBoard's downlink example chain, imported and made root: a shared-attribute change reaches the
-integration downlink node and is handed to the integration (delivery itself is converters.downlink's)."""
+integration downlink node and is handed to the integration (delivery itself is integrations.downlinks')."""
 
 import copy
 import json
@@ -13,7 +13,7 @@ from tbproject.testing.factories import make_device
 
 
 def test_a_shared_attribute_change_is_pushed_to_the_integration(api, tenant):
-    pytest.importorskip("converters.downlink")  # the downlink path (issue 6, section 4)
+    pytest.importorskip("integrations.downlinks")  # the downlink path (issue 6, section 4)
     from integrations.models import OutgoingDownlink
 
     integration = make_integration(tenant, "MQTT out", downlink_converter=make_downlink_converter(tenant))

@@ -38,7 +38,7 @@ def test_it_fails_for_a_disabled_integration_or_one_without_a_downlink_converter
 
 
 def test_it_hands_the_message_to_the_integration(tenant, device):
-    downlink = pytest.importorskip("converters.downlink")  # the downlink path (issue 6, section 4)
+    downlink = pytest.importorskip("integrations.downlinks")  # the downlink path (issue 6, section 4)
     from integrations.models import OutgoingDownlink
 
     integration = downlink_ready(tenant)
@@ -50,7 +50,7 @@ def test_it_hands_the_message_to_the_integration(tenant, device):
 
 
 def test_a_refusal_from_the_downlink_path_is_a_failure(tenant, device, monkeypatch):
-    downlink = pytest.importorskip("converters.downlink")
+    downlink = pytest.importorskip("integrations.downlinks")
     integration = downlink_ready(tenant)
 
     def refuse(*args):

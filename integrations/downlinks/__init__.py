@@ -91,8 +91,8 @@ def _integration(tenant_id, integration_id) -> uuid.UUID:
     return hit[1]
 
 
-@receiver(post_save, sender=Integration, dispatch_uid="converters.downlink.checked.saved")
-@receiver(post_delete, sender=Integration, dispatch_uid="converters.downlink.checked.deleted")
+@receiver(post_save, sender=Integration, dispatch_uid="integrations.downlinks.checked.saved")
+@receiver(post_delete, sender=Integration, dispatch_uid="integrations.downlinks.checked.deleted")
 def _forget(sender, **kwargs) -> None:
     _checked.clear()  # saves are rare; other processes catch up within CHECK_TTL
 
@@ -111,6 +111,6 @@ def submit(tenant_id, integration_id, msg: RuleEngineMsg) -> None:
 
 def schedule_encoding() -> None:
     """Have the queued downlinks encoded: inline when tasks run eagerly, else one task for many."""
-    from converters.downlink.tasks import schedule
+    from integrations.downlinks.tasks import schedule
 
     schedule()

@@ -1,4 +1,4 @@
-"""Encoding: QUEUED downlinks -> the integration's downlink converter -> PENDING (or FAILED).
+"""Encoding: QUEUED downlinks -> their downlink converter (integrations.downlinks) -> PENDING or FAILED.
 
 One batch costs: one claim UPDATE, one SELECT of the claimed rows with their integrations and
 converters, one SELECT of device names (for messages whose metadata had none), one of routes,
@@ -13,12 +13,9 @@ import uuid
 from django.db import connection, transaction
 from django.db.models import Q
 
-from converters import engine
-from converters.choices import DebugKind
+from converters import downlink as converter_downlink
 from converters.engine import Limits
 from converters.events import EventBatch, write_events
-from converters.output import OutputError, normalise_downlink
-from converters.services import describe_error, record_debug
 from devices.models import Device
 from integrations import events, stats
 from integrations.models import DeviceRoute, DownlinkStatus, OutgoingDownlink
@@ -113,20 +110,10 @@ def encode(rows: list[OutgoingDownlink]) -> None:
             by_converter.setdefault(integration.downlink_converter_id, []).append(row)
     collector = EventBatch(max_rows=sys.maxsize)  # collects only: capped per integration below
     for group in by_converter.values():
-        converter = group[0].integration.downlink_converter
         inputs = [(json.dumps(r.msg), r.msg_metadata, r.msg_type, integration_metadata(r.integration)) for r in group]
-        results = engine.encode(converter.pk, converter.script_version, converter.script, inputs, limits=limits)
-        for row, (msg, metadata, msg_type, int_meta), result in zip(group, inputs, results, strict=True):
-            error = None
-            if result.error is not None:
-                error = describe_error(result.error, limits)
-            else:
-                try:
-                    out = normalise_downlink(result.output_json)
-                except OutputError as e:
-                    error = f"Invalid converter output: {e}"
-            record_debug(converter, msg, "JSON", metadata, result.output_json, error, DebugKind.DOWNLINK,
-                         msg_type=msg_type, integration_metadata=int_meta, batch=collector, now=now)
+        outcomes = converter_downlink.encode(group[0].integration.downlink_converter, inputs, limits=limits,
+                                             batch=collector, now=now)
+        for row, (out, error) in zip(group, outcomes, strict=True):
             if error:
                 _fail(row, error, now)
                 continue
@@ -211,6 +198,6 @@ def _api(integration) -> bool:
 
 
 def _announce(listener_ids, push_ids, api_ids=()) -> None:
-    from converters.downlink import notify
+    from integrations.downlinks import notify
 
     notify.encoded(listener_ids, push_ids, api_ids)

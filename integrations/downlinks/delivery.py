@@ -88,7 +88,7 @@ def _plus_one():
 
 
 def _events(integrations: dict, outcomes, now: int) -> None:
-    from converters.downlink.encoder import downlink_event
+    from integrations.downlinks.encoder import downlink_event
 
     grouped: dict = {}
     for row, error, _ in outcomes:
