@@ -7,18 +7,23 @@ Uplink (converterVersion 1): one object or an array of objects, each describing 
   device type); the name is required.
 - optional ``customerName``, ``groupName``, ``deviceLabel`` / ``assetLabel``,
   ``contentAwareAttributeKeys`` (list of attribute keys, 4.4 templates).
-- ``attributes``: a flat map of scalars.
-- ``telemetry``: a flat map (server timestamp), ``{ts, values}``, or a list of those; ``ts`` in
-  milliseconds. As in ThingsBoard, an object is ``{ts, values}`` only when it has both keys.
+- ``attributes``: a map of key/values.
+- ``telemetry``: a map (server timestamp), ``{ts, values}``, or a list of those; as in
+  ThingsBoard, an object is ``{ts, values}`` only when it has both keys, and a list element
+  without them is a map of values at the server timestamp.
+- ``ts``: milliseconds as a number or a numeric string (as ThingsBoard's ``getAsLong``), or,
+  beyond ThingsBoard, an ISO-8601 text with a UTC offset (``2024-11-10T12:51:50.5+00:00``, ``Z``).
 
-Values are strings, numbers and booleans; ``null`` values are skipped (a decoder writes
-``x ?? null``; JSON.stringify has already dropped ``undefined``, functions and NaN became null).
-Nested objects and arrays are refused with the path of the key. Names given as numbers or
-booleans become strings (ThingsBoard reads them with ``getAsString``). A ``null`` or empty-array
-result means "nothing to store" (the HTTP integration then answers 204).
+Values are strings, numbers, booleans, and objects or arrays, which are stored as JSON values
+(ThingsBoard's JSON data type); ``null`` values are skipped (a decoder writes ``x ?? null``;
+JSON.stringify has already dropped ``undefined``, functions and NaN became null). Names given as
+numbers or booleans become strings (ThingsBoard reads them with ``getAsString``). A ``null`` or
+empty-array result means "nothing to store" (the HTTP integration then answers 204).
 
 Every error is an ``OutputError`` naming the field, e.g.
-``telemetry[2].values.temp: nested objects are not supported``.
+``telemetry[2].ts: must be a timestamp in milliseconds or ISO-8601 text, not 'soon'``. Given a
+``notes`` list, the normalisers also say there what they changed (a default profile, a converted
+timestamp, skipped nulls): the test endpoints show these beside the script's output.
 """
 
 import base64
@@ -26,6 +31,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 __all__ = [
     "DownlinkPayload", "EntityUpdate", "OutputError", "converter_output",
@@ -37,6 +43,7 @@ MAX_NAME = 255
 _INT64 = 2**63 - 1
 
 Scalar = str | int | float | bool
+Value = Scalar | dict | list
 
 
 class OutputError(ValueError):
@@ -56,8 +63,8 @@ class EntityUpdate:
     label: str | None = None
     customer: str | None = None
     group: str | None = None
-    attributes: dict[str, Scalar] = field(default_factory=dict)
-    telemetry: list[tuple[int | None, dict[str, Scalar]]] = field(default_factory=list)
+    attributes: dict[str, Value] = field(default_factory=dict)
+    telemetry: list[tuple[int | None, dict[str, Value]]] = field(default_factory=list)
     content_aware_keys: tuple[str, ...] = ()
 
 
@@ -85,20 +92,22 @@ def parse_output(output_json: str):
         raise OutputError("the converter output is nested too deeply") from None
 
 
-def normalise_uplink(output, *, server_ts: int | None = None) -> list[EntityUpdate]:
+def normalise_uplink(output, *, server_ts: int | None = None, notes: list | None = None) -> list[EntityUpdate]:
     """Decoder output (parsed JSON, or its JSON text) -> entity updates, in order."""
     if isinstance(output, str):
         output = parse_output(output)
-    if output is None:
+    if output is None or output == []:
+        if notes is not None:
+            notes.append("the output is empty: nothing is stored for this message")
         return []
     if isinstance(output, dict):
-        return [_entity(output, "", server_ts)]
+        return [_entity(output, "", server_ts, notes)]
     if isinstance(output, list):
-        return [_entity(item, f"[{i}]", server_ts) for i, item in enumerate(output)]
+        return [_entity(item, f"[{i}]", server_ts, notes) for i, item in enumerate(output)]
     raise OutputError(f"the decoder must return an object or an array of objects, not {_kind(output)}")
 
 
-def _entity(obj, path: str, server_ts) -> EntityUpdate:
+def _entity(obj, path: str, server_ts, notes) -> EntityUpdate:
     where = path or "output"
     if not isinstance(obj, dict):
         raise OutputError(f"{where}: must be an object with deviceName or assetName, not {_kind(obj)}")
@@ -109,15 +118,21 @@ def _entity(obj, path: str, server_ts) -> EntityUpdate:
         raise OutputError(f"{where}: deviceName or assetName is required")
     prefix, entity_type = ("device", "DEVICE") if device is not None else ("asset", "ASSET")
     name = _text(obj, f"{prefix}Name", path, required=True)
+    profile = _text(obj, f"{prefix}Type", path)
+    if profile is None:
+        profile = DEFAULT_PROFILE
+        if notes is not None:
+            notes.append(f"{_join(path, prefix + 'Type')}: not given; a new {prefix} gets the profile "
+                         f"'{DEFAULT_PROFILE}'")
     return EntityUpdate(
         entity_type=entity_type,
         name=name,
-        profile=_text(obj, f"{prefix}Type", path) or DEFAULT_PROFILE,
+        profile=profile,
         label=_text(obj, f"{prefix}Label", path),
         customer=_text(obj, "customerName", path),
         group=_text(obj, "groupName", path),
-        attributes=_flat(obj.get("attributes"), _join(path, "attributes")),
-        telemetry=_telemetry(obj.get("telemetry"), _join(path, "telemetry"), server_ts),
+        attributes=_flat(obj.get("attributes"), _join(path, "attributes"), notes),
+        telemetry=_telemetry(obj.get("telemetry"), _join(path, "telemetry"), server_ts, notes),
         content_aware_keys=_keys(obj.get("contentAwareAttributeKeys"), _join(path, "contentAwareAttributeKeys")),
     )
 
@@ -142,11 +157,12 @@ def _text(obj: dict, key: str, path: str, *, required: bool = False) -> str | No
     return value
 
 
-#: value types stored as they are (bool before int: an int check would also take it)
-_PLAIN = frozenset({str, float, bool})
+#: value types stored as they are (bool before int: an int check would also take it); objects
+#: and arrays are JSON values, as in ThingsBoard
+_PLAIN = frozenset({str, float, bool, dict, list})
 
 
-def _flat(values, path: str) -> dict[str, Scalar]:
+def _flat(values, path: str, notes=None) -> dict[str, Value]:
     if values is None:
         return {}
     if not isinstance(values, dict):
@@ -160,18 +176,16 @@ def _flat(values, path: str) -> dict[str, Scalar]:
         if key == "":
             raise OutputError(f"{path}: empty key")
         if value is None:
+            if notes is not None:
+                notes.append(f"{path}.{key}: null, not stored")
             continue
-        if isinstance(value, dict):
-            raise OutputError(f"{path}.{key}: nested objects are not supported (flatten them)")
-        if isinstance(value, list):
-            raise OutputError(f"{path}.{key}: arrays are not supported as values (flatten them)")
         if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 - 1 <= value <= _INT64:
             value = float(value)
         flat[key] = value
     return flat
 
 
-def _telemetry(telemetry, path: str, server_ts) -> list[tuple[int | None, dict]]:
+def _telemetry(telemetry, path: str, server_ts, notes=None) -> list[tuple[int | None, dict]]:
     if telemetry is None:
         return []
     if isinstance(telemetry, list):
@@ -179,27 +193,55 @@ def _telemetry(telemetry, path: str, server_ts) -> list[tuple[int | None, dict]]
         for i, item in enumerate(telemetry):
             if not isinstance(item, dict):
                 raise OutputError(f"{path}[{i}]: must be an object, not {_kind(item)}")
-            points.append(_point(item, f"{path}[{i}]", server_ts))
+            points.append(_point(item, f"{path}[{i}]", server_ts, notes))
         return points
     if isinstance(telemetry, dict):
-        return [_point(telemetry, path, server_ts)]
+        return [_point(telemetry, path, server_ts, notes)]
     raise OutputError(f"{path}: must be an object or an array, not {_kind(telemetry)}")
 
 
-def _point(item: dict, path: str, server_ts) -> tuple[int | None, dict]:
+def _point(item: dict, path: str, server_ts, notes) -> tuple[int | None, dict]:
     if "ts" in item and "values" in item:
-        return _ts(item["ts"], f"{path}.ts"), _flat(item["values"], f"{path}.values")
-    return server_ts, _flat(item, path)
+        return _ts(item["ts"], f"{path}.ts", notes), _flat(item["values"], f"{path}.values", notes)
+    return server_ts, _flat(item, path, notes)
 
 
-def _ts(value, path: str) -> int:
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d*)?\s*", value):
-        value = float(value)
+_NUMERIC = re.compile(r"\s*-?\d+(\.\d*)?\s*")
+
+
+def _ts(value, path: str, notes=None) -> int:
+    """Milliseconds from a number, a numeric string or ISO-8601 text with a UTC offset."""
+    if value.__class__ is int and 0 <= value <= _INT64:
+        return value
+    given = value
+    if isinstance(value, str):
+        if _NUMERIC.fullmatch(value):
+            value = float(value)
+        else:
+            value = _iso_ms(value, path)
+            if notes is not None:
+                notes.append(f"{path}: {given!r} stored as {value} (milliseconds since 1970, UTC)")
+            return value
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        raise OutputError(f"{path}: must be a timestamp in milliseconds, not {_kind(value)}")
+        raise OutputError(f"{path}: must be a timestamp in milliseconds or ISO-8601 text, not {_kind(value)}")
     if not 0 <= value <= _INT64:
-        raise OutputError(f"{path}: {value} is not a timestamp in milliseconds")
+        raise OutputError(f"{path}: {given} is not a timestamp in milliseconds")
     return int(value)
+
+
+def _iso_ms(text: str, path: str) -> int:
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise OutputError(f"{path}: {shown!r} is neither a timestamp in milliseconds nor ISO-8601 text "
+                          f"such as 2024-11-10T12:51:50Z") from None
+    if moment.tzinfo is None:
+        raise OutputError(f"{path}: {shown!r} has no UTC offset: add Z or +hh:mm so the time is not guessed")
+    ms = round(moment.timestamp() * 1000)
+    if ms < 0:
+        raise OutputError(f"{path}: {shown!r} is before 1970")
+    return ms
 
 
 def _keys(values, path: str) -> tuple[str, ...]:
@@ -210,7 +252,8 @@ def _keys(values, path: str) -> tuple[str, ...]:
     return tuple(values)
 
 
-def normalise_uplink_v2(output, config: dict, metadata: dict, *, server_ts: int | None = None) -> EntityUpdate:
+def normalise_uplink_v2(output, config: dict, metadata: dict, *, server_ts: int | None = None,
+                        notes: list | None = None) -> EntityUpdate:
     """Typed converter output (converterVersion 2, reference 4.3).
 
     The entity comes from the converter configuration (``type`` DEVICE/ASSET, ``name`` pattern
@@ -240,8 +283,8 @@ def normalise_uplink_v2(output, config: dict, metadata: dict, *, server_ts: int 
     # The key lists pick unwrapped network fields (eui, fPort, rssi...) to store; what the
     # script returned is always stored and wins over a field of the same name.
     attributes = _listed(metadata, config.get("attributes"))
-    attributes.update(_flat(output.get("attributes"), "attributes"))
-    telemetry = _telemetry(output.get("telemetry"), "telemetry", server_ts)
+    attributes.update(_flat(output.get("attributes"), "attributes", notes))
+    telemetry = _telemetry(output.get("telemetry"), "telemetry", server_ts, notes)
     network = _listed(metadata, config.get("telemetry"))
     if network:
         telemetry.append((_metadata_ts(metadata, server_ts), network))
@@ -296,15 +339,18 @@ def _substitute(pattern: str, metadata: dict) -> str:
     return re.sub(r"\$(\w+)", lambda m: str(metadata.get(m.group(1), m.group(0))), pattern)
 
 
-def normalise_downlink(output) -> DownlinkPayload:
+def normalise_downlink(output, notes: list | None = None) -> DownlinkPayload:
     """Encoder output ``{contentType, data, metadata}`` -> DownlinkPayload.
 
-    ``contentType`` defaults to JSON when absent; ``data`` must be a string (numbers and booleans
-    are turned into text); BINARY data must be base64; metadata values must be scalars."""
+    ``contentType`` defaults to JSON when absent; ``data`` is a string (numbers and booleans are
+    turned into text, an object or array into its JSON text); BINARY data must be base64 text;
+    metadata values must be scalars."""
     if isinstance(output, str):
         output = parse_output(output)
     if not isinstance(output, dict):
         raise OutputError(f"the encoder must return an object {{contentType, data, metadata}}, not {_kind(output)}")
+    if notes is not None and "contentType" not in output:
+        notes.append("contentType: not given; the downlink is sent as JSON")
     content_type = output.get("contentType", "JSON")
     if not isinstance(content_type, str) or content_type.upper() not in ("JSON", "TEXT", "BINARY"):
         raise OutputError(f"contentType: must be JSON, TEXT or BINARY, not {content_type!r}")
@@ -312,10 +358,16 @@ def normalise_downlink(output) -> DownlinkPayload:
     data = output.get("data")
     if data is None:
         raise OutputError("data: is required")
+    if isinstance(data, bool | int | float) and notes is not None:
+        notes.append(f"data: {_kind(data)}, sent as its text")
     if isinstance(data, bool):
         data = "true" if data else "false"
     elif isinstance(data, int | float):
         data = json.dumps(data)
+    elif isinstance(data, dict | list) and content_type != "BINARY":
+        if notes is not None:
+            notes.append(f"data: {_kind(data)}, sent as its JSON text")
+        data = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     elif not isinstance(data, str):
         raise OutputError(f"data: must be a string, not {_kind(data)} (use JSON.stringify)")
     if content_type == "BINARY":

@@ -14,7 +14,7 @@ from converters.choices import ConverterType, DebugKind, EventEntityType, EventT
 from converters.engine import OUT_OF_MEMORY, TIMEOUT, Limits
 from converters.events import EventBatch, server_name, should_record, truncate, write_events
 from converters.models import Converter, DebugEvent
-from converters.output import OutputError, converter_output, normalise_downlink
+from converters.output import OutputError, converter_output, normalise_downlink, parse_output
 from tbproject.clock import now_ms
 
 __all__ = [
@@ -42,49 +42,66 @@ def describe_error(error: str, limits: Limits | None = None) -> str:
     return error
 
 
+REFUSED = "the live pipeline would refuse this output: {}"
+
+
 def test_uplink(decoder: str, payload: bytes, metadata: dict, *, converter_version: int = 1,
                 configuration: dict | None = None) -> dict:
-    """Run a decoder once, uncached. On success ``output`` is the script's result as JSON text.
+    """Run a decoder once, uncached, and answer as ThingsBoard does: ``output`` is the script's
+    result as JSON text whatever it is; ``error`` is set only when the script failed (compile
+    error, exception, limit, a result that is not data).
 
-    The output is then checked as the pipeline checks it: if it could not be stored, ``error``
-    says why and ``output`` still shows what the script returned. A typed converter (v2) or a
-    TS013 codec also gets ``outputMsg``, the assembled converter output (reference 4.3), and a
-    codec's warnings come back as ``warnings``. The payload and metadata are used as given:
-    ThingsBoard's UI unwraps a network envelope first (``POST /api/converter/unwrap/{type}``)."""
+    Beyond ThingsBoard, the output then goes through the pipeline's own interpretation
+    (converters.uplink.interpret, the one code path both use): ``warnings`` says what live
+    traffic would refuse (``REFUSED``) or change (a default profile, a converted timestamp,
+    skipped nulls), and a typed converter (v2) or a TS013 codec gets ``outputMsg``, the
+    assembled converter output (reference 4.3). A codec's own warnings join ``warnings``. The
+    payload and metadata are used as given: ThingsBoard's UI unwraps a network envelope first
+    (``POST /api/converter/unwrap/{type}``)."""
     (result,) = engine.decode(None, 0, decoder, [(payload, metadata)])
     if result.error is not None:
         return {"output": "", "error": describe_error(result.error)}
     spec = SimpleNamespace(converter_version=converter_version, configuration=configuration or {},
                            type=ConverterType.UPLINK, script=decoder)
     output = result.output_json
-    parsed = json.loads(output)
-    if ts013.is_result(parsed):  # show the codec's own {data, errors, warnings}
-        output = _compact(parsed[ts013.MARKER])
-    try:
-        interpreted = uplink.interpret(spec, parsed, metadata, server_ts=now_ms())
-    except uplink.ConvertError as e:
-        return {"output": output, "error": str(e)}
-    except OutputError as e:
-        return {"output": output, "error": f"Invalid converter output: {e}"}
     answer = {"output": output, "error": ""}
-    if converter_version == 2 or ts013.is_result(parsed):
-        answer["outputMsg"] = [converter_output(u) for u in interpreted.updates][0]
-    if interpreted.warnings:
-        answer["warnings"] = interpreted.warnings
+    try:
+        parsed = parse_output(output)
+    except OutputError as e:
+        answer["warnings"] = [REFUSED.format(e)]
+        return answer
+    if ts013.is_result(parsed):  # show the codec's own {data, errors, warnings}
+        answer["output"] = _compact(parsed[ts013.MARKER])
+    notes: list[str] = []
+    try:
+        interpreted = uplink.interpret(spec, parsed, metadata, server_ts=now_ms(), notes=notes)
+    except (uplink.ConvertError, OutputError) as e:
+        answer["warnings"] = [REFUSED.format(e)]
+        return answer
+    if interpreted.updates and (converter_version == 2 or ts013.is_result(parsed)):
+        answer["outputMsg"] = converter_output(interpreted.updates[0])
+    warnings = [*interpreted.warnings, *notes]
+    if warnings:
+        answer["warnings"] = warnings
     return answer
 
 
 def test_downlink(encoder: str, msg: str, metadata: dict, msg_type: str, integration_metadata: dict) -> dict:
-    """Run an encoder once, uncached; ``output`` is the JSON text of ``{contentType, data, metadata}``."""
+    """Run an encoder once, uncached. As ThingsBoard: ``output`` is the JSON text of what the
+    script returned (``{contentType, data, metadata}``), ``error`` set only when it failed;
+    ``warnings`` says what a live downlink would refuse or change (converters.output)."""
     (result,) = engine.encode(None, 0, encoder, [(msg, metadata, msg_type, integration_metadata)])
     if result.error is not None:
         return {"output": "", "error": describe_error(result.error)}
+    answer = {"output": result.output_json, "error": ""}
+    notes: list[str] = []
     try:
-        downlink = normalise_downlink(result.output_json)
+        normalise_downlink(result.output_json, notes=notes)
     except OutputError as e:
-        return {"output": result.output_json, "error": f"Invalid converter output: {e}"}
-    shaped = {"contentType": downlink.content_type, "data": downlink.data, "metadata": downlink.metadata}
-    return {"output": _compact(shaped), "error": ""}
+        notes = [REFUSED.format(e)]
+    if notes:
+        answer["warnings"] = notes
+    return answer
 
 
 def detect_content_type(data: bytes | str, hint: str | None = None) -> tuple[str, str]:

@@ -54,9 +54,11 @@ def prepare(converter, integration_type: str | None, payload: bytes, metadata: d
     return Prepared(unwrapped.payload, {**metadata, **unwrapped.metadata}, unwrapped.content_type)
 
 
-def interpret(converter, output_json, metadata: dict, *, server_ts: int | None = None) -> Interpreted:
+def interpret(converter, output_json, metadata: dict, *, server_ts: int | None = None,
+              notes: list | None = None) -> Interpreted:
     """Entity updates from the script's output; OutputError when it cannot be stored,
-    ConvertError for a TS013 codec's errors."""
+    ConvertError for a TS013 codec's errors. ``notes``, when given, collects what was changed on
+    the way (converters.output); the pipeline passes none, the test endpoint shows them."""
     configuration = converter.configuration if isinstance(converter.configuration, dict) else {}
     parsed = parse_output(output_json) if isinstance(output_json, str) else output_json
     if ts013.is_result(parsed):
@@ -69,14 +71,14 @@ def interpret(converter, output_json, metadata: dict, *, server_ts: int | None =
         except ts013.Ts013Error as e:
             raise ConvertError(str(e)) from None
         telemetry = {"ts": _ts(metadata, server_ts), "values": ts013.flatten(data)} if data else None
-        update = normalise_uplink_v2({"telemetry": telemetry}, config, metadata, server_ts=server_ts)
+        update = normalise_uplink_v2({"telemetry": telemetry}, config, metadata, server_ts=server_ts, notes=notes)
         return Interpreted([update], warnings)
     if ts013.contract(configuration) == ts013.TS013:
         raise OutputError("scriptContract is TS013 but the script returned a value instead of defining "
                           "decodeUplink(input)")
     if converter.converter_version == 2:
-        return Interpreted([normalise_uplink_v2(parsed, configuration, metadata, server_ts=server_ts)])
-    return Interpreted(normalise_uplink(parsed, server_ts=server_ts))
+        return Interpreted([normalise_uplink_v2(parsed, configuration, metadata, server_ts=server_ts, notes=notes)])
+    return Interpreted(normalise_uplink(parsed, server_ts=server_ts, notes=notes))
 
 
 def _ts(metadata: dict, server_ts):

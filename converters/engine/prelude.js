@@ -9,10 +9,8 @@
   const O = Object;
   const defineProperty = O.defineProperty;
   const getOwnPropertyNames = O.getOwnPropertyNames;
-  const getOwnPropertySymbols = O.getOwnPropertySymbols;
   const getOwnPropertyDescriptor = O.getOwnPropertyDescriptor;
   const getPrototypeOf = O.getPrototypeOf;
-  const freeze = O.freeze;
   const apply = Reflect.apply;
   const stringify = JSON.stringify;
   const parse = JSON.parse;
@@ -29,10 +27,8 @@
   const ErrorCtor = G.Error;
   const InternalErrorCtor = G.InternalError;
   const TypeErrorCtor = G.TypeError;
-  const mapGet = G.Map.prototype.get;
   const mapSet = G.Map.prototype.set;
   const mapHas = G.Map.prototype.has;
-  const tamedValues = new G.Map();  // getter installed by __tbTame -> the value it stands for
   const nativeGetters = new G.Map();  // built-in getters of error prototypes (DOMException name...)
   const MAX_LOG_LINES = 100;
   const MAX_LOG_LINE = 1024;
@@ -40,43 +36,31 @@
   let logs = [];
   let logTotal = 0;
 
-  // Freezing a prototype makes its data properties read-only, and then `obj.toString = f` on an
-  // object that inherits them fails ("override mistake"): a class doing `this.name = 'MyError'`
-  // would throw. So each data property becomes a getter/setter pair first, the setter defining
-  // an own property on the receiver, as SES does; then the prototype is frozen.
-  function __tbTame(proto) {
+  // Built-in prototypes stay as they are (DESIGN.md section 4): real codecs extend them
+  // (`Object.prototype.readInt8 = function ...`, TS-style helpers patching prototypes). A context
+  // belongs to one converter version, so what a script does to its own prototypes harms only
+  // itself, and whatever user code the prelude reaches while describing a result or an error
+  // runs inside the same call, under the watched deadline. Only the engine's own getters on
+  // error prototypes (DOMException's name/message) are remembered, to be read without user code.
+  function __tbNativeGetters(proto) {
     const keys = getOwnPropertyNames(proto);
-    const symbols = getOwnPropertySymbols(proto);
-    for (let i = 0; i < symbols.length; i++) keys[keys.length] = symbols[i];
     for (let i = 0; i < keys.length; i++) {
-      const key = keys[i];
-      const desc = getOwnPropertyDescriptor(proto, key);
-      if (!('value' in desc)) apply(mapSet, nativeGetters, [desc.get, true]);
-      if (!('value' in desc) || !desc.configurable) continue;
-      const value = desc.value;
-      const getter = function __tbGetter() { return value; };
-      const setter = function __tbSetter(v) {
-        if (this === proto) throw new TypeErrorCtor('cannot assign to a frozen built-in prototype');
-        defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
-      };
-      apply(mapSet, tamedValues, [getter, value]);
-      defineProperty(proto, key, { get: getter, set: setter, enumerable: desc.enumerable, configurable: false });
+      const desc = getOwnPropertyDescriptor(proto, keys[i]);
+      if (!('value' in desc) && desc.get !== undefined) apply(mapSet, nativeGetters, [desc.get, true]);
     }
-    freeze(proto);
   }
 
   const errorNames = ['Error', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError',
     'URIError', 'InternalError', 'AggregateError', 'SuppressedError', 'DOMException'];
-  __tbTame(O.prototype);
   for (let i = 0; i < errorNames.length; i++) {
     const ctor = G[errorNames[i]];
-    if (typeof ctor === 'function' && ctor.prototype) __tbTame(ctor.prototype);
+    if (typeof ctor === 'function' && ctor.prototype) __tbNativeGetters(ctor.prototype);
   }
   // A user prepareStackTrace runs while errors are created, even while an interrupt unwinds.
   defineProperty(G.Error, 'prepareStackTrace', { value: undefined, writable: false, configurable: false });
 
-  // Reads a property along the prototype chain without running a user getter: data properties,
-  // the getters __tbTame installed, and the engine's own getters (DOMException's name/message).
+  // Reads a property along the prototype chain without running a user getter: data properties
+  // and the engine's own getters (DOMException's name/message).
   function __tbDataProp(obj, key) {
     let o = obj;
     for (let depth = 0; o !== null && o !== undefined && depth < 32; depth++) {
@@ -84,7 +68,6 @@
       if (desc !== undefined) {
         if ('value' in desc) return desc.value;
         const get = desc.get;
-        if (apply(mapHas, tamedValues, [get])) return apply(mapGet, tamedValues, [get]);
         if (apply(mapHas, nativeGetters, [get])) {
           try { return apply(get, obj, []); } catch (e) { return undefined; }
         }

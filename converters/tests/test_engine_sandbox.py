@@ -54,20 +54,24 @@ def test_it_never_calls_to_string_of_a_thrown_object():
     assert result.error == "Error: a value that is not an Error was thrown"
 
 
-def test_it_refuses_a_poisoned_error_to_string():
+def test_it_never_calls_a_poisoned_error_to_string():
+    # Built-in prototypes are not frozen (real codecs extend them): the poison lands, and is
+    # never called while the error is described.
     result = contained("Error.prototype.toString = function () { for (;;) {} };\nnull.x;")
-    assert result.error == "TypeError: cannot assign to a frozen built-in prototype (line 2)"
-    result = contained("try { Error.prototype.toString = () => { for (;;) {} }; } catch (e) {}\nnull.x;")
     assert result.error == "TypeError: cannot read property 'x' of null (line 3)"
+    result = contained("TypeError.prototype.toString = () => { for (;;) {} };\nthrow new TypeError('t');")
+    assert result.error == "TypeError: t (line 3)"
 
 
-def test_it_refuses_getters_on_error_prototypes():
-    assert "not configurable" in contained(
-        "Object.defineProperty(Error.prototype, 'name', {get() { for (;;) {} }});").error
-    assert "not extensible" in contained(
-        "Object.defineProperty(TypeError.prototype, 'stack', {get() { for (;;) {} }});").error
-    assert "not configurable" in contained(
-        "Object.defineProperty(Object.prototype, 'toString', {get() { for (;;) {} }});").error
+def test_it_never_runs_getters_on_error_prototypes_while_describing():
+    result = contained("Object.defineProperty(Error.prototype, 'name', {get() { for (;;) {} }});\n"
+                       "throw new Error('m');")
+    assert result.error == "Error: m (line 3)"
+    result = contained("Object.defineProperty(TypeError.prototype, 'stack', {get() { for (;;) {} }});\nnull.x;")
+    assert result.error == "TypeError: cannot read property 'x' of null (line 3)"
+    result = contained("Object.defineProperty(Object.prototype, 'toString', {get() { for (;;) {} }});\n"
+                       "throw new RangeError('r');")
+    assert result.error == "RangeError: r (line 3)"
 
 
 def test_it_ignores_getters_on_the_thrown_error_itself():
@@ -81,15 +85,57 @@ def test_it_never_converts_with_symbol_to_primitive():
     assert contained("throw {[Symbol.toPrimitive]() { for (;;) {} }};").error.startswith("Error:")
     result = contained("var e = new Error('p'); e[Symbol.toPrimitive] = () => { for (;;) {} };\nthrow e;")
     assert result.error == "Error: p (line 2)"
-    # Object.prototype is frozen: the poison does not land (sloppy mode ignores the write).
+    # The script's own String({}) reaches its own poison: its deadline stops it.
     result = contained("Object.prototype[Symbol.toPrimitive] = () => { for (;;) {} };\n"
                        "Object.prototype.toJSON = () => { for (;;) {} };\nthrow String({});")
-    assert result.error == "[object Object]"
+    assert result.error == TIMEOUT
+
+
+@pytest.mark.parametrize("poison", [
+    "Error.prototype.toString = InternalError.prototype.toString = function () { for (;;) {} };",
+    "Object.defineProperty(InternalError.prototype, 'stack', {get() { for (;;) {} }});",
+    "Object.defineProperty(Error.prototype, 'message', {get() { for (;;) {} }});",
+    "Object.prototype.toString = function () { for (;;) {} };",
+    "Array.prototype.toJSON = function () { for (;;) {} }; console.log([1]);",
+], ids=["to-string", "stack-getter", "message-getter", "object-to-string", "console"])
+def test_it_bounds_an_interrupt_that_meets_a_poisoned_prototype(poison):
+    # The uncatchable interrupt is converted while user poison is in place: the watchdog kills
+    # whatever hangs, and the next message gets a fresh context.
+    assert contained(poison + "\nfor (;;) {}").error == TIMEOUT
 
 
 def test_it_locks_prepare_stack_trace():
     result = contained("Error.prepareStackTrace = () => { for (;;) {} };\nnull.x;")
     assert result.error == "TypeError: cannot read property 'x' of null (line 3)"
+
+
+# --- prototypes a script extends stay its own -----------------------------------------------
+
+EXTENDS = """Object.prototype.readInt8 = function (offset) { return (this[offset] << 24) >> 24; };
+Array.prototype.sum = function () { let s = 0; for (const v of this) s += v; return s; };
+class Frame { constructor(b) { this.b = b; } }
+Object.setPrototypeOf(Frame.prototype, Object.assign(Object.create(Object.prototype), {kind() { return 'f'; }}));
+return {t: payload.readInt8(0), s: payload.sum(), k: new Frame(payload).kind()};"""
+
+PROBE = "return [typeof Object.prototype.readInt8, typeof Array.prototype.sum];"
+
+
+def test_a_codec_extends_built_in_prototypes_and_only_it_sees_them():
+    key = f"extends-{next(_keys)}"
+    for _ in range(2):  # a reused context keeps working
+        (result,) = engine.decode(key, 1, EXTENDS, [(b"\xff\x02", {})])
+        assert result.output_json == '{"t":-1,"s":257,"k":"f"}', result
+    untouched = '["undefined","undefined"]'
+    assert engine.decode(f"{key}-other", 1, PROBE, [(b"", {})])[0].output_json == untouched  # another converter
+    assert engine.decode(None, 0, PROBE, [(b"", {})])[0].output_json == untouched  # a test run
+    assert engine.decode(key, 2, PROBE, [(b"", {})])[0].output_json == untouched  # its next version
+
+
+def test_test_runs_never_share_a_context():
+    polluting = "Object.prototype.leak = 1; Array.prototype.push = null; return 0;"
+    assert engine.decode(None, 0, polluting, [(b"", {})])[0].output_json == "0"
+    probe = "const a = []; a.push(1); return [typeof Object.prototype.leak, a.length];"
+    assert engine.decode(None, 0, probe, [(b"", {})])[0].output_json == '["undefined",1]'
 
 
 # --- 3. built-ins that loop in C without checking the interrupt: the parent kills the worker --

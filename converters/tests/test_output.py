@@ -65,6 +65,44 @@ def test_it_keeps_array_order_and_content_aware_keys():
                                                                                  ("ASSET", "b", ())]
 
 
+def test_it_keeps_objects_and_arrays_as_json_values():
+    update = one({"deviceName": "d", "attributes": {"cfg": {"mode": 1, "on": [True]}},
+                  "telemetry": [{"ts": 1, "values": {"gps": {"lat": 1.5}, "list": [1, "x", None]}}]})
+    assert update.attributes == {"cfg": {"mode": 1, "on": [True]}}
+    assert update.telemetry == [(1, {"gps": {"lat": 1.5}, "list": [1, "x", None]})]
+
+
+@pytest.mark.parametrize(("ts", "ms"), [
+    (1731243110000, 1731243110000),
+    ("1731243110000", 1731243110000),
+    (" 1731243110000 ", 1731243110000),
+    (1731243110000.9, 1731243110000),
+    ("2024-11-10T12:51:50+00:00", 1731243110000),
+    ("2024-11-10T12:51:50Z", 1731243110000),
+    ("2024-11-10T12:51:50.123Z", 1731243110123),
+    ("2024-11-10T12:51:50.123456+00:00", 1731243110123),
+    ("2024-11-10T14:51:50+02:00", 1731243110000),
+    ("2024-11-10 12:51:50Z", 1731243110000),
+])
+def test_it_reads_timestamps_in_the_forms_converters_produce(ts, ms):
+    notes = []
+    assert one({"deviceName": "d", "deviceType": "t", "telemetry": {"ts": ts, "values": {"a": 1}}},
+               notes=notes).telemetry == \
+        [(ms, {"a": 1})]
+    assert bool(notes) == (isinstance(ts, str) and "-" in ts)  # an ISO text is converted, and said so
+
+
+def test_it_notes_what_it_changed():
+    notes = []
+    one({"deviceName": "d", "attributes": {"a": None}, "telemetry": {"ts": "2024-11-10T12:51:50Z",
+                                                                     "values": {"t": 1}}}, notes=notes)
+    assert notes == ["deviceType: not given; a new device gets the profile 'default'",
+                     "attributes.a: null, not stored",
+                     "telemetry.ts: '2024-11-10T12:51:50Z' stored as 1731243110000 (milliseconds since 1970, UTC)"]
+    notes = []
+    assert normalise_uplink([], notes=notes) == [] and notes == ["the output is empty: nothing is stored for this message"]
+
+
 def test_it_turns_integers_too_big_for_64_bits_into_floats():
     assert one({"deviceName": "d", "telemetry": {"big": 10**20}}).telemetry == [(TS, {"big": 1e20})]
 
@@ -82,21 +120,20 @@ def test_it_turns_integers_too_big_for_64_bits_into_floats():
     ([{"deviceName": "a"}, 5], "[1]: must be an object with deviceName or assetName, not a number"),
     ([{"deviceName": "a"}, {"deviceType": "t"}], "[1]: deviceName or assetName is required"),
     ({"deviceName": "d", "attributes": [1]}, "attributes: must be an object of key/value pairs, not an array"),
-    ({"deviceName": "d", "attributes": {"cfg": {"a": 1}}}, "attributes.cfg: nested objects are not supported"),
-    ({"deviceName": "d", "attributes": {"list": [1, 2]}}, "attributes.list: arrays are not supported as values"),
     ({"deviceName": "d", "attributes": {"": 1}}, "attributes: empty key"),
     ({"deviceName": "d", "telemetry": "21.5"}, "telemetry: must be an object or an array, not a string"),
-    ({"deviceName": "d", "telemetry": {"t": {"v": 1}}}, "telemetry.t: nested objects are not supported"),
     ({"deviceName": "d", "telemetry": {"ts": 1, "values": 5}}, "telemetry.values: must be an object"),
     ({"deviceName": "d", "telemetry": {"ts": "soon", "values": {}}},
-     "telemetry.ts: must be a timestamp in milliseconds, not a string"),
+     "telemetry.ts: 'soon' is neither a timestamp in milliseconds nor ISO-8601 text"),
+    ({"deviceName": "d", "telemetry": [{"ts": 1, "values": {}}, {"ts": "2024-11-10T12:51:50", "values": {}}]},
+     "telemetry[1].ts: '2024-11-10T12:51:50' has no UTC offset"),
+    ({"deviceName": "d", "telemetry": {"ts": "1969-12-31T23:59:59Z", "values": {}}},
+     "telemetry.ts: '1969-12-31T23:59:59Z' is before 1970"),
+    ({"deviceName": "d", "telemetry": {"ts": {"s": 1}, "values": {}}},
+     "telemetry.ts: must be a timestamp in milliseconds or ISO-8601 text, not an object"),
     ({"deviceName": "d", "telemetry": {"ts": True, "values": {}}}, "telemetry.ts: must be a timestamp"),
     ({"deviceName": "d", "telemetry": {"ts": -1, "values": {}}}, "telemetry.ts: -1 is not a timestamp"),
     ({"deviceName": "d", "telemetry": [{"ts": 1, "values": {"a": 1}}, 3]}, "telemetry[1]: must be an object"),
-    ({"deviceName": "d", "telemetry": [{}, {}, {"ts": 1, "values": {"temp": {"c": 1}}}]},
-     "telemetry[2].values.temp: nested objects are not supported"),
-    ([{"deviceName": "a"}, {"deviceName": "b", "telemetry": [{"ts": 1, "values": {"x": [1]}}]}],
-     "[1].telemetry[0].values.x: arrays are not supported as values"),
     ({"deviceName": "d", "contentAwareAttributeKeys": "fw"}, "contentAwareAttributeKeys: must be an array"),
 ])
 def test_it_names_the_field_in_every_error(output, error):
@@ -134,14 +171,17 @@ def test_it_normalises_downlink_payloads():
     binary = normalise_downlink({"contentType": "BINARY", "data": "AP8=", "metadata": {"fPort": "2", "x": None}})
     assert (binary.payload_bytes(), binary.metadata) == (b"\x00\xff", {"fPort": "2"})
     assert normalise_downlink({"data": "{}"}).content_type == "JSON"
+    notes = []
+    assert normalise_downlink({"contentType": "JSON", "data": {"a": [1, "é"]}}, notes).data == '{"a":[1,"é"]}'
+    assert notes == ["data: an object, sent as its JSON text"]
 
 
 @pytest.mark.parametrize(("output", "error"), [
     ([], "the encoder must return an object {contentType, data, metadata}, not an array"),
     ({"contentType": "XML", "data": ""}, "contentType: must be JSON, TEXT or BINARY, not 'XML'"),
     ({"contentType": "JSON"}, "data: is required"),
-    ({"contentType": "JSON", "data": {"a": 1}}, "data: must be a string, not an object (use JSON.stringify)"),
     ({"contentType": "BINARY", "data": "not base64!"}, "data: BINARY content must be base64"),
+    ({"contentType": "BINARY", "data": [1, 2]}, "data: must be a string, not an array"),
     ({"contentType": "TEXT", "data": "x", "metadata": "topic"}, "metadata: must be an object of strings"),
     ({"contentType": "TEXT", "data": "x", "metadata": {"h": {"a": 1}}}, "metadata.h: must be a string, not an object"),
 ])

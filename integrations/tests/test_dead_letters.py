@@ -18,7 +18,7 @@ PICKY = r"""
 var data = JSON.parse(String.fromCharCode.apply(String, payload));
 if (data.boom) throw new TypeError('cannot read ' + data.boom);
 if (data.spin) { while (true) {} }
-if (data.nested) return {deviceName: data.name, telemetry: {deep: {x: 1}}};
+if (data.nested) return {deviceName: data.name, telemetry: {ts: 'soon', values: {x: 1}}};
 return {deviceName: data.name, deviceType: 'probe', telemetry: {t: data.t}};
 """
 FIXED = r"""
@@ -74,7 +74,8 @@ def test_it_dead_letters_output_that_cannot_be_stored(picky):
     assert [(o.status, o.stage) for o in outcomes] == [("failed", "validate"), ("failed", "validate"), ("ok", None)]
     errors = sorted(DeadLetter.objects.values_list("error", flat=True))
     assert errors == ["Invalid converter output: output: deviceName or assetName is required",
-                      "Invalid converter output: telemetry.deep: nested objects are not supported (flatten them)"]
+                      "Invalid converter output: telemetry.ts: 'soon' is neither a timestamp in milliseconds nor "
+                      "ISO-8601 text such as 2024-11-10T12:51:50Z"]
     assert sorted(e.body["error"] for e in _events(picky.default_converter, "DEBUG_CONVERTER")) == errors
     assert not Device.objects.filter(name="n").exists()
 
