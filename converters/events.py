@@ -19,18 +19,24 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 
 from converters.models import DebugEvent
 from tbproject.clock import now_ms
 
 __all__ = [
     "should_record", "all_enabled_until", "cap_all_enabled_until", "EventBatch", "write_events", "server_name",
-    "truncate",
+    "truncate", "events_written",
 ]
 
 BULK_SIZE = 500
 #: Longest text kept in one field of an event body (ThingsBoard truncates debug payloads too).
 MAX_TEXT = 64 * 1024
+
+#: Sent with ``events=`` (the DebugEvent rows) once a batch written by :func:`write_events` is
+#: committed. integrations/broadcasts.py streams them to the browsers (connected in the
+#: integrations app's ready()): converters/ does not know who listens.
+events_written = Signal()
 
 
 def should_record(failures_enabled: bool, all_enabled_until: int, *, failed: bool, now: int | None = None) -> bool:
@@ -70,13 +76,12 @@ def truncate(text: str | None, limit: int = MAX_TEXT) -> str | None:
 def write_events(events) -> int:
     """Insert ``events`` (unsaved DebugEvent objects) with bulk INSERTs; returns how many.
 
-    Once the transaction commits they also go to the browsers watching their entity."""
+    Once the transaction commits they are announced (:data:`events_written`): the live stream."""
     events = list(events)
     if events:
         DebugEvent.objects.bulk_create(events, batch_size=BULK_SIZE)
-        from integrations.broadcasts import publish_events  # the live stream; imported late (app order)
-
-        transaction.on_commit(lambda: publish_events(events))
+        if events_written.has_listeners(DebugEvent):
+            transaction.on_commit(lambda: events_written.send(DebugEvent, events=events))
     return len(events)
 
 

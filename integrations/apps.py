@@ -8,5 +8,6 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integration center"
 
     def ready(self):
-        from integrations import config_cache  # noqa: F401  (connects the pipeline cache's signals)
+        # Each connects its signal receivers: the live debug-event stream, the pipeline cache.
+        from integrations import broadcasts, config_cache  # noqa: F401
         from integrations.ingress import routes  # noqa: F401  (connects the routing-key cache's signals)

@@ -1,9 +1,10 @@
 """The single publisher of live debug events (STYLE.md rule 12).
 
-``converters.events.write_events`` calls :func:`publish_events` after each batch is stored (once
-the transaction commits); browsers subscribed through ``integrations/consumers.py`` to an
-entity's group receive each event as the events API would list it. One channel-layer message
-per entity and batch, never one per event.
+``converters.events.write_events`` announces each stored batch (``events_written``, once the
+transaction commits); :func:`publish_events`, connected to it when the integrations app is ready,
+sends it on. Browsers subscribed through ``integrations/consumers.py`` to an entity's group
+receive each event as the events API would list it. One channel-layer message per entity and
+batch, never one per event.
 
 Publishing never blocks the caller (a pipeline thread) and never fails it:
 
@@ -25,6 +26,9 @@ from collections.abc import Iterable
 from typing import Literal, TypedDict
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.dispatch import receiver
+
+from converters.events import events_written
 
 __all__ = ["DebugEventsMessage", "group_name", "publish_events", "register_consumer_loop", "flush"]
 
@@ -84,6 +88,11 @@ def publish_events(events: Iterable) -> int:
         for loop in loops:
             _submit(loop, layer.group_send(group, message))
     return len(grouped)
+
+
+@receiver(events_written, dispatch_uid="integrations.broadcasts.events_written")
+def _written(sender, events, **kwargs) -> None:
+    publish_events(events)
 
 
 def _submit(loop: asyncio.AbstractEventLoop, coroutine) -> None:
