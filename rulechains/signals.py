@@ -1,8 +1,11 @@
-"""Model signals of the rulechains app: every new tenant gets the default root chain."""
+"""Signals the rulechains app acts on: every new tenant gets the default root chain, attributes
+saved through the API become ATTRIBUTES_UPDATED messages, chain edits reset the shortcut."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from devices.choices import AttributeScope
+from devices.services import attributes_saved
 from tenants.models import Tenant
 
 
@@ -12,6 +15,17 @@ def create_root_chain(sender, instance: Tenant, created: bool, raw: bool = False
         from rulechains import services
 
         services.create_root_chain(instance)
+
+
+@receiver(attributes_saved, dispatch_uid="rulechains.attributes_updated")
+def attributes_updated(sender, entity, scope: str, values: dict, **kwargs) -> None:
+    """ThingsBoard emits ATTRIBUTES_UPDATED (scope in its metadata) for server and shared saves;
+    client attributes come from the device. For SHARED_SCOPE on a device that is what downlink
+    rule chains react to."""
+    if scope in (AttributeScope.SERVER_SCOPE, AttributeScope.SHARED_SCOPE):
+        from rulechains import services
+
+        services.attributes_updated(entity, scope, values)
 
 
 def _chains_changed(sender, **kwargs) -> None:

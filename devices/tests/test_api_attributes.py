@@ -199,3 +199,19 @@ def test_it_deletes_attributes_by_keys_in_one_scope(api, with_attributes):
 def test_it_needs_keys_to_delete(api, with_attributes):
     assert "'keys'" in assert_error(api.delete(f"{BASE}/{with_attributes.pk}/{SERVER}"), 400)
     assert len(stored(with_attributes)) == 5
+
+
+def test_it_publishes_saved_attributes_and_never_fails_on_a_subscriber(device):
+    """devices/ publishes attributes_saved; whoever subscribes (the rule engine) cannot break a save."""
+    seen = []
+
+    def failing(sender, **kwargs):
+        seen.append((sender, kwargs["entity"], kwargs["scope"], kwargs["values"]))
+        raise RuntimeError("subscriber broke")
+
+    services.attributes_saved.connect(failing, dispatch_uid="test.failing")
+    try:
+        services.on_attributes_saved(device, SHARED, {"a": 1})
+    finally:
+        services.attributes_saved.disconnect(dispatch_uid="test.failing")
+    assert seen == [(type(device), device, SHARED, {"a": 1})]
