@@ -10,15 +10,18 @@ the type (a script transform, enrichment into the data) makes a message that is 
 ``stored``, which a save node then writes.
 
 :func:`dispatch` queues the whole batch as ONE Celery task (rulechains.tasks.process_messages),
-never one per message. It is cheap and never raises: the uplinks it describes are stored and
-acknowledged already, so a message that cannot be queued is logged and dropped.
+never one per message, through the entry points the rule engine connected (:func:`connect`, from
+the rulechains app's ready()): this module does not import the rule engine. It is cheap and
+never raises: the uplinks it describes are stored and acknowledged already, so a message that
+cannot be queued is logged and dropped.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-__all__ = ["POST_TELEMETRY_REQUEST", "POST_ATTRIBUTES_REQUEST", "RuleEngineMsg", "dispatch", "wanted"]
+__all__ = ["POST_TELEMETRY_REQUEST", "POST_ATTRIBUTES_REQUEST", "RuleEngineMsg", "connect", "dispatch", "wanted"]
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +47,25 @@ class RuleEngineMsg:
     stored: bool = False
 
 
+#: The rule engine's entry points, connected by the rulechains app when it is ready
+#: (rulechains/apps.py): integrations/ hands stored uplinks on without importing the rule engine.
+_engine: tuple[Callable[[UUID, str], bool], Callable[[list], None]] | None = None
+
+
+def connect(acts_on_stored: Callable[[UUID, str], bool], submit: Callable[[list], None]) -> None:
+    """Connect the rule engine: ``acts_on_stored(tenant_id, msg_type)`` says whether the tenant's
+    root chain does anything with a stored message of that type, ``submit(messages)`` queues them."""
+    global _engine
+    _engine = (acts_on_stored, submit)
+
+
 def wanted(tenant_id, msg_type: str) -> bool:
     """Whether :func:`dispatch` would pass on a stored ``msg_type`` message of this tenant, so
     that the pipeline need not even build the ones it would leave out (rulechains/shortcut.py)."""
+    if _engine is None:
+        return False
     try:
-        from rulechains import shortcut
-
-        return shortcut.acts_on_stored(tenant_id, msg_type)
+        return _engine[0](tenant_id, msg_type)
     except Exception:
         log.exception("rule engine: could not read the root chain of tenant %s", tenant_id)
         return True  # build them: dispatch decides, and logs, again
@@ -60,13 +75,15 @@ def dispatch(messages: list[RuleEngineMsg]) -> None:
     """Hand stored uplink data to the rule engine: one queued task for the whole batch."""
     if not messages:
         return
+    if _engine is None:
+        log.warning("rule engine: not connected; %d stored uplink messages are not routed", len(messages))
+        return
+    acts_on_stored, submit = _engine
     try:
-        from rulechains import services, shortcut  # imported late: rulechains imports this module
-
         # Leave out what the tenant's root chain would only pass through (rulechains/shortcut.py).
-        acting = {key for key in {(m.tenant_id, m.msg_type) for m in messages} if shortcut.acts_on_stored(*key)}
+        acting = {key for key in {(m.tenant_id, m.msg_type) for m in messages} if acts_on_stored(*key)}
         messages = [replace(m, stored=True) for m in messages if (m.tenant_id, m.msg_type) in acting]
         if messages:
-            services.submit(messages)
+            submit(messages)
     except Exception:
         log.exception("rule engine: could not queue %d stored uplink messages; they are not routed", len(messages))

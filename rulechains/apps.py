@@ -8,4 +8,7 @@ class RulechainsConfig(AppConfig):
     verbose_name = "Rule chains"
 
     def ready(self) -> None:
-        from rulechains import signals  # noqa: F401  (a root chain for each new tenant)
+        from integrations import handoff
+        from rulechains import services, shortcut, signals  # noqa: F401  (signals: root chains, ATTRIBUTES_UPDATED)
+
+        handoff.connect(shortcut.acts_on_stored, services.submit)  # stored uplinks reach the rule engine

@@ -1,6 +1,7 @@
 """The uplink pipeline end to end on real converters: decode, normalise, provision, store, hand off."""
 
 import struct
+import uuid
 
 import pytest
 from django.db import connection
@@ -238,3 +239,14 @@ def test_it_runs_each_converter_once_per_batch_even_across_integrations(tenant, 
                       json_uplink(second, {"name": "b", "telemetry": {"t": 2}})])
     assert sorted(calls) == sorted([shared.pk, other.pk])
     assert [values(Device.objects.get(name=n)) for n in "abc"] == [{"t": 1}, {"t": 2}, {"t": 3}]
+
+
+def test_it_hands_stored_uplinks_only_to_a_connected_rule_engine(monkeypatch, caplog):
+    """integrations/ does not import the rule engine: rulechains connects it (rulechains/apps.py)."""
+    from rulechains import services, shortcut
+
+    assert handoff._engine == (shortcut.acts_on_stored, services.submit)
+    monkeypatch.setattr(handoff, "_engine", None)
+    assert handoff.wanted(uuid.uuid4(), handoff.POST_TELEMETRY_REQUEST) is False
+    handoff.dispatch([handoff.RuleEngineMsg(handoff.POST_TELEMETRY_REQUEST, uuid.uuid4(), "DEVICE", uuid.uuid4(), [])])
+    assert "not connected" in caplog.text
