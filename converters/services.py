@@ -74,7 +74,7 @@ def test_uplink(decoder: str, payload: bytes, metadata: dict, *, converter_versi
         answer["output"] = _compact(parsed[ts013.MARKER])
     notes: list[str] = []
     try:
-        interpreted = uplink.interpret(spec, parsed, metadata, server_ts=now_ms(), notes=notes)
+        interpreted = uplink.interpret(spec, output, metadata, server_ts=now_ms(), notes=notes)
     except (uplink.ConvertError, OutputError) as e:
         answer["warnings"] = [REFUSED.format(e)]
         return answer

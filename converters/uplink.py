@@ -61,6 +61,8 @@ def interpret(converter, output_json, metadata: dict, *, server_ts: int | None =
     the way (converters.output); the pipeline passes none, the test endpoint shows them."""
     configuration = converter.configuration if isinstance(converter.configuration, dict) else {}
     parsed = parse_output(output_json) if isinstance(output_json, str) else output_json
+    if isinstance(parsed, str):  # a JSON string value, not text to parse again
+        raise OutputError("the decoder must return an object or an array of objects, not a string")
     if ts013.is_result(parsed):
         if ts013.contract(configuration) == ts013.THINGSBOARD:
             raise OutputError("the script defines decodeUplink but scriptContract is THINGSBOARD: return a result")

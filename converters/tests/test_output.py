@@ -100,7 +100,8 @@ def test_it_notes_what_it_changed():
                      "attributes.a: null, not stored",
                      "telemetry.ts: '2024-11-10T12:51:50Z' stored as 1731243110000 (milliseconds since 1970, UTC)"]
     notes = []
-    assert normalise_uplink([], notes=notes) == [] and notes == ["the output is empty: nothing is stored for this message"]
+    assert normalise_uplink([], notes=notes) == []
+    assert notes == ["the output is empty: nothing is stored for this message"]
 
 
 def test_it_turns_integers_too_big_for_64_bits_into_floats():
