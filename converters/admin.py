@@ -161,7 +161,7 @@ class ConverterAdmin(DebugAllAdminMixin, TenantScopedAdmin):
         return debug_all_until(obj)
 
     def get_urls(self):
-        from tbproject.ui.converter_library import library_view
+        from converters.admin_pages.converter_library import library_view
 
         view = self.admin_site.admin_view(lambda request: library_view(self, request))
         return [path("library/", view, name="converters_converter_library"), *super().get_urls()]

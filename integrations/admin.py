@@ -14,6 +14,8 @@ from unfold.widgets import UnfoldAdminPasswordInput, UnfoldAdminTextareaWidget
 
 from converters.admin import DebugAllAdminMixin, DebugAllFormMixin
 from converters.choices import ConverterType
+from integrations.admin_pages import dead_letters as dead_letter_pages
+from integrations.admin_pages import integration_page as page
 from integrations.api.serializers import ROUTING_KEY_RE
 from integrations.models import (
     DeadLetter,
@@ -26,8 +28,6 @@ from integrations.models import (
 from integrations.types import TYPES
 from integrations.types.base import MASK, ConfigError
 from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms, is_sysadmin
-from tbproject.ui import dead_letters as dead_letter_pages
-from tbproject.ui import integration_page as page
 
 MONOSPACE = {"style": "font-family: ui-monospace, Menlo, Consolas, monospace; width: 90%;", "rows": 18,
              "spellcheck": "false"}
@@ -158,7 +158,7 @@ class IntegrationAdmin(DebugAllAdminMixin, TenantScopedAdmin):
 @admin.register(DeadLetter)
 class DeadLetterAdmin(TenantScopedAdmin):
     """Read-only rows written by the pipeline; replayed by the "Replay selected" action or the
-    time-range form (tbproject/ui/dead_letters.py, the same service as the replay API)."""
+    time-range form (integrations/admin_pages/dead_letters.py, the same service as the replay API)."""
 
     read_only = True
     list_before_template = "admin/integrations/deadletter/list_before.html"

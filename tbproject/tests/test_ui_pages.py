@@ -6,11 +6,11 @@ import json
 import pytest
 
 from devices.models import Device
+from integrations.admin_pages import integration_page
 from integrations.models import DeadLetter
 from integrations.tests.factories import MQTT_CONFIG, make_integration, make_uplink_converter
 from integrations.types.base import MASK
 from tbproject.clock import now_ms
-from tbproject.ui import integration_page
 
 T0 = 1_767_000_000_000
 

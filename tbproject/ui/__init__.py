@@ -1,2 +1,2 @@
-"""The browser side of the admin: sidebar navigation and the admin views behind the integration
-center's pages (converter editor tests, dead-letter replay, device charts)."""
+"""The browser side of the admin shared by every app: the sidebar navigation. Each app's own admin
+pages live beside its admin (integrations/admin_pages/, converters/admin_pages/)."""

@@ -1,0 +1,2 @@
+"""The converter admin's own pages beside its ModelAdmins (converters/admin.py): "Create converter
+from library"."""
