@@ -74,7 +74,7 @@ class Command(BaseCommand):
             f"  Swagger UI  {base}/swagger-ui/",
         ]
         if settings.LOAD_DEMO_DATA:
-            from tenants.management.commands.demodata import DEMO_LOGINS
+            from tbproject.management.commands.demodata import DEMO_LOGINS
 
             lines.append("  Demo logins (email / password):")
             lines += [f"    {authority.label:<22} {email} / {password}" for email, password, authority in DEMO_LOGINS]
