@@ -72,6 +72,38 @@
     try { const v = JSON.parse(text || "{}"); return v && typeof v === "object" ? v : {}; } catch (e) { return {}; }
   }
 
+  // The answer of testUpLink/testDownLink: the script's output (or its error) as ThingsBoard shows
+  // it, then what the live pipeline would refuse or change (warnings) and, for typed converters
+  // and TS013 codecs, the assembled converter output, beside it and never instead of it.
+  function resultBox(placeholder) {
+    const output = el("pre", { class: "ui-pre", "data-role": "output" }, placeholder);
+    const warnings = el("ul", { class: "ui-warnings", "data-role": "warnings", hidden: "" });
+    const assembled = el("pre", { class: "ui-pre", "data-role": "output-msg" });
+    const assembledBox = el("div", { hidden: "" }, el("label", { class: "ui-label" }, "Converter output"), assembled);
+    const box = el("div", {}, el("label", { class: "ui-label" }, "Output"), output, warnings, assembledBox);
+    function reset(text, failed) {
+      output.className = failed ? "ui-pre ui-error" : "ui-pre";
+      output.textContent = text;
+      warnings.replaceChildren();
+      warnings.hidden = true;
+      assembledBox.hidden = true;
+    }
+    return {
+      box,
+      running: () => reset("running…", false),
+      failed: (message) => reset(message, true),
+      show(res) {
+        reset(res.error ? res.error : pretty(res.output), Boolean(res.error));
+        (res.warnings || []).forEach((w) => warnings.append(el("li", {}, w)));
+        warnings.hidden = !(res.warnings || []).length;
+        if (res.outputMsg) {
+          assembled.textContent = JSON.stringify(res.outputMsg, null, 2);
+          assembledBox.hidden = false;
+        }
+      },
+    };
+  }
+
   function uplinkPanel(root, view) {
     const contentType = el("select", { class: "ui-input", "data-role": "content-type" },
       ["JSON", "TEXT", "BINARY"].map((t) => el("option", { value: t }, t === "BINARY" ? "Base64" : t)));
@@ -79,7 +111,7 @@
       '{"deviceName": "Sensor A", "temperature": 21.5}');
     const metaBox = el("div");
     const metadata = kvRows(metaBox, { integrationName: "Test integration" });
-    const output = el("pre", { class: "ui-pre", "data-role": "output" }, "Press Test to run the decoder.");
+    const result = resultBox("Press Test to run the decoder.");
     const run = el("button", { type: "button", class: "ui-btn ui-btn-primary", "data-role": "test" }, "Test");
     root.append(el("div", { class: "ui-grid2" },
       el("div", {},
@@ -87,24 +119,17 @@
         el("label", { class: "ui-label" }, "Payload"), payload,
         el("label", { class: "ui-label" }, "Metadata"), metaBox,
         el("div", { class: "ui-toolbar" }, run)),
-      el("div", {}, el("label", { class: "ui-label" }, "Output"), output)));
+      result.box));
 
     run.addEventListener("click", async () => {
       const b64 = contentType.value === "BINARY" ? payload.value.trim() : utf8ToBase64(payload.value);
-      output.className = "ui-pre";
-      output.textContent = "running…";
+      result.running();
       try {
         const res = await api("POST", "/api/converter/testUpLink?scriptLang=JS",
           { payload: b64, metadata: metadata.value(), decoder: view.state.doc.toString() });
-        if (res.error) {
-          output.className = "ui-pre ui-error";
-          output.textContent = res.error;
-          markError(view, res.error);
-        } else {
-          output.textContent = pretty(res.output);
-          markError(view, "");
-        }
-      } catch (e) { output.className = "ui-pre ui-error"; output.textContent = e.message; }
+        result.show(res);
+        markError(view, res.error || "");
+      } catch (e) { result.failed(e.message); }
     });
     return (input) => {
       if (!input || !input.inContent) return;
@@ -122,7 +147,7 @@
     const metaBox = el("div"), intBox = el("div");
     const metadata = kvRows(metaBox, { deviceName: "Sensor A", deviceType: "default" });
     const integrationMetadata = kvRows(intBox, {});
-    const output = el("pre", { class: "ui-pre", "data-role": "output" }, "Press Test to run the encoder.");
+    const result = resultBox("Press Test to run the encoder.");
     const run = el("button", { type: "button", class: "ui-btn ui-btn-primary", "data-role": "test" }, "Test");
     root.append(el("div", { class: "ui-grid2" },
       el("div", {},
@@ -131,20 +156,16 @@
         el("label", { class: "ui-label" }, "Metadata"), metaBox,
         el("label", { class: "ui-label" }, "Integration metadata"), intBox,
         el("div", { class: "ui-toolbar" }, run)),
-      el("div", {}, el("label", { class: "ui-label" }, "Output"), output)));
+      result.box));
     run.addEventListener("click", async () => {
-      output.className = "ui-pre";
-      output.textContent = "running…";
+      result.running();
       try {
         const res = await api("POST", "/api/converter/testDownLink?scriptLang=JS", {
           msg: msg.value, msgType: msgType.value, metadata: metadata.value(),
           integrationMetadata: integrationMetadata.value(), encoder: view.state.doc.toString() });
-        if (res.error) {
-          output.className = "ui-pre ui-error";
-          output.textContent = res.error;
-          markError(view, res.error);
-        } else { output.textContent = pretty(res.output); markError(view, ""); }
-      } catch (e) { output.className = "ui-pre ui-error"; output.textContent = e.message; }
+        result.show(res);
+        markError(view, res.error || "");
+      } catch (e) { result.failed(e.message); }
     });
     return (input) => {
       if (!input || !input.inContent) return;

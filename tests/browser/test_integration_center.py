@@ -60,7 +60,18 @@ def test_a_new_converter_is_edited_with_highlighting_and_tested_with_a_payload(p
     output.filter(has_text="panel-device").wait_for()
     result = json.loads(output.inner_text())
     assert result == {"deviceName": "panel-device", "deviceType": "ui-sensor", "telemetry": {"temperature": 19.25}}
+    assert panel.locator("[data-role=warnings]").is_hidden()
     screenshot(page, "converter-test-panel", "[data-converter-test]")
+    # output the pipeline would refuse: shown as ThingsBoard shows it, the reason beside it
+    set_script(page, "return {data: {temperature: 19.25}, errors: [], warnings: []};\n")
+    panel.locator("[data-role=test]").click()
+    warnings = panel.locator("[data-role=warnings] li")
+    warnings.first.wait_for()
+    assert json.loads(output.inner_text()) == {"data": {"temperature": 19.25}, "errors": [], "warnings": []}
+    assert "ui-error" not in (output.get_attribute("class") or "")
+    assert warnings.all_inner_texts() == ["the live pipeline would refuse this output: output: deviceName or "
+                                          "assetName is required"]
+    screenshot(page, "converter-test-warnings", "[data-converter-test]")
 
 
 def test_a_script_that_does_not_compile_is_refused_with_the_error_at_its_line(page):
