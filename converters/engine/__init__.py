@@ -21,12 +21,12 @@ import threading
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from converters.engine.backend import DECODER, ENCODER, OUT_OF_MEMORY, TIMEOUT, ScriptError
+from converters.engine.backend import DECODER, ENCODER, LANGUAGES, OUT_OF_MEMORY, TIMEOUT, ScriptError
 from converters.engine.limits import Limits, worker_count
 from converters.engine.pool import CRASHED, EngineError, Pool
 
 __all__ = [
-    "CRASHED", "DECODER", "ENCODER", "OUT_OF_MEMORY", "TIMEOUT",
+    "CRASHED", "DECODER", "ENCODER", "LANGUAGES", "OUT_OF_MEMORY", "TIMEOUT",
     "EngineError", "Limits", "Result", "ScriptError",
     "check_script", "decode", "encode", "pool_stats", "shutdown",
 ]
@@ -50,28 +50,29 @@ class Result(NamedTuple):
 
 
 def decode(converter_key, version, source: str, messages: Iterable[tuple[bytes, dict]],
-           *, limits: Limits | None = None) -> list[Result]:
-    """Run an uplink script on each (payload bytes, metadata of strings) message."""
+           *, limits: Limits | None = None, lang: str = "JS") -> list[Result]:
+    """Run an uplink script on each (payload bytes, metadata of strings) message.
+    `lang` is "JS" or "TBEL" (transpiled to JS in the worker, converters/tbel)."""
     items = [(payload if type(payload) is bytes else bytes(payload),
               metadata if type(metadata) is dict else dict(metadata or {})) for payload, metadata in messages]
-    return _run(DECODER, converter_key, version, source, items, limits)
+    return _run(DECODER, converter_key, version, source, items, limits, lang)
 
 
 def encode(converter_key, version, source: str, messages: Iterable[tuple[str, dict, str, dict]],
-           *, limits: Limits | None = None) -> list[Result]:
+           *, limits: Limits | None = None, lang: str = "JS") -> list[Result]:
     """Run a downlink script on each (msg JSON text, metadata, msgType, integration metadata)."""
     items = [
         (msg if isinstance(msg, str) else json.dumps(msg), dict(metadata or {}), str(msg_type or ""),
          dict(integration_metadata or {}))
         for msg, metadata, msg_type, integration_metadata in messages
     ]
-    return _run(ENCODER, converter_key, version, source, items, limits)
+    return _run(ENCODER, converter_key, version, source, items, limits, lang)
 
 
-def check_script(kind: str, source: str, *, limits: Limits | None = None) -> ScriptError | None:
+def check_script(kind: str, source: str, *, limits: Limits | None = None, lang: str = "JS") -> ScriptError | None:
     """None if `source` compiles as a decoder/encoder body, else the engine's message and the
     line in the body. Nothing in the body runs (only code placed outside it could)."""
-    return _pool().check(_kind(kind), source, limits or Limits.from_settings())
+    return _pool().check(_kind(kind), source, limits or Limits.from_settings(), _lang(lang))
 
 
 def shutdown() -> None:
@@ -88,11 +89,12 @@ def pool_stats() -> dict:
     return pool.stats() if pool is not None else {"size": 0, "workers": 0, "idle": 0, "started": 0}
 
 
-def _run(kind, converter_key, version, source, items, limits) -> list[Result]:
+def _run(kind, converter_key, version, source, items, limits, lang) -> list[Result]:
+    lang = _lang(lang)
     if not items:
         return []
     key = None if converter_key is None else (str(converter_key), version)
-    rows = _pool().run(kind, key, source, items, limits or Limits.from_settings())
+    rows = _pool().run(kind, key, source, items, limits or Limits.from_settings(), lang)
     return list(map(Result._make, rows))
 
 
@@ -101,6 +103,13 @@ def _kind(kind: str) -> str:
         return _KINDS[kind.lower()]
     except (KeyError, AttributeError):
         raise ValueError(f"unknown script kind {kind!r}: use 'decoder' or 'encoder'") from None
+
+
+def _lang(lang: str) -> str:
+    value = (lang or "JS").upper()
+    if value not in LANGUAGES:
+        raise ValueError(f"unknown script language {lang!r}: use 'JS' or 'TBEL'")
+    return value
 
 
 _LOCK = threading.Lock()

@@ -9,10 +9,16 @@ so a backend only has to make a best effort at its own limits.
 import importlib
 from typing import NamedTuple
 
-__all__ = ["BACKENDS", "DECODER", "ENCODER", "Backend", "CompiledScript", "Outcome", "ScriptError", "load_backend"]
+__all__ = ["BACKENDS", "DECODER", "ENCODER", "JS", "LANGUAGES", "TBEL", "Backend", "CompiledScript", "Outcome",
+           "ScriptError", "load_backend"]
 
 DECODER = "decoder"
 ENCODER = "encoder"
+
+# Script languages: TBEL is transpiled to JS (converters/tbel) and runs on the same engine.
+JS = "JS"
+TBEL = "TBEL"
+LANGUAGES = (JS, TBEL)
 
 # Error texts the pipeline and API can match on.
 TIMEOUT = "timeout"
@@ -76,11 +82,12 @@ class CompiledScript:
 
 class Backend:
     """A script engine. `compile` returns a CompiledScript or a ScriptError (never raises for
-    a bad script); the source is the body of Decoder(...) or Encoder(...) as ThingsBoard stores it."""
+    a bad script); the source is the body of Decoder(...) or Encoder(...) as ThingsBoard stores it,
+    in `lang` (JS or TBEL)."""
 
     name = ""
 
-    def compile(self, kind: str, source: str, limits) -> "CompiledScript | ScriptError":
+    def compile(self, kind: str, source: str, limits, lang: str = JS) -> "CompiledScript | ScriptError":
         raise NotImplementedError
 
 

@@ -138,7 +138,7 @@ class Pool:
         self._closed = False
         self.pid = os.getpid()
 
-    def run(self, kind: str, key, source: str, items: list, limits) -> list[tuple]:
+    def run(self, kind: str, key, source: str, items: list, limits, lang: str = "JS") -> list[tuple]:
         """Run a batch; returns [(output, error, logs)] in the order of `items`."""
         results: list = [None] * len(items)
         pending = list(range(len(items)))
@@ -148,7 +148,7 @@ class Pool:
         lost = 0
         while pending:
             worker = self._checkout(affinity)
-            request = ("run", kind, key, source, limits, [items[i] for i in pending], timeouts_left)
+            request = ("run", kind, key, source, limits, [items[i] for i in pending], timeouts_left, lang)
             status, value = self._call(worker, request, grace)
             if status == "ok":
                 self._checkin(worker, affinity, limits.context_cache)
@@ -166,11 +166,11 @@ class Pool:
             del pending[value]
         return results
 
-    def check(self, kind: str, source: str, limits):
+    def check(self, kind: str, source: str, limits, lang: str = "JS"):
         """Compile `source` in a fresh context; the ScriptError or None."""
         for _ in range(3):
             worker = self._checkout((kind, None))
-            status, value = self._call(worker, ("check", kind, source, limits), max(0.05, limits.timeout_s * 0.2))
+            status, value = self._call(worker, ("check", kind, source, limits, lang), max(0.05, limits.timeout_s * 0.2))
             if status == "ok":
                 self._checkin(worker, (kind, None), limits.context_cache)
                 return value

@@ -13,7 +13,9 @@ import quickjs
 
 from converters.engine.backend import (
     DECODER,
+    JS,
     OUT_OF_MEMORY,
+    TBEL,
     TIMEOUT,
     Backend,
     CompiledScript,
@@ -25,6 +27,12 @@ __all__ = ["QuickJSBackend"]
 
 PRELUDE = Path(__file__).with_name("prelude.js").read_text()
 _NO_LOGS: tuple[str, ...] = ()
+
+
+def _tbel_runtime() -> str:
+    from converters.tbel import RUNTIME_JS
+
+    return RUNTIME_JS
 
 
 # ASCII: a lone surrogate in metadata could not cross to the engine as UTF-8.
@@ -118,11 +126,25 @@ class QuickJSScript(CompiledScript):
 class QuickJSBackend(Backend):
     name = "quickjs"
 
-    def compile(self, kind: str, source: str, limits) -> "QuickJSScript | ScriptError":
+    def compile(self, kind: str, source: str, limits, lang: str = JS) -> "QuickJSScript | ScriptError":
+        if lang == TBEL:
+            # Transpiled here, in the worker: the TBEL line of a syntax error is the body's line,
+            # and the generated JS keeps every statement on its TBEL line.
+            from converters import tbel
+
+            try:
+                source = tbel.transpile(source, kind)
+            except tbel.TbelSyntaxError as e:
+                return ScriptError(f"{e.message} (column {e.column})"[: limits.max_error_chars], e.line)
         context = quickjs.Context()
         context.set_memory_limit(limits.memory_mb * 1024 * 1024)
         context.set_time_limit(limits.timeout_s)
         try:
+            if lang == TBEL:
+                # The TBEL runtime is evaluated BEFORE the prelude, in the same context: it captures
+                # pristine built-ins and defines its one global (__tbel) before anything else runs;
+                # it runs no user code at load time and changes no built-in prototype.
+                context.eval(_tbel_runtime())
             compile_fn = context.eval(PRELUDE)
             lines = source.count("\n") + 1
             result = compile_fn(kind, source, lines, limits.max_output_bytes, limits.max_error_chars)

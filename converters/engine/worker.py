@@ -10,7 +10,7 @@ import signal
 import time
 from collections import OrderedDict
 
-from converters.engine.backend import TIMEOUT, ScriptError, load_backend
+from converters.engine.backend import JS, TIMEOUT, ScriptError, load_backend
 
 __all__ = ["SKIPPED", "ScriptCache", "main"]
 
@@ -19,36 +19,37 @@ IDLE = 0.0
 
 
 class _Entry:
-    __slots__ = ("version", "source", "caps", "script")
+    __slots__ = ("version", "source", "lang", "caps", "script")
 
-    def __init__(self, version, source, caps, script):
-        self.version, self.source, self.caps, self.script = version, source, caps, script
+    def __init__(self, version, source, lang, caps, script):
+        self.version, self.source, self.lang, self.caps, self.script = version, source, lang, caps, script
 
 
 class ScriptCache:
     """Compiled scripts by (kind, converter key), least recently used dropped first.
 
-    A new version or source replaces the entry. Key None (a test run from the API) is never
+    A new version, source or language replaces the entry. Key None (a test run from the API) is never
     cached, so no two callers ever share a context."""
 
     def __init__(self, backend):
         self._backend = backend
         self._entries: OrderedDict = OrderedDict()
 
-    def get(self, kind, key, source, limits):
+    def get(self, kind, key, source, limits, lang=JS):
         if key is None:
-            return self._backend.compile(kind, source, limits)
+            return self._backend.compile(kind, source, limits, lang=lang)
         converter, version = key
         caps = (limits.max_output_bytes, limits.max_error_chars)
         entry = self._entries.get((kind, converter))
-        if entry is not None and entry.version == version and entry.source == source and entry.caps == caps:
+        if entry is not None and entry.version == version and entry.source == source and entry.lang == lang \
+                and entry.caps == caps:
             self._entries.move_to_end((kind, converter))
             entry.script.set_limits(limits)
             return entry.script
         self.drop(kind, key)
-        script = self._backend.compile(kind, source, limits)
+        script = self._backend.compile(kind, source, limits, lang=lang)
         if not isinstance(script, ScriptError):
-            self._entries[(kind, converter)] = _Entry(version, source, caps, script)
+            self._entries[(kind, converter)] = _Entry(version, source, lang, caps, script)
             while len(self._entries) > max(1, limits.context_cache):
                 self._entries.popitem(last=False)[1].script.close()
         return script
@@ -63,7 +64,7 @@ class ScriptCache:
         return len(self._entries)
 
 
-def run_batch(cache, state, kind, key, source, limits, items, timeouts_left):
+def run_batch(cache, state, kind, key, source, limits, items, timeouts_left, lang=JS):
     """Run `items` in order; returns [(output, error, logs)], one per item."""
     monotonic, timeout = time.monotonic, limits.timeout_s
     results: list = []
@@ -80,7 +81,7 @@ def run_batch(cache, state, kind, key, source, limits, items, timeouts_left):
             results.extend([skipped] * (len(items) - base))
             break
         started(0)
-        script = cache.get(kind, key, source, limits)
+        script = cache.get(kind, key, source, limits, lang)
         state[1] = IDLE
         if isinstance(script, ScriptError):
             error = str(script)
@@ -104,10 +105,10 @@ def run_batch(cache, state, kind, key, source, limits, items, timeouts_left):
     return results
 
 
-def check(state, backend, kind, source, limits):
+def check(state, backend, kind, source, limits, lang=JS):
     state[0] = 0
     state[1] = time.monotonic() + limits.timeout_s
-    script = backend.compile(kind, source, limits)
+    script = backend.compile(kind, source, limits, lang=lang)
     state[1] = IDLE
     if isinstance(script, ScriptError):
         return script
@@ -118,8 +119,8 @@ def check(state, backend, kind, source, limits):
 def main(conn, out, state, backend_name: str) -> None:
     """Serve requests from `conn`, replying on `out`, until the parent closes the pipe.
 
-    Requests: ("run", kind, key, source, limits, items, timeouts_left) -> [(output, error, logs)];
-    ("check", kind, source, limits) -> ScriptError | None; ("ping",) -> ("pong", cached scripts)."""
+    Requests: ("run", kind, key, source, limits, items, timeouts_left, lang) -> [(output, error, logs)];
+    ("check", kind, source, limits, lang) -> ScriptError | None; ("ping",) -> ("pong", cached scripts)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the parent, which stops us
     backend = load_backend(backend_name)
     cache = ScriptCache(backend)

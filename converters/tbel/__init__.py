@@ -1,0 +1,33 @@
+"""TBEL (ThingsBoard's MVEL dialect) transpiled to JavaScript for the converter engine.
+
+    body = transpile(tbel_source, "decoder")   # the JS body of Decoder(payload, metadata)
+    RUNTIME_JS                                 # evaluated once per TBEL context, before the body
+
+The body keeps every TBEL statement on its TBEL line, so runtime errors point at the TBEL line;
+Java semantics (numeric boxes, collections, strings, TbUtils) live in runtime.js (`__tbel`).
+"""
+
+import re
+from pathlib import Path
+
+from converters.tbel.codegen import generate
+from converters.tbel.lexer import TbelSyntaxError
+from converters.tbel.parser import parse
+
+__all__ = ["RUNTIME_JS", "TbelSyntaxError", "transpile"]
+
+# The engine reports the line of the first stack frame whose function name does not start with
+# __tb: runtime helpers are renamed __tbel_* so that an error they throw points at the user's line
+# (inner declarations here; what __tbel exposes is renamed by runtime.js itself).
+RUNTIME_JS = re.sub(r"(?m)^(\s+)function (\w+)\(", r"\1var \2 = function __tbel_\2(",
+                    Path(__file__).with_name("runtime.js").read_text())
+_KINDS = {"decoder": "decoder", "uplink": "decoder", "encoder": "encoder", "downlink": "encoder"}
+
+
+def transpile(source: str, kind: str) -> str:
+    """The JS function body for a TBEL decoder or encoder body; TbelSyntaxError if it does not parse."""
+    try:
+        kind = _KINDS[kind.lower()]
+    except (KeyError, AttributeError):
+        raise ValueError(f"unknown script kind {kind!r}: use 'decoder' or 'encoder'") from None
+    return generate(parse(source), kind)

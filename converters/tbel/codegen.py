@@ -1,0 +1,347 @@
+"""TBEL AST -> the JavaScript body of Decoder(...)/Encoder(...), one TBEL line per JS line.
+
+Every statement is written on the JS line of its TBEL line (the prologue shares line 1), so the
+engine's "(line N)" of a runtime error is the TBEL line. Operators, member access and method
+calls go through the runtime (`__t`, the `__tbel` object of runtime.js) for Java semantics;
+variables are renamed where MVEL's block scoping differs from JS `var`.
+"""
+
+import json
+
+from converters.tbel.codegen_expr import ExprMixin
+from converters.tbel.lexer import TbelSyntaxError
+
+__all__ = ["generate"]
+
+_JS_RESERVED = set("""
+arguments await break case catch class const continue debugger default delete do else enum eval export
+extends false finally for function if implements import in instanceof interface let new null package
+private protected public return static super switch this throw true try typeof var void while with
+yield undefined NaN Infinity globalThis
+""".split())
+_PARAMS = {"decoder": ("payload", "metadata"), "encoder": ("msg", "metadata", "msgType", "integrationMetadata")}
+
+
+def safe(name: str) -> str:
+    return name + "$" if name in _JS_RESERVED or name.startswith("__") else name
+
+
+class Out:
+    """Lines of JS as fragment lists; a fragment may be a placeholder list filled in later."""
+
+    def __init__(self):
+        self.lines: list[list] = [[]]
+
+    def at(self, line: int) -> None:
+        while len(self.lines) < line:
+            self.lines.append([])
+
+    def write(self, text) -> None:
+        self.lines[-1].append(text)
+
+    def text(self) -> str:
+        def flat(frags):
+            return "".join(f if isinstance(f, str) else flat(f) for f in frags)
+        return "\n".join(flat(line) for line in self.lines)
+
+
+class Func:
+    """Per-JS-function state: the scope stack (TBEL name -> JS name) and the JS names to declare."""
+
+    def __init__(self, params, parent=None):
+        self.scopes = [dict((p, safe(p)) for p in params)]
+        self.declared: set[str] = set()
+        self.used = {safe(p) for p in params}
+        self.parent = parent
+        self.counter = 0
+        self.types: dict[str, str] = {}  # JS name -> declared primitive type
+
+    def temp(self, prefix: str) -> str:
+        self.counter += 1
+        name = f"__{prefix}{self.counter}"
+        self.declared.add(name)
+        return name
+
+
+class Generator(ExprMixin):
+    def __init__(self, kind: str, functions: set[str]):
+        self.kind = kind
+        self.out = Out()
+        self.functions = functions
+        self.consts: list[str] = []
+        self.const_ids: dict[str, str] = {}
+        self.breaks: list[str | None] = []
+
+    def program(self, body) -> str:
+        params = _PARAMS[self.kind]
+        self.root = self.fn = Func(params)
+        for name in _root_names(body):
+            js = safe(name)
+            self.fn.scopes[0][name] = js
+            self.fn.declared.add(js)
+            self.fn.used.add(js)
+        decl = []
+        self.out.write("var __t = __tbel;")
+        if self.kind == "decoder":
+            self.out.write(" payload = __t.bytes(payload);")
+        self.out.write(decl)
+        self.statements(body, tail=True)
+        names = sorted(self.fn.declared - set(params))
+        parts = names + [f"{k} = {v}" for v, k in self.const_ids.items()]
+        if parts:
+            decl.append(" var " + ", ".join(parts) + ";")
+        self.out.write("\n")
+        return self.out.text()
+
+    # -- constants shared by every run (immutable boxes)
+    def const(self, js: str) -> str:
+        name = self.const_ids.get(js)
+        if name is None:
+            name = self.const_ids[js] = f"__k{len(self.const_ids)}"
+        return name
+
+    # -- scopes
+    def push(self) -> None:
+        self.fn.scopes.append({})
+
+    def pop(self) -> None:
+        self.fn.scopes.pop()
+
+    def resolve(self, name: str) -> str | None:
+        fn = self.fn
+        for scope in reversed(fn.scopes):
+            if name in scope:
+                return scope[name]
+        if fn is not self.root:
+            return self.root.scopes[0].get(name)
+        return None
+
+    def declare(self, name: str, type_name: str | None = None) -> str:
+        fn = self.fn
+        scope = fn.scopes[-1]
+        if name in scope:
+            js = scope[name]
+        else:
+            js = safe(name)
+            if self.resolve(name) is not None or js in fn.used and js not in fn.declared:
+                fn.counter += 1
+                js = f"{safe(name)}${fn.counter}"
+            scope[name] = js
+        fn.declared.add(js)
+        fn.used.add(js)
+        if type_name:
+            fn.types[js] = type_name
+        return js
+
+    def implicit(self, name: str) -> str:
+        """An assignment to a name never declared: a variable of the enclosing function."""
+        js = self.resolve(name)
+        if js is not None:
+            return js
+        fn = self.fn
+        js = safe(name)
+        fn.scopes[0][name] = js
+        fn.declared.add(js)
+        fn.used.add(js)
+        return js
+
+    # -- statements
+    def statements(self, body, tail: bool = False) -> None:
+        """`tail`: a function or script body, whose last expression is its value (MVEL)."""
+        last = len(body) - 1
+        for i, stmt in enumerate(body):
+            if tail and i == last and stmt.kind == "expr":
+                self.at(stmt)
+                self.out.write(f"return {self.expr(stmt.expr)};")
+                continue
+            self.statement(stmt)
+
+    def at(self, node) -> None:
+        self.out.at(node.line)
+
+    def statement(self, s) -> None:
+        self.at(s)
+        getattr(self, "s_" + s.kind)(s)
+
+    def s_empty(self, s) -> None:
+        pass
+
+    def s_expr(self, s) -> None:
+        self.out.write(self.expr(s.expr, stmt=True) + ";")
+
+    def s_var(self, s) -> None:
+        value = "null" if s.init is None else self.expr(s.init)
+        js = self.declare(s.name, _prim(s.type))
+        self.out.write(f"{js} = {self.coerce(js, value)};")
+
+    def s_decls(self, s) -> None:
+        for d in s.decls:
+            self.s_var(d)
+
+    def s_block(self, s) -> None:
+        self.out.write("{")
+        self.push()
+        self.statements(s.body)
+        self.pop()
+        self.out.write("}")
+
+    def s_if(self, s) -> None:
+        self.out.write(f"if ({self.cond(s.cond)}) ")
+        self.s_block(s.then)
+        if s.other is not None:
+            self.out.write(" else ")
+            if len(s.other.body) == 1 and s.other.body[0].kind == "if":
+                self.at(s.other.body[0])
+                self.s_if(s.other.body[0])
+            else:
+                self.s_block(s.other)
+
+    def loop_body(self, body) -> None:
+        self.breaks.append(None)
+        self.s_block(body)
+        self.breaks.pop()
+
+    def s_while(self, s) -> None:
+        self.out.write(f"while ({self.cond(s.cond)}) ")
+        self.loop_body(s.body)
+
+    def s_dowhile(self, s) -> None:
+        self.out.write("do ")
+        self.loop_body(s.body)
+        self.out.write(f" while ({self.cond(s.cond)});")
+
+    def s_for(self, s) -> None:
+        self.push()
+        init = ""
+        if s.init is not None:
+            decls = s.init.decls if s.init.kind == "decls" else [s.init]
+            parts = []
+            for d in decls:
+                if d.kind == "var":
+                    value = "null" if d.init is None else self.expr(d.init)
+                    js = self.declare(d.name, _prim(d.type))
+                    parts.append(f"{js} = {self.coerce(js, value)}")
+                else:
+                    parts.append(self.expr(d.expr, stmt=True))
+            init = ", ".join(parts)
+        cond = "" if s.cond is None else self.cond(s.cond)
+        update = ", ".join(self.expr(u, stmt=True) for u in s.update)
+        self.out.write(f"for ({init}; {cond}; {update}) ")
+        self.loop_body(s.body)
+        self.pop()
+
+    def s_foreach(self, s) -> None:
+        i, c = self.fn.temp("i"), self.fn.temp("c")
+        coll = self.expr(s.coll)
+        self.push()
+        js = self.declare(s.name)
+        self.out.write(f"for ({i} = 0, {c} = __t.seq({coll}); {i} < {c}.length; {i}++) {{{js} = {c}[{i}]; ")
+        self.breaks.append(None)
+        self.s_block(s.body)
+        self.breaks.pop()
+        self.out.write("}")
+        self.pop()
+
+    def s_switch(self, s) -> None:
+        d = self.fn.temp("d")
+        label = d.replace("__d", "__s")
+        self.out.write(f"{label}: {{{d} = {self.expr(s.disc)}; ")
+        default = None
+        first = True
+        for case in s.cases:
+            if None in case.labels:
+                default = case
+                continue
+            test = " || ".join(f"__t.eq({d}, {self.expr(v)})" for v in case.labels)
+            self.out.at(case.line)
+            self.out.write(("if" if first else " else if") + f" ({test}) ")
+            first = False
+            self.case_body(case, label)
+        if default is not None:
+            self.out.at(default.line)
+            self.out.write(" else " if not first else "")
+            self.case_body(default, label)
+        self.out.write("}")
+
+    def case_body(self, case, label) -> None:
+        self.breaks.append(label)
+        self.out.write("{")
+        self.push()
+        self.statements(case.body)
+        self.pop()
+        self.out.write("}")
+        self.breaks.pop()
+
+    def s_break(self, s) -> None:
+        label = self.breaks[-1] if self.breaks else None
+        if not self.breaks:
+            raise TbelSyntaxError("'break' outside a loop or switch", s.line, s.col)
+        self.out.write(f"break {label};" if label else "break;")
+
+    def s_continue(self, s) -> None:
+        if None not in self.breaks:
+            raise TbelSyntaxError("'continue' outside a loop", s.line, s.col)
+        self.out.write("continue;")
+
+    def s_return(self, s) -> None:
+        self.out.write("return null;" if s.value is None else f"return {self.expr(s.value)};")
+
+    def s_func(self, s) -> None:
+        outer, outer_breaks = self.fn, self.breaks
+        self.fn = Func(s.params, outer)
+        self.breaks = []
+        decl = []
+        params = ", ".join(safe(p) for p in s.params)
+        self.out.write(f"function {safe(s.name)}({params}) {{")
+        self.out.write(decl)
+        self.statements(s.body.body, tail=True)
+        self.out.write("}")
+        if self.fn.declared:
+            decl.append("var " + ", ".join(sorted(self.fn.declared)) + ";")
+        self.fn, self.breaks = outer, outer_breaks
+
+
+def _prim(type_name: str | None) -> str | None:
+    if type_name is None:
+        return None
+    return {"Integer": "int", "Long": "long", "Double": "double", "Float": "float", "Byte": "byte",
+            "Short": "short", "Character": "char", "String": "String"}.get(type_name, type_name)
+
+
+def _root_names(body) -> list[str]:
+    """Top-level names a hoisted function may read: root `var`s and root assignments."""
+    names: list[str] = []
+    for stmt in body:
+        if stmt.kind == "var":
+            names.append(stmt.name)
+        elif stmt.kind == "decls":
+            names.extend(d.name for d in stmt.decls)
+        elif stmt.kind == "expr" and stmt.expr.kind == "assign" and stmt.expr.target.kind == "name":
+            names.append(stmt.expr.target.name)
+    return list(dict.fromkeys(names))
+
+
+def collect_functions(body, found: set[str]) -> set[str]:
+    for stmt in body:
+        if stmt.kind == "func":
+            found.add(stmt.name)
+            collect_functions(stmt.body.body, found)
+        for attr in ("then", "other", "body"):
+            child = getattr(stmt, attr, None)
+            if child is not None and getattr(child, "kind", None) == "block":
+                collect_functions(child.body, found)
+        if stmt.kind == "block":
+            collect_functions(stmt.body, found)
+        if stmt.kind == "switch":
+            for case in stmt.cases:
+                collect_functions(case.body, found)
+    return found
+
+
+def generate(body, kind: str) -> str:
+    gen = Generator(kind, collect_functions(body, set()))
+    return gen.program(body)
+
+
+def js_string(text: str) -> str:
+    return json.dumps(text)

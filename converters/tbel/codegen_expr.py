@@ -1,0 +1,247 @@
+"""Expressions of the TBEL -> JS code generator (a mixin of codegen.Generator)."""
+
+import json
+
+from converters.tbel.lexer import TbelSyntaxError
+
+__all__ = ["BUILTINS", "STATICS", "ExprMixin"]
+
+# TbUtils functions, called without a receiver; runtime.js defines each one on __tbel.f.
+BUILTINS = frozenset("""
+decodeToJson decodeToString stringToBytes bytesToString parseBytesToInt parseBytesToLong parseBytesToFloat
+parseBytesToDouble parseBytesIntToFloat parseBytesLongToDouble base64ToBytes base64ToBytesList bytesToBase64
+hexToBytes hexToBytesArray bytesToHex base64ToHex hexToBase64 parseHexToInt parseHexToLong parseHexToFloat
+parseHexToDouble parseLittleEndianHexToInt parseBigEndianHexToInt parseLittleEndianHexToLong
+parseBigEndianHexToLong parseInt parseLong parseFloat parseDouble toFixed intToHex longToHex floatToHex
+doubleToHex intLongToRadixString parseByteToBinaryArray parseBytesToBinaryArray parseLongToBinaryArray
+parseBinaryArrayToInt bytesToExecutionArrayList byteArrayToExecutionArrayList raiseError toFlatMap isBinary
+isHexadecimal isOctal isDecimal encodeURI decodeURI btoa atob padStart padEnd isNaN printUnsignedBytes
+toInt isInsidePolygon isInsideCircle toUnsignedInt hexToInt
+""".split())
+STATICS = frozenset("""
+Integer Long Double Float Boolean String Math Arrays Byte Short Character Date JSON Object System
+Collections Number
+""".split())
+_PREFIXES = ("java.util.", "java.lang.", "java.math.", "java.time.")
+_ARITH = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "&": "band", "|": "bor", "^": "bxor",
+          "<<": "shl", ">>": "shr", ">>>": "ushr"}
+_COMPARE = {"<": "lt", ">": "gt", "<=": "le", ">=": "ge"}
+_CASTS = {"int": "toInt", "Integer": "toInt", "long": "toLong", "Long": "toLong", "double": "toDouble",
+          "Double": "toDouble", "float": "toFloat", "Float": "toFloat", "char": "toChar", "Character": "toChar",
+          "byte": "toByte", "Byte": "toByte", "short": "toShort", "Short": "toShort", "String": "toStr",
+          "boolean": "toBool", "Boolean": "toBool"}
+_BOOL_METHODS = {"equals", "equalsIgnoreCase", "contains", "containsKey", "containsValue", "isEmpty", "startsWith",
+                 "endsWith", "matches", "add", "hasNext", "isArray", "containsAll"}
+
+
+class ExprMixin:
+    def expr(self, n, stmt: bool = False) -> str:
+        return getattr(self, "e_" + n.kind)(n, stmt) if n.kind in ("update", "assign") else \
+            getattr(self, "e_" + n.kind)(n)
+
+    def cond(self, n) -> str:
+        js = self.expr(n)
+        return js if self.is_bool(n) else f"__t.bool({js})"
+
+    def is_bool(self, n) -> bool:
+        k = n.kind
+        if k in ("bool", "logical", "instanceof"):
+            return True
+        if k == "binary":
+            return n.op in _COMPARE or n.op in ("==", "!=", "===", "!==")
+        if k == "unary":
+            return n.op == "!"
+        if k == "mcall":
+            return n.name in _BOOL_METHODS and not n.ns
+        return False
+
+    def coerce(self, js_name: str, value: str) -> str:
+        type_name = self.fn.types.get(js_name)
+        cast = _CASTS.get(type_name) if type_name else None
+        return f"__t.{cast}({value})" if cast else value
+
+    # -- literals
+    def e_num(self, n) -> str:
+        v, t = n.value, n.ntype
+        if t == "int":
+            return str(v) if v >= 0 else f"({v})"
+        if t == "long":
+            return self.const(f"__t.L({v}n)")
+        if t == "float":
+            return self.const(f"__t.F({_float(v)})")
+        if float(v).is_integer() or v != v or v in (float("inf"), float("-inf")):
+            return self.const(f"__t.D({_float(v)})")
+        return f"({_float(v)})" if v < 0 else _float(v)
+
+    def e_str(self, n) -> str:
+        return json.dumps(n.value)
+
+    def e_bool(self, n) -> str:
+        return "true" if n.value else "false"
+
+    def e_null(self, n) -> str:
+        return "null"
+
+    def e_list(self, n) -> str:
+        return "[" + ", ".join(self.expr(i) for i in n.items) + "]"
+
+    def e_map(self, n) -> str:
+        parts = []
+        for key, value in n.entries:
+            if key.kind == "str" and key.value != "__proto__":
+                k = json.dumps(key.value)
+            else:
+                k = f"[__t.key({self.expr(key)})]"
+            parts.append(f"{k}: {self.expr(value)}")
+        return "({" + ", ".join(parts) + "})"
+
+    # -- names and statics
+    def static_path(self, n) -> str | None:
+        parts = []
+        while n.kind == "member" and not n.ns:
+            parts.append(n.name)
+            n = n.obj
+        if n.kind != "name" or self.resolve(n.name) is not None:
+            return None
+        parts.append(n.name)
+        path = ".".join(reversed(parts))
+        for prefix in _PREFIXES:
+            if path.startswith(prefix):
+                path = path[len(prefix):]
+        return path
+
+    def e_name(self, n) -> str:
+        js = self.resolve(n.name)
+        if js is not None:
+            return js
+        if n.name in STATICS:
+            return f"__t.S.{n.name}"
+        from converters.tbel.codegen import safe
+
+        return safe(n.name)
+
+    def e_member(self, n) -> str:
+        path = self.static_path(n.obj)
+        if path in STATICS:
+            return f"__t.sfield(__t.S.{path}, {json.dumps(n.name)})"
+        fn = "nget" if n.ns else "get"
+        return f"__t.{fn}({self.expr(n.obj)}, {json.dumps(n.name)})"
+
+    def e_index(self, n) -> str:
+        fn = "nidx" if n.ns else "idx"
+        return f"__t.{fn}({self.expr(n.obj)}, {self.expr(n.index)})"
+
+    def e_mcall(self, n) -> str:
+        args = [self.expr(a) for a in n.args]
+        path = self.static_path(n.obj)
+        if path is not None and path in STATICS:
+            return f"__t.S.{path}.{n.name}({', '.join(args)})"
+        if path is not None and "." in path and path.split(".")[-1] in STATICS:
+            return f"__t.S.{path.split('.')[-1]}.{n.name}({', '.join(args)})"
+        obj = self.expr(n.obj)
+        name = json.dumps(n.name)
+        prefix = "__t.n" if n.ns else "__t."
+        if len(args) <= 3:
+            return f"{prefix}c{len(args)}({', '.join([obj, name] + args)})"
+        return f"{prefix}cn({obj}, {name}, [{', '.join(args)}])"
+
+    def e_call(self, n) -> str:
+        args = ", ".join(self.expr(a) for a in n.args)
+        if n.name in self.functions:
+            from converters.tbel.codegen import safe
+
+            return f"{safe(n.name)}({args})"
+        if n.name in BUILTINS:
+            return f"__t.f.{n.name}({args})"
+        return f"__t.nofn({json.dumps(n.name)})"
+
+    def e_new(self, n) -> str:
+        args = ", ".join(self.expr(a) for a in n.args)
+        name = n.type.rsplit(".", 1)[-1]
+        return f"__t.nw({json.dumps(name)}{', ' if args else ''}{args})"
+
+    def e_newarr(self, n) -> str:
+        name = json.dumps(n.type.rsplit(".", 1)[-1])
+        if n.items is not None:
+            return f"__t.arr({name}, [{', '.join(self.expr(i) for i in n.items)}])"
+        return f"__t.newarr({name}, {self.expr(n.size)})"
+
+    # -- operators
+    def e_unary(self, n) -> str:
+        if n.op == "!":
+            return f"!{self.cond(n.expr)}"
+        if n.op == "-":
+            return f"__t.neg({self.expr(n.expr)})"
+        if n.op == "~":
+            return f"__t.bnot({self.expr(n.expr)})"
+        return self.expr(n.expr)
+
+    def e_binary(self, n) -> str:
+        a, b, op = self.expr(n.left), self.expr(n.right), n.op
+        if op in ("==", "==="):
+            return f"__t.eq({a}, {b})"
+        if op in ("!=", "!=="):
+            return f"!__t.eq({a}, {b})"
+        if op in _COMPARE:
+            return f"__t.{_COMPARE[op]}({a}, {b})"
+        return f"__t.{_ARITH[op]}({a}, {b})"
+
+    def e_logical(self, n) -> str:
+        return f"({self.cond(n.left)} {n.op} {self.cond(n.right)})"
+
+    def e_cond(self, n) -> str:
+        other = "null" if n.other is None else self.expr(n.other)
+        return f"({self.cond(n.cond)} ? {self.expr(n.then)} : {other})"
+
+    def e_cast(self, n) -> str:
+        fn = _CASTS.get(n.type)
+        inner = self.expr(n.expr)
+        return f"__t.{fn}({inner})" if fn else inner
+
+    def e_instanceof(self, n) -> str:
+        return f"__t.isa({self.expr(n.expr)}, {json.dumps(n.type.rsplit('.', 1)[-1])})"
+
+    def e_assign(self, n, stmt: bool = False) -> str:
+        t, op = n.target, n.op
+        value = self.expr(n.value)
+        if t.kind == "name":
+            js = self.implicit(t.name)
+            if op != "=":
+                value = f"__t.{_ARITH[op[:-1]]}({js}, {value})"
+            value = self.coerce(js, value)
+            return f"{js} = {value}" if stmt else f"({js} = {value})"
+        if t.kind == "member":
+            obj, key = self.expr(t.obj), json.dumps(t.name)
+            if op != "=":
+                value = f"__t.{_ARITH[op[:-1]]}(__t.get({obj}, {key}), {value})"
+            return f"__t.put({obj}, {key}, {value})"
+        obj, key = self.expr(t.obj), self.expr(t.index)
+        if op != "=":
+            value = f"__t.{_ARITH[op[:-1]]}(__t.idx({obj}, {key}), {value})"
+        return f"__t.setidx({obj}, {key}, {value})"
+
+    def e_update(self, n, stmt: bool = False) -> str:
+        t = n.target
+        fn = "inc" if n.op == "++" else "dec"
+        if t.kind == "name":
+            js = self.resolve(t.name)
+            if js is None:
+                raise TbelSyntaxError(f"unresolvable variable '{t.name}' in '{n.op}'", n.line, n.col)
+            value = self.coerce(js, f"__t.{fn}({js})")
+            if stmt or n.prefix:
+                return f"{js} = {value}" if stmt else f"({js} = {value})"
+            tmp = self.fn.temp("u")
+            return f"({tmp} = {js}, {js} = {value}, {tmp})"
+        delta = "1" if n.op == "++" else "(-1)"
+        mode = "true" if n.prefix or stmt else "false"
+        if t.kind == "member":
+            return f"__t.bump({self.expr(t.obj)}, {json.dumps(t.name)}, {delta}, {mode})"
+        return f"__t.bumpidx({self.expr(t.obj)}, {self.expr(t.index)}, {delta}, {mode})"
+
+
+def _float(v: float) -> str:
+    if v != v:
+        return "NaN"
+    if v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    return repr(float(v))
