@@ -9,58 +9,36 @@ rare; creations, the common write, drop nothing). Another process's rename or de
 this one within the TTL, as for the pipeline's integration cache (integrations/config_cache.py).
 """
 
-import threading
-import time
-
 from django.conf import settings
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from devices.models import Asset, AssetProfile, Device, DeviceProfile
+from tbproject.process_cache import ProcessCache
 
-__all__ = ["recall", "remember", "forget"]
+__all__ = ["recall", "remember", "forget", "generation"]
 
 MAX_ENTRIES = 100_000
 
-_entries: dict[tuple, tuple[float, object]] = {}
-_lock = threading.Lock()
-_generation = 0
+#: (tenant id, entity type, name) -> EntityRef
+CACHE = ProcessCache(MAX_ENTRIES)
+forget = CACHE.forget
 
 
 def recall(tenant_id, entity_type: str, name: str):
     """The cached EntityRef, or None."""
-    hit = _entries.get((tenant_id, entity_type, name))
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
-    return None
+    return CACHE.get((tenant_id, entity_type, name))
 
 
 def generation() -> int:
     """Pass to :func:`remember` the value read before the query whose rows it stores."""
-    return _generation
+    return CACHE.generation
 
 
 def remember(tenant_id, refs, since: int) -> None:
     """Keep these EntityRefs, unless the cache was dropped after ``since`` (a racing change)."""
-    ttl = settings.PIPELINE_CACHE_SECONDS
-    if ttl <= 0:
-        return
-    expires = time.monotonic() + ttl
-    with _lock:
-        if since != _generation:
-            return
-        if len(_entries) > MAX_ENTRIES:
-            _entries.clear()
-        for ref in refs:
-            _entries[(tenant_id, ref.entity_type, ref.name)] = (expires, ref)
-
-
-def forget(*args, **kwargs) -> None:
-    global _generation
-    with _lock:
-        _generation += 1
-        _entries.clear()
+    CACHE.put_many((((tenant_id, ref.entity_type, ref.name), ref) for ref in refs), since,
+                   settings.PIPELINE_CACHE_SECONDS)
 
 
 @receiver(post_save, sender=Device, dispatch_uid="devices.known.device_saved")
@@ -81,6 +59,4 @@ def _deleted(sender, **kwargs) -> None:
 
 
 def _changed() -> None:
-    # Now, and again on commit: a lookup between the two may have read the old row.
-    forget()
-    transaction.on_commit(forget)
+    CACHE.forget_now_and_on_commit()  # a lookup between the change and its commit may have read the old row

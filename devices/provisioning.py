@@ -119,8 +119,10 @@ class Provisioner:
         Rows another worker inserted first are skipped by the INSERT and read back as they are,
         as :meth:`_create` does one by one; group memberships of the rows created here commit
         with them. If the INSERT fails (a name or label no column can hold), nothing is kept and
-        :meth:`entity` creates them one by one, so that only the culprit's message fails."""
+        :meth:`entity` creates them one by one, so that only the culprit's message fails. The rows
+        are remembered as known entities once they are committed (devices/known.py)."""
         model, _, group_type = _KINDS[entity_type]
+        since = known.generation()
         try:
             rows = [model(tenant_id=self.tenant_id, name=name, label=update.label or "",
                           profile=self._profile(entity_type, update.profile),
@@ -144,6 +146,9 @@ class Provisioner:
         for name, ref in stored.items():
             self._entities[(entity_type, name)] = ref
         self.created.extend(mine)
+        refs = list(stored.values())
+        # On commit: a batch that rolls back must not leave ids of rows that never existed.
+        transaction.on_commit(lambda: known.remember(self.tenant_id, refs, since))
 
     def entity(self, update) -> EntityRef:
         """The entity ``update`` names; created when missing and allowed.

@@ -13,39 +13,37 @@ the pipeline on every batch until the ingress learns of the deletion.
 Cached rows are shared by every batch of the process: the pipeline only reads them.
 """
 
-import threading
 import time
 import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from converters.models import Converter
 from integrations.models import Integration
+from tbproject.process_cache import ProcessCache
 
 __all__ = ["load", "forget"]
 
 MAX_ENTRIES = 10_000
 
-_entries: dict[str, tuple[float, Integration]] = {}
-_lock = threading.Lock()
-_generation = 0  # bumped by forget(): a load that raced with it does not store what it read
+#: integration id (text) -> Integration with its default_converter
+CACHE = ProcessCache(MAX_ENTRIES)
+forget = CACHE.forget
 
 
 def load(keys: Iterable[str]) -> dict[str, Integration]:
     """The integrations (with ``default_converter``) of these ids that exist; ids that are not
     UUIDs or name no integration are left out."""
-    ttl = settings.PIPELINE_CACHE_SECONDS
     now = time.monotonic()
     found: dict[str, Integration] = {}
     missing: list[uuid.UUID] = []
     for key in keys:
-        hit = _entries.get(key)
-        if hit is not None and hit[0] > now:
-            found[key] = hit[1]
+        hit = CACHE.get(key, now)
+        if hit is not None:
+            found[key] = hit
             continue
         try:
             missing.append(uuid.UUID(key))
@@ -53,24 +51,11 @@ def load(keys: Iterable[str]) -> dict[str, Integration]:
             continue
     if not missing:
         return found
-    generation = _generation
+    generation = CACHE.generation  # a load that raced with forget() does not store what it read
     rows = {str(row.pk): row for row in Integration.objects.filter(pk__in=missing).select_related("default_converter")}
     found.update(rows)
-    if ttl > 0:
-        with _lock:
-            if generation == _generation:
-                if len(_entries) + len(rows) > MAX_ENTRIES:
-                    _entries.clear()
-                expires = now + ttl
-                _entries.update((key, (expires, row)) for key, row in rows.items())
+    CACHE.put_many(rows.items(), generation, settings.PIPELINE_CACHE_SECONDS, now=now)
     return found
-
-
-def forget(*args, **kwargs) -> None:
-    global _generation
-    with _lock:
-        _generation += 1
-        _entries.clear()
 
 
 @receiver(post_save, sender=Integration, dispatch_uid="integrations.config_cache.integration_saved")
@@ -78,7 +63,5 @@ def forget(*args, **kwargs) -> None:
 @receiver(post_save, sender=Converter, dispatch_uid="integrations.config_cache.converter_saved")
 @receiver(post_delete, sender=Converter, dispatch_uid="integrations.config_cache.converter_deleted")
 def _changed(sender, **kwargs) -> None:
-    # Now, so that this process never runs the old configuration after saving, and again on
-    # commit, so that a load between the two (reading the old row) is not kept either.
-    forget()
-    transaction.on_commit(forget)
+    # So that this process never runs the old configuration after saving (see ProcessCache).
+    CACHE.forget_now_and_on_commit()

@@ -56,7 +56,7 @@ def test_a_converter_saved_in_this_process_runs_in_the_next_batch(tenant):
 
 def test_unknown_and_malformed_ids_are_not_cached(tenant, settings):
     assert config_cache.load(["not-a-uuid", "00000000-0000-0000-0000-000000000000"]) == {}
-    assert config_cache._entries == {}
+    assert len(config_cache.CACHE) == 0
 
 
 def test_the_cache_can_be_switched_off(tenant, settings):
@@ -87,7 +87,7 @@ def test_a_load_that_raced_with_a_change_is_not_kept(tenant):
         assert key in config_cache.load([key])
     finally:
         del config_cache.Integration.objects.filter
-    assert config_cache._entries == {}
+    assert len(config_cache.CACHE) == 0
 
 
 def test_known_devices_cost_no_query_in_later_batches_and_missing_names_are_looked_up_again(tenant):
@@ -131,3 +131,11 @@ def test_a_deleted_device_is_created_again_by_its_next_uplink(tenant):
     Device.objects.get(tenant=tenant, name="again-1").delete()
     pipeline.process([json_uplink(integ, {"name": "again-1", "telemetry": {"t": 3}})])
     assert values(Device.objects.get(tenant=tenant, name="again-1")) == {"t": 3}
+
+
+def test_entities_created_in_one_insert_are_known_once_committed(tenant, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        Provisioner(tenant.pk, allow_create=True).prefetch([_update("new-1"), _update("new-2")])
+        assert known.recall(tenant.pk, "DEVICE", "new-1") is None  # not before the commit
+    assert known.recall(tenant.pk, "DEVICE", "new-1").pk == Device.objects.get(name="new-1").pk
+    assert _queries(lambda: Provisioner(tenant.pk, allow_create=True).prefetch([_update("new-2")])) == 0
