@@ -1,0 +1,311 @@
+"""TBEL semantics that differ from JavaScript (reference/tbel.md section 2), run through the real
+engine: Java numeric boxes, equality, null, collections, strings, scoping, switch, `.?`."""
+
+import json
+
+import pytest
+
+from converters import engine
+
+
+def run(body: str, payload: bytes = b"", metadata: dict | None = None):
+    result = engine.decode(None, 0, body, [(payload, metadata or {})], lang="TBEL")[0]
+    assert result.error is None, result.error
+    return json.loads(result.output_json)
+
+
+def error(body: str, payload: bytes = b"") -> str:
+    result = engine.decode(None, 0, body, [(payload, {})], lang="TBEL")[0]
+    assert result.error is not None, result.output_json
+    return result.error
+
+
+def value(expr: str):
+    return run(f"return {expr};")
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # int / int is a Double; Byte / Integer and Long / Integer truncate; Long / Long is a Double
+    ('"" + 4 / 2', "2.0"),
+    ("5 / 2", 2.5),
+    ('"" + 3L / 2', "1"),
+    ('"" + 7 / 2L', "3"),
+    ('"" + 7L / 2L', "3.5"),
+    ("(byte) 7 / 2", 3),
+    ("((byte) 7 & 0xFF) / 2", 3.5),
+    ("2147483647 + 1", 2147483648),
+    ('"" + (2147483647 + 1) / 2', "1073741824"),
+    ('"" + (9223372036854775807L + 1L)', "-9223372036854775808"),  # Long op Long wraps
+    ('"" + (9223372036854775807L + 1)', "9223372036854775807"),  # Long op Integer goes through double
+    ("7 % 3", 1),
+    ("-7 % 3", -1),
+    ('"" + 1.0E10', "1.0E10"),
+    ('"" + 0.0001', "1.0E-4"),
+    ('"" + 1.5', "1.5"),
+    ('"" + 100.0', "100.0"),
+    ('"" + 1.5f', "1.5"),
+    ('"" + (double) 3', "3.0"),
+    ("(int) 3.99", 3),
+    ("(int) -3.99", -3),
+    ("(long) 2.5", 2),
+    ('"" + (char) 65', "A"),
+    ("(int) 'A'", 65),
+    ("Math.round(2.5)", 3),
+    ("Math.round(-2.5)", -2),
+    ('"" + Math.floor(2.7)', "2.0"),
+    ("Math.pow(2, 10)", 1024),
+    ("Math.abs(-5)", 5),
+    ("Math.max(3, 7)", 7),
+    ("1 + 2.5", 3.5),
+    ('"" + (1 + 2.0)', "3.0"),
+])
+def test_java_numbers(expr, expected):
+    assert value(expr) == expected
+
+
+@pytest.mark.parametrize("expr, expected", [
+    ("0xFF & 0x0F", 15),
+    ("1 << 4", 16),
+    ("1 << 33", 2),
+    ('"" + (1L << 40)', "1099511627776"),
+    ("-1 >>> 28", 15),
+    ("-1 >> 28", -1),
+    ("0x80 | 0x01", 129),
+    ("0xF0 ^ 0xFF", 15),
+    ("~5", -6),
+    ('"" + (0xFFFFFFFFL & 0xFFFFFFFF00L)', "4294967040"),
+    ('"" + ((long) -1 >>> 60)', "15"),
+    ("0xFFFFFFFF", -1),
+])
+def test_bitwise_operators_are_32_bit_on_int_and_64_bit_on_long(expr, expected):
+    assert value(expr) == expected
+
+
+def test_bitwise_on_a_double_is_an_error():
+    assert "non-fixed-point" in error("var d = 2.5; return d & 1.5;")
+
+
+def test_payload_bytes_are_signed():
+    got = run("return [payload[0], payload[1], payload[1] & 0xFF, payload[1] == 0xFF, payload[1] == -1, "
+              "payload.size(), payload[0] / 2];", bytes([0x7F, 0xFF]))
+    assert got == [127, -1, 255, False, True, 2, 63]
+
+
+@pytest.mark.parametrize("expr, expected", [
+    ('"123" == 123', True),
+    ('"" == 0', False),
+    ("1 == 1L", True),
+    ("1 === 1.0", True),
+    ('"a" === "a"', True),
+    ('"a" !== "b"', True),
+    ("[1, [2]] == [1, [2]]", True),
+    ("{a: 1, b: [2]} == {b: [2], a: 1}", True),
+    ("{a: 1} == {a: 2}", False),
+    ("null == null", True),
+    ("null > 1", False),
+    ("1 > null", False),
+    ("null < 1", False),
+    ('"b" > "a"', True),
+    ('"10" > 9', True),
+])
+def test_equality_is_loose_numeric_and_deep(expr, expected):
+    assert value(expr) is expected
+
+
+def test_null_concatenates_and_missing_keys_are_null():
+    assert run('var m = {a: 1}; return [null + "x", "x" + null, m.b, m.get("b"), {k: m.b}];') == [
+        "nullx", "xnull", None, None, {"k": None}]
+
+
+def test_null_safe_navigation_covers_the_rest_of_the_chain():
+    assert run("var x = {a: null}; return [x.?a.b.c, x.?a.b.size(), x.?q];") == [None, None, None]
+    assert "null" in error("var x = {a: null}; return x.a.b;")
+
+
+def test_maps_keep_insertion_order_and_resolve_methods_and_pseudo_properties():
+    body = """
+    var m = {z: 1, a: 2};
+    m.put("k", 3); m.x = 4; m.putAll({y: 5});
+    var keys = [];
+    foreach (e : m.entrySet()) { keys.add(e.key + "=" + e.value); }
+    m.putIfAbsent("z", 9); m.putIfAbsent("w", 6);
+    return [keys, m.keys, m.size, m.size(), m.containsKey("a"), m.get("x"), m.remove("x"), m.values(),
+            m.keys.contains("w"), m.isEmpty(), m];
+    """
+    assert run(body) == [
+        ["z=1", "a=2", "k=3", "x=4", "y=5"], ["z", "a", "k", "x", "y", "w"], 6, 6, True, 4, 4,
+        [1, 2, 3, 5, 6], True, False, {"z": 1, "a": 2, "k": 3, "y": 5, "w": 6}]
+
+
+def test_a_data_key_named_like_a_method_is_data():
+    assert run('var m = {size: "big", keys: [1]}; return [m.size, m.keys, m.size()];') == ["big", [1], 2]
+
+
+def test_lists_have_java_and_javascript_methods():
+    body = """
+    var l = [3, 1, 2];
+    l.add(5); l.push(4); l.addAll([6]); l.sort();
+    var s = l.slice(1, 3); var j = l.join("-");
+    l.remove(0);
+    return [l, l.size, l.size(), l.get(0), l.contains(5), l.indexOf(4), s, j, l.isEmpty(), [1] + [2]];
+    """
+    assert run(body) == [[2, 3, 4, 5, 6], 5, 5, 2, True, 2, [2, 3], "1-2-3-4-5-6", False, [1, 2]]
+
+
+def test_a_list_index_out_of_range_throws():
+    assert "IndexOutOfBounds" in error("var l = [1]; return l[3];")
+    assert "IndexOutOfBounds" in error("var l = [1]; return l.get(1);")
+
+
+def test_instanceof_java_types():
+    assert run("var l = [1]; var m = {}; return [l instanceof java.util.ArrayList, l instanceof List, "
+               "m instanceof java.util.Map, m instanceof HashMap, l instanceof Map, 's' instanceof String];") == [
+        True, True, True, True, False, True]
+
+
+@pytest.mark.parametrize("expr, expected", [
+    ('"Hello".length()', 5),
+    ('"Hello".length', 5),
+    ('"Hello".substring(1, 3)', "el"),
+    ('"Hello".substring(2)', "llo"),
+    ('"a-b-a".indexOf("a", 1)', 4),
+    ('"a-b-a".lastIndexOf("a")', 4),
+    ('"a.b.a".replace(".", "+")', "a+b+a"),
+    ('"a1b22c".replaceAll("[0-9]+", "#")', "a#b#c"),
+    ('"x12y3".replaceFirst("(\\\\d)(\\\\d)", "<$2$1>")', "x<21>y3"),
+    ('"a,b,,c,,".split(",")', ["a", "b", "", "c"]),
+    ('"a1b22c".split("\\\\d+")', ["a", "b", "c"]),
+    ('"a|b".split("\\\\|")', ["a", "b"]),
+    ('"abc".matches("[a-c]+")', True),
+    ('"abcd".matches("[a-c]+")', False),
+    ('"Hi".toUpperCase() + "Hi".toLowerCase()', "HIhi"),
+    ('"  x ".trim()', "x"),
+    ('"abc".charAt(1)', "b"),
+    ('"abc".startsWith("ab") && "abc".endsWith("bc") && "abc".contains("b")', True),
+    ('"abc".equals("abc")', True),
+    ('"ABC".equalsIgnoreCase("abc")', True),
+    ('String.format("%02x|%02X|%5.2f|%-4d|%04d|%s|%,d", (byte) -103, 255, 3.14159, 7, 42, null, 1234567)',
+     "99|FF| 3.14|7   |0042|null|1,234,567"),
+    ('String.format("%02x", -103)', "ffffff99"),
+    ('String.format("%x", 255L)', "ff"),
+    ('String.format("%.1f", 0.05)', "0.1"),
+    ('String.format("%s=%d", "n", 3)', "n=3"),
+    ('String.join(",", ["a", "b"])', "a,b"),
+    ('Integer.toString(255, 16) + "/" + Integer.toHexString(-1)', "ff/ffffffff"),
+])
+def test_java_string_methods(expr, expected):
+    assert value(expr) == expected
+
+
+def test_substring_out_of_range_throws():
+    assert "StringIndexOutOfBounds" in error('return "abc".substring(2, 1);')
+
+
+def test_percent_d_with_a_double_throws():
+    assert "IllegalFormatConversion" in error('return String.format("%d", 2.5);')
+
+
+def test_java_statics():
+    assert run("return [Integer.MIN_VALUE, Integer.MAX_VALUE, Integer.parseInt('-12'), Integer.parseInt('ff', 16), "
+               "Long.parseLong('123456789012'), Boolean.parseBoolean('TRUE'), Boolean.parseBoolean('yes'), "
+               "Double.parseDouble('2.5'), java.util.Arrays.copyOfRange([1, 2, 3, 4], 1, 3)];") == [
+        -2147483648, 2147483647, -12, 255, 123456789012, True, False, 2.5, [2, 3]]
+    assert "NumberFormatException" in error("return Integer.parseInt('x1');")
+
+
+def test_dates_parse_iso_text_with_offsets():
+    assert run('return [new Date("2023-01-02T03:04:05+0000").getTime(), new Date("2023-01-02T03:04:05.5Z").getTime(),'
+               ' new Date("2023-01-02T05:04:05+02:00").getTime(), new Date(1000).getTime()];') == [
+        1672628645000, 1672628645500, 1672628645000, 1000]
+    now = run("return Date.now();")
+    assert now > 1_600_000_000_000
+
+
+def test_json_statics():
+    assert run('return [JSON.stringify({a: [1, 2.5], b: null}), JSON.parse("{\\"a\\": 1}").a];') == [
+        '{"a":[1,2.5],"b":null}', 1]
+
+
+def test_switch_has_no_fall_through_and_ors_stacked_labels():
+    body = """
+    var out = [];
+    foreach (v : [1, 2, 3, "4", 9]) {
+      switch (v) {
+        case 1:
+        case 2: out.add("low"); break;
+        case 3: out.add("three");
+        case 4: out.add("four");
+        default: out.add("other");
+      }
+    }
+    return out;
+    """
+    assert run(body) == ["low", "low", "three", "four", "other"]
+
+
+def test_break_in_a_switch_leaves_the_switch_not_the_loop():
+    assert run("var n = 0; for (var i = 0; i < 3; i++) { switch (i) { case 1: break; default: n++; } } return n;") == 2
+
+
+def test_loops_over_lists_arrays_and_strings():
+    body = """
+    var t = [];
+    foreach (c : "ab") { t.add(c); }
+    for (x : [1, 2]) { t.add(x); }
+    foreach (b : base64ToBytes("AQI=")) { t.add(b); }
+    var i = 0; while (i < 2) { i++; if (i == 1) { continue; } t.add("w" + i); }
+    do { i--; } while (i > 0);
+    return [t, i];
+    """
+    assert run(body) == [["a", "b", 1, 2, 1, 2, "w2"], 0]
+
+
+def test_functions_are_hoisted_and_read_top_level_variables_assigned_later():
+    body = """
+    var result = decode();
+    return result;
+    function decode() { return {ts: timestamp, n: helper(2)}; }
+    function helper(x) { return x * factor; }
+    timestamp = 0;
+    """
+    assert "factor is not defined (line 5)" in error(body)
+    body = "timestamp = 1700000000000L; factor = 3;\n" + body
+    assert run(body) == {"ts": 1700000000000, "n": 6}
+
+
+def test_var_is_block_scoped_and_may_be_redeclared():
+    body = """
+    var data = {a: 1};
+    function f() {
+      if (true) { var data = {a: 2}; data.a = 3; }
+      return data.a;
+    }
+    var x = 1; var x = x + 1;
+    if (true) { var x = 10; }
+    return [f(), x, data.a];
+    """
+    assert run(body) == [1, 2, 1]
+
+
+def test_typed_declarations_convert_their_values():
+    assert run('int i = 7 / 2; double d = 2; long l = 5; return [i, "" + d, "" + l / 2, i / 2];') == [3, "2.0", "2", 1.5]
+
+
+def test_the_last_expression_of_a_function_is_its_value():
+    assert run("function twice(x) { x * 2 }\nreturn twice(4);") == 8
+
+
+def test_unparenthesised_ternary_in_a_map_literal_is_split_as_mvel_does():
+    assert run('var c = true; return {pir: c ? "trigger" : "idle", n: 1};') == {"trigger": "idle", "n": 1}
+    assert run('var c = true; return {pir: (c ? "trigger" : "idle")};') == {"pir": "trigger"}
+
+
+def test_float_values_serialise_with_their_shortest_float_repr():
+    assert run("return [parseBytesToFloat([0x44, 0xBB, 0x93, 0x33]), 1.1f, (float) 0.1];") == [1500.6, 1.1, 0.1]
+
+
+def test_the_encoder_gets_the_message_as_maps_and_lists():
+    body = "var out = {contentType: 'JSON', data: JSON.stringify({v: msg.value * 2, t: msgType}), metadata: {}};\nreturn out;"
+    result = engine.encode(None, 0, body, [('{"value": 21}', {}, "POST_ATTRIBUTES_REQUEST", {})], lang="TBEL")[0]
+    assert result.error is None, result.error
+    assert json.loads(json.loads(result.output_json)["data"]) == {"v": 42, "t": "POST_ATTRIBUTES_REQUEST"}
