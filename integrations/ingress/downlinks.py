@@ -22,13 +22,13 @@ import asyncio
 import logging
 import threading
 import time
-import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connection
 
+from integrations.ingress.single_flight import single_flight
 from integrations.messages import RawUplink
 
 __all__ = ["PENDING", "TTL_SECONDS", "mark_pending", "pending", "devices_of", "take", "take_row", "MIME"]
@@ -117,24 +117,15 @@ def _load(integration_id: str) -> Pending:
 
 # Django's thread for sync work, as routes.lookup uses (and a test's transaction is visible in).
 _load_async = sync_to_async(_load, thread_sensitive=True)
-
-
-#: loads running now, per event loop and integration: concurrent misses share one query (when an
-#: entry expires under load, every request in flight misses at once)
-_loading: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future]]" = \
-    weakref.WeakKeyDictionary()
+#: concurrent misses of one integration share one query; _load_async looked up at call time (tests replace it)
+_load_shared = single_flight(lambda integration_id: _load_async(integration_id))
 
 
 async def pending(integration_id: str) -> Pending:
     value = PENDING.get(integration_id)
     if value is not None:
         return value
-    loads = _loading.setdefault(asyncio.get_running_loop(), {})
-    running = loads.get(integration_id)
-    if running is None:
-        running = loads[integration_id] = asyncio.ensure_future(_load_async(integration_id))
-        running.add_done_callback(lambda _: loads.pop(integration_id, None))
-    return await asyncio.shield(running)  # a caller that gives up does not cancel the others' load
+    return await _load_shared(integration_id)
 
 
 def _decode(state: Pending, uplink: RawUplink) -> list[str]:

@@ -7,7 +7,6 @@ commit). Other processes see a change within the TTL. Concurrent misses of one k
 loop share one query; a load that raced with an invalidation is not stored.
 """
 
-import asyncio
 import logging
 import threading
 import time
@@ -18,6 +17,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from integrations.ingress.single_flight import single_flight
 from integrations.models import Integration
 from integrations.types import TYPES
 from integrations.types.base import ConfigError, PushIntegration
@@ -123,7 +123,7 @@ def lookup_sync(key: str) -> Route | None:
 
 
 _load = sync_to_async(lookup_sync, thread_sensitive=True)
-_inflight: dict[str, asyncio.Future] = {}
+_load_shared = single_flight(lambda key: _load(key))  # _load looked up at call time (tests replace it)
 
 
 async def lookup(key: str) -> Route | None:
@@ -131,13 +131,7 @@ async def lookup(key: str) -> Route | None:
     hit, route = CACHE.get(key)
     if hit:
         return route
-    loop = asyncio.get_running_loop()
-    future = _inflight.get(key)
-    if future is None or future.get_loop() is not loop:
-        future = asyncio.ensure_future(_load(key))
-        _inflight[key] = future
-        future.add_done_callback(lambda done: _inflight.pop(key, None) if _inflight.get(key) is done else None)
-    return await asyncio.shield(future)
+    return await _load_shared(key)
 
 
 @receiver(post_save, sender=Integration, dispatch_uid="integrations.ingress.routes.saved")
