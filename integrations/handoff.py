@@ -59,20 +59,24 @@ def connect(acts_on_stored: Callable[[UUID, str], bool], submit: Callable[[list]
     _engine = (acts_on_stored, submit)
 
 
-def wanted(tenant_id, msg_type: str) -> bool:
+def wanted(tenant_id, msg_type: str) -> bool | None:
     """Whether :func:`dispatch` would pass on a stored ``msg_type`` message of this tenant, so
-    that the pipeline need not even build the ones it would leave out (rulechains/shortcut.py)."""
+    that the pipeline need not even build the ones it would leave out (rulechains/shortcut.py).
+    None when the root chain could not be read: build them, and :func:`dispatch` asks again."""
     if _engine is None:
         return False
     try:
         return _engine[0](tenant_id, msg_type)
     except Exception:
         log.exception("rule engine: could not read the root chain of tenant %s", tenant_id)
-        return True  # build them: dispatch decides, and logs, again
+        return None
 
 
-def dispatch(messages: list[RuleEngineMsg]) -> None:
-    """Hand stored uplink data to the rule engine: one queued task for the whole batch."""
+def dispatch(messages: list[RuleEngineMsg], *, asked: frozenset | set = frozenset()) -> None:
+    """Hand stored uplink data to the rule engine: one queued task for the whole batch.
+
+    ``asked``: the (tenant id, message type) pairs :func:`wanted` already said yes to for this
+    batch; they are not asked again."""
     if not messages:
         return
     if _engine is None:
@@ -81,7 +85,8 @@ def dispatch(messages: list[RuleEngineMsg]) -> None:
     acts_on_stored, submit = _engine
     try:
         # Leave out what the tenant's root chain would only pass through (rulechains/shortcut.py).
-        acting = {key for key in {(m.tenant_id, m.msg_type) for m in messages} if acts_on_stored(*key)}
+        keys = {(m.tenant_id, m.msg_type) for m in messages}
+        acting = {key for key in keys if key in asked or acts_on_stored(*key)}
         messages = [replace(m, stored=True) for m in messages if (m.tenant_id, m.msg_type) in acting]
         if messages:
             submit(messages)

@@ -214,7 +214,8 @@ def _finish(messages, groups, integrations, now: int, *, dead_letters: bool, rep
                                 error=_error_of(last_failure) if last_failure else None,
                                 error_ts=last_failure.uplink.received_ts if last_failure else None)
     write_events(to_write)
-    handoff.dispatch(_rule_engine_messages(m for m in known if m.status == OK))
+    messages, asked = _rule_engine_messages(m for m in known if m.status == OK)
+    handoff.dispatch(messages, asked=asked)
 
 
 def _error_of(message: _Message) -> str:
@@ -247,11 +248,13 @@ def _debug_events(integration: Integration, group: list[_Message], now: int) -> 
     return collector.pending + wanted
 
 
-def _rule_engine_messages(messages) -> list[handoff.RuleEngineMsg]:
+def _rule_engine_messages(messages) -> tuple[list[handoff.RuleEngineMsg], set]:
+    """The batch's rule-engine messages, and the (tenant, message type) pairs the rule engine
+    was asked about and said yes to (so that dispatch does not ask again)."""
     out = []
     append, msg = out.append, handoff.RuleEngineMsg
     bases: dict = {}
-    wanted: dict = {}  # (tenant, message type) -> whether the root chain acts on it
+    wanted: dict = {}  # (tenant, message type) -> whether the root chain acts on it (None: unknown)
     for m in messages:
         integration = m.integration
         base = bases.get(integration.pk)
@@ -261,11 +264,11 @@ def _rule_engine_messages(messages) -> list[handoff.RuleEngineMsg]:
                 if (integration.tenant_id, kind) not in wanted:
                     wanted[(integration.tenant_id, kind)] = handoff.wanted(integration.tenant_id, kind)
         series: dict = {}
-        if wanted[(integration.tenant_id, handoff.POST_TELEMETRY_REQUEST)]:
+        if wanted[(integration.tenant_id, handoff.POST_TELEMETRY_REQUEST)] is not False:
             for p in m.points:
                 series.setdefault(p.entity_id, {}).setdefault(p.ts, {})[p.key] = p.value
         attributes: dict = {}
-        if wanted[(integration.tenant_id, handoff.POST_ATTRIBUTES_REQUEST)]:
+        if wanted[(integration.tenant_id, handoff.POST_ATTRIBUTES_REQUEST)] is not False:
             for entity_id, _, key, value, _ in m.attributes:
                 attributes.setdefault(entity_id, {})[key] = value
         if not series and not attributes:
@@ -281,4 +284,4 @@ def _rule_engine_messages(messages) -> list[handoff.RuleEngineMsg]:
             if entity.pk in attributes:
                 append(msg(handoff.POST_ATTRIBUTES_REQUEST, integration.tenant_id, entity.entity_type, entity.pk,
                            attributes[entity.pk], metadata))
-    return out
+    return out, {key for key, answer in wanted.items() if answer is True}

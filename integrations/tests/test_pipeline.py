@@ -36,7 +36,7 @@ def dispatched(monkeypatch):
     """What the pipeline hands the rule engine, as if the root chain acted on every message."""
     sent = []
     monkeypatch.setattr(handoff, "wanted", lambda tenant_id, msg_type: True)
-    monkeypatch.setattr(handoff, "dispatch", lambda msgs: sent.extend(msgs))
+    monkeypatch.setattr(handoff, "dispatch", lambda msgs, **kwargs: sent.extend(msgs))
     return sent
 
 
@@ -87,7 +87,7 @@ def test_it_stores_telemetry_without_ts_at_the_time_the_uplink_was_received(tena
 def test_it_hands_stored_data_to_the_rule_engine_once_per_batch(tenant, monkeypatch):
     calls = []
     monkeypatch.setattr(handoff, "wanted", lambda tenant_id, msg_type: True)
-    monkeypatch.setattr(handoff, "dispatch", calls.append)
+    monkeypatch.setattr(handoff, "dispatch", lambda msgs, **kwargs: calls.append(msgs))
     integ = integration(tenant, name="Gateway")
     pipeline.process([json_uplink(integ, {"name": "d", "type": "th", "telemetry": {"t": 1}, "attributes": {"a": "x"}},
                                   ts=T0),
@@ -104,7 +104,7 @@ def test_it_hands_stored_data_to_the_rule_engine_once_per_batch(tenant, monkeypa
 
 def test_messages_the_default_root_chain_would_only_pass_through_are_not_even_built(tenant, monkeypatch):
     calls = []
-    monkeypatch.setattr(handoff, "dispatch", calls.append)
+    monkeypatch.setattr(handoff, "dispatch", lambda msgs, **kwargs: calls.append(msgs))
     integ = integration(tenant)
     pipeline.process([json_uplink(integ, {"name": "d", "telemetry": {"t": 1}, "attributes": {"a": "x"}}, ts=T0)])
     assert calls == [[]]
@@ -250,3 +250,13 @@ def test_it_hands_stored_uplinks_only_to_a_connected_rule_engine(monkeypatch, ca
     assert handoff.wanted(uuid.uuid4(), handoff.POST_TELEMETRY_REQUEST) is False
     handoff.dispatch([handoff.RuleEngineMsg(handoff.POST_TELEMETRY_REQUEST, uuid.uuid4(), "DEVICE", uuid.uuid4(), [])])
     assert "not connected" in caplog.text
+
+
+def test_it_asks_the_rule_engine_once_per_tenant_and_message_type(tenant, monkeypatch):
+    asked, submitted = [], []
+    monkeypatch.setattr(handoff, "_engine", (lambda tenant_id, kind: asked.append(kind) or True, submitted.extend))
+    integ = integration(tenant)
+    pipeline.process([json_uplink(integ, {"name": "d", "telemetry": {"t": 1}, "attributes": {"a": "x"}}, ts=T0),
+                      json_uplink(integ, {"name": "e", "telemetry": {"t": 2}}, ts=T0)])
+    assert sorted(asked) == [handoff.POST_ATTRIBUTES_REQUEST, handoff.POST_TELEMETRY_REQUEST]
+    assert len(submitted) == 3 and all(m.stored for m in submitted)
