@@ -1365,7 +1365,7 @@
     parseFloat: (s, r) => {
       const p = prepare(s, true);
       if (p === null) return null;
-      if (radixOf(p, r === undefined ? 0 : intOf(r), s) === 16 && !(isDecimal(p) > 0 && !r)) return T.S.Float.intBitsToFloat(Number(BigInt.asIntN(32, BigInt('0x' + p))));
+      if (radixOf(p, r === undefined ? 0 : intOf(r), s) === 16) return T.S.Float.intBitsToFloat(Number(BigInt.asIntN(32, BigInt('0x' + p))));
       return F(T.parseDoubleStrict(jstr(s).trim()));
     },
     parseDouble: (s, r) => {
@@ -1429,6 +1429,9 @@
   };
   T.f = f;
   T.raw = raw;
+  // Jackson writes a byte[] as base64 text; only TBEL contexts load this runtime.
+  Object.defineProperty(Int8Array.prototype, 'toJSON', { value: function __tbelBytesJson() { return b64encode(this); },
+    writable: true, configurable: true, enumerable: false });
 
   // Stack frames of the runtime must not count as the user's: name every function __tbel_*.
   const seen = new Set();
