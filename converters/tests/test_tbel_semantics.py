@@ -288,7 +288,8 @@ def test_var_is_block_scoped_and_may_be_redeclared():
 
 
 def test_typed_declarations_convert_their_values():
-    assert run('int i = 7 / 2; double d = 2; long l = 5; return [i, "" + d, "" + l / 2, i / 2];') == [3, "2.0", "2", 1.5]
+    body = 'int i = 7 / 2; double d = 2; long l = 5; return [i, "" + d, "" + l / 2, i / 2];'
+    assert run(body) == [3, "2.0", "2", 1.5]
 
 
 def test_the_last_expression_of_a_function_is_its_value():
@@ -305,7 +306,8 @@ def test_float_values_serialise_with_their_shortest_float_repr():
 
 
 def test_the_encoder_gets_the_message_as_maps_and_lists():
-    body = "var out = {contentType: 'JSON', data: JSON.stringify({v: msg.value * 2, t: msgType}), metadata: {}};\nreturn out;"
+    body = ("var out = {contentType: 'JSON', data: JSON.stringify({v: msg.value * 2, t: msgType}), metadata: {}};\n"
+            "return out;")
     result = engine.encode(None, 0, body, [('{"value": 21}', {}, "POST_ATTRIBUTES_REQUEST", {})], lang="TBEL")[0]
     assert result.error is None, result.error
     assert json.loads(json.loads(result.output_json)["data"]) == {"v": 42, "t": "POST_ATTRIBUTES_REQUEST"}
