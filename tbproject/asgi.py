@@ -22,10 +22,34 @@ from integrations.ingress.asgi import with_ingress  # noqa: E402
 from tbproject.gc_tuning import tune  # noqa: E402
 from tbproject.routing import websocket_urlpatterns  # noqa: E402
 
-tune()  # the web process (uvicorn, daphne): fewer garbage collections per request
-application = ProtocolTypeRouter(
+
+class ServerStartup:
+    """Runs what the web process does once when its server starts, not when this module is
+    imported (tests and tools import it too): the garbage-collector tuning (fewer collections per
+    request, tbproject/gc_tuning.py). It runs on ASGI lifespan startup (uvicorn), or before the
+    first connection under a server without lifespan events (daphne)."""
+
+    def __init__(self, app):
+        self.app, self.started = app, False
+
+    async def __call__(self, scope, receive, send):
+        if not self.started:
+            self.started = True
+            tune()
+        if scope["type"] != "lifespan":
+            return await self.app(scope, receive, send)
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+application = ServerStartup(ProtocolTypeRouter(
     {
         "http": with_ingress(django_asgi),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
-)
+))
