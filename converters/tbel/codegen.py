@@ -82,7 +82,10 @@ class Generator(ExprMixin):
             self.fn.used.add(js)
         decl = []
         self.out.write("var __t = __tbel;")
-        if self.kind == "decoder":
+        # A script that reads the payload only through decodeToJson/decodeToString (most of them)
+        # never needs it as a List<Byte>: skip building one box per byte.
+        self.text_payload = self.kind == "decoder" and _payload_as_text_only(body)
+        if self.kind == "decoder" and not self.text_payload:
             self.out.write(" payload = __t.bytes(payload);")
         self.out.write(decl)
         self.statements(body, tail=True)
@@ -319,6 +322,32 @@ def _root_names(body) -> list[str]:
         elif stmt.kind == "expr" and stmt.expr.kind == "assign" and stmt.expr.target.kind == "name":
             names.append(stmt.expr.target.name)
     return list(dict.fromkeys(names))
+
+
+_TEXT_CALLS = {"decodeToJson", "decodeToString", "bytesToString"}
+
+
+def _payload_as_text_only(body) -> bool:
+    uses, text_uses = 0, 0
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+            continue
+        if not hasattr(node, "kind"):
+            continue
+        if node.kind == "name" and node.name == "payload":
+            uses += 1
+        elif node.kind == "func" and "payload" in node.params:
+            return False
+        elif node.kind in ("var", "foreach") and node.name == "payload":
+            return False
+        if node.kind == "call" and node.name in _TEXT_CALLS and len(node.args) == 1 \
+                and node.args[0].kind == "name" and node.args[0].name == "payload":
+            text_uses += 1
+        stack.extend(v for k, v in node.__dict__.items() if k not in ("kind", "line", "col"))
+    return uses == text_uses
 
 
 def collect_functions(body, found: set[str]) -> set[str]:

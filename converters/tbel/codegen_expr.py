@@ -152,6 +152,9 @@ class ExprMixin:
 
             return f"{safe(n.name)}({args})"
         if n.name in BUILTINS:
+            if getattr(self, "text_payload", False) and len(n.args) == 1 and n.args[0].kind == "name" \
+                    and n.args[0].name == "payload" and n.name != "bytesToString":
+                return f"__t.f.{n.name}(__t.f.unsignedText(payload))"
             return f"__t.f.{n.name}({args})"
         return f"__t.nofn({json.dumps(n.name)})"
 

@@ -34,11 +34,9 @@
       if (isInteger(x)) return (x | 0) === x ? K_INT : (Math.abs(x) < 9.2e18 ? K_LONG : K_DOUBLE);
       return K_DOUBLE;
     }
-    if (x instanceof TbByte) return K_BYTE;
-    if (x instanceof TbLong) return K_LONG;
-    if (x instanceof TbDouble) return K_DOUBLE;
-    if (x instanceof TbFloat) return K_FLOAT;
-    return 0;
+    if (x === null || typeof x !== 'object') return 0;
+    const c = x.constructor;  // boxes are never maps, so a data key "constructor" cannot match
+    return c === TbByte ? K_BYTE : c === TbLong ? K_LONG : c === TbDouble ? K_DOUBLE : c === TbFloat ? K_FLOAT : 0;
   }
   function num(x) {
     if (typeof x === 'number') return x;
@@ -258,11 +256,15 @@
       default: return (x >>> y) | 0;
     }
   }
-  function band(a, b) { return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? a & b : bits('and', a, b); }
-  function bor(a, b) { return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? a | b : bits('or', a, b); }
+  function band(a, b) { if (typeof b === 'number' && (b | 0) === b && a !== null && typeof a === 'object' && a.constructor === TbByte) return a.v & b;
+    return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? a & b : bits('and', a, b); }
+  function bor(a, b) { if (typeof b === 'number' && (b | 0) === b && a !== null && typeof a === 'object' && a.constructor === TbByte) return a.v | b;
+    return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? a | b : bits('or', a, b); }
   function bxor(a, b) { return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? a ^ b : bits('xor', a, b); }
-  function shl(a, b) { return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? a << b : bits('shl', a, b); }
-  function shr(a, b) { return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? a >> b : bits('shr', a, b); }
+  function shl(a, b) { if (typeof b === 'number' && (b | 0) === b && a !== null && typeof a === 'object' && a.constructor === TbByte) return a.v << b;
+    return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? a << b : bits('shl', a, b); }
+  function shr(a, b) { if (typeof b === 'number' && (b | 0) === b && a !== null && typeof a === 'object' && a.constructor === TbByte) return a.v >> b;
+    return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? a >> b : bits('shr', a, b); }
   function ushr(a, b) { return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? (a >>> b) | 0 : bits('ushr', a, b); }
   function bnot(a) {
     if (typeof a === 'number' && (a | 0) === a) return ~a;
@@ -323,9 +325,10 @@
     }
     return false;
   }
-  function isMap(o) {
-    return o !== null && typeof o === 'object' && !isArray(o) && !(o instanceof Int8Array) && !kind(o) &&
-      !(o instanceof TbDate) && !(o instanceof TbEntry);
+  const ObjectProto = Object.prototype;
+  const getProto = Object.getPrototypeOf;
+  function isMap(o) {  // maps are plain objects: literals, JSON.parse results
+    return o !== null && typeof o === 'object' && getProto(o) === ObjectProto;
   }
   function bool(x) {
     if (x === true || x === false) return x;
@@ -439,6 +442,7 @@
   function nidx(o, i) { return o === null || o === undefined ? null : idx(o, i); }
   function setidx(o, i, v) {
     if (o === null || o === undefined) throw npe('cannot index null');
+    touched(o);
     if (isArray(o)) { o[index(o, i, o.length)] = v; return v; }
     if (o instanceof Int8Array) { o[index(o, i, o.length)] = intOf(v); return v; }
     if (isMap(o)) return mapPut(o, i, v);
@@ -465,11 +469,17 @@
     if (isMap(c)) return entries(c);
     throw err('RuntimeException', 'non-iterable type: ' + typeName(c));
   }
+  // The decoder's payload arrives as unsigned bytes; decodeToJson(payload) reads those directly
+  // unless the script has written to the list (setidx, any method call on it forgets them).
+  const payload = { list: null, raw: null };
   function bytes(p) {
-    const n = p.length, r = new Array(n);
-    for (let i = 0; i < n; i++) { const b = p[i]; r[i] = BYTES[b < 128 ? b + 128 : b - 128]; }
+    const n = p.length, r = [];
+    for (let i = 0; i < n; i++) r.push(BYTES[p[i] ^ 128]);
+    payload.list = r;
+    payload.raw = p;
     return r;
   }
+  function touched(o) { if (o === payload.list) payload.list = payload.raw = null; }
 
   // ---- casts and instanceof
   function toInt(x) {
@@ -561,7 +571,7 @@
 
   Object.assign(T, {
     typeName, mapGet, mapPut, key, keys, values, entries, size, get, nget, put, idx, nidx, setidx, bump, bumpidx,
-    seq, bytes, toInt, toLong, toDouble, toFloat, toChar, toByte, toShort, toStr, isa, nw, newarr, arr, nofn, sfield,
+    seq, bytes, payload, touched, toInt, toLong, toDouble, toFloat, toChar, toByte, toShort, toStr, isa, nw, newarr, arr, nofn, sfield,
     index,
   });
 })();
@@ -739,6 +749,7 @@
   }
   function call(o, name, n, a, b, c) {
     if (o === null || o === undefined) throw npe("cannot call '" + name + "()' on null");
+    if (o === T.payload.list) T.touched(o);
     const f = tableOf(o)[name];
     if (f === undefined) throw err('RuntimeException', "unknown method '" + name + "' on " + typeName(o));
     return f(o, a, b, c, n);
@@ -750,6 +761,7 @@
   function c3(o, name, a, b, c) { return ret(call(o, name, 3, a, b, c)); }
   function cn(o, name, args) {
     if (o === null || o === undefined) throw npe("cannot call '" + name + "()' on null");
+    T.touched(o);
     const f = tableOf(o)[name];
     if (f === undefined) throw err('RuntimeException', "unknown method '" + name + "' on " + typeName(o));
     return ret(f(o, ...args.slice(0, 3), args.length));
@@ -1107,11 +1119,11 @@
     copyOf: (a, n) => S.Arrays.copyOfRange(a, 0, n),
     asList: function () { return arguments.length === 1 && isArray(arguments[0]) ? arguments[0].slice() : Array.prototype.slice.call(arguments); },
     toString: (a) => jstr(a), equals: (a, b) => T.eq(a, b),
-    fill: (a, v) => { for (let i = 0; i < a.length; i++) a[i] = a instanceof Int8Array ? intOf(v) : v; return null; },
-    sort: (a) => { if (a instanceof Int8Array) a.sort(); else a.sort(T.sortKey); return null; },
+    fill: (a, v) => { T.touched(a); for (let i = 0; i < a.length; i++) a[i] = a instanceof Int8Array ? intOf(v) : v; return null; },
+    sort: (a) => { T.touched(a); if (a instanceof Int8Array) a.sort(); else a.sort(T.sortKey); return null; },
   };
   S.Collections = {
-    sort: (l) => { l.sort(T.sortKey); return null; }, reverse: (l) => { l.reverse(); return null; },
+    sort: (l) => { T.touched(l); l.sort(T.sortKey); return null; }, reverse: (l) => { T.touched(l); l.reverse(); return null; },
     emptyList: () => [], emptyMap: () => ({}), singletonList: (x) => [x], max: (l) => l.reduce((a, b) => (T.gt(b, a) ? b : a)),
     min: (l) => l.reduce((a, b) => (T.lt(b, a) ? b : a)),
   };
@@ -1124,6 +1136,7 @@
   };
   S.Object = {
     assign: function (target) {
+      T.touched(target);
       for (let i = 1; i < arguments.length; i++) { const o = arguments[i]; if (o !== null && o !== undefined) for (const k in o) if (hasOwn(o, k)) T.mapPut(target, k, o[k]); }
       return target;
     },
@@ -1139,21 +1152,26 @@
 (function () {
   'use strict';
   const T = globalThis.__tbel;
-  const { TbLong, TbFloat, BYTES, kind, num, big, intOf, L, D, F, B, err, npe, jstr, isMap, isArray, hasOwn, K_LONG } = T;
+  const { TbLong, TbFloat, TbByte, BYTES, kind, num, big, intOf, L, D, F, B, err, npe, jstr, isMap, isArray, hasOwn, K_LONG } = T;
+  const fromCharCode = String.fromCharCode;
   const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
   function raw(data) {  // List<Byte>/byte[]/List<Integer|String> -> Int8Array
     if (data === null || data === undefined) throw npe('bytes are null');
+    if (data === T.payload.list && data.length === T.payload.raw.length) return Int8Array.from(T.payload.raw);
     if (data instanceof Int8Array) return data;
     if (typeof data === 'string') return utf8(data);
     const n = data.length, r = new Int8Array(n);
     for (let i = 0; i < n; i++) {
       const x = data[i];
-      let v = typeof x === 'string' ? f.parseInt(x) : intOf(x);
-      if (!(x instanceof T.TbByte) && (v > 255 || v < -128)) throw err('NumberFormatException', "The value '" + jstr(x) + "' could not be correctly converted to a byte.");
-      r[i] = v;
+      r[i] = x instanceof TbByte ? x.v : slowByte(x);
     }
     return r;
+  }
+  function slowByte(x) {
+    const v = typeof x === 'string' ? f.parseInt(x) : intOf(x);
+    if (v > 255 || v < -128) throw err('NumberFormatException', "The value '" + jstr(x) + "' could not be correctly converted to a byte.");
+    return v;
   }
   function list(bytes) { const r = new Array(bytes.length); for (let i = 0; i < bytes.length; i++) r[i] = BYTES[bytes[i] + 128]; return r; }
   function utf8(s) {
@@ -1170,6 +1188,14 @@
     return Int8Array.from(out);
   }
   function decodeUtf8(b) {
+    let ascii = true;
+    const n = b.length;
+    for (let i = 0; i < n; i++) if (b[i] < 0) { ascii = false; break; }
+    if (ascii) {
+      let out = '';
+      for (let i = 0; i < n; i += 8192) out += fromCharCode.apply(null, b.subarray(i, Math.min(n, i + 8192)));
+      return out;
+    }
     let s = '';
     for (let i = 0; i < b.length;) {
       const c = b[i] & 0xff;
@@ -1187,6 +1213,20 @@
     }
     return s;
   }
+  function text(b) {
+    const p = T.payload;
+    if (b === p.list && b.length === p.raw.length) {
+      const r = p.raw, n = r.length;
+      let ascii = true;
+      for (let i = 0; i < n; i++) if (r[i] > 127) { ascii = false; break; }
+      if (ascii) {
+        let out = '';
+        for (let i = 0; i < n; i += 8192) out += fromCharCode.apply(null, i === 0 && n <= 8192 ? r : r.slice(i, i + 8192));
+        return out;
+      }
+    }
+    return decodeUtf8(raw(b));
+  }
   function latin1(b) { let s = ''; for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i] & 0xff); return s; }
   function charsetDecode(b, cs) {
     const c = cs === undefined || cs === null ? 'UTF-8' : jstr(cs).toUpperCase();
@@ -1202,8 +1242,17 @@
     }
     return s;
   }
+  const atobFn = globalThis.atob;
   function b64decode(s) {
-    s = jstr(s).replace(/[\r\n]/g, '');
+    s = jstr(s);
+    if (typeof atobFn === 'function') {
+      let bin;
+      try { bin = atobFn(s); } catch (e) { throw err('IllegalArgumentException', 'Illegal base64 character in "' + s + '"'); }
+      const out = new Int8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+      return out;
+    }
+    s = s.replace(/[\r\n]/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || (s.replace(/=+$/, '').length % 4 === 1)) throw err('IllegalArgumentException', 'Illegal base64 character in "' + s + '"');
     const t = s.replace(/=+$/, '');
     const out = new Int8Array(Math.floor(t.length * 3 / 4));
@@ -1321,8 +1370,17 @@
   const URI_KEEP = /[A-Za-z0-9\-_.!~*'();/?:@&=+$,#]/;
 
   const f = {
-    decodeToString: (b) => decodeUtf8(raw(b)),
-    decodeToJson: (b) => T.parseJson(typeof b === 'string' ? b : decodeUtf8(raw(b))),
+    decodeToString: (b) => text(b),
+    unsignedText: (p) => {  // the decoder's payload as unsigned bytes (not a TBEL-visible name)
+      const n = p.length;
+      let ascii = true;
+      for (let i = 0; i < n; i++) if (p[i] > 127) { ascii = false; break; }
+      if (!ascii) return decodeUtf8(Int8Array.from(p));
+      let out = '';
+      for (let i = 0; i < n; i += 8192) out += fromCharCode.apply(null, n <= 8192 ? p : p.slice(i, i + 8192));
+      return out;
+    },
+    decodeToJson: (b) => T.parseJson(typeof b === 'string' ? b : text(b)),
     bytesToString: (b, cs) => charsetDecode(raw(b), cs),
     stringToBytes: (s, cs) => {
       if (typeof s !== 'string') throw err('IllegalAccessException', "Invalid type parameter [" + T.typeName(s) + "]. Expected 'String'");
