@@ -181,6 +181,9 @@ class ExprMixin:
 
     def e_binary(self, n) -> str:
         a, b, op = self.expr(n.left), self.expr(n.right), n.op
+        fast = _fast_binary(op, n.left, a, n.right, b)
+        if fast is not None:
+            return fast
         if op in ("==", "==="):
             return f"__t.eq({a}, {b})"
         if op in ("!=", "!=="):
@@ -230,7 +233,9 @@ class ExprMixin:
             js = self.resolve(t.name)
             if js is None:
                 raise TbelSyntaxError(f"unresolvable variable '{t.name}' in '{n.op}'", n.line, n.col)
-            value = self.coerce(js, f"__t.{fn}({js})")
+            step = "+ 1" if fn == "inc" else "- 1"
+            limit = "!== 2147483647" if fn == "inc" else "!== -2147483648"
+            value = self.coerce(js, f"(({js} | 0) === {js} && {js} {limit} ? {js} {step} : __t.{fn}({js}))")
             if stmt or n.prefix:
                 return f"{js} = {value}" if stmt else f"({js} = {value})"
             tmp = self.fn.temp("u")
@@ -240,6 +245,34 @@ class ExprMixin:
         if t.kind == "member":
             return f"__t.bump({self.expr(t.obj)}, {json.dumps(t.name)}, {delta}, {mode})"
         return f"__t.bumpidx({self.expr(t.obj)}, {self.expr(t.index)}, {delta}, {mode})"
+
+
+def _simple(node) -> bool:
+    """An operand that may be evaluated twice: a variable or an int literal."""
+    return node.kind == "name" or (node.kind == "num" and node.ntype == "int")
+
+
+def _int_lit(node) -> bool:
+    return node.kind == "num" and node.ntype == "int"
+
+
+def _fast_binary(op, left, a, right, b) -> str | None:
+    """Plain JS for the Integer case of an operator whose operands are simple, the runtime otherwise:
+    loop counters and byte arithmetic stay cheap."""
+    if not (_simple(left) and _simple(right)) or (_int_lit(left) and _int_lit(right)):
+        return None
+    checks = " && ".join(f"({x} | 0) === {x}" for node, x in ((left, a), (right, b)) if not _int_lit(node))
+    if op in _COMPARE:
+        return f"({checks} ? {a} {op} {b} : __t.{_COMPARE[op]}({a}, {b}))"
+    if op in ("==", "===", "!=", "!=="):
+        js = f"({a} === {b} || __t.eq({a}, {b}))"
+        return js if op in ("==", "===") else f"!{js}"
+    if op in ("&", "|", "^", ">>", "<<"):
+        return f"({checks} ? {a} {op} {b} : __t.{_ARITH[op]}({a}, {b}))"
+    if op in ("+", "-") and _int_lit(right) and 0 <= right.value < 1 << 20:
+        bound = f"{a} < {2147483647 - right.value}" if op == "+" else f"{a} > {-2147483648 + right.value}"
+        return f"({checks} && {bound} ? {a} {op} {b} : __t.{_ARITH[op]}({a}, {b}))"
+    return None
 
 
 def _float(v: float) -> str:

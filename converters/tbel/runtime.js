@@ -961,7 +961,13 @@
     const f = a.map((x) => (typeof x === 'string' ? parseInt(x, 10) : num(x)));
     return new TbDate(DateCtor.UTC(f[0], f[1] || 0, f.length > 2 ? f[2] : 1, f[3] || 0, f[4] || 0, f[5] || 0, f[6] || 0));
   }
+  const ISO_OFFSET = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(?:([+-]\d\d):?(\d\d)|(Z))$/;
   function parseDate(s) {
+    const m = ISO_OFFSET.exec(s);
+    if (m !== null) {
+      const ms = T.DateCtor.parse(m[4] ? s : m[1] + m[2] + ':' + m[3]);
+      if (ms === ms) return ms;
+    }
     let t = s.trim().replace(' ', 'T');
     t = t.replace(/([+-]\d\d)(\d\d)$/, '$1:$2').replace(/([+-]\d\d)$/, '$1:00');
     if (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(t)) t += 'Z';
@@ -1154,6 +1160,7 @@
   const T = globalThis.__tbel;
   const { TbLong, TbFloat, TbByte, BYTES, kind, num, big, intOf, L, D, F, B, err, npe, jstr, isMap, isArray, hasOwn, K_LONG } = T;
   const fromCharCode = String.fromCharCode;
+  const nonAscii = /[\x80-\xff]/;
   const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
   function raw(data) {  // List<Byte>/byte[]/List<Integer|String> -> Int8Array
@@ -1373,12 +1380,9 @@
     decodeToString: (b) => text(b),
     unsignedText: (p) => {  // the decoder's payload as unsigned bytes (not a TBEL-visible name)
       const n = p.length;
-      let ascii = true;
-      for (let i = 0; i < n; i++) if (p[i] > 127) { ascii = false; break; }
-      if (!ascii) return decodeUtf8(Int8Array.from(p));
       let out = '';
       for (let i = 0; i < n; i += 8192) out += fromCharCode.apply(null, n <= 8192 ? p : p.slice(i, i + 8192));
-      return out;
+      return nonAscii.test(out) ? decodeUtf8(Int8Array.from(p)) : out;
     },
     decodeToJson: (b) => T.parseJson(typeof b === 'string' ? b : text(b)),
     bytesToString: (b, cs) => charsetDecode(raw(b), cs),

@@ -57,7 +57,7 @@ def test_every_statement_stays_on_its_tbel_line():
     source = "var a = 1;\n\nfunction f(x) {\n  return x + 1;\n}\nvar b = f(a);\n\nreturn {b: b};"
     js = transpile(source, "decoder").split("\n")
     assert "function f(" in js[2]
-    assert "return __t.add(x, 1)" in js[3]
+    assert js[3].startswith("return ") and "__t.add(x, 1)" in js[3]
     assert "b = f(a)" in js[5]
     assert js[7].startswith("return ")
     assert len(js) <= source.count("\n") + 2
