@@ -155,7 +155,7 @@ class Generator(ExprMixin):
         for i, stmt in enumerate(body):
             if tail and i == last and stmt.kind == "expr":
                 self.at(stmt)
-                self.out.write(f"return {self.expr(stmt.expr)};")
+                self.out.write(f"return {self.result(self.expr(stmt.expr))};")
                 continue
             self.statement(stmt)
 
@@ -287,7 +287,12 @@ class Generator(ExprMixin):
         self.out.write("continue;")
 
     def s_return(self, s) -> None:
-        self.out.write("return null;" if s.value is None else f"return {self.expr(s.value)};")
+        self.out.write("return null;" if s.value is None else f"return {self.result(self.expr(s.value))};")
+
+    def result(self, js: str) -> str:
+        """The script's own result goes through __t.out (null map values dropped, as ThingsBoard's
+        Gson serialisation of a TBEL result does); a function's return value does not."""
+        return f"__t.out({js})" if self.fn is self.root else js
 
     def s_func(self, s) -> None:
         outer, outer_breaks = self.fn, self.breaks

@@ -305,7 +305,7 @@
     }
     if (ka && tb === 'string') return isNumber(b) && num(a) === parseFloat(b);
     if (kb && ta === 'string') return isNumber(a) && num(b) === parseFloat(a);
-    if (ta === 'boolean' || tb === 'boolean') return toBool(a) === toBool(b) && (ta === 'boolean') === (tb === 'boolean') ? true : false;
+    if (ta === 'boolean' || tb === 'boolean') return toBool(a) === toBool(b);  // MVEL converts both to Boolean
     if ((isArray(a) || a instanceof Int8Array) && (isArray(b) || b instanceof Int8Array)) {
       if (a.length !== b.length) return false;
       for (let i = 0; i < a.length; i++) if (!eq(a[i], b[i])) return false;
@@ -569,8 +569,23 @@
     return v;
   }
 
+  // ThingsBoard turns a TBEL result into JSON with Gson, which leaves out map entries whose value
+  // is null (at any depth; nulls inside lists stay). Done in place: the script has finished.
+  function out(x, depth) {
+    if (x === null || typeof x !== 'object' || depth > 64) return x;
+    if (isArray(x)) { for (let i = 0; i < x.length; i++) out(x[i], (depth | 0) + 1); return x; }
+    if (!isMap(x)) return x;
+    for (const k in x) {
+      if (!hasOwn(x, k)) continue;
+      const v = x[k];
+      if (v === null || v === undefined) delete x[k];
+      else if (typeof v === 'object') out(v, (depth | 0) + 1);
+    }
+    return x;
+  }
+
   Object.assign(T, {
-    typeName, mapGet, mapPut, key, keys, values, entries, size, get, nget, put, idx, nidx, setidx, bump, bumpidx,
+    out, typeName, mapGet, mapPut, key, keys, values, entries, size, get, nget, put, idx, nidx, setidx, bump, bumpidx,
     seq, bytes, payload, touched, toInt, toLong, toDouble, toFloat, toChar, toByte, toShort, toStr, isa, nw, newarr, arr, nofn, sfield,
     index,
   });

@@ -67,7 +67,7 @@ def test_the_prologue_shares_the_first_line():
     js = transpile("return payload;", "decoder")
     first = js.split("\n")[0]
     assert first.startswith("var __t = __tbel;") and "payload = __t.bytes(payload)" in first
-    assert "return payload" in first
+    assert "return __t.out(payload)" in first
     assert "payload = " not in transpile("return msg;", "encoder")
 
 

@@ -113,8 +113,13 @@ def test_equality_is_loose_numeric_and_deep(expr, expected):
 
 
 def test_null_concatenates_and_missing_keys_are_null():
-    assert run('var m = {a: 1}; return [null + "x", "x" + null, m.b, m.get("b"), {k: m.b}];') == [
-        "nullx", "xnull", None, None, {"k": None}]
+    assert run('var m = {a: 1}; return [null + "x", "x" + null, m.b, m.get("b"), m.b == null];') == [
+        "nullx", "xnull", None, None, True]
+
+
+def test_the_result_leaves_out_null_map_values_as_thingsboards_gson_does():
+    body = "var m = {a: 1, b: null, c: {d: null, e: [null, 2]}};\nm.f = m.missing;\nreturn m;"
+    assert run(body) == {"a": 1, "c": {"e": [None, 2]}}
 
 
 def test_null_safe_navigation_covers_the_rest_of_the_chain():
