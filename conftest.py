@@ -42,9 +42,14 @@ def _latest_value_threads_closed():
 
 
 def pytest_configure(config):
-    """WhiteNoise warns on every request while STATIC_ROOT is missing (`serve` creates it)."""
+    """WhiteNoise warns on every request while STATIC_ROOT is missing (`serve` creates it).
+
+    Users made by the fixtures get a fast password hash: PBKDF2's deliberate cost (about half a
+    second per user here) was most of the setup time of every API test. Servers the tests start
+    as subprocesses keep the production hashers."""
     from pathlib import Path
 
     from django.conf import settings
 
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
