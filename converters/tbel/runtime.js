@@ -973,8 +973,11 @@
       if (typeof x === 'string') return new TbDate(parseDate(x));
       return new TbDate(num(x));
     }
+    // TbDate(year, month 1-12, date, hrs, min, sec, ms) in the server's zone (UTC here)
     const f = a.map((x) => (typeof x === 'string' ? parseInt(x, 10) : num(x)));
-    return new TbDate(DateCtor.UTC(f[0], f[1] || 0, f.length > 2 ? f[2] : 1, f[3] || 0, f[4] || 0, f[5] || 0, f[6] || 0));
+    let y = f[0];
+    y = y < 70 ? 2000 + y : y <= 99 ? 1900 + y : y;
+    return new TbDate(DateCtor.UTC(y, (f[1] || 1) - 1, f.length > 2 ? f[2] : 1, f[3] || 0, f[4] || 0, f[5] || 0, f[6] || 0));
   }
   const ISO_OFFSET = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(?:([+-]\d\d):?(\d\d)|(Z))$/;
   function parseDate(s) {
@@ -983,9 +986,14 @@
       const ms = T.DateCtor.parse(m[4] ? s : m[1] + m[2] + ':' + m[3]);
       if (ms === ms) return ms;
     }
-    let t = s.trim().replace(' ', 'T');
-    t = t.replace(/([+-]\d\d)(\d\d)$/, '$1:$2').replace(/([+-]\d\d)$/, '$1:00');
-    if (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(t)) t += 'Z';
+    let t = s.trim();
+    if (!/^\d/.test(t)) { const rfc = T.DateCtor.parse(t); if (rfc === rfc) return rfc; }
+    t = t.replace(' ', 'T');
+    if (/^\d{4}-\d\d-\d\d$/.test(t)) t += 'T00:00:00Z';
+    else if (t.indexOf('T') > 0) {
+      t = t.replace(/(T[\d:.]+)([+-]\d\d)(\d\d)$/, '$1$2:$3').replace(/(T[\d:.]+)([+-]\d\d)$/, '$1$2:00');
+      if (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(t)) t += 'Z';
+    }
     const ms = T.DateCtor.parse(t);
     if (ms !== ms) throw err('DateTimeParseException', "Text '" + s + "' could not be parsed");
     return ms;
@@ -996,9 +1004,9 @@
     getTime: (d) => new TbLong(BigInt(Math.trunc(d.ms))), valueOf: (d) => new TbLong(BigInt(Math.trunc(d.ms))),
     toISOString: (d) => new T.DateCtor(d.ms).toISOString(), toJSON: (d) => new T.DateCtor(d.ms).toISOString(),
     toString: (d) => new T.DateCtor(d.ms).toISOString(),
-    getFullYear: dget('getUTCFullYear'), getYear: dget('getUTCFullYear'), getMonth: dget('getUTCMonth'), getDate: dget('getUTCDate'),
-    getDay: dget('getUTCDay'), getHours: dget('getUTCHours'), getMinutes: dget('getUTCMinutes'), getSeconds: dget('getUTCSeconds'),
-    getMilliseconds: dget('getUTCMilliseconds'), getUTCFullYear: dget('getUTCFullYear'), getUTCMonth: dget('getUTCMonth'),
+    getFullYear: dget('getUTCFullYear'), getYear: dget('getUTCFullYear'), getMonth: (d) => new T.DateCtor(d.ms).getUTCMonth() + 1,
+    getDate: dget('getUTCDate'), getDay: (d) => new T.DateCtor(d.ms).getUTCDay() || 7, getUTCDay: (d) => new T.DateCtor(d.ms).getUTCDay() || 7, getHours: dget('getUTCHours'), getMinutes: dget('getUTCMinutes'), getSeconds: dget('getUTCSeconds'),
+    getMilliseconds: dget('getUTCMilliseconds'), getUTCFullYear: dget('getUTCFullYear'), getUTCMonth: (d) => new T.DateCtor(d.ms).getUTCMonth() + 1,
     getUTCDate: dget('getUTCDate'), getUTCHours: dget('getUTCHours'), getUTCMinutes: dget('getUTCMinutes'), getUTCSeconds: dget('getUTCSeconds'),
     toLocaleString: (d) => new T.DateCtor(d.ms).toISOString(),
     equals: (d, x) => x instanceof TbDate && x.ms === d.ms,
@@ -1150,7 +1158,14 @@
   };
   S.System = { currentTimeMillis: () => new TbLong(BigInt(T.DateCtor.now())), nanoTime: () => new TbLong(BigInt(T.DateCtor.now()) * 1000000n) };
   S.Date = { now: () => new TbLong(BigInt(T.DateCtor.now())), parse: (s) => new TbLong(BigInt(T.parseDate(jstr(s)))),
-    UTC: function () { return new TbLong(BigInt(T.newDate(Array.prototype.slice.call(arguments)).ms)); } };
+    UTC: function () {
+      const a = Array.prototype.slice.call(arguments);
+      while (a.length < 3) a.push(0);
+      if (num(a[0]) === 0) a[0] = 1899;
+      if (num(a[1]) === 0) a[1] = 12;
+      if (num(a[2]) === 0) a[2] = 31;
+      return new TbLong(BigInt(T.newDate(a).ms));
+    } };
   S.JSON = {
     stringify: (x) => { const s = T.stringify(x); return s === undefined ? null : s; },
     parse: (s) => T.parseJson(jstr(s)),
