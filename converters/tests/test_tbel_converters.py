@@ -216,3 +216,59 @@ def test_an_unknown_language_is_refused():
         assert "TBEL" in str(e)
     else:
         raise AssertionError("lang='Python' was accepted")
+
+
+CHARS_STYLE = r"""
+var text = percentDecode(toPercent(hexToBytes("48692021")));
+return {text: text, n: text.length()};
+
+function toPercent(bytes) {
+    var s = "";
+    foreach (b : bytes) { s += String.format("%%%02X", b & 0xFF); }
+    return s;
+}
+
+function percentDecode(encoded) {
+    var out = "";
+    for (int i = 0; i < encoded.length(); i++) {
+        char c = encoded.charAt(i);
+        if (c == '%' && i + 2 < encoded.length()) {
+            code = Integer.parseInt("" + encoded.charAt(i + 1) + encoded.charAt(i + 2), 16);
+            out += (char) code;
+            i += 2;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+"""
+
+
+def test_chars_casts_and_percent_formats():
+    assert json.loads(decode(CHARS_STYLE, b"").output_json) == {"text": "Hi !", "n": 4}
+
+
+NETVOX_STYLE = """
+var data = decodeToJson(payload);
+var frame = byteArrayToExecutionArrayList(base64ToBytes(data.uplink_message.frm_payload));
+var out = {};
+var volt = parseByteToBinaryArray(frame[0]);
+out.volt = parseBinaryArrayToInt(volt, 1) * 0.1;
+out.low = volt[0] == 1;
+var flags = parseByteToBinaryArray(frame[1], 4, false);
+out.alarm1 = flags[0];
+out.sw = "V" + parseBytesIntToFloat(frame.slice(2, 3), 0, 1) / 10;
+out.current = parseBytesToInt(frame.slice(3, 5)) * [1, 5, 10, 100][frame[5] & 0x03];
+var flat = toFlatMap(data.uplink_message, ["frm_payload", "f_port"], false);
+flat.putAll(out);
+return {deviceName: data.end_device_ids.device_id, deviceType: "R", telemetry: flat};
+"""
+
+
+def test_a_ttn_style_decoder_with_binary_arrays_and_flat_maps():
+    frame = base64.b64encode(bytes([0xA4, 0x05, 0x0B, 0x01, 0x2C, 0x01])).decode()
+    payload = json.dumps({"end_device_ids": {"device_id": "r-1"},
+                          "uplink_message": {"f_port": 6, "frm_payload": frame, "rx": [{"rssi": -80}]}}).encode()
+    out = json.loads(decode(NETVOX_STYLE, payload).output_json)["telemetry"]
+    assert out == {"rssi": -80, "volt": 36 * 0.1, "low": True, "alarm1": 1, "sw": "V1.1", "current": 1500}
