@@ -85,8 +85,13 @@ class Parser:
     def end_statement(self) -> None:
         if self.is_op(";"):
             self.next()
-        elif not (self.is_op("}") or self.tok.kind == "eof"):
+        elif not (self.is_op("}") or self.tok.kind == "eof" or self._after_literal_line_end()):
             self.error(message=f"Expected ';' but found {_show(self.tok)}")
+
+    def _after_literal_line_end(self) -> bool:
+        # `var m = {...}` ending its line without ';' (a block-like literal) is taken as ended
+        prev = self.toks[self.pos - 1] if self.pos else None
+        return prev is not None and self.is_op("}", "]", tok=prev) and self.tok.line > prev.line
 
     # -- statements
     def program(self) -> list[Node]:

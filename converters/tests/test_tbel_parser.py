@@ -120,3 +120,9 @@ def test_every_builtin_the_code_generator_knows_is_in_the_runtime():
 def test_break_outside_a_loop_is_a_syntax_error():
     e = error_of("var a = 1;\nbreak;")
     assert (e.line, e.message) == (2, "'break' outside a loop or switch")
+
+
+def test_a_literal_closing_its_line_may_omit_the_semicolon():
+    js = transpile("var m = {\n  a: 1\n}\nvar l = [1,\n 2]\nreturn m;", "decoder")
+    assert "return __t.out(m)" in js
+    assert error_of("var a = 1 var b = 2;").message.startswith("Expected ';'")
