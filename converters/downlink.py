@@ -22,7 +22,8 @@ __all__ = ["encode"]
 def encode(converter, inputs: list[tuple[str, dict, str, dict]], *, limits: Limits, batch: EventBatch,
            now: int) -> list[tuple[DownlinkPayload | None, str | None]]:
     """One ``(payload, None)`` or ``(None, error)`` per input, in order; see the module docstring."""
-    results = engine.encode(converter.pk, converter.script_version, converter.script, inputs, limits=limits)
+    results = engine.encode(converter.pk, converter.script_version, converter.script, inputs, limits=limits,
+                            lang=converter.script_lang)
     outcomes: list[tuple[DownlinkPayload | None, str | None]] = []
     for (msg, metadata, msg_type, integration_metadata), result in zip(inputs, results, strict=True):
         out, error = None, None

@@ -6,8 +6,8 @@ converter's type and ``scriptLang`` (reference 2.2, UI ``getTargetField``):
     UPLINK + JS -> decoder        UPLINK + TBEL -> tbelDecoder
     DOWNLINK + JS -> encoder      DOWNLINK + TBEL -> tbelEncoder
 
-A converter is saved only when that field holds a script that compiles (JS; TBEL is not run
-here yet and is refused with a clear message rather than stored and failing on every message).
+A converter is saved only when that field holds a script that compiles: JavaScript as it is,
+TBEL once transpiled to JavaScript (converters/tbel), with the TBEL line of a syntax error.
 ``scriptContract`` (``THINGSBOARD`` or ``TS013``, converters/ts013.py) is checked here too, and
 the typed keys of converterVersion 2 by ``clean_typed``.
 """
@@ -18,7 +18,6 @@ from converters.choices import ConverterType, ScriptLang
 __all__ = ["ConfigurationError", "target_field", "script_of", "clean_configuration", "clean_typed", "check_compiles"]
 
 SCRIPT_FIELDS = ("decoder", "encoder", "tbelDecoder", "tbelEncoder")
-TBEL_UNSUPPORTED = "TBEL is not supported yet: converters run JavaScript only (set scriptLang to JS)"
 
 _TARGETS = {
     (ConverterType.UPLINK, ScriptLang.JS): "decoder",
@@ -74,8 +73,6 @@ def clean_configuration(converter_type: str, configuration) -> dict:
         raise ConfigurationError(
             f"configuration.{field} is required: a converter of type {converter_type} with scriptLang "
             f"{lang} runs the script in that field", field)
-    if lang == ScriptLang.TBEL:
-        raise ConfigurationError(TBEL_UNSUPPORTED, "scriptLang")
     keys = configuration.get("updateOnlyKeys")
     if keys is not None and not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
         raise ConfigurationError("updateOnlyKeys must be an array of key names", "updateOnlyKeys")
@@ -90,6 +87,9 @@ def _check_contract(converter_type: str, configuration: dict, source: str) -> No
     if contract not in ts013.CONTRACTS:
         raise ConfigurationError(f"{ts013.CONTRACT_KEY} must be {' or '.join(ts013.CONTRACTS)} (or absent to "
                                  f"recognise a TS013 codec by its decodeUplink), not {contract!r:.40}",
+                                 ts013.CONTRACT_KEY)
+    if contract == ts013.TS013 and script_lang(configuration) != ScriptLang.JS:
+        raise ConfigurationError(f"{ts013.CONTRACT_KEY} TS013 is for JavaScript codecs: set scriptLang to JS",
                                  ts013.CONTRACT_KEY)
     if contract == ts013.TS013 and not ts013.defines_entry(source, converter_type):
         entry = "decodeUplink(input)" if converter_type == ConverterType.UPLINK else "encodeDownlink(input)"
@@ -124,6 +124,6 @@ def check_compiles(converter_type: str, configuration: dict) -> None:
     Raises engine.EngineError when no worker process can be started (the caller answers 503)."""
     field = target_field(converter_type, script_lang(configuration))
     kind = "decoder" if converter_type == ConverterType.UPLINK else "encoder"
-    error = engine.check_script(kind, configuration[field])
+    error = engine.check_script(kind, configuration[field], lang=script_lang(configuration))
     if error is not None:
         raise ConfigurationError(f"The {field} script does not compile: {error}", field)

@@ -10,7 +10,7 @@ import json
 from types import SimpleNamespace
 
 from converters import engine, ts013, uplink
-from converters.choices import ConverterType, DebugKind, EventEntityType, EventType
+from converters.choices import ConverterType, DebugKind, EventEntityType, EventType, ScriptLang
 from converters.engine import OUT_OF_MEMORY, TIMEOUT, Limits
 from converters.events import EventBatch, server_name, should_record, truncate, write_events
 from converters.models import Converter, DebugEvent
@@ -46,7 +46,7 @@ REFUSED = "the live pipeline would refuse this output: {}"
 
 
 def test_uplink(decoder: str, payload: bytes, metadata: dict, *, converter_version: int = 1,
-                configuration: dict | None = None) -> dict:
+                configuration: dict | None = None, lang: str = ScriptLang.JS) -> dict:
     """Run a decoder once, uncached, and answer as ThingsBoard does: ``output`` is the script's
     result as JSON text whatever it is; ``error`` is set only when the script failed (compile
     error, exception, limit, a result that is not data).
@@ -58,7 +58,7 @@ def test_uplink(decoder: str, payload: bytes, metadata: dict, *, converter_versi
     assembled converter output (reference 4.3). A codec's own warnings join ``warnings``. The
     payload and metadata are used as given: ThingsBoard's UI unwraps a network envelope first
     (``POST /api/converter/unwrap/{type}``)."""
-    (result,) = engine.decode(None, 0, decoder, [(payload, metadata)])
+    (result,) = engine.decode(None, 0, decoder, [(payload, metadata)], lang=lang)
     if result.error is not None:
         return {"output": "", "error": describe_error(result.error)}
     spec = SimpleNamespace(converter_version=converter_version, configuration=configuration or {},
@@ -86,11 +86,12 @@ def test_uplink(decoder: str, payload: bytes, metadata: dict, *, converter_versi
     return answer
 
 
-def test_downlink(encoder: str, msg: str, metadata: dict, msg_type: str, integration_metadata: dict) -> dict:
+def test_downlink(encoder: str, msg: str, metadata: dict, msg_type: str, integration_metadata: dict, *,
+                  lang: str = ScriptLang.JS) -> dict:
     """Run an encoder once, uncached. As ThingsBoard: ``output`` is the JSON text of what the
     script returned (``{contentType, data, metadata}``), ``error`` set only when it failed;
     ``warnings`` says what a live downlink would refuse or change (converters.output)."""
-    (result,) = engine.encode(None, 0, encoder, [(msg, metadata, msg_type, integration_metadata)])
+    (result,) = engine.encode(None, 0, encoder, [(msg, metadata, msg_type, integration_metadata)], lang=lang)
     if result.error is not None:
         return {"output": "", "error": describe_error(result.error)}
     answer = {"output": result.output_json, "error": ""}

@@ -152,7 +152,8 @@ def _convert(messages: list[_Message]) -> None:
             else:
                 runnable.append(message)
         results = engine.decode(converter.pk, converter.script_version, converter.script,
-                                [(m.input.payload, m.input.metadata) for m in runnable], limits=limits)
+                                [(m.input.payload, m.input.metadata) for m in runnable], limits=limits,
+                                lang=converter.script_lang)
         for message, result in zip(runnable, results, strict=True):
             if result.error is not None:
                 message.fail("convert", describe_error(result.error, limits))

@@ -1,8 +1,10 @@
 """`POST /api/converter/testUpLink` and `testDownLink`: run a script on a sample (reference 3.3).
 
 Both answer 200 with ``{"output", "error"}`` whatever the script does (syntax error with its
-line, exception, timeout, output that could not be stored); a request that cannot be run at all
-(malformed JSON, bad base64, ``msg`` that is not JSON text, no script, TBEL) is a 400.
+line, exception, timeout), and ``warnings`` beside them (converters.services); ``scriptLang``
+JS (default) or TBEL says which language the ``decoder``/``encoder`` text is in. A request that
+cannot be run at all (malformed JSON, bad base64, ``msg`` that is not JSON text, no script, an
+unknown ``scriptLang``) is a 400.
 """
 
 import base64
@@ -16,7 +18,6 @@ from rest_framework.views import APIView
 
 from converters import engine, services
 from converters.choices import ScriptLang
-from converters.scripts import TBEL_UNSUPPORTED
 from tbproject.api.exceptions import ServiceUnavailable
 from tbproject.api.params import choice_param
 from tbproject.api.permissions import IsTenantAdmin
@@ -39,9 +40,8 @@ def _script(body: dict, name: str) -> str:
     return script
 
 
-def _check_lang(request) -> None:
-    if choice_param(request.query_params, "scriptLang", ScriptLang.values, ScriptLang.JS) == ScriptLang.TBEL:
-        raise ValidationError(TBEL_UNSUPPORTED)
+def _lang(request) -> str:
+    return choice_param(request.query_params, "scriptLang", ScriptLang.values, ScriptLang.JS)
 
 
 def parse_base64(value, name: str = "payload") -> bytes:
@@ -85,7 +85,7 @@ class UplinkTestView(APIView):
     permission_classes = [IsTenantAdmin]
 
     def post(self, request):
-        _check_lang(request)
+        lang = _lang(request)
         body = _body(request.data)
         decoder = _script(body, "decoder")
         payload = parse_base64(body.get("payload"))
@@ -95,7 +95,7 @@ class UplinkTestView(APIView):
         configuration = converter.get("configuration") if isinstance(converter.get("configuration"), dict) else {}
         try:
             result = services.test_uplink(decoder, payload, metadata, converter_version=version,
-                                          configuration=configuration)
+                                          configuration=configuration, lang=lang)
         except engine.EngineError:
             raise ServiceUnavailable(ENGINE_DOWN) from None
         return Response(result)
@@ -107,7 +107,7 @@ class DownlinkTestView(APIView):
     permission_classes = [IsTenantAdmin]
 
     def post(self, request):
-        _check_lang(request)
+        lang = _lang(request)
         body = _body(request.data)
         encoder = _script(body, "encoder")
         msg = body.get("msg")
@@ -125,7 +125,7 @@ class DownlinkTestView(APIView):
         metadata = string_map(body.get("metadata"), "metadata")
         integration_metadata = string_map(body.get("integrationMetadata"), "integrationMetadata")
         try:
-            result = services.test_downlink(encoder, msg, metadata, msg_type, integration_metadata)
+            result = services.test_downlink(encoder, msg, metadata, msg_type, integration_metadata, lang=lang)
         except engine.EngineError:
             raise ServiceUnavailable(ENGINE_DOWN) from None
         return Response(result)

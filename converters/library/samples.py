@@ -45,7 +45,7 @@ def _run_uplink(converter, entry, sample, metadata) -> SampleResult:
     if item.dropped or item.error:
         result.error = item.dropped or item.error
         return result
-    (run,) = engine.decode(None, 0, converter.script, [(item.payload, item.metadata)])
+    (run,) = engine.decode(None, 0, converter.script, [(item.payload, item.metadata)], lang=converter.script_lang)
     if run.error is not None:
         result.error = describe_error(run.error)
         return result
@@ -76,7 +76,8 @@ def _expected_updates(expected) -> list:
 
 def _run_downlink(converter, sample, metadata) -> SampleResult:
     result = SampleResult(sample.name, sample.expected_name, False)
-    (run,) = engine.encode(None, 0, converter.script, [(sample.text, {}, "ATTRIBUTES_UPDATED", metadata)])
+    (run,) = engine.encode(None, 0, converter.script, [(sample.text, {}, "ATTRIBUTES_UPDATED", metadata)],
+                           lang=converter.script_lang)
     if run.error is not None:
         result.error = describe_error(run.error)
         return result

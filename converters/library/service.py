@@ -8,7 +8,6 @@ from converters.library import repo
 from converters.library.catalogue import catalogue_of
 from converters.library.samples import run_samples
 from converters.models import Converter
-from converters.scripts import TBEL_UNSUPPORTED
 
 __all__ = ["LibraryEntryMissing", "create_from_library", "current_catalogue", "converter_data"]
 
@@ -24,11 +23,8 @@ def current_catalogue():
 
 
 def converter_data(entry, name: str | None = None) -> tuple[dict, list[str]]:
-    """The Converter JSON to save for an entry, and notes on what was adapted.
-
-    A TBEL entry that also carries a JavaScript decoder/encoder is saved with that script
-    (``scriptLang`` JS), since TBEL does not run here yet; one without stays TBEL (and the save
-    refuses it with a clear message)."""
+    """The Converter JSON to save for an entry, and notes on what was adapted (none today: a TBEL
+    entry is saved as TBEL and runs as it does in ThingsBoard)."""
     data = {k: entry.converter[k] for k in _KEEP if k in entry.converter}
     data["type"] = entry.converter_type
     data["integrationType"] = entry.integration_type
@@ -37,22 +33,14 @@ def converter_data(entry, name: str | None = None) -> tuple[dict, list[str]]:
     data.setdefault("name", f"{entry.integration_type} {entry.converter_type.lower()} converter for "
                             f"{entry.vendor} {entry.model}")
     data["debugSettings"] = {"failuresEnabled": True, "allEnabled": False, "allEnabledUntil": 0}
-    notes = []
-    configuration = dict(data.get("configuration") or {})
-    js_field = "decoder" if entry.converter_type == "UPLINK" else "encoder"
-    if configuration.get("scriptLang") == "TBEL":
-        if (configuration.get(js_field) or "").strip():
-            configuration["scriptLang"] = "JS"
-            notes.append(f"The entry's TBEL script cannot run here ({TBEL_UNSUPPORTED.split(':')[0]}); "
-                         f"the converter uses the entry's JavaScript {js_field} instead, which may differ.")
-    data["configuration"] = configuration
-    return data, notes
+    data["configuration"] = dict(data.get("configuration") or {})
+    return data, []
 
 
 def create_from_library(tenant, integration_type: str, vendor: str, model: str, converter_type: str = "UPLINK",
                         name: str | None = None, *, request=None) -> dict:
     """Save the entry as a converter of ``tenant`` (through the API's serializer, so the same
-    checks apply: script compiles, name unique in the tenant, TBEL refused) and run its samples.
+    checks apply: script compiles, name unique in the tenant) and run its samples.
 
     Returns ``{converter (Converter JSON), samples, passed, failed, notes}``; the converter is
     created even when samples fail: the report says which and why. Raises LibraryEntryMissing,

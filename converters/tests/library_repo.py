@@ -73,8 +73,8 @@ def build(root: Path) -> Path:
         "configuration": {"scriptLang": "TBEL", "decoder": None, "tbelDecoder": "return {};"}})
     _write(v / "Acme/Frame/LORIOT/uplink/converter.json", {
         "name": "Frame bytes", "type": "UPLINK", "converterVersion": 2,
-        "configuration": {"scriptLang": "TBEL", "tbelDecoder": "return {};", "name": "Frame $eui",
-                          "decoder": "return {telemetry: {size: payload.length}};"}})
+        "configuration": {"scriptLang": "TBEL", "tbelDecoder": "return {telemetry: {size: payload.size()}};",
+                          "name": "Frame $eui", "decoder": "return {telemetry: {oldSize: payload.length}};"}})
     _write(v / "Acme/Frame/LORIOT/uplink/payload.hex", json.dumps(doc("loriot_rx")).encode().hex())
     _write(v / "Acme/Frame/LORIOT/uplink/result.json", {"entityType": "DEVICE", "name": "Frame A81758FFFE0523DB",
                                                         "telemetry": {"size": len(FRAME)}, "attributes": {}})

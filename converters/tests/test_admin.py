@@ -33,8 +33,8 @@ def test_it_shows_the_compile_error_with_its_line_and_saves_nothing(client, tena
     assert res.status_code == 200
     errors = res.context["adminform"].form.errors
     assert "SyntaxError" in str(errors["script"]) and "(line 2)" in str(errors["script"])
-    res = client.post(ADD, form(script_lang="TBEL"))
-    assert "TBEL is not supported yet" in str(res.context["adminform"].form.errors["script_lang"])
+    res = client.post(ADD, form(script_lang="TBEL", script="var a = 1;\nvar b = ;"))
+    assert "(line 2)" in str(res.context["adminform"].form.errors["script"])
     assert not Converter.objects.exists()
 
 
@@ -88,13 +88,13 @@ def test_the_library_page_creates_a_converter_and_reports_its_samples(client, te
     assert "Converter with such name already exists!" in str(again.context["form"].non_field_errors())
 
 
-def test_the_library_page_refuses_what_cannot_be_created_and_entries_it_does_not_list(client, tenant_admin, library):
+def test_the_library_page_creates_tbel_entries_and_refuses_entries_it_does_not_list(client, tenant_admin, library):
     client.force_login(tenant_admin)
     tbel = client.post(LIBRARY, {"entry": "LORIOT / UPLINK / Acme / TbelOnly"})
-    assert tbel.status_code == 200 and "TBEL" in str(tbel.context["form"].non_field_errors())
+    assert tbel.status_code == 302 and Converter.objects.get(tenant=tenant_admin.tenant).script_lang == "TBEL"
     made_up = client.post(LIBRARY, {"entry": "HTTP / UPLINK / Nobody / Nothing"})
     assert made_up.status_code == 200 and made_up.context["form"].errors["entry"]
-    assert not Converter.objects.exists()
+    assert Converter.objects.count() == 1
 
 
 def test_the_library_page_is_for_tenant_users_only(client, sysadmin):

@@ -228,12 +228,10 @@ def test_it_refuses_uplink_requests_it_cannot_run(api, body, message):
         assert_error(res, 400, message)
 
 
-def test_it_refuses_malformed_json_bodies_and_tbel(api):
+def test_it_refuses_malformed_json_bodies_and_unknown_languages(api):
     assert_error(api.post(UP, "{oops", content_type="application/json"), 400, "Invalid request body")
     assert_error(api.post(UP, ["x"], format="json"), 400, "must be a JSON object")
     body = {"metadata": {}, "payload": "e30=", "decoder": "return {};"}
-    assert_error(api.post("/api/converter/testUpLink?scriptLang=TBEL", body, format="json"), 400,
-                 "TBEL is not supported yet")
     assert_error(api.post("/api/converter/testUpLink?scriptLang=LUA", body, format="json"), 400, "scriptLang")
     assert api.post("/api/converter/testUpLink", body, format="json").status_code == 200  # JS by default
 
@@ -316,3 +314,39 @@ def test_only_tenant_admins_may_test(customer_api, mallory_api):
     assert_error(customer_api.post(UP, body, format="json"), 403)
     assert_error(customer_api.post(DOWN, {"msg": "{}", "encoder": "return {};"}, format="json"), 403)
     assert mallory_api.post(UP, body, format="json").status_code == 200  # any tenant admin may
+
+
+# --- TBEL: the same endpoints with ?scriptLang=TBEL ----------------------------------------------
+
+TBEL_DECODER = """var data = decodeToJson(payload);
+var bytes = base64ToBytes(data.data);
+var result = {deviceName: data.devEui, deviceType: 'th', telemetry: {}};
+foreach (b : bytes) {
+    result.telemetry.put('b' + result.telemetry.size(), b & 0xFF);
+}
+return result;"""
+
+
+def test_it_runs_a_tbel_decoder(api):
+    body = {"metadata": {"integrationName": "LORIOT"}, "decoder": TBEL_DECODER,
+            "payload": b64(json.dumps({"devEui": "a1", "data": b64(b"\x01\xff")}).encode())}
+    res = api.post("/api/converter/testUpLink?scriptLang=TBEL", body, format="json").json()
+    assert res == {"output": '{"deviceName":"a1","deviceType":"th","telemetry":{"b0":1,"b1":255}}', "error": ""}
+
+
+def test_it_reports_a_tbel_error_at_its_tbel_line(api):
+    body = {"metadata": {}, "payload": "e30=", "decoder": "var a = 1;\n\nvar b = {;"}
+    res = api.post("/api/converter/testUpLink?scriptLang=TBEL", body, format="json").json()
+    assert res["output"] == "" and "line 3" in res["error"]
+    body["decoder"] = "var a = null;\nreturn a.b.c;"
+    res = api.post("/api/converter/testUpLink?scriptLang=TBEL", body, format="json").json()
+    assert res["output"] == "" and res["error"]
+
+
+def test_it_runs_a_tbel_encoder(api):
+    body = {"metadata": {"deviceName": "d"}, "msg": '{"t": 4}', "msgType": "ATTRIBUTES_UPDATED",
+            "integrationMetadata": {}, "encoder": "return {contentType: 'JSON', data: JSON.stringify(msg), "
+                                                  "metadata: {topic: metadata.deviceName + '/down'}};"}
+    res = api.post("/api/converter/testDownLink?scriptLang=TBEL", body, format="json").json()
+    assert res["error"] == "" and json.loads(res["output"]) == {"contentType": "JSON", "data": '{"t":4}',
+                                                               "metadata": {"topic": "d/down"}}

@@ -79,15 +79,16 @@ def test_a_ts013_codec_entry_is_created_and_its_sample_runs_unwrapped(api, libra
     assert report["samples"][0]["passed"] and report["samples"][0]["expected"] is None
 
 
-def test_a_tbel_entry_uses_its_javascript_decoder_with_a_note(api, library):
+def test_a_tbel_entry_is_saved_as_tbel_and_its_samples_pass(api, library):
     report = api.post(f"{LIB}/LORIOT/Acme/Frame/uplink", {}, format="json").json()
-    assert report["converter"]["configuration"]["scriptLang"] == "JS" and report["passed"] == 1
-    assert "JavaScript decoder instead" in report["notes"][0]
+    assert report["converter"]["configuration"]["scriptLang"] == "TBEL"
+    assert (report["passed"], report["failed"], report["notes"]) == (1, 0, [])
 
 
-def test_a_tbel_only_entry_is_refused_with_the_reason(api, library, tenant):
-    assert_error(api.post(f"{LIB}/LORIOT/Acme/TbelOnly/uplink", {}, format="json"), 400, "TBEL is not supported")
-    assert not Converter.objects.filter(tenant=tenant).exists()
+def test_a_tbel_only_entry_is_saved(api, library, tenant):
+    report = api.post(f"{LIB}/LORIOT/Acme/TbelOnly/uplink", {}, format="json").json()
+    assert report["converter"]["configuration"]["tbelDecoder"] == "return {};"
+    assert Converter.objects.get(tenant=tenant).script_lang == "TBEL"
 
 
 def test_a_name_in_use_is_refused_and_tenants_are_kept_apart(api, mallory_api, library, tenant):

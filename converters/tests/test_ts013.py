@@ -162,7 +162,7 @@ def test_test_uplink_shows_the_codec_result_and_the_converter_output(api):
 @pytest.mark.parametrize(("configuration", "message"), [
     ({"scriptContract": "TS013", "decoder": "return {deviceName: 'a'};"}, "does not define decodeUplink(input)"),
     ({"scriptContract": "LORA", "decoder": ELSYS_CODEC}, "scriptContract must be THINGSBOARD or TS013"),
-    ({"scriptContract": "TS013", "scriptLang": "TBEL", "tbelDecoder": ELSYS_CODEC}, "TBEL is not supported"),
+    ({"scriptContract": "TS013", "scriptLang": "TBEL", "tbelDecoder": ELSYS_CODEC}, "TS013 is for JavaScript codecs"),
 ])
 def test_saving_checks_the_script_contract(api, configuration, message):
     body = {"name": "codec", "type": "UPLINK", "configuration": {"scriptLang": "JS", **configuration}}

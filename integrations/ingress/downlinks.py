@@ -139,7 +139,7 @@ def _decode(state: Pending, uplink: RawUplink) -> list[str]:
     if item.dropped or item.error:
         return []
     (result,) = engine.decode(converter.pk, converter.script_version, converter.script,
-                              [(item.payload, item.metadata)])
+                              [(item.payload, item.metadata)], lang=converter.script_lang)
     if result.error is not None:
         return []
     try:

@@ -72,6 +72,12 @@
     try { const v = JSON.parse(text || "{}"); return v && typeof v === "object" ? v : {}; } catch (e) { return {}; }
   }
 
+  // The language the form says the script is in (JS or TBEL): the test runs it as saving would.
+  function scriptLang() {
+    const select = document.querySelector("select[name=script_lang]");
+    return select && select.value === "TBEL" ? "TBEL" : "JS";
+  }
+
   // The answer of testUpLink/testDownLink: the script's output (or its error) as ThingsBoard shows
   // it, then what the live pipeline would refuse or change (warnings) and, for typed converters
   // and TS013 codecs, the assembled converter output, beside it and never instead of it.
@@ -125,7 +131,7 @@
       const b64 = contentType.value === "BINARY" ? payload.value.trim() : utf8ToBase64(payload.value);
       result.running();
       try {
-        const res = await api("POST", "/api/converter/testUpLink?scriptLang=JS",
+        const res = await api("POST", `/api/converter/testUpLink?scriptLang=${scriptLang()}`,
           { payload: b64, metadata: metadata.value(), decoder: view.state.doc.toString() });
         result.show(res);
         markError(view, res.error || "");
@@ -160,7 +166,7 @@
     run.addEventListener("click", async () => {
       result.running();
       try {
-        const res = await api("POST", "/api/converter/testDownLink?scriptLang=JS", {
+        const res = await api("POST", `/api/converter/testDownLink?scriptLang=${scriptLang()}`, {
           msg: msg.value, msgType: msgType.value, metadata: metadata.value(),
           integrationMetadata: integrationMetadata.value(), encoder: view.state.doc.toString() });
         result.show(res);
