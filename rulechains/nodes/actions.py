@@ -105,19 +105,21 @@ class SaveAttributesNode(_SaveNode):
 
 
 class LogNode(ScriptNode):
-    """Logs the string ``jsScript`` (the body of ``ToString(msg, metadata, msgType)``) returns, at
-    INFO on the ``rulechains.log`` logger; Success. A TBEL-only configuration logs the message and
-    its metadata as ThingsBoard's default script does (logging needs no user script to be useful)."""
+    """Logs the string ``jsScript`` or ``tbelScript`` (the body of ``ToString(msg, metadata,
+    msgType)``) returns, at INFO on the ``rulechains.log`` logger; Success. Without a script of its
+    language it logs the message and its metadata as ThingsBoard's default script does (logging
+    needs no user script to be useful)."""
 
     label = "log"
     script_kind = "log"
 
     @classmethod
     def clean_config(cls, configuration):
-        source = configuration.get("jsScript")
-        if not isinstance(source, str) or not source.strip():
-            source = DEFAULT_LOG_SCRIPT
-        return {**configuration, "jsScript": source}
+        tbel = str(configuration.get("scriptLang") or "JS").upper() == "TBEL"
+        source = configuration.get("tbelScript" if tbel else "jsScript")
+        if isinstance(source, str) and source.strip():
+            return configuration
+        return {**configuration, "scriptLang": "JS", "jsScript": DEFAULT_LOG_SCRIPT}
 
     def outs(self, msg, result):
         if not result.ok:

@@ -9,9 +9,10 @@ __all__ = ["ScriptNode"]
 
 
 class ScriptNode(BaseNode):
-    """Runs ``jsScript`` (the body of ThingsBoard's Filter/Transform/ToString function) once per
-    batch on the engine. ``scriptLang`` TBEL is refused; a body that does not compile is refused
-    when the chain is saved. Subclasses turn each engine Result into Outs in :meth:`outs`."""
+    """Runs ``jsScript`` (or ``tbelScript`` with ``scriptLang`` TBEL: the body of ThingsBoard's
+    Filter/Transform/ToString function) once per batch on the engine; a body that does not
+    compile is refused when the chain is saved. Subclasses turn each engine Result into Outs in
+    :meth:`outs`."""
 
     savepoint = False
 
@@ -27,13 +28,14 @@ class ScriptNode(BaseNode):
 
     @classmethod
     def check(cls, configuration: dict) -> None:
-        error = scripts.check(cls.script_kind, cls.clean_config(configuration)["jsScript"])
+        lang, body = scripts.script_of(cls.clean_config(configuration))
+        error = scripts.check(cls.script_kind, body, lang)
         if error is not None:
             raise ConfigError(f"the script does not compile: {error}")
 
     def process_batch(self, ctx, msgs):
-        body = self.config["jsScript"]
-        results = scripts.run(self.script_kind, f"rulenode:{self.id}", self.row.version, body, msgs)
+        lang, body = scripts.script_of(self.config)
+        results = scripts.run(self.script_kind, f"rulenode:{self.id}", self.row.version, body, msgs, lang)
         return [self.outs(msg, result) for msg, result in zip(msgs, results, strict=True)]
 
     def outs(self, msg, result) -> list:

@@ -121,7 +121,7 @@ def test_it_saves_and_reads_metadata_keeping_node_ids_posted_back(api, tenant):
     (lambda m: m["connections"].append({"fromIndex": 2, "toIndex": 42, "type": "Success"}), "does not exist"),
     (lambda m: m.update(firstNodeIndex=12), "firstNodeIndex 12"),
     (lambda m: m["nodes"][8]["configuration"].update(jsScript="return msg.;"), "does not compile"),
-    (lambda m: m["nodes"][8]["configuration"].update(scriptLang="TBEL"), "TBEL is not supported"),
+    (lambda m: m["nodes"][8]["configuration"].update(scriptLang="TBEL"), "tbelScript must be a non-empty"),
     (lambda m: m["nodes"][5]["configuration"].update(integrationId="nope"), "integrationId"),
     (lambda m: m.update(ruleChainConnections=[{"fromIndex": 0}]), "ruleChainConnections"),
     (lambda m: m.update(nodes="x"), "nodes must be a list"),

@@ -57,7 +57,14 @@ def test_the_log_node_logs_what_its_script_returns(tenant, caplog):
     assert "got 5 POST_TELEMETRY_REQUEST" in caplog.text
 
 
-def test_a_tbel_only_log_node_logs_the_message_as_thingsboards_default_script(tenant, caplog):
+def test_a_log_node_without_a_script_logs_the_message_as_thingsboards_default_script(tenant, caplog):
     caplog.set_level(logging.INFO, logger="rulechains.log")
-    [[out]] = run_node(tenant, nodes.LOG, [msg(tenant, data={"t": 6})], scriptLang="TBEL", tbelScript="return msg;")
+    [[out]] = run_node(tenant, nodes.LOG, [msg(tenant, data={"t": 6})], scriptLang="TBEL")
     assert out.relation == "Success" and 'Incoming message:\n{"t":6}' in caplog.text
+
+
+def test_a_tbel_log_node_logs_what_its_script_returns(tenant, caplog):
+    caplog.set_level(logging.INFO, logger="rulechains.log")
+    [[out]] = run_node(tenant, nodes.LOG, [msg(tenant, data={"t": 7})], scriptLang="TBEL",
+                       tbelScript="return 'tbel saw ' + msg.t + ' ' + msgType;")
+    assert out.relation == "Success" and "tbel saw 7 POST_TELEMETRY_REQUEST" in caplog.text

@@ -43,11 +43,23 @@ def test_a_script_that_runs_too_long_fails_within_the_converter_limits(tenant, s
 
 
 @pytest.mark.parametrize("configuration, message", [
-    ({}, "jsScript"), ({"scriptLang": "TBEL", "tbelScript": "return true;"}, "TBEL"),
+    ({}, "jsScript"), ({"scriptLang": "TBEL", "jsScript": "return true;"}, "tbelScript"),
+    ({"scriptLang": "LUA", "jsScript": "return true;"}, "scriptLang must be JS or TBEL"),
 ])
 def test_the_script_filter_refuses_configurations_it_cannot_run(tenant, configuration, message):
     with pytest.raises(ConfigError, match=message):
         make_node(tenant, nodes.SCRIPT_FILTER, **configuration)
+
+
+def test_a_tbel_filter_runs_its_tbel_script(tenant):
+    script = "var limit = 20;\nreturn msg.t > limit && metadata.deviceType == 'thermostat';"
+    meta = {"deviceType": "thermostat"}
+    outs = run_node(tenant, nodes.SCRIPT_FILTER, [msg(tenant, data={"t": 25}, metadata=meta),
+                                                  msg(tenant, data={"t": 5}, metadata=meta)],
+                    scriptLang="TBEL", tbelScript=script)
+    assert [out.relation for [out] in outs] == ["True", "False"]
+    with pytest.raises(ConfigError, match="line 2"):
+        nodes.get_node(nodes.SCRIPT_FILTER).check({"scriptLang": "TBEL", "tbelScript": "var a = 1;\nreturn (;"})
 
 
 def test_a_script_that_does_not_compile_is_refused_at_save_with_its_line(tenant):
