@@ -255,7 +255,7 @@ class Generator(ExprMixin):
             if None in case.labels:
                 default = case
                 continue
-            test = " || ".join(f"__t.eq({d}, {self.expr(v)})" for v in case.labels)
+            test = " || ".join(_case_test(d, v, self.expr(v)) for v in case.labels)
             self.out.at(case.line)
             self.out.write(("if" if first else " else if") + f" ({test}) ")
             first = False
@@ -292,7 +292,7 @@ class Generator(ExprMixin):
     def result(self, js: str) -> str:
         """The script's own result goes through __t.out (null map values dropped, as ThingsBoard's
         Gson serialisation of a TBEL result does); a function's return value does not."""
-        return f"__t.out({js})" if self.fn is self.root else js
+        return f"__t.out({js}, 0)" if self.fn is self.root else js
 
     def s_func(self, s) -> None:
         outer, outer_breaks = self.fn, self.breaks
@@ -307,6 +307,15 @@ class Generator(ExprMixin):
         if self.fn.declared:
             decl.append("var " + ", ".join(sorted(self.fn.declared)) + ";")
         self.fn, self.breaks = outer, outer_breaks
+
+
+def _case_test(d: str, label, js: str) -> str:
+    # `switch` is an if-chain of loose `==` (MVEL); an int or string label usually matches exactly
+    if label.kind == "num" and label.ntype == "int":
+        return f"{d} === {js} || (typeof {d} !== 'number' && __t.eq({d}, {js}))"
+    if label.kind == "str":
+        return f"{d} === {js} || (typeof {d} !== 'string' && __t.eq({d}, {js}))"
+    return f"__t.eq({d}, {js})"
 
 
 def _prim(type_name: str | None) -> str | None:

@@ -124,6 +124,8 @@ class ExprMixin:
         path = self.static_path(n.obj)
         if path in STATICS:
             return f"__t.sfield(__t.S.{path}, {json.dumps(n.name)})"
+        if n.name in ("length", "size") and not n.ns:
+            return f"__t.len({self.expr(n.obj)}, {json.dumps(n.name)})"
         fn = "nget" if n.ns else "get"
         return f"__t.{fn}({self.expr(n.obj)}, {json.dumps(n.name)})"
 
@@ -264,6 +266,9 @@ def _fast_binary(op, left, a, right, b) -> str | None:
     checks = " && ".join(f"({x} | 0) === {x}" for node, x in ((left, a), (right, b)) if not _int_lit(node))
     if op in _COMPARE:
         return f"({checks} ? {a} {op} {b} : __t.{_COMPARE[op]}({a}, {b}))"
+    if op in ("==", "===", "!=", "!==") and _int_lit(right):
+        js = f"({a} === {b} || (typeof {a} !== 'number' && __t.eq({a}, {b})))"
+        return js if op in ("==", "===") else f"!{js}"
     if op in ("==", "===", "!=", "!=="):
         js = f"({a} === {b} || __t.eq({a}, {b}))"
         return js if op in ("==", "===") else f"!{js}"

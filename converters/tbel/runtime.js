@@ -355,6 +355,8 @@
   const T = globalThis.__tbel;
   const { TbLong, TbDouble, TbFloat, TbByte, TbEntry, TbDate, BYTES, K_INT, K_LONG, K_BYTE, kind, num, big, intOf,
     L, D, F, B, d2i, d2l, err, npe, jstr, eq, isMap, isArray, hasOwn } = T;
+  const ObjectProto = Object.prototype;
+  const getProto = Object.getPrototypeOf;
 
   function typeName(o) {
     if (o === null || o === undefined) return 'null';
@@ -393,8 +395,10 @@
 
   function get(o, k) {
     if (o === null || o === undefined) throw npe("cannot read property '" + k + "' of null");
-    if (typeof o === 'object' && !isArray(o) && isMap(o)) {
-      if (hasOwn(o, k)) { const v = o[k]; return v === undefined ? null : v; }
+    if (isMap(o)) {
+      const v = o[k];  // data values are never functions; inherited names (toString...) are
+      if (v !== undefined && typeof v !== 'function' && k !== '__proto__') return v;
+      if (hasOwn(o, k)) return v === undefined ? null : v;
       switch (k) {
         case 'keys': case 'keySet': return keys(o);
         case 'values': return values(o);
@@ -421,6 +425,7 @@
   }
   function nget(o, k) { return o === null || o === undefined ? null : get(o, k); }
   function put(o, k, v) {
+    if (o !== null && typeof o === 'object' && getProto(o) === ObjectProto && k !== '__proto__') { o[k] = v; return v; }
     if (o === null || o === undefined) throw npe("cannot set property '" + k + "' of null");
     if (isMap(o)) return mapPut(o, k, v);
     if (o instanceof TbEntry && k === 'value') { o.value = v; return v; }
@@ -432,12 +437,25 @@
     return j;
   }
   function idx(o, i) {
+    if (typeof i === 'number' && (i | 0) === i && i >= 0 && o !== null && typeof o === 'object') {
+      if (o instanceof Int8Array) { if (i < o.length) return BYTES[o[i] + 128]; }
+      else if (isArray(o) && i < o.length) { const v = o[i]; return v === undefined ? null : v; }
+    }
+    return idxSlow(o, i);
+  }
+  function idxSlow(o, i) {
     if (o === null || o === undefined) throw npe('cannot index null');
     if (isArray(o)) { const v = o[index(o, i, o.length)]; return v === undefined ? null : v; }
     if (o instanceof Int8Array) return BYTES[o[index(o, i, o.length)] + 128];
     if (typeof o === 'string') return o[index(o, i, o.length)];
     if (isMap(o)) return mapGet(o, i);
     throw err('RuntimeException', 'cannot index ' + typeName(o));
+  }
+  // `x.length` / `x.size` without parentheses: the size of a list, array or string; data for a map
+  function len(o, k) {
+    if (o !== null && typeof o === 'object' && (isArray(o) || o instanceof Int8Array)) return o.length;
+    if (typeof o === 'string' && k === 'length') return o.length;
+    return get(o, k);
   }
   function nidx(o, i) { return o === null || o === undefined ? null : idx(o, i); }
   function setidx(o, i, v) {
@@ -531,7 +549,8 @@
     }
     return false;
   }
-  function nw(type) {
+  function nw(type, x0) {
+    if (type === 'Date' && arguments.length === 2 && typeof x0 === 'string') return new TbDate(T.parseDate(x0));
     const a = Array.prototype.slice.call(arguments, 1);
     switch (type) {
       case 'ArrayList': case 'LinkedList': case 'ExecutionArrayList':
@@ -571,21 +590,24 @@
 
   // ThingsBoard turns a TBEL result into JSON with Gson, which leaves out map entries whose value
   // is null (at any depth; nulls inside lists stay). Done in place: the script has finished.
+  const objectKeys = Object.keys;
   function out(x, depth) {
     if (x === null || typeof x !== 'object' || depth > 64) return x;
-    if (isArray(x)) { for (let i = 0; i < x.length; i++) out(x[i], (depth | 0) + 1); return x; }
-    if (!isMap(x)) return x;
-    for (const k in x) {
-      if (!hasOwn(x, k)) continue;
-      const v = x[k];
-      if (v === null || v === undefined) delete x[k];
-      else if (typeof v === 'object') out(v, (depth | 0) + 1);
+    const p = getProto(x);
+    if (p === ArrayProto) { for (let i = 0; i < x.length; i++) { const v = x[i]; if (v !== null && typeof v === 'object') out(v, depth + 1); } return x; }
+    if (p !== ObjectProto) return x;
+    const ks = objectKeys(x);
+    for (let i = 0; i < ks.length; i++) {
+      const v = x[ks[i]];
+      if (v === null || v === undefined) delete x[ks[i]];
+      else if (typeof v === 'object') out(v, depth + 1);
     }
     return x;
   }
+  const ArrayProto = Array.prototype;
 
   Object.assign(T, {
-    out, typeName, mapGet, mapPut, key, keys, values, entries, size, get, nget, put, idx, nidx, setidx, bump, bumpidx,
+    out, len, typeName, mapGet, mapPut, key, keys, values, entries, size, get, nget, put, idx, nidx, setidx, bump, bumpidx,
     seq, bytes, payload, touched, toInt, toLong, toDouble, toFloat, toChar, toByte, toShort, toStr, isa, nw, newarr, arr, nofn, sfield,
     index,
   });
@@ -749,12 +771,17 @@
   const BOOL = table();
   Object.assign(BOOL, { toString: (x) => jstr(x), equals: (x, y) => x === y, booleanValue: (x) => x });
 
+  const ObjectProto = Object.prototype, ArrayProto = Array.prototype, getProto = Object.getPrototypeOf;
   function tableOf(o) {
     switch (typeof o) {
       case 'string': return STR;
       case 'number': return NUM;
       case 'boolean': return BOOL;
     }
+    const p = getProto(o);
+    if (p === ObjectProto) return MAP;
+    if (p === ArrayProto) return LIST;
+    if (p === TbDate.prototype) return T.DATE;
     if (isArray(o)) return LIST;
     if (o instanceof Int8Array) return BARR;
     if (kind(o)) return NUM;
@@ -1345,22 +1372,26 @@
     return T.parseIntStrict(p, r, bitsN);
   }
   function bytesArg(data) { return data instanceof Int8Array ? data : raw(data); }
-  function readInt(data, offset, length, bigEndian, max, isList) {
-    const b = bytesArg(data);
+  function readInt(data, offset, length, bigEndian, max) {
+    const b = data instanceof Int8Array ? data : raw(data);
     const off = offset === undefined ? 0 : intOf(offset);
-    const len = length === undefined ? (isList || true ? (b.length < off ? b.length : Math.min(b.length - off, max)) : max) : intOf(length);
+    const len = length === undefined ? (b.length < off ? b.length : Math.min(b.length - off, max)) : intOf(length);
     if (off > b.length) throw err('IllegalArgumentException', 'Offset: ' + off + ' is out of bounds for array with length: ' + b.length + '!');
     if (off + len > b.length) throw err('IllegalArgumentException', 'Offset: ' + off + ' and Length: ' + len + ' is out of bounds for array with length: ' + b.length + '!');
     if (len > max) throw err('IllegalArgumentException', 'Length: ' + len + ' is too large. Maximum ' + max + ' bytes is allowed!');
-    let v = 0n;
-    for (let i = 0; i < len; i++) {
-      const x = b[bigEndian === false ? off + len - 1 - i : off + i] & 0xff;
-      v = (v << 8n) | BigInt(x);
+    readLen = len;
+    if (len <= 6) {  // exact in a double: no BigInt
+      let v = 0;
+      for (let i = 0; i < len; i++) v = v * 256 + (b[bigEndian === false ? off + len - 1 - i : off + i] & 0xff);
+      return v;
     }
-    return { v, len };
+    let v = 0n;
+    for (let i = 0; i < len; i++) v = (v << 8n) | BigInt(b[bigEndian === false ? off + len - 1 - i : off + i] & 0xff);
+    return v;
   }
+  let readLen = 0;
   function floatBits(data, offset, length, bigEndian, size) {
-    const { v, len } = readInt(data, offset, length, bigEndian, size);
+    const v = BigInt(readInt(data, offset, length, bigEndian, size)), len = readLen;
     const dv = new DataView(new ArrayBuffer(8));
     // big-endian: the bytes fill the low end of the buffer; little-endian: the high end after reversal
     const shifted = bigEndian === false ? v << BigInt(8 * (size - len)) : v;
@@ -1422,12 +1453,12 @@
       if (c === 'UTF-8' || c === 'UTF8') return list(utf8(s));
       return list(Int8Array.from(s.split('').map((ch) => (ch.charCodeAt(0) < 256 ? ch.charCodeAt(0) : 63))));
     },
-    parseBytesToInt: (d, o, l, be) => Number(BigInt.asIntN(32, readInt(d, o, l, be, 4).v)),
-    parseBytesToLong: (d, o, l, be) => new TbLong(BigInt.asIntN(64, readInt(d, o, l, be, 8).v)),
+    parseBytesToInt: (d, o, l, be) => readInt(d, o, l, be, 4) | 0,
+    parseBytesToLong: (d, o, l, be) => new TbLong(BigInt.asIntN(64, BigInt(readInt(d, o, l, be, 8)))),
     parseBytesToFloat: (d, o, l, be) => { const v = floatBits(d, o, l, be, 4); if (v !== v) throw err('NumberFormatException', 'byte[] 0x' + hex(bytesArg(d)) + ' is a Not-a-Number (NaN) value'); return F(v); },
     parseBytesToDouble: (d, o, l, be) => { const v = floatBits(d, o, l, be, 8); if (v !== v) throw err('NumberFormatException', 'byte[] 0x' + hex(bytesArg(d)) + ' is a Not-a-Number (NaN) value'); return D(v); },
-    parseBytesIntToFloat: (d, o, l, be) => F(Number(readInt(d, o, l, be, 4).v)),
-    parseBytesLongToDouble: (d, o, l, be) => D(Number(readInt(d, o, l, be, 8).v)),
+    parseBytesIntToFloat: (d, o, l, be) => F(Number(readInt(d, o, l, be, 4))),
+    parseBytesLongToDouble: (d, o, l, be) => D(Number(readInt(d, o, l, be, 8))),
     base64ToBytes: (s) => b64decode(s),
     base64ToBytesList: (s) => list(b64decode(s)),
     bytesToBase64: (b) => b64encode(raw(b)),

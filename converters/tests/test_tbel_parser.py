@@ -67,7 +67,7 @@ def test_the_prologue_shares_the_first_line():
     js = transpile("return payload;", "decoder")
     first = js.split("\n")[0]
     assert first.startswith("var __t = __tbel;") and "payload = __t.bytes(payload)" in first
-    assert "return __t.out(payload)" in first
+    assert "return __t.out(payload, 0)" in first
     assert "payload = " not in transpile("return msg;", "encoder")
 
 
@@ -124,5 +124,5 @@ def test_break_outside_a_loop_is_a_syntax_error():
 
 def test_a_literal_closing_its_line_may_omit_the_semicolon():
     js = transpile("var m = {\n  a: 1\n}\nvar l = [1,\n 2]\nreturn m;", "decoder")
-    assert "return __t.out(m)" in js
+    assert "return __t.out(m, 0)" in js
     assert error_of("var a = 1 var b = 2;").message.startswith("Expected ';'")
