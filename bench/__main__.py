@@ -7,10 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import converters, downlinks, growth, memory, procs, provisioning, telemetry_write, uplinks
+from bench import converters, downlinks, growth, memory, procs, provisioning, tbel, telemetry_write, uplinks
 from bench.setup import bench_database
 
-BENCHMARKS = [telemetry_write, converters, uplinks, downlinks, provisioning, memory, growth]
+BENCHMARKS = [telemetry_write, converters, tbel, uplinks, downlinks, provisioning, memory, growth]
 
 
 def main() -> int:
