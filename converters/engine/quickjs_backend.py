@@ -136,6 +136,9 @@ class QuickJSBackend(Backend):
                 source = tbel.transpile(source, kind)
             except tbel.TbelSyntaxError as e:
                 return ScriptError(f"{e.message} (column {e.column})"[: limits.max_error_chars], e.line)
+            except Exception as e:  # a transpiler bug must fail this script, not the worker
+                text = f"internal error: TBEL transpiler: {type(e).__name__}: {e}"
+                return ScriptError(text[: limits.max_error_chars])
         context = quickjs.Context()
         context.set_memory_limit(limits.memory_mb * 1024 * 1024)
         context.set_time_limit(limits.timeout_s)

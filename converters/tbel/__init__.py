@@ -30,4 +30,8 @@ def transpile(source: str, kind: str) -> str:
         kind = _KINDS[kind.lower()]
     except (KeyError, AttributeError):
         raise ValueError(f"unknown script kind {kind!r}: use 'decoder' or 'encoder'") from None
-    return generate(parse(source), kind)
+    try:
+        return generate(parse(source), kind)
+    except RecursionError:
+        # a hostile or generated script nesting thousands of levels deep
+        raise TbelSyntaxError("the script nests too deeply", 1, 1) from None

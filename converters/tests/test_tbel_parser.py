@@ -126,3 +126,8 @@ def test_a_literal_closing_its_line_may_omit_the_semicolon():
     js = transpile("var m = {\n  a: 1\n}\nvar l = [1,\n 2]\nreturn m;", "decoder")
     assert "return __t.out(m, 0)" in js
     assert error_of("var a = 1 var b = 2;").message.startswith("Expected ';'")
+
+
+def test_a_script_nesting_thousands_deep_is_a_syntax_error_not_a_crash():
+    e = error_of("return " + "(" * 5000 + "1" + ")" * 5000 + ";")
+    assert e.message == "the script nests too deeply"
