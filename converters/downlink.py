@@ -4,16 +4,17 @@
 
 Each input is what ThingsBoard's ``Encoder(msg, metadata, msgType, integrationMetadata)`` takes
 (the message as JSON text first). The script runs once for the whole batch; each outcome is a
-normalised :class:`~converters.output.DownlinkPayload` or the error text, and every run is a
+normalised :class:`~converters.downlink_payload.DownlinkPayload` or the error text, and every run is a
 converter debug event (under the converter's debug policy) added to ``batch``. Queueing,
 delivery and retries are the integrations' (integrations/downlinks/).
 """
 
 from converters import engine
 from converters.choices import DebugKind
+from converters.downlink_payload import DownlinkPayload, normalise_downlink
 from converters.engine import Limits
 from converters.events import EventBatch
-from converters.output import DownlinkPayload, OutputError, normalise_downlink
+from converters.output import OutputError
 from converters.services import describe_error, record_debug
 
 __all__ = ["encode"]

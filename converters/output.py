@@ -1,4 +1,5 @@
-"""Normalise and validate what converter scripts return (reference section 4.1, 4.3, 4.4).
+"""Normalise and validate what uplink converter scripts return (reference section 4.1, 4.3, 4.4);
+encoders' results are converters/downlink_payload.py's.
 
 Uplink (converterVersion 1): one object or an array of objects, each describing one entity:
 
@@ -26,16 +27,14 @@ Every error is an ``OutputError`` naming the field, e.g.
 timestamp, skipped nulls): the test endpoints show these beside the script's output.
 """
 
-import base64
-import binascii
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 __all__ = [
-    "DownlinkPayload", "EntityUpdate", "OutputError", "converter_output",
-    "normalise_downlink", "normalise_uplink", "normalise_uplink_v2", "parse_converter_output", "parse_output",
+    "EntityUpdate", "OutputError", "converter_output", "normalise_uplink", "normalise_uplink_v2",
+    "kind_name", "parse_converter_output", "parse_output",
 ]
 
 DEFAULT_PROFILE = "default"
@@ -68,20 +67,6 @@ class EntityUpdate:
     content_aware_keys: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class DownlinkPayload:
-    """What an encoder returned: content type JSON, TEXT or BINARY (``data`` then base64)."""
-
-    content_type: str
-    data: str
-    metadata: dict[str, str] = field(default_factory=dict)
-
-    def payload_bytes(self) -> bytes:
-        if self.content_type == "BINARY":
-            return base64.b64decode(self.data)
-        return self.data.encode("utf-8")
-
-
 def parse_output(output_json: str):
     """The JSON text a script result came back as, parsed."""
     try:
@@ -104,13 +89,13 @@ def normalise_uplink(output, *, server_ts: int | None = None, notes: list | None
         return [_entity(output, "", server_ts, notes)]
     if isinstance(output, list):
         return [_entity(item, f"[{i}]", server_ts, notes) for i, item in enumerate(output)]
-    raise OutputError(f"the decoder must return an object or an array of objects, not {_kind(output)}")
+    raise OutputError(f"the decoder must return an object or an array of objects, not {kind_name(output)}")
 
 
 def _entity(obj, path: str, server_ts, notes) -> EntityUpdate:
     where = path or "output"
     if not isinstance(obj, dict):
-        raise OutputError(f"{where}: must be an object with deviceName or assetName, not {_kind(obj)}")
+        raise OutputError(f"{where}: must be an object with deviceName or assetName, not {kind_name(obj)}")
     device, asset = obj.get("deviceName"), obj.get("assetName")
     if device is not None and asset is not None:
         raise OutputError(f"{where}: has both deviceName and assetName; one object describes one entity")
@@ -147,7 +132,7 @@ def _text(obj: dict, key: str, path: str, *, required: bool = False) -> str | No
     elif isinstance(value, int | float):
         value = json.dumps(value)
     elif value is not None and not isinstance(value, str):
-        raise OutputError(f"{where}: must be a string, not {_kind(value)}")
+        raise OutputError(f"{where}: must be a string, not {kind_name(value)}")
     if value is None or value == "":
         if required:
             raise OutputError(f"{where}: must not be empty")
@@ -166,7 +151,7 @@ def _flat(values, path: str, notes=None) -> dict[str, Value]:
     if values is None:
         return {}
     if not isinstance(values, dict):
-        raise OutputError(f"{path}: must be an object of key/value pairs, not {_kind(values)}")
+        raise OutputError(f"{path}: must be an object of key/value pairs, not {kind_name(values)}")
     flat = {}
     plain = _PLAIN
     for key, value in values.items():
@@ -192,12 +177,12 @@ def _telemetry(telemetry, path: str, server_ts, notes=None) -> list[tuple[int | 
         points = []
         for i, item in enumerate(telemetry):
             if not isinstance(item, dict):
-                raise OutputError(f"{path}[{i}]: must be an object, not {_kind(item)}")
+                raise OutputError(f"{path}[{i}]: must be an object, not {kind_name(item)}")
             points.append(_point(item, f"{path}[{i}]", server_ts, notes))
         return points
     if isinstance(telemetry, dict):
         return [_point(telemetry, path, server_ts, notes)]
-    raise OutputError(f"{path}: must be an object or an array, not {_kind(telemetry)}")
+    raise OutputError(f"{path}: must be an object or an array, not {kind_name(telemetry)}")
 
 
 def _point(item: dict, path: str, server_ts, notes) -> tuple[int | None, dict]:
@@ -223,7 +208,7 @@ def _ts(value, path: str, notes=None) -> int:
                 notes.append(f"{path}: {given!r} stored as {value} (milliseconds since 1970, UTC)")
             return value
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        raise OutputError(f"{path}: must be a timestamp in milliseconds or ISO-8601 text, not {_kind(value)}")
+        raise OutputError(f"{path}: must be a timestamp in milliseconds or ISO-8601 text, not {kind_name(value)}")
     if not 0 <= value <= _INT64:
         raise OutputError(f"{path}: {given} is not a timestamp in milliseconds")
     return int(value)
@@ -265,7 +250,7 @@ def normalise_uplink_v2(output, config: dict, metadata: dict, *, server_ts: int 
     if isinstance(output, str):
         output = parse_output(output)
     if not isinstance(output, dict):
-        raise OutputError(f"the decoder must return an object, not {_kind(output)}")
+        raise OutputError(f"the decoder must return an object, not {kind_name(output)}")
 
     def pick(key, default=None):
         own = _text(output, key, "")
@@ -339,62 +324,11 @@ def _substitute(pattern: str, metadata: dict) -> str:
     return re.sub(r"\$(\w+)", lambda m: str(metadata.get(m.group(1), m.group(0))), pattern)
 
 
-def normalise_downlink(output, notes: list | None = None) -> DownlinkPayload:
-    """Encoder output ``{contentType, data, metadata}`` -> DownlinkPayload.
-
-    ``contentType`` defaults to JSON when absent; ``data`` is a string (numbers and booleans are
-    turned into text, an object or array into its JSON text); BINARY data must be base64 text;
-    metadata values must be scalars."""
-    if isinstance(output, str):
-        output = parse_output(output)
-    if not isinstance(output, dict):
-        raise OutputError(f"the encoder must return an object {{contentType, data, metadata}}, not {_kind(output)}")
-    if notes is not None and "contentType" not in output:
-        notes.append("contentType: not given; the downlink is sent as JSON")
-    content_type = output.get("contentType", "JSON")
-    if not isinstance(content_type, str) or content_type.upper() not in ("JSON", "TEXT", "BINARY"):
-        raise OutputError(f"contentType: must be JSON, TEXT or BINARY, not {content_type!r}")
-    content_type = content_type.upper()
-    data = output.get("data")
-    if data is None:
-        raise OutputError("data: is required")
-    if isinstance(data, bool | int | float) and notes is not None:
-        notes.append(f"data: {_kind(data)}, sent as its text")
-    if isinstance(data, bool):
-        data = "true" if data else "false"
-    elif isinstance(data, int | float):
-        data = json.dumps(data)
-    elif isinstance(data, dict | list) and content_type != "BINARY":
-        if notes is not None:
-            notes.append(f"data: {_kind(data)}, sent as its JSON text")
-        data = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    elif not isinstance(data, str):
-        raise OutputError(f"data: must be a string, not {_kind(data)} (use JSON.stringify)")
-    if content_type == "BINARY":
-        try:
-            base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError):
-            raise OutputError("data: BINARY content must be base64 (use btoa)") from None
-    metadata = output.get("metadata")
-    if metadata is None:
-        metadata = {}
-    if not isinstance(metadata, dict):
-        raise OutputError(f"metadata: must be an object of strings, not {_kind(metadata)}")
-    clean = {}
-    for key, value in metadata.items():
-        if value is None:
-            continue
-        if isinstance(value, dict | list):
-            raise OutputError(f"metadata.{key}: must be a string, not {_kind(value)}")
-        clean[key] = value if isinstance(value, str) else json.dumps(value)
-    return DownlinkPayload(content_type, data, clean)
-
-
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _kind(value) -> str:
+def kind_name(value) -> str:
     if value is None:
         return "null"
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(

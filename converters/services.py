@@ -11,10 +11,11 @@ from types import SimpleNamespace
 
 from converters import engine, ts013, uplink
 from converters.choices import ConverterType, DebugKind, EventEntityType, EventType, ScriptLang
+from converters.downlink_payload import normalise_downlink
 from converters.engine import OUT_OF_MEMORY, TIMEOUT, Limits
 from converters.events import EventBatch, server_name, should_record, truncate, write_events
 from converters.models import Converter, DebugEvent
-from converters.output import OutputError, converter_output, normalise_downlink, parse_output
+from converters.output import OutputError, converter_output, parse_output
 from tbproject.clock import now_ms
 
 __all__ = [

@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass, field
 
 from converters import engine, uplink
-from converters.output import OutputError, normalise_downlink, normalise_uplink, parse_converter_output
+from converters.downlink_payload import normalise_downlink
+from converters.output import OutputError, normalise_uplink, parse_converter_output
 from converters.services import describe_error
 from tbproject.clock import now_ms
 

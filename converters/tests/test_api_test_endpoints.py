@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from converters.output import normalise_downlink
+from converters.downlink_payload import normalise_downlink
 from converters.tests.cases import DOWNLINK, UPLINK
 from tbproject.testing.api import assert_error
 

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from converters import engine
-from converters.output import normalise_downlink, normalise_uplink
+from converters.downlink_payload import normalise_downlink
+from converters.output import normalise_uplink
 from converters.tests.cases import DOWNLINK, UPLINK
 
 SERVER_TS = 1_714_000_000_000

@@ -2,14 +2,8 @@
 
 import pytest
 
-from converters.output import (
-    DownlinkPayload,
-    EntityUpdate,
-    OutputError,
-    normalise_downlink,
-    normalise_uplink,
-    normalise_uplink_v2,
-)
+from converters.downlink_payload import DownlinkPayload, normalise_downlink
+from converters.output import EntityUpdate, OutputError, normalise_uplink, normalise_uplink_v2
 
 TS = 1_714_000_000_000
 

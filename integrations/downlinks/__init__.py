@@ -12,7 +12,7 @@ Then, asynchronously:
 1. encoder.py (Celery task ``encode_downlinks``, in batches; inline when tasks run eagerly):
    claims QUEUED rows, runs each integration's downlink converter once per batch
    (``Encoder(msg, metadata, msgType, integrationMetadata)``), normalises the result
-   (converters.output.normalise_downlink), records converter and integration debug events
+   (converters.downlink_payload.normalise_downlink), records converter and integration debug events
    and stores the encoded payload: PENDING. A script error or invalid output is FAILED at once
    (a retry would fail the same way); an engine that cannot start is retried.
 2. Delivery depends on the integration type:
