@@ -340,11 +340,29 @@
   }
   function toBool(x) { return bool(x); }
 
+  // Jackson reads 20.0 or 1e3 as a Double: such number tokens (outside strings) are marked and
+  // revived as TbDouble; text without any is parsed as is (the common case, no reviver cost).
+  const MAYBE_DOUBLE = /[:\[,]\s*-?\d+(?:\.\d*[eE][-+]?\d+|\.0+|[eE][-+]?\d+)\s*[,\]}]/;  // a value like 20.0 or 1e3
+  const JSON_TOKENS = /"(?:[^"\\]|\\.)*"|(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)/g;
+  function reviveDouble(k, v) {
+    return typeof v === 'string' && v.charCodeAt(0) === 0 && v.charCodeAt(1) === 68 ? D(+v.slice(2)) : v;
+  }
+  function parseJsonJava(text) {
+    if (!MAYBE_DOUBLE.test(text)) return parseJson(text);
+    let marked = false;
+    const fixed = text.replace(JSON_TOKENS, (m, n) => {
+      if (n === undefined || !/[.eE]/.test(n) || !isInteger(+n)) return m;
+      marked = true;
+      return '"\\u0000D' + n + '"';
+    });
+    return marked ? parseJson(fixed, reviveDouble) : parseJson(text);
+  }
+
   const T = {
     TbLong, TbDouble, TbFloat, TbByte, TbEntry, TbDate, BYTES, K_BYTE, K_INT, K_LONG, K_FLOAT, K_DOUBLE,
     kind, num, big, intOf, L, D, F, B, d2i, d2l, toType, isNumber, err, npe, dstr, fstr, fdigits, jstr,
     add, sub, mul, div, mod, neg, inc, dec, band, bor, bxor, shl, shr, ushr, bnot,
-    lt, gt, le, ge, eq, bool, toBool, isMap, isArray, hasOwn, stringify, parseJson, DateCtor,
+    lt, gt, le, ge, eq, bool, toBool, isMap, isArray, hasOwn, stringify, parseJson: parseJsonJava, DateCtor,
   };
   G.__tbel = T;
 })();
