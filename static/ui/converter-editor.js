@@ -31,11 +31,21 @@
     const errorBox = el("div", { class: "ui-compile-error", "data-role": "compile-error", hidden: "" });
     textarea.after(host, errorBox);
     textarea.hidden = true;
+    // TBEL (an MVEL dialect) reads as Java: the Java grammar highlights its casts, typed
+    // declarations and literals; JavaScript otherwise. Switching the form's language switches it.
+    const language = new CM.Compartment();
+    const grammar = () => (scriptLang() === "TBEL" ? CM.java() : CM.javascript());
     const view = new CM.EditorView({
       doc: textarea.value,
       parent: host,
-      extensions: [CM.basicSetup, CM.javascript(), CM.lintGutter(),
+      extensions: [CM.basicSetup, language.of(grammar()), CM.lintGutter(),
         CM.EditorView.updateListener.of((u) => { if (u.docChanged) textarea.value = u.state.doc.toString(); })],
+    });
+    host.dataset.language = scriptLang();
+    const select = document.querySelector("select[name=script_lang]");
+    if (select) select.addEventListener("change", () => {
+      view.dispatch({ effects: language.reconfigure(grammar()) });
+      host.dataset.language = scriptLang();
     });
     window.converterEditor = view;
     const saved = document.getElementById("ui-script-error");

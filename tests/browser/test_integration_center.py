@@ -74,6 +74,42 @@ def test_a_new_converter_is_edited_with_highlighting_and_tested_with_a_payload(p
     screenshot(page, "converter-test-warnings", "[data-converter-test]")
 
 
+TBEL_DECODER = """var data = decodeToJson(payload);
+var result = {deviceName: data.id, deviceType: 'tbel-sensor', telemetry: {}};
+foreach (entry : data.entrySet()) {
+    if (entry.key != 'id') { result.telemetry.put(entry.key, entry.value * 2); }
+}
+return result;
+"""
+
+
+def test_a_tbel_converter_is_edited_as_tbel_saved_and_tested(page):
+    page.goto("/admin/converters/converter/add/")
+    page.fill("input[name=name]", unique("ui-tbel"))
+    page.select_option("select[name=script_lang]", "TBEL")
+    editor = page.locator("[data-role=code-editor]")
+    assert editor.get_attribute("data-language") == "TBEL"
+    set_script(page, TBEL_DECODER)
+    page.click("button[name=_continue]")
+    page.wait_for_url("**/change/")
+    assert page.locator("[data-role=code-editor]").get_attribute("data-language") == "TBEL"
+    panel = page.locator("[data-converter-test] [data-panel=UPLINK]")
+    panel.locator("[data-role=content-type]").select_option("JSON")
+    panel.locator("[data-role=payload]").fill('{"id": "tbel-device", "t": 21}')
+    panel.locator("[data-role=test]").click()
+    output = panel.locator("[data-role=output]")
+    output.filter(has_text="tbel-device").wait_for()
+    assert json.loads(output.inner_text()) == {"deviceName": "tbel-device", "deviceType": "tbel-sensor",
+                                               "telemetry": {"t": 42}}
+    # a TBEL syntax error is marked at its TBEL line, as for JavaScript
+    set_script(page, "var a = 1;\nvar b = ;\nreturn a;\n")
+    panel.locator("[data-role=test]").click()
+    box = page.locator("[data-role=compile-error]")
+    box.wait_for()
+    assert box.get_attribute("data-line") == "2"
+    screenshot(page, "converter-tbel", "[data-converter-test]")
+
+
 def test_a_script_that_does_not_compile_is_refused_with_the_error_at_its_line(page):
     broken = "var a = 1;\nvar b = 2;\nvar c = ;\nreturn {};\n"
     page.goto("/admin/converters/converter/add/")
