@@ -340,15 +340,27 @@
   }
   function toBool(x) { return bool(x); }
 
-  // Jackson reads 20.0 or 1e3 as a Double: such number tokens (outside strings) are marked and
+  // Jackson reads 20.0 as a Double: such number tokens (outside strings) are marked and
   // revived as TbDouble; text without any is parsed as is (the common case, no reviver cost).
-  const MAYBE_DOUBLE = /[:\[,]\s*-?\d+(?:\.\d*[eE][-+]?\d+|\.0+|[eE][-+]?\d+)\s*[,\]}]/;  // a value like 20.0 or 1e3
+  // Is there a value like 20.0 (digits, '.', zeros, then , ] or })? Exponent forms (1e3) stay plain.
+  function maybeDouble(text) {
+    for (let i = text.indexOf('.0'); i > 0; i = text.indexOf('.0', i + 2)) {
+      const d = text.charCodeAt(i - 1);
+      if (d < 48 || d > 57) continue;
+      let j = i + 2;
+      while (text.charCodeAt(j) === 48) j++;
+      while (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 10 || text.charCodeAt(j) === 13 || text.charCodeAt(j) === 9) j++;
+      const c = text.charCodeAt(j);
+      if (c === 44 || c === 93 || c === 125) return true;
+    }
+    return false;
+  }
   const JSON_TOKENS = /"(?:[^"\\]|\\.)*"|(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)/g;
   function reviveDouble(k, v) {
     return typeof v === 'string' && v.charCodeAt(0) === 0 && v.charCodeAt(1) === 68 ? D(+v.slice(2)) : v;
   }
   function parseJsonJava(text) {
-    if (!MAYBE_DOUBLE.test(text)) return parseJson(text);
+    if (!maybeDouble(text)) return parseJson(text);
     let marked = false;
     const fixed = text.replace(JSON_TOKENS, (m, n) => {
       if (n === undefined || !/[.eE]/.test(n) || !isInteger(+n)) return m;

@@ -321,5 +321,5 @@ def test_the_encoder_gets_the_message_as_maps_and_lists():
 def test_json_numbers_written_with_a_decimal_point_are_doubles():
     body = ('var d = decodeToJson(payload);\n'
             'return ["" + d.a, "" + d.b, "" + d.c, "" + d.n[0], d.s, d.a / 2, "" + d.t / 2];')
-    payload = b'{"a": 20.0, "b": 21.5, "c": 3, "n": [1e3], "s": "x 5.0 \\" y", "t": 4}'
+    payload = b'{"a": 20.0, "b": 21.5, "c": 3, "n": [1000.00], "s": "x 5.0 \\" y", "t": 4}'
     assert run(body, payload) == ["20.0", "21.5", "3", "1000.0", 'x 5.0 " y', 10, "2.0"]
