@@ -276,10 +276,14 @@ class Generator(ExprMixin):
         self.breaks.pop()
 
     def s_break(self, s) -> None:
-        label = self.breaks[-1] if self.breaks else None
         if not self.breaks:
             raise TbelSyntaxError("'break' outside a loop or switch", s.line, s.col)
-        self.out.write(f"break {label};" if label else "break;")
+        # MVEL's break sets a flag that climbs the variable scopes until a loop clears it; a
+        # switch never does. So a break inside a switch inside a loop ends the loop (plain JS
+        # `break` from the labelled block). With no loop around it, the flag would end the whole
+        # function; we end only the switch there (see the report on issue 15).
+        label = self.breaks[-1]
+        self.out.write("break;" if label is None or None in self.breaks else f"break {label};")
 
     def s_continue(self, s) -> None:
         if None not in self.breaks:

@@ -34,24 +34,20 @@ function decodePayload(input) {
     for (var i = 0; i < input.length; ) {
         var channelId = input[i++] & 0xFF;
         var channelType = input[i++] & 0xFF;
-        switch (channelId) {
+        switch (channelId) {  // no fall-through, and a break here would end the for loop
             case 0x01:
                 decoded.battery = input[i] & 0xFF;
                 i += 1;
-                break;
             case 0x03:
                 decoded.temperature = parseBytesToInt(input, i, 2, false) / 10;
                 i += 2;
-                break;
             case 0x04:
                 decoded.humidity = (input[i] & 0xFF) / 2;
                 i += 1;
-                break;
             case 0x05:
                 decoded.pir = (input[i] & 0xFF) == 1 ? "trigger" : "idle";
                 decoded.seenAt = timestamp;
                 i += 1;
-                break;
             default:
                 decoded.unknown = String.format("%02x%02x", channelId, channelType);
                 i = input.length;

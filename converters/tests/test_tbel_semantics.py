@@ -237,7 +237,7 @@ def test_switch_has_no_fall_through_and_ors_stacked_labels():
     foreach (v : [1, 2, 3, "4", 9]) {
       switch (v) {
         case 1:
-        case 2: out.add("low"); break;
+        case 2: out.add("low");
         case 3: out.add("three");
         case 4: out.add("four");
         default: out.add("other");
@@ -248,8 +248,15 @@ def test_switch_has_no_fall_through_and_ors_stacked_labels():
     assert run(body) == ["low", "low", "three", "four", "other"]
 
 
-def test_break_in_a_switch_leaves_the_switch_not_the_loop():
-    assert run("var n = 0; for (var i = 0; i < 3; i++) { switch (i) { case 1: break; default: n++; } } return n;") == 2
+def test_break_in_a_switch_inside_a_loop_ends_the_loop_as_mvels_break_flag_does():
+    assert run("var n = 0; for (var i = 0; i < 3; i++) { switch (i) { case 1: break; default: n++; } } return n;") == 1
+    body = "var out = [];\nforeach (v : [1, 2]) { switch (v) { case 1: out.add(v); break; } out.add(0); }\nreturn out;"
+    assert run(body) == [1]
+
+
+def test_break_in_a_switch_outside_any_loop_leaves_the_switch():
+    body = "function f(x) { var r = 'none'; switch (x) { case 1: r = 'one'; break; } return r; }\nreturn [f(1), f(2)];"
+    assert run(body) == ["one", "none"]
 
 
 def test_loops_over_lists_arrays_and_strings():
