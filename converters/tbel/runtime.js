@@ -514,7 +514,7 @@
     if (c instanceof Int8Array) { const r = []; for (let i = 0; i < c.length; i++) r.push(BYTES[c[i] + 128]); return r; }
     if (typeof c === 'string') return c.split('');
     if (typeof c === 'number' && (c | 0) === c) { const r = []; for (let i = 1; i <= c; i++) r.push(i); return r; }
-    if (isMap(c)) return entries(c);
+    if (isMap(c)) return values(c);  // `foreach (value : map)` iterates the values (TBEL guide)
     throw err('RuntimeException', 'non-iterable type: ' + typeName(c));
   }
   // The decoder's payload arrives as unsigned bytes; decodeToJson(payload) reads those directly
