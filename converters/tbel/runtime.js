@@ -521,8 +521,8 @@
   // unless the script has written to the list (setidx, any method call on it forgets them).
   const payload = { list: null, raw: null };
   function bytes(p) {
-    const n = p.length, r = [];
-    for (let i = 0; i < n; i++) r.push(BYTES[p[i] ^ 128]);
+    const n = p.length, r = new Array(n);
+    for (let i = 0; i < n; i++) r[i] = BYTES[p[i] ^ 128];
     payload.list = r;
     payload.raw = p;
     return r;
@@ -630,7 +630,13 @@
     for (let i = 0; i < ks.length; i++) {
       const v = x[ks[i]];
       if (v === null || v === undefined) delete x[ks[i]];
-      else if (typeof v === 'object') out(v, depth + 1);
+      else if (typeof v === 'object') {
+        // Boxed numbers become the numbers their toJSON gives, here where the walk already is:
+        // JSON.stringify then calls no method per value (same text, a third of the TBEL overhead).
+        const c = v.constructor;
+        if (c === TbDouble || c === TbByte) x[ks[i]] = v.v;
+        else out(v, depth + 1);
+      }
     }
     return x;
   }
