@@ -1,0 +1,216 @@
+"""Tenancy is security (issue 19, item 2), generated from the URL configuration.
+
+Every ``/api/`` pattern that takes an id is called, with every method its view answers, by a
+tenant admin with the ids of another tenant's entities, and by a customer user with its own
+tenant's entities that are not assigned to its customer. Every answer must be 404 (or 403, as
+ThingsBoard answers a customer user) and carry none of the other side's data. A new endpoint is
+covered without editing this file: its URL kwargs are filled from the table below, and a kwarg
+the table does not know fails the test (add it to the table, not an exception).
+"""
+
+import json
+import re
+
+import pytest
+from django.urls import get_resolver
+from django.urls.resolvers import URLPattern, URLResolver
+
+from converters.models import Converter
+from devices.choices import GroupType
+from integrations.models import Integration
+from rulechains.models import RuleChain
+from tbproject.testing.factories import default_profile, make_asset, make_customer, make_device, make_group
+
+#: device-facing endpoints: the routing key is the credential, not a tenant's id
+NOT_TENANT_SCOPED = {"api/v1/integrations/<str:endpoint>/<str:routing_key>"}
+#: URL kwargs that hold no id: a fixed, valid value
+PLAIN = {"scope": "SERVER_SCOPE", "ttl": "0", "event_type": "DEBUG_CONVERTER", "group_type": "DEVICE",
+         "integration_type": "HTTP", "vendor": "Acme", "model": "X", "direction": "uplink"}
+#: first path segment -> which of the world's entities a ``pk`` names
+PK_OWNER = {"device": "device", "asset": "asset", "customer": "customer", "deviceProfile": "device_profile",
+            "deviceProfileInfo": "device_profile", "assetProfile": "asset_profile",
+            "assetProfileInfo": "asset_profile", "entityGroup": "group", "entityGroupInfo": "group",
+            "converter": "converter", "integration": "integration", "ruleChain": "rule_chain"}
+#: entity types tried for an (entity_type, entity_id) pair, by first path segment
+PAIR_TYPES = {"plugins": ["DEVICE", "ASSET", "CUSTOMER"], "events": ["CONVERTER", "INTEGRATION"],
+              "entityGroups": ["DEVICE", "ASSET"], "owner": ["DEVICE", "ASSET"]}
+TYPE_OWNER = {"DEVICE": "device", "ASSET": "asset", "CUSTOMER": "customer", "CONVERTER": "converter",
+              "INTEGRATION": "integration"}
+METHODS = ("get", "post", "put", "delete")
+#: what ThingsBoard lets a customer user read of its tenant's (profile infos: CUSTOMER_USER may
+#: GET them, for the device pages); anything else not assigned to its customer is 403/404
+CUSTOMER_READABLE = {("get", "api/deviceProfileInfo/<str:pk>"), ("get", "api/assetProfileInfo/<str:pk>")}
+SECRET = "zz-foreign-marker"  # in every name of the foreign world: must never come back
+
+
+def _patterns(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _patterns(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p
+
+
+def _methods(pattern: URLPattern) -> list[str]:
+    callback = pattern.callback
+    actions = getattr(callback, "actions", None)  # a DRF viewset route
+    if actions:
+        return [m for m in METHODS if m in actions]
+    cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if cls is None:
+        return ["get", "post"]
+    return [m for m in METHODS if hasattr(cls, m)]
+
+
+def id_routes() -> list[tuple[str, list[str], list[str]]]:
+    """(path pattern, kwargs, methods) of every /api/ route that takes an id."""
+    routes = []
+    for path, pattern in _patterns(get_resolver().url_patterns):
+        kwargs = re.findall(r"<(?:\w+:)?(\w+)>", path)
+        if not path.startswith("api/") or path in NOT_TENANT_SCOPED or set(kwargs) <= set(PLAIN):
+            continue
+        routes.append((path, kwargs, _methods(pattern)))
+    return routes
+
+
+class World:
+    """One tenant's entities, each named with the marker."""
+
+    def __init__(self, tenant, tag: str):
+        self.tenant = tenant
+        self.customer = make_customer(tenant, f"{SECRET}-{tag}-customer")
+        self.device = make_device(tenant, f"{SECRET}-{tag}-device")
+        self.asset = make_asset(tenant, f"{SECRET}-{tag}-asset")
+        self.group = make_group(tenant, f"{SECRET}-{tag}-group", GroupType.DEVICE, [self.device])
+        self.device_profile = default_profile(tenant)
+        from devices.models import AssetProfile
+
+        self.asset_profile = default_profile(tenant, AssetProfile)
+        self.converter = Converter.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-converter", type="UPLINK",
+                                                  configuration={"scriptLang": "JS", "decoder": "return null;"})
+        self.integration = Integration.objects.create(
+            tenant=tenant, name=f"{SECRET}-{tag}-integration", type="HTTP", default_converter=self.converter,
+            configuration={"baseUrl": "http://localhost"})
+        self.rule_chain = RuleChain.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-chain")
+
+    def id_of(self, owner: str) -> str:
+        return str(getattr(self, owner).pk)
+
+
+def _fill(path: str, kwargs: list[str], world: World) -> list[str]:
+    """Every concrete URL for the pattern, with the world's ids (one per entity type of a pair)."""
+    first = path.split("/")[1]
+    values: dict[str, list[str]] = {}
+    for name in kwargs:
+        if name in PLAIN:
+            values[name] = [PLAIN[name]]
+        elif name == "pk":
+            owner = PK_OWNER.get(first)
+            assert owner, f"{path}: add its first segment {first!r} to PK_OWNER"
+            values[name] = [world.id_of(owner)]
+        elif name in ("customer_id",):
+            values[name] = [world.id_of("customer")]
+        elif name in ("device_id", "member_id"):
+            values[name] = [world.id_of("device")]
+        elif name == "group_id":
+            values[name] = [world.id_of("group")]
+        elif name == "owner_id":
+            values[name] = [world.id_of("customer") if "CUSTOMER" in path else str(world.tenant.pk)]
+        elif name == "owner_type":
+            values[name] = ["CUSTOMER"]
+        elif name == "group_name":
+            values[name] = [world.group.name]
+        elif name == "routing_key":
+            values[name] = [world.integration.routing_key]
+        elif name in ("entity_type", "entity_id", "entity_id_"):
+            continue
+        else:
+            raise AssertionError(f"{path}: URL kwarg {name!r} is unknown to the isolation test; add it to the table")
+    urls = []
+    types = PAIR_TYPES.get(first, [None]) if "entity_type" in kwargs else [None]
+    for entity_type in types:
+        url = path
+        for name in kwargs:
+            if name == "entity_type":
+                value = entity_type
+            elif name.startswith("entity_id"):
+                value = world.id_of(TYPE_OWNER[entity_type])
+            else:
+                value = values[name][0]
+            url = re.sub(rf"<(?:\w+:)?{name}>", value, url, count=1)
+        urls.append("/" + url)
+    return urls
+
+
+def _call(client, method: str, url: str):
+    if method in ("post", "put"):
+        return getattr(client, method)(url, {}, format="json")
+    return getattr(client, method)(url)
+
+
+def _check(res, method, url, allowed):
+    body = res.content.decode("utf-8", "replace")
+    assert res.status_code in allowed, f"{method.upper()} {url}: {res.status_code} {body[:300]}"
+    assert SECRET not in body, f"{method.upper()} {url} answered with the other side's data: {body[:300]}"
+
+
+@pytest.fixture
+def foreign(other_tenant):
+    return World(other_tenant, "other")
+
+
+def test_the_table_covers_every_id_route():
+    routes = id_routes()
+    assert len(routes) >= 60  # the API as of this test; a drop means routes were lost, not covered
+    print(f"isolation: {len(routes)} id routes")
+
+
+def test_no_tenant_reaches_another_tenants_entities(api, foreign):
+    calls = 0
+    for path, kwargs, methods in id_routes():
+        for url in _fill(path, kwargs, foreign):
+            for method in methods:
+                _check(_call(api, method, url), method, url, {404})
+                calls += 1
+    print(f"isolation: {calls} cross-tenant calls, all 404")
+    assert calls > 100
+
+
+def test_a_customer_user_reaches_only_its_customers_entities(customer_api, tenant, customer):
+    own = World(tenant, "own")  # the tenant's entities, none assigned to the user's customer
+    calls = 0
+    for path, kwargs, methods in id_routes():
+        for url in _fill(path, kwargs, own):
+            for method in methods:
+                if (method, path) in CUSTOMER_READABLE:
+                    continue
+                _check(_call(customer_api, method, url), method, url, {403, 404})
+                calls += 1
+    print(f"isolation: {calls} customer-user calls, all 403 or 404")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("entity_type", ["CONVERTER", "INTEGRATION"])
+def test_the_live_debug_socket_refuses_another_tenants_entity(tenant_admin, other_tenant, entity_type):
+    from asgiref.sync import async_to_sync
+    from channels.testing import WebsocketCommunicator
+
+    from tbproject.api.tokens import issue_pair
+    from tbproject.asgi import application
+
+    world = World(other_tenant, "ws")
+    entity_id = world.id_of(TYPE_OWNER[entity_type])
+
+    async def attempt():
+        socket = WebsocketCommunicator(
+            application, f"/ws/events/{entity_type}/{entity_id}?token={issue_pair(tenant_admin)['token']}")
+        connected, _ = await socket.connect()
+        if connected:
+            output = await socket.receive_output(timeout=2)
+            await socket.disconnect()
+            return output
+        return None
+
+    output = async_to_sync(attempt)()
+    assert output is None or output.get("type") == "websocket.close", output
+    assert SECRET not in json.dumps(output or {})
