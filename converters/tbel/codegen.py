@@ -270,7 +270,15 @@ class Generator(ExprMixin):
         self.breaks.append(label)
         self.out.write("{")
         self.push()
-        self.statements(case.body)
+        for stmt in case.body:
+            if stmt.kind == "break":
+                # TBEL's switch parser ends a case's block at its own `break` (the keyword is
+                # consumed, never run): it leaves the switch only, and nothing after it belongs
+                # to the case.
+                self.at(stmt)
+                self.out.write(f"break {label};")
+                break
+            self.statement(stmt)
         self.pop()
         self.out.write("}")
         self.breaks.pop()
@@ -278,10 +286,11 @@ class Generator(ExprMixin):
     def s_break(self, s) -> None:
         if not self.breaks:
             raise TbelSyntaxError("'break' outside a loop or switch", s.line, s.col)
-        # MVEL's break sets a flag that climbs the variable scopes until a loop clears it; a
-        # switch never does. So a break inside a switch inside a loop ends the loop (plain JS
-        # `break` from the labelled block). With no loop around it, the flag would end the whole
-        # function; we end only the switch there (see the report on issue 15).
+        # A case's own top-level `break` is case_body's. A break nested deeper in a case (inside
+        # an `if {...}`) is a real MVEL break: its flag climbs the variable scopes until a loop
+        # clears it, and a switch never does, so it ends the enclosing loop (plain JS `break`
+        # from the labelled block). With no loop around it, the flag would end the whole
+        # function; we end only the switch there.
         label = self.breaks[-1]
         self.out.write("break;" if label is None or None in self.breaks else f"break {label};")
 

@@ -248,9 +248,16 @@ def test_switch_has_no_fall_through_and_ors_stacked_labels():
     assert run(body) == ["low", "low", "three", "four", "other"]
 
 
-def test_break_in_a_switch_inside_a_loop_ends_the_loop_as_mvels_break_flag_does():
-    assert run("var n = 0; for (var i = 0; i < 3; i++) { switch (i) { case 1: break; default: n++; } } return n;") == 1
+def test_a_cases_own_break_leaves_only_the_switch_inside_a_loop():
+    # TBEL's switch parser takes a case's block up to its `break`, which never runs as a break
+    assert run("var n = 0; for (var i = 0; i < 3; i++) { switch (i) { case 1: break; default: n++; } } return n;") == 2
     body = "var out = [];\nforeach (v : [1, 2]) { switch (v) { case 1: out.add(v); break; } out.add(0); }\nreturn out;"
+    assert run(body) == [1, 0, 0]
+
+
+def test_a_break_nested_in_a_case_block_ends_the_loop_as_mvels_break_flag_does():
+    body = ("var out = [];\nforeach (v : [1, 2, 3]) { switch (v) { case 2: if (v > 1) { break; } out.add(-1); break;"
+            " default: out.add(v); break; } }\nreturn out;")
     assert run(body) == [1]
 
 
