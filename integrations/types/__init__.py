@@ -15,6 +15,7 @@ TYPES = TypeRegistry({
     "COAP": "integrations.types.coap.CoapIntegration",
     "OPC_UA": "integrations.types.opcua.OpcUaIntegration",
     "RABBITMQ": "integrations.types.rabbitmq.RabbitMqIntegration",
+    "KAFKA": "integrations.types.kafka.KafkaIntegration",
     "SIGFOX": "integrations.types.platform_http.SigfoxIntegration",
     "THINGPARK": "integrations.types.lorawan_http.ThingParkIntegration",
     "TPE": "integrations.types.lorawan_http.TpeIntegration",

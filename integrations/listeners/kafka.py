@@ -1,0 +1,234 @@
+"""The consumer behind the KAFKA integration: aiokafka, one consumer-group member at a time.
+
+- Auto-commit is off. Each poll (``getmany``) hands its records to the batcher; the offsets are
+  committed only after every record of the poll was durably queued, per partition up to the
+  first record that was not (the listener stopped first). What is not committed is read again
+  by the group's next member: at least once, duplicates possible.
+- A commit the group refuses (a rebalance moved the partition) is logged and skipped: the new
+  owner starts from the last committed offset, so it re-reads those records, nothing is lost.
+- A failure to bootstrap (wrong or unreachable ``bootstrapServers``) or a consumer error is
+  reported to the integration's status and retried with exponential back-off and jitter.
+- Downlinks go through one producer (acks=all) opened beside the consumer.
+"""
+
+import asyncio
+import logging
+import random
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
+from integrations.listeners.mqtt import _content_type
+from integrations.messages import Downlink, RawUplink
+from integrations.types.base import IntegrationError
+from tbproject.clock import now_ms
+
+__all__ = ["KafkaListener", "probe", "address"]
+
+log = logging.getLogger(__name__)
+
+BACKOFF_MIN, BACKOFF_MAX = 1.0, 30.0
+MAX_RECORDS = 1000
+STOP_TIMEOUT = 5.0
+PROBE_TIMEOUT = 10.0
+PUBLISH_TIMEOUT = 10.0
+
+
+def address(config) -> str:
+    return ",".join(config.clientConfiguration.servers)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, IntegrationError):
+        return exc.message
+    return str(exc) or type(exc).__name__
+
+
+def _describe(where: str, exc: BaseException) -> str:
+    return f"Failed to connect to Kafka at {where}: {_reason(exc)}"
+
+
+def _consumer(config, *, probing: bool = False) -> AIOKafkaConsumer:
+    cc = config.clientConfiguration
+    options = {"request_timeout_ms": int(PROBE_TIMEOUT * 1000), **cc.consumer_options()}
+    max_records = options.pop("max_records", MAX_RECORDS)
+    if probing:  # no group, no subscription: only bootstrap and metadata
+        return AIOKafkaConsumer(bootstrap_servers=cc.servers, client_id=cc.clientId, enable_auto_commit=False,
+                                **options)
+    consumer = AIOKafkaConsumer(*cc.topic_names, bootstrap_servers=cc.servers, group_id=cc.groupId,
+                                client_id=cc.clientId, enable_auto_commit=False, **options)
+    consumer.max_records = max_records
+    return consumer
+
+
+async def _stop(client) -> None:
+    if client is None:
+        return
+    try:
+        await asyncio.wait_for(client.stop(), 5.0)
+    except Exception as exc:  # a broken connection: nothing left to save
+        log.debug("closing Kafka client: %s", exc)
+
+
+async def probe(config) -> None:
+    """Bootstrap from ``bootstrapServers`` and list the topics; IntegrationError if it cannot."""
+    consumer = _consumer(config, probing=True)
+    try:
+        await asyncio.wait_for(consumer.start(), PROBE_TIMEOUT + 2)
+        await asyncio.wait_for(consumer.topics(), PROBE_TIMEOUT)
+    except Exception as exc:
+        raise IntegrationError(_describe(address(config), exc)) from None
+    finally:
+        await _stop(consumer)
+
+
+class KafkaListener:
+    """One integration's group member. ``sink`` is the host's UplinkSink (types/base.py)."""
+
+    def __init__(self, config, sink, *, metadata: dict[str, str], integration_id: str):
+        self.config, self.sink = config, sink
+        self.integration_id, self.metadata = integration_id, dict(metadata)
+        self.address = address(config)
+        self.batcher = UplinkBatcher(sink, on_error=lambda error: sink.report(error=error, method="queue"))
+        self.connected = asyncio.Event()
+        self.committed = 0  # records whose offsets were committed
+        self._producer: AIOKafkaProducer | None = None
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+        self._polling = False
+        self.stop_timeout = STOP_TIMEOUT
+
+    async def start(self) -> None:
+        self._stopping = False
+        self.batcher.start()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"kafka-{self.integration_id}")
+
+    async def stop(self) -> None:
+        """Queue what was polled and commit it (the rest stays uncommitted), then leave. Idempotent."""
+        if self._task is None:
+            return
+        task, self._task = self._task, None
+        self._stopping = True
+        await self.batcher.close(self.stop_timeout)
+        if not self._polling:  # let it commit what was queued
+            try:
+                await asyncio.wait_for(asyncio.shield(task), 2.0)
+            except (TimeoutError, Exception):
+                pass
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        self.connected.clear()
+
+    async def kill(self) -> None:
+        """Stop at once, as a crash would: nothing more is queued or committed (tests)."""
+        if self._task is not None:
+            self._stopping = True
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.batcher.close(0)
+        self.connected.clear()
+
+    async def _run(self) -> None:
+        delay = BACKOFF_MIN
+        while not self._stopping:
+            consumer = producer = None
+            try:
+                consumer = _consumer(self.config)
+                await consumer.start()
+                cc = self.config.clientConfiguration
+                producer = AIOKafkaProducer(bootstrap_servers=cc.servers, client_id=cc.clientId, acks="all",
+                                            request_timeout_ms=int(PUBLISH_TIMEOUT * 1000))
+                await producer.start()
+                self._producer = producer
+                self.connected.set()
+                self.sink.report(connected=True, error="")
+                delay = BACKOFF_MIN
+                await self._consume(consumer)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                message = _describe(self.address, exc)
+                log.warning("%s (retrying in %.0f s)", message, delay)
+                self.connected.clear()
+                self.sink.report(connected=False, error=message)
+                self._producer = None
+                await _stop(producer)
+                await _stop(consumer)
+                producer = consumer = None
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                delay = min(delay * 2, BACKOFF_MAX)
+            finally:
+                if producer is not None or consumer is not None:
+                    self._producer = None
+                    await asyncio.shield(_stop_both(producer, consumer))
+
+    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        poll_ms = max(self.config.clientConfiguration.pollInterval, 100)
+        while not self._stopping:
+            self._polling = True
+            try:
+                polled = await consumer.getmany(timeout_ms=poll_ms, max_records=consumer.max_records)
+            finally:
+                self._polling = False
+            if not polled:
+                continue
+            handed = []
+            for tp, records in polled.items():
+                for record in records:
+                    handed.append((tp, record.offset, self._hand_on(record)))
+            outcomes = await asyncio.gather(*(outcome for _, _, outcome in handed))
+            offsets, refused = {}, set()
+            for (tp, offset, _), queued in zip(handed, outcomes, strict=True):
+                if tp in refused:
+                    continue
+                if queued:
+                    offsets[tp] = offset + 1
+                else:
+                    refused.add(tp)
+            if offsets:
+                try:
+                    await consumer.commit(offsets)
+                    self.committed += sum(1 for (tp, offset, _) in handed if offset < offsets.get(tp, -1))
+                except CommitFailedError as exc:  # rebalanced: the partition's new owner re-reads them
+                    log.warning("Kafka at %s refused the commit (rebalance); records will be read again: %s",
+                                self.address, exc)
+            if refused:
+                return
+
+    async def _hand_on(self, record) -> bool:
+        payload = record.value or b""
+        metadata = {**self.metadata, "topic": record.topic}
+        if record.key is not None:
+            metadata["key"] = record.key.decode("utf-8", "backslashreplace")
+        uplink = RawUplink(self.integration_id, payload, metadata, now_ms(), _content_type(payload))
+        try:
+            await self.batcher.add(uplink)
+        except NotAcknowledged:
+            return False
+        return True
+
+    async def publish(self, downlink: Downlink) -> None:
+        topic = downlink.metadata.get("topic") or self.config.clientConfiguration.downlinkTopic
+        if not topic:
+            raise IntegrationError("Kafka downlink has no topic: the encoder returned no metadata.topic and "
+                                   "the integration has no downlinkTopic", permanent=True)
+        producer = self._producer
+        if producer is None or not self.connected.is_set():
+            raise IntegrationError(f"Kafka at {self.address} is not connected")
+        key = downlink.metadata.get("key")
+        try:
+            await asyncio.wait_for(producer.send_and_wait(
+                topic, downlink.payload, key=str(key).encode() if key not in (None, "") else None), PUBLISH_TIMEOUT)
+        except (KafkaError, TimeoutError, OSError) as exc:
+            raise IntegrationError(f"Publishing to Kafka at {self.address} topic {topic!r} failed: "
+                                   f"{_reason(exc)}") from None
+
+
+async def _stop_both(producer, consumer) -> None:
+    await _stop(producer)
+    await _stop(consumer)

