@@ -271,10 +271,12 @@ def test_check_and_the_listener_name_an_unreachable_bootstrap_server(tansu):
 
 
 def test_the_configuration_has_thingsboards_defaults_and_is_validated():
-    defaults = KafkaConfig.model_validate({}).clientConfiguration
+    defaults = KafkaConfig.model_validate({"clientConfiguration": {}}).clientConfiguration
     assert (defaults.groupId, defaults.clientId, defaults.topics, defaults.bootstrapServers, defaults.pollInterval,
             defaults.autoCreateTopics) == ("group_id_1", "client_id_1", "my-topic-output", "localhost:9092", 5000,
                                            False)
+    with pytest.raises(ConfigError, match="configuration.clientConfiguration: Field required"):
+        KafkaIntegration.validate({})
     with pytest.raises(ConfigError, match="configuration.clientConfiguration.topics"):
         KafkaIntegration.validate(config("h:1", " , "))
     with pytest.raises(ConfigError, match="configuration.clientConfiguration.bootstrapServers"):

@@ -110,7 +110,7 @@ class ClientConfiguration(BaseModel):
 
 
 class KafkaConfig(TypeConfig):
-    clientConfiguration: ClientConfiguration = ClientConfiguration()
+    clientConfiguration: ClientConfiguration
 
 
 class KafkaIntegration(ListenerIntegration):
