@@ -16,7 +16,7 @@ import logging
 import random
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import KafkaError
 
 from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
 from integrations.listeners.mqtt import _content_type
@@ -122,16 +122,6 @@ class KafkaListener:
         await asyncio.gather(task, return_exceptions=True)
         self.connected.clear()
 
-    async def kill(self) -> None:
-        """Stop at once, as a crash would: nothing more is queued or committed (tests)."""
-        if self._task is not None:
-            self._stopping = True
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        await self.batcher.close(0)
-        self.connected.clear()
-
     async def _run(self) -> None:
         delay = BACKOFF_MIN
         while not self._stopping:
@@ -194,8 +184,9 @@ class KafkaListener:
                 try:
                     await consumer.commit(offsets)
                     self.committed += sum(1 for (tp, offset, _) in handed if offset < offsets.get(tp, -1))
-                except CommitFailedError as exc:  # rebalanced: the partition's new owner re-reads them
-                    log.warning("Kafka at %s refused the commit (rebalance); records will be read again: %s",
+                except KafkaError as exc:  # rebalanced (CommitFailedError, IllegalStateError): the
+                    # partition's new owner starts from the last commit and reads them again
+                    log.warning("Kafka at %s refused the commit; the records will be read again: %s",
                                 self.address, exc)
             if refused:
                 return

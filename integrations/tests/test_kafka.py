@@ -11,7 +11,9 @@ about 3 s on Tansu, so the session timeouts are short.
 import asyncio
 import contextlib
 import json
+import socket
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -23,6 +25,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from integrations.listeners.kafka import KafkaListener, probe
 from integrations.messages import Downlink
 from integrations.tests.brokers import RecordingSink, free_port, wait_until
+from integrations.tests.processes import ROOT
 from integrations.types.base import ConfigError, IntegrationError
 from integrations.types.kafka import KafkaConfig, KafkaIntegration
 
@@ -59,8 +62,6 @@ def tansu():
 
 
 def _listening(port: int) -> bool:
-    import socket
-
     try:
         socket.create_connection((HOST, port), 0.2).close()
         return True
@@ -185,32 +186,73 @@ def test_nothing_is_committed_while_the_queue_refuses_and_a_stopped_listener_los
     assert stuck.uplinks == [] and [u.payload for u in second.uplinks] == [b"precious"]
 
 
-def test_a_listener_killed_or_stopped_mid_stream_and_restarted_loses_nothing(tansu):
+def test_a_listener_killed_or_stopped_mid_stream_and_restarted_loses_nothing(tansu, tmp_path):
+    """The first listener runs in a process of its own and is SIGKILLed mid-stream; the second
+    is stopped cleanly mid-stream; the third reads the rest. Every record is handed on."""
     topic, group, total = name(), name("g"), 300
-    first, second, third = SlowSink(), SlowSink(), SlowSink()
-    properties = {**FAST, "max.poll.records": 10}
-    configuration = config(tansu, topic, group=group, otherProperties=properties)
+    second, third, out, log = SlowSink(), SlowSink(), tmp_path / "killed.txt", tmp_path / "child.log"
+    configuration = config(tansu, topic, group=group, otherProperties={**FAST, "max.poll.records": 10})
+    run(create(tansu, topic))
+    run(produce(tansu, topic, [(b"k%d" % (i % 7), b"%d" % i) for i in range(total)]))
+    child = subprocess.Popen([sys.executable, "-m", "integrations.tests.kafka_child", json.dumps(configuration),
+                              str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    try:
+        wait_until(lambda: out.exists() and len(out.read_bytes().split()) >= 40, 30,
+                   message=f"the child's uplinks ({log})")
+    finally:
+        child.kill()  # SIGKILL: no drain, no commit, no leaving the group
+        child.wait(5)
+    killed = [int(line) for line in out.read_bytes().split()]
+
+    async def scenario():
+        async with listening(configuration, second):  # joins once the killed member's session expires
+            await second.wait_for(80, timeout=40)
+        async with listening(configuration, third):
+            await wait_for_value(lambda: len(set(killed) | {int(p) for p in _payloads(second, third)}), total,
+                                 timeout=30)
+        return await committed(tansu, group, topic)
+
+    assert run(scenario(), 120) == total
+    seen = killed + [int(u.payload) for sink in (second, third) for u in sink.uplinks]
+    assert set(seen) == set(range(total))  # every produced message was handed on
+    duplicates = len(seen) - total
+    assert 0 <= duplicates <= len(killed) + 10 * 4, duplicates  # at most the uncommitted polls of the killed one
+    assert len(second.uplinks) < total and len(third.uplinks) < total  # each took over mid-stream
+
+
+def test_a_member_joining_the_group_mid_stream_takes_partitions_and_nothing_is_lost(tansu):
+    """A producer keeps sending while a second member joins (a rebalance): it sends until the
+    second member got records, and every record sent is handed on by one of the two."""
+    topic, group, sent = name(), name("g"), []
+    first, second = RecordingSink(), RecordingSink()
+    configuration = config(tansu, topic, group=group)
+
+    async def keep_producing(until: asyncio.Event):
+        producer = AIOKafkaProducer(bootstrap_servers=tansu)
+        await producer.start()
+        try:
+            while not until.is_set() or len(sent) < 50:
+                await producer.send_and_wait(topic, b"%d" % len(sent), key=b"k%d" % len(sent))
+                sent.append(len(sent))
+                await asyncio.sleep(0.01)
+        finally:
+            await producer.stop()
 
     async def scenario():
         await create(tansu, topic)
-        await produce(tansu, topic, [(b"k%d" % (i % 7), b"%d" % i) for i in range(total)])
-        listener = KafkaListener(KafkaConfig.model_validate(configuration), first,
-                                 metadata={"integrationName": "kafka-test"}, integration_id="i-1")
-        await listener.start()
-        await first.wait_for(40, timeout=20)
-        await listener.kill()  # as a crash: no drain, no commit
-        async with listening(configuration, second):  # stopped cleanly mid-stream
-            await second.wait_for(80, timeout=20)
-        async with listening(configuration, third):
-            await wait_for_value(lambda: len(_payloads(first, second, third)), total, timeout=30)
+        done = asyncio.Event()
+        async with listening(configuration, first):
+            producing = asyncio.create_task(keep_producing(done))
+            await first.wait_for(20, timeout=20)
+            async with listening(configuration, second):  # a rebalance while the first consumes
+                await second.wait_for(1, timeout=30)
+                done.set()
+                await producing
+                await wait_for_value(lambda: len(_payloads(first, second)), len(sent), timeout=30)
         return await committed(tansu, group, topic)
 
-    assert run(scenario(), 90) == total
-    seen = [int(u.payload) for sink in (first, second, third) for u in sink.uplinks]
-    assert set(seen) == set(range(total))  # every produced message was handed on
-    duplicates = len(seen) - total
-    assert 0 <= duplicates <= 40 + 10 * 4, duplicates  # at most the uncommitted polls of the killed one
-    assert len(second.uplinks) < total and len(third.uplinks) < total  # each took over mid-stream
+    assert run(scenario(), 90) == len(sent)
+    assert {int(u.payload) for sink in (first, second) for u in sink.uplinks} == set(sent)
 
 
 def _payloads(*sinks) -> set:
