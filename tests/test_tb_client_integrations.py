@@ -103,4 +103,8 @@ def test_it_refuses_invalid_integrations_with_the_reason(client, converter):  # 
     with pytest.raises(ApiException) as caught:
         client.save_integration(Integration(name="Kafka", type="KAFKA", default_converter_id=converter.id,
                                             routing_key="", configuration={}))
-    assert json.loads(caught.value.body)["message"] == "Integration type KAFKA is not supported yet"
+    assert json.loads(caught.value.body)["message"] == "configuration.clientConfiguration: Field required"
+    with pytest.raises(ApiException) as caught:
+        client.save_integration(Integration(name="Custom", type="CUSTOM", default_converter_id=converter.id,
+                                            routing_key="", configuration={}))
+    assert json.loads(caught.value.body)["message"] == "Integration type CUSTOM is not supported yet"
