@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, Protocol
 
+from django.utils.module_loading import import_string
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from integrations.messages import Downlink, RawUplink
@@ -218,6 +219,41 @@ class ListenerIntegration(BaseIntegration):
         raise IntegrationError(f"{self.kind} integrations do not send downlinks", permanent=True)
 
 
+class ClientListenerIntegration(ListenerIntegration):
+    """A client of one outside broker or server (RabbitMQ, Kafka, OPC-UA): the class named by
+    ``listener_class`` does the I/O (built with the configuration, the sink, the uplink metadata
+    and the integration id; ``start``/``stop``/``publish(downlink)``), the coroutine named by
+    ``probe_function`` is the connection check. Both are imported only when used."""
+
+    listener_class: ClassVar[str] = ""
+    probe_function: ClassVar[str] = ""
+
+    _connection = None
+
+    async def start(self, emit: UplinkSink) -> None:
+        listener = import_string(self.listener_class)
+        self._connection = listener(self.config, emit, metadata=self.metadata,
+                                    integration_id=str(self.integration.pk))
+        await self._connection.start()
+
+    async def stop(self) -> None:
+        if self._connection is not None:
+            await self._connection.stop()
+
+    async def downlink(self, downlink: Downlink) -> None:
+        await self.running().publish(downlink)
+
+    def running(self):
+        """The listener, or IntegrationError when the integration is not running here."""
+        if self._connection is None:
+            raise IntegrationError(f"{self.label} integration is not running")
+        return self._connection
+
+    def check(self) -> None:
+        probe = import_string(self.probe_function)
+        run_sync(lambda: probe(self.config))
+
+
 class SocketServerIntegration(ListenerIntegration):
     """A server on ``clientConfiguration.port``/``bindAddress`` (TCP, UDP): the listener class
     named by ``server`` does the I/O; a downlink goes back to the device's peer (``route``)."""
@@ -230,8 +266,6 @@ class SocketServerIntegration(ListenerIntegration):
     _server = None
 
     async def start(self, emit: UplinkSink) -> None:
-        from django.utils.module_loading import import_string
-
         self._server = import_string(self.server)(self.config.clientConfiguration, emit,
                                                   integration=self.integration, metadata=self.metadata)
         await self._server.start()

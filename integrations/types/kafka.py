@@ -25,8 +25,7 @@ The connection lives in integrations/listeners/kafka.py, run by runintegrations.
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from integrations.messages import Downlink
-from integrations.types.base import IntegrationError, ListenerIntegration, TypeConfig, UplinkSink
+from integrations.types.base import ClientListenerIntegration, TypeConfig
 
 __all__ = ["KafkaConfig", "KafkaIntegration", "OTHER_PROPERTIES"]
 
@@ -113,33 +112,9 @@ class KafkaConfig(TypeConfig):
     clientConfiguration: ClientConfiguration
 
 
-class KafkaIntegration(ListenerIntegration):
+class KafkaIntegration(ClientListenerIntegration):
     kind, label = "KAFKA", "Kafka"
     config_model = KafkaConfig
 
-    _connection = None
-
-    async def start(self, emit: UplinkSink) -> None:
-        from integrations.listeners.kafka import KafkaListener
-
-        self._connection = KafkaListener(self.config, emit, metadata=self.metadata,
-                                         integration_id=str(self.integration.pk))
-        await self._connection.start()
-
-    async def stop(self) -> None:
-        if self._connection is not None:
-            await self._connection.stop()
-
-    async def downlink(self, downlink: Downlink) -> None:
-        """Publish to ``metadata.topic`` (else ``downlinkTopic``), keyed with ``metadata.key``."""
-        if self._connection is None:
-            raise IntegrationError("Kafka integration is not running")
-        await self._connection.publish(downlink)
-
-    def check(self) -> None:
-        """Bootstrap from ``bootstrapServers`` and read the cluster's topics; IntegrationError
-        ("Failed to connect to Kafka at host:port: reason") otherwise."""
-        from integrations.listeners.kafka import probe
-        from integrations.types.base import run_sync
-
-        run_sync(lambda: probe(self.config))
+    listener_class = "integrations.listeners.kafka.KafkaListener"
+    probe_function = "integrations.listeners.kafka.probe"

@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from integrations.messages import Downlink
-from integrations.types.base import IntegrationError, ListenerIntegration, TypeConfig, UplinkSink
+from integrations.types.base import ClientListenerIntegration, TypeConfig
 
 __all__ = ["OpcUaConfig", "OpcUaIntegration"]
 
@@ -90,7 +90,7 @@ class OpcUaConfig(TypeConfig):
     clientConfiguration: ClientConfiguration
 
 
-class OpcUaIntegration(ListenerIntegration):
+class OpcUaIntegration(ClientListenerIntegration):
     kind, label = "OPC_UA", "OPC-UA"
     config_model = OpcUaConfig
     secret_fields = (
@@ -100,29 +100,9 @@ class OpcUaIntegration(ListenerIntegration):
         "clientConfiguration.keystore.fileContent",
     )
 
-    _connection = None
-
-    async def start(self, emit: UplinkSink) -> None:
-        from integrations.listeners.opcua import OpcUaListener
-
-        self._connection = OpcUaListener(self.config, emit, metadata=self.metadata,
-                                         integration_id=str(self.integration.pk))
-        await self._connection.start()
-
-    async def stop(self) -> None:
-        if self._connection is not None:
-            await self._connection.stop()
+    listener_class = "integrations.listeners.opcua.OpcUaListener"
+    probe_function = "integrations.listeners.opcua.probe"
 
     async def downlink(self, downlink: Downlink) -> None:
         """Node writes and method calls from the encoder's JSON; IntegrationError names each failure."""
-        if self._connection is None:
-            raise IntegrationError("OPC-UA integration is not running")
-        await self._connection.downlink(downlink.payload)
-
-    def check(self) -> None:
-        """Connect, open a session with the configured security and identity, and disconnect;
-        IntegrationError("Failed to connect to OPC-UA server at opc.tcp://host:port: reason")."""
-        from integrations.listeners.opcua import probe
-        from integrations.types.base import run_sync
-
-        run_sync(lambda: probe(self.config))
+        await self.running().downlink(downlink.payload)

@@ -13,8 +13,7 @@ accepted and unused (messages are pushed to the consumer, not polled). The conne
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from integrations.messages import Downlink
-from integrations.types.base import IntegrationError, ListenerIntegration, TypeConfig, UplinkSink
+from integrations.types.base import ClientListenerIntegration, TypeConfig
 
 __all__ = ["RabbitMqConfig", "RabbitMqIntegration"]
 
@@ -57,34 +56,10 @@ class RabbitMqConfig(TypeConfig):
     clientConfiguration: ClientConfiguration
 
 
-class RabbitMqIntegration(ListenerIntegration):
+class RabbitMqIntegration(ClientListenerIntegration):
     kind, label = "RABBITMQ", "RabbitMQ"
     config_model = RabbitMqConfig
     secret_fields = ("clientConfiguration.password",)
 
-    _connection = None
-
-    async def start(self, emit: UplinkSink) -> None:
-        from integrations.listeners.rabbitmq import RabbitMqListener
-
-        self._connection = RabbitMqListener(self.config, emit, metadata=self.metadata,
-                                            integration_id=str(self.integration.pk))
-        await self._connection.start()
-
-    async def stop(self) -> None:
-        if self._connection is not None:
-            await self._connection.stop()
-
-    async def downlink(self, downlink: Downlink) -> None:
-        """Publish to ``exchangeName`` with routing key ``downlinkTopic`` (``${...}`` from metadata)."""
-        if self._connection is None:
-            raise IntegrationError("RabbitMQ integration is not running")
-        await self._connection.publish(downlink)
-
-    def check(self) -> None:
-        """Connect, declare nothing, check the exchange exists, disconnect; IntegrationError
-        ("Failed to connect to RabbitMQ at host:port/vhost: reason") otherwise."""
-        from integrations.listeners.rabbitmq import probe
-        from integrations.types.base import run_sync
-
-        run_sync(lambda: probe(self.config))
+    listener_class = "integrations.listeners.rabbitmq.RabbitMqListener"
+    probe_function = "integrations.listeners.rabbitmq.probe"
