@@ -8,6 +8,7 @@ variables are renamed where MVEL's block scoping differs from JS `var`.
 
 import json
 
+from converters.tbel.analysis import collect_functions, payload_as_text_only, root_names
 from converters.tbel.codegen_expr import ExprMixin
 from converters.tbel.lexer import TbelSyntaxError
 
@@ -75,7 +76,7 @@ class Generator(ExprMixin):
     def program(self, body) -> str:
         params = _PARAMS[self.kind]
         self.root = self.fn = Func(params)
-        for name in _root_names(body):
+        for name in root_names(body):
             js = safe(name)
             self.fn.scopes[0][name] = js
             self.fn.declared.add(js)
@@ -84,7 +85,7 @@ class Generator(ExprMixin):
         self.out.write("var __t = __tbel;")
         # A script that reads the payload only through decodeToJson/decodeToString (most of them)
         # never needs it as a List<Byte>: skip building one box per byte.
-        self.text_payload = self.kind == "decoder" and _payload_as_text_only(body)
+        self.text_payload = self.kind == "decoder" and payload_as_text_only(body)
         if self.kind == "decoder" and not self.text_payload:
             self.out.write(" payload = __t.bytes(payload);")
         self.out.write(decl)
@@ -336,62 +337,6 @@ def _prim(type_name: str | None) -> str | None:
         return None
     return {"Integer": "int", "Long": "long", "Double": "double", "Float": "float", "Byte": "byte",
             "Short": "short", "Character": "char", "String": "String"}.get(type_name, type_name)
-
-
-def _root_names(body) -> list[str]:
-    """Top-level names a hoisted function may read: root `var`s and root assignments."""
-    names: list[str] = []
-    for stmt in body:
-        if stmt.kind == "var":
-            names.append(stmt.name)
-        elif stmt.kind == "decls":
-            names.extend(d.name for d in stmt.decls)
-        elif stmt.kind == "expr" and stmt.expr.kind == "assign" and stmt.expr.target.kind == "name":
-            names.append(stmt.expr.target.name)
-    return list(dict.fromkeys(names))
-
-
-_TEXT_CALLS = {"decodeToJson", "decodeToString", "bytesToString"}
-
-
-def _payload_as_text_only(body) -> bool:
-    uses, text_uses = 0, 0
-    stack = list(body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (list, tuple)):
-            stack.extend(node)
-            continue
-        if not hasattr(node, "kind"):
-            continue
-        if node.kind == "name" and node.name == "payload":
-            uses += 1
-        elif node.kind == "func" and "payload" in node.params:
-            return False
-        elif node.kind in ("var", "foreach") and node.name == "payload":
-            return False
-        if node.kind == "call" and node.name in _TEXT_CALLS and len(node.args) == 1 \
-                and node.args[0].kind == "name" and node.args[0].name == "payload":
-            text_uses += 1
-        stack.extend(v for k, v in node.__dict__.items() if k not in ("kind", "line", "col"))
-    return uses == text_uses
-
-
-def collect_functions(body, found: set[str]) -> set[str]:
-    for stmt in body:
-        if stmt.kind == "func":
-            found.add(stmt.name)
-            collect_functions(stmt.body.body, found)
-        for attr in ("then", "other", "body"):
-            child = getattr(stmt, attr, None)
-            if child is not None and getattr(child, "kind", None) == "block":
-                collect_functions(child.body, found)
-        if stmt.kind == "block":
-            collect_functions(stmt.body, found)
-        if stmt.kind == "switch":
-            for case in stmt.cases:
-                collect_functions(case.body, found)
-    return found
 
 
 def generate(body, kind: str) -> str:
