@@ -24,14 +24,15 @@ RUNTIME_JS = re.sub(r"(?m)^(\s+)function (\w+)\(", r"\1var \2 = function __tbel_
 _KINDS = {"decoder": "decoder", "uplink": "decoder", "encoder": "encoder", "downlink": "encoder"}
 
 
-def transpile(source: str, kind: str) -> str:
-    """The JS function body for a TBEL decoder or encoder body; TbelSyntaxError if it does not parse."""
+def transpile(source: str, kind: str, typed: bool = True) -> str:
+    """The JS function body for a TBEL decoder or encoder body; TbelSyntaxError if it does not parse.
+    `typed=False` leaves every operator to the runtime (what the typed output is tested against)."""
     try:
         kind = _KINDS[kind.lower()]
     except (KeyError, AttributeError):
         raise ValueError(f"unknown script kind {kind!r}: use 'decoder' or 'encoder'") from None
     try:
-        return generate(parse(source), kind)
+        return generate(parse(source), kind, typed)
     except RecursionError:
         # a hostile or generated script nesting thousands of levels deep
         raise TbelSyntaxError("the script nests too deeply", 1, 1) from None

@@ -2,7 +2,7 @@
 functions it declares (hoisted), the top-level names those functions may read, and whether the
 decoder only ever reads ``payload`` as text (then it is never turned into a list of byte boxes)."""
 
-__all__ = ["collect_functions", "root_names", "payload_as_text_only"]
+__all__ = ["collect_functions", "root_names", "payload_as_text_only", "payload_read_only"]
 
 
 def root_names(body) -> list[str]:
@@ -21,16 +21,21 @@ def root_names(body) -> list[str]:
 _TEXT_CALLS = {"decodeToJson", "decodeToString", "bytesToString"}
 
 
-def payload_as_text_only(body) -> bool:
-    uses, text_uses = 0, 0
+def _nodes(body):
+    """Every AST node under `body`, in no particular order."""
     stack = list(body)
     while stack:
         node = stack.pop()
         if isinstance(node, (list, tuple)):
             stack.extend(node)
-            continue
-        if not hasattr(node, "kind"):
-            continue
+        elif hasattr(node, "kind"):
+            yield node
+            stack.extend(v for k, v in node.__dict__.items() if k not in ("kind", "line", "col"))
+
+
+def payload_as_text_only(body) -> bool:
+    uses, text_uses = 0, 0
+    for node in _nodes(body):
         if node.kind == "name" and node.name == "payload":
             uses += 1
         elif node.kind == "func" and "payload" in node.params:
@@ -40,8 +45,47 @@ def payload_as_text_only(body) -> bool:
         if node.kind == "call" and node.name in _TEXT_CALLS and len(node.args) == 1 \
                 and node.args[0].kind == "name" and node.args[0].name == "payload":
             text_uses += 1
-        stack.extend(v for k, v in node.__dict__.items() if k not in ("kind", "line", "col"))
     return uses == text_uses
+
+
+def payload_read_only(body) -> bool:
+    """True when ``payload`` is only indexed (never written, never handed on), measured
+    (`.length`/`.size`) or decoded as text: then its bytes can be read as they arrived."""
+    stack = [(node, None, None) for node in body]
+    while stack:
+        node, parent, field = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend((child, parent, field) for child in node)
+            continue
+        if not hasattr(node, "kind"):
+            continue
+        if node.kind == "func" and "payload" in node.params:
+            return False
+        if node.kind in ("var", "foreach") and node.name == "payload":
+            return False
+        if node.kind == "name" and node.name == "payload" and not _read_only_use(parent, field):
+            return False
+        stack.extend((v, node, k) for k, v in node.__dict__.items() if k not in ("kind", "line", "col"))
+    return True
+
+
+def _read_only_use(parent, field) -> bool:
+    if parent is None:
+        return False
+    if parent.kind == "index" and field == "obj":
+        return not parent.ns and not getattr(parent, "written", False)
+    if parent.kind == "member" and field == "obj":
+        return parent.name in ("length", "size") and not parent.ns
+    if parent.kind == "call" and field == "args":
+        return parent.name in _TEXT_CALLS and len(parent.args) == 1
+    return False
+
+
+def mark_written(body) -> None:
+    """Flag every index node that is an assignment or ++/-- target (`written`)."""
+    for node in _nodes(body):
+        if node.kind in ("assign", "update") and node.target.kind == "index":
+            node.target.written = True
 
 
 def collect_functions(body, found: set[str]) -> set[str]:

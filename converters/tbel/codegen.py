@@ -8,9 +8,11 @@ variables are renamed where MVEL's block scoping differs from JS `var`.
 
 import json
 
-from converters.tbel.analysis import collect_functions, payload_as_text_only, root_names
+from converters.tbel import typing
+from converters.tbel.analysis import collect_functions, payload_as_text_only, payload_read_only, root_names
 from converters.tbel.codegen_expr import ExprMixin
 from converters.tbel.lexer import TbelSyntaxError
+from converters.tbel.typing import TypesMixin
 
 __all__ = ["generate"]
 
@@ -49,7 +51,8 @@ class Out:
 class Func:
     """Per-JS-function state: the scope stack (TBEL name -> JS name) and the JS names to declare."""
 
-    def __init__(self, params, parent=None):
+    def __init__(self, params, parent=None, name=None):
+        self.name = name
         self.scopes = [dict((p, safe(p)) for p in params)]
         self.declared: set[str] = set()
         self.used = {safe(p) for p in params}
@@ -64,14 +67,24 @@ class Func:
         return name
 
 
-class Generator(ExprMixin):
-    def __init__(self, kind: str, functions: set[str]):
+class Generator(ExprMixin, TypesMixin):
+    """One pass of code generation. `var_types` and `fn_types` are what the previous pass proved
+    (JS variable name / function name -> int range); this pass records, for the next one, every
+    value assigned to each variable and returned by each function (typing.py)."""
+
+    def __init__(self, kind: str, functions: set[str], var_types=None, fn_types=None, untyped=False):
         self.kind = kind
+        self.untyped = untyped
         self.out = Out()
         self.functions = functions
         self.consts: list[str] = []
         self.const_ids: dict[str, str] = {}
         self.breaks: list[str | None] = []
+        self.var_types: dict[str, tuple[int, int]] = var_types or {}
+        self.fn_types: dict[str, tuple[int, int]] = fn_types or {}
+        self.assigns: dict[str, list] = {}
+        self.returns: dict[str, list] = {}
+        self.shared_reads: set[str] = set()  # root variables read inside functions: never typed
 
     def program(self, body) -> str:
         params = _PARAMS[self.kind]
@@ -81,12 +94,17 @@ class Generator(ExprMixin):
             self.fn.scopes[0][name] = js
             self.fn.declared.add(js)
             self.fn.used.add(js)
+        for p in params:
+            self.assigned(safe(p), None)
         decl = []
         self.out.write("var __t = __tbel;")
         # A script that reads the payload only through decodeToJson/decodeToString (most of them)
-        # never needs it as a List<Byte>: skip building one box per byte.
+        # never needs it as a List<Byte>: skip building one box per byte. One that only indexes
+        # it (and reads its length) reads the unsigned bytes as they arrive (payload_byte).
         self.text_payload = self.kind == "decoder" and payload_as_text_only(body)
-        if self.kind == "decoder" and not self.text_payload:
+        self.raw_payload = self.kind == "decoder" and not self.untyped and (
+            self.text_payload or payload_read_only(body))
+        if self.kind == "decoder" and not self.raw_payload:
             self.out.write(" payload = __t.bytes(payload);")
         self.out.write(decl)
         self.statements(body, tail=True)
@@ -156,7 +174,7 @@ class Generator(ExprMixin):
         for i, stmt in enumerate(body):
             if tail and i == last and stmt.kind == "expr":
                 self.at(stmt)
-                self.out.write(f"return {self.result(self.expr(stmt.expr))};")
+                self.out.write(f"return {self.result(stmt.expr)};")
                 continue
             self.statement(stmt)
 
@@ -174,9 +192,14 @@ class Generator(ExprMixin):
         self.out.write(self.expr(s.expr, stmt=True) + ";")
 
     def s_var(self, s) -> None:
-        value = "null" if s.init is None else self.expr(s.init)
-        js = self.declare(s.name, _prim(s.type))
-        self.out.write(f"{js} = {self.coerce(js, value)};")
+        self.out.write(self.var_init(s) + ";")
+
+    def var_init(self, d) -> str:
+        typed = None if d.init is None else self.texpr(d.init)
+        js = self.declare(d.name, _prim(d.type))
+        self.assigned(js, typed if d.type is None else None)
+        value = "null" if typed is None else typing.canon(typed)
+        return f"{js} = {self.coerce(js, value)}"
 
     def s_decls(self, s) -> None:
         for d in s.decls:
@@ -222,9 +245,7 @@ class Generator(ExprMixin):
             parts = []
             for d in decls:
                 if d.kind == "var":
-                    value = "null" if d.init is None else self.expr(d.init)
-                    js = self.declare(d.name, _prim(d.type))
-                    parts.append(f"{js} = {self.coerce(js, value)}")
+                    parts.append(self.var_init(d))
                 else:
                     parts.append(self.expr(d.expr, stmt=True))
             init = ", ".join(parts)
@@ -239,6 +260,7 @@ class Generator(ExprMixin):
         coll = self.expr(s.coll)
         self.push()
         js = self.declare(s.name)
+        self.assigned(js, None)
         self.out.write(f"for ({i} = 0, {c} = __t.seq({coll}); {i} < {c}.length; {i}++) {{{js} = {c}[{i}]; ")
         self.breaks.append(None)
         self.s_block(s.body)
@@ -301,16 +323,31 @@ class Generator(ExprMixin):
         self.out.write("continue;")
 
     def s_return(self, s) -> None:
-        self.out.write("return null;" if s.value is None else f"return {self.result(self.expr(s.value))};")
+        if s.value is None:
+            self.returned(None)
+            self.out.write("return null;")
+        else:
+            self.out.write(f"return {self.result(s.value)};")
 
-    def result(self, js: str) -> str:
+    def returned(self, value) -> None:
+        if self.fn is not self.root:
+            self.returns.setdefault(self.fn.name, []).append(value)
+
+    def result(self, node) -> str:
         """The script's own result goes through __t.out (null map values dropped, as ThingsBoard's
         Gson serialisation of a TBEL result does); a function's return value does not."""
+        typed = self.texpr(node)
+        self.returned(typed)
+        js = typing.canon(typed)
         return f"__t.out({js}, 0)" if self.fn is self.root else js
 
     def s_func(self, s) -> None:
         outer, outer_breaks = self.fn, self.breaks
-        self.fn = Func(s.params, outer)
+        self.fn = Func(s.params, outer, s.name)
+        for p in s.params:
+            self.assigned(safe(p), None)
+        if not s.body.body or s.body.body[-1].kind not in ("return", "expr"):
+            self.returned(None)  # it may end without a return: null
         self.breaks = []
         decl = []
         params = ", ".join(safe(p) for p in s.params)
@@ -339,9 +376,22 @@ def _prim(type_name: str | None) -> str | None:
             "Short": "short", "Character": "char", "String": "String"}.get(type_name, type_name)
 
 
-def generate(body, kind: str) -> str:
-    gen = Generator(kind, collect_functions(body, set()))
-    return gen.program(body)
+def generate(body, kind: str, typed: bool = True) -> str:
+    """Passes until the proved int ranges stop changing (each pass only uses what the one before
+    proved, so every pass's output is correct); untyped if they never settle. `typed=False`
+    writes every operator as a runtime call (the reference the typed output is tested against)."""
+    functions = collect_functions(body, set())
+    if not typed:
+        return Generator(kind, functions, untyped=True).program(body)
+    var_types, fn_types = {}, {}
+    for _ in range(6):
+        gen = Generator(kind, functions, var_types, fn_types)
+        js = gen.program(body)
+        found = gen.inferred()
+        if found == (var_types, fn_types):
+            return js
+        var_types, fn_types = found
+    return Generator(kind, functions).program(body)
 
 
 def js_string(text: str) -> str:

@@ -2,7 +2,9 @@
 
 import json
 
+from converters.tbel import typing
 from converters.tbel.lexer import TbelSyntaxError
+from converters.tbel.typing import Typed, canon
 
 __all__ = ["BUILTINS", "STATICS", "ExprMixin"]
 
@@ -36,8 +38,14 @@ _BOOL_METHODS = {"equals", "equalsIgnoreCase", "contains", "containsKey", "conta
 
 class ExprMixin:
     def expr(self, n, stmt: bool = False) -> str:
-        return getattr(self, "e_" + n.kind)(n, stmt) if n.kind in ("update", "assign") else \
+        """The JS of an expression as every consumer expects it (bytes and doubles boxed)."""
+        return canon(self.texpr(n, stmt))
+
+    def texpr(self, n, stmt: bool = False) -> str:
+        """The JS of an expression, a `typing.Typed` where its Java type is certain."""
+        js = getattr(self, "e_" + n.kind)(n, stmt) if n.kind in ("update", "assign") else \
             getattr(self, "e_" + n.kind)(n)
+        return canon(js) if self.untyped else js
 
     def cond(self, n) -> str:
         js = self.expr(n)
@@ -64,17 +72,18 @@ class ExprMixin:
     def e_num(self, n) -> str:
         v, t = n.value, n.ntype
         if t == "int":
-            return str(v) if v >= 0 else f"({v})"
+            return Typed(str(v) if v >= 0 else f"({v})", "int", v, v)
         if t == "long":
             return self.const(f"__t.L({v}n)")
         if t == "float":
             return self.const(f"__t.F({_float(v)})")
+        raw = f"({_float(v)})" if v < 0 else _float(v)
         if float(v).is_integer() or v != v or v in (float("inf"), float("-inf")):
-            return self.const(f"__t.D({_float(v)})")
-        return f"({_float(v)})" if v < 0 else _float(v)
+            return Typed(raw, "dbl", boxed=lambda: self.const(f"__t.D({_float(v)})"))
+        return Typed(raw, "dbl", boxed=lambda: raw)
 
     def e_str(self, n) -> str:
-        return json.dumps(n.value)
+        return Typed(json.dumps(n.value), "str")
 
     def e_bool(self, n) -> str:
         return "true" if n.value else "false"
@@ -113,7 +122,7 @@ class ExprMixin:
     def e_name(self, n) -> str:
         js = self.resolve(n.name)
         if js is not None:
-            return js
+            return self.typed_name(n.name, js)
         if n.name in STATICS:
             return f"__t.S.{n.name}"
         from converters.tbel.codegen import safe
@@ -130,6 +139,9 @@ class ExprMixin:
         return f"__t.{fn}({self.expr(n.obj)}, {json.dumps(n.name)})"
 
     def e_index(self, n) -> str:
+        if getattr(self, "raw_payload", False) and not n.ns and n.obj.kind == "name" \
+                and n.obj.name == "payload" and self.resolve("payload") == "payload":
+            return self.payload_byte(self.texpr(n.index))
         fn = "nidx" if n.ns else "idx"
         return f"__t.{fn}({self.expr(n.obj)}, {self.expr(n.index)})"
 
@@ -152,7 +164,9 @@ class ExprMixin:
         if n.name in self.functions:
             from converters.tbel.codegen import safe
 
-            return f"{safe(n.name)}({args})"
+            call = f"{safe(n.name)}({args})"
+            known = self.fn_types.get(n.name)
+            return Typed(call, "int", *known) if known else call
         if n.name in BUILTINS:
             if getattr(self, "text_payload", False) and len(n.args) == 1 and n.args[0].kind == "name" \
                     and n.args[0].name == "payload" and n.name != "bytesToString":
@@ -176,13 +190,24 @@ class ExprMixin:
         if n.op == "!":
             return f"!{self.cond(n.expr)}"
         if n.op == "-":
-            return f"__t.neg({self.expr(n.expr)})"
+            inner = self.texpr(n.expr)
+            if typing.ty(inner) == "int" and inner.lo > typing.INT_MIN:
+                return Typed(f"(0 - {inner})", "int", -inner.hi, -inner.lo)
+            if typing.ty(inner) == "dbl":
+                return Typed(f"(-{inner})", "dbl")
+            return f"__t.neg({canon(inner)})"
         if n.op == "~":
             return f"__t.bnot({self.expr(n.expr)})"
         return self.expr(n.expr)
 
     def e_binary(self, n) -> str:
-        a, b, op = self.expr(n.left), self.expr(n.right), n.op
+        a, b, op = self.texpr(n.left), self.texpr(n.right), n.op
+        typed = typing.binary(op, a, b)
+        if typed is not None:
+            return typed
+        if op == "+" and "str" in (typing.ty(a), typing.ty(b)):
+            return Typed(f"__t.add({canon(a)}, {canon(b)})", "str")
+        a, b = canon(a), canon(b)
         fast = _fast_binary(op, n.left, a, n.right, b)
         if fast is not None:
             return fast
@@ -198,8 +223,12 @@ class ExprMixin:
         return f"({self.cond(n.left)} {n.op} {self.cond(n.right)})"
 
     def e_cond(self, n) -> str:
-        other = "null" if n.other is None else self.expr(n.other)
-        return f"({self.cond(n.cond)} ? {self.expr(n.then)} : {other})"
+        test = self.cond(n.cond)
+        if n.other is None:
+            return f"({test} ? {self.expr(n.then)} : null)"
+        then, other = self.texpr(n.then), self.texpr(n.other)
+        typed = typing.cond(test, then, other)
+        return typed if typed is not None else f"({test} ? {canon(then)} : {canon(other)})"
 
     def e_cast(self, n) -> str:
         fn = _CASTS.get(n.type)
@@ -211,9 +240,11 @@ class ExprMixin:
 
     def e_assign(self, n, stmt: bool = False) -> str:
         t, op = n.target, n.op
-        value = self.expr(n.value)
+        typed = self.texpr(n.value)
+        value = canon(typed)
         if t.kind == "name":
             js = self.implicit(t.name)
+            self.assigned(js, typed if op == "=" else None)
             if op != "=":
                 value = f"__t.{_ARITH[op[:-1]]}({js}, {value})"
             value = self.coerce(js, value)
@@ -235,6 +266,7 @@ class ExprMixin:
             js = self.resolve(t.name)
             if js is None:
                 raise TbelSyntaxError(f"unresolvable variable '{t.name}' in '{n.op}'", n.line, n.col)
+            self.assigned(js, None)
             step = "+ 1" if fn == "inc" else "- 1"
             limit = "!== 2147483647" if fn == "inc" else "!== -2147483648"
             value = self.coerce(js, f"(({js} | 0) === {js} && {js} {limit} ? {js} {step} : __t.{fn}({js}))")

@@ -528,6 +528,13 @@
     return r;
   }
   function touched(o) { if (o === payload.list) payload.list = payload.raw = null; }
+  // A decoder that only reads its payload (codegen payload_byte) indexes the unsigned bytes as they
+  // arrived: pu(p, i) is p[i] with the list's bounds and index rules; pslow(p, i) is the rest.
+  function pslow(p, i) {
+    if (typeof i === 'string' && !isNumber(i)) throw err('NumberFormatException', 'For input string: "' + i + '"');
+    return p[index(p, i, p.length)];
+  }
+  function pu(p, i) { return typeof i === 'number' && (i | 0) === i && i >= 0 && i < p.length ? p[i] : pslow(p, i); }
 
   // ---- casts and instanceof
   function toInt(x) {
@@ -644,7 +651,7 @@
 
   Object.assign(T, {
     out, len, typeName, mapGet, mapPut, key, keys, values, entries, size, get, nget, put, idx, nidx, setidx, bump, bumpidx,
-    seq, bytes, payload, touched, toInt, toLong, toDouble, toFloat, toChar, toByte, toShort, toStr, isa, nw, newarr, arr, nofn, sfield,
+    seq, bytes, payload, touched, pu, pslow, toInt, toLong, toDouble, toFloat, toChar, toByte, toShort, toStr, isa, nw, newarr, arr, nofn, sfield,
     index,
   });
 })();
