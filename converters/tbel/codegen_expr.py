@@ -201,7 +201,13 @@ class ExprMixin:
         return self.expr(n.expr)
 
     def e_binary(self, n) -> str:
-        a, b, op = self.texpr(n.left), self.texpr(n.right), n.op
+        op = n.op
+        raw = getattr(self, "raw_payload", False) and n.left.kind == "index" and n.left.obj.kind == "name" \
+            and n.left.obj.name == "payload"
+        if op == "&" and n.left.kind == "index" and not n.left.ns and _int_lit(n.right) and not raw:
+            # `bytes[i] & 0xFF`: one runtime call, no Byte box
+            return f"__t.idxand({self.expr(n.left.obj)}, {self.expr(n.left.index)}, {self.expr(n.right)})"
+        a, b = self.texpr(n.left), self.texpr(n.right)
         typed = typing.binary(op, a, b)
         if typed is not None:
             return typed
@@ -240,6 +246,13 @@ class ExprMixin:
 
     def e_assign(self, n, stmt: bool = False) -> str:
         t, op = n.target, n.op
+        if t.kind == "name" and op != "=":
+            # `x op= v` is `x = x op v`: the same typed and fast paths as the operator itself
+            js = self.implicit(t.name)
+            value = canon(self.e_binary(_Binary(op[:-1], t, n.value)))
+            self.assigned(js, None)
+            value = self.coerce(js, value)
+            return f"{js} = {value}" if stmt else f"({js} = {value})"
         typed = self.texpr(n.value)
         value = canon(typed)
         if t.kind == "name":
@@ -279,6 +292,16 @@ class ExprMixin:
         if t.kind == "member":
             return f"__t.bump({self.expr(t.obj)}, {json.dumps(t.name)}, {delta}, {mode})"
         return f"__t.bumpidx({self.expr(t.obj)}, {self.expr(t.index)}, {delta}, {mode})"
+
+
+class _Binary:
+    """A binary node made by the generator (`x += v` as `x + v`)."""
+
+    kind = "binary"
+
+    def __init__(self, op, left, right):
+        self.op, self.left, self.right = op, left, right
+        self.line, self.col = left.line, left.col
 
 
 def _simple(node) -> bool:

@@ -260,6 +260,18 @@
     return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? a & b : bits('and', a, b); }
   function bor(a, b) { if (typeof b === 'number' && (b | 0) === b && a !== null && typeof a === 'object' && a.constructor === TbByte) return a.v | b;
     return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? a | b : bits('or', a, b); }
+  // `list[i] & mask` in one call: a Byte or Integer element masked without boxing
+  function idxand(o, i, m) {
+    if (typeof i === 'number' && (i | 0) === i && i >= 0 && o !== null && typeof o === 'object') {
+      if (o instanceof Int8Array) { if (i < o.length) return o[i] & m; }
+      else if (isArray(o) && i < o.length) {
+        const v = o[i];
+        if (typeof v === 'number') { if ((v | 0) === v) return v & m; }
+        else if (v !== null && typeof v === 'object' && v.constructor === TbByte) return v.v & m;
+      }
+    }
+    return band(T.idx(o, i), m);
+  }
   function bxor(a, b) { return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? a ^ b : bits('xor', a, b); }
   function shl(a, b) { if (typeof b === 'number' && (b | 0) === b && a !== null && typeof a === 'object' && a.constructor === TbByte) return a.v << b;
     return typeof a === 'number' && typeof b === 'number' && (a | 0) === a && (b | 0) === b ? a << b : bits('shl', a, b); }
@@ -373,7 +385,7 @@
   const T = {
     TbLong, TbDouble, TbFloat, TbByte, TbEntry, TbDate, BYTES, K_BYTE, K_INT, K_LONG, K_FLOAT, K_DOUBLE,
     kind, num, big, intOf, L, D, F, B, d2i, d2l, toType, isNumber, err, npe, dstr, fstr, fdigits, jstr,
-    add, sub, mul, div, mod, neg, inc, dec, band, bor, bxor, shl, shr, ushr, bnot,
+    add, sub, mul, div, mod, neg, inc, dec, band, idxand, bor, bxor, shl, shr, ushr, bnot,
     lt, gt, le, ge, eq, bool, toBool, isMap, isArray, hasOwn, stringify, parseJson: parseJsonJava, DateCtor,
   };
   G.__tbel = T;

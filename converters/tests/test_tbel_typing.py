@@ -26,10 +26,13 @@ var b = (payload[2] << 8) | (payload[3] & 0xFF);
 var c = payload[4];
 function u(i) { return ((payload[i] & 0xFF) << 8) | (payload[i + 1] & 0xFF); }
 function s(i) { var v = u(i); return (v & 0x8000) != 0 ? v - 0x10000 : v; }
+var lst = [payload[6], 300, -5, 2147483647];
+var arr = base64ToBytes("AQID/w==");
 """
 
 ATOMS = st.sampled_from([
     "payload[0]", "payload[5]", "payload[7]", "payload[a & 7]", "a", "b", "c", "u(2)", "s(4)",
+    "lst[0]", "lst[1]", "lst[a & 3]", "arr[3]", "arr[a & 3]",
     "0", "1", "2", "7", "8", "31", "100", "255", "0xFF", "0x7F", "0x8000", "65535", "2147483647",
     "-1", "-128", "-2147483648", "2.0", "0.5", "100.0", "1.5", "-3.0", "1000000",
 ])
@@ -57,10 +60,14 @@ def _results(script, payloads) -> list:
     return [("error",) if o.error else json.loads(o.output) for o in outcomes]
 
 
+ASSIGN = st.sampled_from(["=", "+=", "-=", "*=", "/=", "&=", "|=", "<<=", ">>="])
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(expr=_expressions(), payloads=st.lists(st.binary(min_size=8, max_size=8), min_size=1, max_size=3))
-def test_it_gives_what_the_runtime_gives(expr, payloads):
-    body = PRELUDE + f"var r = {expr};\nreturn {{v: r, s: '' + r}};"
+@given(expr=_expressions(), op=ASSIGN, start=ATOMS,
+       payloads=st.lists(st.binary(min_size=8, max_size=8), min_size=1, max_size=3))
+def test_it_gives_what_the_runtime_gives(expr, op, start, payloads):
+    body = PRELUDE + f"var r = {start};\nr {op} {expr};\nreturn {{v: r, s: '' + r}};"
     typed, untyped = _compiled(body, True), _compiled(body, False)
     assert _results(typed, payloads) == _results(untyped, payloads), (expr, _TRANSPILE(body, "decoder"))
 
