@@ -2,6 +2,7 @@
 
     python -m bench.bare_peers tcp PORT COUNT            # asyncio server, newline-delimited lines
     python -m bench.bare_peers amqp AMQP_URL QUEUE COUNT # aio-pika consumer, acknowledges each
+    python -m bench.bare_peers kafka SERVERS TOPIC COUNT # aiokafka group member, commits each poll
 
 Each prints "ready" once it accepts, then "done <time.monotonic() of the last message>" after
 COUNT messages (CLOCK_MONOTONIC is one clock for every process of the machine).
@@ -57,8 +58,29 @@ async def amqp(url: str, queue_name: str, count: int) -> None:
     await connection.close()
 
 
+async def kafka(servers: str, topic: str, count: int) -> None:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=servers, group_id=f"bare-{topic}", enable_auto_commit=False,
+                                auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=500)
+    await consumer.start()
+    while not consumer.assignment():  # joined the group: the producer may start
+        await asyncio.sleep(0.05)
+    print("ready", flush=True)
+    seen = 0
+    while seen < count:
+        batches = await consumer.getmany(timeout_ms=100, max_records=1000)
+        seen += sum(len(records) for records in batches.values())
+        if batches:
+            await consumer.commit()
+    print(f"done {time.monotonic()}", flush=True)
+    await consumer.stop()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "tcp":
         asyncio.run(tcp(int(sys.argv[2]), int(sys.argv[3])))
+    elif sys.argv[1] == "kafka":
+        asyncio.run(kafka(sys.argv[2], sys.argv[3], int(sys.argv[4])))
     else:
         asyncio.run(amqp(sys.argv[2], sys.argv[3], int(sys.argv[4])))

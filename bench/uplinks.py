@@ -12,7 +12,8 @@ every one is stored: nothing is deduplicated away).
     (c) MQTT QoS 1 through a Mosquitto of the bench's own (bench/mqtt_uplinks.py); baseline: a bare
         gmqtt subscriber that only counts the same messages.
     (d) HTTP accept latency at a paced 1,000 msg/s (p50/p99).
-    (e) TCP and RabbitMQ, each beside a bare peer of its transport (bench/transports.py).
+    (e) TCP and RabbitMQ, each beside a bare peer of its transport (bench/transports.py), and
+        Kafka beside a bare aiokafka consumer (bench/kafka_uplinks.py).
 
 "Stored" is observed by counting rows in ts_kv every 10 ms, so a figure includes the queue, the
 worker's batches and the telemetry writes, not only the accept.
@@ -26,7 +27,7 @@ import uuid
 
 import psycopg
 
-from bench import loadgen, mqtt_uplinks, procs, transports
+from bench import kafka_uplinks, loadgen, mqtt_uplinks, procs, transports
 from bench.visibility import Visibility
 
 __all__ = ["run"]
@@ -218,7 +219,7 @@ def _scaling(env, dsn, http, clock, quick: bool) -> list[dict]:
 
 def run(quick: bool = False, only: set[str] | None = None):
     """Yields each figure as it is measured; a scenario that fails yields an error row and the
-    others still run. ``only``: names of the scenarios to run (http, scaling, mqtt, tcp, rabbitmq)."""
+    others still run. ``only``: names of the scenarios to run (http, scaling, mqtt, tcp, rabbitmq, kafka)."""
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
@@ -234,6 +235,7 @@ def run(quick: bool = False, only: set[str] | None = None):
         ("mqtt", lambda: mqtt_uplinks.run(env, dsn, tenant, conv, clock, quick, **shared)),
         ("tcp", lambda: [transports.tcp(env, dsn, tenant, conv, clock, quick, **shared)]),
         ("rabbitmq", lambda: [transports.rabbitmq(env, dsn, tenant, conv, clock, quick, **shared)]),
+        ("kafka", lambda: [kafka_uplinks.kafka(env, dsn, tenant, conv, clock, quick, **shared)]),
     ]
     for name, scenario in scenarios:
         if only and name not in only:
