@@ -231,13 +231,15 @@
   }
 
   // runner(null, batchJson) sets the batch; runner(payloadLatin1, index) decodes one message.
-  function __tbDecodeRunner(fn, lines, maxOutput, maxError) {
+  // `text`: the body takes the payload as the latin-1 string it arrives as (a TBEL decoder that
+  // only ever decodes it as text), not as a list of byte values.
+  function __tbDecodeRunner(fn, lines, maxOutput, maxError, text) {
     return function __tbRunDecoder(payload, index) {
       if (payload === null) return __tbSetBatch(index);
       try {
         logs = [];
         logTotal = 0;
-        const result = fn(__tbPayload(payload), batch[index]);
+        const result = fn(text ? payload : __tbPayload(payload), batch[index]);
         return __tbFinish('0', __tbSerialise(result, 'decoder', maxOutput));
       } catch (e) {
         return __tbFail(e, lines, maxError);
@@ -268,10 +270,12 @@
   // the trailer, a codec falls through to it and the trailer calls its entry point.
   const headers = {
     decoder: ' return function Decoder(payload, metadata) {',
+    'decoder-text': ' return function Decoder(payload, metadata) {',
     encoder: ' return function Encoder(msg, metadata, msgType, integrationMetadata) {',
   };
   const trailers = {
     decoder: '\n;return __tbTs013(typeof decodeUplink === "function" ? decodeUplink : undefined, payload, metadata);\n}; })',
+    'decoder-text': '\n;return undefined;\n}; })',
     encoder: '\n;return __tbTs013(typeof encodeDownlink === "function" ? encodeDownlink : undefined, msg, metadata);\n}; })',
   };
   const DateCtor = G.Date;
@@ -350,9 +354,9 @@
     logTotal = 0;
     if (typeof fn !== 'function') return '0:the script does not define a function body';
     const m = __tbModule();
-    const ts013 = kind === 'decoder' ? __tbDecodeUplink : __tbEncodeDownlink;
+    const ts013 = kind === 'encoder' ? __tbEncodeDownlink : __tbDecodeUplink;
     fn = fn(function __tbTs013(entry, a, b) { return ts013(m, entry, a, b); }, m, m.exports);
-    return kind === 'decoder' ? __tbDecodeRunner(fn, lines, maxOutput, maxError)
-      : __tbEncodeRunner(fn, lines, maxOutput, maxError);
+    return kind === 'encoder' ? __tbEncodeRunner(fn, lines, maxOutput, maxError)
+      : __tbDecodeRunner(fn, lines, maxOutput, maxError, kind === 'decoder-text');
   };
 })()

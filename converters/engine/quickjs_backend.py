@@ -127,6 +127,7 @@ class QuickJSBackend(Backend):
     name = "quickjs"
 
     def compile(self, kind: str, source: str, limits, lang: str = JS) -> "QuickJSScript | ScriptError":
+        text_payload = False
         if lang == TBEL:
             # Transpiled here, in the worker: the TBEL line of a syntax error is the body's line,
             # and the generated JS keeps every statement on its TBEL line.
@@ -134,6 +135,7 @@ class QuickJSBackend(Backend):
 
             try:
                 source = tbel.transpile(source, kind)
+                text_payload = source.startswith(tbel.TEXT_PAYLOAD)
             except tbel.TbelSyntaxError as e:
                 return ScriptError(f"{e.message} (column {e.column})"[: limits.max_error_chars], e.line)
             except Exception as e:  # a transpiler bug must fail this script, not the worker
@@ -150,7 +152,9 @@ class QuickJSBackend(Backend):
                 context.eval(_tbel_runtime())
             compile_fn = context.eval(PRELUDE)
             lines = source.count("\n") + 1
-            result = compile_fn(kind, source, lines, limits.max_output_bytes, limits.max_error_chars)
+            # a TBEL decoder that only decodes its payload as text takes it as the string it arrives as
+            mode = "decoder-text" if text_payload and kind == DECODER else kind
+            result = compile_fn(mode, source, lines, limits.max_output_bytes, limits.max_error_chars)
         except quickjs.JSException as e:
             text = str(e)
             if "interrupted" in text:

@@ -10,11 +10,11 @@ Java semantics (numeric boxes, collections, strings, TbUtils) live in runtime.js
 import re
 from pathlib import Path
 
-from converters.tbel.codegen import generate
+from converters.tbel.codegen import TEXT_PAYLOAD, generate
 from converters.tbel.lexer import TbelSyntaxError
 from converters.tbel.parser import parse
 
-__all__ = ["RUNTIME_JS", "TbelSyntaxError", "transpile"]
+__all__ = ["RUNTIME_JS", "TEXT_PAYLOAD", "TbelSyntaxError", "transpile"]
 
 # The engine reports the line of the first stack frame whose function name does not start with
 # __tb: runtime helpers are renamed __tbel_* so that an error they throw points at the user's line

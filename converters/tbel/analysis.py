@@ -33,7 +33,7 @@ def _nodes(body):
             stack.extend(v for k, v in node.__dict__.items() if k not in ("kind", "line", "col"))
 
 
-def payload_as_text_only(body) -> bool:
+def payload_as_text_only(body, calls=_TEXT_CALLS) -> bool:
     uses, text_uses = 0, 0
     for node in _nodes(body):
         if node.kind == "name" and node.name == "payload":
@@ -42,7 +42,7 @@ def payload_as_text_only(body) -> bool:
             return False
         elif node.kind in ("var", "foreach") and node.name == "payload":
             return False
-        if node.kind == "call" and node.name in _TEXT_CALLS and len(node.args) == 1 \
+        if node.kind == "call" and node.name in calls and len(node.args) == 1 \
                 and node.args[0].kind == "name" and node.args[0].name == "payload":
             text_uses += 1
     return uses == text_uses

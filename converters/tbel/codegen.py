@@ -14,7 +14,12 @@ from converters.tbel.codegen_expr import ExprMixin
 from converters.tbel.lexer import TbelSyntaxError
 from converters.tbel.typing import TypesMixin
 
-__all__ = ["generate"]
+__all__ = ["TEXT_PAYLOAD", "generate"]
+
+# First in the body of a decoder that only ever decodes its payload as text (decodeToJson,
+# decodeToString): the engine then hands it the payload as the latin-1 string it arrives as.
+TEXT_PAYLOAD = "/*tbel:text-payload*/"
+_STRING_CALLS = {"decodeToJson", "decodeToString"}
 
 _JS_RESERVED = set("""
 arguments await break case catch class const continue debugger default delete do else enum eval export
@@ -97,13 +102,14 @@ class Generator(ExprMixin, TypesMixin):
         for p in params:
             self.assigned(safe(p), None)
         decl = []
-        self.out.write("var __t = __tbel;")
+        self.string_payload = self.kind == "decoder" and not self.untyped and payload_as_text_only(body, _STRING_CALLS)
+        self.out.write((TEXT_PAYLOAD if self.string_payload else "") + "var __t = __tbel;")
         # A script that reads the payload only through decodeToJson/decodeToString (most of them)
         # never needs it as a List<Byte>: skip building one box per byte. One that only indexes
         # it (and reads its length) reads the unsigned bytes as they arrive (payload_byte).
         self.text_payload = self.kind == "decoder" and payload_as_text_only(body)
-        self.raw_payload = self.kind == "decoder" and not self.untyped and (
-            self.text_payload or payload_read_only(body))
+        self.raw_payload = self.kind == "decoder" and (
+            self.text_payload or (not self.untyped and payload_read_only(body)))
         if self.kind == "decoder" and not self.raw_payload:
             self.out.write(" payload = __t.bytes(payload);")
         self.out.write(decl)

@@ -170,7 +170,8 @@ class ExprMixin:
         if n.name in BUILTINS:
             if getattr(self, "text_payload", False) and len(n.args) == 1 and n.args[0].kind == "name" \
                     and n.args[0].name == "payload" and n.name != "bytesToString":
-                return f"__t.f.{n.name}(__t.f.unsignedText(payload))"
+                text = "latin1Text" if self.string_payload else "unsignedText"
+                return f"__t.f.{n.name}(__t.f.{text}(payload))"
             return f"__t.f.{n.name}({args})"
         return f"__t.nofn({json.dumps(n.name)})"
 

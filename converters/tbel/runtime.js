@@ -1494,6 +1494,12 @@
 
   const f = {
     decodeToString: (b) => text(b),
+    latin1Text: (s) => {  // the decoder's payload as the latin-1 string it arrived as (not TBEL-visible)
+      if (!nonAscii.test(s)) return s;
+      const b = new Int8Array(s.length);
+      for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+      return decodeUtf8(b);
+    },
     unsignedText: (p) => {  // the decoder's payload as unsigned bytes (not a TBEL-visible name)
       const n = p.length;
       let out = '';

@@ -5,57 +5,14 @@ import base64
 import itertools
 import json
 
+# a ChirpStack uplink decoded as ThingsBoard's library converters do it (hoisted function reading a
+# global assigned later, switch without fall-through, base64ToBytes, parseBytesToInt, String.format)
+from bench.tbel import LIBRARY_TBEL as MILESIGHT_STYLE
 from converters import engine
 from converters.engine import TIMEOUT, Limits, ScriptError
 
 _keys = itertools.count()
 
-MILESIGHT_STYLE = r"""
-// Decoder for a LoRaWAN sensor behind ChirpStack (base64 `data`)
-var data = decodeToJson(payload);
-var deviceName = data.deviceInfo.deviceName;
-var bytes = base64ToBytes(data.data);
-timestamp = new Date(data.time).getTime();
-var values = decodePayload(bytes);
-
-var result = {
-    deviceName: deviceName,
-    deviceType: data.deviceInfo.deviceProfileName,
-    attributes: {fPort: data.fPort, devEui: data.deviceInfo.devEui},
-    telemetry: {ts: timestamp, values: values}
-};
-if (data.rxInfo != null && data.rxInfo.size() > 0) {
-    result.telemetry.values.rssi = data.rxInfo[0].rssi;
-}
-return result;
-
-function decodePayload(input) {
-    var decoded = {};
-    for (var i = 0; i < input.length; ) {
-        var channelId = input[i++] & 0xFF;
-        var channelType = input[i++] & 0xFF;
-        switch (channelId) {  // no fall-through, and a break here would end the for loop
-            case 0x01:
-                decoded.battery = input[i] & 0xFF;
-                i += 1;
-            case 0x03:
-                decoded.temperature = parseBytesToInt(input, i, 2, false) / 10;
-                i += 2;
-            case 0x04:
-                decoded.humidity = (input[i] & 0xFF) / 2;
-                i += 1;
-            case 0x05:
-                decoded.pir = (input[i] & 0xFF) == 1 ? "trigger" : "idle";
-                decoded.seenAt = timestamp;
-                i += 1;
-            default:
-                decoded.unknown = String.format("%02x%02x", channelId, channelType);
-                i = input.length;
-        }
-    }
-    return decoded;
-}
-"""
 
 
 def chirpstack_uplink(raw: bytes) -> bytes:

@@ -100,3 +100,21 @@ def test_it_keeps_the_list_semantics_where_the_payload_escapes(body, expected):
     for typed in (True, False):
         got = _results(_compiled(body, typed), [payload])[0]
         assert got == ("error",) if expected == "error" else got == expected, (typed, got)
+
+
+@pytest.mark.parametrize("payload", [
+    '{"name": "café ☃ 😀", "n": 20.0}'.encode(),
+    b'{"plain": "ascii", "list": [1, 2.5, 3.0]}',
+    b'{"bad": "\xff\xfe"}',  # not UTF-8: replaced as the byte path replaces it
+    b"not json",
+])
+def test_a_text_only_decoder_takes_the_payload_as_text_and_answers_the_same(payload):
+    body = "var data = decodeToJson(payload);\nreturn {v: data, s: decodeToString(payload)};"
+    assert _TRANSPILE(body, "decoder").startswith(tbel.TEXT_PAYLOAD)
+    assert _results(_compiled(body, True), [payload]) == _results(_compiled(body, False), [payload])
+
+
+def test_a_runtime_error_on_the_first_line_of_a_text_only_decoder_names_line_1():
+    script = _compiled("var data = decodeToJson(payload); var x = data.a.b;\nreturn {};", True)
+    outcome = script.run([(b'{"a": null}', {})], lambda i: None)[0]
+    assert outcome.error and "line 1" in outcome.error, outcome.error
