@@ -14,10 +14,13 @@ import uuid
 
 from django.db import transaction
 
+from converters.events import all_enabled_until, cap_all_enabled_until
+
 from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
 from rulechains.nodes.base import ConfigError
 from tbproject.api.ids import entity_id
+from tbproject.clock import now_ms
 
 __all__ = ["MetadataError", "export_metadata", "node_json", "save_metadata", "short_type"]
 
@@ -34,12 +37,16 @@ def node_json(node: RuleNode) -> dict:
     return {
         "id": entity_id("RULE_NODE", node.pk), "createdTime": node.created_time,
         "ruleChainId": entity_id("RULE_CHAIN", node.rule_chain_id), "type": node.type, "name": node.name,
-        "debugMode": node.debug_mode,
-        "debugSettings": {"failuresEnabled": node.debug_failures or node.debug_mode, "allEnabled": node.debug_mode,
-                          "allEnabledUntil": 0},
+        "debugMode": _all_on(node),
+        "debugSettings": {"failuresEnabled": node.debug_failures or node.debug_mode, "allEnabled": _all_on(node),
+                          "allEnabledUntil": node.debug_all_until if _all_on(node) else 0},
         "singletonMode": node.singleton_mode, "queueName": None, "configurationVersion": node.configuration_version,
         "configuration": node.configuration, "additionalInfo": node.additional_info or None, "externalId": None,
     }
+
+
+def _all_on(node: RuleNode) -> bool:
+    return node.debug_mode and now_ms() < node.debug_all_until
 
 
 def export_metadata(chain: RuleChain) -> dict:
@@ -60,10 +67,16 @@ def _int(value, what: str) -> int:
     return value
 
 
-def _debug(node: dict) -> tuple[bool, bool]:
+def _debug(node: dict) -> tuple[bool, bool, int]:
+    """(debug all, failures, end of the debug-all window): ``allEnabled`` (or the legacy
+    ``debugMode``) opens a new window, as ThingsBoard's "used as a trigger"; a posted
+    ``allEnabledUntil`` alone keeps one still open (never longer than one window)."""
     settings = node.get("debugSettings") if isinstance(node.get("debugSettings"), dict) else {}
-    all_on = bool(node.get("debugMode")) or bool(settings.get("allEnabled")) or bool(settings.get("allEnabledUntil"))
-    return all_on, bool(settings.get("failuresEnabled"))
+    if node.get("debugMode") or settings.get("allEnabled"):
+        until = all_enabled_until()
+    else:
+        until = cap_all_enabled_until(settings.get("allEnabledUntil"))
+    return until > 0, bool(settings.get("failuresEnabled")), until
 
 
 def _clean_nodes(raw_nodes, *, check: bool) -> list[dict]:
@@ -93,10 +106,11 @@ def _clean_nodes(raw_nodes, *, check: bool) -> list[dict]:
             node_id = uuid.UUID(str(raw_id)) if raw_id else None
         except ValueError:
             node_id = None
-        debug_mode, debug_failures = _debug(n)
+        debug_mode, debug_failures, debug_until = _debug(n)
         version = n.get("configurationVersion") or 0
         cleaned.append({"id": node_id, "type": n["type"], "name": name[:255], "configuration": configuration,
                         "additional_info": additional, "debug_mode": debug_mode, "debug_failures": debug_failures,
+                        "debug_all_until": debug_until,
                         "singleton_mode": bool(n.get("singletonMode")),
                         "configuration_version": version if isinstance(version, int) and version >= 0 else 0})
     return cleaned

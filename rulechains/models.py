@@ -48,8 +48,9 @@ class RuleNode(TenantScopedModel):
     """One node of a chain: ``type`` is a ThingsBoard class name listed in rulechains.nodes.NODES.
 
     ``index`` is the node's position in the chain's ``nodes`` list (connections and
-    ``firstNodeIndex`` refer to it). ``debug_mode`` records every message in and out as
-    DEBUG_RULE_NODE events; ``debug_failures`` records failures only.
+    ``firstNodeIndex`` refer to it). ``debug_mode`` ("debug all") records every message in and
+    out as DEBUG_RULE_NODE events until ``debug_all_until`` (ms), failures only afterwards;
+    ``debug_failures`` records failures only (rulechains/debug.py).
     """
 
     rule_chain = models.ForeignKey(RuleChain, on_delete=models.CASCADE, related_name="nodes")
@@ -58,6 +59,7 @@ class RuleNode(TenantScopedModel):
     name = models.CharField(max_length=255, blank=True)
     debug_mode = models.BooleanField(default=False)
     debug_failures = models.BooleanField(default=False)
+    debug_all_until = models.BigIntegerField(default=0, editable=False, help_text="end of the debug-all window, ms")
     singleton_mode = models.BooleanField(default=False)
     configuration_version = models.PositiveIntegerField(default=0)
     configuration = models.JSONField(default=dict, blank=True)
@@ -66,6 +68,13 @@ class RuleNode(TenantScopedModel):
 
     class Meta:
         ordering = ["rule_chain", "index"]
+
+    def save(self, *args, **kwargs):
+        if self.debug_mode and not self.debug_all_until:  # switched on outside the API (admin): open the window
+            from converters.events import all_enabled_until
+
+            self.debug_all_until = all_enabled_until()
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"{self.name or self.type.rpartition('.')[2]} ({self.rule_chain})"

@@ -1,4 +1,4 @@
-"""Action nodes: save time series, save attributes, log."""
+"""Action nodes: save time series, save attributes, log, device profile."""
 
 import json
 import logging
@@ -14,7 +14,7 @@ from rulechains.messages import POST_ATTRIBUTES_REQUEST, POST_TELEMETRY_REQUEST,
 from rulechains.nodes.base import BaseNode, ConfigError, Out, fail
 from rulechains.nodes.scripted import ScriptNode
 
-__all__ = ["SaveTimeseriesNode", "SaveAttributesNode", "LogNode", "DEFAULT_LOG_SCRIPT"]
+__all__ = ["SaveTimeseriesNode", "SaveAttributesNode", "LogNode", "DeviceProfileNode", "DEFAULT_LOG_SCRIPT"]
 
 log = logging.getLogger("rulechains.log")
 
@@ -127,3 +127,21 @@ class LogNode(ScriptNode):
         text = json.loads(result.output_json)
         log.info("%s: %s", self.name, text if isinstance(text, str) else result.output_json)
         return [Out(SUCCESS, msg)]
+
+
+class DeviceProfileNode(BaseNode):
+    """ThingsBoard's "device profile" node, first in its default root chain: messages of devices go
+    on by Success (a device of another tenant, or one that no longer exists, by Failure); other
+    originators pass. ``persistAlarmRulesState`` and ``fetchAlarmRulesStateOnStart`` are accepted;
+    the profile's alarm rules (``profileData.alarms``) are not evaluated here: use the create and
+    clear alarm nodes. A profile's default rule chain is reached with the rule chain node's
+    ``forwardMsgToDefaultRuleChain``."""
+
+    label = "device profile"
+    relations = ("Success", "Failure", "Alarm Created", "Alarm Updated", "Alarm Severity Updated", "Alarm Cleared")
+
+    def process_batch(self, ctx, msgs):
+        devices = ctx.originators([m for m in msgs if m.originator_type == "DEVICE"])
+        return [fail(m, f"Device with id [{m.originator_id}] is not found")
+                if m.originator_type == "DEVICE" and devices.get(m.originator_id) is None else [Out(SUCCESS, m)]
+                for m in msgs]
