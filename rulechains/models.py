@@ -96,3 +96,47 @@ class RuleNodeConnection(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.from_node.name} -[{self.type}]-> {self.to_node.name}"
+
+
+class AlarmSeverity(models.TextChoices):
+    CRITICAL = "CRITICAL"
+    MAJOR = "MAJOR"
+    MINOR = "MINOR"
+    WARNING = "WARNING"
+    INDETERMINATE = "INDETERMINATE"
+
+
+class Alarm(TenantScopedModel):
+    """ThingsBoard's alarm, minimal: raised and cleared by the alarm rule nodes, read, acknowledged
+    and cleared through ``/api/alarm``. One alarm per (originator, type) is active at a time: the
+    create node updates it until it is cleared; the next one is a new alarm. ``customer`` is the
+    originator's customer when raised (customer users see their customer's alarms only)."""
+
+    customer = models.ForeignKey("tenants.Customer", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    originator_type = models.CharField(max_length=32)
+    originator_id = models.UUIDField()
+    type = models.CharField(max_length=255)
+    severity = models.CharField(max_length=16, choices=AlarmSeverity.choices, default=AlarmSeverity.CRITICAL)
+    acknowledged = models.BooleanField(default=False)
+    cleared = models.BooleanField(default=False)
+    start_ts = models.BigIntegerField(default=0)
+    end_ts = models.BigIntegerField(default=0)
+    ack_ts = models.BigIntegerField(default=0)
+    clear_ts = models.BigIntegerField(default=0)
+    details = models.JSONField(null=True, blank=True)
+    propagate = models.BooleanField(default=False)
+    propagate_to_owner = models.BooleanField(default=False)
+    propagate_to_tenant = models.BooleanField(default=False)
+    propagate_relation_types = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_time"]
+        indexes = [models.Index(fields=["tenant", "originator_id", "type", "created_time"], name="alarm_originator")]
+
+    @property
+    def status(self) -> str:
+        return f"{'CLEARED' if self.cleared else 'ACTIVE'}_{'ACK' if self.acknowledged else 'UNACK'}"
+
+    def __str__(self) -> str:
+        return f"{self.type} ({self.status})"
