@@ -15,7 +15,6 @@ import uuid
 from django.db import transaction
 
 from converters.events import all_enabled_until, cap_all_enabled_until
-
 from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
 from rulechains.nodes.base import ConfigError

@@ -48,7 +48,7 @@ class RuleChainInputNode(BaseNode):
         targets = [self.config["ruleChainId"]] * len(msgs)
         if self.config["forwardMsgToDefaultRuleChain"]:
             entities = ctx.originators(msgs)
-            targets = [default_chain_of(entities.get(m.originator_id)) or t for m, t in zip(msgs, targets)]
+            targets = [default_chain_of(entities.get(m.originator_id)) or t for m, t in zip(msgs, targets, strict=True)]
         known = set(RuleChain.objects.filter(tenant_id=ctx.tenant_id, pk__in=set(targets)).values_list("pk", flat=True))
         return [[Out(SUCCESS, m, None, t)] if t in known else fail(m, f"Rule chain with id [{t}] is not found")
                 for m, t in zip(msgs, targets, strict=True)]

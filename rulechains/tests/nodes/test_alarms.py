@@ -10,8 +10,9 @@ from rulechains.nodes.base import ConfigError
 from rulechains.tests.helpers import events_of, install_root, make_node, msg, node
 from tbproject.testing.factories import make_device
 
-DETAILS_JS = ("var details = {};\nif (metadata.prevAlarmDetails) {\n    details = JSON.parse(metadata.prevAlarmDetails);\n"
-              "    delete metadata.prevAlarmDetails;\n}\ndetails.count = (details.count || 0) + 1;\n"
+DETAILS_JS = ("var details = {};\nif (metadata.prevAlarmDetails) {\n"
+              "    details = JSON.parse(metadata.prevAlarmDetails);\n    delete metadata.prevAlarmDetails;\n}\n"
+              "details.count = (details.count || 0) + 1;\n"
               "details.temperature = msg.temperature;\nreturn details;")
 DETAILS_TBEL = "var details = {};\ndetails.cleared_at = msg.temperature;\nreturn details;"
 
@@ -120,7 +121,7 @@ def test_alarms_of_an_entity_page_by_status_as_thingsboard(api, tenant, device, 
     assert api.get(url + "&status=ACTIVE_UNACK").json()["totalElements"] == 1
     assert api.get(url + "&textSearch=high").json()["totalElements"] == 2
     assert api.get(url + "&searchStatus=NOPE").status_code == 400
-    assert api.get(f"/api/alarms?pageSize=10&page=0&searchStatus=ACTIVE").json()["totalElements"] == 1
+    assert api.get("/api/alarms?pageSize=10&page=0&searchStatus=ACTIVE").json()["totalElements"] == 1
 
 
 def test_an_alarm_is_read_acknowledged_cleared_and_deleted(api, tenant, device, chain):

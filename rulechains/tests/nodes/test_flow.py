@@ -83,7 +83,8 @@ def test_an_output_node_in_a_chain_nobody_called_ends_the_message(tenant):
 def test_a_chain_calling_itself_is_stopped_by_the_hop_budget(tenant, settings):
     settings.RULE_ENGINE_MAX_HOPS = 10
     root = install_root(tenant, [node(nodes.SWITCH, "start")], [])
-    looping = services.create_chain(tenant.pk, chain_json("Loop", [node(nodes.RULE_CHAIN_INPUT, "me", ruleChainId=str(root.pk))], []))
+    looping = services.create_chain(
+        tenant.pk, chain_json("Loop", [node(nodes.RULE_CHAIN_INPUT, "me", ruleChainId=str(root.pk))], []))
     looping.nodes.update(configuration={"ruleChainId": str(looping.pk)})
     root_input = root.nodes.get()
     root_input.type, root_input.configuration = nodes.RULE_CHAIN_INPUT, {"ruleChainId": str(looping.pk)}
