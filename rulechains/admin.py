@@ -14,7 +14,7 @@ from unfold.widgets import UnfoldAdminSelectWidget
 
 from rulechains import services
 from rulechains.metadata import export_metadata, short_type
-from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
+from rulechains.models import Alarm, RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
 from rulechains.nodes.base import ConfigError
 from tbproject.admin import TenantScopedAdmin, TenantScopedForm
@@ -87,3 +87,10 @@ class RuleNodeConnectionAdmin(TenantScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("rule_chain", "from_node", "to_node")
+
+
+@admin.register(Alarm)
+class AlarmAdmin(TenantScopedAdmin):
+    list_display = ("type", "originator_type", "originator_id", "severity", "status", "created_time")
+    list_filter = ("severity", "cleared", "acknowledged")
+    search_fields = ("type",)

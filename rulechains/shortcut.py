@@ -68,6 +68,8 @@ def _walk(graph, msg_type: str) -> bool:
         if node.type == SWITCH:
             relation = TYPE_RELATIONS.get(msg_type, OTHER)
         elif node.type in saves:
+            if node.type == SAVE_TIMESERIES and (node.configuration or {}).get("defaultTTL"):
+                return True  # the node records the series' TTL, also for stored messages
             relation = SUCCESS if saves[node.type] == msg_type else FAILURE
         else:
             return True

@@ -10,6 +10,7 @@ from devices.api.telemetry_writes import parse_attributes, parse_telemetry
 from devices.attributes import save_attributes_many
 from devices.choices import AttributeScope
 from devices.telemetry import Point, write_points
+from devices.telemetry.series_ttl import set_ttls
 from rulechains.messages import POST_ATTRIBUTES_REQUEST, POST_TELEMETRY_REQUEST, SUCCESS
 from rulechains.nodes.base import BaseNode, ConfigError, Out, fail
 from rulechains.nodes.scripted import ScriptNode
@@ -66,11 +67,38 @@ class _SaveNode(BaseNode):
 
 class SaveTimeseriesNode(_SaveNode):
     """POST_TELEMETRY_REQUEST data (``{key: value}`` stamped with metadata ``ts`` or now,
-    ``{ts, values}``, or a list of those) as time series of the originator. ``defaultTTL`` and
-    the other ThingsBoard options are accepted and ignored (retention is TELEMETRY_TTL_DAYS)."""
+    ``{ts, values}``, or a list of those) as time series of the originator. ``defaultTTL``
+    (seconds; the message's ``TTL`` metadata overrides it; 0: the global TELEMETRY_TTL_DAYS)
+    becomes the TTL of each series written (devices/telemetry/series_ttl.py), also for messages
+    the pipeline stored already. The other ThingsBoard options are accepted and ignored."""
 
     label = "save time series"
     msg_type = POST_TELEMETRY_REQUEST
+
+    @classmethod
+    def clean_config(cls, configuration):
+        ttl = configuration.get("defaultTTL") or 0
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 0:
+            raise ConfigError("defaultTTL must be a non-negative number of seconds")
+        return {**configuration, "defaultTTL": ttl}
+
+    def ttl_ms(self, msg) -> int:
+        raw = str(msg.metadata.get("TTL", "")).strip()
+        return (int(raw) if raw.isdigit() else self.config["defaultTTL"]) * 1000
+
+    def process_batch(self, ctx, msgs):
+        outs = super().process_batch(ctx, msgs)
+        ttls = []
+        for msg, out in zip(msgs, outs, strict=True):
+            ttl = self.ttl_ms(msg) if out and out[0].relation == SUCCESS else 0
+            try:
+                keys = {k for _, values in parse_telemetry(msg.data, ctx.now) for k in values} if ttl else ()
+            except (ValidationError, ValueError):  # a stored message the pipeline took: nothing to add
+                keys = ()
+            ttls.extend((msg.originator_id, key, ttl) for key in keys)
+        if ttls:
+            set_ttls(ttls)
+        return outs
 
     def rows(self, ctx, msg):
         ts = msg.metadata.get("ts", "")
