@@ -37,8 +37,9 @@ def chain(tenant):
 
 
 def outs(chain, index):
-    return [(e["relationType"], e["msgType"], json.loads(e["data"]), json.loads(e["metadata"]))
-            for e in events_of(chain.nodes.get(index=index), "OUT")]
+    """(relation, type, data, metadata) of the node's OUT events, by relation name."""
+    return sorted(((e["relationType"], e["msgType"], json.loads(e["data"]), json.loads(e["metadata"]))
+                   for e in events_of(chain.nodes.get(index=index), "OUT")), key=lambda out: out[0])
 
 
 def test_an_alarm_is_created_updated_and_cleared_by_the_chain(tenant, device, chain):
