@@ -95,3 +95,20 @@ def test_save_timeseries_gives_its_series_the_ttl_and_retention_removes_older_po
     assert not SeriesTtl.objects.filter(key__key="a").exists()
     with pytest.raises(ConfigError, match="defaultTTL"):
         make_node(tenant, nodes.SAVE_TIMESERIES, defaultTTL=-1)
+
+
+def test_the_device_profile_node_passes_devices_on_and_fails_unknown_ones(tenant, other_tenant, device):
+    from rulechains import engine
+    from rulechains.tests.helpers import events_of, install_root, node
+
+    chain = install_root(tenant, [
+        node(nodes.DEVICE_PROFILE, "Device Profile Node", True, persistAlarmRulesState=False,
+             fetchAlarmRulesStateOnStart=False),
+        node(nodes.SWITCH, "Message Type Switch"), node(nodes.LOG, "failed", True),
+    ], [(0, 1, "Success"), (0, 2, "Failure")])
+    foreign = make_device(other_tenant, "theirs")
+    engine.process([msg(tenant, device), msg(tenant, foreign), msg(tenant, kind="ASSET")])
+    relations = sorted(e["relationType"] for e in events_of(chain.nodes.get(index=0), "OUT"))
+    assert relations == ["Failure", "Success", "Success"]
+    [failed] = events_of(chain.nodes.get(index=2), "IN")
+    assert failed["entityId"] == str(foreign.pk)
