@@ -101,16 +101,14 @@ class MsgDelayNode(BaseNode):
 
 
 def _schedule(payload: dict, delay: int) -> None:
-    from tbproject.celery import app
+    from rulechains.tasks import resume_delayed_task
 
-    if app.conf.task_always_eager:  # embedded: no broker to hold the message meanwhile
+    if resume_delayed_task.app.conf.task_always_eager:  # embedded: no broker to hold the message meanwhile
         timer = threading.Timer(delay, _fire, args=(payload,))
         timer.daemon = True
         TIMERS.add(timer)
         timer.start()
         return
-    from rulechains.tasks import resume_delayed_task
-
     resume_delayed_task.apply_async(args=[payload], countdown=delay)
 
 
