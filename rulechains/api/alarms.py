@@ -22,7 +22,7 @@ from rulechains import alarms
 from rulechains.models import Alarm
 from tbproject.api.ids import parse_uuid
 from tbproject.api.pagination import page_data, page_request
-from tbproject.api.params import choice_param
+from tbproject.api.params import choice_param, ms_param
 from tbproject.api.permissions import IsTenantUser
 from tbproject.clock import now_ms
 from tenants.choices import Authority
@@ -35,16 +35,6 @@ SORT_FIELDS = {"createdTime": "created_time", "startTs": "start_ts", "endTs": "e
                "clearTs": "clear_ts", "type": "type", "severity": "severity", "status": "cleared"}
 _SEARCH = {"ACTIVE": Q(cleared=False), "CLEARED": Q(cleared=True), "ACK": Q(acknowledged=True),
            "UNACK": Q(acknowledged=False)}
-
-
-def _ms(params, name: str) -> int | None:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationError(f"Parameter '{name}' must be a time in milliseconds, got '{raw:.32}'") from None
 
 
 def _infos(rows) -> list[dict]:
@@ -110,7 +100,7 @@ class AllAlarmsView(_AlarmResource):
             queryset = queryset.filter(_SEARCH[search])
         if status:
             queryset = queryset.filter(cleared=status.startswith("CLEARED"), acknowledged=status.endswith("_ACK"))
-        start, end = _ms(params, "startTime"), _ms(params, "endTime")
+        start, end = ms_param(params, "startTime"), ms_param(params, "endTime")
         if start is not None:
             queryset = queryset.filter(created_time__gte=start)
         if end is not None:
