@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from converters.events import EventBatch
-from rulechains import debug
+from rulechains import debug, profiles
 from rulechains.messages import FAILURE, Msg
 from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
@@ -110,21 +110,31 @@ def _load(**lookup) -> dict:
 
 
 def process(messages: list[Msg], *, now: int | None = None) -> Report:
-    """Run ``messages`` through their tenants' root chains; never raises for a message."""
+    """Run ``messages`` through their tenants' root chains (or their originator profile's default
+    rule chain); never raises for a message."""
     report = Report(messages=len(messages))
     by_tenant: dict = defaultdict(list)
     for msg in messages:
         by_tenant[msg.tenant_id].append(msg)
-    graphs = load_root_chains(by_tenant)
+    roots = load_root_chains(by_tenant)
+    chosen = profiles.default_chains(messages)  # profiles' default rule chains replace the root
     now = now_ms() if now is None else now
     with debug.Recorder() as events:
         for tenant_id, msgs in by_tenant.items():
-            graph = graphs.get(tenant_id)
-            if graph is None or graph.first is None:
-                report.unrouted += len(msgs)
-                continue
-            start = {(graph.chain.pk, graph.first): [_Item(m, i, "") for i, m in enumerate(msgs)]}
-            _run({graph.chain.pk: graph}, start, len(msgs), NodeContext(tenant_id, now), events, report)
+            root = roots.get(tenant_id)
+            graphs = {root.chain.pk: root} if root else {}
+            wanted = {chosen[(tenant_id, m.originator_id)] for m in msgs if (tenant_id, m.originator_id) in chosen}
+            if wanted - set(graphs):
+                graphs.update(load_chains(tenant_id, wanted - set(graphs)))
+            start: dict = {}
+            for i, m in enumerate(msgs):
+                graph = graphs.get(chosen.get((tenant_id, m.originator_id))) or root
+                if graph is None or graph.first is None:
+                    report.unrouted += 1
+                    continue
+                start.setdefault((graph.chain.pk, graph.first), []).append(_Item(m, i, ""))
+            if start:
+                _run(graphs, start, len(msgs), NodeContext(tenant_id, now), events, report)
     return report
 
 

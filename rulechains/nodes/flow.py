@@ -5,6 +5,7 @@ import uuid
 from rulechains.messages import SUCCESS
 from rulechains.models import RuleChain
 from rulechains.nodes.base import RETURN, BaseNode, ConfigError, Out, fail
+from rulechains.profiles import chain_ref
 
 __all__ = ["RuleChainInputNode", "RuleChainOutputNode"]
 
@@ -19,13 +20,7 @@ def _chain_id(raw):
 
 def default_chain_of(entity) -> uuid.UUID | None:
     """The default rule chain of a device's or asset's profile (``defaultRuleChainId``), if any."""
-    profile = getattr(entity, "profile", None)
-    ref = (getattr(profile, "additional_info", None) or {}).get("defaultRuleChainId")
-    ref = ref.get("id") if isinstance(ref, dict) else ref
-    try:
-        return uuid.UUID(str(ref)) if ref else None
-    except ValueError:
-        return None
+    return chain_ref(getattr(getattr(entity, "profile", None), "additional_info", None))
 
 
 class RuleChainInputNode(BaseNode):

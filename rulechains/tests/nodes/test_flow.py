@@ -3,8 +3,8 @@
 import json
 
 from rulechains import engine, nodes, services
-from rulechains.tests.helpers import chain_json, events_of, install_root, msg, node
-from tbproject.testing.factories import default_profile, make_device
+from rulechains.tests.helpers import chain_json, events_of, install_root, msg, node, run_node
+from tbproject.testing.factories import make_device
 
 SWITCH_BY_T = "return msg.t > 10 ? 'hot' : ['cold'];"
 
@@ -52,17 +52,46 @@ def test_calls_nest_and_each_return_goes_to_its_own_caller(tenant):
     assert events_of(root.nodes.get(index=2)) == []  # "Low" of the inner chain has no link in the middle one
 
 
+def _profile_with_chain(tenant, chain, name="thermostat"):
+    from devices.models import DeviceProfile
+
+    return DeviceProfile.objects.create(tenant=tenant, name=name, additional_info={
+        "defaultRuleChainId": {"entityType": "RULE_CHAIN", "id": str(chain.pk)}})
+
+
 def test_forward_to_default_rule_chain_uses_the_originators_profile(tenant):
     profile_chain = classify_chain(tenant, "Profile chain")
     fallback = services.create_chain(tenant.pk, chain_json("Fallback", [node(nodes.RULE_CHAIN_OUTPUT, "Low")], []))
-    profile = default_profile(tenant)
-    profile.additional_info = {"defaultRuleChainId": {"entityType": "RULE_CHAIN", "id": str(profile_chain.pk)}}
-    profile.save()
-    device = make_device(tenant, "d")
-    root = caller(tenant, fallback.pk, forwardMsgToDefaultRuleChain=True)
-    engine.process([msg(tenant, device, data={"t": 50}), msg(tenant, kind="CUSTOMER", data={"t": 50})])
-    assert [d for _, d in arrived(root, 1)] == [{"t": 50}]  # the device went through its profile's chain
-    assert [d for _, d in arrived(root, 2)] == [{"t": 50}]  # the customer through the fallback
+    device = make_device(tenant, "d", profile=_profile_with_chain(tenant, profile_chain))
+    outs = run_node(tenant, nodes.RULE_CHAIN_INPUT, [msg(tenant, device), msg(tenant, kind="CUSTOMER"),
+                                                     msg(tenant, make_device(tenant, "plain"))],
+                    ruleChainId=str(fallback.pk), forwardMsgToDefaultRuleChain=True)
+    assert [out.chain for [out] in outs] == [profile_chain.pk, fallback.pk, fallback.pk]
+
+
+def test_a_profiles_default_rule_chain_takes_its_devices_messages_instead_of_the_root(tenant):
+    root = install_root(tenant, [node(nodes.LOG, "root log", True)], [])
+    profile_chain = services.create_chain(tenant.pk, chain_json("Thermostats", [node(nodes.LOG, "their log", True)],
+                                                                []))
+    thermostat = make_device(tenant, "t-1", profile=_profile_with_chain(tenant, profile_chain))
+    other = make_device(tenant, "other")
+    engine.process([msg(tenant, thermostat, data={"t": 1}), msg(tenant, other, data={"t": 2})])
+    assert [json.loads(e["data"]) for e in events_of(profile_chain.nodes.get(), "IN")] == [{"t": 1}]
+    assert [json.loads(e["data"]) for e in events_of(root.nodes.get(), "IN")] == [{"t": 2}]
+
+
+def test_stored_uplinks_of_a_profile_with_a_default_chain_are_not_left_out(tenant, monkeypatch):
+    from integrations import handoff
+    from rulechains import shortcut, tasks
+
+    calls = []
+    monkeypatch.setattr(tasks.process_messages, "delay", lambda payload: calls.append(payload))
+    device = make_device(tenant, "t-1")
+    handoff.dispatch([msg(tenant, device, stored=True)])  # the default root chain only stores: left out
+    _profile_with_chain(tenant, classify_chain(tenant))
+    shortcut.forget()
+    handoff.dispatch([msg(tenant, device, stored=True)])
+    assert len(calls) == 1
 
 
 def test_another_tenants_chain_is_not_found(tenant, other_tenant):
