@@ -83,6 +83,9 @@ class BaseNode:
     type: ClassVar[str] = ""
     label: ClassVar[str] = ""
     relations: ClassVar[tuple[str, ...]] = ("Success", "Failure")
+    #: dotted paths inside ``configuration`` that hold secrets: write-only in the API (masked in
+    #: what it answers; posting the mask back keeps the stored value), as integrations' secrets
+    secret_fields: ClassVar[tuple[str, ...]] = ()
     #: Whether the engine runs the node in a savepoint when a caller's transaction is open (tests,
     #: eager tasks): a node that queries the database. Nodes that never do, or that write in their
     #: own atomic block (the save nodes), say False and cost no SAVEPOINT round trips.

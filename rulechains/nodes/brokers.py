@@ -83,6 +83,7 @@ class MqttNode(_PublishNode):
     per connection) names the connection."""
 
     label = "mqtt"
+    secret_fields = ("credentials.password", "credentials.privateKey", "credentials.privateKeyPassword")
 
     @classmethod
     def clean_config(cls, configuration):
@@ -194,6 +195,7 @@ class RabbitMqNode(_PublishNode):
     exist fails the messages sent to it."""
 
     label = "rabbitmq"
+    secret_fields = ("password",)
 
     @classmethod
     def clean_config(cls, configuration):
