@@ -5,7 +5,9 @@
     alarm_json(alarm, names=None)   # AlarmInfo when ``names`` (originator name/label) is given
 
 The rule nodes (rulechains/nodes/alarms.py) and the API (rulechains/api/alarms.py) both go
-through here. An ``ALARM_ACK``/``ALARM_CLEAR`` message is not sent to the root chain (yet).
+through here. Acknowledging or clearing through the API sends ThingsBoard's ``ALARM_ACK`` /
+``ALARM_CLEAR`` message (data: the alarm's JSON, originator: the alarm's) to the rule engine
+(:func:`announce`).
 """
 
 from devices.models import Asset, Device
@@ -13,8 +15,8 @@ from rulechains.models import Alarm, AlarmSeverity
 from tbproject.api.ids import entity_id
 from tenants.models import Customer
 
-__all__ = ["latest", "raise_alarm", "clear", "acknowledge", "alarm_json", "originator_names", "SEVERITIES",
-           "ORIGINATOR_MODELS"]
+__all__ = ["latest", "raise_alarm", "clear", "acknowledge", "alarm_json", "originator_names", "announce",
+           "SEVERITIES", "ORIGINATOR_MODELS"]
 
 SEVERITIES = tuple(AlarmSeverity.values)
 ORIGINATOR_MODELS = {"DEVICE": Device, "ASSET": Asset, "CUSTOMER": Customer}
@@ -110,3 +112,12 @@ def alarm_json(alarm: Alarm, names: dict | None = None) -> dict:
         body.update(originatorName=name, originatorLabel=label or None,
                     originatorDisplayName=label or name, assignee=None)
     return body
+
+
+def announce(alarm: Alarm, msg_type: str) -> None:
+    """Queue ``msg_type`` (ALARM_ACK, ALARM_CLEAR) about ``alarm`` for the rule engine."""
+    from rulechains import services
+    from rulechains.messages import Msg
+
+    services.submit([Msg(msg_type, alarm.tenant_id, alarm.originator_type, alarm.originator_id, alarm_json(alarm),
+                         {})])

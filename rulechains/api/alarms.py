@@ -77,6 +77,7 @@ class AckView(_AlarmResource):
         alarm = self.alarm(pk)
         if not alarms.acknowledge(alarm, now_ms()):
             raise ValidationError("Alarm was already acknowledged!")
+        alarms.announce(alarm, "ALARM_ACK")
         return Response(self.info(alarm))
 
 
@@ -85,6 +86,7 @@ class ClearView(_AlarmResource):
         alarm = self.alarm(pk)
         if not alarms.clear(alarm, None, now_ms()):
             raise ValidationError("Alarm was already cleared!")
+        alarms.announce(alarm, "ALARM_CLEAR")
         return Response(self.info(alarm))
 
 

@@ -26,6 +26,7 @@ def device(tenant, customer):
 def chain(tenant):
     """ThingsBoard's "create alarm if too hot, clear it otherwise" chain."""
     return install_root(tenant, [
+        node(nodes.SWITCH, "switch", True),
         node(nodes.SCRIPT_FILTER, "too hot?", scriptLang="JS", jsScript="return msg.temperature > 50;"),
         node(nodes.CREATE_ALARM, "raise", True, scriptLang="JS", alarmDetailsBuildJs=DETAILS_JS,
              alarmDetailsBuildTbel="", alarmType="High Temperature", severity="${level}", propagate=False,
@@ -33,7 +34,7 @@ def chain(tenant):
              overwriteAlarmDetails=False, dynamicSeverity=True, relationTypes=[]),
         node(nodes.CLEAR_ALARM, "clear", True, scriptLang="TBEL", alarmDetailsBuildJs="",
              alarmDetailsBuildTbel=DETAILS_TBEL, alarmType="High Temperature"),
-    ], [(0, 1, "True"), (0, 2, "False")])
+    ], [(0, 1, "Post telemetry"), (1, 2, "True"), (1, 3, "False")])
 
 
 def outs(chain, index):
@@ -49,7 +50,7 @@ def test_an_alarm_is_created_updated_and_cleared_by_the_chain(tenant, device, ch
     assert (alarm.type, alarm.severity, alarm.status, alarm.start_ts) == ("High Temperature", "CRITICAL",
                                                                          "ACTIVE_UNACK", 1000)
     assert alarm.details == {"count": 2, "temperature": 70} and alarm.customer_id == device.customer_id
-    (created, kind, data, meta), (updated, _, _, meta2) = outs(chain, 1)
+    (created, kind, data, meta), (updated, _, _, meta2) = outs(chain, 2)
     assert (created, kind, meta["isNewAlarm"], updated, meta2["isExistingAlarm"]) == (
         "Created", "ALARM", "true", "Updated", "true")
     assert data["originator"] == {"entityType": "DEVICE", "id": str(device.pk)} and data["status"] == "ACTIVE_UNACK"
@@ -58,7 +59,7 @@ def test_an_alarm_is_created_updated_and_cleared_by_the_chain(tenant, device, ch
     engine.process([msg(tenant, device, data={"temperature": 10})])  # nothing left to clear
     alarm.refresh_from_db()
     assert alarm.cleared and alarm.details == {"cleared_at": 20} and alarm.clear_ts > 0
-    [(cleared, _, data, meta), (nothing, kind, plain, _)] = outs(chain, 2)
+    [(cleared, _, data, meta), (nothing, kind, plain, _)] = outs(chain, 3)
     assert (cleared, data["status"], meta["isClearedAlarm"]) == ("Cleared", "CLEARED_UNACK", "true")
     assert (nothing, kind, plain) == ("False", "POST_TELEMETRY_REQUEST", {"temperature": 10})
 
@@ -68,7 +69,7 @@ def test_an_alarm_is_created_updated_and_cleared_by_the_chain(tenant, device, ch
 
 def test_a_wrong_severity_or_a_failing_script_fails_the_message(tenant, device, chain):
     engine.process([msg(tenant, device, data={"temperature": 60}, metadata={"level": "HUGE"})])
-    [(relation, _, _, _)] = outs(chain, 1)
+    [(relation, _, _, _)] = outs(chain, 2)
     assert relation == "Failure" and not Alarm.objects.exists()
     [[out]] = make_node(tenant, nodes.CREATE_ALARM, alarmDetailsBuildJs="throw new Error('no details');",
                         severity="WARNING").process_batch(_ctx(tenant), [msg(tenant, device)])
@@ -137,6 +138,9 @@ def test_an_alarm_is_read_acknowledged_cleared_and_deleted(api, tenant, device, 
     cleared = api.post(f"/api/alarm/{alarm.pk}/clear").json()
     assert cleared["status"] == "CLEARED_ACK" and cleared["clearTs"] > 0
     assert "already cleared" in api.post(f"/api/alarm/{alarm.pk}/clear").json()["message"]
+    announced = [json.loads(e["data"])["status"] for e in events_of(chain.nodes.get(index=0), "IN")
+                 if e["msgType"].startswith("ALARM_")]  # the root chain heard of both, as ThingsBoard's
+    assert sorted(announced) == ["ACTIVE_ACK", "CLEARED_ACK"]
     assert api.delete(f"/api/alarm/{alarm.pk}").json() is True and not Alarm.objects.exists()
 
 
