@@ -25,7 +25,8 @@ from rulechains.nodes.base import ConfigError
 from tbproject.api.ids import entity_id
 from tbproject.clock import now_ms
 
-__all__ = ["MetadataError", "export_metadata", "node_json", "save_metadata", "short_type", "masked"]
+__all__ = ["MetadataError", "export_metadata", "node_json", "save_metadata", "short_type", "masked",
+           "keep_secrets"]
 
 
 class MetadataError(ValueError):
@@ -61,7 +62,7 @@ def masked(node_type: str, configuration):
     return out
 
 
-def _keep_secrets(node: dict, stored: RuleNode | None) -> None:
+def keep_secrets(node: dict, stored: RuleNode | None) -> None:
     """A posted MASK keeps the stored secret of the same node; without one it is refused."""
     for path in NODES.load(node["type"]).secret_fields:
         if _get(node["configuration"], path) != MASK:
@@ -191,7 +192,7 @@ def save_metadata(chain: RuleChain, data, *, check: bool = True) -> RuleChain:
     with transaction.atomic():
         existing = {n.pk: n for n in chain.nodes.all()}
         for n in nodes:
-            _keep_secrets(n, existing.get(n["id"]))
+            keep_secrets(n, existing.get(n["id"]))
         chain.connections.all().delete()
         kept, rows = set(), []
         for index, n in enumerate(nodes):
