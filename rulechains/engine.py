@@ -166,15 +166,17 @@ def _route(graphs: dict, ctx: NodeContext, at: tuple, item: _Item, relation: str
         if not stack:
             return
         at, stack = stack[-1], stack[:-1]
-    elif chain is not None:  # a rule chain node: on to the first node of that chain
-        if chain not in graphs:
-            graphs.update(load_chains(ctx.tenant_id, [chain]))
+    for chain_id in (chain if chain not in (None, RETURN) else None, at[0]):
+        if chain_id is not None and chain_id not in graphs:  # a called chain, or a caller after a delay
+            graphs.update(load_chains(ctx.tenant_id, [chain_id]))
+    if chain not in (None, RETURN):  # a rule chain node: on to the first node of that chain
         graph = graphs.get(chain)
         if graph is not None and graph.first is not None:
             pending.setdefault((chain, graph.first), []).append(item._replace(relation=relation,
                                                                                stack=(*stack, at)))
         return
-    for target in graphs[at[0]].links.get((at[1], relation), ()):
+    graph = graphs.get(at[0])
+    for target in graph.links.get((at[1], relation), ()) if graph is not None else ():
         pending.setdefault((at[0], target), []).append(_Item(item.msg, item.root, relation, stack))
 
 

@@ -121,3 +121,21 @@ def _ctx(tenant):
     from tbproject.clock import now_ms
 
     return NodeContext(tenant.pk, now_ms())
+
+
+def test_a_message_delayed_in_a_called_chain_still_returns_to_its_caller(tenant, monkeypatch, brokered):
+    from rulechains import services
+    from rulechains.tests.helpers import chain_json
+
+    sent = []
+    monkeypatch.setattr(tasks.resume_delayed_task, "apply_async", lambda args, countdown: sent.append(args[0]))
+    called = services.create_chain(tenant.pk, chain_json("Slow", [
+        node(nodes.DELAY, "wait", periodValue=0, periodTimeUnit="SECONDS", maxPendingMsgs=10),
+        node(nodes.RULE_CHAIN_OUTPUT, "Done")], [(0, 1, "Success")]))
+    root = install_root(tenant, [node(nodes.RULE_CHAIN_INPUT, "call", ruleChainId=str(called.pk)),
+                                 node(nodes.LOG, "after", True)], [(0, 1, "Done")])
+    engine.process([msg(tenant, make_device(tenant, "d"), data={"t": 3})])
+    [payload] = sent
+    tasks.resume_delayed_task(payload)
+    [arrived] = events_of(root.nodes.get(index=1), "IN")
+    assert arrived["relationType"] == "Done" and arrived["data"] == '{"t": 3}'
