@@ -202,7 +202,8 @@ class RabbitMqNode(_PublishNode):
         host = configuration.get("host")
         if not isinstance(host, str) or not host.strip():
             raise ConfigError("host must be the RabbitMQ host name")
-        if configuration.get("messageProperties") not in PROPERTIES:
+        properties = configuration.get("messageProperties")
+        if not (properties is None or isinstance(properties, str)) or properties not in PROPERTIES:
             raise ConfigError(f"messageProperties must be one of {', '.join(k for k in PROPERTIES if k)} or null")
         port = configuration.get("port") or 5672
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:

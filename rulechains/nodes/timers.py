@@ -53,7 +53,7 @@ class MsgDelayNode(BaseNode):
         if isinstance(pending, bool) or not isinstance(pending, int) or not 1 <= pending <= 100_000:
             raise ConfigError(f"Invalid maximum pending messages limit [{pending}], should be in range from 1 to "
                               "100000 (inclusive)!")
-        if unit not in UNITS:
+        if not isinstance(unit, str) or unit not in UNITS:
             raise ConfigError(f"Unsupported time unit: {str(unit)[:20]}")
         value_pattern = configuration.get("periodValuePattern", configuration.get("periodInSecondsPattern"))
         use_value_pattern = configuration.get("usePeriodValuePattern",
