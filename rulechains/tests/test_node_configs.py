@@ -25,7 +25,7 @@ JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dict
 
 
 @pytest.mark.parametrize("kind", NODES.kinds(), ids=lambda kind: kind.rpartition(".")[2])
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(configuration=st.dictionaries(KEYS, JSON, max_size=6))
 def test_any_configuration_is_accepted_or_refused_with_a_config_error(kind, configuration):
     try:
