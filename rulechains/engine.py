@@ -153,7 +153,10 @@ def resume(tenant_id, chain_id, node_id, relation: str, msgs: list[Msg], stack=(
     with debug.Recorder() as events:
         ctx = NodeContext(tenant_id, now_ms() if now is None else now)
         pending: dict = {}
+        row = graph.nodes[index]
         for item in items:
+            if debug.wants(row, failed=False, now=ctx.now):  # what the node sends now, as if it ran now
+                events.add(debug.event(row, "OUT", item.msg, str(uuid.uuid4()), relation, None, ctx.now))
             _route(graphs, ctx, (chain_id, index), item, relation, None, pending)
         _run(graphs, pending, len(msgs), ctx, events, report)
     return report

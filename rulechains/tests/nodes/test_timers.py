@@ -89,7 +89,7 @@ def test_the_generator_makes_messages_every_period_up_to_its_count(tenant, lang,
     device = make_device(tenant, "gen")
     chain = install_root(tenant, [
         node(nodes.SWITCH, "switch"),
-        node(nodes.GENERATOR, "generate", msgCount=2, periodInSeconds=5, originatorType="DEVICE",
+        node(nodes.GENERATOR, "generate", True, msgCount=2, periodInSeconds=5, originatorType="DEVICE",
              originatorId=str(device.pk), scriptLang=lang, jsScript=script if lang == "JS" else "",
              tbelScript=script if lang == "TBEL" else ""),
         node(nodes.SAVE_TIMESERIES, "save", True, defaultTTL=0),
@@ -100,6 +100,7 @@ def test_the_generator_makes_messages_every_period_up_to_its_count(tenant, lang,
     assert timers.run_generators(start + 5000) == 1
     assert timers.run_generators(start + 10_000) == 0  # msgCount reached
     assert history(device.pk, ["n"], 0, start + 20_000, order="ASC") == {"n": [(start, 1), (start + 5000, 2)]}
+    assert len(events_of(chain.nodes.get(index=1), "OUT")) == 2  # the generator's own debug events
     [first, _] = events_of(chain.nodes.get(index=2), "IN")
     assert first["msgType"] == "POST_TELEMETRY_REQUEST" and '"step": "1"' in first["metadata"]
 
