@@ -20,6 +20,7 @@ from devices.models import (
     Device,
     DeviceProfile,
     EntityGroup,
+    SeriesTtl,
     TelemetryKey,
 )
 from devices.values import as_text, decode
@@ -149,7 +150,7 @@ class AttributeAdmin(TenantScopedAdmin):
         return format_ms(obj.last_update_ts)
 
 
-@admin.register(TelemetryKey)
+@admin.register(TelemetryKey, SeriesTtl)
 class TelemetryInternalsAdmin(TenantScopedAdmin):
     """Storage bookkeeping shared by all tenants: system admins may look, nobody edits."""
 

@@ -11,7 +11,7 @@ from devices.choices import AttributeScope, GroupType
 from tbproject.clock import now_ms
 from tenants.models import Customer, TenantScopedModel
 
-__all__ = ["DeviceProfile", "AssetProfile", "Device", "Asset", "EntityGroup", "Attribute", "TelemetryKey"]
+__all__ = ["DeviceProfile", "AssetProfile", "Device", "Asset", "EntityGroup", "Attribute", "TelemetryKey", "SeriesTtl"]
 
 DEFAULT_PROFILE = "default"
 
@@ -134,3 +134,19 @@ class TelemetryKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class SeriesTtl(models.Model):
+    """How long one entity's time series of one key is kept (ThingsBoard's per-message TTL: the
+    save-timeseries rule node's ``defaultTTL`` or the message's ``TTL`` metadata). The last TTL
+    written for a series wins; devices/telemetry/series_ttl.py deletes its older points."""
+
+    entity_id = models.UUIDField()
+    key = models.ForeignKey(TelemetryKey, on_delete=models.CASCADE, related_name="+")
+    ttl_ms = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entity_id", "key"], name="series_ttl_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.entity_id}/{self.key_id}: {self.ttl_ms} ms"

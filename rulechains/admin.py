@@ -13,8 +13,8 @@ from django.utils.html import format_html
 from unfold.widgets import UnfoldAdminSelectWidget
 
 from rulechains import services
-from rulechains.metadata import export_metadata, short_type
-from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
+from rulechains.metadata import MetadataError, export_metadata, keep_secrets, masked, short_type
+from rulechains.models import Alarm, RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
 from rulechains.nodes.base import ConfigError
 from tbproject.admin import TenantScopedAdmin, TenantScopedForm
@@ -28,9 +28,21 @@ class RuleNodeForm(TenantScopedForm):
         model = RuleNode
         fields = "__all__"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:  # secrets show as the mask; left so, they are kept
+            self.initial["configuration"] = masked(self.instance.type, self.instance.configuration)
+
     def clean(self):
         cleaned = super().clean()
         chain, kind = cleaned.get("rule_chain"), cleaned.get("type")
+        if kind in NODES and isinstance(cleaned.get("configuration"), dict):
+            posted = {"type": kind, "name": cleaned.get("name") or "", "configuration": cleaned["configuration"]}
+            try:
+                keep_secrets(posted, self.instance if self.instance.pk is not None else None)
+            except MetadataError as e:
+                self.add_error("configuration", str(e))
+            cleaned["configuration"] = posted["configuration"]
         tenant_id = getattr(self.instance, "tenant_id", None)
         if chain is not None and tenant_id and chain.tenant_id != tenant_id:
             self.add_error("rule_chain", "Choose a rule chain of the same tenant.")
@@ -87,3 +99,10 @@ class RuleNodeConnectionAdmin(TenantScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("rule_chain", "from_node", "to_node")
+
+
+@admin.register(Alarm)
+class AlarmAdmin(TenantScopedAdmin):
+    list_display = ("type", "originator_type", "originator_id", "severity", "status", "created_time")
+    list_filter = ("severity", "cleared", "acknowledged")
+    search_fields = ("type",)

@@ -13,6 +13,11 @@ Loop guard: one incoming message, with every copy made of it, may run at most
 RULE_ENGINE_MAX_HOPS nodes; past that it is dropped with a warning and an error event on the
 node where it stopped. This bounds cycles in a chain and fan-out alike.
 
+Chains call chains: a node whose Out names a ``chain`` (TbRuleChainInputNode) sends the message to
+that chain's first node and remembers where it came from; an Out with ``chain=RETURN``
+(TbRuleChainOutputNode) takes it back to the calling node, leaving by the relation the Out names.
+``resume`` starts messages after a node (the delay node's timer, the generator's beat job).
+
 Nothing here raises for a message: a node that fails sends it by Failure. Only loading the
 chains can raise (database unavailable), before any node ran, so the task can retry the batch.
 """
@@ -27,14 +32,14 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from converters.events import EventBatch
-from rulechains import debug
+from rulechains import debug, profiles
 from rulechains.messages import FAILURE, Msg
 from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
-from rulechains.nodes.base import NodeContext, fail
+from rulechains.nodes.base import RETURN, NodeContext, fail
 from tbproject.clock import now_ms
 
-__all__ = ["process", "Report", "Graph", "load_root_chains", "max_hops"]
+__all__ = ["process", "resume", "Report", "Graph", "load_root_chains", "load_chains", "max_hops"]
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +77,24 @@ class _Item(NamedTuple):
     msg: Msg
     root: int  # which incoming message this one descends from (its hop budget and debug msgId)
     relation: str
+    stack: tuple = ()  # (chain id, node index) of the rule chain nodes that called into this chain
 
 
 def load_root_chains(tenant_ids) -> dict:
     """{tenant id: Graph} of the root chains (with nodes) of these tenants, in two queries."""
+    graphs = _load(rule_chain__tenant_id__in=list(tenant_ids), rule_chain__root=True)
+    return {g.chain.tenant_id: g for g in graphs.values()}
+
+
+def load_chains(tenant_id, chain_ids) -> dict:
+    """{chain id: Graph} of these chains of the tenant (others' chains are left out)."""
+    return _load(rule_chain__tenant_id=tenant_id, rule_chain_id__in=list(chain_ids))
+
+
+def _load(**lookup) -> dict:
     graphs: dict = {}
     index_of = {}
-    rows = RuleNode.objects.filter(rule_chain__tenant_id__in=list(tenant_ids), rule_chain__root=True).order_by()
-    for row in rows.select_related("rule_chain"):
+    for row in RuleNode.objects.filter(**lookup).order_by().select_related("rule_chain"):
         graph = graphs.get(row.rule_chain_id)
         if graph is None:
             graph = graphs[row.rule_chain_id] = Graph(row.rule_chain)
@@ -91,30 +106,86 @@ def load_root_chains(tenant_ids) -> dict:
     for chain_id, from_id, to_id, relation in rows.values_list("rule_chain_id", "from_node_id", "to_node_id", "type"):
         if from_id in index_of and to_id in index_of:
             graphs[chain_id].links[(index_of[from_id], relation)].append(index_of[to_id])
-    return {g.chain.tenant_id: g for g in graphs.values()}
+    return graphs
 
 
 def process(messages: list[Msg], *, now: int | None = None) -> Report:
-    """Run ``messages`` through their tenants' root chains; never raises for a message."""
+    """Run ``messages`` through their tenants' root chains (or their originator profile's default
+    rule chain); never raises for a message."""
     report = Report(messages=len(messages))
     by_tenant: dict = defaultdict(list)
     for msg in messages:
         by_tenant[msg.tenant_id].append(msg)
-    graphs = load_root_chains(by_tenant)
+    roots = load_root_chains(by_tenant)
+    chosen = profiles.default_chains(messages)  # profiles' default rule chains replace the root
     now = now_ms() if now is None else now
-    with EventBatch() as events:
+    with debug.Recorder() as events:
         for tenant_id, msgs in by_tenant.items():
-            graph = graphs.get(tenant_id)
-            if graph is None or graph.first is None:
-                report.unrouted += len(msgs)
-                continue
-            _run(graph, msgs, NodeContext(tenant_id, now), events, report)
+            root = roots.get(tenant_id)
+            graphs = {root.chain.pk: root} if root else {}
+            wanted = {chosen[(tenant_id, m.originator_id)] for m in msgs if (tenant_id, m.originator_id) in chosen}
+            if wanted - set(graphs):
+                graphs.update(load_chains(tenant_id, wanted - set(graphs)))
+            start: dict = {}
+            for i, m in enumerate(msgs):
+                graph = graphs.get(chosen.get((tenant_id, m.originator_id))) or root
+                if graph is None or graph.first is None:
+                    report.unrouted += 1
+                    continue
+                start.setdefault((graph.chain.pk, graph.first), []).append(_Item(m, i, ""))
+            if start:
+                _run(graphs, start, len(msgs), NodeContext(tenant_id, now), events, report)
     return report
 
 
-def _run(graph: Graph, msgs: list[Msg], ctx: NodeContext, events: EventBatch, report: Report) -> None:
+def resume(tenant_id, chain_id, node_id, relation: str, msgs: list[Msg], stack=(), *, now: int | None = None) -> Report:
+    """Run ``msgs`` on from node ``node_id`` of the tenant's chain ``chain_id`` as if it had sent
+    them by ``relation`` (``stack``: the calling chains, as the engine keeps them)."""
+    report = Report(messages=len(msgs))
+    graph = load_chains(tenant_id, [chain_id]).get(chain_id)
+    index = next((i for i, row in (graph.nodes.items() if graph else ()) if row.pk == node_id), None)
+    if index is None:
+        report.unrouted += len(msgs)
+        return report
+    stack = tuple((uuid.UUID(str(c)), int(i)) for c, i in stack)
+    items = [_Item(m, i, relation, stack) for i, m in enumerate(msgs)]
+    graphs = {chain_id: graph}
+    with debug.Recorder() as events:
+        ctx = NodeContext(tenant_id, now_ms() if now is None else now)
+        pending: dict = {}
+        row = graph.nodes[index]
+        for item in items:
+            if debug.wants(row, failed=False, now=ctx.now):  # what the node sends now, as if it ran now
+                events.add(debug.event(row, "OUT", item.msg, str(uuid.uuid4()), relation, None, ctx.now))
+            _route(graphs, ctx, (chain_id, index), item, relation, None, pending)
+        _run(graphs, pending, len(msgs), ctx, events, report)
+    return report
+
+
+def _route(graphs: dict, ctx: NodeContext, at: tuple, item: _Item, relation: str, chain, pending: dict) -> None:
+    """Queue ``item`` (leaving node ``at`` by ``relation``) at the nodes it goes to next."""
+    stack = item.stack
+    if chain == RETURN:  # an output node: back to the node that called this chain, by the output's name
+        if not stack:
+            return
+        at, stack = stack[-1], stack[:-1]
+    for chain_id in (chain if chain not in (None, RETURN) else None, at[0]):
+        if chain_id is not None and chain_id not in graphs:  # a called chain, or a caller after a delay
+            graphs.update(load_chains(ctx.tenant_id, [chain_id]))
+    if chain not in (None, RETURN):  # a rule chain node: on to the first node of that chain
+        graph = graphs.get(chain)
+        if graph is not None and graph.first is not None:
+            pending.setdefault((chain, graph.first), []).append(item._replace(relation=relation,
+                                                                               stack=(*stack, at)))
+        return
+    graph = graphs.get(at[0])
+    for target in graph.links.get((at[1], relation), ()) if graph is not None else ():
+        pending.setdefault((at[0], target), []).append(_Item(item.msg, item.root, relation, stack))
+
+
+def _run(graphs: dict, pending: dict, count: int, ctx: NodeContext, events: EventBatch, report: Report) -> None:
     limit = max_hops()
-    runs = [0] * len(msgs)
+    runs = [0] * count
     warned: set[int] = set()
     # Debug events name the incoming message a copy descends from; ids are made only when needed.
     base = uuid.uuid4().int
@@ -122,11 +193,11 @@ def _run(graph: Graph, msgs: list[Msg], ctx: NodeContext, events: EventBatch, re
     def msg_id(root: int) -> str:
         return str(uuid.UUID(int=(base + root) % (1 << 128)))
 
-    pending: dict[int, list[_Item]] = {graph.first: [_Item(m, i, "") for i, m in enumerate(msgs)]}
     while pending:
-        index = next(iter(pending))  # oldest first: messages that arrive together run together
-        items = pending.pop(index)
-        row = graph.nodes[index]
+        key = next(iter(pending))  # oldest first: messages that arrive together run together
+        items = pending.pop(key)
+        graph = graphs[key[0]]
+        row = graph.nodes[key[1]]
         ready = []
         for item in items:
             runs[item.root] += 1
@@ -139,23 +210,23 @@ def _run(graph: Graph, msgs: list[Msg], ctx: NodeContext, events: EventBatch, re
             if item.root not in warned:
                 warned.add(item.root)
                 log.warning("%s (node '%s')", error, row.name)
-            if debug.wants(row, failed=True):
+            if debug.wants(row, failed=True, now=ctx.now):
                 events.add(debug.event(row, "IN", item.msg, msg_id(item.root), item.relation, error, ctx.now))
         if not ready:
             continue
         report.node_runs += len(ready)
-        if row.debug_mode:
+        if debug.wants(row, failed=False, now=ctx.now):
             for item in ready:
                 events.add(debug.event(row, "IN", item.msg, msg_id(item.root), item.relation, None, ctx.now))
+        ctx.stacks = [item.stack for item in ready]  # for nodes that hand messages on later (delay)
         outs = _run_node(row, ctx, [item.msg for item in ready])
         for item, out_list in zip(ready, outs, strict=True):
             for out in out_list:
                 failed = out.relation == FAILURE
                 report.failures += failed
-                if debug.wants(row, failed=failed):
+                if debug.wants(row, failed=failed, now=ctx.now):
                     events.add(debug.event(row, "OUT", out.msg, msg_id(item.root), out.relation, out.error, ctx.now))
-                for target in graph.links.get((index, out.relation), ()):
-                    pending.setdefault(target, []).append(_Item(out.msg, item.root, out.relation))
+                _route(graphs, ctx, key, item._replace(msg=out.msg), out.relation, out.chain, pending)
 
 
 def _run_node(row: RuleNode, ctx: NodeContext, msgs: list[Msg]) -> list:

@@ -7,19 +7,26 @@ Saving is all or nothing. It refuses (MetadataError, a 400 in the API) a node ty
 in rulechains.nodes.NODES (naming every such type and node), a configuration its type cannot
 run, a script that does not compile, a connection to a node that does not exist, and links to
 other rule chains. A posted node carrying the id of a node of the same chain keeps that id (its
-debug events stay reachable); the others get new ids.
+debug events stay reachable); the others get new ids. Secrets in node configurations (a node
+type's ``secret_fields``: passwords, private keys) are write-only: exported as MASK, and a
+posted MASK keeps what that node stores.
 """
 
+import copy
 import uuid
 
 from django.db import transaction
 
+from converters.events import all_enabled_until, cap_all_enabled_until
+from integrations.types.base import MASK, _get, _set
 from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
 from rulechains.nodes.base import ConfigError
 from tbproject.api.ids import entity_id
+from tbproject.clock import now_ms
 
-__all__ = ["MetadataError", "export_metadata", "node_json", "save_metadata", "short_type"]
+__all__ = ["MetadataError", "export_metadata", "node_json", "save_metadata", "short_type", "masked",
+           "keep_secrets"]
 
 
 class MetadataError(ValueError):
@@ -34,12 +41,42 @@ def node_json(node: RuleNode) -> dict:
     return {
         "id": entity_id("RULE_NODE", node.pk), "createdTime": node.created_time,
         "ruleChainId": entity_id("RULE_CHAIN", node.rule_chain_id), "type": node.type, "name": node.name,
-        "debugMode": node.debug_mode,
-        "debugSettings": {"failuresEnabled": node.debug_failures or node.debug_mode, "allEnabled": node.debug_mode,
-                          "allEnabledUntil": 0},
+        "debugMode": _all_on(node),
+        "debugSettings": {"failuresEnabled": node.debug_failures or node.debug_mode, "allEnabled": _all_on(node),
+                          "allEnabledUntil": node.debug_all_until if _all_on(node) else 0},
         "singletonMode": node.singleton_mode, "queueName": None, "configurationVersion": node.configuration_version,
-        "configuration": node.configuration, "additionalInfo": node.additional_info or None, "externalId": None,
+        "configuration": masked(node.type, node.configuration), "additionalInfo": node.additional_info or None,
+        "externalId": None,
     }
+
+
+def masked(node_type: str, configuration):
+    """The configuration with the node type's secrets replaced by MASK (write-only in the API)."""
+    paths = NODES.load(node_type).secret_fields if node_type in NODES else ()
+    if not paths or not isinstance(configuration, dict):
+        return configuration
+    out = copy.deepcopy(configuration)
+    for path in paths:
+        if _get(out, path) not in (None, ""):
+            _set(out, path, MASK)
+    return out
+
+
+def keep_secrets(node: dict, stored: RuleNode | None) -> None:
+    """A posted MASK keeps the stored secret of the same node; without one it is refused."""
+    for path in NODES.load(node["type"]).secret_fields:
+        if _get(node["configuration"], path) != MASK:
+            continue
+        node["configuration"] = copy.deepcopy(node["configuration"])  # never change the caller's data
+        value = _get(stored.configuration, path) if stored is not None and stored.type == node["type"] else None
+        if value in (None, "", MASK):
+            raise MetadataError(f"Rule node '{node['name']}': configuration.{path}: no secret is stored to keep; "
+                                "enter it again")
+        _set(node["configuration"], path, value)
+
+
+def _all_on(node: RuleNode) -> bool:
+    return node.debug_mode and now_ms() < node.debug_all_until
 
 
 def export_metadata(chain: RuleChain) -> dict:
@@ -60,10 +97,16 @@ def _int(value, what: str) -> int:
     return value
 
 
-def _debug(node: dict) -> tuple[bool, bool]:
+def _debug(node: dict) -> tuple[bool, bool, int]:
+    """(debug all, failures, end of the debug-all window): ``allEnabled`` (or the legacy
+    ``debugMode``) opens a new window, as ThingsBoard's "used as a trigger"; a posted
+    ``allEnabledUntil`` alone keeps one still open (never longer than one window)."""
     settings = node.get("debugSettings") if isinstance(node.get("debugSettings"), dict) else {}
-    all_on = bool(node.get("debugMode")) or bool(settings.get("allEnabled")) or bool(settings.get("allEnabledUntil"))
-    return all_on, bool(settings.get("failuresEnabled"))
+    if node.get("debugMode") or settings.get("allEnabled"):
+        until = all_enabled_until()
+    else:
+        until = cap_all_enabled_until(settings.get("allEnabledUntil"))
+    return until > 0, bool(settings.get("failuresEnabled")), until
 
 
 def _clean_nodes(raw_nodes, *, check: bool) -> list[dict]:
@@ -93,10 +136,11 @@ def _clean_nodes(raw_nodes, *, check: bool) -> list[dict]:
             node_id = uuid.UUID(str(raw_id)) if raw_id else None
         except ValueError:
             node_id = None
-        debug_mode, debug_failures = _debug(n)
+        debug_mode, debug_failures, debug_until = _debug(n)
         version = n.get("configurationVersion") or 0
         cleaned.append({"id": node_id, "type": n["type"], "name": name[:255], "configuration": configuration,
                         "additional_info": additional, "debug_mode": debug_mode, "debug_failures": debug_failures,
+                        "debug_all_until": debug_until,
                         "singleton_mode": bool(n.get("singletonMode")),
                         "configuration_version": version if isinstance(version, int) and version >= 0 else 0})
     return cleaned
@@ -147,6 +191,8 @@ def save_metadata(chain: RuleChain, data, *, check: bool = True) -> RuleChain:
     first, nodes, connections = clean(data, check=check)
     with transaction.atomic():
         existing = {n.pk: n for n in chain.nodes.all()}
+        for n in nodes:
+            keep_secrets(n, existing.get(n["id"]))
         chain.connections.all().delete()
         kept, rows = set(), []
         for index, n in enumerate(nodes):

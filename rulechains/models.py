@@ -48,8 +48,9 @@ class RuleNode(TenantScopedModel):
     """One node of a chain: ``type`` is a ThingsBoard class name listed in rulechains.nodes.NODES.
 
     ``index`` is the node's position in the chain's ``nodes`` list (connections and
-    ``firstNodeIndex`` refer to it). ``debug_mode`` records every message in and out as
-    DEBUG_RULE_NODE events; ``debug_failures`` records failures only.
+    ``firstNodeIndex`` refer to it). ``debug_mode`` ("debug all") records every message in and
+    out as DEBUG_RULE_NODE events until ``debug_all_until`` (ms), failures only afterwards;
+    ``debug_failures`` records failures only (rulechains/debug.py).
     """
 
     rule_chain = models.ForeignKey(RuleChain, on_delete=models.CASCADE, related_name="nodes")
@@ -58,6 +59,7 @@ class RuleNode(TenantScopedModel):
     name = models.CharField(max_length=255, blank=True)
     debug_mode = models.BooleanField(default=False)
     debug_failures = models.BooleanField(default=False)
+    debug_all_until = models.BigIntegerField(default=0, editable=False, help_text="end of the debug-all window, ms")
     singleton_mode = models.BooleanField(default=False)
     configuration_version = models.PositiveIntegerField(default=0)
     configuration = models.JSONField(default=dict, blank=True)
@@ -66,6 +68,13 @@ class RuleNode(TenantScopedModel):
 
     class Meta:
         ordering = ["rule_chain", "index"]
+
+    def save(self, *args, **kwargs):
+        if self.debug_mode and not self.debug_all_until:  # switched on outside the API (admin): open the window
+            from converters.events import all_enabled_until
+
+            self.debug_all_until = all_enabled_until()
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"{self.name or self.type.rpartition('.')[2]} ({self.rule_chain})"
@@ -87,3 +96,47 @@ class RuleNodeConnection(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.from_node.name} -[{self.type}]-> {self.to_node.name}"
+
+
+class AlarmSeverity(models.TextChoices):
+    CRITICAL = "CRITICAL"
+    MAJOR = "MAJOR"
+    MINOR = "MINOR"
+    WARNING = "WARNING"
+    INDETERMINATE = "INDETERMINATE"
+
+
+class Alarm(TenantScopedModel):
+    """ThingsBoard's alarm, minimal: raised and cleared by the alarm rule nodes, read, acknowledged
+    and cleared through ``/api/alarm``. One alarm per (originator, type) is active at a time: the
+    create node updates it until it is cleared; the next one is a new alarm. ``customer`` is the
+    originator's customer when raised (customer users see their customer's alarms only)."""
+
+    customer = models.ForeignKey("tenants.Customer", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    originator_type = models.CharField(max_length=32)
+    originator_id = models.UUIDField()
+    type = models.CharField(max_length=255)
+    severity = models.CharField(max_length=16, choices=AlarmSeverity.choices, default=AlarmSeverity.CRITICAL)
+    acknowledged = models.BooleanField(default=False)
+    cleared = models.BooleanField(default=False)
+    start_ts = models.BigIntegerField(default=0)
+    end_ts = models.BigIntegerField(default=0)
+    ack_ts = models.BigIntegerField(default=0)
+    clear_ts = models.BigIntegerField(default=0)
+    details = models.JSONField(null=True, blank=True)
+    propagate = models.BooleanField(default=False)
+    propagate_to_owner = models.BooleanField(default=False)
+    propagate_to_tenant = models.BooleanField(default=False)
+    propagate_relation_types = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_time"]
+        indexes = [models.Index(fields=["tenant", "originator_id", "type", "created_time"], name="alarm_originator")]
+
+    @property
+    def status(self) -> str:
+        return f"{'CLEARED' if self.cleared else 'ACTIVE'}_{'ACK' if self.acknowledged else 'UNACK'}"
+
+    def __str__(self) -> str:
+        return f"{self.type} ({self.status})"

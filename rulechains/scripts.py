@@ -17,22 +17,23 @@ from converters.engine import EngineError, ScriptError
 __all__ = ["FUNCTIONS", "ScriptConfigError", "script_of", "wrap", "check", "run", "EngineError", "ScriptError"]
 
 #: node script kind -> ThingsBoard's function name
-FUNCTIONS = {"filter": "Filter", "transform": "Transform", "log": "ToString", "switch": "Switch"}
+FUNCTIONS = {"filter": "Filter", "transform": "Transform", "log": "ToString", "switch": "Switch",
+             "details": "Details", "generate": "Generate"}
 
 
 class ScriptConfigError(ValueError):
     pass
 
 
-def script_of(configuration: dict) -> tuple[str, str]:
-    """(language, body) a node runs: ``jsScript`` for JS, ``tbelScript`` for TBEL;
-    ScriptConfigError when the language is unknown or its body is missing."""
+def script_of(configuration: dict, js: str = "jsScript", tbel: str = "tbelScript") -> tuple[str, str]:
+    """(language, body) a node runs: ``jsScript`` for JS, ``tbelScript`` for TBEL (or the node's
+    own field names); ScriptConfigError when the language is unknown or its body is missing."""
     lang = str(configuration.get("scriptLang") or "JS").upper()
     if lang == "JAVASCRIPT":
         lang = "JS"
     if lang not in ("JS", "TBEL"):
         raise ScriptConfigError(f"scriptLang must be JS or TBEL, not {lang:.20}")
-    field = "jsScript" if lang == "JS" else "tbelScript"
+    field = js if lang == "JS" else tbel
     source = configuration.get(field)
     if not isinstance(source, str) or not source.strip():
         raise ScriptConfigError(f"{field} must be a non-empty {lang} function body")
@@ -40,9 +41,14 @@ def script_of(configuration: dict) -> tuple[str, str]:
 
 
 def wrap(kind: str, body: str, lang: str = "JS") -> str:
-    if lang == "TBEL":
+    if lang == "TBEL":  # the body runs as it is, with msg, metadata and msgType defined
+        if kind == "generate":  # same line: error lines stay the user's
+            return "var prevMsg = msg; var prevMetadata = metadata; var prevMsgType = msgType; " + body
         return body
     name = FUNCTIONS[kind]
+    if kind == "generate":  # ThingsBoard's Generate(prevMsg, prevMetadata, prevMsgType)
+        return (f"return (function {name}(prevMsg, prevMetadata, prevMsgType) {{{body}\n}})"
+                "(msg, metadata, msgType);")
     return f"return (function {name}(msg, metadata, msgType) {{{body}\n}})(msg, metadata, msgType);"
 
 

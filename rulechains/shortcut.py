@@ -38,9 +38,11 @@ def acts_on_stored(tenant_id, msg_type: str) -> bool:
     if hit is not None and hit[0] > now:
         return hit[1]
     from rulechains.engine import load_root_chains
+    from rulechains.profiles import tenant_has_default_chains
 
     graph = load_root_chains([tenant_id]).get(tenant_id)
-    answer = graph is not None and _walk(graph, msg_type)
+    # a profile's default rule chain takes its entities' messages: whatever it does, they go
+    answer = (graph is not None and _walk(graph, msg_type)) or tenant_has_default_chains(tenant_id)
     with _lock:
         if len(_cache) > 10_000:
             _cache.clear()
@@ -68,6 +70,8 @@ def _walk(graph, msg_type: str) -> bool:
         if node.type == SWITCH:
             relation = TYPE_RELATIONS.get(msg_type, OTHER)
         elif node.type in saves:
+            if node.type == SAVE_TIMESERIES and (node.configuration or {}).get("defaultTTL"):
+                return True  # the node records the series' TTL, also for stored messages
             relation = SUCCESS if saves[node.type] == msg_type else FAILURE
         else:
             return True

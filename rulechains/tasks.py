@@ -7,7 +7,7 @@ from django.db import InterfaceError, OperationalError
 
 from rulechains import engine, messages
 
-__all__ = ["process_messages"]
+__all__ = ["process_messages", "resume_delayed_task", "run_generators"]
 
 log = logging.getLogger(__name__)
 
@@ -31,3 +31,20 @@ def process_messages(self, payload: list[dict]) -> None:
         if self.request.is_eager:
             raise
         raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries)) from exc
+
+
+@shared_task(name="rulechains.tasks.resume_delayed_task", ignore_result=True)
+def resume_delayed_task(payload: dict) -> None:
+    """A delay node's message, after its countdown: on by Success (rulechains/nodes/timers.py)."""
+    from rulechains.nodes import timers
+
+    timers.resume_delayed(payload)
+
+
+@shared_task(name="rulechains.tasks.run_generators", ignore_result=True)
+def run_generators() -> int:
+    """Periodic: the generator nodes that are due make their next message."""
+    from rulechains.nodes import timers
+    from tbproject.clock import now_ms
+
+    return timers.run_generators(now_ms())

@@ -18,7 +18,7 @@ from django.urls.resolvers import URLPattern, URLResolver
 from converters.models import Converter
 from devices.choices import GroupType
 from integrations.models import Integration
-from rulechains.models import RuleChain
+from rulechains.models import Alarm, RuleChain
 from tbproject.testing.factories import default_profile, make_asset, make_customer, make_device, make_group
 
 #: device-facing endpoints: the routing key is the credential, not a tenant's id
@@ -30,10 +30,11 @@ PLAIN = {"scope": "SERVER_SCOPE", "ttl": "0", "event_type": "DEBUG_CONVERTER", "
 PK_OWNER = {"device": "device", "asset": "asset", "customer": "customer", "deviceProfile": "device_profile",
             "deviceProfileInfo": "device_profile", "assetProfile": "asset_profile",
             "assetProfileInfo": "asset_profile", "entityGroup": "group", "entityGroupInfo": "group",
-            "converter": "converter", "integration": "integration", "ruleChain": "rule_chain"}
+            "converter": "converter", "integration": "integration", "ruleChain": "rule_chain", "alarm": "alarm"}
 #: entity types tried for an (entity_type, entity_id) pair, by first path segment
 PAIR_TYPES = {"plugins": ["DEVICE", "ASSET", "CUSTOMER"], "events": ["CONVERTER", "INTEGRATION"],
-              "entityGroups": ["DEVICE", "ASSET"], "owner": ["DEVICE", "ASSET"]}
+              "entityGroups": ["DEVICE", "ASSET"], "owner": ["DEVICE", "ASSET"],
+              "alarm": ["DEVICE", "ASSET", "CUSTOMER"]}
 TYPE_OWNER = {"DEVICE": "device", "ASSET": "asset", "CUSTOMER": "customer", "CONVERTER": "converter",
               "INTEGRATION": "integration"}
 METHODS = ("get", "post", "put", "delete")
@@ -92,6 +93,8 @@ class World:
             tenant=tenant, name=f"{SECRET}-{tag}-integration", type="HTTP", default_converter=self.converter,
             configuration={"baseUrl": "http://localhost"})
         self.rule_chain = RuleChain.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-chain")
+        self.alarm = Alarm.objects.create(tenant=tenant, originator_type="DEVICE", originator_id=self.device.pk,
+                                          type=f"{SECRET}-{tag}-alarm")
 
     def id_of(self, owner: str) -> str:
         return str(getattr(self, owner).pk)

@@ -24,6 +24,7 @@ from converters.choices import ALL_EVENT_TYPES
 from converters.models import DebugEvent
 from tbproject.api.ids import entity_id, parse_uuid
 from tbproject.api.pagination import page_data, page_request
+from tbproject.api.params import ms_param
 from tbproject.api.permissions import IsTenantAdmin
 from tenants.choices import EntityType
 
@@ -63,16 +64,6 @@ def event_info(event: DebugEvent) -> dict:
         "entityId": entity_id(event.entity_type, event.entity_id),
         "body": event.body,
     }
-
-
-def _ms(params, name: str) -> int | None:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationError(f"Parameter '{name}' must be a time in milliseconds, got '{raw:.32}'") from None
 
 
 def _bool(value, name: str) -> bool:
@@ -135,7 +126,7 @@ class _EventsView(APIView):
             if model is not None and not model.objects.for_user(request.user).filter(pk=pk).exists():
                 raise NotFound("Requested item wasn't found!")
         queryset = DebugEvent.objects.for_user(request.user).filter(entity_type=entity_type, entity_id=pk)
-        start, end = _ms(request.query_params, "startTime"), _ms(request.query_params, "endTime")
+        start, end = ms_param(request.query_params, "startTime"), ms_param(request.query_params, "endTime")
         if start is not None:
             queryset = queryset.filter(created_time__gte=start)
         if end is not None:

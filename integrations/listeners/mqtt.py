@@ -65,11 +65,11 @@ class _Client(Client):
     async def reconnect(self, delay=False):
         return None
 
-    def publish_acked(self, topic: str, payload: bytes) -> asyncio.Future:
+    def publish_acked(self, topic: str, payload: bytes, *, retain: bool = False) -> asyncio.Future:
         """Publish with QoS 1; the future resolves on the broker's PUBACK, fails if the connection drops."""
         if self._acks is None:
             self._acks = {}
-        mid, package = self._connection.publish(Message(topic, payload, qos=1))
+        mid, package = self._connection.publish(Message(topic, payload, qos=1, retain=retain))
         self._persistent_storage.push_message(mid, package)
         future = asyncio.get_running_loop().create_future()
         self._acks[mid] = future

@@ -1,8 +1,8 @@
-"""Rule chain and one-way RPC endpoints; literal segments before ids at the same position."""
+"""Rule chain, alarm and one-way RPC endpoints; literal segments before ids at the same position."""
 
 from django.urls import path
 
-from rulechains.api import views
+from rulechains.api import alarms, views
 from rulechains.api.rpc import OneWayRpcView
 from tbproject.api.resources import DetailView, ListView, SaveView, as_view
 
@@ -21,6 +21,12 @@ urlpatterns = [
     path("ruleChains/export", views.BulkExportView.as_view(), name="rulechain-bulk-export"),
     path("ruleChains/import", views.BulkImportView.as_view(), name="rulechain-bulk-import"),
     path("ruleChains", as_view(R, ListView), name="rulechain-list"),
+    path("alarm/info/<str:pk>", alarms.AlarmInfoView.as_view(), name="alarm-info"),
+    path("alarm/<str:pk>/ack", alarms.AckView.as_view(), name="alarm-ack"),
+    path("alarm/<str:pk>/clear", alarms.ClearView.as_view(), name="alarm-clear"),
+    path("alarm/<str:entity_type>/<str:entity_id>", alarms.EntityAlarmsView.as_view(), name="alarm-entity"),
+    path("alarm/<str:pk>", alarms.AlarmView.as_view(), name="alarm-detail"),
+    path("alarms", alarms.AllAlarmsView.as_view(), name="alarm-list"),
     path("rpc/oneway/<str:device_id>", OneWayRpcView.as_view(), name="rpc-oneway"),
     path("plugins/rpc/oneway/<str:device_id>", OneWayRpcView.as_view(), name="rpc-oneway-v1"),
 ]

@@ -1,4 +1,4 @@
-"""Action nodes: save time series, save attributes, log."""
+"""Action nodes: save time series, save attributes, log, device profile."""
 
 import json
 import logging
@@ -10,11 +10,12 @@ from devices.api.telemetry_writes import parse_attributes, parse_telemetry
 from devices.attributes import save_attributes_many
 from devices.choices import AttributeScope
 from devices.telemetry import Point, write_points
+from devices.telemetry.series_ttl import set_ttls
 from rulechains.messages import POST_ATTRIBUTES_REQUEST, POST_TELEMETRY_REQUEST, SUCCESS
 from rulechains.nodes.base import BaseNode, ConfigError, Out, fail
 from rulechains.nodes.scripted import ScriptNode
 
-__all__ = ["SaveTimeseriesNode", "SaveAttributesNode", "LogNode", "DEFAULT_LOG_SCRIPT"]
+__all__ = ["SaveTimeseriesNode", "SaveAttributesNode", "LogNode", "DeviceProfileNode", "DEFAULT_LOG_SCRIPT"]
 
 log = logging.getLogger("rulechains.log")
 
@@ -66,11 +67,38 @@ class _SaveNode(BaseNode):
 
 class SaveTimeseriesNode(_SaveNode):
     """POST_TELEMETRY_REQUEST data (``{key: value}`` stamped with metadata ``ts`` or now,
-    ``{ts, values}``, or a list of those) as time series of the originator. ``defaultTTL`` and
-    the other ThingsBoard options are accepted and ignored (retention is TELEMETRY_TTL_DAYS)."""
+    ``{ts, values}``, or a list of those) as time series of the originator. ``defaultTTL``
+    (seconds; the message's ``TTL`` metadata overrides it; 0: the global TELEMETRY_TTL_DAYS)
+    becomes the TTL of each series written (devices/telemetry/series_ttl.py), also for messages
+    the pipeline stored already. The other ThingsBoard options are accepted and ignored."""
 
     label = "save time series"
     msg_type = POST_TELEMETRY_REQUEST
+
+    @classmethod
+    def clean_config(cls, configuration):
+        ttl = configuration.get("defaultTTL") or 0
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 0:
+            raise ConfigError("defaultTTL must be a non-negative number of seconds")
+        return {**configuration, "defaultTTL": ttl}
+
+    def ttl_ms(self, msg) -> int:
+        raw = str(msg.metadata.get("TTL", "")).strip()
+        return (int(raw) if raw.isdigit() else self.config["defaultTTL"]) * 1000
+
+    def process_batch(self, ctx, msgs):
+        outs = super().process_batch(ctx, msgs)
+        ttls = []
+        for msg, out in zip(msgs, outs, strict=True):
+            ttl = self.ttl_ms(msg) if out and out[0].relation == SUCCESS else 0
+            try:
+                keys = {k for _, values in parse_telemetry(msg.data, ctx.now) for k in values} if ttl else ()
+            except (ValidationError, ValueError):  # a stored message the pipeline took: nothing to add
+                keys = ()
+            ttls.extend((msg.originator_id, key, ttl) for key in keys)
+        if ttls:
+            set_ttls(ttls)
+        return outs
 
     def rows(self, ctx, msg):
         ts = msg.metadata.get("ts", "")
@@ -127,3 +155,21 @@ class LogNode(ScriptNode):
         text = json.loads(result.output_json)
         log.info("%s: %s", self.name, text if isinstance(text, str) else result.output_json)
         return [Out(SUCCESS, msg)]
+
+
+class DeviceProfileNode(BaseNode):
+    """ThingsBoard's "device profile" node, first in its default root chain: messages of devices go
+    on by Success (a device of another tenant, or one that no longer exists, by Failure); other
+    originators pass. ``persistAlarmRulesState`` and ``fetchAlarmRulesStateOnStart`` are accepted;
+    the profile's alarm rules (``profileData.alarms``) are not evaluated here: use the create and
+    clear alarm nodes. A profile's default rule chain is reached with the rule chain node's
+    ``forwardMsgToDefaultRuleChain``."""
+
+    label = "device profile"
+    relations = ("Success", "Failure", "Alarm Created", "Alarm Updated", "Alarm Severity Updated", "Alarm Cleared")
+
+    def process_batch(self, ctx, msgs):
+        devices = ctx.originators([m for m in msgs if m.originator_type == "DEVICE"])
+        return [fail(m, f"Device with id [{m.originator_id}] is not found")
+                if m.originator_type == "DEVICE" and devices.get(m.originator_id) is None else [Out(SUCCESS, m)]
+                for m in msgs]

@@ -19,7 +19,10 @@ from uuid import UUID
 
 from rulechains.messages import FAILURE, Msg
 
-__all__ = ["BaseNode", "Out", "NodeError", "ConfigError", "NodeContext", "substitute", "fail"]
+__all__ = ["BaseNode", "Out", "NodeError", "ConfigError", "NodeContext", "substitute", "fail", "RETURN"]
+
+#: ``Out.chain`` of an output node: back to the rule chain node that called this chain.
+RETURN = "return"
 
 
 class ConfigError(ValueError):
@@ -36,6 +39,9 @@ class Out(NamedTuple):
     relation: str
     msg: Msg
     error: str | None = None
+    #: None: follow ``relation`` in this chain; a chain id: go to that chain's first node (the
+    #: rule chain node); RETURN: leave the calling rule chain node by ``relation`` (the output node).
+    chain: object = None
 
 
 def fail(msg: Msg, error) -> list[Out]:
@@ -48,6 +54,8 @@ class NodeContext:
     def __init__(self, tenant_id: UUID, now: int):
         self.tenant_id, self.now = tenant_id, now
         self._entities: dict = {}
+        #: per message of the batch being run, the calling chains (engine internals, for the delay node)
+        self.stacks: list = []
 
     def originators(self, msgs) -> dict:
         """{originator id: Device/Asset/Customer row of this tenant} for the messages, one query per type."""
@@ -75,6 +83,9 @@ class BaseNode:
     type: ClassVar[str] = ""
     label: ClassVar[str] = ""
     relations: ClassVar[tuple[str, ...]] = ("Success", "Failure")
+    #: dotted paths inside ``configuration`` that hold secrets: write-only in the API (masked in
+    #: what it answers; posting the mask back keeps the stored value), as integrations' secrets
+    secret_fields: ClassVar[tuple[str, ...]] = ()
     #: Whether the engine runs the node in a savepoint when a caller's transaction is open (tests,
     #: eager tasks): a node that queries the database. Nodes that never do, or that write in their
     #: own atomic block (the save nodes), say False and cost no SAVEPOINT round trips.

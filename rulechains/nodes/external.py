@@ -30,6 +30,8 @@ class RestApiCallNode(BaseNode):
     savepoint = False
 
     label = "REST API call"
+    secret_fields = ("credentials.password", "credentials.privateKey", "credentials.privateKeyPassword",
+                     "proxyPassword")
 
     @classmethod
     def clean_config(cls, configuration):

@@ -1,4 +1,4 @@
-"""Filter nodes: the message type switch and the script filter."""
+"""Filter nodes: the message type switch, the script filter and the script switch."""
 
 import json
 
@@ -6,7 +6,7 @@ from rulechains.messages import OTHER, TYPE_RELATIONS
 from rulechains.nodes.base import BaseNode, Out, fail
 from rulechains.nodes.scripted import ScriptNode
 
-__all__ = ["MsgTypeSwitchNode", "ScriptFilterNode"]
+__all__ = ["MsgTypeSwitchNode", "ScriptFilterNode", "ScriptSwitchNode"]
 
 
 class MsgTypeSwitchNode(BaseNode):
@@ -37,3 +37,23 @@ class ScriptFilterNode(ScriptNode):
         if not isinstance(value, bool):
             return fail(msg, f"Wrong result type: the filter must return a boolean, got {result.output_json[:100]}")
         return [Out("True" if value else "False", msg)]
+
+
+class ScriptSwitchNode(ScriptNode):
+    """``jsScript`` (or ``tbelScript``) is the body of ``Switch(msg, metadata, msgType)`` returning
+    a relation name or an array of them: the message leaves by each (none: it ends here). A
+    script error, or a result that is not a string or an array of strings, goes by Failure."""
+
+    label = "switch"
+    relations = ("Failure",)
+    script_kind = "switch"
+
+    def outs(self, msg, result):
+        if not result.ok:
+            return fail(msg, result.error)
+        value = json.loads(result.output_json)
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            return fail(msg, f"Wrong result type: the switch must return a relation name or an array of them, "
+                             f"got {result.output_json[:100]}")
+        return [Out(name, msg) for name in dict.fromkeys(names)]

@@ -36,3 +36,18 @@ def test_a_node_with_a_configuration_its_type_cannot_run_is_refused(client, tena
     form["configuration"] = '{"restEndpointUrlPattern": "http://127.0.0.1:9/x"}'
     assert client.post("/admin/rulechains/rulenode/add/", form).status_code == 302
     assert RuleNode.objects.get(name="call").tenant_id == tenant.pk
+
+
+def test_a_nodes_secrets_show_as_the_mask_and_are_kept(client, tenant_admin, tenant):
+    client.force_login(tenant_admin)
+    chain = RuleChain.objects.get(tenant=tenant)
+    row = RuleNode.objects.create(tenant=tenant, rule_chain=chain, index=9, type=nodes.RABBITMQ, name="amqp",
+                                  configuration={"host": "127.0.0.1", "password": "s3cr3t-amqp"})
+    page = client.get(f"/admin/rulechains/rulenode/{row.pk}/change/").content.decode()
+    assert "s3cr3t-amqp" not in page and "******" in page
+    form = {"rule_chain": str(chain.pk), "index": "9", "type": nodes.RABBITMQ, "name": "amqp renamed",
+            "configuration": '{"host": "127.0.0.1", "password": "******"}', "additional_info": "{}",
+            "configuration_version": "0"}
+    assert client.post(f"/admin/rulechains/rulenode/{row.pk}/change/", form).status_code == 302
+    row.refresh_from_db()
+    assert row.name == "amqp renamed" and row.configuration["password"] == "s3cr3t-amqp"

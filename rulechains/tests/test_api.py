@@ -116,8 +116,8 @@ def test_it_saves_and_reads_metadata_keeping_node_ids_posted_back(api, tenant):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda m: m["nodes"].append(node("org.thingsboard.rule.engine.profile.TbDeviceProfileNode", "Device Profile")),
-     "Unsupported rule node type: org.thingsboard.rule.engine.profile.TbDeviceProfileNode (node 'Device Profile')"),
+    (lambda m: m["nodes"].append(node("org.thingsboard.rule.engine.action.TbCreateRelationNode", "Relate")),
+     "Unsupported rule node type: org.thingsboard.rule.engine.action.TbCreateRelationNode (node 'Relate')"),
     (lambda m: m["connections"].append({"fromIndex": 2, "toIndex": 42, "type": "Success"}), "does not exist"),
     (lambda m: m.update(firstNodeIndex=12), "firstNodeIndex 12"),
     (lambda m: m["nodes"][8]["configuration"].update(jsScript="return msg.;"), "does not compile"),
@@ -178,3 +178,26 @@ def test_thingsboards_bulk_export_and_import_round_trip(api, tenant):
     assert len(failed) == 1 and "org.example.Nope" in failed[0]["error"] and failed[0]["ruleChainId"] is None
     assert RuleChain.objects.filter(tenant=tenant).count() == 3
     assert_error(api.get("/api/ruleChains/export?limit=x"), 400, "limit")
+
+
+def test_node_secrets_are_write_only(api, tenant):
+    mqtt = node(nodes.MQTT, "publish", topicPattern="t", host="127.0.0.1",
+                credentials={"type": "basic", "username": "u", "password": "s3cr3t-rule-node"})
+    rest = node(nodes.REST_API_CALL, "call", restEndpointUrlPattern="http://127.0.0.1:9/x",
+                credentials={"type": "basic", "username": "u", "password": "s3cr3t-rest"})
+    res = api.post("/api/ruleChain/import", chain_json("Secrets", [mqtt, rest], []), format="json")
+    assert res.status_code == 200 and "s3cr3t" not in res.content.decode()
+    chain_id = res.json()["ruleChain"]["id"]["id"]
+    for url in (f"/api/ruleChain/{chain_id}/metadata", f"/api/ruleChain/{chain_id}/export",
+                "/api/ruleChains/export?limit=9"):
+        body = api.get(url).content.decode()
+        assert "s3cr3t" not in body and "******" in body, url
+    metadata = api.get(f"/api/ruleChain/{chain_id}/metadata").json()
+    metadata["nodes"][0]["configuration"]["topicPattern"] = "changed"
+    saved = api.post("/api/ruleChain/metadata", metadata, format="json")
+    assert saved.status_code == 200, saved.content
+    stored = {n.name: n.configuration for n in RuleNode.objects.filter(rule_chain_id=chain_id)}
+    assert stored["publish"]["credentials"]["password"] == "s3cr3t-rule-node"
+    assert stored["publish"]["topicPattern"] == "changed" and stored["call"]["credentials"]["password"] == "s3cr3t-rest"
+    copied = api.get(f"/api/ruleChain/{chain_id}/export").json()  # masked: importing it as a new chain cannot work
+    assert_error(api.post("/api/ruleChain/import", copied, format="json"), 400, "enter it again")

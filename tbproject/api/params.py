@@ -2,7 +2,7 @@
 
 from rest_framework.exceptions import ValidationError
 
-__all__ = ["bool_param", "choice_param", "required_param"]
+__all__ = ["bool_param", "choice_param", "required_param", "ms_param"]
 
 
 def required_param(params, name: str) -> str:
@@ -29,3 +29,14 @@ def choice_param(params, name: str, choices, default: str | None = None) -> str 
     if raw not in choices:
         raise ValidationError(f"Parameter '{name}' must be one of: {', '.join(choices)}")
     return raw
+
+
+def ms_param(params, name: str) -> int | None:
+    """A time in milliseconds (``startTime``, ``endTime``), None when absent."""
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError(f"Parameter '{name}' must be a time in milliseconds, got '{raw:.32}'") from None

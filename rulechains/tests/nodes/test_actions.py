@@ -68,3 +68,47 @@ def test_a_tbel_log_node_logs_what_its_script_returns(tenant, caplog):
     [[out]] = run_node(tenant, nodes.LOG, [msg(tenant, data={"t": 7})], scriptLang="TBEL",
                        tbelScript="return 'tbel saw ' + msg.t + ' ' + msgType;")
     assert out.relation == "Success" and "tbel saw 7 POST_TELEMETRY_REQUEST" in caplog.text
+
+
+def test_save_timeseries_gives_its_series_the_ttl_and_retention_removes_older_points(tenant, device):
+    from devices.models import SeriesTtl
+    from devices.tasks import telemetry_retention
+    from devices.telemetry import series_ttl
+    from rulechains import engine
+    from rulechains.tests.helpers import install_root, node
+    from tbproject.clock import now_ms
+
+    install_root(tenant, [node(nodes.SWITCH, "switch"), node(nodes.SAVE_TIMESERIES, "save", defaultTTL=60,
+                                                             useServerTs=False)],
+                 [(0, 1, "Post telemetry")])
+    now = now_ms()
+    engine.process([msg(tenant, device, data=[{"ts": now - 120_000, "values": {"a": 1}},
+                                              {"ts": now - 1000, "values": {"a": 2}}]),
+                    msg(tenant, device, data={"b": 1}, metadata={"ts": str(now - 7_200_000), "TTL": "3600"}),
+                    msg(tenant, device, data={"c": 5}, stored=True)])  # stored by the pipeline: TTL only
+    ttls = dict(SeriesTtl.objects.values_list("key__key", "ttl_ms"))
+    assert ttls == {"a": 60_000, "b": 3_600_000, "c": 60_000}
+    telemetry_retention()
+    assert history(device.pk, ["a", "b"], 0, now + 1, order="ASC") == {"a": [(now - 1000, 2)]}
+    assert latest(device.pk, ["b"])["b"][1] == 1  # latest values outlive their history, as ThingsBoard's
+    series_ttl.set_ttls([(device.pk, "a", 0)])
+    assert not SeriesTtl.objects.filter(key__key="a").exists()
+    with pytest.raises(ConfigError, match="defaultTTL"):
+        make_node(tenant, nodes.SAVE_TIMESERIES, defaultTTL=-1)
+
+
+def test_the_device_profile_node_passes_devices_on_and_fails_unknown_ones(tenant, other_tenant, device):
+    from rulechains import engine
+    from rulechains.tests.helpers import events_of, install_root, node
+
+    chain = install_root(tenant, [
+        node(nodes.DEVICE_PROFILE, "Device Profile Node", True, persistAlarmRulesState=False,
+             fetchAlarmRulesStateOnStart=False),
+        node(nodes.SWITCH, "Message Type Switch"), node(nodes.LOG, "failed", True),
+    ], [(0, 1, "Success"), (0, 2, "Failure")])
+    foreign = make_device(other_tenant, "theirs")
+    engine.process([msg(tenant, device), msg(tenant, foreign), msg(tenant, kind="ASSET")])
+    relations = sorted(e["relationType"] for e in events_of(chain.nodes.get(index=0), "OUT"))
+    assert relations == ["Failure", "Success", "Success"]
+    [failed] = events_of(chain.nodes.get(index=2), "IN")
+    assert failed["entityId"] == str(foreign.pk)

@@ -67,3 +67,60 @@ def test_empty_key_lists_pass_the_message_unchanged(tenant, device):
     [[out]] = run_node(tenant, nodes.ORIGINATOR_ATTRIBUTES, [original], clientAttributeNames=[],
                        sharedAttributeNames=[], serverAttributeNames=[], latestTsKeyNames=[])
     assert out.relation == "Success" and out.msg == original
+
+
+# --- originator telemetry (TbGetTelemetryNode), through the engine -----------------------------
+
+def _telemetry_chain(tenant, **configuration):
+    from rulechains.tests.helpers import install_root, node
+
+    return install_root(tenant, [node(nodes.ORIGINATOR_TELEMETRY, "history", True, **configuration),
+                                 node(nodes.LOG, "after", True)], [(0, 1, "Success")])
+
+
+def _metadata_after(chain):
+    import json
+
+    from rulechains.tests.helpers import events_of
+
+    return [json.loads(e["metadata"]) for e in events_of(chain.nodes.get(index=1), "IN")]
+
+
+@pytest.mark.parametrize("mode, expected", [
+    ("FIRST", {"temp": "20", "state": "on"}), ("LAST", {"temp": "22.5", "state": "off"}),
+    ("ALL", {"temp": '[{"ts":T1,"value":20},{"ts":T2,"value":21},{"ts":T3,"value":22.5}]',
+             "state": '[{"ts":T1,"value":"on"},{"ts":T3,"value":"off"}]'}),
+])
+def test_originator_telemetry_puts_history_in_the_metadata(tenant, device, mode, expected):
+    from rulechains import engine
+    from tbproject.clock import now_ms
+
+    now = now_ms()
+    t1, t2, t3 = now - 90_000, now - 80_000, now - 70_000
+    points = [("temp", t1, 20), ("temp", t2, 21), ("temp", t3, 22.5), ("state", t1, "on"), ("state", t3, "off"),
+              ("temp", now - 10_000, 99)]  # the last one is after the interval's end
+    write_points([Point(device.pk, key, ts, value) for key, ts, value in points])
+    chain = _telemetry_chain(tenant, latestTsKeyNames=["temp", "state", "absent"], fetchMode=mode, orderBy="ASC",
+                             aggregation="NONE", limit=1000, useMetadataIntervalPatterns=False, startInterval=2,
+                             startIntervalTimeUnit="MINUTES", endInterval=1, endIntervalTimeUnit="MINUTES",
+                             startIntervalPattern="", endIntervalPattern="")
+    engine.process([msg(tenant, device, metadata={"keep": "me"})], now=now)
+    [metadata] = _metadata_after(chain)
+    want = {k: v.replace("T1", str(t1)).replace("T2", str(t2)).replace("T3", str(t3)) for k, v in expected.items()}
+    assert metadata == {"keep": "me", **want}
+
+
+def test_originator_telemetry_with_metadata_intervals_and_aggregation(tenant, device):
+    write_points([Point(device.pk, "temp", ts, v) for ts, v in ((1000, 1), (2000, 3), (3000, 100))])
+    [[out]] = run_node(tenant, nodes.ORIGINATOR_TELEMETRY, [msg(tenant, device, metadata={"from": "0", "to": "2500"})],
+                       latestTsKeyNames=["temp"], aggregation="AVG", useMetadataIntervalPatterns=True,
+                       startIntervalPattern="${from}", endIntervalPattern="${to}")
+    assert out.relation == "Success" and float(out.msg.metadata["temp"]) == 2.0
+    [[bad]] = run_node(tenant, nodes.ORIGINATOR_TELEMETRY, [msg(tenant, device, metadata={"from": "x"})],
+                       latestTsKeyNames=["temp"], useMetadataIntervalPatterns=True,
+                       startIntervalPattern="${from}", endIntervalPattern="${to}")
+    assert bad.relation == "Failure" and "from" in bad.error
+    [[empty]] = run_node(tenant, nodes.ORIGINATOR_TELEMETRY, [msg(tenant, device)], latestTsKeyNames=[])
+    assert empty.relation == "Failure" and "Telemetry is not selected" in empty.error
+    with pytest.raises(ConfigError, match="fetchMode"):
+        make_node(tenant, nodes.ORIGINATOR_TELEMETRY, latestTsKeyNames=["a"], fetchMode="SOME")

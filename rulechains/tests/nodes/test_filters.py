@@ -67,3 +67,45 @@ def test_a_script_that_does_not_compile_is_refused_at_save_with_its_line(tenant)
     node_class.check({"jsScript": "return true;"})
     with pytest.raises(ConfigError, match="line 2"):
         node_class.check({"jsScript": "var a = 1;\nreturn (;"})
+
+
+# --- script switch (TbJsSwitchNode), through the engine ---------------------------------------
+
+SWITCH_JS = ("function nextRelation(metadata, msg) {\n    return ['one', 'nine'];\n}\n"
+             "if (msgType === 'POST_TELEMETRY_REQUEST') {\n    return ['two'];\n}\nreturn nextRelation(metadata, msg);")
+SWITCH_TBEL = "if (msg.t > 10) {\n    return ['hot', 'logged'];\n}\nreturn 'cold';"
+
+
+def _switch_chain(tenant, **configuration):
+    from rulechains.tests.helpers import install_root, node
+
+    names = ["one", "two", "nine", "hot", "cold", "logged", "Failure"]
+    return install_root(tenant, [node(nodes.SCRIPT_SWITCH, "switch", True, **configuration)]
+                        + [node(nodes.LOG, name, True) for name in names],
+                        [(0, i + 1, name) for i, name in enumerate(names)])
+
+
+def _arrivals(chain):
+    from rulechains.tests.helpers import events_of
+
+    return sorted(n.name for n in chain.nodes.exclude(index=0) for _ in events_of(n, "IN"))
+
+
+def test_the_script_switch_routes_by_every_relation_its_script_returns(tenant):
+    from rulechains import engine
+
+    chain = _switch_chain(tenant, scriptLang="JS", jsScript=SWITCH_JS, tbelScript="")
+    engine.process([msg(tenant), msg(tenant, msg_type="POST_ATTRIBUTES_REQUEST")])
+    assert _arrivals(chain) == ["nine", "one", "two"]
+
+
+def test_a_tbel_script_switch_and_its_failures(tenant):
+    from rulechains import engine
+
+    chain = _switch_chain(tenant, scriptLang="TBEL", tbelScript=SWITCH_TBEL, jsScript="")
+    engine.process([msg(tenant, data={"t": 20}), msg(tenant, data={"t": 1})])
+    assert _arrivals(chain) == ["cold", "hot", "logged"]
+    [[bad]] = run_node(tenant, nodes.SCRIPT_SWITCH, [msg(tenant)], jsScript="return 42;")
+    assert bad.relation == "Failure" and "relation name" in bad.error
+    with pytest.raises(ConfigError, match="line 2"):
+        nodes.get_node(nodes.SCRIPT_SWITCH).check({"jsScript": "var a;\nreturn [;"})

@@ -27,3 +27,22 @@ def test_a_wrong_result_or_an_error_goes_by_failure(tenant):
                     jsScript="if (msg.t === 1) return 5; throw 'bad';")
     assert [(o.relation, "Wrong result type" in o.error or "bad" in o.error) for [o] in outs] == [
         ("Failure", True), ("Failure", True)]
+
+
+def test_a_tbel_transform_turns_telemetry_into_attributes_saved_by_the_chain(tenant):
+    from devices.attributes import get_attributes
+    from rulechains import engine
+    from rulechains.tests.helpers import install_root, node
+    from tbproject.testing.factories import make_device
+
+    device = make_device(tenant, "meter")
+    script = "var out = {};\nout.firmware = msg.fw;\nreturn {msg: out, msgType: 'POST_ATTRIBUTES_REQUEST'};"
+    install_root(tenant, [
+        node(nodes.SCRIPT_TRANSFORM, "to attributes", scriptLang="TBEL", jsScript="", tbelScript=script),
+        node(nodes.SAVE_ATTRIBUTES, "save", scope="SHARED_SCOPE", notifyDevice=False,
+             sendAttributesUpdatedNotification=False, updateAttributesOnlyOnValueChange=True),
+    ], [(0, 1, "Success")])
+    report = engine.process([msg(tenant, device, data={"fw": "2.0.1"})])
+    assert report.failures == 0
+    assert [(a["scope"], a["key"], a["value"]) for a in get_attributes(device.pk)] == [
+        ("SHARED_SCOPE", "firmware", "2.0.1")]

@@ -1,0 +1,129 @@
+"""Alarm endpoints at ThingsBoard's paths (tenant admins, and customer users for their customer's
+alarms; another tenant's alarm or entity is a 404):
+
+    GET    /api/alarm/{alarmId}                      Alarm
+    GET    /api/alarm/info/{alarmId}                 AlarmInfo (with the originator's name and label)
+    POST   /api/alarm/{alarmId}/ack                  acknowledge; AlarmInfo
+    POST   /api/alarm/{alarmId}/clear                clear; AlarmInfo
+    DELETE /api/alarm/{alarmId}                      true (tenant admins)
+    GET    /api/alarm/{entityType}/{entityId}?pageSize&page&searchStatus&status&textSearch&sortProperty
+           &sortOrder&startTime&endTime&fetchOriginator   PageData of AlarmInfo, newest first
+    GET    /api/alarms?...                           the same over all the caller's alarms
+"""
+
+from dataclasses import replace
+
+from django.db.models import Q
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from rulechains import alarms
+from rulechains.models import Alarm
+from tbproject.api.ids import parse_uuid
+from tbproject.api.pagination import page_data, page_request
+from tbproject.api.params import choice_param, ms_param
+from tbproject.api.permissions import IsTenantUser
+from tbproject.clock import now_ms
+from tenants.choices import Authority
+
+__all__ = ["AlarmView", "AlarmInfoView", "AckView", "ClearView", "EntityAlarmsView", "AllAlarmsView"]
+
+SEARCH_STATUSES = ("ANY", "ACTIVE", "CLEARED", "ACK", "UNACK")
+STATUSES = ("ACTIVE_UNACK", "ACTIVE_ACK", "CLEARED_UNACK", "CLEARED_ACK")
+SORT_FIELDS = {"createdTime": "created_time", "startTs": "start_ts", "endTs": "end_ts", "ackTs": "ack_ts",
+               "clearTs": "clear_ts", "type": "type", "severity": "severity", "status": "cleared"}
+_SEARCH = {"ACTIVE": Q(cleared=False), "CLEARED": Q(cleared=True), "ACK": Q(acknowledged=True),
+           "UNACK": Q(acknowledged=False)}
+
+
+def _infos(rows) -> list[dict]:
+    names = alarms.originator_names(rows)
+    return [alarms.alarm_json(a, names) for a in rows]
+
+
+class _AlarmResource(APIView):
+    permission_classes = [IsTenantUser]
+
+    def alarm(self, pk) -> Alarm:
+        alarm = Alarm.objects.for_user(self.request.user).filter(pk=parse_uuid(pk)).first()
+        if alarm is None:
+            raise NotFound(f"Alarm with id [{pk}] is not found")
+        return alarm
+
+    def info(self, alarm: Alarm) -> dict:
+        return alarms.alarm_json(alarm, alarms.originator_names([alarm]))
+
+
+class AlarmView(_AlarmResource):
+    def get(self, request, pk):
+        return Response(alarms.alarm_json(self.alarm(pk)))
+
+    def delete(self, request, pk):
+        alarm = self.alarm(pk)
+        if request.user.authority != Authority.TENANT_ADMIN:
+            raise PermissionDenied("You don't have permission to perform this operation!")
+        alarm.delete()
+        return Response(True)
+
+
+class AlarmInfoView(_AlarmResource):
+    def get(self, request, pk):
+        return Response(self.info(self.alarm(pk)))
+
+
+class AckView(_AlarmResource):
+    def post(self, request, pk):
+        alarm = self.alarm(pk)
+        if not alarms.acknowledge(alarm, now_ms()):
+            raise ValidationError("Alarm was already acknowledged!")
+        alarms.announce(alarm, "ALARM_ACK")
+        return Response(self.info(alarm))
+
+
+class ClearView(_AlarmResource):
+    def post(self, request, pk):
+        alarm = self.alarm(pk)
+        if not alarms.clear(alarm, None, now_ms()):
+            raise ValidationError("Alarm was already cleared!")
+        alarms.announce(alarm, "ALARM_CLEAR")
+        return Response(self.info(alarm))
+
+
+class AllAlarmsView(_AlarmResource):
+    def get(self, request):
+        return Response(self.page(Alarm.objects.for_user(request.user)))
+
+    def page(self, queryset) -> dict:
+        params = self.request.query_params
+        search = choice_param(params, "searchStatus", SEARCH_STATUSES)
+        status = choice_param(params, "status", STATUSES)
+        if search in _SEARCH:
+            queryset = queryset.filter(_SEARCH[search])
+        if status:
+            queryset = queryset.filter(cleared=status.startswith("CLEARED"), acknowledged=status.endswith("_ACK"))
+        start, end = ms_param(params, "startTime"), ms_param(params, "endTime")
+        if start is not None:
+            queryset = queryset.filter(created_time__gte=start)
+        if end is not None:
+            queryset = queryset.filter(created_time__lte=end)
+        req = page_request(params)
+        if req.text_search:  # ThingsBoard: substring of the type, severity or status
+            text = req.text_search
+            queryset = queryset.filter(Q(type__icontains=text) | Q(severity__icontains=text))
+        if not req.sort_property:
+            queryset = queryset.order_by("-created_time", "-pk")
+        return page_data(queryset, replace(req, text_search=""), search_field="type", sort_fields=SORT_FIELDS,
+                         render=_infos)
+
+
+class EntityAlarmsView(AllAlarmsView):
+    def get(self, request, entity_type, entity_id):
+        model = alarms.ORIGINATOR_MODELS.get(entity_type.upper())
+        if model is None:
+            raise ValidationError(f"Unsupported entity type: {entity_type:.32}. "
+                                  f"Supported: {', '.join(alarms.ORIGINATOR_MODELS)}")
+        pk = parse_uuid(entity_id)
+        if not model.objects.for_user(request.user).filter(pk=pk).exists():
+            raise NotFound(f"{entity_type.title()} with id [{pk}] is not found")
+        return Response(self.page(Alarm.objects.for_user(request.user).filter(originator_id=pk)))
