@@ -194,8 +194,10 @@ def test_a_listener_killed_or_stopped_mid_stream_and_restarted_loses_nothing(tan
     configuration = config(tansu, topic, group=group, otherProperties={**FAST, "max.poll.records": 10})
     run(create(tansu, topic))
     run(produce(tansu, topic, [(b"k%d" % (i % 7), b"%d" % i) for i in range(total)]))
-    child = subprocess.Popen([sys.executable, "-m", "integrations.tests.kafka_child", json.dumps(configuration),
-                              str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    child = subprocess.Popen([sys.executable, "-m", "integrations.tests.listener_child",
+                              "integrations.listeners.kafka.KafkaListener", "integrations.types.kafka.KafkaConfig",
+                              json.dumps(configuration), str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=log.open("wb"))
     try:
         wait_until(lambda: out.exists() and len(out.read_bytes().split()) >= 40, 30,
                    message=f"the child's uplinks ({log})")
