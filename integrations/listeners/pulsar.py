@@ -20,7 +20,8 @@ import pulsar
 from pulsar import asyncio as pulsar_asyncio
 
 from integrations.listeners.attempts import Backoff, FirstAttempt
-from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
+from integrations.listeners.batching import NotAcknowledged
+from integrations.listeners.client import ClientListener
 from integrations.listeners.mqtt import _content_type
 from integrations.messages import Downlink, RawUplink
 from integrations.types.base import IntegrationError
@@ -35,7 +36,6 @@ client_log = logging.getLogger("pulsar.client")
 OPERATION_TIMEOUT = 10  # seconds: subscribe, lookups, producer creation
 CONNECT_TIMEOUT = 5.0
 PUBLISH_TIMEOUT = 10.0
-STOP_TIMEOUT = 5.0
 WATCH_EVERY = 1.0
 PERMANENT = {"AuthenticationError", "AuthorizationError", "ErrorGettingAuthenticationData", "InvalidTopicName",
              "InvalidUrl", "InvalidConfiguration", "NotAllowedError", "TopicNotFound", "SubscriptionNotFound"}
@@ -138,51 +138,24 @@ class _Window:
         self._changed.set()
 
 
-class PulsarListener:
+class PulsarListener(ClientListener):
     """One integration's consumer. ``sink`` is the host's UplinkSink (types/base.py)."""
 
+    name = "pulsar"
     #: redelivery delay of a negatively acknowledged message (the client's default is 60 s)
     nack_delay_ms = 1000
 
     def __init__(self, config, sink, *, metadata: dict[str, str], integration_id: str):
         cc = config.clientConfiguration
-        self.config, self.sink = config, sink
-        self.integration_id, self.metadata = integration_id, dict(metadata)
-        self.address = address(config)
-        self.batcher = UplinkBatcher(sink, max_batch=cc.maxNumMessages, linger=cc.timeoutInMs / 1000,
-                                     on_error=lambda error: sink.report(error=error, method="queue"))
-        self.connected = asyncio.Event()
-        self.acknowledged = 0
+        super().__init__(config, sink, metadata=metadata, integration_id=integration_id, address=address(config),
+                         max_batch=cc.maxNumMessages, linger=cc.timeoutInMs / 1000)
         self._client = None
         self._producers: dict[str, pulsar_asyncio.Producer] = {}
-        self._task: asyncio.Task | None = None
-        self._inflight: set[asyncio.Task] = set()
         self._window = _Window(cc.maxNumMessages, cc.maxNumBytes)
-        self.stop_timeout = STOP_TIMEOUT
 
-    async def start(self) -> None:
-        """Start consuming; raise IntegrationError when the first attempt is refused for good."""
-        first = FirstAttempt()
-        self.batcher.start()
-        self._task = asyncio.get_running_loop().create_task(self._run(first), name=f"pulsar-{self.integration_id}")
-        refused = await first.wait()
-        if refused is not None:
-            await self.stop()
-            raise refused
-
-    async def stop(self) -> None:
-        """Queue and acknowledge what was received (the rest is redelivered), then close. Idempotent."""
-        if self._task is None:
-            return
-        task, self._task = self._task, None
-        await self.batcher.close(self.stop_timeout)
-        if self._inflight:  # let the handlers send their acknowledgements
-            await asyncio.wait(list(self._inflight), timeout=2.0)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    async def _closed(self) -> None:
         client, self._client, self._producers = self._client, None, {}
         await _close(client)
-        self.connected.clear()
 
     async def _run(self, first: FirstAttempt) -> None:
         backoff = Backoff()
@@ -197,15 +170,12 @@ class PulsarListener:
                 raise
             except Exception as exc:
                 message, permanent = _describe(self.address, exc)
-                log.warning("%s (retrying)", message)
-                first.failed(message, permanent)
-                self.sink.report(connected=False, error=message)
+                self._attempt_failed(first, message, permanent)
                 await _close(client)
                 await backoff.sleep(permanent)
                 continue
             self._client, self._producers = client, {}
-            self.connected.set()
-            self.sink.report(connected=True, error="")
+            self._up()
             first.connected()
             backoff.reset()
             try:
@@ -215,8 +185,7 @@ class PulsarListener:
             except Exception as exc:  # the consumer failed for good: start over with a new client
                 message, _ = _describe(self.address, exc)
                 log.warning("%s (reconnecting)", message)
-                self.connected.clear()
-                self.sink.report(connected=False, error=message)
+                self._down(message)
                 self._client, self._producers = None, {}
                 await _close(client)
                 await backoff.sleep()
@@ -236,9 +205,7 @@ class PulsarListener:
                 message = await consumer.receive()
                 payload = message.data() or b""
                 await self._window.take(len(payload))
-                task = asyncio.get_running_loop().create_task(self._hand_on(consumer, message, payload))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
+                self._handle(self._hand_on(consumer, message, payload))
         finally:
             watcher.cancel()
 
@@ -253,11 +220,9 @@ class PulsarListener:
                 continue
             up = now
             if up:
-                self.connected.set()
-                self.sink.report(connected=True, error="")
+                self._up()
             else:
-                self.connected.clear()
-                self.sink.report(connected=False, error=f"Connection to Pulsar at {self.address} lost; reconnecting")
+                self._down(f"Connection to Pulsar at {self.address} lost; reconnecting")
 
     async def _hand_on(self, consumer, message, payload: bytes) -> None:
         metadata = {**self.metadata, "topic": message.topic_name()}

@@ -7,6 +7,7 @@ not installed.
 """
 
 import asyncio
+import contextlib
 import datetime
 import getpass
 import os
@@ -23,7 +24,7 @@ import pytest
 from gmqtt import Client
 
 __all__ = ["MOSQUITTO", "needs_mosquitto", "free_port", "Broker", "publish", "Certificates", "wait_until",
-           "RecordingSink", "unique_topic"]
+           "wait_for_value", "running", "RecordingSink", "unique_topic"]
 
 MOSQUITTO = shutil.which("mosquitto") or next(
     (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(p)), None)
@@ -50,6 +51,26 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+
+
+async def wait_for_value(read, expected, timeout: float = 10.0) -> None:
+    """In a test's event loop: wait until ``read()`` reaches ``expected``."""
+    deadline = time.monotonic() + timeout
+    while read() < expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{read()} < {expected} after {timeout} s")
+        await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def running(listener, timeout: float = 15.0):
+    """A client listener started, connected within ``timeout``, and stopped afterwards."""
+    await listener.start()
+    try:
+        await asyncio.wait_for(listener.connected.wait(), timeout)
+        yield listener
+    finally:
+        await listener.stop()
 
 
 class Broker:

@@ -11,7 +11,7 @@ import contextlib
 
 from integrations.tests.brokers import wait_until
 
-__all__ = ["post_integrations", "hosting", "wait_connected", "stored", "failure_of"]
+__all__ = ["post_integrations", "hosting", "wait_connected", "stored", "failure_of", "guided_form", "check"]
 
 
 def post_integrations(api, kind: str, decoder, encoder=None, **configurations) -> dict[str, str]:
@@ -76,3 +76,23 @@ def failure_of(integration_id: str, timeout: float = 20.0):
                        timeout, message="the ERROR event")
     lifecycle = DebugEvent.objects.filter(entity_id=integration_id, event_type="LC_EVENT").order_by("created_time")
     return row, error, list(lifecycle)
+
+
+def guided_form(client, kind: str) -> tuple[list[str], set[str]]:
+    """``(secret paths, clientConfiguration fields)`` the integration page's guided form offers for ``kind``."""
+    import json
+
+    html = client.get("/admin/integrations/integration/add/").content.decode()
+    schemas = json.loads(html.split('id="ui-type-schemas"', 1)[1].split(">", 1)[1].split("</script>", 1)[0])
+    schema = schemas[kind]["schema"]
+    ref = schema["properties"]["clientConfiguration"]
+    fields = schema["$defs"][ref["$ref"].split("/")[-1]] if "$ref" in ref else ref
+    return schemas[kind]["secrets"], set(fields["properties"])
+
+
+def check(api, kind: str, decoder, configuration: dict) -> tuple[int, str]:
+    """``POST /api/integration/check``: the status and the answer's message."""
+    body = {"name": kind, "type": kind, "defaultConverterId": {"entityType": "CONVERTER", "id": str(decoder.pk)},
+            "configuration": configuration}
+    res = api.post("/api/integration/check", body, format="json")
+    return res.status_code, (res.json() or {}).get("message", "") if res.content else ""

@@ -14,7 +14,6 @@ import json
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from integrations.listeners.kafka import KafkaListener, probe
 from integrations.messages import Downlink
-from integrations.tests.brokers import RecordingSink, free_port, wait_until
+from integrations.tests.brokers import RecordingSink, free_port, wait_for_value, wait_until
 from integrations.tests.processes import ROOT
 from integrations.types.base import ConfigError, IntegrationError
 from integrations.types.kafka import KafkaConfig, KafkaIntegration
@@ -154,14 +153,6 @@ def test_it_hands_on_records_with_topic_and_key_and_commits_after_queueing(tansu
     assert sorted(u.content_type for u in sink.uplinks if u.metadata["topic"] == t2) == ["BINARY", "TEXT"]
     assert all("key" not in u.metadata for u in sink.uplinks if u.metadata["topic"] == t2)
     assert {"connected": True, "error": ""} in sink.reports
-
-
-async def wait_for_value(read, expected, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while read() < expected:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{read()} < {expected} after {timeout} s")
-        await asyncio.sleep(0.02)
 
 
 def test_nothing_is_committed_while_the_queue_refuses_and_a_stopped_listener_loses_nothing(tansu):

@@ -8,11 +8,9 @@ downlink. Every test uses its own topics and subscription (random names).
 """
 
 import asyncio
-import contextlib
 import json
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -21,7 +19,7 @@ pulsar = pytest.importorskip("pulsar", reason="pulsar-client (requirements.txt) 
 
 from integrations.listeners.pulsar import PulsarListener, probe  # noqa: E402
 from integrations.messages import Downlink  # noqa: E402
-from integrations.tests.brokers import RecordingSink, free_port, wait_until  # noqa: E402
+from integrations.tests.brokers import RecordingSink, free_port, running, wait_for_value, wait_until  # noqa: E402
 from integrations.tests.peers import PulsarLite  # noqa: E402
 from integrations.tests.processes import ROOT  # noqa: E402
 from integrations.types.base import ConfigError, IntegrationError  # noqa: E402
@@ -76,25 +74,11 @@ class SlowSink(RecordingSink):
         await super().__call__(uplinks)
 
 
-@contextlib.asynccontextmanager
-async def listening(configuration: dict, sink, *, integration_id: str = "i-1"):
+def listening(configuration: dict, sink, *, integration_id: str = "i-1"):
     listener = PulsarListener(PulsarConfig.model_validate(configuration), sink,
                               metadata={"integrationName": "pulsar-test"}, integration_id=integration_id)
     listener.nack_delay_ms = 100
-    await listener.start()
-    try:
-        await asyncio.wait_for(listener.connected.wait(), 15)
-        yield listener
-    finally:
-        await listener.stop()
-
-
-async def until(read, expected, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while read() < expected:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{read()} < {expected} after {timeout} s")
-        await asyncio.sleep(0.02)
+    return running(listener)
 
 
 def test_it_hands_on_messages_with_topic_and_key_and_acknowledges_them_after_queueing(broker):
@@ -106,7 +90,7 @@ def test_it_hands_on_messages_with_topic_and_key_and_acknowledges_them_after_que
             await asyncio.to_thread(produce, broker.url, t1, [("meter-1", b'{"t": 1}')])
             await asyncio.to_thread(produce, broker.url, t2, [(None, b"plain"), (None, bytes([0, 200]))])
             await sink.wait_for(3, timeout=15)
-            await until(lambda: listener.acknowledged, 3)
+            await wait_for_value(lambda: listener.acknowledged, 3)
         async with listening(config(broker.url, f"{t1}, {t2}", subscription=subscription), again):
             await asyncio.sleep(1.0)  # nothing acknowledged is delivered again
 
@@ -129,11 +113,11 @@ def test_nothing_is_acknowledged_while_the_queue_refuses_and_a_stopped_listener_
         async with listening(config(broker.url, topic, subscription=subscription), stuck) as listener:
             listener.stop_timeout = 0.3
             await asyncio.to_thread(produce, broker.url, topic, [(None, b"precious")])
-            await until(lambda: stuck.calls, 1)
+            await wait_for_value(lambda: stuck.calls, 1)
         assert listener.acknowledged == 0
         async with listening(config(broker.url, topic, subscription=subscription), second) as listener:
             await second.wait_for(1, timeout=15)
-            await until(lambda: listener.acknowledged, 1)
+            await wait_for_value(lambda: listener.acknowledged, 1)
 
     run(scenario())
     assert stuck.uplinks == [] and [u.payload for u in second.uplinks] == [b"precious"]
@@ -163,13 +147,17 @@ def test_a_listener_killed_or_stopped_mid_stream_and_restarted_loses_nothing(bro
         async with listening(configuration, second):
             await second.wait_for(80, timeout=30)
         async with listening(configuration, third):
-            await until(lambda: len(set(killed) | {int(u.payload) for s in (second, third) for u in s.uplinks}), total,
-                        timeout=30)
+            await wait_for_value(lambda: len(set(killed) | {int(p) for p in _payloads(second, third)}), total,
+                                 timeout=30)
 
     run(scenario(), 90)
     seen = killed + [int(u.payload) for sink in (second, third) for u in sink.uplinks]
     assert set(seen) == set(range(total))  # every produced message was handed on
     assert len(second.uplinks) < total and len(third.uplinks) < total  # each took over mid-stream
+
+
+def _payloads(*sinks) -> list[bytes]:
+    return [u.payload for sink in sinks for u in sink.uplinks]
 
 
 async def _subscribe_once(configuration: dict) -> None:
@@ -192,14 +180,14 @@ def test_a_broker_killed_and_restarted_loses_nothing_and_the_listener_reconnects
         own_broker.start()
         sink.block = asyncio.Event()
         async with listening(configuration, sink) as listener:
-            await until(lambda: sink.calls, 1)  # received, held: not acknowledged
+            await wait_for_value(lambda: sink.calls, 1)  # received, held: not acknowledged
             own_broker.kill()
-            await until(lambda: int(not listener.connected.is_set()), 1, timeout=10)
+            await wait_for_value(lambda: int(not listener.connected.is_set()), 1, timeout=10)
             own_broker.start()
             await asyncio.wait_for(listener.connected.wait(), 30)
             sink.block.set()
             await asyncio.to_thread(produce, own_broker.url, topic, [(None, b"late-%d" % i) for i in range(5)])
-            await until(lambda: len({u.payload for u in sink.uplinks}), 10, timeout=30)
+            await wait_for_value(lambda: len({u.payload for u in sink.uplinks}), 10, timeout=30)
 
     run(scenario(), 120)
     assert {u.payload for u in sink.uplinks} == {b"early-%d" % i for i in range(5)} | {b"late-%d" % i for i in range(5)}
@@ -248,7 +236,7 @@ def test_check_and_the_listener_name_a_refused_connection(broker):
     async def scenario():  # a refusal may pass: start() succeeds and the listener keeps trying
         listener = PulsarListener(PulsarConfig.model_validate(dead), sink, metadata={}, integration_id="i-1")
         await listener.start()
-        await until(lambda: len(sink.reports), 1)
+        await wait_for_value(lambda: len(sink.reports), 1)
         await listener.stop()
 
     run(scenario())
@@ -284,31 +272,23 @@ def test_the_configuration_has_thingsboards_defaults_and_is_validated_and_the_to
 @pytest.mark.django_db
 def test_the_check_endpoint_answers_the_refused_connection(api, tenant, broker):
     from integrations.tests.factories import make_uplink_converter
+    from integrations.tests.hosted import check
 
-    converter = make_uplink_converter(tenant)
-    port = free_port()
-    body = {"name": "Pulsar", "type": "APACHE_PULSAR",
-            "defaultConverterId": {"entityType": "CONVERTER", "id": str(converter.pk)},
-            "configuration": config(f"pulsar://127.0.0.1:{port}", "t")}
-    res = api.post("/api/integration/check", body, format="json")
-    assert res.status_code == 400 and f"127.0.0.1:{port} connection refused" in json.dumps(res.json())
-    body["configuration"] = config(broker.url, "t")
-    assert api.post("/api/integration/check", body, format="json").status_code == 200
+    converter, port = make_uplink_converter(tenant), free_port()
+    status, message = check(api, "APACHE_PULSAR", converter, config(f"pulsar://127.0.0.1:{port}", "t"))
+    assert status == 400 and message.endswith(f"127.0.0.1:{port} connection refused")
+    assert check(api, "APACHE_PULSAR", converter, config(broker.url, "t"))[0] == 200
 
 
 @pytest.mark.django_db
 def test_the_integration_page_offers_the_guided_form_with_the_token_as_a_secret(client, tenant_admin):
+    from integrations.tests.hosted import guided_form
+
     client.force_login(tenant_admin)
-    html = client.get("/admin/integrations/integration/add/").content.decode()
-    schemas = json.loads(html.split('id="ui-type-schemas"', 1)[1].split(">", 1)[1].split("</script>", 1)[0])
-    assert schemas["APACHE_PULSAR"]["secrets"] == ["clientConfiguration.credentials.token"]
+    secrets, fields = guided_form(client, "APACHE_PULSAR")
+    assert secrets == ["clientConfiguration.credentials.token"]
     assert {"serviceUrl", "topics", "subscriptionName", "maxNumMessages", "maxNumBytes", "timeoutInMs",
-            "credentials"} <= set(_client_schema(schemas["APACHE_PULSAR"]["schema"])["properties"])
-
-
-def _client_schema(schema: dict) -> dict:
-    ref = schema["properties"]["clientConfiguration"]
-    return schema["$defs"][ref["$ref"].split("/")[-1]] if "$ref" in ref else ref
+            "credentials", "downlinkTopic"} <= fields
 
 
 # --- through the API, the listener host and the pipeline -------------------------------------------
