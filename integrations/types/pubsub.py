@@ -54,10 +54,10 @@ def load_key(text: str):
 class ClientConfiguration(BaseModel):
     model_config = ConfigDict(extra="allow")
     projectId: str = Field(min_length=1)
-    subscriptionId: str = Field(min_length=1)
-    serviceAccountKey: str = Field(min_length=1)
+    subscriptionId: str = Field(min_length=1, description="An existing pull subscription")
+    serviceAccountKey: str = Field(min_length=1, description="The service account's JSON key file, pasted whole")
     serviceAccountKeyFileName: str = ""
-    downlinkTopicName: str = ""
+    downlinkTopicName: str = Field("", description="Topic downlinks are published to (a topic id or projects/…)")
 
     @field_validator("serviceAccountKey")
     @classmethod

@@ -48,14 +48,15 @@ class Credentials(BaseModel):
 
 class ClientConfiguration(BaseModel):
     model_config = ConfigDict(extra="allow")
-    serviceUrl: str = Field("pulsar://localhost:6650", min_length=1)
-    topics: str = Field("my-topic", min_length=1)
+    serviceUrl: str = Field("pulsar://localhost:6650", min_length=1,
+                            description="pulsar://host:6650 or pulsar+ssl://host:6651; several hosts comma-separated")
+    topics: str = Field("my-topic", min_length=1, description="Comma-separated; short names are in public/default")
     subscriptionName: str = Field("my-subscription", min_length=1)
-    maxNumMessages: int = Field(1000, ge=1, le=100_000)
-    maxNumBytes: int = Field(10_485_760, ge=1024, le=1 << 30)
-    timeoutInMs: int = Field(100, ge=0, le=60_000)
+    maxNumMessages: int = Field(1000, ge=1, le=100_000, description="Most messages received and not yet queued")
+    maxNumBytes: int = Field(10_485_760, ge=1024, le=1 << 30, description="Most bytes received and not yet queued")
+    timeoutInMs: int = Field(100, ge=0, le=60_000, description="How long a batch waits for more messages")
     credentials: Credentials = Credentials()
-    downlinkTopic: str = ""
+    downlinkTopic: str = Field("", description="Downlink topic when the encoder's metadata names no topic")
 
     @field_validator("serviceUrl")
     @classmethod
