@@ -11,7 +11,8 @@ import contextlib
 
 from integrations.tests.brokers import wait_until
 
-__all__ = ["post_integrations", "hosting", "wait_connected", "stored", "failure_of", "guided_form", "check"]
+__all__ = ["post_integrations", "hosting", "wait_connected", "stored", "failure_of", "statistics", "guided_form",
+           "check"]
 
 
 def post_integrations(api, kind: str, decoder, encoder=None, **configurations) -> dict[str, str]:
@@ -76,6 +77,16 @@ def failure_of(integration_id: str, timeout: float = 20.0):
                        timeout, message="the ERROR event")
     lifecycle = DebugEvent.objects.filter(entity_id=integration_id, event_type="LC_EVENT").order_by("created_time")
     return row, error, list(lifecycle)
+
+
+def statistics(integration_id: str) -> dict:
+    """The STATS event of the integration's current hour, as the hourly job writes it once the hour is over."""
+    from converters.models import DebugEvent
+    from integrations import stats
+    from tbproject.clock import now_ms
+
+    stats.persist(now=now_ms() + stats.HOUR_MS)
+    return DebugEvent.objects.get(entity_id=integration_id, event_type="STATS").body
 
 
 def guided_form(client, kind: str) -> tuple[list[str], set[str]]:

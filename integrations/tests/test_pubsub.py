@@ -334,7 +334,7 @@ def test_an_integration_posted_as_thingsboard_json_stores_telemetry_sends_a_down
     from integrations.downlinks import submit
     from integrations.models import DownlinkStatus, OutgoingDownlink
     from integrations.tests.downlinks import attributes_msg, make_encoder
-    from integrations.tests.hosted import failure_of, hosting, post_integrations, stored, wait_connected
+    from integrations.tests.hosted import failure_of, hosting, post_integrations, statistics, stored, wait_connected
     from integrations.tests.uplinks import converter
 
     topic, subscription, down, reader, missing = name(), name("s"), name("tbdown"), name("r"), name("missing")
@@ -352,6 +352,7 @@ def test_an_integration_posted_as_thingsboard_json_stores_telemetry_sends_a_down
         wait_connected(ids["live"])
         publish(topic, json.dumps({"name": "pubsub-meter", "telemetry": {"t": 7.5}}).encode())
         assert stored(tenant, "pubsub-meter", "t") == 7.5
+        counted = statistics(ids["live"])
         submit(tenant.pk, ids["live"], attributes_msg(tenant, "pubsub-meter", {"firmware": "1.2"}))
         [sent] = pull(reader, timeout=20)
         wait_until(lambda: OutgoingDownlink.objects.filter(integration_id=ids["live"],
@@ -364,5 +365,6 @@ def test_an_integration_posted_as_thingsboard_json_stores_telemetry_sends_a_down
                 "(check the project id and the subscription id)")
     assert dead.last_error == expected and not dead.connected
     assert error.body["method"] == "connect" and error.body["error"] == expected
+    assert counted["messagesProcessed"] == 1 and counted["errorsOccurred"] == 0
     assert (lifecycle[0].body["event"], lifecycle[0].body["status"], lifecycle[0].body["error"]) == (
         "FAILED", "Failure", expected)

@@ -243,6 +243,46 @@ def test_check_and_the_listener_name_a_refused_connection(broker):
     assert sink.reports[0] == {"connected": False, "error": refused.value.message}
 
 
+def test_a_token_credential_is_sent_in_the_connect_command():
+    """pulsar-lite checks no credentials, so a plain socket stands in for the broker and reads the
+    client's CONNECT command: it carries the token (auth method "token"); anonymous carries none."""
+    import socket
+    import threading
+
+    def connect_frames(configuration: dict) -> bytes:
+        server = socket.create_server(("127.0.0.1", 0))
+        port, frames = server.getsockname()[1], []
+
+        def serve():
+            server.settimeout(10)
+            for _ in range(2):  # the reachability check's connection, then the client's
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                conn.settimeout(3)
+                try:
+                    frames.append(conn.recv(4096))
+                except OSError:
+                    pass
+                conn.close()
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        configuration["clientConfiguration"]["serviceUrl"] = f"pulsar://127.0.0.1:{port}"
+        try:
+            run(probe(PulsarConfig.model_validate(configuration)), 2)
+        except (IntegrationError, TimeoutError):
+            pass  # no answer to CONNECT: the probe fails or waits, the frame was read
+        thread.join(15)
+        server.close()
+        return b"".join(frames)
+
+    sent = connect_frames(config("pulsar://h:1", "t", credentials={"type": "token", "token": "eyJ.wire-token"}))
+    assert b"token" in sent and b"eyJ.wire-token" in sent
+    assert b"eyJ" not in connect_frames(config("pulsar://h:1", "t"))
+
+
 def test_the_configuration_has_thingsboards_defaults_and_is_validated_and_the_token_is_secret():
     defaults = PulsarConfig.model_validate({"clientConfiguration": {}}).clientConfiguration
     assert (defaults.serviceUrl, defaults.topics, defaults.subscriptionName, defaults.maxNumMessages,
@@ -302,7 +342,7 @@ def test_an_integration_posted_as_thingsboard_json_stores_telemetry_sends_a_down
     from integrations.downlinks import submit
     from integrations.models import DownlinkStatus, OutgoingDownlink
     from integrations.tests.downlinks import attributes_msg, make_encoder
-    from integrations.tests.hosted import failure_of, hosting, post_integrations, stored, wait_connected
+    from integrations.tests.hosted import failure_of, hosting, post_integrations, statistics, stored, wait_connected
     from integrations.tests.uplinks import converter
 
     topic, down = name(), name("tbdown")
@@ -318,6 +358,7 @@ def test_an_integration_posted_as_thingsboard_json_stores_telemetry_sends_a_down
             produce(broker.url, topic, [("pulsar-meter", json.dumps({"name": "pulsar-meter",
                                                                      "telemetry": {"t": 7.5}}).encode())])
             assert stored(tenant, "pulsar-meter", "t") == 7.5
+            counted = statistics(ids["live"])
             submit(tenant.pk, ids["live"], attributes_msg(tenant, "pulsar-meter", {"firmware": "1.2"}))
             sent = reader.receive(20_000)
             wait_until(lambda: OutgoingDownlink.objects.filter(integration_id=ids["live"],
@@ -331,4 +372,5 @@ def test_an_integration_posted_as_thingsboard_json_stores_telemetry_sends_a_down
                 f"127.0.0.1:{dead_port} connection refused")
     assert dead.last_error == expected and not dead.connected
     assert error.body["method"] == "connect" and error.body["error"] == expected
+    assert counted["messagesProcessed"] == 1 and counted["errorsOccurred"] == 0
     assert [e.body["event"] for e in lifecycle][:1] == ["STARTED"]  # a refusal may pass: it keeps trying
