@@ -24,7 +24,7 @@ import pytest
 from gmqtt import Client
 
 __all__ = ["MOSQUITTO", "needs_mosquitto", "free_port", "Broker", "publish", "Certificates", "wait_until",
-           "wait_for_value", "running", "RecordingSink", "unique_topic"]
+           "wait_for_value", "running", "run_async", "unique_name", "PeerProcess", "RecordingSink", "unique_topic"]
 
 MOSQUITTO = shutil.which("mosquitto") or next(
     (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(p)), None)
@@ -41,6 +41,16 @@ def free_port() -> int:
 
 def unique_topic(prefix: str = "t") -> str:
     return f"{prefix}/{uuid.uuid4().hex[:10]}"
+
+
+def unique_name(prefix: str) -> str:
+    """A topic, queue or subscription name no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def run_async(coroutine, timeout: float = 60):
+    """Run a test's scenario coroutine in a fresh event loop, within ``timeout`` seconds."""
+    return asyncio.run(asyncio.wait_for(coroutine, timeout))
 
 
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
@@ -73,7 +83,26 @@ async def running(listener, timeout: float = 15.0):
         await listener.stop()
 
 
-class Broker:
+class PeerProcess:
+    """``kill()`` (SIGKILL) and ``stop()`` (SIGTERM, then SIGKILL) of a peer's process, by its own pid."""
+
+    process: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(5)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class Broker(PeerProcess):
     """A private Mosquitto: ``start()``, ``kill()`` (SIGKILL), ``stop()``; same port across restarts."""
 
     def __init__(self, directory: Path, *, conf: str = "", port: int | None = None):
@@ -105,19 +134,6 @@ class Broker:
     def log(self) -> str:
         path = self.directory / "mosquitto.log"
         return path.read_text() if path.exists() else ""
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(5)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
     def config(self, topic_filter: str, *, qos: int = 1, **client) -> dict:
         """An MQTT integration configuration (ThingsBoard keys) for this broker."""

@@ -7,12 +7,17 @@ integrations.types.kafka.KafkaConfig). Its sink "durably queues" an uplink by ap
 payload as a line to OUT_FILE and fsyncing it, 20 ms per batch; only then may the listener
 acknowledge or commit. With ``hold`` the sink instead writes the payloads as received and never
 returns: nothing is ever queued, so nothing may be acknowledged.
+
+Tests run it through ``child_listener(...)``, which SIGKILLs it when the block ends.
 """
 
 import asyncio
+import contextlib
 import json
 import os
+import subprocess
 import sys
+from pathlib import Path
 
 
 class FileSink:
@@ -33,6 +38,40 @@ class FileSink:
 
     def dropped(self, metadata, payload, reason) -> None:
         pass
+
+
+class Child:
+    """A running child listener: ``payloads()`` it queued (or holds), ``connected()`` once it said so."""
+
+    def __init__(self, process: subprocess.Popen, directory: Path):
+        self.process, self.out = process, directory / "out.txt"
+        self.status, self.log = directory / "status.txt", directory / "child.log"
+
+    def payloads(self) -> list[bytes]:
+        return self.out.read_bytes().split() if self.out.exists() else []
+
+    def connected(self) -> bool:
+        return '"connected": true' in self.status.read_text() or self.process.poll() is not None
+
+
+@contextlib.contextmanager
+def child_listener(listener: str, model: str, configuration: dict, directory: Path, *, hold: bool = False,
+                   env: dict | None = None):
+    """Run ``listener`` (dotted path) with ``configuration`` in a child process; SIGKILL it afterwards
+    (no drain, no acknowledgement, no goodbye to the broker)."""
+    from integrations.tests.processes import ROOT
+
+    directory.mkdir(parents=True, exist_ok=True)
+    child = Child(None, directory)
+    child.process = subprocess.Popen(
+        [sys.executable, "-m", "integrations.tests.listener_child", listener, model, json.dumps(configuration),
+         str(child.out), *(["hold"] if hold else [])], cwd=ROOT, stdout=child.status.open("wb"),
+        stderr=child.log.open("wb"), env=env)
+    try:
+        yield child
+    finally:
+        child.process.kill()
+        child.process.wait(5)
 
 
 async def main(listener_path: str, model_path: str, configuration: dict, path: str, hold: bool) -> None:

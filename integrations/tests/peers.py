@@ -16,7 +16,6 @@ Each is skipped, with the reason, where it cannot be had; CI installs both (.ci/
 import hashlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from integrations.tests.brokers import PeerProcess
 from integrations.tests.processes import ROOT
 
 __all__ = ["PulsarLite", "pulsar_lite_binary", "Pstest", "pstest_binary", "listening"]
@@ -47,25 +47,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class _Process:
-    """Start, SIGKILL, stop (SIGTERM, then SIGKILL) of one peer process, by its own pid."""
-
-    process: subprocess.Popen | None = None
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(5)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
 def pulsar_lite_binary() -> str:
     """The broker binary of the pulsar-lite wheel; skips the test when it is not installed."""
     try:
@@ -76,7 +57,7 @@ def pulsar_lite_binary() -> str:
         pytest.skip(f"pulsar-lite (pip, requirements.txt) is not installed, no Pulsar-protocol peer: {exc}")
 
 
-class PulsarLite(_Process):
+class PulsarLite(PeerProcess):
     """A private pulsar-lite broker; ``url`` stays the same across restarts."""
 
     def __init__(self, directory: Path):
@@ -128,7 +109,7 @@ def pstest_binary() -> Path:
     return target
 
 
-class Pstest(_Process):
+class Pstest(PeerProcess):
     """A pstest server; ``start()`` again after ``stop()`` serves the same address with no state."""
 
     def __init__(self):

@@ -13,7 +13,6 @@ import contextlib
 import json
 import socket
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from integrations.listeners.kafka import KafkaListener, probe
 from integrations.messages import Downlink
 from integrations.tests.brokers import RecordingSink, free_port, wait_for_value, wait_until
-from integrations.tests.processes import ROOT
+from integrations.tests.listener_child import child_listener
 from integrations.types.base import ConfigError, IntegrationError
 from integrations.types.kafka import KafkaConfig, KafkaIntegration
 
@@ -181,21 +180,14 @@ def test_a_listener_killed_or_stopped_mid_stream_and_restarted_loses_nothing(tan
     """The first listener runs in a process of its own and is SIGKILLed mid-stream; the second
     is stopped cleanly mid-stream; the third reads the rest. Every record is handed on."""
     topic, group, total = name(), name("g"), 300
-    second, third, out, log = SlowSink(), SlowSink(), tmp_path / "killed.txt", tmp_path / "child.log"
+    second, third = SlowSink(), SlowSink()
     configuration = config(tansu, topic, group=group, otherProperties={**FAST, "max.poll.records": 10})
     run(create(tansu, topic))
     run(produce(tansu, topic, [(b"k%d" % (i % 7), b"%d" % i) for i in range(total)]))
-    child = subprocess.Popen([sys.executable, "-m", "integrations.tests.listener_child",
-                              "integrations.listeners.kafka.KafkaListener", "integrations.types.kafka.KafkaConfig",
-                              json.dumps(configuration), str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                             stderr=log.open("wb"))
-    try:
-        wait_until(lambda: out.exists() and len(out.read_bytes().split()) >= 40, 30,
-                   message=f"the child's uplinks ({log})")
-    finally:
-        child.kill()  # SIGKILL: no drain, no commit, no leaving the group
-        child.wait(5)
-    killed = [int(line) for line in out.read_bytes().split()]
+    with child_listener("integrations.listeners.kafka.KafkaListener", "integrations.types.kafka.KafkaConfig",
+                        configuration, tmp_path / "child") as child:  # SIGKILLed: no commit, no leaving the group
+        wait_until(lambda: len(child.payloads()) >= 40, 30, message=f"the child's uplinks ({child.log})")
+    killed = [int(line) for line in child.payloads()]
 
     async def scenario():
         async with listening(configuration, second):  # joins once the killed member's session expires

@@ -11,20 +11,20 @@ and back out as a downlink. Every test uses its own topics and subscriptions (ra
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 
+from integrations.tests.brokers import RecordingSink, running, unique_name, wait_for_value, wait_until
+from integrations.tests.brokers import run_async as run
+from integrations.tests.listener_child import child_listener
+
 pubsub_v1 = pytest.importorskip("google.cloud.pubsub_v1", reason="google-cloud-pubsub (requirements.txt) is missing")
 
 from integrations.listeners.pubsub import PubSubListener, probe  # noqa: E402
 from integrations.messages import Downlink  # noqa: E402
-from integrations.tests.brokers import RecordingSink, running, wait_for_value, wait_until  # noqa: E402
 from integrations.tests.peers import Pstest  # noqa: E402
-from integrations.tests.processes import ROOT  # noqa: E402
 from integrations.types.base import ConfigError, IntegrationError  # noqa: E402
 from integrations.types.pubsub import PubSubConfig, PubSubIntegration  # noqa: E402
 
@@ -61,12 +61,8 @@ def fake():
         os.environ["PUBSUB_EMULATOR_HOST"] = previous
 
 
-def run(coroutine, timeout: float = 60):
-    return asyncio.run(asyncio.wait_for(coroutine, timeout))
-
-
 def name(prefix: str = "tbg") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+    return unique_name(prefix)
 
 
 def create(topic: str, *subscriptions: str) -> None:
@@ -159,20 +155,14 @@ def test_a_listener_killed_between_receiving_and_queueing_loses_nothing(fake, tm
     holding the messages unacknowledged, and Pub/Sub hands them to the next one after the deadline."""
     topic, subscription = name(), name("s")
     create(topic, subscription)
-    out, status, log = tmp_path / "held.txt", tmp_path / "status.txt", tmp_path / "child.log"
     configuration = config(subscription)
-    child = subprocess.Popen([sys.executable, "-m", "integrations.tests.listener_child",
-                              "integrations.listeners.pubsub.PubSubListener", "integrations.types.pubsub.PubSubConfig",
-                              json.dumps(configuration), str(out), "hold"], cwd=ROOT, stdout=status.open("wb"),
-                             stderr=log.open("wb"), env={**os.environ, "PUBSUB_EMULATOR_HOST": fake.address})
-    try:
-        wait_until(lambda: '"connected": true' in status.read_text() or child.poll() is not None, 20,
-                   message=f"the child to start ({log})")
+    with child_listener("integrations.listeners.pubsub.PubSubListener", "integrations.types.pubsub.PubSubConfig",
+                        configuration, tmp_path / "child", hold=True,
+                        env={**os.environ, "PUBSUB_EMULATOR_HOST": fake.address}) as child:
+        wait_until(child.connected, 20, message=f"the child to start ({child.log})")
         publish(topic, b"m-1", b"m-2")
-        wait_until(lambda: out.exists() and out.read_bytes(), 20, message=f"the child to receive ({log})")
-    finally:
-        child.kill()  # SIGKILL while the messages are received and not queued
-        child.wait(5)
+        wait_until(child.payloads, 20, message=f"the child to receive ({child.log})")
+    # SIGKILLed while the messages are received and not queued
     second = RecordingSink()
 
     async def scenario():
@@ -181,7 +171,7 @@ def test_a_listener_killed_between_receiving_and_queueing_loses_nothing(fake, tm
             await wait_for_value(lambda: listener.acknowledged, 2)
 
     run(scenario(), 60)
-    assert out.read_bytes().split()[0] in (b"m-1", b"m-2")  # the killed one held a batch, never queued
+    assert child.payloads()[0] in (b"m-1", b"m-2")  # the killed one held a batch, never queued
     assert sorted(u.payload for u in second.uplinks) == [b"m-1", b"m-2"]
 
 

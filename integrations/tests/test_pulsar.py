@@ -9,19 +9,18 @@ downlink. Every test uses its own topics and subscription (random names).
 
 import asyncio
 import json
-import subprocess
-import sys
-import uuid
 
 import pytest
+
+from integrations.tests.brokers import RecordingSink, free_port, running, unique_name, wait_for_value, wait_until
+from integrations.tests.brokers import run_async as run
+from integrations.tests.listener_child import child_listener
 
 pulsar = pytest.importorskip("pulsar", reason="pulsar-client (requirements.txt) is not installed")
 
 from integrations.listeners.pulsar import PulsarListener, probe  # noqa: E402
 from integrations.messages import Downlink  # noqa: E402
-from integrations.tests.brokers import RecordingSink, free_port, running, wait_for_value, wait_until  # noqa: E402
 from integrations.tests.peers import PulsarLite  # noqa: E402
-from integrations.tests.processes import ROOT  # noqa: E402
 from integrations.types.base import ConfigError, IntegrationError  # noqa: E402
 from integrations.types.pulsar import ApachePulsarIntegration, PulsarConfig  # noqa: E402
 
@@ -41,12 +40,8 @@ def own_broker(tmp_path):
     instance.stop()
 
 
-def run(coroutine, timeout: float = 60):
-    return asyncio.run(asyncio.wait_for(coroutine, timeout))
-
-
 def name(prefix: str = "tbp") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+    return unique_name(prefix)
 
 
 def config(url: str, topics: str, *, subscription: str | None = None, **client) -> dict:
@@ -127,21 +122,14 @@ def test_a_listener_killed_or_stopped_mid_stream_and_restarted_loses_nothing(bro
     """The first listener runs in a process of its own and is SIGKILLed mid-stream; the second is
     stopped cleanly mid-stream; the third reads the rest. Every message is handed on."""
     topic, subscription, total = name(), name("s"), 300
-    second, third, out, log = SlowSink(), SlowSink(), tmp_path / "killed.txt", tmp_path / "child.log"
+    second, third = SlowSink(), SlowSink()
     configuration = config(broker.url, topic, subscription=subscription, maxNumMessages=10)
     run(_subscribe_once(configuration))  # the subscription exists before the stream starts
     produce(broker.url, topic, [(f"k{i % 7}", b"%d" % i) for i in range(total)])
-    child = subprocess.Popen([sys.executable, "-m", "integrations.tests.listener_child",
-                              "integrations.listeners.pulsar.PulsarListener", "integrations.types.pulsar.PulsarConfig",
-                              json.dumps(configuration), str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                             stderr=log.open("wb"))
-    try:
-        wait_until(lambda: out.exists() and len(out.read_bytes().split()) >= 40, 30,
-                   message=f"the child's uplinks ({log})")
-    finally:
-        child.kill()  # SIGKILL: no drain, no acknowledgement of what it held
-        child.wait(5)
-    killed = [int(line) for line in out.read_bytes().split()]
+    with child_listener("integrations.listeners.pulsar.PulsarListener", "integrations.types.pulsar.PulsarConfig",
+                        configuration, tmp_path / "child") as child:  # SIGKILLed: what it held is not acknowledged
+        wait_until(lambda: len(child.payloads()) >= 40, 30, message=f"the child's uplinks ({child.log})")
+    killed = [int(line) for line in child.payloads()]
 
     async def scenario():
         async with listening(configuration, second):
