@@ -108,3 +108,24 @@ def test_it_refuses_invalid_integrations_with_the_reason(client, converter):  # 
         client.save_integration(Integration(name="Custom", type="CUSTOM", default_converter_id=converter.id,
                                             routing_key="", configuration={}))
     assert json.loads(caught.value.body)["message"] == "Integration type CUSTOM is not supported yet"
+
+
+def test_it_saves_pulsar_and_pub_sub_integrations_as_thingsboard_shapes_them_with_secrets_write_only(
+        client, converter):  # noqa: F811
+    from integrations.tests.test_pubsub import service_account_key
+
+    pulsar = client.save_integration(Integration(
+        name="Client Pulsar", type="APACHE_PULSAR", default_converter_id=converter.id, routing_key="", enabled=False,
+        configuration={"clientConfiguration": {
+            "serviceUrl": "pulsar://broker.invalid:6650", "topics": "my-topic", "subscriptionName": "my-subscription",
+            "maxNumMessages": 1000, "maxNumBytes": 10485760, "timeoutInMs": 100,
+            "credentials": {"type": "token", "token": "client-token"}}, "metadata": {}}))
+    assert pulsar.type == "APACHE_PULSAR"
+    assert pulsar.configuration["clientConfiguration"]["credentials"] == {"type": "token", "token": "******"}
+    pub_sub = client.save_integration(Integration(
+        name="Client Pub/Sub", type="PUB_SUB", default_converter_id=converter.id, routing_key="", enabled=False,
+        configuration={"clientConfiguration": {
+            "projectId": "my-project", "subscriptionId": "tb-uplink-sub", "serviceAccountKey": service_account_key(),
+            "serviceAccountKeyFileName": "key.json"}, "metadata": {}}))
+    assert pub_sub.type == "PUB_SUB" and pub_sub.configuration["clientConfiguration"]["serviceAccountKey"] == "******"
+    assert pub_sub.configuration["clientConfiguration"]["serviceAccountKeyFileName"] == "key.json"

@@ -7,6 +7,7 @@ not installed.
 """
 
 import asyncio
+import contextlib
 import datetime
 import getpass
 import os
@@ -23,7 +24,7 @@ import pytest
 from gmqtt import Client
 
 __all__ = ["MOSQUITTO", "needs_mosquitto", "free_port", "Broker", "publish", "Certificates", "wait_until",
-           "RecordingSink", "unique_topic"]
+           "wait_for_value", "running", "run_async", "unique_name", "PeerProcess", "RecordingSink", "unique_topic"]
 
 MOSQUITTO = shutil.which("mosquitto") or next(
     (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(p)), None)
@@ -42,6 +43,16 @@ def unique_topic(prefix: str = "t") -> str:
     return f"{prefix}/{uuid.uuid4().hex[:10]}"
 
 
+def unique_name(prefix: str) -> str:
+    """A topic, queue or subscription name no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def run_async(coroutine, timeout: float = 60):
+    """Run a test's scenario coroutine in a fresh event loop, within ``timeout`` seconds."""
+    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+
+
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -52,7 +63,46 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message
     raise AssertionError(f"timed out after {timeout} s waiting for {message}")
 
 
-class Broker:
+async def wait_for_value(read, expected, timeout: float = 10.0) -> None:
+    """In a test's event loop: wait until ``read()`` reaches ``expected``."""
+    deadline = time.monotonic() + timeout
+    while read() < expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{read()} < {expected} after {timeout} s")
+        await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def running(listener, timeout: float = 15.0):
+    """A client listener started, connected within ``timeout``, and stopped afterwards."""
+    await listener.start()
+    try:
+        await asyncio.wait_for(listener.connected.wait(), timeout)
+        yield listener
+    finally:
+        await listener.stop()
+
+
+class PeerProcess:
+    """``kill()`` (SIGKILL) and ``stop()`` (SIGTERM, then SIGKILL) of a peer's process, by its own pid."""
+
+    process: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(5)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class Broker(PeerProcess):
     """A private Mosquitto: ``start()``, ``kill()`` (SIGKILL), ``stop()``; same port across restarts."""
 
     def __init__(self, directory: Path, *, conf: str = "", port: int | None = None):
@@ -84,19 +134,6 @@ class Broker:
     def log(self) -> str:
         path = self.directory / "mosquitto.log"
         return path.read_text() if path.exists() else ""
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(5)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
     def config(self, topic_filter: str, *, qos: int = 1, **client) -> dict:
         """An MQTT integration configuration (ThingsBoard keys) for this broker."""

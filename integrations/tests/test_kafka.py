@@ -13,8 +13,6 @@ import contextlib
 import json
 import socket
 import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -24,8 +22,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from integrations.listeners.kafka import KafkaListener, probe
 from integrations.messages import Downlink
-from integrations.tests.brokers import RecordingSink, free_port, wait_until
-from integrations.tests.processes import ROOT
+from integrations.tests.brokers import RecordingSink, free_port, wait_for_value, wait_until
+from integrations.tests.listener_child import child_listener
 from integrations.types.base import ConfigError, IntegrationError
 from integrations.types.kafka import KafkaConfig, KafkaIntegration
 
@@ -156,14 +154,6 @@ def test_it_hands_on_records_with_topic_and_key_and_commits_after_queueing(tansu
     assert {"connected": True, "error": ""} in sink.reports
 
 
-async def wait_for_value(read, expected, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while read() < expected:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{read()} < {expected} after {timeout} s")
-        await asyncio.sleep(0.02)
-
-
 def test_nothing_is_committed_while_the_queue_refuses_and_a_stopped_listener_loses_nothing(tansu):
     """The pipeline's queue never answers: the listener stops with the records uncommitted, and
     the group's next member gets them again."""
@@ -190,19 +180,14 @@ def test_a_listener_killed_or_stopped_mid_stream_and_restarted_loses_nothing(tan
     """The first listener runs in a process of its own and is SIGKILLed mid-stream; the second
     is stopped cleanly mid-stream; the third reads the rest. Every record is handed on."""
     topic, group, total = name(), name("g"), 300
-    second, third, out, log = SlowSink(), SlowSink(), tmp_path / "killed.txt", tmp_path / "child.log"
+    second, third = SlowSink(), SlowSink()
     configuration = config(tansu, topic, group=group, otherProperties={**FAST, "max.poll.records": 10})
     run(create(tansu, topic))
     run(produce(tansu, topic, [(b"k%d" % (i % 7), b"%d" % i) for i in range(total)]))
-    child = subprocess.Popen([sys.executable, "-m", "integrations.tests.kafka_child", json.dumps(configuration),
-                              str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
-    try:
-        wait_until(lambda: out.exists() and len(out.read_bytes().split()) >= 40, 30,
-                   message=f"the child's uplinks ({log})")
-    finally:
-        child.kill()  # SIGKILL: no drain, no commit, no leaving the group
-        child.wait(5)
-    killed = [int(line) for line in out.read_bytes().split()]
+    with child_listener("integrations.listeners.kafka.KafkaListener", "integrations.types.kafka.KafkaConfig",
+                        configuration, tmp_path / "child") as child:  # SIGKILLed: no commit, no leaving the group
+        wait_until(lambda: len(child.payloads()) >= 40, 30, message=f"the child's uplinks ({child.log})")
+    killed = [int(line) for line in child.payloads()]
 
     async def scenario():
         async with listening(configuration, second):  # joins once the killed member's session expires
