@@ -37,9 +37,9 @@ def acts_on_stored(tenant_id, msg_type: str) -> bool:
     hit = _cache.get(key)
     if hit is not None and hit[0] > now:
         return hit[1]
-    from rulechains.engine import load_root_chains
+    from rulechains.engine import root_chains
 
-    graph = load_root_chains([tenant_id]).get(tenant_id)
+    graph = root_chains([tenant_id]).get(tenant_id)
     answer = graph is not None and _walk(graph, msg_type)
     with _lock:
         if len(_cache) > 10_000:

@@ -5,29 +5,57 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from integrations.coalesce import CoalescingTask
 from rulechains import engine, messages
 
-__all__ = ["process_messages"]
+__all__ = ["process_messages", "requeue"]
 
 log = logging.getLogger(__name__)
 
+#: Times a batch is queued again when the chains cannot be loaded (about three hours in all).
+MAX_RETRIES = 20
 
-@shared_task(name="rulechains.tasks.process_messages", bind=True, ignore_result=True, max_retries=20,
-             default_retry_delay=5)
-def process_messages(self, payload: list[dict]) -> None:
-    """Run one batch of queued rule-engine messages (messages.encode's JSON) through the root chains.
 
-    Only a database failure while loading the chains (before any node ran) retries the batch,
+@shared_task(name="rulechains.tasks.process_messages", base=CoalescingTask, ignore_result=True,
+             acks_late=True, reject_on_worker_lost=True)
+def process_messages(requests) -> None:
+    """Run queued batches of rule-engine messages (messages.encode's JSON) through the root chains.
+
+    Each task message is ``(payload)`` or ``(payload, retries)``. A worker hands this task every
+    message waiting for it at once (integrations/coalesce.py), and the engine runs them as ONE
+    batch: one API request makes one message, and a stream of them becomes a batch per node
+    instead of a task each. The task messages are acknowledged after the batch ran (acks_late).
+
+    Only a database failure while loading the chains (before any node ran) queues the batch again,
     backing off to every 10 minutes: once nodes ran, a retry would repeat their effects
-    (downlinks, REST calls), so failures inside nodes are Failure relations, never retries."""
-    try:
-        batch = [messages.decode(item) for item in payload]
-    except (KeyError, TypeError, ValueError):
-        log.exception("rule engine: unreadable batch of %d messages dropped", len(payload))
+    (downlinks, REST calls), so failures inside nodes are Failure relations, never retries.
+    Eagerly (embedded mode) that failure propagates to the caller instead."""
+    batch, raw, retries = [], [], 0
+    for request in requests:
+        payload = request.args[0]
+        try:
+            batch.extend([messages.decode(item) for item in payload])
+        except (KeyError, TypeError, ValueError):
+            log.exception("rule engine: unreadable batch of %d messages dropped", len(payload))
+            continue
+        raw.extend(payload)
+        retries = max(retries, int(request.args[1]) if len(request.args) > 1 else 0)
+    if not batch:
         return
     try:
         engine.process(batch)
     except (OperationalError, InterfaceError) as exc:
-        if self.request.is_eager:
+        if any(request.delivery_info.get("is_eager") for request in requests):
             raise
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries)) from exc
+        if retries >= MAX_RETRIES:
+            log.error("rule engine: %d messages dropped, the chains could not be loaded %d times: %s",
+                      len(batch), retries + 1, exc)
+            return
+        countdown = min(600, 5 * 2 ** retries)
+        log.warning("rule engine: loading the chains failed (%s): %d messages queued again in %d s",
+                    exc, len(batch), countdown)
+        requeue(raw, retries=retries + 1, countdown=countdown)
+
+
+def requeue(payload: list[dict], *, retries: int, countdown: float) -> None:
+    process_messages.apply_async(args=[payload, retries], countdown=countdown)

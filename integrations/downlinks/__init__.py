@@ -1,16 +1,20 @@
 """Downlinks (issue 6, section 4): a rule-engine message -> the downlink converter -> the device.
 
-    submit(tenant_id, integration_id, msg)   # the integration downlink rule node calls this
+    submit_many(tenant_id, integration_id, [msg, ...])  # the integration downlink rule node: a batch
+    submit(tenant_id, integration_id, msg)              # one message
 
-:func:`submit` is quick and durable: it checks the integration (DownlinkRefused when it is
+:func:`submit_many` is quick and durable: it checks the integration (DownlinkRefused when it is
 missing, another tenant's, disabled or has no downlink converter: the node's Failure relation),
-stores the message as an OutgoingDownlink (QUEUED) and schedules encoding. Success means
-"submitted", not "delivered", as in ThingsBoard.
+stores the messages as OutgoingDownlinks (QUEUED, one INSERT) and, once that is committed,
+hands exactly those rows to the encoder as one batch. Success means "submitted", not
+"delivered", as in ThingsBoard.
 
-Then, asynchronously:
+Then:
 
-1. encoder.py (Celery task ``encode_downlinks``, in batches; inline when tasks run eagerly):
-   claims QUEUED rows, runs each integration's downlink converter once per batch
+1. encoder.py, in the process that submitted (a rule-engine worker) right after the commit
+   (``encode_ids``), or by the Celery task ``encode_downlinks`` for what waits in the queue
+   (retries, and everything when tasks run eagerly): claims QUEUED rows, runs each integration's
+   downlink converter once per batch
    (``Encoder(msg, metadata, msgType, integrationMetadata)``), normalises the result
    (converters.downlink_payload.normalise_downlink), records converter and integration debug events
    and stores the encoded payload: PENDING. A script error or invalid output is FAILED at once
@@ -30,6 +34,7 @@ Then, asynchronously:
    SENDING for too long) to the queue and deletes finished rows after DOWNLINKS_TTL_DAYS.
 """
 
+import logging
 import time
 import uuid
 
@@ -39,8 +44,11 @@ from django.dispatch import receiver
 
 from integrations.handoff import RuleEngineMsg
 from integrations.models import Integration, OutgoingDownlink
+from tbproject.clock import now_ms
 
-__all__ = ["DownlinkRefused", "submit", "schedule_encoding"]
+log = logging.getLogger(__name__)
+
+__all__ = ["DownlinkRefused", "submit", "submit_many", "schedule_encoding"]
 
 
 class DownlinkRefused(Exception):
@@ -98,15 +106,47 @@ def _forget(sender, **kwargs) -> None:
 
 
 def submit(tenant_id, integration_id, msg: RuleEngineMsg) -> None:
-    """Store ``msg`` as a downlink of the integration and schedule its encoding; see the module docstring."""
+    """Store ``msg`` as a downlink of the integration and have it encoded; see the module docstring."""
+    submit_many(tenant_id, integration_id, [msg])
+
+
+def submit_many(tenant_id, integration_id, msgs: list[RuleEngineMsg]) -> None:
+    """Store ``msgs`` as downlinks of the integration (one INSERT) and hand them to the encoder as
+    one batch after the commit; DownlinkRefused (for all of them) when the integration cannot
+    take downlinks."""
     integration_tenant = _integration(tenant_id, integration_id)
+    if not msgs:
+        return
+    pk, now = _pk(integration_id), now_ms()
+    rows = [_row(integration_tenant, pk, msg, now) for msg in msgs]
+    OutgoingDownlink.objects.bulk_create(rows)
+    ids = [row.pk for row in rows]
+    transaction.on_commit(lambda: encode_submitted(ids))
+
+
+def _row(tenant_id, integration_id, msg: RuleEngineMsg, now: int) -> OutgoingDownlink:
     metadata = {str(k): v if isinstance(v, str) else str(v) for k, v in (msg.metadata or {}).items()}
     name = metadata.get("deviceName") or metadata.get("originatorName") or ""
-    OutgoingDownlink.objects.create(
-        tenant_id=integration_tenant, integration_id=_pk(integration_id), device_name=name[:255],
+    return OutgoingDownlink(
+        tenant_id=tenant_id, integration_id=integration_id, device_name=name[:255],
         originator_type=str(msg.originator_type or "")[:16], originator_id=msg.originator_id or None,
-        msg_type=str(msg.msg_type or "")[:64], msg=msg.data if msg.data is not None else {}, msg_metadata=metadata)
-    transaction.on_commit(schedule_encoding)
+        msg_type=str(msg.msg_type or "")[:64], msg=msg.data if msg.data is not None else {}, msg_metadata=metadata,
+        created_ts=now)
+
+
+def encode_submitted(ids: list) -> None:
+    """Encode the rows just submitted, here and now, as one batch; when tasks run eagerly, or if
+    that fails, the encoding task takes over (it works through the whole queue, with back-off)."""
+    from integrations.downlinks import encoder, tasks
+
+    if tasks.encode_downlinks.app.conf.task_always_eager:
+        schedule_encoding()
+        return
+    try:
+        encoder.encode_ids(ids)
+    except Exception:
+        log.exception("encoding %d submitted downlinks failed; the encoding task retries them", len(ids))
+        schedule_encoding()
 
 
 def schedule_encoding() -> None:

@@ -21,7 +21,7 @@ from integrations import events, stats
 from integrations.models import DeviceRoute, DownlinkStatus, OutgoingDownlink
 from tbproject.clock import now_ms
 
-__all__ = ["run_queued", "claim_queued", "encode", "integration_metadata", "BATCH_SIZE"]
+__all__ = ["run_queued", "claim_queued", "encode_ids", "encode", "integration_metadata", "BATCH_SIZE"]
 
 BATCH_SIZE = 500
 S = DownlinkStatus
@@ -40,6 +40,10 @@ def claim_queued(limit: int = BATCH_SIZE) -> list[OutgoingDownlink]:
     now = now_ms()
     ids = list(OutgoingDownlink.objects.filter(status=S.QUEUED, next_attempt_ts__lte=now)
                .order_by("created_ts").values_list("pk", flat=True)[:limit])
+    return _claim(ids, now)
+
+
+def _claim(ids: list, now: int) -> list[OutgoingDownlink]:
     if not ids:
         return []
     token = f"encode:{uuid.uuid4().hex}"
@@ -55,16 +59,31 @@ def run_queued(limit: int = BATCH_SIZE) -> int:
         rows = claim_queued(limit)
         if not rows:
             return done
-        try:
-            encode(rows)
-        except Exception:
-            # the machinery failed (engine cannot start, database): give them back to the queue
-            OutgoingDownlink.objects.filter(pk__in=[r.pk for r in rows], status=S.ENCODING).update(
-                status=S.QUEUED, claim="", next_attempt_ts=now_ms() + 5000)
-            raise
+        _encode_claimed(rows)
         done += len(rows)
         if len(rows) < limit:
             return done
+
+
+def encode_ids(ids: list) -> int:
+    """Encode these QUEUED downlinks (just submitted) as batches of up to BATCH_SIZE; returns how many."""
+    done = 0
+    for start in range(0, len(ids), BATCH_SIZE):
+        rows = _claim(ids[start:start + BATCH_SIZE], now_ms())
+        if rows:
+            _encode_claimed(rows)
+            done += len(rows)
+    return done
+
+
+def _encode_claimed(rows: list[OutgoingDownlink]) -> None:
+    try:
+        encode(rows)
+    except Exception:
+        # the machinery failed (engine cannot start, database): give them back to the queue
+        OutgoingDownlink.objects.filter(pk__in=[r.pk for r in rows], status=S.ENCODING).update(
+            status=S.QUEUED, claim="", next_attempt_ts=now_ms() + 5000)
+        raise
 
 
 def _device_names(rows) -> None:
