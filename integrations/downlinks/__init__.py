@@ -3,22 +3,19 @@
     submit_many(tenant_id, integration_id, [msg, ...])  # the integration downlink rule node: a batch
     submit(tenant_id, integration_id, msg)              # one message
 
-:func:`submit_many` is quick and durable: it checks the integration (DownlinkRefused when it is
-missing, another tenant's, disabled or has no downlink converter: the node's Failure relation),
-stores the messages as OutgoingDownlinks (QUEUED, one INSERT) and, once that is committed,
-hands exactly those rows to the encoder as one batch. Success means "submitted", not
-"delivered", as in ThingsBoard.
+:func:`submit_many` checks the integration (DownlinkRefused when it is missing, another
+tenant's, disabled or has no downlink converter: the node's Failure relation), hands the whole
+batch to the encoder and stores the outcome as OutgoingDownlinks, one INSERT. Success means
+"submitted", not "delivered", as in ThingsBoard. In embedded mode (tasks run eagerly) the
+messages are stored QUEUED first and encoded by the inline task once the caller commits.
 
-Then:
-
-1. encoder.py, in the process that submitted (a rule-engine worker) right after the commit
-   (``encode_ids``), or by the Celery task ``encode_downlinks`` for what waits in the queue
-   (retries, and everything when tasks run eagerly): claims QUEUED rows, runs each integration's
-   downlink converter once per batch
+1. encoder.py runs the integration's downlink converter once for the batch
    (``Encoder(msg, metadata, msgType, integrationMetadata)``), normalises the result
    (converters.downlink_payload.normalise_downlink), records converter and integration debug events
-   and stores the encoded payload: PENDING. A script error or invalid output is FAILED at once
-   (a retry would fail the same way); an engine that cannot start is retried.
+   and stores each downlink encoded: PENDING. A script error or invalid output is FAILED at once
+   (a retry would fail the same way). When the encoder itself cannot run (the engine cannot
+   start), the messages are stored QUEUED and the Celery task ``encode_downlinks`` retries them
+   with back-off (it claims QUEUED rows and encodes them the same way, once per batch).
 2. Delivery depends on the integration type:
    - listener types (MQTT, TCP, UDP, ...): the runintegrations host that holds the
      integration's lease claims its PENDING rows (delivery.claim), calls
@@ -111,42 +108,39 @@ def submit(tenant_id, integration_id, msg: RuleEngineMsg) -> None:
 
 
 def submit_many(tenant_id, integration_id, msgs: list[RuleEngineMsg]) -> None:
-    """Store ``msgs`` as downlinks of the integration (one INSERT) and hand them to the encoder as
-    one batch after the commit; DownlinkRefused (for all of them) when the integration cannot
-    take downlinks."""
+    """Encode ``msgs`` for the integration (one converter run) and store them (one INSERT);
+    DownlinkRefused, for all of them, when the integration cannot take downlinks."""
     integration_tenant = _integration(tenant_id, integration_id)
     if not msgs:
         return
+    from integrations.downlinks import encoder, tasks
+
     pk, now = _pk(integration_id), now_ms()
-    rows = [_row(integration_tenant, pk, msg, now) for msg in msgs]
-    OutgoingDownlink.objects.bulk_create(rows)
-    ids = [row.pk for row in rows]
-    transaction.on_commit(lambda: encode_submitted(ids))
+    integration = Integration.objects.select_related("downlink_converter").get(pk=pk)
+    rows = [_row(integration_tenant, integration, msg, now) for msg in msgs]
+    if tasks.encode_downlinks.app.conf.task_always_eager:
+        # Embedded mode: stored QUEUED now, encoded by the (inline) task once the caller commits.
+        OutgoingDownlink.objects.bulk_create(rows)
+        transaction.on_commit(schedule_encoding)
+        return
+    try:
+        encoder.encode(rows, insert=True)
+    except Exception as exc:
+        # The machinery failed (engine cannot start, ...): store them QUEUED, the encoding task retries.
+        log.warning("encoding %d downlinks failed (%s): queued for the encoding task", len(rows), exc)
+        rows = [_row(integration_tenant, integration, msg, now, next_attempt_ts=now + 5000) for msg in msgs]
+        OutgoingDownlink.objects.bulk_create(rows)
+        transaction.on_commit(schedule_encoding)
 
 
-def _row(tenant_id, integration_id, msg: RuleEngineMsg, now: int) -> OutgoingDownlink:
+def _row(tenant_id, integration, msg: RuleEngineMsg, now: int, **extra) -> OutgoingDownlink:
     metadata = {str(k): v if isinstance(v, str) else str(v) for k, v in (msg.metadata or {}).items()}
     name = metadata.get("deviceName") or metadata.get("originatorName") or ""
     return OutgoingDownlink(
-        tenant_id=tenant_id, integration_id=integration_id, device_name=name[:255],
+        tenant_id=tenant_id, integration=integration, device_name=name[:255],
         originator_type=str(msg.originator_type or "")[:16], originator_id=msg.originator_id or None,
         msg_type=str(msg.msg_type or "")[:64], msg=msg.data if msg.data is not None else {}, msg_metadata=metadata,
-        created_ts=now)
-
-
-def encode_submitted(ids: list) -> None:
-    """Encode the rows just submitted, here and now, as one batch; when tasks run eagerly, or if
-    that fails, the encoding task takes over (it works through the whole queue, with back-off)."""
-    from integrations.downlinks import encoder, tasks
-
-    if tasks.encode_downlinks.app.conf.task_always_eager:
-        schedule_encoding()
-        return
-    try:
-        encoder.encode_ids(ids)
-    except Exception:
-        log.exception("encoding %d submitted downlinks failed; the encoding task retries them", len(ids))
-        schedule_encoding()
+        created_ts=now, **extra)
 
 
 def schedule_encoding() -> None:

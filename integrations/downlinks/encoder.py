@@ -1,9 +1,12 @@
-"""Encoding: QUEUED downlinks -> their downlink converter (integrations.downlinks) -> PENDING or FAILED.
+"""Encoding: downlinks -> their downlink converter (integrations.downlinks) -> PENDING or FAILED.
 
-One batch costs: one claim UPDATE, one SELECT of the claimed rows with their integrations and
-converters, one SELECT of device names (for messages whose metadata had none), one of routes,
-one converter run per converter, one bulk UPDATE, one INSERT of debug events and one stats
-upsert per integration.
+New downlinks are encoded before they are stored (``encode(rows, insert=True)``, from
+integrations.downlinks.submit_many): the batch costs one converter run per converter and one
+INSERT. What waits in the queue (QUEUED: retries, rows an encoder could not handle) is claimed and
+encoded by the ``encode_downlinks`` task (``run_queued``). One such batch costs: one claim UPDATE,
+one SELECT of the claimed rows with their integrations and converters, one SELECT of device names
+(for messages whose metadata had none), one of routes, one converter run per converter, one bulk
+UPDATE, one INSERT of debug events and one stats upsert per integration.
 """
 
 import json
@@ -21,7 +24,7 @@ from integrations import events, stats
 from integrations.models import DeviceRoute, DownlinkStatus, OutgoingDownlink
 from tbproject.clock import now_ms
 
-__all__ = ["run_queued", "claim_queued", "encode_ids", "encode", "integration_metadata", "BATCH_SIZE"]
+__all__ = ["run_queued", "claim_queued", "encode", "integration_metadata", "BATCH_SIZE"]
 
 BATCH_SIZE = 500
 S = DownlinkStatus
@@ -65,17 +68,6 @@ def run_queued(limit: int = BATCH_SIZE) -> int:
             return done
 
 
-def encode_ids(ids: list) -> int:
-    """Encode these QUEUED downlinks (just submitted) as batches of up to BATCH_SIZE; returns how many."""
-    done = 0
-    for start in range(0, len(ids), BATCH_SIZE):
-        rows = _claim(ids[start:start + BATCH_SIZE], now_ms())
-        if rows:
-            _encode_claimed(rows)
-            done += len(rows)
-    return done
-
-
 def _encode_claimed(rows: list[OutgoingDownlink]) -> None:
     try:
         encode(rows)
@@ -112,8 +104,11 @@ def _fail(row, error: str, now: int) -> None:
     row.status, row.error, row.claim, row.encoded_ts = S.FAILED, error, "", now
 
 
-def encode(rows: list[OutgoingDownlink]) -> None:
-    """Run the converters over claimed rows and store the outcome; see the module docstring."""
+def encode(rows: list[OutgoingDownlink], *, insert: bool = False) -> None:
+    """Run the converters over claimed rows and store the outcome; see the module docstring.
+
+    ``insert``: the rows are new (integrations.downlinks.submit_many): they are stored already
+    encoded, with one INSERT, instead of being updated."""
     now = now_ms()
     limits = Limits.from_settings()
     _device_names(rows)
@@ -142,8 +137,11 @@ def encode(rows: list[OutgoingDownlink]) -> None:
                 _fail(row, "The message names no device (deviceName metadata or a DEVICE originator): "
                            "this integration returns a downlink with its device's next uplink", now)
     with transaction.atomic():
-        _save(rows, ("status", "claim", "encoded_ts", "error", "content_type", "payload", "metadata", "route",
-                     "device_name"))
+        if insert:
+            OutgoingDownlink.objects.bulk_create(rows)
+        else:
+            _save(rows, ("status", "claim", "encoded_ts", "error", "content_type", "payload", "metadata", "route",
+                         "device_name"))
         push = _supersede(rows)
         _record_events(rows, collector.pending, now)
     listeners = {r.integration_id for r in rows if r.status == S.PENDING and r.integration.type_class.listener}
