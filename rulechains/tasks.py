@@ -12,6 +12,9 @@ __all__ = ["process_messages", "requeue"]
 
 log = logging.getLogger(__name__)
 
+#: Most messages the engine runs at once: the waiting task messages are coalesced, and a batch
+#: this size is done (its downlinks sent on their way) before the next one starts.
+ENGINE_BATCH = 1000
 #: Times a batch is queued again when the chains cannot be loaded (about three hours in all).
 MAX_RETRIES = 20
 
@@ -22,9 +25,9 @@ def process_messages(requests) -> None:
     """Run queued batches of rule-engine messages (messages.encode's JSON) through the root chains.
 
     Each task message is ``(payload)`` or ``(payload, retries)``. A worker hands this task every
-    message waiting for it at once (integrations/coalesce.py), and the engine runs them as ONE
-    batch: one API request makes one message, and a stream of them becomes a batch per node
-    instead of a task each. The task messages are acknowledged after the batch ran (acks_late).
+    message waiting for it at once (integrations/coalesce.py), and the engine runs them in batches
+    of up to ENGINE_BATCH: one API request makes one message, and a stream of them becomes a
+    batch per node instead of a task each. The task messages are acknowledged after the batch ran (acks_late).
 
     Only a database failure while loading the chains (before any node ran) queues the batch again,
     backing off to every 10 minutes: once nodes ran, a retry would repeat their effects
@@ -40,21 +43,22 @@ def process_messages(requests) -> None:
             continue
         raw.extend(payload)
         retries = max(retries, int(request.args[1]) if len(request.args) > 1 else 0)
-    if not batch:
-        return
-    try:
-        engine.process(batch)
-    except (OperationalError, InterfaceError) as exc:
-        if any(request.delivery_info.get("is_eager") for request in requests):
-            raise
-        if retries >= MAX_RETRIES:
-            log.error("rule engine: %d messages dropped, the chains could not be loaded %d times: %s",
-                      len(batch), retries + 1, exc)
+    for start in range(0, len(batch), ENGINE_BATCH):
+        try:
+            engine.process(batch[start:start + ENGINE_BATCH])
+        except (OperationalError, InterfaceError) as exc:
+            if any(request.delivery_info.get("is_eager") for request in requests):
+                raise
+            left = len(batch) - start
+            if retries >= MAX_RETRIES:
+                log.error("rule engine: %d messages dropped, the chains could not be loaded %d times: %s",
+                          left, retries + 1, exc)
+                return
+            countdown = min(600, 5 * 2 ** retries)
+            log.warning("rule engine: loading the chains failed (%s): %d messages queued again in %d s",
+                        exc, left, countdown)
+            requeue(raw[start:], retries=retries + 1, countdown=countdown)
             return
-        countdown = min(600, 5 * 2 ** retries)
-        log.warning("rule engine: loading the chains failed (%s): %d messages queued again in %d s",
-                    exc, len(batch), countdown)
-        requeue(raw, retries=retries + 1, countdown=countdown)
 
 
 def requeue(payload: list[dict], *, retries: int, countdown: float) -> None:

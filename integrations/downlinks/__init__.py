@@ -123,14 +123,17 @@ def submit_many(tenant_id, integration_id, msgs: list[RuleEngineMsg]) -> None:
         OutgoingDownlink.objects.bulk_create(rows)
         transaction.on_commit(schedule_encoding)
         return
-    try:
-        encoder.encode(rows, insert=True)
-    except Exception as exc:
-        # The machinery failed (engine cannot start, ...): store them QUEUED, the encoding task retries.
-        log.warning("encoding %d downlinks failed (%s): queued for the encoding task", len(rows), exc)
-        rows = [_row(integration_tenant, integration, msg, now, next_attempt_ts=now + 5000) for msg in msgs]
-        OutgoingDownlink.objects.bulk_create(rows)
-        transaction.on_commit(schedule_encoding)
+    for start in range(0, len(rows), encoder.BATCH_SIZE):  # each batch is on its way before the next is encoded
+        chunk = rows[start:start + encoder.BATCH_SIZE]
+        try:
+            encoder.encode(chunk, insert=True)
+        except Exception as exc:
+            # The machinery failed (engine cannot start, ...): stored QUEUED, the encoding task retries.
+            log.warning("encoding %d downlinks failed (%s): queued for the encoding task", len(chunk), exc)
+            OutgoingDownlink.objects.bulk_create([_row(integration_tenant, integration, msg, now,
+                                                       next_attempt_ts=now + 5000)
+                                                  for msg in msgs[start:start + encoder.BATCH_SIZE]])
+            transaction.on_commit(schedule_encoding)
 
 
 def _row(tenant_id, integration, msg: RuleEngineMsg, now: int, **extra) -> OutgoingDownlink:
