@@ -116,7 +116,9 @@ def submit_many(tenant_id, integration_id, msgs: list[RuleEngineMsg]) -> None:
     from integrations.downlinks import encoder, tasks
 
     pk, now = _pk(integration_id), now_ms()
-    integration = Integration.objects.select_related("downlink_converter").get(pk=pk)
+    integration = Integration.objects.select_related("downlink_converter").filter(pk=pk).first()
+    if integration is None:  # deleted since it was checked
+        raise DownlinkRefused(f"Integration with id [{pk}] is not found")
     rows = [_row(integration_tenant, integration, msg, now) for msg in msgs]
     if tasks.encode_downlinks.app.conf.task_always_eager:
         # Embedded mode: stored QUEUED now, encoded by the (inline) task once the caller commits.
