@@ -119,7 +119,8 @@ def submit_many(tenant_id, integration_id, msgs: list[RuleEngineMsg]) -> None:
     integration = Integration.objects.select_related("downlink_converter").filter(pk=pk).first()
     if integration is None:  # deleted since it was checked
         raise DownlinkRefused(f"Integration with id [{pk}] is not found")
-    rows = [_row(integration_tenant, integration, msg, now) for msg in msgs]
+    rows = [_row(integration_tenant, integration, msg, now, id=row_id)
+            for msg, row_id in zip(msgs, _ordered_ids(len(msgs)), strict=True)]
     if tasks.encode_downlinks.app.conf.task_always_eager:
         # Embedded mode: stored QUEUED now, encoded by the (inline) task once the caller commits.
         OutgoingDownlink.objects.bulk_create(rows)
@@ -132,10 +133,17 @@ def submit_many(tenant_id, integration_id, msgs: list[RuleEngineMsg]) -> None:
         except Exception as exc:
             # The machinery failed (engine cannot start, ...): stored QUEUED, the encoding task retries.
             log.warning("encoding %d downlinks failed (%s): queued for the encoding task", len(chunk), exc)
-            OutgoingDownlink.objects.bulk_create([_row(integration_tenant, integration, msg, now,
-                                                       next_attempt_ts=now + 5000)
-                                                  for msg in msgs[start:start + encoder.BATCH_SIZE]])
+            OutgoingDownlink.objects.bulk_create([  # afresh: the encoder may have filled them in
+                _row(integration_tenant, integration, msg, now, id=row.pk, next_attempt_ts=now + 5000)
+                for msg, row in zip(msgs[start:start + encoder.BATCH_SIZE], chunk, strict=True)])
             transaction.on_commit(schedule_encoding)
+
+
+def _ordered_ids(count: int) -> list[uuid.UUID]:
+    """Random UUIDs (version 4) that sort in the order of the batch: its downlinks share one
+    ``created_ts``, and are claimed and sent by (created_ts, id), so two to one device keep their order."""
+    base = uuid.uuid4().int & ~0xFFFFFFFF  # the low 32 bits are random in a version 4 UUID too
+    return [uuid.UUID(int=base | n) for n in range(count)]
 
 
 def _row(tenant_id, integration, msg: RuleEngineMsg, now: int, **extra) -> OutgoingDownlink:

@@ -51,12 +51,12 @@ def claim(integration_ids, holder: str, limit: int = HOST_BATCH) -> list[Outgoin
         return []
     now = now_ms()
     due = list(OutgoingDownlink.objects.filter(integration_id__in=ids, status=S.PENDING, next_attempt_ts__lte=now)
-               .order_by("created_ts").values_list("pk", flat=True)[:limit])
+               .order_by("created_ts", "id").values_list("pk", flat=True)[:limit])
     if not due:
         return []
     token = f"send:{holder}:{uuid.uuid4().hex[:8]}"[:128]
     OutgoingDownlink.objects.filter(pk__in=due, status=S.PENDING).update(status=S.SENDING, claim=token, claimed_ts=now)
-    return list(OutgoingDownlink.objects.filter(claim=token, status=S.SENDING).order_by("created_ts"))
+    return list(OutgoingDownlink.objects.filter(claim=token, status=S.SENDING).order_by("created_ts", "id"))
 
 
 def release(rows: list[OutgoingDownlink]) -> int:

@@ -42,7 +42,7 @@ def claim_queued(limit: int = BATCH_SIZE) -> list[OutgoingDownlink]:
     """Take up to ``limit`` due QUEUED downlinks (oldest first) for this worker; conditional UPDATE."""
     now = now_ms()
     ids = list(OutgoingDownlink.objects.filter(status=S.QUEUED, next_attempt_ts__lte=now)
-               .order_by("created_ts").values_list("pk", flat=True)[:limit])
+               .order_by("created_ts", "id").values_list("pk", flat=True)[:limit])
     return _claim(ids, now)
 
 
@@ -52,7 +52,7 @@ def _claim(ids: list, now: int) -> list[OutgoingDownlink]:
     token = f"encode:{uuid.uuid4().hex}"
     OutgoingDownlink.objects.filter(pk__in=ids, status=S.QUEUED).update(status=S.ENCODING, claim=token, claimed_ts=now)
     return list(OutgoingDownlink.objects.filter(claim=token, status=S.ENCODING)
-                .select_related("integration__downlink_converter").order_by("created_ts"))
+                .select_related("integration__downlink_converter").order_by("created_ts", "id"))
 
 
 def run_queued(limit: int = BATCH_SIZE) -> int:

@@ -84,3 +84,15 @@ def test_it_delivers_a_rule_engine_batch_for_the_fleet_exactly_once(fleet, broke
         assert OutgoingDownlink.objects.filter(integration=integration, status=DownlinkStatus.QUEUED).count() == 0
         received_exactly_once(subscriber, prefix, devices, "5.0")
     wait_until(lambda: all_delivered(integration, len(devices)), message="every row DELIVERED")
+
+
+def test_downlinks_to_one_device_in_one_batch_arrive_in_their_order(fleet, broker, tenant, as_in_a_worker):
+    integration, devices, prefix = fleet
+    device = devices[0]
+    versions = [f"6.{n}" for n in range(40)]  # one batch: they share a created_ts, the ids keep the order
+    msgs = [m.Msg(m.ATTRIBUTES_UPDATED, tenant.pk, "DEVICE", device.pk, {"firmware": v},
+                  {"scope": "SHARED_SCOPE", "deviceName": device.name, "deviceType": "default"}) for v in versions]
+    with Subscriber(broker, f"{prefix}/+/down") as subscriber:
+        engine.process(msgs)
+        wait_until(lambda: len(subscriber.received) >= len(versions), timeout=30, message="every downlink")
+    assert [payload.decode() for _, payload in subscriber.received] == versions
