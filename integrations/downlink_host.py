@@ -81,21 +81,44 @@ class DownlinkOutbox:
                 log.error("listener host %s could not send downlinks: %s", self.runner.holder, exc)
 
     async def deliver_due(self) -> int:
-        """Send every due downlink of the hosted integrations; returns how many were tried."""
-        tried = 0
-        while True:
-            hosted = dict(self.runner.hosted)
+        """Send every due downlink of the hosted integrations; returns how many were tried.
+
+        The database work overlaps the sending: while a batch is being sent, the next one is
+        claimed, and the outcomes of a sent batch are recorded while the next one goes out, so
+        that each integration's send window stays full between batches."""
+        tried, finishing = 0, []
+        claiming = self._claim()
+        try:
+            while True:
+                hosted, rows = await claiming
+                if not rows:
+                    return tried
+                full = len(rows) >= delivery.HOST_BATCH
+                claiming = self._claim() if full else None
+                outcomes = await asyncio.gather(*(self._send(hosted.get(row.integration_id), row) for row in rows))
+                integrations = {pk: h.integration for pk, h in hosted.items()}
+                finishing.append(asyncio.ensure_future(
+                    self.runner._in_control(delivery.finish, integrations, list(outcomes))))
+                tried += len(rows)
+                if claiming is None:
+                    return tried
+        finally:
+            if claiming is not None:  # stopped or failed with a claim on the way: hand its rows back
+                left = await asyncio.gather(claiming, return_exceptions=True)
+                if isinstance(left[0], tuple) and left[0][1]:
+                    finishing.append(asyncio.ensure_future(self.runner._in_control(delivery.release, left[0][1])))
+            await asyncio.gather(*finishing)  # every outcome is recorded before this returns (or raises)
+
+    def _claim(self) -> asyncio.Future:
+        """(hosted integrations, their due downlinks now SENDING under our claim), claimed in the control thread."""
+        hosted = dict(self.runner.hosted)
+
+        async def claim():
             if not hosted:
-                return tried
-            rows = await self.runner._in_control(delivery.claim, list(hosted), self.runner.holder)
-            if not rows:
-                return tried
-            outcomes = await asyncio.gather(*(self._send(hosted.get(row.integration_id), row) for row in rows))
-            integrations = {pk: h.integration for pk, h in hosted.items()}
-            await self.runner._in_control(delivery.finish, integrations, list(outcomes))
-            tried += len(rows)
-            if len(rows) < delivery.HOST_BATCH:
-                return tried
+                return hosted, []
+            return hosted, await self.runner._in_control(delivery.claim, list(hosted), self.runner.holder)
+
+        return asyncio.ensure_future(claim())
 
     async def _send(self, hosted, row) -> tuple:
         if hosted is None:

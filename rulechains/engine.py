@@ -2,10 +2,15 @@
 
     report = process([Msg, ...])
 
-Messages are grouped by tenant; each tenant's root chain is loaded once per batch (two queries
-for all tenants of the batch). A chain is walked from its first node. The messages waiting at
-the same node are handed to it together (``process_batch``), so a script node runs one engine
-call and an enrichment node one query for all of them. What a node sends out by a relation goes
+Messages are grouped by tenant; each tenant's root chain is loaded with its nodes and
+connections (two queries for all tenants of a batch) and kept per tenant for CHAIN_CACHE_SECONDS
+(:func:`root_chains`): a stream of small batches, one per API request, walks a cached graph. A
+chain saved in this process is forgotten at once (rulechains/signals.py); other processes pick
+it up within that time, as ThingsBoard's rule-engine actors reload a chain after it is saved.
+
+A chain is walked from its first node. The messages waiting at the same node are handed to it
+together (``process_batch``), so a script node runs one engine call and an enrichment node one
+query for all of them. What a node sends out by a relation goes
 to every node connected by that relation; a relation with no connection ends the message there
 (a Failure without a connection is counted and, with node debug on, recorded).
 
@@ -23,6 +28,8 @@ chains can raise (database unavailable), before any node ran, so the task can re
 """
 
 import logging
+import threading
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -39,7 +46,8 @@ from rulechains.nodes import NODES
 from rulechains.nodes.base import RETURN, NodeContext, fail
 from tbproject.clock import now_ms
 
-__all__ = ["process", "resume", "Report", "Graph", "load_root_chains", "load_chains", "max_hops"]
+__all__ = ["process", "resume", "Report", "Graph", "load_root_chains", "load_chains", "root_chains", "forget_chains",
+           "max_hops", "CHAIN_CACHE_SECONDS"]
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +117,40 @@ def _load(**lookup) -> dict:
     return graphs
 
 
+#: Seconds a tenant's loaded root chain (or its absence) is reused by this process.
+CHAIN_CACHE_SECONDS = 2.0
+_chains: dict = {}  # tenant id -> (expires, Graph | None)
+_chains_lock = threading.Lock()
+
+
+def forget_chains() -> None:
+    with _chains_lock:
+        _chains.clear()
+
+
+def root_chains(tenant_ids) -> dict:
+    """{tenant id: Graph} like :func:`load_root_chains`, cached per tenant for CHAIN_CACHE_SECONDS;
+    the tenants not cached are loaded together."""
+    now = time.monotonic()
+    found, missing = {}, []
+    for tenant_id in tenant_ids:
+        hit = _chains.get(tenant_id)
+        if hit is not None and hit[0] > now:
+            if hit[1] is not None:
+                found[tenant_id] = hit[1]
+        else:
+            missing.append(tenant_id)
+    if missing:
+        loaded = load_root_chains(missing)
+        with _chains_lock:
+            if len(_chains) > 10_000:
+                _chains.clear()
+            for tenant_id in missing:
+                _chains[tenant_id] = (now + CHAIN_CACHE_SECONDS, loaded.get(tenant_id))
+        found.update(loaded)
+    return found
+
+
 def process(messages: list[Msg], *, now: int | None = None) -> Report:
     """Run ``messages`` through their tenants' root chains (or their originator profile's default
     rule chain); never raises for a message."""
@@ -116,7 +158,7 @@ def process(messages: list[Msg], *, now: int | None = None) -> Report:
     by_tenant: dict = defaultdict(list)
     for msg in messages:
         by_tenant[msg.tenant_id].append(msg)
-    roots = load_root_chains(by_tenant)
+    roots = root_chains(by_tenant)
     chosen = profiles.default_chains(messages)  # profiles' default rule chains replace the root
     now = now_ms() if now is None else now
     with debug.Recorder() as events:

@@ -3,6 +3,9 @@
     submit([Msg, ...])                       # ONE Celery task for the batch (rulechains.tasks)
     attributes_updated(entity, scope, values)  # ATTRIBUTES_UPDATED, after an API attribute save
     rpc_to_device(device, method, params)    # RPC_CALL_FROM_SERVER_TO_DEVICE (one-way RPC)
+
+The two API producers make one message per request: they go through rulechains.outbox, which
+queues the messages of concurrent requests as one task.
     create_root_chain(tenant)  set_root(chain)  import_chain(tenant, data)
 """
 
@@ -26,9 +29,8 @@ log = logging.getLogger(__name__)
 RPC_DEFAULT_TIMEOUT_MS = 10_000
 
 
-def submit(messages: list) -> None:
-    """Queue messages for the rule engine as one task. A message whose data JSON cannot carry is
-    logged and left out; the others go."""
+def _payload(messages: list) -> list[dict]:
+    """The encoded messages; one whose data JSON cannot carry is logged and left out."""
     payload = []
     for msg in messages:
         try:
@@ -36,10 +38,24 @@ def submit(messages: list) -> None:
         except (TypeError, ValueError) as e:
             log.warning("rule engine: %s message of %s %s dropped: %s", msg.msg_type, msg.originator_type,
                         msg.originator_id, e)
+    return payload
+
+
+def submit(messages: list) -> None:
+    """Queue a batch of messages for the rule engine as one task (what JSON cannot carry is left out)."""
+    payload = _payload(messages)
     if payload:
         from rulechains.tasks import process_messages  # imported late: tasks import the engine
 
         process_messages.delay(payload)
+
+
+def _queue_from_request(msg) -> None:
+    payload = _payload([msg])
+    if payload:
+        from rulechains import outbox
+
+        outbox.queue(payload)
 
 
 def _entity_metadata(entity) -> dict:
@@ -60,7 +76,8 @@ def attributes_updated(entity, scope: str, values: dict) -> None:
     attributes are saved already)."""
     try:
         metadata = {"scope": scope, **_entity_metadata(entity)}
-        submit([m.Msg(m.ATTRIBUTES_UPDATED, entity.tenant_id, _kind(entity), entity.pk, dict(values), metadata)])
+        _queue_from_request(m.Msg(m.ATTRIBUTES_UPDATED, entity.tenant_id, _kind(entity), entity.pk, dict(values),
+                                  metadata))
     except Exception:
         log.exception("rule engine: ATTRIBUTES_UPDATED of %s %s not queued", _kind(entity), entity.pk)
 
@@ -77,8 +94,8 @@ def rpc_to_device(device, method: str, params, *, timeout_ms: int = RPC_DEFAULT_
                 "persistent": "false", **_entity_metadata(device)}
     if additional_info is not None:
         metadata["additionalInfo"] = additional_info
-    submit([m.Msg(m.RPC_CALL_FROM_SERVER_TO_DEVICE, device.tenant_id, "DEVICE", device.pk,
-                  {"method": method, "params": params_text}, metadata)])
+    _queue_from_request(m.Msg(m.RPC_CALL_FROM_SERVER_TO_DEVICE, device.tenant_id, "DEVICE", device.pk,
+                              {"method": method, "params": params_text}, metadata))
     return request_id
 
 

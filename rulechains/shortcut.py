@@ -37,10 +37,10 @@ def acts_on_stored(tenant_id, msg_type: str) -> bool:
     hit = _cache.get(key)
     if hit is not None and hit[0] > now:
         return hit[1]
-    from rulechains.engine import load_root_chains
+    from rulechains.engine import root_chains
     from rulechains.profiles import tenant_has_default_chains
 
-    graph = load_root_chains([tenant_id]).get(tenant_id)
+    graph = root_chains([tenant_id]).get(tenant_id)
     # a profile's default rule chain takes its entities' messages: whatever it does, they go
     answer = (graph is not None and _walk(graph, msg_type)) or tenant_has_default_chains(tenant_id)
     with _lock:

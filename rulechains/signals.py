@@ -1,5 +1,6 @@
 """Signals the rulechains app acts on: every new tenant gets the default root chain, attributes
-saved through the API become ATTRIBUTES_UPDATED messages, chain edits reset the shortcut."""
+saved through the API become ATTRIBUTES_UPDATED messages, chain edits reset the shortcut and the
+engine's cached chains."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -29,9 +30,10 @@ def attributes_updated(sender, entity, scope: str, values: dict, **kwargs) -> No
 
 
 def _chains_changed(sender, **kwargs) -> None:
-    from rulechains import shortcut
+    from rulechains import engine, shortcut
 
     shortcut.forget()
+    engine.forget_chains()
 
 
 for _model in ("RuleChain", "RuleNode", "RuleNodeConnection"):

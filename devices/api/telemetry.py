@@ -41,7 +41,10 @@ class TelemetryView(APIView):
         if model is None:
             raise ValidationError(f"Unsupported entity type: {entity_type:.32}. Supported: {', '.join(ENTITY_MODELS)}")
         pk = parse_uuid(entity_id)
-        obj = model.objects.for_user(self.request.user).filter(pk=pk).first()
+        rows = model.objects.for_user(self.request.user).filter(pk=pk)
+        if model is not Customer:  # the type (profile name) is read when the entity's data changes
+            rows = rows.select_related("profile")
+        obj = rows.first()
         if obj is None:
             raise NotFound(f"{_KINDS[entity_type]} with id [{pk}] is not found")
         obj.entity_type = entity_type

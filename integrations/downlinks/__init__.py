@@ -1,20 +1,21 @@
 """Downlinks (issue 6, section 4): a rule-engine message -> the downlink converter -> the device.
 
-    submit(tenant_id, integration_id, msg)   # the integration downlink rule node calls this
+    submit_many(tenant_id, integration_id, [msg, ...])  # the integration downlink rule node: a batch
+    submit(tenant_id, integration_id, msg)              # one message
 
-:func:`submit` is quick and durable: it checks the integration (DownlinkRefused when it is
-missing, another tenant's, disabled or has no downlink converter: the node's Failure relation),
-stores the message as an OutgoingDownlink (QUEUED) and schedules encoding. Success means
-"submitted", not "delivered", as in ThingsBoard.
+:func:`submit_many` checks the integration (DownlinkRefused when it is missing, another
+tenant's, disabled or has no downlink converter: the node's Failure relation), hands the whole
+batch to the encoder and stores the outcome as OutgoingDownlinks, one INSERT. Success means
+"submitted", not "delivered", as in ThingsBoard. In embedded mode (tasks run eagerly) the
+messages are stored QUEUED first and encoded by the inline task once the caller commits.
 
-Then, asynchronously:
-
-1. encoder.py (Celery task ``encode_downlinks``, in batches; inline when tasks run eagerly):
-   claims QUEUED rows, runs each integration's downlink converter once per batch
+1. encoder.py runs the integration's downlink converter once for the batch
    (``Encoder(msg, metadata, msgType, integrationMetadata)``), normalises the result
    (converters.downlink_payload.normalise_downlink), records converter and integration debug events
-   and stores the encoded payload: PENDING. A script error or invalid output is FAILED at once
-   (a retry would fail the same way); an engine that cannot start is retried.
+   and stores each downlink encoded: PENDING. A script error or invalid output is FAILED at once
+   (a retry would fail the same way). When the encoder itself cannot run (the engine cannot
+   start), the messages are stored QUEUED and the Celery task ``encode_downlinks`` retries them
+   with back-off (it claims QUEUED rows and encodes them the same way, once per batch).
 2. Delivery depends on the integration type:
    - listener types (MQTT, TCP, UDP, ...): the runintegrations host that holds the
      integration's lease claims its PENDING rows (delivery.claim), calls
@@ -30,6 +31,7 @@ Then, asynchronously:
    SENDING for too long) to the queue and deletes finished rows after DOWNLINKS_TTL_DAYS.
 """
 
+import logging
 import time
 import uuid
 
@@ -39,8 +41,11 @@ from django.dispatch import receiver
 
 from integrations.handoff import RuleEngineMsg
 from integrations.models import Integration, OutgoingDownlink
+from tbproject.clock import now_ms
 
-__all__ = ["DownlinkRefused", "submit", "schedule_encoding"]
+log = logging.getLogger(__name__)
+
+__all__ = ["DownlinkRefused", "submit", "submit_many", "schedule_encoding"]
 
 
 class DownlinkRefused(Exception):
@@ -98,15 +103,57 @@ def _forget(sender, **kwargs) -> None:
 
 
 def submit(tenant_id, integration_id, msg: RuleEngineMsg) -> None:
-    """Store ``msg`` as a downlink of the integration and schedule its encoding; see the module docstring."""
+    """Store ``msg`` as a downlink of the integration and have it encoded; see the module docstring."""
+    submit_many(tenant_id, integration_id, [msg])
+
+
+def submit_many(tenant_id, integration_id, msgs: list[RuleEngineMsg]) -> None:
+    """Encode ``msgs`` for the integration (one converter run) and store them (one INSERT);
+    DownlinkRefused, for all of them, when the integration cannot take downlinks."""
     integration_tenant = _integration(tenant_id, integration_id)
+    if not msgs:
+        return
+    from integrations.downlinks import encoder, tasks
+
+    pk, now = _pk(integration_id), now_ms()
+    integration = Integration.objects.select_related("downlink_converter").filter(pk=pk).first()
+    if integration is None:  # deleted since it was checked
+        raise DownlinkRefused(f"Integration with id [{pk}] is not found")
+    rows = [_row(integration_tenant, integration, msg, now, id=row_id)
+            for msg, row_id in zip(msgs, _ordered_ids(len(msgs)), strict=True)]
+    if tasks.encode_downlinks.app.conf.task_always_eager:
+        # Embedded mode: stored QUEUED now, encoded by the (inline) task once the caller commits.
+        OutgoingDownlink.objects.bulk_create(rows)
+        transaction.on_commit(schedule_encoding)
+        return
+    for start in range(0, len(rows), encoder.BATCH_SIZE):  # each batch is on its way before the next is encoded
+        chunk = rows[start:start + encoder.BATCH_SIZE]
+        try:
+            encoder.encode(chunk, insert=True)
+        except Exception as exc:
+            # The machinery failed (engine cannot start, ...): stored QUEUED, the encoding task retries.
+            log.warning("encoding %d downlinks failed (%s): queued for the encoding task", len(chunk), exc)
+            OutgoingDownlink.objects.bulk_create([  # afresh: the encoder may have filled them in
+                _row(integration_tenant, integration, msg, now, id=row.pk, next_attempt_ts=now + 5000)
+                for msg, row in zip(msgs[start:start + encoder.BATCH_SIZE], chunk, strict=True)])
+            transaction.on_commit(schedule_encoding)
+
+
+def _ordered_ids(count: int) -> list[uuid.UUID]:
+    """Random UUIDs (version 4) that sort in the order of the batch: its downlinks share one
+    ``created_ts``, and are claimed and sent by (created_ts, id), so two to one device keep their order."""
+    base = uuid.uuid4().int & ~0xFFFFFFFF  # the low 32 bits are random in a version 4 UUID too
+    return [uuid.UUID(int=base | n) for n in range(count)]
+
+
+def _row(tenant_id, integration, msg: RuleEngineMsg, now: int, **extra) -> OutgoingDownlink:
     metadata = {str(k): v if isinstance(v, str) else str(v) for k, v in (msg.metadata or {}).items()}
     name = metadata.get("deviceName") or metadata.get("originatorName") or ""
-    OutgoingDownlink.objects.create(
-        tenant_id=integration_tenant, integration_id=_pk(integration_id), device_name=name[:255],
+    return OutgoingDownlink(
+        tenant_id=tenant_id, integration=integration, device_name=name[:255],
         originator_type=str(msg.originator_type or "")[:16], originator_id=msg.originator_id or None,
-        msg_type=str(msg.msg_type or "")[:64], msg=msg.data if msg.data is not None else {}, msg_metadata=metadata)
-    transaction.on_commit(schedule_encoding)
+        msg_type=str(msg.msg_type or "")[:64], msg=msg.data if msg.data is not None else {}, msg_metadata=metadata,
+        created_ts=now, **extra)
 
 
 def schedule_encoding() -> None:

@@ -1,6 +1,7 @@
 """Delivery bookkeeping: who sends which PENDING downlink, what came of it, retries, the sweep.
 
     rows = claim(integration_ids, holder)          # a listener host: PENDING -> SENDING, oldest first
+    release(rows)                                  # ... not sent after all: back to PENDING
     finish(integrations, [(row, error, permanent)])   # DELIVERED, retried with back-off, or FAILED
     row = take(integration_id, device_names)       # HTTP next-uplink reply: newest PENDING -> DELIVERED
     sweep()                                        # periodic: stale claims back to the queue, TTL
@@ -22,7 +23,7 @@ from integrations.models import DownlinkStatus, OutgoingDownlink
 from integrations.models_downlinks import FINAL
 from tbproject.clock import now_ms
 
-__all__ = ["claim", "finish", "take", "sweep", "as_message", "backoff_ms", "STALE_MS"]
+__all__ = ["claim", "release", "finish", "take", "sweep", "as_message", "backoff_ms", "STALE_MS"]
 
 S = DownlinkStatus
 #: A claim older than this is taken to belong to a dead worker or host.
@@ -50,12 +51,18 @@ def claim(integration_ids, holder: str, limit: int = HOST_BATCH) -> list[Outgoin
         return []
     now = now_ms()
     due = list(OutgoingDownlink.objects.filter(integration_id__in=ids, status=S.PENDING, next_attempt_ts__lte=now)
-               .order_by("created_ts").values_list("pk", flat=True)[:limit])
+               .order_by("created_ts", "id").values_list("pk", flat=True)[:limit])
     if not due:
         return []
     token = f"send:{holder}:{uuid.uuid4().hex[:8]}"[:128]
     OutgoingDownlink.objects.filter(pk__in=due, status=S.PENDING).update(status=S.SENDING, claim=token, claimed_ts=now)
-    return list(OutgoingDownlink.objects.filter(claim=token, status=S.SENDING).order_by("created_ts"))
+    return list(OutgoingDownlink.objects.filter(claim=token, status=S.SENDING).order_by("created_ts", "id"))
+
+
+def release(rows: list[OutgoingDownlink]) -> int:
+    """Give claimed downlinks that were not sent back to the queue (no attempt counted)."""
+    return OutgoingDownlink.objects.filter(pk__in=[r.pk for r in rows], status=S.SENDING).update(
+        status=S.PENDING, claim="")
 
 
 def finish(integrations: dict, outcomes: list[tuple[OutgoingDownlink, str | None, bool]]) -> None:

@@ -1,9 +1,12 @@
-"""Encoding: QUEUED downlinks -> their downlink converter (integrations.downlinks) -> PENDING or FAILED.
+"""Encoding: downlinks -> their downlink converter (integrations.downlinks) -> PENDING or FAILED.
 
-One batch costs: one claim UPDATE, one SELECT of the claimed rows with their integrations and
-converters, one SELECT of device names (for messages whose metadata had none), one of routes,
-one converter run per converter, one bulk UPDATE, one INSERT of debug events and one stats
-upsert per integration.
+New downlinks are encoded before they are stored (``encode(rows, insert=True)``, from
+integrations.downlinks.submit_many): the batch costs one converter run per converter and one
+INSERT. What waits in the queue (QUEUED: retries, rows an encoder could not handle) is claimed and
+encoded by the ``encode_downlinks`` task (``run_queued``). One such batch costs: one claim UPDATE,
+one SELECT of the claimed rows with their integrations and converters, one SELECT of device names
+(for messages whose metadata had none), one of routes, one converter run per converter, one bulk
+UPDATE, one INSERT of debug events and one stats upsert per integration.
 """
 
 import json
@@ -39,13 +42,17 @@ def claim_queued(limit: int = BATCH_SIZE) -> list[OutgoingDownlink]:
     """Take up to ``limit`` due QUEUED downlinks (oldest first) for this worker; conditional UPDATE."""
     now = now_ms()
     ids = list(OutgoingDownlink.objects.filter(status=S.QUEUED, next_attempt_ts__lte=now)
-               .order_by("created_ts").values_list("pk", flat=True)[:limit])
+               .order_by("created_ts", "id").values_list("pk", flat=True)[:limit])
+    return _claim(ids, now)
+
+
+def _claim(ids: list, now: int) -> list[OutgoingDownlink]:
     if not ids:
         return []
     token = f"encode:{uuid.uuid4().hex}"
     OutgoingDownlink.objects.filter(pk__in=ids, status=S.QUEUED).update(status=S.ENCODING, claim=token, claimed_ts=now)
     return list(OutgoingDownlink.objects.filter(claim=token, status=S.ENCODING)
-                .select_related("integration__downlink_converter").order_by("created_ts"))
+                .select_related("integration__downlink_converter").order_by("created_ts", "id"))
 
 
 def run_queued(limit: int = BATCH_SIZE) -> int:
@@ -55,16 +62,20 @@ def run_queued(limit: int = BATCH_SIZE) -> int:
         rows = claim_queued(limit)
         if not rows:
             return done
-        try:
-            encode(rows)
-        except Exception:
-            # the machinery failed (engine cannot start, database): give them back to the queue
-            OutgoingDownlink.objects.filter(pk__in=[r.pk for r in rows], status=S.ENCODING).update(
-                status=S.QUEUED, claim="", next_attempt_ts=now_ms() + 5000)
-            raise
+        _encode_claimed(rows)
         done += len(rows)
         if len(rows) < limit:
             return done
+
+
+def _encode_claimed(rows: list[OutgoingDownlink]) -> None:
+    try:
+        encode(rows)
+    except Exception:
+        # the machinery failed (engine cannot start, database): give them back to the queue
+        OutgoingDownlink.objects.filter(pk__in=[r.pk for r in rows], status=S.ENCODING).update(
+            status=S.QUEUED, claim="", next_attempt_ts=now_ms() + 5000)
+        raise
 
 
 def _device_names(rows) -> None:
@@ -93,8 +104,11 @@ def _fail(row, error: str, now: int) -> None:
     row.status, row.error, row.claim, row.encoded_ts = S.FAILED, error, "", now
 
 
-def encode(rows: list[OutgoingDownlink]) -> None:
-    """Run the converters over claimed rows and store the outcome; see the module docstring."""
+def encode(rows: list[OutgoingDownlink], *, insert: bool = False) -> None:
+    """Run the converters over claimed rows and store the outcome; see the module docstring.
+
+    ``insert``: the rows are new (integrations.downlinks.submit_many): they are stored already
+    encoded, with one INSERT, instead of being updated."""
     now = now_ms()
     limits = Limits.from_settings()
     _device_names(rows)
@@ -123,8 +137,11 @@ def encode(rows: list[OutgoingDownlink]) -> None:
                 _fail(row, "The message names no device (deviceName metadata or a DEVICE originator): "
                            "this integration returns a downlink with its device's next uplink", now)
     with transaction.atomic():
-        _save(rows, ("status", "claim", "encoded_ts", "error", "content_type", "payload", "metadata", "route",
-                     "device_name"))
+        if insert:
+            OutgoingDownlink.objects.bulk_create(rows)
+        else:
+            _save(rows, ("status", "claim", "encoded_ts", "error", "content_type", "payload", "metadata", "route",
+                         "device_name"))
         push = _supersede(rows)
         _record_events(rows, collector.pending, now)
     listeners = {r.integration_id for r in rows if r.status == S.PENDING and r.integration.type_class.listener}

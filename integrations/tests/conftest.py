@@ -30,3 +30,14 @@ def make_broker(tmp_path):
     yield make
     for instance in made:
         instance.stop()
+
+
+@pytest.fixture
+def as_in_a_worker():
+    """Tasks not eager, as in a Celery worker: the integration downlink node's batch is encoded
+    before it is stored (integrations.downlinks.submit_many). The suite's autouse fixture puts
+    eager mode back afterwards."""
+    from tbproject.celery import app
+
+    app.conf.task_always_eager = app.conf.CELERY_TASK_ALWAYS_EAGER = False
+    yield

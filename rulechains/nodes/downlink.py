@@ -2,7 +2,6 @@
 
 import uuid
 
-from integrations.models import Integration
 from rulechains.messages import SUCCESS
 from rulechains.nodes.base import BaseNode, ConfigError, Out, fail
 
@@ -13,7 +12,8 @@ class IntegrationDownlinkNode(BaseNode):
     """``{"integrationId": "<uuid>"}``: pushes each whole message to that integration, which runs
     its downlink converter and sends the result (integrations.downlinks). Success means handed over,
     not delivered (ThingsBoard's semantics). Failure, with the reason, when the integration is
-    missing or another tenant's, disabled, has no downlink converter, or refuses the message."""
+    missing or another tenant's, disabled, has no downlink converter, or refuses the message (the
+    integration is checked once per batch, and trusted for integrations.downlinks.CHECK_TTL)."""
 
     label = "integration downlink"
 
@@ -27,32 +27,15 @@ class IntegrationDownlinkNode(BaseNode):
             raise ConfigError(f"integrationId must be an integration's UUID, got {str(raw)[:64]!r}") from None
         return {**configuration, "integrationId": str(integration_id)}
 
-    def refusal(self, ctx) -> str | None:
-        """Why no message can go to the integration, checked once per batch (None: it can)."""
-        integration_id = self.config["integrationId"]
-        integration = Integration.objects.filter(tenant_id=ctx.tenant_id, pk=integration_id).first()
-        if integration is None:
-            return f"Integration with id [{integration_id}] is not found"
-        if not integration.enabled:
-            return f"Integration '{integration.name}' is disabled"
-        if integration.downlink_converter_id is None:
-            return f"Integration '{integration.name}' has no downlink converter"
-        return None
-
     def process_batch(self, ctx, msgs):
-        refusal = self.refusal(ctx)
-        if refusal is not None:
-            return [fail(msg, refusal) for msg in msgs]
+        """The whole batch goes to the downlink path at once (one INSERT, one encoder run per
+        converter); a refusal fails every message of it."""
         try:
             from integrations import downlinks as downlink
         except ImportError:
             return [fail(msg, "Downlink delivery is not available in this version") for msg in msgs]
-        outs = []
-        for msg in msgs:
-            try:
-                downlink.submit(ctx.tenant_id, uuid.UUID(self.config["integrationId"]), msg)
-            except downlink.DownlinkRefused as e:
-                outs.append(fail(msg, str(e) or "The integration refused the downlink"))
-            else:
-                outs.append([Out(SUCCESS, msg)])
-        return outs
+        try:
+            downlink.submit_many(ctx.tenant_id, uuid.UUID(self.config["integrationId"]), msgs)
+        except downlink.DownlinkRefused as e:
+            return [fail(msg, str(e) or "The integration refused the downlink") for msg in msgs]
+        return [[Out(SUCCESS, msg)] for msg in msgs]

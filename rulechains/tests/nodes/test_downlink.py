@@ -56,6 +56,6 @@ def test_a_refusal_from_the_downlink_path_is_a_failure(tenant, device, monkeypat
     def refuse(*args):
         raise downlink.DownlinkRefused("queue full")
 
-    monkeypatch.setattr(downlink, "submit", refuse)
+    monkeypatch.setattr(downlink, "submit_many", refuse)
     out = routed(tenant, integration.pk, device)
     assert (out.relation, out.error) == ("Failure", "queue full")
