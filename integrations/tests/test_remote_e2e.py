@@ -1,0 +1,209 @@
+"""A remote integration end to end: the server (uvicorn) and the remote runner (``python -m remote``)
+as separate processes, a device on the remote's local TCP listener.
+
+The server is stopped for a while and restarted: every message the device sent meanwhile reaches
+the server's storage exactly once (telemetry rows and processed counts), a downlink reaches the
+device through the remote, and a wrong secret is refused at the websocket handshake.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from converters.choices import EventType
+from converters.models import DebugEvent
+from devices.models import Device
+from devices.telemetry.reads import history
+from integrations.downlinks import submit
+from integrations.models import IntegrationStats, OutgoingDownlink, RemoteStatus
+from integrations.remote import protocol
+from integrations.tests.brokers import free_port, wait_until
+from integrations.tests.downlinks import attributes_msg, make_encoder
+from integrations.tests.factories import make_integration, make_uplink_converter
+from integrations.tests.processes import ROOT
+from integrations.tests.sockets import host_tenant  # noqa: F401 (fixture)
+from integrations.tests.test_uvicorn import _database_env
+
+pytestmark = pytest.mark.server
+
+#: One telemetry row per message: the message's own ts, so that a duplicate would be a second row.
+DECODER = """
+var data = JSON.parse(String.fromCharCode.apply(null, payload));
+return {deviceName: data.id, deviceType: 'meter', telemetry: {ts: data.ts, values: {n: data.n}}};
+"""
+ENCODER = "return {contentType: 'TEXT', data: 'set ' + msg.firmware, metadata: {}};"
+SECRET = "remote-s3cret-value"
+
+
+class Process:
+    """A child process whose output is collected line by line."""
+
+    def __init__(self, args, env, name):
+        self.name, self.lines = name, []
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+class Server:
+    def __init__(self, port: int):
+        self.port, self.process = port, None
+        self.env = {**os.environ, **_database_env(), "REDIS_URL": "", "CELERY_TASK_ALWAYS_EAGER": "true",
+                    "LOAD_DEMO_DATA": "false", "RUN_INTEGRATIONS_IN_WEB": "false", "REMOTE_POLL_SECONDS": "0.3"}
+
+    def start(self):
+        self.process = Process([sys.executable, "-m", "uvicorn", "tbproject.asgi:application", "--host", "127.0.0.1",
+                                "--port", str(self.port), "--ws", "websockets", "--no-access-log"], self.env, "server")
+        wait_for_port(self.port, self.process, 30)
+
+    def stop(self):
+        self.process.stop()
+
+
+def wait_for_port(port: int, process: Process | None = None, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while True:
+        if process is not None:
+            assert process.process.poll() is None, process.output()[-3000:]
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listens on {port}"
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def server(host_tenant):  # noqa: F811
+    instance = Server(free_port())
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+def remote_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SQLITE_PATH")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_remote(server: Server, integration, tmp_path, secret: str = SECRET) -> Process:
+    return Process([sys.executable, "-m", "remote", "--server", f"http://127.0.0.1:{server.port}",
+                    "--routing-key", integration.routing_key, "--secret", secret, "--outbox",
+                    str(tmp_path / "outbox.sqlite3"), "--reconnect-seconds", "0.5"], remote_env(), "remote")
+
+
+class Device_:
+    """A device on the remote's TCP listener: sends JSON lines, reads what comes back."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port), 5)
+        self.n = 0
+
+    def send(self, count: int) -> None:
+        for _ in range(count):
+            self.n += 1
+            line = f'{{"id": "remote-meter", "n": {self.n}, "ts": {1_700_000_000_000 + self.n}}}\n'
+            self.sock.sendall(line.encode())
+
+    def read_line(self, timeout: float = 20) -> bytes:
+        self.sock.settimeout(timeout)
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = self.sock.recv(1024)
+            assert chunk, "the remote closed the device's connection"
+            data += chunk
+        return data
+
+
+def stored(tenant) -> list:
+    device = Device.objects.filter(tenant=tenant, name="remote-meter").first()
+    if device is None:
+        return []
+    rows = history(device.pk, ["n"], 0, 2_000_000_000_000, limit=10_000, order="ASC").get("n", [])
+    return [int(v) for _, v in rows]
+
+
+def processed(integration) -> int:
+    return sum(IntegrationStats.objects.filter(integration=integration).values_list("messages_processed", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_remote_runner_buffers_through_a_server_outage_and_carries_downlinks(server, host_tenant, tmp_path):  # noqa: F811
+    device_port = free_port()
+    integration = make_integration(
+        host_tenant, "Plant TCP", kind="TCP", remote=True, secret=SECRET,
+        converter=make_uplink_converter(host_tenant, "meter decoder", DECODER),
+        downlink_converter=make_encoder(host_tenant, ENCODER),
+        configuration={"clientConfiguration": {"port": device_port, "bindAddress": "127.0.0.1",
+                                               "handlerConfiguration": {"handlerType": "TEXT"}}})
+    remote = start_remote(server, integration, tmp_path)
+    try:
+        wait_until(lambda: RemoteStatus.objects.filter(pk=integration.pk, connected=True).exists(), timeout=30,
+                   message=f"the remote to connect:\n{remote.output()}")
+        wait_for_port(device_port, remote)
+        status = RemoteStatus.objects.get(pk=integration.pk)
+        assert status.version and status.host == socket.gethostname()
+
+        device = Device_(device_port)
+        device.send(10)
+        wait_until(lambda: len(stored(host_tenant)) == 10, timeout=30, message="the first 10 messages")
+
+        device.send(30)  # the server is away: the remote keeps them in its outbox
+        wait_until(lambda: remote.output().count("unreachable") >= 3, timeout=20,
+                   message="the remote to try (and fail) to reconnect a few times")
+        device.send(20)
+        time.sleep(1)
+        assert len(stored(host_tenant)) == 10
+
+        wait_until(lambda: len(stored(host_tenant)) == 60, timeout=60,
+                   message=f"all 60 messages after the restart:\n{remote.output()[-3000:]}")
+        assert stored(host_tenant) == list(range(1, 61))  # each once, none lost
+        wait_until(lambda: processed(integration) == 60, timeout=10, message="60 processed")
+        time.sleep(1)
+        assert processed(integration) == 60
+
+        # a downlink reaches the device through the remote, on the connection it sends from
+        submit(host_tenant.pk, integration.pk, attributes_msg(host_tenant, "remote-meter", {"firmware": "2.1"}))
+        assert device.read_line() == b"set 2.1\n"
+        wait_until(lambda: OutgoingDownlink.objects.filter(integration=integration, status="DELIVERED").exists(),
+                   timeout=10, message="the downlink delivered")
+
+        # a wrong secret is refused at the handshake, logged without the secret, and recorded
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"ws://127.0.0.1:{server.port}{protocol.PATH}", open_timeout=10, additional_headers={
+                protocol.KEY_HEADER: integration.routing_key, protocol.SECRET_HEADER: "not-the-secret"})
+        assert refused.value.response.status_code == 403
+        wait_until(lambda: DebugEvent.objects.filter(entity_id=integration.pk, event_type=EventType.LC_EVENT,
+                                                     body__event="FAILED").exists(), timeout=10,
+                   message="the refusal's lifecycle event")
+        event = DebugEvent.objects.get(entity_id=integration.pk, event_type=EventType.LC_EVENT, body__event="FAILED")
+        assert "wrong integration secret" in event.body["error"]
+        assert "not-the-secret" not in server.process.output() and SECRET not in server.process.output()
+    finally:
+        remote.stop()
+    assert RemoteStatus.objects.get(pk=integration.pk).outbox_depth == 0
