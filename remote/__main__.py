@@ -7,6 +7,7 @@ of the machine could read them in the process list.
 
 import argparse
 import asyncio
+import faulthandler
 import logging
 import os
 import signal
@@ -73,7 +74,11 @@ def run(options) -> int:
 
 def main(argv=None) -> int:
     options = parser().parse_args(argv)
-    logging.basicConfig(level=options.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = logging.getLevelName(options.log_level.upper())
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # websockets logs the handshake's headers at DEBUG, the integration secret among them
+    logging.getLogger("websockets").setLevel(max(level, logging.INFO) if isinstance(level, int) else logging.INFO)
+    faulthandler.register(signal.SIGUSR1)  # kill -USR1 <pid>: every thread's stack on stderr
     return run(options)
 
 

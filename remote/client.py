@@ -187,7 +187,8 @@ class RemoteRunner:
 
     async def _dispatch(self, ws, data: dict) -> None:
         kind = data["type"]
-        if (kind in ("ack", "nack") or (kind == "error" and "seq" in data)) and self._ack is not None and not self._ack.done():
+        answers_batch = kind in ("ack", "nack") or (kind == "error" and "seq" in data)
+        if answers_batch and self._ack is not None and not self._ack.done():
             self._ack.set_result(data)
         elif kind == "config":
             await self._on_config(data)

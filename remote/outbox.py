@@ -57,8 +57,8 @@ class Outbox:
         return row[0] if row else None
 
     def _set_meta(self, key: str, value: str) -> str:
-        self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                        (key, value))
+        self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
         return value
 
     def append(self, uplinks: list) -> int:

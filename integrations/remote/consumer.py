@@ -127,7 +127,7 @@ class RemoteIntegrationConsumer(AsyncWebsocketConsumer):
     async def on_dropped(self, data):
         await _db(service.dropped)(self.integration, data)
 
-    async def on_downlinkResult(self, data):  # noqa: N802 (the frame type is camelCase)
+    async def on_downlinkResult(self, data):
         row = self.inflight.pop(str(data.get("id")), None)
         if row is None:
             return

@@ -173,12 +173,14 @@ def test_a_remote_runner_buffers_through_a_server_outage_and_carries_downlinks(s
         device.send(10)
         wait_until(lambda: len(stored(host_tenant)) == 10, timeout=30, message="the first 10 messages")
 
+        server.stop()
         device.send(30)  # the server is away: the remote keeps them in its outbox
         wait_until(lambda: remote.output().count("unreachable") >= 3, timeout=20,
-                   message="the remote to try (and fail) to reconnect a few times")
+                   message=f"the remote to try (and fail) to reconnect a few times:\n{remote.output()}")
         device.send(20)
         time.sleep(1)
         assert len(stored(host_tenant)) == 10
+        server.start()
 
         wait_until(lambda: len(stored(host_tenant)) == 60, timeout=60,
                    message=f"all 60 messages after the restart:\n{remote.output()[-3000:]}")
