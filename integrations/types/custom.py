@@ -13,7 +13,7 @@ import re
 
 from django.conf import settings
 from django.utils.module_loading import import_string
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from integrations.listeners.batching import UplinkBatcher
 from integrations.messages import Downlink
@@ -27,7 +27,7 @@ STOP_TIMEOUT = 5.0
 
 class CustomConfig(TypeConfig):
     clazz: str
-    configuration: str | dict = ""
+    configuration: str | dict = Field("", validate_default=True)
 
     @field_validator("clazz")
     @classmethod
