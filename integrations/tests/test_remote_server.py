@@ -220,3 +220,24 @@ def _change_port(pk, port: int) -> None:
 
 def _connected(pk) -> bool:
     return RemoteStatus.objects.get(pk=pk).connected
+
+
+def test_the_integration_api_shows_the_remote_runners_status(remote_integration, api, mallory_api):
+    path = f"/api/integration/{remote_integration.pk}"
+    assert api.get(path).json()["remoteStatus"] is None  # never connected
+
+    async def scenario():
+        ws, _ = await opened(remote_integration)
+        await ws.send_to(protocol.frame("status", outboxDepth=17, dropped=2))
+        await ws.send_to(protocol.frame("shout"))  # answered after the status frame was handled
+        await receive(ws)
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
+    shown = api.get(path).json()
+    assert shown["secret"] == "******" and SECRET not in json.dumps(shown)
+    status = shown["remoteStatus"]
+    assert {k: status[k] for k in ("connected", "version", "host", "outboxDepth", "dropped")} == {
+        "connected": False, "version": "9.9", "host": "plant-gw", "outboxDepth": 17, "dropped": 2}
+    assert status["lastSeenTime"] >= status["connectedTime"] > 0
+    assert mallory_api.get(path).status_code == 404  # another tenant's
