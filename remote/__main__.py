@@ -58,6 +58,8 @@ def run(options) -> int:
               "INTEGRATION_SECRET) are required", file=sys.stderr)
         return 2
     configure(options.allow_custom)
+    # websockets logs the handshake's headers at DEBUG, the integration secret among them
+    logging.getLogger("websockets").setLevel(logging.INFO)
     path = options.outbox or f"remote-outbox-{options.routing_key[:8]}.sqlite3"
 
     async def main() -> None:
@@ -76,8 +78,6 @@ def main(argv=None) -> int:
     options = parser().parse_args(argv)
     level = logging.getLevelName(options.log_level.upper())
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # websockets logs the handshake's headers at DEBUG, the integration secret among them
-    logging.getLogger("websockets").setLevel(max(level, logging.INFO) if isinstance(level, int) else logging.INFO)
     faulthandler.register(signal.SIGUSR1)  # kill -USR1 <pid>: every thread's stack on stderr
     return run(options)
 
