@@ -1,11 +1,12 @@
 """A remote integration end to end: the server (uvicorn) and the remote runner (``python -m remote``)
-as separate processes, a device on the remote's local TCP listener.
+as separate processes, devices on the remote's local TCP listener and on an MQTT broker it subscribes to.
 
 The server is stopped for a while and restarted: every message the device sent meanwhile reaches
 the server's storage exactly once (telemetry rows and processed counts), a downlink reaches the
 device through the remote, and a wrong secret is refused at the websocket handshake.
 """
 
+import json
 import os
 import signal
 import socket
@@ -23,9 +24,9 @@ from converters.models import DebugEvent
 from devices.models import Device
 from devices.telemetry.reads import history
 from integrations.downlinks import submit
-from integrations.models import IntegrationStats, OutgoingDownlink, RemoteStatus
+from integrations.models import Integration, IntegrationStats, OutgoingDownlink, RemoteStatus
 from integrations.remote import protocol
-from integrations.tests.brokers import free_port, wait_until
+from integrations.tests.brokers import free_port, publish_sync, unique_topic, wait_until
 from integrations.tests.downlinks import attributes_msg, make_encoder
 from integrations.tests.factories import make_integration, make_uplink_converter
 from integrations.tests.processes import ROOT
@@ -152,6 +153,28 @@ def processed(integration) -> int:
     return sum(IntegrationStats.objects.filter(integration=integration).values_list("messages_processed", flat=True))
 
 
+def connected(integration, remote: Process) -> None:
+    wait_until(lambda: RemoteStatus.objects.filter(pk=integration.pk, connected=True).exists(), timeout=30,
+               message=f"the remote to connect:\n{remote.output()}")
+
+
+def through_an_outage(server: Server, remote: Process, send, tenant, integration, *, before: int, total: int) -> None:
+    """Stop the server, ``send()`` while it is away and the remote retries, restart it, and check
+    that every one of ``total`` messages was stored and processed exactly once."""
+    server.stop()
+    send()
+    wait_until(lambda: remote.output().count("unreachable") >= 3, timeout=20,
+               message=f"the remote to try (and fail) to reconnect a few times:\n{remote.output()}")
+    assert len(stored(tenant)) == before
+    server.start()
+    wait_until(lambda: len(stored(tenant)) == total, timeout=60,
+               message=f"all {total} messages after the restart:\n{remote.output()[-3000:]}")
+    assert stored(tenant) == list(range(1, total + 1))  # each once, none lost
+    wait_until(lambda: processed(integration) == total, timeout=10, message=f"{total} processed")
+    time.sleep(1)
+    assert processed(integration) == total
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_remote_runner_buffers_through_a_server_outage_and_carries_downlinks(server, host_tenant, tmp_path):  # noqa: F811
     device_port = free_port()
@@ -163,8 +186,7 @@ def test_a_remote_runner_buffers_through_a_server_outage_and_carries_downlinks(s
                                                "handlerConfiguration": {"handlerType": "TEXT"}}})
     remote = start_remote(server, integration, tmp_path)
     try:
-        wait_until(lambda: RemoteStatus.objects.filter(pk=integration.pk, connected=True).exists(), timeout=30,
-                   message=f"the remote to connect:\n{remote.output()}")
+        connected(integration, remote)
         wait_for_port(device_port, remote)
         status = RemoteStatus.objects.get(pk=integration.pk)
         assert status.version and status.host == socket.gethostname()
@@ -173,21 +195,8 @@ def test_a_remote_runner_buffers_through_a_server_outage_and_carries_downlinks(s
         device.send(10)
         wait_until(lambda: len(stored(host_tenant)) == 10, timeout=30, message="the first 10 messages")
 
-        server.stop()
-        device.send(30)  # the server is away: the remote keeps them in its outbox
-        wait_until(lambda: remote.output().count("unreachable") >= 3, timeout=20,
-                   message=f"the remote to try (and fail) to reconnect a few times:\n{remote.output()}")
-        device.send(20)
-        time.sleep(1)
-        assert len(stored(host_tenant)) == 10
-        server.start()
-
-        wait_until(lambda: len(stored(host_tenant)) == 60, timeout=60,
-                   message=f"all 60 messages after the restart:\n{remote.output()[-3000:]}")
-        assert stored(host_tenant) == list(range(1, 61))  # each once, none lost
-        wait_until(lambda: processed(integration) == 60, timeout=10, message="60 processed")
-        time.sleep(1)
-        assert processed(integration) == 60
+        through_an_outage(server, remote, lambda: (device.send(30), time.sleep(1), device.send(20)), host_tenant,
+                          integration, before=10, total=60)
 
         # a downlink reaches the device through the remote, on the connection it sends from
         submit(host_tenant.pk, integration.pk, attributes_msg(host_tenant, "remote-meter", {"firmware": "2.1"}))
@@ -209,3 +218,30 @@ def test_a_remote_runner_buffers_through_a_server_outage_and_carries_downlinks(s
     finally:
         remote.stop()
     assert RemoteStatus.objects.get(pk=integration.pk).outbox_depth == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_remote_mqtt_integration_acknowledges_into_its_outbox_while_the_server_is_away(server, host_tenant, broker,  # noqa: F811
+                                                                                         tmp_path):
+    topic = unique_topic("plant")
+    integration = make_integration(host_tenant, "Plant MQTT", kind="MQTT", remote=True, secret=SECRET,
+                                   converter=make_uplink_converter(host_tenant, "meter decoder", DECODER),
+                                   configuration=broker.config(f"{topic}/+", qos=1))
+    remote = start_remote(server, integration, tmp_path)
+
+    def messages(first: int, count: int) -> list:
+        return [(f"{topic}/m", json.dumps({"id": "remote-meter", "n": n, "ts": 1_700_000_000_000 + n}).encode())
+                for n in range(first, first + count)]
+
+    try:
+        connected(integration, remote)
+        wait_until(lambda: Integration.objects.get(pk=integration.pk).connected, timeout=20,
+                   message=f"the remote's MQTT client to connect:\n{remote.output()}")
+        publish_sync(broker, messages(1, 5))
+        wait_until(lambda: len(stored(host_tenant)) == 5, timeout=30, message="the first 5 messages")
+        # QoS 1: publish_sync returns once the broker has them, and the broker hands them on only
+        # as fast as the remote acknowledges, which it does once they are in its outbox
+        through_an_outage(server, remote, lambda: publish_sync(broker, messages(6, 45)), host_tenant, integration,
+                          before=5, total=50)
+    finally:
+        remote.stop()
