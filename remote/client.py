@@ -18,7 +18,7 @@ import socket
 from concurrent.futures import ThreadPoolExecutor
 
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from integrations.remote import protocol
 from remote import __version__
@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 
 ACK_TIMEOUT = 60.0
 HELLO_TIMEOUT = 30.0
+#: Close codes of the server (integrations/remote/consumer.py) that a quick reconnect cannot cure.
+CLOSED_FOR = {4403: "the integration is no longer set to execute remotely",
+              4404: "the integration was deleted on the server",
+              4409: "another remote runner connected with this integration's key and replaced this one"}
+LONG_WAIT = 30.0
 
 
 def websocket_url(server: str) -> str:
@@ -113,10 +118,19 @@ class RemoteRunner:
                               ": wrong integration key or secret, or the integration is not remote"
                               if status == 403 else "")
                     delay = max(self.reconnect, 10.0)
+                except ConnectionClosed as exc:
+                    code = exc.rcvd.code if exc.rcvd is not None else None
+                    if code in CLOSED_FOR:
+                        log.error("the server closed the connection: %s; trying again in %.0f s", CLOSED_FOR[code],
+                                  LONG_WAIT)
+                        delay = max(self.reconnect, LONG_WAIT)
+                    else:
+                        log.warning("connection to the server ended (%s); outbox holds %d uplinks", exc,
+                                    self.outbox.depth)
                 except (OSError, TimeoutError, EOFError, protocol.ProtocolError) as exc:
                     log.warning("server %s unreachable (%s); outbox holds %d uplinks", self.url,
                                 exc or type(exc).__name__, self.outbox.depth)
-                except Exception as exc:  # ConnectionClosed and the like: reconnect
+                except Exception as exc:  # anything else ends this connection only: reconnect
                     log.warning("connection to the server ended: %s; outbox holds %d uplinks",
                                 exc or type(exc).__name__, self.outbox.depth)
                 self.connected.clear()

@@ -86,13 +86,16 @@ def open_session(integration: Integration, session: str, hello: dict, address: s
         raise ProtocolError("'hello' must name the remote's 'outboxId'")
     now = now_ms()
     status, _ = RemoteStatus.objects.get_or_create(integration=integration)
+    dropped_before = status.dropped
     if status.outbox_id != outbox_id:
         status.outbox_id, status.last_seq = outbox_id, 0  # a new outbox file numbers from 1 again
+        dropped_before = 0
     status.connected, status.session, status.address = True, session, _text(address)
     status.version, status.host = _text(hello.get("version"), 64), _text(hello.get("host"))
     status.connected_ts = status.last_seen_ts = now
     status.outbox_depth, status.dropped = _count(hello.get("outboxDepth")), _count(hello.get("dropped"))
     status.save()
+    _report_dropped(integration, dropped_before, status.dropped)
     write_status(integration.pk, service_id=f"remote:{status.host or address}"[:255])
     log.info("remote integration %s (%s) connected from %s (%s, version %s)", integration.name, integration.pk,
              address, status.host, status.version)
@@ -131,8 +134,11 @@ def accept_batch(integration: Integration, outbox_id: str, seq: int, uplinks: li
 def report(integration: Integration, data: dict, last_error: str | None) -> str | None:
     """A ``status`` frame: outbox figures, and the listener's connection and error as the status
     columns (an error that changed also becomes an ERROR event). Returns the error now standing."""
+    dropped_now = _count(data.get("dropped"))
+    before = RemoteStatus.objects.filter(pk=integration.pk).values_list("dropped", flat=True).first() or 0
     RemoteStatus.objects.filter(pk=integration.pk).update(
-        outbox_depth=_count(data.get("outboxDepth")), dropped=_count(data.get("dropped")), last_seen_ts=now_ms())
+        outbox_depth=_count(data.get("outboxDepth")), dropped=dropped_now, last_seen_ts=now_ms())
+    _report_dropped(integration, before, dropped_now)
     connected, error = data.get("connected"), data.get("error")
     connected = connected if isinstance(connected, bool) else None
     error = _text(error, 4096) if isinstance(error, str) else None
@@ -140,6 +146,12 @@ def report(integration: Integration, data: dict, last_error: str | None) -> str 
         events.error_event(integration, _text(data.get("method") or "connect", 64), error)
     write_status(integration.pk, connected=connected, error=error)
     return (error or None) if error is not None else last_error
+
+
+def _report_dropped(integration: Integration, before: int, now: int) -> None:
+    if now > before:
+        events.error_event(integration, "outbox", f"The remote runner's outbox was full: {now - before} "
+                                                  f"uplink(s) dropped ({now} in all)")
 
 
 def remote_lifecycle(integration: Integration, data: dict, host: str) -> None:

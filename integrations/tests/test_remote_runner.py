@@ -141,3 +141,48 @@ def test_the_command_line_says_what_is_missing(command):
     done = subprocess.run([sys.executable, *command, "--server", "http://127.0.0.1:9"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--server, --routing-key and --secret" in done.stderr
+
+
+class _Runner:
+    """What the Host calls back on its runner: recorded."""
+
+    def __init__(self):
+        self.events, self.states = [], []
+
+    def lifecycle(self, event, error=None):
+        self.events.append((event, error))
+
+    def listener_state(self, **state):
+        self.states.append(state)
+
+
+def test_the_host_starts_restarts_and_stops_the_integration_as_its_configuration_changes(settings):
+    from remote.host import Host
+
+    settings.CUSTOM_INTEGRATION_CLASSES = ["integrations.custom_examples."]
+    config = {"id": "5b0e4c56-8d52-4a9e-9a4e-0d6c1f3f7c11", "name": "Lines", "type": "CUSTOM", "enabled": True,
+              "version": 1, "configuration": {"clazz": CUSTOM, "configuration": {"port": 0}}}
+
+    async def scenario():
+        runner = _Runner()
+        host = Host(runner)
+        await host.apply(config)
+        first = host.instance
+        await host.apply({**config, "version": 2})  # saved without a change that matters: keeps running
+        assert host.instance is first
+        await host.apply({**config, "version": 3, "configuration": {"clazz": CUSTOM, "configuration": {"port": 0,
+                                                                                                       "x": 1}}})
+        assert host.instance is not first and first._instance is None  # the old one was stopped
+        await host.apply({**config, "version": 4, "enabled": False})
+        assert host.instance is None
+        await host.apply({**config, "version": 5, "type": "HTTP"})
+        assert host.instance is None
+        await host.apply({**config, "version": 6, "configuration": {"clazz": "os.path.join"}})
+        await host.stop()
+        return runner.events
+
+    events = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert events[:4] == [("STARTED", None), ("UPDATED", None), ("STOPPED", None),
+                          ("FAILED", "HTTP integrations cannot run on a remote runner")]
+    assert events[4][0] == "FAILED" and "'os.path.join' is not allowed on this host" in events[4][1]
+    assert len(events) == 5

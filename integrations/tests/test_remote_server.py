@@ -43,9 +43,8 @@ def socket(key: str, secret: str) -> WebsocketCommunicator:
     return WebsocketCommunicator(application, protocol.PATH, headers=headers)
 
 
-def hello(outbox_id: str = "outbox-1", **fields) -> str:
-    return protocol.frame("hello", version="9.9", host="plant-gw", outboxId=outbox_id, outboxDepth=0, dropped=0,
-                          **fields)
+def hello(outbox_id: str = "outbox-1", dropped: int = 0) -> str:
+    return protocol.frame("hello", version="9.9", host="plant-gw", outboxId=outbox_id, outboxDepth=0, dropped=dropped)
 
 
 def batch(seq: int, *bodies: dict) -> str:
@@ -58,11 +57,11 @@ async def receive(ws: WebsocketCommunicator) -> dict:
     return json.loads(await ws.receive_from(5))
 
 
-async def opened(integration, outbox_id: str = "outbox-1") -> tuple[WebsocketCommunicator, dict]:
+async def opened(integration, outbox_id: str = "outbox-1", dropped: int = 0) -> tuple[WebsocketCommunicator, dict]:
     ws = socket(integration.routing_key, SECRET)
     connected, _ = await ws.connect()
     assert connected
-    await ws.send_to(hello(outbox_id))
+    await ws.send_to(hello(outbox_id, dropped))
     return ws, await receive(ws)
 
 
@@ -174,6 +173,8 @@ def test_status_and_lifecycle_of_the_remote_reach_the_integration(remote_integra
         await ws.send_to(protocol.frame("lifecycle", event="EXPLODED"))
         assert await receive(ws) == {"type": "error", "message": "unknown lifecycle event 'EXPLODED'"}
         await ws.disconnect(code=1006)  # an unclean end: the connection was lost
+        ws, _ = await opened(remote_integration, dropped=9)  # it dropped more while it was away
+        await ws.disconnect()
 
     remote_integration.debug_failures_enabled = True
     remote_integration.save()
@@ -183,11 +184,14 @@ def test_status_and_lifecycle_of_the_remote_reach_the_integration(remote_integra
     assert lifecycle_events(remote_integration, "STOPPED")[0].body["error"] == (
         "The connection to the remote runner was lost")
     status = RemoteStatus.objects.get(pk=remote_integration.pk)
-    assert (status.outbox_depth, status.dropped, status.connected) == (1234, 5, False)
+    assert (status.outbox_depth, status.dropped, status.connected) == (0, 9, False)
     row = Integration.objects.get(pk=remote_integration.pk)
     assert (row.connected, row.last_error) == (False, "Cannot listen on TCP port 10560")
-    error = DebugEvent.objects.get(entity_id=remote_integration.pk, event_type=EventType.ERROR)
-    assert error.body["error"] == "Cannot listen on TCP port 10560"
+    errors = DebugEvent.objects.filter(entity_id=remote_integration.pk, event_type=EventType.ERROR)
+    assert sorted((e.body["method"], e.body["error"]) for e in errors) == [
+        ("connect", "Cannot listen on TCP port 10560"),
+        ("outbox", "The remote runner's outbox was full: 4 uplink(s) dropped (9 in all)"),
+        ("outbox", "The remote runner's outbox was full: 5 uplink(s) dropped (5 in all)")]
     dropped = DebugEvent.objects.get(entity_id=remote_integration.pk, event_type=EventType.DEBUG_INTEGRATION)
     assert dropped.body["error"] == "Frame too long" and dropped.body["message"] == "xxx"
 
