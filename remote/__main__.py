@@ -32,6 +32,10 @@ def add_arguments(p) -> None:
     p.add_argument("--max-outbox", type=int, default=int(env("REMOTE_MAX_OUTBOX", "100000")),
                    help="uplinks the outbox holds while the server is away; past it new ones are dropped and counted")
     p.add_argument("--reconnect-seconds", type=float, default=float(env("REMOTE_RECONNECT_SECONDS", "3")))
+    p.add_argument("--http-host", default=env("REMOTE_HTTP_HOST", "0.0.0.0"),
+                   help="interface HTTP-family integrations listen on here")
+    p.add_argument("--http-port", type=int, default=int(env("REMOTE_HTTP_PORT", "8082")),
+                   help="port HTTP-family integrations listen on here (ThingsBoard's remote HTTP: 8082)")
     p.add_argument("--allow-custom", action="append", default=None, metavar="PREFIX",
                    help="dotted-path prefix of CUSTOM integration classes this runner may load (repeatable)")
     p.add_argument("--log-level", default=env("LOG_LEVEL", "INFO"))
@@ -64,7 +68,8 @@ def run(options) -> int:
 
     async def main() -> None:
         runner = RemoteRunner(options.server, options.routing_key, options.secret, outbox_path=path,
-                              max_messages=options.max_outbox, reconnect_seconds=options.reconnect_seconds)
+                              max_messages=options.max_outbox, reconnect_seconds=options.reconnect_seconds,
+                              http={"host": options.http_host, "port": options.http_port})
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, runner.request_stop)

@@ -52,8 +52,10 @@ def websocket_url(server: str) -> str:
 
 class RemoteRunner:
     def __init__(self, server: str, key: str, secret: str, *, outbox_path: str, max_messages: int = 100_000,
-                 reconnect_seconds: float = 3.0, status_seconds: float = 10.0):
+                 reconnect_seconds: float = 3.0, status_seconds: float = 10.0, http: dict | None = None):
         self.url, self.key, self.secret = websocket_url(server), key, secret
+        #: where HTTP-family integrations listen here (remote/http.py): host, port, max_body
+        self.http = {"host": "0.0.0.0", "port": 8082, "max_body": 1024 * 1024, **(http or {})}
         self.reconnect, self.status_every = reconnect_seconds, status_seconds
         self.outbox = Outbox(outbox_path, max_messages=max_messages)
         self.io = ThreadPoolExecutor(1, thread_name_prefix="remote-outbox")  # the outbox's one thread

@@ -2,7 +2,8 @@
 
 The server sends the integration (``config`` frame: id, name, type, configuration, enabled,
 version); the host builds the type's class from integrations.types with a stand-in for the
-model row (:class:`RemoteIntegration`) and starts it with a RemoteSink. A changed configuration
+model row (:class:`RemoteIntegration`) and starts it with a RemoteSink: a listener type as
+runintegrations does, a push type (HTTP family) behind the runner's HTTP port (remote/http.py). A changed configuration
 restarts it (a new version with the same connection settings does not); a disabled one stops
 it. A start that fails is reported (LC_EVENT FAILED on the server) and tried again after
 RETRY_AFTER seconds.
@@ -81,11 +82,8 @@ class Host:
     async def _start(self, config: dict, event: str) -> None:
         integration = self.integration
         try:
-            kind = TYPES.load(integration.type) if integration.type in TYPES else None
-            if kind is None or not kind.listener:
-                raise IntegrationError(f"{integration.type} integrations cannot run on a remote runner", permanent=True)
-            instance = kind(integration)
-            await asyncio.wait_for(instance.start(RemoteSink(self.runner, integration)), START_TIMEOUT)
+            instance, starting = self._build(integration, RemoteSink(self.runner, integration))
+            await asyncio.wait_for(starting, START_TIMEOUT)
         except Exception as exc:
             error = getattr(exc, "message", None) or str(exc) or type(exc).__name__
             log.error("integration %s failed to start: %s", integration.name, error)
@@ -96,6 +94,22 @@ class Host:
         self.instance = instance
         log.info("integration %s (%s) %s", integration.name, integration.type, event.lower())
         self.runner.lifecycle(event)
+
+    def _build(self, integration: RemoteIntegration, sink: RemoteSink):
+        """The running object and the coroutine that starts it: a listener type as runintegrations
+        runs it, or a push type (HTTP family) behind the runner's own HTTP port (remote/http.py)."""
+        kind = TYPES.load(integration.type) if integration.type in TYPES else None
+        if kind is not None and kind.listener:
+            instance = kind(integration)
+            return instance, instance.start(sink)
+        if kind is not None and getattr(kind, "endpoint", ""):
+            from remote.http import HttpListener
+
+            http = self.runner.http
+            listener = HttpListener(kind(integration), sink, routing_key=self.runner.key, host=http["host"],
+                                    port=http["port"], max_body=http["max_body"])
+            return listener, listener.start()
+        raise IntegrationError(f"{integration.type} integrations cannot run on a remote runner", permanent=True)
 
     async def _retry_later(self, config: dict) -> None:
         await asyncio.sleep(RETRY_AFTER)

@@ -161,7 +161,7 @@ class RemoteIntegrationConsumer(AsyncWebsocketConsumer):
                     return
                 if integration.version != self.pushed_version:
                     await self._push_config(integration)
-                if integration.enabled:
+                if integration.enabled and integration.type_class.listener:  # push types: see remote/http.py
                     await self._send_downlinks()
             except asyncio.CancelledError:
                 raise

@@ -113,7 +113,7 @@ def test_a_runner_restarted_while_the_server_is_away_runs_its_last_configuration
 def test_the_runner_imports_without_django_settings_and_loads_no_model():
     code = """
 import sys, json
-import remote.__main__, remote.client, remote.host, remote.sink, integrations.custom
+import remote.__main__, remote.client, remote.host, remote.http, remote.sink, integrations.custom
 from integrations.types import TYPES
 from django.apps import apps
 from django.conf import settings
@@ -175,7 +175,7 @@ def test_the_host_starts_restarts_and_stops_the_integration_as_its_configuration
         assert host.instance is not first and first._instance is None  # the old one was stopped
         await host.apply({**config, "version": 4, "enabled": False})
         assert host.instance is None
-        await host.apply({**config, "version": 5, "type": "HTTP"})
+        await host.apply({**config, "version": 5, "type": "TUYA"})
         assert host.instance is None
         await host.apply({**config, "version": 6, "configuration": {"clazz": "os.path.join"}})
         await host.stop()
@@ -183,6 +183,56 @@ def test_the_host_starts_restarts_and_stops_the_integration_as_its_configuration
 
     events = asyncio.run(asyncio.wait_for(scenario(), 30))
     assert events[:4] == [("STARTED", None), ("UPDATED", None), ("STOPPED", None),
-                          ("FAILED", "HTTP integrations cannot run on a remote runner")]
+                          ("FAILED", "TUYA integrations cannot run on a remote runner")]
     assert events[4][0] == "FAILED" and "'os.path.join' is not allowed on this host" in events[4][1]
     assert len(events) == 5
+
+
+def test_http_family_integrations_are_served_on_the_runners_own_port(tmp_path):
+    import urllib.error
+    import urllib.request
+
+    path, port, key = str(tmp_path / "outbox.sqlite3"), free_port(), "3f1c2a9e-http-key"
+    outbox = Outbox(path)
+    outbox.remember_config({"id": "5b0e4c56-8d52-4a9e-9a4e-0d6c1f3f7c12", "name": "Plant HTTP", "type": "HTTP",
+                            "enabled": True, "version": 1, "configuration": {
+                                "baseUrl": "http://plant", "enableSecurity": True, "headersFilter": {"X-Site": "p1"},
+                                "metadata": {"site": "plant-1"}}})
+    outbox.close()
+
+    def request(method: str, body: bytes | None = None, *, path_key: str = key, site: str = "p1") -> int:
+        headers = {"X-Site": site, "Content-Type": "application/json"}
+        url = f"http://127.0.0.1:{port}/api/v1/integrations/http/{path_key}"
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, data=body, method=method, headers=headers),
+                                        timeout=10) as answer:
+                return answer.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    async def scenario():
+        runner = RemoteRunner(f"http://127.0.0.1:{free_port()}", key, "secret", outbox_path=path,
+                              reconnect_seconds=0.1, http={"host": "127.0.0.1", "port": port, "max_body": 64})
+        task = asyncio.get_running_loop().create_task(runner.run())
+        ask = lambda *args, **kwargs: asyncio.to_thread(request, *args, **kwargs)  # noqa: E731
+        for _ in range(100):
+            if runner.host.instance is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert await ask("POST", b'{"name": "m-1", "t": 21}') == 204
+        assert await ask("GET") == 200
+        assert await ask("POST", b'{"t": 1}', site="p2") == 403  # header filter
+        assert await ask("POST", b'{"t": 1}', path_key="other-key") == 404
+        assert await ask("POST", b'{"t": ') == 400  # not the JSON it says it is
+        assert await ask("POST", b'{"pad": "' + b"x" * 64 + b'"}') == 413
+        assert await ask("DELETE") == 405
+        assert runner.outbox.depth == 1
+        runner.request_stop()
+        await asyncio.wait_for(task, 15)
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+    (batch,) = Outbox(path).pending(0, 10)
+    payload, metadata, _, kind = batch.uplinks[0]
+    assert base64.b64decode(payload) == b'{"name": "m-1", "t": 21}' and kind == "JSON"
+    assert metadata["site"] == "plant-1" and metadata["Header:x-site"] == "p1"
+    assert metadata["integrationName"] == "Plant HTTP"
