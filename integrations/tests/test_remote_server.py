@@ -245,3 +245,52 @@ def test_the_integration_api_shows_the_remote_runners_status(remote_integration,
         "connected": False, "version": "9.9", "host": "plant-gw", "outboxDepth": 17, "dropped": 2}
     assert status["lastSeenTime"] >= status["connectedTime"] > 0
     assert mallory_api.get(path).status_code == 404  # another tenant's
+
+
+def test_downlinks_go_to_the_remote_and_an_unconfirmed_one_is_sent_again(remote_integration, settings):
+    from integrations.models import DownlinkStatus, OutgoingDownlink
+
+    settings.DOWNLINK_RETRY_SECONDS = 0
+    row = OutgoingDownlink.objects.create(
+        tenant=remote_integration.tenant, integration=remote_integration, device_name="gw-meter", msg_type="RPC",
+        status=DownlinkStatus.PENDING, payload=b"set 7", content_type="TEXT",
+        route={"remoteAddress": "10.0.0.7", "remotePort": "4100"})
+
+    async def scenario():
+        ws, _ = await opened(remote_integration)
+        sent = await receive(ws)
+        assert sent["type"] == "downlink" and sent["id"] == str(row.pk) and sent["deviceName"] == "gw-meter"
+        assert base64.b64decode(sent["payload"]) == b"set 7" and sent["route"]["remotePort"] == "4100"
+        await ws.disconnect(code=1006)  # gone before it confirmed
+        ws, _ = await opened(remote_integration)
+        again = await receive(ws)  # the next connection gets it again
+        assert again["type"] == "downlink" and again["id"] == str(row.pk)
+        await ws.send_to(protocol.frame("downlinkResult", id=again["id"], error=None))
+        await ws.send_to(protocol.frame("shout"))  # answered once the result was handled
+        await receive(ws)
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.error) == (DownlinkStatus.DELIVERED, 2, "")
+
+
+def test_a_downlink_the_remote_cannot_send_is_kept_failed_with_its_reason(remote_integration):
+    from integrations.models import DownlinkStatus, OutgoingDownlink
+
+    row = OutgoingDownlink.objects.create(
+        tenant=remote_integration.tenant, integration=remote_integration, device_name="gw-meter", msg_type="RPC",
+        status=DownlinkStatus.PENDING, payload=b"x", content_type="TEXT")
+
+    async def scenario():
+        ws, _ = await opened(remote_integration)
+        sent = await receive(ws)
+        await ws.send_to(protocol.frame("downlinkResult", id=sent["id"], permanent=True,
+                                        error="No open TCP connection to the device (no uplink seen yet)"))
+        await ws.send_to(protocol.frame("shout"))
+        await receive(ws)
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
+    row.refresh_from_db()
+    assert (row.status, row.error) == (DownlinkStatus.FAILED, "No open TCP connection to the device (no uplink seen yet)")
