@@ -293,4 +293,5 @@ def test_a_downlink_the_remote_cannot_send_is_kept_failed_with_its_reason(remote
 
     async_to_sync(scenario)()
     row.refresh_from_db()
-    assert (row.status, row.error) == (DownlinkStatus.FAILED, "No open TCP connection to the device (no uplink seen yet)")
+    assert row.status == DownlinkStatus.FAILED
+    assert row.error == "No open TCP connection to the device (no uplink seen yet)"
