@@ -71,14 +71,20 @@ class Process:
 
 
 class Server:
-    def __init__(self, port: int):
-        self.port, self.process = port, None
+    """The web process: uvicorn (production) or daphne (`make run`), restartable on the same port."""
+
+    def __init__(self, port: int, kind: str = "uvicorn"):
+        self.port, self.kind, self.process = port, kind, None
         self.env = {**os.environ, **_database_env(), "REDIS_URL": "", "CELERY_TASK_ALWAYS_EAGER": "true",
                     "LOAD_DEMO_DATA": "false", "RUN_INTEGRATIONS_IN_WEB": "false", "REMOTE_POLL_SECONDS": "0.3"}
 
     def start(self):
-        self.process = Process([sys.executable, "-m", "uvicorn", "tbproject.asgi:application", "--host", "127.0.0.1",
-                                "--port", str(self.port), "--ws", "websockets", "--no-access-log"], self.env, "server")
+        if self.kind == "daphne":
+            args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "tbproject.asgi:application"]
+        else:
+            args = ["-m", "uvicorn", "tbproject.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
+                    "--ws", "websockets", "--no-access-log"]
+        self.process = Process([sys.executable, *args], self.env, "server")
         wait_for_port(self.port, self.process, 30)
 
     def stop(self):
@@ -99,8 +105,8 @@ def wait_for_port(port: int, process: Process | None = None, timeout: float = 30
 
 
 @pytest.fixture
-def server(host_tenant):  # noqa: F811
-    instance = Server(free_port())
+def server(request, host_tenant):  # noqa: F811
+    instance = Server(free_port(), getattr(request, "param", "uvicorn"))
     instance.start()
     yield instance
     instance.stop()
@@ -221,6 +227,7 @@ def test_a_remote_runner_buffers_through_a_server_outage_and_carries_downlinks(s
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("server", ["daphne"], indirect=True)
 def test_a_remote_mqtt_integration_acknowledges_into_its_outbox_while_the_server_is_away(server, host_tenant, broker,  # noqa: F811
                                                                                          tmp_path):
     topic = unique_topic("plant")
@@ -243,5 +250,9 @@ def test_a_remote_mqtt_integration_acknowledges_into_its_outbox_while_the_server
         # as fast as the remote acknowledges, which it does once they are in its outbox
         through_an_outage(server, remote, lambda: publish_sync(broker, messages(6, 45)), host_tenant, integration,
                           before=5, total=50)
+        with pytest.raises(InvalidStatus) as refused:  # daphne refuses the handshake as uvicorn does
+            connect(f"ws://127.0.0.1:{server.port}{protocol.PATH}", open_timeout=10, additional_headers={
+                protocol.KEY_HEADER: integration.routing_key, protocol.SECRET_HEADER: "not-the-secret"})
+        assert refused.value.response.status_code == 403
     finally:
         remote.stop()
