@@ -16,6 +16,7 @@ import json
 import os
 import sqlite3
 import uuid
+from typing import NamedTuple
 
 __all__ = ["Outbox", "Batch"]
 
@@ -25,17 +26,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-class Batch(tuple):
-    """``(seq, count, uplinks)``: uplinks as protocol.encode_uplinks made them."""
+class Batch(NamedTuple):
+    """A stored batch: uplinks as protocol.encode_uplinks made them."""
 
-    __slots__ = ()
-
-    def __new__(cls, seq: int, count: int, uplinks: list):
-        return super().__new__(cls, (seq, count, uplinks))
-
-    seq = property(lambda self: self[0])
-    count = property(lambda self: self[1])
-    uplinks = property(lambda self: self[2])
+    seq: int
+    count: int
+    uplinks: list
 
 
 class Outbox:
