@@ -178,7 +178,12 @@ class RemoteRunner:
 
     async def _receive_loop(self, ws) -> None:
         async for text in ws:
-            await self._dispatch(ws, protocol.parse(text))
+            try:
+                data = protocol.parse(text)
+            except protocol.ProtocolError as exc:
+                log.warning("ignoring a frame from the server: %s", exc)
+                continue
+            await self._dispatch(ws, data)
 
     async def _goodbye(self, ws, drain_seconds: float = 5.0) -> None:
         """Stopping: stop the listener (it hands on what it holds), send what the server can take

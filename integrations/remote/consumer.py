@@ -91,8 +91,8 @@ class RemoteIntegrationConsumer(AsyncWebsocketConsumer):
     async def on_hello(self, data):
         if self.hello is not None:
             raise protocol.ProtocolError("'hello' was already sent on this connection")
-        self.hello = data
         acked = await _db(service.open_session)(self.integration, self.session, data, self.address)
+        self.hello = data
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.channel_layer.group_send(self.group, {"type": "remote.replaced", "session": self.session})
         await self._push_config(self.integration, acked)

@@ -139,6 +139,10 @@ def test_bad_frames_get_a_clear_error_and_a_malformed_batch_is_refused_for_good(
         assert (await ws.connect())[0]
         await ws.send_to(batch(1, {"id": "x"}))
         assert await receive(ws) == {"type": "error", "message": "the first frame must be 'hello'"}
+        await ws.send_to(protocol.frame("hello", version="1"))
+        assert await receive(ws) == {"type": "error", "message": "'hello' must name the remote's 'outboxId'"}
+        await ws.send_to(batch(1, {"id": "x"}))  # still no session
+        assert await receive(ws) == {"type": "error", "message": "the first frame must be 'hello'"}
         await ws.send_to(hello())
         assert (await receive(ws))["type"] == "config"
         await ws.send_to("not json")
