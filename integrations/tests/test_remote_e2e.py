@@ -85,7 +85,7 @@ class Server:
             args = ["-m", "uvicorn", "tbproject.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
                     "--ws", "websockets", "--no-access-log"]
         self.process = Process([sys.executable, *args], self.env, "server")
-        wait_for_port(self.port, self.process, 30)
+        wait_for_port(self.port, self.process, 60)
 
     def stop(self):
         self.process.stop()

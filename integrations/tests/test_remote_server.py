@@ -54,12 +54,12 @@ def batch(seq: int, *bodies: dict) -> str:
 
 
 async def receive(ws: WebsocketCommunicator) -> dict:
-    return json.loads(await ws.receive_from(5))
+    return json.loads(await ws.receive_from(10))
 
 
 async def opened(integration, outbox_id: str = "outbox-1", dropped: int = 0) -> tuple[WebsocketCommunicator, dict]:
     ws = socket(integration.routing_key, SECRET)
-    connected, _ = await ws.connect()
+    connected, _ = await ws.connect(10)
     assert connected
     await ws.send_to(hello(outbox_id, dropped))
     return ws, await receive(ws)
@@ -72,9 +72,9 @@ def lifecycle_events(integration, event: str) -> list:
 def test_it_refuses_a_wrong_secret_at_the_handshake_logged_without_the_secret(remote_integration, capfd):
     async def scenario():
         for secret in ("not-the-secret", "again-wrong", ""):
-            connected, _ = await socket(remote_integration.routing_key, secret).connect()
+            connected, _ = await socket(remote_integration.routing_key, secret).connect(10)
             assert not connected  # closed before accept: the handshake is answered 403
-        assert not (await socket("no-such-key", SECRET).connect())[0]
+        assert not (await socket("no-such-key", SECRET).connect(10))[0]
 
     async_to_sync(scenario)()
     logged = capfd.readouterr().err  # the project's log handler writes to stderr
@@ -92,8 +92,8 @@ def test_it_refuses_an_integration_that_does_not_run_remotely_or_has_no_secret(t
     no_secret = make_integration(tenant, "No secret", kind="TCP", remote=True, secret="", configuration=TCP)
 
     async def scenario():
-        assert not (await socket(local.routing_key, SECRET).connect())[0]
-        assert not (await socket(no_secret.routing_key, "").connect())[0]
+        assert not (await socket(local.routing_key, SECRET).connect(10))[0]
+        assert not (await socket(no_secret.routing_key, "").connect(10))[0]
 
     async_to_sync(scenario)()
     assert "not set to execute remotely" in lifecycle_events(local, "FAILED")[0].body["error"]
@@ -110,17 +110,17 @@ def test_it_sends_the_configuration_and_queues_a_resent_batch_once(remote_integr
         assert await receive(ws) == {"type": "ack", "seq": 1, "duplicate": False}
         await ws.send_to(batch(1, {"id": "gw-meter", "t": 1}, {"id": "gw-meter", "t": 2}))  # the ack was lost
         assert await receive(ws) == {"type": "ack", "seq": 1, "duplicate": True}
-        await ws.disconnect()
+        await ws.disconnect(timeout=10)
         ws, config = await opened(remote_integration)  # reconnecting: told what the server already holds
         assert config["ackedSeq"] == 1
         await ws.send_to(batch(2, {"id": "gw-meter", "t": 3}))
         assert await receive(ws) == {"type": "ack", "seq": 2, "duplicate": False}
-        await ws.disconnect()
+        await ws.disconnect(timeout=10)
         ws, config = await opened(remote_integration, "a-new-outbox-file")  # numbers from 1 again
         assert config["ackedSeq"] == 0
         await ws.send_to(batch(1, {"id": "gw-meter", "t": 4}))
         assert await receive(ws) == {"type": "ack", "seq": 1, "duplicate": False}
-        await ws.disconnect()
+        await ws.disconnect(timeout=10)
 
     async_to_sync(scenario)()
     meter = Device.objects.get(tenant=tenant, name="gw-meter")
@@ -136,7 +136,7 @@ def test_it_sends_the_configuration_and_queues_a_resent_batch_once(remote_integr
 def test_bad_frames_get_a_clear_error_and_a_malformed_batch_is_refused_for_good(remote_integration, tenant):
     async def scenario():
         ws = socket(remote_integration.routing_key, SECRET)
-        assert (await ws.connect())[0]
+        assert (await ws.connect(10))[0]
         await ws.send_to(batch(1, {"id": "x"}))
         assert await receive(ws) == {"type": "error", "message": "the first frame must be 'hello'"}
         await ws.send_to(protocol.frame("hello", version="1"))
@@ -161,7 +161,7 @@ def test_bad_frames_get_a_clear_error_and_a_malformed_batch_is_refused_for_good(
         assert (await receive(ws))["error"] == f"a batch holds at most {protocol.MAX_BATCH} uplinks, not 501"
         await ws.send_to(batch(4, {"id": "after-bad", "t": 7}))  # the connection carries on
         assert await receive(ws) == {"type": "ack", "seq": 4, "duplicate": False}
-        await ws.disconnect()
+        await ws.disconnect(timeout=10)
 
     async_to_sync(scenario)()
     assert values(Device.objects.get(tenant=tenant, name="after-bad"), ["t"]) == {"t": 7}
@@ -176,9 +176,9 @@ def test_status_and_lifecycle_of_the_remote_reach_the_integration(remote_integra
         await ws.send_to(protocol.frame("dropped", reason="Frame too long", payload="eHh4", metadata={}))
         await ws.send_to(protocol.frame("lifecycle", event="EXPLODED"))
         assert await receive(ws) == {"type": "error", "message": "unknown lifecycle event 'EXPLODED'"}
-        await ws.disconnect(code=1006)  # an unclean end: the connection was lost
+        await ws.disconnect(code=1006, timeout=10)  # an unclean end: the connection was lost
         ws, _ = await opened(remote_integration, dropped=9)  # it dropped more while it was away
-        await ws.disconnect()
+        await ws.disconnect(timeout=10)
 
     remote_integration.debug_failures_enabled = True
     remote_integration.save()
@@ -209,13 +209,13 @@ def test_a_saved_configuration_is_pushed_live_and_a_newer_connection_replaces_an
         assert pushed["type"] == "config" and pushed["integration"]["version"] == version + 1
         assert pushed["integration"]["configuration"]["clientConfiguration"]["port"] == 10600
         newer, _ = await opened(remote_integration)
-        closed = await ws.receive_output(5)
+        closed = await ws.receive_output(10)
         assert closed == {"type": "websocket.close", "code": 4409}
-        await ws.disconnect()
+        await ws.disconnect(timeout=10)
         assert await database_sync_to_async(_connected)(remote_integration.pk)  # the newer one holds it
         await database_sync_to_async(Integration.objects.filter(pk=remote_integration.pk).update)(remote=False)
-        assert await newer.receive_output(5) == {"type": "websocket.close", "code": 4403}
-        await newer.disconnect()
+        assert await newer.receive_output(10) == {"type": "websocket.close", "code": 4403}
+        await newer.disconnect(timeout=10)
 
     async_to_sync(scenario)()
 
@@ -239,7 +239,7 @@ def test_the_integration_api_shows_the_remote_runners_status(remote_integration,
         await ws.send_to(protocol.frame("status", outboxDepth=17, dropped=2))
         await ws.send_to(protocol.frame("shout"))  # answered after the status frame was handled
         await receive(ws)
-        await ws.disconnect()
+        await ws.disconnect(timeout=10)
 
     async_to_sync(scenario)()
     shown = api.get(path).json()
@@ -265,14 +265,14 @@ def test_downlinks_go_to_the_remote_and_an_unconfirmed_one_is_sent_again(remote_
         sent = await receive(ws)
         assert sent["type"] == "downlink" and sent["id"] == str(row.pk) and sent["deviceName"] == "gw-meter"
         assert base64.b64decode(sent["payload"]) == b"set 7" and sent["route"]["remotePort"] == "4100"
-        await ws.disconnect(code=1006)  # gone before it confirmed
+        await ws.disconnect(code=1006, timeout=10)  # gone before it confirmed
         ws, _ = await opened(remote_integration)
         again = await receive(ws)  # the next connection gets it again
         assert again["type"] == "downlink" and again["id"] == str(row.pk)
         await ws.send_to(protocol.frame("downlinkResult", id=again["id"], error=None))
         await ws.send_to(protocol.frame("shout"))  # answered once the result was handled
         await receive(ws)
-        await ws.disconnect()
+        await ws.disconnect(timeout=10)
 
     async_to_sync(scenario)()
     row.refresh_from_db()
@@ -293,7 +293,7 @@ def test_a_downlink_the_remote_cannot_send_is_kept_failed_with_its_reason(remote
                                         error="No open TCP connection to the device (no uplink seen yet)"))
         await ws.send_to(protocol.frame("shout"))
         await receive(ws)
-        await ws.disconnect()
+        await ws.disconnect(timeout=10)
 
     async_to_sync(scenario)()
     row.refresh_from_db()
