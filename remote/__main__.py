@@ -27,6 +27,8 @@ def add_arguments(p) -> None:
     p.add_argument("--server", default=env("REMOTE_SERVER", ""), help="the server's URL (https://host, http://host:port)")
     p.add_argument("--routing-key", default=env("INTEGRATION_ROUTING_KEY", ""), help="the integration's key")
     p.add_argument("--secret", default=env("INTEGRATION_SECRET", ""), help="the integration's secret")
+    p.add_argument("--ca-file", default=env("REMOTE_CA_FILE", ""),
+                   help="PEM bundle of the CAs to trust for an https/wss server (default: the system's)")
     p.add_argument("--outbox", default=env("REMOTE_OUTBOX", ""),
                    help="SQLite file of the outbox (default: ./remote-outbox-<key prefix>.sqlite3)")
     p.add_argument("--max-outbox", type=int, default=int(env("REMOTE_MAX_OUTBOX", "100000")),
@@ -69,7 +71,8 @@ def run(options) -> int:
     async def main() -> None:
         runner = RemoteRunner(options.server, options.routing_key, options.secret, outbox_path=path,
                               max_messages=options.max_outbox, reconnect_seconds=options.reconnect_seconds,
-                              http={"host": options.http_host, "port": options.http_port})
+                              http={"host": options.http_host, "port": options.http_port},
+                              ca_file=options.ca_file or None)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, runner.request_stop)

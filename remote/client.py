@@ -15,6 +15,7 @@ import asyncio
 import collections
 import logging
 import socket
+import ssl
 from concurrent.futures import ThreadPoolExecutor
 
 from websockets.asyncio.client import connect
@@ -52,8 +53,11 @@ def websocket_url(server: str) -> str:
 
 class RemoteRunner:
     def __init__(self, server: str, key: str, secret: str, *, outbox_path: str, max_messages: int = 100_000,
-                 reconnect_seconds: float = 3.0, status_seconds: float = 10.0, http: dict | None = None):
+                 reconnect_seconds: float = 3.0, status_seconds: float = 10.0, http: dict | None = None,
+                 ca_file: str | None = None):
         self.url, self.key, self.secret = websocket_url(server), key, secret
+        # wss: the system's CAs, or only the CA bundle given (a server with a private CA)
+        self.ssl = ssl.create_default_context(cafile=ca_file) if ca_file and self.url.startswith("wss:") else None
         #: where HTTP-family integrations listen here (remote/http.py): host, port, max_body
         self.http = {"host": "0.0.0.0", "port": 8082, "max_body": 1024 * 1024, **(http or {})}
         self.reconnect, self.status_every = reconnect_seconds, status_seconds
@@ -149,8 +153,9 @@ class RemoteRunner:
 
     async def _session(self) -> None:
         headers = {protocol.KEY_HEADER: self.key, protocol.SECRET_HEADER: self.secret}
+        tls = {"ssl": self.ssl} if self.ssl is not None else {}
         async with connect(self.url, additional_headers=headers, max_size=protocol.MAX_FRAME_BYTES,
-                           open_timeout=10, ping_interval=5, ping_timeout=10, close_timeout=5) as ws:
+                           open_timeout=10, ping_interval=5, ping_timeout=10, close_timeout=5, **tls) as ws:
             await ws.send(protocol.frame("hello", version=__version__, host=socket.gethostname(),
                                          outboxId=self.outbox.outbox_id, outboxDepth=self.outbox.depth,
                                          dropped=self.outbox.dropped))

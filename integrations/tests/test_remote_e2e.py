@@ -1,5 +1,6 @@
 """A remote integration end to end: the server (uvicorn) and the remote runner (``python -m remote``)
-as separate processes, devices on the remote's local TCP listener and on an MQTT broker it subscribes to.
+as separate processes (uvicorn behind TLS, the remote trusting its CA; and daphne), devices on the
+remote's local TCP listener and on an MQTT broker it subscribes to.
 
 The server is stopped for a while and restarted: every message the device sent meanwhile reaches
 the server's storage exactly once (telemetry rows and processed counts), a downlink reaches the
@@ -10,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -26,7 +28,7 @@ from devices.telemetry.reads import history
 from integrations.downlinks import submit
 from integrations.models import Integration, IntegrationStats, OutgoingDownlink, RemoteStatus
 from integrations.remote import protocol
-from integrations.tests.brokers import free_port, publish_sync, unique_topic, wait_until
+from integrations.tests.brokers import Certificates, free_port, publish_sync, unique_topic, wait_until
 from integrations.tests.downlinks import attributes_msg, make_encoder
 from integrations.tests.factories import make_integration, make_uplink_converter
 from integrations.tests.processes import ROOT
@@ -73,8 +75,8 @@ class Process:
 class Server:
     """The web process: uvicorn (production) or daphne (`make run`), restartable on the same port."""
 
-    def __init__(self, port: int, kind: str = "uvicorn"):
-        self.port, self.kind, self.process = port, kind, None
+    def __init__(self, port: int, kind: str = "uvicorn", certs: Certificates | None = None):
+        self.port, self.kind, self.certs, self.process = port, kind, certs, None
         self.env = {**os.environ, **_database_env(), "REDIS_URL": "", "CELERY_TASK_ALWAYS_EAGER": "true",
                     "LOAD_DEMO_DATA": "false", "RUN_INTEGRATIONS_IN_WEB": "false", "REMOTE_POLL_SECONDS": "0.3"}
 
@@ -84,11 +86,18 @@ class Server:
         else:
             args = ["-m", "uvicorn", "tbproject.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
                     "--ws", "websockets", "--no-access-log"]
+            if self.certs is not None:  # behind TLS, as in production: the remote connects with wss
+                args += ["--ssl-keyfile", str(self.certs.directory / "server.key"),
+                         "--ssl-certfile", str(self.certs.directory / "server.pem")]
         self.process = Process([sys.executable, *args], self.env, "server")
         wait_for_port(self.port, self.process, 60)
 
     def stop(self):
         self.process.stop()
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.certs else 'http'}://127.0.0.1:{self.port}"
 
 
 def wait_for_port(port: int, process: Process | None = None, timeout: float = 30):
@@ -105,8 +114,10 @@ def wait_for_port(port: int, process: Process | None = None, timeout: float = 30
 
 
 @pytest.fixture
-def server(request, host_tenant):  # noqa: F811
-    instance = Server(free_port(), getattr(request, "param", "uvicorn"))
+def server(request, host_tenant, tmp_path):  # noqa: F811
+    kind = getattr(request, "param", "uvicorn")
+    certs = Certificates(tmp_path / "certs") if kind == "uvicorn" else None
+    instance = Server(free_port(), kind, certs)
     instance.start()
     yield instance
     instance.stop()
@@ -119,9 +130,22 @@ def remote_env() -> dict:
 
 
 def start_remote(server: Server, integration, tmp_path, secret: str = SECRET) -> Process:
-    return Process([sys.executable, "-m", "remote", "--server", f"http://127.0.0.1:{server.port}",
-                    "--routing-key", integration.routing_key, "--secret", secret, "--outbox",
-                    str(tmp_path / "outbox.sqlite3"), "--reconnect-seconds", "0.5"], remote_env(), "remote")
+    tls = ["--ca-file", str(server.certs.directory / "ca.pem")] if server.certs else []
+    return Process([sys.executable, "-m", "remote", "--server", server.url, "--routing-key", integration.routing_key,
+                    "--secret", secret, "--outbox", str(tmp_path / "outbox.sqlite3"), "--reconnect-seconds", "0.5",
+                    *tls], remote_env(), "remote")
+
+
+def refused_status(server: Server, key: str, secret: str) -> int:
+    """The HTTP status of a websocket handshake with ``key`` and ``secret`` (101 when accepted)."""
+    tls = {"ssl": ssl.create_default_context(cafile=str(server.certs.directory / "ca.pem"))} if server.certs else {}
+    scheme = "wss" if server.certs else "ws"
+    try:
+        connect(f"{scheme}://127.0.0.1:{server.port}{protocol.PATH}", open_timeout=10, **tls,
+                additional_headers={protocol.KEY_HEADER: key, protocol.SECRET_HEADER: secret}).close()
+    except InvalidStatus as exc:
+        return exc.response.status_code
+    return 101
 
 
 class Device_:
@@ -195,7 +219,8 @@ def test_a_remote_runner_buffers_through_a_server_outage_and_carries_downlinks(s
         connected(integration, remote)
         wait_for_port(device_port, remote)
         status = RemoteStatus.objects.get(pk=integration.pk)
-        assert status.version and status.host == socket.gethostname()
+        assert status.version and status.host == socket.gethostname() and status.address == "127.0.0.1"
+        assert f"connected to wss://127.0.0.1:{server.port}/ws/integrations/remote" in remote.output()
 
         device = Device_(device_port)
         device.send(10)
@@ -211,10 +236,7 @@ def test_a_remote_runner_buffers_through_a_server_outage_and_carries_downlinks(s
                    timeout=10, message="the downlink delivered")
 
         # a wrong secret is refused at the handshake, logged without the secret, and recorded
-        with pytest.raises(InvalidStatus) as refused:
-            connect(f"ws://127.0.0.1:{server.port}{protocol.PATH}", open_timeout=10, additional_headers={
-                protocol.KEY_HEADER: integration.routing_key, protocol.SECRET_HEADER: "not-the-secret"})
-        assert refused.value.response.status_code == 403
+        assert refused_status(server, integration.routing_key, "not-the-secret") == 403
         wait_until(lambda: DebugEvent.objects.filter(entity_id=integration.pk, event_type=EventType.LC_EVENT,
                                                      body__event="FAILED").exists(), timeout=10,
                    message="the refusal's lifecycle event")
@@ -250,9 +272,7 @@ def test_a_remote_mqtt_integration_acknowledges_into_its_outbox_while_the_server
         # as fast as the remote acknowledges, which it does once they are in its outbox
         through_an_outage(server, remote, lambda: publish_sync(broker, messages(6, 45)), host_tenant, integration,
                           before=5, total=50)
-        with pytest.raises(InvalidStatus) as refused:  # daphne refuses the handshake as uvicorn does
-            connect(f"ws://127.0.0.1:{server.port}{protocol.PATH}", open_timeout=10, additional_headers={
-                protocol.KEY_HEADER: integration.routing_key, protocol.SECRET_HEADER: "not-the-secret"})
-        assert refused.value.response.status_code == 403
+        # daphne refuses the handshake as uvicorn does
+        assert refused_status(server, integration.routing_key, "not-the-secret") == 403
     finally:
         remote.stop()
