@@ -7,7 +7,8 @@ The hosted integration keeps running while the server is away: uplinks go to the
 wait. On (re)connecting, the runner says hello, applies the configuration the server answers
 (deleting what ``ackedSeq`` says the server already holds), and sends the outbox oldest first,
 one frame at a time, each deleted only when acknowledged. Consecutive stored batches travel as
-one frame (numbered by the last of them) up to MAX_BATCH uplinks. The last configuration is
+one frame (numbered by the last of them) up to MAX_BATCH uplinks and about 1 MB, read from
+disk only as far as that frame needs (a large backlog is never loaded whole). The last configuration is
 kept in the outbox file, so a runner restarted during an outage runs its integration at once.
 """
 
@@ -246,13 +247,8 @@ class RemoteRunner:
                 self._status_due = False
                 await ws.send(protocol.frame("status", outboxDepth=self.outbox.depth, dropped=self.outbox.dropped,
                                              **self.state))
-            batches = await self._io(self.outbox.pending, 0, protocol.MAX_BATCH)
-            group = []
-            for batch in batches:
-                if group and sum(b.count for b in group) + batch.count > protocol.MAX_BATCH:
-                    break
-                group.append(batch)
-            if group:
+            group = await self._io(self.outbox.next_group, protocol.MAX_BATCH)
+            if group is not None:
                 await self._send_batch(ws, group)
                 continue
             self._kick.clear()
@@ -262,9 +258,9 @@ class RemoteRunner:
                 self._status_due = True
 
     async def _send_batch(self, ws, group) -> None:
-        seq = group[-1].seq
+        seq = group.seq
         self._ack = asyncio.get_running_loop().create_future()
-        await ws.send(protocol.frame("uplinks", seq=seq, uplinks=[u for b in group for u in b.uplinks]))
+        await ws.send(protocol.frame("uplinks", seq=seq, uplinks=group.uplinks))
         try:
             answer = await asyncio.wait_for(self._ack, ACK_TIMEOUT)
         except TimeoutError:
@@ -276,9 +272,8 @@ class RemoteRunner:
             await asyncio.sleep(self.reconnect)
             return
         if answer["type"] == "nack":
-            count = sum(b.count for b in group)
-            log.error("the server refused batch %s (%d uplinks) for good: %s", seq, count, answer.get("error"))
-            await self._io(self.outbox.discard, seq, count)
+            log.error("the server refused batch %s (%d uplinks) for good: %s", seq, group.count, answer.get("error"))
+            await self._io(self.outbox.discard, seq, group.count)
         else:
             await self._io(self.outbox.ack, seq)
         self._status_due = True

@@ -82,6 +82,21 @@ class Outbox:
                                (after, limit)).fetchall()
         return [Batch(seq, count, json.loads(body)) for seq, count, body in rows]
 
+    def next_group(self, max_items: int, max_bytes: int = 1024 * 1024) -> Batch | None:
+        """The oldest batches as one: up to ``max_items`` uplinks and about ``max_bytes`` of stored
+        JSON (at least one batch), numbered by the last of them. Only their bodies are read."""
+        sizes = self.db.execute("SELECT seq, count, length(body) FROM batches ORDER BY seq LIMIT ?",
+                                (max_items,)).fetchall()
+        if not sizes:
+            return None
+        last, total, size = sizes[0]
+        for seq, count, length in sizes[1:]:
+            if total + count > max_items or size + length > max_bytes:
+                break
+            last, total, size = seq, total + count, size + length
+        bodies = self.db.execute("SELECT body FROM batches WHERE seq <= ? ORDER BY seq", (last,)).fetchall()
+        return Batch(last, total, [u for (body,) in bodies for u in json.loads(body)])
+
     def ack(self, seq: int) -> None:
         """The server holds every batch up to ``seq``: forget them."""
         removed = self.db.execute("SELECT COALESCE(SUM(count), 0) FROM batches WHERE seq <= ?", (seq,)).fetchone()[0]

@@ -43,6 +43,23 @@ def test_the_outbox_numbers_batches_keeps_them_until_acknowledged_and_never_reus
     assert Outbox(str(tmp_path / "other.sqlite3")).outbox_id != again.outbox_id
 
 
+def test_the_oldest_batches_travel_together_up_to_the_frame_limit(tmp_path):
+    outbox = Outbox(str(tmp_path / "o.sqlite3"))
+    assert outbox.next_group(5) is None
+    for texts in (("a", "b"), ("c",), ("d", "e", "f"), ("g",)):
+        outbox.append(items(*texts))
+    group = outbox.next_group(5)
+    assert (group.seq, group.count) == (2, 3)  # a, b, c: adding d, e, f would make 6
+    assert [base64.b64decode(u[0]) for u in group.uplinks] == [b"a", b"b", b"c"]
+    outbox.ack(group.seq)
+    assert outbox.next_group(2).count == 3  # one batch larger than the limit still goes, alone
+    outbox.ack(3)
+    assert (outbox.next_group(5).seq, outbox.depth) == (4, 1)
+    outbox.append(items("h" * 3000))
+    assert outbox.next_group(5, max_bytes=1000).seq == 4  # and about so many bytes
+    assert outbox.next_group(5, max_bytes=10_000).seq == 5
+
+
 def test_past_its_size_the_outbox_drops_new_uplinks_and_counts_them(tmp_path):
     outbox = Outbox(str(tmp_path / "o.sqlite3"), max_messages=3)
     assert outbox.append(items("a", "b")) == 0
