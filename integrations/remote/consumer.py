@@ -102,7 +102,7 @@ class RemoteIntegrationConsumer(AsyncWebsocketConsumer):
 
     async def on_uplinks(self, data):
         seq = data.get("seq")
-        if not isinstance(seq, int) or seq < 1:
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
             raise protocol.ProtocolError("'seq' must be a positive integer")
         try:
             uplinks = protocol.decode_uplinks(str(self.integration.pk), data.get("uplinks"))
