@@ -87,14 +87,17 @@ def open_session(integration: Integration, session: str, hello: dict, address: s
     now = now_ms()
     status, _ = RemoteStatus.objects.get_or_create(integration=integration)
     dropped_before = status.dropped
+    fields = ["connected", "session", "address", "version", "host", "connected_ts", "last_seen_ts", "outbox_depth",
+              "dropped"]  # not last_seq: an older connection may still be moving it
     if status.outbox_id != outbox_id:
         status.outbox_id, status.last_seq = outbox_id, 0  # a new outbox file numbers from 1 again
         dropped_before = 0
+        fields += ["outbox_id", "last_seq"]
     status.connected, status.session, status.address = True, session, _text(address)
     status.version, status.host = _text(hello.get("version"), 64), _text(hello.get("host"))
     status.connected_ts = status.last_seen_ts = now
     status.outbox_depth, status.dropped = _count(hello.get("outboxDepth")), _count(hello.get("dropped"))
-    status.save()
+    status.save(update_fields=fields)
     _report_dropped(integration, dropped_before, status.dropped)
     write_status(integration.pk, service_id=f"remote:{status.host or address}"[:255])
     log.info("remote integration %s (%s) connected from %s (%s, version %s)", integration.name, integration.pk,
