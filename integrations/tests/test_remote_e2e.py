@@ -220,7 +220,8 @@ def test_a_remote_runner_buffers_through_a_server_outage_and_carries_downlinks(s
         wait_for_port(device_port, remote)
         status = RemoteStatus.objects.get(pk=integration.pk)
         assert status.version and status.host == socket.gethostname() and status.address == "127.0.0.1"
-        assert f"connected to wss://127.0.0.1:{server.port}/ws/integrations/remote" in remote.output()
+        wait_until(lambda: f"connected to wss://127.0.0.1:{server.port}/ws/integrations/remote" in remote.output(),
+                   timeout=10, message="the remote's log of its wss connection")
 
         device = Device_(device_port)
         device.send(10)

@@ -4,6 +4,7 @@ integrations/remote/protocol.py. The end-to-end run with real processes is test_
 
 import base64
 import json
+import logging
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -69,15 +70,30 @@ def lifecycle_events(integration, event: str) -> list:
     return list(DebugEvent.objects.filter(entity_id=integration.pk, event_type=EventType.LC_EVENT, body__event=event))
 
 
-def test_it_refuses_a_wrong_secret_at_the_handshake_logged_without_the_secret(remote_integration, capfd):
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+
+def test_it_refuses_a_wrong_secret_at_the_handshake_logged_without_the_secret(remote_integration):
     async def scenario():
         for secret in ("not-the-secret", "again-wrong", ""):
             connected, _ = await socket(remote_integration.routing_key, secret).connect(10)
             assert not connected  # closed before accept: the handshake is answered 403
         assert not (await socket("no-such-key", SECRET).connect(10))[0]
 
-    async_to_sync(scenario)()
-    logged = capfd.readouterr().err  # the project's log handler writes to stderr
+    # on the logger itself: importing tbproject.asgi the first time reconfigures the root's handlers
+    records, logger = _Records(), logging.getLogger("integrations.remote")
+    logger.addHandler(records)
+    try:
+        async_to_sync(scenario)()
+    finally:
+        logger.removeHandler(records)
+    logged = "\n".join(records.lines)
     refused = lifecycle_events(remote_integration, "FAILED")
     assert len(refused) == 1  # one event a minute, however often a remote retries
     assert refused[0].body["status"] == "Failure" and "wrong integration secret" in refused[0].body["error"]
