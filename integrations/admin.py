@@ -24,6 +24,7 @@ from integrations.models import (
     IntegrationLease,
     IntegrationStats,
     OutgoingDownlink,
+    RemoteStatus,
 )
 from integrations.types import TYPES
 from integrations.types.base import MASK, ConfigError
@@ -100,12 +101,12 @@ class IntegrationAdmin(DebugAllAdminMixin, TenantScopedAdmin):
     list_filter = ("type", "enabled", "remote")
     search_fields = ("name", "=routing_key")
     readonly_fields = ("endpoint", "id", "created_time", "version", "connected", "last_message",
-                       "last_error", "last_error_when", "service_id")
+                       "last_error", "last_error_when", "service_id", "remote_runner")
     fieldsets = (
         (None, {"fields": ("name", "type", "enabled", "allow_create_devices_or_assets", "default_converter",
                            "downlink_converter", "routing_key", "endpoint", "config_text")}),
         ("Debug", {"fields": ("debug_failures_enabled", "debug_all")}),
-        ("Remote", {"fields": ("remote", "secret_text"), "classes": ("collapse",)}),
+        ("Remote", {"fields": ("remote", "secret_text", "remote_runner"), "classes": ("collapse",)}),
         ("Status", {"fields": ("connected", "last_message", "last_error", "last_error_when", "service_id")}),
         ("Details", {"classes": ("collapse",),
                      "fields": ("additional_info", "edge_template", "id", "created_time", "version")}),
@@ -153,6 +154,16 @@ class IntegrationAdmin(DebugAllAdminMixin, TenantScopedAdmin):
     @admin.display(description="Last error at")
     def last_error_when(self, obj) -> str:
         return format_ms(obj.last_error_ts)
+
+    @admin.display(description="Remote runner")
+    def remote_runner(self, obj) -> str:
+        status = RemoteStatus.objects.filter(integration=obj).first() if obj is not None and obj.pk else None
+        if status is None:
+            return "never connected"
+        state = "connected" if status.connected else "disconnected"
+        return (f"{state}: {status.host or status.address} (version {status.version or '?'}), last seen "
+                f"{format_ms(status.last_seen_ts) or 'never'}; outbox {status.outbox_depth} waiting, "
+                f"{status.dropped} dropped")
 
 
 @admin.register(DeadLetter)
@@ -300,3 +311,22 @@ class DeviceRouteAdmin(_IntegrationRowAdmin):
     search_fields = ("device_name",)
     fields = ("integration", "device_name", "route", "updated_ts")
     readonly_fields = fields
+
+
+@admin.register(RemoteStatus)
+class RemoteStatusAdmin(_IntegrationRowAdmin):
+    """The remote runner of each remote integration, as its connection reports it (integrations/remote/)."""
+
+    list_display = ("integration", "connected", "host", "version", "last_seen", "outbox_depth", "dropped")
+    list_filter = ("connected",)
+    fields = ("integration", "connected", "host", "address", "version", "connected_since", "last_seen",
+              "outbox_depth", "dropped", "outbox_id", "last_seq")
+    readonly_fields = fields
+
+    @admin.display(description="Connected since")
+    def connected_since(self, obj) -> str:
+        return format_ms(obj.connected_ts) or "-"
+
+    @admin.display(description="Last seen", ordering="last_seen_ts")
+    def last_seen(self, obj) -> str:
+        return format_ms(obj.last_seen_ts) or "never"

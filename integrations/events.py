@@ -50,9 +50,11 @@ def uplink_event(integration, payload: bytes, content_type: str | None, *, error
     return _event(integration, EventType.DEBUG_INTEGRATION, body, is_error=failed, now=now)
 
 
-def lifecycle(integration, event: str, *, error: str | None = None, now: int | None = None) -> DebugEvent:
-    """Record an LC_EVENT now (``status`` Failure when ``error`` is given)."""
-    body = {"server": server_name(), "event": event, "status": "Failure" if error else "Success"}
+def lifecycle(integration, event: str, *, error: str | None = None, now: int | None = None,
+              server: str | None = None) -> DebugEvent:
+    """Record an LC_EVENT now (``status`` Failure when ``error`` is given); ``server``: where it
+    happened, this process's host by default (a remote runner's events name the remote)."""
+    body = {"server": server or server_name(), "event": event, "status": "Failure" if error else "Success"}
     if error:
         body["error"] = truncate(error)
     row = _event(integration, EventType.LC_EVENT, body, is_error=bool(error), now=now_ms() if now is None else now)

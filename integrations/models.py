@@ -10,7 +10,7 @@ from tbproject.clock import now_ms
 from tenants.models import Tenant, TenantScopedModel
 
 __all__ = ["Integration", "DeadLetter", "IntegrationStats", "IntegrationLease", "OutgoingDownlink", "DeviceRoute",
-           "DownlinkStatus"]
+           "DownlinkStatus", "RemoteStatus"]
 
 
 #: Columns only the system writes (see Integration.save).
@@ -142,3 +142,4 @@ class IntegrationLease(models.Model):
 
 
 from integrations.models_downlinks import DeviceRoute, DownlinkStatus, OutgoingDownlink  # noqa: E402
+from integrations.models_remote import RemoteStatus  # noqa: E402

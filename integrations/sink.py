@@ -22,7 +22,7 @@ from integrations.messages import RawUplink
 from integrations.models import Integration
 from tbproject.clock import now_ms
 
-__all__ = ["RunnerSink", "write_status", "record_lifecycle", "with_connection"]
+__all__ = ["RunnerSink", "write_status", "record_lifecycle", "record_dropped", "with_connection"]
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +92,11 @@ class RunnerSink:
 
     def dropped(self, metadata: dict[str, str], payload: bytes, reason: str) -> None:
         log.warning("integration %s dropped a message (%s): %s", self.integration.pk, metadata.get("topic", ""), reason)
-        self.control(_record_dropped, self.integration, payload, reason)
+        self.control(record_dropped, self.integration, payload, reason)
 
 
-def _record_dropped(integration, payload: bytes, reason: str) -> None:
+def record_dropped(integration, payload: bytes, reason: str) -> None:
+    """A message a listener refused: a failed DEBUG_INTEGRATION event (policy and cap apply), one error."""
     now = now_ms()
     event = events.uplink_event(integration, payload, None, error=reason, now=now)
     already = stats.add(integration.pk, processed=0, errors=1, debug_events=1 if event else 0, now=now)

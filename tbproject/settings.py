@@ -230,6 +230,14 @@ HTTP_INTEGRATION_MAX_BODY_BYTES = env_int("HTTP_INTEGRATION_MAX_BODY_BYTES", 102
 INTEGRATION_LEASE_SECONDS = env_int("INTEGRATION_LEASE_SECONDS", 6, minimum=2)
 # Whether `serve` (`make run`) also hosts listener integrations (MQTT) in a thread of its process.
 RUN_INTEGRATIONS_IN_WEB = env_bool("RUN_INTEGRATIONS_IN_WEB", True)
+# Dotted-path prefixes of the CUSTOM integration classes this host may load (integrations/custom.py):
+# a tenant administrator names the class, so only code the operator allowed is ever imported.
+CUSTOM_INTEGRATION_CLASSES = env_list("CUSTOM_INTEGRATION_CLASSES", ["integrations.custom_examples."])
+
+# --- remote integrations (integrations/remote/, the `remote` runner) ----------------------------------
+# Seconds between the checks a remote's connection makes for a changed configuration and due
+# downlinks made in other processes (saves and downlinks in this process are pushed at once).
+REMOTE_POLL_SECONDS = env_float("REMOTE_POLL_SECONDS", 2.0)
 
 # --- uplink pipeline -------------------------------------------------------------------------------
 # An uplink batch is handed to the queue at this many messages, or after UPLINK_BATCH_MS, whichever first.

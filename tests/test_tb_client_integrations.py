@@ -104,10 +104,14 @@ def test_it_refuses_invalid_integrations_with_the_reason(client, converter):  # 
         client.save_integration(Integration(name="Kafka", type="KAFKA", default_converter_id=converter.id,
                                             routing_key="", configuration={}))
     assert json.loads(caught.value.body)["message"] == "configuration.clientConfiguration: Field required"
-    with pytest.raises(ApiException) as caught:
+    with pytest.raises(ApiException) as caught:  # CUSTOM exists now: its missing class name is the error
         client.save_integration(Integration(name="Custom", type="CUSTOM", default_converter_id=converter.id,
                                             routing_key="", configuration={}))
-    assert json.loads(caught.value.body)["message"] == "Integration type CUSTOM is not supported yet"
+    assert json.loads(caught.value.body)["message"] == "configuration.clazz: Field required"
+    with pytest.raises(ApiException) as caught:
+        client.save_integration(Integration(name="Tuya", type="TUYA", default_converter_id=converter.id,
+                                            routing_key="", configuration={}))
+    assert json.loads(caught.value.body)["message"] == "Integration type TUYA is not supported yet"
 
 
 def test_it_saves_pulsar_and_pub_sub_integrations_as_thingsboard_shapes_them_with_secrets_write_only(

@@ -108,6 +108,8 @@ class IntegrationSerializer(_DebugFields, TbEntitySerializer):
         data = super().to_representation(obj)
         data["configuration"] = TYPES.load(obj.type).masked(obj.configuration)
         data["secret"] = MASK if obj.secret else ""
+        if obj.remote:  # our addition: the remote runner as its connection reports it (integrations/remote/)
+            data["remoteStatus"] = remote_status(obj)
         return data
 
     def validate_name(self, value: str) -> str:
@@ -202,6 +204,14 @@ class IntegrationSerializer(_DebugFields, TbEntitySerializer):
         if self.instance is None:
             kwargs["tenant"] = self.tenant
         return super().save(**kwargs)
+
+
+def remote_status(obj: Integration) -> dict | None:
+    """The ``remoteStatus`` of a remote integration, or null before its runner first connected."""
+    try:
+        return obj.remote_status.as_info()
+    except Integration.remote_status.RelatedObjectDoesNotExist:
+        return None
 
 
 def integration_status(obj: Integration) -> dict | None:

@@ -10,36 +10,12 @@ than the work of accepting an uplink; this app parses the scope itself and hands
 import logging
 
 from integrations.ingress.handler import Reply, handle
+from integrations.ingress.requests import PREFIX, ClientGone, headers_of, read_body, split_path
 from tbproject.api.exceptions import ErrorCode
 
 __all__ = ["PREFIX", "IngressApp", "with_ingress", "split_path"]
 
 log = logging.getLogger(__name__)
-
-PREFIX = "/api/v1/integrations/"
-
-
-def split_path(path: str) -> tuple[str, str] | None:
-    """(endpoint, routing key) of an ingress path, or None when it is not one."""
-    if not path.startswith(PREFIX):
-        return None
-    endpoint, _, key = path[len(PREFIX):].partition("/")
-    key = key[:-1] if key.endswith("/") else key
-    if not endpoint or not key or "/" in key:
-        return None
-    return endpoint, key
-
-
-class _ClientGone(Exception):
-    pass
-
-
-def _headers(scope) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in scope.get("headers", ()):
-        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return headers
 
 
 class IngressApp:
@@ -53,25 +29,11 @@ class IngressApp:
         if target is None:
             return await self.fallback(scope, receive, send)
         method = scope["method"].upper()
-
-        async def read_body(limit: int) -> bytes | None:
-            chunks, size = [], 0
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    raise _ClientGone
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > limit:
-                    return None
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    return b"".join(chunks)
-
         try:
-            reply = await handle(target[0], target[1], method, _headers(scope), read_body,
-                                 scope.get("query_string", b"").decode("latin-1"))
-        except _ClientGone:
+            query = scope.get("query_string", b"").decode("latin-1")
+            reply = await handle(target[0], target[1], method, headers_of(scope),
+                                 lambda limit: read_body(receive, limit), query)
+        except ClientGone:
             return
         except Exception:
             log.exception("ingress request failed: %s %s", method, scope.get("path"))

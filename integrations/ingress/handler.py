@@ -22,11 +22,12 @@ from django.conf import settings
 
 from integrations import queue
 from integrations.ingress import downlinks, routes
+from integrations.ingress.requests import body_problem, content_kind, declared_length
 from integrations.messages import RawUplink
 from tbproject.api.exceptions import ErrorCode, tb_error
 from tbproject.clock import now_ms
 
-__all__ = ["Reply", "handle", "content_kind", "UPLINK_METHODS", "HEALTH_METHODS"]
+__all__ = ["Reply", "handle", "content_kind", "UPLINK_METHODS", "HEALTH_METHODS"]  # content_kind: requests.py
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ UPLINK_METHODS = frozenset({"POST", "PUT"})
 HEALTH_METHODS = frozenset({"GET", "HEAD"})
 ALLOW = "GET, HEAD, POST, PUT"
 JSON_TYPE = b"application/json"
-_JSON_SUFFIX = "+json"
-_TEXT_TYPES = frozenset({"application/xml", "application/javascript", "application/x-www-form-urlencoded"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,48 +48,6 @@ def _error(status: int, message: str, code: int = ErrorCode.BAD_REQUEST_PARAMS, 
     extra = tuple((name.replace("_", "-").encode(), value.encode()) for name, value in headers.items())
     body = json.dumps(tb_error(status, message, code)).encode()
     return Reply(status, body, ((b"content-type", JSON_TYPE), *extra))
-
-
-def content_kind(content_type: str) -> tuple[str, str]:
-    """RawUplink.content_type (JSON, TEXT or BINARY) and the charset for a Content-Type header.
-
-    Form bodies count as TEXT only when they say so (urlencoded); multipart and unknown types are BINARY.
-    """
-    mime, _, params = content_type.partition(";")
-    mime = mime.strip().lower()
-    charset = ""
-    for param in params.split(";"):
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset":
-            charset = value.strip().strip('"')
-    if mime == "application/json" or mime.endswith(_JSON_SUFFIX):
-        return "JSON", charset
-    if mime.startswith("text/") or mime in _TEXT_TYPES or mime.endswith("+xml"):
-        return "TEXT", charset
-    return "BINARY", charset
-
-
-def _body_problem(kind: str, charset: str, body: bytes) -> str | None:
-    """Why ``body`` cannot be what its content type says, or None."""
-    try:
-        if kind == "JSON":
-            json.loads(body.decode(charset) if charset and charset.lower() not in ("utf-8", "utf8") else body)
-        elif kind == "TEXT":
-            body.decode(charset or "utf-8")
-    except LookupError:
-        return f"Unknown charset '{charset[:40]}'"
-    except UnicodeDecodeError as e:
-        return f"Body is not valid {e.encoding} text"
-    except (ValueError, RecursionError) as e:
-        return f"Invalid JSON body: {e}"
-    return None
-
-
-def _declared_length(headers: Mapping[str, str]) -> int | None:
-    try:
-        return int(headers["content-length"])
-    except (KeyError, ValueError):
-        return None
 
 
 async def handle(endpoint: str, routing_key: str, method: str, headers: Mapping[str, str],
@@ -112,7 +69,7 @@ async def handle(endpoint: str, routing_key: str, method: str, headers: Mapping[
     if not route.handler.headers_match(headers):
         return _error(403, "Request headers do not match the integration's header filter", ErrorCode.PERMISSION_DENIED)
     limit = settings.HTTP_INTEGRATION_MAX_BODY_BYTES
-    declared = _declared_length(headers)
+    declared = declared_length(headers)
     body = await read_body(limit) if declared is None or declared <= limit else None
     if body is None:
         return _error(413, f"Request body is larger than {limit} bytes")
@@ -120,7 +77,7 @@ async def handle(endpoint: str, routing_key: str, method: str, headers: Mapping[
     if refused:
         return _error(403, refused, ErrorCode.PERMISSION_DENIED)
     kind, charset = content_kind(headers.get("content-type", ""))
-    problem = _body_problem(kind, charset, body)
+    problem = body_problem(kind, charset, body)
     if problem:
         return _error(400, problem)
     extra = route.handler.uplink_metadata(query)

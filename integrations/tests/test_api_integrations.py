@@ -274,8 +274,8 @@ def test_check_validates_an_http_configuration(api, uplink):
     assert api.post("/api/integration/check", http_body(uplink), format="json").status_code == 200
     bad = http_body(uplink, configuration={"headersFilter": []})
     assert_error(api.post("/api/integration/check", bad, format="json"), 400, "configuration.headersFilter")
-    assert_error(api.post("/api/integration/check", {**bad, "type": "CUSTOM"}, format="json"), 400,
-                 "Integration type CUSTOM is not supported yet")
+    assert_error(api.post("/api/integration/check", {**bad, "type": "TUYA"}, format="json"), 400,
+                 "Integration type TUYA is not supported yet")
     assert not Integration.objects.exists()
 
 

@@ -31,5 +31,6 @@ TYPES = TypeRegistry({
     "TTI": "integrations.types.tts.TtiIntegration",
     "AWS_IOT": "integrations.types.aws_iot.AwsIotIntegration",
     "AZURE_IOT_HUB": "integrations.types.azure_iot_hub.AzureIotHubIntegration",
+    "CUSTOM": "integrations.types.custom.CustomIntegration",
 })
 get_type = TYPES.load
