@@ -243,6 +243,9 @@ PIPELINE_CACHE_SECONDS = env_float("PIPELINE_CACHE_SECONDS", 2.0)
 GC_GEN0_THRESHOLD = env_int("GC_GEN0_THRESHOLD", 50_000, minimum=0)
 # Debug events (converter + integration) one integration may record per hour; the rest are dropped.
 INTEGRATION_DEBUG_EVENTS_PER_HOUR = env_int("INTEGRATION_DEBUG_EVENTS_PER_HOUR", 5000, minimum=0)
+# Debug events one tenant may record, in ThingsBoard's rate-limit format (its DEBUG_MODE_RATE_LIMITS_PER_TENANT
+# default); a tenant profile's debugEventsPerTenantRateLimit replaces it. Empty: no tenant-wide limit.
+DEBUG_EVENTS_TENANT_RATE_LIMIT = env_str("DEBUG_EVENTS_TENANT_RATE_LIMIT", "50000:3600")
 # Days dead letters (uplinks that failed conversion or storage) are kept; 0 keeps them forever.
 DEAD_LETTERS_TTL_DAYS = env_int("DEAD_LETTERS_TTL_DAYS", 30, minimum=0)
 # Most dead letters one replay request re-runs.
