@@ -150,6 +150,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # the tenant profile's tenantServerRestLimitsConfiguration / customerServerRestLimitsConfiguration
+    "DEFAULT_THROTTLE_CLASSES": ["tbproject.api.throttles.TenantProfileThrottle"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "tbproject.api.parsers.PlainTextJSONParser",
