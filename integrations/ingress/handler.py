@@ -7,9 +7,9 @@ Checks, cheapest first: method (405), routing key (404, cached), enabled (503), 
 (403), declared then actual body size (413, HTTP_INTEGRATION_MAX_BODY_BYTES), the type's own check
 (403: KPN's signature), body valid for its content type (400: JSON must parse, text must decode;
 anything else is taken as raw bytes), the tenant profile's rate limits (429 with Retry-After,
-integrations/throttle.py: only uplinks that would be accepted use up tokens). The type may take metadata from the query string or
-acknowledge an event without queueing it (ChirpStack). Then the raw uplink is queued durably and
-the answer sent. No decoding, no database writes here,
+integrations/throttle.py: only uplinks that would be accepted use up tokens). The type may take
+metadata from the query string or acknowledge an event without queueing it (ChirpStack). Then the
+raw uplink is queued durably and the answer sent. No decoding, no database writes here,
 except while the integration has downlinks waiting: then the decoder also runs here to learn the
 uplink's devices, and one's downlink is the answer (integrations/ingress/downlinks.py).
 """

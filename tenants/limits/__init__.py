@@ -11,8 +11,17 @@
 
 from tenants.limits.limiter import get_limiter, reset
 from tenants.limits.profile import (
-    CONVERTER_TENANT, DEBUG_TENANT, LIMIT_KEYS, REST_CUSTOMER, REST_TENANT, UPLINKS_INTEGRATION, UPLINKS_TENANT,
-    TenantLimits, cached, forget, limits_of,
+    CONVERTER_TENANT,
+    DEBUG_TENANT,
+    LIMIT_KEYS,
+    REST_CUSTOMER,
+    REST_TENANT,
+    UPLINKS_INTEGRATION,
+    UPLINKS_TENANT,
+    TenantLimits,
+    cached,
+    forget,
+    limits_of,
 )
 from tenants.limits.spec import Window, describe, parse, validate
 
