@@ -117,9 +117,10 @@ class HourlyUsageView(APIView):
         tenant = _tenant(request)
         now = now_ms()
         end = _int_param(request.query_params, "endTs", usage.period_start(now) + usage.HOUR_MS)
-        start = usage.period_start(_int_param(request.query_params, "startTs", end - 24 * usage.HOUR_MS))
+        start = _int_param(request.query_params, "startTs", end - 24 * usage.HOUR_MS)
         if end <= start:
             raise ValidationError("endTs must be later than startTs")
+        start = usage.period_start(start)
         if (end - start) // usage.HOUR_MS > MAX_HOURS:
             raise ValidationError(f"At most {MAX_HOURS} hours can be read at once")
         rows = {row["ts"]: row for row in usage.hourly(tenant.pk, start, end)}
