@@ -2,9 +2,9 @@
 
 from django import forms
 from django.contrib import admin
-from django.urls import path
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.urls import path
 
 from tbproject.admin import TenantFormMixin, TenantScopedAdmin, is_sysadmin
 from tenants.admin_pages import usage as usage_pages
