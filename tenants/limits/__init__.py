@@ -32,7 +32,7 @@ __all__ = ["take", "take_with", "get_limiter", "reset", "limits_of", "cached", "
 
 def take_with(limits: TenantLimits, key: str, subject, n: int = 1, *, partial: bool = False) -> tuple[int, int]:
     """Take ``n`` tokens of limit ``key`` for ``subject`` (a tenant, integration or customer id)."""
-    windows = limits.windows(key)
+    windows = limits.by_key.get(key)
     if not windows:
         return n, 0
     return get_limiter().take(f"{key}:{subject}", windows, n, partial=partial)

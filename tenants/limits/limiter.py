@@ -14,13 +14,16 @@ minute): a Redis outage must not stop uplinks, nor lift the limits altogether.
 """
 
 import logging
+import os
 import threading
 import time
+
+from django.core.signals import setting_changed
 
 from tenants.limits.spec import Window
 from tenants.limits.store import LocalStore
 
-__all__ = ["Limiter", "get_limiter", "reset"]
+__all__ = ["Limiter", "get_limiter", "forget_limiter", "reset"]
 
 log = logging.getLogger(__name__)
 
@@ -101,33 +104,46 @@ class Limiter:
         self.fallback.reset()
 
 
-_limiter: tuple[int, str, Limiter] | None = None
+_limiter: Limiter | None = None
 _limiter_lock = threading.Lock()
 
 
 def get_limiter() -> Limiter:
-    """This process's limiter, on Redis when REDIS_URL is set (a new one after a fork)."""
-    global _limiter
-    import os
+    """This process's limiter, on Redis when REDIS_URL is set. Called per message: one global
+    read; a fork (os.register_at_fork) or a changed REDIS_URL setting makes a new one."""
+    limiter = _limiter
+    if limiter is not None:
+        return limiter
+    return _make_limiter()
 
+
+def _make_limiter() -> Limiter:
+    global _limiter
     from django.conf import settings
 
-    url = settings.REDIS_URL
-    current = _limiter
-    if current is not None and current[0] == os.getpid() and current[1] == url:
-        return current[2]
     with _limiter_lock:
-        if _limiter is None or _limiter[0] != os.getpid() or _limiter[1] != url:
-            if url:
+        if _limiter is None:
+            if settings.REDIS_URL:
                 from tenants.limits.store import RedisStore
 
-                store = RedisStore(url)
+                store = RedisStore(settings.REDIS_URL)
             else:
                 store = LocalStore()
-            _limiter = (os.getpid(), url, Limiter(store))
-        return _limiter[2]
+            _limiter = Limiter(store)
+        return _limiter
+
+
+def forget_limiter(**kwargs) -> None:
+    """Make the next get_limiter() build a new limiter (after REDIS_URL changed, or a fork)."""
+    global _limiter
+    if kwargs.get("setting", "REDIS_URL") == "REDIS_URL":
+        _limiter = None
+
+
+os.register_at_fork(after_in_child=forget_limiter)
+setting_changed.connect(forget_limiter, dispatch_uid="tenants.limits.limiter.redis_url")
 
 
 def reset() -> None:
     if _limiter is not None:
-        _limiter[2].reset()
+        _limiter.reset()
