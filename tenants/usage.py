@@ -19,7 +19,7 @@ from django.db.models import Sum
 from tbproject.clock import now_ms
 from tenants.models import TenantUsage
 
-__all__ = ["HOUR_MS", "COUNTERS", "KEYS", "add", "hourly", "totals", "period_start"]
+__all__ = ["HOUR_MS", "COUNTERS", "KEYS", "add", "hourly", "totals", "period_start", "sql_uuid"]
 
 HOUR_MS = 3_600_000
 COUNTERS = ("messages", "data_points", "js_executions", "tbel_executions", "debug_events")
@@ -33,7 +33,8 @@ def period_start(ts: int) -> int:
     return ts - ts % HOUR_MS
 
 
-def _pk(value):
+def sql_uuid(value):
+    """A UUID as a parameter of raw SQL: PostgreSQL takes it as it is, SQLite stores Django's hex."""
     value = value if isinstance(value, UUID) else UUID(str(value))
     return value if connection.vendor == "postgresql" else value.hex
 
@@ -53,7 +54,7 @@ def add(tenant_id, *, now: int | None = None, **counts: int) -> None:
         cur.execute(f"INSERT INTO {table} (tenant_id, period_ts, {', '.join(COUNTERS)}) "
                     f"VALUES (%s, %s, {', '.join(['%s'] * len(COUNTERS))}) "
                     f"ON CONFLICT (tenant_id, period_ts) DO UPDATE SET {sums}",
-                    [_pk(tenant_id), period_start(now), *values])
+                    [sql_uuid(tenant_id), period_start(now), *values])
 
 
 def hourly(tenant_id, start_ts: int, end_ts: int) -> list[dict]:

@@ -3,7 +3,6 @@ profile's limits, normal answers under them, SUSPENDED / ACTIVATED lifecycle eve
 budget shared by two server processes through a real Redis."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from converters.choices import EventType
 from converters.models import DebugEvent
 from integrations import throttle
 from integrations.ingress import routes
+from integrations.tests.brokers import free_port
 from integrations.tests.factories import make_integration
 from integrations.tests.processes import ROOT, shell
 from integrations.tests.test_http_ingress import TRANSPORTS, call
@@ -114,12 +114,6 @@ def test_it_records_one_suspended_event_per_episode_and_activated_after(tenant, 
     assert lifecycle[1]["status"] == "Success"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _redis_or_skip():
     try:
         import redis
@@ -135,7 +129,7 @@ class Server:
     """A daphne process serving tbproject.asgi (the lean ingress ahead of Django)."""
 
     def __init__(self, env):
-        self.port = _free_port()
+        self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "tbproject.asgi:application"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -174,6 +168,7 @@ def test_two_processes_share_one_budget_through_redis(host_env):  # noqa: F811
     key = f"shared-{os.getpid()}-{time.monotonic_ns()}"
     shell(env, f"""
 from tenants.models import Tenant
+from integrations.tests.brokers import free_port
 from integrations.tests.factories import make_integration
 from tbproject.testing.limits import limit_tenant
 tenant = Tenant.objects.create(title="Shared budget")
