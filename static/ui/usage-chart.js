@@ -1,4 +1,4 @@
-/* The usage page (admin, Usage): one uPlot bar-like chart per counter of /api/usage/hourly over
+/* The usage page (admin, Usage): one uPlot bar chart per counter of /api/usage/hourly over
    the chosen range, with the range's totals above. Reloads every RELOAD_MS. */
 (function () {
   "use strict";
@@ -37,8 +37,9 @@
         grid.append(box);
         new uPlot({
           width: Math.max(320, box.clientWidth || 460), height: 180, legend: { show: false },
-          scales: { x: { time: true } },
-          series: [{}, { label, stroke: color, fill: color + "33", width: 2, paths: uPlot.paths.stepped({ align: 1 }) }],
+          scales: { x: { time: true, range: (u, min, max) => [min - 1800, max + 1800] } },  // whole end bars
+          series: [{}, { label, stroke: color, fill: color + "99", width: 1, points: { show: false },
+                        paths: uPlot.paths.bars({ size: [0.8, 40] }) }],
           axes: [{ stroke: "#888" }, { stroke: "#888" }],
         }, [xs, ys], box);
       });
