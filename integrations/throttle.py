@@ -16,7 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from integrations import events
 from integrations.models import Integration
@@ -107,6 +107,8 @@ def _record(integration_id: str, tenant_id, event: str, reason: str | None) -> N
         events.lifecycle(integration, event, error=error)
     except Exception:
         log.exception("could not record the %s event of integration %s", event, integration_id)
+    finally:
+        connection.close()  # events are rare: no connection is kept open in this thread between them
 
 
 EPISODES = Episodes()

@@ -9,6 +9,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connection
 
 from converters.choices import EventType
 from converters.models import DebugEvent
@@ -38,6 +39,10 @@ class GatedSink(RecordingSink):
             self.host = RunnerSink(self.integration, loop=asyncio.get_running_loop(), uplink_executor=self.pool,
                                    control_executor=self.pool)
         return await self.host.admit(n)
+
+    def close(self) -> None:
+        self.pool.submit(lambda: connection.close()).result()  # the database can be dropped after the test
+        self.pool.shutdown()
 
     async def __call__(self, uplinks) -> None:
         self.times.extend(time.monotonic() for _ in uplinks)
@@ -69,7 +74,11 @@ def test_a_listener_over_its_limit_pauses_and_resumes_without_losing_a_message(b
             await second.wait_for(len(sent) - len(first.uplinks), timeout=20)
         return elapsed
 
-    elapsed = asyncio.run(asyncio.wait_for(scenario(), 60))
+    try:
+        elapsed = asyncio.run(asyncio.wait_for(scenario(), 60))
+    finally:
+        first.close()
+        second.close()
     received = [u.payload for u in first.uplinks + second.uplinks]
     assert set(received) == set(sent)  # nothing lost (a redelivered duplicate would be allowed)
     assert len(first.uplinks) < len(sent)  # the first listener was paused, not draining everything
@@ -92,6 +101,9 @@ def test_without_a_limit_the_gate_lets_whole_batches_through(broker, tenant):
             await publish(broker, [(topic, b"%d" % i) for i in range(200)], qos=1)
             await sink.wait_for(200)
 
-    asyncio.run(asyncio.wait_for(scenario(), 60))
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 60))
+    finally:
+        sink.close()
     assert sorted(int(u.payload) for u in sink.uplinks) == list(range(200))
     assert sink.calls < 50
