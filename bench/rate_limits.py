@@ -49,7 +49,7 @@ def run(quick: bool = False):
     _limited(limited_tenant)
     clock = _Clock()
     n = 3000 if quick else 15000
-    rounds = 4 if quick else 6
+    rounds = 6 if quick else 8
     stored: dict[str, list[float]] = {"off": [], "on": []}
     accept: dict[str, list[float]] = {"off": [], "on": []}
     per_round: list[str] = []

@@ -89,7 +89,7 @@ class RunnerSink:
             if tenant_limits is None:
                 tenant_limits = await self.loop.run_in_executor(self.uplink_executor, with_connection,
                                                                 limits.limits_of, integration.tenant_id)
-            if not tenant_limits.by_key:
+            if not tenant_limits.limits_uplinks:
                 return n
             granted, wait_ms, key = throttle.take_uplinks(tenant_limits, integration.pk, n, partial=True)
             if granted:

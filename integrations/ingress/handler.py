@@ -127,7 +127,7 @@ async def handle(endpoint: str, routing_key: str, method: str, headers: Mapping[
     extra = route.handler.uplink_metadata(query)
     if extra is None:  # an event of the cloud that carries no uplink (ChirpStack join, status, ...)
         return Reply(200 if route.replace_no_content else 204)
-    if route.limits is not None and route.limits.by_key:
+    if route.limits is not None and route.limits.limits_uplinks:
         refused = _over_limit(route)
         if refused is not None:
             return refused

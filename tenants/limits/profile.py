@@ -54,6 +54,11 @@ class TenantLimits:
     tenant_id: str
     by_key: dict
 
+    @property
+    def limits_uplinks(self) -> bool:
+        """Whether an uplink limit is set (the ingress skips the limiter otherwise)."""
+        return UPLINKS_TENANT in self.by_key or UPLINKS_INTEGRATION in self.by_key
+
     def windows(self, key: str) -> tuple[Window, ...]:
         return self.by_key.get(key, ())
 
