@@ -53,10 +53,13 @@ class Limiter:
             return n, 0
         with self._lock:
             reserve = self._reserves.get(key)
-            if reserve is None or reserve.windows != windows:
-                reserve = self._reserves[key] = _Reserve(windows)
-                if len(self._reserves) > 100_000:
-                    self._reserves = {key: reserve}
+            if reserve is None or reserve.windows is not windows:
+                if reserve is not None and reserve.windows == windows:
+                    reserve.windows = windows  # the same limit, parsed again: compare by identity from now on
+                else:
+                    reserve = self._reserves[key] = _Reserve(windows)
+                    if len(self._reserves) > 100_000:
+                        self._reserves = {key: reserve}
             if reserve.tokens >= n:
                 reserve.tokens -= n
                 return n, 0
