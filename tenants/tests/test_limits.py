@@ -114,3 +114,24 @@ def test_the_redis_store_shares_one_bucket_between_limiters():
     granted = [(a if i % 2 else b).take(key, windows)[0] for i in range(8)]
     assert sum(granted) == 5
     assert b.take(key, windows)[1] > 0
+
+
+def test_a_tenant_without_a_profile_gets_the_default_profiles_limits(tenant):
+    from tenants import limits
+    from tenants.models import TenantProfile
+
+    default = TenantProfile.objects.get(is_default=True)
+    default.profile_data = {"configuration": {"type": "DEFAULT", "integrationMsgsPerTenantRateLimit": "7:1"}}
+    default.save()
+    assert limits.limits_of(tenant.pk).windows(limits.UPLINKS_TENANT) == (Window(7, 1),)
+
+
+def test_a_hand_edited_malformed_limit_sets_no_limit_and_stops_nothing(tenant):
+    from tbproject.testing.limits import limit_tenant
+    from tenants import limits
+
+    limit_tenant(tenant, integrationMsgsPerTenantRateLimit="lots", tenantServerRestLimitsConfiguration="5:1")
+    tenant_limits = limits.limits_of(tenant.pk)
+    assert tenant_limits.windows(limits.UPLINKS_TENANT) == ()
+    assert tenant_limits.windows(limits.REST_TENANT) == (Window(5, 1),)
+    assert tenant_limits.windows(limits.DEBUG_TENANT) == (Window(50000, 3600),)  # the setting's default
