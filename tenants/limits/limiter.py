@@ -27,7 +27,10 @@ __all__ = ["Limiter", "get_limiter", "forget_limiter", "reset"]
 
 log = logging.getLogger(__name__)
 
-CHUNK_MAX = 1000
+#: the share of the limit bounds a chunk; this only keeps one reservation from being absurd. A
+#: round trip to Redis waits for the Redis process to be scheduled, which on a loaded machine takes
+#: milliseconds: generous limits must cost few of them.
+CHUNK_MAX = 100_000
 
 
 class _Reserve:
