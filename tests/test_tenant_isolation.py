@@ -20,6 +20,7 @@ from devices.choices import GroupType
 from integrations.models import Integration
 from rulechains.models import RuleChain
 from tbproject.testing.factories import default_profile, make_asset, make_customer, make_device, make_group
+from tbproject.testing.limits import limit_tenant
 
 #: device-facing endpoints: the routing key is the credential, not a tenant's id
 NOT_TENANT_SCOPED = {"api/v1/integrations/<str:endpoint>/<str:routing_key>"}
@@ -30,7 +31,8 @@ PLAIN = {"scope": "SERVER_SCOPE", "ttl": "0", "event_type": "DEBUG_CONVERTER", "
 PK_OWNER = {"device": "device", "asset": "asset", "customer": "customer", "deviceProfile": "device_profile",
             "deviceProfileInfo": "device_profile", "assetProfile": "asset_profile",
             "assetProfileInfo": "asset_profile", "entityGroup": "group", "entityGroupInfo": "group",
-            "converter": "converter", "integration": "integration", "ruleChain": "rule_chain"}
+            "converter": "converter", "integration": "integration", "ruleChain": "rule_chain",
+            "tenantProfile": "tenant_profile"}
 #: entity types tried for an (entity_type, entity_id) pair, by first path segment
 PAIR_TYPES = {"plugins": ["DEVICE", "ASSET", "CUSTOMER"], "events": ["CONVERTER", "INTEGRATION"],
               "entityGroups": ["DEVICE", "ASSET"], "owner": ["DEVICE", "ASSET"]}
@@ -92,6 +94,10 @@ class World:
             tenant=tenant, name=f"{SECRET}-{tag}-integration", type="HTTP", default_converter=self.converter,
             configuration={"baseUrl": "http://localhost"})
         self.rule_chain = RuleChain.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-chain")
+        # tenant profiles belong to the system administrator: nobody else reaches one by its id
+        self.tenant_profile = limit_tenant(tenant)
+        self.tenant_profile.name = f"{SECRET}-{tag}-profile"
+        self.tenant_profile.save()
 
     def id_of(self, owner: str) -> str:
         return str(getattr(self, owner).pk)
