@@ -4,7 +4,7 @@ import uuid
 
 from tenants.models import TenantProfile
 
-__all__ = ["limit_tenant"]
+__all__ = ["limit_tenant", "default_tenant_profile"]
 
 
 def limit_tenant(tenant, **configuration) -> TenantProfile:
@@ -13,4 +13,10 @@ def limit_tenant(tenant, **configuration) -> TenantProfile:
                                            profile_data={"configuration": {"type": "DEFAULT", **configuration}})
     tenant.tenant_profile = profile
     tenant.save()
+    return profile
+
+
+def default_tenant_profile() -> TenantProfile:
+    """The default profile the migration creates (made again after a transactional test's flush)."""
+    profile, _ = TenantProfile.objects.get_or_create(is_default=True, defaults={"name": "Default"})
     return profile

@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from tbproject.testing.limits import default_tenant_profile
 from tenants import usage
 from tenants.models import TenantProfile
 
@@ -38,7 +39,7 @@ def test_a_malformed_limit_is_refused_with_the_reason(root_browser):
 
 
 def test_only_one_profile_stays_default(root_browser):
-    old = TenantProfile.objects.get(is_default=True)
+    old = default_tenant_profile()
     answer = root_browser.post("/admin/tenants/tenantprofile/add/", {"name": "New default", "is_default": "on",
                                                                        "profile_data": "{}"})
     assert answer.status_code == 302

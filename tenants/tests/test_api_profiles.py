@@ -1,6 +1,7 @@
 """Tenant profiles over ThingsBoard's API (system administrators): rate limits checked on save."""
 
 from tbproject.testing.fixtures import api_as
+from tbproject.testing.limits import default_tenant_profile
 from tenants import limits
 from tenants.models import Tenant, TenantProfile
 
@@ -18,6 +19,7 @@ def test_a_system_admin_saves_reads_and_lists_profiles(sysadmin):
     assert body["profileData"] == {"configuration": LIMITS, "queueConfiguration": None}
     again = root.get(f"/api/tenantProfile/{body['id']['id']}").json()
     assert again == body
+    default_tenant_profile()
     page = root.get("/api/tenantProfiles?pageSize=10&page=0&sortProperty=name&sortOrder=ASC").json()
     assert [p["name"] for p in page["data"]] == ["Default", "Gold"] and page["totalElements"] == 2
     body["profileData"]["configuration"]["converterExecutionsPerTenantRateLimit"] = "10:1"
@@ -37,6 +39,7 @@ def test_a_malformed_rate_limit_is_refused_with_its_key(sysadmin):
 
 def test_the_default_profile_moves_and_applies_to_tenants_without_one(sysadmin, tenant):
     root = api_as(sysadmin)
+    default_tenant_profile()
     gold = TenantProfile.objects.create(name="Gold", profile_data={"configuration": {
         "type": "DEFAULT", "integrationMsgsPerTenantRateLimit": "5:1"}})
     assert limits.limits_of(tenant.pk).windows(limits.UPLINKS_TENANT) == ()
@@ -53,7 +56,7 @@ def test_a_profile_in_use_or_the_default_is_not_deleted(sysadmin, tenant):
     used = TenantProfile.objects.create(name="Used")
     Tenant.objects.filter(pk=tenant.pk).update(tenant_profile=used)
     assert "used by tenants" in root.delete(f"/api/tenantProfile/{used.pk}").json()["message"]
-    default = TenantProfile.objects.get(is_default=True)
+    default = default_tenant_profile()
     assert "default tenant profile" in root.delete(f"/api/tenantProfile/{default.pk}").json()["message"]
     spare = TenantProfile.objects.create(name="Spare")
     assert root.delete(f"/api/tenantProfile/{spare.pk}").status_code == 200
@@ -61,7 +64,7 @@ def test_a_profile_in_use_or_the_default_is_not_deleted(sysadmin, tenant):
 
 
 def test_others_get_403_for_lists_and_404_for_ids(tenant_admin, customer_user):
-    profile = TenantProfile.objects.get(is_default=True)
+    profile = default_tenant_profile()
     for user in (tenant_admin, customer_user):
         client = api_as(user)
         assert client.get("/api/tenantProfiles?pageSize=10&page=0").status_code == 403

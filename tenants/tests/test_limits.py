@@ -117,10 +117,10 @@ def test_the_redis_store_shares_one_bucket_between_limiters():
 
 
 def test_a_tenant_without_a_profile_gets_the_default_profiles_limits(tenant):
+    from tbproject.testing.limits import default_tenant_profile
     from tenants import limits
-    from tenants.models import TenantProfile
 
-    default = TenantProfile.objects.get(is_default=True)
+    default = default_tenant_profile()
     default.profile_data = {"configuration": {"type": "DEFAULT", "integrationMsgsPerTenantRateLimit": "7:1"}}
     default.save()
     assert limits.limits_of(tenant.pk).windows(limits.UPLINKS_TENANT) == (Window(7, 1),)
