@@ -7,10 +7,21 @@ import sys
 import time
 from pathlib import Path
 
-from bench import converters, downlinks, growth, memory, procs, provisioning, tbel, telemetry_write, uplinks
+from bench import (
+    converters,
+    downlinks,
+    growth,
+    memory,
+    procs,
+    provisioning,
+    rate_limits,
+    tbel,
+    telemetry_write,
+    uplinks,
+)
 from bench.setup import bench_database
 
-BENCHMARKS = [telemetry_write, converters, tbel, uplinks, downlinks, provisioning, memory, growth]
+BENCHMARKS = [telemetry_write, converters, tbel, uplinks, rate_limits, downlinks, provisioning, memory, growth]
 
 
 def main() -> int:

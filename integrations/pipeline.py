@@ -46,12 +46,16 @@ from integrations import config_cache, events, handoff, stats, store
 from integrations.messages import RawUplink
 from integrations.models import DeadLetter, Integration
 from tbproject.clock import now_ms
+from tenants import limits, usage
 
-__all__ = ["process", "Outcome", "OK", "FAILED", "DROPPED", "STAGES"]
+__all__ = ["process", "Outcome", "OK", "FAILED", "DROPPED", "DEFERRED", "STAGES"]
 
 log = logging.getLogger(__name__)
 
 OK, FAILED, DROPPED = "ok", "failed", "dropped"
+#: not run: over the tenant's converterExecutionsPerTenantRateLimit; the caller queues it again
+#: after ``Outcome.retry_ms`` (integrations/tasks.py) or, replaying, keeps its dead letter
+DEFERRED = "deferred"
 #: DeadLetter.stage values: where a message failed
 STAGES = ("integration", "convert", "validate", "provision", "store")
 MAX_ERROR = 4096
@@ -59,11 +63,13 @@ MAX_ERROR = 4096
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What became of one uplink: ``status`` ok / failed (dead-lettered) / dropped (ignored)."""
+    """What became of one uplink: ``status`` ok / failed (dead-lettered) / dropped (ignored) /
+    deferred (over a rate limit; run it again after ``retry_ms``)."""
 
     status: str
     stage: str | None = None
     error: str | None = None
+    retry_ms: int = 0
 
 
 @dataclass(slots=True)
@@ -84,6 +90,9 @@ class _Message:
     status: str = OK
     stage: str | None = None
     error: str | None = None
+    #: the converter ran on it (usage statistics count the run)
+    ran: bool = False
+    retry_ms: int = 0
 
     def fail(self, stage: str, error: str) -> None:
         self.status, self.stage, self.error = FAILED, stage, truncate(error, MAX_ERROR)
@@ -92,7 +101,7 @@ class _Message:
     def converted(self) -> bool:
         """Whether the converter ran on it (it does not for a disabled integration, nor for an
         envelope without an uplink)."""
-        return self.stage != "integration" and self.skipped is None
+        return self.stage != "integration" and self.skipped is None and self.status != DEFERRED
 
 
 def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool = False) -> list[Outcome]:
@@ -130,7 +139,7 @@ def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool
     if not replay:
         store.remember_routes([m for m in messages if m.status == OK])
     _finish(messages, groups, integrations, now, dead_letters=dead_letters, replay=replay)
-    return [Outcome(m.status, m.stage, m.error) for m in messages]
+    return [Outcome(m.status, m.stage, m.error, m.retry_ms) for m in messages]
 
 
 def _convert(messages: list[_Message]) -> None:
@@ -151,14 +160,32 @@ def _convert(messages: list[_Message]) -> None:
                 message.fail("convert", item.error)
             else:
                 runnable.append(message)
+        runnable = _within_limit(runnable)
         results = engine.decode(converter.pk, converter.script_version, converter.script,
                                 [(m.input.payload, m.input.metadata) for m in runnable], limits=limits,
                                 lang=converter.script_lang)
         for message, result in zip(runnable, results, strict=True):
+            message.ran = True
             if result.error is not None:
                 message.fail("convert", describe_error(result.error, limits))
             else:
                 _normalise(message, converter, result.output_json)
+
+
+def _within_limit(runnable: list[_Message]) -> list[_Message]:
+    """The messages the tenant's converterExecutionsPerTenantRateLimit lets run now; the rest are deferred."""
+    if not runnable:
+        return runnable
+    tenant_id = runnable[0].integration.tenant_id
+    tenant_limits = limits.limits_of(tenant_id)
+    granted, wait_ms = limits.take_with(tenant_limits, limits.CONVERTER_TENANT, tenant_id, len(runnable),
+                                        partial=True)
+    if granted < len(runnable):
+        reason = f"{limits.CONVERTER_TENANT} ({limits.describe(tenant_limits.windows(limits.CONVERTER_TENANT))})"
+        for message in runnable[granted:]:
+            message.status, message.stage, message.retry_ms = DEFERRED, "convert", max(wait_ms, 1)
+            message.error = f"Converter executions over the rate limit {reason}: deferred"
+    return runnable[:granted]
 
 
 def _normalise(message: _Message, converter, output_json: str) -> None:
@@ -202,6 +229,9 @@ def _finish(messages, groups, integrations, now: int, *, dead_letters: bool, rep
         integration = integrations.get(key)
         if integration is None:
             continue
+        group = [m for m in group if m.status != DEFERRED]  # they run in a later batch
+        if not group:
+            continue
         wanted = _debug_events(integration, group, now)
         failures = [m for m in group if m.status != OK or m.ignored]
         already = stats.add(integration.pk, processed=len(group), errors=len(failures), debug_events=len(wanted),
@@ -214,9 +244,44 @@ def _finish(messages, groups, integrations, now: int, *, dead_letters: bool, rep
             stats.record_status(integration.pk, last_message_ts=max(m.uplink.received_ts for m in group),
                                 error=_error_of(last_failure) if last_failure else None,
                                 error_ts=last_failure.uplink.received_ts if last_failure else None)
+    to_write = _within_debug_limit(to_write)
     write_events(to_write)
+    _count_usage(known, to_write, now)
     messages, asked = _rule_engine_messages(m for m in known if m.status == OK)
     handoff.dispatch(messages, asked=asked)
+
+
+def _within_debug_limit(rows: list) -> list:
+    """The debug events each tenant's debugEventsPerTenantRateLimit lets through, failures first."""
+    by_tenant: dict = {}
+    for row in rows:
+        by_tenant.setdefault(row.tenant_id, []).append(row)
+    kept = []
+    for tenant_id, tenant_rows in by_tenant.items():
+        granted, _ = limits.take(limits.DEBUG_TENANT, tenant_id, tenant_id, len(tenant_rows), partial=True)
+        if granted < len(tenant_rows):
+            tenant_rows = sorted(tenant_rows, key=lambda e: not e.is_error)[:granted]
+        kept.extend(tenant_rows)
+    return kept
+
+
+def _count_usage(messages: list[_Message], written_events: list, now: int) -> None:
+    """One usage upsert per tenant of the batch (tenants/usage.py)."""
+    counts: dict = {}
+    for m in messages:
+        if m.status == DEFERRED:
+            continue
+        c = counts.setdefault(m.integration.tenant_id, dict.fromkeys(usage.COUNTERS, 0))
+        c["messages"] += 1
+        if m.status == OK:
+            c["data_points"] += len(m.points) + len(m.attributes)
+        if m.ran:
+            tbel = m.integration.default_converter.script_lang == "TBEL"
+            c["tbel_executions" if tbel else "js_executions"] += 1
+    for row in written_events:
+        counts.setdefault(row.tenant_id, dict.fromkeys(usage.COUNTERS, 0))["debug_events"] += 1
+    for tenant_id, c in counts.items():
+        usage.add(tenant_id, now=now, **c)
 
 
 def _error_of(message: _Message) -> str:

@@ -5,22 +5,28 @@
 - ``sink.report(connected=..., error=..., method=...)`` writes the status columns: "connected"
   and the last error; a new connection clears the error. A changed error also becomes an ERROR
   event whose ``method`` says what failed (connect, subscribe, queue).
+- ``await sink.admit(n)`` returns how many of ``n`` uplinks the tenant profile's rate limits let
+  through now (at least 1), waiting until one may pass: the batcher calls it before handing a
+  batch on, so a listener over its limit stops acknowledging and consuming instead of dropping
+  (integrations/throttle.py; SUSPENDED and ACTIVATED lifecycle events say when).
 - ``sink.dropped(metadata, payload, reason)`` records a message the listener refused as a
   failed DEBUG_INTEGRATION event (debug policy and hourly cap apply) and counts it as an error.
 
 Status and event writes go through the host's single control thread, in order, fire and forget.
 """
 
+import asyncio
 import logging
 from concurrent.futures import Executor
 
 from django.db import close_old_connections
 
 from converters.events import write_events
-from integrations import events, queue, stats
+from integrations import events, queue, stats, throttle
 from integrations.messages import RawUplink
 from integrations.models import Integration
 from tbproject.clock import now_ms
+from tenants import limits
 
 __all__ = ["RunnerSink", "write_status", "record_lifecycle", "record_dropped", "with_connection"]
 
@@ -75,6 +81,23 @@ class RunnerSink:
 
     async def __call__(self, uplinks: list[RawUplink]) -> None:
         await self.loop.run_in_executor(self.uplink_executor, with_connection, queue.accept_many, uplinks)
+
+    async def admit(self, n: int) -> int:
+        integration = self.integration
+        while True:
+            tenant_limits = limits.cached(integration.tenant_id)
+            if tenant_limits is None:
+                tenant_limits = await self.loop.run_in_executor(self.uplink_executor, with_connection,
+                                                                limits.limits_of, integration.tenant_id)
+            if not tenant_limits.limits_uplinks:
+                return n
+            granted, wait_ms, key = throttle.take_uplinks(tenant_limits, integration.pk, n, partial=True)
+            if granted:
+                throttle.EPISODES.passed(integration.pk, integration.tenant_id)
+                return granted
+            throttle.EPISODES.refused(integration.pk, integration.tenant_id,
+                                      throttle.describe_refusal(tenant_limits, key))
+            await asyncio.sleep(min(wait_ms / 1000, 1.0))  # a changed profile is seen within a second
 
     def control(self, func, *args, **kwargs) -> None:
         """Run ``func`` in the control thread, after what was submitted before; don't wait."""

@@ -20,23 +20,14 @@ from converters.events import server_name, write_events
 from converters.models import DebugEvent
 from integrations.models import Integration, IntegrationStats
 from tbproject.clock import now_ms
+from tenants.usage import HOUR_MS, period_start, sql_uuid
 
 __all__ = ["HOUR_MS", "SERIES_HOURS", "period_start", "add", "record_status", "stats_series", "stats_series_many",
            "persist"]
 
-HOUR_MS = 3_600_000
 SERIES_HOURS = 24
 #: Hourly rows kept after their STATS event is written (the series needs 24 hours).
 KEEP_ROWS_MS = 2 * 24 * HOUR_MS
-
-
-def period_start(ts: int) -> int:
-    return ts - ts % HOUR_MS
-
-
-def _pk(value):
-    value = value if isinstance(value, UUID) else UUID(str(value))
-    return value if connection.vendor == "postgresql" else value.hex
 
 
 def add(integration_id, *, processed: int, errors: int, debug_events: int = 0, now: int | None = None) -> int:
@@ -51,7 +42,7 @@ def add(integration_id, *, processed: int, errors: int, debug_events: int = 0, n
         cur.execute(f"INSERT INTO {table} (integration_id, period_ts, {', '.join(counters)}, persisted) "
                     f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (integration_id, period_ts) DO UPDATE SET {sums} "
                     "RETURNING debug_events",
-                    [_pk(integration_id), period_start(now), processed, errors, debug_events, False])
+                    [sql_uuid(integration_id), period_start(now), processed, errors, debug_events, False])
         total = cur.fetchone()[0]
     return total - debug_events
 

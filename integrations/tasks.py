@@ -1,6 +1,7 @@
 """Celery tasks of the integrations app: thin wrappers around pipeline.py, stats.py and dead_letters.py."""
 
 import logging
+import time
 
 from celery import shared_task
 from django.conf import settings
@@ -39,11 +40,12 @@ def process_uplinks(requests) -> None:
     batches = [request.args[0] for request in requests]
     uplinks = [uplink for batch in batches for uplink in queue.decode(batch)]
     size = settings.UPLINK_BATCH_SIZE
+    eager = any(request.delivery_info.get("is_eager") for request in requests)
     for start in range(0, len(uplinks), size):
         try:
-            pipeline.process(uplinks[start:start + size])
+            _process(uplinks[start:start + size], eager=eager)
         except RETRYABLE as exc:
-            if any(request.delivery_info.get("is_eager") for request in requests):
+            if eager:
                 raise
             retries = max(queue.retries_of(batch) for batch in batches)
             countdown = min(600, 5 * 2 ** retries)
@@ -51,6 +53,23 @@ def process_uplinks(requests) -> None:
                         exc, len(uplinks) - start, countdown)
             queue.requeue(uplinks[start:], retries=retries + 1, countdown=countdown)
             return
+
+
+def _process(uplinks, *, eager: bool) -> None:
+    """Run a batch; what the converter rate limit deferred runs later: queued again with a
+    countdown, or (eagerly, embedded mode) after a wait in this thread, which holds the
+    transport's answer back as a listener's pause does."""
+    while uplinks:
+        outcomes = pipeline.process(uplinks)
+        deferred = [(u, o.retry_ms) for u, o in zip(uplinks, outcomes, strict=True) if o.status == pipeline.DEFERRED]
+        if not deferred:
+            return
+        wait = max(ms for _, ms in deferred) / 1000
+        uplinks = [u for u, _ in deferred]
+        if not eager:
+            queue.requeue(uplinks, retries=0, countdown=wait)
+            return
+        time.sleep(min(wait, 5.0))
 
 
 @shared_task(name="integrations.tasks.persist_stats", ignore_result=True)

@@ -150,6 +150,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # the tenant profile's tenantServerRestLimitsConfiguration / customerServerRestLimitsConfiguration
+    "DEFAULT_THROTTLE_CLASSES": ["tbproject.api.throttles.TenantProfileThrottle"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "tbproject.api.parsers.PlainTextJSONParser",
@@ -253,6 +255,9 @@ GC_GEN0_THRESHOLD = env_int("GC_GEN0_THRESHOLD", 50_000, minimum=0)
 INTEGRATION_DEBUG_EVENTS_PER_HOUR = env_int("INTEGRATION_DEBUG_EVENTS_PER_HOUR", 5000, minimum=0)
 # Debug events one rule node may record per hour; the rest are dropped (failures kept first).
 RULE_NODE_DEBUG_EVENTS_PER_HOUR = env_int("RULE_NODE_DEBUG_EVENTS_PER_HOUR", 5000, minimum=0)
+# Debug events one tenant may record, in ThingsBoard's rate-limit format (its DEBUG_MODE_RATE_LIMITS_PER_TENANT
+# default); a tenant profile's debugEventsPerTenantRateLimit replaces it. Empty: no tenant-wide limit.
+DEBUG_EVENTS_TENANT_RATE_LIMIT = env_str("DEBUG_EVENTS_TENANT_RATE_LIMIT", "50000:3600")
 # Days dead letters (uplinks that failed conversion or storage) are kept; 0 keeps them forever.
 DEAD_LETTERS_TTL_DAYS = env_int("DEAD_LETTERS_TTL_DAYS", 30, minimum=0)
 # Most dead letters one replay request re-runs.

@@ -15,6 +15,7 @@ api_patterns = [
     path("", include("converters.api.urls")),
     path("", include("integrations.replay_urls")),
     path("", include("integrations.downlink_urls")),
+    path("", include("integrations.usage_urls")),
     path("", include("integrations.api.urls")),
     path("", include("rulechains.api.urls")),
 ]

@@ -4,19 +4,63 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.urls import path
 
 from tbproject.admin import TenantFormMixin, TenantScopedAdmin, is_sysadmin
+from tenants.admin_pages import usage as usage_pages
+from tenants.admin_pages.profiles import LIMIT_FIELDS, TenantProfileForm
 from tenants.choices import Authority
-from tenants.models import Customer, Tenant, User
+from tenants.models import Customer, Tenant, TenantProfile, TenantUsage, User
+
+
+@admin.register(TenantProfile)
+class TenantProfileAdmin(TenantScopedAdmin):
+    """ThingsBoard's tenant profiles: the rate limits of the tenants that use them (system administrators)."""
+
+    sysadmin_only = True
+    form = TenantProfileForm
+    list_display = ("name", "is_default", "description")
+    search_fields = ("name", "description")
+    readonly_fields = ("id", "created_time")
+    fieldsets = (
+        (None, {"fields": ("name", "description", "is_default")}),
+        ("Rate limits", {"fields": tuple(LIMIT_FIELDS)}),
+        ("Other configuration", {"fields": ("profile_data",), "classes": ("collapse",)}),
+        ("Details", {"fields": ("id", "created_time"), "classes": ("collapse",)}),
+    )
 
 
 @admin.register(Tenant)
 class TenantAdmin(TenantScopedAdmin):
     sysadmin_only = True
-    list_display = ("title", "email", "id")
+    list_display = ("title", "email", "tenant_profile", "id")
     search_fields = ("title", "email")
     readonly_fields = ("id", "created_time")
-    fields = ("title", "email", "additional_info", "id", "created_time")
+    fields = ("title", "email", "tenant_profile", "additional_info", "id", "created_time")
+
+
+@admin.register(TenantUsage)
+class TenantUsageAdmin(TenantScopedAdmin):
+    """The list is a chart of hourly usage (tenants/admin_pages/usage.py); tenant admins see their own."""
+
+    read_only = True
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        return qs if is_sysadmin(request.user) else qs.filter(tenant_id=request.user.tenant_id)
+
+    def has_view_permission(self, request, obj=None):
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        return usage_pages.usage_view(self, request)
+
+    def get_urls(self):
+        return [path("", self.admin_site.admin_view(self.changelist_view), name="tenants_tenantusage_changelist"),
+                *super().get_urls()]
 
 
 @admin.register(Customer)

@@ -16,6 +16,7 @@ class EntityType(models.TextChoices):
     """ThingsBoard's EntityType values that this product stores."""
 
     TENANT = "TENANT"
+    TENANT_PROFILE = "TENANT_PROFILE"
     CUSTOMER = "CUSTOMER"
     USER = "USER"
     DEVICE = "DEVICE"

@@ -9,7 +9,41 @@ from django.db import models
 from tbproject.clock import now_ms  # also exported: the migrations name tenants.models.now_ms
 from tenants.choices import Authority
 
-__all__ = ["Tenant", "Customer", "User", "TenantScopedModel", "now_ms"]
+__all__ = ["TenantProfile", "Tenant", "TenantUsage", "Customer", "User", "TenantScopedModel", "now_ms"]
+
+
+def _default_profile_data() -> dict:
+    return {"configuration": {"type": "DEFAULT"}}
+
+
+class TenantProfile(models.Model):
+    """Limits shared by the tenants that use it (ThingsBoard's TenantProfile).
+
+    ``profile_data["configuration"]`` holds ThingsBoard's DefaultTenantProfileConfiguration keys;
+    the rate limits this product enforces are listed in tenants/limits/profile.py. A tenant
+    without a profile uses the default one (``is_default``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255, unique=True)
+    description = models.TextField(blank=True)
+    is_default = models.BooleanField(default=False)
+    isolated_tb_rule_engine = models.BooleanField(default=False)
+    profile_data = models.JSONField(default=_default_profile_data, blank=True)
+    created_time = models.BigIntegerField(default=now_ms, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
+                                               name="one_default_tenant_profile")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def configuration(self) -> dict:
+        data = self.profile_data if isinstance(self.profile_data, dict) else {}
+        configuration = data.get("configuration")
+        return configuration if isinstance(configuration, dict) else {}
 
 
 class Tenant(models.Model):
@@ -20,12 +54,33 @@ class Tenant(models.Model):
     email = models.EmailField(blank=True)
     created_time = models.BigIntegerField(default=now_ms, editable=False)
     additional_info = models.JSONField(default=dict, blank=True)
+    tenant_profile = models.ForeignKey(TenantProfile, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="tenants", help_text="Empty: the default tenant profile")
 
     class Meta:
         ordering = ["title"]
 
     def __str__(self) -> str:
         return self.title
+
+
+class TenantUsage(models.Model):
+    """A tenant's usage in one hour (tenants/usage.py): added to once per uplink batch, never per message."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    period_ts = models.BigIntegerField(help_text="start of the hour, ms")
+    messages = models.BigIntegerField(default=0)
+    data_points = models.BigIntegerField(default=0)
+    js_executions = models.BigIntegerField(default=0)
+    tbel_executions = models.BigIntegerField(default=0)
+    debug_events = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "tenant usage"
+        constraints = [models.UniqueConstraint(fields=["tenant", "period_ts"], name="tenant_usage_period")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} @ {self.period_ts}"
 
 
 class TenantScopedQuerySet(models.QuerySet):

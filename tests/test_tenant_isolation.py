@@ -20,6 +20,7 @@ from devices.choices import GroupType
 from integrations.models import Integration
 from rulechains.models import Alarm, RuleChain
 from tbproject.testing.factories import default_profile, make_asset, make_customer, make_device, make_group
+from tbproject.testing.limits import limit_tenant
 
 #: device-facing endpoints: the routing key is the credential, not a tenant's id
 NOT_TENANT_SCOPED = {"api/v1/integrations/<str:endpoint>/<str:routing_key>"}
@@ -30,7 +31,8 @@ PLAIN = {"scope": "SERVER_SCOPE", "ttl": "0", "event_type": "DEBUG_CONVERTER", "
 PK_OWNER = {"device": "device", "asset": "asset", "customer": "customer", "deviceProfile": "device_profile",
             "deviceProfileInfo": "device_profile", "assetProfile": "asset_profile",
             "assetProfileInfo": "asset_profile", "entityGroup": "group", "entityGroupInfo": "group",
-            "converter": "converter", "integration": "integration", "ruleChain": "rule_chain", "alarm": "alarm"}
+            "converter": "converter", "integration": "integration", "ruleChain": "rule_chain", "alarm": "alarm",
+            "tenantProfile": "tenant_profile"}
 #: entity types tried for an (entity_type, entity_id) pair, by first path segment
 PAIR_TYPES = {"plugins": ["DEVICE", "ASSET", "CUSTOMER"], "events": ["CONVERTER", "INTEGRATION"],
               "entityGroups": ["DEVICE", "ASSET"], "owner": ["DEVICE", "ASSET"],
@@ -95,6 +97,10 @@ class World:
         self.rule_chain = RuleChain.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-chain")
         self.alarm = Alarm.objects.create(tenant=tenant, originator_type="DEVICE", originator_id=self.device.pk,
                                           type=f"{SECRET}-{tag}-alarm")
+        # tenant profiles belong to the system administrator: nobody else reaches one by its id
+        self.tenant_profile = limit_tenant(tenant)
+        self.tenant_profile.name = f"{SECRET}-{tag}-profile"
+        self.tenant_profile.save()
 
     def id_of(self, owner: str) -> str:
         return str(getattr(self, owner).pk)

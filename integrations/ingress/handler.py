@@ -6,9 +6,10 @@
 Checks, cheapest first: method (405), routing key (404, cached), enabled (503), header filter
 (403), declared then actual body size (413, HTTP_INTEGRATION_MAX_BODY_BYTES), the type's own check
 (403: KPN's signature), body valid for its content type (400: JSON must parse, text must decode;
-anything else is taken as raw bytes). The type may take metadata from the query string or
-acknowledge an event without queueing it (ChirpStack). Then the raw uplink is queued durably and
-the answer sent. No decoding, no database writes here,
+anything else is taken as raw bytes), the tenant profile's rate limits (429 with Retry-After,
+integrations/throttle.py: only uplinks that would be accepted use up tokens). The type may take
+metadata from the query string or acknowledge an event without queueing it (ChirpStack). Then the
+raw uplink is queued durably and the answer sent. No decoding, no database writes here,
 except while the integration has downlinks waiting: then the decoder also runs here to learn the
 uplink's devices, and one's downlink is the answer (integrations/ingress/downlinks.py).
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from integrations import queue
+from integrations import queue, throttle
 from integrations.ingress import downlinks, routes
 from integrations.ingress.requests import body_problem, content_kind, declared_length
 from integrations.messages import RawUplink
@@ -83,6 +84,10 @@ async def handle(endpoint: str, routing_key: str, method: str, headers: Mapping[
     extra = route.handler.uplink_metadata(query)
     if extra is None:  # an event of the cloud that carries no uplink (ChirpStack join, status, ...)
         return Reply(200 if route.replace_no_content else 204)
+    if route.limits is not None and route.limits.limits_uplinks:
+        refused = _over_limit(route)
+        if refused is not None:
+            return refused
     metadata = {**route.metadata, **extra}
     for name, value in headers.items():
         metadata[f"Header:{name}"] = value
@@ -100,6 +105,18 @@ async def handle(endpoint: str, routing_key: str, method: str, headers: Mapping[
         if found is not None:
             return found
     return Reply(200 if route.replace_no_content else 204)
+
+
+def _over_limit(route) -> Reply | None:
+    """429 with Retry-After (whole seconds) when the uplink is over a rate limit (integrations/throttle.py)."""
+    granted, wait_ms, key = throttle.take_uplinks(route.limits, route.integration_id)
+    if granted:
+        throttle.EPISODES.passed(route.integration_id, route.tenant_id)
+        return None
+    reason = throttle.describe_refusal(route.limits, key)
+    throttle.EPISODES.refused(route.integration_id, route.tenant_id, reason)
+    return _error(429, f"Too many requests: rate limit {reason} exceeded", ErrorCode.TOO_MANY_REQUESTS,
+                  retry_after=str(max(1, -(-wait_ms // 1000))))
 
 
 async def _downlink(route, uplink: RawUplink, names: list[str]) -> Reply | None:

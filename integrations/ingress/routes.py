@@ -21,6 +21,8 @@ from integrations.ingress.single_flight import single_flight
 from integrations.models import Integration
 from integrations.types import TYPES
 from integrations.types.base import ConfigError, PushIntegration
+from tenants.limits import TenantLimits, limits_of
+from tenants.models import Tenant, TenantProfile
 
 __all__ = ["Route", "RouteCache", "CACHE", "lookup", "lookup_sync", "TTL_SECONDS", "MAX_ENTRIES"]
 
@@ -36,6 +38,7 @@ class Route:
     or its stored configuration no longer parses (``problem`` says which)."""
 
     integration_id: str
+    tenant_id: str
     name: str
     kind: str
     endpoint: str
@@ -44,6 +47,8 @@ class Route:
     #: integrationName and configuration.metadata: the start of every uplink's metadata
     metadata: dict[str, str] = field(default_factory=dict)
     problem: str = ""
+    #: the tenant's rate limits when the route was loaded (a profile change clears the cache)
+    limits: TenantLimits | None = None
 
     @property
     def replace_no_content(self) -> bool:
@@ -95,7 +100,8 @@ CACHE = RouteCache()
 
 
 def _route(obj: Integration) -> Route:
-    base = {"integration_id": str(obj.pk), "name": obj.name, "kind": obj.type, "enabled": obj.enabled}
+    base = {"integration_id": str(obj.pk), "tenant_id": str(obj.tenant_id), "name": obj.name, "kind": obj.type,
+            "enabled": obj.enabled, "limits": limits_of(obj.tenant_id)}
     type_class = TYPES.load(obj.type) if obj.type in TYPES else None
     if type_class is None or not issubclass(type_class, PushIntegration):
         return Route(**base, endpoint="", handler=None, problem="not a push integration")
@@ -142,3 +148,11 @@ def _forget(sender, instance: Integration, **kwargs) -> None:
 
     forget()
     transaction.on_commit(forget)  # a request between save and commit may have cached the old row
+
+
+@receiver(post_save, sender=TenantProfile, dispatch_uid="integrations.ingress.routes.profile_saved")
+@receiver(post_save, sender=Tenant, dispatch_uid="integrations.ingress.routes.tenant_saved")
+def _forget_all(sender, **kwargs) -> None:
+    """A tenant profile's limits are part of every route of its tenants."""
+    CACHE.clear()
+    transaction.on_commit(CACHE.clear)

@@ -44,6 +44,8 @@ class UplinkBatcher:
         self.emit, self.max_batch, self.max_pending = emit, max_batch, max_pending
         self.linger = settings.UPLINK_BATCH_MS / 1000 if linger is None else linger
         self.on_error = on_error or (lambda message: None)
+        #: the sink's rate-limit gate (integrations/sink.py), when ``emit`` is a sink
+        self._admit: Callable[[int], Awaitable[int]] | None = getattr(emit, "admit", None)
         self._pending: list[tuple[RawUplink, asyncio.Future | None]] = []
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
@@ -105,7 +107,10 @@ class UplinkBatcher:
             if self.linger and len(self._pending) < self.max_batch:
                 await asyncio.sleep(self.linger)
             while self._pending:
-                batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
+                size = min(len(self._pending), self.max_batch)
+                if self._admit is not None:  # over a rate limit this waits: nothing is queued or acknowledged
+                    size = await self._admit(size)
+                batch, self._pending = self._pending[:size], self._pending[size:]
                 await self._hand_on(batch)
             self._idle.set()
 

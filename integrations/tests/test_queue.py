@@ -134,7 +134,11 @@ def test_the_task_requeues_what_failed_on_machinery_failures_with_back_off_and_r
 def test_the_task_runs_every_waiting_message_in_pipeline_batches_of_uplink_batch_size(monkeypatch, settings):
     settings.UPLINK_BATCH_SIZE = 4
     ran = []
-    monkeypatch.setattr(pipeline, "process", lambda uplinks, **kw: ran.append([u.payload for u in uplinks]))
+    def process(uplinks, **kwargs):
+        ran.append([u.payload for u in uplinks])
+        return [pipeline.Outcome(pipeline.OK)] * len(uplinks)
+
+    monkeypatch.setattr(pipeline, "process", process)
     batches = [queue.encode([RawUplink("i", bytes([n]), {}, 1) for n in range(k, k + 3)]) for k in (0, 3, 6)]
     process_uplinks.run([_request(b) for b in batches])
     assert ran == [[b"\x00", b"\x01", b"\x02", b"\x03"], [b"\x04", b"\x05", b"\x06", b"\x07"], [b"\x08"]]

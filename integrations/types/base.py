@@ -187,6 +187,11 @@ class UplinkSink(Protocol):
     def dropped(self, metadata: dict[str, str], payload: bytes, reason: str) -> None:
         """A message the listener refused (too large, ...): logged and recorded as a failure event."""
 
+    async def admit(self, n: int) -> int:
+        """How many of ``n`` uplinks the rate limits let through now (1..n), waiting until one may.
+
+        UplinkBatcher calls it before each batch; a listener that batches by itself must too."""
+
 
 class ListenerIntegration(BaseIntegration):
     """A type that keeps a connection open (MQTT, TCP, Kafka), hosted by runintegrations.

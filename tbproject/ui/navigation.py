@@ -60,6 +60,8 @@ UNFOLD = {
             {"title": "Administration", "separator": True, "items": [
                 _item("Users", "person", "tenants", "user"),
                 _item("Tenants", "apartment", "tenants", "tenant"),
+                _item("Tenant profiles", "tune", "tenants", "tenantprofile"),
+                _item("Usage", "bar_chart", "tenants", "tenantusage"),
                 _item("Attributes", "list_alt", "devices", "attribute"),
                 _item("Integration stats", "monitoring", "integrations", "integrationstats"),
             ]},

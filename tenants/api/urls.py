@@ -2,11 +2,12 @@ from django.urls import path
 
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
 from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
-from tenants.api import auth, customers
+from tenants.api import auth, customers, profiles
 
 __all__ = ["urlpatterns"]
 
 Customer = customers.CustomerResource
+Profile = profiles.TenantProfileResource
 
 urlpatterns = [
     path("auth/login", auth.LoginView.as_view(), name="auth-login"),
@@ -20,4 +21,10 @@ urlpatterns = [
     path("customers/list", as_view(Customer, ByIdsView, ids_param="customerIds", permission_classes=[IsTenantUser]),
          name="customer-by-ids"),
     path("tenant/customers", customers.ByTitleView.as_view(), name="customer-by-title"),
+    # tenant profiles (system administrators)
+    path("tenantProfile", as_view(Profile, SaveView), name="tenant-profile-save"),
+    path("tenantProfile/<str:pk>", as_view(profiles.ByIdResource, DetailView), name="tenant-profile-detail"),
+    path("tenantProfile/<str:pk>/default", profiles.MakeDefaultView.as_view(), name="tenant-profile-default"),
+    path("tenantProfiles", as_view(Profile, ListView), name="tenant-profile-list"),
+    path("tenantProfileInfo/default", profiles.DefaultInfoView.as_view(), name="tenant-profile-default-info"),
 ]

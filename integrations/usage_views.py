@@ -1,0 +1,132 @@
+"""Usage of a tenant: ThingsBoard's ``GET /api/usage`` (UsageInfo) and the hourly series behind it.
+
+    GET /api/usage                                   UsageInfo of the caller's tenant (this month)
+    GET /api/usage/hourly?startTs&endTs[&tenantId]   hourly counts as ThingsBoard time series:
+        {"transportMsgCountHourly": [{"ts": ms, "value": n}, ...], "storageDataPointsCountHourly": ...,
+         "jsExecutionCountHourly": ..., "tbelExecutionCountHourly": ..., "debugEventsCountHourly": ...}
+
+Tenant admins read their own tenant (a ``tenantId`` of another tenant answers 404); the system
+administrator names the tenant with ``tenantId``. Customer users get 403, as in ThingsBoard.
+The counts come from tenants/usage.py; this module sits above devices/ to count entities.
+"""
+
+from datetime import UTC, datetime
+
+from django.core.exceptions import ValidationError as BadValue
+from django.http import Http404
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from devices.models import Asset, Device
+from tbproject.clock import now_ms
+from tenants import usage
+from tenants.choices import Authority
+from tenants.models import Customer, Tenant, User
+
+__all__ = ["UsageInfoView", "HourlyUsageView", "MAX_HOURS"]
+
+MAX_HOURS = 24 * 366
+
+
+class _IsAdmin(BasePermission):
+    message = "You don't have permission to perform this operation!"
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated
+                    and user.authority in (Authority.SYS_ADMIN, Authority.TENANT_ADMIN))
+
+
+def _tenant(request) -> Tenant:
+    user, wanted = request.user, request.query_params.get("tenantId") or None
+    if user.authority == Authority.SYS_ADMIN:
+        if wanted is None:
+            raise ValidationError("Required request parameter 'tenantId' is not present")
+        tenant_id = wanted
+    else:
+        if wanted is not None and wanted != str(user.tenant_id):
+            raise Http404("Requested tenant wasn't found!")
+        tenant_id = user.tenant_id
+    try:
+        return Tenant.objects.select_related("tenant_profile").get(pk=tenant_id)
+    except (Tenant.DoesNotExist, ValueError, BadValue):
+        raise Http404("Requested tenant wasn't found!") from None
+
+
+def _int_param(params, name: str, default: int) -> int:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError(f"Parameter '{name}' must be a number of milliseconds, got '{raw:.32}'") from None
+
+
+def _configuration(tenant: Tenant) -> dict:
+    profile = tenant.tenant_profile
+    if profile is None:
+        from tenants.models import TenantProfile
+
+        profile = TenantProfile.objects.filter(is_default=True).first()
+    return profile.configuration if profile is not None else {}
+
+
+def _month_start(now: int) -> int:
+    day = datetime.fromtimestamp(now / 1000, UTC)
+    return int(day.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
+
+
+class UsageInfoView(APIView):
+    """ThingsBoard's UsageInfo: entity counts, and this month's messages and script runs, beside the
+    profile's ``max*`` (0: unlimited). Emails, SMS, alarms, dashboards and edges do not exist here: 0."""
+
+    permission_classes = [_IsAdmin]
+
+    def get(self, request):
+        tenant = _tenant(request)
+        config = _configuration(tenant)
+        used = usage.totals(tenant.pk, _month_start(now_ms()))
+
+        def limit(key: str) -> int:
+            value = config.get(key)
+            return int(value) if isinstance(value, int | float) else 0
+
+        return Response({
+            "devices": Device.objects.filter(tenant=tenant).count(), "maxDevices": limit("maxDevices"),
+            "assets": Asset.objects.filter(tenant=tenant).count(), "maxAssets": limit("maxAssets"),
+            "customers": Customer.objects.filter(tenant=tenant).count(), "maxCustomers": limit("maxCustomers"),
+            "users": User.objects.filter(tenant=tenant).count(), "maxUsers": limit("maxUsers"),
+            "dashboards": 0, "maxDashboards": limit("maxDashboards"), "edges": 0, "maxEdges": limit("maxEdges"),
+            "transportMessages": used["messages"], "maxTransportMessages": limit("maxTransportMessages"),
+            "jsExecutions": used["js_executions"], "tbelExecutions": used["tbel_executions"],
+            "maxJsExecutions": limit("maxJSExecutions"), "maxTbelExecutions": limit("maxTbelExecutions"),
+            "emails": 0, "maxEmails": limit("maxEmails"), "sms": 0, "maxSms": limit("maxSms"),
+            "smsEnabled": bool(config.get("smsEnabled", False)), "alarms": 0, "maxAlarms": limit("maxCreatedAlarms"),
+        })
+
+
+class HourlyUsageView(APIView):
+    """Every hour in [startTs, endTs) (default: the last 24), zeros included, oldest first."""
+
+    permission_classes = [_IsAdmin]
+
+    def get(self, request):
+        tenant = _tenant(request)
+        now = now_ms()
+        end = _int_param(request.query_params, "endTs", usage.period_start(now) + usage.HOUR_MS)
+        start = _int_param(request.query_params, "startTs", end - 24 * usage.HOUR_MS)
+        if end <= start:
+            raise ValidationError("endTs must be later than startTs")
+        start = usage.period_start(start)
+        if (end - start) // usage.HOUR_MS > MAX_HOURS:
+            raise ValidationError(f"At most {MAX_HOURS} hours can be read at once")
+        rows = {row["ts"]: row for row in usage.hourly(tenant.pk, start, end)}
+        hours = range(start, end, usage.HOUR_MS)
+        empty = dict.fromkeys(usage.COUNTERS, 0)
+        return Response({
+            f"{key}Hourly": [{"ts": ts, "value": rows.get(ts, empty)[counter]} for ts in hours]
+            for counter, key in usage.KEYS.items()
+        })

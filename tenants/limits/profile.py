@@ -1,0 +1,125 @@
+"""Which rate limits apply to a tenant: its tenant profile's configuration, cached per process.
+
+The keys are ThingsBoard's DefaultTenantProfileConfiguration names where ThingsBoard has one
+(``integrationMsgsPerTenantRateLimit`` for integration uplinks, ``tenantServerRestLimitsConfiguration``
+and ``customerServerRestLimitsConfiguration`` for the REST API); the rest follow their pattern.
+A key missing or empty in the profile means no limit, except where a setting gives a default
+(``debugEventsPerTenantRateLimit``: ThingsBoard's DEBUG_MODE_RATE_LIMITS_PER_TENANT, 50000:3600).
+
+A profile change reaches every process within ``TTL_SECONDS`` (this process: at once).
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from tenants.limits.spec import Window, parse
+from tenants.models import Tenant, TenantProfile
+
+__all__ = ["LIMIT_KEYS", "UPLINKS_TENANT", "UPLINKS_INTEGRATION", "REST_TENANT", "REST_CUSTOMER",
+           "CONVERTER_TENANT", "DEBUG_TENANT", "TenantLimits", "limits_of", "forget", "TTL_SECONDS"]
+
+TTL_SECONDS = 5.0
+
+UPLINKS_TENANT = "integrationMsgsPerTenantRateLimit"  # ThingsBoard PE's name
+UPLINKS_INTEGRATION = "integrationMsgsPerIntegrationRateLimit"
+REST_TENANT = "tenantServerRestLimitsConfiguration"  # ThingsBoard's name
+REST_CUSTOMER = "customerServerRestLimitsConfiguration"  # ThingsBoard's name
+CONVERTER_TENANT = "converterExecutionsPerTenantRateLimit"
+DEBUG_TENANT = "debugEventsPerTenantRateLimit"
+
+#: profile key -> what it limits (shown in the admin and in errors)
+LIMIT_KEYS = {
+    UPLINKS_TENANT: "uplink messages of all integrations of the tenant",
+    UPLINKS_INTEGRATION: "uplink messages of each integration",
+    REST_TENANT: "REST API requests of the tenant's users",
+    REST_CUSTOMER: "REST API requests of each customer's users",
+    CONVERTER_TENANT: "uplink converter executions of the tenant",
+    DEBUG_TENANT: "debug events the tenant's integrations and converters record",
+}
+
+
+def _defaults() -> dict[str, str]:
+    return {DEBUG_TENANT: settings.DEBUG_EVENTS_TENANT_RATE_LIMIT}
+
+
+@dataclass(frozen=True, slots=True)
+class TenantLimits:
+    """The parsed limits of one tenant: ``windows(key)`` is () when the key sets no limit."""
+
+    tenant_id: str
+    by_key: dict
+
+    @property
+    def limits_uplinks(self) -> bool:
+        """Whether an uplink limit is set (the ingress skips the limiter otherwise)."""
+        return UPLINKS_TENANT in self.by_key or UPLINKS_INTEGRATION in self.by_key
+
+    def windows(self, key: str) -> tuple[Window, ...]:
+        return self.by_key.get(key, ())
+
+
+_cache: dict[str, tuple[float, TenantLimits]] = {}
+_lock = threading.Lock()
+_generation = 0
+
+
+def _configuration(tenant_id) -> dict:
+    row = Tenant.objects.filter(pk=tenant_id).values_list("tenant_profile__profile_data", flat=True).first()
+    if row is None:
+        row = TenantProfile.objects.filter(is_default=True).values_list("profile_data", flat=True).first()
+    configuration = row.get("configuration") if isinstance(row, dict) else None
+    return configuration if isinstance(configuration, dict) else {}
+
+
+def _parse_all(tenant_id, configuration: dict) -> TenantLimits:
+    by_key = {}
+    for key in LIMIT_KEYS:
+        text = configuration.get(key) or _defaults().get(key)
+        try:
+            windows = parse(text)
+        except ValueError:  # the admin and API refuse these; a hand-edited row must not stop traffic
+            windows = ()
+        if windows:
+            by_key[key] = windows
+    return TenantLimits(str(tenant_id), by_key)
+
+
+def limits_of(tenant_id) -> TenantLimits:
+    """The tenant's limits (a database read at most every TTL_SECONDS per tenant and process)."""
+    key = str(tenant_id)
+    entry = _cache.get(key)
+    if entry is not None and entry[0] > time.monotonic():
+        return entry[1]
+    generation = _generation
+    limits = _parse_all(key, _configuration(tenant_id))
+    with _lock:
+        if generation == _generation:
+            if len(_cache) > 10_000:
+                _cache.clear()
+            _cache[key] = (time.monotonic() + TTL_SECONDS, limits)
+    return limits
+
+
+def cached(tenant_id) -> TenantLimits | None:
+    """The tenant's limits if this process has them fresh, without a database read (event loops)."""
+    entry = _cache.get(str(tenant_id))
+    return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+
+def forget() -> None:
+    global _generation
+    with _lock:
+        _generation += 1
+        _cache.clear()
+
+
+@receiver(post_save, sender=TenantProfile, dispatch_uid="tenants.limits.profile.saved")
+@receiver(post_delete, sender=TenantProfile, dispatch_uid="tenants.limits.profile.deleted")
+@receiver(post_save, sender=Tenant, dispatch_uid="tenants.limits.tenant.saved")
+def _changed(sender, **kwargs) -> None:
+    forget()
