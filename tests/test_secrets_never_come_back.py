@@ -15,7 +15,7 @@ import pytest
 from converters.models import DebugEvent
 from integrations.models import Integration
 from integrations.types import TYPES
-from integrations.types.base import MASK, _get
+from integrations.types.base import MASK, _get, split_path
 
 MARK = "s3cr3t-never-shown"
 
@@ -25,7 +25,7 @@ def _secret(kind: str, path: str) -> str:
 
 
 def _put(data: dict, path: str, value) -> None:
-    *parents, last = path.split(".")
+    *parents, last = split_path(path)
     for part in parents:
         data = data.setdefault(part, {})
     data[last] = value

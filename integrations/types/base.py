@@ -9,6 +9,7 @@ the uplink pipeline.
 
 import asyncio
 import copy
+import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, Protocol
@@ -43,8 +44,17 @@ class TypeConfig(BaseModel):
     metadata: dict[str, str] = {}
 
 
+def split_path(path: str) -> list[str]:
+    """``a.b[c.d]`` -> ["a", "b", "c.d"]: a bracketed part is one key, dots and all (Kafka's
+    ``otherProperties`` keys such as ``sasl.jaas.config``)."""
+    return [bracketed or plain for bracketed, plain in _PATH_PART.findall(path)]
+
+
+_PATH_PART = re.compile(r"\[([^\]]+)\]|([^.\[\]]+)")
+
+
 def _get(data: dict, path: str):
-    for part in path.split("."):
+    for part in split_path(path):
         if not isinstance(data, dict) or part not in data:
             return None
         data = data[part]
@@ -52,7 +62,7 @@ def _get(data: dict, path: str):
 
 
 def _set(data: dict, path: str, value) -> None:
-    *parents, last = path.split(".")
+    *parents, last = split_path(path)
     for part in parents:
         if not isinstance(data.get(part), dict):
             return

@@ -7,10 +7,14 @@ Configuration keys are ThingsBoard's (``configuration.clientConfiguration``): ``
 effect of its own: aiokafka has no such consumer option, so whether a missing topic is created
 is the broker's ``auto.create.topics.enable``. ``downlinkTopic`` (ours) is the downlink topic
 when the encoder names none. Of ``otherProperties`` the keys in
-``OTHER_PROPERTIES`` map onto the client (aiokafka); others are accepted and ignored, except the
-``sasl.*``/``ssl.*`` keys and a non-PLAINTEXT ``security.protocol``, which are refused: this
-version connects without authentication or TLS, and silently connecting without them would be
-worse than saying so.
+``OTHER_PROPERTIES`` map onto the client (aiokafka), and so do the security keys a ThingsBoard user
+sets there: ``security.protocol`` (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL), ``sasl.mechanism``
+(PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and ``sasl.jaas.config`` (the username and password of a
+``PlainLoginModule``/``ScramLoginModule`` line; write-only, a secret); TLS trusts the system's CA
+store (``ssl.endpoint.identification.algorithm`` empty turns host-name checks off). Java key and
+trust stores (``ssl.keystore.*``, ``ssl.truststore.*``) and other mechanisms (GSSAPI, OAUTHBEARER)
+are refused with a message: connecting without them would be worse than saying so. Others are
+accepted and ignored.
 
 At-least-once: offsets are committed by hand (auto-commit off), and only once every record of
 the poll was durably queued in our pipeline; a listener that stops or dies before that leaves
@@ -23,11 +27,14 @@ record key as UTF-8) when the record has one. Downlinks are published to the enc
 The connection lives in integrations/listeners/kafka.py, run by runintegrations.
 """
 
+import re
+import ssl
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from integrations.types.base import ClientListenerIntegration, TypeConfig
 
-__all__ = ["KafkaConfig", "KafkaIntegration", "OTHER_PROPERTIES"]
+__all__ = ["KafkaConfig", "KafkaIntegration", "OTHER_PROPERTIES", "jaas_credentials"]
 
 #: Kafka consumer property -> (aiokafka keyword, type)
 OTHER_PROPERTIES = {
@@ -45,7 +52,18 @@ OTHER_PROPERTIES = {
     "retry.backoff.ms": ("retry_backoff_ms", int),
     "isolation.level": ("isolation_level", str),
 }
-_REFUSED_PREFIXES = ("sasl.", "ssl.")
+_REFUSED_PREFIXES = ("ssl.keystore.", "ssl.truststore.", "ssl.key.")
+PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+JAAS = "sasl.jaas.config"
+_JAAS_OPTION = re.compile(r"""(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^\s;]+))""")
+
+
+def jaas_credentials(text: str) -> tuple[str, str]:
+    """``username`` and ``password`` of a JAAS login line, as Kafka clients write them."""
+    options = {m.group(1): re.sub(r"\\(.)", r"\1", next(g for g in m.groups()[1:] if g is not None))
+               for m in _JAAS_OPTION.finditer(text)}
+    return options.get("username", ""), options.get("password", "")
 
 
 class ClientConfiguration(BaseModel):
@@ -80,9 +98,13 @@ class ClientConfiguration(BaseModel):
     def _properties(cls, value):
         value = value or {}
         for key, item in value.items() if isinstance(value, dict) else ():
-            if key.startswith(_REFUSED_PREFIXES) or (
-                    key == "security.protocol" and str(item).upper() not in ("", "PLAINTEXT")):
-                raise ValueError(f"{key!r}: SASL and TLS connections to Kafka are not supported yet")
+            if key.startswith(_REFUSED_PREFIXES) and item not in (None, ""):
+                raise ValueError(f"{key!r}: Java key and trust stores are not supported; TLS uses the system's "
+                                 "CA store")
+            if key == "security.protocol" and str(item or "PLAINTEXT").upper() not in PROTOCOLS:
+                raise ValueError(f"{key!r} must be one of {', '.join(PROTOCOLS)}")
+            if key == "sasl.mechanism" and str(item or "PLAIN").upper() not in MECHANISMS:
+                raise ValueError(f"{key!r}: {item} is not supported; use one of {', '.join(MECHANISMS)}")
             if key in OTHER_PROPERTIES and OTHER_PROPERTIES[key][1] is int:
                 try:
                     int(item)
@@ -105,6 +127,28 @@ class ClientConfiguration(BaseModel):
             if key in OTHER_PROPERTIES and item not in (None, ""):
                 keyword, kind = OTHER_PROPERTIES[key]
                 options[keyword] = kind(item)
+        return {**options, **self.security_options()}
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_options().get("security_protocol", "").startswith("SASL")
+
+    def security_options(self) -> dict:
+        """aiokafka's security keywords (consumer and producer alike) from ThingsBoard's keys."""
+        props = self.otherProperties
+        protocol = str(props.get("security.protocol") or "PLAINTEXT").upper()
+        if protocol == "PLAINTEXT":
+            return {}
+        options: dict = {"security_protocol": protocol}
+        if protocol.endswith("SSL"):
+            context = ssl.create_default_context()
+            if props.get("ssl.endpoint.identification.algorithm", "https") in ("", None):
+                context.check_hostname = False
+            options["ssl_context"] = context
+        if protocol.startswith("SASL"):
+            username, password = jaas_credentials(str(props.get(JAAS) or ""))
+            options.update(sasl_mechanism=str(props.get("sasl.mechanism") or "PLAIN").upper(),
+                           sasl_plain_username=username, sasl_plain_password=password)
         return options
 
 
@@ -115,6 +159,7 @@ class KafkaConfig(TypeConfig):
 class KafkaIntegration(ClientListenerIntegration):
     kind, label = "KAFKA", "Kafka"
     config_model = KafkaConfig
+    secret_fields = (f"clientConfiguration.otherProperties[{JAAS}]",)
 
     listener_class = "integrations.listeners.kafka.KafkaListener"
     probe_function = "integrations.listeners.kafka.probe"
