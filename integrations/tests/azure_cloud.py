@@ -1,0 +1,161 @@
+"""Mocked cloud: Azure Event Hubs and Service Bus as the Azure SDK clients see them.
+
+No Azure service can run here (the SDKs need Azure's claims-based security, which no local
+broker offers: reference/messaging-peers.md section 4), so these fakes take the place of
+``EventHubConsumerClient`` and ``ServiceBusClient`` at the adapter boundary
+(integrations/listeners/azure_sdk.py ``CLIENTS``). They hand the listener the SDK's own
+message classes, decoded by the SDK from recorded AMQP 1.0 messages
+(integrations/tests/fixtures/azure_recorded.json), and the SDK's own PartitionContext, so that
+checkpoints go through the SDK's code into this project's checkpoint store.
+"""
+
+import asyncio
+import base64
+import json
+from pathlib import Path
+
+from azure.eventhub import EventData
+from azure.eventhub.aio._eventprocessor.partition_context import PartitionContext
+from azure.eventhub.exceptions import AuthenticationError, ConnectionLostError
+from azure.servicebus import ServiceBusReceivedMessage
+from azure.servicebus.exceptions import MessagingEntityNotFoundError, ServiceBusAuthenticationError
+
+from integrations.types.azure_bus import ConnectionString
+
+__all__ = ["RECORDED", "EventHubCloud", "ServiceBusCloud", "recorded_events", "recorded_bus_messages"]
+
+RECORDED = json.loads((Path(__file__).parent / "fixtures" / "azure_recorded.json").read_text())
+
+
+def recorded_events(partition: str) -> list[EventData]:
+    return [EventData.from_bytes(base64.b64decode(raw)) for raw in RECORDED["eventhub"]["partitions"][partition]]
+
+
+def recorded_bus_messages() -> list[ServiceBusReceivedMessage]:
+    return [ServiceBusReceivedMessage.from_bytes(base64.b64decode(raw)) for raw in RECORDED["servicebus"]["messages"]]
+
+
+class EventHubCloud:
+    """One Event Hub: ``partitions`` of events, the one valid ``key``; ``drop_after`` makes the
+    next client lose its connection after that many batches (as a service restart does)."""
+
+    def __init__(self, key: str):
+        self.key = key
+        self.partitions = {pid: recorded_events(pid) for pid in RECORDED["eventhub"]["partitions"]}
+        self.clients: list = []
+        self.drop_after: int | None = None
+
+    def client_class(self):
+        cloud = self
+
+        class ConsumerClient:
+            @classmethod
+            def from_connection_string(cls, conn_str, consumer_group="$Default", checkpoint_store=None, **kwargs):
+                client = cls()
+                client.cs, client.consumer_group, client.store, client.kwargs = (
+                    ConnectionString.parse(conn_str), consumer_group, checkpoint_store, kwargs)
+                client.closed = asyncio.Event()
+                cloud.clients.append(client)
+                return client
+
+            async def get_partition_ids(self):
+                if self.cs.key != cloud.key:
+                    raise AuthenticationError("CBS token authentication failed: amqp:unauthorized-access")
+                return list(cloud.partitions)
+
+            async def receive_batch(self, on_event_batch, *, on_error=None, max_batch_size=300, **kwargs):
+                namespace, hub = self.cs.host, self.cs.entity_path
+                checkpoints = {c["partition_id"]: c for c in await self.store.list_checkpoints(
+                    namespace, hub, self.consumer_group)}
+                batches = 0
+                for pid, events in cloud.partitions.items():
+                    context = PartitionContext(namespace, hub, self.consumer_group, pid, self.store)
+                    after = checkpoints.get(pid, {}).get("sequence_number")
+                    todo = [e for e in events if after is None or e.sequence_number > after]
+                    for start in range(0, len(todo), max_batch_size):
+                        if self.closed.is_set():
+                            return
+                        if cloud.drop_after is not None and batches >= cloud.drop_after:
+                            cloud.drop_after = None
+                            await on_error(context, ConnectionLostError("the link was detached by the service"))
+                            return
+                        await on_event_batch(context, todo[start:start + max_batch_size])
+                        batches += 1
+                await self.closed.wait()
+
+            async def close(self):
+                self.closed.set()
+
+        return ConsumerClient
+
+
+class ServiceBusCloud:
+    """One topic subscription with peek-lock semantics, and the topics downlinks go to."""
+
+    def __init__(self, key: str, topic: str, subscription: str):
+        self.key, self.topic, self.subscription = key, topic, subscription
+        self.available = recorded_bus_messages()
+        self.locked: list = []
+        self.completed: list = []
+        self.sent: dict[str, list] = {}
+
+    def client_class(self):
+        cloud = self
+
+        class Receiver:
+            def __init__(self, client, topic, subscription):
+                self.client, self.topic, self.subscription = client, topic, subscription
+
+            async def receive_messages(self, max_message_count=1, max_wait_time=None):
+                if self.client.cs.key != cloud.key:
+                    raise ServiceBusAuthenticationError(message="Unauthorized access. 'Listen' claim(s) are required")
+                if (self.topic, self.subscription) != (cloud.topic, cloud.subscription):
+                    raise MessagingEntityNotFoundError(message=f"The messaging entity '{self.topic}/Subscriptions/"
+                                                               f"{self.subscription}' could not be found")
+                taken, cloud.available = cloud.available[:max_message_count], cloud.available[max_message_count:]
+                cloud.locked += taken
+                if not taken:
+                    await asyncio.sleep(min(max_wait_time or 0.05, 0.05))
+                return taken
+
+            async def complete_message(self, message):
+                cloud.locked.remove(message)
+                cloud.completed.append(message)
+
+            async def abandon_message(self, message):
+                cloud.locked.remove(message)
+                cloud.available = sorted([message, *cloud.available], key=lambda m: m.sequence_number)
+
+            async def close(self):  # a closed link's locks are given up: the messages come back
+                cloud.available = sorted(cloud.locked + cloud.available, key=lambda m: m.sequence_number)
+                cloud.locked = []
+
+        class Sender:
+            def __init__(self, client, topic):
+                self.client, self.topic = client, topic
+
+            async def send_messages(self, message):
+                if self.client.cs.key != cloud.key:
+                    raise ServiceBusAuthenticationError(message="Unauthorized access. 'Send' claim(s) are required")
+                cloud.sent.setdefault(self.topic, []).append(message)
+
+            async def close(self):
+                pass
+
+        class Client:
+            @classmethod
+            def from_connection_string(cls, conn_str, **kwargs):
+                client = cls()
+                client.cs = ConnectionString.parse(conn_str)
+                return client
+
+            def get_subscription_receiver(self, topic_name, subscription_name, **kwargs):
+                return Receiver(self, topic_name, subscription_name)
+
+            def get_topic_sender(self, topic_name):
+                return Sender(self, topic_name)
+
+            async def close(self):
+                pass
+
+        return Client
