@@ -100,7 +100,8 @@ def test_event_hub_events_become_uplinks_with_metadata_and_are_checkpointed_once
     assert client.consumer_group == "tb-group" and isinstance(client.store, azure_sdk.DbCheckpointStore)
     assert client.cs.entity_path == "tb-hub"
     first = sink.uplinks[0]
-    assert first.payload == b'{"devName": "TB-D-01", "msg": {"temp": 40, "humidity": 70}}' and first.content_type == "JSON"
+    assert first.payload == b'{"devName": "TB-D-01", "msg": {"temp": 40, "humidity": 70}}'
+    assert first.content_type == "JSON"
     assert first.metadata["integrationName"] == "azure-sdk" and first.metadata["partitionId"] == "0"
     assert first.metadata["iothub-connection-device-id"] == "TB-D-01"
     assert first.metadata["x-opt-sequence-number"] == "10" and first.metadata["x-opt-offset"] == "9216"
