@@ -224,7 +224,8 @@ def _downlink_chain(integration_id: str) -> dict:
     return {"ruleChain": {"name": "Tuya downlink", "root": False, "debugMode": False, "configuration": None},
             "metadata": {"firstNodeIndex": 0, "ruleChainConnections": None, "nodes": [
                 node("filter.TbMsgTypeSwitchNode", "Message Type Switch", {"version": 0}),
-                node("metadata.TbGetOriginatorFieldsNode", "Get Device Name", {"fieldsMapping": {"name": "deviceName"}}),
+                node("metadata.TbGetOriginatorFieldsNode", "Get Device Name",
+                     {"fieldsMapping": {"name": "deviceName"}}),
                 node("integration.TbIntegrationDownlinkNode", "Push to Tuya", {"integrationId": integration_id}),
                 node("telemetry.TbMsgTimeseriesNode", "Save Timeseries", {"defaultTTL": 0})],
                 "connections": [{"fromIndex": 0, "toIndex": 1, "type": "Attributes Updated"},
