@@ -117,7 +117,7 @@ def test_it_keeps_fields_an_update_leaves_out(api, uplink, downlink):
     ({"name": ""}, "Integration name should be specified!"),
     ({"name": None}, "Integration name should be specified!"),
     ({"type": None}, "Integration type should be specified!"),
-    ({"type": "TUYA"}, "Integration type TUYA is not supported yet"),
+    ({"type": "CUSTOM"}, "Integration type CUSTOM is not supported yet"),
     ({"type": "BOGUS"}, "Integration type BOGUS is not supported yet"),
     ({"defaultConverterId": None}, "Integration default converter should be specified!"),
     ({"configuration": [1]}, "configuration: must be a JSON object"),

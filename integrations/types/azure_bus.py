@@ -35,14 +35,14 @@ class ConnectionString:
                 continue
             name, sep, value = item.partition("=")
             if not sep:
-                raise ValueError(f"'{name.strip()[:40]}' is not a Key=Value pair")
+                raise ValueError("is not Key=Value pairs separated by ';' (a namespace's connection string)")
             parts[name.strip().lower()] = value.strip()
         endpoint = parts.get("endpoint", "")
         if not endpoint:
             raise ValueError("has no Endpoint=sb://<namespace>.servicebus.windows.net/")
         url = urllib.parse.urlsplit(endpoint)
         if url.scheme not in ("sb", "amqp", "amqps") or not url.hostname:
-            raise ValueError(f"Endpoint '{endpoint[:100]}' is not sb://<namespace>/ (or amqp[s]://host:port/)")
+            raise ValueError("Endpoint is not sb://<namespace>/ (or amqp[s]://host:port/)")
         port = url.port or {"sb": 5671, "amqps": 5671, "amqp": 5672}[url.scheme]
         if not (parts.get("sharedaccesskeyname") and parts.get("sharedaccesskey")) and not parts.get(
                 "sharedaccesssignature"):
