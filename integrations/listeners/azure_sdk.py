@@ -52,7 +52,7 @@ def _failure(what: str, exc: BaseException, doing: str = "connect to") -> Integr
     if isinstance(exc, IntegrationError):
         return exc
     name = type(exc).__name__
-    text = (str(exc) or name).splitlines()[0][:500]
+    text = "timed out" if isinstance(exc, TimeoutError) else (str(exc) or name).splitlines()[0][:500]
     permanent = any(marker in name for marker in _PERMANENT)
     if "Authentication" in name or "Authorization" in name or "Unauthorized" in name:
         text = f"authentication refused (check the connection string's key): {text}"

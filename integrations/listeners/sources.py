@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
+from integrations.listeners.mqtt import _content_type as _sniffed
 from integrations.messages import Downlink, RawUplink
 from integrations.types.base import IntegrationError
 from tbproject.clock import now_ms
@@ -114,13 +115,7 @@ def content_type_of(payload: bytes, declared: str = "") -> str:
         return "JSON"
     if declared.startswith("text/"):
         return "TEXT"
-    if payload[:1] in (b"{", b"["):
-        return "JSON"
-    try:
-        payload.decode("utf-8")
-    except UnicodeDecodeError:
-        return "BINARY"
-    return "TEXT"
+    return _sniffed(payload)
 
 
 def describe_error(what: str, exc: BaseException) -> tuple[str, bool]:

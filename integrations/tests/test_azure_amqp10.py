@@ -176,6 +176,20 @@ def test_downlinks_go_to_the_service_bus_topic_and_as_iot_hub_cloud_to_device_me
     assert no_hub.permanent
 
 
+def test_the_azure_sdks_against_a_broker_without_azures_security_fail_with_a_clear_error(peer):  # noqa: F811
+    """The real SDKs (an ``sb://`` endpoint) reach the real broker, which cannot answer Azure's
+    claims-based security ($cbs): the check says what failed instead of hanging or crashing."""
+    cs = f"Endpoint=sb://127.0.0.1:5672/;SharedAccessKeyName={peer.user};SharedAccessKey={peer.password}"
+    with pytest.raises(IntegrationError) as hub:
+        run(probe_event_hub(EventHubConfig.model_validate({"clientConfiguration": {
+            "connectionString": f"{cs};UseDevelopmentEmulator=true;EntityPath=hub", "connectTimeoutSec": 2}})))
+    assert hub.value.message == "Failed to connect to Azure Event Hub at 127.0.0.1/hub: timed out"
+    with pytest.raises(IntegrationError) as bus:
+        run(probe_service_bus(ServiceBusConfig.model_validate({"clientConfiguration": {
+            "connectionString": f"{cs};UseDevelopmentEmulator=true", "topicName": "t", "subName": "s"}})))
+    assert bus.value.message.startswith("Failed to receive from Azure Service Bus at 127.0.0.1/t/s: ")
+
+
 # --- through the API, the listener host and the pipeline -------------------------------------------
 
 @pytest.mark.django_db(transaction=True)
