@@ -2,8 +2,7 @@
 
     python -m integrations.tests.kafka_child CONFIG_JSON OUT_FILE
 
-Its sink "durably queues" an uplink by appending the payload as a line to OUT_FILE and fsyncing
-it, 20 ms per batch; only then may the listener commit the batch's offsets.
+The generic child (integrations/tests/listener_child.py) with the Kafka listener.
 """
 
 import asyncio
@@ -11,37 +10,12 @@ import json
 import os
 import sys
 
-
-class FileSink:
-    def __init__(self, path: str):
-        self.file = open(path, "ab")  # open for the process's life
-
-    async def __call__(self, uplinks) -> None:
-        await asyncio.sleep(0.02)
-        self.file.write(b"".join(u.payload + b"\n" for u in uplinks))
-        self.file.flush()
-        os.fsync(self.file.fileno())
-
-    def report(self, **status) -> None:
-        print(json.dumps(status), flush=True)
-
-    def dropped(self, metadata, payload, reason) -> None:
-        pass
-
-
-async def main(configuration: dict, path: str) -> None:
-    from integrations.listeners.kafka import KafkaListener
-    from integrations.types.kafka import KafkaConfig
-
-    listener = KafkaListener(KafkaConfig.model_validate(configuration), FileSink(path),
-                             metadata={"integrationName": "kafka-child"}, integration_id="i-child")
-    await listener.start()
-    await asyncio.Event().wait()
-
-
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tbproject.settings")
     import django
 
     django.setup()
-    asyncio.run(main(json.loads(sys.argv[1]), sys.argv[2]))
+    from integrations.tests.listener_child import main
+
+    asyncio.run(main("integrations.listeners.kafka.KafkaListener", "integrations.types.kafka.KafkaConfig",
+                     json.loads(sys.argv[1]), sys.argv[2]))

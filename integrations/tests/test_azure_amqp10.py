@@ -11,6 +11,8 @@ downlinks read back (Service Bus topic, IoT Hub cloud-to-device shape), and the 
 import asyncio
 import contextlib
 import json
+import subprocess
+import sys
 
 import proton
 import pytest
@@ -19,6 +21,7 @@ from integrations.listeners.azure import EventHubListener, ServiceBusListener, p
 from integrations.messages import Downlink
 from integrations.tests.amqp10_peer import peer, proxy  # noqa: F401 (fixtures)
 from integrations.tests.brokers import RecordingSink, wait_until
+from integrations.tests.processes import ROOT
 from integrations.types.azure_event_hub import EventHubConfig
 from integrations.types.azure_service_bus import ServiceBusConfig
 from integrations.types.base import IntegrationError
@@ -119,6 +122,39 @@ def test_the_broker_dropping_the_connection_loses_nothing_and_the_listener_recon
     lost = [r for r in sink.reports if r.get("connected") is False]
     assert lost and "Azure Event Hub at 127.0.0.1" in lost[0]["error"]
     assert sink.reports[-1] == {"connected": True, "error": ""}
+    assert peer.count(queue) == 0
+
+
+def test_a_listener_killed_mid_stream_loses_nothing(peer, tmp_path):  # noqa: F811
+    """The first listener runs in a process of its own and is SIGKILLed mid-stream: what it held
+    unsettled goes back to the broker, and the next listener hands on the rest."""
+    queue, total = peer.queue(), 300
+    out, log = tmp_path / "killed.txt", tmp_path / "child.log"
+    configuration = hub_config(peer, queue)
+    peer.send(queue, [b"%d" % i for i in range(50)])  # the rest comes after the kill
+    child = subprocess.Popen([sys.executable, "-m", "integrations.tests.listener_child",
+                              "integrations.listeners.azure.EventHubListener",
+                              "integrations.types.azure_event_hub.EventHubConfig", json.dumps(configuration), str(out)],
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    try:
+        wait_until(lambda: out.exists() and len(out.read_bytes().split()) >= 20, 30,
+                   message=f"the child's uplinks ({log})")
+    finally:
+        child.kill()  # SIGKILL: nothing settled after this, the connection just drops
+        child.wait(5)
+    killed = [int(line) for line in out.read_bytes().split()]
+    peer.send(queue, [b"%d" % i for i in range(50, total)])
+    sink = RecordingSink()
+
+    async def scenario():
+        async with listening(EventHubListener, EventHubConfig, configuration, sink):
+            while len(set(killed) | {int(u.payload) for u in sink.uplinks}) < total:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)
+
+    run(scenario())
+    seen = killed + [int(u.payload) for u in sink.uplinks]
+    assert set(seen) == set(range(total))  # every message was handed on, by the child or after it
     assert peer.count(queue) == 0
 
 
