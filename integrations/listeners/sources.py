@@ -180,8 +180,9 @@ class SourceListener:
     async def _run(self) -> None:
         delay = BACKOFF_MIN
         while not self._stopping:
-            self._source = source = self.make_source()
+            source = None
             try:
+                self._source = source = self.make_source()
                 await source.run(self._handle, self._on_connected)
                 if self._stopping:
                     return

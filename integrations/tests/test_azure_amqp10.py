@@ -229,21 +229,29 @@ def test_the_azure_sdks_against_a_broker_without_azures_security_fail_with_a_cle
 # --- through the API, the listener host and the pipeline -------------------------------------------
 
 @pytest.mark.django_db(transaction=True)
-def test_integrations_posted_as_thingsboard_json_store_telemetry_and_report_a_wrong_key(api, tenant, peer):  # noqa: F811
+def test_integrations_posted_as_thingsboard_json_store_telemetry_send_downlinks_and_report_a_wrong_key(
+        api, tenant, peer):  # noqa: F811
     from converters.models import DebugEvent
     from devices.models import Device
     from devices.telemetry import latest
     from integrations.models import Integration
     from integrations.runner import Runner, RunnerThread
+    from integrations.tests.downlinks import attribute_downlink_chain, make_encoder, make_root
     from integrations.tests.test_rabbitmq import _delete_telemetry
     from integrations.tests.uplinks import converter
     from tbproject.celery import app as celery_app
 
-    bus_topic, hub_queue = peer.queue(), peer.queue()
+    pytest.importorskip("rulechains.services", reason="the rule engine (rulechains) is not there yet")
+    bus_topic, hub_queue, commands = peer.queue(), peer.queue(), peer.queue("tbdown")
+    peer.send(commands, [])
     decoder = converter(tenant)
+    # ThingsBoard's Service Bus downlink example: the message as JSON, the device in metadata.deviceId
+    encoder = make_encoder(tenant, "return {contentType: 'JSON', data: JSON.stringify(msg), "
+                                   "metadata: {deviceId: metadata.deviceName}};")
     bodies = {
         "bus": ("AZURE_SERVICE_BUS", {"connectionString": peer.connection_string(), "topicName": f"/queue/{bus_topic}",
-                                      "subName": "", "downlinkConnectionString": "", "downlinkTopicName": ""}),
+                                      "subName": "", "downlinkConnectionString": "",
+                                      "downlinkTopicName": f"/queue/{commands}"}),
         "hub": ("AZURE_EVENT_HUB", {"connectionString": peer.connection_string(f"/queue/{hub_queue}"),
                                     "consumerGroup": "$Default", "connectTimeoutSec": 5, "iotHubName": "",
                                     "enablePersistentCheckpoints": False}),
@@ -255,10 +263,12 @@ def test_integrations_posted_as_thingsboard_json_store_telemetry_and_report_a_wr
         res = api.post("/api/integration", {
             "name": f"Azure {label}", "type": kind, "enabled": True, "debugSettings": {"failuresEnabled": True},
             "defaultConverterId": {"entityType": "CONVERTER", "id": str(decoder.pk)},
+            "downlinkConverterId": {"entityType": "CONVERTER", "id": str(encoder.pk)},
             "configuration": {"clientConfiguration": client, "metadata": {}}}, format="json")
         assert res.status_code == 200, res.content
         assert res.json()["configuration"]["clientConfiguration"]["connectionString"] == "******"
         ids[label] = res.json()["id"]["id"]
+    make_root(api, attribute_downlink_chain(ids["bus"]))
     eager, celery_app.conf.task_always_eager = celery_app.conf.task_always_eager, True
     host = RunnerThread(Runner(lease_seconds=3, poll_seconds=0.3)).start()
     try:
@@ -272,6 +282,13 @@ def test_integrations_posted_as_thingsboard_json_store_telemetry_and_report_a_wr
                                 message=f"the device {name}")
             stored = wait_until(lambda device=device: latest(device.pk, ["t"]), message="the telemetry")
             assert {key: v for key, (_, v) in stored.items()} == {"t": value}
+        bus_device = Device.objects.get(tenant=tenant, name="bus-meter")
+        res = api.post(f"/api/plugins/telemetry/DEVICE/{bus_device.pk}/attributes/SHARED_SCOPE", {"on": True},
+                       format="json")
+        assert res.status_code == 200, res.content
+        wait_until(lambda: peer.count(commands) == 1, 20, message="the downlink in the topic")
+        [(command, body)] = peer.receive(commands, 1)
+        assert json.loads(body) == {"on": True} and command.properties == {"deviceId": "bus-meter"}
         wrong = wait_until(lambda: Integration.objects.filter(pk=ids["wrong"]).exclude(last_error="").first(), 20,
                            message="the wrong key's error")
         assert "authentication refused" in wrong.last_error and not wrong.connected

@@ -230,3 +230,18 @@ def test_the_configurations_have_thingsboards_keys_defaults_and_write_only_secre
     masked = AzureServiceBusIntegration.masked({"clientConfiguration": {"connectionString": cs(),
                                                                         "downlinkConnectionString": cs()}})
     assert set(masked["clientConfiguration"].values()) == {"******"}
+
+
+def test_a_configuration_the_source_cannot_use_is_reported_not_swallowed(service_bus):
+    sink = RecordingSink()
+
+    async def scenario():
+        listener = ServiceBusListener(bus_config(subName=""), sink, metadata={}, integration_id="i-1")
+        await listener.start()
+        while not sink.reports:
+            await asyncio.sleep(0.02)
+        await listener.stop()
+
+    run(scenario())
+    assert sink.reports[0] == {"connected": False,
+                               "error": "Azure Service Bus integration needs subName (the topic's subscription)"}

@@ -215,24 +215,6 @@ ENCODER = """
 return {contentType: 'JSON', data: JSON.stringify({code: 'switch_1', value: msg.switch_1 === true}),
         metadata: {deviceId: metadata.deviceName}};
 """
-_TB = "org.thingsboard.rule.engine."
-
-
-def _downlink_chain(integration_id: str) -> dict:
-    node = lambda kind, name, configuration: {"type": _TB + kind, "name": name, "debugMode": False,  # noqa: E731
-                                              "configuration": configuration, "additionalInfo": {}}
-    return {"ruleChain": {"name": "Tuya downlink", "root": False, "debugMode": False, "configuration": None},
-            "metadata": {"firstNodeIndex": 0, "ruleChainConnections": None, "nodes": [
-                node("filter.TbMsgTypeSwitchNode", "Message Type Switch", {"version": 0}),
-                node("metadata.TbGetOriginatorFieldsNode", "Get Device Name",
-                     {"fieldsMapping": {"name": "deviceName"}}),
-                node("integration.TbIntegrationDownlinkNode", "Push to Tuya", {"integrationId": integration_id}),
-                node("telemetry.TbMsgTimeseriesNode", "Save Timeseries", {"defaultTTL": 0})],
-                "connections": [{"fromIndex": 0, "toIndex": 1, "type": "Attributes Updated"},
-                                {"fromIndex": 1, "toIndex": 2, "type": "Success"},
-                                {"fromIndex": 0, "toIndex": 3, "type": "Post telemetry"}]}}
-
-
 @pytest.mark.django_db(transaction=True)
 def test_an_integration_posted_as_thingsboard_json_stores_telemetry_and_sends_a_command(api, tenant, cloud, service):
     pytest.importorskip("rulechains.services", reason="the rule engine (rulechains) is not there yet")
@@ -241,7 +223,7 @@ def test_an_integration_posted_as_thingsboard_json_stores_telemetry_and_sends_a_
     from devices.telemetry import latest
     from integrations.models import Integration
     from integrations.runner import Runner, RunnerThread
-    from integrations.tests.downlinks import make_encoder
+    from integrations.tests.downlinks import attribute_downlink_chain, make_encoder, make_root
     from integrations.tests.test_rabbitmq import _delete_telemetry
     from integrations.tests.uplinks import converter
     from tbproject.celery import app as celery_app
@@ -257,9 +239,7 @@ def test_an_integration_posted_as_thingsboard_json_stores_telemetry_and_sends_a_
         assert res.status_code == 200, res.content
         assert res.json()["configuration"]["clientConfiguration"]["accessKey"] == "******"
         ids[label] = res.json()["id"]["id"]
-    res = api.post("/api/ruleChain/import", _downlink_chain(ids["good"]), format="json")
-    assert res.status_code == 200, res.content
-    assert api.post(f"/api/ruleChain/{res.json()['ruleChain']['id']['id']}/root").status_code == 200
+    make_root(api, attribute_downlink_chain(ids["good"]))
     eager, celery_app.conf.task_always_eager = celery_app.conf.task_always_eager, True
     host = RunnerThread(Runner(lease_seconds=3, poll_seconds=0.3)).start()
     try:
