@@ -147,6 +147,7 @@ class SourceListener:
         self._sender = None
         self._task: asyncio.Task | None = None
         self._stopping = False
+        self._handling = 0
 
     def make_source(self):
         raise NotImplementedError
@@ -166,13 +167,18 @@ class SourceListener:
         task, self._task = self._task, None
         self._stopping = True
         await self.batcher.close(self.stop_timeout)
-        try:  # let the source settle or give back the batch in hand
+        for _ in range(100):  # a batch in hand is queued or refused by now: let the source settle it
+            if not self._handling:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
+        await _close(self._source)  # unblocks run()
+        try:
             await asyncio.wait_for(asyncio.shield(task), 2.0)
         except (TimeoutError, Exception):
             pass
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        await _close(self._source)
         await _close(self._sender)
         self._source = self._sender = None
         self.connected.clear()
@@ -210,6 +216,13 @@ class SourceListener:
         """True once every message of ``batch`` is durably queued (then the source settles it)."""
         if self._stopping:
             return False
+        self._handling += 1
+        try:
+            return await self._hand_on(batch)
+        finally:
+            self._handling -= 1
+
+    async def _hand_on(self, batch: list[Received]) -> bool:
         received_ts = now_ms()
         for bad in (r for r in batch if r.error):
             self.sink.dropped({**self.metadata, **bad.metadata}, bad.payload, bad.error)
