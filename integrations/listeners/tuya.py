@@ -102,9 +102,11 @@ class PulsarSource:
         user, password = pulsar_credentials(self.cc.accessId, self.cc.accessKey)
         try:
             self._client = pulsar.Client(self.cc.service_url, authentication=pulsar.AuthenticationBasic(
-                user, password, "auth1"), operation_timeout_seconds=15, tls_allow_insecure_connection=False)
+                user, password, "auth1"), operation_timeout_seconds=15, tls_allow_insecure_connection=False,
+                logger=logging.getLogger("pulsar"))
             self._consumer = self._client.subscribe(self.cc.topic, f"{self.cc.accessId}-sub",
                                                     consumer_type=pulsar.ConsumerType.Failover,
+                                                    initial_position=pulsar.InitialPosition.Earliest,
                                                     negative_ack_redelivery_delay_ms=1000)
         except Exception as exc:
             raise IntegrationError(f"Failed to connect to {self.what}: {exc}",
