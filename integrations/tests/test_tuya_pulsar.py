@@ -11,6 +11,7 @@ broker killed and restarted on the same storage loses nothing.
 
 import asyncio
 import contextlib
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -58,8 +59,6 @@ class Broker:
 
 
 def _listening(port: int) -> bool:
-    import socket
-
     try:
         socket.create_connection(("127.0.0.1", port), 0.2).close()
         return True
@@ -95,12 +94,13 @@ def producer(broker):
 def publish(broker, *data_ids: str) -> None:
     with producer(broker) as out:
         for data_id in data_ids:
-            out.send(envelope({"devId": "vdevo1", "dataId": data_id, "status": []}, SECRET), properties={"em": "aes_gcm"})
+            out.send(envelope({"devId": "vdevo1", "dataId": data_id, "status": []}, SECRET),
+                     properties={"em": "aes_gcm"})
 
 
 def config(cloud, broker) -> TuyaConfig:
-    return TuyaConfig.model_validate({"clientConfiguration": {"accessId": ACCESS_ID, "accessKey": SECRET,
-                                                              "openApiUrl": cloud.url, "messageServiceUrl": broker.url}})
+    return TuyaConfig.model_validate({"clientConfiguration": {
+        "accessId": ACCESS_ID, "accessKey": SECRET, "openApiUrl": cloud.url, "messageServiceUrl": broker.url}})
 
 
 @contextlib.asynccontextmanager
