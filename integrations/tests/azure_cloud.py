@@ -18,7 +18,8 @@ from azure.eventhub import EventData
 from azure.eventhub.aio._eventprocessor.partition_context import PartitionContext
 from azure.eventhub.exceptions import AuthenticationError, ConnectionLostError
 from azure.servicebus import ServiceBusReceivedMessage
-from azure.servicebus.exceptions import MessagingEntityNotFoundError, ServiceBusAuthenticationError
+from azure.servicebus.exceptions import (MessagingEntityNotFoundError, ServiceBusAuthenticationError,
+                                         ServiceBusConnectionError)
 
 from integrations.types.azure_bus import ConnectionString
 
@@ -98,6 +99,7 @@ class ServiceBusCloud:
         self.locked: list = []
         self.completed: list = []
         self.sent: dict[str, list] = {}
+        self.drop_next = False  # the next receive fails as a dropped connection does
 
     def client_class(self):
         cloud = self
@@ -112,6 +114,9 @@ class ServiceBusCloud:
                 if (self.topic, self.subscription) != (cloud.topic, cloud.subscription):
                     raise MessagingEntityNotFoundError(message=f"The messaging entity '{self.topic}/Subscriptions/"
                                                                f"{self.subscription}' could not be found")
+                if cloud.drop_next:
+                    cloud.drop_next = False
+                    raise ServiceBusConnectionError(message="Connection to the service was lost")
                 taken, cloud.available = cloud.available[:max_message_count], cloud.available[max_message_count:]
                 cloud.locked += taken
                 if not taken:

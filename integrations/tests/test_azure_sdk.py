@@ -196,6 +196,28 @@ def test_service_bus_messages_are_completed_once_queued_and_given_back_on_stop(s
                               "correlationId": "corr-7", "contentType": "application/json", "subject": "telemetry"}
 
 
+def test_service_bus_dropping_the_connection_is_reported_and_nothing_is_lost(service_bus):
+    sink = RecordingSink()
+
+    async def scenario():
+        service_bus.drop_next = True  # the first receive fails: the namespace restarts
+        listener = ServiceBusListener(bus_config(), sink, metadata={}, integration_id="i-1")
+        await listener.start()
+        try:
+            await asyncio.wait_for(listener.connected.wait(), 10)
+            await sink.wait_for(3)
+            await asyncio.sleep(0.2)
+        finally:
+            await listener.stop()
+
+    run(scenario())
+    assert sink.reports[0] == {"connected": False, "error": "Failed to receive from Azure Service Bus at "
+                                                            f"{NAMESPACE}/uplinks/tb-sub: Connection to the service "
+                                                            "was lost"}
+    assert sink.reports[-1] == {"connected": True, "error": ""}
+    assert len(service_bus.completed) == 3 and not service_bus.available and not service_bus.locked
+
+
 def test_a_service_bus_downlink_is_sent_to_the_downlink_topic(service_bus):
     async def scenario():
         async with listening(ServiceBusListener, bus_config(downlinkTopicName="commands"), RecordingSink(),

@@ -221,7 +221,9 @@ def test_an_integration_posted_as_thingsboard_json_stores_telemetry_and_sends_a_
     from converters.models import DebugEvent
     from devices.models import Device
     from devices.telemetry import latest
-    from integrations.models import Integration
+    from django.db.models import Sum
+
+    from integrations.models import Integration, IntegrationStats
     from integrations.runner import Runner, RunnerThread
     from integrations.tests.downlinks import attribute_downlink_chain, make_encoder, make_root
     from integrations.tests.test_rabbitmq import _delete_telemetry
@@ -261,6 +263,11 @@ def test_an_integration_posted_as_thingsboard_json_stores_telemetry_and_sends_a_
         error = wait_until(lambda: DebugEvent.objects.filter(entity_id=ids["wrong"], event_type="ERROR").first(),
                            message="the ERROR event")
         assert error.body["error"] == wrong.last_error
+        started = DebugEvent.objects.filter(entity_id=ids["good"], event_type="LC_EVENT").first()
+        assert started is not None and (started.body["event"], started.body["status"]) == ("STARTED", "Success")
+        counted = IntegrationStats.objects.filter(integration_id=ids["good"]).aggregate(n=Sum("messages_processed"))
+        assert counted["n"] == 1  # the statistics behind STATS events and integrationInfos.stats
+        assert api.get("/api/integrationInfos?pageSize=10&page=0").status_code == 200
     finally:
         host.stop()
         celery_app.conf.task_always_eager = eager
