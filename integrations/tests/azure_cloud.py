@@ -18,8 +18,11 @@ from azure.eventhub import EventData
 from azure.eventhub.aio._eventprocessor.partition_context import PartitionContext
 from azure.eventhub.exceptions import AuthenticationError, ConnectionLostError
 from azure.servicebus import ServiceBusReceivedMessage
-from azure.servicebus.exceptions import (MessagingEntityNotFoundError, ServiceBusAuthenticationError,
-                                         ServiceBusConnectionError)
+from azure.servicebus.exceptions import (
+    MessagingEntityNotFoundError,
+    ServiceBusAuthenticationError,
+    ServiceBusConnectionError,
+)
 
 from integrations.types.azure_bus import ConnectionString
 

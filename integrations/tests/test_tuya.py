@@ -218,11 +218,11 @@ return {contentType: 'JSON', data: JSON.stringify({code: 'switch_1', value: msg.
 @pytest.mark.django_db(transaction=True)
 def test_an_integration_posted_as_thingsboard_json_stores_telemetry_and_sends_a_command(api, tenant, cloud, service):
     pytest.importorskip("rulechains.services", reason="the rule engine (rulechains) is not there yet")
+    from django.db.models import Sum
+
     from converters.models import DebugEvent
     from devices.models import Device
     from devices.telemetry import latest
-    from django.db.models import Sum
-
     from integrations.models import Integration, IntegrationStats
     from integrations.runner import Runner, RunnerThread
     from integrations.tests.downlinks import attribute_downlink_chain, make_encoder, make_root
