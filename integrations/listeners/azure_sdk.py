@@ -210,9 +210,12 @@ class ServiceBusSdkSource:
             raise _failure(self.what, exc, "receive from") from None
 
     async def check(self) -> None:
+        """Peek (no lock, no delivery count): the key and the subscription are checked, nothing moves."""
         await self._open()
-        for message in await self._receive(0.5):  # a look only: give them back at once
-            await self._receiver.abandon_message(message)
+        try:
+            await self._receiver.peek_messages(max_message_count=1)
+        except Exception as exc:
+            raise _failure(self.what, exc, "receive from") from None
 
     async def run(self, handle, connected) -> None:
         await self._open()

@@ -12,6 +12,7 @@ back-off and status reports, batching into the pipeline and the at-least-once ru
             checkpoint) and return. Raise IntegrationError (``permanent`` for refused
             credentials) when the connection fails; return when it was closed.'''
         async def close(self) -> None: '''Idempotent; unblocks run().'''
+        async def check(self) -> None: '''Connect and look (the connection check); settle nothing.'''
 
     class MessageSender(Protocol):
         async def send(self, downlink: Downlink) -> None: '''IntegrationError when not sent.'''

@@ -111,12 +111,19 @@ class ServiceBusCloud:
             def __init__(self, client, topic, subscription):
                 self.client, self.topic, self.subscription = client, topic, subscription
 
-            async def receive_messages(self, max_message_count=1, max_wait_time=None):
+            async def peek_messages(self, max_message_count=1):
+                self._allowed()
+                return cloud.available[:max_message_count]
+
+            def _allowed(self):
                 if self.client.cs.key != cloud.key:
                     raise ServiceBusAuthenticationError(message="Unauthorized access. 'Listen' claim(s) are required")
                 if (self.topic, self.subscription) != (cloud.topic, cloud.subscription):
                     raise MessagingEntityNotFoundError(message=f"The messaging entity '{self.topic}/Subscriptions/"
                                                                f"{self.subscription}' could not be found")
+
+            async def receive_messages(self, max_message_count=1, max_wait_time=None):
+                self._allowed()
                 if cloud.drop_next:
                     cloud.drop_next = False
                     raise ServiceBusConnectionError(message="Connection to the service was lost")

@@ -10,7 +10,8 @@ kept in this project's database (integrations/models_checkpoints.py).
 
 At-least-once: per partition, a batch of events is checkpointed only once all of it is durably
 queued; a listener that stops or dies first leaves the checkpoint where it was, and the next
-one reads those events again. Uplink metadata: ``partitionId``, the events' system annotations
+one reads those events again. A partition with no checkpoint yet is read from its latest event
+(the Azure SDK's default). Uplink metadata: ``partitionId``, the events' system annotations
 by their Azure names (``x-opt-sequence-number``, ``x-opt-offset``, ``x-opt-enqueued-time``,
 ``iothub-connection-device-id``, ...), their application properties, and ``messageId``,
 ``correlationId``, ``contentType`` when set. Downlinks: the encoder's ``metadata.deviceId``
