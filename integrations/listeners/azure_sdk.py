@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 300
 POLL_SECONDS = 1.0
+CHECK_SECONDS = 8.0
 RETRIES = 2
 #: "eventhub" / "servicebus" -> client class; None: the SDK's (tests set a fake here)
 CLIENTS: dict[str, type | None] = {"eventhub": None, "servicebus": None}
@@ -213,7 +214,7 @@ class ServiceBusSdkSource:
         """Peek (no lock, no delivery count): the key and the subscription are checked, nothing moves."""
         await self._open()
         try:
-            await self._receiver.peek_messages(max_message_count=1)
+            await asyncio.wait_for(self._receiver.peek_messages(max_message_count=1), CHECK_SECONDS)
         except Exception as exc:
             raise _failure(self.what, exc, "receive from") from None
 
