@@ -7,6 +7,7 @@ not installed.
 """
 
 import asyncio
+import contextlib
 import datetime
 import getpass
 import os
@@ -23,7 +24,7 @@ import pytest
 from gmqtt import Client
 
 __all__ = ["MOSQUITTO", "needs_mosquitto", "free_port", "Broker", "publish", "Certificates", "wait_until",
-           "RecordingSink", "unique_topic"]
+           "RecordingSink", "unique_topic", "running"]
 
 MOSQUITTO = shutil.which("mosquitto") or next(
     (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(p)), None)
@@ -160,6 +161,18 @@ class RecordingSink:
                 raise AssertionError(f"got {len(self.uplinks)} of {count} uplinks in {timeout} s")
             await asyncio.sleep(0.02)
         return self.uplinks
+
+
+@contextlib.asynccontextmanager
+async def running(listener, *, stop_timeout: float = 5.0, connect_timeout: float = 15.0):
+    """A listener (start, stop, ``connected``) started, connected, and stopped after the block."""
+    listener.stop_timeout = stop_timeout
+    await listener.start()
+    try:
+        await asyncio.wait_for(listener.connected.wait(), connect_timeout)
+        yield listener
+    finally:
+        await listener.stop()
 
 
 class Certificates:

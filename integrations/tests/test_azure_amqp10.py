@@ -9,7 +9,6 @@ downlinks read back (Service Bus topic, IoT Hub cloud-to-device shape), and the 
 """
 
 import asyncio
-import contextlib
 import json
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import pytest
 from integrations.listeners.azure import EventHubListener, ServiceBusListener, probe_event_hub, probe_service_bus
 from integrations.messages import Downlink
 from integrations.tests.amqp10_peer import peer, proxy  # noqa: F401 (fixtures)
-from integrations.tests.brokers import RecordingSink, wait_until
+from integrations.tests.brokers import RecordingSink, running, wait_until
 from integrations.tests.processes import ROOT
 from integrations.types.azure_event_hub import EventHubConfig
 from integrations.types.azure_service_bus import ServiceBusConfig
@@ -42,17 +41,10 @@ def hub_config(peer, queue: str, *, port: int | None = None, **client) -> dict: 
                                     "consumerGroup": "$Default", "connectTimeoutSec": 5, **client}}
 
 
-@contextlib.asynccontextmanager
-async def listening(listener_class, config_class, configuration: dict, sink, *, stop_timeout: float = 5.0):
-    listener = listener_class(config_class.model_validate(configuration), sink,
-                              metadata={"integrationName": "azure-test"}, integration_id="i-1")
-    listener.stop_timeout = stop_timeout
-    await listener.start()
-    try:
-        await asyncio.wait_for(listener.connected.wait(), 15)
-        yield listener
-    finally:
-        await listener.stop()
+def listening(listener_class, config_class, configuration: dict, sink, *, stop_timeout: float = 5.0):
+    return running(listener_class(config_class.model_validate(configuration), sink,
+                                  metadata={"integrationName": "azure-test"}, integration_id="i-1"),
+                   stop_timeout=stop_timeout)
 
 
 def test_service_bus_hands_on_messages_with_metadata_and_accepts_them_once_queued(peer):  # noqa: F811

@@ -10,7 +10,6 @@ refused key, downlinks. The AMQP 1.0 transport itself is tested for real in test
 """
 
 import asyncio
-import contextlib
 
 import pytest
 
@@ -18,7 +17,7 @@ from integrations.listeners import azure_sdk
 from integrations.listeners.azure import EventHubListener, ServiceBusListener, probe_event_hub, probe_service_bus
 from integrations.messages import Downlink
 from integrations.tests.azure_cloud import RECORDED, EventHubCloud, ServiceBusCloud
-from integrations.tests.brokers import RecordingSink
+from integrations.tests.brokers import RecordingSink, running
 from integrations.types.azure_event_hub import AzureEventHubIntegration, EventHubConfig
 from integrations.types.azure_service_bus import AzureServiceBusIntegration, ServiceBusConfig
 from integrations.types.base import ConfigError, IntegrationError
@@ -60,16 +59,9 @@ def bus_config(key: str = KEY, **client) -> ServiceBusConfig:
         "connectionString": cs(key, ""), "topicName": "uplinks", "subName": "tb-sub", **client}})
 
 
-@contextlib.asynccontextmanager
-async def listening(listener_class, config, sink, integration_id: str, *, stop_timeout: float = 5.0):
-    listener = listener_class(config, sink, metadata={"integrationName": "azure-sdk"}, integration_id=integration_id)
-    listener.stop_timeout = stop_timeout
-    await listener.start()
-    try:
-        await asyncio.wait_for(listener.connected.wait(), 10)
-        yield listener
-    finally:
-        await listener.stop()
+def listening(listener_class, config, sink, integration_id: str, *, stop_timeout: float = 5.0):
+    return running(listener_class(config, sink, metadata={"integrationName": "azure-sdk"},
+                                  integration_id=integration_id), stop_timeout=stop_timeout)
 
 
 @pytest.fixture

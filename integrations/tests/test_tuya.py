@@ -10,7 +10,6 @@ a shared attribute saved through the API to a command at the (fake) cloud.
 """
 
 import asyncio
-import contextlib
 import hashlib
 import json
 
@@ -20,7 +19,7 @@ from integrations.listeners import tuya
 from integrations.listeners.tuya import TuyaListener, probe, pulsar_credentials
 from integrations.listeners.tuya_cloud import decrypt
 from integrations.messages import Downlink
-from integrations.tests.brokers import RecordingSink, wait_until
+from integrations.tests.brokers import RecordingSink, running, wait_until
 from integrations.tests.tuya_fake import FakeMessageService, FakeOpenApi, encrypt, envelope
 from integrations.types.base import ConfigError, IntegrationError
 from integrations.types.tuya import TuyaConfig, TuyaIntegration
@@ -55,17 +54,9 @@ def run(coroutine, timeout: float = 30):
     return asyncio.run(asyncio.wait_for(coroutine, timeout))
 
 
-@contextlib.asynccontextmanager
-async def listening(configuration: dict, sink, *, stop_timeout: float = 5.0):
-    listener = TuyaListener(TuyaConfig.model_validate(configuration), sink, metadata={"integrationName": "tuya"},
-                            integration_id="i-1")
-    listener.stop_timeout = stop_timeout
-    await listener.start()
-    try:
-        await asyncio.wait_for(listener.connected.wait(), 10)
-        yield listener
-    finally:
-        await listener.stop()
+def listening(configuration: dict, sink, *, stop_timeout: float = 5.0):
+    return running(TuyaListener(TuyaConfig.model_validate(configuration), sink, metadata={"integrationName": "tuya"},
+                                integration_id="i-1"), stop_timeout=stop_timeout)
 
 
 def test_messages_are_decrypted_into_uplinks_with_tuyas_metadata_and_acknowledged_once_queued(cloud, service):

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from integrations.listeners.tuya import TuyaListener
-from integrations.tests.brokers import RecordingSink, free_port, wait_until
-from integrations.tests.tuya_fake import FakeOpenApi, envelope
+from integrations.tests.brokers import RecordingSink, free_port, running, wait_until
+from integrations.tests.test_tuya import ACCESS_ID, SECRET, cloud  # noqa: F401 (fixture)
+from integrations.tests.tuya_fake import envelope
 from integrations.types.tuya import TuyaConfig
 
 pulsar = pytest.importorskip("pulsar", reason="pulsar-client is not installed")
@@ -31,7 +32,6 @@ try:
 except ImportError:
     BROKER = None
 
-ACCESS_ID, SECRET = "xtu7maff5n1y8ufo", "479bcba6d1c34e5c8d1b1e0f0c4e080f"
 
 
 class Broker:
@@ -75,13 +75,6 @@ def broker(tmp_path):
     made.kill()
 
 
-@pytest.fixture
-def cloud():
-    api = FakeOpenApi(ACCESS_ID, SECRET)
-    yield api
-    api.close()
-
-
 @contextlib.contextmanager
 def producer(broker):
     client = pulsar.Client(broker.url)
@@ -98,28 +91,21 @@ def publish(broker, *data_ids: str) -> None:
                      properties={"em": "aes_gcm"})
 
 
-def config(cloud, broker) -> TuyaConfig:
+def config(cloud, broker) -> TuyaConfig:  # noqa: F811
     return TuyaConfig.model_validate({"clientConfiguration": {
         "accessId": ACCESS_ID, "accessKey": SECRET, "openApiUrl": cloud.url, "messageServiceUrl": broker.url}})
 
 
-@contextlib.asynccontextmanager
-async def listening(configuration, sink, *, stop_timeout: float = 5.0):
-    listener = TuyaListener(configuration, sink, metadata={}, integration_id="i-1")
-    listener.stop_timeout = stop_timeout
-    await listener.start()
-    try:
-        await asyncio.wait_for(listener.connected.wait(), 20)
-        yield listener
-    finally:
-        await listener.stop()
+def listening(configuration, sink, *, stop_timeout: float = 5.0):
+    return running(TuyaListener(configuration, sink, metadata={}, integration_id="i-1"), stop_timeout=stop_timeout,
+                   connect_timeout=20)
 
 
 def data_ids(sink) -> list[str]:
     return [u.metadata["dataId"] for u in sink.uplinks]
 
 
-def test_messages_are_decrypted_acknowledged_once_queued_and_given_to_the_next_listener_when_not(cloud, broker):
+def test_messages_are_decrypted_acknowledged_once_queued_and_given_to_the_next_listener_when_not(cloud, broker):  # noqa: F811
     publish(broker, "m0", "m1", "m2")
     first, stuck, last = RecordingSink(), RecordingSink(), RecordingSink()
 
@@ -141,7 +127,7 @@ def test_messages_are_decrypted_acknowledged_once_queued_and_given_to_the_next_l
     assert stuck.uplinks == [] and data_ids(last) == ["late"]  # acknowledged ones never come again
 
 
-def test_the_broker_killed_and_restarted_loses_nothing(cloud, broker):
+def test_the_broker_killed_and_restarted_loses_nothing(cloud, broker):  # noqa: F811
     publish(broker, "before")
     sink = RecordingSink()
 
