@@ -218,6 +218,22 @@ def test_the_azure_sdks_against_a_broker_without_azures_security_fail_with_a_cle
     assert bus.value.message == "Failed to receive from Azure Service Bus at 127.0.0.1/t/s: timed out"
 
 
+@pytest.mark.django_db
+def test_the_check_endpoint_answers_with_the_brokers_refusal(api, tenant, peer):  # noqa: F811
+    from integrations.tests.factories import make_uplink_converter
+
+    queue = peer.queue()
+    peer.send(queue, [])
+    wrong = bus_config(peer, queue)
+    wrong["clientConfiguration"]["connectionString"] = peer.connection_string(password="wrong")
+    body = {"name": "Bus", "type": "AZURE_SERVICE_BUS", "configuration": wrong,
+            "defaultConverterId": {"entityType": "CONVERTER", "id": str(make_uplink_converter(tenant).pk)}}
+    res = api.post("/api/integration/check", body, format="json")
+    assert res.status_code == 400 and "authentication refused" in res.json()["message"]
+    body["configuration"] = bus_config(peer, queue)
+    assert api.post("/api/integration/check", body, format="json").status_code == 200
+
+
 # --- through the API, the listener host and the pipeline -------------------------------------------
 
 @pytest.mark.django_db(transaction=True)

@@ -263,3 +263,16 @@ def test_an_integration_posted_as_thingsboard_json_stores_telemetry_and_sends_a_
         host.stop()
         celery_app.conf.task_always_eager = eager
         _delete_telemetry(tenant)
+
+
+@pytest.mark.django_db
+def test_the_check_endpoint_answers_with_tuyas_refusal(api, tenant, cloud, service):
+    from integrations.tests.factories import make_uplink_converter
+
+    body = {"name": "Tuya", "type": "TUYA", "defaultConverterId": {"entityType": "CONVERTER",
+                                                                   "id": str(make_uplink_converter(tenant).pk)},
+            "configuration": config(cloud, secret="f" * 32)}
+    res = api.post("/api/integration/check", body, format="json")
+    assert res.status_code == 400 and "sign invalid (code 1004)" in res.json()["message"]
+    body["configuration"] = config(cloud)
+    assert api.post("/api/integration/check", body, format="json").status_code == 200
