@@ -6,18 +6,23 @@ broker offers: reference/messaging-peers.md section 4), so these fakes take the 
 (integrations/listeners/azure_sdk.py ``CLIENTS``). They hand the listener the SDK's own
 message classes, decoded by the SDK from recorded AMQP 1.0 messages
 (integrations/tests/fixtures/azure_recorded.json), and the SDK's own PartitionContext, so that
-checkpoints go through the SDK's code into this project's checkpoint store.
+checkpoints go through the SDK's code into this project's checkpoint store. Every call the
+listener makes on a fake is first bound to the real SDK method's signature (``_as_sdk``), so a
+keyword the SDK does not take fails here as it would against Azure.
 """
 
 import asyncio
 import base64
+import inspect
 import json
 from pathlib import Path
 
 from azure.eventhub import EventData
+from azure.eventhub.aio import EventHubConsumerClient
 from azure.eventhub.aio._eventprocessor.partition_context import PartitionContext
 from azure.eventhub.exceptions import AuthenticationError, ConnectionLostError
 from azure.servicebus import ServiceBusReceivedMessage
+from azure.servicebus.aio import ServiceBusClient, ServiceBusReceiver, ServiceBusSender
 from azure.servicebus.exceptions import (
     MessagingEntityNotFoundError,
     ServiceBusAuthenticationError,
@@ -29,6 +34,11 @@ from integrations.types.azure_bus import ConnectionString
 __all__ = ["RECORDED", "EventHubCloud", "ServiceBusCloud", "recorded_events", "recorded_bus_messages"]
 
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "azure_recorded.json").read_text())
+
+
+def _as_sdk(method, *args, **kwargs) -> None:
+    """Bind a call to the real SDK method's signature (TypeError, as the SDK would raise)."""
+    inspect.signature(method).bind(*args, **kwargs)
 
 
 def recorded_events(partition: str) -> list[EventData]:
@@ -55,6 +65,8 @@ class EventHubCloud:
         class ConsumerClient:
             @classmethod
             def from_connection_string(cls, conn_str, consumer_group="$Default", checkpoint_store=None, **kwargs):
+                _as_sdk(EventHubConsumerClient.from_connection_string, conn_str, consumer_group=consumer_group,
+                        checkpoint_store=checkpoint_store, **kwargs)
                 client = cls()
                 client.cs, client.consumer_group, client.store, client.kwargs = (
                     ConnectionString.parse(conn_str), consumer_group, checkpoint_store, kwargs)
@@ -68,6 +80,8 @@ class EventHubCloud:
                 return list(cloud.partitions)
 
             async def receive_batch(self, on_event_batch, *, on_error=None, max_batch_size=300, **kwargs):
+                _as_sdk(EventHubConsumerClient.receive_batch, self, on_event_batch, on_error=on_error,
+                        max_batch_size=max_batch_size, **kwargs)
                 namespace, hub = self.cs.host, self.cs.entity_path
                 checkpoints = {c["partition_id"]: c for c in await self.store.list_checkpoints(
                     namespace, hub, self.consumer_group)}
@@ -111,7 +125,8 @@ class ServiceBusCloud:
             def __init__(self, client, topic, subscription):
                 self.client, self.topic, self.subscription = client, topic, subscription
 
-            async def peek_messages(self, max_message_count=1):
+            async def peek_messages(self, max_message_count=1, **kwargs):
+                _as_sdk(ServiceBusReceiver.peek_messages, self, max_message_count, **kwargs)
                 self._allowed()
                 return cloud.available[:max_message_count]
 
@@ -123,6 +138,7 @@ class ServiceBusCloud:
                                                                f"{self.subscription}' could not be found")
 
             async def receive_messages(self, max_message_count=1, max_wait_time=None):
+                _as_sdk(ServiceBusReceiver.receive_messages, self, max_message_count, max_wait_time)
                 self._allowed()
                 if cloud.drop_next:
                     cloud.drop_next = False
@@ -150,6 +166,7 @@ class ServiceBusCloud:
                 self.client, self.topic = client, topic
 
             async def send_messages(self, message):
+                _as_sdk(ServiceBusSender.send_messages, self, message)
                 if self.client.cs.key != cloud.key:
                     raise ServiceBusAuthenticationError(message="Unauthorized access. 'Send' claim(s) are required")
                 cloud.sent.setdefault(self.topic, []).append(message)
@@ -160,14 +177,17 @@ class ServiceBusCloud:
         class Client:
             @classmethod
             def from_connection_string(cls, conn_str, **kwargs):
+                _as_sdk(ServiceBusClient.from_connection_string, conn_str, **kwargs)
                 client = cls()
                 client.cs = ConnectionString.parse(conn_str)
                 return client
 
             def get_subscription_receiver(self, topic_name, subscription_name, **kwargs):
+                _as_sdk(ServiceBusClient.get_subscription_receiver, self, topic_name, subscription_name, **kwargs)
                 return Receiver(self, topic_name, subscription_name)
 
-            def get_topic_sender(self, topic_name):
+            def get_topic_sender(self, topic_name, **kwargs):
+                _as_sdk(ServiceBusClient.get_topic_sender, self, topic_name=topic_name, **kwargs)
                 return Sender(self, topic_name)
 
             async def close(self):
