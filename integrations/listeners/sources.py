@@ -142,7 +142,7 @@ class SourceListener:
         self.integration_id, self.metadata = integration_id, dict(metadata)
         self.batcher = UplinkBatcher(sink, on_error=lambda error: sink.report(error=error, method="queue"))
         self.connected = asyncio.Event()
-        self.settled = 0  # messages settled at the source after they were queued
+        self.settled = 0  # messages queued in the pipeline, so settled (acknowledged) at the source
         self.stop_timeout = STOP_TIMEOUT
         self._source = None
         self._sender = None
