@@ -259,3 +259,27 @@ def test_a_configuration_the_source_cannot_use_is_reported_not_swallowed(service
     run(scenario())
     assert sink.reports[0] == {"connected": False,
                                "error": "Azure Service Bus integration needs subName (the topic's subscription)"}
+
+
+def test_iot_hub_downlinks_connect_as_the_policy_with_a_sas_token_of_its_key():
+    """Azure IoT Hub's AMQP service endpoint: SASL PLAIN, user ``{policy}@sas.root.{hub}``, password
+    a SAS token of the hub host signed with the (base64) policy key, ``skn`` the policy name."""
+    import base64
+    import hashlib
+    import hmac
+    import urllib.parse
+
+    from integrations.listeners.azure import c2d_endpoint
+    from integrations.types.azure_bus import ConnectionString
+
+    endpoint, address = c2d_endpoint(ConnectionString.parse(cs()), "my-hub")
+    assert (endpoint.host, endpoint.port, endpoint.ssl, endpoint.user, address) == (
+        "my-hub.azure-devices.net", 5671, True, "iothubowner@sas.root.my-hub", "/messages/devicebound")
+    token = endpoint.password()
+    fields = dict(part.split("=", 1) for part in token.removeprefix("SharedAccessSignature ").split("&"))
+    assert fields["sr"] == "my-hub.azure-devices.net" and fields["skn"] == "iothubowner"
+    expected = base64.b64encode(hmac.new(base64.b64decode(KEY), f"my-hub.azure-devices.net\n{fields['se']}".encode(),
+                                         hashlib.sha256).digest()).decode()
+    assert urllib.parse.unquote(fields["sig"]) == expected
+    with pytest.raises(IntegrationError, match="need SharedAccessKeyName and SharedAccessKey"):
+        c2d_endpoint(ConnectionString.parse(f"Endpoint=sb://{NAMESPACE}/;SharedAccessSignature=sig"), "my-hub")
