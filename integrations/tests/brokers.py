@@ -72,17 +72,6 @@ async def wait_for_value(read, expected, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-@contextlib.asynccontextmanager
-async def running(listener, timeout: float = 15.0):
-    """A client listener started, connected within ``timeout``, and stopped afterwards."""
-    await listener.start()
-    try:
-        await asyncio.wait_for(listener.connected.wait(), timeout)
-        yield listener
-    finally:
-        await listener.stop()
-
-
 class PeerProcess:
     """``kill()`` (SIGKILL) and ``stop()`` (SIGTERM, then SIGKILL) of a peer's process, by its own pid."""
 
@@ -197,6 +186,18 @@ class RecordingSink:
                 raise AssertionError(f"got {len(self.uplinks)} of {count} uplinks in {timeout} s")
             await asyncio.sleep(0.02)
         return self.uplinks
+
+
+@contextlib.asynccontextmanager
+async def running(listener, *, stop_timeout: float = 5.0, connect_timeout: float = 15.0):
+    """A listener (start, stop, ``connected``) started, connected, and stopped after the block."""
+    listener.stop_timeout = stop_timeout
+    await listener.start()
+    try:
+        await asyncio.wait_for(listener.connected.wait(), connect_timeout)
+        yield listener
+    finally:
+        await listener.stop()
 
 
 class Certificates:

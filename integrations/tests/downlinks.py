@@ -8,7 +8,8 @@ from converters.models import Converter
 from integrations.handoff import RuleEngineMsg
 from integrations.tests.factories import make_integration
 
-__all__ = ["TOPIC_ENCODER", "JSON_ENCODER", "make_encoder", "with_downlink", "attributes_msg", "Subscriber"]
+__all__ = ["TOPIC_ENCODER", "JSON_ENCODER", "make_encoder", "with_downlink", "attributes_msg", "Subscriber",
+           "attribute_downlink_chain", "make_root"]
 
 #: ThingsBoard's MQTT downlink example: the topic comes from the metadata the rule chain added
 TOPIC_ENCODER = """
@@ -35,6 +36,34 @@ def attributes_msg(tenant, device_name: str = "dev-1", data=None, *, device_type
         meta.pop("deviceName")
     return RuleEngineMsg(msg_type, tenant.pk, "DEVICE", originator_id or uuid.uuid4(),
                          data if data is not None else {"firmware": "1.2"}, meta)
+
+
+_TB = "org.thingsboard.rule.engine."
+
+
+def attribute_downlink_chain(integration_id: str) -> dict:
+    """A rule chain as ThingsBoard exports it: a changed attribute goes, with the device's name in
+    the metadata (``deviceName``), to the integration downlink node; telemetry is saved."""
+    node = lambda kind, name, configuration: {"type": _TB + kind, "name": name, "debugMode": False,  # noqa: E731
+                                              "configuration": configuration, "additionalInfo": {}}
+    return {"ruleChain": {"name": "Attribute downlink", "root": False, "debugMode": False, "configuration": None},
+            "metadata": {"firstNodeIndex": 0, "ruleChainConnections": None, "nodes": [
+                node("filter.TbMsgTypeSwitchNode", "Message Type Switch", {"version": 0}),
+                node("metadata.TbGetOriginatorFieldsNode", "Get Device Name",
+                     {"fieldsMapping": {"name": "deviceName"}}),
+                node("integration.TbIntegrationDownlinkNode", "Push to the integration",
+                     {"integrationId": str(integration_id)}),
+                node("telemetry.TbMsgTimeseriesNode", "Save Timeseries", {"defaultTTL": 0})],
+                "connections": [{"fromIndex": 0, "toIndex": 1, "type": "Attributes Updated"},
+                                {"fromIndex": 1, "toIndex": 2, "type": "Success"},
+                                {"fromIndex": 0, "toIndex": 3, "type": "Post telemetry"}]}}
+
+
+def make_root(api, chain: dict) -> None:
+    """Import ``chain`` through the API and make it the tenant's root chain."""
+    res = api.post("/api/ruleChain/import", chain, format="json")
+    assert res.status_code == 200, res.content
+    assert api.post(f"/api/ruleChain/{res.json()['ruleChain']['id']['id']}/root").status_code == 200
 
 
 class Subscriber:

@@ -31,6 +31,9 @@ TYPES = TypeRegistry({
     "TTI": "integrations.types.tts.TtiIntegration",
     "AWS_IOT": "integrations.types.aws_iot.AwsIotIntegration",
     "AZURE_IOT_HUB": "integrations.types.azure_iot_hub.AzureIotHubIntegration",
+    "AZURE_EVENT_HUB": "integrations.types.azure_event_hub.AzureEventHubIntegration",
+    "AZURE_SERVICE_BUS": "integrations.types.azure_service_bus.AzureServiceBusIntegration",
+    "TUYA": "integrations.types.tuya.TuyaIntegration",
     "CUSTOM": "integrations.types.custom.CustomIntegration",
 })
 get_type = TYPES.load
