@@ -312,6 +312,11 @@ def test_typed_declarations_convert_their_values():
     assert run(body) == [3, "2.0", "2", 1.5]
 
 
+def test_a_line_break_ends_a_statement_whose_expression_is_complete():
+    body = "var m = {}\nm.a = Math.max(1, 2)\nm.b = m.a +\n  1\nvar i = 0\ni += 4\nreturn [m, i];"
+    assert run(body) == [{"a": 2, "b": 3}, 4]
+
+
 def test_the_last_expression_of_a_function_is_its_value():
     assert run("function twice(x) { x * 2 }\nreturn twice(4);") == 8
 
