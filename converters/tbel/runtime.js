@@ -79,6 +79,8 @@
     return e;
   }
   function npe(what) { return err('NullPointerException', what); }
+  // MVEL resolves names when a statement runs: an unknown one fails only if it is reached
+  function unresolved(name) { throw err('RuntimeException', 'unresolvable property or identifier: ' + name); }
 
   // ---- number -> string, as Java's Double.toString / Float.toString
   function expJava(s) {
@@ -384,7 +386,7 @@
 
   const T = {
     TbLong, TbDouble, TbFloat, TbByte, TbEntry, TbDate, BYTES, K_BYTE, K_INT, K_LONG, K_FLOAT, K_DOUBLE,
-    kind, num, big, intOf, L, D, F, B, d2i, d2l, toType, isNumber, err, npe, dstr, fstr, fdigits, jstr,
+    kind, num, big, intOf, L, D, F, B, d2i, d2l, toType, isNumber, err, npe, unresolved, dstr, fstr, fdigits, jstr,
     add, sub, mul, div, mod, neg, inc, dec, band, idxand, bor, bxor, shl, shr, ushr, bnot,
     lt, gt, le, ge, eq, bool, toBool, isMap, isArray, hasOwn, stringify, parseJson: parseJsonJava, DateCtor,
   };

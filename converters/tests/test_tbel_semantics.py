@@ -317,6 +317,13 @@ def test_a_line_break_ends_a_statement_whose_expression_is_complete():
     assert run(body) == [{"a": 2, "b": 3}, 4]
 
 
+def test_an_unknown_variable_fails_only_when_its_statement_runs():
+    # MVEL resolves names at run time: a branch never taken may use a variable it never declared
+    body = "var n = 1;\nif (n == 2) {\n  k++;\n  n = k;\n}\nreturn n;"
+    assert run(body) == 1
+    assert "unresolvable" in error("var n = 2;\nif (n == 2) {\n  k++;\n}\nreturn n;")
+
+
 def test_the_last_expression_of_a_function_is_its_value():
     assert run("function twice(x) { x * 2 }\nreturn twice(4);") == 8
 
