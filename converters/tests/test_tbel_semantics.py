@@ -333,6 +333,17 @@ def test_unparenthesised_ternary_in_a_map_literal_is_split_as_mvel_does():
     assert run('var c = true; return {pir: (c ? "trigger" : "idle")};') == {"pir": "trigger"}
 
 
+def test_whole_doubles_and_floats_keep_their_decimal_point_in_the_result_text():
+    # Gson writes a TBEL result's Double and Float with Java's toString: 62.0, 1.0E10
+    body = ("var h = 124 / 2; var x = 3;\n"
+            "return {h: h, big: 1.0E10, f: 2.0f, n: -0.0, i: x, l: 5L, half: 0.5, list: [4 / 2, x], m: {d: 1.0}};")
+    result = engine.decode(None, 0, body, [(b"", {})], lang="TBEL")[0]
+    assert result.error is None, result.error
+    assert result.output_json == ('{"h":62.0,"big":1.0E10,"f":2.0,"n":-0.0,"i":3,"l":5,"half":0.5,'
+                                  '"list":[2.0,3],"m":{"d":1.0}}')
+    assert run('return {s: "1.0", t: "\\u0000", d: 2.0};') == {"s": "1.0", "t": "\x00", "d": 2.0}
+
+
 def test_float_values_serialise_with_their_shortest_float_repr():
     assert run("return [parseBytesToFloat([0x44, 0xBB, 0x93, 0x33]), 1.1f, (float) 0.1];") == [1500.6, 1.1, 0.1]
 
