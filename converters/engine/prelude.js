@@ -202,6 +202,11 @@
       throw 'the ' + what + ' result cannot be turned into JSON: ' + __tbDescribe(e, 0, 512);
     }
     if (typeof text !== 'string') throw 'the ' + what + ' result cannot be turned into JSON';
+    const tbel = G.__tbel;  // TBEL: whole Doubles were marked as texts to be written 62.0 (runtime.js out)
+    if (tbel !== undefined && tbel !== null && tbel.marked === true) {
+      tbel.marked = false;
+      text = apply(strReplace, text, [/"\\u0000TbDouble:(-?[0-9]+\.[0-9]+(?:E-?[0-9]+)?)"/g, '$1']);
+    }
     if (text.length > maxOutput) {
       throw 'the ' + what + ' output is too large: ' + text.length + ' characters (limit ' + maxOutput + ' bytes)';
     }

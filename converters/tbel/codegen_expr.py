@@ -3,7 +3,6 @@
 import json
 
 from converters.tbel import typing
-from converters.tbel.lexer import TbelSyntaxError
 from converters.tbel.typing import Typed, canon
 
 __all__ = ["BUILTINS", "STATICS", "ExprMixin"]
@@ -278,8 +277,8 @@ class ExprMixin:
         fn = "inc" if n.op == "++" else "dec"
         if t.kind == "name":
             js = self.resolve(t.name)
-            if js is None:
-                raise TbelSyntaxError(f"unresolvable variable '{t.name}' in '{n.op}'", n.line, n.col)
+            if js is None:  # fails when it runs, as MVEL's does: a branch never taken may hold it
+                return f"__t.unresolved({json.dumps(t.name)})"
             self.assigned(js, None)
             step = "+ 1" if fn == "inc" else "- 1"
             limit = "!== 2147483647" if fn == "inc" else "!== -2147483648"

@@ -85,13 +85,15 @@ class Parser:
     def end_statement(self) -> None:
         if self.is_op(";"):
             self.next()
-        elif not (self.is_op("}") or self.tok.kind == "eof" or self._after_literal_line_end()):
+        elif not (self.is_op("}") or self.tok.kind == "eof" or self._at_line_break()):
             self.error(message=f"Expected ';' but found {_show(self.tok)}")
 
-    def _after_literal_line_end(self) -> bool:
-        # `var m = {...}` ending its line without ';' (a block-like literal) is taken as ended
+    def _at_line_break(self) -> bool:
+        # a statement whose expression cannot go on ends at its line's end: ThingsBoard compiles
+        # library converters with `a = f(x)` and `b = g(y)` on two lines without ';' (MVEL captures
+        # up to the next ';', so the text is accepted; we read it as two statements)
         prev = self.toks[self.pos - 1] if self.pos else None
-        return prev is not None and self.is_op("}", "]", tok=prev) and self.tok.line > prev.line
+        return prev is not None and self.tok.line > prev.line
 
     # -- statements
     def program(self) -> list[Node]:

@@ -79,6 +79,8 @@
     return e;
   }
   function npe(what) { return err('NullPointerException', what); }
+  // MVEL resolves names when a statement runs: an unknown one fails only if it is reached
+  function unresolved(name) { throw err('RuntimeException', 'unresolvable property or identifier: ' + name); }
 
   // ---- number -> string, as Java's Double.toString / Float.toString
   function expJava(s) {
@@ -384,7 +386,7 @@
 
   const T = {
     TbLong, TbDouble, TbFloat, TbByte, TbEntry, TbDate, BYTES, K_BYTE, K_INT, K_LONG, K_FLOAT, K_DOUBLE,
-    kind, num, big, intOf, L, D, F, B, d2i, d2l, toType, isNumber, err, npe, dstr, fstr, fdigits, jstr,
+    kind, num, big, intOf, L, D, F, B, d2i, d2l, toType, isNumber, err, npe, unresolved, dstr, fstr, fdigits, jstr,
     add, sub, mul, div, mod, neg, inc, dec, band, idxand, bor, bxor, shl, shr, ushr, bnot,
     lt, gt, le, ge, eq, bool, toBool, isMap, isArray, hasOwn, stringify, parseJson: parseJsonJava, DateCtor,
   };
@@ -638,22 +640,44 @@
   }
 
   // ThingsBoard turns a TBEL result into JSON with Gson, which leaves out map entries whose value
-  // is null (at any depth; nulls inside lists stay). Done in place: the script has finished.
+  // is null (at any depth; nulls inside lists stay) and writes a Double or Float with Java's
+  // toString: 62.0, not 62, so a whole number stays a floating-point value for whoever reads the
+  // JSON. JSON.stringify cannot write 62.0: such a value becomes a marked string here and the
+  // engine's serialiser (prelude.js __tbSerialise) unquotes it after stringify, only when `marked`
+  // says there is one. Done in place: the script has finished.
   const objectKeys = Object.keys;
+  const { dstr, fstr } = T;
+  // NUL first: only a text holding this very marker next to a whole Double could be mistaken for one
+  const MARK = '\u0000TbDouble:';
+  function plain(v) {
+    const c = v.constructor;
+    if (c === TbDouble) return isWhole(v.v) ? (T.marked = true, MARK + dstr(v.v)) : v.v;
+    if (c === TbFloat) { const x = +T.fdigits(v.v); return isWhole(x) ? (T.marked = true, MARK + fstr(v.v)) : x; }
+    if (c === TbByte) return v.v;
+    return undefined;
+  }
+  // a number JSON.stringify would write without a '.' or an exponent (Java's toString has one)
+  function isWhole(x) { return Number.isInteger(x) && x > -1e21 && x < 1e21; }
   function out(x, depth) {
     if (x === null || typeof x !== 'object' || depth > 64) return x;
     const p = getProto(x);
-    if (p === ArrayProto) { for (let i = 0; i < x.length; i++) { const v = x[i]; if (v !== null && typeof v === 'object') out(v, depth + 1); } return x; }
+    if (p === ArrayProto) {
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i];
+        if (v !== null && typeof v === 'object') { const n = plain(v); if (n !== undefined) x[i] = n; else out(v, depth + 1); }
+      }
+      return x;
+    }
     if (p !== ObjectProto) return x;
     const ks = objectKeys(x);
     for (let i = 0; i < ks.length; i++) {
       const v = x[ks[i]];
       if (v === null || v === undefined) delete x[ks[i]];
       else if (typeof v === 'object') {
-        // Boxed numbers become the numbers their toJSON gives, here where the walk already is:
-        // JSON.stringify then calls no method per value (same text, a third of the TBEL overhead).
-        const c = v.constructor;
-        if (c === TbDouble || c === TbByte) x[ks[i]] = v.v;
+        // Boxed numbers become the numbers (or marked texts) they print as, here where the walk
+        // already is: JSON.stringify then calls no method per value.
+        const n = plain(v);
+        if (n !== undefined) x[ks[i]] = n;
         else out(v, depth + 1);
       }
     }

@@ -22,7 +22,7 @@ def test_it_reports_an_unexpected_token_with_line_and_column():
 
 
 @pytest.mark.parametrize("source, line, column, text", [
-    ("var a = 1\nvar b = 2;", 2, 1, "Expected ';'"),
+    ("var a = 1; var b = 2 var c = 3;", 1, 22, "Expected ';'"),
     ("if (x > 1 {\n}", 1, 11, "Expected ')'"),
     ("var s = 'abc;", 1, 9, "Unterminated string literal"),
     ("var m = {a: 1,\n b: };", 2, 5, "Expected a value after"),
@@ -122,8 +122,8 @@ def test_break_outside_a_loop_is_a_syntax_error():
     assert (e.line, e.message) == (2, "'break' outside a loop or switch")
 
 
-def test_a_literal_closing_its_line_may_omit_the_semicolon():
-    js = transpile("var m = {\n  a: 1\n}\nvar l = [1,\n 2]\nreturn m;", "decoder")
+def test_a_statement_ending_its_line_may_omit_the_semicolon():
+    js = transpile("var m = {\n  a: 1\n}\nvar l = [1,\n 2]\nm.a = f(l)\nm.b = 2\nreturn m;", "decoder")
     assert "return __t.out(m, 0)" in js
     assert error_of("var a = 1 var b = 2;").message.startswith("Expected ';'")
 

@@ -312,6 +312,18 @@ def test_typed_declarations_convert_their_values():
     assert run(body) == [3, "2.0", "2", 1.5]
 
 
+def test_a_line_break_ends_a_statement_whose_expression_is_complete():
+    body = "var m = {}\nm.a = Math.max(1, 2)\nm.b = m.a +\n  1\nvar i = 0\ni += 4\nreturn [m, i];"
+    assert run(body) == [{"a": 2, "b": 3}, 4]
+
+
+def test_an_unknown_variable_fails_only_when_its_statement_runs():
+    # MVEL resolves names at run time: a branch never taken may use a variable it never declared
+    body = "var n = 1;\nif (n == 2) {\n  k++;\n  n = k;\n}\nreturn n;"
+    assert run(body) == 1
+    assert "unresolvable" in error("var n = 2;\nif (n == 2) {\n  k++;\n}\nreturn n;")
+
+
 def test_the_last_expression_of_a_function_is_its_value():
     assert run("function twice(x) { x * 2 }\nreturn twice(4);") == 8
 
@@ -319,6 +331,17 @@ def test_the_last_expression_of_a_function_is_its_value():
 def test_unparenthesised_ternary_in_a_map_literal_is_split_as_mvel_does():
     assert run('var c = true; return {pir: c ? "trigger" : "idle", n: 1};') == {"trigger": "idle", "n": 1}
     assert run('var c = true; return {pir: (c ? "trigger" : "idle")};') == {"pir": "trigger"}
+
+
+def test_whole_doubles_and_floats_keep_their_decimal_point_in_the_result_text():
+    # Gson writes a TBEL result's Double and Float with Java's toString: 62.0, 1.0E10
+    body = ("var h = 124 / 2; var x = 3;\n"
+            "return {h: h, big: 1.0E10, f: 2.0f, n: -0.0, i: x, l: 5L, half: 0.5, list: [4 / 2, x], m: {d: 1.0}};")
+    result = engine.decode(None, 0, body, [(b"", {})], lang="TBEL")[0]
+    assert result.error is None, result.error
+    assert result.output_json == ('{"h":62.0,"big":1.0E10,"f":2.0,"n":-0.0,"i":3,"l":5,"half":0.5,'
+                                  '"list":[2.0,3],"m":{"d":1.0}}')
+    assert run('return {s: "1.0", t: "\\u0000", d: 2.0};') == {"s": "1.0", "t": "\x00", "d": 2.0}
 
 
 def test_float_values_serialise_with_their_shortest_float_repr():
