@@ -9,8 +9,8 @@ from integrations.types import TYPES
 from tbproject.clock import now_ms
 from tenants.models import Tenant, TenantScopedModel
 
-__all__ = ["Integration", "DeadLetter", "IntegrationStats", "IntegrationLease", "OutgoingDownlink", "DeviceRoute",
-           "DownlinkStatus"]
+__all__ = ["Integration", "DeadLetter", "IntegrationStats", "IntegrationLease", "StreamCheckpoint", "OutgoingDownlink",
+           "DeviceRoute", "DownlinkStatus"]
 
 
 #: Columns only the system writes (see Integration.save).
@@ -139,6 +139,28 @@ class IntegrationLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.integration_id} held by {self.holder} until {self.expires_at:%H:%M:%S}"
+
+
+class StreamCheckpoint(models.Model):
+    """How far a stream integration (AWS Kinesis) has read, per shard (integrations/checkpoints.py).
+
+    ``position`` is the sequence number of the last record that was durably queued in the
+    pipeline, with every record before it; a listener that restarts, on this host or another,
+    resumes right after it. Written once per read batch, never per record.
+    """
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    stream = models.CharField(max_length=255)
+    shard = models.CharField(max_length=255)
+    position = models.CharField(max_length=255, help_text="sequence number of the last queued record")
+    updated_ts = models.BigIntegerField(default=now_ms)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["integration", "stream", "shard"],
+                                               name="stream_checkpoint_per_shard")]
+
+    def __str__(self) -> str:
+        return f"{self.integration_id} {self.stream}/{self.shard} @ {self.position}"
 
 
 from integrations.models_downlinks import DeviceRoute, DownlinkStatus, OutgoingDownlink  # noqa: E402

@@ -16,6 +16,8 @@ TYPES = TypeRegistry({
     "OPC_UA": "integrations.types.opcua.OpcUaIntegration",
     "RABBITMQ": "integrations.types.rabbitmq.RabbitMqIntegration",
     "KAFKA": "integrations.types.kafka.KafkaIntegration",
+    "AWS_SQS": "integrations.types.aws.AwsSqsIntegration",
+    "AWS_KINESIS": "integrations.types.aws.AwsKinesisIntegration",
     "SIGFOX": "integrations.types.platform_http.SigfoxIntegration",
     "THINGPARK": "integrations.types.lorawan_http.ThingParkIntegration",
     "TPE": "integrations.types.lorawan_http.TpeIntegration",

@@ -1,0 +1,208 @@
+"""The poller behind the AWS_SQS integration: aiobotocore, long polling, delete after queueing.
+
+- ``ReceiveMessage`` long-polls ``min(pollingPeriodSeconds, 20)`` seconds for up to 10
+  messages; an empty answer that came sooner than ``pollingPeriodSeconds`` waits out the rest.
+  The next poll does not wait for the last batch to be queued (at most ``MAX_IN_FLIGHT`` polls
+  are held), so a busy queue is read as fast as the pipeline takes it.
+- A message is deleted (``DeleteMessageBatch``) only after it was durably queued in our
+  pipeline. One the listener could not queue (it stopped first) is made visible again at once;
+  one received by a listener that died is made visible again by SQS when its visibility timeout
+  ends. So nothing is lost, and a message may be handed on twice (at least once).
+- Starting checks the queue first: refused credentials or a missing queue fail the start (a
+  FAILED lifecycle event with the reason); an unreachable endpoint is retried with back-off and
+  jitter, reported in the status, as every later failure is.
+- Downlinks are sent with ``SendMessage`` to the encoder's ``metadata.queueUrl``, else
+  ``downlinkQueueUrl``.
+"""
+
+import asyncio
+import base64
+import logging
+import random
+import time
+import uuid
+
+from integrations.listeners.aws import BACKOFF_MAX, BACKOFF_MIN, PROBE_TIMEOUT, client, describe
+from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
+from integrations.listeners.mqtt import _content_type
+from integrations.messages import Downlink, RawUplink
+from integrations.types.base import IntegrationError
+from tbproject.clock import now_ms
+
+__all__ = ["SqsListener", "probe"]
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGES = 10  # SQS's limit per ReceiveMessage
+MAX_WAIT = 20  # SQS's limit on long polling, seconds
+MAX_IN_FLIGHT = 50  # polls whose messages are being queued at once
+STOP_TIMEOUT = 5.0
+PUBLISH_TIMEOUT = 10.0
+
+
+def _what(cc) -> str:
+    return f"AWS SQS queue {cc.queueUrl}"
+
+
+async def probe(config) -> None:
+    """Read the queue's attributes with ``config``; IntegrationError (permanent when retrying
+    cannot help: refused credentials, no such queue) if that fails."""
+    cc = config.sqsConfiguration
+    try:
+        async with client("sqs", cc, read_timeout=PROBE_TIMEOUT) as sqs:
+            await asyncio.wait_for(sqs.get_queue_attributes(QueueUrl=cc.queueUrl, AttributeNames=["QueueArn"]),
+                                   PROBE_TIMEOUT)
+    except Exception as exc:
+        message, permanent = describe(f"Failed to connect to {_what(cc)}", exc)
+        raise IntegrationError(message, permanent=permanent) from None
+
+
+class SqsListener:
+    """One integration's poller. ``sink`` is the host's UplinkSink (types/base.py)."""
+
+    def __init__(self, config, sink, *, metadata: dict[str, str], integration_id: str):
+        self.cc, self.sink = config.sqsConfiguration, sink
+        self.config = config
+        self.integration_id, self.metadata = integration_id, dict(metadata)
+        self.batcher = UplinkBatcher(sink, on_error=lambda error: sink.report(error=error, method="queue"))
+        self.connected = asyncio.Event()
+        self.deleted = 0  # messages deleted from the queue after queueing
+        self.stop_timeout = STOP_TIMEOUT
+        self._client = None
+        self._task: asyncio.Task | None = None
+        self._settling: set[asyncio.Task] = set()
+        self._stopping = False
+
+    async def start(self) -> None:
+        try:
+            await asyncio.wait_for(probe(self.config), PROBE_TIMEOUT)
+        except IntegrationError as exc:
+            if exc.permanent:
+                raise
+        except TimeoutError:
+            pass  # unreachable for now: the poll loop retries and reports
+        self._stopping = False
+        self.batcher.start()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"sqs-{self.integration_id}")
+
+    async def stop(self) -> None:
+        """Queue what was received and delete it (the rest becomes visible again). Idempotent."""
+        if self._task is None:
+            return
+        task, self._task = self._task, None
+        self._stopping = True
+        await self.batcher.close(self.stop_timeout)
+        await self._settled(2.0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        self.connected.clear()
+
+    async def _settled(self, timeout: float) -> None:
+        if self._settling:
+            await asyncio.wait(list(self._settling), timeout=timeout)
+
+    async def _run(self) -> None:
+        delay = BACKOFF_MIN
+        while not self._stopping:
+            try:
+                async with client("sqs", self.cc, read_timeout=MAX_WAIT + 10) as sqs:
+                    await sqs.get_queue_attributes(QueueUrl=self.cc.queueUrl, AttributeNames=["QueueArn"])
+                    self._client = sqs
+                    self.connected.set()
+                    self.sink.report(connected=True, error="")
+                    delay = BACKOFF_MIN
+                    try:
+                        await self._poll(sqs)
+                    finally:  # deletes still on their way use this client
+                        await self._settled(self.stop_timeout)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                message, permanent = describe(f"Failed to poll {_what(self.cc)}", exc)
+                log.warning("%s (retrying in %.0f s)", message, delay)
+                self.connected.clear()
+                self.sink.report(connected=False, error=message)
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                delay = min(delay * 2, BACKOFF_MAX * (4 if permanent else 1))
+            finally:
+                self._client = None
+                self.connected.clear()
+
+    async def _poll(self, sqs) -> None:
+        period = self.cc.pollingPeriodSeconds
+        slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        while not self._stopping:
+            started = time.monotonic()
+            answer = await sqs.receive_message(
+                QueueUrl=self.cc.queueUrl, MaxNumberOfMessages=MAX_MESSAGES, WaitTimeSeconds=min(period, MAX_WAIT),
+                MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"])
+            messages = answer.get("Messages") or []
+            if not messages:
+                await asyncio.sleep(max(period - (time.monotonic() - started), 0.2))
+                continue
+            await slots.acquire()
+            task = asyncio.get_running_loop().create_task(self._settle(sqs, messages))
+            self._settling.add(task)
+            task.add_done_callback(lambda done: (self._settling.discard(done), slots.release()))
+
+    async def _settle(self, sqs, messages: list[dict]) -> None:
+        """Queue the messages of one poll, then delete those that were queued."""
+        outcomes = await asyncio.gather(*(self._hand_on(message) for message in messages))
+        queued = [m for m, ok in zip(messages, outcomes, strict=True) if ok]
+        refused = [m for m, ok in zip(messages, outcomes, strict=True) if not ok]
+        try:
+            if queued:
+                answer = await sqs.delete_message_batch(QueueUrl=self.cc.queueUrl, Entries=_entries(queued))
+                for failure in answer.get("Failed") or []:
+                    log.warning("%s did not delete a queued message (it will be read again): %s",
+                                _what(self.cc), failure.get("Message") or failure.get("Code"))
+                self.deleted += len(answer.get("Successful") or [])
+            if refused:  # not queued: let the next poll (or another host) have them at once
+                await sqs.change_message_visibility_batch(
+                    QueueUrl=self.cc.queueUrl, Entries=[{**e, "VisibilityTimeout": 0} for e in _entries(refused)])
+        except Exception as exc:  # they come back after the visibility timeout: duplicates, no loss
+            log.warning("%s: settling %d message(s) failed; SQS will deliver them again: %s",
+                        _what(self.cc), len(messages), exc)
+
+    async def _hand_on(self, message: dict) -> bool:
+        payload = (message.get("Body") or "").encode("utf-8")
+        metadata = dict(self.metadata)
+        for name, attribute in (message.get("MessageAttributes") or {}).items():
+            if "StringValue" in attribute:  # String and Number attributes; binary ones are left out
+                metadata.setdefault(name, attribute["StringValue"])
+        metadata["messageId"] = message.get("MessageId", "")
+        uplink = RawUplink(self.integration_id, payload, metadata, now_ms(), _content_type(payload))
+        try:
+            await self.batcher.add(uplink)
+        except NotAcknowledged:
+            return False
+        return True
+
+    async def publish(self, downlink: Downlink) -> None:
+        queue_url = downlink.metadata.get("queueUrl") or self.cc.downlinkQueueUrl
+        if not queue_url:
+            raise IntegrationError("AWS SQS downlink has no queue: the encoder returned no metadata.queueUrl and "
+                                   "the integration has no downlinkQueueUrl", permanent=True)
+        sqs = self._client
+        if sqs is None or not self.connected.is_set():
+            raise IntegrationError(f"{_what(self.cc)} is not connected")
+        try:
+            body, attributes = downlink.payload.decode("utf-8"), {}
+        except UnicodeDecodeError:  # SQS bodies are text
+            body = base64.b64encode(downlink.payload).decode()
+            attributes = {"contentEncoding": {"DataType": "String", "StringValue": "base64"}}
+        extra = {}
+        if queue_url.endswith(".fifo"):
+            extra = {"MessageGroupId": downlink.metadata.get("messageGroupId") or downlink.device_name or "default",
+                     "MessageDeduplicationId": downlink.metadata.get("messageDeduplicationId") or uuid.uuid4().hex}
+        try:
+            await asyncio.wait_for(sqs.send_message(QueueUrl=queue_url, MessageBody=body, MessageAttributes=attributes,
+                                                    **extra), PUBLISH_TIMEOUT)
+        except Exception as exc:
+            message, permanent = describe(f"Sending the downlink to AWS SQS queue {queue_url} failed", exc)
+            raise IntegrationError(message, permanent=permanent) from None
+
+
+def _entries(messages: list[dict]) -> list[dict]:
+    return [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)]
