@@ -23,12 +23,11 @@ in our database.
 import asyncio
 import datetime
 import logging
-import random
 
 from botocore.exceptions import ClientError
 
 from integrations.checkpoints import Checkpoints
-from integrations.listeners.aws import BACKOFF_MAX, BACKOFF_MIN, PROBE_TIMEOUT, client, describe, error_code
+from integrations.listeners.aws import PROBE_TIMEOUT, AwsListener, client, describe, error_code
 from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
 from integrations.listeners.mqtt import _content_type
 from integrations.messages import Downlink, RawUplink
@@ -40,7 +39,6 @@ __all__ = ["KinesisListener", "probe"]
 log = logging.getLogger(__name__)
 
 SHARD_RESCAN = 30.0
-STOP_TIMEOUT = 5.0
 PUBLISH_TIMEOUT = 10.0
 
 
@@ -60,76 +58,40 @@ async def probe(config) -> None:
         raise IntegrationError(message, permanent=permanent) from None
 
 
-class KinesisListener:
+class KinesisListener(AwsListener):
     """One integration's shard readers. ``sink`` is the host's UplinkSink (types/base.py);
     ``checkpoints`` defaults to the database store of this integration and stream."""
 
+    service, verb = "kinesis", "read"
+
     def __init__(self, config, sink, *, metadata: dict[str, str], integration_id: str, checkpoints=None):
-        self.config, self.cc, self.sink = config, config.clientConfiguration, sink
-        self.integration_id, self.metadata = integration_id, dict(metadata)
-        self.checkpoints = checkpoints or Checkpoints(integration_id, self.cc.streamName)
+        cc = config.clientConfiguration
+        super().__init__(config, cc, sink, metadata=metadata, integration_id=integration_id,
+                         read_timeout=cc.requestTimeout)
+        self.checkpoints = checkpoints or Checkpoints(integration_id, cc.streamName)
         self.positions: dict[str, str] = {}  # shard -> last checkpointed sequence number
-        self.batcher = UplinkBatcher(sink, on_error=lambda error: sink.report(error=error, method="queue"))
-        self.connected = asyncio.Event()
         self.checkpointed = 0  # records covered by saved checkpoints
-        self.stop_timeout = STOP_TIMEOUT
-        self._client = None
-        self._task: asyncio.Task | None = None
-        self._stopping = False
         self._saving: set[str] = set()  # shards whose reader is queueing a read and will save it
+        self._shard_list: list[str] = []
 
-    async def start(self) -> None:
-        try:
-            await asyncio.wait_for(probe(self.config), PROBE_TIMEOUT)
-        except IntegrationError as exc:
-            if exc.permanent:
-                raise
-        except TimeoutError:
-            pass  # unreachable for now: the loop retries and reports
-        self._stopping = False
-        self.batcher.start()
-        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"kinesis-{self.integration_id}")
+    def what(self) -> str:
+        return _what(self.cc)
 
-    async def stop(self) -> None:
-        """Queue what was read and checkpoint it (the rest is read again next time). Idempotent."""
-        if self._task is None:
-            return
-        task, self._task = self._task, None
-        self._stopping = True
-        await self.batcher.close(self.stop_timeout)
+    async def probe(self, config) -> None:
+        await probe(config)
+
+    async def connect(self, kinesis) -> None:
+        self._shard_list = await self._shards(kinesis)
+        self.positions = await self.checkpoints.load()
+
+    async def consume(self, kinesis) -> None:
+        await self._read_all(kinesis, self._shard_list)
+
+    async def drain(self) -> None:
         for _ in range(40):  # let the readers save what was queued
             if not self._saving:
-                break
-            await asyncio.sleep(0.05)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        self.connected.clear()
-
-    async def _run(self) -> None:
-        delay = BACKOFF_MIN
-        while not self._stopping:
-            try:
-                async with client("kinesis", self.cc, read_timeout=self.cc.requestTimeout) as kinesis:
-                    shards = await self._shards(kinesis)
-                    self.positions = await self.checkpoints.load()
-                    self._client = kinesis
-                    self.connected.set()
-                    self.sink.report(connected=True, error="")
-                    delay = BACKOFF_MIN
-                    await self._read_all(kinesis, shards)
                 return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                message, permanent = describe(f"Failed to read {_what(self.cc)}", exc)
-                log.warning("%s (retrying in %.0f s)", message, delay)
-                self.connected.clear()
-                self.sink.report(connected=False, error=message)
-                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-                delay = min(delay * 2, BACKOFF_MAX * (4 if permanent else 1))
-            finally:
-                self._client = None
-                self.connected.clear()
+            await asyncio.sleep(0.05)
 
     async def _shards(self, kinesis) -> list[str]:
         shards, token = [], None
@@ -232,9 +194,7 @@ class KinesisListener:
         if not stream:
             raise IntegrationError("AWS Kinesis downlink has no stream: the encoder must return metadata.streamName "
                                    "(and metadata.partitionKey)", permanent=True)
-        kinesis = self._client
-        if kinesis is None or not self.connected.is_set():
-            raise IntegrationError(f"{_what(self.cc)} is not connected")
+        kinesis = self.connection()
         key = downlink.metadata.get("partitionKey") or downlink.device_name or "default"
         try:
             await asyncio.wait_for(kinesis.put_record(StreamName=stream, Data=downlink.payload, PartitionKey=key),

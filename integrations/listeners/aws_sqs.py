@@ -18,12 +18,11 @@
 import asyncio
 import base64
 import logging
-import random
 import time
 import uuid
 
-from integrations.listeners.aws import BACKOFF_MAX, BACKOFF_MIN, PROBE_TIMEOUT, client, describe
-from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
+from integrations.listeners.aws import PROBE_TIMEOUT, AwsListener, client, describe
+from integrations.listeners.batching import NotAcknowledged
 from integrations.listeners.mqtt import _content_type
 from integrations.messages import Downlink, RawUplink
 from integrations.types.base import IntegrationError
@@ -36,7 +35,6 @@ log = logging.getLogger(__name__)
 MAX_MESSAGES = 10  # SQS's limit per ReceiveMessage
 MAX_WAIT = 20  # SQS's limit on long polling, seconds
 MAX_IN_FLIGHT = 50  # polls whose messages are being queued at once
-STOP_TIMEOUT = 5.0
 PUBLISH_TIMEOUT = 10.0
 
 
@@ -57,77 +55,38 @@ async def probe(config) -> None:
         raise IntegrationError(message, permanent=permanent) from None
 
 
-class SqsListener:
+class SqsListener(AwsListener):
     """One integration's poller. ``sink`` is the host's UplinkSink (types/base.py)."""
 
+    service, verb = "sqs", "poll"
+
     def __init__(self, config, sink, *, metadata: dict[str, str], integration_id: str):
-        self.cc, self.sink = config.sqsConfiguration, sink
-        self.config = config
-        self.integration_id, self.metadata = integration_id, dict(metadata)
-        self.batcher = UplinkBatcher(sink, on_error=lambda error: sink.report(error=error, method="queue"))
-        self.connected = asyncio.Event()
+        super().__init__(config, config.sqsConfiguration, sink, metadata=metadata, integration_id=integration_id,
+                         read_timeout=MAX_WAIT + 10)
         self.deleted = 0  # messages deleted from the queue after queueing
-        self.stop_timeout = STOP_TIMEOUT
-        self._client = None
-        self._task: asyncio.Task | None = None
         self._settling: set[asyncio.Task] = set()
-        self._stopping = False
 
-    async def start(self) -> None:
+    def what(self) -> str:
+        return _what(self.cc)
+
+    async def probe(self, config) -> None:
+        await probe(config)
+
+    async def connect(self, sqs) -> None:
+        await sqs.get_queue_attributes(QueueUrl=self.cc.queueUrl, AttributeNames=["QueueArn"])
+
+    async def consume(self, sqs) -> None:
         try:
-            await asyncio.wait_for(probe(self.config), PROBE_TIMEOUT)
-        except IntegrationError as exc:
-            if exc.permanent:
-                raise
-        except TimeoutError:
-            pass  # unreachable for now: the poll loop retries and reports
-        self._stopping = False
-        self.batcher.start()
-        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"sqs-{self.integration_id}")
+            await self._poll(sqs)
+        finally:  # deletes still on their way use this client
+            await self._settled(self.stop_timeout)
 
-    async def stop(self) -> None:
-        """Queue what was received and delete it (the rest becomes visible again). Idempotent."""
-        if self._task is None:
-            return
-        task, self._task = self._task, None
-        self._stopping = True
-        await self.batcher.close(self.stop_timeout)
+    async def drain(self) -> None:
         await self._settled(2.0)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        self.connected.clear()
 
     async def _settled(self, timeout: float) -> None:
         if self._settling:
             await asyncio.wait(list(self._settling), timeout=timeout)
-
-    async def _run(self) -> None:
-        delay = BACKOFF_MIN
-        while not self._stopping:
-            try:
-                async with client("sqs", self.cc, read_timeout=MAX_WAIT + 10) as sqs:
-                    await sqs.get_queue_attributes(QueueUrl=self.cc.queueUrl, AttributeNames=["QueueArn"])
-                    self._client = sqs
-                    self.connected.set()
-                    self.sink.report(connected=True, error="")
-                    delay = BACKOFF_MIN
-                    try:
-                        await self._poll(sqs)
-                    finally:  # deletes still on their way use this client
-                        await self._settled(self.stop_timeout)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                message, permanent = describe(f"Failed to poll {_what(self.cc)}", exc)
-                log.warning("%s (retrying in %.0f s)", message, delay)
-                self.connected.clear()
-                self.sink.report(connected=False, error=message)
-                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-                delay = min(delay * 2, BACKOFF_MAX * (4 if permanent else 1))
-            finally:
-                self._client = None
-                self.connected.clear()
 
     async def _poll(self, sqs) -> None:
         period = self.cc.pollingPeriodSeconds
@@ -184,9 +143,7 @@ class SqsListener:
         if not queue_url:
             raise IntegrationError("AWS SQS downlink has no queue: the encoder returned no metadata.queueUrl and "
                                    "the integration has no downlinkQueueUrl", permanent=True)
-        sqs = self._client
-        if sqs is None or not self.connected.is_set():
-            raise IntegrationError(f"{_what(self.cc)} is not connected")
+        sqs = self.connection()
         try:
             body, attributes = downlink.payload.decode("utf-8"), {}
         except UnicodeDecodeError:  # SQS bodies are text

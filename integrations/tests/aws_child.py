@@ -37,4 +37,5 @@ if __name__ == "__main__":
     if len(sys.argv) > 4:  # the test database, where the checkpoints go
         settings.DATABASES["default"]["NAME"] = sys.argv[4]
     django.setup()
-    asyncio.run(main(sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[5] if len(sys.argv) > 5 else "i-child"))
+    integration_id = sys.argv[5] if len(sys.argv) > 5 else "i-child"
+    asyncio.run(main(sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], integration_id))

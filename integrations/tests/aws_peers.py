@@ -143,9 +143,9 @@ def kinesalite_module() -> Path:
         if not (module / "package.json").exists():
             if shutil.which("npm") is None:
                 pytest.skip("npm is not installed (apt-get install npm): kinesalite cannot be installed")
-            done = subprocess.run(["npm", "install", "--prefix", str(KINESALITE_DIR), f"kinesalite@{KINESALITE_VERSION}",
-                                   "--no-audit", "--no-fund", "--loglevel=error"], capture_output=True, text=True,
-                                  timeout=300)
+            command = ["npm", "install", "--prefix", str(KINESALITE_DIR), f"kinesalite@{KINESALITE_VERSION}",
+                       "--no-audit", "--no-fund", "--loglevel=error"]
+            done = subprocess.run(command, capture_output=True, text=True, timeout=300)
             if done.returncode != 0:
                 pytest.skip(f"npm could not install kinesalite: {done.stderr[-300:]}")
         launcher = KINESALITE_DIR / "launch.js"
