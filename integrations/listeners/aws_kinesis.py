@@ -28,7 +28,6 @@ from botocore.exceptions import ClientError
 
 from integrations.checkpoints import Checkpoints
 from integrations.listeners.aws import PROBE_TIMEOUT, AwsListener, client, describe, error_code
-from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
 from integrations.listeners.mqtt import _content_type
 from integrations.messages import Downlink, RawUplink
 from integrations.types.base import IntegrationError
@@ -187,7 +186,7 @@ class KinesisListener(AwsListener):
         metadata = {**self.metadata, "streamName": self.cc.streamName, "shardId": shard,
                     "partitionKey": record.get("PartitionKey", ""), "sequenceNumber": record["SequenceNumber"]}
         uplink = RawUplink(self.integration_id, payload, metadata, now_ms(), _content_type(payload))
-        return _acknowledged(self.batcher, uplink)
+        return self.batcher.add_and_wait(uplink)
 
     async def publish(self, downlink: Downlink) -> None:
         stream = downlink.metadata.get("streamName")
@@ -203,10 +202,3 @@ class KinesisListener(AwsListener):
             message, permanent = describe(f"Putting the downlink to AWS Kinesis stream {stream} failed", exc)
             raise IntegrationError(message, permanent=permanent) from None
 
-
-async def _acknowledged(batcher: UplinkBatcher, uplink: RawUplink) -> bool:
-    try:
-        await batcher.add(uplink)
-    except NotAcknowledged:
-        return False
-    return True

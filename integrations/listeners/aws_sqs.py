@@ -22,7 +22,6 @@ import time
 import uuid
 
 from integrations.listeners.aws import PROBE_TIMEOUT, AwsListener, client, describe
-from integrations.listeners.batching import NotAcknowledged
 from integrations.listeners.mqtt import _content_type
 from integrations.messages import Downlink, RawUplink
 from integrations.types.base import IntegrationError
@@ -131,12 +130,8 @@ class SqsListener(AwsListener):
             if "StringValue" in attribute:  # String and Number attributes; binary ones are left out
                 metadata.setdefault(name, attribute["StringValue"])
         metadata["messageId"] = message.get("MessageId", "")
-        uplink = RawUplink(self.integration_id, payload, metadata, now_ms(), _content_type(payload))
-        try:
-            await self.batcher.add(uplink)
-        except NotAcknowledged:
-            return False
-        return True
+        return await self.batcher.add_and_wait(RawUplink(self.integration_id, payload, metadata, now_ms(),
+                                                   _content_type(payload)))
 
     async def publish(self, downlink: Downlink) -> None:
         queue_url = downlink.metadata.get("queueUrl") or self.cc.downlinkQueueUrl

@@ -16,7 +16,7 @@ from devices.telemetry import latest
 from integrations.downlinks import submit
 from integrations.models import DownlinkStatus, Integration, IntegrationStats, OutgoingDownlink
 from integrations.runner import Runner, RunnerThread
-from integrations.tests.aws_peers import Kinesalite, MotoServer, aws_client, kinesalite_module
+from integrations.tests.aws_peers import aws_client
 from integrations.tests.brokers import wait_until
 from integrations.tests.downlinks import attributes_msg, make_encoder
 from integrations.tests.test_aws_kinesis import config as kinesis_config
@@ -35,26 +35,10 @@ return {contentType: 'JSON', data: JSON.stringify({devName: metadata.deviceName,
 """
 
 
-@pytest.fixture(scope="module")
-def moto():
-    server = MotoServer().start()
-    yield server
-    server.stop()
 
 
-@pytest.fixture(scope="module")
-def moto_iam():
-    server = MotoServer(iam=True).start()
-    run(server.make_user())
-    yield server
-    server.stop()
 
 
-@pytest.fixture(scope="module")
-def kinesalite():
-    server = Kinesalite(kinesalite_module()).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -20,26 +20,12 @@ import pytest
 
 from integrations.listeners.aws_kinesis import KinesisListener, probe
 from integrations.messages import Downlink
-from integrations.tests.aws_peers import Kinesalite, MotoServer, aws_client, kinesalite_module
+from integrations.tests.aws_peers import Kinesalite, aws_client, kinesalite_module
 from integrations.tests.brokers import RecordingSink, free_port, wait_until
 from integrations.tests.processes import ROOT
 from integrations.tests.test_aws_sqs import run, until
 from integrations.types.aws import AwsKinesisIntegration, KinesisConfig
 from integrations.types.base import ConfigError, IntegrationError
-
-
-@pytest.fixture(scope="module")
-def kinesalite():
-    server = Kinesalite(kinesalite_module()).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def moto():
-    server = MotoServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["kinesalite", "moto"])
@@ -292,13 +278,6 @@ def test_a_missing_stream_and_an_unreachable_endpoint_are_named(kinesalite):
     assert not unreachable.value.permanent and "cannot reach" in unreachable.value.message
 
 
-@pytest.fixture(scope="module")
-def moto_iam():
-    """A moto server that authenticates every request (IAM): only its user's key is accepted."""
-    server = MotoServer(iam=True).start()
-    run(server.make_user())
-    yield server
-    server.stop()
 
 
 def test_a_wrong_secret_is_refused_clearly(moto_iam):

@@ -26,13 +26,6 @@ from integrations.types.aws import AwsSqsIntegration, SqsConfig
 from integrations.types.base import ConfigError, IntegrationError
 
 
-@pytest.fixture(scope="module")
-def moto():
-    server = MotoServer().start()
-    yield server
-    server.stop()
-
-
 def run(coroutine, timeout: float = 60):
     return asyncio.run(asyncio.wait_for(coroutine, timeout))
 
@@ -239,13 +232,6 @@ def test_a_missing_queue_or_an_unreachable_endpoint_is_named(moto):
     assert "cannot reach" in unreachable.value.message
 
 
-@pytest.fixture(scope="module")
-def moto_iam():
-    """A moto server that authenticates every request (IAM): only its user's key is accepted."""
-    server = MotoServer(iam=True).start()
-    run(server.make_user())
-    yield server
-    server.stop()
 
 
 def test_a_wrong_secret_is_refused_clearly(moto_iam):
