@@ -130,7 +130,8 @@ def test_a_wrong_secret_shows_in_the_status_the_lifecycle_events_and_the_check(a
                         message="the FAILED lifecycle event")
     assert failed.body["status"] == "Failure"
     assert "AWS refused the credentials (SignatureDoesNotMatch" in failed.body["error"]
-    row = Integration.objects.get(pk=integration_id)
+    row = wait_until(lambda: Integration.objects.filter(pk=integration_id).exclude(last_error="").first(),
+                     message="the last error")  # written just after the event
     assert row.last_error == failed.body["error"] and not row.connected
     check = api.post("/api/integration/check", {
         "name": "check", "type": kind, "configuration": configuration,
