@@ -22,10 +22,17 @@ from integrations.types.base import ClientListenerIntegration, TypeConfig
 __all__ = ["SqsConfig", "KinesisConfig", "AwsSqsIntegration", "AwsKinesisIntegration"]
 
 
+def _queue_or_stream_first(schema: dict) -> None:
+    """The guided form follows the schema's order: what to read first, as ThingsBoard's form does."""
+    properties = schema.get("properties", {})
+    first = {key: properties[key] for key in ("queueUrl", "streamName") if key in properties}
+    schema["properties"] = {**first, **{k: v for k, v in properties.items() if k not in first}}
+
+
 class AwsAccess(BaseModel):
     """Region, keys and endpoint: what every AWS client of these types is built from."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=_queue_or_stream_first)
     region: str = Field("us-east-1", min_length=1, pattern=r"^[a-z0-9-]+$")
     accessKeyId: str = ""
     secretAccessKey: str = ""
@@ -68,11 +75,14 @@ class SqsConfiguration(AwsAccess):
 
 class KinesisConfiguration(AwsAccess):
     streamName: str = Field(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9_.-]+$")
-    useCredentialsFromInstanceMetadata: bool = False
-    applicationName: str = ""
+    useCredentialsFromInstanceMetadata: bool = Field(False, description="Use this server's own AWS credentials "
+                                                     "(instance role, environment) instead of the keys")
+    applicationName: str = Field("", description="Accepted as ThingsBoard has it; checkpoints are kept per "
+                                                 "integration and stream in this server's database")
     initialPositionInStream: Literal["LATEST", "TRIM_HORIZON", "AT_TIMESTAMP"] = "LATEST"
     initialTimestamp: int | None = Field(None, ge=0, description="AT_TIMESTAMP: where to start, ms since the epoch")
-    useConsumersWithEnhancedFanOut: bool = False
+    useConsumersWithEnhancedFanOut: bool = Field(False, description="Accepted; records are read by polling "
+                                                 "(GetRecords) either way")
     maxRecords: int = Field(10000, ge=1, le=10000)
     requestTimeout: int = Field(30, ge=1, le=600, description="Seconds one request to Kinesis may take")
     idleTimeBetweenReadsInMillis: int = Field(1000, ge=200, le=60_000, description="Pause after a read that "

@@ -32,6 +32,8 @@ def test_an_aws_integration_is_set_up_with_its_guided_form_and_its_secret_stays_
     form = page.locator("[data-role=schema-form]")
     secret = form.locator(f"[data-path='{root}.secretAccessKey']")
     secret.wait_for()
+    fields = form.locator(f"[data-path^='{root}.']").evaluate_all("els => els.map(e => e.dataset.path)")
+    assert fields[0] == f"{root}.{'queueUrl' if kind == 'AWS_SQS' else 'streamName'}"  # what to read first
     assert secret.get_attribute("type") == "password"
     assert form.locator(f"[data-path='{root}.endpointUrl']").count() == 1  # the optional endpoint override
     if kind == "AWS_KINESIS":
@@ -42,8 +44,7 @@ def test_an_aws_integration_is_set_up_with_its_guided_form_and_its_secret_stays_
     secret.fill(SECRET)
     page.fill("input[name=name]", unique(f"ui-{kind.lower()}"))
     page.select_option("select[name=default_converter]", label=converter)
-    page.uncheck("input[name=enabled]", force=True)  # no peer here: saved, not started
-    screenshot(page, f"integration-{kind.lower()}")
+    screenshot(page, f"integration-{kind.lower()}", "[data-role=schema-form]")
     page.click("button[name=_continue]")
     page.wait_for_url("**/change/")
     stored = json.loads(page.locator("textarea[name=config_text]").input_value())[root]
