@@ -7,7 +7,9 @@
 - A message is deleted (``DeleteMessageBatch``) only after it was durably queued in our
   pipeline. One the listener could not queue (it stopped first) is made visible again at once;
   one received by a listener that died is made visible again by SQS when its visibility timeout
-  ends. So nothing is lost, and a message may be handed on twice (at least once).
+  ends. So nothing is lost, and a message may be handed on twice (at least once). While a
+  batch waits for a slow queue, its messages' visibility is extended before it ends, so that
+  SQS does not hand them out again meanwhile.
 - Starting checks the queue first: refused credentials or a missing queue fail the start (a
   FAILED lifecycle event with the reason); an unreachable endpoint is retried with back-off and
   jitter, reported in the status, as every later failure is.
@@ -63,6 +65,7 @@ class SqsListener(AwsListener):
         super().__init__(config, config.sqsConfiguration, sink, metadata=metadata, integration_id=integration_id,
                          read_timeout=MAX_WAIT + 10)
         self.deleted = 0  # messages deleted from the queue after queueing
+        self.visibility = 30  # the queue's VisibilityTimeout, seconds (read at each connection)
         self._settling: set[asyncio.Task] = set()
 
     def what(self) -> str:
@@ -72,7 +75,8 @@ class SqsListener(AwsListener):
         await probe(config)
 
     async def connect(self, sqs) -> None:
-        await sqs.get_queue_attributes(QueueUrl=self.cc.queueUrl, AttributeNames=["QueueArn"])
+        answer = await sqs.get_queue_attributes(QueueUrl=self.cc.queueUrl, AttributeNames=["VisibilityTimeout"])
+        self.visibility = int(answer.get("Attributes", {}).get("VisibilityTimeout", 30))
 
     async def consume(self, sqs) -> None:
         try:
@@ -106,7 +110,11 @@ class SqsListener(AwsListener):
 
     async def _settle(self, sqs, messages: list[dict]) -> None:
         """Queue the messages of one poll, then delete those that were queued."""
-        outcomes = await asyncio.gather(*(self._hand_on(message) for message in messages))
+        keeper = asyncio.get_running_loop().create_task(self._keep_invisible(sqs, messages))
+        try:
+            outcomes = await asyncio.gather(*(self._hand_on(message) for message in messages))
+        finally:
+            keeper.cancel()
         queued = [m for m, ok in zip(messages, outcomes, strict=True) if ok]
         refused = [m for m, ok in zip(messages, outcomes, strict=True) if not ok]
         try:
@@ -122,6 +130,19 @@ class SqsListener(AwsListener):
         except Exception as exc:  # they come back after the visibility timeout: duplicates, no loss
             log.warning("%s: settling %d message(s) failed; SQS will deliver them again: %s",
                         _what(self.cc), len(messages), exc)
+
+    async def _keep_invisible(self, sqs, messages: list[dict]) -> None:
+        """While queueing takes long (the pipeline's queue is slow or down), extend the messages'
+        visibility timeout before it ends: otherwise SQS hands them out again meanwhile."""
+        while True:
+            await asyncio.sleep(max(self.visibility * 0.6, 0.5))
+            try:
+                await sqs.change_message_visibility_batch(QueueUrl=self.cc.queueUrl, Entries=[
+                    {**e, "VisibilityTimeout": self.visibility} for e in _entries(messages)])
+            except Exception as exc:  # they may be handed out again: duplicates, no loss
+                log.warning("%s: extending the visibility of %d message(s) failed: %s", _what(self.cc),
+                            len(messages), exc)
+                return
 
     async def _hand_on(self, message: dict) -> bool:
         payload = (message.get("Body") or "").encode("utf-8")

@@ -135,6 +135,28 @@ def test_nothing_is_deleted_while_the_queue_refuses_and_a_stopped_listener_loses
     assert stuck.uplinks == [] and [u.payload for u in second.uplinks] == [b"precious"]
 
 
+def test_messages_waiting_for_a_slow_queue_are_kept_invisible_and_handed_on_once(moto):
+    """Queueing takes 3 s while the queue's visibility timeout is 1 s: the listener extends the
+    visibility meanwhile, so SQS does not hand the message out again (no duplicate)."""
+    slow = RecordingSink()
+
+    async def scenario():
+        queue = await make_queue(moto, visibility=1)
+        await send(moto, queue, ["slow"])
+        slow.block = asyncio.Event()
+        async with listening(config(moto, queue), slow) as listener:
+            await until(lambda: slow.calls >= 1, message="the hand-over")
+            await asyncio.sleep(3)
+            assert await left(moto, queue) == 1
+            slow.block.set()
+            await until(lambda: listener.deleted == 1, message="the delete")
+            await asyncio.sleep(1.5)  # a redelivery would be received and handed on by now
+        return await left(moto, queue)
+
+    assert run(scenario()) == 0
+    assert [u.payload for u in slow.uplinks] == [b"slow"] and slow.calls == 1
+
+
 def test_a_listener_killed_mid_stream_loses_nothing(moto, tmp_path):
     """The first listener runs in a process of its own and is SIGKILLed mid-stream: what it
     received and had not yet queued and deleted comes back when the visibility timeout (2 s)
