@@ -2,8 +2,9 @@
 
 - ``ReceiveMessage`` long-polls ``min(pollingPeriodSeconds, 20)`` seconds for up to 10
   messages; an empty answer that came sooner than ``pollingPeriodSeconds`` waits out the rest.
-  The next poll does not wait for the last batch to be queued (at most ``MAX_IN_FLIGHT`` polls
-  are held), so a busy queue is read as fast as the pipeline takes it.
+  ``POLLERS`` receive calls run at once, and the next poll does not wait for the last batch to
+  be queued (at most ``MAX_IN_FLIGHT`` polls are held), so a busy queue is read as fast as the
+  pipeline takes it.
 - A message is deleted (``DeleteMessageBatch``) only after it was durably queued in our
   pipeline. One the listener could not queue (it stopped first) is made visible again at once;
   one received by a listener that died is made visible again by SQS when its visibility timeout
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 MAX_MESSAGES = 10  # SQS's limit per ReceiveMessage
 MAX_WAIT = 20  # SQS's limit on long polling, seconds
 MAX_IN_FLIGHT = 50  # polls whose messages are being queued at once
+POLLERS = 2  # receive calls at once: one call's round trip would cap a busy queue at 10 messages a trip
 PUBLISH_TIMEOUT = 10.0
 
 
@@ -79,8 +81,9 @@ class SqsListener(AwsListener):
         self.visibility = int(answer.get("Attributes", {}).get("VisibilityTimeout", 30))
 
     async def consume(self, sqs) -> None:
+        slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         try:
-            await self._poll(sqs)
+            await asyncio.gather(*(self._poll(sqs, slots) for _ in range(POLLERS)))
         finally:  # deletes still on their way use this client
             await self._settled(self.stop_timeout)
 
@@ -91,9 +94,8 @@ class SqsListener(AwsListener):
         if self._settling:
             await asyncio.wait(list(self._settling), timeout=timeout)
 
-    async def _poll(self, sqs) -> None:
+    async def _poll(self, sqs, slots: asyncio.Semaphore) -> None:
         period = self.cc.pollingPeriodSeconds
-        slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         while not self._stopping:
             started = time.monotonic()
             answer = await sqs.receive_message(

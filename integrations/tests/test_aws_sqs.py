@@ -47,10 +47,14 @@ async def make_queue(server: MotoServer, *, visibility: int = 30) -> str:
 
 
 async def send(server: MotoServer, queue_url: str, bodies, **attributes) -> None:
+    bodies = list(bodies)
+    entries = [{"Id": str(n), "MessageBody": body, "MessageAttributes": {
+        key: {"DataType": "String", "StringValue": value} for key, value in attributes.items()}}
+        for n, body in enumerate(bodies)]
     async with aws_client("sqs", server.url, server.key) as sqs:
-        for body in bodies:
-            await sqs.send_message(QueueUrl=queue_url, MessageBody=body, MessageAttributes={
-                key: {"DataType": "String", "StringValue": value} for key, value in attributes.items()})
+        for start in range(0, len(entries), 10):  # SQS takes 10 a call
+            answer = await sqs.send_message_batch(QueueUrl=queue_url, Entries=entries[start:start + 10])
+            assert not answer.get("Failed"), answer["Failed"]
 
 
 async def left(server: MotoServer, queue_url: str) -> int:
@@ -159,16 +163,16 @@ def test_messages_waiting_for_a_slow_queue_are_kept_invisible_and_handed_on_once
 
 def test_a_listener_killed_mid_stream_loses_nothing(moto, tmp_path):
     """The first listener runs in a process of its own and is SIGKILLed mid-stream: what it
-    received and had not yet queued and deleted comes back when the visibility timeout (2 s)
+    received and had not yet queued and deleted comes back when the visibility timeout (5 s)
     ends, and the second listener hands on everything the first did not."""
-    total, out, log = 200, tmp_path / "killed.txt", tmp_path / "child.log"
-    queue = run(make_queue(moto, visibility=2))
+    total, out, log = 150, tmp_path / "killed.txt", tmp_path / "child.log"
+    queue = run(make_queue(moto, visibility=5))
     run(send(moto, queue, [str(i) for i in range(total)]))
     configuration = config(moto, queue)
     child = subprocess.Popen([sys.executable, "-m", "integrations.tests.aws_child", "sqs", json.dumps(configuration),
                               str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     try:
-        wait_until(lambda: out.exists() and len(out.read_bytes().split()) >= 30, 30,
+        wait_until(lambda: out.exists() and len(out.read_bytes().split()) >= 20, 30,
                    message=f"the child's uplinks ({log})")
     finally:
         child.kill()  # SIGKILL: no drain, no delete, no release
