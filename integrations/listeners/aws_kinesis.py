@@ -8,9 +8,10 @@ in our database.
   closed shard's reader ends when its records are read.
 - Checkpoints: after the records of a read were durably queued in our pipeline, the sequence
   number of the last one is saved per shard in the database (integrations/checkpoints.py). A
-  listener that stops, or dies, resumes after its last checkpoint: at least once, no gap. A
-  checkpoint the stream does not know any more (the stream was deleted and made again) is
-  logged and the reader starts at ``initialPositionInStream``.
+  listener that stops, or dies, resumes after its last checkpoint: at least once, no gap.
+  Checkpoints belong to the stream's incarnation (its name and creation time): a stream deleted
+  and made again is read from ``initialPositionInStream``, as is a shard whose checkpoint the
+  stream refuses.
 - Starting checks the stream first: refused credentials or a missing stream fail the start (a
   FAILED lifecycle event with the reason); an unreachable endpoint is retried with back-off and
   jitter, reported in the status, as every later failure is.
@@ -67,7 +68,8 @@ class KinesisListener(AwsListener):
         cc = config.clientConfiguration
         super().__init__(config, cc, sink, metadata=metadata, integration_id=integration_id,
                          read_timeout=cc.requestTimeout)
-        self.checkpoints = checkpoints or Checkpoints(integration_id, cc.streamName)
+        self.checkpoints = checkpoints or Checkpoints(integration_id)
+        self.stream_key = cc.streamName  # name@creation ms, once connected
         self.positions: dict[str, str] = {}  # shard -> last checkpointed sequence number
         self.checkpointed = 0  # records covered by saved checkpoints
         self._saving: set[str] = set()  # shards whose reader is queueing a read and will save it
@@ -80,8 +82,10 @@ class KinesisListener(AwsListener):
         await probe(config)
 
     async def connect(self, kinesis) -> None:
+        summary = (await kinesis.describe_stream_summary(StreamName=self.cc.streamName))["StreamDescriptionSummary"]
+        self.stream_key = f"{self.cc.streamName}@{int(summary['StreamCreationTimestamp'].timestamp() * 1000)}"
         self._shard_list = await self._shards(kinesis)
-        self.positions = await self.checkpoints.load()
+        self.positions = await self.checkpoints.load(self.stream_key)
 
     async def consume(self, kinesis) -> None:
         await self._read_all(kinesis, self._shard_list)
@@ -153,8 +157,8 @@ class KinesisListener(AwsListener):
             except ClientError as exc:
                 if error_code(exc) != "InvalidArgumentException":
                     raise
-                log.warning("%s shard %s does not know checkpoint %s (stream made again?); starting at %s",
-                            _what(self.cc), shard, position, self.cc.initialPositionInStream)
+                log.warning("%s shard %s does not know checkpoint %s; starting at %s", _what(self.cc), shard,
+                            position, self.cc.initialPositionInStream)
         start = {"ShardIteratorType": self.cc.initialPositionInStream}
         if self.cc.initialPositionInStream == "AT_TIMESTAMP":
             start["Timestamp"] = datetime.datetime.fromtimestamp(self.cc.initialTimestamp / 1000, datetime.UTC)
@@ -174,7 +178,7 @@ class KinesisListener(AwsListener):
                 queued += 1
             if queued:
                 position = records[queued - 1]["SequenceNumber"]
-                await self.checkpoints.save(shard, position)
+                await self.checkpoints.save(self.stream_key, shard, position)
                 self.positions[shard] = position
                 self.checkpointed += queued
             return queued == len(records)

@@ -20,7 +20,7 @@ import pytest
 
 from integrations.listeners.aws_kinesis import KinesisListener, probe
 from integrations.messages import Downlink
-from integrations.tests.aws_peers import Kinesalite, aws_client, kinesalite_module
+from integrations.tests.aws_peers import Kinesalite, MotoServer, aws_client, kinesalite_module
 from integrations.tests.brokers import RecordingSink, free_port, wait_until
 from integrations.tests.processes import ROOT
 from integrations.tests.test_aws_sqs import run, until
@@ -66,18 +66,19 @@ async def put(server, stream: str, records) -> None:
 
 
 class MemoryCheckpoints:
-    """The checkpoint store's interface in memory, for tests that are about reading, not storing."""
+    """The checkpoint store's interface in memory, for tests that are about reading, not storing;
+    ``saved`` holds the positions of the stream key saved last."""
 
-    def __init__(self, saved=None):
-        self.saved = dict(saved or {})
-        self.saves = 0
+    def __init__(self):
+        self.streams: dict[str, dict[str, str]] = {}
+        self.saved: dict[str, str] = {}
 
-    async def load(self):
-        return dict(self.saved)
+    async def load(self, stream):
+        return dict(self.streams.get(stream, {}))
 
-    async def save(self, shard, position):
+    async def save(self, stream, shard, position):
+        self.saved = self.streams.setdefault(stream, {})
         self.saved[shard] = position
-        self.saves += 1
 
 
 @contextlib.asynccontextmanager
@@ -143,7 +144,6 @@ def test_nothing_is_checkpointed_while_the_queue_refuses_and_the_next_listener_r
 def test_checkpoints_are_kept_in_the_database_and_a_restarted_listener_resumes_after_them(kinesalite, tenant):
     """The real store: a listener reads 30 records and stops; 20 more are put; a new listener of
     the same integration reads exactly those 20, none again, none skipped."""
-    from integrations.checkpoints import load
     from integrations.tests.factories import make_integration
 
     stream = run(make_stream(kinesalite))
@@ -165,8 +165,30 @@ def test_checkpoints_are_kept_in_the_database_and_a_restarted_listener_resumes_a
     run(scenario())
     assert sorted(int(u.payload) for u in first.uplinks) == list(range(30))
     assert sorted(int(u.payload) for u in second.uplinks) == list(range(30, 50))
-    saved = load(integration.pk, stream)
+    saved = positions(integration, stream)
     assert len(saved) == 2 and all(position.isdigit() for position in saved.values())
+
+
+def positions(integration, stream: str) -> dict[str, str]:
+    """The checkpoints saved for ``stream`` (keyed by its name and creation time)."""
+    from integrations.models import StreamCheckpoint
+
+    rows = StreamCheckpoint.objects.filter(integration=integration, stream__startswith=f"{stream}@")
+    return dict(rows.values_list("shard", "position"))
+
+
+@pytest.mark.django_db
+def test_loading_a_streams_checkpoints_drops_those_of_its_older_incarnations(tenant):
+    from integrations.checkpoints import load, save
+    from integrations.tests.factories import make_integration
+
+    integration = make_integration(tenant, "Kinesis", kind="AWS_KINESIS", configuration={})
+    save(integration.pk, "s@1000", "shardId-0", "41")
+    save(integration.pk, "s@1000", "shardId-0", "42")  # an update, not a second row
+    save(integration.pk, "s-other@1000", "shardId-0", "7")
+    assert load(integration.pk, "s@1000") == {"shardId-0": "42"}
+    assert load(integration.pk, "s@2000") == {}  # made again: starts afresh
+    assert load(integration.pk, "s@1000") == {} and load(integration.pk, "s-other@1000") == {"shardId-0": "7"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -176,7 +198,6 @@ def test_a_listener_killed_mid_stream_resumes_after_its_last_checkpoint(kinesali
     handed on, and only records after a checkpoint are handed on twice."""
     from django.db import connection
 
-    from integrations.checkpoints import load
     from integrations.tests.factories import make_integration
 
     total, out, log = 300, tmp_path / "killed.txt", tmp_path / "child.log"
@@ -188,13 +209,13 @@ def test_a_listener_killed_mid_stream_resumes_after_its_last_checkpoint(kinesali
                               json.dumps(configuration), str(out), connection.settings_dict["NAME"],
                               str(integration.pk)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     try:
-        wait_until(lambda: out.exists() and len(out.read_bytes().split()) >= 60 and len(load(integration.pk, stream)),
+        wait_until(lambda: out.exists() and len(out.read_bytes().split()) >= 60 and positions(integration, stream),
                    60, message=f"the child's uplinks and checkpoints ({log})")
     finally:
         child.kill()  # SIGKILL: whatever it queued after its last checkpoint is read again
         child.wait(5)
     killed = [int(line) for line in out.read_bytes().split()]
-    left_at = load(integration.pk, stream)
+    left_at = positions(integration, stream)
     second = RecordingSink()
 
     async def scenario():
@@ -213,10 +234,12 @@ def test_a_listener_killed_mid_stream_resumes_after_its_last_checkpoint(kinesali
     assert 0 <= duplicates <= 2 * 10  # at most one uncheckpointed read (maxRecords) per shard
 
 
-def test_it_reconnects_after_the_peer_restarts_and_new_records_flow(tmp_path):
-    """kinesalite keeps its streams in memory: after the restart the stream is made again, the
-    stale checkpoints are noticed, and the listener reads the new stream from TRIM_HORIZON."""
-    server = Kinesalite(kinesalite_module()).start()
+@pytest.mark.parametrize("kind", ["kinesalite", "moto"])
+def test_it_reconnects_after_the_peer_restarts_and_new_records_flow(kind):
+    """Both peers keep their streams in memory: after the restart the stream is made again (a new
+    incarnation: moto's sequence numbers start again at 1), the old checkpoints are left behind,
+    and the listener reads the new stream from TRIM_HORIZON."""
+    server = Kinesalite(kinesalite_module()).start() if kind == "kinesalite" else MotoServer().start()
     sink, checkpoints = RecordingSink(), MemoryCheckpoints()
     try:
         async def scenario():
