@@ -13,6 +13,8 @@
 Both can be stopped and started again on the same port (their state is lost: memory stores).
 """
 
+import asyncio
+import contextlib
 import fcntl
 import json
 import os
@@ -30,7 +32,7 @@ from aiobotocore.session import get_session
 from integrations.tests.brokers import free_port
 from integrations.tests.processes import ROOT
 
-__all__ = ["MotoServer", "Kinesalite", "KINESALITE_VERSION", "aws_client", "kinesalite_module"]
+__all__ = ["MotoServer", "Kinesalite", "KINESALITE_VERSION", "aws_client", "kinesalite_module", "running"]
 
 HOST = "127.0.0.1"
 KINESALITE_VERSION = "3.3.3"
@@ -158,3 +160,15 @@ def aws_client(service: str, url: str, key: tuple[str, str] = ("testing", "testi
     """An aiobotocore client of a local peer (``async with``)."""
     return get_session().create_client(service, region_name="us-east-1", endpoint_url=url,
                                        aws_access_key_id=key[0], aws_secret_access_key=key[1])
+
+
+@contextlib.asynccontextmanager
+async def running(listener, *, stop_timeout: float = 5.0, connect_timeout: float = 15.0):
+    """``listener`` started and connected; stopped on the way out."""
+    listener.stop_timeout = stop_timeout
+    await listener.start()
+    try:
+        await asyncio.wait_for(listener.connected.wait(), connect_timeout)
+        yield listener
+    finally:
+        await listener.stop()

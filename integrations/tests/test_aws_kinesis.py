@@ -10,7 +10,6 @@ listener host to stored telemetry. Every test uses its own streams (random names
 """
 
 import asyncio
-import contextlib
 import json
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import pytest
 
 from integrations.listeners.aws_kinesis import KinesisListener, probe
 from integrations.messages import Downlink
-from integrations.tests.aws_peers import Kinesalite, MotoServer, aws_client, kinesalite_module
+from integrations.tests.aws_peers import Kinesalite, MotoServer, aws_client, kinesalite_module, running
 from integrations.tests.brokers import RecordingSink, free_port, wait_until
 from integrations.tests.processes import ROOT
 from integrations.tests.test_aws_sqs import run, until
@@ -81,20 +80,13 @@ class MemoryCheckpoints:
         self.saved[shard] = position
 
 
-@contextlib.asynccontextmanager
-async def listening(configuration: dict, sink, *, checkpoints=None, integration_id: str = "i-1",
-                    stop_timeout: float = 5.0):
+def listening(configuration: dict, sink, *, checkpoints=None, integration_id: str = "i-1",
+              stop_timeout: float = 5.0):
     """A running listener; ``checkpoints`` "database" is the real store, else a MemoryCheckpoints."""
     listener = KinesisListener(KinesisConfig.model_validate(configuration), sink, integration_id=integration_id,
                                metadata={"integrationName": "kinesis-test"},
                                checkpoints=None if checkpoints == "database" else checkpoints or MemoryCheckpoints())
-    listener.stop_timeout = stop_timeout
-    await listener.start()
-    try:
-        await asyncio.wait_for(listener.connected.wait(), 15)
-        yield listener
-    finally:
-        await listener.stop()
+    return running(listener, stop_timeout=stop_timeout)
 
 
 def test_it_hands_on_the_records_of_every_shard_with_metadata_and_checkpoints_them(peer):

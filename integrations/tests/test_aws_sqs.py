@@ -9,7 +9,6 @@ through the listener host to stored telemetry. Every test uses its own queues (r
 """
 
 import asyncio
-import contextlib
 import json
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import pytest
 
 from integrations.listeners.aws_sqs import SqsListener, probe
 from integrations.messages import Downlink
-from integrations.tests.aws_peers import MotoServer, aws_client
+from integrations.tests.aws_peers import MotoServer, aws_client, running
 from integrations.tests.brokers import RecordingSink, free_port, wait_until
 from integrations.tests.processes import ROOT
 from integrations.types.aws import AwsSqsIntegration, SqsConfig
@@ -84,17 +83,10 @@ async def _value(predicate):
     return await value if asyncio.iscoroutine(value) else value
 
 
-@contextlib.asynccontextmanager
-async def listening(configuration: dict, sink, *, stop_timeout: float = 5.0):
+def listening(configuration: dict, sink, *, stop_timeout: float = 5.0):
     listener = SqsListener(SqsConfig.model_validate(configuration), sink, metadata={"integrationName": "sqs-test"},
                            integration_id="i-1")
-    listener.stop_timeout = stop_timeout
-    await listener.start()
-    try:
-        await asyncio.wait_for(listener.connected.wait(), 15)
-        yield listener
-    finally:
-        await listener.stop()
+    return running(listener, stop_timeout=stop_timeout)
 
 
 def test_it_hands_on_messages_with_metadata_and_deletes_them_only_after_queueing(moto):
