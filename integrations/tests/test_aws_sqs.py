@@ -265,6 +265,27 @@ def test_a_wrong_secret_is_refused_clearly(moto_iam):
         run(SqsListener(SqsConfig.model_validate(wrong), RecordingSink(), metadata={}, integration_id="i").start())
 
 
+def test_a_key_revoked_while_running_is_reported_in_the_status(moto_iam):
+    """The integration runs with a second key of the user; the key is deleted meanwhile: the next
+    poll is refused and the status says so, naming the credentials."""
+    sink = RecordingSink()
+
+    async def scenario():
+        queue = await make_queue(moto_iam)
+        async with aws_client("iam", moto_iam.url, moto_iam.key) as iam:
+            key = (await iam.create_access_key(UserName="thingsboard"))["AccessKey"]
+        configuration = config(moto_iam, queue, accessKeyId=key["AccessKeyId"], secretAccessKey=key["SecretAccessKey"])
+        async with listening(configuration, sink) as listener:
+            async with aws_client("iam", moto_iam.url, moto_iam.key) as iam:
+                await iam.delete_access_key(UserName="thingsboard", AccessKeyId=key["AccessKeyId"])
+            await until(lambda: not listener.connected.is_set(), 20, message="the refusal")
+            await until(lambda: any(r.get("error") for r in sink.reports), message="the report")
+
+    run(scenario())
+    error = next(r["error"] for r in sink.reports if r.get("error"))
+    assert "AWS refused the credentials (InvalidClientTokenId" in error and sink.reports[0]["connected"] is True
+
+
 def test_the_configuration_has_thingsboards_keys_and_is_validated():
     parsed = SqsConfig.model_validate({"sqsConfiguration": {
         "queueUrl": "https://sqs.eu-west-1.amazonaws.com/1/q", "accessKeyId": "A", "secretAccessKey": "S"}})
