@@ -25,6 +25,7 @@ from integrations.models import (
     IntegrationStats,
     OutgoingDownlink,
     RemoteStatus,
+    StreamCheckpoint,
 )
 from integrations.types import TYPES
 from integrations.types.base import MASK, ConfigError
@@ -277,6 +278,19 @@ class IntegrationLeaseAdmin(_IntegrationRowAdmin):
     list_display = ("integration", "holder", "expires_at")
     fields = ("integration", "holder", "expires_at")
     readonly_fields = fields
+
+
+@admin.register(StreamCheckpoint)
+class StreamCheckpointAdmin(_IntegrationRowAdmin):
+    """How far each stream integration (AWS Kinesis) has read, per shard (integrations/checkpoints.py)."""
+
+    list_display = ("integration", "stream", "shard", "position", "updated")
+    fields = ("integration", "stream", "shard", "position", "updated")
+    readonly_fields = fields
+
+    @admin.display(description="Updated", ordering="updated_ts")
+    def updated(self, obj) -> str:
+        return format_ms(obj.updated_ts)
 
 
 @admin.register(OutgoingDownlink)

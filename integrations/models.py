@@ -10,8 +10,7 @@ from tbproject.clock import now_ms
 from tenants.models import Tenant, TenantScopedModel
 
 __all__ = ["Integration", "DeadLetter", "IntegrationStats", "IntegrationLease", "OutgoingDownlink", "DeviceRoute",
-           "EventHubCheckpoint",
-           "DownlinkStatus", "RemoteStatus"]
+           "EventHubCheckpoint", "StreamCheckpoint", "DownlinkStatus", "RemoteStatus"]
 
 
 #: Columns only the system writes (see Integration.save).
@@ -142,6 +141,6 @@ class IntegrationLease(models.Model):
         return f"{self.integration_id} held by {self.holder} until {self.expires_at:%H:%M:%S}"
 
 
-from integrations.models_checkpoints import EventHubCheckpoint  # noqa: E402
+from integrations.models_checkpoints import EventHubCheckpoint, StreamCheckpoint  # noqa: E402
 from integrations.models_downlinks import DeviceRoute, DownlinkStatus, OutgoingDownlink  # noqa: E402
 from integrations.models_remote import RemoteStatus  # noqa: E402

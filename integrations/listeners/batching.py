@@ -65,6 +65,14 @@ class UplinkBatcher:
         self._append(uplink, future)
         return future
 
+    async def add_and_wait(self, uplink: RawUplink) -> bool:
+        """Add ``uplink`` and wait until it is queued: True, or False when the listener stopped first."""
+        try:
+            await self.add(uplink)
+        except NotAcknowledged:
+            return False
+        return True
+
     def offer(self, uplink: RawUplink) -> bool:
         """Queue ``uplink`` that nobody acknowledges (MQTT QoS 0); False when it was dropped."""
         if self._closed or len(self._pending) >= self.max_pending:

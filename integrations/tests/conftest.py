@@ -1,7 +1,11 @@
-"""Fixtures of the integration tests: private Mosquitto brokers (integrations/tests/brokers.py)."""
+"""Fixtures of the integration tests: private Mosquitto brokers (integrations/tests/brokers.py) and
+the AWS peers (integrations/tests/aws_peers.py), each started once per test module."""
+
+import asyncio
 
 import pytest
 
+from integrations.tests.aws_peers import Kinesalite, MotoServer, kinesalite_module
 from integrations.tests.brokers import MOSQUITTO, Broker
 
 
@@ -41,3 +45,28 @@ def as_in_a_worker():
 
     app.conf.task_always_eager = app.conf.CELERY_TASK_ALWAYS_EAGER = False
     yield
+
+
+@pytest.fixture(scope="module")
+def moto():
+    """moto in server mode on a free port (SQS, Kinesis, IAM); any key is accepted."""
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def moto_iam():
+    """A moto server that authenticates every request (IAM): only its user's key is accepted."""
+    server = MotoServer(iam=True).start()
+    asyncio.run(server.make_user())
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def kinesalite():
+    """kinesalite on a free port (skips, saying why, without node/npm)."""
+    server = Kinesalite(kinesalite_module()).start()
+    yield server
+    server.stop()

@@ -18,6 +18,8 @@ TYPES = TypeRegistry({
     "KAFKA": "integrations.types.kafka.KafkaIntegration",
     "APACHE_PULSAR": "integrations.types.pulsar.ApachePulsarIntegration",
     "PUB_SUB": "integrations.types.pubsub.PubSubIntegration",
+    "AWS_SQS": "integrations.types.aws.AwsSqsIntegration",
+    "AWS_KINESIS": "integrations.types.aws.AwsKinesisIntegration",
     "SIGFOX": "integrations.types.platform_http.SigfoxIntegration",
     "THINGPARK": "integrations.types.lorawan_http.ThingParkIntegration",
     "TPE": "integrations.types.lorawan_http.TpeIntegration",
