@@ -159,9 +159,9 @@ def test_a_listener_killed_between_receiving_and_queueing_loses_nothing(fake, tm
     with child_listener("integrations.listeners.pubsub.PubSubListener", "integrations.types.pubsub.PubSubConfig",
                         configuration, tmp_path / "child", hold=True,
                         env={**os.environ, "PUBSUB_EMULATOR_HOST": fake.address}) as child:
-        wait_until(child.connected, 20, message=f"the child to start ({child.log})")
+        wait_until(child.connected, 60, message=f"the child to start ({child.log})")
         publish(topic, b"m-1", b"m-2")
-        wait_until(child.payloads, 20, message=f"the child to receive ({child.log})")
+        wait_until(child.payloads, 60, message=f"the child to receive ({child.log})")
     # SIGKILLed while the messages are received and not queued
     second = RecordingSink()
 
