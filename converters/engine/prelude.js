@@ -20,6 +20,7 @@
   const reExec = G.RegExp.prototype.exec;
   const strSlice = G.String.prototype.slice;
   const strReplace = G.String.prototype.replace;
+  const strIndexOf = G.String.prototype.indexOf;
   const strCharCodeAt = G.String.prototype.charCodeAt;
   const strPadStart = G.String.prototype.padStart;
   const numToString = G.Number.prototype.toString;
@@ -191,6 +192,23 @@
     }
   }
 
+  // `"\u0000TbDouble:62.0"` -> `62.0` (the digits hold no quote: the next one closes the mark).
+  // An indexOf walk: a global regex replace cost as much as the stringify itself.
+  const TB_MARK = '"\\u0000TbDouble:';
+  function __tbUnmark(text) {
+    let at = apply(strIndexOf, text, [TB_MARK]);
+    if (at < 0) return text;
+    let out = '', from = 0;
+    while (at >= 0) {
+      const digits = at + TB_MARK.length;
+      const close = apply(strIndexOf, text, ['"', digits]);
+      out += apply(strSlice, text, [from, at]) + apply(strSlice, text, [digits, close]);
+      from = close + 1;
+      at = apply(strIndexOf, text, [TB_MARK, from]);
+    }
+    return out + apply(strSlice, text, [from]);
+  }
+
   function __tbSerialise(result, what, maxOutput) {
     const kind = typeof result;
     if (result === undefined) throw 'the ' + what + ' returned nothing (undefined)';
@@ -205,7 +223,7 @@
     const tbel = G.__tbel;  // TBEL: whole Doubles were marked as texts to be written 62.0 (runtime.js out)
     if (tbel !== undefined && tbel !== null && tbel.marked === true) {
       tbel.marked = false;
-      text = apply(strReplace, text, [/"\\u0000TbDouble:(-?[0-9]+\.[0-9]+(?:E-?[0-9]+)?)"/g, '$1']);
+      text = __tbUnmark(text);
     }
     if (text.length > maxOutput) {
       throw 'the ' + what + ' output is too large: ' + text.length + ' characters (limit ' + maxOutput + ' bytes)';
