@@ -40,6 +40,8 @@ MAX_RECORDS = 1000
 STOP_TIMEOUT = 5.0
 PROBE_TIMEOUT = 10.0
 PUBLISH_TIMEOUT = 10.0
+#: while no records come, the cluster's metadata is asked for this often (a lost broker shows in the status)
+HEALTH_CHECK_SECONDS, HEALTH_CHECK_TIMEOUT = 5.0, 5.0
 
 
 def address(config) -> str:
@@ -188,6 +190,7 @@ class KafkaListener:
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         poll_ms = max(self.config.clientConfiguration.pollInterval, 100)
+        checked = asyncio.get_running_loop().time()
         while not self._stopping:
             self._polling = True
             try:
@@ -195,7 +198,14 @@ class KafkaListener:
             finally:
                 self._polling = False
             if not polled:
+                now = asyncio.get_running_loop().time()
+                if now - checked >= HEALTH_CHECK_SECONDS:
+                    checked = now
+                    await self._check_health(consumer)
                 continue
+            if not self.connected.is_set():  # records came: the broker is back
+                self.connected.set()
+                self.sink.report(connected=True, error="")
             handed = []
             for tp, records in polled.items():
                 for record in records:
@@ -219,6 +229,24 @@ class KafkaListener:
                                 self.address, exc)
             if refused:
                 return
+
+    async def _check_health(self, consumer: AIOKafkaConsumer) -> None:
+        """aiokafka reconnects on its own and says nothing of a broker it lost: while no records
+        come, ask the cluster for its metadata now and then, so the status tells the truth."""
+        try:
+            await asyncio.wait_for(consumer._client.fetch_all_metadata(), HEALTH_CHECK_TIMEOUT)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if self.connected.is_set():
+                message = f"Lost the connection to Kafka at {self.address}: {_reason(exc)}"
+                log.warning("%s (the client keeps retrying)", message)
+                self.connected.clear()
+                self.sink.report(connected=False, error=message)
+            return
+        if not self.connected.is_set():
+            self.connected.set()
+            self.sink.report(connected=True, error="")
 
     async def _hand_on(self, record) -> bool:
         payload = record.value or b""
