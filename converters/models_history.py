@@ -10,6 +10,8 @@
   converter per hour, added to once per engine batch (converters/health.py), never per message.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -49,6 +51,7 @@ class ConverterTest(models.Model):
     message (JSON text), with ``msg_type`` and ``integration_metadata``; ``expected`` is
     ``{contentType, data, metadata}``."""
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)
     converter = models.ForeignKey("converters.Converter", on_delete=models.CASCADE, related_name="stored_tests")
     name = models.CharField(max_length=255)

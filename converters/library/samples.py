@@ -16,7 +16,7 @@ from converters.output import OutputError, normalise_uplink, parse_converter_out
 from converters.services import describe_error
 from tbproject.clock import now_ms
 
-__all__ = ["SampleResult", "run_samples", "run_uplink_case", "run_downlink_case"]
+__all__ = ["SampleResult", "run_samples", "sample_metadata", "run_uplink_case", "run_downlink_case"]
 
 
 @dataclass
@@ -32,9 +32,14 @@ class SampleResult:
                 "differences": self.differences}
 
 
+def sample_metadata(entry) -> dict:
+    """The metadata a library entry's samples run with."""
+    return {"integrationName": f"{entry.integration_type} integration",
+            **{k: v if isinstance(v, str) else json.dumps(v) for k, v in entry.metadata.items()}}
+
+
 def run_samples(converter, entry) -> list[SampleResult]:
-    metadata = {"integrationName": f"{entry.integration_type} integration",
-                **{k: v if isinstance(v, str) else json.dumps(v) for k, v in entry.metadata.items()}}
+    metadata = sample_metadata(entry)
     if converter.type == "DOWNLINK":
         return [_run_downlink(converter, sample, metadata) for sample in entry.samples()]
     return [_run_uplink(converter, entry, sample, metadata) for sample in entry.samples()]

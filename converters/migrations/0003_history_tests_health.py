@@ -2,6 +2,8 @@
 
 import django.db.models.deletion
 import tbproject.clock
+import uuid
+
 from django.conf import settings
 from django.db import migrations, models
 
@@ -64,7 +66,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='ConverterTest',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('name', models.CharField(max_length=255)),
                 ('created_time', models.BigIntegerField(default=tbproject.clock.now_ms)),
                 ('payload', models.BinaryField()),
