@@ -39,7 +39,8 @@ def test_a_pinned_integration_runs_its_version_beside_the_newest(api, tenant, co
     assert res.status_code == 200, res.content
     assert res.json() == {"pinnedConverterVersion": 1, "latestConverterVersion": 2,
                           "converterId": {"entityType": "CONVERTER", "id": str(conv.pk)}}
-    outcomes = pipeline.process([json_uplink(pinned, {"name": "p", "t": 2}), json_uplink(newest, {"name": "n", "t": 2})])
+    outcomes = pipeline.process([json_uplink(pinned, {"name": "p", "t": 2}),
+                                 json_uplink(newest, {"name": "n", "t": 2})])
     assert [(o.status, o.converter_version) for o in outcomes] == [("ok", 1), ("ok", 2)]
     assert values(Device.objects.get(name="p")) == {"t": 2} and values(Device.objects.get(name="n")) == {"t": 20}
     assert api.get(f"/api/integration/{pinned.pk}/converterVersion").json()["pinnedConverterVersion"] == 1
