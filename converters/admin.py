@@ -13,7 +13,8 @@ from django.urls import path
 from django.utils.html import format_html
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
-from converters import engine, scripts
+from converters import engine, scripts, stored_tests
+from converters.admin_pages import converter_panels
 from converters.choices import ScriptLang
 from converters.events import all_enabled_until
 from converters.models import Converter, DebugEvent
@@ -97,6 +98,10 @@ class ConverterForm(DebugAllFormMixin, TenantScopedForm):
                                        "Encoder(msg, metadata, msgType, integrationMetadata) for a downlink one.")
     update_only_keys = forms.CharField(required=False, widget=UnfoldAdminTextInputWidget,
                                        help_text="Comma-separated keys stored only when changed.")
+    force = forms.BooleanField(required=False, label="Save even if stored tests break",
+                               widget=UnfoldBooleanSwitchWidget,
+                               help_text="A change that makes a passing stored test fail is refused unless this "
+                                         "is on.")
 
     class Meta:
         model = Converter
@@ -130,7 +135,22 @@ class ConverterForm(DebugAllFormMixin, TenantScopedForm):
         except engine.EngineError:
             self.add_error("script", "The script engine cannot start right now; try again.")
         self.instance.configuration = configuration
+        self._run_stored_tests(cleaned)
         return cleaned
+
+    def _run_stored_tests(self, cleaned) -> None:
+        """Beyond ThingsBoard: the stored tests run on the change before it is saved (converters.stored_tests)."""
+        self.test_results = None
+        instance = self.instance
+        if self.errors or instance._state.adding or not stored_tests.tests_of(instance).exists():
+            return
+        candidate = stored_tests.candidate_of(instance, {**cleaned, "configuration": instance.configuration})
+        try:
+            self.test_results = stored_tests.check_save(candidate, force=bool(cleaned.get("force")))
+        except stored_tests.TestsBroken as e:
+            self.add_error("force", str(e.detail).replace("Save with force=true", "Switch this on"))
+        except engine.EngineError:
+            self.add_error("script", "The script engine cannot start right now; try again.")
 
 
 @admin.register(Converter)
@@ -140,21 +160,33 @@ class ConverterAdmin(DebugAllAdminMixin, TenantScopedAdmin):
     starter_scripts = {"UPLINK": STARTER_DECODER, "DOWNLINK": STARTER_ENCODER}
 
     class Media:
-        js = ("ui/vendor/codemirror.js", "ui/ui.js", "ui/converter-editor.js")
+        js = ("ui/vendor/codemirror.js", "ui/ui.js", "ui/converter-editor.js", "ui/converter-history.js")
 
     list_display = ("name", "type", "integration_type", "converter_version", "debug_failures_enabled", "debug_all")
     list_filter = ("type", "integration_type", "converter_version")
     search_fields = ("name",)
-    readonly_fields = ("id", "created_time", "version", "script_version", "debug_all_until_display")
+    readonly_fields = ("id", "created_time", "version", "script_version", "version_number", "debug_all_until_display")
     fieldsets = (
         (None, {"fields": ("name", "type", "integration_type", "converter_version", "script_lang", "script",
-                           "update_only_keys")}),
+                           "update_only_keys", "force")}),
         ("Debug", {"fields": ("debug_failures_enabled", "debug_all", "debug_all_until_display")}),
         ("Details", {"classes": ("collapse",), "fields": ("additional_info", "edge_template", "id", "created_time",
-                                                           "version", "script_version")}),
+                                                           "version", "script_version", "version_number")}),
     )
 
     list_before_template = "admin/converters/converter/list_before.html"
+
+    def save_model(self, request, obj, form, change):
+        obj.changed_by = request.user  # the new version's author
+        super().save_model(request, obj, form, change)
+        if getattr(form, "test_results", None) is not None:
+            stored_tests.record(form.test_results, obj.version_number)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["ui_versions"] = converter_panels.versions_panel(obj)
+            context["ui_tests"] = converter_panels.tests_panel(obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     @admin.display(description="Debug all until")
     def debug_all_until_display(self, obj) -> str:

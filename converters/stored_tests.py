@@ -18,7 +18,7 @@ from converters.library.samples import SampleResult, run_downlink_case, run_upli
 from converters.models import Converter, ConverterTest
 from tbproject.clock import now_ms
 
-__all__ = ["TestsBroken", "tests_of", "run_tests", "record", "check_save", "run_and_record", "from_library",
+__all__ = ["TestsBroken", "tests_of", "run_tests", "record", "candidate_of", "check_save", "run_and_record", "from_library",
            "test_json", "result_json"]
 
 
@@ -68,6 +68,13 @@ def run_and_record(converter: Converter) -> list[tuple[ConverterTest, SampleResu
 
 def _why(result: SampleResult) -> str:
     return result.error or "; ".join(result.differences[:3]) or "failed"
+
+
+def candidate_of(instance: Converter, changes: dict) -> Converter:
+    """An unsaved converter: ``instance`` with the script-relevant ``changes`` (model field names) applied."""
+    fields = ("type", "integration_type", "converter_version", "configuration")
+    values = {f: changes[f] if f in changes else getattr(instance, f) for f in fields}
+    return Converter(pk=instance.pk, tenant_id=instance.tenant_id, **values)
 
 
 def check_save(candidate, *, force: bool) -> list[tuple[ConverterTest, SampleResult]]:

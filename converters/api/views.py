@@ -38,11 +38,7 @@ class ConverterResource(EntityResource):
         instance = serializer.instance
         if instance is None or not stored_tests.tests_of(instance).exists():
             return
-        attrs = serializer.validated_data
-        candidate = Converter(pk=instance.pk, tenant_id=instance.tenant_id, type=attrs.get("type", instance.type),
-                              integration_type=attrs.get("integration_type", instance.integration_type),
-                              converter_version=attrs.get("converter_version", instance.converter_version),
-                              configuration=attrs.get("configuration", instance.configuration))
+        candidate = stored_tests.candidate_of(instance, serializer.validated_data)
         force = bool_param(self.request.query_params, "force", False)
         self._test_results = stored_tests.check_save(candidate, force=force)
 
