@@ -18,8 +18,8 @@ from converters.library.samples import SampleResult, run_downlink_case, run_upli
 from converters.models import Converter, ConverterTest
 from tbproject.clock import now_ms
 
-__all__ = ["TestsBroken", "tests_of", "run_tests", "record", "candidate_of", "check_save", "run_and_record", "from_library",
-           "test_json", "result_json"]
+__all__ = ["TestsBroken", "tests_of", "run_tests", "record", "candidate_of", "check_save", "run_and_record",
+           "from_library", "test_json", "result_json", "expected_of"]
 
 
 class TestsBroken(exceptions.APIException):
