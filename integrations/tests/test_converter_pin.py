@@ -1,6 +1,8 @@
 """Converter versions in the pipeline (issue 21, item 1): an integration can pin a version; every
 converter debug event and dead letter names the version that produced it."""
 
+import json
+
 import pytest
 
 from converters.choices import EventType
@@ -106,5 +108,35 @@ def test_another_tenants_integration_cannot_be_pinned(api, mallory_api, customer
     assert_error(pin(mallory_api, integ, 1), 404)
     assert_error(mallory_api.get(f"/api/integration/{integ.pk}/converterVersion"), 404)
     assert pin(customer_api, integ, 1).status_code == 403
+    integ.refresh_from_db()
+    assert integ.pinned_converter_version is None
+
+
+def test_the_integration_page_shows_converter_health_and_the_pin(client, tenant_admin, tenant, conv):
+    from converters import health
+
+    integ = integration(tenant, conv, pinned_converter_version=1)
+    meter = health.Meter()
+    meter.add_counts(conv.pk, 40, 2, 0.004)  # 0.1 ms each
+    meter.flush()
+    client.force_login(tenant_admin)
+    url = f"/admin/integrations/integration/{integ.pk}/change/"
+    html = client.get(url).content.decode()
+    assert 'data-role="converter-health"' in html and "pinned to 1 (newest 2)" in html
+    assert '<td data-role="executions">40</td>' in html and '<td data-role="error-rate">5.0 %</td>' in html
+    assert '<td data-role="p50">≤ 0.1 ms</td>' in html
+
+
+def test_the_admin_refuses_a_pin_to_a_missing_version(client, tenant_admin, tenant, conv):
+    integ = integration(tenant, conv)
+    client.force_login(tenant_admin)
+    url = f"/admin/integrations/integration/{integ.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("id",)}
+    data.update(default_converter=str(conv.pk), pinned_converter_version="9", type="HTTP", name=integ.name,
+                config_text=json.dumps(integ.configuration), additional_info="{}")
+    res = client.post(url, data)
+    assert res.status_code == 200
+    assert res.context["adminform"].form.errors == {"pinned_converter_version": ["Converter version 9 doesn't exist!"]}
     integ.refresh_from_db()
     assert integ.pinned_converter_version is None
