@@ -17,8 +17,8 @@ from converters import engine, scripts, stored_tests
 from converters.admin_pages import converter_panels
 from converters.choices import ScriptLang
 from converters.events import all_enabled_until
-from converters.models import Converter, DebugEvent
-from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms
+from converters.models import Converter, ConverterHealth, ConverterTest, ConverterVersion, DebugEvent
+from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms, is_sysadmin
 from tbproject.clock import now_ms
 
 MONOSPACE = {"style": "font-family: ui-monospace, Menlo, Consolas, monospace; width: 90%;", "rows": 24,
@@ -222,3 +222,53 @@ class DebugEventAdmin(TenantScopedAdmin):
     def pretty_body(self, obj) -> str:
         text = json.dumps(obj.body, indent=2, ensure_ascii=False)
         return format_html('<pre style="white-space: pre-wrap; max-width: 100ch;">{}</pre>', text)
+
+
+class _ConverterRowAdmin(TenantScopedAdmin):
+    """Read-only rows shown on the converter editor (versions, stored tests) or written by the
+    engine's callers (health); listed here for search and audit."""
+
+    read_only = True
+    list_select_related = ("converter",)
+
+
+@admin.register(ConverterVersion)
+class ConverterVersionAdmin(_ConverterRowAdmin):
+    list_display = ("converter", "number", "saved", "author_name", "rolled_back_from")
+    search_fields = ("converter__name", "author_name")
+    fields = ("converter", "number", "saved", "author_name", "type", "integration_type", "converter_version",
+              "configuration", "rolled_back_from")
+    readonly_fields = fields
+
+    @admin.display(description="Saved", ordering="created_time")
+    def saved(self, obj) -> str:
+        return format_ms(obj.created_time)
+
+
+@admin.register(ConverterTest)
+class ConverterTestAdmin(_ConverterRowAdmin):
+    list_display = ("converter", "name", "last_passed", "last_version")
+    list_filter = ("last_passed",)
+    search_fields = ("converter__name", "name")
+    fields = ("converter", "name", "metadata", "expected", "last_passed", "last_error", "last_differences",
+              "last_version")
+    readonly_fields = fields
+
+
+@admin.register(ConverterHealth)
+class ConverterHealthAdmin(_ConverterRowAdmin):
+    list_display = ("converter", "hour", "executions", "errors")
+    fields = ("converter", "hour", "executions", "errors", "total_us")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # ConverterHealth has no tenant column: scope it through its converter
+        queryset = admin.ModelAdmin.get_queryset(self, request).select_related("converter")
+        if is_sysadmin(request.user):
+            return queryset
+        return queryset.filter(converter__tenant_id=request.user.tenant_id) if request.user.is_staff \
+            else queryset.none()
+
+    @admin.display(description="Hour", ordering="period_ts")
+    def hour(self, obj) -> str:
+        return format_ms(obj.period_ts)

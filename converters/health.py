@@ -23,9 +23,11 @@ from converters.models import ConverterHealth
 from converters.models_history import HEALTH_BUCKETS_MS
 from tbproject.clock import now_ms
 
-__all__ = ["HOUR_MS", "Meter", "bucket_of", "percentile", "series", "summary"]
+__all__ = ["HOUR_MS", "KEEP_HOURS", "Meter", "bucket_of", "percentile", "series", "summary", "prune"]
 
 HOUR_MS = 3_600_000
+#: hours of rows kept (the API reads at most a week)
+KEEP_HOURS = 24 * 7 + 1
 BUCKETS = len(HEALTH_BUCKETS_MS) + 1
 
 
@@ -122,3 +124,9 @@ def series(converter, *, hours: int = 24, now: int | None = None) -> dict:
 def summary(converter, *, hours: int = 24, now: int | None = None) -> dict:
     """The window's totals only (for lists)."""
     return series(converter, hours=hours, now=now)["total"]
+
+
+def prune(now: int | None = None) -> int:
+    """Delete hourly rows older than KEEP_HOURS (hourly job converters.tasks.prune_converter_health)."""
+    cutoff = (now_ms() if now is None else now) // HOUR_MS * HOUR_MS - (KEEP_HOURS - 1) * HOUR_MS
+    return ConverterHealth.objects.filter(period_ts__lt=cutoff).delete()[0]

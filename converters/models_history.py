@@ -35,6 +35,7 @@ class ConverterVersion(models.Model):
     configuration = models.JSONField(default=dict)
     rolled_back_from = models.PositiveIntegerField(null=True, blank=True)
 
+    customer_lookup = None  # the tenant's; customer users see none
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
@@ -67,6 +68,7 @@ class ConverterTest(models.Model):
     last_run_ts = models.BigIntegerField(null=True, blank=True)
     last_version = models.PositiveIntegerField(null=True, blank=True)
 
+    customer_lookup = None
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:

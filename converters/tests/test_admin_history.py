@@ -47,3 +47,22 @@ def test_the_editor_shows_versions_with_diffs_and_tests_with_results(client, ten
     assert "+// v2" in html and "Roll back to this" in html
     assert 'data-test-name="keeps t"' in html and ">pass</span>" in html
     assert "ui/converter-history.js" in html
+
+
+def test_history_rows_are_listed_per_tenant(client, tenant_admin, tenant, other_tenant):
+    from converters import health
+
+    mine, theirs = make(tenant), make(other_tenant)
+    meter = health.Meter()
+    meter.add_counts(mine.pk, 1, 0, 0.001)
+    meter.add_counts(theirs.pk, 7, 0, 0.001)
+    meter.flush()
+    theirs.name = "zz-theirs"
+    theirs.save()
+    client.force_login(tenant_admin)
+    for url in ("/admin/converters/converterversion/", "/admin/converters/convertertest/",
+                "/admin/converters/converterhealth/"):
+        res = client.get(url)
+        assert res.status_code == 200
+        assert len(res.context["cl"].result_list) == 1, url
+        assert "zz-theirs" not in res.content.decode()

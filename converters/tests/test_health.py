@@ -100,3 +100,16 @@ def test_downlink_encoding_is_counted_too(tenant):
     assert [error is None for _, error in outcomes] == [True, False]
     row = ConverterHealth.objects.get(converter=conv)
     assert (row.executions, row.errors, sum(row.histogram)) == (2, 1, 2)
+
+
+@pytest.mark.django_db
+def test_hours_older_than_a_week_are_pruned(tenant):
+    from converters.tasks import prune_converter_health
+
+    conv = converter(tenant)
+    for age in (0, health.KEEP_HOURS - 1, health.KEEP_HOURS, health.KEEP_HOURS + 5):
+        meter = health.Meter()
+        meter.add_counts(conv.pk, 1, 0, 0.001)
+        meter.flush(now=T0 - age * HOUR)
+    assert prune_converter_health(now=T0) == 2
+    assert sorted((T0 - row.period_ts) // HOUR for row in ConverterHealth.objects.all()) == [0, health.KEEP_HOURS - 1]
