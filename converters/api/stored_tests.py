@@ -11,15 +11,13 @@ or object), msgType, metadata, integrationMetadata, expected}``. ``expected`` is
 converter should produce (JSON, or JSON text); null checks only that the output is valid.
 """
 
-import json
-
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from converters import stored_tests
-from converters.api.testing import parse_base64, string_map
+from converters.api.testing import downlink_message, parse_base64, string_map
 from converters.api.views import ConverterResource
 from converters.models import ConverterTest
 from tbproject.api.ids import parse_uuid
@@ -38,18 +36,7 @@ def _fields(converter, data) -> dict:
     fields = {"name": name.strip()[:255], "metadata": string_map(data.get("metadata"), "metadata"),
               "expected": stored_tests.expected_of(data.get("expected"))}
     if converter.type == "DOWNLINK":
-        msg = data.get("msg")
-        if isinstance(msg, dict | list):
-            msg = json.dumps(msg, ensure_ascii=False)
-        if not isinstance(msg, str):
-            raise ValidationError("'msg' is required: the rule-engine message as JSON text")
-        try:
-            json.loads(msg)
-        except (ValueError, RecursionError) as e:
-            raise ValidationError(f"'msg' is not JSON text: {e}") from None
-        msg_type = data.get("msgType") or "ATTRIBUTES_UPDATED"
-        if not isinstance(msg_type, str):
-            raise ValidationError("'msgType' must be a string such as ATTRIBUTES_UPDATED")
+        msg, msg_type = downlink_message(data, "ATTRIBUTES_UPDATED")
         fields.update(payload=msg.encode("utf-8"), msg_type=msg_type,
                       integration_metadata=string_map(data.get("integrationMetadata"), "integrationMetadata"))
     else:

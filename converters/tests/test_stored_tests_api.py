@@ -171,3 +171,16 @@ def test_library_samples_become_stored_tests_at_import(api, library, tenant):
     assert tests[0]["metadata"]["integrationName"] == "HTTP integration"
     rerun = api.post(f"/api/converter/{cid}/tests/run").json()
     assert (rerun["passed"], rerun["failed"]) == (report["passed"], report["failed"])
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"name": "x"}, "'msg' is required"),
+    ({"name": "x", "msg": "{nope"}, "'msg' is not JSON text"),
+    ({"name": "x", "msg": "{}", "msgType": 5}, "'msgType' must be a string"),
+    ({"name": "x", "msg": "{}", "integrationMetadata": "a"}, "'integrationMetadata' must be a JSON object"),
+])
+def test_bad_downlink_test_bodies_are_refused(api, body, message):
+    res = api.post("/api/converter", {"name": "enc", "type": "DOWNLINK",
+                                      "configuration": {"scriptLang": "JS", "encoder": ENCODER}}, format="json")
+    assert_error(api.post(f"/api/converter/{res.json()['id']['id']}/tests", body, format="json"), 400, message)
+    assert not ConverterTest.objects.exists()
