@@ -14,7 +14,7 @@ import json
 from converters import scripts
 from converters.models import Converter, ConverterVersion
 
-__all__ = ["VersionMissing", "versions_of", "get_version", "render", "diff", "version_json", "rollback",
+__all__ = ["VersionMissing", "versions_of", "get_version", "render", "diff", "diff_between", "version_json", "rollback",
            "as_converter", "candidate"]
 
 
@@ -53,7 +53,10 @@ def render(version) -> str:
 def diff(converter: Converter, number: int) -> str:
     """Version ``number`` against the version before it ("" for the first one)."""
     version = get_version(converter, number)
-    before = versions_of(converter).filter(number__lt=version.number).first()
+    return diff_between(versions_of(converter).filter(number__lt=version.number).first(), version)
+
+
+def diff_between(before: ConverterVersion | None, version: ConverterVersion) -> str:
     if before is None:
         return ""
     return "".join(difflib.unified_diff(render(before).splitlines(keepends=True),

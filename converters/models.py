@@ -103,8 +103,9 @@ class Converter(TenantScopedModel):
         new_version = self._state.adding or config != getattr(self, "_loaded_config", config)
         with transaction.atomic():
             if new_version and not self._state.adding:
-                self.version_number = (Converter.objects.filter(pk=self.pk).values_list("version_number", flat=True)
-                                       .first() or self.version_number) + 1
+                # the row lock orders concurrent saves: each gets a number of its own
+                self.version_number = (Converter.objects.select_for_update().filter(pk=self.pk)
+                                       .values_list("version_number", flat=True).first() or self.version_number) + 1
             super().save(*args, **kwargs)
             if new_version:
                 self._record_version()

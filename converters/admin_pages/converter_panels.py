@@ -18,7 +18,7 @@ def versions_panel(converter) -> list[dict]:
     for version, before in zip(rows, [*rows[1:], None], strict=True):
         if len(out) == VERSIONS_SHOWN:
             break
-        diff = "" if before is None else history.diff(converter, version.number)
+        diff = history.diff_between(before, version)
         out.append({"number": version.number, "created": format_ms(version.created_time),
                     "author": version.author_name or "system", "rolled_back_from": version.rolled_back_from,
                     "current": version.number == converter.version_number, "diff": diff})
