@@ -101,6 +101,8 @@ class Converter(TenantScopedModel):
             self.script_version += 1
         config = self.config_identity()
         new_version = self._state.adding or config != getattr(self, "_loaded_config", config)
+        if new_version and kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version_number", "script_version"}
         with transaction.atomic():
             if new_version and not self._state.adding:
                 # the row lock orders concurrent saves: each gets a number of its own
@@ -110,6 +112,7 @@ class Converter(TenantScopedModel):
             if new_version:
                 self._record_version()
         self._loaded_script, self._loaded_config = identity, config
+        self.changed_by = None  # a later save names its own author
 
     def _record_version(self) -> None:
         author = self.changed_by if getattr(self.changed_by, "is_authenticated", False) else None

@@ -117,3 +117,14 @@ def test_a_version_of_the_other_type_is_not_rolled_back(api, saved):
     change(api, saved, decoder=V2)
     assert_error(api.post(f"/api/converter/{cid}/versions/1/rollback"), 400, "is a DOWNLINK converter")
     assert Converter.objects.get(pk=cid).version_number == 2
+
+
+def test_a_save_with_update_fields_still_records_the_new_version(tenant):
+    converter = Converter.objects.create(tenant=tenant, name="uf", type="UPLINK",
+                                         configuration={"scriptLang": "JS", "decoder": V1})
+    converter.configuration = {"scriptLang": "JS", "decoder": V2}
+    converter.save(update_fields=["configuration"])
+    fresh = Converter.objects.get(pk=converter.pk)
+    assert (fresh.version_number, fresh.script_version, fresh.script) == (2, 2, V2)
+    assert [v.number for v in ConverterVersion.objects.filter(converter=converter)] == [2, 1]
+    assert ConverterVersion.objects.get(converter=converter, number=2).author is None
