@@ -133,7 +133,7 @@ def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool
     if not replay:
         store.remember_routes([m for m in messages if m.status == OK])
     _finish(messages, groups, integrations, now, dead_letters=dead_letters, replay=replay)
-    return [Outcome(m.status, m.stage, m.error, _version_of(m)) for m in messages]
+    return [Outcome(m.status, m.stage, m.error, converter_version=_version_of(m)) for m in messages]
 
 
 def _version_of(message: _Message) -> int | None:
