@@ -19,6 +19,7 @@ from converters.choices import ScriptLang
 from converters.events import all_enabled_until
 from converters.models import Converter, ConverterHealth, ConverterTest, ConverterVersion, DebugEvent
 from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms, is_sysadmin
+from tbproject.api.exceptions import ServiceUnavailable
 from tbproject.clock import now_ms
 
 MONOSPACE = {"style": "font-family: ui-monospace, Menlo, Consolas, monospace; width: 90%;", "rows": 24,
@@ -149,8 +150,8 @@ class ConverterForm(DebugAllFormMixin, TenantScopedForm):
             self.test_results = stored_tests.check_save(candidate, force=bool(cleaned.get("force")))
         except stored_tests.TestsBroken as e:
             self.add_error("force", str(e.detail).replace("Save with force=true", "Switch this on"))
-        except engine.EngineError:
-            self.add_error("script", "The script engine cannot start right now; try again.")
+        except ServiceUnavailable as e:
+            self.add_error("script", str(e.detail))
 
 
 @admin.register(Converter)

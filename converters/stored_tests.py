@@ -14,12 +14,17 @@ import json
 
 from rest_framework import exceptions
 
+from converters import engine
 from converters.library.samples import SampleResult, run_downlink_case, run_uplink_case
 from converters.models import Converter, ConverterTest
+from tbproject.api.exceptions import ServiceUnavailable
 from tbproject.clock import now_ms
 
 __all__ = ["TestsBroken", "tests_of", "run_tests", "record", "candidate_of", "check_save", "run_and_record",
            "from_library", "test_json", "result_json", "expected_of"]
+
+
+ENGINE_DOWN = "The script engine cannot start right now; the stored tests could not run. Try again."
 
 
 class TestsBroken(exceptions.APIException):
@@ -45,9 +50,13 @@ def _run_one(converter, test: ConverterTest) -> SampleResult:
 
 
 def run_tests(converter, tests=None) -> list[tuple[ConverterTest, SampleResult]]:
-    """Run ``tests`` (default: all stored ones) on ``converter`` (saved or a candidate); nothing is written."""
+    """Run ``tests`` (default: all stored ones) on ``converter`` (saved or a candidate); nothing is written.
+    ServiceUnavailable (503, retryable) when the script engine cannot start."""
     tests = list(tests_of(converter) if tests is None else tests)
-    return [(test, _run_one(converter, test)) for test in tests]
+    try:
+        return [(test, _run_one(converter, test)) for test in tests]
+    except engine.EngineError:
+        raise ServiceUnavailable(ENGINE_DOWN) from None
 
 
 def record(results, version_number: int | None) -> None:

@@ -184,3 +184,18 @@ def test_bad_downlink_test_bodies_are_refused(api, body, message):
                                       "configuration": {"scriptLang": "JS", "encoder": ENCODER}}, format="json")
     assert_error(api.post(f"/api/converter/{res.json()['id']['id']}/tests", body, format="json"), 400, message)
     assert not ConverterTest.objects.exists()
+
+
+def test_a_save_while_the_engine_cannot_run_tests_is_a_503_and_saves_nothing(api, saved, monkeypatch):
+    from converters import engine
+
+    cid = saved["id"]["id"]
+    add_test(api, cid)
+
+    def down(*args, **kwargs):
+        raise engine.EngineError("converter workers keep dying")
+
+    monkeypatch.setattr(engine, "decode", down)
+    assert_error(save_with(api, saved, BROKEN), 503, "the stored tests could not run")
+    assert_error(api.post(f"/api/converter/{cid}/tests/run"), 503, "the stored tests could not run")
+    assert Converter.objects.get(pk=cid).script == DECODER
