@@ -13,11 +13,13 @@ from django.urls import path
 from django.utils.html import format_html
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
-from converters import engine, scripts
+from converters import engine, scripts, stored_tests
+from converters.admin_pages import converter_panels
 from converters.choices import ScriptLang
 from converters.events import all_enabled_until
-from converters.models import Converter, DebugEvent
-from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms
+from converters.models import Converter, ConverterHealth, ConverterTest, ConverterVersion, DebugEvent
+from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms, is_sysadmin
+from tbproject.api.exceptions import ServiceUnavailable
 from tbproject.clock import now_ms
 
 MONOSPACE = {"style": "font-family: ui-monospace, Menlo, Consolas, monospace; width: 90%;", "rows": 24,
@@ -97,6 +99,10 @@ class ConverterForm(DebugAllFormMixin, TenantScopedForm):
                                        "Encoder(msg, metadata, msgType, integrationMetadata) for a downlink one.")
     update_only_keys = forms.CharField(required=False, widget=UnfoldAdminTextInputWidget,
                                        help_text="Comma-separated keys stored only when changed.")
+    force = forms.BooleanField(required=False, label="Save even if stored tests break",
+                               widget=UnfoldBooleanSwitchWidget,
+                               help_text="A change that makes a passing stored test fail is refused unless this "
+                                         "is on.")
 
     class Meta:
         model = Converter
@@ -130,7 +136,22 @@ class ConverterForm(DebugAllFormMixin, TenantScopedForm):
         except engine.EngineError:
             self.add_error("script", "The script engine cannot start right now; try again.")
         self.instance.configuration = configuration
+        self._run_stored_tests(cleaned)
         return cleaned
+
+    def _run_stored_tests(self, cleaned) -> None:
+        """Beyond ThingsBoard: the stored tests run on the change before it is saved (converters.stored_tests)."""
+        self.test_results = None
+        instance = self.instance
+        if self.errors or instance._state.adding or not stored_tests.tests_of(instance).exists():
+            return
+        candidate = stored_tests.candidate_of(instance, {**cleaned, "configuration": instance.configuration})
+        try:
+            self.test_results = stored_tests.check_save(candidate, force=bool(cleaned.get("force")))
+        except stored_tests.TestsBroken as e:
+            self.add_error("force", str(e.detail).replace("Save with force=true", "Switch this on"))
+        except ServiceUnavailable as e:
+            self.add_error("script", str(e.detail))
 
 
 @admin.register(Converter)
@@ -140,21 +161,33 @@ class ConverterAdmin(DebugAllAdminMixin, TenantScopedAdmin):
     starter_scripts = {"UPLINK": STARTER_DECODER, "DOWNLINK": STARTER_ENCODER}
 
     class Media:
-        js = ("ui/vendor/codemirror.js", "ui/ui.js", "ui/converter-editor.js")
+        js = ("ui/vendor/codemirror.js", "ui/ui.js", "ui/converter-editor.js", "ui/converter-history.js")
 
     list_display = ("name", "type", "integration_type", "converter_version", "debug_failures_enabled", "debug_all")
     list_filter = ("type", "integration_type", "converter_version")
     search_fields = ("name",)
-    readonly_fields = ("id", "created_time", "version", "script_version", "debug_all_until_display")
+    readonly_fields = ("id", "created_time", "version", "script_version", "version_number", "debug_all_until_display")
     fieldsets = (
         (None, {"fields": ("name", "type", "integration_type", "converter_version", "script_lang", "script",
-                           "update_only_keys")}),
+                           "update_only_keys", "force")}),
         ("Debug", {"fields": ("debug_failures_enabled", "debug_all", "debug_all_until_display")}),
         ("Details", {"classes": ("collapse",), "fields": ("additional_info", "edge_template", "id", "created_time",
-                                                           "version", "script_version")}),
+                                                           "version", "script_version", "version_number")}),
     )
 
     list_before_template = "admin/converters/converter/list_before.html"
+
+    def save_model(self, request, obj, form, change):
+        obj.changed_by = request.user  # the new version's author
+        super().save_model(request, obj, form, change)
+        if getattr(form, "test_results", None) is not None:
+            stored_tests.record(form.test_results, obj.version_number)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["ui_versions"] = converter_panels.versions_panel(obj)
+            context["ui_tests"] = converter_panels.tests_panel(obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     @admin.display(description="Debug all until")
     def debug_all_until_display(self, obj) -> str:
@@ -190,3 +223,53 @@ class DebugEventAdmin(TenantScopedAdmin):
     def pretty_body(self, obj) -> str:
         text = json.dumps(obj.body, indent=2, ensure_ascii=False)
         return format_html('<pre style="white-space: pre-wrap; max-width: 100ch;">{}</pre>', text)
+
+
+class _ConverterRowAdmin(TenantScopedAdmin):
+    """Read-only rows shown on the converter editor (versions, stored tests) or written by the
+    engine's callers (health); listed here for search and audit."""
+
+    read_only = True
+    list_select_related = ("converter",)
+
+
+@admin.register(ConverterVersion)
+class ConverterVersionAdmin(_ConverterRowAdmin):
+    list_display = ("converter", "number", "saved", "author_name", "rolled_back_from")
+    search_fields = ("converter__name", "author_name")
+    fields = ("converter", "number", "saved", "author_name", "type", "integration_type", "converter_version",
+              "configuration", "rolled_back_from")
+    readonly_fields = fields
+
+    @admin.display(description="Saved", ordering="created_time")
+    def saved(self, obj) -> str:
+        return format_ms(obj.created_time)
+
+
+@admin.register(ConverterTest)
+class ConverterTestAdmin(_ConverterRowAdmin):
+    list_display = ("converter", "name", "last_passed", "last_version")
+    list_filter = ("last_passed",)
+    search_fields = ("converter__name", "name")
+    fields = ("converter", "name", "metadata", "expected", "last_passed", "last_error", "last_differences",
+              "last_version")
+    readonly_fields = fields
+
+
+@admin.register(ConverterHealth)
+class ConverterHealthAdmin(_ConverterRowAdmin):
+    list_display = ("converter", "hour", "executions", "errors")
+    fields = ("converter", "hour", "executions", "errors", "total_us")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # ConverterHealth has no tenant column: scope it through its converter
+        queryset = admin.ModelAdmin.get_queryset(self, request).select_related("converter")
+        if is_sysadmin(request.user):
+            return queryset
+        return queryset.filter(converter__tenant_id=request.user.tenant_id) if request.user.is_staff \
+            else queryset.none()
+
+    @admin.display(description="Hour", ordering="period_ts")
+    def hour(self, obj) -> str:
+        return format_ms(obj.period_ts)

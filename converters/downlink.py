@@ -9,7 +9,9 @@ converter debug event (under the converter's debug policy) added to ``batch``. Q
 delivery and retries are the integrations' (integrations/downlinks/).
 """
 
-from converters import engine
+import time
+
+from converters import engine, health
 from converters.choices import DebugKind
 from converters.downlink_payload import DownlinkPayload, normalise_downlink
 from converters.engine import Limits
@@ -23,8 +25,12 @@ __all__ = ["encode"]
 def encode(converter, inputs: list[tuple[str, dict, str, dict]], *, limits: Limits, batch: EventBatch,
            now: int) -> list[tuple[DownlinkPayload | None, str | None]]:
     """One ``(payload, None)`` or ``(None, error)`` per input, in order; see the module docstring."""
-    results = engine.encode(converter.pk, converter.script_version, converter.script, inputs, limits=limits,
+    started = time.perf_counter()
+    results = engine.encode(converter.engine_key, converter.script_version, converter.script, inputs, limits=limits,
                             lang=converter.script_lang)
+    meter = health.Meter()
+    meter.add(converter.pk, results, time.perf_counter() - started)
+    meter.flush()  # one upsert per batch (converters.health)
     outcomes: list[tuple[DownlinkPayload | None, str | None]] = []
     for (msg, metadata, msg_type, integration_metadata), result in zip(inputs, results, strict=True):
         out, error = None, None

@@ -1,15 +1,16 @@
 """Converters (user scripts) and the debug events that converters and integrations record."""
 
+import json
 import uuid
 
-from django.db import models
+from django.db import models, transaction
 
 from converters import scripts
 from converters.choices import ConverterType, EventEntityType, EventType, IntegrationType
 from tbproject.clock import now_ms
 from tenants.models import Tenant, TenantScopedModel, TenantScopedQuerySet
 
-__all__ = ["Converter", "DebugEvent"]
+__all__ = ["Converter", "DebugEvent", "ConverterVersion", "ConverterTest", "ConverterHealth"]
 
 
 class Converter(TenantScopedModel):
@@ -37,6 +38,13 @@ class Converter(TenantScopedModel):
     debug_all_enabled_until = models.BigIntegerField("debug all until (ms)", default=0)
     edge_template = models.BooleanField(default=False)
     script_version = models.PositiveIntegerField(default=1, editable=False)
+    #: the newest ConverterVersion.number: goes up on every saved change of the configuration
+    version_number = models.PositiveIntegerField(default=1, editable=False)
+
+    #: who is saving (set by the API and the admin before save): the new version's author
+    changed_by = None
+    #: set by integrations.config_cache on a pinned version's stand-in (never saved)
+    pinned = False
 
     customer_lookup = None  # converters belong to the tenant; customer users see none
 
@@ -51,7 +59,18 @@ class Converter(TenantScopedModel):
     def from_db(cls, db, field_names, values):
         obj = super().from_db(db, field_names, values)
         obj._loaded_script = obj._script_identity()
+        obj._loaded_config = obj.config_identity()
         return obj
+
+    def config_identity(self) -> tuple:
+        """What a version is a version of: type, integration type, converterVersion, configuration."""
+        return (self.type, self.integration_type, self.converter_version,
+                json.dumps(self.configuration, sort_keys=True, default=str))
+
+    @property
+    def engine_key(self) -> str:
+        """The engine's context-cache key: a pinned version runs in a context of its own."""
+        return f"{self.pk}@{self.version_number}" if self.pinned else str(self.pk)
 
     def _script_identity(self) -> tuple:
         return (self.type, scripts.script_lang(self.configuration), self.script)
@@ -74,12 +93,34 @@ class Converter(TenantScopedModel):
         return (now if now is not None else now_ms()) < self.debug_all_enabled_until
 
     def save(self, *args, **kwargs):
+        if self.pinned:
+            raise ValueError("a pinned converter version is a read-only stand-in")
         loaded = getattr(self, "_loaded_script", None)
         identity = self._script_identity()
         if not self._state.adding and loaded is not None and identity != loaded:
             self.script_version += 1
-        super().save(*args, **kwargs)
-        self._loaded_script = identity
+        config = self.config_identity()
+        new_version = self._state.adding or config != getattr(self, "_loaded_config", config)
+        if new_version and kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version_number", "script_version"}
+        with transaction.atomic():
+            if new_version and not self._state.adding:
+                # the row lock orders concurrent saves: each gets a number of its own
+                self.version_number = (Converter.objects.select_for_update().filter(pk=self.pk)
+                                       .values_list("version_number", flat=True).first() or self.version_number) + 1
+            super().save(*args, **kwargs)
+            if new_version:
+                self._record_version()
+        self._loaded_script, self._loaded_config = identity, config
+        self.changed_by = None  # a later save names its own author
+
+    def _record_version(self) -> None:
+        author = self.changed_by if getattr(self.changed_by, "is_authenticated", False) else None
+        ConverterVersion.objects.create(
+            tenant_id=self.tenant_id, converter=self, number=self.version_number, author=author,
+            author_name=(author.get_username() if author else ""), type=self.type,
+            integration_type=self.integration_type, converter_version=self.converter_version,
+            configuration=self.configuration, rolled_back_from=getattr(self, "rolled_back_from", None))
 
     def delete(self, *args, **kwargs):
         pk = self.pk
@@ -120,3 +161,6 @@ class DebugEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.entity_type} {self.entity_id} @ {self.created_time}"
+
+
+from converters.models_history import ConverterHealth, ConverterTest, ConverterVersion  # noqa: E402

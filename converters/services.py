@@ -159,7 +159,9 @@ def record_debug(converter: Converter, in_payload: bytes | str, in_content_type:
         return None
     in_type, in_text = detect_content_type(in_payload, in_content_type)
     body = {"type": str(kind), "server": server_name(), "inMessageType": in_type, "in": truncate(in_text),
-            "metadata": truncate(_compact(metadata or {}))}
+            "metadata": truncate(_compact(metadata or {})),
+            # beyond ThingsBoard: which version of the converter produced it (converters.history)
+            "converterVersionNumber": getattr(converter, "version_number", None)}
     if kind == DebugKind.DOWNLINK:
         body["msgType"] = msg_type or ""
         body["integrationMetadata"] = _compact(integration_metadata or {})

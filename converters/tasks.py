@@ -7,7 +7,7 @@ from converters.choices import DEBUG_EVENT_TYPES
 from converters.models import DebugEvent
 from tbproject.clock import now_ms
 
-__all__ = ["prune_debug_events", "refresh_converters_library"]
+__all__ = ["prune_debug_events", "prune_converter_health", "refresh_converters_library"]
 
 DELETE_BATCH = 5000
 DAY_MS = 86_400_000
@@ -27,6 +27,14 @@ def prune_debug_events(now: int | None = None, batch: int = DELETE_BATCH) -> int
     while pks := list(expired.values_list("pk", flat=True)[:batch]):
         deleted += DebugEvent.objects.filter(pk__in=pks).delete()[0]
     return deleted
+
+
+@shared_task(name="converters.tasks.prune_converter_health", ignore_result=True)
+def prune_converter_health(now: int | None = None) -> int:
+    """Delete converter-health hours older than a week (converters.health.KEEP_HOURS)."""
+    from converters import health
+
+    return health.prune(now)
 
 
 @shared_task(name="converters.tasks.refresh_converters_library", ignore_result=True)

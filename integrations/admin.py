@@ -12,8 +12,10 @@ from django.urls import path
 from django.utils.html import format_html
 from unfold.widgets import UnfoldAdminPasswordInput, UnfoldAdminTextareaWidget
 
+from converters import history
 from converters.admin import DebugAllAdminMixin, DebugAllFormMixin
 from converters.choices import ConverterType
+from integrations.admin_pages import converter_health
 from integrations.admin_pages import dead_letters as dead_letter_pages
 from integrations.admin_pages import integration_page as page
 from integrations.api.serializers import ROUTING_KEY_RE
@@ -87,6 +89,11 @@ class IntegrationForm(DebugAllFormMixin, TenantScopedForm):
                     type_class.keep_secrets(configuration, self.instance.configuration or {}))
             except ConfigError as e:
                 self.add_error("config_text", str(e))
+        if cleaned.get("pinned_converter_version") is not None and cleaned.get("default_converter") is not None:
+            try:
+                history.check_pin(cleaned["default_converter"], cleaned["pinned_converter_version"])
+            except ValueError as e:
+                self.add_error("pinned_converter_version", str(e))
         secret = cleaned.get("secret_text") or ""
         if secret != MASK:
             self.instance.secret = secret
@@ -105,7 +112,8 @@ class IntegrationAdmin(DebugAllAdminMixin, TenantScopedAdmin):
                        "last_error", "last_error_when", "service_id", "remote_runner")
     fieldsets = (
         (None, {"fields": ("name", "type", "enabled", "allow_create_devices_or_assets", "default_converter",
-                           "downlink_converter", "routing_key", "endpoint", "config_text")}),
+                           "pinned_converter_version", "downlink_converter", "routing_key", "endpoint",
+                           "config_text")}),
         ("Debug", {"fields": ("debug_failures_enabled", "debug_all")}),
         ("Remote", {"fields": ("remote", "secret_text", "remote_runner"), "classes": ("collapse",)}),
         ("Status", {"fields": ("connected", "last_message", "last_error", "last_error_when", "service_id")}),
@@ -131,6 +139,7 @@ class IntegrationAdmin(DebugAllAdminMixin, TenantScopedAdmin):
             context["ui_endpoint_url"] = request.build_absolute_uri(path) if path else ""
             context["ui_status"] = page.status_summary(obj)
             context["ui_sparkline"] = page.sparkline_svg(obj)
+            context["ui_converter_health"] = converter_health.health_panel(obj)
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -178,8 +187,8 @@ class DeadLetterAdmin(TenantScopedAdmin):
     list_display = ("received", "integration", "stage", "short_error", "short_payload", "attempts", "replayed")
     list_filter = ("stage",)
     search_fields = ("error",)
-    fields = ("id", "integration", "received", "stage", "error", "attempts", "replayed", "content_type",
-              "payload_preview", "metadata_display")
+    fields = ("id", "integration", "received", "stage", "error", "converter_version", "attempts", "replayed",
+              "content_type", "payload_preview", "metadata_display")
     readonly_fields = fields
 
     def get_queryset(self, request):

@@ -1,5 +1,8 @@
 """Integrations with their uplink converter, as the pipeline loads them, cached in this process.
 
+An integration pinned to a converter version gets that version's stand-in as its
+``default_converter`` (converters.history.as_converter).
+
     integrations = config_cache.load({"<integration id>", ...})   # {id: Integration}
 
 Loading an integration with its converter cost a worker about a fifth of a small batch (one ORM
@@ -21,6 +24,7 @@ from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from converters import history
 from converters.models import Converter
 from integrations.models import Integration
 from tbproject.process_cache import ProcessCache
@@ -53,6 +57,10 @@ def load(keys: Iterable[str]) -> dict[str, Integration]:
         return found
     generation = CACHE.generation  # a load that raced with forget() does not store what it read
     rows = {str(row.pk): row for row in Integration.objects.filter(pk__in=missing).select_related("default_converter")}
+    for row in rows.values():
+        if row.pinned_converter_version is not None:  # run the pinned version (the newest if it is gone)
+            row.default_converter = history.as_converter(row.default_converter, row.pinned_converter_version) \
+                or row.default_converter
     found.update(rows)
     CACHE.put_many(rows.items(), generation, settings.PIPELINE_CACHE_SECONDS, now=now)
     return found

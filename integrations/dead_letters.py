@@ -71,9 +71,10 @@ def _replay_chunk(integration, letters: list[DeadLetter]) -> tuple[int, int]:
             letter.error = outcome.error or "failed again"
             letter.stage = outcome.stage or "provision"  # dropped: the entity may not be created
             letter.attempts += 1
+            letter.converter_version = outcome.converter_version or letter.converter_version
             again.append(letter)
     DeadLetter.objects.filter(pk__in=done).update(replayed_ts=now)
-    DeadLetter.objects.bulk_update(again, ["error", "stage", "attempts"], batch_size=500)
+    DeadLetter.objects.bulk_update(again, ["error", "stage", "attempts", "converter_version"], batch_size=500)
     return len(done), len(again)
 
 
@@ -112,4 +113,5 @@ def letter_json(letter: DeadLetter) -> dict:
         "stage": letter.stage,
         "attempts": letter.attempts,
         "replayedTs": letter.replayed_ts,
+        "converterVersionNumber": letter.converter_version,
     }

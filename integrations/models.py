@@ -44,6 +44,9 @@ class Integration(TenantScopedModel):
     routing_key = models.CharField(max_length=255, unique=True, default=_routing_key)
     secret = models.CharField(max_length=255, blank=True)
     configuration = models.JSONField(default=dict, blank=True)
+    pinned_converter_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Run this version of the uplink converter instead of its newest "
+                                         "(converters.ConverterVersion.number); empty = the newest.")
 
     # status, written by the system
     connected = models.BooleanField(default=False, editable=False)
@@ -91,6 +94,8 @@ class DeadLetter(models.Model):
     stage = models.CharField(max_length=16, help_text="where it failed: convert, validate, store")
     attempts = models.PositiveIntegerField(default=1)
     replayed_ts = models.BigIntegerField(null=True, blank=True)
+    converter_version = models.PositiveIntegerField(null=True, blank=True,
+                                                    help_text="the uplink converter version that failed on it")
 
     class Meta:
         ordering = ["-received_ts"]

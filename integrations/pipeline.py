@@ -32,11 +32,12 @@ its own ts is stored at the uplink's ``received_ts``).
 
 import logging
 import sys
+import time
 from dataclasses import dataclass, field, replace
 
 from django.db import DatabaseError, OperationalError
 
-from converters import engine, uplink
+from converters import engine, health, uplink
 from converters.engine import Limits
 from converters.events import EventBatch, truncate, write_events
 from converters.output import OutputError
@@ -70,6 +71,8 @@ class Outcome:
     stage: str | None = None
     error: str | None = None
     retry_ms: int = 0
+    #: the uplink converter version that ran on it (None: the converter did not run)
+    converter_version: int | None = None
 
 
 @dataclass(slots=True)
@@ -139,15 +142,23 @@ def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool
     if not replay:
         store.remember_routes([m for m in messages if m.status == OK])
     _finish(messages, groups, integrations, now, dead_letters=dead_letters, replay=replay)
-    return [Outcome(m.status, m.stage, m.error, m.retry_ms) for m in messages]
+    return [Outcome(m.status, m.stage, m.error, m.retry_ms, converter_version=_version_of(m)) for m in messages]
+
+
+def _version_of(message: _Message) -> int | None:
+    """The converter version that ran on the message (a pinned one, or the newest)."""
+    if message.integration is None or not message.converted:
+        return None
+    return message.integration.default_converter.version_number
 
 
 def _convert(messages: list[_Message]) -> None:
     """Run each converter once over all its messages of the batch (several integrations may share one)."""
     limits = Limits.from_settings()
+    meter = health.Meter()
     by_converter: dict = {}
-    for message in messages:
-        by_converter.setdefault(message.integration.default_converter_id, []).append(message)
+    for message in messages:  # by engine key: an integration pinned to an older version runs apart
+        by_converter.setdefault(message.integration.default_converter.engine_key, []).append(message)
     for group in by_converter.values():
         converter = group[0].integration.default_converter
         runnable = []
@@ -161,15 +172,18 @@ def _convert(messages: list[_Message]) -> None:
             else:
                 runnable.append(message)
         runnable = _within_limit(runnable)
-        results = engine.decode(converter.pk, converter.script_version, converter.script,
+        started = time.perf_counter()
+        results = engine.decode(converter.engine_key, converter.script_version, converter.script,
                                 [(m.input.payload, m.input.metadata) for m in runnable], limits=limits,
                                 lang=converter.script_lang)
+        meter.add(converter.pk, results, time.perf_counter() - started)
         for message, result in zip(runnable, results, strict=True):
             message.ran = True
             if result.error is not None:
                 message.fail("convert", describe_error(result.error, limits))
             else:
                 _normalise(message, converter, result.output_json)
+    meter.flush()  # one upsert per converter of the batch (converters.health)
 
 
 def _within_limit(runnable: list[_Message]) -> list[_Message]:
@@ -292,7 +306,8 @@ def _letter(message: _Message) -> DeadLetter:
     u = message.uplink
     return DeadLetter(tenant_id=message.integration.tenant_id, integration_id=message.integration.pk,
                       received_ts=u.received_ts, payload=u.payload, metadata=u.metadata,
-                      content_type=u.content_type or "BINARY", error=message.error or "", stage=message.stage or "")
+                      content_type=u.content_type or "BINARY", error=message.error or "", stage=message.stage or "",
+                      converter_version=_version_of(message))
 
 
 def _debug_events(integration: Integration, group: list[_Message], now: int) -> list:

@@ -29,6 +29,7 @@ class PeriodicJob:
 JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("devices.tasks.telemetry_retention", 3600),
     PeriodicJob("converters.tasks.prune_debug_events", 3600),
+    PeriodicJob("converters.tasks.prune_converter_health", 3600),
     PeriodicJob("converters.tasks.refresh_converters_library", 3600),
     PeriodicJob("integrations.tasks.persist_stats", 300),
     PeriodicJob("integrations.tasks.prune_dead_letters", 3600),

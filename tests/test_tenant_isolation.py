@@ -15,7 +15,7 @@ import pytest
 from django.urls import get_resolver
 from django.urls.resolvers import URLPattern, URLResolver
 
-from converters.models import Converter
+from converters.models import Converter, ConverterTest
 from devices.choices import GroupType
 from integrations.models import Integration
 from rulechains.models import Alarm, RuleChain
@@ -26,7 +26,7 @@ from tbproject.testing.limits import limit_tenant
 NOT_TENANT_SCOPED = {"api/v1/integrations/<str:endpoint>/<str:routing_key>"}
 #: URL kwargs that hold no id: a fixed, valid value
 PLAIN = {"scope": "SERVER_SCOPE", "ttl": "0", "event_type": "DEBUG_CONVERTER", "group_type": "DEVICE",
-         "integration_type": "HTTP", "vendor": "Acme", "model": "X", "direction": "uplink"}
+         "integration_type": "HTTP", "vendor": "Acme", "model": "X", "direction": "uplink", "number": "1"}
 #: first path segment -> which of the world's entities a ``pk`` names
 PK_OWNER = {"device": "device", "asset": "asset", "customer": "customer", "deviceProfile": "device_profile",
             "deviceProfileInfo": "device_profile", "assetProfile": "asset_profile",
@@ -91,6 +91,8 @@ class World:
         self.asset_profile = default_profile(tenant, AssetProfile)
         self.converter = Converter.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-converter", type="UPLINK",
                                                   configuration={"scriptLang": "JS", "decoder": "return null;"})
+        self.converter_test = ConverterTest.objects.create(tenant=tenant, converter=self.converter,
+                                                           name=f"{SECRET}-{tag}-test", payload=b"{}")
         self.integration = Integration.objects.create(
             tenant=tenant, name=f"{SECRET}-{tag}-integration", type="HTTP", default_converter=self.converter,
             configuration={"baseUrl": "http://localhost"})
@@ -129,6 +131,8 @@ def _fill(path: str, kwargs: list[str], world: World) -> list[str]:
             values[name] = ["CUSTOMER"]
         elif name == "group_name":
             values[name] = [world.group.name]
+        elif name == "test_id":
+            values[name] = [world.id_of("converter_test")]
         elif name == "routing_key":
             values[name] = [world.integration.routing_key]
         elif name in ("entity_type", "entity_id", "entity_id_"):

@@ -110,3 +110,18 @@ class ConverterSerializer(TbEntitySerializer):
         if self.instance is None:
             kwargs["tenant"] = self.tenant
         return super().save(**kwargs)
+
+    def _author(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    def create(self, validated_data):
+        # Not Model.objects.create(): the first version's author is set before the first save.
+        converter = Converter(**validated_data)
+        converter.changed_by = self._author()
+        converter.save()
+        return converter
+
+    def update(self, instance, validated_data):
+        instance.changed_by = self._author()
+        return super().update(instance, validated_data)

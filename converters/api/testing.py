@@ -22,7 +22,7 @@ from tbproject.api.exceptions import ServiceUnavailable
 from tbproject.api.params import choice_param
 from tbproject.api.permissions import IsTenantAdmin
 
-__all__ = ["UplinkTestView", "DownlinkTestView", "parse_base64", "string_map"]
+__all__ = ["UplinkTestView", "DownlinkTestView", "parse_base64", "string_map", "downlink_message"]
 
 ENGINE_DOWN = "The script engine cannot start right now; try again."
 
@@ -78,6 +78,23 @@ def string_map(value, name: str) -> dict[str, str]:
     return result
 
 
+def downlink_message(body: dict, default_type: str = "") -> tuple[str, str]:
+    """``(msg as JSON text, msgType)`` of a downlink sample body; 400 when either is unusable."""
+    msg = body.get("msg")
+    if isinstance(msg, dict | list):  # lenient: the object itself instead of its JSON text
+        msg = json.dumps(msg, ensure_ascii=False)
+    if not isinstance(msg, str):
+        raise ValidationError("'msg' is required: the rule-engine message as JSON text")
+    try:
+        json.loads(msg)
+    except (ValueError, RecursionError) as e:
+        raise ValidationError(f"'msg' is not JSON text: {e}") from None
+    msg_type = body.get("msgType") or default_type
+    if not isinstance(msg_type, str):
+        raise ValidationError("'msgType' must be a string such as ATTRIBUTES_UPDATED")
+    return msg, msg_type
+
+
 class UplinkTestView(APIView):
     """Body ``{metadata, payload (base64), decoder, converter?}``; the optional ``converter``
     (ThingsBoard sends the whole converter) selects typed-output checks for converterVersion 2."""
@@ -110,18 +127,7 @@ class DownlinkTestView(APIView):
         lang = _lang(request)
         body = _body(request.data)
         encoder = _script(body, "encoder")
-        msg = body.get("msg")
-        if isinstance(msg, dict | list):  # lenient: the object itself instead of its JSON text
-            msg = json.dumps(msg, ensure_ascii=False)
-        if not isinstance(msg, str):
-            raise ValidationError("'msg' is required: the rule-engine message as JSON text")
-        try:
-            json.loads(msg)
-        except (ValueError, RecursionError) as e:
-            raise ValidationError(f"'msg' is not JSON text: {e}") from None
-        msg_type = body.get("msgType") or ""
-        if not isinstance(msg_type, str):
-            raise ValidationError("'msgType' must be a string such as ATTRIBUTES_UPDATED")
+        msg, msg_type = downlink_message(body)
         metadata = string_map(body.get("metadata"), "metadata")
         integration_metadata = string_map(body.get("integrationMetadata"), "integrationMetadata")
         try:

@@ -5,7 +5,7 @@ Literal segments come before ids at the same position (`converter/testUpLink` be
 
 from django.urls import path
 
-from converters.api import events, library, testing, unwrap
+from converters.api import events, history, library, stored_tests, testing, unwrap
 from converters.api.views import ConverterResource, DebugInView
 from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
 
@@ -29,6 +29,14 @@ urlpatterns = [
          library.EntryPayloadView.as_view(), name="converter-library-payload"),
     path("converter", as_view(R, SaveView), name="converter-save"),
     path("converter/<str:pk>/debugIn", as_view(R, DebugInView), name="converter-debug-in"),
+    path("converter/<str:pk>/versions", history.VersionsView.as_view(), name="converter-versions"),
+    path("converter/<str:pk>/versions/<str:number>", history.VersionView.as_view(), name="converter-version"),
+    path("converter/<str:pk>/versions/<str:number>/rollback", history.RollbackView.as_view(),
+         name="converter-version-rollback"),
+    path("converter/<str:pk>/tests", stored_tests.TestsView.as_view(), name="converter-tests"),
+    path("converter/<str:pk>/tests/run", stored_tests.TestRunView.as_view(), name="converter-tests-run"),
+    path("converter/<str:pk>/tests/<str:test_id>", stored_tests.TestView.as_view(), name="converter-test"),
+    path("converter/<str:pk>/health", history.HealthView.as_view(), name="converter-health"),
     path("converter/<str:pk>", as_view(R, DetailView), name="converter-detail"),
     path("converters/list", as_view(R, ByIdsView, ids_param="converterIds"), name="converter-by-ids"),
     path("converters", as_view(R, ListView), name="converter-list"),

@@ -16,7 +16,7 @@ from converters.output import OutputError, normalise_uplink, parse_converter_out
 from converters.services import describe_error
 from tbproject.clock import now_ms
 
-__all__ = ["SampleResult", "run_samples"]
+__all__ = ["SampleResult", "run_samples", "sample_metadata", "run_uplink_case", "run_downlink_case"]
 
 
 @dataclass
@@ -32,17 +32,30 @@ class SampleResult:
                 "differences": self.differences}
 
 
+def sample_metadata(entry) -> dict:
+    """The metadata a library entry's samples run with."""
+    return {"integrationName": f"{entry.integration_type} integration",
+            **{k: v if isinstance(v, str) else json.dumps(v) for k, v in entry.metadata.items()}}
+
+
 def run_samples(converter, entry) -> list[SampleResult]:
-    metadata = {"integrationName": f"{entry.integration_type} integration",
-                **{k: v if isinstance(v, str) else json.dumps(v) for k, v in entry.metadata.items()}}
+    metadata = sample_metadata(entry)
     if converter.type == "DOWNLINK":
         return [_run_downlink(converter, sample, metadata) for sample in entry.samples()]
     return [_run_uplink(converter, entry, sample, metadata) for sample in entry.samples()]
 
 
 def _run_uplink(converter, entry, sample, metadata) -> SampleResult:
-    result = SampleResult(sample.name, sample.expected_name, False)
-    item = uplink.prepare(converter, entry.integration_type, sample.payload, metadata)
+    return run_uplink_case(converter, entry.integration_type, sample.name, sample.expected_name, sample.payload,
+                           metadata, sample.expected)
+
+
+def run_uplink_case(converter, integration_type, name: str, expected_name: str | None, payload: bytes,
+                    metadata: dict, expected) -> SampleResult:
+    """Run one uplink sample as live traffic would and compare with ``expected`` (None: any valid output).
+    Also the runner of a converter's stored tests (converters/stored_tests.py)."""
+    result = SampleResult(name, expected_name, False)
+    item = uplink.prepare(converter, integration_type, payload, metadata)
     if item.dropped or item.error:
         result.error = item.dropped or item.error
         return result
@@ -55,15 +68,15 @@ def _run_uplink(converter, entry, sample, metadata) -> SampleResult:
     except (OutputError, uplink.ConvertError) as e:
         result.error = f"Invalid converter output: {e}"
         return result
-    if sample.expected is None:
+    if expected is None:
         result.passed = True
         return result
     try:
-        expected = _expected_updates(sample.expected)
+        wanted = _expected_updates(expected)
     except OutputError as e:
-        result.error = f"{sample.expected_name} cannot be read: {e}"
+        result.error = f"{expected_name} cannot be read: {e}"
         return result
-    result.differences = differences(expected, actual)
+    result.differences = differences(wanted, actual)
     result.passed = not result.differences
     return result
 
@@ -76,22 +89,29 @@ def _expected_updates(expected) -> list:
 
 
 def _run_downlink(converter, sample, metadata) -> SampleResult:
-    result = SampleResult(sample.name, sample.expected_name, False)
-    (run,) = engine.encode(None, 0, converter.script, [(sample.text, {}, "ATTRIBUTES_UPDATED", metadata)],
+    return run_downlink_case(converter, sample.name, sample.expected_name, sample.text, {}, "ATTRIBUTES_UPDATED",
+                             metadata, sample.expected)
+
+
+def run_downlink_case(converter, name: str, expected_name: str | None, msg: str, metadata: dict, msg_type: str,
+                      integration_metadata: dict, expected) -> SampleResult:
+    """Run one downlink sample and compare ``{contentType, data, metadata}`` with ``expected``."""
+    result = SampleResult(name, expected_name, False)
+    (run,) = engine.encode(None, 0, converter.script, [(msg, metadata, msg_type, integration_metadata)],
                            lang=converter.script_lang)
     if run.error is not None:
         result.error = describe_error(run.error)
         return result
     try:
         actual = normalise_downlink(run.output_json)
-        expected = normalise_downlink(sample.expected) if sample.expected is not None else None
+        wanted = normalise_downlink(expected) if expected is not None else None
     except OutputError as e:
         result.error = f"Invalid converter output: {e}"
         return result
-    if expected is not None:
+    if wanted is not None:
         for key in ("content_type", "data", "metadata"):
-            if getattr(expected, key) != getattr(actual, key):
-                result.differences.append(f"{key}: expected {_show(getattr(expected, key))}, "
+            if getattr(wanted, key) != getattr(actual, key):
+                result.differences.append(f"{key}: expected {_show(getattr(wanted, key))}, "
                                           f"got {_show(getattr(actual, key))}")
     result.passed = not result.differences
     return result

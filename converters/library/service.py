@@ -4,9 +4,10 @@ from types import SimpleNamespace
 
 from django.db import transaction
 
+from converters import stored_tests
 from converters.library import repo
 from converters.library.catalogue import catalogue_of
-from converters.library.samples import run_samples
+from converters.library.samples import run_samples, sample_metadata
 from converters.models import Converter
 
 __all__ = ["LibraryEntryMissing", "create_from_library", "current_catalogue", "converter_data"]
@@ -42,6 +43,7 @@ def create_from_library(tenant, integration_type: str, vendor: str, model: str, 
     """Save the entry as a converter of ``tenant`` (through the API's serializer, so the same
     checks apply: script compiles, name unique in the tenant) and run its samples.
 
+    The samples are kept as the converter's stored tests (converters.stored_tests), run on every save.
     Returns ``{converter (Converter JSON), samples, passed, failed, notes}``; the converter is
     created even when samples fail: the report says which and why. Raises LibraryEntryMissing,
     and rest_framework's ValidationError (``.detail`` says why) when the entry cannot be saved."""
@@ -63,6 +65,7 @@ def create_from_library(tenant, integration_type: str, vendor: str, model: str, 
     with transaction.atomic():
         converter = serializer.save(tenant=tenant)
     results = run_samples(converter, entry)
+    stored_tests.from_library(converter, entry, sample_metadata(entry), results)
     passed = sum(r.passed for r in results)
     return {"converter": ConverterSerializer(converter, context=context).data,
             "samples": [r.as_json() for r in results], "passed": passed, "failed": len(results) - passed,

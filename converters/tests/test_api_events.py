@@ -53,7 +53,7 @@ def test_it_pages_events_newest_first_in_thingsboards_shape(api, converter, tena
     assert event["tenantId"] == {"entityType": "TENANT", "id": str(tenant.pk)}
     assert event["body"] == {"type": "Uplink", "server": event["body"]["server"], "inMessageType": "JSON",
                              "in": '{"t": 1}', "metadata": '{"integrationName":"HTTP A"}',
-                             "outMessageType": "JSON", "out": '{"deviceName":"d"}'}
+                             "outMessageType": "JSON", "out": '{"deviceName":"d"}', "converterVersionNumber": 1}
     parsed = PageDataEventInfo.from_dict(body)
     assert parsed.data[0].created_time == T0 + 4 and str(parsed.data[0].entity_id.id) == str(converter.pk)
     assert times(api.get(url(converter, pageSize=2, page=2))) == [T0]

@@ -102,7 +102,8 @@ def test_it_records_a_downlink_run(converter):
                                   integration_metadata={"integrationName": "MQTT"}, now=T0)
     assert event.body == {"type": "Downlink", "server": event.server, "inMessageType": "JSON", "in": '{"temp": 1}',
                           "metadata": '{"deviceName":"d"}', "msgType": "RPC_CALL_FROM_SERVER_TO_DEVICE",
-                          "integrationMetadata": '{"integrationName":"MQTT"}', "error": "TypeError: x (line 1)"}
+                          "integrationMetadata": '{"integrationName":"MQTT"}', "error": "TypeError: x (line 1)",
+                          "converterVersionNumber": 1}
     assert event.is_error and event.server
 
 

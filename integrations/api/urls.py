@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from integrations.api.pin import PinView
 from integrations.api.views import CheckView, InfoListView, IntegrationResource, RoutingKeyView
 from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("integration/check", CheckView.as_view(), name="integration-check"),
     path("integration/routingKey/<str:routing_key>", RoutingKeyView.as_view(), name="integration-by-routing-key"),
     path("integration", as_view(R, SaveView), name="integration-save"),
+    path("integration/<str:pk>/converterVersion", PinView.as_view(), name="integration-converter-pin"),
     path("integration/<str:pk>", as_view(R, DetailView), name="integration-detail"),
     path("integrations/list", as_view(R, ByIdsView, ids_param="integrationIds"), name="integration-by-ids"),
     path("integrations", as_view(R, ListView), name="integration-list"),

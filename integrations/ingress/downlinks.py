@@ -110,7 +110,12 @@ def _load(integration_id: str) -> Pending:
     if names:
         integration = Integration.objects.filter(pk=integration_id).select_related("default_converter").first()
         if integration is not None:
-            value = Pending(names, integration.default_converter, integration.type)
+            converter = integration.default_converter
+            if integration.pinned_converter_version is not None:  # the version the pipeline runs
+                from converters import history
+
+                converter = history.as_converter(converter, integration.pinned_converter_version) or converter
+            value = Pending(names, converter, integration.type)
     PENDING.put(integration_id, value)
     return value
 
@@ -138,7 +143,7 @@ def _decode(state: Pending, uplink: RawUplink) -> list[str]:
     item = conversion.prepare(converter, state.kind, uplink.payload, uplink.metadata)
     if item.dropped or item.error:
         return []
-    (result,) = engine.decode(converter.pk, converter.script_version, converter.script,
+    (result,) = engine.decode(converter.engine_key, converter.script_version, converter.script,
                               [(item.payload, item.metadata)], lang=converter.script_lang)
     if result.error is not None:
         return []

@@ -43,7 +43,7 @@ def dispatched(monkeypatch):
 def test_it_stores_a_binary_lorawan_frame_as_telemetry_and_server_attributes(tenant):
     integ = integration(tenant, converter(tenant, LHT65))
     [outcome] = pipeline.process([uplink(integ, LHT65_FRAME, ts=T0, devEui="a84041000181c061")])
-    assert outcome == pipeline.Outcome(pipeline.OK)
+    assert outcome == pipeline.Outcome(pipeline.OK, converter_version=1)
     device = Device.objects.get(tenant=tenant, name="LHT65-a84041000181c061")
     assert device.profile.name == "LHT65"
     assert values(device) == {"battery": 3.05, "temperature": -5.25, "humidity": 63.4, "extTemperature": 22.1}
@@ -237,7 +237,7 @@ def test_it_runs_each_converter_once_per_batch_even_across_integrations(tenant, 
     pipeline.process([json_uplink(first, {"name": "a", "telemetry": {"t": 1}}),
                       json_uplink(third, {"name": "c", "telemetry": {"t": 3}}),
                       json_uplink(second, {"name": "b", "telemetry": {"t": 2}})])
-    assert sorted(calls) == sorted([shared.pk, other.pk])
+    assert sorted(calls) == sorted([str(shared.pk), str(other.pk)])
     assert [values(Device.objects.get(name=n)) for n in "abc"] == [{"t": 1}, {"t": 2}, {"t": 3}]
 
 
