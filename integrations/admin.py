@@ -22,6 +22,7 @@ from integrations.api.serializers import ROUTING_KEY_RE
 from integrations.models import (
     DeadLetter,
     DeviceRoute,
+    EventHubCheckpoint,
     Integration,
     IntegrationLease,
     IntegrationStats,
@@ -295,6 +296,20 @@ class StreamCheckpointAdmin(_IntegrationRowAdmin):
 
     list_display = ("integration", "stream", "shard", "position", "updated")
     fields = ("integration", "stream", "shard", "position", "updated")
+    readonly_fields = fields
+
+    @admin.display(description="Updated", ordering="updated_ts")
+    def updated(self, obj) -> str:
+        return format_ms(obj.updated_ts)
+
+
+@admin.register(EventHubCheckpoint)
+class EventHubCheckpointAdmin(_IntegrationRowAdmin):
+    """Where each AZURE_EVENT_HUB integration stands per partition (integrations/listeners/azure_sdk.py)."""
+
+    list_display = ("integration", "eventhub", "consumer_group", "partition_id", "sequence_number", "updated")
+    fields = ("integration", "namespace", "eventhub", "consumer_group", "partition_id", "offset", "sequence_number",
+              "updated")
     readonly_fields = fields
 
     @admin.display(description="Updated", ordering="updated_ts")
