@@ -50,12 +50,12 @@ def parse_field(field: str) -> tuple[str, dict[str, str]]:
 
 
 def inc(name: str, amount: float = 1, **labels) -> None:
-    """Add ``amount`` to the counter ``name`` with ``labels`` (label values must not hold ``,|=``)."""
-    if amount:
-        key = _field(name, labels)
-        with _lock:
-            _pending[key] = _pending.get(key, 0) + amount
-        _ensure_flusher()
+    """Add ``amount`` to the counter ``name`` with ``labels`` (label values must not hold ``,|=``).
+    Zero is added too: the series then exists at 0, which Prometheus's rate() needs."""
+    key = _field(name, labels)
+    with _lock:
+        _pending[key] = _pending.get(key, 0) + amount
+    _ensure_flusher()
 
 
 def inc_many(name: str, label: str, counts: dict) -> None:

@@ -55,6 +55,7 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name="worker-heartbeat", daemon=True)
 
     def start(self) -> "Heartbeat":
+        self._beat()  # the first one before start() returns: ready means visible
         self._thread.start()
         return self
 
@@ -66,11 +67,12 @@ class Heartbeat:
         except Exception as exc:
             log.warning("worker heartbeat not removed: %s", exc)
 
+    def _beat(self) -> None:
+        try:
+            beat(self.client, self.name)
+        except Exception as exc:  # Redis away: readyz says so; keep trying
+            log.warning("worker heartbeat not written: %s", exc)
+
     def _run(self) -> None:
-        while True:
-            try:
-                beat(self.client, self.name)
-            except Exception as exc:  # Redis away: readyz says so; keep trying
-                log.warning("worker heartbeat not written: %s", exc)
-            if self._stop.wait(self.interval):
-                return
+        while not self._stop.wait(self.interval):
+            self._beat()
