@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_ready, worker_shutdown
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready, worker_shutdown
 
 from tbproject.periodic import beat_schedule
 
@@ -44,3 +44,11 @@ def _stop_heartbeat(**kwargs) -> None:
     if _heartbeat is not None:
         _heartbeat.stop()
         _heartbeat = None
+
+
+@worker_process_shutdown.connect
+def _flush_metrics(**kwargs) -> None:
+    """A pool process ends without atexit handlers: hand its last counts to Redis first."""
+    from tbproject import metrics
+
+    metrics.flush()

@@ -4,27 +4,20 @@ unreachable Redis, a real Redis without or with a worker heartbeat), the metrics
 
 import json
 import os
-import socket
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import HttpCommunicator
 
-from integrations.tests.test_http_ingress import call
+from integrations.tests.brokers import free_port
 from integrations.tests.processes import manage
+from integrations.tests.test_http_ingress import call
 from tbproject.ops import heartbeat
 from tbproject.ops.endpoints import OpsApp
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="needs Redis (set REDIS_URL; .ci/run does)")
 TRANSPORTS = ["django", "asgi"]
-
-
-def _closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -56,7 +49,7 @@ def test_readyz_in_embedded_mode_needs_only_the_database(transport, db, settings
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_readyz_names_redis_and_the_worker_when_redis_is_unreachable(transport, db, settings):
-    settings.REDIS_URL, settings.CELERY_TASK_ALWAYS_EAGER = f"redis://127.0.0.1:{_closed_port()}/0", False
+    settings.REDIS_URL, settings.CELERY_TASK_ALWAYS_EAGER = f"redis://127.0.0.1:{free_port()}/0", False
     answer = call(transport, "GET", "/readyz")
     body = json.loads(answer.body)
     assert answer.status == 503 and body["status"] == "unavailable"
@@ -68,7 +61,7 @@ def test_readyz_names_redis_and_the_worker_when_redis_is_unreachable(transport, 
 
 def test_readyz_names_the_database_when_it_is_unreachable():
     """A real process whose DATABASE_URL points at a port where no server listens."""
-    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{_closed_port()}/nothing", "REDIS_URL": ""}
+    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/nothing", "REDIS_URL": ""}
     out = manage(env, "shell", "-c", "from tbproject.ops.endpoints import readyz\n"
                                      "a = readyz()\nprint('STATUS', a.status, a.body.decode())")
     status, body = out.split("STATUS ", 1)[1].split(" ", 1)
@@ -129,7 +122,7 @@ def test_metrics_are_off_without_a_token_and_need_the_right_one(transport, db, s
 
 def test_metrics_answer_503_while_redis_is_unreachable(db, settings):
     settings.METRICS_TOKEN = "t"
-    settings.REDIS_URL, settings.CELERY_TASK_ALWAYS_EAGER = f"redis://127.0.0.1:{_closed_port()}/0", False
+    settings.REDIS_URL, settings.CELERY_TASK_ALWAYS_EAGER = f"redis://127.0.0.1:{free_port()}/0", False
     answer = call("asgi", "GET", "/metrics", headers={"authorization": "Bearer t"})
     assert answer.status == 503 and "Metrics unavailable" in json.loads(answer.body)["message"]
 
