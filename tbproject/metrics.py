@@ -25,7 +25,7 @@ import threading
 from django.conf import settings
 
 __all__ = ["KEY", "FLUSH_SECONDS", "BUCKETS", "inc", "inc_many", "observe", "flush", "snapshot", "reset_local",
-           "parse_field"]
+           "forget", "parse_field"]
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,13 @@ def snapshot() -> dict[str, float]:
             return dict(_pending)
     flush()
     return {k.decode(): float(v) for k, v in client.hgetall(KEY).items()}
+
+
+def forget(fields) -> None:
+    """Drop ``fields`` from this process's counts (series of deleted integrations, embedded)."""
+    with _lock:
+        for field in fields:
+            _pending.pop(field, None)
 
 
 def reset_local() -> None:

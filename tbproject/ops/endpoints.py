@@ -9,7 +9,8 @@ The same answers are Django views too (tbproject/urls.py) for the test client an
 - ``/healthz``: 200 while the process serves; touches nothing else (a restart cures nothing more).
 - ``/readyz``: 200, or 503 with the parts that are down named (tbproject/ops/checks.py).
 - ``/metrics``: needs ``Authorization: Bearer <METRICS_TOKEN>`` (401 without or with a wrong
-  one; 403 while METRICS_TOKEN is unset: off); 503 when Redis is configured but unreachable.
+  one; 403 while METRICS_TOKEN is unset: off); 503 when Redis is configured but unreachable, or
+  the database (series of deleted integrations are dropped at each scrape).
 """
 
 import asyncio
@@ -19,6 +20,7 @@ import logging
 from typing import NamedTuple
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpResponse
 
 from tbproject.ops import checks, exposition
@@ -62,9 +64,12 @@ def metrics(authorization: str = "") -> Answer:
                      ((b"www-authenticate", b'Bearer realm="metrics"'),))
     try:
         body = exposition.render()
-    except Exception as exc:  # Redis (the totals, the queue) unreachable
+    except Exception as exc:  # Redis (the totals, the queue) or the database unreachable
         log.warning("metrics unavailable: %s", exc)
         return _json(503, {"status": 503, "message": f"Metrics unavailable: {type(exc).__name__}: {exc}"[:300]})
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()  # answered from a thread pool: keep no connection in it
     return Answer(200, exposition.CONTENT_TYPE_LATEST, body)
 
 

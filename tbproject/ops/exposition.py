@@ -8,6 +8,7 @@ Labels hold integration ids only (never names or tenant data); the endpoint answ
 
 import base64
 import json
+import uuid
 
 from django.conf import settings
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -113,10 +114,31 @@ class _Collector:
         return family
 
 
+def without_deleted_integrations(totals: dict, client) -> dict:
+    """``totals`` without the series of integrations that no longer exist, which are also removed
+    from Redis (else every integration ever deleted would stay a series for good)."""
+    from integrations.models import Integration
+
+    labelled = {field: metrics.parse_field(field)[1].get("integration") for field in totals}
+    ids = set()
+    for value in filter(None, labelled.values()):
+        try:
+            ids.add(str(uuid.UUID(value)))
+        except ValueError:
+            pass
+    existing = {str(pk) for pk in Integration.objects.filter(pk__in=ids).values_list("pk", flat=True)}
+    gone = [field for field, value in labelled.items() if value is not None and value not in existing]
+    if gone:
+        if client is not None:
+            client.hdel(metrics.KEY, *gone)
+        metrics.forget(gone)
+    return {field: value for field, value in totals.items() if field not in set(gone)}
+
+
 def render() -> bytes:
     """The exposition text; raises the Redis client's error when Redis is configured but down."""
     client = redis_client()
-    totals = metrics.snapshot()
+    totals = without_deleted_integrations(metrics.snapshot(), client)
     gauges = queue_gauges(None if settings.CELERY_TASK_ALWAYS_EAGER else client)
     workers = None
     if client is not None and not settings.CELERY_TASK_ALWAYS_EAGER:

@@ -58,6 +58,26 @@ def _of(integ) -> tuple:
     return (("integration", str(integ.pk)),)
 
 
+def test_the_series_of_a_deleted_integration_go_away(embedded, tenant):
+    kept, deleted = integration(tenant), integration(tenant)
+    queue.accept_many([json_uplink(kept, {"name": "k"}), json_uplink(deleted, {"name": "d"})])
+    assert ("tb_uplinks_stored_total", _of(deleted)) in scrape()
+    deleted_id = str(deleted.pk)
+    deleted.delete()
+    samples = scrape()
+    assert samples[("tb_uplinks_stored_total", _of(kept))] == 1
+    assert not [key for key in samples if ("integration", deleted_id) in key[1]]
+
+
+@needs_redis
+def test_the_series_of_a_deleted_integration_are_removed_from_redis(shared, transactional_db, tenant):
+    integ = integration(tenant)
+    metrics.inc("tb_uplinks_accepted_total", 2, integration=integ.pk)
+    metrics.inc("tb_uplinks_accepted_total", 1, integration="7d1bd3a6-32a4-4a41-9a37-2ae4c2a9b4d2")  # none such
+    assert scrape()[("tb_uplinks_accepted_total", _of(integ))] == 2
+    assert shared.hkeys(metrics.KEY) == [f"tb_uplinks_accepted_total|integration={integ.pk}".encode()]
+
+
 @pytest.mark.parametrize("transport", ["django", "asgi"])
 def test_an_http_uplink_is_counted_accepted_and_stored_with_its_converter_run(transport, embedded, tenant):
     integ = integration(tenant)
