@@ -1,8 +1,13 @@
-"""compose.yaml, read here without Docker (no engine on this machine): it parses, runs the README's
+"""compose.yaml, checked without a Docker engine (none on this machine): Compose's own validation
+(`docker-compose config`, Debian package docker-compose), and read here: it runs the README's
 command of each process with the variables settings.py reads, and orders the start by health."""
 
+import os
 import re
+import shutil
+import subprocess
 
+import pytest
 import yaml
 
 from tbproject.tests.deploy_files import ROOT, readme_commands, readme_settings, settings_variables
@@ -75,3 +80,30 @@ def test_the_image_is_laid_out_as_the_systemd_units_expect():
     assert "-r requirements.txt" in dockerfile
     assert {s.get("build") for s in _compose()["services"].values() if "command" in s and "image" in s
             and s["image"].startswith("open-integration-center")} == {"."}
+
+
+def _compose_config(path, **env):
+    return subprocess.run(["docker-compose", "-f", str(path), "config", "-q"], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT, env={**os.environ, "SECRET_KEY": "", **env})
+
+
+needs_compose = pytest.mark.skipif(shutil.which("docker-compose") is None,
+                                   reason="needs docker-compose (Debian package docker-compose; .ci/run installs it)")
+
+
+@needs_compose
+def test_compose_validates_the_file_and_refuses_it_without_a_secret_key():
+    done = _compose_config(ROOT / "compose.yaml", SECRET_KEY="a-long-random-string")
+    assert (done.returncode, done.stderr) == (0, "")
+    done = _compose_config(ROOT / "compose.yaml")  # SECRET_KEY empty: no default key in production
+    assert done.returncode != 0 and "set SECRET_KEY" in done.stderr
+
+
+@needs_compose
+def test_compose_validation_fails_on_a_broken_file(tmp_path):
+    """The check above can fail: an unknown depends_on condition."""
+    broken = tmp_path / "compose.yaml"
+    broken.write_text((ROOT / "compose.yaml").read_text().replace("service_completed_successfully", "service_done"))
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    done = _compose_config(broken, SECRET_KEY="x")
+    assert done.returncode != 0 and "service_done" in done.stderr
