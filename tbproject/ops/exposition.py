@@ -38,6 +38,8 @@ HISTOGRAMS = {
 }
 #: Celery's queue (a Redis list) and what its workers took but did not acknowledge yet
 QUEUE, UNACKED = "celery", "unacked"
+#: waiting tasks (the oldest) read for the lag: a batch may be large, and periodic tasks are few
+LAG_SCAN = 20
 _PRIORITY_SEP = "\x06\x16"  # kombu's Redis transport: <queue><sep><priority> for priorities 3, 6, 9
 
 
@@ -51,7 +53,7 @@ def queue_gauges(client) -> dict:
     for name in names:
         pipe.llen(name)
     pipe.hlen(UNACKED)
-    pipe.lrange(QUEUE, -20, -1)  # LPUSH in, BRPOP out: the oldest waiting are at the end
+    pipe.lrange(QUEUE, -LAG_SCAN, -1)  # LPUSH in, BRPOP out: the oldest waiting are at the end
     *lengths, reserved, oldest = pipe.execute()
     return {"depth": sum(lengths), "reserved": reserved, "lag": _lag(oldest)}
 
@@ -92,7 +94,8 @@ class _Collector:
                                 value=self.gauges["depth"])
         yield GaugeMetricFamily("tb_queue_reserved", "Tasks workers took from the queue and have not acknowledged.",
                                 value=self.gauges["reserved"])
-        yield GaugeMetricFamily("tb_queue_lag_seconds", "Age of the oldest uplink in the oldest waiting batch.",
+        yield GaugeMetricFamily("tb_queue_lag_seconds", "Age of the oldest uplink in the oldest waiting "
+                                "uplink batches (among the 20 oldest tasks).",
                                 value=self.gauges["lag"])
         if self.workers is not None:
             yield GaugeMetricFamily("tb_workers", "Celery workers with a recent heartbeat.", value=self.workers)

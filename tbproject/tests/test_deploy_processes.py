@@ -2,7 +2,7 @@
 integrations) starts as written (the install prefix replaced by this checkout, ${HOST} and ${PORT}
 from the test's environment), against this run's PostgreSQL and Redis; then /healthz, /readyz and
 /metrics answer, an uplink is counted from accepted to stored, and a stopped worker makes /readyz
-answer 503 naming it."""
+answer 503 naming it while the next uplink waits in the queue."""
 
 import json
 import os
@@ -138,3 +138,11 @@ def test_the_units_commands_serve_probes_and_metrics_and_count_an_uplink_to_stor
     status, body = _get(port, "/readyz")
     assert status == 503
     assert json.loads(body)["down"] == ["worker"]
+
+    # with no worker, an accepted uplink waits in the queue: /metrics shows it there
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 204
+    status, text = _get(port, "/metrics", TOKEN)
+    samples = _samples(text)
+    assert samples[("tb_queue_depth", ())] >= 1 and samples[("tb_queue_lag_seconds", ())] > 0  # beat queues too
+    assert samples[("tb_workers", ())] == 0
