@@ -2,6 +2,7 @@
 (`docker-compose config`, Debian package docker-compose), and read here: it runs the README's
 command of each process with the variables settings.py reads, and orders the start by health."""
 
+import json
 import os
 import re
 import shutil
@@ -78,6 +79,8 @@ def test_the_image_is_laid_out_as_the_systemd_units_expect():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "WORKDIR /opt/tb" in dockerfile and "ENV PATH=/opt/tb/.venv/bin:$PATH" in dockerfile
     assert "-r requirements.txt" in dockerfile
+    cmd = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE).group(1))
+    assert cmd == readme_commands()["web"]  # `docker run` alone serves the web process
     assert {s.get("build") for s in _compose()["services"].values() if "command" in s and "image" in s
             and s["image"].startswith("open-integration-center")} == {"."}
 
