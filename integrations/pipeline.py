@@ -46,6 +46,7 @@ from devices.provisioning import CreationForbidden, Provisioner
 from integrations import config_cache, events, handoff, stats, store
 from integrations.messages import RawUplink
 from integrations.models import DeadLetter, Integration
+from tbproject import metrics
 from tbproject.clock import now_ms
 from tenants import limits, usage
 
@@ -248,6 +249,7 @@ def _finish(messages, groups, integrations, now: int, *, dead_letters: bool, rep
             continue
         wanted = _debug_events(integration, group, now)
         failures = [m for m in group if m.status != OK or m.ignored]
+        _count_outcomes(integration.pk, group)
         already = stats.add(integration.pk, processed=len(group), errors=len(failures), debug_events=len(wanted),
                             now=now)
         to_write.extend(events.capped(integration, wanted, already=already, now=now))
@@ -263,6 +265,16 @@ def _finish(messages, groups, integrations, now: int, *, dead_letters: bool, rep
     _count_usage(known, to_write, now)
     messages, asked = _rule_engine_messages(m for m in known if m.status == OK)
     handoff.dispatch(messages, asked=asked)
+
+
+def _count_outcomes(integration_id, group: list[_Message]) -> None:
+    """Prometheus counters (tbproject/metrics.py): stored, failed, dropped per integration."""
+    counts = {OK: 0, FAILED: 0, DROPPED: 0}
+    for m in group:
+        counts[m.status] = counts.get(m.status, 0) + 1
+    for status, name in ((OK, "tb_uplinks_stored_total"), (FAILED, "tb_uplinks_failed_total"),
+                         (DROPPED, "tb_uplinks_dropped_total")):
+        metrics.inc(name, counts[status], integration=integration_id)
 
 
 def _within_debug_limit(rows: list) -> list:

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 
 from integrations.messages import RawUplink
+from tbproject import metrics
 from tbproject.clock import now_ms
 
 __all__ = ["accept", "accept_many", "requeue", "encode", "decode", "retries_of", "SENDER_THREADS"]
@@ -67,6 +68,10 @@ def decode(batch: dict) -> list[RawUplink]:
 def accept_many(uplinks: list[RawUplink]) -> None:
     """Queue ``uplinks`` as tasks of at most UPLINK_BATCH_SIZE messages; returns once queued."""
     _queue(uplinks, now_ms())
+    counts: dict = {}
+    for u in uplinks:
+        counts[u.integration_id] = counts.get(u.integration_id, 0) + 1
+    metrics.inc_many("tb_uplinks_accepted_total", "integration", counts)
 
 
 def requeue(uplinks: list[RawUplink], *, retries: int, countdown: float) -> None:

@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP goes to Django, websockets to Channels consumers.
 
 Uplinks of push integrations (/api/v1/integrations/...) are answered by a lean ASGI app before
-Django is reached (DESIGN.md section 3); every other HTTP request goes on to Django.
+Django is reached (DESIGN.md section 3); /healthz, /readyz and /metrics by the ops app after it
+(tbproject/ops/endpoints.py); every other HTTP request goes on to Django.
 """
 
 import os
@@ -20,6 +21,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from integrations.ingress.asgi import with_ingress  # noqa: E402
 from tbproject.gc_tuning import tune  # noqa: E402
+from tbproject.ops.endpoints import with_ops  # noqa: E402
 from tbproject.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -49,7 +51,7 @@ class ServerStartup:
 
 application = ServerStartup(ProtocolTypeRouter(
     {
-        "http": with_ingress(django_asgi),
+        "http": with_ingress(with_ops(django_asgi)),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 ))

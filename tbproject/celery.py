@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready, worker_shutdown
 
 from tbproject.periodic import beat_schedule
 
@@ -21,3 +21,34 @@ def _tune_gc(**kwargs) -> None:
     from tbproject.gc_tuning import tune
 
     tune()
+
+
+_heartbeat = None
+
+
+@worker_ready.connect
+def _start_heartbeat(sender=None, **kwargs) -> None:
+    """The worker's heartbeat for /readyz (tbproject/ops/heartbeat.py), from its main process."""
+    global _heartbeat
+    from django.conf import settings
+
+    from tbproject.ops.heartbeat import Heartbeat
+
+    if settings.REDIS_URL and _heartbeat is None:
+        _heartbeat = Heartbeat(getattr(sender, "hostname", None) or f"worker-{os.getpid()}").start()
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**kwargs) -> None:
+    global _heartbeat
+    if _heartbeat is not None:
+        _heartbeat.stop()
+        _heartbeat = None
+
+
+@worker_process_shutdown.connect
+def _flush_metrics(**kwargs) -> None:
+    """A pool process ends without atexit handlers: hand its last counts to Redis first."""
+    from tbproject import metrics
+
+    metrics.flush()

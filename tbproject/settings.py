@@ -275,6 +275,12 @@ DOWNLINKS_TTL_DAYS = env_int("DOWNLINKS_TTL_DAYS", 7, minimum=0)
 # message is dropped with a warning (a loop or runaway fan-out in a rule chain).
 RULE_ENGINE_MAX_HOPS = env_int("RULE_ENGINE_MAX_HOPS", 100, minimum=1)
 
+# --- operations (tbproject/ops/): /readyz, /metrics -----------------------------------------------
+# Bearer token /metrics answers to (Prometheus's `authorization: credentials`); empty: /metrics is off.
+METRICS_TOKEN = env_secret("METRICS_TOKEN", "")
+# /readyz reports the worker down when no Celery worker wrote its heartbeat (every 5 s) for this long.
+WORKER_HEARTBEAT_TIMEOUT_SECONDS = env_int("WORKER_HEARTBEAT_TIMEOUT_SECONDS", 30, minimum=6)
+
 # --- admin look (django-unfold): sidebar sections, each item shown to who may open its model ---
 from tbproject.ui.navigation import UNFOLD  # noqa: E402,F401  (plain data and lazy links)
 

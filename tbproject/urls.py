@@ -1,12 +1,12 @@
-"""URL map: the admin, the ThingsBoard-compatible /api/ tree, OpenAPI + Swagger UI, /healthz."""
+"""URL map: the admin, the ThingsBoard-compatible /api/ tree, OpenAPI + Swagger UI, /healthz, /readyz, /metrics."""
 
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from integrations.ingress.views import ingress_view
 from tbproject.api.exceptions import json_404
+from tbproject.ops.endpoints import healthz_view, metrics_view, readyz_view
 
 api_patterns = [
     path("", include("tenants.api.urls")),
@@ -21,10 +21,6 @@ api_patterns = [
 ]
 
 
-def healthz(request):
-    return JsonResponse({"status": "ok"})
-
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     # served by the lean ASGI app under daphne; this route answers the test client and WSGI
@@ -32,7 +28,10 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("healthz", healthz, name="healthz"),
+    # served by tbproject.ops.endpoints.OpsApp ahead of Django; these answer the test client and WSGI
+    path("healthz", healthz_view, name="healthz"),
+    path("readyz", readyz_view, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler404 = json_404

@@ -18,12 +18,14 @@ import atexit
 import json
 import os
 import threading
+import time
 from collections.abc import Iterable
 from typing import NamedTuple
 
 from converters.engine.backend import DECODER, ENCODER, LANGUAGES, OUT_OF_MEMORY, TIMEOUT, ScriptError
 from converters.engine.limits import Limits, worker_count
 from converters.engine.pool import CRASHED, EngineError, Pool
+from tbproject import metrics
 
 __all__ = [
     "CRASHED", "DECODER", "ENCODER", "LANGUAGES", "OUT_OF_MEMORY", "TIMEOUT",
@@ -94,7 +96,11 @@ def _run(kind, converter_key, version, source, items, limits, lang) -> list[Resu
     if not items:
         return []
     key = None if converter_key is None else (str(converter_key), version)
+    started = time.perf_counter()
     rows = _pool().run(kind, key, source, items, limits or Limits.from_settings(), lang)
+    # each message's share of its batch's run time (the pool times batches, not messages)
+    metrics.observe("tb_converter_latency_seconds", (time.perf_counter() - started) / len(items), len(items),
+                    kind=kind)
     return list(map(Result._make, rows))
 
 

@@ -21,6 +21,7 @@ from integrations import events, stats
 from integrations.messages import Downlink
 from integrations.models import DownlinkStatus, OutgoingDownlink
 from integrations.models_downlinks import FINAL
+from tbproject import metrics
 from tbproject.clock import now_ms
 
 __all__ = ["claim", "release", "finish", "take", "sweep", "as_message", "backoff_ms", "STALE_MS"]
@@ -78,9 +79,11 @@ def finish(integrations: dict, outcomes: list[tuple[OutgoingDownlink, str | None
             status=S.DELIVERED, delivered_ts=now, claim="", error="", attempts=_plus_one())
     for row, error, permanent in outcomes:
         if error is None:
+            metrics.inc("tb_downlinks_total", integration=row.integration_id, outcome="delivered")
             continue
         attempts = row.attempts + 1
         final = permanent or attempts >= settings.DOWNLINK_MAX_ATTEMPTS
+        metrics.inc("tb_downlinks_total", integration=row.integration_id, outcome="failed" if final else "retry")
         text = error if not final or permanent else f"{error} (gave up after {attempts} attempts)"
         OutgoingDownlink.objects.filter(pk=row.pk, status=S.SENDING).update(
             status=S.FAILED if final else S.PENDING, attempts=attempts, error=text[:4096], claim="",
@@ -125,6 +128,7 @@ def take(integration, device_names) -> OutgoingDownlink | None:
                 status=S.DELIVERED, delivered_ts=now_ms(), attempts=row.attempts + 1, error="") == 1:
             pending.filter(device_name=row.device_name).update(
                 status=S.SUPERSEDED, error="A newer downlink to this device replaced it")
+            metrics.inc("tb_downlinks_total", integration=row.integration_id, outcome="delivered")
             _events({integration.pk: integration}, [(row, None, False)], now_ms())
             return row
     return None

@@ -1,0 +1,1 @@
+"""Operations endpoints of the production processes: health, readiness, metrics, the worker heartbeat."""
