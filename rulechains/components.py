@@ -48,7 +48,7 @@ def descriptors(groups=GROUPS) -> list[dict]:
 
 def validate(node_type: str, configuration) -> None:
     """ConfigError unless ``configuration`` is one this node type can run (as a save checks it)."""
-    if node_type not in NODES:
+    if not isinstance(node_type, str) or node_type not in NODES:
         raise ConfigError(f"Unsupported rule node type: {str(node_type)[:200]}")
     if not isinstance(configuration, dict):
         raise ConfigError("configuration must be a JSON object")
