@@ -122,8 +122,8 @@ class SaveAttributesNode(_SaveNode):
     group = "ACTION"
     side_effects = True
     defaults = {"scope": "SERVER_SCOPE", "notifyDevice": False}
-    fields = (field("scope", "select", "Scope", choices=AttributeScope.values), field("notifyDevice", "bool",
-              "Notify device"))
+    fields = (field("scope", "select", "Scope", choices=AttributeScope.values),
+              field("notifyDevice", "bool", "Notify device"))
     msg_type = POST_ATTRIBUTES_REQUEST
 
     @classmethod

@@ -76,8 +76,9 @@ class CreateAlarmNode(_AlarmNode):
     side_effects = True
     defaults = {"alarmType": DEFAULT_TYPE, "severity": "CRITICAL", "propagate": False, "useMessageAlarmData": False,
                 "scriptLang": "JS", "alarmDetailsBuildJs": "var details = {};\nreturn details;"}
-    fields = (field("alarmType", "text", "Alarm type"), field("severity", "text",
-              "Severity", help="CRITICAL, MAJOR, MINOR, WARNING, INDETERMINATE or ${pattern}"),
+    fields = (field("alarmType", "text", "Alarm type"),
+              field("severity", "text", "Severity",
+                    help="CRITICAL, MAJOR, MINOR, WARNING, INDETERMINATE, or a ${pattern}"),
               field("propagate", "bool", "Propagate"), field("useMessageAlarmData", "bool", "Use message alarm data"),
               field("scriptLang", "select", "Script language", choices=("JS", "TBEL")),
               field("alarmDetailsBuildJs", "script", "Details (JavaScript)"))
@@ -148,8 +149,8 @@ class ClearAlarmNode(_AlarmNode):
     side_effects = True
     defaults = {"alarmType": DEFAULT_TYPE, "scriptLang": "JS",
                 "alarmDetailsBuildJs": "var details = {};\nreturn details;"}
-    fields = (field("alarmType", "text", "Alarm type"), field("scriptLang", "select",
-              "Script language", choices=("JS", "TBEL")),
+    fields = (field("alarmType", "text", "Alarm type"),
+              field("scriptLang", "select", "Script language", choices=("JS", "TBEL")),
               field("alarmDetailsBuildJs", "script", "Details (JavaScript)"))
     relations = ("Cleared", "False", "Failure")
 

@@ -32,8 +32,9 @@ GROUPS = ("FILTER", "ENRICHMENT", "TRANSFORMATION", "ACTION", "EXTERNAL", "FLOW"
 
 def field(name: str, kind: str = "text", label: str = "", *, choices=(), help: str = "") -> dict:
     """One input of a node type's configuration form (the rule chain page builds the form from
-    ``BaseNode.fields``). ``kind``: text, number, bool, select (``choices``), script (code),
-    list (one string a line), json (any JSON value, e.g. an object of headers)."""
+    ``BaseNode.fields``). ``kind``: text, secret (a password: shown masked, as the API answers
+    it), number, bool, select (``choices``), script (code), list (one string a line), json (any
+    JSON value, e.g. an object of headers)."""
     return {"name": name, "kind": kind, "label": label or name, "choices": list(choices), "help": help}
 
 

@@ -86,13 +86,12 @@ class MqttNode(_PublishNode):
     group = "EXTERNAL"
     side_effects = True
     defaults = {"topicPattern": "my-topic", "host": "localhost", "port": 1883, "connectTimeoutSec": 10,
-                "clientId": None,
-                "cleanSession": True, "retainedMessage": False, "ssl": False, "credentials": {"type": "anonymous"}}
-    fields = (field("topicPattern", "text", "Topic pattern"), field("host", "text", "Host"), field("port", "number",
-              "Port"),
-              field("clientId", "text", "Client id"), field("cleanSession", "bool", "Clean session"),
-              field("retainedMessage", "bool", "Retained"), field("ssl", "bool", "TLS"), field("credentials",
-              "json", "Credentials"))
+                "clientId": None, "cleanSession": True, "retainedMessage": False, "ssl": False,
+                "credentials": {"type": "anonymous"}}
+    fields = (field("topicPattern", "text", "Topic pattern"), field("host", "text", "Host"),
+              field("port", "number", "Port"), field("clientId", "text", "Client id"),
+              field("cleanSession", "bool", "Clean session"), field("retainedMessage", "bool", "Retained"),
+              field("ssl", "bool", "TLS"), field("credentials", "json", "Credentials"))
     secret_fields = ("credentials.password", "credentials.privateKey", "credentials.privateKeyPassword")
 
     @classmethod
@@ -155,8 +154,8 @@ class KafkaNode(_PublishNode):
                 "batchSize": 16384, "linger": 0, "acks": "-1", "otherProperties": {},
                 "addMetadataKeyValuesAsKafkaHeaders": False, "kafkaHeadersCharset": "UTF-8"}
     fields = (field("topicPattern", "text", "Topic pattern"), field("keyPattern", "text", "Key pattern"),
-              field("bootstrapServers", "text", "Bootstrap servers"), field("acks", "select",
-              "Acks", choices=tuple(_ACKS)),
+              field("bootstrapServers", "text", "Bootstrap servers"),
+              field("acks", "select", "Acks", choices=tuple(_ACKS)),
               field("addMetadataKeyValuesAsKafkaHeaders", "bool", "Metadata as headers"))
 
     @classmethod
@@ -217,14 +216,14 @@ class RabbitMqNode(_PublishNode):
     group = "EXTERNAL"
     side_effects = True
     defaults = {"exchangeNamePattern": None, "routingKeyPattern": None, "messageProperties": None, "host": "localhost",
-                "port": 5672, "virtualHost": "/", "username": "guest", "password": "guest",
-                "connectionTimeout": 60000, "handshakeTimeout": 10000, "clientProperties": {}}
-    fields = (field("exchangeNamePattern", "text", "Exchange name pattern"), field("routingKeyPattern", "text",
-              "Routing key pattern"),
+                "port": 5672, "virtualHost": "/", "username": "guest", "password": "guest", "connectionTimeout": 60000,
+                "handshakeTimeout": 10000, "clientProperties": {}}
+    fields = (field("exchangeNamePattern", "text", "Exchange name pattern"),
+              field("routingKeyPattern", "text", "Routing key pattern"),
               field("messageProperties", "select", "Message properties", choices=("", *(k for k in PROPERTIES if k))),
-              field("host", "text", "Host"), field("port", "number", "Port"), field("virtualHost", "text",
-              "Virtual host"),
-              field("username", "text", "Username"), field("password", "text", "Password"))
+              field("host", "text", "Host"), field("port", "number", "Port"),
+              field("virtualHost", "text", "Virtual host"), field("username", "text", "Username"),
+              field("password", "secret", "Password"))
     secret_fields = ("password",)
 
     @classmethod

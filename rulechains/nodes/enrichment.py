@@ -50,8 +50,8 @@ class OriginatorFieldsNode(BaseNode):
     group = "ENRICHMENT"
     defaults = {"dataMapping": {"name": "originatorName", "type": "originatorType"}, "ignoreNullStrings": False,
                 "fetchTo": "METADATA"}
-    fields = (field("dataMapping", "json", "Originator field -> key"), field("fetchTo", "select",
-              "Add to", choices=FETCH_TO),
+    fields = (field("dataMapping", "json", "Originator field -> key"),
+              field("fetchTo", "select", "Add to", choices=FETCH_TO),
               field("ignoreNullStrings", "bool", "Skip empty fields"))
 
     @classmethod
@@ -102,12 +102,12 @@ class OriginatorAttributesNode(BaseNode):
     defaults = {"tellFailureIfAbsent": True, "fetchTo": "METADATA", "clientAttributeNames": [],
                 "sharedAttributeNames": [], "serverAttributeNames": [], "latestTsKeyNames": [],
                 "getLatestValueWithTs": False}
-    fields = (field("clientAttributeNames", "list", "Client attributes"), field("sharedAttributeNames", "list",
-              "Shared attributes"),
-              field("serverAttributeNames", "list", "Server attributes"), field("latestTsKeyNames", "list",
-              "Latest telemetry"),
-              field("fetchTo", "select", "Add to", choices=FETCH_TO), field("tellFailureIfAbsent", "bool",
-              "Failure if a key is absent"),
+    fields = (field("clientAttributeNames", "list", "Client attributes"),
+              field("sharedAttributeNames", "list", "Shared attributes"),
+              field("serverAttributeNames", "list", "Server attributes"),
+              field("latestTsKeyNames", "list", "Latest telemetry"),
+              field("fetchTo", "select", "Add to", choices=FETCH_TO),
+              field("tellFailureIfAbsent", "bool", "Failure if a key is absent"),
               field("getLatestValueWithTs", "bool", "Latest value with its timestamp"))
 
     @classmethod

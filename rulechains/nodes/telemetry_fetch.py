@@ -38,14 +38,14 @@ class OriginatorTelemetryNode(BaseNode):
                 "useMetadataIntervalPatterns": False, "startInterval": 2, "startIntervalTimeUnit": "MINUTES",
                 "endInterval": 1, "endIntervalTimeUnit": "MINUTES", "startIntervalPattern": "",
                 "endIntervalPattern": ""}
-    fields = (field("latestTsKeyNames", "list", "Time series keys"), field("fetchMode", "select",
-              "Fetch mode", choices=FETCH_MODES),
-              field("aggregation", "select", "Aggregation", choices=AGGREGATIONS), field("orderBy", "select",
-              "Order", choices=("ASC", "DESC")),
-              field("limit", "number", "Limit"), field("startInterval", "number", "Start interval"),
+    fields = (field("latestTsKeyNames", "list", "Time series keys"),
+              field("fetchMode", "select", "Fetch mode", choices=FETCH_MODES),
+              field("aggregation", "select", "Aggregation", choices=AGGREGATIONS),
+              field("orderBy", "select", "Order", choices=("ASC", "DESC")), field("limit", "number", "Limit"),
+              field("startInterval", "number", "Start interval"),
               field("startIntervalTimeUnit", "select", "Start unit", choices=tuple(UNITS_MS)),
-              field("endInterval", "number", "End interval"), field("endIntervalTimeUnit", "select",
-              "End unit", choices=tuple(UNITS_MS)))
+              field("endInterval", "number", "End interval"),
+              field("endIntervalTimeUnit", "select", "End unit", choices=tuple(UNITS_MS)))
 
     @classmethod
     def clean_config(cls, configuration):

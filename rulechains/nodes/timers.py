@@ -152,9 +152,8 @@ class MsgGeneratorNode(ScriptNode):
     defaults = {"msgCount": 0, "periodInSeconds": 1, "originatorId": None, "originatorType": None, "scriptLang": "JS",
                 "jsScript": "var msg = {temp: 42, humidity: 77};\nvar metadata = {data: 40};\n"
                             "return {msg: msg, metadata: metadata, msgType: 'POST_TELEMETRY_REQUEST'};"}
-    fields = (field("msgCount", "number", "Message count", help="0: no limit"), field("periodInSeconds", "number",
-              "Period (s)"),
-              *SCRIPT_FIELDS)
+    fields = (field("msgCount", "number", "Message count", help="0: no limit"),
+              field("periodInSeconds", "number", "Period (s)"), *SCRIPT_FIELDS)
     relations = ("Success", "Failure")
     script_kind = "generate"
 

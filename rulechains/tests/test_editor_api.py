@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 #: types whose defaults cannot run until the user names something of theirs (an integration, a chain)
 NEEDS_A_REFERENCE = {nodes.INTEGRATION_DOWNLINK, nodes.RULE_CHAIN_INPUT}
-FIELD_KINDS = {"text", "number", "bool", "select", "script", "list", "json"}
+FIELD_KINDS = {"text", "secret", "number", "bool", "select", "script", "list", "json"}
 
 
 def create_chain(api, name="Edited", metadata=None) -> dict:

@@ -269,4 +269,4 @@ def test_a_100_node_chain_is_laid_out_and_pans_smoothly(page):
     mean, p95, worst = statistics.mean(frames), frames[int(len(frames) * 0.95)], frames[-1]
     print(f"\n100-node chain: frame time mean {mean:.1f} ms, p95 {p95:.1f} ms, max {worst:.1f} ms "
           f"over {len(frames)} frames of pan, zoom and node moves")
-    assert p95 < 500, f"frames take far too long: p95 {p95:.0f} ms"  # sanity bound only, not a speed test
+    assert p95 < 1000, f"frames take far too long: p95 {p95:.0f} ms"  # a sanity bound only, not a speed test

@@ -32,7 +32,7 @@
       area.value = text;
       return area;
     }
-    const box = el("input", { ...attrs, type: field.kind === "number" ? "number" : "text" });
+    const box = el("input", { ...attrs, type: { number: "number", secret: "password" }[field.kind] || "text" });
     box.value = value === null || value === undefined ? "" : String(value);
     return box;
   }
@@ -72,7 +72,7 @@
     const toggle = el("button", { type: "button", class: "ui-btn", "data-role": "edit-json" });
     const apply = el("button", { type: "button", class: "ui-btn ui-btn-primary", "data-role": "apply" }, "Apply");
     const cancel = el("button", { type: "button", class: "ui-btn", "data-role": "cancel" }, "Cancel");
-    const details = (def.details || "").split("\n").map((s) => s.trim()).join(" ");
+    const details = (def.details || "").split("\n").map((s) => s.trim()).join(" ").replace(/``/g, "");
 
     function collect() {
       if (asJson) {
