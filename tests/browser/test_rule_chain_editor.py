@@ -144,6 +144,44 @@ def test_a_chain_is_built_by_dragging_and_connecting_saved_and_seen_again_after_
     assert set(cells(page)) == {"Switch"}
     page.keyboard.press("Control+z")
     assert set(cells(page)) == {"Switch", "Log telemetry"}
+    # copy/paste: the copy is a new node (no id of the stored one), saved as a third node
+    select(page, cells(page)["Switch"])
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    names = page.evaluate("ruleChainEditor.nodes().map(n => [n.getData().name, n.getData().id])")
+    assert sorted(n for n, _ in names) == ["Log telemetry", "Switch", "Switch"]
+    assert sum(1 for _, node_id in names if node_id is None) == 1
+    save(page)
+    assert len(call(page, "GET", f"/api/ruleChain/{chain_id}/metadata")["body"]["nodes"]) == 3
+
+
+def test_a_dropped_nodes_form_is_checked_by_the_server_and_edited_as_json(page):
+    chain_id = new_chain(page, unique("ui-form"))
+    open_editor(page, chain_id)
+    canvas = page.locator("[data-role=canvas]").bounding_box()
+    drag(page, page.locator(f".rc-item[data-node-type='{kinds.SAVE_ATTRIBUTES}']"), canvas["x"] + 200,
+         canvas["y"] + 150)
+    dialog = page.locator("[data-role=node-dialog]")
+    dialog.locator("[data-field=name]").fill("Attributes")
+    assert dialog.locator("[data-field=scope]").input_value() == "SERVER_SCOPE"  # the type's defaults
+    dialog.locator("[data-role=edit-json]").click()
+    dialog.locator("textarea[data-role=json]").fill('{"scope": "NOWHERE"}')
+    dialog.locator("[data-role=apply]").click()
+    error = dialog.locator("[data-role=form-error]")
+    page.wait_for_function("document.querySelector('[data-role=form-error]').textContent.includes('scope must')")
+    assert "400" in error.inner_text() and dialog.is_visible()
+    dialog.locator("textarea[data-role=json]").fill('{"scope": "SHARED_SCOPE", "notifyDevice": true}')
+    dialog.locator("[data-role=edit-json]").click()  # back to the form, with what the JSON said
+    assert dialog.locator("[data-field=scope]").input_value() == "SHARED_SCOPE"
+    assert dialog.locator("[data-field=notifyDevice]").is_checked()
+    dialog.locator("[data-role=apply]").click()
+    dialog.wait_for(state="hidden")
+    [data] = page.evaluate("ruleChainEditor.nodes().map(n => n.getData())")
+    assert data["name"] == "Attributes" and data["configuration"] == {"scope": "SHARED_SCOPE", "notifyDevice": True}
+    # cancelling the form of a dropped node drops nothing
+    drag(page, page.locator(f".rc-item[data-node-type='{kinds.LOG}']"), canvas["x"] + 350, canvas["y"] + 300)
+    dialog.locator("[data-role=cancel]").click()
+    assert page.evaluate("ruleChainEditor.nodes().length") == 1
 
 
 def test_a_save_over_a_chain_changed_elsewhere_is_refused_and_the_edits_stay(page):
@@ -252,6 +290,16 @@ def test_a_100_node_chain_is_laid_out_and_pans_smoothly(page):
     open_editor(page, chain_id)
     placed = page.evaluate("ruleChainEditor.nodes().map(n => [n.getPosition().x, n.getPosition().y])")
     assert len(placed) == count and len({tuple(p) for p in placed}) == count  # laid out, none on top of another
+    assert page.locator("[data-role=minimap] svg").count() >= 1
+    page.click("[data-role=fit]")
+    inside = page.evaluate("""() => {
+      const box = document.querySelector('[data-role=canvas]').getBoundingClientRect();
+      const nodes = [...document.querySelectorAll('[data-role=canvas] g.x6-node')]
+        .map((n) => n.getBoundingClientRect());
+      return [nodes.length, nodes.every((r) => r.left >= box.left - 2 && r.right <= box.right + 2
+                                         && r.top >= box.top - 2 && r.bottom <= box.bottom + 2)];
+    }""")
+    assert inside == [count + 1, True]  # zoom to fit: every node (and the Input) drawn inside the canvas
     frames = page.evaluate("""async () => {
       const g = ruleChainEditor.graph, nodes = ruleChainEditor.nodes(), times = [];
       let last = performance.now();
