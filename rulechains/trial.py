@@ -32,6 +32,7 @@ __all__ = ["run", "sample_msg", "MAX_STEPS"]
 
 #: events a test run reports at most (the engine's hop limit bounds the run itself)
 MAX_STEPS = 1000
+_TRIAL_IDS = uuid.UUID("0b7a53de-9d3c-4c55-a2c4-3b1f0d6f7e21")
 
 
 class _Trace(EventBatch):
@@ -79,7 +80,9 @@ def _graph(chain: RuleChain, data) -> tuple[engine.Graph, list[RuleNode]]:
     for index, n in enumerate(nodes):
         keep_secrets(n, stored.get(n["id"]))
         fields = {k: v for k, v in n.items() if k != "id"}
-        rows.append(RuleNode(id=uuid.uuid4(), tenant_id=chain.tenant_id, rule_chain=chain, index=index, **fields))
+        identity = json.dumps([str(chain.pk), index, n["type"], n["configuration"]], sort_keys=True, default=str)
+        rows.append(RuleNode(id=uuid.uuid5(_TRIAL_IDS, identity), tenant_id=chain.tenant_id, rule_chain=chain,
+                             index=index, **fields))
     trial_chain = copy.copy(chain)
     trial_chain.first_node_index = first
     graph = engine.Graph(trial_chain)

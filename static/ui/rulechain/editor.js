@@ -115,11 +115,23 @@
     RC.debugPanel.show($("side"), next);
   }
 
+  /* A rule chain node leaves by the names of the called chain's output nodes (ThingsBoard's too). */
+  async function calledOutputs(data) {
+    const ref = (data.configuration || {}).ruleChainId;
+    const id = ref && typeof ref === "object" ? ref.id : ref;
+    if (!String(data.type).endsWith("TbRuleChainInputNode") || !id) return [];
+    try {
+      const meta = await api("GET", `/api/ruleChain/${id}/metadata`);
+      return meta.nodes.filter((n) => String(n.type).endsWith("TbRuleChainOutputNode")).map((n) => n.name);
+    } catch (e) { return []; }
+  }
+
   async function askRelations(edge, isNew) {
     const source = edge.getSourceCell();
     if (!source || RC.graph.isInput(source)) return;
     const kind = state.byType[source.getData().type] || {};
-    const chosen = await RC.nodeForm.relations($("relation-dialog"), kind, isNew ? [] : (edge.getData()?.relations || []));
+    const current = isNew ? [] : (edge.getData()?.relations || []);
+    const chosen = await RC.nodeForm.relations($("relation-dialog"), kind, current, await calledOutputs(source.getData()));
     if (chosen.length) RC.graph.setRelations(edge, chosen);
     else if (isNew) graph.removeCell(edge);
   }

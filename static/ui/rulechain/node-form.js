@@ -140,11 +140,12 @@
     });
   }
 
-  /* Asks which relation(s) a new or edited connection carries: the source type's relation types,
-     plus free names when its relations are custom. Resolves to a list (empty: cancelled). */
-  function relations(dialog, kind, current) {
+  /* Asks which relation(s) a new or edited connection carries: the source type's relation types
+     (and `extra` ones, e.g. a called chain's outputs), plus free names when its relations are
+     custom. Resolves to a list (empty: cancelled). */
+  function relations(dialog, kind, current, extra) {
     const def = (kind.configurationDescriptor || {}).nodeDefinition || {};
-    const known = [...new Set([...(def.relationTypes || []), ...current])];
+    const known = [...new Set([...(extra || []), ...(def.relationTypes || []), ...current])];
     const boxes = known.map((r) => {
       const box = el("input", { type: "checkbox", value: r, "data-relation": r });
       box.checked = current.includes(r);
