@@ -163,7 +163,9 @@
     });
     const metaNodes = nodes.map((n) => {
       const d = n.getData(), p = n.getPosition();
-      const out = { type: d.type, name: d.name, debugSettings: d.debugSettings, singletonMode: !!d.singletonMode,
+      // an open debug-all window is kept as it is (allEnabled would open a new one: the form sets it)
+      const debug = d.debugSettings && d.debugSettings.allEnabledUntil ? { ...d.debugSettings, allEnabled: false } : d.debugSettings;
+      const out = { type: d.type, name: d.name, debugSettings: debug, singletonMode: !!d.singletonMode,
         configurationVersion: d.configurationVersion || 0, configuration: d.configuration,
         additionalInfo: { ...(d.additionalInfo || {}), layoutX: Math.round(p.x), layoutY: Math.round(p.y) } };
       if (d.id) out.id = { entityType: "RULE_NODE", id: d.id };

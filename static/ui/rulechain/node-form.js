@@ -124,8 +124,9 @@
           return;
         }
         const [failuresEnabled, allEnabled] = DEBUG[debug.value];
+        const kept = debug.value === debugChoice(data.debugSettings) && data.debugSettings;  // an open window stays
         finish({ ...data, name: name.value.trim(), configuration: next,
-          debugSettings: { failuresEnabled, allEnabled, allEnabledUntil: 0 } });
+          debugSettings: kept || { failuresEnabled, allEnabled, allEnabledUntil: 0 } });
       });
       dialog.replaceChildren(
         el("h2", { class: "ui-h2" }, `${kind.name || RC.graph.shortType(data.type)} (${kind.type || ""})`),
