@@ -1,4 +1,4 @@
-"""Live debug events over a websocket: ``/ws/events/{INTEGRATION|CONVERTER}/{id}``.
+"""Live debug events over a websocket: ``/ws/events/{INTEGRATION|CONVERTER|RULE_NODE}/{id}``.
 
 The consumer only authorises and forwards (STYLE.md rule 12). Authentication is the session
 (admin pages) or, as ThingsBoard's websocket does, the JWT access token in ``?token=``. The user
@@ -23,7 +23,8 @@ from tenants.choices import Authority
 
 __all__ = ["DebugEventsConsumer", "ENTITY_MODELS"]
 
-ENTITY_MODELS = {"INTEGRATION": "integrations.Integration", "CONVERTER": "converters.Converter"}
+ENTITY_MODELS = {"INTEGRATION": "integrations.Integration", "CONVERTER": "converters.Converter",
+                 "RULE_NODE": "rulechains.RuleNode"}
 UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = 4401, 4403, 4404
 
 

@@ -1,18 +1,20 @@
 """Admin for rule chains, their nodes and connections (tenant-scoped like every other model).
 
-The canvas editor is ThingsBoard's UI; here a chain shows its metadata as ThingsBoard JSON and
-nodes and connections are edited one by one. Whole chains are best imported through the API
-(``POST /api/ruleChain/import``) or ``POST /api/ruleChain/metadata``.
+A chain is drawn and edited as a graph on its own page (rulechains/admin_pages/editor.py, "Open
+in the editor" on the list and the chain's page); here a chain also shows its metadata as
+ThingsBoard JSON, and nodes and connections can be edited one by one.
 """
 
 import json
 
 from django import forms
 from django.contrib import admin
+from django.urls import path
 from django.utils.html import format_html
 from unfold.widgets import UnfoldAdminSelectWidget
 
 from rulechains import services
+from rulechains.admin_pages.editor import editor_link, editor_view
 from rulechains.metadata import MetadataError, export_metadata, keep_secrets, masked, short_type
 from rulechains.models import Alarm, RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
@@ -56,12 +58,20 @@ class RuleNodeForm(TenantScopedForm):
 
 @admin.register(RuleChain)
 class RuleChainAdmin(TenantScopedAdmin):
-    list_display = ("name", "root", "type", "debug_mode", "node_count")
+    list_display = ("name", "root", "type", "debug_mode", "node_count", "editor")
     search_fields = ("name",)
-    fields = ("name", "type", "root", "debug_mode", "first_node_index", "configuration", "additional_info",
+    fields = ("editor", "name", "type", "root", "debug_mode", "first_node_index", "configuration", "additional_info",
               "metadata_json")
-    readonly_fields = ("root", "metadata_json")
+    readonly_fields = ("editor", "root", "metadata_json")
     actions = ("make_root",)
+
+    @admin.display(description="graph")
+    def editor(self, obj) -> str:
+        return editor_link(obj)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(lambda request, pk: editor_view(self, request, pk))
+        return [path("<uuid:pk>/editor/", view, name="rulechains_rulechain_editor"), *super().get_urls()]
 
     @admin.display(description="nodes")
     def node_count(self, obj) -> int:

@@ -225,8 +225,16 @@ def _route(graphs: dict, ctx: NodeContext, at: tuple, item: _Item, relation: str
         pending.setdefault((at[0], target), []).append(_Item(item.msg, item.root, relation, stack))
 
 
-def _run(graphs: dict, pending: dict, count: int, ctx: NodeContext, events: EventBatch, report: Report) -> None:
+def _always(row, *, failed: bool, now: int | None = None) -> bool:
+    return True
+
+
+def _run(graphs: dict, pending: dict, count: int, ctx: NodeContext, events: EventBatch, report: Report, *,
+         trial: bool = False) -> None:
+    """Walk ``pending`` to the end. ``trial`` (rulechains/trial.py): every node records its events,
+    whatever its debug settings, and nodes with side effects are simulated."""
     limit = max_hops()
+    wants = _always if trial else debug.wants
     runs = [0] * count
     warned: set[int] = set()
     # Debug events name the incoming message a copy descends from; ids are made only when needed.
@@ -252,27 +260,31 @@ def _run(graphs: dict, pending: dict, count: int, ctx: NodeContext, events: Even
             if item.root not in warned:
                 warned.add(item.root)
                 log.warning("%s (node '%s')", error, row.name)
-            if debug.wants(row, failed=True, now=ctx.now):
+            if wants(row, failed=True, now=ctx.now):
                 events.add(debug.event(row, "IN", item.msg, msg_id(item.root), item.relation, error, ctx.now))
         if not ready:
             continue
         report.node_runs += len(ready)
-        if debug.wants(row, failed=False, now=ctx.now):
+        if wants(row, failed=False, now=ctx.now):
             for item in ready:
                 events.add(debug.event(row, "IN", item.msg, msg_id(item.root), item.relation, None, ctx.now))
         ctx.stacks = [item.stack for item in ready]  # for nodes that hand messages on later (delay)
-        outs = _run_node(row, ctx, [item.msg for item in ready])
+        started = time.perf_counter()
+        outs = _run_node(row, ctx, [item.msg for item in ready], trial)
+        duration = round((time.perf_counter() - started) * 1000, 3)
         for item, out_list in zip(ready, outs, strict=True):
             for out in out_list:
                 failed = out.relation == FAILURE
                 report.failures += failed
-                if debug.wants(row, failed=failed, now=ctx.now):
-                    events.add(debug.event(row, "OUT", out.msg, msg_id(item.root), out.relation, out.error, ctx.now))
+                if wants(row, failed=failed, now=ctx.now):
+                    events.add(debug.event(row, "OUT", out.msg, msg_id(item.root), out.relation, out.error, ctx.now,
+                                           duration))
                 _route(graphs, ctx, key, item._replace(msg=out.msg), out.relation, out.chain, pending)
 
 
-def _run_node(row: RuleNode, ctx: NodeContext, msgs: list[Msg]) -> list:
-    """The node's Outs per message; every failure of the node itself becomes Failure Outs."""
+def _run_node(row: RuleNode, ctx: NodeContext, msgs: list[Msg], trial: bool = False) -> list:
+    """The node's Outs per message; every failure of the node itself becomes Failure Outs. In a
+    trial a node with side effects is simulated (BaseNode.simulate)."""
     try:
         node = NODES.load(row.type)(row)
     except KeyError:
@@ -280,7 +292,9 @@ def _run_node(row: RuleNode, ctx: NodeContext, msgs: list[Msg]) -> list:
     except Exception as e:  # a configuration stored before it was validated (admin, old data)
         return [fail(m, f"Invalid configuration: {e}") for m in msgs]
     try:
-        if node.savepoint and connection.in_atomic_block:  # a failed query must not poison the caller's transaction
+        if trial and node.side_effects:
+            outs = node.simulate(ctx, msgs)
+        elif node.savepoint and connection.in_atomic_block:  # a failed query must not poison the caller's transaction
             with transaction.atomic():
                 outs = node.process_batch(ctx, msgs)
         else:

@@ -50,7 +50,8 @@ def test_the_downlink_normaliser_gives_a_payload_or_an_output_error(output):
 
 
 ENDPOINTS = ["/api/converter", "/api/integration", "/api/device", "/api/asset", "/api/customer",
-             "/api/ruleChain", "/api/deviceProfile", "/api/entityGroup", "/api/integration/check"]
+             "/api/ruleChain", "/api/deviceProfile", "/api/entityGroup", "/api/integration/check",
+             "/api/ruleChain/node/validate", "/api/ruleChain/metadata"]
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)
@@ -77,5 +78,19 @@ def test_no_body_makes_telemetry_or_attribute_writes_answer_500(api, tenant):
     def post(body, where):
         res = api.post(f"{base}/{where}", body, format="json")
         assert res.status_code < 500, (where, body, res.content[:300])
+
+    post()
+
+
+def test_no_body_makes_a_chain_test_run_answer_500(api):
+    chain = api.post("/api/ruleChain", {"name": "fuzzed chain"}, format="json").json()
+    url = f"/api/ruleChain/{chain['id']['id']}/test"
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(JSON, JSON)
+    def post(metadata, msg):
+        body = {"metadata": metadata if isinstance(metadata, dict) else {"nodes": metadata}, "msg": msg}
+        res = api.post(url, body, format="json")
+        assert res.status_code < 500, (body, res.content[:300])
 
     post()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from rulechains.api import alarms, views
+from rulechains.api import alarms, editor, views
 from rulechains.api.rpc import OneWayRpcView
 from tbproject.api.resources import DetailView, ListView, SaveView, as_view
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("ruleChain", as_view(R, SaveView), name="rulechain-save"),
     path("ruleChain/metadata", views.SaveMetadataView.as_view(), name="rulechain-metadata-save"),
     path("ruleChain/import", views.ImportView.as_view(), name="rulechain-import"),
+    path("ruleChain/node/validate", editor.ValidateNodeView.as_view(), name="rulechain-node-validate"),
+    path("ruleChain/<str:pk>/test", editor.TestChainView.as_view(), name="rulechain-test"),
+    path("components", editor.ComponentsView.as_view(), name="components"),
     path("ruleChain/<str:pk>/metadata", views.MetadataView.as_view(), name="rulechain-metadata"),
     path("ruleChain/<str:pk>/root", views.RootView.as_view(), name="rulechain-root"),
     path("ruleChain/<str:pk>/export", views.ExportView.as_view(), name="rulechain-export"),

@@ -6,7 +6,8 @@ chain is a 404):
     DELETE /api/ruleChain/{id}              delete (not the root chain)
     GET    /api/ruleChains                  PageData (?textSearch, ?type)
     GET    /api/ruleChain/{id}/metadata     nodes and connections
-    POST   /api/ruleChain/metadata          replace them (body: RuleChainMetaData with ruleChainId)
+    POST   /api/ruleChain/metadata          replace them (body: RuleChainMetaData with ruleChainId; a
+                                            ``version`` older than the chain's is refused: 409)
     POST   /api/ruleChain/{id}/root         make it the root chain
     GET    /api/ruleChain/{id}/export       {ruleChain, metadata}, ThingsBoard's export file
     POST   /api/ruleChain/import            create a chain from such a file (not root)
@@ -23,7 +24,7 @@ from rulechains import services
 from rulechains.api.serializers import RuleChainSerializer
 from rulechains.metadata import MetadataError, export_metadata, save_metadata
 from rulechains.models import RuleChain
-from tbproject.api.exceptions import ServiceUnavailable
+from tbproject.api.exceptions import Conflict, ServiceUnavailable
 from tbproject.api.ids import parse_uuid
 from tbproject.api.params import choice_param
 from tbproject.api.permissions import IsTenantAdmin
@@ -80,7 +81,17 @@ class SaveMetadataView(RuleChainResource):
         if not raw:
             raise ValidationError("ruleChainId should be specified!")
         chain = self.get_object(parse_uuid(raw))
-        return Response(export_metadata(self.save_metadata(chain, data)))
+        expected = data.get("version")
+        if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
+            raise ValidationError("version must be the integer version the metadata was read with")
+        with transaction.atomic():
+            if expected is not None:  # optimistic concurrency, as ThingsBoard's entity versions
+                chain = RuleChain.objects.select_for_update().get(pk=chain.pk)
+                if chain.version != expected:
+                    raise Conflict(f"Rule chain was already changed by someone else (it is at version "
+                                   f"{chain.version}, it was opened at version {expected}). Nothing was saved: "
+                                   "reload the chain to see the changes, or export yours first.")
+            return Response(export_metadata(self.save_metadata(chain, data)))
 
 
 class RootView(RuleChainResource):

@@ -12,7 +12,7 @@ from devices.choices import AttributeScope
 from devices.telemetry import Point, write_points
 from devices.telemetry.series_ttl import set_ttls
 from rulechains.messages import POST_ATTRIBUTES_REQUEST, POST_TELEMETRY_REQUEST, SUCCESS
-from rulechains.nodes.base import BaseNode, ConfigError, Out, fail
+from rulechains.nodes.base import SCRIPT_FIELDS, BaseNode, ConfigError, Out, fail, field
 from rulechains.nodes.scripted import ScriptNode
 
 __all__ = ["SaveTimeseriesNode", "SaveAttributesNode", "LogNode", "DeviceProfileNode", "DEFAULT_LOG_SCRIPT"]
@@ -73,6 +73,10 @@ class SaveTimeseriesNode(_SaveNode):
     the pipeline stored already. The other ThingsBoard options are accepted and ignored."""
 
     label = "save time series"
+    group = "ACTION"
+    side_effects = True
+    defaults = {"defaultTTL": 0}
+    fields = (field("defaultTTL", "number", "Default TTL (s)", help="0: the global retention"),)
     msg_type = POST_TELEMETRY_REQUEST
 
     @classmethod
@@ -115,6 +119,11 @@ class SaveAttributesNode(_SaveNode):
     ``scope`` (default SERVER_SCOPE). ``notifyDevice`` and the other options are accepted and ignored."""
 
     label = "save attributes"
+    group = "ACTION"
+    side_effects = True
+    defaults = {"scope": "SERVER_SCOPE", "notifyDevice": False}
+    fields = (field("scope", "select", "Scope", choices=AttributeScope.values),
+              field("notifyDevice", "bool", "Notify device"))
     msg_type = POST_ATTRIBUTES_REQUEST
 
     @classmethod
@@ -139,6 +148,9 @@ class LogNode(ScriptNode):
     needs no user script to be useful)."""
 
     label = "log"
+    group = "ACTION"
+    defaults = {"scriptLang": "JS", "jsScript": DEFAULT_LOG_SCRIPT, "tbelScript": DEFAULT_LOG_SCRIPT}
+    fields = SCRIPT_FIELDS
     script_kind = "log"
 
     @classmethod
@@ -166,6 +178,10 @@ class DeviceProfileNode(BaseNode):
     ``forwardMsgToDefaultRuleChain``."""
 
     label = "device profile"
+    group = "ACTION"
+    defaults = {"persistAlarmRulesState": False, "fetchAlarmRulesStateOnStart": False}
+    fields = (field("persistAlarmRulesState", "bool", "Persist alarm rules state"),
+              field("fetchAlarmRulesStateOnStart", "bool", "Fetch alarm rules state on start"))
     relations = ("Success", "Failure", "Alarm Created", "Alarm Updated", "Alarm Severity Updated", "Alarm Cleared")
 
     def process_batch(self, ctx, msgs):

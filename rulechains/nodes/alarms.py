@@ -4,7 +4,7 @@ import json
 
 from rulechains import alarms, scripts
 from rulechains.messages import FALSE, changed
-from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, fail, substitute
+from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, fail, field, substitute
 
 __all__ = ["CreateAlarmNode", "ClearAlarmNode"]
 
@@ -72,6 +72,16 @@ class CreateAlarmNode(_AlarmNode):
     Failure for an unknown severity or a failing details script."""
 
     label = "create alarm"
+    group = "ACTION"
+    side_effects = True
+    defaults = {"alarmType": DEFAULT_TYPE, "severity": "CRITICAL", "propagate": False, "useMessageAlarmData": False,
+                "scriptLang": "JS", "alarmDetailsBuildJs": "var details = {};\nreturn details;"}
+    fields = (field("alarmType", "text", "Alarm type"),
+              field("severity", "text", "Severity",
+                    help="CRITICAL, MAJOR, MINOR, WARNING, INDETERMINATE, or a ${pattern}"),
+              field("propagate", "bool", "Propagate"), field("useMessageAlarmData", "bool", "Use message alarm data"),
+              field("scriptLang", "select", "Script language", choices=("JS", "TBEL")),
+              field("alarmDetailsBuildJs", "script", "Details (JavaScript)"))
     relations = ("Created", "Updated", "False", "Failure")
 
     @classmethod
@@ -135,6 +145,13 @@ class ClearAlarmNode(_AlarmNode):
     none to clear."""
 
     label = "clear alarm"
+    group = "ACTION"
+    side_effects = True
+    defaults = {"alarmType": DEFAULT_TYPE, "scriptLang": "JS",
+                "alarmDetailsBuildJs": "var details = {};\nreturn details;"}
+    fields = (field("alarmType", "text", "Alarm type"),
+              field("scriptLang", "select", "Script language", choices=("JS", "TBEL")),
+              field("alarmDetailsBuildJs", "script", "Details (JavaScript)"))
     relations = ("Cleared", "False", "Failure")
 
     def process_batch(self, ctx, msgs):

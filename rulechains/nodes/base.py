@@ -17,12 +17,30 @@ import re
 from typing import ClassVar, NamedTuple
 from uuid import UUID
 
-from rulechains.messages import FAILURE, Msg
+from rulechains.messages import FAILURE, SUCCESS, Msg
 
-__all__ = ["BaseNode", "Out", "NodeError", "ConfigError", "NodeContext", "substitute", "fail", "RETURN"]
+__all__ = ["BaseNode", "Out", "NodeError", "ConfigError", "NodeContext", "substitute", "fail", "RETURN", "field",
+           "GROUPS", "SCRIPT_FIELDS"]
 
 #: ``Out.chain`` of an output node: back to the rule chain node that called this chain.
 RETURN = "return"
+
+
+#: ThingsBoard's component types, in the order its rule chain editor lists them in the palette
+GROUPS = ("FILTER", "ENRICHMENT", "TRANSFORMATION", "ACTION", "EXTERNAL", "FLOW")
+
+
+def field(name: str, kind: str = "text", label: str = "", *, choices=(), help: str = "") -> dict:
+    """One input of a node type's configuration form (the rule chain page builds the form from
+    ``BaseNode.fields``). ``kind``: text, secret (a password: shown masked, as the API answers
+    it), number, bool, select (``choices``), script (code), list (one string a line), json (any
+    JSON value, e.g. an object of headers)."""
+    return {"name": name, "kind": kind, "label": label or name, "choices": list(choices), "help": help}
+
+
+#: the form of a node that runs a user script in ``jsScript`` or ``tbelScript``
+SCRIPT_FIELDS = (field("scriptLang", "select", "Script language", choices=("JS", "TBEL")),
+                 field("jsScript", "script", "JavaScript"), field("tbelScript", "script", "TBEL"))
 
 
 class ConfigError(ValueError):
@@ -90,6 +108,17 @@ class BaseNode:
     #: eager tasks): a node that queries the database. Nodes that never do, or that write in their
     #: own atomic block (the save nodes), say False and cost no SAVEPOINT round trips.
     savepoint: ClassVar[bool] = True
+    #: the palette's group (one of GROUPS, ThingsBoard's component type)
+    group: ClassVar[str] = "ACTION"
+    #: the configuration a node dragged onto the canvas starts with (ThingsBoard's defaultConfiguration)
+    defaults: ClassVar[dict] = {}
+    #: the configuration form (:func:`field` each); "Edit as JSON" reaches every other key
+    fields: ClassVar[tuple] = ()
+    #: True when the relation names are free (a script switch's names, a called chain's outputs)
+    custom_relations: ClassVar[bool] = False
+    #: True when the node writes or sends (stores data, raises alarms, calls out, waits): a test
+    #: run ("Test this chain") does not run it but sends the message on by :meth:`simulate`
+    side_effects: ClassVar[bool] = False
 
     def __init__(self, row):
         self.row = row
@@ -108,6 +137,10 @@ class BaseNode:
 
     def process(self, ctx: NodeContext, msg: Msg) -> list[Out]:
         raise NotImplementedError
+
+    def simulate(self, ctx: NodeContext, msgs: list[Msg]) -> list[list[Out]]:
+        """A test run's stand-in for a node with ``side_effects``: each message leaves by Success as it came."""
+        return [[Out(SUCCESS, msg)] for msg in msgs]
 
     def process_batch(self, ctx: NodeContext, msgs: list[Msg]) -> list[list[Out]]:
         outs = []

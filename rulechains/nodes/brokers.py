@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from integrations.listeners import mqtt as mqtt_client
 from integrations.types.mqtt import ClientConfiguration
 from rulechains.messages import FAILURE, SUCCESS, changed
-from rulechains.nodes.base import BaseNode, ConfigError, Out, substitute
+from rulechains.nodes.base import BaseNode, ConfigError, Out, field, substitute
 
 __all__ = ["MqttNode", "KafkaNode", "RabbitMqNode", "payload_of"]
 
@@ -83,6 +83,15 @@ class MqttNode(_PublishNode):
     per connection) names the connection."""
 
     label = "mqtt"
+    group = "EXTERNAL"
+    side_effects = True
+    defaults = {"topicPattern": "my-topic", "host": "localhost", "port": 1883, "connectTimeoutSec": 10,
+                "clientId": None, "cleanSession": True, "retainedMessage": False, "ssl": False,
+                "credentials": {"type": "anonymous"}}
+    fields = (field("topicPattern", "text", "Topic pattern"), field("host", "text", "Host"),
+              field("port", "number", "Port"), field("clientId", "text", "Client id"),
+              field("cleanSession", "bool", "Clean session"), field("retainedMessage", "bool", "Retained"),
+              field("ssl", "bool", "TLS"), field("credentials", "json", "Credentials"))
     secret_fields = ("credentials.password", "credentials.privateKey", "credentials.privateKeyPassword")
 
     @classmethod
@@ -139,6 +148,15 @@ class KafkaNode(_PublishNode):
     ``partition`` and ``topic`` to the metadata."""
 
     label = "kafka"
+    group = "EXTERNAL"
+    side_effects = True
+    defaults = {"topicPattern": "my-topic", "keyPattern": None, "bootstrapServers": "localhost:9092", "retries": 0,
+                "batchSize": 16384, "linger": 0, "acks": "-1", "otherProperties": {},
+                "addMetadataKeyValuesAsKafkaHeaders": False, "kafkaHeadersCharset": "UTF-8"}
+    fields = (field("topicPattern", "text", "Topic pattern"), field("keyPattern", "text", "Key pattern"),
+              field("bootstrapServers", "text", "Bootstrap servers"),
+              field("acks", "select", "Acks", choices=tuple(_ACKS)),
+              field("addMetadataKeyValuesAsKafkaHeaders", "bool", "Metadata as headers"))
 
     @classmethod
     def clean_config(cls, configuration):
@@ -195,6 +213,17 @@ class RabbitMqNode(_PublishNode):
     exist fails the messages sent to it."""
 
     label = "rabbitmq"
+    group = "EXTERNAL"
+    side_effects = True
+    defaults = {"exchangeNamePattern": None, "routingKeyPattern": None, "messageProperties": None, "host": "localhost",
+                "port": 5672, "virtualHost": "/", "username": "guest", "password": "guest", "connectionTimeout": 60000,
+                "handshakeTimeout": 10000, "clientProperties": {}}
+    fields = (field("exchangeNamePattern", "text", "Exchange name pattern"),
+              field("routingKeyPattern", "text", "Routing key pattern"),
+              field("messageProperties", "select", "Message properties", choices=("", *(k for k in PROPERTIES if k))),
+              field("host", "text", "Host"), field("port", "number", "Port"),
+              field("virtualHost", "text", "Virtual host"), field("username", "text", "Username"),
+              field("password", "secret", "Password"))
     secret_fields = ("password",)
 
     @classmethod

@@ -3,7 +3,7 @@
 import uuid
 
 from rulechains.messages import SUCCESS
-from rulechains.nodes.base import BaseNode, ConfigError, Out, fail
+from rulechains.nodes.base import BaseNode, ConfigError, Out, fail, field
 
 __all__ = ["IntegrationDownlinkNode"]
 
@@ -16,6 +16,10 @@ class IntegrationDownlinkNode(BaseNode):
     integration is checked once per batch, and trusted for integrations.downlinks.CHECK_TTL)."""
 
     label = "integration downlink"
+    group = "ACTION"
+    side_effects = True
+    defaults = {"integrationId": None}
+    fields = (field("integrationId", "text", "Integration id", help="the integration's UUID"),)
 
     @classmethod
     def clean_config(cls, configuration):

@@ -4,7 +4,7 @@ from devices.attributes import attribute_values
 from devices.choices import AttributeScope
 from devices.telemetry import latest_many
 from rulechains.messages import SUCCESS, changed
-from rulechains.nodes.base import BaseNode, ConfigError, Out, fail, substitute
+from rulechains.nodes.base import BaseNode, ConfigError, Out, fail, field, substitute
 
 __all__ = ["OriginatorFieldsNode", "OriginatorAttributesNode"]
 
@@ -47,6 +47,12 @@ class OriginatorFieldsNode(BaseNode):
     ``ignoreNullStrings``. Failure when the originator does not exist."""
 
     label = "originator fields"
+    group = "ENRICHMENT"
+    defaults = {"dataMapping": {"name": "originatorName", "type": "originatorType"}, "ignoreNullStrings": False,
+                "fetchTo": "METADATA"}
+    fields = (field("dataMapping", "json", "Originator field -> key"),
+              field("fetchTo", "select", "Add to", choices=FETCH_TO),
+              field("ignoreNullStrings", "bool", "Skip empty fields"))
 
     @classmethod
     def clean_config(cls, configuration):
@@ -66,8 +72,8 @@ class OriginatorFieldsNode(BaseNode):
         if entity is None:
             return fail(msg, f"{msg.originator_type.title()} with id [{msg.originator_id}] is not found")
         values = {}
-        for field, key in self.config["mapping"].items():
-            value = _field(entity, field)
+        for name, key in self.config["mapping"].items():
+            value = _field(entity, name)
             if value is None or (value == "" and self.config["ignoreNullStrings"]):
                 continue
             values[key] = value
@@ -92,6 +98,17 @@ class OriginatorAttributesNode(BaseNode):
     key sends the enriched message by Failure. One query per scope for the whole batch."""
 
     label = "originator attributes"
+    group = "ENRICHMENT"
+    defaults = {"tellFailureIfAbsent": True, "fetchTo": "METADATA", "clientAttributeNames": [],
+                "sharedAttributeNames": [], "serverAttributeNames": [], "latestTsKeyNames": [],
+                "getLatestValueWithTs": False}
+    fields = (field("clientAttributeNames", "list", "Client attributes"),
+              field("sharedAttributeNames", "list", "Shared attributes"),
+              field("serverAttributeNames", "list", "Server attributes"),
+              field("latestTsKeyNames", "list", "Latest telemetry"),
+              field("fetchTo", "select", "Add to", choices=FETCH_TO),
+              field("tellFailureIfAbsent", "bool", "Failure if a key is absent"),
+              field("getLatestValueWithTs", "bool", "Latest value with its timestamp"))
 
     @classmethod
     def clean_config(cls, configuration):

@@ -7,7 +7,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from rulechains.messages import FAILURE, SUCCESS, changed
-from rulechains.nodes.base import BaseNode, ConfigError, Out, substitute
+from rulechains.nodes.base import BaseNode, ConfigError, Out, field, substitute
 
 __all__ = ["RestApiCallNode"]
 
@@ -30,6 +30,14 @@ class RestApiCallNode(BaseNode):
     savepoint = False
 
     label = "REST API call"
+    group = "EXTERNAL"
+    side_effects = True
+    defaults = {"restEndpointUrlPattern": "http://localhost/api", "requestMethod": "POST", "ignoreRequestBody": False,
+                "readTimeoutMs": 0, "maxParallelRequestsCount": 0, "headers": {"Content-Type": "application/json"},
+                "credentials": {"type": "anonymous"}}
+    fields = (field("restEndpointUrlPattern", "text", "Endpoint URL pattern"),
+              field("requestMethod", "select", "Method", choices=METHODS), field("headers", "json", "Headers"),
+              field("readTimeoutMs", "number", "Read timeout (ms)"), field("credentials", "json", "Credentials"))
     secret_fields = ("credentials.password", "credentials.privateKey", "credentials.privateKeyPassword",
                      "proxyPassword")
 

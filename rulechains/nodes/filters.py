@@ -3,7 +3,7 @@
 import json
 
 from rulechains.messages import OTHER, TYPE_RELATIONS
-from rulechains.nodes.base import BaseNode, Out, fail
+from rulechains.nodes.base import SCRIPT_FIELDS, BaseNode, Out, fail
 from rulechains.nodes.scripted import ScriptNode
 
 __all__ = ["MsgTypeSwitchNode", "ScriptFilterNode", "ScriptSwitchNode"]
@@ -16,6 +16,8 @@ class MsgTypeSwitchNode(BaseNode):
     savepoint = False
 
     label = "message type switch"
+    group = "FILTER"
+    defaults = {"version": 0}
     relations = (*TYPE_RELATIONS.values(), OTHER)
 
     def process(self, ctx, msg):
@@ -27,6 +29,10 @@ class ScriptFilterNode(ScriptNode):
     True/False relations; a script error or a non-boolean result goes by Failure."""
 
     label = "script filter"
+    group = "FILTER"
+    defaults = {"scriptLang": "JS", "jsScript": "return msg.temperature > 20;",
+                "tbelScript": "return msg.temperature > 20;"}
+    fields = SCRIPT_FIELDS
     relations = ("True", "False", "Failure")
     script_kind = "filter"
 
@@ -45,6 +51,12 @@ class ScriptSwitchNode(ScriptNode):
     script error, or a result that is not a string or an array of strings, goes by Failure."""
 
     label = "switch"
+    group = "FILTER"
+    custom_relations = True
+    defaults = {"scriptLang": "JS",
+                "jsScript": "return msgType === 'POST_TELEMETRY_REQUEST' ? ['telemetry'] : ['other'];",
+                "tbelScript": "return msgType == 'POST_TELEMETRY_REQUEST' ? ['telemetry'] : ['other'];"}
+    fields = SCRIPT_FIELDS
     relations = ("Failure",)
     script_kind = "switch"
 

@@ -4,7 +4,7 @@ import uuid
 
 from rulechains.messages import SUCCESS
 from rulechains.models import RuleChain
-from rulechains.nodes.base import RETURN, BaseNode, ConfigError, Out, fail
+from rulechains.nodes.base import RETURN, BaseNode, ConfigError, Out, fail, field
 from rulechains.profiles import chain_ref
 
 __all__ = ["RuleChainInputNode", "RuleChainOutputNode"]
@@ -32,6 +32,11 @@ class RuleChainInputNode(BaseNode):
     tenant's."""
 
     label = "rule chain"
+    group = "FLOW"
+    custom_relations = True
+    defaults = {"ruleChainId": None, "forwardMsgToDefaultRuleChain": False}
+    fields = (field("ruleChainId", "text", "Rule chain id", help="the called chain's UUID"),
+              field("forwardMsgToDefaultRuleChain", "bool", "Forward to the profile's default rule chain"))
     relations = ("Failure",)
 
     @classmethod
@@ -54,6 +59,7 @@ class RuleChainOutputNode(BaseNode):
     chain and leaves that node by this node's name. In a chain nobody called (the root) it ends."""
 
     label = "output"
+    group = "FLOW"
     relations = ()
     savepoint = False
 

@@ -4,7 +4,7 @@ import json
 
 from devices.telemetry import history
 from rulechains.messages import SUCCESS, changed
-from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, substitute
+from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, field, substitute
 
 __all__ = ["OriginatorTelemetryNode"]
 
@@ -33,6 +33,19 @@ class OriginatorTelemetryNode(BaseNode):
     data are left out. Failure when no key is configured or a pattern is not a number."""
 
     label = "originator telemetry"
+    group = "ENRICHMENT"
+    defaults = {"latestTsKeyNames": [], "aggregation": "NONE", "fetchMode": "FIRST", "orderBy": "ASC", "limit": 1000,
+                "useMetadataIntervalPatterns": False, "startInterval": 2, "startIntervalTimeUnit": "MINUTES",
+                "endInterval": 1, "endIntervalTimeUnit": "MINUTES", "startIntervalPattern": "",
+                "endIntervalPattern": ""}
+    fields = (field("latestTsKeyNames", "list", "Time series keys"),
+              field("fetchMode", "select", "Fetch mode", choices=FETCH_MODES),
+              field("aggregation", "select", "Aggregation", choices=AGGREGATIONS),
+              field("orderBy", "select", "Order", choices=("ASC", "DESC")), field("limit", "number", "Limit"),
+              field("startInterval", "number", "Start interval"),
+              field("startIntervalTimeUnit", "select", "Start unit", choices=tuple(UNITS_MS)),
+              field("endInterval", "number", "End interval"),
+              field("endIntervalTimeUnit", "select", "End unit", choices=tuple(UNITS_MS)))
 
     @classmethod
     def clean_config(cls, configuration):

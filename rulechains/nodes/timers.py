@@ -20,7 +20,7 @@ from django.db import close_old_connections
 
 from rulechains import scripts
 from rulechains.messages import SUCCESS, Msg, changed, decode, encode
-from rulechains.nodes.base import BaseNode, ConfigError, NodeError, fail, substitute
+from rulechains.nodes.base import SCRIPT_FIELDS, BaseNode, ConfigError, NodeError, fail, field, substitute
 from rulechains.nodes.scripted import ScriptNode
 
 __all__ = ["MsgDelayNode", "MsgGeneratorNode", "resume_delayed", "run_generators", "TIMERS"]
@@ -43,6 +43,11 @@ class MsgDelayNode(BaseNode):
     on by Success. At most ``maxPendingMsgs`` (1..100000) wait at once; more go by Failure."""
 
     label = "delay"
+    group = "ACTION"
+    side_effects = True
+    defaults = {"periodValue": 60, "periodTimeUnit": "SECONDS", "maxPendingMsgs": 1000}
+    fields = (field("periodValue", "number", "Period"), field("periodTimeUnit", "select", "Unit", choices=tuple(UNITS)),
+              field("maxPendingMsgs", "number", "Maximum pending messages"))
     savepoint = False
 
     @classmethod
@@ -143,6 +148,12 @@ class MsgGeneratorNode(ScriptNode):
     or the node itself (RULE_NODE). Messages reaching the node are dropped (it has no input)."""
 
     label = "generator"
+    group = "ACTION"
+    defaults = {"msgCount": 0, "periodInSeconds": 1, "originatorId": None, "originatorType": None, "scriptLang": "JS",
+                "jsScript": "var msg = {temp: 42, humidity: 77};\nvar metadata = {data: 40};\n"
+                            "return {msg: msg, metadata: metadata, msgType: 'POST_TELEMETRY_REQUEST'};"}
+    fields = (field("msgCount", "number", "Message count", help="0: no limit"),
+              field("periodInSeconds", "number", "Period (s)"), *SCRIPT_FIELDS)
     relations = ("Success", "Failure")
     script_kind = "generate"
 

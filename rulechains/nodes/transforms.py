@@ -3,7 +3,7 @@
 import json
 
 from rulechains.messages import SUCCESS, changed
-from rulechains.nodes.base import Out, fail
+from rulechains.nodes.base import SCRIPT_FIELDS, Out, fail
 from rulechains.nodes.scripted import ScriptNode
 
 __all__ = ["ScriptTransformNode"]
@@ -15,6 +15,10 @@ class ScriptTransformNode(ScriptNode):
     objects (one message each). Everything goes by Success; a script error by Failure."""
 
     label = "script transform"
+    group = "TRANSFORMATION"
+    defaults = {"scriptLang": "JS", "jsScript": "return {msg: msg, metadata: metadata, msgType: msgType};",
+                "tbelScript": "return {msg: msg, metadata: metadata, msgType: msgType};"}
+    fields = SCRIPT_FIELDS
     script_kind = "transform"
 
     def outs(self, msg, result):

@@ -51,3 +51,19 @@ def test_a_nodes_secrets_show_as_the_mask_and_are_kept(client, tenant_admin, ten
     assert client.post(f"/admin/rulechains/rulenode/{row.pk}/change/", form).status_code == 302
     row.refresh_from_db()
     assert row.name == "amqp renamed" and row.configuration["password"] == "s3cr3t-amqp"
+
+
+def test_the_chain_opens_in_the_editor_page_of_its_own_tenant_only(client, tenant_admin, tenant, other_tenant):
+    client.force_login(tenant_admin)
+    ours, theirs = RuleChain.objects.get(tenant=tenant), RuleChain.objects.get(tenant=other_tenant)
+    editor = f"/admin/rulechains/rulechain/{ours.pk}/editor/"
+    assert editor in client.get("/admin/rulechains/rulechain/").content.decode()
+    assert editor in client.get(f"/admin/rulechains/rulechain/{ours.pk}/change/").content.decode()
+    page = client.get(editor)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'data-chain-id="{ours.pk}"' in html and "ui/vendor/x6.js" in html and "ui/rulechain/editor.js" in html
+    assert client.get(f"/admin/rulechains/rulechain/{theirs.pk}/editor/").status_code == 404
+    assert client.get("/admin/rulechains/rulechain/00000000-0000-0000-0000-000000000000/editor/").status_code == 404
+    client.logout()
+    assert client.get(editor).status_code == 302  # to the login page

@@ -15,7 +15,8 @@ from rest_framework.response import Response
 from tbproject.api.authentication import TokenExpiredError
 
 __all__ = [
-    "ErrorCode", "ServiceUnavailable", "tb_error", "tb_exception_handler", "protected_message", "json_404", "json_500",
+    "ErrorCode", "ServiceUnavailable", "Conflict", "tb_error", "tb_exception_handler", "protected_message",
+    "json_404", "json_500",
 ]
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class ErrorCode:
     BAD_REQUEST_PARAMS = 31
     ITEM_NOT_FOUND = 32
     TOO_MANY_REQUESTS = 33
+    VERSION_CONFLICT = 35
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -40,6 +42,14 @@ class ServiceUnavailable(exceptions.APIException):
     status_code = 503
     default_detail = "Service temporarily unavailable, try again later"
     default_code = "service_unavailable"
+
+
+class Conflict(exceptions.APIException):
+    """The entity changed since the client read it (its ``version`` is older): nothing was saved."""
+
+    status_code = 409
+    default_detail = "The entity was already changed by someone else"
+    default_code = "version_conflict"
 
 
 #: How many referencing objects a "cannot delete" message names before summarising.
@@ -80,6 +90,7 @@ _CODES = [
     (exceptions.PermissionDenied, ErrorCode.PERMISSION_DENIED),
     (exceptions.NotFound, ErrorCode.ITEM_NOT_FOUND),
     (exceptions.Throttled, ErrorCode.TOO_MANY_REQUESTS),
+    (Conflict, ErrorCode.VERSION_CONFLICT),
     (exceptions.ValidationError, ErrorCode.BAD_REQUEST_PARAMS),
     (exceptions.ParseError, ErrorCode.BAD_REQUEST_PARAMS),
     (exceptions.UnsupportedMediaType, ErrorCode.BAD_REQUEST_PARAMS),
