@@ -4,7 +4,7 @@
     python -m integrations.tests.aws_child kinesis CONFIG_JSON OUT_FILE DATABASE_NAME INTEGRATION_ID
 
 Its sink "durably queues" an uplink by appending the payload as a line to OUT_FILE and fsyncing
-it (kafka_child.FileSink); only then may the listener delete the messages (SQS) or save the
+it (listener_child.FileSink); only then may the listener delete the messages (SQS) or save the
 shard's checkpoint (Kinesis: in the test's own database, the real store).
 """
 
@@ -15,7 +15,7 @@ import sys
 
 
 async def main(kind: str, configuration: dict, path: str, integration_id: str) -> None:
-    from integrations.tests.kafka_child import FileSink
+    from integrations.tests.listener_child import FileSink
 
     if kind == "sqs":
         from integrations.listeners.aws_sqs import SqsListener as Listener
@@ -23,8 +23,8 @@ async def main(kind: str, configuration: dict, path: str, integration_id: str) -
     else:
         from integrations.listeners.aws_kinesis import KinesisListener as Listener
         from integrations.types.aws import KinesisConfig as Config
-    listener = Listener(Config.model_validate(configuration), FileSink(path), metadata={"integrationName": "child"},
-                        integration_id=integration_id)
+    listener = Listener(Config.model_validate(configuration), FileSink(path, False),
+                        metadata={"integrationName": "child"}, integration_id=integration_id)
     await listener.start()
     await asyncio.Event().wait()
 
