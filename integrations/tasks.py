@@ -13,6 +13,7 @@ from integrations.coalesce import CoalescingTask
 # The downlink tasks live beside their code; imported here so that every worker registers them
 # (under their old converters.downlink names too).
 from integrations.downlinks import tasks as downlink_tasks  # noqa: F401
+from tbproject import backoff
 
 __all__ = ["process_uplinks", "persist_stats", "prune_dead_letters", "deliver_api_downlinks"]
 
@@ -32,7 +33,8 @@ def process_uplinks(requests) -> None:
     acknowledged after it returns (acks_late), and put back in the queue if the worker dies
     mid-batch, so a killed worker loses nothing. Only machinery failures (database unreachable or
     deadlocked, converter workers that cannot start) are retried: what was not processed is queued
-    again, backing off 5 s, 10 s, ... up to every 10 minutes, without limit: giving up would lose
+    again, backing off 5 s, 10 s, ... up to every 10 minutes (at most half BROKER_VISIBILITY_TIMEOUT:
+    tbproject/backoff.py), without limit: giving up would lose
     accepted uplinks, and a failure of one message never gets here (it becomes a dead letter).
     Eagerly (embedded mode) the error propagates instead, to the transport that accepted the
     batch, which then answers "not accepted" (HTTP 503, no MQTT acknowledgement)."""
@@ -46,7 +48,7 @@ def process_uplinks(requests) -> None:
             if any(request.delivery_info.get("is_eager") for request in requests):
                 raise
             retries = max(queue.retries_of(batch) for batch in batches)
-            countdown = min(600, 5 * 2 ** retries)
+            countdown = backoff.countdown(retries, 600)
             log.warning("uplink pipeline failed (%s): %d uplinks queued again in %d s",
                         exc, len(uplinks) - start, countdown)
             queue.requeue(uplinks[start:], retries=retries + 1, countdown=countdown)
@@ -80,7 +82,7 @@ def deliver_api_downlinks(self) -> int:
         api_downlinks.clear_flag()
         if self.request.is_eager:
             raise
-        raise self.retry(exc=exc, countdown=min(300, 5 * 2 ** self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=backoff.countdown(self.request.retries, 300)) from exc
     if not self.request.is_eager:
         api_downlinks.schedule_retry()
     return done

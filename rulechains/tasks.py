@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from rulechains import engine, messages
+from tbproject import backoff
 
 __all__ = ["process_messages"]
 
@@ -30,4 +31,4 @@ def process_messages(self, payload: list[dict]) -> None:
     except (OperationalError, InterfaceError) as exc:
         if self.request.is_eager:
             raise
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=backoff.countdown(self.request.retries, 600)) from exc
