@@ -52,8 +52,9 @@ __all__ = ["process", "Outcome", "OK", "FAILED", "DROPPED", "STAGES"]
 log = logging.getLogger(__name__)
 
 OK, FAILED, DROPPED = "ok", "failed", "dropped"
-#: DeadLetter.stage values: where a message failed
-STAGES = ("integration", "convert", "validate", "provision", "store")
+#: DeadLetter.stage values: where a message failed ("pipeline": its whole batch, by an unexpected
+#: error: integrations/tasks.py)
+STAGES = ("integration", "convert", "validate", "provision", "store", "pipeline")
 MAX_ERROR = 4096
 
 

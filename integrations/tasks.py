@@ -2,9 +2,10 @@
 
 import logging
 
+import psycopg
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 from converters.engine import EngineError
 from integrations import dead_letters, pipeline, queue, stats
@@ -20,7 +21,9 @@ __all__ = ["process_uplinks", "persist_stats", "prune_dead_letters", "deliver_ap
 log = logging.getLogger(__name__)
 
 #: Failures of the machinery, not of a message: the batch is retried (every write is idempotent).
-RETRYABLE = (OperationalError, InterfaceError, EngineError)
+#: psycopg's own errors too: the telemetry writer's latest-value thread uses a psycopg connection
+#: of its own (devices/telemetry/parallel.py), whose errors Django does not wrap.
+RETRYABLE = (OperationalError, InterfaceError, EngineError, psycopg.OperationalError, psycopg.InterfaceError)
 
 
 @shared_task(name="integrations.tasks.process_uplinks", base=CoalescingTask, ignore_result=True,
@@ -36,23 +39,42 @@ def process_uplinks(requests) -> None:
     again, backing off 5 s, 10 s, ... up to every 10 minutes (at most half BROKER_VISIBILITY_TIMEOUT:
     tbproject/backoff.py), without limit: giving up would lose
     accepted uplinks, and a failure of one message never gets here (it becomes a dead letter).
+    Any other error (a bug) makes the batch's uplinks dead letters (stage ``pipeline``), to be
+    replayed once it is fixed: the task returns normally, its messages are acknowledged, and an
+    error that escaped would drop them.
     Eagerly (embedded mode) the error propagates instead, to the transport that accepted the
     batch, which then answers "not accepted" (HTTP 503, no MQTT acknowledgement)."""
     batches = [request.args[0] for request in requests]
     uplinks = [uplink for batch in batches for uplink in queue.decode(batch)]
+    eager = any(request.delivery_info.get("is_eager") for request in requests)
     size = settings.UPLINK_BATCH_SIZE
     for start in range(0, len(uplinks), size):
         try:
-            pipeline.process(uplinks[start:start + size])
+            _process(uplinks[start:start + size], eager)
         except RETRYABLE as exc:
-            if any(request.delivery_info.get("is_eager") for request in requests):
+            if eager:
                 raise
+            if not connection.in_atomic_block:  # (a test's transaction)
+                close_old_connections()  # a connection the error broke: the next batch gets a new one
             retries = max(queue.retries_of(batch) for batch in batches)
             countdown = backoff.countdown(retries, 600)
             log.warning("uplink pipeline failed (%s): %d uplinks queued again in %d s",
                         exc, len(uplinks) - start, countdown)
             queue.requeue(uplinks[start:], retries=retries + 1, countdown=countdown)
             return
+
+
+def _process(uplinks, eager: bool) -> None:
+    """pipeline.process; RETRYABLE errors propagate, any other keeps the uplinks as dead letters."""
+    try:
+        pipeline.process(uplinks)
+    except RETRYABLE:
+        raise
+    except Exception as exc:
+        if eager:
+            raise
+        log.exception("uplink pipeline failed: %d uplinks kept as dead letters", len(uplinks))
+        dead_letters.keep(uplinks, f"{type(exc).__name__}: {exc}")
 
 
 @shared_task(name="integrations.tasks.persist_stats", ignore_result=True)
