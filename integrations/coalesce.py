@@ -47,6 +47,26 @@ class CoalescingTask(Batches):
         self._running = 0  # batches handed to the pool and not finished
         self._held_since: float | None = None
 
+    def Strategy(self, task, app, consumer):
+        """Built at every start of the worker's consumer, again after a lost broker connection."""
+        self._consumer_started()
+        return super().Strategy(task, app, consumer)
+
+    def _consumer_started(self) -> None:
+        """A restarted consumer cleared its timer, and with it the buffer's flush timer, which
+        celery-batches re-arms only when it believes none is set: without this, after a Redis
+        outage, fewer than ``flush_every`` messages waited for the next ones (the fault suite
+        found the last uplinks of a stream held for good). What the buffer still holds came on
+        the lost connection: dropped, as Celery drops its own queues then; the broker hands those
+        messages out again (Redis: after the visibility timeout), and running them here too would
+        run them twice."""
+        if self._tref is not None:
+            self._tref.cancel()
+            self._tref = None
+        for waiting in (self._buffer, self._pending):
+            while not waiting.empty():
+                waiting.get_nowait()
+
     def _do_flush(self) -> None:
         pool = self._pool
         if pool is not None and self._running >= max(1, pool.num_processes) \

@@ -142,3 +142,20 @@ def test_a_batch_the_pool_refused_does_not_count_as_running():
     with pytest.raises(RuntimeError):
         task._do_flush()
     assert task._running == 0
+
+
+def test_a_restarted_consumer_rearms_the_flush_timer_and_drops_what_came_on_the_lost_connection():
+    """After a lost broker connection Celery clears the consumer's timer (tests/faults/, Redis kill)."""
+    task = _task()
+
+    class Entry:
+        cancelled = False
+
+        def cancel(self):
+            self.cancelled = True
+
+    stale = task._tref = Entry()
+    _receive(task, "a", "b")
+    task._consumer_started()
+    assert stale.cancelled and task._tref is None  # the next message arms a timer of the new consumer
+    assert task._buffer.empty() and task._pending.empty()

@@ -2,10 +2,11 @@
 
 Each test streams uniquely numbered uplinks over HTTP and MQTT QoS 1 (load.py) at a steady rate
 into the production stack (stack.py), breaks one part of it, repairs it, and then checks that
-every accepted message was stored or dead-lettered (none lost), that duplicates are explained by
-the fault (the messages in flight at that moment), that the system recovered, and that the web
-process refused what it could not queue with 503, never 500. The figures go to the suite's
-report (report.py), printed at the end of the run.
+every accepted message was stored or dead-lettered (none lost), that duplicates are explained
+(runs the fault interrupted, or redeliveries after the visibility timeout: report.py), that the
+system recovered, and that the web process refused what it could not queue with 503, never 500.
+The one loss the product does not prevent (RECEIVE_WINDOW) makes a test XFAIL, with its evidence,
+never pass. The figures go to the suite's report (report.py), printed at the end of the run.
 """
 
 import time
