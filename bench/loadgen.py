@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-__all__ = ["LoadResult", "post_all", "percentile"]
+__all__ = ["LoadResult", "post_all", "percentile", "request_bytes", "read_status"]
 
 
 @dataclass
@@ -34,9 +34,21 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def _request(path: str, body: bytes, content_type: str) -> bytes:
+def request_bytes(path: str, body: bytes, content_type: str = "application/json") -> bytes:
     return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+async def read_status(reader: asyncio.StreamReader) -> int:
+    """Read one response (head and body) off a keep-alive connection; its status code."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return int(head[9:12])
 
 
 async def _connection(port: int, requests: asyncio.Queue, result: LoadResult, rate_gate) -> None:
@@ -51,14 +63,7 @@ async def _connection(port: int, requests: asyncio.Queue, result: LoadResult, ra
                 await rate_gate()
             sent = result.sent[index] = time.perf_counter()
             writer.write(raw)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            if length:
-                await reader.readexactly(length)
+            status = await read_status(reader)
             result.latencies.append(time.perf_counter() - sent)
             result.statuses[status] += 1
     finally:
@@ -86,7 +91,7 @@ async def post_all(port: int, path: str, bodies: list[bytes], *, concurrency: in
     """POST every body once over ``concurrency`` connections; optionally paced at ``rate``/s."""
     queue: asyncio.Queue = asyncio.Queue()
     for index, body in enumerate(bodies):
-        queue.put_nowait((index, _request(path, body, content_type)))
+        queue.put_nowait((index, request_bytes(path, body, content_type)))
     result = LoadResult(started=time.perf_counter())
     gate = _pacer(rate) if rate else None
     await asyncio.gather(*(_connection(port, queue, result, gate) for _ in range(concurrency)))

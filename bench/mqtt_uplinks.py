@@ -36,14 +36,14 @@ max_queued_messages 1000000
 
 
 @contextmanager
-def broker():
+def broker(logs: Path | None = None):
     """A Mosquitto of the benchmark's own; yields its port."""
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     port = procs.free_port()
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "mosquitto.conf"
         conf.write_text(CONFIG.format(port=port))
-        with procs.Service("mosquitto", [binary, "-c", str(conf)], {}, port=port):
+        with procs.Service("mosquitto", [binary, "-c", str(conf)], {}, port=port, logs=logs):
             yield port
 
 

@@ -5,7 +5,8 @@
 
 Each process gets the benchmark's environment (DATABASE_URL of the throwaway database,
 REDIS_URL, CELERY_TASK_ALWAYS_EAGER=false) and writes its output to a log file under
-var/bench/, shown when it fails to start.
+var/bench/ (or ``logs``), shown when it fails to start. The fault suite (tests/faults/) starts
+the same processes and also ``kill()``s them (SIGKILL, no goodbye) and ``start()``s them again.
 """
 
 import os
@@ -39,15 +40,23 @@ def production_env(redis_url: str, **extra: str) -> dict:
 
 class Service:
     def __init__(self, name: str, argv: list[str], env: dict, *, port: int | None = None,
-                 ready_line: str | None = None, timeout: float = 30.0):
+                 ready_line: str | None = None, timeout: float = 30.0, logs: Path | None = None):
         self.name, self.argv, self.env, self.port = name, argv, env, port
         self.ready_line, self.timeout = ready_line, timeout
+        self.logs = logs or LOGS
         self.proc: subprocess.Popen | None = None
+        self._starts = 0
 
     def __enter__(self) -> "Service":
-        LOGS.mkdir(parents=True, exist_ok=True)
-        self.log_path = LOGS / f"{self.name}.log"
-        self._log = self.log_path.open("w")
+        return self.start()
+
+    def start(self) -> "Service":
+        """Start the process (again, after ``kill()``: the log is appended to) and wait until it is ready."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.logs / f"{self.name}.log"
+        self._log = self.log_path.open("a" if self._starts else "w")
+        self._starts += 1
+        self._logged_before = self.log_path.stat().st_size
         self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.monotonic() + self.timeout
@@ -65,8 +74,17 @@ class Service:
             except OSError:
                 return False
         if self.ready_line is not None:
-            return self.ready_line in self.log_path.read_text()
+            with self.log_path.open() as log:
+                log.seek(self._logged_before)
+                return self.ready_line in log.read()
         return True
+
+    def kill(self) -> None:
+        """SIGKILL the process and its children (its session), as an OOM kill or a power cut would."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self._log.close()
 
     def __exit__(self, *exc) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -95,9 +113,10 @@ def _asgi_server(app: str, port: int, processes: int) -> list[str]:
             "--http", "httptools", "--ws", "websockets", "--no-access-log", "--workers", str(processes)]
 
 
-def web(env: dict, port: int, app: str = "tbproject.asgi:application", processes: int = 1) -> Service:
+def web(env: dict, port: int, app: str = "tbproject.asgi:application", processes: int = 1,
+        logs: Path | None = None) -> Service:
     """The production web process (``processes`` of them sharing the port)."""
-    return Service("web", _asgi_server(app, port, processes), env, port=port)
+    return Service("web", _asgi_server(app, port, processes), env, port=port, logs=logs)
 
 
 def bare_asgi(env: dict, port: int, processes: int = 1) -> Service:
@@ -105,12 +124,15 @@ def bare_asgi(env: dict, port: int, processes: int = 1) -> Service:
     return Service("bare-asgi", _asgi_server("bench.bare_asgi:app", port, processes), env, port=port)
 
 
-def worker(env: dict, concurrency: int = 1, name: str = "worker") -> Service:
+def worker(env: dict, concurrency: int = 1, name: str = "worker", *, ready_line: str | None = None,
+           logs: Path | None = None) -> Service:
+    """``ready_line``: wait for it in the log (the fault suite waits for "ready" at loglevel INFO)."""
     return Service(name, [str(BIN / "celery"), "-A", "tbproject", "worker", "--concurrency", str(concurrency),
-                          "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
-                          "-n", f"{name}@%h"],
-                   env, ready_line=None, timeout=30.0)
+                          "--loglevel", "INFO" if ready_line else "WARNING", "--without-gossip", "--without-mingle",
+                          "--without-heartbeat", "-n", f"{name}@%h"],
+                   env, ready_line=ready_line, timeout=30.0, logs=logs)
 
 
-def listener_host(env: dict) -> Service:
-    return Service("integrations", [sys.executable, "manage.py", "runintegrations"], env)
+def listener_host(env: dict, name: str = "integrations", *args: str, logs: Path | None = None) -> Service:
+    """A ``runintegrations`` process; ``args`` are its options (``--holder``, ``--lease-seconds``)."""
+    return Service(name, [sys.executable, "manage.py", "runintegrations", *args], env, logs=logs)

@@ -23,6 +23,7 @@ from integrations.downlinks import delivery
 from integrations.models import DownlinkStatus, Integration, OutgoingDownlink
 from integrations.types import TYPES
 from integrations.types.base import ConfigError, IntegrationError
+from tbproject import backoff
 from tbproject.clock import now_ms
 
 __all__ = ["api_kinds", "run_due", "schedule", "due", "next_retry_ms", "schedule_retry", "BATCH_SIZE", "SEND_THREADS"]
@@ -125,7 +126,7 @@ def schedule_retry() -> None:
     retry_at = next_retry_ms()
     if retry_at is None:
         return
-    countdown = max(1.0, (retry_at - now_ms()) / 1000)
+    countdown = backoff.capped(max(1.0, (retry_at - now_ms()) / 1000))  # too early: it schedules again
     try:
         if not cache.add(RETRY_KEY, 1, timeout=int(countdown) + 1):
             return

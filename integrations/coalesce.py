@@ -21,6 +21,8 @@ process is free, or when the buffer is full) and how the messages are acknowledg
 the message was sent with. Eagerly (embedded mode, tests) a call is a batch of one.
 """
 
+from time import monotonic
+
 from celery_batches import Batches, SimpleRequest
 from celery_batches.trace import apply_batches_task
 
@@ -34,15 +36,48 @@ class CoalescingTask(Batches):
     #: Seconds an idle worker waits for more messages before it runs what it has.
     flush_interval = 0.005
 
+    #: Seconds received messages wait at most for a process to be free: then they are handed over
+    #: anyway. A batch whose end was never reported (a callback lost with the pool, the broker
+    #: connection or a bug) would otherwise count as running for good, and the last messages of a
+    #: quiet moment would wait for more traffic (the fault suite found uplinks held for minutes).
+    max_hold = 1.0
+
     def __init__(self) -> None:
         super().__init__()
         self._running = 0  # batches handed to the pool and not finished
+        self._held_since: float | None = None
+
+    def Strategy(self, task, app, consumer):
+        """Built at every start of the worker's consumer, again after a lost broker connection."""
+        self._consumer_started()
+        return super().Strategy(task, app, consumer)
+
+    def _consumer_started(self) -> None:
+        """A restarted consumer cleared its timer, and with it the buffer's flush timer, which
+        celery-batches re-arms only when it believes none is set: without this, after a Redis
+        outage, fewer than ``flush_every`` messages waited for the next ones (the fault suite
+        found the last uplinks of a stream held for good). What the buffer still holds came on
+        the lost connection: dropped, as Celery drops its own queues then; the broker hands those
+        messages out again (Redis: after the visibility timeout), and running them here too would
+        run them twice."""
+        if self._tref is not None:
+            self._tref.cancel()
+            self._tref = None
+        for waiting in (self._buffer, self._pending):
+            while not waiting.empty():
+                waiting.get_nowait()
 
     def _do_flush(self) -> None:
         pool = self._pool
         if pool is not None and self._running >= max(1, pool.num_processes) \
                 and self._buffer.qsize() < self.flush_every:
-            return  # every process is busy: keep collecting; the next to finish flushes
+            # every process is busy: keep collecting; the next to finish flushes
+            now = monotonic()
+            if self._held_since is None:
+                self._held_since = now
+            if now - self._held_since < self.max_hold:
+                return
+        self._held_since = None
         super()._do_flush()
 
     def flush(self, requests):
@@ -62,5 +97,9 @@ class CoalescingTask(Batches):
             for request in requests:
                 request.reject(requeue=True)
 
-        return self._pool.apply_async(apply_batches_task, (self, args, 0, None),
-                                      callback=finished, error_callback=lost)
+        try:
+            return self._pool.apply_async(apply_batches_task, (self, args, 0, None),
+                                          callback=finished, error_callback=lost)
+        except BaseException:
+            self._running -= 1  # never handed over: not running
+            raise

@@ -9,19 +9,21 @@ events under the usual policy, and leave its status columns alone. Telemetry wit
 timestamp is stored at the letter's ``received_ts``, and an attribute is not overwritten by an
 older replayed value, so a replay cannot undo newer data.
 
-:func:`prune` (a periodic job) deletes letters older than DEAD_LETTERS_TTL_DAYS.
+:func:`prune` (a periodic job) deletes letters older than DEAD_LETTERS_TTL_DAYS. :func:`keep`
+makes letters of a whole batch the pipeline could not run at all (an unexpected error).
 """
 
 import base64
 
 from django.conf import settings
 
+from converters.events import truncate
 from integrations import pipeline
 from integrations.messages import RawUplink
-from integrations.models import DeadLetter
+from integrations.models import DeadLetter, Integration
 from tbproject.clock import now_ms
 
-__all__ = ["pending", "replay", "prune", "letter_json"]
+__all__ = ["pending", "replay", "prune", "letter_json", "keep"]
 
 DAY_MS = 86_400_000
 DELETE_BATCH = 5000
@@ -115,3 +117,17 @@ def letter_json(letter: DeadLetter) -> dict:
         "replayedTs": letter.replayed_ts,
         "converterVersionNumber": letter.converter_version,
     }
+
+
+def keep(uplinks: list[RawUplink], error: str, stage: str = "pipeline") -> int:
+    """Dead letters for ``uplinks`` as they came (uplinks of deleted integrations are dropped, as
+    the pipeline drops them); returns how many were written."""
+    tenants = {str(pk): tenant for pk, tenant in
+               Integration.objects.filter(pk__in={u.integration_id for u in uplinks}).values_list("pk", "tenant_id")}
+    letters = [DeadLetter(tenant_id=tenants[str(u.integration_id)], integration_id=u.integration_id,
+                          received_ts=u.received_ts or now_ms(), payload=u.payload, metadata=u.metadata,
+                          content_type=u.content_type or "BINARY", error=truncate(error, pipeline.MAX_ERROR),
+                          stage=stage)
+               for u in uplinks if str(u.integration_id) in tenants]
+    DeadLetter.objects.bulk_create(letters, batch_size=500)
+    return len(letters)

@@ -58,8 +58,9 @@ OK, FAILED, DROPPED = "ok", "failed", "dropped"
 #: not run: over the tenant's converterExecutionsPerTenantRateLimit; the caller queues it again
 #: after ``Outcome.retry_ms`` (integrations/tasks.py) or, replaying, keeps its dead letter
 DEFERRED = "deferred"
-#: DeadLetter.stage values: where a message failed
-STAGES = ("integration", "convert", "validate", "provision", "store")
+#: DeadLetter.stage values: where a message failed ("pipeline": its whole batch, by an unexpected
+#: error: integrations/tasks.py)
+STAGES = ("integration", "convert", "validate", "provision", "store", "pipeline")
 MAX_ERROR = 4096
 
 

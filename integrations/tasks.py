@@ -3,9 +3,10 @@
 import logging
 import time
 
+import psycopg
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 from converters.engine import EngineError
 from integrations import dead_letters, pipeline, queue, stats
@@ -14,13 +15,16 @@ from integrations.coalesce import CoalescingTask
 # The downlink tasks live beside their code; imported here so that every worker registers them
 # (under their old converters.downlink names too).
 from integrations.downlinks import tasks as downlink_tasks  # noqa: F401
+from tbproject import backoff
 
 __all__ = ["process_uplinks", "persist_stats", "prune_dead_letters", "deliver_api_downlinks"]
 
 log = logging.getLogger(__name__)
 
 #: Failures of the machinery, not of a message: the batch is retried (every write is idempotent).
-RETRYABLE = (OperationalError, InterfaceError, EngineError)
+#: psycopg's own errors too: the telemetry writer's latest-value thread uses a psycopg connection
+#: of its own (devices/telemetry/parallel.py), whose errors Django does not wrap.
+RETRYABLE = (OperationalError, InterfaceError, EngineError, psycopg.OperationalError, psycopg.InterfaceError)
 
 
 @shared_task(name="integrations.tasks.process_uplinks", base=CoalescingTask, ignore_result=True,
@@ -33,12 +37,17 @@ def process_uplinks(requests) -> None:
     acknowledged after it returns (acks_late), and put back in the queue if the worker dies
     mid-batch, so a killed worker loses nothing. Only machinery failures (database unreachable or
     deadlocked, converter workers that cannot start) are retried: what was not processed is queued
-    again, backing off 5 s, 10 s, ... up to every 10 minutes, without limit: giving up would lose
+    again, backing off 5 s, 10 s, ... up to every 10 minutes (at most half BROKER_VISIBILITY_TIMEOUT:
+    tbproject/backoff.py), without limit: giving up would lose
     accepted uplinks, and a failure of one message never gets here (it becomes a dead letter).
+    Any other error (a bug) makes the batch's uplinks dead letters (stage ``pipeline``), to be
+    replayed once it is fixed: the task returns normally, its messages are acknowledged, and an
+    error that escaped would drop them.
     Eagerly (embedded mode) the error propagates instead, to the transport that accepted the
     batch, which then answers "not accepted" (HTTP 503, no MQTT acknowledgement)."""
     batches = [request.args[0] for request in requests]
     uplinks = [uplink for batch in batches for uplink in queue.decode(batch)]
+    eager = any(request.delivery_info.get("is_eager") for request in requests)
     size = settings.UPLINK_BATCH_SIZE
     eager = any(request.delivery_info.get("is_eager") for request in requests)
     for start in range(0, len(uplinks), size):
@@ -47,8 +56,10 @@ def process_uplinks(requests) -> None:
         except RETRYABLE as exc:
             if eager:
                 raise
+            if not connection.in_atomic_block:  # (a test's transaction)
+                close_old_connections()  # a connection the error broke: the next batch gets a new one
             retries = max(queue.retries_of(batch) for batch in batches)
-            countdown = min(600, 5 * 2 ** retries)
+            countdown = backoff.countdown(retries, 600)
             log.warning("uplink pipeline failed (%s): %d uplinks queued again in %d s",
                         exc, len(uplinks) - start, countdown)
             queue.requeue(uplinks[start:], retries=retries + 1, countdown=countdown)
@@ -58,9 +69,19 @@ def process_uplinks(requests) -> None:
 def _process(uplinks, *, eager: bool) -> None:
     """Run a batch; what the converter rate limit deferred runs later: queued again with a
     countdown, or (eagerly, embedded mode) after a wait in this thread, which holds the
-    transport's answer back as a listener's pause does."""
+    transport's answer back as a listener's pause does. RETRYABLE errors propagate, any other
+    keeps the uplinks as dead letters."""
     while uplinks:
-        outcomes = pipeline.process(uplinks)
+        try:
+            outcomes = pipeline.process(uplinks)
+        except RETRYABLE:
+            raise
+        except Exception as exc:
+            if eager:
+                raise
+            log.exception("uplink pipeline failed: %d uplinks kept as dead letters", len(uplinks))
+            dead_letters.keep(uplinks, f"{type(exc).__name__}: {exc}")
+            return
         deferred = [(u, o.retry_ms) for u, o in zip(uplinks, outcomes, strict=True) if o.status == pipeline.DEFERRED]
         if not deferred:
             return
@@ -99,7 +120,7 @@ def deliver_api_downlinks(self) -> int:
         api_downlinks.clear_flag()
         if self.request.is_eager:
             raise
-        raise self.retry(exc=exc, countdown=min(300, 5 * 2 ** self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=backoff.countdown(self.request.retries, 300)) from exc
     if not self.request.is_eager:
         api_downlinks.schedule_retry()
     return done

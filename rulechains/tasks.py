@@ -7,6 +7,7 @@ from django.db import InterfaceError, OperationalError
 
 from integrations.coalesce import CoalescingTask
 from rulechains import engine, messages
+from tbproject import backoff
 
 __all__ = ["process_messages", "requeue", "resume_delayed_task", "run_generators"]
 
@@ -54,7 +55,7 @@ def process_messages(requests) -> None:
                 log.error("rule engine: %d messages dropped, the chains could not be loaded %d times: %s",
                           left, retries + 1, exc)
                 return
-            countdown = min(600, 5 * 2 ** retries)
+            countdown = backoff.countdown(retries, 600)
             log.warning("rule engine: loading the chains failed (%s): %d messages queued again in %d s",
                         exc, left, countdown)
             requeue(raw[start:], retries=retries + 1, countdown=countdown)

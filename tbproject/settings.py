@@ -119,6 +119,15 @@ CELERY_DB_REUSE_MAX = 1000
 # A worker holds this many unacknowledged task messages per process: the uplink task runs all
 # that wait as one batch (integrations/coalesce.py), which needs more than Celery's default 4.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 128
+# Redis hands a task message out again when the worker it was delivered to has not acknowledged
+# it within this many seconds: that is how the batches a killed worker (SIGKILL, OOM) held come
+# back. Kombu's default is an hour, during which they would look lost; a batch takes seconds.
+# Retries are never scheduled further ahead than half of it (tbproject/backoff.py), else a live
+# worker's retry would run twice. Kombu looks for such messages every tenth of it (at most 10 s).
+BROKER_VISIBILITY_TIMEOUT = env_int("BROKER_VISIBILITY_TIMEOUT", 300, minimum=4)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+                                   "unacked_restore_interval": max(1, min(10, BROKER_VISIBILITY_TIMEOUT // 10)),
+                                   "unacked_restore_throttle": 1}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 

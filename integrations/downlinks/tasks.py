@@ -14,6 +14,7 @@ from django.db import InterfaceError, OperationalError
 
 from converters.engine import EngineError
 from integrations.downlinks import delivery, encoder
+from tbproject import backoff
 
 __all__ = ["encode_downlinks", "sweep_downlinks", "schedule", "SCHEDULED_KEY"]
 
@@ -62,7 +63,7 @@ def _encode(task) -> int:
         if task.request.is_eager:
             log.warning("encoding downlinks failed; the periodic sweep retries: %s", exc)
             return 0
-        raise task.retry(exc=exc, countdown=min(300, 5 * 2 ** task.request.retries)) from exc
+        raise task.retry(exc=exc, countdown=backoff.countdown(task.request.retries, 300)) from exc
 
 
 @shared_task(name="integrations.downlinks.tasks.sweep_downlinks", ignore_result=True)

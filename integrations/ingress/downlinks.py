@@ -26,8 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 
+from integrations.ingress import routes
 from integrations.ingress.single_flight import single_flight
 from integrations.messages import RawUplink
 
@@ -103,12 +104,11 @@ def _load(integration_id: str) -> Pending:
     from integrations.downlinks import delivery
     from integrations.models import Integration
 
-    if not connection.in_atomic_block:
-        close_old_connections()
-    names = frozenset(delivery.pending_devices(integration_id))
+    names = frozenset(routes.read(lambda: delivery.pending_devices(integration_id)))
     value = NONE
     if names:
-        integration = Integration.objects.filter(pk=integration_id).select_related("default_converter").first()
+        rows = Integration.objects.filter(pk=integration_id).select_related("default_converter")
+        integration = routes.read(rows.first)
         if integration is not None:
             converter = integration.default_converter
             if integration.pinned_converter_version is not None:  # the version the pipeline runs
@@ -155,8 +155,13 @@ def _decode(state: Pending, uplink: RawUplink) -> list[str]:
 
 
 async def devices_of(uplink: RawUplink) -> list[str]:
-    """Devices of ``uplink`` that have a pending downlink ([] at once when the integration has none)."""
-    state = await pending(str(uplink.integration_id))
+    """Devices of ``uplink`` that have a pending downlink ([] at once when the integration has none,
+    and when the database cannot say: the uplink is queued as usual, the downlink waits)."""
+    try:
+        state = await pending(str(uplink.integration_id))
+    except DatabaseError as exc:
+        log.warning("could not look for downlinks of integration %s: %s", uplink.integration_id, exc)
+        return []
     if not state.devices or state.converter is None:
         return []
     try:

@@ -3,7 +3,8 @@
     POST|PUT /api/v1/integrations/{endpoint}/{routingKey}   uplink -> 204 (200 with replaceNoContentToOk)
     GET|HEAD same URL                                       health check -> 200
 
-Checks, cheapest first: method (405), routing key (404, cached), enabled (503), header filter
+Checks, cheapest first: method (405), routing key (404, cached; 503 when the database cannot
+say), enabled (503), header filter
 (403), declared then actual body size (413, HTTP_INTEGRATION_MAX_BODY_BYTES), the type's own check
 (403: KPN's signature), body valid for its content type (400: JSON must parse, text must decode;
 anything else is taken as raw bytes), the tenant profile's rate limits (429 with Retry-After,
@@ -20,6 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import DatabaseError
 
 from integrations import queue, throttle
 from integrations.ingress import downlinks, routes
@@ -58,7 +60,11 @@ async def handle(endpoint: str, routing_key: str, method: str, headers: Mapping[
     ``query`` is the raw query string. The type's hooks (PushIntegration) add its own checks."""
     if method not in UPLINK_METHODS and method not in HEALTH_METHODS:
         return _error(405, f"Request method '{method[:16]}' is not supported", allow=ALLOW)
-    route = await routes.lookup(routing_key)
+    try:
+        route = await routes.lookup(routing_key)
+    except DatabaseError:
+        log.exception("could not look up routing key %s", routing_key[:64])
+        return _error(503, "The integration could not be looked up; try again", ErrorCode.GENERAL, retry_after="1")
     if route is None or route.endpoint != endpoint:
         return _error(404, "Integration with such routing key wasn't found!", ErrorCode.ITEM_NOT_FOUND)
     if not route.enabled:

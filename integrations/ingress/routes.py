@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections, connection, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -24,7 +24,7 @@ from integrations.types.base import ConfigError, PushIntegration
 from tenants.limits import TenantLimits, limits_of
 from tenants.models import Tenant, TenantProfile
 
-__all__ = ["Route", "RouteCache", "CACHE", "lookup", "lookup_sync", "TTL_SECONDS", "MAX_ENTRIES"]
+__all__ = ["Route", "RouteCache", "CACHE", "lookup", "lookup_sync", "TTL_SECONDS", "MAX_ENTRIES", "read"]
 
 log = logging.getLogger(__name__)
 
@@ -114,15 +114,28 @@ def _route(obj: Integration) -> Route:
     return Route(**base, endpoint=type_class.endpoint, handler=handler, metadata=metadata)
 
 
+def read(query):
+    """``query()`` on this thread's database connection; once more on a new connection when the
+    server broke the one it ran on (restarted, failed over, pg_terminate_backend): one such error
+    is the connection's, a second one the database's, and is raised (the ingress answers 503)."""
+    if connection.in_atomic_block:  # a test's transaction: a new connection would not see it
+        return query()
+    close_old_connections()  # this may be a long-lived thread outside Django's request cycle
+    try:
+        return query()
+    except (OperationalError, InterfaceError) as exc:
+        log.warning("ingress: database connection lost (%s); trying a new one", str(exc).strip()[:200])
+        connection.close()
+        return query()
+
+
 def lookup_sync(key: str) -> Route | None:
     """The route of ``key`` (None: no such integration), from the cache or the database."""
     hit, route = CACHE.get(key)
     if hit:
         return route
     generation = CACHE.generation
-    if not connection.in_atomic_block:
-        close_old_connections()  # this may be a long-lived thread outside Django's request cycle
-    obj = Integration.objects.filter(routing_key=key).first()
+    obj = read(Integration.objects.filter(routing_key=key).first)
     route = _route(obj) if obj is not None else None
     CACHE.put(key, route, generation)
     return route

@@ -4,6 +4,8 @@ A real worker running the task is tested in test_queue.py (test_a_celery_worker_
 
 from dataclasses import dataclass, field
 
+import pytest
+
 from integrations.coalesce import CoalescingTask
 
 
@@ -108,3 +110,52 @@ def test_a_lost_pool_process_puts_its_messages_back_in_the_queue():
     _receive(task, "c")
     task._do_flush()  # the process slot is free again
     assert _ids(task._pool.jobs[1]) == ["c"]
+
+
+def test_messages_wait_for_a_busy_process_at_most_max_hold(monkeypatch):
+    """A batch whose end is never reported must not hold the next messages for good (tests/faults/)."""
+    from integrations import coalesce
+
+    clock = [100.0]
+    monkeypatch.setattr(coalesce, "monotonic", lambda: clock[0])
+    task = _task()
+    _receive(task, "a")
+    task._do_flush()  # "a" runs, and its callbacks never come
+    _receive(task, "b")
+    task._do_flush()
+    clock[0] += task.max_hold / 2
+    task._do_flush()
+    assert [_ids(j) for j in task._pool.jobs] == [["a"]]
+    clock[0] += task.max_hold
+    task._do_flush()
+    assert [_ids(j) for j in task._pool.jobs] == [["a"], ["b"]]
+
+
+def test_a_batch_the_pool_refused_does_not_count_as_running():
+    task = _task()
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("pool restarting")
+
+    task._pool.apply_async = refuse
+    _receive(task, "a")
+    with pytest.raises(RuntimeError):
+        task._do_flush()
+    assert task._running == 0
+
+
+def test_a_restarted_consumer_rearms_the_flush_timer_and_drops_what_came_on_the_lost_connection():
+    """After a lost broker connection Celery clears the consumer's timer (tests/faults/, Redis kill)."""
+    task = _task()
+
+    class Entry:
+        cancelled = False
+
+        def cancel(self):
+            self.cancelled = True
+
+    stale = task._tref = Entry()
+    _receive(task, "a", "b")
+    task._consumer_started()
+    assert stale.cancelled and task._tref is None  # the next message arms a timer of the new consumer
+    assert task._buffer.empty() and task._pending.empty()

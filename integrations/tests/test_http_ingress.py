@@ -8,7 +8,7 @@ import asyncio
 import json
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import ApplicationCommunicator, HttpCommunicator
 from django.test import Client
 
@@ -222,6 +222,60 @@ def test_it_answers_503_when_the_queue_refuses(transport, http, queued, monkeypa
     answer = post(transport)
     answer.error(503, "could not be queued")
     assert answer.headers["retry-after"] == "1"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_it_answers_503_when_the_database_cannot_say_which_integration(transport, http, queued, monkeypatch):
+    """Found by the fault suite (tests/faults/): a lookup cut by pg_terminate_backend answered 500."""
+    from django.db import OperationalError
+
+    def down(key):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(routes, "_load", sync_to_async(down))
+    answer = post(transport)
+    answer.error(503, "could not be looked up")
+    assert answer.headers["retry-after"] == "1" and queued == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_an_uplink_is_queued_when_the_database_cannot_say_whether_a_downlink_waits(transport, http, queued,
+                                                                                 monkeypatch):
+    from django.db import OperationalError
+
+    from integrations.ingress import downlinks
+
+    async def down(integration_id):
+        raise OperationalError("the connection is lost")
+
+    monkeypatch.setattr(downlinks, "pending", down)
+    assert post(transport).status == 204 and len(queued) == 1
+
+
+def test_a_read_runs_once_more_on_a_new_connection_when_the_server_broke_the_first(transactional_db):
+    from django.db import OperationalError, connection
+
+    seen = []
+
+    def query():
+        connection.ensure_connection()
+        seen.append(connection.connection)  # kept: a new one cannot reuse its id
+        if len(seen) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return "row"
+
+    assert routes.read(query) == "row"
+    assert len(seen) == 2 and seen[0] is not seen[1]
+
+
+def test_a_read_that_fails_twice_raises(transactional_db):
+    from django.db import OperationalError
+
+    def query():
+        raise OperationalError("could not connect to server")
+
+    with pytest.raises(OperationalError):
+        routes.read(query)
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

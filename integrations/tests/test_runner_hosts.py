@@ -15,12 +15,13 @@ import sys
 import threading
 import time
 import uuid
+from contextlib import ExitStack
 
 import pytest
 from django.db import connection
 
 from integrations.tests.brokers import publish_sync, unique_topic
-from integrations.tests.processes import ROOT, manage, shell
+from integrations.tests.processes import ROOT, manage, postgres_database, shell
 
 LEASE_SECONDS = 3
 
@@ -30,29 +31,14 @@ def host_env(tmp_path):
     """Environment of processes sharing a freshly migrated database of their own."""
     env = {**os.environ, "LOAD_DEMO_DATA": "false", "CELERY_TASK_ALWAYS_EAGER": "true", "LOG_LEVEL": "INFO",
            "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "tbproject.settings"}
-    drop = None
-    if connection.vendor == "postgresql":
-        import psycopg
-
-        db = connection.settings_dict
-        name = f"intlisten_hosts_{uuid.uuid4().hex[:8]}"
-        server = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432, "user": db["USER"],
-                  "password": db["PASSWORD"] or None, "dbname": "postgres", "autocommit": True}
-        with psycopg.connect(**server) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        auth = f"{db['USER']}:{db['PASSWORD']}@" if db["PASSWORD"] else f"{db['USER']}@"
-        env["DATABASE_URL"] = f"postgres://{auth}{server['host']}:{server['port']}/{name}"
-
-        def drop():
-            with psycopg.connect(**server) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:
-        env.pop("DATABASE_URL", None)
-        env["SQLITE_PATH"] = str(tmp_path / "hosts.sqlite3")
-    manage(env, "migrate", "-v", "0")
-    yield env
-    if drop is not None:
-        drop()
+    with ExitStack() as stack:
+        if connection.vendor == "postgresql":
+            env["DATABASE_URL"], _ = stack.enter_context(postgres_database(connection.settings_dict, "intlisten_hosts"))
+        else:
+            env.pop("DATABASE_URL", None)
+            env["SQLITE_PATH"] = str(tmp_path / "hosts.sqlite3")
+        manage(env, "migrate", "-v", "0")
+        yield env
 
 
 class Host:
