@@ -29,7 +29,7 @@ def process_uplinks(requests) -> None:
     """Run queued batches of uplinks (queue.encode's JSON) through the pipeline.
 
     A worker hands this task every batch message waiting for it at once (integrations/coalesce.py),
-    and it runs them in pipeline batches of up to UPLINK_BATCH_SIZE uplinks. The messages are
+    and it runs them in pipeline batches of up to PIPELINE_BATCH_SIZE uplinks. The messages are
     acknowledged after it returns (acks_late), and put back in the queue if the worker dies
     mid-batch, so a killed worker loses nothing. Only machinery failures (database unreachable or
     deadlocked, converter workers that cannot start) are retried: what was not processed is queued
@@ -39,7 +39,7 @@ def process_uplinks(requests) -> None:
     batch, which then answers "not accepted" (HTTP 503, no MQTT acknowledgement)."""
     batches = [request.args[0] for request in requests]
     uplinks = [uplink for batch in batches for uplink in queue.decode(batch)]
-    size = settings.UPLINK_BATCH_SIZE
+    size = settings.PIPELINE_BATCH_SIZE
     eager = any(request.delivery_info.get("is_eager") for request in requests)
     for start in range(0, len(uplinks), size):
         try:

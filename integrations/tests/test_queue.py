@@ -99,6 +99,21 @@ def test_the_task_payload_is_json_and_keeps_bytes_metadata_and_times():
         queue.decode({"v": 99, "u": []})
 
 
+def test_the_task_payload_sends_each_distinct_metadata_once_and_decodes_version_1():
+    shared = {"topic": "t/1", "integrationName": "x"}
+    uplinks = [RawUplink("i", b"%d" % n, dict(shared), n + 1, "TEXT") for n in range(3)]
+    uplinks.append(RawUplink("i", b"other", {"topic": "t/2"}, 9, "TEXT"))
+    payload = json.loads(json.dumps(queue.encode(uplinks)))
+    assert isinstance(payload["u"], str) and json.loads(payload["m"]) == [shared, {"topic": "t/2"}]
+    back = queue.decode(payload)
+    assert back == uplinks
+    back[0].metadata["added"] = "by a step"  # each uplink has its own metadata object
+    assert "added" not in back[1].metadata
+    # A batch queued by the previous version (metadata inline, one list per uplink) still runs.
+    v1 = {"v": 1, "u": [["i", "AAE=", {"topic": "old"}, 5, "BINARY"]]}
+    assert queue.decode(v1) == [RawUplink("i", b"\x00\x01", {"topic": "old"}, 5, "BINARY")]
+
+
 def test_the_task_is_declared_durable():
     assert process_uplinks.name == "integrations.tasks.process_uplinks"
     assert process_uplinks.acks_late is True and process_uplinks.reject_on_worker_lost is True
@@ -132,7 +147,7 @@ def test_the_task_requeues_what_failed_on_machinery_failures_with_back_off_and_r
 
 
 def test_the_task_runs_every_waiting_message_in_pipeline_batches_of_uplink_batch_size(monkeypatch, settings):
-    settings.UPLINK_BATCH_SIZE = 4
+    settings.PIPELINE_BATCH_SIZE = 4
     ran = []
     def process(uplinks, **kwargs):
         ran.append([u.payload for u in uplinks])
