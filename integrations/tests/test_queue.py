@@ -15,7 +15,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from devices.models import Device
-from integrations import pipeline, queue
+from integrations import pipeline, queue, tasks
 from integrations.messages import RawUplink
 from integrations.tasks import process_uplinks
 from integrations.tests.uplinks import integration, json_uplink, values
@@ -157,6 +157,20 @@ def test_the_task_runs_every_waiting_message_in_pipeline_batches_of_uplink_batch
     batches = [queue.encode([RawUplink("i", bytes([n]), {}, 1) for n in range(k, k + 3)]) for k in (0, 3, 6)]
     process_uplinks.run([_request(b) for b in batches])
     assert ran == [[b"\x00", b"\x01", b"\x02", b"\x03"], [b"\x04", b"\x05", b"\x06", b"\x07"], [b"\x08"]]
+
+
+def test_the_worker_closes_a_pipeline_batch_at_its_payload_bytes_too(monkeypatch, settings):
+    settings.PIPELINE_BATCH_SIZE = 100
+    monkeypatch.setattr(tasks, "PIPELINE_BATCH_BYTES", 10)
+    ran = []
+    def process(uplinks, **kwargs):
+        ran.append([u.payload for u in uplinks])
+        return [pipeline.Outcome(pipeline.OK)] * len(uplinks)
+
+    monkeypatch.setattr(pipeline, "process", process)
+    payloads = [b"1234", b"123456", b"12345678901", b"1", b"2"]
+    process_uplinks.run([_request(queue.encode([RawUplink("i", p, {}, 1) for p in payloads]))])
+    assert ran == [[b"1234", b"123456"], [b"12345678901"], [b"1", b"2"]]
 
 
 def test_requeue_sends_batches_with_their_retry_count_and_countdown(monkeypatch, settings):
