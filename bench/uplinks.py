@@ -41,7 +41,8 @@ return Array.isArray(data) ? data.map(one) : one(data);
 """
 DEVICES = 1000
 KEYS = 3
-REDIS_URL = "redis://127.0.0.1:6379/8"
+#: Celery broker of the benchmark's processes (flushed first); BENCH_REDIS_URL to use another database.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 
 
 class _Clock:

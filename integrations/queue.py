@@ -14,12 +14,21 @@ Sending runs in a small thread pool, off the event loop (publishing to Redis, or
 pipeline when eager). If sending fails (broker down, database down when eager), every caller of
 that batch gets the exception: nothing was accepted, so the transport must say so.
 
-The task payload is JSON (``{"v": 1, "u": [[integration_id, base64 payload, metadata,
-received_ts, content_type], ...]}``).
+The task payload is JSON: ``{"v": 2, "u": "<JSON text>"}``, the text being
+``[[integration_id, base64 payload, metadata index, received_ts, content_type], ...]`` followed
+by the batch's distinct metadata objects (``{"v": 2, "u": ..., "m": "<JSON text of the list>"}``).
+The uplinks are one string rather than a JSON structure because the Celery worker's consumer
+process decodes every task message with kombu's JSON decoder, whose object hook runs for every
+object: a batch of 500 uplinks was 500 metadata objects, and decoding them was 12% of the
+worker's CPU (docs/performance.md, issue 18). As one string it is a single token to the
+consumer, and the pool process parses it with the plain C decoder. Metadata objects repeat
+(one topic, one integration), so each distinct one is sent once. Version 1 payloads (a list
+per uplink, metadata inline) are still decoded: batches queued before an upgrade.
 """
 
 import asyncio
 import base64
+import json
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +46,7 @@ __all__ = ["accept", "accept_many", "requeue", "encode", "decode", "retries_of",
 #: going while one batch is slow; more would only compete for the cores the converter pool uses.
 SENDER_THREADS = 4
 
-_VERSION = 1
+_VERSION = 2
 
 
 def encode(uplinks: list[RawUplink], now: int | None = None, *, retries: int = 0) -> dict:
@@ -45,10 +54,14 @@ def encode(uplinks: list[RawUplink], now: int | None = None, *, retries: int = 0
     ``retries``: how often the worker already failed to process these (for its back-off)."""
     now = now_ms() if now is None else now
     b64 = base64.b64encode
-    batch = {"v": _VERSION, "u": [
-        [str(u.integration_id), b64(u.payload).decode("ascii"), u.metadata, u.received_ts or now, u.content_type]
-        for u in uplinks
-    ]}
+    metadata: dict[str, int] = {}  # JSON text of each distinct metadata object -> its index
+    rows = []
+    for u in uplinks:
+        meta = json.dumps(u.metadata, separators=(",", ":"))
+        index = metadata.setdefault(meta, len(metadata))
+        rows.append([str(u.integration_id), b64(u.payload).decode("ascii"), index, u.received_ts or now,
+                     u.content_type])
+    batch = {"v": _VERSION, "u": json.dumps(rows, separators=(",", ":")), "m": f"[{','.join(metadata)}]"}
     if retries:
         batch["r"] = retries
     return batch
@@ -59,10 +72,14 @@ def retries_of(batch: dict) -> int:
 
 
 def decode(batch: dict) -> list[RawUplink]:
-    if batch.get("v") != _VERSION:
-        raise ValueError(f"unknown uplink batch version {batch.get('v')!r}")
-    b64 = base64.b64decode
-    return [RawUplink(i, b64(p), m, ts, ct) for i, p, m, ts, ct in batch["u"]]
+    version, b64 = batch.get("v"), base64.b64decode
+    if version == 1:
+        return [RawUplink(i, b64(p), m, ts, ct) for i, p, m, ts, ct in batch["u"]]
+    if version != _VERSION:
+        raise ValueError(f"unknown uplink batch version {version!r}")
+    metadata = json.loads(batch["m"])
+    # Each uplink gets its own copy: the pipeline's steps may add keys to an uplink's metadata.
+    return [RawUplink(i, b64(p), dict(metadata[m]), ts, ct) for i, p, m, ts, ct in json.loads(batch["u"])]
 
 
 def accept_many(uplinks: list[RawUplink]) -> None:

@@ -33,8 +33,8 @@ def process_uplinks(requests) -> None:
     """Run queued batches of uplinks (queue.encode's JSON) through the pipeline.
 
     A worker hands this task every batch message waiting for it at once (integrations/coalesce.py),
-    and it runs them in pipeline batches of up to UPLINK_BATCH_SIZE uplinks. The messages are
-    acknowledged after it returns (acks_late), and put back in the queue if the worker dies
+    and it runs them in pipeline batches of up to PIPELINE_BATCH_SIZE uplinks (or 4 MB of payload).
+    The messages are acknowledged after it returns (acks_late), and put back in the queue if the worker dies
     mid-batch, so a killed worker loses nothing. Only machinery failures (database unreachable or
     deadlocked, converter workers that cannot start) are retried: what was not processed is queued
     again, backing off 5 s, 10 s, ... up to every 10 minutes (at most half BROKER_VISIBILITY_TIMEOUT:
@@ -48,11 +48,9 @@ def process_uplinks(requests) -> None:
     batches = [request.args[0] for request in requests]
     uplinks = [uplink for batch in batches for uplink in queue.decode(batch)]
     eager = any(request.delivery_info.get("is_eager") for request in requests)
-    size = settings.UPLINK_BATCH_SIZE
-    eager = any(request.delivery_info.get("is_eager") for request in requests)
-    for start in range(0, len(uplinks), size):
+    for start, end in _chunks(uplinks):
         try:
-            _process(uplinks[start:start + size], eager=eager)
+            _process(uplinks[start:end], eager=eager)
         except RETRYABLE as exc:
             if eager:
                 raise
@@ -64,6 +62,25 @@ def process_uplinks(requests) -> None:
                         exc, len(uplinks) - start, countdown)
             queue.requeue(uplinks[start:], retries=retries + 1, countdown=countdown)
             return
+
+
+#: Payload bytes after which a pipeline batch closes before PIPELINE_BATCH_SIZE uplinks: 2,000
+#: POSTs of 100 readings each would be 200,000 entity updates held at once.
+PIPELINE_BATCH_BYTES = 4 * 1024 * 1024
+
+
+def _chunks(uplinks) -> list[tuple[int, int]]:
+    """(start, end) of the pipeline batches: PIPELINE_BATCH_SIZE uplinks, or fewer whose
+    payloads reach PIPELINE_BATCH_BYTES (at least one uplink each)."""
+    size, chunks, start, held = settings.PIPELINE_BATCH_SIZE, [], 0, 0
+    for index, uplink in enumerate(uplinks):
+        held += len(uplink.payload)
+        if index + 1 - start >= size or held >= PIPELINE_BATCH_BYTES:
+            chunks.append((start, index + 1))
+            start, held = index + 1, 0
+    if start < len(uplinks):
+        chunks.append((start, len(uplinks)))
+    return chunks
 
 
 def _process(uplinks, *, eager: bool) -> None:

@@ -15,7 +15,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from devices.models import Device
-from integrations import pipeline, queue
+from integrations import pipeline, queue, tasks
 from integrations.messages import RawUplink
 from integrations.tasks import process_uplinks
 from integrations.tests.uplinks import integration, json_uplink, values
@@ -99,6 +99,21 @@ def test_the_task_payload_is_json_and_keeps_bytes_metadata_and_times():
         queue.decode({"v": 99, "u": []})
 
 
+def test_the_task_payload_sends_each_distinct_metadata_once_and_decodes_version_1():
+    shared = {"topic": "t/1", "integrationName": "x"}
+    uplinks = [RawUplink("i", b"%d" % n, dict(shared), n + 1, "TEXT") for n in range(3)]
+    uplinks.append(RawUplink("i", b"other", {"topic": "t/2"}, 9, "TEXT"))
+    payload = json.loads(json.dumps(queue.encode(uplinks)))
+    assert isinstance(payload["u"], str) and json.loads(payload["m"]) == [shared, {"topic": "t/2"}]
+    back = queue.decode(payload)
+    assert back == uplinks
+    back[0].metadata["added"] = "by a step"  # each uplink has its own metadata object
+    assert "added" not in back[1].metadata
+    # A batch queued by the previous version (metadata inline, one list per uplink) still runs.
+    v1 = {"v": 1, "u": [["i", "AAE=", {"topic": "old"}, 5, "BINARY"]]}
+    assert queue.decode(v1) == [RawUplink("i", b"\x00\x01", {"topic": "old"}, 5, "BINARY")]
+
+
 def test_the_task_is_declared_durable():
     assert process_uplinks.name == "integrations.tasks.process_uplinks"
     assert process_uplinks.acks_late is True and process_uplinks.reject_on_worker_lost is True
@@ -137,7 +152,7 @@ def test_the_task_requeues_what_failed_on_machinery_failures_with_back_off_and_r
 
 
 def test_the_task_runs_every_waiting_message_in_pipeline_batches_of_uplink_batch_size(monkeypatch, settings):
-    settings.UPLINK_BATCH_SIZE = 4
+    settings.PIPELINE_BATCH_SIZE = 4
     ran = []
     def process(uplinks, **kwargs):
         ran.append([u.payload for u in uplinks])
@@ -147,6 +162,20 @@ def test_the_task_runs_every_waiting_message_in_pipeline_batches_of_uplink_batch
     batches = [queue.encode([RawUplink("i", bytes([n]), {}, 1) for n in range(k, k + 3)]) for k in (0, 3, 6)]
     process_uplinks.run([_request(b) for b in batches])
     assert ran == [[b"\x00", b"\x01", b"\x02", b"\x03"], [b"\x04", b"\x05", b"\x06", b"\x07"], [b"\x08"]]
+
+
+def test_the_worker_closes_a_pipeline_batch_at_its_payload_bytes_too(monkeypatch, settings):
+    settings.PIPELINE_BATCH_SIZE = 100
+    monkeypatch.setattr(tasks, "PIPELINE_BATCH_BYTES", 10)
+    ran = []
+    def process(uplinks, **kwargs):
+        ran.append([u.payload for u in uplinks])
+        return [pipeline.Outcome(pipeline.OK)] * len(uplinks)
+
+    monkeypatch.setattr(pipeline, "process", process)
+    payloads = [b"1234", b"123456", b"12345678901", b"1", b"2"]
+    process_uplinks.run([_request(queue.encode([RawUplink("i", p, {}, 1) for p in payloads]))])
+    assert ran == [[b"1234", b"123456"], [b"12345678901"], [b"1", b"2"]]
 
 
 def test_requeue_sends_batches_with_their_retry_count_and_countdown(monkeypatch, settings):
