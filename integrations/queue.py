@@ -15,7 +15,8 @@ pipeline when eager). If sending fails (broker down, database down when eager), 
 that batch gets the exception: nothing was accepted, so the transport must say so.
 
 The task payload is JSON (``{"v": 1, "u": [[integration_id, base64 payload, metadata,
-received_ts, content_type], ...]}``).
+received_ts, content_type(, conversion)], ...]}``; ``conversion`` only on an uplink a remote
+runner converted, RawUplink.conversion).
 """
 
 import asyncio
@@ -46,7 +47,8 @@ def encode(uplinks: list[RawUplink], now: int | None = None, *, retries: int = 0
     now = now_ms() if now is None else now
     b64 = base64.b64encode
     batch = {"v": _VERSION, "u": [
-        [str(u.integration_id), b64(u.payload).decode("ascii"), u.metadata, u.received_ts or now, u.content_type]
+        [str(u.integration_id), b64(u.payload).decode("ascii"), u.metadata, u.received_ts or now, u.content_type,
+         *((u.conversion,) if u.conversion is not None else ())]
         for u in uplinks
     ]}
     if retries:
@@ -62,7 +64,7 @@ def decode(batch: dict) -> list[RawUplink]:
     if batch.get("v") != _VERSION:
         raise ValueError(f"unknown uplink batch version {batch.get('v')!r}")
     b64 = base64.b64decode
-    return [RawUplink(i, b64(p), m, ts, ct) for i, p, m, ts, ct in batch["u"]]
+    return [RawUplink(i, b64(p), m, ts, ct, *conversion) for i, p, m, ts, ct, *conversion in batch["u"]]
 
 
 def accept_many(uplinks: list[RawUplink]) -> None:
