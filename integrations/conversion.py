@@ -48,6 +48,8 @@ def convert(messages: list) -> None:
             else:
                 runnable.append(message)
         runnable = _within_limit(runnable)
+        if not runnable:
+            continue
         started = time.perf_counter()
         results = engine.decode(converter.engine_key, converter.script_version, converter.script,
                                 [(m.input.payload, m.input.metadata) for m in runnable], limits=limits,
