@@ -93,5 +93,6 @@ def test_a_remote_runner_converts_uplinks_and_takes_a_saved_converter_live(serve
         wait_until(lambda: 1400 in stored(host_tenant), timeout=30, message="n=14 converted by version 2")
         assert len(remote_events(conv, version=2)) == 1
         assert stored(host_tenant) == [*range(1, 13), 1400]
+        assert "(TCP) updated" not in remote.output()  # the listener kept running: only the converter changed
     finally:
         remote.stop()
