@@ -3,7 +3,8 @@ remote runner (``python -m remote``) as separate processes, a device on the remo
 the integration set to ``convertRemotely``.
 
 The remote runs the converter the server sent (its log says so; the converter's debug events
-name the remote as their server), the server stores the output; a message the script throws on
+name the remote as their server), the server stores the output, also of the uplinks converted
+while the server was stopped (each once); a message the script throws on
 becomes a dead letter on the server with its raw payload; a converter saved on the server is
 pushed to the running remote, whose next uplinks are converted by the new version.
 """
@@ -19,7 +20,16 @@ from integrations.models import DeadLetter
 from integrations.tests.brokers import Certificates, free_port, wait_until
 from integrations.tests.factories import make_integration
 from integrations.tests.sockets import host_tenant  # noqa: F401 (fixture)
-from integrations.tests.test_remote_e2e import SECRET, Device_, Server, connected, start_remote, stored, wait_for_port
+from integrations.tests.test_remote_e2e import (
+    SECRET,
+    Device_,
+    Server,
+    connected,
+    processed,
+    start_remote,
+    stored,
+    wait_for_port,
+)
 from integrations.tests.uplinks import converter, debug_all
 
 pytestmark = pytest.mark.server
@@ -72,9 +82,19 @@ def test_a_remote_runner_converts_uplinks_and_takes_a_saved_converter_live(serve
         assert sorted(by_n) == [1, 2, 3, 4, 5] and not any(e.is_error for e in by_n.values())
         assert json.loads(by_n[1].body["out"])["telemetry"]["values"] == {"n": 1}
 
+        # converted while the server is away: kept in the outbox, each stored once after the restart
+        server.stop()
+        device.send(7)
+        wait_until(lambda: remote.output().count("unreachable") >= 2, timeout=20,
+                   message=f"the remote to try (and fail) to reconnect:\n{remote.output()}")
+        server.start()
+        wait_until(lambda: len(stored(host_tenant)) == 12, timeout=60, message=f"6..12:\n{remote.output()[-2000:]}")
+        assert stored(host_tenant) == list(range(1, 13))
+        wait_until(lambda: processed(integration) == 12, timeout=10, message="12 processed, once each")
+        assert len(remote_events(conv)) == 12
+
         # the script throws on n == 13: a dead letter on the server, raw payload kept; the rest stored
-        device.send(8)
-        wait_until(lambda: len(stored(host_tenant)) == 12, timeout=30, message=f"6..12:\n{remote.output()[-2000:]}")
+        device.send(1)
         wait_until(lambda: DeadLetter.objects.filter(integration=integration).exists(), timeout=10,
                    message="the dead letter of n=13")
         letter = DeadLetter.objects.get(integration=integration)
