@@ -98,7 +98,7 @@ def test_a_remote_runner_converts_uplinks_and_takes_a_saved_converter_live(serve
         wait_until(lambda: DeadLetter.objects.filter(integration=integration).exists(), timeout=10,
                    message="the dead letter of n=13")
         letter = DeadLetter.objects.get(integration=integration)
-        assert json.loads(letter.payload) == {"id": "remote-meter", "n": 13, "ts": 1_700_000_000_013}
+        assert json.loads(bytes(letter.payload)) == {"id": "remote-meter", "n": 13, "ts": 1_700_000_000_013}
         assert letter.stage == "convert" and "unlucky 13" in letter.error
         failed = [e for e in remote_events(conv) if e.is_error]
         assert len(failed) == 1 and "unlucky 13" in failed[0].body["error"]
