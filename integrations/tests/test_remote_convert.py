@@ -22,7 +22,7 @@ from integrations.models import DeadLetter, Integration
 from integrations.remote import protocol, service
 from integrations.tests.factories import make_integration
 from integrations.tests.test_remote_server import SECRET, TCP, opened, receive
-from integrations.tests.uplinks import converter, debug_all, json_uplink, values
+from integrations.tests.uplinks import converter, debug_all, json_uplink, uplink, values
 from integrations.types import TYPES
 from integrations.types.base import ConfigError
 from remote.convert import LocalConverter
@@ -232,3 +232,24 @@ def test_a_saved_converter_is_pushed_live_and_converted_batches_are_stored(remot
     assert values(Device.objects.get(name="m2")) == {"n": 400}
     remote_runs = [e for e in converter_events(conv) if e.server == "remote:plant-gw"]
     assert [e.body["converterVersionNumber"] for e in remote_runs] == [1, 2]
+
+
+# --- envelopes: a TS013 codec on a ChirpStack integration -----------------------------------------
+
+def test_the_remote_unwraps_the_envelope_as_the_server_would_and_leaves_a_join_raw(tenant, monkeypatch):
+    from converters.tests.envelopes import raw
+    from converters.tests.test_ts013 import CHIRPSTACK_TS, ELSYS_CODEC, ELSYS_VALUES, lns_integration
+    from devices.telemetry import history
+
+    integ = lns_integration(tenant, "CHIRPSTACK", converter(tenant, ELSYS_CODEC))
+    spec = service.converter_of(Integration.objects.select_related("default_converter").get(pk=integ.pk))
+    up, join = LocalConverter(spec, "CHIRPSTACK").run([uplink(integ, raw("chirpstack_up")),
+                                                         uplink(integ, raw("chirpstack_join"))])
+    assert join.conversion is None  # no uplink in it: travels raw, the server skips it as usual
+    assert up.conversion["metadata"]["fPort"] == 5 and "@ts013" in up.conversion["output"]
+    monkeypatch.setattr(engine, "decode", lambda *args, **kwargs: [])  # would fail a run here: zip(strict)
+    outcomes = pipeline.process(across_the_wire([up, join]))
+    assert [o.status for o in outcomes] == ["ok", "ok"]
+    device = Device.objects.get(tenant=tenant, name="ers-greenhouse-3")
+    assert values(device) == ELSYS_VALUES
+    assert history(device.pk, ["temperature"], 0, 2**50) == {"temperature": [(CHIRPSTACK_TS, 22.6)]}
