@@ -146,19 +146,20 @@ def record_debug(converter: Converter, in_payload: bytes | str, in_content_type:
                  out: str | None, error: str | None, kind: str = DebugKind.UPLINK, *,
                  msg_type: str | None = None, integration_metadata: dict | None = None,
                  warnings: list[str] | None = None, batch: EventBatch | None = None,
-                 now: int | None = None) -> DebugEvent | None:
+                 now: int | None = None, server: str | None = None) -> DebugEvent | None:
     """Record one converter run as a DEBUG_CONVERTER event if the debug policy wants it.
 
     ``kind`` is Uplink (``in_payload`` = raw bytes) or Downlink (``in_payload`` = the rule-engine
     message as JSON text, plus ``msg_type`` and ``integration_metadata``). With ``batch`` the
     event joins it (written with the batch); without, it is written at once. Returns the event,
-    or None when the policy skips it. ``warnings`` (a TS013 codec's) are kept as text."""
+    or None when the policy skips it. ``warnings`` (a TS013 codec's) are kept as text. ``server``:
+    where the script ran when not here (a remote runner, ``remote:<host>``)."""
     now = now_ms() if now is None else now
     failed = bool(error)
     if not should_record(converter.debug_failures_enabled, converter.debug_all_enabled_until, failed=failed, now=now):
         return None
     in_type, in_text = detect_content_type(in_payload, in_content_type)
-    body = {"type": str(kind), "server": server_name(), "inMessageType": in_type, "in": truncate(in_text),
+    body = {"type": str(kind), "server": server or server_name(), "inMessageType": in_type, "in": truncate(in_text),
             "metadata": truncate(_compact(metadata or {})),
             # beyond ThingsBoard: which version of the converter produced it (converters.history)
             "converterVersionNumber": getattr(converter, "version_number", None)}

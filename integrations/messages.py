@@ -12,6 +12,9 @@ class RawUplink:
     ``metadata`` already holds ``integrationName``, the integration's configuration.metadata and
     the transport's keys (``Header:<name>`` for HTTP, ``topic`` for MQTT). ``content_type`` is
     JSON, TEXT or BINARY: a hint for debug events; the decoder always receives bytes.
+
+    ``conversion``: what a remote runner's converter made of it (remote/convert.py, the keys in
+    integrations/remote/protocol.py); None when the server converts it. The raw payload stays.
     """
 
     integration_id: str
@@ -19,6 +22,7 @@ class RawUplink:
     metadata: dict[str, str] = field(default_factory=dict)
     received_ts: int = 0
     content_type: str = "BINARY"
+    conversion: dict | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@
 A batch is grouped by integration. Per integration: the integration and its uplink converter
 are loaded once; a typed converter or a TS013 codec first gets the network server's envelope
 unwrapped by the integration's type (converters.uplink.prepare); the converter runs once over all
-its messages (converters.engine.decode); each result is normalised (converters.uplink.interpret);
+its messages (converters.engine.decode), unless a remote runner already ran it on a message
+(integrations/conversion.py); each result is normalised (converters.uplink.interpret);
 the named devices and assets are found or created (devices.provisioning); values are checked and
 ``updateOnlyKeys`` applied (store.prepare). Then,
 for the whole batch: one telemetry write, one attribute upsert (store.write), one INSERT of
@@ -32,18 +33,14 @@ its own ts is stored at the uplink's ``received_ts``).
 
 import logging
 import sys
-import time
 from dataclasses import dataclass, field, replace
 
 from django.db import DatabaseError, OperationalError
 
-from converters import engine, health, uplink
-from converters.engine import Limits
 from converters.events import EventBatch, truncate, write_events
-from converters.output import OutputError
-from converters.services import describe_error, record_debug
+from converters.services import record_debug
 from devices.provisioning import CreationForbidden, Provisioner
-from integrations import config_cache, events, handoff, stats, store
+from integrations import config_cache, conversion, events, handoff, stats, store
 from integrations.messages import RawUplink
 from integrations.models import DeadLetter, Integration
 from tbproject import metrics
@@ -98,9 +95,14 @@ class _Message:
     #: the converter ran on it (usage statistics count the run)
     ran: bool = False
     retry_ms: int = 0
+    #: where the converter ran when not here: a remote runner (``remote:<host>``, integrations/conversion.py)
+    server: str | None = None
 
     def fail(self, stage: str, error: str) -> None:
         self.status, self.stage, self.error = FAILED, stage, truncate(error, MAX_ERROR)
+
+    def defer(self, retry_ms: int, error: str) -> None:
+        self.status, self.stage, self.retry_ms, self.error = DEFERRED, "convert", retry_ms, error
 
     @property
     def converted(self) -> bool:
@@ -136,7 +138,7 @@ def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool
                 message.fail("integration", f"Integration '{integration.name}' is disabled")
             continue
         active.append((integration, group))
-    _convert([m for _, group in active for m in group])
+    conversion.convert([m for _, group in active for m in group])
     for integration, group in active:
         _provision(integration, [m for m in group if m.status == OK])
         store.prepare([m for m in group if m.status == OK], integration.default_converter.update_only_keys)
@@ -152,69 +154,6 @@ def _version_of(message: _Message) -> int | None:
     if message.integration is None or not message.converted:
         return None
     return message.integration.default_converter.version_number
-
-
-def _convert(messages: list[_Message]) -> None:
-    """Run each converter once over all its messages of the batch (several integrations may share one)."""
-    limits = Limits.from_settings()
-    meter = health.Meter()
-    by_converter: dict = {}
-    for message in messages:  # by engine key: an integration pinned to an older version runs apart
-        by_converter.setdefault(message.integration.default_converter.engine_key, []).append(message)
-    for group in by_converter.values():
-        converter = group[0].integration.default_converter
-        runnable = []
-        for message in group:  # unwrap network-server envelopes for typed converters and TS013 codecs
-            item = message.input = uplink.prepare(converter, message.integration.type, message.uplink.payload,
-                                                  message.uplink.metadata)
-            if item.dropped:  # a join/status/ack event: nothing to convert, not an error
-                message.skipped = item.dropped
-            elif item.error:
-                message.fail("convert", item.error)
-            else:
-                runnable.append(message)
-        runnable = _within_limit(runnable)
-        started = time.perf_counter()
-        results = engine.decode(converter.engine_key, converter.script_version, converter.script,
-                                [(m.input.payload, m.input.metadata) for m in runnable], limits=limits,
-                                lang=converter.script_lang)
-        meter.add(converter.pk, results, time.perf_counter() - started)
-        for message, result in zip(runnable, results, strict=True):
-            message.ran = True
-            if result.error is not None:
-                message.fail("convert", describe_error(result.error, limits))
-            else:
-                _normalise(message, converter, result.output_json)
-    meter.flush()  # one upsert per converter of the batch (converters.health)
-
-
-def _within_limit(runnable: list[_Message]) -> list[_Message]:
-    """The messages the tenant's converterExecutionsPerTenantRateLimit lets run now; the rest are deferred."""
-    if not runnable:
-        return runnable
-    tenant_id = runnable[0].integration.tenant_id
-    tenant_limits = limits.limits_of(tenant_id)
-    granted, wait_ms = limits.take_with(tenant_limits, limits.CONVERTER_TENANT, tenant_id, len(runnable),
-                                        partial=True)
-    if granted < len(runnable):
-        reason = f"{limits.CONVERTER_TENANT} ({limits.describe(tenant_limits.windows(limits.CONVERTER_TENANT))})"
-        for message in runnable[granted:]:
-            message.status, message.stage, message.retry_ms = DEFERRED, "convert", max(wait_ms, 1)
-            message.error = f"Converter executions over the rate limit {reason}: deferred"
-    return runnable[:granted]
-
-
-def _normalise(message: _Message, converter, output_json: str) -> None:
-    message.output_json = output_json
-    try:
-        interpreted = uplink.interpret(converter, output_json, message.input.metadata,
-                                       server_ts=message.uplink.received_ts)
-    except uplink.ConvertError as e:
-        message.fail("convert", str(e))
-    except OutputError as e:
-        message.fail("validate", f"Invalid converter output: {e}")
-    else:
-        message.updates, message.warnings = interpreted.updates, interpreted.warnings
 
 
 def _provision(integration: Integration, group: list[_Message]) -> None:
@@ -334,7 +273,7 @@ def _debug_events(integration: Integration, group: list[_Message], now: int) -> 
             converter_error = m.error if m.stage in ("convert", "validate") else None
             metadata = m.input.metadata if m.input is not None else u.metadata
             record_debug(converter, u.payload, u.content_type, metadata, m.output_json, converter_error,
-                         warnings=m.warnings, batch=collector, now=now)
+                         warnings=m.warnings, batch=collector, now=now, server=m.server)
         error = _error_of(m) if (m.status != OK or m.ignored) else None
         event = events.uplink_event(integration, u.payload, u.content_type, error=error, now=now)
         if event is not None:

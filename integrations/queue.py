@@ -15,7 +15,8 @@ pipeline when eager). If sending fails (broker down, database down when eager), 
 that batch gets the exception: nothing was accepted, so the transport must say so.
 
 The task payload is JSON: ``{"v": 2, "u": "<JSON text>"}``, the text being
-``[[integration_id, base64 payload, metadata index, received_ts, content_type], ...]`` followed
+``[[integration_id, base64 payload, metadata index, received_ts, content_type(, conversion)], ...]``
+(``conversion`` only on an uplink a remote runner converted, RawUplink.conversion) followed
 by the batch's distinct metadata objects (``{"v": 2, "u": ..., "m": "<JSON text of the list>"}``).
 The uplinks are one string rather than a JSON structure because the Celery worker's consumer
 process decodes every task message with kombu's JSON decoder, whose object hook runs for every
@@ -60,7 +61,7 @@ def encode(uplinks: list[RawUplink], now: int | None = None, *, retries: int = 0
         meta = json.dumps(u.metadata, separators=(",", ":"))
         index = metadata.setdefault(meta, len(metadata))
         rows.append([str(u.integration_id), b64(u.payload).decode("ascii"), index, u.received_ts or now,
-                     u.content_type])
+                     u.content_type, *((u.conversion,) if u.conversion is not None else ())])
     batch = {"v": _VERSION, "u": json.dumps(rows, separators=(",", ":")), "m": f"[{','.join(metadata)}]"}
     if retries:
         batch["r"] = retries
@@ -79,7 +80,8 @@ def decode(batch: dict) -> list[RawUplink]:
         raise ValueError(f"unknown uplink batch version {version!r}")
     metadata = json.loads(batch["m"])
     # Each uplink gets its own copy: the pipeline's steps may add keys to an uplink's metadata.
-    return [RawUplink(i, b64(p), dict(metadata[m]), ts, ct) for i, p, m, ts, ct in json.loads(batch["u"])]
+    return [RawUplink(i, b64(p), dict(metadata[m]), ts, ct, *conversion)
+            for i, p, m, ts, ct, *conversion in json.loads(batch["u"])]
 
 
 def accept_many(uplinks: list[RawUplink]) -> None:

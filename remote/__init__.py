@@ -11,6 +11,7 @@ integrations/listeners) and the wire protocol (integrations/remote/protocol.py),
 - ``host.py``: runs the integration the server configured, with the listener classes of
   runintegrations; ``sink.py`` is the seam: uplinks go to the outbox instead of the queue.
   ``http.py`` serves HTTP-family integrations on the runner's own port.
+- ``convert.py``: the uplink converter run here when the integration has ``convertRemotely``.
 - ``client.py``: the connection: hello, configuration, batches and acks, status, downlinks.
 - ``__main__.py``: the command line.
 """

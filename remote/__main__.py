@@ -50,7 +50,8 @@ def configure(allow_custom: list[str] | None) -> None:
 
     default = ["integrations.custom_examples."]
     if not settings.configured:
-        settings.configure(UPLINK_BATCH_MS=int(os.environ.get("UPLINK_BATCH_MS", "5")), USE_TZ=True,
+        # REDIS_URL empty: the converter engine's metrics (tbproject/metrics.py) stay in memory
+        settings.configure(UPLINK_BATCH_MS=int(os.environ.get("UPLINK_BATCH_MS", "5")), USE_TZ=True, REDIS_URL="",
                            CUSTOM_INTEGRATION_CLASSES=allow_custom if allow_custom is not None else default)
     elif allow_custom is not None:
         settings.CUSTOM_INTEGRATION_CLASSES = allow_custom

@@ -6,7 +6,9 @@ model row (:class:`RemoteIntegration`) and starts it with a RemoteSink: a listen
 runintegrations does, a push type (HTTP family) behind the runner's HTTP port (remote/http.py). A changed configuration
 restarts it (a new version with the same connection settings does not); a disabled one stops
 it. A start that fails is reported (LC_EVENT FAILED on the server) and tried again after
-RETRY_AFTER seconds.
+RETRY_AFTER seconds. With the integration's ``convertRemotely`` the server sends its uplink
+converter too; the host keeps it (``converter``, remote/convert.py) for the sink, and a new one
+(the converter saved on the server) replaces it without restarting the listener.
 """
 
 import asyncio
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from integrations.messages import Downlink
 from integrations.types import TYPES
 from integrations.types.base import IntegrationError
+from remote.convert import LocalConverter
 from remote.sink import RemoteSink
 
 __all__ = ["Host", "RemoteIntegration"]
@@ -62,9 +65,12 @@ class Host:
         self.instance = None
         self.fingerprint: str | None = None
         self._retry: asyncio.Task | None = None
+        #: the uplink converter that runs here (None: uplinks travel raw, the server converts them)
+        self.converter: LocalConverter | None = None
 
     async def apply(self, config: dict) -> None:
         """Run ``config``: start, restart or stop the integration as it changed."""
+        self._take_converter(config)
         fingerprint = _fingerprint(config)
         if fingerprint == self.fingerprint:
             return
@@ -79,10 +85,26 @@ class Host:
             return
         await self._start(config, "UPDATED" if running else "STARTED")
 
+    def _take_converter(self, config: dict) -> None:
+        spec = config.get("converter")
+        if spec == (self.converter.spec if self.converter is not None else None):
+            return
+        if spec is None:
+            self.converter = None
+            log.info("uplinks travel raw: the server converts them")
+            return
+        try:
+            self.converter = LocalConverter(spec, str(config.get("type")))
+        except (KeyError, TypeError, ValueError) as exc:
+            self.converter = None
+            log.error("the converter the server sent cannot run here (%r): uplinks travel raw", exc)
+            return
+        log.info("uplink converter %s received: uplinks are converted here", self.converter)
+
     async def _start(self, config: dict, event: str) -> None:
         integration = self.integration
         try:
-            instance, starting = self._build(integration, RemoteSink(self.runner, integration))
+            instance, starting = self._build(integration, RemoteSink(self.runner, integration, self))
             await asyncio.wait_for(starting, START_TIMEOUT)
         except Exception as exc:
             error = getattr(exc, "message", None) or str(exc) or type(exc).__name__

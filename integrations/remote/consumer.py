@@ -6,8 +6,9 @@ answers with HTTP 403. One connection owns an integration at a time: a newer one
 reconnected before the server noticed the old connection was dead) replaces the older.
 
 While connected, a watcher pushes a changed configuration (at once for saves in this process,
-else within REMOTE_POLL_SECONDS) and the integration's PENDING downlinks (claimed as a listener
-host claims them; what the remote has not answered when the connection ends is retried).
+else within REMOTE_POLL_SECONDS; with ``convertRemotely`` a saved uplink converter too) and the
+integration's PENDING downlinks (claimed as a listener host claims them; what the remote has not
+answered when the connection ends is retried).
 """
 
 import asyncio
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from converters.models import Converter
 from integrations.downlinks import delivery, notify
 from integrations.models import Integration
 from integrations.remote import protocol, service
@@ -40,6 +42,14 @@ def _saved(sender, instance, **kwargs) -> None:
     transaction.on_commit(lambda: [c.wake([instance.pk]) for c in list(_live)])
 
 
+@receiver(post_save, sender=Converter, dispatch_uid="remote-converter-push")
+def _converter_saved(sender, instance, **kwargs) -> None:
+    from django.db import transaction
+
+    transaction.on_commit(lambda: [c.wake() for c in list(_live)
+                                   if c.integration is not None and c.integration.default_converter_id == instance.pk])
+
+
 def _db(func):
     return database_sync_to_async(func)
 
@@ -48,6 +58,7 @@ class RemoteIntegrationConsumer(AsyncWebsocketConsumer):
     integration: Integration | None = None
     watcher: asyncio.Task | None = None
     hello: dict | None = None
+    pushed: dict | None = None
 
     async def connect(self):
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.scope.get("headers", [])}
@@ -61,7 +72,6 @@ class RemoteIntegrationConsumer(AsyncWebsocketConsumer):
         self.group = f"remote-integration.{integration.pk.hex}"
         self.inflight: dict[str, object] = {}  # downlink id -> claimed row
         self.last_error: str | None = None
-        self.pushed_version = None
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
         await self.accept()
 
@@ -95,7 +105,7 @@ class RemoteIntegrationConsumer(AsyncWebsocketConsumer):
         self.hello = data
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.channel_layer.group_send(self.group, {"type": "remote.replaced", "session": self.session})
-        await self._push_config(self.integration, acked)
+        await self._push_config(self.integration, await _db(service.config_of)(self.integration), acked)
         _live.add(self)
         notify.register(self)
         self.watcher = asyncio.get_running_loop().create_task(self._watch())
@@ -105,7 +115,8 @@ class RemoteIntegrationConsumer(AsyncWebsocketConsumer):
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
             raise protocol.ProtocolError("'seq' must be a positive integer")
         try:
-            uplinks = protocol.decode_uplinks(str(self.integration.pk), data.get("uplinks"))
+            uplinks = protocol.decode_uplinks(str(self.integration.pk), data.get("uplinks"),
+                                              server=f"remote:{self.hello.get('host') or self.address}"[:255])
         except protocol.ProtocolError as exc:
             log.warning("remote integration %s: batch %s refused: %s", self.integration.pk, seq, exc)
             await self.send(protocol.frame("nack", seq=seq, error=str(exc)))
@@ -141,10 +152,10 @@ class RemoteIntegrationConsumer(AsyncWebsocketConsumer):
                      self.address)
             await self.close(code=REPLACED)
 
-    async def _push_config(self, integration: Integration, acked: int | None = None) -> None:
-        self.integration, self.pushed_version = integration, integration.version
+    async def _push_config(self, integration: Integration, config: dict, acked: int | None = None) -> None:
+        self.integration, self.pushed = integration, config
         fields = {"ackedSeq": acked} if acked is not None else {}
-        await self.send(protocol.frame("config", integration=service.config_of(integration), **fields))
+        await self.send(protocol.frame("config", integration=config, **fields))
 
     async def _watch(self) -> None:
         poll = float(settings.REMOTE_POLL_SECONDS)
@@ -159,8 +170,9 @@ class RemoteIntegrationConsumer(AsyncWebsocketConsumer):
                 if integration is None or not integration.remote:
                     await self.close(code=GONE if integration is None else NOT_REMOTE)
                     return
-                if integration.version != self.pushed_version:
-                    await self._push_config(integration)
+                config = await _db(service.config_of)(integration)
+                if config != self.pushed:  # the integration, or the converter the remote runs, changed
+                    await self._push_config(integration, config)
                 if integration.enabled and integration.type_class.listener:  # push types: see remote/http.py
                     await self._send_downlinks()
             except asyncio.CancelledError:

@@ -6,14 +6,19 @@ websocket opens (HTTP 403). Then:
 
 remote -> server
   ``hello``     {version, host, outboxId, outboxDepth, dropped}: first frame
-  ``uplinks``   {seq, uplinks: [[payload base64, metadata, received_ts, content_type], ...]}
+  ``uplinks``   {seq, uplinks: [[payload base64, metadata, received_ts, content_type(, conversion)], ...]}
+                conversion (integration ``convertRemotely``, remote/convert.py): what the
+                remote's converter made of the uplink, {converter, version, output | error,
+                metadata?, us?}; the raw payload travels too (debug events, dead letters)
   ``status``    {outboxDepth, dropped, connected?, error?, method?}: the listener's state
   ``lifecycle`` {event, error?}: the hosted listener STARTED / STOPPED / FAILED on the remote
   ``dropped``   {reason, payload (base64, at most 1 KB), metadata}: a frame the listener refused
   ``downlinkResult`` {id, error?, permanent?}
 
 server -> remote
-  ``config``    {integration: {id, name, type, enabled, version, configuration, ...}, ackedSeq}
+  ``config``    {integration: {id, name, type, enabled, version, configuration, converter?, ...}, ackedSeq}
+                converter (only with ``convertRemotely``): {id, key, version, scriptVersion,
+                type, converterVersion, lang, script, configuration, limits}; sent again when saved
   ``ack``       {seq}: the batch is durably queued on the server (or was already: a resend)
   ``nack``      {seq, error}: the batch can never be queued (malformed): the remote drops it
   ``downlink``  {id, deviceName, payload (base64), contentType, metadata, route}
@@ -29,11 +34,13 @@ This module imports nothing of Django: the remote runner uses it without setting
 
 import base64
 import json
+import logging
 
 from integrations.messages import Downlink, RawUplink
 
 __all__ = ["PATH", "KEY_HEADER", "SECRET_HEADER", "PROTOCOL_VERSION", "MAX_BATCH", "MAX_FRAME_BYTES", "ProtocolError",
-           "frame", "parse", "encode_uplinks", "decode_uplinks", "encode_downlink", "decode_downlink"]
+           "frame", "parse", "encode_uplinks", "decode_uplinks", "clean_conversion", "encode_downlink",
+           "decode_downlink"]
 
 PATH = "/ws/integrations/remote"
 KEY_HEADER, SECRET_HEADER = "X-Integration-Key", "X-Integration-Secret"
@@ -41,6 +48,9 @@ PROTOCOL_VERSION = 1
 #: Uplinks per batch, and bytes per frame, that the server accepts (and the remote sends at most).
 MAX_BATCH = 500
 MAX_FRAME_BYTES = 4 * 1024 * 1024
+
+
+log = logging.getLogger(__name__)
 
 
 class ProtocolError(ValueError):
@@ -66,11 +76,30 @@ def parse(text) -> dict:
 
 def encode_uplinks(uplinks: list[RawUplink]) -> list:
     b64 = base64.b64encode
-    return [[b64(u.payload).decode("ascii"), u.metadata, u.received_ts, u.content_type] for u in uplinks]
+    return [[b64(u.payload).decode("ascii"), u.metadata, u.received_ts, u.content_type,
+             *((u.conversion,) if u.conversion is not None else ())] for u in uplinks]
 
 
-def decode_uplinks(integration_id: str, items) -> list[RawUplink]:
-    """The uplinks of an ``uplinks`` frame, attributed to ``integration_id`` (the authenticated one)."""
+def clean_conversion(value, server: str = "") -> dict | None:
+    """A remote's conversion of one uplink as the pipeline reads it, or None when it is not one
+    (the server then converts the raw uplink itself: nothing is lost). ``server`` names the remote
+    in the converter's debug events."""
+    if not isinstance(value, dict):
+        return None
+    key, version, metadata, us = value.get("converter"), value.get("version"), value.get("metadata"), value.get("us", 0)
+    results = [k for k in ("output", "error") if isinstance(value.get(k), str)]
+    if (not isinstance(key, str) or not isinstance(version, int) or isinstance(version, bool) or len(results) != 1
+            or (metadata is not None and not isinstance(metadata, dict)) or not isinstance(us, int) or us < 0):
+        return None
+    out = {"converter": key, "version": version, results[0]: value[results[0]], "us": us, "server": server}
+    if metadata is not None:
+        out["metadata"] = dict(metadata)
+    return out
+
+
+def decode_uplinks(integration_id: str, items, server: str = "") -> list[RawUplink]:
+    """The uplinks of an ``uplinks`` frame, attributed to ``integration_id`` (the authenticated one).
+    A malformed conversion is left out (clean_conversion): the server converts that uplink."""
     if not isinstance(items, list) or not items:
         raise ProtocolError("'uplinks' must be a non-empty list")
     if len(items) > MAX_BATCH:
@@ -78,13 +107,18 @@ def decode_uplinks(integration_id: str, items) -> list[RawUplink]:
     out = []
     for n, item in enumerate(items):
         try:
-            payload, metadata, received_ts, content_type = item
+            payload, metadata, received_ts, content_type, *conversion = item
+            if len(conversion) > 1:
+                raise ValueError(f"{len(item)} fields, at most 5")
             if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
                 raise ValueError("metadata must map strings to strings")
             if content_type not in ("JSON", "TEXT", "BINARY"):
                 raise ValueError(f"content type {content_type!r}")
+            done = clean_conversion(conversion[0], server) if conversion else None
+            if conversion and done is None:
+                log.warning("uplink %d carries a malformed conversion: ignored, the server converts it", n)
             out.append(RawUplink(integration_id, base64.b64decode(payload, validate=True), dict(metadata),
-                                 int(received_ts), content_type))
+                                 int(received_ts), content_type, done))
         except (TypeError, ValueError) as exc:
             raise ProtocolError(f"uplink {n} is malformed: {exc}") from None
     return out

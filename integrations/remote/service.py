@@ -9,11 +9,14 @@ The deduplication mark (RemoteStatus.last_seq) moves only after ``queue.accept_m
 a batch is acknowledged once it is durably queued, and a resent one is queued once.
 """
 
+import dataclasses
 import hmac
 import logging
 import threading
 import time
 
+from converters import history
+from converters.engine import Limits
 from integrations import events, queue
 from integrations.messages import RawUplink
 from integrations.models import Integration, RemoteStatus
@@ -21,14 +24,18 @@ from integrations.remote.protocol import ProtocolError
 from integrations.sink import record_dropped, write_status
 from tbproject.clock import now_ms
 
-__all__ = ["authenticate", "open_session", "close_session", "config_of", "accept_batch", "report",
-           "remote_lifecycle", "dropped", "current", "REFUSAL_EVENT_EVERY"]
+__all__ = ["authenticate", "open_session", "close_session", "config_of", "converter_of", "converts_remotely",
+           "accept_batch", "report", "remote_lifecycle", "dropped", "current", "REFUSAL_EVENT_EVERY",
+           "CONVERT_REMOTELY"]
 
 log = logging.getLogger(__name__)
 
 #: Seconds between two LC_EVENTs of refused connections of one integration: a remote retrying
 #: with a wrong secret every few seconds must not fill the debug events.
 REFUSAL_EVENT_EVERY = 60.0
+#: The integration configuration's key (ours: ThingsBoard has no such option) that has the
+#: remote runner run the uplink converter and send its output with the raw uplink.
+CONVERT_REMOTELY = "convertRemotely"
 _last_refusal: dict = {}
 _lock = threading.Lock()
 
@@ -63,16 +70,39 @@ def authenticate(key: str, secret: str, address: str) -> Integration | None:
 
 
 def current(integration_id) -> Integration | None:
-    return Integration.objects.filter(pk=integration_id).first()
+    return Integration.objects.filter(pk=integration_id).select_related("default_converter").first()
 
 
 def config_of(integration: Integration) -> dict:
     """What the remote runs: the integration as its listener host needs it (secrets included:
-    the remote authenticated with the integration's secret, and connects to the devices' broker)."""
-    return {"id": str(integration.pk), "name": integration.name, "type": integration.type,
-            "enabled": integration.enabled and integration.remote, "version": integration.version,
-            "configuration": integration.configuration,
-            "allowCreateDevicesOrAssets": integration.allow_create_devices_or_assets}
+    the remote authenticated with the integration's secret, and connects to the devices' broker),
+    and with ``convertRemotely`` its uplink converter (converter_of)."""
+    config = {"id": str(integration.pk), "name": integration.name, "type": integration.type,
+              "enabled": integration.enabled and integration.remote, "version": integration.version,
+              "configuration": integration.configuration,
+              "allowCreateDevicesOrAssets": integration.allow_create_devices_or_assets}
+    if converts_remotely(integration):
+        config["converter"] = converter_of(integration)
+    return config
+
+
+def converts_remotely(integration: Integration) -> bool:
+    configuration = integration.configuration
+    return isinstance(configuration, dict) and configuration.get(CONVERT_REMOTELY) is True
+
+
+def converter_of(integration: Integration) -> dict:
+    """The uplink converter the remote runs, as the pipeline would run it (a pinned version's
+    stand-in, converters.history), with the server's script limits. The pipeline takes the
+    remote's output only while ``key`` and ``version`` are still the ones it would run."""
+    converter = integration.default_converter
+    if integration.pinned_converter_version is not None:
+        converter = history.as_converter(converter, integration.pinned_converter_version) or converter
+    return {"id": str(converter.pk), "key": converter.engine_key, "version": converter.version_number,
+            "scriptVersion": converter.script_version, "type": converter.type,
+            "converterVersion": converter.converter_version, "lang": converter.script_lang,
+            "script": converter.script, "configuration": converter.configuration,
+            "limits": dataclasses.asdict(Limits.from_settings())}
 
 
 def _text(value, limit: int = 255) -> str:

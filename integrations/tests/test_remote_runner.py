@@ -130,7 +130,7 @@ def test_a_runner_restarted_while_the_server_is_away_runs_its_last_configuration
 def test_the_runner_imports_without_django_settings_and_loads_no_model():
     code = """
 import sys, json
-import remote.__main__, remote.client, remote.host, remote.http, remote.sink, integrations.custom
+import remote.__main__, remote.client, remote.convert, remote.host, remote.http, remote.sink, integrations.custom
 from integrations.types import TYPES
 from django.apps import apps
 from django.conf import settings
@@ -192,7 +192,7 @@ def test_the_host_starts_restarts_and_stops_the_integration_as_its_configuration
         assert host.instance is not first and first._instance is None  # the old one was stopped
         await host.apply({**config, "version": 4, "enabled": False})
         assert host.instance is None
-        await host.apply({**config, "version": 5, "type": "TUYA"})  # its configuration is not TUYA's
+        await host.apply({**config, "version": 5, "type": "NO_SUCH_TYPE"})  # every real type runs remotely
         assert host.instance is None
         await host.apply({**config, "version": 6, "configuration": {"clazz": "os.path.join"}})
         await host.stop()
@@ -200,7 +200,7 @@ def test_the_host_starts_restarts_and_stops_the_integration_as_its_configuration
 
     events = asyncio.run(asyncio.wait_for(scenario(), 30))
     assert events[:4] == [("STARTED", None), ("UPDATED", None), ("STOPPED", None),
-                          ("FAILED", "configuration.clientConfiguration: Field required")]
+                          ("FAILED", "NO_SUCH_TYPE integrations cannot run on a remote runner")]
     assert events[4][0] == "FAILED" and "'os.path.join' is not allowed on this host" in events[4][1]
     assert len(events) == 5
 

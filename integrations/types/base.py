@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, Protocol
 
 from django.utils.module_loading import import_string
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from integrations.messages import Downlink, RawUplink
 
@@ -42,6 +42,9 @@ class TypeConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     metadata: dict[str, str] = {}
+    #: ours (ThingsBoard has no such option): a remote runner runs the uplink converter and sends
+    #: its output with the raw uplink (integrations/remote/service.py, remote/convert.py)
+    convertRemotely: StrictBool = False
 
 
 def split_path(path: str) -> list[str]:
