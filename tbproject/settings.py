@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "converters",
     "integrations",
     "rulechains",
+    "audit",
+    "transfer",
     "tbproject",
 ]
 
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "audit.context.AuditMiddleware",  # who is acting, for the audit log of configuration changes
 ]
 
 ROOT_URLCONF = "tbproject.urls"

@@ -18,6 +18,8 @@ api_patterns = [
     path("", include("integrations.usage_urls")),
     path("", include("integrations.api.urls")),
     path("", include("rulechains.api.urls")),
+    path("", include("audit.api.urls")),
+    path("", include("transfer.api.urls")),
 ]
 
 

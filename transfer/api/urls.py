@@ -1,0 +1,3 @@
+"""Package endpoints."""
+
+urlpatterns = []
