@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from rest_framework.exceptions import APIException
+from unfold.widgets import UnfoldAdminFileFieldWidget
 
 from integrations.admin import IntegrationAdmin
 from integrations.models import Integration
@@ -21,8 +22,8 @@ MAX_PACKAGE_BYTES = 5 * 1024 * 1024
 
 
 class PackageForm(forms.Form):
-    package = forms.FileField(required=False, help_text="A file from \"Download package\" or "
-                                                       "GET /api/integration/{id}/export")
+    package = forms.FileField(required=False, widget=UnfoldAdminFileFieldWidget,  # the theme's script expects it
+                              help_text="A file from \"Download package\" or GET /api/integration/{id}/export")
     package_text = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, secret_paths=(), **kwargs):
