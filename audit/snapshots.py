@@ -30,7 +30,10 @@ class Snapshot:
 
 def snapshot(obj) -> Snapshot:
     _, serializer = AUDITED[type(obj)]
-    return Snapshot(dict(serializer(obj).data), _integration_secrets(obj) if isinstance(obj, Integration) else {})
+    entity = dict(serializer(obj).data)
+    if isinstance(obj, Integration):  # ours, set by POST /api/integration/{id}/converterVersion
+        entity["pinnedConverterVersion"] = obj.pinned_converter_version
+    return Snapshot(entity, _integration_secrets(obj) if isinstance(obj, Integration) else {})
 
 
 def metadata_snapshot(chain: RuleChain) -> Snapshot:

@@ -77,6 +77,13 @@ def test_a_changed_secret_shows_masked_and_is_never_stored(api, tenant):
     stored = json.dumps(list(AuditLog.objects.values_list("action_data", flat=True)))
     assert "broker-pass" not in stored and "rotated-pass-9" not in stored
 
+    # pinning the converter version (ours) is a change too
+    pin = api.post(f"/api/integration/{created['id']['id']}/converterVersion", {"pinnedConverterVersion": 1},
+                   format="json")
+    assert pin.status_code == 200, pin.content
+    latest = logs(api, actionTypes="UPDATED", textSearch="INTEGRATION")["data"][0]
+    assert latest["actionData"]["diff"] == [{"path": "pinnedConverterVersion", "old": None, "new": 1}]
+
 
 def test_a_rule_chain_metadata_save_is_one_update_with_the_node_diff(api, tenant):
     chain = api.post("/api/ruleChain", {"name": "Downlinks"}, format="json").json()

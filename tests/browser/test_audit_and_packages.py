@@ -89,3 +89,7 @@ def test_an_integration_package_is_downloaded_and_imported_with_its_secret(page,
     assert f'Imported "{name} (1)"' in page.content()
     imported = call(server, "GET", f"/api/integrations?pageSize=10&page=0&textSearch={name}", token=token)
     assert sorted(i["name"] for i in imported["data"]) == [name, f"{name} (1)"]
+    # both in the audit log: one added through the API (token), one through the admin (session)
+    logs = call(server, "GET", f"/api/audit/logs?pageSize=10&page=0&textSearch={name}", token=token)["data"]
+    assert sorted((r["entityName"], r["actionType"], r["userName"]) for r in logs) == [
+        (name, "ADDED", TENANT_ADMIN[0]), (f"{name} (1)", "ADDED", TENANT_ADMIN[0])]
