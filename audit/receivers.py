@@ -11,6 +11,8 @@ from audit.services import record
 from audit.snapshots import AUDITED, changes, metadata_snapshot, snapshot
 from rulechains.metadata import metadata_saved, metadata_saving
 from rulechains.models import RuleChain
+from tbproject.api.resources import action_failed
+from tenants.choices import NULL_UUID
 from tenants.models import Tenant
 
 METADATA = "metadata"  # the scratch key of chains whose metadata is being saved
@@ -83,3 +85,14 @@ def _metadata_saved(sender, chain, **kwargs) -> None:
     diff = changes(before, after)
     if diff:
         _record(user, chain, "RULE_CHAIN", ActionType.UPDATED, after.entity, diff, {"metadata": True})
+
+
+@receiver(action_failed, dispatch_uid="audit.action_failed")
+def _action_failed(sender, user, action, instance, name, error, **kwargs) -> None:
+    """A refused save or delete: a FAILURE row with the reason. What was posted is not kept (it
+    may carry secrets); an existing entity is named by its id."""
+    if sender not in AUDITED or not getattr(user, "is_authenticated", False) or user.tenant_id is None:
+        return
+    record(user, tenant_id=instance.tenant_id if instance else user.tenant_id, entity_type=AUDITED[sender][0],
+           entity_id=instance.pk if instance else NULL_UUID, entity_name=instance.name if instance else name,
+           action_type=action, failure=error[:2000] or "refused")

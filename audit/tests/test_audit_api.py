@@ -185,3 +185,24 @@ def test_the_admin_lists_the_log_read_only(client, tenant, tenant_admin, mallory
     assert client.post(f"/admin/audit/auditlog/{row.pk}/delete/").status_code == 403
     foreign = AuditLog.objects.get(tenant=mallory.tenant)
     assert client.get(f"/admin/audit/auditlog/{foreign.pk}/change/").status_code in (302, 404)
+
+
+def test_refused_saves_and_deletes_are_failures_with_the_reason(api, tenant):
+    bad = {"name": "Broken", "type": "UPLINK", "configuration": {"scriptLang": "JS", "decoder": "return {;"}}
+    assert api.post("/api/converter", bad, format="json").status_code == 400
+    uplink = make_uplink_converter(tenant, "In use")
+    body = {"name": "MQTT meters", "type": "MQTT", "defaultConverterId": cid(uplink),
+            "configuration": {**MQTT_CONFIG, "topicFilters": "not a list"}}
+    assert api.post("/api/integration", body, format="json").status_code == 400
+    integration = api.post("/api/integration", {**body, "configuration": MQTT_CONFIG}, format="json").json()
+    assert api.delete(f"/api/converter/{uplink.pk}").status_code == 400  # the integration uses it
+
+    failures = logs(api, textSearch="FAILURE")["data"]
+    assert [(r["actionType"], r["entityId"]["entityType"], r["entityName"]) for r in failures] == [
+        ("DELETED", "CONVERTER", "In use"), ("ADDED", "INTEGRATION", "MQTT meters"), ("ADDED", "CONVERTER", "Broken")]
+    deleted, integration_failure, converter_failure = failures
+    assert deleted["entityId"]["id"] == str(uplink.pk) and "MQTT meters" in deleted["actionFailureDetails"]
+    assert "topicFilters" in integration_failure["actionFailureDetails"]
+    assert converter_failure["actionFailureDetails"] and converter_failure["actionStatus"] == "FAILURE"
+    assert "broker-pass" not in json.dumps(failures)  # what was posted is not kept
+    assert logs(api, textSearch="SUCCESS")["totalElements"] == 1 and integration["name"] == "MQTT meters"
