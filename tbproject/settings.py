@@ -263,6 +263,8 @@ RULE_NODE_DEBUG_EVENTS_PER_HOUR = env_int("RULE_NODE_DEBUG_EVENTS_PER_HOUR", 500
 DEBUG_EVENTS_TENANT_RATE_LIMIT = env_str("DEBUG_EVENTS_TENANT_RATE_LIMIT", "50000:3600")
 # Days dead letters (uplinks that failed conversion or storage) are kept; 0 keeps them forever.
 DEAD_LETTERS_TTL_DAYS = env_int("DEAD_LETTERS_TTL_DAYS", 30, minimum=0)
+# Days audit log rows are kept (audit/); 0 keeps them forever, as ThingsBoard's default audit-log TTL.
+AUDIT_LOG_TTL_DAYS = env_int("AUDIT_LOG_TTL_DAYS", 0, minimum=0)
 # Most dead letters one replay request re-runs.
 REPLAY_MAX_MESSAGES = env_int("REPLAY_MAX_MESSAGES", 10000, minimum=1)
 

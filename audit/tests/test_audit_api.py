@@ -206,3 +206,16 @@ def test_refused_saves_and_deletes_are_failures_with_the_reason(api, tenant):
     assert converter_failure["actionFailureDetails"] and converter_failure["actionStatus"] == "FAILURE"
     assert "broker-pass" not in json.dumps(failures)  # what was posted is not kept
     assert logs(api, textSearch="SUCCESS")["totalElements"] == 1 and integration["name"] == "MQTT meters"
+
+
+def test_old_rows_are_pruned_after_the_ttl(tenant, tenant_admin, settings):
+    from audit.tasks import prune_audit_logs
+
+    with acting_as(tenant_admin):
+        make_uplink_converter(tenant, "old")
+        make_uplink_converter(tenant, "new")
+    AuditLog.objects.filter(entity_name="old").update(created_time=now_ms() - 11 * 24 * 3600 * 1000)
+    assert prune_audit_logs() == 0  # 0 keeps everything
+    settings.AUDIT_LOG_TTL_DAYS = 10
+    assert prune_audit_logs() == 1
+    assert list(AuditLog.objects.values_list("entity_name", flat=True)) == ["new"]
