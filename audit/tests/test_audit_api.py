@@ -219,3 +219,13 @@ def test_old_rows_are_pruned_after_the_ttl(tenant, tenant_admin, settings):
     settings.AUDIT_LOG_TTL_DAYS = 10
     assert prune_audit_logs() == 1
     assert list(AuditLog.objects.values_list("entity_name", flat=True)) == ["new"]
+
+
+def test_a_refused_metadata_save_is_a_failure(api):
+    chain = api.post("/api/ruleChain", {"name": "Strict"}, format="json").json()
+    meta = {"ruleChainId": chain["id"], "firstNodeIndex": 0, "connections": [],
+            "nodes": [{"type": "org.example.NoSuchNode", "name": "x", "configuration": {}}]}
+    assert api.post("/api/ruleChain/metadata", meta, format="json").status_code == 400
+    row = logs(api, textSearch="FAILURE")["data"][0]
+    assert (row["entityName"], row["actionType"], row["entityId"]["id"]) == ("Strict", "UPDATED", chain["id"]["id"])
+    assert "NoSuchNode" in row["actionFailureDetails"]

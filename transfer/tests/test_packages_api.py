@@ -153,3 +153,19 @@ def test_another_tenants_integration_is_a_404_and_customers_are_refused(mallory_
     assert res.status_code == 404 and "MQTT meters" not in res.content.decode()
     assert api_as(customer_user).get(f"/api/integration/{stored.pk}/export").status_code == 403
     assert api_as(customer_user).post("/api/integration/import", {}, format="json").status_code == 403
+
+
+def test_a_remote_integrations_secret_is_asked_for_too(api, mallory_api, mallory, tenant):
+    uplink = make_uplink_converter(tenant, "Remote decoder")
+    remote = Integration.objects.create(tenant=tenant, name="Remote HTTP", type="HTTP", remote=True,
+                                        secret="remote-s3cret", default_converter=uplink,
+                                        configuration={"baseUrl": "http://localhost"})
+    package = export(api, remote)
+    assert package["requiredSecrets"] == ["integration.secret"] and "remote-s3cret" not in json.dumps(package)
+    assert package["ruleChains"] == [] and len(package["converters"]) == 1
+    assert_error(mallory_api.post("/api/integration/import", package, format="json"), 400, "integration.secret")
+    res = mallory_api.post("/api/integration/import", {**package, "secrets": {"integration.secret": "new-s3cret"}},
+                           format="json")
+    assert res.status_code == 200, res.content
+    new = Integration.objects.get(tenant=mallory.tenant)
+    assert new.remote and new.secret == "new-s3cret"
