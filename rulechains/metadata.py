@@ -16,6 +16,7 @@ import copy
 import uuid
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from converters.events import all_enabled_until, cap_all_enabled_until
 from integrations.types.base import MASK, _get, _set
@@ -25,8 +26,8 @@ from rulechains.nodes.base import ConfigError
 from tbproject.api.ids import entity_id
 from tbproject.clock import now_ms
 
-__all__ = ["MetadataError", "export_metadata", "node_json", "save_metadata", "short_type", "masked",
-           "keep_secrets"]
+__all__ = ["MetadataError", "metadata_saving", "metadata_saved", "export_metadata", "node_json", "save_metadata",
+           "short_type", "masked", "keep_secrets"]
 
 
 class MetadataError(ValueError):
@@ -183,6 +184,12 @@ def clean(data, *, check: bool = True) -> tuple[int | None, list[dict], list]:
     return first, nodes, connections
 
 
+#: sent (sender=RuleChain, chain=...) inside the save's transaction, before the nodes are replaced
+#: and after: the audit log (audit/) subscribes to diff what a user changed
+metadata_saving = Signal()
+metadata_saved = Signal()
+
+
 def save_metadata(chain: RuleChain, data, *, check: bool = True) -> RuleChain:
     """Replace the chain's nodes and connections with ``data`` (validated first, all or nothing).
 
@@ -193,6 +200,7 @@ def save_metadata(chain: RuleChain, data, *, check: bool = True) -> RuleChain:
         existing = {n.pk: n for n in chain.nodes.all()}
         for n in nodes:
             keep_secrets(n, existing.get(n["id"]))
+        metadata_saving.send(sender=RuleChain, chain=chain)
         chain.connections.all().delete()
         kept, rows = set(), []
         for index, n in enumerate(nodes):
@@ -214,4 +222,5 @@ def save_metadata(chain: RuleChain, data, *, check: bool = True) -> RuleChain:
                                type=relation) for src, dst, relation in connections])
         chain.first_node_index = first
         chain.save()
+        metadata_saved.send(sender=RuleChain, chain=chain)
     return chain

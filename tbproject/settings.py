@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "converters",
     "integrations",
     "rulechains",
+    "audit",
+    "transfer",
     "tbproject",
 ]
 
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "audit.context.AuditMiddleware",  # who is acting, for the audit log of configuration changes
 ]
 
 ROOT_URLCONF = "tbproject.urls"
@@ -272,6 +275,8 @@ RULE_NODE_DEBUG_EVENTS_PER_HOUR = env_int("RULE_NODE_DEBUG_EVENTS_PER_HOUR", 500
 DEBUG_EVENTS_TENANT_RATE_LIMIT = env_str("DEBUG_EVENTS_TENANT_RATE_LIMIT", "50000:3600")
 # Days dead letters (uplinks that failed conversion or storage) are kept; 0 keeps them forever.
 DEAD_LETTERS_TTL_DAYS = env_int("DEAD_LETTERS_TTL_DAYS", 30, minimum=0)
+# Days audit log rows are kept (audit/); 0 keeps them forever, as ThingsBoard's default audit-log TTL.
+AUDIT_LOG_TTL_DAYS = env_int("AUDIT_LOG_TTL_DAYS", 0, minimum=0)
 # Most dead letters one replay request re-runs.
 REPLAY_MAX_MESSAGES = env_int("REPLAY_MAX_MESSAGES", 10000, minimum=1)
 

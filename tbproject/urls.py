@@ -16,8 +16,10 @@ api_patterns = [
     path("", include("integrations.replay_urls")),
     path("", include("integrations.downlink_urls")),
     path("", include("integrations.usage_urls")),
+    path("", include("transfer.api.urls")),  # before integrations': "integration/import" is no id
     path("", include("integrations.api.urls")),
     path("", include("rulechains.api.urls")),
+    path("", include("audit.api.urls")),
 ]
 
 

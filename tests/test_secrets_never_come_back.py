@@ -74,6 +74,13 @@ def test_no_api_answer_shows_a_secret(api, stored, caplog):
         shown = api.get(f"/api/integration/{integration.pk}").json()
         for path in cls.secret_fields:
             assert _get(shown["configuration"], path) == MASK, (integration.type, path)
+        # the package (transfer/): every secret left out and listed, none shown even masked
+        package = api.get(f"/api/integration/{integration.pk}/export")
+        assert package.status_code == 200, package.content[:200]
+        _assert_clean(package.content.decode(), f"the package of {integration.type}")
+        assert MASK not in package.content.decode(), integration.type
+        assert sorted(package.json()["requiredSecrets"]) == sorted(
+            f"integration.configuration.{p}" for p in cls.secret_fields), integration.type
     _assert_clean(caplog.text, "the log")
 
 
@@ -106,3 +113,30 @@ def test_no_admin_page_shows_a_secret(client, tenant_admin, stored):
         page = client.get(f"/admin/integrations/integration/{integration.pk}/change/")
         assert page.status_code == 200, integration.type
         _assert_clean(page.content.decode(), f"the {integration.type} change page")
+
+
+def test_the_audit_log_never_shows_a_secret(api, client, tenant_admin, stored, caplog):
+    """Each type's secrets changed through the API: the audit log (API and admin) says they
+    changed, as ******, and shows neither the old nor the new value."""
+    caplog.set_level(logging.DEBUG)
+    changed = []
+    for integration in stored:
+        shown = api.get(f"/api/integration/{integration.pk}").json()
+        for path in TYPES.load(integration.type).secret_fields:
+            _put(shown["configuration"], path, _secret(integration.type, path) + "-rotated")
+        if api.post("/api/integration", shown, format="json").status_code == 200:
+            changed.append(integration)
+    assert len(changed) >= 5
+    logs = api.get("/api/audit/logs", {"pageSize": 1000, "page": 0})
+    _assert_clean(logs.content.decode(), "the audit log")
+    rows = [r for r in logs.json()["data"] if r["actionStatus"] == "SUCCESS"]  # the refused saves: FAILURE rows
+    assert len(rows) == len(changed)
+    for row in rows:
+        secret_entries = [d for d in row["actionData"]["diff"] if d["old"] == MASK and d["new"] == MASK]
+        assert secret_entries, row["entityName"]
+    client.force_login(tenant_admin)
+    _assert_clean(client.get("/admin/audit/auditlog/").content.decode(), "the audit list page")
+    for row in rows:
+        _assert_clean(client.get(f"/admin/audit/auditlog/{row['id']['id']}/change/").content.decode(),
+                      "an audit page")
+    _assert_clean(caplog.text, "the log")

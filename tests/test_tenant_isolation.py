@@ -21,6 +21,8 @@ from integrations.models import Integration
 from rulechains.models import Alarm, RuleChain
 from tbproject.testing.factories import default_profile, make_asset, make_customer, make_device, make_group
 from tbproject.testing.limits import limit_tenant
+from tenants.choices import Authority
+from tenants.models import User
 
 #: device-facing endpoints: the routing key is the credential, not a tenant's id
 NOT_TENANT_SCOPED = {"api/v1/integrations/<str:endpoint>/<str:routing_key>"}
@@ -36,9 +38,9 @@ PK_OWNER = {"device": "device", "asset": "asset", "customer": "customer", "devic
 #: entity types tried for an (entity_type, entity_id) pair, by first path segment
 PAIR_TYPES = {"plugins": ["DEVICE", "ASSET", "CUSTOMER"], "events": ["CONVERTER", "INTEGRATION"],
               "entityGroups": ["DEVICE", "ASSET"], "owner": ["DEVICE", "ASSET"],
-              "alarm": ["DEVICE", "ASSET", "CUSTOMER"]}
+              "alarm": ["DEVICE", "ASSET", "CUSTOMER"], "audit": ["CONVERTER", "INTEGRATION", "RULE_CHAIN"]}
 TYPE_OWNER = {"DEVICE": "device", "ASSET": "asset", "CUSTOMER": "customer", "CONVERTER": "converter",
-              "INTEGRATION": "integration"}
+              "INTEGRATION": "integration", "RULE_CHAIN": "rule_chain"}
 METHODS = ("get", "post", "put", "delete")
 #: what ThingsBoard lets a customer user read of its tenant's (profile infos: CUSTOMER_USER may
 #: GET them, for the device pages); anything else not assigned to its customer is 403/404
@@ -97,6 +99,8 @@ class World:
             tenant=tenant, name=f"{SECRET}-{tag}-integration", type="HTTP", default_converter=self.converter,
             configuration={"baseUrl": "http://localhost"})
         self.rule_chain = RuleChain.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-chain")
+        self.user = User.objects.create_user(f"{SECRET}-{tag}@example.com", authority=Authority.TENANT_ADMIN,
+                                             tenant=tenant)
         self.alarm = Alarm.objects.create(tenant=tenant, originator_type="DEVICE", originator_id=self.device.pk,
                                           type=f"{SECRET}-{tag}-alarm")
         # tenant profiles belong to the system administrator: nobody else reaches one by its id
@@ -121,6 +125,8 @@ def _fill(path: str, kwargs: list[str], world: World) -> list[str]:
             values[name] = [world.id_of(owner)]
         elif name in ("customer_id",):
             values[name] = [world.id_of("customer")]
+        elif name == "user_id":
+            values[name] = [world.id_of("user")]
         elif name in ("device_id", "member_id"):
             values[name] = [world.id_of("device")]
         elif name == "group_id":

@@ -61,6 +61,7 @@ class RuleChainResource(EntityResource):
             with transaction.atomic():
                 return save_metadata(chain, data)
         except MetadataError as e:
+            self.failed("UPDATED", chain, None, e)  # the audit log's FAILURE row
             raise ValidationError(str(e)) from None
         except EngineError:
             raise ServiceUnavailable(ENGINE_DOWN) from None

@@ -12,6 +12,7 @@ ThingsBoard's paths are not REST-router shaped (`POST /api/device` creates *and*
 """
 
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from rest_framework.exceptions import ValidationError
@@ -22,7 +23,13 @@ from tbproject.api.ids import parse_id_list, parse_uuid
 from tbproject.api.pagination import page_data, page_request
 from tbproject.api.permissions import IsTenantAdminOrReadOnly
 
-__all__ = ["EntityResource", "SaveView", "DetailView", "ListView", "ByIdsView", "as_view", "entity_urls"]
+__all__ = ["EntityResource", "SaveView", "DetailView", "ListView", "ByIdsView", "as_view", "entity_urls",
+           "action_failed"]
+
+#: A save or delete through these views was refused (sender = the model): ``user``, ``action``
+#: ("ADDED", "UPDATED", "DELETED"), ``instance`` (None for a new one), ``name`` (the posted one for
+#: a new one) and ``error`` (the text). The audit log (audit/) records it as a FAILURE.
+action_failed = Signal()
 
 
 class EntityResource(APIView):
@@ -78,6 +85,13 @@ class EntityResource(APIView):
         """Hook: refuse (raise ValidationError) or delete."""
         obj.delete()
 
+    def failed(self, action: str, instance, name, error: Exception) -> None:
+        """Publish a refused save or delete (``action_failed``), outside its rolled-back transaction."""
+        detail = getattr(error, "detail", None)
+        text = str(error) if detail is None else _flatten(detail)
+        action_failed.send(sender=self.model, user=self.request.user, action=action, instance=instance,
+                           name=name if isinstance(name, str) else "", error=text)
+
     def page(self, queryset, render=None):
         """The PageData answer for ``queryset`` under this request's paging parameters.
 
@@ -97,8 +111,12 @@ class SaveView(EntityResource):
         raw_id = data.get("id")
         instance = self.get_object(raw_id.get("id") if isinstance(raw_id, dict) else raw_id) if raw_id else None
         serializer = self.serializer_class(instance, data=data, context={"request": request, "view": self})
-        serializer.is_valid(raise_exception=True)
-        return Response(self.render(self.perform_save(serializer)))
+        try:
+            serializer.is_valid(raise_exception=True)
+            return Response(self.render(self.perform_save(serializer)))
+        except Exception as e:
+            self.failed("UPDATED" if instance else "ADDED", instance, data.get("name"), e)
+            raise
 
 
 class DetailView(EntityResource):
@@ -107,8 +125,12 @@ class DetailView(EntityResource):
 
     def delete(self, request, pk):
         obj = self.get_object(pk)
-        with transaction.atomic():
-            self.perform_delete(obj)
+        try:
+            with transaction.atomic():
+                self.perform_delete(obj)
+        except Exception as e:
+            self.failed("DELETED", obj, None, e)
+            raise
         return Response(status=200)
 
 
@@ -129,6 +151,14 @@ class ByIdsView(EntityResource):
         ids = parse_id_list(request.query_params, self.ids_param)
         found = {obj.pk: obj for obj in self.get_queryset().filter(pk__in=ids)}
         return Response(self.render([found[i] for i in dict.fromkeys(ids) if i in found], many=True))
+
+
+def _flatten(detail) -> str:
+    if isinstance(detail, dict):
+        return "; ".join(f"{k}: {_flatten(v)}" if k != "non_field_errors" else _flatten(v) for k, v in detail.items())
+    if isinstance(detail, list):
+        return " ".join(_flatten(d) for d in detail)
+    return str(detail)
 
 
 def as_view(resource: type[EntityResource], base: type[EntityResource], **attrs):

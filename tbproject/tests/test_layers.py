@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Lowest first: each app may import the ones before it.
-LAYERS = ("tenants", "devices", "converters", "integrations", "rulechains")
+LAYERS = ("tenants", "devices", "converters", "integrations", "rulechains", "audit", "transfer")
 #: tbproject modules every app may use; they themselves stand on tenants/ only.
 HELPERS = ("tbproject.api", "tbproject.admin", "tbproject.registry", "tbproject.clock", "tbproject.env",
            "tbproject.gc_tuning", "tbproject.process_cache", "tbproject.metrics", "tbproject.backoff")

@@ -1,0 +1,11 @@
+"""The audit app sits above every other app: it subscribes to their signals, none imports it."""
+
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "audit"
+    verbose_name = "Audit log"
+
+    def ready(self) -> None:
+        from audit import receivers  # noqa: F401  (connects the signal receivers)

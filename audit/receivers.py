@@ -1,0 +1,98 @@
+"""The audit app's subscriptions: model saves and deletes of converters, integrations and rule
+chains, rule chain metadata saves (rulechains.metadata's signals), and tenant deletion (a
+tenant's entities going with it are not audited: their log goes too)."""
+
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.dispatch import receiver
+
+from audit.context import actor, scratch
+from audit.models import ActionType
+from audit.services import record
+from audit.snapshots import AUDITED, changes, metadata_snapshot, snapshot
+from rulechains.metadata import metadata_saved, metadata_saving
+from rulechains.models import RuleChain
+from tbproject.api.resources import action_failed
+from tenants.choices import NULL_UUID
+from tenants.models import Tenant
+
+METADATA = "metadata"  # the scratch key of chains whose metadata is being saved
+DELETING = "tenants"  # the scratch key of tenants being deleted
+
+
+def _before_save(sender, instance, raw=False, **kwargs) -> None:
+    if raw or instance._state.adding or actor() is None:
+        return
+    stored = sender.objects.filter(pk=instance.pk).first()
+    if stored is not None:
+        scratch()[(sender, instance.pk)] = snapshot(stored)
+
+
+def _after_save(sender, instance, created, raw=False, **kwargs) -> None:
+    user = actor()
+    if raw or user is None:
+        return
+    state = scratch()
+    before = state.pop((sender, instance.pk), None)
+    if sender is RuleChain and instance.pk in state.get(METADATA, {}):
+        return  # the metadata save records itself (firstRuleNodeId moves with the nodes)
+    entity_type, _ = AUDITED[sender]
+    after = snapshot(instance)
+    if created or before is None:
+        _record(user, instance, entity_type, ActionType.ADDED, after.entity)
+        return
+    diff = changes(before, after)
+    if diff:
+        _record(user, instance, entity_type, ActionType.UPDATED, after.entity, diff)
+
+
+def _after_delete(sender, instance, **kwargs) -> None:
+    user = actor()
+    if user is None or instance.tenant_id in scratch().get(DELETING, ()):
+        return
+    _record(user, instance, AUDITED[sender][0], ActionType.DELETED, None)
+
+
+def _record(user, obj, entity_type, action_type, entity, diff=None, extra=None) -> None:
+    record(user, tenant_id=obj.tenant_id, entity_type=entity_type, entity_id=obj.pk, entity_name=obj.name,
+           action_type=action_type, entity=entity, diff=diff, extra=extra)
+
+
+for _model in AUDITED:
+    label = _model._meta.label_lower
+    pre_save.connect(_before_save, sender=_model, dispatch_uid=f"audit.pre_save.{label}")
+    post_save.connect(_after_save, sender=_model, dispatch_uid=f"audit.post_save.{label}")
+    post_delete.connect(_after_delete, sender=_model, dispatch_uid=f"audit.post_delete.{label}")
+
+
+@receiver(pre_delete, sender=Tenant, dispatch_uid="audit.tenant_deleting")
+def _tenant_deleting(sender, instance, **kwargs) -> None:
+    scratch().setdefault(DELETING, set()).add(instance.pk)
+
+
+@receiver(metadata_saving, dispatch_uid="audit.metadata_saving")
+def _metadata_saving(sender, chain, **kwargs) -> None:
+    if actor() is not None:
+        scratch().setdefault(METADATA, {})[chain.pk] = metadata_snapshot(chain)
+
+
+@receiver(metadata_saved, dispatch_uid="audit.metadata_saved")
+def _metadata_saved(sender, chain, **kwargs) -> None:
+    user = actor()
+    before = scratch().get(METADATA, {}).pop(chain.pk, None)
+    if user is None or before is None:
+        return
+    after = metadata_snapshot(chain)
+    diff = changes(before, after)
+    if diff:
+        _record(user, chain, "RULE_CHAIN", ActionType.UPDATED, after.entity, diff, {"metadata": True})
+
+
+@receiver(action_failed, dispatch_uid="audit.action_failed")
+def _action_failed(sender, user, action, instance, name, error, **kwargs) -> None:
+    """A refused save or delete: a FAILURE row with the reason. What was posted is not kept (it
+    may carry secrets); an existing entity is named by its id."""
+    if sender not in AUDITED or not getattr(user, "is_authenticated", False) or user.tenant_id is None:
+        return
+    record(user, tenant_id=instance.tenant_id if instance else user.tenant_id, entity_type=AUDITED[sender][0],
+           entity_id=instance.pk if instance else NULL_UUID, entity_name=instance.name if instance else name,
+           action_type=action, failure=error[:2000] or "refused")

@@ -1,0 +1,77 @@
+"""What the audit log keeps of an entity: its API JSON (secrets already masked by the API's
+serializers) and, apart, the raw secrets, only compared, never stored, so that a changed secret
+shows in the diff as ``******`` -> ``******``."""
+
+from audit.diff import join, json_diff
+from converters.api.serializers import ConverterSerializer
+from converters.models import Converter
+from integrations.api.serializers import IntegrationSerializer
+from integrations.models import Integration
+from integrations.types import TYPES
+from integrations.types.base import MASK, _get, split_path
+from rulechains.api.serializers import RuleChainSerializer
+from rulechains.metadata import export_metadata
+from rulechains.models import RuleChain
+from rulechains.nodes import NODES
+
+__all__ = ["AUDITED", "Snapshot", "snapshot", "metadata_snapshot", "changes"]
+
+#: model -> (ThingsBoard entity type, serializer)
+AUDITED = {Converter: ("CONVERTER", ConverterSerializer), Integration: ("INTEGRATION", IntegrationSerializer),
+           RuleChain: ("RULE_CHAIN", RuleChainSerializer)}
+#: changed on every save, or by the system: not a user's change
+VOLATILE = frozenset({"version", "createdTime", "externalId"})
+
+
+class Snapshot:
+    def __init__(self, entity: dict, secrets: dict):
+        self.entity, self.secrets = entity, secrets
+
+
+def snapshot(obj) -> Snapshot:
+    _, serializer = AUDITED[type(obj)]
+    entity = dict(serializer(obj).data)
+    if isinstance(obj, Integration):  # ours, set by POST /api/integration/{id}/converterVersion
+        entity["pinnedConverterVersion"] = obj.pinned_converter_version
+    return Snapshot(entity, _integration_secrets(obj) if isinstance(obj, Integration) else {})
+
+
+def metadata_snapshot(chain: RuleChain) -> Snapshot:
+    metadata = export_metadata(chain)
+    secrets = {}
+    for i, node in enumerate(chain.nodes.order_by("index", "pk")):
+        paths = NODES.load(node.type).secret_fields if node.type in NODES else ()
+        for path in paths:
+            secrets[f"nodes.{i}.configuration.{path}"] = _get(node.configuration or {}, path)
+    for node in metadata["nodes"]:  # node ids change when a chain is replaced whole: compare what the user sees
+        node.pop("id", None)
+        node.pop("ruleChainId", None)
+    return Snapshot(metadata, secrets)
+
+
+def _integration_secrets(obj: Integration) -> dict:
+    paths = TYPES.load(obj.type).secret_fields if obj.type in TYPES else ()
+    out = {f"configuration.{p}": _get(obj.configuration or {}, p) for p in paths}
+    out["secret"] = obj.secret or None
+    return out
+
+
+def changes(before: Snapshot, after: Snapshot) -> list[dict]:
+    """The diff of what the API shows, plus one masked entry per secret that changed."""
+    diff = json_diff(before.entity, after.entity, VOLATILE)
+    shown = {d["path"] for d in diff}
+    for path in dict.fromkeys([*before.secrets, *after.secrets]):
+        old, new = before.secrets.get(path), after.secrets.get(path)
+        if (old or None) != (new or None):
+            entry = {"path": _display(path), "old": MASK if old else None, "new": MASK if new else None}
+            diff = [d for d in diff if d["path"] != entry["path"]] if entry["path"] in shown else diff
+            diff.append(entry)
+    return diff
+
+
+def _display(path: str) -> str:
+    """``configuration.clientConfiguration.otherProperties[sasl.jaas.config]`` in the diff's notation."""
+    out = ""
+    for part in split_path(path):
+        out = join(out, part)
+    return out

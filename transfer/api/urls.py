@@ -1,0 +1,12 @@
+"""Package endpoints; included before integrations' so that integration/import is not read as an id."""
+
+from django.urls import path
+
+from transfer.api.views import ExportView, ImportView
+
+__all__ = ["urlpatterns"]
+
+urlpatterns = [
+    path("integration/import", ImportView.as_view(), name="integration-import"),
+    path("integration/<str:pk>/export", ExportView.as_view(), name="integration-export"),
+]

@@ -1,0 +1,47 @@
+"""An integration as one JSON package: its ThingsBoard JSON, its uplink and downlink converters,
+and the rule chains whose "integration downlink" node sends to it (``{ruleChain, metadata}``, the
+shape of ``GET /api/ruleChain/{id}/export``). Every secret is replaced by null and its path listed
+under ``requiredSecrets``: a package can be shared without them and asks for them on import."""
+
+from converters.api.serializers import ConverterSerializer
+from integrations.api.serializers import IntegrationSerializer
+from integrations.models import Integration
+from rulechains.api.serializers import RuleChainSerializer
+from rulechains.metadata import export_metadata
+from rulechains.models import RuleChain, RuleNode
+from rulechains.nodes import INTEGRATION_DOWNLINK
+from tbproject.clock import now_ms
+from transfer.secrets import get_path, put_path, secret_paths
+
+__all__ = ["PACKAGE_VERSION", "export_package", "downlink_chains"]
+
+PACKAGE_VERSION = 1
+#: the server's or the running system's: meaningless in another tenant
+DROPPED = ("remoteStatus", "routingKey")
+
+
+def downlink_chains(integration: Integration) -> list[RuleChain]:
+    chain_ids = (RuleNode.objects.filter(tenant_id=integration.tenant_id, type=INTEGRATION_DOWNLINK,
+                                         configuration__integrationId=str(integration.pk))
+                 .values_list("rule_chain_id", flat=True))
+    return list(RuleChain.objects.filter(pk__in=chain_ids).order_by("created_time", "pk"))
+
+
+def export_package(integration: Integration) -> dict:
+    body = dict(IntegrationSerializer(integration).data)
+    for key in DROPPED:
+        body.pop(key, None)
+    converters = [c for c in (integration.default_converter, integration.downlink_converter) if c is not None]
+    package = {
+        "packageVersion": PACKAGE_VERSION, "exportedTime": now_ms(), "integration": body,
+        "converters": [dict(ConverterSerializer(c).data) for c in converters],
+        "ruleChains": [{"ruleChain": dict(RuleChainSerializer(chain).data), "metadata": export_metadata(chain)}
+                       for chain in downlink_chains(integration)],
+    }
+    required = []
+    for path in secret_paths(package):
+        if get_path(package, path) not in (None, ""):  # masked by the serializers: a secret is stored
+            put_path(package, path, None)
+            required.append(path)
+    package["requiredSecrets"] = required
+    return package
