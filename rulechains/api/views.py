@@ -85,14 +85,21 @@ class SaveMetadataView(RuleChainResource):
         expected = data.get("version")
         if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
             raise ValidationError("version must be the integer version the metadata was read with")
-        with transaction.atomic():
-            if expected is not None:  # optimistic concurrency, as ThingsBoard's entity versions
-                chain = RuleChain.objects.select_for_update().get(pk=chain.pk)
-                if chain.version != expected:
-                    raise Conflict(f"Rule chain was already changed by someone else (it is at version "
-                                   f"{chain.version}, it was opened at version {expected}). Nothing was saved: "
-                                   "reload the chain to see the changes, or export yours first.")
-            return Response(export_metadata(self.save_metadata(chain, data)))
+        try:
+            with transaction.atomic():
+                if expected is not None:  # optimistic concurrency, as ThingsBoard's entity versions
+                    chain = RuleChain.objects.select_for_update().get(pk=chain.pk)
+                    if chain.version != expected:
+                        raise Conflict(f"Rule chain was already changed by someone else (it is at version "
+                                       f"{chain.version}, it was opened at version {expected}). Nothing was saved: "
+                                       "reload the chain to see the changes, or export yours first.")
+                chain = save_metadata(chain, data)
+        except MetadataError as e:
+            self.failed("UPDATED", chain, None, e)  # after the rollback: the audit log's FAILURE row stays
+            raise ValidationError(str(e)) from None
+        except EngineError:
+            raise ServiceUnavailable(ENGINE_DOWN) from None
+        return Response(export_metadata(chain))
 
 
 class RootView(RuleChainResource):
