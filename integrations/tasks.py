@@ -103,3 +103,19 @@ def deliver_api_downlinks(self) -> int:
     if not self.request.is_eager:
         api_downlinks.schedule_retry()
     return done
+
+
+@shared_task(name="integrations.tasks.prune_dedup_keys", ignore_result=True)
+def prune_dedup_keys() -> int:
+    """Periodic: delete deduplication keys past their window (database mode; Redis expires its own)."""
+    from integrations import dedup
+
+    return dedup.prune()
+
+
+@shared_task(name="integrations.tasks.check_credential_expiry", ignore_result=True)
+def check_credential_expiry() -> int:
+    """Periodic: warn (LC_EVENT) about credentials 30 and 7 days before they expire, and once expired."""
+    from integrations import expiry
+
+    return expiry.check_all()

@@ -17,6 +17,7 @@ from typing import ClassVar, Protocol
 from django.utils.module_loading import import_string
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from integrations.dedup import Deduplication
 from integrations.messages import Downlink, RawUplink
 
 __all__ = ["run_sync", "IntegrationError", "ConfigError", "BaseIntegration", "PushIntegration", "ListenerIntegration",
@@ -42,6 +43,8 @@ class TypeConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     metadata: dict[str, str] = {}
+    #: our addition (integrations/dedup.py): absent for ThingsBoard clients, which keep it unchanged
+    deduplication: Deduplication | None = None
 
 
 def split_path(path: str) -> list[str]:
