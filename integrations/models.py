@@ -79,6 +79,13 @@ class Integration(TenantScopedModel):
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
             kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
                                        if not f.primary_key and f.name not in STATUS_FIELDS]
+        fields = kwargs.get("update_fields")
+        if fields is None or "configuration" in fields:
+            from integrations.expiry import rescan  # the credentials' expiry, read at every save
+
+            self.credential_expiry = rescan(self.configuration, self.credential_expiry)
+            if fields is not None and "credential_expiry" not in fields:
+                kwargs["update_fields"] = [*fields, "credential_expiry"]
         super().save(*args, **kwargs)
 
 
