@@ -51,7 +51,7 @@ class Deduplication(BaseModel):
     @classmethod
     def _known_key(cls, value: str) -> str:
         value = value.strip()
-        if value == "lorawan":
+        if value in ("", "lorawan"):  # empty: off (the admin form's way to switch it off)
             return value
         kind, _, arg = value.partition(":")
         if kind == "metadata" and arg:

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, Protocol
 
 from django.utils.module_loading import import_string
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from integrations.dedup import Deduplication
 from integrations.messages import Downlink, RawUplink
@@ -44,7 +44,8 @@ class TypeConfig(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     metadata: dict[str, str] = {}
     #: our addition (integrations/dedup.py): absent for ThingsBoard clients, which keep it unchanged
-    deduplication: Deduplication | None = None
+    deduplication: Deduplication | None = Field(None, description="Store a message once when its key was seen "
+                                                "within the window (leave the key empty: off)")
 
 
 def split_path(path: str) -> list[str]:
