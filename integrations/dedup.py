@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from converters.unwrap import UNWRAPPERS, UnwrapError, get_unwrapper
 from tbproject.clock import now_ms
 
-__all__ = ["Deduplication", "DUPLICATE", "settings_of", "key_of", "screen", "claim", "release", "prune"]
+__all__ = ["Deduplication", "DUPLICATE", "settings_of", "key_of", "screen", "mark", "claim", "release", "prune"]
 
 #: the widest window accepted (a week): the shared state is bounded by traffic x window
 MAX_WINDOW_SECONDS = 7 * 24 * 3600
@@ -248,3 +248,14 @@ def screen(pairs: list, now: int | None = None) -> list:
     for pos, i, h, _ in wanted:
         out[pos] = (i, h) if (i, h) in free else DUPLICATE
     return out
+
+
+def mark(messages: list, now: int | None = None) -> None:
+    """:func:`screen` for the pipeline's messages (``integration``, ``uplink``): a duplicate gets
+    ``status`` DUPLICATE and an ``error``; a message that claimed a key gets it as ``claim``."""
+    answers = screen([(m.integration, m.uplink) for m in messages], now)
+    for message, answer in zip(messages, answers, strict=True):
+        if answer == DUPLICATE:
+            message.status, message.error = DUPLICATE, "Duplicate within the deduplication window"
+        else:
+            message.claim = answer

@@ -3,11 +3,12 @@
     process([RawUplink, ...]) -> [Outcome, ...]   (one per uplink, in order)
 
 A batch is grouped by integration. Per integration: the integration and its uplink converter
-are loaded once; a typed converter or a TS013 codec first gets the network server's envelope
-unwrapped by the integration's type (converters.uplink.prepare); the converter runs once over all
-its messages (converters.engine.decode); each result is normalised (converters.uplink.interpret);
-the named devices and assets are found or created (devices.provisioning); values are checked and
-``updateOnlyKeys`` applied (store.prepare). Then,
+are loaded once; messages seen within its deduplication window are left out (integrations/dedup.py,
+one claim for the batch); a typed converter or a TS013 codec first gets the network server's
+envelope unwrapped by the integration's type (converters.uplink.prepare); the converter runs once
+over all its messages (converters.engine.decode); each result is normalised
+(converters.uplink.interpret); the named devices and assets are found or created
+(devices.provisioning); values are checked and ``updateOnlyKeys`` applied (store.prepare). Then,
 for the whole batch: one telemetry write, one attribute upsert (store.write), one INSERT of
 dead letters, one INSERT of debug events, one stats upsert and one status UPDATE per integration,
 one upsert of changed device routes (store.remember_routes: the ``route_keys`` metadata a
@@ -140,7 +141,7 @@ def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool
             continue
         active.append((integration, group))
     if not replay:  # a replayed message was screened when it first came
-        _deduplicate([m for _, group in active for m in group], now)
+        dedup.mark([m for _, group in active for m in group], now)
     try:
         _convert([m for _, group in active for m in group if m.status == OK])
         for integration, group in active:
@@ -155,16 +156,6 @@ def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool
         raise
     dedup.release([m.claim for m in messages if m.claim and m.status == DEFERRED])
     return [Outcome(m.status, m.stage, m.error, m.retry_ms, converter_version=_version_of(m)) for m in messages]
-
-
-def _deduplicate(messages: list[_Message], now: int) -> None:
-    """Mark the messages seen within their integration's window (one round trip for the batch)."""
-    answers = dedup.screen([(m.integration, m.uplink) for m in messages], now)
-    for message, answer in zip(messages, answers, strict=True):
-        if answer == DUPLICATE:
-            message.status, message.error = DUPLICATE, "Duplicate within the deduplication window"
-        else:
-            message.claim = answer
 
 
 def _version_of(message: _Message) -> int | None:
