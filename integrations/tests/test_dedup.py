@@ -194,3 +194,27 @@ def test_the_api_refuses_a_bad_deduplication_setting_and_keeps_the_rest(tenant, 
     assert res.status_code == 200
     saved = api.get(f"/api/integration/{res.json()['id']['id']}").json()
     assert saved["configuration"]["deduplication"] == {"key": "metadata:eui"}  # read back as saved
+
+
+@pytest.mark.django_db(transaction=True)  # each thread has its own database connection
+def test_concurrent_workers_claiming_one_key_store_it_once(tenant):
+    import threading
+
+    from django.db import connection
+
+    integ = integration(tenant)
+    barrier, won = threading.Barrier(4), []
+
+    def worker():
+        try:
+            barrier.wait()
+            won.append(dedup.claim([(str(integ.pk), "same-key", 60_000)], now=T0))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(len(w) for w in won) == [0, 0, 0, 1]
