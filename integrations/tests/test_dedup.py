@@ -5,6 +5,8 @@ import json
 import os
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import HttpCommunicator
 
 from converters.models import DebugEvent
 from devices.models import Device
@@ -13,7 +15,6 @@ from integrations import dedup, pipeline, stats
 from integrations.ingress import routes
 from integrations.models import IntegrationStats, UplinkSeen
 from integrations.tests.factories import make_integration, make_uplink_converter
-from integrations.tests.test_http_ingress import call
 from integrations.tests.uplinks import integration, json_uplink
 
 T0 = 1_790_000_000_000
@@ -42,10 +43,16 @@ def clock(monkeypatch):
 
 
 def post(endpoint, key, body, query=""):
+    """POST through the real ASGI app; it answers once the pipeline ran (eager), so a cold
+    converter engine on a busy machine may take seconds: a generous timeout, no timing asserted."""
+    from tbproject.asgi import application
+
     path = f"/api/v1/integrations/{endpoint}/{key}" + (f"?{query}" if query else "")
-    answer = call("asgi", "POST", path, json.dumps(body).encode(), {"content-type": "application/json"})
-    assert answer.status in (200, 204), answer.body
-    return answer
+    data = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    communicator = HttpCommunicator(application, "POST", path, body=data, headers=headers)
+    answer = async_to_sync(communicator.get_response)(timeout=60)
+    assert answer["status"] in (200, 204), answer["body"]
 
 
 def points(name: str) -> list:
