@@ -33,6 +33,9 @@ def type_schemas() -> dict:
         try:
             type_class = TYPES.load(kind)
             schema = type_class.config_model.model_json_schema()
+            properties = schema.get("properties", {})
+            if "deduplication" in properties:  # our optional addition: after the type's own settings
+                properties["deduplication"] = properties.pop("deduplication")
         except Exception:  # any import or schema failure hides that one type
             log.exception("integration type %s has no usable schema", kind)
             continue

@@ -80,6 +80,7 @@ def test_deduplication_is_set_in_the_guided_form_and_left_out_when_empty(page):
     form = page.locator("[data-role=schema-form]")
     form.locator("[data-path='deduplication.key']").fill("jsonpath:$.msgId")
     form.locator("[data-path='deduplication.windowSeconds']").fill("120")
+    screenshot(page, "integration-deduplication", "[data-role=schema-form]")
     assert save(page)["deduplication"] == {"key": "jsonpath:$.msgId", "windowSeconds": 120}
     form.locator("[data-path='deduplication.key']").fill("header:x")
     page.click("button[name=_continue]")
