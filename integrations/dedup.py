@@ -32,7 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from converters.unwrap import UNWRAPPERS, UnwrapError, get_unwrapper
 from tbproject.clock import now_ms
 
-__all__ = ["Deduplication", "DUPLICATE", "settings_of", "key_of", "screen", "mark", "claim", "release", "prune"]
+__all__ = ["Deduplication", "DUPLICATE", "settings_of", "key_of", "screen", "mark", "debug_events", "claim",
+           "release", "prune"]
 
 #: the widest window accepted (a week): the shared state is bounded by traffic x window
 MAX_WINDOW_SECONDS = 7 * 24 * 3600
@@ -259,3 +260,13 @@ def mark(messages: list, now: int | None = None) -> None:
             message.status, message.error = DUPLICATE, "Duplicate within the deduplication window"
         else:
             message.claim = answer
+
+
+def debug_events(integration, uplinks: list, now: int) -> list:
+    """DEBUG_INTEGRATION events (status DUPLICATE) of the uplinks left out, under the debug policy
+    ("debug all" only: a duplicate is not a failure). Not saved: the pipeline caps and writes them."""
+    from integrations import events
+
+    made = (events.uplink_event(integration, u.payload, u.content_type, status=DUPLICATE.upper(), now=now)
+            for u in uplinks)
+    return [event for event in made if event is not None]

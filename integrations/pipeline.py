@@ -256,11 +256,12 @@ def _finish(messages, groups, integrations, now: int, *, dead_letters: bool, rep
         integration = integrations.get(key)
         if integration is None:
             continue
-        duplicates = sum(m.status == DUPLICATE for m in group)
+        dropped_twice = [m.uplink for m in group if m.status == DUPLICATE]
+        duplicates = len(dropped_twice)
         group = [m for m in group if m.status not in (DEFERRED, DUPLICATE)]  # deferred: they run in a later batch
         if not group and not duplicates:
             continue
-        wanted = _debug_events(integration, group, now)
+        wanted = _debug_events(integration, group, now) + dedup.debug_events(integration, dropped_twice, now)
         failures = [m for m in group if m.status != OK or m.ignored]
         _count_outcomes(integration.pk, group, duplicates)
         already = stats.add(integration.pk, processed=len(group), errors=len(failures), debug_events=len(wanted),

@@ -15,7 +15,7 @@ from integrations import dedup, pipeline, stats
 from integrations.ingress import routes
 from integrations.models import IntegrationStats, UplinkSeen
 from integrations.tests.factories import make_integration, make_uplink_converter
-from integrations.tests.uplinks import integration, json_uplink
+from integrations.tests.uplinks import debug_all, integration, json_uplink
 
 T0 = 1_790_000_000_000
 DECODER = ("var d = JSON.parse(String.fromCharCode.apply(null, payload)); "
@@ -126,6 +126,16 @@ def test_metadata_keys_and_duplicates_inside_one_batch(tenant, clock):
     assert stats.persist(now=T0 + stats.HOUR_MS) == 1  # the hour's STATS event carries the count
     body = DebugEvent.objects.get(entity_id=integ.pk, event_type="STATS").body
     assert (body["messagesProcessed"], body["errorsOccurred"], body["duplicates"]) == (4, 0, 2)
+
+
+def test_a_duplicate_is_a_debug_event_while_debug_all_is_on(tenant, clock):
+    integ = integration(tenant, configuration={"baseUrl": "x", "deduplication": {"key": "metadata:id"}})
+    debug_all(integ)
+    up = json_uplink(integ, {"name": "dbg", "telemetry": {"v": 1}}, id="d1")
+    pipeline.process([up, up])
+    rows = DebugEvent.objects.filter(entity_id=integ.pk, event_type="DEBUG_INTEGRATION").order_by("id")
+    assert sorted(e.body["status"] for e in rows) == ["DUPLICATE", "OK"]
+    assert not any(e.is_error for e in rows)
 
 
 def test_integrations_do_not_share_keys_and_others_are_untouched(tenant, clock):
