@@ -12,7 +12,8 @@ key of our own in its configuration, which ThingsBoard clients save and read bac
   The Things Stack, LORIOT, ThingPark; an HTTP integration tries each).
 
 A message whose key was seen within the window is not converted nor stored: the pipeline counts
-it (IntegrationStats.duplicates, the STATS event's ``duplicates``). A message without the key
+it (IntegrationStats.duplicates, the STATS event's ``duplicates``; a DEBUG_INTEGRATION event with
+status DUPLICATE while "debug all" is on). A message without the key
 (not JSON, no such field) is never a duplicate. Keys are claimed for a whole batch in one round
 trip: a Lua script over all keys (``SET ... PX``) when REDIS_URL is set, else one
 ``INSERT ... ON CONFLICT DO UPDATE ... WHERE expired RETURNING`` into UplinkSeen (the periodic
