@@ -10,9 +10,10 @@ connection string or on their own). The result is stored on the integration
 A credential warns 30 and 7 days before it expires, and once it has expired: :func:`warn` records
 one LC_EVENT (``event`` CREDENTIALS_EXPIRING or CREDENTIALS_EXPIRED, status Failure, ``error``
 saying which credential and when) per credential and level it newly reached. It runs after each
-save (the API and the admin page) and every few hours (:func:`check_all`, a periodic job), so a
-warning is given once per level. The API answer carries :func:`report` as ``credentialExpiry``
-beside ThingsBoard's JSON; the integration page shows it as a banner.
+save (the API and the admin page) and every few hours (:func:`check_all`, a periodic job that
+also reads configurations saved before this existed), so a warning is given once per level.
+The API answer carries :func:`report` as ``credentialExpiry`` beside ThingsBoard's JSON; the
+integration page shows it as a banner.
 """
 
 import datetime
@@ -142,12 +143,18 @@ def warn(integration, now: int | None = None) -> int:
 
 
 def check_all(now: int | None = None) -> int:
-    """Periodic: :func:`warn` every integration with a credential due; returns the warnings given."""
+    """Periodic: read every configuration again (integrations saved before this existed, or
+    changed without a save), then :func:`warn` those with a credential due; returns the warnings."""
     from integrations.models import Integration
 
     now = now_ms() if now is None else now
     total = 0
-    for integration in Integration.objects.exclude(credential_expiry=[]).iterator(chunk_size=200):
-        if any(level(c["expiresTs"], now) for c in integration.credential_expiry or []):
+    rows = Integration.objects.only("id", "tenant_id", "configuration", "credential_expiry")
+    for integration in rows.iterator(chunk_size=200):
+        found = rescan(integration.configuration, integration.credential_expiry)
+        if found != (integration.credential_expiry or []):
+            Integration.objects.filter(pk=integration.pk).update(credential_expiry=found)
+            integration.credential_expiry = found
+        if any(level(c["expiresTs"], now) for c in found):
             total += warn(integration, now)
     return total

@@ -142,3 +142,16 @@ def test_a_certificate_in_a_json_escaped_string_and_in_a_list_is_found():
 def test_another_tenant_cannot_read_the_warnings(api, mallory_api, tenant):
     saved = api.post("/api/integration", body(tenant, mqtt_tls(5, 5)), format="json").json()
     assert mallory_api.get(f"/api/integration/{saved['id']['id']}").status_code == 404
+
+
+def test_the_periodic_job_reads_integrations_saved_before_it_existed(tenant):
+    cert, _ = certificate(4, "legacy")
+    client = {**MQTT_CONFIG["clientConfiguration"], "credentials": {"type": "anonymous", "caCert": cert}}
+    legacy = Integration.objects.create(tenant=tenant, name="legacy", type="MQTT",
+                                        default_converter=make_uplink_converter(tenant, "legacy decoder"),
+                                        configuration={**MQTT_CONFIG, "clientConfiguration": client})
+    Integration.objects.filter(pk=legacy.pk).update(credential_expiry=[])  # as migrated rows are
+    assert expiry.check_all() == 1
+    [event] = lc_events(legacy.pk)
+    assert "(CN=legacy) expires in 4 days" in event["error"]
+    assert expiry.check_all() == 0  # warned once
