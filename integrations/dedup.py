@@ -112,7 +112,7 @@ def key_of(spec: str, integration_type: str, payload: bytes, metadata: dict) -> 
 
 def _lorawan(integration_type: str, payload: bytes, metadata: dict) -> str | None:
     own = get_unwrapper(integration_type)
-    candidates = [own] if own else [UNWRAPPERS.load(kind) for kind in UNWRAPPERS.kinds()]
+    candidates = [own] if own else dict.fromkeys(UNWRAPPERS.load(kind) for kind in UNWRAPPERS.kinds())
     for unwrapper in candidates:
         try:
             fields = unwrapper(payload, metadata or {}).metadata
