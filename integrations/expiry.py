@@ -2,8 +2,9 @@
 
 Every saved integration's configuration is read for credentials that carry an expiry date
 (:func:`scan`, called by Integration.save): PEM certificates anywhere in it (the MQTT family's
-``caCert``/``cert``, AWS IoT, Azure IoT Hub X.509, OPC-UA; their ``notAfter``, read with
-``cryptography``) and Azure SAS tokens (``SharedAccessSignature sr=...&se=<expiry>``, in a
+``caCert``/``cert``, AWS IoT, Azure IoT Hub X.509; their ``notAfter``, read with
+``cryptography``), the certificates of PKCS12 keystores (OPC-UA's ``keystore``, base64, opened
+with its ``password``) and Azure SAS tokens (``SharedAccessSignature sr=...&se=<expiry>``, in a
 connection string or on their own). The result is stored on the integration
 (``credential_expiry``: path, kind, subject, expiresTs, and the warning already given).
 
@@ -16,11 +17,13 @@ The API answer carries :func:`report` as ``credentialExpiry`` beside ThingsBoard
 integration page shows it as a banner.
 """
 
+import base64
 import datetime
 import re
 import urllib.parse
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from integrations import events
 from tbproject.clock import now_ms
@@ -56,6 +59,8 @@ def rescan(configuration, stored) -> list[dict]:
 
 def _walk(value, path: str, found: list) -> None:
     if isinstance(value, dict):
+        if value.get("type") == "PKCS12" and isinstance(value.get("fileContent"), str) and value["fileContent"]:
+            found.extend(_keystore(value, f"{path}.fileContent" if path else "fileContent"))
         for key, item in value.items():
             _walk(item, f"{path}.{key}" if path else str(key), found)
     elif isinstance(value, list):
@@ -75,10 +80,23 @@ def _certificates(text: str, path: str) -> list[dict]:
             cert = x509.load_pem_x509_certificate(block.encode("ascii"))
         except ValueError:  # not a readable certificate: the type's own check reports it
             continue
-        ends = cert.not_valid_after_utc
-        out.append({"path": path, "kind": "certificate", "subject": cert.subject.rfc4514_string()[:200],
-                    "expiresTs": int(ends.timestamp() * 1000)})
+        out.append(_entry(path, cert))
     return out
+
+
+def _keystore(keystore: dict, path: str) -> list[dict]:
+    """The certificates of a PKCS12 keystore, base64 (OPC-UA's ``keystore``), opened with its password."""
+    try:
+        data = base64.b64decode(keystore["fileContent"], validate=False)
+        _, cert, extra = pkcs12.load_key_and_certificates(data, str(keystore.get("password") or "").encode() or None)
+    except (ValueError, TypeError):  # unreadable or the password does not fit: the type's own check says so
+        return []
+    return [_entry(path, c) for c in [cert, *extra] if c is not None]
+
+
+def _entry(path: str, cert) -> dict:
+    return {"path": path, "kind": "certificate", "subject": cert.subject.rfc4514_string()[:200],
+            "expiresTs": int(cert.not_valid_after_utc.timestamp() * 1000)}
 
 
 def _sas_tokens(text: str, path: str) -> list[dict]:

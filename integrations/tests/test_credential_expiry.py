@@ -70,7 +70,11 @@ def test_saving_reads_certificates_and_warns_at_7_and_30_days(api, tenant):
     assert api.get(f"/api/integration/{saved['id']['id']}").json()["credentialExpiry"] == answer
     events = lc_events(saved["id"]["id"])
     assert [(e["event"], e["status"]) for e in events] == [("CREDENTIALS_EXPIRING", "Failure")] * 2
-    assert "configuration.clientConfiguration.credentials.cert (CN=device-17) expires in 5 days" in events[0]["error"]
+    errors = sorted(e["error"] for e in events)  # one save: the same created_time, any order
+    assert errors[0].startswith("TLS certificate in configuration.clientConfiguration.credentials.caCert "
+                                "(CN=Example CA) expires in 20 days")
+    assert errors[1].startswith("TLS certificate in configuration.clientConfiguration.credentials.cert "
+                                "(CN=device-17) expires in 5 days")
     # saved again unchanged (secrets posted back masked): no second warning for the same level
     assert api.post("/api/integration", saved, format="json").status_code == 200
     assert len(lc_events(saved["id"]["id"])) == 2
@@ -155,3 +159,25 @@ def test_the_periodic_job_reads_integrations_saved_before_it_existed(tenant):
     [event] = lc_events(legacy.pk)
     assert "(CN=legacy) expires in 4 days" in event["error"]
     assert expiry.check_all() == 0  # warned once
+
+
+def test_an_opcua_pkcs12_keystore_is_opened_with_its_password(api, tenant):
+    import base64
+
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, load_pem_private_key, pkcs12
+
+    cert_pem, key_pem = certificate(25, "urn:plant:client")
+    p12 = pkcs12.serialize_key_and_certificates(b"client", load_pem_private_key(key_pem.encode(), None),
+                                                x509.load_pem_x509_certificate(cert_pem.encode()), None,
+                                                BestAvailableEncryption(b"store-pass"))
+    keystore = {"type": "PKCS12", "fileContent": base64.b64encode(p12).decode(), "password": "store-pass"}
+    configuration = {"clientConfiguration": {"host": "127.0.0.1", "port": 4840, "security": "Basic256Sha256",
+                                             "mapping": [{"deviceNodePattern": "Pump"}], "keystore": keystore}}
+    res = api.post("/api/integration", body(tenant, configuration, kind="OPC_UA", name="opc"), format="json")
+    assert res.status_code == 200, res.json()
+    [credential] = res.json()["credentialExpiry"]
+    assert (credential["path"], credential["subject"], credential["level"]) == (
+        "clientConfiguration.keystore.fileContent", "CN=urn:plant:client", "30days")
+    assert res.json()["configuration"]["clientConfiguration"]["keystore"]["fileContent"] == "******"
+    wrong = {**keystore, "password": "not-it"}
+    assert expiry.scan({"keystore": wrong}) == []  # unreadable: no warning, and the save is not refused
