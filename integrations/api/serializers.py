@@ -49,6 +49,9 @@ def clean_configuration(kind: str, configuration, stored: dict | None) -> dict:
     if not isinstance(configuration, dict):
         raise serializers.ValidationError({"configuration": "must be a JSON object"})
     type_class = TYPES.load(kind)
+    if "deduplication" not in configuration and (stored or {}).get("deduplication") is not None:
+        # our key: a ThingsBoard client that posts back only the keys it knows keeps it (null removes it)
+        configuration = {**configuration, "deduplication": stored["deduplication"]}
     try:
         configuration = type_class.keep_secrets(configuration, stored or {})
         return type_class.validate(configuration)

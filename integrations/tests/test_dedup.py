@@ -13,7 +13,7 @@ from devices.models import Device
 from devices.telemetry.reads import history
 from integrations import dedup, pipeline, stats
 from integrations.ingress import routes
-from integrations.models import IntegrationStats, UplinkSeen
+from integrations.models import Integration, IntegrationStats, UplinkSeen
 from integrations.tests.factories import make_integration, make_uplink_converter
 from integrations.tests.uplinks import debug_all, integration, json_uplink
 
@@ -235,3 +235,19 @@ def test_concurrent_workers_claiming_one_key_store_it_once(tenant):
     for t in threads:
         t.join()
     assert sorted(len(w) for w in won) == [0, 0, 0, 1]
+
+
+def test_a_thingsboard_client_that_drops_unknown_keys_keeps_the_setting(tenant, api):
+    conv = make_uplink_converter(tenant, "c", DECODER)
+    body = {"name": "kept", "type": "HTTP", "defaultConverterId": {"entityType": "CONVERTER", "id": str(conv.pk)},
+            "configuration": {"baseUrl": "http://localhost", "deduplication": {"key": "lorawan"}}}
+    saved = api.post("/api/integration", body, format="json").json()
+    as_thingsboard_ui = {**saved, "configuration": {"baseUrl": "http://localhost", "replaceNoContentToOk": True}}
+    again = api.post("/api/integration", as_thingsboard_ui, format="json").json()
+    assert again["configuration"] == {"baseUrl": "http://localhost", "replaceNoContentToOk": True,
+                                      "deduplication": {"key": "lorawan"}}
+    removed = api.post("/api/integration", {**again, "configuration": {**again["configuration"],
+                                                                        "deduplication": None}}, format="json")
+    assert removed.status_code == 200 and removed.json()["configuration"]["deduplication"] is None
+    integ = Integration.objects.get(pk=saved["id"]["id"])
+    assert dedup.settings_of(integ) is None
