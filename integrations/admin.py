@@ -15,6 +15,7 @@ from unfold.widgets import UnfoldAdminPasswordInput, UnfoldAdminTextareaWidget
 from converters import history
 from converters.admin import DebugAllAdminMixin, DebugAllFormMixin
 from converters.choices import ConverterType
+from integrations import expiry
 from integrations.admin_pages import converter_health
 from integrations.admin_pages import dead_letters as dead_letter_pages
 from integrations.admin_pages import integration_page as page
@@ -29,6 +30,7 @@ from integrations.models import (
     OutgoingDownlink,
     RemoteStatus,
     StreamCheckpoint,
+    UplinkSeen,
 )
 from integrations.types import TYPES
 from integrations.types.base import MASK, ConfigError
@@ -141,7 +143,12 @@ class IntegrationAdmin(DebugAllAdminMixin, TenantScopedAdmin):
             context["ui_status"] = page.status_summary(obj)
             context["ui_sparkline"] = page.sparkline_svg(obj)
             context["ui_converter_health"] = converter_health.health_panel(obj)
+            context["ui_credential_warnings"] = page.credential_warnings(obj)
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        expiry.warn(obj)  # credentials expiring within 30 days: an LC_EVENT now, as the API does
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -301,6 +308,20 @@ class StreamCheckpointAdmin(_IntegrationRowAdmin):
     @admin.display(description="Updated", ordering="updated_ts")
     def updated(self, obj) -> str:
         return format_ms(obj.updated_ts)
+
+
+@admin.register(UplinkSeen)
+class UplinkSeenAdmin(_IntegrationRowAdmin):
+    """Deduplication keys an integration has seen, until their window ends (integrations/dedup.py;
+    with REDIS_URL they live in Redis instead)."""
+
+    list_display = ("integration", "key_hash", "expires")
+    fields = ("integration", "key_hash", "expires")
+    readonly_fields = fields
+
+    @admin.display(description="Window ends", ordering="expires_ts")
+    def expires(self, obj) -> str:
+        return format_ms(obj.expires_ts)
 
 
 @admin.register(EventHubCheckpoint)

@@ -10,7 +10,7 @@ from tbproject.clock import now_ms
 from tenants.models import Tenant, TenantScopedModel
 
 __all__ = ["Integration", "DeadLetter", "IntegrationStats", "IntegrationLease", "OutgoingDownlink", "DeviceRoute",
-           "EventHubCheckpoint", "StreamCheckpoint", "DownlinkStatus", "RemoteStatus"]
+           "EventHubCheckpoint", "StreamCheckpoint", "DownlinkStatus", "RemoteStatus", "UplinkSeen"]
 
 
 #: Columns only the system writes (see Integration.save).
@@ -54,6 +54,8 @@ class Integration(TenantScopedModel):
     last_error = models.TextField(blank=True, editable=False)
     last_error_ts = models.BigIntegerField(null=True, blank=True, editable=False)
     service_id = models.CharField(max_length=255, blank=True, editable=False)
+    #: credentials with an expiry found in ``configuration`` at save time (integrations/expiry.py)
+    credential_expiry = models.JSONField(default=list, blank=True, editable=False)
 
     customer_lookup = None  # integrations belong to the tenant; customer users see none
 
@@ -77,6 +79,13 @@ class Integration(TenantScopedModel):
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
             kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
                                        if not f.primary_key and f.name not in STATUS_FIELDS]
+        fields = kwargs.get("update_fields")
+        if fields is None or "configuration" in fields:
+            from integrations.expiry import rescan  # the credentials' expiry, read at every save
+
+            self.credential_expiry = rescan(self.configuration, self.credential_expiry)
+            if fields is not None and "credential_expiry" not in fields:
+                kwargs["update_fields"] = [*fields, "credential_expiry"]
         super().save(*args, **kwargs)
 
 
@@ -118,6 +127,8 @@ class IntegrationStats(models.Model):
     messages_processed = models.BigIntegerField(default=0)
     errors_occurred = models.BigIntegerField(default=0)
     debug_events = models.BigIntegerField(default=0)
+    #: uplinks dropped as duplicates (configuration.deduplication; integrations/dedup.py)
+    duplicates = models.BigIntegerField(default=0)
     persisted = models.BooleanField(default=False)
 
     class Meta:
@@ -147,5 +158,6 @@ class IntegrationLease(models.Model):
 
 
 from integrations.models_checkpoints import EventHubCheckpoint, StreamCheckpoint  # noqa: E402
+from integrations.models_dedup import UplinkSeen  # noqa: E402
 from integrations.models_downlinks import DeviceRoute, DownlinkStatus, OutgoingDownlink  # noqa: E402
 from integrations.models_remote import RemoteStatus  # noqa: E402

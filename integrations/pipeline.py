@@ -3,10 +3,11 @@
     process([RawUplink, ...]) -> [Outcome, ...]   (one per uplink, in order)
 
 A batch is grouped by integration. Per integration: the integration and its uplink converter
-are loaded once; a typed converter or a TS013 codec first gets the network server's envelope
-unwrapped by the integration's type (converters.uplink.prepare); the converter runs once over all
-its messages (converters.engine.decode), unless a remote runner already ran it on a message
-(integrations/conversion.py); each result is normalised (converters.uplink.interpret);
+are loaded once; messages seen within its deduplication window are left out (integrations/dedup.py,
+one claim for the batch); a typed converter or a TS013 codec first gets the network server's
+envelope unwrapped by the integration's type (converters.uplink.prepare); the converter runs once
+over all its messages (converters.engine.decode), unless a remote runner already ran it on a
+message (integrations/conversion.py); each result is normalised (converters.uplink.interpret);
 the named devices and assets are found or created (devices.provisioning); values are checked and
 ``updateOnlyKeys`` applied (store.prepare). Then,
 for the whole batch: one telemetry write, one attribute upsert (store.write), one INSERT of
@@ -40,14 +41,14 @@ from django.db import DatabaseError, OperationalError
 from converters.events import EventBatch, truncate, write_events
 from converters.services import record_debug
 from devices.provisioning import CreationForbidden, Provisioner
-from integrations import config_cache, conversion, events, handoff, stats, store
+from integrations import config_cache, conversion, dedup, events, handoff, stats, store
 from integrations.messages import RawUplink
 from integrations.models import DeadLetter, Integration
 from tbproject import metrics
 from tbproject.clock import now_ms
 from tenants import limits, usage
 
-__all__ = ["process", "Outcome", "OK", "FAILED", "DROPPED", "DEFERRED", "STAGES"]
+__all__ = ["process", "Outcome", "OK", "FAILED", "DROPPED", "DEFERRED", "DUPLICATE", "STAGES"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ OK, FAILED, DROPPED = "ok", "failed", "dropped"
 #: not run: over the tenant's converterExecutionsPerTenantRateLimit; the caller queues it again
 #: after ``Outcome.retry_ms`` (integrations/tasks.py) or, replaying, keeps its dead letter
 DEFERRED = "deferred"
+#: not run: seen within the integration's deduplication window (integrations/dedup.py)
+DUPLICATE = dedup.DUPLICATE
 #: DeadLetter.stage values: where a message failed ("pipeline": its whole batch, by an unexpected
 #: error: integrations/tasks.py)
 STAGES = ("integration", "convert", "validate", "provision", "store", "pipeline")
@@ -97,6 +100,8 @@ class _Message:
     retry_ms: int = 0
     #: where the converter ran when not here: a remote runner (``remote:<host>``, integrations/conversion.py)
     server: str | None = None
+    #: the deduplication key it claimed, (integration id, key hash), released if it is not stored
+    claim: tuple | None = None
 
     def fail(self, stage: str, error: str) -> None:
         self.status, self.stage, self.error = FAILED, stage, truncate(error, MAX_ERROR)
@@ -138,14 +143,21 @@ def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool
                 message.fail("integration", f"Integration '{integration.name}' is disabled")
             continue
         active.append((integration, group))
-    conversion.convert([m for _, group in active for m in group])
-    for integration, group in active:
-        _provision(integration, [m for m in group if m.status == OK])
-        store.prepare([m for m in group if m.status == OK], integration.default_converter.update_only_keys)
-    store.write([m for m in messages if m.status == OK])
-    if not replay:
-        store.remember_routes([m for m in messages if m.status == OK])
-    _finish(messages, groups, integrations, now, dead_letters=dead_letters, replay=replay)
+    if not replay:  # a replayed message was screened when it first came
+        dedup.mark([m for _, group in active for m in group], now)
+    try:
+        conversion.convert([m for _, group in active for m in group if m.status == OK])
+        for integration, group in active:
+            _provision(integration, [m for m in group if m.status == OK])
+            store.prepare([m for m in group if m.status == OK], integration.default_converter.update_only_keys)
+        store.write([m for m in messages if m.status == OK])
+        if not replay:
+            store.remember_routes([m for m in messages if m.status == OK])
+        _finish(messages, groups, integrations, now, dead_letters=dead_letters, replay=replay)
+    except BaseException:  # the batch is retried: its keys must not make it a duplicate of itself
+        dedup.release([m.claim for m in messages if m.claim])
+        raise
+    dedup.release([m.claim for m in messages if m.claim and m.status == DEFERRED])
     return [Outcome(m.status, m.stage, m.error, m.retry_ms, converter_version=_version_of(m)) for m in messages]
 
 
@@ -184,14 +196,18 @@ def _finish(messages, groups, integrations, now: int, *, dead_letters: bool, rep
         integration = integrations.get(key)
         if integration is None:
             continue
-        group = [m for m in group if m.status != DEFERRED]  # they run in a later batch
+        dropped_twice = [m.uplink for m in group if m.status == DUPLICATE]
+        duplicates = len(dropped_twice)
+        group = [m for m in group if m.status not in (DEFERRED, DUPLICATE)]  # deferred: they run in a later batch
+        if not group and not duplicates:
+            continue
+        wanted = _debug_events(integration, group, now) + dedup.debug_events(integration, dropped_twice, now)
+        failures = [m for m in group if m.status != OK or m.ignored]
+        _count_outcomes(integration.pk, group, duplicates)
+        already = stats.add(integration.pk, processed=len(group), errors=len(failures), debug_events=len(wanted),
+                            duplicates=duplicates, now=now)
         if not group:
             continue
-        wanted = _debug_events(integration, group, now)
-        failures = [m for m in group if m.status != OK or m.ignored]
-        _count_outcomes(integration.pk, group)
-        already = stats.add(integration.pk, processed=len(group), errors=len(failures), debug_events=len(wanted),
-                            now=now)
         to_write.extend(events.capped(integration, wanted, already=already, now=now))
         if not replay:
             last_failure = next((m for m in reversed(failures) if m.error or m.ignored), None)
@@ -207,8 +223,10 @@ def _finish(messages, groups, integrations, now: int, *, dead_letters: bool, rep
     handoff.dispatch(messages, asked=asked)
 
 
-def _count_outcomes(integration_id, group: list[_Message]) -> None:
-    """Prometheus counters (tbproject/metrics.py): stored, failed, dropped per integration."""
+def _count_outcomes(integration_id, group: list[_Message], duplicates: int) -> None:
+    """Prometheus counters (tbproject/metrics.py): stored, failed, dropped, duplicates per integration."""
+    if duplicates:
+        metrics.inc("tb_uplinks_duplicate_total", duplicates, integration=integration_id)
     counts = {OK: 0, FAILED: 0, DROPPED: 0}
     for m in group:
         counts[m.status] = counts.get(m.status, 0) + 1
@@ -235,7 +253,7 @@ def _count_usage(messages: list[_Message], written_events: list, now: int) -> No
     """One usage upsert per tenant of the batch (tenants/usage.py)."""
     counts: dict = {}
     for m in messages:
-        if m.status == DEFERRED:
+        if m.status in (DEFERRED, DUPLICATE):
             continue
         c = counts.setdefault(m.integration.tenant_id, dict.fromkeys(usage.COUNTERS, 0))
         c["messages"] += 1

@@ -1,11 +1,12 @@
 """Integration statistics and status (reference section 5).
 
 Counting costs one upsert per integration per batch (:func:`add`), never a write per message:
-the hourly IntegrationStats row gets ``messagesProcessed``, ``errorsOccurred`` and the number of
-debug events asked for (for the per-hour debug cap). :func:`persist` (a periodic job) turns
-finished hours into STATS events, as ThingsBoard persists its counters hourly; STATS events never
-expire. :func:`stats_series` gives ``integrationInfos.stats``: messages per hour over the last 24
-hours, oldest first, the current hour last.
+the hourly IntegrationStats row gets ``messagesProcessed``, ``errorsOccurred``, the duplicates
+dropped (integrations/dedup.py; not counted as processed) and the number of debug events asked
+for (for the per-hour debug cap). :func:`persist` (a periodic job) turns finished hours into
+STATS events, as ThingsBoard persists its counters hourly (plus our ``duplicates``); STATS events
+never expire. :func:`stats_series` gives ``integrationInfos.stats``: messages per hour over the
+last 24 hours, oldest first, the current hour last.
 """
 
 from collections.abc import Iterable
@@ -22,27 +23,28 @@ from integrations.models import Integration, IntegrationStats
 from tbproject.clock import now_ms
 from tenants.usage import HOUR_MS, period_start, sql_uuid
 
-__all__ = ["HOUR_MS", "SERIES_HOURS", "period_start", "add", "record_status", "stats_series", "stats_series_many",
-           "persist"]
+__all__ = ["HOUR_MS", "SERIES_HOURS", "period_start", "add", "record_status", "stats_series",
+           "stats_series_many", "persist"]
 
 SERIES_HOURS = 24
 #: Hourly rows kept after their STATS event is written (the series needs 24 hours).
 KEEP_ROWS_MS = 2 * 24 * HOUR_MS
 
 
-def add(integration_id, *, processed: int, errors: int, debug_events: int = 0, now: int | None = None) -> int:
+def add(integration_id, *, processed: int, errors: int, debug_events: int = 0, duplicates: int = 0,
+        now: int | None = None) -> int:
     """Add a batch's counts to the current hour of ``integration_id``.
 
     Returns how many debug events had been asked for in this hour before this batch."""
     now = now_ms() if now is None else now
     table = connection.ops.quote_name(IntegrationStats._meta.db_table)
-    counters = ("messages_processed", "errors_occurred", "debug_events")
+    counters = ("messages_processed", "errors_occurred", "debug_events", "duplicates")
     sums = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
     with connection.cursor() as cur:
         cur.execute(f"INSERT INTO {table} (integration_id, period_ts, {', '.join(counters)}, persisted) "
-                    f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (integration_id, period_ts) DO UPDATE SET {sums} "
+                    f"VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (integration_id, period_ts) DO UPDATE SET {sums} "
                     "RETURNING debug_events",
-                    [sql_uuid(integration_id), period_start(now), processed, errors, debug_events, False])
+                    [sql_uuid(integration_id), period_start(now), processed, errors, debug_events, duplicates, False])
         total = cur.fetchone()[0]
     return total - debug_events
 
@@ -94,7 +96,7 @@ def persist(now: int | None = None) -> int:
                    entity_id=row.integration_id, event_type=EventType.STATS, created_time=row.period_ts + HOUR_MS,
                    server=server_name(), is_error=False,
                    body={"server": server_name(), "messagesProcessed": row.messages_processed,
-                         "errorsOccurred": row.errors_occurred})
+                         "errorsOccurred": row.errors_occurred, "duplicates": row.duplicates})
         for row in pending
     ]
     with transaction.atomic():  # an hour is written once, or not at all

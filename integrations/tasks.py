@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 from converters.engine import EngineError
-from integrations import dead_letters, pipeline, queue, stats
+from integrations import dead_letters, dedup, expiry, pipeline, queue, stats
 from integrations.coalesce import CoalescingTask
 
 # The downlink tasks live beside their code; imported here so that every worker registers them
@@ -141,3 +141,15 @@ def deliver_api_downlinks(self) -> int:
     if not self.request.is_eager:
         api_downlinks.schedule_retry()
     return done
+
+
+@shared_task(name="integrations.tasks.prune_dedup_keys", ignore_result=True)
+def prune_dedup_keys() -> int:
+    """Periodic: delete deduplication keys past their window (database mode; Redis expires its own)."""
+    return dedup.prune()
+
+
+@shared_task(name="integrations.tasks.check_credential_expiry", ignore_result=True)
+def check_credential_expiry() -> int:
+    """Periodic: warn (LC_EVENT) about credentials 30 and 7 days before they expire, and once expired."""
+    return expiry.check_all()

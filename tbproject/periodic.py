@@ -34,6 +34,8 @@ JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("integrations.tasks.persist_stats", 300),
     PeriodicJob("integrations.tasks.prune_dead_letters", 3600),
     PeriodicJob("audit.tasks.prune_audit_logs", 3600),
+    PeriodicJob("integrations.tasks.prune_dedup_keys", 600),
+    PeriodicJob("integrations.tasks.check_credential_expiry", 6 * 3600),
     PeriodicJob("integrations.downlinks.tasks.sweep_downlinks", 60),
     PeriodicJob("rulechains.tasks.run_generators", 1),  # generator nodes: periodInSeconds >= 1
 )

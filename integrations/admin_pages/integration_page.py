@@ -8,13 +8,14 @@ import logging
 
 from django.utils.html import format_html, format_html_join
 
+from integrations import expiry
 from integrations.stats import stats_series
 from integrations.types import TYPES
 from integrations.types.base import PushIntegration
 from tbproject.admin import format_ms
 from tbproject.clock import now_ms
 
-__all__ = ["type_schemas", "endpoint_path", "status_summary", "status_badge", "sparkline_svg"]
+__all__ = ["type_schemas", "endpoint_path", "status_summary", "status_badge", "sparkline_svg", "credential_warnings"]
 BADGES = {"failing": "bad", "receiving": "ok", "connected": "ok", "disabled": "warn", "idle": "idle"}
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,9 @@ def type_schemas() -> dict:
         try:
             type_class = TYPES.load(kind)
             schema = type_class.config_model.model_json_schema()
+            properties = schema.get("properties", {})
+            if "deduplication" in properties:  # our optional addition: after the type's own settings
+                properties["deduplication"] = properties.pop("deduplication")
         except Exception:  # any import or schema failure hides that one type
             log.exception("integration type %s has no usable schema", kind)
             continue
@@ -89,3 +93,10 @@ def sparkline_svg(integration, width: int = 240, height: int = 40) -> str:
         '<svg class="ui-sparkline" data-total="{}" width="{}" height="{}" viewBox="0 0 {} {}" role="img">{}'
         '<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{}"/></svg>',
         sum(counts), width, height, width, height, bars, points)
+
+
+def credential_warnings(integration, now: int | None = None) -> list[dict]:
+    """The credentials expired or expiring within 30 days (integrations/expiry.py), soonest first,
+    each with ``css`` (bad when expired or within 7 days, warn within 30) for the page's banner."""
+    return [{**c, "css": "warn" if c["level"] == expiry.MONTH else "bad"}
+            for c in expiry.report(integration, now) if c["level"]]

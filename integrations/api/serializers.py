@@ -14,7 +14,7 @@ from rest_framework.exceptions import NotFound
 from converters.api.serializers import ConverterSerializer
 from converters.choices import ConverterType
 from converters.models import Converter
-from integrations import ports
+from integrations import expiry, ports
 from integrations.models import Integration
 from integrations.stats import HOUR_MS, stats_series_many
 from integrations.types import TYPES
@@ -49,6 +49,9 @@ def clean_configuration(kind: str, configuration, stored: dict | None) -> dict:
     if not isinstance(configuration, dict):
         raise serializers.ValidationError({"configuration": "must be a JSON object"})
     type_class = TYPES.load(kind)
+    if "deduplication" not in configuration and (stored or {}).get("deduplication") is not None:
+        # our key: a ThingsBoard client that posts back only the keys it knows keeps it (null removes it)
+        configuration = {**configuration, "deduplication": stored["deduplication"]}
     try:
         configuration = type_class.keep_secrets(configuration, stored or {})
         return type_class.validate(configuration)
@@ -108,6 +111,8 @@ class IntegrationSerializer(_DebugFields, TbEntitySerializer):
         data = super().to_representation(obj)
         data["configuration"] = TYPES.load(obj.type).masked(obj.configuration)
         data["secret"] = MASK if obj.secret else ""
+        if obj.credential_expiry:  # our addition: credentials with an expiry date (integrations/expiry.py)
+            data["credentialExpiry"] = expiry.report(obj)
         if obj.remote:  # our addition: the remote runner as its connection reports it (integrations/remote/)
             data["remoteStatus"] = remote_status(obj)
         return data

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from converters.choices import EventEntityType
 from converters.models import DebugEvent
-from integrations import events
+from integrations import events, expiry
 from integrations.api.serializers import (
     IntegrationInfoSerializer,
     IntegrationSerializer,
@@ -54,6 +54,7 @@ class IntegrationResource(EntityResource):
         # (HTTP family) has no host, so its lifecycle is the save itself.
         if not get_type(obj.type).listener:
             events.lifecycle(obj, events.CREATED if self._created else events.UPDATED)
+        expiry.warn(obj)  # credentials expiring within 30 days: an LC_EVENT now
 
     def perform_delete(self, obj) -> None:
         pk = obj.pk

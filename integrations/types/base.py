@@ -15,8 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, Protocol
 
 from django.utils.module_loading import import_string
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
+from integrations.dedup import Deduplication
 from integrations.messages import Downlink, RawUplink
 
 __all__ = ["run_sync", "IntegrationError", "ConfigError", "BaseIntegration", "PushIntegration", "ListenerIntegration",
@@ -45,6 +46,9 @@ class TypeConfig(BaseModel):
     #: ours (ThingsBoard has no such option): a remote runner runs the uplink converter and sends
     #: its output with the raw uplink (integrations/remote/service.py, remote/convert.py)
     convertRemotely: StrictBool = False
+    #: our addition (integrations/dedup.py): absent for ThingsBoard clients, which keep it unchanged
+    deduplication: Deduplication | None = Field(None, description="Store a message once when its key was seen "
+                                                "within the window (leave the key empty: off)")
 
 
 def split_path(path: str) -> list[str]:

@@ -36,7 +36,14 @@
         if (r.type === "object" && r.properties) {
           const fs = el("fieldset", {}, el("legend", {}, humanize(name)));
           container.append(fs);
-          getters[name] = build(fs, sub, current || {}, subPath, ctx);
+          const inner = build(fs, sub, current || {}, subPath, ctx);
+          // an optional object (e.g. deduplication) left empty or at its defaults is left out
+          getters[name] = r.nullable ? () => {
+            const v = inner();
+            const unset = Object.entries(v).every(([k, x]) => x === "" || x === null || x === undefined
+              || (r.properties[k] && resolve(r.properties[k], ctx.root).default === x));
+            return unset && (current === null || current === undefined) ? undefined : v;
+          } : inner;
         } else {
           const field = el("div", { class: "ui-field" });
           const id = "cfg-" + subPath.replace(/\./g, "-");

@@ -27,6 +27,8 @@ COUNTERS = {
     "tb_uplinks_stored_total": (("integration",), "Uplinks converted and stored by a worker."),
     "tb_uplinks_failed_total": (("integration",), "Uplinks whose conversion or storage failed (kept as dead letters)."),
     "tb_uplinks_dropped_total": (("integration",), "Uplinks dropped on purpose (device creation not allowed)."),
+    "tb_uplinks_duplicate_total": (("integration",), "Uplinks not stored: duplicates within the integration's "
+                                   "deduplication window."),
     "tb_downlinks_total": (("integration", "outcome"),
                            "Downlink send attempts by outcome: delivered, retry (failed, will be tried again), "
                            "failed (given up)."),

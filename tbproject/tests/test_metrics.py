@@ -108,6 +108,15 @@ def test_failed_and_dropped_uplinks_are_counted_apart(embedded, tenant):
     assert samples[("tb_uplinks_stored_total", _of(closed))] == 0
 
 
+def test_duplicates_are_counted_apart(embedded, tenant):
+    integ = integration(tenant, configuration={"baseUrl": "x", "deduplication": {"key": "metadata:id"}})
+    queue.accept_many([json_uplink(integ, {"name": "once"}, id="a"), json_uplink(integ, {"name": "once"}, id="a")])
+    samples = scrape()
+    assert samples[("tb_uplinks_accepted_total", _of(integ))] == 2
+    assert samples[("tb_uplinks_stored_total", _of(integ))] == 1
+    assert samples[("tb_uplinks_duplicate_total", _of(integ))] == 1
+
+
 def test_no_integration_name_or_tenant_appears_in_the_metrics(embedded, tenant):
     integ = integration(tenant, name="Secret Plant North")
     queue.accept_many([json_uplink(integ, {"name": "device-of-a-tenant"})])
