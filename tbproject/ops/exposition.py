@@ -69,7 +69,8 @@ def _lag(raw_messages) -> float:
             if envelope.get("headers", {}).get("task") != "integrations.tasks.process_uplinks":
                 continue
             args = json.loads(base64.b64decode(envelope["body"]))[0]
-            ts = min(u[3] for u in args[0]["u"])
+            rows = args[0]["u"]  # version 2 (integrations/queue.py): the rows as one JSON text
+            ts = min(u[3] for u in (json.loads(rows) if isinstance(rows, str) else rows))
         except (ValueError, KeyError, IndexError, TypeError):
             continue  # not a batch of ours (another task, another protocol): no lag from it
         oldest = ts if oldest is None else min(oldest, ts)
