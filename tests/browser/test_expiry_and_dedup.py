@@ -84,5 +84,6 @@ def test_deduplication_is_set_in_the_guided_form_and_left_out_when_empty(page):
     assert save(page)["deduplication"] == {"key": "jsonpath:$.msgId", "windowSeconds": 120}
     form.locator("[data-path='deduplication.key']").fill("header:x")
     page.click("button[name=_continue]")
+    page.locator(".errorlist").first.wait_for()  # the refused save's page, not the one before it
     errors = " ".join(page.locator(".errorlist").all_inner_texts())
     assert 'configuration.deduplication.key: Value error, must be "metadata:<name>"' in errors, errors
