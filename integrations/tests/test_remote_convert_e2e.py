@@ -100,7 +100,9 @@ def test_a_remote_runner_converts_uplinks_and_takes_a_saved_converter_live(serve
         letter = DeadLetter.objects.get(integration=integration)
         assert json.loads(bytes(letter.payload)) == {"id": "remote-meter", "n": 13, "ts": 1_700_000_000_013}
         assert letter.stage == "convert" and "unlucky 13" in letter.error
-        failed = [e for e in remote_events(conv) if e.is_error]
+        # the dead letter and the debug event are separate writes of the same batch
+        failed = wait_until(lambda: [e for e in remote_events(conv) if e.is_error], timeout=10,
+                            message="the converter's failure event")
         assert len(failed) == 1 and "unlucky 13" in failed[0].body["error"]
 
         # a converter saved on the server reaches the running remote; its next uplinks use it
