@@ -91,7 +91,7 @@ def test_a_remote_runner_converts_uplinks_and_takes_a_saved_converter_live(serve
         wait_until(lambda: len(stored(host_tenant)) == 12, timeout=60, message=f"6..12:\n{remote.output()[-2000:]}")
         assert stored(host_tenant) == list(range(1, 13))
         wait_until(lambda: processed(integration) == 12, timeout=10, message="12 processed, once each")
-        assert len(remote_events(conv)) == 12
+        wait_until(lambda: len(remote_events(conv)) == 12, timeout=10, message="the 12 converter events")
 
         # the script throws on n == 13: a dead letter on the server, raw payload kept; the rest stored
         device.send(1)
@@ -113,7 +113,7 @@ def test_a_remote_runner_converts_uplinks_and_takes_a_saved_converter_live(serve
                    message=f"the new converter on the remote:\n{remote.output()[-2000:]}")
         device.send(1)
         wait_until(lambda: 1400 in stored(host_tenant), timeout=30, message="n=14 converted by version 2")
-        assert len(remote_events(conv, version=2)) == 1
+        wait_until(lambda: len(remote_events(conv, version=2)) == 1, timeout=10, message="version 2's event")
         assert stored(host_tenant) == [*range(1, 13), 1400]
         assert "(TCP) updated" not in remote.output()  # the listener kept running: only the converter changed
     finally:
