@@ -10,7 +10,7 @@ import json
 
 from converters.tbel import typing
 from converters.tbel.analysis import collect_functions, payload_as_text_only, payload_read_only, root_names
-from converters.tbel.codegen_expr import ExprMixin
+from converters.tbel.codegen_expr import ExprMixin, _case_test, _prim
 from converters.tbel.lexer import TbelSyntaxError
 from converters.tbel.typing import TypesMixin
 
@@ -364,22 +364,6 @@ class Generator(ExprMixin, TypesMixin):
         if self.fn.declared:
             decl.append("var " + ", ".join(sorted(self.fn.declared)) + ";")
         self.fn, self.breaks = outer, outer_breaks
-
-
-def _case_test(d: str, label, js: str) -> str:
-    # `switch` is an if-chain of loose `==` (MVEL); an int or string label usually matches exactly
-    if label.kind == "num" and label.ntype == "int":
-        return f"{d} === {js} || (typeof {d} !== 'number' && __t.eq({d}, {js}))"
-    if label.kind == "str":
-        return f"{d} === {js} || (typeof {d} !== 'string' && __t.eq({d}, {js}))"
-    return f"__t.eq({d}, {js})"
-
-
-def _prim(type_name: str | None) -> str | None:
-    if type_name is None:
-        return None
-    return {"Integer": "int", "Long": "long", "Double": "double", "Float": "float", "Byte": "byte",
-            "Short": "short", "Character": "char", "String": "String"}.get(type_name, type_name)
 
 
 def generate(body, kind: str, typed: bool = True) -> str:

@@ -341,3 +341,19 @@ def _float(v: float) -> str:
     if v in (float("inf"), float("-inf")):
         return "Infinity" if v > 0 else "-Infinity"
     return repr(float(v))
+
+
+def _case_test(d: str, label, js: str) -> str:
+    # `switch` is an if-chain of loose `==` (MVEL); an int or string label usually matches exactly
+    if label.kind == "num" and label.ntype == "int":
+        return f"{d} === {js} || (typeof {d} !== 'number' && __t.eq({d}, {js}))"
+    if label.kind == "str":
+        return f"{d} === {js} || (typeof {d} !== 'string' && __t.eq({d}, {js}))"
+    return f"__t.eq({d}, {js})"
+
+
+def _prim(type_name: str | None) -> str | None:
+    if type_name is None:
+        return None
+    return {"Integer": "int", "Long": "long", "Double": "double", "Float": "float", "Byte": "byte",
+            "Short": "short", "Character": "char", "String": "String"}.get(type_name, type_name)
