@@ -344,3 +344,25 @@ def test_a_rule_chain_node_is_connected_by_the_called_chains_outputs(page):
     save(page)
     stored = call(page, "GET", f"/api/ruleChain/{caller}/metadata")["body"]
     assert [(c["fromIndex"], c["toIndex"], c["type"]) for c in stored["connections"]] == [(0, 1, "done")]
+
+
+def test_a_script_field_is_edited_in_the_code_editor(page):
+    chain_id = new_chain(page, unique("ui-script"))
+    open_editor(page, chain_id)
+    canvas = page.locator("[data-role=canvas]").bounding_box()
+    drag(page, page.locator(f".rc-item[data-node-type='{kinds.SCRIPT_FILTER}']"), canvas["x"] + 200,
+         canvas["y"] + 150)
+    dialog = page.locator("[data-role=node-dialog]")
+    dialog.locator("[data-field=name]").fill("Hot?")
+    editor = dialog.locator("[data-code-for=jsScript] .cm-content")
+    editor.wait_for()
+    assert dialog.locator("textarea[data-field=jsScript]").is_hidden()  # the editor stands in for it
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("return msg.temperature > 30;")
+    # CodeMirror's own highlighting: a keyword span, so this is the code editor, not a plain box
+    assert dialog.locator("[data-code-for=jsScript] .cm-line span").count() > 0
+    dialog.locator("[data-role=apply]").click()
+    dialog.wait_for(state="hidden")
+    [data] = page.evaluate("ruleChainEditor.nodes().map(n => n.getData())")
+    assert data["configuration"]["jsScript"] == "return msg.temperature > 30;"

@@ -30,11 +30,29 @@
         : field.kind === "json" ? JSON.stringify(value === undefined ? null : value, null, 2) : (value || "");
       const area = el("textarea", { ...attrs, rows: field.kind === "script" ? 10 : 4, spellcheck: "false" });
       area.value = text;
-      return area;
+      return field.kind === "script" ? codeEditor(field, area) : area;
     }
     const box = el("input", { ...attrs, type: { number: "number", secret: "password" }[field.kind] || "text" });
     box.value = value === null || value === undefined ? "" : String(value);
     return box;
+  }
+
+  /* A script field in CodeMirror (window.CM, static/ui/vendor/codemirror.js, as on the converter
+     page): the textarea stays the field's value (kept in step, hidden), so the form reads it as
+     before; a TBEL field (`tbelScript`) highlights as Java, as the converter page does. */
+  function codeEditor(field, area) {
+    if (!window.CM) return area;
+    const host = el("div", { class: "ui-code", "data-role": "code-editor", "data-code-for": field.name });
+    const grammar = /tbel/i.test(field.name) ? CM.java() : CM.javascript();
+    const view = new CM.EditorView({
+      doc: area.value,
+      parent: host,
+      extensions: [CM.basicSetup, grammar,
+        CM.EditorView.updateListener.of((u) => { if (u.docChanged) area.value = u.state.doc.toString(); })],
+    });
+    area.hidden = true;
+    host.codeView = view;
+    return el("div", {}, area, host);
   }
 
   /* The value an input holds, or throws Error naming the field. */
