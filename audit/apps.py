@@ -8,4 +8,4 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self) -> None:
-        from audit import receivers  # noqa: F401  (connects the signal receivers)
+        from audit import logins, receivers  # noqa: F401  (connect the signal receivers)

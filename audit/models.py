@@ -1,4 +1,5 @@
-"""ThingsBoard's AuditLog: one row per configuration change, tenant-scoped, never edited."""
+"""ThingsBoard's AuditLog: one row per configuration change, customer assignment, login or logout,
+tenant-scoped, never edited."""
 
 import uuid
 
@@ -14,6 +15,10 @@ class ActionType(models.TextChoices):
     ADDED = "ADDED"
     UPDATED = "UPDATED"
     DELETED = "DELETED"
+    ASSIGNED_TO_CUSTOMER = "ASSIGNED_TO_CUSTOMER"
+    UNASSIGNED_FROM_CUSTOMER = "UNASSIGNED_FROM_CUSTOMER"
+    LOGIN = "LOGIN"
+    LOGOUT = "LOGOUT"
 
 
 class ActionStatus(models.TextChoices):

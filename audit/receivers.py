@@ -1,6 +1,8 @@
-"""The audit app's subscriptions: model saves and deletes of converters, integrations and rule
-chains, rule chain metadata saves (rulechains.metadata's signals), and tenant deletion (a
-tenant's entities going with it are not audited: their log goes too)."""
+"""The audit app's subscriptions: model saves and deletes of the entities in
+``audit.snapshots.AUDITED`` (a change of the customer alone is an (un)assignment, as ThingsBoard
+logs it), rule chain metadata saves (rulechains.metadata's signals), and tenant deletion (a
+tenant's entities going with it are not audited: their log goes too). Logins and logouts:
+audit/logins.py."""
 
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -13,10 +15,11 @@ from rulechains.metadata import metadata_saved, metadata_saving
 from rulechains.models import RuleChain
 from tbproject.api.resources import action_failed
 from tenants.choices import NULL_UUID
-from tenants.models import Tenant
+from tenants.models import Customer, Tenant
 
 METADATA = "metadata"  # the scratch key of chains whose metadata is being saved
 DELETING = "tenants"  # the scratch key of tenants being deleted
+OWNER_PATHS = {"customerId", "ownerId"}  # a change of only these is a customer (un)assignment
 
 
 def _before_save(sender, instance, raw=False, **kwargs) -> None:
@@ -41,8 +44,30 @@ def _after_save(sender, instance, created, raw=False, **kwargs) -> None:
         _record(user, instance, entity_type, ActionType.ADDED, after.entity)
         return
     diff = changes(before, after)
-    if diff:
+    if diff and {d["path"].split(".")[0] for d in diff} <= OWNER_PATHS:
+        _assignment(user, instance, entity_type, before.entity.get("customerId"), after.entity.get("customerId"))
+    elif diff:
         _record(user, instance, entity_type, ActionType.UPDATED, after.entity, diff)
+
+
+def _assignment(user, instance, entity_type, old: dict | None, new: dict | None) -> None:
+    """Only the customer changed: ThingsBoard's ASSIGNED_TO_CUSTOMER / UNASSIGNED_FROM_CUSTOMER rows
+    (a move from one customer to another is both)."""
+    if old and old.get("id") != NULL_UUID:
+        _record(user, instance, entity_type, ActionType.UNASSIGNED_FROM_CUSTOMER, None, extra={
+            "unassignedCustomerId": old["id"], "unassignedCustomerName": _customer_name(old["id"])})
+    if new and new.get("id") != NULL_UUID:
+        _record(user, instance, entity_type, ActionType.ASSIGNED_TO_CUSTOMER, None, extra={
+            "assignedCustomerId": new["id"], "assignedCustomerName": _customer_name(new["id"])})
+
+
+def _name(obj) -> str:
+    """What ThingsBoard shows as the entity's name (a customer's is its title)."""
+    return getattr(obj, "name", None) or getattr(obj, "title", "") or ""
+
+
+def _customer_name(customer_id: str) -> str:
+    return Customer.objects.filter(pk=customer_id).values_list("title", flat=True).first() or ""
 
 
 def _after_delete(sender, instance, **kwargs) -> None:
@@ -53,7 +78,7 @@ def _after_delete(sender, instance, **kwargs) -> None:
 
 
 def _record(user, obj, entity_type, action_type, entity, diff=None, extra=None) -> None:
-    record(user, tenant_id=obj.tenant_id, entity_type=entity_type, entity_id=obj.pk, entity_name=obj.name,
+    record(user, tenant_id=obj.tenant_id, entity_type=entity_type, entity_id=obj.pk, entity_name=_name(obj),
            action_type=action_type, entity=entity, diff=diff, extra=extra)
 
 
@@ -94,5 +119,5 @@ def _action_failed(sender, user, action, instance, name, error, **kwargs) -> Non
     if sender not in AUDITED or not getattr(user, "is_authenticated", False) or user.tenant_id is None:
         return
     record(user, tenant_id=instance.tenant_id if instance else user.tenant_id, entity_type=AUDITED[sender][0],
-           entity_id=instance.pk if instance else NULL_UUID, entity_name=instance.name if instance else name,
+           entity_id=instance.pk if instance else NULL_UUID, entity_name=_name(instance) if instance else name,
            action_type=action, failure=error[:2000] or "refused")

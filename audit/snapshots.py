@@ -5,6 +5,10 @@ shows in the diff as ``******`` -> ``******``."""
 from audit.diff import join, json_diff
 from converters.api.serializers import ConverterSerializer
 from converters.models import Converter
+from devices.api.groups import EntityGroupSerializer
+from devices.api.profiles import AssetProfileSerializer, DeviceProfileSerializer
+from devices.api.serializers import AssetSerializer, DeviceSerializer
+from devices.models import Asset, AssetProfile, Device, DeviceProfile, EntityGroup
 from integrations.api.serializers import IntegrationSerializer
 from integrations.models import Integration
 from integrations.types import TYPES
@@ -13,12 +17,20 @@ from rulechains.api.serializers import RuleChainSerializer
 from rulechains.metadata import export_metadata
 from rulechains.models import RuleChain
 from rulechains.nodes import NODES
+from tenants.api.customers import CustomerSerializer
+from tenants.models import Customer
 
 __all__ = ["AUDITED", "Snapshot", "snapshot", "metadata_snapshot", "changes"]
 
 #: model -> (ThingsBoard entity type, serializer)
+#: (ThingsBoard audits these entity types' changes made by users; those the uplink pipeline
+#: provisions have no user acting and are not audited, see audit/context.py)
 AUDITED = {Converter: ("CONVERTER", ConverterSerializer), Integration: ("INTEGRATION", IntegrationSerializer),
-           RuleChain: ("RULE_CHAIN", RuleChainSerializer)}
+           RuleChain: ("RULE_CHAIN", RuleChainSerializer), Device: ("DEVICE", DeviceSerializer),
+           Asset: ("ASSET", AssetSerializer), Customer: ("CUSTOMER", CustomerSerializer),
+           EntityGroup: ("ENTITY_GROUP", EntityGroupSerializer),
+           DeviceProfile: ("DEVICE_PROFILE", DeviceProfileSerializer),
+           AssetProfile: ("ASSET_PROFILE", AssetProfileSerializer)}
 #: changed on every save, or by the system: not a user's change
 VOLATILE = frozenset({"version", "createdTime", "externalId"})
 

@@ -177,7 +177,7 @@ def test_the_admin_lists_the_log_read_only(client, tenant, tenant_admin, mallory
         uplink.save()
     with acting_as(mallory):
         make_uplink_converter(mallory.tenant, "mallory-made")
-    row = AuditLog.objects.get(tenant=tenant)
+    row = AuditLog.objects.get(tenant=tenant, entity_type="CONVERTER")  # (the sign-in is a LOGIN row)
     listing = client.get("/admin/audit/auditlog/").content.decode()
     assert "renamed" in listing and "mallory-made" not in listing
     page = client.get(f"/admin/audit/auditlog/{row.pk}/change/").content.decode()

@@ -1,6 +1,7 @@
 """ThingsBoard's auth endpoints: /api/auth/login, /api/auth/token, /api/auth/user, /api/auth/logout."""
 
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.permissions import AllowAny
@@ -43,7 +44,8 @@ class LoginView(_PublicView):
         user = authenticate(request, username=body.validated_data["username"].lower(),
                             password=body.validated_data["password"])
         if user is None:
-            raise AuthenticationFailed("Invalid username or password")
+            raise AuthenticationFailed("Invalid username or password")  # authenticate() signalled it
+        user_logged_in.send(sender=user.__class__, request=request, user=user)  # as Django's login() does
         return Response(issue_pair(user))
 
 
@@ -73,4 +75,5 @@ class CurrentUserView(APIView):
 class LogoutView(APIView):
     def post(self, request):
         # Tokens are stateless; the client drops them. ThingsBoard answers 200 with no body.
+        user_logged_out.send(sender=request.user.__class__, request=request, user=request.user)
         return Response(status=200)
