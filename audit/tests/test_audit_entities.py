@@ -9,7 +9,8 @@ from tbproject.testing.fixtures import PASSWORD
 
 
 def rows(api, **params) -> list[dict]:
-    res = api.get("/api/audit/logs", {"pageSize": 100, "page": 0, "sortProperty": "createdTime", "sortOrder": "ASC", **params})
+    res = api.get("/api/audit/logs", {"pageSize": 100, "page": 0, "sortProperty": "createdTime", "sortOrder": "ASC",
+                                      **params})
     assert res.status_code == 200, res.content
     return res.json()["data"]
 
