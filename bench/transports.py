@@ -19,12 +19,12 @@ import uuid
 
 from bench import procs
 
-__all__ = ["tcp", "rabbitmq"]
+__all__ = ["tcp", "rabbitmq", "bare_seconds", "json_bodies", "stored_seconds", "wait_connected"]
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
-def _bare(argv: list[str], env: dict, send) -> float:
+def bare_seconds(argv: list[str], env: dict, send) -> float:
     """Seconds from the first send until the bare peer counted everything."""
     peer = subprocess.Popen([sys.executable, "-m", "bench.bare_peers", *argv], cwd=procs.ROOT, env=env,
                             stdout=subprocess.PIPE, text=True)
@@ -37,6 +37,46 @@ def _bare(argv: list[str], env: dict, send) -> float:
     finally:
         peer.kill()
         peer.wait()
+
+
+def wait_connected(integration, label: str, seconds: float) -> None:
+    """Wait until the listener host reports ``integration`` connected to its peer."""
+    from integrations.models import Integration
+
+    deadline = time.monotonic() + seconds
+    while not Integration.objects.filter(pk=integration.pk, connected=True).exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the {label} integration did not connect: see var/bench/integrations.log")
+        time.sleep(0.1)
+
+
+def stored_seconds(env, dsn, clock, n: int, devices: int, integration, *, label: str, readings, wait_stored,
+                   encode, send, connect_seconds: float | None = None):
+    """``(load, seconds)``: in a worker and a listener host of their own, ``integration`` (deleted
+    afterwards) gets one warm-up reading per device, then ``n`` readings; ``seconds`` runs from the
+    first send of those until all are stored. ``encode(readings)`` makes what ``send()`` sends."""
+    try:
+        warm_first, first = clock.take(devices), clock.take(n)
+        warm, load = encode(readings(devices, warm_first)), encode(readings(n, first))
+        with procs.worker(env), procs.listener_host(env):
+            if connect_seconds:
+                wait_connected(integration, label, connect_seconds)
+            send(warm)
+            if wait_stored(dsn, warm_first, warm_first + devices, devices * 3, 120) is None:
+                raise RuntimeError(f"{label} warm-up uplinks were not stored: see var/bench/integrations.log")
+            started = time.perf_counter()
+            send(load)
+            done = wait_stored(dsn, first, first + n, n * 3, 180)
+    finally:
+        integration.delete()
+    if done is None:
+        raise RuntimeError(f"{label} uplinks were not all stored within the timeout")
+    return load, done - started
+
+
+def json_bodies(rows) -> list[bytes]:
+    """Each reading as a JSON body."""
+    return [json.dumps(r).encode() for r in rows]
 
 
 async def _send_lines(port: int, lines_per_device: dict[str, list[bytes]]) -> None:
@@ -71,24 +111,13 @@ def tcp(env, dsn, tenant, conv, clock, quick: bool, *, readings, wait_stored, ro
         tenant=tenant, name="bench-tcp", type="TCP", default_converter=conv,
         configuration={"clientConfiguration": {"port": port, "bindAddress": "127.0.0.1", "handlerConfiguration": {
             "handlerType": "TEXT", "messageSeparator": "SYSTEM_LINE_SEPARATOR", "maxFrameLength": 1024}}})
-    try:
-        warm_first, first = clock.take(devices), clock.take(n)
-        warm = _by_device([(r["n"], json.dumps(r).encode()) for r in readings(devices, warm_first)])
-        load = _by_device([(r["n"], json.dumps(r).encode()) for r in readings(n, first)])
-        with procs.worker(env), procs.listener_host(env):
-            asyncio.run(_send_lines(port, warm))
-            if wait_stored(dsn, warm_first, warm_first + devices, devices * 3, 120) is None:
-                raise RuntimeError("TCP warm-up uplinks were not stored: see var/bench/integrations.log")
-            started = time.perf_counter()
-            asyncio.run(_send_lines(port, load))
-            done = wait_stored(dsn, first, first + n, n * 3, 180)
-    finally:
-        integration.delete()
-    if done is None:
-        raise RuntimeError("TCP uplinks were not all stored within the timeout")
+    load, seconds = stored_seconds(
+        env, dsn, clock, n, devices, integration, label="TCP", readings=readings, wait_stored=wait_stored,
+        encode=lambda rows: _by_device([(r["n"], json.dumps(r).encode()) for r in rows]),
+        send=lambda lines: asyncio.run(_send_lines(port, lines)))
     bare_port = procs.free_port()
-    bare = _bare(["tcp", str(bare_port), str(n)], env, lambda: asyncio.run(_send_lines(bare_port, load)))
-    return row("tcp_uplink_stored_msg_per_s", n / (done - started), "msg/s",
+    bare = bare_seconds(["tcp", str(bare_port), str(n)], env, lambda: asyncio.run(_send_lines(bare_port, load)))
+    return row("tcp_uplink_stored_msg_per_s", n / seconds, "msg/s",
                "bare asyncio TCP server counting the same lines (msg/s)", n / bare,
                "informational (issue 7)", messages=n, connections=len(load))
 
@@ -114,27 +143,12 @@ def rabbitmq(env, dsn, tenant, conv, clock, quick: bool, *, readings, wait_store
         tenant=tenant, name="bench-rabbitmq", type="RABBITMQ", default_converter=conv,
         configuration={"clientConfiguration": {"host": "127.0.0.1", "port": 5672, "queues": queue_name,
                                                "autoDelete": True}})
-    try:
-        warm_first, first = clock.take(devices), clock.take(n)
-        with procs.worker(env), procs.listener_host(env):
-            deadline = time.monotonic() + 30
-            while not Integration.objects.filter(pk=integration.pk, connected=True).exists():
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the RabbitMQ integration did not connect: see var/bench/integrations.log")
-                time.sleep(0.1)
-            asyncio.run(_publish(queue_name, [json.dumps(r).encode() for r in readings(devices, warm_first)]))
-            if wait_stored(dsn, warm_first, warm_first + devices, devices * 3, 120) is None:
-                raise RuntimeError("RabbitMQ warm-up uplinks were not stored")
-            bodies = [json.dumps(r).encode() for r in readings(n, first)]
-            started = time.perf_counter()
-            asyncio.run(_publish(queue_name, bodies))
-            done = wait_stored(dsn, first, first + n, n * 3, 180)
-    finally:
-        integration.delete()
-    if done is None:
-        raise RuntimeError("RabbitMQ uplinks were not all stored within the timeout")
+    bodies, seconds = stored_seconds(
+        env, dsn, clock, n, devices, integration, label="RabbitMQ", readings=readings, wait_stored=wait_stored,
+        encode=json_bodies, send=lambda batch: asyncio.run(_publish(queue_name, batch)), connect_seconds=30)
     bare_queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
-    bare = _bare(["amqp", AMQP_URL, bare_queue, str(n)], env, lambda: asyncio.run(_publish(bare_queue, bodies)))
-    return row("rabbitmq_uplink_stored_msg_per_s", n / (done - started), "msg/s",
+    bare = bare_seconds(["amqp", AMQP_URL, bare_queue, str(n)], env,
+                        lambda: asyncio.run(_publish(bare_queue, bodies)))
+    return row("rabbitmq_uplink_stored_msg_per_s", n / seconds, "msg/s",
                "bare aio-pika consumer acknowledging the same messages (msg/s)", n / bare,
                "informational (issue 7)", messages=n)

@@ -19,18 +19,12 @@ from integrations import expiry
 from integrations.admin_pages import converter_health
 from integrations.admin_pages import dead_letters as dead_letter_pages
 from integrations.admin_pages import integration_page as page
+from integrations.admin_rows import ms_column  # also registers the read-only bookkeeping rows
 from integrations.api.serializers import ROUTING_KEY_RE
 from integrations.models import (
     DeadLetter,
-    DeviceRoute,
-    EventHubCheckpoint,
     Integration,
-    IntegrationLease,
-    IntegrationStats,
-    OutgoingDownlink,
     RemoteStatus,
-    StreamCheckpoint,
-    UplinkSeen,
 )
 from integrations.types import TYPES
 from integrations.types.base import MASK, ConfigError
@@ -208,9 +202,7 @@ class DeadLetterAdmin(TenantScopedAdmin):
             return queryset.none()
         return queryset.filter(tenant_id=request.user.tenant_id)
 
-    @admin.display(description="Received", ordering="received_ts")
-    def received(self, obj) -> str:
-        return format_ms(obj.received_ts)
+    received = ms_column("received_ts", "Received")
 
     @admin.action(description="Replay selected dead letters")
     def replay_selected(self, request, queryset):
@@ -255,137 +247,3 @@ class DeadLetterAdmin(TenantScopedAdmin):
                 metadata[key] = MASK
         text = json.dumps(metadata, indent=2, ensure_ascii=False)
         return format_html('<pre style="white-space: pre-wrap; max-width: 100ch;">{}</pre>', text)
-
-
-class _IntegrationRowAdmin(TenantScopedAdmin):
-    """Read-only rows that belong to a tenant through their integration (system bookkeeping)."""
-
-    read_only = True
-
-    def get_queryset(self, request):
-        queryset = admin.ModelAdmin.get_queryset(self, request).select_related("integration")
-        if is_sysadmin(request.user):
-            return queryset
-        if not request.user.is_staff:
-            return queryset.none()
-        return queryset.filter(integration__tenant_id=request.user.tenant_id)
-
-    def _owns(self, request, obj) -> bool:
-        return obj is None or is_sysadmin(request.user) or obj.integration.tenant_id == request.user.tenant_id
-
-
-@admin.register(IntegrationStats)
-class IntegrationStatsAdmin(_IntegrationRowAdmin):
-    """Hourly counters written by the pipeline."""
-
-    list_display = ("integration", "period", "messages_processed", "errors_occurred", "debug_events", "persisted")
-    list_filter = ("persisted",)
-    fields = ("integration", "period", "messages_processed", "errors_occurred", "debug_events", "persisted")
-    readonly_fields = fields
-
-    @admin.display(description="Hour", ordering="period_ts")
-    def period(self, obj) -> str:
-        return format_ms(obj.period_ts)
-
-
-@admin.register(IntegrationLease)
-class IntegrationLeaseAdmin(_IntegrationRowAdmin):
-    """Which runintegrations host runs each listener integration, until when."""
-
-    list_display = ("integration", "holder", "expires_at")
-    fields = ("integration", "holder", "expires_at")
-    readonly_fields = fields
-
-
-@admin.register(StreamCheckpoint)
-class StreamCheckpointAdmin(_IntegrationRowAdmin):
-    """How far each stream integration (AWS Kinesis) has read, per shard (integrations/checkpoints.py)."""
-
-    list_display = ("integration", "stream", "shard", "position", "updated")
-    fields = ("integration", "stream", "shard", "position", "updated")
-    readonly_fields = fields
-
-    @admin.display(description="Updated", ordering="updated_ts")
-    def updated(self, obj) -> str:
-        return format_ms(obj.updated_ts)
-
-
-@admin.register(UplinkSeen)
-class UplinkSeenAdmin(_IntegrationRowAdmin):
-    """Deduplication keys an integration has seen, until their window ends (integrations/dedup.py;
-    with REDIS_URL they live in Redis instead)."""
-
-    list_display = ("integration", "key_hash", "expires")
-    fields = ("integration", "key_hash", "expires")
-    readonly_fields = fields
-
-    @admin.display(description="Window ends", ordering="expires_ts")
-    def expires(self, obj) -> str:
-        return format_ms(obj.expires_ts)
-
-
-@admin.register(EventHubCheckpoint)
-class EventHubCheckpointAdmin(_IntegrationRowAdmin):
-    """Where each AZURE_EVENT_HUB integration stands per partition (integrations/listeners/azure_sdk.py)."""
-
-    list_display = ("integration", "eventhub", "consumer_group", "partition_id", "sequence_number", "updated")
-    fields = ("integration", "namespace", "eventhub", "consumer_group", "partition_id", "offset", "sequence_number",
-              "updated")
-    readonly_fields = fields
-
-    @admin.display(description="Updated", ordering="updated_ts")
-    def updated(self, obj) -> str:
-        return format_ms(obj.updated_ts)
-
-
-@admin.register(OutgoingDownlink)
-class OutgoingDownlinkAdmin(_IntegrationRowAdmin):
-    """Downlinks on their way to devices (integrations.downlinks): queued, encoded, delivered or failed."""
-
-    list_display = ("created", "integration", "device_name", "msg_type", "status", "attempts", "short_error")
-    list_filter = ("status",)
-    search_fields = ("device_name", "msg_type")
-    fields = ("id", "integration", "device_name", "msg_type", "status", "attempts", "error", "content_type",
-              "msg", "msg_metadata", "metadata", "route", "created", "delivered")
-    readonly_fields = fields
-
-    @admin.display(description="Created", ordering="created_ts")
-    def created(self, obj) -> str:
-        return format_ms(obj.created_ts)
-
-    @admin.display(description="Delivered")
-    def delivered(self, obj) -> str:
-        return format_ms(obj.delivered_ts) or "-"
-
-    @admin.display(description="Error")
-    def short_error(self, obj) -> str:
-        return obj.error[:100]
-
-
-@admin.register(DeviceRoute)
-class DeviceRouteAdmin(_IntegrationRowAdmin):
-    """Where each device was last heard from, per integration (how replies find their connection)."""
-
-    list_display = ("device_name", "integration", "route", "updated_ts")
-    search_fields = ("device_name",)
-    fields = ("integration", "device_name", "route", "updated_ts")
-    readonly_fields = fields
-
-
-@admin.register(RemoteStatus)
-class RemoteStatusAdmin(_IntegrationRowAdmin):
-    """The remote runner of each remote integration, as its connection reports it (integrations/remote/)."""
-
-    list_display = ("integration", "connected", "host", "version", "last_seen", "outbox_depth", "dropped")
-    list_filter = ("connected",)
-    fields = ("integration", "connected", "host", "address", "version", "connected_since", "last_seen",
-              "outbox_depth", "dropped", "outbox_id", "last_seq")
-    readonly_fields = fields
-
-    @admin.display(description="Connected since")
-    def connected_since(self, obj) -> str:
-        return format_ms(obj.connected_ts) or "-"
-
-    @admin.display(description="Last seen", ordering="last_seen_ts")
-    def last_seen(self, obj) -> str:
-        return format_ms(obj.last_seen_ts) or "never"

@@ -27,14 +27,19 @@ class ScriptConfigError(ValueError):
 
 def script_of(configuration: dict, js: str = "jsScript", tbel: str = "tbelScript") -> tuple[str, str]:
     """(language, body) a node runs: ``jsScript`` for JS, ``tbelScript`` for TBEL (or the node's
-    own field names); ScriptConfigError when the language is unknown or its body is missing."""
-    lang = str(configuration.get("scriptLang") or "JS").upper()
+    own field names; ``mvelScript`` for MVEL, TBEL's older name); ScriptConfigError when the
+    language is unknown or its body is missing."""
+    declared = lang = str(configuration.get("scriptLang") or "JS").upper()
     if lang == "JAVASCRIPT":
         lang = "JS"
+    if lang == "MVEL":  # TBEL's name in some ThingsBoard 3.x templates (its default root chain's log nodes)
+        lang = "TBEL"
     if lang not in ("JS", "TBEL"):
         raise ScriptConfigError(f"scriptLang must be JS or TBEL, not {lang:.20}")
     field = js if lang == "JS" else tbel
     source = configuration.get(field)
+    if declared == "MVEL" and not (isinstance(source, str) and source.strip()):
+        field, source = "mvelScript", configuration.get("mvelScript")
     if not isinstance(source, str) or not source.strip():
         raise ScriptConfigError(f"{field} must be a non-empty {lang} function body")
     return lang, source

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_process_shutdown, worker_ready, worker_shutdown
+from celery.signals import beat_init, worker_process_init, worker_process_shutdown, worker_ready, worker_shutdown
 
 from tbproject.periodic import beat_schedule
 
@@ -36,6 +36,20 @@ def _start_heartbeat(sender=None, **kwargs) -> None:
 
     if settings.REDIS_URL and _heartbeat is None:
         _heartbeat = Heartbeat(getattr(sender, "hostname", None) or f"worker-{os.getpid()}").start()
+
+
+@beat_init.connect
+def _start_beat_heartbeat(sender=None, **kwargs) -> None:
+    """Beat's heartbeat for /readyz (EXPECT_BEAT); beat has no shutdown signal: removed at exit."""
+    import atexit
+    import socket
+
+    from django.conf import settings
+
+    from tbproject.ops.heartbeat import BEAT_KEY, Heartbeat
+
+    if settings.REDIS_URL:
+        atexit.register(Heartbeat(f"beat@{socket.gethostname()}-{os.getpid()}", key=BEAT_KEY).start().stop)
 
 
 @worker_shutdown.connect

@@ -297,6 +297,8 @@ RULE_ENGINE_MAX_HOPS = env_int("RULE_ENGINE_MAX_HOPS", 100, minimum=1)
 METRICS_TOKEN = env_secret("METRICS_TOKEN", "")
 # /readyz reports the worker down when no Celery worker wrote its heartbeat (every 5 s) for this long.
 WORKER_HEARTBEAT_TIMEOUT_SECONDS = env_int("WORKER_HEARTBEAT_TIMEOUT_SECONDS", 30, minimum=6)
+# A Celery beat runs beside this deployment: /readyz also wants its heartbeat (same timeout).
+EXPECT_BEAT = env_bool("EXPECT_BEAT", False)
 
 # --- admin look (django-unfold): sidebar sections, each item shown to who may open its model ---
 from tbproject.ui.navigation import UNFOLD  # noqa: E402,F401  (plain data and lazy links)

@@ -13,23 +13,18 @@
 Both can be stopped and started again on the same port (their state is lost: memory stores).
 """
 
-import asyncio
-import contextlib
 import fcntl
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from aiobotocore.session import get_session
 
-from integrations.tests.brokers import free_port
+from integrations.tests.brokers import PeerProcess, free_port, running
 from integrations.tests.processes import ROOT
 
 __all__ = ["MotoServer", "Kinesalite", "KINESALITE_VERSION", "aws_client", "kinesalite_module", "running"]
@@ -45,15 +40,7 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 USER_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection((HOST, port), 0.2).close()
-        return True
-    except OSError:
-        return False
-
-
-class _Peer:
+class _Peer(PeerProcess):
     """A server process on a fixed loopback port: ``start()``, ``kill()`` (SIGKILL), ``stop()``."""
 
     name = "peer"
@@ -72,28 +59,8 @@ class _Peer:
     def start(self, timeout: float = 20.0):
         self.process = subprocess.Popen(self.command(), env=self.env(), stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.process.stderr.read().decode()[-500:]}")
-            if _listening(self.port):
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not listen on {self.port} in {timeout} s")
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(5)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        self.await_listening(self.port, timeout, self.name)
+        return self
 
 
 class MotoServer(_Peer):
@@ -160,15 +127,3 @@ def aws_client(service: str, url: str, key: tuple[str, str] = ("testing", "testi
     """An aiobotocore client of a local peer (``async with``)."""
     return get_session().create_client(service, region_name="us-east-1", endpoint_url=url,
                                        aws_access_key_id=key[0], aws_secret_access_key=key[1])
-
-
-@contextlib.asynccontextmanager
-async def running(listener, *, stop_timeout: float = 5.0, connect_timeout: float = 15.0):
-    """``listener`` started and connected; stopped on the way out."""
-    listener.stop_timeout = stop_timeout
-    await listener.start()
-    try:
-        await asyncio.wait_for(listener.connected.wait(), connect_timeout)
-        yield listener
-    finally:
-        await listener.stop()

@@ -24,7 +24,8 @@ import pytest
 from gmqtt import Client
 
 __all__ = ["MOSQUITTO", "needs_mosquitto", "free_port", "Broker", "publish", "Certificates", "wait_until",
-           "wait_for_value", "running", "run_async", "unique_name", "PeerProcess", "RecordingSink", "unique_topic"]
+           "wait_for_value", "running", "accepts_connections",
+           "run_async", "unique_name", "PeerProcess", "RecordingSink", "unique_topic"]
 
 MOSQUITTO = shutil.which("mosquitto") or next(
     (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(p)), None)
@@ -72,10 +73,33 @@ async def wait_for_value(read, expected, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
+def accepts_connections(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something on ``host:port`` accepts a TCP connection."""
+    try:
+        socket.create_connection((host, port), 0.2).close()
+        return True
+    except OSError:
+        return False
+
+
 class PeerProcess:
-    """``kill()`` (SIGKILL) and ``stop()`` (SIGTERM, then SIGKILL) of a peer's process, by its own pid."""
+    """A peer's process: ``await_listening()`` after starting it, ``kill()`` (SIGKILL) and ``stop()``
+    (SIGTERM, then SIGKILL), by its own pid."""
 
     process: subprocess.Popen | None = None
+
+    def await_listening(self, port: int, timeout: float, name: str, details=lambda: "") -> None:
+        """Wait until the process listens on ``port``; RuntimeError (with its stderr and ``details()``)
+        when it exits first or does not listen in time (then it is stopped)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{name} exited: {self.process.stderr.read().decode()[-500:]} {details()}")
+            if accepts_connections(port):
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{name} did not listen on {port} in {timeout} s {details()}")
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -109,16 +133,8 @@ class Broker(PeerProcess):
     def start(self, timeout: float = 10.0) -> "Broker":
         self.process = subprocess.Popen([MOSQUITTO, "-c", str(self.conf_path)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {self.process.stderr.read().decode()} {self.log()}")
-            try:
-                socket.create_connection((self.host, self.port), 0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"mosquitto did not listen on {self.port}: {self.log()}")
+        self.await_listening(self.port, timeout, "mosquitto", self.log)
+        return self
 
     def log(self) -> str:
         path = self.directory / "mosquitto.log"

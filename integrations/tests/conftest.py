@@ -1,5 +1,6 @@
 """Fixtures of the integration tests: private Mosquitto brokers (integrations/tests/brokers.py) and
-the AWS peers (integrations/tests/aws_peers.py), each started once per test module."""
+the AWS peers (integrations/tests/aws_peers.py) and Tansu, a Kafka-protocol peer
+(integrations/tests/kafka_peer.py), each started once per test module."""
 
 import asyncio
 
@@ -7,6 +8,7 @@ import pytest
 
 from integrations.tests.aws_peers import Kinesalite, MotoServer, kinesalite_module
 from integrations.tests.brokers import MOSQUITTO, Broker
+from integrations.tests.kafka_peer import tansu_broker
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +72,17 @@ def kinesalite():
     server = Kinesalite(kinesalite_module()).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def tansu():
+    """``host:port`` of a Tansu broker started for this module."""
+    with tansu_broker() as servers:
+        yield servers
+
+
+@pytest.fixture(scope="module")
+def tansu_with_authentication():
+    """A Tansu broker that requires SASL (``--authentication``), for the refused-credentials path."""
+    with tansu_broker("--authentication") as servers:
+        yield servers

@@ -8,7 +8,8 @@ from tbproject.registry import TypeRegistry
 __all__ = ["NODES", "get_node", "SWITCH", "SCRIPT_FILTER", "SCRIPT_TRANSFORM", "ORIGINATOR_FIELDS",
            "ORIGINATOR_ATTRIBUTES", "SAVE_TIMESERIES", "SAVE_ATTRIBUTES", "LOG", "INTEGRATION_DOWNLINK",
            "REST_API_CALL", "SCRIPT_SWITCH", "RULE_CHAIN_INPUT", "RULE_CHAIN_OUTPUT", "ORIGINATOR_TELEMETRY",
-           "CREATE_ALARM", "CLEAR_ALARM", "DELAY", "GENERATOR", "DEVICE_PROFILE", "MQTT", "KAFKA", "RABBITMQ"]
+           "CREATE_ALARM", "CLEAR_ALARM", "DELAY", "GENERATOR", "DEVICE_PROFILE", "MQTT", "KAFKA", "RABBITMQ",
+           "RPC_CALL_REQUEST"]
 
 _TB = "org.thingsboard.rule.engine."
 SWITCH = _TB + "filter.TbMsgTypeSwitchNode"
@@ -33,6 +34,7 @@ DEVICE_PROFILE = _TB + "profile.TbDeviceProfileNode"
 MQTT = _TB + "mqtt.TbMqttNode"
 KAFKA = _TB + "kafka.TbKafkaNode"
 RABBITMQ = _TB + "rabbitmq.TbRabbitMqNode"
+RPC_CALL_REQUEST = _TB + "rpc.TbSendRPCRequestNode"
 
 NODES = TypeRegistry({
     SWITCH: "rulechains.nodes.filters.MsgTypeSwitchNode",
@@ -57,5 +59,6 @@ NODES = TypeRegistry({
     MQTT: "rulechains.nodes.brokers.MqttNode",
     KAFKA: "rulechains.nodes.brokers.KafkaNode",
     RABBITMQ: "rulechains.nodes.brokers.RabbitMqNode",
+    RPC_CALL_REQUEST: "rulechains.nodes.rpc.RpcCallRequestNode",
 })
 get_node = NODES.load

@@ -11,6 +11,7 @@ from devices.attributes import save_attributes_many
 from devices.choices import AttributeScope
 from devices.telemetry import Point, write_points
 from devices.telemetry.series_ttl import set_ttls
+from rulechains import scripts
 from rulechains.messages import POST_ATTRIBUTES_REQUEST, POST_TELEMETRY_REQUEST, SUCCESS
 from rulechains.nodes.base import SCRIPT_FIELDS, BaseNode, ConfigError, Out, fail, field
 from rulechains.nodes.scripted import ScriptNode
@@ -155,10 +156,11 @@ class LogNode(ScriptNode):
 
     @classmethod
     def clean_config(cls, configuration):
-        tbel = str(configuration.get("scriptLang") or "JS").upper() == "TBEL"
-        source = configuration.get("tbelScript" if tbel else "jsScript")
-        if isinstance(source, str) and source.strip():
+        try:
+            scripts.script_of(configuration)
             return configuration
+        except scripts.ScriptConfigError:
+            pass
         return {**configuration, "scriptLang": "JS", "jsScript": DEFAULT_LOG_SCRIPT}
 
     def outs(self, msg, result):

@@ -28,7 +28,10 @@ class ScriptNode(BaseNode):
 
     @classmethod
     def check(cls, configuration: dict) -> None:
-        lang, body = scripts.script_of(cls.clean_config(configuration))
+        try:
+            lang, body = scripts.script_of(cls.clean_config(configuration))
+        except scripts.ScriptConfigError as e:  # a clean_config of a subclass may let it through
+            raise ConfigError(str(e)) from None
         error = scripts.check(cls.script_kind, body, lang)
         if error is not None:
             raise ConfigError(f"the script does not compile: {error}")

@@ -32,6 +32,11 @@ UNITS = {"SECONDS": 1, "MINUTES": 60, "HOURS": 3600}
 TIMERS: set[threading.Timer] = set()
 
 
+#: shown under the period in the node's form
+EMBEDDED_LOSS = ("Embedded mode (no REDIS_URL) keeps waiting messages in memory: they are lost when the process "
+                 "restarts. With a Celery worker they wait in Redis.")
+
+
 def _pending_key(node_id) -> str:
     return f"rulenode-delay-pending:{node_id}"
 
@@ -40,13 +45,19 @@ class MsgDelayNode(BaseNode):
     """Holds each message for ``periodValue`` ``periodTimeUnit`` (SECONDS, MINUTES, HOURS; or the
     patterns ``periodValuePattern``/``periodTimeUnitPattern`` with ``usePeriodValuePattern``/
     ``usePeriodTimeUnitPattern``; ThingsBoard's older ``periodInSeconds`` keys too), then sends it
-    on by Success. At most ``maxPendingMsgs`` (1..100000) wait at once; more go by Failure."""
+    on by Success. At most ``maxPendingMsgs`` (1..100000) wait at once; more go by Failure.
+
+    Where waiting messages are kept: with a Celery worker, as countdown tasks in the broker (Redis),
+    so they outlive a restart of the web or worker processes. In embedded mode (no REDIS_URL) they
+    wait on timer threads in memory and are LOST when the process stops or restarts, as
+    ThingsBoard's delay node loses them; use a Celery worker where a delay must survive a restart."""
 
     label = "delay"
     group = "ACTION"
     side_effects = True
     defaults = {"periodValue": 60, "periodTimeUnit": "SECONDS", "maxPendingMsgs": 1000}
-    fields = (field("periodValue", "number", "Period"), field("periodTimeUnit", "select", "Unit", choices=tuple(UNITS)),
+    fields = (field("periodValue", "number", "Period", help=EMBEDDED_LOSS),
+              field("periodTimeUnit", "select", "Unit", choices=tuple(UNITS)),
               field("maxPendingMsgs", "number", "Maximum pending messages"))
     savepoint = False
 

@@ -1,4 +1,5 @@
-"""ThingsBoard rule chain exports (rulechains/tests/exports/, in the shape ThingsBoard's UI exports:
+"""ThingsBoard rule chain exports (rulechains/tests/exports/: ThingsBoard's own default root chain, and
+chains in the shape ThingsBoard's UI exports:
 debugSettings, configurationVersion, queueName, externalId...) import through the API unchanged
 and run: a root chain with the device profile node, the switch, save time series, attribute and
 originator enrichment, originator telemetry, a rule chain node calling an alarm chain (script
@@ -86,3 +87,24 @@ def _row(node_json):
     from rulechains.models import RuleNode
 
     return RuleNode.objects.get(pk=node_json["id"]["id"])
+
+
+def test_thingsboards_own_default_root_chain_imports_unchanged_and_runs(api, tenant):
+    """ThingsBoard's default root rule chain (its public tenant template, Apache-2.0), as it ships:
+    telemetry is saved and an RPC to the device leaves through the integration that serves it."""
+    from integrations.models import OutgoingDownlink
+    from integrations.tests.factories import make_downlink_converter, make_integration
+
+    res = api.post("/api/ruleChain/import", export("thingsboard_default_root.json"), format="json")
+    assert res.status_code == 200, res.content
+    assert api.post(f"/api/ruleChain/{res.json()['ruleChain']['id']['id']}/root").json()["root"] is True
+    integration = make_integration(tenant, "LoRa", downlink_converter=make_downlink_converter(tenant, "LoRa enc"))
+    device = make_device(tenant, "tracker-1")
+    report = engine.process([msg(tenant, device, data={"temperature": 21}),
+                             msg(tenant, device, "RPC_CALL_FROM_SERVER_TO_DEVICE", {"method": "setInterval",
+                                                                                    "params": {"s": 60}}),
+                             msg(tenant, device, "TO_SERVER_RPC_REQUEST", {"method": "getTime", "params": {}})])
+    assert report.failures == 0  # the log nodes' MVEL (TBEL's older name) scripts ran too
+    assert latest(device.pk, ["temperature"])["temperature"][1] == 21
+    queued = OutgoingDownlink.objects.get(integration=integration)
+    assert queued.msg_type == "RPC_CALL_FROM_SERVER_TO_DEVICE" and queued.msg["method"] == "setInterval"

@@ -1,4 +1,5 @@
-"""Readiness: can this process serve? The database, Redis and a live Celery worker.
+"""Readiness: can this process serve? The database, Redis, a live Celery worker and, where one is
+expected (EXPECT_BEAT), a live Celery beat.
 
 :func:`readiness` returns ``(ready, checks)``; ``checks`` names each part with ``ok`` and, when
 it is down, ``error``. Embedded mode (no REDIS_URL, tasks eager) needs neither Redis nor a worker,
@@ -66,8 +67,26 @@ def _worker(client, redis_ok: bool) -> dict:
     return {"ok": True, "workers": workers}
 
 
+def _beat(client, redis_ok: bool) -> dict:
+    if not settings.EXPECT_BEAT:
+        return {"ok": True, "mode": "not expected (EXPECT_BEAT is off)"}
+    if client is None:
+        return {"ok": True, "mode": "embedded (periodic jobs run in the web process)"}
+    if not redis_ok:
+        return {"ok": False, "error": "unknown: Redis is unreachable"}
+    within = settings.WORKER_HEARTBEAT_TIMEOUT_SECONDS
+    try:
+        beats = heartbeat.alive(client, within, heartbeat.BEAT_KEY)
+    except Exception as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    if not beats:
+        return {"ok": False, "error": f"no beat heartbeat within {within} s"}
+    return {"ok": True, "beats": beats}
+
+
 def readiness() -> tuple[bool, dict]:
     client = redis_client()
     checks = {"database": _database(), "redis": _redis(client)}
     checks["worker"] = _worker(client, checks["redis"]["ok"])
+    checks["beat"] = _beat(client, checks["redis"]["ok"])
     return all(c["ok"] for c in checks.values()), checks

@@ -69,13 +69,13 @@ def processes(transactional_db, tmp_path):
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
-    client.delete("celery", "unacked", "unacked_index", "tb:metrics", "tb:workers")
+    client.delete("celery", "unacked", "unacked_index", "tb:metrics", "tb:workers", "tb:beats")
     db = connection.settings_dict
     port = free_port()
     env = {**os.environ, "REDIS_URL": REDIS_URL, "CELERY_TASK_ALWAYS_EAGER": "false", "LOAD_DEMO_DATA": "false",
            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
            "METRICS_TOKEN": TOKEN, "HOST": "127.0.0.1", "PORT": str(port), "DATA_DIR": str(tmp_path),
-           "CONVERTER_WORKERS": "1"}
+           "CONVERTER_WORKERS": "1", "EXPECT_BEAT": "true"}
     procs = {}
     try:
         for name, unit_name in SERVICES.items():
@@ -94,7 +94,7 @@ def processes(transactional_db, tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
-        client.delete("celery", "unacked", "unacked_index", "tb:metrics", "tb:workers")
+        client.delete("celery", "unacked", "unacked_index", "tb:metrics", "tb:workers", "tb:beats")
 
 
 def test_the_units_commands_serve_probes_and_metrics_and_count_an_uplink_to_storage(processes):
@@ -104,6 +104,7 @@ def test_the_units_commands_serve_probes_and_metrics_and_count_an_uplink_to_stor
     ready = json.loads(body)
     assert ready["down"] == [] and ready["checks"]["database"]["vendor"] == "postgresql"
     assert ready["checks"]["worker"]["workers"]  # the worker's heartbeat
+    assert ready["checks"]["beat"]["beats"]  # and beat's (EXPECT_BEAT)
 
     tenant = Tenant.objects.create(title="Deployed")
     integ = integration(tenant)

@@ -1,15 +1,19 @@
 """/healthz, /readyz and /metrics through the Django view and the production ASGI application:
 status codes, what /readyz names when a part is down (a real unreachable database, a real
-unreachable Redis, a real Redis without or with a worker heartbeat), the metrics token."""
+unreachable Redis, a real Redis without or with a worker or beat heartbeat, a real beat process),
+the metrics token."""
 
 import json
 import os
+import signal
+import subprocess
+import sys
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import HttpCommunicator
 
-from integrations.tests.brokers import free_port
+from integrations.tests.brokers import free_port, wait_until
 from integrations.tests.processes import manage
 from integrations.tests.test_http_ingress import call
 from tbproject.ops import heartbeat
@@ -25,9 +29,9 @@ def redis_client():
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
-    client.delete(heartbeat.KEY)
+    client.delete(heartbeat.KEY, heartbeat.BEAT_KEY)
     yield client
-    client.delete(heartbeat.KEY)
+    client.delete(heartbeat.KEY, heartbeat.BEAT_KEY)
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -100,6 +104,57 @@ def test_a_heartbeat_older_than_the_timeout_does_not_count(db, settings, redis_c
     redis_client.zrem(heartbeat.KEY, "celery@fresh")
     answer = call("asgi", "GET", "/readyz")
     assert answer.status == 503 and json.loads(answer.body)["down"] == ["worker"]
+
+
+@needs_redis
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_readyz_needs_a_recent_beat_heartbeat_only_when_a_beat_is_expected(transport, db, settings, redis_client):
+    settings.REDIS_URL, settings.CELERY_TASK_ALWAYS_EAGER = REDIS_URL, False
+    settings.WORKER_HEARTBEAT_TIMEOUT_SECONDS, settings.EXPECT_BEAT = 30, False
+    worker = heartbeat.Heartbeat("celery@test-host", REDIS_URL).start()
+    try:
+        answer = call(transport, "GET", "/readyz")
+        assert answer.status == 200 and "EXPECT_BEAT" in json.loads(answer.body)["checks"]["beat"]["mode"]
+        settings.EXPECT_BEAT = True
+        answer = call(transport, "GET", "/readyz")
+        assert answer.status == 503 and json.loads(answer.body)["down"] == ["beat"]
+        assert json.loads(answer.body)["checks"]["beat"]["error"] == "no beat heartbeat within 30 s"
+        beat = heartbeat.Heartbeat("beat@test-host", REDIS_URL, key=heartbeat.BEAT_KEY).start()
+        try:
+            answer = call(transport, "GET", "/readyz")
+            assert answer.status == 200, answer.body
+            assert json.loads(answer.body)["checks"]["beat"]["beats"] == ["beat@test-host"]
+        finally:
+            beat.stop()  # a clean stop removes the heartbeat
+        assert json.loads(call(transport, "GET", "/readyz").body)["down"] == ["beat"]
+    finally:
+        worker.stop()
+
+
+def test_readyz_in_embedded_mode_expects_no_beat_process(db, settings):
+    settings.REDIS_URL, settings.CELERY_TASK_ALWAYS_EAGER, settings.EXPECT_BEAT = "", True, True
+    answer = call("asgi", "GET", "/readyz")
+    assert answer.status == 200 and "embedded" in json.loads(answer.body)["checks"]["beat"]["mode"]
+
+
+@needs_redis
+def test_a_real_celery_beat_writes_its_heartbeat_and_removes_it_when_stopped(redis_client, tmp_path):
+    # the file scheduler: this test is about the heartbeat, not django-celery-beat's tables
+    env = {**os.environ, "REDIS_URL": REDIS_URL, "CELERY_TASK_ALWAYS_EAGER": "false", "LOAD_DEMO_DATA": "false"}
+    process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "tbproject", "beat", "--scheduler",
+                                "celery.beat:PersistentScheduler", "-s", str(tmp_path / "schedule"), "-l", "warning"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        names = wait_until(lambda: process.poll() is None and heartbeat.alive(redis_client, 30, heartbeat.BEAT_KEY),
+                           30, message="beat's heartbeat")
+        assert names[0].startswith("beat@") and names[0].endswith(f"-{process.pid}")
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=30)
+        assert heartbeat.alive(redis_client, 30, heartbeat.BEAT_KEY) == [], errors.decode()[-2000:]
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

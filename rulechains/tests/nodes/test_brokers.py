@@ -13,11 +13,18 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from gmqtt import Client
 
 from integrations.tests.brokers import MOSQUITTO, Broker, wait_until
-from integrations.tests.test_kafka import create, tansu  # noqa: F401  (tansu: the Kafka peer fixture)
+from integrations.tests.kafka_peer import create, tansu_broker
 from rulechains import engine, nodes
 from rulechains.nodes.base import ConfigError
 from rulechains.tests.helpers import events_of, install_root, make_node, msg, node
 from tbproject.testing.factories import make_device
+
+
+@pytest.fixture(scope="module")
+def tansu():
+    """``host:port`` of a Tansu broker (integrations/tests/kafka_peer.py) for this module."""
+    with tansu_broker() as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +148,7 @@ async def _read(servers, topic, count):
         await consumer.stop()
 
 
-def test_the_kafka_node_produces_with_key_and_headers_and_reports_the_offset(tenant, device, tansu):  # noqa: F811
+def test_the_kafka_node_produces_with_key_and_headers_and_reports_the_offset(tenant, device, tansu):
     topic = f"tb-{uuid.uuid4().hex[:8]}"
     asyncio.run(create(tansu, topic, partitions=1))
     chain = publish_chain(tenant, nodes.KAFKA, topicPattern="${prefix}" + topic[3:], keyPattern="${deviceName}",

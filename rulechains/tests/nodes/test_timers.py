@@ -140,3 +140,14 @@ def test_a_message_delayed_in_a_called_chain_still_returns_to_its_caller(tenant,
     tasks.resume_delayed_task(payload)
     [arrived] = events_of(root.nodes.get(index=1), "IN")
     assert arrived["relationType"] == "Done" and arrived["data"] == '{"t": 3}'
+
+
+def test_the_delay_node_says_that_embedded_mode_loses_waiting_messages_on_restart():
+    """Embedded mode keeps delayed messages on timer threads (not persisted): the component
+    descriptor's details and the period's help in the node form say so (README, rule nodes)."""
+    from rulechains.components import descriptor
+
+    definition = descriptor(nodes.DELAY)["configurationDescriptor"]["nodeDefinition"]
+    assert "LOST when the process stops or restarts" in definition["details"]
+    [period] = [f for f in definition["fields"] if f["name"] == "periodValue"]
+    assert "lost when the process restarts" in period["help"]
