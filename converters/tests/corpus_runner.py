@@ -137,10 +137,22 @@ def _string_map(value) -> dict:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in (value or {}).items() if v is not None}
 
 
-def _uplink_api(client, entry: Entry, spec, sample, metadata: dict, strict: bool) -> str | None:
+def _as_sent(sample) -> bytes:
+    """The payload as ThingsBoard's own check of the library sends it: a ``.json`` file re-serialised
+    by Python's ``json.dumps`` (ThingsBoard's ``validate-data-converters`` workflow), others as they are."""
+    if sample.name.endswith(".json"):
+        try:
+            return json.dumps(json.loads(sample.payload)).encode()
+        except ValueError:
+            pass
+    return sample.payload
+
+
+def _uplink_api(client, entry: Entry, spec, sample, metadata: dict, strict: bool,
+                unwrap_first: bool = False) -> str | None:
     """None when it passes, else what went wrong."""
-    payload, meta = base64.b64encode(sample.payload).decode(), metadata
-    if spec.converter_version == 2:
+    payload, meta = base64.b64encode(_as_sent(sample)).decode(), metadata
+    if spec.converter_version == 2 and unwrap_first:
         status, answer = client.post(f"/api/converter/unwrap/{entry.integration_type}",
                                      {"payload": payload, "metadata": metadata})
         if status != 200:
@@ -159,8 +171,29 @@ def _uplink_api(client, entry: Entry, spec, sample, metadata: dict, strict: bool
     if spec.converter_version == 2 and isinstance(got, dict):
         got = {k: v for k, v in got.items() if k in sample.expected or v not in (None, "", {}, [])}
     if not same(sample.expected, got, strict):
-        return f"differs: expected {_short(sample.expected)} got {_short(got)}"
+        return "differs: " + "; ".join(diff(sample.expected, got, strict)[:8])
     return None
+
+
+def diff(expected, actual, strict: bool = False, path: str = "") -> list[str]:
+    """Where two JSON values differ, one ``path: expected X, got Y`` line each."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        found = []
+        for key in sorted(set(expected) | set(actual), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in actual:
+                found.append(f"{where}: expected {_short(expected[key], 120)}, missing")
+            elif key not in expected:
+                found.append(f"{where}: not expected, got {_short(actual[key], 120)}")
+            else:
+                found += diff(expected[key], actual[key], strict, where)
+        return found
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        return [line for i, (a, b) in enumerate(zip(expected, actual, strict=True))
+                for line in diff(a, b, strict, f"{path}[{i}]")]
+    if same(expected, actual, strict):
+        return []
+    return [f"{path or '.'}: expected {_short(expected, 120)}, got {_short(actual, 120)}"]
 
 
 def _short(value, limit: int = 600) -> str:
@@ -181,7 +214,7 @@ def _downlink_api(client, entry: Entry, spec, sample, metadata: dict, strict: bo
     if answer.get("error"):
         return f"error: {answer['error']}"
     if sample.expected is not None and not same(sample.expected, json.loads(answer["output"]), strict):
-        return f"differs: expected {_short(sample.expected)} got {answer['output'][:600]}"
+        return "differs: " + "; ".join(diff(sample.expected, json.loads(answer["output"]), strict)[:8])
     return None
 
 
