@@ -301,7 +301,11 @@ def converter_output(update: EntityUpdate) -> dict:
     for key in ("label", "customer", "group"):
         if getattr(update, key):
             out[key] = getattr(update, key)
-    out["telemetry"] = [values if ts is None else {"ts": ts, "values": values} for ts, values in update.telemetry]
+    # Values without a timestamp of their own (stored at the server's time) show as one flat
+    # object, as ThingsBoard prints them; timestamped points as {ts, values}.
+    flat = {k: v for ts, values in update.telemetry if ts is None for k, v in values.items()}
+    points = [{"ts": ts, "values": values} for ts, values in update.telemetry if ts is not None]
+    out["telemetry"] = flat if not points else ([flat] if flat else []) + points
     out["attributes"] = dict(update.attributes)
     return out
 

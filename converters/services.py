@@ -6,6 +6,7 @@ ThingsBoard's ``TestConverterResult`` shape: ``{"output": "<JSON text>", "error"
 """
 
 import base64
+import dataclasses
 import json
 from types import SimpleNamespace
 
@@ -47,7 +48,8 @@ REFUSED = "the live pipeline would refuse this output: {}"
 
 
 def test_uplink(decoder: str, payload: bytes, metadata: dict, *, converter_version: int = 1,
-                configuration: dict | None = None, lang: str = ScriptLang.JS) -> dict:
+                configuration: dict | None = None, lang: str = ScriptLang.JS,
+                integration_type: str | None = None) -> dict:
     """Run a decoder once, uncached, and answer as ThingsBoard does: ``output`` is the script's
     result as JSON text whatever it is; ``error`` is set only when the script failed (compile
     error, exception, limit, a result that is not data).
@@ -57,13 +59,19 @@ def test_uplink(decoder: str, payload: bytes, metadata: dict, *, converter_versi
     traffic would refuse (``REFUSED``) or change (a default profile, a converted timestamp,
     skipped nulls), and a typed converter (v2) or a TS013 codec gets ``outputMsg``, the
     assembled converter output (reference 4.3). A codec's own warnings join ``warnings``. The
-    payload and metadata are used as given: ThingsBoard's UI unwraps a network envelope first
-    (``POST /api/converter/unwrap/{type}``)."""
+    payload of a typed converter (or TS013 codec) whose ``integration_type`` has an envelope is
+    unwrapped first when it is one, as ThingsBoard does for its library's samples (the network
+    server's JSON posted whole); a payload that is no envelope (ThingsBoard's UI unwraps first,
+    ``POST /api/converter/unwrap/{type}``) is used as given."""
+    spec = SimpleNamespace(converter_version=converter_version, configuration=configuration or {},
+                           type=ConverterType.UPLINK, script=decoder)
+    if integration_type:
+        item = uplink.prepare(spec, integration_type, payload, metadata)
+        if not (item.dropped or item.error):
+            payload, metadata = item.payload, item.metadata
     (result,) = engine.decode(None, 0, decoder, [(payload, metadata)], lang=lang)
     if result.error is not None:
         return {"output": "", "error": describe_error(result.error)}
-    spec = SimpleNamespace(converter_version=converter_version, configuration=configuration or {},
-                           type=ConverterType.UPLINK, script=decoder)
     output = result.output_json
     answer = {"output": output, "error": ""}
     try:
@@ -75,12 +83,15 @@ def test_uplink(decoder: str, payload: bytes, metadata: dict, *, converter_versi
         answer["output"] = _compact(parsed[ts013.MARKER])
     notes: list[str] = []
     try:
-        interpreted = uplink.interpret(spec, output, metadata, server_ts=now_ms(), notes=notes)
+        interpreted = uplink.interpret(spec, output, metadata, server_ts=(received := now_ms()), notes=notes)
     except (uplink.ConvertError, OutputError) as e:
         answer["warnings"] = [REFUSED.format(e)]
         return answer
     if interpreted.updates and (converter_version == 2 or ts013.is_result(parsed)):
-        answer["outputMsg"] = converter_output(interpreted.updates[0])
+        # values stored at the receive time show without it, as ThingsBoard shows them
+        update = interpreted.updates[0]
+        shown = [(None if ts == received else ts, values) for ts, values in update.telemetry]
+        answer["outputMsg"] = converter_output(dataclasses.replace(update, telemetry=shown))
     warnings = [*interpreted.warnings, *notes]
     if warnings:
         answer["warnings"] = warnings

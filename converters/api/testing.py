@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from converters import engine, services
-from converters.choices import ScriptLang
+from converters.choices import IntegrationType, ScriptLang
 from tbproject.api.exceptions import ServiceUnavailable
 from tbproject.api.params import choice_param
 from tbproject.api.permissions import IsTenantAdmin
@@ -95,6 +95,11 @@ def downlink_message(body: dict, default_type: str = "") -> tuple[str, str]:
     return msg, msg_type
 
 
+def _integration_type(converter: dict) -> str | None:
+    value = converter.get("integrationType")
+    return value if isinstance(value, str) and value in IntegrationType.values else None
+
+
 class UplinkTestView(APIView):
     """Body ``{metadata, payload (base64), decoder, converter?}``; the optional ``converter``
     (ThingsBoard sends the whole converter) selects typed-output checks for converterVersion 2."""
@@ -112,7 +117,8 @@ class UplinkTestView(APIView):
         configuration = converter.get("configuration") if isinstance(converter.get("configuration"), dict) else {}
         try:
             result = services.test_uplink(decoder, payload, metadata, converter_version=version,
-                                          configuration=configuration, lang=lang)
+                                          configuration=configuration, lang=lang,
+                                          integration_type=_integration_type(converter))
         except engine.EngineError:
             raise ServiceUnavailable(ENGINE_DOWN) from None
         return Response(result)

@@ -1424,6 +1424,7 @@
   const isOctal = (s) => (typeof s === 'string' && /^[0-7]+$/.test(s) ? 8 : -1);
   const isDecimal = (s) => (typeof s === 'string' && /^-?\d+(\.\d+)?$/.test(s) ? 10 : -1);
   const isHexadecimal = (s) => (typeof s === 'string' && /^-?(0[xX])?[0-9a-fA-F]+$/.test(s) ? 16 : -1);
+  const asText = (s) => (s === null || s === undefined ? s : jstr(s));
   function radixOf(valueP, radix, value) {
     let r;
     if (!radix) {
@@ -1621,7 +1622,11 @@
       flat(json, map, exclude, '', pathInKey);
       return map;
     },
-    isBinary, isOctal, isDecimal, isHexadecimal,
+    // TbUtils takes a String: MVEL converts any other argument (isDecimal(2) is isDecimal("2"))
+    isBinary: (s) => isBinary(asText(s)),
+    isOctal: (s) => isOctal(asText(s)),
+    isDecimal: (s) => (typeof (s = asText(s)) === 'string' && /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(s) ? 10 : -1),
+    isHexadecimal: (s) => isHexadecimal(asText(s)),
     encodeURI: (s) => { const b = utf8(jstr(s)); let r = ''; for (let i = 0; i < b.length; i++) { const c = String.fromCharCode(b[i] & 0xff); r += (b[i] >= 0 && URI_KEEP.test(c)) ? c : '%' + HEX[(b[i] & 0xff) >> 4] + HEX[b[i] & 15]; } return r; },
     decodeURI: (s) => decodeUtf8(utf8(jstr(s)).length && Int8Array.from(jstr(s).replace(/%([0-9a-fA-F]{2})|[\s\S]/g, (m, h) => (h ? String.fromCharCode(parseInt(h, 16)) : m)).split('').map((c) => c.charCodeAt(0)).flatMap((c) => (c < 256 ? [c] : Array.from(utf8(String.fromCharCode(c))))))),
     btoa: (s) => b64encode(utf8(jstr(s))),

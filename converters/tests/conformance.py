@@ -80,7 +80,7 @@ CASES = [
     Case("ts013 codec run through its entry point", TTN_CODEC, b"\xff\x38", {"fPort": "3", "deviceName": "ttn-1"},
          output={"data": {"temperature": -2, "port": 3}, "errors": [], "warnings": []},
          output_msg={"entityType": "DEVICE", "name": "ttn-1", "profile": "default",
-                     "telemetry": [{"ts": None, "values": {"temperature": -2, "port": 3}}], "attributes": {}},
+                     "telemetry": {"temperature": -2, "port": 3}, "attributes": {}},
          stored={"ttn-1": {"telemetry": {"temperature": (T0, -2), "port": (T0, 3)}, "attributes": {}}}),
     Case("nested object and array values",
          "return {deviceName: 'gps-1', deviceType: 'tracker', attributes: {cfg: {mode: 'eco', limits: [1, 2]}},"

@@ -204,7 +204,10 @@ def test_it_checks_typed_output_for_a_converter_version_2(api):
     assert (res["output"], res["error"]) == ('{"telemetry":{"t":1}}', "")
     message = res["outputMsg"]  # ThingsBoard's "Converter output" tab
     assert (message["entityType"], message["name"], message["profile"]) == ("DEVICE", "Device 0011", "default")
-    assert [p["values"] for p in message["telemetry"]] == [{"t": 1}] and message["attributes"] == {}
+    # values without their own ts show flat, as in ThingsBoard's library results
+    assert message["telemetry"] == {"t": 1} and message["attributes"] == {}
+    res = up(api, "return {telemetry: [{ts: 5, values: {t: 1}}, {u: 2}]};", b"", {"eui": "0011"}, converter=converter)
+    assert res["outputMsg"]["telemetry"] == [{"u": 2}, {"ts": 5, "values": {"t": 1}}]
     res = up(api, "return {type: 'ROBOT'};", b"", {"eui": "0011"}, converter=converter)
     assert (res["output"], res["error"]) == ('{"type":"ROBOT"}', "") and "outputMsg" not in res
     assert res["warnings"] == ["the live pipeline would refuse this output: type: must be DEVICE or ASSET, "

@@ -46,10 +46,7 @@ def test_the_test_endpoint_answers_as_thingsboard(api, case, settings):
     else:
         got = res["outputMsg"]
         expected = json.loads(json.dumps(case.output_msg))
-        for want, have in zip(expected["telemetry"], got["telemetry"], strict=True):
-            if want.get("ts", 0) is None:  # stamped with the time of the test run
-                want["ts"] = have["ts"]
-        assert got == expected
+        assert got == expected  # values without their own ts show flat, without the run's time
 
 
 def _entity(tenant, name):

@@ -59,7 +59,9 @@ def unwrap(raw, metadata: dict | None = None) -> Unwrapped:
         "frequency": pick(up, "settings", "frequency"),
         "bandwidth": lora.get("bandwidth"),
         "spreadingFactor": lora.get("spreading_factor"),
-        "codeRate": lora.get("coding_rate"),
+        # ThingsBoard's library results (TTN and TTI, validated against ThingsBoard) have no
+        # codeRate for data_rate.lora.coding_rate: only the older settings.coding_rate gives one
+        "codeRate": pick(up, "settings", "coding_rate"),
         "consumedAirtime": up.get("consumed_airtime"),
         "netId": network.get("net_id"),
         "tenantId": network.get("tenant_id"),

@@ -1,0 +1,64 @@
+"""Constructs found failing when real third-party converters were run through testUpLink /
+testDownLink (converters/tests/corpus_runner.py); each case is our own few lines reproducing one."""
+
+import base64
+import json
+
+import pytest
+
+from converters import engine
+from converters.tests.envelopes import FRAME, doc, raw
+
+
+def tbel(body: str, payload: bytes = b""):
+    result = engine.decode(None, 0, body, [(payload, {})], lang="TBEL")[0]
+    assert result.error is None, result.error
+    return json.loads(result.output_json)
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # TbUtils' isX(String) called with a number: MVEL converts it to its text first
+    ("isDecimal(2)", 10),
+    ("isDecimal(2.5)", 10),
+    ("isDecimal('-7')", 10),
+    ("isDecimal('1.5E3')", 10),
+    ("isDecimal('x1')", -1),
+    ("isDecimal(null)", -1),
+    ("isBinary(101)", 2),
+    ("isOctal(17)", 8),
+    ("isHexadecimal(255)", 16),
+])
+def test_number_checks_take_any_value_as_its_text(expr, expected):
+    assert tbel(f"return {expr};") == expected
+
+
+TYPED = {"type": "UPLINK", "integrationType": "CHIRPSTACK", "converterVersion": 2,
+         "configuration": {"scriptLang": "TBEL", "type": "DEVICE", "name": "Sensor $eui", "profile": "P",
+                           "attributes": ["fPort"], "telemetry": None}}
+SIZE = "return {telemetry: {size: payload.size()}};"
+
+
+def up(api, payload: bytes, converter=TYPED):
+    body = {"payload": base64.b64encode(payload).decode(), "metadata": {"integrationName": "cs"},
+            "decoder": SIZE, "converter": converter}
+    res = api.post("/api/converter/testUpLink?scriptLang=TBEL", body, format="json")
+    assert res.status_code == 200 and res.json()["error"] == "", res.content
+    return res.json()
+
+
+def test_a_typed_converter_is_tested_on_the_network_servers_envelope_posted_whole(api):
+    # ThingsBoard's own check of its converters library posts the ChirpStack JSON itself and
+    # compares outputMsg with the library's result: the device bytes and the network fields
+    # reach the script, and values without a ts of their own show flat.
+    res, envelope = up(api, raw("chirpstack_up")), doc("chirpstack_up")
+    assert res["outputMsg"] == {"entityType": "DEVICE", "name": f"Sensor {envelope['deviceInfo']['devEui']}",
+                                "profile": "P", "telemetry": {"size": len(FRAME)},
+                                "attributes": {"fPort": envelope["fPort"]}}
+
+
+def test_a_payload_that_is_no_envelope_is_used_as_given(api):
+    # what ThingsBoard's UI sends after POST /api/converter/unwrap: the device bytes themselves
+    assert up(api, FRAME)["outputMsg"]["telemetry"] == {"size": len(FRAME)}
+    generic = {**TYPED, "converterVersion": 1}  # a generic converter sees the envelope itself
+    assert json.loads(up(api, raw("chirpstack_up"), generic)["output"]) == {
+        "telemetry": {"size": len(raw("chirpstack_up"))}}
