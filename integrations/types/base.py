@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, Protocol
 
-from django.utils.module_loading import import_string
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from integrations.dedup import Deduplication
 from integrations.messages import Downlink, RawUplink
+from tbproject.registry import load_dotted
 
 __all__ = ["run_sync", "IntegrationError", "ConfigError", "BaseIntegration", "PushIntegration", "ListenerIntegration",
            "SocketServerIntegration", "TypeConfig", "UplinkSink", "MASK"]
@@ -253,7 +253,7 @@ class ClientListenerIntegration(ListenerIntegration):
     _connection = None
 
     async def start(self, emit: UplinkSink) -> None:
-        listener = import_string(self.listener_class)
+        listener = load_dotted(self.listener_class)
         self._connection = listener(self.config, emit, metadata=self.metadata,
                                     integration_id=str(self.integration.pk))
         await self._connection.start()
@@ -272,7 +272,7 @@ class ClientListenerIntegration(ListenerIntegration):
         return self._connection
 
     def check(self) -> None:
-        probe = import_string(self.probe_function)
+        probe = load_dotted(self.probe_function)
         run_sync(lambda: probe(self.config))
 
 
@@ -288,7 +288,7 @@ class SocketServerIntegration(ListenerIntegration):
     _server = None
 
     async def start(self, emit: UplinkSink) -> None:
-        self._server = import_string(self.server)(self.config.clientConfiguration, emit,
+        self._server = load_dotted(self.server)(self.config.clientConfiguration, emit,
                                                   integration=self.integration, metadata=self.metadata)
         await self._server.start()
 
