@@ -98,6 +98,12 @@ class BaseIntegration:
         self.config = self.parse(integration.configuration)
 
     @classmethod
+    def answers_next_uplink(cls) -> bool:
+        """True when a device gets its downlink as the answer to its next request (HTTP family, CoAP):
+        a remote runner is then offered the pending ones (remote/replies.py) rather than sent them."""
+        return False
+
+    @classmethod
     def parse(cls, configuration: dict) -> TypeConfig:
         try:
             return cls.config_model.model_validate(configuration or {})
@@ -172,6 +178,10 @@ class PushIntegration(BaseIntegration):
     def refuse(self, headers: Mapping[str, str], body: bytes, query: str) -> str | None:
         """Why the request is refused (403: a signature that does not match ...), or None."""
         return None
+
+    @classmethod
+    def answers_next_uplink(cls) -> bool:
+        return not cls.api_downlink
 
     def downlink_reply(self, kind: str, payload: bytes, metadata: dict, uplink: RawUplink) -> tuple[bytes, bytes]:
         """(Content-Type, body) of the reply that carries a pending downlink (synchronous types)."""
