@@ -115,6 +115,7 @@ class RemoteRunner:
         if config is not None:
             log.info("running the last configuration received (version %s) until the server answers",
                      config.get("version"))
+            self.replies.configure(config)
             await self.host.apply(config)
         try:
             while not self._stop.is_set():

@@ -121,13 +121,14 @@ def _venv() -> tuple:
     return target / "bin" / "python", target / "bin" / "iot-remote"
 
 
-@pytest.fixture
-def installed(tmp_path):
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
     """The wheel built now, installed into the cached virtualenv: its (python, iot-remote)."""
+    dist = tmp_path_factory.mktemp("dist")
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check",
-                            "-w", str(tmp_path / "dist"), str(PACKAGING)], capture_output=True, text=True, timeout=300)
+                            "-w", str(dist), str(PACKAGING)], capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
-    (wheel,) = (tmp_path / "dist").glob("iot_integration_remote-*-py3-none-any.whl")
+    (wheel,) = dist.glob("iot_integration_remote-*-py3-none-any.whl")
     python, script = _venv()
     done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
                            "--disable-pip-version-check", str(wheel)], capture_output=True, text=True, timeout=300)
