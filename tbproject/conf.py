@@ -13,14 +13,23 @@ same values as the distribution.
 __all__ = ["setting", "configure", "django_settings"]
 
 _values: dict = {}
+_django = None  # Django's settings once configured (they stay so): setting() runs on hot paths
+_no_django = False
 
 
 def django_settings():
+    global _django, _no_django
+    if _django is not None or _no_django:
+        return _django
     try:
         from django.conf import settings
-    except ModuleNotFoundError:  # the remote runner's distribution
+    except ModuleNotFoundError:  # the remote runner's distribution: never look again
+        _no_django = True
         return None
-    return settings if settings.configured else None
+    if not settings.configured:
+        return None
+    _django = settings
+    return settings
 
 
 def setting(name: str, default=None):
