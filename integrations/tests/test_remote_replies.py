@@ -105,3 +105,42 @@ def test_the_runner_answers_a_devices_next_request_with_its_offered_downlink_aft
         await asyncio.wait_for(task, 15)
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_a_remote_coap_integration_takes_uplinks_at_the_runners_key_and_answers_with_the_offered_downlink(tmp_path):
+    import aiocoap
+
+    from integrations.tests.test_coap import request
+
+    path, port, key = str(tmp_path / "outbox.sqlite3"), free_port(), "9e4f-coap-replies"
+    config = {"id": "5b0e4c56-8d52-4a9e-9a4e-0d6c1f3f7c14", "name": "Plant CoAP", "type": "COAP", "enabled": True,
+              "version": 1, "configuration": {"clientConfiguration": {
+                  "baseUrl": f"coap://127.0.0.1:{port}", "securityMode": "NO_SECURE", "bindAddress": "127.0.0.1"}},
+              "replyDecoder": {"key": "ids", "version": 1, "script": DECODER, "lang": "JS", "type": "UPLINK"}}
+    outbox = Outbox(path)
+    outbox.remember_config(config)
+    outbox.close()
+    offer = json.loads(protocol.encode_replies([("d-9", Downlink(config["id"], "c-1", b"go", "TEXT", ts=1))]))
+
+    async def scenario():
+        runner = RemoteRunner(f"http://127.0.0.1:{free_port()}", key, "secret", outbox_path=path,
+                              reconnect_seconds=0.1)
+        task = asyncio.get_running_loop().create_task(runner.run())
+        for _ in range(100):
+            if runner.host.instance is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert runner.host.instance is not None, "the CoAP integration did not start"
+        send = lambda device: request(f"coap://127.0.0.1:{port}/i/{key}",  # noqa: E731
+                                      json.dumps({"id": device}).encode(), content_format=50)
+        first = await send("c-1")
+        assert str(first.code) == str(aiocoap.CHANGED) and first.payload == b""
+        runner.replies.offer(offer)
+        answered = await send("c-1")
+        assert str(answered.code) == str(aiocoap.CHANGED) and answered.payload == b"go"
+        assert (await send("c-1")).payload == b""  # once
+        assert runner.outbox.depth == 3
+        runner.request_stop()
+        await asyncio.wait_for(task, 15)
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
