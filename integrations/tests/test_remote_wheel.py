@@ -11,6 +11,7 @@ reinstalled into it on every run.
 import ast
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -44,12 +45,10 @@ ENCODER = "return {contentType: 'JSON', data: JSON.stringify({firmware: msg.firm
 
 
 def _backend():
-    sys.path.insert(0, str(PACKAGING))
-    try:
-        import backend
-    finally:
-        sys.path.remove(str(PACKAGING))
-    return backend
+    spec = importlib.util.spec_from_file_location("remote_wheel_backend", PACKAGING / "backend.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _project() -> dict:
