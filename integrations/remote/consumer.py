@@ -8,7 +8,9 @@ reconnected before the server noticed the old connection was dead) replaces the 
 While connected, a watcher pushes a changed configuration (at once for saves in this process,
 else within REMOTE_POLL_SECONDS; with ``convertRemotely`` a saved uplink converter too) and the
 integration's PENDING downlinks (claimed as a listener host claims them; what the remote has not
-answered when the connection ends is retried).
+answered when the connection ends is retried), or, for types that answer a device's next request
+with its downlink (HTTP family, CoAP), offers the newest PENDING one of each device (``replies``;
+DELIVERED when the remote says ``replyTaken``).
 """
 
 import asyncio
