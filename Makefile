@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f
 PORT   ?= 8080
 HOST   ?= 127.0.0.1
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean remote-wheel
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -29,5 +29,9 @@ lint: install
 bench: install
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
 
+# The remote integration runner as a wheel of its own (README, "Remote integrations"): dist/*.whl
+remote-wheel: install
+	$(BIN)/python -m pip wheel --quiet --no-deps --disable-pip-version-check packaging/remote -w dist
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var dist

@@ -17,7 +17,7 @@ from converters import ts013
 from converters.output import OutputError, normalise_uplink, normalise_uplink_v2, parse_output
 from converters.unwrap import NotAnUplink, UnwrapError, get_unwrapper
 
-__all__ = ["Prepared", "Interpreted", "prepare", "interpret", "ConvertError"]
+__all__ = ["Prepared", "Interpreted", "prepare", "interpret", "device_names", "ConvertError"]
 
 
 class ConvertError(ValueError):
@@ -81,6 +81,28 @@ def interpret(converter, output_json, metadata: dict, *, server_ts: int | None =
     if converter.converter_version == 2:
         return Interpreted([normalise_uplink_v2(parsed, configuration, metadata, server_ts=server_ts, notes=notes)])
     return Interpreted(normalise_uplink(parsed, server_ts=server_ts, notes=notes))
+
+
+def device_names(converter, integration_type: str | None, payload: bytes, metadata: dict, *, limits=None) -> list[str]:
+    """The devices the converter's script names for one uplink, converted as the pipeline does ([]
+    when it cannot say): what answering a request with its device's pending downlink needs (the
+    server's HTTP and CoAP ingress, integrations/ingress/downlinks.py, and the remote runner's,
+    remote/replies.py). ``converter``: a Converter row, or a stand-in with its engine_key,
+    script_version, script, script_lang, converter_version and configuration."""
+    from converters import engine
+
+    item = prepare(converter, integration_type, payload, metadata)
+    if item.dropped or item.error:
+        return []
+    (result,) = engine.decode(converter.engine_key, converter.script_version, converter.script,
+                              [(item.payload, item.metadata)], limits=limits, lang=converter.script_lang)
+    if result.error is not None:
+        return []
+    try:
+        updates = interpret(converter, result.output_json, item.metadata).updates
+    except (OutputError, ConvertError):
+        return []
+    return [u.name for u in updates if u.entity_type == "DEVICE"]
 
 
 def _ts(metadata: dict, server_ts):

@@ -26,12 +26,11 @@ import os
 import re
 from uuid import UUID
 
-from django.conf import settings
-from django.db import connection
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from converters.unwrap import UNWRAPPERS, UnwrapError, get_unwrapper
 from tbproject.clock import now_ms
+from tbproject.conf import setting
 
 __all__ = ["Deduplication", "DUPLICATE", "settings_of", "key_of", "screen", "mark", "debug_events", "claim",
            "release", "prune"]
@@ -162,6 +161,8 @@ return out
 
 
 def _claim_rows(items, now: int) -> set[tuple[str, str]]:
+    from django.db import connection
+
     from integrations.models_dedup import UplinkSeen  # lazily: the schema above is imported by the types
     from tenants.usage import sql_uuid
 
@@ -212,7 +213,7 @@ _client: tuple | None = None
 def _redis():
     """This process's client of REDIS_URL (made again after a fork), or None in embedded mode."""
     global _client
-    url = getattr(settings, "REDIS_URL", "")
+    url = setting("REDIS_URL", "")
     if not url:
         return None
     if _client is None or _client[0] != os.getpid() or _client[1] != url:

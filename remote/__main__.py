@@ -44,16 +44,19 @@ def add_arguments(p) -> None:
 
 
 def configure(allow_custom: list[str] | None) -> None:
-    """Settings the listener classes read; no database, no apps. Inside a Django project
-    (manage.py runremote) its settings stay and only the allowed custom classes are set."""
-    from django.conf import settings
+    """Settings the listener classes read (tbproject/conf.py); no database, no apps, no Django at
+    all in the runner's own distribution (packaging/remote). Inside a Django project (manage.py
+    runremote) its settings stay and only the allowed custom classes are set."""
+    from tbproject import conf
 
     default = ["integrations.custom_examples."]
-    if not settings.configured:
-        # REDIS_URL empty: the converter engine's metrics (tbproject/metrics.py) stay in memory
-        settings.configure(UPLINK_BATCH_MS=int(os.environ.get("UPLINK_BATCH_MS", "5")), USE_TZ=True, REDIS_URL="",
-                           CUSTOM_INTEGRATION_CLASSES=allow_custom if allow_custom is not None else default)
+    if conf.django_settings() is None:
+        # no REDIS_URL: the converter engine's metrics (tbproject/metrics.py) stay in memory
+        conf.configure(UPLINK_BATCH_MS=int(os.environ.get("UPLINK_BATCH_MS", "5")), REDIS_URL="",
+                       CUSTOM_INTEGRATION_CLASSES=allow_custom if allow_custom is not None else default)
     elif allow_custom is not None:
+        from django.conf import settings
+
         settings.CUSTOM_INTEGRATION_CLASSES = allow_custom
 
 

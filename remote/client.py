@@ -26,6 +26,7 @@ from integrations.remote import protocol
 from remote import __version__
 from remote.host import Host
 from remote.outbox import Outbox
+from remote.replies import Replies
 from remote.sink import chunks
 
 __all__ = ["RemoteRunner", "websocket_url"]
@@ -65,6 +66,7 @@ class RemoteRunner:
         self.outbox = Outbox(outbox_path, max_messages=max_messages)
         self.io = ThreadPoolExecutor(1, thread_name_prefix="remote-outbox")  # the outbox's one thread
         self.host = Host(self)
+        self.replies = Replies(self)  # downlinks answered on a device's next request
         self.state: dict = {}  # the listener's connected / error / method, as last reported
         self.frames: collections.deque = collections.deque(maxlen=1000)  # lifecycle, dropped: sent when connected
         self.connected = asyncio.Event()
@@ -113,6 +115,7 @@ class RemoteRunner:
         if config is not None:
             log.info("running the last configuration received (version %s) until the server answers",
                      config.get("version"))
+            self.replies.configure(config)
             await self.host.apply(config)
         try:
             while not self._stop.is_set():
@@ -208,6 +211,7 @@ class RemoteRunner:
         if isinstance(acked, int) and acked > 0:
             await self._io(self.outbox.ack, acked)  # the server already holds these
         await self._io(self.outbox.remember_config, config)
+        self.replies.configure(config)
         log.info("configuration received from the server: %s (%s), version %s", config.get("name"),
                  config.get("type"), config.get("version"))
         await self.host.apply(config)
@@ -219,6 +223,8 @@ class RemoteRunner:
             self._ack.set_result(data)
         elif kind == "config":
             await self._on_config(data)
+        elif kind == "replies":
+            self.replies.offer(data)
         elif kind == "downlink":
             task = asyncio.get_running_loop().create_task(self._downlink(ws, data))
             self._downlinks.add(task)

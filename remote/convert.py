@@ -62,7 +62,8 @@ class LocalConverter:
         # what converters.uplink.prepare and converters.ts013 read of a Converter row
         self.stand_in = SimpleNamespace(type=str(spec.get("type") or "UPLINK"), script=self.script,
                                         converter_version=int(spec.get("converterVersion") or 1),
-                                        configuration=spec.get("configuration") or {})
+                                        configuration=spec.get("configuration") or {}, engine_key=self.key,
+                                        script_version=self.script_version, script_lang=self.lang)
 
     def __str__(self) -> str:
         return f"{self.key} version {self.version} ({self.lang})"
@@ -74,6 +75,14 @@ class LocalConverter:
             log.warning("the converter cannot run on this machine (%s): %d uplink(s) go raw, the server converts "
                         "them", exc, len(uplinks))
             return uplinks
+
+    async def devices_of(self, raw: RawUplink) -> list[str]:
+        """The devices the script names for ``raw`` (remote/replies.py); EngineError if it cannot run."""
+        return await asyncio.get_running_loop().run_in_executor(_threads(), self.devices, raw)
+
+    def devices(self, raw: RawUplink) -> list[str]:
+        return uplink.device_names(self.stand_in, self.integration_type, raw.payload, raw.metadata,
+                                   limits=self.limits)
 
     def run(self, uplinks: list[RawUplink]) -> list[RawUplink]:
         """The uplinks, those the script ran on with their ``conversion`` (blocking: a thread's job)."""

@@ -41,16 +41,18 @@ class RemoteIntegration:
     configuration: dict = field(default_factory=dict)
     version: int = 0
     enabled: bool = True
+    #: the runner's key: CoAP paths and the HTTP endpoint's URL end with it, as on the server
+    routing_key: str = ""
 
     @property
     def id(self):
         return self.pk
 
     @classmethod
-    def from_config(cls, config: dict) -> "RemoteIntegration":
+    def from_config(cls, config: dict, routing_key: str = "") -> "RemoteIntegration":
         return cls(uuid.UUID(str(config["id"])), str(config["name"]), str(config["type"]),
                    dict(config.get("configuration") or {}), int(config.get("version") or 0),
-                   bool(config.get("enabled", True)))
+                   bool(config.get("enabled", True)), routing_key)
 
 
 def _fingerprint(config: dict) -> str:
@@ -77,7 +79,7 @@ class Host:
         running = self.instance is not None
         await self.stop(lifecycle=False)
         self.fingerprint = fingerprint
-        self.integration = integration = RemoteIntegration.from_config(config)
+        self.integration = integration = RemoteIntegration.from_config(config, getattr(self.runner, "key", ""))
         if not integration.enabled:
             log.info("integration %s is disabled", integration.name)
             if running:

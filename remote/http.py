@@ -8,9 +8,11 @@ body its content type cannot carry), then 204 (200 with ``replaceNoContentToOk``
 is in the outbox; ``GET`` is a health check. Served by uvicorn in the runner's loop (no signal
 handlers of its own: the runner owns SIGTERM).
 
-Downlinks are not answered here: the server's HTTP reply-with-downlink needs the converter to
-know the uplink's device, which runs on the server. A downlink to a remote HTTP integration fails
-with a message saying so.
+A device's pending downlink is the answer to its next request (200, the downlink's content type),
+as on the server: the server offers them and the request's devices are found here
+(remote/replies.py); the uplink is in the outbox before the downlink is taken. Types that send
+downlinks to their cloud's API (``api_downlink``: ChirpStack, ThingPark, ...) have them sent by
+the server's workers.
 """
 
 import asyncio
@@ -100,24 +102,25 @@ class HttpListener:
         await self.batcher.close()
 
     async def downlink(self, downlink) -> None:
-        raise IntegrationError("Downlinks of HTTP-family integrations running remotely are not supported: the "
-                               "server picks the device's downlink by decoding its uplink", permanent=True)
+        raise IntegrationError("HTTP-family integrations answer a device's next request with its downlink "
+                               "(remote/replies.py); none is sent on its own", permanent=True)
 
     async def app(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
         method = scope["method"].upper()
         try:
-            status, body = await self._answer(method, scope, receive)
+            status, body, *content_type = await self._answer(method, scope, receive)
         except ClientGone:
             return
         headers = [(b"content-length", str(len(body)).encode())]
         if body:
-            headers.append((b"content-type", b"application/json"))
+            headers.append((b"content-type", content_type[0] if content_type else b"application/json"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
-    async def _answer(self, method: str, scope, receive) -> tuple[int, bytes]:
+    async def _answer(self, method: str, scope, receive) -> tuple:
+        """(status, body) or, with the device's downlink, (200, body, its Content-Type)."""
         target = split_path(scope.get("path", ""))
         if target != (self.instance.endpoint, self.routing_key):
             return _reply(404, "Integration with such routing key wasn't found!", NOT_FOUND)
@@ -143,8 +146,15 @@ class HttpListener:
         extra = self.instance.uplink_metadata(query)
         if extra is not None:
             metadata = {**self.metadata, **extra, **{f"Header:{name}": value for name, value in headers.items()}}
+            uplink = RawUplink(self.integration_id, body, metadata, now_ms(), kind)
+            replies = None if self.instance.api_downlink else self.sink.replies
+            waiting = await replies.devices_of(uplink) if replies is not None else []
             try:
-                await self.batcher.add(RawUplink(self.integration_id, body, metadata, now_ms(), kind))
+                await self.batcher.add(uplink)
             except NotAcknowledged:
                 return _reply(503, "The remote integration is stopping; try again", GENERAL)
+            found = await replies.take_row(uplink, waiting) if waiting else None
+            if found is not None:  # stored first: a 503 never consumes the downlink
+                content_type, reply = self.instance.downlink_reply(*found, uplink)
+                return 200, reply, content_type
         return 200 if self.replace_no_content else 204, b""

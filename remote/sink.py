@@ -38,6 +38,8 @@ def chunks(encoded: list) -> list[list]:
 class RemoteSink:
     def __init__(self, runner, integration, host=None):
         self.runner, self.integration, self.host = runner, integration, host
+        #: downlinks answered on a device's next request (remote/replies.py; the HTTP and CoAP listeners)
+        self.replies = getattr(runner, "replies", None)
 
     async def __call__(self, uplinks) -> None:
         converter = self.host.converter if self.host is not None else None

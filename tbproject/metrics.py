@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 
-from django.conf import settings
+from tbproject.conf import setting
 
 __all__ = ["KEY", "FLUSH_SECONDS", "BUCKETS", "inc", "inc_many", "observe", "flush", "snapshot", "reset_local",
            "forget", "parse_field"]
@@ -86,7 +86,7 @@ def observe(name: str, value: float, count: int = 1, **labels) -> None:
 def _redis():
     """This process's client of REDIS_URL, or None in embedded mode."""
     global _client
-    url = settings.REDIS_URL
+    url = setting("REDIS_URL", "")
     if not url:
         return None
     if _client is None or _client[0] != os.getpid() or _client[1] != url:
@@ -149,7 +149,7 @@ def reset_local() -> None:
 
 def _ensure_flusher() -> None:
     global _flusher
-    if not settings.REDIS_URL or (_flusher is not None and _flusher[0] == os.getpid()):
+    if not setting("REDIS_URL", "") or (_flusher is not None and _flusher[0] == os.getpid()):
         return
     with _lock:
         if _flusher is not None and _flusher[0] == os.getpid():
@@ -173,4 +173,4 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
-atexit.register(lambda: settings.configured and settings.REDIS_URL and flush())
+atexit.register(lambda: setting("REDIS_URL", "") and flush())

@@ -6,7 +6,20 @@ Integration types and rule-node types are each listed in one such table (STYLE.m
 from functools import cached_property
 from importlib import import_module
 
-__all__ = ["TypeRegistry"]
+__all__ = ["TypeRegistry", "load_dotted"]
+
+
+def load_dotted(path: str):
+    """The object at ``package.module.Name`` (as Django's import_string, without Django: the remote
+    runner's distribution shares the modules that load classes by name); ImportError if there is none."""
+    module_name, _, attr = path.rpartition(".")
+    if not module_name:
+        raise ImportError(f"{path} doesn't look like a module path")
+    module = import_module(module_name)
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ImportError(f'Module "{module_name}" does not define a "{attr}" attribute/class') from None
 
 
 class TypeRegistry:
@@ -24,8 +37,7 @@ class TypeRegistry:
         if kind not in self._table:
             raise KeyError(f"unknown type {kind!r}")
         if kind not in self._loaded:
-            module_name, _, attr = self._table[kind].rpartition(".")
-            self._loaded[kind] = getattr(import_module(module_name), attr)
+            self._loaded[kind] = load_dotted(self._table[kind])
         return self._loaded[kind]
 
     def all(self) -> dict[str, type]:

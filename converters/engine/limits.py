@@ -45,10 +45,7 @@ def worker_count() -> int:
 
 
 def _setting(name: str, default):
-    # The engine also runs where Django is not configured (the bench's bare side, scripts).
-    try:
-        from django.conf import settings
+    # The engine also runs where Django is not configured (the bench's bare side, the remote runner).
+    from tbproject.conf import setting
 
-        return getattr(settings, name, default)
-    except Exception:
-        return default
+    return setting(name, default)

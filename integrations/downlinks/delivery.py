@@ -4,6 +4,8 @@
     release(rows)                                  # ... not sent after all: back to PENDING
     finish(integrations, [(row, error, permanent)])   # DELIVERED, retried with back-off, or FAILED
     row = take(integration_id, device_names)       # HTTP next-uplink reply: newest PENDING -> DELIVERED
+    rows = newest_pending(integration_id)          # ... on a remote runner: what it is offered
+    row = take_offered(integration, pk)            # ... the one it answered with -> DELIVERED
     sweep()                                        # periodic: stale claims back to the queue, TTL
 
 Claims are conditional UPDATEs with a token (STYLE.md rule 6), so a downlink is sent by one
@@ -24,7 +26,8 @@ from integrations.models_downlinks import FINAL
 from tbproject import metrics
 from tbproject.clock import now_ms
 
-__all__ = ["claim", "release", "finish", "take", "sweep", "as_message", "backoff_ms", "STALE_MS"]
+__all__ = ["claim", "release", "finish", "take", "take_offered", "newest_pending", "sweep", "as_message", "backoff_ms",
+           "STALE_MS"]
 
 S = DownlinkStatus
 #: A claim older than this is taken to belong to a dead worker or host.
@@ -124,14 +127,39 @@ def take(integration, device_names) -> OutgoingDownlink | None:
         return None
     pending = OutgoingDownlink.objects.filter(integration_id=integration.pk, device_name__in=names, status=S.PENDING)
     for row in pending.order_by("-created_ts", "-pk")[:5]:
-        if OutgoingDownlink.objects.filter(pk=row.pk, status=S.PENDING).update(
-                status=S.DELIVERED, delivered_ts=now_ms(), attempts=row.attempts + 1, error="") == 1:
-            pending.filter(device_name=row.device_name).update(
-                status=S.SUPERSEDED, error="A newer downlink to this device replaced it")
-            metrics.inc("tb_downlinks_total", integration=row.integration_id, outcome="delivered")
-            _events({integration.pk: integration}, [(row, None, False)], now_ms())
+        if _deliver(integration, row):
             return row
     return None
+
+
+def take_offered(integration, pk) -> OutgoingDownlink | None:
+    """The PENDING downlink ``pk`` that a remote runner answered its device's request with, now
+    DELIVERED (older ones to the device SUPERSEDED, as :func:`take`); None if it no longer waited."""
+    row = OutgoingDownlink.objects.filter(pk=pk, integration_id=integration.pk, status=S.PENDING).first()
+    return row if row is not None and _deliver(integration, row) else None
+
+
+def _deliver(integration, row: OutgoingDownlink) -> bool:
+    if OutgoingDownlink.objects.filter(pk=row.pk, status=S.PENDING).update(
+            status=S.DELIVERED, delivered_ts=now_ms(), attempts=row.attempts + 1, error="") != 1:
+        return False
+    OutgoingDownlink.objects.filter(integration_id=integration.pk, device_name=row.device_name, status=S.PENDING,
+                                    created_ts__lte=row.created_ts).update(
+        status=S.SUPERSEDED, error="A newer downlink to this device replaced it")
+    metrics.inc("tb_downlinks_total", integration=row.integration_id, outcome="delivered")
+    _events({integration.pk: integration}, [(row, None, False)], now_ms())
+    return True
+
+
+def newest_pending(integration_id, limit: int = 500) -> list[OutgoingDownlink]:
+    """The newest PENDING downlink of each device of the integration (at most ``limit`` devices)."""
+    newest: dict[str, OutgoingDownlink] = {}
+    rows = OutgoingDownlink.objects.filter(integration_id=integration_id, status=S.PENDING)
+    for row in rows.order_by("-created_ts", "-pk").iterator(chunk_size=500):
+        newest.setdefault(row.device_name, row)
+        if len(newest) >= limit:
+            break
+    return list(newest.values())
 
 
 def pending_devices(integration_id) -> list[str]:

@@ -135,23 +135,9 @@ async def pending(integration_id: str) -> Pending:
 
 def _decode(state: Pending, uplink: RawUplink) -> list[str]:
     """The device names the uplink converter gives ``uplink``, converted as the pipeline does."""
-    from converters import engine
     from converters import uplink as conversion
-    from converters.output import OutputError
 
-    converter = state.converter
-    item = conversion.prepare(converter, state.kind, uplink.payload, uplink.metadata)
-    if item.dropped or item.error:
-        return []
-    (result,) = engine.decode(converter.engine_key, converter.script_version, converter.script,
-                              [(item.payload, item.metadata)], lang=converter.script_lang)
-    if result.error is not None:
-        return []
-    try:
-        updates = conversion.interpret(converter, result.output_json, item.metadata).updates
-    except (OutputError, conversion.ConvertError):
-        return []
-    return [u.name for u in updates if u.entity_type == "DEVICE"]
+    return conversion.device_names(state.converter, state.kind, uplink.payload, uplink.metadata)
 
 
 async def devices_of(uplink: RawUplink) -> list[str]:

@@ -15,9 +15,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from django.conf import settings
-
 from integrations.messages import RawUplink
+from tbproject.conf import setting
 
 __all__ = ["UplinkBatcher", "NotAcknowledged"]
 
@@ -42,7 +41,7 @@ class UplinkBatcher:
                  max_pending: int = 10_000, on_error: Callable[[str], None] | None = None,
                  linger: float | None = None):
         self.emit, self.max_batch, self.max_pending = emit, max_batch, max_pending
-        self.linger = settings.UPLINK_BATCH_MS / 1000 if linger is None else linger
+        self.linger = setting("UPLINK_BATCH_MS", 5) / 1000 if linger is None else linger
         self.on_error = on_error or (lambda message: None)
         #: the sink's rate-limit gate (integrations/sink.py), when ``emit`` is a sink
         self._admit: Callable[[int], Awaitable[int]] | None = getattr(emit, "admit", None)

@@ -38,8 +38,11 @@ async def respond(listener: "CoapListener", uplink: RawUplink) -> aiocoap.Messag
     """Hand ``uplink`` on and answer its request once it is queued: 2.04 Changed, empty, or
     2.04 with the device's pending downlink as the payload, as the HTTP integration answers
     (integrations/ingress/downlinks.py: the devices are learnt by decoding only while one waits,
-    and the downlink is taken only after the uplink was queued)."""
-    from integrations.ingress import downlinks
+    and the downlink is taken only after the uplink was queued). On a remote runner the sink
+    offers the same calls (remote/replies.py): the server pushed the downlinks there."""
+    downlinks = getattr(listener.sink, "replies", None)
+    if downlinks is None:
+        from integrations.ingress import downlinks
 
     waiting = await downlinks.devices_of(uplink)
     await listener.batcher.add(uplink)

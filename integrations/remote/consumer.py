@@ -8,7 +8,9 @@ reconnected before the server noticed the old connection was dead) replaces the 
 While connected, a watcher pushes a changed configuration (at once for saves in this process,
 else within REMOTE_POLL_SECONDS; with ``convertRemotely`` a saved uplink converter too) and the
 integration's PENDING downlinks (claimed as a listener host claims them; what the remote has not
-answered when the connection ends is retried).
+answered when the connection ends is retried), or, for types that answer a device's next request
+with its downlink (HTTP family, CoAP), offers the newest PENDING one of each device (``replies``;
+DELIVERED when the remote says ``replyTaken``).
 """
 
 import asyncio
@@ -59,6 +61,8 @@ class RemoteIntegrationConsumer(AsyncWebsocketConsumer):
     watcher: asyncio.Task | None = None
     hello: dict | None = None
     pushed: dict | None = None
+    #: ids of the downlinks last offered (``replies``); None: nothing offered on this connection yet
+    offered: list | None = None
 
     async def connect(self):
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.scope.get("headers", [])}
@@ -173,12 +177,25 @@ class RemoteIntegrationConsumer(AsyncWebsocketConsumer):
                 config = await _db(service.config_of)(integration)
                 if config != self.pushed:  # the integration, or the converter the remote runs, changed
                     await self._push_config(integration, config)
-                if integration.enabled and integration.type_class.listener:  # push types: see remote/http.py
+                if integration.type_class.answers_next_uplink():  # offered: remote/replies.py
+                    await self._send_replies(integration)
+                elif integration.enabled and integration.type_class.listener:
                     await self._send_downlinks()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("remote integration %s: watching the configuration failed", self.integration.pk)
+
+    async def _send_replies(self, integration: Integration) -> None:
+        offered = await _db(service.replies_of)(integration)
+        ids = [downlink_id for downlink_id, _ in offered]
+        if ids != self.offered:
+            self.offered = ids
+            await self.send(protocol.encode_replies(offered))
+
+    async def on_replyTaken(self, data):
+        await _db(service.reply_taken)(self.integration, data)
+        self._wake.set()  # offer what still waits
 
     async def _send_downlinks(self) -> None:
         rows = await _db(delivery.claim)([self.integration.pk], f"remote:{self.session}")

@@ -14,14 +14,21 @@ remote -> server
   ``lifecycle`` {event, error?}: the hosted listener STARTED / STOPPED / FAILED on the remote
   ``dropped``   {reason, payload (base64, at most 1 KB), metadata}: a frame the listener refused
   ``downlinkResult`` {id, error?, permanent?}
+  ``replyTaken`` {id}: an offered downlink (``replies``) answered its device's request
 
 server -> remote
   ``config``    {integration: {id, name, type, enabled, version, configuration, converter?, ...}, ackedSeq}
                 converter (only with ``convertRemotely``): {id, key, version, scriptVersion,
                 type, converterVersion, lang, script, configuration, limits}; sent again when saved
+                replyDecoder (types that answer a device's next request with its downlink: HTTP
+                family, CoAP): the same fields, the converter that names a request's devices
   ``ack``       {seq}: the batch is durably queued on the server (or was already: a resend)
   ``nack``      {seq, error}: the batch can never be queued (malformed): the remote drops it
   ``downlink``  {id, deviceName, payload (base64), contentType, metadata, route}
+  ``replies``   {downlinks: [{id, deviceName, payload, contentType, metadata, ...}, ...]}: for types
+                that answer the next request, the newest PENDING downlink of each device, the whole
+                set again whenever it changes (remote/replies.py); it stays PENDING on the server
+                until ``replyTaken``
 
 Batches are numbered by the remote's outbox (``seq`` grows and is never reused within one
 ``outboxId``); the server remembers the highest acknowledged ``seq`` per (integration, outboxId)
@@ -40,7 +47,7 @@ from integrations.messages import Downlink, RawUplink
 
 __all__ = ["PATH", "KEY_HEADER", "SECRET_HEADER", "PROTOCOL_VERSION", "MAX_BATCH", "MAX_FRAME_BYTES", "ProtocolError",
            "frame", "parse", "encode_uplinks", "decode_uplinks", "clean_conversion", "encode_downlink",
-           "decode_downlink"]
+           "decode_downlink", "encode_replies"]
 
 PATH = "/ws/integrations/remote"
 KEY_HEADER, SECRET_HEADER = "X-Integration-Key", "X-Integration-Secret"
@@ -124,11 +131,20 @@ def decode_uplinks(integration_id: str, items, server: str = "") -> list[RawUpli
     return out
 
 
+def _downlink_fields(downlink_id: str, downlink: Downlink) -> dict:
+    return {"id": downlink_id, "deviceName": downlink.device_name,
+            "payload": base64.b64encode(downlink.payload).decode("ascii"), "contentType": downlink.content_type,
+            "metadata": downlink.metadata, "route": downlink.route, "originatorId": downlink.originator_id,
+            "ts": downlink.ts}
+
+
 def encode_downlink(downlink_id: str, downlink: Downlink) -> str:
-    return frame("downlink", id=downlink_id, deviceName=downlink.device_name,
-                 payload=base64.b64encode(downlink.payload).decode("ascii"), contentType=downlink.content_type,
-                 metadata=downlink.metadata, route=downlink.route, originatorId=downlink.originator_id,
-                 ts=downlink.ts)
+    return frame("downlink", **_downlink_fields(downlink_id, downlink))
+
+
+def encode_replies(downlinks: list[tuple[str, Downlink]]) -> str:
+    """A ``replies`` frame: ``(id, downlink)`` pairs; each item reads back with decode_downlink."""
+    return frame("replies", downlinks=[_downlink_fields(i, d) for i, d in downlinks])
 
 
 def decode_downlink(integration_id: str, data: dict) -> Downlink:

@@ -15,9 +15,12 @@ import logging
 import threading
 import time
 
+from django.core.exceptions import ValidationError
+
 from converters import history
 from converters.engine import Limits
 from integrations import events, queue
+from integrations.downlinks import delivery
 from integrations.messages import RawUplink
 from integrations.models import Integration, RemoteStatus
 from integrations.remote.protocol import ProtocolError
@@ -26,7 +29,7 @@ from tbproject.clock import now_ms
 
 __all__ = ["authenticate", "open_session", "close_session", "config_of", "converter_of", "converts_remotely",
            "accept_batch", "report", "remote_lifecycle", "dropped", "current", "REFUSAL_EVENT_EVERY",
-           "CONVERT_REMOTELY"]
+           "CONVERT_REMOTELY", "replies_of", "reply_taken"]
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,35 @@ def config_of(integration: Integration) -> dict:
               "allowCreateDevicesOrAssets": integration.allow_create_devices_or_assets}
     if converts_remotely(integration):
         config["converter"] = converter_of(integration)
+    if _answers_next_uplink(integration) and integration.default_converter_id is not None:
+        config["replyDecoder"] = converter_of(integration)  # names a request's devices (remote/replies.py)
     return config
+
+
+def _answers_next_uplink(integration: Integration) -> bool:
+    try:
+        return integration.type_class.answers_next_uplink()
+    except KeyError:  # a type this server does not know
+        return False
+
+
+def replies_of(integration: Integration) -> list:
+    """``(id, Downlink)`` of the newest PENDING downlink of each device, for types that answer a
+    device's next request: what the remote is offered (``replies``); empty for other types."""
+    if not (integration.enabled and _answers_next_uplink(integration)):
+        return []
+    return [(str(row.pk), delivery.as_message(row)) for row in delivery.newest_pending(integration.pk)]
+
+
+def reply_taken(integration: Integration, data: dict) -> None:
+    """``replyTaken``: the remote answered a device's request with this offered downlink."""
+    downlink_id = str(data.get("id") or "")
+    try:
+        taken = delivery.take_offered(integration, downlink_id) if downlink_id else None
+    except (ValueError, ValidationError):
+        raise ProtocolError(f"'replyTaken' names no downlink: {downlink_id[:64]!r}") from None
+    if taken is None:  # expired, cancelled or superseded meanwhile: the device got it anyway
+        log.info("remote integration %s answered with downlink %s, no longer pending", integration.pk, downlink_id)
 
 
 def converts_remotely(integration: Integration) -> bool:

@@ -134,19 +134,22 @@ import remote.__main__, remote.client, remote.convert, remote.host, remote.http,
 from integrations.types import TYPES
 from django.apps import apps
 from django.conf import settings
+from tbproject.conf import setting
 listeners = sorted(kind for kind, cls in TYPES.all().items() if cls.listener)
 configured = settings.configured
 remote.__main__.configure(None)
 models = sorted(m for m in sys.modules if m.endswith(".models") and m.split(".")[0] in
                 ("tenants", "devices", "converters", "integrations", "rulechains", "django_celery_beat"))
 print(json.dumps({"models": models, "ready": apps.ready, "configured": configured, "listeners": listeners,
-                  "custom": settings.CUSTOM_INTEGRATION_CLASSES, "batch_ms": settings.UPLINK_BATCH_MS}))
+                  "custom": setting("CUSTOM_INTEGRATION_CLASSES"), "batch_ms": setting("UPLINK_BATCH_MS"),
+                  "configured_after": settings.configured}))
 """
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["models"] == [] and not result["ready"] and not result["configured"]
+    assert not result["configured_after"]  # the runner's values live in tbproject/conf.py, not in Django
     assert {"TCP", "UDP", "MQTT", "COAP", "OPC_UA", "CUSTOM"} <= set(result["listeners"])
     assert result["custom"] == ["integrations.custom_examples."] and result["batch_ms"] == 5
 

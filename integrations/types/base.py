@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, Protocol
 
-from django.utils.module_loading import import_string
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from integrations.dedup import Deduplication
 from integrations.messages import Downlink, RawUplink
+from tbproject.registry import load_dotted
 
 __all__ = ["run_sync", "IntegrationError", "ConfigError", "BaseIntegration", "PushIntegration", "ListenerIntegration",
            "SocketServerIntegration", "TypeConfig", "UplinkSink", "MASK"]
@@ -98,6 +98,12 @@ class BaseIntegration:
         self.config = self.parse(integration.configuration)
 
     @classmethod
+    def answers_next_uplink(cls) -> bool:
+        """True when a device gets its downlink as the answer to its next request (HTTP family, CoAP):
+        a remote runner is then offered the pending ones (remote/replies.py) rather than sent them."""
+        return False
+
+    @classmethod
     def parse(cls, configuration: dict) -> TypeConfig:
         try:
             return cls.config_model.model_validate(configuration or {})
@@ -172,6 +178,10 @@ class PushIntegration(BaseIntegration):
     def refuse(self, headers: Mapping[str, str], body: bytes, query: str) -> str | None:
         """Why the request is refused (403: a signature that does not match ...), or None."""
         return None
+
+    @classmethod
+    def answers_next_uplink(cls) -> bool:
+        return not cls.api_downlink
 
     def downlink_reply(self, kind: str, payload: bytes, metadata: dict, uplink: RawUplink) -> tuple[bytes, bytes]:
         """(Content-Type, body) of the reply that carries a pending downlink (synchronous types)."""
@@ -253,7 +263,7 @@ class ClientListenerIntegration(ListenerIntegration):
     _connection = None
 
     async def start(self, emit: UplinkSink) -> None:
-        listener = import_string(self.listener_class)
+        listener = load_dotted(self.listener_class)
         self._connection = listener(self.config, emit, metadata=self.metadata,
                                     integration_id=str(self.integration.pk))
         await self._connection.start()
@@ -272,7 +282,7 @@ class ClientListenerIntegration(ListenerIntegration):
         return self._connection
 
     def check(self) -> None:
-        probe = import_string(self.probe_function)
+        probe = load_dotted(self.probe_function)
         run_sync(lambda: probe(self.config))
 
 
@@ -288,7 +298,7 @@ class SocketServerIntegration(ListenerIntegration):
     _server = None
 
     async def start(self, emit: UplinkSink) -> None:
-        self._server = import_string(self.server)(self.config.clientConfiguration, emit,
+        self._server = load_dotted(self.server)(self.config.clientConfiguration, emit,
                                                   integration=self.integration, metadata=self.metadata)
         await self._server.start()
 

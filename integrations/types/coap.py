@@ -86,6 +86,10 @@ class CoapIntegration(ListenerIntegration):
             await self._endpoint.stop()
 
     @classmethod
+    def answers_next_uplink(cls) -> bool:
+        return True  # 2.04 Changed carries the device's pending downlink (integrations/listeners/coap.py)
+
+    @classmethod
     def listen_ports(cls, config) -> set[tuple[str, int, str]]:
         return {("udp", config.clientConfiguration.listen_port, "coap")}
 

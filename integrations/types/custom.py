@@ -11,13 +11,13 @@ CUSTOM remotely only; here runintegrations may host it as well, under the same a
 import json
 import re
 
-from django.conf import settings
-from django.utils.module_loading import import_string
 from pydantic import Field, field_validator
 
 from integrations.listeners.batching import UplinkBatcher
 from integrations.messages import Downlink
 from integrations.types.base import IntegrationError, ListenerIntegration, TypeConfig, UplinkSink
+from tbproject.conf import setting
+from tbproject.registry import load_dotted
 
 __all__ = ["CustomConfig", "CustomIntegration", "load_class"]
 
@@ -56,12 +56,12 @@ def load_class(path: str):
     """The custom integration class at ``path``, if allowed here; IntegrationError (permanent) if not."""
     from integrations.custom import CustomIntegrationBase
 
-    allowed = [p for p in getattr(settings, "CUSTOM_INTEGRATION_CLASSES", []) if p]
+    allowed = [p for p in setting("CUSTOM_INTEGRATION_CLASSES", None) or [] if p]
     if not any(path == prefix or path.startswith(prefix) for prefix in allowed):
         raise IntegrationError(f"custom integration class '{path}' is not allowed on this host (allowed prefixes: "
                                f"{', '.join(allowed) or 'none'}; CUSTOM_INTEGRATION_CLASSES)", permanent=True)
     try:
-        cls = import_string(path)
+        cls = load_dotted(path)
     except ImportError as exc:
         raise IntegrationError(f"cannot load custom integration class '{path}': {exc}", permanent=True) from None
     if not (isinstance(cls, type) and issubclass(cls, CustomIntegrationBase)):
