@@ -11,14 +11,14 @@ retrying can help.
 
 import asyncio
 import logging
-import random
 import re
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
-from integrations.listeners.batching import UplinkBatcher
+from integrations.listeners.attempts import Backoff
+from integrations.listeners.reconnecting import ReconnectingListener
 from integrations.types.base import IntegrationError
 
 __all__ = ["AwsListener", "client", "describe", "error_code", "AUTH_CODES", "MISSING_CODES", "BACKOFF_MIN",
@@ -94,8 +94,9 @@ def describe(what: str, exc: BaseException) -> tuple[str, bool]:
     return f"{what}: {getattr(exc, 'message', None) or str(exc) or type(exc).__name__}", False
 
 
-class AwsListener:
-    """Base of the AWS pollers (SQS, Kinesis): start, stop and the reconnect loop.
+class AwsListener(ReconnectingListener):
+    """Base of the AWS pollers (SQS, Kinesis): the connection check before starting and the
+    reconnect loop over an aiobotocore client.
 
     A subclass sets ``service`` and ``verb`` ("poll", "read"), and implements ``what()`` (the
     queue or stream, for messages), ``probe(config)`` (the connection check), ``connect(client)``
@@ -108,17 +109,13 @@ class AwsListener:
     """
 
     service, verb = "", "poll"
-    stop_timeout = 5.0
 
     def __init__(self, config, cc, sink, *, metadata: dict[str, str], integration_id: str, read_timeout: float):
-        self.config, self.cc, self.sink = config, cc, sink
-        self.integration_id, self.metadata = integration_id, dict(metadata)
-        self.batcher = UplinkBatcher(sink, on_error=lambda error: sink.report(error=error, method="queue"))
-        self.connected = asyncio.Event()
+        super().__init__(config, sink, metadata=metadata, integration_id=integration_id)
+        self.name = self.service
+        self.cc = cc
         self.read_timeout = read_timeout
         self._client = None
-        self._task: asyncio.Task | None = None
-        self._stopping = False
 
     def what(self) -> str:
         raise NotImplementedError
@@ -143,43 +140,27 @@ class AwsListener:
                 raise
         except TimeoutError:
             pass  # unreachable for now: the loop retries and reports
-        self._stopping = False
-        self.batcher.start()
-        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"{self.service}-{self.integration_id}")
+        await super().start()
 
-    async def stop(self) -> None:
-        """Queue what was received and settle it (the rest is delivered again). Idempotent."""
-        if self._task is None:
-            return
-        task, self._task = self._task, None
-        self._stopping = True
-        await self.batcher.close(self.stop_timeout)
+    async def _wind_down(self, task: asyncio.Task) -> None:
         await self.drain()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        self.connected.clear()
 
-    async def _run(self) -> None:
-        delay = BACKOFF_MIN
+    async def _run(self, first) -> None:
+        backoff = Backoff(BACKOFF_MIN, BACKOFF_MAX)
         while not self._stopping:
             try:
                 async with client(self.service, self.cc, read_timeout=self.read_timeout) as aws:
                     await self.connect(aws)
                     self._client = aws
-                    self.connected.set()
-                    self.sink.report(connected=True, error="")
-                    delay = BACKOFF_MIN
+                    self._up()
+                    backoff.reset()
                     await self.consume(aws)
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 message, permanent = describe(f"Failed to {self.verb} {self.what()}", exc)
-                log.warning("%s (retrying in %.0f s)", message, delay)
-                self.connected.clear()
-                self.sink.report(connected=False, error=message)
-                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-                delay = min(delay * 2, BACKOFF_MAX * (4 if permanent else 1))
+                await self._retry(backoff, message, permanent)
             finally:
                 self._client = None
                 self.connected.clear()

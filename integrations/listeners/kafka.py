@@ -13,7 +13,6 @@
 
 import asyncio
 import logging
-import random
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import (
@@ -24,9 +23,10 @@ from aiokafka.errors import (
     UnsupportedSaslMechanismError,
 )
 
-from integrations.listeners.attempts import FirstAttempt
-from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
+from integrations.listeners.attempts import FIRST_ATTEMPT_WAIT, Backoff, FirstAttempt
+from integrations.listeners.batching import NotAcknowledged
 from integrations.listeners.mqtt import _content_type
+from integrations.listeners.reconnecting import ReconnectingListener
 from integrations.messages import Downlink, RawUplink
 from integrations.types.base import IntegrationError
 from tbproject.clock import now_ms
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 BACKOFF_MIN, BACKOFF_MAX = 1.0, 30.0
 MAX_RECORDS = 1000
-STOP_TIMEOUT = 5.0
 PROBE_TIMEOUT = 10.0
 PUBLISH_TIMEOUT = 10.0
 #: while no records come, the cluster's metadata is asked for this often (a lost broker shows in the status)
@@ -106,52 +105,27 @@ async def probe(config) -> None:
         await _stop(consumer)
 
 
-class KafkaListener:
-    """One integration's group member. ``sink`` is the host's UplinkSink (types/base.py)."""
+class KafkaListener(ReconnectingListener):
+    """One integration's group member. ``start()`` raises IntegrationError when the broker refuses
+    our credentials at once (the host records a FAILED lifecycle event with the reason and tries
+    again later)."""
+
+    name = "kafka"
+    first_attempt_wait = FIRST_ATTEMPT_WAIT
 
     def __init__(self, config, sink, *, metadata: dict[str, str], integration_id: str):
-        self.config, self.sink = config, sink
-        self.integration_id, self.metadata = integration_id, dict(metadata)
+        super().__init__(config, sink, metadata=metadata, integration_id=integration_id)
         self.address = address(config)
-        self.batcher = UplinkBatcher(sink, on_error=lambda error: sink.report(error=error, method="queue"))
-        self.connected = asyncio.Event()
         self.committed = 0  # records whose offsets were committed
         self._producer: AIOKafkaProducer | None = None
-        self._task: asyncio.Task | None = None
-        self._stopping = False
         self._polling = False
-        self.stop_timeout = STOP_TIMEOUT
 
-    async def start(self) -> None:
-        """Start consuming; raise IntegrationError when the broker refuses our credentials at once
-        (the host records a FAILED lifecycle event with the reason and tries again later)."""
-        self._stopping = False
-        self.batcher.start()
-        first = FirstAttempt()
-        self._task = asyncio.get_running_loop().create_task(self._run(first), name=f"kafka-{self.integration_id}")
-        refused = await first.wait()
-        if refused is not None:
-            await self.stop()
-            raise refused
-
-    async def stop(self) -> None:
-        """Queue what was polled and commit it (the rest stays uncommitted), then leave. Idempotent."""
-        if self._task is None:
-            return
-        task, self._task = self._task, None
-        self._stopping = True
-        await self.batcher.close(self.stop_timeout)
+    async def _wind_down(self, task: asyncio.Task) -> None:
         if not self._polling:  # let it commit what was queued
-            try:
-                await asyncio.wait_for(asyncio.shield(task), 2.0)
-            except (TimeoutError, Exception):
-                pass
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        self.connected.clear()
+            await self._finish(task)
 
     async def _run(self, first: FirstAttempt) -> None:
-        delay = BACKOFF_MIN
+        backoff = Backoff(BACKOFF_MIN, BACKOFF_MAX)
         while not self._stopping:
             consumer = producer = None
             try:
@@ -162,10 +136,9 @@ class KafkaListener:
                                             request_timeout_ms=int(PUBLISH_TIMEOUT * 1000), **cc.security_options())
                 await producer.start()
                 self._producer = producer
-                self.connected.set()
+                self._up()
                 first.connected()
-                self.sink.report(connected=True, error="")
-                delay = BACKOFF_MIN
+                backoff.reset()
                 await self._consume(consumer)
                 return
             except asyncio.CancelledError:
@@ -173,16 +146,13 @@ class KafkaListener:
             except Exception as exc:
                 sasl = self.config.clientConfiguration.uses_sasl
                 message = _describe(self.address, exc, sasl)
-                log.warning("%s (retrying in %.0f s)", message, delay)
                 first.failed(message, _refused(exc, sasl))
-                self.connected.clear()
-                self.sink.report(connected=False, error=message)
+                self._failed(backoff, message)
                 self._producer = None
                 await _stop(producer)
                 await _stop(consumer)
                 producer = consumer = None
-                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-                delay = min(delay * 2, BACKOFF_MAX)
+                await backoff.sleep()  # not longer after a refusal: start() reported it
             finally:
                 if producer is not None or consumer is not None:
                     self._producer = None
@@ -203,9 +173,7 @@ class KafkaListener:
                     checked = now
                     await self._check_health(consumer)
                 continue
-            if not self.connected.is_set():  # records came: the broker is back
-                self.connected.set()
-                self.sink.report(connected=True, error="")
+            self._up()  # records came: the broker is back (reported when it was down)
             handed = []
             for tp, records in polled.items():
                 for record in records:
@@ -241,12 +209,9 @@ class KafkaListener:
             if self.connected.is_set():
                 message = f"Lost the connection to Kafka at {self.address}: {_reason(exc)}"
                 log.warning("%s (the client keeps retrying)", message)
-                self.connected.clear()
-                self.sink.report(connected=False, error=message)
+                self._down(message)
             return
-        if not self.connected.is_set():
-            self.connected.set()
-            self.sink.report(connected=True, error="")
+        self._up()
 
     async def _hand_on(self, record) -> bool:
         payload = record.value or b""

@@ -27,13 +27,14 @@ import asyncio
 import datetime
 import json
 import logging
-import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
+from integrations.listeners.attempts import Backoff
+from integrations.listeners.batching import NotAcknowledged
 from integrations.listeners.mqtt import _content_type as _sniffed
+from integrations.listeners.reconnecting import ReconnectingListener
 from integrations.messages import Downlink, RawUplink
 from integrations.types.base import IntegrationError
 from tbproject.clock import now_ms
@@ -43,7 +44,6 @@ __all__ = ["Received", "SourceListener", "amqp_metadata", "as_bytes", "content_t
 log = logging.getLogger(__name__)
 
 BACKOFF_MIN, BACKOFF_MAX = 1.0, 30.0
-STOP_TIMEOUT = 5.0
 
 
 @dataclass(slots=True)
@@ -128,26 +128,21 @@ def describe_error(what: str, exc: BaseException) -> tuple[str, bool]:
     return f"Failed to connect to {what}: {str(exc) or type(exc).__name__}", False
 
 
-class SourceListener:
+class SourceListener(ReconnectingListener):
     """One integration's consumer over a message source (module docstring).
 
     Subclasses name ``what`` (for messages) and build the source and the downlink sender from
     the configuration: ``make_source()``, ``make_sender()``.
     """
 
+    name = "source"
     what = "the message source"
 
     def __init__(self, config, sink, *, metadata: dict[str, str], integration_id: str):
-        self.config, self.sink = config, sink
-        self.integration_id, self.metadata = integration_id, dict(metadata)
-        self.batcher = UplinkBatcher(sink, on_error=lambda error: sink.report(error=error, method="queue"))
-        self.connected = asyncio.Event()
+        super().__init__(config, sink, metadata=metadata, integration_id=integration_id)
         self.settled = 0  # messages queued in the pipeline, so settled (acknowledged) at the source
-        self.stop_timeout = STOP_TIMEOUT
         self._source = None
         self._sender = None
-        self._task: asyncio.Task | None = None
-        self._stopping = False
         self._handling = 0
 
     def make_source(self):
@@ -156,36 +151,21 @@ class SourceListener:
     def make_sender(self):
         raise IntegrationError(f"{self.what} has no downlink", permanent=True)
 
-    async def start(self) -> None:
-        self._stopping = False
-        self.batcher.start()
-        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"source-{self.integration_id}")
-
-    async def stop(self) -> None:
-        """Queue what was received and settle it (the rest goes back to the source). Idempotent."""
-        if self._task is None:
-            return
-        task, self._task = self._task, None
-        self._stopping = True
-        await self.batcher.close(self.stop_timeout)
+    async def _wind_down(self, task: asyncio.Task) -> None:
         for _ in range(100):  # a batch in hand is queued or refused by now: let the source settle it
             if not self._handling:
                 break
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.05)
         await _close(self._source)  # unblocks run()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), 2.0)
-        except (TimeoutError, Exception):
-            pass
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await self._finish(task)
+
+    async def _closed(self) -> None:
         await _close(self._sender)
         self._source = self._sender = None
-        self.connected.clear()
 
-    async def _run(self) -> None:
-        delay = BACKOFF_MIN
+    async def _run(self, first) -> None:
+        backoff = Backoff(BACKOFF_MIN, BACKOFF_MAX)
         while not self._stopping:
             source = None
             try:
@@ -201,13 +181,10 @@ class SourceListener:
                     return
                 message, permanent = describe_error(self.what, exc)
             if self.connected.is_set():
-                delay = BACKOFF_MIN
-            self.connected.clear()
-            log.warning("%s (retrying in %.0f s)", message, delay)
-            self.sink.report(connected=False, error=message)
+                backoff.reset()
+            self._failed(backoff, message)
             await _close(source)
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(delay * 2, BACKOFF_MAX * (4 if permanent else 1))
+            await backoff.sleep(permanent)
 
     def _on_connected(self) -> None:
         self.connected.set()
