@@ -656,6 +656,8 @@
     if (c === TbDouble) return isWhole(v.v) ? (T.marked = true, MARK + dstr(v.v)) : v.v;
     if (c === TbFloat) { const x = +T.fdigits(v.v); return isWhole(x) ? (T.marked = true, MARK + fstr(v.v)) : x; }
     if (c === TbByte) return v.v;
+    // a Long past 2^53 is written with all its digits, as Jackson writes it
+    if (c === TbLong) { const n = Number(v.b); return Number.isSafeInteger(n) ? n : (T.marked = true, MARK + String(v.b)); }
     return undefined;
   }
   // a number JSON.stringify would write without a '.' or an exponent (Java's toString has one)
@@ -663,7 +665,7 @@
   function out(x, depth) {
     if (x === null || typeof x !== 'object' || depth > 64) return x;
     const p = getProto(x);
-    if (p === ArrayProto) {
+    if (p === ArrayProto || x instanceof T.TbSet) {
       for (let i = 0; i < x.length; i++) {
         const v = x[i];
         if (v !== null && typeof v === 'object') { const n = plain(v); if (n !== undefined) x[i] = n; else out(v, depth + 1); }

@@ -93,3 +93,11 @@ def test_sets_keep_insertion_order_and_one_of_each_element():
                 fromList: toSet([5, 5, 4]), text: '' + toSet([1, 2])};
     """) == {"added": [True, True, False], "seen": [3, 1, 2, "1"], "set": [1, 2, "1"], "size": 3, "has": True,
              "isSet": True, "fromList": [5, 4], "text": "[1, 2]"}
+
+
+def test_a_long_past_2_pow_53_keeps_every_digit_in_the_output():
+    # an 8-byte counter or id read with parseBytesToLong: Jackson writes all its digits
+    result = engine.decode(None, 0, "return {id: parseBytesToLong([0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE]),"
+                                    " min: [Long.MIN_VALUE], small: 5L, set: toSet([2.0])};",
+                           [(b"", {})], lang="TBEL")[0]
+    assert result.output_json == '{"id":9223372036854775806,"min":[-9223372036854775808],"small":5,"set":[2.0]}'
