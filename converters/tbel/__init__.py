@@ -20,7 +20,7 @@ __all__ = ["RUNTIME_JS", "TEXT_PAYLOAD", "TbelSyntaxError", "transpile"]
 # __tb: runtime helpers are renamed __tbel_* so that an error they throw points at the user's line
 # (inner declarations here; what __tbel exposes is renamed by runtime.js itself).
 RUNTIME_JS = re.sub(r"(?m)^(\s+)function (\w+)\(", r"\1var \2 = function __tbel_\2(",
-                    Path(__file__).with_name("runtime.js").read_text())
+                    "\n".join(Path(__file__).with_name(name).read_text() for name in ("runtime.js", "runtime_sets.js")))
 _KINDS = {"decoder": "decoder", "uplink": "decoder", "encoder": "encoder", "downlink": "encoder"}
 
 

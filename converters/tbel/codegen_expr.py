@@ -17,7 +17,8 @@ parseBigEndianHexToLong parseInt parseLong parseFloat parseDouble toFixed intToH
 doubleToHex intLongToRadixString parseByteToBinaryArray parseBytesToBinaryArray parseLongToBinaryArray
 parseBinaryArrayToInt bytesToExecutionArrayList byteArrayToExecutionArrayList raiseError toFlatMap isBinary
 isHexadecimal isOctal isDecimal encodeURI decodeURI btoa atob padStart padEnd isNaN printUnsignedBytes
-toInt isInsidePolygon isInsideCircle toUnsignedInt hexToInt
+toInt isInsidePolygon isInsideCircle toUnsignedInt hexToInt parseLittleEndianHexToFloat parseBigEndianHexToFloat
+parseLittleEndianHexToDouble parseBigEndianHexToDouble parseHexIntLongToFloat isMap isList isArray newSet toSet isSet
 """.split())
 STATICS = frozenset("""
 Integer Long Double Float Boolean String Math Arrays Byte Short Character Date JSON Object System

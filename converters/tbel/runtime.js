@@ -626,12 +626,14 @@
       : type === 'double' ? D(0) : type === 'float' ? F(0) : type === 'boolean' ? false : type === 'char' ? '\0' : null;
     const r = new Array(len);
     for (let i = 0; i < len; i++) r[i] = fill;
-    return r;
+    return javaArray(r);
   }
   function arr(type, items) {
     if (type === 'byte') { const r = new Int8Array(items.length); for (let i = 0; i < items.length; i++) r[i] = intOf(items[i]); return r; }
-    return items;
+    return javaArray(items);
   }
+  // a Java array other than byte[] is a JS array marked so (TbUtils isArray/isList tell it from a list)
+  function javaArray(r) { Object.defineProperty(r, '__tbJavaArray', { value: true, enumerable: false }); return r; }
   function nofn(name) { throw err('RuntimeException', "function '" + name + "' is not defined"); }
   function sfield(cls, name) {
     const v = cls[name];
@@ -654,6 +656,8 @@
     if (c === TbDouble) return isWhole(v.v) ? (T.marked = true, MARK + dstr(v.v)) : v.v;
     if (c === TbFloat) { const x = +T.fdigits(v.v); return isWhole(x) ? (T.marked = true, MARK + fstr(v.v)) : x; }
     if (c === TbByte) return v.v;
+    // a Long past 2^53 is written with all its digits, as Jackson writes it
+    if (c === TbLong) { const n = Number(v.b); return Number.isSafeInteger(n) ? n : (T.marked = true, MARK + String(v.b)); }
     return undefined;
   }
   // a number JSON.stringify would write without a '.' or an exponent (Java's toString has one)
@@ -661,7 +665,7 @@
   function out(x, depth) {
     if (x === null || typeof x !== 'object' || depth > 64) return x;
     const p = getProto(x);
-    if (p === ArrayProto) {
+    if (p === ArrayProto || x instanceof T.TbSet) {
       for (let i = 0; i < x.length; i++) {
         const v = x[i];
         if (v !== null && typeof v === 'object') { const n = plain(v); if (n !== undefined) x[i] = n; else out(v, depth + 1); }
@@ -861,6 +865,7 @@
     if (p === ObjectProto) return MAP;
     if (p === ArrayProto) return LIST;
     if (p === TbDate.prototype) return T.DATE;
+    if (o.__tbTable) return o.__tbTable;  // runtime_sets.js: ExecutionLinkedHashSet
     if (isArray(o)) return LIST;
     if (o instanceof Int8Array) return BARR;
     if (kind(o)) return NUM;
@@ -1568,6 +1573,12 @@
     parseLittleEndianHexToLong: (s) => f.parseHexToLong(s, false),
     parseBigEndianHexToLong: (s) => f.parseHexToLong(s, true),
     parseHexToFloat: (s, be) => { const p = prepare(s, be); if (p === null) return null; return T.S.Float.intBitsToFloat(Number(BigInt.asIntN(32, BigInt('0x' + p)))); },
+    parseLittleEndianHexToFloat: (s) => f.parseHexToFloat(s, false),
+    parseBigEndianHexToFloat: (s) => f.parseHexToFloat(s, true),
+    parseLittleEndianHexToDouble: (s) => f.parseHexToDouble(s, false),
+    parseBigEndianHexToDouble: (s) => f.parseHexToDouble(s, true),
+    // the hex digits read as an integer, then that integer as a float ("0x0A" is 10.0)
+    parseHexIntLongToFloat: (s, be) => { const p = prepare(s, be); if (p === null) return null; radixOf(p, 16, s); return F(Number(BigInt.asIntN(32, BigInt('0x' + p)))); },
     parseHexToDouble: (s, be) => { const p = prepare(s, be); if (p === null) return null; return T.S.Double.longBitsToDouble(new TbLong(BigInt.asIntN(64, BigInt('0x' + p)))); },
     parseInt: (s, r) => { const v = parseIntLong(s, r, true, 32); return v === null ? null : Number(v); },
     parseLong: (s, r) => { const v = parseIntLong(s, r, true, 64); return v === null ? null : new TbLong(v); },

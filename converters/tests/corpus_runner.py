@@ -13,9 +13,11 @@ answer where there is one, and ``metadata.json`` (for a downlink also ``msgType.
 ``integrationMetadata.json``). The integration type is the converter's ``integrationType`` or the
 parent folder's name.
 
-Uplink samples are checked twice: through the API (a typed converter's envelope unwrapped by
-``POST /api/converter/unwrap/{type}`` first, as ThingsBoard's UI does; the result compared with
-``output``, or ``outputMsg`` for a typed converter) and through the live path
+Samples are posted as ThingsBoard's own check of its library (the ``validate-data-converters``
+workflow) posts them: a ``.json`` payload re-serialised, the whole converter beside an uplink (a
+typed converter gets the network server's envelope itself), a downlink with ``msgType``
+POST_TELEMETRY_REQUEST and empty ``integrationMetadata`` unless files say otherwise; the result is
+compared with ``output``, or ``outputMsg`` for a typed converter. Uplink samples also go through the live path
 (``converters.library.samples.run_uplink_case``: unwrap, decode, ``converters.uplink.interpret``),
 so that what the test endpoint accepts is also what the pipeline stores. Comparison ignores key
 order; numbers compare by value unless ``--strict-numbers`` (then ``2`` and ``2.0`` differ, as
@@ -203,11 +205,12 @@ def _short(value, limit: int = 600) -> str:
 
 def _downlink_api(client, entry: Entry, spec, sample, metadata: dict, strict: bool) -> str | None:
     folder = entry.path
+    # as ThingsBoard's check of its library sends a downlink sample
     msg_type = (folder / "msgType.txt").read_text().strip() if (folder / "msgType.txt").is_file() \
-        else "ATTRIBUTES_UPDATED"
+        else "POST_TELEMETRY_REQUEST"
     integration_metadata = _string_map(_read(folder / "integrationMetadata.json", {}))
-    body = {"msg": sample.text, "msgType": msg_type, "metadata": metadata,
-            "integrationMetadata": integration_metadata or metadata, "encoder": spec.script}
+    body = {"msg": _as_sent(sample).decode("utf-8", "replace"), "msgType": msg_type, "metadata": metadata,
+            "integrationMetadata": integration_metadata, "encoder": spec.script}
     status, answer = client.post(f"/api/converter/testDownLink?scriptLang={spec.script_lang}", body)
     if status != 200:
         return f"testDownLink {status}: {answer}"

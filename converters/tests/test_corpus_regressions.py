@@ -62,3 +62,42 @@ def test_a_payload_that_is_no_envelope_is_used_as_given(api):
     generic = {**TYPED, "converterVersion": 1}  # a generic converter sees the envelope itself
     assert json.loads(up(api, raw("chirpstack_up"), generic)["output"]) == {
         "telemetry": {"size": len(raw("chirpstack_up"))}}
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # TbUtils' endian-named hex readers and the integer-then-float one
+    ("parseBigEndianHexToFloat('3F800000') == 1.0", True),
+    ("parseLittleEndianHexToFloat('0000803F') == 1.0", True),
+    ("parseBigEndianHexToDouble('3FF8000000000000')", 1.5),
+    ("parseLittleEndianHexToDouble('000000000000F83F')", 1.5),
+    ("parseHexIntLongToFloat('0x0A', true) == 10.0", True),
+    ("parseHexIntLongToFloat('0A00', false) == 10.0", True),
+    # type checks: a byte[] or new int[n] is an array, [..] a list, {..} a map
+    ("[isArray(base64ToBytes('AQI=')), isArray(new int[2]), isArray([1])]", [True, True, False]),
+    ("[isList([1]), isList(new int[2]), isList(toSet([1])), isMap({a: 1}), isMap([1])]",
+     [True, False, False, True, False]),
+])
+def test_tbutils_hex_and_type_helpers(expr, expected):
+    assert tbel(f"return {expr};") == expected
+
+
+def test_sets_keep_insertion_order_and_one_of_each_element():
+    assert tbel("""
+        var s = newSet();
+        var added = [s.add(3), s.add(1), s.add(3)];
+        s.addAll([2, 1, '1']);
+        var seen = [];
+        foreach (x : s) { seen.add(x); }
+        s.remove(3);
+        return {added: added, seen: seen, set: s, size: s.size(), has: s.contains(2), isSet: isSet(s),
+                fromList: toSet([5, 5, 4]), text: '' + toSet([1, 2])};
+    """) == {"added": [True, True, False], "seen": [3, 1, 2, "1"], "set": [1, 2, "1"], "size": 3, "has": True,
+             "isSet": True, "fromList": [5, 4], "text": "[1, 2]"}
+
+
+def test_a_long_past_2_pow_53_keeps_every_digit_in_the_output():
+    # an 8-byte counter or id read with parseBytesToLong: Jackson writes all its digits
+    result = engine.decode(None, 0, "return {id: parseBytesToLong([0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE]),"
+                                    " min: [Long.MIN_VALUE], small: 5L, set: toSet([2.0])};",
+                           [(b"", {})], lang="TBEL")[0]
+    assert result.output_json == '{"id":9223372036854775806,"min":[-9223372036854775808],"small":5,"set":[2.0]}'
