@@ -1476,10 +1476,11 @@
   }
   let readLen = 0;
   function floatBits(data, offset, length, bigEndian, size) {
-    const v = BigInt(readInt(data, offset, length, bigEndian, size)), len = readLen;
+    const v = BigInt(readInt(data, offset, length, bigEndian, size));
     const dv = new DataView(new ArrayBuffer(8));
-    // big-endian: the bytes fill the low end of the buffer; little-endian: the high end after reversal
-    const shifted = bigEndian === false ? v << BigInt(8 * (size - len)) : v;
+    // TbUtils 4.x: a short read fills the value's low end either way (a 4-byte buffer, the bytes put
+    // at its far end for big-endian, at its start for little-endian): [0x41, 0xEA] LE is 0x0000EA41
+    const shifted = v;
     if (size === 4) { dv.setUint32(0, Number(shifted)); return dv.getFloat32(0); }
     dv.setBigUint64(0, shifted);
     return dv.getFloat64(0);
@@ -1602,6 +1603,8 @@
       const r = radix === undefined ? 10 : intOf(radix);
       if (r === 16) return hexNumber(n, be, pref, -1, -1);
       if (r === 2) { const s = BigInt.asUintN(64, big(n)).toString(2).replace(/^0+(?!$)/, ''); const w = s.length < 8 ? 8 : s.length < 16 ? 16 : s.length < 32 ? 32 : s.length < 64 ? 64 : 0; return w ? s.padStart(w, '0') : s; }
+      if (r === 8) return BigInt.asUintN(64, big(n)).toString(8);  // Long.toOctalString: unsigned
+      if (r !== 10 && (r < 25 || r > 36)) throw err('IllegalArgumentException', 'Invalid radix: [' + r + ']');
       return big(n).toString(r);
     },
     floatToHex: (x, be) => { const h = '0x' + (T.S.Float.floatToIntBits(x) >>> 0).toString(16).toUpperCase().padStart(8, '0'); return be === false ? '0x' + reverseHex(h.slice(2)) : h; },

@@ -101,3 +101,17 @@ def test_a_long_past_2_pow_53_keeps_every_digit_in_the_output():
                                     " min: [Long.MIN_VALUE], small: 5L, set: toSet([2.0])};",
                            [(b"", {})], lang="TBEL")[0]
     assert result.output_json == '{"id":9223372036854775806,"min":[-9223372036854775808],"small":5,"set":[2.0]}'
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # a read shorter than the number fills its low end, big- or little-endian (TbUtils 4.x ByteBuffer)
+    ("floatToHex(parseBytesToFloat([0x41, 0xEA], 0, 2, false))", "0x0000EA41"),
+    ("floatToHex(parseBytesToFloat([0x41, 0xEA], 0, 2, true))", "0x000041EA"),
+    ("floatToHex(parseBytesToFloat([0x41, 0xEA, 0x62], 0, 3, false))", "0x0062EA41"),
+    ("doubleToHex(parseBytesToDouble([0x40, 0x09], 0, 2, false))", "0x0000000000000940"),
+    # Long.toOctalString writes a negative number's 64 bits, unsigned
+    ("intLongToRadixString(-8L, 8)", "1777777777777777777770"),
+    ("intLongToRadixString(8L, 8)", "10"),
+])
+def test_short_float_reads_and_radix_strings(expr, expected):
+    assert tbel(f"return {expr};") == expected
