@@ -1427,7 +1427,7 @@
   }
   const isBinary = (s) => (typeof s === 'string' && /^[01]+$/.test(s) ? 2 : -1);
   const isOctal = (s) => (typeof s === 'string' && /^[0-7]+$/.test(s) ? 8 : -1);
-  const isDecimal = (s) => (typeof s === 'string' && /^-?\d+(\.\d+)?$/.test(s) ? 10 : -1);
+  const isDecimal = (s) => (typeof s === 'string' && /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(s) ? 10 : -1);
   const isHexadecimal = (s) => (typeof s === 'string' && /^-?(0[xX])?[0-9a-fA-F]+$/.test(s) ? 16 : -1);
   const asText = (s) => (s === null || s === undefined ? s : jstr(s));
   function radixOf(valueP, radix, value) {
@@ -1621,9 +1621,11 @@
     },
     parseLongToBinaryArray: (x, n) => { const w = n === undefined ? 64 : intOf(n); return binary(BigInt.asUintN(64, big(x)), 64, true).slice(64 - w); },
     parseBinaryArrayToInt: (l, o, n) => {
-      const a = T.seq(l), off = o === undefined ? 0 : intOf(o), len = n === undefined ? a.length - off : intOf(n);
+      const a = T.seq(l), off = o === undefined ? 0 : intOf(o), end = Math.min((n === undefined ? a.length : intOf(n)) + off, a.length);
       let v = 0;
-      for (let i = off; i < off + len; i++) v = (v << 1) | (intOf(a[i]) & 1);
+      for (let i = off; i < end; i++) v = (v << 1) | (intOf(a[i]) & 1);
+      // TbUtils: eight bits read whole from the start with the first one set are a negative byte
+      if (a.length === 8 && off === 0 && intOf(a[0]) === 1) v -= 1 << (end - off);
       return v;
     },
     bytesToExecutionArrayList: (b) => list(raw(b)),
@@ -1639,7 +1641,7 @@
     // TbUtils takes a String: MVEL converts any other argument (isDecimal(2) is isDecimal("2"))
     isBinary: (s) => isBinary(asText(s)),
     isOctal: (s) => isOctal(asText(s)),
-    isDecimal: (s) => (typeof (s = asText(s)) === 'string' && /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(s) ? 10 : -1),
+    isDecimal: (s) => isDecimal(asText(s)),
     isHexadecimal: (s) => isHexadecimal(asText(s)),
     encodeURI: (s) => { const b = utf8(jstr(s)); let r = ''; for (let i = 0; i < b.length; i++) { const c = String.fromCharCode(b[i] & 0xff); r += (b[i] >= 0 && URI_KEEP.test(c)) ? c : '%' + HEX[(b[i] & 0xff) >> 4] + HEX[b[i] & 15]; } return r; },
     decodeURI: (s) => decodeUtf8(utf8(jstr(s)).length && Int8Array.from(jstr(s).replace(/%([0-9a-fA-F]{2})|[\s\S]/g, (m, h) => (h ? String.fromCharCode(parseInt(h, 16)) : m)).split('').map((c) => c.charCodeAt(0)).flatMap((c) => (c < 256 ? [c] : Array.from(utf8(String.fromCharCode(c))))))),

@@ -115,3 +115,17 @@ def test_a_long_past_2_pow_53_keeps_every_digit_in_the_output():
 ])
 def test_short_float_reads_and_radix_strings(expr, expected):
     assert tbel(f"return {expr};") == expected
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # a sign in front of decimal digits (TbUtils 4.x isDecimal), in parseInt/parseLong as in Java
+    ("parseInt('+42')", 42),
+    ("parseLong('+42') == 42", True),
+    # eight bits whole from the start, the first set: a negative byte (the WT201 multicast bitmap)
+    ("parseBinaryArrayToInt([1, 1, 1, 1, 1, 0, 1, 0])", -6),
+    ("parseBinaryArrayToInt([1, 1, 1, 1, 1, 0, 1, 0], 1, 7)", 122),
+    ("parseBinaryArrayToInt([0, 1, 1, 1, 1, 0, 1, 0])", 122),
+    ("parseBinaryArrayToInt([1, 0, 1, 1, 0, 1])", 45),
+])
+def test_signed_decimals_and_binary_arrays(expr, expected):
+    assert tbel(f"return {expr};") == expected
