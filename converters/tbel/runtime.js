@@ -1092,6 +1092,12 @@
   }
   const ISO_OFFSET = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(?:([+-]\d\d):?(\d\d)|(Z))$/;
   function parseDate(s) {
+    // an offset with seconds (+03:00:00, +043056), which JS cannot read: the rest read as UTC, then shifted
+    const os = /^(.*\d)\s*([+-])(\d\d):?(\d\d):?(\d\d)$/.exec(s.trim());
+    if (os !== null && /\d\d:\d\d/.test(os[1])) {
+      const at = parseDate(/^\d/.test(os[1]) ? os[1] + 'Z' : os[1] + ' GMT');
+      return at - (os[2] === '-' ? -1 : 1) * ((+os[3] * 60 + +os[4]) * 60 + +os[5]) * 1000;
+    }
     const m = ISO_OFFSET.exec(s);
     if (m !== null) {
       const ms = T.DateCtor.parse(m[4] ? s : m[1] + m[2] + ':' + m[3]);
@@ -1109,11 +1115,13 @@
     if (ms !== ms) throw err('DateTimeParseException', "Text '" + s + "' could not be parsed");
     return ms;
   }
+  function instantText(ms) { const t = new T.DateCtor(ms).toISOString(); return t.endsWith('.000Z') ? t.slice(0, -5) + 'Z' : t; }
   const DATE = Object.create(null);
   const dget = (name) => (d) => new T.DateCtor(d.ms)[name]();
   Object.assign(DATE, {
     getTime: (d) => new TbLong(BigInt(Math.trunc(d.ms))), valueOf: (d) => new TbLong(BigInt(Math.trunc(d.ms))),
-    toISOString: (d) => new T.DateCtor(d.ms).toISOString(), toJSON: (d) => new T.DateCtor(d.ms).toISOString(),
+    // Java's Instant.toString: no fraction when the milliseconds are 0 (2023-08-06T04:04:05Z)
+    toISOString: (d) => instantText(d.ms), toJSON: (d) => instantText(d.ms),
     toString: (d) => new T.DateCtor(d.ms).toISOString(),
     getFullYear: dget('getUTCFullYear'), getYear: dget('getUTCFullYear'), getMonth: (d) => new T.DateCtor(d.ms).getUTCMonth() + 1,
     getDate: dget('getUTCDate'), getDay: (d) => new T.DateCtor(d.ms).getUTCDay() || 7, getUTCDay: (d) => new T.DateCtor(d.ms).getUTCDay() || 7, getHours: dget('getUTCHours'), getMinutes: dget('getUTCMinutes'), getSeconds: dget('getUTCSeconds'),

@@ -129,3 +129,25 @@ def test_short_float_reads_and_radix_strings(expr, expected):
 ])
 def test_signed_decimals_and_binary_arrays(expr, expected):
     assert tbel(f"return {expr};") == expected
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # Java's Instant.toString: no fraction for whole seconds
+    ("new Date(1700000000000).toISOString()", "2023-11-14T22:13:20Z"),
+    ("new Date(1700000000120).toISOString()", "2023-11-14T22:13:20.120Z"),
+    # offsets with seconds and a bare hour
+    ("new Date('2024-02-01T10:00:00.00+03:00:00').toISOString()", "2024-02-01T07:00:00Z"),
+    ("new Date('Thu, 1 Feb 2024 10:00:00 +013030').toISOString()", "2024-02-01T08:29:30Z"),
+    ("new Date('2024-02-01T10:00:00.00-05').toISOString()", "2024-02-01T15:00:00Z"),
+    # a text read with a DateTimeFormatter pattern
+    ("new Date('2024-02-01 10:00:00.250+01:00', 'yyyy-MM-dd HH:mm:ss.SSSXXX').toISOString()", "2024-02-01T09:00:00.250Z"),
+    ("new Date('01.02.2024 10:30', 'dd.MM.yyyy HH:mm').toISOString()", "2024-02-01T10:30:00Z"),
+    ("new Date('07:05:00 PM 2/1/2024', 'hh:mm:ss a M/d/uuuu').toISOString()", "2024-02-01T19:05:00Z"),
+])
+def test_dates_as_thingsboard_reads_and_writes_them(expr, expected):
+    assert tbel(f"return {expr};") == expected
+
+
+def test_a_date_that_does_not_match_its_pattern_fails():
+    result = engine.decode(None, 0, "return new Date('2024-02-01', 'yyyy/MM/dd');", [(b"", {})], lang="TBEL")[0]
+    assert result.error is not None and "could not be parsed" in result.error
