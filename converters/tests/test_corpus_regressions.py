@@ -140,7 +140,8 @@ def test_signed_decimals_and_binary_arrays(expr, expected):
     ("new Date('Thu, 1 Feb 2024 10:00:00 +013030').toISOString()", "2024-02-01T08:29:30Z"),
     ("new Date('2024-02-01T10:00:00.00-05').toISOString()", "2024-02-01T15:00:00Z"),
     # a text read with a DateTimeFormatter pattern
-    ("new Date('2024-02-01 10:00:00.250+01:00', 'yyyy-MM-dd HH:mm:ss.SSSXXX').toISOString()", "2024-02-01T09:00:00.250Z"),
+    ("new Date('2024-02-01 10:00:00.250+01:00', 'yyyy-MM-dd HH:mm:ss.SSSXXX').toISOString()",
+     "2024-02-01T09:00:00.250Z"),
     ("new Date('01.02.2024 10:30', 'dd.MM.yyyy HH:mm').toISOString()", "2024-02-01T10:30:00Z"),
     ("new Date('07:05:00 PM 2/1/2024', 'hh:mm:ss a M/d/uuuu').toISOString()", "2024-02-01T19:05:00Z"),
 ])
