@@ -528,7 +528,8 @@
     if (c instanceof Int8Array) { const r = []; for (let i = 0; i < c.length; i++) r.push(BYTES[c[i] + 128]); return r; }
     if (typeof c === 'string') return c.split('');
     if (typeof c === 'number' && (c | 0) === c) { const r = []; for (let i = 1; i <= c; i++) r.push(i); return r; }
-    if (isMap(c)) return values(c);  // `foreach (value : map)` iterates the values (TBEL guide)
+    // `foreach (e : map)` iterates the entries (ThingsBoard's TBEL docs tests: e.key, e.getValue())
+    if (isMap(c)) return entries(c);
     throw err('RuntimeException', 'non-iterable type: ' + typeName(c));
   }
   // The decoder's payload arrives as unsigned bytes; decodeToJson(payload) reads those directly
@@ -761,10 +762,11 @@
     set: (l, i, v) => { const j = index(l, i, l.length); const old = l[j]; l[j] = v; return old; },
     add: (l, a, b, c, n) => { if (n > 1) { const j = intOf(a); if (j < 0 || j > l.length) index(l, j, l.length); l.splice(j, 0, b); return null; } l.push(a); return true; },
     addAll: (l, a, b, c, n) => { if (n > 1) { l.splice(intOf(a), 0, ...T.seq(b)); return true; } const s = T.seq(a); for (let i = 0; i < s.length; i++) l.push(s[i]); return s.length > 0; },
-    push: (l, a, b, c, n) => { l.push(a); if (n > 1) l.push(b); if (n > 2) l.push(c); return l.length; },
+    // ExecutionArrayList: push is add (true), unshift is add(0, x) (void), as ThingsBoard's docs tests show
+    push: (l, a, b, c, n) => { l.push(a); if (n > 1) l.push(b); if (n > 2) l.push(c); return true; },
     pop: (l) => l.length ? l.pop() : null,
     shift: (l) => l.length ? l.shift() : null,
-    unshift: (l, a) => { l.unshift(a); return l.length; },
+    unshift: (l, a) => { l.unshift(a); return null; },
     remove: (l, x) => {
       if (typeof x === 'number' && (x | 0) === x) return l.splice(index(l, x, l.length), 1)[0];
       const i = find(l, x); if (i >= 0) { l.splice(i, 1); return true; } return false;
@@ -772,12 +774,14 @@
     removeAll: (l, c) => { const s = T.seq(c); let ch = false; for (let i = l.length - 1; i >= 0; i--) if (find(s, l[i]) >= 0) { l.splice(i, 1); ch = true; } return ch; },
     contains: (l, x) => find(l, x) >= 0,
     containsAll: (l, c) => T.seq(c).every((x) => find(l, x) >= 0),
-    indexOf: (l, x) => find(l, x),
+    indexOf: (l, x, from, c, n) => { for (let i = n > 1 ? Math.max(0, intOf(from)) : 0; i < l.length; i++) if (eq(l[i], x)) return i; return -1; },
+    toSpliced: (l, a, b, c, n) => { const r = l.slice(); LIST.splice(r, a, b, c, n); return r; },
+    validateClazzInArrayIsOnlyNumber: (l) => l.every((x) => kind(x) !== 0),
     lastIndexOf: (l, x) => { for (let i = l.length - 1; i >= 0; i--) if (eq(l[i], x)) return i; return -1; },
     clear: (l) => { l.length = 0; return null; },
     slice: (l, a, b, c, n) => n === 0 ? l.slice() : n > 1 ? l.slice(intOf(a), intOf(b)) : l.slice(intOf(a)),
     subList: (l, a, b) => { const x = intOf(a), y = intOf(b); if (x < 0 || y > l.length || x > y) throw err('IndexOutOfBoundsException', 'fromIndex ' + x + ', toIndex ' + y); return l.slice(x, y); },
-    splice: (l, a, b, c, n) => n > 2 ? l.splice(intOf(a), intOf(b), c) : n > 1 ? l.splice(intOf(a), intOf(b)) : l.splice(intOf(a)),
+    splice: (l, a, b, c, n) => n > 3 ? l.splice(intOf(a), intOf(b), ...T.cargs.slice(2)) : n > 2 ? l.splice(intOf(a), intOf(b), c) : n > 1 ? l.splice(intOf(a), intOf(b)) : l.splice(intOf(a)),
     join: (l, sep, b, c, n) => l.map(jstr).join(n > 0 ? jstr(sep) : ','),
     concat: (l, x) => l.concat(isArray(x) ? x : [x]),
     sort: (l, desc, b, c, n) => { l.sort(sortKey); if (n > 0 && desc === false) l.reverse(); return null; },
@@ -820,7 +824,12 @@
     size: (m) => size(m),
     isEmpty: (m) => size(m) === 0,
     clear: (m) => { for (const k of keys(m)) delete m[k]; return null; },
-    replace: (m, k, v) => { const key = T.key(k); if (!hasOwn(m, key)) return null; const old = m[key]; m[key] = v; return old; },
+    replace: (m, k, v, w, n) => {
+      const key = T.key(k);
+      if (n > 2) { if (!hasOwn(m, key) || !eq(m[key], v)) return false; m[key] = w; return true; }  // replace(k, old, new)
+      if (!hasOwn(m, key)) return null;
+      const old = m[key]; m[key] = v; return old;
+    },
     sortByKey: (m, desc, b, c, n) => reorder(m, entries(m).sort((x, y) => sortKey(x.key, y.key)), n > 0 && desc === false),
     sortByValue: (m, desc, b, c, n) => reorder(m, entries(m).sort((x, y) => sortKey(x.value, y.value)), n > 0 && desc === false),
     equals: (m, x) => eq(m, x),
@@ -890,6 +899,7 @@
     T.touched(o);
     const f = tableOf(o)[name];
     if (f === undefined) throw err('RuntimeException', "unknown method '" + name + "' on " + typeName(o));
+    T.cargs = args;  // the whole argument list, for the variadic methods (splice, toSpliced)
     return ret(f(o, ...args.slice(0, 3), args.length));
   }
   function nc0(o, name) { return o === null || o === undefined ? null : c0(o, name); }

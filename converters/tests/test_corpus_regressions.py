@@ -152,3 +152,19 @@ def test_dates_as_thingsboard_reads_and_writes_them(expr, expected):
 def test_a_date_that_does_not_match_its_pattern_fails():
     result = engine.decode(None, 0, "return new Date('2024-02-01', 'yyyy/MM/dd');", [(b"", {})], lang="TBEL")[0]
     assert result.error is not None and "could not be parsed" in result.error
+
+
+def test_lists_and_maps_as_thingsboards_tbel_docs_show_them():
+    assert tbel("""
+        var l = ['r', 'B', 't'];
+        var removed = l.splice(1, 4, 'start', 5, 'end');
+        var m = {t: 42, n: '508'};
+        var seen = [];
+        foreach (e : m) { seen.add(e.key + '=' + e.getValue()); }
+        return {pushed: l.push('x'), shifted: l.unshift('first'), l: l, removed: removed,
+                spliced: [67, 2, 2].toSpliced(1, 1, 'a', 'b'), at: [67, 2, 2, 2].indexOf(2, 2),
+                numbers: [[1, 2.5].validateClazzInArrayIsOnlyNumber(), [1, '2'].validateClazzInArrayIsOnlyNumber()],
+                seen: seen, swap: [m.replace('t', 42, 45), m.replace('t', 0, 1), m.replace('t', 7)], m: m};
+    """) == {"pushed": True, "l": ["first", "r", "start", 5, "end", "x"], "removed": ["B", "t"],
+             "spliced": [67, "a", "b", 2], "at": 2, "numbers": [True, False], "seen": ["t=42", "n=508"],
+             "swap": [True, False, 45], "m": {"t": 7, "n": "508"}}
