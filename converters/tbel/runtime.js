@@ -748,9 +748,17 @@
     slice: (s, a, b, c, n) => n > 1 ? s.slice(intOf(a), intOf(b)) : s.slice(intOf(a)),
   });
 
+  // ExecutionArrayList's sort order: numbers (and numeric texts) by value first, then texts
   function sortKey(a, b) {
-    if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-    return T.lt(a, b) ? -1 : T.gt(a, b) ? 1 : 0;
+    const x = sortNumber(a), y = sortNumber(b);
+    if (x !== null && y !== null) return x < y ? -1 : x > y ? 1 : 0;
+    if (x !== null || y !== null) return x !== null ? -1 : 1;
+    const p = jstr(a), q = jstr(b);
+    return p < q ? -1 : p > q ? 1 : 0;
+  }
+  function sortNumber(v) {
+    if (kind(v) !== 0) return num(v);
+    return typeof v === 'string' && /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v) ? +v : null;
   }
   function find(l, x) { for (let i = 0; i < l.length; i++) if (eq(l[i], x)) return i; return -1; }
   const LIST = table();

@@ -168,3 +168,17 @@ def test_lists_and_maps_as_thingsboards_tbel_docs_show_them():
     """) == {"pushed": True, "l": ["first", "r", "start", 5, "end", "x"], "removed": ["B", "t"],
              "spliced": [67, "a", "b", 2], "at": 2, "numbers": [True, False], "seen": ["t=42", "n=508"],
              "swap": [True, False, 45], "m": {"t": 7, "n": "508"}}
+
+
+def test_sort_order_and_set_views_of_a_map():
+    assert tbel("""
+        var l = [2096, '98', 5, '65', 'b', 'A'];
+        l.sort();
+        var d = toSet(['C', 34, 'A', 34567]);
+        d.sort(false);
+        var es = {}.entrySet();
+        var added = es.addAll(['B', 'A', 'B']);
+        var ks = {a: 1}.keySet();
+        return {l: l, d: d, added: added, es: es, ks: [ks.add('a'), ks.add('z'), ks]};
+    """) == {"l": [5, "65", "98", 2096, "A", "b"], "d": ["C", "A", 34567, 34], "added": True, "es": ["B", "A"],
+             "ks": [False, True, ["a", "z"]]}
