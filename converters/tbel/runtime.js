@@ -1676,7 +1676,8 @@
     padStart: (s, n, c) => { let r = jstr(s); const ch = jstr(c); while (r.length < intOf(n)) r = ch + r; return r; },
     padEnd: (s, n, c) => { let r = jstr(s); const ch = jstr(c); while (r.length < intOf(n)) r = r + ch; return r; },
     isNaN: (x) => num(x) !== num(x),
-    toInt: (x) => T.toInt(x),
+    // NumberUtils.toInt: rounded half up (0.5 -> 1, 2.7 -> 3), where a cast truncates
+    toInt: (x) => T.toInt(+T.roundHalfUp(x, 0)),
     hexToInt: (s) => f.parseHexToInt(s),
     toUnsignedInt: (b) => intOf(b) & 0xff,
     isInsideCircle: () => { throw err('UnsupportedOperationException', 'isInsideCircle is not supported'); },

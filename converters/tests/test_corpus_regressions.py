@@ -182,3 +182,14 @@ def test_sort_order_and_set_views_of_a_map():
         return {l: l, d: d, added: added, es: es, ks: [ks.add('a'), ks.add('z'), ks]};
     """) == {"l": [5, "65", "98", 2096, "A", "b"], "d": ["C", "A", 34567, 34], "added": True, "es": ["B", "A"],
              "ks": [False, True, ["a", "z"]]}
+
+
+def test_until_loops_and_rounding_to_int():
+    assert tbel("""
+        var n = 0;
+        until (n >= 3) { n++; }
+        var m = 10;
+        do { m--; } until (m < 5);
+        var until = 'a variable';
+        return {n: n, m: m, until: until, ints: [toInt(0.5), toInt(2.7), toInt(0.3), toInt(-2.5)]};
+    """) == {"n": 3, "m": 4, "until": "a variable", "ints": [1, 3, 0, -3]}
