@@ -19,8 +19,9 @@ __all__ = ["RUNTIME_JS", "TEXT_PAYLOAD", "TbelSyntaxError", "transpile"]
 # The engine reports the line of the first stack frame whose function name does not start with
 # __tb: runtime helpers are renamed __tbel_* so that an error they throw points at the user's line
 # (inner declarations here; what __tbel exposes is renamed by runtime.js itself).
+_RUNTIME_FILES = ("runtime.js", "runtime_sets.js", "runtime_dates.js")
 RUNTIME_JS = re.sub(r"(?m)^(\s+)function (\w+)\(", r"\1var \2 = function __tbel_\2(",
-                    "\n".join(Path(__file__).with_name(name).read_text() for name in ("runtime.js", "runtime_sets.js")))
+                    "\n".join(Path(__file__).with_name(name).read_text() for name in _RUNTIME_FILES))
 _KINDS = {"decoder": "decoder", "uplink": "decoder", "encoder": "encoder", "downlink": "encoder"}
 
 

@@ -13,7 +13,7 @@ __all__ = ["Node", "parse"]
 PRIMITIVES = {"int", "long", "double", "float", "char", "byte", "short", "boolean"}
 TYPES = PRIMITIVES | {"String", "Integer", "Long", "Double", "Float", "Boolean", "Object", "Byte", "Short",
                       "Character", "List", "Map", "ArrayList", "HashMap", "LinkedHashMap", "Date", "Number"}
-UNSUPPORTED = {"def": "def", "with": "with", "until": "until", "try": "try/catch", "throw": "throw",
+UNSUPPORTED = {"def": "def", "with": "with", "try": "try/catch", "throw": "throw",
                "import": "import", "class": "class", "lambda": "lambda", "assert": "assert"}
 BINARY = {"||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6, "===": 6, "!==": 6,
           "<": 7, ">": 7, "<=": 7, ">=": 7, "instanceof": 7, "<<": 8, ">>": 8, ">>>": 8,
@@ -130,6 +130,8 @@ class Parser:
         if tok.kind == "id":
             word = tok.value
             handler = getattr(self, "stmt_" + word, None) if word in _KEYWORDS else None
+            if word == "until" and not self.is_op("(", tok=self.peek()):
+                handler = None  # a variable called until
             if handler is not None:
                 return handler()
             if word in UNSUPPORTED and not self.is_op("=", ".", "[", "+=", "-=", "++", "--", ";", tok=self.peek()):
@@ -207,18 +209,27 @@ class Parser:
         self.expect(")")
         return Node("while", start, cond=cond, body=self.body())
 
+    def stmt_until(self) -> Node:
+        """MVEL's `until (c) {...}`: a while loop on the negated condition."""
+        start = self.next()
+        self.expect("(")
+        cond = self.expression()
+        self.expect(")")
+        return Node("while", start, cond=Node("unary", start, op="!", expr=cond), body=self.body())
+
     def stmt_do(self) -> Node:
         start = self.next()
         body = self.body()
-        if self.is_id("until"):
-            self.error(message="unsupported TBEL construct 'do/until'")
-        if not self.is_id("while"):
+        negate = self.is_id("until")  # MVEL's do {...} until (c)
+        if not negate and not self.is_id("while"):
             self.error(message=f"Expected 'while' but found {_show(self.tok)}")
         self.next()
         self.expect("(")
         cond = self.expression()
         self.expect(")")
         self.end_statement()
+        if negate:
+            cond = Node("unary", start, op="!", expr=cond)
         return Node("dowhile", start, cond=cond, body=body)
 
     def stmt_foreach(self) -> Node:
@@ -328,7 +339,7 @@ class Parser:
     )
 
 
-_KEYWORDS = {"function", "if", "while", "do", "for", "foreach", "switch", "return", "break", "continue"}
+_KEYWORDS = {"function", "if", "while", "until", "do", "for", "foreach", "switch", "return", "break", "continue"}
 
 
 def _show(tok: Token) -> str:

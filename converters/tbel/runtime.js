@@ -528,7 +528,8 @@
     if (c instanceof Int8Array) { const r = []; for (let i = 0; i < c.length; i++) r.push(BYTES[c[i] + 128]); return r; }
     if (typeof c === 'string') return c.split('');
     if (typeof c === 'number' && (c | 0) === c) { const r = []; for (let i = 1; i <= c; i++) r.push(i); return r; }
-    if (isMap(c)) return values(c);  // `foreach (value : map)` iterates the values (TBEL guide)
+    // `foreach (e : map)` iterates the entries (ThingsBoard's TBEL docs tests: e.key, e.getValue())
+    if (isMap(c)) return entries(c);
     throw err('RuntimeException', 'non-iterable type: ' + typeName(c));
   }
   // The decoder's payload arrives as unsigned bytes; decodeToJson(payload) reads those directly
@@ -747,9 +748,17 @@
     slice: (s, a, b, c, n) => n > 1 ? s.slice(intOf(a), intOf(b)) : s.slice(intOf(a)),
   });
 
+  // ExecutionArrayList's sort order: numbers (and numeric texts) by value first, then texts
   function sortKey(a, b) {
-    if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-    return T.lt(a, b) ? -1 : T.gt(a, b) ? 1 : 0;
+    const x = sortNumber(a), y = sortNumber(b);
+    if (x !== null && y !== null) return x < y ? -1 : x > y ? 1 : 0;
+    if (x !== null || y !== null) return x !== null ? -1 : 1;
+    const p = jstr(a), q = jstr(b);
+    return p < q ? -1 : p > q ? 1 : 0;
+  }
+  function sortNumber(v) {
+    if (kind(v) !== 0) return num(v);
+    return typeof v === 'string' && /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v) ? +v : null;
   }
   function find(l, x) { for (let i = 0; i < l.length; i++) if (eq(l[i], x)) return i; return -1; }
   const LIST = table();
@@ -761,10 +770,11 @@
     set: (l, i, v) => { const j = index(l, i, l.length); const old = l[j]; l[j] = v; return old; },
     add: (l, a, b, c, n) => { if (n > 1) { const j = intOf(a); if (j < 0 || j > l.length) index(l, j, l.length); l.splice(j, 0, b); return null; } l.push(a); return true; },
     addAll: (l, a, b, c, n) => { if (n > 1) { l.splice(intOf(a), 0, ...T.seq(b)); return true; } const s = T.seq(a); for (let i = 0; i < s.length; i++) l.push(s[i]); return s.length > 0; },
-    push: (l, a, b, c, n) => { l.push(a); if (n > 1) l.push(b); if (n > 2) l.push(c); return l.length; },
+    // ExecutionArrayList: push is add (true), unshift is add(0, x) (void), as ThingsBoard's docs tests show
+    push: (l, a, b, c, n) => { l.push(a); if (n > 1) l.push(b); if (n > 2) l.push(c); return true; },
     pop: (l) => l.length ? l.pop() : null,
     shift: (l) => l.length ? l.shift() : null,
-    unshift: (l, a) => { l.unshift(a); return l.length; },
+    unshift: (l, a) => { l.unshift(a); return null; },
     remove: (l, x) => {
       if (typeof x === 'number' && (x | 0) === x) return l.splice(index(l, x, l.length), 1)[0];
       const i = find(l, x); if (i >= 0) { l.splice(i, 1); return true; } return false;
@@ -772,12 +782,14 @@
     removeAll: (l, c) => { const s = T.seq(c); let ch = false; for (let i = l.length - 1; i >= 0; i--) if (find(s, l[i]) >= 0) { l.splice(i, 1); ch = true; } return ch; },
     contains: (l, x) => find(l, x) >= 0,
     containsAll: (l, c) => T.seq(c).every((x) => find(l, x) >= 0),
-    indexOf: (l, x) => find(l, x),
+    indexOf: (l, x, from, c, n) => { for (let i = n > 1 ? Math.max(0, intOf(from)) : 0; i < l.length; i++) if (eq(l[i], x)) return i; return -1; },
+    toSpliced: (l, a, b, c, n) => { const r = l.slice(); LIST.splice(r, a, b, c, n); return r; },
+    validateClazzInArrayIsOnlyNumber: (l) => l.every((x) => kind(x) !== 0),
     lastIndexOf: (l, x) => { for (let i = l.length - 1; i >= 0; i--) if (eq(l[i], x)) return i; return -1; },
     clear: (l) => { l.length = 0; return null; },
     slice: (l, a, b, c, n) => n === 0 ? l.slice() : n > 1 ? l.slice(intOf(a), intOf(b)) : l.slice(intOf(a)),
     subList: (l, a, b) => { const x = intOf(a), y = intOf(b); if (x < 0 || y > l.length || x > y) throw err('IndexOutOfBoundsException', 'fromIndex ' + x + ', toIndex ' + y); return l.slice(x, y); },
-    splice: (l, a, b, c, n) => n > 2 ? l.splice(intOf(a), intOf(b), c) : n > 1 ? l.splice(intOf(a), intOf(b)) : l.splice(intOf(a)),
+    splice: (l, a, b, c, n) => n > 3 ? l.splice(intOf(a), intOf(b), ...T.cargs.slice(2)) : n > 2 ? l.splice(intOf(a), intOf(b), c) : n > 1 ? l.splice(intOf(a), intOf(b)) : l.splice(intOf(a)),
     join: (l, sep, b, c, n) => l.map(jstr).join(n > 0 ? jstr(sep) : ','),
     concat: (l, x) => l.concat(isArray(x) ? x : [x]),
     sort: (l, desc, b, c, n) => { l.sort(sortKey); if (n > 0 && desc === false) l.reverse(); return null; },
@@ -820,7 +832,12 @@
     size: (m) => size(m),
     isEmpty: (m) => size(m) === 0,
     clear: (m) => { for (const k of keys(m)) delete m[k]; return null; },
-    replace: (m, k, v) => { const key = T.key(k); if (!hasOwn(m, key)) return null; const old = m[key]; m[key] = v; return old; },
+    replace: (m, k, v, w, n) => {
+      const key = T.key(k);
+      if (n > 2) { if (!hasOwn(m, key) || !eq(m[key], v)) return false; m[key] = w; return true; }  // replace(k, old, new)
+      if (!hasOwn(m, key)) return null;
+      const old = m[key]; m[key] = v; return old;
+    },
     sortByKey: (m, desc, b, c, n) => reorder(m, entries(m).sort((x, y) => sortKey(x.key, y.key)), n > 0 && desc === false),
     sortByValue: (m, desc, b, c, n) => reorder(m, entries(m).sort((x, y) => sortKey(x.value, y.value)), n > 0 && desc === false),
     equals: (m, x) => eq(m, x),
@@ -890,6 +907,7 @@
     T.touched(o);
     const f = tableOf(o)[name];
     if (f === undefined) throw err('RuntimeException', "unknown method '" + name + "' on " + typeName(o));
+    T.cargs = args;  // the whole argument list, for the variadic methods (splice, toSpliced)
     return ret(f(o, ...args.slice(0, 3), args.length));
   }
   function nc0(o, name) { return o === null || o === undefined ? null : c0(o, name); }
@@ -1092,6 +1110,12 @@
   }
   const ISO_OFFSET = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(?:([+-]\d\d):?(\d\d)|(Z))$/;
   function parseDate(s) {
+    // an offset with seconds (+03:00:00, +043056), which JS cannot read: the rest read as UTC, then shifted
+    const os = /^(.*\d)\s*([+-])(\d\d):?(\d\d):?(\d\d)$/.exec(s.trim());
+    if (os !== null && /\d\d:\d\d/.test(os[1])) {
+      const at = parseDate(/^\d/.test(os[1]) ? os[1] + 'Z' : os[1] + ' GMT');
+      return at - (os[2] === '-' ? -1 : 1) * ((+os[3] * 60 + +os[4]) * 60 + +os[5]) * 1000;
+    }
     const m = ISO_OFFSET.exec(s);
     if (m !== null) {
       const ms = T.DateCtor.parse(m[4] ? s : m[1] + m[2] + ':' + m[3]);
@@ -1109,11 +1133,13 @@
     if (ms !== ms) throw err('DateTimeParseException', "Text '" + s + "' could not be parsed");
     return ms;
   }
+  function instantText(ms) { const t = new T.DateCtor(ms).toISOString(); return t.endsWith('.000Z') ? t.slice(0, -5) + 'Z' : t; }
   const DATE = Object.create(null);
   const dget = (name) => (d) => new T.DateCtor(d.ms)[name]();
   Object.assign(DATE, {
     getTime: (d) => new TbLong(BigInt(Math.trunc(d.ms))), valueOf: (d) => new TbLong(BigInt(Math.trunc(d.ms))),
-    toISOString: (d) => new T.DateCtor(d.ms).toISOString(), toJSON: (d) => new T.DateCtor(d.ms).toISOString(),
+    // Java's Instant.toString: no fraction when the milliseconds are 0 (2023-08-06T04:04:05Z)
+    toISOString: (d) => instantText(d.ms), toJSON: (d) => instantText(d.ms),
     toString: (d) => new T.DateCtor(d.ms).toISOString(),
     getFullYear: dget('getUTCFullYear'), getYear: dget('getUTCFullYear'), getMonth: (d) => new T.DateCtor(d.ms).getUTCMonth() + 1,
     getDate: dget('getUTCDate'), getDay: (d) => new T.DateCtor(d.ms).getUTCDay() || 7, getUTCDay: (d) => new T.DateCtor(d.ms).getUTCDay() || 7, getHours: dget('getUTCHours'), getMinutes: dget('getUTCMinutes'), getSeconds: dget('getUTCSeconds'),
@@ -1427,7 +1453,7 @@
   }
   const isBinary = (s) => (typeof s === 'string' && /^[01]+$/.test(s) ? 2 : -1);
   const isOctal = (s) => (typeof s === 'string' && /^[0-7]+$/.test(s) ? 8 : -1);
-  const isDecimal = (s) => (typeof s === 'string' && /^-?\d+(\.\d+)?$/.test(s) ? 10 : -1);
+  const isDecimal = (s) => (typeof s === 'string' && /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(s) ? 10 : -1);
   const isHexadecimal = (s) => (typeof s === 'string' && /^-?(0[xX])?[0-9a-fA-F]+$/.test(s) ? 16 : -1);
   const asText = (s) => (s === null || s === undefined ? s : jstr(s));
   function radixOf(valueP, radix, value) {
@@ -1476,10 +1502,11 @@
   }
   let readLen = 0;
   function floatBits(data, offset, length, bigEndian, size) {
-    const v = BigInt(readInt(data, offset, length, bigEndian, size)), len = readLen;
+    const v = BigInt(readInt(data, offset, length, bigEndian, size));
     const dv = new DataView(new ArrayBuffer(8));
-    // big-endian: the bytes fill the low end of the buffer; little-endian: the high end after reversal
-    const shifted = bigEndian === false ? v << BigInt(8 * (size - len)) : v;
+    // TbUtils 4.x: a short read fills the value's low end either way (a 4-byte buffer, the bytes put
+    // at its far end for big-endian, at its start for little-endian): [0x41, 0xEA] LE is 0x0000EA41
+    const shifted = v;
     if (size === 4) { dv.setUint32(0, Number(shifted)); return dv.getFloat32(0); }
     dv.setBigUint64(0, shifted);
     return dv.getFloat64(0);
@@ -1602,6 +1629,8 @@
       const r = radix === undefined ? 10 : intOf(radix);
       if (r === 16) return hexNumber(n, be, pref, -1, -1);
       if (r === 2) { const s = BigInt.asUintN(64, big(n)).toString(2).replace(/^0+(?!$)/, ''); const w = s.length < 8 ? 8 : s.length < 16 ? 16 : s.length < 32 ? 32 : s.length < 64 ? 64 : 0; return w ? s.padStart(w, '0') : s; }
+      if (r === 8) return BigInt.asUintN(64, big(n)).toString(8);  // Long.toOctalString: unsigned
+      if (r !== 10 && (r < 25 || r > 36)) throw err('IllegalArgumentException', 'Invalid radix: [' + r + ']');
       return big(n).toString(r);
     },
     floatToHex: (x, be) => { const h = '0x' + (T.S.Float.floatToIntBits(x) >>> 0).toString(16).toUpperCase().padStart(8, '0'); return be === false ? '0x' + reverseHex(h.slice(2)) : h; },
@@ -1618,9 +1647,11 @@
     },
     parseLongToBinaryArray: (x, n) => { const w = n === undefined ? 64 : intOf(n); return binary(BigInt.asUintN(64, big(x)), 64, true).slice(64 - w); },
     parseBinaryArrayToInt: (l, o, n) => {
-      const a = T.seq(l), off = o === undefined ? 0 : intOf(o), len = n === undefined ? a.length - off : intOf(n);
+      const a = T.seq(l), off = o === undefined ? 0 : intOf(o), end = Math.min((n === undefined ? a.length : intOf(n)) + off, a.length);
       let v = 0;
-      for (let i = off; i < off + len; i++) v = (v << 1) | (intOf(a[i]) & 1);
+      for (let i = off; i < end; i++) v = (v << 1) | (intOf(a[i]) & 1);
+      // TbUtils: eight bits read whole from the start with the first one set are a negative byte
+      if (a.length === 8 && off === 0 && intOf(a[0]) === 1) v -= 1 << (end - off);
       return v;
     },
     bytesToExecutionArrayList: (b) => list(raw(b)),
@@ -1636,7 +1667,7 @@
     // TbUtils takes a String: MVEL converts any other argument (isDecimal(2) is isDecimal("2"))
     isBinary: (s) => isBinary(asText(s)),
     isOctal: (s) => isOctal(asText(s)),
-    isDecimal: (s) => (typeof (s = asText(s)) === 'string' && /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(s) ? 10 : -1),
+    isDecimal: (s) => isDecimal(asText(s)),
     isHexadecimal: (s) => isHexadecimal(asText(s)),
     encodeURI: (s) => { const b = utf8(jstr(s)); let r = ''; for (let i = 0; i < b.length; i++) { const c = String.fromCharCode(b[i] & 0xff); r += (b[i] >= 0 && URI_KEEP.test(c)) ? c : '%' + HEX[(b[i] & 0xff) >> 4] + HEX[b[i] & 15]; } return r; },
     decodeURI: (s) => decodeUtf8(utf8(jstr(s)).length && Int8Array.from(jstr(s).replace(/%([0-9a-fA-F]{2})|[\s\S]/g, (m, h) => (h ? String.fromCharCode(parseInt(h, 16)) : m)).split('').map((c) => c.charCodeAt(0)).flatMap((c) => (c < 256 ? [c] : Array.from(utf8(String.fromCharCode(c))))))),
@@ -1645,7 +1676,8 @@
     padStart: (s, n, c) => { let r = jstr(s); const ch = jstr(c); while (r.length < intOf(n)) r = ch + r; return r; },
     padEnd: (s, n, c) => { let r = jstr(s); const ch = jstr(c); while (r.length < intOf(n)) r = r + ch; return r; },
     isNaN: (x) => num(x) !== num(x),
-    toInt: (x) => T.toInt(x),
+    // NumberUtils.toInt: rounded half up (0.5 -> 1, 2.7 -> 3), where a cast truncates
+    toInt: (x) => T.toInt(+T.roundHalfUp(x, 0)),
     hexToInt: (s) => f.parseHexToInt(s),
     toUnsignedInt: (b) => intOf(b) & 0xff,
     isInsideCircle: () => { throw err('UnsupportedOperationException', 'isInsideCircle is not supported'); },

@@ -34,8 +34,13 @@
   function isList(o) { return Array.isArray(o) && !(o instanceof TbSet) && !isJavaArray(o); }
   Object.assign(T.f, { newSet, toSet, isSet, isMap: (o) => isMap(o), isList, isArray: isJavaArray });
   T.TbSet = TbSet;
+  // a map's entrySet() and keySet() are sets too (ThingsBoard's docs: entrySet().addAll(list) skips duplicates)
+  function asSet(a) { return Object.setPrototypeOf(a, TbSet.prototype); }
+  const entrySet = T.MAP.entrySet, keySet = T.MAP.keySet;
+  T.MAP.entrySet = (m) => asSet(entrySet(m));
+  T.MAP.keySet = (m) => asSet(keySet(m));
   // Stack frames of the runtime must not count as the user's (see runtime.js): name them __tbel_*.
-  for (const table of [SET, T.f]) {
+  for (const table of [SET, T.f, { entrySet: T.MAP.entrySet, keySet: T.MAP.keySet }]) {
     for (const k of Object.keys(table)) {
       const v = table[k];
       if (typeof v === 'function' && v.name.slice(0, 4) !== '__tb') Object.defineProperty(v, 'name', { value: '__tbel_' + k });

@@ -101,3 +101,95 @@ def test_a_long_past_2_pow_53_keeps_every_digit_in_the_output():
                                     " min: [Long.MIN_VALUE], small: 5L, set: toSet([2.0])};",
                            [(b"", {})], lang="TBEL")[0]
     assert result.output_json == '{"id":9223372036854775806,"min":[-9223372036854775808],"small":5,"set":[2.0]}'
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # a read shorter than the number fills its low end, big- or little-endian (TbUtils 4.x ByteBuffer)
+    ("floatToHex(parseBytesToFloat([0x41, 0xEA], 0, 2, false))", "0x0000EA41"),
+    ("floatToHex(parseBytesToFloat([0x41, 0xEA], 0, 2, true))", "0x000041EA"),
+    ("floatToHex(parseBytesToFloat([0x41, 0xEA, 0x62], 0, 3, false))", "0x0062EA41"),
+    ("doubleToHex(parseBytesToDouble([0x40, 0x09], 0, 2, false))", "0x0000000000000940"),
+    # Long.toOctalString writes a negative number's 64 bits, unsigned
+    ("intLongToRadixString(-8L, 8)", "1777777777777777777770"),
+    ("intLongToRadixString(8L, 8)", "10"),
+])
+def test_short_float_reads_and_radix_strings(expr, expected):
+    assert tbel(f"return {expr};") == expected
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # a sign in front of decimal digits (TbUtils 4.x isDecimal), in parseInt/parseLong as in Java
+    ("parseInt('+42')", 42),
+    ("parseLong('+42') == 42", True),
+    # eight bits whole from the start, the first set: a negative byte (the WT201 multicast bitmap)
+    ("parseBinaryArrayToInt([1, 1, 1, 1, 1, 0, 1, 0])", -6),
+    ("parseBinaryArrayToInt([1, 1, 1, 1, 1, 0, 1, 0], 1, 7)", 122),
+    ("parseBinaryArrayToInt([0, 1, 1, 1, 1, 0, 1, 0])", 122),
+    ("parseBinaryArrayToInt([1, 0, 1, 1, 0, 1])", 45),
+])
+def test_signed_decimals_and_binary_arrays(expr, expected):
+    assert tbel(f"return {expr};") == expected
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # Java's Instant.toString: no fraction for whole seconds
+    ("new Date(1700000000000).toISOString()", "2023-11-14T22:13:20Z"),
+    ("new Date(1700000000120).toISOString()", "2023-11-14T22:13:20.120Z"),
+    # offsets with seconds and a bare hour
+    ("new Date('2024-02-01T10:00:00.00+03:00:00').toISOString()", "2024-02-01T07:00:00Z"),
+    ("new Date('Thu, 1 Feb 2024 10:00:00 +013030').toISOString()", "2024-02-01T08:29:30Z"),
+    ("new Date('2024-02-01T10:00:00.00-05').toISOString()", "2024-02-01T15:00:00Z"),
+    # a text read with a DateTimeFormatter pattern
+    ("new Date('2024-02-01 10:00:00.250+01:00', 'yyyy-MM-dd HH:mm:ss.SSSXXX').toISOString()",
+     "2024-02-01T09:00:00.250Z"),
+    ("new Date('01.02.2024 10:30', 'dd.MM.yyyy HH:mm').toISOString()", "2024-02-01T10:30:00Z"),
+    ("new Date('07:05:00 PM 2/1/2024', 'hh:mm:ss a M/d/uuuu').toISOString()", "2024-02-01T19:05:00Z"),
+])
+def test_dates_as_thingsboard_reads_and_writes_them(expr, expected):
+    assert tbel(f"return {expr};") == expected
+
+
+def test_a_date_that_does_not_match_its_pattern_fails():
+    result = engine.decode(None, 0, "return new Date('2024-02-01', 'yyyy/MM/dd');", [(b"", {})], lang="TBEL")[0]
+    assert result.error is not None and "could not be parsed" in result.error
+
+
+def test_lists_and_maps_as_thingsboards_tbel_docs_show_them():
+    assert tbel("""
+        var l = ['r', 'B', 't'];
+        var removed = l.splice(1, 4, 'start', 5, 'end');
+        var m = {t: 42, n: '508'};
+        var seen = [];
+        foreach (e : m) { seen.add(e.key + '=' + e.getValue()); }
+        return {pushed: l.push('x'), shifted: l.unshift('first'), l: l, removed: removed,
+                spliced: [67, 2, 2].toSpliced(1, 1, 'a', 'b'), at: [67, 2, 2, 2].indexOf(2, 2),
+                numbers: [[1, 2.5].validateClazzInArrayIsOnlyNumber(), [1, '2'].validateClazzInArrayIsOnlyNumber()],
+                seen: seen, swap: [m.replace('t', 42, 45), m.replace('t', 0, 1), m.replace('t', 7)], m: m};
+    """) == {"pushed": True, "l": ["first", "r", "start", 5, "end", "x"], "removed": ["B", "t"],
+             "spliced": [67, "a", "b", 2], "at": 2, "numbers": [True, False], "seen": ["t=42", "n=508"],
+             "swap": [True, False, 45], "m": {"t": 7, "n": "508"}}
+
+
+def test_sort_order_and_set_views_of_a_map():
+    assert tbel("""
+        var l = [2096, '98', 5, '65', 'b', 'A'];
+        l.sort();
+        var d = toSet(['C', 34, 'A', 34567]);
+        d.sort(false);
+        var es = {}.entrySet();
+        var added = es.addAll(['B', 'A', 'B']);
+        var ks = {a: 1}.keySet();
+        return {l: l, d: d, added: added, es: es, ks: [ks.add('a'), ks.add('z'), ks]};
+    """) == {"l": [5, "65", "98", 2096, "A", "b"], "d": ["C", "A", 34567, 34], "added": True, "es": ["B", "A"],
+             "ks": [False, True, ["a", "z"]]}
+
+
+def test_until_loops_and_rounding_to_int():
+    assert tbel("""
+        var n = 0;
+        until (n >= 3) { n++; }
+        var m = 10;
+        do { m--; } until (m < 5);
+        var until = 'a variable';
+        return {n: n, m: m, until: until, ints: [toInt(0.5), toInt(2.7), toInt(0.3), toInt(-2.5)]};
+    """) == {"n": 3, "m": 4, "until": "a variable", "ints": [1, 3, 0, -3]}

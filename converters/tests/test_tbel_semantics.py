@@ -272,12 +272,12 @@ def test_loops_over_lists_arrays_and_strings():
     foreach (c : "ab") { t.add(c); }
     for (x : [1, 2]) { t.add(x); }
     foreach (b : base64ToBytes("AQI=")) { t.add(b); }
-    foreach (v : {k: "map value"}) { t.add(v); }
+    foreach (e : {k: "map value"}) { t.add(e.key + "=" + e.getValue()); }
     var i = 0; while (i < 2) { i++; if (i == 1) { continue; } t.add("w" + i); }
     do { i--; } while (i > 0);
     return [t, i];
     """
-    assert run(body) == [["a", "b", 1, 2, 1, 2, "map value", "w2"], 0]
+    assert run(body) == [["a", "b", 1, 2, 1, 2, "k=map value", "w2"], 0]
 
 
 def test_functions_are_hoisted_and_read_top_level_variables_assigned_later():
