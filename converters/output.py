@@ -35,7 +35,7 @@ from datetime import datetime
 
 __all__ = [
     "EntityUpdate", "OutputError", "converter_output", "normalise_uplink", "normalise_uplink_v2",
-    "kind_name", "parse_converter_output", "parse_output",
+    "kind_name", "parse_converter_output", "parse_output", "slot_constructor",
 ]
 
 DEFAULT_PROFILE = "default"
@@ -69,10 +69,11 @@ class EntityUpdate:
     content_aware_keys: tuple[str, ...] = ()
 
 
-def _fast_constructor(cls):
-    """A positional constructor of a frozen slots dataclass that sets each slot directly: the
-    generated ``__init__`` costs about twice as much (a frozen class sets every field through
-    ``object.__setattr__``), and the pipeline builds one EntityUpdate per converted entity."""
+def slot_constructor(cls):
+    """A constructor of a frozen slots dataclass taking every field, positionally, that sets each
+    slot directly: the generated ``__init__`` costs about twice as much (a frozen class sets every
+    field through ``object.__setattr__``). For the classes the pipeline makes one of per message
+    (EntityUpdate here, integrations.messages.RawUplink)."""
     new = object.__new__
     setters = tuple(cls.__dict__[f.name].__set__ for f in fields(cls))
 
@@ -85,7 +86,7 @@ def _fast_constructor(cls):
     return make
 
 
-_entity_update = _fast_constructor(EntityUpdate)
+_entity_update = slot_constructor(EntityUpdate)
 #: the C scanner json.loads ends in, called directly for a script's output (no whitespace around
 #: it): json.loads's wrappers cost as much again for a small object
 _scan = json.scanner.make_scanner(json.JSONDecoder())

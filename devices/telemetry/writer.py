@@ -81,8 +81,11 @@ def _unique(rows: list[tuple]) -> list[tuple]:
 def _latest_rows(rows: list[tuple]) -> list[tuple]:
     """The newest row per (entity, key) in the batch."""
     newest: dict[tuple, tuple] = {}
+    uuid = UUID
     for row in rows:
-        key = row[:2]
+        entity = row[0]
+        # a UUID's hash is computed in Python: its int hashes in C
+        key = (entity.int if entity.__class__ is uuid else entity, row[1])
         current = newest.get(key)
         if current is None or row[2] >= current[2]:
             newest[key] = row
