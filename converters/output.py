@@ -28,18 +28,20 @@ timestamp, skipped nulls): the test endpoints show these beside the script's out
 """
 
 import json
+import json.scanner
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 __all__ = [
     "EntityUpdate", "OutputError", "converter_output", "normalise_uplink", "normalise_uplink_v2",
-    "kind_name", "parse_converter_output", "parse_output",
+    "kind_name", "parse_converter_output", "parse_output", "slot_constructor",
 ]
 
 DEFAULT_PROFILE = "default"
 MAX_NAME = 255
 _INT64 = 2**63 - 1
+_INT_MIN = -_INT64 - 1
 
 Scalar = str | int | float | bool
 Value = Scalar | dict | list
@@ -67,8 +69,39 @@ class EntityUpdate:
     content_aware_keys: tuple[str, ...] = ()
 
 
+def slot_constructor(cls):
+    """A constructor of a frozen slots dataclass taking every field, positionally, that sets each
+    slot directly: the generated ``__init__`` costs about twice as much (a frozen class sets every
+    field through ``object.__setattr__``). For the classes the pipeline makes one of per message
+    (EntityUpdate here, integrations.messages.RawUplink)."""
+    new = object.__new__
+    setters = tuple(cls.__dict__[f.name].__set__ for f in fields(cls))
+
+    def make(*values):
+        instance = new(cls)
+        for setter, value in zip(setters, values, strict=True):
+            setter(instance, value)
+        return instance
+
+    return make
+
+
+_entity_update = slot_constructor(EntityUpdate)
+#: the C scanner json.loads ends in, called directly for a script's output (no whitespace around
+#: it): json.loads's wrappers cost as much again for a small object
+_scan = json.scanner.make_scanner(json.JSONDecoder())
+
+
 def parse_output(output_json: str):
     """The JSON text a script result came back as, parsed."""
+    if output_json.__class__ is str:
+        try:
+            value, end = _scan(output_json, 0)
+        except (StopIteration, ValueError, RecursionError):
+            pass  # json.loads below says what is wrong
+        else:
+            if end == len(output_json):
+                return value
     try:
         return json.loads(output_json)
     except (TypeError, ValueError) as e:
@@ -101,31 +134,38 @@ def _entity(obj, path: str, server_ts, notes) -> EntityUpdate:
         raise OutputError(f"{where}: has both deviceName and assetName; one object describes one entity")
     if device is None and asset is None:
         raise OutputError(f"{where}: deviceName or assetName is required")
-    prefix, entity_type = ("device", "DEVICE") if device is not None else ("asset", "ASSET")
-    name = _text(obj, f"{prefix}Name", path, required=True)
-    profile = _text(obj, f"{prefix}Type", path)
+    if device is not None:
+        prefix, entity_type, keys = "device", "DEVICE", _DEVICE_KEYS
+    else:
+        prefix, entity_type, keys = "asset", "ASSET", _ASSET_KEYS
+    name = _text(obj, keys[0], path, required=True)
+    profile = _text(obj, keys[1], path)
     if profile is None:
         profile = DEFAULT_PROFILE
         if notes is not None:
             notes.append(f"{_join(path, prefix + 'Type')}: not given; a new {prefix} gets the profile "
                          f"'{DEFAULT_PROFILE}'")
-    return EntityUpdate(
-        entity_type=entity_type,
-        name=name,
-        profile=profile,
-        label=_text(obj, f"{prefix}Label", path),
-        customer=_text(obj, "customerName", path),
-        group=_text(obj, "groupName", path),
-        attributes=_flat(obj.get("attributes"), _join(path, "attributes"), notes),
-        telemetry=_telemetry(obj.get("telemetry"), _join(path, "telemetry"), server_ts, notes),
-        content_aware_keys=_keys(obj.get("contentAwareAttributeKeys"), _join(path, "contentAwareAttributeKeys")),
+    # Absent fields (most of them, most of the time) cost no path text: it is only for errors.
+    attributes, telemetry, aware = obj.get("attributes"), obj.get("telemetry"), obj.get("contentAwareAttributeKeys")
+    return _entity_update(
+        entity_type, name, profile, _text(obj, keys[2], path), _text(obj, "customerName", path),
+        _text(obj, "groupName", path),
+        {} if attributes is None else _flat(attributes, _join(path, "attributes"), notes),
+        [] if telemetry is None else _telemetry(telemetry, _join(path, "telemetry"), server_ts, notes),
+        () if aware is None else _keys(aware, _join(path, "contentAwareAttributeKeys")),
     )
+
+
+_DEVICE_KEYS = ("deviceName", "deviceType", "deviceLabel")
+_ASSET_KEYS = ("assetName", "assetType", "assetLabel")
 
 
 def _text(obj: dict, key: str, path: str, *, required: bool = False) -> str | None:
     value = obj.get(key)
     if value.__class__ is str and value and len(value) <= MAX_NAME:  # the common case, checked first
         return value
+    if value is None and not required:  # the other common case: not given
+        return None
     where = _join(path, key)
     if isinstance(value, bool):
         value = "true" if value else "false"
@@ -147,22 +187,25 @@ def _text(obj: dict, key: str, path: str, *, required: bool = False) -> str | No
 _PLAIN = frozenset({str, float, bool, dict, list})
 
 
-def _flat(values, path: str, notes=None) -> dict[str, Value]:
+def _flat(values, path: str, notes=None, suffix: str = "") -> dict[str, Value]:
+    """``values`` checked; ``path + suffix`` names them in errors and notes (joined only then)."""
     if values is None:
         return {}
     if not isinstance(values, dict):
-        raise OutputError(f"{path}: must be an object of key/value pairs, not {kind_name(values)}")
+        raise OutputError(f"{path}{suffix}: must be an object of key/value pairs, not {kind_name(values)}")
     flat = {}
     plain = _PLAIN
     for key, value in values.items():
-        if value.__class__ in plain and key != "":  # the common case: no further checks
+        cls = value.__class__
+        # the common cases: no further checks (ints within 64 bits stay ints)
+        if key != "" and (cls in plain or (cls is int and _INT_MIN <= value <= _INT64)):
             flat[key] = value
             continue
         if key == "":
-            raise OutputError(f"{path}: empty key")
+            raise OutputError(f"{path}{suffix}: empty key")
         if value is None:
             if notes is not None:
-                notes.append(f"{path}.{key}: null, not stored")
+                notes.append(f"{path}{suffix}.{key}: null, not stored")
             continue
         if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 - 1 <= value <= _INT64:
             value = float(value)
@@ -187,7 +230,10 @@ def _telemetry(telemetry, path: str, server_ts, notes=None) -> list[tuple[int | 
 
 def _point(item: dict, path: str, server_ts, notes) -> tuple[int | None, dict]:
     if "ts" in item and "values" in item:
-        return _ts(item["ts"], f"{path}.ts", notes), _flat(item["values"], f"{path}.values", notes)
+        ts = item["ts"]
+        if ts.__class__ is not int or not 0 <= ts <= _INT64:  # the common case needs no path text
+            ts = _ts(ts, f"{path}.ts", notes)
+        return ts, _flat(item["values"], path, notes, ".values")
     return server_ts, _flat(item, path, notes)
 
 

@@ -31,8 +31,13 @@ def convert(messages: list) -> None:
     limits = Limits.from_settings()
     meter = health.Meter()
     by_converter: dict = {}
+    keys: dict = {}  # id(integration) -> its converter's engine key (a property: formatted each time)
     for message in messages:  # by engine key: an integration pinned to an older version runs apart
-        by_converter.setdefault(message.integration.default_converter.engine_key, []).append(message)
+        integration = message.integration
+        key = keys.get(id(integration))
+        if key is None:
+            key = keys[id(integration)] = integration.default_converter.engine_key
+        by_converter.setdefault(key, []).append(message)
     for group in by_converter.values():
         converter = group[0].integration.default_converter
         runnable = []

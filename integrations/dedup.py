@@ -233,11 +233,13 @@ def screen(pairs: list, now: int | None = None) -> list:
     ``(integration id, key hash)`` (for :func:`release`). A key twice in one batch: the first wins."""
     out: list = [None] * len(pairs)
     wanted, seen, specs = [], set(), {}
+    last = pk = spec = None
     for pos, (integration, uplink) in enumerate(pairs):
-        pk = str(integration.pk)
-        if pk not in specs:
-            specs[pk] = settings_of(integration)
-        spec = specs[pk]
+        if integration is not last:  # a batch's messages come grouped by integration
+            last, pk = integration, str(integration.pk)
+            if pk not in specs:
+                specs[pk] = settings_of(integration)
+            spec = specs[pk]
         key = spec and key_of(spec[0], integration.type, uplink.payload, uplink.metadata)
         if not key:
             continue

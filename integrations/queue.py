@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from integrations.messages import RawUplink
+from integrations.messages import RawUplink, raw_uplink
 from tbproject import metrics
 from tbproject.clock import now_ms
 
@@ -80,7 +80,7 @@ def decode(batch: dict) -> list[RawUplink]:
         raise ValueError(f"unknown uplink batch version {version!r}")
     metadata = json.loads(batch["m"])
     # Each uplink gets its own copy: the pipeline's steps may add keys to an uplink's metadata.
-    return [RawUplink(i, b64(p), dict(metadata[m]), ts, ct, *conversion)
+    return [raw_uplink(i, b64(p), dict(metadata[m]), ts, ct, conversion[0] if conversion else None)
             for i, p, m, ts, ct, *conversion in json.loads(batch["u"])]
 
 

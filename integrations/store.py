@@ -1,7 +1,8 @@
 """Storage step of the uplink pipeline: values checked, ``updateOnlyKeys`` applied, batched writes.
 
-:func:`prepare` turns each message's entity updates into telemetry points and SERVER_SCOPE
-attribute rows, refusing (per message, with the reason) any value no database column can hold,
+:func:`prepare` turns each message's entity updates into telemetry points (``(entity_id, key, ts,
+value)`` tuples, which devices.telemetry.write_points takes as it takes Points) and SERVER_SCOPE
+attribute rows, in one pass, refusing (per message, with the reason) any value no database column can hold,
 so that the batch write that follows cannot fail because of one message. ``updateOnlyKeys``
 (reference 4.2): a listed key is written only when its value, compared as a string, differs from
 the last one: the stored latest value (telemetry) or stored attribute, then the previous message
@@ -26,7 +27,7 @@ from django.db import DatabaseError, OperationalError, transaction
 
 from devices.attributes import attribute_values, save_attributes_many
 from devices.choices import AttributeScope
-from devices.telemetry import Point, latest_many, write_points
+from devices.telemetry import latest_many, write_points
 from devices.telemetry.writer import MAX_TS
 from devices.values import as_text, check_text
 
@@ -61,8 +62,11 @@ def _value(key: str, value):
     return value
 
 
-def _values(message, checked: set) -> tuple[list[Point], list[tuple]]:
+def _values(message, checked: set) -> tuple[list[tuple], list[tuple]]:
+    """Points ``(entity_id, key, ts, value)`` and attribute rows; each key and text value checked
+    (a key once per batch), in order, so that the first bad one is the one named."""
     points, attributes = [], []
+    point, attribute = points.append, attributes.append
     ts_default = message.uplink.received_ts
     for update, entity in zip(message.updates, message.entities, strict=True):
         if entity is None:  # ignored: not found and may not be created
@@ -72,9 +76,18 @@ def _values(message, checked: set) -> tuple[list[Point], list[tuple]]:
             ts = ts_default if ts is None else ts
             if not 0 <= ts <= MAX_TS:
                 raise StoreError(f"telemetry ts {ts} is outside 0..{MAX_TS} (milliseconds since 1970)")
-            points.extend(Point(eid, _key(k, checked), ts, _value(k, v)) for k, v in values.items())
-        attributes.extend((eid, SERVER_SCOPE, _key(k, checked), _value(k, v), ts_default)
-                          for k, v in update.attributes.items())
+            for k, v in values.items():
+                if k not in checked:
+                    _key(k, checked)
+                if v.__class__ is str:
+                    _value(k, v)
+                point((eid, k, ts, v))
+        for k, v in update.attributes.items():
+            if k not in checked:
+                _key(k, checked)
+            if v.__class__ is str:
+                _value(k, v)
+            attribute((eid, SERVER_SCOPE, k, v, ts_default))
     return points, attributes
 
 
@@ -105,7 +118,7 @@ def prepare(messages, update_only_keys) -> None:
             message.fail("store", f"Cannot store the converter output: {e}")
             continue
         if only:
-            points = [p for p in points if p.key not in only or _changed(last_ts, p.entity_id, p.key, p.value)]
+            points = [p for p in points if p[1] not in only or _changed(last_ts, p[0], p[1], p[3])]
             attributes = [a for a in attributes if a[2] not in only or _changed(last_attr, a[0], a[2], a[3])]
         message.points, message.attributes = points, attributes
 

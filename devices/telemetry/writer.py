@@ -5,8 +5,7 @@ because integrations redeliver (MQTT QoS 1, webhook retries, dead-letter replays
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from django.conf import settings
@@ -27,9 +26,12 @@ _UNNEST = ("SELECT * FROM unnest(%s::uuid[], %s::int[], %s::bigint[], %s::bool[]
            "%s::float8[], %s::text[], %s::text[])")
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
-    """One telemetry value of one entity at one time (ms since the epoch)."""
+class Point(NamedTuple):
+    """One telemetry value of one entity at one time (ms since the epoch).
+
+    A named tuple: :func:`write_points` also takes plain ``(entity_id, key, ts, value)`` tuples,
+    which the uplink pipeline builds (a tuple costs a twentieth of a frozen dataclass's
+    constructor, and the pipeline makes one per reading)."""
 
     entity_id: UUID
     key: str
@@ -46,18 +48,17 @@ def _check_key(key) -> str:
     return check_text(key)
 
 
-def _rows(points: list[Point]) -> list[tuple]:
+def _rows(points: list[Point | tuple]) -> list[tuple]:
     """Encode points as table rows (entity_id, key_id, ts, bool_v, long_v, dbl_v, str_v, json_v).
 
     Raises ValueError, naming the problem, for a point no layout can store (bad ts, key or
     value), before anything is written: a batch is stored whole or not at all.
     """
-    names = {p.key for p in points}
+    names = {p[1] for p in points}
     ids = key_dictionary.key_ids({_check_key(name) for name in names})
     rows = []
     append = rows.append
-    for p in points:
-        entity, ts, value = p.entity_id, p.ts, p.value
+    for entity, key, ts, value in points:
         if entity.__class__ is not UUID:
             entity = UUID(str(entity))
         if ts.__class__ is not int:
@@ -66,9 +67,9 @@ def _rows(points: list[Point]) -> list[tuple]:
             raise ValueError(f"ts {ts} is outside 0..{MAX_TS} (milliseconds since 1970)")
         # Floats are most telemetry: skip encode()'s type dispatch for finite ones.
         if value.__class__ is float and value - value == 0.0:
-            append((entity, ids[p.key], ts, None, None, value, None, None))
+            append((entity, ids[key], ts, None, None, value, None, None))
         else:
-            append((entity, ids[p.key], ts, *encode(value)))
+            append((entity, ids[key], ts, *encode(value)))
     return rows
 
 
@@ -80,16 +81,20 @@ def _unique(rows: list[tuple]) -> list[tuple]:
 def _latest_rows(rows: list[tuple]) -> list[tuple]:
     """The newest row per (entity, key) in the batch."""
     newest: dict[tuple, tuple] = {}
+    uuid = UUID
     for row in rows:
-        key = row[:2]
+        entity = row[0]
+        # a UUID's hash is computed in Python: its int hashes in C
+        key = (entity.int if entity.__class__ is uuid else entity, row[1])
         current = newest.get(key)
         if current is None or row[2] >= current[2]:
             newest[key] = row
     return list(newest.values())
 
 
-def write_points(points: Iterable[Point]) -> int:
-    """Store points in one batch and update latest values. Returns the number of points taken."""
+def write_points(points: Iterable[Point | tuple]) -> int:
+    """Store points (Points or ``(entity_id, key, ts, value)`` tuples) in one batch and update
+    latest values. Returns the number of points taken."""
     points = list(points)
     if not points:
         return 0
