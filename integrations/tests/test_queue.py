@@ -220,19 +220,17 @@ def test_accept_closes_a_batch_at_the_size_limit(world, eager, spy, settings):
     assert sorted(size for size, _ in spy) == [2, 5, 5]
 
 
-def test_accept_closes_a_partial_batch_after_the_time_limit(world, eager, spy, settings):
-    settings.UPLINK_BATCH_MS = 50
+def test_accept_sends_at_once_when_idle_and_lingers_under_load(world, eager, spy, settings):
+    settings.UPLINK_BATCH_MS = 60_000  # a linger that would hang the test if an idle batch waited for it
 
     async def main():
-        started = time.monotonic()
-        await queue.accept(_uplinks(world, 1)[0])
-        first = time.monotonic() - started
-        await queue.accept(_uplinks(world, 1, start=1)[0])
-        return first
+        await queue.accept(_uplinks(world, 1)[0])  # idle: sent without waiting for the linger
+        settings.UPLINK_BATCH_MS = 50
+        # right after a batch: these linger (50 ms after the last) and go as one batch
+        await asyncio.gather(*(queue.accept(u) for u in _uplinks(world, 3, start=1)))
 
-    waited = asyncio.run(main())
-    assert 0.045 <= waited < 5
-    assert [size for size, _ in spy] == [1, 1]
+    asyncio.run(main())
+    assert [size for size, _ in spy] == [1, 3]
 
 
 def test_every_caller_of_a_batch_learns_that_it_was_not_queued(monkeypatch):
