@@ -67,6 +67,14 @@ class UplinkBatcher:
         self._append(uplink, future)
         return future
 
+    def add_waiter(self, uplink: RawUplink, waiter) -> None:
+        """Like :meth:`add`, with ``waiter`` told instead of a new future: an object with a
+        future's ``done()``, ``set_result()``, ``set_exception()`` and ``exception()`` (the MQTT
+        listener's PUBACK, without a future and a task per message)."""
+        if self._closed:
+            raise NotAcknowledged("the listener is stopping")
+        self._append(uplink, waiter)
+
     async def add_and_wait(self, uplink: RawUplink) -> bool:
         """Add ``uplink`` and wait until it is queued: True, or False when the listener stopped first."""
         try:

@@ -23,7 +23,8 @@ import uuid
 from functools import partial
 
 from gmqtt import Client, Message, Subscription
-from gmqtt.mqtt.constants import MQTTv50, MQTTv311
+from gmqtt.mqtt.constants import MQTTCommands, MQTTv50, MQTTv311
+from gmqtt.mqtt.package import CommandWithMidPacket
 
 from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
 from integrations.listeners.tls import client_ssl_context
@@ -58,9 +59,42 @@ PUBLISH_TIMEOUT = 10.0
 class _Client(Client):
     """gmqtt's client without its own reconnect: MqttListener reconnects with a fresh client.
 
-    It also reports each QoS 1 publish's PUBACK (gmqtt 0.8 has no per-message acknowledgement)."""
+    It also reports each QoS 1 publish's PUBACK (gmqtt 0.8 has no per-message acknowledgement),
+    and takes received QoS 1 messages without gmqtt's task per message (:meth:`take_qos1`)."""
 
     _acks: dict | None = None
+    _pubacks: list | None = None
+
+    def take_qos1(self, on_publish) -> None:
+        """Received QoS 1 messages go to ``on_publish(client, mid, topic, payload)``, synchronously.
+
+        gmqtt runs an async ``on_message`` as a task per message and sends its PUBACK from the
+        task's done-callback: 60% of runintegrations' CPU at MQTT rates was that machinery
+        (docs/performance.md). Here the listener queues the message and calls :meth:`puback`
+        once its batch is queued; the PUBACKs of a batch leave in one write."""
+        handler = self._package_handler
+
+        def qos1(mid, payload, topic, properties):
+            on_publish(self, mid, topic, payload)
+
+        handler._handle_qos_1_publish_packet = qos1
+
+    def puback(self, mid: int) -> None:
+        """Acknowledge received message ``mid`` with the other PUBACKs of this loop turn."""
+        if self._pubacks is None:
+            self._pubacks = []
+        if not self._pubacks:
+            asyncio.get_running_loop().call_soon(self._send_pubacks)
+        self._pubacks.append(mid)
+
+    def _send_pubacks(self) -> None:
+        mids, self._pubacks = self._pubacks, []
+        connection = self._connection
+        if not mids or connection is None or not self.is_connected:
+            return  # the connection is gone: the broker delivers these again (never acknowledged)
+        protocol = connection._protocol
+        build, puback, version = CommandWithMidPacket.build_package, MQTTCommands.PUBACK, protocol.proto_ver
+        protocol.write_data(b"".join([build(puback, mid, False, proto_ver=version) for mid in mids]))
 
     async def reconnect(self, delay=False):
         return None
@@ -242,6 +276,7 @@ class MqttListener:
             client = _new_client(self.config, self.client_id, on_connect=self._on_connect,
                                  on_message=self._on_message, on_disconnect=partial(self._on_disconnect, self._lost),
                                  on_subscribe=self._on_subscribe)
+            client.take_qos1(self._on_qos1)
             self._client = client
             try:
                 await _connect(client, self.config)
@@ -299,16 +334,35 @@ class MqttListener:
             except TimeoutError:
                 raise IntegrationError(f"No PUBACK from MQTT broker at {self.address} within {timeout:.0f} s") from None
 
-    async def _on_message(self, client, topic: str, payload: bytes, qos: int, properties) -> int:
-        if client is not self._client:
-            raise NotAcknowledged("message of a superseded connection")
+    def _uplink(self, topic: str, payload: bytes) -> RawUplink | None:
+        """The uplink of a received message, or None when it is too large (dropped, acknowledged)."""
         metadata = {**self.metadata, "topic": topic}
         limit = self.config.clientConfiguration.maxBytesInMessage
         if len(payload) > limit:
             self.sink.dropped(metadata, payload[:1024],
                               f"Message of {len(payload)} bytes is larger than maxBytesInMessage ({limit})")
-            return 0  # acknowledged: redelivering it would be dropped again
-        uplink = RawUplink(self.integration_id, payload, metadata, now_ms(), _content_type(payload))
+            return None  # acknowledged: redelivering it would be dropped again
+        return RawUplink(self.integration_id, payload, metadata, now_ms(), _content_type(payload))
+
+    def _on_qos1(self, client: _Client, mid: int, topic: str, payload: bytes) -> None:
+        """A QoS 1 message (gmqtt's handler calls this, see _Client.take_qos1): PUBACK once queued."""
+        if client is not self._client:
+            return  # a superseded connection: never acknowledged
+        uplink = self._uplink(topic, payload)
+        if uplink is None:
+            client.puback(mid)
+            return
+        try:
+            self.batcher.add_waiter(uplink, _Puback(client, mid))
+        except NotAcknowledged:  # stopping: never acknowledged
+            pass
+
+    async def _on_message(self, client, topic: str, payload: bytes, qos: int, properties) -> int:
+        if client is not self._client:
+            raise NotAcknowledged("message of a superseded connection")
+        uplink = self._uplink(topic, payload)
+        if uplink is None:
+            return 0
         if qos == 0:  # nobody acknowledges it, so nobody waits for it
             if not self.batcher.offer(uplink) and self.batcher.dropped % 1000 == 1:
                 log.warning("MQTT integration %s: queue unavailable, %d QoS 0 messages dropped so far",
@@ -324,3 +378,23 @@ class MqttListener:
         if client is not self._client or not client.is_connected:
             raise NotAcknowledged("the connection it came on is gone")
         return 0
+
+
+class _Puback:
+    """Stands for a future in the batcher: "queued" sends the message's PUBACK, a failure nothing."""
+
+    __slots__ = ("client", "mid")
+
+    def __init__(self, client: _Client, mid: int):
+        self.client, self.mid = client, mid
+
+    def done(self) -> bool:
+        return False
+
+    def set_result(self, result) -> None:
+        self.client.puback(self.mid)
+
+    def set_exception(self, exc=None) -> None:  # not queued: never acknowledged, the broker delivers it again
+        pass
+
+    exception = set_exception
