@@ -19,6 +19,7 @@
 import asyncio
 import logging
 import random
+import time
 import uuid
 from functools import partial
 
@@ -72,12 +73,27 @@ class _Client(Client):
         task's done-callback: 60% of runintegrations' CPU at MQTT rates was that machinery
         (docs/performance.md). Here the listener queues the message and calls :meth:`puback`
         once its batch is queued; the PUBACKs of a batch leave in one write."""
-        handler = self._package_handler
+        handler, state = self._package_handler, self._package_handler._connection_state
+        packet_of = handler._handle_packet
 
         def qos1(mid, payload, topic, properties):
             on_publish(self, mid, topic, payload)
 
+        def packet(cmd, data):  # MQTT 3.1.1 QoS 1 PUBLISH (no properties): parsed here, the rest by gmqtt
+            if cmd & 0xF6 != 0x32 or state.protocol_version >= MQTTv50:
+                return packet_of(cmd, data)
+            end = 2 + int.from_bytes(data[:2], "big")
+            try:
+                topic = data[2:end].decode()
+            except UnicodeDecodeError:
+                return packet_of(cmd, data)
+            if not topic or len(data) < end + 2:
+                return packet_of(cmd, data)
+            on_publish(self, int.from_bytes(data[end:end + 2], "big"), topic, data[end + 2:])
+            handler._last_msg_in = time.monotonic()
+
         handler._handle_qos_1_publish_packet = qos1
+        handler._handle_packet = packet
 
     def puback(self, mid: int) -> None:
         """Acknowledge received message ``mid`` with the other PUBACKs of this loop turn."""
