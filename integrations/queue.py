@@ -13,9 +13,10 @@ UPLINK_BATCH_SIZE messages or UPLINK_BATCH_MS after its first message, whichever
 but when the loop is idle (no batch being sent, none sent within UPLINK_BATCH_MS) a batch goes
 as soon as the callers of the current loop turn are in: the linger buys larger batches under
 load and would only add latency to a lone uplink.
-Sending runs in a small thread pool, off the event loop (publishing to Redis, or the whole
-pipeline when eager). If sending fails (broker down, database down when eager), every caller of
-that batch gets the exception: nothing was accepted, so the transport must say so.
+Sending runs in a small thread pool, off the event loop (publishing to Redis: one LPUSH of
+Celery's own task messages, integrations/broker.py; or the whole pipeline when eager). If
+sending fails (broker down, database down when eager), every caller of that batch gets the
+exception: nothing was accepted, so the transport must say so.
 
 The task payload is JSON: ``{"v": 2, "u": "<JSON text>"}``, the text being
 ``[[integration_id, base64 payload, metadata index, received_ts, content_type(, conversion)], ...]``
