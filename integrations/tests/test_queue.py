@@ -315,3 +315,40 @@ def test_a_celery_worker_stores_what_was_queued(world, brokered):
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+@needs_redis
+def test_a_batch_is_queued_as_the_same_message_celery_itself_publishes(world, brokered):
+    from integrations import broker
+    from integrations.tasks import process_uplinks
+
+    batch = queue.encode(_uplinks(world, 2))
+    assert broker.usable(process_uplinks)
+    process_uplinks.apply_async(args=[batch])  # through kombu's producer
+    broker.publish(process_uplinks, [batch])  # one LPUSH
+    ours, celerys = (json.loads(raw) for raw in brokered.lrange("celery", 0, -1))  # LPUSH: newest first
+
+    def shape(message):
+        ids = ("id", "root_id", "correlation_id", "delivery_tag", "argsrepr", "origin")
+        return {part: {k: v for k, v in message[part].items() if k not in ids} for part in ("headers", "properties")}
+
+    assert shape(ours) == shape(celerys)
+    assert {k: v for k, v in ours.items() if k not in ("headers", "properties")} == \
+        {k: v for k, v in celerys.items() if k not in ("headers", "properties")}  # the same body, byte for byte
+    assert ours["headers"]["id"] == ours["headers"]["root_id"] == ours["properties"]["correlation_id"]
+
+
+@needs_redis
+def test_every_caller_learns_when_redis_cannot_be_reached_and_nothing_is_queued(world, brokered):
+    before = celery_app.conf.broker_url
+    celery_app.conf.broker_url = celery_app.conf.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+
+    async def main():
+        return await asyncio.gather(*(queue.accept(u) for u in _uplinks(world, 3)), return_exceptions=True)
+
+    try:
+        results = asyncio.run(main())
+    finally:
+        celery_app.conf.broker_url = celery_app.conf.CELERY_BROKER_URL = before
+    assert len(results) == 3 and all(isinstance(r, Exception) for r in results)
+    assert _queued(brokered) == []
