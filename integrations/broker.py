@@ -20,6 +20,7 @@ priority, a key prefix); otherwise the caller publishes through Celery as before
 """
 
 import base64
+import functools
 import json
 import os
 import socket
@@ -36,10 +37,16 @@ _origin = f"gen{os.getpid()}@{socket.gethostname()}"
 
 
 def usable(task) -> bool:
+    conf = task.app.conf  # each read goes through Celery's layered settings: the fixed ones once
+    return not conf.task_always_eager and str(conf.broker_url or "").startswith(_SCHEMES) and _plain(task)
+
+
+@functools.cache
+def _plain(task) -> bool:
+    """No routes, queues, priorities or key prefix that would make kombu put the message elsewhere."""
     conf = task.app.conf
     options = conf.broker_transport_options or {}
-    return (not conf.task_always_eager and str(conf.broker_url or "").startswith(_SCHEMES)
-            and not conf.task_routes and not conf.task_queues and not conf.task_default_priority
+    return (not conf.task_routes and not conf.task_queues and not conf.task_default_priority
             and not options.get("global_keyprefix") and not options.get("queue_order_strategy") == "priority"
             and getattr(task, "priority", None) is None and getattr(task, "queue", None) is None)
 
@@ -75,6 +82,7 @@ def publish(task, payloads: list) -> None:
         _client(task.app.conf.broker_url).lpush(_queue_name(task), *(envelope(task, p) for p in payloads))
 
 
+@functools.cache
 def _queue_name(task) -> str:
     return task.app.conf.task_default_queue or "celery"
 
