@@ -9,10 +9,14 @@ broker (Redis), so a transport may answer 2xx or acknowledge a QoS 1 message as 
 ``accept`` returns once the batch has been through the pipeline (stored or dead-lettered).
 
 ``accept`` batches concurrent callers of one event loop: a batch is sent when it holds
-UPLINK_BATCH_SIZE messages or UPLINK_BATCH_MS after its first message, whichever comes first.
-Sending runs in a small thread pool, off the event loop (publishing to Redis, or the whole
-pipeline when eager). If sending fails (broker down, database down when eager), every caller of
-that batch gets the exception: nothing was accepted, so the transport must say so.
+UPLINK_BATCH_SIZE messages or UPLINK_BATCH_MS after its first message, whichever comes first;
+but when the loop is idle (no batch being sent, none sent within UPLINK_BATCH_MS) a batch goes
+as soon as the callers of the current loop turn are in: the linger buys larger batches under
+load and would only add latency to a lone uplink.
+Sending runs in a small thread pool, off the event loop (publishing to Redis: one LPUSH of
+Celery's own task messages, integrations/broker.py; or the whole pipeline when eager). If
+sending fails (broker down, database down when eager), every caller of that batch gets the
+exception: nothing was accepted, so the transport must say so.
 
 The task payload is JSON: ``{"v": 2, "u": "<JSON text>"}``, the text being
 ``[[integration_id, base64 payload, metadata index, received_ts, content_type(, conversion)], ...]``
@@ -37,6 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from integrations import broker
 from integrations.messages import RawUplink, raw_uplink
 from tbproject import metrics
 from tbproject.clock import now_ms
@@ -102,8 +107,12 @@ def _queue(uplinks: list[RawUplink], now: int | None, *, retries: int = 0, **opt
     from integrations.tasks import process_uplinks  # tasks imports this module
 
     size = settings.UPLINK_BATCH_SIZE
-    for start in range(0, len(uplinks), size):
-        process_uplinks.apply_async(args=[encode(uplinks[start:start + size], now, retries=retries)], **options)
+    batches = [encode(uplinks[start:start + size], now, retries=retries) for start in range(0, len(uplinks), size)]
+    if not options and not retries and broker.usable(process_uplinks):
+        broker.publish(process_uplinks, batches)  # one LPUSH of Celery's own message (integrations/broker.py)
+        return
+    for batch in batches:
+        process_uplinks.apply_async(args=[batch], **options)
 
 
 async def accept(uplink: RawUplink) -> None:
@@ -152,8 +161,9 @@ class _Batcher:
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
         self.pending: list[tuple[RawUplink, asyncio.Future]] = []
-        self.timer: asyncio.TimerHandle | None = None
+        self.timer: asyncio.TimerHandle | asyncio.Handle | None = None
         self.sending: set[asyncio.Task] = set()
+        self.last_flush = float("-inf")
 
     async def submit(self, uplink: RawUplink) -> None:
         future = self.loop.create_future()
@@ -161,7 +171,11 @@ class _Batcher:
         if len(self.pending) >= settings.UPLINK_BATCH_SIZE:
             self.flush()
         elif self.timer is None:
-            self.timer = self.loop.call_later(settings.UPLINK_BATCH_MS / 1000, self.flush)
+            # Linger only under load: with no batch being sent and none sent within the linger,
+            # the batch goes once this loop turn's callers are in (a lone uplink waits for nothing).
+            linger = settings.UPLINK_BATCH_MS / 1000
+            wait = linger if self.sending else self.last_flush + linger - self.loop.time()
+            self.timer = self.loop.call_later(wait, self.flush) if wait > 0 else self.loop.call_soon(self.flush)
         # A caller that gives up (client gone) cancels only its own future, not the batch.
         await future
 
@@ -171,6 +185,7 @@ class _Batcher:
             self.timer = None
         batch, self.pending = self.pending, []
         if batch:
+            self.last_flush = self.loop.time()
             task = self.loop.create_task(self._send(batch))
             self.sending.add(task)
             task.add_done_callback(self.sending.discard)

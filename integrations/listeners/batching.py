@@ -3,11 +3,12 @@
 A listener adds each message it reads and, for messages that need an acknowledgement (MQTT
 QoS 1/2), awaits the future it gets back: it resolves once the batch holding the message was
 durably queued, and only then is the message acknowledged. One batch is handed on at a time;
-what arrives meanwhile forms the next batch (group commit), so batches grow with the load. A
-batch also lingers ``linger`` seconds (UPLINK_BATCH_MS) after its first message unless it is
-full already: each batch is one Celery task, whose fixed cost (loading the integration, one
-write per table) would otherwise be paid for a handful of messages when they trickle in one by
-one from many senders. A batch that cannot be queued is retried with back-off and is never
+what arrives meanwhile forms the next batch (group commit), so batches grow with the load.
+Under load a batch also lingers until ``linger`` seconds (UPLINK_BATCH_MS) after the previous
+one was handed on, unless it is full already (an idle batcher hands a message on at once): each
+batch is one Celery task, whose fixed cost (loading the integration, one write per table) would
+otherwise be paid for a handful of messages when they trickle in one by one from many senders.
+A batch that cannot be queued is retried with back-off and is never
 acknowledged in the meantime.
 """
 
@@ -51,6 +52,7 @@ class UplinkBatcher:
         self._idle.set()
         self._closed = False
         self._task: asyncio.Task | None = None
+        self._last = float("-inf")  # loop time the last batch was handed on
         self.queued = self.dropped = 0
 
     def start(self) -> None:
@@ -63,6 +65,14 @@ class UplinkBatcher:
         future = asyncio.get_running_loop().create_future()
         self._append(uplink, future)
         return future
+
+    def add_waiter(self, uplink: RawUplink, waiter) -> None:
+        """Like :meth:`add`, with ``waiter`` told instead of a new future: an object with a
+        future's ``done()``, ``set_result()``, ``set_exception()`` and ``exception()`` (the MQTT
+        listener's PUBACK, without a future and a task per message)."""
+        if self._closed:
+            raise NotAcknowledged("the listener is stopping")
+        self._append(uplink, waiter)
 
     async def add_and_wait(self, uplink: RawUplink) -> bool:
         """Add ``uplink`` and wait until it is queued: True, or False when the listener stopped first."""
@@ -108,17 +118,22 @@ class UplinkBatcher:
         self._idle.set()
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
             if self.linger and len(self._pending) < self.max_batch:
-                await asyncio.sleep(self.linger)
+                # lingers only under load: after a batch was handed on less than ``linger`` ago
+                wait = self._last + self.linger - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
             while self._pending:
                 size = min(len(self._pending), self.max_batch)
                 if self._admit is not None:  # over a rate limit this waits: nothing is queued or acknowledged
                     size = await self._admit(size)
                 batch, self._pending = self._pending[:size], self._pending[size:]
                 await self._hand_on(batch)
+                self._last = loop.time()
             self._idle.set()
 
     async def _hand_on(self, batch: list[tuple[RawUplink, asyncio.Future | None]]) -> None:

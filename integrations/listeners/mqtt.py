@@ -22,10 +22,11 @@ import random
 import uuid
 from functools import partial
 
-from gmqtt import Client, Message, Subscription
+from gmqtt import Subscription
 from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 
 from integrations.listeners.batching import NotAcknowledged, UplinkBatcher
+from integrations.listeners.mqtt_client import _Client, _Puback
 from integrations.listeners.tls import client_ssl_context
 from integrations.messages import RawUplink
 from integrations.types.base import IntegrationError
@@ -53,40 +54,6 @@ STOP_TIMEOUT = 5.0
 #: past which gmqtt raises OverflowError (DESIGN.md section 9), with room for a SUBSCRIBE.
 SEND_WINDOW = 16
 PUBLISH_TIMEOUT = 10.0
-
-
-class _Client(Client):
-    """gmqtt's client without its own reconnect: MqttListener reconnects with a fresh client.
-
-    It also reports each QoS 1 publish's PUBACK (gmqtt 0.8 has no per-message acknowledgement)."""
-
-    _acks: dict | None = None
-
-    async def reconnect(self, delay=False):
-        return None
-
-    def publish_acked(self, topic: str, payload: bytes, *, retain: bool = False) -> asyncio.Future:
-        """Publish with QoS 1; the future resolves on the broker's PUBACK, fails if the connection drops."""
-        if self._acks is None:
-            self._acks = {}
-        mid, package = self._connection.publish(Message(topic, payload, qos=1, retain=retain))
-        self._persistent_storage.push_message(mid, package)
-        future = asyncio.get_running_loop().create_future()
-        self._acks[mid] = future
-        return future
-
-    def _remove_message_from_queue(self, mid):
-        super()._remove_message_from_queue(mid)
-        future = self._acks.pop(mid, None) if self._acks else None
-        if future is not None and not future.done():
-            future.set_result(None)
-
-    def fail_unacknowledged(self, reason: str) -> None:
-        acks, self._acks = self._acks or {}, {}
-        for future in acks.values():
-            if not future.done():
-                future.set_exception(IntegrationError(reason))
-                future.exception()  # retrieved: its publisher may already have given up
 
 
 def _content_type(payload: bytes) -> str:
@@ -242,6 +209,7 @@ class MqttListener:
             client = _new_client(self.config, self.client_id, on_connect=self._on_connect,
                                  on_message=self._on_message, on_disconnect=partial(self._on_disconnect, self._lost),
                                  on_subscribe=self._on_subscribe)
+            client.take_qos1(self._on_qos1)
             self._client = client
             try:
                 await _connect(client, self.config)
@@ -299,16 +267,35 @@ class MqttListener:
             except TimeoutError:
                 raise IntegrationError(f"No PUBACK from MQTT broker at {self.address} within {timeout:.0f} s") from None
 
-    async def _on_message(self, client, topic: str, payload: bytes, qos: int, properties) -> int:
-        if client is not self._client:
-            raise NotAcknowledged("message of a superseded connection")
+    def _uplink(self, topic: str, payload: bytes) -> RawUplink | None:
+        """The uplink of a received message, or None when it is too large (dropped, acknowledged)."""
         metadata = {**self.metadata, "topic": topic}
         limit = self.config.clientConfiguration.maxBytesInMessage
         if len(payload) > limit:
             self.sink.dropped(metadata, payload[:1024],
                               f"Message of {len(payload)} bytes is larger than maxBytesInMessage ({limit})")
-            return 0  # acknowledged: redelivering it would be dropped again
-        uplink = RawUplink(self.integration_id, payload, metadata, now_ms(), _content_type(payload))
+            return None  # acknowledged: redelivering it would be dropped again
+        return RawUplink(self.integration_id, payload, metadata, now_ms(), _content_type(payload))
+
+    def _on_qos1(self, client: _Client, mid: int, topic: str, payload: bytes) -> None:
+        """A QoS 1 message (gmqtt's handler calls this, see _Client.take_qos1): PUBACK once queued."""
+        if client is not self._client:
+            return  # a superseded connection: never acknowledged
+        uplink = self._uplink(topic, payload)
+        if uplink is None:
+            client.puback(mid)
+            return
+        try:
+            self.batcher.add_waiter(uplink, _Puback(client, mid))
+        except NotAcknowledged:  # stopping: never acknowledged
+            pass
+
+    async def _on_message(self, client, topic: str, payload: bytes, qos: int, properties) -> int:
+        if client is not self._client:
+            raise NotAcknowledged("message of a superseded connection")
+        uplink = self._uplink(topic, payload)
+        if uplink is None:
+            return 0
         if qos == 0:  # nobody acknowledges it, so nobody waits for it
             if not self.batcher.offer(uplink) and self.batcher.dropped % 1000 == 1:
                 log.warning("MQTT integration %s: queue unavailable, %d QoS 0 messages dropped so far",
@@ -324,3 +311,4 @@ class MqttListener:
         if client is not self._client or not client.is_connected:
             raise NotAcknowledged("the connection it came on is gone")
         return 0
+

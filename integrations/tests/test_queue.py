@@ -220,19 +220,17 @@ def test_accept_closes_a_batch_at_the_size_limit(world, eager, spy, settings):
     assert sorted(size for size, _ in spy) == [2, 5, 5]
 
 
-def test_accept_closes_a_partial_batch_after_the_time_limit(world, eager, spy, settings):
-    settings.UPLINK_BATCH_MS = 50
+def test_accept_sends_at_once_when_idle_and_lingers_under_load(world, eager, spy, settings):
+    settings.UPLINK_BATCH_MS = 60_000  # a linger that would hang the test if an idle batch waited for it
 
     async def main():
-        started = time.monotonic()
-        await queue.accept(_uplinks(world, 1)[0])
-        first = time.monotonic() - started
-        await queue.accept(_uplinks(world, 1, start=1)[0])
-        return first
+        await queue.accept(_uplinks(world, 1)[0])  # idle: sent without waiting for the linger
+        settings.UPLINK_BATCH_MS = 50
+        # right after a batch: these linger (50 ms after the last) and go as one batch
+        await asyncio.gather(*(queue.accept(u) for u in _uplinks(world, 3, start=1)))
 
-    waited = asyncio.run(main())
-    assert 0.045 <= waited < 5
-    assert [size for size, _ in spy] == [1, 1]
+    asyncio.run(main())
+    assert [size for size, _ in spy] == [1, 3]
 
 
 def test_every_caller_of_a_batch_learns_that_it_was_not_queued(monkeypatch):
@@ -317,3 +315,40 @@ def test_a_celery_worker_stores_what_was_queued(world, brokered):
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+@needs_redis
+def test_a_batch_is_queued_as_the_same_message_celery_itself_publishes(world, brokered):
+    from integrations import broker
+    from integrations.tasks import process_uplinks
+
+    batch = queue.encode(_uplinks(world, 2))
+    assert broker.usable(process_uplinks)
+    process_uplinks.apply_async(args=[batch])  # through kombu's producer
+    broker.publish(process_uplinks, [batch])  # one LPUSH
+    ours, celerys = (json.loads(raw) for raw in brokered.lrange("celery", 0, -1))  # LPUSH: newest first
+
+    def shape(message):
+        ids = ("id", "root_id", "correlation_id", "delivery_tag", "argsrepr", "origin")
+        return {part: {k: v for k, v in message[part].items() if k not in ids} for part in ("headers", "properties")}
+
+    assert shape(ours) == shape(celerys)
+    assert {k: v for k, v in ours.items() if k not in ("headers", "properties")} == \
+        {k: v for k, v in celerys.items() if k not in ("headers", "properties")}  # the same body, byte for byte
+    assert ours["headers"]["id"] == ours["headers"]["root_id"] == ours["properties"]["correlation_id"]
+
+
+@needs_redis
+def test_every_caller_learns_when_redis_cannot_be_reached_and_nothing_is_queued(world, brokered):
+    before = celery_app.conf.broker_url
+    celery_app.conf.broker_url = celery_app.conf.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+
+    async def main():
+        return await asyncio.gather(*(queue.accept(u) for u in _uplinks(world, 3)), return_exceptions=True)
+
+    try:
+        results = asyncio.run(main())
+    finally:
+        celery_app.conf.broker_url = celery_app.conf.CELERY_BROKER_URL = before
+    assert len(results) == 3 and all(isinstance(r, Exception) for r in results)
+    assert _queued(brokered) == []

@@ -1,0 +1,120 @@
+"""gmqtt's client as the MQTT listener (integrations/listeners/mqtt.py) uses it.
+
+- no reconnect of its own: the listener reconnects with a fresh client and back-off;
+- each QoS 1 publish's PUBACK reported (gmqtt 0.8 has no per-message acknowledgement);
+- received QoS 1 messages taken synchronously, without gmqtt's task per message, and
+  acknowledged in one write per loop turn once queued (``take_qos1``, ``puback``).
+"""
+
+import asyncio
+import time
+
+from gmqtt import Client, Message
+from gmqtt.mqtt.constants import MQTTCommands, MQTTv50
+from gmqtt.mqtt.package import CommandWithMidPacket
+
+from integrations.types.base import IntegrationError
+
+__all__ = ["_Client", "_Puback"]
+
+
+class _Client(Client):
+    """gmqtt's client without its own reconnect: MqttListener reconnects with a fresh client.
+
+    It also reports each QoS 1 publish's PUBACK (gmqtt 0.8 has no per-message acknowledgement),
+    and takes received QoS 1 messages without gmqtt's task per message (:meth:`take_qos1`)."""
+
+    _acks: dict | None = None
+    _pubacks: list | None = None
+
+    def take_qos1(self, on_publish) -> None:
+        """Received QoS 1 messages go to ``on_publish(client, mid, topic, payload)``, synchronously.
+
+        gmqtt runs an async ``on_message`` as a task per message and sends its PUBACK from the
+        task's done-callback: 60% of runintegrations' CPU at MQTT rates was that machinery
+        (docs/performance.md). Here the listener queues the message and calls :meth:`puback`
+        once its batch is queued; the PUBACKs of a batch leave in one write."""
+        handler, state = self._package_handler, self._package_handler._connection_state
+        packet_of = handler._handle_packet
+
+        def qos1(mid, payload, topic, properties):
+            on_publish(self, mid, topic, payload)
+
+        def packet(cmd, data):  # MQTT 3.1.1 QoS 1 PUBLISH (no properties): parsed here, the rest by gmqtt
+            if cmd & 0xF6 != 0x32 or state.protocol_version >= MQTTv50:
+                return packet_of(cmd, data)
+            end = 2 + int.from_bytes(data[:2], "big")
+            try:
+                topic = data[2:end].decode()
+            except UnicodeDecodeError:
+                return packet_of(cmd, data)
+            if not topic or len(data) < end + 2:
+                return packet_of(cmd, data)
+            on_publish(self, int.from_bytes(data[end:end + 2], "big"), topic, data[end + 2:])
+            handler._last_msg_in = time.monotonic()
+
+        handler._handle_qos_1_publish_packet = qos1
+        handler._handle_packet = packet
+
+    def puback(self, mid: int) -> None:
+        """Acknowledge received message ``mid`` with the other PUBACKs of this loop turn."""
+        if self._pubacks is None:
+            self._pubacks = []
+        if not self._pubacks:
+            asyncio.get_running_loop().call_soon(self._send_pubacks)
+        self._pubacks.append(mid)
+
+    def _send_pubacks(self) -> None:
+        mids, self._pubacks = self._pubacks, []
+        connection = self._connection
+        if not mids or connection is None or not self.is_connected:
+            return  # the connection is gone: the broker delivers these again (never acknowledged)
+        protocol = connection._protocol
+        build, puback, version = CommandWithMidPacket.build_package, MQTTCommands.PUBACK, protocol.proto_ver
+        protocol.write_data(b"".join([build(puback, mid, False, proto_ver=version) for mid in mids]))
+
+    async def reconnect(self, delay=False):
+        return None
+
+    def publish_acked(self, topic: str, payload: bytes, *, retain: bool = False) -> asyncio.Future:
+        """Publish with QoS 1; the future resolves on the broker's PUBACK, fails if the connection drops."""
+        if self._acks is None:
+            self._acks = {}
+        mid, package = self._connection.publish(Message(topic, payload, qos=1, retain=retain))
+        self._persistent_storage.push_message(mid, package)
+        future = asyncio.get_running_loop().create_future()
+        self._acks[mid] = future
+        return future
+
+    def _remove_message_from_queue(self, mid):
+        super()._remove_message_from_queue(mid)
+        future = self._acks.pop(mid, None) if self._acks else None
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    def fail_unacknowledged(self, reason: str) -> None:
+        acks, self._acks = self._acks or {}, {}
+        for future in acks.values():
+            if not future.done():
+                future.set_exception(IntegrationError(reason))
+                future.exception()  # retrieved: its publisher may already have given up
+
+
+class _Puback:
+    """Stands for a future in the batcher: "queued" sends the message's PUBACK, a failure nothing."""
+
+    __slots__ = ("client", "mid")
+
+    def __init__(self, client: _Client, mid: int):
+        self.client, self.mid = client, mid
+
+    def done(self) -> bool:
+        return False
+
+    def set_result(self, result) -> None:
+        self.client.puback(self.mid)
+
+    def set_exception(self, exc=None) -> None:  # not queued: never acknowledged, the broker delivers it again
+        pass
+
+    exception = set_exception
