@@ -11,11 +11,16 @@ published; when idle, a message goes at once). Each caller waits until its batch
 so "queued" keeps meaning in the broker, and learns of a failure to publish.
 
 Eagerly (embedded mode, tests) the task runs inline in the caller, as before.
+
+A caller that serves many requests from one thread (devices/api/lean_batch.py) sets
+``devices.services.DEFERRED_WAITS``: then ``queue`` hands it the future instead of waiting on it.
 """
 
 import os
 import threading
 from concurrent.futures import Future
+
+from devices.services import DEFERRED_WAITS
 
 __all__ = ["queue", "BATCH_SIZE", "PUBLISH_TIMEOUT"]
 
@@ -32,7 +37,12 @@ def queue(payload: list[dict]) -> None:
     if process_messages.app.conf.task_always_eager:
         process_messages.delay(payload)
         return
-    _sender().put(payload).result(PUBLISH_TIMEOUT)
+    future = _sender().put(payload)
+    waits = DEFERRED_WAITS.get()
+    if waits is not None:
+        waits.append(future)
+        return
+    future.result(PUBLISH_TIMEOUT)
 
 
 class _Sender:

@@ -21,7 +21,7 @@ from devices.telemetry import Point, write_points
 from tbproject.clock import now_ms
 
 __all__ = ["TelemetrySaveView", "EntityAttributesView", "DeviceAttributesView", "parse_telemetry",
-           "parse_attributes"]
+           "parse_attributes", "writable_scope"]
 
 #: 9999-12-31T23:59:59.999Z. Every write creates the partition its ts falls in, so far-out values are refused.
 _TS_MAX = 253_402_300_799_999
@@ -98,6 +98,16 @@ def parse_attributes(body) -> dict:
     return values
 
 
+def writable_scope(entity_type: str, scope: str) -> str:
+    """``scope`` if attributes of an ``entity_type`` may be saved in it through the API, else a 400."""
+    scope = attribute_scope(scope)
+    if scope == AttributeScope.CLIENT_SCOPE:
+        raise ValidationError("CLIENT_SCOPE attributes are reported by the device and can't be saved here")
+    if scope == AttributeScope.SHARED_SCOPE and entity_type != "DEVICE":
+        raise ValidationError(f"SHARED_SCOPE attributes are supported for devices only, not {entity_type}")
+    return scope
+
+
 class TelemetrySaveView(TelemetryView):
     """POST {entityType}/{entityId}/timeseries/{scope}[/{ttl}].
 
@@ -118,11 +128,8 @@ class TelemetrySaveView(TelemetryView):
 class _AttributeWriteView(TelemetryView):
 
     def save(self, entity, scope: str):
-        scope = attribute_scope(scope)
-        if scope == AttributeScope.CLIENT_SCOPE:
-            raise ValidationError("CLIENT_SCOPE attributes are reported by the device and can't be saved here")
-        if scope == AttributeScope.SHARED_SCOPE and entity.entity_type != "DEVICE":
-            raise ValidationError(f"SHARED_SCOPE attributes are supported for devices only, not {entity.entity_type}")
+        # devices/api/lean_app.py answers the same POSTs (JWT-authenticated) ahead of Django: keep in step
+        scope = writable_scope(entity.entity_type, scope)
         values = parse_attributes(self.request.data)
         save_attributes(entity.pk, scope, values)
         services.on_attributes_saved(entity, scope, values)

@@ -1,4 +1,8 @@
-"""/api/plugins/telemetry attributes: saves by scope (three path forms), reads, key lists, deletes."""
+"""/api/plugins/telemetry attributes: saves by scope (three path forms), reads, key lists, deletes.
+
+Every test runs twice: through Django (the reference view) and through the lean app the web process
+answers JWT attribute saves with (devices/api/lean_app.py), which must give the same answers.
+"""
 
 import json
 
@@ -8,10 +12,36 @@ from devices import services
 from devices.attributes import get_attributes, save_attributes
 from devices.choices import AttributeScope
 from tbproject.testing.factories import make_asset, make_customer, make_device
+from tbproject.testing.fixtures import api_as
+from tbproject.testing.lean import LeanClient
 
 BASE = "/api/plugins/telemetry"
 SERVER, SHARED, CLIENT = AttributeScope.SERVER_SCOPE, AttributeScope.SHARED_SCOPE, AttributeScope.CLIENT_SCOPE
 VALUES = {"model": "A", "on": False, "ratio": 42.2, "count": 73, "cfg": {"someArray": [1, 2, 3]}}
+
+
+@pytest.fixture(params=["django", "lean"])
+def served_by(request):
+    return request.param
+
+
+def _client(user, served_by):
+    return LeanClient(api_as(user)) if served_by == "lean" else api_as(user)
+
+
+@pytest.fixture
+def api(tenant_admin, served_by):
+    return _client(tenant_admin, served_by)
+
+
+@pytest.fixture
+def mallory_api(mallory, served_by):
+    return _client(mallory, served_by)
+
+
+@pytest.fixture
+def customer_api(customer_user, served_by):
+    return _client(customer_user, served_by)
 
 
 @pytest.fixture
@@ -62,6 +92,7 @@ def test_it_saves_attributes_through_each_path_form_with_text_plain(api, device,
     assert res.status_code == 200 and res.content == b""
     assert stored(device) == {(scope, k): v for k, v in VALUES.items()}
     assert len(saved) == 1
+    assert getattr(api, "served", 1) == 1  # the lean variant answered it itself
     entity, hook_scope, values = saved[0]
     assert entity.pk == device.pk and hook_scope == scope and values == VALUES
 
