@@ -18,19 +18,22 @@ scope and the body (400).
 
 import asyncio
 import logging
+import time
 import weakref
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import InterfaceError, OperationalError, close_old_connections, connection
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from rest_framework import exceptions
 
 from devices import services
 from devices.api.telemetry import not_found, visible
-from devices.models import Attribute
-from devices.values import COLUMNS, encode
+from devices.attributes import save_attributes_many
 from tbproject.api.permissions import IsTenantUser
 from tbproject.api.throttles import TenantProfileThrottle
 from tbproject.clock import now_ms
@@ -62,10 +65,12 @@ class Save:
 
 
 def _read(query):
-    """``query()``; again on a new connection when the one it ran on was broken (a restarted server)."""
+    """``query()``; again on a new connection when the one it ran on was broken (a restarted server).
+
+    The batch thread is one long-lived thread: it keeps its connection (or its pool's) between
+    batches rather than give it back and take it again for every batch."""
     if connection.in_atomic_block:  # a test's transaction: a new connection would not see it
         return query()
-    close_old_connections()  # a long-lived thread outside Django's request cycle
     try:
         return query()
     except (OperationalError, InterfaceError) as exc:
@@ -74,9 +79,37 @@ def _read(query):
         return query()
 
 
+#: Seconds a user row read here serves later batches of this process. ThingsBoard does not read the
+#: user per request at all (its JWT filter trusts the token's claims); this keeps the view's checks
+#: (the user exists and is enabled, its authority, tenant and customer) at most this stale, and a
+#: change saved in this process applies at once.
+USER_TTL = 2.0
+_users_seen: dict[str, tuple[float, object]] = {}
+
+
 def _users(saves: list[Save]) -> dict:
-    ids = {s.user_id for s in saves}
-    return {str(u.pk): u for u in get_user_model().objects.filter(pk__in=ids)}
+    now, found, missing = time.monotonic(), {}, set()
+    for user_id in {s.user_id for s in saves}:
+        entry = _users_seen.get(user_id)
+        if entry is not None and entry[0] > now:
+            found[user_id] = entry[1]
+        else:
+            missing.add(user_id)
+    if missing:
+        if len(_users_seen) > 10_000:
+            _users_seen.clear()
+        for user in _read(lambda: list(get_user_model().objects.filter(pk__in=missing))):
+            found[str(user.pk)] = user
+            if not connection.in_atomic_block:  # a test's rows are rolled back: never keep them
+                _users_seen[str(user.pk)] = (now + USER_TTL, user)
+    return found
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="devices.lean_batch.user_saved")
+@receiver(post_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="devices.lean_batch.user_deleted")
+def _forget_users(sender, **kwargs) -> None:
+    _users_seen.clear()
+    transaction.on_commit(_users_seen.clear)
 
 
 def _allowed(save: Save, user) -> Exception | None:
@@ -105,29 +138,23 @@ def _entities(saves: list[Save], users: dict) -> dict:
 
 
 def _store(saves: list[tuple[Save, object]]) -> None:
-    """One upsert of every save's values, as devices.attributes.save_attributes writes them."""
-    ts, latest = now_ms(), {}
-    for save, entity in saves:
-        for key, value in save.values.items():  # a later request's value of the same key wins
-            latest[(entity.pk, save.scope, key)] = value
-    rows = [Attribute(entity_id=entity_id, scope=scope, key=key, last_update_ts=ts,
-                      **dict(zip(COLUMNS, encode(value), strict=True)))
-            for (entity_id, scope, key), value in sorted(latest.items(), key=lambda item: item[0])]
-    # sorted: concurrent batches lock the rows in the same order (no deadlock)
-    Attribute.objects.bulk_create(rows, update_conflicts=True, unique_fields=["entity_id", "scope", "key"],
-                                  update_fields=[*COLUMNS, "last_update_ts"])
+    """One upsert of every save's values, overwriting as devices.attributes.save_attributes does
+    (a later request's value of the same key wins)."""
+    ts = now_ms()
+    save_attributes_many(((entity.pk, save.scope, key, value, ts) for save, entity in saves
+                          for key, value in save.values.items()), keep_newer=False)
 
 
 def run_batch(saves: list[Save]) -> None:
     """Check, store and announce ``saves``; each one's ``error`` or ``waits`` is set. Raises only
     when the database failed (every save of the batch then answers 500, as the view would)."""
-    users = _read(lambda: _users(saves))
+    users = _users(saves)
     looked_up = []
     for save in saves:
         save.error = _allowed(save, users.get(save.user_id))
         if save.error is None:
             looked_up.append(save)
-    rows = _entities(looked_up, users) if looked_up else {}
+    rows = _read(lambda: _entities(looked_up, users)) if looked_up else {}
     stored = []
     for save in looked_up:
         entity = rows.get((save.user_id, save.model, save.pk))
