@@ -180,8 +180,6 @@ async def _error(send, exc: Exception) -> None:
     response = tb_exception_handler(exc, {})
     body = JSONRenderer().render(response.data, "application/json")
     headers = [(b"content-type", b"application/json"), *_HEADERS, (b"content-length", str(len(body)).encode())]
-    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        headers.append((b"www-authenticate", b"Bearer"))
     if response.has_header("Retry-After"):
         headers.append((b"retry-after", response["Retry-After"].encode()))
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
