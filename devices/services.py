@@ -4,7 +4,7 @@ from contextvars import ContextVar
 
 from django.dispatch import Signal
 
-__all__ = ["attributes_saved", "on_attributes_saved", "DEFERRED_WAITS"]
+__all__ = ["attributes_saved", "on_attributes_saved", "BATCHED"]
 
 #: Sent once after attributes were saved through the API, with ``entity`` (a Device, Asset or
 #: Customer row), ``scope`` and ``values`` ({key: value}); the sender is the entity's model. The
@@ -12,11 +12,13 @@ __all__ = ["attributes_saved", "on_attributes_saved", "DEFERRED_WAITS"]
 #: core publishes what happened and does not know who acts on it.
 attributes_saved = Signal()
 
-#: Set (to a list) by a caller that serves many saves from one thread (the lean attribute-save
-#: app, devices/api/lean_batch.py): a receiver that would block until its work is handed on (the
-#: rule engine's outbox waits for the broker) appends a ``concurrent.futures.Future`` here
-#: instead, and the caller awaits it before answering. Unset, receivers block as usual.
-DEFERRED_WAITS: ContextVar[list | None] = ContextVar("devices_deferred_waits", default=None)
+#: Set (to a dict) by a caller that sends many :data:`attributes_saved` in a row from one thread (the
+#: lean attribute-save batch, devices/api/lean_batch.py). A receiver whose work is cheaper done once
+#: for all of them (the rule engine's outbox: one broker publish) adds its items with
+#: ``BATCHED.get().setdefault(flush, []).extend(items)`` instead of doing it per signal; the caller
+#: then calls each ``flush(items)`` once, before it answers any of the requests. Unset, receivers
+#: do their work at once, as usual.
+BATCHED: ContextVar[dict | None] = ContextVar("devices_batched", default=None)
 
 
 def on_attributes_saved(entity, scope: str, values: dict) -> None:

@@ -17,7 +17,6 @@ session (admin UI) users, other content types or charsets, chunked or oversize b
     application = with_attribute_saves(django_asgi_app)
 """
 
-import asyncio
 import io
 import logging
 import time
@@ -52,8 +51,6 @@ _HEADERS = ((b"allow", b"POST, DELETE, OPTIONS"), (b"x-frame-options", b"DENY"),
             (b"cross-origin-opener-policy", b"same-origin"))
 _OK = {"type": "http.response.start", "status": 200, "headers": [*_HEADERS, (b"content-length", b"0")]}
 _EMPTY = {"type": "http.response.body", "body": b""}
-#: Seconds an answer waits for the rule-engine message to be in the broker (rulechains.outbox).
-PUBLISH_TIMEOUT = 30.0
 
 
 def target_of(path: str) -> tuple[str, str, str] | None:
@@ -186,16 +183,6 @@ async def _error(send, exc: Exception) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _handed_on(waits: list) -> None:
-    """Wait until the receivers' work is handed on (the rule-engine message in the broker). A failure
-    is logged, as rulechains.services.attributes_updated logs it: the attributes are saved."""
-    for future in waits:
-        try:
-            await asyncio.wait_for(asyncio.wrap_future(future), PUBLISH_TIMEOUT)
-        except Exception:
-            log.exception("rule engine: ATTRIBUTES_UPDATED of a lean attribute save not queued")
-
-
 class LeanAttributesApp:
     """Serves the plain JWT attribute saves; hands every other request (and websockets, lifespan) to ``fallback``."""
 
@@ -222,7 +209,6 @@ class LeanAttributesApp:
             save = lean_batch.Save(user_id=user_id, error=exc)
         if save.error is not None:
             return await _error(send, save.error)
-        await _handed_on(save.waits)
         await send(_OK)
         await send(_EMPTY)
 

@@ -1,14 +1,15 @@
 """The database part of the lean attribute saves (devices/api/lean_app.py): the saves of concurrent
 requests run together, as one batch in one thread.
 
-    outcome = await submit(Save(...))   # None (saved; outcome.waits to await) or the error to answer
+    save = await submit(Save(...))   # save.error: the error to answer; None: saved and announced
 
 A request through Django costs its own thread hop, a user query, an entity query, an upsert and a
 wait on the rule engine's outbox. Here the saves waiting when a batch starts (group commit: no timer;
 under load a batch is what arrived while the previous one ran) share one user query, one entity
 query per user and entity type, and one upsert; the ``attributes_saved`` signal is sent per save as
-the Django view sends it, and receivers that would wait on the broker hand their wait back
-(devices.services.DEFERRED_WAITS) so that the thread goes on to the next batch.
+the Django view sends it, and receivers whose work is cheaper done once for the batch leave it to
+the batch (devices.services.BATCHED: the rule engine's messages of the whole batch go to the broker
+in one publish, from this thread, before any request is answered).
 
 The checks run in the order the Django view (DRF) makes them, so that a request gets the same answer
 either way: the user (401), its authority (403), the tenant profile's REST limits (429), the
@@ -20,7 +21,7 @@ import asyncio
 import logging
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 from asgiref.sync import sync_to_async
@@ -59,9 +60,8 @@ class Save:
     values: dict | None = None
     path_error: Exception | None = None
     late_error: Exception | None = None
-    #: set by the batch: the error to answer, or the futures of the receivers' hand-offs
+    #: set by the batch: the error to answer (None: saved and announced)
     error: Exception | None = None
-    waits: list = field(default_factory=list)
 
 
 def _read(query):
@@ -167,13 +167,20 @@ def run_batch(saves: list[Save]) -> None:
     if not stored:
         return
     _store(stored)
-    for save, entity in stored:
-        entity.entity_type = save.entity_type
-        token = services.DEFERRED_WAITS.set(save.waits)
-        try:
+    batched: dict = {}
+    token = services.BATCHED.set(batched)
+    try:
+        for save, entity in stored:
+            entity.entity_type = save.entity_type
             services.on_attributes_saved(entity, save.scope, save.values)
-        finally:
-            services.DEFERRED_WAITS.reset(token)
+    finally:
+        services.BATCHED.reset(token)
+    for flush, items in batched.items():
+        try:
+            flush(items)
+        except Exception:  # the attributes are saved: answered 200 as the view does (it logs the same way)
+            log.exception("lean attribute saves: %d items of %s not handed on", len(items),
+                          getattr(flush, "__qualname__", flush))
 
 
 _run = sync_to_async(run_batch, thread_sensitive=True)

@@ -8,7 +8,6 @@ leaves to Django, and the batch.
 
 import json
 import time
-from concurrent.futures import Future
 
 import jwt
 import pytest
@@ -231,23 +230,21 @@ async def _record(batches, saves):
     await sync_to_async(lean_batch.run_batch, thread_sensitive=True)(saves)
 
 
-def test_a_receiver_may_hand_its_wait_to_the_batch(world):
-    """devices.services.DEFERRED_WAITS: what rulechains.outbox.queue appends to instead of blocking."""
-    future: Future = Future()
+def test_receivers_may_leave_their_work_to_the_batch(tenant_admin, world):
+    """devices.services.BATCHED: what rulechains.outbox.queue uses when the broker is real (not eager)."""
+    flushed = []
 
-    def receiver(sender, **kwargs):
-        waits = services.DEFERRED_WAITS.get()
-        assert waits is not None
-        waits.append(future)
+    def flush(items):
+        flushed.append(list(items))
 
-    services.attributes_saved.connect(receiver, dispatch_uid="test.deferring")
+    def receiver(sender, entity, values, **kwargs):
+        services.BATCHED.get().setdefault(flush, []).append(values)
+
+    services.attributes_saved.connect(receiver, dispatch_uid="test.batching")
     try:
-        save = lean_batch.Save(user_id=str(world["device"].pk))
-        token = services.DEFERRED_WAITS.set(save.waits)
-        try:
-            services.on_attributes_saved(world["device"], "SHARED_SCOPE", {"a": 1})
-        finally:
-            services.DEFERRED_WAITS.reset(token)
+        client = LeanClient(api_as(tenant_admin))
+        res = client.post(f"{BASE}/DEVICE/{world['device'].pk}/attributes/SHARED_SCOPE", {"a": 1}, format="json")
     finally:
-        services.attributes_saved.disconnect(dispatch_uid="test.deferring")
-    assert save.waits == [future] and services.DEFERRED_WAITS.get() is None
+        services.attributes_saved.disconnect(dispatch_uid="test.batching")
+    assert res.status_code == 200 and client.served == 1
+    assert flushed == [[{"a": 1}]] and services.BATCHED.get() is None
