@@ -3,6 +3,7 @@
     POST /api/plugins/telemetry/{entityType}/{entityId}/attributes/{scope}
     POST /api/plugins/telemetry/{entityType}/{entityId}/{scope}
     POST /api/plugins/telemetry/{deviceId}/{scope}
+    POST /api/plugins/telemetry/{entityType}/{entityId}/timeseries/{scope}[/{ttl}]
 
 A shared-attribute save is how a downlink starts (ThingsBoard's downlink example), and through the
 Django request cycle (middleware, DRF, a thread per request) it cost the web process about 5 ms of
@@ -29,10 +30,11 @@ from rest_framework.renderers import JSONRenderer
 
 from devices.api import lean_batch
 from devices.api.telemetry import entity_ref
-from devices.api.telemetry_writes import parse_attributes, writable_scope
+from devices.api.telemetry_writes import parse_attributes, parse_telemetry, valid_ttl, writable_scope
 from tbproject.api.authentication import TokenExpiredError
 from tbproject.api.exceptions import tb_exception_handler
 from tbproject.api.tokens import TokenExpired, TokenInvalid, decode_access
+from tbproject.clock import now_ms
 
 __all__ = ["LeanAttributesApp", "with_attribute_saves", "target_of", "PREFIX"]
 
@@ -49,26 +51,30 @@ _READ = frozenset({b"x-authorization", b"authorization", b"content-length", b"co
 _HEADERS = ((b"allow", b"POST, DELETE, OPTIONS"), (b"x-frame-options", b"DENY"),
             (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
             (b"cross-origin-opener-policy", b"same-origin"))
-_OK = {"type": "http.response.start", "status": 200, "headers": [*_HEADERS, (b"content-length", b"0")]}
-_EMPTY = {"type": "http.response.body", "body": b""}
+#: TelemetrySaveView answers only POST
+_TIMESERIES_HEADERS = ((b"allow", b"POST, OPTIONS"), *_HEADERS[1:])
 
 
-def target_of(path: str) -> tuple[str, str, str] | None:
-    """(entityType, entityId, scope) of an attribute-save path, or None (another path: Django's).
+def target_of(path: str) -> tuple[str, str, str, str | None] | None:
+    """(kind, entityType, entityId, scope or ttl) of a save path, or None (another path: Django's).
 
-    The shapes of devices/api/telemetry_urls.py that reach EntityAttributesView or
-    DeviceAttributesView; the literal forms before them (keys/..., values/...) have other segments."""
+    ``kind`` is "attributes" (the last item: the scope) or "timeseries" (the ttl, None without).
+    The shapes of devices/api/telemetry_urls.py that reach EntityAttributesView,
+    DeviceAttributesView or TelemetrySaveView; the literal forms before them (keys/..., values/...)
+    have other segments."""
     if not path.startswith(PREFIX):
         return None
     parts = path[len(PREFIX):].split("/")
     if not all(parts):
         return None
+    if len(parts) in (4, 5) and parts[2] == "timeseries":
+        return "timeseries", parts[0], parts[1], parts[4] if len(parts) == 5 else None
     if len(parts) == 4 and parts[2] == "attributes":
-        return parts[0], parts[1], parts[3]
+        return "attributes", parts[0], parts[1], parts[3]
     if len(parts) == 3:
-        return parts[0], parts[1], parts[2]
+        return "attributes", parts[0], parts[1], parts[2]
     if len(parts) == 2:
-        return "DEVICE", parts[0], parts[1]
+        return "attributes", "DEVICE", parts[0], parts[1]
     return None
 
 
@@ -156,27 +162,42 @@ async def _read_body(receive) -> bytes | None:
             return b"".join(chunks)
 
 
-def _save(user_id: str, target: tuple[str, str, str], body: bytes) -> lean_batch.Save:
+def _save(user_id: str, target: tuple[str, str, str, str | None], body: bytes) -> lean_batch.Save:
     """The request as a Save, with the errors that need no database in the places the view raises them."""
-    save = lean_batch.Save(user_id=user_id)
+    kind, entity_type, entity_id, last = target
+    save = lean_batch.Save(user_id=user_id, kind=kind)
     try:
-        save.entity_type, save.model, save.pk = entity_ref(target[0], target[1])
+        save.entity_type, save.model, save.pk = entity_ref(entity_type, entity_id)
     except exceptions.ValidationError as exc:
         save.path_error = exc
         return save
     try:
-        save.scope = writable_scope(save.entity_type, target[2])
-        save.values = parse_attributes(JSONParser().parse(io.BytesIO(body), None, {"encoding": "utf-8"}))
+        if kind == "timeseries":
+            valid_ttl(last)
+            save.entries = parse_telemetry(_parsed(body), now_ms())
+        else:
+            save.scope = writable_scope(save.entity_type, last)
+            save.values = parse_attributes(_parsed(body))
     except exceptions.APIException as exc:
         save.late_error = exc
     return save
 
 
-async def _error(send, exc: Exception) -> None:
+def _parsed(body: bytes):
+    """The body as DRF's JSON parsers read it (their errors included)."""
+    return JSONParser().parse(io.BytesIO(body), None, {"encoding": "utf-8"})
+
+
+async def _answer(send, headers) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [*headers, (b"content-length", b"0")]})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _error(send, exc: Exception, base_headers=_HEADERS) -> None:
     """The answer DRF's APIView.handle_exception and tb_exception_handler give ``exc``."""
     response = tb_exception_handler(exc, {})
     body = JSONRenderer().render(response.data, "application/json")
-    headers = [(b"content-type", b"application/json"), *_HEADERS, (b"content-length", str(len(body)).encode())]
+    headers = [(b"content-type", b"application/json"), *base_headers, (b"content-length", str(len(body)).encode())]
     if response.has_header("Retry-After"):
         headers.append((b"retry-after", response["Retry-After"].encode()))
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
@@ -197,8 +218,9 @@ class LeanAttributesApp:
         user_id = _authenticate(plain[0]) if plain is not None else None
         if user_id is None:
             return await self.fallback(scope, receive, send)
+        headers = _TIMESERIES_HEADERS if target[0] == "timeseries" else _HEADERS
         if isinstance(user_id, Exception):
-            return await _error(send, user_id)
+            return await _error(send, user_id, headers)
         body = await _read_body(receive)
         if body is None:
             return
@@ -208,9 +230,8 @@ class LeanAttributesApp:
             log.exception("lean attribute save failed: %s", scope["path"])
             save = lean_batch.Save(user_id=user_id, error=exc)
         if save.error is not None:
-            return await _error(send, save.error)
-        await send(_OK)
-        await send(_EMPTY)
+            return await _error(send, save.error, headers)
+        await _answer(send, headers)
 
 
 def with_attribute_saves(fallback) -> LeanAttributesApp:

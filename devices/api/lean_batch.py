@@ -35,6 +35,7 @@ from rest_framework import exceptions
 from devices import services
 from devices.api.telemetry import not_found, visible
 from devices.attributes import save_attributes_many
+from devices.telemetry import Point, write_points
 from tbproject.api.permissions import IsTenantUser
 from tbproject.api.throttles import TenantProfileThrottle
 from tbproject.clock import now_ms
@@ -53,11 +54,15 @@ class Save:
     400 of the scope or the body (raised after the entity is found, as the view raises them)."""
 
     user_id: str
+    #: "attributes" or "timeseries"
+    kind: str = "attributes"
     entity_type: str = ""
     model: type | None = None
     pk: object = None
     scope: str = ""
     values: dict | None = None
+    #: a time-series save's [(ts, {key: value})]
+    entries: list | None = None
     path_error: Exception | None = None
     late_error: Exception | None = None
     #: set by the batch: the error to answer (None: saved and announced)
@@ -164,6 +169,11 @@ def run_batch(saves: list[Save]) -> None:
             save.error = save.late_error
         else:
             stored.append((save, entity))
+    points = [Point(entity.pk, key, ts, value) for save, entity in stored if save.kind == "timeseries"
+              for ts, values in save.entries for key, value in values.items()]
+    if points:
+        write_points(points)
+    stored = [(save, entity) for save, entity in stored if save.kind == "attributes"]
     if not stored:
         return
     _store(stored)

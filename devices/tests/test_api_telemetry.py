@@ -1,4 +1,8 @@
-"""/api/plugins/telemetry time series: writes in ThingsBoard's three body shapes, latest, history."""
+"""/api/plugins/telemetry time series: writes in ThingsBoard's three body shapes, latest, history.
+
+Every test runs twice: through Django (the reference view) and through the lean app the web process
+answers JWT saves with (devices/api/lean_app.py), which must give the same answers.
+"""
 
 import json
 
@@ -7,9 +11,35 @@ import pytest
 from devices.telemetry import Point, latest, timeseries_keys, write_points
 from tbproject.clock import now_ms
 from tbproject.testing.factories import make_asset, make_customer, make_device
+from tbproject.testing.fixtures import api_as
+from tbproject.testing.lean import LeanClient
 
 T0 = 1_700_000_000_000
 BASE = "/api/plugins/telemetry"
+
+
+@pytest.fixture(params=["django", "lean"])
+def served_by(request):
+    return request.param
+
+
+def _client(user, served_by):
+    return LeanClient(api_as(user)) if served_by == "lean" else api_as(user)
+
+
+@pytest.fixture
+def api(tenant_admin, served_by):
+    return _client(tenant_admin, served_by)
+
+
+@pytest.fixture
+def mallory_api(mallory, served_by):
+    return _client(mallory, served_by)
+
+
+@pytest.fixture
+def customer_api(customer_user, served_by):
+    return _client(customer_user, served_by)
 
 
 @pytest.fixture
@@ -53,6 +83,7 @@ def test_it_saves_a_flat_object_stamped_with_server_time(api, device):
     got = latest(device.pk)
     assert {k: v for k, (_, v) in got.items()} == {"temperature": 21.5, "on": True, "n": 7, "s": "x"}
     assert all(before <= ts <= now_ms() for ts, _ in got.values())
+    assert getattr(api, "served", 1) == 1  # the lean variant answered it itself
 
 
 def test_it_saves_one_timestamped_object(api, device):

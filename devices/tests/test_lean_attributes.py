@@ -153,7 +153,7 @@ def test_it_answers_429_over_the_tenant_profiles_rest_limit(tenant, tenant_admin
 @pytest.mark.parametrize("change", [
     {"HTTP_COOKIE": "sessionid=x", "no_token": True}, {"QUERY_STRING": "a=1"}, {"content_type": "application/xml"},
     {"content_type": "application/json; charset=latin-1"}, {"HTTP_ACCEPT": "text/html"},
-    {"HTTP_ACCEPT": "application/json; indent=4"}, {"path": "values/attributes"}, {"path": "timeseries/ANY"},
+    {"HTTP_ACCEPT": "application/json; indent=4"}, {"path": "values/attributes"}, {"path": "keys/timeseries"},
     {"size": 10 * 1024 * 1024},
 ])
 def test_it_leaves_other_requests_to_django(tenant_admin, world, change):
@@ -166,14 +166,34 @@ def test_it_leaves_other_requests_to_django(tenant_admin, world, change):
     assert LeanClient(client).asgi_post(path, body, change.get("content_type", "application/json"), **extra) is None
 
 
-def test_it_knows_the_attribute_save_paths():
-    assert target_of(f"{BASE}/DEVICE/1/attributes/SHARED_SCOPE") == ("DEVICE", "1", "SHARED_SCOPE")
-    assert target_of(f"{BASE}/ASSET/1/SERVER_SCOPE") == ("ASSET", "1", "SERVER_SCOPE")
-    assert target_of(f"{BASE}/1/SHARED_SCOPE") == ("DEVICE", "1", "SHARED_SCOPE")
-    for other in ("DEVICE/1/values/attributes", "DEVICE/1/keys/attributes", "DEVICE/1/timeseries/ANY",
-                  "DEVICE/1/keys/attributes/SHARED_SCOPE", "DEVICE/1/attributes/SHARED_SCOPE/", "1", "DEVICE//x"):
+def test_it_knows_the_save_paths():
+    assert target_of(f"{BASE}/DEVICE/1/attributes/SHARED_SCOPE") == ("attributes", "DEVICE", "1", "SHARED_SCOPE")
+    assert target_of(f"{BASE}/ASSET/1/SERVER_SCOPE") == ("attributes", "ASSET", "1", "SERVER_SCOPE")
+    assert target_of(f"{BASE}/1/SHARED_SCOPE") == ("attributes", "DEVICE", "1", "SHARED_SCOPE")
+    assert target_of(f"{BASE}/DEVICE/1/timeseries/ANY") == ("timeseries", "DEVICE", "1", None)
+    assert target_of(f"{BASE}/DEVICE/1/timeseries/ANY/60") == ("timeseries", "DEVICE", "1", "60")
+    for other in ("DEVICE/1/values/attributes", "DEVICE/1/keys/attributes", "DEVICE/1/values/timeseries",
+                  "DEVICE/1/keys/attributes/SHARED_SCOPE", "DEVICE/1/attributes/SHARED_SCOPE/", "1", "DEVICE//x",
+                  "DEVICE/1/values/timeseries/history", "DEVICE/1/timeseries/ANY/1/2"):
         assert target_of(f"{BASE}/{other}") is None, other
     assert target_of("/api/v1/integrations/http/abc") is None
+
+
+@pytest.mark.parametrize("tail, body, status", [
+    ("timeseries/ANY", {"temperature": 26}, 200),
+    ("timeseries/ANY/3600", [{"ts": 1_700_000_000_000, "values": {"t": 1}}, {"t": 2}], 200),
+    ("timeseries/ANY/x", {"t": 1}, 400),
+    ("timeseries/ANY", {"ts": "soon", "values": {"t": 1}}, 400),
+    ("timeseries/ANY", "{oops", 400),
+    ("timeseries/ANY", [], 400),
+])
+def test_time_series_saves_answer_as_the_django_view(tenant_admin, world, tail, body, status):
+    django, lean = both(tenant_admin, f"{BASE}/DEVICE/{world['device'].pk}/{tail}", body)
+    assert django.status_code == status
+    assert_same(django, lean)
+    django, lean = both(tenant_admin, f"{BASE}/DEVICE/{world['foreign'].pk}/{tail}", body)
+    assert django.status_code == 404
+    assert_same(django, lean)
 
 
 def test_the_rule_engine_message_is_the_one_django_queues(tenant_admin, world, messages):
