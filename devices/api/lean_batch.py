@@ -1,15 +1,16 @@
-"""The database part of the lean attribute saves (devices/api/lean_app.py): the saves of concurrent
-requests run together, as one batch in one thread.
+"""The database part of the lean attribute and time-series saves (devices/api/lean_app.py): the
+saves of concurrent requests run together, as one batch in one thread.
 
     save = await submit(Save(...))   # save.error: the error to answer; None: saved and announced
 
 A request through Django costs its own thread hop, a user query, an entity query, an upsert and a
 wait on the rule engine's outbox. Here the saves waiting when a batch starts (group commit: no timer;
 under load a batch is what arrived while the previous one ran) share one user query, one entity
-query per user and entity type, and one upsert; the ``attributes_saved`` signal is sent per save as
-the Django view sends it, and receivers whose work is cheaper done once for the batch leave it to
-the batch (devices.services.BATCHED: the rule engine's messages of the whole batch go to the broker
-in one publish, from this thread, before any request is answered).
+query per user and entity type, one attribute upsert and one time-series write; the
+``attributes_saved`` signal is sent per save as the Django view sends it, and receivers whose work
+is cheaper done once for the batch leave it to the batch (devices.services.BATCHED: the rule
+engine's messages of the whole batch go to the broker in one publish, from this thread, before any
+request is answered).
 
 The checks run in the order the Django view (DRF) makes them, so that a request gets the same answer
 either way: the user (401), its authority (403), the tenant profile's REST limits (429), the
@@ -151,7 +152,7 @@ def _store(saves: list[tuple[Save, object]]) -> None:
 
 
 def run_batch(saves: list[Save]) -> None:
-    """Check, store and announce ``saves``; each one's ``error`` or ``waits`` is set. Raises only
+    """Check, store and announce ``saves``; a refused one's ``error`` is set. Raises only
     when the database failed (every save of the batch then answers 500, as the view would)."""
     users = _users(saves)
     looked_up = []
