@@ -11,37 +11,15 @@ import pytest
 from devices import services
 from devices.attributes import get_attributes, save_attributes
 from devices.choices import AttributeScope
+from tbproject.testing import lean
 from tbproject.testing.factories import make_asset, make_customer, make_device
-from tbproject.testing.fixtures import api_as
-from tbproject.testing.lean import LeanClient
+
+# every test twice: through Django and through the lean app (tbproject/testing/lean.py)
+served_by, api, mallory_api, customer_api = lean.served_by, lean.api, lean.mallory_api, lean.customer_api
 
 BASE = "/api/plugins/telemetry"
 SERVER, SHARED, CLIENT = AttributeScope.SERVER_SCOPE, AttributeScope.SHARED_SCOPE, AttributeScope.CLIENT_SCOPE
 VALUES = {"model": "A", "on": False, "ratio": 42.2, "count": 73, "cfg": {"someArray": [1, 2, 3]}}
-
-
-@pytest.fixture(params=["django", "lean"])
-def served_by(request):
-    return request.param
-
-
-def _client(user, served_by):
-    return LeanClient(api_as(user)) if served_by == "lean" else api_as(user)
-
-
-@pytest.fixture
-def api(tenant_admin, served_by):
-    return _client(tenant_admin, served_by)
-
-
-@pytest.fixture
-def mallory_api(mallory, served_by):
-    return _client(mallory, served_by)
-
-
-@pytest.fixture
-def customer_api(customer_user, served_by):
-    return _client(customer_user, served_by)
 
 
 @pytest.fixture

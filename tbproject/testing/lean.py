@@ -6,14 +6,47 @@ process (tbproject/asgi.py: ``with_attribute_saves`` ahead of Django).
 
 The lean app is called in-process (its database batch runs on this thread, inside the test's
 transaction); a request it leaves to Django goes to the wrapped DRF ``APIClient`` unchanged.
+
+A test module whose every test should run both ways takes the fixtures below into its namespace;
+they replace the standard ``api``, ``mallory_api`` and ``customer_api`` with one client of each kind
+in turn:
+
+    served_by, api, mallory_api, customer_api = lean.served_by, lean.api, lean.mallory_api, lean.customer_api
 """
 
 import json
 from urllib.parse import urlsplit
 
+import pytest
 from asgiref.sync import async_to_sync
 
-__all__ = ["LeanClient", "LeanResponse"]
+from tbproject.testing.fixtures import api_as
+
+__all__ = ["LeanClient", "LeanResponse", "served_by", "api", "mallory_api", "customer_api"]
+
+
+@pytest.fixture(params=["django", "lean"])
+def served_by(request):
+    return request.param
+
+
+def _client(user, served_by):
+    return LeanClient(api_as(user)) if served_by == "lean" else api_as(user)
+
+
+@pytest.fixture
+def api(tenant_admin, served_by):
+    return _client(tenant_admin, served_by)
+
+
+@pytest.fixture
+def mallory_api(mallory, served_by):
+    return _client(mallory, served_by)
+
+
+@pytest.fixture
+def customer_api(customer_user, served_by):
+    return _client(customer_user, served_by)
 
 
 class LeanResponse:
