@@ -33,6 +33,7 @@ import os
 import time
 import uuid
 from collections import Counter
+from pathlib import Path
 
 from bench import procs
 from bench.api_calls import call_all
@@ -151,6 +152,22 @@ async def _updates(port: int, token: str, devices, prefix: str, n: int, timeout:
         return counter.last - started, sent
 
 
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process and its descendants (/proc), in seconds: a figure that, unlike a
+    rate, does not depend on what else the machine runs."""
+    ticks, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _refused(statuses) -> None:
     refused = [s for s, _ in statuses if s != 200]
     if refused:
@@ -241,12 +258,17 @@ def run(quick: bool = False) -> list[dict]:
     env = procs.production_env(REDIS_URL)
     port = procs.free_port()
     first_bare = asyncio.run(_bare(prefix, fleet_size))
-    with procs.web(dict(env, DB_POOL_SIZE=WEB_DB_POOL), port), procs.worker(env), procs.listener_host(env):
+    with procs.web(dict(env, DB_POOL_SIZE=WEB_DB_POOL), port) as web, procs.worker(env), procs.listener_host(env):
         _setup_chain(port, token, mqtt)
+        cpu = _cpu_seconds(web.pid())
         took, sent = asyncio.run(_updates(port, token, devices, prefix, n, 60 if quick else 300))
+        # the web process's CPU per API update (warm-up included: 20 more requests)
+        web_cpu_ms = round((_cpu_seconds(web.pid()) - cpu) * 1000 / (n + DEVICES), 3)
         stages = _stages(mqtt)
         engine_took = asyncio.run(_rule_engine(mqtt.tenant_id, fleet, prefix, 120 if quick else 300))
+        cpu = _cpu_seconds(web.pid())
         fan_took, fan_sent = asyncio.run(_fan_out(port, token, fleet, prefix, 300 if quick else 900))
+        fan_cpu_ms = round((_cpu_seconds(web.pid()) - cpu) * 1000 / fleet_size, 3)
     # The bare loop's best of two runs, before and after the scenarios: the broker and the cores are
     # shared, and one short run can catch a slow moment (300 messages ran at 800/s and at 12,000/s).
     bare_fleet = min(first_bare, asyncio.run(_bare(prefix, fleet_size)))
@@ -256,7 +278,8 @@ def run(quick: bool = False) -> list[dict]:
     return [
         {"metric": "downlinks_shared_attribute_to_mqtt_per_s", "value": round(n / took), **common,
          "baseline_value": round(n / bare), "ratio": round(bare / took, 3), "messages": n,
-         "api_update_rate": round(n / sent), "devices": DEVICES, "api_clients": CLIENTS, **stages},
+         "api_update_rate": round(n / sent), "web_cpu_ms_per_update": web_cpu_ms,
+         "devices": DEVICES, "api_clients": CLIENTS, **stages},
         {"metric": "downlinks_rule_engine_to_mqtt_per_s", "value": round(fleet_size / engine_took), **common,
          "baseline_value": round(fleet_size / bare_fleet), "ratio": round(bare_fleet / engine_took, 3),
          "messages": fleet_size, "rule_engine_batch": RULE_BATCH, "exactly_once": True},
@@ -265,6 +288,7 @@ def run(quick: bool = False) -> list[dict]:
          "baseline_value": round(bare_fleet, 2), "ratio": round(bare_fleet / fan_took, 3),
          "target": "every device receives its message exactly once (issue 18)", "devices": fleet_size,
          "rate": round(fleet_size / fan_took), "api_update_rate": round(fleet_size / fan_sent),
+         "web_cpu_ms_per_update": fan_cpu_ms,
          "api_clients": CLIENTS, "pipeline": PIPELINE, "exactly_once": True},
     ]
 

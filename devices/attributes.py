@@ -42,11 +42,12 @@ _UPSERT_CHUNK = 500
 _COLS = ("entity_id", "scope", "key", *COLUMNS, "last_update_ts")
 
 
-def save_attributes_many(rows: Iterable[tuple]) -> int:
+def save_attributes_many(rows: Iterable[tuple], *, keep_newer: bool = True) -> int:
     """Upsert (entity_id, scope, key, value, ts) rows of many entities in a few statements.
 
     The last row per (entity, scope, key) wins within the call; a stored value with a newer
-    ``last_update_ts`` is kept (a replayed old message must not undo a newer value). Values are
+    ``last_update_ts`` is kept (a replayed old message must not undo a newer value) unless
+    ``keep_newer`` is False (API saves overwrite, as :func:`save_attributes` does). Values are
     checked before anything is written (ValueError names the problem). Returns the rows sent."""
     newest: dict[tuple, tuple] = {}
     for entity_id, scope, key, value, ts in rows:
@@ -60,13 +61,13 @@ def save_attributes_many(rows: Iterable[tuple]) -> int:
         ordered = [(row[0].hex, *row[1:]) for row in ordered]
     table = connection.ops.quote_name(Attribute._meta.db_table)
     updates = ", ".join(f"{c} = excluded.{c}" for c in (*COLUMNS, "last_update_ts"))
+    newer = f" WHERE excluded.last_update_ts >= {table}.last_update_ts" if keep_newer else ""
     with connection.cursor() as cur:
         for start in range(0, len(ordered), _UPSERT_CHUNK):
             chunk = ordered[start:start + _UPSERT_CHUNK]
             values = ", ".join(["(" + ", ".join(["%s"] * len(_COLS)) + ")"] * len(chunk))
             cur.execute(f"INSERT INTO {table} ({', '.join(_COLS)}) VALUES {values} "
-                        f"ON CONFLICT (entity_id, scope, key) DO UPDATE SET {updates} "
-                        f"WHERE excluded.last_update_ts >= {table}.last_update_ts",
+                        f"ON CONFLICT (entity_id, scope, key) DO UPDATE SET {updates}{newer}",
                         [v for row in chunk for v in row])
     return len(ordered)
 

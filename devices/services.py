@@ -1,14 +1,24 @@
 """Workflows on device and asset data that several entry points share."""
 
+from contextvars import ContextVar
+
 from django.dispatch import Signal
 
-__all__ = ["attributes_saved", "on_attributes_saved"]
+__all__ = ["attributes_saved", "on_attributes_saved", "BATCHED"]
 
 #: Sent once after attributes were saved through the API, with ``entity`` (a Device, Asset or
 #: Customer row), ``scope`` and ``values`` ({key: value}); the sender is the entity's model. The
 #: rule engine subscribes (rulechains/signals.py: ThingsBoard's ATTRIBUTES_UPDATED): the entity
 #: core publishes what happened and does not know who acts on it.
 attributes_saved = Signal()
+
+#: Set (to a dict) by a caller that sends many :data:`attributes_saved` in a row from one thread (the
+#: lean attribute-save batch, devices/api/lean_batch.py). A receiver whose work is cheaper done once
+#: for all of them (the rule engine's outbox: one broker publish) adds its items with
+#: ``BATCHED.get().setdefault(flush, []).extend(items)`` instead of doing it per signal; the caller
+#: then calls each ``flush(items)`` once, before it answers any of the requests. Unset, receivers
+#: do their work at once, as usual.
+BATCHED: ContextVar[dict | None] = ContextVar("devices_batched", default=None)
 
 
 def on_attributes_saved(entity, scope: str, values: dict) -> None:

@@ -11,13 +11,19 @@ published; when idle, a message goes at once). Each caller waits until its batch
 so "queued" keeps meaning in the broker, and learns of a failure to publish.
 
 Eagerly (embedded mode, tests) the task runs inline in the caller, as before.
+
+A caller that serves many requests from one thread (devices/api/lean_batch.py) sets
+``devices.services.BATCHED``: then ``queue`` leaves the messages to it, and it publishes all its
+requests' messages with :func:`publish` (in that thread, no hand-off) before answering any of them.
 """
 
 import os
 import threading
 from concurrent.futures import Future
 
-__all__ = ["queue", "BATCH_SIZE", "PUBLISH_TIMEOUT"]
+from devices.services import BATCHED
+
+__all__ = ["queue", "publish", "BATCH_SIZE", "PUBLISH_TIMEOUT"]
 
 #: Most messages in one task.
 BATCH_SIZE = 500
@@ -32,7 +38,21 @@ def queue(payload: list[dict]) -> None:
     if process_messages.app.conf.task_always_eager:
         process_messages.delay(payload)
         return
+    batched = BATCHED.get()
+    if batched is not None:
+        batched.setdefault(publish, []).extend(payload)
+        return
     _sender().put(payload).result(PUBLISH_TIMEOUT)
+
+
+def publish(items: list[dict]) -> None:
+    """Publish encoded messages now, from this thread, as tasks of up to BATCH_SIZE; raises if that failed."""
+    from rulechains.tasks import process_messages
+
+    for start in range(0, len(items), BATCH_SIZE):
+        chunk = items[start:start + BATCH_SIZE]
+        # argsrepr given: Celery's own (a safe repr of every message, for its logs) cost more than the publish
+        process_messages.apply_async(args=[chunk], argsrepr=f"[<{len(chunk)} messages>]")
 
 
 class _Sender:
@@ -61,12 +81,8 @@ class _Sender:
 
     @staticmethod
     def _publish(waiting: list[tuple[list[dict], Future]]) -> None:
-        from rulechains.tasks import process_messages
-
-        items = [item for payload, _ in waiting for item in payload]
         try:
-            for start in range(0, len(items), BATCH_SIZE):
-                process_messages.apply_async(args=[items[start:start + BATCH_SIZE]])
+            publish([item for payload, _ in waiting for item in payload])
         except BaseException as exc:  # every caller must learn that its messages were not queued
             for _, future in waiting:
                 future.set_exception(exc)

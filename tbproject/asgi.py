@@ -1,8 +1,10 @@
 """ASGI entry point: HTTP goes to Django, websockets to Channels consumers.
 
 Uplinks of push integrations (/api/v1/integrations/...) are answered by a lean ASGI app before
-Django is reached (DESIGN.md section 3); /healthz, /readyz and /metrics by the ops app after it
-(tbproject/ops/endpoints.py); every other HTTP request goes on to Django.
+Django is reached (DESIGN.md section 3), and so are JWT attribute saves of the telemetry plugin
+(devices/api/lean_app.py: a shared-attribute save is how a downlink starts); /healthz, /readyz
+and /metrics by the ops app after it (tbproject/ops/endpoints.py); every other HTTP request goes
+on to Django.
 """
 
 import os
@@ -19,6 +21,7 @@ django_asgi = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from devices.api.lean_app import with_attribute_saves  # noqa: E402
 from integrations.ingress.asgi import with_ingress  # noqa: E402
 from tbproject.gc_tuning import tune  # noqa: E402
 from tbproject.ops.endpoints import with_ops  # noqa: E402
@@ -51,7 +54,7 @@ class ServerStartup:
 
 application = ServerStartup(ProtocolTypeRouter(
     {
-        "http": with_ingress(with_ops(django_asgi)),
+        "http": with_ingress(with_attribute_saves(with_ops(django_asgi))),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 ))

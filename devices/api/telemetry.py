@@ -16,7 +16,8 @@ from tbproject.api.ids import parse_uuid
 from tbproject.api.permissions import IsTenantUser
 from tenants.models import Customer
 
-__all__ = ["ENTITY_MODELS", "TelemetryView", "keys_param", "attribute_scope", "render_value", "MAX_KEY_LENGTH"]
+__all__ = ["ENTITY_MODELS", "TelemetryView", "keys_param", "attribute_scope", "render_value", "MAX_KEY_LENGTH",
+           "entity_ref", "visible", "not_found"]
 
 #: entityType path values we keep data for, and where their rows live
 ENTITY_MODELS = {"DEVICE": Device, "ASSET": Asset, "CUSTOMER": Customer}
@@ -36,22 +37,36 @@ class TelemetryView(APIView):
 
     def entity(self, entity_type: str, entity_id: str):
         """The visible row for a path's entity; 400 for an unsupported type or bad id, 404 if unseen."""
-        entity_type = entity_type.upper()
-        model = ENTITY_MODELS.get(entity_type)
-        if model is None:
-            raise ValidationError(f"Unsupported entity type: {entity_type:.32}. Supported: {', '.join(ENTITY_MODELS)}")
-        pk = parse_uuid(entity_id)
-        rows = model.objects.for_user(self.request.user).filter(pk=pk)
-        if model is not Customer:  # the type (profile name) is read when the entity's data changes
-            rows = rows.select_related("profile")
-        obj = rows.first()
+        entity_type, model, pk = entity_ref(entity_type, entity_id)
+        obj = visible(model, self.request.user).filter(pk=pk).first()
         if obj is None:
-            raise NotFound(f"{_KINDS[entity_type]} with id [{pk}] is not found")
+            raise not_found(entity_type, pk)
         obj.entity_type = entity_type
         return obj
 
     def device(self, device_id: str):
         return self.entity("DEVICE", device_id)
+
+
+def entity_ref(entity_type: str, entity_id: str):
+    """(ENTITY_TYPE, model, uuid) of a path's entity; 400 for an unsupported type or a bad id."""
+    entity_type = entity_type.upper()
+    model = ENTITY_MODELS.get(entity_type)
+    if model is None:
+        raise ValidationError(f"Unsupported entity type: {entity_type:.32}. Supported: {', '.join(ENTITY_MODELS)}")
+    return entity_type, model, parse_uuid(entity_id)
+
+
+def visible(model, user):
+    """The rows of ``model`` that ``user`` may see (another tenant's or customer's are not there)."""
+    rows = model.objects.for_user(user)
+    if model is not Customer:  # the type (profile name) is read when the entity's data changes
+        rows = rows.select_related("profile")
+    return rows
+
+
+def not_found(entity_type: str, pk) -> NotFound:
+    return NotFound(f"{_KINDS[entity_type]} with id [{pk}] is not found")
 
 
 def keys_param(params, *, required: bool = False) -> list[str] | None:

@@ -21,7 +21,7 @@ from devices.telemetry import Point, write_points
 from tbproject.clock import now_ms
 
 __all__ = ["TelemetrySaveView", "EntityAttributesView", "DeviceAttributesView", "parse_telemetry",
-           "parse_attributes"]
+           "parse_attributes", "writable_scope", "valid_ttl"]
 
 #: 9999-12-31T23:59:59.999Z. Every write creates the partition its ts falls in, so far-out values are refused.
 _TS_MAX = 253_402_300_799_999
@@ -98,6 +98,22 @@ def parse_attributes(body) -> dict:
     return values
 
 
+def valid_ttl(ttl: str | None) -> None:
+    """A 400 unless ``ttl`` (the path's, if any) is an integer."""
+    if ttl is not None and not (ttl.isascii() and ttl.lstrip("-").isdigit()):
+        raise ValidationError(f"Parameter 'ttl' must be an integer, got '{ttl:.32}'")
+
+
+def writable_scope(entity_type: str, scope: str) -> str:
+    """``scope`` if attributes of an ``entity_type`` may be saved in it through the API, else a 400."""
+    scope = attribute_scope(scope)
+    if scope == AttributeScope.CLIENT_SCOPE:
+        raise ValidationError("CLIENT_SCOPE attributes are reported by the device and can't be saved here")
+    if scope == AttributeScope.SHARED_SCOPE and entity_type != "DEVICE":
+        raise ValidationError(f"SHARED_SCOPE attributes are supported for devices only, not {entity_type}")
+    return scope
+
+
 class TelemetrySaveView(TelemetryView):
     """POST {entityType}/{entityId}/timeseries/{scope}[/{ttl}].
 
@@ -107,9 +123,9 @@ class TelemetrySaveView(TelemetryView):
     """
 
     def post(self, request, entity_type, entity_id, scope, ttl=None):
+        # devices/api/lean_app.py answers the same POSTs (JWT-authenticated) ahead of Django: keep in step
         entity = self.entity(entity_type, entity_id)
-        if ttl is not None and not (ttl.isascii() and ttl.lstrip("-").isdigit()):
-            raise ValidationError(f"Parameter 'ttl' must be an integer, got '{ttl:.32}'")
+        valid_ttl(ttl)
         entries = parse_telemetry(request.data, now_ms())
         write_points(Point(entity.pk, key, ts, value) for ts, values in entries for key, value in values.items())
         return Response(status=200)
@@ -118,11 +134,8 @@ class TelemetrySaveView(TelemetryView):
 class _AttributeWriteView(TelemetryView):
 
     def save(self, entity, scope: str):
-        scope = attribute_scope(scope)
-        if scope == AttributeScope.CLIENT_SCOPE:
-            raise ValidationError("CLIENT_SCOPE attributes are reported by the device and can't be saved here")
-        if scope == AttributeScope.SHARED_SCOPE and entity.entity_type != "DEVICE":
-            raise ValidationError(f"SHARED_SCOPE attributes are supported for devices only, not {entity.entity_type}")
+        # devices/api/lean_app.py answers the same POSTs (JWT-authenticated) ahead of Django: keep in step
+        scope = writable_scope(entity.entity_type, scope)
         values = parse_attributes(self.request.data)
         save_attributes(entity.pk, scope, values)
         services.on_attributes_saved(entity, scope, values)

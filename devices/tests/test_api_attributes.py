@@ -1,4 +1,8 @@
-"""/api/plugins/telemetry attributes: saves by scope (three path forms), reads, key lists, deletes."""
+"""/api/plugins/telemetry attributes: saves by scope (three path forms), reads, key lists, deletes.
+
+Every test runs twice: through Django (the reference view) and through the lean app the web process
+answers JWT attribute saves with (devices/api/lean_app.py), which must give the same answers.
+"""
 
 import json
 
@@ -7,7 +11,11 @@ import pytest
 from devices import services
 from devices.attributes import get_attributes, save_attributes
 from devices.choices import AttributeScope
+from tbproject.testing import lean
 from tbproject.testing.factories import make_asset, make_customer, make_device
+
+# every test twice: through Django and through the lean app (tbproject/testing/lean.py)
+served_by, api, mallory_api, customer_api = lean.served_by, lean.api, lean.mallory_api, lean.customer_api
 
 BASE = "/api/plugins/telemetry"
 SERVER, SHARED, CLIENT = AttributeScope.SERVER_SCOPE, AttributeScope.SHARED_SCOPE, AttributeScope.CLIENT_SCOPE
@@ -62,6 +70,7 @@ def test_it_saves_attributes_through_each_path_form_with_text_plain(api, device,
     assert res.status_code == 200 and res.content == b""
     assert stored(device) == {(scope, k): v for k, v in VALUES.items()}
     assert len(saved) == 1
+    assert getattr(api, "served", 1) == 1  # the lean variant answered it itself
     entity, hook_scope, values = saved[0]
     assert entity.pk == device.pk and hook_scope == scope and values == VALUES
 

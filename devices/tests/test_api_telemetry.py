@@ -1,4 +1,8 @@
-"""/api/plugins/telemetry time series: writes in ThingsBoard's three body shapes, latest, history."""
+"""/api/plugins/telemetry time series: writes in ThingsBoard's three body shapes, latest, history.
+
+Every test runs twice: through Django (the reference view) and through the lean app the web process
+answers JWT saves with (devices/api/lean_app.py), which must give the same answers.
+"""
 
 import json
 
@@ -6,7 +10,11 @@ import pytest
 
 from devices.telemetry import Point, latest, timeseries_keys, write_points
 from tbproject.clock import now_ms
+from tbproject.testing import lean
 from tbproject.testing.factories import make_asset, make_customer, make_device
+
+# every test twice: through Django and through the lean app (tbproject/testing/lean.py)
+served_by, api, mallory_api, customer_api = lean.served_by, lean.api, lean.mallory_api, lean.customer_api
 
 T0 = 1_700_000_000_000
 BASE = "/api/plugins/telemetry"
@@ -53,6 +61,7 @@ def test_it_saves_a_flat_object_stamped_with_server_time(api, device):
     got = latest(device.pk)
     assert {k: v for k, (_, v) in got.items()} == {"temperature": 21.5, "on": True, "n": 7, "s": "x"}
     assert all(before <= ts <= now_ms() for ts, _ in got.values())
+    assert getattr(api, "served", 1) == 1  # the lean variant answered it itself
 
 
 def test_it_saves_one_timestamped_object(api, device):

@@ -74,7 +74,9 @@ def call(transport: str, method: str, path: str, body: bytes = b"", headers: dic
     if body and "content-length" not in {k.lower() for k in headers}:
         raw.append((b"content-length", str(len(body)).encode()))
     communicator = HttpCommunicator(application, method, path, body=body, headers=raw)
-    res = async_to_sync(communicator.get_response)()
+    # 10 s, not the default 1: the process's first request runs the start-up gc.collect() (tbproject/
+    # gc_tuning.py), which took over a second in a large test session on a loaded machine
+    res = async_to_sync(communicator.get_response)(timeout=10)
     return Answer(res["status"], {k.decode().lower(): v.decode() for k, v in res["headers"]}, res["body"])
 
 
