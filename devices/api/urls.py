@@ -7,6 +7,7 @@ Order matters where a literal segment shares a position with an id (`device/type
 from django.urls import path
 
 from devices.api import entities, groups, owners, profiles
+from devices.api.relations import relation_patterns
 from devices.api.views import AssetResource, DeviceResource
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
 from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
@@ -91,4 +92,5 @@ urlpatterns = [
          owners.ChangeOwnerView.as_view(owner_type="CUSTOMER"), name="owner-customer"),
     path("owner/TENANT/<str:owner_id>/<str:entity_type>/<str:entity_id>",
          owners.ChangeOwnerView.as_view(owner_type="TENANT"), name="owner-tenant"),
+    *relation_patterns(),
 ]
