@@ -32,7 +32,8 @@ def render(relation, *, info: bool = False) -> dict:
 def _group(value) -> str:
     group = value or relations.COMMON
     if group not in relations.TYPE_GROUPS:
-        raise ValidationError(f"Invalid relationTypeGroup: {group!s:.32}. Supported: {', '.join(relations.TYPE_GROUPS)}")
+        supported = ", ".join(relations.TYPE_GROUPS)
+        raise ValidationError(f"Invalid relationTypeGroup: {group!s:.32}. Supported: {supported}")
     return group
 
 
