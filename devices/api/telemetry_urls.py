@@ -7,6 +7,7 @@ from django.urls import path
 
 from devices.api import telemetry_reads as reads
 from devices.api import telemetry_writes as writes
+from devices.api.telemetry_deletes import TimeseriesDeleteView
 
 __all__ = ["urlpatterns"]
 
@@ -22,6 +23,7 @@ urlpatterns = [
          name="telemetry-timeseries-history"),
     path(f"{_ENTITY}/values/attributes", reads.AttributesView.as_view(), name="telemetry-attributes"),
     path(f"{_ENTITY}/values/attributes/<str:scope>", reads.AttributesView.as_view(), name="telemetry-attributes-scope"),
+    path(f"{_ENTITY}/timeseries/delete", TimeseriesDeleteView.as_view(), name="telemetry-timeseries-delete"),
     path(f"{_ENTITY}/timeseries/<str:scope>", writes.TelemetrySaveView.as_view(), name="telemetry-timeseries-save"),
     path(f"{_ENTITY}/timeseries/<str:scope>/<str:ttl>", writes.TelemetrySaveView.as_view(),
          name="telemetry-timeseries-save-ttl"),

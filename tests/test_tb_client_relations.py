@@ -1,0 +1,67 @@
+"""ThingsBoard's own generated client (tb-pe-client) driving entity relations on the real server.
+
+Reuses the server and client fixtures of tests/test_tb_client.py (a fresh server for this module).
+"""
+
+import json
+import uuid
+
+import pytest
+from tb_pe_client.exceptions import ApiException
+from tb_pe_client.models import Asset, Device, EntityRelation
+
+from tests.test_tb_client import client, server_url  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.server
+
+
+def test_it_saves_finds_and_deletes_relations(client):  # noqa: F811
+    asset = client.save_asset(Asset(name="rel-building", type="building"))
+    device = client.save_device(Device(name="rel-meter", type="meter"))
+    aid, did = str(asset.id.id), str(device.id.id)
+    saved = client.save_relation(EntityRelation(var_from=asset.id, to=device.id, type="Contains",
+                                                type_group="COMMON", additional_info={"floor": 2}))
+    assert saved is not None and saved.to.id == device.id.id and saved.additional_info == {"floor": 2}
+
+    got = client.get_relation(aid, "ASSET", "Contains", did, "DEVICE")
+    assert (got.var_from.id, got.to.id, got.type_group) == (asset.id.id, device.id.id, "COMMON")
+    assert [r.to.id for r in client.find_entity_relations_by_from(aid, "ASSET")] == [device.id.id]
+    assert [r.to.id for r in client.find_entity_relations_by_from_and_relation_type(aid, "ASSET", "Contains")] == [
+        device.id.id]
+    assert client.find_entity_relations_by_from_and_relation_type(aid, "ASSET", "Manages") == []
+    assert [r.var_from.id for r in client.find_entity_relations_by_to(did, "DEVICE")] == [asset.id.id]
+    assert [r.var_from.id for r in client.find_entity_relations_by_to_and_relation_type(did, "DEVICE", "Contains")] == [
+        asset.id.id]
+    infos = client.find_entity_relation_infos_by_from(aid, "ASSET")
+    assert [(i.from_name, i.to_name) for i in infos] == [("rel-building", "rel-meter")]
+    assert [i.from_name for i in client.find_entity_relation_infos_by_to(did, "DEVICE")] == ["rel-building"]
+
+    deleted = client.delete_relation(aid, "ASSET", "Contains", did, "DEVICE")
+    assert deleted.type == "Contains" and client.find_entity_relations_by_from(aid, "ASSET") == []
+    with pytest.raises(ApiException) as caught:
+        client.get_relation(aid, "ASSET", "Contains", did, "DEVICE")
+    assert caught.value.status == 404
+
+
+def test_it_deletes_every_relation_of_an_entity(client):  # noqa: F811
+    asset = client.save_asset(Asset(name="rel-site", type="building"))
+    devices = [client.save_device(Device(name=f"rel-site-{n}", type="meter")) for n in (1, 2)]
+    for device in devices:
+        assert client.save_relation(EntityRelation(var_from=asset.id, to=device.id, type="Contains",
+                                                   type_group="COMMON")) is not None
+    assert client.delete_relations(str(devices[0].id.id), "DEVICE") is None
+    assert [r.to.id for r in client.find_entity_relations_by_from(str(asset.id.id), "ASSET")] == [devices[1].id.id]
+
+
+def test_it_answers_unknown_ends_and_query_search_with_thingsboards_errors(client):  # noqa: F811
+    from tb_pe_client.models import EntityRelationsQuery, RelationsSearchParameters
+
+    asset = client.save_asset(Asset(name="rel-lonely", type="building"))
+    with pytest.raises(ApiException) as caught:
+        client.find_entity_relations_by_from(str(uuid.uuid4()), "DEVICE")
+    assert caught.value.status == 404 and json.loads(caught.value.body)["errorCode"] == 32
+    query = EntityRelationsQuery(parameters=RelationsSearchParameters(root_id=str(asset.id.id), root_type="ASSET",
+                                                                      direction="FROM", max_level=1))
+    with pytest.raises(ApiException) as caught:
+        client.find_entity_relations_by_query(query)
+    assert caught.value.status == 501 and "not supported" in json.loads(caught.value.body)["message"]
