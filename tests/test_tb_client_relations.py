@@ -25,19 +25,19 @@ def test_it_saves_finds_and_deletes_relations(client):  # noqa: F811
 
     got = client.get_relation(aid, "ASSET", "Contains", did, "DEVICE")
     assert (got.var_from.id, got.to.id, got.type_group) == (asset.id.id, device.id.id, "COMMON")
-    assert [r.to.id for r in client.find_entity_relations_by_from(aid, "ASSET")] == [device.id.id]
-    assert [r.to.id for r in client.find_entity_relations_by_from_and_relation_type(aid, "ASSET", "Contains")] == [
+    assert [r.to.id for r in client.find_entity_relations_by_from("ASSET", aid)] == [device.id.id]
+    assert [r.to.id for r in client.find_entity_relations_by_from_and_relation_type("ASSET", aid, "Contains")] == [
         device.id.id]
-    assert client.find_entity_relations_by_from_and_relation_type(aid, "ASSET", "Manages") == []
-    assert [r.var_from.id for r in client.find_entity_relations_by_to(did, "DEVICE")] == [asset.id.id]
-    assert [r.var_from.id for r in client.find_entity_relations_by_to_and_relation_type(did, "DEVICE", "Contains")] == [
+    assert client.find_entity_relations_by_from_and_relation_type("ASSET", aid, "Manages") == []
+    assert [r.var_from.id for r in client.find_entity_relations_by_to("DEVICE", did)] == [asset.id.id]
+    assert [r.var_from.id for r in client.find_entity_relations_by_to_and_relation_type("DEVICE", did, "Contains")] == [
         asset.id.id]
-    infos = client.find_entity_relation_infos_by_from(aid, "ASSET")
+    infos = client.find_entity_relation_infos_by_from("ASSET", aid)
     assert [(i.from_name, i.to_name) for i in infos] == [("rel-building", "rel-meter")]
-    assert [i.from_name for i in client.find_entity_relation_infos_by_to(did, "DEVICE")] == ["rel-building"]
+    assert [i.from_name for i in client.find_entity_relation_infos_by_to("DEVICE", did)] == ["rel-building"]
 
     deleted = client.delete_relation(aid, "ASSET", "Contains", did, "DEVICE")
-    assert deleted.type == "Contains" and client.find_entity_relations_by_from(aid, "ASSET") == []
+    assert deleted.type == "Contains" and client.find_entity_relations_by_from("ASSET", aid) == []
     with pytest.raises(ApiException) as caught:
         client.get_relation(aid, "ASSET", "Contains", did, "DEVICE")
     assert caught.value.status == 404
@@ -50,7 +50,7 @@ def test_it_deletes_every_relation_of_an_entity(client):  # noqa: F811
         assert client.save_relation(EntityRelation(var_from=asset.id, to=device.id, type="Contains",
                                                    type_group="COMMON")) is not None
     assert client.delete_relations(str(devices[0].id.id), "DEVICE") is None
-    assert [r.to.id for r in client.find_entity_relations_by_from(str(asset.id.id), "ASSET")] == [devices[1].id.id]
+    assert [r.to.id for r in client.find_entity_relations_by_from("ASSET", str(asset.id.id))] == [devices[1].id.id]
 
 
 def test_it_answers_unknown_ends_and_query_search_with_thingsboards_errors(client):  # noqa: F811
@@ -58,7 +58,7 @@ def test_it_answers_unknown_ends_and_query_search_with_thingsboards_errors(clien
 
     asset = client.save_asset(Asset(name="rel-lonely", type="building"))
     with pytest.raises(ApiException) as caught:
-        client.find_entity_relations_by_from(str(uuid.uuid4()), "DEVICE")
+        client.find_entity_relations_by_from("DEVICE", str(uuid.uuid4()))
     assert caught.value.status == 404 and json.loads(caught.value.body)["errorCode"] == 32
     query = EntityRelationsQuery(parameters=RelationsSearchParameters(root_id=str(asset.id.id), root_type="ASSET",
                                                                       direction="FROM", max_level=1))

@@ -35,7 +35,7 @@ PK_OWNER = {"device": "device", "asset": "asset", "customer": "customer", "devic
             "deviceProfileInfo": "device_profile", "assetProfile": "asset_profile",
             "assetProfileInfo": "asset_profile", "entityGroup": "group", "entityGroupInfo": "group",
             "converter": "converter", "integration": "integration", "ruleChain": "rule_chain", "alarm": "alarm",
-            "tenantProfile": "tenant_profile"}
+            "tenantProfile": "tenant_profile", "user": "user", "tenant": "tenant"}
 #: entity types tried for an (entity_type, entity_id) pair, by first path segment
 PAIR_TYPES = {"plugins": ["DEVICE", "ASSET", "CUSTOMER"], "events": ["CONVERTER", "INTEGRATION"],
               "entityGroups": ["DEVICE", "ASSET"], "owner": ["DEVICE", "ASSET"],

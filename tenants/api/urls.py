@@ -2,7 +2,7 @@ from django.urls import path
 
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
 from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
-from tenants.api import auth, customers, profiles
+from tenants.api import auth, customers, profiles, users
 
 __all__ = ["urlpatterns"]
 
@@ -21,6 +21,12 @@ urlpatterns = [
     path("customers/list", as_view(Customer, ByIdsView, ids_param="customerIds", permission_classes=[IsTenantUser]),
          name="customer-by-ids"),
     path("tenant/customers", customers.ByTitleView.as_view(), name="customer-by-title"),
+    # users and the tenant (reads); uuid paths leave user/devices, tenant/devices... to their views
+    path("user/users", users.UserListView.as_view(), name="user-list"),
+    path("user/<uuid:pk>", users.UserDetailView.as_view(), name="user-detail"),
+    path("customer/<str:customer_id>/users", users.CustomerUsersView.as_view(), name="customer-users"),
+    path("tenant/<uuid:pk>", users.TenantView.as_view(), name="tenant-detail"),
+    path("tenant/info/<uuid:pk>", users.TenantView.as_view(), name="tenant-info"),
     # tenant profiles (system administrators)
     path("tenantProfile", as_view(Profile, SaveView), name="tenant-profile-save"),
     path("tenantProfile/<str:pk>", as_view(profiles.ByIdResource, DetailView), name="tenant-profile-detail"),
