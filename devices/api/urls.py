@@ -7,6 +7,7 @@ Order matters where a literal segment shares a position with an id (`device/type
 from django.urls import path
 
 from devices.api import entities, groups, owners, profiles
+from devices.api.queries import QueryNotSupportedView
 from devices.api.relations import relation_patterns
 from devices.api.views import AssetResource, DeviceResource
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
@@ -93,4 +94,7 @@ urlpatterns = [
     path("owner/TENANT/<str:owner_id>/<str:entity_type>/<str:entity_id>",
          owners.ChangeOwnerView.as_view(owner_type="TENANT"), name="owner-tenant"),
     *relation_patterns(),
+    *(path(f"{q}", QueryNotSupportedView.as_view(), name=f"query-{q.replace('/', '-')}")
+      for q in ("entitiesQuery/find", "entitiesQuery/count", "entitiesQuery/find/keys", "alarmsQuery/find",
+                "alarmsQuery/count")),
 ]

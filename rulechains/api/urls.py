@@ -4,6 +4,7 @@ from django.urls import path
 
 from rulechains.api import alarms, editor, views
 from rulechains.api.rpc import OneWayRpcView
+from rulechains.api.rpc_limits import PersistentRpcByDeviceView, TwoWayRpcView
 from tbproject.api.resources import DetailView, ListView, SaveView, as_view
 
 __all__ = ["urlpatterns"]
@@ -32,4 +33,7 @@ urlpatterns = [
     path("alarms", alarms.AllAlarmsView.as_view(), name="alarm-list"),
     path("rpc/oneway/<str:device_id>", OneWayRpcView.as_view(), name="rpc-oneway"),
     path("plugins/rpc/oneway/<str:device_id>", OneWayRpcView.as_view(), name="rpc-oneway-v1"),
+    path("rpc/twoway/<str:device_id>", TwoWayRpcView.as_view(), name="rpc-twoway"),
+    path("plugins/rpc/twoway/<str:device_id>", TwoWayRpcView.as_view(), name="rpc-twoway-v1"),
+    path("rpc/persistent/device/<str:device_id>", PersistentRpcByDeviceView.as_view(), name="rpc-persistent-device"),
 ]
