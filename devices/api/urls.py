@@ -6,7 +6,7 @@ Order matters where a literal segment shares a position with an id (`device/type
 
 from django.urls import path
 
-from devices.api import entities, groups, owners, profiles
+from devices.api import credentials, entities, groups, owners, profiles
 from devices.api.queries import QueryNotSupportedView
 from devices.api.relations import relation_patterns
 from devices.api.views import AssetResource, DeviceResource
@@ -84,6 +84,10 @@ group_patterns = [
 ]
 
 urlpatterns = [
+    path("device/credentials", credentials.SaveCredentialsView.as_view(), name="device-credentials-save"),
+    path("device-with-credentials", credentials.SaveCredentialsView.as_view(), name="device-with-credentials"),
+    path("device/<str:device_id>/credentials", credentials.CredentialsByDeviceView.as_view(),
+         name="device-credentials"),
     *entity_family(DeviceResource, "device", "devices"),
     *entity_family(AssetResource, "asset", "assets"),
     *profile_family(profiles.DeviceProfileResource, "deviceProfile"),

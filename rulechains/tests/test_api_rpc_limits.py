@@ -26,3 +26,13 @@ def test_data_queries_are_a_501_in_thingsboards_error_shape(api):
     for path in ("entitiesQuery/find", "entitiesQuery/count", "entitiesQuery/find/keys", "alarmsQuery/find",
                  "alarmsQuery/count"):
         assert_error(api.post(f"/api/{path}", {"entityFilter": {}}, format="json"), 501, "not supported")
+
+
+def test_device_credentials_are_a_501_after_the_tenancy_check(api, tenant, other_tenant):
+    device = make_device(tenant, "creds")
+    assert_error(api.get(f"/api/device/{device.pk}/credentials"), 501, "integrations")
+    assert_error(api.get(f"/api/device/{make_device(other_tenant, 'theirs').pk}/credentials"), 404)
+    body = {"device": {"name": "new-one", "type": "meter"}, "credentials": {"credentialsType": "ACCESS_TOKEN"}}
+    assert_error(api.post("/api/device-with-credentials", body, format="json"), 501, "POST /api/device")
+    assert_error(api.post("/api/device/credentials", {"credentialsType": "ACCESS_TOKEN"}, format="json"), 501)
+    assert api.get("/api/device/info/" + str(device.pk)).status_code == 200  # the device family is untouched
