@@ -40,7 +40,8 @@ PK_OWNER = {"device": "device", "asset": "asset", "customer": "customer", "devic
 PAIR_TYPES = {"plugins": ["DEVICE", "ASSET", "CUSTOMER"], "events": ["CONVERTER", "INTEGRATION"],
               "entityGroups": ["DEVICE", "ASSET"], "owner": ["DEVICE", "ASSET"],
               "alarm": ["DEVICE", "ASSET", "CUSTOMER"],
-              "relations": ["DEVICE", "ASSET", "CUSTOMER"], "audit": ["CONVERTER", "INTEGRATION", "RULE_CHAIN"]}
+              "relations": ["DEVICE", "ASSET", "CUSTOMER"], "v2": ["DEVICE", "ASSET", "CUSTOMER"],
+              "audit": ["CONVERTER", "INTEGRATION", "RULE_CHAIN"]}
 TYPE_OWNER = {"DEVICE": "device", "ASSET": "asset", "CUSTOMER": "customer", "CONVERTER": "converter",
               "INTEGRATION": "integration", "RULE_CHAIN": "rule_chain"}
 METHODS = ("get", "post", "put", "delete")

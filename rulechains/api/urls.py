@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from rulechains.api import alarms, editor, views
+from rulechains.api import alarm_queries, alarms, editor, views
 from rulechains.api.rpc import OneWayRpcView
 from rulechains.api.rpc_limits import PersistentRpcByDeviceView, TwoWayRpcView
 from tbproject.api.resources import DetailView, ListView, SaveView, as_view
@@ -25,6 +25,12 @@ urlpatterns = [
     path("ruleChains/export", views.BulkExportView.as_view(), name="rulechain-bulk-export"),
     path("ruleChains/import", views.BulkImportView.as_view(), name="rulechain-bulk-import"),
     path("ruleChains", as_view(R, ListView), name="rulechain-list"),
+    path("alarm/types", alarm_queries.AlarmTypesView.as_view(), name="alarm-types"),
+    path("alarm/highestSeverity/<str:entity_type>/<str:entity_id>", alarm_queries.HighestSeverityView.as_view(),
+         name="alarm-highest-severity"),
+    path("v2/alarm/<str:entity_type>/<str:entity_id>", alarm_queries.EntityAlarmsV2View.as_view(),
+         name="alarm-entity-v2"),
+    path("v2/alarms", alarm_queries.AllAlarmsV2View.as_view(), name="alarm-list-v2"),
     path("alarm/info/<str:pk>", alarms.AlarmInfoView.as_view(), name="alarm-info"),
     path("alarm/<str:pk>/ack", alarms.AckView.as_view(), name="alarm-ack"),
     path("alarm/<str:pk>/clear", alarms.ClearView.as_view(), name="alarm-clear"),
