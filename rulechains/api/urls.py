@@ -3,6 +3,7 @@
 from django.urls import path
 
 from rulechains.api import alarm_queries, alarms, editor, views
+from rulechains.api.capabilities import TbelEnabledView
 from rulechains.api.rpc import OneWayRpcView
 from rulechains.api.rpc_limits import PersistentRpcByDeviceView, TwoWayRpcView
 from tbproject.api.resources import DetailView, ListView, SaveView, as_view
@@ -13,6 +14,7 @@ R = views.RuleChainResource
 
 urlpatterns = [
     path("ruleChain", as_view(R, SaveView), name="rulechain-save"),
+    path("ruleChain/tbelEnabled", TbelEnabledView.as_view(), name="rulechain-tbel-enabled"),
     path("ruleChain/metadata", views.SaveMetadataView.as_view(), name="rulechain-metadata-save"),
     path("ruleChain/import", views.ImportView.as_view(), name="rulechain-import"),
     path("ruleChain/node/validate", editor.ValidateNodeView.as_view(), name="rulechain-node-validate"),

@@ -2,7 +2,7 @@ from django.urls import path
 
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
 from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
-from tenants.api import auth, customers, profiles, users
+from tenants.api import auth, customer_reads, customers, profiles, users
 
 __all__ = ["urlpatterns"]
 
@@ -16,6 +16,10 @@ urlpatterns = [
     path("auth/logout", auth.LogoutView.as_view(), name="auth-logout"),
     # customers
     path("customer", as_view(Customer, SaveView), name="customer-save"),
+    path("customer/info/<str:pk>", customer_reads.CustomerInfoView.as_view(), name="customer-info"),
+    path("customerInfos/all", customer_reads.CustomerInfosView.as_view(), name="customer-infos-all"),
+    path("customer/<str:customer_id>/shortInfo", customer_reads.ShortInfoView.as_view(), name="customer-short-info"),
+    path("customer/<str:customer_id>/title", customer_reads.TitleView.as_view(), name="customer-title"),
     path("customer/<str:pk>", as_view(Customer, DetailView), name="customer-detail"),
     path("customers", as_view(Customer, ListView, permission_classes=[IsTenantAdmin]), name="customer-list"),
     path("customers/list", as_view(Customer, ByIdsView, ids_param="customerIds", permission_classes=[IsTenantUser]),
