@@ -3,6 +3,7 @@
 from django.urls import path
 
 from rulechains.api import alarm_queries, alarms, editor, views
+from rulechains.api.alarm_save import SaveAlarmView
 from rulechains.api.capabilities import TbelEnabledView
 from rulechains.api.rpc import OneWayRpcView
 from rulechains.api.rpc_limits import PersistentRpcByDeviceView, TwoWayRpcView
@@ -27,6 +28,7 @@ urlpatterns = [
     path("ruleChains/export", views.BulkExportView.as_view(), name="rulechain-bulk-export"),
     path("ruleChains/import", views.BulkImportView.as_view(), name="rulechain-bulk-import"),
     path("ruleChains", as_view(R, ListView), name="rulechain-list"),
+    path("alarm", SaveAlarmView.as_view(), name="alarm-save"),
     path("alarm/types", alarm_queries.AlarmTypesView.as_view(), name="alarm-types"),
     path("alarm/highestSeverity/<str:entity_type>/<str:entity_id>", alarm_queries.HighestSeverityView.as_view(),
          name="alarm-highest-severity"),

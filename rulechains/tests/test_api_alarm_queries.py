@@ -51,3 +51,25 @@ def test_the_v2_lists_filter_by_status_severity_and_type(api, tenant, other_tena
     assert [a["type"] for a in by_sev["data"]] == ["b"]
     assert_error(api.get("/api/v2/alarms", {**base, "severityList": "HUGE"}), 400, "severityList")
     assert_error(api.get(f"/api/v2/alarm/DEVICE/{make_device(other_tenant, 'y').pk}", base), 404)
+
+
+def test_it_saves_alarms_like_the_create_node_and_updates_by_id(api, tenant, other_tenant):
+    device = make_device(tenant, "saved")
+    body = {"originator": {"entityType": "DEVICE", "id": str(device.pk)}, "type": "Overheat", "severity": "MAJOR",
+            "acknowledged": False, "cleared": False, "details": {"t": 90}}
+    first = api.post("/api/alarm", body, format="json")
+    assert first.status_code == 200, first.content
+    assert (first.json()["status"], first.json()["severity"], first.json()["details"]) == ("ACTIVE_UNACK", "MAJOR",
+                                                                                           {"t": 90})
+    again = api.post("/api/alarm", {**body, "severity": "CRITICAL"}, format="json").json()
+    assert again["id"] == first.json()["id"] and Alarm.objects.get().severity == "CRITICAL"
+    updated = api.post("/api/alarm", {**again, "severity": "MINOR", "details": None}, format="json").json()
+    assert (updated["severity"], updated["details"]) == ("MINOR", None)
+    assert_error(api.post("/api/alarm", {**again, "type": "Other"}, format="json"), 400, "type")
+    assert_error(api.post("/api/alarm", {**body, "severity": "HUGE"}, format="json"), 400, "severity")
+    assert_error(api.post("/api/alarm", {**body, "type": ""}, format="json"), 400, "type")
+    theirs = make_device(other_tenant, "theirs")
+    assert_error(api.post("/api/alarm", {**body, "originator": {"entityType": "DEVICE", "id": str(theirs.pk)}},
+                          format="json"), 404)
+    assert_error(api.get("/api/alarm"), 405)
+    assert Alarm.objects.count() == 1
