@@ -6,7 +6,7 @@ Order matters where a literal segment shares a position with an id (`device/type
 
 from django.urls import path
 
-from devices.api import credentials, entities, groups, owners, profiles
+from devices.api import credentials, entities, groups, owner_lists, owners, profiles
 from devices.api.queries import QueryNotSupportedView
 from devices.api.relations import relation_patterns
 from devices.api.views import AssetResource, DeviceResource
@@ -98,6 +98,9 @@ urlpatterns = [
     path("owner/TENANT/<str:owner_id>/<str:entity_type>/<str:entity_id>",
          owners.ChangeOwnerView.as_view(owner_type="TENANT"), name="owner-tenant"),
     *relation_patterns(),
+    path("owners", owner_lists.OwnersView.as_view(), name="owners"),
+    path("ownerInfos", owner_lists.OwnersView.as_view(infos=True), name="owner-infos"),
+    path("ownerInfo/<str:owner_type>/<str:owner_id>", owner_lists.OwnerInfoView.as_view(), name="owner-info"),
     *(path(f"{q}", QueryNotSupportedView.as_view(), name=f"query-{q.replace('/', '-')}")
       for q in ("entitiesQuery/find", "entitiesQuery/count", "entitiesQuery/find/keys", "alarmsQuery/find",
                 "alarmsQuery/count")),
