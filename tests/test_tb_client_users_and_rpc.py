@@ -35,6 +35,11 @@ def test_it_reads_users_and_the_tenant(client):  # noqa: F811
     tenant = client.get_tenant_by_id(str(me.tenant_id.id))
     assert tenant.title == "Client Test" and tenant.id.id == me.tenant_id.id
     assert client.get_tenant_info_by_id(str(me.tenant_id.id)).title == "Client Test"
+    owners = client.get_owners(page_size="10", page="0")
+    assert [o.name for o in owners.data] == ["Client Test", "Users Customer"]
+    assert [o.name for o in client.get_owner_infos(page_size="10", page="0", text_search="users").data] == [
+        "Users Customer"]
+    assert client.get_owner_info("CUSTOMER", str(customer.id.id)).name == "Users Customer"
 
 
 def test_it_deletes_time_series(client):  # noqa: F811
