@@ -9,12 +9,15 @@ from django.db.models import Q
 from devices.models import Asset, Device, EntityRelation
 from tenants.models import Customer
 
-__all__ = ["save", "find", "delete", "delete_all", "name_of", "COMMON", "TYPE_GROUPS"]
+__all__ = ["save", "find", "delete", "delete_all", "name_of", "search", "COMMON", "TYPE_GROUPS", "MAX_LEVEL"]
 
 COMMON = "COMMON"
 #: RelationTypeGroup of ThingsBoard's API (tb-pe-client 4.4)
 TYPE_GROUPS = ("COMMON", "DASHBOARD", "FROM_ENTITY_GROUP", "RULE_CHAIN", "RULE_NODE", "EDGE",
                "EDGE_AUTO_ASSIGN_RULE_CHAIN", "AGENT")
+
+#: deepest level a relation search walks (ThingsBoard's maxLevel 0 means "unbounded")
+MAX_LEVEL = 10
 
 _NAMED = {"DEVICE": (Device, "name"), "ASSET": (Asset, "name"), "CUSTOMER": (Customer, "title")}
 
@@ -65,3 +68,30 @@ def name_of(entity_type: str, entity_id, tenant_id) -> str | None:
     if model is None:
         return None
     return model.objects.filter(tenant_id=tenant_id, pk=entity_id).values_list(field, flat=True).first()
+
+
+def search(tenant_id, root_type: str, root_id, *, direction: str = "FROM", max_level: int = 1,
+           type_group: str | None = None, last_level_only: bool = False) -> list[EntityRelation]:
+    """Relations reached from the root level by level (``direction`` FROM follows from->to), each
+    entity visited once; with ``last_level_only`` only those of the deepest level reached."""
+    levels = max_level if 0 < max_level <= MAX_LEVEL else MAX_LEVEL
+    forward = direction == "FROM"
+    frontier, seen, found = {(root_type, root_id)}, {(root_type, root_id)}, []
+    for _ in range(levels):
+        near = Q()
+        for kind, pk in frontier:
+            near |= Q(from_type=kind, from_id=pk) if forward else Q(to_type=kind, to_id=pk)
+        rows = EntityRelation.objects.filter(near, tenant_id=tenant_id)
+        if type_group is not None:
+            rows = rows.filter(type_group=type_group)
+        level, frontier = [], set()
+        for relation in rows.order_by("type", "id"):
+            far = (relation.to_type, relation.to_id) if forward else (relation.from_type, relation.from_id)
+            if far not in seen:
+                seen.add(far)
+                frontier.add(far)
+                level.append(relation)
+        if not level:
+            break
+        found = level if last_level_only else found + level
+    return found

@@ -53,15 +53,20 @@ def test_it_deletes_every_relation_of_an_entity(client):  # noqa: F811
     assert [r.to.id for r in client.find_entity_relations_by_from("ASSET", str(asset.id.id))] == [devices[1].id.id]
 
 
-def test_it_answers_unknown_ends_and_query_search_with_thingsboards_errors(client):  # noqa: F811
-    from tb_pe_client.models import EntityRelationsQuery, RelationsSearchParameters
+def test_it_answers_unknown_ends_and_searches_by_query(client):  # noqa: F811
+    from tb_pe_client.models import DeviceSearchQuery, EntityRelationsQuery, RelationsSearchParameters
 
-    asset = client.save_asset(Asset(name="rel-lonely", type="building"))
+    asset = client.save_asset(Asset(name="rel-root", type="building"))
+    device = client.save_device(Device(name="rel-leaf", type="meter"))
+    client.save_relation(EntityRelation(var_from=asset.id, to=device.id, type="Contains", type_group="COMMON"))
     with pytest.raises(ApiException) as caught:
         client.find_entity_relations_by_from("DEVICE", str(uuid.uuid4()))
     assert caught.value.status == 404 and json.loads(caught.value.body)["errorCode"] == 32
-    query = EntityRelationsQuery(parameters=RelationsSearchParameters(root_id=str(asset.id.id), root_type="ASSET",
-                                                                      direction="FROM", max_level=1))
-    with pytest.raises(ApiException) as caught:
-        client.find_entity_relations_by_query(query)
-    assert caught.value.status == 501 and "not supported" in json.loads(caught.value.body)["message"]
+    params = RelationsSearchParameters(root_id=str(asset.id.id), root_type="ASSET", direction="FROM", max_level=1)
+    found = client.find_entity_relations_by_query(EntityRelationsQuery(parameters=params))
+    assert [r.to.id for r in found] == [device.id.id]
+    infos = client.find_entity_relation_infos_by_query(EntityRelationsQuery(parameters=params))
+    assert [i.to_name for i in infos] == ["rel-leaf"]
+    devices = client.find_devices_by_query(DeviceSearchQuery(parameters=params, relation_type="Contains",
+                                                             device_types=["meter"]))
+    assert [d.name for d in devices] == ["rel-leaf"]

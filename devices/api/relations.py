@@ -5,16 +5,16 @@
 ``GET /api/relations/{from|to}/{type}/{id}[/{relationType}]``, the same under ``relations/info/``
 with ``fromName``/``toName``, the older query-string form ``GET /api/relations[/info]?fromId&fromType``
 and ``DELETE /api/relations?entityId&entityType``. Both ends must be entities the caller sees
-(another tenant's or customer's is a 404). Relation search by query (``POST /api/relations``) is
-answered 501.
+(another tenant's or customer's is a 404). ``POST /api/relations[/info]`` searches by query
+(devices/api/relation_queries.py).
 """
 
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from devices import relations
+from devices.api.relation_queries import found_relations
 from devices.api.telemetry import TelemetryView
-from tbproject.api.exceptions import NotSupported
 from tbproject.api.ids import entity_id
 
 __all__ = ["RelationView", "RelationV2View", "RelationsView", "RelationsFromView", "RelationsToView"]
@@ -122,8 +122,7 @@ class RelationsView(_RelationBase):
         return Response([render(r, info=self.info) for r in rows])
 
     def post(self, request):
-        raise NotSupported("Relation search by query (EntityRelationsQuery) is not supported; "
-                           "use GET /api/relations/from/{type}/{id} or /api/relations/to/{type}/{id}")
+        return Response([render(r, info=self.info) for r in found_relations(self, request.data)])
 
     def delete(self, request):
         entity = self.entity(_required(request.query_params, "entityType"), _required(request.query_params,

@@ -8,10 +8,11 @@ from django.urls import path
 
 from devices.api import credentials, entities, groups, owner_lists, owners, profiles
 from devices.api.queries import QueryNotSupportedView
+from devices.api.relation_queries import ByIdsOrQueryView
 from devices.api.relations import relation_patterns
 from devices.api.views import AssetResource, DeviceResource
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
-from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
+from tbproject.api.resources import DetailView, ListView, SaveView, as_view
 
 __all__ = ["urlpatterns"]
 
@@ -26,8 +27,8 @@ def entity_family(resource, single: str, plural: str) -> list:
         path(f"tenant/{plural}", as_view(resource, ListView, permission_classes=[IsTenantAdmin]),
              name=f"{single}-list"),
         path(f"tenant/{single}", as_view(resource, entities.ByNameView), name=f"{single}-by-name"),
-        path(f"{plural}", as_view(resource, ByIdsView, ids_param=f"{single}Ids", permission_classes=[IsTenantUser]),
-             name=f"{single}-by-ids"),
+        path(f"{plural}", as_view(resource, ByIdsOrQueryView, ids_param=f"{single}Ids",
+                                  permission_classes=[IsTenantUser]), name=f"{single}-by-ids"),
         path(f"user/{plural}", as_view(resource, ListView, permission_classes=[IsTenantUser]),
              name=f"{single}-user-list"),
         path(f"customer/<str:customer_id>/{plural}", as_view(resource, entities.CustomerListView),

@@ -62,7 +62,7 @@ def test_it_refuses_bad_relations_with_thingsboards_errors(api, tenant):
     assert_error(save(api, asset, device, typeGroup="NOPE"), 400, "relationTypeGroup")
     assert_error(save(api, asset, {"entityType": "DASHBOARD", "id": device["id"]}), 400, "Unsupported entity type")
     assert_error(api.get("/api/relation", {"fromId": asset["id"], "fromType": "ASSET"}), 400, "toType")
-    assert_error(api.post("/api/relations", {"parameters": {}}, format="json"), 501, "not supported")
+    assert_error(api.post("/api/relations", {"parameters": {}}, format="json"), 400, "Unsupported entity type")
     assert not Row.objects.exists()
 
 
@@ -100,3 +100,32 @@ def test_a_customer_user_sees_relations_of_its_own_entities_only(customer_api, t
     assert save(customer_api, ref(customer, "CUSTOMER"), ref(own, "DEVICE"), "Manages").status_code == 200
     assert_error(save(customer_api, ref(own, "DEVICE"), other), 404)
     assert_error(customer_api.get(f"/api/relations/from/DEVICE/{other['id']}"), 404)
+
+
+def test_it_searches_relations_and_devices_by_query(api, tenant, other_tenant):
+    site, building = make_asset(tenant, "site"), make_asset(tenant, "building")
+    meter, valve = make_device(tenant, "meter"), make_device(tenant, "valve")
+    s, b, m, v = ref(site, "ASSET"), ref(building, "ASSET"), ref(meter, "DEVICE"), ref(valve, "DEVICE")
+    for source, target, rel_type in ((s, b, "Contains"), (b, m, "Contains"), (b, v, "Manages")):
+        assert save(api, source, target, rel_type).status_code == 200
+    params = {"rootId": s["id"], "rootType": "ASSET", "direction": "FROM", "maxLevel": 2}
+    found = api.post("/api/relations", {"parameters": params}, format="json").json()
+    assert [(r["from"]["id"], r["to"]["id"]) for r in found] == [(s["id"], b["id"]), (b["id"], m["id"]),
+                                                                  (b["id"], v["id"])]
+    only = api.post("/api/relations/info", {"parameters": params, "filters": [
+        {"relationType": "Contains", "entityTypes": ["DEVICE"]}]}, format="json").json()
+    assert [r["toName"] for r in only] == ["meter"]
+    last = api.post("/api/relations", {"parameters": {**params, "fetchLastLevelOnly": True}}, format="json").json()
+    assert len(last) == 2
+    up = api.post("/api/relations", {"parameters": {"rootId": m["id"], "rootType": "DEVICE", "direction": "TO",
+                                                    "maxLevel": 0}}, format="json").json()
+    assert [r["from"]["id"] for r in up] == [b["id"], s["id"]]
+
+    devices = api.post("/api/devices", {"parameters": params, "relationType": "Contains"}, format="json").json()
+    assert [d["name"] for d in devices] == ["meter"]
+    assets = api.post("/api/assets", {"parameters": params, "assetTypes": ["default"]}, format="json").json()
+    assert [a["name"] for a in assets] == ["building"]
+    assert api.post("/api/devices", {"parameters": params, "deviceTypes": ["pump"]}, format="json").json() == []
+    theirs = make_asset(other_tenant, "theirs")
+    assert_error(api.post("/api/devices", {"parameters": {**params, "rootId": str(theirs.pk)}}, format="json"), 404)
+    assert_error(api.post("/api/relations", {"parameters": {**params, "direction": "UP"}}, format="json"), 400)
