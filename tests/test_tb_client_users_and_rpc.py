@@ -9,7 +9,14 @@ import json
 
 import pytest
 from tb_pe_client.exceptions import ApiException
-from tb_pe_client.models import Customer, Device, EntityCountQuery, EntityDataPageLink, EntityDataQuery
+from tb_pe_client.models import (
+    BaseReadTsKvQuery,
+    Customer,
+    Device,
+    EntityCountQuery,
+    EntityDataPageLink,
+    EntityDataQuery,
+)
 
 from tests.test_tb_client import EMAIL, T0, client, server_url  # noqa: F401  (fixtures)
 
@@ -47,6 +54,9 @@ def test_it_deletes_time_series(client):  # noqa: F811
     device_id = str(device.id.id)
     body = json.dumps([{"ts": T0 + i * 1000, "values": {"t": i, "h": i}} for i in range(4)])
     assert client.save_entity_telemetry("DEVICE", device_id, "ANY", body) == ""
+    queried = client.get_timeseries_by_read_ts_kv_queries("DEVICE", device_id, [
+        BaseReadTsKvQuery(id=7, key="t", start_ts=T0, end_ts=T0 + 4000, limit=2, order="ASC")])
+    assert [(r.query_id, [(v.ts, v.value) for v in r.data]) for r in queried] == [(7, [(T0, "0"), (T0 + 1000, "1")])]
     assert client.delete_entity_timeseries("DEVICE", device_id, keys="t", start_ts=T0 + 2000, end_ts=T0 + 4000,
                                            rewrite_latest_if_deleted=True) == ""
     history = client.get_timeseries_history("DEVICE", device_id, T0, T0 + 5000, keys="t", order_by="ASC",
