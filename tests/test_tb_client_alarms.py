@@ -15,6 +15,7 @@ pytestmark = pytest.mark.server
 def test_it_saves_lists_and_settles_alarms(client):  # noqa: F811
     device = client.save_device(Device(name="client-alarmed", type="meter"))
     device_id = str(device.id.id)
+    assert client.get_highest_alarm_severity("DEVICE", device_id) is None
     saved = client.save_alarm(Alarm(originator=device.id, type="Overheat", severity="MAJOR", acknowledged=False,
                                     cleared=False, name="Overheat", status="ACTIVE_UNACK", details={"t": 90}))
     assert saved is not None and saved.status == "ACTIVE_UNACK" and saved.details == {"t": 90}

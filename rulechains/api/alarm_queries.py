@@ -2,7 +2,7 @@
 
     GET /api/alarm/types?pageSize&page&textSearch&sortOrder            PageData of EntitySubtype
     GET /api/alarm/highestSeverity/{entityType}/{entityId}?searchStatus&status
-                                                                      "CRITICAL"..., or empty when none
+                                                                      "CRITICAL"..., or null when none
     GET /api/v2/alarm/{entityType}/{entityId}?statusList&severityList&typeList&...   PageData of AlarmInfo
     GET /api/v2/alarms?...                                            the same over all the caller's alarms
 
@@ -10,6 +10,7 @@ Entities and alarms are those the caller sees (another tenant's or customer's en
 """
 
 from django.db.models import Q
+from django.http import HttpResponse
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
@@ -57,7 +58,8 @@ class HighestSeverityView(EntityAlarmsView):
             rows = rows.filter(cleared=status.startswith("CLEARED"), acknowledged=status.endswith("_ACK"))
         present = set(rows.values_list("severity", flat=True).distinct())
         highest = next((s for s in alarms.SEVERITIES if s in present), None)
-        return Response(highest) if highest else Response(status=200)
+        # JSON null, not an empty body: the generated client cannot parse an empty one as a severity
+        return Response(highest) if highest else HttpResponse("null", content_type="application/json")
 
 
 class AllAlarmsV2View(AllAlarmsView):
