@@ -4,6 +4,7 @@
     GET /api/customerInfos/all?pageSize&page&textSearch&sortProperty&sortOrder   PageData of CustomerInfo
     GET /api/customer/{customerId}/shortInfo   {"title", "isPublic"}
     GET /api/customer/{customerId}/title       the title as text/plain, as ThingsBoard sends it
+    GET /api/customer/{customerId}/customerInfos   sub-customers: always an empty page (no hierarchy here)
 
 Visibility is the customer family's: tenant admins see their tenant's customers, a customer user
 its own; anything else is a 404.
@@ -16,7 +17,7 @@ from tbproject.api.ids import parse_uuid
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
 from tenants.api.customers import CustomerResource
 
-__all__ = ["CustomerInfoView", "CustomerInfosView", "ShortInfoView", "TitleView"]
+__all__ = ["CustomerInfoView", "CustomerInfosView", "ShortInfoView", "TitleView", "SubCustomersView"]
 
 
 class _CustomerRead(CustomerResource):
@@ -50,3 +51,11 @@ class ShortInfoView(_CustomerRead):
 class TitleView(_CustomerRead):
     def get(self, request, customer_id):
         return HttpResponse(self.get_object(parse_uuid(customer_id)).title, content_type="text/plain; charset=utf-8")
+
+
+class SubCustomersView(_CustomerRead):
+    """PE's customer hierarchy: customers here own no customers, so the page is always empty."""
+
+    def get(self, request, customer_id):
+        customer = self.get_object(parse_uuid(customer_id))
+        return Response(self.page(self.get_queryset().none().filter(pk=customer.pk)))

@@ -20,6 +20,8 @@ urlpatterns = [
     path("customerInfos/all", customer_reads.CustomerInfosView.as_view(), name="customer-infos-all"),
     path("customer/<str:customer_id>/shortInfo", customer_reads.ShortInfoView.as_view(), name="customer-short-info"),
     path("customer/<str:customer_id>/title", customer_reads.TitleView.as_view(), name="customer-title"),
+    path("customer/<str:customer_id>/customerInfos", customer_reads.SubCustomersView.as_view(),
+         name="customer-sub-customers"),
     path("customer/<str:pk>", as_view(Customer, DetailView), name="customer-detail"),
     path("customers", as_view(Customer, ListView, permission_classes=[IsTenantAdmin]), name="customer-list"),
     path("customers/list", as_view(Customer, ByIdsView, ids_param="customerIds", permission_classes=[IsTenantUser]),
