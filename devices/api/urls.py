@@ -7,7 +7,7 @@ Order matters where a literal segment shares a position with an id (`device/type
 from django.urls import path
 
 from devices.api import credentials, entities, groups, owner_lists, owners, profiles
-from devices.api.queries import QueryNotSupportedView
+from devices.api.queries import AllGroupView, QueryNotSupportedView
 from devices.api.relation_queries import ByIdsOrQueryView
 from devices.api.relations import relation_patterns
 from devices.api.views import AssetResource, DeviceResource
@@ -69,6 +69,8 @@ group_patterns = [
     path("entityGroup/<str:pk>/addEntities", groups.AddEntitiesView.as_view(), name="group-add"),
     path("entityGroup/<str:pk>/deleteEntities", groups.DeleteEntitiesView.as_view(), name="group-remove"),
     path("entityGroup/<str:pk>/<str:member_id>", groups.MemberView.as_view(), name="group-member"),
+    path("entityGroup/all/<str:owner_type>/<str:owner_id>/<str:group_type>", AllGroupView.as_view(),
+         name="group-all"),
     path("entityGroup/<str:owner_type>/<str:owner_id>/<str:group_type>/<str:group_name>",
          groups.ByOwnerAndNameView.as_view(), name="group-by-owner-and-name"),
     path("entityGroupInfo/<str:pk>", groups.InfoView.as_view(), name="group-info"),

@@ -36,3 +36,12 @@ def test_device_credentials_are_a_501_after_the_tenancy_check(api, tenant, other
     assert_error(api.post("/api/device-with-credentials", body, format="json"), 501, "POST /api/device")
     assert_error(api.post("/api/device/credentials", {"credentialsType": "ACCESS_TOKEN"}, format="json"), 501)
     assert api.get("/api/device/info/" + str(device.pk)).status_code == 200  # the device family is untouched
+
+
+def test_the_all_group_of_an_owner_is_a_501_after_the_owner_check(api, tenant, customer, other_tenant):
+    from tbproject.testing.factories import make_customer
+
+    for owner_type, owner in (("TENANT", tenant), ("CUSTOMER", customer)):
+        assert_error(api.get(f"/api/entityGroup/all/{owner_type}/{owner.pk}/DEVICE"), 501, "'All'")
+    assert_error(api.get(f"/api/entityGroup/all/TENANT/{other_tenant.pk}/DEVICE"), 404)
+    assert_error(api.get(f"/api/entityGroup/all/CUSTOMER/{make_customer(other_tenant, 'x').pk}/DEVICE"), 404)
