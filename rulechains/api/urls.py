@@ -4,7 +4,7 @@ from django.urls import path
 
 from rulechains.api import alarm_queries, alarms, editor, views
 from rulechains.api.alarm_save import SaveAlarmView
-from rulechains.api.capabilities import TbelEnabledView
+from rulechains.api.capabilities import OutputLabelsView, TbelEnabledView
 from rulechains.api.rpc import OneWayRpcView
 from rulechains.api.rpc_limits import PersistentRpcByDeviceView, TwoWayRpcView
 from tbproject.api.resources import DetailView, ListView, SaveView, as_view
@@ -22,6 +22,7 @@ urlpatterns = [
     path("ruleChain/<str:pk>/test", editor.TestChainView.as_view(), name="rulechain-test"),
     path("components", editor.ComponentsView.as_view(), name="components"),
     path("ruleChain/<str:pk>/metadata", views.MetadataView.as_view(), name="rulechain-metadata"),
+    path("ruleChain/<str:pk>/output/labels", OutputLabelsView.as_view(), name="rulechain-output-labels"),
     path("ruleChain/<str:pk>/root", views.RootView.as_view(), name="rulechain-root"),
     path("ruleChain/<str:pk>/export", views.ExportView.as_view(), name="rulechain-export"),
     path("ruleChain/<str:pk>", as_view(R, DetailView), name="rulechain-detail"),

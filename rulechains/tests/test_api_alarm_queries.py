@@ -73,3 +73,4 @@ def test_it_saves_alarms_like_the_create_node_and_updates_by_id(api, tenant, oth
                           format="json"), 404)
     assert_error(api.get("/api/alarm"), 405)
     assert Alarm.objects.count() == 1
+

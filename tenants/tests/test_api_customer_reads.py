@@ -1,4 +1,4 @@
-"""Customer info, short info and title at ThingsBoard's paths; TBEL capability."""
+"""Customer info, short info, title and sub-customers at ThingsBoard's paths."""
 
 from tb_pe_client.models import CustomerInfo, PageDataCustomerInfo
 
@@ -31,7 +31,3 @@ def test_other_customers_are_not_found(api, customer_api, tenant, customer, othe
     assert customer_api.get(f"/api/customer/info/{customer.pk}").json()["title"] == "Customer A"
     assert_error(customer_api.get("/api/customerInfos/all", {"pageSize": 10, "page": 0}), 403)
 
-
-def test_tbel_is_enabled(api):
-    res = api.get("/api/ruleChain/tbelEnabled")
-    assert res.status_code == 200 and res.json() is True
