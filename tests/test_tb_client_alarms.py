@@ -43,3 +43,5 @@ def test_it_reads_customer_infos_and_titles(client):  # noqa: F811
     assert client.get_customer_title_by_id(customer_id) == "Info Customer"
     assert client.get_short_customer_info_by_id(customer_id) == {"title": "Info Customer", "isPublic": False}
     assert client.is_tbel_enabled() is True
+    root = client.get_rule_chains(page_size=10, page=0).data[0]
+    assert client.get_rule_chain_output_labels(str(root.id.id)) == []

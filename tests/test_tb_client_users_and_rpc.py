@@ -85,5 +85,7 @@ def test_it_answers_credentials_and_data_queries_with_501(client):  # noqa: F811
     query = EntityDataQuery(entity_filter={"type": "entityType", "entityType": "DEVICE"},
                             page_link=EntityDataPageLink(page_size=10, page=0))
     assert "not supported" in _not_supported(client.find_entity_data_by_query, query)
+    tenant_id = str(client.get_user().tenant_id.id)
+    assert "'All'" in _not_supported(client.get_entity_group_all_by_owner_and_type, "TENANT", tenant_id, "DEVICE")
     count = EntityCountQuery(entity_filter={"type": "entityType", "entityType": "DEVICE"})
     assert "not supported" in _not_supported(client.count_entities_by_query, count)
