@@ -20,6 +20,7 @@ from devices.models import (
     Device,
     DeviceProfile,
     EntityGroup,
+    EntityRelation,
     SeriesTtl,
     TelemetryKey,
 )
@@ -156,3 +157,20 @@ class TelemetryInternalsAdmin(TenantScopedAdmin):
 
     sysadmin_only = True
     read_only = True
+
+
+@admin.register(EntityRelation)
+class EntityRelationAdmin(TenantScopedAdmin):
+    """Read-only listing of a tenant's relations; they are made through the API or rule chains."""
+
+    read_only = True
+    list_display = ("from_type", "from_id", "type", "to_type", "to_id", "type_group")
+    list_filter = ("type_group", "from_type", "to_type")
+    search_fields = ("type",)
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        user = request.user
+        if is_sysadmin(user):
+            return qs
+        return qs.filter(tenant_id=user.tenant_id) if user.is_staff else qs.none()

@@ -11,7 +11,8 @@ from devices.choices import AttributeScope, GroupType
 from tbproject.clock import now_ms
 from tenants.models import Customer, TenantScopedModel
 
-__all__ = ["DeviceProfile", "AssetProfile", "Device", "Asset", "EntityGroup", "Attribute", "TelemetryKey", "SeriesTtl"]
+__all__ = ["DeviceProfile", "AssetProfile", "Device", "Asset", "EntityGroup", "Attribute", "TelemetryKey", "SeriesTtl",
+           "EntityRelation"]
 
 DEFAULT_PROFILE = "default"
 
@@ -150,3 +151,27 @@ class SeriesTtl(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity_id}/{self.key_id}: {self.ttl_ms} ms"
+
+
+class EntityRelation(models.Model):
+    """A typed, directed link between two entities (ThingsBoard's ``relation`` table): an asset
+    "Contains" a device, a customer "Manages" an asset. Ends are (type, id) pairs without foreign
+    keys, as ThingsBoard stores them; devices/signals.py removes an entity's relations with it."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+", editable=False)
+    from_type = models.CharField(max_length=32)
+    from_id = models.UUIDField()
+    to_type = models.CharField(max_length=32)
+    to_id = models.UUIDField(db_index=True)
+    type = models.CharField(max_length=255)
+    type_group = models.CharField(max_length=32, default="COMMON")
+    additional_info = models.JSONField(null=True, blank=True)
+
+    customer_lookup = None  # reached through the entities at its ends, never listed for customers
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["from_id", "from_type", "type_group", "type", "to_id",
+                                                       "to_type"], name="relation_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.from_type} {self.from_id} -[{self.type}]-> {self.to_type} {self.to_id}"

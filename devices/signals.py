@@ -3,6 +3,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from devices import relations
 from devices.models import DEFAULT_PROFILE, Asset, AssetProfile, Attribute, Device, DeviceProfile
 from tenants.models import Customer, Tenant
 
@@ -24,4 +25,5 @@ def drop_entity_data(sender, instance, **kwargs) -> None:
     from devices.telemetry import delete_entity
 
     Attribute.objects.filter(entity_id=instance.pk).delete()
+    relations.delete_all(instance.pk)
     delete_entity(instance.pk)

@@ -28,17 +28,20 @@ from tenants.models import User
 NOT_TENANT_SCOPED = {"api/v1/integrations/<str:endpoint>/<str:routing_key>"}
 #: URL kwargs that hold no id: a fixed, valid value
 PLAIN = {"scope": "SERVER_SCOPE", "ttl": "0", "event_type": "DEBUG_CONVERTER", "group_type": "DEVICE",
-         "integration_type": "HTTP", "vendor": "Acme", "model": "X", "direction": "uplink", "number": "1"}
+         "integration_type": "HTTP", "vendor": "Acme", "model": "X", "direction": "uplink", "number": "1",
+         "relation_type": "Contains"}
 #: first path segment -> which of the world's entities a ``pk`` names
 PK_OWNER = {"device": "device", "asset": "asset", "customer": "customer", "deviceProfile": "device_profile",
             "deviceProfileInfo": "device_profile", "assetProfile": "asset_profile",
             "assetProfileInfo": "asset_profile", "entityGroup": "group", "entityGroupInfo": "group",
             "converter": "converter", "integration": "integration", "ruleChain": "rule_chain", "alarm": "alarm",
-            "tenantProfile": "tenant_profile"}
+            "tenantProfile": "tenant_profile", "user": "user", "tenant": "tenant"}
 #: entity types tried for an (entity_type, entity_id) pair, by first path segment
 PAIR_TYPES = {"plugins": ["DEVICE", "ASSET", "CUSTOMER"], "events": ["CONVERTER", "INTEGRATION"],
               "entityGroups": ["DEVICE", "ASSET"], "owner": ["DEVICE", "ASSET"],
-              "alarm": ["DEVICE", "ASSET", "CUSTOMER"], "audit": ["CONVERTER", "INTEGRATION", "RULE_CHAIN"]}
+              "alarm": ["DEVICE", "ASSET", "CUSTOMER"],
+              "relations": ["DEVICE", "ASSET", "CUSTOMER"], "v2": ["DEVICE", "ASSET", "CUSTOMER"],
+              "audit": ["CONVERTER", "INTEGRATION", "RULE_CHAIN"]}
 TYPE_OWNER = {"DEVICE": "device", "ASSET": "asset", "CUSTOMER": "customer", "CONVERTER": "converter",
               "INTEGRATION": "integration", "RULE_CHAIN": "rule_chain"}
 METHODS = ("get", "post", "put", "delete")

@@ -7,6 +7,8 @@ from django.urls import path
 
 from devices.api import telemetry_reads as reads
 from devices.api import telemetry_writes as writes
+from devices.api.telemetry_deletes import TimeseriesDeleteView
+from devices.api.telemetry_queries import TimeseriesQueriesView
 
 __all__ = ["urlpatterns"]
 
@@ -17,11 +19,12 @@ urlpatterns = [
     path(f"{_ENTITY}/keys/attributes", reads.AttributeKeysView.as_view(), name="telemetry-attribute-keys"),
     path(f"{_ENTITY}/keys/attributes/<str:scope>", reads.AttributeKeysView.as_view(),
          name="telemetry-attribute-keys-scope"),
-    path(f"{_ENTITY}/values/timeseries", reads.LatestTimeseriesView.as_view(), name="telemetry-timeseries-latest"),
+    path(f"{_ENTITY}/values/timeseries", TimeseriesQueriesView.as_view(), name="telemetry-timeseries-latest"),
     path(f"{_ENTITY}/values/timeseries/history", reads.TimeseriesHistoryView.as_view(),
          name="telemetry-timeseries-history"),
     path(f"{_ENTITY}/values/attributes", reads.AttributesView.as_view(), name="telemetry-attributes"),
     path(f"{_ENTITY}/values/attributes/<str:scope>", reads.AttributesView.as_view(), name="telemetry-attributes-scope"),
+    path(f"{_ENTITY}/timeseries/delete", TimeseriesDeleteView.as_view(), name="telemetry-timeseries-delete"),
     path(f"{_ENTITY}/timeseries/<str:scope>", writes.TelemetrySaveView.as_view(), name="telemetry-timeseries-save"),
     path(f"{_ENTITY}/timeseries/<str:scope>/<str:ttl>", writes.TelemetrySaveView.as_view(),
          name="telemetry-timeseries-save-ttl"),

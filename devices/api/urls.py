@@ -6,10 +6,13 @@ Order matters where a literal segment shares a position with an id (`device/type
 
 from django.urls import path
 
-from devices.api import entities, groups, owners, profiles
+from devices.api import credentials, entities, groups, owner_lists, owners, profiles
+from devices.api.queries import AllGroupView, QueryNotSupportedView
+from devices.api.relation_queries import ByIdsOrQueryView
+from devices.api.relations import relation_patterns
 from devices.api.views import AssetResource, DeviceResource
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
-from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
+from tbproject.api.resources import DetailView, ListView, SaveView, as_view
 
 __all__ = ["urlpatterns"]
 
@@ -24,8 +27,8 @@ def entity_family(resource, single: str, plural: str) -> list:
         path(f"tenant/{plural}", as_view(resource, ListView, permission_classes=[IsTenantAdmin]),
              name=f"{single}-list"),
         path(f"tenant/{single}", as_view(resource, entities.ByNameView), name=f"{single}-by-name"),
-        path(f"{plural}", as_view(resource, ByIdsView, ids_param=f"{single}Ids", permission_classes=[IsTenantUser]),
-             name=f"{single}-by-ids"),
+        path(f"{plural}", as_view(resource, ByIdsOrQueryView, ids_param=f"{single}Ids",
+                                  permission_classes=[IsTenantUser]), name=f"{single}-by-ids"),
         path(f"user/{plural}", as_view(resource, ListView, permission_classes=[IsTenantUser]),
              name=f"{single}-user-list"),
         path(f"customer/<str:customer_id>/{plural}", as_view(resource, entities.CustomerListView),
@@ -66,6 +69,8 @@ group_patterns = [
     path("entityGroup/<str:pk>/addEntities", groups.AddEntitiesView.as_view(), name="group-add"),
     path("entityGroup/<str:pk>/deleteEntities", groups.DeleteEntitiesView.as_view(), name="group-remove"),
     path("entityGroup/<str:pk>/<str:member_id>", groups.MemberView.as_view(), name="group-member"),
+    path("entityGroup/all/<str:owner_type>/<str:owner_id>/<str:group_type>", AllGroupView.as_view(),
+         name="group-all"),
     path("entityGroup/<str:owner_type>/<str:owner_id>/<str:group_type>/<str:group_name>",
          groups.ByOwnerAndNameView.as_view(), name="group-by-owner-and-name"),
     path("entityGroupInfo/<str:pk>", groups.InfoView.as_view(), name="group-info"),
@@ -82,6 +87,10 @@ group_patterns = [
 ]
 
 urlpatterns = [
+    path("device/credentials", credentials.SaveCredentialsView.as_view(), name="device-credentials-save"),
+    path("device-with-credentials", credentials.SaveCredentialsView.as_view(), name="device-with-credentials"),
+    path("device/<str:device_id>/credentials", credentials.CredentialsByDeviceView.as_view(),
+         name="device-credentials"),
     *entity_family(DeviceResource, "device", "devices"),
     *entity_family(AssetResource, "asset", "assets"),
     *profile_family(profiles.DeviceProfileResource, "deviceProfile"),
@@ -91,4 +100,11 @@ urlpatterns = [
          owners.ChangeOwnerView.as_view(owner_type="CUSTOMER"), name="owner-customer"),
     path("owner/TENANT/<str:owner_id>/<str:entity_type>/<str:entity_id>",
          owners.ChangeOwnerView.as_view(owner_type="TENANT"), name="owner-tenant"),
+    *relation_patterns(),
+    path("owners", owner_lists.OwnersView.as_view(), name="owners"),
+    path("ownerInfos", owner_lists.OwnersView.as_view(infos=True), name="owner-infos"),
+    path("ownerInfo/<str:owner_type>/<str:owner_id>", owner_lists.OwnerInfoView.as_view(), name="owner-info"),
+    *(path(f"{q}", QueryNotSupportedView.as_view(), name=f"query-{q.replace('/', '-')}")
+      for q in ("entitiesQuery/find", "entitiesQuery/count", "entitiesQuery/find/keys", "alarmsQuery/find",
+                "alarmsQuery/count")),
 ]

@@ -119,11 +119,16 @@ class AllAlarmsView(_AlarmResource):
 
 class EntityAlarmsView(AllAlarmsView):
     def get(self, request, entity_type, entity_id):
+        pk = self.originator(entity_type, entity_id)
+        return Response(self.page(Alarm.objects.for_user(request.user).filter(originator_id=pk)))
+
+    def originator(self, entity_type: str, entity_id: str):
+        """The id of a visible entity alarms may be raised on; 400 for another type, 404 if unseen."""
         model = alarms.ORIGINATOR_MODELS.get(entity_type.upper())
         if model is None:
             raise ValidationError(f"Unsupported entity type: {entity_type:.32}. "
                                   f"Supported: {', '.join(alarms.ORIGINATOR_MODELS)}")
         pk = parse_uuid(entity_id)
-        if not model.objects.for_user(request.user).filter(pk=pk).exists():
+        if not model.objects.for_user(self.request.user).filter(pk=pk).exists():
             raise NotFound(f"{entity_type.title()} with id [{pk}] is not found")
-        return Response(self.page(Alarm.objects.for_user(request.user).filter(originator_id=pk)))
+        return pk

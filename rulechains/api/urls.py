@@ -2,8 +2,11 @@
 
 from django.urls import path
 
-from rulechains.api import alarms, editor, views
+from rulechains.api import alarm_queries, alarms, editor, views
+from rulechains.api.alarm_save import SaveAlarmView
+from rulechains.api.capabilities import OutputLabelsView, TbelEnabledView
 from rulechains.api.rpc import OneWayRpcView
+from rulechains.api.rpc_limits import PersistentRpcByDeviceView, TwoWayRpcView
 from tbproject.api.resources import DetailView, ListView, SaveView, as_view
 
 __all__ = ["urlpatterns"]
@@ -12,18 +15,27 @@ R = views.RuleChainResource
 
 urlpatterns = [
     path("ruleChain", as_view(R, SaveView), name="rulechain-save"),
+    path("ruleChain/tbelEnabled", TbelEnabledView.as_view(), name="rulechain-tbel-enabled"),
     path("ruleChain/metadata", views.SaveMetadataView.as_view(), name="rulechain-metadata-save"),
     path("ruleChain/import", views.ImportView.as_view(), name="rulechain-import"),
     path("ruleChain/node/validate", editor.ValidateNodeView.as_view(), name="rulechain-node-validate"),
     path("ruleChain/<str:pk>/test", editor.TestChainView.as_view(), name="rulechain-test"),
     path("components", editor.ComponentsView.as_view(), name="components"),
     path("ruleChain/<str:pk>/metadata", views.MetadataView.as_view(), name="rulechain-metadata"),
+    path("ruleChain/<str:pk>/output/labels", OutputLabelsView.as_view(), name="rulechain-output-labels"),
     path("ruleChain/<str:pk>/root", views.RootView.as_view(), name="rulechain-root"),
     path("ruleChain/<str:pk>/export", views.ExportView.as_view(), name="rulechain-export"),
     path("ruleChain/<str:pk>", as_view(R, DetailView), name="rulechain-detail"),
     path("ruleChains/export", views.BulkExportView.as_view(), name="rulechain-bulk-export"),
     path("ruleChains/import", views.BulkImportView.as_view(), name="rulechain-bulk-import"),
     path("ruleChains", as_view(R, ListView), name="rulechain-list"),
+    path("alarm", SaveAlarmView.as_view(), name="alarm-save"),
+    path("alarm/types", alarm_queries.AlarmTypesView.as_view(), name="alarm-types"),
+    path("alarm/highestSeverity/<str:entity_type>/<str:entity_id>", alarm_queries.HighestSeverityView.as_view(),
+         name="alarm-highest-severity"),
+    path("v2/alarm/<str:entity_type>/<str:entity_id>", alarm_queries.EntityAlarmsV2View.as_view(),
+         name="alarm-entity-v2"),
+    path("v2/alarms", alarm_queries.AllAlarmsV2View.as_view(), name="alarm-list-v2"),
     path("alarm/info/<str:pk>", alarms.AlarmInfoView.as_view(), name="alarm-info"),
     path("alarm/<str:pk>/ack", alarms.AckView.as_view(), name="alarm-ack"),
     path("alarm/<str:pk>/clear", alarms.ClearView.as_view(), name="alarm-clear"),
@@ -32,4 +44,7 @@ urlpatterns = [
     path("alarms", alarms.AllAlarmsView.as_view(), name="alarm-list"),
     path("rpc/oneway/<str:device_id>", OneWayRpcView.as_view(), name="rpc-oneway"),
     path("plugins/rpc/oneway/<str:device_id>", OneWayRpcView.as_view(), name="rpc-oneway-v1"),
+    path("rpc/twoway/<str:device_id>", TwoWayRpcView.as_view(), name="rpc-twoway"),
+    path("plugins/rpc/twoway/<str:device_id>", TwoWayRpcView.as_view(), name="rpc-twoway-v1"),
+    path("rpc/persistent/device/<str:device_id>", PersistentRpcByDeviceView.as_view(), name="rpc-persistent-device"),
 ]

@@ -16,7 +16,7 @@ from tbproject.api.authentication import TokenExpiredError
 
 __all__ = [
     "ErrorCode", "ServiceUnavailable", "Conflict", "tb_error", "tb_exception_handler", "protected_message",
-    "json_404", "json_500",
+    "json_404", "json_500", "NotSupported",
 ]
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,15 @@ class Conflict(exceptions.APIException):
     status_code = 409
     default_detail = "The entity was already changed by someone else"
     default_code = "version_conflict"
+
+
+class NotSupported(exceptions.APIException):
+    """A ThingsBoard endpoint outside this server's scope: a clear 501, never a 404 that reads
+    like a missing entity."""
+
+    status_code = 501
+    default_detail = "This ThingsBoard API is not supported by this server"
+    default_code = "not_supported"
 
 
 #: How many referencing objects a "cannot delete" message names before summarising.

@@ -2,7 +2,7 @@ from django.urls import path
 
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
 from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
-from tenants.api import auth, customers, profiles
+from tenants.api import auth, customer_reads, customers, profiles, users
 
 __all__ = ["urlpatterns"]
 
@@ -16,11 +16,23 @@ urlpatterns = [
     path("auth/logout", auth.LogoutView.as_view(), name="auth-logout"),
     # customers
     path("customer", as_view(Customer, SaveView), name="customer-save"),
+    path("customer/info/<str:pk>", customer_reads.CustomerInfoView.as_view(), name="customer-info"),
+    path("customerInfos/all", customer_reads.CustomerInfosView.as_view(), name="customer-infos-all"),
+    path("customer/<str:customer_id>/shortInfo", customer_reads.ShortInfoView.as_view(), name="customer-short-info"),
+    path("customer/<str:customer_id>/title", customer_reads.TitleView.as_view(), name="customer-title"),
+    path("customer/<str:customer_id>/customerInfos", customer_reads.SubCustomersView.as_view(),
+         name="customer-sub-customers"),
     path("customer/<str:pk>", as_view(Customer, DetailView), name="customer-detail"),
     path("customers", as_view(Customer, ListView, permission_classes=[IsTenantAdmin]), name="customer-list"),
     path("customers/list", as_view(Customer, ByIdsView, ids_param="customerIds", permission_classes=[IsTenantUser]),
          name="customer-by-ids"),
     path("tenant/customers", customers.ByTitleView.as_view(), name="customer-by-title"),
+    # users and the tenant (reads); uuid paths leave user/devices, tenant/devices... to their views
+    path("user/users", users.UserListView.as_view(), name="user-list"),
+    path("user/<uuid:pk>", users.UserDetailView.as_view(), name="user-detail"),
+    path("customer/<str:customer_id>/users", users.CustomerUsersView.as_view(), name="customer-users"),
+    path("tenant/<uuid:pk>", users.TenantView.as_view(), name="tenant-detail"),
+    path("tenant/info/<uuid:pk>", users.TenantView.as_view(), name="tenant-info"),
     # tenant profiles (system administrators)
     path("tenantProfile", as_view(Profile, SaveView), name="tenant-profile-save"),
     path("tenantProfile/<str:pk>", as_view(profiles.ByIdResource, DetailView), name="tenant-profile-detail"),

@@ -1,0 +1,47 @@
+"""Two-way and persistent RPC, and ThingsBoard's data queries: clear answers for what this server does not do."""
+
+from tbproject.testing.api import assert_error
+from tbproject.testing.factories import make_device
+
+
+def test_two_way_rpc_is_a_501_naming_the_one_way_call(api, tenant, other_tenant):
+    device = make_device(tenant, "rpc-2way")
+    for prefix in ("/api/rpc/twoway", "/api/plugins/rpc/twoway"):
+        body = {"method": "getTemp", "params": {}}
+        assert_error(api.post(f"{prefix}/{device.pk}", body, format="json"), 501, "/api/rpc/oneway/")
+    assert_error(api.post(f"/api/rpc/twoway/{make_device(other_tenant, 'theirs').pk}", {}, format="json"), 404)
+
+
+def test_no_rpc_is_ever_persisted(api, tenant, other_tenant):
+    device = make_device(tenant, "rpc-store")
+    res = api.get(f"/api/rpc/persistent/device/{device.pk}", {"pageSize": 10, "page": 0})
+    assert res.status_code == 200
+    assert res.json() == {"data": [], "totalPages": 0, "totalElements": 0, "hasNext": False}
+    assert_error(api.get(f"/api/rpc/persistent/device/{device.pk}"), 400, "pageSize")
+    assert_error(api.get(f"/api/rpc/persistent/device/{make_device(other_tenant, 'x').pk}",
+                         {"pageSize": 10, "page": 0}), 404)
+
+
+def test_data_queries_are_a_501_in_thingsboards_error_shape(api):
+    for path in ("entitiesQuery/find", "entitiesQuery/count", "entitiesQuery/find/keys", "alarmsQuery/find",
+                 "alarmsQuery/count"):
+        assert_error(api.post(f"/api/{path}", {"entityFilter": {}}, format="json"), 501, "not supported")
+
+
+def test_device_credentials_are_a_501_after_the_tenancy_check(api, tenant, other_tenant):
+    device = make_device(tenant, "creds")
+    assert_error(api.get(f"/api/device/{device.pk}/credentials"), 501, "integrations")
+    assert_error(api.get(f"/api/device/{make_device(other_tenant, 'theirs').pk}/credentials"), 404)
+    body = {"device": {"name": "new-one", "type": "meter"}, "credentials": {"credentialsType": "ACCESS_TOKEN"}}
+    assert_error(api.post("/api/device-with-credentials", body, format="json"), 501, "POST /api/device")
+    assert_error(api.post("/api/device/credentials", {"credentialsType": "ACCESS_TOKEN"}, format="json"), 501)
+    assert api.get("/api/device/info/" + str(device.pk)).status_code == 200  # the device family is untouched
+
+
+def test_the_all_group_of_an_owner_is_a_501_after_the_owner_check(api, tenant, customer, other_tenant):
+    from tbproject.testing.factories import make_customer
+
+    for owner_type, owner in (("TENANT", tenant), ("CUSTOMER", customer)):
+        assert_error(api.get(f"/api/entityGroup/all/{owner_type}/{owner.pk}/DEVICE"), 501, "'All'")
+    assert_error(api.get(f"/api/entityGroup/all/TENANT/{other_tenant.pk}/DEVICE"), 404)
+    assert_error(api.get(f"/api/entityGroup/all/CUSTOMER/{make_customer(other_tenant, 'x').pk}/DEVICE"), 404)

@@ -1,0 +1,91 @@
+"""ThingsBoard's own generated client (tb-pe-client) on users, the tenant, time-series deletion, and
+what this server answers 501 to (two-way RPC, device credentials, entity data queries).
+
+Reuses the server and client fixtures of tests/test_tb_client.py (a fresh server for this module).
+"""
+
+import ast
+import json
+
+import pytest
+from tb_pe_client.exceptions import ApiException
+from tb_pe_client.models import (
+    BaseReadTsKvQuery,
+    Customer,
+    Device,
+    EntityCountQuery,
+    EntityDataPageLink,
+    EntityDataQuery,
+)
+
+from tests.test_tb_client import EMAIL, T0, client, server_url  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.server
+
+
+def _not_supported(call, *args, **kwargs) -> str:
+    with pytest.raises(ApiException) as caught:
+        call(*args, **kwargs)
+    body = json.loads(caught.value.body)
+    assert caught.value.status == 501 and body["status"] == 501 and isinstance(body["errorCode"], int)
+    return body["message"]
+
+
+def test_it_reads_users_and_the_tenant(client):  # noqa: F811
+    me = client.get_user()
+    user = client.get_user_by_id(str(me.id.id))
+    assert (user.email, user.authority) == (EMAIL, "TENANT_ADMIN")
+    page = client.get_user_users(page_size=10, page=0)
+    assert [u.email for u in page.data] == [EMAIL] and page.has_next is False
+    customer = client.save_customer(Customer(title="Users Customer"))
+    assert client.get_customer_users(str(customer.id.id), page_size=10, page=0).data == []
+    tenant = client.get_tenant_by_id(str(me.tenant_id.id))
+    assert tenant.title == "Client Test" and tenant.id.id == me.tenant_id.id
+    assert client.get_tenant_info_by_id(str(me.tenant_id.id)).title == "Client Test"
+    owners = client.get_owners(page_size="10", page="0")
+    assert [o.name for o in owners.data] == ["Client Test", "Users Customer"]
+    assert [o.name for o in client.get_owner_infos(page_size="10", page="0", text_search="users").data] == [
+        "Users Customer"]
+    assert client.get_owner_info("CUSTOMER", str(customer.id.id)).name == "Users Customer"
+
+
+def test_it_deletes_time_series(client):  # noqa: F811
+    device = client.save_device(Device(name="client-ts-del", type="meter"))
+    device_id = str(device.id.id)
+    body = json.dumps([{"ts": T0 + i * 1000, "values": {"t": i, "h": i}} for i in range(4)])
+    assert client.save_entity_telemetry("DEVICE", device_id, "ANY", body) == ""
+    queried = client.get_timeseries_by_read_ts_kv_queries("DEVICE", device_id, [
+        BaseReadTsKvQuery(id=7, key="t", start_ts=T0, end_ts=T0 + 4000, limit=2, order="ASC")])
+    assert [(r.query_id, [(v.ts, v.value) for v in r.data]) for r in queried] == [(7, [(T0, "0"), (T0 + 1000, "1")])]
+    assert client.delete_entity_timeseries("DEVICE", device_id, keys="t", start_ts=T0 + 2000, end_ts=T0 + 4000,
+                                           rewrite_latest_if_deleted=True) == ""
+    history = client.get_timeseries_history("DEVICE", device_id, T0, T0 + 5000, keys="t", order_by="ASC",
+                                            use_strict_data_types=True)
+    assert [p.ts for p in history["t"]] == [T0, T0 + 1000]
+    latest = client.get_latest_timeseries("DEVICE", device_id, keys="t", use_strict_data_types=True)
+    assert [(p.ts, p.value) for p in latest["t"]] == [(T0 + 1000, 1)]
+    assert client.delete_entity_timeseries("DEVICE", device_id, keys="t,h", delete_all_data_for_keys=True) == ""
+    assert client.get_timeseries_keys("DEVICE", device_id) == []
+
+
+def test_it_answers_rpc_it_cannot_do_with_501_and_persists_none(client):  # noqa: F811
+    device_id = str(client.save_device(Device(name="client-rpc", type="meter")).id.id)
+    request = json.dumps({"method": "getTemp", "params": {}, "timeout": 5000})
+    assert client.handle_one_way_device_rpc_request_v2(device_id, request) == ""
+    assert "oneway" in _not_supported(client.handle_two_way_device_rpc_request_v2, device_id, request)
+    assert "oneway" in _not_supported(client.handle_two_way_device_rpc_request_v1, device_id, request)
+    # typed "str" in the client, which hands back str() of the parsed JSON, as against ThingsBoard itself
+    page = client.get_persisted_rpc_by_device(device_id, page_size=10, page=0)
+    assert ast.literal_eval(page) == {"data": [], "totalPages": 0, "totalElements": 0, "hasNext": False}
+
+
+def test_it_answers_credentials_and_data_queries_with_501(client):  # noqa: F811
+    device_id = str(client.save_device(Device(name="client-creds", type="meter")).id.id)
+    assert "integrations" in _not_supported(client.get_device_credentials_by_device_id, device_id)
+    query = EntityDataQuery(entity_filter={"type": "entityType", "entityType": "DEVICE"},
+                            page_link=EntityDataPageLink(page_size=10, page=0))
+    assert "not supported" in _not_supported(client.find_entity_data_by_query, query)
+    tenant_id = str(client.get_user().tenant_id.id)
+    assert "'All'" in _not_supported(client.get_entity_group_all_by_owner_and_type, "TENANT", tenant_id, "DEVICE")
+    count = EntityCountQuery(entity_filter={"type": "entityType", "entityType": "DEVICE"})
+    assert "not supported" in _not_supported(client.count_entities_by_query, count)
