@@ -90,11 +90,12 @@ class QoS(kombu_redis.QoS):
         if scans:
             with self.channel.conn_or_acquire() as client:
                 pipe = client.pipeline()
-                for channel in list(self.channel.connection.cycle._channels):
-                    if isinstance(channel, Channel):
-                        channel._inflight_heartbeat(pipe)
+                beating = [channel for channel in list(self.channel.connection.cycle._channels)
+                           if isinstance(channel, Channel) and channel._inflight_heartbeat(pipe)]
                 pipe.eval(SWEEP, 2, INFLIGHT_INDEX, INFLIGHT_QUEUES, time() - self.visibility_timeout, SWEEP_LIMIT)
                 pipe.execute()
+                for channel in beating:
+                    channel._inflight_beat = monotonic()
         return super().restore_visible(start, num, interval)
 
 
@@ -115,11 +116,14 @@ class Channel(kombu_redis.Channel):
             return None
         return queues[0], self._q_for_pri(queues[0], self.priority_steps[0])
 
-    def _inflight_heartbeat(self, pipe) -> None:
-        if self._inflight is not None:
-            key, _, source = self._inflight
-            pipe.zadd(INFLIGHT_INDEX, {key: time()}).hset(INFLIGHT_QUEUES, key, source)
-            self._inflight_beat = monotonic()
+    def _inflight_heartbeat(self, pipe) -> bool:
+        """Queue the registration of the current list in ``pipe``; the caller notes the beat once
+        it executed (a list is never filled before it is registered)."""
+        if self._inflight is None:
+            return False
+        key, _, source = self._inflight
+        pipe.zadd(INFLIGHT_INDEX, {key: time()}).hset(INFLIGHT_QUEUES, key, source)
+        return True
 
     def _brpop_start(self, timeout=None):
         found = self._inflight_source()
@@ -141,6 +145,7 @@ class Channel(kombu_redis.Channel):
                 pipe = client.pipeline()
                 self._inflight_heartbeat(pipe)
                 pipe.execute()
+            self._inflight_beat = monotonic()
         key = self._inflight[0]
         self._moving = (key, queue)
         self._in_poll = connection
