@@ -130,7 +130,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 128
 BROKER_VISIBILITY_TIMEOUT = env_int("BROKER_VISIBILITY_TIMEOUT", 300, minimum=4)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
                                    "unacked_restore_interval": max(1, min(10, BROKER_VISIBILITY_TIMEOUT // 10)),
-                                   "unacked_restore_throttle": 1}
+                                   "unacked_restore_throttle": 1,
+                                   # one Redis list per queue (no priorities): tbproject/broker.py
+                                   # receives atomically from a single list
+                                   "priority_steps": [0]}
+# The worker takes a task message off the queue into a list of its own and records it as
+# unacknowledged in one transaction (kombu's BRPOP then a second command lost the message when
+# the worker or Redis died between the two): tbproject/broker.py, docs/reliability.md.
+CELERY_BROKER_TRANSPORT = "tbproject.broker:Transport" if REDIS_URL else None
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 

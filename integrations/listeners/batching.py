@@ -130,7 +130,13 @@ class UplinkBatcher:
             while self._pending:
                 size = min(len(self._pending), self.max_batch)
                 if self._admit is not None:  # over a rate limit this waits: nothing is queued or acknowledged
-                    size = await self._admit(size)
+                    try:
+                        size = await self._admit(size)
+                    except Exception as exc:
+                        # The limits could not be read (the database connection was just terminated):
+                        # queue rather than let this task die, which stalled the listener for good
+                        # (the fault suite lost every later MQTT uplink after pg_terminate_backend).
+                        log.warning("rate limits not checked, queueing %d uplink(s) anyway: %s", size, exc)
                 batch, self._pending = self._pending[:size], self._pending[size:]
                 await self._hand_on(batch)
                 self._last = loop.time()

@@ -95,3 +95,31 @@ def test_unacknowledged_messages_are_dropped_past_the_pending_limit():
         return offered, batcher.dropped, batcher.offer(uplink(6))
 
     assert run(scenario()) == ([True, True, False, False, False], 3, False)
+
+
+def test_a_rate_limit_check_that_fails_does_not_stop_the_batcher():
+    """The sink's admit reads the tenant's limits from the database; when that read failed (a
+    terminated connection) the batcher's task died and the listener queued nothing more."""
+    batches = []
+
+    class Sink:
+        admits = 0
+
+        async def __call__(self, uplinks):
+            batches.append([u.payload for u in uplinks])
+
+        async def admit(self, n):
+            Sink.admits += 1
+            if Sink.admits == 1:
+                raise RuntimeError("terminating connection due to administrator command")
+            return n
+
+    async def scenario():
+        batcher = UplinkBatcher(Sink(), linger=0)
+        batcher.start()
+        await batcher.add(uplink(1))
+        await batcher.add(uplink(2))
+        await batcher.close()
+
+    run(scenario())
+    assert batches == [[b"1"], [b"2"]]

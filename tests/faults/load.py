@@ -165,12 +165,21 @@ class Watcher:
                                           [self.stream.started_ms]):
             self.dead.setdefault(_seq(bytes(payload)), now)
 
-    def settle(self, timeout: float) -> bool:
-        """Wait until every accepted message is stored or dead-lettered; False on timeout."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.missing() == []:
+    def settle(self, timeout: float, cap: float) -> bool:
+        """Wait until every accepted message is stored or dead-lettered, as long as the missing ones
+        keep arriving: False once none arrived for ``timeout`` s, or after ``cap`` s in all. A worker
+        restarted on a loaded machine may face a backlog it needs more than ``timeout`` to drain;
+        a stalled one makes no progress."""
+        started = time.monotonic()
+        fewest, progressed = None, started
+        while (now := time.monotonic()) - started < cap:
+            missing = len(self.missing())
+            if missing == 0:
                 return True
+            if fewest is None or missing < fewest:
+                fewest, progressed = missing, now
+            elif now - progressed > timeout:
+                return False
             time.sleep(self.interval)
         return False
 

@@ -153,8 +153,10 @@ class Stack:
     def broker_state(self) -> dict:
         """Task messages waiting in the queue and delivered but unacknowledged (for failure messages)."""
         client = self._redis()
+        inflight = [client.llen(key) for key in client.zrange("inflight_index", 0, -1)]
         return {"queued": client.llen("celery"), "unacked": client.hlen("unacked"),
-                "unacked_index": client.zcard("unacked_index"), "unacked_mutex_ttl": client.ttl("unacked_mutex")}
+                "unacked_index": client.zcard("unacked_index"), "unacked_mutex_ttl": client.ttl("unacked_mutex"),
+                "inflight_lists": len(inflight), "inflight": sum(inflight)}
 
     def _redis(self):
         import redis

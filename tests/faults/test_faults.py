@@ -5,13 +5,12 @@ into the production stack (stack.py), breaks one part of it, repairs it, and the
 every accepted message was stored or dead-lettered (none lost), that duplicates are explained
 (runs the fault interrupted, or redeliveries after the visibility timeout: report.py), that the
 system recovered, and that the web process refused what it could not queue with 503, never 500.
-The one loss the product does not prevent (RECEIVE_WINDOW) makes a test XFAIL, with its evidence,
-never pass. The figures go to the suite's report (report.py), printed at the end of the run.
+Any loss fails: a task message being received when the worker or Redis dies included (the worker
+receives atomically, tbproject/broker.py). The figures go to the suite's report (report.py),
+printed at the end of the run.
 """
 
 import time
-
-import pytest
 
 from tests.faults import report
 from tests.faults.load import Stream, Watcher
@@ -19,8 +18,10 @@ from tests.faults.stack import LEASE_SECONDS, VISIBILITY_TIMEOUT
 
 #: streaming before the fault, and after it was repaired
 BEFORE, AFTER = 3.0, 5.0
-#: longest wait for the accepted messages to be stored, after the stream stopped
-SETTLE = 45.0
+#: after the stream stopped, the accepted messages must keep being stored: the longest wait for
+#: the next one (a stall), and the longest wait in all (a worker restarted on a loaded machine may
+#: take half a minute to start and as long again to drain its backlog)
+SETTLE, SETTLE_CAP = 45.0, 180.0
 #: what an HTTP sender may get besides 2xx: 503 (could not queue), or no answer (web process down)
 NO_ANSWER = {"ConnectionRefusedError", "ConnectionResetError", "IncompleteReadError", "BrokenPipeError"}
 
@@ -38,8 +39,9 @@ def run(stack, fault: str, break_it, prepare=None) -> report.Figures:
         time.sleep(AFTER)
     finally:
         stream.stop()
-    if not watcher.settle(SETTLE):
-        notes += f" (not all stored after {SETTLE:.0f} s; broker: {stack.broker_state()})"
+    if not watcher.settle(SETTLE, SETTLE_CAP):
+        notes += (f" (not all stored: none for {SETTLE:.0f} s, or {SETTLE_CAP:.0f} s in all; "
+                  f"broker: {stack.broker_state()})")
     time.sleep(1.0)  # the debug events of the last runs
     watcher.stop()
     watcher.poll()
@@ -74,29 +76,7 @@ def test_worker_killed_mid_batch(stack):
         return (f"SIGKILL with {unacked} task messages delivered and not acknowledged; Redis hands them out "
                 f"again after the visibility timeout ({VISIBILITY_TIMEOUT} s here), to the restarted worker")
 
-    check_known_loss(stack, run(stack, "worker SIGKILL mid-batch, restarted", break_it, in_hand))
-
-
-#: The one loss the suite knows and the product does not fix (docs/reliability.md, "Limits").
-RECEIVE_WINDOW = ("kombu's Redis transport takes a task message off the queue (BRPOP) and records it as "
-                  "unacknowledged only in a second command: a message between the two when the worker "
-                  "or Redis dies is lost")
-
-
-def check_known_loss(stack, figures: report.Figures, **kwargs) -> None:
-    """check(), except that a loss in RECEIVE_WINDOW makes the test XFAIL (shown, with the uplinks)
-    when everything else holds: the lost uplinks were accepted before the fault (or at it, to the
-    report's rounding), never ran in the pipeline, and are nowhere in Redis any more (neither
-    queued nor unacknowledged)."""
-    if not figures.lost:
-        return check(figures, **kwargs)
-    check(report.Figures(**{**figures.__dict__, "lost": 0}), **kwargs)
-    broker = stack.broker_state()
-    gone = broker["queued"] == 0 and broker["unacked"] == 0
-    before = len(figures.lost_seqs) == figures.lost and all(after <= 0 and runs == 0
-                                                             for _, _, after, runs in figures.lost_seqs)
-    assert gone and before, f"{figures.fault}: accepted and lost: {figures.lost_seqs}, broker {broker}: {figures}"
-    pytest.xfail(f"{figures.fault}: {figures.lost} accepted uplinks lost: {RECEIVE_WINDOW} ({figures.lost_seqs})")
+    check(run(stack, "worker SIGKILL mid-batch, restarted", break_it, in_hand))
 
 
 def test_redis_killed_and_restarted(stack):
@@ -108,7 +88,7 @@ def test_redis_killed_and_restarted(stack):
 
     figures = run(stack, "Redis SIGKILL, restarted after 3 s", break_it)
     assert figures.refused.get("HTTP 503"), f"the web process accepted uplinks while it could not queue: {figures}"
-    check_known_loss(stack, figures)
+    check(figures)
 
 
 def test_postgres_sessions_terminated_twice(stack):
