@@ -28,7 +28,7 @@ from types import SimpleNamespace
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from rest_framework import exceptions
@@ -40,6 +40,7 @@ from devices.telemetry import Point, write_points
 from tbproject.api.permissions import IsTenantUser
 from tbproject.api.throttles import TenantProfileThrottle
 from tbproject.clock import now_ms
+from tbproject.db import read_again
 
 __all__ = ["Save", "submit", "run_batch", "MAX_BATCH"]
 
@@ -75,14 +76,7 @@ def _read(query):
 
     The batch thread is one long-lived thread: it keeps its connection (or its pool's) between
     batches rather than give it back and take it again for every batch."""
-    if connection.in_atomic_block:  # a test's transaction: a new connection would not see it
-        return query()
-    try:
-        return query()
-    except (OperationalError, InterfaceError) as exc:
-        log.warning("lean attribute saves: database connection lost (%s); trying a new one", str(exc).strip()[:200])
-        connection.close()
-        return query()
+    return read_again(query, "lean attribute saves", recycle=False)
 
 
 #: Seconds a user row read here serves later batches of this process. ThingsBoard does not read the

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
-from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -21,6 +21,7 @@ from integrations.ingress.single_flight import single_flight
 from integrations.models import Integration
 from integrations.types import TYPES
 from integrations.types.base import ConfigError, PushIntegration
+from tbproject.db import read_again
 from tenants.limits import TenantLimits, limits_of
 from tenants.models import Tenant, TenantProfile
 
@@ -115,18 +116,9 @@ def _route(obj: Integration) -> Route:
 
 
 def read(query):
-    """``query()`` on this thread's database connection; once more on a new connection when the
-    server broke the one it ran on (restarted, failed over, pg_terminate_backend): one such error
-    is the connection's, a second one the database's, and is raised (the ingress answers 503)."""
-    if connection.in_atomic_block:  # a test's transaction: a new connection would not see it
-        return query()
-    close_old_connections()  # this may be a long-lived thread outside Django's request cycle
-    try:
-        return query()
-    except (OperationalError, InterfaceError) as exc:
-        log.warning("ingress: database connection lost (%s); trying a new one", str(exc).strip()[:200])
-        connection.close()
-        return query()
+    """``query()`` on this thread's database connection, once more on a new one when the server
+    broke it; a second failure is raised (the ingress answers 503)."""
+    return read_again(query, "ingress")
 
 
 def lookup_sync(key: str) -> Route | None:

@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("tenants", "devices", "converters", "integrations", "rulechains", "audit", "transfer")
 #: tbproject modules every app may use; they themselves stand on tenants/ only.
 HELPERS = ("tbproject.api", "tbproject.admin", "tbproject.registry", "tbproject.clock", "tbproject.env",
-           "tbproject.gc_tuning", "tbproject.conf", "tbproject.process_cache", "tbproject.metrics", "tbproject.backoff")
+           "tbproject.gc_tuning", "tbproject.conf", "tbproject.process_cache", "tbproject.metrics", "tbproject.backoff",
+           "tbproject.db")
 
 
 def imported(tree: ast.AST):
