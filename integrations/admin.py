@@ -19,7 +19,7 @@ from integrations import expiry
 from integrations.admin_pages import converter_health
 from integrations.admin_pages import dead_letters as dead_letter_pages
 from integrations.admin_pages import integration_page as page
-from integrations.admin_rows import ms_column  # also registers the read-only bookkeeping rows
+from integrations.admin_rows import ms_column, with_integration  # also registers the read-only bookkeeping rows
 from integrations.api.serializers import ROUTING_KEY_RE
 from integrations.models import (
     DeadLetter,
@@ -28,7 +28,7 @@ from integrations.models import (
 )
 from integrations.types import TYPES
 from integrations.types.base import MASK, ConfigError
-from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms, is_sysadmin
+from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms
 
 MONOSPACE = {"style": "font-family: ui-monospace, Menlo, Consolas, monospace; width: 90%;", "rows": 18,
              "spellcheck": "false"}
@@ -194,13 +194,7 @@ class DeadLetterAdmin(TenantScopedAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        # DeadLetter carries a tenant but no for_user(): scope it here
-        queryset = admin.ModelAdmin.get_queryset(self, request).select_related("integration")
-        if is_sysadmin(request.user):
-            return queryset
-        if not request.user.is_staff:
-            return queryset.none()
-        return queryset.filter(tenant_id=request.user.tenant_id)
+        return with_integration(self, request, "tenant_id")  # DeadLetter carries a tenant but no for_user()
 
     received = ms_column("received_ts", "Received")
 

@@ -21,6 +21,17 @@ from tbproject.admin import TenantScopedAdmin, format_ms, is_sysadmin
 __all__ = ["IntegrationRowAdmin", "ms_column"]
 
 
+def with_integration(model_admin, request, tenant_field: str):
+    """``model_admin``'s rows with their integration, scoped by ``tenant_field`` to the user's tenant
+    (rows whose model has no ``for_user()``): all for a sysadmin, none for a non-staff user."""
+    queryset = admin.ModelAdmin.get_queryset(model_admin, request).select_related("integration")
+    if is_sysadmin(request.user):
+        return queryset
+    if not request.user.is_staff:
+        return queryset.none()
+    return queryset.filter(**{tenant_field: request.user.tenant_id})
+
+
 def ms_column(attr: str, description: str, *, empty: str = "", sortable: bool = True):
     """An admin column (a method) that shows the millisecond timestamp ``attr`` as a date."""
 
@@ -41,12 +52,7 @@ class IntegrationRowAdmin(TenantScopedAdmin):
         return (*super().get_readonly_fields(request, obj), *self.fields)
 
     def get_queryset(self, request):
-        queryset = admin.ModelAdmin.get_queryset(self, request).select_related("integration")
-        if is_sysadmin(request.user):
-            return queryset
-        if not request.user.is_staff:
-            return queryset.none()
-        return queryset.filter(integration__tenant_id=request.user.tenant_id)
+        return with_integration(self, request, "integration__tenant_id")
 
     def _owns(self, request, obj) -> bool:
         return obj is None or is_sysadmin(request.user) or obj.integration.tenant_id == request.user.tenant_id
