@@ -14,7 +14,7 @@ but when the loop is idle (no batch being sent, none sent within UPLINK_BATCH_MS
 as soon as the callers of the current loop turn are in: the linger buys larger batches under
 load and would only add latency to a lone uplink.
 Sending runs in a small thread pool, off the event loop (publishing to Redis: one LPUSH of
-Celery's own task messages, integrations/broker.py; or the whole pipeline when eager). If
+Celery's own task messages, integrations/task_messages.py; or the whole pipeline when eager). If
 sending fails (broker down, database down when eager), every caller of that batch gets the
 exception: nothing was accepted, so the transport must say so.
 
@@ -41,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from integrations import broker
+from integrations import task_messages
 from integrations.messages import RawUplink, raw_uplink
 from tbproject import metrics
 from tbproject.clock import now_ms
@@ -108,8 +108,8 @@ def _queue(uplinks: list[RawUplink], now: int | None, *, retries: int = 0, **opt
 
     size = settings.UPLINK_BATCH_SIZE
     batches = [encode(uplinks[start:start + size], now, retries=retries) for start in range(0, len(uplinks), size)]
-    if not options and not retries and broker.usable(process_uplinks):
-        broker.publish(process_uplinks, batches)  # one LPUSH of Celery's own message (integrations/broker.py)
+    if not options and not retries and task_messages.usable(process_uplinks):
+        task_messages.publish(process_uplinks, batches)  # one LPUSH of Celery's own task message
         return
     for batch in batches:
         process_uplinks.apply_async(args=[batch], **options)

@@ -319,13 +319,13 @@ def test_a_celery_worker_stores_what_was_queued(world, brokered):
 
 @needs_redis
 def test_a_batch_is_queued_as_the_same_message_celery_itself_publishes(world, brokered):
-    from integrations import broker
+    from integrations import task_messages
     from integrations.tasks import process_uplinks
 
     batch = queue.encode(_uplinks(world, 2))
-    assert broker.usable(process_uplinks)
+    assert task_messages.usable(process_uplinks)
     process_uplinks.apply_async(args=[batch])  # through kombu's producer
-    broker.publish(process_uplinks, [batch])  # one LPUSH
+    task_messages.publish(process_uplinks, [batch])  # one LPUSH
     ours, celerys = (json.loads(raw) for raw in brokered.lrange("celery", 0, -1))  # LPUSH: newest first
 
     def shape(message):
