@@ -174,14 +174,18 @@ def publish_sync(broker: Broker, messages, **kwargs) -> None:
 
 
 class RecordingSink:
-    """An UplinkSink (types/base.py) that records; ``fail`` makes the next n hand-overs raise."""
+    """An UplinkSink (types/base.py) that records; ``fail`` makes the next n hand-overs raise;
+    ``delay`` makes each hand-over take that many seconds, as queueing in Redis takes a round trip."""
 
-    def __init__(self, fail: int = 0):
+    def __init__(self, fail: int = 0, delay: float = 0.0):
         self.uplinks, self.reports, self.drops, self.calls, self.fail = [], [], [], 0, fail
         self.block: asyncio.Event | None = None
+        self.delay = delay
 
     async def __call__(self, uplinks) -> None:
         self.calls += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.block is not None:
             await self.block.wait()
         if self.fail:
