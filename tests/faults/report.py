@@ -53,7 +53,10 @@ class Figures:
     notes: str = ""
 
 
-def measure(fault: str, stream, watcher, fault_started: float, visibility_s: float, notes: str = "") -> Figures:
+def measure(fault: str, stream, watcher, fault_started: float, visibility_s: float, notes: str = "", *,
+            repaired: float | None = None) -> Figures:
+    """``repaired``: when the fault's last break was repaired (a fault may break things more than
+    once); a duplicate of a message accepted before then, plus the recovery, is explained."""
     records = stream.records.values()
     accepted = [r for r in records if r.accepted]
     runs = watcher.runs()
@@ -68,7 +71,8 @@ def measure(fault: str, stream, watcher, fault_started: float, visibility_s: flo
             "dead_letters": sum(r.accepted and r.seq in watcher.dead for r in mine),
             "recovery_s": _recovery([r for r in mine if r.accepted], watcher, fault_started)}
     recoveries = [t["recovery_s"] for t in by_transport.values()]
-    recovered = fault_started + max((r for r in recoveries if r is not None), default=0.0)
+    recovered = max(fault_started, repaired or fault_started) + max((r for r in recoveries if r is not None),
+                                                                     default=0.0)
     lost = watcher.missing()
 
     def explained(r) -> bool:

@@ -36,6 +36,7 @@ def run(stack, fault: str, break_it, prepare=None) -> report.Figures:
         context = prepare() if prepare else None
         started = time.monotonic()
         notes = break_it(context) if prepare else break_it()
+        repaired = time.monotonic()  # a fault may last (two terminations 2 s apart, a restart)
         time.sleep(AFTER)
     finally:
         stream.stop()
@@ -45,7 +46,7 @@ def run(stack, fault: str, break_it, prepare=None) -> report.Figures:
     time.sleep(1.0)  # the debug events of the last runs
     watcher.stop()
     watcher.poll()
-    figures = report.measure(fault, stream, watcher, started, VISIBILITY_TIMEOUT, notes)
+    figures = report.measure(fault, stream, watcher, started, VISIBILITY_TIMEOUT, notes, repaired=repaired)
     report.record(figures)
     return figures
 
