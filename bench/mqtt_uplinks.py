@@ -31,6 +31,7 @@ listener {port} 127.0.0.1
 allow_anonymous true
 persistence false
 max_inflight_messages 1000
+set_tcp_nodelay true
 max_queued_messages 1000000
 """
 
