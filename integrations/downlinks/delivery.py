@@ -16,6 +16,7 @@ PENDING (at-least-once: the device may see it twice, never zero times).
 import uuid
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 
 from converters.events import write_events
@@ -54,13 +55,28 @@ def claim(integration_ids, holder: str, limit: int = HOST_BATCH) -> list[Outgoin
     if not ids:
         return []
     now = now_ms()
+    token = f"send:{holder}:{uuid.uuid4().hex[:8]}"[:128]
+    if connection.vendor == "postgresql":
+        # One statement instead of three (select, update, read back), and no parameter per row:
+        # the claim was most of a listener host's database time per downlink.
+        rows = list(OutgoingDownlink.objects.raw(_CLAIM, [S.SENDING, token, now, [str(i) for i in ids], S.PENDING,
+                                                          now, limit]))
+        rows.sort(key=lambda row: (row.created_ts, row.pk))  # uuid's order in PostgreSQL is its bytes', as in Python
+        return rows
     due = list(OutgoingDownlink.objects.filter(integration_id__in=ids, status=S.PENDING, next_attempt_ts__lte=now)
                .order_by("created_ts", "id").values_list("pk", flat=True)[:limit])
     if not due:
         return []
-    token = f"send:{holder}:{uuid.uuid4().hex[:8]}"[:128]
     OutgoingDownlink.objects.filter(pk__in=due, status=S.PENDING).update(status=S.SENDING, claim=token, claimed_ts=now)
     return list(OutgoingDownlink.objects.filter(claim=token, status=S.SENDING).order_by("created_ts", "id"))
+
+
+_TABLE = OutgoingDownlink._meta.db_table
+_CLAIM = (f"UPDATE {_TABLE} SET status = %s, claim = %s, claimed_ts = %s WHERE id IN ("
+          f"SELECT id FROM {_TABLE} WHERE integration_id = ANY(%s::uuid[]) AND status = %s AND next_attempt_ts <= %s "
+          "ORDER BY created_ts, id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING *")
+_DELIVERED = (f"UPDATE {_TABLE} SET status = %s, delivered_ts = %s, claim = '', error = '', attempts = attempts + 1 "
+              "WHERE id = ANY(%s::uuid[]) AND status = %s")
 
 
 def release(rows: list[OutgoingDownlink]) -> int:
@@ -76,13 +92,20 @@ def finish(integrations: dict, outcomes: list[tuple[OutgoingDownlink, str | None
     or at once FAILED when ``permanent``. Each attempt is an integration debug event (type
     Downlink) under the integration's debug policy and hourly cap."""
     now = now_ms()
-    delivered = [row.pk for row, error, _ in outcomes if error is None]
-    if delivered:
-        OutgoingDownlink.objects.filter(pk__in=delivered, status=S.SENDING).update(
+    delivered = [row for row, error, _ in outcomes if error is None]
+    if delivered and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # one array parameter, not one per row
+            cursor.execute(_DELIVERED, [S.DELIVERED, now, [str(row.pk) for row in delivered], S.SENDING])
+    elif delivered:
+        OutgoingDownlink.objects.filter(pk__in=[row.pk for row in delivered], status=S.SENDING).update(
             status=S.DELIVERED, delivered_ts=now, claim="", error="", attempts=_plus_one())
+    counts: dict = {}
+    for row in delivered:
+        counts[row.integration_id] = counts.get(row.integration_id, 0) + 1
+    for integration_id, count in counts.items():
+        metrics.inc("tb_downlinks_total", count, integration=integration_id, outcome="delivered")
     for row, error, permanent in outcomes:
         if error is None:
-            metrics.inc("tb_downlinks_total", integration=row.integration_id, outcome="delivered")
             continue
         attempts = row.attempts + 1
         final = permanent or attempts >= settings.DOWNLINK_MAX_ATTEMPTS

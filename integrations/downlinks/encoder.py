@@ -23,6 +23,7 @@ from devices.models import Device
 from integrations import events, stats
 from integrations.models import DeviceRoute, DownlinkStatus, OutgoingDownlink
 from tbproject.clock import now_ms
+from tbproject.db import copy_rows
 
 __all__ = ["run_queued", "claim_queued", "encode", "integration_metadata", "BATCH_SIZE"]
 
@@ -138,7 +139,7 @@ def encode(rows: list[OutgoingDownlink], *, insert: bool = False) -> None:
                            "this integration returns a downlink with its device's next uplink", now)
     with transaction.atomic():
         if insert:
-            OutgoingDownlink.objects.bulk_create(rows)
+            copy_rows(OutgoingDownlink, rows)
         else:
             _save(rows, ("status", "claim", "encoded_ts", "error", "content_type", "payload", "metadata", "route",
                          "device_name"))

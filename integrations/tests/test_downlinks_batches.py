@@ -24,7 +24,7 @@ def test_a_batch_is_encoded_and_stored_with_one_insert(tenant, as_in_a_worker, d
     with django_assert_max_num_queries(12) as captured:  # not one per message
         submit_many(tenant.pk, integration.pk, msgs[1:])
     inserts = [q["sql"] for q in captured.captured_queries
-               if "INSERT INTO" in q["sql"] and "outgoingdownlink" in q["sql"]]
+               if ("INSERT INTO" in q["sql"] or "COPY" in q["sql"]) and "outgoingdownlink" in q["sql"]]
     assert len(inserts) == 1
     rows = OutgoingDownlink.objects.filter(integration=integration)
     assert rows.count() == 40 and set(rows.values_list("status", flat=True)) == {S.PENDING}
@@ -76,3 +76,31 @@ def test_claimed_downlinks_that_were_not_sent_go_back_to_the_queue(tenant, as_in
     rows = OutgoingDownlink.objects.filter(integration=integration)
     assert set(rows.values_list("status", "attempts", "claim")) == {(S.PENDING, 0, "")}
     assert len(delivery.claim([integration.pk], "host-2")) == 3
+
+
+def test_copy_rows_stores_every_field_as_bulk_create_does(tenant):
+    """tbproject.db.copy_rows (COPY on PostgreSQL) against Django's bulk_create, field by field:
+    JSON with non-ASCII text and nesting, bytes with a NUL and a backslash, UUIDs given as text,
+    NULLs, the model's defaults, and text with tabs and newlines (COPY's own separators)."""
+    import uuid
+
+    from tbproject.db import copy_rows
+
+    integration = with_downlink(tenant, kind="MQTT")
+    originator = str(uuid.uuid4())
+
+    def row(**extra):
+        return OutgoingDownlink(tenant_id=tenant.pk, integration=integration, device_name="tab\there\nnew \\ line",
+                                originator_id=originator, msg_type="ATTRIBUTES_UPDATED",
+                                msg={"fw": "1.0", "ünï": [1, 2.5, None, {"x": "y\tz"}]}, msg_metadata={"a": "b"},
+                                status=S.PENDING, payload=b"\x00\\\x01bytes", metadata={"topic": "t/ü"}, **extra)
+
+    copied, created = row(), row(error="")
+    copy_rows(OutgoingDownlink, [copied])
+    OutgoingDownlink.objects.bulk_create([created])
+    fields = [f.attname for f in OutgoingDownlink._meta.concrete_fields if f.attname not in ("id", "created_ts")]
+    a, b = (OutgoingDownlink.objects.filter(pk=r.pk).values(*fields).get() for r in (copied, created))
+    a["payload"], b["payload"] = bytes(a["payload"]), bytes(b["payload"])
+    assert a == b and a["payload"] == b"\x00\\\x01bytes" and a["device_name"] == "tab\there\nnew \\ line"
+    assert a["claimed_ts"] is None and a["attempts"] == 0 and a["msg"]["ünï"][3] == {"x": "y\tz"}
+    copy_rows(OutgoingDownlink, [])  # nothing to do
