@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from tbproject import metrics
+from tbproject.broker import INFLIGHT_INDEX
 from tbproject.clock import now_ms
 from tbproject.ops import heartbeat
 from tbproject.ops.checks import redis_client
@@ -56,7 +57,13 @@ def queue_gauges(client) -> dict:
         pipe.llen(name)
     pipe.hlen(UNACKED)
     pipe.lrange(QUEUE, -LAG_SCAN, -1)  # LPUSH in, BRPOP out: the oldest waiting are at the end
-    *lengths, reserved, oldest = pipe.execute()
+    pipe.zrange(INFLIGHT_INDEX, 0, -1)
+    *lengths, reserved, oldest, inflight = pipe.execute()
+    if inflight:  # taken by a consumer (tbproject/broker.py) and not yet recorded as unacknowledged
+        pipe = client.pipeline(transaction=False)
+        for name in inflight:
+            pipe.llen(name)
+        reserved += sum(pipe.execute())
     return {"depth": sum(lengths), "reserved": reserved, "lag": _lag(oldest)}
 
 
@@ -95,7 +102,8 @@ class _Collector:
             yield self._histogram(name, labels, help_text, by_name)
         yield GaugeMetricFamily("tb_queue_depth", "Tasks (uplink batches and others) waiting in the Celery queue.",
                                 value=self.gauges["depth"])
-        yield GaugeMetricFamily("tb_queue_reserved", "Tasks workers took from the queue and have not acknowledged.",
+        yield GaugeMetricFamily("tb_queue_reserved", "Tasks workers took from the queue and have not "
+                                "acknowledged (in-flight lists included).",
                                 value=self.gauges["reserved"])
         yield GaugeMetricFamily("tb_queue_lag_seconds", "Age of the oldest uplink in the oldest waiting "
                                 "uplink batches (among the 20 oldest tasks).",

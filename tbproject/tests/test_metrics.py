@@ -192,3 +192,11 @@ def test_queue_depth_and_lag_come_from_the_waiting_batches(brokered, transaction
     assert 60 <= gauges["lag"] < 120
     brokered.delete("celery")
     assert exposition.queue_gauges(brokered) == {"depth": 0, "reserved": gauges["reserved"], "lag": 0.0}
+    # a message a consumer moved into its in-flight list (tbproject/broker.py) counts as reserved
+    brokered.lpush("inflight:test-consumer", b"{}")
+    brokered.zadd("inflight_index", {"inflight:test-consumer": 1.0})
+    try:
+        assert exposition.queue_gauges(brokered)["reserved"] == gauges["reserved"] + 1
+    finally:
+        brokered.delete("inflight:test-consumer")
+        brokered.zrem("inflight_index", "inflight:test-consumer")
