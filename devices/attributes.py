@@ -40,6 +40,8 @@ def save_attributes(entity_id: UUID, scope: str, values: dict, ts: int | None = 
 
 _UPSERT_CHUNK = 500
 _COLS = ("entity_id", "scope", "key", *COLUMNS, "last_update_ts")
+_UNNEST = ("SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::bool[], %s::bigint[], %s::float8[], "
+           "%s::text[], %s::text[], %s::bigint[])")
 
 
 def save_attributes_many(rows: Iterable[tuple], *, keep_newer: bool = True) -> int:
@@ -65,10 +67,15 @@ def save_attributes_many(rows: Iterable[tuple], *, keep_newer: bool = True) -> i
     with connection.cursor() as cur:
         for start in range(0, len(ordered), _UPSERT_CHUNK):
             chunk = ordered[start:start + _UPSERT_CHUNK]
-            values = ", ".join(["(" + ", ".join(["%s"] * len(_COLS)) + ")"] * len(chunk))
-            cur.execute(f"INSERT INTO {table} ({', '.join(_COLS)}) VALUES {values} "
-                        f"ON CONFLICT (entity_id, scope, key) DO UPDATE SET {updates}{newer}",
-                        [v for row in chunk for v in row])
+            if connection.vendor == "postgresql":
+                # One array per column: a parameter per value made psycopg split and quote a
+                # query text of thousands of placeholders (most of a batch of API saves' upsert).
+                source, params = _UNNEST, [list(column) for column in zip(*chunk, strict=True)]
+            else:
+                source = "VALUES " + ", ".join(["(" + ", ".join(["%s"] * len(_COLS)) + ")"] * len(chunk))
+                params = [v for row in chunk for v in row]
+            cur.execute(f"INSERT INTO {table} ({', '.join(_COLS)}) {source} "
+                        f"ON CONFLICT (entity_id, scope, key) DO UPDATE SET {updates}{newer}", params)
     return len(ordered)
 
 
