@@ -112,6 +112,7 @@ async def _connect(client: _Client, config) -> None:
         client.connect(cc.host, cc.port, ssl=context, keepalive=KEEPALIVE, version=PROTOCOLS[cc.protocolVersion]),
         cc.connectTimeoutSec,
     )
+    client.quick_acks()
 
 
 async def _close(client: _Client) -> None:

@@ -7,6 +7,7 @@
 """
 
 import asyncio
+import socket
 import time
 
 from gmqtt import Client, Message
@@ -56,6 +57,31 @@ class _Client(Client):
 
         handler._handle_qos_1_publish_packet = qos1
         handler._handle_packet = packet
+
+    def quick_acks(self) -> None:
+        """Acknowledge at once every TCP segment the broker sends (TCP_QUICKACK after each read;
+        Linux only, nothing elsewhere). A broker with Nagle's algorithm on (Mosquitto's default,
+        ``set_tcp_nodelay false``) holds the PUBACKs of a publish window until the first one's
+        segment is acknowledged, and Linux delays that ACK by 40 ms: a window of 16 downlinks ran
+        at 360-570 messages/s against 9,000-19,000 with this (docs/performance.md)."""
+        option = getattr(socket, "TCP_QUICKACK", None)
+        connection = self._connection
+        if option is None or connection is None or connection._transport is None:
+            return
+        sock = connection._transport.get_extra_info("socket")
+        if sock is None:
+            return
+        protocol = connection._protocol
+        received = protocol.data_received
+
+        def data_received(data):
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, option, 1)  # quick-ACK mode ends on its own: set it per read
+            except OSError:
+                pass
+            received(data)
+
+        protocol.data_received = data_received
 
     def puback(self, mid: int) -> None:
         """Acknowledge received message ``mid`` with the other PUBACKs of this loop turn."""
