@@ -1,11 +1,12 @@
 // The TBEL runtime: Java semantics for transpiled TBEL (converters/tbel/codegen.py). Evaluated once
 // in every TBEL context before the engine's prelude. Defines one global, __tbel; changes no
-// built-in prototype but Int8Array's toJSON (runtime_utils.js). Values: a JS number is an Integer (or a Double when not integral, a Long
-// when integral beyond 32 bits, as JSON gives them); TbLong/TbDouble/TbFloat/TbByte boxes carry the
-// Java type where it decides a result (long/int division, "2.0", float repr, signed bytes).
-// Every function is renamed __tbel_* at the end (runtime_rename.js), so the engine's line of an
-// error is the user's. This file is the core (boxes, number text, arithmetic, bitwise, comparison,
-// JSON); the parts that extend __tbel follow in the order of _RUNTIME_FILES (__init__.py).
+// built-in prototype but Int8Array's toJSON (runtime_utils.js). Values: a JS number is an Integer
+// (or a Double when not integral, a Long when integral beyond 32 bits, as JSON gives them);
+// TbLong/TbDouble/TbFloat/TbByte boxes carry the Java type where it decides a result (long/int
+// division, "2.0", float repr, signed bytes). Every function is renamed __tbel_* at the end
+// (runtime_rename.js), so the engine's line of an error is the user's. This file is the core
+// (boxes, number text, arithmetic, bitwise, comparison, JSON); the parts that extend __tbel follow
+// in the order of _RUNTIME_FILES (__init__.py).
 (function () {
   'use strict';
   const G = globalThis;

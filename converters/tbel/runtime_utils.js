@@ -1,4 +1,5 @@
-// TBEL runtime, continued (after runtime_statics.js): TbUtils, ThingsBoard's TBEL helpers (__tbel.f).
+// TBEL runtime, continued (after runtime_statics.js): TbUtils, ThingsBoard's TBEL helpers
+// (__tbel.f).
 (function () {
   'use strict';
   const T = globalThis.__tbel;
