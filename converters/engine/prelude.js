@@ -220,7 +220,7 @@
       throw 'the ' + what + ' result cannot be turned into JSON: ' + __tbDescribe(e, 0, 512);
     }
     if (typeof text !== 'string') throw 'the ' + what + ' result cannot be turned into JSON';
-    const tbel = G.__tbel;  // TBEL: whole Doubles were marked as texts to be written 62.0 (runtime.js out)
+    const tbel = G.__tbel;  // TBEL: whole Doubles were marked as texts to be written 62.0 (runtime_members.js out)
     if (tbel !== undefined && tbel !== null && tbel.marked === true) {
       tbel.marked = false;
       text = __tbUnmark(text);

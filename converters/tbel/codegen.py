@@ -2,7 +2,7 @@
 
 Every statement is written on the JS line of its TBEL line (the prologue shares line 1), so the
 engine's "(line N)" of a runtime error is the TBEL line. Operators, member access and method
-calls go through the runtime (`__t`, the `__tbel` object of runtime.js) for Java semantics;
+calls go through the runtime (`__t`, the `__tbel` object of runtime*.js) for Java semantics;
 variables are renamed where MVEL's block scoping differs from JS `var`.
 """
 

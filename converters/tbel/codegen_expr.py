@@ -7,7 +7,8 @@ from converters.tbel.typing import Typed, canon
 
 __all__ = ["BUILTINS", "STATICS", "ExprMixin"]
 
-# TbUtils functions, called without a receiver; runtime.js defines each one on __tbel.f.
+# TbUtils functions, called without a receiver; runtime_utils.js (and runtime_sets.js) define each
+# one on __tbel.f.
 BUILTINS = frozenset("""
 decodeToJson decodeToString stringToBytes bytesToString parseBytesToInt parseBytesToLong parseBytesToFloat
 parseBytesToDouble parseBytesIntToFloat parseBytesLongToDouble base64ToBytes base64ToBytesList bytesToBase64

@@ -1,8 +1,8 @@
-// TBEL runtime, continued (converters/tbel/runtime.js first): TbUtils' collection helpers newSet,
-// toSet, isSet, isMap, isList, isArray. A set is ThingsBoard's ExecutionLinkedHashSet: insertion
-// order, no two equal elements (Java equals), written to JSON as an array. It is a JS array
-// subclass, so every list reader (size, foreach, contains, JSON) takes it as it is; only the
-// methods that add differ (runtime.js's method tables look up __tbTable first).
+// TBEL runtime, continued (after runtime.js and its parts, see _RUNTIME_FILES in __init__.py):
+// TbUtils' collection helpers newSet, toSet, isSet, isMap, isList, isArray. A set is
+// ThingsBoard's ExecutionLinkedHashSet: insertion order, no two equal elements (Java equals),
+// written to JSON as an array. It is a JS array subclass, so every list reader (size, foreach,
+// contains, JSON) takes it as it is; only the methods that add differ (runtime_methods.js's method tables look up __tbTable first).
 (function () {
   'use strict';
   const T = globalThis.__tbel;
@@ -29,7 +29,7 @@
   function newSet() { return new TbSet(); }
   function toSet(c) { const r = new TbSet(); if (c !== null && c !== undefined) addEach(r, c); return r; }
   function isSet(o) { return o instanceof TbSet; }
-  // Java arrays are byte[] (Int8Array) and what `new int[n]` / `new T[] {...}` made (runtime.js marks them)
+  // Java arrays are byte[] (Int8Array) and what `new int[n]` / `new T[] {...}` made (runtime_members.js marks them)
   function isJavaArray(o) { return o instanceof Int8Array || (Array.isArray(o) && o.__tbJavaArray === true); }
   function isList(o) { return Array.isArray(o) && !(o instanceof TbSet) && !isJavaArray(o); }
   Object.assign(T.f, { newSet, toSet, isSet, isMap: (o) => isMap(o), isList, isArray: isJavaArray });
@@ -39,7 +39,7 @@
   const entrySet = T.MAP.entrySet, keySet = T.MAP.keySet;
   T.MAP.entrySet = (m) => asSet(entrySet(m));
   T.MAP.keySet = (m) => asSet(keySet(m));
-  // Stack frames of the runtime must not count as the user's (see runtime.js): name them __tbel_*.
+  // Stack frames of the runtime must not count as the user's (see runtime_rename.js): name them __tbel_*.
   for (const table of [SET, T.f, { entrySet: T.MAP.entrySet, keySet: T.MAP.keySet }]) {
     for (const k of Object.keys(table)) {
       const v = table[k];

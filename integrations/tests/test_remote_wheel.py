@@ -97,6 +97,13 @@ def test_every_module_in_the_wheel_imports_only_the_wheels_modules_and_its_requi
     assert wrong == []
 
 
+
+def test_the_wheel_carries_every_file_the_tbel_runtime_is_read_from():
+    from converters.tbel import _RUNTIME_FILES
+
+    files = set(_backend().files())
+    assert [name for name in _RUNTIME_FILES if f"converters/tbel/{name}" not in files] == []
+
 def _venv() -> tuple:
     """(python, iot-remote) of the cached virtualenv with the wheel's requirements."""
     project = _project()
