@@ -36,6 +36,7 @@ import base64
 import json
 import threading
 import weakref
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -47,6 +48,12 @@ from tbproject import metrics
 from tbproject.clock import now_ms
 
 __all__ = ["accept", "accept_many", "requeue", "encode", "decode", "retries_of", "SENDER_THREADS"]
+
+#: Below a rate at which UPLINK_BATCH_MS would gather this many uplinks, batches do not linger
+#: (group commit); at or above it they do, and tasks stay large for the worker.
+LINGER_FROM = 10
+#: Seconds over which the rate of uplinks is counted.
+RATE_WINDOW = 0.1
 
 #: Threads that send batches (publish, or run the pipeline when eager). Two keep publishing
 #: going while one batch is slow; more would only compete for the cores the converter pool uses.
@@ -156,7 +163,15 @@ def _batcher() -> "_Batcher":
 
 
 class _Batcher:
-    """Collects the uplinks of one event loop into batches and sends each batch from a thread."""
+    """Collects the uplinks of one event loop into batches and sends each batch from a thread.
+
+    Below LINGER_RATE (a rate at which UPLINK_BATCH_MS would gather fewer than LINGER_FROM
+    uplinks), group commit: an uplink that finds no batch being sent goes once the callers of
+    the current loop turn are in; what arrives while one is being sent goes when that send
+    completes. At or above it, a batch lingers UPLINK_BATCH_MS (from the previous batch, or
+    from its first uplink while one is being sent) so that tasks stay large. A batch reaching
+    UPLINK_BATCH_SIZE goes at once in either case.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
@@ -164,6 +179,9 @@ class _Batcher:
         self.timer: asyncio.TimerHandle | asyncio.Handle | None = None
         self.sending: set[asyncio.Task] = set()
         self.last_flush = float("-inf")
+        #: (loop time, uplinks) of the batches sent within the last RATE_WINDOW, and their sum
+        self.recent: deque[tuple[float, int]] = deque()
+        self.recent_total = 0
 
     async def submit(self, uplink: RawUplink) -> None:
         future = self.loop.create_future()
@@ -171,13 +189,35 @@ class _Batcher:
         if len(self.pending) >= settings.UPLINK_BATCH_SIZE:
             self.flush()
         elif self.timer is None:
-            # Linger only under load: with no batch being sent and none sent within the linger,
-            # the batch goes once this loop turn's callers are in (a lone uplink waits for nothing).
-            linger = settings.UPLINK_BATCH_MS / 1000
-            wait = linger if self.sending else self.last_flush + linger - self.loop.time()
-            self.timer = self.loop.call_later(wait, self.flush) if wait > 0 else self.loop.call_soon(self.flush)
+            self._schedule()
         # A caller that gives up (client gone) cancels only its own future, not the batch.
         await future
+
+    def _schedule(self) -> None:
+        """Arm the flush of the pending batch (none armed yet)."""
+        linger = settings.UPLINK_BATCH_MS / 1000
+        now = self.loop.time()
+        if linger and self._lingering(linger, now):
+            wait = linger if self.sending else self.last_flush + linger - now
+            if wait > 0:
+                self.timer = self.loop.call_later(wait, self.flush)
+                return
+        elif self.sending:
+            return  # group commit: the send in progress flushes what arrived when it completes
+        self.timer = self.loop.call_soon(self.flush)
+
+    def _lingering(self, linger: float, now: float) -> bool:
+        """High rate: the rate of the last RATE_WINDOW fills LINGER_FROM uplinks within the linger,
+        and a batch went or is going within it (after a pause, the first uplink waits for nothing)."""
+        if not self.sending and now - self.last_flush >= linger:
+            return False
+        self._forget(now)
+        return self.recent_total / RATE_WINDOW * linger >= LINGER_FROM
+
+    def _forget(self, now: float) -> None:
+        recent = self.recent
+        while recent and recent[0][0] <= now - RATE_WINDOW:
+            self.recent_total -= recent.popleft()[1]
 
     def flush(self) -> None:
         if self.timer is not None:
@@ -186,9 +226,17 @@ class _Batcher:
         batch, self.pending = self.pending, []
         if batch:
             self.last_flush = self.loop.time()
+            self._forget(self.last_flush)
+            self.recent.append((self.last_flush, len(batch)))
+            self.recent_total += len(batch)
             task = self.loop.create_task(self._send(batch))
             self.sending.add(task)
-            task.add_done_callback(self.sending.discard)
+            task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task) -> None:
+        self.sending.discard(task)
+        if self.pending and self.timer is None:
+            self._schedule()  # what arrived during the send (group commit), or its linger
 
     async def _send(self, batch: list[tuple[RawUplink, asyncio.Future]]) -> None:
         try:
