@@ -45,7 +45,8 @@ class Visibility:
     def start(self) -> "Visibility":
         self._proc = subprocess.Popen([sys.executable, "-m", "bench.visibility"], cwd=ROOT, text=True,
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        config = {"dsn": self.dsn, "key": self.key, "samples": [[ts, i, name] for ts, (i, name) in self.samples.items()]}
+        samples = [[ts, i, name] for ts, (i, name) in self.samples.items()]
+        config = {"dsn": self.dsn, "key": self.key, "samples": samples}
         self._proc.stdin.write(json.dumps(config) + "\n")
         self._proc.stdin.flush()
         if self._proc.stdout.readline().strip() != "ready":
