@@ -51,7 +51,7 @@ __all__ = ["accept", "accept_many", "requeue", "encode", "decode", "retries_of",
 
 #: Below a rate at which UPLINK_BATCH_MS would gather this many uplinks, batches do not linger
 #: (group commit); at or above it they do, and tasks stay large for the worker.
-LINGER_FROM = 10
+LINGER_FROM = 2
 #: Seconds over which the rate of uplinks is counted.
 RATE_WINDOW = 0.1
 
