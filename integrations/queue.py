@@ -1,6 +1,6 @@
 """Where transports hand uplinks over: batches to Celery, never one task per message.
 
-    await accept(uplink)        # async transports (HTTP ingress, MQTT listener): returns once queued
+    await accept(uplink)        # async callers (the HTTP ingress): returns once queued
     accept_many([uplink, ...])  # sync callers that already hold a batch
 
 "Queued" means durable: the batch is one ``integrations.tasks.process_uplinks`` task in the
@@ -8,11 +8,15 @@ broker (Redis), so a transport may answer 2xx or acknowledge a QoS 1 message as 
 ``accept`` returns. In embedded mode (CELERY_TASK_ALWAYS_EAGER) the task runs inline and
 ``accept`` returns once the batch has been through the pipeline (stored or dead-lettered).
 
-``accept`` batches concurrent callers of one event loop: a batch is sent when it holds
-UPLINK_BATCH_SIZE messages or UPLINK_BATCH_MS after its first message, whichever comes first;
-but when the loop is idle (no batch being sent, none sent within UPLINK_BATCH_MS) a batch goes
-as soon as the callers of the current loop turn are in: the linger buys larger batches under
-load and would only add latency to a lone uplink.
+``accept`` batches concurrent callers of one event loop (the HTTP ingress's; the listeners
+batch in integrations/listeners/batching.py). At a low rate, group commit: an uplink that finds
+no batch being sent goes as soon as the callers of the current loop turn are in, and what
+arrives while a batch is being sent goes when that send completes. From a rate at which
+UPLINK_BATCH_MS would gather LINGER_FROM uplinks (2: 400/s at 5 ms), a batch lingers: it is sent
+UPLINK_BATCH_MS after the previous one (after its own first message while one is being sent),
+so that tasks stay large; the worker's CPU per message grows fast as tasks shrink (grouping at a
+paced 1,000/s made 1.2-2 uplinks a task and 2.3 times the worker's CPU per message,
+docs/performance.md, "The accept side, again"). A batch reaching UPLINK_BATCH_SIZE goes at once.
 Sending runs in a small thread pool, off the event loop (publishing to Redis: one LPUSH of
 Celery's own task messages, integrations/task_messages.py; or the whole pipeline when eager). If
 sending fails (broker down, database down when eager), every caller of that batch gets the
