@@ -1,6 +1,6 @@
 """Where transports hand uplinks over: batches to Celery, never one task per message.
 
-    await accept(uplink)        # async transports (HTTP ingress, MQTT listener): returns once queued
+    await accept(uplink)        # async callers (the HTTP ingress): returns once queued
     accept_many([uplink, ...])  # sync callers that already hold a batch
 
 "Queued" means durable: the batch is one ``integrations.tasks.process_uplinks`` task in the
@@ -8,11 +8,15 @@ broker (Redis), so a transport may answer 2xx or acknowledge a QoS 1 message as 
 ``accept`` returns. In embedded mode (CELERY_TASK_ALWAYS_EAGER) the task runs inline and
 ``accept`` returns once the batch has been through the pipeline (stored or dead-lettered).
 
-``accept`` batches concurrent callers of one event loop: a batch is sent when it holds
-UPLINK_BATCH_SIZE messages or UPLINK_BATCH_MS after its first message, whichever comes first;
-but when the loop is idle (no batch being sent, none sent within UPLINK_BATCH_MS) a batch goes
-as soon as the callers of the current loop turn are in: the linger buys larger batches under
-load and would only add latency to a lone uplink.
+``accept`` batches concurrent callers of one event loop (the HTTP ingress's; the listeners
+batch in integrations/listeners/batching.py). At a low rate, group commit: an uplink that finds
+no batch being sent goes as soon as the callers of the current loop turn are in, and what
+arrives while a batch is being sent goes when that send completes. From a rate at which
+UPLINK_BATCH_MS would gather LINGER_FROM uplinks (2: 400/s at 5 ms), a batch lingers: it is sent
+UPLINK_BATCH_MS after the previous one (after its own first message while one is being sent),
+so that tasks stay large; the worker's CPU per message grows fast as tasks shrink (grouping at a
+paced 1,000/s made 1.2-2 uplinks a task and 2.3 times the worker's CPU per message,
+docs/performance.md, "The accept side, again"). A batch reaching UPLINK_BATCH_SIZE goes at once.
 Sending runs in a small thread pool, off the event loop (publishing to Redis: one LPUSH of
 Celery's own task messages, integrations/task_messages.py; or the whole pipeline when eager). If
 sending fails (broker down, database down when eager), every caller of that batch gets the
@@ -36,6 +40,7 @@ import base64
 import json
 import threading
 import weakref
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -47,6 +52,12 @@ from tbproject import metrics
 from tbproject.clock import now_ms
 
 __all__ = ["accept", "accept_many", "requeue", "encode", "decode", "retries_of", "SENDER_THREADS"]
+
+#: Below a rate at which UPLINK_BATCH_MS would gather this many uplinks, batches do not linger
+#: (group commit); at or above it they do, and tasks stay large for the worker.
+LINGER_FROM = 2
+#: Seconds over which the rate of uplinks is counted.
+RATE_WINDOW = 0.1
 
 #: Threads that send batches (publish, or run the pipeline when eager). Two keep publishing
 #: going while one batch is slow; more would only compete for the cores the converter pool uses.
@@ -156,7 +167,15 @@ def _batcher() -> "_Batcher":
 
 
 class _Batcher:
-    """Collects the uplinks of one event loop into batches and sends each batch from a thread."""
+    """Collects the uplinks of one event loop into batches and sends each batch from a thread.
+
+    Below LINGER_RATE (a rate at which UPLINK_BATCH_MS would gather fewer than LINGER_FROM
+    uplinks), group commit: an uplink that finds no batch being sent goes once the callers of
+    the current loop turn are in; what arrives while one is being sent goes when that send
+    completes. At or above it, a batch lingers UPLINK_BATCH_MS (from the previous batch, or
+    from its first uplink while one is being sent) so that tasks stay large. A batch reaching
+    UPLINK_BATCH_SIZE goes at once in either case.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
@@ -164,6 +183,9 @@ class _Batcher:
         self.timer: asyncio.TimerHandle | asyncio.Handle | None = None
         self.sending: set[asyncio.Task] = set()
         self.last_flush = float("-inf")
+        #: (loop time, uplinks) of the batches sent within the last RATE_WINDOW, and their sum
+        self.recent: deque[tuple[float, int]] = deque()
+        self.recent_total = 0
 
     async def submit(self, uplink: RawUplink) -> None:
         future = self.loop.create_future()
@@ -171,13 +193,35 @@ class _Batcher:
         if len(self.pending) >= settings.UPLINK_BATCH_SIZE:
             self.flush()
         elif self.timer is None:
-            # Linger only under load: with no batch being sent and none sent within the linger,
-            # the batch goes once this loop turn's callers are in (a lone uplink waits for nothing).
-            linger = settings.UPLINK_BATCH_MS / 1000
-            wait = linger if self.sending else self.last_flush + linger - self.loop.time()
-            self.timer = self.loop.call_later(wait, self.flush) if wait > 0 else self.loop.call_soon(self.flush)
+            self._schedule()
         # A caller that gives up (client gone) cancels only its own future, not the batch.
         await future
+
+    def _schedule(self) -> None:
+        """Arm the flush of the pending batch (none armed yet)."""
+        linger = settings.UPLINK_BATCH_MS / 1000
+        now = self.loop.time()
+        if linger and self._lingering(linger, now):
+            wait = linger if self.sending else self.last_flush + linger - now
+            if wait > 0:
+                self.timer = self.loop.call_later(wait, self.flush)
+                return
+        elif self.sending:
+            return  # group commit: the send in progress flushes what arrived when it completes
+        self.timer = self.loop.call_soon(self.flush)
+
+    def _lingering(self, linger: float, now: float) -> bool:
+        """High rate: the rate of the last RATE_WINDOW fills LINGER_FROM uplinks within the linger,
+        and a batch went or is going within it (after a pause, the first uplink waits for nothing)."""
+        if not self.sending and now - self.last_flush >= linger:
+            return False
+        self._forget(now)
+        return self.recent_total / RATE_WINDOW * linger >= LINGER_FROM
+
+    def _forget(self, now: float) -> None:
+        recent = self.recent
+        while recent and recent[0][0] <= now - RATE_WINDOW:
+            self.recent_total -= recent.popleft()[1]
 
     def flush(self) -> None:
         if self.timer is not None:
@@ -186,9 +230,17 @@ class _Batcher:
         batch, self.pending = self.pending, []
         if batch:
             self.last_flush = self.loop.time()
+            self._forget(self.last_flush)
+            self.recent.append((self.last_flush, len(batch)))
+            self.recent_total += len(batch)
             task = self.loop.create_task(self._send(batch))
             self.sending.add(task)
-            task.add_done_callback(self.sending.discard)
+            task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task) -> None:
+        self.sending.discard(task)
+        if self.pending and self.timer is None:
+            self._schedule()  # what arrived during the send (group commit), or its linger
 
     async def _send(self, batch: list[tuple[RawUplink, asyncio.Future]]) -> None:
         try:

@@ -220,17 +220,68 @@ def test_accept_closes_a_batch_at_the_size_limit(world, eager, spy, settings):
     assert sorted(size for size, _ in spy) == [2, 5, 5]
 
 
-def test_accept_sends_at_once_when_idle_and_lingers_under_load(world, eager, spy, settings):
+def test_accept_sends_at_once_when_idle(world, eager, spy, settings):
     settings.UPLINK_BATCH_MS = 60_000  # a linger that would hang the test if an idle batch waited for it
 
     async def main():
-        await queue.accept(_uplinks(world, 1)[0])  # idle: sent without waiting for the linger
-        settings.UPLINK_BATCH_MS = 50
-        # right after a batch: these linger (50 ms after the last) and go as one batch
-        await asyncio.gather(*(queue.accept(u) for u in _uplinks(world, 3, start=1)))
+        await asyncio.wait_for(queue.accept(_uplinks(world, 1)[0]), 30)
 
     asyncio.run(main())
-    assert [size for size, _ in spy] == [1, 3]
+    assert [size for size, _ in spy] == [1]
+
+
+def _sends(monkeypatch) -> tuple[list[int], threading.Event]:
+    """Records the size of every batch sent; a send waits until the event is set."""
+    sizes, go = [], threading.Event()
+
+    def send(uplinks):
+        sizes.append(len(uplinks))
+        go.wait(30)
+
+    monkeypatch.setattr(queue, "_send", send)
+    return sizes, go
+
+
+def test_at_a_low_rate_what_arrives_during_a_send_goes_when_it_completes(monkeypatch, settings):
+    settings.UPLINK_BATCH_MS = 60_000  # a lingering batch would time out
+    monkeypatch.setattr(queue, "LINGER_FROM", 10**6)  # a low rate even for so long a linger
+    sizes, go = _sends(monkeypatch)
+    uplink = RawUplink("i", b"x", {}, 1)
+
+    async def main():
+        first = asyncio.ensure_future(queue.accept(uplink))
+        while not sizes:
+            await asyncio.sleep(0.001)  # the first batch is being sent (and held)
+        later = []
+        for _ in range(3):  # one per loop turn, none of them in the first batch
+            later.append(asyncio.ensure_future(queue.accept(uplink)))
+            await asyncio.sleep(0.001)
+        go.set()
+        await asyncio.wait_for(asyncio.gather(first, *later), 30)
+
+    asyncio.run(main())
+    assert sizes == [1, 3]
+
+
+def test_at_a_high_rate_a_batch_lingers(monkeypatch, settings):
+    settings.UPLINK_BATCH_MS = 60_000
+    monkeypatch.setattr(queue, "LINGER_FROM", 4)  # with 20 uplinks sent, 40/s: 8 within 200 ms
+    monkeypatch.setattr(queue, "RATE_WINDOW", 0.5)
+    sizes, go = _sends(monkeypatch)
+    go.set()
+    uplink = RawUplink("i", b"x", {}, 1)
+
+    async def main():
+        await asyncio.gather(*(queue.accept(uplink) for _ in range(20)))  # idle: at once
+        settings.UPLINK_BATCH_MS = 200
+        later = []
+        for _ in range(3):  # one per loop turn, each sent on its own were there no linger
+            later.append(asyncio.ensure_future(queue.accept(uplink)))
+            await asyncio.sleep(0.001)
+        await asyncio.wait_for(asyncio.gather(*later), 30)
+
+    asyncio.run(main())
+    assert sizes == [20, 3]
 
 
 def test_every_caller_of_a_batch_learns_that_it_was_not_queued(monkeypatch):
