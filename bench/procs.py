@@ -124,9 +124,12 @@ def bare_asgi(env: dict, port: int, processes: int = 1) -> Service:
     return Service("bare-asgi", _asgi_server("bench.bare_asgi:app", port, processes), env, port=port)
 
 
-def worker(env: dict, concurrency: int = 1, name: str = "worker", *, ready_line: str | None = None,
+def worker(env: dict, concurrency: int | None = None, name: str = "worker", *, ready_line: str | None = None,
            logs: Path | None = None) -> Service:
-    """``ready_line``: wait for it in the log (the fault suite waits for "ready" at loglevel INFO)."""
+    """``ready_line``: wait for it in the log (the fault suite waits for "ready" at loglevel INFO).
+    ``concurrency``: pool processes, by default BENCH_WORKER_CONCURRENCY (1)."""
+    if concurrency is None:
+        concurrency = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "1"))
     return Service(name, [str(BIN / "celery"), "-A", "tbproject", "worker", "--concurrency", str(concurrency),
                           "--loglevel", "INFO" if ready_line else "WARNING", "--without-gossip", "--without-mingle",
                           "--without-heartbeat", "-n", f"{name}@%h"],
