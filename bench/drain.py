@@ -1,6 +1,7 @@
 """The worker's drain of a backlog, in process: serial pipeline batches against overlapped ones.
 
     python -m bench.drain [messages] [rounds]    (BENCH_REDIS_URL: Redis for dedup and limits)
+    python -m bench.drain [messages] [rounds] --worker   (a Celery worker, see below)
 
 Hands ``messages`` queued uplinks (task messages of UPLINK_BATCH_SIZE, as a listener queues them)
 to integrations.tasks.process_uplinks at once, as a worker's coalesced task gets a backlog, and
@@ -9,6 +10,11 @@ alternating, because the machine's load swings. Per round: msg/s, and CPU per me
 process (time.process_time: every thread), of its converter engine processes (children) and of
 the PostgreSQL backends serving its database (/proc utime+stime). No broker, no listener: only
 the pipeline's chain (pool -> engine -> pool -> PostgreSQL).
+
+``--worker``: the same backlog queued at once (one LPUSH, queue.accept_many) to a running Celery
+worker (bench/procs.worker), once per configuration: --concurrency 1 or 2, PIPELINE_OVERLAP off or
+on; msg/s from the LPUSH to the last row queryable, CPU per message of the worker's process tree
+(consumer, pool, engines) and of the database's backends.
 """
 
 import os
@@ -92,11 +98,57 @@ def _drain(uplinks, overlap: bool) -> dict:
             "stages_over_wall": round(stages / wall, 2)}
 
 
-def main(n: int, rounds: int) -> None:
+def _tree(root: int) -> list[int]:
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            continue
+    return out
+
+
+def _worker_rounds(backlog, dsn: str, n: int, rounds: int) -> None:
+    from bench import procs
+    from bench import uplinks as bench_uplinks
+    from integrations import queue
+
+    configs = [("1", "false"), ("1", "true"), ("2", "false"), ("2", "true")]
+    for k in range(rounds):
+        for concurrency, overlap in (configs if k % 2 == 0 else configs[::-1]):
+            env = procs.production_env(REDIS_URL, PIPELINE_OVERLAP=overlap)
+            with procs.worker(env, concurrency=int(concurrency)) as worker:
+                warm = backlog(bench_uplinks.DEVICES * 3)
+                queue.accept_many(warm)
+                bench_uplinks._wait_stored(dsn, warm[0].received_ts, warm[-1].received_ts + 1, len(warm) * 3, 120)
+                time.sleep(1.0)  # every pool process warmed? (the coalesced warm-up may land on one)
+                uplinks = backlog(n)
+                lo, hi = uplinks[0].received_ts, uplinks[-1].received_ts + 1
+                pids = set(_tree(worker.proc.pid)) | set(_backends())
+                before = {pid: _cpu(pid) for pid in pids}
+                started = time.perf_counter()
+                queue.accept_many(uplinks)
+                done = bench_uplinks._wait_stored(dsn, lo, hi, n * 3, 300)
+                tree = set(_tree(worker.proc.pid))
+                cpu = sum(_cpu(p) - before.get(p, 0.0) for p in tree)
+                pg = sum(_cpu(p) - before.get(p, 0.0) for p in (set(_backends()) | pids) - tree)
+            if done is None:
+                print({"concurrency": concurrency, "overlap": overlap, "error": "not stored in time"}, flush=True)
+                continue
+            wall = done - started
+            print({"concurrency": concurrency, "overlap": overlap, "msg_per_s": round(n / wall),
+                   "worker_tree_us_per_msg": round(cpu / n * 1e6, 1), "pg_us_per_msg": round(pg / n * 1e6, 1),
+                   "worker_tree_cores": round(cpu / wall, 2), "pg_cores": round(pg / wall, 2)}, flush=True)
+
+
+def main(n: int, rounds: int, worker: bool = False) -> None:
     os.environ.update(REDIS_URL=REDIS_URL, CELERY_TASK_ALWAYS_EAGER="false", LOAD_DEMO_DATA="false")
     from bench.setup import bench_database
 
-    with bench_database():
+    with bench_database() as dsn:
         import json
 
         import redis
@@ -116,6 +168,9 @@ def main(n: int, rounds: int) -> None:
             return [RawUplink(str(http.pk), json.dumps(bench_uplinks._reading(i, first + i)).encode(),
                               {"integrationName": http.name}, first + i, "JSON") for i in range(count)]
 
+        if worker:
+            _worker_rounds(backlog, dsn, n, rounds)
+            return
         _drain(backlog(bench_uplinks.DEVICES * 3), False)  # warm: devices provisioned, engine started
         for k in range(rounds):
             for overlap in ((False, True) if k % 2 == 0 else (True, False)):
@@ -123,4 +178,5 @@ def main(n: int, rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30000, int(sys.argv[2]) if len(sys.argv) > 2 else 3)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(int(args[0]) if args else 30000, int(args[1]) if len(args) > 1 else 3, "--worker" in sys.argv)

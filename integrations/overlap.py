@@ -19,7 +19,10 @@ connection of its own (connections are per thread): closed, as Celery does for t
 when it is too old at a task's first batch or unusable after an error.
 
 Only on PostgreSQL outside a transaction: a test's transaction would be invisible to the helper's
-connection, and SQLite (embedded mode, eager) keeps the serial path.
+connection, and SQLite (embedded mode, eager) keeps the serial path. PIPELINE_OVERLAP=auto (the
+default) overlaps only in a worker with fewer pool processes than CPUs: with as many, the pool
+processes already keep the cores busy, and a helper thread each added CPU per message (GIL hand-overs)
+and no throughput (docs/performance.md, 2026-12-06).
 """
 
 import os
@@ -39,8 +42,18 @@ _lock = threading.Lock()
 
 def available() -> bool:
     """Whether batches may be begun in the helper thread (PIPELINE_OVERLAP, PostgreSQL, no transaction)."""
-    return (settings.PIPELINE_OVERLAP and connection.vendor == "postgresql"
-            and not connection.in_atomic_block)
+    wanted = settings.PIPELINE_OVERLAP
+    if wanted == "auto":
+        wanted = pool_processes() < (os.cpu_count() or 1)
+    return wanted and connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def pool_processes() -> int:
+    """The worker's pool processes, as its main process noted them before forking (tbproject/celery.py); 1 elsewhere."""
+    try:
+        return max(1, int(os.environ.get("TB_WORKER_POOL_PROCESSES", "1")))
+    except ValueError:
+        return 1
 
 
 def begin(uplinks: list, *, first: bool = False) -> Future:

@@ -33,7 +33,7 @@ def _helper_closed():
 
 @postgres_only
 def test_batches_are_begun_in_the_helper_thread_and_completed_in_order_here(transactional_db, monkeypatch, settings):
-    settings.PIPELINE_BATCH_SIZE = 4
+    settings.PIPELINE_BATCH_SIZE, settings.PIPELINE_OVERLAP = 4, True
     seen, second_begun, overlapped = [], threading.Event(), []
 
     def begin(uplinks, **kwargs):
@@ -61,8 +61,22 @@ def test_batches_are_begun_in_the_helper_thread_and_completed_in_order_here(tran
     assert overlapped == [True]
 
 
-def test_no_overlap_in_a_transaction(db):
+def test_no_overlap_in_a_transaction(db, settings):
+    settings.PIPELINE_OVERLAP = True
     assert not overlap.available()  # (the test's transaction: the helper's connection would not see it)
+
+
+@postgres_only
+def test_auto_overlaps_only_in_a_worker_with_fewer_pool_processes_than_cpus(transactional_db, settings, monkeypatch):
+    settings.PIPELINE_OVERLAP = "auto"
+    monkeypatch.setattr(overlap.os, "cpu_count", lambda: 2)
+    monkeypatch.setenv("TB_WORKER_POOL_PROCESSES", "1")  # (tbproject/celery.py notes --concurrency)
+    assert overlap.available()
+    monkeypatch.setenv("TB_WORKER_POOL_PROCESSES", "2")
+    assert not overlap.available()
+    settings.PIPELINE_OVERLAP = False
+    monkeypatch.setenv("TB_WORKER_POOL_PROCESSES", "1")
+    assert not overlap.available()
 
 
 @pytest.fixture
@@ -77,7 +91,7 @@ def world(transactional_db):
 @postgres_only
 @pytest.mark.skipif(not django_settings.REDIS_URL, reason="deduplication claims in Redis (set REDIS_URL)")
 def test_a_batch_whose_store_fails_while_the_next_was_converted_is_queued_again_once(world, monkeypatch, settings):
-    settings.PIPELINE_BATCH_SIZE = 4
+    settings.PIPELINE_BATCH_SIZE, settings.PIPELINE_OVERLAP = 4, True
     integ, uplinks = world
     assert overlap.available()
     begun = []
@@ -132,7 +146,7 @@ def test_a_batch_whose_store_fails_while_the_next_was_converted_is_queued_again_
 
 @postgres_only
 def test_a_failed_begin_requeues_from_its_batch_and_keeps_what_was_stored(world, monkeypatch, settings):
-    settings.PIPELINE_BATCH_SIZE = 4
+    settings.PIPELINE_BATCH_SIZE, settings.PIPELINE_OVERLAP = 4, True
     integ, uplinks = world
     real_begin = pipeline.begin
     calls = []
@@ -155,7 +169,7 @@ def test_a_failed_begin_requeues_from_its_batch_and_keeps_what_was_stored(world,
 
 @postgres_only
 def test_an_unexpected_error_keeps_only_its_batch_as_dead_letters(world, monkeypatch, settings):
-    settings.PIPELINE_BATCH_SIZE = 4
+    settings.PIPELINE_BATCH_SIZE, settings.PIPELINE_OVERLAP = 4, True
     integ, uplinks = world
     real_complete = pipeline.complete
     calls = []
