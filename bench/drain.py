@@ -12,9 +12,10 @@ the PostgreSQL backends serving its database (/proc utime+stime). No broker, no 
 the pipeline's chain (pool -> engine -> pool -> PostgreSQL).
 
 ``--worker``: the same backlog queued at once (one LPUSH, queue.accept_many) to a running Celery
-worker (bench/procs.worker), once per configuration: --concurrency 1 or 2, PIPELINE_OVERLAP off or
-on; msg/s from the LPUSH to the last row queryable, CPU per message of the worker's process tree
-(consumer, pool, engines) and of the database's backends.
+worker (bench/procs.worker), once per configuration (DRAIN_CONFIGS, default
+"1:false,1:true,2:false,2:true": --concurrency and PIPELINE_OVERLAP); msg/s from the LPUSH to
+the last row queryable, CPU per message of the worker's process tree (consumer, pool, engines)
+and of the database's backends.
 """
 
 import os
@@ -116,7 +117,7 @@ def _worker_rounds(backlog, dsn: str, n: int, rounds: int) -> None:
     from bench import uplinks as bench_uplinks
     from integrations import queue
 
-    configs = [("1", "false"), ("1", "true"), ("2", "false"), ("2", "true")]
+    configs = [tuple(c.split(":")) for c in os.environ.get("DRAIN_CONFIGS", "1:false,1:true,2:false,2:true").split(",")]
     for k in range(rounds):
         for concurrency, overlap in (configs if k % 2 == 0 else configs[::-1]):
             env = procs.production_env(REDIS_URL, PIPELINE_OVERLAP=overlap)

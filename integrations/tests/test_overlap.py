@@ -186,3 +186,19 @@ def test_an_unexpected_error_keeps_only_its_batch_as_dead_letters(world, monkeyp
     assert sorted(bytes(letter.payload) for letter in letters) == sorted(u.payload for u in uplinks[4:8])
     names = set(Device.objects.filter(tenant=integ.tenant).values_list("name", flat=True))
     assert {f"ov-{n}" for n in (*range(4), *range(8, 12))} <= names
+
+
+def test_the_worker_notes_its_pool_size_for_its_pool_processes(monkeypatch):
+    from celery.signals import worker_init
+
+    monkeypatch.delenv("TB_WORKER_POOL_PROCESSES", raising=False)
+    assert overlap.pool_processes() == 1
+
+    class Worker:
+        concurrency = 3
+
+    worker_init.send(sender=Worker())  # as Celery's WorkController does before it forks its pool
+    try:
+        assert overlap.pool_processes() == 3
+    finally:
+        monkeypatch.delenv("TB_WORKER_POOL_PROCESSES", raising=False)
