@@ -72,30 +72,39 @@ def _overlapped(uplinks, chunks, batches) -> None:
         for index, (start, end) in enumerate(chunks):
             part = uplinks[start:end]
             try:
-                begun = ahead.result()
-            except RETRYABLE as exc:
-                ahead = None
-                _requeue(uplinks, start, batches, exc)
-                return
-            except Exception as exc:
-                begun = None
-                _keep(part, exc)
-            ahead = overlap.begin(uplinks[slice(*chunks[index + 1])]) if index + 1 < len(chunks) else None
-            if begun is None:
-                continue
-            try:
-                outcomes = pipeline.complete(begun)
-            except RETRYABLE as exc:
+                begun = _begun(ahead, part)
+                ahead = overlap.begin(uplinks[slice(*chunks[index + 1])]) if index + 1 < len(chunks) else None
+                if begun is not None:
+                    _complete(begun, part)
+            except RETRYABLE as exc:  # (from the pipeline, or from keeping dead letters)
                 overlap.abandon(ahead)
                 ahead = None
                 _requeue(uplinks, start, batches, exc)
                 return
-            except Exception as exc:
-                _keep(part, exc)
-                continue
-            _requeue_deferred(part, outcomes)
     finally:
         overlap.abandon(ahead)  # (an error that escapes: the task's messages are delivered again)
+
+
+def _begun(ahead, part):
+    """The begun batch, or None when an unexpected error made its uplinks dead letters."""
+    try:
+        return ahead.result()
+    except RETRYABLE:
+        raise
+    except Exception as exc:
+        _keep(part, exc)
+        return None
+
+
+def _complete(begun, part) -> None:
+    try:
+        outcomes = pipeline.complete(begun)
+    except RETRYABLE:
+        raise
+    except Exception as exc:
+        _keep(part, exc)
+        return
+    _requeue_deferred(part, outcomes)
 
 
 def _requeue(uplinks, start: int, batches, exc: Exception) -> None:

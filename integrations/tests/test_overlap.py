@@ -202,3 +202,31 @@ def test_the_worker_notes_its_pool_size_for_its_pool_processes(monkeypatch):
         assert overlap.pool_processes() == 3
     finally:
         monkeypatch.delenv("TB_WORKER_POOL_PROCESSES", raising=False)
+
+
+@postgres_only
+def test_dead_letters_that_cannot_be_kept_requeue_from_their_batch(world, monkeypatch, settings):
+    """A bug in batch 2 while the database is down: keeping its dead letters fails too, so batch 2
+    and the one begun ahead are queued again (as the serial loop does), nothing is acknowledged away."""
+    settings.PIPELINE_BATCH_SIZE, settings.PIPELINE_OVERLAP = 4, True
+    integ, uplinks = world
+    real_finish = pipeline._finish
+    calls, requeued = [], []
+
+    def finish(*args, **kwargs):  # inside pipeline.complete, which releases the batch's claims
+        calls.append(1)
+        if len(calls) == 2:
+            raise ValueError("a bug")
+        return real_finish(*args, **kwargs)
+
+    def keep(chunk, error):
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(pipeline, "_finish", finish)
+    monkeypatch.setattr(tasks.dead_letters, "keep", keep)
+    monkeypatch.setattr(queue, "requeue", lambda chunk, **options: requeued.append(chunk))
+    tasks.process_uplinks.run([_Request(queue.encode(uplinks))])
+    assert [[u.payload for u in chunk] for chunk in requeued] == [[u.payload for u in uplinks[4:]]]
+    assert len(calls) == 2
+    free = dedup.claim([(str(integ.pk), dedup.digest(f"m-{n}"), 300_000) for n in range(12)])
+    assert free == {(str(integ.pk), dedup.digest(f"m-{n}")) for n in range(4, 12)}  # batch 1's stay claimed
