@@ -168,7 +168,7 @@ def _measure(env, dsn, quick: bool) -> list[dict]:
     bare = _bare_rest(env)
     paths = _converters(tenant, n_conv)
     port = procs.free_port()
-    with procs.web(env, port) as web, procs.worker(env) as worker, procs.listener_host(env) as host:
+    with procs.web(env, port) as web, procs.worker(env, concurrency=1) as worker, procs.listener_host(env) as host:
         groups = {"web": web.pid(), "worker": worker.pid(), "runintegrations": host.pid()}
         time.sleep(REST_S)
         rest = {name: group_memory(pgid) for name, pgid in groups.items()}

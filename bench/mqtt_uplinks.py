@@ -100,17 +100,17 @@ def _bare(env, port: int, bodies: list[bytes]) -> float:
         bare.wait()
 
 
-def _round(env, dsn, mqtt, port: int, prefix: str, clock, n: int, workers: int, *, readings, wait_stored,
-           devices: int):
-    """Publish ``n`` messages with ``workers`` worker processes running; (seconds to stored, publish seconds)."""
+def _round(env, dsn, mqtt, port: int, prefix: str, clock, n: int, concurrency: int | None, *, readings,
+           wait_stored, devices: int):
+    """Publish ``n`` messages with one worker of ``concurrency`` pool processes (None: bench/procs.worker's
+    default, one per CPU); (seconds to stored, publish seconds)."""
     first = clock.take(n)
     bodies = [json.dumps(r).encode() for r in readings(n, first)]
     from integrations.models import Integration
 
     Integration.objects.filter(pk=mqtt.pk).update(connected=False)  # the next listener host sets it
     with ExitStack() as stack:
-        for k in range(workers):
-            stack.enter_context(procs.worker(env, name="worker" if k == 0 else f"worker{k + 1}"))
+        stack.enter_context(procs.worker(env, concurrency))
         stack.enter_context(procs.listener_host(env))
         _wait_connected(mqtt)
         warm_first = clock.take(devices)  # every worker process learns the devices and the converter
@@ -122,33 +122,37 @@ def _round(env, dsn, mqtt, port: int, prefix: str, clock, n: int, workers: int, 
         published = time.perf_counter() - started
         done = wait_stored(dsn, first, first + n, n * 3, 180)
     if done is None:
-        raise RuntimeError(f"MQTT ({workers} worker processes): not all of {n} messages were stored in time")
+        raise RuntimeError(f"MQTT (concurrency {concurrency}): not all of {n} messages were stored in time")
     return done - started, published, bodies
 
 
 def run(env, dsn, tenant, conv, clock, quick: bool, *, readings, wait_stored, row, devices, **_) -> list[dict]:
-    """The MQTT row, then the same load with two worker processes beside one (issue 18 item 4:
-    the MQTT path is bound by the worker, and both share the machine's two cores)."""
+    """The MQTT row with the worker as production runs it (one pool process per CPU), then the
+    same load with one pool process (``--concurrency 1``, its pipeline batches overlapped:
+    integrations/overlap.py) for comparison (issue 18 items 3 and 4: the MQTT path is bound by
+    the worker, and everything shares the machine's two cores)."""
     n = 5000 if quick else 30000
     shared = {"readings": readings, "wait_stored": wait_stored, "devices": devices}
+    processes = procs.default_concurrency()
     with broker() as port:
         prefix = f"bench/{uuid.uuid4().hex[:8]}"
         mqtt = _integration(tenant, conv, port, prefix)
         try:
-            took, published, bodies = _round(env, dsn, mqtt, port, prefix, clock, n, 1, **shared)
-            took2, _, _ = _round(env, dsn, mqtt, port, prefix, clock, n, 2, **shared)
+            took, published, bodies = _round(env, dsn, mqtt, port, prefix, clock, n, None, **shared)
+            took1, _, _ = _round(env, dsn, mqtt, port, prefix, clock, n, 1, **shared)
         finally:
             mqtt.delete()
         bare_took = _bare(env, port, bodies)
-    one = n / took
-    return [row("mqtt_qos1_uplink_stored_msg_per_s", one, "msg/s",
+    rate = n / took
+    return [row("mqtt_qos1_uplink_stored_msg_per_s", rate, "msg/s",
                 "bare gmqtt subscriber counting the same QoS 1 messages (msg/s)", n / bare_took,
                 ">= 3000 msg/s (issue 4), >= 10000 and >= 0.5 of the bare subscriber (issues 9, 18)", messages=n,
-                publish_rate=round(n / published),
+                publish_rate=round(n / published), worker_pool_processes=processes,
                 broker="Mosquitto, max_inflight_messages 1000 (bench/mqtt_uplinks.py)"),
-            row("mqtt_qos1_uplink_stored_msg_per_s_workers2", n / took2, "msg/s",
-                "1 worker process, same run (msg/s)", one, "what two cores allow (issue 18 item 4)", messages=n,
-                worker_processes=2)]
+            row("mqtt_qos1_uplink_stored_msg_per_s_concurrency1", n / took1, "msg/s",
+                f"the worker's default {processes} pool processes, same run (msg/s)", rate,
+                "informational: one pool process, batches overlapped (issue 18 item 3)", messages=n,
+                worker_pool_processes=1)]
 
 
 if __name__ == "__main__":  # python -m bench.mqtt_uplinks: this scenario alone, quick

@@ -17,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["ROOT", "WEB_SERVER", "Service", "free_port", "production_env", "web", "worker", "listener_host",
-           "bare_asgi"]
+__all__ = ["ROOT", "WEB_SERVER", "Service", "free_port", "production_env", "web", "worker", "default_concurrency",
+           "listener_host", "bare_asgi"]
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -124,9 +124,19 @@ def bare_asgi(env: dict, port: int, processes: int = 1) -> Service:
     return Service("bare-asgi", _asgi_server("bench.bare_asgi:app", port, processes), env, port=port)
 
 
-def worker(env: dict, concurrency: int = 1, name: str = "worker", *, ready_line: str | None = None,
+def default_concurrency() -> int:
+    """A benchmark worker's pool processes: BENCH_WORKER_CONCURRENCY, else one per CPU (Celery's default)."""
+    return int(os.environ.get("BENCH_WORKER_CONCURRENCY", "0")) or os.cpu_count() or 1
+
+
+def worker(env: dict, concurrency: int | None = None, name: str = "worker", *, ready_line: str | None = None,
            logs: Path | None = None) -> Service:
-    """``ready_line``: wait for it in the log (the fault suite waits for "ready" at loglevel INFO)."""
+    """``ready_line``: wait for it in the log (the fault suite waits for "ready" at loglevel INFO).
+    ``concurrency``: pool processes; by default BENCH_WORKER_CONCURRENCY, else one per CPU, as
+    production runs it (Celery's default, README): draining a backlog on two cores, two pool
+    processes beat one with its batches overlapped (docs/performance.md, 2026-12-06)."""
+    if concurrency is None:
+        concurrency = default_concurrency()
     return Service(name, [str(BIN / "celery"), "-A", "tbproject", "worker", "--concurrency", str(concurrency),
                           "--loglevel", "INFO" if ready_line else "WARNING", "--without-gossip", "--without-mingle",
                           "--without-heartbeat", "-n", f"{name}@%h"],

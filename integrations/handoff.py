@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-__all__ = ["POST_TELEMETRY_REQUEST", "POST_ATTRIBUTES_REQUEST", "RuleEngineMsg", "connect", "dispatch", "wanted"]
+__all__ = ["POST_TELEMETRY_REQUEST", "POST_ATTRIBUTES_REQUEST", "RuleEngineMsg", "connect", "dispatch", "wanted",
+           "rule_engine_messages"]
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +93,42 @@ def dispatch(messages: list[RuleEngineMsg], *, asked: frozenset | set = frozense
             submit(messages)
     except Exception:
         log.exception("rule engine: could not queue %d stored uplink messages; they are not routed", len(messages))
+
+
+def rule_engine_messages(messages) -> tuple[list[RuleEngineMsg], set]:
+    """The batch's rule-engine messages, and the (tenant, message type) pairs the rule engine
+    was asked about and said yes to (so that dispatch does not ask again)."""
+    out = []
+    append, msg = out.append, RuleEngineMsg
+    bases: dict = {}
+    answers: dict = {}  # (tenant, message type) -> whether the root chain acts on it (None: unknown)
+    for m in messages:
+        integration = m.integration
+        base = bases.get(integration.pk)
+        if base is None:
+            base = bases[integration.pk] = {"integrationName": integration.name, "integrationId": str(integration.pk)}
+            for kind in (POST_TELEMETRY_REQUEST, POST_ATTRIBUTES_REQUEST):
+                if (integration.tenant_id, kind) not in answers:
+                    answers[(integration.tenant_id, kind)] = wanted(integration.tenant_id, kind)
+        series: dict = {}
+        if answers[(integration.tenant_id, POST_TELEMETRY_REQUEST)] is not False:
+            for entity_id, key, ts, value in m.points:
+                series.setdefault(entity_id, {}).setdefault(ts, {})[key] = value
+        attributes: dict = {}
+        if answers[(integration.tenant_id, POST_ATTRIBUTES_REQUEST)] is not False:
+            for entity_id, _, key, value, _ in m.attributes:
+                attributes.setdefault(entity_id, {})[key] = value
+        if not series and not attributes:
+            continue
+        ts = str(m.uplink.received_ts)
+        for entity in dict.fromkeys(e for e in m.entities if e is not None):
+            prefix = "device" if entity.entity_type == "DEVICE" else "asset"
+            metadata = {**base, "ts": ts, f"{prefix}Name": entity.name, f"{prefix}Type": entity.profile}
+            if entity.pk in series:
+                data = [{"ts": t, "values": values} for t, values in series[entity.pk].items()]
+                append(msg(POST_TELEMETRY_REQUEST, integration.tenant_id, entity.entity_type, entity.pk,
+                           data, metadata))
+            if entity.pk in attributes:
+                append(msg(POST_ATTRIBUTES_REQUEST, integration.tenant_id, entity.entity_type, entity.pk,
+                           attributes[entity.pk], metadata))
+    return out, {key for key, answer in answers.items() if answer is True}

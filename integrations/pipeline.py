@@ -48,7 +48,8 @@ from tbproject import metrics
 from tbproject.clock import now_ms
 from tenants import limits, usage
 
-__all__ = ["process", "Outcome", "OK", "FAILED", "DROPPED", "DEFERRED", "DUPLICATE", "STAGES"]
+__all__ = ["process", "begin", "complete", "abandon", "Begun", "Outcome", "OK", "FAILED", "DROPPED", "DEFERRED",
+           "DUPLICATE", "STAGES"]
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,24 @@ def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool
     ``dead_letters=False`` leaves failed messages to the caller (the replay service updates the
     letters it re-ran). ``replay=True`` runs even a disabled integration and leaves its status
     columns alone (the messages are old)."""
+    return complete(begin(uplinks, replay=replay), dead_letters=dead_letters)
+
+
+class Begun:
+    """A batch :func:`begin` screened and converted, for :func:`complete` (or :func:`abandon`)."""
+
+    __slots__ = ("messages", "groups", "integrations", "active", "now", "replay")
+
+    def __init__(self, messages, groups, integrations, active, now: int, replay: bool):
+        self.messages, self.groups, self.integrations = messages, groups, integrations
+        self.active, self.now, self.replay = active, now, replay
+
+
+def begin(uplinks: list[RawUplink], *, replay: bool = False) -> Begun:
+    """The first half of :func:`process`: the integrations loaded, duplicates screened (keys
+    claimed), the converters run. Nothing is stored; an error releases the claims. The worker runs
+    it for the next batch in a thread of its own while this one is stored (integrations/overlap.py):
+    it only reads the shared caches, and writes nothing but converter health rows."""
     now = now_ms()
     messages = [_Message(u if u.received_ts else replace(u, received_ts=now)) for u in uplinks]
     groups: dict[str, list[_Message]] = {}
@@ -154,18 +173,40 @@ def process(uplinks: list[RawUplink], *, dead_letters: bool = True, replay: bool
         dedup.mark([m for _, group in active for m in group], now)
     try:
         conversion.convert([m for _, group in active for m in group if m.status == OK])
-        for integration, group in active:
+    except BaseException:  # the batch is retried: its keys must not make it a duplicate of itself
+        _release(messages)
+        raise
+    return Begun(messages, groups, integrations, active, now, replay)
+
+
+def complete(begun: Begun, *, dead_letters: bool = True) -> list[Outcome]:
+    """The second half of :func:`process`: provision, store, count, hand off. An error releases
+    the batch's claims (the batch is retried)."""
+    messages, replay = begun.messages, begun.replay
+    try:
+        for integration, group in begun.active:
             _provision(integration, [m for m in group if m.status == OK])
             store.prepare([m for m in group if m.status == OK], integration.default_converter.update_only_keys)
         store.write([m for m in messages if m.status == OK])
         if not replay:
             store.remember_routes([m for m in messages if m.status == OK])
-        _finish(messages, groups, integrations, now, dead_letters=dead_letters, replay=replay)
+        _finish(messages, begun.groups, begun.integrations, begun.now, dead_letters=dead_letters, replay=replay)
     except BaseException:  # the batch is retried: its keys must not make it a duplicate of itself
-        dedup.release([m.claim for m in messages if m.claim])
+        _release(messages)
         raise
     dedup.release([m.claim for m in messages if m.claim and m.status == DEFERRED])
     return _outcomes(messages)
+
+
+def abandon(begun: Begun) -> None:
+    """A begun batch that will not be completed (it is queued again): release its claims."""
+    _release(begun.messages)
+
+
+def _release(messages: list[_Message]) -> None:
+    dedup.release([m.claim for m in messages if m.claim])
+    for m in messages:
+        m.claim = None
 
 
 def _outcomes(messages: list[_Message]) -> list[Outcome]:
@@ -249,7 +290,7 @@ def _finish(messages, groups, integrations, now: int, *, dead_letters: bool, rep
     to_write = _within_debug_limit(to_write)
     write_events(to_write)
     _count_usage(known, to_write, now)
-    messages, asked = _rule_engine_messages(m for m in known if m.status == OK)
+    messages, asked = handoff.rule_engine_messages(m for m in known if m.status == OK)
     handoff.dispatch(messages, asked=asked)
 
 
@@ -345,42 +386,3 @@ def _debug_events(integration: Integration, group: list[_Message], now: int) -> 
         if event is not None:
             wanted.append(event)
     return collector.pending + wanted
-
-
-def _rule_engine_messages(messages) -> tuple[list[handoff.RuleEngineMsg], set]:
-    """The batch's rule-engine messages, and the (tenant, message type) pairs the rule engine
-    was asked about and said yes to (so that dispatch does not ask again)."""
-    out = []
-    append, msg = out.append, handoff.RuleEngineMsg
-    bases: dict = {}
-    wanted: dict = {}  # (tenant, message type) -> whether the root chain acts on it (None: unknown)
-    for m in messages:
-        integration = m.integration
-        base = bases.get(integration.pk)
-        if base is None:
-            base = bases[integration.pk] = {"integrationName": integration.name, "integrationId": str(integration.pk)}
-            for kind in (handoff.POST_TELEMETRY_REQUEST, handoff.POST_ATTRIBUTES_REQUEST):
-                if (integration.tenant_id, kind) not in wanted:
-                    wanted[(integration.tenant_id, kind)] = handoff.wanted(integration.tenant_id, kind)
-        series: dict = {}
-        if wanted[(integration.tenant_id, handoff.POST_TELEMETRY_REQUEST)] is not False:
-            for entity_id, key, ts, value in m.points:
-                series.setdefault(entity_id, {}).setdefault(ts, {})[key] = value
-        attributes: dict = {}
-        if wanted[(integration.tenant_id, handoff.POST_ATTRIBUTES_REQUEST)] is not False:
-            for entity_id, _, key, value, _ in m.attributes:
-                attributes.setdefault(entity_id, {})[key] = value
-        if not series and not attributes:
-            continue
-        ts = str(m.uplink.received_ts)
-        for entity in dict.fromkeys(e for e in m.entities if e is not None):
-            prefix = "device" if entity.entity_type == "DEVICE" else "asset"
-            metadata = {**base, "ts": ts, f"{prefix}Name": entity.name, f"{prefix}Type": entity.profile}
-            if entity.pk in series:
-                data = [{"ts": t, "values": values} for t, values in series[entity.pk].items()]
-                append(msg(handoff.POST_TELEMETRY_REQUEST, integration.tenant_id, entity.entity_type, entity.pk,
-                           data, metadata))
-            if entity.pk in attributes:
-                append(msg(handoff.POST_ATTRIBUTES_REQUEST, integration.tenant_id, entity.entity_type, entity.pk,
-                           attributes[entity.pk], metadata))
-    return out, {key for key, answer in wanted.items() if answer is True}

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 from converters.engine import EngineError
-from integrations import dead_letters, dedup, expiry, pipeline, queue, stats
+from integrations import dead_letters, dedup, expiry, overlap, pipeline, queue, stats
 from integrations.coalesce import CoalescingTask
 
 # The downlink tasks live beside their code; imported here so that every worker registers them
@@ -48,20 +48,86 @@ def process_uplinks(requests) -> None:
     batches = [request.args[0] for request in requests]
     uplinks = [uplink for batch in batches for uplink in queue.decode(batch)]
     eager = any(request.delivery_info.get("is_eager") for request in requests)
-    for start, end in _chunks(uplinks):
+    chunks = _chunks(uplinks)
+    if not eager and len(chunks) > 1 and overlap.available():
+        _overlapped(uplinks, chunks, batches)
+        return
+    for start, end in chunks:
         try:
             _process(uplinks[start:end], eager=eager)
         except RETRYABLE as exc:
             if eager:
                 raise
-            if not connection.in_atomic_block:  # (a test's transaction)
-                close_old_connections()  # a connection the error broke: the next batch gets a new one
-            retries = max(queue.retries_of(batch) for batch in batches)
-            countdown = backoff.countdown(retries, 600)
-            log.warning("uplink pipeline failed (%s): %d uplinks queued again in %d s",
-                        exc, len(uplinks) - start, countdown)
-            queue.requeue(uplinks[start:], retries=retries + 1, countdown=countdown)
+            _requeue(uplinks, start, batches, exc)
             return
+
+
+def _overlapped(uplinks, chunks, batches) -> None:
+    """The pipeline batches with the next one begun (converted) in a helper thread while this one
+    is stored (integrations/overlap.py). Failure semantics as the serial loop's: a RETRYABLE error
+    queues again the batch it hit and every later one (the one begun ahead has its claims
+    released), any other keeps the batch's uplinks as dead letters and goes on."""
+    ahead = overlap.begin(uplinks[slice(*chunks[0])], first=True)
+    try:
+        for index, (start, end) in enumerate(chunks):
+            part = uplinks[start:end]
+            try:
+                begun = _begun(ahead, part)
+                ahead = overlap.begin(uplinks[slice(*chunks[index + 1])]) if index + 1 < len(chunks) else None
+                if begun is not None:
+                    _complete(begun, part)
+            except RETRYABLE as exc:  # (from the pipeline, or from keeping dead letters)
+                overlap.abandon(ahead)
+                ahead = None
+                _requeue(uplinks, start, batches, exc)
+                return
+    finally:
+        overlap.abandon(ahead)  # (an error that escapes: the task's messages are delivered again)
+
+
+def _begun(ahead, part):
+    """The begun batch, or None when an unexpected error made its uplinks dead letters."""
+    try:
+        return ahead.result()
+    except RETRYABLE:
+        raise
+    except Exception as exc:
+        _keep(part, exc)
+        return None
+
+
+def _complete(begun, part) -> None:
+    try:
+        outcomes = pipeline.complete(begun)
+    except RETRYABLE:
+        raise
+    except Exception as exc:
+        _keep(part, exc)
+        return
+    _requeue_deferred(part, outcomes)
+
+
+def _requeue(uplinks, start: int, batches, exc: Exception) -> None:
+    """Queue ``uplinks[start:]`` again after a RETRYABLE error, backing off."""
+    if not connection.in_atomic_block:  # (a test's transaction)
+        close_old_connections()  # a connection the error broke: the next batch gets a new one
+    retries = max(queue.retries_of(batch) for batch in batches)
+    countdown = backoff.countdown(retries, 600)
+    log.warning("uplink pipeline failed (%s): %d uplinks queued again in %d s", exc, len(uplinks) - start, countdown)
+    queue.requeue(uplinks[start:], retries=retries + 1, countdown=countdown)
+
+
+def _keep(uplinks, exc: Exception) -> None:
+    """A batch an unexpected error (a bug) stopped: its uplinks become dead letters (stage pipeline)."""
+    log.error("uplink pipeline failed: %d uplinks kept as dead letters", len(uplinks), exc_info=exc)
+    dead_letters.keep(uplinks, f"{type(exc).__name__}: {exc}")
+
+
+def _requeue_deferred(uplinks, outcomes) -> None:
+    """Queue the uplinks the converter rate limit deferred again, after the longest wait."""
+    deferred = [(u, o.retry_ms) for u, o in zip(uplinks, outcomes, strict=True) if o.status == pipeline.DEFERRED]
+    if deferred:
+        queue.requeue([u for u, _ in deferred], retries=0, countdown=max(ms for _, ms in deferred) / 1000)
 
 
 #: Payload bytes after which a pipeline batch closes before PIPELINE_BATCH_SIZE uplinks: 2,000
@@ -96,18 +162,16 @@ def _process(uplinks, *, eager: bool) -> None:
         except Exception as exc:
             if eager:
                 raise
-            log.exception("uplink pipeline failed: %d uplinks kept as dead letters", len(uplinks))
-            dead_letters.keep(uplinks, f"{type(exc).__name__}: {exc}")
+            _keep(uplinks, exc)
+            return
+        if not eager:
+            _requeue_deferred(uplinks, outcomes)
             return
         deferred = [(u, o.retry_ms) for u, o in zip(uplinks, outcomes, strict=True) if o.status == pipeline.DEFERRED]
         if not deferred:
             return
-        wait = max(ms for _, ms in deferred) / 1000
         uplinks = [u for u, _ in deferred]
-        if not eager:
-            queue.requeue(uplinks, retries=0, countdown=wait)
-            return
-        time.sleep(min(wait, 5.0))
+        time.sleep(min(max(ms for _, ms in deferred) / 1000, 5.0))
 
 
 @shared_task(name="integrations.tasks.persist_stats", ignore_result=True)

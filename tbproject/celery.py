@@ -3,7 +3,14 @@
 import os
 
 from celery import Celery
-from celery.signals import beat_init, worker_process_init, worker_process_shutdown, worker_ready, worker_shutdown
+from celery.signals import (
+    beat_init,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
 
 from tbproject.periodic import beat_schedule
 
@@ -14,6 +21,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Periodic jobs come from one table (tbproject/periodic.py), shared with embedded mode.
 app.conf.beat_schedule = beat_schedule()
+
+
+@worker_init.connect
+def _note_pool_size(sender=None, **kwargs) -> None:
+    """The worker's pool processes (--concurrency), for its forked pool processes to read
+    (PIPELINE_OVERLAP=auto, integrations/overlap.py)."""
+    os.environ[POOL_PROCESSES_ENV] = str(getattr(sender, "concurrency", None) or 1)
+
+
+POOL_PROCESSES_ENV = "TB_WORKER_POOL_PROCESSES"
 
 
 @worker_process_init.connect

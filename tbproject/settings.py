@@ -267,6 +267,11 @@ UPLINK_BATCH_MS = env_int("UPLINK_BATCH_MS", 5, minimum=0)
 # Most uplinks the worker runs through the pipeline as one batch, of the queued batches waiting
 # for it (integrations/coalesce.py): the pipeline's fixed cost per batch is paid this rarely.
 PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 2000, minimum=1)
+# A worker draining several pipeline batches converts the next while it stores one (a helper
+# thread: integrations/overlap.py), so that the converter engine and PostgreSQL work at once.
+# "auto": only in a worker with fewer pool processes (--concurrency) than CPUs; true; false.
+PIPELINE_OVERLAP = "auto" if env_str("PIPELINE_OVERLAP", "auto").strip().lower() == "auto" \
+    else env_bool("PIPELINE_OVERLAP", True)
 # Seconds a worker keeps an integration (with its converter) and a known device or asset name
 # between batches; a change made in another process reaches the pipeline within this time. 0: no cache.
 PIPELINE_CACHE_SECONDS = env_float("PIPELINE_CACHE_SECONDS", 2.0)

@@ -153,6 +153,7 @@ def test_the_task_requeues_what_failed_on_machinery_failures_with_back_off_and_r
 
 def test_the_task_runs_every_waiting_message_in_pipeline_batches_of_uplink_batch_size(monkeypatch, settings):
     settings.PIPELINE_BATCH_SIZE = 4
+    settings.PIPELINE_OVERLAP = False  # the serial loop (the overlapped one: test_overlap.py)
     ran = []
     def process(uplinks, **kwargs):
         ran.append([u.payload for u in uplinks])
@@ -166,6 +167,7 @@ def test_the_task_runs_every_waiting_message_in_pipeline_batches_of_uplink_batch
 
 def test_the_worker_closes_a_pipeline_batch_at_its_payload_bytes_too(monkeypatch, settings):
     settings.PIPELINE_BATCH_SIZE = 100
+    settings.PIPELINE_OVERLAP = False  # the serial loop (the overlapped one: test_overlap.py)
     monkeypatch.setattr(tasks, "PIPELINE_BATCH_BYTES", 10)
     ran = []
     def process(uplinks, **kwargs):

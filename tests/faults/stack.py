@@ -109,7 +109,7 @@ class Stack:
         self.mqtt_integration = made["mqtt"]
         self.web_port = procs.free_port()
         self.web = self._exit.enter_context(procs.web(self.env, self.web_port, logs=LOGS))
-        self.worker = self._exit.enter_context(procs.worker(self.env, ready_line=" ready.", logs=LOGS))
+        self.worker = self._exit.enter_context(procs.worker(self.env, concurrency=1, ready_line=" ready.", logs=LOGS))
         self.hosts = {}
         for holder in ("host-a", "host-b"):
             self.hosts[holder] = self._exit.enter_context(procs.listener_host(
