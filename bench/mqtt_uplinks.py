@@ -148,7 +148,7 @@ def run(env, dsn, tenant, conv, clock, quick: bool, *, readings, wait_stored, ro
                 "bare gmqtt subscriber counting the same QoS 1 messages (msg/s)", n / bare_took,
                 ">= 3000 msg/s (issue 4), >= 10000 and >= 0.5 of the bare subscriber (issues 9, 18)", messages=n,
                 publish_rate=round(n / published), worker_pool_processes=processes,
-                broker="Mosquitto, max_inflight_messages 1000 (bench/mqtt_uplinks.py)"),
+                broker="Mosquitto, max_inflight_messages 1000, set_tcp_nodelay true (bench/mqtt_uplinks.py)"),
             row("mqtt_qos1_uplink_stored_msg_per_s_concurrency1", n / took1, "msg/s",
                 f"the worker's default {processes} pool processes, same run (msg/s)", rate,
                 "informational: one pool process, batches overlapped (issue 18 item 3)", messages=n,
