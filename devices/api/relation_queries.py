@@ -12,10 +12,30 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from devices import relations
-from devices.api.telemetry import TelemetryView
+from devices.api.telemetry import ENTITY_MODELS, TelemetryView, visible
 from tbproject.api.resources import ByIdsView
+from tenants.models import Authority
 
-__all__ = ["search_body", "found_relations", "ByIdsOrQueryView"]
+__all__ = ["search_body", "found_relations", "readable", "ByIdsOrQueryView"]
+
+
+def readable(user, rows: list) -> list:
+    """The relations whose both ends ``user`` may see, as ThingsBoard filters relation answers by
+    read permission: a customer user does not learn the ids of its tenant's other entities through
+    a relation to them. A tenant administrator sees every entity of the tenant (no query)."""
+    if user.authority != Authority.CUSTOMER_USER or not rows:
+        return rows
+    wanted: dict[str, set] = {}
+    for r in rows:
+        wanted.setdefault(r.from_type, set()).add(r.from_id)
+        wanted.setdefault(r.to_type, set()).add(r.to_id)
+    seen = set()
+    for entity_type, ids in wanted.items():
+        model = ENTITY_MODELS.get(entity_type)
+        if model is not None:
+            pks = visible(model, user).filter(pk__in=ids).values_list("pk", flat=True)
+            seen.update((entity_type, pk) for pk in pks)
+    return [r for r in rows if (r.from_type, r.from_id) in seen and (r.to_type, r.to_id) in seen]
 
 
 def search_body(view: TelemetryView, body) -> tuple[list, str]:
@@ -55,7 +75,7 @@ def found_relations(view: TelemetryView, body) -> list:
         return ((not rule.get("relationType") or relation.type == rule["relationType"])
                 and (not kinds or _far(relation, direction)[0] in kinds))
 
-    return [r for r in found if not filters or any(matches(r, rule) for rule in filters)]
+    return readable(view.request.user, [r for r in found if not filters or any(matches(r, rule) for rule in filters)])
 
 
 class ByIdsOrQueryView(ByIdsView, TelemetryView):

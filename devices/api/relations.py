@@ -13,7 +13,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from devices import relations
-from devices.api.relation_queries import found_relations
+from devices.api.relation_queries import found_relations, readable
 from devices.api.telemetry import TelemetryView
 from tbproject.api.ids import entity_id
 
@@ -119,7 +119,7 @@ class RelationsView(_RelationBase):
             found = {"target": self.entity(_required(params, "toType"), _required(params, "toId"))}
         rows = relations.find(request.user.tenant_id, rel_type=params.get("relationType") or None,
                               type_group=_group(params.get("relationTypeGroup")), **found)
-        return Response([render(r, info=self.info) for r in rows])
+        return Response([render(r, info=self.info) for r in readable(request.user, list(rows))])
 
     def post(self, request):
         return Response([render(r, info=self.info) for r in found_relations(self, request.data)])
@@ -140,7 +140,7 @@ class _DirectionView(_RelationBase):
         rows = relations.find(request.user.tenant_id, rel_type=relation_type,
                               type_group=_group(request.query_params.get("relationTypeGroup")),
                               **{self.direction: entity})
-        return Response([render(r, info=self.info) for r in rows])
+        return Response([render(r, info=self.info) for r in readable(request.user, list(rows))])
 
 
 class RelationsFromView(_DirectionView):

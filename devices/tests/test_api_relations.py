@@ -102,6 +102,29 @@ def test_a_customer_user_sees_relations_of_its_own_entities_only(customer_api, t
     assert_error(customer_api.get(f"/api/relations/from/DEVICE/{other['id']}"), 404)
 
 
+def test_a_customer_user_gets_no_relation_to_an_entity_it_cannot_see(api, customer_api, tenant, customer):
+    """ThingsBoard filters relation answers by read permission: the tenant's relation from a
+    customer's device to an unassigned one is listed for the tenant administrator only."""
+    own = make_device(tenant, "own-2")
+    own.customer = customer
+    own.save()
+    mine, hidden = ref(own, "DEVICE"), ref(make_device(tenant, "hidden-2"), "DEVICE")
+    sibling = make_device(tenant, "sibling-2")
+    sibling.customer = customer
+    sibling.save()
+    for target in (hidden, ref(sibling, "DEVICE")):
+        assert save(api, mine, target).status_code == 200
+    for path in (f"/api/relations/from/DEVICE/{own.pk}", f"/api/relations/info/from/DEVICE/{own.pk}",
+                 f"/api/relations?fromId={own.pk}&fromType=DEVICE"):
+        assert {r["to"]["id"] for r in api.get(path).json()} == {hidden["id"], str(sibling.pk)}
+        assert {r["to"]["id"] for r in customer_api.get(path).json()} == {str(sibling.pk)}
+    query = {"parameters": {"rootId": str(own.pk), "rootType": "DEVICE", "direction": "FROM", "maxLevel": 1},
+             "filters": []}
+    found = customer_api.post("/api/relations", query, format="json").json()
+    assert {r["to"]["id"] for r in found} == {str(sibling.pk)}
+    assert [r["from"]["id"] for r in customer_api.get(f"/api/relations/to/DEVICE/{sibling.pk}").json()] == [str(own.pk)]
+
+
 def test_it_searches_relations_and_devices_by_query(api, tenant, other_tenant):
     site, building = make_asset(tenant, "site"), make_asset(tenant, "building")
     meter, valve = make_device(tenant, "meter"), make_device(tenant, "valve")
