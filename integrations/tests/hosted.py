@@ -79,12 +79,18 @@ def failure_of(integration_id: str, timeout: float = 20.0):
     return row, error, list(lifecycle)
 
 
-def statistics(integration_id: str) -> dict:
-    """The STATS event of the integration's current hour, as the hourly job writes it once the hour is over."""
+def statistics(integration_id: str, timeout: float = 20.0) -> dict:
+    """The STATS event of the integration's current hour, as the hourly job writes it once the hour is over.
+
+    The pipeline stores a batch's telemetry before it counts the batch (integrations/pipeline.py),
+    so a test that saw the telemetry waits for the count too before the hour is written."""
     from converters.models import DebugEvent
     from integrations import stats
+    from integrations.models import IntegrationStats
     from tbproject.clock import now_ms
 
+    counted = IntegrationStats.objects.filter(integration_id=integration_id, messages_processed__gt=0)
+    wait_until(counted.exists, timeout, message="the batch's counts")
     stats.persist(now=now_ms() + stats.HOUR_MS)
     return DebugEvent.objects.get(entity_id=integration_id, event_type="STATS").body
 
