@@ -110,7 +110,11 @@ def test_the_broker_dropping_the_connection_loses_nothing_and_the_listener_recon
             await asyncio.sleep(0.3)
 
     run(scenario())
-    assert [u.payload for u in sink.uplinks] == [b"before", b"while-away-1", b"while-away-2"]
+    # At least once: "before" is settled with the broker only after it was queued, so when the cut
+    # comes between the two the broker hands it out again after the reconnect (once at most).
+    payloads = [u.payload for u in sink.uplinks]
+    assert [p for i, p in enumerate(payloads) if p not in payloads[:i]] == [b"before", b"while-away-1", b"while-away-2"]
+    assert payloads.count(b"before") <= 2 and payloads.count(b"while-away-1") == payloads.count(b"while-away-2") == 1
     lost = [r for r in sink.reports if r.get("connected") is False]
     assert lost and "Azure Event Hub at 127.0.0.1" in lost[0]["error"]
     assert sink.reports[-1] == {"connected": True, "error": ""}
