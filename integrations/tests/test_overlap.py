@@ -144,25 +144,29 @@ def test_a_batch_whose_store_fails_while_the_next_was_converted_is_queued_again_
     assert not DeadLetter.objects.filter(integration=integ).exists()
 
 
+def _failing_on_call(real, number: int, error: Exception):
+    """``real``, except that its ``number``th call raises ``error``; ``.calls`` holds the first arguments."""
+    def wrapper(*args, **kwargs):
+        wrapper.calls.append(args[0] if args else None)
+        if len(wrapper.calls) == number:
+            raise error
+        return real(*args, **kwargs)
+
+    wrapper.calls = []
+    return wrapper
+
+
 @postgres_only
 def test_a_failed_begin_requeues_from_its_batch_and_keeps_what_was_stored(world, monkeypatch, settings):
     settings.PIPELINE_BATCH_SIZE, settings.PIPELINE_OVERLAP = 4, True
     integ, uplinks = world
-    real_begin = pipeline.begin
-    calls = []
-
-    def begin(chunk, **kwargs):
-        calls.append(len(chunk))
-        if len(calls) == 2:
-            raise OperationalError("the database went away")
-        return real_begin(chunk, **kwargs)
-
+    begin = _failing_on_call(pipeline.begin, 2, OperationalError("the database went away"))
     requeued = []
     monkeypatch.setattr(pipeline, "begin", begin)
     monkeypatch.setattr(queue, "requeue", lambda chunk, **options: requeued.append(chunk))
     tasks.process_uplinks.run([_Request(queue.encode(uplinks))])
     assert [[u.payload for u in chunk] for chunk in requeued] == [[u.payload for u in uplinks[4:]]]
-    assert len(calls) == 2  # nothing begun after the failure
+    assert len(begin.calls) == 2  # nothing begun after the failure
     assert sorted(Device.objects.filter(tenant=integ.tenant).values_list("name", flat=True)) == sorted(
         f"ov-{n}" for n in range(4))
 
@@ -171,16 +175,7 @@ def test_a_failed_begin_requeues_from_its_batch_and_keeps_what_was_stored(world,
 def test_an_unexpected_error_keeps_only_its_batch_as_dead_letters(world, monkeypatch, settings):
     settings.PIPELINE_BATCH_SIZE, settings.PIPELINE_OVERLAP = 4, True
     integ, uplinks = world
-    real_complete = pipeline.complete
-    calls = []
-
-    def complete(begun, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise ValueError("a bug")
-        return real_complete(begun, **kwargs)
-
-    monkeypatch.setattr(pipeline, "complete", complete)
+    monkeypatch.setattr(pipeline, "complete", _failing_on_call(pipeline.complete, 2, ValueError("a bug")))
     tasks.process_uplinks.run([_Request(queue.encode(uplinks))])
     letters = DeadLetter.objects.filter(integration=integ)
     assert sorted(bytes(letter.payload) for letter in letters) == sorted(u.payload for u in uplinks[4:8])
@@ -210,14 +205,8 @@ def test_dead_letters_that_cannot_be_kept_requeue_from_their_batch(world, monkey
     and the one begun ahead are queued again (as the serial loop does), nothing is acknowledged away."""
     settings.PIPELINE_BATCH_SIZE, settings.PIPELINE_OVERLAP = 4, True
     integ, uplinks = world
-    real_finish = pipeline._finish
-    calls, requeued = [], []
-
-    def finish(*args, **kwargs):  # inside pipeline.complete, which releases the batch's claims
-        calls.append(1)
-        if len(calls) == 2:
-            raise ValueError("a bug")
-        return real_finish(*args, **kwargs)
+    finish = _failing_on_call(pipeline._finish, 2, ValueError("a bug"))  # inside pipeline.complete, which
+    requeued = []  # releases the batch's claims
 
     def keep(chunk, error):
         raise OperationalError("the database went away")
@@ -227,6 +216,6 @@ def test_dead_letters_that_cannot_be_kept_requeue_from_their_batch(world, monkey
     monkeypatch.setattr(queue, "requeue", lambda chunk, **options: requeued.append(chunk))
     tasks.process_uplinks.run([_Request(queue.encode(uplinks))])
     assert [[u.payload for u in chunk] for chunk in requeued] == [[u.payload for u in uplinks[4:]]]
-    assert len(calls) == 2
+    assert len(finish.calls) == 2
     free = dedup.claim([(str(integ.pk), dedup.digest(f"m-{n}"), 300_000) for n in range(12)])
     assert free == {(str(integ.pk), dedup.digest(f"m-{n}")) for n in range(4, 12)}  # batch 1's stay claimed
