@@ -36,6 +36,10 @@ from integrations import pipeline
 
 __all__ = ["available", "begin", "abandon", "shutdown"]
 
+#: Where a worker's main process notes its --concurrency for its forked pool processes
+#: (tbproject/celery.py, at worker_init).
+POOL_PROCESSES_ENV = "TB_WORKER_POOL_PROCESSES"
+
 _executor: tuple[int, ThreadPoolExecutor] | None = None
 _lock = threading.Lock()
 
@@ -51,7 +55,7 @@ def available() -> bool:
 def pool_processes() -> int:
     """The worker's pool processes, as its main process noted them before forking (tbproject/celery.py); 1 elsewhere."""
     try:
-        return max(1, int(os.environ.get("TB_WORKER_POOL_PROCESSES", "1")))
+        return max(1, int(os.environ.get(POOL_PROCESSES_ENV, "1")))
     except ValueError:
         return 1
 

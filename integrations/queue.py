@@ -169,8 +169,8 @@ def _batcher() -> "_Batcher":
 class _Batcher:
     """Collects the uplinks of one event loop into batches and sends each batch from a thread.
 
-    Below LINGER_RATE (a rate at which UPLINK_BATCH_MS would gather fewer than LINGER_FROM
-    uplinks), group commit: an uplink that finds no batch being sent goes once the callers of
+    Below the rate at which UPLINK_BATCH_MS would gather LINGER_FROM uplinks (counted over the
+    last RATE_WINDOW), group commit: an uplink that finds no batch being sent goes once the callers of
     the current loop turn are in; what arrives while one is being sent goes when that send
     completes. At or above it, a batch lingers UPLINK_BATCH_MS (from the previous batch, or
     from its first uplink while one is being sent) so that tasks stay large. A batch reaching

@@ -27,10 +27,9 @@ app.conf.beat_schedule = beat_schedule()
 def _note_pool_size(sender=None, **kwargs) -> None:
     """The worker's pool processes (--concurrency), for its forked pool processes to read
     (PIPELINE_OVERLAP=auto, integrations/overlap.py)."""
+    from integrations.overlap import POOL_PROCESSES_ENV  # Django is set up by now
+
     os.environ[POOL_PROCESSES_ENV] = str(getattr(sender, "concurrency", None) or 1)
-
-
-POOL_PROCESSES_ENV = "TB_WORKER_POOL_PROCESSES"
 
 
 @worker_process_init.connect

@@ -1,6 +1,7 @@
 """The uplink task outside eager mode (a worker's view): how it splits what waits into pipeline
-batches, requeues, and what it does with a batch the pipeline could not run. Found by the fault suite (tests/faults/): a psycopg error from the telemetry
-writer's own connection was not retried, and the task's error acknowledged the batch, dropping it."""
+batches, requeues, and what it does with a batch the pipeline could not run. Found by the fault
+suite (tests/faults/): a psycopg error from the telemetry writer's own connection was not
+retried, and the task's error acknowledged the batch, dropping it."""
 
 from dataclasses import dataclass, field
 
