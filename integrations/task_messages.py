@@ -1,6 +1,9 @@
-"""Uplink batches into the broker with one Redis command: kombu's envelope, without kombu's producer.
+"""Task messages into the broker with one Redis command: kombu's envelope, without kombu's producer.
 
     publish(task, [payload, ...])   # LPUSH of one Celery task message per payload; returns once stored
+
+Used for uplink batches (integrations/queue.py) and the rule engine's batches of API-made
+messages (rulechains/outbox.py): tasks that take one argument.
 
 Publishing through Celery (``apply_async``) builds the same message through several layers
 (signature, routing, kombu's producer and channel, a repr of the arguments for the logs) and
@@ -51,11 +54,15 @@ def _plain(task) -> bool:
             and getattr(task, "priority", None) is None and getattr(task, "queue", None) is None)
 
 
-def envelope(task, payload, *, retries: int = 0) -> bytes:
-    """The task message Celery 5 (protocol 2) and kombu's Redis transport put on the list."""
+def _uplinks_repr(payload) -> str:
+    return f"[<uplink batch, {len(payload.get('u', '')) if isinstance(payload, dict) else 0} characters>]"
+
+
+def envelope(task, payload, *, retries: int = 0, argsrepr=_uplinks_repr) -> bytes:
+    """The task message Celery 5 (protocol 2) and kombu's Redis transport put on the list;
+    ``argsrepr(payload)``: what the worker's log lines show of the argument."""
     task_id = str(uuid.uuid4())
     body = json.dumps([[payload], {}, _EMBED]).encode()
-    size = len(payload.get("u", "")) if isinstance(payload, dict) else 0
     message = {
         "body": base64.b64encode(body).decode("ascii"),
         "content-encoding": "utf-8",
@@ -63,7 +70,7 @@ def envelope(task, payload, *, retries: int = 0) -> bytes:
         "headers": {
             "lang": "py", "task": task.name, "id": task_id, "shadow": None, "eta": None, "expires": None,
             "group": None, "group_index": None, "retries": retries, "timelimit": [None, None],
-            "root_id": task_id, "parent_id": None, "argsrepr": f"[<uplink batch, {size} characters>]",
+            "root_id": task_id, "parent_id": None, "argsrepr": argsrepr(payload),
             "kwargsrepr": "{}", "origin": _origin, "ignore_result": bool(task.ignore_result),
             "replaced_task_nesting": 0, "stamped_headers": None, "stamps": {},
         },
@@ -76,10 +83,11 @@ def envelope(task, payload, *, retries: int = 0) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode()
 
 
-def publish(task, payloads: list) -> None:
+def publish(task, payloads: list, argsrepr=_uplinks_repr) -> None:
     """One LPUSH of a task message per payload (in order: the worker pops from the other end)."""
     if payloads:
-        _client(task.app.conf.broker_url).lpush(_queue_name(task), *(envelope(task, p) for p in payloads))
+        _client(task.app.conf.broker_url).lpush(_queue_name(task), *(envelope(task, p, argsrepr=argsrepr)
+                                                                     for p in payloads))
 
 
 @functools.cache

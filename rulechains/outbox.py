@@ -22,6 +22,7 @@ import threading
 from concurrent.futures import Future
 
 from devices.services import BATCHED
+from integrations import task_messages
 
 __all__ = ["queue", "publish", "BATCH_SIZE", "PUBLISH_TIMEOUT"]
 
@@ -46,13 +47,23 @@ def queue(payload: list[dict]) -> None:
 
 
 def publish(items: list[dict]) -> None:
-    """Publish encoded messages now, from this thread, as tasks of up to BATCH_SIZE; raises if that failed."""
+    """Publish encoded messages now, from this thread, as tasks of up to BATCH_SIZE; raises if that failed.
+
+    With a plain Redis broker, one LPUSH of Celery's own task messages (integrations/task_messages.py):
+    kombu's producer cost more than the rest of a batch of attribute saves (docs/performance.md)."""
     from rulechains.tasks import process_messages
 
-    for start in range(0, len(items), BATCH_SIZE):
-        chunk = items[start:start + BATCH_SIZE]
+    chunks = [items[start:start + BATCH_SIZE] for start in range(0, len(items), BATCH_SIZE)]
+    if task_messages.usable(process_messages):
+        task_messages.publish(process_messages, chunks, argsrepr=_chunk_repr)
+        return
+    for chunk in chunks:
         # argsrepr given: Celery's own (a safe repr of every message, for its logs) cost more than the publish
-        process_messages.apply_async(args=[chunk], argsrepr=f"[<{len(chunk)} messages>]")
+        process_messages.apply_async(args=[chunk], argsrepr=_chunk_repr(chunk))
+
+
+def _chunk_repr(chunk: list) -> str:
+    return f"[<{len(chunk)} messages>]"
 
 
 class _Sender:

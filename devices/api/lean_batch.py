@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 
 #: Most saves in one batch.
 MAX_BATCH = 500
+#: Most seconds a batch waits for the clients of the last one (_Batcher).
+LINGER = 0.002
 
 
 @dataclass(slots=True)
@@ -132,7 +134,8 @@ def _entities(saves: list[Save], users: dict) -> dict:
         wanted.setdefault((save.user_id, save.model), set()).add(save.pk)
     found = {}
     for (user_id, model), pks in wanted.items():
-        for row in visible(model, users[user_id]).filter(pk__in=pks):
+        # no ORDER BY: the models' default (by name) can lead the planner to walk a whole tenant's rows
+        for row in visible(model, users[user_id]).filter(pk__in=pks).order_by():
             found[(user_id, model, row.pk)] = row
     return found
 
@@ -192,25 +195,53 @@ _run = sync_to_async(run_batch, thread_sensitive=True)
 
 
 class _Batcher:
-    """The saves of one event loop waiting for a batch, and the task that runs them."""
+    """The saves of one event loop waiting for a batch, and the task that runs them.
+
+    Group commit, with one refinement: the answers of a batch go out together, so its clients'
+    next requests come back together too, over a millisecond or so. Starting the next batch with
+    the first of them alone made batches alternate between one save and all the others (measured:
+    1, 15, 1, 15...), each costing about the same round trips. So when fewer saves wait than the
+    last batch held, the batch waits up to LINGER seconds for that many; an idle server (the last
+    batch one save) never waits.
+
+    One batch at a time: two in threads of their own (each with its connection) were measured
+    slower, not faster (batches of 8 took 15-28 ms against 6-17 ms for 16 in one: the threads
+    share the web process's interpreter lock, and saves of the same entities wait on each other's
+    row locks)."""
 
     def __init__(self):
         self.waiting: list[tuple[Save, asyncio.Future]] = []
         self.running = False
+        self.last_size = 0
+        self.arrived = asyncio.Event()
 
     async def submit(self, save: Save) -> Save:
         future = asyncio.get_running_loop().create_future()
         self.waiting.append((save, future))
+        self.arrived.set()
         if not self.running:
             self.running = True
             asyncio.get_running_loop().create_task(self._drain())
         await future
         return save
 
+    async def _gather(self) -> None:
+        """Wait up to LINGER for as many saves as the last batch held."""
+        loop = asyncio.get_running_loop()
+        target, deadline = min(self.last_size, MAX_BATCH), loop.time() + LINGER
+        while len(self.waiting) < target and deadline > loop.time():
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), deadline - loop.time())
+            except TimeoutError:
+                return
+
     async def _drain(self) -> None:
         try:
             while self.waiting:
+                await self._gather()
                 batch, self.waiting = self.waiting[:MAX_BATCH], self.waiting[MAX_BATCH:]
+                self.last_size = len(batch)
                 saves = [save for save, _ in batch]
                 try:
                     await _run(saves)

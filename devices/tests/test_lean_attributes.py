@@ -268,3 +268,30 @@ def test_receivers_may_leave_their_work_to_the_batch(tenant_admin, world):
         services.attributes_saved.disconnect(dispatch_uid="test.batching")
     assert res.status_code == 200 and client.served == 1
     assert flushed == [[{"a": 1}]] and services.BATCHED.get() is None
+
+
+def test_the_clients_of_a_batch_coming_back_one_by_one_make_one_batch_again(monkeypatch):
+    """Group commit alone started the next batch with the first returning client, alone: batches
+    alternated 1, 15, 1, 15 (each costing the same round trips). The batch waits (up to LINGER)
+    for as many saves as the last one held; the clients here come back within a fraction of it."""
+    import asyncio
+
+    sizes = []
+
+    async def run(saves):
+        sizes.append(len(saves))
+        await asyncio.sleep(0.001)
+
+    monkeypatch.setattr(lean_batch, "_run", run)
+
+    async def clients():
+        async def client(i):
+            for _ in range(5):
+                await lean_batch.submit(lean_batch.Save(user_id="u"))
+                await asyncio.sleep(i * lean_batch.LINGER / 100)  # staggered, as answers reach clients
+
+        await asyncio.gather(*(client(i) for i in range(16)))
+
+    asyncio.run(clients())
+    assert sum(sizes) == 80
+    assert sizes[-4:] == [16] * 4, sizes  # the first batch may be short (the clients are starting)

@@ -1,6 +1,9 @@
 """Rule-engine messages in batches (issue 18): the API producers' outbox, the coalescing rules
 task and its retries, and the root chains cached per tenant."""
 
+import base64
+import json
+import os
 import threading
 import time
 
@@ -8,10 +11,12 @@ import pytest
 from celery_batches import SimpleRequest
 from django.db import OperationalError
 
+from integrations import task_messages
 from rulechains import engine, nodes, outbox, tasks
 from rulechains import messages as m
 from rulechains.models import RuleNode
 from rulechains.tests.helpers import install_root, msg, node
+from tbproject.celery import app as celery_app
 from tbproject.testing.factories import make_device
 
 
@@ -36,6 +41,7 @@ def test_the_outbox_publishes_what_waits_as_one_task_and_every_caller_learns_it(
         assert options == {"argsrepr": f"[<{len(args[0])} messages>]"}
 
     monkeypatch.setattr(tasks.process_messages, "apply_async", slow_publish)
+    monkeypatch.setattr(task_messages, "usable", lambda task: False)  # kombu's producer (a non-Redis broker)
     sender = outbox._Sender()
     futures = []
     threads = [threading.Thread(target=lambda i=i: futures.append(sender.put([{"n": i}]))) for i in range(30)]
@@ -54,8 +60,42 @@ def test_a_caller_of_the_outbox_learns_that_its_batch_was_not_queued(monkeypatch
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(tasks.process_messages, "apply_async", broker_down)
+    monkeypatch.setattr(task_messages, "usable", lambda task: False)
     with pytest.raises(ConnectionError, match="broker down"):
         outbox._Sender().put([{"n": 1}]).result(5)
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)")
+def test_with_a_redis_broker_the_outbox_queues_celerys_own_task_messages_with_one_command():
+    import redis
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.delete("celery")
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False  # as test_queue's brokered
+    items = [{"n": i} for i in range(outbox.BATCH_SIZE + 2)]
+    try:
+        assert task_messages.usable(tasks.process_messages)
+        tasks.process_messages.apply_async(args=[items[-2:]], argsrepr="[<2 messages>]")  # through kombu's producer
+        outbox.publish(items)  # one LPUSH: two task messages (BATCH_SIZE, then 2)
+        celerys, *ours = (json.loads(raw) for raw in reversed(client.lrange("celery", 0, -1)))  # oldest first
+    finally:
+        celery_app.conf.task_always_eager = celery_app.conf.CELERY_TASK_ALWAYS_EAGER = before
+        client.delete("celery")
+
+    def args(message):
+        return json.loads(base64.b64decode(message["body"]))[0][0]
+
+    def shape(message):
+        # apply_async(argsrepr=...) also copies the option into the properties, which no one reads
+        ids = ("id", "root_id", "correlation_id", "delivery_tag", "origin", "argsrepr")
+        return {part: {k: v for k, v in message[part].items() if k not in ids} for part in ("headers", "properties")}
+
+    assert [args(m) for m in ours] == [items[:outbox.BATCH_SIZE], items[outbox.BATCH_SIZE:]]
+    assert shape(ours[1]) == shape(celerys)  # the worker cannot tell them apart
+    assert [m["headers"]["argsrepr"] for m in ours] == [f"[<{outbox.BATCH_SIZE} messages>]", "[<2 messages>]"]
+    assert celerys["headers"]["argsrepr"] == "[<2 messages>]"
+    assert ours[1]["body"] == celerys["body"]
 
 
 def test_the_rules_task_runs_every_waiting_batch_as_one(tenant, device, monkeypatch):
