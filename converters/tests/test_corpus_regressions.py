@@ -193,3 +193,32 @@ def test_until_loops_and_rounding_to_int():
         var until = 'a variable';
         return {n: n, m: m, until: until, ints: [toInt(0.5), toInt(2.7), toInt(0.3), toInt(-2.5)]};
     """) == {"n": 3, "m": 4, "until": "a variable", "ints": [1, 3, 0, -3]}
+
+
+def typed_up(api, decoder: str, payload: bytes = b"\x01\x02", metadata=None):
+    body = {"payload": base64.b64encode(payload).decode(), "metadata": metadata or {"eui": "AA", "ts": "1000"},
+            "decoder": decoder, "converter": {**TYPED, "configuration": {**TYPED["configuration"],
+                                                                        "attributes": ["eui"]}}}
+    res = api.post("/api/converter/testUpLink?scriptLang=TBEL", body, format="json")
+    assert res.status_code == 200 and res.json()["error"] == "", res.content
+    return res.json()
+
+
+def test_a_typed_converter_may_return_an_array_of_messages(api):
+    # the library's LoRaWAN templates return [device message, gateway messages...]: each one is
+    # assembled with the configuration, and the converter output is an array as well
+    res = typed_up(api, "return [{telemetry: {ts: 5, values: {n: payload.length}}},"
+                        " {name: 'Gateway 1', profile: 'GW', telemetry: {rssi: -1}}];")
+    device, gateway = res["outputMsg"]
+    assert device == {"entityType": "DEVICE", "name": "Sensor AA", "profile": "P",
+                      "telemetry": {"ts": 5, "values": {"n": 2}}, "attributes": {"eui": "AA"}}
+    assert (gateway["name"], gateway["profile"], gateway["telemetry"]) == ("Gateway 1", "GW", {"rssi": -1})
+    assert "warnings" not in res
+
+
+def test_the_converter_output_keeps_the_scripts_telemetry_shape(api):
+    # {ts, values} returned as an object shows as that object; [{ts, values}] as an array
+    one = "return {telemetry: {ts: 5, values: {n: 1}}};"
+    assert typed_up(api, one)["outputMsg"]["telemetry"] == {"ts": 5, "values": {"n": 1}}
+    listed = "return {telemetry: [{ts: 5, values: {n: 1}}]};"
+    assert typed_up(api, listed)["outputMsg"]["telemetry"] == [{"ts": 5, "values": {"n": 1}}]
