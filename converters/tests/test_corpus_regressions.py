@@ -222,3 +222,14 @@ def test_the_converter_output_keeps_the_scripts_telemetry_shape(api):
     assert typed_up(api, one)["outputMsg"]["telemetry"] == {"ts": 5, "values": {"n": 1}}
     listed = "return {telemetry: [{ts: 5, values: {n: 1}}]};"
     assert typed_up(api, listed)["outputMsg"]["telemetry"] == [{"ts": 5, "values": {"n": 1}}]
+
+
+def test_a_script_function_named_as_a_tbutils_one_does_not_replace_it():
+    # MVEL consults its imports (TbUtils) before the script's functions: a helper written for
+    # JavaScript (String.fromCharCode) is declared but TbUtils' decodeToString is what runs
+    assert tbel("""
+        function decodeToString(p) { return String.fromCharCode.apply(String, p); }
+        function decodeToJson(p) { return JSON.parse(decodeToString(p)); }
+        function twice(p) { return decodeToString(p) + decodeToString(p); }
+        return {json: decodeToJson(payload), text: twice(payload)};
+    """, b'{"a":1}') == {"json": {"a": 1}, "text": '{"a":1}{"a":1}'}
