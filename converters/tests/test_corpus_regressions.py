@@ -3,10 +3,11 @@ testDownLink (converters/tests/corpus_runner.py); each case is our own few lines
 
 import base64
 import json
+from types import SimpleNamespace
 
 import pytest
 
-from converters import engine
+from converters import engine, ts013, uplink
 from converters.tests.envelopes import FRAME, doc, raw
 
 
@@ -233,3 +234,20 @@ def test_a_script_function_named_as_a_tbutils_one_does_not_replace_it():
         function twice(p) { return decodeToString(p) + decodeToString(p); }
         return {json: decodeToJson(payload), text: twice(payload)};
     """, b'{"a":1}') == {"json": {"a": 1}, "text": '{"a":1}{"a":1}'}
+
+
+@pytest.mark.parametrize("script, codec", [
+    ("function decodeUplink(input) { return {data: {n: input.bytes.length}}; }", True),
+    ("exports.decodeUplink = (input) => { return {data: {}}; };", True),
+    # a ThingsBoard script that keeps a decodeUplink helper and returns its own result
+    ("function decodeUplink(b) { if (b) { return {n: 1}; } return null; }\nvar r = decodeUplink(payload);\n"
+     "return {deviceName: 'd', deviceType: 't', telemetry: r};", False),
+    ("function decodeUplink(b) { return b; }\nif (payload.length > 0) { return {telemetry: {}}; }", False),
+    ("// return here\nvar s = 'return'; function decodeUplink(b) { return {data: {}}; }", True),
+])
+def test_a_script_returning_at_its_top_level_is_no_ts013_codec(script, codec):
+    # such a v1 converter gets the network server's envelope as sent, not the device bytes
+    converter = SimpleNamespace(configuration={}, script=script, type="UPLINK", converter_version=1)
+    assert ts013.declared(converter) is codec
+    item = uplink.prepare(converter, "CHIRPSTACK", raw("chirpstack_up"), {})
+    assert (item.payload == raw("chirpstack_up")) is not codec
