@@ -210,10 +210,13 @@ def test_a_typed_converter_may_return_an_array_of_messages(api):
     # assembled with the configuration, and the converter output is an array as well
     res = typed_up(api, "return [{telemetry: {ts: 5, values: {n: payload.length}}},"
                         " {name: 'Gateway 1', profile: 'GW', telemetry: {rssi: -1}}];")
-    device, gateway = res["outputMsg"]
-    assert device == {"entityType": "DEVICE", "name": "Sensor AA", "profile": "P",
-                      "telemetry": {"ts": 5, "values": {"n": 2}}, "attributes": {"eui": "AA"}}
-    assert (gateway["name"], gateway["profile"], gateway["telemetry"]) == ("Gateway 1", "GW", {"rssi": -1})
+    # (ThingsBoard's library: a gateway's message also gets the listed network fields, its own
+    # eui winning over the device's)
+    assert res["outputMsg"] == [
+        {"entityType": "DEVICE", "name": "Sensor AA", "profile": "P", "telemetry": {"ts": 5, "values": {"n": 2}},
+         "attributes": {"eui": "AA"}},
+        {"entityType": "DEVICE", "name": "Gateway 1", "profile": "GW", "telemetry": {"rssi": -1},
+         "attributes": {"eui": "AA"}}]
     assert "warnings" not in res
 
 
@@ -251,3 +254,23 @@ def test_a_script_returning_at_its_top_level_is_no_ts013_codec(script, codec):
     assert ts013.declared(converter) is codec
     item = uplink.prepare(converter, "CHIRPSTACK", raw("chirpstack_up"), {})
     assert (item.payload == raw("chirpstack_up")) is not codec
+
+
+def test_a_loriot_gw_message_gives_typed_scripts_its_gateways(api):
+    # the library's typed LORIOT templates add one message per gateway from metadata.gws when
+    # metadata.cmd == "gw": both reach the script as ThingsBoard's unwrap gives them
+    envelope = doc("loriot_gw")
+    converter = {**TYPED, "integrationType": "LORIOT",
+                 "configuration": {**TYPED["configuration"], "attributes": ["fPort"]}}
+    script = """var out = [{telemetry: {n: payload.length}}];
+        if (metadata.cmd == "gw") {
+            foreach (gw : metadata.gws) { out.add({name: 'Gateway ' + gw.gweui, attributes: {eui: gw.gweui}}); }
+        }
+        return out;"""
+    body = {"payload": base64.b64encode(raw("loriot_gw")).decode(), "metadata": {}, "decoder": script,
+            "converter": converter}
+    res = api.post("/api/converter/testUpLink?scriptLang=TBEL", body, format="json").json()
+    assert res["error"] == "", res
+    gateways = [gw["gweui"] for gw in envelope["gws"]]
+    assert [m["name"] for m in res["outputMsg"][1:]] == [f"Gateway {eui}" for eui in gateways]
+    assert res["outputMsg"][1]["attributes"] == {"eui": gateways[0], "fPort": envelope["port"]}
