@@ -89,13 +89,26 @@ def test_uplink(decoder: str, payload: bytes, metadata: dict, *, converter_versi
         return answer
     if interpreted.updates and (converter_version == 2 or ts013.is_result(parsed)):
         # values stored at the receive time show without it, as ThingsBoard shows them
-        update = interpreted.updates[0]
-        shown = [(None if ts == received else ts, values) for ts, values in update.telemetry]
-        answer["outputMsg"] = converter_output(dataclasses.replace(update, telemetry=shown))
+        messages = parsed if isinstance(parsed, list) else [parsed]
+        shown = [_shown(update, received, message)
+                 for update, message in zip(interpreted.updates, messages, strict=False)]
+        answer["outputMsg"] = shown if isinstance(parsed, list) else shown[0]
     warnings = [*interpreted.warnings, *notes]
     if warnings:
         answer["warnings"] = warnings
     return answer
+
+
+def _shown(update, received: int, message) -> dict:
+    """The converter output as ThingsBoard shows it: values stored at the receive time without
+    it; one ``{ts, values}`` the script returned as an object stays an object, not an array."""
+    shown = converter_output(dataclasses.replace(
+        update, telemetry=[(None if ts == received else ts, values) for ts, values in update.telemetry]))
+    own = message.get("telemetry") if isinstance(message, dict) else None
+    if isinstance(own, dict) and "values" in own and isinstance(shown["telemetry"], list) \
+            and len(shown["telemetry"]) == 1:
+        shown["telemetry"] = shown["telemetry"][0]
+    return shown
 
 
 def test_downlink(encoder: str, msg: str, metadata: dict, msg_type: str, integration_metadata: dict, *,

@@ -26,7 +26,7 @@ import json
 import re
 
 __all__ = ["CONTRACT_KEY", "TS013", "THINGSBOARD", "Ts013Error", "declared", "defines_entry", "is_result",
-           "split_result", "flatten", "device_name"]
+           "returns_at_top_level", "split_result", "flatten", "device_name"]
 
 CONTRACT_KEY = "scriptContract"
 TS013 = "TS013"
@@ -62,7 +62,30 @@ def declared(converter) -> bool:
     said = contract(configuration)
     if said is not None:
         return said == TS013
-    return defines_entry(converter.script, converter.type)
+    return defines_entry(converter.script, converter.type) and not returns_at_top_level(converter.script)
+
+
+_TOKENS = re.compile(r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`(?:\\.|[^`\\])*`"
+                     r"|\bfunction\b|=>|\breturn\b|[{}]", re.S)
+
+
+def returns_at_top_level(source: str) -> bool:
+    """Whether the script's body has a ``return`` outside every function: a ThingsBoard script,
+    whatever functions it defines (a decodeUplink kept beside ``return result;`` is its helper)."""
+    stack, function_next = [], False
+    for match in _TOKENS.finditer(source or ""):
+        token = match.group()
+        if token in ("function", "=>"):
+            function_next = True
+        elif token == "{":
+            stack.append(function_next)
+            function_next = False
+        elif token == "}":
+            if stack:
+                stack.pop()
+        elif token == "return" and not any(stack):
+            return True
+    return False
 
 
 def is_result(parsed) -> bool:

@@ -79,7 +79,10 @@ def interpret(converter, output_json, metadata: dict, *, server_ts: int | None =
         raise OutputError("scriptContract is TS013 but the script returned a value instead of defining "
                           "decodeUplink(input)")
     if converter.converter_version == 2:
-        return Interpreted([normalise_uplink_v2(parsed, configuration, metadata, server_ts=server_ts, notes=notes)])
+        # an array is one message each, every one assembled with the configuration (ThingsBoard's
+        # library: a device's values and then its gateways' own messages)
+        return Interpreted([normalise_uplink_v2(one, configuration, metadata, server_ts=server_ts, notes=notes)
+                            for one in (parsed if isinstance(parsed, list) else [parsed])])
     return Interpreted(normalise_uplink(parsed, server_ts=server_ts, notes=notes))
 
 

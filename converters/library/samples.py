@@ -85,6 +85,8 @@ def _expected_updates(expected) -> list:
     if isinstance(expected, dict) and "name" in expected and "deviceName" not in expected \
             and "assetName" not in expected:
         return [parse_converter_output(expected)]
+    if isinstance(expected, list) and expected and all(isinstance(e, dict) and "entityType" in e for e in expected):
+        return [parse_converter_output(e) for e in expected]  # a typed converter's array
     return normalise_uplink(expected)
 
 

@@ -162,7 +162,9 @@ class ExprMixin:
 
     def e_call(self, n) -> str:
         args = ", ".join(self.expr(a) for a in n.args)
-        if n.name in self.functions:
+        # TbUtils' functions are MVEL imports, which its resolver consults before the script's own
+        # functions: a script redefining decodeToString (with a JS body) still calls TbUtils'
+        if n.name in self.functions and n.name not in BUILTINS:
             from converters.tbel.codegen import safe
 
             call = f"{safe(n.name)}({args})"

@@ -140,8 +140,10 @@ CASES = [
          converter={"converterVersion": 2, "configuration": {"type": "DEVICE", "name": "Tank $eui",
                                                               "profile": "tank", "customer": "Water Co"}},
          output={"attributes": {"fw": 2}, "telemetry": {"ts": 1731243110000, "values": {"level": 42}}},
+         # one {ts, values} returned as an object prints as that object (ThingsBoard's library
+         # results for typed converters that return it so: AgroSense, NanoSensorics, ioThings)
          output_msg={"entityType": "DEVICE", "name": "Tank a1b2", "profile": "tank", "customer": "Water Co",
-                     "telemetry": [{"ts": 1731243110000, "values": {"level": 42}}], "attributes": {"fw": 2}},
+                     "telemetry": {"ts": 1731243110000, "values": {"level": 42}}, "attributes": {"fw": 2}},
          stored={"Tank a1b2": {"telemetry": {"level": (1_731_243_110_000, 42)}, "attributes": {"fw": 2}}}),
     Case("a script that throws", "var x = payload.length;\nthrow new Error('bad frame ' + x);", b"\x01",
          error="Error: bad frame 1 (line 2)", stage="convert"),

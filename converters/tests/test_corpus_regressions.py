@@ -3,10 +3,11 @@ testDownLink (converters/tests/corpus_runner.py); each case is our own few lines
 
 import base64
 import json
+from types import SimpleNamespace
 
 import pytest
 
-from converters import engine
+from converters import engine, ts013, uplink
 from converters.tests.envelopes import FRAME, doc, raw
 
 
@@ -193,3 +194,83 @@ def test_until_loops_and_rounding_to_int():
         var until = 'a variable';
         return {n: n, m: m, until: until, ints: [toInt(0.5), toInt(2.7), toInt(0.3), toInt(-2.5)]};
     """) == {"n": 3, "m": 4, "until": "a variable", "ints": [1, 3, 0, -3]}
+
+
+def typed_up(api, decoder: str, payload: bytes = b"\x01\x02", metadata=None):
+    body = {"payload": base64.b64encode(payload).decode(), "metadata": metadata or {"eui": "AA", "ts": "1000"},
+            "decoder": decoder, "converter": {**TYPED, "configuration": {**TYPED["configuration"],
+                                                                        "attributes": ["eui"]}}}
+    res = api.post("/api/converter/testUpLink?scriptLang=TBEL", body, format="json")
+    assert res.status_code == 200 and res.json()["error"] == "", res.content
+    return res.json()
+
+
+def test_a_typed_converter_may_return_an_array_of_messages(api):
+    # the library's LoRaWAN templates return [device message, gateway messages...]: each one is
+    # assembled with the configuration, and the converter output is an array as well
+    res = typed_up(api, "return [{telemetry: {ts: 5, values: {n: payload.length}}},"
+                        " {name: 'Gateway 1', profile: 'GW', telemetry: {rssi: -1}}];")
+    # (ThingsBoard's library: a gateway's message also gets the listed network fields, its own
+    # eui winning over the device's)
+    assert res["outputMsg"] == [
+        {"entityType": "DEVICE", "name": "Sensor AA", "profile": "P", "telemetry": {"ts": 5, "values": {"n": 2}},
+         "attributes": {"eui": "AA"}},
+        {"entityType": "DEVICE", "name": "Gateway 1", "profile": "GW", "telemetry": {"rssi": -1},
+         "attributes": {"eui": "AA"}}]
+    assert "warnings" not in res
+
+
+def test_the_converter_output_keeps_the_scripts_telemetry_shape(api):
+    # {ts, values} returned as an object shows as that object; [{ts, values}] as an array
+    one = "return {telemetry: {ts: 5, values: {n: 1}}};"
+    assert typed_up(api, one)["outputMsg"]["telemetry"] == {"ts": 5, "values": {"n": 1}}
+    listed = "return {telemetry: [{ts: 5, values: {n: 1}}]};"
+    assert typed_up(api, listed)["outputMsg"]["telemetry"] == [{"ts": 5, "values": {"n": 1}}]
+
+
+def test_a_script_function_named_as_a_tbutils_one_does_not_replace_it():
+    # MVEL consults its imports (TbUtils) before the script's functions: a helper written for
+    # JavaScript (String.fromCharCode) is declared but TbUtils' decodeToString is what runs
+    assert tbel("""
+        function decodeToString(p) { return String.fromCharCode.apply(String, p); }
+        function decodeToJson(p) { return JSON.parse(decodeToString(p)); }
+        function twice(p) { return decodeToString(p) + decodeToString(p); }
+        return {json: decodeToJson(payload), text: twice(payload)};
+    """, b'{"a":1}') == {"json": {"a": 1}, "text": '{"a":1}{"a":1}'}
+
+
+@pytest.mark.parametrize("script, codec", [
+    ("function decodeUplink(input) { return {data: {n: input.bytes.length}}; }", True),
+    ("exports.decodeUplink = (input) => { return {data: {}}; };", True),
+    # a ThingsBoard script that keeps a decodeUplink helper and returns its own result
+    ("function decodeUplink(b) { if (b) { return {n: 1}; } return null; }\nvar r = decodeUplink(payload);\n"
+     "return {deviceName: 'd', deviceType: 't', telemetry: r};", False),
+    ("function decodeUplink(b) { return b; }\nif (payload.length > 0) { return {telemetry: {}}; }", False),
+    ("// return here\nvar s = 'return'; function decodeUplink(b) { return {data: {}}; }", True),
+])
+def test_a_script_returning_at_its_top_level_is_no_ts013_codec(script, codec):
+    # such a v1 converter gets the network server's envelope as sent, not the device bytes
+    converter = SimpleNamespace(configuration={}, script=script, type="UPLINK", converter_version=1)
+    assert ts013.declared(converter) is codec
+    item = uplink.prepare(converter, "CHIRPSTACK", raw("chirpstack_up"), {})
+    assert (item.payload == raw("chirpstack_up")) is not codec
+
+
+def test_a_loriot_gw_message_gives_typed_scripts_its_gateways(api):
+    # the library's typed LORIOT templates add one message per gateway from metadata.gws when
+    # metadata.cmd == "gw": both reach the script as ThingsBoard's unwrap gives them
+    envelope = doc("loriot_gw")
+    converter = {**TYPED, "integrationType": "LORIOT",
+                 "configuration": {**TYPED["configuration"], "attributes": ["fPort"]}}
+    script = """var out = [{telemetry: {n: payload.length}}];
+        if (metadata.cmd == "gw") {
+            foreach (gw : metadata.gws) { out.add({name: 'Gateway ' + gw.gweui, attributes: {eui: gw.gweui}}); }
+        }
+        return out;"""
+    body = {"payload": base64.b64encode(raw("loriot_gw")).decode(), "metadata": {}, "decoder": script,
+            "converter": converter}
+    res = api.post("/api/converter/testUpLink?scriptLang=TBEL", body, format="json").json()
+    assert res["error"] == "", res
+    gateways = [gw["gweui"] for gw in envelope["gws"]]
+    assert [m["name"] for m in res["outputMsg"][1:]] == [f"Gateway {eui}" for eui in gateways]
+    assert res["outputMsg"][1]["attributes"] == {"eui": gateways[0], "fPort": envelope["port"]}

@@ -1,7 +1,9 @@
 """LORIOT: the application output's uplink messages (``cmd`` ``rx`` and, with gateway
 information, ``gw``); ``data`` is the FRMPayload in hex. Downlink reports (``tx``, ``txd``) and
 other commands are NotAnUplink. An encrypted frame (``encdata`` without ``data``) unwraps to an
-empty payload."""
+empty payload. As ThingsBoard's, the metadata keeps ``cmd`` and a ``gw`` message's ``gws`` list
+as it came (the library's typed LORIOT templates add one message per gateway from
+``metadata.gws`` when ``metadata.cmd == "gw"``); a list is never stored by the key lists."""
 
 from converters.unwrap.base import NotAnUplink, UnwrapError, Unwrapped, envelope, from_hex, scalars, strongest
 
@@ -20,6 +22,7 @@ def unwrap(raw, metadata: dict | None = None) -> Unwrapped:
     gateway = strongest(msg.get("gws")) if cmd == "gw" else {}
     fields = {
         "eui": msg.get("EUI"),
+        "cmd": cmd,
         "ts": msg.get("ts"),
         "fCnt": msg.get("fcnt"),
         "fPort": msg.get("port"),
@@ -39,4 +42,7 @@ def unwrap(raw, metadata: dict | None = None) -> Unwrapped:
         "latitude": gateway.get("lat"),
         "longitude": gateway.get("lon"),
     }
-    return Unwrapped(from_hex(msg.get("data"), "data"), scalars(fields))
+    metadata = scalars(fields)
+    if cmd == "gw" and isinstance(msg.get("gws"), list):
+        metadata["gws"] = msg["gws"]
+    return Unwrapped(from_hex(msg.get("data"), "data"), metadata)
