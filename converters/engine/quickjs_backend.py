@@ -27,6 +27,12 @@ __all__ = ["QuickJSBackend"]
 
 PRELUDE = Path(__file__).with_name("prelude.js").read_text()
 _NO_LOGS: tuple[str, ...] = ()
+_new_outcome = tuple.__new__
+
+
+def _output(text: str) -> Outcome:
+    """Outcome(text, None, (), False, False), without the named tuple's keyword-parsing __new__."""
+    return _new_outcome(Outcome, (text, None, _NO_LOGS, False, False))
 
 
 def _tbel_runtime() -> str:
@@ -37,7 +43,9 @@ def _tbel_runtime() -> str:
 
 # ASCII: a lone surrogate in metadata could not cross to the engine as UTF-8.
 _encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
-_BATCH_SET = "00:"
+#: the first char of a framed reply (prelude.js __tbFinish): no JSON text starts with it
+_FRAMED = "\x01"
+_BATCH_SET = _FRAMED + "00:"
 
 
 class QuickJSScript(CompiledScript):
@@ -97,11 +105,15 @@ class QuickJSScript(CompiledScript):
             return Outcome(None, f"internal error: unreadable result ({e})", fatal=True)
 
     def _parse(self, text: str) -> Outcome:
-        colon = text.index(":", 1)
-        size = int(text[1:colon])
+        if text and text[0] != _FRAMED:  # the common case: the result's JSON text, without logs
+            if len(text) * 3 > self._max_output and len(text.encode("utf-8")) > self._max_output:
+                return Outcome(None, f"the output is too large (limit {self._max_output} bytes)")
+            return _output(text)
+        colon = text.index(":", 2)
+        size = int(text[2:colon])
         logs = tuple(json.loads(text[colon + 1 : colon + 1 + size])) if size else _NO_LOGS
         body = text[colon + 1 + size :]
-        status = text[0]
+        status = text[1]
         if status == "0":
             if len(body) * 3 > self._max_output and len(body.encode("utf-8")) > self._max_output:
                 return Outcome(None, f"the output is too large (limit {self._max_output} bytes)", logs)
