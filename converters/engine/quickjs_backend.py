@@ -76,15 +76,24 @@ class QuickJSScript(CompiledScript):
         outcome = self._call(None, meta, "")
         if outcome is not None:
             return [outcome._replace(fatal=True)]
-        outcomes = []
+        outcomes: list = []
+        append, runner, reply, small = outcomes.append, self._runner, self._reply, self._max_output // 3
         for index, item in enumerate(items):
             if index:
                 started(index)
-            if decoder:
-                outcome = self._call(item[0].decode("latin-1"), index)
+            try:
+                if decoder:
+                    text = runner(item[0].decode("latin-1"), index)
+                else:
+                    text = runner(item[0], index, str(item[2] or ""))
+            except Exception as e:
+                outcome = self._raised(e)
             else:
-                outcome = self._call(item[0], index, str(item[2] or ""))
-            outcomes.append(outcome)
+                if text and text[0] != _FRAMED and len(text) <= small:  # _parse's common case, inline
+                    append(_output(text))
+                    continue
+                outcome = reply(text)
+            append(outcome)
             if outcome.fatal:
                 return outcomes
         self._call(None, "[]", "")  # drop the batch's metadata: the context may live long
@@ -93,12 +102,19 @@ class QuickJSScript(CompiledScript):
     def _call(self, *args) -> Outcome | None:
         try:
             text = self._runner(*args)
-        except quickjs.JSException as e:
-            return self._uncaught(str(e))
-        except Exception as e:  # StackOverflow, MemoryError: the context is not trusted after them
-            return Outcome(None, f"internal error: {type(e).__name__}: {str(e)[: self._max_error]}", fatal=True)
+        except Exception as e:
+            return self._raised(e)
         if args[0] is None and text == _BATCH_SET:
             return None
+        return self._reply(text)
+
+    def _raised(self, e: Exception) -> Outcome:
+        if isinstance(e, quickjs.JSException):
+            return self._uncaught(str(e))
+        # StackOverflow, MemoryError: the context is not trusted after them
+        return Outcome(None, f"internal error: {type(e).__name__}: {str(e)[: self._max_error]}", fatal=True)
+
+    def _reply(self, text: str) -> Outcome:
         try:
             return self._parse(text)
         except ValueError as e:  # a prelude bug, not the script's: say so rather than crash
