@@ -53,7 +53,15 @@ def _own_connection(params: dict) -> psycopg.Connection:
         conn.close()
         conn = None
     if conn is None:
-        conn = _local.conn = psycopg.connect(autocommit=True, **params)
+        conn = psycopg.connect(autocommit=True, **params)
+        try:
+            # the session's staging table, committed here once: every batch then saves the round
+            # trip (and the "already exists" notice) of CREATE ... IF NOT EXISTS
+            conn.execute(writer.STAGING_TABLE)
+        except BaseException:
+            conn.close()
+            raise
+        _local.conn = conn
         _local.params = params
     return conn
 
@@ -80,7 +88,7 @@ def _latest_after_verdict(rows: list[tuple], verdict: queue.SimpleQueue, params:
         nonlocal waited
         conn = _own_connection(params)
         with conn.transaction(), conn.cursor() as cur:
-            writer._upsert_latest(cur, rows, truncate=False)  # ON COMMIT DELETE ROWS empties it
+            writer._upsert_latest(cur, rows, truncate=False, staged=True)  # ON COMMIT DELETE ROWS empties it
             waited = True
             if not verdict.get():
                 raise _Abandoned

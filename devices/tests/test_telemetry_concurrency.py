@@ -62,3 +62,15 @@ def test_it_keeps_the_newest_value_when_writers_race_on_a_new_key(entities):
         for t in threads:
             t.join()
         assert [latest(e, [key]) for e in entities] == [{key: (T0 + 3, 3)}] * len(entities)
+
+
+def test_the_latest_values_helper_stages_on_a_table_its_session_made_once(entities):
+    # parallel.py's helper connections create the staging table once per session (committed),
+    # then skip CREATE ... IF NOT EXISTS; a new session (closed connections) makes it again.
+    from devices.telemetry import parallel
+
+    for round_ in range(3):
+        write_points(Point(e, "s", T0 + round_, round_) for e in entities)
+        if round_ == 1:
+            parallel.close_pool()
+    assert [latest(e)["s"] for e in entities[:3]] == [(T0 + 2, 2)] * 3
