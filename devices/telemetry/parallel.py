@@ -21,7 +21,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from psycopg.errors import UniqueViolation
 
 from devices.telemetry import writer
 
@@ -72,8 +73,14 @@ def write(rows: list[tuple]) -> None:
     stored = False
     try:
         def history():
-            with transaction.atomic(), connection.cursor() as cur:
-                writer._insert_points(cur, rows)
+            # writer._insert_points without its savepoint (two round trips): this transaction is
+            # the outermost, so a batch that repeats a point rolls back and upserts in a new one
+            try:
+                with transaction.atomic(), connection.cursor() as cur:
+                    writer._copy(cur, "ts_kv", rows)
+            except (IntegrityError, UniqueViolation):
+                with transaction.atomic(), connection.cursor() as cur:
+                    writer._upsert_points(cur, rows)
         writer._retrying(history)
         stored = True
     finally:

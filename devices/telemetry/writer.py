@@ -164,8 +164,12 @@ def _insert_points(cur, rows: list[tuple]) -> None:
         with transaction.atomic():
             _copy(cur, "ts_kv", rows)
     except (IntegrityError, UniqueViolation):
-        cur.execute(f"INSERT INTO ts_kv ({_COLUMNS}) {_UNNEST} "
-                    f"ON CONFLICT (entity_id, key, ts) DO UPDATE SET {_SET_VALUES}", _columns(_unique(rows)))
+        _upsert_points(cur, rows)
+
+
+def _upsert_points(cur, rows: list[tuple]) -> None:
+    cur.execute(f"INSERT INTO ts_kv ({_COLUMNS}) {_UNNEST} "
+                f"ON CONFLICT (entity_id, key, ts) DO UPDATE SET {_SET_VALUES}", _columns(_unique(rows)))
 
 
 #: the latest values' staging table: one per session (parallel.py makes it once per connection)

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.db import connection, connections
 
-from devices.telemetry import Point, latest, write_points
+from devices.telemetry import Point, history, latest, write_points
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")
 T0 = 1_760_000_000_000
@@ -74,3 +74,13 @@ def test_the_latest_values_helper_stages_on_a_table_its_session_made_once(entiti
         if round_ == 1:
             parallel.close_pool()
     assert [latest(e)["s"] for e in entities[:3]] == [(T0 + 2, 2)] * 3
+
+
+def test_the_parallel_path_upserts_a_batch_that_repeats_points(entities):
+    # outside a transaction the history half COPYs without a savepoint; a repeated point (a
+    # redelivery, or twice in one batch) rolls that back and upserts in a new transaction
+    e = entities[0]
+    write_points([Point(e, "r", T0, 1.0), Point(e, "r", T0 + 1, 2.0)])
+    write_points([Point(e, "r", T0, 9.0), Point(e, "r", T0 + 2, 3.0), Point(e, "r", T0 + 2, 4.0)])
+    assert history(e, ["r"], T0, T0 + 10, order="ASC") == {"r": [(T0, 9.0), (T0 + 1, 2.0), (T0 + 2, 4.0)]}
+    assert latest(e)["r"] == (T0 + 2, 4.0)
