@@ -21,6 +21,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
+import psycopg.errors
 from django.db import IntegrityError, connection, transaction
 from psycopg.errors import UniqueViolation
 
@@ -94,11 +95,19 @@ def _latest_after_verdict(rows: list[tuple], verdict: queue.SimpleQueue, params:
     def write_latest():
         nonlocal waited
         conn = _own_connection(params)
-        with conn.transaction(), conn.cursor() as cur:
-            writer._upsert_latest(cur, rows, truncate=False, staged=True)  # ON COMMIT DELETE ROWS empties it
-            waited = True
-            if not verdict.get():
-                raise _Abandoned
+        for staged in (True, False):
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    writer._upsert_latest(cur, rows, truncate=False, staged=staged)  # ON COMMIT DELETE ROWS empties it
+                    waited = True
+                    if not verdict.get():
+                        raise _Abandoned
+                return
+            except psycopg.errors.UndefinedTable:
+                # the session lost its staging table (DISCARD TEMP, a pooler handing out another
+                # server session): make it inside the transaction, as every batch once did
+                if not staged or waited:
+                    raise
     try:
         writer._retrying(write_latest)
     except _Abandoned:

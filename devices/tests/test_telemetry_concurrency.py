@@ -84,3 +84,18 @@ def test_the_parallel_path_upserts_a_batch_that_repeats_points(entities):
     write_points([Point(e, "r", T0, 9.0), Point(e, "r", T0 + 2, 3.0), Point(e, "r", T0 + 2, 4.0)])
     assert history(e, ["r"], T0, T0 + 10, order="ASC") == {"r": [(T0, 9.0), (T0 + 1, 2.0), (T0 + 2, 4.0)]}
     assert latest(e)["r"] == (T0 + 2, 4.0)
+
+
+def test_the_latest_values_helper_recovers_a_session_that_lost_its_staging_table(entities):
+    import queue
+
+    from devices.telemetry import parallel, writer
+
+    params = parallel._params()
+    parallel._own_connection(params).execute("DROP TABLE ts_kv_latest_in")  # this thread's helper session
+    verdict = queue.SimpleQueue()
+    verdict.put(True)
+    rows = writer._rows([Point(entities[0], "lost", T0, 7)])
+    parallel._latest_after_verdict(writer._latest_rows(rows), verdict, params)
+    parallel._close_own()
+    assert latest(entities[0])["lost"] == (T0, 7)
