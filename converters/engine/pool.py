@@ -152,6 +152,8 @@ class Pool:
             status, value = self._call(worker, request, grace)
             if status == "ok":
                 self._checkin(worker, affinity, limits.context_cache)
+                if len(pending) == len(items) and len(value) == len(items):  # the whole batch, in one run
+                    return value
                 for index, result in zip(pending, value, strict=True):
                     results[index] = result
                 return results

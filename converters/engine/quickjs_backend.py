@@ -27,6 +27,12 @@ __all__ = ["QuickJSBackend"]
 
 PRELUDE = Path(__file__).with_name("prelude.js").read_text()
 _NO_LOGS: tuple[str, ...] = ()
+_new_outcome = tuple.__new__
+
+
+def _output(text: str) -> Outcome:
+    """Outcome(text, None, (), False, False), without the named tuple's keyword-parsing __new__."""
+    return _new_outcome(Outcome, (text, None, _NO_LOGS, False, False))
 
 
 def _tbel_runtime() -> str:
@@ -37,7 +43,9 @@ def _tbel_runtime() -> str:
 
 # ASCII: a lone surrogate in metadata could not cross to the engine as UTF-8.
 _encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
-_BATCH_SET = "00:"
+#: the first char of a framed reply (prelude.js __tbFinish): no JSON text starts with it
+_FRAMED = "\x01"
+_BATCH_SET = _FRAMED + "00:"
 
 
 class QuickJSScript(CompiledScript):
@@ -68,15 +76,24 @@ class QuickJSScript(CompiledScript):
         outcome = self._call(None, meta, "")
         if outcome is not None:
             return [outcome._replace(fatal=True)]
-        outcomes = []
+        outcomes: list = []
+        append, runner, reply, small = outcomes.append, self._runner, self._reply, self._max_output // 3
         for index, item in enumerate(items):
             if index:
                 started(index)
-            if decoder:
-                outcome = self._call(item[0].decode("latin-1"), index)
+            try:
+                if decoder:
+                    text = runner(item[0].decode("latin-1"), index)
+                else:
+                    text = runner(item[0], index, str(item[2] or ""))
+            except Exception as e:
+                outcome = self._raised(e)
             else:
-                outcome = self._call(item[0], index, str(item[2] or ""))
-            outcomes.append(outcome)
+                if text and text[0] != _FRAMED and len(text) <= small:  # _parse's common case, inline
+                    append(_output(text))
+                    continue
+                outcome = reply(text)
+            append(outcome)
             if outcome.fatal:
                 return outcomes
         self._call(None, "[]", "")  # drop the batch's metadata: the context may live long
@@ -85,23 +102,34 @@ class QuickJSScript(CompiledScript):
     def _call(self, *args) -> Outcome | None:
         try:
             text = self._runner(*args)
-        except quickjs.JSException as e:
-            return self._uncaught(str(e))
-        except Exception as e:  # StackOverflow, MemoryError: the context is not trusted after them
-            return Outcome(None, f"internal error: {type(e).__name__}: {str(e)[: self._max_error]}", fatal=True)
+        except Exception as e:
+            return self._raised(e)
         if args[0] is None and text == _BATCH_SET:
             return None
+        return self._reply(text)
+
+    def _raised(self, e: Exception) -> Outcome:
+        if isinstance(e, quickjs.JSException):
+            return self._uncaught(str(e))
+        # StackOverflow, MemoryError: the context is not trusted after them
+        return Outcome(None, f"internal error: {type(e).__name__}: {str(e)[: self._max_error]}", fatal=True)
+
+    def _reply(self, text: str) -> Outcome:
         try:
             return self._parse(text)
         except ValueError as e:  # a prelude bug, not the script's: say so rather than crash
             return Outcome(None, f"internal error: unreadable result ({e})", fatal=True)
 
     def _parse(self, text: str) -> Outcome:
-        colon = text.index(":", 1)
-        size = int(text[1:colon])
+        if text and text[0] != _FRAMED:  # the common case: the result's JSON text, without logs
+            if len(text) * 3 > self._max_output and len(text.encode("utf-8")) > self._max_output:
+                return Outcome(None, f"the output is too large (limit {self._max_output} bytes)")
+            return _output(text)
+        colon = text.index(":", 2)
+        size = int(text[2:colon])
         logs = tuple(json.loads(text[colon + 1 : colon + 1 + size])) if size else _NO_LOGS
         body = text[colon + 1 + size :]
-        status = text[0]
+        status = text[1]
         if status == "0":
             if len(body) * 3 > self._max_output and len(body.encode("utf-8")) > self._max_output:
                 return Outcome(None, f"the output is too large (limit {self._max_output} bytes)", logs)

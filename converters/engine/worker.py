@@ -93,7 +93,7 @@ def run_batch(cache, state, kind, key, source, limits, items, timeouts_left, lan
             continue
         outcomes = script.run(items[base:], started)
         state[1] = IDLE
-        results.extend([(o.output, o.error, o.logs) for o in outcomes])
+        results.extend([o[:3] for o in outcomes])  # (output, error, logs)
         last = outcomes[-1]
         if last.fatal:
             # A run that hit a limit may leave the context half-updated: rebuild it.

@@ -59,6 +59,19 @@ def test_it_gives_atob_btoa_and_console():
     assert engine.decode(key(), 1, "return 1;", [(b"", {})])[0].logs == ()
 
 
+def test_it_returns_every_kind_of_result_with_and_without_logs():
+    # A result without logs comes back as its bare JSON text, one with logs or an error framed
+    # (prelude.js __tbFinish): numbers, strings and literals start like neither.
+    results = ['0', '-1.5', '12', '"0:x"', '"\\u0001"', 'true', 'null', '[]', '{"a":"b"}', '"caf\u00e9"']
+    for log in ("", "console.log('x');"):
+        script = f"{log}return JSON.parse(String.fromCharCode.apply(String, payload));"
+        ran = engine.decode(key(), 1, script, [(json.dumps(json.loads(r)).encode(), {}) for r in results])
+        assert [r.output_json for r in ran] == results
+        assert [r.logs for r in ran] == [("INFO x",) if log else ()] * len(results)
+    failed = engine.decode(key(), 1, "throw new Error('0:1');", [(b"", {})])[0]
+    assert (failed.output_json, failed.error) == (None, "Error: 0:1 (line 1)")
+
+
 def test_it_carries_any_unicode_across():
     script = ("console.log('emoji \\u{1F600} \u00e9', '\\ud800');\n"
               "if (payload[0]) throw new Error('lone \\ud800');\nreturn {a: '\\u{1F600}', b: metadata.m};")

@@ -21,7 +21,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
-from django.db import connection, transaction
+import psycopg.errors
+from django.db import IntegrityError, connection, transaction
+from psycopg.errors import UniqueViolation
 
 from devices.telemetry import writer
 
@@ -53,7 +55,15 @@ def _own_connection(params: dict) -> psycopg.Connection:
         conn.close()
         conn = None
     if conn is None:
-        conn = _local.conn = psycopg.connect(autocommit=True, **params)
+        conn = psycopg.connect(autocommit=True, **params)
+        try:
+            # the session's staging table, committed here once: every batch then saves the round
+            # trip (and the "already exists" notice) of CREATE ... IF NOT EXISTS
+            conn.execute(writer.STAGING_TABLE)
+        except BaseException:
+            conn.close()
+            raise
+        _local.conn = conn
         _local.params = params
     return conn
 
@@ -64,8 +74,14 @@ def write(rows: list[tuple]) -> None:
     stored = False
     try:
         def history():
-            with transaction.atomic(), connection.cursor() as cur:
-                writer._insert_points(cur, rows)
+            # writer._insert_points without its savepoint (two round trips): this transaction is
+            # the outermost, so a batch that repeats a point rolls back and upserts in a new one
+            try:
+                with transaction.atomic(), connection.cursor() as cur:
+                    writer._copy(cur, "ts_kv", rows)
+            except (IntegrityError, UniqueViolation):
+                with transaction.atomic(), connection.cursor() as cur:
+                    writer._upsert_points(cur, rows)
         writer._retrying(history)
         stored = True
     finally:
@@ -79,11 +95,19 @@ def _latest_after_verdict(rows: list[tuple], verdict: queue.SimpleQueue, params:
     def write_latest():
         nonlocal waited
         conn = _own_connection(params)
-        with conn.transaction(), conn.cursor() as cur:
-            writer._upsert_latest(cur, rows, truncate=False)  # ON COMMIT DELETE ROWS empties it
-            waited = True
-            if not verdict.get():
-                raise _Abandoned
+        for staged in (True, False):
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    writer._upsert_latest(cur, rows, truncate=False, staged=staged)  # ON COMMIT DELETE ROWS empties it
+                    waited = True
+                    if not verdict.get():
+                        raise _Abandoned
+                return
+            except psycopg.errors.UndefinedTable:
+                # the session lost its staging table (DISCARD TEMP, a pooler handing out another
+                # server session): make it inside the transaction, as every batch once did
+                if not staged or waited:
+                    raise
     try:
         writer._retrying(write_latest)
     except _Abandoned:

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.db import connection, connections
 
-from devices.telemetry import Point, latest, write_points
+from devices.telemetry import Point, history, latest, write_points
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")
 T0 = 1_760_000_000_000
@@ -62,3 +62,40 @@ def test_it_keeps_the_newest_value_when_writers_race_on_a_new_key(entities):
         for t in threads:
             t.join()
         assert [latest(e, [key]) for e in entities] == [{key: (T0 + 3, 3)}] * len(entities)
+
+
+def test_the_latest_values_helper_stages_on_a_table_its_session_made_once(entities):
+    # parallel.py's helper connections create the staging table once per session (committed),
+    # then skip CREATE ... IF NOT EXISTS; a new session (closed connections) makes it again.
+    from devices.telemetry import parallel
+
+    for round_ in range(3):
+        write_points(Point(e, "s", T0 + round_, round_) for e in entities)
+        if round_ == 1:
+            parallel.close_pool()
+    assert [latest(e)["s"] for e in entities[:3]] == [(T0 + 2, 2)] * 3
+
+
+def test_the_parallel_path_upserts_a_batch_that_repeats_points(entities):
+    # outside a transaction the history half COPYs without a savepoint; a repeated point (a
+    # redelivery, or twice in one batch) rolls that back and upserts in a new transaction
+    e = entities[0]
+    write_points([Point(e, "r", T0, 1.0), Point(e, "r", T0 + 1, 2.0)])
+    write_points([Point(e, "r", T0, 9.0), Point(e, "r", T0 + 2, 3.0), Point(e, "r", T0 + 2, 4.0)])
+    assert history(e, ["r"], T0, T0 + 10, order="ASC") == {"r": [(T0, 9.0), (T0 + 1, 2.0), (T0 + 2, 4.0)]}
+    assert latest(e)["r"] == (T0 + 2, 4.0)
+
+
+def test_the_latest_values_helper_recovers_a_session_that_lost_its_staging_table(entities):
+    import queue
+
+    from devices.telemetry import parallel, writer
+
+    params = parallel._params()
+    parallel._own_connection(params).execute("DROP TABLE ts_kv_latest_in")  # this thread's helper session
+    verdict = queue.SimpleQueue()
+    verdict.put(True)
+    rows = writer._rows([Point(entities[0], "lost", T0, 7)])
+    parallel._latest_after_verdict(writer._latest_rows(rows), verdict, params)
+    parallel._close_own()
+    assert latest(entities[0])["lost"] == (T0, 7)
