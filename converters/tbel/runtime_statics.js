@@ -89,6 +89,8 @@
     isUpperCase: (c) => { const x = T.toChar(c); return x !== x.toLowerCase(); }, isLowerCase: (c) => { const x = T.toChar(c); return x !== x.toUpperCase(); },
     toUpperCase: (c) => T.toChar(c).toUpperCase(), toLowerCase: (c) => T.toChar(c).toLowerCase(),
     getNumericValue: (c) => parseInt(T.toChar(c), 36), toString: (c) => T.toChar(c), valueOf: (c) => T.toChar(c),
+    forDigit: (d, r) => { const x = intOf(d), b = intOf(r); return b < 2 || b > 36 || x < 0 || x >= b ? '\0' : x.toString(b); },
+    digit: (c, r) => { const b = intOf(r), v = parseInt(T.toChar(c), 36); return b < 2 || b > 36 || !(v < b) ? -1 : v; },
   };
   S.String = {
     format: T.format,

@@ -274,3 +274,16 @@ def test_a_loriot_gw_message_gives_typed_scripts_its_gateways(api):
     gateways = [gw["gweui"] for gw in envelope["gws"]]
     assert [m["name"] for m in res["outputMsg"][1:]] == [f"Gateway {eui}" for eui in gateways]
     assert res["outputMsg"][1]["attributes"] == {"eui": gateways[0], "fPort": envelope["port"]}
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # Java's Character.forDigit / digit: a nibble turned into its hex character and back
+    ("'' + Character.forDigit(0, 16) + Character.forDigit(11, 16)", "0b"),
+    ("Character.toLowerCase(Character.forDigit(15, 16))", "f"),
+    ("Integer.parseInt('' + Character.forDigit(7, 8) + 'a', 16)", 122),
+    ("Character.forDigit(16, 16) == Character.forDigit(-1, 10)", True),
+    ("Character.digit('c', 16)", 12),
+    ("Character.digit('z', 10)", -1),
+])
+def test_character_converts_digits_both_ways(expr, expected):
+    assert tbel(f"return {expr};") == expected
