@@ -122,18 +122,17 @@ class QuickJSScript(CompiledScript):
 
     def _parse(self, text: str) -> Outcome:
         if text and text[0] != _FRAMED:  # the common case: the result's JSON text, without logs
-            if len(text) * 3 > self._max_output and len(text.encode("utf-8")) > self._max_output:
-                return Outcome(None, f"the output is too large (limit {self._max_output} bytes)")
-            return _output(text)
-        colon = text.index(":", 2)
-        size = int(text[2:colon])
-        logs = tuple(json.loads(text[colon + 1 : colon + 1 + size])) if size else _NO_LOGS
-        body = text[colon + 1 + size :]
-        status = text[1]
+            status, logs, body = "0", _NO_LOGS, text
+        else:
+            colon = text.index(":", 2)
+            size = int(text[2:colon])
+            logs = tuple(json.loads(text[colon + 1 : colon + 1 + size])) if size else _NO_LOGS
+            body = text[colon + 1 + size :]
+            status = text[1]
         if status == "0":
             if len(body) * 3 > self._max_output and len(body.encode("utf-8")) > self._max_output:
                 return Outcome(None, f"the output is too large (limit {self._max_output} bytes)", logs)
-            return Outcome(body, None, logs)
+            return _new_outcome(Outcome, (body, None, logs, False, False))
         if status == "2":
             return Outcome(None, OUT_OF_MEMORY, logs, fatal=True)
         return Outcome(None, body[: self._max_error + 3], logs)

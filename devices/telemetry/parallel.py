@@ -22,8 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import psycopg.errors
-from django.db import IntegrityError, connection, transaction
-from psycopg.errors import UniqueViolation
+from django.db import connection
 
 from devices.telemetry import writer
 
@@ -73,16 +72,7 @@ def write(rows: list[tuple]) -> None:
     latest = _thread_pool().submit(_latest_after_verdict, writer._latest_rows(rows), verdict, _params())
     stored = False
     try:
-        def history():
-            # writer._insert_points without its savepoint (two round trips): this transaction is
-            # the outermost, so a batch that repeats a point rolls back and upserts in a new one
-            try:
-                with transaction.atomic(), connection.cursor() as cur:
-                    writer._copy(cur, "ts_kv", rows)
-            except (IntegrityError, UniqueViolation):
-                with transaction.atomic(), connection.cursor() as cur:
-                    writer._upsert_points(cur, rows)
-        writer._retrying(history)
+        writer._retrying(lambda: writer._insert_points_alone(rows))
         stored = True
     finally:
         verdict.put(stored)

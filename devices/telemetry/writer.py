@@ -167,6 +167,17 @@ def _insert_points(cur, rows: list[tuple]) -> None:
         _upsert_points(cur, rows)
 
 
+def _insert_points_alone(rows: list[tuple]) -> None:
+    """_insert_points as the outermost transaction (no savepoint: two round trips fewer): a batch
+    that repeats a stored point rolls back and upserts in a new transaction."""
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            _copy(cur, "ts_kv", rows)
+    except (IntegrityError, UniqueViolation):
+        with transaction.atomic(), connection.cursor() as cur:
+            _upsert_points(cur, rows)
+
+
 def _upsert_points(cur, rows: list[tuple]) -> None:
     cur.execute(f"INSERT INTO ts_kv ({_COLUMNS}) {_UNNEST} "
                 f"ON CONFLICT (entity_id, key, ts) DO UPDATE SET {_SET_VALUES}", _columns(_unique(rows)))
