@@ -99,8 +99,10 @@ def test_it_runs_an_mqtt_integration_from_publish_to_stored_telemetry(tenant, br
     device = wait_until(lambda: Device.objects.filter(tenant=tenant, name="meter-1").first(), message="the device")
     stored = wait_until(lambda: latest(device.pk, ["t"]), message="the telemetry")
     assert {key: value for key, (_, value) in stored.items()} == {"t": 21.5}
-    stored = Integration.objects.get(pk=integration.pk)
-    assert stored.service_id == runner.holder and stored.last_message_ts and stored.last_error == ""
+    # The status columns are written after the telemetry, in the same batch's last step.
+    stored = wait_until(lambda: Integration.objects.filter(pk=integration.pk, last_message_ts__isnull=False).first(),
+                        message="the integration's last message time")
+    assert stored.service_id == runner.holder and stored.last_error == ""
     assert leases.holders() == {integration.pk: runner.holder}
     assert lc_events(integration) == [("STARTED", "Success")]
 
