@@ -69,6 +69,8 @@ def test_uplink(decoder: str, payload: bytes, metadata: dict, *, converter_versi
         item = uplink.prepare(spec, integration_type, payload, metadata)
         if not (item.dropped or item.error):
             payload, metadata = item.payload, item.metadata
+        elif item.dropped and item.named is not None:  # an event without an uplink: its fields, no payload
+            payload, metadata = item.named.payload, {**metadata, **item.named.metadata}
     (result,) = engine.decode(None, 0, decoder, [(payload, metadata)], lang=lang)
     if result.error is not None:
         return {"output": "", "error": describe_error(result.error)}

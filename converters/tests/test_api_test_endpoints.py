@@ -214,6 +214,19 @@ def test_it_checks_typed_output_for_a_converter_version_2(api):
                                "not 'ROBOT'"]
 
 
+def test_a_typed_converter_tested_with_an_event_without_an_uplink_runs_on_its_devices_fields(api):
+    """As ThingsBoard's test does (a ChirpStack `log` event of its converter library, the device's fields
+    at the top level): the decoder runs on an empty payload with the fields in its metadata."""
+    converter = {"converterVersion": 2, "integrationType": "CHIRPSTACK",
+                 "configuration": {"type": "DEVICE", "name": "Button $eui", "label": "$deviceName"}}
+    event = json.dumps({"devEui": "70b3d5ffee001530", "deviceName": "panic-1", "applicationName": "app",
+                        "level": "WARNING", "code": "UPLINK_F_CNT_RETRANSMISSION", "context": {}}).encode()
+    res = up(api, "return {attributes: {n: payload.length, app: metadata.applicationName}};", event,
+             {"integrationName": "cs"}, converter=converter)
+    assert (res["output"], res["error"]) == ('{"attributes":{"n":0,"app":"app"}}', "")
+    assert (res["outputMsg"]["name"], res["outputMsg"]["label"]) == ("Button 70b3d5ffee001530", "panic-1")
+
+
 @pytest.mark.parametrize(("body", "message"), [
     ({"metadata": {}, "payload": "e30="}, "'decoder' is required"),
     ({"metadata": {}, "payload": "e30=", "decoder": ""}, "'decoder' is required"),

@@ -46,10 +46,29 @@ def test_it_passes_a_payload_through_for_a_type_without_an_envelope(api):
         b'{"temperature": 21}').decode(), "contentType": "JSON"}
 
 
+@pytest.mark.parametrize("event", [
+    doc("chirpstack_join"),
+    # a log event with the device's fields at the top level, as a ChirpStack sample of ThingsBoard's
+    # converter library has it (our own values)
+    {"devEui": "a81758fffe0523db", "deviceName": "panic-1", "deviceProfileName": "Buttons", "tenantName": "cs",
+     "applicationName": "app", "tags": {}, "level": "WARNING", "code": "UPLINK_F_CNT_RETRANSMISSION",
+     "description": "frame-counter did not increment", "context": {"deduplication_id": "d-1"}},
+])
+def test_an_event_without_an_uplink_answers_its_devices_fields_and_an_empty_payload(api, event):
+    """As ThingsBoard's unwrap does (the converter then runs on an empty payload); the pipeline
+    skips such events all the same (test_unwrap_chirpstack)."""
+    res = post(api, "CHIRPSTACK", event)
+    assert res.status_code == 200, res.content
+    body = res.json()
+    assert body["payload"] == "" and body["metadata"]["eui"] == "a81758fffe0523db"
+    assert body["metadata"]["integrationName"] == "lns" and "fPort" not in body["metadata"]
+
+
 @pytest.mark.parametrize(("kind", "payload", "status", "message"), [
     ("LORAWAN", b"{}", 400, "Unknown integration type 'LORAWAN'"),
     ("CHIRPSTACK", b"not json", 400, "Cannot unwrap the CHIRPSTACK payload: a ChirpStack uplink must be a JSON"),
-    ("CHIRPSTACK", json.dumps(doc("chirpstack_join")).encode(), 400, "'join' event carries no uplink"),
+    ("CHIRPSTACK", json.dumps({"level": "ERROR", "code": "UPLINK_CODEC"}).encode(), 400,
+     "deviceInfo.devEui is missing"),  # an event that names no device
     ("TTN", "%%%", 400, "'payload' is not valid base64"),
 ])
 def test_it_says_why_it_cannot_unwrap(api, kind, payload, status, message):

@@ -34,10 +34,26 @@ def test_it_keeps_the_codec_result_and_tags_as_json_text():
 
 
 def test_it_says_a_join_event_carries_no_uplink():
-    with pytest.raises(NotAnUplink, match="'join' event"):
+    with pytest.raises(NotAnUplink, match="'join' event") as join:
         unwrap("CHIRPSTACK", raw("chirpstack_join"))
+    assert join.value.unwrapped.payload == b"" and join.value.unwrapped.metadata["eui"] == "a81758fffe0523db"
     with pytest.raises(NotAnUplink, match="'status' event"):
         unwrap("CHIRPSTACK", raw("chirpstack_up"), {"event": "status"})
+
+
+def test_a_log_event_with_the_devices_fields_at_the_top_level_carries_no_uplink_but_names_its_device():
+    event = {"devEui": "a81758fffe0523db", "deviceName": "panic-1", "applicationName": "app",
+             "level": "WARNING", "code": "UPLINK_F_CNT_RETRANSMISSION", "context": {"deduplication_id": "d-1"}}
+    with pytest.raises(NotAnUplink, match="'log' event") as skipped:
+        unwrap("CHIRPSTACK", json.dumps(event).encode())
+    assert skipped.value.unwrapped.metadata == {"eui": "a81758fffe0523db", "deviceName": "panic-1",
+                                                "applicationName": "app"}
+    with pytest.raises(NotAnUplink, match="'log' event") as by_metadata:
+        unwrap("CHIRPSTACK", json.dumps(event).encode(), {"event": "log"})
+    assert by_metadata.value.unwrapped.metadata["eui"] == "a81758fffe0523db"
+    with pytest.raises(NotAnUplink, match="'integration' event") as nameless:
+        unwrap("CHIRPSTACK", b'{"eventType": "x"}', {"event": "integration"})
+    assert nameless.value.unwrapped is None
 
 
 @pytest.mark.parametrize(("body", "message"), [

@@ -23,7 +23,14 @@ class UnwrapError(ValueError):
 
 
 class NotAnUplink(UnwrapError):
-    """A well-formed event that carries no device uplink (join, status, ack, downlink report...)."""
+    """A well-formed event that carries no device uplink (join, status, ack, downlink report...).
+
+    ``unwrapped``, when the event names its device: its fields with an empty payload, which is
+    what ThingsBoard's unwrap answers for such an event (the pipeline still skips it)."""
+
+    def __init__(self, message: str, unwrapped: "Unwrapped | None" = None):
+        super().__init__(message)
+        self.unwrapped = unwrapped
 
 
 @dataclass(frozen=True, slots=True)

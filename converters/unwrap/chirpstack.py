@@ -2,7 +2,10 @@
 
 ChirpStack posts every event to the same URL with ``?event=up|join|status|ack|txack|log|
 location|integration``; only ``up`` carries a device payload (``data``, base64 FRMPayload, and
-``object`` when a device-profile codec decoded it). Other events are NotAnUplink.
+``object`` when a device-profile codec decoded it). Other events are NotAnUplink, with the device's
+fields when the event names it (ThingsBoard's unwrap answers those with an empty payload). The
+device's fields are read from ``deviceInfo``, or from the top level when an event has them there
+(a ``log`` event in ThingsBoard's converter library: ``devEui``, ``deviceName``... beside ``level``).
 """
 
 from converters.unwrap.base import (
@@ -26,16 +29,30 @@ _EVENT_HINTS = (("acknowledged", "ack"), ("downlinkId", "txack"), ("margin", "st
 
 def unwrap(raw, metadata: dict | None = None) -> Unwrapped:
     up = envelope(raw, "ChirpStack")
+    device = up.get("deviceInfo")
+    if not isinstance(device, dict) and up.get("devEui"):
+        device = up  # the device's fields at the top level
+    named = isinstance(device, dict) and bool(device.get("devEui"))
     event = (metadata or {}).get("event")
     if event and event != "up":
-        raise NotAnUplink(f"a ChirpStack '{event}' event carries no uplink")
-    device = up.get("deviceInfo")
-    if not isinstance(device, dict) or not device.get("devEui"):
+        raise _no_uplink(event, up, device if named else None)
+    if not named:
         raise UnwrapError("not a ChirpStack v4 event: deviceInfo.devEui is missing")
     if "fPort" not in up and "data" not in up and "object" not in up:
-        kind = next((name for key, name in _EVENT_HINTS if key in up), "join")
-        raise NotAnUplink(f"a ChirpStack '{kind}' event carries no uplink")
-    payload = from_base64(up.get("data"), "data")
+        raise _no_uplink(next((name for key, name in _EVENT_HINTS if key in up), "join"), up, device)
+    return Unwrapped(from_base64(up.get("data"), "data"), _fields(up, device))
+
+
+def _no_uplink(kind: str, up: dict, device: dict | None) -> NotAnUplink:
+    try:
+        fields = _fields(up, device) if device is not None else None
+    except UnwrapError:  # an unreadable time: the event is skipped all the same
+        fields = None
+    return NotAnUplink(f"a ChirpStack '{kind}' event carries no uplink",
+                       Unwrapped(b"", fields) if fields is not None else None)
+
+
+def _fields(up: dict, device: dict) -> dict:
     gateway = strongest(up.get("rxInfo"))
     location = gateway.get("location") if isinstance(gateway.get("location"), dict) else {}
     lora = pick(up, "txInfo", "modulation", "lora") or {}
@@ -75,4 +92,4 @@ def unwrap(raw, metadata: dict | None = None) -> Unwrapped:
         "codeRate": lora.get("codeRate"),
         "ts": ts,
     }
-    return Unwrapped(payload, scalars(fields))
+    return scalars(fields)
