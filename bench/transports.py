@@ -18,6 +18,7 @@ import time
 import uuid
 
 from bench import procs
+from bench.bare_peers import TCP_BACKLOG
 
 __all__ = ["tcp", "rabbitmq", "bare_seconds", "json_bodies", "stored_seconds", "wait_connected"]
 
@@ -109,8 +110,9 @@ def tcp(env, dsn, tenant, conv, clock, quick: bool, *, readings, wait_stored, ro
     port = procs.free_port()
     integration = Integration.objects.create(
         tenant=tenant, name="bench-tcp", type="TCP", default_converter=conv,
-        configuration={"clientConfiguration": {"port": port, "bindAddress": "127.0.0.1", "handlerConfiguration": {
-            "handlerType": "TEXT", "messageSeparator": "SYSTEM_LINE_SEPARATOR", "maxFrameLength": 1024}}})
+        configuration={"clientConfiguration": {
+            "port": port, "bindAddress": "127.0.0.1", "soBacklogOption": TCP_BACKLOG, "handlerConfiguration": {
+                "handlerType": "TEXT", "messageSeparator": "SYSTEM_LINE_SEPARATOR", "maxFrameLength": 1024}}})
     load, seconds = stored_seconds(
         env, dsn, clock, n, devices, integration, label="TCP", readings=readings, wait_stored=wait_stored,
         encode=lambda rows: _by_device([(r["n"], json.dumps(r).encode()) for r in rows]),

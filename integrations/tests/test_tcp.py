@@ -5,6 +5,8 @@ test_tcp_framing.py, the configuration through the integration API in test_tcp_a
 
 import asyncio
 import json
+import shutil
+import subprocess
 
 import pytest
 
@@ -100,6 +102,27 @@ def test_socket_options_are_applied(keepalive, nodelay):
     got_keepalive, got_nodelay, rcvbuf, sndbuf = run(scenario())
     assert (got_keepalive, got_nodelay) == (keepalive, nodelay)
     assert rcvbuf >= 128 * 1024 and 32 * 1024 <= sndbuf < 128 * 1024  # Linux doubles what was asked
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2) to read a listening backlog")
+def test_the_listen_backlog_is_so_backlog_option():
+    """``soBacklogOption`` is the accept queue Linux keeps for the port (a burst of more connections
+    than it holds is refused or reset by the kernel: README, the TCP row); ``ss`` shows a listening
+    socket's backlog as its Send-Q."""
+    port = free_port()
+    config = tcp_config(port, handlerType="TEXT")
+    config["clientConfiguration"]["soBacklogOption"] = 300
+
+    def listen_backlog() -> int:
+        out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+        [line] = out.strip().splitlines()
+        return int(line.split()[2])  # State Recv-Q Send-Q ...
+
+    async def scenario():
+        async with running("TCP", config):
+            return listen_backlog()
+
+    assert run(scenario()) == 300
 
 
 def test_a_bad_frame_is_dropped_with_an_event_and_the_connection_and_others_carry_on():
