@@ -34,6 +34,7 @@ from devices.api.telemetry_writes import parse_attributes, parse_telemetry, vali
 from tbproject.api.authentication import TokenExpiredError
 from tbproject.api.exceptions import tb_exception_handler
 from tbproject.api.tokens import TokenExpired, TokenInvalid, decode_access
+from tbproject.asgi_body import ClientGone, read_body
 from tbproject.clock import now_ms
 
 __all__ = ["LeanAttributesApp", "with_attribute_saves", "target_of", "PREFIX"]
@@ -150,18 +151,6 @@ def _authenticate(header: str) -> str | Exception | None:
         return None
 
 
-async def _read_body(receive) -> bytes | None:
-    """The whole body, or None when the client went away."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
 def _save(user_id: str, target: tuple[str, str, str, str | None], body: bytes) -> lean_batch.Save:
     """The request as a Save, with the errors that need no database in the places the view raises them."""
     kind, entity_type, entity_id, last = target
@@ -221,8 +210,9 @@ class LeanAttributesApp:
         headers = _TIMESERIES_HEADERS if target[0] == "timeseries" else _HEADERS
         if isinstance(user_id, Exception):
             return await _error(send, user_id, headers)
-        body = await _read_body(receive)
-        if body is None:
+        try:
+            body = await read_body(receive)
+        except ClientGone:
             return
         try:
             save = await lean_batch.submit(_save(user_id, target, body))

@@ -7,16 +7,14 @@ which has no models to import.
 import json
 from collections.abc import Mapping
 
+from tbproject.asgi_body import ClientGone, read_body
+
 __all__ = ["PREFIX", "ClientGone", "split_path", "headers_of", "read_body", "declared_length", "content_kind",
            "body_problem"]
 
 PREFIX = "/api/v1/integrations/"
 _JSON_SUFFIX = "+json"
 _TEXT_TYPES = frozenset({"application/xml", "application/javascript", "application/x-www-form-urlencoded"})
-
-
-class ClientGone(Exception):
-    """The client disconnected before its body was read."""
 
 
 def split_path(path: str) -> tuple[str, str] | None:
@@ -37,22 +35,6 @@ def headers_of(scope) -> dict[str, str]:
         name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
-
-
-async def read_body(receive, limit: int) -> bytes | None:
-    """The whole body of an ASGI request, or None once it grows past ``limit`` bytes."""
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def declared_length(headers: Mapping[str, str]) -> int | None:
