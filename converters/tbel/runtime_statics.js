@@ -55,7 +55,29 @@
     if (!/^[-+]?(NaN|Infinity|((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)[fFdD]?)$/.test(t)) throw nfe(s);
     return parseFloat(t.replace(/[fFdD]$/, ''));
   }
+  // Java's Double.toHexString: "0x1.8p1" for 3.0, "0x0.0000000000001p-1022" for a subnormal, the
+  // fraction's trailing zeros dropped but one kept, and Float.toHexString's subnormals in p-126.
+  function hexOfDouble(v) {
+    if (v !== v) return 'NaN';
+    if (v === Infinity || v === -Infinity) return v > 0 ? 'Infinity' : '-Infinity';
+    const dv = new DataView(new ArrayBuffer(8));
+    dv.setFloat64(0, v);
+    const bits = dv.getBigUint64(0);
+    const sign = bits >> 63n ? '-' : '';
+    const exp = Number((bits >> 52n) & 0x7ffn), frac = bits & ((1n << 52n) - 1n);
+    if (exp === 0 && frac === 0n) return sign + '0x0.0p0';
+    const digits = frac.toString(16).padStart(13, '0').replace(/0+$/, '') || '0';
+    return exp === 0 ? sign + '0x0.' + digits + 'p-1022' : sign + '0x1.' + digits + 'p' + (exp - 1023);
+  }
+  function hexOfFloat(v) {
+    const f = Math.fround(v);
+    if (f !== 0 && Math.abs(f) < 1.1754943508222875e-38) {  // Float.MIN_NORMAL: a float subnormal
+      return hexOfDouble(f * Math.pow(2, -896)).replace(/p-1022$/, 'p-126');
+    }
+    return hexOfDouble(f);
+  }
   S.Double = {
+    toHexString: (x) => hexOfDouble(num(x)),
     MAX_VALUE: D(Number.MAX_VALUE), MIN_VALUE: 5e-324, NaN: NaN, POSITIVE_INFINITY: Infinity, NEGATIVE_INFINITY: -Infinity,
     parseDouble: (s) => D(parseDouble(s)), valueOf: (s) => D(typeof s === 'string' ? parseDouble(s) : num(s)),
     toString: (x) => T.dstr(num(x)), isNaN: (x) => num(x) !== num(x), isFinite: (x) => isFinite(num(x)),
@@ -65,6 +87,7 @@
     sum: (a, b) => D(num(a) + num(b)), max: (a, b) => D(Math.max(num(a), num(b))), min: (a, b) => D(Math.min(num(a), num(b))),
   };
   S.Float = {
+    toHexString: (x) => hexOfFloat(num(x)),
     MAX_VALUE: F(3.4028234663852886e38), MIN_VALUE: F(1.401298464324817e-45), NaN: F(NaN),
     parseFloat: (s) => F(parseDouble(s)), valueOf: (s) => F(typeof s === 'string' ? parseDouble(s) : num(s)),
     toString: (x) => T.fstr(Math.fround(num(x))), isNaN: (x) => num(x) !== num(x),

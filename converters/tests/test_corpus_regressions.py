@@ -287,3 +287,27 @@ def test_a_loriot_gw_message_gives_typed_scripts_its_gateways(api):
 ])
 def test_character_converts_digits_both_ways(expr, expected):
     assert tbel(f"return {expr};") == expected
+
+
+@pytest.mark.parametrize("expr, expected", [
+    # Java's Double.toHexString / Float.toHexString, as the JDK prints them
+    ("Double.toHexString(1.0)", "0x1.0p0"),
+    ("Double.toHexString(-1.0)", "-0x1.0p0"),
+    ("Double.toHexString(3.0)", "0x1.8p1"),
+    ("Double.toHexString(0.5)", "0x1.0p-1"),
+    ("Double.toHexString(0.1)", "0x1.999999999999ap-4"),
+    ("Double.toHexString(0.0)", "0x0.0p0"),
+    ("Double.toHexString(-0.0)", "-0x0.0p0"),
+    ("Double.toHexString(Double.MAX_VALUE)", "0x1.fffffffffffffp1023"),
+    ("Double.toHexString(Double.MIN_VALUE)", "0x0.0000000000001p-1022"),
+    ("Double.toHexString(Double.NaN)", "NaN"),
+    ("Double.toHexString(Double.NEGATIVE_INFINITY)", "-Infinity"),
+    ("Double.toHexString(255)", "0x1.fep7"),
+    ("Float.toHexString(1.0f)", "0x1.0p0"),
+    ("Float.toHexString(0.1f)", "0x1.99999ap-4"),
+    ("Float.toHexString(Float.MAX_VALUE)", "0x1.fffffep127"),
+    ("Float.toHexString(Float.MIN_VALUE)", "0x0.000002p-126"),
+    ("Float.toHexString(-2.5f)", "-0x1.4p1"),
+])
+def test_double_and_float_print_as_java_hex(expr, expected):
+    assert tbel(f"return {expr};") == expected
