@@ -67,10 +67,9 @@ def test_uplink(decoder: str, payload: bytes, metadata: dict, *, converter_versi
                            type=ConverterType.UPLINK, script=decoder)
     if integration_type:
         item = uplink.prepare(spec, integration_type, payload, metadata)
+        item = item.named or item  # an event without an uplink: its device's fields, no payload
         if not (item.dropped or item.error):
             payload, metadata = item.payload, item.metadata
-        elif item.dropped and item.named is not None:  # an event without an uplink: its fields, no payload
-            payload, metadata = item.named.payload, {**metadata, **item.named.metadata}
     (result,) = engine.decode(None, 0, decoder, [(payload, metadata)], lang=lang)
     if result.error is not None:
         return {"output": "", "error": describe_error(result.error)}

@@ -31,9 +31,9 @@ class Prepared:
     content_type: str | None = None
     #: set when the envelope is a valid event without an uplink (skipped: nothing to convert)
     dropped: str | None = None
-    #: such an event's device fields with an empty payload, when it names its device (what
-    #: ThingsBoard's test runs the decoder on; the pipeline skips the event all the same)
-    named: object = None
+    #: such an event, when it names its device: its fields with an empty payload, prepared as an
+    #: uplink would be (what ThingsBoard's test runs the decoder on; the pipeline skips the event)
+    named: "Prepared | None" = None
     #: set when the envelope cannot be read
     error: str | None = None
 
@@ -51,9 +51,14 @@ def prepare(converter, integration_type: str | None, payload: bytes, metadata: d
     try:
         unwrapped = unwrapper(payload, metadata)
     except NotAnUplink as e:
-        return Prepared(payload, metadata, dropped=str(e), named=e.unwrapped)
+        named = _unwrapped(e.unwrapped, metadata) if e.unwrapped is not None else None
+        return Prepared(payload, metadata, dropped=str(e), named=named)
     except UnwrapError as e:
         return Prepared(payload, metadata, error=f"Cannot unwrap the {integration_type} uplink: {e}")
+    return _unwrapped(unwrapped, metadata)
+
+
+def _unwrapped(unwrapped, metadata: dict) -> Prepared:
     return Prepared(unwrapped.payload, {**metadata, **unwrapped.metadata}, unwrapped.content_type)
 
 

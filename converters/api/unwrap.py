@@ -43,10 +43,9 @@ class UnwrapView(APIView):
                              "contentType": content_type})
         try:
             result = unwrap.unwrap(integration_type, raw, metadata)
-        except unwrap.NotAnUplink as e:
-            if e.unwrapped is None:
-                raise ValidationError(f"Cannot unwrap the {integration_type} payload: {e}") from None
-            result = e.unwrapped  # ThingsBoard answers the device's fields with an empty payload
         except unwrap.UnwrapError as e:
-            raise ValidationError(f"Cannot unwrap the {integration_type} payload: {e}") from None
+            # an event without an uplink that names its device: ThingsBoard answers its fields, no payload
+            result = getattr(e, "unwrapped", None)
+            if result is None:
+                raise ValidationError(f"Cannot unwrap the {integration_type} payload: {e}") from None
         return Response(result.as_api(metadata))

@@ -250,20 +250,21 @@ class KafkaListener(ReconnectingListener):
 
 
 class _Poll:
-    """One poll's records in the batcher: each record's waiter (a future's stand-in) says whether
-    it was queued; :meth:`settled` resolves once every one was told."""
+    """One poll's records in the batcher: each record's waiter says whether it was queued;
+    :meth:`settled` resolves once every one was told."""
 
-    __slots__ = ("queued", "left", "future")
+    __slots__ = ("records", "left", "future")
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
-        self.queued: list[bool] = []
+        self.records: list[_Record] = []
         self.left = 0
         self.future = loop.create_future()
 
     def waiter(self) -> "_Record":
-        self.queued.append(False)
+        record = _Record(self)
+        self.records.append(record)
         self.left += 1
-        return _Record(self, len(self.queued) - 1)
+        return record
 
     def told(self) -> None:
         self.left -= 1
@@ -273,33 +274,33 @@ class _Poll:
     async def settled(self) -> list[bool]:
         if self.left:
             await self.future
-        return self.queued
+        return [record.queued is True for record in self.records]
 
 
 class _Record:
-    """Stands for a future in the batcher (its ``add_waiter``): told once, queued or not."""
+    """Stands for a future in the batcher (its ``add_waiter``): ``queued`` is None until told."""
 
-    __slots__ = ("poll", "index", "told")
+    __slots__ = ("poll", "queued")
 
-    def __init__(self, poll: _Poll, index: int):
-        self.poll, self.index, self.told = poll, index, False
+    def __init__(self, poll: _Poll):
+        self.poll, self.queued = poll, None
 
     def done(self) -> bool:
-        return self.told
+        return self.queued is not None
 
     def set_result(self, result=None) -> None:
-        if not self.told:
-            self.told = True
-            self.poll.queued[self.index] = True
-            self.poll.told()
+        self._tell(True)
 
     def set_exception(self, exc=None) -> None:
-        if not self.told:
-            self.told = True
-            self.poll.told()
+        self._tell(False)
 
     def exception(self):
         return None
+
+    def _tell(self, queued: bool) -> None:
+        if self.queued is None:
+            self.queued = queued
+            self.poll.told()
 
 
 async def _stop_both(producer, consumer) -> None:
