@@ -6,9 +6,13 @@ the rule chain node's ``forwardMsgToDefaultRuleChain`` sends a message there. Th
 keeps ``defaultRuleChainId`` in the profile's ``additional_info`` (devices/api/profiles.py).
 """
 
+import time
 import uuid
 
+from django.db.models.signals import post_delete, post_save
+
 from devices.models import Asset, AssetProfile, Device, DeviceProfile
+from tbproject.process_cache import ProcessCache
 
 __all__ = ["chain_ref", "default_chains", "tenant_has_default_chains"]
 
@@ -25,9 +29,43 @@ def chain_ref(additional_info) -> uuid.UUID | None:
         return None
 
 
+#: Seconds a tenant's profiles with a default rule chain are reused by this process, as its root
+#: chain is (engine.CHAIN_CACHE_SECONDS): the lookup was a query per rule-engine batch, about a tenth
+#: of a batch of 16 downlinks. Saving or deleting a profile here drops them at once.
+CACHE_SECONDS = 2.0
+#: (profile model, tenant id) -> {profile id: chain id}
+_CACHE = ProcessCache(10_000)
+
+
 def _profile_chains(profile_model, tenant_ids) -> dict:
-    rows = profile_model.objects.filter(tenant_id__in=list(tenant_ids)).values_list("pk", "additional_info")
-    return {pk: chain for pk, info in rows if (chain := chain_ref(info)) is not None}
+    """{profile id: chain id} of the tenants' profiles that name a default rule chain."""
+    now, found, missing = time.monotonic(), {}, []
+    for tenant in {str(t) for t in tenant_ids}:
+        hit = _CACHE.get((profile_model, tenant), now)
+        if hit is None:
+            missing.append(tenant)
+        else:
+            found.update(hit)
+    if missing:
+        generation = _CACHE.generation  # a load that raced with a change does not keep what it read
+        loaded: dict[str, dict] = {tenant: {} for tenant in missing}
+        rows = profile_model.objects.filter(tenant_id__in=missing).values_list("tenant_id", "pk", "additional_info")
+        for tenant_id, pk, info in rows:
+            if (chain := chain_ref(info)) is not None:
+                loaded[str(tenant_id)][pk] = chain
+                found[pk] = chain
+        _CACHE.put_many((((profile_model, t), chains) for t, chains in loaded.items()), generation, CACHE_SECONDS,
+                        now=now)
+    return found
+
+
+def _forget(sender, **kwargs) -> None:
+    _CACHE.forget_now_and_on_commit()
+
+
+for _model in (DeviceProfile, AssetProfile):
+    post_save.connect(_forget, sender=_model, dispatch_uid=f"rulechains.profiles.saved.{_model.__name__}")
+    post_delete.connect(_forget, sender=_model, dispatch_uid=f"rulechains.profiles.deleted.{_model.__name__}")
 
 
 def default_chains(messages) -> dict:

@@ -67,6 +67,37 @@ def test_a_refusal_covers_the_whole_batch_and_stores_nothing(tenant, other_tenan
     assert not OutgoingDownlink.objects.exists()
 
 
+def test_a_warm_batch_asks_the_database_only_for_routes_health_and_the_insert(tenant, as_in_a_worker,
+                                                                               django_assert_max_num_queries):
+    integration = with_downlink(tenant, kind="MQTT")
+    submit_many(tenant.pk, integration.pk, [attributes_msg(tenant)])  # loads the integration and its converter
+    with django_assert_max_num_queries(6) as captured:  # routes, converter health, BEGIN, COPY, COMMIT
+        submit_many(tenant.pk, integration.pk, [attributes_msg(tenant, f"d{i}") for i in range(16)])
+    assert not [q["sql"] for q in captured.captured_queries if "integrations_integration" in q["sql"]]
+
+
+def test_an_edited_converter_or_integration_applies_to_the_next_batch(tenant, as_in_a_worker):
+    integration = with_downlink(tenant, kind="MQTT")
+    submit_many(tenant.pk, integration.pk, [attributes_msg(tenant, "a")])
+    converter = integration.downlink_converter
+    converter.configuration = {"scriptLang": "JS", "encoder": "return {data: 'v2', metadata: {topic: 't'}};"}
+    converter.save()
+    submit_many(tenant.pk, integration.pk, [attributes_msg(tenant, "b")])
+    assert bytes(OutgoingDownlink.objects.get(device_name="b").payload) == b"v2"
+    integration.enabled = False
+    integration.save()
+    with pytest.raises(DownlinkRefused, match="is disabled"):
+        submit_many(tenant.pk, integration.pk, [attributes_msg(tenant, "c")])
+
+
+def test_a_cached_integration_is_still_not_found_by_another_tenant(tenant, other_tenant, as_in_a_worker):
+    theirs = with_downlink(other_tenant, kind="MQTT")
+    submit_many(other_tenant.pk, theirs.pk, [attributes_msg(other_tenant)])  # now cached
+    with pytest.raises(DownlinkRefused, match="is not found"):
+        submit_many(tenant.pk, theirs.pk, [attributes_msg(tenant)])
+    assert OutgoingDownlink.objects.filter(tenant=tenant).count() == 0
+
+
 def test_claimed_downlinks_that_were_not_sent_go_back_to_the_queue(tenant, as_in_a_worker):
     integration = with_downlink(tenant, kind="MQTT")
     submit_many(tenant.pk, integration.pk, [attributes_msg(tenant, f"d{i}") for i in range(3)])

@@ -13,7 +13,7 @@ class IntegrationDownlinkNode(BaseNode):
     its downlink converter and sends the result (integrations.downlinks). Success means handed over,
     not delivered (ThingsBoard's semantics). Failure, with the reason, when the integration is
     missing or another tenant's, disabled, has no downlink converter, or refuses the message (the
-    integration is checked once per batch, and trusted for integrations.downlinks.CHECK_TTL)."""
+    integration is loaded once per batch, and kept for PIPELINE_CACHE_SECONDS: integrations.downlinks)."""
 
     label = "integration downlink"
     group = "ACTION"

@@ -80,6 +80,22 @@ def test_a_profiles_default_rule_chain_takes_its_devices_messages_instead_of_the
     assert [json.loads(e["data"]) for e in events_of(root.nodes.get(), "IN")] == [{"t": 2}]
 
 
+def test_a_default_rule_chain_named_after_a_batch_ran_takes_the_next_batch(tenant):
+    root = install_root(tenant, [node(nodes.LOG, "root log", True)], [])
+    profile_chain = services.create_chain(tenant.pk, chain_json("Thermostats", [node(nodes.LOG, "their log", True)],
+                                                                []))
+    profile = _profile_with_chain(tenant, profile_chain)
+    profile.additional_info = {}
+    profile.save()
+    device = make_device(tenant, "t-1", profile=profile)
+    engine.process([msg(tenant, device, data={"t": 1})])  # the tenant's profiles are cached: none has a chain
+    profile.additional_info = {"defaultRuleChainId": {"entityType": "RULE_CHAIN", "id": str(profile_chain.pk)}}
+    profile.save()
+    engine.process([msg(tenant, device, data={"t": 2})])
+    assert [json.loads(e["data"]) for e in events_of(root.nodes.get(), "IN")] == [{"t": 1}]
+    assert [json.loads(e["data"]) for e in events_of(profile_chain.nodes.get(), "IN")] == [{"t": 2}]
+
+
 def test_stored_uplinks_of_a_profile_with_a_default_chain_are_not_left_out(tenant, monkeypatch):
     from integrations import handoff
     from rulechains import shortcut, tasks
