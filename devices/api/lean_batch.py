@@ -6,7 +6,8 @@ saves of concurrent requests run together, as one batch in one thread.
 A request through Django costs its own thread hop, a user query, an entity query, an upsert and a
 wait on the rule engine's outbox. Here the saves waiting when a batch starts (group commit: no timer;
 under load a batch is what arrived while the previous one ran) share one user query, one entity
-query per user and entity type, one attribute upsert and one time-series write; the
+query per user and entity type (users and entities found lately are not asked for again: USER_TTL,
+ENTITY_TTL), one attribute upsert and one time-series write; the
 ``attributes_saved`` signal is sent per save as the Django view sends it, and receivers whose work
 is cheaper done once for the batch leave it to the batch (devices.services.BATCHED: the rule
 engine's messages of the whole batch go to the broker in one publish, from this thread, before any
@@ -34,13 +35,15 @@ from django.dispatch import receiver
 from rest_framework import exceptions
 
 from devices import services
-from devices.api.telemetry import not_found, visible
+from devices.api.telemetry import ENTITY_MODELS, not_found, visible
 from devices.attributes import save_attributes_many
+from devices.models import AssetProfile, DeviceProfile
 from devices.telemetry import Point, write_points
 from tbproject.api.permissions import IsTenantUser
 from tbproject.api.throttles import TenantProfileThrottle
 from tbproject.clock import now_ms
 from tbproject.db import read_again
+from tbproject.process_cache import ProcessCache
 
 __all__ = ["Save", "submit", "run_batch", "MAX_BATCH"]
 
@@ -112,6 +115,28 @@ def _users(saves: list[Save]) -> dict:
 def _forget_users(sender, **kwargs) -> None:
     _users_seen.clear()
     transaction.on_commit(_users_seen.clear)
+    _entities_seen.forget_now_and_on_commit()  # what a user sees was decided with its old row
+
+
+#: Seconds an entity row found here serves later batches of this process, for the same user: the
+#: lookup (a query joining the profile, one per batch) was a fifth of the web process's CPU per
+#: attribute save and a sixth of PostgreSQL's (docs/performance.md). Only entities found are kept (a
+#: missing one is looked up again); saving or deleting an entity, a profile or a user in this
+#: process drops them at once, and another process's change (a deletion, a move to another customer)
+#: reaches this one within the TTL, as the user rows above and the pipeline's devices
+#: (devices/known.py) do.
+ENTITY_TTL = USER_TTL
+#: (user id, model, pk) -> the row as visible(model, user) gave it
+_entities_seen = ProcessCache(100_000)
+#: the models whose saves or deletions change an entity row or what it shows (the profile's name is its type)
+_ENTITY_MODELS = frozenset({*ENTITY_MODELS.values(), DeviceProfile, AssetProfile})
+
+
+@receiver(post_save, dispatch_uid="devices.lean_batch.entity_saved")
+@receiver(post_delete, dispatch_uid="devices.lean_batch.entity_deleted")
+def _forget_entities(sender, **kwargs) -> None:
+    if sender in _ENTITY_MODELS:
+        _entities_seen.forget_now_and_on_commit()
 
 
 def _allowed(save: Save, user) -> Exception | None:
@@ -128,15 +153,25 @@ def _allowed(save: Save, user) -> Exception | None:
 
 
 def _entities(saves: list[Save], users: dict) -> dict:
-    """{(user id, model, pk): row} of the entities each user may see, one query per user and model."""
-    wanted: dict[tuple, set] = {}
+    """{(user id, model, pk): row} of the entities each user may see: those seen lately (ENTITY_TTL),
+    and one query per user and model for the others."""
+    now, found, wanted = time.monotonic(), {}, {}
     for save in saves:
-        wanted.setdefault((save.user_id, save.model), set()).add(save.pk)
-    found = {}
+        key = (save.user_id, save.model, save.pk)
+        row = _entities_seen.get(key, now)
+        if row is not None:
+            found[key] = row
+        else:
+            wanted.setdefault((save.user_id, save.model), set()).add(save.pk)
+    generation = _entities_seen.generation  # a lookup that raced with a change does not keep what it read
+    loaded = []
     for (user_id, model), pks in wanted.items():
         # no ORDER BY: the models' default (by name) can lead the planner to walk a whole tenant's rows
         for row in visible(model, users[user_id]).filter(pk__in=pks).order_by():
             found[(user_id, model, row.pk)] = row
+            loaded.append(((user_id, model, row.pk), row))
+    if loaded and not connection.in_atomic_block:  # a test's rows are rolled back: never keep them
+        _entities_seen.put_many(loaded, generation, ENTITY_TTL, now=now)
     return found
 
 

@@ -295,3 +295,30 @@ def test_the_clients_of_a_batch_coming_back_one_by_one_make_one_batch_again(monk
     asyncio.run(clients())
     assert sum(sizes) == 80
     assert sizes[-4:] == [16] * 4, sizes  # the first batch may be short (the clients are starting)
+
+
+@pytest.mark.django_db(transaction=True)  # outside a test's transaction, as a web process runs: rows are kept
+def test_an_entity_found_serves_later_batches_until_it_changes(tenant_admin, customer_user, world, messages):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    device, path = world["device"], f"{BASE}/DEVICE/{world['device'].pk}/attributes/SHARED_SCOPE"
+    admin, theirs = LeanClient(api_as(tenant_admin)), LeanClient(api_as(customer_user))
+    assert admin.asgi_post(path, b'{"fw": "1"}', "application/json").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert admin.asgi_post(path, b'{"fw": "2"}', "application/json").status_code == 200
+    assert not [q for q in queries.captured_queries if 'FROM "devices_device"' in q["sql"]]
+
+    device.profile.name = "thermostat-v2"  # the entity's type, in the rule engine's message
+    device.profile.save()
+    assert admin.asgi_post(path, b'{"fw": "3"}', "application/json").status_code == 200
+    assert messages[-1]["m"]["deviceType"] == "thermostat-v2"
+
+    assert theirs.asgi_post(path, b'{"fw": "4"}', "application/json").status_code == 200
+    device.customer = world["other_customers"].customer
+    device.save()  # moved to another customer: its old customer's users no longer see it
+    assert theirs.asgi_post(path, b'{"fw": "5"}', "application/json").status_code == 404
+
+    device.delete()
+    assert admin.asgi_post(path, b'{"fw": "6"}', "application/json").status_code == 404
+    assert get_attributes(device.pk) == []
