@@ -113,14 +113,17 @@ def _round(env, dsn, mqtt, port: int, prefix: str, clock, n: int, concurrency: i
         stack.enter_context(procs.worker(env, concurrency))
         stack.enter_context(procs.listener_host(env))
         _wait_connected(mqtt)
+        from bench.uplinks import processed  # late: bench.uplinks imports this module
+
+        before = processed(dsn) + devices  # once the warm-up is stored and counted
         warm_first = clock.take(devices)  # every worker process learns the devices and the converter
         asyncio.run(_publish(port, prefix, [json.dumps(r).encode() for r in readings(devices, warm_first)]))
-        if wait_stored(dsn, warm_first, warm_first + devices, devices * 3, 120) is None:
+        if wait_stored(dsn, warm_first, warm_first + devices, devices * 3, 120, processed_at_least=before) is None:
             raise RuntimeError("MQTT warm-up uplinks were not stored")
         started = time.perf_counter()
         asyncio.run(_publish(port, prefix, bodies))
         published = time.perf_counter() - started
-        done = wait_stored(dsn, first, first + n, n * 3, 180)
+        done = wait_stored(dsn, first, first + n, n * 3, 180, processed_at_least=before + n)
     if done is None:
         raise RuntimeError(f"MQTT (concurrency {concurrency}): not all of {n} messages were stored in time")
     return done - started, published, bodies
