@@ -26,6 +26,9 @@
   const numToString = G.Number.prototype.toString;
   const toWellFormed = G.String.prototype.toWellFormed;
   const ArrayCtor = G.Array;
+  const arraySlice = G.Array.prototype.slice;
+  const fromBase64 = G.Uint8Array.fromBase64;
+  const reflectApply = G.Reflect.apply;
   const ErrorCtor = G.Error;
   const InternalErrorCtor = G.InternalError;
   const TypeErrorCtor = G.TypeError;
@@ -235,13 +238,12 @@
     return text;
   }
 
-  // Bytes arrive as a latin-1 string: the cheapest way across (a JSON array costs more to build).
-  // Filled by index into an array of its final length: 5-15% faster than push (measured).
+  // Bytes arrive as base64 text (only strings cross) and become the array of byte values scripts
+  // expect (`payload` is an Array, as in ThingsBoard) in C: the engine's Uint8Array.fromBase64, then
+  // Array.prototype.slice, which makes a plain Array of a typed one. A loop over a latin-1 string
+  // (charCodeAt per byte) took twice as long: 5.6 against 2.8 us for 70 bytes, 54 against 21 for 700.
   function __tbPayload(p) {
-    const n = p.length;
-    const a = new ArrayCtor(n);
-    for (let i = 0; i < n; i++) a[i] = p.charCodeAt(i);
-    return a;
+    return reflectApply(arraySlice, fromBase64(p), []);
   }
 
   // Metadata of a whole batch arrives as one JSON array (one encode in Python, one parse here,
@@ -258,9 +260,9 @@
     }
   }
 
-  // runner(null, batchJson) sets the batch; runner(payloadLatin1, index) decodes one message.
-  // `text`: the body takes the payload as the latin-1 string it arrives as (a TBEL decoder that
-  // only ever decodes it as text), not as a list of byte values.
+  // runner(null, batchJson) sets the batch; runner(payloadBase64, index) decodes one message.
+  // `text`: the payload arrives as a latin-1 string and the body takes it as it is (a TBEL decoder
+  // that only ever decodes it as text), not as a list of byte values.
   function __tbDecodeRunner(fn, lines, maxOutput, maxError, text) {
     return function __tbRunDecoder(payload, index) {
       if (payload === null) return __tbSetBatch(index);

@@ -7,6 +7,7 @@ engine errors (interrupt, out of memory while unwinding), whose text comes from 
 """
 
 import json
+from binascii import b2a_base64
 from pathlib import Path
 
 import quickjs
@@ -49,8 +50,10 @@ _BATCH_SET = _FRAMED + "00:"
 
 
 class QuickJSScript(CompiledScript):
-    def __init__(self, context, runner, kind: str, limits):
+    def __init__(self, context, runner, kind: str, limits, *, text_payload: bool = False):
         self._context, self._runner, self._kind = context, runner, kind
+        #: a decoder's payload crosses as a latin-1 string (the body takes it as text), else as base64
+        self._text_payload = text_payload
         self._max_output = limits.max_output_bytes
         self._max_error = limits.max_error_chars
         self._limits = None
@@ -68,6 +71,7 @@ class QuickJSScript(CompiledScript):
         if self._runner is None:
             return [Outcome(None, "the script context was closed", fatal=True)]
         decoder = self._kind == DECODER
+        text_payload = self._text_payload
         started(0)
         if decoder:
             meta = _encode([metadata or {} for _, metadata in items])
@@ -83,7 +87,8 @@ class QuickJSScript(CompiledScript):
                 started(index)
             try:
                 if decoder:
-                    text = runner(item[0].decode("latin-1"), index)
+                    payload = item[0].decode("latin-1") if text_payload else b2a_base64(item[0], newline=False).decode()
+                    text = runner(payload, index)
                 else:
                     text = runner(item[0], index, str(item[2] or ""))
             except Exception as e:
@@ -192,4 +197,4 @@ class QuickJSBackend(Backend):
         if isinstance(result, str):
             line, _, message = result.partition(":")
             return ScriptError(message, int(line) or None)
-        return QuickJSScript(context, result, kind, limits)
+        return QuickJSScript(context, result, kind, limits, text_payload=mode == "decoder-text")

@@ -28,6 +28,19 @@ def test_it_passes_bytes_and_metadata_as_thingsboard_does():
         "isArray": True, "bytes": [0, 127, 128, 255], "meta": {"integrationName": "HTTP", "k": "v"}, "n": 2}
 
 
+def test_every_payload_is_a_plain_array_of_its_byte_values():
+    """Bytes cross as base64 and become an Array in C (prelude.js __tbPayload): every byte value,
+    empty payloads, payload lengths base64 pads differently, and an array a script may change."""
+    script = ("const before = payload.slice(); payload.push(1); payload[0] = 'x';"
+              "return {isArray: Array.isArray(payload), proto: Object.getPrototypeOf(payload) === Array.prototype,"
+              " before, after: payload.length, typed: ArrayBuffer.isView(payload)};")
+    payloads = [bytes(range(256)), b"", b"a", b"ab", b"abc", bytes([255]) * 1000, os.urandom(70)]
+    results = engine.decode(key(), 1, script, [(p, {}) for p in payloads])
+    for payload, result in zip(payloads, results, strict=True):
+        assert json.loads(result.output_json) == {"isArray": True, "proto": True, "before": list(payload),
+                                                  "after": len(payload) + 1, "typed": False}
+
+
 def test_it_passes_encoder_arguments_as_thingsboard_does():
     script = "return {msg, metadata, msgType, integrationMetadata, name: Encoder.name};"
     result = engine.encode(key(), 1, script, [('{"a": [1, 2]}', {"deviceName": "d"}, "ATTRIBUTES_UPDATED",
