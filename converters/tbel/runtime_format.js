@@ -190,16 +190,18 @@
   }
   const ISO_OFFSET = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(?:([+-]\d\d):?(\d\d)|(Z))$/;
   function parseDate(s) {
+    // ISO-8601 with an offset or Z, the common case, first: such a text ends in [+-]hh:mm, [+-]hhmm
+    // or Z, so it is never one of the offsets with seconds below (whose pattern backtracks)
+    const m = ISO_OFFSET.exec(s);
+    if (m !== null) {
+      const ms = T.DateCtor.parse(m[4] ? s : m[1] + m[2] + ':' + m[3]);
+      if (ms === ms) return ms;
+    }
     // an offset with seconds (+03:00:00, +043056), which JS cannot read: the rest read as UTC, then shifted
     const os = /^(.*\d)\s*([+-])(\d\d):?(\d\d):?(\d\d)$/.exec(s.trim());
     if (os !== null && /\d\d:\d\d/.test(os[1])) {
       const at = parseDate(/^\d/.test(os[1]) ? os[1] + 'Z' : os[1] + ' GMT');
       return at - (os[2] === '-' ? -1 : 1) * ((+os[3] * 60 + +os[4]) * 60 + +os[5]) * 1000;
-    }
-    const m = ISO_OFFSET.exec(s);
-    if (m !== null) {
-      const ms = T.DateCtor.parse(m[4] ? s : m[1] + m[2] + ':' + m[3]);
-      if (ms === ms) return ms;
     }
     let t = s.trim();
     if (!/^\d/.test(t)) { const rfc = T.DateCtor.parse(t); if (rfc === rfc) return rfc; }

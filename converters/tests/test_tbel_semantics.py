@@ -226,6 +226,14 @@ def test_dates_parse_iso_text_with_offsets():
     assert now > 1_600_000_000_000
 
 
+def test_dates_with_second_offsets_or_spaces_still_parse_after_the_iso_fast_path():
+    assert run('return [new Date("2023-01-02T06:04:05+03:00:00").getTime(),'
+               ' new Date("2023-01-02T07:34:35+043030").getTime(),'
+               ' new Date(" 2023-01-02T03:04:05Z ").getTime(), new Date("2023-01-02 03:04:05").getTime()];') == [
+        1672628645000, 1672628645000, 1672628645000, 1672628645000]
+    assert "DateTimeParseException" in error('return new Date("2023-13-45T03:04:05Z").getTime();')
+
+
 def test_json_statics():
     assert run('return [JSON.stringify({a: [1, 2.5], b: null}), JSON.parse("{\\"a\\": 1}").a];') == [
         '{"a":[1,2.5],"b":null}', 1]
