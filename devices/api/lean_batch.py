@@ -128,15 +128,18 @@ def _forget_users(sender, **kwargs) -> None:
 ENTITY_TTL = USER_TTL
 #: (user id, model, pk) -> the row as visible(model, user) gave it
 _entities_seen = ProcessCache(100_000)
-#: the models whose saves or deletions change an entity row or what it shows (the profile's name is its type)
-_ENTITY_MODELS = frozenset({*ENTITY_MODELS.values(), DeviceProfile, AssetProfile})
 
 
-@receiver(post_save, dispatch_uid="devices.lean_batch.entity_saved")
-@receiver(post_delete, dispatch_uid="devices.lean_batch.entity_deleted")
 def _forget_entities(sender, **kwargs) -> None:
-    if sender in _ENTITY_MODELS:
-        _entities_seen.forget_now_and_on_commit()
+    _entities_seen.forget_now_and_on_commit()
+
+
+# The models whose saves or deletions change an entity row or what it shows (the profile's name is
+# its type), each by name: a post_delete receiver for every model would cost every other model's
+# bulk deletes their fast path (Django's collector then loads and signals each row).
+for _model in (*ENTITY_MODELS.values(), DeviceProfile, AssetProfile):
+    post_save.connect(_forget_entities, sender=_model, dispatch_uid=f"devices.lean_batch.saved.{_model.__name__}")
+    post_delete.connect(_forget_entities, sender=_model, dispatch_uid=f"devices.lean_batch.deleted.{_model.__name__}")
 
 
 def _allowed(save: Save, user) -> Exception | None:

@@ -322,3 +322,15 @@ def test_an_entity_found_serves_later_batches_until_it_changes(tenant_admin, cus
     device.delete()
     assert admin.asgi_post(path, b'{"fw": "6"}', "application/json").status_code == 404
     assert get_attributes(device.pk) == []
+
+
+def test_the_entity_cache_listens_to_its_own_models_only():
+    """A post_delete receiver for every model would cost every model's bulk deletes (debug-event
+    pruning, retention) Django's fast path: the collector would load and signal each row."""
+    from django.db.models.signals import post_delete
+
+    from converters.models import DebugEvent
+    from devices.models import Device
+
+    assert post_delete.has_listeners(Device)
+    assert not post_delete.has_listeners(DebugEvent)
