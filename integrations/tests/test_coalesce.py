@@ -159,3 +159,31 @@ def test_a_restarted_consumer_rearms_the_flush_timer_and_drops_what_came_on_the_
     task._consumer_started()
     assert stale.cancelled and task._tref is None  # the next message arms a timer of the new consumer
     assert task._buffer.empty() and task._pending.empty()
+
+
+def _heavy(task, *ids, size=100_000):
+    requests = [_Request(i) for i in ids]
+    for r in requests:
+        r.args = ({"v": 2, "u": "x" * size, "m": "[]"},)
+        task._buffer.put(r)
+    return requests
+
+
+def test_a_heavy_flush_is_shared_among_the_processes_in_order():
+    task = _task(processes=2)
+    requests = _heavy(task, "a", "b", "c", "d", "e")  # 500,000 characters of rows: past SPLIT_WEIGHT
+    task._do_flush()
+    assert [[r.id for r in job[0]] for job in task._pool.jobs] == [["a", "b", "c"], ["d", "e"]]
+    assert task._running == 2
+    task._pool.jobs[1][1](None)  # each part acknowledges its own messages when it is done
+    assert [r.acked for r in requests] == [False, False, False, True, True]
+
+
+def test_light_flushes_and_a_single_process_take_the_batch_whole():
+    light = _task(processes=2)
+    _heavy(light, "a", "b", "c", size=1_000)
+    light._do_flush()
+    single = _task(processes=1)
+    _heavy(single, "a", "b", "c", "d", "e")
+    single._do_flush()
+    assert [len(job[0]) for job in light._pool.jobs] == [3] and [len(job[0]) for job in single._pool.jobs] == [5]
