@@ -59,13 +59,16 @@ class DebugEventsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         kwargs = self.scope["url_route"]["kwargs"]
         refused = await _authorise(self.scope, kwargs["entity_type"], kwargs["entity_id"])
+        if refused is None:
+            # Joined before the accept: a client that saw the socket open gets every event written
+            # after that (joining after it, an event written at once could miss the group: a
+            # Redis round trip late, under load).
+            register_consumer_loop(asyncio.get_running_loop())
+            self.group = group_name(kwargs["entity_type"], kwargs["entity_id"])
+            await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         if refused is not None:
             await self.close(code=refused)
-            return
-        register_consumer_loop(asyncio.get_running_loop())
-        self.group = group_name(kwargs["entity_type"], kwargs["entity_id"])
-        await self.channel_layer.group_add(self.group, self.channel_name)
 
     async def disconnect(self, code):
         if self.group is not None:

@@ -122,6 +122,35 @@ def test_a_session_login_may_watch_a_converter(tenant, tenant_admin):
     assert got["type"] == "DEBUG_CONVERTER" and got["body"]["in"] == "{}"
 
 
+def test_an_event_written_as_soon_as_the_socket_opened_is_received(tenant, tenant_admin, monkeypatch):
+    """The consumer joins its group before it accepts: joining after, an event written at once
+    missed the group whenever the join was slow (a Redis round trip under load)."""
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    join = layer.group_add
+
+    async def slow_join(group, channel):
+        await asyncio.sleep(0.3)
+        await join(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", slow_join)
+    converter = make_uplink_converter(tenant, "watched at once")
+
+    async def scenario():
+        communicator = await opened(socket(f"/ws/events/CONVERTER/{converter.pk}", user=tenant_admin))
+        event = DebugEvent(tenant_id=tenant.pk, entity_type="CONVERTER", entity_id=converter.pk,
+                           event_type="DEBUG_CONVERTER", body={"type": "Uplink", "in": "{}", "out": "{}"})
+        await database_sync_to_async(write_events)([event])
+        got = await communicator.receive_json_from(5)
+        await communicator.disconnect()
+        return got
+
+    assert async_to_sync(scenario)()["type"] == "DEBUG_CONVERTER"
+
+
 def test_it_refuses_whom_the_entity_does_not_concern(tenant, customer_user, mallory):
     integration = make_integration(tenant, "private")
     path = f"/ws/events/INTEGRATION/{integration.pk}"
