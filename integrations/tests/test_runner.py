@@ -136,7 +136,9 @@ def test_it_stops_what_is_disabled_and_starts_it_again_when_enabled(tenant, brok
 
     integration.enabled = False
     integration.save()
-    wait_until(lambda: not connected(integration), message="the disabled integration to disconnect")
+    # the host records the stop (connected false, STOPPED), then releases the lease: wait for both
+    wait_until(lambda: not connected(integration) and integration.pk not in leases.holders(),
+               message="the disabled integration to disconnect and its lease to go")
     assert lc_events(integration) == [("STARTED", "Success"), ("STOPPED", "Success")]
     assert set(runner.hosted) == {other.pk} and leases.holders() == {other.pk: runner.holder}
 
