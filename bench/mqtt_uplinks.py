@@ -22,6 +22,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from bench import procs
+from bench.setup import processed
 
 __all__ = ["run", "broker"]
 
@@ -113,8 +114,6 @@ def _round(env, dsn, mqtt, port: int, prefix: str, clock, n: int, concurrency: i
         stack.enter_context(procs.worker(env, concurrency))
         stack.enter_context(procs.listener_host(env))
         _wait_connected(mqtt)
-        from bench.uplinks import processed  # late: bench.uplinks imports this module
-
         before = processed(dsn) + devices  # once the warm-up is stored and counted
         warm_first = clock.take(devices)  # every worker process learns the devices and the converter
         asyncio.run(_publish(port, prefix, [json.dumps(r).encode() for r in readings(devices, warm_first)]))

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 import psycopg
 
-__all__ = ["bench_database"]
+__all__ = ["bench_database", "processed", "processed_in"]
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
@@ -33,3 +33,15 @@ def bench_database():
         connections.close_all()
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def processed_in(conn) -> int:
+    """Uplinks the pipeline has finished in the connection's database, all integrations together:
+    each batch adds its messages to ``integrations_integrationstats`` after its telemetry is committed."""
+    return conn.execute("SELECT coalesce(sum(messages_processed), 0) FROM integrations_integrationstats").fetchone()[0]
+
+
+def processed(dsn: str) -> int:
+    """:func:`processed_in` on a connection of its own."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return processed_in(conn)

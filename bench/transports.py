@@ -19,6 +19,7 @@ import uuid
 
 from bench import procs
 from bench.bare_peers import TCP_BACKLOG
+from bench.setup import processed
 
 __all__ = ["tcp", "rabbitmq", "bare_seconds", "json_bodies", "stored_seconds", "wait_connected"]
 
@@ -62,7 +63,7 @@ def stored_seconds(env, dsn, clock, n: int, devices: int, integration, *, label:
         with procs.worker(env), procs.listener_host(env):
             if connect_seconds:
                 wait_connected(integration, label, connect_seconds)
-            before = _processed(dsn) + devices  # once the warm-up is stored and counted
+            before = processed(dsn) + devices  # once the warm-up is stored and counted
             send(warm)
             if wait_stored(dsn, warm_first, warm_first + devices, devices * 3, 120, processed_at_least=before) is None:
                 raise RuntimeError(f"{label} warm-up uplinks were not stored: see var/bench/integrations.log")
@@ -156,8 +157,3 @@ def rabbitmq(env, dsn, tenant, conv, clock, quick: bool, *, readings, wait_store
                "bare aio-pika consumer acknowledging the same messages (msg/s)", n / bare,
                "informational (issue 7)", messages=n)
 
-
-def _processed(dsn: str) -> int:
-    from bench.uplinks import processed  # late: bench.uplinks imports this module
-
-    return processed(dsn)

@@ -29,6 +29,7 @@ import uuid
 import psycopg
 
 from bench import kafka_uplinks, loadgen, mqtt_uplinks, procs, transports
+from bench.setup import processed, processed_in
 from bench.visibility import Visibility
 
 __all__ = ["run"]
@@ -66,14 +67,6 @@ def _stored(dsn: str, lo: int, hi: int) -> int:
         return _count(conn, lo, hi)
 
 
-def processed(dsn: str) -> int:
-    """Uplinks the pipeline has finished in this database, all integrations together: each batch adds
-    its messages to ``integrations_integrationstats`` after its telemetry is committed."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        return conn.execute("SELECT coalesce(sum(messages_processed), 0) FROM integrations_integrationstats"
-                            ).fetchone()[0]
-
-
 def _count(conn, lo: int, hi: int) -> int:
     return conn.execute("SELECT count(*) FROM ts_kv WHERE ts >= %s AND ts < %s", [lo, hi]).fetchone()[0]
 
@@ -84,7 +77,7 @@ def _wait_stored(dsn: str, lo: int, hi: int, expected: int, timeout: float, *,
 
     Counting is not free (about 20 ms at 120,000 rows): the poll waits four times as long as its
     last count took (at least 10 ms), so that watching uses at most a fifth of one database core
-    and does not slow down the system it measures. With ``processed_at_least`` (:func:`processed`
+    and does not slow down the system it measures. With ``processed_at_least`` (:func:`bench.setup.processed`
     before the load, plus its uplinks), the watch first reads the pipeline's counters, which cost
     nothing to read, every 5 ms until they reach it, and counts the rows once then: the figure no
     longer waits up to a poll period for the last batch, nor shares the database with the counting
@@ -93,8 +86,7 @@ def _wait_stored(dsn: str, lo: int, hi: int, expected: int, timeout: float, *,
     with psycopg.connect(dsn, autocommit=True) as conn:
         if processed_at_least is not None:
             while time.perf_counter() < deadline:
-                done = conn.execute("SELECT coalesce(sum(messages_processed), 0) FROM integrations_integrationstats"
-                                    ).fetchone()[0]
+                done = processed_in(conn)
                 at = time.perf_counter()
                 if done >= processed_at_least:
                     if _count(conn, lo, hi) >= expected:

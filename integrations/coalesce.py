@@ -86,8 +86,9 @@ class CoalescingTask(Batches):
     def flush(self, requests):
         pool = self._pool
         processes = max(1, getattr(pool, "num_processes", 1) or 1)
-        if processes > 1 and len(requests) > 1 and sum(_weight(r) for r in requests) > SPLIT_WEIGHT:
-            for part in _split(requests, processes):
+        weights = [_weight(r) for r in requests] if processes > 1 and len(requests) > 1 else ()
+        if sum(weights) > SPLIT_WEIGHT:
+            for part in _split(requests, weights, processes):
                 self._dispatch(part)
             return None
         return self._dispatch(requests)
@@ -131,13 +132,12 @@ def _weight(request) -> int:
     return 0
 
 
-def _split(requests, parts: int) -> list[list]:
-    """``requests`` in at most ``parts`` runs of about equal weight, in order."""
-    total = sum(_weight(r) for r in requests)
-    share, out, current, held = total / parts, [], [], 0
-    for request in requests:
+def _split(requests, weights, parts: int) -> list[list]:
+    """``requests`` (of these ``weights``) in at most ``parts`` runs of about equal weight, in order."""
+    share, out, current, held = sum(weights) / parts, [], [], 0
+    for request, weight in zip(requests, weights, strict=True):
         current.append(request)
-        held += _weight(request)
+        held += weight
         if held >= share and len(out) < parts - 1:
             out.append(current)
             current, held = [], 0

@@ -55,6 +55,17 @@ async def opened(communicator: WebsocketCommunicator):
     return communicator
 
 
+async def converter_event_seen(communicator: WebsocketCommunicator, converter, timeout: float) -> dict:
+    """Open the socket, write one converter debug event, and return what the socket received."""
+    communicator = await opened(communicator)
+    event = DebugEvent(tenant_id=converter.tenant_id, entity_type="CONVERTER", entity_id=converter.pk,
+                       event_type="DEBUG_CONVERTER", body={"type": "Uplink", "in": "{}", "out": "{}"})
+    await database_sync_to_async(write_events)([event])
+    got = await communicator.receive_json_from(timeout)
+    await communicator.disconnect()
+    return got
+
+
 async def close_code(communicator: WebsocketCommunicator) -> int:
     connected, _ = await communicator.connect()
     assert connected  # accepted, so that the browser sees the code
@@ -109,16 +120,8 @@ def test_a_session_login_may_watch_a_converter(tenant, tenant_admin):
     client.force_login(tenant_admin)
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
 
-    async def scenario():
-        communicator = await opened(socket(f"/ws/events/CONVERTER/{converter.pk}", headers=[(b"cookie", cookie)]))
-        event = DebugEvent(tenant_id=tenant.pk, entity_type="CONVERTER", entity_id=converter.pk,
-                           event_type="DEBUG_CONVERTER", body={"type": "Uplink", "in": "{}", "out": "{}"})
-        await database_sync_to_async(write_events)([event])
-        got = await communicator.receive_json_from(10)
-        await communicator.disconnect()
-        return got
-
-    got = async_to_sync(scenario)()
+    got = async_to_sync(converter_event_seen)(
+        socket(f"/ws/events/CONVERTER/{converter.pk}", headers=[(b"cookie", cookie)]), converter, 10)
     assert got["type"] == "DEBUG_CONVERTER" and got["body"]["in"] == "{}"
 
 
@@ -139,16 +142,9 @@ def test_an_event_written_as_soon_as_the_socket_opened_is_received(tenant, tenan
     monkeypatch.setattr(layer, "group_add", slow_join)
     converter = make_uplink_converter(tenant, "watched at once")
 
-    async def scenario():
-        communicator = await opened(socket(f"/ws/events/CONVERTER/{converter.pk}", user=tenant_admin))
-        event = DebugEvent(tenant_id=tenant.pk, entity_type="CONVERTER", entity_id=converter.pk,
-                           event_type="DEBUG_CONVERTER", body={"type": "Uplink", "in": "{}", "out": "{}"})
-        await database_sync_to_async(write_events)([event])
-        got = await communicator.receive_json_from(5)
-        await communicator.disconnect()
-        return got
-
-    assert async_to_sync(scenario)()["type"] == "DEBUG_CONVERTER"
+    got = async_to_sync(converter_event_seen)(
+        socket(f"/ws/events/CONVERTER/{converter.pk}", user=tenant_admin), converter, 5)
+    assert got["type"] == "DEBUG_CONVERTER"
 
 
 def test_it_refuses_whom_the_entity_does_not_concern(tenant, customer_user, mallory):
