@@ -59,6 +59,7 @@ def _own_connection(params: dict) -> psycopg.Connection:
             # the session's staging table, committed here once: every batch then saves the round
             # trip (and the "already exists" notice) of CREATE ... IF NOT EXISTS
             conn.execute(writer.STAGING_TABLE)
+            conn.execute(writer.IN_ORDER.format(scope="SESSION"))
         except BaseException:
             conn.close()
             raise
@@ -88,7 +89,9 @@ def _latest_after_verdict(rows: list[tuple], verdict: queue.SimpleQueue, params:
         for staged in (True, False):
             try:
                 with conn.transaction(), conn.cursor() as cur:
-                    writer._upsert_latest(cur, rows, truncate=False, staged=staged)  # ON COMMIT DELETE ROWS empties it
+                    # ON COMMIT DELETE ROWS empties the staging table; a session that had to make
+                    # it again may be another server session, without this one's IN_ORDER
+                    writer._upsert_latest(cur, rows, truncate=False, staged=staged, ordered=staged)
                     waited = True
                     if not verdict.get():
                         raise _Abandoned

@@ -187,16 +187,32 @@ def _upsert_points(cur, rows: list[tuple]) -> None:
 STAGING_TABLE = "CREATE TEMP TABLE IF NOT EXISTS ts_kv_latest_in (LIKE ts_kv_latest) ON COMMIT DELETE ROWS"
 
 
-def _upsert_latest(cur, rows: list[tuple], *, truncate: bool, staged: bool = False) -> None:
+#: Updates the stored latest rows the staged batch advances, in (entity, key) order: the plan
+#: takes the staged rows sorted, then each stored row by its primary key (nested loop) or both
+#: sorted (merge join), which lock the stored rows in that order. A hash join locks them in the
+#: order of whichever side it scans, the table's physical order when that is the stored side,
+#: which concurrent updates keep changing: two writers of overlapping rows deadlocked, and
+#: PostgreSQL let them wait ``deadlock_timeout`` (1 s) before aborting one, which then ran again
+#: (docs/performance.md, "A second lost to a deadlock"). Hash joins are off for the statement:
+#: for the whole session on parallel.py's helper connections (which run only this), by
+#: IN_ORDER (SET LOCAL) on a caller's.
+_UPDATE_LATEST = (
+    "UPDATE ts_kv_latest l SET ts = i.ts, bool_v = i.bool_v, long_v = i.long_v, dbl_v = i.dbl_v, "
+    "str_v = i.str_v, json_v = i.json_v FROM (SELECT * FROM ts_kv_latest_in ORDER BY entity_id, key) i "
+    "WHERE l.entity_id = i.entity_id AND l.key = i.key AND i.ts >= l.ts")
+IN_ORDER = "SET {scope} enable_hashjoin = off"
+
+
+def _upsert_latest(cur, rows: list[tuple], *, truncate: bool, staged: bool = False, ordered: bool = False) -> None:
     # Stage the batch, UPDATE the rows that exist in one join, INSERT only the missing ones.
     # Measured near COPY speed, against 0.6x for INSERT ... ON CONFLICT DO UPDATE. ``staged``:
     # this session has the staging table already (committed), so skip that round trip.
     if not staged:
         cur.execute(STAGING_TABLE)
     _copy(cur, "ts_kv_latest_in", rows)
-    cur.execute("UPDATE ts_kv_latest l SET ts = i.ts, bool_v = i.bool_v, long_v = i.long_v, dbl_v = i.dbl_v, "
-                "str_v = i.str_v, json_v = i.json_v FROM ts_kv_latest_in i "
-                "WHERE l.entity_id = i.entity_id AND l.key = i.key AND i.ts >= l.ts")
+    if not ordered:
+        cur.execute(IN_ORDER.format(scope="LOCAL"))
+    cur.execute(_UPDATE_LATEST)
     if cur.rowcount < len(rows):
         # New keys, or points older than the stored value. The INSERT sees rows committed
         # since the UPDATE's snapshot: a concurrent writer may have inserted the same new key
@@ -205,6 +221,7 @@ def _upsert_latest(cur, rows: list[tuple], *, truncate: bool, staged: bool = Fal
         cur.execute(f"INSERT INTO ts_kv_latest AS l ({_COLUMNS}) SELECT {_COLUMNS} FROM ts_kv_latest_in i "
                     "WHERE NOT EXISTS (SELECT 1 FROM ts_kv_latest x "
                     "WHERE x.entity_id = i.entity_id AND x.key = i.key AND x.ts >= i.ts) "
+                    "ORDER BY i.entity_id, i.key "  # in the UPDATE's lock order (above)
                     f"ON CONFLICT (entity_id, key) DO UPDATE SET {_SET_VALUES} WHERE excluded.ts >= l.ts")
     if truncate:  # inside a caller's transaction, ON COMMIT has not emptied it yet
         cur.execute("TRUNCATE ts_kv_latest_in")
