@@ -2,7 +2,7 @@
 
     python -m bench.bare_peers tcp PORT COUNT            # asyncio server, newline-delimited lines
     python -m bench.bare_peers amqp AMQP_URL QUEUE COUNT # aio-pika consumer, acknowledges each
-    python -m bench.bare_peers kafka SERVERS TOPIC COUNT # aiokafka group member, commits each poll
+    python -m bench.bare_peers kafka SERVERS TOPIC COUNT WAIT_MS  # aiokafka group member, commits each poll
 
 Each prints "ready" once it accepts, then "done <time.monotonic() of the last message>" after
 COUNT messages (CLOCK_MONOTONIC is one clock for every process of the machine).
@@ -65,11 +65,12 @@ async def amqp(url: str, queue_name: str, count: int) -> None:
     await connection.close()
 
 
-async def kafka(servers: str, topic: str, count: int) -> None:
+async def kafka(servers: str, topic: str, count: int, fetch_max_wait_ms: int) -> None:
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=servers, group_id=f"bare-{topic}", enable_auto_commit=False,
-                                auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=500)
+                                auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=500,
+                                fetch_max_wait_ms=fetch_max_wait_ms)
     await consumer.start()
     while not consumer.assignment():  # joined the group: the producer may start
         await asyncio.sleep(0.05)
@@ -88,6 +89,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "tcp":
         asyncio.run(tcp(int(sys.argv[2]), int(sys.argv[3])))
     elif sys.argv[1] == "kafka":
-        asyncio.run(kafka(sys.argv[2], sys.argv[3], int(sys.argv[4])))
+        asyncio.run(kafka(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])))
     else:
         asyncio.run(amqp(sys.argv[2], sys.argv[3], int(sys.argv[4])))

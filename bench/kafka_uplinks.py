@@ -17,7 +17,14 @@ from bench.transports import bare_seconds, json_bodies, stored_seconds
 __all__ = ["kafka"]
 
 PARTITIONS = 2
-GROUP_SETTINGS = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500, "auto.offset.reset": "earliest"}
+#: Both consumers' settings. ``fetch.max.wait.ms``: Tansu answers a fetch that found nothing only
+#: when this wait is over, even if records arrive meanwhile (Apache Kafka answers as soon as
+#: they do). With the client's default of 500 ms, a consumer whose first fetch came before the
+#: first record lost up to half a second at the start: the bare consumer did in most runs and
+#: measured 53k msg/s, and 92-99k when it did not (docs/performance.md, "Two stalls").
+FETCH_MAX_WAIT_MS = 100
+GROUP_SETTINGS = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500, "auto.offset.reset": "earliest",
+                  "fetch.max.wait.ms": FETCH_MAX_WAIT_MS}
 
 
 def _tansu_binary() -> Path:
@@ -78,7 +85,7 @@ def kafka(env, dsn, tenant, conv, clock, quick: bool, *, readings, wait_stored, 
             send=lambda batch: asyncio.run(_produce(servers, topic, batch)), connect_seconds=60)
         bare_topic = f"bench-bare-{uuid.uuid4().hex[:8]}"
         asyncio.run(_create(servers, bare_topic))
-        bare = bare_seconds(["kafka", servers, bare_topic, str(n)], env,
+        bare = bare_seconds(["kafka", servers, bare_topic, str(n), str(FETCH_MAX_WAIT_MS)], env,
                             lambda: asyncio.run(_produce(servers, bare_topic, bodies)))
     return row("kafka_uplink_stored_msg_per_s", n / seconds, "msg/s",
                "bare aiokafka group consumer committing the same messages (msg/s)", n / bare,
