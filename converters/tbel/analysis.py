@@ -88,10 +88,12 @@ def mark_written(body) -> None:
             node.target.written = True
 
 
-def collect_functions(body, found: set[str]) -> set[str]:
+def collect_functions(body, found: dict | None = None) -> dict[str, list[tuple[str, ...]]]:
+    """The script's functions, wherever defined: name -> the parameter names of each definition."""
+    found = {} if found is None else found
     for stmt in body:
         if stmt.kind == "func":
-            found.add(stmt.name)
+            found.setdefault(stmt.name, []).append(tuple(stmt.params))
             collect_functions(stmt.body.body, found)
         for attr in ("then", "other", "body"):
             child = getattr(stmt, attr, None)

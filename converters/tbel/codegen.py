@@ -77,7 +77,8 @@ class Generator(ExprMixin, TypesMixin):
     (JS variable name / function name -> int range); this pass records, for the next one, every
     value assigned to each variable and returned by each function (typing.py)."""
 
-    def __init__(self, kind: str, functions: set[str], var_types=None, fn_types=None, untyped=False):
+    def __init__(self, kind: str, functions: dict[str, list[tuple[str, ...]]], var_types=None, fn_types=None,
+                 untyped=False):
         self.kind = kind
         self.untyped = untyped
         self.out = Out()
@@ -350,8 +351,6 @@ class Generator(ExprMixin, TypesMixin):
     def s_func(self, s) -> None:
         outer, outer_breaks = self.fn, self.breaks
         self.fn = Func(s.params, outer, s.name)
-        for p in s.params:
-            self.assigned(safe(p), None)
         if not s.body.body or s.body.body[-1].kind not in ("return", "expr"):
             self.returned(None)  # it may end without a return: null
         self.breaks = []
@@ -370,14 +369,16 @@ def generate(body, kind: str, typed: bool = True) -> str:
     """Passes until the proved int ranges stop changing (each pass only uses what the one before
     proved, so every pass's output is correct); untyped if they never settle. `typed=False`
     writes every operator as a runtime call (the reference the typed output is tested against)."""
-    functions = collect_functions(body, set())
+    functions = collect_functions(body)
     if not typed:
         return Generator(kind, functions, untyped=True).program(body)
     var_types, fn_types = {}, {}
-    for _ in range(6):
+    for attempt in range(6):
         gen = Generator(kind, functions, var_types, fn_types)
         js = gen.program(body)
         found = gen.inferred()
+        if attempt == 0:
+            found = ({**found[0], **gen.param_guesses()}, found[1])
         if found == (var_types, fn_types):
             return js
         var_types, fn_types = found

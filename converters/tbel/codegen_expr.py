@@ -126,6 +126,8 @@ class ExprMixin:
             return self.typed_name(n.name, js)
         if n.name in STATICS:
             return f"__t.S.{n.name}"
+        if n.name in self.functions:
+            self.bind_params(n.name, None)  # the function as a value: called with who knows what
         from converters.tbel.codegen import safe
 
         return safe(n.name)
@@ -161,15 +163,17 @@ class ExprMixin:
         return f"{prefix}cn({obj}, {name}, [{', '.join(args)}])"
 
     def e_call(self, n) -> str:
-        args = ", ".join(self.expr(a) for a in n.args)
         # TbUtils' functions are MVEL imports, which its resolver consults before the script's own
         # functions: a script redefining decodeToString (with a JS body) still calls TbUtils'
         if n.name in self.functions and n.name not in BUILTINS:
             from converters.tbel.codegen import safe
 
-            call = f"{safe(n.name)}({args})"
+            typed = [self.texpr(a) for a in n.args]
+            self.bind_params(n.name, typed)
+            call = f"{safe(n.name)}({', '.join(canon(a) for a in typed)})"
             known = self.fn_types.get(n.name)
             return Typed(call, "int", *known) if known else call
+        args = ", ".join(self.expr(a) for a in n.args)
         if n.name in BUILTINS:
             if getattr(self, "text_payload", False) and len(n.args) == 1 and n.args[0].kind == "name" \
                     and n.args[0].name == "payload" and n.name != "bytesToString":

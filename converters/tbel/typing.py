@@ -201,6 +201,32 @@ class TypesMixin:
     def assigned(self, js: str, value) -> None:
         self.assigns.setdefault(js, []).append(value)
 
+    def bind_params(self, name: str, args) -> None:
+        """A call of the script's function ``name`` with these typed arguments binds each of its
+        definitions' parameters, as an assignment would: a parameter is typed only if every call
+        passes it an int (a missing argument is null). ``args`` None: the function is used as a
+        value, so its parameters may take anything."""
+        from converters.tbel.codegen import safe
+
+        for params in self.functions.get(name, ()):
+            for k, param in enumerate(params):
+                self.assigned(safe(param), args[k] if args is not None and k < len(args) else None)
+
+    def param_guesses(self) -> dict:
+        """For a first pass: int ranges of the parameters that only this pass's own untyped reads
+        of parameters kept from a range (``s16(i) { u16(i) }``): a pass cannot prove them from
+        nothing, so the next one assumes them and keeps them only if its own findings agree."""
+        from converters.tbel.codegen import safe
+
+        params = {safe(p) for defs in self.functions.values() for ps in defs for p in ps}
+        guesses = {}
+        for js in params - self.shared_reads:
+            values = self.assigns.get(js, ())
+            grounded = [v for v in values if not (ty(v) is None and v in params)]
+            if grounded and len(grounded) < len(values) and (known := join_ranges(grounded)):
+                guesses[js] = known
+        return guesses
+
     def typed_name(self, name: str, js: str):
         fn = self.fn
         if fn is not self.root and not any(name in scope for scope in fn.scopes):

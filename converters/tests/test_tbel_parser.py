@@ -53,7 +53,7 @@ def test_it_refuses_constructs_outside_tbel_as_converters_use_it(source, constru
 
 
 def test_every_statement_stays_on_its_tbel_line():
-    source = "var a = 1;\n\nfunction f(x) {\n  return x + 1;\n}\nvar b = f(a);\n\nreturn {b: b};"
+    source = "var a = msg.a;\n\nfunction f(x) {\n  return x + 1;\n}\nvar b = f(a);\n\nreturn {b: b};"
     js = transpile(source, "decoder").split("\n")
     assert "function f(" in js[2]
     assert js[3].startswith("return ") and "__t.add(x, 1)" in js[3]

@@ -118,3 +118,44 @@ def test_a_runtime_error_on_the_first_line_of_a_text_only_decoder_names_line_1()
     script = _compiled("var data = decodeToJson(payload); var x = data.a.b;\nreturn {};", True)
     outcome = script.run([(b'{"a": null}', {})], lambda i: None)[0]
     assert outcome.error and "line 1" in outcome.error, outcome.error
+
+
+def test_a_parameter_every_call_passes_an_int_is_read_as_one():
+    # the frame decoder's u16(i) is called with 4 and, from s16(i), with s16's own parameter
+    # (called with 1): both are ints, so payload[i] and i + 1 need no runtime call
+    from bench.tbel import TBEL_DECODER
+
+    js = _TRANSPILE(TBEL_DECODER, "decoder")
+    u16 = js[js.index("function u16("):]
+    u16 = u16[:u16.index("\n")]
+    assert "__t.pu(" not in u16 and "__t.add(" not in u16, u16
+    payloads = [bytes(range(20)), bytes(range(255, 235, -1)), bytes(20)]
+    assert _results(_compiled(TBEL_DECODER, True), payloads) == _results(_compiled(TBEL_DECODER, False), payloads)
+
+
+U = "function u(i) { return ((payload[i] & 0xFF) << 8) | (payload[i + 1] & 0xFF); }\n"
+
+
+@pytest.mark.parametrize("body", [
+    U + "return {a: u(1), b: u('2')};",  # a text argument somewhere
+    U + "return {a: u(1), b: u(2.0)};",  # a Double
+    U + "return {a: u(1), b: u(null)};",
+    U + "return {a: u(1), b: u()};",  # a missing argument is null
+    U + "var g = u; return {a: u(1), g: g == null};",  # the function as a value
+    U + "return {a: u(1), b: u(payload[0] > 200 ? 'x' : 3)};",
+    # a parameter set to text inside the function
+    "function f(i) { var x = payload[i] & 0xFF; i = 'k'; return x + i; } return {a: f(1)};",
+    # recursion whose range grows with every pass: no fixed point, plainly generated
+    "function f(i) { return i > 5 ? (payload[i] & 0xFF) : f(i + 1); } return {a: f(0)};",
+    # the same parameter name in two functions, one called with text
+    U + "function w(i) { return '' + i; } return {a: u(1), b: w('z')};",
+])
+def test_a_parameter_is_typed_only_when_every_call_passes_an_int(body):
+    payloads = [bytes(range(8)), bytes([0xFE, 0xFF, 0, 1, 2, 3, 4, 5])]
+    assert _results(_compiled(body, True), payloads) == _results(_compiled(body, False), payloads), \
+        _TRANSPILE(body, "decoder")
+    if "function u(" in body and "w(" not in body:
+        js = _TRANSPILE(body, "decoder")
+        u = js[js.index("function u("):]
+        u = u[:u.index("\n")] if "\n" in u else u
+        assert "__t.pu(" in u or "__t.idx(" in u, u  # not read as an int
