@@ -129,17 +129,25 @@ def _venv() -> tuple:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    """The wheel built now, installed into the cached virtualenv: its (python, iot-remote)."""
+    """The wheel built now, installed into the cached virtualenv: its (python, iot-remote).
+
+    The virtualenv is shared by the suites .ci/run runs side by side: each holds it, from its
+    install of the wheel to the module's last test, so that no suite reinstalls the wheel under
+    another's running tests (CI saw pip's reinstall fail on a file the other suite's pip had
+    just replaced)."""
     dist = tmp_path_factory.mktemp("dist")
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check",
                             "-w", str(dist), str(PACKAGING)], capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     (wheel,) = dist.glob("iot_integration_remote-*-py3-none-any.whl")
     python, script = _venv()
-    done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
-                           "--disable-pip-version-check", str(wheel)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return python, script
+    with open(python.parent.parent.with_suffix(".use.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
+                               "--disable-pip-version-check", str(wheel)], capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        yield python, script
 
 
 def _isolated_env() -> dict:
