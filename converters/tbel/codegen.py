@@ -366,9 +366,11 @@ class Generator(ExprMixin, TypesMixin):
 
 
 def generate(body, kind: str, typed: bool = True) -> str:
-    """Passes until the proved int ranges stop changing (each pass only uses what the one before
-    proved, so every pass's output is correct); untyped if they never settle. `typed=False`
-    writes every operator as a runtime call (the reference the typed output is tested against)."""
+    """Passes until the int ranges stop changing: a pass's output is kept only when the ranges it
+    found are the ones it assumed (the first assumes nothing; what it hands on includes guessed
+    parameters, typing.param_guesses), so every value it treats as an int is one; without such a
+    pass after six, the output of a pass that assumes nothing. `typed=False` writes every operator as a
+    runtime call (the reference the typed output is tested against)."""
     functions = collect_functions(body)
     if not typed:
         return Generator(kind, functions, untyped=True).program(body)

@@ -193,9 +193,9 @@ STAGING_TABLE = "CREATE TEMP TABLE IF NOT EXISTS ts_kv_latest_in (LIKE ts_kv_lat
 #: order of whichever side it scans, the table's physical order when that is the stored side,
 #: which concurrent updates keep changing: two writers of overlapping rows deadlocked, and
 #: PostgreSQL let them wait ``deadlock_timeout`` (1 s) before aborting one, which then ran again
-#: (docs/performance.md, "A second lost to a deadlock"). Hash joins are off for the statement:
-#: for the whole session on parallel.py's helper connections (which run only this), by
-#: IN_ORDER (SET LOCAL) on a caller's.
+#: (docs/performance.md, "Two stalls"). Hash joins are off for the statement: for the whole
+#: session on parallel.py's helper connections (which run only this), by IN_ORDER (SET LOCAL) on
+#: a caller's. The planner could still pick another order (it is not told to); _retrying stays.
 _UPDATE_LATEST = (
     "UPDATE ts_kv_latest l SET ts = i.ts, bool_v = i.bool_v, long_v = i.long_v, dbl_v = i.dbl_v, "
     "str_v = i.str_v, json_v = i.json_v FROM (SELECT * FROM ts_kv_latest_in ORDER BY entity_id, key) i "
