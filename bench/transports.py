@@ -156,4 +156,3 @@ def rabbitmq(env, dsn, tenant, conv, clock, quick: bool, *, readings, wait_store
     return row("rabbitmq_uplink_stored_msg_per_s", n / seconds, "msg/s",
                "bare aio-pika consumer acknowledging the same messages (msg/s)", n / bare,
                "informational (issue 7)", messages=n)
-

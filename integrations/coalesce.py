@@ -29,6 +29,8 @@ from time import monotonic
 from celery_batches import Batches, SimpleRequest
 from celery_batches.trace import apply_batches_task
 
+from integrations import queue
+
 __all__ = ["CoalescingTask"]
 
 
@@ -126,10 +128,7 @@ SPLIT_WEIGHT = 256 * 1024
 
 def _weight(request) -> int:
     args = getattr(request, "args", None) or ()
-    batch = args[0] if args else None
-    if isinstance(batch, dict):
-        return len(batch.get("u") or "")
-    return 0
+    return queue.weight(args[0]) if args else 0
 
 
 def _split(requests, weights, parts: int) -> list[list]:

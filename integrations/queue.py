@@ -51,7 +51,7 @@ from integrations.messages import RawUplink, raw_uplink
 from tbproject import metrics
 from tbproject.clock import now_ms
 
-__all__ = ["accept", "accept_many", "requeue", "encode", "decode", "retries_of", "SENDER_THREADS"]
+__all__ = ["accept", "accept_many", "requeue", "encode", "decode", "retries_of", "weight", "SENDER_THREADS"]
 
 #: Below a rate at which UPLINK_BATCH_MS would gather this many uplinks, batches do not linger
 #: (group commit); at or above it they do, and tasks stay large for the worker.
@@ -86,6 +86,11 @@ def encode(uplinks: list[RawUplink], now: int | None = None, *, retries: int = 0
 
 def retries_of(batch: dict) -> int:
     return int(batch.get("r", 0))
+
+
+def weight(batch) -> int:
+    """The work a queued batch holds, in characters of its rows (0 for anything else)."""
+    return len(batch.get("u") or "") if isinstance(batch, dict) else 0
 
 
 def decode(batch: dict) -> list[RawUplink]:

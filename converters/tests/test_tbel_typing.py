@@ -120,14 +120,17 @@ def test_a_runtime_error_on_the_first_line_of_a_text_only_decoder_names_line_1()
     assert outcome.error and "line 1" in outcome.error, outcome.error
 
 
+def _function_line(js: str, name: str) -> str:
+    """The generated JS of the script's function ``name`` (one line: statements keep their lines)."""
+    return js[js.index(f"function {name}("):].split("\n", 1)[0]
+
+
 def test_a_parameter_every_call_passes_an_int_is_read_as_one():
     # the frame decoder's u16(i) is called with 4 and, from s16(i), with s16's own parameter
     # (called with 1): both are ints, so payload[i] and i + 1 need no runtime call
     from bench.tbel import TBEL_DECODER
 
-    js = _TRANSPILE(TBEL_DECODER, "decoder")
-    u16 = js[js.index("function u16("):]
-    u16 = u16[:u16.index("\n")]
+    u16 = _function_line(_TRANSPILE(TBEL_DECODER, "decoder"), "u16")
     assert "__t.pu(" not in u16 and "__t.add(" not in u16, u16
     payloads = [bytes(range(20)), bytes(range(255, 235, -1)), bytes(20)]
     assert _results(_compiled(TBEL_DECODER, True), payloads) == _results(_compiled(TBEL_DECODER, False), payloads)
@@ -155,7 +158,5 @@ def test_a_parameter_is_typed_only_when_every_call_passes_an_int(body):
     assert _results(_compiled(body, True), payloads) == _results(_compiled(body, False), payloads), \
         _TRANSPILE(body, "decoder")
     if "function u(" in body and "w(" not in body:
-        js = _TRANSPILE(body, "decoder")
-        u = js[js.index("function u("):]
-        u = u[:u.index("\n")] if "\n" in u else u
+        u = _function_line(_TRANSPILE(body, "decoder"), "u")
         assert "__t.pu(" in u or "__t.idx(" in u, u  # not read as an int

@@ -59,7 +59,7 @@ def _own_connection(params: dict) -> psycopg.Connection:
             # the session's staging table, committed here once: every batch then saves the round
             # trip (and the "already exists" notice) of CREATE ... IF NOT EXISTS
             conn.execute(writer.STAGING_TABLE)
-            conn.execute(writer.IN_ORDER.format(scope="SESSION"))
+            conn.execute(writer.IN_ORDER)
         except BaseException:
             conn.close()
             raise

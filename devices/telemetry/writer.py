@@ -193,14 +193,18 @@ STAGING_TABLE = "CREATE TEMP TABLE IF NOT EXISTS ts_kv_latest_in (LIKE ts_kv_lat
 #: order of whichever side it scans, the table's physical order when that is the stored side,
 #: which concurrent updates keep changing: two writers of overlapping rows deadlocked, and
 #: PostgreSQL let them wait ``deadlock_timeout`` (1 s) before aborting one, which then ran again
-#: (docs/performance.md, "Two stalls"). Hash joins are off for the statement: for the whole
-#: session on parallel.py's helper connections (which run only this), by IN_ORDER (SET LOCAL) on
-#: a caller's. The planner could still pick another order (it is not told to); _retrying stays.
+#: (docs/performance.md, "Two stalls"). Hash joins are off for it: for the whole session on
+#: parallel.py's helper connections (IN_ORDER; they run only this), and on a caller's connection
+#: for the upsert alone (_IN_ORDER_HERE, then the caller's own setting again). The planner could
+#: still pick another order (it is not told to); _retrying stays.
 _UPDATE_LATEST = (
     "UPDATE ts_kv_latest l SET ts = i.ts, bool_v = i.bool_v, long_v = i.long_v, dbl_v = i.dbl_v, "
     "str_v = i.str_v, json_v = i.json_v FROM (SELECT * FROM ts_kv_latest_in ORDER BY entity_id, key) i "
     "WHERE l.entity_id = i.entity_id AND l.key = i.key AND i.ts >= l.ts")
-IN_ORDER = "SET {scope} enable_hashjoin = off"
+IN_ORDER = "SET enable_hashjoin = off"
+#: IN_ORDER for this transaction, answering the setting it replaces (put back after the upsert)
+_IN_ORDER_HERE = ("SELECT was, set_config('enable_hashjoin', 'off', true) "
+                  "FROM (SELECT current_setting('enable_hashjoin') AS was OFFSET 0) s")
 
 
 def _upsert_latest(cur, rows: list[tuple], *, truncate: bool, staged: bool = False, ordered: bool = False) -> None:
@@ -210,8 +214,10 @@ def _upsert_latest(cur, rows: list[tuple], *, truncate: bool, staged: bool = Fal
     if not staged:
         cur.execute(STAGING_TABLE)
     _copy(cur, "ts_kv_latest_in", rows)
+    was = None
     if not ordered:
-        cur.execute(IN_ORDER.format(scope="LOCAL"))
+        cur.execute(_IN_ORDER_HERE)
+        was = cur.fetchone()[0]
     cur.execute(_UPDATE_LATEST)
     if cur.rowcount < len(rows):
         # New keys, or points older than the stored value. The INSERT sees rows committed
@@ -223,6 +229,8 @@ def _upsert_latest(cur, rows: list[tuple], *, truncate: bool, staged: bool = Fal
                     "WHERE x.entity_id = i.entity_id AND x.key = i.key AND x.ts >= i.ts) "
                     "ORDER BY i.entity_id, i.key "  # in the UPDATE's lock order (above)
                     f"ON CONFLICT (entity_id, key) DO UPDATE SET {_SET_VALUES} WHERE excluded.ts >= l.ts")
+    if was is not None:
+        cur.execute("SELECT set_config('enable_hashjoin', %s, true)", [was])
     if truncate:  # inside a caller's transaction, ON COMMIT has not emptied it yet
         cur.execute("TRUNCATE ts_kv_latest_in")
 

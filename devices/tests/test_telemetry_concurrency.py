@@ -159,3 +159,13 @@ def test_a_writer_locks_the_latest_rows_in_entity_order_so_writers_never_deadloc
             t.join(30)
     assert failures == []
     assert [latest(e)["o"] for e in (first, second)] == [(T0 + 1, 1), (T0 + 1, 1)]
+
+
+def test_a_caller_transaction_keeps_its_planner_settings(entities):
+    # hash joins are off for the latest values' upsert only, not for the rest of the caller's transaction
+    from django.db import transaction
+
+    with transaction.atomic(), connection.cursor() as cur:
+        write_points([Point(entities[0], "p", T0, 1)])
+        cur.execute("SHOW enable_hashjoin")
+        assert cur.fetchone()[0] == "on"
