@@ -40,6 +40,7 @@ import base64
 import json
 import threading
 import weakref
+from binascii import b2a_base64
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
@@ -50,6 +51,7 @@ from integrations import task_messages
 from integrations.messages import RawUplink, raw_uplink
 from tbproject import metrics
 from tbproject.clock import now_ms
+from tbproject.jsontext import compact
 
 __all__ = ["accept", "accept_many", "requeue", "encode", "decode", "retries_of", "weight", "SENDER_THREADS"]
 
@@ -70,15 +72,13 @@ def encode(uplinks: list[RawUplink], now: int | None = None, *, retries: int = 0
     """The JSON-serialisable task payload of a batch; a missing received_ts becomes ``now``.
     ``retries``: how often the worker already failed to process these (for its back-off)."""
     now = now_ms() if now is None else now
-    b64 = base64.b64encode
     metadata: dict[str, int] = {}  # JSON text of each distinct metadata object -> its index
     rows = []
     for u in uplinks:
-        meta = json.dumps(u.metadata, separators=(",", ":"))
-        index = metadata.setdefault(meta, len(metadata))
-        rows.append([str(u.integration_id), b64(u.payload).decode("ascii"), index, u.received_ts or now,
-                     u.content_type, *((u.conversion,) if u.conversion is not None else ())])
-    batch = {"v": _VERSION, "u": json.dumps(rows, separators=(",", ":")), "m": f"[{','.join(metadata)}]"}
+        index = metadata.setdefault(compact(u.metadata), len(metadata))
+        rows.append([str(u.integration_id), b2a_base64(u.payload, newline=False).decode("ascii"), index,
+                     u.received_ts or now, u.content_type, *((u.conversion,) if u.conversion is not None else ())])
+    batch = {"v": _VERSION, "u": compact(rows), "m": f"[{','.join(metadata)}]"}
     if retries:
         batch["r"] = retries
     return batch

@@ -108,6 +108,23 @@ class Channel(kombu_redis.Channel):
     _inflight_beat = -inf
     #: (list, queue name) of the BLMOVE in flight, None while none is (or a BRPOP is)
     _moving = None
+    #: (connection pool, redis.Redis on it) that conn_or_acquire hands out
+    _shared_client = None
+
+    def _create_client(self, asynchronous=False):
+        """Kombu builds a new ``redis.Redis`` for every command it sends outside the consumer's
+        poll: each task message's unacknowledged record and its acknowledgement in the worker,
+        each publish. redis-py 8 builds its response-callback table in every constructor, about
+        100 us: a tenth of the worker's consumer CPU per uplink batch (docs/performance.md, "The
+        broker's clients"). One client per pool is handed out instead; redis.Redis takes a
+        connection from its pool for each command or pipeline, so sharing one is safe. A new pool
+        (kombu makes one after the connection is reset) gets a new client."""
+        if asynchronous:
+            return super()._create_client(asynchronous=True)
+        pool, shared = self.pool, self._shared_client
+        if shared is None or shared[0] is not pool:
+            shared = self._shared_client = (pool, super()._create_client())
+        return shared[1]
 
     def _inflight_source(self):
         """The one Redis list this channel takes from, or None (kombu's BRPOP then)."""

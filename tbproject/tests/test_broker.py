@@ -297,3 +297,25 @@ def test_several_queues_fall_back_to_kombus_brpop(server):
             drain(conn, lambda: received)
             assert conn.default_channel._inflight is None
     assert received == [{"n": 1}] and inflight(server.client()) == {}
+
+
+def test_one_client_per_pool_serves_acks_and_publishes_and_a_new_pool_gets_a_new_one(server):
+    """kombu built a redis.Redis for each pipeline and publish (about 100 us each with redis-py 8);
+    the channel hands out one per connection pool, and the messages still go through it; a new
+    pool (kombu makes one after it resets the connection) gets a new client."""
+    received = []
+    with consuming(server, received, ack=True) as conn:
+        channel = conn.default_channel
+        with channel.conn_or_acquire() as first, channel.conn_or_acquire() as second:
+            assert first is second and first.connection_pool is channel.pool
+        publish(server, [{"n": n} for n in range(20)])
+        drain(conn, lambda: len(received) == 20)
+        client = server.client()
+        assert client.hlen("unacked") == 0 and client.zcard("unacked_index") == 0  # acked through it
+        with channel.conn_or_acquire() as still:
+            assert still is first
+        channel._pool = None  # what kombu does when it resets the connection
+        with channel.conn_or_acquire() as renewed:
+            assert renewed is not first and renewed.connection_pool is channel.pool
+            assert renewed.ping()
+    assert [b["n"] for b in received] == list(range(20))
