@@ -52,7 +52,8 @@ def configure(allow_custom: list[str] | None) -> None:
     default = ["integrations.custom_examples."]
     if conf.django_settings() is None:
         # no REDIS_URL: the converter engine's metrics (tbproject/metrics.py) stay in memory
-        conf.configure(UPLINK_BATCH_MS=int(os.environ.get("UPLINK_BATCH_MS", "5")), REDIS_URL="",
+        conf.configure(UPLINK_BATCH_MS=int(os.environ.get("UPLINK_BATCH_MS", "5")),
+                       LISTENER_BATCH_MS=int(os.environ.get("LISTENER_BATCH_MS", "20")), REDIS_URL="",
                        CUSTOM_INTEGRATION_CLASSES=allow_custom if allow_custom is not None else default)
     elif allow_custom is not None:
         from django.conf import settings

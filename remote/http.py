@@ -37,6 +37,7 @@ from integrations.listeners.sockets import describe_bind_error
 from integrations.messages import RawUplink
 from integrations.types.base import IntegrationError
 from tbproject.clock import now_ms
+from tbproject.conf import setting
 
 __all__ = ["HttpListener"]
 
@@ -66,7 +67,9 @@ class HttpListener:
         self.metadata = {"integrationName": integration.name, **instance.config.metadata}
         self.integration_id = str(integration.pk)
         self.replace_no_content = bool(getattr(instance.config, "replaceNoContentToOk", False))
-        self.batcher = UplinkBatcher(sink, on_error=lambda error: sink.report(error=error, method="queue"))
+        # a request waits for its batch: the HTTP ingress's linger, not the listeners' longer one
+        self.batcher = UplinkBatcher(sink, on_error=lambda error: sink.report(error=error, method="queue"),
+                                     linger=setting("UPLINK_BATCH_MS", 5) / 1000)
         self.server: _Server | None = None
         self._task = None
 

@@ -264,6 +264,9 @@ REMOTE_POLL_SECONDS = env_float("REMOTE_POLL_SECONDS", 2.0)
 # An uplink batch is handed to the queue at this many messages, or after UPLINK_BATCH_MS, whichever first.
 UPLINK_BATCH_SIZE = env_int("UPLINK_BATCH_SIZE", 500, minimum=1)
 UPLINK_BATCH_MS = env_int("UPLINK_BATCH_MS", 5, minimum=0)
+# The listener integrations' (MQTT, TCP, Kafka...) longest linger under load, while uplinks keep
+# arriving: larger tasks cost every process less per uplink (integrations/listeners/batching.py).
+LISTENER_BATCH_MS = env_int("LISTENER_BATCH_MS", 20, minimum=0)
 # Most uplinks the worker runs through the pipeline as one batch, of the queued batches waiting
 # for it (integrations/coalesce.py): the pipeline's fixed cost per batch is paid this rarely.
 PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 2000, minimum=1)

@@ -4,10 +4,13 @@ A listener adds each message it reads and, for messages that need an acknowledge
 QoS 1/2), awaits the future it gets back: it resolves once the batch holding the message was
 durably queued, and only then is the message acknowledged. One batch is handed on at a time;
 what arrives meanwhile forms the next batch (group commit), so batches grow with the load.
-Under load a batch also lingers until ``linger`` seconds (UPLINK_BATCH_MS) after the previous
-one was handed on, unless it is full already (an idle batcher hands a message on at once): each
-batch is one Celery task, whose fixed cost (loading the integration, one write per table) would
-otherwise be paid for a handful of messages when they trickle in one by one from many senders.
+Under load a batch also lingers, while uplinks keep arriving, until ``linger`` seconds
+(LISTENER_BATCH_MS) after the previous one was handed on, unless it is full already (an idle
+batcher hands a message on at once): each batch is one Celery task, whose fixed cost (loading
+the integration, one write per table, the hand-offs between processes) would otherwise be paid
+for a handful of messages. A batch stops lingering once no uplink arrived for QUIET: a source
+that sends a window of messages and waits for their acknowledgements (a broker's in-flight
+limit, a consumer prefetch, a receive call of ten messages) is not held for the whole linger.
 A batch that cannot be queued is retried with back-off and is never
 acknowledged in the meantime.
 """
@@ -24,6 +27,8 @@ __all__ = ["UplinkBatcher", "NotAcknowledged"]
 log = logging.getLogger(__name__)
 
 RETRY_MIN, RETRY_MAX = 0.2, 5.0
+#: Seconds without a new uplink after which a lingering batch is handed on.
+QUIET = 0.005
 
 
 class NotAcknowledged(Exception):
@@ -42,7 +47,7 @@ class UplinkBatcher:
                  max_pending: int = 10_000, on_error: Callable[[str], None] | None = None,
                  linger: float | None = None):
         self.emit, self.max_batch, self.max_pending = emit, max_batch, max_pending
-        self.linger = setting("UPLINK_BATCH_MS", 5) / 1000 if linger is None else linger
+        self.linger = setting("LISTENER_BATCH_MS", 20) / 1000 if linger is None else linger
         self.on_error = on_error or (lambda message: None)
         #: the sink's rate-limit gate (integrations/sink.py), when ``emit`` is a sink
         self._admit: Callable[[int], Awaitable[int]] | None = getattr(emit, "admit", None)
@@ -53,6 +58,7 @@ class UplinkBatcher:
         self._closed = False
         self._task: asyncio.Task | None = None
         self._last = float("-inf")  # loop time the last batch was handed on
+        self._arrived = 0  # uplinks added so far (a lingering batch watches it)
         self.queued = self.dropped = 0
 
     def start(self) -> None:
@@ -92,6 +98,7 @@ class UplinkBatcher:
 
     def _append(self, uplink: RawUplink, future: asyncio.Future | None) -> None:
         self._pending.append((uplink, future))
+        self._arrived += 1
         self._idle.clear()
         self._wakeup.set()
 
@@ -122,11 +129,8 @@ class UplinkBatcher:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            if self.linger and len(self._pending) < self.max_batch:
-                # lingers only under load: after a batch was handed on less than ``linger`` ago
-                wait = self._last + self.linger - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
+            if self.linger:
+                await self._linger(loop)
             while self._pending:
                 size = min(len(self._pending), self.max_batch)
                 if self._admit is not None:  # over a rate limit this waits: nothing is queued or acknowledged
@@ -141,6 +145,19 @@ class UplinkBatcher:
                 await self._hand_on(batch)
                 self._last = loop.time()
             self._idle.set()
+
+    async def _linger(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Only under load (a batch was handed on less than ``linger`` ago): wait for more uplinks
+        until ``linger`` after that hand-on, until the batch is full, or until none arrived for QUIET."""
+        deadline = self._last + self.linger
+        while len(self._pending) < self.max_batch:
+            wait = deadline - loop.time()
+            if wait <= 0:
+                return
+            arrived = self._arrived
+            await asyncio.sleep(min(wait, QUIET))
+            if self._arrived == arrived:
+                return
 
     async def _hand_on(self, batch: list[tuple[RawUplink, asyncio.Future | None]]) -> None:
         uplinks = [uplink for uplink, _ in batch]

@@ -123,3 +123,49 @@ def test_a_rate_limit_check_that_fails_does_not_stop_the_batcher():
 
     run(scenario())
     assert batches == [[b"1"], [b"2"]]
+
+
+def test_under_load_a_batch_lingers_while_uplinks_keep_arriving(monkeypatch):
+    """A stream that never pauses for QUIET fills one batch over the linger instead of a batch per
+    loop turn (each batch is a Celery task: larger ones cost every process less per uplink)."""
+    monkeypatch.setattr("integrations.listeners.batching.QUIET", 0.5)  # a stalled test machine still "streams"
+    batches = []
+
+    async def emit(uplinks):
+        batches.append(len(uplinks))
+
+    async def scenario():
+        batcher = UplinkBatcher(emit, max_batch=30, linger=60)
+        batcher.start()
+        await batcher.add(uplink(0))  # idle: at once; from here on a batch went less than the linger ago
+        waiting = []
+        for n in range(1, 31):
+            waiting.append(batcher.add(uplink(n)))
+            await asyncio.sleep(0.002)
+        await asyncio.gather(*waiting)  # the 30th fills the batch: handed on without the linger
+        await batcher.close()
+
+    run(scenario())
+    assert batches == [1, 30]
+
+
+def test_a_source_that_waits_for_its_acknowledgements_is_not_held_for_the_linger(monkeypatch):
+    """A window of messages that waits for its acknowledgements (a broker's in-flight limit, a
+    consumer prefetch, an SQS receive of ten) goes once no uplink arrived for QUIET: with a
+    60-second linger, ten windows in a row would otherwise take ten minutes (the test's 20 s
+    limit fails it first)."""
+    monkeypatch.setattr("integrations.listeners.batching.QUIET", 0.01)
+    batches = []
+
+    async def emit(uplinks):
+        batches.append(len(uplinks))
+
+    async def scenario():
+        batcher = UplinkBatcher(emit, max_batch=500, linger=60)
+        batcher.start()
+        for window in range(10):
+            await asyncio.gather(*(batcher.add(uplink(window * 20 + n)) for n in range(20)))
+        await batcher.close()
+
+    run(scenario())
+    assert sum(batches) == 200 and len(batches) >= 10

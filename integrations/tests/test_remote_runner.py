@@ -142,7 +142,7 @@ models = sorted(m for m in sys.modules if m.endswith(".models") and m.split(".")
                 ("tenants", "devices", "converters", "integrations", "rulechains", "django_celery_beat"))
 print(json.dumps({"models": models, "ready": apps.ready, "configured": configured, "listeners": listeners,
                   "custom": setting("CUSTOM_INTEGRATION_CLASSES"), "batch_ms": setting("UPLINK_BATCH_MS"),
-                  "configured_after": settings.configured}))
+                  "listener_batch_ms": setting("LISTENER_BATCH_MS"), "configured_after": settings.configured}))
 """
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
@@ -152,6 +152,7 @@ print(json.dumps({"models": models, "ready": apps.ready, "configured": configure
     assert not result["configured_after"]  # the runner's values live in tbproject/conf.py, not in Django
     assert {"TCP", "UDP", "MQTT", "COAP", "OPC_UA", "CUSTOM"} <= set(result["listeners"])
     assert result["custom"] == ["integrations.custom_examples."] and result["batch_ms"] == 5
+    assert result["listener_batch_ms"] == 20
 
 
 @pytest.mark.parametrize("command", [["-m", "remote"], ["manage.py", "runremote"]])
