@@ -95,7 +95,7 @@ class DownlinkOutbox:
                     return tried
                 full = len(rows) >= delivery.HOST_BATCH
                 claiming = self._claim() if full else None
-                outcomes = await asyncio.gather(*(self._send(hosted.get(row.integration_id), row) for row in rows))
+                outcomes = await self._send_all(hosted, rows)
                 integrations = {pk: h.integration for pk, h in hosted.items()}
                 finishing.append(asyncio.ensure_future(
                     self.runner._in_control(delivery.finish, integrations, list(outcomes))))
@@ -120,23 +120,46 @@ class DownlinkOutbox:
 
         return asyncio.ensure_future(claim())
 
-    async def _send(self, hosted, row) -> tuple:
-        if hosted is None:
-            return row, "The integration stopped on this host before the downlink was sent", False
-        try:
-            await asyncio.wait_for(hosted.instance.downlink(delivery.as_message(row)), SEND_TIMEOUT)
-        except IntegrationError as exc:
-            self.failed += 1
+    async def _send_all(self, hosted: dict, rows) -> list[tuple]:
+        """Send ``rows`` concurrently, each through its integration's ``downlink``; (row, error,
+        permanent) for each, in order. One deadline for the batch (SEND_TIMEOUT; they all start
+        together): a ``wait_for`` per downlink cost a task, a future and a timer each, a fifth of
+        the host's CPU per MQTT downlink (docs/performance.md, "The downlink host's timers")."""
+        outcomes: list = [None] * len(rows)
+        sending: dict[asyncio.Future, int] = {}
+        for index, row in enumerate(rows):
+            instance = hosted.get(row.integration_id)
+            if instance is None:
+                outcomes[index] = (row, "The integration stopped on this host before the downlink was sent", False)
+                continue
+            try:
+                sending[asyncio.ensure_future(instance.instance.downlink(delivery.as_message(row)))] = index
+            except Exception as exc:  # the row could not become a message: that downlink fails alone
+                outcomes[index] = self._failed(row, exc)
+        if sending:
+            try:
+                _, late = await asyncio.wait(sending, timeout=SEND_TIMEOUT)
+            finally:
+                for task in sending:  # past the deadline, or this host is stopping
+                    task.cancel()
+            for task, index in sending.items():
+                row = rows[index]
+                if task in late or task.cancelled():
+                    self.failed += 1
+                    outcomes[index] = (row, f"Sending took longer than {SEND_TIMEOUT:.0f} s", False)
+                elif task.exception() is not None:
+                    outcomes[index] = self._failed(row, task.exception())
+                else:
+                    self.sent += 1
+                    outcomes[index] = (row, None, False)
+        return outcomes
+
+    def _failed(self, row, exc: BaseException) -> tuple:
+        self.failed += 1
+        if isinstance(exc, IntegrationError):
             return row, exc.message, exc.permanent
-        except TimeoutError:
-            self.failed += 1
-            return row, f"Sending took longer than {SEND_TIMEOUT:.0f} s", False
-        except Exception as exc:
-            log.exception("integration %s: downlink failed", row.integration_id)
-            self.failed += 1
-            return row, str(exc) or type(exc).__name__, False
-        self.sent += 1
-        return row, None, False
+        log.error("integration %s: downlink failed", row.integration_id, exc_info=exc)
+        return row, str(exc) or type(exc).__name__, False
 
     async def _subscribe(self) -> None:
         """Wake on the integration ids that workers publish on notify.CHANNEL (Redis pub/sub)."""

@@ -260,11 +260,11 @@ class MqttListener:
             if client is None or not self.connected.is_set() or not client.is_connected:
                 raise IntegrationError(f"Not connected to MQTT broker at {self.address}")
             try:
-                future = client.publish_acked(topic, payload)
+                future = client.publish_acked(topic, payload, timeout=timeout)
             except OverflowError:  # the broker's Receive Maximum is below the window
                 raise IntegrationError(f"Too many unacknowledged publishes to MQTT broker at {self.address}") from None
             try:
-                await asyncio.wait_for(future, timeout)
+                await future
             except TimeoutError:
                 raise IntegrationError(f"No PUBACK from MQTT broker at {self.address} within {timeout:.0f} s") from None
 

@@ -9,6 +9,7 @@
 import asyncio
 import socket
 import time
+from collections import deque
 
 from gmqtt import Client, Message
 from gmqtt.mqtt.constants import MQTTCommands, MQTTv50
@@ -28,6 +29,9 @@ class _Client(Client):
     _acks: dict | None = None
     _pubacks: list | None = None
     _outgoing: list | None = None
+    #: (loop time, future) of the publishes that fail unless acknowledged by then, and its timer
+    _deadlines: deque | None = None
+    _expiry: asyncio.TimerHandle | None = None
 
     def take_qos1(self, on_publish) -> None:
         """Received QoS 1 messages go to ``on_publish(client, mid, topic, payload)``, synchronously.
@@ -103,11 +107,15 @@ class _Client(Client):
     async def reconnect(self, delay=False):
         return None
 
-    def publish_acked(self, topic: str, payload: bytes, *, retain: bool = False) -> asyncio.Future:
-        """Publish with QoS 1; the future resolves on the broker's PUBACK, fails if the connection drops.
+    def publish_acked(self, topic: str, payload: bytes, *, retain: bool = False,
+                      timeout: float | None = None) -> asyncio.Future:
+        """Publish with QoS 1; the future resolves on the broker's PUBACK, fails if the connection
+        drops, and with TimeoutError when no PUBACK came within ``timeout`` seconds.
 
         The publishes of one loop turn leave in one write (a send() per message was a fifth of a
-        listener host's CPU per downlink), as the PUBACKs of received messages do."""
+        listener host's CPU per downlink), as the PUBACKs of received messages do. The timeouts
+        share one timer (:meth:`_expire`): ``asyncio.wait_for`` per publish made a future and a
+        timer each (docs/performance.md, "The downlink host's timers")."""
         if self._acks is None:
             self._acks = {}
         mid, package = PublishPacket.build_package(Message(topic, payload, qos=1, retain=retain),
@@ -119,7 +127,38 @@ class _Client(Client):
         self._persistent_storage.push_message(mid, package)
         future = asyncio.get_running_loop().create_future()
         self._acks[mid] = future
+        if timeout is not None:
+            self._expire(future, timeout)
         return future
+
+    def _expire(self, future: asyncio.Future, timeout: float) -> None:
+        """Fail ``future`` with TimeoutError ``timeout`` seconds from now unless it is done by then.
+
+        Deadlines are kept in the order they were set, so a caller keeps one timeout (the
+        listener's PUBLISH_TIMEOUT); the futures already done at the front are dropped as new
+        ones come, so the queue holds about the send window."""
+        loop = asyncio.get_running_loop()
+        deadlines = self._deadlines
+        if deadlines is None:
+            deadlines = self._deadlines = deque()
+        while deadlines and deadlines[0][1].done():
+            deadlines.popleft()
+        deadlines.append((loop.time() + timeout, future))
+        if self._expiry is None:
+            self._expiry = loop.call_at(deadlines[0][0], self._expire_due)
+
+    def _expire_due(self) -> None:
+        self._expiry = None
+        loop, deadlines = asyncio.get_running_loop(), self._deadlines
+        now = loop.time()
+        while deadlines:
+            when, future = deadlines[0]
+            if not future.done():
+                if when > now:
+                    self._expiry = loop.call_at(when, self._expire_due)
+                    return
+                future.set_exception(TimeoutError())
+            deadlines.popleft()
 
     def _send_publishes(self) -> None:
         packages, self._outgoing = self._outgoing, None
