@@ -125,18 +125,25 @@ def test_a_rate_limit_check_that_fails_does_not_stop_the_batcher():
     assert batches == [[b"1"], [b"2"]]
 
 
+def _counting(batches: list, **options) -> UplinkBatcher:
+    """A started batcher whose hand-on records each batch's size in ``batches``."""
+
+    async def emit(uplinks):
+        batches.append(len(uplinks))
+
+    batcher = UplinkBatcher(emit, **options)
+    batcher.start()
+    return batcher
+
+
 def test_under_load_a_batch_lingers_while_uplinks_keep_arriving(monkeypatch):
     """A stream that never pauses for QUIET fills one batch over the linger instead of a batch per
     loop turn (each batch is a Celery task: larger ones cost every process less per uplink)."""
     monkeypatch.setattr("integrations.listeners.batching.QUIET", 0.5)  # a stalled test machine still "streams"
     batches = []
 
-    async def emit(uplinks):
-        batches.append(len(uplinks))
-
     async def scenario():
-        batcher = UplinkBatcher(emit, max_batch=30, linger=60)
-        batcher.start()
+        batcher = _counting(batches, max_batch=30, linger=60)
         await batcher.add(uplink(0))  # idle: at once; from here on a batch went less than the linger ago
         waiting = []
         for n in range(1, 31):
@@ -157,12 +164,8 @@ def test_a_source_that_waits_for_its_acknowledgements_is_not_held_for_the_linger
     monkeypatch.setattr("integrations.listeners.batching.QUIET", 0.01)
     batches = []
 
-    async def emit(uplinks):
-        batches.append(len(uplinks))
-
     async def scenario():
-        batcher = UplinkBatcher(emit, max_batch=500, linger=60)
-        batcher.start()
+        batcher = _counting(batches, max_batch=500, linger=60)
         for window in range(10):
             await asyncio.gather(*(batcher.add(uplink(window * 20 + n)) for n in range(20)))
         await batcher.close()
