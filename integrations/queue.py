@@ -73,9 +73,12 @@ def encode(uplinks: list[RawUplink], now: int | None = None, *, retries: int = 0
     ``retries``: how often the worker already failed to process these (for its back-off)."""
     now = now_ms() if now is None else now
     metadata: dict[str, int] = {}  # JSON text of each distinct metadata object -> its index
+    seen: dict[int, int] = {}  # id() of a metadata dict already written -> its index (listeners share them)
     rows = []
     for u in uplinks:
-        index = metadata.setdefault(compact(u.metadata), len(metadata))
+        index = seen.get(id(u.metadata))
+        if index is None:
+            index = seen[id(u.metadata)] = metadata.setdefault(compact(u.metadata), len(metadata))
         rows.append([str(u.integration_id), b2a_base64(u.payload, newline=False).decode("ascii"), index,
                      u.received_ts or now, u.content_type, *((u.conversion,) if u.conversion is not None else ())])
     batch = {"v": _VERSION, "u": compact(rows), "m": f"[{','.join(metadata)}]"}

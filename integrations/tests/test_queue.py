@@ -114,6 +114,19 @@ def test_the_task_payload_sends_each_distinct_metadata_once_and_decodes_version_
     assert queue.decode(v1) == [RawUplink("i", b"\x00\x01", {"topic": "old"}, 5, "BINARY")]
 
 
+def test_one_metadata_object_shared_by_uplinks_is_written_once_and_each_gets_a_copy_back():
+    """A listener shares one metadata dict among a topic's uplinks (Kafka): encode writes it once."""
+    shared = {"topic": "k", "integrationName": "x"}
+    other = {"topic": "k", "integrationName": "x"}  # equal content, another object: still one entry
+    uplinks = [RawUplink("i", b"%d" % n, shared, n + 1, "JSON") for n in range(3)]
+    uplinks.append(RawUplink("i", b"o", other, 9, "JSON"))
+    payload = queue.encode(uplinks)
+    assert json.loads(payload["m"]) == [shared] and {row[2] for row in json.loads(payload["u"])} == {0}
+    back = queue.decode(payload)
+    assert [u.metadata for u in back] == [shared] * 4
+    assert len({id(u.metadata) for u in back}) == 4  # a step that adds a key changes one uplink only
+
+
 def test_accept_many_sends_one_task_per_batch_and_stores_when_eager(world, eager, spy, settings):
     settings.UPLINK_BATCH_SIZE = 3
     queue.accept_many(_uplinks(world, 7))
