@@ -115,8 +115,8 @@ class Channel(kombu_redis.Channel):
         """Kombu builds a new ``redis.Redis`` for every command it sends outside the consumer's
         poll: each task message's unacknowledged record and its acknowledgement in the worker,
         each publish. redis-py 8 builds its response-callback table in every constructor, about
-        100 us: a tenth of the worker's consumer CPU per uplink batch (docs/performance.md, "The
-        broker's clients"). One client per pool is handed out instead; redis.Redis takes a
+        100 us: a sixth of the worker consumer's samples under the MQTT benchmark (docs/performance.md,
+        "The broker's clients"). One client per pool is handed out instead; redis.Redis takes a
         connection from its pool for each command or pipeline, so sharing one is safe. A new pool
         (kombu makes one after the connection is reset) gets a new client."""
         if asynchronous:
