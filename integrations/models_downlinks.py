@@ -41,7 +41,7 @@ class OutgoingDownlink(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)
     # no index of its own: downlink_integration_status (integration, status, device_name) leads with
-    # it, and every row is written five times (queued, encoding, pending, sending, delivered)
+    # it, and every row is written three to five times (inserted, encoded, sending, delivered)
     integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="downlinks",
                                     db_index=False)
     device_name = models.CharField(max_length=255, blank=True)
