@@ -57,6 +57,36 @@ def test_it_hands_on_what_the_broker_delivers_with_topic_and_metadata(broker):
     assert {"connected": True, "error": ""} in sink.reports
 
 
+def test_a_topics_uplinks_share_one_metadata_object_and_the_worker_gets_copies(broker, monkeypatch):
+    """queue.encode writes a shared metadata object once per batch; what the worker decodes is a
+    copy per uplink (a pipeline step that adds a key changes one uplink), and the kept topics are
+    bounded (per-device topics)."""
+    from integrations import queue
+    from integrations.listeners import mqtt
+
+    monkeypatch.setattr(mqtt, "TOPIC_METADATA_CACHE", 2)
+    topic = unique_topic()
+    sink = RecordingSink()
+
+    async def scenario():
+        config = broker.config(f"{topic}/+", qos=1)
+        async with listening(config, sink, metadata={"integrationName": "Meters"}):
+            await publish(broker, [(f"{topic}/a", b"1"), (f"{topic}/a", b"2"), (f"{topic}/b", b"3")], qos=1)
+            await sink.wait_for(3)
+            await publish(broker, [(f"{topic}/c", b"4"), (f"{topic}/a", b"5")], qos=1)  # c: the cache was full
+            await sink.wait_for(5)
+
+    run(scenario())
+    by_payload = {u.payload: u for u in sink.uplinks}
+    assert by_payload[b"1"].metadata is by_payload[b"2"].metadata
+    assert by_payload[b"1"].metadata == {"integrationName": "Meters", "topic": f"{topic}/a"}
+    assert by_payload[b"3"].metadata == {"integrationName": "Meters", "topic": f"{topic}/b"}
+    assert by_payload[b"5"].metadata == by_payload[b"1"].metadata  # made again after the cache was cleared
+    decoded = queue.decode(queue.encode(sorted(sink.uplinks, key=lambda u: u.payload)))
+    decoded[0].metadata["added"] = "by a step"
+    assert "added" not in decoded[1].metadata and "added" not in by_payload[b"1"].metadata
+
+
 def test_it_keeps_up_in_batches(broker):
     topic = unique_topic()
     # Batches form while a hand-over is in flight (group commit; an idle batcher hands a message on
