@@ -147,8 +147,8 @@ class DownlinkOutbox:
                 if task in late or task.cancelled():
                     self.failed += 1
                     outcomes[index] = (row, f"Sending took longer than {SEND_TIMEOUT:.0f} s", False)
-                elif task.exception() is not None:
-                    outcomes[index] = self._failed(row, task.exception())
+                elif (exc := task.exception()) is not None:
+                    outcomes[index] = self._failed(row, exc)
                 else:
                     self.sent += 1
                     outcomes[index] = (row, None, False)
