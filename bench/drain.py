@@ -9,7 +9,8 @@ times the drain: PIPELINE_OVERLAP off (one batch after another) and on (integrat
 alternating, because the machine's load swings. Per round: msg/s, and CPU per message of this
 process (time.process_time: every thread), of its converter engine processes (children) and of
 the PostgreSQL backends serving its database (/proc utime+stime). No broker, no listener: only
-the pipeline's chain (pool -> engine -> pool -> PostgreSQL).
+the pipeline's chain (pool -> engine -> pool -> PostgreSQL). This process runs with the worker's
+garbage-collector settings (tbproject/gc_tuning.py), as the pool process it stands for does.
 
 ``--worker``: the same backlog queued at once (one LPUSH, queue.accept_many) to a running Celery
 worker (bench/procs.worker), once per configuration (DRAIN_CONFIGS, default
@@ -172,6 +173,9 @@ def main(n: int, rounds: int, worker: bool = False) -> None:
         if worker:
             _worker_rounds(backlog, dsn, n, rounds)
             return
+        from tbproject.gc_tuning import tune
+
+        tune()  # the garbage-collector settings of the pool process this stands for (without: 2x its CPU)
         _drain(backlog(bench_uplinks.DEVICES * 3), False)  # warm: devices provisioned, engine started
         for k in range(rounds):
             for overlap in ((False, True) if k % 2 == 0 else (True, False)):
