@@ -196,6 +196,21 @@ JWT_SIGNING_KEY = env_secret("JWT_SIGNING_KEY", "") or SECRET_KEY
 JWT_ISSUER = env_str("JWT_ISSUER", "thingsboard.io")
 JWT_TOKEN_EXPIRATION_TIME = env_int("JWT_TOKEN_EXPIRATION_TIME", 9000, minimum=60)
 JWT_REFRESH_TOKEN_EXPIRATION_TIME = env_int("JWT_REFRESH_TOKEN_EXPIRATION_TIME", 604800, minimum=60)
+# Users' one-time links, as ThingsBoard: an activation link and a password-reset link each last 24 h.
+USER_ACTIVATION_TOKEN_TTL_HOURS = env_int("USER_ACTIVATION_TOKEN_TTL_HOURS", 24, minimum=1)
+USER_PASSWORD_RESET_TOKEN_TTL_HOURS = env_int("USER_PASSWORD_RESET_TOKEN_TTL_HOURS", 24, minimum=1)
+# Outgoing mail (activation and password-reset mails): SMTP when EMAIL_HOST is set, else written to
+# the process's output (the embedded default: the link is in `make run`'s log).
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
+EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                 else "django.core.mail.backends.console.EmailBackend")
 # Largest JSON body the API accepts (bytes); larger bodies answer 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 4 * 1024 * 1024, minimum=1024)
 

@@ -1,4 +1,5 @@
-"""URL map: the admin, the ThingsBoard-compatible /api/ tree, OpenAPI + Swagger UI, /healthz, /readyz, /metrics."""
+"""URL map: the admin, the ThingsBoard-compatible /api/ tree, OpenAPI + Swagger UI, the pages of users'
+one-time links (/login/...), /healthz, /readyz, /metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -7,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from integrations.ingress.views import ingress_view
 from tbproject.api.exceptions import json_404
 from tbproject.ops.endpoints import healthz_view, metrics_view, readyz_view
+from tenants import views as account_pages
 
 api_patterns = [
     path("", include("tenants.api.urls")),
@@ -25,6 +27,11 @@ api_patterns = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # ThingsBoard's UI paths of the activation and password-reset links; the name shows the admin
+    # login page's "Forgotten your password?" link
+    path("login/createPassword", account_pages.create_password, name="create-password"),
+    path("login/resetPassword", account_pages.reset_password, name="reset-password"),
+    path("login/resetPasswordRequest", account_pages.reset_password_request, name="admin_password_reset"),
     # served by the lean ASGI app under daphne; this route answers the test client and WSGI
     path("api/v1/integrations/<str:endpoint>/<str:routing_key>", ingress_view, name="integration-ingress"),
     path("api/", include(api_patterns)),

@@ -10,7 +10,7 @@ from tbproject.admin import TenantFormMixin, TenantScopedAdmin, is_sysadmin
 from tenants.admin_pages import usage as usage_pages
 from tenants.admin_pages.profiles import LIMIT_FIELDS, TenantProfileForm
 from tenants.choices import Authority
-from tenants.models import Customer, Tenant, TenantProfile, TenantUsage, User
+from tenants.models import CredentialsToken, Customer, Tenant, TenantProfile, TenantUsage, User
 
 
 @admin.register(TenantProfile)
@@ -61,6 +61,20 @@ class TenantUsageAdmin(TenantScopedAdmin):
     def get_urls(self):
         return [path("", self.admin_site.admin_view(self.changelist_view), name="tenants_tenantusage_changelist"),
                 *super().get_urls()]
+
+
+@admin.register(CredentialsToken)
+class CredentialsTokenAdmin(TenantScopedAdmin):
+    """Pending activation and password-reset links (system administrators): whose, and until when.
+    The token itself is a password's equal and is never shown."""
+
+    sysadmin_only = True
+    read_only = True
+    list_display = ("user", "purpose", "expires")
+    list_filter = ("purpose",)
+    search_fields = ("user__email",)
+    fields = ("user", "purpose", "expires")
+    readonly_fields = fields
 
 
 @admin.register(Customer)

@@ -9,7 +9,8 @@ from django.db import models
 from tbproject.clock import now_ms  # also exported: the migrations name tenants.models.now_ms
 from tenants.choices import Authority
 
-__all__ = ["TenantProfile", "Tenant", "TenantUsage", "Customer", "User", "TenantScopedModel", "now_ms"]
+__all__ = ["TenantProfile", "Tenant", "TenantUsage", "Customer", "User", "CredentialsToken", "TenantScopedModel",
+           "now_ms"]
 
 
 def _default_profile_data() -> dict:
@@ -174,6 +175,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="users")
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    #: ThingsBoard's "user credentials enabled": False while a new user waits for activation, or
+    #: when an administrator disabled the login (``POST /api/user/{id}/userCredentialsEnabled``)
     is_active = models.BooleanField(default=True)
     created_time = models.BigIntegerField(default=now_ms, editable=False)
     additional_info = models.JSONField(default=dict, blank=True)
@@ -213,3 +217,25 @@ class User(AbstractBaseUser, PermissionsMixin):
     def has_module_perms(self, app_label) -> bool:
         # Like has_perm: lets system admins see third-party admin apps (periodic tasks, groups).
         return self.is_active and self.authority == Authority.SYS_ADMIN or super().has_module_perms(app_label)
+
+
+class CredentialsToken(models.Model):
+    """A one-time token of a user's credentials (ThingsBoard's activateToken and resetToken): the
+    activation link a new user sets a password with, or a password-reset link. At most one of each
+    purpose per user; it goes once used."""
+
+    class Purpose(models.TextChoices):
+        ACTIVATE = "ACTIVATE"
+        RESET = "RESET"
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    token = models.CharField(max_length=64, unique=True)
+    expires = models.BigIntegerField(help_text="ms since 1970")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "purpose"], name="credentials_token_per_purpose")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} token of {self.user_id}"

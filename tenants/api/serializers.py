@@ -16,12 +16,18 @@ class UserSerializer(serializers.ModelSerializer):
     firstName = serializers.CharField(source="first_name", read_only=True)
     lastName = serializers.CharField(source="last_name", read_only=True)
     name = serializers.EmailField(source="email", read_only=True)
-    additionalInfo = serializers.JSONField(source="additional_info", read_only=True)
+    phone = serializers.CharField(read_only=True)
+    additionalInfo = serializers.SerializerMethodField()
 
     class Meta:
         model = User
         fields = ("id", "createdTime", "tenantId", "customerId", "email", "name", "authority",
-                  "firstName", "lastName", "additionalInfo")
+                  "firstName", "lastName", "phone", "additionalInfo")
+
+    def get_additionalInfo(self, obj) -> dict:
+        # ThingsBoard shows the login's state here; ours is the user's is_active
+        info = obj.additional_info if isinstance(obj.additional_info, dict) else {}
+        return {**info, "userCredentialsEnabled": obj.is_active}
 
     def get_id(self, obj) -> dict:
         return {"entityType": "USER", "id": str(obj.pk)}

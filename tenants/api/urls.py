@@ -2,7 +2,7 @@ from django.urls import path
 
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
 from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
-from tenants.api import auth, customer_reads, customers, profiles, users
+from tenants.api import accounts, auth, customer_reads, customers, profiles, users
 
 __all__ = ["urlpatterns"]
 
@@ -14,6 +14,11 @@ urlpatterns = [
     path("auth/token", auth.RefreshView.as_view(), name="auth-token"),
     path("auth/user", auth.CurrentUserView.as_view(), name="auth-user"),
     path("auth/logout", auth.LogoutView.as_view(), name="auth-logout"),
+    path("auth/changePassword", accounts.ChangePasswordView.as_view(), name="auth-change-password"),
+    path("noauth/activate", accounts.ActivateView.as_view(), name="noauth-activate"),
+    path("noauth/resetPasswordByEmail", accounts.ResetByEmailView.as_view(), name="noauth-reset-by-email"),
+    path("noauth/resetPassword", accounts.ResetView.as_view(), name="noauth-reset"),
+    path("noauth/userPasswordPolicy", accounts.PasswordPolicyView.as_view(), name="noauth-password-policy"),
     # customers
     path("customer", as_view(Customer, SaveView), name="customer-save"),
     path("customer/info/<str:pk>", customer_reads.CustomerInfoView.as_view(), name="customer-info"),
@@ -27,7 +32,15 @@ urlpatterns = [
     path("customers/list", as_view(Customer, ByIdsView, ids_param="customerIds", permission_classes=[IsTenantUser]),
          name="customer-by-ids"),
     path("tenant/customers", customers.ByTitleView.as_view(), name="customer-by-title"),
-    # users and the tenant (reads); uuid paths leave user/devices, tenant/devices... to their views
+    # users (saves, activation, passwords: tenants/accounts.py) and the tenant;
+    # uuid paths leave user/devices, tenant/devices... to their views
+    path("user", accounts.UserSaveView.as_view(), name="user-save"),
+    path("user/sendActivationMail", accounts.SendActivationMailView.as_view(), name="user-send-activation-mail"),
+    path("user/<uuid:pk>/activationLink", accounts.ActivationLinkView.as_view(), name="user-activation-link"),
+    path("user/<uuid:pk>/activationLinkInfo", accounts.ActivationLinkInfoView.as_view(),
+         name="user-activation-link-info"),
+    path("user/<uuid:pk>/userCredentialsEnabled", accounts.CredentialsEnabledView.as_view(),
+         name="user-credentials-enabled"),
     path("user/users", users.UserListView.as_view(), name="user-list"),
     path("user/<uuid:pk>", users.UserDetailView.as_view(), name="user-detail"),
     path("customer/<str:customer_id>/users", users.CustomerUsersView.as_view(), name="customer-users"),

@@ -1,21 +1,24 @@
 """Reading users and the tenant, at ThingsBoard's paths (UserController, TenantController reads):
 ``GET /api/user/{userId}``, ``GET /api/user/users`` (page), ``GET /api/customer/{customerId}/users``
-(page), ``GET /api/tenant/{tenantId}`` and ``GET /api/tenant/info/{tenantId}``.
+(page), ``DELETE /api/user/{userId}``, ``GET /api/tenant/{tenantId}`` and ``GET /api/tenant/info/{tenantId}``.
 
-A tenant admin sees its tenant's users and its own tenant; a customer user sees the users of its
-customer; only tenant admins read the tenant. Anyone else's is a 404. Users are created in the admin (no
-activation mail here), so there is no save endpoint.
+A system administrator reads any user; a tenant admin its tenant's users (disabled ones and those
+waiting for activation too, as ThingsBoard lists them) and its own tenant; a customer user the
+users of its customer; only tenant admins read the tenant. Anyone else's is a 404. Saving a user,
+activation and passwords: tenants/api/accounts.py.
 """
 
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from tbproject.api.ids import EntityIdField, parse_uuid
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
 from tbproject.api.resources import EntityResource
+from tenants import accounts
+from tenants.api.accounts import refused
 from tenants.api.serializers import UserSerializer
-from tenants.choices import Authority
 from tenants.models import Customer, Tenant, TenantProfile, User
 
 __all__ = ["UserResource", "UserDetailView", "UserListView", "CustomerUsersView", "TenantView"]
@@ -31,16 +34,21 @@ class UserResource(EntityResource):
                    "lastName": "last_name"}
 
     def get_queryset(self):
-        user = self.request.user
-        rows = User.objects.filter(tenant_id=user.tenant_id, is_active=True)
-        if user.authority == Authority.CUSTOMER_USER:
-            rows = rows.filter(customer_id=user.customer_id)
-        return rows
+        return accounts.visible_users(self.request.user)
 
 
 class UserDetailView(UserResource):
+    permission_classes = [IsAuthenticated]
+
     def get(self, request, pk):
         return Response(self.render(self.get_object(pk)))
+
+    def delete(self, request, pk):
+        try:
+            accounts.delete_user(request.user, parse_uuid(pk))
+        except accounts.AccountError as e:
+            raise refused(e) from None
+        return Response(status=200)
 
 
 class UserListView(UserResource):

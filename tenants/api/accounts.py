@@ -1,0 +1,181 @@
+"""Users' accounts at ThingsBoard's paths (UserController writes, AuthController's password
+endpoints); the rules are in tenants/accounts.py:
+
+    POST   /api/user?sendActivationMail=true|false        save (no id: a new user, waiting for activation)
+    DELETE /api/user/{userId}
+    GET    /api/user/{userId}/activationLink              text/plain: the activation URL
+    GET    /api/user/{userId}/activationLinkInfo          {"value": url, "ttlMs": ...}
+    POST   /api/user/sendActivationMail?email=
+    POST   /api/user/{userId}/userCredentialsEnabled?userCredentialsEnabled=true|false
+    POST   /api/auth/changePassword                       {currentPassword, newPassword} -> new tokens
+    GET    /api/noauth/activate?activateToken=            303 to the set-password page; 409 if unknown
+    POST   /api/noauth/activate                           {activateToken, password} -> tokens
+    POST   /api/noauth/resetPasswordByEmail               {email}
+    GET    /api/noauth/resetPassword?resetToken=          303 to the set-password page; 409 if unknown
+    POST   /api/noauth/resetPassword                      {resetToken, password} -> tokens
+    GET    /api/noauth/userPasswordPolicy
+"""
+
+from django.http import HttpResponse
+from rest_framework import exceptions
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tbproject.api.ids import parse_uuid
+from tbproject.api.params import bool_param
+from tbproject.api.tokens import issue_pair
+from tenants import accounts
+from tenants.api.auth import _body, _PublicView
+from tenants.api.serializers import UserSerializer
+
+__all__ = ["UserSaveView", "ActivationLinkView", "ActivationLinkInfoView", "SendActivationMailView",
+           "CredentialsEnabledView", "ChangePasswordView", "ActivateView", "ResetByEmailView", "ResetView",
+           "PasswordPolicyView", "refused"]
+
+
+class _MailFailed(exceptions.APIException):
+    status_code = 500
+    default_code = "mail_failed"
+
+
+_ERRORS = {400: exceptions.ValidationError, 403: exceptions.PermissionDenied, 404: exceptions.NotFound,
+           500: _MailFailed}
+
+
+def refused(error: accounts.AccountError) -> exceptions.APIException:
+    """The API's answer to a refused account operation: ThingsBoard's error shape with its status."""
+    return _ERRORS[error.status](str(error))
+
+
+def _base_url(request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+class UserSaveView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request):
+        send = bool_param(request.query_params, "sendActivationMail", default=True)
+        try:
+            user = accounts.save_user(request.user, _body(request), send_mail=send, base_url=_base_url(request))
+        except accounts.AccountError as e:
+            raise refused(e) from None
+        return Response(UserSerializer(user).data)
+
+
+class ActivationLinkView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request, pk):
+        try:
+            link, _ = accounts.activation_link(request.user, parse_uuid(pk), _base_url(request))
+        except accounts.AccountError as e:
+            raise refused(e) from None
+        return HttpResponse(link, content_type="text/plain; charset=utf-8")
+
+
+class ActivationLinkInfoView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request, pk):
+        try:
+            link, ttl_ms = accounts.activation_link(request.user, parse_uuid(pk), _base_url(request))
+        except accounts.AccountError as e:
+            raise refused(e) from None
+        return Response({"value": link, "ttlMs": ttl_ms})
+
+
+class SendActivationMailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request):
+        email = request.query_params.get("email")
+        if not email:
+            raise exceptions.ValidationError("email is required")
+        try:
+            accounts.send_activation_mail(request.user, email, _base_url(request))
+        except accounts.AccountError as e:
+            raise refused(e) from None
+        return Response(status=200)
+
+
+class CredentialsEnabledView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, pk):
+        enabled = bool_param(request.query_params, "userCredentialsEnabled", default=True)
+        try:
+            accounts.set_enabled(request.user, parse_uuid(pk), enabled)
+        except accounts.AccountError as e:
+            raise refused(e) from None
+        return Response(status=200)
+
+
+class ChangePasswordView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request):
+        body = _body(request)
+        try:
+            accounts.change_password(request.user, body.get("currentPassword"), body.get("newPassword"))
+        except accounts.AccountError as e:
+            raise refused(e) from None
+        return Response(issue_pair(request.user))
+
+
+class _TokenLinkView(_PublicView):
+    """A one-time link: GET redirects a browser to the set-password page (409 for an unknown or
+    expired token, as ThingsBoard), POST sets the password and answers a token pair."""
+
+    purpose = ""
+    param = ""
+    page = ""
+
+    def get(self, request):
+        token = request.query_params.get(self.param)
+        if accounts.valid_token(self.purpose, token) is None:  # a browser shows the text
+            return HttpResponse("This link is not valid: it was used already or has expired.", status=409,
+                                content_type="text/plain; charset=utf-8")
+        response = HttpResponse(status=303)
+        response["Location"] = f"{self.page}?{self.param}={token}"
+        return response
+
+    def post(self, request):
+        body = _body(request)
+        try:
+            user = self.use(body.get(self.param), body.get("password"))
+        except accounts.AccountError as e:
+            raise refused(e) from None
+        return Response(issue_pair(user))
+
+    def use(self, token, password):
+        raise NotImplementedError
+
+
+class ActivateView(_TokenLinkView):
+    purpose, param, page = accounts.ACTIVATE, "activateToken", "/login/createPassword"
+
+    def use(self, token, password):
+        return accounts.activate(token, password)
+
+
+class ResetView(_TokenLinkView):
+    purpose, param, page = accounts.RESET, "resetToken", "/login/resetPassword"
+
+    def use(self, token, password):
+        return accounts.reset_password(token, password)
+
+
+class ResetByEmailView(_PublicView):
+    def post(self, request):
+        try:
+            accounts.request_password_reset(_body(request).get("email"), _base_url(request))
+        except accounts.AccountError as e:
+            raise refused(e) from None
+        return Response(status=200)
+
+
+class PasswordPolicyView(_PublicView):
+    def get(self, request):
+        return Response(accounts.PASSWORD_POLICY)

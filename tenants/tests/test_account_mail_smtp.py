@@ -1,0 +1,66 @@
+"""Activation and password-reset mails through a real SMTP server (aiosmtpd on a free port), with
+the settings a deployment sets (EMAIL_HOST, EMAIL_PORT)."""
+
+import re
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tbproject.testing.api import assert_error
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages: list = []
+        self.refuse = False
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse:
+            return "550 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(settings):
+    handler = _Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.DEFAULT_FROM_EMAIL = "iot@example.com"
+    yield handler
+    controller.stop()
+
+
+def test_the_activation_mail_reaches_an_smtp_server_and_its_link_activates(api, anon, customer, inbox):
+    res = api.post("/api/user?sendActivationMail=true", {
+        "email": "frank@example.com", "authority": "CUSTOMER_USER", "customerId": {"id": str(customer.pk)}},
+        format="json")
+    assert res.status_code == 200, res.content
+    [(to, text)] = inbox.messages
+    assert to == ["frank@example.com"] and "From: iot@example.com" in text
+    token = re.search(r"activateToken=([A-Za-z0-9]+)", text).group(1)
+    assert anon.post("/api/noauth/activate", {"activateToken": token, "password": "frank-pass-1"},
+                     format="json").status_code == 200
+
+
+def test_a_refused_recipient_keeps_no_user(api, customer, inbox):
+    inbox.refuse = True
+    res = api.post("/api/user?sendActivationMail=true", {
+        "email": "ghost@example.com", "authority": "CUSTOMER_USER", "customerId": {"id": str(customer.pk)}},
+        format="json")
+    assert_error(res, 500, "Unable to send mail")
+    assert inbox.messages == []
+    assert api.get("/api/user/users", {"pageSize": 10, "page": 0, "textSearch": "ghost"}).json()["data"] == []
