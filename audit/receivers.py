@@ -23,7 +23,7 @@ OWNER_PATHS = {"customerId", "ownerId"}  # a change of only these is a customer 
 
 
 def _before_save(sender, instance, raw=False, **kwargs) -> None:
-    if raw or instance._state.adding or actor() is None:
+    if raw or instance._state.adding or actor() is None or instance.tenant_id is None:
         return
     stored = sender.objects.filter(pk=instance.pk).first()
     if stored is not None:
@@ -32,7 +32,7 @@ def _before_save(sender, instance, raw=False, **kwargs) -> None:
 
 def _after_save(sender, instance, created, raw=False, **kwargs) -> None:
     user = actor()
-    if raw or user is None:
+    if raw or user is None or instance.tenant_id is None:  # a system administrator (a user of no tenant)
         return
     state = scratch()
     before = state.pop((sender, instance.pk), None)
@@ -62,8 +62,8 @@ def _assignment(user, instance, entity_type, old: dict | None, new: dict | None)
 
 
 def _name(obj) -> str:
-    """What ThingsBoard shows as the entity's name (a customer's is its title)."""
-    return getattr(obj, "name", None) or getattr(obj, "title", "") or ""
+    """What ThingsBoard shows as the entity's name (a customer's is its title, a user's its e-mail)."""
+    return getattr(obj, "name", None) or getattr(obj, "title", None) or getattr(obj, "email", "") or ""
 
 
 def _customer_name(customer_id: str) -> str:
@@ -72,7 +72,7 @@ def _customer_name(customer_id: str) -> str:
 
 def _after_delete(sender, instance, **kwargs) -> None:
     user = actor()
-    if user is None or instance.tenant_id in scratch().get(DELETING, ()):
+    if user is None or instance.tenant_id is None or instance.tenant_id in scratch().get(DELETING, ()):
         return
     _record(user, instance, AUDITED[sender][0], ActionType.DELETED, None)
 

@@ -18,7 +18,8 @@ from rulechains.metadata import export_metadata
 from rulechains.models import RuleChain
 from rulechains.nodes import NODES
 from tenants.api.customers import CustomerSerializer
-from tenants.models import Customer
+from tenants.api.serializers import UserSerializer
+from tenants.models import Customer, User
 
 __all__ = ["AUDITED", "Snapshot", "snapshot", "metadata_snapshot", "changes"]
 
@@ -30,7 +31,7 @@ AUDITED = {Converter: ("CONVERTER", ConverterSerializer), Integration: ("INTEGRA
            Asset: ("ASSET", AssetSerializer), Customer: ("CUSTOMER", CustomerSerializer),
            EntityGroup: ("ENTITY_GROUP", EntityGroupSerializer),
            DeviceProfile: ("DEVICE_PROFILE", DeviceProfileSerializer),
-           AssetProfile: ("ASSET_PROFILE", AssetProfileSerializer)}
+           AssetProfile: ("ASSET_PROFILE", AssetProfileSerializer), User: ("USER", UserSerializer)}
 #: changed on every save, or by the system: not a user's change
 VOLATILE = frozenset({"version", "createdTime", "externalId"})
 

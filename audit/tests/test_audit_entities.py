@@ -86,3 +86,21 @@ def test_logins_wrong_passwords_and_logouts_are_logged(anon, tenant_admin):
 def test_an_admin_sign_in_is_a_login_too(client, tenant_admin):
     assert client.login(username="alice@example.com", password=PASSWORD)
     assert AuditLog.objects.get().action_type == "LOGIN"
+
+
+def test_a_users_life_is_logged_and_its_password_never(api, anon, customer):
+    created = api.post("/api/user?sendActivationMail=false", {
+        "email": "ivy@example.com", "authority": "CUSTOMER_USER", "customerId": {"id": str(customer.pk)}},
+        format="json").json()
+    user_id = created["id"]["id"]
+    assert api.post("/api/user", {**created, "firstName": "Ivy"}, format="json").status_code == 200
+    link = api.get(f"/api/user/{user_id}/activationLink").content.decode()
+    assert anon.post("/api/noauth/activate", {"activateToken": link.rsplit("=", 1)[1], "password": "ivy-pass-1"},
+                     format="json").status_code == 200
+    assert api.delete(f"/api/user/{user_id}").status_code == 200
+
+    log = [r for r in rows(api) if r["entityId"]["entityType"] == "USER"]
+    assert [r["actionType"] for r in log] == ["ADDED", "UPDATED", "DELETED"]  # activation: no user acting
+    assert all(r["entityName"] == "ivy@example.com" and r["entityId"]["id"] == user_id for r in log)
+    assert [d["path"] for d in log[1]["actionData"]["diff"]] == ["firstName"]
+    assert "password" not in str(log) and "ivy-pass-1" not in str(log)
