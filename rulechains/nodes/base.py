@@ -20,7 +20,7 @@ from uuid import UUID
 from rulechains.messages import FAILURE, SUCCESS, Msg
 
 __all__ = ["BaseNode", "Out", "NodeError", "ConfigError", "NodeContext", "substitute", "fail", "RETURN", "field",
-           "GROUPS", "SCRIPT_FIELDS"]
+           "GROUPS", "SCRIPT_FIELDS", "bool_option", "normal_name"]
 
 #: ``Out.chain`` of an output node: back to the rule chain node that called this chain.
 RETURN = "return"
@@ -45,6 +45,33 @@ SCRIPT_FIELDS = (field("scriptLang", "select", "Script language", choices=("JS",
 
 class ConfigError(ValueError):
     """A configuration the node type cannot run; the message says what is wrong."""
+
+
+def bool_option(configuration: dict, key: str, default: bool = False) -> bool:
+    """A boolean option: true/false or their strings (ThingsBoard's JSON reader takes both); missing
+    or null is ``default``; anything else is a ConfigError naming the key."""
+    value = configuration.get(key)
+    if value is None:
+        return default
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false, got {str(value)[:40]!r}")
+    return value
+
+
+#: ThingsBoard's normal names that its rule below does not give
+_SPECIAL_NAMES = {"ENTITY_VIEW": "Entity View", "AI_MODEL": "AI model"}
+
+
+def normal_name(entity_type: str) -> str:
+    """ThingsBoard's EntityType.getNormalName(), as its relation names and error texts show an
+    entity type: "DEVICE" -> "Device", "RULE_CHAIN" -> "Rule chain", "TB_RESOURCE" -> "Resource";
+    "Entity View" and "AI model" are spelled as they always were."""
+    entity_type = str(entity_type)
+    if entity_type in _SPECIAL_NAMES:
+        return _SPECIAL_NAMES[entity_type]
+    return entity_type.removeprefix("TB_").lower().replace("_", " ").capitalize()
 
 
 class NodeError(Exception):

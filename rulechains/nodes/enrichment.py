@@ -6,7 +6,7 @@ from devices.telemetry import latest_many
 from rulechains.messages import SUCCESS, changed
 from rulechains.nodes.base import BaseNode, ConfigError, Out, fail, field, substitute
 
-__all__ = ["OriginatorFieldsNode", "OriginatorAttributesNode"]
+__all__ = ["OriginatorFieldsNode", "OriginatorAttributesNode", "FETCH_TO", "entity_field"]
 
 FETCH_TO = ("METADATA", "DATA")
 
@@ -26,7 +26,7 @@ def _enrich(msg, values: dict, fetch_to: str):
     return changed(msg, metadata={**msg.metadata, **values})
 
 
-def _field(entity, name: str):
+def entity_field(entity, name: str):
     """ThingsBoard's originator field names on our Device/Asset/Customer rows (None: not a field)."""
     if name == "id":
         return str(entity.pk)
@@ -73,7 +73,7 @@ class OriginatorFieldsNode(BaseNode):
             return fail(msg, f"{msg.originator_type.title()} with id [{msg.originator_id}] is not found")
         values = {}
         for name, key in self.config["mapping"].items():
-            value = _field(entity, name)
+            value = entity_field(entity, name)
             if value is None or (value == "" and self.config["ignoreNullStrings"]):
                 continue
             values[key] = value

@@ -1,4 +1,5 @@
-"""Flow nodes: the rule chain node (call another chain) and the output node (return from it)."""
+"""Flow nodes: the rule chain node (call another chain), the output node (return from it), and
+the acknowledge and checkpoint nodes (queue control in ThingsBoard, pass-through here)."""
 
 import uuid
 
@@ -7,7 +8,7 @@ from rulechains.models import RuleChain
 from rulechains.nodes.base import RETURN, BaseNode, ConfigError, Out, fail, field
 from rulechains.profiles import chain_ref
 
-__all__ = ["RuleChainInputNode", "RuleChainOutputNode"]
+__all__ = ["RuleChainInputNode", "RuleChainOutputNode", "AckNode", "CheckpointNode"]
 
 
 def _chain_id(raw):
@@ -65,3 +66,40 @@ class RuleChainOutputNode(BaseNode):
 
     def process(self, ctx, msg):
         return [Out(self.name, msg, None, RETURN)]
+
+
+class AckNode(BaseNode):
+    """ThingsBoard acknowledges the message in its queue (it is never redelivered, whatever
+    happens next) and sends it on by Success. Here messages are not held in a rule-engine queue
+    that could redeliver them, so the node only sends the message on by Success."""
+
+    label = "acknowledge"
+    group = "FLOW"
+    defaults = {"version": 0}
+    savepoint = False
+
+    def process(self, ctx, msg):
+        return [Out(SUCCESS, msg)]
+
+
+class CheckpointNode(BaseNode):
+    """ThingsBoard moves the message to another rule-engine queue (``queueName``, e.g.
+    "HighPriority"; in the node's configuration before ThingsBoard 3.6, on the node itself since)
+    and acknowledges it in the current one; it continues by Success from there. This engine has
+    one queue, so the node sends the message on by Success at once; ``queueName`` is accepted
+    and kept, not used."""
+
+    label = "checkpoint"
+    group = "FLOW"
+    defaults = {"version": 0}
+    fields = (field("queueName", "text", "Queue name", help="ThingsBoard's queue; not used here"),)
+    savepoint = False
+
+    @classmethod
+    def clean_config(cls, configuration):
+        queue = configuration.get("queueName")
+        # ThingsBoard's upgrade drops the old key whatever it holds, so nothing here is refused
+        return {"queueName": queue if isinstance(queue, str) else None}
+
+    def process(self, ctx, msg):
+        return [Out(SUCCESS, msg)]

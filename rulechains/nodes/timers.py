@@ -7,7 +7,8 @@ broker's scheduled tasks here, in memory in embedded mode (lost on restart, as T
 
 The generator makes one message every ``periodInSeconds`` from its script, run by the periodic
 job ``rulechains.tasks.run_generators`` (Celery beat, or the embedded periodic runner), and sends
-it on by Success.
+it on by Success. The same job runs the periodic work of other node types listed in ``TICKS``
+(deduplication and message count, rulechains/nodes/dedup.py).
 """
 
 import json
@@ -17,17 +18,20 @@ import uuid
 
 from django.core.cache import cache
 from django.db import close_old_connections
+from django.utils.module_loading import import_string
 
 from rulechains import scripts
 from rulechains.messages import SUCCESS, Msg, changed, decode, encode
 from rulechains.nodes.base import SCRIPT_FIELDS, BaseNode, ConfigError, NodeError, fail, field, substitute
 from rulechains.nodes.scripted import ScriptNode
 
-__all__ = ["MsgDelayNode", "MsgGeneratorNode", "resume_delayed", "run_generators", "TIMERS"]
+__all__ = ["MsgDelayNode", "MsgGeneratorNode", "resume_delayed", "run_generators", "TIMERS", "TICKS"]
 
 log = logging.getLogger(__name__)
 
 UNITS = {"SECONDS": 1, "MINUTES": 60, "HOURS": 3600}
+#: functions ``(now) -> messages sent`` of other node types, run by the generators' periodic job (each second)
+TICKS = ("rulechains.nodes.dedup.run_due",)
 #: embedded mode's pending timers (tests wait on them)
 TIMERS: set[threading.Timer] = set()
 
@@ -205,6 +209,18 @@ class MsgGeneratorNode(ScriptNode):
 
 
 def run_generators(now: int) -> int:
+    """Run every generator node that is due, then the periodic work in TICKS; returns how many
+    messages were made or sent on."""
+    made = _generate(now)
+    for path in TICKS:
+        try:
+            made += import_string(path)(now)
+        except Exception:  # the generators' job goes on whatever another node type's tick does
+            log.exception("periodic rule-node work %s failed", path)
+    return made
+
+
+def _generate(now: int) -> int:
     """Run every generator node that is due; returns how many messages were made."""
     from rulechains import engine
     from rulechains.models import RuleNode

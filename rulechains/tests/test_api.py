@@ -116,8 +116,8 @@ def test_it_saves_and_reads_metadata_keeping_node_ids_posted_back(api, tenant):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda m: m["nodes"].append(node("org.thingsboard.rule.engine.action.TbCreateRelationNode", "Relate")),
-     "Unsupported rule node type: org.thingsboard.rule.engine.action.TbCreateRelationNode (node 'Relate')"),
+    (lambda m: m["nodes"].append(node("org.thingsboard.rule.engine.edge.TbMsgPushToEdgeNode", "Relate")),
+     "Unsupported rule node type: org.thingsboard.rule.engine.edge.TbMsgPushToEdgeNode (node 'Relate')"),
     (lambda m: m["connections"].append({"fromIndex": 2, "toIndex": 42, "type": "Success"}), "does not exist"),
     (lambda m: m.update(firstNodeIndex=12), "firstNodeIndex 12"),
     (lambda m: m["nodes"][8]["configuration"].update(jsScript="return msg.;"), "does not compile"),

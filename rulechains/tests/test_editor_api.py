@@ -18,7 +18,8 @@ from tbproject.testing.factories import make_device
 pytestmark = pytest.mark.django_db
 
 #: types whose defaults cannot run until the user names something of theirs (an integration, a chain)
-NEEDS_A_REFERENCE = {nodes.INTEGRATION_DOWNLINK, nodes.RULE_CHAIN_INPUT}
+NEEDS_A_REFERENCE = {nodes.INTEGRATION_DOWNLINK, nodes.RULE_CHAIN_INPUT,
+                     "org.thingsboard.rule.engine.filter.TbCheckRelationNode"}  # checkForSingleEntity, no entity
 FIELD_KINDS = {"text", "secret", "number", "bool", "select", "script", "list", "json"}
 
 

@@ -17,7 +17,23 @@ KEYS = st.sampled_from([
     "msgCount", "originatorId", "originatorType", "topicPattern", "host", "port", "credentials", "ssl",
     "bootstrapServers", "acks", "linger", "batchSize", "messageProperties", "exchangeNamePattern", "defaultTTL",
     "scope", "dataMapping", "fetchTo", "restEndpointUrlPattern", "requestMethod", "headers", "integrationId",
-    "relationTypes", "useMessageAlarmData", "connectTimeoutSec", "protocolVersion"]) | st.text(max_size=6)
+    "relationTypes", "useMessageAlarmData", "connectTimeoutSec", "protocolVersion",
+    "messageTypes", "originatorTypes", "messageNames", "metadataNames", "checkAllKeys", "direction",
+    "checkForSingleEntity", "entityType", "entityId", "relationType", "alarmStatusList", "queueName",
+    "entityNamePattern", "entityTypePattern", "createEntityIfNotExists", "removeCurrentRelations",
+    "changeOriginatorToRelatedEntity", "entityCacheExpiration", "deleteForSingleEntity", "customerNamePattern",
+    "createCustomerIfNotExists", "customerCacheExpiration", "groupNamePattern", "createGroupIfNotExists",
+    "removeFromCurrentGroups", "groupCacheExpiration", "keys", "sendAttributesDeletedNotification", "notifyDevice",
+    "dataToFetch", "attrMapping", "telemetry", "relationsQuery", "maxLevel", "fetchLastLevelOnly", "filters",
+    "entityTypes", "detailsList", "addToMetadata", "fetchToMetadata", "originatorSource", "interval", "strategy",
+    "outMsgType", "maxRetries", "telemetryPrefix", "fromTemplate", "toTemplate", "ccTemplate", "bccTemplate",
+    "subjectTemplate", "bodyTemplate", "isHtmlTemplate", "mailBodyType", "useSystemSmtpSettings", "smtpHost",
+    "smtpPort", "username", "password", "smtpProtocol", "timeout", "enableTls", "tlsVersion", "enableProxy",
+    "proxyHost", "proxyPort", "proxyUser", "proxyPassword", "copyFrom", "fromMetadata", "renameIn",
+    "renameKeysMapping", "deleteFrom", "jsonPath", "operation", "arguments", "customFunction", "result",
+    "inputValueKey", "outputValueKey", "useCache", "addPeriodBetweenMsgs", "periodValueKey", "round",
+    "tellFailureIfDeltaIsNegative", "excludeZeroDeltas", "name", "type", "key", "attributeScope", "defaultValue",
+    "resultValuePrecision", "addToBody"]) | st.text(max_size=6)
 SCALARS = (st.none() | st.booleans() | st.integers(min_value=-(2**40), max_value=2**40)
            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10))
 JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=4),
