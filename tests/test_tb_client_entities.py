@@ -84,3 +84,34 @@ def test_it_drives_entity_groups(client):  # noqa: F811
     assert client.remove_entities_from_entity_group(group_id, [str(device.id.id)]) is None
     assert client.get_entities(group_id, page_size="10", page="0").data == []
     client.delete_entity_group(group_id)
+
+
+def test_it_runs_entity_data_queries(client):  # noqa: F811
+    from tb_pe_client.models import EntityCountQuery, EntityDataQuery
+
+    for name, temperature in (("client-query-1", 18.5), ("client-query-2", 26)):
+        device = client.save_device(Device(name=name, type="client-query-meter"))
+        body = json.dumps({"ts": 1_700_000_000_000, "values": {"temperature": temperature}})
+        assert client.save_entity_telemetry("DEVICE", str(device.id.id), "ANY", body) == ""
+    warm = {"key": {"type": "TIME_SERIES", "key": "temperature"}, "valueType": "NUMERIC",
+            "predicate": {"type": "NUMERIC", "operation": "GREATER", "value": {"defaultValue": 20}}}
+    entity_filter = {"type": "deviceType", "deviceTypes": ["client-query-meter"], "deviceNameFilter": "client-query"}
+    query = EntityDataQuery.from_dict({
+        "entityFilter": entity_filter,
+        "pageLink": {"pageSize": 10, "page": 0, "sortOrder": {"key": {"type": "ENTITY_FIELD", "key": "name"},
+                                                              "direction": "DESC"}},
+        "entityFields": [{"type": "ENTITY_FIELD", "key": "name"}],
+        "latestValues": [{"type": "TIME_SERIES", "key": "temperature"}, {"type": "ATTRIBUTE", "key": "none"}],
+    })
+    page = client.find_entity_data_by_query(query)
+    assert page.total_elements == 2 and page.has_next is False
+    assert [(d.latest["ENTITY_FIELD"]["name"].value, d.latest["TIME_SERIES"]["temperature"].value)
+            for d in page.data] == [("client-query-2", "26"), ("client-query-1", "18.5")]
+    assert page.data[0].latest["ATTRIBUTE"]["none"].ts == 0
+    assert client.count_entities_by_query(EntityCountQuery.from_dict(
+        {"entityFilter": entity_filter, "keyFilters": [warm]})) == 1
+    keys = client.find_available_entity_keys_by_query(True, True, query)
+    assert keys.timeseries == ["temperature"] and keys.entity_types == ["DEVICE"]
+    with pytest.raises(ApiException) as caught:
+        client.count_entities_by_query(EntityCountQuery.from_dict({"entityFilter": {"type": "apiUsageState"}}))
+    assert caught.value.status == 400 and "apiUsageState" in json.loads(caught.value.body)["message"]

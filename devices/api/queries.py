@@ -1,29 +1,79 @@
-"""ThingsBoard's entity and alarm data queries (``POST /api/entitiesQuery/find``, ``.../count``,
-``.../find/keys``, ``POST /api/alarmsQuery/find``, ``.../count``): the dashboard query language,
-outside an integration center's scope. Each answers a 501 that names the endpoints to use instead,
-never a 404 that reads like a missing entity. PE's "All" group of an owner
+"""ThingsBoard's entity data queries, the dashboard query language scripts use to list entities
+with their latest data (logic in devices/queries/):
+
+    POST /api/entitiesQuery/find                  EntityDataQuery -> PageData<EntityData>
+    POST /api/entitiesQuery/count                 EntityCountQuery -> integer
+    POST /api/entitiesQuery/find/keys?timeseries=true&attributes=true[&scope=]
+                                                  EntityDataQuery -> {entityTypes, timeseries, attribute}
+
+Entity filters singleEntity, entityList, entityName, entityType, deviceType, assetType,
+entityGroup, entityGroupList, entityGroupName and relationsQuery, over devices, assets, customers,
+the tenant and entity groups; key filters STRING, NUMERIC, BOOLEAN and COMPLEX on entity fields,
+attributes and latest time series. Other filter types (apiUsageState, deviceSearchQuery,
+entitiesByGroupName...), entity types (USER, DASHBOARD...) or key types (ALARM_FIELD) are a 400
+that names them; so is a filter or sort on latest values over more than
+devices.queries.MAX_CANDIDATES entities.
+
+The alarm data queries (``POST /api/alarmsQuery/find``, ``.../count``) answer a 501 that names the
+alarm list endpoints to use instead. PE's "All" group of an owner
 (``GET /api/entityGroup/all/{ownerType}/{ownerId}/{groupType}``) is a 501 as well: groups here are
 only the ones users make; the owner is checked first (another tenant's or customer's is a 404)."""
 
 from django.http import Http404
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from devices import queries
 from devices.api.lookups import visible_customer
+from devices.api.telemetry import attribute_scope
 from tbproject.api.exceptions import NotSupported
 from tbproject.api.ids import parse_uuid
 from tbproject.api.permissions import IsTenantUser
 
-__all__ = ["QueryNotSupportedView", "AllGroupView"]
+__all__ = ["EntitiesFindView", "EntitiesCountView", "EntitiesKeysView", "QueryNotSupportedView", "AllGroupView"]
 
-_INSTEAD = ("Entity data queries are not supported by this server; list entities with GET /api/tenant/devices, "
-            "/api/tenant/assets or /api/entityGroup/{id}/entities and read data from /api/plugins/telemetry/...")
+
+class EntitiesFindView(APIView):
+    permission_classes = [IsTenantUser]
+
+    def post(self, request):
+        return Response(queries.find(request.user, request.data))
+
+
+class EntitiesCountView(APIView):
+    permission_classes = [IsTenantUser]
+
+    def post(self, request):
+        return Response(queries.count(request.user, request.data))
+
+
+def _flag(params, name: str) -> bool:
+    raw = params.get(name)
+    if raw is None:
+        raise ValidationError(f"Required request parameter '{name}' is not present")
+    if raw.lower() not in ("true", "false"):
+        raise ValidationError(f"Parameter '{name}' must be true or false, got '{raw:.16}'")
+    return raw.lower() == "true"
+
+
+class EntitiesKeysView(APIView):
+    permission_classes = [IsTenantUser]
+
+    def post(self, request):
+        params = request.query_params
+        scope = params.get("scope") or None
+        return Response(queries.find_keys(
+            request.user, request.data, timeseries=_flag(params, "timeseries"), attributes=_flag(params, "attributes"),
+            scope=attribute_scope(scope) if scope else None))
 
 
 class QueryNotSupportedView(APIView):
     permission_classes = [IsTenantUser]
 
     def post(self, request):
-        raise NotSupported(_INSTEAD)
+        raise NotSupported("Alarm data queries are not supported by this server; list alarms with GET /api/v2/alarms "
+                           "or /api/v2/alarm/{entityType}/{entityId}")
 
 
 class AllGroupView(APIView):

@@ -6,7 +6,7 @@ Order matters where a literal segment shares a position with an id (`device/type
 
 from django.urls import path
 
-from devices.api import credentials, entities, groups, owner_lists, owners, profiles
+from devices.api import credentials, entities, groups, owner_lists, owners, profiles, queries
 from devices.api.queries import AllGroupView, QueryNotSupportedView
 from devices.api.relation_queries import ByIdsOrQueryView
 from devices.api.relations import relation_patterns
@@ -104,7 +104,9 @@ urlpatterns = [
     path("owners", owner_lists.OwnersView.as_view(), name="owners"),
     path("ownerInfos", owner_lists.OwnersView.as_view(infos=True), name="owner-infos"),
     path("ownerInfo/<str:owner_type>/<str:owner_id>", owner_lists.OwnerInfoView.as_view(), name="owner-info"),
+    path("entitiesQuery/find", queries.EntitiesFindView.as_view(), name="query-entitiesQuery-find"),
+    path("entitiesQuery/count", queries.EntitiesCountView.as_view(), name="query-entitiesQuery-count"),
+    path("entitiesQuery/find/keys", queries.EntitiesKeysView.as_view(), name="query-entitiesQuery-find-keys"),
     *(path(f"{q}", QueryNotSupportedView.as_view(), name=f"query-{q.replace('/', '-')}")
-      for q in ("entitiesQuery/find", "entitiesQuery/count", "entitiesQuery/find/keys", "alarmsQuery/find",
-                "alarmsQuery/count")),
+      for q in ("alarmsQuery/find", "alarmsQuery/count")),
 ]

@@ -7,7 +7,7 @@ from django.db import connection
 from devices.telemetry import keys as key_dictionary
 from devices.values import decode
 
-__all__ = ["timeseries_keys", "latest", "latest_many", "history", "AGGREGATIONS"]
+__all__ = ["timeseries_keys", "timeseries_keys_many", "latest", "latest_many", "history", "AGGREGATIONS"]
 
 AGGREGATIONS = ("NONE", "AVG", "MIN", "MAX", "SUM", "COUNT")
 _VALUES = "bool_v, long_v, dbl_v, str_v, json_v"
@@ -25,6 +25,17 @@ def _marks(items) -> str:
 def timeseries_keys(entity_id) -> list[str]:
     with connection.cursor() as cur:
         cur.execute("SELECT key FROM ts_kv_latest WHERE entity_id = %s", [_eid(entity_id)])
+        ids = [row[0] for row in cur.fetchall()]
+    return sorted(key_dictionary.key_names(ids).values())
+
+
+def timeseries_keys_many(entity_ids) -> list[str]:
+    """The sorted distinct keys with a latest value on any of ``entity_ids``, in one query."""
+    params = [_eid(e) for e in entity_ids]
+    if not params:
+        return []
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT DISTINCT key FROM ts_kv_latest WHERE entity_id IN ({_marks(params)})", params)
         ids = [row[0] for row in cur.fetchall()]
     return sorted(key_dictionary.key_names(ids).values())
 

@@ -1,0 +1,10 @@
+"""ThingsBoard's entity data queries over devices, assets, customers, the tenant and entity groups.
+
+spec.py reads the query JSON, entities.py resolves the entity filter inside the caller's tenancy,
+predicates.py evaluates key filters, fields.py and values.py read and render entity fields and
+latest values, engine.py plans and runs find / count / find keys.
+"""
+
+from devices.queries.engine import MAX_CANDIDATES, count, find, find_keys
+
+__all__ = ["find", "count", "find_keys", "MAX_CANDIDATES"]
