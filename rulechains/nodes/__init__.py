@@ -95,5 +95,8 @@ NODES = TypeRegistry({
     _TB + "transform.TbSplitArrayMsgNode": "rulechains.nodes.keys.SplitArrayMsgNode",
     _TB + "math.TbMathNode": "rulechains.nodes.calc.MathNode",
     _TB + "metadata.CalculateDeltaNode": "rulechains.nodes.delta.CalculateDeltaNode",
+    _TB + "metadata.TbGetDeviceAttrNode": "rulechains.nodes.device_attributes.DeviceAttributesNode",
+    _TB + "geo.TbGpsGeofencingFilterNode": "rulechains.nodes.geo.GpsGeofencingFilterNode",
+    _TB + "geo.TbGpsGeofencingActionNode": "rulechains.nodes.geo.GpsGeofencingActionNode",
 })
 get_node = NODES.load

@@ -33,7 +33,13 @@ KEYS = st.sampled_from([
     "renameKeysMapping", "deleteFrom", "jsonPath", "operation", "arguments", "customFunction", "result",
     "inputValueKey", "outputValueKey", "useCache", "addPeriodBetweenMsgs", "periodValueKey", "round",
     "tellFailureIfDeltaIsNegative", "excludeZeroDeltas", "name", "type", "key", "attributeScope", "defaultValue",
-    "resultValuePrecision", "addToBody"]) | st.text(max_size=6)
+    "resultValuePrecision", "addToBody",
+    "latitudeKeyName", "longitudeKeyName", "perimeterType", "fetchPerimeterInfoFromMessageMetadata",
+    "perimeterKeyName", "polygonsDefinition", "centerLatitude", "centerLongitude", "range", "rangeUnit",
+    "minInsideDuration", "minInsideDurationTimeUnit", "minOutsideDuration", "minOutsideDurationTimeUnit",
+    "reportPresenceStatusOnEachMessage", "deviceRelationsQuery", "deviceTypes", "fetchToData",
+    "tellFailureIfAbsent", "clientAttributeNames", "sharedAttributeNames", "serverAttributeNames",
+    "getLatestValueWithTs"]) | st.text(max_size=6)
 SCALARS = (st.none() | st.booleans() | st.integers(min_value=-(2**40), max_value=2**40)
            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10))
 JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=4),
