@@ -76,7 +76,7 @@ def center(locator) -> tuple[float, float]:
 
 
 def drag(page, source, x: float, y: float) -> None:
-    source.scroll_into_view_if_needed()  # a palette entry may sit below the fold: the palette scrolls
+    source.scroll_into_view_if_needed()  # a palette entry may sit below the fold: the palette (60-odd types) scrolls
     page.mouse.move(*center(source))
     page.mouse.down()
     page.mouse.move(x, y, steps=12)
