@@ -18,7 +18,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 
 from integrations.broadcasts import group_name, register_consumer_loop
-from tbproject.api.tokens import TokenInvalid, decode_access
+from tbproject.api.tokens import TokenInvalid, decode_access, outdated
 from tenants.choices import Authority
 
 __all__ = ["DebugEventsConsumer", "ENTITY_MODELS"]
@@ -39,6 +39,8 @@ def _authorise(scope, entity_type: str, entity_id: str) -> int | None:
         except TokenInvalid:
             return UNAUTHENTICATED
         user = get_user_model().objects.filter(id=claims["userId"], is_active=True).first()
+        if user is not None and outdated(user, claims["iat"]):
+            return UNAUTHENTICATED
     if user is None or not user.is_authenticated:
         return UNAUTHENTICATED
     if user.authority != Authority.TENANT_ADMIN:

@@ -251,7 +251,7 @@ def activate(token: str, password) -> User:
         user = row.user
         user.set_password(password)
         user.is_active = True
-        user.save(update_fields=["password", "is_active"])
+        user.save(update_fields=["password", "is_active", "credentials_changed"])
         row.delete()
     return user
 
@@ -261,7 +261,7 @@ def change_password(user: User, current, new) -> None:
     if not isinstance(current, str) or not user.check_password(current):
         raise AccountError("Current password doesn't match!")
     user.set_password(_password(new))
-    user.save(update_fields=["password"])
+    user.save(update_fields=["password", "credentials_changed"])
 
 
 def request_password_reset(email, base_url: str) -> None:
@@ -287,7 +287,7 @@ def reset_password(token: str, password) -> User:
             raise AccountError("Invalid reset token!")
         user = row.user
         user.set_password(password)
-        user.save(update_fields=["password"])
+        user.save(update_fields=["password", "credentials_changed"])
         row.delete()
     return user
 

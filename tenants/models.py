@@ -181,6 +181,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     created_time = models.BigIntegerField(default=now_ms, editable=False)
     additional_info = models.JSONField(default=dict, blank=True)
+    #: when the password last changed (ms): tokens issued in an earlier second no longer authenticate,
+    #: as ThingsBoard outdates a user's tokens when its credentials change
+    credentials_changed = models.BigIntegerField(default=0, editable=False)
 
     objects = UserManager()
     USERNAME_FIELD = "email"
@@ -201,6 +204,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def set_password(self, raw_password) -> None:
+        """Every way a password changes (the API, the admin, ``changepassword``) outdates the tokens
+        issued before it; a caller saving with ``update_fields`` names ``credentials_changed`` too.
+        Django's rehash of a stored hash on login saves only ``password``: it outdates nothing."""
+        super().set_password(raw_password)
+        self.credentials_changed = now_ms()
 
     @property
     def is_staff(self) -> bool:

@@ -126,8 +126,8 @@ def _acceptable(accept: bytes | None) -> bool:
 _claims: dict[str, tuple[float, dict]] = {}
 
 
-def _authenticate(header: str) -> str | Exception | None:
-    """The user id of a bearer token, the 401 to answer, or None: a token this app leaves to Django."""
+def _authenticate(header: str) -> tuple[str, int] | Exception | None:
+    """(user id, issued at) of a bearer token, the 401 to answer, or None: a token this app leaves to Django."""
     parts = header.split()
     if len(parts) != 2 or parts[0] != "Bearer":
         return exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'")
@@ -146,15 +146,15 @@ def _authenticate(header: str) -> str | Exception | None:
             _claims.clear()
         _claims[token] = (float(claims["exp"]), claims)
     try:
-        return str(uuid.UUID(str(claims["userId"])))
-    except ValueError:
+        return str(uuid.UUID(str(claims["userId"]))), int(claims["iat"])
+    except (TypeError, ValueError):
         return None
 
 
-def _save(user_id: str, target: tuple[str, str, str, str | None], body: bytes) -> lean_batch.Save:
+def _save(token: tuple[str, int], target: tuple[str, str, str, str | None], body: bytes) -> lean_batch.Save:
     """The request as a Save, with the errors that need no database in the places the view raises them."""
     kind, entity_type, entity_id, last = target
-    save = lean_batch.Save(user_id=user_id, kind=kind)
+    save = lean_batch.Save(user_id=token[0], issued_at=token[1], kind=kind)
     try:
         save.entity_type, save.model, save.pk = entity_ref(entity_type, entity_id)
     except exceptions.ValidationError as exc:
@@ -204,21 +204,21 @@ class LeanAttributesApp:
             return await self.fallback(scope, receive, send)
         target = target_of(scope["path"])
         plain = _plain(scope) if target is not None else None
-        user_id = _authenticate(plain[0]) if plain is not None else None
-        if user_id is None:
+        token = _authenticate(plain[0]) if plain is not None else None
+        if token is None:
             return await self.fallback(scope, receive, send)
         headers = _TIMESERIES_HEADERS if target[0] == "timeseries" else _HEADERS
-        if isinstance(user_id, Exception):
-            return await _error(send, user_id, headers)
+        if isinstance(token, Exception):
+            return await _error(send, token, headers)
         try:
             body = await read_body(receive)
         except ClientGone:
             return
         try:
-            save = await lean_batch.submit(_save(user_id, target, body))
+            save = await lean_batch.submit(_save(token, target, body))
         except Exception as exc:
             log.exception("lean attribute save failed: %s", scope["path"])
-            save = lean_batch.Save(user_id=user_id, error=exc)
+            save = lean_batch.Save(user_id=token[0], error=exc)
         if save.error is not None:
             return await _error(send, save.error, headers)
         await _answer(send, headers)

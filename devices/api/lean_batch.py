@@ -39,8 +39,10 @@ from devices.api.telemetry import ENTITY_MODELS, not_found, visible
 from devices.attributes import save_attributes_many
 from devices.models import AssetProfile, DeviceProfile
 from devices.telemetry import Point, write_points
+from tbproject.api.authentication import TokenExpiredError
 from tbproject.api.permissions import IsTenantUser
 from tbproject.api.throttles import TenantProfileThrottle
+from tbproject.api.tokens import outdated
 from tbproject.clock import now_ms
 from tbproject.db import read_again
 from tbproject.process_cache import ProcessCache
@@ -61,6 +63,8 @@ class Save:
     400 of the scope or the body (raised after the entity is found, as the view raises them)."""
 
     user_id: str
+    #: the token's ``iat`` (seconds): a token older than the user's last password change is refused
+    issued_at: int = 0
     #: "attributes" or "timeseries"
     kind: str = "attributes"
     entity_type: str = ""
@@ -146,6 +150,8 @@ def _allowed(save: Save, user) -> Exception | None:
     """DRF's authentication, permission and throttle steps for one request, in its order."""
     if user is None or not user.is_active:
         return exceptions.AuthenticationFailed("User not found or disabled")
+    if outdated(user, save.issued_at):
+        return TokenExpiredError()
     request = SimpleNamespace(user=user, method="POST")
     if not IsTenantUser().has_permission(request, None):
         return exceptions.PermissionDenied(IsTenantUser.message)

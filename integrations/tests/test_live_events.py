@@ -147,14 +147,18 @@ def test_an_event_written_as_soon_as_the_socket_opened_is_received(tenant, tenan
     assert got["type"] == "DEBUG_CONVERTER"
 
 
-def test_it_refuses_whom_the_entity_does_not_concern(tenant, customer_user, mallory):
+def test_it_refuses_whom_the_entity_does_not_concern(tenant, customer_user, mallory, tenant_admin):
     integration = make_integration(tenant, "private")
     path = f"/ws/events/INTEGRATION/{integration.pk}"
+    outdated = issue_pair(tenant_admin)["token"]
+    type(tenant_admin).objects.filter(pk=tenant_admin.pk).update(  # its password changed a minute later
+        credentials_changed=tenant_admin.credentials_changed + 60_000)
 
     async def scenario():
         return {
             "no login": await close_code(socket(path)),
             "bad token": await close_code(socket(f"{path}?token=not-a-jwt")),
+            "outdated token": await close_code(socket(f"{path}?token={outdated}")),
             "customer user": await close_code(socket(path, user=customer_user)),
             "other tenant": await close_code(socket(path, user=mallory)),
             "unknown id": await close_code(socket(f"/ws/events/INTEGRATION/{uuid.uuid4()}", user=mallory)),
@@ -163,8 +167,8 @@ def test_it_refuses_whom_the_entity_does_not_concern(tenant, customer_user, mall
         }
 
     assert async_to_sync(scenario)() == {
-        "no login": 4401, "bad token": 4401, "customer user": 4403, "other tenant": 4404, "unknown id": 4404,
-        "bad id": 4404, "bad type": 4404,
+        "no login": 4401, "bad token": 4401, "outdated token": 4401, "customer user": 4403, "other tenant": 4404,
+        "unknown id": 4404, "bad id": 4404, "bad type": 4404,
     }
 
 

@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import authentication, exceptions
 
-from tbproject.api.tokens import TokenExpired, TokenInvalid, decode_access
+from tbproject.api.tokens import TokenExpired, TokenInvalid, decode_access, outdated
 
 __all__ = ["JWTAuthentication", "TokenExpiredError"]
 
@@ -34,6 +34,8 @@ class JWTAuthentication(authentication.BaseAuthentication):
         user = get_user_model().objects.filter(id=claims["userId"]).first()
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("User not found or disabled")
+        if outdated(user, claims["iat"]):  # the password changed since
+            raise TokenExpiredError()
         return user, claims
 
     def authenticate_header(self, request) -> str:

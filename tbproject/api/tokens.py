@@ -8,7 +8,7 @@ from django.conf import settings
 
 from tenants.choices import NULL_UUID
 
-__all__ = ["issue_pair", "decode_access", "decode_refresh", "TokenExpired", "TokenInvalid"]
+__all__ = ["issue_pair", "decode_access", "decode_refresh", "outdated", "TokenExpired", "TokenInvalid"]
 
 _ALGORITHM = "HS512"
 _REFRESH_SCOPE = "REFRESH_TOKEN"
@@ -84,3 +84,11 @@ def decode_refresh(token: str) -> dict:
     if claims["scopes"] != [_REFRESH_SCOPE]:
         raise TokenInvalid("Invalid refresh token")
     return claims
+
+
+def outdated(user, issued_at) -> bool:
+    """Whether a token issued at ``issued_at`` (its ``iat``, seconds) predates the user's last
+    password change: such a token is refused as expired, as ThingsBoard refuses outdated tokens
+    (a token of the same second as the change still passes: the pair answered to the change is one)."""
+    changed = getattr(user, "credentials_changed", 0) or 0
+    return changed > 0 and int(issued_at or 0) < changed // 1000

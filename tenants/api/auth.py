@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tbproject.api.authentication import TokenExpiredError
-from tbproject.api.tokens import TokenExpired, TokenInvalid, decode_refresh, issue_pair
+from tbproject.api.tokens import TokenExpired, TokenInvalid, decode_refresh, issue_pair, outdated
 from tenants.api.serializers import UserSerializer
 
 __all__ = ["LoginView", "RefreshView", "CurrentUserView", "LogoutView"]
@@ -64,6 +64,8 @@ class RefreshView(_PublicView):
         user = get_user_model().objects.filter(id=claims["userId"], is_active=True).first()
         if user is None:
             raise AuthenticationFailed("User not found or disabled")
+        if outdated(user, claims["iat"]):  # the password changed since: log in again
+            raise TokenExpiredError()
         return Response(issue_pair(user))
 
 

@@ -225,3 +225,46 @@ def test_the_mail_failing_keeps_no_user(api, customer, settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens on 9
     assert_error(_new(api, customer, send="true"), 500, "Unable to send mail")
     assert not UserRow.objects.filter(email="dave@example.com").exists()
+
+
+def test_a_password_change_outdates_the_tokens_issued_before_it(customer_api, anon, customer_user, customer,
+                                                                 monkeypatch):
+    import time
+
+    from devices.tests.test_lean_attributes import both
+    from tbproject.api import tokens
+    from tbproject.testing.factories import make_device
+
+    device = make_device(customer_user.tenant, "token-meter", customer=customer)
+    UserRow.objects.filter(pk=customer_user.pk).update(credentials_changed=0)  # a user of long standing
+    real = time.time
+    monkeypatch.setattr(tokens.time, "time", lambda: real() - 5)  # a pair issued five seconds ago
+    old = tokens.issue_pair(customer_user)
+    monkeypatch.setattr(tokens.time, "time", real)
+    customer_api.credentials(HTTP_X_AUTHORIZATION=f"Bearer {old['token']}")
+    assert customer_api.get("/api/auth/user").status_code == 200
+
+    res = customer_api.post("/api/auth/changePassword", {"currentPassword": "secret-pass-1",
+                                                         "newPassword": "n-pass-1"}, format="json")
+    assert res.status_code == 200
+    assert assert_error(customer_api.get("/api/auth/user"), 401)["errorCode"] == 11  # as an expired token
+    assert assert_error(anon.post("/api/auth/token", {"refreshToken": old["refreshToken"]}, format="json"),
+                        401)["errorCode"] == 11
+    path = f"/api/plugins/telemetry/DEVICE/{device.pk}/SHARED_SCOPE"
+    django, lean = both(customer_api, path, {"a": 1})  # the lean ASGI save path refuses it the same way
+    assert django.status_code == lean.status_code == 401
+    fresh = res.json()
+    anon.credentials(HTTP_X_AUTHORIZATION=f"Bearer {fresh['token']}")
+    assert anon.get("/api/auth/user").status_code == 200
+    assert anon.post("/api/auth/token", {"refreshToken": fresh["refreshToken"]}, format="json").status_code == 200
+
+
+def test_a_password_set_elsewhere_outdates_tokens_too(customer_user, monkeypatch):
+    """The admin's password form and ``manage.py changepassword`` call set_password and save()."""
+    from tbproject.api.tokens import outdated
+
+    customer_user.set_password("admin-set-1")
+    customer_user.save()
+    changed = UserRow.objects.get(pk=customer_user.pk).credentials_changed
+    assert changed > 0
+    assert outdated(customer_user, changed // 1000 - 1) and not outdated(customer_user, changed // 1000)
