@@ -1,11 +1,14 @@
 """ThingsBoard's own generated client (tb-pe-client) on alarms (save, types, highest severity, the v2
-lists, ack/clear) and on customer infos, short info and title.
+lists, ack/clear, the alarm data queries) and on customer infos, short info and title.
 
 Reuses the server and client fixtures of tests/test_tb_client.py (a fresh server for this module).
 """
 
+import json
+
 import pytest
-from tb_pe_client.models import Alarm, Customer, Device
+from tb_pe_client.exceptions import ApiException
+from tb_pe_client.models import Alarm, AlarmCountQuery, AlarmDataQuery, Customer, Device
 
 from tests.test_tb_client import client, server_url  # noqa: F401  (fixtures)
 
@@ -31,6 +34,43 @@ def test_it_saves_lists_and_settles_alarms(client):  # noqa: F811
     active = client.get_all_alarms_v2(page_size=10, page=0, status_list=["ACTIVE"])
     assert [a.type for a in active.data] == ["Low battery"]
     assert client.get_highest_alarm_severity("DEVICE", device_id, search_status="ACTIVE") == "MINOR"
+
+
+def test_it_runs_alarm_data_queries(client):  # noqa: F811
+    for name, temperature in (("client-hot", 31), ("client-cold", 12)):
+        device = client.save_device(Device(name=name, type="client-alarm-meter"))
+        body = json.dumps({"ts": 1_700_000_000_000, "values": {"temperature": temperature}})
+        assert client.save_entity_telemetry("DEVICE", str(device.id.id), "ANY", body) == ""
+        for alarm_type, severity in (("Temperature", "MAJOR"), ("Offline", "CRITICAL")):
+            client.save_alarm(Alarm(originator=device.id, type=alarm_type, severity=severity, acknowledged=False,
+                                    cleared=False, name=alarm_type, status="ACTIVE_UNACK"))
+    entity_filter = {"type": "deviceType", "resolveMultiple": True, "deviceTypes": ["client-alarm-meter"],
+                     "deviceNameFilter": ""}
+    warm = {"key": {"type": "TIME_SERIES", "key": "temperature"}, "valueType": "NUMERIC",
+            "predicate": {"type": "NUMERIC", "operation": "GREATER", "value": {"defaultValue": 20}}}
+    query = AlarmDataQuery.from_dict({
+        "entityFilter": entity_filter,
+        "pageLink": {"page": 0, "pageSize": 10, "textSearch": None, "searchPropagatedAlarms": False,
+                     "statusList": ["ACTIVE"], "severityList": ["CRITICAL", "MAJOR"], "typeList": [],
+                     "sortOrder": {"key": {"key": "severity", "type": "ALARM_FIELD"}, "direction": "ASC"}},
+        "alarmFields": [{"type": "ALARM_FIELD", "key": k} for k in ("createdTime", "type", "severity", "status")],
+        "entityFields": [{"type": "ENTITY_FIELD", "key": "name"}],
+        "latestValues": [{"type": "TIME_SERIES", "key": "temperature"}],
+    })
+    page = client.find_alarm_data_by_query(query)
+    assert page.total_elements == 4 and page.has_next is False
+    assert [a.severity for a in page.data] == ["CRITICAL", "CRITICAL", "MAJOR", "MAJOR"]
+    hot = client.find_alarm_data_by_query(AlarmDataQuery.from_dict({**query.to_dict(), "keyFilters": [warm]}))
+    assert {(a.originator_name, a.type) for a in hot.data} == {("client-hot", "Temperature"), ("client-hot", "Offline")}
+    assert hot.data[0].latest["TIME_SERIES"]["temperature"].value == "31"
+    assert hot.data[0].entity_id.id == hot.data[0].originator.id
+    count = AlarmCountQuery.from_dict({"entityFilter": entity_filter, "severityList": ["MAJOR"],
+                                       "statusList": ["ACTIVE"]})
+    assert client.count_alarms_by_query(count) == 2
+    with pytest.raises(ApiException) as caught:
+        client.count_alarms_by_query(AlarmCountQuery.from_dict({"entityFilter": entity_filter,
+                                                                "timeWindow": -1}))
+    assert caught.value.status == 400 and "timeWindow" in json.loads(caught.value.body)["message"]
 
 
 def test_it_reads_customer_infos_and_titles(client):  # noqa: F811

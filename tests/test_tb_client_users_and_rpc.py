@@ -1,5 +1,5 @@
 """ThingsBoard's own generated client (tb-pe-client) on users, the tenant, time-series deletion, and
-what this server answers 501 to (two-way RPC, device credentials, entity data queries).
+what this server answers 501 to (two-way RPC, device credentials, PE's "All" group).
 
 Reuses the server and client fixtures of tests/test_tb_client.py (a fresh server for this module).
 """
@@ -81,15 +81,15 @@ def test_it_answers_rpc_it_cannot_do_with_501_and_persists_none(client):  # noqa
     assert ast.literal_eval(page) == {"data": [], "totalPages": 0, "totalElements": 0, "hasNext": False}
 
 
-def test_it_answers_credentials_and_alarm_queries_with_501(client):  # noqa: F811
+def test_it_answers_credentials_with_501_and_serves_data_queries(client):  # noqa: F811
     device_id = str(client.save_device(Device(name="client-creds", type="meter")).id.id)
     assert "integrations" in _not_supported(client.get_device_credentials_by_device_id, device_id)
-    # entity data queries are served (tests/test_tb_client_entities.py); alarm data queries are not
+    # entity and alarm data queries are served (tests/test_tb_client_entities.py, test_tb_client_alarms.py)
     query = EntityDataQuery(entity_filter=EntityTypeFilter(type="entityType", entity_type="DEVICE"),
                             page_link=EntityDataPageLink(page_size=10, page=0))
     assert device_id in [str(d.entity_id.id) for d in client.find_entity_data_by_query(query).data]
-    alarms = AlarmCountQuery(entity_filter={"type": "entityType", "entityType": "DEVICE"})
-    assert "/api/v2/alarms" in _not_supported(client.count_alarms_by_query, alarms)
+    alarms = AlarmCountQuery(entity_filter=EntityTypeFilter(type="entityType", entity_type="DEVICE"))
+    assert client.count_alarms_by_query(alarms) == 0  # no alarm is raised in this module
     tenant_id = str(client.get_user().tenant_id.id)
     assert "'All'" in _not_supported(client.get_entity_group_all_by_owner_and_type, "TENANT", tenant_id, "DEVICE")
     count = EntityCountQuery(entity_filter=EntityTypeFilter(type="entityType", entity_type="DEVICE"))

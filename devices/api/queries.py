@@ -14,10 +14,11 @@ entitiesByGroupName...), entity types (USER, DASHBOARD...) or key types (ALARM_F
 that names them; so is a filter or sort on latest values over more than
 devices.queries.MAX_CANDIDATES entities.
 
-The alarm data queries (``POST /api/alarmsQuery/find``, ``.../count``) answer a 501 that names the
-alarm list endpoints to use instead. PE's "All" group of an owner
-(``GET /api/entityGroup/all/{ownerType}/{ownerId}/{groupType}``) is a 501 as well: groups here are
-only the ones users make; the owner is checked first (another tenant's or customer's is a 404)."""
+The alarm data queries (``POST /api/alarmsQuery/find``, ``.../count``) start from the entities
+these filters find; they live in rulechains/alarm_data.py (devices/ does not import rulechains/).
+PE's "All" group of an owner (``GET /api/entityGroup/all/{ownerType}/{ownerId}/{groupType}``) is a
+501: groups here are only the ones users make; the owner is checked first (another tenant's or
+customer's is a 404)."""
 
 from django.http import Http404
 from rest_framework.exceptions import ValidationError
@@ -31,7 +32,7 @@ from tbproject.api.exceptions import NotSupported
 from tbproject.api.ids import parse_uuid
 from tbproject.api.permissions import IsTenantUser
 
-__all__ = ["EntitiesFindView", "EntitiesCountView", "EntitiesKeysView", "QueryNotSupportedView", "AllGroupView"]
+__all__ = ["EntitiesFindView", "EntitiesCountView", "EntitiesKeysView", "AllGroupView"]
 
 
 class EntitiesFindView(APIView):
@@ -66,14 +67,6 @@ class EntitiesKeysView(APIView):
         return Response(queries.find_keys(
             request.user, request.data, timeseries=_flag(params, "timeseries"), attributes=_flag(params, "attributes"),
             scope=attribute_scope(scope) if scope else None))
-
-
-class QueryNotSupportedView(APIView):
-    permission_classes = [IsTenantUser]
-
-    def post(self, request):
-        raise NotSupported("Alarm data queries are not supported by this server; list alarms with GET /api/v2/alarms "
-                           "or /api/v2/alarm/{entityType}/{entityId}")
 
 
 class AllGroupView(APIView):

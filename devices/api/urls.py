@@ -7,7 +7,7 @@ Order matters where a literal segment shares a position with an id (`device/type
 from django.urls import path
 
 from devices.api import credentials, entities, groups, owner_lists, owners, profiles, queries
-from devices.api.queries import AllGroupView, QueryNotSupportedView
+from devices.api.queries import AllGroupView
 from devices.api.relation_queries import ByIdsOrQueryView
 from devices.api.relations import relation_patterns
 from devices.api.views import AssetResource, DeviceResource
@@ -107,6 +107,4 @@ urlpatterns = [
     path("entitiesQuery/find", queries.EntitiesFindView.as_view(), name="query-entitiesQuery-find"),
     path("entitiesQuery/count", queries.EntitiesCountView.as_view(), name="query-entitiesQuery-count"),
     path("entitiesQuery/find/keys", queries.EntitiesKeysView.as_view(), name="query-entitiesQuery-find-keys"),
-    *(path(f"{q}", QueryNotSupportedView.as_view(), name=f"query-{q.replace('/', '-')}")
-      for q in ("alarmsQuery/find", "alarmsQuery/count")),
 ]

@@ -5,6 +5,14 @@ predicates.py evaluates key filters, fields.py and values.py read and render ent
 latest values, engine.py plans and runs find / count / find keys.
 """
 
-from devices.queries.engine import MAX_CANDIDATES, count, find, find_keys
+from devices.queries.engine import (
+    MAX_CANDIDATES,
+    count,
+    dynamic_resolver,
+    find,
+    find_keys,
+    render_entities,
+    select_entities,
+)
 
-__all__ = ["find", "count", "find_keys", "MAX_CANDIDATES"]
+__all__ = ["find", "count", "find_keys", "dynamic_resolver", "select_entities", "render_entities", "MAX_CANDIDATES"]

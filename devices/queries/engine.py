@@ -22,7 +22,8 @@ from devices.queries.values import MISSING, attribute_keys, load_latest, timeser
 from devices.values import as_text, decode
 from tbproject.clock import now_ms
 
-__all__ = ["find", "count", "find_keys", "MAX_CANDIDATES", "MAX_KEYS_PAGE"]
+__all__ = ["find", "count", "find_keys", "dynamic_resolver", "select_entities", "render_entities", "MAX_CANDIDATES",
+           "MAX_KEYS_PAGE"]
 
 #: the most entities a query filtered or sorted in Python may start from
 MAX_CANDIDATES = 10000
@@ -210,6 +211,22 @@ def _render(items, query) -> list[dict]:
         data.append({"entityId": {"entityType": entity_type, "id": str(row.pk)}, "latest": latest,
                      "timeseries": {}, "aggLatest": None})
     return data
+
+
+def dynamic_resolver(user):
+    """The ``resolve(dynamicValue)`` that spec.parse_query needs, for the current user."""
+    return _resolver(user)
+
+
+def select_entities(user, query) -> tuple[int, list]:
+    """(total matching, the page's [(entity_type, row)]) for a parsed query with a page link, as
+    find selects them; for queries that start from entities (rulechains' alarm data queries)."""
+    return _select(user, query)
+
+
+def render_entities(items, query) -> list[dict]:
+    """The EntityData of ``items`` ([(entity_type, row)]) with the query's fields and latest values."""
+    return _render(items, query)
 
 
 def find(user, body) -> dict:

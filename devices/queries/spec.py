@@ -8,8 +8,8 @@ from rest_framework.exceptions import ValidationError
 
 from devices.queries.predicates import Predicate, parse_predicate
 
-__all__ = ["Key", "KeyFilter", "SortOrder", "PageLink", "Query", "parse_query", "MAX_PAGE_SIZE", "LATEST_TYPES",
-           "ATTRIBUTE_TYPES"]
+__all__ = ["Key", "KeyFilter", "SortOrder", "PageLink", "Query", "parse_query", "parse_key", "parse_page_link",
+           "MAX_PAGE_SIZE", "LATEST_TYPES", "ATTRIBUTE_TYPES", "ENTITY_FIELD"]
 
 #: the largest page one query may ask for (the rest of this API's PageData endpoints share it)
 MAX_PAGE_SIZE = 10000

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from rulechains.api import alarm_queries, alarms, editor, views
+from rulechains.api.alarm_data import AlarmDataCountView, AlarmDataFindView
 from rulechains.api.alarm_save import SaveAlarmView
 from rulechains.api.capabilities import OutputLabelsView, TbelEnabledView
 from rulechains.api.rpc import OneWayRpcView
@@ -30,6 +31,8 @@ urlpatterns = [
     path("ruleChains/import", views.BulkImportView.as_view(), name="rulechain-bulk-import"),
     path("ruleChains", as_view(R, ListView), name="rulechain-list"),
     path("alarm", SaveAlarmView.as_view(), name="alarm-save"),
+    path("alarmsQuery/find", AlarmDataFindView.as_view(), name="query-alarmsQuery-find"),
+    path("alarmsQuery/count", AlarmDataCountView.as_view(), name="query-alarmsQuery-count"),
     path("alarm/types", alarm_queries.AlarmTypesView.as_view(), name="alarm-types"),
     path("alarm/highestSeverity/<str:entity_type>/<str:entity_id>", alarm_queries.HighestSeverityView.as_view(),
          name="alarm-highest-severity"),

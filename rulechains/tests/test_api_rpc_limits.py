@@ -1,4 +1,5 @@
-"""Two-way and persistent RPC, and ThingsBoard's data queries: clear answers for what this server does not do."""
+"""Two-way and persistent RPC, device credentials, the "All" group and bad data queries: clear answers for what
+this server does not do."""
 
 from tbproject.testing.api import assert_error
 from tbproject.testing.factories import make_device
@@ -22,10 +23,11 @@ def test_no_rpc_is_ever_persisted(api, tenant, other_tenant):
                          {"pageSize": 10, "page": 0}), 404)
 
 
-def test_alarm_queries_are_a_501_in_thingsboards_error_shape(api):
-    for path in ("alarmsQuery/find", "alarmsQuery/count"):
-        assert_error(api.post(f"/api/{path}", {"entityFilter": {}}, format="json"), 501, "not supported")
-    # entity queries are served (devices/tests/test_entity_queries.py): a bad one is a 400, not a 501
+def test_data_queries_are_served_and_bad_ones_are_400s(api):
+    # entity and alarm data queries are served (devices/tests/test_entity_queries.py,
+    # rulechains/tests/test_alarm_data_queries.py): a bad one is a 400, not a 501
+    for path in ("alarmsQuery/find", "alarmsQuery/count", "entitiesQuery/count"):
+        assert_error(api.post(f"/api/{path}", {"entityFilter": {}}, format="json"), 400)
     assert_error(api.post("/api/entitiesQuery/count", {"entityFilter": {}}, format="json"), 400, "entity filter")
 
 
