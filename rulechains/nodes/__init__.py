@@ -98,5 +98,8 @@ NODES = TypeRegistry({
     _TB + "metadata.TbGetDeviceAttrNode": "rulechains.nodes.device_attributes.DeviceAttributesNode",
     _TB + "geo.TbGpsGeofencingFilterNode": "rulechains.nodes.geo.GpsGeofencingFilterNode",
     _TB + "geo.TbGpsGeofencingActionNode": "rulechains.nodes.geo.GpsGeofencingActionNode",
+    _TB + "aws.sns.TbSnsNode": "rulechains.nodes.clouds.SnsNode",
+    _TB + "aws.sqs.TbSqsNode": "rulechains.nodes.clouds.SqsNode",
+    _TB + "gcp.pubsub.TbPubSubNode": "rulechains.nodes.clouds.PubSubNode",
 })
 get_node = NODES.load

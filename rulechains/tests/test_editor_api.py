@@ -19,7 +19,10 @@ pytestmark = pytest.mark.django_db
 
 #: types whose defaults cannot run until the user names something of theirs (an integration, a chain)
 NEEDS_A_REFERENCE = {nodes.INTEGRATION_DOWNLINK, nodes.RULE_CHAIN_INPUT,
-                     "org.thingsboard.rule.engine.filter.TbCheckRelationNode"}  # checkForSingleEntity, no entity
+                     "org.thingsboard.rule.engine.filter.TbCheckRelationNode",  # checkForSingleEntity, no entity
+                     # a cloud account's credentials (ThingsBoard's defaults leave them empty)
+                     "org.thingsboard.rule.engine.aws.sns.TbSnsNode", "org.thingsboard.rule.engine.aws.sqs.TbSqsNode",
+                     "org.thingsboard.rule.engine.gcp.pubsub.TbPubSubNode"}
 FIELD_KINDS = {"text", "secret", "number", "bool", "select", "script", "list", "json"}
 
 

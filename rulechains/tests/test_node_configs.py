@@ -39,7 +39,10 @@ KEYS = st.sampled_from([
     "minInsideDuration", "minInsideDurationTimeUnit", "minOutsideDuration", "minOutsideDurationTimeUnit",
     "reportPresenceStatusOnEachMessage", "deviceRelationsQuery", "deviceTypes", "fetchToData",
     "tellFailureIfAbsent", "clientAttributeNames", "sharedAttributeNames", "serverAttributeNames",
-    "getLatestValueWithTs"]) | st.text(max_size=6)
+    "getLatestValueWithTs",
+    "topicArnPattern", "accessKeyId", "secretAccessKey", "region", "endpointUrl", "queueType", "queueUrlPattern",
+    "delaySeconds", "messageAttributes", "projectId", "topicName", "serviceAccountKey",
+    "serviceAccountKeyFileName"]) | st.text(max_size=6)
 SCALARS = (st.none() | st.booleans() | st.integers(min_value=-(2**40), max_value=2**40)
            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10))
 JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=4),
