@@ -92,6 +92,11 @@ class ExprMixin:
     def e_null(self, n) -> str:
         return "null"
 
+    def e_lambda(self, n) -> str:
+        # ThingsBoard's sandbox compiles a lambda but refuses it when it runs (ScriptRuntimeException)
+        return ("(() => { throw __t.err('RuntimeException', "
+                "'Invalid statement: an anonymous function (lambdas are not allowed in TBEL)'); })()")
+
     def e_list(self, n) -> str:
         return "[" + ", ".join(self.expr(i) for i in n.items) + "]"
 

@@ -155,7 +155,7 @@ def primary(self):
         if word == "new":
             return _new(self, tok)
         if word in ("function", "def"):
-            raise TbelSyntaxError("unsupported TBEL construct 'lambda'", tok.line, tok.col)
+            return _lambda(self, tok)
         return _node("name", tok, name=word)
     if kind == "op":
         if tok.value == "(":
@@ -207,6 +207,23 @@ def _key(node):
     if node.kind == "name" and not getattr(node, "parens", False):
         return _node("str", node, value=node.name)
     return node
+
+
+def _lambda(self, tok):
+    """An anonymous `function (a, b) { ... }` (or `def (a) { ... }`) used as a value. ThingsBoard's
+    sandboxed MVEL compiles the script but throws "Invalid statement" (ScriptRuntimeException)
+    when the lambda is evaluated, so a script that carries one in a function it never calls still
+    runs. The body is parsed (for syntax errors) and dropped; the value throws when reached."""
+    if not self.is_op("("):
+        raise TbelSyntaxError("unsupported TBEL construct 'lambda'", tok.line, tok.col)
+    self.next()
+    while not self.is_op(")"):
+        self.next()
+        if self.tok.kind == "eof":
+            raise TbelSyntaxError("Expected ')' but the script ended", tok.line, tok.col)
+    self.next()
+    self.block()
+    return _node("lambda", tok)
 
 
 def _items(self, close: str) -> list:

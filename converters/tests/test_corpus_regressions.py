@@ -311,3 +311,33 @@ def test_character_converts_digits_both_ways(expr, expected):
 ])
 def test_double_and_float_print_as_java_hex(expr, expected):
     assert tbel(f"return {expr};") == expected
+
+
+LAMBDA_IN_UNCALLED_FUNCTION = """
+function unused(list) {
+    var doubled = list.map(function(x) { return x * 2; });
+    var pick = def (y) { y > 1 ? y : 0 };
+    return doubled;
+}
+return {telemetry: {n: payload.size()}};
+"""
+
+
+def test_a_lambda_in_a_function_never_called_does_not_stop_the_script():
+    # ThingsBoard's sandbox compiles an anonymous function and refuses it only when it runs
+    assert tbel(LAMBDA_IN_UNCALLED_FUNCTION, b"\x01\x02") == {"telemetry": {"n": 2}}
+
+
+@pytest.mark.parametrize("body", [
+    "var f = function(x) { return x; }; return {telemetry: {v: 1}};",
+    "var f = def (x) { x }; return {telemetry: {v: 1}};",
+])
+def test_a_lambda_fails_when_it_is_reached(body):
+    result = engine.decode(None, 0, body, [(b"", {})], lang="TBEL")[0]
+    assert result.error and "Invalid statement" in result.error
+
+
+def test_a_lambda_with_a_broken_body_is_still_a_syntax_error():
+    result = engine.decode(None, 0, "function u() { var f = function(x) { return x + ; }; }\nreturn {};",
+                           [(b"", {})], lang="TBEL")[0]
+    assert result.error
