@@ -39,7 +39,7 @@ def _authorise(scope, entity_type: str, entity_id: str) -> int | None:
         except TokenInvalid:
             return UNAUTHENTICATED
         user = get_user_model().objects.filter(id=claims["userId"], is_active=True).first()
-        if user is not None and outdated(user, claims["iat"]):
+        if user is not None and outdated(user, claims.get("cc")):
             return UNAUTHENTICATED
     if user is None or not user.is_authenticated:
         return UNAUTHENTICATED

@@ -209,6 +209,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
+# The address users reach this server at (https://iot.example.com): the start of the links in
+# activation and reset mails. Unset: the request's host, which is refused for mailed links while
+# ALLOWED_HOSTS is "*" and EMAIL_HOST is set (a forged Host header would point the link elsewhere).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
 EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
                  else "django.core.mail.backends.console.EmailBackend")
 # Largest JSON body the API accepts (bytes); larger bodies answer 413.

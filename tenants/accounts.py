@@ -12,6 +12,7 @@ only edits its own name, phone and additional info. Anyone else's user is not fo
 views (tenants/api/accounts.py) only parse and answer.
 """
 
+import logging
 import secrets
 import string
 import uuid
@@ -42,6 +43,8 @@ MAX_PASSWORD = 4096  # hashing a longer one is only a way to burn the server's C
 NO_PERMISSION = "You don't have permission to perform this operation!"
 NOT_FOUND = "Requested item wasn't found!"
 HOUR_MS = 3_600_000
+
+log = logging.getLogger(__name__)
 
 
 class AccountError(Exception):
@@ -206,9 +209,17 @@ def set_enabled(actor, user_id, enabled: bool) -> None:
     if actor.authority == Authority.CUSTOMER_USER:
         raise AccountError(NO_PERMISSION, 403)
     user = _user(actor, user_id)
-    if user.is_active != enabled:
-        user.is_active = enabled
-        user.save(update_fields=["is_active"])
+    if user.is_active == enabled:
+        return
+    user.is_active = enabled
+    fields = ["is_active"]
+    if not enabled:
+        # as ThingsBoard invalidates a disabled user's credentials: its tokens stay dead once it is enabled
+        # again, and its pending links (activation, reset) go
+        user.credentials_changed = now_ms()
+        fields.append("credentials_changed")
+        CredentialsToken.objects.filter(user=user).delete()
+    user.save(update_fields=fields)
 
 
 def activation_link(actor, user_id, base_url: str) -> tuple[str, int]:
@@ -260,8 +271,12 @@ def change_password(user: User, current, new) -> None:
     """POST /api/auth/changePassword."""
     if not isinstance(current, str) or not user.check_password(current):
         raise AccountError("Current password doesn't match!")
-    user.set_password(_password(new))
+    new = _password(new)
+    if new == current:
+        raise AccountError("New password should be different from existing!")
+    user.set_password(new)
     user.save(update_fields=["password", "credentials_changed"])
+    CredentialsToken.objects.filter(user=user, purpose=RESET).delete()  # a reset link asked for before
 
 
 def request_password_reset(email, base_url: str) -> None:
@@ -273,9 +288,13 @@ def request_password_reset(email, base_url: str) -> None:
     if user is None:
         return
     token = _new_token(user, RESET, settings.USER_PASSWORD_RESET_TOKEN_TTL_HOURS)
-    _send(user.email, "Reset your password", f"Set a new password:\n\n{base_url}/api/noauth/resetPassword?"
-          f"resetToken={token.token}\n\nThe link is valid for {settings.USER_PASSWORD_RESET_TOKEN_TTL_HOURS} "
-          "hours. If you did not ask for it, ignore this mail.")
+    try:
+        _send(user.email, "Reset your password", f"Set a new password:\n\n{base_url}/api/noauth/resetPassword?"
+              f"resetToken={token.token}\n\nThe link is valid for {settings.USER_PASSWORD_RESET_TOKEN_TTL_HOURS} "
+              "hours. If you did not ask for it, ignore this mail.")
+    except AccountError as e:  # the same answer as for an unknown address: the reason goes to the log only
+        log.warning("password reset mail to user %s not sent: %s", user.pk, e)
+        token.delete()
 
 
 def reset_password(token: str, password) -> User:

@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.urls import path
 
 from tbproject.admin import TenantFormMixin, TenantScopedAdmin, is_sysadmin
+from tbproject.clock import now_ms
 from tenants.admin_pages import usage as usage_pages
 from tenants.admin_pages.profiles import LIMIT_FIELDS, TenantProfileForm
 from tenants.choices import Authority
@@ -151,6 +152,11 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
     def get_list_display(self, request):
         columns = super().get_list_display(request)
         return (*columns, "tenant") if is_sysadmin(request.user) else columns
+
+    def save_model(self, request, obj, form, change):
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            obj.credentials_changed = now_ms()  # as the API's disable: the user's tokens stay dead
+        super().save_model(request, obj, form, change)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "authority" and not is_sysadmin(request.user):

@@ -181,8 +181,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     created_time = models.BigIntegerField(default=now_ms, editable=False)
     additional_info = models.JSONField(default=dict, blank=True)
-    #: when the password last changed (ms): tokens issued in an earlier second no longer authenticate,
-    #: as ThingsBoard outdates a user's tokens when its credentials change
+    #: when the password last changed or the login was disabled (ms); a token carries the value it was
+    #: issued with (claim ``cc``) and an older one no longer authenticates, as ThingsBoard outdates a
+    #: user's tokens when its credentials change
     credentials_changed = models.BigIntegerField(default=0, editable=False)
 
     objects = UserManager()

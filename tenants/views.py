@@ -13,8 +13,10 @@ from django.contrib import admin
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
+from rest_framework.exceptions import ValidationError
 
 from tenants import accounts
+from tenants.api.accounts import link_base
 
 __all__ = ["create_password", "reset_password", "reset_password_request"]
 
@@ -74,9 +76,9 @@ def reset_password_request(request):
     title = "Forgot your password?"
     if request.method == "POST" and form.is_valid():
         try:
-            accounts.request_password_reset(form.cleaned_data["email"], request.build_absolute_uri("/").rstrip("/"))
-        except accounts.AccountError as e:
-            form.add_error("email", str(e))
+            accounts.request_password_reset(form.cleaned_data["email"], link_base(request))
+        except (accounts.AccountError, ValidationError) as e:
+            form.add_error("email", e.detail[0] if isinstance(e, ValidationError) else str(e))
         else:
             return _page(request, title, done="If an active account has this e-mail, a link to reset its password "
                                              "is on its way.")

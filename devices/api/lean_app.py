@@ -126,8 +126,8 @@ def _acceptable(accept: bytes | None) -> bool:
 _claims: dict[str, tuple[float, dict]] = {}
 
 
-def _authenticate(header: str) -> tuple[str, int] | Exception | None:
-    """(user id, issued at) of a bearer token, the 401 to answer, or None: a token this app leaves to Django."""
+def _authenticate(header: str) -> tuple[str, object] | Exception | None:
+    """(user id, ``cc`` claim) of a bearer token, the 401 to answer, or None: a token this app leaves to Django."""
     parts = header.split()
     if len(parts) != 2 or parts[0] != "Bearer":
         return exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'")
@@ -146,15 +146,15 @@ def _authenticate(header: str) -> tuple[str, int] | Exception | None:
             _claims.clear()
         _claims[token] = (float(claims["exp"]), claims)
     try:
-        return str(uuid.UUID(str(claims["userId"]))), int(claims["iat"])
+        return str(uuid.UUID(str(claims["userId"]))), claims.get("cc")
     except (TypeError, ValueError):
         return None
 
 
-def _save(token: tuple[str, int], target: tuple[str, str, str, str | None], body: bytes) -> lean_batch.Save:
+def _save(token: tuple[str, object], target: tuple[str, str, str, str | None], body: bytes) -> lean_batch.Save:
     """The request as a Save, with the errors that need no database in the places the view raises them."""
     kind, entity_type, entity_id, last = target
-    save = lean_batch.Save(user_id=token[0], issued_at=token[1], kind=kind)
+    save = lean_batch.Save(user_id=token[0], credentials=token[1], kind=kind)
     try:
         save.entity_type, save.model, save.pk = entity_ref(entity_type, entity_id)
     except exceptions.ValidationError as exc:

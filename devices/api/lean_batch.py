@@ -63,8 +63,8 @@ class Save:
     400 of the scope or the body (raised after the entity is found, as the view raises them)."""
 
     user_id: str
-    #: the token's ``iat`` (seconds): a token older than the user's last password change is refused
-    issued_at: int = 0
+    #: the token's ``cc`` claim: a token issued before the user's last password change or disable is refused
+    credentials: object = None
     #: "attributes" or "timeseries"
     kind: str = "attributes"
     entity_type: str = ""
@@ -150,7 +150,7 @@ def _allowed(save: Save, user) -> Exception | None:
     """DRF's authentication, permission and throttle steps for one request, in its order."""
     if user is None or not user.is_active:
         return exceptions.AuthenticationFailed("User not found or disabled")
-    if outdated(user, save.issued_at):
+    if outdated(user, save.credentials):
         return TokenExpiredError()
     request = SimpleNamespace(user=user, method="POST")
     if not IsTenantUser().has_permission(request, None):

@@ -34,7 +34,7 @@ class JWTAuthentication(authentication.BaseAuthentication):
         user = get_user_model().objects.filter(id=claims["userId"]).first()
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("User not found or disabled")
-        if outdated(user, claims["iat"]):  # the password changed since
+        if outdated(user, claims.get("cc")):  # the password changed since
             raise TokenExpiredError()
         return user, claims
 

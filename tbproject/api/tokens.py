@@ -38,6 +38,7 @@ def issue_pair(user) -> dict:
             "firstName": user.first_name,
             "lastName": user.last_name,
             "enabled": user.is_active,
+            "cc": user.credentials_changed,
             "isPublic": False,
             "tenantId": str(user.tenant_id or NULL_UUID),
             "customerId": str(user.customer_id or NULL_UUID),
@@ -49,6 +50,7 @@ def issue_pair(user) -> dict:
             "sub": user.email,
             "userId": str(user.id),
             "scopes": [_REFRESH_SCOPE],
+            "cc": user.credentials_changed,
             "isPublic": False,
             "jti": str(uuid.uuid4()),
         },
@@ -86,9 +88,12 @@ def decode_refresh(token: str) -> dict:
     return claims
 
 
-def outdated(user, issued_at) -> bool:
-    """Whether a token issued at ``issued_at`` (its ``iat``, seconds) predates the user's last
-    password change: such a token is refused as expired, as ThingsBoard refuses outdated tokens
-    (a token of the same second as the change still passes: the pair answered to the change is one)."""
-    changed = getattr(user, "credentials_changed", 0) or 0
-    return changed > 0 and int(issued_at or 0) < changed // 1000
+def outdated(user, credentials) -> bool:
+    """Whether a token's ``cc`` claim (the user's ``credentials_changed`` when it was issued) predates
+    the user's last password change or disable: such a token is refused as expired, as ThingsBoard
+    refuses outdated tokens. A token without the claim counts as issued before any change."""
+    try:
+        issued = int(credentials or 0)
+    except (TypeError, ValueError):
+        issued = 0
+    return (getattr(user, "credentials_changed", 0) or 0) > issued

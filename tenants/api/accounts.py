@@ -16,6 +16,7 @@ endpoints); the rules are in tenants/accounts.py:
     GET    /api/noauth/userPasswordPolicy
 """
 
+from django.conf import settings
 from django.http import HttpResponse
 from rest_framework import exceptions
 from rest_framework.permissions import IsAuthenticated
@@ -31,7 +32,7 @@ from tenants.api.serializers import UserSerializer
 
 __all__ = ["UserSaveView", "ActivationLinkView", "ActivationLinkInfoView", "SendActivationMailView",
            "CredentialsEnabledView", "ChangePasswordView", "ActivateView", "ResetByEmailView", "ResetView",
-           "PasswordPolicyView", "refused"]
+           "PasswordPolicyView", "refused", "link_base"]
 
 
 class _MailFailed(exceptions.APIException):
@@ -48,7 +49,17 @@ def refused(error: accounts.AccountError) -> exceptions.APIException:
     return _ERRORS[error.status](str(error))
 
 
-def _base_url(request) -> str:
+def link_base(request, *, mailed: bool = True) -> str:
+    """Where the links users get start: ``PUBLIC_BASE_URL`` when set, else the request's own address
+    (its Host header, which Django checked against ALLOWED_HOSTS). A mailed link never trusts a Host
+    that ``ALLOWED_HOSTS = *`` lets through while mail really goes out (``EMAIL_HOST``): anyone could
+    ask for a reset mail whose link points at their own server. Without mail (the embedded default)
+    the mail only reaches this server's log."""
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL.rstrip("/")
+    if mailed and settings.EMAIL_HOST and "*" in settings.ALLOWED_HOSTS:
+        raise exceptions.ValidationError("Mailed links need PUBLIC_BASE_URL (the address users reach this server "
+                                         "at) while ALLOWED_HOSTS accepts any host")
     return request.build_absolute_uri("/").rstrip("/")
 
 
@@ -58,7 +69,8 @@ class UserSaveView(APIView):
     def post(self, request):
         send = bool_param(request.query_params, "sendActivationMail", default=True)
         try:
-            user = accounts.save_user(request.user, _body(request), send_mail=send, base_url=_base_url(request))
+            user = accounts.save_user(request.user, _body(request), send_mail=send,
+                                      base_url=link_base(request, mailed=send))
         except accounts.AccountError as e:
             raise refused(e) from None
         return Response(UserSerializer(user).data)
@@ -69,7 +81,7 @@ class ActivationLinkView(APIView):
 
     def get(self, request, pk):
         try:
-            link, _ = accounts.activation_link(request.user, parse_uuid(pk), _base_url(request))
+            link, _ = accounts.activation_link(request.user, parse_uuid(pk), link_base(request, mailed=False))
         except accounts.AccountError as e:
             raise refused(e) from None
         return HttpResponse(link, content_type="text/plain; charset=utf-8")
@@ -80,7 +92,7 @@ class ActivationLinkInfoView(APIView):
 
     def get(self, request, pk):
         try:
-            link, ttl_ms = accounts.activation_link(request.user, parse_uuid(pk), _base_url(request))
+            link, ttl_ms = accounts.activation_link(request.user, parse_uuid(pk), link_base(request, mailed=False))
         except accounts.AccountError as e:
             raise refused(e) from None
         return Response({"value": link, "ttlMs": ttl_ms})
@@ -94,7 +106,7 @@ class SendActivationMailView(APIView):
         if not email:
             raise exceptions.ValidationError("email is required")
         try:
-            accounts.send_activation_mail(request.user, email, _base_url(request))
+            accounts.send_activation_mail(request.user, email, link_base(request))
         except accounts.AccountError as e:
             raise refused(e) from None
         return Response(status=200)
@@ -170,7 +182,7 @@ class ResetView(_TokenLinkView):
 class ResetByEmailView(_PublicView):
     def post(self, request):
         try:
-            accounts.request_password_reset(_body(request).get("email"), _base_url(request))
+            accounts.request_password_reset(_body(request).get("email"), link_base(request))
         except accounts.AccountError as e:
             raise refused(e) from None
         return Response(status=200)

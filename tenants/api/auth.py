@@ -64,7 +64,7 @@ class RefreshView(_PublicView):
         user = get_user_model().objects.filter(id=claims["userId"], is_active=True).first()
         if user is None:
             raise AuthenticationFailed("User not found or disabled")
-        if outdated(user, claims["iat"]):  # the password changed since: log in again
+        if outdated(user, claims.get("cc")):  # the password changed since: log in again
             raise TokenExpiredError()
         return Response(issue_pair(user))
 

@@ -40,6 +40,7 @@ def inbox(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
     settings.DEFAULT_FROM_EMAIL = "iot@example.com"
+    settings.PUBLIC_BASE_URL = "https://iot.example.com"  # real mail: links never from the Host header
     yield handler
     controller.stop()
 
@@ -51,7 +52,7 @@ def test_the_activation_mail_reaches_an_smtp_server_and_its_link_activates(api, 
     assert res.status_code == 200, res.content
     [(to, text)] = inbox.messages
     assert to == ["frank@example.com"] and "From: iot@example.com" in text
-    token = re.search(r"activateToken=([A-Za-z0-9]+)", text).group(1)
+    token = re.search(r"https://iot\.example\.com/api/noauth/activate\?activateToken=([A-Za-z0-9]+)", text).group(1)
     assert anon.post("/api/noauth/activate", {"activateToken": token, "password": "frank-pass-1"},
                      format="json").status_code == 200
 
@@ -64,3 +65,27 @@ def test_a_refused_recipient_keeps_no_user(api, customer, inbox):
     assert_error(res, 500, "Unable to send mail")
     assert inbox.messages == []
     assert api.get("/api/user/users", {"pageSize": 10, "page": 0, "textSearch": "ghost"}).json()["data"] == []
+
+
+def test_mailed_links_never_come_from_a_forged_host_header(anon, tenant_admin, inbox, settings):
+    """With real mail and ALLOWED_HOSTS "*", a reset link must not point at the host a caller names."""
+    anon.post("/api/noauth/resetPasswordByEmail", {"email": tenant_admin.email}, format="json",
+              HTTP_HOST="evil.example")
+    [(_, text)] = inbox.messages
+    assert "https://iot.example.com/api/noauth/resetPassword?resetToken=" in text and "evil.example" not in text
+    settings.PUBLIC_BASE_URL = ""
+    assert_error(anon.post("/api/noauth/resetPasswordByEmail", {"email": tenant_admin.email}, format="json",
+                           HTTP_HOST="evil.example"), 400, "PUBLIC_BASE_URL")
+    assert len(inbox.messages) == 1
+
+
+def test_a_failed_reset_mail_answers_as_an_unknown_address(anon, tenant_admin, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens on 9
+    settings.PUBLIC_BASE_URL = "https://iot.example.com"
+    known = anon.post("/api/noauth/resetPasswordByEmail", {"email": tenant_admin.email}, format="json")
+    unknown = anon.post("/api/noauth/resetPasswordByEmail", {"email": "nobody@example.com"}, format="json")
+    assert known.status_code == unknown.status_code == 200 and known.content == unknown.content
+    from tenants.models import CredentialsToken
+
+    assert not CredentialsToken.objects.exists()

@@ -161,6 +161,7 @@ def test_disabled_credentials_stop_logins_and_tokens(api, anon, customer_user, c
         is False
     api.post(f"/api/user/{customer_user.pk}/userCredentialsEnabled?userCredentialsEnabled=true")
     assert _login(anon, customer_user.email, "secret-pass-1").status_code == 200
+    assert_error(customer_api.get("/api/auth/user"), 401)  # the tokens of before the disable stay dead
 
 
 def test_change_password_checks_the_current_one_and_answers_new_tokens(customer_api, anon, customer_user):
@@ -168,6 +169,9 @@ def test_change_password_checks_the_current_one_and_answers_new_tokens(customer_
                                    format="json"), 400, "Current password doesn't match")
     assert_error(customer_api.post("/api/auth/changePassword", {"currentPassword": "secret-pass-1",
                                                                 "newPassword": "short"}, format="json"), 400)
+    assert_error(customer_api.post("/api/auth/changePassword", {"currentPassword": "secret-pass-1",
+                                                                "newPassword": "secret-pass-1"}, format="json"), 400,
+                 "should be different")
     res = customer_api.post("/api/auth/changePassword", {"currentPassword": "secret-pass-1",
                                                          "newPassword": "n-pass-1"}, format="json")
     assert res.status_code == 200 and JwtPair.from_dict(res.json()).token
@@ -221,26 +225,21 @@ def test_a_system_administrator_creates_a_tenant_administrator(sysadmin, tenant,
 
 
 def test_the_mail_failing_keeps_no_user(api, customer, settings):
+    settings.PUBLIC_BASE_URL = "https://iot.example.com"
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens on 9
     assert_error(_new(api, customer, send="true"), 500, "Unable to send mail")
     assert not UserRow.objects.filter(email="dave@example.com").exists()
 
 
-def test_a_password_change_outdates_the_tokens_issued_before_it(customer_api, anon, customer_user, customer,
-                                                                 monkeypatch):
-    import time
-
+def test_a_password_change_outdates_the_tokens_issued_before_it(customer_api, anon, customer_user, customer):
+    """Even a token of the same second: each carries the credentials' version it was issued with."""
     from devices.tests.test_lean_attributes import both
     from tbproject.api import tokens
     from tbproject.testing.factories import make_device
 
     device = make_device(customer_user.tenant, "token-meter", customer=customer)
-    UserRow.objects.filter(pk=customer_user.pk).update(credentials_changed=0)  # a user of long standing
-    real = time.time
-    monkeypatch.setattr(tokens.time, "time", lambda: real() - 5)  # a pair issued five seconds ago
     old = tokens.issue_pair(customer_user)
-    monkeypatch.setattr(tokens.time, "time", real)
     customer_api.credentials(HTTP_X_AUTHORIZATION=f"Bearer {old['token']}")
     assert customer_api.get("/api/auth/user").status_code == 200
 
@@ -259,12 +258,18 @@ def test_a_password_change_outdates_the_tokens_issued_before_it(customer_api, an
     assert anon.post("/api/auth/token", {"refreshToken": fresh["refreshToken"]}, format="json").status_code == 200
 
 
-def test_a_password_set_elsewhere_outdates_tokens_too(customer_user, monkeypatch):
+def test_a_password_set_elsewhere_outdates_tokens_too(customer_user, customer_api):
     """The admin's password form and ``manage.py changepassword`` call set_password and save()."""
-    from tbproject.api.tokens import outdated
+    import jwt
 
+    from tbproject.api.tokens import issue_pair, outdated
+
+    assert customer_api.get("/api/auth/user").status_code == 200
+    before = customer_user.credentials_changed
     customer_user.set_password("admin-set-1")
     customer_user.save()
-    changed = UserRow.objects.get(pk=customer_user.pk).credentials_changed
-    assert changed > 0
-    assert outdated(customer_user, changed // 1000 - 1) and not outdated(customer_user, changed // 1000)
+    stored = UserRow.objects.get(pk=customer_user.pk)
+    assert stored.credentials_changed > before and outdated(stored, before)
+    assert_error(customer_api.get("/api/auth/user"), 401)
+    fresh = jwt.decode(issue_pair(stored)["token"], options={"verify_signature": False})
+    assert not outdated(stored, fresh["cc"])
