@@ -70,6 +70,28 @@ def name_of(entity_type: str, entity_id, tenant_id) -> str | None:
     return model.objects.filter(tenant_id=tenant_id, pk=entity_id).values_list(field, flat=True).first()
 
 
+#: the most ids one query of :func:`search` names (a level may reach many more: read in batches)
+_BATCH = 500
+
+
+def _level(tenant_id, frontier: set, forward: bool, type_group: str | None) -> list[EntityRelation]:
+    """The relations from (``forward``) or to the frontier's entities: per entity type, ``IN``
+    batches of ids (an OR per entity nests past SQLite's expression depth of 1000)."""
+    by_type: dict[str, list] = {}
+    for kind, pk in frontier:
+        by_type.setdefault(kind, []).append(pk)
+    found = []
+    for kind, ids in sorted(by_type.items()):
+        for start in range(0, len(ids), _BATCH):
+            batch = ids[start:start + _BATCH]
+            near = Q(from_type=kind, from_id__in=batch) if forward else Q(to_type=kind, to_id__in=batch)
+            rows = EntityRelation.objects.filter(near, tenant_id=tenant_id)
+            if type_group is not None:
+                rows = rows.filter(type_group=type_group)
+            found.extend(rows)
+    return found
+
+
 def search(tenant_id, root_type: str, root_id, *, direction: str = "FROM", max_level: int = 1,
            type_group: str | None = None, last_level_only: bool = False) -> list[EntityRelation]:
     """Relations reached from the root level by level (``direction`` FROM follows from->to), each
@@ -78,14 +100,9 @@ def search(tenant_id, root_type: str, root_id, *, direction: str = "FROM", max_l
     forward = direction == "FROM"
     frontier, seen, found = {(root_type, root_id)}, {(root_type, root_id)}, []
     for _ in range(levels):
-        near = Q()
-        for kind, pk in frontier:
-            near |= Q(from_type=kind, from_id=pk) if forward else Q(to_type=kind, to_id=pk)
-        rows = EntityRelation.objects.filter(near, tenant_id=tenant_id)
-        if type_group is not None:
-            rows = rows.filter(type_group=type_group)
+        rows = _level(tenant_id, frontier, forward, type_group)
         level, frontier = [], set()
-        for relation in rows.order_by("type", "id"):
+        for relation in sorted(rows, key=lambda r: (r.type, r.id)):
             far = (relation.to_type, relation.to_id) if forward else (relation.from_type, relation.from_id)
             if far not in seen:
                 seen.add(far)

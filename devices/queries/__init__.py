@@ -14,5 +14,8 @@ from devices.queries.engine import (
     render_entities,
     select_entities,
 )
+from devices.queries.entities import MAX_ROOTS
+from devices.queries.spec import MAX_IN_ITEMS, MAX_KEY_FILTERS, MAX_PREDICATES
 
-__all__ = ["find", "count", "find_keys", "dynamic_resolver", "select_entities", "render_entities", "MAX_CANDIDATES"]
+__all__ = ["find", "count", "find_keys", "dynamic_resolver", "select_entities", "render_entities", "MAX_CANDIDATES",
+           "MAX_KEY_FILTERS", "MAX_PREDICATES", "MAX_IN_ITEMS", "MAX_ROOTS"]

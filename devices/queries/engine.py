@@ -12,6 +12,8 @@ Two plans, chosen per query:
   a 400 that asks for a narrower entity filter, never a scan of a tenant's whole history.
 """
 
+import math
+
 from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 
@@ -49,9 +51,10 @@ def _resolver(user):
         value = next((stored[pk] for pk in chain if pk in stored), None)
         if kind == "NUMERIC" and isinstance(value, str):
             try:
-                return float(value)
+                number = float(value)
             except ValueError:
                 return None
+            return number if math.isfinite(number) else None  # "NaN", "1e999": unset, defaultValue applies
         return str(value) if kind == "STRING" and value is not None else value
 
     return resolve

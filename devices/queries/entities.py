@@ -17,10 +17,12 @@ from devices.queries.fields import NAME_COLUMN, SELECT_RELATED
 from tbproject.api.ids import parse_uuid
 from tenants.models import Authority, Customer, Tenant
 
-__all__ = ["Source", "resolve", "FILTERS", "ENTITY_TYPES"]
+__all__ = ["Source", "resolve", "FILTERS", "ENTITY_TYPES", "MAX_ROOTS"]
 
 _MODELS = {"DEVICE": Device, "ASSET": Asset, "CUSTOMER": Customer, "TENANT": Tenant}
 ENTITY_TYPES = tuple(_MODELS)
+#: the most multiRootEntityIds a relationsQuery may start from (each root is one search)
+MAX_ROOTS = 1000
 #: relation filters reach only COMMON relations (the other groups are ThingsBoard's own bookkeeping)
 _RELATION_GROUP = relations.COMMON
 
@@ -163,6 +165,9 @@ def _matches(relation, far_type: str, rules) -> bool:
 def _roots(f) -> list[tuple[str, object]]:
     if f.get("multiRoot") is True:
         kind = _entity_type(f.get("multiRootEntitiesType"), "multiRootEntitiesType")
+        ids = f.get("multiRootEntityIds")
+        if isinstance(ids, list) and len(ids) > MAX_ROOTS:
+            raise ValidationError(f"'multiRootEntityIds' has {len(ids)} ids, more than the {MAX_ROOTS} accepted")
         return [(kind, pk) for pk in _ids(f.get("multiRootEntityIds"), "multiRootEntityIds")]
     return [_ref(f.get("rootEntity"), "rootEntity")]
 

@@ -12,14 +12,19 @@ sets no condition at all. ThingsBoard's rules, kept here:
 - the compared value is userValue, else the dynamicValue's attribute, else defaultValue.
 """
 
+import math
 from dataclasses import dataclass
 
 from django.db.models import F, Q, Value
-from django.db.models.functions import Left, Right, StrIndex
-from django.db.models.lookups import Exact, GreaterThan
+from django.db.models.functions import Left, Lower, Right, StrIndex
+from django.db.models.lookups import Exact, GreaterThan, In
 from rest_framework.exceptions import ValidationError
 
-__all__ = ["Predicate", "parse_predicate"]
+__all__ = ["Predicate", "parse_predicate", "count_predicates", "in_items", "MAX_PREDICATES"]
+
+#: the most predicates a query's key filters hold in all (each COMPLEX one and those inside it count):
+#: the ones on entity columns become one SQL condition, which SQLite nests at most 1000 deep
+MAX_PREDICATES = 500
 
 STRING_OPS = ("EQUAL", "NOT_EQUAL", "STARTS_WITH", "ENDS_WITH", "CONTAINS", "NOT_CONTAINS", "IN", "NOT_IN")
 NUMERIC_OPS = ("EQUAL", "NOT_EQUAL", "GREATER", "LESS", "GREATER_OR_EQUAL", "LESS_OR_EQUAL")
@@ -94,10 +99,12 @@ class StringPredicate(Predicate):
         i = "i" if self.ignore_case else ""
         op = self.operation
         if op in ("IN", "NOT_IN"):
-            items = _split(self.value.lower() if self.ignore_case else self.value)
-            matched = Q()
-            for item in items:
-                matched |= Q(**{f"{path}__{i}exact": item})
+            # one IN (...) term, however many items: an OR per item nests past SQLite's expression depth
+            if self.ignore_case:
+                # the negation keeps NULLs in, as Django's own negated lookups (and iexact before) do
+                matched = Q(In(Lower(F(path)), _split(self.value.lower()))) & Q(**{f"{path}__isnull": False})
+            else:
+                matched = Q(**{f"{path}__in": _split(self.value)})
             return matched if op == "IN" else ~matched
         if self.ignore_case or op in ("EQUAL", "NOT_EQUAL"):
             lookup = {"EQUAL": "exact", "NOT_EQUAL": "exact", "STARTS_WITH": "startswith", "ENDS_WITH": "endswith",
@@ -189,7 +196,40 @@ def _value(raw, what: str, kind: str, resolve):
     expected = _KINDS[kind][2]
     if kind != "BOOLEAN" and isinstance(value, bool) or not isinstance(value, expected):
         raise ValidationError(f"'{what}.value' must hold a {kind.lower()} defaultValue or userValue")
-    return float(value) if kind == "NUMERIC" else value
+    if kind != "NUMERIC":
+        return value
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValidationError(f"'{what}.value' must be a finite number that fits a double, got {_shown(value)}")
+    return number
+
+
+def _shown(value) -> str:
+    """A number as an error message names it (at most 40 characters)."""
+    try:
+        text = str(value)
+    except ValueError:  # an integer past Python's digit limit for str()
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-8:]} ({len(text.lstrip('-'))} digits)"
+
+
+def count_predicates(predicate: Predicate) -> int:
+    """How many predicates a (COMPLEX) predicate holds, itself included."""
+    if isinstance(predicate, ComplexPredicate):
+        return 1 + sum(count_predicates(p) for p in predicate.predicates)
+    return 1
+
+
+def in_items(predicate: Predicate) -> int:
+    """How many IN / NOT_IN items a (COMPLEX) predicate holds."""
+    if isinstance(predicate, ComplexPredicate):
+        return sum(in_items(p) for p in predicate.predicates)
+    if isinstance(predicate, StringPredicate) and predicate.operation in ("IN", "NOT_IN"):
+        return len(_split(predicate.value))
+    return 0
 
 
 def parse_predicate(raw, what: str, resolve, depth: int = 0) -> Predicate:
@@ -203,6 +243,9 @@ def parse_predicate(raw, what: str, resolve, depth: int = 0) -> Predicate:
         children = raw.get("predicates")
         if not isinstance(children, list) or depth > 8:
             raise ValidationError(f"'{what}.predicates' must be a JSON array (nested at most 8 deep)")
+        if len(children) > MAX_PREDICATES:
+            raise ValidationError(f"'{what}.predicates' holds {len(children)} predicates, more than the "
+                                  f"{MAX_PREDICATES} a query accepts")
         return ComplexPredicate(op, tuple(parse_predicate(c, f"{what}.predicates[{i}]", resolve, depth + 1)
                                           for i, c in enumerate(children)))
     if not isinstance(kind, str) or kind not in _KINDS:

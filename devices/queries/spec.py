@@ -6,13 +6,20 @@ from dataclasses import dataclass, field
 
 from rest_framework.exceptions import ValidationError
 
-from devices.queries.predicates import Predicate, parse_predicate
+from devices.queries.predicates import MAX_PREDICATES, Predicate, count_predicates, in_items, parse_predicate
 
 __all__ = ["Key", "KeyFilter", "SortOrder", "PageLink", "Query", "parse_query", "parse_key", "parse_page_link",
-           "MAX_PAGE_SIZE", "LATEST_TYPES", "ATTRIBUTE_TYPES", "ENTITY_FIELD"]
+           "MAX_PAGE_SIZE", "MAX_KEY_FILTERS", "MAX_PREDICATES", "MAX_IN_ITEMS", "LATEST_TYPES", "ATTRIBUTE_TYPES",
+           "ENTITY_FIELD"]
 
 #: the largest page one query may ask for (the rest of this API's PageData endpoints share it)
 MAX_PAGE_SIZE = 10000
+#: the most keyFilters a query may have (ThingsBoard's filter editor makes a handful); the filters
+#: on entity columns become one SQL condition, which SQLite nests at most 1000 deep
+MAX_KEY_FILTERS = 100
+#: the most IN / NOT_IN items (comma-separated values) a query's key filters hold in all: each is
+#: an SQL parameter
+MAX_IN_ITEMS = 1000
 ENTITY_FIELD = "ENTITY_FIELD"
 #: attribute key types and the scopes they read (ATTRIBUTE: the newest of any scope)
 ATTRIBUTE_TYPES = {
@@ -141,15 +148,33 @@ def parse_query(body, resolve, *, with_page: bool) -> Query:
     if operation not in ("AND", "OR"):
         raise ValidationError(f"Invalid keyFiltersOperation: {operation!s:.16}. Supported: AND, OR")
     filters = _list(body.get("keyFilters"), "keyFilters")
+    if len(filters) > MAX_KEY_FILTERS:
+        raise ValidationError(f"'keyFilters' has {len(filters)} filters, more than the {MAX_KEY_FILTERS} accepted")
     query = Query(
         entity_filter=_object(body.get("entityFilter"), "entityFilter"),
         key_filters=[parse_key_filter(f, i, resolve) for i, f in enumerate(filters)],
         any_filter=operation == "OR",
     )
-    if with_page:
-        query.page = parse_page_link(body.get("pageLink"))
-        query.entity_fields = [parse_key(k, f"entityFields[{i}]", (ENTITY_FIELD,))
-                               for i, k in enumerate(_list(body.get("entityFields"), "entityFields"))]
-        query.latest_values = [parse_key(k, f"latestValues[{i}]", LATEST_TYPES)
-                               for i, k in enumerate(_list(body.get("latestValues"), "latestValues"))]
+    _check_size(query.key_filters)
+    return _with_page(query, body) if with_page else query
+
+
+def _check_size(key_filters: list[KeyFilter]) -> None:
+    """At most :data:`MAX_PREDICATES` predicates and :data:`MAX_IN_ITEMS` IN / NOT_IN items in all."""
+    predicates = sum(count_predicates(f.predicate) for f in key_filters)
+    if predicates > MAX_PREDICATES:
+        raise ValidationError(f"'keyFilters' hold {predicates} predicates (COMPLEX ones and those inside them "
+                              f"included), more than the {MAX_PREDICATES} accepted")
+    items = sum(in_items(f.predicate) for f in key_filters)
+    if items > MAX_IN_ITEMS:
+        raise ValidationError(f"'keyFilters' hold {items} IN / NOT_IN values, more than the {MAX_IN_ITEMS} "
+                              "accepted")
+
+
+def _with_page(query: Query, body: dict) -> Query:
+    query.page = parse_page_link(body.get("pageLink"))
+    query.entity_fields = [parse_key(k, f"entityFields[{i}]", (ENTITY_FIELD,))
+                           for i, k in enumerate(_list(body.get("entityFields"), "entityFields"))]
+    query.latest_values = [parse_key(k, f"latestValues[{i}]", LATEST_TYPES)
+                           for i, k in enumerate(_list(body.get("latestValues"), "latestValues"))]
     return query

@@ -143,6 +143,34 @@ def test_it_applies_every_entity_filter_and_key_filter(api, fleet, tenant):
     assert find(api, query(assets))["totalElements"] == 0
 
 
+def test_oversized_or_out_of_range_key_filters_are_400s_and_long_lists_run(api, fleet):
+    """The entity query's limits hold here too: a number past a double, too many filters, IN items
+    or multiRoot ids are a 400 that names them (10**400 and a 1,500-item IN were 500s)."""
+    def name_filter(op, value):
+        return {"key": key("name", "ENTITY_FIELD"), "valueType": "STRING",
+                "predicate": {"type": "STRING", "operation": op, "value": {"defaultValue": value}}}
+
+    huge = {"key": key("createdTime", "ENTITY_FIELD"), "valueType": "NUMERIC",
+            "predicate": {"type": "NUMERIC", "operation": "GREATER", "value": {"defaultValue": 10**400}}}
+    roots = {"type": "relationsQuery", "multiRoot": True, "multiRootEntitiesType": "DEVICE",
+             "multiRootEntityIds": [str(fleet["m1"].pk)] * 1001}
+    for filters, entity_filter, message in (
+        ([huge], METERS, "keyFilters[0].predicate.value' must be a finite number"),
+        ([name_filter("IN", ",".join(f"x{i}" for i in range(1500)))], METERS, "1500 IN / NOT_IN values"),
+        ([name_filter("EQUAL", f"x{i}") for i in range(1200)], METERS, "1200 filters"),
+        ([], roots, "multiRootEntityIds"),
+    ):
+        assert_error(api.post(FIND, query(entity_filter, filters=filters), format="json"), 400, message)
+        assert_error(api.post(COUNT, {"entityFilter": entity_filter, "keyFilters": filters}, format="json"), 400,
+                     message)
+    many = ",".join([f"x{i}" for i in range(998)] + ["m1", "gw"])
+    assert types(find(api, query({"type": "entityType", "entityType": "DEVICE"},
+                                 filters=[name_filter("NOT_IN", many)]))) == [("m2", "High Temp")]
+    either = [name_filter("EQUAL", f"x{i}") for i in range(99)] + [name_filter("EQUAL", "gw")]
+    body = {**query({"type": "entityType", "entityType": "DEVICE"}, filters=either), "keyFiltersOperation": "OR"}
+    assert types(find(api, body)) == [("gw", "Offline")]
+
+
 def test_it_counts(api, fleet):
     body = {"entityFilter": METERS, "statusList": ["ACTIVE"], "severityList": ["MAJOR", "CRITICAL"]}
     AlarmCountQuery.from_dict(body)
