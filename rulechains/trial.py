@@ -25,10 +25,10 @@ from rulechains.messages import Msg
 from rulechains.metadata import MetadataError, clean, keep_secrets, short_type
 from rulechains.models import RuleChain, RuleNode
 from rulechains.nodes import NODES
-from rulechains.nodes.base import NodeContext
+from rulechains.nodes.base import NodeContext, normal_name
 from tbproject.clock import now_ms
 
-__all__ = ["run", "sample_msg", "MAX_STEPS"]
+__all__ = ["run", "sample_msg", "MAX_STEPS", "UnknownOriginator"]
 
 #: events a test run reports at most (the engine's hop limit bounds the run itself)
 MAX_STEPS = 1000
@@ -46,6 +46,21 @@ class _Trace(EventBatch):
         self.kept.extend(self.pending)
         self.pending = []
         return 0
+
+
+class UnknownOriginator(LookupError):
+    """The posted originator is not an entity of the chain's tenant (the API answers 404)."""
+
+
+def _check_originator(tenant_id, msg: Msg) -> None:
+    """A posted originator must be the tenant's own device, asset, customer, user or the tenant:
+    a test run never acts as another tenant's entity. Another tenant's id and an id that does not
+    exist are refused alike ("<Type> with id [...] is not found", as the entity endpoints say)."""
+    from rulechains.nodes.related import load_entities
+
+    ref = (msg.originator_type, msg.originator_id)
+    if ref not in load_entities(tenant_id, [ref]):
+        raise UnknownOriginator(f"{normal_name(msg.originator_type)[:40]} with id [{msg.originator_id}] is not found")
 
 
 def sample_msg(tenant_id, sample) -> Msg:
@@ -105,6 +120,8 @@ def run(chain: RuleChain, data, sample) -> dict:
     """{steps: [...], firstNodeIndex, report}: the path the sample took, node by node, in order."""
     graph, rows = _graph(chain, data)
     msg = sample_msg(chain.tenant_id, sample)
+    if isinstance(sample, dict) and isinstance(sample.get("originator"), dict) and sample["originator"].get("id"):
+        _check_originator(chain.tenant_id, msg)  # no id: a fresh one, nobody's entity
     report = engine.Report(messages=1)
     trace = _Trace()
     if graph.first is None:

@@ -38,8 +38,10 @@ def load_key(text: str):
 
     try:
         info = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise ValueError(f"the service account key is not JSON (line {exc.lineno}, column {exc.colno})") from None
+    except (ValueError, RecursionError):  # a number beyond int's digit limit, nesting too deep: no position
+        raise ValueError("the service account key is not JSON") from None
     if not isinstance(info, dict) or info.get("type") != "service_account":
         raise ValueError('the service account key is not a service-account key file (no "type": "service_account")')
     missing = [k for k in ("client_email", "private_key", "token_uri") if not isinstance(info.get(k), str)]

@@ -7,7 +7,7 @@
          -> the path a sample message takes through the chain as posted; nothing is stored
 """
 
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from converters.engine import EngineError
@@ -53,3 +53,5 @@ class TestChainView(RuleChainResource):
             return Response(trial.run(chain, data["metadata"], data.get("msg") or {}))
         except MetadataError as e:
             raise ValidationError(str(e)) from None
+        except trial.UnknownOriginator as e:
+            raise NotFound(str(e)) from None

@@ -26,7 +26,7 @@ from rulechains.nodes.expressions import (
     total,
 )
 
-__all__ = ["MathNode", "option_flag", "int_option", "known_originators"]
+__all__ = ["MathNode", "option_flag", "int_option", "known_originators", "finite_double"]
 
 
 def option_flag(value) -> bool:
@@ -117,10 +117,19 @@ def _convert(text: str) -> float:
         raise NodeError(f"Can't convert value '{text}' to double!") from None
 
 
+def finite_double(value, what: str = "value") -> float:
+    """``float(value)`` of a number; NodeError (not OverflowError) for an integer beyond a double (10**400)."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise NodeError(f"Can't convert {what} to double: an integer of {value.bit_length()} bits is out of "
+                        f"its range") from None
+
+
 def _stored_number(value) -> float:
     """An attribute's or latest value's number (a LONG or DOUBLE entry, or its text parsed)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        return finite_double(value)
     text = value if isinstance(value, str) else ("true" if value else "false") if isinstance(value, bool) else \
         _compact(value)
     return _convert(text)
@@ -143,7 +152,7 @@ def _from_body(body: dict, key: str, default) -> float:
     if value is None:
         return _or_default(default, f"Message body has null '{key}'!")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        return finite_double(value, f"'{key}'")
     if isinstance(value, str):
         return _convert(value) if value.strip() else _or_default(default, f"Message value is empty for '{key}'!")
     raise NodeError(f"Can't convert value '{_compact(value)}' to double!")

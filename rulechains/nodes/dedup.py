@@ -9,6 +9,7 @@ actor, what is pending is lost when the cache is (embedded mode: when the proces
 """
 
 import logging
+import pickle
 import re
 import time
 import uuid
@@ -45,6 +46,20 @@ def _int(configuration: dict, name: str, default: int, low: int, high: int | Non
         bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
         raise ConfigError(f"{name} must be an integer {bounds}, got {str(value)[:40]!r}")
     return value
+
+
+#: nesting levels of headroom when checking that a pending message can be stored: the cache
+#: pickles it inside the state ({"msgs": [[ts, {"d": data}]]}) from deeper in the stack
+_STORE_HEADROOM = 100
+
+
+def _check_storable(entry) -> None:
+    """Raises (RecursionError for data nested too deep, PicklingError, TypeError) when the cache
+    could not pickle ``entry`` as part of a node's pending state."""
+    nested = entry
+    for _ in range(_STORE_HEADROOM):
+        nested = [nested]
+    pickle.dumps(nested, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 @contextmanager
@@ -130,10 +145,13 @@ class MsgDeduplicationNode(BaseNode):
                                         f"[{msg.originator_id}]")
                     continue
                 try:
-                    state["msgs"].append([_msg_ts(msg, ctx.now), encode(msg)])
-                except (TypeError, ValueError) as e:
-                    outs[i] = fail(msg, f"the message data cannot be kept: {e}")
+                    entry = [_msg_ts(msg, ctx.now), encode(msg)]
+                    _check_storable(entry)
+                except (TypeError, ValueError, RecursionError, pickle.PicklingError) as e:
+                    # this message only: the others of the batch are stored (cache.set_many below)
+                    outs[i] = fail(msg, f"the message data cannot be kept: {type(e).__name__}: {str(e)[:200]}")
                     continue
+                state["msgs"].append(entry)
                 if state["tick"] is None:
                     state["tick"] = ctx.now + self.interval_ms + 1
                 changed.add(key)

@@ -1,12 +1,13 @@
 """Calculate delta (ThingsBoard's metadata.CalculateDeltaNode): a reading minus the originator's previous one."""
 
 import math
+import re
 from decimal import Decimal
 
 from devices.telemetry import history, latest_many
 from rulechains.messages import OTHER, POST_TELEMETRY_REQUEST, SUCCESS, changed
 from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, fail, field
-from rulechains.nodes.calc import int_option, known_originators, option_flag
+from rulechains.nodes.calc import finite_double, int_option, known_originators, option_flag
 from rulechains.nodes.expressions import (
     jackson_double,
     java_double,
@@ -20,6 +21,10 @@ __all__ = ["CalculateDeltaNode"]
 #: useCache: the last reading per (node, input key, originator) in this worker process
 _CACHE: dict = {}
 _CACHE_SIZE = 100_000
+
+
+#: a metadata ts read as one: ASCII digits of a long ("²" is a digit to str.isdigit, int() refuses it)
+_TS = re.compile(r"[0-9]{1,18}")
 
 
 def _reading(key: str, hit) -> tuple[int, float] | None:
@@ -37,7 +42,7 @@ def _reading(key: str, hit) -> tuple[int, float] | None:
         except ValueError:
             raise NodeError(f"Calculation failed. Unable to parse value [{value}] of telemetry [{key}] to Double") \
                 from None
-    return ts, float(value)
+    return ts, finite_double(value, f"telemetry [{key}]")
 
 
 class CalculateDeltaNode(BaseNode):
@@ -115,7 +120,7 @@ class CalculateDeltaNode(BaseNode):
             return None
         ts = str(msg.metadata.get("ts", ""))
         if isinstance(data, dict) and key in data:
-            return [(data, int(ts) if ts.isdigit() else None)]
+            return [(data, int(ts) if _TS.fullmatch(ts) else None)]
         items = data if isinstance(data, list) else [data]
         entries = [(item["values"], item.get("ts")) for item in items if isinstance(item, dict)
                    and isinstance(item.get("values"), dict) and key in item["values"]]
@@ -138,7 +143,10 @@ class CalculateDeltaNode(BaseNode):
         for values, ts in entries:
             ts = ts if isinstance(ts, int) and not isinstance(ts, bool) else ctx.now
             before = self._previous(msg, ts, *lookups)
-            current = jackson_double(values[config["inputValueKey"]])
+            value = values[config["inputValueKey"]]
+            # Jackson's asDouble, but an integer beyond a double (10**400) fails the message
+            current = finite_double(value, f"'{config['inputValueKey']}'") if isinstance(value, int) \
+                else jackson_double(value)
             previous[msg.originator_id] = (ts, current)
             if config["useCache"] and remember:
                 self._remember(msg, (ts, current))

@@ -16,7 +16,8 @@ import re
 from devices.attributes import attribute_values, save_attributes_many
 from devices.choices import AttributeScope
 from rulechains.messages import FALSE, SUCCESS, TRUE
-from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, bool_option, fail, field
+from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, bool_option, fail, field, normal_name
+from rulechains.nodes.calc import known_originators
 from rulechains.nodes.geometry import RANGE_UNITS, contains, distance, java_double, parse_polygons
 
 __all__ = ["GpsGeofencingFilterNode", "GpsGeofencingActionNode", "PERIMETER_TYPES", "TIME_UNITS", "ENTERED", "LEFT",
@@ -264,10 +265,16 @@ class GpsGeofencingActionNode(_Geofence):
 
     def process_batch(self, ctx, msgs):
         key = self.state_key
-        stored = attribute_values({m.originator_id for m in msgs}, AttributeScope.SERVER_SCOPE, [key])
+        # the state lives on the originator: only this tenant's entities (never another tenant's
+        # device a generator or a test run names) are read or written; the others fail
+        known = known_originators(ctx, msgs)
+        stored = attribute_values(known, AttributeScope.SERVER_SCOPE, [key]) if known else {}
         states = {entity_id: _state(value) for (entity_id, _), (_, value) in stored.items()}
         changed, outs = set(), []
         for msg in msgs:
+            if msg.originator_id not in known:
+                outs.append(fail(msg, f"{normal_name(msg.originator_type)} with id [{msg.originator_id}] is not found"))
+                continue
             try:
                 matches = self.inside(msg)
             except NodeError as e:

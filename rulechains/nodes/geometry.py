@@ -21,7 +21,10 @@ _JAVA_DOUBLE = re.compile(r"[+-]?(NaN|Infinity|([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+
 def java_double(value) -> float:
     """A number as Java's Double.parseDouble reads it (Gson's getAsDouble of a JSON value)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond a double (10**400): refused, not an escaping error
+            raise ValueError(f"{str(value)[:40]}... is out of the range of a double") from None
     text = json.dumps(value) if isinstance(value, bool) else str(value)
     if not _JAVA_DOUBLE.fullmatch(text.strip()):
         raise ValueError(f'For input string: "{text}"')

@@ -5,10 +5,15 @@ ThingsBoard's ``TbMsgSource`` nodes (copy, rename, delete) name where they act w
 carry ``fromMetadata: true/false`` instead, which ThingsBoard upgrades to METADATA/DATA, and so do we.
 """
 
+import contextvars
+import functools
 import json
 import re
+import time
 
 import jsonpath
+import regex
+from jsonpath.function_extensions import Match, Search
 from jsonpath.selectors import IndexSelector, NameSelector
 
 from rulechains.messages import SUCCESS, changed
@@ -39,14 +44,37 @@ def _patterns(configuration: dict) -> list:
         return []
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise ConfigError("keys must be a list of key names or regular expressions")
+    try:  # the regex package (re's syntax) for its timeout: a user's pattern must not hang a worker
+        return [regex.compile(k) for k in keys]
+    except regex.error as e:
+        raise ConfigError(f"keys: invalid regular expression {str(e.pattern)[:100]!r}: {e}") from None
+
+
+#: the time a message's regular expression matching may take in all (catastrophic backtracking:
+#: "(a+)+b" over "aaaa...!" takes seconds) before the message fails
+MATCH_SECONDS = 0.05
+#: the longest key (or JSONPath ``=~`` subject) matched; a longer one fails its message
+MAX_MATCHED = 1024
+
+
+def _deadline() -> float:
+    return time.monotonic() + MATCH_SECONDS
+
+
+def _bounded(pattern, text: str, deadline: float, how: str = "fullmatch") -> bool:
+    """``pattern.fullmatch(text)`` (or ``search``) within the message's ``deadline``; NodeError
+    when ``text`` is too long or the time is up."""
+    if len(text) > MAX_MATCHED:
+        raise NodeError(f"Can't match {text[:40]!r}...: longer than {MAX_MATCHED} characters")
     try:
-        return [re.compile(k) for k in keys]
-    except re.error as e:
-        raise ConfigError(f"keys: invalid regular expression {e.pattern!r}: {e}") from None
+        return bool(getattr(pattern, how)(text, timeout=max(deadline - time.monotonic(), 0.001)))
+    except TimeoutError:
+        raise NodeError(f"Regular expression {str(pattern.pattern)[:100]!r} took too long "
+                        f"(over {MATCH_SECONDS} s) on {text[:40]!r}") from None
 
 
-def _matches(patterns, key: str) -> bool:
-    return any(p.fullmatch(key) for p in patterns)
+def _matches(patterns, key: str, deadline: float) -> bool:
+    return any(_bounded(p, key, deadline) for p in patterns)
 
 
 def _text(value) -> str:
@@ -71,13 +99,13 @@ class CopyKeysNode(BaseNode):
         return {"source": _source(configuration, "copyFrom"), "patterns": _patterns(configuration)}
 
     def process(self, ctx, msg):
-        patterns = self.config["patterns"]
+        patterns, deadline = self.config["patterns"], _deadline()
         if not isinstance(msg.data, dict):
             return [Out(SUCCESS, msg)]
         if self.config["source"] == "METADATA":
-            found = {k: v for k, v in msg.metadata.items() if _matches(patterns, k)}
+            found = {k: v for k, v in msg.metadata.items() if _matches(patterns, k, deadline)}
             return [Out(SUCCESS, changed(msg, data={**msg.data, **found}) if found else msg)]
-        found = {k: _text(v) for k, v in msg.data.items() if _matches(patterns, k)}
+        found = {k: _text(v) for k, v in msg.data.items() if _matches(patterns, k, deadline)}
         return [Out(SUCCESS, changed(msg, metadata={**msg.metadata, **found}) if found else msg)]
 
 
@@ -138,13 +166,13 @@ class DeleteKeysNode(BaseNode):
         return {"source": _source(configuration, "deleteFrom"), "patterns": _patterns(configuration)}
 
     def process(self, ctx, msg):
-        patterns = self.config["patterns"]
+        patterns, deadline = self.config["patterns"], _deadline()
         if self.config["source"] == "METADATA":
-            kept = {k: v for k, v in msg.metadata.items() if not _matches(patterns, k)}
+            kept = {k: v for k, v in msg.metadata.items() if not _matches(patterns, k, deadline)}
             return [Out(SUCCESS, changed(msg, metadata=kept) if len(kept) < len(msg.metadata) else msg)]
         if not isinstance(msg.data, dict):
             return [Out(SUCCESS, msg)]
-        kept = {k: v for k, v in msg.data.items() if not _matches(patterns, k)}
+        kept = {k: v for k, v in msg.data.items() if not _matches(patterns, k, deadline)}
         return [Out(SUCCESS, changed(msg, data=kept) if len(kept) < len(msg.data) else msg)]
 
 
@@ -166,7 +194,57 @@ class SplitArrayMsgNode(BaseNode):
 
 # --- JSONPath (Jayway's syntax, as ThingsBoard uses it) ------------------------------------------
 
-_ENV = jsonpath.JSONPathEnvironment()
+#: the deadline of the message a JSONPath runs over (its filters' regular expressions share it)
+_JSONPATH_DEADLINE: contextvars.ContextVar = contextvars.ContextVar("jsonpath_deadline", default=None)
+
+
+def _jsonpath_deadline() -> float:
+    return _JSONPATH_DEADLINE.get() or _deadline()
+
+
+@functools.lru_cache(maxsize=256)
+def _bounded_pattern(pattern: str, flags: int):
+    """A filter's ``/re/flags`` (compiled by python-jsonpath with re) as a regex pattern, which
+    takes a timeout; the flags the literal can carry are i, m, s and a."""
+    mapped = 0
+    for re_flag, regex_flag in ((re.I, regex.I), (re.M, regex.M), (re.S, regex.S), (re.A, regex.A)):
+        if flags & re_flag:
+            mapped |= regex_flag
+    return regex.compile(pattern, mapped)
+
+
+class _BoundedMatch(Match):
+    """``match(@.x, 'pattern')`` within the message's matching time."""
+
+    def __call__(self, value, pattern):
+        found = self.check_cache(pattern) if isinstance(value, str) and isinstance(pattern, str) else None
+        return found is not None and _bounded(found, value, _jsonpath_deadline())
+
+
+class _BoundedSearch(Search):
+    """``search(@.x, 'pattern')`` within the message's matching time."""
+
+    def __call__(self, value, pattern):
+        found = self.check_cache(pattern) if isinstance(value, str) and isinstance(pattern, str) else None
+        return found is not None and _bounded(found, value, _jsonpath_deadline(), "search")
+
+
+class _Environment(jsonpath.JSONPathEnvironment):
+    """python-jsonpath with its regular expressions (``=~ /re/``, ``match()``, ``search()``)
+    bounded in time: a user's pattern that backtracks catastrophically fails its message."""
+
+    def setup_function_extensions(self) -> None:
+        super().setup_function_extensions()
+        self.function_extensions["match"] = _BoundedMatch()
+        self.function_extensions["search"] = _BoundedSearch()
+
+    def compare(self, left, operator, right) -> bool:
+        if operator == "=~" and isinstance(right, re.Pattern) and isinstance(left, str):
+            return _bounded(_bounded_pattern(right.pattern, right.flags), left, _jsonpath_deadline())
+        return super().compare(left, operator, right)
+
+
+_ENV = _Environment()
 #: Jayway's functions at the end of a path (``$.values.length()``), applied to what the path finds
 _FUNCTION = re.compile(r"^(.*)\.(min|max|avg|stddev|length|size|sum|keys|first|last)\(\)\s*$", re.S)
 _JACKSON = "com.fasterxml.jackson.databind.node."
@@ -208,12 +286,15 @@ class JsonPathNode(BaseNode):
         if query is None:
             return [Out(SUCCESS, msg)]
         definite = isinstance(query, jsonpath.JSONPath) and query.singular_query()
+        token = _JSONPATH_DEADLINE.set(_deadline())
         try:
             value = _definite(query, msg.data) if definite else [m.obj for m in query.finditer(msg.data)]
         except NodeError:
             raise
         except Exception as e:  # a filter over odd data: this message fails, not the batch
             raise NodeError(f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}") from None
+        finally:
+            _JSONPATH_DEADLINE.reset(token)
         if function:
             value = _apply(function, value)
         return [Out(SUCCESS, changed(msg, data=value))]
@@ -291,7 +372,10 @@ def _apply(function: str, value):
         if not value:
             raise NodeError(f"Aggregation function attempted to calculate value using empty array: {function}()")
         return value[0] if function == "first" else value[-1]
-    numbers = [float(v) for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    try:
+        numbers = [float(v) for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    except OverflowError:  # an integer beyond a double (10**400)
+        raise NodeError(f"Aggregation function {function}(): a number is out of the range of a double") from None
     if not numbers:
         raise NodeError("Aggregation function attempted to calculate value using empty array")
     if function == "min":

@@ -268,14 +268,18 @@ class _EntityDataNode(BaseNode):
         return {(k if fields_only else substitute(k, msg)): substitute(v, msg) for k, v in mapping}
 
     def _read(self, ctx, refs: list, keys: set) -> dict:
-        ids = {pk for _, pk in refs}
-        if not ids or not keys:
+        if not refs or not keys:
+            return {}
+        # only entities of this tenant: a relation or an originator can name another tenant's id
+        entities = load_entities(ctx.tenant_id, refs)
+        if self.config["dataToFetch"] == _FIELDS:
+            return entities
+        ids = {pk for _, pk in entities}
+        if not ids:
             return {}
         if self.config["dataToFetch"] == _ATTRIBUTES:
             return attribute_values(ids, AttributeScope.SERVER_SCOPE, keys)
-        if self.config["dataToFetch"] == _LATEST:
-            return latest_many(ids, sorted(keys))
-        return load_entities(ctx.tenant_id, refs)
+        return latest_many(ids, sorted(keys))
 
     def _one(self, msg, ref, mapping: dict, found: dict) -> list[Out]:
         try:

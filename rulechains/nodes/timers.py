@@ -22,7 +22,17 @@ from django.utils.module_loading import import_string
 
 from rulechains import scripts
 from rulechains.messages import SUCCESS, Msg, changed, decode, encode
-from rulechains.nodes.base import SCRIPT_FIELDS, BaseNode, ConfigError, NodeError, fail, field, substitute
+from rulechains.nodes.base import (
+    SCRIPT_FIELDS,
+    BaseNode,
+    ConfigError,
+    NodeContext,
+    NodeError,
+    fail,
+    field,
+    normal_name,
+    substitute,
+)
 from rulechains.nodes.scripted import ScriptNode
 
 __all__ = ["MsgDelayNode", "MsgGeneratorNode", "resume_delayed", "run_generators", "TIMERS", "TICKS"]
@@ -194,6 +204,8 @@ class MsgGeneratorNode(ScriptNode):
         previous = previous or {"msg": {}, "metadata": {}, "msgType": ""}
         originator = self.config["originator"]
         kind = str(self.config.get("originatorType") or "RULE_NODE") if originator else "RULE_NODE"
+        if originator:
+            self._check_originator(tenant_id, kind, originator)
         seed = Msg(previous["msgType"], tenant_id, kind, originator or self.id, previous["msg"], previous["metadata"])
         lang, body = scripts.script_of(self.config)
         [result] = scripts.run("generate", f"rulenode:{self.id}", self.row.version, body, [seed], lang)
@@ -206,6 +218,20 @@ class MsgGeneratorNode(ScriptNode):
         made = Msg(str(value.get("msgType") or "POST_TELEMETRY_REQUEST"), tenant_id, kind, originator or self.id,
                    value.get("msg", {}), {})
         return changed(made, metadata=value.get("metadata") or {})
+
+    @staticmethod
+    def _check_originator(tenant_id, kind: str, originator) -> None:
+        """A configured originator must be a device, asset or customer of the node's tenant: an id
+        of another tenant's (or no) entity is refused, its messages would act on it."""
+        if kind not in _GENERATOR_ORIGINATORS:
+            raise NodeError(f"originatorType must be one of {', '.join(_GENERATOR_ORIGINATORS)}, got {kind[:40]!r}")
+        probe = Msg("", tenant_id, kind, originator, {}, {})
+        if NodeContext(tenant_id, 0).originators([probe]).get(originator) is None:
+            raise NodeError(f"{normal_name(kind)} with id [{originator}] is not found")
+
+
+#: what a generator's configured originator can be (its tenant's entities of these types)
+_GENERATOR_ORIGINATORS = ("DEVICE", "ASSET", "CUSTOMER")
 
 
 def run_generators(now: int) -> int:

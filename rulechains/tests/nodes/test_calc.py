@@ -266,3 +266,13 @@ def test_test_runs_compute_without_saving_or_caching(tenant, device):
                           result=result("TIME_SERIES", "absolute", 1, addToBody=True))
     [[simulated]] = math_node.simulate(ctx, [msg(tenant, device, data={"v": -2.5})])
     assert simulated.msg.data == {"v": -2.5, "absolute": 2.5} and latest(device.pk, ["absolute"]) == {}
+
+
+@pytest.mark.parametrize("ts", ["\u00b2", "9" * 5000])
+def test_a_metadata_ts_that_is_not_a_long_counts_from_now(tenant, ts):
+    """"²" is a digit to str.isdigit (int() refuses it); 5,000 nines are beyond int's digit limit."""
+    device = make_device(tenant, "meter")
+    outs = run_node(tenant, DELTA, [msg(tenant, device, data={"v": 1}, metadata={"ts": ts}),
+                                    msg(tenant, device, data={"v": 3})],
+                    inputValueKey="v", outputValueKey="d", useCache=False)
+    assert [(o.relation, o.msg.data) for [o] in outs] == [("Success", {"v": 1, "d": 0}), ("Success", {"v": 3, "d": 2})]

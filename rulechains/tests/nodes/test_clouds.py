@@ -293,6 +293,9 @@ def test_the_pubsub_node_refuses_configurations_it_cannot_run(tenant):
         cls.clean_config(dict(cls.defaults))
     with pytest.raises(ConfigError, match="serviceAccountKey: the service account key is not JSON"):
         cls.clean_config(pubsub_config("t", serviceAccountKey="{nope"))
+    for not_json in ("9" * 5000, "[" * 100_000):  # json.loads' ValueError without a position, RecursionError
+        with pytest.raises(ConfigError, match="serviceAccountKey: the service account key is not JSON$"):
+            cls.clean_config(pubsub_config("t", serviceAccountKey=not_json))
     with pytest.raises(ConfigError, match="topicName"):
         cls.clean_config(pubsub_config(""))
 

@@ -204,3 +204,20 @@ def test_defaults_are_thingsboards():
     for kind in (DEDUP, COUNT):
         cls = nodes.get_node(kind)
         cls.clean_config(dict(cls.defaults))
+
+
+def test_a_message_too_deep_to_keep_fails_alone_and_the_batch_is_kept(tenant):
+    device = make_device(tenant, "a")
+    chain = dedup_chain(tenant, interval=1, strategy="ALL", outMsgType="POST_TELEMETRY_REQUEST")
+    instance = MsgDeduplicationNode(chain.nodes.get(index=0))
+    deep = {"t": 0}
+    for _ in range(900):  # JSON takes it; pickling it inside the pending state would not
+        deep = {"a": deep}
+    [[too_deep], kept] = instance.process_batch(NodeContext(tenant.pk, START), [
+        msg(tenant, device, data=deep, metadata={"ts": str(START)}),
+        msg(tenant, device, data={"t": 1}, metadata={"ts": str(START)})])
+    assert too_deep.relation == "Failure" and too_deep.error.startswith("the message data cannot be kept")
+    assert kept == []  # pending
+    assert timers.run_generators(START + 1001) == 1
+    [pack] = arrived(chain)
+    assert [item["msg"] for item in json.loads(pack["data"])] == [{"t": 1}]

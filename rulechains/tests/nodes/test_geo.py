@@ -226,13 +226,25 @@ def test_an_old_events_node_reports_presence_once_and_bad_messages_fail_alone(te
     assert outs[1][0].error == "Incoming Message has no latitude in data or metadata!"
 
 
-def test_each_originator_and_each_node_has_its_own_state(tenant, other_tenant):
-    mine, theirs = make_device(tenant, "mine"), make_device(other_tenant, "theirs")
+def test_each_originator_and_each_node_has_its_own_state(tenant):
+    mine, also_mine = make_device(tenant, "mine"), make_device(tenant, "also mine")
     first, second = events_node(tenant), events_node(tenant)
     assert relations(first, tenant, mine, RECT_CENTER) == ["Entered"]
-    assert relations(first, tenant, theirs, RECT_CENTER) == ["Entered"]
+    assert relations(first, tenant, also_mine, RECT_CENTER) == ["Entered"]
     assert relations(second, tenant, mine, RECT_CENTER) == ["Entered"]
     assert relations(first, tenant, mine, RECT_CENTER) == ["Inside"]
+
+
+def test_another_tenants_or_an_unknown_originator_fails_and_gets_no_state(tenant, other_tenant):
+    """A generator or a test run can name another tenant's device: its presence state is never
+    read nor written (it is a server attribute of that device)."""
+    theirs = make_device(other_tenant, "theirs")
+    instance = events_node(tenant)
+    outs = instance.process_batch(NodeContext(tenant.pk, START),
+                                  [_from(tenant, theirs, RECT_CENTER), _from(tenant, None, RECT_CENTER)])
+    assert [o.relation for [o] in outs] == ["Failure", "Failure"]
+    assert outs[0][0].error == f"Device with id [{theirs.pk}] is not found"
+    assert get_attributes(theirs.pk, "SERVER_SCOPE") == []
 
 
 def test_chains_exported_by_thingsboard_filter_and_report_geofence_events(tenant):

@@ -163,3 +163,52 @@ def test_a_thingsboard_export_chain_splits_renames_deletes_copies_and_saves(tena
     # two events of one batch share a created time: their order among themselves is not kept
     assert sorted(failed, key=lambda d: d["temperature"]) == [{"temperature": 20, "site": "north"},
                                                              {"temperature": 21.5, "site": "north"}]
+
+
+# --- hostile patterns and numbers ---------------------------------------------------------------------
+
+#: backtracks catastrophically over "aaaa...!" (seconds with re; the regex package gives up in time)
+_REDOS = "(a|aa)+b"
+
+
+@pytest.mark.parametrize("kind, source", [(_TB + "transform.TbCopyKeysNode", "copyFrom"),
+                                          (_TB + "transform.TbDeleteKeysNode", "deleteFrom")])
+def test_a_backtracking_key_pattern_fails_its_message_in_time(tenant, kind, source):
+    import time
+
+    slow, fine = msg(tenant, data={"a" * 40 + "!": 1}), msg(tenant, data={"ab": 1})
+    started = time.monotonic()
+    outs = run_node(tenant, kind, [slow, fine], **{source: "DATA", "keys": [_REDOS]})
+    assert time.monotonic() - started < 2
+    assert [o.relation for [o] in outs] == ["Failure", "Success"]
+    assert "took too long" in outs[0][0].error
+    [[long_key]] = run_node(tenant, kind, [msg(tenant, data={"k" * 5000: 1})], **{source: "DATA", "keys": ["k+"]})
+    assert long_key.relation == "Failure" and "longer than 1024" in long_key.error
+
+
+@pytest.mark.parametrize("path", ["$.items[?(@.name =~ /(a|aa)+b/)]", "$.items[?match(@.name, '(a|aa)+b')]",
+                                  "$.items[?search(@.name, '^(a|aa)+b')]"])
+def test_a_backtracking_jsonpath_regex_fails_its_message_in_time(tenant, path):
+    import time
+
+    slow = msg(tenant, data={"items": [{"name": "a" * 40 + "!"}]})
+    fine = msg(tenant, data={"items": [{"name": "aab"}, {"name": "x"}]})
+    started = time.monotonic()
+    outs = run_node(tenant, _TB + "transform.TbJsonPathNode", [slow, fine], jsonPath=path)
+    assert time.monotonic() - started < 2
+    assert [o.relation for [o] in outs] == ["Failure", "Success"] and "took too long" in outs[0][0].error
+    assert outs[1][0].msg.data == [{"name": "aab"}]
+
+
+def test_jsonpath_regex_flags_still_apply(tenant):
+    [[out]] = run_node(tenant, _TB + "transform.TbJsonPathNode", [msg(tenant, data={"i": [{"n": "ABC"}, {"n": "x"}]})],
+                       jsonPath="$.i[?(@.n =~ /ab.*/i)]")
+    assert out.msg.data == [{"n": "ABC"}]
+
+
+def test_an_aggregate_over_a_number_beyond_a_double_fails_that_message(tenant):
+    outs = run_node(tenant, _TB + "transform.TbJsonPathNode",
+                    [msg(tenant, data={"values": [10**400, 1]}), msg(tenant, data={"values": [1, 2]})],
+                    jsonPath="$.values.sum()")
+    assert [o.relation for [o] in outs] == ["Failure", "Success"] and outs[1][0].msg.data == 3.0
+    assert "out of the range of a double" in outs[0][0].error

@@ -114,6 +114,19 @@ def test_related_data_follows_the_relation_query_and_its_filters(tenant, other_t
     assert foreign.relation == "Failure" and foreign.error == NOT_RELATED
 
 
+@pytest.mark.parametrize("data_to_fetch", ["ATTRIBUTES", "LATEST_TELEMETRY"])
+def test_related_data_never_reads_another_tenants_entity_a_relation_names(tenant, other_tenant, data_to_fetch):
+    """A relation row of this tenant to another tenant's device (made before create relation
+    refused foreign originators): that device's attributes and latest values are not read."""
+    asset, theirs = make_asset(tenant, "mine"), make_device(other_tenant, "victim")
+    relate(tenant, asset, theirs)
+    save_attributes(theirs.pk, "SERVER_SCOPE", {"apiKey": "B-SECRET"})
+    write_points([Point(theirs.pk, "apiKey", 1000, "B-SECRET")])
+    [[out]] = run_node(tenant, RELATED_DATA, [msg(tenant, asset, kind="ASSET")], relationsQuery=query("FROM"),
+                       dataMapping={"apiKey": "leaked"}, dataToFetch=data_to_fetch, fetchTo="METADATA")
+    assert "leaked" not in out.msg.metadata and "B-SECRET" not in json.dumps(out.msg.metadata)
+
+
 def test_related_data_reads_a_whole_batch_in_one_query_per_level(tenant, django_assert_max_num_queries):
     devices = [make_device(tenant, f"d{i}") for i in range(5)]
     assets = [make_asset(tenant, f"a{i}") for i in range(5)]
@@ -122,7 +135,7 @@ def test_related_data_reads_a_whole_batch_in_one_query_per_level(tenant, django_
         save_attributes(asset.pk, "SERVER_SCOPE", {"sn": asset.name})
     instance = make_node(tenant, RELATED_DATA, relationsQuery=query("TO"), dataMapping={"sn": "sn"},
                          dataToFetch="ATTRIBUTES", fetchTo="METADATA")
-    with django_assert_max_num_queries(2):  # relations, attributes
+    with django_assert_max_num_queries(3):  # relations, the related entities (this tenant's only), attributes
         outs = instance.process_batch(NodeContext(tenant.pk, 0), [msg(tenant, d) for d in devices])
     assert [out.msg.metadata["sn"] for [out] in outs] == [a.name for a in assets]
 
@@ -156,7 +169,7 @@ def test_thingsboards_default_configurations_are_accepted(tenant):
     for kind in (CUSTOMER_ATTRIBUTES, TENANT_ATTRIBUTES, RELATED_DATA, CUSTOMER_DETAILS, TENANT_DETAILS, CREDENTIALS,
                  CHANGE_ORIGINATOR):
         node_class = nodes.get_node(kind)
-        node_class.clean_config(dict(node_class.defaults))
+        assert isinstance(node_class.clean_config(dict(node_class.defaults)), dict), kind
 
 
 # --- customer / tenant details, device credentials ---------------------------------------------

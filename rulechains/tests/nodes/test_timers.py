@@ -6,7 +6,7 @@ from devices.telemetry import history
 from integrations.tests.brokers import wait_until
 from rulechains import engine, nodes, tasks
 from rulechains.nodes import timers
-from rulechains.nodes.base import ConfigError
+from rulechains.nodes.base import ConfigError, NodeError
 from rulechains.tests.helpers import events_of, install_root, make_node, msg, node
 from tbproject.testing.factories import make_device
 
@@ -115,6 +115,26 @@ def test_a_generator_without_an_originator_sends_as_itself_and_survives_a_failin
     assert timers.run_generators(1000) == 1 and timers.run_generators(2000) == 0  # the second run threw
     [arrived] = events_of(chain.nodes.get(index=1), "IN")
     assert arrived["entityType"] == "RULE_NODE" and arrived["entityId"] == str(generator.pk)
+
+
+def test_a_generator_refuses_an_originator_that_is_not_its_tenants(tenant, other_tenant):
+    theirs, mine = make_device(other_tenant, "theirs"), make_device(tenant, "mine")
+    install_root(tenant, [
+        node(nodes.GENERATOR, "generate", periodInSeconds=1, originatorType="DEVICE", originatorId=str(theirs.pk),
+             jsScript="return {msg: {n: 1}, msgType: 'POST_TELEMETRY_REQUEST'};"),
+        node(nodes.SAVE_TIMESERIES, "save", defaultTTL=0),
+    ], [(0, 1, "Success")])
+    assert timers.run_generators(1000) == 0  # refused (logged), nothing sent as their device
+    assert history(theirs.pk, ["n"], 0, 10_000) == {}
+    for kind, pk, error in (("DEVICE", theirs.pk, f"Device with id [{theirs.pk}] is not found"),
+                            ("ASSET", mine.pk, f"Asset with id [{mine.pk}] is not found"),
+                            ("TENANT", other_tenant.pk,
+                             "originatorType must be one of DEVICE, ASSET, CUSTOMER, got 'TENANT'")):
+        generator = make_node(tenant, nodes.GENERATOR, originatorType=kind, originatorId=str(pk),
+                              jsScript="return {msg: {}, msgType: 'X'};")
+        with pytest.raises(NodeError) as refused:
+            generator.generate(tenant.pk, None)
+        assert str(refused.value) == error
 
 
 def _ctx(tenant):
