@@ -20,7 +20,10 @@ def encode(value: Any) -> tuple:
     if isinstance(value, int):
         if _LONG_MIN <= value <= _LONG_MAX:
             return (None, value, None, None, None)
-        return (None, None, float(value), None, None)
+        try:
+            return (None, None, float(value), None, None)
+        except OverflowError:  # past a double: ThingsBoard refuses such a BigInteger too
+            raise ValueError("Big integer values are not supported!") from None
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return (None, None, None, str(value), None)

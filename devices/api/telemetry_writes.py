@@ -25,6 +25,8 @@ __all__ = ["TelemetrySaveView", "EntityAttributesView", "DeviceAttributesView", 
 
 #: 9999-12-31T23:59:59.999Z. Every write creates the partition its ts falls in, so far-out values are refused.
 _TS_MAX = 253_402_300_799_999
+#: the largest integer a double holds (an integer past a long is stored as a double)
+_DOUBLE_MAX = int(1.7976931348623157e308)
 
 
 def _values(values, what: str) -> dict:
@@ -52,6 +54,8 @@ def _check_storable(key: str, value) -> None:
     # PostgreSQL text cannot hold NUL; nested JSON is stored escaped, so only keys and strings.
     if "\x00" in key or (isinstance(value, str) and "\x00" in value):
         raise ValidationError(f"Key '{_shown(key)}' or its value contains a NUL character")
+    if value.__class__ is int and not -_DOUBLE_MAX <= value <= _DOUBLE_MAX:  # stored as a double past a long
+        raise ValidationError(f"Value of key '{_shown(key)}': Big integer values are not supported!")
     try:
         # Lone surrogates ("\ud800") are not UTF-8; a number beyond double range parses as infinity.
         json.dumps({key: value}, ensure_ascii=False, allow_nan=False).encode()

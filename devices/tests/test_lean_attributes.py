@@ -79,6 +79,7 @@ def assert_same(django, lean):
     ("null value", "{device}/attributes/SHARED_SCOPE", {"a": None}, 400),
     ("infinite", "{device}/attributes/SHARED_SCOPE", '{"a": 1e999}', 400),
     ("NaN", "{device}/attributes/SHARED_SCOPE", '{"a": NaN}', 400),
+    ("integer past a double", "{device}/attributes/SHARED_SCOPE", '{"a": ' + "9" * 400 + "}", 400),
     ("not utf-8", "{device}/attributes/SHARED_SCOPE", "", 400),
     ("client scope", "{device}/attributes/CLIENT_SCOPE", {"a": 1}, 400),
     ("unknown scope", "{device}/PUBLIC_SCOPE", {"a": 1}, 400),
@@ -186,6 +187,7 @@ def test_it_knows_the_save_paths():
     ("timeseries/ANY", {"ts": "soon", "values": {"t": 1}}, 400),
     ("timeseries/ANY", "{oops", 400),
     ("timeseries/ANY", [], 400),
+    ("timeseries/ANY", '{"t": -' + "9" * 400 + "}", 400),
 ])
 def test_time_series_saves_answer_as_the_django_view(tenant_admin, world, tail, body, status):
     django, lean = both(tenant_admin, f"{BASE}/DEVICE/{world['device'].pk}/{tail}", body)
