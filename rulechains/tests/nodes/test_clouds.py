@@ -13,7 +13,8 @@ import uuid
 
 import pytest
 
-from integrations.tests.aws_peers import MotoServer, aws_client
+from integrations.tests.aws_peers import aws_client
+from integrations.tests.conftest import moto, moto_iam  # noqa: F401  (module-scoped peer fixtures)
 from rulechains import engine
 from rulechains.models import RuleNode
 from rulechains.nodes.base import ConfigError, NodeContext
@@ -29,23 +30,6 @@ from rulechains import nodes  # noqa: E402
 
 _TB = "org.thingsboard.rule.engine."
 SNS, SQS, PUBSUB = _TB + "aws.sns.TbSnsNode", _TB + "aws.sqs.TbSqsNode", _TB + "gcp.pubsub.TbPubSubNode"
-
-
-@pytest.fixture(scope="module")
-def moto():
-    """moto in server mode on a free port; any key is accepted."""
-    server = MotoServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def moto_iam():
-    """A moto server that authenticates every request: only its IAM user's key is accepted."""
-    server = MotoServer(iam=True).start()
-    asyncio.run(server.make_user())
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +111,7 @@ async def _receive(server, url, count) -> list[dict]:
 
 # --- SNS ----------------------------------------------------------------------------------------
 
-def test_the_sns_node_publishes_to_the_topic_of_its_pattern_and_adds_thingsboards_metadata(tenant, device, moto):
+def test_the_sns_node_publishes_to_the_topic_of_its_pattern_and_adds_thingsboards_metadata(tenant, device, moto):  # noqa: F811
     name = f"tb-{uuid.uuid4().hex[:8]}"
     arn, url = asyncio.run(_topic_to_queue(moto, name))
     chain = publish_chain(tenant, SNS, topicArnPattern=arn.rpartition(":")[0] + ":${topic}", **keys(moto))
@@ -140,7 +124,7 @@ def test_the_sns_node_publishes_to_the_topic_of_its_pattern_and_adds_thingsboard
     assert all(m["topic"] == name and m["requestId"] and "error" not in m for _, m, _ in results)
 
 
-def test_an_unknown_sns_topic_fails_only_its_message(tenant, device, moto):
+def test_an_unknown_sns_topic_fails_only_its_message(tenant, device, moto):  # noqa: F811
     name = f"tb-{uuid.uuid4().hex[:8]}"
     arn, url = asyncio.run(_topic_to_queue(moto, name))
     prefix = arn.rpartition(":")[0]
@@ -153,7 +137,7 @@ def test_an_unknown_sns_topic_fails_only_its_message(tenant, device, moto):
     assert len(asyncio.run(_receive(moto, url, 1))) == 1
 
 
-def test_the_sns_node_fails_with_the_reason_when_aws_refuses_the_key(tenant, device, moto_iam):
+def test_the_sns_node_fails_with_the_reason_when_aws_refuses_the_key(tenant, device, moto_iam):  # noqa: F811
     asyncio.run(_topic_to_queue(moto_iam, "refused"))
     configuration = keys(moto_iam, secretAccessKey="wrong")
     [[out], [other]] = run(tenant, SNS, [msg(tenant, device), msg(tenant, device)],
@@ -186,7 +170,7 @@ def test_the_sns_node_refuses_configurations_it_cannot_run(tenant):
 
 # --- SQS ----------------------------------------------------------------------------------------
 
-def test_the_sqs_node_sends_with_attributes_and_adds_thingsboards_metadata(tenant, device, moto):
+def test_the_sqs_node_sends_with_attributes_and_adds_thingsboards_metadata(tenant, device, moto):  # noqa: F811
     url = asyncio.run(_queue(moto, f"tb-{uuid.uuid4().hex[:8]}"))
     outs_ = run(tenant, SQS, [msg(tenant, device, data={"t": i}, metadata={"deviceName": "pump-1", "q": url})
                               for i in range(2)],
@@ -205,7 +189,7 @@ def test_the_sqs_node_sends_with_attributes_and_adds_thingsboards_metadata(tenan
     assert "sequenceNumber" not in metadata and metadata["deviceName"] == "pump-1"
 
 
-def test_a_fifo_queue_gets_the_originator_as_group_and_a_deduplication_id_per_message(tenant, device, moto):
+def test_a_fifo_queue_gets_the_originator_as_group_and_a_deduplication_id_per_message(tenant, device, moto):  # noqa: F811
     url = asyncio.run(_queue(moto, f"tb-{uuid.uuid4().hex[:8]}.fifo", FifoQueue="true"))
     same = {"t": 1}
     outs_ = run(tenant, SQS, [msg(tenant, device, data=same), msg(tenant, device, data=same)], queueType="FIFO",
@@ -218,7 +202,7 @@ def test_a_fifo_queue_gets_the_originator_as_group_and_a_deduplication_id_per_me
     assert len({m["Attributes"]["MessageDeduplicationId"] for m in got}) == 2
 
 
-def test_a_missing_queue_or_a_refused_key_fails_only_those_messages(tenant, device, moto_iam):
+def test_a_missing_queue_or_a_refused_key_fails_only_those_messages(tenant, device, moto_iam):  # noqa: F811
     url = asyncio.run(_queue(moto_iam, f"tb-{uuid.uuid4().hex[:8]}"))
     missing = url.rpartition("/")[0] + "/no-such-queue"
     outs_ = run(tenant, SQS, [msg(tenant, device, metadata={"q": missing}), msg(tenant, device, metadata={"q": url})],
