@@ -20,7 +20,7 @@ from uuid import UUID
 from rulechains.messages import FAILURE, SUCCESS, Msg
 
 __all__ = ["BaseNode", "Out", "NodeError", "ConfigError", "NodeContext", "substitute", "fail", "RETURN", "field",
-           "GROUPS", "SCRIPT_FIELDS", "bool_option", "normal_name"]
+           "GROUPS", "SCRIPT_FIELDS", "bool_option", "text_option", "normal_name"]
 
 #: ``Out.chain`` of an output node: back to the rule chain node that called this chain.
 RETURN = "return"
@@ -57,6 +57,17 @@ def bool_option(configuration: dict, key: str, default: bool = False) -> bool:
         return value.lower() == "true"
     if not isinstance(value, bool):
         raise ConfigError(f"{key} must be true or false, got {str(value)[:40]!r}")
+    return value
+
+
+def text_option(configuration: dict, key: str, default=None):
+    """A text option (a name, or a ``${metadataKey}`` / ``$[data.path]`` pattern); missing or null
+    is ``default``; anything but text is a ConfigError naming the key."""
+    value = configuration.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} must be text, got {str(value)[:40]!r}")
     return value
 
 

@@ -32,6 +32,7 @@ from rulechains.nodes.base import (
     field,
     normal_name,
     substitute,
+    text_option,
 )
 from rulechains.nodes.calc import known_originators
 from tenants.models import Customer, User
@@ -50,13 +51,8 @@ _CREATABLE = ("DEVICE", "ASSET", "CUSTOMER")
 
 
 def pattern(configuration: dict, key: str, default: str = "") -> str:
-    """A text option that may hold ``${metadataKey}`` / ``$[data.path]`` templates."""
-    value = configuration.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise ConfigError(f"{key} must be a text (a name or a ${{metadataKey}} / $[dataKey] pattern)")
-    return value
+    """A text option that may hold ``${metadataKey}`` / ``$[data.path]`` templates ("" when missing)."""
+    return text_option(configuration, key, default)
 
 
 def cache_seconds(configuration: dict, key: str) -> int:

@@ -16,7 +16,17 @@ import re
 from devices.attributes import attribute_values, save_attributes_many
 from devices.choices import AttributeScope
 from rulechains.messages import FALSE, SUCCESS, TRUE
-from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, bool_option, fail, field, normal_name
+from rulechains.nodes.base import (
+    BaseNode,
+    ConfigError,
+    NodeError,
+    Out,
+    bool_option,
+    fail,
+    field,
+    normal_name,
+    text_option,
+)
 from rulechains.nodes.calc import known_originators
 from rulechains.nodes.geometry import RANGE_UNITS, contains, distance, java_double, parse_polygons
 
@@ -44,15 +54,6 @@ _FIELDS = (field("latitudeKeyName", label="Latitude key name"), field("longitude
            field("range", "number", "Range"), field("rangeUnit", "select", "Range unit", choices=tuple(RANGE_UNITS)))
 
 
-def _text(configuration: dict, key: str, default=None):
-    value = configuration.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise ConfigError(f"{key} must be text, got {str(value)[:40]!r}")
-    return value
-
-
 def _number(configuration: dict, key: str):
     value = configuration.get(key)
     if value is None or isinstance(value, bool):
@@ -75,7 +76,7 @@ def _choice(configuration: dict, key: str, choices, default):
 def _configured_perimeter(configuration: dict, kind: str):
     """The perimeter of the configuration itself (``fetchPerimeterInfoFromMessageMetadata`` false)."""
     if kind == "POLYGON":
-        text = _text(configuration, "polygonsDefinition", "")
+        text = text_option(configuration, "polygonsDefinition", "")
         try:
             return "POLYGON", parse_polygons(text)
         except ValueError as e:
@@ -92,9 +93,9 @@ def clean_geofence(configuration: dict) -> dict:
     are ThingsBoard's defaults."""
     kind = _choice(configuration, "perimeterType", PERIMETER_TYPES, "POLYGON")
     from_metadata = bool_option(configuration, "fetchPerimeterInfoFromMessageMetadata")
-    return {"latitudeKeyName": _text(configuration, "latitudeKeyName") or "latitude",
-            "longitudeKeyName": _text(configuration, "longitudeKeyName") or "longitude",
-            "perimeterType": kind, "perimeterKeyName": _text(configuration, "perimeterKeyName", ""),
+    return {"latitudeKeyName": text_option(configuration, "latitudeKeyName") or "latitude",
+            "longitudeKeyName": text_option(configuration, "longitudeKeyName") or "longitude",
+            "perimeterType": kind, "perimeterKeyName": text_option(configuration, "perimeterKeyName", ""),
             "perimeter": None if from_metadata else _configured_perimeter(configuration, kind)}
 
 

@@ -23,7 +23,17 @@ from django.core.mail.backends.smtp import EmailBackend
 from django.utils.functional import cached_property
 
 from rulechains.messages import SUCCESS, changed
-from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, bool_option, fail, field, substitute
+from rulechains.nodes.base import (
+    BaseNode,
+    ConfigError,
+    NodeError,
+    Out,
+    bool_option,
+    fail,
+    field,
+    substitute,
+    text_option,
+)
 
 __all__ = ["MsgToEmailNode", "SendEmailNode", "SEND_EMAIL", "TLS_VERSIONS"]
 
@@ -344,10 +354,7 @@ def _decoded(value) -> str:
 
 
 def _text(configuration: dict, name: str) -> str | None:
-    value = configuration.get(name)
-    if value is not None and not isinstance(value, str):
-        raise ConfigError(f"{name} must be a text")
-    return value or None
+    return text_option(configuration, name) or None
 
 
 def _port(configuration: dict, name: str, default) -> int:

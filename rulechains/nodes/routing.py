@@ -116,34 +116,30 @@ def _profile_switch(msgs, ctx, entity_type: str) -> list[list[Out]]:
     return outs
 
 
-class DeviceTypeSwitchNode(BaseNode):
-    """Routes a device's message by the name of its device profile (case-sensitive; ThingsBoard's
-    "device profile switch"). Another originator type, or a device that is not the tenant's, goes
-    by Failure. One query per batch."""
+class _ProfileSwitchNode(BaseNode):
+    """Routes a device's or an asset's message by the name of its profile (case-sensitive).
+    Another originator type, or an entity that is not the tenant's, goes by Failure. One query per batch."""
 
-    label = "device profile switch"
+    entity_type = ""
     group = "FILTER"
     defaults = _EMPTY
     custom_relations = True
     relations = ("default", FAILURE)
 
     def process_batch(self, ctx, msgs):
-        return _profile_switch(msgs, ctx, "DEVICE")
+        return _profile_switch(msgs, ctx, self.entity_type)
 
 
-class AssetTypeSwitchNode(BaseNode):
-    """Routes an asset's message by the name of its asset profile (case-sensitive; ThingsBoard's
-    "asset profile switch"). Another originator type, or an asset that is not the tenant's, goes
-    by Failure. One query per batch."""
+class DeviceTypeSwitchNode(_ProfileSwitchNode):
+    """ThingsBoard's "device profile switch"."""
 
-    label = "asset profile switch"
-    group = "FILTER"
-    defaults = _EMPTY
-    custom_relations = True
-    relations = ("default", FAILURE)
+    label, entity_type = "device profile switch", "DEVICE"
 
-    def process_batch(self, ctx, msgs):
-        return _profile_switch(msgs, ctx, "ASSET")
+
+class AssetTypeSwitchNode(_ProfileSwitchNode):
+    """ThingsBoard's "asset profile switch"."""
+
+    label, entity_type = "asset profile switch", "ASSET"
 
 
 class CheckMessageNode(BaseNode):
