@@ -99,9 +99,14 @@ def _prepare(user, query) -> tuple[list, list]:
     return sources, list(query.key_filters)
 
 
+def _searched_text(query) -> str:
+    return query.page.text_search.lower() if query.page else ""
+
+
 def _text_search(source, query) -> None:
-    """textSearch: a case-insensitive substring of the name or of a selected text field."""
-    text = query.page.text_search if query.page else ""
+    """textSearch in the database: a case-insensitive substring of the name or of a selected text
+    field. (With latest values selected, :func:`_select` searches their text too, in Python.)"""
+    text = _searched_text(query)
     if not text:
         return
     paths = {NAME_COLUMN[source.entity_type]}
@@ -113,6 +118,15 @@ def _text_search(source, query) -> None:
     for path in sorted(paths):
         match |= Q(**{f"{path}__icontains": text})
     source.rows = source.rows.filter(match)
+
+
+def _text_matches(item, query, values, text: str) -> bool:
+    """ThingsBoard's textSearch over every selected column: the name, the entity fields and the
+    latest values, each as the answer renders it."""
+    entity_type, row = item
+    shown = [field_value(row, entity_type, key) for key in ("name", *(k.key for k in query.entity_fields))]
+    shown += [value_text(values[(key, row.pk)][1]) for key in query.latest_values if (key, row.pk) in values]
+    return any(isinstance(value, str) and text in value.lower() for value in shown)
 
 
 def _db_order(source, sort) -> list[str] | None:
@@ -175,14 +189,18 @@ def _candidates(sources) -> list[tuple[str, object]]:
 def _select(user, query) -> tuple[int, list]:
     """(total matching, the page's [(entity_type, row)]) for a parsed query with a page link."""
     sources, left = _prepare(user, query)
+    text = _searched_text(query) if query.latest_values else ""
+    if text and sum(source.rows.count() for source in sources) > MAX_CANDIDATES:
+        text = ""  # too many to render in Python: names and text fields only, in the database
     for source in sources:
-        _text_search(source, query)
+        if not text:
+            _text_search(source, query)
     page, sort = query.page, query.page.sort
     start = page.page * page.page_size
     if not sources:
         return 0, []
     order = _db_order(sources[0], sort) if len(sources) == 1 else None
-    if not left and order is not None:
+    if not left and order is not None and not text:
         rows = sources[0].rows
         total = rows.count()
         found = list(rows.order_by(*order)[start:start + page.page_size]) if start < total else []
@@ -191,8 +209,12 @@ def _select(user, query) -> tuple[int, list]:
     needed = [f.key for f in left if not f.key.is_field]
     if sort is not None and not sort.key.is_field:
         needed.append(sort.key)
+    if text:
+        needed += query.latest_values
     values = load_latest([row.pk for _, row in items], needed)
     items = [item for item in items if _passes(item, left, values, query.any_filter)]
+    if text:
+        items = [item for item in items if _text_matches(item, query, values, text)]
     if sort is not None:
         items.sort(key=_sort_key(sort, values), reverse=sort.descending)
     return len(items), items[start:start + page.page_size]

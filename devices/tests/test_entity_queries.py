@@ -199,6 +199,26 @@ def test_it_sorts_pages_and_searches(api, fleet):
     assert beyond["data"] == [] and beyond["totalElements"] == 4
 
 
+def test_text_search_reads_the_selected_latest_values_as_the_answer_renders_them(api, fleet):
+    temp, mode = {"type": "TIME_SERIES", "key": "temp"}, {"type": "TIME_SERIES", "key": "mode"}
+    model = {"type": "ATTRIBUTE", "key": "model"}
+    assert names(find(api, query(by_type(), text="ECO", latest=[temp, mode]))) == ["m1"]
+    assert sorted(names(find(api, query(by_type(), text="t1", latest=[model])))) == ["m1"]
+    assert names(find(api, query(by_type(), text="30", latest=[temp]))) == ["m2"]  # 30, not "30.0"
+    assert sorted(names(find(api, query(by_type(), text="m", latest=[temp])))) == ["M3", "m1", "m2"]
+    assert find(api, query(by_type(), text="eco"))["data"] == []  # a value not selected is not searched
+    searched = find(api, query(by_type(), text="x", latest=[model], size=1, sort=(field("name"), "ASC")))
+    assert (searched["totalElements"], names(searched)) == (1, ["M3"])
+
+
+def test_text_search_past_the_python_limit_reads_names_and_fields_in_the_database(api, fleet, monkeypatch):
+    from devices.queries import engine
+    monkeypatch.setattr(engine, "MAX_CANDIDATES", 2)
+    mode = {"type": "TIME_SERIES", "key": "mode"}
+    assert find(api, query(by_type(), text="eco", latest=[mode]))["data"] == []
+    assert sorted(names(find(api, query(by_type(), text="m", latest=[mode])))) == ["M3", "m1", "m2"]
+
+
 def test_it_counts(api, fleet):
     def count(body):
         res = api.post(COUNT, body, format="json")
