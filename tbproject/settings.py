@@ -215,6 +215,15 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
 EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
                  else "django.core.mail.backends.console.EmailBackend")
+# Account mails anyone can ask for (password reset; activation mails again), in ThingsBoard's rate-limit
+# format ("3:3600" = 3 an hour): per target address, known or not, and per client address (an IPv6 client by
+# its /64) for the anonymous reset request. Counted across processes through REDIS_URL. Empty: no limit.
+ACCOUNT_MAILS_PER_ADDRESS_RATE_LIMIT = env_str("ACCOUNT_MAILS_PER_ADDRESS_RATE_LIMIT", "3:3600")
+ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT = env_str("ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT", "10:60")
+# ThingsBoard's maxFailedLoginAttempts (security settings): the wrong password after this many in a row
+# disables the user's login until an administrator enables it again. 0: never.
+USER_MAX_FAILED_LOGIN_ATTEMPTS = env_int("USER_MAX_FAILED_LOGIN_ATTEMPTS", 5, minimum=0)
+AUTHENTICATION_BACKENDS = ["tenants.lockout.LockoutBackend"]
 # Largest JSON body the API accepts (bytes); larger bodies answer 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 4 * 1024 * 1024, minimum=1024)
 

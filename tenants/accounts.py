@@ -24,7 +24,9 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from tbproject.clock import now_ms
+from tenants import lockout
 from tenants.choices import Authority
+from tenants.limits import mail as mail_limits
 from tenants.models import CredentialsToken, Customer, Tenant, User
 
 __all__ = ["AccountError", "visible_users", "save_user", "delete_user", "activation_link", "send_activation_mail",
@@ -42,17 +44,26 @@ PASSWORD_POLICY = {"minimumLength": 6, "maximumLength": None, "minimumUppercaseL
 MAX_PASSWORD = 4096  # hashing a longer one is only a way to burn the server's CPU
 NO_PERMISSION = "You don't have permission to perform this operation!"
 NOT_FOUND = "Requested item wasn't found!"
+TOO_MANY_MAILS = "Too many mails asked for: try again later."
 HOUR_MS = 3_600_000
 
 log = logging.getLogger(__name__)
 
 
 class AccountError(Exception):
-    """Refused: ``status`` (400, 403, 404, 500) and ThingsBoard's message where it has one."""
+    """Refused: ``status`` (400, 403, 404, 429, 500) and ThingsBoard's message where it has one;
+    ``retry_after`` (seconds) with a 429."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, *, retry_after: int = 0):
         super().__init__(message)
-        self.status = status
+        self.status, self.retry_after = status, retry_after
+
+
+def _take_mail(email: str, client: str | None = None) -> None:
+    """One mail to ``email`` (asked for by ``client``) from the limits of tenants/limits/mail.py, or a 429."""
+    wait = mail_limits.take(email, client)
+    if wait:
+        raise AccountError(TOO_MANY_MAILS, 429, retry_after=wait)
 
 
 def visible_users(actor):
@@ -145,6 +156,9 @@ def _additional_info(data: dict, stored: dict | None) -> dict:
         raise AccountError("additionalInfo must be a JSON object")
     info = dict(info)
     info.pop("userCredentialsEnabled", None)  # ThingsBoard adds it when it answers; the login's state is not this
+    info.pop(lockout.FAILED, None)  # the server counts wrong passwords: a client's copy neither sets nor clears it
+    if isinstance(stored, dict) and lockout.FAILED in stored:
+        info[lockout.FAILED] = stored[lockout.FAILED]
     return info
 
 
@@ -169,6 +183,7 @@ def save_user(actor, data: dict, *, send_mail: bool, base_url: str) -> User:
             user.save()
             token = _new_token(user, ACTIVATE, settings.USER_ACTIVATION_TOKEN_TTL_HOURS)
             if send_mail:
+                _take_mail(email)
                 _send(email, "Activate your account", f"Set your password to activate your account:\n\n"
                       f"{_activation_url(base_url, token.token)}\n\nThe link is valid for "
                       f"{settings.USER_ACTIVATION_TOKEN_TTL_HOURS} hours.")
@@ -211,14 +226,13 @@ def set_enabled(actor, user_id, enabled: bool) -> None:
     user = _user(actor, user_id)
     if user.is_active == enabled:
         return
-    user.is_active = enabled
-    fields = ["is_active"]
-    if not enabled:
+    if enabled:  # as ThingsBoard, enabling a login (a locked one, too) starts its count of wrong passwords again
+        user.is_active = True
+        fields = ["is_active", *lockout.forget_failures(user)]
+    else:
         # as ThingsBoard invalidates a disabled user's credentials: its tokens stay dead once it is enabled
         # again, and its pending links (activation, reset) go
-        user.credentials_changed = now_ms()
-        fields.append("credentials_changed")
-        CredentialsToken.objects.filter(user=user).delete()
+        fields = lockout.disable(user)
     user.save(update_fields=fields)
 
 
@@ -236,11 +250,12 @@ def activation_link(actor, user_id, base_url: str) -> tuple[str, int]:
 
 
 def send_activation_mail(actor, email: str, base_url: str) -> None:
-    """POST /api/user/sendActivationMail?email=: the activation mail again."""
+    """POST /api/user/sendActivationMail?email=: the activation mail again (within the address's mail limit)."""
     user = visible_users(actor).filter(email=str(email).strip().lower()).first()
     if user is None:
         raise AccountError(NOT_FOUND, 404)
     link, _ = activation_link(actor, user.pk, base_url)
+    _take_mail(user.email)
     _send(user.email, "Activate your account", f"Set your password to activate your account:\n\n{link}")
 
 
@@ -279,11 +294,13 @@ def change_password(user: User, current, new) -> None:
     CredentialsToken.objects.filter(user=user, purpose=RESET).delete()  # a reset link asked for before
 
 
-def request_password_reset(email, base_url: str) -> None:
+def request_password_reset(email, base_url: str, *, client: str | None = None) -> None:
     """POST /api/noauth/resetPasswordByEmail: a reset link by mail to an active user. Answers the same
-    whether such a user exists or not, so that nobody learns which addresses have accounts."""
+    whether such a user exists or not, so that nobody learns which addresses have accounts: the mail
+    limits (per address, and per ``client`` asking) count an unknown address as a known one."""
     if not isinstance(email, str):
         raise AccountError("email is required")
+    _take_mail(email, client)
     user = User.objects.filter(email=email.strip().lower(), is_active=True).first()
     if user is None:
         return

@@ -8,6 +8,7 @@ from django.urls import path
 
 from tbproject.admin import TenantFormMixin, TenantScopedAdmin, is_sysadmin
 from tbproject.clock import now_ms
+from tenants import lockout
 from tenants.admin_pages import usage as usage_pages
 from tenants.admin_pages.profiles import LIMIT_FIELDS, TenantProfileForm
 from tenants.choices import Authority
@@ -156,6 +157,8 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
     def save_model(self, request, obj, form, change):
         if change and "is_active" in form.changed_data and not obj.is_active:
             obj.credentials_changed = now_ms()  # as the API's disable: the user's tokens stay dead
+        elif change and "is_active" in form.changed_data:
+            lockout.forget_failures(obj)  # as the API's enable: a locked user's count of wrong passwords starts again
         super().save_model(request, obj, form, change)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):

@@ -10,6 +10,8 @@ class TenantsConfig(AppConfig):
     def ready(self) -> None:
         from tenants.limits import profile, spec  # noqa: F401  (profile: its signal receivers)
 
-        problem = spec.validate(settings.DEBUG_EVENTS_TENANT_RATE_LIMIT)
-        if problem:
-            raise ImproperlyConfigured(f"DEBUG_EVENTS_TENANT_RATE_LIMIT: {problem}")
+        for name in ("DEBUG_EVENTS_TENANT_RATE_LIMIT", "ACCOUNT_MAILS_PER_ADDRESS_RATE_LIMIT",
+                     "ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT"):
+            problem = spec.validate(getattr(settings, name))
+            if problem:
+                raise ImproperlyConfigured(f"{name}: {problem}")

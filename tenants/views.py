@@ -17,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 
 from tenants import accounts
 from tenants.api.accounts import link_base
+from tenants.limits import mail as mail_limits
 
 __all__ = ["create_password", "reset_password", "reset_password_request"]
 
@@ -38,9 +39,10 @@ class EmailForm(forms.Form):
     email = forms.EmailField(label="E-mail", max_length=254)
 
 
-def _page(request, title: str, **context):
+def _page(request, title: str, status: int = 200, **context):
     return render(request, "tenants/password_form.html", {
-        **admin.site.each_context(request), "title": title, "login_url": reverse("admin:index"), **context})
+        **admin.site.each_context(request), "title": title, "login_url": reverse("admin:index"), **context},
+        status=status)
 
 
 def _set_password(request, purpose: str, param: str, use, title: str, done: str):
@@ -74,12 +76,18 @@ def reset_password(request):
 def reset_password_request(request):
     form = EmailForm(request.POST or None)
     title = "Forgot your password?"
+    retry_after = 0
     if request.method == "POST" and form.is_valid():
         try:
-            accounts.request_password_reset(form.cleaned_data["email"], link_base(request))
+            accounts.request_password_reset(form.cleaned_data["email"], link_base(request),
+                                            client=mail_limits.client_of(request))
         except (accounts.AccountError, ValidationError) as e:
             form.add_error("email", e.detail[0] if isinstance(e, ValidationError) else str(e))
+            retry_after = getattr(e, "retry_after", 0)  # over the mail limits: alike for known and unknown addresses
         else:
             return _page(request, title, done="If an active account has this e-mail, a link to reset its password "
                                              "is on its way.")
-    return _page(request, title, form=form, submit="Send the link")
+    response = _page(request, title, status=429 if retry_after else 200, form=form, submit="Send the link")
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response

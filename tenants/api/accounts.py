@@ -29,6 +29,7 @@ from tbproject.api.tokens import issue_pair
 from tenants import accounts
 from tenants.api.auth import _body, _PublicView
 from tenants.api.serializers import UserSerializer
+from tenants.limits import mail as mail_limits
 
 __all__ = ["UserSaveView", "ActivationLinkView", "ActivationLinkInfoView", "SendActivationMailView",
            "CredentialsEnabledView", "ChangePasswordView", "ActivateView", "ResetByEmailView", "ResetView",
@@ -45,7 +46,10 @@ _ERRORS = {400: exceptions.ValidationError, 403: exceptions.PermissionDenied, 40
 
 
 def refused(error: accounts.AccountError) -> exceptions.APIException:
-    """The API's answer to a refused account operation: ThingsBoard's error shape with its status."""
+    """The API's answer to a refused account operation: ThingsBoard's error shape with its status (a 429
+    with errorCode 33 and Retry-After, as the API answers every rate limit)."""
+    if error.status == 429:
+        return exceptions.Throttled(wait=error.retry_after or None, detail=str(error))
     return _ERRORS[error.status](str(error))
 
 
@@ -76,18 +80,9 @@ class UserSaveView(APIView):
         return Response(UserSerializer(user).data)
 
 
-class ActivationLinkView(APIView):
-    permission_classes = [IsAuthenticated]
+class _ActivationLinkBase(APIView):
+    """A user's activation link for an administrator to hand over; the subclasses differ only in the answer."""
 
-    def get(self, request, pk):
-        try:
-            link, _ = accounts.activation_link(request.user, parse_uuid(pk), link_base(request, mailed=False))
-        except accounts.AccountError as e:
-            raise refused(e) from None
-        return HttpResponse(link, content_type="text/plain; charset=utf-8")
-
-
-class ActivationLinkInfoView(APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request, pk):
@@ -95,6 +90,19 @@ class ActivationLinkInfoView(APIView):
             link, ttl_ms = accounts.activation_link(request.user, parse_uuid(pk), link_base(request, mailed=False))
         except accounts.AccountError as e:
             raise refused(e) from None
+        return self.answer(link, ttl_ms)
+
+    def answer(self, link: str, ttl_ms: int):
+        raise NotImplementedError
+
+
+class ActivationLinkView(_ActivationLinkBase):
+    def answer(self, link, ttl_ms):
+        return HttpResponse(link, content_type="text/plain; charset=utf-8")
+
+
+class ActivationLinkInfoView(_ActivationLinkBase):
+    def answer(self, link, ttl_ms):
         return Response({"value": link, "ttlMs": ttl_ms})
 
 
@@ -182,7 +190,8 @@ class ResetView(_TokenLinkView):
 class ResetByEmailView(_PublicView):
     def post(self, request):
         try:
-            accounts.request_password_reset(_body(request).get("email"), link_base(request))
+            accounts.request_password_reset(_body(request).get("email"), link_base(request),
+                                            client=mail_limits.client_of(request))
         except accounts.AccountError as e:
             raise refused(e) from None
         return Response(status=200)

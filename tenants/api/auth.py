@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from tbproject.api.authentication import TokenExpiredError
 from tbproject.api.tokens import TokenExpired, TokenInvalid, decode_refresh, issue_pair, outdated
+from tenants import lockout
 from tenants.api.serializers import UserSerializer
 
 __all__ = ["LoginView", "RefreshView", "CurrentUserView", "LogoutView"]
@@ -43,8 +44,8 @@ class LoginView(_PublicView):
         body.is_valid(raise_exception=True)
         user = authenticate(request, username=body.validated_data["username"].lower(),
                             password=body.validated_data["password"])
-        if user is None:
-            raise AuthenticationFailed("Invalid username or password")  # authenticate() signalled it
+        if user is None:  # authenticate() signalled it; ThingsBoard's texts for a lockout and a disabled user
+            raise AuthenticationFailed(lockout.refusal(request) or "Invalid username or password")
         user_logged_in.send(sender=user.__class__, request=request, user=user)  # as Django's login() does
         return Response(issue_pair(user))
 

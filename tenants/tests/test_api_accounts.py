@@ -273,3 +273,11 @@ def test_a_password_set_elsewhere_outdates_tokens_too(customer_user, customer_ap
     assert_error(customer_api.get("/api/auth/user"), 401)
     fresh = jwt.decode(issue_pair(stored)["token"], options={"verify_signature": False})
     assert not outdated(stored, fresh["cc"])
+
+
+@pytest.mark.parametrize("path", ["activationLink", "activationLinkInfo"])
+def test_both_activation_link_views_refuse_alike(api, mallory_api, customer_user, customer, path):
+    assert_error(api.get(f"/api/user/{customer_user.pk}/{path}"), 400, "already activated")
+    pending = _new(api, customer).json()["id"]["id"]
+    assert_error(mallory_api.get(f"/api/user/{pending}/{path}"), 404)
+    assert api.get(f"/api/user/{pending}/{path}").status_code == 200

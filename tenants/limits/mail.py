@@ -1,0 +1,73 @@
+"""Limits on the account mails anyone can make this server send: a password-reset request needs no
+login, and an administrator can ask for a user's activation mail again and again. Two limits in
+ThingsBoard's rate-limit format, taken from the limiter every other limit takes from (one count
+across processes through REDIS_URL, this process's own in embedded mode):
+
+- per target address (``ACCOUNT_MAILS_PER_ADDRESS_RATE_LIMIT``), counted whether an account has the
+  address or not: a refusal must tell nobody which addresses have accounts;
+- per client (``ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT``), for the anonymous reset request: its
+  REMOTE_ADDR (uvicorn takes X-Forwarded-For only from a proxy it trusts, so a client cannot choose
+  its own), an IPv6 client by its /64, which one subscriber usually holds whole.
+
+A target address is keyed by an HMAC of it: the shared store never holds addresses.
+
+    wait = mail.take("carol@example.com", client=mail.client_of(request))   # 0: send; else seconds
+"""
+
+import functools
+import hashlib
+import hmac
+import ipaddress
+
+from django.conf import settings
+
+from tenants.limits.limiter import get_limiter
+from tenants.limits.spec import Window, parse
+
+__all__ = ["PER_ADDRESS", "PER_CLIENT", "take", "client_of"]
+
+PER_ADDRESS = "accountMailsPerAddress"
+PER_CLIENT = "accountMailsPerClient"
+
+
+def take(address: str, client: str | None = None) -> int:
+    """One mail from ``client``'s budget (when given), then from ``address``'s: 0 when both had it,
+    else the seconds until one will be there (a client refused takes nothing from the address)."""
+    if client:
+        wait = _take(PER_CLIENT, settings.ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT, client)
+        if wait:
+            return wait
+    return _take(PER_ADDRESS, settings.ACCOUNT_MAILS_PER_ADDRESS_RATE_LIMIT, _digest(address))
+
+
+def client_of(request) -> str:
+    """The client a request counts against: its address, an IPv6 one as its /64 network."""
+    raw = str(request.META.get("REMOTE_ADDR") or "")
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw[:64] or "unknown"
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _take(key: str, text: str, subject: str) -> int:
+    windows = _windows(text)
+    if not windows:
+        return 0
+    granted, wait_ms = get_limiter().take(f"{key}:{subject}", windows)
+    return 0 if granted else max(1, -(-wait_ms // 1000))
+
+
+@functools.lru_cache(maxsize=16)
+def _windows(text: str) -> tuple[Window, ...]:
+    # one tuple per setting value: the limiter keeps its reserve while the limit is the same object
+    return parse(text)  # tenants/apps.py refused a malformed value at boot
+
+
+def _digest(address: str) -> str:
+    normal = str(address).strip().lower().encode("utf-8", "replace")
+    return hmac.new(settings.SECRET_KEY.encode(), normal, hashlib.sha256).hexdigest()[:32]

@@ -1,0 +1,110 @@
+"""ThingsBoard's lockout of a login after too many wrong passwords (its security settings'
+``maxFailedLoginAttempts``; ``USER_MAX_FAILED_LOGIN_ATTEMPTS`` here).
+
+Each wrong password of an enabled user is counted in the user's ``additionalInfo.failedLoginAttempts``
+(where ThingsBoard keeps it), a right one starts the count again, and the wrong one past the limit
+disables the login as an administrator disabling it would (its tokens stop working, its pending links
+go): answered 401 "User account is locked due to security policy". From then on the right password
+answers "User account is not active" until an administrator enables the user again
+(``POST /api/user/{id}/userCredentialsEnabled``), which also resets the count.
+
+Every password login goes through :class:`LockoutBackend` (settings.AUTHENTICATION_BACKENDS): the
+REST API's /api/auth/login and the admin's sign-in page alike.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.db import transaction
+
+from tbproject.clock import now_ms
+from tenants.models import CredentialsToken, User
+
+__all__ = ["FAILED", "LOCKED", "NOT_ACTIVE", "REFUSAL", "LockoutBackend", "disable", "forget_failures",
+           "count_failure", "refusal"]
+
+FAILED = "failedLoginAttempts"  # ThingsBoard's key in the user's additionalInfo
+LOCKED = "User account is locked due to security policy"  # ThingsBoard's answers (401, errorCode 10)
+NOT_ACTIVE = "User account is not active"
+#: the attribute through which the backend tells the REST login view why it refused (Django's
+#: authenticate() only answers None)
+REFUSAL = "tb_login_refusal"
+
+log = logging.getLogger(__name__)
+
+
+def disable(user: User) -> list[str]:
+    """Disable ``user``'s login, unsaved: its tokens are outdated, its pending links deleted. The fields to save."""
+    user.is_active = False
+    user.credentials_changed = now_ms()
+    CredentialsToken.objects.filter(user=user).delete()
+    return ["is_active", "credentials_changed"]
+
+
+def forget_failures(user: User) -> list[str]:
+    """Start ``user``'s count of wrong passwords again, unsaved: the fields to save (none when it was 0)."""
+    info = user.additional_info if isinstance(user.additional_info, dict) else {}
+    if not info.get(FAILED):
+        return []
+    user.additional_info = {k: v for k, v in info.items() if k != FAILED}
+    return ["additional_info"]
+
+
+def count_failure(user: User) -> bool:
+    """Count a wrong password of ``user``; True when it was the one past the limit and disabled the login."""
+    limit = settings.USER_MAX_FAILED_LOGIN_ATTEMPTS
+    with transaction.atomic():
+        # the row locked (PostgreSQL) so that parallel guesses are each counted
+        row = User.objects.select_for_update().filter(pk=user.pk, is_active=True).first()
+        if row is None:  # disabled, or waiting for activation: nothing to lock
+            return False
+        info = dict(row.additional_info) if isinstance(row.additional_info, dict) else {}
+        previous = info.get(FAILED)
+        count = (previous if isinstance(previous, int) and previous > 0 else 0) + 1
+        row.additional_info = {**info, FAILED: count}
+        fields = ["additional_info"]
+        locked = 0 < limit < count
+        if locked:
+            fields += disable(row)
+        row.save(update_fields=fields)
+    if locked:
+        log.warning("user %s locked after %d failed logins in a row", row.pk, count)
+    return locked
+
+
+def refusal(request) -> str | None:
+    """Why the backend refused this request's login, when it was not a wrong name or password."""
+    return getattr(request, REFUSAL, None) if request is not None else None
+
+
+class LockoutBackend(ModelBackend):
+    """Django's ModelBackend, counting wrong passwords and saying why it refused an enabled user's
+    right password (``refusal(request)``)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(User.USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        try:
+            user = User._default_manager.get_by_natural_key(username)
+        except User.DoesNotExist:
+            User().set_password(password)  # as ModelBackend: an unknown user costs the same hashing
+            return None
+        if not user.check_password(password):
+            if count_failure(user):
+                _refuse(request, LOCKED)
+            return None
+        if not self.user_can_authenticate(user):
+            _refuse(request, NOT_ACTIVE)
+            return None
+        fields = forget_failures(user)
+        if fields:
+            user.save(update_fields=fields)
+        return user
+
+
+def _refuse(request, reason: str) -> None:
+    if request is not None:
+        setattr(request, REFUSAL, reason)
