@@ -23,8 +23,17 @@ that chain's first node and remembers where it came from; an Out with ``chain=RE
 (TbRuleChainOutputNode) takes it back to the calling node, leaving by the relation the Out names.
 ``resume`` starts messages after a node (the delay node's timer, the generator's beat job).
 
+Tenancy: a message whose originator is not an entity of its tenant (rulechains/originators.py)
+runs no node. Where it enters (``process``, ``resume``) it is dropped, counted in
+``Report.refused``, logged, and recorded as an error event on the node it would have entered
+(``process``) or come from (``resume``) when that node records failures: routing it by a Failure
+relation would hand it to the very nodes (a log, a save) that act on its originator. A node that
+sends a message on with another originator (change originator) that is not the tenant's sends
+the message it got by Failure instead, with its originator unchanged.
+
 Nothing here raises for a message: a node that fails sends it by Failure. Only loading the
-chains can raise (database unavailable), before any node ran, so the task can retry the batch.
+chains and checking the originators can raise (database unavailable), before any node ran, so
+the task can retry the batch.
 """
 
 import logging
@@ -39,11 +48,11 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from converters.events import EventBatch
-from rulechains import debug, profiles
+from rulechains import debug, originators, profiles
 from rulechains.messages import FAILURE, Msg
 from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
-from rulechains.nodes.base import RETURN, NodeContext, fail
+from rulechains.nodes.base import RETURN, NodeContext, Out, fail
 from tbproject.clock import now_ms
 
 __all__ = ["process", "resume", "Report", "Graph", "load_root_chains", "load_chains", "root_chains", "forget_chains",
@@ -65,6 +74,7 @@ class Report:
     failures: int = 0
     hop_limited: int = 0
     unrouted: int = 0
+    refused: int = 0  # originator not an entity of the message's tenant: dropped where it entered
 
 
 @dataclass
@@ -155,13 +165,20 @@ def process(messages: list[Msg], *, now: int | None = None) -> Report:
     """Run ``messages`` through their tenants' root chains (or their originator profile's default
     rule chain); never raises for a message."""
     report = Report(messages=len(messages))
+    refused = originators.foreign(messages)  # one query per originator type for the whole batch
     by_tenant: dict = defaultdict(list)
-    for msg in messages:
-        by_tenant[msg.tenant_id].append(msg)
-    roots = root_chains(by_tenant)
-    chosen = profiles.default_chains(messages)  # profiles' default rule chains replace the root
+    dropped: dict = defaultdict(list)
+    for i, msg in enumerate(messages):
+        (dropped if i in refused else by_tenant)[msg.tenant_id].append(msg)
+    roots = root_chains(by_tenant.keys() | dropped.keys())
+    # profiles' default rule chains replace the root
+    chosen = profiles.default_chains([m for i, m in enumerate(messages) if i not in refused] if refused else messages)
     now = now_ms() if now is None else now
     with debug.Recorder() as events:
+        for tenant_id, msgs in dropped.items():
+            root = roots.get(tenant_id)
+            first = root.nodes[root.first] if root is not None and root.first is not None else None
+            _refuse(tenant_id, first, "IN", "", msgs, now, events, report)
         for tenant_id, msgs in by_tenant.items():
             root = roots.get(tenant_id)
             graphs = {root.chain.pk: root} if root else {}
@@ -190,18 +207,56 @@ def resume(tenant_id, chain_id, node_id, relation: str, msgs: list[Msg], stack=(
         report.unrouted += len(msgs)
         return report
     stack = tuple((uuid.UUID(str(c)), int(i)) for c, i in stack)
-    items = [_Item(m, i, relation, stack) for i, m in enumerate(msgs)]
+    refused = originators.foreign(msgs, tenant_id)
+    items = [_Item(m, i, relation, stack) for i, m in enumerate(msgs) if i not in refused]
     graphs = {chain_id: graph}
     with debug.Recorder() as events:
         ctx = NodeContext(tenant_id, now_ms() if now is None else now)
         pending: dict = {}
         row = graph.nodes[index]
+        if refused:
+            _refuse(tenant_id, row, "OUT", relation, [msgs[i] for i in sorted(refused)], ctx.now, events, report)
         for item in items:
             if debug.wants(row, failed=False, now=ctx.now):  # what the node sends now, as if it ran now
                 events.add(debug.event(row, "OUT", item.msg, str(uuid.uuid4()), relation, None, ctx.now))
             _route(graphs, ctx, (chain_id, index), item, relation, None, pending)
         _run(graphs, pending, len(msgs), ctx, events, report)
     return report
+
+
+def _refuse(tenant_id, row, direction: str, relation: str, msgs: list, now: int, events: EventBatch,
+            report: Report) -> None:
+    """Drop ``msgs``, whose originators are not the tenant's: counted, logged, and an error event
+    on node ``row`` (the one they would have entered, or come from) if it records failures."""
+    report.refused += len(msgs)
+    wanted = row is not None and debug.wants(row, failed=True, now=now)
+    for msg in msgs if wanted else ():
+        events.add(debug.event(row, direction, msg, str(uuid.uuid4()), relation, _dropped(msg), now))
+    log.warning("rule engine: %d message(s) of tenant %s dropped: %s", len(msgs), tenant_id, _dropped(msgs[0]))
+
+
+def _dropped(msg: Msg) -> str:
+    return f"{originators.not_found(msg)}: the message is dropped, its originator is not an entity of this tenant"
+
+
+def _check_swaps(ctx: NodeContext, msgs: list[Msg], outs: list) -> list:
+    """``outs`` with each message that a node sent on with an originator of its own choosing (change
+    originator) that is not the tenant's replaced by the message it got, by Failure."""
+    swaps = []
+    for i, out_list in enumerate(outs):
+        msg = msgs[i]
+        for out in out_list:
+            new = out.msg
+            if new is not msg and (new.originator_id != msg.originator_id
+                                   or new.originator_type != msg.originator_type):
+                swaps.append((i, out))
+    if not swaps:
+        return outs
+    refused = originators.foreign([out.msg for _, out in swaps], ctx.tenant_id)
+    for k in refused:
+        i, out = swaps[k]
+        outs[i] = [Out(FAILURE, msgs[i], originators.not_found(out.msg)) if o is out else o for o in outs[i]]
+    return outs
 
 
 def _route(graphs: dict, ctx: NodeContext, at: tuple, item: _Item, relation: str, chain, pending: dict) -> None:
@@ -270,8 +325,10 @@ def _run(graphs: dict, pending: dict, count: int, ctx: NodeContext, events: Even
                 events.add(debug.event(row, "IN", item.msg, msg_id(item.root), item.relation, None, ctx.now))
         ctx.stacks = [item.stack for item in ready]  # for nodes that hand messages on later (delay)
         started = time.perf_counter()
-        outs = _run_node(row, ctx, [item.msg for item in ready], trial)
+        msgs = [item.msg for item in ready]
+        outs = _run_node(row, ctx, msgs, trial)
         duration = round((time.perf_counter() - started) * 1000, 3)
+        outs = _check_swaps(ctx, msgs, outs)
         for item, out_list in zip(ready, outs, strict=True):
             for out in out_list:
                 failed = out.relation == FAILURE

@@ -20,12 +20,12 @@ import uuid
 from django.db import transaction
 
 from converters.events import EventBatch
-from rulechains import engine
+from rulechains import engine, originators
 from rulechains.messages import Msg
 from rulechains.metadata import MetadataError, clean, keep_secrets, short_type
 from rulechains.models import RuleChain, RuleNode
 from rulechains.nodes import NODES
-from rulechains.nodes.base import NodeContext, normal_name
+from rulechains.nodes.base import NodeContext
 from tbproject.clock import now_ms
 
 __all__ = ["run", "sample_msg", "MAX_STEPS", "UnknownOriginator"]
@@ -53,14 +53,12 @@ class UnknownOriginator(LookupError):
 
 
 def _check_originator(tenant_id, msg: Msg) -> None:
-    """A posted originator must be the tenant's own device, asset, customer, user or the tenant:
-    a test run never acts as another tenant's entity. Another tenant's id and an id that does not
-    exist are refused alike ("<Type> with id [...] is not found", as the entity endpoints say)."""
-    from rulechains.nodes.related import load_entities
-
-    ref = (msg.originator_type, msg.originator_id)
-    if ref not in load_entities(tenant_id, [ref]):
-        raise UnknownOriginator(f"{normal_name(msg.originator_type)[:40]} with id [{msg.originator_id}] is not found")
+    """A posted originator must be an entity of the chain's tenant (the engine's check,
+    rulechains/originators.py): a test run never acts as another tenant's entity. Another
+    tenant's id and an id that does not exist are refused alike ("<Type> with id [...] is not
+    found", as the entity endpoints say), before anything runs."""
+    if originators.foreign([msg], tenant_id):
+        raise UnknownOriginator(originators.not_found(msg))
 
 
 def sample_msg(tenant_id, sample) -> Msg:

@@ -13,6 +13,7 @@ one message routes that message by ``Failure`` with the exception's text; an exc
 """
 
 import json
+import math
 import re
 from typing import ClassVar, NamedTuple
 from uuid import UUID
@@ -20,7 +21,8 @@ from uuid import UUID
 from rulechains.messages import FAILURE, SUCCESS, Msg
 
 __all__ = ["BaseNode", "Out", "NodeError", "ConfigError", "NodeContext", "substitute", "fail", "RETURN", "field",
-           "GROUPS", "SCRIPT_FIELDS", "bool_option", "text_option", "normal_name"]
+           "GROUPS", "SCRIPT_FIELDS", "bool_option", "int_option", "text_option", "normal_name", "INT_MIN",
+           "INT_MAX"]
 
 #: ``Out.chain`` of an output node: back to the rule chain node that called this chain.
 RETURN = "return"
@@ -58,6 +60,33 @@ def bool_option(configuration: dict, key: str, default: bool = False) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{key} must be true or false, got {str(value)[:40]!r}")
     return value
+
+
+#: the bounds of a Java int, what ThingsBoard's configuration classes hold most integer options in
+INT_MIN, INT_MAX = -2**31, 2**31 - 1
+#: an integer's text as Jackson coerces it ("60", " -5 "); longer ones are out of any range here
+_INTEGER_TEXT = re.compile(r"\s*[+-]?[0-9]{1,18}\s*")
+
+
+def int_option(configuration: dict, key: str, default, *, low: int = INT_MIN, high: int = INT_MAX,
+               truncate: bool = False, required: bool = False):
+    """An integer option, as ThingsBoard's JSON reader (Jackson) takes one: a number or its text
+    ("60", " -5 "), a float with an integral value (60.0), and with ``truncate`` any finite float
+    cut toward zero (Jackson's ACCEPT_FLOAT_AS_INT: 1.5 is 1). Missing, null or blank is
+    ``default`` (None allowed; with ``required`` None is an error). Anything else, or a value
+    outside ``low``..``high``, is a ConfigError naming the key and the allowed range."""
+    value = configuration.get(key)
+    number = default if value is None or (isinstance(value, str) and not value.strip()) else value
+    if isinstance(number, str) and _INTEGER_TEXT.fullmatch(number):
+        number = int(number)
+    elif isinstance(number, float) and math.isfinite(number) and (truncate or number.is_integer()):
+        number = int(number)
+    if number is None and not required:
+        return None
+    if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+        shown = "null" if value is None else repr(str(value)[:40])
+        raise ConfigError(f"{key} must be an integer from {low} to {high}, got {shown}")
+    return number
 
 
 def text_option(configuration: dict, key: str, default=None):

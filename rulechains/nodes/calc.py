@@ -14,7 +14,7 @@ from devices.attributes import attribute_values, save_attributes_many
 from devices.choices import AttributeScope
 from devices.telemetry import Point, latest_many, write_points
 from rulechains.messages import SUCCESS, changed
-from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, fail, field, substitute
+from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, fail, field, int_option, substitute
 from rulechains.nodes.expressions import (
     FUNCTIONS,
     Expression,
@@ -26,24 +26,11 @@ from rulechains.nodes.expressions import (
     total,
 )
 
-__all__ = ["MathNode", "option_flag", "int_option", "known_originators", "finite_double"]
+__all__ = ["MathNode", "option_flag", "known_originators", "finite_double"]
 
 
 def option_flag(value) -> bool:
     return value is True or str(value).lower() == "true"
-
-
-def int_option(configuration: dict, name: str, default, low: int = -300, high: int = 300):
-    value = configuration.get(name, default)
-    if value is None or value == default:
-        return value
-    if isinstance(value, str) and re.fullmatch(r"-?\d{1,4}", value.strip()):
-        value = int(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{name} must be an integer between {low} and {high}")
-    return value
 
 
 # --- the math function node -------------------------------------------------------------------
@@ -211,7 +198,7 @@ class MathNode(BaseNode):
             raise ConfigError(f"result.type must be one of {', '.join(ARGUMENT_TYPES[1:])}")
         if not isinstance(result.get("key"), str) or not result["key"]:
             raise ConfigError("result.key must be a non-empty key name")
-        precision = int_option(result, "resultValuePrecision", 0)
+        precision = int_option(result, "resultValuePrecision", 0, low=-300, high=300)
         result = {"type": result["type"], "key": result["key"], "precision": precision,
                   "integer": precision == 0 or operation in _INTEGER_RESULT,
                   "scope": _scope(result, "result") if result["type"] == "ATTRIBUTE" else None,

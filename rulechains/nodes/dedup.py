@@ -10,7 +10,6 @@ actor, what is pending is lost when the cache is (embedded mode: when the proces
 
 import logging
 import pickle
-import re
 import time
 import uuid
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 
 from rulechains.messages import POST_TELEMETRY_REQUEST, SUCCESS, Msg, decode, encode
-from rulechains.nodes.base import BaseNode, ConfigError, fail, field
+from rulechains.nodes.base import BaseNode, ConfigError, fail, field, int_option
 
 __all__ = ["MsgDeduplicationNode", "MsgCountNode", "run_due", "STRATEGIES", "service_id"]
 
@@ -31,21 +30,6 @@ STRATEGIES = ("FIRST", "LAST", "ALL")
 RETRY_DELAY_MS = 10_000
 #: pending state outlives its interval by this much, then the cache forgets it (a deleted node)
 STATE_GRACE_SECONDS = 86_400
-
-
-def _int(configuration: dict, name: str, default: int, low: int, high: int | None = None) -> int:
-    """An integer setting (Jackson reads "60" as 60 too); ConfigError naming it otherwise."""
-    value = configuration.get(name, default)
-    if value is None:
-        value = default
-    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,18}\s*", value):
-        value = int(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise ConfigError(f"{name} must be an integer {bounds}, got {str(value)[:40]!r}")
-    return value
 
 
 #: nesting levels of headroom when checking that a pending message can be stored: the cache
@@ -118,10 +102,10 @@ class MsgDeduplicationNode(BaseNode):
         out_type = configuration.get("outMsgType")
         if strategy == "ALL" and (not isinstance(out_type, str) or not out_type.strip()):
             raise ConfigError("outMsgType (the output message type) is required with the ALL strategy")
-        return {"interval": _int(configuration, "interval", 60, 1), "strategy": strategy,
+        return {"interval": int_option(configuration, "interval", 60, low=1), "strategy": strategy,
                 "outMsgType": out_type.strip() if strategy == "ALL" else None,
-                "maxPendingMsgs": _int(configuration, "maxPendingMsgs", 100, 1, 1000),
-                "maxRetries": _int(configuration, "maxRetries", 3, 0, 100)}
+                "maxPendingMsgs": int_option(configuration, "maxPendingMsgs", 100, low=1, high=1000),
+                "maxRetries": int_option(configuration, "maxRetries", 3, low=0, high=100)}
 
     @property
     def interval_ms(self) -> int:
@@ -274,7 +258,7 @@ class MsgCountNode(BaseNode):
         prefix = configuration.get("telemetryPrefix", "messageCount")
         if not isinstance(prefix, str) or not prefix.strip():
             raise ConfigError("telemetryPrefix must be a non-empty text")
-        return {"interval": _int(configuration, "interval", 1, 1), "telemetryPrefix": prefix}
+        return {"interval": int_option(configuration, "interval", 1, low=1), "telemetryPrefix": prefix}
 
     def _key(self, part: str) -> str:
         return f"rulenode-count:{self.id}:{part}"

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from devices.telemetry import history, latest_many
 from rulechains.messages import OTHER, POST_TELEMETRY_REQUEST, SUCCESS, changed
-from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, fail, field
-from rulechains.nodes.calc import finite_double, int_option, known_originators, option_flag
+from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, fail, field, int_option
+from rulechains.nodes.calc import finite_double, known_originators, option_flag
 from rulechains.nodes.expressions import (
     jackson_double,
     java_double,
@@ -79,7 +79,7 @@ class CalculateDeltaNode(BaseNode):
         for name, what in names.items():
             if (name != "periodValueKey" or period) and (not isinstance(config[name], str) or not config[name].strip()):
                 raise ConfigError(f"{name}: {what} value key should be specified!")
-        return {**config, "round": int_option(configuration, "round", None), "period": period,
+        return {**config, "round": int_option(configuration, "round", None, low=-300, high=300), "period": period,
                 **{name: option_flag(configuration.get(name)) for name in ("useCache", "tellFailureIfDeltaIsNegative",
                                                                      "excludeZeroDeltas")}}
 

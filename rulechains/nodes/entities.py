@@ -11,8 +11,6 @@ The configuration helpers and the batch's target lookup (:class:`Targets`) are s
 customer and group nodes (rulechains/nodes/entity_owners.py).
 """
 
-import math
-import re
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -30,11 +28,10 @@ from rulechains.nodes.base import (
     bool_option,
     fail,
     field,
-    normal_name,
+    int_option,
     substitute,
     text_option,
 )
-from rulechains.nodes.calc import known_originators
 from tenants.models import Customer, User
 
 __all__ = ["CreateRelationNode", "DeleteRelationNode", "Targets", "EntityKey", "pattern", "cache_seconds",
@@ -58,14 +55,7 @@ def pattern(configuration: dict, key: str, default: str = "") -> str:
 def cache_seconds(configuration: dict, key: str) -> int:
     """A cache expiration in seconds (``*CacheExpiration``). Accepted for the exports that carry
     it; nodes here read what they need once per batch and keep nothing between batches."""
-    value = configuration.get(key)
-    if value is None or value == "":
-        return 0
-    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,18}\s*", value):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"{key} must be a number of seconds, got {str(value)[:40]!r}")
-    return int(value)
+    return int_option(configuration, key, 0, truncate=True)
 
 
 def _unsupported(entity_type) -> str:
@@ -222,23 +212,7 @@ class _RelationNode(BaseNode):
                          substitute(config["entityTypePattern"], msg))
 
     def process_batch(self, ctx, msgs):
-        # an originator that is not this tenant's entity (a generator or a test run can name
-        # another tenant's id) fails: no relation is made to or from it, nothing of it deleted
-        known = known_originators(ctx, msgs)
-        outs: list = [None] * len(msgs)
-        mine = []
-        for i, msg in enumerate(msgs):
-            if msg.originator_id in known:
-                mine.append(i)
-            else:
-                outs[i] = fail(msg, f"{normal_name(msg.originator_type)} with id [{msg.originator_id}] is not found")
-        for i, out in zip(mine, self._process_known(ctx, [msgs[i] for i in mine]), strict=True):
-            outs[i] = out
-        return outs
-
-    def _process_known(self, ctx, msgs):
-        if not msgs:
-            return []
+        # the originator is the tenant's: the engine admits no other (rulechains/originators.py)
         if not self.needs_target_of(self.config):
             return [self.guarded(ctx, msg, None) for msg in msgs]
         if self.config["entityType"] is None:

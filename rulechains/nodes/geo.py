@@ -10,8 +10,6 @@ mean Earth radius; JTS polygons with x = latitude, y = longitude, no wrapping at
 """
 
 import json
-import math
-import re
 
 from devices.attributes import attribute_values, save_attributes_many
 from devices.choices import AttributeScope
@@ -24,10 +22,9 @@ from rulechains.nodes.base import (
     bool_option,
     fail,
     field,
-    normal_name,
+    int_option,
     text_option,
 )
-from rulechains.nodes.calc import known_originators
 from rulechains.nodes.geometry import RANGE_UNITS, contains, distance, java_double, parse_polygons
 
 __all__ = ["GpsGeofencingFilterNode", "GpsGeofencingActionNode", "PERIMETER_TYPES", "TIME_UNITS", "ENTERED", "LEFT",
@@ -211,20 +208,6 @@ class GpsGeofencingFilterNode(_Geofence):
         return [Out(TRUE if self.inside(msg) else FALSE, msg)]
 
 
-def _duration(configuration: dict, key: str) -> int:
-    """An int as ThingsBoard's JSON reader takes it: missing is 0, "5" is 5, 1.5 is 1."""
-    value = configuration.get(key)
-    if value is None:
-        return 0
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,10}\s*", value):
-        value = int(value)
-    if isinstance(value, float) and math.isfinite(value):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not -2**31 <= value < 2**31:
-        raise ConfigError(f"{key} must be a whole number, got {str(value)[:40]!r}")
-    return value
-
-
 class GpsGeofencingActionNode(_Geofence):
     """ThingsBoard's "gps geofencing events". Per originator it keeps whether it was last inside,
     since when, and whether it has been reported as staying. A message whose position differs from
@@ -255,7 +238,8 @@ class GpsGeofencingActionNode(_Geofence):
     def clean_config(cls, configuration):
         unit = {side: _choice(configuration, f"min{side}DurationTimeUnit", tuple(TIME_UNITS), "MINUTES")
                 for side in ("Inside", "Outside")}
-        least = {side: int(_duration(configuration, f"min{side}Duration") * TIME_UNITS[unit[side]]) for side in unit}
+        least = {side: int(int_option(configuration, f"min{side}Duration", 0, truncate=True) * TIME_UNITS[unit[side]])
+                 for side in unit}
         return {**clean_geofence(configuration), "minInside": least["Inside"], "minOutside": least["Outside"],
                 # ThingsBoard's upgrade of a node saved before the option existed sets it false
                 "eachMessage": bool_option(configuration, "reportPresenceStatusOnEachMessage")}
@@ -266,16 +250,11 @@ class GpsGeofencingActionNode(_Geofence):
 
     def process_batch(self, ctx, msgs):
         key = self.state_key
-        # the state lives on the originator: only this tenant's entities (never another tenant's
-        # device a generator or a test run names) are read or written; the others fail
-        known = known_originators(ctx, msgs)
-        stored = attribute_values(known, AttributeScope.SERVER_SCOPE, [key]) if known else {}
+        # the state lives on the originator, the tenant's: the engine admits no other (rulechains/originators.py)
+        stored = attribute_values({m.originator_id for m in msgs}, AttributeScope.SERVER_SCOPE, [key])
         states = {entity_id: _state(value) for (entity_id, _), (_, value) in stored.items()}
         changed, outs = set(), []
         for msg in msgs:
-            if msg.originator_id not in known:
-                outs.append(fail(msg, f"{normal_name(msg.originator_type)} with id [{msg.originator_id}] is not found"))
-                continue
             try:
                 matches = self.inside(msg)
             except NodeError as e:

@@ -31,6 +31,7 @@ from rulechains.nodes.base import (
     bool_option,
     fail,
     field,
+    int_option,
     substitute,
     text_option,
 )
@@ -170,7 +171,8 @@ class SendEmailNode(BaseNode):
         tls_version = configuration.get("tlsVersion") or None
         if tls_version is not None and tls_version not in TLS_VERSIONS:
             raise ConfigError(f"tlsVersion must be one of {', '.join(TLS_VERSIONS)}")
-        cleaned = {"system": False, "host": host.strip(), "port": _port(configuration, "smtpPort", 25),
+        port = int_option(configuration, "smtpPort", 25, low=1, high=65535)
+        cleaned = {"system": False, "host": host.strip(), "port": port,
                    "ssl": protocol == "smtps", "tls": bool_option(configuration, "enableTls", False),
                    "tlsVersion": tls_version, "timeout": _timeout(configuration),
                    "username": _text(configuration, "username"), "password": _text(configuration, "password"),
@@ -181,7 +183,8 @@ class SendEmailNode(BaseNode):
             proxy_host = configuration.get("proxyHost")
             if not isinstance(proxy_host, str) or not proxy_host.strip():
                 raise ConfigError("proxyHost is required when enableProxy is on")
-            cleaned["proxy"] = (proxy_host.strip(), _port(configuration, "proxyPort", None),
+            proxy_port = int_option(configuration, "proxyPort", None, low=1, high=65535, required=True)
+            cleaned["proxy"] = (proxy_host.strip(), proxy_port,
                                 _text(configuration, "proxyUser"), _text(configuration, "proxyPassword"))
         return cleaned
 
@@ -355,15 +358,6 @@ def _decoded(value) -> str:
 
 def _text(configuration: dict, name: str) -> str | None:
     return text_option(configuration, name) or None
-
-
-def _port(configuration: dict, name: str, default) -> int:
-    value = configuration.get(name, default)
-    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,5}\s*", value):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise ConfigError(f"{name} must be a port number from 1 to 65535, got {str(value)[:20]!r}")
-    return value
 
 
 def _timeout(configuration: dict) -> float:

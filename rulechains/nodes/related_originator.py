@@ -1,5 +1,10 @@
 """ThingsBoard's "change originator" transformation node: the message goes on with another
-originator (type and id); its type, data and metadata stay."""
+originator (type and id); its type, data and metadata stay.
+
+Every source picks within the tenant (its customers, users, devices, assets, alarms, relation
+rows); a relation row naming another tenant's entity (made before the tenancy checks) is caught
+by the engine, which checks every new originator: the message then leaves by Failure as it came,
+"<Type> with id [...] is not found" (rulechains/engine.py, rulechains/originators.py)."""
 
 from dataclasses import replace
 

@@ -4,7 +4,7 @@ import json
 
 from devices.telemetry import history
 from rulechains.messages import SUCCESS, changed
-from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, field, substitute
+from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, field, int_option, substitute
 
 __all__ = ["OriginatorTelemetryNode"]
 
@@ -12,15 +12,6 @@ UNITS_MS = {"MILLISECONDS": 1, "SECONDS": 1000, "MINUTES": 60_000, "HOURS": 3_60
 FETCH_MODES = ("FIRST", "LAST", "ALL")
 AGGREGATIONS = ("NONE", "MIN", "MAX", "AVG", "SUM", "COUNT")
 MAX_FETCH_SIZE = 1000
-
-
-def _int(configuration, name, default):
-    value = configuration.get(name, default)
-    if value in (None, ""):
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{name} must be a non-negative integer")
-    return value
 
 
 class OriginatorTelemetryNode(BaseNode):
@@ -63,12 +54,13 @@ class OriginatorTelemetryNode(BaseNode):
         if any(u not in UNITS_MS for u in units):
             raise ConfigError(f"interval time units must be one of {', '.join(UNITS_MS)}")
         return {"keys": [k for k in keys if k.strip()], "mode": mode, "agg": agg, "order": order,
-                "start": _int(configuration, "startInterval", 2) * UNITS_MS[units[0]],
-                "end": _int(configuration, "endInterval", 1) * UNITS_MS[units[1]],
+                "start": int_option(configuration, "startInterval", 2, low=0) * UNITS_MS[units[0]],
+                "end": int_option(configuration, "endInterval", 1, low=0) * UNITS_MS[units[1]],
                 "patterns": bool(configuration.get("useMetadataIntervalPatterns")),
                 "startPattern": str(configuration.get("startIntervalPattern") or ""),
                 "endPattern": str(configuration.get("endIntervalPattern") or ""),
-                "limit": min(_int(configuration, "limit", MAX_FETCH_SIZE) or MAX_FETCH_SIZE, MAX_FETCH_SIZE)}
+                "limit": min(int_option(configuration, "limit", MAX_FETCH_SIZE, low=0) or MAX_FETCH_SIZE,
+                             MAX_FETCH_SIZE)}
 
     def interval(self, ctx, msg) -> tuple[int, int]:
         config = self.config

@@ -22,17 +22,7 @@ from django.utils.module_loading import import_string
 
 from rulechains import scripts
 from rulechains.messages import SUCCESS, Msg, changed, decode, encode
-from rulechains.nodes.base import (
-    SCRIPT_FIELDS,
-    BaseNode,
-    ConfigError,
-    NodeContext,
-    NodeError,
-    fail,
-    field,
-    normal_name,
-    substitute,
-)
+from rulechains.nodes.base import SCRIPT_FIELDS, BaseNode, ConfigError, NodeError, fail, field, substitute
 from rulechains.nodes.scripted import ScriptNode
 
 __all__ = ["MsgDelayNode", "MsgGeneratorNode", "resume_delayed", "run_generators", "TIMERS", "TICKS"]
@@ -169,8 +159,9 @@ def resume_delayed(payload: dict) -> None:
 class MsgGeneratorNode(ScriptNode):
     """Makes a message every ``periodInSeconds`` (at most ``msgCount`` in all; 0: no limit) with
     ``jsScript``/``tbelScript``, the body of ``Generate(prevMsg, prevMetadata, prevMsgType)``
-    returning ``{msg, metadata, msgType}``; its originator is ``originatorType``/``originatorId``,
-    or the node itself (RULE_NODE). Messages reaching the node are dropped (it has no input)."""
+    returning ``{msg, metadata, msgType}``; its originator is ``originatorType``/``originatorId``
+    (an entity not of the node's tenant: engine.resume drops the message), or the node itself
+    (RULE_NODE). Messages reaching the node are dropped (it has no input)."""
 
     label = "generator"
     group = "ACTION"
@@ -204,8 +195,6 @@ class MsgGeneratorNode(ScriptNode):
         previous = previous or {"msg": {}, "metadata": {}, "msgType": ""}
         originator = self.config["originator"]
         kind = str(self.config.get("originatorType") or "RULE_NODE") if originator else "RULE_NODE"
-        if originator:
-            self._check_originator(tenant_id, kind, originator)
         seed = Msg(previous["msgType"], tenant_id, kind, originator or self.id, previous["msg"], previous["metadata"])
         lang, body = scripts.script_of(self.config)
         [result] = scripts.run("generate", f"rulenode:{self.id}", self.row.version, body, [seed], lang)
@@ -218,20 +207,6 @@ class MsgGeneratorNode(ScriptNode):
         made = Msg(str(value.get("msgType") or "POST_TELEMETRY_REQUEST"), tenant_id, kind, originator or self.id,
                    value.get("msg", {}), {})
         return changed(made, metadata=value.get("metadata") or {})
-
-    @staticmethod
-    def _check_originator(tenant_id, kind: str, originator) -> None:
-        """A configured originator must be a device, asset or customer of the node's tenant: an id
-        of another tenant's (or no) entity is refused, its messages would act on it."""
-        if kind not in _GENERATOR_ORIGINATORS:
-            raise NodeError(f"originatorType must be one of {', '.join(_GENERATOR_ORIGINATORS)}, got {kind[:40]!r}")
-        probe = Msg("", tenant_id, kind, originator, {}, {})
-        if NodeContext(tenant_id, 0).originators([probe]).get(originator) is None:
-            raise NodeError(f"{normal_name(kind)} with id [{originator}] is not found")
-
-
-#: what a generator's configured originator can be (its tenant's entities of these types)
-_GENERATOR_ORIGINATORS = ("DEVICE", "ASSET", "CUSTOMER")
 
 
 def run_generators(now: int) -> int:
@@ -275,6 +250,6 @@ def _generate(now: int) -> int:
             continue
         state["prev"] = {"msg": msg.data, "metadata": msg.metadata, "msgType": msg.msg_type}
         cache.set(state_key, state, timeout=None)
-        engine.resume(row.tenant_id, row.rule_chain_id, row.pk, SUCCESS, [msg], now=now)
-        made += 1
+        report = engine.resume(row.tenant_id, row.rule_chain_id, row.pk, SUCCESS, [msg], now=now)
+        made += 1 - report.refused  # a message as an entity not of the tenant is dropped there
     return made

@@ -164,7 +164,7 @@ def test_a_test_run_refuses_bad_input_and_other_tenants_chains(api, mallory_api)
 
 def test_debug_events_of_a_real_run_say_how_long_the_node_took(tenant):
     install_root(tenant, [node(nodes.SWITCH, "Switch", debug=True)], [])
-    engine.process([msg(tenant)])
+    engine.process([msg(tenant, make_device(tenant))])
     [row] = RuleChain.objects.get(tenant=tenant, root=True).nodes.all()
     [out] = events_of(row, "OUT")
     assert out["relationType"] == "Post telemetry" and isinstance(out["duration"], float) and out["duration"] >= 0

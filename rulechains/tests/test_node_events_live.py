@@ -11,6 +11,7 @@ from integrations.tests.test_live_events import close_code, opened, socket
 from rulechains import engine, nodes
 from rulechains.models import RuleChain
 from rulechains.tests.helpers import install_root, msg, node
+from tbproject.testing.factories import make_device
 
 pytestmark = pytest.mark.django_db(transaction=True)  # events are published when their transaction commits
 
@@ -18,10 +19,11 @@ pytestmark = pytest.mark.django_db(transaction=True)  # events are published whe
 def test_a_nodes_debug_events_arrive_as_the_chain_runs(tenant, tenant_admin):
     install_root(tenant, [node(nodes.SWITCH, "Switch", debug=True)], [])
     [row] = RuleChain.objects.get(tenant=tenant, root=True).nodes.all()
+    device = make_device(tenant)
 
     async def scenario():
         communicator = await opened(socket(f"/ws/events/RULE_NODE/{row.pk}", user=tenant_admin))
-        await database_sync_to_async(engine.process)([msg(tenant)])
+        await database_sync_to_async(engine.process)([msg(tenant, device)])
         got = [await communicator.receive_json_from(3) for _ in range(2)]
         await communicator.disconnect()
         return got

@@ -100,6 +100,7 @@ def test_save_timeseries_gives_its_series_the_ttl_and_retention_removes_older_po
 def test_the_device_profile_node_passes_devices_on_and_fails_unknown_ones(tenant, other_tenant, device):
     from rulechains import engine
     from rulechains.tests.helpers import events_of, install_root, node
+    from tbproject.testing.factories import make_asset
 
     chain = install_root(tenant, [
         node(nodes.DEVICE_PROFILE, "Device Profile Node", True, persistAlarmRulesState=False,
@@ -107,8 +108,11 @@ def test_the_device_profile_node_passes_devices_on_and_fails_unknown_ones(tenant
         node(nodes.SWITCH, "Message Type Switch"), node(nodes.LOG, "failed", True),
     ], [(0, 1, "Success"), (0, 2, "Failure")])
     foreign = make_device(other_tenant, "theirs")
-    engine.process([msg(tenant, device), msg(tenant, foreign), msg(tenant, kind="ASSET")])
+    report = engine.process([msg(tenant, device), msg(tenant, foreign), msg(tenant, make_asset(tenant), kind="ASSET")])
+    assert report.refused == 1  # another tenant's device never reaches the node (the engine's entry check)
     relations = sorted(e["relationType"] for e in events_of(chain.nodes.get(index=0), "OUT"))
-    assert relations == ["Failure", "Success", "Success"]
-    [failed] = events_of(chain.nodes.get(index=2), "IN")
-    assert failed["entityId"] == str(foreign.pk)
+    assert relations == ["Success", "Success"]
+    assert events_of(chain.nodes.get(index=2), "IN") == []
+    # the node itself still fails a device it cannot find (one deleted while its message ran)
+    [[out]] = run_node(tenant, nodes.DEVICE_PROFILE, [msg(tenant)])
+    assert out.relation == "Failure" and out.error.startswith("Device with id [")

@@ -109,13 +109,16 @@ def test_packs_follow_thingsboards_bounds():
 
 
 def test_nodes_of_two_tenants_never_mix_their_pending_messages(tenant, other_tenant):
-    shared = uuid.uuid4()  # the same originator id in both tenants' messages
+    shared, their_own = make_device(tenant, "shared"), make_device(other_tenant, "theirs")
     ours = dedup_chain(tenant, interval=5, strategy="LAST")
     theirs = install_root(other_tenant, [node(DEDUP, "dedup", interval=5, strategy="LAST"),
                                          node(nodes.LOG, "after", True)], [(0, 1, "Success")])
-    engine.process([Msg("POST_TELEMETRY_REQUEST", tenant.pk, "DEVICE", shared, {"who": "ours"}, {}),
-                    Msg("POST_TELEMETRY_REQUEST", other_tenant.pk, "DEVICE", shared, {"who": "theirs"}, {})],
-                   now=START)
+    report = engine.process([
+        Msg("POST_TELEMETRY_REQUEST", tenant.pk, "DEVICE", shared.pk, {"who": "ours"}, {}),
+        # the other tenant's message naming our device: dropped where it enters, never pending
+        Msg("POST_TELEMETRY_REQUEST", other_tenant.pk, "DEVICE", shared.pk, {"who": "mallory"}, {}),
+        Msg("POST_TELEMETRY_REQUEST", other_tenant.pk, "DEVICE", their_own.pk, {"who": "theirs"}, {})], now=START)
+    assert report.refused == 1
     assert timers.run_generators(START + 5001) == 2
     assert [json.loads(e["data"]) for e in arrived(ours)] == [{"who": "ours"}]
     assert [json.loads(e["data"]) for e in arrived(theirs)] == [{"who": "theirs"}]

@@ -334,25 +334,27 @@ def test_these_nodes_do_not_run_in_a_test_run(tenant):
 
 # --- another tenant's originator (a generator or a test run can name one) --------------------------
 
-def test_relation_nodes_fail_an_originator_that_is_not_the_tenants(tenant, other_tenant):
+def test_relation_nodes_never_act_on_an_originator_that_is_not_the_tenants(tenant, other_tenant):
+    """The engine drops a message naming another tenant's (or no) entity where it enters: no
+    relation is made to or from it, none of its relations deleted."""
     theirs, mine = make_device(other_tenant, "victim"), make_device(tenant, "mine")
     make_asset(tenant, "building")
     relate = {"direction": "TO", "relationType": "Contains", "entityType": "ASSET", "entityNamePattern": "building"}
-    outs = run_node(tenant, CREATE, [msg(tenant, theirs), msg(tenant, mine), msg(tenant, None, kind="ASSET")], **relate)
-    assert [out.relation for [out] in outs] == ["Failure", "Success", "Failure"]
-    assert outs[0][0].error == f"Device with id [{theirs.pk}] is not found"
-    assert outs[2][0].error.startswith("Asset with id [")
+    chain = install_root(tenant, [node(CREATE, "create", True, **relate)], [])
+    report = engine.process([msg(tenant, theirs), msg(tenant, mine), msg(tenant, None, kind="ASSET")])
+    assert report.refused == 2
+    assert [e["relationType"] for e in events_of(chain.nodes.get(index=0), "OUT")] == ["Success"]
     assert not EntityRelation.objects.filter(to_id=theirs.pk).exists()
     assert EntityRelation.objects.filter(to_id=mine.pk).count() == 1
     EntityRelation.objects.create(tenant=other_tenant, from_type="ASSET", from_id=make_asset(other_tenant, "b").pk,
                                   to_type="DEVICE", to_id=theirs.pk, type="Contains")
     for single in (False, True):
-        [[out]] = run_node(tenant, DELETE, [msg(tenant, theirs)], deleteForSingleEntity=single, **relate)
-        assert out.relation == "Failure" and out.error == f"Device with id [{theirs.pk}] is not found"
+        install_root(tenant, [node(DELETE, "delete", True, deleteForSingleEntity=single, **relate)], [])
+        assert engine.process([msg(tenant, theirs)]).refused == 1
     assert EntityRelation.objects.filter(to_id=theirs.pk).count() == 1  # theirs is untouched
 
 
 @pytest.mark.parametrize("value", ["\u00b2", "9" * 5000, "1e999"])
 def test_a_cache_expiration_that_is_not_a_number_is_a_config_error(tenant, value):
-    with pytest.raises(ConfigError, match="customerCacheExpiration must be a number of seconds"):
+    with pytest.raises(ConfigError, match="customerCacheExpiration must be an integer from -2147483648 to 2147483647"):
         make_node(tenant, ASSIGN, customerNamePattern="x", customerCacheExpiration=value)

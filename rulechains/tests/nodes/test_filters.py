@@ -5,6 +5,7 @@ import pytest
 from rulechains import nodes
 from rulechains.nodes.base import ConfigError
 from rulechains.tests.helpers import make_node, msg, run_node
+from tbproject.testing.factories import make_device
 
 
 @pytest.mark.parametrize("msg_type, relation", [
@@ -95,7 +96,8 @@ def test_the_script_switch_routes_by_every_relation_its_script_returns(tenant):
     from rulechains import engine
 
     chain = _switch_chain(tenant, scriptLang="JS", jsScript=SWITCH_JS, tbelScript="")
-    engine.process([msg(tenant), msg(tenant, msg_type="POST_ATTRIBUTES_REQUEST")])
+    device = make_device(tenant)
+    engine.process([msg(tenant, device), msg(tenant, device, msg_type="POST_ATTRIBUTES_REQUEST")])
     assert _arrivals(chain) == ["nine", "one", "two"]
 
 
@@ -103,7 +105,8 @@ def test_a_tbel_script_switch_and_its_failures(tenant):
     from rulechains import engine
 
     chain = _switch_chain(tenant, scriptLang="TBEL", tbelScript=SWITCH_TBEL, jsScript="")
-    engine.process([msg(tenant, data={"t": 20}), msg(tenant, data={"t": 1})])
+    device = make_device(tenant)
+    engine.process([msg(tenant, device, data={"t": 20}), msg(tenant, device, data={"t": 1})])
     assert _arrivals(chain) == ["cold", "hot", "logged"]
     [[bad]] = run_node(tenant, nodes.SCRIPT_SWITCH, [msg(tenant)], jsScript="return 42;")
     assert bad.relation == "Failure" and "relation name" in bad.error

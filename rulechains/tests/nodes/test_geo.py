@@ -235,16 +235,22 @@ def test_each_originator_and_each_node_has_its_own_state(tenant):
     assert relations(first, tenant, mine, RECT_CENTER) == ["Inside"]
 
 
-def test_another_tenants_or_an_unknown_originator_fails_and_gets_no_state(tenant, other_tenant):
-    """A generator or a test run can name another tenant's device: its presence state is never
-    read nor written (it is a server attribute of that device)."""
-    theirs = make_device(other_tenant, "theirs")
-    instance = events_node(tenant)
-    outs = instance.process_batch(NodeContext(tenant.pk, START),
-                                  [_from(tenant, theirs, RECT_CENTER), _from(tenant, None, RECT_CENTER)])
-    assert [o.relation for [o] in outs] == ["Failure", "Failure"]
-    assert outs[0][0].error == f"Device with id [{theirs.pk}] is not found"
+def test_another_tenants_or_an_unknown_originator_never_reaches_the_node_nor_gets_state(tenant, other_tenant):
+    """A message naming another tenant's device (or no entity) is dropped where it enters the
+    engine: that device's presence state (a server attribute of it) is never read nor written."""
+    theirs, mine = make_device(other_tenant, "theirs"), make_device(tenant, "mine")
+    config = {**nodes.get_node(EVENTS).defaults, "fetchPerimeterInfoFromMessageMetadata": False,
+              "polygonsDefinition": SIMPLE_RECT}
+    chain = install_root(tenant, [node(EVENTS, "events", True, **config)], [])
+    report = engine.process([_from(tenant, theirs, RECT_CENTER), _from(tenant, None, RECT_CENTER),
+                             _from(tenant, mine, RECT_CENTER)], now=START)
+    assert report.refused == 2 and report.node_runs == 1
+    errors = {e["entityId"]: e.get("error") for e in events_of(chain.nodes.get(index=0), "IN")}
+    assert errors.pop(str(mine.pk)) is None and len(errors) == 2
+    assert errors[str(theirs.pk)] == (f"Device with id [{theirs.pk}] is not found: the message is dropped, its "
+                                      "originator is not an entity of this tenant")
     assert get_attributes(theirs.pk, "SERVER_SCOPE") == []
+    assert len(get_attributes(mine.pk, "SERVER_SCOPE")) == 1  # the tenant's own device has its state
 
 
 def test_chains_exported_by_thingsboard_filter_and_report_geofence_events(tenant):

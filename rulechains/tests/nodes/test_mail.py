@@ -214,7 +214,7 @@ def test_send_email_goes_through_an_http_proxy_when_enabled(tenant, smtp_server)
 
 @pytest.mark.parametrize("configuration, message", [
     ({"smtpProtocol": "imap"}, "smtpProtocol must be smtp or smtps"),
-    ({"smtpPort": 70000}, "smtpPort must be a port number"),
+    ({"smtpPort": 70000}, "smtpPort must be an integer from 1 to 65535, got '70000'"),
     ({"smtpHost": ""}, "smtpHost"),
     ({"enableProxy": True}, "proxyHost is required"),
     ({"tlsVersion": "SSLv3"}, "tlsVersion"),
