@@ -19,6 +19,7 @@ class ActionType(models.TextChoices):
     UNASSIGNED_FROM_CUSTOMER = "UNASSIGNED_FROM_CUSTOMER"
     LOGIN = "LOGIN"
     LOGOUT = "LOGOUT"
+    CREDENTIALS_UPDATED = "CREDENTIALS_UPDATED"
 
 
 class ActionStatus(models.TextChoices):

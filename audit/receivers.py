@@ -1,8 +1,10 @@
 """The audit app's subscriptions: model saves and deletes of the entities in
 ``audit.snapshots.AUDITED`` (a change of the customer alone is an (un)assignment, as ThingsBoard
-logs it), rule chain metadata saves (rulechains.metadata's signals), and tenant deletion (a
-tenant's entities going with it are not audited: their log goes too). Logins and logouts:
-audit/logins.py."""
+logs it), device credential changes (CREDENTIALS_UPDATED), rule chain metadata saves
+(rulechains.metadata's signals), and tenant deletion (a tenant's entities going with it are not
+audited: their log goes too). Logins and logouts: audit/logins.py."""
+
+import json
 
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -11,6 +13,8 @@ from audit.context import actor, scratch
 from audit.models import ActionType
 from audit.services import record
 from audit.snapshots import AUDITED, changes, metadata_snapshot, snapshot
+from devices import credentials as device_credentials
+from devices.models import DeviceCredentials
 from rulechains.metadata import metadata_saved, metadata_saving
 from rulechains.models import RuleChain
 from tbproject.api.resources import action_failed
@@ -121,3 +125,17 @@ def _action_failed(sender, user, action, instance, name, error, **kwargs) -> Non
     record(user, tenant_id=instance.tenant_id if instance else user.tenant_id, entity_type=AUDITED[sender][0],
            entity_id=instance.pk if instance else NULL_UUID, entity_name=_name(instance) if instance else name,
            action_type=action, failure=error[:2000] or "refused")
+
+
+@receiver(device_credentials.credentials_updated, sender=DeviceCredentials, dispatch_uid="audit.credentials_updated")
+def _credentials_updated(sender, user, device, credentials, **kwargs) -> None:
+    """ThingsBoard's CREDENTIALS_UPDATED row of the device, with its new credentials (an MQTT
+    password masked: a secret the tenant admin set need not be kept twice)."""
+    if not getattr(user, "is_authenticated", False) or user.tenant_id is None:
+        return
+    shown = device_credentials.as_json(credentials)
+    if credentials.credentials_type == "MQTT_BASIC":
+        value = json.loads(shown["credentialsValue"])
+        value["password"] = "******" if value.get("password") else value.get("password")
+        shown["credentialsValue"] = json.dumps(value, separators=(",", ":"))
+    _record(user, device, "DEVICE", ActionType.CREDENTIALS_UPDATED, None, extra={"credentials": shown})

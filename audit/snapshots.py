@@ -5,10 +5,11 @@ shows in the diff as ``******`` -> ``******``."""
 from audit.diff import join, json_diff
 from converters.api.serializers import ConverterSerializer
 from converters.models import Converter
+from devices.api.entity_views import EntityViewSerializer
 from devices.api.groups import EntityGroupSerializer
 from devices.api.profiles import AssetProfileSerializer, DeviceProfileSerializer
 from devices.api.serializers import AssetSerializer, DeviceSerializer
-from devices.models import Asset, AssetProfile, Device, DeviceProfile, EntityGroup
+from devices.models import Asset, AssetProfile, Device, DeviceProfile, EntityGroup, EntityView
 from integrations.api.serializers import IntegrationSerializer
 from integrations.models import Integration
 from integrations.types import TYPES
@@ -31,7 +32,8 @@ AUDITED = {Converter: ("CONVERTER", ConverterSerializer), Integration: ("INTEGRA
            Asset: ("ASSET", AssetSerializer), Customer: ("CUSTOMER", CustomerSerializer),
            EntityGroup: ("ENTITY_GROUP", EntityGroupSerializer),
            DeviceProfile: ("DEVICE_PROFILE", DeviceProfileSerializer),
-           AssetProfile: ("ASSET_PROFILE", AssetProfileSerializer), User: ("USER", UserSerializer)}
+           AssetProfile: ("ASSET_PROFILE", AssetProfileSerializer), User: ("USER", UserSerializer),
+           EntityView: ("ENTITY_VIEW", EntityViewSerializer)}
 #: changed on every save, or by the system: not a user's change
 VOLATILE = frozenset({"version", "createdTime", "externalId"})
 

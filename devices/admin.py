@@ -18,9 +18,11 @@ from devices.models import (
     AssetProfile,
     Attribute,
     Device,
+    DeviceCredentials,
     DeviceProfile,
     EntityGroup,
     EntityRelation,
+    EntityView,
     SeriesTtl,
     TelemetryKey,
 )
@@ -88,6 +90,19 @@ admin.site.register(Device, _EntityAdmin)
 admin.site.register(Asset, _EntityAdmin)
 
 
+@admin.register(EntityView)
+class EntityViewAdmin(TenantScopedAdmin):
+    """Entity views; the API (devices/api/entity_views.py) also copies the listed attributes on save."""
+
+    list_display = ("name", "type", "entity_type", "entity_id", "customer")
+    list_filter = ("entity_type", ("customer", Related))
+    list_select_related = ("customer", "tenant")
+    search_fields = ("name", "type")
+    readonly_fields = ("id", "created_time")
+    fields = ("name", "type", "customer", "entity_type", "entity_id", "keys", "start_time_ms", "end_time_ms",
+              "additional_info", "id", "created_time")
+
+
 @admin.register(EntityGroup)
 class EntityGroupAdmin(TenantScopedAdmin):
     list_display = ("__str__", "type", "description")
@@ -149,6 +164,27 @@ class AttributeAdmin(TenantScopedAdmin):
     @admin.display(description="Last update", ordering="last_update_ts")
     def last_update(self, obj) -> str:
         return format_ms(obj.last_update_ts)
+
+
+@admin.register(DeviceCredentials)
+class DeviceCredentialsAdmin(TenantScopedAdmin):
+    """Read-only: a device's credentials are made with it and changed through the API (their rules
+    are in devices/credentials.py). ThingsBoard shows the access token to the tenant admin too."""
+
+    read_only = True
+    list_display = ("device", "credentials_type", "credentials_id")
+    list_filter = ("credentials_type",)
+    list_select_related = ("device", "tenant")
+    search_fields = ("device__name",)
+    fields = ("device", "credentials_type", "credentials_id", "credentials_value", "id", "created_time", "version")
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        # Never on its own pages (a device keeps its credentials), but the admin asks this of the
+        # rows a device's deletion cascades to: refusing there would make devices undeletable.
+        match = getattr(request, "resolver_match", None)
+        own_page = bool(match and (match.url_name or "").startswith("devices_devicecredentials_"))
+        return not own_page and self._may_enter(request) and self._owns(request, obj)
 
 
 @admin.register(TelemetryKey, SeriesTtl)

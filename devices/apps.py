@@ -6,4 +6,4 @@ class DevicesConfig(AppConfig):
     verbose_name = "Entities"
 
     def ready(self) -> None:
-        from devices import known, signals  # noqa: F401  (known-entity cache; default profiles of new tenants)
+        from devices import entity_views, known, signals  # noqa: F401  (receivers; known-entity cache)

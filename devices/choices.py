@@ -1,6 +1,6 @@
 from django.db import models
 
-__all__ = ["AttributeScope", "GroupType", "DataType", "StorageKind"]
+__all__ = ["AttributeScope", "GroupType", "DataType", "StorageKind", "CredentialsType"]
 
 
 class AttributeScope(models.TextChoices):
@@ -28,3 +28,12 @@ class StorageKind(models.TextChoices):
     TIMESCALE = "timescale", "TimescaleDB hypertable with a retention policy"
     PARTITIONED = "partitioned", "PostgreSQL range partitions, created ahead and dropped on expiry"
     PLAIN = "plain", "Plain table with batched DELETE retention (SQLite)"
+
+
+class CredentialsType(models.TextChoices):
+    """How a device authenticates to ThingsBoard's transports (DeviceCredentialsType)."""
+
+    ACCESS_TOKEN = "ACCESS_TOKEN"
+    X509_CERTIFICATE = "X509_CERTIFICATE"
+    MQTT_BASIC = "MQTT_BASIC"
+    LWM2M_CREDENTIALS = "LWM2M_CREDENTIALS"

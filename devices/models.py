@@ -7,12 +7,12 @@ expressed as ordinary models.
 
 from django.db import models
 
-from devices.choices import AttributeScope, GroupType
+from devices.choices import AttributeScope, CredentialsType, GroupType
 from tbproject.clock import now_ms
 from tenants.models import Customer, TenantScopedModel
 
 __all__ = ["DeviceProfile", "AssetProfile", "Device", "Asset", "EntityGroup", "Attribute", "TelemetryKey", "SeriesTtl",
-           "EntityRelation"]
+           "EntityRelation", "DeviceCredentials", "EntityView"]
 
 DEFAULT_PROFILE = "default"
 
@@ -70,6 +70,27 @@ class Device(_Entity):
     @property
     def type(self) -> str:
         return self.profile.name
+
+
+class DeviceCredentials(TenantScopedModel):
+    """How a device authenticates, one row per device (ThingsBoard's device_credentials): an
+    access token by default, made when the device is (devices/credentials.py). ``credentials_id``
+    (the token, a certificate's hash, an MQTT user name) is unique across the whole server, as
+    ThingsBoard's transports look a device up by it alone."""
+
+    device = models.OneToOneField(Device, on_delete=models.CASCADE, related_name="credentials")
+    credentials_type = models.CharField(max_length=32, choices=CredentialsType.choices,
+                                        default=CredentialsType.ACCESS_TOKEN)
+    credentials_id = models.CharField(max_length=255, unique=True)
+    credentials_value = models.TextField(null=True, blank=True)  # noqa: DJ001  (null for an access token)
+
+    customer_lookup = "device__customer_id"
+
+    class Meta:
+        verbose_name_plural = "device credentials"
+
+    def __str__(self) -> str:
+        return f"{self.credentials_type} of device {self.device_id}"
 
 
 class Asset(_Entity):
@@ -175,3 +196,31 @@ class EntityRelation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_type} {self.from_id} -[{self.type}]-> {self.to_type} {self.to_id}"
+
+
+def _no_keys() -> dict:
+    return {"timeseries": [], "attributes": {"cs": [], "ss": [], "sh": []}}
+
+
+class EntityView(TenantScopedModel):
+    """A named window onto one device's or asset's data (ThingsBoard's entity view): only the
+    listed time-series and attribute keys, only inside [start_time_ms, end_time_ms] (0 = open).
+    Time series are read through from the viewed entity; attributes are copied onto the view
+    (devices/entity_views.py, and the "copy to view" rule node), as ThingsBoard keeps them.
+    The viewed entity is a (type, id) pair of the same tenant, unique by name per tenant."""
+
+    name = models.CharField(max_length=255)
+    type = models.CharField(max_length=255)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    entity_type = models.CharField(max_length=16, choices=[("DEVICE", "Device"), ("ASSET", "Asset")])
+    entity_id = models.UUIDField(db_index=True)
+    keys = models.JSONField(default=_no_keys, blank=True)
+    start_time_ms = models.BigIntegerField(default=0)
+    end_time_ms = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="entity_view_name_per_tenant")]
+
+    def __str__(self) -> str:
+        return self.name

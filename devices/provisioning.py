@@ -11,12 +11,14 @@ ThingsBoard's semantics (reference section 7):
   entity's type), each created first when missing, and its label.
 - Concurrent first messages from one new device create it once: creation relies on the
   (tenant, name) unique constraints, and a loser of the race reads the winner's row. The same
-  holds for profiles, customers and groups. A new entity and its group membership are committed
-  together, before the caller writes any data.
+  holds for profiles, customers and groups. A new entity and its group membership (and a new
+  device's access token, devices/credentials.py) are committed together, before the caller writes
+  any data.
 
 One :class:`Provisioner` serves one batch of one tenant and caches what it found or created, so
 a batch touching 500 known devices costs one query per entity type, and one naming 500 new ones
-an INSERT and a read-back per entity type (plus their groups)::
+an INSERT and a read-back per entity type (plus their groups, and one INSERT of the new devices'
+access tokens)::
 
     provisioner = Provisioner(tenant_id, allow_create=True)
     provisioner.prefetch(updates)              # one SELECT per entity type for the unknown names
@@ -29,7 +31,7 @@ from uuid import UUID
 
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 
-from devices import known
+from devices import credentials, known
 from devices.choices import GroupType
 from devices.models import Asset, AssetProfile, Device, DeviceProfile, EntityGroup
 from tenants.models import Customer
@@ -132,6 +134,8 @@ class Provisioner:
                 model.objects.bulk_create(rows, ignore_conflicts=True)
                 stored = {ref.name: ref for ref in self._lookup(entity_type, missing, remember=False)}
                 mine = [row for row in rows if row.name in stored and stored[row.name].pk == row.pk]
+                if entity_type == "DEVICE":  # bulk_create sends no post_save: one more INSERT for all
+                    credentials.issue_access_tokens(mine)
                 members: dict = {}
                 for row in mine:
                     group = missing[row.name].group

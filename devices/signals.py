@@ -1,9 +1,10 @@
-"""Model signals of the devices app: default profiles per tenant, data cleanup on delete."""
+"""Model signals of the devices app: default profiles per tenant, a new device's access token,
+data cleanup on delete."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from devices import relations
+from devices import credentials, relations
 from devices.models import DEFAULT_PROFILE, Asset, AssetProfile, Attribute, Device, DeviceProfile
 from tenants.models import Customer, Tenant
 
@@ -14,6 +15,14 @@ def create_default_profiles(sender, instance: Tenant, created: bool, **kwargs) -
         return
     for model in (DeviceProfile, AssetProfile):
         model.objects.get_or_create(tenant=instance, name=DEFAULT_PROFILE, defaults={"is_default": True})
+
+
+@receiver(post_save, sender=Device, dispatch_uid="devices.device_credentials")
+def issue_credentials(sender, instance: Device, created: bool, raw: bool = False, **kwargs) -> None:
+    """A device saved one at a time gets its access token here (a fixture load brings its own
+    rows); the batched creations call credentials.issue_access_tokens themselves."""
+    if created and not raw:
+        credentials.issue_access_tokens([instance])
 
 
 @receiver(post_delete, sender=Device, dispatch_uid="devices.drop_device_data")

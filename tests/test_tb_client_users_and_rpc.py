@@ -1,11 +1,12 @@
-"""ThingsBoard's own generated client (tb-pe-client) on users, the tenant, time-series deletion, and
-what this server answers 501 to (two-way RPC, device credentials, PE's "All" group).
+"""ThingsBoard's own generated client (tb-pe-client) on users, the tenant, time-series deletion, device
+credentials, and what this server answers 501 to (two-way RPC, PE's "All" group).
 
 Reuses the server and client fixtures of tests/test_tb_client.py (a fresh server for this module).
 """
 
 import ast
 import json
+import uuid
 
 import pytest
 from tb_pe_client.exceptions import ApiException
@@ -14,10 +15,14 @@ from tb_pe_client.models import (
     BaseReadTsKvQuery,
     Customer,
     Device,
+    DeviceCredentials,
+    DeviceCredentialsId,
+    DeviceId,
     EntityCountQuery,
     EntityDataPageLink,
     EntityDataQuery,
     EntityTypeFilter,
+    SaveDeviceWithCredentialsRequest,
 )
 
 from tests.test_tb_client import EMAIL, T0, client, server_url  # noqa: F401  (fixtures)
@@ -81,9 +86,29 @@ def test_it_answers_rpc_it_cannot_do_with_501_and_persists_none(client):  # noqa
     assert ast.literal_eval(page) == {"data": [], "totalPages": 0, "totalElements": 0, "hasNext": False}
 
 
-def test_it_answers_credentials_with_501_and_serves_data_queries(client):  # noqa: F811
+def test_it_keeps_device_credentials_as_thingsboard_does(client):  # noqa: F811
     device_id = str(client.save_device(Device(name="client-creds", type="meter")).id.id)
-    assert "integrations" in _not_supported(client.get_device_credentials_by_device_id, device_id)
+    creds = client.get_device_credentials_by_device_id(device_id)
+    assert (creds.credentials_type, len(creds.credentials_id), str(creds.device_id.id)) == (
+        "ACCESS_TOKEN", 20, device_id)
+    creds.credentials_id = "client-token-1"
+    assert client.update_device_credentials(creds).credentials_id == "client-token-1"
+    assert client.get_device_credentials_by_device_id(device_id).credentials_id == "client-token-1"
+    request = SaveDeviceWithCredentialsRequest(
+        device=Device(name="client-creds-2", type="meter"),
+        credentials=DeviceCredentials(id=DeviceCredentialsId(id=str(uuid.uuid4())), device_id=DeviceId(
+            id=device_id, entity_type="DEVICE"), credentials_type="ACCESS_TOKEN", credentials_id="client-token-1"))
+    with pytest.raises(ApiException) as clash:  # taken by the first device: nothing is saved
+        client.save_device_with_credentials(request)
+    assert clash.value.status == 400 and "already assigned" in json.loads(clash.value.body)["message"]
+    request.credentials.credentials_id = "client-token-2"
+    saved = client.save_device_with_credentials(request)
+    assert saved.name == "client-creds-2"
+    assert client.get_device_credentials_by_device_id(str(saved.id.id)).credentials_id == "client-token-2"
+
+
+def test_it_serves_data_queries(client):  # noqa: F811
+    device_id = str(client.save_device(Device(name="client-queries", type="meter")).id.id)
     # entity and alarm data queries are served (tests/test_tb_client_entities.py, test_tb_client_alarms.py)
     query = EntityDataQuery(entity_filter=EntityTypeFilter(type="entityType", entity_type="DEVICE"),
                             page_link=EntityDataPageLink(page_size=10, page=0))

@@ -23,7 +23,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from devices.api.lookups import resolve_groups, visible_customer
-from devices.models import EntityGroup
+from devices.models import EntityGroup, EntityView
 from tbproject.api.ids import entity_id, parse_id_list, parse_uuid
 from tbproject.api.params import bool_param, choice_param, required_param
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
@@ -115,6 +115,12 @@ class OwnedEntityResource(EntityResource):
         if others.filter(name=name).exists():
             separator = params.get("uniquifySeparator") or "_"
             serializer.validated_data["name"] = uniquify_name(others, name, separator, strategy)
+
+    def perform_delete(self, obj) -> None:
+        # ThingsBoard's rule: an entity that entity views show stays until they are deleted
+        if EntityView.objects.filter(tenant_id=obj.tenant_id, entity_id=obj.pk).exists():
+            raise ValidationError(f"Can't delete {self.kind.lower()} that has entity views!")
+        super().perform_delete(obj)
 
     def after_save(self, obj) -> None:
         params = self.request.query_params

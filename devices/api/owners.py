@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from devices.api.entity_views import EntityViewResource
 from devices.api.lookups import resolve_groups, visible_customer
 from devices.api.views import AssetResource, DeviceResource
 from tbproject.api.ids import parse_uuid
@@ -17,7 +18,7 @@ from tbproject.api.permissions import IsTenantAdmin
 
 __all__ = ["ChangeOwnerView"]
 
-RESOURCES = {"DEVICE": DeviceResource, "ASSET": AssetResource}
+RESOURCES = {"DEVICE": DeviceResource, "ASSET": AssetResource, "ENTITY_VIEW": EntityViewResource}
 
 
 class ChangeOwnerView(APIView):
@@ -27,7 +28,7 @@ class ChangeOwnerView(APIView):
     def post(self, request, owner_id, entity_type, entity_id):
         resource = RESOURCES.get(entity_type)
         if resource is None:
-            raise ValidationError(f"Unsupported entity type '{entity_type:.32}'; use DEVICE or ASSET")
+            raise ValidationError(f"Unsupported entity type '{entity_type:.32}'; use one of: {', '.join(RESOURCES)}")
         user = request.user
         obj = get_object_or_404(resource.model.objects.for_user(user), pk=parse_uuid(entity_id))
         if self.owner_type == "CUSTOMER":

@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.views import APIView
 
 from devices.choices import AttributeScope
-from devices.models import Asset, Device
+from devices.models import Asset, Device, EntityView
 from devices.values import as_text
 from tbproject.api.ids import parse_uuid
 from tbproject.api.permissions import IsTenantUser
@@ -20,8 +20,8 @@ __all__ = ["ENTITY_MODELS", "TelemetryView", "keys_param", "attribute_scope", "r
            "entity_ref", "visible", "not_found"]
 
 #: entityType path values we keep data for, and where their rows live
-ENTITY_MODELS = {"DEVICE": Device, "ASSET": Asset, "CUSTOMER": Customer}
-_KINDS = {"DEVICE": "Device", "ASSET": "Asset", "CUSTOMER": "Customer"}
+ENTITY_MODELS = {"DEVICE": Device, "ASSET": Asset, "CUSTOMER": Customer, "ENTITY_VIEW": EntityView}
+_KINDS = {"DEVICE": "Device", "ASSET": "Asset", "CUSTOMER": "Customer", "ENTITY_VIEW": "Entity view"}
 #: same bound as the key columns (TelemetryKey.key, Attribute.key)
 MAX_KEY_LENGTH = 255
 
@@ -60,7 +60,7 @@ def entity_ref(entity_type: str, entity_id: str):
 def visible(model, user):
     """The rows of ``model`` that ``user`` may see (another tenant's or customer's are not there)."""
     rows = model.objects.for_user(user)
-    if model is not Customer:  # the type (profile name) is read when the entity's data changes
+    if model in (Device, Asset):  # the type (profile name) is read when the entity's data changes
         rows = rows.select_related("profile")
     return rows
 

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from devices.api.telemetry import render_value
 from devices.api.telemetry_reads import LatestTimeseriesView, history_query
-from devices.telemetry import history
+from devices.entity_views import viewed_history
 
 __all__ = ["TimeseriesQueriesView", "MAX_QUERIES"]
 
@@ -35,7 +35,7 @@ class TimeseriesQueriesView(LatestTimeseriesView):
         results = []
         for query in queries:
             params = _params(query)
-            points = history(entity.pk, [query["key"]], **history_query(params)).get(query["key"], [])
+            points = viewed_history(entity, [query["key"]], **history_query(params)).get(query["key"], [])
             results.append({"queryId": query.get("id"),
                             "data": [{"ts": ts, "value": render_value(v, False)} for ts, v in points],
                             "lastEntryTs": max((ts for ts, _ in points), default=None)})

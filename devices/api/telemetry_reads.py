@@ -11,7 +11,8 @@ from rest_framework.response import Response
 
 from devices.api.telemetry import TelemetryView, attribute_scope, keys_param, render_value
 from devices.attributes import attribute_keys, get_attributes
-from devices.telemetry import AGGREGATIONS, history, latest, timeseries_keys
+from devices.entity_views import viewed_history, viewed_keys, viewed_latest
+from devices.telemetry import AGGREGATIONS
 from tbproject.api.params import bool_param, choice_param
 
 __all__ = ["TimeseriesKeysView", "LatestTimeseriesView", "TimeseriesHistoryView", "AttributeKeysView",
@@ -72,7 +73,7 @@ class TimeseriesKeysView(TelemetryView):
     """GET {entityType}/{entityId}/keys/timeseries -> ["temperature", ...]"""
 
     def get(self, request, entity_type, entity_id):
-        return Response(timeseries_keys(self.entity(entity_type, entity_id).pk))
+        return Response(viewed_keys(self.entity(entity_type, entity_id)))
 
 
 class TimeseriesHistoryView(TelemetryView):
@@ -85,8 +86,8 @@ class TimeseriesHistoryView(TelemetryView):
         params = self.request.query_params
         query = history_query(params)
         strict = bool_param(params, "useStrictDataTypes", False)
-        keys = keys_param(params) or timeseries_keys(entity.pk)
-        found = history(entity.pk, keys, **query)
+        keys = keys_param(params) or viewed_keys(entity)
+        found = viewed_history(entity, keys, **query)
         return Response({key: _series(found[key], strict) for key in keys if key in found})
 
 
@@ -103,7 +104,7 @@ class LatestTimeseriesView(TimeseriesHistoryView):
             return self.history(entity)
         strict = bool_param(params, "useStrictDataTypes", False)
         keys = keys_param(params)
-        found = latest(entity.pk, keys)
+        found = viewed_latest(entity, keys)
         ordered = keys if keys is not None else sorted(found)
         return Response({key: _series([found[key]], strict) for key in ordered if key in found})
 

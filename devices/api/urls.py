@@ -7,6 +7,7 @@ Order matters where a literal segment shares a position with an id (`device/type
 from django.urls import path
 
 from devices.api import credentials, entities, groups, owner_lists, owners, profiles, queries
+from devices.api.entity_views import entity_view_patterns
 from devices.api.queries import AllGroupView
 from devices.api.relation_queries import ByIdsOrQueryView
 from devices.api.relations import relation_patterns
@@ -87,12 +88,13 @@ group_patterns = [
 ]
 
 urlpatterns = [
-    path("device/credentials", credentials.SaveCredentialsView.as_view(), name="device-credentials-save"),
-    path("device-with-credentials", credentials.SaveCredentialsView.as_view(), name="device-with-credentials"),
+    path("device/credentials", credentials.UpdateCredentialsView.as_view(), name="device-credentials-save"),
+    path("device-with-credentials", credentials.DeviceWithCredentialsView.as_view(), name="device-with-credentials"),
     path("device/<str:device_id>/credentials", credentials.CredentialsByDeviceView.as_view(),
          name="device-credentials"),
     *entity_family(DeviceResource, "device", "devices"),
     *entity_family(AssetResource, "asset", "assets"),
+    *entity_view_patterns(),
     *profile_family(profiles.DeviceProfileResource, "deviceProfile"),
     *profile_family(profiles.AssetProfileResource, "assetProfile"),
     *group_patterns,

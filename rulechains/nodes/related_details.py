@@ -9,10 +9,13 @@ detail the entity does not have is skipped, as ThingsBoard skips a null field: h
 and phone, which this project's tenants do not have.
 """
 
+import json
+
+from devices.models import DeviceCredentials
 from rulechains.messages import SUCCESS
 from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, fail, field, normal_name
 from rulechains.nodes.enrichment import FETCH_TO
-from rulechains.nodes.related import check_body, fetch_to, load_entities, put
+from rulechains.nodes.related import NOT_AN_OBJECT, check_body, fetch_to, load_entities, put
 from tenants.models import Tenant
 
 __all__ = ["CustomerDetailsNode", "TenantDetailsNode", "DeviceCredentialsNode", "DETAILS"]
@@ -122,16 +125,16 @@ class TenantDetailsNode(_DetailsNode):
 
 
 class DeviceCredentialsNode(BaseNode):
-    """ThingsBoard's "fetch device credentials" (``credentialsType`` and ``credentials`` into the
-    metadata or data). Devices here reach the server through integrations and have no
-    credentials of their own (GET /api/device/{id}/credentials answers 501), so a device
-    originator leaves by Failure with ThingsBoard's text for a device without credentials,
-    "Failed to get Device Credentials for device: <id>!"; other originators with "Unsupported
-    originator type: <TYPE>!". ``fetchToMetadata`` is the key before ThingsBoard 3.6."""
+    """ThingsBoard's "fetch device credentials": ``credentialsType`` and ``credentials`` of the
+    originator device into the metadata (the default) or the data (``fetchTo``; ``fetchToMetadata``
+    before ThingsBoard 3.6). ``credentials`` is the access token, the X.509 certificate's text, or
+    the MQTT basic / LwM2M credentials: a JSON object in the data, its JSON text in the metadata.
+    Failure "Unsupported originator type: <TYPE>!" for other originators and "Failed to get Device
+    Credentials for device: <id>!" for a device that has none (or is not the tenant's). One query
+    per batch."""
 
     label = "fetch device credentials"
     group = "ENRICHMENT"
-    savepoint = False  # reads nothing
     defaults = {"fetchTo": "METADATA"}
     fields = (field("fetchTo", "select", "Add to", choices=FETCH_TO),)
 
@@ -139,8 +142,34 @@ class DeviceCredentialsNode(BaseNode):
     def clean_config(cls, configuration):
         return {"fetchTo": fetch_to(configuration, "METADATA", "fetchToMetadata")}
 
-    def process(self, ctx, msg):
-        check_body(msg, self.config["fetchTo"])
+    def process_batch(self, ctx, msgs):
+        ids = {m.originator_id for m in msgs if m.originator_type == "DEVICE"}
+        rows = DeviceCredentials.objects.filter(tenant_id=ctx.tenant_id, device_id__in=ids) if ids else []
+        found = {str(row.device_id): row for row in rows}
+        return [self._one(msg, found) for msg in msgs]
+
+    def _one(self, msg, found: dict) -> list[Out]:
+        fetch = self.config["fetchTo"]
+        if fetch == "DATA" and not isinstance(msg.data, dict):
+            return fail(msg, NOT_AN_OBJECT)
         if msg.originator_type != "DEVICE":
-            raise NodeError(f"Unsupported originator type: {msg.originator_type}!")
-        raise NodeError(f"Failed to get Device Credentials for device: {msg.originator_id}!")
+            return fail(msg, f"Unsupported originator type: {msg.originator_type}!")
+        row = found.get(str(msg.originator_id))
+        if row is None:
+            return fail(msg, f"Failed to get Device Credentials for device: {msg.originator_id}!")
+        info = _credentials_info(row)
+        if fetch == "METADATA" and not isinstance(info, str):
+            info = json.dumps(info, separators=(",", ":"))
+        return [Out(SUCCESS, put(msg, {"credentialsType": row.credentials_type, "credentials": info}, fetch))]
+
+
+def _credentials_info(row):
+    """ThingsBoard's toCredentialsInfo: the token, the certificate, or the parsed JSON value."""
+    if row.credentials_type == "ACCESS_TOKEN":
+        return row.credentials_id
+    if row.credentials_type == "X509_CERTIFICATE":
+        return row.credentials_value
+    try:
+        return json.loads(row.credentials_value or "null")
+    except ValueError:
+        return row.credentials_value

@@ -1,4 +1,4 @@
-"""Two-way and persistent RPC, device credentials, the "All" group and bad data queries: clear answers for what
+"""Two-way and persistent RPC, the "All" group and bad data queries: clear answers for what
 this server does not do."""
 
 from tbproject.testing.api import assert_error
@@ -31,14 +31,11 @@ def test_data_queries_are_served_and_bad_ones_are_400s(api):
     assert_error(api.post("/api/entitiesQuery/count", {"entityFilter": {}}, format="json"), 400, "entity filter")
 
 
-def test_device_credentials_are_a_501_after_the_tenancy_check(api, tenant, other_tenant):
+def test_device_credentials_are_served_after_the_tenancy_check(api, tenant, other_tenant):
+    # served since devices have credentials (devices/tests/test_device_credentials.py): no 501 left
     device = make_device(tenant, "creds")
-    assert_error(api.get(f"/api/device/{device.pk}/credentials"), 501, "integrations")
+    assert api.get(f"/api/device/{device.pk}/credentials").json()["credentialsType"] == "ACCESS_TOKEN"
     assert_error(api.get(f"/api/device/{make_device(other_tenant, 'theirs').pk}/credentials"), 404)
-    body = {"device": {"name": "new-one", "type": "meter"}, "credentials": {"credentialsType": "ACCESS_TOKEN"}}
-    assert_error(api.post("/api/device-with-credentials", body, format="json"), 501, "POST /api/device")
-    assert_error(api.post("/api/device/credentials", {"credentialsType": "ACCESS_TOKEN"}, format="json"), 501)
-    assert api.get("/api/device/info/" + str(device.pk)).status_code == 200  # the device family is untouched
 
 
 def test_the_all_group_of_an_owner_is_a_501_after_the_owner_check(api, tenant, customer, other_tenant):

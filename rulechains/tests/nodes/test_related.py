@@ -218,13 +218,43 @@ def test_tenant_details_skip_what_tenants_do_not_have(tenant, device):
     assert empty.relation == "Success" and empty.msg == original
 
 
-def test_device_credentials_fail_as_thingsboard_does_for_a_device_without_them(tenant, device, acme):
-    outs = run_node(tenant, CREDENTIALS, [msg(tenant, device), msg(tenant, acme, kind="CUSTOMER"),
-                                          msg(tenant, device, data=[1])], fetchToMetadata=False)
-    [[dev], [customer], [array]] = outs
-    assert dev.relation == "Failure" and dev.error == f"Failed to get Device Credentials for device: {device.pk}!"
-    assert customer.error == "Unsupported originator type: CUSTOMER!"
-    assert array.error == "Message body is not an object!"
+def test_device_credentials_add_the_access_token_as_thingsboard_does(tenant, other_tenant, device, acme,
+                                                                      django_assert_max_num_queries):
+    token = device.credentials.credentials_id
+    loose = make_device(tenant, "loose")
+    loose.credentials.delete()  # a device inserted around the service (a script's bulk_create)
+    foreign = make_device(other_tenant, "theirs")
+    batch = [msg(tenant, device, metadata={"k": "v"}), msg(tenant, acme, kind="CUSTOMER"), msg(tenant, loose),
+             msg(tenant, foreign)]
+    with django_assert_max_num_queries(1):
+        outs = make_node(tenant, CREDENTIALS).process_batch(NodeContext(tenant.pk, 0), batch)
+    [[dev], [customer], [none], [theirs]] = outs
+    assert dev.relation == "Success" and dev.msg.metadata == {"k": "v", "credentialsType": "ACCESS_TOKEN",
+                                                              "credentials": token}
+    assert dev.msg.data == batch[0].data
+    assert customer.relation == "Failure" and customer.error == "Unsupported originator type: CUSTOMER!"
+    assert none.relation == "Failure" and none.error == f"Failed to get Device Credentials for device: {loose.pk}!"
+    assert theirs.error == f"Failed to get Device Credentials for device: {foreign.pk}!"  # another tenant's
+    batch = [msg(tenant, device, data={"t": 1}), msg(tenant, device, data=[1])]
+    [[data], [array]] = run_node(tenant, CREDENTIALS, batch, fetchToMetadata=False)
+    assert data.msg.data == {"t": 1, "credentialsType": "ACCESS_TOKEN", "credentials": token}
+    assert array.relation == "Failure" and array.error == "Message body is not an object!"
+
+
+def test_device_credentials_give_mqtt_basic_as_an_object_in_data_and_json_text_in_metadata(tenant, device):
+    from devices import credentials
+
+    credentials.update(device, "MQTT_BASIC", None, '{"clientId": "c1", "userName": "u1", "password": "p1"}')
+    value = {"clientId": "c1", "userName": "u1", "password": "p1"}
+    [[data]] = run_node(tenant, CREDENTIALS, [msg(tenant, device, data={})], fetchTo="DATA")
+    assert data.msg.data == {"credentialsType": "MQTT_BASIC", "credentials": value}
+    [[meta]] = run_node(tenant, CREDENTIALS, [msg(tenant, device)], fetchTo="METADATA")
+    assert meta.msg.metadata["credentialsType"] == "MQTT_BASIC"
+    assert json.loads(meta.msg.metadata["credentials"]) == value
+    pem = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----"
+    credentials.update(device, "X509_CERTIFICATE", None, pem)
+    [[cert]] = run_node(tenant, CREDENTIALS, [msg(tenant, device, data={})], fetchTo="DATA")
+    assert cert.msg.data == {"credentialsType": "X509_CERTIFICATE", "credentials": "MIIBszCCAVmgAwIBAgIU"}
 
 
 # --- change originator ------------------------------------------------------------------------
@@ -315,10 +345,11 @@ def test_an_older_export_with_the_pre_3_6_keys_runs_the_same(tenant, acme, devic
         _tb_node(TENANT_ATTRIBUTES, "plan", {"attrMapping": {"plan": "plan"}, "telemetry": False}),
         _tb_node(TENANT_DETAILS, "tenant", {"detailsList": ["TITLE"], "addToMetadata": True}),
         _tb_node(CREDENTIALS, "credentials", {"fetchToMetadata": True}),
-        node(nodes.LOG, "failed", True),
-    ], [(0, 1, "Success"), (1, 2, "Success"), (2, 3, "Success"), (3, 4, "Failure")])
+        node(nodes.LOG, "fetched", True),
+    ], [(0, 1, "Success"), (1, 2, "Success"), (2, 3, "Success"), (3, 4, "Success")])
     engine.process([msg(tenant, device, metadata={"deviceName": "thermo-1"})])
     [event] = events_of(chain.nodes.get(index=4), "IN")
     assert json.loads(event["metadata"]) == {"deviceName": "thermo-1", "people": "3", "plan": "pro",
-                                             "tenant_title": "Alice Corp"}
-    assert event["relationType"] == "Failure"
+                                             "tenant_title": "Alice Corp", "credentialsType": "ACCESS_TOKEN",
+                                             "credentials": device.credentials.credentials_id}
+    assert event["relationType"] == "Success"
