@@ -16,7 +16,7 @@ from unfold.widgets import UnfoldAdminSelectWidget
 from rulechains import services
 from rulechains.admin_pages.editor import editor_link, editor_view
 from rulechains.metadata import MetadataError, export_metadata, keep_secrets, masked, short_type
-from rulechains.models import Alarm, RuleChain, RuleNode, RuleNodeConnection
+from rulechains.models import Alarm, EntityAlarm, RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
 from rulechains.nodes.base import ConfigError
 from tbproject.admin import TenantScopedAdmin, TenantScopedForm
@@ -113,6 +113,19 @@ class RuleNodeConnectionAdmin(TenantScopedAdmin):
 
 @admin.register(Alarm)
 class AlarmAdmin(TenantScopedAdmin):
-    list_display = ("type", "originator_type", "originator_id", "severity", "status", "created_time")
+    list_display = ("type", "originator_type", "originator_id", "severity", "status", "assignee", "created_time")
     list_filter = ("severity", "cleared", "acknowledged")
+    list_select_related = ("assignee",)
     search_fields = ("type",)
+    # who may take an alarm is checked by /api/alarm/{id}/assign (rulechains/api/alarm_assign.py)
+    readonly_fields = ("assignee", "assign_ts")
+
+
+@admin.register(EntityAlarm)
+class EntityAlarmAdmin(TenantScopedAdmin):
+    """Where alarms propagate: written by the create-alarm node, read here."""
+
+    read_only = True
+    list_display = ("alarm", "entity_type", "entity_id")
+    list_filter = ("entity_type",)
+    list_select_related = ("alarm",)

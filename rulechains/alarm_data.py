@@ -12,13 +12,14 @@ alarmFields) and paged in the database. Sorted by an alarm field, alarms follow 
 otherwise they follow their entity's position in the entity order (newest alarm first within an
 entity). Each AlarmData's ``latest`` is its entity's EntityData latest values.
 
-With ``searchPropagatedAlarms``, an alarm raised with propagateToOwner / propagateToTenant is also
-listed for its owner (customer, or tenant) or the tenant when the filter finds them, ``entityId``
-naming that entity (once per entity, as ThingsBoard's entity_alarm rows do). Propagation along
-relations (``propagate``) is not recorded here, so it is not searched.
+With ``searchPropagatedAlarms``, an alarm is also listed for each entity the filter finds that it
+propagates to (its EntityAlarm rows: parents along relations, its owner, the tenant; see
+rulechains/alarm_propagation.py), ``entityId`` naming that entity (once per entity, as
+ThingsBoard's entity_alarm rows do). ``assigneeId`` keeps the alarms of one assignee.
 
 Scoping comes from the entity filter: only entities the user sees are found (a customer user's
-are its customer's), and only alarms of the caller's tenant raised on them are read.
+are its customer's), and only alarms of the caller's tenant raised on them are read; alarms
+propagated to them are a customer user's only when they are of its customer.
 """
 
 from django.db.models import Case, CharField, F, IntegerField, OuterRef, Q, Subquery, TextField, Value, When
@@ -32,6 +33,7 @@ from rulechains import alarms
 from rulechains.models import Alarm
 from tbproject.api.ids import entity_id, parse_uuid
 from tbproject.clock import now_ms
+from tenants.choices import Authority
 from tenants.models import Customer
 
 __all__ = ["find", "count", "MAX_ENTITIES", "MAX_LIST"]
@@ -65,7 +67,9 @@ _COLUMNS = {
     "startTime": F("start_ts"), "type": F("type"), "severity": F("severity"), "originatorType": F("originator_type"),
     "originatorId": F("originator_id"), "details": Cast("details", TextField()),
     "originator": F("originator_name"), "originatorLabel": F("originator_label"), "status": None,
-    "assignTime": None, "assigneeId": None, "assigneeFirstName": None, "assigneeLastName": None, "assigneeEmail": None,
+    "assignTime": F("assign_ts"), "assignTs": F("assign_ts"), "assigneeId": F("assignee_id"),
+    "assigneeFirstName": F("assignee__first_name"), "assigneeLastName": F("assignee__last_name"),
+    "assigneeEmail": F("assignee__email"),
 }
 
 
@@ -145,8 +149,7 @@ def _alarm_filter(raw: dict, prefix: str) -> tuple[Q, bool]:
     if assignee is not None:
         if not isinstance(assignee, dict):
             raise ValidationError(f"'{prefix}assigneeId' must be a user id object {{entityType, id}}")
-        parse_uuid(assignee.get("id"))
-        condition &= Q(pk__in=[])  # alarms are never assigned here
+        condition &= Q(assignee_id=parse_uuid(assignee.get("id")))
     return condition, propagated
 
 
@@ -175,21 +178,16 @@ def _entities(user, query: spec.Query, sort: spec.SortOrder | None) -> list:
 
 def _parts(user, items, propagated: bool) -> list[tuple[object, str]]:
     """[(alarms, the column naming the entity each is listed for)]: the entities' own alarms, and
-    with ``propagated`` those raised with propagateToOwner / propagateToTenant on entities they own
-    (the owner is the alarm's customer, or the tenant for a customer's or unowned entity)."""
+    with ``propagated`` those propagated to them (one row per alarm and entity)."""
     base = Alarm.objects.filter(tenant_id=user.tenant_id).order_by()
-    parts = [(base.filter(originator_id__in=[row.pk for _, row in items]), "originator_id")]
+    ids = [row.pk for _, row in items]
+    parts = [(base.filter(originator_id__in=ids), "originator_id")]
     if not propagated:
         return parts
-    customers = [row.pk for kind, row in items if kind == "CUSTOMER"]
-    if customers:
-        parts.append((base.filter(propagate_to_owner=True, customer_id__in=customers)
-                      .exclude(originator_type="CUSTOMER"), "customer_id"))
-    if any(kind == "TENANT" for kind, _ in items):
-        to_owner = Q(propagate_to_owner=True) & (Q(customer_id=None) | Q(originator_type="CUSTOMER"))
-        parts.append((base.filter(Q(propagate_to_tenant=True) | to_owner).exclude(originator_type="TENANT"),
-                      "tenant_id"))
-    return parts
+    spread = base.filter(propagations__entity_id__in=ids, propagations__tenant_id=user.tenant_id)
+    if user.authority == Authority.CUSTOMER_USER:
+        spread = spread.filter(customer_id=user.customer_id)
+    return [*parts, (spread, "propagations__entity_id")]
 
 
 def _named(rows, column: str):
@@ -215,12 +213,12 @@ def _text_search(rows, fields: list[spec.Key], text: str):
     return rows.filter(match)
 
 
-def _sortable(rows, sort: spec.SortOrder | None, items, column: str):
+def _sortable(rows, sort: spec.SortOrder | None, items):
     """Annotate what the page is sorted by (before a union: every part needs the same columns)."""
     if sort is not None and sort.key.type == ALARM_FIELD:
         expression = _COLUMNS[sort.key.key]
         return rows if expression is None or sort.key.key == "status" else rows.annotate(sort_value=expression)
-    priority = Case(*(When(**{column: row.pk}, then=Value(i)) for i, (_, row) in enumerate(items)),
+    priority = Case(*(When(entity=row.pk, then=Value(i)) for i, (_, row) in enumerate(items)),
                     default=Value(len(items)), output_field=IntegerField())
     return rows.annotate(priority=priority)
 
@@ -271,7 +269,7 @@ def find(user, body) -> dict:
     if not items:
         return {"data": [], "totalPages": 0, "totalElements": 0, "hasNext": False}
     parts = [_sortable(_text_search(_named(rows.filter(condition), column), alarm_fields, page.text_search),
-                      page.sort, items, column) for rows, column in _parts(user, items, propagated)]
+                      page.sort, items) for rows, column in _parts(user, items, propagated)]
     total = sum(rows.count() for rows in parts)
     rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     start = page.page * page.page_size

@@ -2,21 +2,27 @@
 
     raise_alarm(tenant_id, originator, alarm_type, severity, details, now, ...) -> (alarm, created)
     clear(alarm, details, now) / acknowledge(alarm, now)
-    alarm_json(alarm, names=None)   # AlarmInfo when ``names`` (originator name/label) is given
+    assign(alarm, user, now) / unassign(alarm, now) / unassign_user(user, now)
+    alarm_json(alarm, names=None)   # AlarmInfo when ``names`` (see originator_names) is given
+    of_entity(rows, tenant_id, entity_id)  # the alarms listed for an entity: its own and those propagated to it
 
 The rule nodes (rulechains/nodes/alarms.py) and the API (rulechains/api/alarms.py) both go
-through here. Acknowledging or clearing through the API sends ThingsBoard's ``ALARM_ACK`` /
-``ALARM_CLEAR`` message (data: the alarm's JSON, originator: the alarm's) to the rule engine
-(:func:`announce`).
+through here. Acknowledging, clearing, assigning or unassigning through the API sends
+ThingsBoard's ``ALARM_ACK`` / ``ALARM_CLEAR`` / ``ALARM_ASSIGNED`` / ``ALARM_UNASSIGNED`` message
+(data: the alarm's JSON, originator: the alarm's) to the rule engine (:func:`announce`). Where an
+alarm propagates is recorded when it is raised or its propagation changes (rulechains/alarm_propagation.py).
 """
 
-from devices.models import Asset, Device
-from rulechains.models import Alarm, AlarmSeverity
-from tbproject.api.ids import entity_id
-from tenants.models import Customer
+from django.db.models import F, Q
 
-__all__ = ["latest", "raise_alarm", "clear", "acknowledge", "alarm_json", "originator_names", "announce",
-           "SEVERITIES", "ORIGINATOR_MODELS"]
+from devices.models import Asset, Device
+from rulechains import alarm_propagation
+from rulechains.models import Alarm, AlarmSeverity, EntityAlarm
+from tbproject.api.ids import entity_id
+from tenants.models import Customer, User
+
+__all__ = ["latest", "raise_alarm", "clear", "acknowledge", "assign", "unassign", "unassign_user", "alarm_json",
+           "originator_names", "announce", "of_entity", "SEVERITIES", "ORIGINATOR_MODELS", "PROPAGATION_FIELDS"]
 
 SEVERITIES = tuple(AlarmSeverity.values)
 ORIGINATOR_MODELS = {"DEVICE": Device, "ASSET": Asset, "CUSTOMER": Customer}
@@ -37,23 +43,44 @@ def _customer_of(tenant_id, originator_type: str, originator_id):
     return model.objects.filter(tenant_id=tenant_id, pk=originator_id).values_list("customer_id", flat=True).first()
 
 
+PROPAGATION_FIELDS = ("propagate", "propagate_to_owner", "propagate_to_tenant", "propagate_relation_types")
+
+
+def _propagation(alarm: Alarm) -> tuple:
+    return tuple(getattr(alarm, name) for name in PROPAGATION_FIELDS)
+
+
+def _propagate(alarm: Alarm, pending: list | None) -> None:
+    if pending is None:
+        alarm_propagation.record([alarm])
+    else:
+        pending.append(alarm)
+
+
 def raise_alarm(tenant_id, originator_type: str, originator_id, alarm_type: str, severity: str, details, now: int,
-                *, start_ts: int | None = None, propagation: dict | None = None) -> tuple[Alarm, bool]:
+                *, start_ts: int | None = None, propagation: dict | None = None,
+                pending: list | None = None) -> tuple[Alarm, bool]:
     """Update the originator's active alarm of this type, or create one (True) when there is none
-    or the latest is cleared."""
+    or the latest is cleared. A new alarm, or one whose propagation changed, has where it
+    propagates recorded; with ``pending`` it is appended there instead, for the caller to record
+    a whole batch at once (``alarm_propagation.record(pending)``)."""
     propagation = propagation or {}
     current = latest(tenant_id, originator_id, alarm_type)
     if current is not None and not current.cleared:
+        before = _propagation(current)
         current.severity, current.details, current.end_ts = severity, details, now
         for field, value in propagation.items():
             setattr(current, field, value)
         current.save()
+        if _propagation(current) != before:
+            _propagate(current, pending)
         return current, False
     start = start_ts or now
     alarm = Alarm.objects.create(
         tenant_id=tenant_id, customer_id=_customer_of(tenant_id, originator_type, originator_id),
         originator_type=originator_type, originator_id=originator_id, type=alarm_type, severity=severity,
         details=details, start_ts=start, end_ts=start, created_time=now, **propagation)
+    _propagate(alarm, pending)
     return alarm, True
 
 
@@ -76,12 +103,60 @@ def acknowledge(alarm: Alarm, now: int) -> bool:
     return True
 
 
+def assign(alarm: Alarm, user, now: int) -> bool:
+    """Make ``user`` the alarm's assignee (the caller checked they may); False if it already was."""
+    if alarm.assignee_id == user.pk:
+        return False
+    alarm.assignee, alarm.assign_ts = user, now
+    alarm.save()
+    return True
+
+
+def unassign(alarm: Alarm, now: int) -> bool:
+    if alarm.assignee_id is None:
+        return False
+    alarm.assignee, alarm.assign_ts = None, now
+    alarm.save()
+    return True
+
+
+def unassign_user(user, now: int) -> int:
+    """Unassign every alarm of a user about to be deleted (as ThingsBoard does, each an
+    ALARM_UNASSIGNED message); returns how many."""
+    rows = list(Alarm.objects.filter(tenant_id=user.tenant_id, assignee_id=user.pk))
+    if not rows:
+        return 0
+    Alarm.objects.filter(pk__in=[a.pk for a in rows]).update(assignee=None, assign_ts=now, version=F("version") + 1)
+    for alarm in rows:
+        alarm.assignee, alarm.assign_ts, alarm.version = None, now, alarm.version + 1
+    announce_all(rows, "ALARM_UNASSIGNED")
+    return len(rows)
+
+
+def of_entity(rows, tenant_id, entity_id):
+    """The alarms of ``rows`` listed for an entity, as ThingsBoard's per-entity lists answer: those
+    it raised and those propagated to it."""
+    spread = EntityAlarm.objects.filter(tenant_id=tenant_id, entity_id=entity_id).values("alarm_id")
+    return rows.filter(Q(originator_id=entity_id) | Q(pk__in=spread))
+
+
+def _assignees(alarms) -> dict:
+    ids = {a.assignee_id for a in alarms if a.assignee_id}
+    if not ids:
+        return {}
+    rows = User.objects.filter(pk__in=ids).values_list("pk", "first_name", "last_name", "email")
+    return {("assignee", pk): {"id": entity_id("USER", pk), "firstName": first or None, "lastName": last or None,
+                               "email": email} for pk, first, last, email in rows}
+
+
 def originator_names(alarms) -> dict:
-    """{originator id: (name, label)} for the alarms' originators, one query per entity type."""
+    """{originator id: (name, label)} for the alarms' originators, one query per entity type, and
+    {("assignee", user id): AlarmAssignee JSON} for their assignees."""
+    alarms = list(alarms)
     wanted: dict[str, set] = {}
     for alarm in alarms:
         wanted.setdefault(alarm.originator_type, set()).add(alarm.originator_id)
-    names = {}
+    names = _assignees(alarms)
     for kind, ids in wanted.items():
         model = ORIGINATOR_MODELS.get(kind)
         if model is None:
@@ -101,8 +176,9 @@ def alarm_json(alarm: Alarm, names: dict | None = None) -> dict:
         "customerId": entity_id("CUSTOMER", alarm.customer_id),
         "type": alarm.type, "originator": entity_id(alarm.originator_type, alarm.originator_id),
         "severity": alarm.severity, "acknowledged": alarm.acknowledged, "cleared": alarm.cleared,
-        "assigneeId": None, "startTs": alarm.start_ts, "endTs": alarm.end_ts, "ackTs": alarm.ack_ts,
-        "clearTs": alarm.clear_ts, "assignTs": 0, "details": alarm.details, "propagate": alarm.propagate,
+        "assigneeId": entity_id("USER", alarm.assignee_id) if alarm.assignee_id else None,
+        "startTs": alarm.start_ts, "endTs": alarm.end_ts, "ackTs": alarm.ack_ts,
+        "clearTs": alarm.clear_ts, "assignTs": alarm.assign_ts, "details": alarm.details, "propagate": alarm.propagate,
         "propagateToOwner": alarm.propagate_to_owner, "propagateToOwnerHierarchy": False,
         "propagateToTenant": alarm.propagate_to_tenant, "propagateRelationTypes": alarm.propagate_relation_types,
         "name": alarm.type, "status": alarm.status,
@@ -110,14 +186,17 @@ def alarm_json(alarm: Alarm, names: dict | None = None) -> dict:
     if names is not None:
         name, label = names.get(alarm.originator_id, (None, None))
         body.update(originatorName=name, originatorLabel=label or None,
-                    originatorDisplayName=label or name, assignee=None)
+                    originatorDisplayName=label or name, assignee=names.get(("assignee", alarm.assignee_id)))
     return body
 
 
 def announce(alarm: Alarm, msg_type: str) -> None:
-    """Queue ``msg_type`` (ALARM_ACK, ALARM_CLEAR) about ``alarm`` for the rule engine."""
+    """Queue ``msg_type`` (ALARM_ACK, ALARM_CLEAR, ALARM_ASSIGNED...) about ``alarm`` for the rule engine."""
+    announce_all([alarm], msg_type)
+
+
+def announce_all(alarms: list[Alarm], msg_type: str) -> None:
     from rulechains import services
     from rulechains.messages import Msg
 
-    services.submit([Msg(msg_type, alarm.tenant_id, alarm.originator_type, alarm.originator_id, alarm_json(alarm),
-                         {})])
+    services.submit([Msg(msg_type, a.tenant_id, a.originator_type, a.originator_id, alarm_json(a), {}) for a in alarms])

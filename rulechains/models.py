@@ -5,11 +5,12 @@ ThingsBoard class name, its ``configuration`` that node's JSON; connections name
 (``Success``, ``True``, ``Post telemetry``...) from one node to another, by index in the chain.
 """
 
+from django.conf import settings
 from django.db import models
 
-from tenants.models import TenantScopedModel
+from tenants.models import TenantScopedModel, TenantScopedQuerySet
 
-__all__ = ["RuleChain", "RuleNode", "RuleNodeConnection", "RuleChainType"]
+__all__ = ["RuleChain", "RuleNode", "RuleNodeConnection", "RuleChainType", "Alarm", "AlarmSeverity", "EntityAlarm"]
 
 
 class RuleChainType(models.TextChoices):
@@ -110,7 +111,10 @@ class Alarm(TenantScopedModel):
     """ThingsBoard's alarm, minimal: raised and cleared by the alarm rule nodes, read, acknowledged
     and cleared through ``/api/alarm``. One alarm per (originator, type) is active at a time: the
     create node updates it until it is cleared; the next one is a new alarm. ``customer`` is the
-    originator's customer when raised (customer users see their customer's alarms only)."""
+    originator's customer when raised (customer users see their customer's alarms only).
+    ``assignee`` is a user of the tenant (a customer user only for its customer's alarms), set and
+    unset through ``/api/alarm/{id}/assign``; ``assign_ts`` is when it last changed. The entities an
+    alarm propagates to are its :class:`EntityAlarm` rows (rulechains/alarm_propagation.py)."""
 
     customer = models.ForeignKey("tenants.Customer", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
@@ -129,10 +133,15 @@ class Alarm(TenantScopedModel):
     propagate_to_owner = models.BooleanField(default=False)
     propagate_to_tenant = models.BooleanField(default=False)
     propagate_relation_types = models.JSONField(default=list, blank=True)
+    # SET_NULL only backs up rulechains.signals, which unassigns (assign_ts, ALARM_UNASSIGNED) first
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    assign_ts = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_time"]
-        indexes = [models.Index(fields=["tenant", "originator_id", "type", "created_time"], name="alarm_originator")]
+        indexes = [models.Index(fields=["tenant", "originator_id", "type", "created_time"], name="alarm_originator"),
+                   models.Index(fields=["tenant", "assignee"], name="alarm_assignee")]
 
     @property
     def status(self) -> str:
@@ -140,3 +149,27 @@ class Alarm(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.type} ({self.status})"
+
+
+class EntityAlarm(models.Model):
+    """An entity other than its originator that an alarm is listed for (ThingsBoard's
+    ``entity_alarm`` rows): the parents it propagates to along relations (``propagate``), its
+    originator's owner (``propagateToOwner``) and the tenant (``propagateToTenant``), recorded when
+    the alarm is raised or its propagation changes. Read by the per-entity alarm lists and by
+    alarm data queries with ``searchPropagatedAlarms``."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+", editable=False)
+    alarm = models.ForeignKey(Alarm, on_delete=models.CASCADE, related_name="propagations")
+    entity_type = models.CharField(max_length=32)
+    entity_id = models.UUIDField()
+
+    customer_lookup = "alarm__customer_id"
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["alarm", "entity_type"]
+        constraints = [models.UniqueConstraint(fields=["alarm", "entity_id"], name="entity_alarm_unique")]
+        indexes = [models.Index(fields=["tenant", "entity_id"], name="entity_alarm_entity")]
+
+    def __str__(self) -> str:
+        return f"{self.alarm_id} -> {self.entity_type} {self.entity_id}"

@@ -1,13 +1,13 @@
 """Signals the rulechains app acts on: every new tenant gets the default root chain, attributes
 saved through the API become ATTRIBUTES_UPDATED messages, chain edits reset the shortcut and the
-engine's cached chains."""
+engine's cached chains, and a deleted user's alarms are unassigned."""
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from devices.choices import AttributeScope
 from devices.services import attributes_saved
-from tenants.models import Tenant
+from tenants.models import Tenant, User
 
 
 @receiver(post_save, sender=Tenant, dispatch_uid="rulechains.root_chain")
@@ -39,3 +39,15 @@ def _chains_changed(sender, **kwargs) -> None:
 for _model in ("RuleChain", "RuleNode", "RuleNodeConnection"):
     post_save.connect(_chains_changed, sender=f"rulechains.{_model}", dispatch_uid=f"rulechains.shortcut.{_model}")
     post_delete.connect(_chains_changed, sender=f"rulechains.{_model}", dispatch_uid=f"rulechains.shortcut.d{_model}")
+
+
+@receiver(pre_delete, sender=User, dispatch_uid="rulechains.unassign_alarms")
+def unassign_alarms(sender, instance: User, origin=None, **kwargs) -> None:
+    """A deleted user's alarms are unassigned first (assignTs, ALARM_UNASSIGNED), as ThingsBoard
+    does; when its tenant or customer is what is being deleted, the foreign key's SET_NULL is enough."""
+    if instance.tenant_id is None or not (isinstance(origin, User) or getattr(origin, "model", None) is User):
+        return
+    from rulechains import alarms
+    from tbproject.clock import now_ms
+
+    alarms.unassign_user(instance, now_ms())

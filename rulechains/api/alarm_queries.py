@@ -1,12 +1,13 @@
 """More of ThingsBoard's alarm reads:
 
     GET /api/alarm/types?pageSize&page&textSearch&sortOrder            PageData of EntitySubtype
-    GET /api/alarm/highestSeverity/{entityType}/{entityId}?searchStatus&status
+    GET /api/alarm/highestSeverity/{entityType}/{entityId}?searchStatus&status&assigneeId
                                                                       "CRITICAL"..., or null when none
     GET /api/v2/alarm/{entityType}/{entityId}?statusList&severityList&typeList&...   PageData of AlarmInfo
     GET /api/v2/alarms?...                                            the same over all the caller's alarms
 
-Entities and alarms are those the caller sees (another tenant's or customer's entity is a 404).
+Entities and alarms are those the caller sees (another tenant's or customer's entity is a 404);
+an entity's alarms are those it raised and those propagated to it, as in rulechains/api/alarms.py.
 """
 
 from django.db.models import Q
@@ -17,7 +18,7 @@ from rest_framework.response import Response
 from rulechains import alarms
 from rulechains.api.alarms import SEARCH_STATUSES, STATUSES, AllAlarmsView, EntityAlarmsView, _AlarmResource
 from rulechains.models import Alarm
-from tbproject.api.ids import entity_id
+from tbproject.api.ids import entity_id, parse_uuid
 from tbproject.api.pagination import page_request
 from tbproject.api.params import choice_param
 
@@ -47,8 +48,9 @@ class AlarmTypesView(_AlarmResource):
 
 class HighestSeverityView(EntityAlarmsView):
     def get(self, request, entity_type, entity_id):
-        pk = self.originator(entity_type, entity_id)
-        rows = Alarm.objects.for_user(request.user).filter(originator_id=pk)
+        rows = self.entity_alarms(entity_type, entity_id)
+        if request.query_params.get("assigneeId"):
+            rows = rows.filter(assignee_id=parse_uuid(request.query_params["assigneeId"]))
         search = choice_param(request.query_params, "searchStatus", SEARCH_STATUSES)
         status = choice_param(request.query_params, "status", STATUSES)
         if search in ("ACTIVE", "CLEARED", "ACK", "UNACK"):
@@ -82,6 +84,4 @@ class AllAlarmsV2View(AllAlarmsView):
 
 class EntityAlarmsV2View(AllAlarmsV2View, EntityAlarmsView):
     def get(self, request, entity_type, entity_id):
-        pk = self.originator(entity_type, entity_id)
-        rows = Alarm.objects.for_user(request.user).filter(originator_id=pk)
-        return Response(self.page(self.narrowed(rows)))
+        return Response(self.page(self.narrowed(self.entity_alarms(entity_type, entity_id))))

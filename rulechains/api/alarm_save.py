@@ -1,7 +1,9 @@
 """``POST /api/alarm``: ThingsBoard's alarm save. Without an ``id`` it raises an alarm on the
 originator (updating the active one of that type, as the create-alarm rule node does); with the id
 of a visible alarm it updates that alarm's severity and details. Answers the Alarm JSON.
-The originator must be an entity the caller sees (else 404)."""
+The originator must be an entity the caller sees (else 404). A new alarm's ``propagate``,
+``propagateToOwner``, ``propagateToTenant`` and ``propagateRelationTypes`` are kept, and where it
+propagates is recorded (rulechains/alarm_propagation.py)."""
 
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -12,6 +14,27 @@ from tbproject.api.ids import parse_uuid
 from tbproject.clock import now_ms
 
 __all__ = ["SaveAlarmView"]
+
+
+_FLAGS = {"propagate": "propagate", "propagateToOwner": "propagate_to_owner",
+          "propagateToTenant": "propagate_to_tenant"}
+
+
+def _propagation(body: dict) -> dict:
+    """The propagation fields the body gives (those it leaves out stay as they are)."""
+    found = {}
+    for name, field in _FLAGS.items():
+        value = body.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise ValidationError(f"Alarm '{name}' must be true or false")
+        if value is not None:
+            found[field] = value
+    types = body.get("propagateRelationTypes")
+    if types is not None and (not isinstance(types, list) or not all(isinstance(t, str) for t in types)):
+        raise ValidationError("Alarm 'propagateRelationTypes' must be a JSON array of strings")
+    if types is not None:
+        found["propagate_relation_types"] = types
+    return found
 
 
 def _text(body: dict, name: str) -> str:
@@ -42,7 +65,7 @@ class SaveAlarmView(EntityAlarmsView):
         pk = self.originator(entity_type, str(originator["id"]))
         start = body.get("startTs") if isinstance(body.get("startTs"), int) and body["startTs"] > 0 else None
         alarm, _ = alarms.raise_alarm(request.user.tenant_id, entity_type, pk, _text(body, "type"), severity,
-                                      body.get("details"), now_ms(), start_ts=start)
+                                      body.get("details"), now_ms(), start_ts=start, propagation=_propagation(body))
         return Response(alarms.alarm_json(alarm))
 
     def updated(self, alarm, severity: str, body: dict):

@@ -6,9 +6,13 @@ alarms; another tenant's alarm or entity is a 404):
     POST   /api/alarm/{alarmId}/ack                  acknowledge; AlarmInfo
     POST   /api/alarm/{alarmId}/clear                clear; AlarmInfo
     DELETE /api/alarm/{alarmId}                      true (tenant admins)
-    GET    /api/alarm/{entityType}/{entityId}?pageSize&page&searchStatus&status&textSearch&sortProperty
-           &sortOrder&startTime&endTime&fetchOriginator   PageData of AlarmInfo, newest first
+    GET    /api/alarm/{entityType}/{entityId}?pageSize&page&searchStatus&status&assigneeId&textSearch
+           &sortProperty&sortOrder&startTime&endTime&fetchOriginator   PageData of AlarmInfo, newest first
     GET    /api/alarms?...                           the same over all the caller's alarms
+
+An entity's list holds, as ThingsBoard's does, the alarms it raised and those propagated to it
+(rulechains/alarm_propagation.py); ``entityType`` is DEVICE, ASSET, CUSTOMER or TENANT (the
+caller's own tenant, for tenant administrators).
 """
 
 from dataclasses import replace
@@ -32,7 +36,8 @@ __all__ = ["AlarmView", "AlarmInfoView", "AckView", "ClearView", "EntityAlarmsVi
 SEARCH_STATUSES = ("ANY", "ACTIVE", "CLEARED", "ACK", "UNACK")
 STATUSES = ("ACTIVE_UNACK", "ACTIVE_ACK", "CLEARED_UNACK", "CLEARED_ACK")
 SORT_FIELDS = {"createdTime": "created_time", "startTs": "start_ts", "endTs": "end_ts", "ackTs": "ack_ts",
-               "clearTs": "clear_ts", "type": "type", "severity": "severity", "status": "cleared"}
+               "clearTs": "clear_ts", "type": "type", "severity": "severity", "status": "cleared",
+               "assignTs": "assign_ts"}
 _SEARCH = {"ACTIVE": Q(cleared=False), "CLEARED": Q(cleared=True), "ACK": Q(acknowledged=True),
            "UNACK": Q(acknowledged=False)}
 
@@ -102,6 +107,8 @@ class AllAlarmsView(_AlarmResource):
             queryset = queryset.filter(_SEARCH[search])
         if status:
             queryset = queryset.filter(cleared=status.startswith("CLEARED"), acknowledged=status.endswith("_ACK"))
+        if params.get("assigneeId"):
+            queryset = queryset.filter(assignee_id=parse_uuid(params["assigneeId"]))
         start, end = ms_param(params, "startTime"), ms_param(params, "endTime")
         if start is not None:
             queryset = queryset.filter(created_time__gte=start)
@@ -113,22 +120,34 @@ class AllAlarmsView(_AlarmResource):
             queryset = queryset.filter(Q(type__icontains=text) | Q(severity__icontains=text))
         if not req.sort_property:
             queryset = queryset.order_by("-created_time", "-pk")
+        queryset = queryset.select_related("assignee")
         return page_data(queryset, replace(req, text_search=""), search_field="type", sort_fields=SORT_FIELDS,
                          render=_infos)
 
 
 class EntityAlarmsView(AllAlarmsView):
     def get(self, request, entity_type, entity_id):
-        pk = self.originator(entity_type, entity_id)
-        return Response(self.page(Alarm.objects.for_user(request.user).filter(originator_id=pk)))
+        return Response(self.page(self.entity_alarms(entity_type, entity_id)))
 
-    def originator(self, entity_type: str, entity_id: str):
-        """The id of a visible entity alarms may be raised on; 400 for another type, 404 if unseen."""
-        model = alarms.ORIGINATOR_MODELS.get(entity_type.upper())
-        if model is None:
-            raise ValidationError(f"Unsupported entity type: {entity_type:.32}. "
-                                  f"Supported: {', '.join(alarms.ORIGINATOR_MODELS)}")
+    def entity_alarms(self, entity_type: str, entity_id: str):
+        """The caller's alarms listed for a visible entity: raised on it or propagated to it."""
+        pk = self.originator(entity_type, entity_id, tenant=True)
+        user = self.request.user
+        return alarms.of_entity(Alarm.objects.for_user(user), user.tenant_id, pk)
+
+    def originator(self, entity_type: str, entity_id: str, *, tenant: bool = False):
+        """The id of a visible entity alarms may be raised on (with ``tenant``, or listed for: the
+        caller's tenant too); 400 for another type, 404 if unseen."""
+        kind, user = entity_type.upper(), self.request.user
+        model = alarms.ORIGINATOR_MODELS.get(kind)
+        if model is None and not (tenant and kind == "TENANT"):
+            supported = [*alarms.ORIGINATOR_MODELS, *(["TENANT"] if tenant else [])]
+            raise ValidationError(f"Unsupported entity type: {entity_type:.32}. Supported: {', '.join(supported)}")
         pk = parse_uuid(entity_id)
-        if not model.objects.for_user(self.request.user).filter(pk=pk).exists():
+        if model is None:
+            seen = pk == user.tenant_id and user.authority == Authority.TENANT_ADMIN
+        else:
+            seen = model.objects.for_user(user).filter(pk=pk).exists()
+        if not seen:
             raise NotFound(f"{entity_type.title()} with id [{pk}] is not found")
         return pk

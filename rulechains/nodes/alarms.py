@@ -2,7 +2,7 @@
 
 import json
 
-from rulechains import alarms, scripts
+from rulechains import alarm_propagation, alarms, scripts
 from rulechains.messages import FALSE, changed
 from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, fail, field, substitute
 
@@ -69,7 +69,10 @@ class CreateAlarmNode(_AlarmNode):
     ``${severity}``) on the originator, or updates its active one (severity, details, endTs):
     relations ``Created`` (metadata ``isNewAlarm``) and ``Updated`` (``isExistingAlarm``). With
     ``useMessageAlarmData`` the alarm's type, severity and details come from the message data.
-    Failure for an unknown severity or a failing details script."""
+    Failure for an unknown severity or a failing details script. With ``propagate`` (parents along
+    ``relationTypes``, any type when empty), ``propagateToOwner`` or ``propagateToTenant``, where a
+    new alarm, or one whose propagation changed, propagates is recorded once for the whole batch
+    (rulechains/alarm_propagation.py)."""
 
     label = "create alarm"
     group = "ACTION"
@@ -94,7 +97,8 @@ class CreateAlarmNode(_AlarmNode):
         propagation = {"propagate": bool(configuration.get("propagate")),
                        "propagate_to_owner": bool(configuration.get("propagateToOwner")),
                        "propagate_to_tenant": bool(configuration.get("propagateToTenant")),
-                       "propagate_relation_types": relation_types if isinstance(relation_types, list) else []}
+                       "propagate_relation_types": [t for t in relation_types if isinstance(t, str)]
+                       if isinstance(relation_types, list) else []}
         return {**config, "severity": severity, "propagation": propagation,
                 "fromMessage": bool(configuration.get("useMessageAlarmData")),
                 "overwriteDetails": bool(configuration.get("overwriteAlarmDetails"))}
@@ -121,9 +125,13 @@ class CreateAlarmNode(_AlarmNode):
             previous.append(current.details if current is not None and not current.cleared else None)
         build = not self.config["fromMessage"] or self.config["overwriteDetails"]
         details = self.details(msgs, previous) if build else [w[2] if isinstance(w, tuple) else None for w in wanted]
-        return [self.one(ctx, msg, want, detail) for msg, want, detail in zip(msgs, wanted, details, strict=True)]
+        pending: list = []
+        outs = [self.one(ctx, msg, want, detail, pending) for msg, want, detail in zip(msgs, wanted, details,
+                                                                                        strict=True)]
+        alarm_propagation.record(pending)  # one relation walk for the batch
+        return outs
 
-    def one(self, ctx, msg, want, detail):
+    def one(self, ctx, msg, want, detail, pending: list):
         for problem in (want, detail):
             if isinstance(problem, NodeError):
                 return fail(msg, problem)
@@ -133,7 +141,7 @@ class CreateAlarmNode(_AlarmNode):
         ts = msg.metadata.get("ts", "")
         alarm, created = alarms.raise_alarm(ctx.tenant_id, msg.originator_type, msg.originator_id, alarm_type,
                                             severity, detail, ctx.now, start_ts=int(ts) if ts.isdigit() else None,
-                                            propagation=self.config["propagation"])
+                                            propagation=self.config["propagation"], pending=pending)
         if created:
             return self.alarm_out(msg, alarm, "Created", "isNewAlarm")
         return self.alarm_out(msg, alarm, "Updated", "isExistingAlarm")

@@ -67,3 +67,24 @@ def test_the_chain_opens_in_the_editor_page_of_its_own_tenant_only(client, tenan
     assert client.get("/admin/rulechains/rulechain/00000000-0000-0000-0000-000000000000/editor/").status_code == 404
     client.logout()
     assert client.get(editor).status_code == 302  # to the login page
+
+
+def test_alarms_show_their_assignee_and_where_they_propagate_to_their_tenant_only(client, tenant_admin, tenant,
+                                                                                   other_tenant, mallory):
+    from rulechains import alarm_propagation, alarms
+    from tbproject.testing.factories import make_device
+
+    alarm, _ = alarms.raise_alarm(tenant.pk, "DEVICE", make_device(tenant).pk, "Leak", "MAJOR", None, 1,
+                                  propagation={"propagate_to_tenant": True})
+    alarms.assign(alarm, tenant_admin, 2)
+    [spread] = alarm.propagations.all()
+    assert alarm_propagation.record([alarm]) == 1 and alarm.propagations.count() == 1  # recorded once
+    client.force_login(tenant_admin)
+    assert "alice@example.com" in client.get("/admin/rulechains/alarm/").content.decode()
+    assert client.get(f"/admin/rulechains/alarm/{alarm.pk}/change/").status_code == 200
+    assert str(tenant.pk) in client.get("/admin/rulechains/entityalarm/").content.decode()
+    assert client.get(f"/admin/rulechains/entityalarm/{spread.pk}/change/").status_code == 200
+    assert client.get("/admin/rulechains/entityalarm/add/").status_code == 403
+    client.force_login(mallory)
+    assert client.get(f"/admin/rulechains/entityalarm/{spread.pk}/change/").status_code == 302
+    assert str(tenant.pk) not in client.get("/admin/rulechains/entityalarm/").content.decode()

@@ -6,6 +6,7 @@ from tb_pe_client.models import AlarmCountQuery, AlarmDataQuery, PageDataAlarmDa
 
 from devices.models import DeviceProfile
 from devices.telemetry import Point, write_points
+from rulechains import alarm_propagation
 from rulechains.models import Alarm
 from tbproject.clock import now_ms
 from tbproject.testing.api import assert_error
@@ -43,9 +44,12 @@ def types(page) -> list:
 
 
 def alarm(device, alarm_type, severity, created, **extra):
-    return Alarm.objects.create(tenant_id=device.tenant_id, customer_id=device.customer_id, originator_type="DEVICE",
-                                originator_id=device.pk, type=alarm_type, severity=severity, created_time=created,
-                                start_ts=created, end_ts=created, **extra)
+    """An alarm row as the create-alarm node leaves it, where it propagates recorded."""
+    row = Alarm.objects.create(tenant_id=device.tenant_id, customer_id=device.customer_id, originator_type="DEVICE",
+                               originator_id=device.pk, type=alarm_type, severity=severity, created_time=created,
+                               start_ts=created, end_ts=created, **extra)
+    alarm_propagation.record([row])
+    return row
 
 
 @pytest.fixture
