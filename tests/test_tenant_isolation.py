@@ -17,6 +17,7 @@ from django.urls.resolvers import URLPattern, URLResolver
 
 from converters.models import Converter, ConverterTest
 from devices.choices import GroupType
+from devices.models import EntityView
 from integrations.models import Integration
 from rulechains.models import Alarm, RuleChain
 from tbproject.testing.factories import default_profile, make_asset, make_customer, make_device, make_group
@@ -29,21 +30,22 @@ NOT_TENANT_SCOPED = {"api/v1/integrations/<str:endpoint>/<str:routing_key>"}
 #: URL kwargs that hold no id: a fixed, valid value
 PLAIN = {"scope": "SERVER_SCOPE", "ttl": "0", "event_type": "DEBUG_CONVERTER", "group_type": "DEVICE",
          "integration_type": "HTTP", "vendor": "Acme", "model": "X", "direction": "uplink", "number": "1",
-         "relation_type": "Contains"}
+         "relation_type": "Contains", "timeout": "50", "queue_name": "Main"}
 #: first path segment -> which of the world's entities a ``pk`` names
 PK_OWNER = {"device": "device", "asset": "asset", "customer": "customer", "deviceProfile": "device_profile",
             "deviceProfileInfo": "device_profile", "assetProfile": "asset_profile",
             "assetProfileInfo": "asset_profile", "entityGroup": "group", "entityGroupInfo": "group",
             "converter": "converter", "integration": "integration", "ruleChain": "rule_chain", "alarm": "alarm",
-            "tenantProfile": "tenant_profile", "user": "user", "tenant": "tenant"}
+            "tenantProfile": "tenant_profile", "user": "user", "tenant": "tenant", "entityView": "entity_view",
+            "users": "alarm"}
 #: entity types tried for an (entity_type, entity_id) pair, by first path segment
-PAIR_TYPES = {"plugins": ["DEVICE", "ASSET", "CUSTOMER"], "events": ["CONVERTER", "INTEGRATION"],
-              "entityGroups": ["DEVICE", "ASSET"], "owner": ["DEVICE", "ASSET"],
+PAIR_TYPES = {"plugins": ["DEVICE", "ASSET", "CUSTOMER", "ENTITY_VIEW"], "events": ["CONVERTER", "INTEGRATION"],
+              "entityGroups": ["DEVICE", "ASSET"], "owner": ["DEVICE", "ASSET", "ENTITY_VIEW"],
               "alarm": ["DEVICE", "ASSET", "CUSTOMER"],
               "relations": ["DEVICE", "ASSET", "CUSTOMER"], "v2": ["DEVICE", "ASSET", "CUSTOMER"],
-              "audit": ["CONVERTER", "INTEGRATION", "RULE_CHAIN"]}
+              "audit": ["CONVERTER", "INTEGRATION", "RULE_CHAIN"], "rule-engine": ["DEVICE", "ASSET", "CUSTOMER"]}
 TYPE_OWNER = {"DEVICE": "device", "ASSET": "asset", "CUSTOMER": "customer", "CONVERTER": "converter",
-              "INTEGRATION": "integration", "RULE_CHAIN": "rule_chain"}
+              "INTEGRATION": "integration", "RULE_CHAIN": "rule_chain", "ENTITY_VIEW": "entity_view"}
 METHODS = ("get", "post", "put", "delete")
 #: what ThingsBoard lets a customer user read of its tenant's (profile infos: CUSTOMER_USER may
 #: GET them, for the device pages); anything else not assigned to its customer is 403/404
@@ -89,6 +91,8 @@ class World:
         self.customer = make_customer(tenant, f"{SECRET}-{tag}-customer")
         self.device = make_device(tenant, f"{SECRET}-{tag}-device")
         self.asset = make_asset(tenant, f"{SECRET}-{tag}-asset")
+        self.entity_view = EntityView.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-view", type="v",
+                                                     entity_type="DEVICE", entity_id=self.device.pk)
         self.group = make_group(tenant, f"{SECRET}-{tag}-group", GroupType.DEVICE, [self.device])
         self.device_profile = default_profile(tenant)
         from devices.models import AssetProfile

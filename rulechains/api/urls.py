@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from rulechains.api import alarm_queries, alarms, editor, views
+from rulechains.api import alarm_queries, alarms, editor, rule_engine, views
+from rulechains.api.alarm_assign import AssignView, UnassignView, UsersForAssignView
 from rulechains.api.alarm_data import AlarmDataCountView, AlarmDataFindView
 from rulechains.api.alarm_save import SaveAlarmView
 from rulechains.api.capabilities import OutputLabelsView, TbelEnabledView
@@ -40,6 +41,9 @@ urlpatterns = [
          name="alarm-entity-v2"),
     path("v2/alarms", alarm_queries.AllAlarmsV2View.as_view(), name="alarm-list-v2"),
     path("alarm/info/<str:pk>", alarms.AlarmInfoView.as_view(), name="alarm-info"),
+    path("alarm/<str:pk>/assign/<str:user_id>", AssignView.as_view(), name="alarm-assign"),
+    path("alarm/<str:pk>/assign", UnassignView.as_view(), name="alarm-unassign"),
+    path("users/assign/<str:pk>", UsersForAssignView.as_view(), name="alarm-users-for-assign"),
     path("alarm/<str:pk>/ack", alarms.AckView.as_view(), name="alarm-ack"),
     path("alarm/<str:pk>/clear", alarms.ClearView.as_view(), name="alarm-clear"),
     path("alarm/<str:entity_type>/<str:entity_id>", alarms.EntityAlarmsView.as_view(), name="alarm-entity"),
@@ -50,4 +54,5 @@ urlpatterns = [
     path("rpc/twoway/<str:device_id>", TwoWayRpcView.as_view(), name="rpc-twoway"),
     path("plugins/rpc/twoway/<str:device_id>", TwoWayRpcView.as_view(), name="rpc-twoway-v1"),
     path("rpc/persistent/device/<str:device_id>", PersistentRpcByDeviceView.as_view(), name="rpc-persistent-device"),
+    *rule_engine.urlpatterns,
 ]

@@ -101,5 +101,10 @@ NODES = TypeRegistry({
     _TB + "aws.sns.TbSnsNode": "rulechains.nodes.clouds.SnsNode",
     _TB + "aws.sqs.TbSqsNode": "rulechains.nodes.clouds.SqsNode",
     _TB + "gcp.pubsub.TbPubSubNode": "rulechains.nodes.clouds.PubSubNode",
+    _TB + "rest.TbSendRestApiCallReplyNode": "rulechains.nodes.rest_reply.RestCallReplyNode",
+    _TB + "sms.TbSendSmsNode": "rulechains.nodes.notify.SendSmsNode",
+    _TB + "notification.TbSlackNode": "rulechains.nodes.notify.SlackNode",
+    _TB + "mqtt.azure.TbAzureIotHubNode": "rulechains.nodes.azure.AzureIotHubNode",
+    _TB + "action.TbCopyAttributesToEntityViewNode": "rulechains.nodes.entity_views.CopyToEntityViewNode",
 })
 get_node = NODES.load

@@ -42,7 +42,10 @@ KEYS = st.sampled_from([
     "getLatestValueWithTs",
     "topicArnPattern", "accessKeyId", "secretAccessKey", "region", "endpointUrl", "queueType", "queueUrlPattern",
     "delaySeconds", "messageAttributes", "projectId", "topicName", "serviceAccountKey",
-    "serviceAccountKeyFileName"]) | st.text(max_size=6)
+    "serviceAccountKeyFileName", "serviceIdMetaDataAttribute", "requestIdMetaDataAttribute",
+    "numbersToTemplate", "smsMessageTemplate", "useSystemSmsSettings", "smsProviderConfiguration", "accountSid",
+    "accountToken", "numberFrom", "botToken", "useSystemSettings", "messageTemplate", "conversationType",
+    "conversation", "id", "clientId", "sasKey", "caCert"]) | st.text(max_size=6)
 SCALARS = (st.none() | st.booleans() | st.integers(min_value=-(2**40), max_value=2**40)
            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10))
 JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=4),
