@@ -27,7 +27,7 @@ from django.db.models.functions import Cast, Coalesce
 from rest_framework.exceptions import ValidationError
 
 from devices import queries
-from devices.models import Asset, Device
+from devices.models import Asset, Device, EntityView
 from devices.queries import spec
 from rulechains import alarms
 from rulechains.models import Alarm
@@ -56,8 +56,9 @@ def _name_of(model, column: str) -> Subquery:
 
 
 def _originator(column: str, customer_column: str, default):
-    return Coalesce(_name_of(Device, column), _name_of(Asset, column), _name_of(Customer, customer_column), default,
-                    output_field=CharField())
+    views = [_name_of(EntityView, column)] if column == "name" else []  # an entity view has no label
+    return Coalesce(_name_of(Device, column), _name_of(Asset, column), *views, _name_of(Customer, customer_column),
+                    default, output_field=CharField())
 
 
 #: ALARM_FIELD name -> the expression it sorts and searches by (None: no such column here, always empty)

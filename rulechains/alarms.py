@@ -5,27 +5,30 @@
     assign(alarm, user, now) / unassign(alarm, now) / unassign_user(user, now)
     alarm_json(alarm, names=None)   # AlarmInfo when ``names`` (see originator_names) is given
     of_entity(rows, tenant_id, entity_id)  # the alarms listed for an entity: its own and those propagated to it
+    user_metadata(user)    # the acting user in an ALARM_* message's metadata
 
 The rule nodes (rulechains/nodes/alarms.py) and the API (rulechains/api/alarms.py) both go
 through here. Acknowledging, clearing, assigning or unassigning through the API sends
 ThingsBoard's ``ALARM_ACK`` / ``ALARM_CLEAR`` / ``ALARM_ASSIGNED`` / ``ALARM_UNASSIGNED`` message
-(data: the alarm's JSON, originator: the alarm's) to the rule engine (:func:`announce`). Where an
+(data: the alarm's JSON, originator: the alarm's, metadata: the acting user's ``userId``,
+``userName``, ``userFirstName``, ``userLastName``) to the rule engine (:func:`announce`). Where an
 alarm propagates is recorded when it is raised or its propagation changes (rulechains/alarm_propagation.py).
 """
 
-from django.db.models import F, Q
+from django.db.models import F
 
-from devices.models import Asset, Device
+from devices.models import Asset, Device, EntityView
 from rulechains import alarm_propagation
 from rulechains.models import Alarm, AlarmSeverity, EntityAlarm
 from tbproject.api.ids import entity_id
 from tenants.models import Customer, User
 
 __all__ = ["latest", "raise_alarm", "clear", "acknowledge", "assign", "unassign", "unassign_user", "alarm_json",
-           "originator_names", "announce", "of_entity", "SEVERITIES", "ORIGINATOR_MODELS", "PROPAGATION_FIELDS"]
+           "originator_names", "announce", "user_metadata", "of_entity", "SEVERITIES", "ORIGINATOR_MODELS",
+           "PROPAGATION_FIELDS"]
 
 SEVERITIES = tuple(AlarmSeverity.values)
-ORIGINATOR_MODELS = {"DEVICE": Device, "ASSET": Asset, "CUSTOMER": Customer}
+ORIGINATOR_MODELS = {"DEVICE": Device, "ASSET": Asset, "ENTITY_VIEW": EntityView, "CUSTOMER": Customer}
 
 
 def latest(tenant_id, originator_id, alarm_type: str) -> Alarm | None:
@@ -135,9 +138,12 @@ def unassign_user(user, now: int) -> int:
 
 def of_entity(rows, tenant_id, entity_id):
     """The alarms of ``rows`` listed for an entity, as ThingsBoard's per-entity lists answer: those
-    it raised and those propagated to it."""
-    spread = EntityAlarm.objects.filter(tenant_id=tenant_id, entity_id=entity_id).values("alarm_id")
-    return rows.filter(Q(originator_id=entity_id) | Q(pk__in=spread))
+    it raised and those propagated to it. The two are found apart, each by its own index, and
+    their ids joined by a UNION: ``originator = X OR id IN (...)`` makes PostgreSQL scan all the
+    tenant's alarms."""
+    own = Alarm.objects.filter(tenant_id=tenant_id, originator_id=entity_id).order_by().values("pk")
+    spread = EntityAlarm.objects.filter(tenant_id=tenant_id, entity_id=entity_id).order_by().values("alarm_id")
+    return rows.filter(pk__in=own.union(spread))
 
 
 def _assignees(alarms) -> dict:
@@ -162,9 +168,10 @@ def originator_names(alarms) -> dict:
         if model is None:
             continue
         field = "title" if model is Customer else "name"
-        label = "title" if model is Customer else "label"
-        names.update({pk: (name, lbl) for pk, name, lbl in model.objects.filter(pk__in=ids).values_list(
-            "pk", field, label)})
+        label = "title" if model is Customer else "label" if model in (Device, Asset) else None
+        columns = ("pk", field, label) if label else ("pk", field)
+        names.update({pk: (name, rest[0] if rest else None) for pk, name, *rest in model.objects.filter(
+            pk__in=ids).values_list(*columns)})
     return names
 
 
@@ -190,13 +197,24 @@ def alarm_json(alarm: Alarm, names: dict | None = None) -> dict:
     return body
 
 
-def announce(alarm: Alarm, msg_type: str) -> None:
-    """Queue ``msg_type`` (ALARM_ACK, ALARM_CLEAR, ALARM_ASSIGNED...) about ``alarm`` for the rule engine."""
-    announce_all([alarm], msg_type)
+def user_metadata(user) -> dict:
+    """The acting user in an entity-action message's metadata, as ThingsBoard puts it there."""
+    if user is None:
+        return {}
+    return {"userId": str(user.pk), "userName": user.email, "userFirstName": user.first_name or "",
+            "userLastName": user.last_name or ""}
 
 
-def announce_all(alarms: list[Alarm], msg_type: str) -> None:
+def announce(alarm: Alarm, msg_type: str, user=None) -> None:
+    """Queue ``msg_type`` (ALARM_ACK, ALARM_CLEAR, ALARM_ASSIGNED...) about ``alarm`` for the rule
+    engine; ``user``, who acted, goes in its metadata (none when no user acted)."""
+    announce_all([alarm], msg_type, user)
+
+
+def announce_all(alarms: list[Alarm], msg_type: str, user=None) -> None:
     from rulechains import services
     from rulechains.messages import Msg
 
-    services.submit([Msg(msg_type, a.tenant_id, a.originator_type, a.originator_id, alarm_json(a), {}) for a in alarms])
+    metadata = user_metadata(user)
+    services.submit([Msg(msg_type, a.tenant_id, a.originator_type, a.originator_id, alarm_json(a), dict(metadata))
+                     for a in alarms])

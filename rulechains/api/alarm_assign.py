@@ -6,18 +6,21 @@ alarms):
     GET    /api/users/assign/{alarmId}?pageSize&page&textSearch&sortProperty&sortOrder
                                                       PageData of UserEmailInfo: who may be assigned
 
-Who may be assigned is ThingsBoard's list of users for assignment: the tenant's administrators and
-the users of the alarm's customer (an alarm of an entity no customer owns: administrators only);
-a customer user picks among its own customer's users. Another tenant's alarm or user is a 404; a
-user of the tenant who may not take the alarm is a 403. Each change sets ``assignTs`` and sends
-ALARM_ASSIGNED / ALARM_UNASSIGNED to the rule engine; assigning the current assignee again, or
-unassigning an unassigned alarm, changes nothing.
+As ThingsBoard checks it, the caller may assign any user it may read: a tenant administrator any
+user of its tenant, a customer user the users of its own customer. Any other id (another
+tenant's user, another customer's for a customer user, unknown) is a 404 "User with id [..] is
+not found", the same for all, so the answer tells nothing of who exists. The users/assign list
+offers ThingsBoard's list of users for assignment: the tenant's administrators and the users of
+the alarm's customer (an alarm no customer owns: administrators only); a customer user's, its own
+customer's users. Another tenant's alarm is a 404. Each change sets ``assignTs`` and sends
+ALARM_ASSIGNED / ALARM_UNASSIGNED to the rule engine, the acting user in its metadata; assigning
+the current assignee again, or unassigning an unassigned alarm, changes nothing.
 """
 
 from dataclasses import replace
 
 from django.db.models import Q
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from rulechains import alarms
@@ -25,6 +28,7 @@ from rulechains.api.alarms import _AlarmResource
 from tbproject.api.ids import entity_id, parse_uuid
 from tbproject.api.pagination import page_data, page_request
 from tbproject.clock import now_ms
+from tenants.accounts import visible_users
 from tenants.choices import Authority
 from tenants.models import User
 
@@ -48,14 +52,11 @@ class AssignView(_AlarmResource):
     def post(self, request, pk, user_id):
         alarm = self.alarm(pk)
         user_id = parse_uuid(user_id)
-        user = User.objects.filter(pk=user_id, tenant_id=request.user.tenant_id).first()
-        if user is None:
+        user = visible_users(request.user).filter(pk=user_id).first()
+        if user is None:  # unknown, another tenant's, or (for a customer user) another customer's: all alike
             raise NotFound(f"User with id [{user_id}] is not found")
-        if not assignable(request.user, alarm).filter(pk=user.pk).exists():
-            raise PermissionDenied(f"User [{user.email}] may not be assigned this alarm: only the tenant's "
-                                   "administrators and the users of the alarm's customer may")
         if alarms.assign(alarm, user, now_ms()):
-            alarms.announce(alarm, "ALARM_ASSIGNED")
+            alarms.announce(alarm, "ALARM_ASSIGNED", request.user)
         return Response(self.info(alarm))
 
 
@@ -63,7 +64,7 @@ class UnassignView(_AlarmResource):
     def delete(self, request, pk):
         alarm = self.alarm(pk)
         if alarms.unassign(alarm, now_ms()):
-            alarms.announce(alarm, "ALARM_UNASSIGNED")
+            alarms.announce(alarm, "ALARM_UNASSIGNED", request.user)
         return Response(self.info(alarm))
 
 

@@ -11,8 +11,8 @@ alarms; another tenant's alarm or entity is a 404):
     GET    /api/alarms?...                           the same over all the caller's alarms
 
 An entity's list holds, as ThingsBoard's does, the alarms it raised and those propagated to it
-(rulechains/alarm_propagation.py); ``entityType`` is DEVICE, ASSET, CUSTOMER or TENANT (the
-caller's own tenant, for tenant administrators).
+(rulechains/alarm_propagation.py); ``entityType`` is DEVICE, ASSET, ENTITY_VIEW, CUSTOMER or TENANT
+(the caller's own tenant, for tenant administrators).
 """
 
 from dataclasses import replace
@@ -82,7 +82,7 @@ class AckView(_AlarmResource):
         alarm = self.alarm(pk)
         if not alarms.acknowledge(alarm, now_ms()):
             raise ValidationError("Alarm was already acknowledged!")
-        alarms.announce(alarm, "ALARM_ACK")
+        alarms.announce(alarm, "ALARM_ACK", request.user)
         return Response(self.info(alarm))
 
 
@@ -91,7 +91,7 @@ class ClearView(_AlarmResource):
         alarm = self.alarm(pk)
         if not alarms.clear(alarm, None, now_ms()):
             raise ValidationError("Alarm was already cleared!")
-        alarms.announce(alarm, "ALARM_CLEAR")
+        alarms.announce(alarm, "ALARM_CLEAR", request.user)
         return Response(self.info(alarm))
 
 
@@ -149,5 +149,5 @@ class EntityAlarmsView(AllAlarmsView):
         else:
             seen = model.objects.for_user(user).filter(pk=pk).exists()
         if not seen:
-            raise NotFound(f"{entity_type.title()} with id [{pk}] is not found")
+            raise NotFound(f"{kind.replace('_', ' ').capitalize()} with id [{pk}] is not found")
         return pk
