@@ -5,6 +5,7 @@ logs it), device credential changes (CREDENTIALS_UPDATED), rule chain metadata s
 audited: their log goes too). Logins and logouts: audit/logins.py."""
 
 import json
+import re
 
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -15,6 +16,7 @@ from audit.services import record
 from audit.snapshots import AUDITED, changes, metadata_snapshot, snapshot
 from devices import credentials as device_credentials
 from devices.models import DeviceCredentials
+from integrations.types.base import MASK
 from rulechains.metadata import metadata_saved, metadata_saving
 from rulechains.models import RuleChain
 from tbproject.api.resources import action_failed
@@ -24,6 +26,8 @@ from tenants.models import Customer, Tenant
 METADATA = "metadata"  # the scratch key of chains whose metadata is being saved
 DELETING = "tenants"  # the scratch key of tenants being deleted
 OWNER_PATHS = {"customerId", "ownerId"}  # a change of only these is a customer (un)assignment
+#: credentials fields whose values are masked in the log: passwords, keys, secrets
+_SECRET_NAMES = re.compile(r"password|secret|private|psk|key$", re.IGNORECASE)
 
 
 def _before_save(sender, instance, raw=False, **kwargs) -> None:
@@ -129,13 +133,23 @@ def _action_failed(sender, user, action, instance, name, error, **kwargs) -> Non
 
 @receiver(device_credentials.credentials_updated, sender=DeviceCredentials, dispatch_uid="audit.credentials_updated")
 def _credentials_updated(sender, user, device, credentials, **kwargs) -> None:
-    """ThingsBoard's CREDENTIALS_UPDATED row of the device, with its new credentials (an MQTT
-    password masked: a secret the tenant admin set need not be kept twice)."""
+    """ThingsBoard's CREDENTIALS_UPDATED row of the device, with its new credentials, their
+    secrets masked (a secret the tenant admin set need not be kept twice): an access token, an
+    MQTT password, LwM2M keys (the client's PSK or RPK ``key``, the servers' ``clientSecretKey``)."""
     if not getattr(user, "is_authenticated", False) or user.tenant_id is None:
         return
     shown = device_credentials.as_json(credentials)
-    if credentials.credentials_type == "MQTT_BASIC":
-        value = json.loads(shown["credentialsValue"])
-        value["password"] = "******" if value.get("password") else value.get("password")
-        shown["credentialsValue"] = json.dumps(value, separators=(",", ":"))
+    if credentials.credentials_type == "ACCESS_TOKEN":
+        shown["credentialsId"] = MASK
+    elif credentials.credentials_type in ("MQTT_BASIC", "LWM2M_CREDENTIALS") and shown["credentialsValue"]:
+        shown["credentialsValue"] = json.dumps(_masked(json.loads(shown["credentialsValue"])), separators=(",", ":"))
     _record(user, device, "DEVICE", ActionType.CREDENTIALS_UPDATED, None, extra={"credentials": shown})
+
+
+def _masked(value):
+    """``value`` with every secret-named field that holds something replaced by the mask."""
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {k: (MASK if v not in (None, "") and _SECRET_NAMES.search(k) else _masked(v)) for k, v in value.items()}

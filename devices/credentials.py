@@ -27,6 +27,7 @@ from django.dispatch import Signal
 
 from devices.choices import CredentialsType
 from devices.models import DeviceCredentials
+from devices.values import check_text
 from tbproject.api.ids import entity_id
 
 __all__ = ["CredentialsError", "credentials_updated", "new_token", "issue_access_tokens", "normalize", "update",
@@ -87,6 +88,7 @@ def normalize(kind, credentials_id, value) -> tuple[str, str | None]:
         found = _mqtt_basic(value)
     else:
         found = _lwm2m(value)
+    _storable(found)
     if len(found[0]) > MAX_ID_LENGTH:
         raise CredentialsError(f"Device credentials id should be at most {MAX_ID_LENGTH} characters!")
     return found
@@ -116,11 +118,30 @@ def update(device, kind, credentials_id, value, *, credentials_pk=None, user=Non
     return row
 
 
+def _storable(value) -> None:
+    """Refuse what PostgreSQL cannot store or the transports would never match: a NUL character
+    or a lone surrogate in any text, JSON keys included (ThingsBoard's JSON refuses them too)."""
+    stack = [value]  # a loop, not recursion: the JSON may be deeper than Python's stack
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                check_text(item)
+            except ValueError:
+                raise CredentialsError("Device credentials must not contain NUL characters or lone surrogates!") \
+                    from None
+        elif isinstance(item, dict):
+            stack += [*item.keys(), *item.values()]
+        elif isinstance(item, (list, tuple)):
+            stack += item
+
+
 def _access_token(token) -> str:
     if token is None or token == "":
         raise CredentialsError("Device credentials id should be specified!")
     if not isinstance(token, str):
         raise CredentialsError("Access token should be a string!")
+    _storable(token)
     if any(c.isspace() for c in token):
         raise CredentialsError("Access token should not contain spaces!")
     if len(token) > MAX_TOKEN_LENGTH:
@@ -155,6 +176,7 @@ def _json_object(value, message: str) -> dict:
             raise CredentialsError(message) from None
     if not isinstance(value, dict):
         raise CredentialsError(message)
+    _storable(value)  # escaped in the stored JSON, but its texts become ids the transports look up
     return value
 
 

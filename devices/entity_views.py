@@ -15,6 +15,7 @@ cascades) takes its views with it. The API refuses to delete a device or an asse
 still show, as ThingsBoard does ("Can't delete device that has entity views!").
 """
 
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
@@ -24,7 +25,7 @@ from devices.models import Asset, Attribute, Device, EntityView
 from devices.telemetry import history, latest, timeseries_keys
 
 __all__ = ["SCOPE_KEYS", "VIEWED_TYPES", "timeseries_of", "attributes_of", "in_window", "clip", "copy_attributes",
-           "views_of", "viewed_keys", "viewed_latest", "viewed_history"]
+           "views_of", "views_of_many", "target_is_own", "viewed_keys", "viewed_latest", "viewed_history"]
 
 #: attribute scope -> its list in ``keys.attributes``
 SCOPE_KEYS = {"CLIENT_SCOPE": "cs", "SERVER_SCOPE": "ss", "SHARED_SCOPE": "sh"}
@@ -61,7 +62,38 @@ def clip(view: EntityView, start_ts: int, end_ts: int) -> tuple[int, int]:
 
 
 def views_of(tenant_id, entity_id) -> list[EntityView]:
-    return list(EntityView.objects.filter(tenant_id=tenant_id, entity_id=entity_id).order_by("created_time", "pk"))
+    return views_of_many(tenant_id, [entity_id]).get(entity_id, [])
+
+
+def views_of_many(tenant_id, entity_ids) -> dict:
+    """{viewed entity id: [its views, oldest first]} of the tenant's views of ``entity_ids``, in one
+    query; a view whose viewed entity is not its tenant's device or asset is left out."""
+    found: dict = {}
+    rows = (EntityView.objects.filter(tenant_id=tenant_id, entity_id__in=set(entity_ids)).filter(_own_target())
+            .order_by("created_time", "pk"))
+    for view in rows:
+        view._own_target = True
+        found.setdefault(view.entity_id, []).append(view)
+    return found
+
+
+def _own_target() -> Q:
+    """Views whose viewed entity is a device or an asset of the view's own tenant."""
+    def of(model):
+        return Exists(model.objects.filter(pk=OuterRef("entity_id"), tenant_id=OuterRef("tenant_id")))
+    return Q(of(Device), entity_type="DEVICE") | Q(of(Asset), entity_type="ASSET")
+
+
+def target_is_own(view: EntityView) -> bool:
+    """Whether the view shows a device or asset of its own tenant. The API checks that when it
+    saves a view and the model's clean() when the admin does; a row written around both (a script,
+    a shell) must still read nothing of another tenant. Asked once per loaded view."""
+    own = getattr(view, "_own_target", None)
+    if own is None:
+        model = VIEWED_TYPES.get(view.entity_type)
+        own = model is not None and model.objects.filter(tenant_id=view.tenant_id, pk=view.entity_id).exists()
+        view._own_target = own
+    return own
 
 
 def copy_attributes(view: EntityView, before: EntityView | None = None) -> None:
@@ -96,6 +128,8 @@ def viewed_latest(entity, keys) -> dict[str, tuple[int, object]]:
     """{key: (ts, value)} of the newest value per key (inside the window, for a view)."""
     if not isinstance(entity, EntityView):
         return latest(entity.pk, keys)
+    if not target_is_own(entity):
+        return {}
     listed = timeseries_of(entity)
     if keys is None:
         keys = listed
@@ -103,8 +137,10 @@ def viewed_latest(entity, keys) -> dict[str, tuple[int, object]]:
         keys = [k for k in keys if k in listed]
     if not keys:
         return {}
-    found = latest(entity.entity_id, keys)
     start, end = clip(entity, 0, _FOREVER)
+    if start >= end:
+        return {}  # a start after the end (ThingsBoard takes one): an empty window
+    found = latest(entity.entity_id, keys)
     inside = {k: v for k, v in found.items() if start <= v[0] < end}
     late = [k for k, v in found.items() if v[0] >= end]  # newer than the window: its last point inside, if any
     if late:
@@ -119,6 +155,8 @@ def viewed_history(entity, keys, *, start_ts: int, end_ts: int, **query) -> dict
     inside the window."""
     if not isinstance(entity, EntityView):
         return history(entity.pk, keys, start_ts, end_ts, **query)
+    if not target_is_own(entity):
+        return {}
     listed = timeseries_of(entity)
     keys = [k for k in keys if not listed or k in listed]
     start_ts, end_ts = clip(entity, start_ts, end_ts)

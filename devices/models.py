@@ -5,6 +5,7 @@ database), not in Django models, because the partitioned and hypertable layouts 
 expressed as ordinary models.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from devices.choices import AttributeScope, CredentialsType, GroupType
@@ -224,3 +225,13 @@ class EntityView(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # The API checks this in its serializer; the admin form comes here (a view of another
+        # tenant's device would read that tenant's time series).
+        super().clean()
+        model = {"DEVICE": Device, "ASSET": Asset}.get(self.entity_type)
+        if model is None or self.entity_id is None or self.tenant_id is None:
+            return  # the field errors say what is missing
+        if not model.objects.filter(tenant_id=self.tenant_id, pk=self.entity_id).exists():
+            raise ValidationError({"entity_id": f"No {self.entity_type.lower()} of this tenant has this id."})

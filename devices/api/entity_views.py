@@ -16,6 +16,8 @@ The data a view shows is read through /api/plugins/telemetry/ENTITY_VIEW/{id}/..
 """
 
 import copy
+import math
+import re
 
 from django.urls import path
 from rest_framework import serializers
@@ -37,6 +39,7 @@ from devices.api.serializers import _InfoMixin, owner_id
 from devices.api.telemetry import TelemetryView
 from devices.entity_views import SCOPE_KEYS, VIEWED_TYPES, copy_attributes
 from devices.models import EntityView
+from devices.values import check_text
 from tbproject.api.ids import EntityIdField, entity_id, parse_uuid
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
 from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
@@ -45,6 +48,7 @@ from tbproject.api.serializers import TbEntitySerializer
 __all__ = ["EntityViewSerializer", "EntityViewInfoSerializer", "EntityViewResource", "entity_view_patterns"]
 
 _MAX_KEYS = 1000
+_INTEGER_TEXT = re.compile(r"\s*[+-]?[0-9]{1,19}\s*")
 
 
 def _key_list(value, what: str) -> list[str]:
@@ -54,6 +58,11 @@ def _key_list(value, what: str) -> list[str]:
         raise serializers.ValidationError(f"'{what}' must be a list of keys (non-empty texts of up to 255 characters)")
     if len(value) > _MAX_KEYS:
         raise serializers.ValidationError(f"'{what}' lists more than {_MAX_KEYS} keys")
+    for key in value:
+        try:
+            check_text(key)  # PostgreSQL's jsonb and text columns refuse NUL
+        except ValueError as e:
+            raise serializers.ValidationError(f"'{what}': {e}") from None
     return list(dict.fromkeys(value))
 
 
@@ -99,8 +108,14 @@ class _ViewedEntityField(serializers.Field):
 
 
 def _time(value, what: str) -> int:
-    if value is None:
+    """A time as ThingsBoard's JSON reader (Jackson) takes a long: a number, its text ("1000") or an
+    integral float (1000.0); null or blank is 0 (no limit)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return 0
+    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value):
+        value = int(value)
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
         raise serializers.ValidationError(f"'{what}' must be a time in milliseconds (0: no limit)")
     return value
@@ -145,8 +160,6 @@ class EntityViewSerializer(TbEntitySerializer):
     def validate(self, attrs):
         start = _time(attrs.get("start_time_ms", getattr(self.instance, "start_time_ms", 0)), "startTimeMs")
         end = _time(attrs.get("end_time_ms", getattr(self.instance, "end_time_ms", 0)), "endTimeMs")
-        if start and end and start > end:
-            raise serializers.ValidationError("Entity view start time must not be after its end time")
         attrs["start_time_ms"], attrs["end_time_ms"] = start, end
         return attrs
 
@@ -220,7 +233,11 @@ class QueryView(EntityViewResource, TelemetryView):
     def post(self, request):
         found, direction = search_body(self, request.data)
         rel_type = request.data.get("relationType")
+        if rel_type is not None and not isinstance(rel_type, str):
+            raise serializers.ValidationError("'relationType' must be a text")
         kinds = request.data.get("entityViewTypes") or []
+        if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+            raise serializers.ValidationError("'entityViewTypes' must be a list of entity view types (texts)")
         ends = [(r.to_type, r.to_id) if direction == "FROM" else (r.from_type, r.from_id)
                 for r in found if not rel_type or r.type == rel_type]
         rows = self.get_queryset().filter(pk__in=[pk for kind, pk in ends if kind == "ENTITY_VIEW"])

@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.views import APIView
 
 from devices.choices import AttributeScope
+from devices.entity_views import target_is_own
 from devices.models import Asset, Device, EntityView
 from devices.values import as_text
 from tbproject.api.ids import parse_uuid
@@ -39,7 +40,7 @@ class TelemetryView(APIView):
         """The visible row for a path's entity; 400 for an unsupported type or bad id, 404 if unseen."""
         entity_type, model, pk = entity_ref(entity_type, entity_id)
         obj = visible(model, self.request.user).filter(pk=pk).first()
-        if obj is None:
+        if obj is None or (model is EntityView and not target_is_own(obj)):
             raise not_found(entity_type, pk)
         obj.entity_type = entity_type
         return obj

@@ -9,25 +9,34 @@ from django.db import migrations, models
 
 import tbproject.clock
 
-BATCH = 1000
+BATCH = 5000
 
 
 def issue_tokens(apps, schema_editor):
     """Existing devices get what a new one gets (devices/credentials.py): a random 20-character
     access token. Done here once rather than on first read, so that every device has credentials
-    whatever reads them (the API, the rule engine's node, the admin) and nothing reads-then-writes."""
+    whatever reads them (the API, the rule engine's node, the admin) and nothing reads-then-writes.
+    The table is new: the devices are walked by primary key, a page at a time, with no anti-join
+    (a device that already has a row, as in a re-run by hand, is skipped within its page)."""
     Device = apps.get_model("devices", "Device")
     DeviceCredentials = apps.get_model("devices", "DeviceCredentials")
     alphabet = string.ascii_letters + string.digits
     db = schema_editor.connection.alias
+    last = None
     while True:
-        devices = list(Device.objects.using(db).filter(credentials__isnull=True).values_list("pk", "tenant_id")[:BATCH])
+        page = Device.objects.using(db).order_by("pk")
+        if last is not None:
+            page = page.filter(pk__gt=last)
+        devices = list(page.values_list("pk", "tenant_id")[:BATCH])
         if not devices:
             return
+        last = devices[-1][0]
+        have = set(DeviceCredentials.objects.using(db).filter(device_id__in=[pk for pk, _ in devices])
+                   .values_list("device_id", flat=True))
         DeviceCredentials.objects.using(db).bulk_create([
             DeviceCredentials(device_id=pk, tenant_id=tenant_id,
                               credentials_id="".join(secrets.choice(alphabet) for _ in range(20)))
-            for pk, tenant_id in devices])
+            for pk, tenant_id in devices if pk not in have])
 
 
 class Migration(migrations.Migration):

@@ -74,7 +74,12 @@ def test_a_name_is_unique_per_tenant(api, mallory_api, device, other_tenant):
     ({"keys": []}, "'keys' must be a JSON object"),
     ({"startTimeMs": -1}, "startTimeMs"),
     ({"endTimeMs": "soon"}, "endTimeMs"),
-    ({"startTimeMs": 5000, "endTimeMs": 1000}, "start time"),
+    ({"endTimeMs": 1000.5}, "endTimeMs"),
+    ({"startTimeMs": "1e3"}, "startTimeMs"),
+    ({"keys": {"timeseries": ["t\u0000"]}}, "keys.timeseries"),
+    ({"keys": {"attributes": {"sh": ["ok", "bad\u0000"]}}}, "keys.attributes.sh"),
+    ({"name": "view\u0000"}, "name"),
+    ({"type": "t\u0000"}, "type"),
 ])
 def test_bad_input_is_a_400_naming_the_problem(api, device, change, message):
     res = api.post("/api/entityView", {**body(device), **change}, format="json")
@@ -217,3 +222,52 @@ def test_pe_owner_change_moves_a_view_between_customer_and_tenant(api, device, c
     assert EntityView.objects.get(pk=pk).customer_id == customer.pk
     assert api.post(f"/api/owner/TENANT/{tenant.pk}/ENTITY_VIEW/{pk}").status_code == 200
     assert EntityView.objects.get(pk=pk).customer_id is None
+
+
+def test_times_are_read_as_jacksons_longs_and_a_start_after_the_end_is_kept(api, device):
+    """ThingsBoard's reader coerces "1000" and 1000.0 to a long and does not compare the two ends."""
+    view = create(api, device, startTimeMs="1000", endTimeMs=2000.0)
+    assert (view["startTimeMs"], view["endTimeMs"]) == (1000, 2000)
+    view = create(api, device, name="inverted", startTimeMs=5000, endTimeMs=" 1000 ")
+    assert (view["startTimeMs"], view["endTimeMs"]) == (5000, 1000)
+    pk = view["id"]["id"]
+    assert api.get(f"/api/plugins/telemetry/ENTITY_VIEW/{pk}/values/timeseries?keys=t").json() == {}
+    assert api.get(f"/api/plugins/telemetry/ENTITY_VIEW/{pk}/keys/timeseries").json() == []
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"entityViewTypes": 5}, "entityViewTypes"),
+    ({"entityViewTypes": [1]}, "entityViewTypes"),
+    ({"entityViewTypes": "other"}, "entityViewTypes"),
+    ({"relationType": 5}, "relationType"),
+    ({"relationType": ["Contains"]}, "relationType"),
+])
+def test_a_relation_query_with_bad_filters_is_a_400_naming_the_field(api, device, change, field):
+    view = create(api, device)
+    api.post("/api/relation", {"from": {"entityType": "DEVICE", "id": str(device.pk)}, "type": "Contains",
+                               "to": view["id"]}, format="json")
+    query = {"parameters": {"rootId": str(device.pk), "rootType": "DEVICE", "direction": "FROM"},
+             "relationType": "Contains", **change}
+    res = api.post("/api/entityViews", query, format="json")
+    assert res.status_code == 400, res.content
+    assert field in res.json()["message"]
+
+
+def test_the_admin_refuses_a_view_of_another_tenants_entity(client, tenant_admin, sysadmin, tenant, device,
+                                                           other_tenant):
+    foreign = make_device(other_tenant, "m-dev")
+    data = {"name": "peek", "type": "t", "customer": "", "entity_type": "DEVICE", "entity_id": str(foreign.pk),
+            "keys": '{"timeseries": ["secret"]}', "start_time_ms": 0, "end_time_ms": 0, "additional_info": "{}"}
+    client.force_login(tenant_admin)
+    res = client.post("/admin/devices/entityview/add/", data)
+    assert res.status_code == 200 and "No device of this tenant has this id." in res.content.decode()
+    res = client.post("/admin/devices/entityview/add/", {**data, "entity_type": "ASSET", "entity_id": str(device.pk)})
+    assert res.status_code == 200 and "No asset of this tenant has this id." in res.content.decode()
+    assert not EntityView.objects.exists()
+    client.force_login(sysadmin)  # a system admin picks the tenant: the entity must be that tenant's
+    res = client.post("/admin/devices/entityview/add/", {**data, "tenant": str(tenant.pk)})
+    assert res.status_code == 200 and "No device of this tenant has this id." in res.content.decode()
+    assert not EntityView.objects.exists()
+    client.force_login(tenant_admin)
+    assert client.post("/admin/devices/entityview/add/", {**data, "entity_id": str(device.pk)}).status_code == 302
+    assert EntityView.objects.get().entity_id == device.pk

@@ -83,3 +83,22 @@ def test_bad_reads_through_a_view_are_400s_and_unknown_views_404s(api, tenant, d
     missing = "/api/plugins/telemetry/ENTITY_VIEW/4d1a3c2e-0000-4000-8000-000000000000/keys/timeseries"
     res = api.get(missing)
     assert res.status_code == 404 and "Entity view with id" in res.json()["message"]
+
+
+def test_a_view_row_of_another_tenants_device_reads_nothing(api, tenant, other_tenant):
+    """A row written around the API's and the admin's checks (a script, a shell): 404, no data."""
+    from devices.entity_views import viewed_history, viewed_keys, viewed_latest
+
+    theirs = make_device(other_tenant, "m-dev")
+    write_points([Point(theirs.pk, "secret", T0 + i * 1000, i) for i in range(3)])
+    view = make_view(tenant, theirs, keys=("secret",), start=0, end=0)
+    for tail in ("keys/timeseries", "values/timeseries", "values/timeseries?keys=secret",
+                 f"values/timeseries/history?keys=secret&startTs={T0}&endTs={T0 + 10_000}", "values/attributes"):
+        res = api.get(url(view, tail))
+        assert res.status_code == 404 and "Entity view with id" in res.json()["message"], tail
+    batch = [{"id": 1, "key": "secret", "startTs": T0, "endTs": T0 + 10_000, "limit": 100}]
+    assert api.post(url(view, "values/timeseries"), batch, format="json").status_code == 404
+    # and the read helpers themselves, given the row
+    row = EntityView.objects.get(pk=view.pk)
+    assert viewed_keys(row) == [] and viewed_latest(row, ["secret"]) == {}
+    assert viewed_history(EntityView.objects.get(pk=view.pk), ["secret"], start_ts=T0, end_ts=T0 + 10_000) == {}

@@ -5,7 +5,8 @@ from dataclasses import replace
 from django.db import DatabaseError, OperationalError, transaction
 
 from devices.attributes import delete_attributes, save_attributes_many
-from devices.entity_views import SCOPE_KEYS, attributes_of, in_window, views_of
+from devices.entity_views import SCOPE_KEYS, attributes_of, in_window, views_of_many
+from devices.values import encode
 from rulechains.messages import ATTRIBUTES_UPDATED, POST_ATTRIBUTES_REQUEST, SUCCESS, Msg
 from rulechains.nodes.attribute_deletes import ATTRIBUTES_DELETED
 from rulechains.nodes.base import BaseNode, NodeError, Out, fail
@@ -32,46 +33,82 @@ class CopyToEntityViewNode(BaseNode):
     defaults: dict = {}
 
     def process_batch(self, ctx, msgs):
-        outs = []
-        for msg in msgs:
+        """One query loads the views of every originator of the batch; the saves are written
+        together (before each delete, so the batch keeps its order) in one transaction. A message
+        that cannot be copied fails alone; a database error fails those that had views to write."""
+        outs: list = [None] * len(msgs)
+        planned = []
+        for i, msg in enumerate(msgs):
             try:
-                outs.append(self.copy(ctx, msg))
+                planned.append((i, msg, _plan(msg)))
             except NodeError as e:
-                outs.append(fail(msg, e))
-        return outs
-
-    def copy(self, ctx, msg: Msg) -> list[Out]:
-        if msg.msg_type not in COPIED_TYPES:
-            raise NodeError(f"Unsupported msg type [{msg.msg_type}]")
-        if not msg.metadata:
-            raise NodeError("Message metadata is empty")
-        scope = "CLIENT_SCOPE" if msg.msg_type == POST_ATTRIBUTES_REQUEST else msg.metadata.get("scope")
-        if scope not in SCOPE_KEYS:
-            raise NodeError(f"Unsupported attribute scope [{scope}]")
-        deleted = msg.msg_type == ATTRIBUTES_DELETED
-        changes = _deleted_keys(msg.data) if deleted else _values(msg.data)
-        outs = []
+                outs[i] = fail(msg, e)
+        views = views_of_many(ctx.tenant_id, {msg.originator_id for _, msg, _ in planned}) if planned else {}
+        pending: list[tuple] = []
         try:
             with transaction.atomic():
-                for view in views_of(ctx.tenant_id, msg.originator_id):
-                    if not in_window(view, ctx.now):
-                        continue
-                    listed = set(attributes_of(view, scope))
-                    if deleted:
-                        keys = [k for k in changes if k in listed]
-                        if not keys:
-                            continue
-                        delete_attributes(view.pk, scope, keys)
-                    else:
-                        save_attributes_many([(view.pk, scope, k, v, ctx.now) for k, v in changes.items()
-                                              if k in listed], keep_newer=False)
-                    outs.append(Out(SUCCESS, replace(msg, originator_type="ENTITY_VIEW", originator_id=view.pk,
-                                                     stored=False)))
+                for i, msg, (scope, deleted, changes) in planned:
+                    try:
+                        outs[i] = self.copy(ctx, msg, views.get(msg.originator_id, []), scope, deleted, changes,
+                                            pending)
+                    except NodeError as e:
+                        outs[i] = fail(msg, e)
+                _flush(pending)
         except OperationalError:
             raise
         except (DatabaseError, ValueError) as e:
-            raise NodeError(f"{type(e).__name__}: {e}"[:1024]) from None
+            error = NodeError(f"{type(e).__name__}: {e}"[:1024])
+            for i, msg, _ in planned:
+                if outs[i] and outs[i][0].relation == SUCCESS:
+                    outs[i] = fail(msg, error)
         return outs
+
+    def copy(self, ctx, msg: Msg, views, scope: str, deleted: bool, changes, pending: list) -> list[Out]:
+        """Copies ``msg`` to ``views`` (the originator's): deletes at once, saves added to ``pending``."""
+        outs, rows = [], []
+        for view in views:
+            if not in_window(view, ctx.now):
+                continue
+            listed = set(attributes_of(view, scope))
+            if deleted:
+                keys = [k for k in changes if k in listed]
+                if not keys:
+                    continue
+                _flush(pending)  # an earlier message's save of these keys goes first
+                delete_attributes(view.pk, scope, keys)
+            else:
+                rows += [(view.pk, scope, k, _storable(v), ctx.now) for k, v in changes.items() if k in listed]
+            outs.append(Out(SUCCESS, replace(msg, originator_type="ENTITY_VIEW", originator_id=view.pk, stored=False)))
+        pending += rows
+        return outs
+
+
+def _plan(msg: Msg) -> tuple[str, bool, object]:
+    """(scope, deleted?, values or deleted keys) of a message the node copies; NodeError otherwise."""
+    if msg.msg_type not in COPIED_TYPES:
+        raise NodeError(f"Unsupported msg type [{msg.msg_type}]")
+    if not msg.metadata:
+        raise NodeError("Message metadata is empty")
+    scope = "CLIENT_SCOPE" if msg.msg_type == POST_ATTRIBUTES_REQUEST else msg.metadata.get("scope")
+    if scope not in SCOPE_KEYS:
+        raise NodeError(f"Unsupported attribute scope [{scope}]")
+    deleted = msg.msg_type == ATTRIBUTES_DELETED
+    return scope, deleted, _deleted_keys(msg.data) if deleted else _values(msg.data)
+
+
+def _storable(value):
+    """The value, if an attribute can hold it (else this message fails, not the batch's write)."""
+    try:
+        encode(value)
+    except ValueError as e:
+        raise NodeError(f"ValueError: {e}"[:1024]) from None
+    return value
+
+
+def _flush(pending: list) -> None:
+    if pending:
+        save_attributes_many(pending, keep_newer=False)
+        pending.clear()
 
 
 def _values(data) -> dict:

@@ -102,3 +102,44 @@ def test_another_tenants_views_are_never_written(tenant, other_tenant):
 def test_the_node_has_no_configuration_and_is_an_action(tenant):
     cls = nodes.get_node(COPY)
     assert cls.defaults == {} and cls.clean_config({}) == {} and cls.side_effects and cls.group == "ACTION"
+
+
+def test_a_batch_loads_its_views_in_one_query_and_writes_them_together(tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    devices = [make_device(tenant, f"d{i}") for i in range(5)]
+    views = {d.pk: [make_view(tenant, d, f"{d.name}-{j}", cs=["fw"]) for j in range(2)] for d in devices}
+    batch = [msg(tenant, d, "POST_ATTRIBUTES_REQUEST", {"fw": f"{d.name}.{n}"}, {"k": "v"}) for n in range(2)
+             for d in devices]
+    copy = make_node(tenant, COPY)
+    with CaptureQueriesContext(connection) as ctx:
+        outs = copy.process_batch(NodeContext(tenant.pk, NOW), batch)
+    sql = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(sql) == 2, sql  # the views of the five originators, one upsert of the twenty copies
+    assert [len(out) for out in outs] == [2] * 10
+    for device in devices:
+        for view in views[device.pk]:
+            assert [a["value"] for a in get_attributes(view.pk)] == [f"{device.name}.1"]  # the later message wins
+
+
+def test_a_message_that_cannot_be_copied_fails_alone(tenant):
+    device = make_device(tenant, "thermo")
+    view = make_view(tenant, device, "v", cs=["fw"], ss=["fw"])
+    batch = [msg(tenant, device, "POST_ATTRIBUTES_REQUEST", {"fw": "bad\u0000"}, {"k": "v"}),
+             msg(tenant, device, "ATTRIBUTES_UPDATED", {"fw": "1"}, {"scope": "SERVER_SCOPE"}),
+             msg(tenant, device, "ATTRIBUTES_DELETED", {"attributes": ["fw"]}, {"scope": "SERVER_SCOPE"}),
+             msg(tenant, device, "POST_ATTRIBUTES_REQUEST", {"fw": "ok"}, {"k": "v"})]
+    outs = make_node(tenant, COPY).process_batch(NodeContext(tenant.pk, NOW), batch)
+    assert [[o.relation for o in out] for out in outs] == [["Failure"], ["Success"], ["Success"], ["Success"]]
+    assert "NUL" in outs[0][0].error
+    # the update was written before the delete that followed it
+    assert [(a["scope"], a["value"]) for a in get_attributes(view.pk)] == [("CLIENT_SCOPE", "ok")]
+
+
+def test_a_view_of_another_tenants_entity_is_never_written(tenant, other_tenant):
+    theirs = make_device(other_tenant, "m-dev")
+    planted = make_view(tenant, theirs, "planted", cs=["fw"])  # written around the API's and the admin's checks
+    posted = msg(tenant, theirs, "POST_ATTRIBUTES_REQUEST", {"fw": "x"}, {"k": "v"})
+    assert make_node(tenant, COPY).process_batch(NodeContext(tenant.pk, NOW), [posted]) == [[]]
+    assert get_attributes(planted.pk) == []
