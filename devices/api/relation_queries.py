@@ -63,19 +63,35 @@ def _far(relation, direction: str) -> tuple[str, object]:
     return (relation.to_type, relation.to_id) if direction == "FROM" else (relation.from_type, relation.from_id)
 
 
+def _strings(value, what: str) -> list[str]:
+    """An optional list of strings (``entityTypes``, ``deviceTypes``...): [] when absent."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError(f"'{what}' must be a list of strings")
+    return value
+
+
+def _text(value, what: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(f"'{what}' must be a string")
+    return value or None
+
+
 def found_relations(view: TelemetryView, body) -> list:
     """The EntityRelationsQuery answer: relations matching any of ``filters`` (all without)."""
     found, direction = search_body(view, body)
     filters = body.get("filters") or []
     if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
         raise ValidationError("'filters' must be a list of {relationType, entityTypes}")
+    rules = [(_text(f.get("relationType"), "filters.relationType"),
+              _strings(f.get("entityTypes"), "filters.entityTypes")) for f in filters]
 
     def matches(relation, rule) -> bool:
-        kinds = rule.get("entityTypes") or []
-        return ((not rule.get("relationType") or relation.type == rule["relationType"])
-                and (not kinds or _far(relation, direction)[0] in kinds))
+        rel_type, kinds = rule
+        return (not rel_type or relation.type == rel_type) and (not kinds or _far(relation, direction)[0] in kinds)
 
-    return readable(view.request.user, [r for r in found if not filters or any(matches(r, rule) for rule in filters)])
+    return readable(view.request.user, [r for r in found if not filters or any(matches(r, rule) for rule in rules)])
 
 
 class ByIdsOrQueryView(ByIdsView, TelemetryView):
@@ -84,8 +100,8 @@ class ByIdsOrQueryView(ByIdsView, TelemetryView):
     def post(self, request):
         found, direction = search_body(self, request.data)
         kind = "DEVICE" if self.model.__name__ == "Device" else "ASSET"
-        rel_type = request.data.get("relationType")
-        types = request.data.get(f"{kind.lower()}Types") or []
+        rel_type = _text(request.data.get("relationType"), "relationType")
+        types = _strings(request.data.get(f"{kind.lower()}Types"), f"{kind.lower()}Types")
         ids = [_far(r, direction)[1] for r in found
                if _far(r, direction)[0] == kind and (not rel_type or r.type == rel_type)]
         rows = self.get_queryset().filter(pk__in=ids).select_related("profile")

@@ -152,3 +152,8 @@ def test_it_searches_relations_and_devices_by_query(api, tenant, other_tenant):
     theirs = make_asset(other_tenant, "theirs")
     assert_error(api.post("/api/devices", {"parameters": {**params, "rootId": str(theirs.pk)}}, format="json"), 404)
     assert_error(api.post("/api/relations", {"parameters": {**params, "direction": "UP"}}, format="json"), 400)
+    for path, body in [("/api/devices", {"deviceTypes": 5}), ("/api/devices", {"relationType": ["Contains"]}),
+                       ("/api/assets", {"assetTypes": [1]}),
+                       ("/api/relations", {"filters": [{"entityTypes": 5}]}),
+                       ("/api/relations", {"filters": [{"relationType": {}}]})]:
+        assert_error(api.post(path, {"parameters": params, **body}, format="json"), 400)  # not a 500
