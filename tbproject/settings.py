@@ -221,8 +221,12 @@ EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
 ACCOUNT_MAILS_PER_ADDRESS_RATE_LIMIT = env_str("ACCOUNT_MAILS_PER_ADDRESS_RATE_LIMIT", "3:3600")
 ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT = env_str("ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT", "10:60")
 # ThingsBoard's maxFailedLoginAttempts (security settings): the wrong password after this many in a row
-# disables the user's login until an administrator enables it again. 0: never.
-USER_MAX_FAILED_LOGIN_ATTEMPTS = env_int("USER_MAX_FAILED_LOGIN_ATTEMPTS", 5, minimum=0)
+# disables the user's login until an administrator enables it again (`manage.py enable_user EMAIL`). 0 (the
+# default, as ThingsBoard leaves it unset): never.
+USER_MAX_FAILED_LOGIN_ATTEMPTS = env_int("USER_MAX_FAILED_LOGIN_ATTEMPTS", 0, minimum=0)
+# Failed logins (wrong name or password; REST and admin sign-in) one client address may make, in ThingsBoard's
+# rate-limit format; past it the client's logins answer 429 unchecked. Successful logins are not counted.
+LOGIN_FAILURES_PER_CLIENT_RATE_LIMIT = env_str("LOGIN_FAILURES_PER_CLIENT_RATE_LIMIT", "10:60")
 AUTHENTICATION_BACKENDS = ["tenants.lockout.LockoutBackend"]
 # Largest JSON body the API accepts (bytes); larger bodies answer 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 4 * 1024 * 1024, minimum=1024)
@@ -334,6 +338,9 @@ DOWNLINKS_TTL_DAYS = env_int("DOWNLINKS_TTL_DAYS", 7, minimum=0)
 # Rule nodes one incoming message, with every copy made of it, may pass through; past it the
 # message is dropped with a warning (a loop or runaway fan-out in a rule chain).
 RULE_ENGINE_MAX_HOPS = env_int("RULE_ENGINE_MAX_HOPS", 100, minimum=1)
+# POST /api/rule-engine/... calls of one tenant waiting for their reply at a time, per web process
+# (each holds a thread, and with Redis a connection); one more answers 429.
+RULE_ENGINE_REST_MAX_WAITING_CALLS = env_int("RULE_ENGINE_REST_MAX_WAITING_CALLS", 32, minimum=1)
 
 # --- operations (tbproject/ops/): /readyz, /metrics -----------------------------------------------
 # Bearer token /metrics answers to (Prometheus's `authorization: credentials`); empty: /metrics is off.

@@ -60,7 +60,7 @@ class AccountError(Exception):
 
 
 def _take_mail(email: str, client: str | None = None) -> None:
-    """One mail to ``email`` (asked for by ``client``) from the limits of tenants/limits/mail.py, or a 429."""
+    """One anonymous reset request for ``email`` (by ``client``) from the limits of tenants/limits/mail.py, or a 429."""
     wait = mail_limits.take(email, client)
     if wait:
         raise AccountError(TOO_MANY_MAILS, 429, retry_after=wait)
@@ -182,8 +182,7 @@ def save_user(actor, data: dict, *, send_mail: bool, base_url: str) -> User:
             user.set_unusable_password()
             user.save()
             token = _new_token(user, ACTIVATE, settings.USER_ACTIVATION_TOKEN_TTL_HOURS)
-            if send_mail:
-                _take_mail(email)
+            if send_mail:  # an administrator's mail: not counted against the anonymous reset requests' limits
                 _send(email, "Activate your account", f"Set your password to activate your account:\n\n"
                       f"{_activation_url(base_url, token.token)}\n\nThe link is valid for "
                       f"{settings.USER_ACTIVATION_TOKEN_TTL_HOURS} hours.")
@@ -250,12 +249,12 @@ def activation_link(actor, user_id, base_url: str) -> tuple[str, int]:
 
 
 def send_activation_mail(actor, email: str, base_url: str) -> None:
-    """POST /api/user/sendActivationMail?email=: the activation mail again (within the address's mail limit)."""
+    """POST /api/user/sendActivationMail?email=: the activation mail again (bounded by the tenant's REST limits;
+    the anonymous reset requests' limits of tenants/limits/mail.py never refuse an administrator's mail)."""
     user = visible_users(actor).filter(email=str(email).strip().lower()).first()
     if user is None:
         raise AccountError(NOT_FOUND, 404)
     link, _ = activation_link(actor, user.pk, base_url)
-    _take_mail(user.email)
     _send(user.email, "Activate your account", f"Set your password to activate your account:\n\n{link}")
 
 

@@ -9,10 +9,13 @@ from django.urls import path
 from tbproject.admin import TenantFormMixin, TenantScopedAdmin, is_sysadmin
 from tbproject.clock import now_ms
 from tenants import lockout
+from tenants.admin_pages import login as login_page
 from tenants.admin_pages import usage as usage_pages
 from tenants.admin_pages.profiles import LIMIT_FIELDS, TenantProfileForm
 from tenants.choices import Authority
 from tenants.models import CredentialsToken, Customer, Tenant, TenantProfile, TenantUsage, User
+
+login_page.install(admin.site)  # the per-client limit on failed logins answers 429 on the sign-in page too
 
 
 @admin.register(TenantProfile)

@@ -11,7 +11,7 @@ class TenantsConfig(AppConfig):
         from tenants.limits import profile, spec  # noqa: F401  (profile: its signal receivers)
 
         for name in ("DEBUG_EVENTS_TENANT_RATE_LIMIT", "ACCOUNT_MAILS_PER_ADDRESS_RATE_LIMIT",
-                     "ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT"):
+                     "ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT", "LOGIN_FAILURES_PER_CLIENT_RATE_LIMIT"):
             problem = spec.validate(getattr(settings, name))
             if problem:
                 raise ImproperlyConfigured(f"{name}: {problem}")

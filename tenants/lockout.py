@@ -8,8 +8,14 @@ go): answered 401 "User account is locked due to security policy". From then on 
 answers "User account is not active" until an administrator enables the user again
 (``POST /api/user/{id}/userCredentialsEnabled``), which also resets the count.
 
+Off by default (``0``), as ThingsBoard's security settings leave it unset: with it on, anyone who knows
+an address can disable that login with a few guesses. ``manage.py enable_user EMAIL`` enables a
+locked user from the shell (tenants/management/commands/enable_user.py).
+
 Every password login goes through :class:`LockoutBackend` (settings.AUTHENTICATION_BACKENDS): the
-REST API's /api/auth/login and the admin's sign-in page alike.
+REST API's /api/auth/login and the admin's sign-in page alike. It also keeps the per-client limit on
+failed logins (tenants/limits/login.py), which bounds guessing whether the lockout is on or not: a
+client past it is refused before any password is checked (``retry_after(request)`` says how long).
 """
 
 import logging
@@ -19,17 +25,21 @@ from django.contrib.auth.backends import ModelBackend
 from django.db import transaction
 
 from tbproject.clock import now_ms
+from tenants.limits import login as login_limits
 from tenants.models import CredentialsToken, User
 
-__all__ = ["FAILED", "LOCKED", "NOT_ACTIVE", "REFUSAL", "LockoutBackend", "disable", "forget_failures",
-           "count_failure", "refusal"]
+__all__ = ["FAILED", "LOCKED", "NOT_ACTIVE", "TOO_MANY", "REFUSAL", "LockoutBackend", "disable",
+           "forget_failures", "count_failure", "refusal", "retry_after"]
 
 FAILED = "failedLoginAttempts"  # ThingsBoard's key in the user's additionalInfo
 LOCKED = "User account is locked due to security policy"  # ThingsBoard's answers (401, errorCode 10)
 NOT_ACTIVE = "User account is not active"
+TOO_MANY = "Too many failed logins from your address: try again later."
 #: the attribute through which the backend tells the REST login view why it refused (Django's
 #: authenticate() only answers None)
 REFUSAL = "tb_login_refusal"
+#: and the seconds a client past the per-client limit on failed logins waits
+RETRY_AFTER = "tb_login_retry_after"
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +88,11 @@ def refusal(request) -> str | None:
     return getattr(request, REFUSAL, None) if request is not None else None
 
 
+def retry_after(request) -> int:
+    """Seconds until this request's client may try a password again, when the per-client limit refused it."""
+    return getattr(request, RETRY_AFTER, 0) if refusal(request) == TOO_MANY else 0
+
+
 class LockoutBackend(ModelBackend):
     """Django's ModelBackend, counting wrong passwords and saying why it refused an enabled user's
     right password (``refusal(request)``)."""
@@ -87,14 +102,21 @@ class LockoutBackend(ModelBackend):
             username = kwargs.get(User.USERNAME_FIELD)
         if username is None or password is None:
             return None
+        if request is not None:  # a client past its failed logins: no password of it is checked
+            wait = login_limits.blocked(request)
+            if wait:
+                _throttle(request, wait)
+                return None
         try:
             user = User._default_manager.get_by_natural_key(username)
         except User.DoesNotExist:
             User().set_password(password)  # as ModelBackend: an unknown user costs the same hashing
+            _client_failed(request)
             return None
         if not user.check_password(password):
+            _client_failed(request)
             if count_failure(user):
-                _refuse(request, LOCKED)
+                _refuse(request, LOCKED)  # the lock's answer before the client limit's
             return None
         if not self.user_can_authenticate(user):
             _refuse(request, NOT_ACTIVE)
@@ -108,3 +130,17 @@ class LockoutBackend(ModelBackend):
 def _refuse(request, reason: str) -> None:
     if request is not None:
         setattr(request, REFUSAL, reason)
+
+
+def _throttle(request, wait: int) -> None:
+    _refuse(request, TOO_MANY)
+    setattr(request, RETRY_AFTER, wait)
+
+
+def _client_failed(request) -> None:
+    """Count a wrong name or password against the request's client (none without a request)."""
+    if request is None:
+        return
+    wait = login_limits.count_failure(request)
+    if wait:  # parallel guesses found the bucket empty: refused as the next one will be
+        _throttle(request, wait)

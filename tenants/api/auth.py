@@ -3,7 +3,7 @@
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -45,6 +45,9 @@ class LoginView(_PublicView):
         user = authenticate(request, username=body.validated_data["username"].lower(),
                             password=body.validated_data["password"])
         if user is None:  # authenticate() signalled it; ThingsBoard's texts for a lockout and a disabled user
+            wait = lockout.retry_after(request)
+            if wait:  # the client's failed logins are past their limit: 429, errorCode 33, Retry-After
+                raise Throttled(wait=wait, detail=lockout.TOO_MANY)
             raise AuthenticationFailed(lockout.refusal(request) or "Invalid username or password")
         user_logged_in.send(sender=user.__class__, request=request, user=user)  # as Django's login() does
         return Response(issue_pair(user))

@@ -86,6 +86,22 @@ class Limiter:
                 return granted, 0
             return 0, wait or max(1, int(min(w.interval_ms for w in windows)))
 
+    def wait(self, key: str, windows: tuple[Window, ...]) -> int:
+        """Milliseconds until ``key`` has a token, taking none: 0 when one is there now (this process's
+        reserve, else the store's bucket, asked for nothing)."""
+        if not windows:
+            return 0
+        with self._lock:
+            reserve = self._reserves.get(key)
+            if reserve is not None and reserve.windows == windows:
+                if reserve.tokens:
+                    return 0
+                now = self.clock()
+                if reserve.blocked_until > now:
+                    return max(1, int((reserve.blocked_until - now) * 1000 + 0.999))
+        _, wait = self._store_take(key, windows, 0)  # granting nothing, the store says the wait (1: none)
+        return wait if wait > 1 else 0
+
     def _chunk(self, windows) -> int:
         fraction = getattr(self.store, "chunk_fraction", 0)
         return max(1, min(CHUNK_MAX, int(min(w.capacity for w in windows) * fraction)))

@@ -1,13 +1,17 @@
-"""Limits on the account mails anyone can make this server send: a password-reset request needs no
-login, and an administrator can ask for a user's activation mail again and again. Two limits in
-ThingsBoard's rate-limit format, taken from the limiter every other limit takes from (one count
-across processes through REDIS_URL, this process's own in embedded mode):
+"""Limits on the account mails anyone can make this server send without a login: the password-reset
+request. Two limits in ThingsBoard's rate-limit format, taken from the limiter every other limit takes
+from (one count across processes through REDIS_URL, this process's own in embedded mode):
 
 - per target address (``ACCOUNT_MAILS_PER_ADDRESS_RATE_LIMIT``), counted whether an account has the
   address or not: a refusal must tell nobody which addresses have accounts;
 - per client (``ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT``), for the anonymous reset request: its
   REMOTE_ADDR (uvicorn takes X-Forwarded-For only from a proxy it trusts, so a client cannot choose
   its own), an IPv6 client by its /64, which one subscriber usually holds whole.
+
+Both are the anonymous requests' own buckets: the mails an authenticated administrator causes (a new
+user's activation mail, ``sendActivationMail``) take from neither, as ThingsBoard's reset limit never
+touches invitations; strangers asking for resets must not keep an administrator from inviting
+someone. Those are bounded by the tenant's REST limits (tbproject/api/throttles.py).
 
 A target address is keyed by an HMAC of it: the shared store never holds addresses.
 
@@ -26,12 +30,12 @@ from tenants.limits.spec import Window, parse
 
 __all__ = ["PER_ADDRESS", "PER_CLIENT", "take", "client_of"]
 
-PER_ADDRESS = "accountMailsPerAddress"
-PER_CLIENT = "accountMailsPerClient"
+PER_ADDRESS = "resetRequestsPerAddress"
+PER_CLIENT = "resetRequestsPerClient"
 
 
 def take(address: str, client: str | None = None) -> int:
-    """One mail from ``client``'s budget (when given), then from ``address``'s: 0 when both had it,
+    """One reset request from ``client``'s budget (when given), then from ``address``'s: 0 when both had it,
     else the seconds until one will be there (a client refused takes nothing from the address)."""
     if client:
         wait = _take(PER_CLIENT, settings.ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT, client)

@@ -12,8 +12,8 @@ from tenants.models import CredentialsToken, User
 BAD = "Invalid username or password"
 
 
-def _login(anon, email, password):
-    return anon.post("/api/auth/login", {"username": email, "password": password}, format="json")
+def _login(anon, email, password, ip="127.0.0.1"):
+    return anon.post("/api/auth/login", {"username": email, "password": password}, format="json", REMOTE_ADDR=ip)
 
 
 @pytest.fixture
@@ -128,3 +128,69 @@ def test_enabling_a_locked_user_in_the_admin_starts_its_count_again(client, anon
     assert User.objects.get(pk=customer_user.pk).is_active and _failures(customer_user) is None
     assert_error(_login(anon, customer_user.email, "wrong"), 401, BAD)  # one wrong password no longer locks
     assert _login(anon, customer_user.email, PASSWORD).status_code == 200
+
+
+def test_there_is_no_lockout_by_default(anon, customer_user):
+    """As ThingsBoard's security settings, which leave maxFailedLoginAttempts unset: anyone knowing an address
+    must not be able to disable its login with a few guesses (the per-client limit bounds the guessing)."""
+    from tbproject import settings as project_settings
+
+    assert project_settings.USER_MAX_FAILED_LOGIN_ATTEMPTS == 0
+    for i in range(8):  # from several clients, so that the per-client limit stays out of it
+        assert_error(_login(anon, customer_user.email, "wrong", ip=f"10.0.2.{i}"), 401, BAD)
+    assert User.objects.get(pk=customer_user.pk).is_active
+    assert _login(anon, customer_user.email, PASSWORD).status_code == 200
+
+
+def test_enable_user_unlocks_a_locked_login(anon, customer_user, three):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    for _ in range(4):
+        _login(anon, customer_user.email, "wrong")
+    assert User.objects.get(pk=customer_user.pk).is_active is False
+    out = StringIO()
+    call_command("enable_user", " Carol@Example.com ", stdout=out)
+    assert "enabled" in out.getvalue() and customer_user.email in out.getvalue()
+    assert User.objects.get(pk=customer_user.pk).is_active and _failures(customer_user) is None
+    assert_error(_login(anon, customer_user.email, "wrong"), 401, BAD)  # the count starts again
+    assert _login(anon, customer_user.email, PASSWORD).status_code == 200
+
+
+def test_enable_user_resets_the_count_of_an_enabled_user(anon, customer_user, three):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    for _ in range(2):
+        _login(anon, customer_user.email, "wrong")
+    out = StringIO()
+    call_command("enable_user", customer_user.email, stdout=out)
+    assert "already enabled" in out.getvalue() and _failures(customer_user) is None
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["nobody@example.com"], "No user with the e-mail 'nobody@example.com'"),
+    ([""], "No user with the e-mail ''"),
+    ([], "the following arguments are required: email"),
+])
+def test_enable_user_refuses_unknown_emails_clearly(db, argv, message):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=message):
+        call_command("enable_user", *argv)
+
+
+def test_enable_user_of_a_user_waiting_for_activation_says_how_it_logs_in(api, customer):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    pending = api.post("/api/user?sendActivationMail=false", {
+        "email": "dave@example.com", "authority": "CUSTOMER_USER", "customerId": {"id": str(customer.pk)}},
+        format="json").json()
+    out = StringIO()
+    call_command("enable_user", "dave@example.com", stdout=out)
+    assert "no password yet" in out.getvalue()
+    assert User.objects.get(pk=pending["id"]["id"]).is_active is False  # it still activates through its link
