@@ -7,7 +7,7 @@ from converters.choices import ConverterType, IntegrationType
 from converters.events import all_enabled_until, cap_all_enabled_until
 from converters.models import Converter
 from tbproject.api.exceptions import ServiceUnavailable
-from tbproject.api.serializers import TbEntitySerializer
+from tbproject.api.serializers import StorableJSONField, TbEntitySerializer
 from tbproject.clock import now_ms
 
 __all__ = ["ConverterSerializer"]
@@ -42,7 +42,7 @@ class ConverterSerializer(TbEntitySerializer):
                                               allow_null=True)
     debugMode = serializers.SerializerMethodField()
     debugSettings = serializers.SerializerMethodField()
-    configuration = serializers.JSONField(required=False, allow_null=True)
+    configuration = StorableJSONField(required=False, allow_null=True)
     edgeTemplate = serializers.BooleanField(source="edge_template", required=False)
     converterVersion = serializers.ChoiceField(((1, "1"), (2, "2")), source="converter_version", required=False,
                                               allow_null=True)

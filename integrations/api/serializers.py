@@ -20,7 +20,7 @@ from integrations.stats import HOUR_MS, stats_series_many
 from integrations.types import TYPES
 from integrations.types.base import MASK, ConfigError
 from tbproject.api.ids import EntityIdField, entity_id
-from tbproject.api.serializers import TbEntitySerializer
+from tbproject.api.serializers import StorableJSONField, TbEntitySerializer
 
 __all__ = ["IntegrationSerializer", "IntegrationInfoSerializer", "clean_type", "clean_configuration",
            "integration_status", "recent_stats", "HOUR_MS"]
@@ -97,7 +97,7 @@ class IntegrationSerializer(_DebugFields, TbEntitySerializer):
     routingKey = serializers.CharField(source="routing_key", required=False, allow_null=True, allow_blank=True,
                                        trim_whitespace=True)
     secret = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=255)
-    configuration = serializers.JSONField(required=False, allow_null=True)
+    configuration = StorableJSONField(required=False, allow_null=True)
 
     class Meta:
         model = Integration

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from rulechains.models import RuleChain, RuleChainType
 from tbproject.api.ids import entity_id
-from tbproject.api.serializers import TbEntitySerializer
+from tbproject.api.serializers import StorableJSONField, TbEntitySerializer
 
 __all__ = ["RuleChainSerializer"]
 
@@ -23,7 +23,7 @@ class RuleChainSerializer(TbEntitySerializer):
     firstRuleNodeId = serializers.SerializerMethodField()
     root = serializers.BooleanField(read_only=True)
     debugMode = serializers.BooleanField(source="debug_mode", required=False)
-    configuration = serializers.JSONField(required=False, allow_null=True)
+    configuration = StorableJSONField(required=False, allow_null=True)
 
     class Meta:
         model = RuleChain

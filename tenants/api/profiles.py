@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from tbproject.api.ids import entity_id
 from tbproject.api.permissions import IsSysAdmin
 from tbproject.api.resources import EntityResource
+from tbproject.api.serializers import StorableJSONField
 from tenants.choices import Authority
 from tenants.limits import LIMIT_KEYS, validate
 from tenants.models import TenantProfile
@@ -33,7 +34,7 @@ class TenantProfileSerializer(serializers.ModelSerializer):
     default = serializers.BooleanField(source="is_default", read_only=True)
     isolatedTbRuleEngine = serializers.BooleanField(source="isolated_tb_rule_engine", required=False)
     description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    profileData = serializers.JSONField(source="profile_data", required=False)
+    profileData = StorableJSONField(source="profile_data", required=False)
 
     class Meta:
         model = TenantProfile
