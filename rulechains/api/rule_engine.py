@@ -1,21 +1,25 @@
 """ThingsBoard's REST API to the rule engine: ``POST /api/rule-engine/`` (the originator is the
 calling user), ``POST /api/rule-engine/{entityType}/{entityId}``, ``.../{timeout}`` and
-``.../{queueName}/{timeout}`` (milliseconds; ThingsBoard's default 10 s, at most 60 s here).
+``.../{queueName}/{timeout}`` (milliseconds, any integer as ThingsBoard takes it: above 60 s it
+waits 60 s, as a waiting call holds a thread; 0 or less waits ThingsBoard's default 10 s).
 
 The JSON body becomes a REST_API_REQUEST message for the tenant's root chain, and the call waits
 for a "rest call reply" node to answer with the message's data: 200 with that JSON, or 408 when
 no reply came in time (rulechains/replies.py). The body may come as application/json or as
 text/plain, as ThingsBoard's generated client sends it; it must be a JSON object or array. There
 is one rule-engine queue here, so a queue name is accepted and not used. An entity another
-tenant's, or not its customer's for a customer user, is a 404.
+tenant's, or not its customer's for a customer user, is a 404. Past RULE_ENGINE_REST_MAX_WAITING_CALLS
+calls of the tenant waiting in this process, a 429 (ThingsBoard's rate-limit error).
 """
 
 import json
 import logging
+import re
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.urls import path
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.response import Response
 
 from devices.api.telemetry import ENTITY_MODELS, TelemetryView
@@ -41,20 +45,27 @@ def _body(request):
     raw = request.body
     try:
         data = json.loads(raw, parse_constant=_refuse_constant) if raw.strip() else None
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # "[" * 100000 nests past the parser's stack
         raise ValidationError(f"Invalid request body: not JSON ({str(e)[:120]})") from None
     if not isinstance(data, (dict, list)):
         raise ValidationError("Invalid request body: the message must be a JSON object or array")
     return data
 
 
+_INT = re.compile(r"[+-]?[0-9]{1,10}", re.ASCII)
+#: ThingsBoard's path variable is a Java int
+_INT_RANGE = range(-(1 << 31), 1 << 31)
+
+
 def _timeout(raw) -> int:
+    """The wait in ms: ThingsBoard takes any int; past MAX_TIMEOUT_MS it is MAX_TIMEOUT_MS, and 0 or
+    less (which would time out at once) is the default. Anything else is a 400."""
     if raw is None:
         return replies.DEFAULT_TIMEOUT_MS
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= replies.MAX_TIMEOUT_MS:
-        raise ValidationError(f"Invalid timeout: {raw:.32}. It must be a number of milliseconds from 1 to "
-                              f"{replies.MAX_TIMEOUT_MS}")
-    return int(raw)
+    if not _INT.fullmatch(raw) or int(raw) not in _INT_RANGE:
+        raise ValidationError(f"Invalid timeout: {raw:.32}. It must be an integer number of milliseconds")
+    timeout = int(raw)
+    return replies.DEFAULT_TIMEOUT_MS if timeout <= 0 else min(timeout, replies.MAX_TIMEOUT_MS)
 
 
 class RuleEngineView(TelemetryView):
@@ -71,6 +82,10 @@ class RuleEngineView(TelemetryView):
         data = _body(request)
         try:
             reply = replies.call(request.user.tenant_id, kind, pk, data, timeout_ms=timeout_ms)
+        except replies.TooManyWaiting:
+            raise Throttled(detail="Too many requests for current tenant! The tenant has "
+                                   f"{settings.RULE_ENGINE_REST_MAX_WAITING_CALLS} rule engine calls waiting for "
+                                   "their reply already") from None
         except Exception:
             log.exception("rule engine: a REST API request of tenant %s could not be handed on", request.user.tenant_id)
             raise ServiceUnavailable("The rule engine cannot take the request now, try again later") from None

@@ -13,7 +13,6 @@ DigiCert Global Root G2, the CA ThingsBoard bundles for Azure).
 can be reached on another port or without TLS.
 """
 
-import asyncio
 import base64
 import binascii
 import time
@@ -22,8 +21,8 @@ from types import SimpleNamespace
 from integrations.listeners import mqtt as mqtt_client
 from integrations.types.azure_iot_hub import sas_token
 from integrations.types.base import MASK
-from rulechains.nodes.base import ConfigError, bool_option, field, substitute, text_option
-from rulechains.nodes.brokers import PUBLISH_TIMEOUT, _PublishNode, payload_of
+from rulechains.nodes.base import ConfigError, bool_option, field, text_option
+from rulechains.nodes.brokers import _PublishNode, publish_and_close
 
 __all__ = ["AzureIotHubNode", "sas_token", "username", "check_key", "expiry", "API_VERSION", "SAS_VALIDITY"]
 
@@ -136,16 +135,4 @@ class AzureIotHubNode(_PublishNode):
                                                                         or type(exc).__name__)
             raise ConnectionError(f"Azure IoT Hub {config['host']}:{config['port']} refused or did not answer "
                                   f"device {config['device']!r}: {reason}") from None
-        window = asyncio.Semaphore(mqtt_client.SEND_WINDOW)
-
-        async def one(msg):
-            async with window:
-                future = client.publish_acked(substitute(config["topic"], msg), payload_of(msg, config["plain"]),
-                                              retain=config["retain"])
-                await asyncio.wait_for(future, PUBLISH_TIMEOUT)
-
-        try:
-            done = await asyncio.gather(*(one(m) for m in msgs), return_exceptions=True)
-        finally:
-            await mqtt_client._close(client)
-        return [(r if isinstance(r, BaseException) else None, {}) for r in done]
+        return await publish_and_close(client, msgs, config["topic"], plain=config["plain"], retain=config["retain"])

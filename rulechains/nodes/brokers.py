@@ -23,7 +23,7 @@ from integrations.types.mqtt import ClientConfiguration
 from rulechains.messages import FAILURE, SUCCESS, changed
 from rulechains.nodes.base import BaseNode, ConfigError, Out, field, substitute
 
-__all__ = ["MqttNode", "KafkaNode", "RabbitMqNode", "payload_of"]
+__all__ = ["MqttNode", "KafkaNode", "RabbitMqNode", "payload_of", "publish_and_close"]
 
 PUBLISH_TIMEOUT = 10.0
 
@@ -121,20 +121,26 @@ class MqttNode(_PublishNode):
         settings = SimpleNamespace(clientConfiguration=self.config["client"])
         client = mqtt_client._new_client(settings, self.client_id())
         await mqtt_client._connect(client, settings)
-        window = asyncio.Semaphore(mqtt_client.SEND_WINDOW)
+        return await publish_and_close(client, msgs, self.config["topicPattern"], plain=self.config["plain"],
+                                       retain=self.config["retain"])
 
-        async def one(msg):
-            async with window:
-                topic = substitute(self.config["topicPattern"], msg)
-                future = client.publish_acked(topic, payload_of(msg, self.config["plain"]),
-                                              retain=self.config["retain"])
-                await asyncio.wait_for(future, PUBLISH_TIMEOUT)
 
-        try:
-            done = await asyncio.gather(*(one(m) for m in msgs), return_exceptions=True)
-        finally:
-            await mqtt_client._close(client)
-        return [(r if isinstance(r, BaseException) else None, {}) for r in done]
+async def publish_and_close(client, msgs, topic_pattern: str, *, plain: bool, retain: bool):
+    """Publishes each message's data to its ``topic_pattern`` on a connected MQTT ``client``, at most
+    SEND_WINDOW unacknowledged at a time, each acknowledged within PUBLISH_TIMEOUT; then closes the
+    client. ``[(error or None, {})]`` in the order of ``msgs``."""
+    window = asyncio.Semaphore(mqtt_client.SEND_WINDOW)
+
+    async def one(msg):
+        async with window:
+            future = client.publish_acked(substitute(topic_pattern, msg), payload_of(msg, plain), retain=retain)
+            await asyncio.wait_for(future, PUBLISH_TIMEOUT)
+
+    try:
+        done = await asyncio.gather(*(one(m) for m in msgs), return_exceptions=True)
+    finally:
+        await mqtt_client._close(client)
+    return [(r if isinstance(r, BaseException) else None, {}) for r in done]
 
 
 _ACKS = {"-1": "all", "all": "all", "0": 0, "1": 1}

@@ -66,5 +66,6 @@ class RestCallReplyNode(BaseNode):
             else:
                 ready.append(reply)
                 outs.append([Out(SUCCESS, msg)])
-        replies.send(ready)  # one round trip for the batch; if it raises, the engine fails the batch
+        # keyed by this chain's tenant: a node of another tenant that learned a request id answers nobody
+        replies.send(ctx.tenant_id, ready)  # one round trip for the batch; if it raises, the engine fails the batch
         return outs

@@ -4,13 +4,17 @@ task, uplinks through the hand-off; engine.resume: delay, generator, deduplicati
 hands a message on with another originator. The test run's own check is in nodes/test_hostile_input.py."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from devices.attributes import get_attributes
-from devices.models import EntityRelation
+from devices.models import AssetProfile, DeviceProfile, EntityRelation, EntityView
 from devices.telemetry import history
 from integrations import handoff
+from integrations.tests.factories import make_integration
 from rulechains import engine, nodes, originators, outbox, tasks
 from rulechains.messages import encode
+from rulechains.models import Alarm
 from rulechains.nodes import timers
 from rulechains.tests.helpers import events_of, install_root, msg, node
 from tbproject.testing.factories import make_asset, make_customer, make_device, make_group
@@ -19,6 +23,12 @@ from tenants.models import User
 CHANGE_ORIGINATOR = "org.thingsboard.rule.engine.transform.TbChangeOriginatorNode"
 DROPPED = "{} with id [{}] is not found: the message is dropped, its originator is not an entity of this tenant"
 ENTITIES = {"DEVICE": ("Device", make_device), "ASSET": ("Asset", make_asset), "CUSTOMER": ("Customer", make_customer)}
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(monkeypatch):
+    """Each test starts with nothing confirmed in this process."""
+    monkeypatch.setattr(originators, "CONFIRMED", originators.Confirmed())
 
 
 def saving_chain(tenant):
@@ -123,9 +133,17 @@ def test_a_new_originator_of_the_tenant_goes_on(tenant):
 def test_every_kind_of_entity_of_the_tenant_flows(tenant, tenant_admin):
     chain = install_root(tenant, [node(nodes.SWITCH, "switch", True)], [])
     row = chain.nodes.get(index=0)
-    mine = {"DEVICE": make_device(tenant, "d"), "ASSET": make_asset(tenant, "a"),
+    device, integration = make_device(tenant, "d"), make_integration(tenant)
+    mine = {"DEVICE": device, "ASSET": make_asset(tenant, "a"),
             "CUSTOMER": make_customer(tenant, "c"), "USER": User.objects.get(pk=tenant_admin.pk),
-            "ENTITY_GROUP": make_group(tenant, "g"), "RULE_NODE": row, "RULE_CHAIN": chain, "TENANT": tenant}
+            "ENTITY_GROUP": make_group(tenant, "g"), "RULE_NODE": row, "RULE_CHAIN": chain, "TENANT": tenant,
+            "ENTITY_VIEW": EntityView.objects.create(tenant=tenant, name="v", type="t", entity_type="DEVICE",
+                                                     entity_id=device.pk),
+            "ALARM": Alarm.objects.create(tenant=tenant, originator_type="DEVICE", originator_id=device.pk, type="Hot"),
+            "INTEGRATION": integration, "CONVERTER": integration.default_converter,
+            "DEVICE_PROFILE": DeviceProfile.objects.create(tenant=tenant, name="meter"),
+            "ASSET_PROFILE": AssetProfile.objects.create(tenant=tenant, name="site")}
+    assert set(mine) == {*originators.MODELS, "TENANT"}
     report = engine.process([msg(tenant, entity, kind=kind) for kind, entity in mine.items()])
     assert report.refused == 0 and report.node_runs == len(mine)
     assert set(dropped_at(row).values()) == {None}
@@ -139,6 +157,7 @@ def test_the_check_is_one_query_per_entity_type_for_a_batch_of_tenants(tenant, o
     with django_assert_num_queries(3):  # devices, assets, customers (counted per tenant); the tenant needs none
         assert originators.foreign(batch) == set()
     batch += [msg(tenant, other_tenant, kind="TENANT"), msg(tenant, make_device(other_tenant, "x"))]
+    originators.CONFIRMED.clear()  # as a process that has confirmed none of them
     with django_assert_num_queries(4):  # and which devices are missing, as some are
         assert originators.foreign(batch) == {len(batch) - 2, len(batch) - 1}
 
@@ -150,3 +169,39 @@ def test_a_batch_beyond_one_statement_is_checked_in_parts(tenant, other_tenant, 
     batch = [msg(tenant, d) for d in mine]
     batch += [msg(tenant, theirs), msg(other_tenant, theirs), msg(other_tenant, mine[0])]
     assert originators.foreign(batch) == {5, 7}
+
+
+def originator_checks(queries) -> list[str]:
+    """The originator counts among ``queries`` (originators._counts: one per type and batch)."""
+    return [q["sql"] for q in queries if "COUNT(*)" in q["sql"] and 'GROUP BY "tenant_id"' in q["sql"]]
+
+
+def test_a_second_batch_with_the_same_originators_makes_no_originator_query(tenant):
+    devices = [make_device(tenant, f"d{i}") for i in range(5)]
+    install_root(tenant, [node(nodes.SWITCH, "switch")], [])
+    batch = [msg(tenant, d, data={"t": i}) for i, d in enumerate(devices)]
+    batch.append(msg(tenant, make_asset(tenant, "a"), kind="ASSET"))
+    with CaptureQueriesContext(connection) as first:
+        assert engine.process(batch).refused == 0
+    assert len(originator_checks(first.captured_queries)) == 2  # devices, assets
+    with CaptureQueriesContext(connection) as second:
+        assert engine.process(batch).refused == 0
+        assert originators.foreign(batch) == set()
+    assert originator_checks(second.captured_queries) == []
+
+
+def test_a_foreign_originator_is_still_refused_once_the_tenants_own_ids_are_cached(tenant, other_tenant):
+    mine, theirs = make_device(tenant, "mine"), make_device(other_tenant, "victim")
+    assert originators.foreign([msg(tenant, mine), msg(other_tenant, theirs)]) == set()  # both confirmed
+    assert originators.foreign([msg(tenant, mine), msg(tenant, theirs), msg(other_tenant, mine)]) == {1, 2}
+    assert originators.foreign([msg(tenant, theirs)]) == {0}  # a refusal is not remembered either way
+    assert originators.foreign([msg(other_tenant, theirs)], tenant.pk) == {0}
+
+
+def test_the_cache_keeps_at_most_its_size_and_forgets_after_its_ttl(monkeypatch):
+    cache = originators.Confirmed(size=2, ttl=300)
+    cache.add([("t", "DEVICE", 1), ("t", "DEVICE", 2), ("t", "DEVICE", 3)])
+    assert cache.known([("t", "DEVICE", i) for i in (1, 2, 3)]) == {("t", "DEVICE", 2), ("t", "DEVICE", 3)}
+    now = originators.time.monotonic()
+    monkeypatch.setattr(originators.time, "monotonic", lambda: now + 301)
+    assert cache.known([("t", "DEVICE", 3)]) == set()

@@ -27,7 +27,7 @@ from rulechains.models import RuleNode
 from rulechains.nodes.base import NodeContext
 from rulechains.nodes.rest_reply import RestCallReplyNode
 node = RestCallReplyNode(RuleNode(type="rest.TbSendRestApiCallReplyNode", name="reply", configuration={}))
-msg = Msg("REST_API_REQUEST", uuid.uuid4(), "DEVICE", uuid.uuid4(), {"from": "worker"},
+msg = Msg("REST_API_REQUEST", uuid.UUID(sys.argv[3]), "DEVICE", uuid.uuid4(), {"from": "worker"},
           {"serviceId": "web", "requestUUID": sys.argv[1], "expirationTime": sys.argv[2]})
 [[out]] = node.process_batch(NodeContext(msg.tenant_id, 0), [msg])
 print(out.relation)
@@ -43,33 +43,43 @@ def redis_client(settings):
 
 
 def test_a_reply_sent_by_a_node_in_another_process_reaches_the_waiting_caller(redis_client):
-    request_id = str(uuid.uuid4())
+    request_id, tenant_id = str(uuid.uuid4()), uuid.uuid4()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tbproject.settings", "REDIS_URL": REDIS_URL}
-    with replies.expecting(request_id) as wait:
-        worker = subprocess.Popen([sys.executable, "-c", WORKER, request_id, str(now_ms() + 30_000)], cwd=ROOT,
+    with replies.expecting(tenant_id, request_id) as wait:
+        worker = subprocess.Popen([sys.executable, "-c", WORKER, request_id, str(now_ms() + 30_000), str(tenant_id)],
+                                  cwd=ROOT,
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         body = wait(60)  # a bound, not a measurement: the worker process starts Django first
         out, err = worker.communicate(timeout=60)
     assert worker.returncode == 0, err[-2000:]
     assert out.strip() == "Success"
     assert json.loads(body) == {"from": "worker"}
-    assert not redis_client.exists(replies.KEY_PREFIX + request_id)  # taken, nothing left behind
+    assert not redis_client.exists(replies.KEY_PREFIX + replies.key(tenant_id, request_id))  # taken, none left
 
 
 def test_a_reply_that_comes_before_the_wait_is_kept_until_the_request_expires(redis_client):
-    request_id = str(uuid.uuid4())
-    replies.send([(request_id, '{"early": true}', now_ms() + 2000)])
-    ttl = redis_client.pttl(replies.KEY_PREFIX + request_id)
+    request_id, tenant_id = str(uuid.uuid4()), uuid.uuid4()
+    replies.send(tenant_id, [(request_id, '{"early": true}', now_ms() + 2000)])
+    ttl = redis_client.pttl(replies.KEY_PREFIX + replies.key(tenant_id, request_id))
     assert 0 < ttl <= 2000 + 5000  # the request's expiration and a grace for clocks apart
-    with replies.expecting(request_id) as wait:
+    with replies.expecting(tenant_id, request_id) as wait:
         assert json.loads(wait(5)) == {"early": True}
 
 
 def test_a_late_or_unknown_reply_expires_and_a_wait_ends_empty(redis_client):
-    late, unknown = str(uuid.uuid4()), str(uuid.uuid4())
-    replies.send([(late, "{}", now_ms() - 60_000), (unknown, "{}", None)])
-    assert 0 < redis_client.pttl(replies.KEY_PREFIX + late) <= 5000
-    assert 0 < redis_client.pttl(replies.KEY_PREFIX + unknown) <= replies.MAX_TIMEOUT_MS + 5000
-    with replies.expecting(str(uuid.uuid4())) as wait:
+    late, unknown, tenant_id = str(uuid.uuid4()), str(uuid.uuid4()), uuid.uuid4()
+    late_key, unknown_key = (replies.KEY_PREFIX + replies.key(tenant_id, r) for r in (late, unknown))
+    replies.send(tenant_id, [(late, "{}", now_ms() - 60_000), (unknown, "{}", None)])
+    assert 0 < redis_client.pttl(late_key) <= 5000
+    assert 0 < redis_client.pttl(unknown_key) <= replies.MAX_TIMEOUT_MS + 5000
+    with replies.expecting(tenant_id, str(uuid.uuid4())) as wait:
         assert wait(0.05) is None
-    redis_client.delete(replies.KEY_PREFIX + late, replies.KEY_PREFIX + unknown)
+    redis_client.delete(late_key, unknown_key)
+
+
+def test_another_tenants_reply_with_the_same_request_id_is_not_taken(redis_client):
+    request_id, mine, theirs = str(uuid.uuid4()), uuid.uuid4(), uuid.uuid4()
+    replies.send(theirs, [(request_id, '{"forged": true}', now_ms() + 2000)])
+    with replies.expecting(mine, request_id) as wait:
+        assert wait(0.05) is None
+    redis_client.delete(replies.KEY_PREFIX + replies.key(theirs, request_id))

@@ -28,7 +28,7 @@ def request_msg(tenant, request_id, data=None, **extra):
 
 def test_it_hands_the_data_to_the_waiting_call_and_passes_the_message_on(tenant):
     request_id = str(uuid.uuid4())
-    with replies.expecting(request_id) as wait:
+    with replies.expecting(tenant.pk, request_id) as wait:
         sent = request_msg(tenant, request_id, {"answer": [1, "two"]})
         [[out]] = run_node(tenant, REPLY, [sent])
         assert out.relation == "Success" and out.msg == sent
@@ -37,7 +37,7 @@ def test_it_hands_the_data_to_the_waiting_call_and_passes_the_message_on(tenant)
 
 def test_it_reads_the_ids_from_the_configured_metadata_keys(tenant):
     request_id = str(uuid.uuid4())
-    with replies.expecting(request_id) as wait:
+    with replies.expecting(tenant.pk, request_id) as wait:
         sent = msg(tenant, data=["a"], metadata={"srv": "web-1", "rid": request_id})
         [[out]] = run_node(tenant, REPLY, [sent], serviceIdMetaDataAttribute="srv", requestIdMetaDataAttribute="rid")
         assert out.relation == "Success" and json.loads(wait(5)) == ["a"]
@@ -59,13 +59,24 @@ def test_a_reply_nobody_waits_for_is_dropped(tenant):
     request_id = str(uuid.uuid4())
     [[out]] = run_node(tenant, REPLY, [request_msg(tenant, request_id)])
     assert out.relation == "Success"
-    with replies.expecting(request_id) as wait:  # a later call with the same id would not see it
+    with replies.expecting(tenant.pk, request_id) as wait:  # a later call with the same id would not see it
         assert wait(0.01) is None
+
+
+def test_a_reply_node_of_another_tenant_does_not_answer_the_call(tenant, other_tenant):
+    """Replies are keyed by (tenant, request id): B's node that learned A's request id answers nobody."""
+    request_id = str(uuid.uuid4())
+    with replies.expecting(tenant.pk, request_id) as wait:
+        [[out]] = run_node(other_tenant, REPLY, [request_msg(other_tenant, request_id, {"forged": True})])
+        assert out.relation == "Success"  # as in ThingsBoard: the node does not know who waits
+        assert wait(0.05) is None
+        [[out]] = run_node(tenant, REPLY, [request_msg(tenant, request_id, {"own": True})])
+        assert json.loads(wait(5)) == {"own": True}
 
 
 def test_a_batch_answers_each_call_its_own_message(tenant):
     ids = [str(uuid.uuid4()) for _ in range(3)]
-    with replies.expecting(ids[0]) as first, replies.expecting(ids[2]) as third:
+    with replies.expecting(tenant.pk, ids[0]) as first, replies.expecting(tenant.pk, ids[2]) as third:
         outs = run_node(tenant, REPLY, [request_msg(tenant, ids[0], {"n": 0}), msg(tenant, metadata={}),
                                         request_msg(tenant, ids[2], {"n": 2})])
         assert [o.relation for [o] in outs] == ["Success", "Failure", "Success"]
