@@ -224,7 +224,7 @@ def _sortable(rows, sort: spec.SortOrder | None, items):
     return rows.annotate(priority=priority)
 
 
-def _ordering(sort: spec.SortOrder | None) -> list[str]:
+def _ordering(sort: spec.SortOrder | None) -> list:
     if sort is None or sort.key.type != ALARM_FIELD:
         return ["priority", "-created_time", "-id"]  # the entities' order, newest alarm first
     prefix = "-" if sort.descending else ""
@@ -232,7 +232,10 @@ def _ordering(sort: spec.SortOrder | None) -> list[str]:
         return [f"{prefix}cleared", f"{'' if prefix else '-'}acknowledged", f"{prefix}id"]
     if _COLUMNS[sort.key.key] is None:
         return ["-created_time", "-id"]
-    return [f"{prefix}sort_value", f"{prefix}created_time", f"{prefix}id"]
+    # NULLs (an unassigned alarm's assignee fields) as PostgreSQL, ThingsBoard's database, puts
+    # them: last ascending, first descending; SQLite would put them the other way
+    value = F("sort_value").desc(nulls_first=True) if sort.descending else F("sort_value").asc(nulls_last=True)
+    return [value, f"{prefix}created_time", f"{prefix}id"]
 
 
 def _page_link(raw) -> tuple[spec.PageLink, dict]:
