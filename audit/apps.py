@@ -8,4 +8,4 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self) -> None:
-        from audit import logins, receivers  # noqa: F401  (connect the signal receivers)
+        from audit import alarms, logins, receivers  # noqa: F401  (connect the signal receivers)

@@ -1,5 +1,5 @@
-"""ThingsBoard's AuditLog: one row per configuration change, customer assignment, login or logout,
-tenant-scoped, never edited."""
+"""ThingsBoard's AuditLog: one row per configuration change, customer assignment, alarm action,
+login or logout, tenant-scoped, never edited."""
 
 import uuid
 
@@ -20,6 +20,11 @@ class ActionType(models.TextChoices):
     LOGIN = "LOGIN"
     LOGOUT = "LOGOUT"
     CREDENTIALS_UPDATED = "CREDENTIALS_UPDATED"
+    ALARM_ACK = "ALARM_ACK"
+    ALARM_CLEAR = "ALARM_CLEAR"
+    ALARM_DELETE = "ALARM_DELETE"
+    ALARM_ASSIGNED = "ALARM_ASSIGNED"
+    ALARM_UNASSIGNED = "ALARM_UNASSIGNED"
 
 
 class ActionStatus(models.TextChoices):

@@ -214,7 +214,9 @@ def announce(alarm: Alarm, msg_type: str, user=None) -> None:
 def announce_all(alarms: list[Alarm], msg_type: str, user=None) -> None:
     from rulechains import services
     from rulechains.messages import Msg
+    from rulechains.signals import alarm_action
 
+    alarm_action.send(sender=Alarm, alarms=alarms, action=msg_type, user=user)
     metadata = user_metadata(user)
     services.submit([Msg(msg_type, a.tenant_id, a.originator_type, a.originator_id, alarm_json(a), dict(metadata))
                      for a in alarms])

@@ -1,13 +1,22 @@
 """Signals the rulechains app acts on: every new tenant gets the default root chain, attributes
 saved through the API become ATTRIBUTES_UPDATED messages, chain edits reset the shortcut and the
-engine's cached chains, and a deleted user's alarms are unassigned."""
+engine's cached chains, a deleted user's alarms are unassigned, and a deleted entity is no longer
+an alarm's propagation target. And the one it sends: :data:`alarm_action`."""
 
 from django.db.models.signals import post_delete, post_save, pre_delete
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from devices.choices import AttributeScope
+from devices.models import Asset, Device, EntityView
 from devices.services import attributes_saved
-from tenants.models import Tenant, User
+from tenants.models import Customer, Tenant, User
+
+#: Sent (sender: the Alarm model) after alarms were acknowledged, cleared, assigned or unassigned,
+#: with ``alarms`` (the changed rows), ``action`` (ALARM_ACK, ALARM_CLEAR, ALARM_ASSIGNED,
+#: ALARM_UNASSIGNED: the rule engine message type, which is ThingsBoard's audit action type too)
+#: and ``user``, who acted (None when no one did). The audit log subscribes; rulechains may not
+#: import it.
+alarm_action = Signal()
 
 
 @receiver(post_save, sender=Tenant, dispatch_uid="rulechains.root_chain")
@@ -51,3 +60,17 @@ def unassign_alarms(sender, instance: User, origin=None, **kwargs) -> None:
     from tbproject.clock import now_ms
 
     alarms.unassign_user(instance, now_ms())
+
+
+def forget_entity_alarms(sender, instance, **kwargs) -> None:
+    """A deleted entity's ``entity_alarm`` rows go with it, as ThingsBoard deletes them. The
+    alarms it originated are kept (their lists name the originator "Deleted"), and so are their
+    rows for the parents they propagated to."""
+    from rulechains.models import EntityAlarm
+
+    EntityAlarm.objects.filter(tenant_id=instance.tenant_id, entity_id=instance.pk).delete()
+
+
+for _model in (Device, Asset, Customer, EntityView):
+    post_delete.connect(forget_entity_alarms, sender=_model,
+                        dispatch_uid=f"rulechains.entity_alarms.{_model._meta.label_lower}")

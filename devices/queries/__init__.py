@@ -1,4 +1,5 @@
-"""ThingsBoard's entity data queries over devices, assets, customers, the tenant and entity groups.
+"""ThingsBoard's entity data queries over devices, assets, entity views, customers, the tenant and
+entity groups.
 
 spec.py reads the query JSON, entities.py resolves the entity filter inside the caller's tenancy,
 predicates.py evaluates key filters, fields.py and values.py read and render entity fields and

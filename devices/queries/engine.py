@@ -20,7 +20,7 @@ from rest_framework.exceptions import ValidationError
 from devices.models import Attribute
 from devices.queries import entities, spec
 from devices.queries.fields import NAME_COLUMN, column_of, field_text, field_value
-from devices.queries.values import MISSING, attribute_keys, load_latest, timeseries_keys, value_text
+from devices.queries.values import MISSING, attribute_keys, load_latest_of, timeseries_keys_of, value_text
 from devices.values import as_text, decode
 from tbproject.clock import now_ms
 
@@ -211,7 +211,7 @@ def _select(user, query) -> tuple[int, list]:
         needed.append(sort.key)
     if text:
         needed += query.latest_values
-    values = load_latest([row.pk for _, row in items], needed)
+    values = load_latest_of(items, needed)
     items = [item for item in items if _passes(item, left, values, query.any_filter)]
     if text:
         items = [item for item in items if _text_matches(item, query, values, text)]
@@ -222,7 +222,7 @@ def _select(user, query) -> tuple[int, list]:
 
 def _render(items, query) -> list[dict]:
     now = now_ms()
-    values = load_latest([row.pk for _, row in items], query.latest_values)
+    values = load_latest_of(items, query.latest_values)
     data = []
     for entity_type, row in items:
         latest: dict = {}
@@ -270,7 +270,7 @@ def count(user, body) -> int:
     if not left:
         return sum(source.rows.count() for source in sources)
     items = _candidates(sources)
-    values = load_latest([row.pk for _, row in items], [f.key for f in left if not f.key.is_field])
+    values = load_latest_of(items, [f.key for f in left if not f.key.is_field])
     return sum(1 for item in items if _passes(item, left, values, query.any_filter))
 
 
@@ -282,5 +282,5 @@ def find_keys(user, body, *, timeseries: bool, attributes: bool, scope: str | No
     _, items = _select(user, query)
     ids = [row.pk for _, row in items]
     return {"entityTypes": sorted({entity_type for entity_type, _ in items}),
-            "timeseries": timeseries_keys(ids) if timeseries else [],
+            "timeseries": timeseries_keys_of(items) if timeseries else [],
             "attribute": attribute_keys(ids, scope) if attributes else []}

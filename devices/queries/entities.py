@@ -12,14 +12,14 @@ from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
 from devices import relations
-from devices.models import Asset, Device, EntityGroup
+from devices.models import Asset, Device, EntityGroup, EntityView
 from devices.queries.fields import NAME_COLUMN, SELECT_RELATED
 from tbproject.api.ids import parse_uuid
 from tenants.models import Authority, Customer, Tenant
 
 __all__ = ["Source", "resolve", "FILTERS", "ENTITY_TYPES", "MAX_ROOTS"]
 
-_MODELS = {"DEVICE": Device, "ASSET": Asset, "CUSTOMER": Customer, "TENANT": Tenant}
+_MODELS = {"DEVICE": Device, "ASSET": Asset, "ENTITY_VIEW": EntityView, "CUSTOMER": Customer, "TENANT": Tenant}
 ENTITY_TYPES = tuple(_MODELS)
 #: the most multiRootEntityIds a relationsQuery may start from (each root is one search)
 MAX_ROOTS = 1000
@@ -96,9 +96,9 @@ def _by_type(user, f) -> list[Source]:
     return [Source(entity_type, visible(entity_type, user))]
 
 
-def _profile_filter(kind: str):
-    """deviceType / assetType: ``<kind>Types`` (or the older single ``<kind>Type``), name prefix."""
-    entity_type = kind.upper()
+def _profile_filter(kind: str, entity_type: str, type_column: str = "profile__name"):
+    """deviceType / assetType / entityViewType: ``<kind>Types`` (or the older single
+    ``<kind>Type``), ``<kind>NameFilter`` (a name prefix)."""
 
     def resolve_profile(user, f) -> list[Source]:
         types = f.get(f"{kind}Types")
@@ -108,7 +108,7 @@ def _profile_filter(kind: str):
         if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
             raise ValidationError(f"'{kind}Types' must be a JSON array of strings")
         prefix = _text(f.get(f"{kind}NameFilter"), f"{kind}NameFilter")
-        rows = visible(entity_type, user).filter(profile__name__in=types, name__istartswith=prefix)
+        rows = visible(entity_type, user).filter(**{f"{type_column}__in": types}, name__istartswith=prefix)
         return [Source(entity_type, rows)]
 
     return resolve_profile
@@ -198,7 +198,8 @@ def _related(user, f) -> list[Source]:
 #: entityFilter.type -> resolver(user, filter) -> [Source]
 FILTERS = {
     "singleEntity": _single, "entityList": _list, "entityName": _by_name, "entityType": _by_type,
-    "deviceType": _profile_filter("device"), "assetType": _profile_filter("asset"), "entityGroup": _group,
+    "deviceType": _profile_filter("device", "DEVICE"), "assetType": _profile_filter("asset", "ASSET"),
+    "entityViewType": _profile_filter("entityView", "ENTITY_VIEW", "type"), "entityGroup": _group,
     "entityGroupList": _group_list, "entityGroupName": _group_name, "relationsQuery": _related,
 }
 

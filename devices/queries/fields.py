@@ -1,4 +1,4 @@
-"""Entity fields (ENTITY_FIELD keys) per entity type, as ThingsBoard names them.
+"""Entity fields (ENTITY_FIELD keys) per entity type (entity views included), as ThingsBoard names them.
 
 Each entity type maps a field name either to a column (used in SQL for filters, sorting and text
 search) or to a function of the row (computed: ownerName, ownerType, displayName, additionalInfo,
@@ -43,11 +43,18 @@ _CONTACT = {**_TITLED, **{name: Column(name) for name in ("country", "state", "c
                                                            "phone")}}
 _GROUP = {**_CREATED, "name": Column("name"), "title": Column("name"), "displayName": Column("name"),
           "type": Column("type"), "additionalInfo": _json}
-_FIELDS = {"DEVICE": _LABELED, "ASSET": _LABELED, "CUSTOMER": _CONTACT, "TENANT": _TITLED, "ENTITY_GROUP": _GROUP}
+# an entity view has no label (ThingsBoard's "label" of one is ""); its type is its own column
+_VIEW = {**_CREATED, "name": Column("name"), "title": Column("name"), "type": Column("type"),
+         "displayName": Column("name"), "additionalInfo": _json, "ownerName": _owner_name,
+         "ownerType": _LABELED["ownerType"]}
+_FIELDS = {"DEVICE": _LABELED, "ASSET": _LABELED, "ENTITY_VIEW": _VIEW, "CUSTOMER": _CONTACT, "TENANT": _TITLED,
+           "ENTITY_GROUP": _GROUP}
 #: the column textSearch always reads, per entity type
-NAME_COLUMN = {"DEVICE": "name", "ASSET": "name", "CUSTOMER": "title", "TENANT": "title", "ENTITY_GROUP": "name"}
+NAME_COLUMN = {"DEVICE": "name", "ASSET": "name", "ENTITY_VIEW": "name", "CUSTOMER": "title", "TENANT": "title",
+               "ENTITY_GROUP": "name"}
 #: joins that rendering computed fields needs, per entity type (one query per page, not one per row)
-SELECT_RELATED = {"DEVICE": ("profile", "customer", "tenant"), "ASSET": ("profile", "customer", "tenant")}
+SELECT_RELATED = {"DEVICE": ("profile", "customer", "tenant"), "ASSET": ("profile", "customer", "tenant"),
+                  "ENTITY_VIEW": ("customer", "tenant")}
 
 
 def fields_of(entity_type: str) -> dict:
