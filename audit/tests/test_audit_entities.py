@@ -2,6 +2,8 @@
 groups and profiles changed by users, customer (un)assignment and logins/logouts, in
 ThingsBoard's actionType and actionData shapes."""
 
+import json
+
 from audit.context import acting_as
 from audit.models import AuditLog
 from tbproject.testing.factories import make_device
@@ -104,3 +106,14 @@ def test_a_users_life_is_logged_and_its_password_never(api, anon, customer):
     assert all(r["entityName"] == "ivy@example.com" and r["entityId"]["id"] == user_id for r in log)
     assert [d["path"] for d in log[1]["actionData"]["diff"]] == ["firstName"]
     assert "password" not in str(log) and "ivy-pass-1" not in str(log)
+
+
+def test_a_save_refused_for_unstorable_text_is_audited_with_that_text_made_storable(api):
+    """The failure row quotes the refused input: PostgreSQL's text and jsonb columns refuse a NUL
+    character or a lone surrogate, so the row holds U+FFFD / "?" instead (it was a 500 there)."""
+    for name in ("pump\u0000", "pump\ud800"):
+        res = api.post("/api/device", json.dumps({"name": name, "type": "default"}), content_type="application/json")
+        assert res.status_code == 400, res.content
+    rows = list(AuditLog.objects.filter(action_status="FAILURE", entity_type="DEVICE").order_by("created_time"))
+    assert [row.entity_name for row in rows] == ["pump\ufffd", "pump?"]
+    assert "\u0000" not in json.dumps(rows[0].action_data, ensure_ascii=False)
