@@ -4,7 +4,7 @@ from contextvars import ContextVar
 
 from django.dispatch import Signal
 
-__all__ = ["attributes_saved", "on_attributes_saved", "BATCHED"]
+__all__ = ["attributes_saved", "on_attributes_saved", "BATCHED", "device_posted", "on_device_posted"]
 
 #: Sent once after attributes were saved through the API, with ``entity`` (a Device, Asset or
 #: Customer row), ``scope`` and ``values`` ({key: value}); the sender is the entity's model. The
@@ -26,3 +26,16 @@ def on_attributes_saved(entity, scope: str, values: dict) -> None:
     :data:`attributes_saved`. Never raises (the values are saved already): a failing receiver
     is logged by Django's ``send_robust``."""
     attributes_saved.send_robust(type(entity), entity=entity, scope=scope, values=values)
+
+
+#: Sent once after a device posted data it reported itself through a device transport
+#: (devices/api/device_http.py), already stored: ``device`` (a Device row, profile loaded),
+#: ``msg_type`` (ThingsBoard's POST_TELEMETRY_REQUEST or POST_ATTRIBUTES_REQUEST) and ``data``:
+#: ``[(ts, {key: value})]`` for telemetry, ``{key: value}`` (CLIENT_SCOPE) for attributes. The
+#: rule-engine hand-off subscribes (integrations/device_posts.py), as for integration uplinks.
+device_posted = Signal()
+
+
+def on_device_posted(device, msg_type: str, data) -> None:
+    """Sends :data:`device_posted`. Never raises: the data is stored and the device answered."""
+    device_posted.send_robust(type(device), device=device, msg_type=msg_type, data=data)

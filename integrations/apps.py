@@ -9,5 +9,5 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         # Each connects its signal receivers: the live debug-event stream, the pipeline cache.
-        from integrations import broadcasts, config_cache  # noqa: F401
+        from integrations import broadcasts, config_cache, device_posts  # noqa: F401
         from integrations.ingress import routes  # noqa: F401  (connects the routing-key cache's signals)

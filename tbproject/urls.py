@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from devices.api import device_http
 from integrations.ingress.views import ingress_view
 from tbproject.api.exceptions import json_404
 from tbproject.ops.endpoints import healthz_view, metrics_view, readyz_view
@@ -34,6 +35,7 @@ urlpatterns = [
     path("login/resetPasswordRequest", account_pages.reset_password_request, name="admin_password_reset"),
     # served by the lean ASGI app under daphne; this route answers the test client and WSGI
     path("api/v1/integrations/<str:endpoint>/<str:routing_key>", ingress_view, name="integration-ingress"),
+    *device_http.urlpatterns,  # ThingsBoard's device HTTP API: /api/v1/{accessToken}/telemetry|attributes
     path("api/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

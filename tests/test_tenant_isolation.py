@@ -26,7 +26,8 @@ from tenants.choices import Authority
 from tenants.models import User
 
 #: device-facing endpoints: the routing key is the credential, not a tenant's id
-NOT_TENANT_SCOPED = {"api/v1/integrations/<str:endpoint>/<str:routing_key>"}
+NOT_TENANT_SCOPED = {"api/v1/integrations/<str:endpoint>/<str:routing_key>",
+                     "api/v1/<device_token:token>/telemetry", "api/v1/<device_token:token>/attributes"}
 #: URL kwargs that hold no id: a fixed, valid value
 PLAIN = {"scope": "SERVER_SCOPE", "ttl": "0", "event_type": "DEBUG_CONVERTER", "group_type": "DEVICE",
          "integration_type": "HTTP", "vendor": "Acme", "model": "X", "direction": "uplink", "number": "1",
