@@ -6,7 +6,9 @@ separate processes.
 """
 
 import json
+import sys
 import threading
+import traceback
 
 import pytest
 from django.db import connection
@@ -52,7 +54,14 @@ def host():
     yield start
     for thread in threads:
         thread.stop()
-        assert not thread.thread.is_alive()
+        assert not thread.thread.is_alive(), "the host did not stop within 20 s; its thread was at:\n" + _stack(
+            thread.thread)
+
+
+def _stack(thread: threading.Thread) -> str:
+    """Where a thread that would not stop stands (seen once in CI under load: the next run says why)."""
+    frame = sys._current_frames().get(thread.ident)
+    return "".join(traceback.format_stack(frame)) if frame is not None else "(no frame)"
 
 
 @pytest.fixture
