@@ -60,20 +60,32 @@ def _propagate(alarm: Alarm, pending: list | None) -> None:
         pending.append(alarm)
 
 
+def _merge(alarm: Alarm, propagation: dict) -> None:
+    """Merge a later raise's propagation into an active alarm as ThingsBoard does on update: each
+    flag is the OR of old and new, the relation types their union (old ones first), so where an
+    alarm once propagated is not withdrawn by a later message."""
+    for field in PROPAGATION_FIELDS[:3]:
+        if propagation.get(field):
+            setattr(alarm, field, True)
+    types = list(alarm.propagate_relation_types or ())
+    types += [t for t in dict.fromkeys(propagation.get("propagate_relation_types") or ()) if t not in types]
+    alarm.propagate_relation_types = types
+
+
 def raise_alarm(tenant_id, originator_type: str, originator_id, alarm_type: str, severity: str, details, now: int,
                 *, start_ts: int | None = None, propagation: dict | None = None,
                 pending: list | None = None) -> tuple[Alarm, bool]:
     """Update the originator's active alarm of this type, or create one (True) when there is none
-    or the latest is cleared. A new alarm, or one whose propagation changed, has where it
-    propagates recorded; with ``pending`` it is appended there instead, for the caller to record
-    a whole batch at once (``alarm_propagation.record(pending)``)."""
+    or the latest is cleared. An update merges the new ``propagation`` into the alarm's (_merge).
+    A new alarm, or one whose propagation changed, has where it propagates recorded; with
+    ``pending`` it is appended there instead, for the caller to record a whole batch at once
+    (``alarm_propagation.record(pending)``)."""
     propagation = propagation or {}
     current = latest(tenant_id, originator_id, alarm_type)
     if current is not None and not current.cleared:
         before = _propagation(current)
         current.severity, current.details, current.end_ts = severity, details, now
-        for field, value in propagation.items():
-            setattr(current, field, value)
+        _merge(current, propagation)
         current.save()
         if _propagation(current) != before:
             _propagate(current, pending)

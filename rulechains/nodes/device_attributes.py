@@ -6,14 +6,13 @@ first device that ``deviceRelationsQuery`` finds from the originator. Keys, pref
 ``tellFailureIfAbsent`` are that node's; only the entity the values are read from differs.
 """
 
-import re
 from dataclasses import replace
 from typing import NamedTuple
 
 from devices.relations import COMMON, search
 from rulechains.nodes.base import ConfigError, NodeError, Out, fail, field
 from rulechains.nodes.enrichment import OriginatorAttributesNode
-from rulechains.nodes.related import check_body, fetch_to, load_entities
+from rulechains.nodes.related import check_body, fetch_to, load_entities, max_level
 
 __all__ = ["DeviceAttributesNode", "DeviceRelationsQuery", "device_relations_query", "NOT_FOUND"]
 
@@ -40,12 +39,7 @@ def device_relations_query(value) -> DeviceRelationsQuery:
     direction = value.get("direction")
     if direction not in ("FROM", "TO"):
         raise ConfigError(f"{_QUERY}.direction must be FROM or TO")
-    level = value.get("maxLevel")
-    level = 1 if level is None else level
-    if isinstance(level, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,10}\s*", level):
-        level = int(level)
-    if isinstance(level, bool) or not isinstance(level, int):
-        raise ConfigError(f"{_QUERY}.maxLevel must be a whole number")
+    level = max_level(value, _QUERY)
     relation_type = value.get("relationType") or ""
     if not isinstance(relation_type, str):
         raise ConfigError(f"{_QUERY}.relationType must be a relation type name")

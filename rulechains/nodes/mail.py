@@ -361,9 +361,4 @@ def _text(configuration: dict, name: str) -> str | None:
 
 
 def _timeout(configuration: dict) -> float:
-    value = configuration.get("timeout", DEFAULT_TIMEOUT_MS)
-    if value is None:
-        value = DEFAULT_TIMEOUT_MS
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"timeout must be a non-negative number of milliseconds, got {str(value)[:20]!r}")
-    return (value or DEFAULT_TIMEOUT_MS) / 1000
+    return (int_option(configuration, "timeout", DEFAULT_TIMEOUT_MS, low=0) or DEFAULT_TIMEOUT_MS) / 1000

@@ -18,7 +18,17 @@ from devices.models import Asset, Device, EntityRelation
 from devices.relations import COMMON, MAX_LEVEL
 from devices.telemetry import latest_many
 from rulechains.messages import SUCCESS, changed
-from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, fail, field, normal_name, substitute
+from rulechains.nodes.base import (
+    BaseNode,
+    ConfigError,
+    NodeError,
+    Out,
+    fail,
+    field,
+    int_option,
+    normal_name,
+    substitute,
+)
 from rulechains.nodes.enrichment import FETCH_TO, entity_field
 from tenants.models import Customer, Tenant, User
 
@@ -121,6 +131,15 @@ class RelationsQuery(NamedTuple):
     filters: tuple
 
 
+def max_level(query: dict, key: str) -> int:
+    """``maxLevel`` of a relation query (missing, null or blank: 1; 0 or less: as deep as
+    devices.relations allows); ConfigError "<key>.maxLevel must be an integer from ..."."""
+    try:
+        return int_option(query, "maxLevel", 1)
+    except ConfigError as e:
+        raise ConfigError(f"{key}.{e}") from None
+
+
 def relations_query(value, key: str = "relationsQuery") -> RelationsQuery:
     """The relation query of a configuration; ConfigError naming what is wrong."""
     if not isinstance(value, dict):
@@ -128,11 +147,7 @@ def relations_query(value, key: str = "relationsQuery") -> RelationsQuery:
     direction = value.get("direction")
     if direction not in DIRECTIONS:
         raise ConfigError(f"{key}.direction must be FROM or TO")
-    level = value.get("maxLevel", 1)
-    if level is None:
-        level = 1
-    if isinstance(level, bool) or not isinstance(level, int):
-        raise ConfigError(f"{key}.maxLevel must be a whole number")
+    level = max_level(value, key)
     filters = value.get("filters") or []
     if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
         raise ConfigError(f"{key}.filters must be a list of {{relationType, entityTypes}}")

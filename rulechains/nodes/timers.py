@@ -22,7 +22,7 @@ from django.utils.module_loading import import_string
 
 from rulechains import scripts
 from rulechains.messages import SUCCESS, Msg, changed, decode, encode
-from rulechains.nodes.base import SCRIPT_FIELDS, BaseNode, ConfigError, NodeError, fail, field, substitute
+from rulechains.nodes.base import SCRIPT_FIELDS, BaseNode, ConfigError, NodeError, fail, field, int_option, substitute
 from rulechains.nodes.scripted import ScriptNode
 
 __all__ = ["MsgDelayNode", "MsgGeneratorNode", "resume_delayed", "run_generators", "TIMERS", "TICKS"]
@@ -67,10 +67,10 @@ class MsgDelayNode(BaseNode):
 
     @classmethod
     def clean_config(cls, configuration):
-        value = configuration.get("periodValue", configuration.get("periodInSeconds", 60))
+        value = configuration.get("periodValue", configuration.get("periodInSeconds"))
         unit = configuration.get("periodTimeUnit") or "SECONDS"
-        pending = configuration.get("maxPendingMsgs", 1000)
-        if isinstance(pending, bool) or not isinstance(pending, int) or not 1 <= pending <= 100_000:
+        pending = int_option(configuration, "maxPendingMsgs", 1000)
+        if not 1 <= pending <= 100_000:  # ThingsBoard's own check and text
             raise ConfigError(f"Invalid maximum pending messages limit [{pending}], should be in range from 1 to "
                               "100000 (inclusive)!")
         if not isinstance(unit, str) or unit not in UNITS:
@@ -78,8 +78,8 @@ class MsgDelayNode(BaseNode):
         value_pattern = configuration.get("periodValuePattern", configuration.get("periodInSecondsPattern"))
         use_value_pattern = configuration.get("usePeriodValuePattern",
                                               configuration.get("useMetadataPeriodInSecondsPatterns"))
-        if not use_value_pattern and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise ConfigError("periodValue must be a non-negative integer")
+        if not use_value_pattern:
+            value = int_option({"periodValue": value}, "periodValue", 60, low=0)
         return {"value": value, "unit": unit, "max": pending,
                 "valuePattern": str(value_pattern or "") if use_value_pattern else None,
                 "unitPattern": str(configuration.get("periodTimeUnitPattern") or "")
@@ -176,16 +176,15 @@ class MsgGeneratorNode(ScriptNode):
     @classmethod
     def clean_config(cls, configuration):
         configuration = super().clean_config(configuration)
-        for name, default in (("msgCount", 0), ("periodInSeconds", 1)):
-            value = configuration.get(name, default)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(f"{name} must be a non-negative integer")
+        count = int_option(configuration, "msgCount", 0, low=0)
+        period = int_option(configuration, "periodInSeconds", 1, low=0)
         raw = configuration.get("originatorId")
         try:
             originator = uuid.UUID(str(raw.get("id") if isinstance(raw, dict) else raw)) if raw else None
         except ValueError:
             raise ConfigError(f"originatorId must be an entity's UUID, got {str(raw)[:64]!r}") from None
-        return {**configuration, "originator": originator, "period": max(configuration.get("periodInSeconds", 1), 1)}
+        return {**configuration, "msgCount": count, "periodInSeconds": period, "originator": originator,
+                "period": max(period, 1)}
 
     def process_batch(self, ctx, msgs):
         return [[] for _ in msgs]

@@ -88,6 +88,40 @@ def test_an_update_that_turns_propagation_on_records_it(tenant, site):
     assert again.pk == alarm.pk and spread(alarm) == {("ASSET", site["area"].pk)}
 
 
+def test_an_update_merges_propagation_and_never_withdraws_it(tenant, customer, site):
+    [alarm] = raise_on(tenant, [site["sensor"]], propagate=True, relationTypes=["Manages"], propagateToOwner=True)
+    assert spread(alarm) == {("ASSET", site["area"].pk), ("CUSTOMER", customer.pk)}
+    [kept] = raise_on(tenant, [site["sensor"]], severity="MINOR")  # no propagation in the later message
+    assert kept.pk == alarm.pk and kept.severity == "MINOR"
+    assert (kept.propagate, kept.propagate_to_owner, kept.propagate_to_tenant) == (True, True, False)
+    assert kept.propagate_relation_types == ["Manages"] and len(spread(kept)) == 2
+    # ThingsBoard ORs the flags and unites the relation types; the rows follow the merged settings
+    [merged] = raise_on(tenant, [site["sensor"]], relationTypes=["Contains", "Manages"], propagateToTenant=True)
+    assert (merged.propagate, merged.propagate_to_owner, merged.propagate_to_tenant) == (True, True, True)
+    assert merged.propagate_relation_types == ["Manages", "Contains"]
+    assert spread(merged) == {("ASSET", site["area"].pk), ("ASSET", site["floor"].pk),
+                              ("ASSET", site["building"].pk), ("CUSTOMER", customer.pk), ("TENANT", tenant.pk)}
+
+
+def test_two_messages_of_one_batch_merge_into_the_one_alarm(tenant, site):
+    node_a = make_node(tenant, nodes.CREATE_ALARM, alarmType="Leak", propagate=True, relationTypes=["Manages"])
+    node_a.process_batch(NodeContext(tenant.pk, 1_000), [msg(tenant, site["sensor"])])
+    node_b = make_node(tenant, nodes.CREATE_ALARM, alarmType="Leak", propagateToTenant=True)
+    node_b.process_batch(NodeContext(tenant.pk, 2_000), [msg(tenant, site["sensor"]), msg(tenant, site["sensor"])])
+    alarm = Alarm.objects.get(originator_id=site["sensor"].pk)
+    assert alarm.propagate and alarm.propagate_to_tenant and alarm.propagate_relation_types == ["Manages"]
+    assert spread(alarm) == {("ASSET", site["area"].pk), ("TENANT", tenant.pk)}
+
+
+def test_an_alarm_saved_again_through_the_api_keeps_its_propagation(api, tenant, site):
+    body = {"originator": {"entityType": "DEVICE", "id": str(site["sensor"].pk)}, "type": "Smoke",
+            "severity": "MINOR", "propagate": True, "propagateRelationTypes": ["Manages"]}
+    first = api.post("/api/alarm", body, format="json").json()
+    again = api.post("/api/alarm", {**body, "propagate": False, "propagateRelationTypes": []}, format="json").json()
+    assert again["id"] == first["id"] and again["propagate"] is True and again["propagateRelationTypes"] == ["Manages"]
+    assert spread(Alarm.objects.get(pk=first["id"]["id"])) == {("ASSET", site["area"].pk)}
+
+
 def test_a_batch_walks_the_relations_with_one_query_per_level(tenant, site):
     originators = [make_device(tenant, f"d{i}") for i in range(20)]
     for device in originators:

@@ -14,6 +14,10 @@ DELTA = _TB + "metadata.CalculateDeltaNode"
 EVENTS = _TB + "geo.TbGpsGeofencingActionNode"
 TELEMETRY = _TB + "metadata.TbGetTelemetryNode"
 ASSIGN = _TB + "action.TbAssignToCustomerNode"
+MAIL = _TB + "mail.TbSendEmailNode"
+RELATED = _TB + "metadata.TbGetRelatedAttributeNode"
+ORIGINATOR = _TB + "transform.TbChangeOriginatorNode"
+DEVICE_ATTRIBUTES = _TB + "metadata.TbGetDeviceAttrNode"
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -94,3 +98,50 @@ def test_the_math_precision_and_the_cache_expirations_read_alike(tenant):
     make_node(tenant, ASSIGN, customerNamePattern="x", customerCacheExpiration=1.5)  # as Jackson: 1
     with pytest.raises(ConfigError, match="customerCacheExpiration must be an integer from"):
         make_node(tenant, ASSIGN, customerNamePattern="x", customerCacheExpiration="soon")
+
+
+def _level(config):
+    return config["query"].max_level
+
+
+@pytest.mark.parametrize("kind, configuration, read, value, bad, text", [
+    (MAIL, {"useSystemSmtpSettings": False, "timeout": "2500"}, lambda c: c["timeout"], 2.5, {"timeout": -1},
+     f"timeout must be an integer from 0 to {INT_MAX}, got '-1'"),
+    (MAIL, {"useSystemSmtpSettings": False, "timeout": None}, lambda c: c["timeout"], 10.0, {"timeout": 2.5},
+     f"timeout must be an integer from 0 to {INT_MAX}, got '2.5'"),
+    (MAIL, {"useSystemSmtpSettings": False, "timeout": 0.0}, lambda c: c["timeout"], 10.0, {"timeout": True},
+     f"timeout must be an integer from 0 to {INT_MAX}, got 'True'"),
+    (nodes.GENERATOR, {"msgCount": "3"}, lambda c: c["msgCount"], 3, {"msgCount": -1},
+     f"msgCount must be an integer from 0 to {INT_MAX}, got '-1'"),
+    (nodes.GENERATOR, {"periodInSeconds": 5.0}, lambda c: (c["periodInSeconds"], c["period"]), (5, 5),
+     {"periodInSeconds": "often"}, f"periodInSeconds must be an integer from 0 to {INT_MAX}, got 'often'"),
+    (nodes.GENERATOR, {"msgCount": None, "periodInSeconds": " 0 "}, lambda c: (c["msgCount"], c["period"]), (0, 1),
+     {"periodInSeconds": 1.5}, f"periodInSeconds must be an integer from 0 to {INT_MAX}"),
+    (nodes.DELAY, {"periodValue": "15", "maxPendingMsgs": 10.0}, lambda c: (c["value"], c["max"]), (15, 10),
+     {"periodValue": -1}, f"periodValue must be an integer from 0 to {INT_MAX}, got '-1'"),
+    (nodes.DELAY, {"periodValue": None, "maxPendingMsgs": None}, lambda c: (c["value"], c["max"]), (60, 1000),
+     {"maxPendingMsgs": "many"}, f"maxPendingMsgs must be an integer from {INT_MIN} to {INT_MAX}, got 'many'"),
+    (nodes.DELAY, {"maxPendingMsgs": "100000"}, lambda c: c["max"], 100_000, {"maxPendingMsgs": "100001"},
+     "Invalid maximum pending messages limit \\[100001\\]"),
+    (RELATED, {"relationsQuery": {"direction": "FROM", "maxLevel": "3"}}, _level, 3,
+     {"relationsQuery": {"direction": "FROM", "maxLevel": 1.5}},
+     f"relationsQuery.maxLevel must be an integer from {INT_MIN} to {INT_MAX}, got '1.5'"),
+    (RELATED, {"relationsQuery": {"direction": "TO", "maxLevel": None}}, _level, 1,
+     {"relationsQuery": {"direction": "TO", "maxLevel": "deep"}}, "relationsQuery.maxLevel must be an integer"),
+    (RELATED, {"relationsQuery": {"direction": "TO", "maxLevel": -1.0}}, _level, -1,
+     {"relationsQuery": {"direction": "TO", "maxLevel": True}}, "relationsQuery.maxLevel must be an integer"),
+    (ORIGINATOR, {"originatorSource": "RELATED", "relationsQuery": {"direction": "FROM", "maxLevel": " 2 "}},
+     _level, 2, {"originatorSource": "RELATED", "relationsQuery": {"direction": "FROM", "maxLevel": [2]}},
+     "relationsQuery.maxLevel must be an integer"),
+    (DEVICE_ATTRIBUTES, {"deviceRelationsQuery": {"direction": "FROM", "maxLevel": 4.0}}, _level, 4,
+     {"deviceRelationsQuery": {"direction": "FROM", "maxLevel": str(INT_MAX + 1)}},
+     f"deviceRelationsQuery.maxLevel must be an integer from {INT_MIN} to {INT_MAX}, got '2147483648'"),
+    (DEVICE_ATTRIBUTES, {"deviceRelationsQuery": {"direction": "FROM", "maxLevel": ""}}, _level, 1,
+     {"deviceRelationsQuery": {"direction": "FROM", "maxLevel": "1e2"}}, "deviceRelationsQuery.maxLevel must be"),
+])
+def test_the_nodes_that_had_their_own_parsers_read_integers_alike(tenant, kind, configuration, read, value, bad,
+                                                                   text):
+    base = {**nodes.get_node(kind).defaults, **configuration}
+    assert read(make_node(tenant, kind, **base).config) == value
+    with pytest.raises(ConfigError, match=text):
+        make_node(tenant, kind, **{**base, **bad})

@@ -218,7 +218,7 @@ def test_send_email_goes_through_an_http_proxy_when_enabled(tenant, smtp_server)
     ({"smtpHost": ""}, "smtpHost"),
     ({"enableProxy": True}, "proxyHost is required"),
     ({"tlsVersion": "SSLv3"}, "tlsVersion"),
-    ({"timeout": -1}, "timeout"),
+    ({"timeout": -1}, "timeout must be an integer from 0 to 2147483647, got '-1'"),
 ])
 def test_send_email_refuses_configurations_it_cannot_run(tenant, configuration, message):
     with pytest.raises(ConfigError, match=message):
