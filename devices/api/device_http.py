@@ -9,7 +9,9 @@ attributes, with its access token in the path (thingsboard.io/docs/reference/htt
 
 Answers as ThingsBoard's HTTP transport: 200 with an empty body once stored, 401 with an empty
 body for a token that is no device's access token, 400 (with a message) for a body it would refuse,
-413 past HTTP_INTEGRATION_MAX_BODY_BYTES (the cap of the other device-facing ingress).
+413 past HTTP_INTEGRATION_MAX_BODY_BYTES (the cap of the other device-facing ingress), 429 with
+Retry-After over the tenant profile's transport rate limits; a stored post is counted in the tenant's
+usage statistics (devices/api/device_limits.py).
 
 A save runs what the REST API's saves run (devices/api/telemetry_writes.py: the same parsing and
 checks, :func:`write_points`, :func:`save_attributes` and ``on_attributes_saved``), then sends
@@ -30,6 +32,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import ValidationError
 
 from devices import services
+from devices.api import device_limits
 from devices.api.telemetry_writes import parse_attributes, parse_telemetry
 from devices.attributes import get_attributes, save_attributes
 from devices.choices import AttributeScope, CredentialsType
@@ -139,7 +142,12 @@ def _telemetry(request, device: Device):
     if isinstance(body, HttpResponse):
         return body
     entries = parse_telemetry(body, now_ms())
+    data_points = sum(len(values) for _, values in entries)
+    refused = device_limits.over_limit(device, data_points)
+    if refused is not None:
+        return refused
     write_points(Point(device.pk, key, ts, value) for ts, values in entries for key, value in values.items())
+    device_limits.count(device, data_points)
     services.on_device_posted(device, POST_TELEMETRY_REQUEST, entries)
     return HttpResponse(status=200)
 
@@ -149,12 +157,17 @@ _telemetry.methods = ["POST"]
 
 def _attributes(request, device: Device):
     if request.method == "GET":
-        return _read_attributes(request, device)
+        refused = device_limits.over_limit(device)
+        return refused if refused is not None else _read_attributes(request, device)
     body = _body(request)
     if isinstance(body, HttpResponse):
         return body
     values = parse_attributes(body)
+    refused = device_limits.over_limit(device)
+    if refused is not None:
+        return refused
     save_attributes(device.pk, AttributeScope.CLIENT_SCOPE, values)
+    device_limits.count(device, len(values))
     services.on_attributes_saved(device, AttributeScope.CLIENT_SCOPE, values)
     services.on_device_posted(device, POST_ATTRIBUTES_REQUEST, values)
     return HttpResponse(status=200)

@@ -2,7 +2,8 @@
 
 The keys are ThingsBoard's DefaultTenantProfileConfiguration names where ThingsBoard has one
 (``integrationMsgsPerTenantRateLimit`` for integration uplinks, ``tenantServerRestLimitsConfiguration``
-and ``customerServerRestLimitsConfiguration`` for the REST API); the rest follow their pattern.
+and ``customerServerRestLimitsConfiguration`` for the REST API, ``transport*RateLimit`` for the device
+API); the rest follow their pattern.
 A key missing or empty in the profile means no limit, except where a setting gives a default
 (``debugEventsPerTenantRateLimit``: ThingsBoard's DEBUG_MODE_RATE_LIMITS_PER_TENANT, 50000:3600).
 
@@ -21,7 +22,9 @@ from tenants.limits.spec import Window, parse
 from tenants.models import Tenant, TenantProfile
 
 __all__ = ["LIMIT_KEYS", "UPLINKS_TENANT", "UPLINKS_INTEGRATION", "REST_TENANT", "REST_CUSTOMER",
-           "CONVERTER_TENANT", "DEBUG_TENANT", "TenantLimits", "limits_of", "forget", "TTL_SECONDS"]
+           "CONVERTER_TENANT", "DEBUG_TENANT", "TRANSPORT_TENANT_MSG", "TRANSPORT_TENANT_TELEMETRY_MSG",
+           "TRANSPORT_TENANT_DATA_POINTS", "TRANSPORT_DEVICE_MSG", "TRANSPORT_DEVICE_TELEMETRY_MSG",
+           "TRANSPORT_DEVICE_DATA_POINTS", "TenantLimits", "limits_of", "forget", "TTL_SECONDS"]
 
 TTL_SECONDS = 5.0
 
@@ -31,6 +34,13 @@ REST_TENANT = "tenantServerRestLimitsConfiguration"  # ThingsBoard's name
 REST_CUSTOMER = "customerServerRestLimitsConfiguration"  # ThingsBoard's name
 CONVERTER_TENANT = "converterExecutionsPerTenantRateLimit"
 DEBUG_TENANT = "debugEventsPerTenantRateLimit"
+# the device transports' limits (ThingsBoard's names): every message; telemetry messages; their values
+TRANSPORT_TENANT_MSG = "transportTenantMsgRateLimit"
+TRANSPORT_TENANT_TELEMETRY_MSG = "transportTenantTelemetryMsgRateLimit"
+TRANSPORT_TENANT_DATA_POINTS = "transportTenantTelemetryDataPointsRateLimit"
+TRANSPORT_DEVICE_MSG = "transportDeviceMsgRateLimit"
+TRANSPORT_DEVICE_TELEMETRY_MSG = "transportDeviceTelemetryMsgRateLimit"
+TRANSPORT_DEVICE_DATA_POINTS = "transportDeviceTelemetryDataPointsRateLimit"
 
 #: profile key -> what it limits (shown in the admin and in errors)
 LIMIT_KEYS = {
@@ -40,6 +50,12 @@ LIMIT_KEYS = {
     REST_CUSTOMER: "REST API requests of each customer's users",
     CONVERTER_TENANT: "uplink converter executions of the tenant",
     DEBUG_TENANT: "debug events the tenant's integrations and converters record",
+    TRANSPORT_TENANT_MSG: "device API messages of all the tenant's devices",
+    TRANSPORT_TENANT_TELEMETRY_MSG: "device API telemetry messages of all the tenant's devices",
+    TRANSPORT_TENANT_DATA_POINTS: "telemetry values the tenant's devices post through the device API",
+    TRANSPORT_DEVICE_MSG: "device API messages of each device",
+    TRANSPORT_DEVICE_TELEMETRY_MSG: "device API telemetry messages of each device",
+    TRANSPORT_DEVICE_DATA_POINTS: "telemetry values each device posts through the device API",
 }
 
 
