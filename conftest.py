@@ -46,28 +46,13 @@ def _fresh_account_limits():
     """Every test starts with full budgets of the limits anyone reaches without a login: reset requests
     (tenants/limits/mail.py) and failed logins (tenants/limits/login.py). The fixtures' users have the same
     addresses in every test and run, and the test client always comes from 127.0.0.1. With REDIS_URL the
-    buckets live in Redis, beyond this process and this run."""
-    from tenants import limits
-    from tenants.limits import login, mail
-    from tenants.limits.store import RedisStore
+    buckets live in Redis, beyond this process and this run; a test that switches the limiter to Redis
+    itself calls forget_account_limits() after switching."""
+    from tbproject.testing.limits import forget_account_limits
 
-    def forget():
-        limits.reset()
-        store = limits.get_limiter().store
-        if not isinstance(store, RedisStore):
-            return
-        names = tuple(f"{store.prefix}{name}:".encode()
-                      for name in (mail.PER_ADDRESS, mail.PER_CLIENT, login.PER_CLIENT))
-        try:
-            stale = [key for key in store.client.scan_iter(f"{store.prefix}*", count=1000) if key.startswith(names)]
-            if stale:
-                store.client.delete(*stale)
-        except Exception:  # Redis down: the limiter counts in this process, which reset() emptied
-            pass
-
-    forget()
+    forget_account_limits()
     yield
-    forget()
+    forget_account_limits()
 
 
 def pytest_configure(config):
