@@ -6,6 +6,7 @@ from django.conf import settings
 
 from audit.models import ActionStatus, ActionType, AuditLog
 from tbproject.clock import now_ms
+from tbproject.text import check_json, storable
 from tenants.choices import NULL_UUID
 
 __all__ = ["record", "prune"]
@@ -27,22 +28,19 @@ def record(user, *, tenant_id, entity_type: str, entity_id, entity_name: str, ac
     data.update(extra or {})
     return AuditLog.objects.create(
         tenant_id=tenant_id, customer_id=getattr(user, "customer_id", None) or NULL_UUID,
-        entity_type=entity_type, entity_id=entity_id, entity_name=_storable(entity_name)[:255],
+        entity_type=entity_type, entity_id=entity_id, entity_name=storable(entity_name)[:255],
         user_id=user.pk, user_name=user.email, action_type=action_type, action_data=_storable_json(data),
         action_status=ActionStatus.FAILURE if failure else ActionStatus.SUCCESS,
-        action_failure_details=_storable(failure))
-
-
-def _storable(text: str) -> str:
-    """``text`` as a database column holds it: a refused save is audited with the very input it was
-    refused for, and PostgreSQL refuses NUL characters and lone surrogates (U+FFFD and "?" instead)."""
-    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+        action_failure_details=storable(failure))
 
 
 def _storable_json(data: dict) -> dict:
-    text = json.dumps(data, ensure_ascii=False, default=str)
-    clean = _storable(text).replace("\\u0000", "\\ufffd")  # json escapes NUL as \u0000
-    return data if clean == text else json.loads(clean)
+    """``data`` as it is when the database can hold it, else with its unstorable text repaired."""
+    try:
+        return check_json(data)
+    except ValueError:
+        text = json.dumps(data, ensure_ascii=False, default=str)
+        return json.loads(storable(text).replace("\\u0000", "\\ufffd"))  # json writes NUL as an escape
 
 
 def prune(now: int | None = None) -> int:

@@ -27,8 +27,8 @@ from django.dispatch import Signal
 
 from devices.choices import CredentialsType
 from devices.models import DeviceCredentials
-from devices.values import check_text
 from tbproject.api.ids import entity_id
+from tbproject.text import check_json
 
 __all__ = ["CredentialsError", "credentials_updated", "new_token", "issue_access_tokens", "normalize", "update",
            "as_json", "ASSIGNED", "TOKEN_LENGTH"]
@@ -121,19 +121,10 @@ def update(device, kind, credentials_id, value, *, credentials_pk=None, user=Non
 def _storable(value) -> None:
     """Refuse what PostgreSQL cannot store or the transports would never match: a NUL character
     or a lone surrogate in any text, JSON keys included (ThingsBoard's JSON refuses them too)."""
-    stack = [value]  # a loop, not recursion: the JSON may be deeper than Python's stack
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            try:
-                check_text(item)
-            except ValueError:
-                raise CredentialsError("Device credentials must not contain NUL characters or lone surrogates!") \
-                    from None
-        elif isinstance(item, dict):
-            stack += [*item.keys(), *item.values()]
-        elif isinstance(item, (list, tuple)):
-            stack += item
+    try:
+        check_json(value)
+    except ValueError:
+        raise CredentialsError("Device credentials must not contain NUL characters or lone surrogates!") from None
 
 
 def _access_token(token) -> str:

@@ -7,6 +7,8 @@ import json
 import math
 from typing import Any
 
+from tbproject.text import check_text
+
 __all__ = ["encode", "decode", "as_text", "check_text", "COLUMNS"]
 
 COLUMNS = ("bool_v", "long_v", "dbl_v", "str_v", "json_v")
@@ -37,17 +39,6 @@ def encode(value: Any) -> tuple:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"value cannot be stored as JSON: {exc}") from None
     return (None, None, None, None, check_text(text))
-
-
-def check_text(text: str) -> str:
-    """Refuse text no database column can hold: NUL characters and lone surrogates."""
-    if "\x00" in text:
-        raise ValueError("text values cannot contain NUL characters")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text values must be valid Unicode (lone surrogate found)") from None
-    return text
 
 
 def decode(bool_v, long_v, dbl_v, str_v, json_v) -> Any:

@@ -22,15 +22,14 @@ job :func:`prune` deletes expired rows). Works across processes either way.
 
 import hashlib
 import json
-import os
 import re
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from converters.unwrap import UNWRAPPERS, UnwrapError, get_unwrapper
+from tbproject import redis_client
 from tbproject.clock import now_ms
-from tbproject.conf import setting
 
 __all__ = ["Deduplication", "DUPLICATE", "settings_of", "key_of", "screen", "mark", "debug_events", "claim",
            "release", "prune"]
@@ -207,20 +206,9 @@ def prune(now: int | None = None) -> int:
     return deleted
 
 
-_client: tuple | None = None
-
-
 def _redis():
-    """This process's client of REDIS_URL (made again after a fork), or None in embedded mode."""
-    global _client
-    url = setting("REDIS_URL", "")
-    if not url:
-        return None
-    if _client is None or _client[0] != os.getpid() or _client[1] != url:
-        import redis
-
-        _client = (os.getpid(), url, redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5))
-    return _client[2]
+    """This process's client of REDIS_URL, or None in embedded mode."""
+    return redis_client.shared(socket_timeout=5)
 
 
 #: what :func:`screen` says of a message seen within the window

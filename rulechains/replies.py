@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import connection
 
 from rulechains import messages
+from tbproject import redis_client
 from tbproject.clock import now_ms
 
 __all__ = ["call", "send", "expecting", "service_id", "key", "TooManyWaiting", "REST_API_REQUEST", "KEY_PREFIX",
@@ -158,19 +159,6 @@ def _waiting(tenant_id):
                 _waiters[tenant] -= 1
 
 
-_client = None  # (pid, url, redis client)
-_client_lock = threading.Lock()
-
-
 def _redis():
     """This process's client of REDIS_URL; its read timeout outlasts the longest wait."""
-    global _client
-    url = settings.REDIS_URL
-    if _client is None or _client[0] != os.getpid() or _client[1] != url:
-        import redis
-
-        with _client_lock:
-            if _client is None or _client[0] != os.getpid() or _client[1] != url:
-                _client = (os.getpid(), url, redis.Redis.from_url(
-                    url, socket_connect_timeout=2, socket_timeout=MAX_TIMEOUT_MS / 1000 + 5))
-    return _client[2]
+    return redis_client.shared(socket_timeout=MAX_TIMEOUT_MS / 1000 + 5, connect_timeout=2)

@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 
+from tbproject import redis_client
 from tbproject.conf import setting
 
 __all__ = ["KEY", "FLUSH_SECONDS", "BUCKETS", "inc", "inc_many", "observe", "flush", "snapshot", "reset_local",
@@ -37,7 +38,6 @@ BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 
 _lock = threading.Lock()
 _pending: dict[str, float] = {}  # not yet flushed (with Redis), or every count (embedded)
 _flusher: tuple[int, threading.Thread] | None = None  # (pid, thread)
-_client = None  # (pid, url, redis client)
 
 
 def _field(name: str, labels: dict) -> str:
@@ -85,15 +85,7 @@ def observe(name: str, value: float, count: int = 1, **labels) -> None:
 
 def _redis():
     """This process's client of REDIS_URL, or None in embedded mode."""
-    global _client
-    url = setting("REDIS_URL", "")
-    if not url:
-        return None
-    if _client is None or _client[0] != os.getpid() or _client[1] != url:
-        import redis
-
-        _client = (os.getpid(), url, redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2))
-    return _client[2]
+    return redis_client.shared(socket_timeout=2)
 
 
 def flush() -> bool:

@@ -47,7 +47,7 @@ def over_limit(device: Device, data_points: int | None = None) -> JsonResponse |
             reason = f"{key} ({limits.describe(tenant_limits.windows(key))})"
             answer = JsonResponse(tb_error(429, f"Too many requests: rate limit {reason} exceeded",
                                            ErrorCode.TOO_MANY_REQUESTS), status=429)
-            answer["Retry-After"] = str(max(1, -(-wait_ms // 1000)))
+            answer["Retry-After"] = str(limits.retry_after(wait_ms))
             return answer
     return None
 

@@ -12,11 +12,12 @@
 
 import json
 import logging
-import os
 import threading
 import weakref
 
 from django.conf import settings
+
+from tbproject import redis_client
 
 __all__ = ["CHANNEL", "register", "unregister", "encoded", "wake"]
 
@@ -26,7 +27,6 @@ CHANNEL = "tbproject:downlinks"
 
 _hosts: "weakref.WeakSet" = weakref.WeakSet()
 _lock = threading.Lock()
-_client = None  # (pid, redis client)
 
 
 def register(host) -> None:
@@ -73,9 +73,4 @@ def wake(integration_ids) -> None:
 
 
 def _redis():
-    global _client
-    if _client is None or _client[0] != os.getpid():
-        import redis
-
-        _client = (os.getpid(), redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2))
-    return _client[1]
+    return redis_client.shared(socket_timeout=2)

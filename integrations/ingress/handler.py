@@ -29,6 +29,7 @@ from integrations.ingress.requests import body_problem, content_kind, declared_l
 from integrations.messages import RawUplink
 from tbproject.api.exceptions import ErrorCode, tb_error
 from tbproject.clock import now_ms
+from tenants.limits.spec import retry_after
 
 __all__ = ["Reply", "handle", "content_kind", "UPLINK_METHODS", "HEALTH_METHODS"]  # content_kind: requests.py
 
@@ -122,7 +123,7 @@ def _over_limit(route) -> Reply | None:
     reason = throttle.describe_refusal(route.limits, key)
     throttle.EPISODES.refused(route.integration_id, route.tenant_id, reason)
     return _error(429, f"Too many requests: rate limit {reason} exceeded", ErrorCode.TOO_MANY_REQUESTS,
-                  retry_after=str(max(1, -(-wait_ms // 1000))))
+                  retry_after=str(retry_after(wait_ms)))
 
 
 async def _downlink(route, uplink: RawUplink, names: list[str]) -> Reply | None:

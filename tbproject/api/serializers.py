@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from tbproject.api.ids import EntityIdField
+from tbproject.text import check_json
 
 __all__ = ["TbEntitySerializer", "StorableJSONField"]
 
@@ -13,29 +14,12 @@ class StorableJSONField(serializers.JSONField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        stack = [value]
-        while stack:  # a loop, not recursion: the depth is the client's
-            item = stack.pop()
-            if isinstance(item, dict):
-                stack.extend(item.keys())
-                stack.extend(item.values())
-            elif isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, str) and not _storable(item):
-                self.fail("unstorable")
-        return value
+        try:
+            return check_json(value)
+        except ValueError:
+            self.fail("unstorable")
 
     default_error_messages = {"unstorable": "Text in JSON values cannot contain NUL characters or lone surrogates."}
-
-
-def _storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class TbEntitySerializer(serializers.ModelSerializer):

@@ -26,7 +26,7 @@ class TenantProfileThrottle(BaseThrottle):
         if granted and user.authority == Authority.CUSTOMER_USER:
             granted, wait_ms = limits.take_with(tenant_limits, limits.REST_CUSTOMER, user.customer_id)
         if not granted:
-            self._wait = max(1, -(-wait_ms // 1000))
+            self._wait = limits.retry_after(wait_ms)
         return bool(granted)
 
     def wait(self) -> float | None:

@@ -11,7 +11,7 @@ LAYERS = ("tenants", "devices", "converters", "integrations", "rulechains", "aud
 #: tbproject modules every app may use; they themselves stand on tenants/ only.
 HELPERS = ("tbproject.api", "tbproject.admin", "tbproject.registry", "tbproject.clock", "tbproject.env",
            "tbproject.gc_tuning", "tbproject.conf", "tbproject.process_cache", "tbproject.metrics", "tbproject.backoff",
-           "tbproject.db", "tbproject.asgi_body", "tbproject.jsontext")
+           "tbproject.db", "tbproject.asgi_body", "tbproject.jsontext", "tbproject.text", "tbproject.redis_client")
 
 
 def imported(tree: ast.AST):

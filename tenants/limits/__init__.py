@@ -23,11 +23,11 @@ from tenants.limits.profile import (
     forget,
     limits_of,
 )
-from tenants.limits.spec import Window, describe, parse, validate
+from tenants.limits.spec import Window, describe, parse, retry_after, validate
 
-__all__ = ["take", "take_with", "get_limiter", "reset", "limits_of", "cached", "forget", "TenantLimits", "Window",
-           "parse", "validate", "describe", "LIMIT_KEYS", "UPLINKS_TENANT", "UPLINKS_INTEGRATION", "REST_TENANT",
-           "REST_CUSTOMER", "CONVERTER_TENANT", "DEBUG_TENANT"]
+__all__ = ["take", "take_with", "retry_after", "get_limiter", "reset", "limits_of", "cached", "forget",
+           "TenantLimits", "Window", "parse", "validate", "describe", "LIMIT_KEYS", "UPLINKS_TENANT",
+           "UPLINKS_INTEGRATION", "REST_TENANT", "REST_CUSTOMER", "CONVERTER_TENANT", "DEBUG_TENANT"]
 
 
 def take_with(limits: TenantLimits, key: str, subject, n: int = 1, *, partial: bool = False) -> tuple[int, int]:

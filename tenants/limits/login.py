@@ -17,7 +17,7 @@ from django.conf import settings
 
 from tenants.limits.limiter import get_limiter
 from tenants.limits.mail import client_of
-from tenants.limits.spec import Window, parse
+from tenants.limits.spec import Window, parse, retry_after
 
 __all__ = ["PER_CLIENT", "blocked", "count_failure"]
 
@@ -46,7 +46,7 @@ def _key(request) -> str:
 
 
 def _seconds(ms: int) -> int:
-    return max(1, -(-ms // 1000)) if ms else 0
+    return retry_after(ms) if ms else 0
 
 
 @functools.lru_cache(maxsize=16)

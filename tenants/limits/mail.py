@@ -26,7 +26,7 @@ import ipaddress
 from django.conf import settings
 
 from tenants.limits.limiter import get_limiter
-from tenants.limits.spec import Window, parse
+from tenants.limits.spec import Window, parse, retry_after
 
 __all__ = ["PER_ADDRESS", "PER_CLIENT", "take", "client_of"]
 
@@ -63,7 +63,7 @@ def _take(key: str, text: str, subject: str) -> int:
     if not windows:
         return 0
     granted, wait_ms = get_limiter().take(f"{key}:{subject}", windows)
-    return 0 if granted else max(1, -(-wait_ms // 1000))
+    return 0 if granted else retry_after(wait_ms)
 
 
 @functools.lru_cache(maxsize=16)

@@ -6,7 +6,7 @@ Each ``capacity:seconds`` pair is one token bucket of ``capacity`` tokens refill
 
 from dataclasses import dataclass
 
-__all__ = ["Window", "parse", "validate", "describe"]
+__all__ = ["Window", "parse", "validate", "describe", "retry_after"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +52,8 @@ def validate(text) -> str | None:
 
 def describe(windows: tuple[Window, ...]) -> str:
     return ",".join(f"{w.capacity}:{w.seconds}" for w in windows)
+
+
+def retry_after(wait_ms: int) -> int:
+    """A refusal's wait as the ``Retry-After`` header gives it: whole seconds, at least 1."""
+    return max(1, -(-wait_ms // 1000))
