@@ -2,13 +2,16 @@
 
 An integration of each type is stored with a known value in every field its type declares secret
 (``secret_fields``); then the values are looked for in everything that shows an integration: the
-API answers (get, list, by ids, infos, by routing key), the answer of a save that posts the masked
-configuration back (which must keep the stored secret), lifecycle and debug events, the admin
-change and list pages, and every log line written meanwhile. A new type is covered by adding it
-to the table; a new secret field by declaring it.
+API answers (get, list, by ids, infos, by routing key, the JSON package and ThingsBoard's ZIP), the
+answer of a save that posts the masked configuration back (which must keep the stored secret),
+lifecycle and debug events, the admin change and list pages, and every log line written meanwhile.
+A new type is covered by adding it to the table; a new secret field by declaring it.
 """
 
+import io
+import json
 import logging
+import zipfile
 
 import pytest
 
@@ -81,6 +84,17 @@ def test_no_api_answer_shows_a_secret(api, stored, caplog):
         assert MASK not in package.content.decode(), integration.type
         assert sorted(package.json()["requiredSecrets"]) == sorted(
             f"integration.configuration.{p}" for p in cls.secret_fields), integration.type
+        # ThingsBoard 4.4's ZIP: every secret a ${...} placeholder, in no file in clear or masked
+        archive = api.get(f"/api/integration/{integration.pk}/export-package")
+        assert archive.status_code == 200, archive.content[:200]
+        with zipfile.ZipFile(io.BytesIO(archive.content)) as files:
+            text = {name: files.read(name).decode() for name in files.namelist()}
+        for name, body in text.items():
+            _assert_clean(body, f"{name} in the ZIP of {integration.type}")
+            assert MASK not in body, (integration.type, name)
+        for path in cls.secret_fields:
+            assert _get(json.loads(text["integration.json"])["configuration"], path) == \
+                "${configuration." + path + "}", (integration.type, path)
     _assert_clean(caplog.text, "the log")
 
 

@@ -131,3 +131,21 @@ def test_it_saves_pulsar_and_pub_sub_integrations_as_thingsboard_shapes_them_wit
             "serviceAccountKeyFileName": "key.json"}, "metadata": {}}))
     assert pub_sub.type == "PUB_SUB" and pub_sub.configuration["clientConfiguration"]["serviceAccountKey"] == "******"
     assert pub_sub.configuration["clientConfiguration"]["serviceAccountKeyFileName"] == "key.json"
+
+
+def test_it_reads_the_converters_info_and_downloads_the_integration_package(client, converter):  # noqa: F811
+    import io
+    import zipfile
+
+    info = client.get_integrations_converters_info()
+    assert info["HTTP"].uplink.existing is True and info["HTTP"].downlink.existing is False
+    assert info["MQTT"].uplink.existing is False  # the module's converter is dedicated to HTTP
+    saved = client.save_integration(Integration(
+        name="Client MQTT package", type="MQTT", default_converter_id=converter.id, routing_key="client-mqtt-zip",
+        configuration=MQTT_CONFIGURATION))
+    archive = zipfile.ZipFile(io.BytesIO(bytes(client.export_integration_package(str(saved.id.id)))))
+    assert sorted(archive.namelist()) == ["form.json", "integration.json", "uplink.json"]
+    body = json.loads(archive.read("integration.json"))
+    assert body["configuration"]["clientConfiguration"]["credentials"]["password"] == \
+        "${configuration.clientConfiguration.credentials.password}"
+    assert b"client-secret" not in b"".join(archive.read(name) for name in archive.namelist())

@@ -13,7 +13,7 @@ from rulechains.nodes import INTEGRATION_DOWNLINK
 from tbproject.clock import now_ms
 from transfer.secrets import get_path, put_path, secret_paths
 
-__all__ = ["PACKAGE_VERSION", "export_package", "downlink_chains"]
+__all__ = ["PACKAGE_VERSION", "export_package", "downlink_chains", "converters_json", "stored_secrets"]
 
 PACKAGE_VERSION = 1
 #: the server's or the running system's: meaningless in another tenant
@@ -27,21 +27,31 @@ def downlink_chains(integration: Integration) -> list[RuleChain]:
     return list(RuleChain.objects.filter(pk__in=chain_ids).order_by("created_time", "pk"))
 
 
+def converters_json(integration: Integration) -> dict[str, dict]:
+    """``{"uplink": ..., "downlink": ...}``: each converter the integration has, as
+    ``GET /api/converter/{id}`` answers it."""
+    pairs = (("uplink", integration.default_converter), ("downlink", integration.downlink_converter))
+    return {direction: dict(ConverterSerializer(c).data) for direction, c in pairs if c is not None}
+
+
+def stored_secrets(package: dict) -> list[str]:
+    """The secret paths of ``package`` (transfer.secrets) that hold a stored secret: the serializers
+    show a stored one masked, an unset one empty."""
+    return [path for path in secret_paths(package) if get_path(package, path) not in (None, "")]
+
+
 def export_package(integration: Integration) -> dict:
     body = dict(IntegrationSerializer(integration).data)
     for key in DROPPED:
         body.pop(key, None)
-    converters = [c for c in (integration.default_converter, integration.downlink_converter) if c is not None]
     package = {
         "packageVersion": PACKAGE_VERSION, "exportedTime": now_ms(), "integration": body,
-        "converters": [dict(ConverterSerializer(c).data) for c in converters],
+        "converters": list(converters_json(integration).values()),
         "ruleChains": [{"ruleChain": dict(RuleChainSerializer(chain).data), "metadata": export_metadata(chain)}
                        for chain in downlink_chains(integration)],
     }
-    required = []
-    for path in secret_paths(package):
-        if get_path(package, path) not in (None, ""):  # masked by the serializers: a secret is stored
-            put_path(package, path, None)
-            required.append(path)
+    required = stored_secrets(package)
+    for path in required:
+        put_path(package, path, None)
     package["requiredSecrets"] = required
     return package
