@@ -3,7 +3,9 @@ each sign-in through the REST API (``/api/auth/login``) or the admin, a FAILURE 
 user's wrong password (its ``actionFailureDetails`` the reason), and a LOGOUT row. Django's own
 auth signals carry them: ``authenticate()`` sends ``user_login_failed``; the REST views send
 ``user_logged_in``/``user_logged_out`` as Django's session login and logout do. Sysadmins belong
-to no tenant, so their logins have no log to go to."""
+to no tenant, so their logins have no log to go to. "Login as" (GET /api/user/{id}/token) is a
+LOGIN row of the user whose tokens were taken, in its tenant's log, by the administrator who took
+them (``actionData.loginAs``: true)."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -11,6 +13,7 @@ from django.dispatch import receiver
 
 from audit.models import ActionType
 from audit.services import record
+from tenants.services import login_as
 
 __all__: list[str] = []
 
@@ -49,3 +52,9 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
     name = str(credentials.get("username") or credentials.get("email") or "").lower()
     user = get_user_model().objects.filter(email__iexact=name).first() if name else None
     _log(user, request, ActionType.LOGIN, failure=BAD_CREDENTIALS)
+
+
+@receiver(login_as, dispatch_uid="audit.login_as")
+def _logged_in_as(sender, actor, user, request, **kwargs) -> None:
+    record(actor, tenant_id=user.tenant_id, entity_type="USER", entity_id=user.pk, entity_name=user.email,
+           action_type=ActionType.LOGIN, extra={**_client(request), "loginAs": True})

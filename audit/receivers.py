@@ -7,13 +7,14 @@ audited: their log goes too). Logins and logouts: audit/logins.py."""
 import json
 import re
 
-from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from audit.context import actor, scratch
 from audit.models import ActionType
 from audit.services import record
 from audit.snapshots import AUDITED, changes, metadata_snapshot, snapshot
+from dashboards.models import Dashboard
 from devices import credentials as device_credentials
 from devices.models import DeviceCredentials
 from integrations.types.base import MASK
@@ -21,6 +22,7 @@ from rulechains.metadata import metadata_saved, metadata_saving
 from rulechains.models import RuleChain
 from tbproject.api.resources import action_failed
 from tenants.choices import NULL_UUID
+from tenants.deletion import deletion_started
 from tenants.models import Customer, Tenant
 
 METADATA = "metadata"  # the scratch key of chains whose metadata is being saved
@@ -98,6 +100,7 @@ for _model in AUDITED:
 
 
 @receiver(pre_delete, sender=Tenant, dispatch_uid="audit.tenant_deleting")
+@receiver(deletion_started, sender=Tenant, dispatch_uid="audit.tenant_deletion_started")  # its batched deletion
 def _tenant_deleting(sender, instance, **kwargs) -> None:
     scratch().setdefault(DELETING, set()).add(instance.pk)
 
@@ -153,3 +156,19 @@ def _masked(value):
     if not isinstance(value, dict):
         return value
     return {k: (MASK if v not in (None, "") and _SECRET_NAMES.search(k) else _masked(v)) for k, v in value.items()}
+
+
+@receiver(m2m_changed, sender=Dashboard.assigned_customers.through, dispatch_uid="audit.dashboard_customers")
+def _dashboard_customers(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """A dashboard's customers changed (the API's assign/unassign, the admin's picker): one
+    ASSIGNED_TO_CUSTOMER or UNASSIGNED_FROM_CUSTOMER row per customer, as ThingsBoard logs them."""
+    user = actor()
+    if action not in ("post_add", "post_remove") or reverse or user is None or not pk_set:
+        return
+    for customer_id in sorted(map(str, pk_set)):
+        if action == "post_add":
+            _record(user, instance, "DASHBOARD", ActionType.ASSIGNED_TO_CUSTOMER, None, extra={
+                "assignedCustomerId": customer_id, "assignedCustomerName": _customer_name(customer_id)})
+        else:
+            _record(user, instance, "DASHBOARD", ActionType.UNASSIGNED_FROM_CUSTOMER, None, extra={
+                "unassignedCustomerId": customer_id, "unassignedCustomerName": _customer_name(customer_id)})

@@ -5,6 +5,8 @@ shows in the diff as ``******`` -> ``******``."""
 from audit.diff import join, json_diff
 from converters.api.serializers import ConverterSerializer
 from converters.models import Converter
+from dashboards.api.serializers import DashboardSerializer
+from dashboards.models import Dashboard
 from devices.api.entity_views import EntityViewSerializer
 from devices.api.groups import EntityGroupSerializer
 from devices.api.profiles import AssetProfileSerializer, DeviceProfileSerializer
@@ -33,7 +35,7 @@ AUDITED = {Converter: ("CONVERTER", ConverterSerializer), Integration: ("INTEGRA
            EntityGroup: ("ENTITY_GROUP", EntityGroupSerializer),
            DeviceProfile: ("DEVICE_PROFILE", DeviceProfileSerializer),
            AssetProfile: ("ASSET_PROFILE", AssetProfileSerializer), User: ("USER", UserSerializer),
-           EntityView: ("ENTITY_VIEW", EntityViewSerializer)}
+           EntityView: ("ENTITY_VIEW", EntityViewSerializer), Dashboard: ("DASHBOARD", DashboardSerializer)}
 #: changed on every save, or by the system: not a user's change
 VOLATILE = frozenset({"version", "createdTime", "externalId"})
 
@@ -65,8 +67,8 @@ def metadata_snapshot(chain: RuleChain) -> Snapshot:
 
 
 def _integration_secrets(obj: Integration) -> dict:
-    paths = TYPES.load(obj.type).secret_fields if obj.type in TYPES else ()
-    out = {f"configuration.{p}": _get(obj.configuration or {}, p) for p in paths}
+    values = TYPES.load(obj.type).secret_values(obj.configuration) if obj.type in TYPES else {}
+    out = {f"configuration.{p}": value for p, value in values.items()}
     out["secret"] = obj.secret or None
     return out
 

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from django.db import connection
 
+from devices import attribute_updates
 from devices.choices import AttributeScope
 from devices.models import Attribute
 from devices.values import COLUMNS, decode, encode
@@ -14,6 +15,7 @@ __all__ = ["save_attributes", "save_attributes_many", "attribute_values", "get_a
            "delete_attributes"]
 
 SCOPES = tuple(AttributeScope.values)
+SHARED = AttributeScope.SHARED_SCOPE  # its changes are announced to the devices (devices/attribute_updates.py)
 
 
 def save_attributes(entity_id: UUID, scope: str, values: dict, ts: int | None = None) -> int:
@@ -35,6 +37,8 @@ def save_attributes(entity_id: UUID, scope: str, values: dict, ts: int | None = 
         unique_fields=["entity_id", "scope", "key"],
         update_fields=[*COLUMNS, "last_update_ts"],
     )
+    if scope == SHARED:
+        attribute_updates.announce([(entity_id, values, ())])
     return len(rows)
 
 
@@ -76,6 +80,12 @@ def save_attributes_many(rows: Iterable[tuple], *, keep_newer: bool = True) -> i
                 params = [v for row in chunk for v in row]
             cur.execute(f"INSERT INTO {table} ({', '.join(_COLS)}) {source} "
                         f"ON CONFLICT (entity_id, scope, key) DO UPDATE SET {updates}{newer}", params)
+    shared: dict[UUID, dict] = {}
+    for (entity_id, scope, key), row in newest.items():
+        if scope == SHARED:
+            shared.setdefault(entity_id, {})[key] = decode(*row[3:-1])
+    if shared:
+        attribute_updates.announce([(entity_id, values, ()) for entity_id, values in shared.items()])
     return len(ordered)
 
 
@@ -111,4 +121,9 @@ def attribute_keys(entity_id: UUID, scope: str | None = None) -> list[str]:
 
 
 def delete_attributes(entity_id: UUID, scope: str, keys) -> int:
-    return _query(entity_id, scope, keys).delete()[0]
+    if scope != SHARED:
+        return _query(entity_id, scope, keys).delete()[0]
+    gone = list(_query(entity_id, scope, keys).values_list("key", flat=True))
+    deleted = _query(entity_id, scope, gone).delete()[0] if gone else 0
+    attribute_updates.announce([(entity_id, {}, sorted(gone))])
+    return deleted

@@ -14,6 +14,7 @@ class GroupType(models.TextChoices):
 
     DEVICE = "DEVICE"
     ASSET = "ASSET"
+    DASHBOARD = "DASHBOARD"  # members declared by dashboards/ (devices/group_types.py)
 
 
 class DataType(models.TextChoices):

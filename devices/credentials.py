@@ -25,6 +25,7 @@ import string
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 
+from devices import device_quota
 from devices.choices import CredentialsType
 from devices.models import DeviceCredentials
 from tbproject.api.ids import entity_id
@@ -59,7 +60,11 @@ def new_token() -> str:
 
 
 def issue_access_tokens(devices) -> list[DeviceCredentials]:
-    """Give each of ``devices`` (new, saved rows) a random access token, in one INSERT."""
+    """Give each of ``devices`` (new, saved rows) a random access token, in one INSERT. Every way of making
+    a device comes here, so the tenant profile's ``maxDevices`` is enforced here too (devices/device_quota.py:
+    DevicesLimitReached, the caller's transaction rolls the devices back)."""
+    devices = list(devices)
+    device_quota.check_new_devices(devices)
     rows = [DeviceCredentials(tenant_id=d.tenant_id, device_id=d.pk, credentials_id=new_token()) for d in devices]
     if rows:
         DeviceCredentials.objects.bulk_create(rows)

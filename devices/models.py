@@ -8,6 +8,7 @@ expressed as ordinary models.
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from devices import group_types
 from devices.choices import AttributeScope, CredentialsType, GroupType
 from tbproject.clock import now_ms
 from tenants.models import Customer, TenantScopedModel
@@ -34,10 +35,26 @@ class _Profile(TenantScopedModel):
 
 
 class DeviceProfile(_Profile):
-    """A device type. Every tenant has one named "default"; converters create others by name."""
+    """A device type. Every tenant has one named "default"; converters create others by name.
+
+    ThingsBoard's profile JSON lives in ``additional_info`` (devices/api/profiles.py); its
+    ``provisionDeviceKey`` is copied to a column on every save, because devices provisioning
+    themselves (devices/device_provision.py) find their profile by it alone, across tenants, and
+    ThingsBoard keeps it unique on the whole server."""
+
+    provision_device_key = models.CharField(max_length=255, null=True, blank=True, unique=True,
+                                            editable=False)
 
     class Meta(_Profile.Meta):
         constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="device_profile_name_per_tenant")]
+
+    def save(self, *args, **kwargs):
+        key = (self.additional_info or {}).get("provisionDeviceKey")
+        self.provision_device_key = key if isinstance(key, str) and key else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "additional_info" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "provision_device_key"}
+        super().save(*args, **kwargs)
 
 
 class AssetProfile(_Profile):
@@ -108,7 +125,7 @@ class Asset(_Entity):
 
 
 class EntityGroup(TenantScopedModel):
-    """A named group of devices or of assets; an entity may be in several groups."""
+    """A named group of devices, of assets or of dashboards; an entity may be in several groups."""
 
     name = models.CharField(max_length=255)
     type = models.CharField(max_length=16, choices=GroupType.choices)
@@ -127,7 +144,8 @@ class EntityGroup(TenantScopedModel):
 
     @property
     def members(self):
-        return self.devices if self.type == GroupType.DEVICE else self.assets
+        """The related manager of this group's members, whatever its type (devices/group_types.py)."""
+        return getattr(self, group_types.relation(self.type))
 
 
 class Attribute(models.Model):

@@ -31,8 +31,10 @@ def on_attributes_saved(entity, scope: str, values: dict) -> None:
 #: Sent once after a device posted data it reported itself through a device transport
 #: (devices/api/device_http.py), already stored: ``device`` (a Device row, profile loaded),
 #: ``msg_type`` (ThingsBoard's POST_TELEMETRY_REQUEST or POST_ATTRIBUTES_REQUEST) and ``data``:
-#: ``[(ts, {key: value})]`` for telemetry, ``{key: value}`` (CLIENT_SCOPE) for attributes. The
-#: rule-engine hand-off subscribes (integrations/device_posts.py), as for integration uplinks.
+#: ``[(ts, {key: value})]`` for telemetry, ``{key: value}`` (CLIENT_SCOPE) for attributes. Also sent
+#: with PROVISION_SUCCESS / PROVISION_FAILURE and the provision request as a dict
+#: (devices/device_provision.py). The rule-engine hand-off subscribes (integrations/device_posts.py),
+#: as for integration uplinks.
 device_posted = Signal()
 
 

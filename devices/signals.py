@@ -28,8 +28,10 @@ def issue_credentials(sender, instance: Device, created: bool, raw: bool = False
 @receiver(post_delete, sender=Device, dispatch_uid="devices.drop_device_data")
 @receiver(post_delete, sender=Asset, dispatch_uid="devices.drop_asset_data")
 @receiver(post_delete, sender=Customer, dispatch_uid="devices.drop_customer_data")
+@receiver(post_delete, sender=Tenant, dispatch_uid="devices.drop_tenant_data")
 def drop_entity_data(sender, instance, **kwargs) -> None:
-    """Telemetry and attributes are keyed by entity id without a foreign key: remove them here."""
+    """Telemetry and attributes are keyed by entity id without a foreign key: remove them here (a
+    deleted tenant's own; its devices', assets' and customers' went with each of them)."""
     # Imported here: the telemetry package imports models, which import this app.
     from devices.telemetry import delete_entity
 

@@ -16,7 +16,7 @@ from unfold.widgets import UnfoldAdminSelectWidget
 from rulechains import services
 from rulechains.admin_pages.editor import editor_link, editor_view
 from rulechains.metadata import MetadataError, export_metadata, keep_secrets, masked, short_type
-from rulechains.models import Alarm, EntityAlarm, RuleChain, RuleNode, RuleNodeConnection
+from rulechains.models import Alarm, AlarmComment, EntityAlarm, Rpc, RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
 from rulechains.nodes.base import ConfigError
 from tbproject.admin import TenantScopedAdmin, TenantScopedForm
@@ -129,3 +129,23 @@ class EntityAlarmAdmin(TenantScopedAdmin):
     list_display = ("alarm", "entity_type", "entity_id")
     list_filter = ("entity_type",)
     list_select_related = ("alarm",)
+
+
+@admin.register(AlarmComment)
+class AlarmCommentAdmin(TenantScopedAdmin):
+    """Comments on alarms: written through /api/alarm/{id}/comment and by the platform, read here."""
+
+    read_only = True
+    list_display = ("alarm", "type", "user", "__str__", "created_time")
+    list_filter = ("type",)
+    list_select_related = ("alarm", "user")
+
+
+@admin.register(Rpc)
+class RpcAdmin(TenantScopedAdmin):
+    """Server-side RPC to devices: made by the RPC API and the rpc call request node, read here."""
+
+    read_only = True
+    list_display = ("request_id", "device", "status", "oneway", "persistent", "expiration_time", "created_time")
+    list_filter = ("status", "persistent", "oneway")
+    list_select_related = ("device",)

@@ -18,7 +18,7 @@ alarm propagates is recorded when it is raised or its propagation changes (rulec
 from django.db.models import F
 
 from devices.models import Asset, Device, EntityView
-from rulechains import alarm_propagation
+from rulechains import alarm_comments, alarm_propagation
 from rulechains.models import Alarm, AlarmSeverity, EntityAlarm
 from tbproject.api.ids import entity_id
 from tenants.models import Customer, User
@@ -74,19 +74,21 @@ def _merge(alarm: Alarm, propagation: dict) -> None:
 
 def raise_alarm(tenant_id, originator_type: str, originator_id, alarm_type: str, severity: str, details, now: int,
                 *, start_ts: int | None = None, propagation: dict | None = None,
-                pending: list | None = None) -> tuple[Alarm, bool]:
+                pending: list | None = None, user=None) -> tuple[Alarm, bool]:
     """Update the originator's active alarm of this type, or create one (True) when there is none
     or the latest is cleared. An update merges the new ``propagation`` into the alarm's (_merge).
     A new alarm, or one whose propagation changed, has where it propagates recorded; with
     ``pending`` it is appended there instead, for the caller to record a whole batch at once
-    (``alarm_propagation.record(pending)``)."""
+    (``alarm_propagation.record(pending)``). An update that changes the severity is noted in a
+    SYSTEM comment (by ``user``, when a user raised it through the API)."""
     propagation = propagation or {}
     current = latest(tenant_id, originator_id, alarm_type)
     if current is not None and not current.cleared:
-        before = _propagation(current)
+        before, old_severity = _propagation(current), current.severity
         current.severity, current.details, current.end_ts = severity, details, now
         _merge(current, propagation)
         current.save()
+        alarm_comments.severity_changed(current, old_severity, user)
         if _propagation(current) != before:
             _propagate(current, pending)
         return current, False
@@ -144,7 +146,7 @@ def unassign_user(user, now: int) -> int:
     Alarm.objects.filter(pk__in=[a.pk for a in rows]).update(assignee=None, assign_ts=now, version=F("version") + 1)
     for alarm in rows:
         alarm.assignee, alarm.assign_ts, alarm.version = None, now, alarm.version + 1
-    announce_all(rows, "ALARM_UNASSIGNED")
+    announce_all(rows, "ALARM_UNASSIGNED", deleted=user)
     return len(rows)
 
 
@@ -223,12 +225,13 @@ def announce(alarm: Alarm, msg_type: str, user=None) -> None:
     announce_all([alarm], msg_type, user)
 
 
-def announce_all(alarms: list[Alarm], msg_type: str, user=None) -> None:
+def announce_all(alarms: list[Alarm], msg_type: str, user=None, deleted=None) -> None:
+    """announce() for many alarms; ``deleted``: the user being deleted, whose alarms these were."""
     from rulechains import services
     from rulechains.messages import Msg
     from rulechains.signals import alarm_action
 
-    alarm_action.send(sender=Alarm, alarms=alarms, action=msg_type, user=user)
+    alarm_action.send(sender=Alarm, alarms=alarms, action=msg_type, user=user, deleted=deleted)
     metadata = user_metadata(user)
     services.submit([Msg(msg_type, a.tenant_id, a.originator_type, a.originator_id, alarm_json(a), dict(metadata))
                      for a in alarms])

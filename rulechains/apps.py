@@ -12,3 +12,19 @@ class RulechainsConfig(AppConfig):
         from rulechains import services, shortcut, signals  # noqa: F401  (signals: root chains, ATTRIBUTES_UPDATED)
 
         handoff.connect(shortcut.acts_on_stored, services.submit)  # stored uplinks reach the rule engine
+        self._forget_deleted_originators()
+
+    @staticmethod
+    def _forget_deleted_originators() -> None:
+        """A deleted entity is not taken as a confirmed originator again in this process."""
+        from django.apps import apps
+        from django.db.models.signals import post_delete
+
+        from rulechains import originators
+
+        for label in originators.MODELS.values():
+            try:
+                model = apps.get_model(label)
+            except LookupError:
+                continue
+            post_delete.connect(originators.forget, sender=model, dispatch_uid=f"originators-forget-{label}")

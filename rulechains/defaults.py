@@ -2,7 +2,9 @@
 
 As ThingsBoard's: a message type switch sending "Post telemetry" to a save-time-series node,
 "Post attributes" to a save-attributes node, and RPC from devices and other types to log nodes.
-ThingsBoard's device-profile node and RPC-call node are left out (no device transport here).
+"RPC Request to Device" goes to ThingsBoard's "RPC Call Request" node (a downlink through the
+integration that serves the device, and the device's HTTP long poll); the device-profile node is
+left out.
 
 Integration uplinks are stored by the pipeline before they reach the chain, as ``stored``
 messages that the save nodes pass on without writing again (integrations.handoff). So data keeps
@@ -38,12 +40,15 @@ ROOT_CHAIN = {
             {"type": nodes.LOG, "name": "Log Other", "debugMode": False,
              "configuration": {"scriptLang": "JS", "jsScript": LOG_SCRIPT},
              "additionalInfo": {"layoutX": 825, "layoutY": 379}},
+            {"type": nodes.RPC_CALL_REQUEST, "name": "RPC Call Request", "debugMode": False,
+             "configuration": {"timeoutInSeconds": 60}, "additionalInfo": {"layoutX": 825, "layoutY": 468}},
         ],
         "connections": [
             {"fromIndex": 2, "toIndex": 4, "type": "Other"},
             {"fromIndex": 2, "toIndex": 1, "type": "Post attributes"},
             {"fromIndex": 2, "toIndex": 0, "type": "Post telemetry"},
             {"fromIndex": 2, "toIndex": 3, "type": "RPC Request from Device"},
+            {"fromIndex": 2, "toIndex": 5, "type": "RPC Request to Device"},
         ],
         "ruleChainConnections": [],
     },

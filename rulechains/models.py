@@ -8,9 +8,12 @@ ThingsBoard class name, its ``configuration`` that node's JSON; connections name
 from django.conf import settings
 from django.db import models
 
+from rulechains.alarm_comment_models import AlarmComment, AlarmCommentType  # models of this app, in their own modules
+from rulechains.rpc_models import Rpc, RpcStatus
 from tenants.models import TenantScopedModel, TenantScopedQuerySet
 
-__all__ = ["RuleChain", "RuleNode", "RuleNodeConnection", "RuleChainType", "Alarm", "AlarmSeverity", "EntityAlarm"]
+__all__ = ["RuleChain", "RuleNode", "RuleNodeConnection", "RuleChainType", "Alarm", "AlarmSeverity", "EntityAlarm",
+           "Rpc", "RpcStatus", "AlarmComment", "AlarmCommentType"]
 
 
 class RuleChainType(models.TextChoices):

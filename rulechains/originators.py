@@ -18,19 +18,20 @@ each tenant among the ids its messages name, so nothing is read back while all a
 second query says which are missing when some are); the tenant itself (type TENANT) needs none.
 An entity type without a table here (dashboards, edges...) has nobody's entities.
 
-Confirmed triples are kept per process (:data:`CONFIRMED`, at most CACHE_SIZE, each for CACHE_TTL
-seconds), so a batch naming the same originators as a recent one costs no query. Only positive
-answers: an id is a UUID and an entity never changes tenant, so an id confirmed for a tenant is
-never another tenant's; a refused one is asked again each time. An entity deleted within the last
-CACHE_TTL seconds may still pass in a process that confirmed it (its messages then act on an id
-nobody has, of the same tenant), as one deleted while its message runs always could.
+Confirmed triples are kept per process (:data:`CONFIRMED`, a ProcessCache of at most CACHE_SIZE,
+each for CACHE_TTL seconds), so a batch naming the same originators as a recent one costs no query.
+Only positive answers: an id is a UUID and an entity never changes tenant, so an id confirmed for a
+tenant is never another tenant's; a refused one is asked again each time. Deleting any originator
+entity empties the cache of the process that deleted it (:func:`forget`, connected in
+rulechains.apps); another process may still let an entity deleted within the last CACHE_TTL
+seconds through (its messages then act on an id nobody has, of the same tenant), as one deleted
+while its message runs always could.
 """
 
 import operator
-import threading
 import time
 import uuid
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from functools import reduce
 
 from django.apps import apps
@@ -38,8 +39,9 @@ from django.db import connection
 from django.db.models import Q
 
 from rulechains.nodes.base import normal_name
+from tbproject.process_cache import ProcessCache
 
-__all__ = ["foreign", "missing", "not_found", "MODELS", "CONFIRMED", "Confirmed"]
+__all__ = ["foreign", "missing", "not_found", "known", "forget", "MODELS", "CONFIRMED"]
 
 #: the entity types an originator can be here, and their models (each row has a ``tenant_id``)
 MODELS = {
@@ -56,41 +58,21 @@ CACHE_SIZE = 100_000
 CACHE_TTL = 300.0
 
 
-class Confirmed:
-    """(tenant id, entity type, entity id) triples found to be the tenant's, each for ``ttl``
-    seconds, at most ``size`` (the oldest go first: with one ttl for all, insertion order is expiry
-    order). One lock per batch, not per id."""
-
-    def __init__(self, size: int = CACHE_SIZE, ttl: float = CACHE_TTL):
-        self.size, self.ttl = size, ttl
-        self._expiry: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def known(self, refs) -> set:
-        """Those of ``refs`` confirmed within the last ``ttl`` seconds."""
-        now = time.monotonic()
-        with self._lock:
-            return {ref for ref in refs if self._expiry.get(ref, 0) > now}
-
-    def add(self, refs) -> None:
-        expiry = time.monotonic() + self.ttl
-        with self._lock:
-            for ref in refs:
-                self._expiry.pop(ref, None)
-                self._expiry[ref] = expiry
-            while len(self._expiry) > self.size:
-                self._expiry.popitem(last=False)
-            now = time.monotonic()
-            while self._expiry and next(iter(self._expiry.values())) <= now:
-                self._expiry.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._expiry.clear()
+#: this process's confirmed originators: ``(tenant id, type, id) -> True``
+CONFIRMED = ProcessCache(CACHE_SIZE)
 
 
-#: this process's confirmed originators
-CONFIRMED = Confirmed()
+def known(refs) -> set:
+    """Those of ``refs`` confirmed in this process within the last CACHE_TTL seconds."""
+    get = CONFIRMED.get
+    now = time.monotonic()
+    return {ref for ref in refs if get(ref, now)}
+
+
+def forget(sender=None, **kwargs) -> None:
+    """Receiver of every originator model's ``post_delete`` (rulechains.apps): a deleted entity is
+    not taken as confirmed again in this process."""
+    CONFIRMED.forget()
 
 
 def _uuid(value):
@@ -108,8 +90,8 @@ def missing(refs) -> set:
     while all are found); a second one for a type only when some of its entities are not found."""
     lost, wanted = set(), defaultdict(lambda: defaultdict(set))
     refs = set(refs)
-    known = CONFIRMED.known(refs)
-    for ref in refs - known:
+    since = CONFIRMED.generation  # read before the queries: a delete meanwhile keeps their answers out
+    for ref in refs - known(refs):
         tenant_id, kind, pk = ref
         if kind == "TENANT":
             if pk is None or pk != tenant_id:
@@ -131,7 +113,8 @@ def missing(refs) -> set:
                 owned = reduce(operator.or_, (Q(tenant_id=t, pk__in=chunk[t]) for t in short))
                 found = set(manager.filter(owned).values_list("tenant_id", "pk"))
                 lost.update((t, kind, pk) for t in short for pk in chunk[t] if (t, pk) not in found)
-            CONFIRMED.add((t, kind, pk) for t, ids in chunk.items() for pk in ids if (t, kind, pk) not in lost)
+            CONFIRMED.put_many((((t, kind, pk), True) for t, ids in chunk.items() for pk in ids
+                                if (t, kind, pk) not in lost), since, CACHE_TTL)
     return lost
 
 

@@ -21,8 +21,8 @@ from rulechains.metadata import save_metadata
 from rulechains.models import RuleChain
 from tbproject.clock import now_ms
 
-__all__ = ["submit", "attributes_updated", "rpc_to_device", "create_root_chain", "set_root", "create_chain",
-           "RPC_DEFAULT_TIMEOUT_MS"]
+__all__ = ["submit", "attributes_updated", "rpc_to_device", "params_text_of", "create_root_chain", "set_root",
+           "create_chain", "RPC_DEFAULT_TIMEOUT_MS"]
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +82,23 @@ def attributes_updated(entity, scope: str, values: dict) -> None:
         log.exception("rule engine: ATTRIBUTES_UPDATED of %s %s not queued", _kind(entity), entity.pk)
 
 
+def params_text_of(params) -> str:
+    """RPC params as ThingsBoard keeps them: JSON text (a string stays as it is)."""
+    return params if isinstance(params, str) else json.dumps(params, separators=(",", ":"))
+
+
 def rpc_to_device(device, method: str, params, *, timeout_ms: int = RPC_DEFAULT_TIMEOUT_MS,
-                  expiration_time: int | None = None, oneway: bool = True, additional_info=None) -> str:
+                  expiration_time: int | None = None, oneway: bool = True, additional_info=None,
+                  request_id: str | None = None, persistent: bool = False) -> str:
     """RPC_CALL_FROM_SERVER_TO_DEVICE with data ``{"method", "params"}`` (params as JSON text, as
     ThingsBoard hands it to downlink converters) and ThingsBoard's RPC metadata; returns the
-    request id. Raises only when the message cannot be queued."""
-    request_id = str(uuid.uuid4())
-    params_text = params if isinstance(params, str) else json.dumps(params, separators=(",", ":"))
+    request id (``request_id`` when given: a persistent call's rpcId, a two-way call's awaited
+    reply). Raises only when the message cannot be queued."""
+    request_id = request_id or str(uuid.uuid4())
+    params_text = params_text_of(params)
     expiration = expiration_time if expiration_time is not None else now_ms() + timeout_ms
     metadata = {"requestUUID": request_id, "expirationTime": str(expiration), "oneway": str(oneway).lower(),
-                "persistent": "false", **_entity_metadata(device)}
+                "persistent": str(persistent).lower(), **_entity_metadata(device)}
     if additional_info is not None:
         metadata["additionalInfo"] = additional_info
     _queue_from_request(m.Msg(m.RPC_CALL_FROM_SERVER_TO_DEVICE, device.tenant_id, "DEVICE", device.pk,

@@ -9,14 +9,28 @@ from django.dispatch import Signal, receiver
 from devices.choices import AttributeScope
 from devices.models import Asset, Device, EntityView
 from devices.services import attributes_saved
+from rulechains.models import Alarm
 from tenants.models import Customer, Tenant, User
 
 #: Sent (sender: the Alarm model) after alarms were acknowledged, cleared, assigned or unassigned,
 #: with ``alarms`` (the changed rows), ``action`` (ALARM_ACK, ALARM_CLEAR, ALARM_ASSIGNED,
 #: ALARM_UNASSIGNED: the rule engine message type, which is ThingsBoard's audit action type too)
-#: and ``user``, who acted (None when no one did). The audit log subscribes; rulechains may not
-#: import it.
+#: and ``user``, who acted (None when no one did); ``deleted``: the user being deleted whose alarms
+#: were unassigned. The audit log subscribes (rulechains may not import it), and the alarm comments.
 alarm_action = Signal()
+
+#: Sent (sender: the AlarmComment model) after a comment was added, edited or deleted, with
+#: ``comment``, ``action`` (ThingsBoard's audit action type: ADDED_COMMENT, UPDATED_COMMENT,
+#: DELETED_COMMENT) and ``user``, who acted (None: no one did). The audit log subscribes.
+alarm_comment_action = Signal()
+
+
+@receiver(alarm_action, sender=Alarm, dispatch_uid="rulechains.alarm_comments")
+def comment_alarm_action(sender, alarms, action, user=None, deleted=None, **kwargs) -> None:
+    """ThingsBoard's SYSTEM comment on each alarm a user acknowledged, cleared or (un)assigned."""
+    from rulechains import alarm_comments
+
+    alarm_comments.on_action(alarms, action, user, deleted)
 
 
 @receiver(post_save, sender=Tenant, dispatch_uid="rulechains.root_chain")

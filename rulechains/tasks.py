@@ -9,7 +9,7 @@ from integrations.coalesce import CoalescingTask
 from rulechains import engine, messages
 from tbproject import backoff
 
-__all__ = ["process_messages", "requeue", "resume_delayed_task", "run_generators"]
+__all__ = ["process_messages", "requeue", "resume_delayed_task", "run_generators", "sweep_rpcs"]
 
 log = logging.getLogger(__name__)
 
@@ -81,3 +81,11 @@ def run_generators() -> int:
     from tbproject.clock import now_ms
 
     return timers.run_generators(now_ms())
+
+
+@shared_task(name="rulechains.tasks.sweep_rpcs", ignore_result=True)
+def sweep_rpcs() -> dict:
+    """Periodic: expired RPC calls, and persistent ones past the tenant profile's rpcTtlDays."""
+    from rulechains import rpc_calls
+
+    return rpc_calls.sweep()

@@ -4,7 +4,8 @@ Uplinks of push integrations (/api/v1/integrations/...) are answered by a lean A
 Django is reached (DESIGN.md section 3), and so are JWT attribute saves of the telemetry plugin
 (devices/api/lean_app.py: a shared-attribute save is how a downlink starts); /healthz, /readyz
 and /metrics by the ops app after it (tbproject/ops/endpoints.py); every other HTTP request goes
-on to Django.
+on to Django, whose long waits (RPC and attribute long polls, rule-engine REST calls) are answered
+after Django is done with the request, without a thread (tbproject/deferred.py).
 """
 
 import os
@@ -23,6 +24,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from devices.api.lean_app import with_attribute_saves  # noqa: E402
 from integrations.ingress.asgi import with_ingress  # noqa: E402
+from tbproject.deferred import with_waits  # noqa: E402  (long waits answered without a thread)
 from tbproject.gc_tuning import tune  # noqa: E402
 from tbproject.ops.endpoints import with_ops  # noqa: E402
 from tbproject.routing import websocket_urlpatterns  # noqa: E402
@@ -54,7 +56,7 @@ class ServerStartup:
 
 application = ServerStartup(ProtocolTypeRouter(
     {
-        "http": with_ingress(with_attribute_saves(with_ops(django_asgi))),
+        "http": with_ingress(with_attribute_saves(with_ops(with_waits(django_asgi)))),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 ))

@@ -38,6 +38,8 @@ JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("integrations.tasks.check_credential_expiry", 6 * 3600),
     PeriodicJob("integrations.downlinks.tasks.sweep_downlinks", 60),
     PeriodicJob("rulechains.tasks.run_generators", 1),  # generator nodes: periodInSeconds >= 1
+    PeriodicJob("rulechains.tasks.sweep_rpcs", 300),  # expired RPC calls, persistent ones past rpcTtlDays
+    PeriodicJob("tenants.tasks.resume_tenant_deletions", 300),  # tenant deletions whose worker stopped
 )
 
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "channels",
     "tenants",
     "devices",
+    "dashboards",
     "converters",
     "integrations",
     "rulechains",
@@ -276,6 +277,17 @@ CONVERTERS_LIBRARY_DIR = env_str("CONVERTERS_LIBRARY_DIR", str(DATA_DIR / "conve
 # --- integrations ---------------------------------------------------------------------------------
 # Largest uplink body the HTTP integration endpoint accepts (bytes); larger ones answer 413.
 HTTP_INTEGRATION_MAX_BODY_BYTES = env_int("HTTP_INTEGRATION_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
+# Device claiming (devices/claiming.py), ThingsBoard's security.claim.*: how long a device's claim
+# request lasts when it names no durationMs (ms), and whether any unowned device may be claimed
+# (false: only those with the SERVER_SCOPE attribute claimingAllowed = true).
+SECURITY_CLAIM_DURATION = env_int("SECURITY_CLAIM_DURATION", 86_400_000, minimum=1)
+SECURITY_CLAIM_ALLOW_CLAIMING_BY_DEFAULT = env_bool("SECURITY_CLAIM_ALLOW_CLAIMING_BY_DEFAULT", True)
+# Failed device claims (wrong secret key, a device claimed already or not found) one user may make, and
+# provisioning requests (POST /api/v1/provision) per client address and per provision key, in ThingsBoard's
+# rate-limit format (tenants/limits/device_attempts.py); past them 429. Empty: no limit.
+DEVICE_CLAIM_FAILURES_PER_USER_RATE_LIMIT = env_str("DEVICE_CLAIM_FAILURES_PER_USER_RATE_LIMIT", "10:3600")
+DEVICE_PROVISION_PER_CLIENT_RATE_LIMIT = env_str("DEVICE_PROVISION_PER_CLIENT_RATE_LIMIT", "10:60")
+DEVICE_PROVISION_PER_KEY_RATE_LIMIT = env_str("DEVICE_PROVISION_PER_KEY_RATE_LIMIT", "100:60")
 
 # --- listener integrations (runintegrations) ---------------------------------------------------------
 # Seconds a listener host's lease on an integration lasts; renewed every third of it. A dead
@@ -338,9 +350,10 @@ DOWNLINKS_TTL_DAYS = env_int("DOWNLINKS_TTL_DAYS", 7, minimum=0)
 # Rule nodes one incoming message, with every copy made of it, may pass through; past it the
 # message is dropped with a warning (a loop or runaway fan-out in a rule chain).
 RULE_ENGINE_MAX_HOPS = env_int("RULE_ENGINE_MAX_HOPS", 100, minimum=1)
-# POST /api/rule-engine/... calls of one tenant waiting for their reply at a time, per web process
-# (each holds a thread, and with Redis a connection); one more answers 429.
-RULE_ENGINE_REST_MAX_WAITING_CALLS = env_int("RULE_ENGINE_REST_MAX_WAITING_CALLS", 32, minimum=1)
+# Requests waiting at a time in one web process (rule-engine REST calls, two-way RPC, device RPC and
+# attribute long polls; none holds a thread: tbproject/waits.py), in all and of one tenant; one more is a 429.
+MAX_WAITING_REQUESTS = env_int("MAX_WAITING_REQUESTS", 10000, minimum=1)
+MAX_WAITING_REQUESTS_PER_TENANT = env_int("MAX_WAITING_REQUESTS_PER_TENANT", 5000, minimum=1)
 
 # --- operations (tbproject/ops/): /readyz, /metrics -----------------------------------------------
 # Bearer token /metrics answers to (Prometheus's `authorization: credentials`); empty: /metrics is off.

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from devices.api import device_http
+from devices.api import claiming, device_http, device_provision, device_updates
 from integrations.ingress.views import ingress_view
 from tbproject.api.exceptions import json_404
 from tbproject.ops.endpoints import healthz_view, metrics_view, readyz_view
@@ -13,6 +13,7 @@ from tenants import views as account_pages
 
 api_patterns = [
     path("", include("tenants.api.urls")),
+    path("", include("dashboards.api.urls")),  # before devices': "entityGroup/{id}/dashboards" is no member id
     path("", include("devices.api.urls")),
     path("", include("devices.api.telemetry_urls")),
     path("", include("converters.api.urls")),
@@ -22,6 +23,7 @@ api_patterns = [
     path("", include("transfer.api.urls")),  # before integrations': "integration/import" is no id
     path("", include("integrations.api.urls")),
     path("", include("rulechains.api.urls")),
+    path("", include("rulechains.api.queues")),
     path("", include("audit.api.urls")),
 ]
 
@@ -36,6 +38,10 @@ urlpatterns = [
     # served by the lean ASGI app under daphne; this route answers the test client and WSGI
     path("api/v1/integrations/<str:endpoint>/<str:routing_key>", ingress_view, name="integration-ingress"),
     *device_http.urlpatterns,  # ThingsBoard's device HTTP API: /api/v1/{accessToken}/telemetry|attributes
+    *device_updates.urlpatterns,  # /api/v1/{accessToken}/attributes/updates (long poll)
+    *device_provision.urlpatterns,  # /api/v1/provision
+    *claiming.urlpatterns,  # /api/v1/{accessToken}/claim, /api/customer/device/{deviceName}/claim
+    path("", include("rulechains.device_rpc")),  # the device HTTP API's RPC: /api/v1/{accessToken}/rpc[/{id}]
     path("api/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -24,6 +24,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from tbproject.clock import now_ms
+from tbproject.text import check_text
 from tenants import lockout
 from tenants.choices import Authority
 from tenants.limits import mail as mail_limits
@@ -31,7 +32,7 @@ from tenants.models import CredentialsToken, Customer, Tenant, User
 
 __all__ = ["AccountError", "visible_users", "save_user", "delete_user", "activation_link", "send_activation_mail",
            "activate", "change_password", "request_password_reset", "reset_password", "set_enabled",
-           "valid_token", "PASSWORD_POLICY"]
+           "valid_token", "parse_id", "text_field", "PASSWORD_POLICY"]
 
 ACTIVATE, RESET = CredentialsToken.Purpose.ACTIVATE, CredentialsToken.Purpose.RESET
 TOKEN_CHARS = string.ascii_letters + string.digits
@@ -82,7 +83,9 @@ def _user(actor, user_id) -> User:
     return found
 
 
-def _uuid(raw, what: str):
+def parse_id(raw, what: str):
+    """The UUID of ``raw`` (a bare id or ThingsBoard's ``{"id": ...}``), None when absent; else a 400
+    naming ``what``."""
     raw = raw.get("id") if isinstance(raw, dict) else raw
     if raw in (None, ""):
         return None
@@ -92,7 +95,9 @@ def _uuid(raw, what: str):
         raise AccountError(f"Invalid {what}: {str(raw)[:64]!r}") from None
 
 
-def _text(data: dict, key: str, limit: int) -> str:
+def text_field(data: dict, key: str, limit: int) -> str:
+    """``data[key]``: a string of at most ``limit`` characters that a column can hold ("" when absent);
+    else a 400 naming ``key``."""
     value = data.get(key)
     if value is None:
         return ""
@@ -100,7 +105,10 @@ def _text(data: dict, key: str, limit: int) -> str:
         raise AccountError(f"{key} must be a string")
     if len(value) > limit:
         raise AccountError(f"{key} is longer than {limit} characters")
-    return value
+    try:
+        return check_text(value)
+    except ValueError as e:
+        raise AccountError(f"{key}: {e}") from None
 
 
 def _email(data: dict) -> str:
@@ -118,16 +126,16 @@ def _email(data: dict) -> str:
 def _owner(actor, data: dict, authority: str) -> tuple:
     """(tenant, customer) of a user ``actor`` saves with ``authority``."""
     if actor.authority == Authority.SYS_ADMIN:
-        tenant_id = _uuid(data.get("tenantId"), "tenantId")
+        tenant_id = parse_id(data.get("tenantId"), "tenantId")
         if authority == Authority.SYS_ADMIN:
             return None, None
-        tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id else None
+        tenant = Tenant.objects.live().filter(pk=tenant_id).first() if tenant_id else None
         if tenant is None:
             raise AccountError("Tenant administrator should be assigned to tenant!" if tenant_id is None else NOT_FOUND,
                                400 if tenant_id is None else 404)
     else:
         tenant = actor.tenant
-    customer_id = _uuid(data.get("customerId"), "customerId")
+    customer_id = parse_id(data.get("customerId"), "customerId")
     if authority == Authority.TENANT_ADMIN:
         return tenant, None  # ThingsBoard sends NULL_UUID as the customer of a tenant administrator
     if customer_id is None:
@@ -164,13 +172,13 @@ def _additional_info(data: dict, stored: dict | None) -> dict:
 
 def save_user(actor, data: dict, *, send_mail: bool, base_url: str) -> User:
     """POST /api/user: a new user (``data`` without ``id``) or an update of one ``actor`` may see."""
-    user_id = _uuid(data.get("id"), "user id")
+    user_id = parse_id(data.get("id"), "user id")
     if actor.authority == Authority.CUSTOMER_USER and user_id != actor.pk:
         raise AccountError(NO_PERMISSION, 403)
     existing = _user(actor, user_id) if user_id is not None else None
     email = _email(data)
-    names = {"first_name": _text(data, "firstName", 150), "last_name": _text(data, "lastName", 150),
-             "phone": _text(data, "phone", 64)}
+    names = {"first_name": text_field(data, "firstName", 150), "last_name": text_field(data, "lastName", 150),
+             "phone": text_field(data, "phone", 64)}
     try:
         with transaction.atomic():
             if existing is not None:

@@ -13,7 +13,7 @@ from tenants.admin_pages import login as login_page
 from tenants.admin_pages import usage as usage_pages
 from tenants.admin_pages.profiles import LIMIT_FIELDS, TenantProfileForm
 from tenants.choices import Authority
-from tenants.models import CredentialsToken, Customer, Tenant, TenantProfile, TenantUsage, User
+from tenants.models import CredentialsToken, Customer, Tenant, TenantProfile, TenantUsage, User, UserSettings
 
 login_page.install(admin.site)  # the per-client limit on failed logins answers 429 on the sign-in page too
 
@@ -40,8 +40,9 @@ class TenantAdmin(TenantScopedAdmin):
     sysadmin_only = True
     list_display = ("title", "email", "tenant_profile", "id")
     search_fields = ("title", "email")
-    readonly_fields = ("id", "created_time")
-    fields = ("title", "email", "tenant_profile", "additional_info", "id", "created_time")
+    readonly_fields = ("id", "created_time", "version")
+    fields = ("title", "email", "tenant_profile", "phone", "country", "state", "city", "address", "address2", "zip",
+              "region", "additional_info", "id", "created_time", "version")
 
 
 @admin.register(TenantUsage)
@@ -79,6 +80,19 @@ class CredentialsTokenAdmin(TenantScopedAdmin):
     list_filter = ("purpose",)
     search_fields = ("user__email",)
     fields = ("user", "purpose", "expires")
+    readonly_fields = fields
+
+
+@admin.register(UserSettings)
+class UserSettingsAdmin(TenantScopedAdmin):
+    """Users' own settings documents (GET/PUT /api/user/settings/...), for a system administrator to look at."""
+
+    sysadmin_only = True
+    read_only = True
+    list_display = ("user", "type")
+    list_filter = ("type",)
+    search_fields = ("user__email",)
+    fields = ("user", "type", "settings")
     readonly_fields = fields
 
 

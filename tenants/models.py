@@ -9,8 +9,8 @@ from django.db import models
 from tbproject.clock import now_ms  # also exported: the migrations name tenants.models.now_ms
 from tenants.choices import Authority
 
-__all__ = ["TenantProfile", "Tenant", "TenantUsage", "Customer", "User", "CredentialsToken", "TenantScopedModel",
-           "now_ms"]
+__all__ = ["TenantProfile", "TenantQuerySet", "Tenant", "TenantUsage", "Customer", "User", "CredentialsToken",
+           "UserSettings", "TenantScopedModel", "now_ms"]
 
 
 def _default_profile_data() -> dict:
@@ -47,22 +47,50 @@ class TenantProfile(models.Model):
         return configuration if isinstance(configuration, dict) else {}
 
 
+class TenantQuerySet(models.QuerySet):
+    def live(self):
+        """The tenants not being deleted (tenants/deletion.py): the only ones the API and logins know."""
+        return self.filter(deleting_ts__isnull=True)
+
+
 class Tenant(models.Model):
     """An isolated organisation. Nothing one tenant owns is visible to another."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(max_length=255, unique=True)
     email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    country = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=64, blank=True)
+    city = models.CharField(max_length=64, blank=True)
+    address = models.CharField(max_length=255, blank=True)
+    address2 = models.CharField(max_length=255, blank=True)
+    zip = models.CharField(max_length=32, blank=True)
+    region = models.CharField(max_length=64, blank=True, help_text="ThingsBoard's geo region of the tenant")
     created_time = models.BigIntegerField(default=now_ms, editable=False)
+    version = models.BigIntegerField(default=1, editable=False)
     additional_info = models.JSONField(default=dict, blank=True)
     tenant_profile = models.ForeignKey(TenantProfile, null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="tenants", help_text="Empty: the default tenant profile")
+    #: set (ms) when the tenant's deletion was asked for and at each of its steps since (tenants/deletion.py):
+    #: the tenant is gone for the API and its users cannot log in; a deletion that stopped is resumed
+    deleting_ts = models.BigIntegerField(null=True, blank=True, editable=False,
+                                         help_text="Being deleted: the last progress of its deletion (ms)")
+
+    objects = TenantQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:  # as TenantScopedModel: the version a client's save is checked against
+            self.version = (self.version or 0) + 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
 
 
 class TenantUsage(models.Model):
@@ -250,3 +278,21 @@ class CredentialsToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} token of {self.user_id}"
+
+
+class UserSettings(models.Model):
+    """One JSON document per user and settings type (ThingsBoard's UserSettings: ``general``,
+    ``quick_links``, ``doc_links``, ``dashboards``, ``getting_started``); only its user reads and
+    writes it (tenants/user_settings.py)."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=32)
+    settings = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name_plural = "user settings"
+        constraints = [models.UniqueConstraint(fields=["user", "type"], name="user_settings_per_type")]
+
+    def __str__(self) -> str:
+        return f"{self.type} settings of {self.user_id}"

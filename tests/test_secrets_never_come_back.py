@@ -5,7 +5,9 @@ An integration of each type is stored with a known value in every field its type
 API answers (get, list, by ids, infos, by routing key, the JSON package and ThingsBoard's ZIP), the
 answer of a save that posts the masked configuration back (which must keep the stored secret),
 lifecycle and debug events, the admin change and list pages, and every log line written meanwhile.
-A new type is covered by adding it to the table; a new secret field by declaring it.
+A new type is covered by adding it to the table; a new secret field by declaring it. A wildcard
+field (``headersFilter.*``: every value of the map) is stored with two headers, one whose name
+holds a dot, and each value must be masked, kept, listed and tokenised by its own path.
 """
 
 import io
@@ -21,10 +23,25 @@ from integrations.types import TYPES
 from integrations.types.base import MASK, _get, split_path
 
 MARK = "s3cr3t-never-shown"
+#: the header names a wildcard secret map is stored with: ``headersFilter.X-Api-Key``, ``headersFilter[X-Site.Token]``
+HEADERS = ("X-Api-Key", "X-Site.Token")
 
 
 def _secret(kind: str, path: str) -> str:
     return f"{MARK}-{kind}-{path}"
+
+
+def _paths(cls) -> list[str]:
+    """The concrete paths of the type's secrets in the configurations made here: a wildcard
+    (the last part, ``*``) once per name of HEADERS."""
+    out = []
+    for path in cls.secret_fields:
+        if path.endswith(".*"):
+            out += [f"{path[:-2]}[{h}]" if "." in h else f"{path[:-2]}.{h}" for h in HEADERS]
+        else:
+            assert "*" not in path, path  # a wildcard elsewhere needs a configuration of its own here
+            out.append(path)
+    return out
 
 
 def _put(data: dict, path: str, value) -> None:
@@ -40,8 +57,10 @@ def _with_secrets(tenant, converter) -> list[Integration]:
         if not cls.secret_fields:
             continue
         configuration: dict = {"baseUrl": "http://localhost"}
-        for path in cls.secret_fields:
+        for path in _paths(cls):
             _put(configuration, path, _secret(kind, path))
+        if len(_paths(cls)) > len(cls.secret_fields):
+            configuration["enableSecurity"] = True
         made.append(Integration.objects.create(tenant=tenant, name=f"secret {kind}", type=kind, enabled=False,
                                                default_converter=converter, configuration=configuration))
     return made
@@ -53,6 +72,7 @@ def stored(tenant):
 
     integrations = _with_secrets(tenant, make_uplink_converter(tenant, "secret decoder"))
     assert len(integrations) >= 8  # the types that declare secrets today
+    assert sum(any(p.endswith(".*") for p in TYPES.load(i.type).secret_fields) for i in integrations) >= 6
     return integrations
 
 
@@ -75,7 +95,7 @@ def test_no_api_answer_shows_a_secret(api, stored, caplog):
             _assert_clean(res.content.decode(), url)
         cls = TYPES.load(integration.type)
         shown = api.get(f"/api/integration/{integration.pk}").json()
-        for path in cls.secret_fields:
+        for path in _paths(cls):
             assert _get(shown["configuration"], path) == MASK, (integration.type, path)
         # the package (transfer/): every secret left out and listed, none shown even masked
         package = api.get(f"/api/integration/{integration.pk}/export")
@@ -83,7 +103,7 @@ def test_no_api_answer_shows_a_secret(api, stored, caplog):
         _assert_clean(package.content.decode(), f"the package of {integration.type}")
         assert MASK not in package.content.decode(), integration.type
         assert sorted(package.json()["requiredSecrets"]) == sorted(
-            f"integration.configuration.{p}" for p in cls.secret_fields), integration.type
+            f"integration.configuration.{p}" for p in _paths(cls)), integration.type
         # ThingsBoard 4.4's ZIP: every secret a ${...} placeholder, in no file in clear or masked
         archive = api.get(f"/api/integration/{integration.pk}/export-package")
         assert archive.status_code == 200, archive.content[:200]
@@ -92,9 +112,11 @@ def test_no_api_answer_shows_a_secret(api, stored, caplog):
         for name, body in text.items():
             _assert_clean(body, f"{name} in the ZIP of {integration.type}")
             assert MASK not in body, (integration.type, name)
-        for path in cls.secret_fields:
+        for path in _paths(cls):
             assert _get(json.loads(text["integration.json"])["configuration"], path) == \
                 "${configuration." + path + "}", (integration.type, path)
+        form = {f["name"] for f in json.loads(text["form.json"])["fields"]}
+        assert {f"configuration.{p}" for p in _paths(cls)} <= form, integration.type
     _assert_clean(caplog.text, "the log")
 
 
@@ -109,7 +131,7 @@ def test_posting_the_masked_configuration_back_keeps_every_secret(api, stored, c
             continue
         saved.append(integration.type)
         integration.refresh_from_db()
-        for path in TYPES.load(integration.type).secret_fields:
+        for path in _paths(TYPES.load(integration.type)):
             assert _get(integration.configuration, path) == _secret(integration.type, path), (integration.type, path)
     print(f"secrets: {len(saved)} of {len(stored)} types saved back with their secrets kept: {saved}")
     assert len(saved) >= 5  # the HTTP-family types save with these minimal configurations
@@ -136,7 +158,7 @@ def test_the_audit_log_never_shows_a_secret(api, client, tenant_admin, stored, c
     changed = []
     for integration in stored:
         shown = api.get(f"/api/integration/{integration.pk}").json()
-        for path in TYPES.load(integration.type).secret_fields:
+        for path in _paths(TYPES.load(integration.type)):
             _put(shown["configuration"], path, _secret(integration.type, path) + "-rotated")
         if api.post("/api/integration", shown, format="json").status_code == 200:
             changed.append(integration)
@@ -147,7 +169,8 @@ def test_the_audit_log_never_shows_a_secret(api, client, tenant_admin, stored, c
     assert len(rows) == len(changed)
     for row in rows:
         secret_entries = [d for d in row["actionData"]["diff"] if d["old"] == MASK and d["new"] == MASK]
-        assert secret_entries, row["entityName"]
+        kind = row["entityName"].removeprefix("secret ")
+        assert len(secret_entries) == len(_paths(TYPES.load(kind))), row["entityName"]  # one per header value
     client.force_login(tenant_admin)
     _assert_clean(client.get("/admin/audit/auditlog/").content.decode(), "the audit list page")
     for row in rows:

@@ -21,6 +21,7 @@ import urllib3
 
 ROOT = Path(__file__).resolve().parent.parent
 EMAIL, PASSWORD = "tenant@client.test", "client-pass-1"
+SYSADMIN, SYSADMIN_PASSWORD = "sysadmin@client.test", "sysadmin-pass-1"
 T0 = 1_700_000_000_000
 MAX_BODY = 64 * 1024
 
@@ -32,6 +33,7 @@ call_command("migrate", interactive=False, verbosity=0)
 from tenants.models import Tenant, User
 tenant = Tenant.objects.create(title="Client Test")
 User.objects.create_user({EMAIL!r}, {PASSWORD!r}, authority="TENANT_ADMIN", tenant=tenant)
+User.objects.create_user({SYSADMIN!r}, {SYSADMIN_PASSWORD!r}, authority="SYS_ADMIN")
 """
 
 

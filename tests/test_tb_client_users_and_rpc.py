@@ -1,11 +1,12 @@
 """ThingsBoard's own generated client (tb-pe-client) on users, the tenant, time-series deletion, device
-credentials, and what this server answers 501 to (two-way RPC, PE's "All" group).
+credentials, server-side RPC, and what this server answers 501 to (PE's "All" group).
 
 Reuses the server and client fixtures of tests/test_tb_client.py (a fresh server for this module).
 """
 
 import ast
 import json
+import time
 import uuid
 
 import pytest
@@ -75,15 +76,25 @@ def test_it_deletes_time_series(client):  # noqa: F811
     assert client.get_timeseries_keys("DEVICE", device_id) == []
 
 
-def test_it_answers_rpc_it_cannot_do_with_501_and_persists_none(client):  # noqa: F811
+def test_it_times_out_two_way_rpc_nobody_answers_and_keeps_persistent_rpc(client):  # noqa: F811
     device_id = str(client.save_device(Device(name="client-rpc", type="meter")).id.id)
     request = json.dumps({"method": "getTemp", "params": {}, "timeout": 5000})
     assert client.handle_one_way_device_rpc_request_v2(device_id, request) == ""
-    assert "oneway" in _not_supported(client.handle_two_way_device_rpc_request_v2, device_id, request)
-    assert "oneway" in _not_supported(client.handle_two_way_device_rpc_request_v1, device_id, request)
+    soon = json.dumps({"method": "getTemp", "params": {}, "expirationTime": int(time.time() * 1000) + 200})
+    for call, status in ((client.handle_two_way_device_rpc_request_v2, 504),
+                         (client.handle_two_way_device_rpc_request_v1, 408)):  # ThingsBoard's V2 and V1 controllers
+        with pytest.raises(ApiException) as caught:
+            call(device_id, soon)
+        assert caught.value.status == status
     # typed "str" in the client, which hands back str() of the parsed JSON, as against ThingsBoard itself
     page = client.get_persisted_rpc_by_device(device_id, page_size=10, page=0)
     assert ast.literal_eval(page) == {"data": [], "totalPages": 0, "totalElements": 0, "hasNext": False}
+    persistent = json.dumps({"method": "setMode", "params": {"m": 1}, "persistent": True, "timeout": 600000})
+    rpc_id = ast.literal_eval(client.handle_two_way_device_rpc_request_v2(device_id, persistent))["rpcId"]
+    rpc = client.get_persisted_rpc(rpc_id)
+    assert (rpc.status, str(rpc.device_id.id)) == ("QUEUED", device_id)
+    client.delete_rpc(rpc_id)
+    assert ast.literal_eval(client.get_persisted_rpc_by_device(device_id, page_size=10, page=0))["totalElements"] == 0
 
 
 def test_it_keeps_device_credentials_as_thingsboard_does(client):  # noqa: F811

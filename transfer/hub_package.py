@@ -6,9 +6,10 @@ integration as IoT Hub package"): a ZIP of
     downlink.json      its downlink converter, only when it has one
     form.json          {"fields": [...]}: what an installer must fill in, one field per secret
 
-Secrets are tokenised: each stored secret (transfer.secrets: the type's ``secret_fields`` and the
-remote ``secret``) becomes the placeholder ``${<path in integration.json>}``, the ``${variable}``
-form ThingsBoard's IoT Hub resolves from form values, and a field of form.json of that name. A
+Secrets are tokenised: each stored secret (transfer.secrets: the type's ``secret_fields``, each
+value of a header filter apart, and the remote ``secret``) becomes the placeholder
+``${<path in integration.json>}``, the ``${variable}`` form ThingsBoard's IoT Hub resolves from
+form values, and a field of form.json of that name. A
 secret that is not set stays empty and asks for nothing. The converters carry no secrets. The
 routing key, which is all an HTTP-family integration asks of a sender, is tokenised the same way
 (``${routingKey}``, a field an installer may leave empty: the integration then gets a new one).
@@ -23,6 +24,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from integrations.api.serializers import IntegrationSerializer
 from integrations.models import Integration
+from integrations.types.secret_paths import split_path
 from transfer.export import converters_json, stored_secrets
 from transfer.secrets import put_path
 
@@ -68,7 +70,11 @@ def package_filename(integration: Integration) -> str:
 
 
 def _label(name: str) -> str:
-    """``configuration.clientConfiguration.credentials.privateKeyPassword`` -> "Private key password"."""
+    """``configuration.clientConfiguration.credentials.privateKeyPassword`` -> "Private key password";
+    ``configuration.headersFilter.X-Api-Key`` -> "Header X-Api-Key" (the value a sender must send)."""
+    parts = split_path(name)
+    if len(parts) >= 2 and parts[-2] == "headersFilter":
+        return f"Header {parts[-1]}"
     last = name.rstrip("]").rsplit("[", 1)[-1] if name.endswith("]") else name.rsplit(".", 1)[-1]
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", last).replace("_", " ").replace(".", " ").split()
     return " ".join(words).capitalize() or name

@@ -2,10 +2,12 @@
 integration's ``secret``, and each rule node type's ``secret_fields``. Paths are the package's:
 ``integration.configuration.<type path>``, ``integration.secret``,
 ``ruleChains.<i>.metadata.nodes.<j>.configuration.<node path>`` (a bracketed part is one key, as
-integrations.types.base.split_path reads it)."""
+integrations.types.secret_paths.split_path reads it). A type's wildcard path (``headersFilter.*``)
+is one path per key of that map in the package: ``integration.configuration.headersFilter.X-Token``,
+so that each header's value is its own required secret, placeholder and form field."""
 
 from integrations.types import TYPES
-from integrations.types.base import split_path
+from integrations.types.secret_paths import expand, split_path
 from rulechains.nodes import NODES
 
 __all__ = ["secret_paths", "get_path", "put_path"]
@@ -15,7 +17,8 @@ def secret_paths(package: dict) -> list[str]:
     """Every path of ``package`` that may hold a secret, whether or not it has one."""
     integration = package.get("integration") or {}
     kind = integration.get("type")
-    paths = [f"integration.configuration.{p}" for p in (TYPES.load(kind).secret_fields if kind in TYPES else ())]
+    type_paths = TYPES.load(kind).secret_fields if kind in TYPES else ()
+    paths = [p for tp in type_paths for p in expand(package, f"integration.configuration.{tp}")]
     paths.append("integration.secret")
     for i, chain in enumerate(package.get("ruleChains") or []):
         nodes = ((chain or {}).get("metadata") or {}).get("nodes") or [] if isinstance(chain, dict) else []

@@ -8,10 +8,11 @@ attributes, with its access token in the path (thingsboard.io/docs/reference/htt
             to show is left out, as ThingsBoard's transport does
 
 Answers as ThingsBoard's HTTP transport: 200 with an empty body once stored, 401 with an empty
-body for a token that is no device's access token, 400 (with a message) for a body it would refuse,
-413 past HTTP_INTEGRATION_MAX_BODY_BYTES (the cap of the other device-facing ingress), 429 with
-Retry-After over the tenant profile's transport rate limits; a stored post is counted in the tenant's
-usage statistics (devices/api/device_limits.py).
+body for a token that is no device's access token (both without a Content-Type, as it sends them),
+400 (with a message) for a body it would refuse, 413 past HTTP_INTEGRATION_MAX_BODY_BYTES (the cap
+of the other device-facing ingress), 429 with Retry-After over the tenant profile's transport rate
+limits; a stored post is counted in the tenant's usage statistics (devices/api/device_limits.py).
+Bodies are read by tbproject/api/json_body.py (:func:`json_body` here applies the cap).
 
 A save runs what the REST API's saves run (devices/api/telemetry_writes.py: the same parsing and
 checks, :func:`write_points`, :func:`save_attributes` and ``on_attributes_saved``), then sends
@@ -21,8 +22,6 @@ ThingsBoard's POST_TELEMETRY_REQUEST / POST_ATTRIBUTES_REQUEST (integrations/dev
 Tokens are looked up once per :data:`TOKEN_TTL` seconds per process: a change of credentials or a
 deleted device empties this process's cache at once; other processes drop it within the TTL.
 """
-
-import json
 
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
@@ -39,10 +38,13 @@ from devices.choices import AttributeScope, CredentialsType
 from devices.models import Device, DeviceCredentials
 from devices.telemetry import Point, write_points
 from tbproject.api.exceptions import ErrorCode, tb_error
+from tbproject.api.json_body import REFUSE
+from tbproject.api.json_body import json_body as read_json
 from tbproject.clock import now_ms
 from tbproject.process_cache import ProcessCache
 
-__all__ = ["telemetry_view", "attributes_view", "device_of", "urlpatterns", "TOKEN_TTL"]
+__all__ = ["telemetry_view", "attributes_view", "device_of", "urlpatterns", "TOKEN_TTL", "authenticated", "json_body",
+           "error_response", "empty_response"]
 
 POST_TELEMETRY_REQUEST = "POST_TELEMETRY_REQUEST"  # ThingsBoard's message types (TbMsgType)
 POST_ATTRIBUTES_REQUEST = "POST_ATTRIBUTES_REQUEST"
@@ -99,20 +101,18 @@ def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse(tb_error(status, message, ErrorCode.BAD_REQUEST_PARAMS), status=status)
 
 
-def _body(request):
-    """The JSON body, or the error response to answer instead."""
-    limit = settings.HTTP_INTEGRATION_MAX_BODY_BYTES
-    declared = request.META.get("CONTENT_LENGTH") or ""
-    if declared.isdigit() and int(declared) > limit:
-        return _error(413, f"Request body is larger than {limit} bytes")
-    # read(), not .body: .body would apply API_MAX_BODY_BYTES instead of the ingress cap
-    raw = request.read(limit + 1)
-    if len(raw) > limit:
-        return _error(413, f"Request body is larger than {limit} bytes")
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the parser's depth
-        return _error(400, "Invalid JSON body")
+def json_body(request, *, empty=REFUSE):
+    """The device's JSON body under the device-facing cap (HTTP_INTEGRATION_MAX_BODY_BYTES), read by
+    the project's one parser (tbproject/api/json_body.py), or the 413/400 response to answer instead."""
+    return read_json(request, limit=settings.HTTP_INTEGRATION_MAX_BODY_BYTES, empty=empty)
+
+
+def empty_response(status: int = 200) -> HttpResponse:
+    """An answer without a body and, as ThingsBoard's transport (Spring's ``new ResponseEntity<>(status)``)
+    sends it, without a Content-Type: Django would otherwise label the nothing text/html."""
+    response = HttpResponse(status=status)
+    del response["Content-Type"]
+    return response
 
 
 def _authenticated(view):
@@ -120,14 +120,14 @@ def _authenticated(view):
     allowed = view.methods
 
     @csrf_exempt
-    def wrapped(request, token: str):
+    def wrapped(request, token: str, **kwargs):
         if request.method not in allowed:
             return HttpResponseNotAllowed(allowed)
         device = device_of(token)
         if device is None:
-            return HttpResponse(status=401)
+            return empty_response(401)
         try:
-            return view(request, device)
+            return view(request, device, **kwargs)
         except ValidationError as e:
             detail = e.detail
             return _error(400, " ".join(map(str, detail)) if isinstance(detail, list) else str(detail))
@@ -138,7 +138,7 @@ def _authenticated(view):
 
 
 def _telemetry(request, device: Device):
-    body = _body(request)
+    body = json_body(request)
     if isinstance(body, HttpResponse):
         return body
     entries = parse_telemetry(body, now_ms())
@@ -149,7 +149,7 @@ def _telemetry(request, device: Device):
     write_points(Point(device.pk, key, ts, value) for ts, values in entries for key, value in values.items())
     device_limits.count(device, data_points)
     services.on_device_posted(device, POST_TELEMETRY_REQUEST, entries)
-    return HttpResponse(status=200)
+    return empty_response(200)
 
 
 _telemetry.methods = ["POST"]
@@ -159,7 +159,7 @@ def _attributes(request, device: Device):
     if request.method == "GET":
         refused = device_limits.over_limit(device)
         return refused if refused is not None else _read_attributes(request, device)
-    body = _body(request)
+    body = json_body(request)
     if isinstance(body, HttpResponse):
         return body
     values = parse_attributes(body)
@@ -170,7 +170,7 @@ def _attributes(request, device: Device):
     device_limits.count(device, len(values))
     services.on_attributes_saved(device, AttributeScope.CLIENT_SCOPE, values)
     services.on_device_posted(device, POST_ATTRIBUTES_REQUEST, values)
-    return HttpResponse(status=200)
+    return empty_response(200)
 
 
 _attributes.methods = ["GET", "POST"]
@@ -204,3 +204,7 @@ urlpatterns = [
     path("api/v1/<device_token:token>/telemetry", telemetry_view, name="device-http-telemetry"),
     path("api/v1/<device_token:token>/attributes", attributes_view, name="device-http-attributes"),
 ]
+
+# For the other modules of the device HTTP API (long polling, claiming, provisioning): the same
+# token check and error answers (json_body and empty_response are defined above).
+authenticated, error_response = _authenticated, _error

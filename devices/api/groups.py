@@ -1,8 +1,9 @@
-"""Entity groups (ThingsBoard PE): named sets of devices or of assets, owned by the tenant.
+"""Entity groups (ThingsBoard PE): named sets of devices, of assets or of dashboards, owned by the tenant.
 
 Groups here are tenant-owned only (ThingsBoard PE also has customer-owned groups, sharing and the
 implicit "All" group), so customer users get 403 on every group endpoint. JSON is EntityGroupInfo:
-EntityGroup plus ``ownerIds``.
+EntityGroup plus ``ownerIds``. Members are found through devices/group_types.py, where an app above
+devices/ registers the entities it lets join groups (dashboards/ its dashboards).
 """
 
 from django.db import transaction
@@ -12,9 +13,10 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from devices import group_types
 from devices.api.lookups import visible_customer
 from devices.choices import GroupType
-from devices.models import Asset, Device, EntityGroup
+from devices.models import EntityGroup
 from tbproject.api.ids import entity_id, parse_id_list, parse_uuid
 from tbproject.api.pagination import page_data, page_request
 from tbproject.api.permissions import IsTenantAdmin
@@ -27,8 +29,9 @@ __all__ = [
 ]
 
 #: ThingsBoard PE group types this product keeps no groups of: listing them is an empty answer, not an error.
-EMPTY_GROUP_TYPES = ("CUSTOMER", "USER", "DASHBOARD", "ENTITY_VIEW", "EDGE")
-MEMBER_MODELS = {GroupType.DEVICE: Device, GroupType.ASSET: Asset}
+EMPTY_GROUP_TYPES = ("CUSTOMER", "USER", "ENTITY_VIEW", "EDGE")
+#: how an unsupported group type is answered
+TYPES_HINT = "use DEVICE, ASSET or DASHBOARD"
 
 
 def filter_group_type(queryset, group_type: str):
@@ -36,7 +39,7 @@ def filter_group_type(queryset, group_type: str):
         return queryset.filter(type=group_type)
     if group_type in EMPTY_GROUP_TYPES:
         return queryset.none()
-    raise ValidationError(f"Unsupported entity group type '{group_type:.32}'; use DEVICE or ASSET")
+    raise ValidationError(f"Unsupported entity group type '{group_type:.32}'; {TYPES_HINT}")
 
 
 class EntityGroupSerializer(TbEntitySerializer):
@@ -46,7 +49,7 @@ class EntityGroupSerializer(TbEntitySerializer):
         "required": "Entity group name should be specified!", "blank": "Entity group name should be specified!"})
     type = serializers.ChoiceField(choices=GroupType.choices, error_messages={
         "required": "Entity group type should be specified!",
-        "invalid_choice": "Unsupported entity group type \"{input}\"; use DEVICE or ASSET"})
+        "invalid_choice": "Unsupported entity group type \"{input}\"; " + TYPES_HINT})
     ownerId = serializers.JSONField(required=False, allow_null=True, write_only=True)
     ownerIds = serializers.SerializerMethodField()
     configuration = serializers.SerializerMethodField()
@@ -156,7 +159,9 @@ class TypeListView(EntityGroupResource):
 
 
 class OwnerListView(TypeListView):
-    """`GET /api/entityGroups/{ownerType}/{ownerId}/{groupType}` (paged) and `.../all` (list)."""
+    """`GET /api/entityGroups/{ownerType}/{ownerId}/{groupType}` (paged) and `.../all` (list);
+    `/api/entityGroupInfos/...` (``infos``: EntityInfo). The `...Hierarchy/...` paths (the owner's
+    groups and its sub-owners') answer the same: customers own no groups here."""
 
     def get(self, request, owner_type, owner_id, group_type):
         return self.answer(filter_group_type(self.owner_groups(owner_type, owner_id), group_type))
@@ -193,9 +198,9 @@ class ForEntityView(EntityGroupResource):
     """`GET /api/entityGroups/{entityType}/{entityId}`: ids of the groups holding that entity."""
 
     def get(self, request, entity_type, entity_id_):
-        model = MEMBER_MODELS.get(entity_type)
+        model = group_types.member_model(entity_type)
         if model is None:
-            raise ValidationError(f"Unsupported entity type '{entity_type:.32}'; use DEVICE or ASSET")
+            raise ValidationError(f"Unsupported entity type '{entity_type:.32}'; {TYPES_HINT}")
         entity = get_object_or_404(model.objects.for_user(request.user), pk=parse_uuid(entity_id_))
         return Response([entity_id("ENTITY_GROUP", g.pk) for g in entity.groups.order_by("name")])
 
@@ -204,11 +209,17 @@ class _MembersView(EntityGroupResource):
     member_sort_fields = {"createdTime": "created_time", "name": "name", "label": "label", "type": "profile__name"}
 
     def members(self, group):
-        return MEMBER_MODELS[group.type].objects.filter(groups=group)
+        return group_types.member_model(group.type).objects.filter(groups=group)
+
+    def sort_fields_of(self, model) -> dict[str, str]:
+        """``member_sort_fields`` the member model has, with "name" on its name field (a dashboard's title)."""
+        names = {f.name for f in model._meta.get_fields()}
+        fields = {k: v for k, v in self.member_sort_fields.items() if v.split("__")[0] in names}
+        return {**fields, "name": group_types.name_field(model)}
 
     @staticmethod
     def short_view(obj, group_type) -> dict:
-        return {"id": entity_id(group_type, obj.pk), "name": obj.name}
+        return {"id": entity_id(group_type, obj.pk), "name": getattr(obj, group_types.name_field(type(obj)))}
 
 
 class EntitiesView(_MembersView):
@@ -216,8 +227,9 @@ class EntitiesView(_MembersView):
 
     def get(self, request, pk):
         group = self.get_object(pk)
-        body = page_data(self.members(group), page_request(request.query_params), search_field="name",
-                         sort_fields=self.member_sort_fields,
+        model = group_types.member_model(group.type)
+        body = page_data(self.members(group), page_request(request.query_params),
+                         search_field=group_types.name_field(model), sort_fields=self.sort_fields_of(model),
                          render=lambda rows: [self.short_view(obj, group.type) for obj in rows])
         return Response(body)
 
@@ -248,11 +260,11 @@ class AddEntitiesView(_MembersView):
         if not isinstance(body, list) or not all(isinstance(i, str) for i in body):
             raise ValidationError("Request body must be a JSON list of entity ids")
         ids = list(dict.fromkeys(parse_uuid(i) for i in body))
-        model = MEMBER_MODELS[group.type]
+        model = group_types.member_model(group.type)
         found = {obj.pk: obj for obj in model.objects.filter(tenant_id=group.tenant_id, pk__in=ids)}
+        others = [group_types.member_model(t) for t in group_types.member_types() if t != group.type]
         for missing in (i for i in ids if i not in found):
-            other = next(m for t, m in MEMBER_MODELS.items() if t != group.type)
-            if other.objects.filter(tenant_id=group.tenant_id, pk=missing).exists():
+            if any(other.objects.filter(tenant_id=group.tenant_id, pk=missing).exists() for other in others):
                 raise ValidationError(f"Entity [{missing}] is not a {group.type}; the group holds {group.type} "
                                       "entities only")
             raise Http404(f"Entity with id [{missing}] is not found")

@@ -202,6 +202,15 @@ class DeviceProfileResource(ProfileResource):
     info_keys = ("image", "defaultDashboardId", "type", "transportType")
     ids_param = "deviceProfileIds"
 
+    def before_save(self, serializer) -> None:
+        # unique on the whole server (devices provisioning themselves find their profile by it alone)
+        key = serializer.validated_data.get("extras", {}).get("provisionDeviceKey")
+        others = DeviceProfile.objects.filter(provision_device_key=key)
+        if serializer.instance is not None:
+            others = others.exclude(pk=serializer.instance.pk)
+        if key and others.exists():
+            raise ValidationError("Device profile with such provision device key already exists!")
+
     def filter_infos(self, queryset):
         transport = choice_param(self.request.query_params, "transportType", TRANSPORT_TYPES)
         if transport is None:

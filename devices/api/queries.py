@@ -5,6 +5,8 @@ with their latest data (logic in devices/queries/):
     POST /api/entitiesQuery/count                 EntityCountQuery -> integer
     POST /api/entitiesQuery/find/keys?timeseries=true&attributes=true[&scope=]
                                                   EntityDataQuery -> {entityTypes, timeseries, attribute}
+    POST /api/v2/entitiesQuery/find/keys?includeTimeseries=&includeAttributes=&scopes=&includeSamples=
+                                                  EntityDataQuery -> AvailableEntityKeysV2 (devices/queries/keys.py)
 
 Entity filters singleEntity, entityList, entityName, entityType, deviceType, assetType,
 entityGroup, entityGroupList, entityGroupName and relationsQuery, over devices, assets, customers,
@@ -30,9 +32,10 @@ from devices.api.lookups import visible_customer
 from devices.api.telemetry import attribute_scope
 from tbproject.api.exceptions import NotSupported
 from tbproject.api.ids import parse_uuid
+from tbproject.api.params import bool_param
 from tbproject.api.permissions import IsTenantUser
 
-__all__ = ["EntitiesFindView", "EntitiesCountView", "EntitiesKeysView", "AllGroupView"]
+__all__ = ["EntitiesFindView", "EntitiesCountView", "EntitiesKeysView", "EntitiesKeysV2View", "AllGroupView"]
 
 
 class EntitiesFindView(APIView):
@@ -67,6 +70,21 @@ class EntitiesKeysView(APIView):
         return Response(queries.find_keys(
             request.user, request.data, timeseries=_flag(params, "timeseries"), attributes=_flag(params, "attributes"),
             scope=attribute_scope(scope) if scope else None))
+
+
+class EntitiesKeysV2View(APIView):
+    permission_classes = [IsTenantUser]
+
+    def post(self, request):
+        params = request.query_params
+        timeseries = bool_param(params, "includeTimeseries", True)
+        attributes = bool_param(params, "includeAttributes", True)
+        if not (timeseries or attributes):
+            raise ValidationError("At least one of 'includeTimeseries' or 'includeAttributes' must be true")
+        raw = [part.strip() for value in params.getlist("scopes") for part in value.split(",") if part.strip()]
+        scopes = list(dict.fromkeys(attribute_scope(s) for s in raw)) or None
+        return Response(queries.find_keys_v2(request.user, request.data, timeseries=timeseries, attributes=attributes,
+                                             scopes=scopes, samples=bool_param(params, "includeSamples", False)))
 
 
 class AllGroupView(APIView):

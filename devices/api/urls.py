@@ -6,7 +6,17 @@ Order matters where a literal segment shares a position with an id (`device/type
 
 from django.urls import path
 
-from devices.api import credentials, entities, groups, owner_lists, owners, profiles, queries
+from devices.api import (
+    credentials,
+    entities,
+    group_extras,
+    groups,
+    owner_lists,
+    owners,
+    profile_keys,
+    profiles,
+    queries,
+)
 from devices.api.entity_views import entity_view_patterns
 from devices.api.queries import AllGroupView
 from devices.api.relation_queries import ByIdsOrQueryView
@@ -69,6 +79,10 @@ group_patterns = [
     path("entityGroup/<str:pk>/entities", groups.EntitiesView.as_view(), name="group-entities"),
     path("entityGroup/<str:pk>/addEntities", groups.AddEntitiesView.as_view(), name="group-add"),
     path("entityGroup/<str:pk>/deleteEntities", groups.DeleteEntitiesView.as_view(), name="group-remove"),
+    *[path(f"entityGroup/<str:group_id>/{segment}", group_extras.OtherMembersView.as_view(entity_type_asked=kind),
+           name=f"group-{segment}") for segment, kind in group_extras.OTHER_MEMBERS.items()],
+    path("entityGroup/<str:group_id>/groupPermissions", group_extras.GroupPermissionsView.as_view(),
+         name="group-permissions"),
     path("entityGroup/<str:pk>/<str:member_id>", groups.MemberView.as_view(), name="group-member"),
     path("entityGroup/all/<str:owner_type>/<str:owner_id>/<str:group_type>", AllGroupView.as_view(),
          name="group-all"),
@@ -77,9 +91,19 @@ group_patterns = [
     path("entityGroupInfo/<str:pk>", groups.InfoView.as_view(), name="group-info"),
     path("entityGroupInfos", groups.ByIdsView.as_view(infos=True), name="group-infos-by-ids"),
     path("entityGroupInfos/<str:group_type>", groups.TypeListView.as_view(infos=True), name="group-infos"),
+    path("entityGroupInfos/<str:owner_type>/<str:owner_id>/<str:group_type>", groups.OwnerListView.as_view(infos=True),
+         name="group-owner-infos"),
+    # an owner's groups and its sub-owners': customers own no groups here, so the owner's own
+    path("entityGroupsHierarchy/<str:owner_type>/<str:owner_id>/<str:group_type>", groups.OwnerListView.as_view(),
+         name="group-owner-hierarchy"),
+    path("entityGroupInfosHierarchy/<str:owner_type>/<str:owner_id>/<str:group_type>",
+         groups.OwnerListView.as_view(infos=True), name="group-owner-infos-hierarchy"),
     path("entityGroups/list", groups.ByIdsView.as_view(), name="group-by-ids"),
     path("entityGroups/<str:group_type>", groups.TypeListView.as_view(), name="group-list"),
     path("entityGroups/<str:group_type>/all", groups.TypeListView.as_view(paged=False), name="group-list-all"),
+    path("entityGroups/<str:group_type>/shared", group_extras.SharedGroupsView.as_view(), name="group-shared"),
+    path("entityGroups/<str:group_type>/shared/all", group_extras.SharedGroupsView.as_view(paged=False),
+         name="group-shared-all"),
     path("entityGroups/<str:entity_type>/<str:entity_id_>", groups.ForEntityView.as_view(), name="group-for-entity"),
     path("entityGroups/<str:owner_type>/<str:owner_id>/<str:group_type>", groups.OwnerListView.as_view(),
          name="group-owner-list"),
@@ -96,6 +120,10 @@ urlpatterns = [
     *entity_family(AssetResource, "asset", "assets"),
     *entity_view_patterns(),
     *profile_family(profiles.DeviceProfileResource, "deviceProfile"),
+    path("deviceProfile/devices/keys/attributes", profile_keys.DeviceProfileKeysView.as_view(kind="attributes"),
+         name="deviceProfile-keys-attributes"),
+    path("deviceProfile/devices/keys/timeseries", profile_keys.DeviceProfileKeysView.as_view(kind="timeseries"),
+         name="deviceProfile-keys-timeseries"),
     *profile_family(profiles.AssetProfileResource, "assetProfile"),
     *group_patterns,
     path("owner/CUSTOMER/<str:owner_id>/<str:entity_type>/<str:entity_id>",
@@ -109,4 +137,5 @@ urlpatterns = [
     path("entitiesQuery/find", queries.EntitiesFindView.as_view(), name="query-entitiesQuery-find"),
     path("entitiesQuery/count", queries.EntitiesCountView.as_view(), name="query-entitiesQuery-count"),
     path("entitiesQuery/find/keys", queries.EntitiesKeysView.as_view(), name="query-entitiesQuery-find-keys"),
+    path("v2/entitiesQuery/find/keys", queries.EntitiesKeysV2View.as_view(), name="query-entitiesQuery-find-keys-v2"),
 ]

@@ -16,7 +16,8 @@ from devices.queries.engine import (
     select_entities,
 )
 from devices.queries.entities import MAX_ROOTS
+from devices.queries.keys import find_keys_v2
 from devices.queries.spec import MAX_IN_ITEMS, MAX_KEY_FILTERS, MAX_PREDICATES
 
-__all__ = ["find", "count", "find_keys", "dynamic_resolver", "select_entities", "render_entities", "MAX_CANDIDATES",
-           "MAX_KEY_FILTERS", "MAX_PREDICATES", "MAX_IN_ITEMS", "MAX_ROOTS"]
+__all__ = ["find", "count", "find_keys", "find_keys_v2", "dynamic_resolver", "select_entities", "render_entities",
+           "MAX_CANDIDATES", "MAX_KEY_FILTERS", "MAX_PREDICATES", "MAX_IN_ITEMS", "MAX_ROOTS"]

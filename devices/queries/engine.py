@@ -24,8 +24,8 @@ from devices.queries.values import MISSING, attribute_keys, load_latest_of, time
 from devices.values import as_text, decode
 from tbproject.clock import now_ms
 
-__all__ = ["find", "count", "find_keys", "dynamic_resolver", "select_entities", "render_entities", "MAX_CANDIDATES",
-           "MAX_KEYS_PAGE"]
+__all__ = ["find", "count", "find_keys", "key_page", "dynamic_resolver", "select_entities", "render_entities",
+           "MAX_CANDIDATES", "MAX_KEYS_PAGE"]
 
 #: the most entities a query filtered or sorted in Python may start from
 MAX_CANDIDATES = 10000
@@ -274,12 +274,18 @@ def count(user, body) -> int:
     return sum(1 for item in items if _passes(item, left, values, query.any_filter))
 
 
-def find_keys(user, body, *, timeseries: bool, attributes: bool, scope: str | None) -> dict:
-    """AvailableEntityKeys of the first page (at most :data:`MAX_KEYS_PAGE` entities) the query finds."""
+def key_page(user, body) -> tuple[int, list]:
+    """(total matching, [(entity_type, row)] of the page) of a find/keys query, the page capped
+    at :data:`MAX_KEYS_PAGE` entities."""
     query = spec.parse_query(body, _resolver(user), with_page=True)
     if query.page.page_size > MAX_KEYS_PAGE:
         query.page = spec.PageLink(MAX_KEYS_PAGE, query.page.page, query.page.text_search, query.page.sort)
-    _, items = _select(user, query)
+    return _select(user, query)
+
+
+def find_keys(user, body, *, timeseries: bool, attributes: bool, scope: str | None) -> dict:
+    """AvailableEntityKeys of the first page (at most :data:`MAX_KEYS_PAGE` entities) the query finds."""
+    _, items = key_page(user, body)
     ids = [row.pk for _, row in items]
     return {"entityTypes": sorted({entity_type for entity_type, _ in items}),
             "timeseries": timeseries_keys_of(items) if timeseries else [],

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from rest_framework.exceptions import ValidationError
 
 from devices.queries.predicates import MAX_PREDICATES, Predicate, count_predicates, in_items, parse_predicate
+from tbproject.text import check_text
 
 __all__ = ["Key", "KeyFilter", "SortOrder", "PageLink", "Query", "parse_query", "parse_key", "parse_page_link",
            "MAX_PAGE_SIZE", "MAX_KEY_FILTERS", "MAX_PREDICATES", "MAX_IN_ITEMS", "LATEST_TYPES", "ATTRIBUTE_TYPES",
@@ -124,6 +125,10 @@ def parse_page_link(raw) -> PageLink:
     text = raw.get("textSearch")
     if text is not None and not isinstance(text, str):
         raise ValidationError("'pageLink.textSearch' must be a string")
+    try:
+        check_text(text or "")
+    except ValueError as e:
+        raise ValidationError(f"'pageLink.textSearch': {e}") from None
     return PageLink(page_size=_int(raw.get("pageSize"), "pageLink.pageSize", minimum=1, maximum=MAX_PAGE_SIZE),
                     page=_int(raw.get("page"), "pageLink.page", minimum=0, default=0),
                     text_search=(text or "").strip(), sort=sort)

@@ -9,7 +9,6 @@ the uplink pipeline.
 
 import asyncio
 import copy
-import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, Protocol
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from integrations.dedup import Deduplication
 from integrations.messages import Downlink, RawUplink
+from integrations.types.secret_paths import expand, expand_keys, get_keys, join_path, nameable, set_keys, split_path
 from tbproject.registry import load_dotted
 
 __all__ = ["run_sync", "IntegrationError", "ConfigError", "BaseIntegration", "PushIntegration", "ListenerIntegration",
@@ -51,31 +51,12 @@ class TypeConfig(BaseModel):
                                                 "within the window (leave the key empty: off)")
 
 
-def split_path(path: str) -> list[str]:
-    """``a.b[c.d]`` -> ["a", "b", "c.d"]: a bracketed part is one key, dots and all (Kafka's
-    ``otherProperties`` keys such as ``sasl.jaas.config``)."""
-    return [bracketed or plain for bracketed, plain in _PATH_PART.findall(path)]
-
-
-_PATH_PART = re.compile(r"\[([^\]]+)\]|([^.\[\]]+)")
-
-
 def _get(data: dict, path: str):
-    for part in split_path(path):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
+    return get_keys(data, split_path(path))
 
 
 def _set(data: dict, path: str, value) -> None:
-    *parents, last = split_path(path)
-    for part in parents:
-        if not isinstance(data.get(part), dict):
-            return
-        data = data[part]
-    if last in data:
-        data[last] = value
+    set_keys(data, split_path(path), value)
 
 
 class BaseIntegration:
@@ -85,7 +66,8 @@ class BaseIntegration:
     label: ClassVar[str] = ""
     config_model: ClassVar[type[TypeConfig]] = TypeConfig
     #: dotted paths inside ``configuration`` that hold secrets: write-only in the API, masked
-    #: in the admin and in logs
+    #: in the admin and in logs, tokenised in packages. A ``*`` part stands for every key of the
+    #: map at that place (``headersFilter.*``: each header's required value; secret_paths.py)
     secret_fields: ClassVar[tuple[str, ...]] = ()
     #: True when runintegrations keeps a connection open for it
     listener: ClassVar[bool] = False
@@ -114,33 +96,57 @@ class BaseIntegration:
 
     @classmethod
     def validate(cls, configuration: dict) -> dict:
-        """Check ``configuration`` against the schema; returns it unchanged (extra keys kept)."""
+        """Check ``configuration`` against the schema; returns it unchanged (extra keys kept).
+
+        A key of a secret map (``headersFilter``) must be one a path can name: its value is asked
+        for by that path when a package is imported."""
         cls.parse(configuration)
+        for path in cls.secret_fields:
+            for keys in expand_keys(configuration or {}, path):
+                bad = next((k for k in keys if not nameable(k)), None)
+                if bad is not None:
+                    where = join_path(keys[:keys.index(bad)])
+                    raise ConfigError(f"configuration.{where}: a name must not be empty or contain ']' "
+                                      f"({bad[:40]!r})")
         return configuration
+
+    @classmethod
+    def secret_keys(cls, configuration: dict) -> list[list[str]]:
+        """The keys of every secret ``configuration`` may hold: each fixed path (set or not), and
+        each key of a wildcard's map."""
+        return [keys for path in cls.secret_fields for keys in expand_keys(configuration or {}, path)]
+
+    @classmethod
+    def secret_values(cls, configuration: dict) -> dict[str, object]:
+        """Path -> stored value (None when unset) of every secret of ``configuration``, a wildcard's
+        map one path per key: what the audit log compares (never shows)."""
+        configuration = configuration or {}
+        return {p: _get(configuration, p) for path in cls.secret_fields for p in expand(configuration, path)}
 
     @classmethod
     def masked(cls, configuration: dict) -> dict:
         """A copy with every present secret replaced by MASK."""
         out = copy.deepcopy(configuration or {})
-        for path in cls.secret_fields:
-            if _get(out, path) not in (None, ""):
-                _set(out, path, MASK)
+        for keys in cls.secret_keys(out):
+            if get_keys(out, keys) not in (None, ""):
+                set_keys(out, keys, MASK)
         return out
 
     @classmethod
     def keep_secrets(cls, new: dict, old: dict) -> dict:
         """Secrets are write-only: a client that posts back MASK keeps the stored value.
 
-        MASK where nothing is stored (a masked configuration copied into a new integration)
-        is a ConfigError naming the field: storing the mask itself would lose the secret silently.
+        MASK where nothing is stored (a masked configuration copied into a new integration, a
+        header of the filter added or renamed with the mask as its value) is a ConfigError naming
+        the field: storing the mask itself would lose the secret silently.
         """
         out = copy.deepcopy(new or {})
-        for path in cls.secret_fields:
-            if _get(out, path) == MASK:
-                stored = _get(old or {}, path)
-                if stored in (None, ""):
-                    raise ConfigError(f"configuration.{path}: no secret is stored to keep; enter it again")
-                _set(out, path, stored)
+        for keys in cls.secret_keys(out):
+            if get_keys(out, keys) == MASK:
+                stored = get_keys(old or {}, keys)
+                if stored in (None, "", MASK):
+                    raise ConfigError(f"configuration.{join_path(keys)}: no secret is stored to keep; enter it again")
+                set_keys(out, keys, stored)
         return out
 
     def check(self) -> None:

@@ -17,11 +17,15 @@ from collections.abc import Mapping
 from integrations.messages import Downlink
 from integrations.types.base import IntegrationError, PushIntegration, TypeConfig
 
-__all__ = ["HttpFamilyConfig", "HttpFamilyIntegration", "call", "lorawan_target", "TIMEOUT_SECONDS"]
+__all__ = ["HttpFamilyConfig", "HttpFamilyIntegration", "call", "lorawan_target", "TIMEOUT_SECONDS",
+           "HEADER_FILTER_SECRETS"]
 
 TIMEOUT_SECONDS = 10.0
 TRANSIENT = frozenset({408, 425, 429})
 _HEX16 = re.compile(r"^[0-9A-Fa-f]{16}$")
+#: the header filter's values are the shared secret a sender presents: each one is a secret
+#: (the header names are not). A type that declares secrets of its own adds these to them.
+HEADER_FILTER_SECRETS = ("headersFilter.*",)
 
 
 class HttpFamilyConfig(TypeConfig):
@@ -39,6 +43,7 @@ class HttpFamilyIntegration(PushIntegration):
     """A push type with the HTTP integration's header filter."""
 
     config_model = HttpFamilyConfig
+    secret_fields = HEADER_FILTER_SECRETS
 
     def headers_match(self, headers: Mapping[str, str]) -> bool:
         config = self.config

@@ -1,6 +1,7 @@
 """HTTP integration: devices or backends POST/PUT to /api/v1/integrations/http/{routingKey}."""
 
 from integrations.types.base import PushIntegration, TypeConfig
+from integrations.types.cloud import HEADER_FILTER_SECRETS
 
 __all__ = ["HttpConfig", "HttpIntegration"]
 
@@ -17,7 +18,7 @@ class HttpIntegration(PushIntegration):
     kind, label = "HTTP", "HTTP"
     config_model = HttpConfig
     endpoint = "http"
-    secret_fields = ()
+    secret_fields = HEADER_FILTER_SECRETS
 
     def headers_match(self, headers: dict[str, str]) -> bool:
         """True unless security is on and a configured header is missing or different.

@@ -34,7 +34,14 @@ from pydantic import BaseModel, ConfigDict
 
 from integrations.messages import Downlink
 from integrations.types.base import IntegrationError, TypeConfig
-from integrations.types.cloud import HttpFamilyConfig, HttpFamilyIntegration, call, confirmed, lorawan_target
+from integrations.types.cloud import (
+    HEADER_FILTER_SECRETS,
+    HttpFamilyConfig,
+    HttpFamilyIntegration,
+    call,
+    confirmed,
+    lorawan_target,
+)
 
 __all__ = ["ThingParkConfig", "ThingParkIntegration", "TpeIntegration", "ChirpStackConfig", "ChirpStackIntegration",
            "LoriotConfig", "LoriotIntegration", "payload_hex"]
@@ -106,7 +113,7 @@ class ThingParkIntegration(HttpFamilyIntegration):
     kind, label = "THINGPARK", "ThingPark"
     endpoint = "thingpark"
     config_model = ThingParkConfig
-    secret_fields = ("asKey", "clientSecret")
+    secret_fields = ("asKey", "clientSecret", *HEADER_FILTER_SECRETS)
     api_downlink = True
 
     def headers_match(self, headers) -> bool:
@@ -278,7 +285,7 @@ class LoriotIntegration(HttpFamilyIntegration):
     kind, label = "LORIOT", "LORIOT"
     endpoint = "loriot"
     config_model = LoriotConfig
-    secret_fields = ("token", "credentials.token", "credentials.password")
+    secret_fields = ("token", "credentials.token", "credentials.password", *HEADER_FILTER_SECRETS)
     api_downlink = True
 
     def downlink_url(self) -> str:

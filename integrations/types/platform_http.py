@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from integrations.messages import Downlink, RawUplink
 from integrations.types.base import IntegrationError
-from integrations.types.cloud import HttpFamilyConfig, HttpFamilyIntegration
+from integrations.types.cloud import HEADER_FILTER_SECRETS, HttpFamilyConfig, HttpFamilyIntegration
 
 __all__ = ["SigfoxIntegration", "OceanConnectIntegration", "ParticleConfig", "ParticleIntegration",
            "TMobileIotCdpIntegration", "KpnConfig", "KpnIntegration", "sigfox_reply"]
@@ -87,6 +87,7 @@ class ParticleIntegration(HttpFamilyIntegration):
     kind, label = "PARTICLE", "Particle"
     endpoint = "particle"
     config_model = ParticleConfig
+    secret_fields = (*HEADER_FILTER_SECRETS, "clientConfiguration.headersFilter.*")
 
     def headers_match(self, headers) -> bool:
         client = self.config.clientConfiguration
@@ -117,7 +118,7 @@ class KpnIntegration(HttpFamilyIntegration):
     kind, label = "KPN", "KPN Things"
     endpoint = "kpn"
     config_model = KpnConfig
-    secret_fields = ("destinationSharedSecret", "apiKey")
+    secret_fields = ("destinationSharedSecret", "apiKey", *HEADER_FILTER_SECRETS)
     api_downlink = True
 
     def refuse(self, headers, body: bytes, query: str) -> str | None:

@@ -8,7 +8,7 @@ propagates is recorded (rulechains/alarm_propagation.py)."""
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from rulechains import alarms
+from rulechains import alarm_comments, alarms
 from rulechains.api.alarms import EntityAlarmsView
 from tbproject.api.ids import parse_uuid
 from tbproject.clock import now_ms
@@ -65,7 +65,8 @@ class SaveAlarmView(EntityAlarmsView):
         pk = self.originator(entity_type, str(originator["id"]))
         start = body.get("startTs") if isinstance(body.get("startTs"), int) and body["startTs"] > 0 else None
         alarm, _ = alarms.raise_alarm(request.user.tenant_id, entity_type, pk, _text(body, "type"), severity,
-                                      body.get("details"), now_ms(), start_ts=start, propagation=_propagation(body))
+                                      body.get("details"), now_ms(), start_ts=start, propagation=_propagation(body),
+                                      user=request.user)
         return Response(alarms.alarm_json(alarm))
 
     def updated(self, alarm, severity: str, body: dict):
@@ -75,6 +76,8 @@ class SaveAlarmView(EntityAlarmsView):
         if isinstance(originator, dict) and originator.get("id"):
             if parse_uuid(originator["id"]) != alarm.originator_id:
                 raise ValidationError("Alarm originator can't be changed!")
+        old_severity = alarm.severity
         alarm.severity, alarm.details, alarm.end_ts = severity, body.get("details", alarm.details), now_ms()
         alarm.save()
+        alarm_comments.severity_changed(alarm, old_severity, self.request.user)
         return alarm

@@ -2,11 +2,15 @@
 
     GET  /api/components?componentTypes=FILTER,ACTION&ruleChainType=CORE
          ThingsBoard's ComponentDescriptor list of the rule-node types (rulechains/components.py)
+    GET  /api/components/{componentType}?ruleChainType=CORE   the same, of one type (FILTER, ACTION...)
+    GET  /api/component/{componentDescriptorClazz}             one descriptor by its class name (404 if
+         no rule node here has that class)
     POST /api/ruleChain/node/validate   {type, configuration} -> {"valid": true}, or 400 saying why
     POST /api/ruleChain/{id}/test       {metadata, msg: {msgType, metadata, data, originator?}}
          -> the path a sample message takes through the chain as posted; nothing is stored
 """
 
+from django.http import Http404
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
@@ -14,10 +18,12 @@ from converters.engine import EngineError
 from rulechains import components, trial
 from rulechains.api.views import ENGINE_DOWN, RuleChainResource
 from rulechains.metadata import MetadataError
+from rulechains.nodes import NODES
 from rulechains.nodes.base import ConfigError
 from tbproject.api.exceptions import ServiceUnavailable
+from tbproject.api.params import choice_param
 
-__all__ = ["ComponentsView", "ValidateNodeView", "TestChainView"]
+__all__ = ["ComponentsView", "ComponentsByTypeView", "ComponentView", "ValidateNodeView", "TestChainView"]
 
 
 class ComponentsView(RuleChainResource):
@@ -29,6 +35,21 @@ class ComponentsView(RuleChainResource):
             raise ValidationError(f"Unknown componentTypes: {', '.join(unknown)[:200]}. "
                                   f"Known: {', '.join(components.GROUPS)}")
         return Response(components.descriptors(groups))
+
+
+class ComponentsByTypeView(RuleChainResource):
+    def get(self, request, component_type):
+        choice_param(request.query_params, "ruleChainType", ("CORE", "EDGE"))  # one palette serves both
+        if component_type not in components.GROUPS:
+            raise ValidationError(f"Unknown componentType: {component_type:.64}. Known: {', '.join(components.GROUPS)}")
+        return Response(components.descriptors([component_type]))
+
+
+class ComponentView(RuleChainResource):
+    def get(self, request, clazz):
+        if clazz not in NODES:
+            raise Http404("Requested item wasn't found!")
+        return Response(components.descriptor(clazz))
 
 
 class ValidateNodeView(RuleChainResource):

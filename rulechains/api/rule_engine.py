@@ -1,32 +1,32 @@
 """ThingsBoard's REST API to the rule engine: ``POST /api/rule-engine/`` (the originator is the
 calling user), ``POST /api/rule-engine/{entityType}/{entityId}``, ``.../{timeout}`` and
-``.../{queueName}/{timeout}`` (milliseconds, any integer as ThingsBoard takes it: above 60 s it
-waits 60 s, as a waiting call holds a thread; 0 or less waits ThingsBoard's default 10 s).
+``.../{queueName}/{timeout}`` (milliseconds, any integer as ThingsBoard takes it: 0 or less waits
+ThingsBoard's default 10 s; above 300 s it waits 300 s, the one rule of every long wait: tbproject/waits.py).
 
 The JSON body becomes a REST_API_REQUEST message for the tenant's root chain, and the call waits
 for a "rest call reply" node to answer with the message's data: 200 with that JSON, or 408 when
 no reply came in time (rulechains/replies.py). The body may come as application/json or as
 text/plain, as ThingsBoard's generated client sends it; it must be a JSON object or array. There
 is one rule-engine queue here, so a queue name is accepted and not used. An entity another
-tenant's, or not its customer's for a customer user, is a 404. Past RULE_ENGINE_REST_MAX_WAITING_CALLS
-calls of the tenant waiting in this process, a 429 (ThingsBoard's rate-limit error).
+tenant's, or not its customer's for a customer user, is a 404. Past the process's cap of waiting
+requests (MAX_WAITING_REQUESTS, MAX_WAITING_REQUESTS_PER_TENANT), a 429 (ThingsBoard's rate-limit
+error). Under the web server the wait holds no thread (tbproject.deferred.answer_when).
 """
 
 import json
 import logging
 import re
 
-from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
-from rest_framework.response import Response
 
 from devices.api.telemetry import ENTITY_MODELS, TelemetryView
 from devices.models import EntityGroup
 from rulechains import replies
 from tbproject.api.exceptions import ErrorCode, ServiceUnavailable, tb_error
 from tbproject.api.ids import parse_uuid
+from tbproject.waits import wait_ms
 from tenants.choices import Authority
 from tenants.models import User
 
@@ -58,14 +58,30 @@ _INT_RANGE = range(-(1 << 31), 1 << 31)
 
 
 def _timeout(raw) -> int:
-    """The wait in ms: ThingsBoard takes any int; past MAX_TIMEOUT_MS it is MAX_TIMEOUT_MS, and 0 or
-    less (which would time out at once) is the default. Anything else is a 400."""
+    """The wait in ms: ThingsBoard takes any int; 0 or less (which would time out at once) is the
+    default, and no wait is longer than MAX_TIMEOUT_MS (waits.wait_ms). Anything else is a 400."""
     if raw is None:
         return replies.DEFAULT_TIMEOUT_MS
     if not _INT.fullmatch(raw) or int(raw) not in _INT_RANGE:
         raise ValidationError(f"Invalid timeout: {raw:.32}. It must be an integer number of milliseconds")
-    timeout = int(raw)
-    return replies.DEFAULT_TIMEOUT_MS if timeout <= 0 else min(timeout, replies.MAX_TIMEOUT_MS)
+    return wait_ms(int(raw), replies.DEFAULT_TIMEOUT_MS)
+
+
+def too_many():
+    """DRF's 429 (ThingsBoard's "Too many requests" error) for a tenant past the cap of waiting requests."""
+    return Throttled(detail="Too many requests for current tenant! The tenant has too many requests waiting "
+                            "already")
+
+
+def _answer(timeout_ms: int):
+    def finish(reply):
+        if reply is None:
+            return JsonResponse(tb_error(408, f"The rule engine sent no reply within {timeout_ms} ms: does the root "
+                                              "chain route REST_API_REQUEST to a rest call reply node?",
+                                         ErrorCode.GENERAL), status=408)
+        return HttpResponse(reply, content_type="application/json")
+
+    return finish
 
 
 class RuleEngineView(TelemetryView):
@@ -80,20 +96,18 @@ class RuleEngineView(TelemetryView):
         else:
             kind, pk = self.originator(entity_type, entity_id)
         data = _body(request)
+        from rulechains import outbox
+
+        tenant_id = request.user.tenant_id
+        request_id, payload = replies.message(tenant_id, kind, pk, data, timeout_ms=timeout_ms)
         try:
-            reply = replies.call(request.user.tenant_id, kind, pk, data, timeout_ms=timeout_ms)
+            return replies.reply_later(request, tenant_id, request_id, lambda: outbox.queue(payload),
+                                       timeout_ms=timeout_ms, finish=_answer(timeout_ms))
         except replies.TooManyWaiting:
-            raise Throttled(detail="Too many requests for current tenant! The tenant has "
-                                   f"{settings.RULE_ENGINE_REST_MAX_WAITING_CALLS} rule engine calls waiting for "
-                                   "their reply already") from None
+            raise too_many() from None
         except Exception:
-            log.exception("rule engine: a REST API request of tenant %s could not be handed on", request.user.tenant_id)
+            log.exception("rule engine: a REST API request of tenant %s could not be handed on", tenant_id)
             raise ServiceUnavailable("The rule engine cannot take the request now, try again later") from None
-        if reply is None:
-            return Response(tb_error(408, f"The rule engine sent no reply within {timeout_ms} ms: does the root "
-                                          "chain route REST_API_REQUEST to a rest call reply node?",
-                                     ErrorCode.GENERAL), status=408)
-        return HttpResponse(reply, content_type="application/json")
 
     def originator(self, entity_type: str, entity_id: str) -> tuple[str, object]:
         """(ENTITY_TYPE, id) of a path's entity the user may see; 400 for another type, else 404."""

@@ -13,6 +13,9 @@ chain is a 404):
     POST   /api/ruleChain/import            create a chain from such a file (not root)
     GET    /api/ruleChains/export?limit=    ThingsBoard's RuleChainData {ruleChains, metadata}
     POST   /api/ruleChains/import?overwrite= import RuleChainData; one result per chain
+    GET    /api/ruleChains/list?ruleChainIds=a,b   the tenant's chains among those ids, in request order
+    POST   /api/ruleChain/device/default {"name"}  a new (not root) chain made from the default
+                                            root chain's template (rulechains.defaults)
 """
 
 from django.db import transaction
@@ -22,6 +25,7 @@ from rest_framework.response import Response
 from converters.engine import EngineError
 from rulechains import services
 from rulechains.api.serializers import RuleChainSerializer
+from rulechains.defaults import ROOT_CHAIN
 from rulechains.metadata import MetadataError, export_metadata, save_metadata
 from rulechains.models import RuleChain
 from tbproject.api.exceptions import Conflict, ServiceUnavailable
@@ -29,9 +33,10 @@ from tbproject.api.ids import parse_uuid
 from tbproject.api.params import choice_param
 from tbproject.api.permissions import IsTenantAdmin
 from tbproject.api.resources import EntityResource
+from tbproject.text import check_text
 
 __all__ = ["RuleChainResource", "MetadataView", "SaveMetadataView", "RootView", "ExportView", "ImportView",
-           "BulkExportView", "BulkImportView"]
+           "BulkExportView", "BulkImportView", "DefaultDeviceChainView"]
 
 ENGINE_DOWN = "The script engine cannot start; the rule chain was not saved. Try again."
 
@@ -128,6 +133,26 @@ class ImportView(RuleChainResource):
             self.save_metadata(chain, data["metadata"])
         chain = self.get_object(chain.pk)
         return Response({"ruleChain": self.render(chain), "metadata": export_metadata(chain)})
+
+
+class DefaultDeviceChainView(RuleChainResource):
+    """ThingsBoard's "Create Default Rule Chain": its root chain template under the posted name."""
+
+    def post(self, request):
+        name = request.data.get("name") if isinstance(request.data, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError("Parameter 'name' can't be empty!")
+        if len(name) > 255:
+            raise ValidationError("Rule chain name must be at most 255 characters")
+        try:
+            check_text(name)
+        except ValueError as e:
+            raise ValidationError(f"Rule chain name: {e}") from None
+        template = {"ruleChain": {**ROOT_CHAIN["ruleChain"], "name": name, "root": False},
+                    "metadata": ROOT_CHAIN["metadata"]}
+        # the built-in template's scripts are known to compile, as for a new tenant's root chain
+        chain = services.create_chain(request.user.tenant_id, template, check=False)
+        return Response(self.render(self.get_object(chain.pk)))
 
 
 class BulkExportView(RuleChainResource):

@@ -106,5 +106,6 @@ NODES = TypeRegistry({
     _TB + "notification.TbSlackNode": "rulechains.nodes.notify.SlackNode",
     _TB + "mqtt.azure.TbAzureIotHubNode": "rulechains.nodes.azure.AzureIotHubNode",
     _TB + "action.TbCopyAttributesToEntityViewNode": "rulechains.nodes.entity_views.CopyToEntityViewNode",
+    _TB + "rpc.TbSendRPCReplyNode": "rulechains.nodes.rpc_reply.RpcCallReplyNode",
 })
 get_node = NODES.load

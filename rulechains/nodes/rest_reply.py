@@ -5,17 +5,13 @@ the answer of the REST API call that put the message into the rule engine
 import json
 import uuid
 
-from rulechains.messages import SUCCESS
-from rulechains.nodes.base import BaseNode, Out, fail, field, text_option
+from rulechains.nodes.base import field
+from rulechains.nodes.reply_base import EMPTY_BODY, NO_REQUEST_ID, NO_SERVICE_ID, ReplyNode
 
 __all__ = ["RestCallReplyNode", "NO_SERVICE_ID", "NO_REQUEST_ID", "EMPTY_BODY"]
 
-NO_SERVICE_ID = "Service id is not present in the metadata!"
-NO_REQUEST_ID = "Request id is not present in the metadata!"
-EMPTY_BODY = "Request body is empty!"
 
-
-class RestCallReplyNode(BaseNode):
+class RestCallReplyNode(ReplyNode):
     """Sends each message's data (as JSON) back to the REST API call named by the metadata keys
     ``requestIdMetaDataAttribute`` (default ``requestUUID``) and ``serviceIdMetaDataAttribute``
     (default ``serviceId``), which the API puts in the message; then Success with the message as it
@@ -24,20 +20,11 @@ class RestCallReplyNode(BaseNode):
     after the call timed out (408) is dropped."""
 
     label = "rest call reply"
-    group = "ACTION"
-    side_effects = True
-    savepoint = False
     defaults = {"serviceIdMetaDataAttribute": "serviceId", "requestIdMetaDataAttribute": "requestUUID"}
     fields = (field("serviceIdMetaDataAttribute", "text", "Service Id metadata attribute",
                     help="the metadata key holding the id of the server that took the request"),
               field("requestIdMetaDataAttribute", "text", "Request Id metadata attribute",
                     help="the metadata key holding the request's UUID"))
-
-    @classmethod
-    def clean_config(cls, configuration):
-        # an empty name falls back to the default, as ThingsBoard's node does
-        return {**configuration, **{key: text_option(configuration, key) or default
-                                    for key, default in cls.defaults.items()}}
 
     def reply(self, msg):
         """``(request id, JSON text, expiration ms or None)`` for ``msg``, or why it cannot be one."""
@@ -54,18 +41,3 @@ class RestCallReplyNode(BaseNode):
             return EMPTY_BODY
         expiration = msg.metadata.get("expirationTime", "")
         return request_id, json.dumps(msg.data), int(expiration) if expiration.isdigit() else None
-
-    def process_batch(self, ctx, msgs):
-        from rulechains import replies
-
-        outs, ready = [], []
-        for msg in msgs:
-            reply = self.reply(msg)
-            if isinstance(reply, str):
-                outs.append(fail(msg, reply))
-            else:
-                ready.append(reply)
-                outs.append([Out(SUCCESS, msg)])
-        # keyed by this chain's tenant: a node of another tenant that learned a request id answers nobody
-        replies.send(ctx.tenant_id, ready)  # one round trip for the batch; if it raises, the engine fails the batch
-        return outs

@@ -1,12 +1,17 @@
 """The RPC call request node (ThingsBoard's ``TbSendRPCRequestNode``, "RPC Call Request" in its
-default root rule chain): an RPC to the message's originator device, which in this product is a
-downlink through the integration that serves the device (integrations.downlinks)."""
+default root rule chain): an RPC to the message's originator device, delivered one way only. A
+device an integration serves gets it as a downlink through that integration (integrations.downlinks);
+any other device gets it on its HTTP long poll (``GET /api/v1/{token}/rpc``, rulechains/rpc_calls.py)."""
 
 import json
 import uuid
 
+from devices.models import Device
 from rulechains.messages import RPC_CALL_FROM_SERVER_TO_DEVICE, SUCCESS, changed
 from rulechains.nodes.base import BaseNode, ConfigError, Out, fail, field
+from rulechains.rpc_calls import record
+from rulechains.rpc_models import Rpc, RpcStatus
+from tbproject.clock import now_ms
 
 __all__ = ["RpcCallRequestNode", "serving_integrations"]
 
@@ -15,11 +20,18 @@ NO_METHOD = "Method is not present in the message!"
 NO_PARAMS = "Params are not present in the message!"
 
 
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def serving_integrations(tenant_id, device_ids) -> dict:
     """``{device id: integration id}`` for the devices an integration serves: the integration each
     was last heard from on a connection (a route: TCP, UDP, TTS), else the tenant's only enabled
     integration with a downlink converter. Devices served by none are left out."""
-    from devices.models import Device
     from integrations.models import DeviceRoute, Integration
 
     names = dict(Device.objects.filter(tenant_id=tenant_id, pk__in=device_ids).values_list("pk", "name"))
@@ -34,14 +46,18 @@ def serving_integrations(tenant_id, device_ids) -> dict:
 
 class RpcCallRequestNode(BaseNode):
     """Sends each message, ``{"method", "params"}`` as the RPC API and the "RPC Request to Device"
-    relation make it, as an RPC_CALL_FROM_SERVER_TO_DEVICE downlink to its originator device,
-    through the integration that serves the device: ``integrationId`` where set (ours, optional),
-    else the integration the device was last heard from on a connection, else the tenant's only
-    enabled integration with a downlink converter. ``params`` reach the encoder as JSON text, as in
-    ThingsBoard. Success once handed to the integration (ThingsBoard waits up to
-    ``timeoutInSeconds`` for the device's reply; here delivery is the integration's, one-way);
-    Failure when the originator is not a device, ``method`` or ``params`` are missing, no
-    integration serves the device or it refuses the downlink."""
+    relation make it, as an RPC_CALL_FROM_SERVER_TO_DEVICE to its originator device, by one way
+    only. A device an integration serves gets it as a downlink through that integration:
+    ``integrationId`` where set (ours, optional), else the integration the device was last heard
+    from on a connection, else the tenant's only enabled integration with a downlink converter; a
+    persistent call's row then reads SENT, and no poll takes it. Any other device gets it on its
+    HTTP long poll: the call is kept (QUEUED) until a poll takes it or it expires. ``params`` reach
+    the encoder and the device as JSON text, as in ThingsBoard. Success once kept or handed to the
+    integration;
+    a device's reply to a two-way call answers the REST call that made it (ThingsBoard's node waits
+    up to ``timeoutInSeconds`` for it; here the call expires then: ``expirationTime`` is the
+    metadata's, else now plus the timeout). Failure when the originator is not a device, ``method``
+    or ``params`` are missing, or the integration refuses the downlink."""
 
     label = "rpc call request"
     group = "ACTION"
@@ -80,6 +96,8 @@ class RpcCallRequestNode(BaseNode):
         if "params" not in data:
             return NO_PARAMS
         params = data["params"]
+        if not _is_uuid(msg.metadata.get("requestUUID")):  # made by a script: the call needs an id of its own
+            msg = changed(msg, metadata={**msg.metadata, "requestUUID": str(uuid.uuid4())})
         metadata = {"requestUUID": str(uuid.uuid4()), "oneway": "true", "persistent": "false",
                     "expirationTime": str(now + self.config["timeoutInSeconds"] * 1000), **msg.metadata}
         return changed(msg, msg_type=RPC_CALL_FROM_SERVER_TO_DEVICE, metadata=metadata, data={
@@ -95,23 +113,45 @@ class RpcCallRequestNode(BaseNode):
                 outs[i] = fail(msg, call)
             else:
                 calls.append((i, call))
+        known = set(Device.objects.filter(tenant_id=ctx.tenant_id, pk__in={c.originator_id for _, c in calls})
+                    .values_list("pk", flat=True))
+        for i, call in calls:
+            if call.originator_id not in known:
+                outs[i] = fail(msgs[i], f"Device with id [{call.originator_id}] is not found")
+        calls = [(i, c) for i, c in calls if c.originator_id in known]
         fixed = self.config["integrationId"]
         served = {} if fixed else serving_integrations(ctx.tenant_id, {c.originator_id for _, c in calls})
         by_integration: dict = {}
         for i, call in calls:
             integration = fixed or served.get(call.originator_id)
             if integration is None:
-                outs[i] = fail(msgs[i], "No integration serves this device: set the node's integrationId, or send "
-                                        "through an integration downlink node")
+                keep(ctx.tenant_id, call, RpcStatus.QUEUED)  # for the device's HTTP long poll
+                outs[i] = [Out(SUCCESS, call)]
             else:
+                if call.metadata.get("persistent") == "true" and \
+                        keep(ctx.tenant_id, call, RpcStatus.SENT).status != RpcStatus.SENT:
+                    outs[i] = [Out(SUCCESS, call)]  # a poll took it first (the API saved it QUEUED): sent once
+                    continue
                 by_integration.setdefault(integration, []).append((i, call))
         for integration, group in by_integration.items():
             try:
                 downlinks.submit_many(ctx.tenant_id, uuid.UUID(str(integration)), [c for _, c in group])
             except downlinks.DownlinkRefused as e:
+                Rpc.objects.filter(tenant_id=ctx.tenant_id, pk__in=[c.metadata["requestUUID"] for _, c in group],
+                                   status=RpcStatus.SENT).update(status=RpcStatus.FAILED)
                 for i, _ in group:
                     outs[i] = fail(msgs[i], str(e) or "The integration refused the downlink")
                 continue
             for i, call in group:
                 outs[i] = [Out(SUCCESS, call)]
         return outs
+
+
+def keep(tenant_id, call, status) -> Rpc:
+    """The call's row (rulechains.rpc_calls): QUEUED for the device's long poll, or SENT (a
+    persistent call handed to an integration)."""
+    meta = call.metadata
+    expiration = meta.get("expirationTime", "")
+    return record(tenant_id, call.originator_id, meta["requestUUID"], dict(call.data),
+                  oneway=meta.get("oneway") != "false", persistent=meta.get("persistent") == "true", status=status,
+                  expiration_time=int(expiration) if expiration.isdigit() else now_ms() + 60_000)

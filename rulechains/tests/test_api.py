@@ -86,7 +86,7 @@ def test_another_tenants_chain_is_not_found(api, mallory_api, other_tenant):
                                                      "connections": []}, format="json")):
         assert_error(res, 404)
     foreign.refresh_from_db()
-    assert foreign.version == before and foreign.nodes.count() == 5
+    assert foreign.version == before and foreign.nodes.count() == 6  # the default root chain
     assert "Root Rule Chain" not in page_names(api.get("/api/ruleChains?pageSize=10&page=0&textSearch=Mall"))
 
 

@@ -1,26 +1,8 @@
-"""Two-way and persistent RPC, the "All" group and bad data queries: clear answers for what
-this server does not do."""
+"""The "All" group and bad data queries: clear answers for what this server does not do. (Two-way
+and persistent RPC are served: rulechains/tests/test_api_rpc.py.)"""
 
 from tbproject.testing.api import assert_error
 from tbproject.testing.factories import make_device
-
-
-def test_two_way_rpc_is_a_501_naming_the_one_way_call(api, tenant, other_tenant):
-    device = make_device(tenant, "rpc-2way")
-    for prefix in ("/api/rpc/twoway", "/api/plugins/rpc/twoway"):
-        body = {"method": "getTemp", "params": {}}
-        assert_error(api.post(f"{prefix}/{device.pk}", body, format="json"), 501, "/api/rpc/oneway/")
-    assert_error(api.post(f"/api/rpc/twoway/{make_device(other_tenant, 'theirs').pk}", {}, format="json"), 404)
-
-
-def test_no_rpc_is_ever_persisted(api, tenant, other_tenant):
-    device = make_device(tenant, "rpc-store")
-    res = api.get(f"/api/rpc/persistent/device/{device.pk}", {"pageSize": 10, "page": 0})
-    assert res.status_code == 200
-    assert res.json() == {"data": [], "totalPages": 0, "totalElements": 0, "hasNext": False}
-    assert_error(api.get(f"/api/rpc/persistent/device/{device.pk}"), 400, "pageSize")
-    assert_error(api.get(f"/api/rpc/persistent/device/{make_device(other_tenant, 'x').pk}",
-                         {"pageSize": 10, "page": 0}), 404)
 
 
 def test_data_queries_are_served_and_bad_ones_are_400s(api):

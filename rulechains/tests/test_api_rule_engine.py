@@ -13,6 +13,7 @@ import pytest
 from rulechains import nodes, replies
 from rulechains.api import rule_engine
 from rulechains.tests.helpers import install_root, node
+from tbproject import waits
 from tbproject.testing.api import assert_error
 from tbproject.testing.factories import make_asset, make_device, make_group
 from tbproject.testing.fixtures import api_as
@@ -139,50 +140,51 @@ def test_a_body_nested_past_the_parsers_stack_is_a_400_not_a_500(api, device):
 
 
 @pytest.mark.parametrize(("raw", "timeout_ms"), [
-    (None, replies.DEFAULT_TIMEOUT_MS), ("1", 1), ("2000", 2000), ("+2000", 2000), ("60000", 60_000),
-    ("60001", replies.MAX_TIMEOUT_MS), ("2147483647", replies.MAX_TIMEOUT_MS),  # ThingsBoard takes any int
+    (None, replies.DEFAULT_TIMEOUT_MS), ("1", 1), ("2000", 2000), ("+2000", 2000), ("60001", 60_001),
+    ("300001", replies.MAX_TIMEOUT_MS), ("2147483647", replies.MAX_TIMEOUT_MS),  # ThingsBoard takes any int
     ("0", replies.DEFAULT_TIMEOUT_MS), ("-5", replies.DEFAULT_TIMEOUT_MS), ("-2147483648", replies.DEFAULT_TIMEOUT_MS),
 ])
 def test_any_integer_timeout_is_taken_within_the_bounds(raw, timeout_ms):
     assert rule_engine._timeout(raw) == timeout_ms
 
 
-@pytest.mark.parametrize("timeout", ["0", "-5", "60001"])
+@pytest.mark.parametrize("timeout", ["0", "-5", "300001"])
 def test_a_timeout_out_of_bounds_still_gets_the_reply(api, device, replying_root, timeout):
     res = post(api, f"/api/rule-engine/DEVICE/{device.pk}/{timeout}")
     assert res.status_code == 200 and res.json()["echo"] == {"temp": 21.5}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_past_the_waiting_calls_cap_a_call_answers_429(api, tenant, tenant_admin, device, settings):
-    """With the cap at 1: while one call of the tenant waits (no reply node), another answers 429;
+@pytest.mark.parametrize("cap", ["MAX_WAITING_REQUESTS_PER_TENANT", "MAX_WAITING_REQUESTS"])
+def test_past_the_waiting_calls_cap_a_call_answers_429(api, tenant, tenant_admin, device, settings, cap):
+    """With a cap at 1: while one call of the tenant waits (no reply node), another answers 429;
     once the first has its answer, a call goes through again."""
     settings.REDIS_URL = ""
-    settings.RULE_ENGINE_REST_MAX_WAITING_CALLS = 1
+    setattr(settings, cap, 1)
     install_root(tenant, [node(nodes.SWITCH, "Message Type Switch", version=0)], [])
     first, other_client = {}, api_as(tenant_admin)
     waiting = threading.Thread(target=lambda: first.update(
         res=post(other_client, f"/api/rule-engine/DEVICE/{device.pk}/60000")))
     waiting.start()
     try:
-        slot = wait_for_slot(tenant)
+        key = wait_for_slot(tenant)
         res = post(api, f"/api/rule-engine/DEVICE/{device.pk}/100")
         assert_error(res, 429, "Too many requests for current tenant!")
         assert res.json()["errorCode"] == 33
     finally:
-        replies.send(tenant.pk, [(slot.split(":", 1)[1], '{"late": true}', None)] if slot else [])
+        waits.notify(key, '{"late": true}')
         waiting.join(60)
     assert first["res"].status_code == 200 and first["res"].json() == {"late": True}
-    assert not replies._waiters  # the count went back
+    assert waits.count() == 0  # the count went back
     assert_error(post(api, f"/api/rule-engine/DEVICE/{device.pk}/10"), 408, "no reply within 10 ms")
 
 
 def wait_for_slot(tenant, rounds=6000):
     """The key of the tenant's call waiting in memory, once it waits (a bound on polls, not a time)."""
     for _ in range(rounds):
-        with replies._cond:
-            found = [k for k in replies._slots if k.startswith(f"{tenant.pk}:")]
-        if found and replies._waiters.get(str(tenant.pk)):
+        with waits._lock:
+            found = [k for k in waits._waiters if k.startswith(f"reply:{tenant.pk}:")]
+        if found and waits.count(tenant.pk):
             return found[0]
         time.sleep(0.01)
     raise AssertionError("the first call never waited")

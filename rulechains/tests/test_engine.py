@@ -175,5 +175,5 @@ def test_the_data_migration_gives_existing_tenants_a_root_chain(tenant, other_te
     migration = importlib.import_module("rulechains.migrations.0002_root_chains")
     migration.create_root_chains(apps, None)
     root = RuleChain.objects.get(tenant=tenant, root=True)
-    assert root.nodes.count() == 5 and root.connections.count() == 4
+    assert root.nodes.count() == 6 and root.connections.count() == 5
     assert RuleChain.objects.filter(tenant=other_tenant).count() == 1

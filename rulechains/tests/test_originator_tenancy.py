@@ -17,6 +17,7 @@ from rulechains.messages import encode
 from rulechains.models import Alarm
 from rulechains.nodes import timers
 from rulechains.tests.helpers import events_of, install_root, msg, node
+from tbproject.process_cache import ProcessCache
 from tbproject.testing.factories import make_asset, make_customer, make_device, make_group
 from tenants.models import User
 
@@ -28,7 +29,7 @@ ENTITIES = {"DEVICE": ("Device", make_device), "ASSET": ("Asset", make_asset), "
 @pytest.fixture(autouse=True)
 def fresh_cache(monkeypatch):
     """Each test starts with nothing confirmed in this process."""
-    monkeypatch.setattr(originators, "CONFIRMED", originators.Confirmed())
+    monkeypatch.setattr(originators, "CONFIRMED", ProcessCache(originators.CACHE_SIZE))
 
 
 def saving_chain(tenant):
@@ -157,7 +158,7 @@ def test_the_check_is_one_query_per_entity_type_for_a_batch_of_tenants(tenant, o
     with django_assert_num_queries(3):  # devices, assets, customers (counted per tenant); the tenant needs none
         assert originators.foreign(batch) == set()
     batch += [msg(tenant, other_tenant, kind="TENANT"), msg(tenant, make_device(other_tenant, "x"))]
-    originators.CONFIRMED.clear()  # as a process that has confirmed none of them
+    originators.CONFIRMED.forget()  # as a process that has confirmed none of them
     with django_assert_num_queries(4):  # and which devices are missing, as some are
         assert originators.foreign(batch) == {len(batch) - 2, len(batch) - 1}
 
@@ -198,10 +199,19 @@ def test_a_foreign_originator_is_still_refused_once_the_tenants_own_ids_are_cach
     assert originators.foreign([msg(other_tenant, theirs)], tenant.pk) == {0}
 
 
-def test_the_cache_keeps_at_most_its_size_and_forgets_after_its_ttl(monkeypatch):
-    cache = originators.Confirmed(size=2, ttl=300)
-    cache.add([("t", "DEVICE", 1), ("t", "DEVICE", 2), ("t", "DEVICE", 3)])
-    assert cache.known([("t", "DEVICE", i) for i in (1, 2, 3)]) == {("t", "DEVICE", 2), ("t", "DEVICE", 3)}
+def test_the_cache_forgets_after_its_ttl(monkeypatch, tenant):
+    device = make_device(tenant, "d")
+    assert originators.foreign([msg(tenant, device)]) == set()
+    ref = (tenant.pk, "DEVICE", device.pk)
+    assert originators.known([ref]) == {ref}
     now = originators.time.monotonic()
-    monkeypatch.setattr(originators.time, "monotonic", lambda: now + 301)
-    assert cache.known([("t", "DEVICE", 3)]) == set()
+    monkeypatch.setattr(originators.time, "monotonic", lambda: now + originators.CACHE_TTL + 1)
+    assert originators.known([ref]) == set()
+
+
+def test_a_deleted_originator_is_refused_at_once_in_the_process_that_deleted_it(tenant):
+    device, kept = make_device(tenant, "gone"), make_device(tenant, "kept")
+    assert originators.foreign([msg(tenant, device), msg(tenant, kept)]) == set()  # both confirmed and cached
+    device_msg = msg(tenant, device)
+    device.delete()
+    assert originators.foreign([device_msg, msg(tenant, kept)]) == {0}

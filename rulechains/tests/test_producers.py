@@ -72,7 +72,7 @@ def test_rpc_to_another_tenants_device_is_not_found(api, other_tenant, seen):
 
 
 @pytest.mark.parametrize("body, message", [
-    ({"params": {}}, "'method'"), ({"method": ""}, "'method'"), ({"method": "x", "persistent": True}, "Persistent"),
+    ({"params": {}}, "'method'"), ({"method": ""}, "'method'"), ({"method": "x", "persistent": "yes"}, "'persistent'"),
     ({"method": "x", "timeout": "soon"}, "'timeout'"), ([1], "JSON object"),
 ])
 def test_bad_rpc_requests_are_refused(api, device, seen, body, message):

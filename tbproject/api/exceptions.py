@@ -13,10 +13,11 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from tbproject.api.authentication import TokenExpiredError
+from tenants.accounts import AccountError
 
 __all__ = [
     "ErrorCode", "ServiceUnavailable", "Conflict", "tb_error", "tb_exception_handler", "protected_message",
-    "json_404", "json_500", "NotSupported",
+    "json_404", "json_500", "NotSupported", "account_refusal",
 ]
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,27 @@ class NotSupported(exceptions.APIException):
     status_code = 501
     default_detail = "This ThingsBoard API is not supported by this server"
     default_code = "not_supported"
+
+
+class ServerError(exceptions.APIException):
+    """The server could not do what was asked (an account mail that could not be sent)."""
+
+    status_code = 500
+    default_detail = "Internal server error"
+    default_code = "server_error"
+
+
+_ACCOUNT_ERRORS = {400: exceptions.ValidationError, 403: exceptions.PermissionDenied, 404: exceptions.NotFound,
+                   409: Conflict, 500: ServerError}
+
+
+def account_refusal(error: AccountError) -> exceptions.APIException:
+    """The API's answer to a refused account or tenant operation (tenants.accounts.AccountError):
+    ThingsBoard's error shape with its status (a 429 with errorCode 33 and Retry-After, as the API
+    answers every rate limit)."""
+    if error.status == 429:
+        return exceptions.Throttled(wait=error.retry_after or None, detail=str(error))
+    return _ACCOUNT_ERRORS[error.status](str(error))
 
 
 #: How many referencing objects a "cannot delete" message names before summarising.
@@ -115,6 +137,8 @@ def tb_exception_handler(exc, context):
         exc = exceptions.ValidationError(exc.messages)
     elif isinstance(exc, ProtectedError | RestrictedError):
         exc = exceptions.ValidationError(protected_message(exc))
+    elif isinstance(exc, AccountError):
+        exc = account_refusal(exc)
     elif isinstance(exc, RequestDataTooBig):
         return Response(tb_error(413, "Request body is too large", ErrorCode.BAD_REQUEST_PARAMS), status=413)
     if not isinstance(exc, exceptions.APIException):

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from rest_framework.exceptions import ValidationError
 
-__all__ = ["PageRequest", "page_request", "page_data"]
+from tbproject.text import check_text
+
+__all__ = ["PageRequest", "page_request", "page_data", "text_search"]
 
 MAX_PAGE_SIZE = 10000
 
@@ -37,6 +39,16 @@ def _int_param(params, name: str, *, minimum: int, required: bool, default: int 
     return value
 
 
+def text_search(params, name: str = "textSearch") -> str:
+    """The search text of a list request, stripped; a clear 400 for one no database can compare
+    (a NUL character or a lone surrogate: PostgreSQL refuses them as a 500 otherwise)."""
+    value = (params.get(name) or "").strip()
+    try:
+        return check_text(value)
+    except ValueError as e:
+        raise ValidationError(f"Parameter '{name}': {e}") from None
+
+
 def page_request(params) -> PageRequest:
     size = _int_param(params, "pageSize", minimum=1, required=True)
     if size > MAX_PAGE_SIZE:
@@ -47,7 +59,7 @@ def page_request(params) -> PageRequest:
     return PageRequest(
         page_size=size,
         page=_int_param(params, "page", minimum=0, required=True),
-        text_search=(params.get("textSearch") or "").strip(),
+        text_search=text_search(params),
         sort_property=params.get("sortProperty") or None,
         sort_order=order,
     )

@@ -4,6 +4,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 
+from dashboards.models import Dashboard
 from tbproject.admin import TenantScopedAdmin
 from tenants.tests.test_admin import make_world
 
@@ -24,7 +25,9 @@ def urls_of(model, rows) -> list[str]:
 def test_it_renders_every_page_the_user_may_open(client, request, who, tenant, other_tenant):
     user = request.getfixturevalue(who)
     world = make_world(tenant, other_tenant)
-    rows = [*world["alice"].values(), tenant, user]
+    dashboard = Dashboard.objects.create(tenant=tenant, title="alice-dashboard", configuration_text='{"widgets":{}}')
+    dashboard.assigned_customers.add(world["alice"]["customer"])
+    rows = [*world["alice"].values(), tenant, user, dashboard]
     client.force_login(user)
     assert client.get("/admin/").status_code == 200
     for model, model_admin in our_admins():
@@ -36,7 +39,7 @@ def test_it_renders_every_page_the_user_may_open(client, request, who, tenant, o
 
 
 def test_it_registers_every_model_of_our_apps():
-    ours = {"tenants", "devices", "converters", "integrations", "rulechains", "audit", "transfer"}
+    ours = {"tenants", "devices", "dashboards", "converters", "integrations", "rulechains", "audit", "transfer"}
     models = {m for m in apps.get_models() if m._meta.app_label in ours}
     assert models - set(admin.site._registry) == set()
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Lowest first: each app may import the ones before it.
-LAYERS = ("tenants", "devices", "converters", "integrations", "rulechains", "audit", "transfer")
+LAYERS = ("tenants", "devices", "dashboards", "converters", "integrations", "rulechains", "audit", "transfer")
 #: tbproject modules every app may use; they themselves stand on tenants/ only.
 HELPERS = ("tbproject.api", "tbproject.admin", "tbproject.registry", "tbproject.clock", "tbproject.env",
            "tbproject.gc_tuning", "tbproject.conf", "tbproject.process_cache", "tbproject.metrics", "tbproject.backoff",
-           "tbproject.db", "tbproject.asgi_body", "tbproject.jsontext", "tbproject.text", "tbproject.redis_client")
+           "tbproject.db", "tbproject.asgi_body", "tbproject.jsontext", "tbproject.text", "tbproject.redis_client",
+           "tbproject.waits", "tbproject.deferred")
 
 
 def imported(tree: ast.AST):

@@ -23,6 +23,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tbproject.api.exceptions import account_refusal
 from tbproject.api.ids import parse_uuid
 from tbproject.api.params import bool_param
 from tbproject.api.tokens import issue_pair
@@ -36,21 +37,10 @@ __all__ = ["UserSaveView", "ActivationLinkView", "ActivationLinkInfoView", "Send
            "PasswordPolicyView", "refused", "link_base"]
 
 
-class _MailFailed(exceptions.APIException):
-    status_code = 500
-    default_code = "mail_failed"
-
-
-_ERRORS = {400: exceptions.ValidationError, 403: exceptions.PermissionDenied, 404: exceptions.NotFound,
-           500: _MailFailed}
-
-
 def refused(error: accounts.AccountError) -> exceptions.APIException:
-    """The API's answer to a refused account operation: ThingsBoard's error shape with its status (a 429
-    with errorCode 33 and Retry-After, as the API answers every rate limit)."""
-    if error.status == 429:
-        return exceptions.Throttled(wait=error.retry_after or None, detail=str(error))
-    return _ERRORS[error.status](str(error))
+    """The API's answer to a refused account operation (the exception handler gives the same to an
+    AccountError raised in a view)."""
+    return account_refusal(error)
 
 
 def link_base(request, *, mailed: bool = True) -> str:

@@ -4,6 +4,9 @@
     GET    /api/tenantProfile/{id}                   fetch;  DELETE: refused while tenants use it
     GET    /api/tenantProfiles?pageSize&page&...     PageData
     GET    /api/tenantProfileInfo/default            {id, name} of the default profile
+    GET    /api/tenantProfileInfo/{id}               {id, name} (EntityInfo)
+    GET    /api/tenantProfileInfos?pageSize&page&... PageData of EntityInfo
+    GET    /api/tenantProfiles/list?ids=a,b          the profiles among those ids
     POST   /api/tenantProfile/{id}/default           make it the default
 
 JSON: ``{id, createdTime, name, description, default, isolatedTbRuleEngine, profileData:
@@ -25,7 +28,8 @@ from tenants.choices import Authority
 from tenants.limits import LIMIT_KEYS, validate
 from tenants.models import TenantProfile
 
-__all__ = ["TenantProfileSerializer", "TenantProfileResource", "DefaultInfoView", "MakeDefaultView"]
+__all__ = ["TenantProfileSerializer", "TenantProfileResource", "DefaultInfoView", "MakeDefaultView",
+           "ProfileInfoSerializer", "InfoResource", "InfoByIdView"]
 
 
 class TenantProfileSerializer(serializers.ModelSerializer):
@@ -68,6 +72,16 @@ class TenantProfileSerializer(serializers.ModelSerializer):
         return data
 
 
+class ProfileInfoSerializer(serializers.Serializer):
+    """ThingsBoard's EntityInfo of a tenant profile: only its id and name."""
+
+    id = serializers.SerializerMethodField()
+    name = serializers.CharField()
+
+    def get_id(self, obj) -> dict:
+        return entity_id("TENANT_PROFILE", obj.pk)
+
+
 class TenantProfileResource(EntityResource):
     model = TenantProfile
     serializer_class = TenantProfileSerializer
@@ -93,6 +107,17 @@ class ByIdResource(TenantProfileResource):
     """Id routes answer 404 (not 403) to everyone but the system administrator."""
 
     permission_classes = [IsAuthenticated]
+
+
+class InfoResource(TenantProfileResource):
+    serializer_class = ProfileInfoSerializer
+
+
+class InfoByIdView(ByIdResource):
+    serializer_class = ProfileInfoSerializer
+
+    def get(self, request, pk):
+        return Response(self.render(self.get_object(pk)))
 
 
 class DefaultInfoView(TenantProfileResource):

@@ -1,27 +1,26 @@
-"""Reading users and the tenant, at ThingsBoard's paths (UserController, TenantController reads):
-``GET /api/user/{userId}``, ``GET /api/user/users`` (page), ``GET /api/customer/{customerId}/users``
-(page), ``DELETE /api/user/{userId}``, ``GET /api/tenant/{tenantId}`` and ``GET /api/tenant/info/{tenantId}``.
+"""Reading users at ThingsBoard's paths (UserController): ``GET /api/user/{userId}``,
+``GET /api/user/users`` (page), ``GET /api/customer/{customerId}/users`` (page) and
+``DELETE /api/user/{userId}``.
 
 A system administrator reads any user; a tenant admin its tenant's users (disabled ones and those
-waiting for activation too, as ThingsBoard lists them) and its own tenant; a customer user the
-users of its customer; only tenant admins read the tenant. Anyone else's is a 404. Saving a user,
-activation and passwords: tenants/api/accounts.py.
+waiting for activation too, as ThingsBoard lists them); a customer user the users of its customer.
+Anyone else's is a 404. Saving a user, activation and passwords: tenants/api/accounts.py; user
+infos, tenant administrators and "login as": tenants/api/user_infos.py; tenants: tenants/api/tenants.py.
 """
 
 from django.shortcuts import get_object_or_404
-from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from tbproject.api.ids import EntityIdField, parse_uuid
+from tbproject.api.ids import parse_uuid
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
 from tbproject.api.resources import EntityResource
 from tenants import accounts
 from tenants.api.accounts import refused
 from tenants.api.serializers import UserSerializer
-from tenants.models import Customer, Tenant, TenantProfile, User
+from tenants.models import Customer, User
 
-__all__ = ["UserResource", "UserDetailView", "UserListView", "CustomerUsersView", "TenantView"]
+__all__ = ["UserResource", "UserDetailView", "UserListView", "CustomerUsersView"]
 
 
 class UserResource(EntityResource):
@@ -62,42 +61,3 @@ class CustomerUsersView(UserResource):
     def get(self, request, customer_id):
         customer = get_object_or_404(Customer.objects.for_user(request.user), pk=parse_uuid(customer_id))
         return Response(self.page(self.get_queryset().filter(customer=customer)))
-
-
-class TenantSerializer(serializers.ModelSerializer):
-    id = EntityIdField("TENANT", source="pk", read_only=True)
-    createdTime = serializers.IntegerField(source="created_time", read_only=True)
-    name = serializers.CharField(source="title", read_only=True)
-    tenantProfileId = serializers.SerializerMethodField()
-    tenantProfileName = serializers.SerializerMethodField()
-    additionalInfo = serializers.JSONField(source="additional_info", read_only=True)
-
-    class Meta:
-        model = Tenant
-        fields = ("id", "createdTime", "title", "name", "email", "tenantProfileId", "tenantProfileName",
-                  "additionalInfo")
-
-    def _profile(self, obj):
-        # no profile of its own means the default one
-        return obj.tenant_profile or TenantProfile.objects.filter(is_default=True).first()
-
-    def get_tenantProfileId(self, obj) -> dict | None:
-        profile = self._profile(obj)
-        return {"entityType": "TENANT_PROFILE", "id": str(profile.pk)} if profile else None
-
-    def get_tenantProfileName(self, obj) -> str | None:
-        profile = self._profile(obj)
-        return profile.name if profile else None
-
-
-class TenantView(EntityResource):
-    """The caller's own tenant; any other id is a 404 (system administrators manage tenants in the admin)."""
-
-    model = Tenant
-    serializer_class = TenantSerializer
-    permission_classes = [IsTenantAdmin]  # as ThingsBoard: not customer users
-
-    def get(self, request, pk):
-        tenant = get_object_or_404(Tenant.objects.select_related("tenant_profile").filter(pk=request.user.tenant_id),
-                                   pk=parse_uuid(pk))
-        return Response(self.render(tenant))

@@ -24,7 +24,7 @@ from tenants.models import Tenant, TenantProfile
 __all__ = ["LIMIT_KEYS", "UPLINKS_TENANT", "UPLINKS_INTEGRATION", "REST_TENANT", "REST_CUSTOMER",
            "CONVERTER_TENANT", "DEBUG_TENANT", "TRANSPORT_TENANT_MSG", "TRANSPORT_TENANT_TELEMETRY_MSG",
            "TRANSPORT_TENANT_DATA_POINTS", "TRANSPORT_DEVICE_MSG", "TRANSPORT_DEVICE_TELEMETRY_MSG",
-           "TRANSPORT_DEVICE_DATA_POINTS", "TenantLimits", "limits_of", "forget", "TTL_SECONDS"]
+           "TRANSPORT_DEVICE_DATA_POINTS", "TenantLimits", "limits_of", "forget", "TTL_SECONDS", "max_entities"]
 
 TTL_SECONDS = 5.0
 
@@ -90,6 +90,17 @@ def _configuration(tenant_id) -> dict:
         row = TenantProfile.objects.filter(is_default=True).values_list("profile_data", flat=True).first()
     configuration = row.get("configuration") if isinstance(row, dict) else None
     return configuration if isinstance(configuration, dict) else {}
+
+
+def max_entities(tenant_id, key: str) -> int:
+    """The tenant profile's entity count limit ``key`` (ThingsBoard's ``maxDevices``, ...), read now (a
+    creation must not act on a limit changed seconds ago): 0, no limit, when unset, 0 or not a count."""
+    value = _configuration(tenant_id).get(key)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _parse_all(tenant_id, configuration: dict) -> TenantLimits:

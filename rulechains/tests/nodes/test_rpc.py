@@ -9,6 +9,7 @@ import pytest
 from integrations.models import DeviceRoute, OutgoingDownlink
 from integrations.tests.factories import make_downlink_converter, make_integration
 from rulechains import nodes
+from rulechains.models import Rpc
 from rulechains.tests.helpers import msg, run_node
 from tbproject.testing.factories import make_asset, make_device
 
@@ -42,8 +43,9 @@ def test_it_sends_the_call_through_the_tenants_only_downlink_integration(tenant,
 
 def test_the_devices_last_route_or_the_nodes_integration_id_chooses_between_integrations(tenant, device):
     first, second = downlink_ready(tenant, "First"), downlink_ready(tenant, "Second")
-    [out] = call(tenant, device, {"method": "reboot", "params": {}})
-    assert out.relation == "Failure" and out.error.startswith("No integration serves this device")
+    [out] = call(tenant, device, {"method": "reboot", "params": {}})  # none serves it: kept for its HTTP poll
+    assert out.relation == "Success" and not OutgoingDownlink.objects.exists()
+    assert Rpc.objects.get(pk=out.msg.metadata["requestUUID"]).status == "QUEUED"
     DeviceRoute.objects.create(integration=second, device_name="valve-1", route={"remoteAddress": "10.0.0.7"})
     assert call(tenant, device, {"method": "reboot", "params": {}})[0].relation == "Success"
     assert OutgoingDownlink.objects.filter(integration=second).count() == 1
