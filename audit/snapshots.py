@@ -50,7 +50,10 @@ def snapshot(obj) -> Snapshot:
     entity = dict(serializer(obj).data)
     if isinstance(obj, Integration):  # ours, set by POST /api/integration/{id}/converterVersion
         entity["pinnedConverterVersion"] = obj.pinned_converter_version
-    return Snapshot(entity, _integration_secrets(obj) if isinstance(obj, Integration) else {})
+        return Snapshot(entity, _integration_secrets(obj))
+    if isinstance(obj, DeviceProfile):  # its API JSON shows the provision secret to the tenant admin: not here
+        return Snapshot(entity, _provision_secret(entity))
+    return Snapshot(entity, {})
 
 
 def metadata_snapshot(chain: RuleChain) -> Snapshot:
@@ -71,6 +74,18 @@ def _integration_secrets(obj: Integration) -> dict:
     out = {f"configuration.{p}": value for p, value in values.items()}
     out["secret"] = obj.secret or None
     return out
+
+
+def _provision_secret(entity: dict) -> dict:
+    """Mask ``profileData.provisionConfiguration.provisionDeviceSecret`` in ``entity`` (a copy of the nested
+    parts, the serializer's data may be cached) and keep the value apart, to compare only."""
+    data = entity.get("profileData")
+    config = data.get("provisionConfiguration") if isinstance(data, dict) else None
+    if not isinstance(config, dict) or not config.get("provisionDeviceSecret"):
+        return {}
+    secret = config["provisionDeviceSecret"]
+    entity["profileData"] = {**data, "provisionConfiguration": {**config, "provisionDeviceSecret": MASK}}
+    return {"profileData.provisionConfiguration.provisionDeviceSecret": secret}
 
 
 def changes(before: Snapshot, after: Snapshot) -> list[dict]:

@@ -7,12 +7,14 @@ devices.telemetry rather than registered here.
 
 
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import CharField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Concat
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
 
 from devices import attributes, telemetry
+from devices.device_quota import DevicesLimitReached
 from devices.models import (
     Asset,
     AssetProfile,
@@ -84,6 +86,15 @@ class _EntityAdmin(TenantScopedAdmin):
         values = telemetry.latest(obj.id)
         rows = [(key, as_text(value), format_ms(ts)) for key, (ts, value) in sorted(values.items())]
         return _table(("Key", "Value", "Time"), rows, "No telemetry.")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # a device past the tenant profile's maxDevices is refused where every creation is checked
+        # (devices/device_quota.py), after the form was valid: say so on the page instead of a 500
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DevicesLimitReached as e:
+            self.message_user(request, str(e), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 admin.site.register(Device, _EntityAdmin)

@@ -14,7 +14,12 @@ AttributeUpdateNotification as its transports send it: the updated keys with the
 The hand-over is tbproject/waits.py's, keyed ``attributes:{device id}``: in memory embedded, over
 Redis pub/sub across processes (several web processes, the rule engine in workers). Every poll of
 the device gets the change. A change made while no poll of that device waits is not kept, as
-ThingsBoard keeps none: the next poll waits for the next change.
+ThingsBoard keeps none: the next poll waits for the next change. So across processes a change is
+published only for an entity some process has a poll waiting for (waits.expect, a Redis key per
+polled device expiring after its poll): a shared attribute of an asset, or of a device nobody
+polls, costs one MGET and no payload on the channel every web process decodes.
+
+A device has at most MAX_WAITING_REQUESTS_PER_DEVICE polls waiting in a process (429 past it).
 """
 
 from functools import partial
@@ -47,14 +52,16 @@ def _payload(values: dict, deleted: list) -> dict:
 
 
 def _publish(changes) -> None:
-    waits.notify_many((key(entity_id), _payload(values, deleted)) for entity_id, values, deleted in changes)
+    waits.notify_many(((key(entity_id), _payload(values, deleted)) for entity_id, values, deleted in changes),
+                      expected_only=True)
 
 
 def answer_when_changed(request, device, timeout_ms: int, finish):
     """The poll's response: ``finish(update)`` at the device's next change, ``finish(None)`` after
-    ``timeout_ms``. TooManyWaiting past the cap of waiting requests."""
+    ``timeout_ms``. TooManyWaiting past the cap of waiting requests (the device's included)."""
+    waits.expect(key(device.pk), timeout_ms)
     return deferred.answer_when(request, key(device.pk), tenant_id=device.tenant_id, timeout_ms=timeout_ms,
-                             finish=finish)
+                                finish=finish, device_poll=True)
 
 
 def waiting(device_id) -> int:
@@ -65,6 +72,7 @@ def waiting(device_id) -> int:
 def wait(device_id, seconds: float) -> dict | None:
     """The next change of ``device_id``'s shared attributes, or None after ``seconds`` (this thread;
     not counted against the cap)."""
+    waits.expect(key(device_id), int(seconds * 1000))
     waiter = waits.arm(key(device_id))
     try:
         waiter.wait(seconds)

@@ -9,7 +9,9 @@ through (the REST API, the admin and commands through the post_save signal; inte
 and device provisioning explicitly), after the rows are inserted and before they commit: raising rolls the
 whole creation back. The tenant's row is locked (FOR NO KEY UPDATE, on PostgreSQL) before counting, so that
 concurrent creations are counted one after the other and cannot pass the limit together; SQLite writes one
-transaction at a time anyway. A tenant without the limit costs one read of its profile.
+transaction at a time anyway. The limit is read from the tenant's cached limits (tenants/limits/profile.py:
+a profile change is seen at once in this process, within TTL_SECONDS in the others), so a tenant without
+one pays nothing.
 """
 
 from django.core.exceptions import ValidationError

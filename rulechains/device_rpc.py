@@ -16,8 +16,9 @@ over tbproject/waits.py); the reply to a two-way call goes back to the REST call
 the same way. Both waits hold no thread under the web server (tbproject.deferred.answer_when). A reply
 to an unknown, expired or already answered id is dropped (200), as ThingsBoard's transport forwards
 it without an answer. 401 (empty) for an unknown token, 400 for a bad body or id, 429 over the
-tenant profile's transport limits or past the process's cap of waiting requests
-(MAX_WAITING_REQUESTS, MAX_WAITING_REQUESTS_PER_TENANT).
+tenant profile's transport limits or past the process's caps of waiting requests
+(MAX_WAITING_REQUESTS, MAX_WAITING_REQUESTS_PER_TENANT, and MAX_WAITING_REQUESTS_PER_DEVICE RPC polls
+of one device). Empty answers carry no Content-Type, as the rest of the device API's do.
 """
 
 import json
@@ -30,7 +31,7 @@ from django.urls import path
 from rest_framework.exceptions import ValidationError
 
 from devices.api import device_limits
-from devices.api.device_http import authenticated, json_body
+from devices.api.device_http import authenticated, empty_response, json_body
 from devices.api.device_updates import DEFAULT_TIMEOUT_MS, timeout_ms, too_many
 from rulechains import messages, replies, rpc_calls
 from rulechains.nodes.rpc_reply import reply_key
@@ -45,11 +46,11 @@ _INT = re.compile(r"[0-9]{1,10}", re.ASCII)
 
 
 def _device_call(rpc) -> HttpResponse:
-    return HttpResponse(status=408) if rpc is None else JsonResponse(rpc_calls.device_call(rpc))
+    return empty_response(408) if rpc is None else JsonResponse(rpc_calls.device_call(rpc))
 
 
 def _reply_answer(reply) -> HttpResponse:
-    return HttpResponse(status=408) if reply is None else HttpResponse(reply, content_type="application/json")
+    return empty_response(408) if reply is None else HttpResponse(reply, content_type="application/json")
 
 
 def _rpc(request, device):
@@ -98,7 +99,7 @@ def _client_rpc(request, device):
     try:
         answer = replies.reply_later(request, device.tenant_id, reply_key(session_id, request_id),
                                      lambda: outbox.queue(payload), timeout_ms=CLIENT_RPC_TIMEOUT_MS,
-                                     finish=_reply_answer)
+                                     finish=_reply_answer, device_key=f"rpc-client:{device.pk}")
     except replies.TooManyWaiting:
         return too_many()
     device_limits.count(device, 0)  # the message was taken (the answer may still be on its way)
@@ -117,7 +118,7 @@ def _reply(request, device, request_id: str):
         return refused
     rpc_calls.answer(device, int(request_id), json.dumps(body, separators=(",", ":")))
     device_limits.count(device, 0)
-    return HttpResponse(status=200)
+    return empty_response(200)
 
 
 _reply.methods = ["POST"]

@@ -64,13 +64,14 @@ def message(tenant_id, originator_type: str, originator_id, data, *, timeout_ms:
                                                      data, metadata))]
 
 
-def reply_later(request, tenant_id, request_id: str, start, *, timeout_ms: int, finish):
+def reply_later(request, tenant_id, request_id: str, start, *, timeout_ms: int, finish, device_key: str | None = None):
     """The response of ``request``, which waits for the reply to ``request_id``: ``start()`` (what
     makes the reply come: queue a message) runs once the reply is expected, ``finish(text or None)``
     makes the response (no database work there). TooManyWaiting past the cap; errors of ``start``
-    propagate."""
+    propagate. ``device_key``: the waits of one device counted together against
+    MAX_WAITING_REQUESTS_PER_DEVICE (a device's client-side RPC calls)."""
     return deferred.answer_when(request, _wait_key(tenant_id, request_id), tenant_id=tenant_id, timeout_ms=timeout_ms,
-                             start=start, finish=finish)
+                                start=start, finish=finish, device_key=device_key)
 
 
 def await_reply(tenant_id, request_id: str, start, *, timeout_ms: int) -> str | None:

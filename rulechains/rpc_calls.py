@@ -1,6 +1,7 @@
 """Server-side RPC rows (rulechains.rpc_models.Rpc): written, taken by a device's long poll, answered, expired.
 
-    record(tenant_id, device_id, request_uuid, body, ...)   # the node / the API: a call for the device
+    record(tenant_id, device_id, request_uuid, body, ...)   # the API: a persistent call for the device
+    record_many(tenant_id, [Call(...), ...])                 # the node: a batch's calls, one INSERT
     poll(request, device, timeout_ms, finish)                # GET /api/v1/{token}/rpc (a response)
     wait_for_call(device, timeout_ms) -> Rpc | None          # the same, waiting in this thread
     answer(device, request_id, text) -> bool                 # POST /api/v1/{token}/rpc/{id}
@@ -22,6 +23,8 @@ counted from creation; 0 or unset keeps them) is over: :func:`sweep`, a periodic
 
 import json
 import secrets
+import uuid
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -32,10 +35,17 @@ from tbproject import deferred, waits
 from tbproject.clock import now_ms
 from tenants.models import Tenant
 
-__all__ = ["record", "poll", "wait_for_call", "take", "answer", "expire_due", "sweep", "render", "device_call",
-           "poll_key"]
+__all__ = ["record", "record_many", "Call", "poll", "wait_for_call", "take", "answer", "expire_due", "sweep",
+           "render", "device_call", "poll_key", "latest_expiration", "MAX_AHEAD_MS"]
 
 _DAY_MS = 86_400_000
+#: how far ahead a call's expirationTime may be (ThingsBoard reads a long; a bigint column holds less)
+MAX_AHEAD_MS = 365 * _DAY_MS
+
+
+def latest_expiration(now: int | None = None) -> int:
+    """The latest expirationTime a call may have: now plus :data:`MAX_AHEAD_MS`."""
+    return (now_ms() if now is None else now) + MAX_AHEAD_MS
 
 
 def poll_key(device_id) -> str:
@@ -65,6 +75,55 @@ def record(tenant_id, device_id, request_uuid: str, body: dict, *, oneway: bool,
     if nudge and rpc.status == RpcStatus.QUEUED:
         _nudge([device_id])
     return rpc
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call for :func:`record_many`: what :func:`record` takes, by name."""
+
+    device_id: object
+    request_uuid: str
+    body: dict
+    oneway: bool
+    persistent: bool
+    expiration_time: int
+    status: str = RpcStatus.QUEUED
+
+
+def record_many(tenant_id, calls: list[Call]) -> dict[str, str | None]:
+    """:func:`record` of a batch's calls in one INSERT (plus an UPDATE for persistent calls the API
+    saved QUEUED that are now SENT, and one SELECT): ``{request_uuid: the row's status}``, None for
+    a call whose id is another tenant's call. Once committed, the waiting polls of the devices with
+    a QUEUED call are told."""
+    if not calls:
+        return {}
+    rows = [Rpc(pk=c.request_uuid, tenant_id=tenant_id, device_id=c.device_id, status=c.status, request=c.body,
+                request_id=secrets.randbelow(2**31 - 1) + 1, oneway=c.oneway, persistent=c.persistent,
+                expiration_time=c.expiration_time, additional_info={}) for c in calls]
+    # ON CONFLICT DO NOTHING: a call the API saved first keeps its row (and state); so does a call
+    # whose random request_id collided with another of its device's (made one at a time below)
+    Rpc.objects.bulk_create(rows, ignore_conflicts=True)
+    sent = [c.request_uuid for c in calls if c.status == RpcStatus.SENT]
+    if sent:
+        Rpc.objects.filter(tenant_id=tenant_id, pk__in=sent, status=RpcStatus.QUEUED).update(
+            status=RpcStatus.SENT, version=F("version") + 1)
+    found = {str(pk): status for pk, status in Rpc.objects.filter(
+        tenant_id=tenant_id, pk__in=[c.request_uuid for c in calls]).values_list("pk", "status")}
+    statuses = {}
+    for c in calls:
+        status = found.get(str(uuid.UUID(str(c.request_uuid))))
+        if status is None:
+            try:
+                status = _create(tenant_id, c.device_id, c.request_uuid, c.body, oneway=c.oneway,
+                                 persistent=c.persistent, expiration_time=c.expiration_time, status=c.status,
+                                 additional_info=None).status
+            except IntegrityError:
+                status = None  # the id of another tenant's call
+        statuses[c.request_uuid] = status
+    queued = [c.device_id for c in calls if statuses[c.request_uuid] == RpcStatus.QUEUED]
+    if queued:
+        _nudge(queued)
+    return statuses
 
 
 def _create(tenant_id, device_id, request_uuid, body, *, status, additional_info, **fields) -> Rpc:
@@ -151,7 +210,7 @@ def poll(request, device, timeout_ms: int, finish):
     timeout passed (tbproject.deferred: under the web server the poll holds no thread meanwhile).
     TooManyWaiting past the cap of waiting requests."""
     return deferred.answer_when(request, poll_key(device.pk), tenant_id=device.tenant_id, timeout_ms=timeout_ms,
-                             finish=finish, check=lambda: take(device))
+                                finish=finish, check=lambda: take(device), device_poll=True)
 
 
 def wait_for_call(device, timeout_ms: int) -> Rpc | None:

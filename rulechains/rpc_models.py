@@ -2,8 +2,10 @@
 
 A row is what a device can take on its HTTP long poll (``GET /api/v1/{token}/rpc``,
 rulechains/device_rpc.py) and what answers the persistent-RPC API (rulechains/api/rpc_persistent.py).
-The "rpc call request" node writes one for every RPC it sends (rulechains/nodes/rpc.py); the REST
-API writes a persistent one itself, before the rule engine sees it, so that its ``rpcId`` can be
+The "rpc call request" node (rulechains/nodes/rpc.py) writes one only where one is needed: a call
+for a device no integration serves (QUEUED, for its long poll) and a persistent call it hands to an
+integration (SENT); a lightweight call sent as an integration's downlink has no row. The REST API
+writes a persistent call's row itself, before the rule engine sees it, so that its ``rpcId`` can be
 answered at once. Lightweight rows (``persistent`` false) are only the hand-over between
 processes: never shown by the API, deleted once delivered (one-way), answered (two-way) or expired.
 """
@@ -43,7 +45,8 @@ class Rpc(TenantScopedModel):
     body ``{"method", "params"}`` (params as JSON text, as ThingsBoard keeps it); ``response`` the
     device's reply (JSON); ``additional_info`` the request's ``additionalInfo``."""
 
-    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="+")
+    # no index of its own: every index and the unique constraint below start with the device
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="+", db_index=False)
     request_id = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=RpcStatus.choices, default=RpcStatus.QUEUED)
     oneway = models.BooleanField(default=False)
@@ -59,7 +62,10 @@ class Rpc(TenantScopedModel):
         verbose_name = "RPC"
         verbose_name_plural = "RPCs"
         constraints = [models.UniqueConstraint(fields=["device", "request_id"], name="rpc_request_id_per_device")]
-        indexes = [models.Index(fields=["device", "status", "created_time"], name="rpc_device_status")]
+        indexes = [
+            models.Index(fields=["device", "status", "created_time"], name="rpc_device_status"),  # the poll's
+            models.Index(fields=["device", "created_time"], name="rpc_device_created"),  # the device's list
+        ]
 
     def __str__(self) -> str:
         return f"{self.request.get('method', '?')} #{self.request_id} ({self.status})"

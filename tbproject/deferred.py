@@ -115,12 +115,15 @@ class _Holder:
 
 
 def answer_when(request, key: str, *, tenant_id, timeout_ms: int, finish: Callable[[Any], HttpResponse],
-                start: Callable[[], None] | None = None, check: Callable[[], Any] | None = None) -> HttpResponse:
+                start: Callable[[], None] | None = None, check: Callable[[], Any] | None = None,
+                device_poll: bool = False, device_key: str | None = None) -> HttpResponse:
     """The response of a request that waits for ``key`` (up to ``timeout_ms``, cut to MAX_WAIT_MS):
-    counts it against the cap (TooManyWaiting), arms the waiter, runs ``start`` (what makes the
-    notification come; its errors propagate) and ``check`` once, then waits (see :class:`_Wait`).
-    Under :func:`with_waits` the wait goes on in the event loop after this returns."""
-    slot = reserve(tenant_id)
+    counts it against the cap (TooManyWaiting; ``device_poll``: a device's long poll, whose key is
+    also counted against MAX_WAITING_REQUESTS_PER_DEVICE; ``device_key``: the same count under another
+    name, for a device's waits whose keys are per request, e.g. its client-side RPC calls), arms the
+    waiter, runs ``start`` (what makes the notification come; its errors propagate) and ``check`` once, then waits (see
+    :class:`_Wait`). Under :func:`with_waits` the wait goes on in the event loop after this returns."""
+    slot = reserve(tenant_id, device_key or (key if device_poll else None))
     wait = _Wait(key, slot, time.monotonic() + min(timeout_ms, MAX_WAIT_MS) / 1000, finish, check)
     try:
         wait.waiter = arm(key)

@@ -351,9 +351,13 @@ DOWNLINKS_TTL_DAYS = env_int("DOWNLINKS_TTL_DAYS", 7, minimum=0)
 # message is dropped with a warning (a loop or runaway fan-out in a rule chain).
 RULE_ENGINE_MAX_HOPS = env_int("RULE_ENGINE_MAX_HOPS", 100, minimum=1)
 # Requests waiting at a time in one web process (rule-engine REST calls, two-way RPC, device RPC and
-# attribute long polls; none holds a thread: tbproject/waits.py), in all and of one tenant; one more is a 429.
+# attribute long polls; none holds a thread: tbproject/waits.py), in all, of one tenant (a fifth: three
+# busy tenants cannot fill a process) and, per kind of poll, of one device; one more is a 429.
 MAX_WAITING_REQUESTS = env_int("MAX_WAITING_REQUESTS", 10000, minimum=1)
-MAX_WAITING_REQUESTS_PER_TENANT = env_int("MAX_WAITING_REQUESTS_PER_TENANT", 5000, minimum=1)
+MAX_WAITING_REQUESTS_PER_TENANT = env_int("MAX_WAITING_REQUESTS_PER_TENANT", 2000, minimum=1)
+MAX_WAITING_REQUESTS_PER_DEVICE = env_int("MAX_WAITING_REQUESTS_PER_DEVICE", 2, minimum=1)
+# Largest RPC "params" (as JSON text) the REST API accepts: ThingsBoard's MQTT transport's max payload.
+RPC_MAX_PARAMS_BYTES = env_int("RPC_MAX_PARAMS_BYTES", 65536, minimum=1024)
 
 # --- operations (tbproject/ops/): /readyz, /metrics -----------------------------------------------
 # Bearer token /metrics answers to (Prometheus's `authorization: credentials`); empty: /metrics is off.

@@ -18,8 +18,17 @@ The long-waiting web endpoints (rule-engine REST calls, two-way RPC, the device 
 shared-attribute long polls) wait through tbproject/deferred.py, which holds no thread per waiting
 request under the web server.
 
-Waiting requests are counted per process: at most MAX_WAITING_REQUESTS in all and
-MAX_WAITING_REQUESTS_PER_TENANT of one tenant; one more is :class:`TooManyWaiting` (a 429).
+Waiting requests are counted per process: at most MAX_WAITING_REQUESTS in all,
+MAX_WAITING_REQUESTS_PER_TENANT of one tenant and, for a device's long poll (``reserve(tenant,
+device=key)``), MAX_WAITING_REQUESTS_PER_DEVICE of that key: an attribute poll and an RPC poll of a
+device are counted apart. One more is :class:`TooManyWaiting` (a 429).
+
+A notification with a large payload that few wait for (shared-attribute changes) is published only
+when some process may wait for its key: the waiter calls :func:`expect` first (with REDIS_URL a
+Redis key per wait key, expiring just after the wait), and the notifier passes
+``notify_many(..., expected_only=True)``, which asks Redis which keys are expected (one MGET)
+before it publishes those.
+
 Every long wait follows one timeout rule, ThingsBoard's HTTP transport's: 0 or none is the
 endpoint's default, and no wait lasts longer than :data:`MAX_WAIT_MS` (300 s,
 ``transport.http.max_request_timeout``).
@@ -37,8 +46,8 @@ from django.conf import settings
 
 from tbproject import redis_client
 
-__all__ = ["arm", "disarm", "notify", "notify_many", "waiting", "Waiter", "TooManyWaiting", "Slot", "reserve", "count",
-           "wait_ms", "MAX_WAIT_MS", "CHANNEL"]
+__all__ = ["arm", "disarm", "notify", "notify_many", "expect", "waiting", "Waiter", "TooManyWaiting", "Slot",
+           "reserve", "count", "wait_ms", "MAX_WAIT_MS", "CHANNEL"]
 
 log = logging.getLogger(__name__)
 
@@ -60,21 +69,29 @@ def wait_ms(requested: int | None, default_ms: int) -> int:
 # --- the cap ------------------------------------------------------------------------------------
 
 class TooManyWaiting(Exception):
-    """This process has MAX_WAITING_REQUESTS requests waiting, or the tenant its share of them."""
+    """This process has MAX_WAITING_REQUESTS requests waiting, or the tenant (or device) its share of them."""
 
 
 _counts: dict[str, int] = {}
+_device_counts: dict[str, int] = {}
 _total = 0
 _count_lock = threading.Lock()
+
+
+def _drop(counts: dict, name: str) -> None:
+    if counts[name] <= 1:
+        del counts[name]
+    else:
+        counts[name] -= 1
 
 
 class Slot:
     """One waiting request counted against the cap until :meth:`release` (idempotent)."""
 
-    __slots__ = ("tenant", "released")
+    __slots__ = ("tenant", "device", "released")
 
-    def __init__(self, tenant: str):
-        self.tenant, self.released = tenant, False
+    def __init__(self, tenant: str, device: str | None = None):
+        self.tenant, self.device, self.released = tenant, device, False
 
     def release(self) -> None:
         global _total
@@ -83,10 +100,9 @@ class Slot:
                 return
             self.released = True
             _total -= 1
-            if _counts[self.tenant] <= 1:
-                del _counts[self.tenant]
-            else:
-                _counts[self.tenant] -= 1
+            _drop(_counts, self.tenant)
+            if self.device is not None:
+                _drop(_device_counts, self.device)
 
     def __enter__(self):
         return self
@@ -95,22 +111,28 @@ class Slot:
         self.release()
 
 
-def reserve(tenant_id) -> Slot:
-    """Counts a waiting request of ``tenant_id``; TooManyWaiting past either cap."""
+def reserve(tenant_id, device: str | None = None) -> Slot:
+    """Counts a waiting request of ``tenant_id`` (and, for a device's long poll, of ``device``: the
+    poll's wait key); TooManyWaiting past any cap."""
     global _total
     tenant = str(tenant_id)
     with _count_lock:
         if _total >= settings.MAX_WAITING_REQUESTS or \
-                _counts.get(tenant, 0) >= settings.MAX_WAITING_REQUESTS_PER_TENANT:
+                _counts.get(tenant, 0) >= settings.MAX_WAITING_REQUESTS_PER_TENANT or \
+                (device is not None and _device_counts.get(device, 0) >= settings.MAX_WAITING_REQUESTS_PER_DEVICE):
             raise TooManyWaiting(tenant)
         _total += 1
         _counts[tenant] = _counts.get(tenant, 0) + 1
-    return Slot(tenant)
+        if device is not None:
+            _device_counts[device] = _device_counts.get(device, 0) + 1
+    return Slot(tenant, device)
 
 
-def count(tenant_id=None) -> int:
-    """Requests waiting in this process: of ``tenant_id``, or all of them."""
+def count(tenant_id=None, *, device: str | None = None) -> int:
+    """Requests waiting in this process: of ``device`` (a poll's key), of ``tenant_id``, or all of them."""
     with _count_lock:
+        if device is not None:
+            return _device_counts.get(device, 0)
         return _total if tenant_id is None else _counts.get(str(tenant_id), 0)
 
 
@@ -203,21 +225,54 @@ def notify(key: str, payload=None) -> None:
     notify_many([(key, payload)])
 
 
-def notify_many(items) -> None:
-    """Wake the waiters of each ``(key, payload)``, in this process or (REDIS_URL) any process."""
-    items = list(items)
-    if not items:
-        return
+def notify_many(items, *, expected_only: bool = False) -> None:
+    """Wake the waiters of each ``(key, payload)``, in this process or (REDIS_URL) any process;
+    ``expected_only``: across processes, only the keys some process expects now (:func:`expect`; a
+    payload nobody waits for is neither encoded nor sent)."""
     client = redis_client.shared(socket_timeout=5, connect_timeout=2) if settings.REDIS_URL else None
     if client is None:
         for key, payload in items:
             _deliver(key, payload)
+        return
+    if expected_only:
+        items = list(items)
+        if not items:
+            return
+        marks = client.mget([_expect_key(key) for key, _ in items])
+        items = [item for item, mark in zip(items, marks, strict=True) if mark is not None]
+    items = list(items)
+    if not items:
         return
     pipe = client.pipeline(transaction=False)
     channel = _channel(client)
     for key, payload in items:
         pipe.publish(channel, json.dumps([key, payload], separators=(",", ":")))
     pipe.execute()
+
+
+def _expect_key(key: str) -> str:
+    return f"{CHANNEL}:expect:{key}"
+
+
+def expect(key: str, timeout_ms: int) -> None:
+    """Tell every process that a waiter of ``key`` may wait for up to ``timeout_ms`` from now
+    (call it before arming): ``notify_many(..., expected_only=True)`` publishes ``key`` meanwhile.
+    With REDIS_URL a Redis key that expires a second after the wait (only ever made later by
+    another waiter, never sooner); embedded nothing. A Redis error is logged: the wait goes on and
+    may miss a notification, as any wait across a Redis outage may."""
+    if not settings.REDIS_URL:
+        return
+    name, ms = _expect_key(key), max(int(timeout_ms), 0) + 1000
+    try:
+        client = redis_client.shared(socket_timeout=5, connect_timeout=2)
+        if client is None:
+            return
+        pipe = client.pipeline(transaction=False)
+        pipe.set(name, 1, px=ms, nx=True)
+        pipe.pexpire(name, ms, gt=True)
+        pipe.execute()
+    except Exception:
+        log.exception("waits: could not mark %s as expected", key)
 
 
 def _channel(client) -> str:

@@ -8,7 +8,7 @@ from django.urls import path
 
 from tbproject.admin import TenantFormMixin, TenantScopedAdmin, is_sysadmin
 from tbproject.clock import now_ms
-from tenants import lockout
+from tenants import deletion, lockout
 from tenants.admin_pages import login as login_page
 from tenants.admin_pages import usage as usage_pages
 from tenants.admin_pages.profiles import LIMIT_FIELDS, TenantProfileForm
@@ -43,6 +43,24 @@ class TenantAdmin(TenantScopedAdmin):
     readonly_fields = ("id", "created_time", "version")
     fields = ("title", "email", "tenant_profile", "phone", "country", "state", "city", "address", "address2", "zip",
               "region", "additional_info", "id", "created_time", "version")
+
+    # Deleting a tenant here does what DELETE /api/tenant/{id} does: the tenant goes out of use at once
+    # and a background task deletes its rows in batches (tenants/deletion.py), rather than one
+    # transaction that collects and locks everything it owns (the confirmation page would list it all).
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(deleting_ts__isnull=True)
+
+    def get_deleted_objects(self, objs, request):
+        objs = list(objs)
+        return [f"{o} (everything it owns is deleted in the background)" for o in objs], \
+            {"tenants": len(objs)}, set(), []
+
+    def delete_model(self, request, obj):
+        deletion.mark(obj)
+
+    def delete_queryset(self, request, queryset):
+        for tenant in queryset:
+            deletion.mark(tenant)
 
 
 @admin.register(TenantUsage)

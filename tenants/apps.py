@@ -9,7 +9,6 @@ class TenantsConfig(AppConfig):
 
     def ready(self) -> None:
         from tenants.limits import profile, spec  # noqa: F401  (profile: its signal receivers)
-
         from tenants.limits.device_attempts import SETTINGS as DEVICE_ATTEMPTS
 
         for name in ("DEBUG_EVENTS_TENANT_RATE_LIMIT", "ACCOUNT_MAILS_PER_ADDRESS_RATE_LIMIT",

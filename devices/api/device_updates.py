@@ -10,7 +10,8 @@ As ThingsBoard's HTTP transport: ``timeout`` in milliseconds, 0 or absent means 
 for an unknown token; the answer is the first change made while the poll waits
 (devices/attribute_updates.py: REST saves and deletes, rule nodes, the lean batch path). A waiting
 poll holds no thread under the web server and no database connection (tbproject/deferred.py), and counts
-against the process's cap of waiting requests: past it, 429 with ThingsBoard's "Too many requests".
+against the process's caps of waiting requests (MAX_WAITING_REQUESTS, of a tenant, and of a device:
+MAX_WAITING_REQUESTS_PER_DEVICE attribute polls): past one, 429 with ThingsBoard's "Too many requests".
 """
 
 from django.http import HttpResponse, JsonResponse
@@ -19,7 +20,7 @@ from rest_framework.exceptions import ValidationError
 
 from devices import attribute_updates
 from devices.api import device_limits
-from devices.api.device_http import authenticated
+from devices.api.device_http import authenticated, empty_response
 from tbproject import waits
 from tbproject.api.exceptions import ErrorCode, tb_error
 
@@ -50,7 +51,7 @@ def too_many() -> JsonResponse:
 
 
 def _answer(update) -> HttpResponse:
-    return HttpResponse(status=408) if update is None else JsonResponse(update)
+    return empty_response(408) if update is None else JsonResponse(update)
 
 
 def _updates(request, device):

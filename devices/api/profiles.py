@@ -20,12 +20,15 @@ from tbproject.api.params import bool_param, choice_param
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
 from tbproject.api.resources import EntityResource
 from tbproject.api.serializers import TbEntitySerializer
+from tbproject.text import check_json
 
 __all__ = [
     "DeviceProfileResource", "AssetProfileResource", "InfoListView", "InfoDetailView", "DefaultInfoView",
     "SetDefaultView", "InfoByIdsView", "NamesView",
 ]
 
+PROVISION_KEY_MAX = 255  # DeviceProfile.provision_device_key's column
+DUPLICATE_KEY = "Device profile with such provision device key already exists!"
 TRANSPORT_TYPES = ("DEFAULT", "MQTT", "COAP", "LWM2M", "SNMP")
 PROVISION_TYPES = ("DISABLED", "ALLOW_CREATE_NEW_DEVICES", "CHECK_PRE_PROVISIONED_DEVICES", "X509_CERTIFICATE_CHAIN")
 DEFAULT_PROFILE_DATA = {
@@ -62,6 +65,17 @@ def _check_profile_data(value):
     if value.get("alarms") is not None and not isinstance(value["alarms"], list):
         raise ValidationError({"profileData": "alarms must be a JSON list or null"})
     return {**{k: v for k, v in DEFAULT_PROFILE_DATA.items() if value.get(k) is None}, **value}
+
+
+def _check_storable(key: str, value) -> None:
+    """Refuse what no column holds (PostgreSQL refuses NUL characters in text and in jsonb, and a
+    provision key longer than its column), as a 400 rather than the database's error."""
+    try:
+        check_json(value)
+    except ValueError as e:
+        raise ValidationError({key: str(e)}) from None
+    if key == "provisionDeviceKey" and isinstance(value, str) and len(value) > PROVISION_KEY_MAX:
+        raise ValidationError({key: f"Ensure this field has no more than {PROVISION_KEY_MAX} characters."})
 
 
 class _ProfileSerializer(TbEntitySerializer):
@@ -103,6 +117,7 @@ class _ProfileSerializer(TbEntitySerializer):
                 value = _check_profile_data(value)
             elif value is not None and not isinstance(value, str):
                 raise ValidationError({key: "must be a string"})
+            _check_storable(key, value)
             extras[key] = value
         validated["extras"] = extras
         return validated
@@ -209,7 +224,21 @@ class DeviceProfileResource(ProfileResource):
         if serializer.instance is not None:
             others = others.exclude(pk=serializer.instance.pk)
         if key and others.exists():
-            raise ValidationError("Device profile with such provision device key already exists!")
+            raise ValidationError(DUPLICATE_KEY)
+
+    def perform_save(self, serializer):
+        key = serializer.validated_data.get("extras", {}).get("provisionDeviceKey")
+        try:
+            return super().perform_save(serializer)
+        except ValidationError:
+            # the check above passed, then a concurrent save took the key first: the unique index refused
+            # ours (the base class answers the name's message for any IntegrityError); say which it was
+            others = DeviceProfile.objects.filter(provision_device_key=key)
+            if serializer.instance is not None:
+                others = others.exclude(pk=serializer.instance.pk)
+            if key and others.exists():
+                raise ValidationError(DUPLICATE_KEY) from None
+            raise
 
     def filter_infos(self, queryset):
         transport = choice_param(self.request.query_params, "transportType", TRANSPORT_TYPES)

@@ -4,10 +4,13 @@ rate limits per client address and per provision key (tenants/limits/device_atte
 API answers); and the bad input that must not be a 500 on PostgreSQL (run these with DATABASE_URL too)."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connection, connections
 
 from converters.output import EntityUpdate
+from devices import device_provision
 from devices.api import device_http
 from devices.device_quota import DevicesLimitReached
 from devices.models import Device
@@ -186,3 +189,36 @@ def test_credentials_no_column_holds_are_failure(client, allow_new, no_rate_limi
     assert res.status_code == 200 and res.json()["status"] in ("SUCCESS", "FAILURE")
     res = provision(client, deviceName="long-token", token="t" * 300)
     assert (res.status_code, res.json()) == (200, FAILURE)
+
+
+@pytest.mark.postgres
+def test_concurrent_provisioning_cannot_pass_the_limit_together(transactional_db, tenant, api):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (SQLite writes one transaction at a time)")
+    assert api.post("/api/deviceProfile", profile_json(), format="json").status_code == 200
+    limit_tenant(tenant, maxDevices=3)
+
+    def one(i):
+        try:
+            request = device_provision.ProvisionRequest(key=KEY, secret=SECRET, device_name=f"race-{i}")
+            return device_provision.provision(request)["status"]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(one, range(8)))
+    assert sorted(statuses) == ["FAILURE"] * 5 + ["SUCCESS"] * 3
+    assert Device.objects.filter(tenant=tenant).count() == 3
+
+
+def test_the_admin_says_the_limit_is_reached_instead_of_a_500(client, tenant_admin, tenant):
+    from tbproject.testing.factories import default_profile
+
+    limit_tenant(tenant, maxDevices=1)
+    make_device(tenant, "first")
+    client.force_login(tenant_admin)
+    data = {"name": "second", "label": "", "customer": "", "additional_info": "{}",
+            "profile": default_profile(tenant).pk}
+    res = client.post("/admin/devices/device/add/", data, follow=True)
+    assert res.status_code == 200 and "Devices limit reached" in res.content.decode()
+    assert not Device.objects.filter(tenant=tenant, name="second").exists()

@@ -14,6 +14,7 @@ from integrations import pipeline
 from integrations.models import DeadLetter
 from integrations.tests.uplinks import converter, integration, json_uplink, values
 from tbproject.testing.factories import make_customer, make_device, make_group
+from tenants.limits import limits_of
 from tenants.models import Customer, Tenant
 
 ASSET_DECODER = r"""
@@ -181,6 +182,7 @@ def test_new_entities_of_a_batch_are_created_with_one_insert_each_with_its_first
                             customer="Acme" if i == 3 else None, label=f"L{i}") for i in range(40)]
     updates.append(EntityUpdate(entity_type="DEVICE", name="new-0", profile="other"))  # later: changes nothing
     provisioner = Provisioner(tenant.pk, allow_create=True)
+    limits_of(tenant.pk)  # the pipeline has read the tenant's limits (maxDevices among them) before it provisions
     with CaptureQueriesContext(connection) as ctx:
         provisioner.prefetch(updates)
     inserts = [q["sql"] for q in ctx.captured_queries

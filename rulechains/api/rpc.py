@@ -5,7 +5,10 @@ older ``/api/plugins/rpc/...``), body ``{"method", "params", "timeout"?, "expira
 The call becomes an RPC_CALL_FROM_SERVER_TO_DEVICE message for the tenant's root chain, whose "rpc
 call request" node hands it to the device: as a downlink through the integration that serves it, and
 to the device's HTTP long poll (rulechains/rpc_calls.py). ``timeout`` is in ms (default 10000, at
-least 5000); ``expirationTime`` (ms since the epoch) overrides it.
+least 5000, at most a year); ``expirationTime`` (ms since the epoch, at most a year ahead) overrides
+it. ``method``, ``params`` and ``additionalInfo`` must be text a database can hold (no NUL character
+or lone surrogate: tbproject/text.py), and together at most RPC_MAX_PARAMS_BYTES as JSON: a call
+is kept until the device takes it. Each is a 400 otherwise.
 
 - one-way: 200 once queued (ThingsBoard answers once the device got it; here delivery is asynchronous);
 - two-way: waits for the device's reply (``POST /api/v1/{token}/rpc/{id}``), at most 300 s (the one
@@ -21,10 +24,12 @@ Past the process's cap of waiting requests (MAX_WAITING_REQUESTS, MAX_WAITING_RE
 a two-way call is a 429.
 """
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -34,6 +39,7 @@ from rulechains import replies, rpc_calls, services
 from rulechains.api.rule_engine import too_many
 from tbproject.api.exceptions import ErrorCode, ServiceUnavailable, tb_error
 from tbproject.clock import now_ms
+from tbproject.text import check_json
 
 __all__ = ["OneWayRpcView", "TwoWayRpcView", "TwoWayRpcV1View", "MIN_TIMEOUT_MS"]
 
@@ -42,13 +48,27 @@ log = logging.getLogger(__name__)
 MIN_TIMEOUT_MS = 5000
 
 
-def _int(body: dict, name: str) -> int | None:
+def _int(body: dict, name: str, maximum: int, bound: str) -> int | None:
     value = body.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError(f"'{name}' must be a non-negative integer (milliseconds)")
+    if value > maximum:
+        raise ValidationError(f"'{name}' must be at most {bound}, got {str(value)[:40]}")
     return value
+
+
+def _check_storable(body: dict, method: str) -> None:
+    for name in ("method", "params", "additionalInfo"):
+        try:
+            check_json(method if name == "method" else body.get(name))
+        except ValueError as e:
+            raise ValidationError(f"'{name}': {e}") from None
+    size = sum(len(json.dumps(body.get(name), separators=(",", ":")).encode()) for name in ("params", "additionalInfo"))
+    if size + len(method.encode()) > settings.RPC_MAX_PARAMS_BYTES:
+        raise ValidationError(f"The RPC call is too large: 'method', 'params' and 'additionalInfo' may take "
+                              f"{settings.RPC_MAX_PARAMS_BYTES} bytes as JSON (RPC_MAX_PARAMS_BYTES)")
 
 
 @dataclass(frozen=True)
@@ -71,9 +91,12 @@ def parse_call(body) -> Call:
     persistent = body.get("persistent", False)
     if not isinstance(persistent, bool):
         raise ValidationError("'persistent' must be true or false")
-    timeout = max(_int(body, "timeout") or services.RPC_DEFAULT_TIMEOUT_MS, MIN_TIMEOUT_MS)
-    expiration = _int(body, "expirationTime")
-    return Call(method, body.get("params", {}), timeout, expiration if expiration is not None else now_ms() + timeout,
+    _check_storable(body, method)
+    now = now_ms()
+    timeout = max(_int(body, "timeout", rpc_calls.MAX_AHEAD_MS, f"{rpc_calls.MAX_AHEAD_MS} (a year, in ms)")
+                  or services.RPC_DEFAULT_TIMEOUT_MS, MIN_TIMEOUT_MS)
+    expiration = _int(body, "expirationTime", rpc_calls.latest_expiration(now), "a year from now (ms since the epoch)")
+    return Call(method, body.get("params", {}), timeout, expiration if expiration is not None else now + timeout,
                 persistent, body.get("additionalInfo"))
 
 

@@ -1,7 +1,8 @@
 """Persistent RPC (ThingsBoard 3.3+): ``GET /api/rpc/persistent/{rpcId}``, ``DELETE`` the same, and
 ``GET /api/rpc/persistent/device/{deviceId}?pageSize&page[&rpcStatus&textSearch&sortProperty&sortOrder]``
 as PageData of ThingsBoard's ``Rpc`` JSON (rulechains.rpc_calls.render). A call past its
-expirationTime reads as EXPIRED. Tenant admins and customer users of the device's customer read;
+expirationTime reads as EXPIRED. ``rpcStatus=DELETED`` (a state of ThingsBoard's RpcStatus enum,
+never kept: a deleted call is gone) is an empty page. Tenant admins and customer users of the device's customer read;
 only tenant admins delete. Another tenant's (or customer's) call or device is a 404.
 """
 
@@ -17,6 +18,8 @@ from tenants.choices import Authority
 
 __all__ = ["PersistentRpcView", "PersistentRpcByDeviceView"]
 
+#: ThingsBoard's RpcStatus values no row here ever has
+NEVER_KEPT = ("DELETED",)
 SORT_FIELDS = {"createdTime": "created_time", "expirationTime": "expiration_time", "request": "request",
                "response": "response", "status": "status"}
 
@@ -49,9 +52,10 @@ class PersistentRpcByDeviceView(TelemetryView):
         rows = Rpc.objects.filter(tenant_id=device.tenant_id, device_id=device.pk, persistent=True)
         status = (request.query_params.get("rpcStatus") or "").strip()
         if status:
-            if status not in RpcStatus.values:
-                raise ValidationError(f"Invalid rpcStatus '{status:.32}'; use one of: {', '.join(RpcStatus.values)}")
-            rows = rows.filter(status=status)
+            if status not in RpcStatus.values and status not in NEVER_KEPT:
+                raise ValidationError(f"Invalid rpcStatus '{status:.32}'; use one of: "
+                                      f"{', '.join([*RpcStatus.values, *NEVER_KEPT])}")
+            rows = rows.filter(status=status) if status in RpcStatus.values else rows.none()
         rpc_calls.expire_due(device.tenant_id, device.pk)
         return Response(page_data(rows.order_by("created_time", "pk"), req, search_field="request__method",
                                   sort_fields=SORT_FIELDS, search_lookup="icontains",

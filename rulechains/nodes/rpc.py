@@ -9,15 +9,17 @@ import uuid
 from devices.models import Device
 from rulechains.messages import RPC_CALL_FROM_SERVER_TO_DEVICE, SUCCESS, changed
 from rulechains.nodes.base import BaseNode, ConfigError, Out, fail, field
-from rulechains.rpc_calls import record
+from rulechains.rpc_calls import MAX_AHEAD_MS, Call, record_many
 from rulechains.rpc_models import Rpc, RpcStatus
-from tbproject.clock import now_ms
+from tbproject.text import check_json
 
 __all__ = ["RpcCallRequestNode", "serving_integrations"]
 
 NOT_A_DEVICE = "Message originator is not a device entity!"
 NO_METHOD = "Method is not present in the message!"
 NO_PARAMS = "Params are not present in the message!"
+UNSTORABLE = "RPC request cannot be kept: {}"
+ID_IN_USE = "RPC request id [{}] is in use"
 
 
 def _is_uuid(value) -> bool:
@@ -51,13 +53,15 @@ class RpcCallRequestNode(BaseNode):
     ``integrationId`` where set (ours, optional), else the integration the device was last heard
     from on a connection, else the tenant's only enabled integration with a downlink converter; a
     persistent call's row then reads SENT, and no poll takes it. Any other device gets it on its
-    HTTP long poll: the call is kept (QUEUED) until a poll takes it or it expires. ``params`` reach
+    HTTP long poll: the call is kept (QUEUED) until a poll takes it or it expires (rows of a batch in
+one INSERT: rulechains.rpc_calls.record_many). ``params`` reach
     the encoder and the device as JSON text, as in ThingsBoard. Success once kept or handed to the
     integration;
     a device's reply to a two-way call answers the REST call that made it (ThingsBoard's node waits
     up to ``timeoutInSeconds`` for it; here the call expires then: ``expirationTime`` is the
-    metadata's, else now plus the timeout). Failure when the originator is not a device, ``method``
-    or ``params`` are missing, or the integration refuses the downlink."""
+    metadata's, else now plus the timeout; never more than a year ahead). Failure when the
+    originator is not a device, ``method`` or ``params`` are missing, the request holds text no
+    database can keep (a NUL character), or the integration refuses the downlink."""
 
     label = "rpc call request"
     group = "ACTION"
@@ -99,9 +103,14 @@ class RpcCallRequestNode(BaseNode):
         if not _is_uuid(msg.metadata.get("requestUUID")):  # made by a script: the call needs an id of its own
             msg = changed(msg, metadata={**msg.metadata, "requestUUID": str(uuid.uuid4())})
         metadata = {"requestUUID": str(uuid.uuid4()), "oneway": "true", "persistent": "false",
-                    "expirationTime": str(now + self.config["timeoutInSeconds"] * 1000), **msg.metadata}
-        return changed(msg, msg_type=RPC_CALL_FROM_SERVER_TO_DEVICE, metadata=metadata, data={
-            **data, "params": params if isinstance(params, str) else json.dumps(params, separators=(",", ":"))})
+                    "expirationTime": str(now + min(self.config["timeoutInSeconds"] * 1000, MAX_AHEAD_MS)),
+                    **msg.metadata}
+        data = {**data, "params": params if isinstance(params, str) else json.dumps(params, separators=(",", ":"))}
+        try:
+            check_json(data)
+        except ValueError as e:
+            return UNSTORABLE.format(e)
+        return changed(msg, msg_type=RPC_CALL_FROM_SERVER_TO_DEVICE, metadata=metadata, data=data)
 
     def process_batch(self, ctx, msgs):
         from integrations import downlinks
@@ -121,18 +130,21 @@ class RpcCallRequestNode(BaseNode):
         calls = [(i, c) for i, c in calls if c.originator_id in known]
         fixed = self.config["integrationId"]
         served = {} if fixed else serving_integrations(ctx.tenant_id, {c.originator_id for _, c in calls})
+        through = {i: fixed or served.get(call.originator_id) for i, call in calls}
+        # a row for the device's HTTP long poll (QUEUED), or for a persistent call sent through an integration
+        kept = {i: kept_row(call, ctx.now, RpcStatus.QUEUED if through[i] is None else RpcStatus.SENT)
+                for i, call in calls if through[i] is None or call.metadata.get("persistent") == "true"}
+        statuses = record_many(ctx.tenant_id, list(kept.values()))
         by_integration: dict = {}
         for i, call in calls:
-            integration = fixed or served.get(call.originator_id)
-            if integration is None:
-                keep(ctx.tenant_id, call, RpcStatus.QUEUED)  # for the device's HTTP long poll
-                outs[i] = [Out(SUCCESS, call)]
+            row = kept.get(i)
+            status = statuses[row.request_uuid] if row is not None else None
+            if row is not None and status is None:
+                outs[i] = fail(msgs[i], ID_IN_USE.format(row.request_uuid))
+            elif through[i] is None or (row is not None and status != RpcStatus.SENT):
+                outs[i] = [Out(SUCCESS, call)]  # kept for the poll, or a poll took it first (the API saved it)
             else:
-                if call.metadata.get("persistent") == "true" and \
-                        keep(ctx.tenant_id, call, RpcStatus.SENT).status != RpcStatus.SENT:
-                    outs[i] = [Out(SUCCESS, call)]  # a poll took it first (the API saved it QUEUED): sent once
-                    continue
-                by_integration.setdefault(integration, []).append((i, call))
+                by_integration.setdefault(through[i], []).append((i, call))
         for integration, group in by_integration.items():
             try:
                 downlinks.submit_many(ctx.tenant_id, uuid.UUID(str(integration)), [c for _, c in group])
@@ -147,11 +159,16 @@ class RpcCallRequestNode(BaseNode):
         return outs
 
 
-def keep(tenant_id, call, status) -> Rpc:
-    """The call's row (rulechains.rpc_calls): QUEUED for the device's long poll, or SENT (a
-    persistent call handed to an integration)."""
+def kept_row(call, now: int, status) -> Call:
+    """The call's row for rulechains.rpc_calls.record_many: QUEUED for the device's long poll, or
+    SENT (a persistent call handed to an integration). Its expirationTime is the metadata's (a
+    script may set any), at most a year ahead; a minute ahead when it is not a number."""
     meta = call.metadata
-    expiration = meta.get("expirationTime", "")
-    return record(tenant_id, call.originator_id, meta["requestUUID"], dict(call.data),
-                  oneway=meta.get("oneway") != "false", persistent=meta.get("persistent") == "true", status=status,
-                  expiration_time=int(expiration) if expiration.isdigit() else now_ms() + 60_000)
+    expiration = str(meta.get("expirationTime", ""))
+    latest = now + MAX_AHEAD_MS
+    if not (expiration.isascii() and expiration.isdigit()):
+        expiration_time = now + 60_000
+    else:  # more digits than a year ahead has: int() of thousands of them would raise
+        expiration_time = min(int(expiration), latest) if len(expiration) <= len(str(latest)) else latest
+    return Call(call.originator_id, meta["requestUUID"], dict(call.data), oneway=meta.get("oneway") != "false",
+                persistent=meta.get("persistent") == "true", status=status, expiration_time=expiration_time)

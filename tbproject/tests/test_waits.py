@@ -127,8 +127,86 @@ def test_the_caps_count_per_tenant_and_per_process(settings):
     assert waits.count() == 0
 
 
+def test_the_caps_count_per_device_poll_kind_and_the_defaults_keep_tenants_apart(settings):
+    from tbproject import settings as defaults
+
+    assert defaults.MAX_WAITING_REQUESTS_PER_TENANT * 2 < defaults.MAX_WAITING_REQUESTS  # two cannot fill it
+    assert defaults.MAX_WAITING_REQUESTS_PER_DEVICE == 2
+    settings.MAX_WAITING_REQUESTS, settings.MAX_WAITING_REQUESTS_PER_TENANT = 100, 50
+    settings.MAX_WAITING_REQUESTS_PER_DEVICE = 2
+    tenant, device = uuid.uuid4(), uuid.uuid4()
+    attrs, rpc = attribute_updates.key(device), rpc_calls.poll_key(device)
+    held = [waits.reserve(tenant, attrs), waits.reserve(tenant, attrs), waits.reserve(tenant, rpc)]
+    with pytest.raises(waits.TooManyWaiting):
+        waits.reserve(tenant, attrs)  # the device's share of attribute polls
+    held += [waits.reserve(tenant, rpc), waits.reserve(tenant, attribute_updates.key(uuid.uuid4())),
+             waits.reserve(tenant)]  # its RPC polls count apart; other devices and other waits go on
+    with pytest.raises(waits.TooManyWaiting):
+        waits.reserve(tenant, rpc)
+    assert waits.count(device=attrs) == 2 and waits.count(tenant) == 6
+    held[0].release()
+    held[0].release()  # idempotent
+    held.append(waits.reserve(tenant, attrs))
+    for slot in held:
+        slot.release()
+    assert waits.count() == 0 and waits.count(device=attrs) == 0
+
+
 @pytest.mark.django_db(transaction=True)
-def test_200_waiting_attribute_polls_hold_no_thread_each_and_all_get_the_change(tenant, mode):
+def test_one_device_cannot_take_its_tenants_share_of_waiting_polls(tenant, settings):
+    settings.REDIS_URL = ""
+    settings.MAX_WAITING_REQUESTS_PER_DEVICE = 2
+    device, other = make_device(tenant, "greedy"), make_device(tenant, "polite")
+    tok, other_tok, asgi, gone = token(device), token(other), Asgi(), asyncio.Event()
+
+    async def scenario():
+        waiting = [asyncio.create_task(asgi.request(f"/api/v1/{tok}/{kind}", "timeout=120000", gone=gone))
+                   for kind in ("attributes/updates", "attributes/updates", "rpc", "rpc")]
+        await _until(lambda: waits.count(tenant.pk) == 4, "4 polls waiting")
+        refused = [await asgi.request(f"/api/v1/{tok}/{kind}", "timeout=1000")
+                   for kind in ("attributes/updates", "rpc")]
+        others = await asgi.request(f"/api/v1/{other_tok}/attributes/updates", "timeout=1")
+        gone.set()
+        await asyncio.wait_for(asyncio.gather(*waiting), BOUND)
+        return refused, others
+
+    refused, others = asyncio.run(scenario())
+    assert [status for status, _ in refused] == [429, 429]
+    assert "Too many requests" in json.loads(refused[0][1])["message"]
+    assert others == (408, b"")  # the tenant's other devices still poll
+    assert waits.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_device_cannot_take_its_tenants_share_with_client_side_rpc_calls(tenant, settings):
+    settings.REDIS_URL = ""
+    settings.MAX_WAITING_REQUESTS_PER_DEVICE = 2
+    device, other = make_device(tenant, "chatty"), make_device(tenant, "quiet")
+    tok, other_tok, asgi, gone = token(device), token(other), Asgi(), asyncio.Event()
+    call = json.dumps({"method": "getTime", "params": {}}).encode()
+    json_type = [(b"content-type", b"application/json")]
+
+    async def scenario():
+        # nothing in the root chain answers a client-side call: each waits until the client goes
+        waiting = [asyncio.create_task(asgi.request(f"/api/v1/{tok}/rpc", method="POST", body=call, gone=gone,
+                                                    headers=json_type)) for _ in range(2)]
+        await _until(lambda: waits.count(tenant.pk) == 2, "2 client-side calls waiting")
+        refused = await asgi.request(f"/api/v1/{tok}/rpc", method="POST", body=call, headers=json_type)
+        others = asyncio.create_task(asgi.request(f"/api/v1/{other_tok}/rpc", method="POST", body=call, gone=gone,
+                                                  headers=json_type))
+        await _until(lambda: waits.count(tenant.pk) == 3, "the other device's call waiting")
+        gone.set()
+        await asyncio.wait_for(asyncio.gather(*waiting, others), BOUND)
+        return refused
+
+    status, body = asyncio.run(scenario())
+    assert status == 429 and "Too many requests" in json.loads(body)["message"]
+    assert waits.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_200_waiting_attribute_polls_hold_no_thread_each_and_all_get_the_change(tenant, mode, settings):
+    settings.MAX_WAITING_REQUESTS_PER_DEVICE = 1000  # one device stands in for a fleet
     device = make_device(tenant, "fleet-1")
     path = f"/api/v1/{token(device)}/attributes/updates"
     asgi = Asgi()
@@ -152,7 +230,8 @@ def test_200_waiting_attribute_polls_hold_no_thread_each_and_all_get_the_change(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_200_waiting_rpc_polls_one_call_is_taken_once_and_the_rest_time_out(tenant, mode):
+def test_200_waiting_rpc_polls_one_call_is_taken_once_and_the_rest_time_out(tenant, mode, settings):
+    settings.MAX_WAITING_REQUESTS_PER_DEVICE = 1000  # one device stands in for a fleet
     device = make_device(tenant, "fleet-2")
     path = f"/api/v1/{token(device)}/rpc"
     asgi = Asgi()
@@ -272,6 +351,7 @@ def test_the_web_process_application_answers_long_polls_without_a_thread(tenant,
     from tbproject.asgi import application
 
     settings.REDIS_URL = ""
+    settings.MAX_WAITING_REQUESTS_PER_DEVICE = 1000  # one device stands in for a fleet
     device = make_device(tenant, "fleet-4")
     path = f"/api/v1/{token(device)}/attributes/updates"
     asgi = Asgi()

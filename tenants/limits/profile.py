@@ -12,7 +12,7 @@ A profile change reaches every process within ``TTL_SECONDS`` (this process: at 
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
@@ -24,7 +24,8 @@ from tenants.models import Tenant, TenantProfile
 __all__ = ["LIMIT_KEYS", "UPLINKS_TENANT", "UPLINKS_INTEGRATION", "REST_TENANT", "REST_CUSTOMER",
            "CONVERTER_TENANT", "DEBUG_TENANT", "TRANSPORT_TENANT_MSG", "TRANSPORT_TENANT_TELEMETRY_MSG",
            "TRANSPORT_TENANT_DATA_POINTS", "TRANSPORT_DEVICE_MSG", "TRANSPORT_DEVICE_TELEMETRY_MSG",
-           "TRANSPORT_DEVICE_DATA_POINTS", "TenantLimits", "limits_of", "forget", "TTL_SECONDS", "max_entities"]
+           "TRANSPORT_DEVICE_DATA_POINTS", "TenantLimits", "limits_of", "forget", "TTL_SECONDS", "COUNT_KEYS",
+           "max_entities"]
 
 TTL_SECONDS = 5.0
 
@@ -57,6 +58,8 @@ LIMIT_KEYS = {
     TRANSPORT_DEVICE_TELEMETRY_MSG: "device API telemetry messages of each device",
     TRANSPORT_DEVICE_DATA_POINTS: "telemetry values each device posts through the device API",
 }
+#: entity count limits (ThingsBoard's names), not rates: devices/device_quota.py enforces maxDevices
+COUNT_KEYS = ("maxDevices",)
 
 
 def _defaults() -> dict[str, str]:
@@ -69,6 +72,7 @@ class TenantLimits:
 
     tenant_id: str
     by_key: dict
+    counts: dict = field(default_factory=dict)  # COUNT_KEYS set to a positive count
 
     @property
     def limits_uplinks(self) -> bool:
@@ -93,9 +97,12 @@ def _configuration(tenant_id) -> dict:
 
 
 def max_entities(tenant_id, key: str) -> int:
-    """The tenant profile's entity count limit ``key`` (ThingsBoard's ``maxDevices``, ...), read now (a
-    creation must not act on a limit changed seconds ago): 0, no limit, when unset, 0 or not a count."""
-    value = _configuration(tenant_id).get(key)
+    """The tenant profile's entity count limit ``key`` (one of COUNT_KEYS: ThingsBoard's ``maxDevices``),
+    from the cache :func:`limits_of` keeps: 0, no limit, when unset, 0 or not a count."""
+    return limits_of(tenant_id).counts.get(key, 0)
+
+
+def _count(value) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, float) and value.is_integer():
@@ -113,7 +120,8 @@ def _parse_all(tenant_id, configuration: dict) -> TenantLimits:
             windows = ()
         if windows:
             by_key[key] = windows
-    return TenantLimits(str(tenant_id), by_key)
+    counts = {key: n for key in COUNT_KEYS if (n := _count(configuration.get(key)))}
+    return TenantLimits(str(tenant_id), by_key, counts)
 
 
 def limits_of(tenant_id) -> TenantLimits:
