@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.core.asgi import get_asgi_application
+from django.db import connections
 
 from devices import attribute_updates
 from devices.api import device_http
@@ -44,6 +45,17 @@ def no_cached_tokens():
     device_http._TOKENS.forget()
 
 
+@pytest.fixture(autouse=True)
+def connections_closed_after_each_request(monkeypatch):
+    """As the web process runs (tbproject/asgi.py: DB_CONN_MAX_AGE=0): each request's thread closes its
+    database connection when the request is done. With the suite's CONN_MAX_AGE (60 s on PostgreSQL) the
+    hundreds of request threads below would each keep one open, past PostgreSQL's max_connections, for
+    every later test of the run."""
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    yield
+    connections.close_all()
+
+
 def token(device) -> str:
     return DeviceCredentials.objects.get(device=device).credentials_id
 
@@ -53,6 +65,19 @@ async def _until(check, what: str):
     while not check():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
         await asyncio.sleep(0.01)
+
+
+async def _in_waves(request, tenant, n: int = 200, wave: int = 25) -> list:
+    """``n`` waiting requests, started ``wave`` at a time: each wave is waiting (its threads and database
+    connections gone) before the next starts, as a fleet's polls arrive over time. All at once, each
+    request's thread holds a connection while its view runs: 200 of them pass PostgreSQL's
+    max_connections (a deployment bounds that with DB_POOL_SIZE)."""
+    polls: list = []
+    while len(polls) < n:
+        polls += [asyncio.create_task(request()) for _ in range(min(wave, n - len(polls)))]
+        started = len(polls)
+        await _until(lambda started=started: waits.count(tenant.pk) == started, f"{started} polls waiting")
+    return polls
 
 
 class Asgi:
@@ -213,8 +238,7 @@ def test_200_waiting_attribute_polls_hold_no_thread_each_and_all_get_the_change(
 
     async def scenario():
         before = threading.active_count()
-        polls = [asyncio.create_task(asgi.request(path, "timeout=120000")) for _ in range(200)]
-        await _until(lambda: waits.count(tenant.pk) == 200, "200 polls waiting")
+        polls = await _in_waves(lambda: asgi.request(path, "timeout=120000"), tenant)
         # each request's thread (Django's per-request executor) ends once its view deferred
         await _until(lambda: threading.active_count() <= before + 8, "the request threads to end")
         during = threading.active_count()
@@ -238,8 +262,7 @@ def test_200_waiting_rpc_polls_one_call_is_taken_once_and_the_rest_time_out(tena
 
     async def scenario():
         before = threading.active_count()
-        polls = [asyncio.create_task(asgi.request(path, "timeout=3000")) for _ in range(200)]
-        await _until(lambda: waits.count(tenant.pk) == 200, "200 polls waiting")
+        polls = await _in_waves(lambda: asgi.request(path, "timeout=3000"), tenant)
         await _until(lambda: threading.active_count() <= before + 8, "the request threads to end")
         during = threading.active_count()
         await asyncio.to_thread(_queue_call, device)

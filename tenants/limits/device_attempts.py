@@ -18,14 +18,9 @@ from the limiter every other limit takes from (one count across processes throug
     device_attempts.count_claim_failure(user_id)
 """
 
-import functools
-import hashlib
-import hmac
-
 from django.conf import settings
 
-from tenants.limits.limiter import get_limiter
-from tenants.limits.spec import Window, parse, retry_after
+from tenants.limits.buckets import digest, take, waiting
 
 __all__ = ["PROVISION_PER_CLIENT", "PROVISION_PER_KEY", "CLAIM_FAILURES_PER_USER", "SETTINGS", "take_provision",
            "claim_blocked", "count_claim_failure"]
@@ -41,39 +36,17 @@ SETTINGS = ("DEVICE_PROVISION_PER_CLIENT_RATE_LIMIT", "DEVICE_PROVISION_PER_KEY_
 def take_provision(client: str, key: str) -> int:
     """One provisioning request of ``client`` with provision key ``key``: 0 when both budgets had it, else
     the seconds until one will be there."""
-    wait = _take(PROVISION_PER_CLIENT, settings.DEVICE_PROVISION_PER_CLIENT_RATE_LIMIT, client)
+    wait = take(PROVISION_PER_CLIENT, settings.DEVICE_PROVISION_PER_CLIENT_RATE_LIMIT, client)
     if wait:
         return wait
-    return _take(PROVISION_PER_KEY, settings.DEVICE_PROVISION_PER_KEY_RATE_LIMIT, _digest(key))
+    return take(PROVISION_PER_KEY, settings.DEVICE_PROVISION_PER_KEY_RATE_LIMIT, digest(key))
 
 
 def claim_blocked(user_id) -> int:
     """Seconds until user ``user_id`` may try a claim again; 0: now (nothing is taken)."""
-    windows = _windows(settings.DEVICE_CLAIM_FAILURES_PER_USER_RATE_LIMIT)
-    if not windows:
-        return 0
-    wait = get_limiter().wait(f"{CLAIM_FAILURES_PER_USER}:{user_id}", windows)
-    return retry_after(wait) if wait else 0
+    return waiting(CLAIM_FAILURES_PER_USER, settings.DEVICE_CLAIM_FAILURES_PER_USER_RATE_LIMIT, str(user_id))
 
 
 def count_claim_failure(user_id) -> int:
     """Count a failed claim of user ``user_id``: 0, or the seconds it waits when there was no token left."""
-    return _take(CLAIM_FAILURES_PER_USER, settings.DEVICE_CLAIM_FAILURES_PER_USER_RATE_LIMIT, str(user_id))
-
-
-def _take(name: str, text: str, subject: str) -> int:
-    windows = _windows(text)
-    if not windows:
-        return 0
-    granted, wait_ms = get_limiter().take(f"{name}:{subject}", windows)
-    return 0 if granted else retry_after(wait_ms)
-
-
-@functools.lru_cache(maxsize=16)
-def _windows(text: str) -> tuple[Window, ...]:
-    # one tuple per setting value: the limiter keeps its reserve while the limit is the same object
-    return parse(text)  # tenants/apps.py refused a malformed value at boot
-
-
-def _digest(key: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), key.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32]
+    return take(CLAIM_FAILURES_PER_USER, settings.DEVICE_CLAIM_FAILURES_PER_USER_RATE_LIMIT, str(user_id))

@@ -11,13 +11,10 @@ Counted by the limiter every other limit takes from (one count across processes 
     wait = login.count_failure(request)
 """
 
-import functools
-
 from django.conf import settings
 
-from tenants.limits.limiter import get_limiter
+from tenants.limits import buckets
 from tenants.limits.mail import client_of
-from tenants.limits.spec import Window, parse, retry_after
 
 __all__ = ["PER_CLIENT", "blocked", "count_failure"]
 
@@ -26,30 +23,9 @@ PER_CLIENT = "loginFailuresPerClient"
 
 def blocked(request) -> int:
     """Seconds until ``request``'s client may try a password again; 0: now (nothing is taken)."""
-    windows = _windows(settings.LOGIN_FAILURES_PER_CLIENT_RATE_LIMIT)
-    if not windows:
-        return 0
-    return _seconds(get_limiter().wait(_key(request), windows))
+    return buckets.waiting(PER_CLIENT, settings.LOGIN_FAILURES_PER_CLIENT_RATE_LIMIT, client_of(request))
 
 
 def count_failure(request) -> int:
     """Count a failed login of ``request``'s client: 0, or the seconds it waits when there was no token left."""
-    windows = _windows(settings.LOGIN_FAILURES_PER_CLIENT_RATE_LIMIT)
-    if not windows:
-        return 0
-    granted, wait_ms = get_limiter().take(_key(request), windows)
-    return 0 if granted else _seconds(wait_ms)
-
-
-def _key(request) -> str:
-    return f"{PER_CLIENT}:{client_of(request)}"
-
-
-def _seconds(ms: int) -> int:
-    return retry_after(ms) if ms else 0
-
-
-@functools.lru_cache(maxsize=16)
-def _windows(text: str) -> tuple[Window, ...]:
-    # one tuple per setting value: the limiter keeps its reserve while the limit is the same object
-    return parse(text)  # tenants/apps.py refused a malformed value at boot
+    return buckets.take(PER_CLIENT, settings.LOGIN_FAILURES_PER_CLIENT_RATE_LIMIT, client_of(request))

@@ -18,15 +18,11 @@ A target address is keyed by an HMAC of it: the shared store never holds address
     wait = mail.take("carol@example.com", client=mail.client_of(request))   # 0: send; else seconds
 """
 
-import functools
-import hashlib
-import hmac
 import ipaddress
 
 from django.conf import settings
 
-from tenants.limits.limiter import get_limiter
-from tenants.limits.spec import Window, parse, retry_after
+from tenants.limits import buckets
 
 __all__ = ["PER_ADDRESS", "PER_CLIENT", "take", "client_of"]
 
@@ -38,10 +34,11 @@ def take(address: str, client: str | None = None) -> int:
     """One reset request from ``client``'s budget (when given), then from ``address``'s: 0 when both had it,
     else the seconds until one will be there (a client refused takes nothing from the address)."""
     if client:
-        wait = _take(PER_CLIENT, settings.ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT, client)
+        wait = buckets.take(PER_CLIENT, settings.ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT, client)
         if wait:
             return wait
-    return _take(PER_ADDRESS, settings.ACCOUNT_MAILS_PER_ADDRESS_RATE_LIMIT, _digest(address))
+    normal = str(address).strip().lower()
+    return buckets.take(PER_ADDRESS, settings.ACCOUNT_MAILS_PER_ADDRESS_RATE_LIMIT, buckets.digest(normal))
 
 
 def client_of(request) -> str:
@@ -56,22 +53,3 @@ def client_of(request) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
-
-
-def _take(key: str, text: str, subject: str) -> int:
-    windows = _windows(text)
-    if not windows:
-        return 0
-    granted, wait_ms = get_limiter().take(f"{key}:{subject}", windows)
-    return 0 if granted else retry_after(wait_ms)
-
-
-@functools.lru_cache(maxsize=16)
-def _windows(text: str) -> tuple[Window, ...]:
-    # one tuple per setting value: the limiter keeps its reserve while the limit is the same object
-    return parse(text)  # tenants/apps.py refused a malformed value at boot
-
-
-def _digest(address: str) -> str:
-    normal = str(address).strip().lower().encode("utf-8", "replace")
-    return hmac.new(settings.SECRET_KEY.encode(), normal, hashlib.sha256).hexdigest()[:32]
