@@ -10,3 +10,17 @@ class DashboardsConfig(AppConfig):
         from devices import group_types
 
         group_types.register("DASHBOARD", "dashboards")
+        self._drop_data_on_delete()
+
+    @staticmethod
+    def _drop_data_on_delete() -> None:
+        """A dashboard's attributes, relations and time series go with it."""
+        from django.db.models.signals import post_delete
+
+        from dashboards.models import Dashboard
+        from devices.signals import drop_data_of
+
+        def drop(sender, instance, **kwargs):
+            drop_data_of(instance.pk)
+
+        post_delete.connect(drop, sender=Dashboard, weak=False, dispatch_uid="dashboards.drop_data")

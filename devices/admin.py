@@ -119,9 +119,10 @@ class EntityGroupAdmin(TenantScopedAdmin):
     list_display = ("__str__", "type", "description")
     list_filter = ("type",)
     search_fields = ("name", "description")
-    filter_horizontal = ("devices", "assets")
+    filter_horizontal = ("devices", "assets", "entity_views")
     readonly_fields = ("id", "created_time")
-    fields = ("name", "type", "description", "devices", "assets", "additional_info", "id", "created_time")
+    fields = ("name", "type", "description", "devices", "assets", "entity_views", "additional_info", "id",
+              "created_time")
 
 
 def _entity_label():

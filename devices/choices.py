@@ -15,6 +15,7 @@ class GroupType(models.TextChoices):
     DEVICE = "DEVICE"
     ASSET = "ASSET"
     DASHBOARD = "DASHBOARD"  # members declared by dashboards/ (devices/group_types.py)
+    ENTITY_VIEW = "ENTITY_VIEW"
 
 
 class DataType(models.TextChoices):

@@ -1,7 +1,7 @@
 """What each entity-group type holds: group type -> the relation of ``EntityGroup`` naming its members.
 
-devices/ holds devices and assets (``EntityGroup.devices``, ``.assets``). An app above devices/ whose
-entities join groups declares the many-to-many on its own side (``Dashboard.groups``, with
+devices/ holds devices, assets and entity views (``EntityGroup.devices``, ``.assets``, ``.entity_views``).
+An app above devices/ whose entities join groups declares the many-to-many on its own side (``Dashboard.groups``, with
 ``related_name="dashboards"``) and registers that relation here from its ``AppConfig.ready()``:
 devices/ may not import it, yet its group endpoints serve every registered type alike.
 
@@ -13,7 +13,7 @@ from django.apps import apps
 
 __all__ = ["register", "relation", "member_model", "member_types", "name_field"]
 
-_RELATIONS: dict[str, str] = {"DEVICE": "devices", "ASSET": "assets"}
+_RELATIONS: dict[str, str] = {"DEVICE": "devices", "ASSET": "assets", "ENTITY_VIEW": "entity_views"}
 
 
 def register(group_type: str, relation_name: str) -> None:

@@ -125,13 +125,14 @@ class Asset(_Entity):
 
 
 class EntityGroup(TenantScopedModel):
-    """A named group of devices, of assets or of dashboards; an entity may be in several groups."""
+    """A named group of devices, of assets, of entity views or of dashboards; an entity may be in several groups."""
 
     name = models.CharField(max_length=255)
     type = models.CharField(max_length=16, choices=GroupType.choices)
     description = models.TextField(blank=True)
     devices = models.ManyToManyField(Device, blank=True, related_name="groups")
     assets = models.ManyToManyField(Asset, blank=True, related_name="groups")
+    entity_views = models.ManyToManyField("EntityView", blank=True, related_name="groups")
 
     customer_lookup = None  # tenant-level groups; customer users see none
 

@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from devices import credentials, relations
 from devices.models import DEFAULT_PROFILE, Asset, AssetProfile, Attribute, Device, DeviceProfile
-from tenants.models import Customer, Tenant
+from tenants.models import Customer, Tenant, User
 
 
 @receiver(post_save, sender=Tenant, dispatch_uid="devices.default_profiles")
@@ -29,12 +29,19 @@ def issue_credentials(sender, instance: Device, created: bool, raw: bool = False
 @receiver(post_delete, sender=Asset, dispatch_uid="devices.drop_asset_data")
 @receiver(post_delete, sender=Customer, dispatch_uid="devices.drop_customer_data")
 @receiver(post_delete, sender=Tenant, dispatch_uid="devices.drop_tenant_data")
+@receiver(post_delete, sender=User, dispatch_uid="devices.drop_user_data")
 def drop_entity_data(sender, instance, **kwargs) -> None:
     """Telemetry and attributes are keyed by entity id without a foreign key: remove them here (a
-    deleted tenant's own; its devices', assets' and customers' went with each of them)."""
+    deleted tenant's own; its devices', assets' and customers' went with each of them). Apps above
+    this one connect their own entities' deletes to :func:`drop_data_of` (integrations, dashboards)."""
+    drop_data_of(instance.pk)
+
+
+def drop_data_of(entity_id) -> None:
+    """Delete the attributes, relations and time series kept under ``entity_id``."""
     # Imported here: the telemetry package imports models, which import this app.
     from devices.telemetry import delete_entity
 
-    Attribute.objects.filter(entity_id=instance.pk).delete()
-    relations.delete_all(instance.pk)
-    delete_entity(instance.pk)
+    Attribute.objects.filter(entity_id=entity_id).delete()
+    relations.delete_all(entity_id)
+    delete_entity(entity_id)

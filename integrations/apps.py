@@ -11,3 +11,19 @@ class IntegrationsConfig(AppConfig):
         # Each connects its signal receivers: the live debug-event stream, the pipeline cache.
         from integrations import broadcasts, config_cache, device_posts  # noqa: F401
         from integrations.ingress import routes  # noqa: F401  (connects the routing-key cache's signals)
+        self._drop_data_on_delete()
+
+    @staticmethod
+    def _drop_data_on_delete() -> None:
+        """An integration's and a converter's attributes, relations and time series go with them."""
+        from django.db.models.signals import post_delete
+
+        from converters.models import Converter
+        from devices.signals import drop_data_of
+        from integrations.models import Integration
+
+        def drop(sender, instance, **kwargs):
+            drop_data_of(instance.pk)
+
+        for model in (Integration, Converter):
+            post_delete.connect(drop, sender=model, weak=False, dispatch_uid=f"integrations.drop_data.{model.__name__}")

@@ -11,6 +11,9 @@
     GET    /api/entityViews/list?entityViewIds=a,b    the visible ones among these ids
     POST   /api/entityViews                           EntityViewSearchQuery {parameters, relationType, entityViewTypes}
     POST   /api/customer/{customerId}/entityView/{id} assign; DELETE /api/customer/entityView/{id} unassign
+    GET    /api/entityGroup/{groupId}/entityViews     page of an ENTITY_VIEW group's members (tenant admin)
+
+Saving with ?entityGroupId= / ?entityGroupIds=a,b also adds the view to those ENTITY_VIEW groups.
 
 The data a view shows is read through /api/plugins/telemetry/ENTITY_VIEW/{id}/... (devices/entity_views.py).
 """
@@ -28,6 +31,7 @@ from devices.api.entities import (
     AssignView,
     ByNameView,
     CustomerListView,
+    GroupListView,
     InfoDetailView,
     InfoListView,
     OwnedEntityResource,
@@ -180,9 +184,6 @@ class EntityViewInfoSerializer(_InfoMixin, EntityViewSerializer):
     class Meta(EntityViewSerializer.Meta):
         fields = EntityViewSerializer.Meta.fields + _InfoMixin.info_fields
 
-    def get_groups(self, obj) -> list:
-        return []  # entity groups hold devices and assets here
-
 
 class EntityViewResource(OwnedEntityResource):
     model = EntityView
@@ -197,7 +198,7 @@ class EntityViewResource(OwnedEntityResource):
         return self.model.objects.for_user(self.request.user)
 
     def info_queryset(self):
-        return self.get_queryset().select_related("customer", "tenant")
+        return self.get_queryset().select_related("customer", "tenant").prefetch_related("groups")
 
     def filter_list(self, queryset):
         kind = self.request.query_params.get("type")
@@ -267,4 +268,5 @@ def entity_view_patterns() -> list:
              name="entityView-infos-customer"),
         path("customer/entityView/<str:pk>", as_view(R, UnassignView), name="entityView-unassign"),
         path("customer/<str:customer_id>/entityView/<str:pk>", as_view(R, AssignView), name="entityView-assign"),
+        path("entityGroup/<str:group_id>/entityViews", as_view(R, GroupListView), name="entityView-group-list"),
     ]

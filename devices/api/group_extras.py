@@ -1,8 +1,8 @@
 """Entity-group endpoints of ThingsBoard PE for what this server keeps no groups of.
 
-Groups here hold devices, assets or dashboards and are never shared (devices/api/groups.py), so:
+Groups here hold devices, assets, entity views or dashboards and are never shared (devices/api/groups.py), so:
 
-    GET /api/entityGroup/{groupId}/customers|users|edges|entityViews
+    GET /api/entityGroup/{groupId}/customers|users|edges
         the group exists (else 404) and holds other entities: 400, as for assets of a device group
     GET /api/entityGroup/{groupId}/groupPermissions     []: no role grants access to a group here
     GET /api/entityGroups/{groupType}/shared            an empty page: nothing is shared
@@ -23,8 +23,8 @@ from tbproject.api.ids import parse_uuid
 __all__ = ["OTHER_MEMBERS", "OtherMembersView", "GroupPermissionsView", "SharedGroupsView"]
 
 #: path segment -> ThingsBoard entity type of the members asked for
-#: (`entityGroup/{groupId}/dashboards` is dashboards/'s: a dashboard group's members)
-OTHER_MEMBERS = {"customers": "CUSTOMER", "users": "USER", "edges": "EDGE", "entityViews": "ENTITY_VIEW"}
+#: (`entityGroup/{groupId}/dashboards` is dashboards/'s, `.../entityViews` devices/api/entity_views.py's)
+OTHER_MEMBERS = {"customers": "CUSTOMER", "users": "USER", "edges": "EDGE"}
 
 
 class _GroupView(EntityGroupResource):

@@ -1,4 +1,4 @@
-"""Entity groups (ThingsBoard PE): named sets of devices, of assets or of dashboards, owned by the tenant.
+"""Entity groups (ThingsBoard PE): named sets of devices, assets, entity views or dashboards, owned by the tenant.
 
 Groups here are tenant-owned only (ThingsBoard PE also has customer-owned groups, sharing and the
 implicit "All" group), so customer users get 403 on every group endpoint. JSON is EntityGroupInfo:
@@ -29,9 +29,9 @@ __all__ = [
 ]
 
 #: ThingsBoard PE group types this product keeps no groups of: listing them is an empty answer, not an error.
-EMPTY_GROUP_TYPES = ("CUSTOMER", "USER", "ENTITY_VIEW", "EDGE")
+EMPTY_GROUP_TYPES = ("CUSTOMER", "USER", "EDGE")
 #: how an unsupported group type is answered
-TYPES_HINT = "use DEVICE, ASSET or DASHBOARD"
+TYPES_HINT = "use DEVICE, ASSET, ENTITY_VIEW or DASHBOARD"
 
 
 def filter_group_type(queryset, group_type: str):

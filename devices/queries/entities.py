@@ -124,7 +124,7 @@ def _group_type(f) -> str:
 def _group(user, f) -> list[Source]:
     kind, pk = _group_type(f), parse_uuid(f.get("entityGroup"))
     group = visible("ENTITY_GROUP", user).filter(pk=pk, type=kind).first()
-    if group is None or kind not in ("DEVICE", "ASSET"):
+    if group is None or kind not in ("DEVICE", "ASSET", "ENTITY_VIEW"):
         return []
     return [Source(kind, visible(kind, user).filter(groups=group))]
 

@@ -32,6 +32,13 @@ def test_another_tenants_or_an_unknown_group_is_not_found(api, other_tenant, seg
     assert_error(api.get(f"/api/entityGroup/not-an-id/{segment}", PAGE), 400)
 
 
+@pytest.mark.parametrize("segment", ["devices", "assets", "entityViews", "dashboards"])
+def test_each_member_list_names_the_type_a_group_holds(api, tenant, segment):
+    group = make_group(tenant, "Rooms", GroupType.ENTITY_VIEW if segment != "entityViews" else GroupType.ASSET)
+    assert_error(api.get(f"/api/entityGroup/{group.pk}/{segment}", PAGE), 400,
+                 f"Entity group [Rooms] holds {group.type}")
+
+
 def test_no_permission_is_granted_on_a_group(api, tenant):
     group = make_group(tenant, "Meters")
     res = api.get(f"/api/entityGroup/{group.pk}/groupPermissions")
