@@ -8,10 +8,11 @@ An integration pinned to a converter version gets that version's stand-in as its
 Loading an integration with its converter cost a worker about a fifth of a small batch (one ORM
 query with a join, a few milliseconds, paid per Celery task). Entries live
 ``PIPELINE_CACHE_SECONDS`` and are dropped at once when this process saves or deletes an
-integration or a converter (signals, again on commit); other processes see a change within that
-time, as the ingress routes (integrations/ingress/routes.py) and the rule-engine shortcut
-(rulechains/shortcut.py) do. A deleted integration is never cached: its uplinks are dropped by
-the pipeline on every batch until the ingress learns of the deletion.
+integration or a converter, or marks a tenant for deletion (signals, again on commit); other
+processes see a change within that time, as the ingress routes (integrations/ingress/routes.py)
+and the rule-engine shortcut (rulechains/shortcut.py) do. A deleted integration is never cached:
+its uplinks are dropped by the pipeline on every batch until the ingress learns of the deletion.
+Each row comes with its tenant, whose ``deleting_ts`` makes the pipeline drop its uplinks too.
 
 Cached rows are shared by every batch of the process: the pipeline only reads them.
 """
@@ -28,6 +29,8 @@ from converters import history
 from converters.models import Converter
 from integrations.models import Integration
 from tbproject.process_cache import ProcessCache
+from tenants.deletion import tenant_marked
+from tenants.models import Tenant
 
 __all__ = ["load", "forget"]
 
@@ -56,7 +59,9 @@ def load(keys: Iterable[str]) -> dict[str, Integration]:
     if not missing:
         return found
     generation = CACHE.generation  # a load that raced with forget() does not store what it read
-    rows = {str(row.pk): row for row in Integration.objects.filter(pk__in=missing).select_related("default_converter")}
+    # with its tenant: the pipeline drops the uplinks of a tenant being deleted (tenant.deleting_ts)
+    rows = {str(row.pk): row
+            for row in Integration.objects.filter(pk__in=missing).select_related("default_converter", "tenant")}
     for row in rows.values():
         if row.pinned_converter_version is not None:  # run the pinned version (the newest if it is gone)
             row.default_converter = history.as_converter(row.default_converter, row.pinned_converter_version) \
@@ -70,6 +75,7 @@ def load(keys: Iterable[str]) -> dict[str, Integration]:
 @receiver(post_delete, sender=Integration, dispatch_uid="integrations.config_cache.integration_deleted")
 @receiver(post_save, sender=Converter, dispatch_uid="integrations.config_cache.converter_saved")
 @receiver(post_delete, sender=Converter, dispatch_uid="integrations.config_cache.converter_deleted")
+@receiver(tenant_marked, sender=Tenant, dispatch_uid="integrations.config_cache.tenant_marked")
 def _changed(sender, **kwargs) -> None:
     # So that this process never runs the old configuration after saving (see ProcessCache).
     CACHE.forget_now_and_on_commit()

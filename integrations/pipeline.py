@@ -162,6 +162,12 @@ def begin(uplinks: list[RawUplink], *, replay: bool = False) -> Begun:
             for message in group:
                 message.status, message.error = DROPPED, f"Integration {key} does not exist"
             continue
+        if integration.tenant.deleting_ts is not None:  # tenants/deletion.py: nothing is kept for it
+            log.info("dropped %d uplinks of integration %s: its tenant is being deleted", len(group), key)
+            del integrations[key]  # no debug events, statistics or dead letters either
+            for message in group:
+                message.status, message.error = DROPPED, f"The tenant of integration {key} is being deleted"
+            continue
         for message in group:
             message.integration = integration
         if not integration.enabled and not replay:

@@ -11,8 +11,10 @@ enabled, non-remote listener integrations and claims the leases of those nobody 
 (releasing the lease) and restarts what was saved with a different configuration (a save that
 only changes debug settings is picked up without reconnecting). Each of these writes an LC_EVENT
 (STARTED, STOPPED, UPDATED, FAILED) and the status columns. This works across processes, since
-it only reads the database; saves in this process also nudge it at once. Database work runs in
-one control thread, off the loop; uplinks go to the queue from a few other threads.
+it only reads the database; saves in this process also nudge it at once, as does marking a tenant
+for deletion (``tenants.deletion.tenant_marked``): the listeners of a tenant being deleted stop,
+within one poll on the other hosts. Database work runs in one control thread, off the loop;
+uplinks go to the queue from a few other threads.
 
 Downlinks of the integrations hosted here are sent from the same loop (integrations/
 downlink_host.py: ``await instance.downlink(...)``, woken by integrations.downlinks.notify).
@@ -41,8 +43,10 @@ from integrations.downlink_host import DownlinkOutbox
 from integrations.models import Integration
 from integrations.sink import RunnerSink, record_lifecycle, with_connection
 from integrations.types import TYPES
+from tenants.deletion import tenant_marked
+from tenants.models import Tenant
 
-__all__ = ["Runner", "RunnerThread"]
+__all__ = ["Runner", "RunnerThread", "wanted_integrations"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,12 @@ class _Plan:
     existing: set  # of the ids we run that are no longer wanted: those that still exist (disabled)
     claimed: list  # Integration rows now leased to us
     changed: list  # Integration rows we run whose version moved
+
+
+def wanted_integrations(kinds):
+    """The integrations a host runs: enabled, local listeners of these kinds, of tenants not being
+    deleted (tenants/deletion.py marks them; ``tenant_marked`` nudges the host at once)."""
+    return Integration.objects.filter(enabled=True, remote=False, type__in=kinds, tenant__deleting_ts__isnull=True)
 
 
 class Runner:
@@ -126,6 +136,7 @@ class Runner:
         uid = f"integrations-runner-{id(self)}"
         post_save.connect(self._on_saved, sender=Integration, weak=False, dispatch_uid=uid)
         post_delete.connect(self._on_saved, sender=Integration, weak=False, dispatch_uid=uid)
+        tenant_marked.connect(self._on_saved, sender=Tenant, weak=False, dispatch_uid=uid)  # its deletion began
         log.info("listener host %s started (lease %.0f s)", self.holder, self.ttl)
         # Renewal runs on its own, so that a slow stop or start never lets a lease lapse.
         heartbeat = self._loop.create_task(self._heartbeat(), name="lease-heartbeat")
@@ -142,6 +153,7 @@ class Runner:
         finally:
             post_save.disconnect(dispatch_uid=uid, sender=Integration)
             post_delete.disconnect(dispatch_uid=uid, sender=Integration)
+            tenant_marked.disconnect(dispatch_uid=uid, sender=Tenant)
             await self.outbox.stop()
             await asyncio.gather(*(self._stop_one(pk, events.STOPPED, release=True) for pk in list(self.hosted)))
             heartbeat.cancel()
@@ -199,10 +211,12 @@ class Runner:
 
     def _plan(self, running: dict) -> _Plan:
         """In the control thread: what is wanted, what changed, and the leases newly claimed."""
-        rows = Integration.objects.filter(enabled=True, remote=False, type__in=self.kinds)
+        rows = wanted_integrations(self.kinds)
         wanted = dict(rows.values_list("pk", "version"))
         gone = [pk for pk in running if pk not in wanted]
-        existing = set(Integration.objects.filter(pk__in=gone).values_list("pk", flat=True)) if gone else set()
+        # a tenant being deleted gets no STOPPED event: its rows are going
+        existing = set(Integration.objects.filter(pk__in=gone, tenant__deleting_ts__isnull=True)
+                       .values_list("pk", flat=True)) if gone else set()
         now = time.monotonic()
         claimed = []
         for pk, version in wanted.items():

@@ -33,7 +33,7 @@ from django.dispatch import Signal
 from tbproject.clock import now_ms
 from tenants.models import CredentialsToken, Tenant, User
 
-__all__ = ["BATCH", "STALE_MS", "deletion_started", "mark", "run", "resume_stale", "owned_models"]
+__all__ = ["BATCH", "STALE_MS", "deletion_started", "tenant_marked", "mark", "run", "resume_stale", "owned_models"]
 
 BATCH = 1000
 #: a deletion whose last step is older than this is taken for dead and queued again
@@ -43,6 +43,12 @@ STALE_MS = 10 * 60 * 1000
 #: deleted: its entities go with it, as with ``pre_delete`` of the tenant (the audit log records
 #: none of them).
 deletion_started = Signal()
+
+#: Sent (sender: Tenant, ``tenant_id``) by :func:`mark` inside its transaction, once the tenant is
+#: marked: the apps above take it out of use as they would a deleted one (their per-process caches
+#: are dropped now and on commit; the integrations host stops its listeners). ``mark`` updates
+#: the row with ``update()``, so no ``post_save`` tells them.
+tenant_marked = Signal()
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +63,7 @@ def mark(tenant: Tenant) -> bool:
             return False
         User.objects.filter(tenant=tenant).update(is_active=False, credentials_changed=now)
         CredentialsToken.objects.filter(user__tenant=tenant).delete()
+        tenant_marked.send(sender=Tenant, tenant_id=tenant.pk)
         # robust: the tenant is marked whatever the queue says; resume_stale() picks it up again
         transaction.on_commit(lambda: _queue(tenant.pk), robust=True)
     return True

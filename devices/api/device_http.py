@@ -19,8 +19,9 @@ checks, :func:`write_points`, :func:`save_attributes` and ``on_attributes_saved`
 :data:`devices.services.device_posted`, which hands the stored data to the rule engine as
 ThingsBoard's POST_TELEMETRY_REQUEST / POST_ATTRIBUTES_REQUEST (integrations/device_posts.py).
 
-Tokens are looked up once per :data:`TOKEN_TTL` seconds per process: a change of credentials or a
-deleted device empties this process's cache at once; other processes drop it within the TTL.
+Tokens are looked up once per :data:`TOKEN_TTL` seconds per process: a change of credentials, a
+deleted device or a tenant marked for deletion (its tokens answer 401 from then on) empties this
+process's cache at once; other processes drop it within the TTL.
 """
 
 from django.conf import settings
@@ -42,6 +43,8 @@ from tbproject.api.json_body import REFUSE
 from tbproject.api.json_body import json_body as read_json
 from tbproject.clock import now_ms
 from tbproject.process_cache import ProcessCache
+from tenants.deletion import tenant_marked
+from tenants.models import Tenant
 
 __all__ = ["telemetry_view", "attributes_view", "device_of", "urlpatterns", "TOKEN_TTL", "authenticated", "json_body",
            "error_response", "empty_response"]
@@ -79,7 +82,8 @@ def device_of(token: str) -> Device | None:
     device = _TOKENS.get(token)
     if device is None:
         since = _TOKENS.generation
-        row = (DeviceCredentials.objects.filter(credentials_id=token, credentials_type=CredentialsType.ACCESS_TOKEN)
+        row = (DeviceCredentials.objects.filter(credentials_id=token, credentials_type=CredentialsType.ACCESS_TOKEN,
+                                                device__tenant__deleting_ts__isnull=True)  # not being deleted
                .select_related("device__profile").first())
         if row is None:
             return None  # not cached: a token given a moment later must work at once
@@ -95,6 +99,8 @@ def _forget(sender, **kwargs) -> None:
 # A deleted device takes its credentials row with it, so these two cover a device's deletion too.
 post_save.connect(_forget, sender=DeviceCredentials, dispatch_uid="devices.device_http.credentials_saved")
 post_delete.connect(_forget, sender=DeviceCredentials, dispatch_uid="devices.device_http.credentials_deleted")
+# A tenant marked for deletion (tenants/deletion.py): its devices' tokens answer 401 from now on.
+tenant_marked.connect(_forget, sender=Tenant, dispatch_uid="devices.device_http.tenant_marked")
 
 
 def _error(status: int, message: str) -> JsonResponse:

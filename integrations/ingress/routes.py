@@ -2,9 +2,10 @@
 
 The ingress answers thousands of requests a second, so it reads the database only on a miss:
 entries (unknown keys included, so a flood of wrong keys costs no queries) live ``TTL_SECONDS``
-and are dropped at once when this process saves or deletes an integration (signals, again on
-commit). Other processes see a change within the TTL. Concurrent misses of one key in one event
-loop share one query; a load that raced with an invalidation is not stored.
+and are dropped at once when this process saves or deletes an integration or marks a tenant for
+deletion (signals, again on commit; a tenant being deleted has no routes). Other processes see a
+change within the TTL. Concurrent misses of one key in one event loop share one query; a load
+that raced with an invalidation is not stored.
 """
 
 import logging
@@ -22,6 +23,7 @@ from integrations.models import Integration
 from integrations.types import TYPES
 from integrations.types.base import ConfigError, PushIntegration
 from tbproject.db import read_again
+from tenants.deletion import tenant_marked
 from tenants.limits import TenantLimits, limits_of
 from tenants.models import Tenant, TenantProfile
 
@@ -127,7 +129,8 @@ def lookup_sync(key: str) -> Route | None:
     if hit:
         return route
     generation = CACHE.generation
-    obj = read(Integration.objects.filter(routing_key=key).first)
+    # a tenant being deleted (tenants/deletion.py) has no routes: its keys answer as unknown ones
+    obj = read(Integration.objects.filter(routing_key=key, tenant__deleting_ts__isnull=True).first)
     route = _route(obj) if obj is not None else None
     CACHE.put(key, route, generation)
     return route
@@ -157,7 +160,9 @@ def _forget(sender, instance: Integration, **kwargs) -> None:
 
 @receiver(post_save, sender=TenantProfile, dispatch_uid="integrations.ingress.routes.profile_saved")
 @receiver(post_save, sender=Tenant, dispatch_uid="integrations.ingress.routes.tenant_saved")
+@receiver(tenant_marked, sender=Tenant, dispatch_uid="integrations.ingress.routes.tenant_marked")
 def _forget_all(sender, **kwargs) -> None:
-    """A tenant profile's limits are part of every route of its tenants."""
+    """A tenant profile's limits are part of every route of its tenants; a tenant marked for
+    deletion has no routes any more."""
     CACHE.clear()
     transaction.on_commit(CACHE.clear)

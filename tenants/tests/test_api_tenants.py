@@ -145,7 +145,9 @@ def test_deleting_a_tenant_deletes_everything_it_owns(root, api, tenant, other_t
         res = root.delete(f"/api/tenant/{tenant.pk}")
     assert res.status_code == 200, res.content
     # answered before the deletion ran: the tenant is out of use, its users' tokens and logins refused
-    assert len(queued) == 1 and TenantRow.objects.filter(pk=tenant.pk).exists()
+    # the deletion task, queued on commit (the others: caches of the apps above, forgotten again)
+    task = [c for c in queued if getattr(c, "__qualname__", "").startswith("mark.")]
+    assert len(task) == 1 and TenantRow.objects.filter(pk=tenant.pk).exists()
     assert_error(root.get(f"/api/tenant/{tenant.pk}"), 404)
     assert_error(root.delete(f"/api/tenant/{tenant.pk}"), 404)
     assert tenant.pk not in {t["id"]["id"] for t in root.get("/api/tenants?pageSize=10&page=0").json()["data"]}
@@ -153,7 +155,7 @@ def test_deleting_a_tenant_deletes_everything_it_owns(root, api, tenant, other_t
     login = APIClient().post("/api/auth/login", {"username": tenant_admin.email, "password": PASSWORD}, format="json")
     assert_error(login, 401, "not active")
     assert _save(root, {"title": "Alice Corp"})["title"] == "Alice Corp"  # its title is free again
-    queued[0]()  # the task (eager here, as in embedded mode)
+    task[0]()  # the task (eager here, as in embedded mode)
     assert not TenantRow.objects.filter(pk=tenant.pk).exists()
     for model in (Device, Asset, Converter, Integration, Customer, RuleChain, DeviceProfile):
         assert not model.objects.filter(tenant_id=tenant.pk).exists(), model

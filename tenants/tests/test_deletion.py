@@ -79,7 +79,9 @@ def _assert_gone(tenant, ids: dict, kept: Device) -> None:
 def _mark(tenant, capture) -> None:
     with capture() as queued:
         assert deletion.mark(tenant)
-    assert len(queued) == 1  # the task, once the mark commits; run by hand below
+    # the task, once the mark commits; run by hand below (the others: caches of the apps above,
+    # forgotten again on commit as tenant_marked asks)
+    assert len([c for c in queued if getattr(c, "__qualname__", "").startswith("mark.")]) == 1
 
 
 def test_it_deletes_a_tenant_of_thousands_of_devices_in_batches(big, kept, tenant, tenant_admin,
