@@ -16,6 +16,7 @@ class GroupType(models.TextChoices):
     ASSET = "ASSET"
     DASHBOARD = "DASHBOARD"  # members declared by dashboards/ (devices/group_types.py)
     ENTITY_VIEW = "ENTITY_VIEW"
+    USER = "USER"  # user groups: what roles are granted to (group permissions)
 
 
 class DataType(models.TextChoices):

@@ -5,6 +5,7 @@ database), not in Django models, because the partitioned and hypertable layouts 
 expressed as ordinary models.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -125,7 +126,7 @@ class Asset(_Entity):
 
 
 class EntityGroup(TenantScopedModel):
-    """A named group of devices, of assets, of entity views or of dashboards; an entity may be in several groups."""
+    """A named group of devices, of assets, of entity views, of dashboards or of users; an entity may be in several groups."""
 
     name = models.CharField(max_length=255)
     type = models.CharField(max_length=16, choices=GroupType.choices)
@@ -133,6 +134,7 @@ class EntityGroup(TenantScopedModel):
     devices = models.ManyToManyField(Device, blank=True, related_name="groups")
     assets = models.ManyToManyField(Asset, blank=True, related_name="groups")
     entity_views = models.ManyToManyField("EntityView", blank=True, related_name="groups")
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="entity_groups")
 
     customer_lookup = None  # tenant-level groups; customer users see none
 
