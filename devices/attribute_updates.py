@@ -17,7 +17,8 @@ the device gets the change. A change made while no poll of that device waits is 
 ThingsBoard keeps none: the next poll waits for the next change. So across processes a change is
 published only for an entity some process has a poll waiting for (waits.expect, a Redis key per
 polled device expiring after its poll): a shared attribute of an asset, or of a device nobody
-polls, costs one MGET and no payload on the channel every web process decodes.
+polls, costs one MGET per commit and no payload on the channel every web process decodes; its
+values are not even decoded (the payload is made only for a device found waiting).
 
 A device has at most MAX_WAITING_REQUESTS_PER_DEVICE polls waiting in a process (429 past it).
 """
@@ -37,22 +38,25 @@ def key(device_id) -> str:
 
 
 def announce(changes) -> None:
-    """Hand on ``[(entity_id, {key: value}, [deleted keys])]`` once the current transaction commits."""
-    changes = [(str(entity_id), dict(values or {}), list(deleted or ())) for entity_id, values, deleted in changes
+    """Hand on ``[(entity_id, {key: value}, [deleted keys])]`` once the current transaction commits.
+
+    ``{key: value}`` may be a function of no arguments returning it: it is called only for a device
+    that has a poll waiting (a batch of saves need not decode values nobody asked for)."""
+    changes = [(str(entity_id), values, list(deleted or ())) for entity_id, values, deleted in changes
                if values or deleted]
     if changes:
         transaction.on_commit(partial(_publish, changes), robust=True)
 
 
-def _payload(values: dict, deleted: list) -> dict:
-    update = dict(values)
+def _payload(values, deleted: list) -> dict:
+    update = dict(values() if callable(values) else values or {})
     if deleted:
         update["deleted"] = deleted
     return update
 
 
 def _publish(changes) -> None:
-    waits.notify_many(((key(entity_id), _payload(values, deleted)) for entity_id, values, deleted in changes),
+    waits.notify_many(((key(entity_id), partial(_payload, values, deleted)) for entity_id, values, deleted in changes),
                       expected_only=True)
 
 

@@ -1,6 +1,7 @@
 """Attributes: typed key/values per entity and scope, written in batches."""
 
 from collections.abc import Iterable
+from functools import partial
 from uuid import UUID
 
 from django.db import connection
@@ -80,13 +81,18 @@ def save_attributes_many(rows: Iterable[tuple], *, keep_newer: bool = True) -> i
                 params = [v for row in chunk for v in row]
             cur.execute(f"INSERT INTO {table} ({', '.join(_COLS)}) {source} "
                         f"ON CONFLICT (entity_id, scope, key) DO UPDATE SET {updates}{newer}", params)
-    shared: dict[UUID, dict] = {}
+    shared: dict[UUID, list] = {}
     for (entity_id, scope, key), row in newest.items():
         if scope == SHARED:
-            shared.setdefault(entity_id, {})[key] = decode(*row[3:-1])
+            shared.setdefault(entity_id, []).append((key, row[3:-1]))
     if shared:
-        attribute_updates.announce([(entity_id, values, ()) for entity_id, values in shared.items()])
+        # decoded only for a device found waiting for its updates (devices/attribute_updates.py)
+        attribute_updates.announce([(entity_id, partial(_decoded, rows), ()) for entity_id, rows in shared.items()])
     return len(ordered)
+
+
+def _decoded(rows) -> dict:
+    return {key: decode(*columns) for key, columns in rows}
 
 
 def attribute_values(entity_ids: Iterable, scope: str, keys: Iterable[str]) -> dict[tuple[UUID, str], tuple]:

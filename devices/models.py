@@ -126,7 +126,7 @@ class Asset(_Entity):
 
 
 class EntityGroup(TenantScopedModel):
-    """A named group of devices, of assets, of entity views, of dashboards or of users; an entity may be in several groups."""
+    """A named group of devices, assets, entity views, dashboards or users; an entity may be in several groups."""
 
     name = models.CharField(max_length=255)
     type = models.CharField(max_length=16, choices=GroupType.choices)

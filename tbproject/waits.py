@@ -217,6 +217,8 @@ def waiting(key: str) -> int:
 def _deliver(key: str, payload) -> None:
     with _lock:
         found = list(_waiters.get(key, ()))
+    if found and callable(payload):
+        payload = payload()
     for waiter in found:
         waiter.deliver(payload)
 
@@ -228,7 +230,8 @@ def notify(key: str, payload=None) -> None:
 def notify_many(items, *, expected_only: bool = False) -> None:
     """Wake the waiters of each ``(key, payload)``, in this process or (REDIS_URL) any process;
     ``expected_only``: across processes, only the keys some process expects now (:func:`expect`; a
-    payload nobody waits for is neither encoded nor sent)."""
+    payload nobody waits for is neither encoded nor sent). A payload may be a function of no
+    arguments: it is called only for a key that is delivered or published."""
     client = redis_client.shared(socket_timeout=5, connect_timeout=2) if settings.REDIS_URL else None
     if client is None:
         for key, payload in items:
@@ -246,6 +249,8 @@ def notify_many(items, *, expected_only: bool = False) -> None:
     pipe = client.pipeline(transaction=False)
     channel = _channel(client)
     for key, payload in items:
+        if callable(payload):
+            payload = payload()
         pipe.publish(channel, json.dumps([key, payload], separators=(",", ":")))
     pipe.execute()
 

@@ -80,6 +80,25 @@ def test_it_publishes_only_for_a_device_a_poll_waits_for(db, tenant, fake_redis,
     assert str(polled.pk) in fake_redis.published[0][1] and "blob" not in fake_redis.published[0][1]
 
 
+def test_a_batch_decodes_values_only_for_a_device_a_poll_waits_for(db, tenant, fake_redis, monkeypatch,
+                                                                    django_capture_on_commit_callbacks):
+    from devices import attributes
+
+    polled, idle = make_device(tenant, "polled-d"), make_device(tenant, "idle-d")
+    decoded = []
+    real = attributes.decode
+    monkeypatch.setattr(attributes, "decode", lambda *cols: decoded.append(cols) or real(*cols))
+    with django_capture_on_commit_callbacks(execute=True):
+        save_attributes_many([(idle.pk, SHARED, f"k{i}", i, now_ms()) for i in range(50)])
+    assert decoded == [] and fake_redis.published == []  # nobody polls: nothing decoded, nothing sent
+
+    waits.expect(attribute_updates.key(polled.pk), 60_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        save_attributes_many([(idle.pk, SHARED, "k", 1, now_ms()), (polled.pk, SHARED, "target", 21.5, now_ms())])
+    assert len(decoded) == 1  # the polled device's one value
+    assert len(fake_redis.published) == 1 and '"target":21.5' in fake_redis.published[0][1]
+
+
 def test_a_poll_marks_its_device_as_expected_before_it_waits(db, tenant, fake_redis, monkeypatch):
     device, seen = make_device(tenant, "marked"), []
     mark = f"{waits.CHANNEL}:expect:{attribute_updates.key(device.pk)}"
