@@ -1,7 +1,8 @@
 """ThingsBoard's own generated client (tb-pe-client) against the real ASGI server.
 
-The server runs as a subprocess (daphne) on a free port with a database of its own: a temporary
-SQLite file, or, when DATABASE_URL points at PostgreSQL, a ``tbclient_<random>`` database that
+The server runs as a subprocess (daphne) on a free port with a database of its own (a copy of one
+migrated per run, tbproject/testing/client_server.py): a temporary SQLite file, or, when DATABASE_URL
+points at PostgreSQL, a ``tbclient_<random>`` database that
 is created here and dropped afterwards. The client returns None for a 2xx it did not expect and
 raises for errors, so every call below asserts on what came back.
 """
@@ -14,55 +15,30 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import urllib3
 
+from tbproject.testing.client_server import (  # noqa: F401  (the names other modules import from here)
+    EMAIL,
+    PASSWORD,
+    SYSADMIN,
+    SYSADMIN_PASSWORD,
+    PostgresDatabase,
+    copy_sqlite,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
-EMAIL, PASSWORD = "tenant@client.test", "client-pass-1"
-SYSADMIN, SYSADMIN_PASSWORD = "sysadmin@client.test", "sysadmin-pass-1"
 T0 = 1_700_000_000_000
 MAX_BODY = 64 * 1024
 
 pytestmark = pytest.mark.server
-
-_SETUP = f"""
-from django.core.management import call_command
-call_command("migrate", interactive=False, verbosity=0)
-from tenants.models import Tenant, User
-tenant = Tenant.objects.create(title="Client Test")
-User.objects.create_user({EMAIL!r}, {PASSWORD!r}, authority="TENANT_ADMIN", tenant=tenant)
-User.objects.create_user({SYSADMIN!r}, {SYSADMIN_PASSWORD!r}, authority="SYS_ADMIN")
-"""
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-class _PostgresDatabase:
-    """A throwaway database on the server DATABASE_URL names."""
-
-    def __init__(self, url: str):
-        import psycopg
-
-        self.psycopg = psycopg
-        self.name = f"tbclient_{uuid.uuid4().hex[:12]}"
-        parts = urlsplit(url)
-        # CREATE/DROP DATABASE run from the maintenance database, as Django's test runner does.
-        self.admin_url = urlunsplit(parts._replace(path="/postgres"))
-        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
-        self._execute(f'CREATE DATABASE "{self.name}"')
-
-    def _execute(self, sql: str) -> None:
-        with self.psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(sql)
-
-    def drop(self) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 def _wait_until_up(base_url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 30.0) -> None:
@@ -91,8 +67,9 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory):
-    """Base URL of a freshly migrated server holding one tenant admin; stopped and cleaned up after."""
+def server_url(tmp_path_factory, client_server_database):
+    """Base URL of a server on a fresh copy of the run's migrated database (one tenant admin, one
+    system administrator: tbproject/testing/client_server.py); stopped and cleaned up after."""
     # No Celery worker runs beside this server: background work runs in-process (embedded mode),
     # also when REDIS_URL points the rest of the suite at Redis.
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tbproject.settings", "LOAD_DEMO_DATA": "false",
@@ -101,18 +78,16 @@ def server_url(tmp_path_factory):
            "DATA_DIR": str(tmp_path_factory.mktemp("tbclient-data"))}
     log_path = tmp_path_factory.mktemp("tbclient-log") / "server.log"
     database = None
-    if env.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        database = _PostgresDatabase(env["DATABASE_URL"])
+    kind, template = client_server_database
+    if kind == "postgres":
+        database = PostgresDatabase(env["DATABASE_URL"], template=template)
         env["DATABASE_URL"] = database.url
     else:
         env.pop("DATABASE_URL", None)
         env["SQLITE_PATH"] = str(tmp_path_factory.mktemp("tbclient-db") / "db.sqlite3")
+        copy_sqlite(template, Path(env["SQLITE_PATH"]))
     proc = None
     try:
-        done = subprocess.run([sys.executable, "manage.py", "shell", "-c", _SETUP], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
-        if done.returncode:
-            raise RuntimeError(f"preparing the server's database failed:\n{done.stderr[-3000:]}")
         port = _free_port()
         # The log goes to a file, not a pipe: an unread pipe fills up and blocks the server.
         log = log_path.open("wb")
