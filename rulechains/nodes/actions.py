@@ -117,13 +117,16 @@ class SaveTimeseriesNode(_SaveNode):
 
 class SaveAttributesNode(_SaveNode):
     """POST_ATTRIBUTES_REQUEST data (a flat ``{key: value}``) as attributes of the originator in
-    ``scope`` (default SERVER_SCOPE). ``notifyDevice`` and the other options are accepted and ignored."""
+    the message's ``scope`` metadata when it names a scope, else the configured ``scope`` (default
+    SERVER_SCOPE), as ThingsBoard's node chooses. ``notifyDevice`` and the other options are accepted
+    and ignored."""
 
     label = "save attributes"
     group = "ACTION"
     side_effects = True
     defaults = {"scope": "SERVER_SCOPE", "notifyDevice": False}
-    fields = (field("scope", "select", "Scope", choices=AttributeScope.values),
+    fields = (field("scope", "select", "Scope", choices=AttributeScope.values,
+                    help="the message's 'scope' metadata wins when it names a scope"),
               field("notifyDevice", "bool", "Notify device"))
     msg_type = POST_ATTRIBUTES_REQUEST
 
@@ -136,7 +139,9 @@ class SaveAttributesNode(_SaveNode):
 
     def rows(self, ctx, msg):
         values = parse_attributes(msg.data)
-        return [(msg.originator_id, self.config["scope"], key, value, ctx.now) for key, value in values.items()]
+        scope = msg.metadata.get("scope")
+        scope = scope if scope in AttributeScope.values else self.config["scope"]
+        return [(msg.originator_id, scope, key, value, ctx.now) for key, value in values.items()]
 
     def write(self, rows):
         save_attributes_many(rows)

@@ -44,6 +44,16 @@ def test_save_attributes_writes_in_the_configured_scope_and_skips_stored_message
     assert [(a["scope"], a["key"], a["value"]) for a in get_attributes(device.pk)] == [("CLIENT_SCOPE", "fw", "1.0")]
 
 
+def test_save_attributes_takes_the_scope_the_message_names_before_the_configured_one(tenant, device):
+    batch = [msg(tenant, device, "POST_ATTRIBUTES_REQUEST", data={"shared": 1}, metadata={"scope": "SHARED_SCOPE"}),
+             msg(tenant, device, "POST_ATTRIBUTES_REQUEST", data={"odd": 2}, metadata={"scope": "NOWHERE"}),
+             msg(tenant, device, "POST_ATTRIBUTES_REQUEST", data={"plain": 3})]
+    outs = run_node(tenant, nodes.SAVE_ATTRIBUTES, batch, scope="SERVER_SCOPE")
+    assert [o.relation for [o] in outs] == ["Success"] * 3
+    assert sorted((a["key"], a["scope"]) for a in get_attributes(device.pk)) == [
+        ("odd", "SERVER_SCOPE"), ("plain", "SERVER_SCOPE"), ("shared", "SHARED_SCOPE")]
+
+
 def test_save_attributes_refuses_an_unknown_scope(tenant):
     with pytest.raises(ConfigError, match="scope"):
         make_node(tenant, nodes.SAVE_ATTRIBUTES, scope="EVERYWHERE")
