@@ -165,15 +165,49 @@ def _clean_connections(raw, count: int) -> list[tuple[int, int, str]]:
     return list(dict.fromkeys(out))
 
 
+_CHAIN_INPUT = "org.thingsboard.rule.engine.flow.TbRuleChainInputNode"
+
+
+def _chain_links(raw, nodes: list[dict], connections: list) -> None:
+    """ThingsBoard's legacy ``ruleChainConnections`` ({fromIndex, targetRuleChainId, type,
+    additionalInfo}: "this node's relation goes to that chain") become what ThingsBoard 3.3+ turns
+    them into on save: a "rule chain" node calling the target chain, appended to ``nodes``, and a
+    connection to it (named after the target chain in :func:`save_metadata`)."""
+    if raw is None:
+        return
+    if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
+        raise MetadataError("ruleChainConnections must be a list of {fromIndex, targetRuleChainId, type}")
+    count = len(nodes)
+    for c in raw:
+        src = _int(c.get("fromIndex"), "ruleChainConnections fromIndex")
+        if not 0 <= src < count:
+            raise MetadataError(f"ruleChainConnections: fromIndex {src} refers to a node that does not exist "
+                                f"(the chain has {count} nodes)")
+        target = c.get("targetRuleChainId")
+        target = target.get("id") if isinstance(target, dict) else target
+        try:
+            target = uuid.UUID(str(target))
+        except ValueError:
+            raise MetadataError("ruleChainConnections: targetRuleChainId must be a rule chain id") from None
+        relation = c.get("type")
+        if not isinstance(relation, str) or not relation.strip() or len(relation) > 255:
+            raise MetadataError(f"ruleChainConnections from {src}: type must be a relation name such as 'Success'")
+        layout = c.get("additionalInfo") if isinstance(c.get("additionalInfo"), dict) else {}
+        layout = {k: v for k, v in layout.items() if k not in ("description", "ruleChainNodeId")}
+        nodes.append({"id": None, "type": _CHAIN_INPUT, "name": "", "configuration": {"ruleChainId": str(target)},
+                      "additional_info": layout, "debug_mode": False, "debug_failures": False, "debug_all_until": 0,
+                      "singleton_mode": False, "configuration_version": 0, "chain_link": target})
+        connections.append((src, len(nodes) - 1, relation))
+
+
 def clean(data, *, check: bool = True) -> tuple[int | None, list[dict], list]:
     """(first node index, nodes, connections) of a RuleChainMetaData body, or MetadataError."""
     if not isinstance(data, dict):
         raise MetadataError("The rule chain metadata must be a JSON object")
     nodes = _clean_nodes(data.get("nodes") or [], check=check)
     connections = _clean_connections(data.get("connections") or [], len(nodes))
-    if data.get("ruleChainConnections"):
-        raise MetadataError("ruleChainConnections (links to other rule chains) are not supported; "
-                            "send [] or leave them out")
+    _chain_links(data.get("ruleChainConnections"), nodes, connections)
+    connections = list(dict.fromkeys(connections))
     first = data.get("firstNodeIndex")
     if first is not None and first != -1:
         first = _int(first, "firstNodeIndex")
@@ -196,6 +230,11 @@ def save_metadata(chain: RuleChain, data, *, check: bool = True) -> RuleChain:
     ``check`` also compiles scripts (needs the script engine; converters.engine.EngineError when
     it cannot start)."""
     first, nodes, connections = clean(data, check=check)
+    links = {n["chain_link"] for n in nodes if "chain_link" in n}
+    names = dict(RuleChain.objects.filter(tenant_id=chain.tenant_id, pk__in=links).values_list("pk", "name"))
+    for n in nodes:
+        if "chain_link" in n:
+            n["name"] = names.get(n.pop("chain_link")) or "Rule Chain Input"
     with transaction.atomic():
         existing = {n.pk: n for n in chain.nodes.all()}
         for n in nodes:

@@ -1,6 +1,7 @@
 """The rule chain REST API at ThingsBoard's paths: CRUD, PageData, metadata, root, import/export."""
 
 import copy
+import uuid
 
 import pytest
 
@@ -123,7 +124,10 @@ def test_it_saves_and_reads_metadata_keeping_node_ids_posted_back(api, tenant):
     (lambda m: m["nodes"][8]["configuration"].update(jsScript="return msg.;"), "does not compile"),
     (lambda m: m["nodes"][8]["configuration"].update(scriptLang="TBEL"), "tbelScript must be a non-empty"),
     (lambda m: m["nodes"][5]["configuration"].update(integrationId="nope"), "integrationId"),
-    (lambda m: m.update(ruleChainConnections=[{"fromIndex": 0}]), "ruleChainConnections"),
+    (lambda m: m.update(ruleChainConnections=[{"fromIndex": 0}]), "targetRuleChainId"),
+    (lambda m: m.update(ruleChainConnections=[{"fromIndex": 99, "targetRuleChainId": {"id": str(uuid.uuid4())},
+                                               "type": "Success"}]), "fromIndex 99"),
+    (lambda m: m.update(ruleChainConnections="x"), "ruleChainConnections must be a list"),
     (lambda m: m.update(nodes="x"), "nodes must be a list"),
 ])
 def test_it_refuses_metadata_it_cannot_run_and_changes_nothing(api, tenant, change, message):
@@ -133,6 +137,26 @@ def test_it_refuses_metadata_it_cannot_run_and_changes_nothing(api, tenant, chan
     change(meta)
     assert_error(api.post("/api/ruleChain/metadata", meta, format="json"), 400, message)
     assert RuleNode.objects.filter(rule_chain_id=chain_id).count() == 0
+
+
+def test_legacy_rule_chain_connections_become_rule_chain_nodes_as_thingsboard_saves_them(api, tenant):
+    target = create(api, name="Target chain")["id"]["id"]
+    chain_id = create(api)["id"]["id"]
+    meta = copy.deepcopy(DOWNLINK_EXAMPLE["metadata"])
+    meta["ruleChainId"] = {"id": chain_id}
+    count = len(meta["nodes"])
+    layout = {"layoutX": 500, "layoutY": 300, "ruleChainNodeId": "rule-chain-node-9", "description": ""}
+    meta["ruleChainConnections"] = [{"fromIndex": 0, "targetRuleChainId": {"entityType": "RULE_CHAIN", "id": target},
+                                     "additionalInfo": layout, "type": "Other"}]
+    saved = api.post("/api/ruleChain/metadata", meta, format="json")
+    assert saved.status_code == 200, saved.content
+    saved = saved.json()
+    assert saved["ruleChainConnections"] == [] and len(saved["nodes"]) == count + 1
+    link = saved["nodes"][count]
+    assert (link["type"], link["name"], link["configuration"]["ruleChainId"]) == (
+        "org.thingsboard.rule.engine.flow.TbRuleChainInputNode", "Target chain", target)
+    assert link["additionalInfo"] == {"layoutX": 500, "layoutY": 300}
+    assert {"fromIndex": 0, "toIndex": count, "type": "Other"} in saved["connections"]
 
 
 def test_it_imports_and_exports_thingsboards_downlink_example_round_trip(api, tenant):
