@@ -16,6 +16,21 @@ def _fresh_telemetry_caches():
 
 
 @pytest.fixture(autouse=True)
+def _no_stored_system_settings():
+    """A test's database holds no system settings (tenants/system/store.py): the store's per-process cache
+    starts every test knowing that, for the documents read on every request and login, so no test's query
+    count depends on whether the 5 s cache expired during it, and no test sees a document an earlier,
+    rolled-back test saved. A test that saves a document drops the cached copy, as the store always does."""
+    from tenants.system import store
+
+    store.forget()
+    store._cache.update({key: (float("inf"), None) for key in
+                         ("jwt", "securitySettings", "twoFaSettings", "general", "mail", "sms")})
+    yield
+    store.forget()
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_inline():
     """No Celery worker runs beside the suite: tasks run in-process, also when REDIS_URL is set.
 

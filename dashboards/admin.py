@@ -47,3 +47,4 @@ class DashboardAdmin(TenantScopedAdmin):
     @admin.display(description="Created", ordering="created_time")
     def created(self, obj) -> str:
         return format_ms(obj.created_time)
+from dashboards import library_admin  # noqa: E402,F401  (widgets bundles, widget types, resources)

@@ -10,6 +10,10 @@ class DashboardsConfig(AppConfig):
         from devices import group_types
 
         group_types.register("DASHBOARD", "dashboards")
+        from dashboards.models import Dashboard
+        from tenants.system import usage_counts
+
+        usage_counts.register("dashboardsCount", Dashboard.objects.count)  # /api/admin/licenseUsageInfo
         self._drop_data_on_delete()
 
     @staticmethod

@@ -21,13 +21,13 @@ from devices.models import (
     Attribute,
     Device,
     DeviceCredentials,
-    DeviceProfile,
     EntityGroup,
     EntityRelation,
     EntityView,
     SeriesTtl,
     TelemetryKey,
 )
+from devices.ota import updates
 from devices.values import as_text, decode
 from tbproject.admin import TenantScopedAdmin, format_ms, is_sysadmin
 from tenants.models import Customer, Tenant
@@ -49,8 +49,9 @@ class _ProfileAdmin(TenantScopedAdmin):
     readonly_fields = ("id", "created_time")
 
 
-admin.site.register(DeviceProfile, _ProfileAdmin)
 admin.site.register(AssetProfile, _ProfileAdmin)
+# device profiles (with their firmware/software), OTA packages and device groups' packages
+from devices import ota_admin  # noqa: E402, F401
 
 
 class _EntityAdmin(TenantScopedAdmin):
@@ -123,6 +124,16 @@ class EntityGroupAdmin(TenantScopedAdmin):
     readonly_fields = ("id", "created_time")
     fields = ("name", "type", "description", "devices", "assets", "entity_views", "additional_info", "id",
               "created_time")
+
+    def save_related(self, request, form, formsets, change):
+        group = form.instance
+        if not (change and group.type == "DEVICE" and group.ota_assigned):
+            super().save_related(request, form, formsets, change)
+            return
+        # members in or out of a group with an OTA package: tell those whose package changed
+        touched = {*group.devices.values_list("pk", flat=True), *(d.pk for d in form.cleaned_data.get("devices", ()))}
+        updates.refresh(Device.objects.filter(pk__in=touched),
+                        lambda: super(EntityGroupAdmin, self).save_related(request, form, formsets, change))
 
 
 def _entity_label():

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.db import connection
 
-from devices import attribute_updates
+from devices import attribute_updates, data_events
 from devices.choices import AttributeScope
 from devices.models import Attribute
 from devices.values import COLUMNS, decode, encode
@@ -19,8 +19,9 @@ SCOPES = tuple(AttributeScope.values)
 SHARED = AttributeScope.SHARED_SCOPE  # its changes are announced to the devices (devices/attribute_updates.py)
 
 
-def save_attributes(entity_id: UUID, scope: str, values: dict, ts: int | None = None) -> int:
-    """Upsert ``values`` ({key: value}) in ``scope``; returns how many keys were written."""
+def save_attributes(entity_id: UUID, scope: str, values: dict, ts: int | None = None, *, tenant_id=None) -> int:
+    """Upsert ``values`` ({key: value}) in ``scope``; returns how many keys were written (announced
+    to the apps above with ``tenant_id``, the entity's tenant when the caller knows it: data_events.py)."""
     if scope not in SCOPES:
         raise ValueError(f"unknown attribute scope {scope!r}")
     if not values:
@@ -40,6 +41,7 @@ def save_attributes(entity_id: UUID, scope: str, values: dict, ts: int | None = 
     )
     if scope == SHARED:
         attribute_updates.announce([(entity_id, values, ())])
+    data_events.attributes_written(((entity_id, scope, key) for key in values), tenant_id)
     return len(rows)
 
 
@@ -49,13 +51,14 @@ _UNNEST = ("SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::bool[],
            "%s::text[], %s::text[], %s::bigint[])")
 
 
-def save_attributes_many(rows: Iterable[tuple], *, keep_newer: bool = True) -> int:
+def save_attributes_many(rows: Iterable[tuple], *, keep_newer: bool = True, tenant_id=None) -> int:
     """Upsert (entity_id, scope, key, value, ts) rows of many entities in a few statements.
 
     The last row per (entity, scope, key) wins within the call; a stored value with a newer
     ``last_update_ts`` is kept (a replayed old message must not undo a newer value) unless
     ``keep_newer`` is False (API saves overwrite, as :func:`save_attributes` does). Values are
-    checked before anything is written (ValueError names the problem). Returns the rows sent."""
+    checked before anything is written (ValueError names the problem). Returns the rows sent.
+    The write is announced with ``tenant_id`` (every row's tenant, when known: data_events.py)."""
     newest: dict[tuple, tuple] = {}
     for entity_id, scope, key, value, ts in rows:
         if scope not in SCOPES:
@@ -88,6 +91,7 @@ def save_attributes_many(rows: Iterable[tuple], *, keep_newer: bool = True) -> i
     if shared:
         # decoded only for a device found waiting for its updates (devices/attribute_updates.py)
         attribute_updates.announce([(entity_id, partial(_decoded, rows), ()) for entity_id, rows in shared.items()])
+    data_events.attributes_written(newest.keys(), tenant_id)
     return len(ordered)
 
 

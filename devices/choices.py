@@ -1,6 +1,7 @@
 from django.db import models
 
-__all__ = ["AttributeScope", "GroupType", "DataType", "StorageKind", "CredentialsType"]
+__all__ = ["AttributeScope", "GroupType", "DataType", "StorageKind", "CredentialsType", "OtaPackageType",
+           "ChecksumAlgorithm"]
 
 
 class AttributeScope(models.TextChoices):
@@ -40,3 +41,22 @@ class CredentialsType(models.TextChoices):
     X509_CERTIFICATE = "X509_CERTIFICATE"
     MQTT_BASIC = "MQTT_BASIC"
     LWM2M_CREDENTIALS = "LWM2M_CREDENTIALS"
+
+
+class OtaPackageType(models.TextChoices):
+    """ThingsBoard's OtaPackageType: what an OTA package updates."""
+
+    FIRMWARE = "FIRMWARE"
+    SOFTWARE = "SOFTWARE"
+
+
+class ChecksumAlgorithm(models.TextChoices):
+    """ThingsBoard's ChecksumAlgorithm names (devices/ota/checksums.py computes each)."""
+
+    MD5 = "MD5"
+    SHA256 = "SHA256"
+    SHA384 = "SHA384"
+    SHA512 = "SHA512"
+    CRC32 = "CRC32"
+    MURMUR3_32 = "MURMUR3_32"
+    MURMUR3_128 = "MURMUR3_128"

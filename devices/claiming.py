@@ -120,4 +120,4 @@ def reclaim(device: Device) -> None:
         device.customer = None
         device.save()
         if not settings.SECURITY_CLAIM_ALLOW_CLAIMING_BY_DEFAULT:
-            save_attributes(device.pk, SERVER, {CLAIMING_ALLOWED: True})
+            save_attributes(device.pk, SERVER, {CLAIMING_ALLOWED: True}, tenant_id=device.tenant_id)

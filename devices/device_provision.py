@@ -99,7 +99,8 @@ def _create(profile: DeviceProfile, name: str, request: ProvisionRequest) -> dic
         with transaction.atomic():
             device = Device.objects.create(tenant_id=profile.tenant_id, name=name, profile=profile)
             row = _requested_credentials(device, request)  # the signal issued an access token already
-            save_attributes(device.pk, AttributeScope.SERVER_SCOPE, {PROVISION_STATE: PROVISIONED})
+            save_attributes(device.pk, AttributeScope.SERVER_SCOPE, {PROVISION_STATE: PROVISIONED},
+                            tenant_id=device.tenant_id)
     except (IntegrityError, DataError, credentials.CredentialsError, DevicesLimitReached):
         # a device of that name made meanwhile, a value no column holds, credentials refused or taken, or the
         # tenant profile's maxDevices reached: nothing is kept, and ThingsBoard's createDevice answers FAILURE
@@ -115,7 +116,8 @@ def _provision_existing(device: Device, request: ProvisionRequest) -> dict:
         if (device.pk, PROVISION_STATE) in state:
             # provisioned already (or in a state ThingsBoard does not know)
             return _notify(device, request, FAILURE)
-        save_attributes(device.pk, AttributeScope.SERVER_SCOPE, {PROVISION_STATE: PROVISIONED})
+        save_attributes(device.pk, AttributeScope.SERVER_SCOPE, {PROVISION_STATE: PROVISIONED},
+                        tenant_id=device.tenant_id)
     row = DeviceCredentials.objects.filter(device=device).first()
     return FAILURE if row is None else _notify(device, request, _success(row))
 

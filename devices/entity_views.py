@@ -111,7 +111,7 @@ def copy_attributes(view: EntityView, before: EntityView | None = None) -> None:
             rows += [(view.pk, scope, a["key"], a["value"], a["lastUpdateTs"])
                      for a in get_attributes(view.entity_id, scope, keys) if in_window(view, a["lastUpdateTs"])]
     if rows:
-        save_attributes_many(rows, keep_newer=False)
+        save_attributes_many(rows, keep_newer=False, tenant_id=view.tenant_id)
 
 
 # Reads through a view. Each takes the row TelemetryView.entity() resolved: a device, asset or

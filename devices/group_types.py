@@ -14,11 +14,16 @@ from django.apps import apps
 __all__ = ["register", "relation", "member_model", "member_types", "name_field"]
 
 _RELATIONS: dict[str, str] = {"DEVICE": "devices", "ASSET": "assets", "ENTITY_VIEW": "entity_views"}
+#: member model -> its name field, for a model registered with one (a user's is its ``email``)
+_NAME_FIELDS: dict = {}
 
 
-def register(group_type: str, relation_name: str) -> None:
-    """Groups of ``group_type`` hold the rows of ``EntityGroup.<relation_name>`` (a forward or reverse many-to-many)."""
+def register(group_type: str, relation_name: str, name_field: str | None = None) -> None:
+    """Groups of ``group_type`` hold the rows of ``EntityGroup.<relation_name>`` (a forward or reverse many-to-many);
+    ``name_field`` names its members' display name when the model cannot say it (a model of a lower app)."""
     _RELATIONS[group_type] = relation_name
+    if name_field:
+        _NAME_FIELDS[member_model(group_type)] = name_field
 
 
 def relation(group_type: str) -> str | None:
@@ -38,4 +43,4 @@ def member_model(group_type: str):
 
 
 def name_field(model) -> str:
-    return getattr(model, "group_name_field", "name")
+    return _NAME_FIELDS.get(model) or getattr(model, "group_name_field", "name")

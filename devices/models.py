@@ -5,17 +5,19 @@ database), not in Django models, because the partitioned and hypertable layouts 
 expressed as ordinary models.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from devices import group_types
-from devices.choices import AttributeScope, CredentialsType, GroupType
+from devices.choices import AttributeScope, ChecksumAlgorithm, CredentialsType, GroupType, OtaPackageType
 from tbproject.clock import now_ms
 from tenants.models import Customer, TenantScopedModel
 
 __all__ = ["DeviceProfile", "AssetProfile", "Device", "Asset", "EntityGroup", "Attribute", "TelemetryKey", "SeriesTtl",
-           "EntityRelation", "DeviceCredentials", "EntityView"]
+           "EntityRelation", "DeviceCredentials", "EntityView", "OtaPackage", "DeviceGroupOtaPackage"]
 
 DEFAULT_PROFILE = "default"
 
@@ -45,6 +47,11 @@ class DeviceProfile(_Profile):
 
     provision_device_key = models.CharField(max_length=255, null=True, blank=True, unique=True,
                                             editable=False)
+    # the OtaPackage ids every device of the profile gets unless it has its own (devices/ota/). Ids, not
+    # foreign keys: a package belongs to a profile, and a key back would make a cycle of references that
+    # tenants/deletion.py cannot order; a package in use is never deleted (devices/ota/packages.py).
+    firmware_id = models.UUIDField(null=True, blank=True, db_index=True)
+    software_id = models.UUIDField(null=True, blank=True, db_index=True)
 
     class Meta(_Profile.Meta):
         constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="device_profile_name_per_tenant")]
@@ -82,9 +89,21 @@ class Device(_Entity):
     """A device, unique by name within its tenant."""
 
     profile = models.ForeignKey(DeviceProfile, on_delete=models.PROTECT, related_name="devices")
+    # the device's own OTA package ids, ahead of its groups' and its profile's (devices/ota/; ids, as on
+    # DeviceProfile)
+    firmware_id = models.UUIDField(null=True, blank=True, db_index=True)
+    software_id = models.UUIDField(null=True, blank=True, db_index=True)
 
     class Meta(_Entity.Meta):
         constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="device_name_per_tenant")]
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        device = super().from_db(db, field_names, values)
+        # what devices/ota/signals.py compares a save against (the effective package may change)
+        if {"profile_id", "firmware_id", "software_id"} <= set(field_names):
+            device._ota_loaded = (device.profile_id, device.firmware_id, device.software_id)
+        return device
 
     @property
     def type(self) -> str:
@@ -135,6 +154,9 @@ class EntityGroup(TenantScopedModel):
     assets = models.ManyToManyField(Asset, blank=True, related_name="groups")
     entity_views = models.ManyToManyField("EntityView", blank=True, related_name="groups")
     users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="entity_groups")
+    # a device group with an OTA package (DeviceGroupOtaPackage), kept by devices/ota/signals.py: adding
+    # members to a group without one (integrations do it per uplink batch) costs no OTA query
+    ota_assigned = models.BooleanField(default=False, editable=False)
 
     customer_lookup = None  # tenant-level groups; customer users see none
 
@@ -256,3 +278,54 @@ class EntityView(TenantScopedModel):
             return  # the field errors say what is missing
         if not model.objects.filter(tenant_id=self.tenant_id, pk=self.entity_id).exists():
             raise ValidationError({"entity_id": f"No {self.entity_type.lower()} of this tenant has this id."})
+
+
+class OtaPackage(TenantScopedModel):
+    """A firmware or software package for the devices of one profile (ThingsBoard's ota_package):
+    unique by title and version per tenant. Its bytes are kept in ``data`` (at most
+    OTA_PACKAGE_MAX_BYTES), or it points at an external ``url``; ``has_data`` says either is there,
+    which a package needs before it can be assigned (devices/ota/packages.py)."""
+
+    device_profile = models.ForeignKey(DeviceProfile, on_delete=models.CASCADE, related_name="ota_packages")
+    type = models.CharField(max_length=16, choices=OtaPackageType.choices)
+    title = models.CharField(max_length=255)
+    # ThingsBoard's "version" (``version`` is the row's optimistic-locking counter here)
+    package_version = models.CharField(max_length=255)
+    tag = models.CharField(max_length=255, blank=True)
+    url = models.CharField(max_length=255, blank=True)
+    has_data = models.BooleanField(default=False, editable=False)
+    file_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=255, blank=True)
+    checksum_algorithm = models.CharField(max_length=16, choices=ChecksumAlgorithm.choices, blank=True)
+    checksum = models.CharField(max_length=1020, blank=True)
+    data_size = models.BigIntegerField(null=True, blank=True, editable=False)
+    data = models.BinaryField(null=True, blank=True, editable=False)
+
+    customer_lookup = None  # tenant-level; customer users read infos only (devices/api/ota_packages.py)
+
+    class Meta:
+        ordering = ["-created_time"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "title", "package_version"],
+                                               name="ota_package_title_version_per_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.package_version} ({self.type})"
+
+
+class DeviceGroupOtaPackage(models.Model):
+    """A package assigned to a device group (ThingsBoard PE's device_group_ota_package): the group's
+    devices of the package's profile get it unless they have their own; one per group and type."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+", editable=False)
+    group = models.ForeignKey(EntityGroup, on_delete=models.CASCADE, related_name="ota_packages")
+    ota_package_type = models.CharField(max_length=16, choices=OtaPackageType.choices)
+    ota_package = models.ForeignKey(OtaPackage, on_delete=models.CASCADE, related_name="group_assignments")
+    ota_package_update_time = models.BigIntegerField(default=now_ms)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "ota_package_type"],
+                                               name="group_ota_package_per_type")]
+
+    def __str__(self) -> str:
+        return f"{self.ota_package_type} of group {self.group_id}"

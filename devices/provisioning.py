@@ -26,6 +26,7 @@ access tokens)::
 """
 
 from collections.abc import Iterable
+from functools import partial
 from typing import NamedTuple
 from uuid import UUID
 
@@ -34,6 +35,7 @@ from django.db import DatabaseError, IntegrityError, OperationalError, transacti
 from devices import credentials, known
 from devices.choices import GroupType
 from devices.models import Asset, AssetProfile, Device, DeviceProfile, EntityGroup
+from devices.ota import signals as ota_signals
 from tenants.models import Customer
 
 __all__ = ["Provisioner", "EntityRef", "CreationForbidden", "forbidden_message"]
@@ -136,13 +138,14 @@ class Provisioner:
                 mine = [row for row in rows if row.name in stored and stored[row.name].pk == row.pk]
                 if entity_type == "DEVICE":  # bulk_create sends no post_save: one more INSERT for all
                     credentials.issue_access_tokens(mine)
+                    ota_signals.devices_created(mine)  # their profile's OTA packages, if it has any
                 members: dict = {}
                 for row in mine:
                     group = missing[row.name].group
                     if group:
                         members.setdefault(self._group(group_type, group), []).append(row)
                 for group, entities in members.items():
-                    group.members.add(*entities)
+                    ota_signals.change_members(group, entities, partial(group.members.add, *entities))
         except OperationalError:
             raise
         except (DatabaseError, ValueError):
@@ -182,7 +185,7 @@ class Provisioner:
                 entity = model.objects.create(tenant_id=self.tenant_id, name=update.name, profile=profile,
                                               customer=customer, label=update.label or "")
                 if group is not None:
-                    group.members.add(entity)
+                    ota_signals.change_members(group, [entity], partial(group.members.add, entity))
         except IntegrityError:
             # Another worker created it first (its INSERT committed while ours waited on the
             # unique index): use that row as it is, never re-assigning what it got.

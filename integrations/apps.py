@@ -11,6 +11,10 @@ class IntegrationsConfig(AppConfig):
         # Each connects its signal receivers: the live debug-event stream, the pipeline cache.
         from integrations import broadcasts, config_cache, device_posts  # noqa: F401
         from integrations.ingress import routes  # noqa: F401  (connects the routing-key cache's signals)
+        from integrations.models import Integration
+        from tenants.system import usage_counts
+
+        usage_counts.register("integrationsCount", Integration.objects.count)  # /api/admin/licenseUsageInfo
         self._drop_data_on_delete()
 
     @staticmethod

@@ -126,11 +126,13 @@ def prepare(messages, update_only_keys) -> None:
 def _write(messages) -> None:
     points = [p for m in messages for p in m.points]
     attributes = [a for m in messages for a in m.attributes]
+    tenants = {m.integration.tenant_id for m in messages}  # for the writes' announcement (devices/data_events.py)
+    tenant_id = tenants.pop() if len(tenants) == 1 else None
     if points:
-        write_points(points)
+        write_points(points, tenant_id=tenant_id)
     if attributes:
         with transaction.atomic():  # a savepoint when a caller's transaction is open
-            save_attributes_many(attributes)
+            save_attributes_many(attributes, tenant_id=tenant_id)
 
 
 def write(messages) -> None:

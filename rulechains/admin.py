@@ -17,6 +17,7 @@ from rulechains import services
 from rulechains.admin_pages.editor import editor_link, editor_view
 from rulechains.metadata import MetadataError, export_metadata, keep_secrets, masked, short_type
 from rulechains.models import Alarm, AlarmComment, EntityAlarm, Rpc, RuleChain, RuleNode, RuleNodeConnection
+from rulechains.node_state_models import RuleNodeState
 from rulechains.nodes import NODES
 from rulechains.nodes.base import ConfigError
 from tbproject.admin import TenantScopedAdmin, TenantScopedForm
@@ -149,3 +150,13 @@ class RpcAdmin(TenantScopedAdmin):
     list_display = ("request_id", "device", "status", "oneway", "persistent", "expiration_time", "created_time")
     list_filter = ("status", "persistent", "oneway")
     list_select_related = ("device",)
+
+
+@admin.register(RuleNodeState)
+class RuleNodeStateAdmin(TenantScopedAdmin):
+    """What rule nodes keep per entity (the aggregate stream node's intervals): written by the nodes, read here."""
+
+    read_only = True
+    list_display = ("rule_node", "entity_type", "entity_id")
+    list_filter = ("entity_type",)
+    list_select_related = ("rule_node",)

@@ -16,7 +16,12 @@ to every node connected by that relation; a relation with no connection ends the
 
 Loop guard: one incoming message, with every copy made of it, may run at most
 RULE_ENGINE_MAX_HOPS nodes; past that it is dropped with a warning and an error event on the
-node where it stopped. This bounds cycles in a chain and fan-out alike.
+node where it stopped. This bounds cycles in a chain and fan-out alike. A copy a duplicate node
+makes (``Out.fork``) is a message of its own, as in ThingsBoard: it starts with the hop count of
+the message it was made of and has its own budget from there, so siblings do not use up each
+other's hops; one incoming message may give rise to at most RULE_ENGINE_MAX_DUPLICATES such
+copies in all (further ones are dropped like a message past its hops), which bounds a chain that
+duplicates in a loop.
 
 Chains call chains: a node whose Out names a ``chain`` (TbRuleChainInputNode) sends the message to
 that chain's first node and remembers where it came from; an Out with ``chain=RETURN``
@@ -52,11 +57,12 @@ from rulechains import debug, originators, profiles
 from rulechains.messages import FAILURE, Msg
 from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
-from rulechains.nodes.base import RETURN, NodeContext, Out, fail
+from rulechains.nodes.base import RETURN, NodeContext, Out, fail, max_duplicates
 from tbproject.clock import now_ms
 
 __all__ = ["process", "resume", "Report", "Graph", "load_root_chains", "load_chains", "root_chains", "forget_chains",
-           "max_hops", "CHAIN_CACHE_SECONDS"]
+           "max_hops", "max_duplicates",
+           "CHAIN_CACHE_SECONDS"]
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +99,7 @@ class Graph:
 
 class _Item(NamedTuple):
     msg: Msg
-    root: int  # which incoming message this one descends from (its hop budget and debug msgId)
+    root: int  # its hop budget (and debug msgId): an incoming message's, or a copy's (Out.fork)
     relation: str
     stack: tuple = ()  # (chain id, node index) of the rule chain nodes that called into this chain
 
@@ -288,9 +294,11 @@ def _run(graphs: dict, pending: dict, count: int, ctx: NodeContext, events: Even
          trial: bool = False) -> None:
     """Walk ``pending`` to the end. ``trial`` (rulechains/trial.py): every node records its events,
     whatever its debug settings, and nodes with side effects are simulated."""
-    limit = max_hops()
+    limit, fork_limit = max_hops(), max_duplicates()
     wants = _always if trial else debug.wants
-    runs = [0] * count
+    runs = [0] * count  # per hop budget: nodes run; budgets 0..count-1 are the incoming messages'
+    origin = list(range(count))  # per hop budget: the incoming message it descends from
+    forks = [0] * count  # per incoming message: copies made of it and of its copies (Out.fork)
     warned: set[int] = set()
     # Debug events name the incoming message a copy descends from; ids are made only when needed.
     base = uuid.uuid4().int
@@ -312,8 +320,8 @@ def _run(graphs: dict, pending: dict, count: int, ctx: NodeContext, events: Even
             report.hop_limited += 1
             error = (f"Message dropped: it and its copies ran {limit} rule nodes (RULE_ENGINE_MAX_HOPS); "
                      f"is there a loop in rule chain '{graph.chain.name}'?")
-            if item.root not in warned:
-                warned.add(item.root)
+            if origin[item.root] not in warned:
+                warned.add(origin[item.root])
                 log.warning("%s (node '%s')", error, row.name)
             if wants(row, failed=True, now=ctx.now):
                 events.add(debug.event(row, "IN", item.msg, msg_id(item.root), item.relation, error, ctx.now))
@@ -336,7 +344,21 @@ def _run(graphs: dict, pending: dict, count: int, ctx: NodeContext, events: Even
                 if wants(row, failed=failed, now=ctx.now):
                     events.add(debug.event(row, "OUT", out.msg, msg_id(item.root), out.relation, out.error, ctx.now,
                                            duration))
-                _route(graphs, ctx, key, item._replace(msg=out.msg), out.relation, out.chain, pending)
+                nxt = item._replace(msg=out.msg)
+                if out.fork:
+                    first = origin[item.root]
+                    forks[first] += 1
+                    if forks[first] > fork_limit:
+                        report.hop_limited += 1
+                        if forks[first] == fork_limit + 1:
+                            log.warning("Copies dropped: one message gave rise to more than %d copies "
+                                        "(RULE_ENGINE_MAX_DUPLICATES) at node '%s' of rule chain '%s'",
+                                        fork_limit, row.name, graph.chain.name)
+                        continue
+                    runs.append(runs[item.root])  # the copy's own budget, from its parent's hop count
+                    origin.append(first)
+                    nxt = nxt._replace(root=len(runs) - 1)
+                _route(graphs, ctx, key, nxt, out.relation, out.chain, pending)
 
 
 def _run_node(row: RuleNode, ctx: NodeContext, msgs: list[Msg], trial: bool = False) -> list:

@@ -13,7 +13,7 @@ from integrations.handoff import POST_ATTRIBUTES_REQUEST, POST_TELEMETRY_REQUEST
 
 __all__ = [
     "Msg", "SUCCESS", "FAILURE", "TRUE", "FALSE", "OTHER", "POST_TELEMETRY_REQUEST", "POST_ATTRIBUTES_REQUEST",
-    "ATTRIBUTES_UPDATED", "RPC_CALL_FROM_SERVER_TO_DEVICE", "TYPE_RELATIONS", "changed", "encode", "decode",
+    "ATTRIBUTES_UPDATED", "RPC_CALL_FROM_SERVER_TO_DEVICE", "TYPE_RELATIONS", "changed", "msg_ts", "encode", "decode",
 ]
 
 Msg = RuleEngineMsg
@@ -64,6 +64,15 @@ TYPE_RELATIONS = {
 }
 
 _MISSING = object()
+
+
+def msg_ts(msg: Msg, now: int) -> int:
+    """ThingsBoard's TbMsg.getMetaDataTs(): the metadata ``ts`` when it is a number, else ``now``
+    (the arrival time)."""
+    try:
+        return int(msg.metadata.get("ts"))
+    except (TypeError, ValueError):
+        return now
 
 
 def changed(msg: Msg, *, data=_MISSING, metadata=None, msg_type=None) -> Msg:

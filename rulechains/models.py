@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from rulechains.alarm_comment_models import AlarmComment, AlarmCommentType  # models of this app, in their own modules
+from rulechains.node_state_models import RuleNodeState  # noqa: F401  (the aggregate stream node's state)
 from rulechains.rpc_models import Rpc, RpcStatus
 from tenants.models import TenantScopedModel, TenantScopedQuerySet
 

@@ -38,6 +38,9 @@ JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("integrations.tasks.check_credential_expiry", 6 * 3600),
     PeriodicJob("integrations.downlinks.tasks.sweep_downlinks", 60),
     PeriodicJob("rulechains.tasks.run_generators", 1),  # generator nodes: periodInSeconds >= 1
+    PeriodicJob("scheduler.tasks.fire_due_events", 1),  # scheduler events due (TIMER repeats by the second)
+    PeriodicJob("notifications.tasks.send_scheduled", 5),  # delayed notification requests, alarm escalations
+    PeriodicJob("calculated.tasks.prune_events", 3600),  # calculated fields' debug events past their TTL
     PeriodicJob("rulechains.tasks.sweep_rpcs", 300),  # expired RPC calls, persistent ones past rpcTtlDays
     PeriodicJob("tenants.tasks.resume_tenant_deletions", 300),  # tenant deletions whose worker stopped
 )

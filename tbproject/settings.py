@@ -39,9 +39,13 @@ INSTALLED_APPS = [
     "tenants",
     "devices",
     "dashboards",
+    "roles",
     "converters",
     "integrations",
     "rulechains",
+    "scheduler",
+    "notifications",
+    "calculated",
     "audit",
     "transfer",
     "tbproject",
@@ -229,8 +233,16 @@ USER_MAX_FAILED_LOGIN_ATTEMPTS = env_int("USER_MAX_FAILED_LOGIN_ATTEMPTS", 0, mi
 # rate-limit format; past it the client's logins answer 429 unchecked. Successful logins are not counted.
 LOGIN_FAILURES_PER_CLIENT_RATE_LIMIT = env_str("LOGIN_FAILURES_PER_CLIENT_RATE_LIMIT", "10:60")
 AUTHENTICATION_BACKENDS = ["tenants.lockout.LockoutBackend"]
+# The security settings' password policy (tenants/system/security.py) in the admin's user forms and changepassword
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "tenants.system.security.PolicyValidator"}]
 # Largest JSON body the API accepts (bytes); larger bodies answer 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 4 * 1024 * 1024, minimum=1024)
+# Largest OTA package file (firmware/software) an upload may store (bytes; kept in the database); larger
+# uploads answer 413. The tenant profile's maxOtaPackagesInBytes caps a tenant's total as well.
+OTA_PACKAGE_MAX_BYTES = env_int("OTA_PACKAGE_MAX_BYTES", 32 * 1024 * 1024, minimum=1024)
+# Largest resource (JS module, key store, LwM2M model, image...) an upload or a save may store (bytes; kept
+# in the database); larger ones answer 413.
+RESOURCE_MAX_BYTES = env_int("RESOURCE_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)
 
 # --- telemetry storage ----------------------------------------------------------------------------
 # Days to keep telemetry; 0 keeps it forever.
@@ -350,6 +362,12 @@ DOWNLINKS_TTL_DAYS = env_int("DOWNLINKS_TTL_DAYS", 7, minimum=0)
 # Rule nodes one incoming message, with every copy made of it, may pass through; past it the
 # message is dropped with a warning (a loop or runaway fan-out in a rule chain).
 RULE_ENGINE_MAX_HOPS = env_int("RULE_ENGINE_MAX_HOPS", 100, minimum=1)
+# Copies a duplicate node makes of one message (more entities: Failure), and copies one incoming
+# message may give rise to in all; each copy has its own RULE_ENGINE_MAX_HOPS budget.
+RULE_ENGINE_MAX_DUPLICATES = env_int("RULE_ENGINE_MAX_DUPLICATES", 10_000, minimum=1)
+# The device state node's per-device limit on connectivity events, ThingsBoard's "events:seconds,..."
+# ("" for none); a device over it leaves the node by "Rate limited" (rulechains/nodes/device_state.py).
+DEVICE_STATE_NODE_RATE_LIMIT_CONFIGURATION = env_str("DEVICE_STATE_NODE_RATE_LIMIT_CONFIGURATION", "1:1,30:60,60:3600")
 # Requests waiting at a time in one web process (rule-engine REST calls, two-way RPC, device RPC and
 # attribute long polls; none holds a thread: tbproject/waits.py), in all, of one tenant (a fifth: three
 # busy tenants cannot fill a process) and, per kind of poll, of one device; one more is a 429.

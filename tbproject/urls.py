@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from devices.api import claiming, device_http, device_provision, device_updates
+from devices.api import claiming, device_http, device_provision, device_updates, ota_device_http
 from integrations.ingress.views import ingress_view
 from tbproject.api.exceptions import json_404
 from tbproject.ops.endpoints import healthz_view, metrics_view, readyz_view
@@ -14,6 +14,7 @@ from tenants import views as account_pages
 api_patterns = [
     path("", include("tenants.api.urls")),
     path("", include("dashboards.api.urls")),  # before devices': "entityGroup/{id}/dashboards" is no member id
+    path("", include("roles.api.urls")),  # before devices': "entityGroup/{id}/users" is no member id
     path("", include("devices.api.urls")),
     path("", include("devices.api.telemetry_urls")),
     path("", include("converters.api.urls")),
@@ -24,6 +25,9 @@ api_patterns = [
     path("", include("integrations.api.urls")),
     path("", include("rulechains.api.urls")),
     path("", include("rulechains.api.queues")),
+    path("", include("scheduler.api.urls")),
+    path("", include("calculated.api.urls")),
+    path("", include("notifications.api.urls")),
     path("", include("audit.api.urls")),
 ]
 
@@ -41,6 +45,7 @@ urlpatterns = [
     *device_updates.urlpatterns,  # /api/v1/{accessToken}/attributes/updates (long poll)
     *device_provision.urlpatterns,  # /api/v1/provision
     *claiming.urlpatterns,  # /api/v1/{accessToken}/claim, /api/customer/device/{deviceName}/claim
+    *ota_device_http.urlpatterns,  # /api/v1/{accessToken}/firmware|software (OTA package download)
     path("", include("rulechains.device_rpc")),  # the device HTTP API's RPC: /api/v1/{accessToken}/rpc[/{id}]
     path("api/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

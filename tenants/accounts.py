@@ -3,7 +3,8 @@
 - saving a user: a new one has no password and cannot log in until it is activated through its
   activation link (an e-mail, or the link an administrator reads and hands over);
 - one-time links: activation and password reset (``CredentialsToken``, 30 random letters and
-  digits as ThingsBoard's, valid ``USER_*_TOKEN_TTL_HOURS``);
+  digits as ThingsBoard's, valid the security settings' token TTLs: tenants/system/security.py);
+- every password set passes the security settings' password policy (ThingsBoard's messages);
 - password changes, and an administrator enabling or disabling a login (``is_active``).
 
 Who may do what: a system administrator manages everyone; a tenant administrator the users of its
@@ -17,8 +18,6 @@ import secrets
 import string
 import uuid
 
-from django.conf import settings
-from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -29,20 +28,18 @@ from tenants import lockout
 from tenants.choices import Authority
 from tenants.limits import mail as mail_limits
 from tenants.models import CredentialsToken, Customer, Tenant, User
+from tenants.system import mail, security
 
 __all__ = ["AccountError", "visible_users", "save_user", "delete_user", "activation_link", "send_activation_mail",
            "activate", "change_password", "request_password_reset", "reset_password", "set_enabled",
-           "valid_token", "parse_id", "text_field", "PASSWORD_POLICY"]
+           "valid_token", "reset_token", "parse_id", "text_field", "PASSWORD_POLICY"]
 
 ACTIVATE, RESET = CredentialsToken.Purpose.ACTIVATE, CredentialsToken.Purpose.RESET
 TOKEN_CHARS = string.ascii_letters + string.digits
 TOKEN_LENGTH = 30
-#: ThingsBoard's default password policy (System settings > Security), as GET /api/noauth/userPasswordPolicy shows it
-PASSWORD_POLICY = {"minimumLength": 6, "maximumLength": None, "minimumUppercaseLetters": None,
-                   "minimumLowercaseLetters": None, "minimumDigits": None, "minimumSpecialCharacters": None,
-                   "passwordExpirationPeriodDays": None, "passwordReuseFrequencyDays": None,
-                   "allowWhitespaces": True, "forceUserToResetPasswordIfNotValid": False}
-MAX_PASSWORD = 4096  # hashing a longer one is only a way to burn the server's CPU
+#: ThingsBoard's default password policy; the one in force is the security settings' (security.policy())
+PASSWORD_POLICY = security.DEFAULT_POLICY
+MAX_PASSWORD = security.MAX_PASSWORD
 NO_PERMISSION = "You don't have permission to perform this operation!"
 NOT_FOUND = "Requested item wasn't found!"
 TOO_MANY_MAILS = "Too many mails asked for: try again later."
@@ -189,11 +186,11 @@ def save_user(actor, data: dict, *, send_mail: bool, base_url: str) -> User:
                         additional_info=_additional_info(data, None), **names)
             user.set_unusable_password()
             user.save()
-            token = _new_token(user, ACTIVATE, settings.USER_ACTIVATION_TOKEN_TTL_HOURS)
+            ttl = security.activation_ttl_hours()
+            token = _new_token(user, ACTIVATE, ttl)
             if send_mail:  # an administrator's mail: not counted against the anonymous reset requests' limits
                 _send(email, "Activate your account", f"Set your password to activate your account:\n\n"
-                      f"{_activation_url(base_url, token.token)}\n\nThe link is valid for "
-                      f"{settings.USER_ACTIVATION_TOKEN_TTL_HOURS} hours.")
+                      f"{_activation_url(base_url, token.token)}\n\nThe link is valid for {ttl} hours.")
             return user
     except IntegrityError:
         raise AccountError(f"User with email '{email}' already present in database!") from None
@@ -252,7 +249,7 @@ def activation_link(actor, user_id, base_url: str) -> tuple[str, int]:
     if token is None:
         raise AccountError("User is already activated!")
     if token.expires <= now_ms():
-        token = _new_token(user, ACTIVATE, settings.USER_ACTIVATION_TOKEN_TTL_HOURS)
+        token = _new_token(user, ACTIVATE, security.activation_ttl_hours())
     return _activation_url(base_url, token.token), token.expires - now_ms()
 
 
@@ -284,7 +281,7 @@ def activate(token: str, password) -> User:
         user = row.user
         user.set_password(password)
         user.is_active = True
-        user.save(update_fields=["password", "is_active", "credentials_changed"])
+        user.save(update_fields=["password", "is_active", "credentials_changed", "password_history"])
         row.delete()
     return user
 
@@ -293,11 +290,11 @@ def change_password(user: User, current, new) -> None:
     """POST /api/auth/changePassword."""
     if not isinstance(current, str) or not user.check_password(current):
         raise AccountError("Current password doesn't match!")
-    new = _password(new)
     if new == current:
         raise AccountError("New password should be different from existing!")
+    new = _password(new, user)
     user.set_password(new)
-    user.save(update_fields=["password", "credentials_changed"])
+    user.save(update_fields=["password", "credentials_changed", "password_history"])
     CredentialsToken.objects.filter(user=user, purpose=RESET).delete()  # a reset link asked for before
 
 
@@ -311,14 +308,20 @@ def request_password_reset(email, base_url: str, *, client: str | None = None) -
     user = User.objects.filter(email=email.strip().lower(), is_active=True).first()
     if user is None:
         return
-    token = _new_token(user, RESET, settings.USER_PASSWORD_RESET_TOKEN_TTL_HOURS)
+    ttl = security.reset_ttl_hours()
+    token = _new_token(user, RESET, ttl)
     try:
         _send(user.email, "Reset your password", f"Set a new password:\n\n{base_url}/api/noauth/resetPassword?"
-              f"resetToken={token.token}\n\nThe link is valid for {settings.USER_PASSWORD_RESET_TOKEN_TTL_HOURS} "
-              "hours. If you did not ask for it, ignore this mail.")
+              f"resetToken={token.token}\n\nThe link is valid for {ttl} hours. If you did not ask for it, "
+              "ignore this mail.")
     except AccountError as e:  # the same answer as for an unknown address: the reason goes to the log only
         log.warning("password reset mail to user %s not sent: %s", user.pk, e)
         token.delete()
+
+
+def reset_token(user: User) -> str:
+    """A new password-reset token of ``user`` (a login refused for an expired password answers it)."""
+    return _new_token(user, RESET, security.reset_ttl_hours()).token
 
 
 def reset_password(token: str, password) -> User:
@@ -329,19 +332,26 @@ def reset_password(token: str, password) -> User:
         if row is None or not row.user.is_active:
             raise AccountError("Invalid reset token!")
         user = row.user
+        reused = security.reuse_error(user, password)
+        if reused:
+            raise AccountError(reused)
         user.set_password(password)
-        user.save(update_fields=["password", "credentials_changed"])
+        user.save(update_fields=["password", "credentials_changed", "password_history"])
         row.delete()
     return user
 
 
-def _password(password) -> str:
+def _password(password, user: User | None = None) -> str:
+    """``password`` when it passes the security settings' policy (and, for ``user``, its reuse rule)."""
     if not isinstance(password, str) or not password:
         raise AccountError("Password should be specified!")
-    if len(password) < PASSWORD_POLICY["minimumLength"]:
-        raise AccountError(f"Password must be at least {PASSWORD_POLICY['minimumLength']} characters long!")
     if len(password) > MAX_PASSWORD:
         raise AccountError(f"Password must be at most {MAX_PASSWORD} characters long!")
+    rules = security.policy()
+    errors = security.policy_errors(password, rules)
+    reused = security.reuse_error(user, password, rules) if user is not None and not errors else None
+    if errors or reused:
+        raise AccountError("\n".join(errors) or reused)
     return password
 
 
@@ -361,7 +371,8 @@ def _activation_url(base_url: str, token: str) -> str:
 
 
 def _send(to: str, subject: str, body: str) -> None:
+    """Through the stored mail settings, else the EMAIL_* settings (tenants/system/mail.py)."""
     try:
-        mail.send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
-    except Exception as e:  # SMTP refused, unreachable, timed out: the save is rolled back
-        raise AccountError(f"Unable to send mail: {type(e).__name__}: {str(e)[:200]}", 500) from None
+        mail.send(to, subject, body)
+    except mail.MailError as e:  # SMTP refused, unreachable, timed out: the save is rolled back
+        raise AccountError(f"Unable to send mail: {str(e)[:200]}", 500) from None

@@ -13,7 +13,19 @@ from tenants.admin_pages import login as login_page
 from tenants.admin_pages import usage as usage_pages
 from tenants.admin_pages.profiles import LIMIT_FIELDS, TenantProfileForm
 from tenants.choices import Authority
-from tenants.models import CredentialsToken, Customer, Tenant, TenantProfile, TenantUsage, User, UserSettings
+from tenants.models import (
+    AdminSettings,
+    ApiKey,
+    CredentialsToken,
+    Customer,
+    Tenant,
+    TenantProfile,
+    TenantUsage,
+    TwoFaSettings,
+    User,
+    UserSettings,
+)
+from tenants.system import masking
 
 login_page.install(admin.site)  # the per-client limit on failed logins answers 429 on the sign-in page too
 
@@ -99,6 +111,59 @@ class CredentialsTokenAdmin(TenantScopedAdmin):
     search_fields = ("user__email",)
     fields = ("user", "purpose", "expires")
     readonly_fields = fields
+
+
+@admin.register(AdminSettings)
+class AdminSettingsAdmin(TenantScopedAdmin):
+    """The system administrator's settings documents, read here with their secrets masked (the mail
+    password, the JWT signing key); they are changed through /api/admin/... (README "System settings")."""
+
+    sysadmin_only = True
+    read_only = True
+    list_display = ("key", "created_time")
+    fields = ("key", "masked_value", "created_time")
+    readonly_fields = fields
+
+    @admin.display(description="value (secrets masked)")
+    def masked_value(self, obj) -> str:
+        return masking.masked_json(obj.key, obj.json_value)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(TenantScopedAdmin):
+    """Users' API keys: whose, until when, enabled; the value is never stored (only its hash, not shown).
+    A system administrator may delete (revoke) one here."""
+
+    sysadmin_only = True
+    read_only = True
+    list_display = ("description", "user", "enabled", "expiration_time", "created_time")
+    list_filter = ("enabled",)
+    search_fields = ("description", "user__email")
+    fields = ("description", "user", "tenant", "enabled", "expiration_time", "created_time")
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_enter(request)
+
+
+@admin.register(TwoFaSettings)
+class TwoFaSettingsAdmin(TenantScopedAdmin):
+    """Which 2FA providers a user configured (tenants/two_factor/); never the TOTP secret or the backup codes.
+    A system administrator may delete a user's settings here (a user who lost every factor)."""
+
+    sysadmin_only = True
+    read_only = True
+    list_display = ("user", "providers", "created_time")
+    search_fields = ("user__email",)
+    fields = ("user", "tenant", "providers", "created_time")
+    readonly_fields = fields
+
+    @admin.display(description="providers")
+    def providers(self, obj) -> str:
+        return ", ".join(sorted(obj.configs)) if isinstance(obj.configs, dict) else ""
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_enter(request)
 
 
 @admin.register(UserSettings)

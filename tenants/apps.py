@@ -10,6 +10,7 @@ class TenantsConfig(AppConfig):
     def ready(self) -> None:
         from tenants.limits import profile, spec  # noqa: F401  (profile: its signal receivers)
         from tenants.limits.device_attempts import SETTINGS as DEVICE_ATTEMPTS
+        from tenants.system import api_keys  # noqa: F401  (its signal receivers: the key cache)
 
         for name in ("DEBUG_EVENTS_TENANT_RATE_LIMIT", "ACCOUNT_MAILS_PER_ADDRESS_RATE_LIMIT",
                      "ACCOUNT_MAILS_PER_CLIENT_RATE_LIMIT", "LOGIN_FAILURES_PER_CLIENT_RATE_LIMIT", *DEVICE_ATTEMPTS):

@@ -1,5 +1,6 @@
 """ThingsBoard's lockout of a login after too many wrong passwords (its security settings'
-``maxFailedLoginAttempts``; ``USER_MAX_FAILED_LOGIN_ATTEMPTS`` here).
+``maxFailedLoginAttempts``, tenants/system/security.py; ``USER_MAX_FAILED_LOGIN_ATTEMPTS`` while none is
+stored). When the security settings name a ``userLockoutNotificationEmail``, a lock is mailed there.
 
 Each wrong password of an enabled user is counted in the user's ``additionalInfo.failedLoginAttempts``
 (where ThingsBoard keeps it), a right one starts the count again, and the wrong one past the limit
@@ -20,15 +21,15 @@ client past it is refused before any password is checked (``retry_after(request)
 
 import logging
 
-from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.db import transaction
 
 from tbproject.clock import now_ms
 from tenants.limits import login as login_limits
 from tenants.models import CredentialsToken, User
+from tenants.system import mail, security
 
-__all__ = ["FAILED", "LOCKED", "NOT_ACTIVE", "TOO_MANY", "REFUSAL", "LockoutBackend", "disable",
+__all__ = ["FAILED", "LOCKED", "NOT_ACTIVE", "TOO_MANY", "REFUSAL", "LockoutBackend", "disable", "lock",
            "forget_failures", "count_failure", "refusal", "retry_after"]
 
 FAILED = "failedLoginAttempts"  # ThingsBoard's key in the user's additionalInfo
@@ -52,6 +53,19 @@ def disable(user: User) -> list[str]:
     return ["is_active", "credentials_changed"]
 
 
+def lock(user: User, count: int) -> bool:
+    """Disable ``user`` (saved) after ``count`` failures counted elsewhere (2FA's wrong codes), notified as a
+    lock here is; False when it was disabled already."""
+    with transaction.atomic():
+        row = User.objects.select_for_update().filter(pk=user.pk, is_active=True).first()
+        if row is None:
+            return False
+        row.save(update_fields=disable(row))
+    log.warning("user %s locked after %d failed verifications in a row", row.pk, count)
+    _notify(row, count)
+    return True
+
+
 def forget_failures(user: User) -> list[str]:
     """Start ``user``'s count of wrong passwords again, unsaved: the fields to save (none when it was 0)."""
     info = user.additional_info if isinstance(user.additional_info, dict) else {}
@@ -63,7 +77,7 @@ def forget_failures(user: User) -> list[str]:
 
 def count_failure(user: User) -> bool:
     """Count a wrong password of ``user``; True when it was the one past the limit and disabled the login."""
-    limit = settings.USER_MAX_FAILED_LOGIN_ATTEMPTS
+    limit = security.max_failed_login_attempts()
     with transaction.atomic():
         # the row locked (PostgreSQL) so that parallel guesses are each counted
         row = User.objects.select_for_update().filter(pk=user.pk, is_active=True).first()
@@ -80,7 +94,20 @@ def count_failure(user: User) -> bool:
         row.save(update_fields=fields)
     if locked:
         log.warning("user %s locked after %d failed logins in a row", row.pk, count)
+        _notify(row, count)
     return locked
+
+
+def _notify(user: User, count: int) -> None:
+    """Mail the security settings' lockout notification address (if any) that ``user`` was locked."""
+    to = security.lockout_email()
+    if not to:
+        return
+    try:
+        mail.send(to, "User account locked", f"The account of {user.email} was locked after {count} failed "
+                  "login attempts in a row. An administrator enables it again.")
+    except mail.MailError as e:
+        log.warning("lockout notification for user %s not sent: %s", user.pk, e)
 
 
 def refusal(request) -> str | None:

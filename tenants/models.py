@@ -10,7 +10,7 @@ from tbproject.clock import now_ms  # also exported: the migrations name tenants
 from tenants.choices import Authority
 
 __all__ = ["TenantProfile", "TenantQuerySet", "Tenant", "TenantUsage", "Customer", "User", "CredentialsToken",
-           "UserSettings", "TenantScopedModel", "now_ms"]
+           "UserSettings", "TenantScopedModel", "AdminSettings", "ApiKey", "now_ms"]
 
 
 def _default_profile_data() -> dict:
@@ -190,6 +190,10 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra)
 
 
+#: how many of a user's past password hashes are kept (the newest)
+PASSWORD_HISTORY = 24
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A login with one of ThingsBoard's authorities.
 
@@ -213,6 +217,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     #: issued with (claim ``cc``) and an older one no longer authenticates, as ThingsBoard outdates a
     #: user's tokens when its credentials change
     credentials_changed = models.BigIntegerField(default=0, editable=False)
+    #: the password hashes this user set, by the time set (ms, as text): ThingsBoard's password history,
+    #: read by the security settings' passwordReuseFrequencyDays and passwordExpirationPeriodDays
+    password_history = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = UserManager()
     USERNAME_FIELD = "email"
@@ -240,6 +247,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         Django's rehash of a stored hash on login saves only ``password``: it outdates nothing."""
         super().set_password(raw_password)
         self.credentials_changed = now_ms()
+        if raw_password is not None:
+            history = self.password_history if isinstance(self.password_history, dict) else {}
+            kept = sorted(history.items(), key=lambda item: int(item[0]))[-(PASSWORD_HISTORY - 1):]
+            self.password_history = {**dict(kept), str(self.credentials_changed): self.password}
 
     @property
     def is_staff(self) -> bool:
@@ -296,3 +307,64 @@ class UserSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} settings of {self.user_id}"
+
+
+class AdminSettings(models.Model):
+    """One of the system administrator's settings documents (ThingsBoard's AdminSettings, tenant-less):
+    ``general``, ``mail``, ``sms``, ``connectivity``, and the ``securitySettings`` and ``jwt`` documents
+    of their own endpoints. A key without a row answers its default (tenants/system/admin_settings.py)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key = models.CharField(max_length=255, unique=True)
+    json_value = models.JSONField(default=dict, blank=True)
+    created_time = models.BigIntegerField(default=now_ms, editable=False)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name_plural = "admin settings"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ApiKey(models.Model):
+    """A user's API key (ThingsBoard 4.3+): ``X-Authorization: ApiKey <value>`` authenticates as the user.
+    Only the SHA-256 of the value is kept; the value is shown once, when the key is made."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                               editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    description = models.CharField(max_length=255)
+    expiration_time = models.BigIntegerField(default=0, help_text="ms since 1970; 0: never expires")
+    enabled = models.BooleanField(default=True)
+    created_time = models.BigIntegerField(default=now_ms, editable=False)
+
+    class Meta:
+        ordering = ["-created_time"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class TwoFaSettings(models.Model):
+    """A user's two-factor authentication configs (ThingsBoard's account 2FA settings, tenants/two_factor/):
+    ``configs`` by provider type, the TOTP secret encrypted and backup codes as keyed hashes (never answered);
+    ``state`` holds pending email codes and the check/send times the rate limits count."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="+", editable=False)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                               editable=False)
+    configs = models.JSONField(default=dict, blank=True, editable=False)
+    state = models.JSONField(default=dict, blank=True, editable=False)
+    created_time = models.BigIntegerField(default=now_ms, editable=False)
+
+    class Meta:
+        verbose_name = "two-factor settings"
+        verbose_name_plural = "two-factor settings"
+
+    def __str__(self) -> str:
+        return f"2FA of {self.user_id}"

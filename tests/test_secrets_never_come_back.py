@@ -177,3 +177,86 @@ def test_the_audit_log_never_shows_a_secret(api, client, tenant_admin, stored, c
         _assert_clean(client.get(f"/admin/audit/auditlog/{row['id']['id']}/change/").content.decode(),
                       "an audit page")
     _assert_clean(caplog.text, "the log")
+
+
+def test_the_system_secrets_never_come_back(sysadmin, client, caplog):
+    """The mail password, the JWT signing key and API key values (tenants/system/): written through the API,
+    never in its answers, the admin pages or the log; an API key's value is answered once, when it is made."""
+    import base64
+
+    from tbproject.testing.fixtures import api_as
+    from tenants.models import AdminSettings, ApiKey
+    from tenants.system import store
+
+    caplog.set_level(logging.DEBUG)
+    store.forget()
+    root = api_as(sysadmin)
+    password, signing_key = f"{MARK}-mail", base64.b64encode(f"{MARK}-jwt".encode() * 4).decode()
+    mail = {"mailFrom": "a@b.c", "smtpHost": "127.0.0.1", "smtpPort": "1", "timeout": "1000", "password": password}
+    answers = [root.post("/api/admin/settings", {"key": "mail", "jsonValue": mail}, format="json"),
+               root.get("/api/admin/settings/mail"),
+               root.post("/api/admin/settings/testMail", {"key": "mail", "jsonValue": mail}, format="json"),
+               root.post("/api/admin/jwtSettings", {"tokenExpirationTime": 9000, "refreshTokenExpTime": 604800,
+                                                    "tokenIssuer": "x", "tokenSigningKey": signing_key}, format="json")]
+    root = api_as(sysadmin)  # the new key signs from now on
+    answers += [root.get("/api/admin/jwtSettings"), root.get("/api/admin/settings/jwt")]
+    made = root.post("/api/apiKey", {"description": "ci"}, format="json").json()
+    value = made["value"]
+    answers += [root.get(f"/api/apiKeys/{sysadmin.pk}", {"pageSize": 10, "page": 0}),
+                root.put(f"/api/apiKey/{made['id']['id']}/enabled/false")]
+    assert AdminSettings.objects.get(key="mail").json_value["password"] == password
+    for res in answers:
+        text = res.content.decode()
+        assert password not in text and signing_key not in text and value not in text, text[:300]
+    assert value not in ApiKey.objects.values_list("key_hash", flat=True)[0]
+    client.force_login(sysadmin)
+    for row in AdminSettings.objects.all():
+        page = client.get(f"/admin/tenants/adminsettings/{row.pk}/change/").content.decode()
+        assert password not in page and signing_key not in page and row.key in page
+    page = client.get(f"/admin/tenants/apikey/{made['id']['id']}/change/").content.decode()
+    assert value not in page and "ci" in page
+    assert password not in caplog.text and signing_key not in caplog.text and value not in caplog.text
+    store.forget()
+
+
+def test_the_two_factor_secrets_never_come_back(sysadmin, tenant_admin, client, caplog):
+    """A user's TOTP secret and backup codes (tenants/two_factor/): answered once, by generate; never by the
+    account settings, a save, an update, the login's provider infos, the admin pages or the log; not stored
+    in the clear."""
+    import pyotp
+
+    from tbproject.testing.fixtures import api_as
+    from tenants.models import TwoFaSettings
+    from tenants.system import store
+    from tenants.tests.two_factor_helpers import bearer, enable, login, secret_of
+
+    caplog.set_level(logging.DEBUG)
+    store.forget()
+    try:
+        enable(sysadmin)
+        api = api_as(tenant_admin)
+        config = api.post("/api/2fa/account/config/generate?providerType=TOTP").json()
+        secret = secret_of(config["authUrl"])
+        backup = api.post("/api/2fa/account/config/generate?providerType=BACKUP_CODE").json()
+        codes = backup["codes"]
+        answers = [api.post(f"/api/2fa/account/config?verificationCode={pyotp.TOTP(secret).now()}", config,
+                            format="json"),
+                   api.post("/api/2fa/account/config", backup, format="json"),
+                   api.get("/api/2fa/account/settings"),
+                   api.put("/api/2fa/account/config?providerType=BACKUP_CODE", {"useByDefault": False},
+                           format="json"),
+                   bearer(login(tenant_admin.email).json()["token"]).get("/api/auth/2fa/providers")]
+        for res in answers:
+            text = res.content.decode()
+            assert res.status_code == 200 and secret not in text and not any(c in text for c in codes), text[:300]
+        row = TwoFaSettings.objects.get(user=tenant_admin)
+        assert secret not in str(row.configs) and not any(c in str(row.configs) for c in codes)
+        client.force_login(sysadmin)
+        for page in (client.get("/admin/tenants/twofasettings/"),
+                     client.get(f"/admin/tenants/twofasettings/{row.pk}/change/")):
+            text = page.content.decode()
+            assert page.status_code == 200 and "TOTP" in text
+            assert secret not in text and not any(c in text for c in codes)
+        assert secret not in caplog.text and not any(c in caplog.text for c in codes)
+    finally:
+        store.forget()

@@ -37,6 +37,10 @@ _SERIALIZE = re.compile(r"def _(\w+)_serialize\(.*?method='(\w+)',\s*resource_pa
 _PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 #: a literal segment of ThingsBoard's path taken for an id by a broader route of ours
 _SWALLOWED = re.compile(r"Invalid UUID string: [A-Za-z]+\"")
+#: answers the client cannot read whatever the server sends, ThingsBoard's own included: its
+#: AllowedPermissionsInfo.from_dict calls Operation.from_dict, which the Operation enum lacks, on every
+#: operation of a non-empty map (roles/tests/test_allowed_permissions.py checks that answer part by part)
+CLIENT_CANNOT_READ = {"/api/permissions/allowedPermissions"}
 
 
 def _routed(path: str) -> bool:
@@ -123,6 +127,8 @@ def _call(fn, kwargs: dict):
                 kwargs[name] = int(kwargs[name])
             elif error["type"] == "string_type":
                 kwargs[name] = str(kwargs[name])
+            elif error["type"] == "enum":  # a required enum parameter (the names of calculated fields' type)
+                kwargs[name] = re.findall(r"'([^']*)'", error["ctx"]["expected"])[0]
             else:
                 raise
         return fn(**kwargs)
@@ -145,6 +151,9 @@ def _sweep(client, ids):  # noqa: F811
                 missing.append(p.name)
         if missing:
             skipped.append(f"{path}: {missing}")
+            continue
+        if path in CLIENT_CANNOT_READ:
+            skipped.append(f"{path}: the client cannot read it")
             continue
         try:
             _call(fn, dict(kwargs))

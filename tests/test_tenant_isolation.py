@@ -15,16 +15,19 @@ import pytest
 from django.urls import get_resolver
 from django.urls.resolvers import URLPattern, URLResolver
 
+from calculated.models import CalculatedField
 from converters.models import Converter, ConverterTest
-from dashboards.models import Dashboard
+from dashboards.models import Dashboard, Resource, WidgetsBundle, WidgetType
 from devices.choices import GroupType
-from devices.models import EntityView
+from devices.models import DeviceGroupOtaPackage, EntityView, OtaPackage
 from integrations.models import Integration
+from roles.models import GroupPermission, Role
 from rulechains.models import Alarm, AlarmComment, Rpc, RuleChain, RuleNode
+from scheduler.models import SchedulerEvent
 from tbproject.testing.factories import default_profile, make_asset, make_customer, make_device, make_group
 from tbproject.testing.limits import limit_tenant
 from tenants.choices import Authority
-from tenants.models import User
+from tenants.models import ApiKey, User
 
 #: device-facing endpoints: the routing key is the credential, not a tenant's id
 NOT_TENANT_SCOPED = {"api/v1/integrations/<str:endpoint>/<str:routing_key>",
@@ -38,7 +41,12 @@ PLAIN = {"scope": "SERVER_SCOPE", "ttl": "0", "event_type": "DEBUG_CONVERTER", "
          "queue_id": "00000000-0000-0000-0000-000000000000",  # queues are the server's, not a tenant's
          "component_type": "FLOW", "clazz": "org.thingsboard.rule.engine.action.TbLogNode",
          "settings": "general", "paths": "a.b",  # a user's own settings: a type and paths
-         "action": "visit"}  # a user's action on a dashboard
+         "action": "visit",  # a user's action on a dashboard
+         "notification_type": "ALARM",  # the notification center's targets by notification type
+         "operation": "READ",  # an operation asked about (GET /api/permission/{type}/{id}/{operation})
+         "settings_key": "general", "enabled_value": "false"}  # the system administrator's settings; an API key's state
+#: the scheduler event toggle's value, and the scheduler calendar's interval (ms)
+PLAIN.update({"enabled_value": "false", "start_time": "0", "end_time": "1"})
 #: first path segment -> which of the world's entities a ``pk`` names
 PK_OWNER = {"device": "device", "asset": "asset", "customer": "customer", "deviceProfile": "device_profile",
             "deviceProfileInfo": "device_profile", "assetProfile": "asset_profile",
@@ -46,24 +54,56 @@ PK_OWNER = {"device": "device", "asset": "asset", "customer": "customer", "devic
             "converter": "converter", "integration": "integration", "ruleChain": "rule_chain", "alarm": "alarm",
             "tenantProfile": "tenant_profile", "user": "user", "tenant": "tenant", "entityView": "entity_view",
             "dashboard": "dashboard", "tenantProfileInfo": "tenant_profile",
-            "users": "alarm", "rpc": "rpc", "ruleNode": "rule_node"}
+            "users": "alarm", "rpc": "rpc", "ruleNode": "rule_node", "apiKey": "api_key",
+            "role": "role", "groupPermission": "group_permission"}
+PK_OWNER["schedulerEvent"] = "scheduler_event"
+#: the widget library and resources (dashboards/): ids, and images and resources by scope and key
+PK_OWNER.update({"widgetsBundle": "widgets_bundle", "widgetType": "widget_type", "widgetTypeInfo": "widget_type",
+                 "resource": "resource"})
+PLAIN.update({"image_type": "tenant", "resource_type": "js_module", "resource_scope": "tenant", "is_public": "true"})
+#: URL kwargs named for what they hold (the notification center's) -> which of the world's entities
+KWARG_OWNER = {"target_id": "notification_target", "template_id": "notification_template",
+               "rule_id": "notification_rule", "notification_request_id": "notification_request",
+               "notification_id": "notification"}
 #: entity types tried for an (entity_type, entity_id) pair, by first path segment
 PAIR_TYPES = {"plugins": ["DEVICE", "ASSET", "CUSTOMER", "ENTITY_VIEW"], "events": ["CONVERTER", "INTEGRATION"],
               "entityGroups": ["DEVICE", "ASSET"], "owner": ["DEVICE", "ASSET", "ENTITY_VIEW"],
               "alarm": ["DEVICE", "ASSET", "CUSTOMER"],
               "relations": ["DEVICE", "ASSET", "CUSTOMER"], "v2": ["DEVICE", "ASSET", "CUSTOMER"],
-              "audit": ["CONVERTER", "INTEGRATION", "RULE_CHAIN"], "rule-engine": ["DEVICE", "ASSET", "CUSTOMER"]}
+              "audit": ["CONVERTER", "INTEGRATION", "RULE_CHAIN"], "rule-engine": ["DEVICE", "ASSET", "CUSTOMER"],
+              "permission": ["DEVICE", "ASSET", "CUSTOMER", "ENTITY_VIEW"]}
 TYPE_OWNER = {"DEVICE": "device", "ASSET": "asset", "CUSTOMER": "customer", "CONVERTER": "converter",
               "INTEGRATION": "integration", "RULE_CHAIN": "rule_chain", "ENTITY_VIEW": "entity_view"}
 METHODS = ("get", "post", "put", "delete")
 #: what ThingsBoard lets a customer user read of its tenant's (profile infos: CUSTOMER_USER may
 #: GET them, for the device pages); anything else not assigned to its customer is 403/404
 CUSTOMER_READABLE = {("get", "api/deviceProfileInfo/<str:pk>"), ("get", "api/assetProfileInfo/<str:pk>")}
+#: its tenant's widget library, images and JS modules: the dashboards a customer user opens load them. (System-level
+#: bundles, widget types, images and resources are read by every tenant and written by none but the system
+#: administrator: a category of their own, tested in dashboards/tests/test_library_scopes.py.)
+CUSTOMER_READABLE |= {("get", f"api/{p}") for p in (
+    "widgetsBundle/<str:pk>", "widgetsBundle/<str:pk>/widgetTypes", "widgetsBundle/<str:pk>/widgetTypeFqns",
+    "widgetsBundle/<str:pk>/widgetTypesInfos", "widgetsBundle/<str:pk>/widgetTypesDetails", "widgetType/<str:pk>",
+    "widgetTypeInfo/<str:pk>", "images/<str:image_type>/<str:key>", "images/<str:image_type>/<str:key>/preview",
+    "images/<str:image_type>/<str:key>/info", "resource/js/<str:pk>/download", "resource/<str:pk>/download",
+    "resource/<str:resource_type>/<str:resource_scope>/<str:key>",
+    "resource/<str:resource_type>/<str:resource_scope>/<str:key>/info")}
 #: claiming is how a customer user reaches a device of its tenant no customer owns (by name; without a
 #: claim request of the device the answer is 400 "FAILURE", and carries nothing of the device)
 CUSTOMER_CLAIMABLE = {("post", "api/customer/device/<str:device_name>/claim")}
+#: OTA packages (devices/api/ota_*.py): a device downloads its package by its token; the type in the path;
+#: packages and group assignments by id; a customer user reads package infos, as ThingsBoard lets it
+NOT_TENANT_SCOPED |= {"api/v1/<device_token:token>/firmware", "api/v1/<device_token:token>/software"}
+PLAIN["ota_type"] = "FIRMWARE"
+PK_OWNER.update({"otaPackage": "ota_package", "deviceGroupOtaPackage": "group_ota_package"})
+KWARG_OWNER.update({"device_profile_id": "device_profile", "ota_package_id": "ota_package"})
+CUSTOMER_READABLE |= {("get", "api/otaPackage/info/<str:pk>"),
+                      ("get", "api/otaPackages/<str:device_profile_id>/<str:ota_type>")}
 #: ThingsBoard paths of things this server keeps for nobody: 501 whatever the id (nothing to reach)
 NOT_KEPT = {"api/alarm/rule/<str:pk>"}
+#: calculated fields (calculated/): by id, and a device's or asset's page of them
+PK_OWNER["calculatedField"] = "calculated_field"
+PAIR_TYPES["calculatedField"] = ["DEVICE", "ASSET"]
 SECRET = "zz-foreign-marker"  # in every name of the foreign world: must never come back
 
 
@@ -127,6 +167,8 @@ class World:
                                                   configuration_text=f'{{"description": "{SECRET}"}}')
         self.user = User.objects.create_user(f"{SECRET}-{tag}@example.com", authority=Authority.TENANT_ADMIN,
                                              tenant=tenant)
+        self.api_key = ApiKey.objects.create(tenant=tenant, user=self.user, key_hash=f"{tag:0>64}"[-64:],
+                                             description=f"{SECRET}-{tag}-api-key")
         self.alarm = Alarm.objects.create(tenant=tenant, originator_type="DEVICE", originator_id=self.device.pk,
                                           type=f"{SECRET}-{tag}-alarm")
         self.alarm_comment = AlarmComment.objects.create(tenant=tenant, alarm=self.alarm, user=self.user,
@@ -134,10 +176,66 @@ class World:
         self.rpc = Rpc.objects.create(tenant=tenant, device=self.device, request_id=1, persistent=True,
                                       request={"method": f"{SECRET}-{tag}-rpc", "params": "{}"},
                                       expiration_time=2**62)
+        self.scheduler_event = SchedulerEvent.objects.create(
+            tenant=tenant, name=f"{SECRET}-{tag}-event", type="custom", originator_type="DEVICE",
+            originator_id=self.device.pk, schedule={"timezone": "UTC", "startTime": 1},
+            configuration={"msgBody": SECRET})
+        self.calculated_field = CalculatedField.objects.create(
+            tenant=tenant, entity_type="DEVICE", entity_id=self.device.pk, kind="SIMPLE", name=f"{SECRET}-{tag}-cf",
+            configuration={"type": "SIMPLE", "expression": "a", "output": {"type": "TIME_SERIES", "name": SECRET},
+                           "arguments": {"a": {"refEntityKey": {"key": SECRET, "type": "TS_LATEST"}}}})
         # tenant profiles belong to the system administrator: nobody else reaches one by its id
+        self.role = Role.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-role", type="GENERIC",
+                                        permissions={"ALL": ["READ"]})
+        self.group_permission = GroupPermission.objects.create(
+            tenant=tenant, role=self.role, user_group=make_group(tenant, f"{SECRET}-{tag}-users", GroupType.USER))
+        self._notifications(tenant, tag)
+        self._library(tenant, tag)
+        self.ota_package = OtaPackage.objects.create(
+            tenant=tenant, device_profile=self.device_profile, type="FIRMWARE", title=f"{SECRET}-{tag}-ota",
+            package_version="1", url="https://example.com/fw.bin", has_data=True)
+        self.group_ota_package = DeviceGroupOtaPackage.objects.create(
+            tenant=tenant, group=self.group, ota_package_type="FIRMWARE", ota_package=self.ota_package)
         self.tenant_profile = limit_tenant(tenant)
         self.tenant_profile.name = f"{SECRET}-{tag}-profile"
         self.tenant_profile.save()
+
+    def _notifications(self, tenant, tag: str) -> None:
+        from notifications.models import (
+            Notification,
+            NotificationRequest,
+            NotificationRule,
+            NotificationTarget,
+            NotificationTemplate,
+        )
+
+        self.notification_target = NotificationTarget.objects.create(
+            tenant=tenant, name=f"{SECRET}-{tag}-target",
+            configuration={"type": "PLATFORM_USERS", "usersFilter": {"type": "ALL_USERS"}})
+        self.notification_template = NotificationTemplate.objects.create(
+            tenant=tenant, name=f"{SECRET}-{tag}-template", notification_type="ALARM", configuration={
+                "deliveryMethodsTemplates": {"WEB": {"method": "WEB", "subject": SECRET, "body": SECRET}}})
+        self.notification_rule = NotificationRule.objects.create(
+            tenant=tenant, name=f"{SECRET}-{tag}-rule", template=self.notification_template, trigger_type="ALARM",
+            trigger_config={"notifyOn": ["CREATED"]},
+            recipients_config={"escalationTable": {"0": [str(self.notification_target.pk)]}})
+        self.notification_request = NotificationRequest.objects.create(
+            tenant=tenant, targets=[str(self.notification_target.pk)], template={"name": SECRET})
+        self.notification = Notification.objects.create(request=self.notification_request, recipient=self.user,
+                                                         type="GENERAL", subject=SECRET, text=SECRET)
+
+    def _library(self, tenant, tag: str) -> None:
+        self.widgets_bundle = WidgetsBundle.objects.create(tenant=tenant, alias=tag, title=f"{SECRET}-{tag}-bundle")
+        self.widget_type = WidgetType.objects.create(tenant=tenant, fqn=f"{tag}.w", name=f"{SECRET}-{tag}-widget",
+                                                     descriptor_text=f'{{"type":"latest","x":"{SECRET}"}}')
+        self.widgets_bundle.rows.create(widget_type=self.widget_type)
+        self.resource = Resource.objects.create(
+            tenant=tenant, title=f"{SECRET}-{tag}-js", resource_type="JS_MODULE", resource_key=f"{tag}.js",
+            file_name=f"{tag}.js", data=SECRET.encode(), etag="0" * 64, media_type="application/javascript")
+        self.image = Resource.objects.create(
+            tenant=tenant, title=f"{SECRET}-{tag}-image", resource_type="IMAGE", resource_key=f"{tag}.gif",
+            file_name=f"{tag}.gif", data=b"GIF89a" + SECRET.encode(), etag="1" * 64, media_type="image/gif",
+            public_resource_key=f"{tag}-public", is_public=False)
 
     def id_of(self, owner: str) -> str:
         return str(getattr(self, owner).pk)
@@ -180,6 +278,12 @@ def _fill(path: str, kwargs: list[str], world: World) -> list[str]:
             values[name] = [world.id_of("converter_test")]
         elif name == "routing_key":
             values[name] = [world.integration.routing_key]
+        elif name in KWARG_OWNER:
+            values[name] = [world.id_of(KWARG_OWNER[name])]
+        elif name == "key":
+            values[name] = [(world.image if first == "images" else world.resource).resource_key]
+        elif name == "public_key":
+            values[name] = [world.image.public_resource_key]
         elif name in ("entity_type", "entity_id", "entity_id_"):
             continue
         else:

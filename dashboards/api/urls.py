@@ -8,7 +8,7 @@ includes this map before devices/'s, whose `entityGroup/{groupId}/{entityId}` wo
 
 from django.urls import path
 
-from dashboards.api import groups, views, visits
+from dashboards.api import groups, library_urls, views, visits
 from dashboards.api.views import DashboardResource as R
 from dashboards.api.views import InfoResource as I
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
@@ -45,4 +45,5 @@ urlpatterns = [
     path("entityGroup/<str:group_id>/dashboards", groups.GroupListView.as_view(), name="dashboard-group-list"),
     path("entityGroup/<str:group_id>/dashboards/export", groups.ExportView.as_view(), name="dashboard-group-export"),
     path("entityGroup/<str:group_id>/dashboards/import", groups.ImportView.as_view(), name="dashboard-group-import"),
+    *library_urls.urlpatterns,  # widgets bundles, widget types, resources, images
 ]

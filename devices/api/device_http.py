@@ -152,7 +152,8 @@ def _telemetry(request, device: Device):
     refused = device_limits.over_limit(device, data_points)
     if refused is not None:
         return refused
-    write_points(Point(device.pk, key, ts, value) for ts, values in entries for key, value in values.items())
+    write_points((Point(device.pk, key, ts, value) for ts, values in entries for key, value in values.items()),
+                 tenant_id=device.tenant_id)
     device_limits.count(device, data_points)
     services.on_device_posted(device, POST_TELEMETRY_REQUEST, entries)
     return empty_response(200)
@@ -172,7 +173,7 @@ def _attributes(request, device: Device):
     refused = device_limits.over_limit(device)
     if refused is not None:
         return refused
-    save_attributes(device.pk, AttributeScope.CLIENT_SCOPE, values)
+    save_attributes(device.pk, AttributeScope.CLIENT_SCOPE, values, tenant_id=device.tenant_id)
     device_limits.count(device, len(values))
     services.on_attributes_saved(device, AttributeScope.CLIENT_SCOPE, values)
     services.on_device_posted(device, POST_ATTRIBUTES_REQUEST, values)

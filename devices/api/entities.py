@@ -16,6 +16,7 @@ ThingsBoard serves the same family for each kind (shown for devices; assets swap
 
 import secrets
 import string
+from functools import partial
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -24,6 +25,7 @@ from rest_framework.response import Response
 
 from devices.api.lookups import resolve_groups, visible_customer
 from devices.models import EntityGroup, EntityView
+from devices.ota.signals import change_members
 from tbproject.api.ids import entity_id, parse_id_list, parse_uuid
 from tbproject.api.params import bool_param, choice_param, required_param
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
@@ -128,7 +130,7 @@ class OwnedEntityResource(EntityResource):
                                                                                  required=False)]
         if ids:
             for group in resolve_groups(self.request.user.tenant, self.entity_type, ids):
-                group.members.add(obj)
+                change_members(group, [obj], partial(group.members.add, obj))
 
 
 class ByNameView(OwnedEntityResource):

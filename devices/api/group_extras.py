@@ -2,9 +2,10 @@
 
 Groups here hold devices, assets, entity views or dashboards and are never shared (devices/api/groups.py), so:
 
-    GET /api/entityGroup/{groupId}/customers|users|edges
+    GET /api/entityGroup/{groupId}/customers|edges
         the group exists (else 404) and holds other entities: 400, as for assets of a device group
-    GET /api/entityGroup/{groupId}/groupPermissions     []: no role grants access to a group here
+    GET /api/entityGroup/{groupId}/groupPermissions     what an app above answers through
+        :func:`register_group_permissions` (roles/: the GroupPermissionInfo list), else []
     GET /api/entityGroups/{groupType}/shared            an empty page: nothing is shared
     GET /api/entityGroups/{groupType}/shared/all        []
 
@@ -20,11 +21,19 @@ from devices.api.groups import EntityGroupResource, filter_group_type
 from devices.models import EntityGroup
 from tbproject.api.ids import parse_uuid
 
-__all__ = ["OTHER_MEMBERS", "OtherMembersView", "GroupPermissionsView", "SharedGroupsView"]
+__all__ = ["OTHER_MEMBERS", "OtherMembersView", "GroupPermissionsView", "SharedGroupsView",
+           "register_group_permissions"]
 
-#: path segment -> ThingsBoard entity type of the members asked for
-#: (`entityGroup/{groupId}/dashboards` is dashboards/'s, `.../entityViews` devices/api/entity_views.py's)
-OTHER_MEMBERS = {"customers": "CUSTOMER", "users": "USER", "edges": "EDGE"}
+#: path segment -> ThingsBoard entity type of the members asked for (`entityGroup/{groupId}/dashboards` is
+#: dashboards/'s, `.../entityViews` devices/api/entity_views.py's, `.../users` roles/'s)
+OTHER_MEMBERS = {"customers": "CUSTOMER", "edges": "EDGE"}
+_group_permissions = None
+
+
+def register_group_permissions(answer) -> None:
+    """``answer(request, group) -> list`` gives `entityGroup/{id}/groupPermissions` (roles/ registers it)."""
+    global _group_permissions
+    _group_permissions = answer
 
 
 class _GroupView(EntityGroupResource):
@@ -42,8 +51,8 @@ class OtherMembersView(_GroupView):
 
 class GroupPermissionsView(_GroupView):
     def get(self, request, group_id):
-        self.group(group_id)
-        return Response([])
+        group = self.group(group_id)
+        return Response(_group_permissions(request, group) if _group_permissions else [])
 
 
 class SharedGroupsView(EntityGroupResource):

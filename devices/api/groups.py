@@ -17,6 +17,7 @@ from devices import group_types
 from devices.api.lookups import visible_customer
 from devices.choices import GroupType
 from devices.models import EntityGroup
+from devices.ota.signals import change_members
 from tbproject.api.ids import entity_id, parse_id_list, parse_uuid
 from tbproject.api.pagination import page_data, page_request
 from tbproject.api.permissions import IsTenantAdmin
@@ -201,15 +202,20 @@ class ForEntityView(EntityGroupResource):
         model = group_types.member_model(entity_type)
         if model is None:
             raise ValidationError(f"Unsupported entity type '{entity_type:.32}'; {TYPES_HINT}")
-        entity = get_object_or_404(model.objects.for_user(request.user), pk=parse_uuid(entity_id_))
-        return Response([entity_id("ENTITY_GROUP", g.pk) for g in entity.groups.order_by("name")])
+        manager = model._default_manager
+        visible = manager.for_user(request.user) if hasattr(manager, "for_user") else manager.filter(
+            tenant_id=request.user.tenant_id)  # users: their tenant's
+        entity = get_object_or_404(visible, pk=parse_uuid(entity_id_))
+        holding = EntityGroup.objects.filter(tenant_id=request.user.tenant_id, type=entity_type,
+                                             **{group_types.relation(entity_type): entity})
+        return Response([entity_id("ENTITY_GROUP", g.pk) for g in holding.order_by("name")])
 
 
 class _MembersView(EntityGroupResource):
     member_sort_fields = {"createdTime": "created_time", "name": "name", "label": "label", "type": "profile__name"}
 
     def members(self, group):
-        return group_types.member_model(group.type).objects.filter(groups=group)
+        return group.members.all()
 
     def sort_fields_of(self, model) -> dict[str, str]:
         """``member_sort_fields`` the member model has, with "name" on its name field (a dashboard's title)."""
@@ -253,7 +259,7 @@ class AddEntitiesView(_MembersView):
         return Response(status=200)
 
     def apply(self, group, entities) -> None:
-        group.members.add(*entities)
+        change_members(group, entities, lambda: group.members.add(*entities))
 
     def resolve_entities(self, group, body) -> list:
         """The tenant's entities of the group's type named in ``body``; any other id fails the request."""
@@ -275,4 +281,4 @@ class DeleteEntitiesView(AddEntitiesView):
     """`POST /api/entityGroup/{id}/deleteEntities` with a JSON list of ids; all or nothing."""
 
     def apply(self, group, entities) -> None:
-        group.members.remove(*entities)
+        change_members(group, entities, lambda: group.members.remove(*entities))

@@ -33,9 +33,10 @@ from devices.api.telemetry import entity_ref
 from devices.api.telemetry_writes import parse_attributes, parse_telemetry, valid_ttl, writable_scope
 from tbproject.api.authentication import TokenExpiredError
 from tbproject.api.exceptions import tb_exception_handler
-from tbproject.api.tokens import TokenExpired, TokenInvalid, decode_access
+from tbproject.api.tokens import TokenExpired, TokenInvalid, decode_access, signing_key
 from tbproject.asgi_body import ClientGone, read_body
 from tbproject.clock import now_ms
+from tenants.system import jwt_settings, store
 
 __all__ = ["LeanAttributesApp", "with_attribute_saves", "target_of", "PREFIX"]
 
@@ -123,21 +124,23 @@ def _acceptable(accept: bytes | None) -> bool:
     return ";" not in text and any(part.strip() in _ACCEPTED for part in text.split(","))
 
 
-_claims: dict[str, tuple[float, dict]] = {}
+_claims: dict[tuple[str, bytes], tuple[float, dict]] = {}
 
 
 def _authenticate(header: str) -> tuple[str, object] | Exception | None:
     """(user id, ``cc`` claim) of a bearer token, the 401 to answer, or None: a token this app leaves to Django."""
     parts = header.split()
+    if len(parts) == 2 and parts[0] == "ApiKey":
+        return None  # an API key (tenants/system/api_keys.py): Django's authentication checks it
     if len(parts) != 2 or parts[0] != "Bearer":
         return exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'")
-    token = parts[1]
+    token = (parts[1], signing_key())  # a new signing key outdates the tokens checked with the old one
     cached = _claims.get(token)  # a signature check costs more than the rest of the request's checks
     if cached is not None and time.time() < cached[0]:
         claims = cached[1]
     else:
         try:
-            claims = decode_access(token)
+            claims = decode_access(token[0])
         except TokenExpired:
             return TokenExpiredError()
         except TokenInvalid as exc:
@@ -204,6 +207,8 @@ class LeanAttributesApp:
             return await self.fallback(scope, receive, send)
         target = target_of(scope["path"])
         plain = _plain(scope) if target is not None else None
+        if plain is not None:  # the signing key's document, read off this loop when its cached copy is stale
+            await store.prefetch(jwt_settings.KEY)
         token = _authenticate(plain[0]) if plain is not None else None
         if token is None:
             return await self.fallback(scope, receive, send)

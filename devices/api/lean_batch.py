@@ -107,7 +107,7 @@ def _users(saves: list[Save]) -> dict:
     if missing:
         if len(_users_seen) > 10_000:
             _users_seen.clear()
-        for user in _read(lambda: list(get_user_model().objects.filter(pk__in=missing))):
+        for user in _read(lambda: list(get_user_model().objects.filter(pk__in=missing).defer("password_history"))):
             found[str(user.pk)] = user
             if not connection.in_atomic_block:  # a test's rows are rolled back: never keep them
                 _users_seen[str(user.pk)] = (now + USER_TTL, user)
@@ -189,7 +189,13 @@ def _store(saves: list[tuple[Save, object]]) -> None:
     (a later request's value of the same key wins)."""
     ts = now_ms()
     save_attributes_many(((entity.pk, save.scope, key, value, ts) for save, entity in saves
-                          for key, value in save.values.items()), keep_newer=False)
+                          for key, value in save.values.items()), keep_newer=False, tenant_id=_tenant_of(saves))
+
+
+def _tenant_of(stored: list[tuple[Save, object]]):
+    """The one tenant of a batch's entities (announced with its writes: devices/data_events.py), else None."""
+    tenants = {getattr(entity, "tenant_id", None) for _, entity in stored}
+    return tenants.pop() if len(tenants) == 1 else None
 
 
 def run_batch(saves: list[Save]) -> None:
@@ -214,7 +220,7 @@ def run_batch(saves: list[Save]) -> None:
     points = [Point(entity.pk, key, ts, value) for save, entity in stored if save.kind == "timeseries"
               for ts, values in save.entries for key, value in values.items()]
     if points:
-        write_points(points)
+        write_points(points, tenant_id=_tenant_of([s for s in stored if s[0].kind == "timeseries"]))
     stored = [(save, entity) for save, entity in stored if save.kind == "attributes"]
     if not stored:
         return

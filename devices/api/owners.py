@@ -3,6 +3,8 @@
 The optional body is a JSON list of entity group ids the entity joins under its new owner.
 """
 
+from functools import partial
+
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -13,6 +15,7 @@ from rest_framework.views import APIView
 from devices.api.entity_views import EntityViewResource
 from devices.api.lookups import resolve_groups, visible_customer
 from devices.api.views import AssetResource, DeviceResource
+from devices.ota.signals import change_members
 from tbproject.api.ids import parse_uuid
 from tbproject.api.permissions import IsTenantAdmin
 
@@ -42,7 +45,7 @@ class ChangeOwnerView(APIView):
             obj.customer = customer
             obj.save()
             for group in groups:
-                group.members.add(obj)
+                change_members(group, [obj], partial(group.members.add, obj))
         return Response(status=200)
 
     @staticmethod

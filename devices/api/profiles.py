@@ -14,7 +14,10 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from devices.api.ota_serializers import OtaIdField
 from devices.models import AssetProfile, DeviceProfile
+from devices.ota.packages import check_assignment
+from devices.ota.profiles import ota_state_before, ota_state_changed
 from tbproject.api.ids import entity_id, parse_id_list, parse_uuid
 from tbproject.api.params import bool_param, choice_param
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
@@ -142,13 +145,23 @@ class DeviceProfileSerializer(_ProfileSerializer):
     entity_type = "DEVICE_PROFILE"
     kind = "Device profile"
     stored = {**_COMMON_STORED, "type": "DEFAULT", "transportType": "DEFAULT", "provisionType": "DISABLED",
-              "profileData": DEFAULT_PROFILE_DATA, "provisionDeviceKey": None, "firmwareId": None,
-              "softwareId": None}
+              "profileData": DEFAULT_PROFILE_DATA, "provisionDeviceKey": None}
     enums = {"type": ("DEFAULT",), "transportType": TRANSPORT_TYPES, "provisionType": PROVISION_TYPES}
+    # columns (devices/ota/): absent keeps them, null clears them
+    firmwareId = OtaIdField(source="firmware_id")
+    softwareId = OtaIdField(source="software_id")
 
     class Meta:
         model = DeviceProfile
-        fields = _ProfileSerializer.profile_fields
+        fields = (*_ProfileSerializer.profile_fields, "firmwareId", "softwareId")
+
+    def save(self, **kwargs):
+        data, instance = self.validated_data, self.instance
+        check_assignment(DeviceProfile(
+            pk=instance.pk if instance is not None else None, tenant_id=self.tenant.pk,
+            firmware_id=data.get("firmware_id", getattr(instance, "firmware_id", None)),
+            software_id=data.get("software_id", getattr(instance, "software_id", None))))
+        return super().save(**kwargs)
 
 
 class AssetProfileSerializer(_ProfileSerializer):
@@ -218,6 +231,7 @@ class DeviceProfileResource(ProfileResource):
     ids_param = "deviceProfileIds"
 
     def before_save(self, serializer) -> None:
+        self._ota_before = ota_state_before(serializer)
         # unique on the whole server (devices provisioning themselves find their profile by it alone)
         key = serializer.validated_data.get("extras", {}).get("provisionDeviceKey")
         others = DeviceProfile.objects.filter(provision_device_key=key)
@@ -225,6 +239,10 @@ class DeviceProfileResource(ProfileResource):
             others = others.exclude(pk=serializer.instance.pk)
         if key and others.exists():
             raise ValidationError(DUPLICATE_KEY)
+
+    def after_save(self, obj) -> None:
+        super().after_save(obj)
+        ota_state_changed(obj, getattr(self, "_ota_before", None))
 
     def perform_save(self, serializer):
         key = serializer.validated_data.get("extras", {}).get("provisionDeviceKey")

@@ -3,7 +3,9 @@
 from rest_framework import serializers
 
 from devices.api.lookups import resolve_customer, resolve_profile
+from devices.api.ota_serializers import OtaIdField
 from devices.models import Asset, AssetProfile, Device, DeviceProfile
+from devices.ota.packages import check_assignment
 from tbproject.api.ids import EntityIdField, entity_id
 from tbproject.api.serializers import TbEntitySerializer
 from tenants.choices import Authority
@@ -64,7 +66,11 @@ class _EntitySerializer(TbEntitySerializer):
         data["label"] = data.get("label") or ""
         if self.instance is None:
             kwargs["tenant"] = tenant
+        self.check_packages(kwargs)
         return super().save(**kwargs)
+
+    def check_packages(self, kwargs) -> None:
+        """Hook: refuse packages the entity may not have (devices), before anything is written."""
 
 
 class DeviceSerializer(_EntitySerializer):
@@ -74,13 +80,24 @@ class DeviceSerializer(_EntitySerializer):
 
     deviceProfileId = EntityIdField("DEVICE_PROFILE", source="profile_id", required=False, allow_null=True)
     deviceData = serializers.SerializerMethodField()
+    # absent: unchanged; null (or ThingsBoard's NULL_UUID): none of its own (its group's or profile's applies)
+    firmwareId = OtaIdField(source="firmware_id")
+    softwareId = OtaIdField(source="software_id")
 
     class Meta:
         model = Device
-        fields = TbEntitySerializer.base_fields + _EntitySerializer.entity_fields + ("deviceProfileId", "deviceData")
+        fields = TbEntitySerializer.base_fields + _EntitySerializer.entity_fields + (
+            "deviceProfileId", "deviceData", "firmwareId", "softwareId")
 
     def get_deviceData(self, obj) -> dict:
         return {"configuration": {"type": "DEFAULT"}, "transportConfiguration": {"type": "DEFAULT"}}
+
+    def check_packages(self, kwargs) -> None:
+        profile = kwargs.get("profile") or self.instance.profile
+        device = Device(tenant_id=self.tenant.pk, profile_id=profile.pk,
+                        firmware_id=self.validated_data.get("firmware_id", getattr(self.instance, "firmware_id", None)),
+                        software_id=self.validated_data.get("software_id", getattr(self.instance, "software_id", None)))
+        check_assignment(device)
 
 
 class AssetSerializer(_EntitySerializer):

@@ -131,7 +131,8 @@ class TelemetrySaveView(TelemetryView):
         entity = self.entity(entity_type, entity_id)
         valid_ttl(ttl)
         entries = parse_telemetry(request.data, now_ms())
-        write_points(Point(entity.pk, key, ts, value) for ts, values in entries for key, value in values.items())
+        write_points((Point(entity.pk, key, ts, value) for ts, values in entries for key, value in values.items()),
+                     tenant_id=entity.tenant_id)
         return Response(status=200)
 
 
@@ -141,7 +142,7 @@ class _AttributeWriteView(TelemetryView):
         # devices/api/lean_app.py answers the same POSTs (JWT-authenticated) ahead of Django: keep in step
         scope = writable_scope(entity.entity_type, scope)
         values = parse_attributes(self.request.data)
-        save_attributes(entity.pk, scope, values)
+        save_attributes(entity.pk, scope, values, tenant_id=entity.tenant_id)
         services.on_attributes_saved(entity, scope, values)
         return Response(status=200)
 

@@ -11,6 +11,8 @@ from devices.api import (
     entities,
     group_extras,
     groups,
+    ota_groups,
+    ota_packages,
     owner_lists,
     owners,
     profile_keys,
@@ -111,7 +113,28 @@ group_patterns = [
          groups.OwnerListView.as_view(paged=False), name="group-owner-list-all"),
 ]
 
+ota_patterns = [
+    path("otaPackage", as_view(ota_packages.OtaPackageResource, SaveView), name="ota-package-save"),
+    path("otaPackage/info/<str:pk>", ota_packages.InfoView.as_view(), name="ota-package-info"),
+    path("otaPackage/<str:pk>/download", ota_packages.DownloadView.as_view(), name="ota-package-download"),
+    path("otaPackage/<str:pk>", ota_packages.PackageView.as_view(), name="ota-package-detail"),
+    path("otaPackages", ota_packages.ListView.as_view(), name="ota-package-list"),
+    path("otaPackages/group/<str:group_id>/<str:ota_type>", ota_packages.GroupListView.as_view(),
+         name="ota-package-group-list"),
+    path("otaPackages/<str:device_profile_id>/<str:ota_type>", ota_packages.ProfileListView.as_view(),
+         name="ota-package-profile-list"),
+    path("deviceGroupOtaPackage", ota_groups.SaveView.as_view(), name="group-ota-package-save"),
+    path("deviceGroupOtaPackage/<str:group_id>/<str:ota_type>", ota_groups.ByGroupView.as_view(),
+         name="group-ota-package"),
+    path("deviceGroupOtaPackage/<str:pk>", ota_groups.DeleteView.as_view(), name="group-ota-package-delete"),
+    path("devices/count/<str:ota_type>/<str:device_profile_id>", ota_groups.ProfileCountView.as_view(),
+         name="device-count-ota-profile"),
+    path("devices/count/<str:ota_type>/<str:ota_package_id>/<str:group_id>", ota_groups.GroupCountView.as_view(),
+         name="device-count-ota-group"),
+]
+
 urlpatterns = [
+    *ota_patterns,
     path("device/credentials", credentials.UpdateCredentialsView.as_view(), name="device-credentials-save"),
     path("device-with-credentials", credentials.DeviceWithCredentialsView.as_view(), name="device-with-credentials"),
     path("device/<str:device_id>/credentials", credentials.CredentialsByDeviceView.as_view(),

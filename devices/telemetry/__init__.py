@@ -5,8 +5,16 @@ Write with :func:`write_points` (batched, idempotent); read with :func:`latest`,
 (see storage.py); retention is in retention.py.
 """
 
-from devices.telemetry.reads import AGGREGATIONS, history, latest, latest_many, timeseries_keys, timeseries_keys_many
+from devices.telemetry.reads import (
+    AGGREGATIONS,
+    history,
+    history_many,
+    latest,
+    latest_many,
+    timeseries_keys,
+    timeseries_keys_many,
+)
 from devices.telemetry.writer import Point, delete_entity, write_points
 
-__all__ = ["Point", "write_points", "delete_entity", "latest", "latest_many", "history", "timeseries_keys",
-           "timeseries_keys_many", "AGGREGATIONS"]
+__all__ = ["Point", "write_points", "delete_entity", "latest", "latest_many", "history", "history_many",
+           "timeseries_keys", "timeseries_keys_many", "AGGREGATIONS"]

@@ -7,7 +7,8 @@ from django.db import connection
 from devices.telemetry import keys as key_dictionary
 from devices.values import decode
 
-__all__ = ["timeseries_keys", "timeseries_keys_many", "latest", "latest_many", "history", "AGGREGATIONS"]
+__all__ = ["timeseries_keys", "timeseries_keys_many", "latest", "latest_many", "history", "history_many",
+           "AGGREGATIONS"]
 
 AGGREGATIONS = ("NONE", "AVG", "MIN", "MAX", "SUM", "COUNT")
 _VALUES = "bool_v, long_v, dbl_v, str_v, json_v"
@@ -70,6 +71,29 @@ def latest_many(entity_ids, keys) -> dict[tuple[UUID, str], tuple[int, object]]:
                     f"AND key IN ({_marks(by_key_id)})", [*by_param, *by_key_id])
         rows = cur.fetchall()
     return {(by_param.get(r[0]) or UUID(str(r[0])), by_key_id[r[1]]): (r[2], decode(*r[3:])) for r in rows}
+
+
+def history_many(entity_ids, keys, start_ts: int, end_ts: int, *, limit: int) -> dict[tuple[UUID, str], list]:
+    """{(entity_id, key): [(ts, value), ...] newest first}: at most ``limit`` raw values per entity and
+    key with start_ts <= ts < end_ts, for many entities and keys in one query."""
+    entity_ids = [e if isinstance(e, UUID) else UUID(str(e)) for e in entity_ids]
+    ids = key_dictionary.lookup_ids(keys)
+    if not entity_ids or not ids or limit <= 0:
+        return {}
+    by_key_id = {key_id: name for name, key_id in ids.items()}
+    by_param = {_eid(e): e for e in entity_ids}
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT entity_id, key, ts, {_VALUES} FROM (SELECT entity_id, key, ts, {_VALUES}, "
+                    "ROW_NUMBER() OVER (PARTITION BY entity_id, key ORDER BY ts DESC) AS n FROM ts_kv "
+                    f"WHERE entity_id IN ({_marks(by_param)}) AND key IN ({_marks(by_key_id)}) AND ts >= %s "
+                    "AND ts < %s) ranked WHERE n <= %s ORDER BY entity_id, key, ts DESC",
+                    [*by_param, *by_key_id, start_ts, end_ts, limit])
+        rows = cur.fetchall()
+    result: dict = {}
+    for r in rows:
+        entity = by_param.get(r[0]) or UUID(str(r[0]))
+        result.setdefault((entity, by_key_id[r[1]]), []).append((r[2], decode(*r[3:])))
+    return result
 
 
 def history(entity_id, keys, start_ts: int, end_ts: int, *, limit: int = 100, agg: str = "NONE",

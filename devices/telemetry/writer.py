@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from psycopg.errors import DeadlockDetected, UniqueViolation
 
+from devices import data_events
 from devices.choices import StorageKind
 from devices.telemetry import keys as key_dictionary
 from devices.telemetry import storage
@@ -92,9 +93,10 @@ def _latest_rows(rows: list[tuple]) -> list[tuple]:
     return list(newest.values())
 
 
-def write_points(points: Iterable[Point | tuple]) -> int:
+def write_points(points: Iterable[Point | tuple], *, tenant_id=None) -> int:
     """Store points (Points or ``(entity_id, key, ts, value)`` tuples) in one batch and update
-    latest values. Returns the number of points taken."""
+    latest values. Returns the number of points taken. The write is announced to the apps above
+    (devices/data_events.py) with ``tenant_id``, the tenant of every point when the caller knows it."""
     points = list(points)
     if not points:
         return 0
@@ -103,6 +105,7 @@ def write_points(points: Iterable[Point | tuple]) -> int:
         _write_postgres(rows)
     else:
         _write_sqlite(rows)
+    data_events.telemetry_written(points, tenant_id)
     return len(points)
 
 

@@ -30,7 +30,7 @@ def test_it_creates_a_group_and_answers_entity_group_info(api, tenant):
     tenant_id = {"entityType": "TENANT", "id": str(tenant.pk)}
     assert body["ownerId"] == tenant_id and body["ownerIds"] == [tenant_id]
     assert body["id"]["entityType"] == "ENTITY_GROUP"
-    assert EntityGroup.objects.get().description == "all meters"
+    assert EntityGroup.objects.exclude(type="USER").get().description == "all meters"
 
 
 def test_it_round_trips_a_fetched_group_and_refuses_a_type_change(api, tenant):
@@ -54,7 +54,7 @@ def test_it_round_trips_a_fetched_group_and_refuses_a_type_change(api, tenant):
 ])
 def test_it_validates_the_body(api, body, message):
     assert_error(save(api, body), 400, message)
-    assert not EntityGroup.objects.exists()
+    assert not EntityGroup.objects.exclude(type="USER").exists()
 
 
 def test_it_accepts_its_own_tenant_as_owner_and_refuses_others(api, tenant, customer, other_tenant):
@@ -68,7 +68,7 @@ def test_it_accepts_its_own_tenant_as_owner_and_refuses_others(api, tenant, cust
     assert_error(save(api, {"name": "h", "type": "DEVICE",
                             "ownerId": {"entityType": "CUSTOMER", "id": str(customer.pk)}}), 400,
                  "Customer-owned entity groups are not supported")
-    assert EntityGroup.objects.count() == 1
+    assert EntityGroup.objects.exclude(type="USER").count() == 1
 
 
 def test_names_are_unique_per_tenant_and_type(api, tenant, other_tenant):
@@ -194,7 +194,7 @@ def test_deleting_a_group_keeps_its_members(api, tenant):
     device = make_device(tenant, "d")
     group = make_group(tenant, "g", members=[device])
     assert api.delete(f"/api/entityGroup/{group.pk}").status_code == 200
-    assert not EntityGroup.objects.exists() and Device.objects.filter(pk=device.pk).exists()
+    assert not EntityGroup.objects.exclude(type="USER").exists() and Device.objects.filter(pk=device.pk).exists()
 
 
 # --- who may do what --------------------------------------------------------------------------

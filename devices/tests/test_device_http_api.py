@@ -251,8 +251,9 @@ def test_integrations_is_never_taken_as_a_token(client, device):
 
 def test_the_other_device_api_paths_are_not_served(client, token):
     # served elsewhere: rpc (rulechains/tests/test_device_rpc.py), attributes/updates, claim and
-    # provision (devices/tests/test_device_http_updates.py, test_device_claiming.py, test_device_provision.py)
-    assert client.get(f"/api/v1/{token}/firmware").status_code == 404
+    # provision (devices/tests/test_device_http_updates.py, test_device_claiming.py, test_device_provision.py),
+    # firmware and software (devices/tests/test_ota_device_http.py)
+    assert client.get(f"/api/v1/{token}/bootloader").status_code == 404
 
 
 def asgi_post(path: str, body: bytes) -> tuple[int, bytes]:

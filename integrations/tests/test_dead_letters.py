@@ -97,10 +97,10 @@ def test_it_isolates_a_message_whose_write_fails_unexpectedly(picky, monkeypatch
 
     real = store.write_points
 
-    def fussy(points):
+    def fussy(points, **kw):
         if any(Point(*p).value == 13 for p in points):  # the pipeline passes plain (entity, key, ts, value) tuples
             raise ValueError("unlucky value")
-        return real(points)
+        return real(points, **kw)
 
     monkeypatch.setattr(store, "write_points", fussy)
     outcomes = pipeline.process([json_uplink(picky, {"name": n, "t": t}) for n, t in (("a", 1), ("b", 13), ("c", 3))])

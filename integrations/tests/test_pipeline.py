@@ -157,7 +157,7 @@ def test_it_writes_telemetry_in_one_call_and_does_not_query_per_message(tenant, 
     pipeline.process(batch(40, T0))  # creates the devices
     calls = []
     real = store.write_points
-    monkeypatch.setattr(store, "write_points", lambda points: calls.append(len(points)) or real(points))
+    monkeypatch.setattr(store, "write_points", lambda points, **kw: calls.append(len(points)) or real(points, **kw))
     with CaptureQueriesContext(connection) as small:
         pipeline.process(batch(4, T0 + 1))
     with CaptureQueriesContext(connection) as large:

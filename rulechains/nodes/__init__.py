@@ -107,5 +107,13 @@ NODES = TypeRegistry({
     _TB + "mqtt.azure.TbAzureIotHubNode": "rulechains.nodes.azure.AzureIotHubNode",
     _TB + "action.TbCopyAttributesToEntityViewNode": "rulechains.nodes.entity_views.CopyToEntityViewNode",
     _TB + "rpc.TbSendRPCReplyNode": "rulechains.nodes.rpc_reply.RpcCallReplyNode",
+    _TB + "analytics.latest.telemetry.TbAggLatestTelemetryNode": "rulechains.nodes.analytics_latest.AggLatestNode",
+    _TB + "analytics.incoming.TbSimpleAggMsgNode": "rulechains.nodes.analytics_stream.SimpleAggMsgNode",
+    _TB + "analytics.latest.alarm.TbAlarmsCountNodeV2": "rulechains.nodes.alarms_count.AlarmsCountNode",
+    _TB + "action.TbDeviceStateNode": "rulechains.nodes.device_state.DeviceStateNode",
+    _TB + "transform.TbDuplicateMsgToGroupNode": "rulechains.nodes.duplicate.DuplicateToGroupNode",
+    _TB + "transform.TbDuplicateMsgToRelatedNode": "rulechains.nodes.duplicate.DuplicateToRelatedNode",
+    _TB + "transform.TbDuplicateMsgToGroupByNameNode": "rulechains.nodes.duplicate.DuplicateToGroupByNameNode",
+    _TB + "action.TbChangeOwnerNode": "rulechains.nodes.owner.ChangeOwnerNode",
 })
 get_node = NODES.load

@@ -58,7 +58,7 @@ class _SaveNode(BaseNode):
         if rows:
             try:
                 with transaction.atomic():
-                    self.write(rows)
+                    self.write(rows, ctx.tenant_id)
             except Exception as e:  # the database refused the batch: its messages fail, the chain goes on
                 error = f"could not store: {type(e).__name__}: {e}"[:1024]
                 for i in pending:
@@ -111,8 +111,8 @@ class SaveTimeseriesNode(_SaveNode):
         entries = parse_telemetry(msg.data, now)
         return [Point(msg.originator_id, key, t, value) for t, values in entries for key, value in values.items()]
 
-    def write(self, rows):
-        write_points(rows)
+    def write(self, rows, tenant_id):
+        write_points(rows, tenant_id=tenant_id)
 
 
 class SaveAttributesNode(_SaveNode):
@@ -143,8 +143,8 @@ class SaveAttributesNode(_SaveNode):
         scope = scope if scope in AttributeScope.values else self.config["scope"]
         return [(msg.originator_id, scope, key, value, ctx.now) for key, value in values.items()]
 
-    def write(self, rows):
-        save_attributes_many(rows)
+    def write(self, rows, tenant_id):
+        save_attributes_many(rows, tenant_id=tenant_id)
 
 
 class LogNode(ScriptNode):

@@ -127,6 +127,17 @@ class Out(NamedTuple):
     #: None: follow ``relation`` in this chain; a chain id: go to that chain's first node (the
     #: rule chain node); RETURN: leave the calling rule chain node by ``relation`` (the output node).
     chain: object = None
+    #: a copy of the message (duplicate nodes): it runs on with a hop budget of its own, starting
+    #: from the hop count of the message it was made of (rulechains/engine.py)
+    fork: bool = False
+
+
+def max_duplicates() -> int:
+    """RULE_ENGINE_MAX_DUPLICATES: copies a duplicate node makes of one message, and copies
+    (``Out.fork``) one incoming message may give rise to in all (rulechains/engine.py)."""
+    from django.conf import settings
+
+    return int(getattr(settings, "RULE_ENGINE_MAX_DUPLICATES", 10_000))
 
 
 def fail(msg: Msg, error) -> list[Out]:

@@ -294,9 +294,9 @@ class MathNode(BaseNode):
         try:
             with transaction.atomic():
                 if points:
-                    write_points(points)
+                    write_points(points, tenant_id=ctx.tenant_id)
                 if attributes:
-                    save_attributes_many(attributes)
+                    save_attributes_many(attributes, tenant_id=ctx.tenant_id)
         except Exception as e:  # the database refused the batch: its messages fail, the chain goes on
             error = f"could not store: {type(e).__name__}: {e}"[:1024]
             for i, _ in pending:

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 
-from rulechains.messages import POST_TELEMETRY_REQUEST, SUCCESS, Msg, decode, encode
+from rulechains.messages import POST_TELEMETRY_REQUEST, SUCCESS, Msg, decode, encode, msg_ts
 from rulechains.nodes.base import BaseNode, ConfigError, fail, field, int_option
 
 __all__ = ["MsgDeduplicationNode", "MsgCountNode", "run_due", "STRATEGIES", "service_id"]
@@ -60,14 +60,6 @@ def _locked(key: str, wait: float = 10.0):
     finally:
         if cache.get(key) == token:
             cache.delete(key)
-
-
-def _msg_ts(msg: Msg, now: int) -> int:
-    """ThingsBoard's TbMsg.getMetaDataTs(): the metadata ``ts`` when it is a number, else the arrival time."""
-    try:
-        return int(msg.metadata.get("ts"))
-    except (TypeError, ValueError):
-        return now
 
 
 class MsgDeduplicationNode(BaseNode):
@@ -129,7 +121,7 @@ class MsgDeduplicationNode(BaseNode):
                                         f"[{msg.originator_id}]")
                     continue
                 try:
-                    entry = [_msg_ts(msg, ctx.now), encode(msg)]
+                    entry = [msg_ts(msg, ctx.now), encode(msg)]
                     _check_storable(entry)
                 except (TypeError, ValueError, RecursionError, pickle.PicklingError) as e:
                     # this message only: the others of the batch are stored (cache.set_many below)

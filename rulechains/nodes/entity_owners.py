@@ -4,13 +4,15 @@ customer" (CE), and ThingsBoard PE's "add to group" and "remove from group".
 Each acts on the message originator, a device or asset of the batch's tenant (read once per
 batch); one of another tenant, or one that no longer exists, fails as not found. Assigning does
 what ``POST /api/customer/{customerId}/device/{id}`` does, group membership what
-``POST /api/entityGroup/{id}/addEntities`` and ``deleteEntities`` do; neither publishes an event.
+``POST /api/entityGroup/{id}/addEntities`` and ``deleteEntities`` do (a device joining or leaving a group
+with an OTA package is told its package); neither publishes an event.
 """
 
 from django.db import DatabaseError, OperationalError, transaction
 
 from devices.choices import GroupType
 from devices.models import EntityGroup
+from devices.ota.signals import change_members_fresh
 from rulechains.messages import SUCCESS
 from rulechains.nodes.base import BaseNode, NodeError, Out, bool_option, fail, field, substitute
 from rulechains.nodes.entities import EntityKey, Targets, cache_seconds, pattern
@@ -207,9 +209,15 @@ class AddToGroupNode(_GroupNode):
         return self.config["createGroupIfNotExists"]
 
     def apply(self, entity, group):
-        if self.config["removeFromCurrentGroups"]:
-            entity.groups.remove(*entity.groups.exclude(pk=group.pk))
-        group.members.add(entity)
+        others = list(entity.groups.exclude(pk=group.pk)) if self.config["removeFromCurrentGroups"] else []
+
+        def change():
+            if others:
+                entity.groups.remove(*others)
+            group.members.add(entity)
+
+        # a device joining (or leaving) a group with an OTA package is told its package, as the REST API tells it
+        change_members_fresh([group, *others], [entity], change)
 
 
 class RemoveFromGroupNode(_GroupNode):
@@ -226,5 +234,5 @@ class RemoveFromGroupNode(_GroupNode):
         return cls.group_config(configuration)
 
     def apply(self, entity, group):
-        group.members.remove(entity)
+        change_members_fresh([group], [entity], lambda: group.members.remove(entity))
 

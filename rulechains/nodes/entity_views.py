@@ -53,7 +53,7 @@ class CopyToEntityViewNode(BaseNode):
                                             pending)
                     except NodeError as e:
                         outs[i] = fail(msg, e)
-                _flush(pending)
+                _flush(pending, ctx.tenant_id)
         except OperationalError:
             raise
         except (DatabaseError, ValueError) as e:
@@ -74,7 +74,7 @@ class CopyToEntityViewNode(BaseNode):
                 keys = [k for k in changes if k in listed]
                 if not keys:
                     continue
-                _flush(pending)  # an earlier message's save of these keys goes first
+                _flush(pending, ctx.tenant_id)  # an earlier message's save of these keys goes first
                 delete_attributes(view.pk, scope, keys)
             else:
                 rows += [(view.pk, scope, k, _storable(v), ctx.now) for k, v in changes.items() if k in listed]
@@ -105,9 +105,9 @@ def _storable(value):
     return value
 
 
-def _flush(pending: list) -> None:
+def _flush(pending: list, tenant_id) -> None:
     if pending:
-        save_attributes_many(pending, keep_newer=False)
+        save_attributes_many(pending, keep_newer=False, tenant_id=tenant_id)
         pending.clear()
 
 

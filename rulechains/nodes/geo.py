@@ -267,7 +267,7 @@ class GpsGeofencingActionNode(_Geofence):
             outs.append([Out(relation, msg)])
         save_attributes_many([(entity_id, AttributeScope.SERVER_SCOPE, key,
                                json.dumps(states[entity_id], separators=(",", ":")), ctx.now)
-                              for entity_id in changed], keep_newer=False)
+                              for entity_id in changed], keep_newer=False, tenant_id=ctx.tenant_id)
         return outs
 
     def _next(self, state: dict, matches: bool, now: int) -> str:

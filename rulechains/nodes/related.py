@@ -33,7 +33,7 @@ from rulechains.nodes.enrichment import FETCH_TO, entity_field
 from tenants.models import Customer, Tenant, User
 
 __all__ = ["CustomerAttributesNode", "TenantAttributesNode", "RelatedAttributesNode", "RelationsQuery",
-           "relations_query", "related_first", "load_entities", "customer_ids", "fetch_to", "check_body", "put",
+           "relations_query", "walk", "related_first", "load_entities", "customer_ids", "fetch_to", "check_body", "put",
            "NOT_AN_OBJECT", "DEFAULT_RELATIONS_QUERY", "CUSTOMER_HOLDERS"]
 
 NOT_AN_OBJECT = "Message body is not an object!"
@@ -42,6 +42,8 @@ DIRECTIONS = ("FROM", "TO")
 DEFAULT_RELATIONS_QUERY = {"direction": "FROM", "maxLevel": 1, "fetchLastLevelOnly": False,
                            "filters": [{"relationType": "Contains", "entityTypes": []}]}
 CUSTOMER_HOLDERS = ("CUSTOMER", "USER", "ASSET", "DEVICE")
+#: ids per ``IN (...)`` list of one query (relation walks, aggregate latest's reads)
+IN_CHUNK = 1_000
 
 
 # --- fetchTo ---------------------------------------------------------------------------------------
@@ -188,11 +190,14 @@ def _relations_near(tenant_id, frontier, forward: bool) -> list:
     by_type = defaultdict(set)
     for kind, pk in frontier:
         by_type[kind].add(pk)
-    near = Q()
+    found = []
     for kind, ids in by_type.items():
-        near |= Q(from_type=kind, from_id__in=ids) if forward else Q(to_type=kind, to_id__in=ids)
-    rows = EntityRelation.objects.filter(near, tenant_id=tenant_id, type_group=COMMON)
-    return list(rows.order_by("type", "id"))
+        ids = sorted(ids, key=str)
+        for at in range(0, len(ids), IN_CHUNK):  # IN lists of at most IN_CHUNK ids
+            part = ids[at:at + IN_CHUNK]
+            near = Q(from_type=kind, from_id__in=part) if forward else Q(to_type=kind, to_id__in=part)
+            found += EntityRelation.objects.filter(near, tenant_id=tenant_id, type_group=COMMON).order_by()
+    return sorted(found, key=lambda relation: (relation.type, relation.pk))
 
 
 def _matches(query: RelationsQuery, relation, far) -> bool:
@@ -202,27 +207,32 @@ def _matches(query: RelationsQuery, relation, far) -> bool:
                for rel_type, types in query.filters)
 
 
-def related_first(tenant_id, roots, query: RelationsQuery) -> dict:
-    """{root (type, id): (type, id) of the first related entity, or None}: ThingsBoard's relation
-    search (levels up to ``maxLevel``, 0 meaning as deep as devices.relations allows; only the
-    deepest level reached with ``fetchLastLevelOnly``), then the filters; the first match wins.
-    One query per level for all the roots of a batch."""
+def walk(tenant_id, roots, query: RelationsQuery) -> dict:
+    """{root (type, id): [(type, id), ...]} the entities ThingsBoard's relation search finds from
+    each root, nearest level first (levels up to ``maxLevel``, 0 meaning as deep as
+    devices.relations allows; only the deepest level reached with ``fetchLastLevelOnly``), that
+    pass the query's filters. Each entity once, at its nearest level; tenant-scoped; one query per
+    level for all the roots of a batch."""
     forward = query.direction == "FROM"
     levels = query.max_level if 0 < query.max_level <= MAX_LEVEL else MAX_LEVEL
     walks = {root: _Walk(root) for root in roots}
     for _ in range(levels):
-        frontier = {end for walk in walks.values() for end in walk.frontier}
+        frontier = {end for one in walks.values() for end in one.frontier}
         if not frontier:
             break
         rows = _relations_near(tenant_id, frontier, forward)
-        for walk in walks.values():
-            walk.step(rows, forward, query.last_level_only)
-    first = {}
-    for root, walk in walks.items():
-        ends = (_ends(relation, forward)[1] for relation in walk.found
-                if _matches(query, relation, _ends(relation, forward)[1]))
-        first[root] = next(ends, None)
-    return first
+        for one in walks.values():
+            one.step(rows, forward, query.last_level_only)
+    found = {}
+    for root, one in walks.items():
+        ends = [_ends(relation, forward)[1] for relation in one.found]
+        found[root] = [end for relation, end in zip(one.found, ends, strict=True) if _matches(query, relation, end)]
+    return found
+
+
+def related_first(tenant_id, roots, query: RelationsQuery) -> dict:
+    """{root (type, id): (type, id) of the first entity :func:`walk` finds, or None}."""
+    return {root: ends[0] if ends else None for root, ends in walk(tenant_id, roots, query).items()}
 
 
 # --- the entity data nodes -------------------------------------------------------------------------

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 UNITS = {"SECONDS": 1, "MINUTES": 60, "HOURS": 3600}
 #: functions ``(now) -> messages sent`` of other node types, run by the generators' periodic job (each second)
-TICKS = ("rulechains.nodes.dedup.run_due",)
+TICKS = ("rulechains.nodes.dedup.run_due", "rulechains.nodes.analytics.run_due")
 #: embedded mode's pending timers (tests wait on them)
 TIMERS: set[threading.Timer] = set()
 

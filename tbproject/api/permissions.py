@@ -2,31 +2,39 @@
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from tbproject.api import role_hook
 from tenants.choices import Authority
 
 __all__ = ["IsTenantUser", "IsTenantAdminOrReadOnly", "IsTenantAdmin", "IsSysAdmin"]
 
 
 class IsTenantUser(BasePermission):
-    """Tenant admins and customer users: people who own tenant data."""
+    """Tenant admins and customer users: people who own tenant data.
+
+    The authority check comes first (:meth:`authority_allows`, what the subclasses narrow), then the
+    roles of the user's groups (tbproject/api/role_hook.py), so no role lifts an authority's limits.
+    """
 
     message = "You don't have permission to perform this operation!"
 
     def has_permission(self, request, view) -> bool:
+        return self.authority_allows(request) and role_hook.allows(request, view)
+
+    def authority_allows(self, request) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.authority != Authority.SYS_ADMIN)
 
 
 class IsTenantAdmin(IsTenantUser):
-    def has_permission(self, request, view) -> bool:
-        return super().has_permission(request, view) and request.user.authority == Authority.TENANT_ADMIN
+    def authority_allows(self, request) -> bool:
+        return super().authority_allows(request) and request.user.authority == Authority.TENANT_ADMIN
 
 
 class IsTenantAdminOrReadOnly(IsTenantUser):
     """Customer users may read what is assigned to their customer; only tenant admins write."""
 
-    def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
+    def authority_allows(self, request) -> bool:
+        if not super().authority_allows(request):
             return False
         return request.method in SAFE_METHODS or request.user.authority == Authority.TENANT_ADMIN
 

@@ -1,17 +1,23 @@
-"""JWT access and refresh tokens shaped like ThingsBoard's (claims, lifetimes, header)."""
+"""JWT access and refresh tokens shaped like ThingsBoard's (claims, lifetimes, header).
+
+Lifetimes, issuer and signing key are the system administrator's JWT settings (tenants/system/jwt_settings.py:
+the stored ones, else the JWT_* settings); a new signing key outdates every token signed before it."""
 
 import time
 import uuid
 
 import jwt
-from django.conf import settings
 
 from tenants.choices import NULL_UUID
+from tenants.system import jwt_settings
 
-__all__ = ["issue_pair", "decode_access", "decode_refresh", "outdated", "TokenExpired", "TokenInvalid"]
+__all__ = ["issue_pair", "issue_limited", "decode_access", "decode_refresh", "outdated", "signing_key", "TokenExpired",
+           "TokenInvalid", "TokenLimited", "LIMITED_SCOPES"]
 
 _ALGORITHM = "HS512"
 _REFRESH_SCOPE = "REFRESH_TOKEN"
+#: the scopes of two-factor authentication's tokens (tenants/two_factor/): they reach only the views naming them
+LIMITED_SCOPES = ("PRE_VERIFICATION_TOKEN", "MFA_CONFIGURATION_TOKEN")
 
 
 class TokenInvalid(Exception):
@@ -22,14 +28,23 @@ class TokenExpired(TokenInvalid):
     pass
 
 
-def _encode(claims: dict, lifetime: int) -> str:
+class TokenLimited(TokenInvalid):
+    """A valid two-factor token (its ``claims`` and ``scope``): refused wherever its scope is not asked for."""
+
+    def __init__(self, claims: dict):
+        super().__init__("Invalid JWT token: a two-factor authentication token reaches only the 2FA endpoints")
+        self.claims, self.scope = claims, claims["scopes"][0]
+
+
+def _encode(claims: dict, lifetime: int, config: jwt_settings.Jwt) -> str:
     now = int(time.time())
-    claims = {**claims, "iss": settings.JWT_ISSUER, "iat": now, "exp": now + lifetime}
-    return jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=_ALGORITHM)
+    claims = {**claims, "iss": config.issuer, "iat": now, "exp": now + lifetime}
+    return jwt.encode(claims, config.signing_key, algorithm=_ALGORITHM)
 
 
 def issue_pair(user) -> dict:
     """Return {"token", "refreshToken", "scope"} for a user, as /api/auth/login answers."""
+    config = jwt_settings.current()
     access = _encode(
         {
             "sub": user.email,
@@ -43,7 +58,8 @@ def issue_pair(user) -> dict:
             "tenantId": str(user.tenant_id or NULL_UUID),
             "customerId": str(user.customer_id or NULL_UUID),
         },
-        settings.JWT_TOKEN_EXPIRATION_TIME,
+        config.access_lifetime,
+        config,
     )
     refresh = _encode(
         {
@@ -54,18 +70,35 @@ def issue_pair(user) -> dict:
             "isPublic": False,
             "jti": str(uuid.uuid4()),
         },
-        settings.JWT_REFRESH_TOKEN_EXPIRATION_TIME,
+        config.refresh_lifetime,
+        config,
     )
     return {"token": access, "refreshToken": refresh, "scope": None}
 
 
+def issue_limited(user, scope: str, lifetime: int) -> dict:
+    """ThingsBoard's answer to a login that needs a second factor: a token of ``scope`` (one of LIMITED_SCOPES)
+    valid ``lifetime`` seconds, no refresh token: ``refreshToken`` is "" where ThingsBoard sends null, which its
+    generated client's LoginResponse refuses (a login through that client would fail before the second step)."""
+    config = jwt_settings.current()
+    token = _encode({"sub": user.email, "userId": str(user.id), "scopes": [scope], "enabled": user.is_active,
+                     "cc": user.credentials_changed, "isPublic": False, "tenantId": str(user.tenant_id or NULL_UUID),
+                     "customerId": str(user.customer_id or NULL_UUID)}, lifetime, config)
+    return {"token": token, "refreshToken": "", "scope": scope}
+
+
+def signing_key() -> bytes:
+    """The key tokens are signed and checked with now (a cache of checked tokens keys on it)."""
+    return jwt_settings.current().signing_key
+
+
 def _decode(token: str) -> dict:
+    config = jwt_settings.current()
     try:
         return jwt.decode(
             token,
-            settings.JWT_SIGNING_KEY,
-            algorithms=[_ALGORITHM],
-            issuer=settings.JWT_ISSUER,
+            config.signing_key,
+            algorithms=[_ALGORITHM],  # the issuer is set on issue, not required here: a new one logs no one out
             options={"require": ["exp", "iat", "sub", "scopes", "userId"]},
         )
     except jwt.ExpiredSignatureError:
@@ -78,6 +111,8 @@ def decode_access(token: str) -> dict:
     claims = _decode(token)
     if _REFRESH_SCOPE in claims["scopes"]:
         raise TokenInvalid("Invalid JWT token: a refresh token cannot authorize requests")
+    if any(scope in LIMITED_SCOPES for scope in claims["scopes"]):
+        raise TokenLimited(claims)
     return claims
 
 

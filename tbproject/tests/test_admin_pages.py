@@ -40,6 +40,10 @@ def test_it_renders_every_page_the_user_may_open(client, request, who, tenant, o
 
 def test_it_registers_every_model_of_our_apps():
     ours = {"tenants", "devices", "dashboards", "converters", "integrations", "rulechains", "audit", "transfer"}
+    ours |= {"scheduler"}
+    ours |= {"roles"}
+    ours |= {"notifications"}
+    ours |= {"calculated"}
     models = {m for m in apps.get_models() if m._meta.app_label in ours}
     assert models - set(admin.site._registry) == set()
 

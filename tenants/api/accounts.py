@@ -17,6 +17,8 @@ endpoints); the rules are in tenants/accounts.py:
 """
 
 from django.conf import settings
+from django.db import transaction
+from django.dispatch import Signal
 from django.http import HttpResponse
 from rest_framework import exceptions
 from rest_framework.permissions import IsAuthenticated
@@ -31,10 +33,17 @@ from tenants import accounts
 from tenants.api.auth import _body, _PublicView
 from tenants.api.serializers import UserSerializer
 from tenants.limits import mail as mail_limits
+from tenants.system import admin_settings, mail, security
+from tenants.two_factor import verification
 
 __all__ = ["UserSaveView", "ActivationLinkView", "ActivationLinkInfoView", "SendActivationMailView",
            "CredentialsEnabledView", "ChangePasswordView", "ActivateView", "ResetByEmailView", "ResetView",
-           "PasswordPolicyView", "refused", "link_base"]
+           "PasswordPolicyView", "refused", "link_base", "user_saved"]
+
+#: ``POST /api/user`` saved ``user`` (sender = User) for ``actor``, ``created`` or not, with the request's
+#: ``params`` (query parameters: ``entityGroupId``/``entityGroupIds`` name user groups, roles/ joins them).
+#: Sent inside the save's transaction: a receiver that raises refuses the whole save.
+user_saved = Signal()
 
 
 def refused(error: accounts.AccountError) -> exceptions.APIException:
@@ -44,14 +53,15 @@ def refused(error: accounts.AccountError) -> exceptions.APIException:
 
 
 def link_base(request, *, mailed: bool = True) -> str:
-    """Where the links users get start: ``PUBLIC_BASE_URL`` when set, else the request's own address
-    (its Host header, which Django checked against ALLOWED_HOSTS). A mailed link never trusts a Host
-    that ``ALLOWED_HOSTS = *`` lets through while mail really goes out (``EMAIL_HOST``): anyone could
-    ask for a reset mail whose link points at their own server. Without mail (the embedded default)
-    the mail only reaches this server's log."""
-    if settings.PUBLIC_BASE_URL:
-        return settings.PUBLIC_BASE_URL.rstrip("/")
-    if mailed and settings.EMAIL_HOST and "*" in settings.ALLOWED_HOSTS:
+    """Where the links users get start: the general settings' ``baseUrl`` when ``prohibitDifferentUrl`` is on,
+    else ``PUBLIC_BASE_URL`` when set, else the request's own address (its Host header, which Django checked
+    against ALLOWED_HOSTS). A mailed link never trusts a Host that ``ALLOWED_HOSTS = *`` lets through while
+    mail really goes out (``EMAIL_HOST`` or stored mail settings): anyone could ask for a reset mail whose
+    link points at their own server. Without mail (the embedded default) the mail only reaches this server's log."""
+    base = admin_settings.base_url()
+    if base:
+        return base
+    if mailed and mail.configured() and "*" in settings.ALLOWED_HOSTS:
         raise exceptions.ValidationError("Mailed links need PUBLIC_BASE_URL (the address users reach this server "
                                          "at) while ALLOWED_HOSTS accepts any host")
     return request.build_absolute_uri("/").rstrip("/")
@@ -62,9 +72,12 @@ class UserSaveView(APIView):
 
     def post(self, request):
         send = bool_param(request.query_params, "sendActivationMail", default=True)
+        body = _body(request)
         try:
-            user = accounts.save_user(request.user, _body(request), send_mail=send,
-                                      base_url=link_base(request, mailed=send))
+            with transaction.atomic():
+                user = accounts.save_user(request.user, body, send_mail=send, base_url=link_base(request, mailed=send))
+                user_saved.send(sender=type(user), user=user, actor=request.user, created=not body.get("id"),
+                                params=request.query_params)
         except accounts.AccountError as e:
             raise refused(e) from None
         return Response(UserSerializer(user).data)
@@ -157,7 +170,8 @@ class _TokenLinkView(_PublicView):
             user = self.use(body.get(self.param), body.get("password"))
         except accounts.AccountError as e:
             raise refused(e) from None
-        return Response(issue_pair(user))
+        # a reset link is no second factor: a user with 2FA gets the login's pre-verification token
+        return Response(verification.login_answer(user) or issue_pair(user))
 
     def use(self, token, password):
         raise NotImplementedError
@@ -189,4 +203,4 @@ class ResetByEmailView(_PublicView):
 
 class PasswordPolicyView(_PublicView):
     def get(self, request):
-        return Response(accounts.PASSWORD_POLICY)
+        return Response(security.policy())

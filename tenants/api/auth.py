@@ -9,9 +9,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tbproject.api.authentication import TokenExpiredError
+from tbproject.api.exceptions import tb_error
 from tbproject.api.tokens import TokenExpired, TokenInvalid, decode_refresh, issue_pair, outdated
-from tenants import lockout
+from tenants import accounts, lockout
 from tenants.api.serializers import UserSerializer
+from tenants.system import security
+from tenants.two_factor import verification
+
+#: ThingsBoard's error codes of a login refused for its password: expired (with a reset token), or breaking the policy
+CREDENTIALS_EXPIRED, PASSWORD_VIOLATION = 15, 45
 
 __all__ = ["LoginView", "RefreshView", "CurrentUserView", "LogoutView"]
 
@@ -49,6 +55,15 @@ class LoginView(_PublicView):
             if wait:  # the client's failed logins are past their limit: 429, errorCode 33, Retry-After
                 raise Throttled(wait=wait, detail=lockout.TOO_MANY)
             raise AuthenticationFailed(lockout.refusal(request) or "Invalid username or password")
+        problem = security.login_problem(user, body.validated_data["password"])
+        if problem == security.PASSWORD_EXPIRED:  # the client sets a new password with the reset token
+            return Response({**tb_error(401, problem, CREDENTIALS_EXPIRED), "resetToken": accounts.reset_token(user)},
+                            status=401)
+        if problem:
+            return Response(tb_error(401, problem, PASSWORD_VIOLATION), status=401)
+        limited = verification.login_answer(user)
+        if limited is not None:  # 2FA: a token that reaches only the 2FA endpoints (tenants/two_factor/)
+            return Response(limited)
         user_logged_in.send(sender=user.__class__, request=request, user=user)  # as Django's login() does
         return Response(issue_pair(user))
 

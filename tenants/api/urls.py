@@ -2,7 +2,20 @@ from django.urls import path
 
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
 from tbproject.api.resources import ByIdsView, DetailView, ListView, SaveView, as_view
-from tenants.api import accounts, auth, customer_reads, customers, profiles, tenants, user_infos, user_settings, users
+from tenants.api import (
+                         accounts,
+                         api_keys,
+                         auth,
+                         customer_reads,
+                         customers,
+                         profiles,
+                         system,
+                         tenants,
+                         two_factor,
+                         user_infos,
+                         user_settings,
+                         users,
+)
 
 __all__ = ["urlpatterns"]
 
@@ -76,4 +89,38 @@ urlpatterns = [
          name="tenant-profile-info"),
     path("tenantProfileInfos", as_view(profiles.InfoResource, ListView), name="tenant-profile-info-list"),
     path("tenantProfiles/list", as_view(Profile, ByIdsView, ids_param="ids"), name="tenant-profile-by-ids"),
+    # the system administrator's settings and info pages (tenants/system/)
+    path("admin/settings", system.SaveAdminSettingsView.as_view(), name="admin-settings-save"),
+    path("admin/settings/testMail", system.TestMailView.as_view(), name="admin-settings-test-mail"),
+    path("admin/settings/<str:settings_key>", system.AdminSettingsView.as_view(), name="admin-settings"),
+    path("admin/securitySettings", system.SecuritySettingsView.as_view(), name="admin-security-settings"),
+    path("admin/jwtSettings", system.JwtSettingsView.as_view(), name="admin-jwt-settings"),
+    path("admin/systemInfo", system.SystemInfoView.as_view(), name="admin-system-info"),
+    path("admin/featuresInfo", system.FeaturesInfoView.as_view(), name="admin-features-info"),
+    path("admin/licenseUsageInfo", system.LicenseUsageInfoView.as_view(), name="admin-license-usage-info"),
+    path("admin/updates", system.UpdatesView.as_view(), name="admin-updates"),
+    path("admin/repositorySettings", system.RepositorySettingsView.as_view(), name="admin-repository-settings"),
+    path("admin/repositorySettings/exists", system.RepositoryExistsView.as_view(), name="admin-repository-exists"),
+    path("admin/repositorySettings/info", system.RepositoryInfoView.as_view(), name="admin-repository-info"),
+    path("admin/repositorySettings/checkAccess", system.RepositoryCheckAccessView.as_view(),
+         name="admin-repository-check-access"),
+    path("admin/autoCommitSettings", system.AutoCommitSettingsView.as_view(), name="admin-auto-commit-settings"),
+    path("admin/autoCommitSettings/exists", system.AutoCommitExistsView.as_view(), name="admin-auto-commit-exists"),
+    # users' API keys (tenants/system/api_keys.py)
+    path("apiKey", api_keys.SaveApiKeyView.as_view(), name="api-key-save"),
+    path("apiKeys/<str:user_id>", api_keys.UserApiKeysView.as_view(), name="api-key-list"),
+    path("apiKey/<str:pk>/description", api_keys.DescriptionView.as_view(), name="api-key-description"),
+    path("apiKey/<str:pk>/enabled/<str:enabled_value>", api_keys.EnabledView.as_view(), name="api-key-enabled"),
+    path("apiKey/<str:pk>", api_keys.ApiKeyView.as_view(), name="api-key-detail"),
+    # two-factor authentication (tenants/two_factor/)
+    path("2fa/settings", two_factor.PlatformSettingsView.as_view(), name="2fa-settings"),
+    path("2fa/providers", two_factor.ProviderTypesView.as_view(), name="2fa-providers"),
+    path("2fa/account/config/generate", two_factor.GenerateView.as_view(), name="2fa-account-generate"),
+    path("2fa/account/config/submit", two_factor.SubmitView.as_view(), name="2fa-account-submit"),
+    path("2fa/account/config", two_factor.AccountConfigView.as_view(), name="2fa-account-config"),
+    path("2fa/account/settings", two_factor.AccountSettingsView.as_view(), name="2fa-account-settings"),
+    path("auth/2fa/verification/send", two_factor.SendCodeView.as_view(), name="2fa-send"),
+    path("auth/2fa/verification/check", two_factor.CheckCodeView.as_view(), name="2fa-check"),
+    path("auth/2fa/providers", two_factor.ProviderInfosView.as_view(), name="2fa-provider-infos"),
+    path("auth/2fa/login", two_factor.ConfiguredLoginView.as_view(), name="2fa-login"),
 ]

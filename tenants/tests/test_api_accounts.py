@@ -53,7 +53,7 @@ def test_a_new_user_waits_for_activation_and_activates_with_its_link(api, anon, 
     res = anon.get(f"/api/noauth/activate?activateToken={token}")
     assert res.status_code == 303 and res["Location"] == f"/login/createPassword?activateToken={token}"
     assert_error(anon.post("/api/noauth/activate", {"activateToken": token, "password": "123"}, format="json"), 400,
-                 "at least 6")
+                 "Password must be 6 or more characters in length.")
     res = anon.post("/api/noauth/activate", {"activateToken": token, "password": "dave-pass-1"}, format="json")
     pair = JwtPair.from_dict(res.json())
     assert res.status_code == 200 and pair.token and pair.refresh_token

@@ -358,3 +358,25 @@ def test_relation_nodes_never_act_on_an_originator_that_is_not_the_tenants(tenan
 def test_a_cache_expiration_that_is_not_a_number_is_a_config_error(tenant, value):
     with pytest.raises(ConfigError, match="customerCacheExpiration must be an integer from -2147483648 to 2147483647"):
         make_node(tenant, ASSIGN, customerNamePattern="x", customerCacheExpiration=value)
+
+
+def test_group_nodes_tell_devices_the_groups_ota_package(api, tenant):
+    from devices.tests.ota_support import make_package, shared
+    from tbproject.testing.factories import default_profile
+
+    info = make_package(api, default_profile(tenant))
+    group = make_group(tenant, "Fleet")
+    stale = EntityGroup.objects.get(pk=group.pk)  # read before the assignment, as a node's group cache may be
+    body = {"groupId": {"entityType": "ENTITY_GROUP", "id": str(group.pk)}, "otaPackageType": "FIRMWARE",
+            "otaPackageId": {"entityType": "OTA_PACKAGE", "id": info["id"]["id"]}}
+    assert api.post("/api/deviceGroupOtaPackage", body, format="json").status_code == 200
+    device, other = make_device(tenant, "d"), make_device(tenant, "e")
+    old = make_group(tenant, "Old", members=[device])
+    outs = run_node(tenant, ADD, [msg(tenant, device)], groupNamePattern="Fleet", createGroupIfNotExists=False,
+                    removeFromCurrentGroups=True, groupCacheExpiration=300)
+    assert outcome(outs) == [("Success", None)] and list(device.groups.all()) == [group]
+    assert shared(device)["fw_title"] == "fw" and not old.devices.exists()
+    make_node(tenant, ADD, groupNamePattern="Fleet", removeFromCurrentGroups=False).apply(other, stale)
+    assert shared(other)["fw_title"] == "fw"
+    outs = run_node(tenant, REMOVE, [msg(tenant, device)], groupNamePattern="Fleet", groupCacheExpiration=300)
+    assert outcome(outs) == [("Success", None)] and "fw_title" not in shared(device)

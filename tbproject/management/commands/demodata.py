@@ -67,7 +67,7 @@ class Command(BaseCommand):
         if reset_password:
             user.set_password(password)
             user.is_active = True
-            user.save(update_fields=["password", "is_active", "credentials_changed"])
+            user.save(update_fields=["password", "is_active", "credentials_changed", "password_history"])
         return 0
 
     def _device(self, tenant, customer, name, profile_name, assigned, attrs, values) -> int:

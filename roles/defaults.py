@@ -1,0 +1,57 @@
+"""What every tenant starts with, as ThingsBoard PE makes it: three user groups ("All", "Tenant
+Administrators", "Tenant Users"), six roles, and two group permissions ("Tenant Administrators" ->
+"Tenant Administrator", "Tenant Users" -> "Tenant User"). A new tenant administrator joins "All" and
+"Tenant Administrators". Customer-level groups ("Customer Administrators", "Customer Users") are not
+made: entity groups cannot be customer-owned here (roles/rights.py gives customer users their role).
+
+Functions take the models as arguments so the data migration can run them with historical models.
+"""
+
+__all__ = ["ALL", "TENANT_ADMINS", "TENANT_USERS", "DEFAULT_GROUPS", "DEFAULT_ROLES", "DEFAULT_GRANTS",
+           "ensure_tenant", "join_defaults"]
+
+ALL, TENANT_ADMINS, TENANT_USERS = "All", "Tenant Administrators", "Tenant Users"
+DEFAULT_GROUPS = (ALL, TENANT_ADMINS, TENANT_USERS)
+_READ = ["READ", "READ_ATTRIBUTES", "READ_TELEMETRY", "READ_CREDENTIALS", "RPC_CALL"]
+#: name -> (type, permissions, description)
+DEFAULT_ROLES = {
+    "Tenant Administrator": ("GENERIC", {"ALL": ["ALL"]}, "Everything the tenant owns."),
+    "Tenant User": ("GENERIC", {"ALL": ["READ", "READ_ATTRIBUTES", "READ_TELEMETRY"], "PROFILE": ["ALL"]},
+                    "Read-only access to everything the tenant owns; the user's own profile."),
+    "Customer Administrator": ("GENERIC", {"ALL": ["ALL"]}, "Everything the customer owns."),
+    "Customer User": ("GENERIC", {"ALL": ["READ", "READ_ATTRIBUTES", "READ_TELEMETRY", "RPC_CALL"],
+                                  "PROFILE": ["ALL"]},
+                      "Read access to what is assigned to the customer; the user's own profile."),
+    "Entity Group Administrator": ("GROUP", ["ALL"], "Every operation on the entity group's entities."),
+    "Entity Group Read-only User": ("GROUP", _READ, "Read-only access to the entity group's entities."),
+}
+#: user group -> role it is granted (generic permissions)
+DEFAULT_GRANTS = {TENANT_ADMINS: "Tenant Administrator", TENANT_USERS: "Tenant User"}
+
+
+def ensure_tenant(tenant_id, EntityGroup, Role, GroupPermission) -> dict:
+    """Create what is missing of the tenant's defaults; the user groups by name."""
+    groups = {}
+    for name in DEFAULT_GROUPS:
+        groups[name], _ = EntityGroup.objects.get_or_create(
+            tenant_id=tenant_id, type="USER", name=name,
+            defaults={"description": "Every user of the tenant" if name == ALL else ""})
+    roles = {}
+    for name, (kind, permissions, description) in DEFAULT_ROLES.items():
+        roles[name], _ = Role.objects.get_or_create(
+            tenant_id=tenant_id, name=name,
+            defaults={"type": kind, "permissions": permissions, "additional_info": {"description": description}})
+    for group_name, role_name in DEFAULT_GRANTS.items():
+        role = roles[role_name]
+        if role.type == "GENERIC":
+            GroupPermission.objects.get_or_create(tenant_id=tenant_id, user_group=groups[group_name], role=role,
+                                                  entity_group=None)
+    return groups
+
+
+def join_defaults(user, EntityGroup) -> None:
+    """A tenant administrator joins the tenant's "All" and "Tenant Administrators" groups."""
+    if user.authority != "TENANT_ADMIN" or user.tenant_id is None:
+        return
+    for group in EntityGroup.objects.filter(tenant_id=user.tenant_id, type="USER", name__in=(ALL, TENANT_ADMINS)):
+        group.users.add(user)

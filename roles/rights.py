@@ -1,0 +1,96 @@
+"""A user's rights: the union of what the roles granted to its user groups allow.
+
+    rights = rights_of(user)          # cached per process for CACHE_SECONDS, keyed by user and authority
+    rights.allows("DEVICE", "WRITE")  # GENERIC roles only; a role's ``excludedPermissions`` subtract from it
+
+The system administrator may do everything. A customer user's groups would be its customer's, which
+cannot exist here (entity groups are tenant-owned), so its rights are its tenant's "Customer User" role.
+Any change to a role, a group permission or a user group's members empties the cache of this process
+at once and on commit; other processes see it within ``CACHE_SECONDS``.
+"""
+
+import dataclasses
+
+from roles.models import GroupPermission, Role
+from tbproject.process_cache import ProcessCache
+from tenants.choices import Authority
+
+__all__ = ["Rights", "rights_of", "forget", "CACHE_SECONDS", "CUSTOMER_USER_ROLE"]
+
+CACHE_SECONDS = 5.0
+CUSTOMER_USER_ROLE = "Customer User"
+_CACHE = ProcessCache(max_entries=20_000)
+
+
+def _grants(permissions, resource: str, operation: str) -> bool:
+    if not isinstance(permissions, dict):
+        return False
+    for key in (resource, "ALL"):
+        ops = permissions.get(key) or ()
+        if "ALL" in ops or operation in ops:
+            return True
+    return False
+
+
+def _excludes(excluded, resource: str, operation: str) -> bool:
+    ops = (excluded or {}).get(resource) or () if isinstance(excluded, dict) else ()
+    return "ALL" in ops or operation in ops
+
+
+@dataclasses.dataclass(frozen=True)
+class Rights:
+    #: (permissions, excludedPermissions) of each GENERIC role granted
+    generic: tuple = ()
+    #: entity group id -> (group type, operations) of the GROUP roles granted
+    groups: dict = dataclasses.field(default_factory=dict)
+
+    def allows(self, resource: str, operation: str) -> bool:
+        return any(_grants(p, resource, operation) and not _excludes(e, resource, operation) for p, e in self.generic)
+
+    def merged(self) -> dict[str, list[str]]:
+        """resource -> operations, over every generic role (MergedUserPermissions.genericPermissions)."""
+        out: dict[str, list[str]] = {}
+        for permissions, excluded in self.generic:
+            for resource, ops in permissions.items():
+                gone = set((excluded or {}).get(resource) or ())
+                bucket = out.setdefault(resource, [])
+                bucket.extend(op for op in ops if op not in bucket and op not in gone)
+        return out
+
+
+EVERYTHING = Rights(generic=(({"ALL": ["ALL"]}, {}),))
+
+
+def rights_of(user) -> Rights:
+    if user.authority == Authority.SYS_ADMIN:
+        return EVERYTHING
+    key = (user.pk, user.authority)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    since = _CACHE.generation
+    rights = _load(user)
+    _CACHE.put_many([(key, rights)], since, CACHE_SECONDS)
+    return rights
+
+
+def _load(user) -> Rights:
+    if user.authority == Authority.CUSTOMER_USER:
+        roles = Role.objects.filter(tenant_id=user.tenant_id, name=CUSTOMER_USER_ROLE, type="GENERIC")
+        return Rights(generic=tuple((r.permissions, r.excluded_permissions) for r in roles))
+    rows = GroupPermission.objects.filter(tenant_id=user.tenant_id, user_group__users=user).values_list(
+        "role__type", "role__permissions", "role__excluded_permissions", "entity_group_id", "entity_group__type")
+    generic, groups = [], {}
+    for kind, permissions, excluded, group_id, group_type in rows:
+        if kind == "GENERIC":
+            if (permissions, excluded) not in generic:
+                generic.append((permissions, excluded))
+        elif group_id is not None and isinstance(permissions, list):
+            ops = groups.setdefault(group_id, (group_type, []))[1]
+            ops.extend(op for op in permissions if op not in ops)
+    return Rights(generic=tuple(generic), groups=groups)
+
+
+def forget(*args, **kwargs) -> None:
+    """A signal receiver: something rights are computed from changed."""
+    _CACHE.forget_now_and_on_commit()
