@@ -77,13 +77,13 @@ def devices_created(devices) -> None:
 def _profile_packages(devices: list) -> dict:
     """{profile id: {field: package id}} of the profiles whose packages the new ``devices`` may follow: from the
     profile rows that came with them, else one query; none for a tenant without packages."""
-    open_devices = [d for d in devices if any(getattr(d, f"{field}_id") is None for field in FIELDS.values())
-                    and d.profile_id is not None and tenant_has_packages(d.tenant_id)]
     found, missing = {}, set()
-    for device in open_devices:
+    for device in devices:
+        if device.profile_id is None or all(getattr(device, f"{field}_id") for field in FIELDS.values()):
+            continue
         if Device.profile.is_cached(device) and device.profile is not None:
             found[device.profile_id] = {field: getattr(device.profile, f"{field}_id") for field in FIELDS.values()}
-        else:
+        elif tenant_has_packages(device.tenant_id):
             missing.add(device.profile_id)
     columns = [f"{field}_id" for field in FIELDS.values()]
     for pk, *ids in DeviceProfile.objects.filter(pk__in=missing - set(found)).values_list("pk", *columns) \

@@ -125,7 +125,8 @@ def test_delete_selected_group_packages_tells_the_groups_devices(admin_client, t
     res = admin_client.post("/admin/devices/devicegroupotapackage/add/", {
         "group": str(group.pk), "ota_package_type": "FIRMWARE", "ota_package": str(package.pk)})
     assert res.status_code == 302 and shared(device)["fw_title"] == "adm"
-    res = _bulk_delete(admin_client, "devicegroupotapackage", DeviceGroupOtaPackage.objects.values_list("pk", flat=True))
+    rows = DeviceGroupOtaPackage.objects.values_list("pk", flat=True)
+    res = _bulk_delete(admin_client, "devicegroupotapackage", rows)
     assert res.status_code == 302 and not DeviceGroupOtaPackage.objects.exists()
     assert "fw_title" not in shared(device)
 
