@@ -18,6 +18,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 
 from integrations.broadcasts import group_name, register_consumer_loop
+from tbproject.api import role_hook
 from tbproject.api.tokens import TokenInvalid, decode_access, outdated
 from tenants.choices import Authority
 
@@ -26,6 +27,8 @@ __all__ = ["DebugEventsConsumer", "ENTITY_MODELS"]
 ENTITY_MODELS = {"INTEGRATION": "integrations.Integration", "CONVERTER": "converters.Converter",
                  "RULE_NODE": "rulechains.RuleNode"}
 UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = 4401, 4403, 4404
+#: the role resource watching an entity's debug events needs (READ): a rule node's is its rule chain's
+_RESOURCES = {"INTEGRATION": "INTEGRATION", "CONVERTER": "CONVERTER", "RULE_NODE": "RULE_CHAIN"}
 
 
 @database_sync_to_async
@@ -52,6 +55,8 @@ def _authorise(scope, entity_type: str, entity_id: str) -> int | None:
         return NOT_FOUND
     if label is None or not apps.get_model(label).objects.for_user(user).filter(pk=pk).exists():
         return NOT_FOUND
+    if not role_hook.permits(user, _RESOURCES[entity_type], "READ"):
+        return FORBIDDEN  # the tenant administrator's roles (tbproject/api/role_hook.py)
     return None
 
 

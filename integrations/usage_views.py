@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from devices.models import Asset, Device
+from tbproject.api import role_hook
 from tbproject.clock import now_ms
 from tenants import usage
 from tenants.choices import Authority
@@ -31,12 +32,14 @@ MAX_HOURS = 24 * 366
 
 
 class _IsAdmin(BasePermission):
+    consults_roles = True
     message = "You don't have permission to perform this operation!"
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated
-                    and user.authority in (Authority.SYS_ADMIN, Authority.TENANT_ADMIN))
+        if not (user and user.is_authenticated and user.authority in (Authority.SYS_ADMIN, Authority.TENANT_ADMIN)):
+            return False
+        return user.authority == Authority.SYS_ADMIN or role_hook.allows(request, view)  # a tenant admin's roles
 
 
 def _tenant(request) -> Tenant:

@@ -11,7 +11,7 @@ class RolesConfig(AppConfig):
         from devices import group_types
         from devices.api import group_extras
         from devices.models import EntityGroup
-        from roles import enforcement, rights, user_groups
+        from roles import enforcement, protection, rights, user_groups
         from roles.api.views import entity_group_permissions
         from roles.models import GroupPermission, Role
         from tbproject.api import role_hook
@@ -22,7 +22,7 @@ class RolesConfig(AppConfig):
         # permissions are, and how a request is checked against the caller's roles
         group_types.register("USER", "users", name_field="email")
         group_extras.register_group_permissions(entity_group_permissions)
-        role_hook.register(enforcement.check)
+        role_hook.register(enforcement.check, require=enforcement.allows, guard=protection.guard)
 
         post_save.connect(user_groups.on_tenant_saved, sender=Tenant, dispatch_uid="roles.tenant_defaults")
         post_save.connect(user_groups.on_user_saved, sender=User, dispatch_uid="roles.user_defaults")

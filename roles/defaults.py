@@ -29,8 +29,13 @@ DEFAULT_ROLES = {
 DEFAULT_GRANTS = {TENANT_ADMINS: "Tenant Administrator", TENANT_USERS: "Tenant User"}
 
 
-def ensure_tenant(tenant_id, EntityGroup, Role, GroupPermission) -> dict:
-    """Create what is missing of the tenant's defaults; the user groups by name."""
+def ensure_tenant(tenant_id, EntityGroup, Role, GroupPermission, TenantDefaults=None) -> dict:
+    """Create what is missing of the tenant's defaults; the user groups by name. With ``TenantDefaults``,
+    record the ids of "All", "Tenant Administrators", "Tenant Administrator" and its group permission
+    (roles/protection.py protects them): once recorded, those are found by id, never by name again."""
+    recorded = TenantDefaults.objects.filter(tenant_id=tenant_id).first() if TenantDefaults else None
+    if recorded is not None:
+        _reuse_recorded(recorded, EntityGroup, Role, GroupPermission)
     groups = {}
     for name in DEFAULT_GROUPS:
         groups[name], _ = EntityGroup.objects.get_or_create(
@@ -41,12 +46,33 @@ def ensure_tenant(tenant_id, EntityGroup, Role, GroupPermission) -> dict:
         roles[name], _ = Role.objects.get_or_create(
             tenant_id=tenant_id, name=name,
             defaults={"type": kind, "permissions": permissions, "additional_info": {"description": description}})
+    admin_permission = None
     for group_name, role_name in DEFAULT_GRANTS.items():
         role = roles[role_name]
         if role.type == "GENERIC":
-            GroupPermission.objects.get_or_create(tenant_id=tenant_id, user_group=groups[group_name], role=role,
-                                                  entity_group=None)
+            grant, _ = GroupPermission.objects.get_or_create(tenant_id=tenant_id, user_group=groups[group_name],
+                                                             role=role, entity_group=None)
+            if group_name == TENANT_ADMINS:
+                admin_permission = grant
+    if TenantDefaults is not None:
+        TenantDefaults.objects.update_or_create(tenant_id=tenant_id, defaults={
+            "all_group": groups[ALL], "admins_group": groups[TENANT_ADMINS],
+            "admin_role": roles["Tenant Administrator"], "admin_permission": admin_permission})
     return groups
+
+
+def _reuse_recorded(recorded, EntityGroup, Role, GroupPermission) -> None:
+    """The recorded defaults keep (or get back) their default names and the administrators' full rights,
+    so that get_or_create by name finds them rather than making twins."""
+    for obj, name in ((recorded.all_group, ALL), (recorded.admins_group, TENANT_ADMINS)):
+        if obj is not None and obj.name != name:
+            obj.name = name
+            obj.save(update_fields=["name"])
+    role = recorded.admin_role
+    if role is not None:
+        role.name, role.type, role.permissions, role.excluded_permissions = (
+            "Tenant Administrator", "GENERIC", {"ALL": ["ALL"]}, {})
+        role.save()
 
 
 def join_defaults(user, EntityGroup) -> None:

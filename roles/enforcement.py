@@ -1,61 +1,99 @@
 """Enforcing GENERIC roles on the REST API: which (resource, operation) each route needs.
 
 tbproject/api/permissions.py asks :func:`check` (through tbproject/api/role_hook.py) after its
-authority check, for every view using ``IsTenantUser``, ``IsTenantAdmin`` or ``IsTenantAdminOrReadOnly``.
+authority check, for every view using ``IsTenantUser`` (and its subclasses) or ``RoleChecked``.
 Only tenant administrators are checked: a customer user's "Customer User" role is what its authority
 already allows (it reads what is assigned to its customer), and the system administrator has every right.
 
-A route is found by its URL name: :data:`PREFIXES` gives the resource of every name starting
-``<prefix>-`` (the longest prefix wins), :data:`ROUTES` overrides single names (``None``: not checked).
-The operation is the method's (:data:`METHOD_OPERATIONS`) unless :data:`OPERATIONS` names another. A
-resource of ``"<entity_type>"`` is the path's entity type (telemetry of a DEVICE needs DEVICE), of
-``"<group_type>"`` the group resource of the path's group type (DEVICE -> DEVICE_GROUP). Routes in neither
-table keep their authority check only. The caller's rights are computed once per request (roles/rights.py).
+A route is found by its URL name: :data:`OPEN_ROUTES` (and :data:`OPEN_PREFIXES`) every authenticated
+user may call whatever its role (its own session, profile, settings, 2FA, inbox); :data:`PREFIXES` gives
+the resource of every name starting ``<prefix>-`` (the longest prefix wins), :data:`ROUTES` overrides
+single names. The operation is the method's (:data:`METHOD_OPERATIONS`) unless :data:`OPERATIONS` names
+another. A resource of ``"<entity_type>"`` is the path's entity type (telemetry of a DEVICE needs DEVICE),
+of ``"<group_type>"`` the group resource of the path's group type (DEVICE -> DEVICE_GROUP),
+``"<query>"``/``"<relation>"`` the entity types the body or query names (roles/request_resources.py),
+``"<view>"`` a promise that the view checks once it loaded the object (entity groups:
+``role_hook.require``). **Fail closed**: a route in no table, or a request without a resolved route,
+needs the operation on the generic ``ALL`` resource, which only full administrators hold.
+The caller's rights are computed once per request (roles/rights.py).
 """
 
+from roles import request_resources
 from roles.choices import GROUP_RESOURCES, RESOURCES
 from roles.rights import rights_of
 from tenants.choices import Authority
 
-__all__ = ["PREFIXES", "ROUTES", "OPERATIONS", "METHOD_OPERATIONS", "required", "check", "NO_PERMISSION"]
+__all__ = ["PREFIXES", "ROUTES", "OPERATIONS", "METHOD_OPERATIONS", "OPEN_ROUTES", "OPEN_PREFIXES", "VIEW",
+           "required", "check", "allows", "NO_PERMISSION"]
 
 NO_PERMISSION = "You don't have permission to perform this operation!"
 METHOD_OPERATIONS = {"GET": "READ", "HEAD": "READ", "OPTIONS": "READ", "POST": "WRITE", "PUT": "WRITE",
                      "PATCH": "WRITE", "DELETE": "DELETE"}
+VIEW = "<view>"
 
-#: URL-name prefix -> resource (None: not checked)
+#: routes every authenticated tenant user may call whatever its role (and device-facing ones, which carry
+#: a device's credentials and never reach the hook)
+OPEN_ROUTES = frozenset({
+    "auth-login", "auth-token", "auth-user", "auth-logout", "auth-change-password", "user-token-access-enabled",
+    "user-settings-save", "user-settings", "user-settings-delete", "allowed-permissions", "entity-permission",
+    "2fa-providers", "2fa-account-generate", "2fa-account-submit", "2fa-account-config", "2fa-account-settings",
+    "2fa-send", "2fa-check", "2fa-provider-infos", "2fa-login",
+    "notification-user-settings", "notifications-unread-count", "notifications-read-all", "notifications",
+    "notification-read", "notification-delete",
+    "dashboard-server-time", "dashboard-max-datapoints", "image-public", "schema", "integration-ingress",
+    # the tenant's own profile, which every page of ThingsBoard's UI reads (writes: the system administrator)
+    "tenant-profile-detail", "tenant-profile-info", "tenant-profile-default",
+})
+OPEN_PREFIXES = ("noauth-", "device-http-")
+
+#: URL-name prefix -> resource
 PREFIXES = {
-    "device-http": None,  # devices talk to these with their own credentials
     "device": "DEVICE", "asset": "ASSET", "entityView": "ENTITY_VIEW", "customer": "CUSTOMER",
     "dashboard": "DASHBOARD", "deviceProfile": "DEVICE_PROFILE", "assetProfile": "ASSET_PROFILE",
     "converter": "CONVERTER", "integration": "INTEGRATION", "integrations": "INTEGRATION",
     "rulechain": "RULE_CHAIN", "rulenode": "RULE_CHAIN", "alarm": "ALARM", "query-alarmsQuery": "ALARM",
     "rpc": "DEVICE", "telemetry": "<entity_type>", "audit-logs": "AUDIT_LOG", "usage": "API_USAGE_STATE",
     "role": "ROLE", "group-permission": "GROUP_PERMISSION", "user": "USER", "users": "USER",
+    "admin-repository": "VERSION_CONTROL", "admin-auto-commit": "VERSION_CONTROL", "api-key": "API_KEY",
+    "widgets-bundle": "WIDGETS_BUNDLE", "widget-type": "WIDGET_TYPE", "resource": "TB_RESOURCE",
+    "image": "TB_RESOURCE", "ota-package": "OTA_PACKAGE", "group-ota-package": "OTA_PACKAGE",
+    "relations": "<entity_type>", "relations-info": "<entity_type>", "query-entitiesQuery": "<query>",
+    "rule-engine": "<entity_type>", "scheduler-event": "SCHEDULER_EVENT", "notification": "NOTIFICATION",
+    # calculated fields: the client's Resource has no CALCULATED_FIELD; the entity's when the path names it
+    # (READ/WRITE_CALCULATED_FIELD), else the generic ALL resource
+    "calculatedfield": "ALL", "owner": "CUSTOMER",
 }
-#: URL name -> resource, where the prefix's is not the one (None: the route is not checked)
+#: URL name -> resource, where the prefix's is not the one
 ROUTES = {
-    # a customer claims
-    "device-claim": None, "device-types": "DEVICE", "device-downlinks": "DEVICE",
-    # users of customers
-    "customer-users-all": "USER", "customer-user-infos": "USER", "customer-users": "USER",
-    # what every dashboard page asks, whatever it shows
-    "dashboard-server-time": None, "dashboard-max-datapoints": None, "dashboard-home": None,
-    "dashboard-home-info": None, "dashboard-tenant-home-info": None, "dashboard-customer-home-info": None,
-    "dashboard-public": None,
+    "device-types": "DEVICE", "device-downlinks": "DEVICE",
+    # users of customers, of the tenant
+    "customer-users-all": "USER", "customer-user-infos": "USER", "customer-users": "USER", "tenant-admins": "USER",
+    "tenant-save": "TENANT", "tenant-detail": "TENANT", "tenant-info": "TENANT",
     "telemetry-device-attributes": "DEVICE",
-    "integration-ingress": None, "integration-converter-pin": "INTEGRATION",
+    "integration-converter-pin": "INTEGRATION",
     "rulenode-debug-in": "RULE_CHAIN", "components": "RULE_CHAIN", "components-by-type": "RULE_CHAIN",
     "component": "RULE_CHAIN", "events-clear": "<entity_type>", "events-by-type": "<entity_type>",
     "events-by-filter": "<entity_type>",
-    # entity groups, where the path names their type
+    # entity groups, where the path names their type; where it names the group, its view checks
     "group-list": "<group_type>", "group-list-all": "<group_type>", "group-infos": "<group_type>",
     "group-owner-list": "<group_type>", "group-owner-list-all": "<group_type>", "group-owner-infos": "<group_type>",
     "group-all": "<group_type>", "group-shared": "<group_type>", "group-shared-all": "<group_type>",
+    "group-by-owner-and-name": "<group_type>", "group-owner-hierarchy": "<group_type>",
+    "group-owner-infos-hierarchy": "<group_type>", "group-for-entity": "<entity_type>",
+    "group-save": VIEW, "group-detail": VIEW, "group-entities": VIEW, "group-add": VIEW, "group-remove": VIEW,
+    "group-member": VIEW, "group-info": VIEW,
+    "group-infos-by-ids": "ALL", "group-by-ids": "ALL", "group-customers": "ALL", "group-edges": "ALL",
     "group-users": "USER", "group-permissions": "GROUP_PERMISSION",
-    # a user's own settings and capabilities
-    "user-settings-save": None, "user-settings": None, "user-settings-delete": None, "user-token-access-enabled": None,
-    "queue-list": "QUEUE", "queue-by-name": "QUEUE", "queue-detail": "QUEUE", "allowed-permissions": None,
+    "queue-list": "QUEUE", "queue-by-name": "QUEUE", "queue-detail": "QUEUE",
+    "resource": "TB_RESOURCE", "image": "TB_RESOURCE", "audit-logs": "AUDIT_LOG", "widget-type": "WIDGET_TYPE",
+    "group-ota-package": "OTA_PACKAGE",
+    # ownership changes: CHANGE_OWNER on the entity's type
+    "owner-customer": "<entity_type>", "owner-tenant": "<entity_type>",
+    # relations: the entities' (READ to list, WRITE to save or delete, as ThingsBoard checks)
+    "relation": "<relation>", "relation-v2": "<relation>", "relations": "<relation>", "relations-info": "<relation>",
+    # the rule engine REST API: the originator's WRITE; the caller as originator: the generic ALL resource
+    "owners": "CUSTOMER", "rule-engine-user": "ALL", "rule-engine-user-noslash": "ALL",
+    "calculatedfield-by-entity": "<entity_type>",
 }
 #: URL name -> {method: operation}, where the method's is not the one
 _READ_BY_POST = {"POST": "READ"}
@@ -78,12 +116,24 @@ OPERATIONS = {
     "telemetry-device-attributes": _ATTRIBUTES,
     "rpc-oneway": _RPC, "rpc-oneway-v1": _RPC, "rpc-twoway": _RPC, "rpc-twoway-v1": _RPC,
     "rpc-persistent-device": _RPC, "rpc-persistent": _RPC,
+    "device-claim": {"POST": "CLAIM_DEVICES", "DELETE": "CLAIM_DEVICES"},
+    "owner-customer": {"POST": "CHANGE_OWNER"}, "owner-tenant": {"POST": "CHANGE_OWNER"},
+    "relations-info": _READ_BY_POST, "query-entitiesQuery-find": _READ_BY_POST,
+    "query-entitiesQuery-count": _READ_BY_POST, "query-entitiesQuery-find-keys": _READ_BY_POST,
+    "query-entitiesQuery-find-keys-v2": _READ_BY_POST,
+    "calculatedfield-by-entity": {"GET": "READ_CALCULATED_FIELD", "POST": "WRITE_CALCULATED_FIELD",
+                                  "DELETE": "WRITE_CALCULATED_FIELD"},
+    "dashboard-home": {"POST": "READ"},
 }
 _PREFIXES_LONGEST_FIRST = sorted(PREFIXES, key=len, reverse=True)
 
 
+def is_open(url_name: str | None) -> bool:
+    return bool(url_name) and (url_name in OPEN_ROUTES or url_name.startswith(OPEN_PREFIXES))
+
+
 def resource_of(url_name: str | None) -> str | None:
-    """The table's resource for a URL name (maybe a ``<placeholder>``), None when it is not checked."""
+    """The table's resource for a URL name (maybe a ``<placeholder>``), None when the table has none."""
     if not url_name:
         return None
     if url_name in ROUTES:
@@ -91,18 +141,51 @@ def resource_of(url_name: str | None) -> str | None:
     return next((PREFIXES[p] for p in _PREFIXES_LONGEST_FIRST if url_name.startswith(f"{p}-")), None)
 
 
-def required(url_name: str | None, method: str, kwargs: dict) -> tuple[str, str] | None:
-    """(resource, operation) a request needs, or None when the table does not check it."""
+def needs(url_name: str | None, method: str, kwargs: dict, request=None) -> list[tuple[str, str]]:
+    """Every (resource, operation) a request needs ([] when open or checked by its view); fail closed: a route
+    the table does not know, or whose resource cannot be told, needs the operation on ``ALL``."""
+    if is_open(url_name):
+        return []
     resource = resource_of(url_name)
+    if resource == VIEW:
+        return []
+    operation = OPERATIONS.get(url_name, {}).get(method) or METHOD_OPERATIONS.get(method, "READ")
     if resource == "<entity_type>":
         resource = kwargs.get("entity_type")
     elif resource == "<group_type>":
         resource = f"{kwargs.get('group_type')}_GROUP"
-        resource = resource if resource in GROUP_RESOURCES else None
+        resource = resource if resource in GROUP_RESOURCES else "ALL"
+    elif resource == "<query>":
+        return [(r, operation) for r in request_resources.queried_types(request)]
+    elif resource == "<relation>":
+        return request_resources.relation_needs(request, method)
     if resource not in RESOURCES:
-        return None
-    operation = OPERATIONS.get(url_name, {}).get(method) or METHOD_OPERATIONS.get(method, "READ")
-    return resource, operation
+        resource = "ALL"
+    return [(resource, operation)]
+
+
+def required(url_name: str | None, method: str, kwargs: dict) -> tuple[str, str] | None:
+    """(resource, operation) a request needs, or None when open to every tenant user or checked by its view."""
+    found = needs(url_name, method, kwargs)
+    return found[0] if found else None
+
+
+def _rights(request):
+    rights = getattr(request, "_tb_rights", None)
+    if rights is None:
+        rights = rights_of(request.user)
+        try:
+            request._tb_rights = rights
+        except AttributeError:
+            pass
+    return rights
+
+
+def allows(request, resource: str, operation: str) -> bool:
+    """``role_hook.require``: one right of a tenant administrator (every other user: its authority decides)."""
+    if request.user.authority != Authority.TENANT_ADMIN:
+        return True
+    return _rights(request).allows(resource, operation)
 
 
 def check(request, view) -> bool:
@@ -111,25 +194,31 @@ def check(request, view) -> bool:
     if user.authority != Authority.TENANT_ADMIN:
         return True
     match = getattr(request, "resolver_match", None)
-    if match is None:
+    name, kwargs = (match.url_name, match.kwargs) if match is not None else (None, {})
+    wanted = needs(name, request.method, kwargs, request)
+    if not wanted:
         return True
-    need = required(match.url_name, request.method, match.kwargs)
-    if need is None:
-        return True
-    rights = getattr(request, "_tb_rights", None)
-    if rights is None:
-        rights = rights_of(user)
-        request._tb_rights = rights
-    return rights.allows(*need)
+    rights = _rights(request)
+    if name in _OWN_PROFILE and _own_user(request, name, kwargs) and rights.allows("PROFILE", wanted[0][1]):
+        return True  # one's own user: the PROFILE resource ("Tenant User" has it) as well as USER
+    return all(rights.allows(*need) for need in wanted)
 
 
-def covered_routes() -> tuple[list[str], list[str]]:
-    """(checked, tabled but unchecked) URL names of /api/: a route is checked when the table names it and its
-    view uses one of the tenant-user permission classes (a view open to any authenticated user is not)."""
+_OWN_PROFILE = ("user-detail", "user-info", "user-save")
+
+
+def _own_user(request, name: str, kwargs: dict) -> bool:
+    if name != "user-save":
+        return str(kwargs.get("pk")) == str(request.user.pk)
+    if request.query_params.get("entityGroupId") or request.query_params.get("entityGroupIds"):
+        return False
+    raw = request_resources.body_id(request)
+    return raw is not None and raw == str(request.user.pk)
+
+
+def _api_routes():
     from django.urls import get_resolver
     from django.urls.resolvers import URLResolver
-
-    from tbproject.api.permissions import IsTenantUser
 
     def walk(patterns, prefix=""):
         for p in patterns:
@@ -138,12 +227,39 @@ def covered_routes() -> tuple[list[str], list[str]]:
             else:
                 yield prefix + str(p.pattern), p
 
-    checked, unchecked = [], []
     for path, pattern in walk(get_resolver().url_patterns):
-        if not path.startswith("api/") or resource_of(pattern.name) is None:
+        if path.startswith("api/"):
+            view = getattr(pattern.callback, "cls", None) or getattr(pattern.callback, "view_class", None)
+            yield path, pattern.name, getattr(view, "permission_classes", ())
+
+
+def classify_routes() -> dict[str, list[str]]:
+    """Every /api/ route: "table" (a resource), "open" (:data:`OPEN_ROUTES`), "sysadmin" (its view lets the
+    system administrator only), "unclassified" (a restricted administrator would need ``ALL``: classify it)."""
+    from tbproject.api.permissions import IsSysAdmin
+
+    out = {"table": [], "open": [], "sysadmin": [], "unclassified": []}
+    for path, name, classes in _api_routes():
+        if is_open(name):
+            kind = "open"
+        elif resource_of(name) is not None:
+            kind = "table"
+        elif any(isinstance(c, type) and issubclass(c, IsSysAdmin) for c in classes):
+            kind = "sysadmin"
+        else:
+            kind = "unclassified"
+        out[kind].append(f"{name} {path}")
+    return out
+
+
+def covered_routes() -> tuple[list[str], list[str]]:
+    """(checked, tabled but unchecked) URL names of /api/: a route is checked when the table names it and its
+    view uses a permission class that asks the role hook (``consults_roles``: ``IsTenantUser`` and its
+    subclasses, ``RoleChecked``, the administrators-only classes of dashboards/ and notifications/)."""
+    checked, unchecked = [], []
+    for _path, name, classes in _api_routes():
+        if is_open(name) or resource_of(name) is None:
             continue
-        view = getattr(pattern.callback, "cls", None) or getattr(pattern.callback, "view_class", None)
-        classes = getattr(view, "permission_classes", ())
-        uses = any(isinstance(c, type) and issubclass(c, IsTenantUser) for c in classes)
-        (checked if uses else unchecked).append(pattern.name)
+        uses = any(getattr(c, "consults_roles", False) for c in classes)
+        (checked if uses else unchecked).append(name)
     return checked, unchecked

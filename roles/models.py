@@ -13,7 +13,7 @@ from devices.models import EntityGroup
 from roles.choices import RoleType
 from tenants.models import TenantScopedModel
 
-__all__ = ["Role", "GroupPermission"]
+__all__ = ["Role", "GroupPermission", "TenantDefaults"]
 
 
 class Role(TenantScopedModel):
@@ -78,3 +78,16 @@ class GroupPermission(TenantScopedModel):
             raise ValidationError({"entity_group": "A generic role is granted without an entity group"})
         if self.role_id and self.role.type == RoleType.GROUP and not self.entity_group_id:
             raise ValidationError({"entity_group": "A group role needs an entity group"})
+
+
+class TenantDefaults(models.Model):
+    """The ids of what ``defaults.ensure_tenant`` made for a tenant: what roles/protection.py protects."""
+
+    tenant = models.OneToOneField("tenants.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    all_group = models.ForeignKey(EntityGroup, null=True, on_delete=models.SET_NULL, related_name="+")
+    admins_group = models.ForeignKey(EntityGroup, null=True, on_delete=models.SET_NULL, related_name="+")
+    admin_role = models.ForeignKey(Role, null=True, on_delete=models.SET_NULL, related_name="+")
+    admin_permission = models.ForeignKey(GroupPermission, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return f"defaults of {self.tenant_id}"

@@ -14,14 +14,15 @@ administrator (post_save) joins "All" and "Tenant Administrators".
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from devices.api.groups import EntityGroupResource
 from devices.api.lookups import resolve_groups
 from devices.models import EntityGroup
 from roles import defaults
-from roles.models import GroupPermission, Role
+from roles.models import GroupPermission, Role, TenantDefaults
+from tbproject.api import role_hook
 from tbproject.api.ids import entity_id, parse_id_list, parse_uuid
 from tenants.api.user_infos import UserInfoSerializer
 
@@ -49,7 +50,7 @@ class GroupUsersView(EntityGroupResource):
 
 def on_tenant_saved(sender, instance, created, raw=False, **kwargs):
     if created and not raw:
-        defaults.ensure_tenant(instance.pk, EntityGroup, Role, GroupPermission)
+        defaults.ensure_tenant(instance.pk, EntityGroup, Role, GroupPermission, TenantDefaults)
 
 
 def on_user_saved(sender, instance, created, raw=False, **kwargs):
@@ -61,9 +62,16 @@ def on_user_saved_by_api(sender, user, actor, created, params, **kwargs):
     """``POST /api/user`` with ``entityGroupId`` (repeatable) or ``entityGroupIds`` (comma-separated)."""
     ids = params.getlist("entityGroupId") + [str(i) for i in parse_id_list(params, "entityGroupIds", required=False)]
     ids = [i for i in ids if i.strip()]
+    if created and actor is not None and not role_hook.permits(actor, "ALL", "ALL"):
+        # no administrator makes an account with more rights than its own: a restricted one's new tenant
+        # administrator does not join "Tenant Administrators" by default (only where it names that group)
+        user.entity_groups.remove(*user.entity_groups.filter(name=defaults.TENANT_ADMINS, type="USER"))
     if not ids or user.tenant_id is None:
         return
     groups = resolve_groups(user.tenant, "USER", ids)
+    # joining a user group changes that group (ThingsBoard: ADD_TO_GROUP on USER_GROUP)
+    if actor is not None and not role_hook.permits(actor, "USER_GROUP", "ADD_TO_GROUP"):
+        raise PermissionDenied("You don't have permission to perform this operation!")
     with transaction.atomic():
         if created:
             user.entity_groups.remove(*user.entity_groups.filter(name=defaults.TENANT_ADMINS, type="USER"))

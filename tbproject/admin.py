@@ -16,6 +16,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from unfold.admin import ModelAdmin as ThemedModelAdmin
 
+from tbproject.api import role_hook
 from tenants.models import Tenant, TenantScopedModel, User
 
 __all__ = ["scope", "scoped", "TenantFormMixin", "TenantScopedForm", "TenantScopedAdmin", "is_sysadmin",
@@ -24,6 +25,19 @@ __all__ = ["scope", "scoped", "TenantFormMixin", "TenantScopedForm", "TenantScop
 admin.site.site_header = "Open Integration Center"
 admin.site.site_title = "Open Integration Center"
 admin.site.index_title = "Administration"
+
+
+def _site_permission(request) -> bool:
+    """Staff (system and tenant administrators) may enter; a tenant administrator only with full generic rights
+    (``{"ALL": ["ALL"]}``, the default "Tenant Administrator" role): the admin's pages do not apply roles row
+    by row, so one restricted by its roles (tbproject/api/role_hook.py) uses the REST API only."""
+    user = request.user
+    if not (user.is_active and user.is_staff):
+        return False
+    return is_sysadmin(user) or role_hook.permits(user, "ALL", "ALL")
+
+
+admin.site.has_permission = _site_permission
 
 
 def is_sysadmin(user) -> bool:

@@ -27,6 +27,7 @@ from dashboards.api.widgets import paged
 from dashboards.library import IsAdministrator, check_writable, text_field
 from dashboards.models import Resource
 from tbproject.api.params import bool_param, choice_param
+from tbproject.api.permissions import RoleChecked
 
 __all__ = ["UploadView", "ImportView", "PageView", "ImageView", "PreviewView", "InfoView", "ExportView",
            "PublicStatusView", "PublicView", "export_json"]
@@ -39,7 +40,7 @@ def _image(request, scope: str, key: str) -> Resource:
 
 
 class _Base(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleChecked]
 
 
 class _Admin(APIView):

@@ -32,6 +32,7 @@ from tbproject.api.exceptions import ErrorCode, NotSupported, tb_error
 from tbproject.api.ids import parse_id_list, parse_uuid
 from tbproject.api.params import bool_param, choice_param
 from tbproject.api.parsers import PlainTextJSONParser
+from tbproject.api.permissions import RoleChecked
 from tenants.choices import Authority
 
 __all__ = ["download", "uploaded", "ResourceView", "ResourceDetailView", "ResourceInfoView", "ResourceDataView",
@@ -110,7 +111,7 @@ def _page(request, queryset):
 
 
 class _Base(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleChecked]
 
 
 class _Admin(APIView):

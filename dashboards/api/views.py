@@ -35,7 +35,7 @@ from tbproject.api.exceptions import NotSupported
 from tbproject.api.ids import entity_id, parse_uuid
 from tbproject.api.pagination import page_data, page_request
 from tbproject.api.params import bool_param
-from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
+from tbproject.api.permissions import IsTenantAdmin, IsTenantUser, RoleChecked
 from tbproject.api.resources import EntityResource
 from tbproject.clock import now_ms
 from tenants.accounts import AccountError
@@ -103,7 +103,8 @@ class InfoResource(DashboardResource):
 class TenantListView(InfoResource):
     """`GET /api/tenant/{tenantId}/dashboards`: a system administrator's look at one tenant's dashboards."""
 
-    permission_classes = [IsAuthenticated]  # tenant_for answers 403/404 as ThingsBoard (and as tenants' lists)
+    # tenant_for answers 403/404 as ThingsBoard (and as tenants' lists)
+    permission_classes = [IsAuthenticated, RoleChecked]
 
     def get(self, request, tenant_id):
         try:
@@ -181,7 +182,7 @@ def _empty() -> HttpResponse:
 
 
 class HomeView(DashboardResource):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleChecked]
 
     def get(self, request):
         found = services.home_dashboard(request.user)
@@ -192,7 +193,7 @@ class HomeView(DashboardResource):
 
 
 class HomeInfoView(DashboardResource):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleChecked]
 
     def get(self, request):
         found = services.home_dashboard(request.user)
@@ -231,7 +232,7 @@ class TenantHomeInfoView(DashboardResource):
 class CustomerHomeInfoView(TenantHomeInfoView):
     """A customer user's customer (a dashboard it sees: one assigned to its customer)."""
 
-    permission_classes = [IsCustomerUser]
+    permission_classes = [IsCustomerUser, RoleChecked]
 
     def owner(self):
         return get_object_or_404(Customer.objects.filter(tenant_id=self.request.user.tenant_id),

@@ -34,6 +34,7 @@ from dashboards.models import WidgetsBundle, WidgetType
 from tbproject.api.ids import parse_id_list, parse_uuid
 from tbproject.api.pagination import page_data, page_request, text_search
 from tbproject.api.params import bool_param, choice_param, required_param
+from tbproject.api.permissions import RoleChecked
 
 __all__ = ["BundleSaveView", "BundleView", "BundlePageView", "BundleAllView", "BundleListView", "BundleTypesView",
            "BundleFqnsView", "BundleInfosView", "BundleDetailsView", "TypeView", "TypeDetailView", "TypeInfoView",
@@ -73,7 +74,7 @@ def _scoped(request, queryset):
 
 
 class _Base(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleChecked]
 
 
 class BundleSaveView(_Base):

@@ -18,6 +18,7 @@ from devices.api.lookups import visible_customer
 from devices.choices import GroupType
 from devices.models import EntityGroup
 from devices.ota.signals import change_members
+from tbproject.api import role_hook
 from tbproject.api.ids import entity_id, parse_id_list, parse_uuid
 from tbproject.api.pagination import page_data, page_request
 from tbproject.api.permissions import IsTenantAdmin
@@ -123,6 +124,25 @@ class EntityGroupResource(EntityResource):
     permission_classes = [IsTenantAdmin]
     sort_fields = {"createdTime": "created_time", "name": "name", "type": "type"}
     duplicate_message = "Entity group with such name, type and owner already exists!"
+    #: method -> the operation on the group's resource ({TYPE}_GROUP) a loaded group needs (the role hook)
+    group_operations = {"GET": "READ", "POST": "WRITE", "DELETE": "DELETE"}
+
+    def get_object(self, pk):
+        group = super().get_object(pk)
+        role_hook.require(self.request, f"{group.type}_GROUP", self.group_operations.get(self.request.method, "READ"))
+        return group
+
+    def before_save(self, serializer) -> None:
+        """A new group needs CREATE on its type's group resource; a renamed default user group is refused."""
+        instance, data = serializer.instance, serializer.validated_data
+        if instance is None:
+            role_hook.require(self.request, f"{data.get('type')}_GROUP", "CREATE")
+        elif "name" in data and data["name"] != instance.name:
+            role_hook.guard(self.request, "rename", instance)
+
+    def perform_delete(self, obj) -> None:
+        role_hook.guard(self.request, "delete", obj)
+        super().perform_delete(obj)
 
     def owner_groups(self, owner_type: str, raw_owner_id: str):
         """The groups ``owner_type``/``raw_owner_id`` owns: all the tenant's for the tenant, none for a customer."""
@@ -251,6 +271,8 @@ class MemberView(_MembersView):
 class AddEntitiesView(_MembersView):
     """`POST /api/entityGroup/{id}/addEntities` with a JSON list of ids; all or nothing."""
 
+    group_operations = {"POST": "ADD_TO_GROUP"}
+
     def post(self, request, pk):
         group = self.get_object(pk)
         entities = self.resolve_entities(group, request.data)
@@ -280,5 +302,8 @@ class AddEntitiesView(_MembersView):
 class DeleteEntitiesView(AddEntitiesView):
     """`POST /api/entityGroup/{id}/deleteEntities` with a JSON list of ids; all or nothing."""
 
+    group_operations = {"POST": "REMOVE_FROM_GROUP"}
+
     def apply(self, group, entities) -> None:
+        role_hook.guard(self.request, "remove", group, entities=entities)
         change_members(group, entities, lambda: group.members.remove(*entities))

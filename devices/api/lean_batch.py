@@ -152,7 +152,10 @@ def _allowed(save: Save, user) -> Exception | None:
         return exceptions.AuthenticationFailed("User not found or disabled")
     if outdated(user, save.credentials):
         return TokenExpiredError()
-    request = SimpleNamespace(user=user, method="POST")
+    # the route the Django view would have resolved, so that the role table applies (roles/enforcement.py)
+    name = "telemetry-timeseries-save" if save.kind == "timeseries" else "telemetry-attributes-save"
+    match = SimpleNamespace(url_name=name, kwargs={"entity_type": save.entity_type, "scope": save.scope})
+    request = SimpleNamespace(user=user, method="POST", resolver_match=match)
     if not IsTenantUser().has_permission(request, None):
         return exceptions.PermissionDenied(IsTenantUser.message)
     throttle = TenantProfileThrottle()

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from devices.api.lookups import visible_customer
 from devices.models import EntityGroup
-from roles import validation
+from roles import protection, validation
 from roles.choices import RoleType
 from roles.models import GroupPermission, Role
 from tbproject.api.ids import entity_id, parse_uuid
@@ -176,6 +176,6 @@ def permission_info(permission: GroupPermission, request) -> dict:
         "entityGroupName": entity_group.name if entity_group else None,
         "entityGroupOwnerId": tenant_owner if entity_group else None,
         "entityGroupOwnerName": tenant_title if entity_group else None,
-        "readOnly": False,
+        "readOnly": protection.is_read_only(permission),
     })
     return out

@@ -21,6 +21,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from devices.models import EntityGroup
+from roles import protection
 from roles.api.serializers import GroupPermissionSerializer, RoleSerializer, permission_info
 from roles.choices import RoleType
 from roles.models import GroupPermission, Role
@@ -42,7 +43,15 @@ class RoleResource(EntityResource):
     sort_fields = {"createdTime": "created_time", "name": "name", "type": "type"}
     duplicate_message = "Role with such name already exists!"
 
+    def before_save(self, serializer) -> None:
+        data = serializer.validated_data
+        instance = serializer.instance
+        if instance is not None:
+            protection.check_role_save(instance, data.get("permissions", instance.permissions),
+                                       data.get("excluded_permissions", instance.excluded_permissions))
+
     def perform_delete(self, obj) -> None:
+        protection.check_role_delete(obj)
         if obj.group_permissions.exists():
             raise ValidationError(IN_USE)
         obj.delete()
@@ -75,6 +84,14 @@ class PermissionResource(EntityResource):
 
     def get_queryset(self):
         return super().get_queryset().select_related("role", "user_group", "entity_group", "tenant")
+
+    def before_save(self, serializer) -> None:
+        if serializer.instance is not None:
+            protection.check_permission_change(serializer.instance)
+
+    def perform_delete(self, obj) -> None:
+        protection.check_permission_change(obj)
+        super().perform_delete(obj)
 
 
 class PermissionInfoView(PermissionResource):

@@ -18,6 +18,7 @@ import uuid
 
 from django.urls import path
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,6 +26,7 @@ from tbproject.api.exceptions import NotSupported
 from tbproject.api.ids import entity_id, parse_uuid
 from tbproject.api.pagination import page_request
 from tbproject.api.params import required_param
+from tbproject.api.permissions import RoleChecked
 from tenants.choices import Authority
 
 __all__ = ["QUEUES", "urlpatterns"]
@@ -67,6 +69,8 @@ QUEUES = (
 
 
 class _QueueView(APIView):
+    permission_classes = [IsAuthenticated, RoleChecked]
+
     def check_permissions(self, request):
         super().check_permissions(request)
         allowed = (Authority.SYS_ADMIN,) if request.method in ("POST", "DELETE") else \

@@ -136,7 +136,7 @@ _view = RuleEngineView.as_view()
 #: included by rulechains/api/urls.py (under /api/)
 urlpatterns = [
     path("rule-engine/", _view, name="rule-engine-user"),
-    path("rule-engine", _view),
+    path("rule-engine", _view, name="rule-engine-user-noslash"),
     path("rule-engine/<str:entity_type>/<str:entity_id>", _view, name="rule-engine-entity"),
     path("rule-engine/<str:entity_type>/<str:entity_id>/<str:timeout>", _view, name="rule-engine-entity-timeout"),
     path("rule-engine/<str:entity_type>/<str:entity_id>/<str:queue_name>/<str:timeout>", _view,

@@ -5,7 +5,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from tbproject.api import role_hook
 from tenants.choices import Authority
 
-__all__ = ["IsTenantUser", "IsTenantAdminOrReadOnly", "IsTenantAdmin", "IsSysAdmin"]
+__all__ = ["IsTenantUser", "IsTenantAdminOrReadOnly", "IsTenantAdmin", "IsSysAdmin", "RoleChecked"]
 
 
 class IsTenantUser(BasePermission):
@@ -16,6 +16,7 @@ class IsTenantUser(BasePermission):
     """
 
     message = "You don't have permission to perform this operation!"
+    consults_roles = True
 
     def has_permission(self, request, view) -> bool:
         return self.authority_allows(request) and role_hook.allows(request, view)
@@ -45,3 +46,17 @@ class IsSysAdmin(BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.authority == Authority.SYS_ADMIN)
+
+
+class RoleChecked(BasePermission):
+    """Added after another class (``[IsAuthenticated, RoleChecked]``): a tenant user's request meets the role
+    check as :class:`IsTenantUser`'s do; the system administrator and anonymous requests pass unchanged."""
+
+    message = "You don't have permission to perform this operation!"
+    consults_roles = True
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated) or user.authority == Authority.SYS_ADMIN:
+            return True
+        return role_hook.allows(request, view)

@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from tbproject.api.exceptions import account_refusal
 from tbproject.api.ids import parse_uuid
 from tbproject.api.params import bool_param
+from tbproject.api.permissions import RoleChecked
 from tbproject.api.tokens import issue_pair
 from tenants import accounts
 from tenants.api.auth import _body, _PublicView
@@ -68,7 +69,7 @@ def link_base(request, *, mailed: bool = True) -> str:
 
 
 class UserSaveView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleChecked]
 
     def post(self, request):
         send = bool_param(request.query_params, "sendActivationMail", default=True)
@@ -86,7 +87,7 @@ class UserSaveView(APIView):
 class _ActivationLinkBase(APIView):
     """A user's activation link for an administrator to hand over; the subclasses differ only in the answer."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleChecked]
 
     def get(self, request, pk):
         try:
@@ -110,7 +111,7 @@ class ActivationLinkInfoView(_ActivationLinkBase):
 
 
 class SendActivationMailView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleChecked]
 
     def post(self, request):
         email = request.query_params.get("email")
@@ -124,7 +125,7 @@ class SendActivationMailView(APIView):
 
 
 class CredentialsEnabledView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleChecked]
 
     def post(self, request, pk):
         enabled = bool_param(request.query_params, "userCredentialsEnabled", default=True)

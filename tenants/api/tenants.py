@@ -25,7 +25,7 @@ from rest_framework.response import Response
 
 from tbproject.api.ids import EntityIdField, entity_id, parse_uuid
 from tbproject.api.json_body import json_body
-from tbproject.api.permissions import IsSysAdmin
+from tbproject.api.permissions import IsSysAdmin, RoleChecked
 from tbproject.api.resources import ByIdsView, EntityResource
 from tenants import services
 from tenants.accounts import NO_PERMISSION, AccountError
@@ -93,7 +93,7 @@ class TenantResource(EntityResource):
 
 
 class TenantSaveView(TenantResource):
-    permission_classes = [IsAuthenticated]  # the service answers 403 with ThingsBoard's message
+    permission_classes = [IsAuthenticated, RoleChecked]  # the service answers 403 with ThingsBoard's message
 
     def post(self, request):
         body = json_body(request)
@@ -107,7 +107,7 @@ class _TenantReadView(TenantResource):
     """A system administrator reads any tenant, a tenant administrator its own (others' are 404);
     customer users get 403, as ThingsBoard answers them."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleChecked]
 
     def get(self, request, pk):
         if request.user.authority == Authority.CUSTOMER_USER:

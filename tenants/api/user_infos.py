@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 from tbproject.api.ids import entity_id, parse_uuid
 from tbproject.api.pagination import page_data, page_request
 from tbproject.api.params import bool_param
+from tbproject.api.permissions import RoleChecked
 from tbproject.api.resources import ByIdsView
 from tbproject.api.tokens import issue_pair
 from tenants import services
@@ -82,7 +83,7 @@ class _InfoResource(UserResource):
 
 
 class UserInfoView(_InfoResource):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleChecked]
 
     def get(self, request, pk):
         return Response(self.render(self.get_object(pk)))
@@ -127,7 +128,7 @@ class UsersByIdsView(ByIdsView, UserResource):
 
 
 class TenantAdminsView(UserResource):
-    permission_classes = [IsAuthenticated]  # the service answers 403/404 as ThingsBoard
+    permission_classes = [IsAuthenticated, RoleChecked]  # the service answers 403/404 as ThingsBoard
 
     def get(self, request, tenant_id):
         tenant = services.tenant_for(request.user, parse_uuid(tenant_id))
@@ -135,7 +136,7 @@ class TenantAdminsView(UserResource):
 
 
 class UserTokenView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleChecked]
 
     def get(self, request, pk):
         user = services.token_target(request.user, parse_uuid(pk))

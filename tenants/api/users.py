@@ -13,7 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from tbproject.api.ids import parse_uuid
-from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
+from tbproject.api.permissions import IsTenantAdmin, IsTenantUser, RoleChecked
 from tbproject.api.resources import EntityResource
 from tenants import accounts
 from tenants.api.accounts import refused
@@ -37,7 +37,7 @@ class UserResource(EntityResource):
 
 
 class UserDetailView(UserResource):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RoleChecked]
 
     def get(self, request, pk):
         return Response(self.render(self.get_object(pk)))
