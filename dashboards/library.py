@@ -7,9 +7,8 @@ tenant reads the system's. A tenant that names a system row to change it gets a 
 """
 
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.permissions import BasePermission
 
-from tbproject.api import role_hook
+from tbproject.api.permissions import IsAdministrator
 from tbproject.text import check_json, check_text
 from tenants.choices import Authority
 
@@ -20,19 +19,6 @@ __all__ = ["IsAdministrator", "CUSTOMER_TYPES",
 PERMISSION_DENIED = "You don't have permission to perform this operation!"
 #: the resources a customer user reads (what its dashboards load); key stores and models are its tenant's
 CUSTOMER_TYPES = ("JS_MODULE", "IMAGE")
-
-
-class IsAdministrator(BasePermission):
-    """System and tenant administrators (ThingsBoard's resource pages and resource JSON with its data)."""
-
-    consults_roles = True
-    message = PERMISSION_DENIED
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated and user.authority in (Authority.SYS_ADMIN, Authority.TENANT_ADMIN)):
-            return False
-        return user.authority == Authority.SYS_ADMIN or role_hook.allows(request, view)  # a tenant admin's roles
 
 
 def owner_tenant(user):

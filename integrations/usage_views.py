@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError as BadValue
 from django.http import Http404
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from devices.models import Asset, Device
-from tbproject.api import role_hook
+from tbproject.api.permissions import IsAdministrator
 from tbproject.clock import now_ms
 from tenants import usage
 from tenants.choices import Authority
@@ -29,17 +28,6 @@ from tenants.models import Customer, Tenant, User
 __all__ = ["UsageInfoView", "HourlyUsageView", "MAX_HOURS"]
 
 MAX_HOURS = 24 * 366
-
-
-class _IsAdmin(BasePermission):
-    consults_roles = True
-    message = "You don't have permission to perform this operation!"
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated and user.authority in (Authority.SYS_ADMIN, Authority.TENANT_ADMIN)):
-            return False
-        return user.authority == Authority.SYS_ADMIN or role_hook.allows(request, view)  # a tenant admin's roles
 
 
 def _tenant(request) -> Tenant:
@@ -86,7 +74,7 @@ class UsageInfoView(APIView):
     """ThingsBoard's UsageInfo: entity counts, and this month's messages and script runs, beside the
     profile's ``max*`` (0: unlimited). Emails, SMS, alarms, dashboards and edges do not exist here: 0."""
 
-    permission_classes = [_IsAdmin]
+    permission_classes = [IsAdministrator]
 
     def get(self, request):
         tenant = _tenant(request)
@@ -114,7 +102,7 @@ class UsageInfoView(APIView):
 class HourlyUsageView(APIView):
     """Every hour in [startTs, endTs) (default: the last 24), zeros included, oldest first."""
 
-    permission_classes = [_IsAdmin]
+    permission_classes = [IsAdministrator]
 
     def get(self, request):
         tenant = _tenant(request)

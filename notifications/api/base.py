@@ -3,28 +3,13 @@
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
-from tbproject.api import role_hook
 from tbproject.api.ids import parse_uuid
 from tbproject.api.pagination import page_data, page_request
-from tenants.choices import Authority
+from tbproject.api.permissions import IsAdministrator
 
 __all__ = ["IsAdministrator", "OwnedView"]
-
-
-class IsAdministrator(BasePermission):
-    """ThingsBoard's notification center: the system administrator and tenant administrators."""
-
-    consults_roles = True
-    message = "You don't have permission to perform this operation!"
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated and user.authority in (Authority.SYS_ADMIN, Authority.TENANT_ADMIN)):
-            return False
-        return user.authority == Authority.SYS_ADMIN or role_hook.allows(request, view)  # a tenant admin's roles
 
 
 class OwnedView(APIView):

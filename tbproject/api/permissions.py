@@ -5,7 +5,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from tbproject.api import role_hook
 from tenants.choices import Authority
 
-__all__ = ["IsTenantUser", "IsTenantAdminOrReadOnly", "IsTenantAdmin", "IsSysAdmin", "RoleChecked"]
+__all__ = ["IsTenantUser", "IsTenantAdminOrReadOnly", "IsTenantAdmin", "IsSysAdmin", "IsAdministrator", "RoleChecked"]
 
 
 class IsTenantUser(BasePermission):
@@ -46,6 +46,20 @@ class IsSysAdmin(BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.authority == Authority.SYS_ADMIN)
+
+
+class IsAdministrator(BasePermission):
+    """The system administrator, and tenant administrators as their roles allow (ThingsBoard's pages that both
+    administrators have: resources, the notification center, usage)."""
+
+    consults_roles = True
+    message = "You don't have permission to perform this operation!"
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated and user.authority in (Authority.SYS_ADMIN, Authority.TENANT_ADMIN)):
+            return False
+        return user.authority == Authority.SYS_ADMIN or role_hook.allows(request, view)
 
 
 class RoleChecked(BasePermission):
