@@ -237,11 +237,9 @@ AUTHENTICATION_BACKENDS = ["tenants.lockout.LockoutBackend"]
 AUTH_PASSWORD_VALIDATORS = [{"NAME": "tenants.system.security.PolicyValidator"}]
 # Largest JSON body the API accepts (bytes); larger bodies answer 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("API_MAX_BODY_BYTES", 4 * 1024 * 1024, minimum=1024)
-# Largest OTA package file (firmware/software) an upload may store (bytes; kept in the database); larger
-# uploads answer 413. The tenant profile's maxOtaPackagesInBytes caps a tenant's total as well.
+# Largest OTA package file and largest resource (JS module, key store, LwM2M model, image...) an upload may
+# store (bytes, kept in the database; larger: 413). The tenant profile's maxOtaPackagesInBytes caps OTA totals.
 OTA_PACKAGE_MAX_BYTES = env_int("OTA_PACKAGE_MAX_BYTES", 32 * 1024 * 1024, minimum=1024)
-# Largest resource (JS module, key store, LwM2M model, image...) an upload or a save may store (bytes; kept
-# in the database); larger ones answer 413.
 RESOURCE_MAX_BYTES = env_int("RESOURCE_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)
 
 # --- telemetry storage ----------------------------------------------------------------------------
