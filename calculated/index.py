@@ -63,12 +63,9 @@ def trigger_of(argument) -> tuple[str, str, str | None]:
 
 
 def tenants_with_fields() -> frozenset:
-    tenants = _TENANTS.get("tenants")
-    if tenants is None:
-        since = _TENANTS.generation
-        tenants = frozenset(CalculatedField.objects.values_list("tenant_id", flat=True).distinct())
-        _TENANTS.put_many([("tenants", tenants)], since, TTL_SECONDS)
-    return tenants
+    return _TENANTS.get_or_load(
+        "tenants", lambda: frozenset(CalculatedField.objects.values_list("tenant_id", flat=True).distinct()),
+        TTL_SECONDS)
 
 
 def _load(tenant_id) -> TenantFields:
@@ -96,23 +93,13 @@ def _load(tenant_id) -> TenantFields:
 
 def fields_of(tenant_id) -> TenantFields:
     key = uuid.UUID(str(tenant_id))
-    found = _FIELDS.get(key)
-    if found is None:
-        since = _FIELDS.generation
-        found = _load(key)
-        _FIELDS.put_many([(key, found)], since, TTL_SECONDS)
-    return found
+    return _FIELDS.get_or_load(key, lambda: _load(key), TTL_SECONDS)
 
 
 def all_fields() -> TenantFields:
     """Every tenant's fields in one index: the writers' hook filters a write whose caller did not
     say the tenant with it (one query per TTL_SECONDS and process; only when some tenant has fields)."""
-    found = _FIELDS.get(_ALL)
-    if found is None:
-        since = _FIELDS.generation
-        found = _load(None)
-        _FIELDS.put_many([(_ALL, found)], since, TTL_SECONDS)
-    return found
+    return _FIELDS.get_or_load(_ALL, lambda: _load(None), TTL_SECONDS)
 
 
 def forget() -> None:

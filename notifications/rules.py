@@ -162,13 +162,9 @@ _RULE_TENANTS = ProcessCache(max_entries=1)
 
 
 def tenants_with_rules() -> frozenset:
-    tenants = _RULE_TENANTS.get("tenants")
-    if tenants is None:
-        since = _RULE_TENANTS.generation
-        tenants = frozenset(NotificationRule.objects.filter(enabled=True).values_list("tenant_id", flat=True)
-                            .distinct())
-        _RULE_TENANTS.put_many([("tenants", tenants)], since, TTL_SECONDS)
-    return tenants
+    return _RULE_TENANTS.get_or_load(
+        "tenants", lambda: frozenset(NotificationRule.objects.filter(enabled=True)
+                                     .values_list("tenant_id", flat=True).distinct()), TTL_SECONDS)
 
 
 def forget_rules(*args, **kwargs) -> None:

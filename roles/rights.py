@@ -64,14 +64,7 @@ EVERYTHING = Rights(generic=(({"ALL": ["ALL"]}, {}),))
 def rights_of(user) -> Rights:
     if user.authority == Authority.SYS_ADMIN:
         return EVERYTHING
-    key = (user.pk, user.authority)
-    cached = _CACHE.get(key)
-    if cached is not None:
-        return cached
-    since = _CACHE.generation
-    rights = _load(user)
-    _CACHE.put_many([(key, rights)], since, CACHE_SECONDS)
-    return rights
+    return _CACHE.get_or_load((user.pk, user.authority), lambda: _load(user), CACHE_SECONDS)
 
 
 def _load(user) -> Rights:

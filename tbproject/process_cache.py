@@ -4,6 +4,7 @@
     rows = ...                                     # the query
     CACHE.put_many(rows.items(), since, ttl)       # kept unless forget() ran meanwhile
     CACHE.get(key)                                 # the value, or None (missing or expired)
+    CACHE.get_or_load(key, load, ttl)              # the three lines above for one key
     CACHE.forget()                                 # drop everything
 
 The generation is what makes invalidation safe: a load that read the database before a change
@@ -49,6 +50,16 @@ class ProcessCache:
             if len(self._entries) + len(items) > self.max_entries:
                 self._entries.clear()
             self._entries.update((key, (expires, value)) for key, value in items)
+
+    def get_or_load(self, key: Hashable, load, ttl: float):
+        """The cached value of ``key``, else ``load()`` (kept for ``ttl`` seconds unless :meth:`forget`
+        ran while it loaded)."""
+        value = self.get(key)
+        if value is None:
+            since = self.generation
+            value = load()
+            self.put_many([(key, value)], since, ttl)
+        return value
 
     def forget(self, *args, **kwargs) -> None:
         """Drop every entry (any arguments are ignored: usable as a signal receiver)."""

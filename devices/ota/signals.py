@@ -29,12 +29,8 @@ _TENANTS = ProcessCache(10_000)
 
 def tenant_has_packages(tenant_id) -> bool:
     """Whether the tenant has any OTA package (only then may a profile of it have one)."""
-    known = _TENANTS.get(tenant_id)
-    if known is None:
-        since = _TENANTS.generation
-        known = OtaPackage.objects.filter(tenant_id=tenant_id).exists()
-        _TENANTS.put_many([(tenant_id, known)], since, TENANTS_TTL)
-    return known
+    return _TENANTS.get_or_load(tenant_id, lambda: OtaPackage.objects.filter(tenant_id=tenant_id).exists(),
+                                TENANTS_TTL)
 
 
 def forget_tenants(*args, **kwargs) -> None:
