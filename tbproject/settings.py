@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "devices",
     "dashboards",
     "roles",
+    "branding", "oauth", "signup", "vault",  # white labeling; OAuth 2.0 and domains; sign-up; secrets
     "converters",
     "integrations",
     "rulechains",

@@ -1,0 +1,1 @@
+"""White labeling, custom menus and translations (ThingsBoard PE)."""

@@ -1,0 +1,1 @@
+"""Self-registration and sign-up (ThingsBoard PE)."""
