@@ -24,8 +24,9 @@ def _no_stored_system_settings():
     from tenants.system import store
 
     store.forget()
-    store._cache.update({key: (float("inf"), None) for key in
-                         ("jwt", "securitySettings", "twoFaSettings", "general", "mail", "sms")})
+    store._cache.put_many([(key, store._ABSENT) for key in
+                           ("jwt", "securitySettings", "twoFaSettings", "general", "mail", "sms")],
+                          store._cache.generation, float("inf"))
     yield
     store.forget()
 

@@ -7,8 +7,7 @@ profile (tenants/limits/profile.py).
 
 from dataclasses import dataclass
 
-from tenants.limits.profile import _configuration
-from tenants.limits.profile import _count as profile_count
+from tenants.limits.profile import configuration_of, count_value
 
 __all__ = ["Limits", "limits_of", "DEFAULTS", "MAX_ROLLING_POINTS"]
 
@@ -30,11 +29,11 @@ def _count(configuration: dict, key: str) -> int:
     value = configuration.get(key)
     if value in (0, "0") and not isinstance(value, bool):
         return 0
-    return profile_count(value) or DEFAULTS[key]
+    return count_value(value) or DEFAULTS[key]
 
 
 def limits_of(tenant_id) -> Limits:
-    configuration = _configuration(tenant_id)
+    configuration = configuration_of(tenant_id)
     points = _count(configuration, "maxDataPointsPerRollingArg")
     return Limits(_count(configuration, "maxCalculatedFieldsPerEntity"), _count(configuration, "maxArgumentsPerCF"),
                   min(points, MAX_ROLLING_POINTS) if points else MAX_ROLLING_POINTS)

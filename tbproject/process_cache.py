@@ -6,6 +6,7 @@
     CACHE.get(key)                                 # the value, or None (missing or expired)
     CACHE.get_or_load(key, load, ttl)              # the three lines above for one key
     CACHE.forget()                                 # drop everything
+    CACHE.forget_key(key)                          # drop one entry
 
 The generation is what makes invalidation safe: a load that read the database before a change
 was forgotten must not store what it read. Reads take no lock (a dict lookup is atomic); writes
@@ -66,6 +67,12 @@ class ProcessCache:
         with self._lock:
             self.generation += 1
             self._entries.clear()
+
+    def forget_key(self, key: Hashable) -> None:
+        """Drop ``key``'s entry; a load that ran meanwhile (of any key) is not kept either."""
+        with self._lock:
+            self.generation += 1
+            self._entries.pop(key, None)
 
     def forget_now_and_on_commit(self) -> None:
         """After a change: now, so that this process never reads the old value again, and on

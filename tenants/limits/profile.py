@@ -10,14 +10,13 @@ A key missing or empty in the profile means no limit, except where a setting giv
 A profile change reaches every process within ``TTL_SECONDS`` (this process: at once).
 """
 
-import threading
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from tbproject.process_cache import ProcessCache
 from tenants.limits.spec import Window, parse
 from tenants.models import Tenant, TenantProfile
 
@@ -25,7 +24,7 @@ __all__ = ["LIMIT_KEYS", "UPLINKS_TENANT", "UPLINKS_INTEGRATION", "REST_TENANT",
            "CONVERTER_TENANT", "DEBUG_TENANT", "TRANSPORT_TENANT_MSG", "TRANSPORT_TENANT_TELEMETRY_MSG",
            "TRANSPORT_TENANT_DATA_POINTS", "TRANSPORT_DEVICE_MSG", "TRANSPORT_DEVICE_TELEMETRY_MSG",
            "TRANSPORT_DEVICE_DATA_POINTS", "TenantLimits", "limits_of", "forget", "TTL_SECONDS", "COUNT_KEYS",
-           "max_entities"]
+           "max_entities", "configuration_of", "count_value"]
 
 TTL_SECONDS = 5.0
 
@@ -83,12 +82,11 @@ class TenantLimits:
         return self.by_key.get(key, ())
 
 
-_cache: dict[str, tuple[float, TenantLimits]] = {}
-_lock = threading.Lock()
-_generation = 0
+_cache = ProcessCache(max_entries=10_000)  # tenant id (str) -> TenantLimits
 
 
-def _configuration(tenant_id) -> dict:
+def configuration_of(tenant_id) -> dict:
+    """The tenant profile's ``configuration`` document of the tenant (the default profile's without one)."""
     row = Tenant.objects.filter(pk=tenant_id).values_list("tenant_profile__profile_data", flat=True).first()
     if row is None:
         row = TenantProfile.objects.filter(is_default=True).values_list("profile_data", flat=True).first()
@@ -102,7 +100,8 @@ def max_entities(tenant_id, key: str) -> int:
     return limits_of(tenant_id).counts.get(key, 0)
 
 
-def _count(value) -> int:
+def count_value(value) -> int:
+    """A profile's count limit as an int: 0 (no limit) when unset, not positive or not a count."""
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, float) and value.is_integer():
@@ -120,37 +119,23 @@ def _parse_all(tenant_id, configuration: dict) -> TenantLimits:
             windows = ()
         if windows:
             by_key[key] = windows
-    counts = {key: n for key in COUNT_KEYS if (n := _count(configuration.get(key)))}
+    counts = {key: n for key in COUNT_KEYS if (n := count_value(configuration.get(key)))}
     return TenantLimits(str(tenant_id), by_key, counts)
 
 
 def limits_of(tenant_id) -> TenantLimits:
     """The tenant's limits (a database read at most every TTL_SECONDS per tenant and process)."""
     key = str(tenant_id)
-    entry = _cache.get(key)
-    if entry is not None and entry[0] > time.monotonic():
-        return entry[1]
-    generation = _generation
-    limits = _parse_all(key, _configuration(tenant_id))
-    with _lock:
-        if generation == _generation:
-            if len(_cache) > 10_000:
-                _cache.clear()
-            _cache[key] = (time.monotonic() + TTL_SECONDS, limits)
-    return limits
+    return _cache.get_or_load(key, lambda: _parse_all(key, configuration_of(tenant_id)), TTL_SECONDS)
 
 
 def cached(tenant_id) -> TenantLimits | None:
     """The tenant's limits if this process has them fresh, without a database read (event loops)."""
-    entry = _cache.get(str(tenant_id))
-    return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+    return _cache.get(str(tenant_id))
 
 
 def forget() -> None:
-    global _generation
-    with _lock:
-        _generation += 1
-        _cache.clear()
+    _cache.forget()
 
 
 @receiver(post_save, sender=TenantProfile, dispatch_uid="tenants.limits.profile.saved")

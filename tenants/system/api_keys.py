@@ -14,8 +14,6 @@ the system administrator also those of every tenant's users. Anyone else's key, 
 import hashlib
 import hmac
 import secrets
-import threading
-import time
 import uuid
 
 from django.db import transaction
@@ -24,6 +22,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from tbproject.clock import now_ms
+from tbproject.process_cache import ProcessCache
 from tbproject.text import check_text
 from tenants.choices import NULL_UUID, Authority
 from tenants.deletion import tenant_marked
@@ -36,8 +35,8 @@ PREFIX = "tb_"
 CACHE_TTL = 10.0
 NOT_FOUND = "Requested item wasn't found!"
 MAX_TIME = 253_402_300_799_999  # 9999-12-31, ms
-_cache: dict[str, tuple[float, ApiKey, User]] = {}
-_lock = threading.Lock()
+#: key hash -> (ApiKey, its User)
+_cache = ProcessCache(max_entries=10_000)
 
 
 class ApiKeyError(Exception):
@@ -162,13 +161,11 @@ def delete(actor, key_id) -> None:
 
 
 def _forget(key: ApiKey) -> None:
-    with _lock:
-        _cache.pop(key.key_hash, None)
+    _cache.forget_key(key.key_hash)
 
 
-def _forget_all() -> None:
-    with _lock:
-        _cache.clear()
+def _forget_all(*args) -> None:
+    _cache.forget()
 
 
 @receiver(post_save, sender=User, dispatch_uid="tenants.api_keys.user_saved")
@@ -188,17 +185,15 @@ def authenticate(value: str) -> tuple[User, ApiKey] | str:
     if not value or len(value) > 256:
         return "Invalid API key"
     hashed = digest(value)
-    now = time.monotonic()
     cached = _cache.get(hashed)
-    if cached is None or cached[0] < now:
+    if cached is None:
+        since = _cache.generation
         key = ApiKey.objects.select_related("user").defer("user__password_history").filter(key_hash=hashed).first()
         if key is None:
             return "Invalid API key"
-        if len(_cache) >= 10_000:
-            _cache.clear()
-        with _lock:
-            _cache[hashed] = cached = (now + CACHE_TTL, key, key.user)
-    _, key, user = cached
+        cached = (key, key.user)
+        _cache.put_many([(hashed, cached)], since, CACHE_TTL)
+    key, user = cached
     if not hmac.compare_digest(key.key_hash, hashed):
         return "Invalid API key"
     if not key.enabled:

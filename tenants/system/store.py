@@ -10,12 +10,11 @@ import asyncio
 import email.utils
 import json
 import re
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connections
 
+from tbproject.process_cache import ProcessCache
 from tbproject.text import check_json
 from tenants.models import AdminSettings
 
@@ -27,8 +26,9 @@ MAX_BYTES = 64 * 1024
 LONG_MAX = 2**63 - 1
 _ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+")  # as lax as a mail server: one local part, one domain
 
-_cache: dict[str, tuple[float, dict | None]] = {}
-_lock = threading.Lock()
+#: key -> the stored document, or _ABSENT when nothing is stored (ProcessCache keeps no None)
+_cache = ProcessCache(max_entries=1_000)
+_ABSENT: dict = {}
 #: where an event loop's thread (the lean ASGI app checking a token) reads a document: the ORM refuses to
 #: run in that thread; one worker, so one database connection
 _reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="admin-settings")
@@ -41,27 +41,25 @@ class SettingsError(Exception):
 def read(key: str, *, copy: bool = True) -> dict | None:
     """The stored document of ``key`` (a copy unless the caller promises not to change it), None when nothing
     is stored."""
-    now = time.monotonic()
     cached = _cache.get(key)
-    if cached is None or cached[0] < now:
+    if cached is None:
+        since = _cache.generation
         value = _reader.submit(_query_closing, key).result() if _in_event_loop() else _query(key)
-        with _lock:
-            _cache[key] = (now + TTL, value)
-        cached = _cache[key]
-    if cached[1] is None or not copy:
-        return cached[1]
-    return json.loads(json.dumps(cached[1]))
+        cached = _ABSENT if value is None else value
+        _cache.put_many([(key, cached)], since, TTL)
+    if cached is _ABSENT:
+        return None
+    return json.loads(json.dumps(cached)) if copy else cached
 
 
 async def prefetch(key: str) -> None:
     """Have :func:`read` of ``key`` answer from the cache without blocking an event loop (the lean ASGI app): a
     stale or missing copy is read in the reader's thread while the loop serves other requests."""
-    cached = _cache.get(key)
-    if cached is not None and cached[0] >= time.monotonic():
+    if _cache.get(key) is not None:
         return
+    since = _cache.generation
     value = await asyncio.wrap_future(_reader.submit(_query_closing, key))
-    with _lock:
-        _cache[key] = (time.monotonic() + TTL, value)
+    _cache.put_many([(key, _ABSENT if value is None else value)], since, TTL)
 
 
 def _in_event_loop() -> bool:
@@ -94,11 +92,10 @@ def write(key: str, value: dict) -> AdminSettings:
 
 def forget(key: str | None = None) -> None:
     """Drop the cached copy of ``key`` (every key when None): the next read goes to the database."""
-    with _lock:
-        if key is None:
-            _cache.clear()
-        else:
-            _cache.pop(key, None)
+    if key is None:
+        _cache.forget()
+    else:
+        _cache.forget_key(key)
 
 
 def checked_document(value, what: str = "jsonValue") -> dict:
