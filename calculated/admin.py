@@ -1,4 +1,4 @@
-"""Calculated fields and their debug events in the admin, tenant-scoped by TenantScopedAdmin.
+"""Calculated fields, their debug events and reprocessing jobs in the admin, tenant-scoped by TenantScopedAdmin.
 
 A field's configuration is edited as JSON and checked as the API checks it (entity of the tenant,
 configuration, referenced entities, script compiles, no cycle): the same services.save runs."""
@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin
 
 from calculated import index, services
-from calculated.models import CalculatedField, CalculatedFieldEvent
+from calculated.models import CalculatedField, CalculatedFieldEvent, Job
 from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms
 
 
@@ -74,6 +74,23 @@ class CalculatedFieldEventAdmin(TenantScopedAdmin):
     list_display = ("field", "created", "is_error")
     list_filter = ("is_error",)
     readonly_fields = ("id", "field", "created", "is_error", "body")
+    fields = readonly_fields
+
+    @admin.display(description="Created", ordering="created_time")
+    def created(self, obj) -> str:
+        return format_ms(obj.created_time)
+
+
+@admin.register(Job)
+class JobAdmin(TenantScopedAdmin):
+    """Reprocessing jobs, read-only: they are started, cancelled and deleted through the API."""
+
+    read_only = True
+    list_display = ("entity_name", "kind", "status", "created")
+    list_filter = ("kind", "status")
+    search_fields = ("entity_name", "key")
+    readonly_fields = ("id", "kind", "key", "entity_type", "entity_id", "entity_name", "status", "created",
+                       "configuration", "result")
     fields = readonly_fields
 
     @admin.display(description="Created", ordering="created_time")

@@ -7,5 +7,8 @@ class CalculatedConfig(AppConfig):
 
     def ready(self) -> None:
         from calculated import receivers
+        from calculated.node import TYPE
+        from rulechains.nodes import NODES
 
         receivers.connect()
+        NODES.register(TYPE, "calculated.node.CalculatedFieldsNode")  # rulechains sits below calculated

@@ -80,20 +80,31 @@ class RollingCache:
             for source in sources:
                 self.points[(source, key)] = found.get((source, key), [])
 
-    def rolling(self, argument, source) -> "ArgValue":
+    def rolling(self, argument, source, extra=None) -> "ArgValue":
         start = self.now - argument.time_window
-        newest = [p for p in self.points.get((_uuid(source), argument.key), ()) if p[0] >= start][:argument.limit]
+        stored = self.points.get((_uuid(source), argument.key), ())
+        if extra is not None:  # a value not stored (the rule node's): in the window as if it were
+            stored = sorted([p for p in stored if p[0] != extra[0]] + [extra], reverse=True)
+        newest = [p for p in stored if p[0] >= start][:argument.limit]
         points = tuple(reversed(newest))
         return ArgValue(points[-1][0] if points else None, None, points, start, self.now, telemetry=True)
+
+
+def index_trigger(argument) -> tuple[str, str, str | None]:
+    """(kind, key, scope) of what writes an argument ("TS" for latest and rolling telemetry)."""
+    return ("ATTRIBUTE", argument.key, argument.scope) if argument.kind == ArgumentType.ATTRIBUTE \
+        else ("TS", argument.key, None)
 
 
 def _uuid(value) -> uuid.UUID:
     return value if value.__class__ is uuid.UUID else uuid.UUID(str(value))
 
 
-def load(field, entity_ids, now: int, rolling: RollingCache | None = None) -> dict:
+def load(field, entity_ids, now: int, rolling: RollingCache | None = None, overrides: dict | None = None) -> dict:
     """{entity_id: {argument name: ArgValue}} for ``field``'s arguments; defaults fill missing ones.
-    ``rolling``: the run's cache of rolling points (one made for this call when None)."""
+    ``rolling``: the run's cache of rolling points (one made for this call when None). ``overrides``:
+    values not stored, newer than the stored ones ({(entity_id, "TS"|"ATTRIBUTE", key, scope): (ts, value)}:
+    the "calculated fields" rule node's message)."""
     arguments = list(field.spec.arguments.values())
     if rolling is None:
         rolling = RollingCache(now)
@@ -114,11 +125,14 @@ def load(field, entity_ids, now: int, rolling: RollingCache | None = None) -> di
         values = {}
         for a in arguments:
             source = sources[(a.name, entity_id)]
+            extra = overrides.get((_uuid(source), *index_trigger(a))) if overrides else None
             if a.kind == ArgumentType.TS_ROLLING:
-                values[a.name] = rolling.rolling(a, source)
+                values[a.name] = rolling.rolling(a, source, extra)
                 continue
             hit = latest.get((source, a.key)) if a.kind == ArgumentType.TS_LATEST \
                 else attributes.get((a.scope, source, a.key))
+            if extra is not None and (hit is None or extra[0] >= (hit[0] or 0)):
+                hit = extra
             if hit is not None:
                 values[a.name] = ArgValue(hit[0], hit[1], telemetry=a.kind == ArgumentType.TS_LATEST)
             elif a.default is not None:

@@ -2,7 +2,8 @@
 
 from django.db import models
 
-__all__ = ["FieldKind", "FieldEntityType", "ArgumentType", "OutputType", "ALL_KINDS"]
+__all__ = ["FieldKind", "FieldEntityType", "ArgumentType", "OutputType", "ALL_KINDS", "JobType", "JobStatus",
+           "ACTIVE_JOB_STATUSES"]
 
 
 class FieldKind(models.TextChoices):
@@ -35,3 +36,24 @@ class ArgumentType(models.TextChoices):
 class OutputType(models.TextChoices):
     TIME_SERIES = "TIME_SERIES", "Time series"
     ATTRIBUTES = "ATTRIBUTES", "Attributes"
+
+
+class JobType(models.TextChoices):
+    """ThingsBoard's JobType; only CF_REPROCESSING runs here (REPORT and DUMMY are accepted as filters)."""
+
+    CF_REPROCESSING = "CF_REPROCESSING", "Calculated field reprocessing"
+
+
+ALL_JOB_TYPES = ("CF_REPROCESSING", "REPORT", "DUMMY")
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "QUEUED", "Queued"
+    PENDING = "PENDING", "Pending"
+    RUNNING = "RUNNING", "Running"
+    COMPLETED = "COMPLETED", "Completed"
+    FAILED = "FAILED", "Failed"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.PENDING, JobStatus.RUNNING)

@@ -89,8 +89,9 @@ def _work(tenant_id, changes, entities) -> dict:
     return todo
 
 
-def run(tenant_id, changes, depth: int = 1) -> None:
-    """Compute what ``changes`` trigger (``tenant_id`` None: the tenants are looked up)."""
+def run(tenant_id, changes, depth: int = 1, overrides: dict | None = None) -> None:
+    """Compute what ``changes`` trigger (``tenant_id`` None: the tenants are looked up). ``overrides``:
+    argument values that were not stored (calculated/arguments.py load)."""
     changes = [(uuid.UUID(str(e)), kind, key, scope) for e, kind, key, scope in changes]
     ids = {c[0] for c in changes}
     if tenant_id is None:
@@ -102,13 +103,13 @@ def run(tenant_id, changes, depth: int = 1) -> None:
             if entity is not None and entity[1] in wanted:
                 by_tenant[entity[1]].append(change)
         for tenant, tenant_changes in by_tenant.items():
-            _run_tenant(tenant, tenant_changes, entities, depth)
+            _run_tenant(tenant, tenant_changes, entities, depth, overrides)
         return
     tenant_id = uuid.UUID(str(tenant_id))
-    _run_tenant(tenant_id, changes, _entities(ids, tenant_id), depth)
+    _run_tenant(tenant_id, changes, _entities(ids, tenant_id), depth, overrides)
 
 
-def _run_tenant(tenant_id, changes, entities, depth: int) -> None:
+def _run_tenant(tenant_id, changes, entities, depth: int, overrides=None) -> None:
     now = now_ms()
     work = list(_work(tenant_id, changes, entities).values())
     rolling = args_mod.RollingCache(now)
@@ -116,15 +117,15 @@ def _run_tenant(tenant_id, changes, entities, depth: int) -> None:
     with debug.Recorder() as recorder:
         for field, targets in work:
             try:
-                _compute_field(field, targets, now, depth, recorder, rolling)
+                _compute_field(field, targets, now, depth, recorder, rolling, overrides)
             except Exception as e:  # a failure of one field must not stop the others
                 log.exception("calculated field %s failed", field.id)
                 for entity_id, entity_type in targets.items():
                     recorder.add(field, entity_id, entity_type, None, None, f"{type(e).__name__}: {e}")
 
 
-def _compute_field(field, targets: dict, now: int, depth: int, recorder, rolling=None) -> None:
-    loaded = args_mod.load(field, list(targets), now, rolling)
+def _compute_field(field, targets: dict, now: int, depth: int, recorder, rolling=None, overrides=None) -> None:
+    loaded = args_mod.load(field, list(targets), now, rolling, overrides)
     names = list(field.spec.arguments)
     ready = {e: values for e, values in loaded.items() if len(values) == len(names)}
     if not ready:

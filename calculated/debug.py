@@ -3,7 +3,9 @@
 Recorded under the policy converters and rule nodes follow (converters.events.should_record: every
 computation while "all" is on, failures while ``failuresEnabled``), written in one bulk INSERT per
 batch of computations, and removed after DEBUG_EVENTS_TTL_DAYS with the other debug events
-(calculated/tasks.py). The body has ThingsBoard's CalculatedFieldDebugEvent fields.
+(calculated/tasks.py). The body has ThingsBoard's CalculatedFieldDebugEvent fields; ThingsBoard's
+events API (``/api/events/CALCULATED_FIELD/{id}/DEBUG_CALCULATED_FIELD``, converters/api/events.py)
+pages them.
 """
 
 import json
@@ -36,9 +38,10 @@ class Recorder:
     def add(self, field, entity_id, entity_type, arguments, result, error) -> None:
         if not should_record(field.debug_failures_enabled, field.debug_all_enabled_until, failed=error is not None):
             return
+        event_body = body(field, entity_id, entity_type, arguments, result, error)
         self.pending.append(CalculatedFieldEvent(
-            tenant_id=field.tenant_id, field_id=field.id, is_error=error is not None,
-            body=body(field, entity_id, entity_type, arguments, result, error)))
+            tenant_id=field.tenant_id, field_id=field.id, entity_id=field.id, server=event_body["server"],
+            is_error=error is not None, body=event_body))
 
     def flush(self) -> None:
         pending, self.pending = self.pending, []

@@ -4,11 +4,11 @@ import uuid
 
 from django.db import models
 
-from calculated.choices import FieldEntityType, FieldKind
+from calculated.choices import FieldEntityType, FieldKind, JobStatus, JobType
 from tbproject.clock import now_ms
 from tenants.models import Tenant, TenantScopedModel, TenantScopedQuerySet
 
-__all__ = ["CalculatedField", "CalculatedFieldEvent"]
+__all__ = ["CalculatedField", "CalculatedFieldEvent", "Job"]
 
 
 class CalculatedField(TenantScopedModel):
@@ -45,12 +45,18 @@ class CalculatedFieldEvent(models.Model):
 
     ``body``: ``entityId``, ``entityType``, ``arguments`` and ``result`` (JSON text), ``error``,
     ``server``, as ThingsBoard's CalculatedFieldDebugEvent carries them. Removed with the field.
+    ``entity_type``/``entity_id``/``event_type``/``server`` are the columns of converters'
+    DebugEvent, so that ThingsBoard's events API (converters/api/events.py) reads these rows too.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)
     field = models.ForeignKey(CalculatedField, on_delete=models.CASCADE, related_name="events")
+    entity_type = models.CharField(max_length=16, default="CALCULATED_FIELD", editable=False)
+    entity_id = models.UUIDField(editable=False)  # the field's id
+    event_type = models.CharField(max_length=32, default="DEBUG_CALCULATED_FIELD", editable=False)
     created_time = models.BigIntegerField(default=now_ms)
+    server = models.CharField(max_length=255, blank=True)
     is_error = models.BooleanField(default=False)
     body = models.JSONField(default=dict)
 
@@ -59,7 +65,41 @@ class CalculatedFieldEvent(models.Model):
 
     class Meta:
         ordering = ["-created_time"]
-        indexes = [models.Index(fields=["field", "-created_time"], name="calculated_event_field_time")]
+        indexes = [models.Index(fields=["field", "-created_time"], name="calculated_event_field_time"),
+                   models.Index(fields=["entity_id", "event_type", "-created_time"], name="calculated_event_entity")]
 
     def __str__(self) -> str:
         return f"{self.field_id} @ {self.created_time}"
+
+    def save(self, *args, **kwargs):
+        if self.entity_id is None:
+            self.entity_id = self.field_id
+        super().save(*args, **kwargs)
+
+
+class Job(TenantScopedModel):
+    """A background job (ThingsBoard 4.1's Job): here the reprocessing of a calculated field.
+
+    ``key`` is what at most one active job holds (the field's id); ``entity_id``/``entity_name`` the
+    field's. ``configuration`` and ``result`` are ThingsBoard's CfReprocessingJobConfiguration and
+    CfReprocessingJobResult JSON (calculated/jobs.py builds them); ``status`` moves QUEUED ->
+    RUNNING -> COMPLETED or FAILED, or to CANCELLED when cancelled (the task stops at the next entity).
+    """
+
+    kind = models.CharField(max_length=32, choices=JobType.choices, default=JobType.CF_REPROCESSING)
+    key = models.CharField(max_length=255)
+    entity_type = models.CharField(max_length=32, default="CALCULATED_FIELD")
+    entity_id = models.UUIDField()
+    entity_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    configuration = models.JSONField(default=dict)
+    result = models.JSONField(default=dict)
+
+    customer_lookup = None
+
+    class Meta:
+        ordering = ["-created_time"]
+        indexes = [models.Index(fields=["tenant", "key", "-created_time"], name="calculated_job_key")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.entity_name or self.key} ({self.status})"

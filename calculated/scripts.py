@@ -8,9 +8,11 @@ and a prefix on the body's first line declares ``ctx`` and one variable per argu
 lines stay the user's. What the script sees, as in ThingsBoard:
 
 - a latest-telemetry or attribute argument: its value; ``ctx.args.<name>`` is ``{ts, value}``;
-- a rolling argument: ``{timeWindow: {startTs, endTs}, values: [{ts, value}, ...]}`` (values as
-  doubles, NaN as the string "NaN"); ThingsBoard's aggregation methods (``mean()``, ``max()``...)
-  are not provided;
+- a rolling argument: ThingsBoard's TbelCfTsRollingArg, ``timeWindow`` {startTs, endTs} and
+  ``values`` [{ts, value}] (values as doubles, NaN where not a number), ``foreach`` over its values,
+  and its methods ``max() min() mean() avg() std() median() sum() count() first() last()`` (each with
+  an optional ``ignoreNaN``, true by default), ``merge(other[, settings])`` and
+  ``mergeAll(others[, settings])`` (converters/tbel/runtime_rolling.js);
 - ``ctx.latestTs``: the newest timestamp among the telemetry arguments.
 """
 
@@ -27,7 +29,15 @@ _COLUMN_ON_FIRST_LINE = re.compile(r"\(column (\d+)\)(?= \(line 1\))")
 
 
 def _prefix(names) -> str:
-    return "var ctx = msg.ctx; " + "".join(f"var {name} = msg.args.{name}; " for name in names)
+    # TbelCfArgs (converters/tbel/runtime_rolling.js) makes each rolling argument ThingsBoard's
+    # TbelCfTsRollingArg, the same object in ctx.args and as the parameter
+    return "msg = new TbelCfArgs(msg); var ctx = msg.ctx; " + "".join(f"var {name} = msg.args.{name}; "
+                                                                    for name in names)
+
+
+def _rolling(ctx) -> list[str]:
+    """The rolling arguments among ``ctx.args`` ({timeWindow, values}; a single value is {ts, value})."""
+    return [name for name, arg in (ctx.get("args") or {}).items() if isinstance(arg, dict) and "timeWindow" in arg]
 
 
 def wrap(names, body: str) -> str:
@@ -51,7 +61,8 @@ def run(key, version, names, body: str, calls, *, limits: Limits | None = None) 
 
     ``key`` None compiles a fresh context (a test run); otherwise one cached context per key and version."""
     limits = limits or Limits.from_settings()
-    items = [(json.dumps({"ctx": ctx, "args": args}, allow_nan=False, default=str), {}, "", {}) for ctx, args in calls]
+    items = [(json.dumps({"ctx": ctx, "args": args, "rolling": _rolling(ctx)}, allow_nan=False, default=str),
+              {}, "", {}) for ctx, args in calls]
     results = engine.encode(key, version, wrap(names, body), items, limits=limits, lang="TBEL")
     answers = []
     for result in results:

@@ -5,7 +5,7 @@ from celery import shared_task
 from calculated import compute as computing
 from calculated import debug
 
-__all__ = ["compute", "prune_events"]
+__all__ = ["compute", "prune_events", "reprocess"]
 
 
 @shared_task(name="calculated.tasks.compute", ignore_result=True)
@@ -18,3 +18,14 @@ def compute(tenant_id, changes, depth: int = 1) -> None:
 def prune_events() -> int:
     """Debug events past DEBUG_EVENTS_TTL_DAYS."""
     return debug.prune()
+
+
+@shared_task(name="calculated.tasks.reprocess", ignore_result=True)
+def reprocess(job_id, only=None) -> None:
+    """Run a reprocessing job (calculated/reprocess.py); ``only``: the failed entities of a re-run."""
+    from calculated import reprocess as reprocessing
+    from calculated.models import Job
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is not None:
+        reprocessing.run(job, only)

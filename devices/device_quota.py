@@ -16,15 +16,20 @@ one pays nothing.
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 
 from devices.models import Device
 from tenants.limits.profile import max_entities
 from tenants.models import Tenant
 
-__all__ = ["MAX_DEVICES", "LIMIT_REACHED", "DevicesLimitReached", "check_new_devices"]
+__all__ = ["MAX_DEVICES", "LIMIT_REACHED", "DevicesLimitReached", "check_new_devices", "devices_counted"]
 
 MAX_DEVICES = "maxDevices"
 LIMIT_REACHED = "Devices limit reached"  # ThingsBoard's EntitiesLimitExceededException for DEVICE
+#: Sent (sender: Device) when new devices of a tenant with a limit were counted and allowed, inside the
+#: creating transaction: ``tenant_id``, ``entity_type`` "DEVICE", ``count`` (now), ``added``, ``limit``.
+#: notifications/ subscribes (ENTITIES_LIMIT rules); a tenant without a limit sends nothing.
+devices_counted = Signal()
 
 
 class DevicesLimitReached(ValidationError, ValueError):
@@ -48,7 +53,10 @@ def check_new_devices(devices) -> None:
         if atomic:
             # one creation at a time per tenant; NO KEY UPDATE: the devices' own foreign-key checks hold KEY SHARE
             list(Tenant.objects.select_for_update(no_key=True).filter(pk=tenant_id).values_list("pk", flat=True))
-        if Device.objects.filter(tenant_id=tenant_id).count() > limit:
+        count = Device.objects.filter(tenant_id=tenant_id).count()
+        if count > limit:
             if not atomic:  # a script's save in autocommit: its row is committed already
                 Device.objects.filter(pk__in=[d.pk for d in devices if d.tenant_id == tenant_id]).delete()
             raise DevicesLimitReached()
+        devices_counted.send(Device, tenant_id=tenant_id, entity_type="DEVICE", count=count, limit=limit,
+                             added=sum(1 for d in devices if d.tenant_id == tenant_id))

@@ -157,12 +157,20 @@ class EntityGroup(TenantScopedModel):
     # a device group with an OTA package (DeviceGroupOtaPackage), kept by devices/ota/signals.py: adding
     # members to a group without one (integrations do it per uplink batch) costs no OTA query
     ota_assigned = models.BooleanField(default=False, editable=False)
+    # the owner: the tenant (None) or one of its customers ("Customer Users" of each customer, roles/defaults.py)
+    customer = models.ForeignKey("tenants.Customer", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="+")
 
-    customer_lookup = None  # tenant-level groups; customer users see none
+    customer_lookup = "customer_id"  # customer users see their customer's groups (and what roles/ shares)
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "type", "name"], name="group_name_per_tenant_type")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "type", "name"], condition=models.Q(customer=None),
+                                    name="group_name_per_tenant_type"),
+            models.UniqueConstraint(fields=["customer", "type", "name"], condition=models.Q(customer__isnull=False),
+                                    name="group_name_per_customer_type"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.type})"

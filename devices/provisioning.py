@@ -209,6 +209,6 @@ class Provisioner:
     def _group(self, group_type: str, name: str) -> EntityGroup:
         key = (group_type, name)
         if key not in self._groups:
-            self._groups[key], _ = EntityGroup.objects.get_or_create(tenant_id=self.tenant_id, type=group_type,
-                                                                     name=name)
+            self._groups[key], _ = EntityGroup.objects.get_or_create(tenant_id=self.tenant_id, customer=None,
+                                                                     type=group_type, name=name)
         return self._groups[key]

@@ -15,6 +15,9 @@ class IntegrationsConfig(AppConfig):
         from tenants.system import usage_counts
 
         usage_counts.register("integrationsCount", Integration.objects.count)  # /api/admin/licenseUsageInfo
+        from integrations import secret_users
+
+        secret_users.connect()  # users of the secrets storage (vault/hooks.py)
         self._drop_data_on_delete()
 
     @staticmethod

@@ -45,6 +45,7 @@ from integrations.sink import RunnerSink, record_lifecycle, with_connection
 from integrations.types import TYPES
 from tenants.deletion import tenant_marked
 from tenants.models import Tenant
+from vault.resolution import prepare, stamp_of
 
 __all__ = ["Runner", "RunnerThread", "wanted_integrations"]
 
@@ -58,8 +59,10 @@ UPLINK_THREADS = 4
 
 
 def _fingerprint(integration) -> str:
-    """What a listener's connection depends on: a change means reconnecting."""
-    return json.dumps([integration.type, integration.name, integration.configuration], sort_keys=True, default=str)
+    """What a listener's connection depends on: a change means reconnecting (a secret's new value too:
+    the stamp of the ones its configuration names, from ``_plan``'s ``vault.prepare``)."""
+    return json.dumps([integration.type, integration.name, integration.configuration, stamp_of(integration)],
+                      sort_keys=True, default=str)
 
 
 @dataclass
@@ -231,6 +234,9 @@ class Runner:
                     claimed.append(integration)
         changed_ids = [pk for pk, version in running.items() if wanted.get(pk, version) != version]
         changed = list(rows.filter(pk__in=changed_ids)) if changed_ids else []
+        for integration in (*claimed, *changed):
+            # secrets resolved here, off the loop (vault/resolution.py), in the type's secret fields only
+            prepare(integration, integration.type_class.secret_keys(integration.configuration))
         return _Plan(wanted, existing, claimed, changed)
 
     # --- one integration --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from rest_framework.exceptions import ValidationError as ApiError
 from notifications import validation
 from notifications.api.inbox import masked
 from notifications.models import (
+    ApiUsageStatus,
     Notification,
     NotificationRequest,
     NotificationRule,
@@ -181,3 +182,18 @@ class SettingsAdmin(TenantScopedAdmin):
     @admin.display(description="Delivery method settings")
     def configs(self, obj) -> str:
         return json.dumps(masked(obj.delivery_methods_configs), indent=2)
+
+
+@admin.register(ApiUsageStatus)
+class ApiUsageStatusAdmin(TenantScopedAdmin):
+    """Each tenant's last API usage state per feature (API_USAGE_LIMIT notifications), read-only."""
+
+    read_only = True
+    sysadmin_only = True
+    list_display = ("tenant", "feature", "status", "updated")
+    list_filter = ("feature", "status")
+    readonly_fields = ("tenant", "feature", "status", "updated")
+
+    @admin.display(description="Updated", ordering="updated_time")
+    def updated(self, obj) -> str:
+        return format_ms(obj.updated_time)

@@ -13,8 +13,9 @@ NOTIFICATION_TYPES = (
 DELIVERY_METHODS = ("WEB", "EMAIL", "SMS", "SLACK", "MICROSOFT_TEAMS", "MOBILE_APP")
 #: the methods whose templates carry a subject (ThingsBoard requires it for WEB and EMAIL)
 SUBJECT_METHODS = ("WEB", "EMAIL", "MOBILE_APP")
-#: the methods this server really delivers (GET /api/notification/deliveryMethods)
-DELIVERED_METHODS = ("WEB", "EMAIL")
+#: the methods this server always delivers (GET /api/notification/deliveryMethods adds SLACK with a bot token,
+#: SMS with a system SMS provider)
+DELIVERED_METHODS = ("WEB", "EMAIL", "MICROSOFT_TEAMS")
 TRIGGER_TYPES = (
     "ENTITY_ACTION", "ALARM", "ALARM_COMMENT", "ALARM_ASSIGNMENT", "DEVICE_ACTIVITY",
     "RULE_ENGINE_COMPONENT_LIFECYCLE_EVENT", "INTEGRATION_LIFECYCLE_EVENT", "EDGE_CONNECTION",

@@ -14,8 +14,11 @@ query per recipient. What each method did is the request's ``stats``, as ThingsB
   inline in embedded mode), so that a slow mail server never holds up an alarm's commit or the
   rule engine; the task adds its ``sent``/``errors`` to the request's stats. Parameter values are
   HTML-escaped in the body (the template's own markup is kept).
-- SMS, MOBILE_APP, SLACK, MICROSOFT_TEAMS: this server has no provider for them; each recipient
-  (or Slack/Teams target) is recorded as an error saying so. Nothing is pretended delivered.
+- SLACK, MICROSOFT_TEAMS (their targets) and SMS (each user's phone): sent by the Celery task
+  ``notifications.tasks.send_chats`` queued once the request is stored, as the e-mails are
+  (notifications/chats.py); SMS without a system SMS provider is recorded "not configured" at once.
+- MOBILE_APP: this server has no push provider; each recipient is recorded as an error saying so.
+  Nothing is pretended delivered.
 """
 
 import logging
@@ -28,23 +31,19 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.utils.html import strip_tags
 
+from notifications.chats import SMS_NOT_CONFIGURED, sms_sender
 from notifications.models import Notification, NotificationRequest, RequestStatus
 from notifications.templating import recipient_params, render
 from notifications.validation import enabled_methods
 
-__all__ = ["Job", "send_batch", "send_mails", "MAX_ERRORS_KEPT"]
+__all__ = ["Job", "send_batch", "send_mails", "MAX_ERRORS_KEPT", "Stats", "add_stats"]
 
 log = logging.getLogger(__name__)
 
 #: error entries kept per method and request (all are counted in totalErrors)
 MAX_ERRORS_KEPT = 100
 _USER_METHODS = ("WEB", "EMAIL", "SMS", "MOBILE_APP")
-_NOT_CONFIGURED = {
-    "SMS": "SMS delivery method is not configured (no SMS provider on this server)",
-    "MOBILE_APP": "Mobile app delivery method is not configured",
-    "SLACK": "Slack delivery method is not configured",
-    "MICROSOFT_TEAMS": "Microsoft Teams delivery method is not configured (no outgoing webhook client on this server)",
-}
+_NOT_CONFIGURED = {"MOBILE_APP": "Mobile app delivery method is not configured"}
 
 
 @dataclass
@@ -56,7 +55,7 @@ class Job:
     params: dict = field(default_factory=dict)  # the trigger's template parameters
 
 
-class _Stats:
+class Stats:
     def __init__(self):
         self.sent: dict[str, int] = {}
         self.errors: dict[str, dict[str, str]] = {}
@@ -76,7 +75,7 @@ class _Stats:
                 "totalSent": sum(self.sent.values())}
 
 
-def _prepare(job: Job, stats: _Stats, inbox: list, mails: list) -> None:
+def _prepare(job: Job, stats: Stats, inbox: list, mails: list, chats: list, sms_ok: bool) -> None:
     request = job.request
     template = request.template or {}
     kind = template.get("notificationType") or "GENERAL"
@@ -103,12 +102,24 @@ def _prepare(job: Job, stats: _Stats, inbox: list, mails: list) -> None:
                     continue
                 mails.append((request, user["email"], render(spec.get("subject") or "", params),
                               render(spec.get("body") or "", params, html=True)))
+            elif method == "SMS":
+                phone = user.get("phone") or ""
+                if not sms_ok:  # no SMS provider: known before anything is queued
+                    stats.failed("SMS", user["email"], SMS_NOT_CONFIGURED)
+                elif not phone:
+                    stats.failed("SMS", user["email"], "User has no phone number")
+                else:
+                    chats.append([request, "SMS", user["email"], request.tenant_id, phone, "",
+                                  render(spec.get("body") or "", params), {}])
             else:
                 stats.failed(method, user["email"], _NOT_CONFIGURED[method])
     for target in job.others:
         method = "SLACK" if target.target_type == "SLACK" else "MICROSOFT_TEAMS"
         if method in methods:
-            stats.failed(method, target.name, _NOT_CONFIGURED[method])
+            spec = by_method[method]
+            chats.append([request, method, target.name, request.tenant_id, str(target.pk),
+                              render(spec.get("subject") or "", job.params), render(spec.get("body") or "", job.params),
+                              {k: spec[k] for k in ("themeColor", "button") if k in spec}])
 
 
 def send_mails(mails: list) -> None:
@@ -116,19 +127,19 @@ def send_mails(mails: list) -> None:
     happened to each request's stats (the Celery task ``notifications.tasks.send_mails``)."""
     if not mails:
         return
-    by_request: dict[str, _Stats] = {}
+    by_request: dict[str, Stats] = {}
     try:
         connection = get_connection(fail_silently=False)
         connection.open()
     except Exception as e:
         for request_id, email, _, _ in mails:
-            by_request.setdefault(request_id, _Stats()).failed("EMAIL", email,
+            by_request.setdefault(request_id, Stats()).failed("EMAIL", email,
                                                                f"Failed to connect to the mail server: {e}"[:500])
-        _add_stats(by_request)
+        add_stats(by_request)
         return
     try:
         for request_id, email, subject, body in mails:
-            stats = by_request.setdefault(request_id, _Stats())
+            stats = by_request.setdefault(request_id, Stats())
             message = EmailMultiAlternatives(subject.replace("\n", " ").replace("\r", " "),
                                              unescape(strip_tags(body)), settings.DEFAULT_FROM_EMAIL, [email],
                                              connection=connection)
@@ -141,10 +152,10 @@ def send_mails(mails: list) -> None:
                 stats.failed("EMAIL", email, str(e))
     finally:
         connection.close()
-    _add_stats(by_request)
+    add_stats(by_request)
 
 
-def _add_stats(by_request: dict) -> None:
+def add_stats(by_request: dict) -> None:
     with transaction.atomic():
         for request in NotificationRequest.objects.select_for_update().filter(pk__in=list(by_request)):
             done, stats = by_request[str(request.pk)], dict(request.stats or {})
@@ -169,11 +180,13 @@ def _queue_mails(mails: list) -> None:
 def send_batch(jobs: list[Job]) -> None:
     """Deliver every job and store its request (SENT, with stats) and the inbox rows; e-mails are
     queued to a task once they are stored (its stats are added then)."""
-    inbox, mails, all_stats = [], [], []
+    inbox, mails, chats, all_stats = [], [], [], []
+    sms_ok = any("SMS" in enabled_methods((j.request.template or {}).get("configuration")) for j in jobs) \
+        and sms_sender() is not None
     for job in jobs:
-        stats = _Stats()
+        stats = Stats()
         all_stats.append(stats)
-        _prepare(job, stats, inbox, mails)
+        _prepare(job, stats, inbox, mails, chats, sms_ok)
     new, known = [], []
     for job, stats in zip(jobs, all_stats, strict=True):
         job.request.status, job.request.stats, job.request.send_at = RequestStatus.SENT, stats.json(), None
@@ -185,3 +198,9 @@ def send_batch(jobs: list[Job]) -> None:
     Notification.objects.bulk_create(inbox, batch_size=1000)
     if mails:
         _queue_mails(mails)
+    if chats:
+        from notifications.tasks import send_chats as task
+
+        payload = [[str(r.pk), method, who, str(tenant) if tenant else None, *rest] for r, method, who, tenant, *rest
+                   in chats]
+        transaction.on_commit(partial(task.delay, payload), robust=True)

@@ -15,7 +15,7 @@ from tenants.choices import Authority
 from tenants.models import Tenant, User
 
 __all__ = ["NotificationTarget", "NotificationTemplate", "NotificationRule", "NotificationRequest", "Notification",
-           "NotificationSettings", "RequestStatus", "NotificationStatus"]
+           "NotificationSettings", "RequestStatus", "NotificationStatus", "ApiUsageStatus"]
 
 
 class OwnedQuerySet(models.QuerySet):
@@ -150,7 +150,8 @@ class NotificationRequest(Owned):
     class Meta:
         ordering = ["-created_time"]
         indexes = [models.Index(fields=["status", "send_at"], name="notification_request_due"),
-                   models.Index(fields=["tenant", "rule", "created_time"], name="notification_request_list")]
+                   models.Index(fields=["tenant", "rule", "created_time"], name="notification_request_list"),
+                   models.Index(fields=["created_time"], name="notification_request_ttl")]
 
     def __str__(self) -> str:
         return f"{self.template.get('name') or 'request'} ({self.status})"
@@ -178,7 +179,8 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_time"]
-        indexes = [models.Index(fields=["recipient", "status", "created_time"], name="notification_inbox")]
+        indexes = [models.Index(fields=["recipient", "status", "created_time"], name="notification_inbox"),
+                   models.Index(fields=["created_time"], name="notification_ttl")]
 
     def __str__(self) -> str:
         return self.subject or self.text[:40]
@@ -197,3 +199,20 @@ class NotificationSettings(models.Model):
 
     def __str__(self) -> str:
         return f"notification settings of {self.tenant_id or 'the system'}"
+
+
+class ApiUsageStatus(models.Model):
+    """A tenant's last seen API usage state per feature (ENABLED, WARNING, DISABLED), so that an
+    API_USAGE_LIMIT notification goes out once per change (notifications/usage_states.py)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)
+    feature = models.CharField(max_length=16, editable=False)
+    status = models.CharField(max_length=16, editable=False)
+    updated_time = models.BigIntegerField(default=now_ms, editable=False)
+
+    class Meta:
+        verbose_name_plural = "API usage statuses"
+        constraints = [models.UniqueConstraint(fields=["tenant", "feature"], name="api_usage_status_feature")]
+
+    def __str__(self) -> str:
+        return f"{self.feature}: {self.status}"

@@ -9,6 +9,8 @@ tenant's users; the system administrator's reaches whom its filter names across 
 a manual request has none, and those filters reach nobody.
 """
 
+import uuid
+
 from django.db.models import Q
 
 from tenants.choices import Authority
@@ -16,7 +18,7 @@ from tenants.models import User
 
 __all__ = ["users_of", "resolve", "RECIPIENT_FIELDS"]
 
-RECIPIENT_FIELDS = ("pk", "email", "first_name", "last_name", "tenant_id")
+RECIPIENT_FIELDS = ("pk", "email", "first_name", "last_name", "tenant_id", "phone")
 
 
 def users_of(configuration: dict, tenant_id, context: dict | None = None):
@@ -50,7 +52,33 @@ def users_of(configuration: dict, tenant_id, context: dict | None = None):
         return users.filter(authority=Authority.TENANT_ADMIN)
     if kind == "AFFECTED_USER" and context.get("affected_user_id"):
         return users.filter(pk=context["affected_user_id"])
-    return User.objects.none()  # USER_GROUP_LIST, USER_ROLE: no user groups or roles here
+    if kind == "USER_GROUP_LIST" and tenant_id is not None:
+        return users.filter(entity_groups__in=_owned_groups(tenant_id, flt.get("groupsIds"))).distinct()
+    if kind == "USER_ROLE" and tenant_id is not None:
+        from roles.models import GroupPermission
+
+        groups = GroupPermission.objects.filter(tenant_id=tenant_id, role_id__in=_ids(flt.get("rolesIds")))
+        return users.filter(entity_groups__in=groups.values("user_group_id")).distinct()
+    return User.objects.none()
+
+
+def _ids(values) -> list:
+    """The ids of a filter's list (plain ids or ThingsBoard's ``{"entityType", "id"}``); bad ones dropped."""
+    out = []
+    for value in values or ():
+        raw = value.get("id") if isinstance(value, dict) else value
+        try:
+            out.append(uuid.UUID(str(raw)))
+        except (TypeError, ValueError, AttributeError):
+            continue
+    return out
+
+
+def _owned_groups(tenant_id, ids):
+    """The tenant's user groups among ``ids`` (its customers' included: they are the tenant's rows)."""
+    from devices.models import EntityGroup
+
+    return EntityGroup.objects.filter(tenant_id=tenant_id, type="USER", pk__in=_ids(ids)).values("pk")
 
 
 def resolve(targets, tenant_id, context: dict | None = None) -> dict:

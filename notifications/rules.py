@@ -33,8 +33,8 @@ from tbproject.api.ids import entity_id
 from tbproject.clock import now_ms
 from tbproject.process_cache import ProcessCache
 
-__all__ = ["Event", "queue", "handle", "alarm_params", "person_params", "tenants_with_rules", "forget_rules",
-           "drop_escalations", "TTL_SECONDS"]
+__all__ = ["Event", "queue", "handle", "alarm_params", "person_params", "tenants_with_rules", "rule_keys",
+           "rule_keys_loaded", "forget_rules", "drop_escalations", "TTL_SECONDS"]
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +65,22 @@ class _Batch:
 
 
 def _handle_safely(events: list) -> None:
-    """A failing notification never fails the alarm change (or the rule engine batch) that caused it."""
+    """A failing notification never fails the alarm change (or the rule engine batch) that caused it.
+    Alarm events are handled here; the other triggers' (notifications/triggers.py) there."""
+    alarms = [e for e in events if isinstance(e, Event)]
+    others = [e for e in events if not isinstance(e, Event)]
     try:
-        handle(events)
+        if alarms:
+            handle(alarms)
     except Exception:
-        log.exception("notification rules failed for %d alarm event(s)", len(events))
+        log.exception("notification rules failed for %d alarm event(s)", len(alarms))
+    try:
+        if others:
+            from notifications import triggers
+
+            triggers.handle(others)
+    except Exception:
+        log.exception("notification rules failed for %d event(s)", len(others))
 
 
 def queue(event: Event) -> None:
@@ -158,13 +169,25 @@ def _settled(rule: NotificationRule, alarm) -> bool:
 # --- which tenants have enabled rules: a process cache, so that an alarm of a tenant without rules
 # costs no query (forgotten when a rule is saved or deleted in this process; TTL_SECONDS elsewhere)
 TTL_SECONDS = 5.0
-_RULE_TENANTS = ProcessCache(max_entries=1)
+_RULE_TENANTS = ProcessCache(max_entries=2)
 
 
 def tenants_with_rules() -> frozenset:
     return _RULE_TENANTS.get_or_load(
         "tenants", lambda: frozenset(NotificationRule.objects.filter(enabled=True)
                                      .values_list("tenant_id", flat=True).distinct()), TTL_SECONDS)
+
+
+def rule_keys() -> frozenset:
+    """(owner tenant id as text, or None for the system's; trigger type) of every enabled rule."""
+    return _RULE_TENANTS.get_or_load(
+        "keys", lambda: frozenset((str(t) if t else None, kind) for t, kind in NotificationRule.objects.filter(
+            enabled=True).values_list("tenant_id", "trigger_type").distinct()), TTL_SECONDS)
+
+
+def rule_keys_loaded() -> bool:
+    """Whether :func:`rule_keys` answers from the process cache (no query)."""
+    return _RULE_TENANTS.get("keys") is not None
 
 
 def forget_rules(*args, **kwargs) -> None:

@@ -92,6 +92,10 @@ def _users_filter(value, system: bool) -> dict:
         value = {**value, "usersIds": uuid_list(value.get("usersIds"), "usersFilter.usersIds")}
     elif kind == "CUSTOMER_USERS":
         value = {**value, "customerId": uuid_list([value.get("customerId")], "usersFilter.customerId")[0]}
+    elif kind == "USER_GROUP_LIST":
+        value = {**value, "groupsIds": uuid_list(value.get("groupsIds"), "usersFilter.groupsIds")}
+    elif kind == "USER_ROLE":
+        value = {**value, "rolesIds": uuid_list(value.get("rolesIds"), "usersFilter.rolesIds")}
     elif kind == "TENANT_ADMINISTRATORS":
         for key in ("tenantsIds", "tenantProfilesIds"):
             if value.get(key) is not None:
@@ -116,6 +120,8 @@ def target_config(value, *, system: bool) -> dict:
         for key in ("webhookUrl", "channelName"):
             if not isinstance(value.get(key), str) or not value[key]:
                 raise ValidationError(f"configuration.{key} must be specified")
+        if not re.match(r"https?://[^/\s]+", value["webhookUrl"]):
+            raise ValidationError("configuration.webhookUrl must be an http(s) URL")
     return value
 
 
@@ -211,7 +217,31 @@ def trigger_config(trigger_type, value) -> dict:
                      ALARM_SEARCH_STATUSES)
     if trigger_type == "ALARM_ASSIGNMENT":
         _strings(value, "notifyOn", ("ASSIGNED", "UNASSIGNED"))
+    for key, allowed in _TRIGGER_LISTS.get(trigger_type, {}).items():
+        _strings(value, key, allowed)
+    if trigger_type == "DEVICE_ACTIVITY" and not value.get("notifyOn"):
+        raise ValidationError("triggerConfig.notifyOn must be a non-empty list")
+    if trigger_type == "ENTITIES_LIMIT" and value.get("threshold") is not None:
+        threshold = value["threshold"]
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+            raise ValidationError("triggerConfig.threshold must be a number from 0 to 1")
     return value
+
+
+_LIFECYCLE = ("CREATED", "STARTED", "ACTIVATED", "SUSPENDED", "UPDATED", "STOPPED", "DELETED", "FAILED",
+              "DEACTIVATED", "RELATION_UPDATED", "RELATION_DELETED")
+#: trigger type -> its list fields (their allowed values; None: ids, checked as strings)
+_TRIGGER_LISTS = {
+    "ENTITY_ACTION": {"entityTypes": None},
+    "DEVICE_ACTIVITY": {"notifyOn": ("ACTIVE", "INACTIVE"), "devices": None, "deviceProfiles": None},
+    "INTEGRATION_LIFECYCLE_EVENT": {"notifyOn": _LIFECYCLE, "integrationTypes": None, "integrations": None},
+    "RULE_ENGINE_COMPONENT_LIFECYCLE_EVENT": {"ruleChains": None, "ruleChainEvents": _LIFECYCLE,
+                                              "ruleNodeEvents": _LIFECYCLE},
+    "ENTITIES_LIMIT": {"entityTypes": None},
+    "API_USAGE_LIMIT": {"apiFeatures": ("TRANSPORT", "DB", "RE", "JS", "TBEL", "EMAIL", "SMS", "ALARM", "REPORT", "AI"),
+                        "notifyOn": ("ENABLED", "WARNING", "DISABLED")},
+    "RATE_LIMITS": {"apis": None},
+}
 
 
 def recipients_config(trigger_type: str, value) -> tuple[dict, list[str]]:

@@ -1,14 +1,14 @@
 """What every tenant starts with, as ThingsBoard PE makes it: three user groups ("All", "Tenant
 Administrators", "Tenant Users"), six roles, and two group permissions ("Tenant Administrators" ->
 "Tenant Administrator", "Tenant Users" -> "Tenant User"). A new tenant administrator joins "All" and
-"Tenant Administrators". Customer-level groups ("Customer Administrators", "Customer Users") are not
-made: entity groups cannot be customer-owned here (roles/rights.py gives customer users their role).
+"Tenant Administrators". Each customer's groups ("All", "Customer Administrators", "Customer Users"):
+roles/customer_defaults.py.
 
 Functions take the models as arguments so the data migration can run them with historical models.
 """
 
 __all__ = ["ALL", "TENANT_ADMINS", "TENANT_USERS", "DEFAULT_GROUPS", "DEFAULT_ROLES", "DEFAULT_GRANTS",
-           "ensure_tenant", "join_defaults"]
+           "ensure_tenant", "join_defaults", "tenant_owned"]
 
 ALL, TENANT_ADMINS, TENANT_USERS = "All", "Tenant Administrators", "Tenant Users"
 DEFAULT_GROUPS = (ALL, TENANT_ADMINS, TENANT_USERS)
@@ -29,6 +29,11 @@ DEFAULT_ROLES = {
 DEFAULT_GRANTS = {TENANT_ADMINS: "Tenant Administrator", TENANT_USERS: "Tenant User"}
 
 
+def tenant_owned(EntityGroup) -> dict:
+    """The lookup of tenant-owned groups (a historical model from before groups had owners: every group)."""
+    return {"customer": None} if any(f.name == "customer" for f in EntityGroup._meta.get_fields()) else {}
+
+
 def ensure_tenant(tenant_id, EntityGroup, Role, GroupPermission, TenantDefaults=None) -> dict:
     """Create what is missing of the tenant's defaults; the user groups by name. With ``TenantDefaults``,
     record the ids of "All", "Tenant Administrators", "Tenant Administrator" and its group permission
@@ -39,7 +44,7 @@ def ensure_tenant(tenant_id, EntityGroup, Role, GroupPermission, TenantDefaults=
     groups = {}
     for name in DEFAULT_GROUPS:
         groups[name], _ = EntityGroup.objects.get_or_create(
-            tenant_id=tenant_id, type="USER", name=name,
+            tenant_id=tenant_id, type="USER", name=name, **tenant_owned(EntityGroup),
             defaults={"description": "Every user of the tenant" if name == ALL else ""})
     roles = {}
     for name, (kind, permissions, description) in DEFAULT_ROLES.items():
@@ -79,5 +84,6 @@ def join_defaults(user, EntityGroup) -> None:
     """A tenant administrator joins the tenant's "All" and "Tenant Administrators" groups."""
     if user.authority != "TENANT_ADMIN" or user.tenant_id is None:
         return
-    for group in EntityGroup.objects.filter(tenant_id=user.tenant_id, type="USER", name__in=(ALL, TENANT_ADMINS)):
+    for group in EntityGroup.objects.filter(tenant_id=user.tenant_id, type="USER", name__in=(ALL, TENANT_ADMINS),
+                                            **tenant_owned(EntityGroup)):
         group.users.add(user)

@@ -2,8 +2,10 @@
 
 tbproject/api/permissions.py asks :func:`check` (through tbproject/api/role_hook.py) after its
 authority check, for every view using ``IsTenantUser`` (and its subclasses) or ``RoleChecked``.
-Only tenant administrators are checked: a customer user's "Customer User" role is what its authority
-already allows (it reads what is assigned to its customer), and the system administrator has every right.
+Tenant administrators are checked against the table; a customer user's authority decides for its own
+customer's entities (its "Customer User" role is what that authority allows), and an entity it reaches only
+through an entity group shared with it needs the operation in that group's GROUP roles (roles/group_access.py);
+the system administrator has every right.
 
 A route is found by its URL name: :data:`OPEN_ROUTES` (and :data:`OPEN_PREFIXES`) every authenticated
 user may call whatever its role (its own session, profile, settings, 2FA, inbox); :data:`PREFIXES` gives
@@ -18,7 +20,7 @@ needs the operation on the generic ``ALL`` resource, which only full administrat
 The caller's rights are computed once per request (roles/rights.py).
 """
 
-from roles import request_resources
+from roles import group_access, request_resources
 from roles.choices import GROUP_RESOURCES, RESOURCES
 from roles.rights import rights_of
 from tenants.choices import Authority
@@ -43,6 +45,16 @@ OPEN_ROUTES = frozenset({
     "dashboard-server-time", "dashboard-max-datapoints", "image-public", "schema", "integration-ingress",
     # the tenant's own profile, which every page of ThingsBoard's UI reads (writes: the system administrator)
     "tenant-profile-detail", "tenant-profile-info", "tenant-profile-default",
+    # the mobile app of any user: its info, the QR code its home page shows and the deep link (oauth/)
+    "mobile-user-info", "mobile-qr-merged", "mobile-qr-deep-link",
+    # what every page of the UI reads: the user's merged white labeling, menu and translation (branding/; the
+    # writes on the same paths check WHITE_LABELING / CUSTOM_MENU WRITE in their views)
+    "whiteLabel-params", "customMenu-end-user", "customMenu-current", "translation-full",
+    "translation-full-download", "translation-custom-merged", "translation-available-locales",
+    "translation-java-locales",
+    # one's own acceptance of the sign-up policies (signup/)
+    "signup-accept-privacy-policy", "signup-accept-terms-of-use", "signup-privacy-policy-accepted",
+    "signup-terms-of-use-accepted",
 })
 OPEN_PREFIXES = ("noauth-", "device-http-")
 
@@ -55,13 +67,16 @@ PREFIXES = {
     "rpc": "DEVICE", "telemetry": "<entity_type>", "audit-logs": "AUDIT_LOG", "usage": "API_USAGE_STATE",
     "role": "ROLE", "group-permission": "GROUP_PERMISSION", "user": "USER", "users": "USER",
     "admin-repository": "VERSION_CONTROL", "admin-auto-commit": "VERSION_CONTROL", "api-key": "API_KEY",
+    "vc": "VERSION_CONTROL",
     "widgets-bundle": "WIDGETS_BUNDLE", "widget-type": "WIDGET_TYPE", "resource": "TB_RESOURCE",
     "image": "TB_RESOURCE", "ota-package": "OTA_PACKAGE", "group-ota-package": "OTA_PACKAGE",
     "relations": "<entity_type>", "relations-info": "<entity_type>", "query-entitiesQuery": "<query>",
     "rule-engine": "<entity_type>", "scheduler-event": "SCHEDULER_EVENT", "notification": "NOTIFICATION",
     # calculated fields: the client's Resource has no CALCULATED_FIELD; the entity's when the path names it
     # (READ/WRITE_CALCULATED_FIELD), else the generic ALL resource
-    "calculatedfield": "ALL", "owner": "CUSTOMER",
+    "calculatedfield": "ALL", "owner": "CUSTOMER", "job": "JOB",  # jobs: calculated fields' reprocessing
+    "secret": "SECRET",  # secrets storage (vault/)
+    "whiteLabel": "WHITE_LABELING", "translation": "WHITE_LABELING", "customMenu": "CUSTOM_MENU",  # branding/
 }
 #: URL name -> resource, where the prefix's is not the one
 ROUTES = {
@@ -82,6 +97,7 @@ ROUTES = {
     "group-owner-infos-hierarchy": "<group_type>", "group-for-entity": "<entity_type>",
     "group-save": VIEW, "group-detail": VIEW, "group-entities": VIEW, "group-add": VIEW, "group-remove": VIEW,
     "group-member": VIEW, "group-info": VIEW,
+    "group-share": VIEW, "group-share-v2": VIEW, "group-share-role": VIEW, "group-infos-shared": "<group_type>",
     "group-infos-by-ids": "ALL", "group-by-ids": "ALL", "group-customers": "ALL", "group-edges": "ALL",
     "group-users": "USER", "group-permissions": "GROUP_PERMISSION",
     "queue-list": "QUEUE", "queue-by-name": "QUEUE", "queue-detail": "QUEUE",
@@ -94,6 +110,8 @@ ROUTES = {
     # the rule engine REST API: the originator's WRITE; the caller as originator: the generic ALL resource
     "owners": "CUSTOMER", "rule-engine-user": "ALL", "rule-engine-user-noslash": "ALL",
     "calculatedfield-by-entity": "<entity_type>",
+    "mobile-qr-settings": "MOBILE_APP_SETTINGS",  # a tenant administrator's own QR code settings (oauth/)
+    "selfRegistration-params": "WHITE_LABELING",
 }
 #: URL name -> {method: operation}, where the method's is not the one
 _READ_BY_POST = {"POST": "READ"}
@@ -191,6 +209,8 @@ def allows(request, resource: str, operation: str) -> bool:
 def check(request, view) -> bool:
     """The role hook (tbproject/api/role_hook.py): may this authenticated tenant user make this request?"""
     user = request.user
+    if user.authority == Authority.CUSTOMER_USER:
+        return _customer_check(request)
     if user.authority != Authority.TENANT_ADMIN:
         return True
     match = getattr(request, "resolver_match", None)
@@ -205,6 +225,22 @@ def check(request, view) -> bool:
 
 
 _OWN_PROFILE = ("user-detail", "user-info", "user-save")
+#: the path keys naming the one entity a request reads or writes
+_TARGET_KEYS = ("entity_id", "device_id", "pk")
+
+
+def _customer_check(request) -> bool:
+    """A customer user: its authority decides for its customer's entities; an entity reached only through a
+    group shared with it needs the operation in that group's roles (roles/group_access.py)."""
+    rights = _rights(request)
+    if not rights.groups:
+        return True
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return True
+    wanted = needs(match.url_name, request.method, match.kwargs, request)
+    target = next((match.kwargs[k] for k in _TARGET_KEYS if k in match.kwargs), None)
+    return all(group_access.group_allows(request.user, rights, *need, target) for need in wanted)
 
 
 def _own_user(request, name: str, kwargs: dict) -> bool:

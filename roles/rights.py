@@ -3,8 +3,9 @@
     rights = rights_of(user)          # cached per process for CACHE_SECONDS, keyed by user and authority
     rights.allows("DEVICE", "WRITE")  # GENERIC roles only; a role's ``excludedPermissions`` subtract from it
 
-The system administrator may do everything. A customer user's groups would be its customer's, which
-cannot exist here (entity groups are tenant-owned), so its rights are its tenant's "Customer User" role.
+The system administrator may do everything. A customer user's rights come from its groups (its
+customer's "Customer Users", "Customer Administrators", ..., and groups shared with them); where no group
+grants it a generic role, its tenant's "Customer User" role (what its authority always allowed).
 Any change to a role, a group permission or a user group's members empties the cache of this process
 at once and on commit; other processes see it within ``CACHE_SECONDS``.
 """
@@ -68,9 +69,15 @@ def rights_of(user) -> Rights:
 
 
 def _load(user) -> Rights:
-    if user.authority == Authority.CUSTOMER_USER:
+    rights = _from_groups(user)
+    if user.authority == Authority.CUSTOMER_USER and not rights.generic:
+        # no group of the customer grants a generic role: the authority's, the tenant's "Customer User" role
         roles = Role.objects.filter(tenant_id=user.tenant_id, name=CUSTOMER_USER_ROLE, type="GENERIC")
-        return Rights(generic=tuple((r.permissions, r.excluded_permissions) for r in roles))
+        return Rights(generic=tuple((r.permissions, r.excluded_permissions) for r in roles), groups=rights.groups)
+    return rights
+
+
+def _from_groups(user) -> Rights:
     rows = GroupPermission.objects.filter(tenant_id=user.tenant_id, user_group__users=user).values_list(
         "role__type", "role__permissions", "role__excluded_permissions", "entity_group_id", "entity_group__type")
     generic, groups = [], {}

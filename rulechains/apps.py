@@ -12,6 +12,9 @@ class RulechainsConfig(AppConfig):
         from rulechains import services, shortcut, signals  # noqa: F401  (signals: root chains, ATTRIBUTES_UPDATED)
 
         handoff.connect(shortcut.acts_on_stored, services.submit)  # stored uplinks reach the rule engine
+        from rulechains import secret_users
+
+        secret_users.connect()  # users of the secrets storage (vault/hooks.py)
         self._forget_deleted_originators()
 
     @staticmethod

@@ -25,6 +25,7 @@ from rulechains.nodes import NODES
 from rulechains.nodes.base import ConfigError
 from tbproject.api.ids import entity_id
 from tbproject.clock import now_ms
+from vault.resolution import is_reference
 
 __all__ = ["MetadataError", "metadata_saving", "metadata_saved", "export_metadata", "node_json", "save_metadata",
            "short_type", "masked", "keep_secrets"]
@@ -58,7 +59,7 @@ def masked(node_type: str, configuration):
         return configuration
     out = copy.deepcopy(configuration)
     for path in paths:
-        if _get(out, path) not in (None, ""):
+        if _get(out, path) not in (None, "") and not is_reference(_get(out, path)):  # a ${secret:..} shows as it is
             _set(out, path, MASK)
     return out
 

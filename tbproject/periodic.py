@@ -40,6 +40,8 @@ JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("rulechains.tasks.run_generators", 1),  # generator nodes: periodInSeconds >= 1
     PeriodicJob("scheduler.tasks.fire_due_events", 1),  # scheduler events due (TIMER repeats by the second)
     PeriodicJob("notifications.tasks.send_scheduled", 5),  # delayed notification requests, alarm escalations
+    PeriodicJob("notifications.tasks.remove_expired", 86400),  # notifications past their TTL (30 days)
+    PeriodicJob("notifications.tasks.check_api_usage", 300),  # API_USAGE_LIMIT notifications
     PeriodicJob("calculated.tasks.prune_events", 3600),  # calculated fields' debug events past their TTL
     PeriodicJob("rulechains.tasks.sweep_rpcs", 300),  # expired RPC calls, persistent ones past rpcTtlDays
     PeriodicJob("tenants.tasks.resume_tenant_deletions", 300),  # tenant deletions whose worker stopped

@@ -40,6 +40,12 @@ class TypeRegistry:
             self._loaded[kind] = load_dotted(self._table[kind])
         return self._loaded[kind]
 
+    def register(self, kind: str, path: str) -> None:
+        """Add a type from a higher layer (its AppConfig.ready), which this table may not name."""
+        self._table[kind] = path
+        self._loaded.pop(kind, None)
+        self.__dict__.pop("choices", None)
+
     def all(self) -> dict[str, type]:
         return {kind: self.load(kind) for kind in self._table}
 

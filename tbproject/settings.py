@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audit.context.AuditMiddleware",  # who is acting, for the audit log of configuration changes
+    "notifications.context.ActorMiddleware",  # who is acting, for ENTITY_ACTION notifications
 ]
 
 ROOT_URLCONF = "tbproject.urls"
@@ -199,6 +200,9 @@ SPECTACULAR_SETTINGS = {
 
 # JWT, as ThingsBoard: access token 2.5 h, refresh token 7 days (both in seconds).
 JWT_SIGNING_KEY = env_secret("JWT_SIGNING_KEY", "") or SECRET_KEY
+# Secrets storage (vault/): the values' encryption key; empty: one derived from SECRET_KEY (then changing
+# SECRET_KEY makes the stored secrets unreadable, so production sets this one)
+SECRETS_ENCRYPTION_KEY = env_secret("SECRETS_ENCRYPTION_KEY", "")
 JWT_ISSUER = env_str("JWT_ISSUER", "thingsboard.io")
 JWT_TOKEN_EXPIRATION_TIME = env_int("JWT_TOKEN_EXPIRATION_TIME", 9000, minimum=60)
 JWT_REFRESH_TOKEN_EXPIRATION_TIME = env_int("JWT_REFRESH_TOKEN_EXPIRATION_TIME", 604800, minimum=60)
@@ -233,6 +237,11 @@ USER_MAX_FAILED_LOGIN_ATTEMPTS = env_int("USER_MAX_FAILED_LOGIN_ATTEMPTS", 0, mi
 # Failed logins (wrong name or password; REST and admin sign-in) one client address may make, in ThingsBoard's
 # rate-limit format; past it the client's logins answer 429 unchecked. Successful logins are not counted.
 LOGIN_FAILURES_PER_CLIENT_RATE_LIMIT = env_str("LOGIN_FAILURES_PER_CLIENT_RATE_LIMIT", "10:60")
+# Self-registration (signup/): sign-ups one client address may post, in ThingsBoard's rate-limit format; Google's
+# reCAPTCHA verification URL (a test points it at a local fake) and how long to wait for it (seconds).
+SIGNUP_PER_CLIENT_RATE_LIMIT = env_str("SIGNUP_PER_CLIENT_RATE_LIMIT", "5:3600")
+RECAPTCHA_VERIFY_URL = env_str("RECAPTCHA_VERIFY_URL", "https://www.google.com/recaptcha/api/siteverify")
+RECAPTCHA_TIMEOUT = env_int("RECAPTCHA_TIMEOUT", 10, minimum=1)
 AUTHENTICATION_BACKENDS = ["tenants.lockout.LockoutBackend"]
 # The security settings' password policy (tenants/system/security.py) in the admin's user forms and changepassword
 AUTH_PASSWORD_VALIDATORS = [{"NAME": "tenants.system.security.PolicyValidator"}]
@@ -284,6 +293,8 @@ CONVERTERS_LIBRARY_REPO_BRANCH = env_str("CONVERTERS_LIBRARY_REPO_BRANCH", "main
 CONVERTERS_LIBRARY_REFRESH_HOURS = env_int("CONVERTERS_LIBRARY_REFRESH_HOURS", 24, minimum=0)
 # Where the library's checkouts are kept.
 CONVERTERS_LIBRARY_DIR = env_str("CONVERTERS_LIBRARY_DIR", str(DATA_DIR / "converters-library"))
+# Where version control (transfer/vc/) keeps each tenant's bare cache of its git repository.
+VC_REPOSITORIES_DIR = env_str("VC_REPOSITORIES_DIR", str(DATA_DIR / "vc-repositories"))
 
 # --- integrations ---------------------------------------------------------------------------------
 # Largest uplink body the HTTP integration endpoint accepts (bytes); larger ones answer 413.

@@ -7,11 +7,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from devices.api import claiming, device_http, device_provision, device_updates, ota_device_http
 from integrations.ingress.views import ingress_view
+from oauth import views as oauth_pages
+from signup import pages as signup_pages
 from tbproject.api.exceptions import json_404
 from tbproject.ops.endpoints import healthz_view, metrics_view, readyz_view
 from tenants import views as account_pages
 
 api_patterns = [
+    path("", include("transfer.api.vc_urls")),  # before tenants': version control settings answer here
     path("", include("tenants.api.urls")),
     path("", include("dashboards.api.urls")),  # before devices': "entityGroup/{id}/dashboards" is no member id
     path("", include("roles.api.urls")),  # before devices': "entityGroup/{id}/users" is no member id
@@ -29,6 +32,10 @@ api_patterns = [
     path("", include("calculated.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("audit.api.urls")),
+    path("", include("signup.api.urls")),
+    path("", include("vault.api.urls")),  # secrets storage: /api/secret...
+    path("", include("oauth.api.urls")),  # OAuth 2.0 clients, domains, mobile apps, QR code
+    path("", include("branding.api.urls")),  # white labeling, custom translations and menus
 ]
 
 
@@ -39,6 +46,7 @@ urlpatterns = [
     path("login/createPassword", account_pages.create_password, name="create-password"),
     path("login/resetPassword", account_pages.reset_password, name="reset-password"),
     path("login/resetPasswordRequest", account_pages.reset_password_request, name="admin_password_reset"),
+    path("signup/emailVerified", signup_pages.email_verified, name="signup-email-verified"),
     # served by the lean ASGI app under daphne; this route answers the test client and WSGI
     path("api/v1/integrations/<str:endpoint>/<str:routing_key>", ingress_view, name="integration-ingress"),
     *device_http.urlpatterns,  # ThingsBoard's device HTTP API: /api/v1/{accessToken}/telemetry|attributes
@@ -47,6 +55,9 @@ urlpatterns = [
     *claiming.urlpatterns,  # /api/v1/{accessToken}/claim, /api/customer/device/{deviceName}/claim
     *ota_device_http.urlpatterns,  # /api/v1/{accessToken}/firmware|software (OTA package download)
     path("", include("rulechains.device_rpc")),  # the device HTTP API's RPC: /api/v1/{accessToken}/rpc[/{id}]
+    # the OAuth 2.0 browser login (oauth/flow.py), at ThingsBoard's paths
+    path("oauth2/authorization/<str:client_id>", oauth_pages.authorization, name="oauth2-authorization"),
+    path("login/oauth2/code/", oauth_pages.login_code, name="oauth2-login-code"),
     path("api/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -7,6 +7,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 
 from tbproject.clock import now_ms  # also exported: the migrations name tenants.models.now_ms
+from tenants import shared_rows
 from tenants.choices import Authority
 
 __all__ = ["TenantProfile", "TenantQuerySet", "Tenant", "TenantUsage", "Customer", "User", "CredentialsToken",
@@ -122,7 +123,13 @@ class TenantScopedQuerySet(models.QuerySet):
         qs = self.filter(tenant_id=user.tenant_id)
         if user.authority == Authority.CUSTOMER_USER:
             lookup = self.model.customer_lookup
-            qs = qs.filter(**{lookup: user.customer_id}) if lookup else qs.none()
+            shared = shared_rows.shared_pks(user, self.model)  # group permissions (roles/)
+            if shared is None:
+                return qs.filter(**{lookup: user.customer_id}) if lookup else qs.none()
+            # the own rows as a subquery: an OR across a to-many lookup (a dashboard's assigned customers) would
+            # repeat a row once per joined customer
+            own = qs.filter(**{lookup: user.customer_id}).values("pk") if lookup else []
+            qs = qs.filter(models.Q(pk__in=own) | models.Q(pk__in=shared))
         return qs
 
 

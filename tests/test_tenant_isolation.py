@@ -15,7 +15,7 @@ import pytest
 from django.urls import get_resolver
 from django.urls.resolvers import URLPattern, URLResolver
 
-from calculated.models import CalculatedField
+from calculated.models import CalculatedField, Job
 from converters.models import Converter, ConverterTest
 from dashboards.models import Dashboard, Resource, WidgetsBundle, WidgetType
 from devices.choices import GroupType
@@ -104,6 +104,21 @@ NOT_KEPT = {"api/alarm/rule/<str:pk>"}
 #: calculated fields (calculated/): by id, and a device's or asset's page of them
 PK_OWNER["calculatedField"] = "calculated_field"
 PAIR_TYPES["calculatedField"] = ["DEVICE", "ASSET"]
+PK_OWNER["job"] = "calculated_job"  # calculated fields' reprocessing jobs
+#: version control (transfer/vc/): a request id of the world's; entity types and versions by value
+KWARG_OWNER.update({"request_id": "version_request", "internal_id": "device", "external_id": "device"})
+PLAIN.update({"entity_type_name": "DEVICE", "version_id": "0" * 40})
+#: white labeling (branding/): custom menus by id; locales, translation keys and assignee types by value
+PK_OWNER["customMenu"] = "custom_menu"
+PLAIN.update({"locale_code": "en_US", "key_path": "home.home", "assignee_type": "CUSTOMERS"})
+#: secrets storage (vault/): secrets by id
+PK_OWNER["secret"] = "secret"
+#: entity group sharing (roles/): `entityGroup/{group}/{userGroup}/{role}/share`, every id the world's
+KWARG_OWNER.update({"user_group_id": "group", "role_id": "role"})
+#: OAuth 2.0 (oauth/): clients, templates, domains, mobile apps and bundles are the system administrator's (any id:
+#: a tenant's user gets 404); a QR code's deep-link secret by value (an unknown one: 404)
+PK_OWNER.update({"oauth2": "tenant_profile", "domain": "tenant_profile", "mobile": "tenant_profile"})
+PLAIN["secret"] = "no-such-mobile-secret"
 SECRET = "zz-foreign-marker"  # in every name of the foreign world: must never come back
 
 
@@ -184,6 +199,9 @@ class World:
             tenant=tenant, entity_type="DEVICE", entity_id=self.device.pk, kind="SIMPLE", name=f"{SECRET}-{tag}-cf",
             configuration={"type": "SIMPLE", "expression": "a", "output": {"type": "TIME_SERIES", "name": SECRET},
                            "arguments": {"a": {"refEntityKey": {"key": SECRET, "type": "TS_LATEST"}}}})
+        self.calculated_job = Job.objects.create(tenant=tenant, key=str(self.calculated_field.pk), status="FAILED",
+                                                 entity_id=self.calculated_field.pk, entity_name=f"{SECRET}-{tag}-job",
+                                                 result={"results": [{"key": str(self.device.pk), "success": False}]})
         # tenant profiles belong to the system administrator: nobody else reaches one by its id
         self.role = Role.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-role", type="GENERIC",
                                         permissions={"ALL": ["READ"]})
@@ -196,6 +214,18 @@ class World:
             package_version="1", url="https://example.com/fw.bin", has_data=True)
         self.group_ota_package = DeviceGroupOtaPackage.objects.create(
             tenant=tenant, group=self.group, ota_package_type="FIRMWARE", ota_package=self.ota_package)
+        from transfer.models import VersionRequest
+
+        self.version_request = VersionRequest.objects.create(tenant=tenant, kind="CREATE",
+                                                             body={"versionName": SECRET}, result={"error": SECRET})
+        from branding.models import CustomMenu
+
+        self.custom_menu = CustomMenu.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-menu", scope="TENANT",
+                                                     config={"items": [{"type": "DEFAULT", "name": SECRET}]})
+        from vault import services as secrets
+
+        self.secret = secrets.save(tenant.pk, {"name": f"{SECRET}-{tag}-secret", "type": "TEXT", "value": SECRET,
+                                               "description": SECRET})
         self.tenant_profile = limit_tenant(tenant)
         self.tenant_profile.name = f"{SECRET}-{tag}-profile"
         self.tenant_profile.save()

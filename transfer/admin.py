@@ -140,3 +140,4 @@ def _text(error: APIException) -> str:
 
 admin.site.unregister(Integration)
 admin.site.register(Integration, PackageIntegrationAdmin)
+from transfer import vc_admin  # noqa: E402,F401  (version control models)

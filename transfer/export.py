@@ -12,6 +12,7 @@ from rulechains.models import RuleChain, RuleNode
 from rulechains.nodes import INTEGRATION_DOWNLINK
 from tbproject.clock import now_ms
 from transfer.secrets import get_path, put_path, secret_paths
+from vault.resolution import is_reference
 
 __all__ = ["PACKAGE_VERSION", "export_package", "downlink_chains", "converters_json", "stored_secrets"]
 
@@ -36,8 +37,10 @@ def converters_json(integration: Integration) -> dict[str, dict]:
 
 def stored_secrets(package: dict) -> list[str]:
     """The secret paths of ``package`` (transfer.secrets) that hold a stored secret: the serializers
-    show a stored one masked, an unset one empty."""
-    return [path for path in secret_paths(package) if get_path(package, path) not in (None, "")]
+    show a stored one masked, an unset one empty. A ``${secret:name;type:TEXT}`` placeholder is no secret
+    (it names one of the importing tenant's vault): it goes as it is."""
+    return [path for path in secret_paths(package)
+            if get_path(package, path) not in (None, "") and not is_reference(get_path(package, path))]
 
 
 def export_package(integration: Integration) -> dict:

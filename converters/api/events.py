@@ -32,7 +32,9 @@ __all__ = ["EventsByTypeView", "EventsByFilterView", "ClearEventsView", "event_i
 
 #: Entities whose existence (in the caller's tenant) is checked; a model not installed yet is skipped.
 ENTITY_MODELS = {"CONVERTER": "converters.Converter", "INTEGRATION": "integrations.Integration",
-                 "RULE_NODE": "rulechains.RuleNode"}
+                 "RULE_NODE": "rulechains.RuleNode", "CALCULATED_FIELD": "calculated.CalculatedField"}
+#: Entities whose events a higher layer stores in a model with DebugEvent's columns (default: DebugEvent).
+EVENT_MODELS = {"CALCULATED_FIELD": "calculated.CalculatedFieldEvent"}
 
 #: Per event type: filter key -> body key, matched case-insensitively as "contains".
 TEXT_FILTERS = {
@@ -43,6 +45,8 @@ TEXT_FILTERS = {
     "ERROR": {"method": "method"},
     "LC_EVENT": {"event": "event", "status": "status"},
     "RAW_DATA": {"uuid": "uuid", "messageType": "messageType", "message": "message"},
+    "DEBUG_CALCULATED_FIELD": {"entityId": "entityId", "entityType": "entityType", "msgId": "msgId",
+                               "msgType": "msgType", "arguments": "arguments", "result": "result"},
 }
 #: STATS bounds: filter key -> (body key, lookup).
 NUMBER_FILTERS = {
@@ -111,7 +115,7 @@ class _EventsView(APIView):
 
     def events(self, request, entity_type: str, entity_id_: str):
         """The caller's events of one entity, within startTime..endTime (inclusive)."""
-        if entity_type not in EntityType.values:
+        if entity_type not in EntityType.values and entity_type not in EVENT_MODELS:
             raise ValidationError(f"Unsupported entityType '{entity_type:.40}'")
         pk = parse_uuid(entity_id_)
         tenant_id = request.query_params.get("tenantId")
@@ -125,7 +129,8 @@ class _EventsView(APIView):
                 model = None
             if model is not None and not model.objects.for_user(request.user).filter(pk=pk).exists():
                 raise NotFound("Requested item wasn't found!")
-        queryset = DebugEvent.objects.for_user(request.user).filter(entity_type=entity_type, entity_id=pk)
+        store = apps.get_model(EVENT_MODELS[entity_type]) if entity_type in EVENT_MODELS else DebugEvent
+        queryset = store.objects.for_user(request.user).filter(entity_type=entity_type, entity_id=pk)
         start, end = ms_param(request.query_params, "startTime"), ms_param(request.query_params, "endTime")
         if start is not None:
             queryset = queryset.filter(created_time__gte=start)
@@ -158,5 +163,5 @@ class ClearEventsView(_EventsView):
     def post(self, request, entity_type, entity_id):
         queryset = apply_filter(self.events(request, entity_type, entity_id), request.data)
         while pks := list(queryset.values_list("pk", flat=True)[:CLEAR_BATCH]):
-            DebugEvent.objects.filter(pk__in=pks).delete()
+            queryset.model.objects.filter(pk__in=pks).delete()
         return Response(status=200)

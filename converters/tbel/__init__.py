@@ -31,6 +31,7 @@ _RUNTIME_FILES = (
     "runtime_rename.js",  # every function reachable from __tbel named __tbel_*
     "runtime_sets.js",  # newSet, toSet, ...: ExecutionLinkedHashSet
     "runtime_dates.js",  # new Date(text, pattern): DateTimeFormatter patterns
+    "runtime_rolling.js",  # calculated fields' rolling arguments: mean(), max(), merge(), ...
 )
 RUNTIME_JS = re.sub(r"(?m)^(\s+)function (\w+)\(", r"\1var \2 = function __tbel_\2(",
                     "\n".join(Path(__file__).with_name(name).read_text() for name in _RUNTIME_FILES))

@@ -71,6 +71,10 @@
     } else if (o instanceof TbDate) {
       if (k === 'time') return new TbLong(BigInt(o.ms));
     }
+    if (o.__tbGet !== undefined) {  // runtime_rolling.js: a calculated field's rolling argument
+      const v = o.__tbGet(o, k);
+      if (v !== undefined) return v;
+    }
     throw err('RuntimeException', "could not access property '" + k + "' of " + typeName(o));
   }
   function nget(o, k) { return o === null || o === undefined ? null : get(o, k); }

@@ -1,13 +1,13 @@
 """Entity-group endpoints of ThingsBoard PE for what this server keeps no groups of.
 
-Groups here hold devices, assets, entity views or dashboards and are never shared (devices/api/groups.py), so:
+Groups here hold devices, assets, entity views, dashboards or users (devices/api/groups.py), so:
 
     GET /api/entityGroup/{groupId}/customers|edges
         the group exists (else 404) and holds other entities: 400, as for assets of a device group
     GET /api/entityGroup/{groupId}/groupPermissions     what an app above answers through
         :func:`register_group_permissions` (roles/: the GroupPermissionInfo list), else []
-    GET /api/entityGroups/{groupType}/shared            an empty page: nothing is shared
-    GET /api/entityGroups/{groupType}/shared/all        []
+    GET /api/entityGroups/{groupType}/shared            a page of the groups shared with a customer user
+    GET /api/entityGroups/{groupType}/shared/all        (roles/ shares them), `/api/entityGroupInfos/...` EntityInfo
 
 These paths are routed before ``entityGroup/{groupId}/{entityId}`` and ``entityGroups/{entityType}/
 {entityId}``, which would otherwise take the literal segment for an id (a 400 "Invalid UUID string").
@@ -56,8 +56,15 @@ class GroupPermissionsView(_GroupView):
 
 
 class SharedGroupsView(EntityGroupResource):
+    """The groups shared with a customer user (visible, not its customer's); a tenant administrator's own
+    tenant's groups are its own, so nothing is shared with it."""
+
     paged = True
+    infos = False
 
     def get(self, request, group_type):
-        nothing = filter_group_type(self.get_queryset(), group_type).none()
-        return Response(self.page(nothing) if self.paged else [])
+        rows = filter_group_type(self.get_queryset(), group_type)
+        customer_id = getattr(request.user, "customer_id", None)
+        rows = rows.exclude(customer_id=customer_id) if customer_id else rows.none()
+        render = self.render_info if self.infos else self.render
+        return Response(self.page(rows, render=render) if self.paged else render(rows.order_by("name"), many=True))

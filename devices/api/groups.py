@@ -1,8 +1,10 @@
-"""Entity groups (ThingsBoard PE): named sets of devices, assets, entity views or dashboards, owned by the tenant.
+"""Entity groups (ThingsBoard PE): named sets of devices, assets, entity views, dashboards or users, owned by
+the tenant or by one of its customers (``ownerId``; each customer's default user groups, roles/).
 
-Groups here are tenant-owned only (ThingsBoard PE also has customer-owned groups, sharing and the
-implicit "All" group), so customer users get 403 on every group endpoint. JSON is EntityGroupInfo:
-EntityGroup plus ``ownerIds``. Members are found through devices/group_types.py, where an app above
+Tenant administrators write; customer users read the groups of their customer and those shared with them
+(a group permission: roles/, through ``Model.objects.for_user``). ``/api/entityGroups/{type}`` lists the
+groups of the caller's own owner. JSON is EntityGroupInfo: EntityGroup plus ``ownerIds`` and ``groupAll``
+(the owner's "All" user group). Members are found through devices/group_types.py, where an app above
 devices/ registers the entities it lets join groups (dashboards/ its dashboards).
 """
 
@@ -21,7 +23,7 @@ from devices.ota.signals import change_members
 from tbproject.api import role_hook
 from tbproject.api.ids import entity_id, parse_id_list, parse_uuid
 from tbproject.api.pagination import page_data, page_request
-from tbproject.api.permissions import IsTenantAdmin
+from tbproject.api.permissions import IsTenantAdminOrReadOnly
 from tbproject.api.resources import EntityResource
 from tbproject.api.serializers import TbEntitySerializer
 
@@ -32,8 +34,19 @@ __all__ = [
 
 #: ThingsBoard PE group types this product keeps no groups of: listing them is an empty answer, not an error.
 EMPTY_GROUP_TYPES = ("CUSTOMER", "USER", "EDGE")
+#: the owner's group of every user ("groupAll": true)
+ALL_GROUP = "All"
 #: how an unsupported group type is answered
 TYPES_HINT = "use DEVICE, ASSET, ENTITY_VIEW or DASHBOARD"
+
+
+def owner_of(group) -> dict:
+    return entity_id("CUSTOMER", group.customer_id) if group.customer_id else entity_id("TENANT", group.tenant_id)
+
+
+def own_groups(queryset, user):
+    """The groups of ``user``'s own owner: its customer's for a customer user, else the tenant's."""
+    return queryset.filter(customer_id=getattr(user, "customer_id", None))
 
 
 def filter_group_type(queryset, group_type: str):
@@ -65,17 +78,18 @@ class EntityGroupSerializer(TbEntitySerializer):
 
     def to_representation(self, instance):
         out = super().to_representation(instance)
-        out["ownerId"] = entity_id("TENANT", instance.tenant_id)
+        out["ownerId"] = owner_of(instance)
         return out
 
     def get_ownerIds(self, obj) -> list:
-        return [entity_id("TENANT", obj.tenant_id)]
+        tenant = entity_id("TENANT", obj.tenant_id)
+        return [owner_of(obj), tenant] if obj.customer_id else [tenant]
 
     def get_configuration(self, obj):
         return None
 
     def get_groupAll(self, obj) -> bool:
-        return False
+        return obj.type == GroupType.USER and obj.name == ALL_GROUP
 
     def get_edgeGroupAll(self, obj) -> bool:
         return False
@@ -103,13 +117,14 @@ class EntityGroupSerializer(TbEntitySerializer):
                 raise Http404("Requested owner wasn't found!")
             return None
         if kind == "CUSTOMER":
-            visible_customer(user, owner)
-            raise serializers.ValidationError("Customer-owned entity groups are not supported")
-        raise serializers.ValidationError(f"Unsupported owner type '{kind!s:.32}'; use TENANT")
+            return visible_customer(user, owner)
+        raise serializers.ValidationError(f"Unsupported owner type '{kind!s:.32}'; use TENANT or CUSTOMER")
 
     def save(self, **kwargs):
         data = self.validated_data
-        data.pop("ownerId", None)
+        owner = data.pop("ownerId", None)
+        if self.instance is None and owner is not None:
+            kwargs["customer"] = owner
         info = data.get("additional_info")
         if isinstance(info, dict):
             kwargs["description"] = str(info.get("description") or "")
@@ -121,7 +136,7 @@ class EntityGroupSerializer(TbEntitySerializer):
 class EntityGroupResource(EntityResource):
     model = EntityGroup
     serializer_class = EntityGroupSerializer
-    permission_classes = [IsTenantAdmin]
+    permission_classes = [IsTenantAdminOrReadOnly]
     sort_fields = {"createdTime": "created_time", "name": "name", "type": "type"}
     duplicate_message = "Entity group with such name, type and owner already exists!"
     #: method -> the operation on the group's resource ({TYPE}_GROUP) a loaded group needs (the role hook)
@@ -145,15 +160,14 @@ class EntityGroupResource(EntityResource):
         super().perform_delete(obj)
 
     def owner_groups(self, owner_type: str, raw_owner_id: str):
-        """The groups ``owner_type``/``raw_owner_id`` owns: all the tenant's for the tenant, none for a customer."""
+        """The visible groups ``owner_type``/``raw_owner_id`` owns (another tenant's or customer's owner: 404)."""
         user = self.request.user
         if owner_type == "TENANT":
             if parse_uuid(raw_owner_id) != user.tenant_id:
                 raise Http404("Requested owner wasn't found!")
-            return self.get_queryset()
+            return self.get_queryset().filter(customer=None)
         if owner_type == "CUSTOMER":
-            visible_customer(user, raw_owner_id)
-            return self.get_queryset().none()
+            return self.get_queryset().filter(customer=visible_customer(user, raw_owner_id))
         raise ValidationError(f"Unsupported owner type '{owner_type:.32}'; use TENANT or CUSTOMER")
 
     def render_info(self, objects, many=False):
@@ -170,7 +184,7 @@ class TypeListView(EntityGroupResource):
     infos = False
 
     def get(self, request, group_type):
-        return self.answer(filter_group_type(self.get_queryset(), group_type))
+        return self.answer(filter_group_type(own_groups(self.get_queryset(), request.user), group_type))
 
     def answer(self, queryset):
         render = self.render_info if self.infos else self.render
@@ -181,11 +195,16 @@ class TypeListView(EntityGroupResource):
 
 class OwnerListView(TypeListView):
     """`GET /api/entityGroups/{ownerType}/{ownerId}/{groupType}` (paged) and `.../all` (list);
-    `/api/entityGroupInfos/...` (``infos``: EntityInfo). The `...Hierarchy/...` paths (the owner's
-    groups and its sub-owners') answer the same: customers own no groups here."""
+    `/api/entityGroupInfos/...` (``infos``: EntityInfo). The `...Hierarchy/...` paths (``hierarchy``):
+    the owner's groups and its sub-owners' (for the tenant: its customers' too)."""
+
+    hierarchy = False
 
     def get(self, request, owner_type, owner_id, group_type):
-        return self.answer(filter_group_type(self.owner_groups(owner_type, owner_id), group_type))
+        groups = self.owner_groups(owner_type, owner_id)
+        if self.hierarchy and owner_type == "TENANT" and not request.user.customer_id:
+            groups = self.get_queryset()
+        return self.answer(filter_group_type(groups, group_type))
 
 
 class ByOwnerAndNameView(EntityGroupResource):
@@ -226,8 +245,7 @@ class ForEntityView(EntityGroupResource):
         visible = manager.for_user(request.user) if hasattr(manager, "for_user") else manager.filter(
             tenant_id=request.user.tenant_id)  # users: their tenant's
         entity = get_object_or_404(visible, pk=parse_uuid(entity_id_))
-        holding = EntityGroup.objects.filter(tenant_id=request.user.tenant_id, type=entity_type,
-                                             **{group_types.relation(entity_type): entity})
+        holding = self.get_queryset().filter(type=entity_type, **{group_types.relation(entity_type): entity})
         return Response([entity_id("ENTITY_GROUP", g.pk) for g in holding.order_by("name")])
 
 

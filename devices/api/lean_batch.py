@@ -47,7 +47,7 @@ from tbproject.clock import now_ms
 from tbproject.db import read_again
 from tbproject.process_cache import ProcessCache
 
-__all__ = ["Save", "submit", "run_batch", "MAX_BATCH"]
+__all__ = ["Save", "submit", "run_batch", "MAX_BATCH", "forget_entities"]
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,10 @@ def _forget_entities(sender, **kwargs) -> None:
     _entities_seen.forget_now_and_on_commit()
 
 
+#: for an app above whose changes alter what a user sees (roles/: sharing an entity group)
+forget_entities = _forget_entities
+
+
 # The models whose saves or deletions change an entity row or what it shows (the profile's name is
 # its type), each by name: a post_delete receiver for every model would cost every other model's
 # bulk deletes their fast path (Django's collector then loads and signals each row).
@@ -154,7 +158,9 @@ def _allowed(save: Save, user) -> Exception | None:
         return TokenExpiredError()
     # the route the Django view would have resolved, so that the role table applies (roles/enforcement.py)
     name = "telemetry-timeseries-save" if save.kind == "timeseries" else "telemetry-attributes-save"
-    match = SimpleNamespace(url_name=name, kwargs={"entity_type": save.entity_type, "scope": save.scope})
+    # (the entity's id too: a customer user's write to an entity of a group shared with it needs WRITE there)
+    match = SimpleNamespace(url_name=name, kwargs={"entity_type": save.entity_type, "scope": save.scope,
+                                                   "entity_id": save.pk})
     request = SimpleNamespace(user=user, method="POST", resolver_match=match)
     if not IsTenantUser().has_permission(request, None):
         return exceptions.PermissionDenied(IsTenantUser.message)

@@ -1,6 +1,6 @@
 """An owner's entity groups as EntityInfo and the hierarchy paths:
 `/api/entityGroupInfos/{ownerType}/{ownerId}/{groupType}`, `/api/entityGroupsHierarchy/...`,
-`/api/entityGroupInfosHierarchy/...` (customers own no groups here)."""
+`/api/entityGroupInfosHierarchy/...` (the tenant's hierarchy holds its customers' groups)."""
 
 import pytest
 from tb_pe_client.models import PageDataEntityGroupInfo, PageDataEntityInfo
@@ -67,6 +67,10 @@ def test_bad_input_is_a_400(api, tenant, groups):
         assert_error(api.get(url(path, "TENANT", tenant.pk), {"page": 0}), 400)
 
 
-def test_customer_users_may_not_list_groups(customer_api, tenant, customer, groups):
+def test_customer_users_list_their_customers_groups_only(customer_api, tenant, customer, groups):
+    mine = make_group(tenant, "Mine")
+    EntityGroup.objects.filter(pk=mine.pk).update(customer=customer)
     for path in PATHS:
-        assert_error(customer_api.get(url(path, "CUSTOMER", customer.pk), PAGE), 403)
+        assert [g["name"] for g in customer_api.get(url(path, "CUSTOMER", customer.pk), PAGE).json()["data"]] == [
+            "Mine"]
+        assert customer_api.get(url(path, "TENANT", tenant.pk), PAGE).json()["data"] == []  # none shared

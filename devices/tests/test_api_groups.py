@@ -65,10 +65,10 @@ def test_it_accepts_its_own_tenant_as_owner_and_refuses_others(api, tenant, cust
     their_customer = make_customer(other_tenant, "Theirs")
     assert_error(save(api, {"name": "h", "type": "DEVICE",
                             "ownerId": {"entityType": "CUSTOMER", "id": str(their_customer.pk)}}), 404)
-    assert_error(save(api, {"name": "h", "type": "DEVICE",
-                            "ownerId": {"entityType": "CUSTOMER", "id": str(customer.pk)}}), 400,
-                 "Customer-owned entity groups are not supported")
-    assert EntityGroup.objects.exclude(type="USER").count() == 1
+    mine = save(api, {"name": "h", "type": "DEVICE", "ownerId": {"entityType": "CUSTOMER", "id": str(customer.pk)}})
+    assert mine.status_code == 200, mine.content
+    assert mine.json()["ownerId"] == {"entityType": "CUSTOMER", "id": str(customer.pk)}
+    assert EntityGroup.objects.exclude(type="USER").count() == 2
 
 
 def test_names_are_unique_per_tenant_and_type(api, tenant, other_tenant):
@@ -198,12 +198,12 @@ def test_deleting_a_group_keeps_its_members(api, tenant):
 
 
 # --- who may do what --------------------------------------------------------------------------
-def test_a_customer_user_gets_403_on_groups(customer_api, tenant, customer):
+def test_a_customer_user_sees_no_tenant_group_and_writes_none(customer_api, tenant, customer):
     device = make_device(tenant, "d", customer=customer)
     group = make_group(tenant, "g")
     before = snapshot(group)
-    assert_error(customer_api.get(f"/api/entityGroup/{group.pk}"), 403)
-    assert_error(customer_api.get("/api/entityGroups/DEVICE?pageSize=10&page=0"), 403)
+    assert_error(customer_api.get(f"/api/entityGroup/{group.pk}"), 404)  # not shared with it (roles/)
+    assert customer_api.get("/api/entityGroups/DEVICE?pageSize=10&page=0").json()["data"] == []
     assert_error(save(customer_api, {"name": "mine", "type": "DEVICE"}), 403)
     assert_error(add(customer_api, group, [device.pk]), 403)
     assert_error(customer_api.delete(f"/api/entityGroup/{group.pk}"), 403)

@@ -26,6 +26,7 @@ from integrations.models import Integration, RemoteStatus
 from integrations.remote.protocol import ProtocolError
 from integrations.sink import record_dropped, write_status
 from tbproject.clock import now_ms
+from vault.resolution import SecretError, resolve
 
 __all__ = ["authenticate", "open_session", "close_session", "config_of", "converter_of", "converts_remotely",
            "accept_batch", "report", "remote_lifecycle", "dropped", "current", "REFUSAL_EVENT_EVERY",
@@ -82,13 +83,31 @@ def config_of(integration: Integration) -> dict:
     and with ``convertRemotely`` its uplink converter (converter_of)."""
     config = {"id": str(integration.pk), "name": integration.name, "type": integration.type,
               "enabled": integration.enabled and integration.remote, "version": integration.version,
-              "configuration": integration.configuration,
+              "configuration": _resolved(integration),
               "allowCreateDevicesOrAssets": integration.allow_create_devices_or_assets}
     if converts_remotely(integration):
         config["converter"] = converter_of(integration)
     if _answers_next_uplink(integration) and integration.default_converter_id is not None:
         config["replyDecoder"] = converter_of(integration)  # names a request's devices (remote/replies.py)
     return config
+
+
+def _resolved(integration: Integration):
+    """The configuration with the ``${secret:..}`` placeholders of its secret fields resolved
+    (vault/resolution.py): the remote connects with the values. One that cannot be resolved goes as stored,
+    and the reason is the status (written and logged once, not on every poll of the watcher)."""
+    try:
+        slots = integration.type_class.secret_keys(integration.configuration)
+    except KeyError:  # a type this server does not know: nothing to resolve
+        return integration.configuration
+    try:
+        return resolve(integration.tenant_id, integration.configuration, slots)
+    except SecretError as e:
+        if integration.last_error != e.message:
+            log.warning("remote integration %s: %s", integration.pk, e.message)
+            write_status(integration.pk, error=e.message)
+            integration.last_error = e.message
+        return integration.configuration
 
 
 def _answers_next_uplink(integration: Integration) -> bool:

@@ -19,6 +19,7 @@ from integrations.dedup import Deduplication
 from integrations.messages import Downlink, RawUplink
 from integrations.types.secret_paths import expand, expand_keys, get_keys, join_path, nameable, set_keys, split_path
 from tbproject.registry import load_dotted
+from vault.resolution import SecretError, is_reference, resolved_configuration
 
 __all__ = ["run_sync", "IntegrationError", "ConfigError", "BaseIntegration", "PushIntegration", "ListenerIntegration",
            "SocketServerIntegration", "TypeConfig", "UplinkSink", "MASK"]
@@ -77,7 +78,11 @@ class BaseIntegration:
 
     def __init__(self, integration):
         self.integration = integration
-        self.config = self.parse(integration.configuration)
+        try:  # ${secret:name;type:TEXT} in a secret field gets the tenant's secret value (vault/resolution.py)
+            configuration = resolved_configuration(integration, self.secret_keys(integration.configuration))
+        except SecretError as e:
+            raise ConfigError(e.message) from None
+        self.config = self.parse(configuration)
 
     @classmethod
     def answers_next_uplink(cls) -> bool:
@@ -128,7 +133,7 @@ class BaseIntegration:
         """A copy with every present secret replaced by MASK."""
         out = copy.deepcopy(configuration or {})
         for keys in cls.secret_keys(out):
-            if get_keys(out, keys) not in (None, ""):
+            if get_keys(out, keys) not in (None, "") and not is_reference(get_keys(out, keys)):
                 set_keys(out, keys, MASK)
         return out
 

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from notifications import recipients, validation
 from notifications.api.base import IsAdministrator, OwnedView
-from notifications.choices import DELIVERED_METHODS
+from notifications.choices import DELIVERED_METHODS, DELIVERY_METHODS
 from notifications.models import NotificationRequest, NotificationTemplate
 from notifications.sending import owner_of, submit, targets_of
 from notifications.shapes import request_json, template_json
@@ -130,4 +130,11 @@ class DeliveryMethods(OwnedView):
     permission_classes = [IsAdministrator]
 
     def get(self, request):
-        return Response(list(DELIVERED_METHODS))
+        from notifications import chats
+
+        methods = set(DELIVERED_METHODS)
+        if chats.slack_token(owner_of(request.user)):
+            methods.add("SLACK")
+        if chats.sms_sender() is not None:
+            methods.add("SMS")
+        return Response([m for m in DELIVERY_METHODS if m in methods])

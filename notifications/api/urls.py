@@ -4,7 +4,7 @@ before ``notification/target/{id}``, ``notification/settings`` before ``notifica
 
 from django.urls import path
 
-from notifications.api import config, inbox, requests
+from notifications.api import config, inbox, requests, slack
 
 __all__ = ["urlpatterns"]
 
@@ -28,6 +28,8 @@ urlpatterns = [
          name="notification-request"),
     path("notification/requests", requests.RequestList.as_view(), name="notification-requests"),
     path("notification/deliveryMethods", requests.DeliveryMethods.as_view(), name="notification-delivery-methods"),
+    path("notification/slack/conversations", slack.SlackConversations.as_view(),
+         name="notification-slack-conversations"),
     path("notification/settings/user", inbox.UserSettings.as_view(), name="notification-user-settings"),
     path("notification/settings", inbox.Settings.as_view(), name="notification-settings"),
     path("notifications/unread/count", inbox.UnreadCount.as_view(), name="notifications-unread-count"),

@@ -81,7 +81,7 @@ def test_a_request_reaches_the_inbox_through_the_client(client):  # noqa: F811
     assert client.get_unread_notifications_count() == 0
     client.delete_notification(str(inbox.data[0].id.id))
     assert client.get_notifications(page_size=10, page=0).total_elements == 0
-    assert client.get_available_delivery_methods() == ["WEB", "EMAIL"]
+    assert client.get_available_delivery_methods() == ["WEB", "EMAIL", "MICROSOFT_TEAMS"]
     prefs = client.get_user_notification_settings()
     saved = client.save_user_notification_settings(UserNotificationSettings.from_dict({"prefs": {
         "GENERAL": {"enabled": True, "enabledDeliveryMethods": {"WEB": True}}}}))

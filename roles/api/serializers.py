@@ -163,19 +163,24 @@ class GroupPermissionSerializer(TbEntitySerializer):
         return super().save(**kwargs)
 
 
+def _owner(group, tenant) -> tuple[dict, str]:
+    if group.customer_id:
+        return entity_id("CUSTOMER", group.customer_id), group.customer.title
+    return entity_id("TENANT", tenant.pk), tenant.title
+
+
 def permission_info(permission: GroupPermission, request) -> dict:
     """GroupPermissionInfo: the permission with its role and the names and owners of both groups."""
     out = GroupPermissionSerializer(permission, context={"request": request}).data
-    tenant_owner = entity_id("TENANT", permission.tenant_id)
-    tenant_title = permission.tenant.title
     entity_group = permission.entity_group
+    user_owner, user_owner_name = _owner(permission.user_group, permission.tenant)
+    group_owner, group_owner_name = _owner(entity_group, permission.tenant) if entity_group else (None, None)
     out.update({
         "role": RoleSerializer(permission.role, context={"request": request}).data,
-        "userGroupName": permission.user_group.name, "userGroupOwnerId": tenant_owner,
-        "userGroupOwnerName": tenant_title,
+        "userGroupName": permission.user_group.name, "userGroupOwnerId": user_owner,
+        "userGroupOwnerName": user_owner_name,
         "entityGroupName": entity_group.name if entity_group else None,
-        "entityGroupOwnerId": tenant_owner if entity_group else None,
-        "entityGroupOwnerName": tenant_title if entity_group else None,
+        "entityGroupOwnerId": group_owner, "entityGroupOwnerName": group_owner_name,
         "readOnly": protection.is_read_only(permission),
     })
     return out

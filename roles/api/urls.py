@@ -1,7 +1,7 @@
 from django.urls import path
 
 from roles import user_groups
-from roles.api import permission_views, views
+from roles.api import permission_views, share_views, views
 from tbproject.api.resources import DetailView, SaveView, as_view
 
 __all__ = ["urlpatterns"]
@@ -12,6 +12,10 @@ Permission = views.PermissionResource
 # included before devices' urls: "entityGroup/{id}/users" is no member id
 urlpatterns = [
     path("entityGroup/<str:group_id>/users", user_groups.GroupUsersView.as_view(), name="group-users"),
+    path("entityGroup/<str:group_id>/share", share_views.ShareView.as_view(), name="group-share"),
+    path("v2/entityGroup/<str:group_id>/share", share_views.ShareView.as_view(), name="group-share-v2"),
+    path("entityGroup/<str:group_id>/<str:user_group_id>/<str:role_id>/share", share_views.ShareRoleView.as_view(),
+         name="group-share-role"),
     path("role", as_view(Role, SaveView), name="role-save"),
     path("role/<str:pk>", as_view(Role, DetailView), name="role-detail"),
     path("roles", views.RoleListView.as_view(), name="role-list"),

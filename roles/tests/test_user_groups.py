@@ -13,7 +13,7 @@ PAGE = {"pageSize": 10, "page": 0}
 
 
 def group(tenant, name) -> EntityGroup:
-    return EntityGroup.objects.get(tenant=tenant, type="USER", name=name)
+    return EntityGroup.objects.get(tenant=tenant, type="USER", name=name, customer=None)
 
 
 def test_the_default_user_groups_are_listed(api, tenant):
@@ -57,9 +57,11 @@ def test_only_the_tenants_users_join_and_only_user_groups_list_users(api, tenant
     assert_error(api.get(f"/api/entityGroups/USER/{mallory.pk}"), 404)
 
 
-def test_a_new_tenant_admin_joins_the_default_groups_and_a_customer_user_none(tenant, tenant_admin, customer_user):
+def test_a_new_tenant_admin_joins_the_default_groups_and_a_customer_user_its_customers(tenant, tenant_admin,
+                                                                                       customer_user):
     assert set(tenant_admin.entity_groups.values_list("name", flat=True)) == {"All", "Tenant Administrators"}
-    assert not customer_user.entity_groups.exists()  # its groups would be its customer's: not kept here
+    assert set(customer_user.entity_groups.values_list("name", "customer_id")) == {
+        ("All", customer_user.customer_id), ("Customer Users", customer_user.customer_id)}
 
 
 def test_saving_a_user_into_groups(api, tenant):

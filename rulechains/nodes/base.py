@@ -18,7 +18,9 @@ import re
 from typing import ClassVar, NamedTuple
 from uuid import UUID
 
+from integrations.types.secret_paths import expand_keys
 from rulechains.messages import FAILURE, SUCCESS, Msg
+from vault.resolution import SecretError, resolve
 
 __all__ = ["BaseNode", "Out", "NodeError", "ConfigError", "NodeContext", "substitute", "fail", "RETURN", "field",
            "GROUPS", "SCRIPT_FIELDS", "bool_option", "int_option", "text_option", "normal_name", "INT_MIN",
@@ -182,6 +184,10 @@ class BaseNode:
     #: dotted paths inside ``configuration`` that hold secrets: write-only in the API (masked in
     #: what it answers; posting the mask back keeps the stored value), as integrations' secrets
     secret_fields: ClassVar[tuple[str, ...]] = ()
+    #: the other paths where a ``${secret:name;type:TEXT}`` placeholder is resolved (a user name, each
+    #: header's value: ``headers.*``); a placeholder anywhere else (a URL, a key mapping, a script) stays
+    #: as written, so that a test run cannot show a value (vault/resolution.py)
+    secret_slots: ClassVar[tuple[str, ...]] = ()
     #: Whether the engine runs the node in a savepoint when a caller's transaction is open (tests,
     #: eager tasks): a node that queries the database. Nodes that never do, or that write in their
     #: own atomic block (the save nodes), say False and cost no SAVEPOINT round trips.
@@ -201,7 +207,18 @@ class BaseNode:
     def __init__(self, row):
         self.row = row
         self.id, self.name = row.pk, row.name
-        self.config = self.clean_config(dict(row.configuration or {}))
+        configuration = dict(row.configuration or {})
+        try:  # ${secret:name;type:TEXT} in a credential field gets the tenant's value (vault/resolution.py)
+            configuration = resolve(row.tenant_id, configuration, self.credential_keys(configuration))
+        except SecretError as e:
+            raise ConfigError(e.message) from None
+        self.config = self.clean_config(configuration)
+
+    @classmethod
+    def credential_keys(cls, configuration: dict) -> list[list[str]]:
+        """The key paths of ``configuration`` where a secret placeholder is resolved: ``secret_fields``
+        and ``secret_slots``, a ``*`` part once per key of the map there."""
+        return [keys for path in (*cls.secret_fields, *cls.secret_slots) for keys in expand_keys(configuration, path)]
 
     @classmethod
     def clean_config(cls, configuration: dict) -> dict:

@@ -93,6 +93,7 @@ class MqttNode(_PublishNode):
               field("cleanSession", "bool", "Clean session"), field("retainedMessage", "bool", "Retained"),
               field("ssl", "bool", "TLS"), field("credentials", "json", "Credentials"))
     secret_fields = ("credentials.password", "credentials.privateKey", "credentials.privateKeyPassword")
+    secret_slots = ("credentials.username",)
 
     @classmethod
     def clean_config(cls, configuration):
@@ -231,6 +232,7 @@ class RabbitMqNode(_PublishNode):
               field("virtualHost", "text", "Virtual host"), field("username", "text", "Username"),
               field("password", "secret", "Password"))
     secret_fields = ("password",)
+    secret_slots = ("username",)
 
     @classmethod
     def clean_config(cls, configuration):

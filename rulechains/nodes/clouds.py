@@ -107,6 +107,7 @@ def _access(configuration: dict) -> AwsAccess:
 
 class _AwsNode(_CloudNode):
     service = ""
+    secret_slots = ("accessKeyId",)
 
     def publish(self, msgs):
         return _run(lambda: self._publish(msgs))

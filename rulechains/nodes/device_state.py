@@ -16,12 +16,13 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.dispatch import Signal
 
 from devices.attributes import attribute_values, save_attributes_many
 from rulechains.messages import FAILURE, SUCCESS, Msg, msg_ts
 from rulechains.nodes.base import BaseNode, ConfigError, Out, field
 
-__all__ = ["DeviceStateNode", "EVENTS", "rate_limits"]
+__all__ = ["DeviceStateNode", "EVENTS", "rate_limits", "activity_changed"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,10 @@ RATE_LIMITED = "Rate limited"
 DEFAULT_RATE_LIMITS = "1:1,30:60,60:3600"
 #: ThingsBoard's default inactivity timeout (ms), in the event's data when the device has none
 DEFAULT_INACTIVITY_TIMEOUT = 600_000
+#: Sent (sender: DeviceStateNode) when devices became active or inactive, inside the node's transaction,
+#: with ``tenant_id`` and ``changes``: [(Device, "ACTIVE" | "INACTIVE", ts)]. notifications/ subscribes
+#: (DEVICE_ACTIVITY rules); this app does not know who listens.
+activity_changed = Signal()
 
 
 def rate_limits() -> list[tuple[int, int]]:
@@ -117,7 +122,7 @@ class DeviceStateNode(BaseNode):
         state = {}
         for (entity_id, key), (_, value) in attribute_values(ids, "SERVER_SCOPE", STATE_KEYS).items():
             state.setdefault(entity_id, {})[key] = value
-        rows, events = [], []
+        rows, events, changes = [], [], []
         for msg in msgs:
             ts = msg_ts(msg, ctx.now)
             current = state.setdefault(msg.originator_id, {})
@@ -125,6 +130,8 @@ class DeviceStateNode(BaseNode):
             written = {time_key: ts, **fixed}
             current.update(written)
             rows += [(msg.originator_id, "SERVER_SCOPE", key, value, ts) for key, value in written.items()]
+            if "active" in fixed and fixed["active"] != was_active:
+                changes.append((devices[msg.originator_id], "ACTIVE" if fixed["active"] else "INACTIVE", ts))
             if self.config["event"] == "ACTIVITY_EVENT" and was_active:
                 continue  # ThingsBoard sends ACTIVITY_EVENT only when the device becomes active
             device = devices[msg.originator_id]
@@ -134,6 +141,8 @@ class DeviceStateNode(BaseNode):
                         "deviceLabel": device.label or "", "scope": "SERVER_SCOPE", "ts": str(ts)}
             events.append(Msg(self.config["event"], ctx.tenant_id, "DEVICE", msg.originator_id, data, metadata))
         save_attributes_many(rows, tenant_id=ctx.tenant_id)
+        if changes:
+            activity_changed.send(DeviceStateNode, tenant_id=ctx.tenant_id, changes=changes)
         if events:
             from rulechains import services  # imported late: services import the engine's tasks
 

@@ -158,7 +158,7 @@ class _GroupNode(_OriginatorNode):
 
     def prepare(self, ctx, msgs):
         names = {substitute(self.config["groupNamePattern"], m) for m in msgs}
-        rows = EntityGroup.objects.filter(tenant_id=ctx.tenant_id, name__in=names)
+        rows = EntityGroup.objects.filter(tenant_id=ctx.tenant_id, customer=None, name__in=names)  # tenant-owned
         self.groups = {(g.type, g.name): g for g in rows}
 
     def resolve(self, ctx, msg) -> EntityGroup:
@@ -178,7 +178,8 @@ class _GroupNode(_OriginatorNode):
             raise NodeError("Failed to create entity group: Entity group name should be specified!")
         try:
             with transaction.atomic():
-                return EntityGroup.objects.get_or_create(tenant_id=ctx.tenant_id, type=group_type, name=name)[0]
+                return EntityGroup.objects.get_or_create(tenant_id=ctx.tenant_id, customer=None, type=group_type,
+                                                         name=name)[0]
         except OperationalError:
             raise
         except (DatabaseError, ValueError) as e:

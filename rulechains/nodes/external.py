@@ -40,6 +40,7 @@ class RestApiCallNode(BaseNode):
               field("readTimeoutMs", "number", "Read timeout (ms)"), field("credentials", "json", "Credentials"))
     secret_fields = ("credentials.password", "credentials.privateKey", "credentials.privateKeyPassword",
                      "proxyPassword")
+    secret_slots = ("headers.*", "credentials.username")
 
     @classmethod
     def clean_config(cls, configuration):

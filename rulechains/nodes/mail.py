@@ -156,6 +156,7 @@ class SendEmailNode(BaseNode):
               field("proxyPort", "text", "Proxy port"), field("proxyUser", "text", "Proxy user"),
               field("proxyPassword", "secret", "Proxy password"))
     secret_fields = ("password", "proxyPassword")
+    secret_slots = ("username", "proxyUser")
 
     @classmethod
     def clean_config(cls, configuration):

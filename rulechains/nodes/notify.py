@@ -184,6 +184,7 @@ class SendSmsNode(BaseNode):
                     help='{"type": "AWS_SNS", "accessKeyId", "secretAccessKey", "region"} or '
                          '{"type": "TWILIO", "accountSid", "accountToken", "numberFrom"}'))
     secret_fields = ("smsProviderConfiguration.secretAccessKey", "smsProviderConfiguration.accountToken")
+    secret_slots = ("smsProviderConfiguration.accessKeyId", "smsProviderConfiguration.accountSid")
 
     @classmethod
     def clean_config(cls, configuration):

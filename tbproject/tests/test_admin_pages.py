@@ -44,6 +44,9 @@ def test_it_registers_every_model_of_our_apps():
     ours |= {"roles"}
     ours |= {"notifications"}
     ours |= {"calculated"}
+    ours |= {"signup"}
+    ours |= {"vault"}
+    ours |= {"oauth"}
     models = {m for m in apps.get_models() if m._meta.app_label in ours}
     assert models - set(admin.site._registry) == set()
 

@@ -31,12 +31,15 @@ def _item(title: str, icon: str, app_label: str, model_name: str) -> dict:
 
 
 UNFOLD = {
-    "SITE_TITLE": "Open Integration Center",
-    "SITE_HEADER": "Open Integration Center",
+    # white labeling (branding/ui.py, named so that nothing is imported before the apps are ready)
+    "SITE_TITLE": "branding.ui.site_title",
+    "SITE_HEADER": "branding.ui.site_header",
+    "SITE_LOGO": "branding.ui.site_logo",
+    "SITE_FAVICONS": "branding.ui.site_favicons",
     "SITE_SYMBOL": "hub",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
-    "STYLES": [lambda request: static("ui/ui.css")],
+    "STYLES": [lambda request: static("ui/ui.css"), "branding.ui.custom_css_url"],
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,

@@ -14,8 +14,8 @@
     GET /api/user/{userId}/token                         {token, refreshToken} of that user ("login as")
     GET /api/user/tokenAccessEnabled                     true
 
-A customer user sees only its own customer's users; another tenant's ids are 404. This product
-keeps no user groups: ``groups`` is ``[]``.
+A customer user sees only its own customer's users; another tenant's ids are 404. ``groups`` lists the
+user groups holding the user (roles/).
 """
 
 import dataclasses
@@ -62,7 +62,11 @@ class UserInfoSerializer(UserSerializer):
         return owner.title if owner is not None else None
 
     def get_groups(self, obj) -> list:
-        return []
+        """EntityInfo of the user groups holding the user (``EntityGroup.users``, when devices/ is installed)."""
+        groups = getattr(obj, "entity_groups", None)
+        if groups is None:
+            return []
+        return [{"id": entity_id("ENTITY_GROUP", g.pk), "name": g.name} for g in groups.all()]
 
 
 class UserEmailInfoSerializer(serializers.Serializer):

@@ -26,7 +26,7 @@ __all__ = ["defaults", "get", "save", "answer", "base_url", "mail_document", "RE
 RESERVED = {"jwt": "/api/admin/jwtSettings", "securitySettings": "/api/admin/securitySettings",
             "twoFaSettings": "/api/2fa/settings"}
 #: fields of a document that are never answered
-SECRET_FIELDS = {"mail": ("password", "refreshToken"),
+SECRET_FIELDS = {"mail": ("password", "refreshToken", "clientSecret"),  # clientSecret: mail OAuth2 (oauth/)
                  # the client's SmsProviderConfiguration models: Twilio, SMPP, AWS SNS
                  "sms": ("accountToken", "password", "secretAccessKey")}
 #: fields naming where a document's secrets go: a stored secret is reused only while they are unchanged

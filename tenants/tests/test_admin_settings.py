@@ -191,4 +191,4 @@ def test_version_control_answers_as_not_configured(api):
     assert api.get("/api/admin/autoCommitSettings/exists").json() is False
     assert api.get("/api/admin/repositorySettings/info").json() == {"configured": False, "readOnly": False}
     assert_error(api.get("/api/admin/repositorySettings"), 404)
-    assert_error(api.post("/api/admin/repositorySettings", {}, format="json"), 501)
+    assert_error(api.post("/api/admin/repositorySettings", {}, format="json"), 400)  # transfer/vc/ answers

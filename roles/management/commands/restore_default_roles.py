@@ -3,15 +3,17 @@
 Makes what is missing of the default user groups, roles and group permissions (roles/defaults.py), gives
 the recorded defaults back their names and the "Tenant Administrator" role back ``{"ALL": ["ALL"]}``,
 puts every tenant administrator in "All", and, when "Tenant Administrators" has no member left, every
-tenant administrator of the tenant in it (as a new tenant administrator joins it).
+tenant administrator of the tenant in it (as a new tenant administrator joins it). Each customer's user
+groups and their permissions are made again where missing (roles/customer_defaults.py), every customer user
+in its customer's "All".
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
 from devices.models import EntityGroup
-from roles import defaults
+from roles import customer_defaults, defaults
 from roles.models import GroupPermission, Role, TenantDefaults
-from tenants.models import Tenant, User
+from tenants.models import Customer, Tenant, User
 
 
 class Command(BaseCommand):
@@ -37,4 +39,7 @@ class Command(BaseCommand):
             if not groups[defaults.TENANT_ADMINS].users.exists():
                 for user in users.filter(authority="TENANT_ADMIN"):
                     defaults.join_defaults(user, EntityGroup)
+            for customer in Customer.objects.filter(tenant_id=tenant_id):
+                customer_groups = customer_defaults.ensure_customer(customer, EntityGroup, Role, GroupPermission)
+                customer_groups[defaults.ALL].users.add(*users.filter(customer=customer))
             self.stdout.write(f"tenant {tenant_id}: default roles restored")

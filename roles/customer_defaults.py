@@ -1,0 +1,63 @@
+"""What every customer starts with, as ThingsBoard PE makes it: the user groups "All", "Customer
+Administrators" and "Customer Users", owned by the customer, and the group permissions "Customer
+Administrators" -> "Customer Administrator", "Customer Users" -> "Customer User" (the tenant's GENERIC
+roles, roles/defaults.py). A new customer user joins its customer's "All" and "Customer Users".
+
+Sharing an entity group (roles/sharing.py) without roles uses the GROUP roles "Entity Group Read-only
+User" (``readElseWrite: true``) or "Entity Group Write User" (every operation), made when missing.
+
+Functions take the models as arguments so the data migration can run them with historical models.
+"""
+
+from roles.defaults import ALL, DEFAULT_ROLES
+
+__all__ = ["CUSTOMER_ADMINS", "CUSTOMER_USERS", "CUSTOMER_GROUPS", "CUSTOMER_GRANTS", "SHARE_ROLES",
+           "ensure_customer", "join_customer_defaults", "share_role"]
+
+CUSTOMER_ADMINS, CUSTOMER_USERS = "Customer Administrators", "Customer Users"
+CUSTOMER_GROUPS = (ALL, CUSTOMER_ADMINS, CUSTOMER_USERS)
+CUSTOMER_GRANTS = {CUSTOMER_ADMINS: "Customer Administrator", CUSTOMER_USERS: "Customer User"}
+#: readElseWrite -> (role name, operations)
+SHARE_ROLES = {True: ("Entity Group Read-only User", DEFAULT_ROLES["Entity Group Read-only User"][1]),
+               False: ("Entity Group Write User", ["ALL"])}
+
+
+def _role(tenant_id, name: str, Role):
+    kind, permissions, description = DEFAULT_ROLES[name]
+    role, _ = Role.objects.get_or_create(tenant_id=tenant_id, name=name, defaults={
+        "type": kind, "permissions": permissions, "additional_info": {"description": description}})
+    return role
+
+
+def ensure_customer(customer, EntityGroup, Role, GroupPermission) -> dict:
+    """Create what is missing of the customer's default user groups and their group permissions."""
+    groups = {}
+    for name in CUSTOMER_GROUPS:
+        groups[name], _ = EntityGroup.objects.get_or_create(
+            tenant_id=customer.tenant_id, customer_id=customer.pk, type="USER", name=name,
+            defaults={"description": "Every user of the customer" if name == ALL else ""})
+    for group_name, role_name in CUSTOMER_GRANTS.items():
+        role = _role(customer.tenant_id, role_name, Role)
+        if role.type == "GENERIC":
+            GroupPermission.objects.get_or_create(tenant_id=customer.tenant_id, user_group=groups[group_name],
+                                                  role=role, entity_group=None)
+    return groups
+
+
+def join_customer_defaults(user, EntityGroup) -> None:
+    """A customer user joins its customer's "All" and "Customer Users" groups."""
+    if user.authority != "CUSTOMER_USER" or user.customer_id is None:
+        return
+    for group in EntityGroup.objects.filter(customer_id=user.customer_id, type="USER",
+                                            name__in=(ALL, CUSTOMER_USERS)):
+        group.users.add(user)
+
+
+def share_role(tenant_id, read: bool, Role):
+    """The GROUP role sharing with ``readElseWrite`` uses: found by name, made when missing (or not a
+    GROUP role any more: then under the same name with a suffix is not attempted, the caller gets None)."""
+    name, operations = SHARE_ROLES[read]
+    role, _ = Role.objects.get_or_create(tenant_id=tenant_id, name=name, defaults={
+        "type": "GROUP", "permissions": list(operations),
+        "additional_info": {"description": "Made for sharing entity groups"}})
+    return role if role.type == "GROUP" else None

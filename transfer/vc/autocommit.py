@@ -1,0 +1,108 @@
+"""Auto-commit (ThingsBoard's auto-commit settings): a saved entity of a configured type is
+committed to the configured branch (else the repository's default), with the configured save
+options, as ``"Auto-commit: <type> <name>"``.
+
+Debounced: the first save of an entity queues a task ``AUTO_COMMIT_DELAY`` seconds later and the
+saves that follow within that time ride on it (the task commits the entity as it is then). Saves
+that loading a version makes are not committed back. Which tenants auto-commit what is cached
+briefly, so that the save of an entity of a tenant without auto-commit costs no query.
+"""
+
+import contextvars
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_save
+
+from transfer.models import AutoCommitSettings, RepositorySettings
+from transfer.vc import entities, layout
+
+__all__ = ["connect", "commit", "suppressed", "forget"]
+
+log = logging.getLogger(__name__)
+_suppressed = contextvars.ContextVar("vc_autocommit_suppressed", default=False)
+_TTL = 30
+
+
+class suppressed:
+    """No auto-commit for the saves inside (loading a version)."""
+
+    def __enter__(self):
+        self.token = _suppressed.set(True)
+
+    def __exit__(self, *exc):
+        _suppressed.reset(self.token)
+
+
+def _config_key(tenant_id) -> str:
+    return f"vc-auto-config:{tenant_id}"
+
+
+def forget(tenant_id) -> None:
+    cache.delete(_config_key(tenant_id))
+
+
+def _config(tenant_id) -> dict:
+    key = _config_key(tenant_id)
+    found = cache.get(key)
+    if found is None:
+        row = AutoCommitSettings.objects.filter(tenant_id=tenant_id).first()
+        repo = RepositorySettings.objects.filter(tenant_id=tenant_id, read_only=False).exists()
+        found = row.config if row and repo else {}
+        cache.set(key, found, _TTL)
+    return found
+
+
+def _on_save(sender, instance, created, raw=False, **kwargs):
+    if raw or _suppressed.get():
+        return
+    entity_type = _TYPE_OF.get(sender)
+    tenant_id = getattr(instance, "tenant_id", None)
+    if entity_type is None or tenant_id is None or entity_type not in _config(tenant_id):
+        return
+    debounce = f"vc-auto:{tenant_id}:{entity_type}:{instance.pk}"
+    delay = getattr(settings, "AUTO_COMMIT_DELAY", 5)
+    if cache.add(debounce, 1, delay + 5):
+        from transfer.tasks import auto_commit
+
+        args = [str(tenant_id), entity_type, str(instance.pk)]
+        transaction.on_commit(lambda: auto_commit.apply_async(args, countdown=delay))
+
+
+_TYPE_OF: dict = {}
+
+
+def connect() -> None:
+    """Subscribe to the saves of every versioned model (called from TransferConfig.ready)."""
+    for entity_type in layout.TYPES:
+        model = entities.model_of(entity_type)
+        _TYPE_OF[model] = entity_type
+        post_save.connect(_on_save, sender=model, dispatch_uid=f"vc-autocommit-{entity_type}")
+
+
+def commit(tenant_id, entity_type: str, entity_id: str) -> dict | None:
+    """Commit the entity as it is now; the VersionCreationResult, None when nothing is to be done."""
+    from tenants.choices import Authority
+    from tenants.models import User
+    from transfer.vc import versions
+    from transfer.vc.git import GitError
+
+    cache.delete(f"vc-auto:{tenant_id}:{entity_type}:{entity_id}")
+    config = _config(tenant_id).get(entity_type)
+    model = entities.model_of(entity_type)
+    instance = model.objects.filter(tenant_id=tenant_id, pk=entity_id).first()
+    user = (User.objects.filter(tenant_id=tenant_id, authority=Authority.TENANT_ADMIN, is_active=True)
+            .order_by("pk").first())
+    if config is None or instance is None or user is None:
+        return None
+    name = getattr(instance, layout.TYPES[entity_type][1], "")
+    body = {"type": "SINGLE_ENTITY", "versionName": f"Auto-commit: {entity_type} {name}"[:255],
+            "branch": config.get("branch") or None, "entityId": {"entityType": entity_type, "id": str(entity_id)},
+            "config": config}
+    try:
+        return versions.create_version(user, body)
+    except GitError as e:
+        log.warning("auto-commit of %s %s failed: %s", entity_type, entity_id, e)
+        return None

@@ -1,0 +1,158 @@
+"""One entity to and from its file: ThingsBoard's EntityExportData
+``{"entityType", "entity", "relations"?, "attributes"?, "credentials"?, "metaData"?}``.
+
+Ids: in a file every entity id is its external id (ThingsBoard's ``externalId``): the entity's own
+id, or the repository id it was loaded from (transfer.models.ExternalId). Loading maps them back:
+an entity of this tenant with that id, or the one loaded from it, is updated; else one is created.
+"""
+
+import copy
+import uuid
+from types import SimpleNamespace
+
+from django.apps import apps
+
+from devices import relations as relation_store
+from devices.attributes import get_attributes, save_attributes
+from transfer.models import ExternalId
+from transfer.vc.calls import call
+from transfer.vc.layout import TYPES
+
+__all__ = ["MODELS", "model_of", "exists", "external_id", "internal_id", "export_entity", "import_entity",
+           "SERVER_OWNED"]
+
+MODELS = {"CUSTOMER": "tenants.Customer", "ASSET_PROFILE": "devices.AssetProfile",
+          "DEVICE_PROFILE": "devices.DeviceProfile", "CONVERTER": "converters.Converter",
+          "RULE_CHAIN": "rulechains.RuleChain", "DASHBOARD": "dashboards.Dashboard", "ASSET": "devices.Asset",
+          "DEVICE": "devices.Device"}
+SERVER_OWNED = ("createdTime", "version", "tenantId", "externalId")
+ATTRIBUTE_SCOPES = ("SERVER_SCOPE", "SHARED_SCOPE")
+
+
+def model_of(entity_type: str):
+    return apps.get_model(MODELS[entity_type])
+
+
+def exists(tenant_id, entity_type: str, pk) -> bool:
+    return model_of(entity_type).objects.filter(tenant_id=tenant_id, pk=pk).exists()
+
+
+def external_id(tenant_id, entity_type: str, internal) -> str:
+    link = ExternalId.objects.filter(tenant_id=tenant_id, entity_type=entity_type, internal_id=internal).first()
+    return str(link.external_id if link else internal)
+
+
+def internal_id(tenant_id, entity_type: str, external) -> str | None:
+    if exists(tenant_id, entity_type, external):
+        return str(external)
+    link = ExternalId.objects.filter(tenant_id=tenant_id, entity_type=entity_type, external_id=external).first()
+    return str(link.internal_id) if link and exists(tenant_id, entity_type, link.internal_id) else None
+
+
+def _ref(value) -> tuple[str, str] | None:
+    if isinstance(value, dict) and set(value) == {"entityType", "id"} and value["entityType"] in TYPES:
+        try:
+            return value["entityType"], str(uuid.UUID(str(value["id"])))
+        except ValueError:
+            return None
+    return None
+
+
+def _map_ids(value, mapper):
+    """``value`` with every entity id ``{"entityType", "id"}`` of a versioned type replaced by ``mapper``'s."""
+    ref = _ref(value)
+    if ref is not None:
+        mapped = mapper(*ref)
+        return {"entityType": ref[0], "id": mapped or ref[1]}
+    if isinstance(value, dict):
+        return {k: _map_ids(v, mapper) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_ids(v, mapper) for v in value]
+    return value
+
+
+def export_entity(user, entity_type: str, pk, config: dict) -> dict:
+    """The file of an entity of ``user``'s tenant (CallError when it cannot be read)."""
+    tenant_id = user.tenant_id
+    segment, _name = TYPES[entity_type]
+    entity = call(user, "GET", f"/api/{segment}/{pk}")
+    entity = {k: v for k, v in entity.items() if k not in ("version", "externalId")}
+    outward = lambda kind, value: external_id(tenant_id, kind, value)  # noqa: E731
+    data = {"entityType": entity_type, "entity": _map_ids(entity, outward)}
+    if entity_type == "RULE_CHAIN":
+        metadata = call(user, "GET", f"/api/ruleChain/{pk}/metadata")
+        for node in metadata.get("nodes") or []:
+            for key in ("id", "createdTime", "ruleChainId", "version"):
+                node.pop(key, None)
+        metadata.pop("version", None)
+        data["metaData"] = _map_ids(metadata, outward)
+    if config.get("saveCredentials") and entity_type == "DEVICE":
+        creds = call(user, "GET", f"/api/device/{pk}/credentials")
+        data["credentials"] = {k: creds.get(k) for k in ("credentialsType", "credentialsId", "credentialsValue")}
+    if config.get("saveAttributes"):
+        data["attributes"] = {scope: [{k: a[k] for k in ("key", "value", "lastUpdateTs")}
+                                      for a in get_attributes(pk, scope)] for scope in ATTRIBUTE_SCOPES}
+    if config.get("saveRelations"):
+        data["relations"] = _export_relations(tenant_id, entity_type, pk, outward)
+    return data
+
+
+def _export_relations(tenant_id, entity_type, pk, outward) -> list[dict]:
+    end = SimpleNamespace(pk=pk, entity_type=entity_type)
+    rows = list(relation_store.find(tenant_id, source=end)) + list(relation_store.find(tenant_id, target=end))
+    return [_map_ids({"from": {"entityType": r.from_type, "id": str(r.from_id)},
+                      "to": {"entityType": r.to_type, "id": str(r.to_id)}, "type": r.type,
+                      "typeGroup": r.type_group, "additionalInfo": r.additional_info}, outward) for r in rows]
+
+
+def import_entity(user, data: dict, config: dict) -> tuple[str, str]:
+    """Save the entity of a file into ``user``'s tenant; ("created"|"updated", its id). CallError
+    when an endpoint refuses it."""
+    tenant_id, entity_type = user.tenant_id, data["entityType"]
+    segment, name_field = TYPES[entity_type]
+    body = copy.deepcopy(data["entity"])
+    ext = str(body.get("id", {}).get("id"))
+    target = internal_id(tenant_id, entity_type, ext)
+    if target is None and config.get("findExistingEntityByName") and body.get(name_field):
+        found = model_of(entity_type).objects.filter(tenant_id=tenant_id, **{name_field: body[name_field]}).first()
+        target = str(found.pk) if found else None
+    inward = lambda kind, value: internal_id(tenant_id, kind, value)  # noqa: E731
+    body = _map_ids({k: v for k, v in body.items() if k not in SERVER_OWNED and k != "id"}, inward)
+    if target is not None:
+        body["id"] = {"entityType": entity_type, "id": target}
+    saved = call(user, "POST", f"/api/{segment}", body)
+    pk = saved["id"]["id"]
+    if pk != ext:
+        ExternalId.objects.update_or_create(tenant_id=tenant_id, entity_type=entity_type, external_id=ext,
+                                            defaults={"internal_id": pk})
+    if entity_type == "RULE_CHAIN" and isinstance(data.get("metaData"), dict):
+        metadata = _map_ids(data["metaData"], inward)
+        metadata["ruleChainId"] = {"entityType": "RULE_CHAIN", "id": pk}
+        call(user, "POST", "/api/ruleChain/metadata", metadata)
+    if config.get("loadCredentials") and isinstance(data.get("credentials"), dict):
+        current = call(user, "GET", f"/api/device/{pk}/credentials")
+        call(user, "POST", "/api/device/credentials",
+             {**data["credentials"], "id": current["id"], "deviceId": {"entityType": "DEVICE", "id": pk}})
+    if config.get("loadAttributes") and isinstance(data.get("attributes"), dict):
+        for scope in ATTRIBUTE_SCOPES:
+            values = {a["key"]: a["value"] for a in data["attributes"].get(scope) or [] if isinstance(a, dict)}
+            save_attributes(uuid.UUID(pk), scope, values, tenant_id=tenant_id)
+    return ("updated" if target else "created"), pk
+
+
+def import_relations(user, data: dict) -> int:
+    """The file's relations whose both ends are entities of ``user``'s tenant (after loading)."""
+    tenant_id, count = user.tenant_id, 0
+    for rel in data.get("relations") or []:
+        ends = []
+        for key in ("from", "to"):
+            ref = _ref(rel.get(key)) if isinstance(rel, dict) else None
+            found = internal_id(tenant_id, *ref) if ref else None
+            if found is None:
+                break
+            ends.append(SimpleNamespace(pk=uuid.UUID(found), entity_type=ref[0]))
+        if len(ends) == 2 and isinstance(rel.get("type"), str):
+            relation_store.save(tenant_id, ends[0], ends[1], rel["type"], rel.get("typeGroup") or "COMMON",
+                                rel.get("additionalInfo"))
+            count += 1
+    return count
