@@ -3,13 +3,17 @@ administrator sees and edits its tenant's and its customers' rows; the system ad
 
 from django import forms
 from django.contrib import admin
+from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from unfold.admin import TabularInline
 
 from branding import params
+from branding.api.white_labeling import request_host
+from branding.levels import Owner
 from branding.menu_config import clean_config
 from branding.models import CustomMenu, CustomMenuAssignee, CustomTranslation, WhiteLabeling
 from branding.translations import checked
+from branding.whitelabel import login_domain
 from tbproject.admin import TenantScopedAdmin, TenantScopedForm, is_sysadmin
 
 __all__ = ["WhiteLabelingAdmin", "CustomTranslationAdmin", "CustomMenuAdmin"]
@@ -33,6 +37,8 @@ class _OwnedAdmin(TenantScopedAdmin):
 
 
 class WhiteLabelingForm(TenantScopedForm):
+    request_host = ""  # set per request by WhiteLabelingAdmin.get_form
+
     class Meta:
         model = WhiteLabeling
         fields = ("tenant", "customer", "kind", "domain_name", "settings")
@@ -44,10 +50,14 @@ class WhiteLabelingForm(TenantScopedForm):
             if kind in ("GENERAL", "LOGIN"):
                 cleaned["settings"] = params.clean(settings or {}, login=kind == "LOGIN")
                 if kind == "LOGIN":
-                    cleaned["domain_name"] = cleaned["settings"].get("domainName") or cleaned.get("domain_name") or ""
+                    customer = cleaned.get("customer")
+                    owner = Owner(self.instance.tenant_id, customer.pk if customer else None)
+                    login = {**cleaned["settings"], "domainName": cleaned["settings"].get("domainName")
+                             or params.host_name(cleaned.get("domain_name") or "") or ""}
+                    cleaned["domain_name"] = login_domain(owner, login, self.request_host)
             elif not isinstance(settings, dict):
                 raise ApiValidationError("Mail templates must be a JSON object")
-        except ApiValidationError as e:
+        except (ApiValidationError, NotFound) as e:
             raise _form_error(e) from None
         return cleaned
 
@@ -58,6 +68,11 @@ class WhiteLabelingAdmin(_OwnedAdmin):
     list_display = ("kind", "level", "tenant", "customer", "domain_name")
     list_filter = ("kind",)
     search_fields = ("domain_name",)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.request_host = request_host(request)
+        return form
 
 
 class CustomTranslationForm(TenantScopedForm):

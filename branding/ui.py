@@ -1,17 +1,20 @@
 """This server's own pages under white labeling: django-unfold calls these (tbproject/ui/navigation.py names
 them as dotted paths) for the admin and its login page. A signed-in user gets its merged params, anyone else
-the login page's for the request's host. The title is text (templates escape it); images are links only in
-the safe forms branding/params.py lets in; customCss is never inlined, only linked as a text/css file.
+the system's login page params (the admin's login page is the system administrator's door: a tenant's login
+white labeling never applies to it). The title is text (templates escape it); images are links only in
+the safe forms branding/params.py lets in; customCss is never inlined, only linked as a text/css file
+(sanitised: branding/css.py), after unfold's styles (templates/unfold/layouts/skeleton.html).
+:class:`AdminCspMiddleware` gives every admin page a Content-Security-Policy that lets images, fonts, styles
+and requests come from this server only.
 """
 
 from django.urls import reverse
 
 from branding import levels, params, whitelabel
-from branding.api.white_labeling import request_host
 from branding.choices import WhiteLabelingKind as Kind
 
 __all__ = ["PRODUCT_NAME", "current_params", "site_title", "site_header", "site_logo", "site_favicons",
-           "custom_css_url"]
+           "AdminCspMiddleware", "ADMIN_CSP"]
 
 PRODUCT_NAME = "Open Integration Center"
 
@@ -29,8 +32,8 @@ def current_params(request) -> dict:
     try:
         if _signed_in(request):
             found = whitelabel.merged(levels.user_owner(request.user), Kind.GENERAL)
-        else:
-            found = whitelabel.for_host(request_host(request))
+        else:  # the admin's login page is the system administrator's door: never a tenant's login page
+            found = whitelabel.merged(levels.SYSTEM, Kind.LOGIN)
     except Exception:  # a page must render whatever the branding rows hold
         found = {}
     request._branding_params = found
@@ -68,5 +71,19 @@ def site_favicons(request) -> list[dict]:
     return [{"rel": "icon", "href": lambda _request: url}] if url else []
 
 
-def custom_css_url(request) -> str:
-    return reverse("noauth-white-label-css")
+#: what the admin's pages may load: nothing from elsewhere (a custom CSS rule cannot send a page's input values
+#: out through url()); scripts are left as unfold needs them (inline Alpine.js)
+ADMIN_CSP = "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; style-src 'self' 'unsafe-inline'"
+
+
+class AdminCspMiddleware:
+    """Adds :data:`ADMIN_CSP` to the answers under /admin/ that set no policy of their own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith("/admin/") and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = ADMIN_CSP
+        return response

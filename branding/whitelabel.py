@@ -22,7 +22,7 @@ from branding.models import WhiteLabeling
 from tbproject.text import check_json
 
 __all__ = ["stored", "current", "merged", "save", "delete", "for_host", "preview", "mail_templates",
-           "save_mail_templates", "owner_of_row", "platform_hosts"]
+           "save_mail_templates", "owner_of_row", "platform_hosts", "login_domain"]
 
 
 def stored(owner: Owner, kind: str) -> dict | None:
@@ -71,7 +71,7 @@ def platform_hosts(request_host: str = "") -> set[str]:
     return {h.lower() for h in hosts} - {""}
 
 
-def _domain(owner: Owner, settings_: dict, request_host: str) -> str:
+def login_domain(owner: Owner, settings_: dict, request_host: str) -> str:
     """The login page's host name: ``domainName``, or the name of the OAuth domain ``domainId`` names (they
     must agree when both are sent); a 400 for the platform's own hosts, a 404 for an unknown domain."""
     domain = settings_.get("domainName") or ""
@@ -95,7 +95,7 @@ def _domain(owner: Owner, settings_: dict, request_host: str) -> str:
 def save(owner: Owner, kind: str, data, request_host: str = "") -> dict:
     login = kind == Kind.LOGIN
     settings_ = params.clean(data, login=login)
-    domain = _domain(owner, settings_, request_host) if login else ""
+    domain = login_domain(owner, settings_, request_host) if login else ""
     for attempt in (1, 2):  # a concurrent first save of the level inserts beside ours: once more, as an update
         try:
             with transaction.atomic():

@@ -8,7 +8,10 @@ request's ``stats`` (``sent`` per method, ``errors`` per method and target or re
   own settings for its requests). Slack's ``ok: false`` is the error (``channel_not_found``, ...).
 - MICROSOFT_TEAMS: a POST of a card to the MICROSOFT_TEAMS target's ``webhookUrl``: a MessageCard with
   ``useOldApi`` (Office 365 connectors), else an Adaptive Card message (Power Automate workflows).
-  Any 2xx answer is delivered.
+  Any 2xx answer is delivered. The URL is the tenant's: its host must resolve to public addresses only
+  (tbproject/outbound.py: no loopback, private, link-local or metadata address; the checked address is the
+  one connected to) unless NOTIFICATION_ALLOW_PRIVATE_URLS; redirects are not followed; a failure is
+  recorded as "HTTP <status>", never with the answer's body.
 - SMS: to each recipient's ``phone`` through the system SMS settings (``/api/admin/settings/sms``) when
   they name a TWILIO account; without them the recipient is recorded "not configured" at once.
 
@@ -18,15 +21,14 @@ Endpoints are settings (notifications/conf.py): NOTIFICATION_SLACK_API_URL, NOTI
 import base64
 import json
 import logging
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from notifications import conf
 from notifications.models import NotificationSettings, NotificationTarget
+from tbproject import outbound
 
-__all__ = ["slack_token", "slack_call", "slack_post", "teams_post", "teams_payload", "sms_sender", "send_chats",
-           "SMS_NOT_CONFIGURED"]
+__all__ = ["slack_token", "slack_call", "slack_read", "slack_post", "teams_post", "teams_payload", "sms_sender",
+           "send_chats", "SMS_NOT_CONFIGURED"]
 
 log = logging.getLogger(__name__)
 
@@ -42,30 +44,44 @@ def slack_token(tenant_id) -> str:
     return token if isinstance(token, str) else ""
 
 
-def _post(url: str, data: bytes, headers: dict) -> tuple[int, bytes]:
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise ValueError("only http and https URLs are allowed")
-    request = urllib.request.Request(url, data=data, method="POST", headers=headers)
+def _post(url: str, data: bytes, headers: dict, *, tenant_url: bool = False) -> tuple[int, bytes]:
+    """POST (no redirect followed). A ``tenant_url`` (a Teams webhook) must name public addresses unless
+    NOTIFICATION_ALLOW_PRIVATE_URLS; the endpoints of the settings (Slack, Twilio) are the operator's."""
+    return outbound.request("POST", url, data, headers, timeout=conf.http_timeout(),
+                            allow_private=not tenant_url or conf.allow_private_urls())
+
+
+def _answer(status: int, body: bytes) -> dict:
     try:
-        with urllib.request.urlopen(request, timeout=conf.http_timeout()) as response:
-            return response.status, response.read(65536)
-    except urllib.error.HTTPError as e:
-        return e.code, e.read(4096) if e.fp else b""
+        answer = json.loads(body or b"{}")
+    except ValueError:
+        return {"ok": False, "error": f"Slack API answered HTTP {status} without JSON"}
+    return answer if isinstance(answer, dict) else {"ok": False, "error": "Slack API answered no object"}
 
 
 def slack_call(token: str, method: str, params: dict) -> dict:
-    """One Slack Web API call (JSON body); its answer, or ``{"ok": False, "error": ...}``."""
+    """One Slack Web API write call (JSON body); its answer, or ``{"ok": False, "error": ...}``."""
     url = conf.slack_api_url().rstrip("/") + "/" + method
     try:
         status, body = _post(url, json.dumps(params).encode(), {
             "Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=utf-8"})
     except Exception as e:  # unreachable, timed out
         return {"ok": False, "error": f"Slack API is unreachable: {e}"[:300]}
+    return _answer(status, body)
+
+
+def slack_read(token: str, method: str, params: dict) -> dict:
+    """One Slack Web API read call (``conversations.list``, ``users.list``): a GET with the arguments as query
+    parameters, as python-slack-sdk sends them (Slack reads those methods' arguments from the query)."""
+    query = urllib.parse.urlencode({k: ("true" if v is True else "false" if v is False else v)
+                                    for k, v in params.items()})
+    url = conf.slack_api_url().rstrip("/") + "/" + method + (f"?{query}" if query else "")
     try:
-        answer = json.loads(body or b"{}")
-    except ValueError:
-        return {"ok": False, "error": f"Slack API answered HTTP {status} without JSON"}
-    return answer if isinstance(answer, dict) else {"ok": False, "error": "Slack API answered no object"}
+        status, body = outbound.request("GET", url, None, {"Authorization": f"Bearer {token}"},
+                                        timeout=conf.http_timeout(), allow_private=True)
+    except Exception as e:
+        return {"ok": False, "error": f"Slack API is unreachable: {e}"[:300]}
+    return _answer(status, body)
 
 
 def slack_post(token: str, channel: str, text: str) -> str | None:
@@ -100,13 +116,17 @@ def teams_payload(configuration: dict, spec: dict, subject: str, body: str) -> d
 
 
 def teams_post(url: str, payload: dict) -> str | None:
+    """None when delivered; else the error, which the tenant reads in the request's stats: the status only,
+    never the answer's body (a redirect is not followed: answered as its 3xx)."""
     try:
-        status, answer = _post(url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
+        status, _ = _post(url, json.dumps(payload).encode(), {"Content-Type": "application/json"}, tenant_url=True)
+    except outbound.UnsafeURL as e:
+        return f"Microsoft Teams webhook refused: {e}"
     except Exception as e:
-        return f"Microsoft Teams webhook is unreachable: {e}"[:300]
+        return f"Microsoft Teams webhook is unreachable: {type(e).__name__}"
     if 200 <= status < 300:
         return None
-    return f"Microsoft Teams webhook answered HTTP {status}: {answer[:200].decode('utf-8', 'replace')}"
+    return f"Microsoft Teams webhook answered HTTP {status}"
 
 
 class _Twilio:

@@ -1,7 +1,8 @@
 """The notification center's TTL, as ThingsBoard's NotificationsCleanUpService: inbox rows and requests
 created more than NOTIFICATIONS_TTL_SECONDS ago (default 30 days, ThingsBoard's SQL_TTL_NOTIFICATIONS_SECS)
 are removed by the periodic job ``notifications.tasks.remove_expired`` (daily, as ThingsBoard checks).
-A SCHEDULED request (an escalation or a delayed sending still waiting) is kept whatever its age.
+A SCHEDULED request (an escalation or a delayed sending still waiting) and a PROCESSING one (still being
+sent) are kept whatever their age.
 Deleted in batches of BATCH rows, so that one run never holds a long lock."""
 
 from notifications import conf
@@ -30,5 +31,5 @@ def remove_expired(now: int | None = None) -> int:
     cutoff = (now_ms() if now is None else now) - ttl * 1000
     removed = _delete_in_batches(Notification.objects.filter(created_time__lt=cutoff))
     removed += _delete_in_batches(NotificationRequest.objects.filter(created_time__lt=cutoff)
-                                  .exclude(status=RequestStatus.SCHEDULED))
+                                  .exclude(status__in=[RequestStatus.SCHEDULED, RequestStatus.PROCESSING]))
     return removed

@@ -110,12 +110,13 @@ def check(now: int | None = None) -> int:
                                        originator=("TENANT", tenant_id), facts={"feature": feature, "status": status}))
     with transaction.atomic():
         ApiUsageStatus.objects.bulk_create(new, batch_size=500, update_conflicts=True,
-                                           unique_fields=["tenant", "feature"], update_fields=["status", "updated_time"])
+                                           unique_fields=["tenant", "feature"],
+                                           update_fields=["status", "updated_time"])
         for status in {row.status for row in changed_rows}:  # one UPDATE per status
             rows = [r for r in changed_rows if r.status == status]
-            for start in range(0, len(rows), 500):
+            for start in range(0, len(rows), 200):
                 batch = Q()
-                for r in rows[start:start + 500]:
+                for r in rows[start:start + 200]:
                     batch |= Q(tenant_id=r.tenant_id, feature=r.feature)
                 ApiUsageStatus.objects.filter(batch).update(status=status, updated_time=now)
         for event in events:

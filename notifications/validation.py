@@ -5,10 +5,12 @@ with a message naming the field. Ids of targets and templates are looked up by t
 
 import json
 import re
+import urllib.parse
 import uuid
 
 from rest_framework.exceptions import ValidationError
 
+from notifications import conf
 from notifications.choices import (
     ALARM_ACTIONS,
     ALARM_SEARCH_STATUSES,
@@ -20,6 +22,7 @@ from notifications.choices import (
     TRIGGER_TYPES,
     USERS_FILTERS,
 )
+from tbproject import outbound
 from tbproject.text import check_json
 
 __all__ = ["body_of", "name_of", "target_config", "template_config", "enabled_methods", "trigger_config",
@@ -122,6 +125,11 @@ def target_config(value, *, system: bool) -> dict:
                 raise ValidationError(f"configuration.{key} must be specified")
         if not re.match(r"https?://[^/\s]+", value["webhookUrl"]):
             raise ValidationError("configuration.webhookUrl must be an http(s) URL")
+        if not conf.allow_private_urls():  # a name is resolved (and checked again) when sending
+            try:
+                outbound.check_host(urllib.parse.urlsplit(value["webhookUrl"]).hostname or "")
+            except (outbound.UnsafeURL, ValueError):
+                raise ValidationError("configuration.webhookUrl must name a public host") from None
     return value
 
 

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from authlib.common.security import generate_token
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
+from django.contrib.auth.signals import user_logged_in
 from django.core import signing
 from requests import RequestException
 
@@ -86,8 +87,9 @@ def _provider_user(client: OAuth2Client, remembered: dict, code: str) -> tuple[d
     except OAuthError as e:
         raise mapper.LoginError(f"[{e.error}] {e.description or 'the provider refused the authorization code'}"
                                 ) from None
-    except (RequestException, ValueError) as e:
-        raise mapper.LoginError(f"[invalid_token_response] Could not get the access token: {e}") from None
+    except (RequestException, ValueError) as e:  # the detail (internal addresses) goes to the log only
+        log.warning("OAuth2 client %s: the access token request failed: %s", client.pk, e)
+        raise mapper.LoginError("[invalid_token_response] Could not get the access token") from None
     if not client.user_info_uri:
         return {}, token.get("access_token", "")
     try:
@@ -95,7 +97,8 @@ def _provider_user(client: OAuth2Client, remembered: dict, code: str) -> tuple[d
         answer.raise_for_status()
         attributes = answer.json()
     except (RequestException, ValueError) as e:
-        raise mapper.LoginError(f"[invalid_user_info_response] Could not read the user info: {e}") from None
+        log.warning("OAuth2 client %s: the user info request failed: %s", client.pk, e)
+        raise mapper.LoginError("[invalid_user_info_response] Could not read the user info") from None
     if not isinstance(attributes, dict):
         raise mapper.LoginError("[invalid_user_info_response] The user info is not a JSON object")
     return attributes, token.get("access_token", "")
@@ -115,5 +118,6 @@ def finish(request) -> str:
     except mapper.LoginError as e:
         log.info("OAuth2 login refused: %s", e)
         return error_url(request, str(e))
+    user_logged_in.send(sender=user.__class__, request=request, user=user)  # as the password login does
     pair = issue_pair(user)
     return f"{base_url(request)}/?accessToken={pair['token']}&refreshToken={pair['refreshToken']}"

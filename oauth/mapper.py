@@ -11,17 +11,23 @@ its username/password; the provider's access token in the ``provider-access-toke
 An unknown email creates the user only when ``allowUserCreation``: a tenant administrator, or a customer
 user where a customer name came out; tenant and customer are found by name or created. With
 ``activateUser`` off the new user stays "pending activation" (an activation link, no password), and still
-logs in through the provider, as in ThingsBoard."""
+logs in through the provider, as in ThingsBoard. Named user groups (``userGroupsNamePattern``, a custom
+mapper's ``userGroups``) replace the default "Tenant Administrators"/"Customer Users" group the new user
+would join (it keeps "All"), as ``POST /api/user?entityGroupIds=`` does. A provider's email logs in the
+existing user of that email, whatever its tenant (as ThingsBoard); system administrators never log in
+through a provider, and an email the provider says is not verified (``email_verified: false``) is refused."""
 
+import logging
 import re
 from dataclasses import dataclass, field
 
 import requests
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from dashboards.models import Dashboard
 from devices.models import EntityGroup
 from oauth.models import OAuth2Client
+from roles import customer_defaults, defaults
 from tenants import accounts
 from tenants.choices import Authority
 from tenants.models import Customer, Tenant, User
@@ -29,8 +35,11 @@ from tenants.system import security
 
 __all__ = ["LoginError", "OAuth2User", "map_attributes", "user_for"]
 
+log = logging.getLogger(__name__)
+
 _PATTERN = re.compile(r"%\{([^}]*)\}")
 TIMEOUT_S = 10
+EMAIL_MAX = 254
 
 
 class LoginError(Exception):
@@ -88,7 +97,8 @@ def _custom(config: dict, attributes: dict, access_token: str, client: OAuth2Cli
         answer.raise_for_status()
         data = answer.json()
     except (requests.RequestException, ValueError) as e:
-        raise LoginError(f"Custom OAuth2 mapper failed: {e}") from None
+        log.warning("Custom OAuth2 mapper of client %s failed: %s", client.pk, e)
+        raise LoginError("Custom OAuth2 mapper failed") from None
     if not isinstance(data, dict) or not isinstance(data.get("email"), str) or "@" not in data["email"]:
         raise LoginError("Custom OAuth2 mapper answered no email")
     text = lambda key: data[key].strip() if isinstance(data.get(key), str) else ""  # noqa: E731
@@ -101,6 +111,8 @@ def _custom(config: dict, attributes: dict, access_token: str, client: OAuth2Cli
 
 
 def map_attributes(client: OAuth2Client, attributes: dict, access_token: str = "") -> OAuth2User:
+    if attributes.get("email_verified") in (False, "false"):  # OpenID Connect's claim, where the provider sends it
+        raise LoginError("The provider says the user's email is not verified")
     config = client.mapper_config or {}
     if config.get("type") == "CUSTOM":
         return _custom(config, attributes, access_token, client)
@@ -110,10 +122,11 @@ def map_attributes(client: OAuth2Client, attributes: dict, access_token: str = "
 def _new_user(config: dict, mapped: OAuth2User) -> User:
     if not mapped.tenant_name:
         raise LoginError("The mapper gave no tenant name")
-    tenant = Tenant.objects.filter(title=mapped.tenant_name).first()
+    title = mapped.tenant_name[:255]
+    tenant = Tenant.objects.filter(title=title).first()
     if tenant is not None and tenant.deleting_ts is not None:
-        raise LoginError(f"Tenant '{mapped.tenant_name}' is being deleted")
-    tenant = tenant or Tenant.objects.create(title=mapped.tenant_name[:255])
+        raise LoginError(f"Tenant '{title}' is being deleted")
+    tenant = tenant or Tenant.objects.create(title=title)
     customer = None
     if mapped.customer_name:
         customer, _ = Customer.objects.get_or_create(tenant=tenant, title=mapped.customer_name[:255])
@@ -126,6 +139,9 @@ def _new_user(config: dict, mapped: OAuth2User) -> User:
         mapped.email, None, authority=Authority.CUSTOMER_USER if customer else Authority.TENANT_ADMIN,
         tenant=tenant, customer=customer, first_name=mapped.first_name[:150], last_name=mapped.last_name[:150],
         additional_info=info)
+    if mapped.user_groups:  # named groups instead of the authority's default one (roles/user_groups.py)
+        user.entity_groups.remove(*user.entity_groups.filter(
+            name__in=(defaults.TENANT_ADMINS, customer_defaults.CUSTOMER_USERS), type="USER"))
     for name in mapped.user_groups:
         group, _ = EntityGroup.objects.get_or_create(tenant=tenant, customer=customer, type="USER", name=name[:255])
         group.users.add(user)
@@ -134,15 +150,30 @@ def _new_user(config: dict, mapped: OAuth2User) -> User:
     return user
 
 
+def _find(email: str) -> User | None:
+    return User.objects.filter(email=email).first()
+
+
 def user_for(client: OAuth2Client, mapped: OAuth2User) -> User:
     """The platform user the provider's user logs in as: found by email, else created as the mapper allows."""
     config = client.mapper_config or {}
-    with transaction.atomic():
-        user = User.objects.filter(email=mapped.email).first()
-        if user is None:
-            if not config.get("allowUserCreation"):
-                raise LoginError(f"User not found: {mapped.email}")
-            user = _new_user(config, mapped)
+    if len(mapped.email) > EMAIL_MAX:
+        raise LoginError(f"The email is too long (at most {EMAIL_MAX} characters)")
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                user = _find(mapped.email)
+                if user is None:
+                    if not config.get("allowUserCreation"):
+                        raise LoginError(f"User not found: {mapped.email}")
+                    user = _new_user(config, mapped)
+            break
+        except IntegrityError as e:  # a concurrent login made the same user, tenant or customer first
+            log.info("OAuth2 user creation of %s raced (attempt %s): %s", mapped.email, attempt, e)
+            if attempt == 2:
+                raise LoginError("The user could not be created: try to log in again") from None
+    if user.authority == Authority.SYS_ADMIN:
+        raise LoginError("System administrators cannot log in through OAuth2")
     if not user.is_active:
         raise LoginError("User account is not active")
     if user.tenant_id and user.tenant.deleting_ts is not None:

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from rest_framework.exceptions import ValidationError
 
-from oauth import services
+from oauth import selfreg, services
 from oauth import validation as v
 from oauth.choices import MOBILE_PLATFORMS
 from oauth.models import MobileApp, MobileAppBundle, QrCodeSettings
@@ -63,7 +63,8 @@ def save_bundle(data, client_ids: list | None) -> MobileAppBundle:
     bundle.android_app = _app(data, "androidAppId", "ANDROID")
     bundle.ios_app = _app(data, "iosAppId", "IOS")
     bundle.layout_config = v.json_object(data, "layoutConfig")
-    bundle.self_registration_params = v.json_object(data, "selfRegistrationParams")
+    bundle.self_registration_params = selfreg.checked(data.get("selfRegistrationParams"),
+                                                      bundle.self_registration_params)
     bundle.oauth2_enabled = v.flag(data, "oauth2Enabled", True)
     clients = services.clients_by_ids(client_ids) if client_ids is not None else None
     with transaction.atomic():
@@ -84,27 +85,39 @@ def _default_qr(tenant_id) -> QrCodeSettings:
                           qr_code_config=v.qr_code_config({}), created_time=0)
 
 
+def _stored_qr(tenant_id) -> QrCodeSettings | None:
+    return QrCodeSettings.objects.filter(tenant_id=tenant_id).first()
+
+
 def qr_settings(tenant_id) -> QrCodeSettings:
     """The stored settings of the system (``tenant_id`` None) or of a tenant; defaults when none are stored."""
-    return QrCodeSettings.objects.filter(tenant_id=tenant_id).first() or _default_qr(tenant_id)
+    return _stored_qr(tenant_id) or _default_qr(tenant_id)
 
 
 def save_qr_settings(tenant_id, data) -> QrCodeSettings:
     data = v.body(data)
-    row = QrCodeSettings.objects.filter(tenant_id=tenant_id).first() or QrCodeSettings(tenant_id=tenant_id)
-    row.use_system_settings = v.flag(data, "useSystemSettings", tenant_id is not None) and tenant_id is not None
-    row.use_default_app = v.flag(data, "useDefaultApp", True)
-    row.qr_code_config = v.qr_code_config(data.get("qrCodeConfig"))
-    row.android_enabled = v.flag(data, "androidEnabled", True)
-    row.ios_enabled = v.flag(data, "iosEnabled", True)
+    values = {"use_system_settings": v.flag(data, "useSystemSettings", tenant_id is not None) and tenant_id is not None,
+              "use_default_app": v.flag(data, "useDefaultApp", True),
+              "qr_code_config": v.qr_code_config(data.get("qrCodeConfig")),
+              "android_enabled": v.flag(data, "androidEnabled", True), "ios_enabled": v.flag(data, "iosEnabled", True)}
     raw = data.get("mobileAppBundleId")
     raw = raw.get("id") if isinstance(raw, dict) else raw
-    row.mobile_app_bundle = MobileAppBundle.objects.filter(pk=parse_uuid(raw)).first() if raw else None
-    if raw and row.mobile_app_bundle is None:
+    values["mobile_app_bundle"] = MobileAppBundle.objects.filter(pk=parse_uuid(raw)).first() if raw else None
+    if raw and values["mobile_app_bundle"] is None:
         raise Http404(f"Mobile app bundle {raw} is not found")
-    if not row.use_default_app and row.mobile_app_bundle is None:
+    if not values["use_default_app"] and values["mobile_app_bundle"] is None:
         raise ValidationError("mobileAppBundleId is required when useDefaultApp is false")
-    row.save()
+    for attempt in (1, 2):  # a concurrent first save may store the row between our read and our insert
+        row = _stored_qr(tenant_id) or QrCodeSettings(tenant_id=tenant_id)
+        for name, value in values.items():
+            setattr(row, name, value)
+        try:
+            with transaction.atomic():
+                row.save()
+            return row
+        except IntegrityError:
+            if attempt == 2:
+                raise
     return row
 
 
@@ -136,6 +149,5 @@ def take_secret(secret: str):
     """The user id a live secret was made for (and the secret is spent), else None."""
     key = _SECRET_KEY + str(secret)[:128]
     user_id = cache.get(key)
-    if user_id is not None:
-        cache.delete(key)
-    return user_id
+    # only the caller whose delete removed the key gets it: two concurrent callers never both do
+    return user_id if user_id is not None and cache.delete(key) else None

@@ -155,8 +155,11 @@ class QrCodeSettings(models.Model):
     class Meta:
         verbose_name = "QR code settings"
         verbose_name_plural = "QR code settings"
-        constraints = [models.UniqueConstraint(fields=["tenant"], condition=models.Q(tenant__isnull=True),
-                                               name="one_system_qr_code_settings")]
+        # one system row: an index over "tenant IS NULL" (a unique index over the tenant column alone lets
+        # NULLs repeat); a tenant's own row is unique by its one-to-one column
+        constraints = [models.UniqueConstraint(
+            models.ExpressionWrapper(models.Q(tenant__isnull=True), output_field=models.BooleanField()),
+            condition=models.Q(tenant__isnull=True), name="one_system_qr_code_settings")]
 
     def __str__(self) -> str:
         return f"QR code settings of {self.tenant_id or 'the system'}"

@@ -2,6 +2,7 @@
 OAuth2ClientRegistrationTemplate, Domain, DomainInfo, MobileApp, MobileAppBundle(Info), QrCodeSettings).
 Secrets answer :data:`oauth.validation.MASK`, never their value."""
 
+from oauth import selfreg
 from oauth.models import Domain, MobileApp, MobileAppBundle, OAuth2Client, OAuth2ClientTemplate, QrCodeSettings
 from oauth.validation import MASK
 from tbproject.api.ids import entity_id
@@ -80,7 +81,8 @@ def bundle_json(b: MobileAppBundle) -> dict:
     return {"id": entity_id("MOBILE_APP_BUNDLE", b.pk), "createdTime": b.created_time, **_SYSTEM, "title": b.title,
             "description": b.description or None, "androidAppId": _app_id(b.android_app_id),
             "iosAppId": _app_id(b.ios_app_id), "layoutConfig": b.layout_config,
-            "selfRegistrationParams": b.self_registration_params, "oauth2Enabled": b.oauth2_enabled, "name": b.title}
+            "selfRegistrationParams": selfreg.masked(b.self_registration_params), "oauth2Enabled": b.oauth2_enabled,
+            "name": b.title}
 
 
 def bundle_info_json(b: MobileAppBundle) -> dict:

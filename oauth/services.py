@@ -40,10 +40,13 @@ def save_client(data) -> OAuth2Client:
     client.additional_info = info
     client.title = v.text(data, "title", required=True)
     client.mapper_config = v.mapper_config(data.get("mapperConfig"), client.mapper_config or None)
-    client.client_id = v.text(data, "clientId", required=True)
-    client.client_secret = v.secret(data, "clientSecret", client.client_secret)
+    client_id = v.text(data, "clientId", required=True)
+    token_uri = v.url(data, "accessTokenUri", required=True)
+    # the stored secret goes only where it went: a new client id or token endpoint needs the secret again
+    same = (client_id, token_uri) == (client.client_id, client.access_token_uri)
+    client.client_secret = v.secret(data, "clientSecret", client.client_secret if same else None)
+    client.client_id, client.access_token_uri = client_id, token_uri
     client.authorization_uri = v.url(data, "authorizationUri", required=True)
-    client.access_token_uri = v.url(data, "accessTokenUri", required=True)
     client.scope = v.string_list(data, "scope", required=True)
     client.user_info_uri = v.url(data, "userInfoUri")
     client.user_name_attribute_name = v.text(data, "userNameAttributeName", required=True)

@@ -55,12 +55,16 @@ def flag(data: dict, key: str, default: bool) -> bool:
     return value
 
 
-def secret(data: dict, key: str, stored: str | None, *, required: bool = True, minimum: int = 1) -> str:
-    """The posted secret, or the stored one where the mask or nothing was posted."""
+def secret(data: dict, key: str, stored: str | None, *, required: bool = True, minimum: int = 1,
+           limit: int = 2048) -> str:
+    """The posted secret, or the stored one where the mask or nothing was posted. A caller passes ``stored``
+    None where the secret's endpoint changed: the secret must then be posted again."""
     value = data.get(key)
     if (value is None or value == "" or value == MASK) and stored:
         return stored
-    value = text(data, key, required=required, limit=2048)
+    if value == MASK:
+        raise ValidationError(f"{key} is required: '{MASK}' only keeps a stored value (post the secret itself)")
+    value = text(data, key, required=required, limit=limit)
     if value and len(value) < minimum:
         raise ValidationError(f"{key} must be at least {minimum} characters")
     return value
@@ -112,8 +116,10 @@ def _basic(value, mapper_type: str) -> dict:
 def _custom(value, stored: dict | None) -> dict:
     if not isinstance(value, dict):
         raise ValidationError("mapperConfig.custom is required for the CUSTOM mapper")
-    return {"url": url(value, "url", required=True), "username": text(value, "username") or None,
-            "password": secret(value, "password", (stored or {}).get("password"), required=False) or None,
+    target = url(value, "url", required=True)
+    kept = (stored or {}).get("password") if (stored or {}).get("url") == target else None  # not to a new URL
+    return {"url": target, "username": text(value, "username") or None,
+            "password": secret(value, "password", kept, required=False) or None,
             "sendToken": flag(value, "sendToken", False)}
 
 

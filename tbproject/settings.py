@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "branding.ui.AdminCspMiddleware",  # admin pages load images, fonts, styles only from this server
     "audit.context.AuditMiddleware",  # who is acting, for the audit log of configuration changes
     "notifications.context.ActorMiddleware",  # who is acting, for ENTITY_ACTION notifications
 ]
@@ -295,6 +296,11 @@ CONVERTERS_LIBRARY_REFRESH_HOURS = env_int("CONVERTERS_LIBRARY_REFRESH_HOURS", 2
 CONVERTERS_LIBRARY_DIR = env_str("CONVERTERS_LIBRARY_DIR", str(DATA_DIR / "converters-library"))
 # Where version control (transfer/vc/) keeps each tenant's bare cache of its git repository.
 VC_REPOSITORIES_DIR = env_str("VC_REPOSITORIES_DIR", str(DATA_DIR / "vc-repositories"))
+# Local paths, file:// and private/loopback hosts as repositories: for tests only (transfer/vc/transport.py).
+VC_ALLOW_LOCAL_REPOSITORIES = False
+# Seconds of network silence before a repository operation fails; most pack data one fetch takes (bytes).
+VC_NETWORK_TIMEOUT = env_int("VC_NETWORK_TIMEOUT", 20, minimum=1)
+VC_MAX_FETCH_BYTES = env_int("VC_MAX_FETCH_BYTES", 200 * 1024 * 1024, minimum=1024)
 
 # --- integrations ---------------------------------------------------------------------------------
 # Largest uplink body the HTTP integration endpoint accepts (bytes); larger ones answer 413.

@@ -12,6 +12,8 @@
     GET        /api/noauth/whiteLabel/customCss      (this server's) the caller's customCss as text/css
 """
 
+import hashlib
+
 from django.core.exceptions import DisallowedHost
 from django.http import Http404, HttpResponse
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -19,8 +21,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from branding import levels, params, whitelabel
+from branding import levels, whitelabel
 from branding.choices import WhiteLabelingKind as Kind
+from branding.css import sanitize
 from branding.models import WhiteLabeling
 from dashboards.api.resources import download
 from dashboards.models import Resource
@@ -83,7 +86,7 @@ class LoginSaveView(_Base):
     def post(self, request):
         owner = levels.owner_of(request)
         levels.check_write(request, owner)
-        return Response(whitelabel.save(owner, Kind.LOGIN, _body(request)))
+        return Response(whitelabel.save(owner, Kind.LOGIN, _body(request), request_host(request)))
 
 
 class LoginByHostView(APIView):
@@ -140,24 +143,25 @@ class MailTemplatesView(_Base):
 
 
 class LoginImageView(APIView):
-    """An image without a login, only while a reachable login page (the system's, or one with a domain name)
-    links it as its logo (``field`` logoImageUrl) or favicon: nothing else of the images leaks."""
+    """An image without a login, only while a reachable login page (the system's, or one with a domain name
+    whose owner may still white label) links it as its logo (``field`` logoImageUrl) or favicon: nothing else
+    of the images leaks. The rows are found in SQL by the exact link forms, never by reading every page."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
     field = "logoImageUrl"
 
-    def _linked(self, settings: dict):
-        value = settings.get(self.field) if self.field != "favicon" else (settings.get("favicon") or {}).get("url")
-        return params.image_link(value)
-
     def get(self, request, image_type, key):
-        rows = WhiteLabeling.objects.filter(kind=Kind.LOGIN).only("tenant_id", "settings", "domain_name")
-        for row in rows:
-            reachable = row.tenant_id is None or row.domain_name
-            if not reachable or not isinstance(row.settings, dict) or self._linked(row.settings) != (image_type, key):
-                continue
-            if image_type == "tenant" and row.tenant_id is None:
+        if image_type not in ("system", "tenant"):
+            raise Http404("Requested item wasn't found!")
+        links = [f"tb-image;/api/images/{image_type}/{key}", f"/api/images/{image_type}/{key}"]
+        lookup = "settings__logoImageUrl__in" if self.field == "logoImageUrl" else "settings__favicon__url__in"
+        rows = WhiteLabeling.objects.filter(kind=Kind.LOGIN, **{lookup: links}).exclude(
+            tenant_id__isnull=False, domain_name="")
+        if image_type == "tenant":
+            rows = rows.filter(tenant_id__isnull=False)
+        for row in rows.only("tenant_id", "customer_id", "domain_name")[:20]:
+            if not levels.white_labeling_allowed(whitelabel.owner_of_row(row)):
                 continue
             tenant_id = row.tenant_id if image_type == "tenant" else None
             image = Resource.objects.filter(resource_type="IMAGE", resource_key=key, tenant_id=tenant_id).first()
@@ -167,8 +171,9 @@ class LoginImageView(APIView):
 
 
 class CustomCssView(APIView):
-    """The customCss the caller's pages apply (a signed-in user's merged params, else the login page's for the
-    host), served as ``text/css`` only, so that it never runs as a page or a script."""
+    """The customCss the caller's pages apply (a signed-in user's merged params, else the system's login page's:
+    the only page without a login here is the system administrator's door), sanitised (branding/css.py: nothing
+    fetched from elsewhere) and served as ``text/css`` only, so that it never runs as a page or a script."""
 
     permission_classes = [AllowAny]
 
@@ -177,9 +182,16 @@ class CustomCssView(APIView):
         if user is not None and user.is_authenticated:
             css = whitelabel.merged(levels.user_owner(user), Kind.GENERAL).get("customCss")
         else:
-            css = whitelabel.for_host(request_host(request)).get("customCss")
-        response = HttpResponse(css or "", content_type="text/css; charset=utf-8")
+            css = whitelabel.merged(levels.SYSTEM, Kind.LOGIN).get("customCss")
+        body = sanitize(css).encode()
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(body, content_type="text/css; charset=utf-8")
+        response["ETag"] = etag
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
         response["Cache-Control"] = "private, no-cache"
+        response["Vary"] = "Cookie"
         return response

@@ -146,7 +146,7 @@ def test_domain_id_must_be_a_uuid(api):
 
 
 def test_domain_id_names_the_login_pages_host(api, anon):
-    known = uuid.uuid4()
+    known, before = uuid.uuid4(), domains._resolver
     domains.register_domain_resolver(lambda pk: "oauth.acme.example" if pk == known else None)
     try:
         res = _login(api, {"domainId": {"entityType": "DOMAIN", "id": str(known)}, "appTitle": "Acme"})
@@ -155,7 +155,7 @@ def test_domain_id_names_the_login_pages_host(api, anon):
             "appTitle"] == "Acme"
         assert_error(_login(api, {"domainId": {"entityType": "DOMAIN", "id": str(uuid.uuid4())}}), 404)
     finally:
-        domains.register_domain_resolver(None)
+        domains.register_domain_resolver(before)
 
 
 def test_oauth_registers_its_domains(api):

@@ -23,6 +23,7 @@ from notifications.choices import CONTEXT_FILTERS
 from notifications.models import NotificationRule, NotificationTarget, NotificationTemplate
 from notifications.sending import owner_of, targets_of
 from notifications.shapes import rule_json, target_json, template_json
+from notifications.triggers import SYSTEM_TRIGGERS
 from tbproject.api.ids import parse_id_list, parse_uuid
 from tbproject.api.pagination import page_data, page_request
 from tenants.api.serializers import UserSerializer
@@ -175,6 +176,9 @@ class RuleSave(RuleView):
         rule.enabled = enabled
         trigger = data.get("triggerType")
         rule.trigger_config = validation.trigger_config(trigger, data.get("triggerConfig"))
+        if (rule.tenant_id is None) != (trigger in SYSTEM_TRIGGERS):  # as ThingsBoard: each level its triggers
+            raise ValidationError(f"Trigger type {trigger} is not available to the "
+                                  f"{'system administrator' if rule.tenant_id is None else 'tenant'}")
         rule.trigger_type = trigger
         rule.recipients_config, target_ids = validation.recipients_config(trigger, data.get("recipientsConfig"))
         additional = data.get("additionalConfig")

@@ -1,7 +1,7 @@
 """``GET /api/notification/slack/conversations?type=PUBLIC_CHANNEL|PRIVATE_CHANNEL|DIRECT[&token=]``
 (tb_pe_client's NotificationTemplateControllerApi.list_slack_conversations): the Slack conversations the
 bot can post to, as ThingsBoard's SlackConversation (``type``, ``id``, ``name``, ``wholeName``, ``email``,
-``title``), read from Slack's ``conversations.list`` (channels) or ``users.list`` (direct messages) with
+``title``), read from Slack's ``conversations.list`` (channels) or ``users.list`` (direct messages; GETs) with
 ``token``, else the caller's owner's bot token (notification settings). No token, or Slack refusing it:
 a 400 with Slack's error code; the token is never echoed."""
 
@@ -22,7 +22,7 @@ def _channels(token: str, kind: str, slack_type: str) -> list[dict]:
     out, cursor = [], ""
     for _ in range(MAX_PAGES):
         params = {"types": slack_type, "exclude_archived": True, "limit": 1000}
-        answer = chats.slack_call(token, "conversations.list", {**params, **({"cursor": cursor} if cursor else {})})
+        answer = chats.slack_read(token, "conversations.list", {**params, **({"cursor": cursor} if cursor else {})})
         if not answer.get("ok"):
             raise ValidationError(f"Slack error: {answer.get('error') or 'unknown'}")
         for row in answer.get("channels") or []:
@@ -38,7 +38,7 @@ def _channels(token: str, kind: str, slack_type: str) -> list[dict]:
 def _users(token: str) -> list[dict]:
     out, cursor = [], ""
     for _ in range(MAX_PAGES):
-        answer = chats.slack_call(token, "users.list", {"limit": 1000, **({"cursor": cursor} if cursor else {})})
+        answer = chats.slack_read(token, "users.list", {"limit": 1000, **({"cursor": cursor} if cursor else {})})
         if not answer.get("ok"):
             raise ValidationError(f"Slack error: {answer.get('error') or 'unknown'}")
         for row in answer.get("members") or []:

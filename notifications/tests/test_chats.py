@@ -25,23 +25,36 @@ pytestmark = pytest.mark.django_db
 
 
 class MockedCloud:
-    """A local HTTP server playing a cloud service: records each request, answers ``reply(path, body)``."""
+    """A local HTTP server playing a cloud service: records each request (a GET's query as its body,
+    path without it), answers ``reply(path, body)`` (``reply(path, body, method)`` when ``with_method``):
+    (status, answer[, headers])."""
 
-    def __init__(self, reply):
+    def __init__(self, reply, with_method: bool = False):
         self.requests: list[tuple[str, dict, dict]] = []
+        self.methods: list[str] = []
         cloud = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                path, _, query = self.path.partition("?")
+                self.answer(path, {k: v[0] for k, v in parse_qs(query).items()})
+
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
                     body = json.loads(raw or b"{}")
                 except ValueError:
                     body = {"form": raw.decode()}
-                cloud.requests.append((self.path, dict(self.headers), body))
-                status, answer = reply(self.path, body)
+                self.answer(self.path, body)
+
+            def answer(self, path, body):
+                cloud.requests.append((path, dict(self.headers), body))
+                cloud.methods.append(self.command)
+                status, answer, *headers = reply(path, body, self.command) if with_method else reply(path, body)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
+                for name, value in (headers[0] if headers else {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -60,7 +73,14 @@ class MockedCloud:
         self.server.server_close()
 
 
-def slack_reply(path, body):
+def slack_reply(path, body, method):
+    """As Slack's Web API: chat.postMessage a POST of JSON; the read methods (conversations.list, users.list)
+    GETs with query parameters, as python-slack-sdk sends them (a JSON body's arguments would be ignored)."""
+    reads = ("/conversations.list", "/users.list")
+    if method != ("GET" if path.endswith(reads) else "POST"):
+        return 200, {"ok": False, "error": "invalid_arguments"}
+    if path.endswith(reads) and body.get("limit") != "1000":
+        return 200, {"ok": False, "error": "invalid_arguments"}
     if path.endswith("/chat.postMessage"):
         if body.get("channel") == "C404":
             return 200, {"ok": False, "error": "channel_not_found"}
@@ -76,15 +96,24 @@ def slack_reply(path, body):
 
 @pytest.fixture
 def slack(settings):
-    cloud = MockedCloud(slack_reply)  # a mocked Slack Web API
+    cloud = MockedCloud(slack_reply, with_method=True)  # a mocked Slack Web API
     settings.NOTIFICATION_SLACK_API_URL = cloud.url + "/api/"
     yield cloud
     cloud.close()
 
 
+def teams_reply(path, body):
+    if path == "/broken":
+        return 500, {"error": "down: internal-secret-page"}
+    if path == "/moved":
+        return 302, {"error": "moved"}, {"Location": "/hook"}
+    return 202, {}
+
+
 @pytest.fixture
-def teams():
-    cloud = MockedCloud(lambda path, body: (500, {"error": "down"}) if path == "/broken" else (202, {}))
+def teams(settings):
+    settings.NOTIFICATION_ALLOW_PRIVATE_URLS = True  # the mocked webhook listens on 127.0.0.1
+    cloud = MockedCloud(teams_reply)
     yield cloud  # a mocked Teams incoming webhook
     cloud.close()
 
@@ -122,7 +151,8 @@ def test_slack_and_teams_delivery_success_and_failure(api, slack, teams, django_
     stats = NotificationRequest.objects.get(pk=res.json()["id"]["id"]).stats
     assert stats["sent"] == {"SLACK": 1, "MICROSOFT_TEAMS": 2} and stats["totalSent"] == 3
     assert stats["errors"]["SLACK"] == {"gone": "Slack error: channel_not_found"}
-    assert "HTTP 500" in stats["errors"]["MICROSOFT_TEAMS"]["broken"] and stats["totalErrors"] == 2
+    assert stats["errors"]["MICROSOFT_TEAMS"]["broken"] == "Microsoft Teams webhook answered HTTP 500"
+    assert "internal-secret-page" not in json.dumps(stats) and stats["totalErrors"] == 2
     posted = [(h["Authorization"], b) for p, h, b in slack.requests if p.endswith("chat.postMessage")]
     assert posted[0] == ("Bearer xoxb-secret", {"channel": "C1", "text": "Slack: ${alarmType}"})
     cards = {p: b for p, _, b in teams.requests}
@@ -133,7 +163,43 @@ def test_slack_and_teams_delivery_success_and_failure(api, slack, teams, django_
     assert "xoxb-secret" not in json.dumps(api.get("/api/notification/settings").json())
 
 
-def test_slack_without_a_token_and_an_unreachable_webhook_are_recorded(api, django_capture_on_commit_callbacks):
+def test_teams_webhooks_are_not_called_at_private_addresses_nor_redirected(
+        api, tenant, teams, settings, monkeypatch, django_capture_on_commit_callbacks):
+    from notifications.models import NotificationTarget
+
+    settings.NOTIFICATION_ALLOW_PRIVATE_URLS = False
+    for url in (teams.url + "/hook", "http://169.254.169.254/latest/meta-data", "http://[::ffff:127.0.0.1]/x",
+                "http://10.0.0.5/x", "http://localhost:8080/x"):
+        res = api.post("/api/notification/target", {"name": "t", "configuration": {
+            "type": "MICROSOFT_TEAMS", "webhookUrl": url, "channelName": "t"}}, format="json")
+        assert res.status_code == 400, url
+    # stored before the check, or a name that resolves to a private address: refused when sending, never called
+    real = __import__("socket").getaddrinfo
+    monkeypatch.setattr("socket.getaddrinfo", lambda host, *a, **k: real(
+        "127.0.0.1" if host == "hook.example.com" else host, *a, **k))
+    targets = []
+    for name, url in (("literal", teams.url + "/hook"),
+                      ("named", f"http://hook.example.com:{teams.server.server_port}/hook")):
+        targets.append(str(NotificationTarget.objects.create(tenant=tenant, name=name, configuration={
+            "type": "MICROSOFT_TEAMS", "webhookUrl": url, "channelName": "t"}).pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        res = send(api, targets, template(api, "chats", configuration=CHATS)["id"]["id"])
+    stats = NotificationRequest.objects.get(pk=res.json()["id"]["id"]).stats
+    assert teams.requests == [] and stats["totalErrors"] == 2
+    assert "not a public address" in stats["errors"]["MICROSOFT_TEAMS"]["named"]
+    settings.NOTIFICATION_ALLOW_PRIVATE_URLS = True  # a redirect is answered, not followed
+    moved = chat_target(api, "moved", {"type": "MICROSOFT_TEAMS", "webhookUrl": teams.url + "/moved",
+                                       "channelName": "t"})
+    with django_capture_on_commit_callbacks(execute=True):
+        res = send(api, [moved], template(api, "chats2", configuration=CHATS)["id"]["id"])
+    stats = NotificationRequest.objects.get(pk=res.json()["id"]["id"]).stats
+    assert [p for p, _, _ in teams.requests] == ["/moved"] and teams.methods == ["POST"]
+    assert stats["errors"]["MICROSOFT_TEAMS"]["moved"] == "Microsoft Teams webhook answered HTTP 302"
+
+
+def test_slack_without_a_token_and_an_unreachable_webhook_are_recorded(api, settings,
+                                                                       django_capture_on_commit_callbacks):
+    settings.NOTIFICATION_ALLOW_PRIVATE_URLS = True
     targets = [chat_target(api, "ops", {"type": "SLACK", "conversation": {"id": "C1"}}),
                chat_target(api, "nowhere", {"type": "MICROSOFT_TEAMS", "webhookUrl": "http://127.0.0.1:9/x",
                                             "channelName": "t"})]

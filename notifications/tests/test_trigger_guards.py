@@ -100,3 +100,19 @@ def test_ttl_keeps_requests_still_processing(api, tenant_admin):
     retention.remove_expired()
     assert NotificationRequest.objects.filter(pk=res.json()["id"]["id"]).exists()
     assert Notification.objects.filter(recipient=tenant_admin).count() == 1
+
+
+def test_rules_of_the_other_level_triggers_are_400(api, sysadmin):
+    """As ThingsBoard's rule API: a tenant's triggers (ENTITY_ACTION, ALARM, ...) and the system administrator's
+    (ENTITIES_LIMIT, API_USAGE_LIMIT, ...) are not each other's."""
+    root = api_as(sysadmin)
+    for client, trigger, config in ((api, "API_USAGE_LIMIT", {"notifyOn": ["WARNING"]}),
+                                    (root, "ENTITY_ACTION", {"entityTypes": ["DEVICE"], "created": True})):
+        target = users_target(client, f"{trigger} target",
+                              ADMINS if client is api else {"type": "SYSTEM_ADMINISTRATORS"})
+        tpl = template(client, f"{trigger} template", trigger, {"deliveryMethodsTemplates": {
+            "WEB": {"method": "WEB", "subject": "s", "body": "b"}}})
+        res = client.post("/api/notification/rule", {
+            "name": "wrong level", "templateId": tpl["id"], "triggerType": trigger, "triggerConfig": config,
+            "recipientsConfig": {"targets": [target["id"]["id"]]}}, format="json")
+        assert res.status_code == 400, (trigger, res.content)

@@ -17,7 +17,7 @@ __all__ = ["MailAuthorizeView", "MailProcessingUrlView", "MailCodeView"]
 
 class MailAuthorizeView(SysAdminView):
     def get(self, request):
-        url, state = mail.authorization_url()
+        url, state = mail.authorization_url(request.user)
         response = Response(url)
         response.set_cookie(mail.STATE_COOKIE, state, max_age=mail.COOKIE_TTL_S, httponly=True, samesite="Lax",
                             secure=request.is_secure())

@@ -17,7 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oauth import mobile, rendering, services
+from oauth import mobile, rendering, selfreg, services
 from oauth.api.base import PublicView, SysAdminByIdView, SysAdminView
 from oauth.choices import MOBILE_PLATFORMS
 from oauth.models import MobileApp, MobileAppBundle
@@ -112,7 +112,8 @@ class LoginMobileInfoView(PublicView):
         bundle = MobileAppBundle.objects.filter(**{f"{app.platform_type.lower()}_app": app}).first()
         return Response({"oAuth2ClientLoginInfos": [{"name": c.login_button_label, "icon": c.login_button_icon or None,
                                                      "url": services.login_url(c, app.pkg_name)} for c in clients],
-                         "selfRegistrationParams": bundle.self_registration_params if bundle else None,
+                         "selfRegistrationParams": selfreg.public(bundle.self_registration_params,
+                                                                  app.platform_type) if bundle else None,
                          "storeInfo": app.store_info, "versionInfo": app.version_info})
 
 

@@ -9,6 +9,7 @@
 """
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in
 from django.http import HttpResponseRedirect
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -59,6 +60,7 @@ class SecretTokenView(PublicView):
         user = get_user_model().objects.filter(pk=user_id, is_active=True).first() if user_id else None
         if user is None:
             raise NotFound("Mobile secret is not found or expired")
+        user_logged_in.send(sender=user.__class__, request=request, user=user)  # as the password login does
         return Response(issue_pair(user))
 
 

@@ -9,7 +9,7 @@ signup/services.py:
     POST /api/noauth/activateByEmailCode?emailCode=                     JwtPair
     POST /api/noauth/resendEmailActivation?email=
     GET  /api/noauth/login?pkgName=&platform=                           mobile apps: none here (404)
-    POST /api/signup/acceptPrivacyPolicy | acceptTermsOfUse             the current user; a new JwtPair
+    POST /api/signup/acceptPrivacyPolicy | acceptTermsOfUse             a user JWT: a new JwtPair when newly accepted
     GET  /api/signup/privacyPolicyAccepted | termsOfUseAccepted         bool
 """
 
@@ -22,8 +22,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from signup import params, policies, services
-from tbproject.api.permissions import IsTenantAdmin
 from tbproject.api import role_hook
+from tbproject.api.permissions import IsTenantAdmin
 from tbproject.api.tokens import issue_pair
 from tenants.accounts import NO_PERMISSION, NOT_FOUND, AccountError
 from tenants.choices import Authority

@@ -32,7 +32,7 @@ def test_it_signs_up_mails_the_link_activates_and_logs_in(anon, tenant, registra
     assert_error(_login(anon), 401)  # not active until the mail's link is followed
 
     [text] = inbox.to("dave@example.com")
-    assert f"http://{DOMAIN}/api/noauth/activateEmail?emailCode=" in text
+    assert f"https://{DOMAIN}/api/noauth/activateEmail?emailCode=" in text  # the domain, never the Host
     code = inbox.code("dave@example.com")
     res = anon.get("/api/noauth/activateEmail", {"emailCode": code}, HTTP_HOST=DOMAIN)
     assert res.status_code == 303 and res["Location"] == f"/signup/emailVerified?emailCode={code}"

@@ -39,7 +39,7 @@ UNFOLD = {
     "SITE_SYMBOL": "hub",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
-    "STYLES": [lambda request: static("ui/ui.css"), "branding.ui.custom_css_url"],
+    "STYLES": [lambda request: static("ui/ui.css")],  # branding's custom CSS: templates/unfold/layouts/
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,

@@ -32,6 +32,8 @@ SECRET_FIELDS = {"mail": ("password", "refreshToken", "clientSecret"),  # client
 #: fields naming where a document's secrets go: a stored secret is reused only while they are unchanged
 _SECRET_OWNER = {"mail": ("smtpHost", "smtpPort", "username"),
                  "sms": ("type", "accountSid", "host", "port", "systemId", "accessKeyId", "region")}
+#: more owners of single secrets: the mail OAuth2 client's secret and refresh token go to its token endpoint
+_FIELD_OWNER = {("mail", "clientSecret"): ("tokenUri", "clientId"), ("mail", "refreshToken"): ("tokenUri", "clientId")}
 NOT_FOUND = "Requested item wasn't found!"
 MAIL_DEFAULTS = {"mailFrom": "", "smtpProtocol": "smtp", "smtpHost": "localhost", "smtpPort": "25",
                  "timeout": "10000", "enableTls": False, "tlsVersion": "TLSv1.2", "username": "", "password": "",
@@ -140,9 +142,12 @@ def mail_document(value: dict, *, keep_from: dict) -> dict:
 def _kept_secrets(key: str, value: dict, keep_from: dict) -> dict:
     """``value`` with the stored secrets it leaves out (or sends null), as ThingsBoard keeps them, but only while
     the server and login they belong to are unchanged: a secret is never sent to a new host or user."""
-    same = all(str(value.get(f) or "") == str(keep_from.get(f) or "") for f in _SECRET_OWNER[key])
+    def same(fields) -> bool:
+        return all(str(value.get(f) or "") == str(keep_from.get(f) or "") for f in fields)
+
     for field in SECRET_FIELDS[key]:
-        if value.get(field) is None and keep_from.get(field) is not None and same:
+        owners = _SECRET_OWNER[key] + _FIELD_OWNER.get((key, field), ())
+        if value.get(field) is None and keep_from.get(field) is not None and same(owners):
             value[field] = keep_from[field]
     return value
 

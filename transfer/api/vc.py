@@ -2,7 +2,7 @@
 (and their VERSION_CONTROL role resource). Creating and loading a version answer a request id at
 once; the work runs as a task and ``.../{requestId}/status`` answers its result."""
 
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,6 +10,7 @@ from tbproject.api.ids import parse_uuid
 from tbproject.api.pagination import page_request
 from tbproject.api.permissions import IsTenantAdmin
 from transfer.vc import layout, loading, requests, versions
+from transfer.vc.calls import CallError
 from transfer.vc.git import GitError
 
 __all__ = ["VersionsView", "VersionStatusView", "EntityVersionsView", "TypeVersionsView", "EntitiesAtView",
@@ -30,6 +31,10 @@ class _View(APIView):
             return Response(call(*args, **kwargs))
         except GitError as e:
             raise ValidationError(str(e)) from None
+        except CallError as e:  # an endpoint the answer is read through refused (e.g. no READ_ATTRIBUTES)
+            refused = APIException(e.message)
+            refused.status_code = e.status
+            raise refused from None
 
     @property
     def tenant_id(self):

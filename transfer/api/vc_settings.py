@@ -29,8 +29,7 @@ class RepositorySettingsView(_View):
         return Response(repository.settings_json(repository.save_settings(self.tenant_id, request.data)))
 
     def delete(self, request):
-        repository.get_settings(self.tenant_id).delete()
-        autocommit.forget(self.tenant_id)
+        repository.delete_settings(self.tenant_id)
         return Response()
 
 

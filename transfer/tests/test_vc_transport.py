@@ -46,6 +46,7 @@ def counted():
 def test_local_paths_file_and_git_uris_are_refused(api, remote, settings, tmp_path):
     settings.VC_ALLOW_LOCAL_REPOSITORIES = False
     cache = Path(settings.VC_REPOSITORIES_DIR) / "other-tenant.git"
+    cache.parent.mkdir(parents=True, exist_ok=True)
     Repo.init_bare(str(cache), mkdir=True).close()
     for uri in (remote, str(cache), "/work/main/.git", "relative/repo.git", f"file://{remote}",
                 "git://example.com/repo.git", "ftp://example.com/repo.git", "ext::sh -c id"):
@@ -108,7 +109,7 @@ def _finishes(call) -> tuple[bool, object]:
     def run():
         try:
             box.append(call())
-        except Exception as e:  # noqa: BLE001 - the outcome is what the test looks at
+        except Exception as e:
             box.append(e)
 
     thread = threading.Thread(target=run, daemon=True)

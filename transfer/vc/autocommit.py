@@ -84,9 +84,12 @@ def connect() -> None:
 
 def commit(tenant_id, entity_type: str, entity_id: str) -> dict | None:
     """Commit the entity as it is now; the VersionCreationResult, None when nothing is to be done."""
+    from rest_framework.exceptions import APIException
+
     from tenants.choices import Authority
     from tenants.models import User
     from transfer.vc import versions
+    from transfer.vc.calls import CallError
     from transfer.vc.git import GitError
 
     cache.delete(f"vc-auto:{tenant_id}:{entity_type}:{entity_id}")
@@ -103,6 +106,6 @@ def commit(tenant_id, entity_type: str, entity_id: str) -> dict | None:
             "config": config}
     try:
         return versions.create_version(user, body)
-    except GitError as e:
-        log.warning("auto-commit of %s %s failed: %s", entity_type, entity_id, e)
+    except (GitError, CallError, APIException) as e:  # recorded in the log; the save itself stands
+        log.warning("auto-commit of %s %s failed: %s", entity_type, entity_id, getattr(e, "message", None) or e)
         return None

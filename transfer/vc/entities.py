@@ -4,6 +4,11 @@
 Ids: in a file every entity id is its external id (ThingsBoard's ``externalId``): the entity's own
 id, or the repository id it was loaded from (transfer.models.ExternalId). Loading maps them back:
 an entity of this tenant with that id, or the one loaded from it, is updated; else one is created.
+
+Rights: attributes are read and saved through the telemetry endpoints (READ_/WRITE_ATTRIBUTES and
+their other rules apply; devices, assets and customers keep attributes there); a relation is
+committed only when the user reads the entity at its other end, and loaded only when the user
+writes the entities at both ends (roles/), as ThingsBoard's relation API checks.
 """
 
 import copy
@@ -13,13 +18,15 @@ from types import SimpleNamespace
 from django.apps import apps
 
 from devices import relations as relation_store
-from devices.attributes import get_attributes, save_attributes
+from roles.choices import RESOURCES
+from roles.enforcement import NO_PERMISSION
+from roles.rights import rights_of
 from transfer.models import ExternalId
-from transfer.vc.calls import call
+from transfer.vc.calls import CallError, call
 from transfer.vc.layout import TYPES
 
 __all__ = ["MODELS", "model_of", "exists", "external_id", "internal_id", "export_entity", "import_entity",
-           "SERVER_OWNED"]
+           "SERVER_OWNED", "file_problem"]
 
 MODELS = {"CUSTOMER": "tenants.Customer", "ASSET_PROFILE": "devices.AssetProfile",
           "DEVICE_PROFILE": "devices.DeviceProfile", "CONVERTER": "converters.Converter",
@@ -27,6 +34,8 @@ MODELS = {"CUSTOMER": "tenants.Customer", "ASSET_PROFILE": "devices.AssetProfile
           "DEVICE": "devices.Device"}
 SERVER_OWNED = ("createdTime", "version", "tenantId", "externalId")
 ATTRIBUTE_SCOPES = ("SERVER_SCOPE", "SHARED_SCOPE")
+#: the entity types the telemetry API keeps attributes of (shared ones: devices only)
+ATTRIBUTE_TYPES = ("DEVICE", "ASSET", "CUSTOMER")
 
 
 def model_of(entity_type: str):
@@ -89,20 +98,62 @@ def export_entity(user, entity_type: str, pk, config: dict) -> dict:
     if config.get("saveCredentials") and entity_type == "DEVICE":
         creds = call(user, "GET", f"/api/device/{pk}/credentials")
         data["credentials"] = {k: creds.get(k) for k in ("credentialsType", "credentialsId", "credentialsValue")}
-    if config.get("saveAttributes"):
-        data["attributes"] = {scope: [{k: a[k] for k in ("key", "value", "lastUpdateTs")}
-                                      for a in get_attributes(pk, scope)] for scope in ATTRIBUTE_SCOPES}
+    if config.get("saveAttributes") and entity_type in ATTRIBUTE_TYPES:
+        data["attributes"] = {
+            scope: [{k: a[k] for k in ("key", "value", "lastUpdateTs")}
+                    for a in call(user, "GET", f"/api/plugins/telemetry/{entity_type}/{pk}/values/attributes/{scope}")]
+            for scope in _scopes(entity_type)}
     if config.get("saveRelations"):
-        data["relations"] = _export_relations(tenant_id, entity_type, pk, outward)
+        data["relations"] = _export_relations(user, entity_type, pk, outward)
     return data
 
 
-def _export_relations(tenant_id, entity_type, pk, outward) -> list[dict]:
-    end = SimpleNamespace(pk=pk, entity_type=entity_type)
-    rows = list(relation_store.find(tenant_id, source=end)) + list(relation_store.find(tenant_id, target=end))
+def _scopes(entity_type: str) -> tuple[str, ...]:
+    return ATTRIBUTE_SCOPES if entity_type == "DEVICE" else ATTRIBUTE_SCOPES[:1]
+
+
+def _allowed(user, entity_type: str, operation: str) -> bool:
+    return rights_of(user).allows(entity_type if entity_type in RESOURCES else "ALL", operation)
+
+
+def _export_relations(user, entity_type, pk, outward) -> list[dict]:
+    """The entity's relations whose other end ``user`` may read (ThingsBoard filters relations so)."""
+    tenant_id, end = user.tenant_id, SimpleNamespace(pk=pk, entity_type=entity_type)
+    rows = [r for r in relation_store.find(tenant_id, source=end) if _allowed(user, r.to_type, "READ")]
+    rows += [r for r in relation_store.find(tenant_id, target=end) if _allowed(user, r.from_type, "READ")]
     return [_map_ids({"from": {"entityType": r.from_type, "id": str(r.from_id)},
                       "to": {"entityType": r.to_type, "id": str(r.to_id)}, "type": r.type,
                       "typeGroup": r.type_group, "additionalInfo": r.additional_info}, outward) for r in rows]
+
+
+def _attribute_rows_problem(attributes) -> str | None:
+    if not isinstance(attributes, dict):
+        return "attributes must be an object of scope -> attributes"
+    for scope, rows in attributes.items():
+        if not isinstance(rows, list) or not all(
+                isinstance(a, dict) and isinstance(a.get("key"), str) and a["key"] and "value" in a for a in rows):
+            return f"attributes.{str(scope)[:40]} must be a list of {{key, value}}"
+    return None
+
+
+def file_problem(data, entity_type: str) -> str | None:
+    """What makes ``data`` no file of an entity of ``entity_type`` (None when it is one)."""
+    if not isinstance(data, dict) or data.get("entityType") != entity_type:
+        return f"entityType must be {entity_type}"
+    entity = data.get("entity")
+    if not isinstance(entity, dict):
+        return "entity must be an object"
+    ref = entity.get("id")
+    if not isinstance(ref, dict) or ref.get("entityType") != entity_type or _ref(ref) is None:
+        return f"entity.id must be a {entity_type} id {{entityType, id (UUID)}}"
+    if data.get("attributes") is not None:
+        problem = _attribute_rows_problem(data["attributes"])
+        if problem:
+            return problem
+    for key, kind in (("relations", list), ("credentials", dict), ("metaData", dict)):
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            return f"{key} must be {'a list' if kind is list else 'an object'}"
+    return None
 
 
 def import_entity(user, data: dict, config: dict) -> tuple[str, str]:
@@ -133,10 +184,11 @@ def import_entity(user, data: dict, config: dict) -> tuple[str, str]:
         current = call(user, "GET", f"/api/device/{pk}/credentials")
         call(user, "POST", "/api/device/credentials",
              {**data["credentials"], "id": current["id"], "deviceId": {"entityType": "DEVICE", "id": pk}})
-    if config.get("loadAttributes") and isinstance(data.get("attributes"), dict):
+    if config.get("loadAttributes") and isinstance(data.get("attributes"), dict) and entity_type in ATTRIBUTE_TYPES:
         for scope in ATTRIBUTE_SCOPES:
-            values = {a["key"]: a["value"] for a in data["attributes"].get(scope) or [] if isinstance(a, dict)}
-            save_attributes(uuid.UUID(pk), scope, values, tenant_id=tenant_id)
+            values = {a["key"]: a["value"] for a in data["attributes"].get(scope) or []}
+            if values:
+                call(user, "POST", f"/api/plugins/telemetry/{entity_type}/{pk}/attributes/{scope}", values)
     return ("updated" if target else "created"), pk
 
 
@@ -152,6 +204,8 @@ def import_relations(user, data: dict) -> int:
                 break
             ends.append(SimpleNamespace(pk=uuid.UUID(found), entity_type=ref[0]))
         if len(ends) == 2 and isinstance(rel.get("type"), str):
+            if not all(_allowed(user, end.entity_type, "WRITE") for end in ends):
+                raise CallError(403, NO_PERMISSION)
             relation_store.save(tenant_id, ends[0], ends[1], rel["type"], rel.get("typeGroup") or "COMMON",
                                 rel.get("additionalInfo"))
             count += 1

@@ -42,10 +42,12 @@ def _files(remote, tenant_id, commit, body) -> list[tuple[str, dict, dict]]:
     """(entity type, file, load config) in load order."""
     if body["type"] == "SINGLE_ENTITY":
         entity_type, external = _entity_ref(body["externalEntityId"], "externalEntityId")
-        data = entity_file(remote, tenant_id, commit, layout.path_of(entity_type, external))
+        path = layout.path_of(entity_type, external)
+        data = entity_file(remote, tenant_id, commit, path)
         if data is None:
             raise _Failed({"type": "ENTITY_NOT_FOUND", "source": body["externalEntityId"], "target": None,
                            "message": f"{entity_type} {external} is not in version {commit.id.decode()}"})
+        _check_file(path, data, entity_type, external)
         return [(entity_type, data, body.get("config") or {})]
     out = []
     for entity_type in layout.LOAD_ORDER:
@@ -53,10 +55,19 @@ def _files(remote, tenant_id, commit, body) -> list[tuple[str, dict, dict]]:
         if config is None:
             continue
         for path in remote.files(commit, entity_type.lower() + "/"):
-            data = entity_file(remote, tenant_id, commit, path) if layout.parse_path(path) else None
-            if data is not None and data.get("entityType") == entity_type and isinstance(data.get("entity"), dict):
+            parsed = layout.parse_path(path)
+            data = entity_file(remote, tenant_id, commit, path) if parsed else None
+            if data is not None:
+                _check_file(path, data, entity_type, parsed[1])
                 out.append((entity_type, data, config))
     return out
+
+
+def _check_file(path: str, data: dict, entity_type: str, external: str) -> None:
+    problem = entities.file_problem(data, entity_type)
+    if problem:
+        raise _Failed({"type": "ENTITY_LOAD_FAILED", "source": {"entityType": entity_type, "id": external},
+                       "target": None, "message": f"{path} is not a valid entity file: {problem}"})
 
 
 def _load(user, files, body, counts: dict) -> dict:

@@ -6,11 +6,11 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from transfer.models import AutoCommitSettings, RepositorySettings
 from transfer.vc import autocommit
-from transfer.vc.git import Credentials, GitError, Remote
+from transfer.vc.git import Credentials, GitError, Remote, remove_cache, validate
 from transfer.vc.layout import TYPES
 
-__all__ = ["settings_json", "parse_settings", "save_settings", "check_access", "remote_for", "get_settings",
-           "auto_commit_json", "save_auto_commit", "NOT_CONFIGURED"]
+__all__ = ["settings_json", "parse_settings", "save_settings", "delete_settings", "check_access", "remote_for",
+           "get_settings", "auto_commit_json", "save_auto_commit", "NOT_CONFIGURED"]
 
 NOT_CONFIGURED = "Repository settings are not configured"
 SECRETS = ("password", "private_key", "private_key_password")
@@ -64,12 +64,19 @@ def parse_settings(tenant_id, body) -> RepositorySettings:
     row.default_branch = row.default_branch or "main"
     if len(row.repository_uri) > 1024 or len(row.default_branch) > 255:
         raise ValidationError("repositoryUri or defaultBranch is too long")
+    try:
+        validate(row.repository_uri, _credentials(row))
+    except GitError as e:
+        raise ValidationError(str(e)) from None
     return row
 
 
+def _credentials(row: RepositorySettings) -> Credentials:
+    return Credentials(row.auth_method, row.username, row.password, row.private_key, row.private_key_password)
+
+
 def remote_for(row: RepositorySettings) -> Remote:
-    creds = Credentials(row.auth_method, row.username, row.password, row.private_key, row.private_key_password)
-    return Remote(row.tenant_id, row.repository_uri, creds, row.default_branch)
+    return Remote(row.tenant_id, row.repository_uri, _credentials(row), row.default_branch)
 
 
 def check_access(row: RepositorySettings) -> None:
@@ -83,10 +90,19 @@ def check_access(row: RepositorySettings) -> None:
 def save_settings(tenant_id, body) -> RepositorySettings:
     """ThingsBoard checks the repository before it keeps the settings: so does this."""
     row = parse_settings(tenant_id, body)
+    before = RepositorySettings.objects.filter(tenant_id=tenant_id).values_list("repository_uri", flat=True).first()
     check_access(row)
     row.save()
+    if before is not None and before != row.repository_uri:
+        remove_cache(tenant_id)  # objects of the old repository must not answer as versions of the new one
     autocommit.forget(tenant_id)
     return row
+
+
+def delete_settings(tenant_id) -> None:
+    get_settings(tenant_id).delete()
+    remove_cache(tenant_id)
+    autocommit.forget(tenant_id)
 
 
 def auto_commit_json(tenant_id) -> dict:

@@ -1,6 +1,9 @@
 """The asynchronous version requests: ``start`` stores one and queues its task (run in process in
 the embedded mode), ``run`` does the work once and keeps the result, ``status`` answers it to its
-tenant only. A repository that cannot be reached, or refuses, fails the request with its message."""
+tenant only. A repository that cannot be reached, or refuses, fails the request with its message;
+anything else that goes wrong (logged) fails it with a fixed one: a request never stays pending."""
+
+import logging
 
 from rest_framework.exceptions import APIException, NotFound
 
@@ -10,6 +13,9 @@ from transfer.vc.calls import CallError
 from transfer.vc.git import GitError
 
 __all__ = ["start", "run", "status"]
+
+log = logging.getLogger(__name__)
+UNEXPECTED = "The request failed on an unexpected error (logged on the server)"
 
 PENDING = {"CREATE": {"version": None, "added": 0, "modified": 0, "removed": 0, "error": None, "done": False},
            "LOAD": {"result": [], "error": None, "done": False}}
@@ -46,6 +52,9 @@ def run(request_id: str) -> None:
         result = _failed(row.kind, e.message)
     except APIException as e:
         result = _failed(row.kind, str(e.detail))
+    except Exception:  # a malformed repository or a bug: the request ends, the cause is in the log
+        log.exception("version request %s failed", row.pk)
+        result = _failed(row.kind, UNEXPECTED)
     VersionRequest.objects.filter(pk=row.pk).update(result=result, done=True)
 
 

@@ -41,7 +41,8 @@ def _visible_commit(remote, tenant_id, version_id: str):
 
 
 def _file_owner(data) -> str | None:
-    tenant = data.get("entity", {}).get("tenantId") if isinstance(data, dict) else None
+    entity = data.get("entity") if isinstance(data, dict) else None
+    tenant = entity.get("tenantId") if isinstance(entity, dict) else None
     return str(tenant.get("id")) if isinstance(tenant, dict) and tenant.get("id") else None
 
 

@@ -9,7 +9,6 @@ import pytest
 from integrations.models import Integration
 from integrations.tests.factories import make_integration
 from integrations.tests.hosted import check
-from rulechains import nodes
 from rulechains.tests.helpers import node
 from tbproject.testing.factories import make_device
 from vault import resolution, services
@@ -18,6 +17,7 @@ from vault.resolution import placeholder, prepare, resolved_configuration, stamp
 
 VALUE = "v4lue-never-shown"
 TOK = placeholder("tok")
+RENAME_KEYS = "org.thingsboard.rule.engine.transform.TbRenameKeysNode"
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def tok(tenant):
 def test_a_test_run_of_a_rule_chain_never_shows_a_secret_named_in_a_mapping(api, tenant, tok):
     chain = api.post("/api/ruleChain", {"name": "probe"}, format="json").json()
     metadata = {"ruleChainId": chain["id"], "firstNodeIndex": 0, "connections": [],
-                "nodes": [node("org.thingsboard.rule.engine.transform.TbRenameKeysNode", "rename", renameIn="DATA", renameKeysMapping={"t": TOK})]}
+                "nodes": [node(RENAME_KEYS, "rename", renameIn="DATA", renameKeysMapping={"t": TOK})]}
     res = api.post("/api/ruleChain/metadata", metadata, format="json")
     assert res.status_code == 200, res.content
     saved = api.get(f"/api/ruleChain/{chain['id']['id']}/metadata").json()
