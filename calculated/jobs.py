@@ -33,9 +33,12 @@ def last_of(field: CalculatedField) -> Job | None:
     return Job.objects.filter(tenant_id=field.tenant_id, key=str(field.pk)).order_by("-created_time").first()
 
 
+def _active(field_pk, tenant_id) -> bool:
+    return Job.objects.filter(tenant_id=tenant_id, key=str(field_pk), status__in=ACTIVE_JOB_STATUSES).exists()
+
+
 def _problem(field: CalculatedField) -> str | None:
-    last = last_of(field)
-    if last is not None and last.status in ACTIVE_JOB_STATUSES:
+    if _active(field.pk, field.tenant_id):  # any of its jobs, not only the newest
         return "Reprocessing of this calculated field is already in progress"
     try:
         spec = spec_of(field)
@@ -69,7 +72,8 @@ def _queue(job: Job, only=None) -> None:
     transaction.on_commit(lambda: reprocess.delay(str(job.pk), only))
 
 
-def start(field: CalculatedField, start_ts, end_ts) -> Job:
+def start(field: CalculatedField, start_ts, end_ts, *, queue: bool = True) -> Job:
+    """``queue`` False: the caller runs the job itself (reprocessAndWait), no task is queued."""
     start_ts, end_ts = _window(start_ts, end_ts)
     with transaction.atomic():
         CalculatedField.objects.select_for_update().filter(pk=field.pk).first()  # one job at a time per field
@@ -84,7 +88,8 @@ def start(field: CalculatedField, start_ts, end_ts) -> Job:
             result={"jobType": "CF_REPROCESSING", "successfulCount": 0, "failedCount": 0, "discardedCount": 0,
                     "totalCount": None, "results": [], "generalError": None, "startTs": None, "finishTs": None,
                     "cancellationTs": None})
-        _queue(job)
+        if queue:
+            _queue(job)
     return job
 
 
@@ -107,10 +112,14 @@ def retry(job: Job) -> None:
     if job.status != JobStatus.FAILED or not failed:
         raise JobError("Only a failed job's failed tasks can be reprocessed")
     config = {**job.configuration, "toReprocess": job.result.get("results")}
-    if Job.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(status=JobStatus.QUEUED,
-                                                                      configuration=config) != 1:
-        raise JobError("The job changed meanwhile: try again")
-    _queue(job, failed)
+    with transaction.atomic():
+        CalculatedField.objects.select_for_update().filter(pk=job.entity_id).first()  # as start(): one at a time
+        if _active(job.entity_id, job.tenant_id):
+            raise JobError("Reprocessing of this calculated field is already in progress")
+        if Job.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(status=JobStatus.QUEUED,
+                                                                          configuration=config) != 1:
+            raise JobError("The job changed meanwhile: try again")
+        _queue(job, failed)
 
 
 def render(job: Job) -> dict:

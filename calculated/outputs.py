@@ -82,8 +82,9 @@ def _latest_ts(values: dict, now: int) -> int:
 class Writes:
     """The outputs of one field's computations, written together by :meth:`flush`."""
 
-    def __init__(self, tenant_id):
+    def __init__(self, tenant_id, *, keep_newer: bool = False):
         self.tenant_id = tenant_id
+        self.keep_newer = keep_newer  # reprocessing: an attribute saved later is not undone by an old result
         self.points: list[tuple] = []
         self.attributes: list[tuple] = []
 
@@ -102,7 +103,8 @@ class Writes:
         return merged
 
     def flush(self) -> None:
-        if self.points:
-            write_points(self.points, tenant_id=self.tenant_id)
-        if self.attributes:
-            save_attributes_many(self.attributes, keep_newer=False, tenant_id=self.tenant_id)
+        points, attributes, self.points, self.attributes = self.points, self.attributes, [], []
+        if points:
+            write_points(points, tenant_id=self.tenant_id)
+        if attributes:
+            save_attributes_many(attributes, keep_newer=self.keep_newer, tenant_id=self.tenant_id)

@@ -61,8 +61,12 @@ def run(key, version, names, body: str, calls, *, limits: Limits | None = None) 
 
     ``key`` None compiles a fresh context (a test run); otherwise one cached context per key and version."""
     limits = limits or Limits.from_settings()
-    items = [(json.dumps({"ctx": ctx, "args": args, "rolling": _rolling(ctx)}, allow_nan=False, default=str),
-              {}, "", {}) for ctx, args in calls]
+    items = []
+    for ctx, args in calls:
+        rolling = _rolling(ctx)  # sent once, in ctx.args: TbelCfArgs puts the same object in args
+        args = {name: value for name, value in args.items() if name not in rolling}
+        items.append((json.dumps({"ctx": ctx, "args": args, "rolling": rolling}, allow_nan=False, default=str),
+                      {}, "", {}))
     results = engine.encode(key, version, wrap(names, body), items, limits=limits, lang="TBEL")
     answers = []
     for result in results:

@@ -20,12 +20,13 @@ def prune_events() -> int:
     return debug.prune()
 
 
-@shared_task(name="calculated.tasks.reprocess", ignore_result=True)
-def reprocess(job_id, only=None) -> None:
-    """Run a reprocessing job (calculated/reprocess.py); ``only``: the failed entities of a re-run."""
+@shared_task(name="calculated.tasks.reprocess", ignore_result=True, bind=True)
+def reprocess(self, job_id, only=None) -> None:
+    """Run a reprocessing job (calculated/reprocess.py); ``only``: the failed entities of a re-run.
+    Run eagerly (embedded mode: inside the request), it has the request's time budget."""
     from calculated import reprocess as reprocessing
     from calculated.models import Job
 
     job = Job.objects.filter(pk=job_id).first()
     if job is not None:
-        reprocessing.run(job, only)
+        reprocessing.run(job, only, budget_s=reprocessing.request_budget() if self.request.is_eager else 0)

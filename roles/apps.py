@@ -6,12 +6,12 @@ class RolesConfig(AppConfig):
     verbose_name = "Roles and permissions"
 
     def ready(self) -> None:
-        from django.db.models.signals import m2m_changed, post_delete, post_save
+        from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 
         from devices import group_types
         from devices.api import group_extras, lean_batch
         from devices.models import EntityGroup
-        from roles import enforcement, group_access, protection, rights, user_groups
+        from roles import enforcement, group_access, moved_users, protection, rights, user_groups
         from roles.api.views import entity_group_permissions
         from roles.models import GroupPermission, Role
         from tbproject.api import role_hook
@@ -29,6 +29,8 @@ class RolesConfig(AppConfig):
         post_save.connect(user_groups.on_tenant_saved, sender=Tenant, dispatch_uid="roles.tenant_defaults")
         post_save.connect(user_groups.on_customer_saved, sender=Customer, dispatch_uid="roles.customer_defaults")
         post_save.connect(user_groups.on_user_saved, sender=User, dispatch_uid="roles.user_defaults")
+        post_init.connect(moved_users.on_user_loaded, sender=User, dispatch_uid="roles.user_loaded")
+        post_save.connect(moved_users.on_user_saved, sender=User, dispatch_uid="roles.user_moved")
         user_saved.connect(user_groups.on_user_saved_by_api, dispatch_uid="roles.user_groups_named")
         for model in (Role, GroupPermission, EntityGroup):
             post_save.connect(rights.forget, sender=model, dispatch_uid=f"roles.forget.save.{model.__name__}")

@@ -30,17 +30,24 @@ def _role(tenant_id, name: str, Role):
 
 
 def ensure_customer(customer, EntityGroup, Role, GroupPermission) -> dict:
-    """Create what is missing of the customer's default user groups and their group permissions."""
-    groups = {}
-    for name in CUSTOMER_GROUPS:
-        groups[name], _ = EntityGroup.objects.get_or_create(
-            tenant_id=customer.tenant_id, customer_id=customer.pk, type="USER", name=name,
-            defaults={"description": "Every user of the customer" if name == ALL else ""})
+    """Create what is missing of the customer's default user groups and their group permissions: a few
+    queries whatever exists (a batch of new customers costs a handful each). The unique constraints on
+    (customer, type, name) and (user group, role) make ``ignore_conflicts`` keep what exists, made by a
+    concurrent transaction too, and the reselect finds it."""
+    tenant_id, owner = customer.tenant_id, customer.pk
+    EntityGroup.objects.bulk_create([
+        EntityGroup(tenant_id=tenant_id, customer_id=owner, type="USER", name=name,
+                    description="Every user of the customer" if name == ALL else "")
+        for name in CUSTOMER_GROUPS], ignore_conflicts=True)
+    groups = {g.name: g for g in EntityGroup.objects.filter(customer_id=owner, type="USER", name__in=CUSTOMER_GROUPS)}
+    roles = {r.name: r for r in Role.objects.filter(tenant_id=tenant_id, name__in=list(CUSTOMER_GRANTS.values()))}
+    grants = []
     for group_name, role_name in CUSTOMER_GRANTS.items():
-        role = _role(customer.tenant_id, role_name, Role)
+        role = roles.get(role_name) or _role(tenant_id, role_name, Role)  # made when missing: rare
         if role.type == "GENERIC":
-            GroupPermission.objects.get_or_create(tenant_id=customer.tenant_id, user_group=groups[group_name],
-                                                  role=role, entity_group=None)
+            grants.append(GroupPermission(tenant_id=tenant_id, user_group=groups[group_name], role=role,
+                                          entity_group=None))
+    GroupPermission.objects.bulk_create(grants, ignore_conflicts=True)
     return groups
 
 

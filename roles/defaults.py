@@ -12,7 +12,7 @@ __all__ = ["ALL", "TENANT_ADMINS", "TENANT_USERS", "DEFAULT_GROUPS", "DEFAULT_RO
 
 ALL, TENANT_ADMINS, TENANT_USERS = "All", "Tenant Administrators", "Tenant Users"
 DEFAULT_GROUPS = (ALL, TENANT_ADMINS, TENANT_USERS)
-_READ = ["READ", "READ_ATTRIBUTES", "READ_TELEMETRY", "READ_CREDENTIALS", "RPC_CALL"]
+_READ = ["READ", "READ_ATTRIBUTES", "READ_TELEMETRY", "READ_CREDENTIALS"]  # no RPC_CALL: a read-only share
 #: name -> (type, permissions, description)
 DEFAULT_ROLES = {
     "Tenant Administrator": ("GENERIC", {"ALL": ["ALL"]}, "Everything the tenant owns."),

@@ -19,6 +19,7 @@ _FILTER_TYPES = {
 
 
 def _resource(value) -> str:
+    value = value.upper() if isinstance(value, str) else value  # the views take "device" too
     return value if isinstance(value, str) and value in RESOURCES else "ALL"
 
 
@@ -52,27 +53,37 @@ def _type_of(ref) -> str:
     return _resource(ref.get("entityType") if isinstance(ref, dict) else None)
 
 
-def relation_needs(request, method: str) -> list[tuple[str, str]]:
-    """(resource, operation) of both ends of a relation request."""
+def _id_of(ref):
+    return ref.get("id") if isinstance(ref, dict) else None
+
+
+def relation_needs(request, method: str, ids: bool = False) -> list[tuple]:
+    """(resource, operation) of both ends of a relation request; with ``ids`` (resource, operation, entity id
+    or None) to check each end the request names (roles/group_access.py)."""
+    found = _relation_ends(request, method)
+    return found if ids else [(r, op) for r, op, _ in found]
+
+
+def _relation_ends(request, method: str) -> list[tuple]:
     if request is None:
-        return [("ALL", "WRITE" if method not in ("GET", "HEAD") else "READ")]
+        return [("ALL", "WRITE" if method not in ("GET", "HEAD") else "READ", None)]
     params = request.query_params if hasattr(request, "query_params") else request.GET
     name = request.resolver_match.url_name
     if method in ("GET", "HEAD", "OPTIONS"):
-        types = [params.get("fromType") if params.get("fromId") else params.get("toType")]
+        ends = [("from", "READ")] if params.get("fromId") else [("to", "READ")]
         if name == "relation":
-            types = [params.get("fromType"), params.get("toType")]
-        return [(_resource(t), "READ") for t in types]
+            ends = [("from", "READ"), ("to", "READ")]
+        return [(_resource(params.get(f"{end}Type")), op, params.get(f"{end}Id")) for end, op in ends]
     if method == "POST" and name in ("relations", "relations-info"):
         parameters = _data(request).get("parameters")
-        root = parameters.get("rootType") if isinstance(parameters, dict) else None
-        return [(_resource(root), "READ")]
+        parameters = parameters if isinstance(parameters, dict) else {}
+        return [(_resource(parameters.get("rootType")), "READ", parameters.get("rootId"))]
     if method == "POST":
         body = _data(request)
-        return [(_type_of(body.get("from")), "WRITE"), (_type_of(body.get("to")), "WRITE")]
+        return [(_type_of(body.get(end)), "WRITE", _id_of(body.get(end))) for end in ("from", "to")]
     if name == "relations":
-        return [(_resource(params.get("entityType")), "WRITE")]
-    return [(_resource(params.get("fromType")), "WRITE"), (_resource(params.get("toType")), "WRITE")]
+        return [(_resource(params.get("entityType")), "WRITE", params.get("entityId"))]
+    return [(_resource(params.get(f"{end}Type")), "WRITE", params.get(f"{end}Id")) for end in ("from", "to")]
 
 
 def body_id(request) -> str | None:

@@ -294,13 +294,12 @@ CONVERTERS_LIBRARY_REPO_BRANCH = env_str("CONVERTERS_LIBRARY_REPO_BRANCH", "main
 CONVERTERS_LIBRARY_REFRESH_HOURS = env_int("CONVERTERS_LIBRARY_REFRESH_HOURS", 24, minimum=0)
 # Where the library's checkouts are kept.
 CONVERTERS_LIBRARY_DIR = env_str("CONVERTERS_LIBRARY_DIR", str(DATA_DIR / "converters-library"))
-# Where version control (transfer/vc/) keeps each tenant's bare cache of its git repository.
+# Version control (transfer/vc/): each tenant's bare cache of its repository; seconds of network silence before an
+# operation fails; most pack data one fetch takes (bytes); local paths, file:// and private hosts as remotes (tests).
 VC_REPOSITORIES_DIR = env_str("VC_REPOSITORIES_DIR", str(DATA_DIR / "vc-repositories"))
-# Local paths, file:// and private/loopback hosts as repositories: for tests only (transfer/vc/transport.py).
-VC_ALLOW_LOCAL_REPOSITORIES = False
-# Seconds of network silence before a repository operation fails; most pack data one fetch takes (bytes).
 VC_NETWORK_TIMEOUT = env_int("VC_NETWORK_TIMEOUT", 20, minimum=1)
 VC_MAX_FETCH_BYTES = env_int("VC_MAX_FETCH_BYTES", 200 * 1024 * 1024, minimum=1024)
+VC_ALLOW_LOCAL_REPOSITORIES = False
 
 # --- integrations ---------------------------------------------------------------------------------
 # Largest uplink body the HTTP integration endpoint accepts (bytes); larger ones answer 413.

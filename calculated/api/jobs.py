@@ -47,9 +47,10 @@ class _JobView(_View):
     def job(self, pk) -> Job:
         return get_object_or_404(Job.objects.filter(tenant_id=self.request.user.tenant_id), pk=parse_uuid(pk))
 
-    def start(self, request, pk) -> Job:
+    def start(self, request, pk, *, queue: bool = True) -> Job:
         try:
-            return jobs.start(self.field(pk), _ms(request.query_params, "startTs"), _ms(request.query_params, "endTs"))
+            return jobs.start(self.field(pk), _ms(request.query_params, "startTs"), _ms(request.query_params, "endTs"),
+                              queue=queue)
         except jobs.JobError as e:
             raise ValidationError(str(e)) from None
 
@@ -61,8 +62,8 @@ class ReprocessView(_JobView):
 
 class ReprocessAndWaitView(_JobView):
     def get(self, request, pk):
-        job = self.start(request, pk)
-        reprocess.run(job)  # here, not in the task (queued on commit, it then finds the job done)
+        job = self.start(request, pk, queue=False)
+        reprocess.run(job, budget_s=reprocess.request_budget())  # here: no task is queued, no worker takes it
         return Response(status=200)
 
 

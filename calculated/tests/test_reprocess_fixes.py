@@ -38,7 +38,8 @@ def _points(device, key, ts_values):
 
 
 def _all(device, key) -> list:
-    return [(ts, float(v)) for ts, v in history(device.pk, [key], 0, T0 * 2, limit=1_000_000, order="ASC")
+    """The field's results in the reprocessed windows (a write also computes the field now, at the server time)."""
+    return [(ts, float(v)) for ts, v in history(device.pk, [key], T0 - 1000, T0 + 1000, limit=10_000, order="ASC")
             .get(key, [])]
 
 
@@ -172,3 +173,66 @@ def test_the_node_costs_no_query_for_a_tenant_without_fields(tenant, device):
     with CaptureQueriesContext(connection) as queries:
         [[out]] = instance.process_batch(NodeContext(tenant.pk, now_ms()), [message])
     assert out.relation == "Success" and len(queries.captured_queries) == 0
+
+
+def test_a_run_inside_a_request_stops_at_its_time_budget(api, device, field, settings, monkeypatch):
+    monkeypatch.setattr(reprocess, "SCRIPT_BATCH", 5)
+    settings.CALCULATED_REPROCESS_REQUEST_BUDGET_S = 1e-9  # spent at once
+    _points(device, "a", [(T0 + i, i) for i in range(20)])
+    jobs.start(_row(field), T0, T0 + 100)  # embedded mode: the eager task runs in the request
+    job = Job.objects.get()
+    assert job.status == "FAILED" and "Stopped after" in job.result["generalError"]
+    assert len(_all(device, "double")) < 20
+
+
+def _rolling_call(n: int) -> tuple[dict, dict]:
+    roll = {"timeWindow": {"startTs": 0, "endTs": n}, "values": [{"ts": i, "value": float(i % 97)} for i in range(n)]}
+    return {"args": {"r": roll}, "latestTs": n - 1}, {"r": roll}
+
+
+def test_max_and_min_take_more_points_than_a_call_has_arguments():
+    from calculated import scripts
+    from converters.engine import Limits
+
+    roomy = Limits(timeout_ms=20_000, memory_mb=256)  # what the profile's limit may allow, not what is tested here
+    [(result, error)] = scripts.run(None, 1, ["r"], "return {'hi': r.max(), 'lo': r.min(), 'same': ctx.args.r === r};",
+                                    [_rolling_call(70_000)], limits=roomy)
+    assert error is None and result == {"hi": 96.0, "lo": 0.0, "same": True}
+
+
+def test_a_rolling_argument_is_sent_to_the_engine_once(monkeypatch):
+    from calculated import scripts
+
+    sent = []
+    real = scripts.engine.encode
+
+    def spy(key, version, body, items, **kwargs):
+        sent.extend(item[0] for item in items)
+        return real(key, version, body, items, **kwargs)
+
+    monkeypatch.setattr(scripts.engine, "encode", spy)
+    [(result, error)] = scripts.run(None, 1, ["r"], "return {'n': r.count(), 'm': ctx.args.r.count()};",
+                                    [_rolling_call(10)])
+    assert error is None and result == {"n": 10, "m": 10}
+    assert sent[0].count('"timeWindow"') == 1
+
+
+def test_the_most_points_a_rolling_argument_holds_fit_the_default_script_memory():
+    from calculated import scripts
+    from calculated.limits import MAX_ROLLING_POINTS
+    from converters.engine import Limits
+
+    memory_only = Limits(timeout_ms=20_000)  # the default memory; time is not what this checks
+    answers = scripts.run(None, 1, ["r"], "return {'m': r.mean(), 'hi': r.max(), 's': r.std()};",
+                          [_rolling_call(MAX_ROLLING_POINTS)], limits=memory_only)
+    assert [error for _, error in answers] == [None]
+
+
+def test_the_events_api_learns_of_calculated_fields_from_this_app():
+    import inspect
+
+    from converters.api import events
+
+    assert events.ENTITY_MODELS["CALCULATED_FIELD"] == "calculated.CalculatedField"
+    assert events.EVENT_MODELS["CALCULATED_FIELD"] == "calculated.CalculatedFieldEvent"
+    assert "calculated." not in inspect.getsource(events)  # the lower layer names no model of this one

@@ -28,13 +28,21 @@ from tbproject.api.params import ms_param
 from tbproject.api.permissions import IsTenantAdmin
 from tenants.choices import EntityType
 
-__all__ = ["EventsByTypeView", "EventsByFilterView", "ClearEventsView", "event_info"]
+__all__ = ["EventsByTypeView", "EventsByFilterView", "ClearEventsView", "event_info", "register_entity"]
 
 #: Entities whose existence (in the caller's tenant) is checked; a model not installed yet is skipped.
 ENTITY_MODELS = {"CONVERTER": "converters.Converter", "INTEGRATION": "integrations.Integration",
-                 "RULE_NODE": "rulechains.RuleNode", "CALCULATED_FIELD": "calculated.CalculatedField"}
+                 "RULE_NODE": "rulechains.RuleNode"}
 #: Entities whose events a higher layer stores in a model with DebugEvent's columns (default: DebugEvent).
-EVENT_MODELS = {"CALCULATED_FIELD": "calculated.CalculatedFieldEvent"}
+EVENT_MODELS: dict[str, str] = {}
+
+
+def register_entity(entity_type: str, model: str, event_model: str | None = None) -> None:
+    """A higher layer's entity with events (its app's ready()): its model label, and the model of its events
+    when not DebugEvent."""
+    ENTITY_MODELS[entity_type] = model
+    if event_model is not None:
+        EVENT_MODELS[entity_type] = event_model
 
 #: Per event type: filter key -> body key, matched case-insensitively as "contains".
 TEXT_FILTERS = {

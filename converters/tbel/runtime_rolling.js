@@ -37,6 +37,8 @@
       return xs === null || xs.length === 0 ? NaN : D(fn(xs));
     };
   }
+  function highest(xs) { let m = -Infinity; for (let i = 0; i < xs.length; i++) if (xs[i] > m) m = xs[i]; return m; }
+  function lowest(xs) { let m = Infinity; for (let i = 0; i < xs.length; i++) if (xs[i] < m) m = xs[i]; return m; }
   function total(xs) { let s = 0; for (let i = 0; i < xs.length; i++) s += xs[i]; return s; }
   function mean(xs) { return total(xs) / xs.length; }
   function edge(r, ignoreNaN, last) {
@@ -59,8 +61,8 @@
   function list(r) { return Array.prototype.slice.call(r); }
 
   const ROLLING = Object.assign(Object.create(null), {
-    max: aggregate((xs) => Math.max(...xs)),
-    min: aggregate((xs) => Math.min(...xs)),
+    max: aggregate(highest),  // loops: a spread call takes at most 65,535 arguments
+    min: aggregate(lowest),
     mean: aggregate(mean),
     avg: aggregate(mean),
     sum: aggregate(total),
@@ -155,14 +157,16 @@
     if (json !== null) Object.defineProperty(cls.prototype, 'toJSON', { value: json, enumerable: false });
   }
 
-  // `new TbelCfArgs(msg)`: msg {ctx, args, rolling: [names]} with each rolling argument (in
-  // ctx.args and args alike, one object) made a TbRolling.
+  // `new TbelCfArgs(msg)`: msg {ctx, args, rolling: [names]}; a rolling argument is sent once, in
+  // ctx.args (calculated/scripts.py), and made one TbRolling in ctx.args and args alike.
   function cfArgs(msg) {
     const names = T.seq(msg.rolling === undefined || msg.rolling === null ? [] : msg.rolling);
+    const ctxArgs = isMap(msg.ctx) && isMap(msg.ctx.args) ? msg.ctx.args : {};
     for (let i = 0; i < names.length; i++) {
-      const r = rolling(msg.args[names[i]]);
+      const sent = msg.args[names[i]];
+      const r = rolling(sent === undefined ? ctxArgs[names[i]] : sent);
       msg.args[names[i]] = r;
-      if (isMap(msg.ctx) && isMap(msg.ctx.args)) msg.ctx.args[names[i]] = r;
+      ctxArgs[names[i]] = r;
     }
     delete msg.rolling;
     return msg;

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from devices.api.groups import EntityGroupResource, filter_group_type
 from devices.models import EntityGroup
 from tbproject.api.ids import parse_uuid
+from tbproject.api.permissions import IsTenantAdmin
 
 __all__ = ["OTHER_MEMBERS", "OtherMembersView", "GroupPermissionsView", "SharedGroupsView",
            "register_group_permissions"]
@@ -50,6 +51,9 @@ class OtherMembersView(_GroupView):
 
 
 class GroupPermissionsView(_GroupView):
+    # who a group is shared with names other customers' user groups: the tenant administrator's only
+    permission_classes = [IsTenantAdmin]
+
     def get(self, request, group_id):
         group = self.group(group_id)
         return Response(_group_permissions(request, group) if _group_permissions else [])

@@ -22,6 +22,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from roles import group_access
 from rulechains import alarms
 from rulechains.models import Alarm
 from tbproject.api.ids import parse_uuid
@@ -150,4 +151,6 @@ class EntityAlarmsView(AllAlarmsView):
             seen = model.objects.for_user(user).filter(pk=pk).exists()
         if not seen:
             raise NotFound(f"{kind.replace('_', ' ').capitalize()} with id [{pk}] is not found")
+        if not tenant and not group_access.user_may(user, kind, "WRITE", pk):
+            raise PermissionDenied("You don't have permission to perform this operation!")  # a READ share
         return pk
