@@ -29,17 +29,21 @@ def _role(tenant_id, name: str, Role):
     return role
 
 
-def ensure_customer(customer, EntityGroup, Role, GroupPermission) -> dict:
-    """Create what is missing of the customer's default user groups and their group permissions: a few
-    queries whatever exists (a batch of new customers costs a handful each). The unique constraints on
-    (customer, type, name) and (user group, role) make ``ignore_conflicts`` keep what exists, made by a
-    concurrent transaction too, and the reselect finds it."""
+def ensure_customer(customer, EntityGroup, Role, GroupPermission, *, new: bool = False) -> dict:
+    """Create what is missing of the customer's default user groups and their group permissions, in 3 to 4
+    queries whatever exists. ``new`` (the customer was just inserted, in this transaction: nobody else can have
+    made its groups) trusts the inserted rows; else the unique constraints on (customer, type, name) and
+    (user group, role) make ``ignore_conflicts`` keep what exists, made by a concurrent transaction too, and
+    the groups are selected again."""
     tenant_id, owner = customer.tenant_id, customer.pk
-    EntityGroup.objects.bulk_create([
-        EntityGroup(tenant_id=tenant_id, customer_id=owner, type="USER", name=name,
-                    description="Every user of the customer" if name == ALL else "")
-        for name in CUSTOMER_GROUPS], ignore_conflicts=True)
-    groups = {g.name: g for g in EntityGroup.objects.filter(customer_id=owner, type="USER", name__in=CUSTOMER_GROUPS)}
+    made = [EntityGroup(tenant_id=tenant_id, customer_id=owner, type="USER", name=name,
+                        description="Every user of the customer" if name == ALL else "") for name in CUSTOMER_GROUPS]
+    EntityGroup.objects.bulk_create(made, ignore_conflicts=not new)
+    if new:
+        groups = {g.name: g for g in made}
+    else:
+        groups = {g.name: g for g in EntityGroup.objects.filter(customer_id=owner, type="USER",
+                                                                 name__in=CUSTOMER_GROUPS)}
     roles = {r.name: r for r in Role.objects.filter(tenant_id=tenant_id, name__in=list(CUSTOMER_GRANTS.values()))}
     grants = []
     for group_name, role_name in CUSTOMER_GRANTS.items():
@@ -47,7 +51,7 @@ def ensure_customer(customer, EntityGroup, Role, GroupPermission) -> dict:
         if role.type == "GENERIC":
             grants.append(GroupPermission(tenant_id=tenant_id, user_group=groups[group_name], role=role,
                                           entity_group=None))
-    GroupPermission.objects.bulk_create(grants, ignore_conflicts=True)
+    GroupPermission.objects.bulk_create(grants, ignore_conflicts=not new)
     return groups
 
 

@@ -57,7 +57,7 @@ def on_tenant_saved(sender, instance, created, raw=False, **kwargs):
 
 def on_customer_saved(sender, instance, created, raw=False, **kwargs):
     if created and not raw:
-        customer_defaults.ensure_customer(instance, EntityGroup, Role, GroupPermission)
+        customer_defaults.ensure_customer(instance, EntityGroup, Role, GroupPermission, new=True)
 
 
 def on_user_saved(sender, instance, created, raw=False, **kwargs):

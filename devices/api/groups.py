@@ -314,6 +314,12 @@ class AddEntitiesView(_MembersView):
                 raise ValidationError(f"Entity [{missing}] is not a {group.type}; the group holds {group.type} "
                                       "entities only")
             raise Http404(f"Entity with id [{missing}] is not found")
+        if group.customer_id is not None and self.group_operations.get("POST") == "ADD_TO_GROUP":
+            # a customer's group holds that customer's entities only (ThingsBoard PE: the group's owner's)
+            foreign = next((i for i in ids if "customer_id" in vars(found[i])
+                            and found[i].customer_id != group.customer_id), None)
+            if foreign is not None:
+                raise ValidationError(f"Entity [{foreign}] is not owned by the owner of entity group [{group.name}]")
         return [found[i] for i in ids]
 
 

@@ -123,3 +123,50 @@ def test_a_user_moved_to_another_customer_leaves_the_old_ones_groups(api, custom
 
 def test_a_read_only_share_does_not_command_devices():
     assert "RPC_CALL" not in DEFAULT_ROLES["Entity Group Read-only User"][1]
+
+
+def test_a_new_customers_defaults_cost_three_queries_and_ensuring_again_changes_nothing(tenant, customer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from roles import customer_defaults
+    from roles.models import Role
+    from tenants.models import Customer
+
+    with CaptureQueriesContext(connection) as ctx:
+        fresh = Customer.objects.create(tenant=tenant, title="Fresh")
+    assert len([q for q in ctx.captured_queries if "tenants_customer" not in q["sql"]]) <= 3
+    for owner in (fresh, customer):
+        customer_defaults.ensure_customer(owner, EntityGroup, Role, GroupPermission)
+        assert EntityGroup.objects.filter(customer=owner, type="USER").count() == 3
+        assert GroupPermission.objects.filter(user_group__customer=owner).count() == 2
+    EntityGroup.objects.filter(customer=customer, name="Customer Users").delete()
+    groups = customer_defaults.ensure_customer(customer, EntityGroup, Role, GroupPermission)
+    assert GroupPermission.objects.filter(user_group=groups["Customer Users"], role__name="Customer User").exists()
+
+
+def test_a_customers_group_takes_only_that_customers_entities(api, tenant, customer):
+    theirs = EntityGroup.objects.create(tenant=tenant, customer=customer, type="DEVICE", name="Theirs")
+    own, tenants = make_device(tenant, "own-1", customer=customer), make_device(tenant, "tenants-1")
+    path = f"/api/entityGroup/{theirs.pk}/addEntities"
+    assert_error(api.post(path, [str(own.pk), str(tenants.pk)], format="json"), 400, "not owned")
+    assert not theirs.devices.exists()
+    assert api.post(path, [str(own.pk)], format="json").status_code == 200
+    assert list(theirs.devices.all()) == [own]
+
+
+def test_the_migration_takes_rpc_call_out_of_unedited_read_only_share_roles(tenant):
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from roles.models import Role
+
+    migration = importlib.import_module("roles.migrations.0005_read_only_share_role_without_rpc")
+    role = Role.objects.get(tenant=tenant, name="Entity Group Read-only User")
+    Role.objects.filter(pk=role.pk).update(permissions=migration._OLD)
+    edited = Role.objects.create(tenant=tenant, name="Operators", type="GROUP", permissions=["READ", "RPC_CALL"])
+    migration.forward(django_apps, None)
+    role.refresh_from_db()
+    edited.refresh_from_db()
+    assert "RPC_CALL" not in role.permissions and edited.permissions == ["READ", "RPC_CALL"]

@@ -114,8 +114,8 @@ class DuplicateToGroupByNameNode(BaseNode):
 
     def process_batch(self, ctx, msgs):
         names = [substitute(self.config["groupName"], m) for m in msgs]
-        groups = dict(EntityGroup.objects.filter(tenant_id=ctx.tenant_id, type=self.config["groupType"],
-                                                 name__in=set(names)).values_list("name", "pk"))
+        groups = dict(EntityGroup.objects.filter(tenant_id=ctx.tenant_id, customer=None, type=self.config["groupType"],
+                                                 name__in=set(names)).values_list("name", "pk"))  # tenant-owned
         members = group_members(ctx.tenant_id, groups.values(), max_duplicates())
         outs = []
         for msg, name in zip(msgs, names, strict=True):

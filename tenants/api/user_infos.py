@@ -83,7 +83,9 @@ class _InfoResource(UserResource):
     serializer_class = UserInfoSerializer
 
     def get_queryset(self):
-        return super().get_queryset().select_related("tenant", "customer")
+        rows = super().get_queryset().select_related("tenant", "customer")
+        # the user groups of every user of a page in one query (``groups``; the relation is devices/')
+        return rows.prefetch_related("entity_groups") if hasattr(User, "entity_groups") else rows
 
 
 class UserInfoView(_InfoResource):

@@ -170,3 +170,27 @@ def test_tenant_profile_infos(root, api):
     assert_error(api.get(f"/api/tenantProfileInfo/{gold.pk}"), 404)
     assert_error(api.get("/api/tenantProfileInfos?pageSize=10&page=0"), 403)
     assert_error(api.get(f"/api/tenantProfiles/list?ids={gold.pk}"), 403)
+
+
+def test_user_info_pages_cost_the_same_queries_whatever_the_number_of_users(api, tenant, customer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def counted(path):
+        with CaptureQueriesContext(connection) as ctx:
+            res = api.get(path, {"pageSize": 50, "page": 0, "includeCustomers": "true"})
+        assert res.status_code == 200, res.content
+        return len(ctx.captured_queries), len(res.json()["data"])
+
+    paths = ("/api/userInfos/all", f"/api/customer/{customer.pk}/userInfos")
+    counted(paths[0])  # the caller's rights, cached from then on
+    for i in range(2):
+        User.objects.create_user(f"few{i}@example.com", "pass-word-1", authority=Authority.CUSTOMER_USER,
+                                 tenant=tenant, customer=customer)
+    few = [counted(p) for p in paths]
+    for i in range(5):
+        User.objects.create_user(f"many{i}@example.com", "pass-word-1", authority=Authority.CUSTOMER_USER,
+                                 tenant=tenant, customer=customer)
+    many = [counted(p) for p in paths]
+    assert [n for _, n in many] == [n + 5 for _, n in few]
+    assert [q for q, _ in many] == [q for q, _ in few]

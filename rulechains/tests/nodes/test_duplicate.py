@@ -75,6 +75,26 @@ def test_by_name_from_a_pattern_never_another_tenants_group(tenant, other_tenant
     assert missing[0].error == "Entity group with name 'floor-2' and type 'DEVICE' doesn't exist!"
 
 
+def test_by_name_finds_the_tenants_group_never_a_customers_of_the_same_name(tenant, customer):
+    a, b = make_device(tenant, "a"), make_device(tenant, "b", customer=customer)
+    customers = make_group(tenant, "floor-1", members=[b])
+    customers.customer = customer
+    customers.save()
+    make_group(tenant, "floor-1", members=[a])
+    customers.pk = None
+    customers._state.adding = True
+    customers.name = "floor-2"
+    customers.save()
+    customers.devices.add(b)
+    by_name = "org.thingsboard.rule.engine.transform.TbDuplicateMsgToGroupByNameNode"
+    for _ in range(3):  # whichever row the database answers first
+        [found, missing] = run_node(tenant, by_name, [msg(tenant, a, metadata={"floor": "1"}),
+                                                      msg(tenant, a, metadata={"floor": "2"})],
+                                    groupType="DEVICE", groupName="floor-${floor}")
+        assert [o.msg.originator_id for o in found] == [a.pk]
+        assert missing[0].error == "Entity group with name 'floor-2' and type 'DEVICE' doesn't exist!"
+
+
 def _group_chain(tenant, size: int, *before):
     members = [make_device(tenant, f"m{i}") for i in range(size)]
     group = make_group(tenant, "big", members=members)
