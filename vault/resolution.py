@@ -26,8 +26,8 @@ then answers from it, and :func:`stamp_of` tells a changed secret from an unchan
 import copy
 import hashlib
 import json
-import re
 
+from tbproject.secret_refs import PLACEHOLDER, is_reference, names_secret
 from vault.choices import SecretType
 from vault.crypto import CryptoError, decrypt
 from vault.models import Secret
@@ -35,7 +35,6 @@ from vault.models import Secret
 __all__ = ["PLACEHOLDER", "SecretError", "references", "resolve", "stamp", "prepare", "resolved_configuration",
            "stamp_of", "placeholder", "is_reference"]
 
-PLACEHOLDER = re.compile(r"\$\{secret:([^;{}]*);type:([^;{}]*)\}")
 _TYPES = tuple(SecretType.values)
 _PREPARED = "_vault_prepared"
 
@@ -50,12 +49,6 @@ class SecretError(ValueError):
 
 def placeholder(name: str, kind: str = SecretType.TEXT) -> str:
     return f"${{secret:{name};type:{kind}}}"
-
-
-def is_reference(value) -> bool:
-    """True for a string that is one placeholder and nothing else: it names a secret and holds no value, so
-    the write-only fields of configurations show it as it is (ThingsBoard's UI shows the secret chosen)."""
-    return isinstance(value, str) and PLACEHOLDER.fullmatch(value) is not None
 
 
 def _strings(value):
@@ -128,7 +121,7 @@ def _found(configuration, slots) -> list[tuple[list, str]]:
     found = []
     for keys in slots or ():
         text = _get(configuration, keys)
-        if isinstance(text, str) and "${secret:" in text and PLACEHOLDER.search(text):
+        if names_secret(text):
             found.append((list(keys), text))
     return found
 

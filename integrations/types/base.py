@@ -19,7 +19,7 @@ from integrations.dedup import Deduplication
 from integrations.messages import Downlink, RawUplink
 from integrations.types.secret_paths import expand, expand_keys, get_keys, join_path, nameable, set_keys, split_path
 from tbproject.registry import load_dotted
-from vault.resolution import SecretError, is_reference, resolved_configuration
+from tbproject.secret_refs import is_reference, names_secret
 
 __all__ = ["run_sync", "IntegrationError", "ConfigError", "BaseIntegration", "PushIntegration", "ListenerIntegration",
            "SocketServerIntegration", "TypeConfig", "UplinkSink", "MASK"]
@@ -78,10 +78,17 @@ class BaseIntegration:
 
     def __init__(self, integration):
         self.integration = integration
-        try:  # ${secret:name;type:TEXT} in a secret field gets the tenant's secret value (vault/resolution.py)
-            configuration = resolved_configuration(integration, self.secret_keys(integration.configuration))
-        except SecretError as e:
-            raise ConfigError(e.message) from None
+        configuration = integration.configuration
+        keys = self.secret_keys(configuration)
+        if any(names_secret(get_keys(configuration, k)) for k in keys):
+            # ${secret:name;type:TEXT} in a secret field gets the tenant's secret value (vault/resolution.py); the
+            # server side only: a remote runner is sent its configurations resolved, and imports no Django
+            from vault.resolution import SecretError, resolved_configuration
+
+            try:
+                configuration = resolved_configuration(integration, keys)
+            except SecretError as e:
+                raise ConfigError(e.message) from None
         self.config = self.parse(configuration)
 
     @classmethod

@@ -18,8 +18,9 @@ import re
 from typing import ClassVar, NamedTuple
 from uuid import UUID
 
-from integrations.types.secret_paths import expand_keys
+from integrations.types.secret_paths import expand_keys, get_keys
 from rulechains.messages import FAILURE, SUCCESS, Msg
+from tbproject.secret_refs import names_secret
 from vault.resolution import SecretError, resolve
 
 __all__ = ["BaseNode", "Out", "NodeError", "ConfigError", "NodeContext", "substitute", "fail", "RETURN", "field",
@@ -208,10 +209,12 @@ class BaseNode:
         self.row = row
         self.id, self.name = row.pk, row.name
         configuration = dict(row.configuration or {})
-        try:  # ${secret:name;type:TEXT} in a credential field gets the tenant's value (vault/resolution.py)
-            configuration = resolve(row.tenant_id, configuration, self.credential_keys(configuration))
-        except SecretError as e:
-            raise ConfigError(e.message) from None
+        keys = self.credential_keys(configuration)
+        if any(names_secret(get_keys(configuration, k)) for k in keys):
+            try:  # ${secret:name;type:TEXT} in a credential field gets the tenant's value (vault/resolution.py)
+                configuration = resolve(row.tenant_id, configuration, keys)
+            except SecretError as e:
+                raise ConfigError(e.message) from None
         self.config = self.clean_config(configuration)
 
     @classmethod

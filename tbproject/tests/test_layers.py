@@ -13,7 +13,7 @@ LAYERS = ("tenants", "devices", "dashboards", "roles", "branding", "oauth", "sig
 HELPERS = ("tbproject.api", "tbproject.admin", "tbproject.registry", "tbproject.clock", "tbproject.env",
            "tbproject.gc_tuning", "tbproject.conf", "tbproject.process_cache", "tbproject.metrics", "tbproject.backoff",
            "tbproject.db", "tbproject.asgi_body", "tbproject.jsontext", "tbproject.text", "tbproject.redis_client",
-           "tbproject.waits", "tbproject.deferred", "tbproject.outbound")
+           "tbproject.waits", "tbproject.deferred", "tbproject.outbound", "tbproject.secret_refs")
 
 
 def imported(tree: ast.AST):
