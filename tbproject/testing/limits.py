@@ -24,10 +24,12 @@ def default_tenant_profile() -> TenantProfile:
 
 def forget_account_limits() -> None:
     """Full budgets of the limits anyone reaches without a login (reset requests, tenants/limits/mail.py;
-    failed logins, tenants/limits/login.py; provisioning and failed claims, tenants/limits/device_attempts.py),
+    failed logins, tenants/limits/login.py; provisioning and failed claims, tenants/limits/device_attempts.py;
+    sign-ups, signup/services.py),
     in this process and, when the limiter's store is Redis (the REDIS_URL setting as it is now), in Redis
     too: those buckets outlive a run (an hour for reset requests), and the tests use the same addresses
     every run."""
+    from signup import services as signup
     from tenants import limits
     from tenants.limits import device_attempts, login, mail
     from tenants.limits.store import RedisStore
@@ -38,7 +40,7 @@ def forget_account_limits() -> None:
         return
     names = tuple(f"{store.prefix}{name}:".encode() for name in (
         mail.PER_ADDRESS, mail.PER_CLIENT, login.PER_CLIENT, device_attempts.PROVISION_PER_CLIENT,
-        device_attempts.PROVISION_PER_KEY, device_attempts.CLAIM_FAILURES_PER_USER))
+        device_attempts.PROVISION_PER_KEY, device_attempts.CLAIM_FAILURES_PER_USER, signup.PER_CLIENT))
     try:
         stale = [key for key in store.client.scan_iter(f"{store.prefix}*", count=1000) if key.startswith(names)]
         if stale:
