@@ -228,8 +228,11 @@
       case 'Float': return toFloat(a[0]);
       case 'Object': return {};
     }
+    const make = ctors[type];  // a type another runtime file adds (runtime_rolling.js: TbelCfArgs)
+    if (make !== undefined) return make.apply(null, a);
     throw err('RuntimeException', 'cannot create an instance of ' + type);
   }
+  const ctors = Object.create(null);
   function newarr(type, n) {
     const len = intOf(n);
     if (type === 'byte') return new Int8Array(len);
@@ -303,6 +306,6 @@
   Object.assign(T, {
     out, len, typeName, mapGet, mapPut, key, keys, values, entries, size, get, nget, put, idx, nidx, setidx, bump, bumpidx,
     seq, bytes, payload, touched, pu, pslow, toInt, toLong, toDouble, toFloat, toChar, toByte, toShort, toStr, isa, nw, newarr, arr, nofn, sfield,
-    index,
+    index, ctors,
   });
 })();

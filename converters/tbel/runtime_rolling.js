@@ -174,10 +174,9 @@
   for (const table of [ROLLING, MERGED, ITEM]) {  // stack frames of the runtime are not the user's
     for (const k of Object.keys(table)) Object.defineProperty(table[k], 'name', { value: '__tbel_' + k });
   }
-  const nw = T.nw;
-  T.nw = function __tbelNw(type, x0) {
-    if (type === 'TbelCfArgs' && arguments.length === 2) return cfArgs(x0);
-    return nw.apply(null, arguments);
+  T.ctors.TbelCfArgs = function (x0) {
+    if (arguments.length !== 1) throw err('RuntimeException', 'cannot create an instance of TbelCfArgs');
+    return cfArgs(x0);
   };
   T.rolling = rolling;
 })();
