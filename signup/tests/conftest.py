@@ -2,12 +2,11 @@
 self-registration at iot.alice.example."""
 
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from signup.tests.recaptcha_fake import FakeRecaptcha
+from tbproject.testing.smtp import Inbox, local_smtp
 
 DOMAIN = "iot.alice.example"
 SECRET = "alice-captcha-secret"
@@ -15,45 +14,16 @@ TOKEN = "token-from-the-browser"
 PASSWORD = "Signup-pass-1"
 
 
-class _Inbox:
-    def __init__(self):
-        self.messages: list = []
-        self.refuse = False
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.refuse:
-            return "550 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
-
-    def to(self, address: str) -> list[str]:
-        return [text for rcpt, text in self.messages if address in rcpt]
-
+class _Inbox(Inbox):
     def code(self, address: str) -> str:
         text = self.to(address)[-1]
         return re.search(r"/api/noauth/activateEmail\?emailCode=([A-Za-z0-9]+)", text).group(1)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def inbox(settings):
-    handler = _Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.DEFAULT_FROM_EMAIL = "iot@example.com"
-    yield handler
-    controller.stop()
+    with local_smtp(settings, _Inbox()) as handler:
+        yield handler
 
 
 @pytest.fixture

@@ -2,47 +2,18 @@
 the settings a deployment sets (EMAIL_HOST, EMAIL_PORT)."""
 
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tbproject.testing.api import assert_error
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages: list = []
-        self.refuse = False
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.refuse:
-            return "550 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tbproject.testing.smtp import local_smtp
 
 
 @pytest.fixture
 def inbox(settings):
-    handler = _Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.DEFAULT_FROM_EMAIL = "iot@example.com"
-    settings.PUBLIC_BASE_URL = "https://iot.example.com"  # real mail: links never from the Host header
-    yield handler
-    controller.stop()
+    with local_smtp(settings) as handler:
+        settings.PUBLIC_BASE_URL = "https://iot.example.com"  # real mail: links never from the Host header
+        yield handler
 
 
 def test_the_activation_mail_reaches_an_smtp_server_and_its_link_activates(api, anon, customer, inbox):
