@@ -64,7 +64,7 @@ def trigger_of(argument) -> tuple[str, str, str | None]:
 
 def tenants_with_fields() -> frozenset:
     return _TENANTS.get_or_load(
-        "tenants", lambda: frozenset(CalculatedField.objects.values_list("tenant_id", flat=True).distinct()),
+        "tenants", lambda: frozenset(CalculatedField.objects.order_by().values_list("tenant_id", flat=True).distinct()),
         TTL_SECONDS)
 
 

@@ -113,6 +113,9 @@ def test_a_batch_loads_its_views_in_one_query_and_writes_them_together(tenant):
     batch = [msg(tenant, d, "POST_ATTRIBUTES_REQUEST", {"fw": f"{d.name}.{n}"}, {"k": "v"}) for n in range(2)
              for d in devices]
     copy = make_node(tenant, COPY)
+    warm = make_device(tenant, "warm")  # per-process caches (calculated fields, TTL-bound) loaded before counting
+    make_view(tenant, warm, "warm-v", cs=["fw"])
+    copy.process_batch(NodeContext(tenant.pk, NOW), [msg(tenant, warm, "POST_ATTRIBUTES_REQUEST", {"fw": "0"}, {})])
     with CaptureQueriesContext(connection) as ctx:
         outs = copy.process_batch(NodeContext(tenant.pk, NOW), batch)
     sql = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
