@@ -5,7 +5,10 @@ options, as ``"Auto-commit: <type> <name>"``.
 Debounced: the first save of an entity queues a task ``AUTO_COMMIT_DELAY`` seconds later and the
 saves that follow within that time ride on it (the task commits the entity as it is then). Saves
 that loading a version makes are not committed back. Which tenants auto-commit what is cached
-briefly, so that the save of an entity of a tenant without auto-commit costs no query.
+briefly, so that the save of an entity of a tenant without auto-commit costs no query; and which
+tenants have auto-commit settings at all is kept in this process for a few seconds, so that such a
+save costs no cache round trip either (another process sees a tenant's first settings within
+``_TENANTS_TTL`` seconds; this one at once).
 """
 
 import contextvars
@@ -14,8 +17,9 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 
+from tbproject.process_cache import ProcessCache
 from transfer.models import AutoCommitSettings, RepositorySettings
 from transfer.vc import entities, layout
 
@@ -24,6 +28,8 @@ __all__ = ["connect", "commit", "suppressed", "forget"]
 log = logging.getLogger(__name__)
 _suppressed = contextvars.ContextVar("vc_autocommit_suppressed", default=False)
 _TTL = 30
+_TENANTS = ProcessCache(max_entries=1)
+_TENANTS_TTL = 5
 
 
 class suppressed:
@@ -42,6 +48,13 @@ def _config_key(tenant_id) -> str:
 
 def forget(tenant_id) -> None:
     cache.delete(_config_key(tenant_id))
+    _TENANTS.forget_now_and_on_commit()
+
+
+def _tenants() -> frozenset:
+    """The tenants with auto-commit settings (whatever they say), as strings."""
+    return _TENANTS.get_or_load("tenants", lambda: frozenset(
+        str(t) for t in AutoCommitSettings.objects.order_by().values_list("tenant_id", flat=True)), _TENANTS_TTL)
 
 
 def _config(tenant_id) -> dict:
@@ -60,7 +73,8 @@ def _on_save(sender, instance, created, raw=False, **kwargs):
         return
     entity_type = _TYPE_OF.get(sender)
     tenant_id = getattr(instance, "tenant_id", None)
-    if entity_type is None or tenant_id is None or entity_type not in _config(tenant_id):
+    if entity_type is None or tenant_id is None or str(tenant_id) not in _tenants() \
+            or entity_type not in _config(tenant_id):
         return
     debounce = f"vc-auto:{tenant_id}:{entity_type}:{instance.pk}"
     delay = getattr(settings, "AUTO_COMMIT_DELAY", 5)
@@ -80,6 +94,8 @@ def connect() -> None:
         model = entities.model_of(entity_type)
         _TYPE_OF[model] = entity_type
         post_save.connect(_on_save, sender=model, dispatch_uid=f"vc-autocommit-{entity_type}")
+    for signal in (post_save, post_delete):  # however the settings row is written (API, admin, a script)
+        signal.connect(_TENANTS.forget, sender=AutoCommitSettings, dispatch_uid=f"vc-autocommit-tenants-{signal}")
 
 
 def commit(tenant_id, entity_type: str, entity_id: str) -> dict | None:
