@@ -11,10 +11,10 @@ from tenants.models import Customer, Tenant, User
 
 @receiver(post_save, sender=Tenant, dispatch_uid="devices.default_profiles")
 def create_default_profiles(sender, instance: Tenant, created: bool, **kwargs) -> None:
-    if not created:
+    if not created or kwargs.get("raw"):
         return
-    for model in (DeviceProfile, AssetProfile):
-        model.objects.get_or_create(tenant=instance, name=DEFAULT_PROFILE, defaults={"is_default": True})
+    for model in (DeviceProfile, AssetProfile):  # a new tenant has none yet: one insert each
+        model.objects.bulk_create([model(tenant=instance, name=DEFAULT_PROFILE, is_default=True)])
 
 
 @receiver(post_save, sender=Device, dispatch_uid="devices.device_credentials")

@@ -34,10 +34,14 @@ def tenant_owned(EntityGroup) -> dict:
     return {"customer": None} if any(f.name == "customer" for f in EntityGroup._meta.get_fields()) else {}
 
 
-def ensure_tenant(tenant_id, EntityGroup, Role, GroupPermission, TenantDefaults=None) -> dict:
+def ensure_tenant(tenant_id, EntityGroup, Role, GroupPermission, TenantDefaults=None, *, new: bool = False) -> dict:
     """Create what is missing of the tenant's defaults; the user groups by name. With ``TenantDefaults``,
     record the ids of "All", "Tenant Administrators", "Tenant Administrator" and its group permission
-    (roles/protection.py protects them): once recorded, those are found by id, never by name again."""
+    (roles/protection.py protects them): once recorded, those are found by id, never by name again.
+    ``new`` (the tenant was just inserted, in this transaction: nothing of it exists yet) inserts them all
+    in four queries, as roles/customer_defaults.py does for a new customer."""
+    if new:
+        return _insert_new(tenant_id, EntityGroup, Role, GroupPermission, TenantDefaults)
     recorded = TenantDefaults.objects.filter(tenant_id=tenant_id).first() if TenantDefaults else None
     if recorded is not None:
         _reuse_recorded(recorded, EntityGroup, Role, GroupPermission)
@@ -63,6 +67,26 @@ def ensure_tenant(tenant_id, EntityGroup, Role, GroupPermission, TenantDefaults=
         TenantDefaults.objects.update_or_create(tenant_id=tenant_id, defaults={
             "all_group": groups[ALL], "admins_group": groups[TENANT_ADMINS],
             "admin_role": roles["Tenant Administrator"], "admin_permission": admin_permission})
+    return groups
+
+
+def _insert_new(tenant_id, EntityGroup, Role, GroupPermission, TenantDefaults) -> dict:
+    groups = {name: EntityGroup(tenant_id=tenant_id, type="USER", name=name, **tenant_owned(EntityGroup),
+                                description="Every user of the tenant" if name == ALL else "")
+              for name in DEFAULT_GROUPS}
+    EntityGroup.objects.bulk_create(groups.values())
+    roles = {name: Role(tenant_id=tenant_id, name=name, type=kind, permissions=permissions,
+                        additional_info={"description": description})
+             for name, (kind, permissions, description) in DEFAULT_ROLES.items()}
+    Role.objects.bulk_create(roles.values())
+    grants = {group_name: GroupPermission(tenant_id=tenant_id, user_group=groups[group_name], role=roles[role_name],
+                                          entity_group=None)
+              for group_name, role_name in DEFAULT_GRANTS.items() if roles[role_name].type == "GENERIC"}
+    GroupPermission.objects.bulk_create(grants.values())
+    if TenantDefaults is not None:
+        TenantDefaults.objects.create(tenant_id=tenant_id, all_group=groups[ALL], admins_group=groups[TENANT_ADMINS],
+                                      admin_role=roles["Tenant Administrator"],
+                                      admin_permission=grants.get(TENANT_ADMINS))
     return groups
 
 

@@ -52,7 +52,7 @@ class GroupUsersView(EntityGroupResource):
 
 def on_tenant_saved(sender, instance, created, raw=False, **kwargs):
     if created and not raw:
-        defaults.ensure_tenant(instance.pk, EntityGroup, Role, GroupPermission, TenantDefaults)
+        defaults.ensure_tenant(instance.pk, EntityGroup, Role, GroupPermission, TenantDefaults, new=True)
 
 
 def on_customer_saved(sender, instance, created, raw=False, **kwargs):

@@ -225,11 +225,12 @@ metadata_saving = Signal()
 metadata_saved = Signal()
 
 
-def save_metadata(chain: RuleChain, data, *, check: bool = True) -> RuleChain:
+def save_metadata(chain: RuleChain, data, *, check: bool = True, new: bool = False) -> RuleChain:
     """Replace the chain's nodes and connections with ``data`` (validated first, all or nothing).
 
     ``check`` also compiles scripts (needs the script engine; converters.engine.EngineError when
-    it cannot start)."""
+    it cannot start). ``new`` (the chain was just inserted in this transaction: it has no nodes yet)
+    inserts the nodes in one query instead of looking for rows to keep and delete."""
     first, nodes, connections = clean(data, check=check)
     links = {n["chain_link"] for n in nodes if "chain_link" in n}
     names = dict(RuleChain.objects.filter(tenant_id=chain.tenant_id, pk__in=links).values_list("pk", "name"))
@@ -237,6 +238,8 @@ def save_metadata(chain: RuleChain, data, *, check: bool = True) -> RuleChain:
         if "chain_link" in n:
             n["name"] = names.get(n.pop("chain_link")) or "Rule Chain Input"
     with transaction.atomic():
+        if new:
+            return _insert_new(chain, first, nodes, connections)
         existing = {n.pk: n for n in chain.nodes.all()}
         for n in nodes:
             keep_secrets(n, existing.get(n["id"]))
@@ -263,4 +266,25 @@ def save_metadata(chain: RuleChain, data, *, check: bool = True) -> RuleChain:
         chain.first_node_index = first
         chain.save()
         metadata_saved.send(sender=RuleChain, chain=chain)
+    return chain
+
+
+def _insert_new(chain: RuleChain, first, nodes: list, connections: list) -> RuleChain:
+    for n in nodes:
+        keep_secrets(n, None)
+    metadata_saving.send(sender=RuleChain, chain=chain)
+    rows = []
+    for index, n in enumerate(nodes):
+        row = RuleNode(tenant_id=chain.tenant_id, rule_chain=chain, index=index,
+                       **{k: v for k, v in n.items() if k != "id"})
+        if row.debug_mode and not row.debug_all_until:  # as RuleNode.save, which bulk_create does not call
+            row.debug_all_until = all_enabled_until()
+        rows.append(row)
+    RuleNode.objects.bulk_create(rows)
+    RuleNodeConnection.objects.bulk_create([
+        RuleNodeConnection(tenant_id=chain.tenant_id, rule_chain=chain, from_node=rows[src], to_node=rows[dst],
+                           type=relation) for src, dst, relation in connections])
+    chain.first_node_index = first
+    chain.save()
+    metadata_saved.send(sender=RuleChain, chain=chain)
     return chain

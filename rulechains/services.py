@@ -115,7 +115,7 @@ def create_chain(tenant_id, data: dict, *, check: bool = True, root: bool = Fals
             type=info.get("type") if info.get("type") in ("CORE", "EDGE") else "CORE",
             debug_mode=bool(info.get("debugMode")), configuration=info.get("configuration"),
             additional_info=info.get("additionalInfo") if isinstance(info.get("additionalInfo"), dict) else {})
-        save_metadata(chain, data.get("metadata") or {}, check=check)
+        save_metadata(chain, data.get("metadata") or {}, check=check, new=True)
     return chain
 
 
