@@ -1,6 +1,7 @@
 """The audit app's subscriptions: model saves and deletes of the entities in
 ``audit.snapshots.AUDITED`` (a change of the customer alone is an (un)assignment, as ThingsBoard
-logs it), device credential changes (CREDENTIALS_UPDATED), rule chain metadata saves
+logs it), device credential changes (CREDENTIALS_UPDATED), a device handed to another tenant
+(ASSIGNED_TO_TENANT, in the old tenant's log only), rule chain metadata saves
 (rulechains.metadata's signals), and tenant deletion (a tenant's entities going with it are not
 audited: their log goes too). Logins and logouts: audit/logins.py."""
 
@@ -16,7 +17,8 @@ from audit.services import record
 from audit.snapshots import AUDITED, changes, metadata_snapshot, snapshot
 from dashboards.models import Dashboard
 from devices import credentials as device_credentials
-from devices.models import DeviceCredentials
+from devices.models import Device, DeviceCredentials
+from devices.tenant_assign import device_moved
 from integrations.types.base import MASK
 from rulechains.metadata import metadata_saved, metadata_saving
 from rulechains.models import RuleChain
@@ -50,6 +52,8 @@ def _after_save(sender, instance, created, raw=False, **kwargs) -> None:
         return  # the metadata save records itself (firstRuleNodeId moves with the nodes)
     entity_type, _ = AUDITED[sender]
     after = snapshot(instance)
+    if before is not None and before.entity.get("tenantId") != after.entity.get("tenantId"):
+        return  # handed to another tenant: device_moved records it, in the old tenant's log
     if created or before is None:
         _record(user, instance, entity_type, ActionType.ADDED, after.entity)
         return
@@ -147,6 +151,18 @@ def _credentials_updated(sender, user, device, credentials, **kwargs) -> None:
     elif credentials.credentials_type in ("MQTT_BASIC", "LWM2M_CREDENTIALS") and shown["credentialsValue"]:
         shown["credentialsValue"] = json.dumps(_masked(json.loads(shown["credentialsValue"])), separators=(",", ":"))
     _record(user, device, "DEVICE", ActionType.CREDENTIALS_UPDATED, None, extra={"credentials": shown})
+
+
+@receiver(device_moved, sender=Device, dispatch_uid="audit.device_moved")
+def _device_moved(sender, device, old_tenant_id, new_tenant, user=None, **kwargs) -> None:
+    """ThingsBoard's ASSIGNED_TO_TENANT row, in the old tenant's log (actionData: entityId, assignedToTenantId,
+    assignedToTenantName); the new tenant's log shows nothing of the old tenant's user."""
+    user = user if getattr(user, "is_authenticated", False) else actor()
+    if user is None or old_tenant_id is None:
+        return
+    record(user, tenant_id=old_tenant_id, entity_type="DEVICE", entity_id=device.pk, entity_name=device.name,
+           action_type=ActionType.ASSIGNED_TO_TENANT, extra={"assignedToTenantId": str(new_tenant.pk),
+                                                             "assignedToTenantName": new_tenant.title})
 
 
 def _masked(value):

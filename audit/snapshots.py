@@ -2,6 +2,10 @@
 serializers) and, apart, the raw secrets, only compared, never stored, so that a changed secret
 shows in the diff as ``******`` -> ``******``."""
 
+from ai.configs import secret_keys
+from ai.models import AiModel
+from ai.providers import PROVIDERS, get_provider
+from ai.rendering import model_json
 from audit.diff import join, json_diff
 from converters.api.serializers import ConverterSerializer
 from converters.models import Converter
@@ -26,6 +30,13 @@ from tenants.models import Customer, User
 
 __all__ = ["AUDITED", "Snapshot", "snapshot", "metadata_snapshot", "changes"]
 
+class AiModelJson:
+    """ThingsBoard's AiModel JSON (credentials masked) in a serializer's shape."""
+
+    def __init__(self, obj):
+        self.data = model_json(obj)
+
+
 #: model -> (ThingsBoard entity type, serializer)
 #: (ThingsBoard audits these entity types' changes made by users; those the uplink pipeline
 #: provisions have no user acting and are not audited, see audit/context.py)
@@ -35,7 +46,8 @@ AUDITED = {Converter: ("CONVERTER", ConverterSerializer), Integration: ("INTEGRA
            EntityGroup: ("ENTITY_GROUP", EntityGroupSerializer),
            DeviceProfile: ("DEVICE_PROFILE", DeviceProfileSerializer),
            AssetProfile: ("ASSET_PROFILE", AssetProfileSerializer), User: ("USER", UserSerializer),
-           EntityView: ("ENTITY_VIEW", EntityViewSerializer), Dashboard: ("DASHBOARD", DashboardSerializer)}
+           EntityView: ("ENTITY_VIEW", EntityViewSerializer), Dashboard: ("DASHBOARD", DashboardSerializer),
+           AiModel: ("AI_MODEL", AiModelJson)}
 #: changed on every save, or by the system: not a user's change
 VOLATILE = frozenset({"version", "createdTime", "externalId"})
 
@@ -53,6 +65,8 @@ def snapshot(obj) -> Snapshot:
         return Snapshot(entity, _integration_secrets(obj))
     if isinstance(obj, DeviceProfile):  # its API JSON shows the provision secret to the tenant admin: not here
         return Snapshot(entity, _provision_secret(entity))
+    if isinstance(obj, AiModel):
+        return Snapshot(entity, _ai_model_secrets(obj))
     return Snapshot(entity, {})
 
 
@@ -73,6 +87,19 @@ def _integration_secrets(obj: Integration) -> dict:
     values = TYPES.load(obj.type).secret_values(obj.configuration) if obj.type in TYPES else {}
     out = {f"configuration.{p}": value for p, value in values.items()}
     out["secret"] = obj.secret or None
+    return out
+
+
+def _ai_model_secrets(obj: AiModel) -> dict:
+    configuration = obj.configuration or {}
+    if configuration.get("provider") not in PROVIDERS:
+        return {}
+    out = {}
+    for keys in secret_keys(get_provider(configuration["provider"])):
+        value = configuration
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        out["configuration." + ".".join(keys)] = value
     return out
 
 

@@ -77,11 +77,21 @@ def _drop_fields(sender, instance, **kwargs) -> None:
         index.forget()
 
 
+def _drop_moved_fields(sender, device, old_tenant_id, **kwargs) -> None:
+    """A device handed to another tenant (devices/tenant_assign.py) leaves its old tenant's fields behind: they go."""
+    from calculated.models import CalculatedField
+
+    if CalculatedField.objects.filter(tenant_id=old_tenant_id, entity_id=device.pk).delete()[0]:
+        index.forget()
+
+
 def connect() -> None:
     from django.db.models.signals import post_delete
 
     from devices.models import Asset, AssetProfile, Device, DeviceProfile
+    from devices.tenant_assign import device_moved
 
     data_events.subscribe(listener)
+    device_moved.connect(_drop_moved_fields, sender=Device, dispatch_uid="calculated.drop_moved_fields")
     for model in (Device, Asset, DeviceProfile, AssetProfile):
         post_delete.connect(_drop_fields, sender=model, dispatch_uid=f"calculated.drop_fields_{model.__name__}")

@@ -14,6 +14,11 @@ class DashboardsConfig(AppConfig):
         from tenants.system import usage_counts
 
         usage_counts.register("dashboardsCount", Dashboard.objects.count)  # /api/admin/licenseUsageInfo
+        from dashboards.models import Resource
+        from tenants.limits import entities
+
+        entities.guard(Dashboard, "DASHBOARD")  # the tenant profile's limits (tenants/limits/entities.py)
+        entities.guard_bytes(Resource, entities.RESOURCES, "data")  # images are resources too
         self._drop_data_on_delete()
 
     @staticmethod

@@ -13,3 +13,15 @@ class DevicesConfig(AppConfig):
 
         usage_counts.register("devicesCount", Device.objects.count)  # /api/admin/licenseUsageInfo
         usage_counts.register("assetsCount", Asset.objects.count)
+        self._limit_entities()
+
+    @staticmethod
+    def _limit_entities() -> None:
+        """The tenant profile's maxAssets (tenants/limits/entities.py); devices are checked after their insert,
+        by devices/device_quota.py, and before it only when saved in autocommit (maxOtaPackagesInBytes:
+        devices/ota/packages.py)."""
+        from devices.models import Asset, Device
+        from tenants.limits import entities
+
+        entities.guard_autocommit(Device, "DEVICE")  # in a transaction: after the insert, device_quota.py
+        entities.guard(Asset, "ASSET")

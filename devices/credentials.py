@@ -40,6 +40,7 @@ MAX_ID_LENGTH = 255  # the column's bound
 _ALPHABET = string.ascii_letters + string.digits
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
 _HEX = re.compile(r"-?[0-9a-fA-F]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 BEGIN, END = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
 ASSIGNED = "Device credentials are already assigned to another device!"
 LWM2M_INVALID = "Invalid credentials body for LwM2M credentials!"
@@ -190,6 +191,8 @@ def _text(value, message: str) -> str | None:
 def _mqtt_basic(value) -> tuple[str, str]:
     data = _json_object(value, MQTT_INVALID)
     client, user, password = (_text(data.get(k), MQTT_INVALID) for k in ("clientId", "userName", "password"))
+    if any(v and _CONTROL.search(v) for v in (client, user, password)):  # MQTT 3.1.1 §1.5.3: SHOULD NOT hold them
+        raise CredentialsError("MQTT client id, user name and password must not contain control characters!")
     if not client and not user:
         raise CredentialsError("Both mqtt client id and user name are empty!")
     if client and password and not user:

@@ -9,6 +9,13 @@ ThingsBoard's semantics (reference section 7):
   otherwise the caller ignores that entity's data. A new entity gets the named profile
   (``deviceType``/``assetType``), customer (``customerName``) and group (``groupName``, of the
   entity's type), each created first when missing, and its label.
+- Past the tenant profile's maxDevices, maxAssets or maxCustomers, creating fails with ThingsBoard's text
+  ("Assets limit reached", a ValueError): the pipeline fails only the message naming that entity. A batch
+  asks the room left once (tenants/limits/entities.py's room_left, the tenant locked until commit), inserts
+  that many of its new entities in message order and fails the rest without another query. The provisioner
+  then knows the type is full for the rest of its batch, and this process for FULL_SECONDS after the commit
+  (forgotten at once when the tenant's profile changes or one of its devices or assets is deleted here;
+  another process's delete is seen within FULL_SECONDS).
 - Concurrent first messages from one new device create it once: creation relies on the
   (tenant, name) unique constraints, and a loser of the race reads the winner's row. The same
   holds for profiles, customers and groups. A new entity and its group membership (and a new
@@ -25,20 +32,34 @@ access tokens)::
     entity = provisioner.entity(updates[0])    # EntityRef(entity_type, pk, name, profile)
 """
 
+import itertools
 from collections.abc import Iterable
 from functools import partial
 from typing import NamedTuple
 from uuid import UUID
 
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import Signal, receiver
 
-from devices import credentials, known
+from devices import credentials, device_quota, known
 from devices.choices import GroupType
 from devices.models import Asset, AssetProfile, Device, DeviceProfile, EntityGroup
 from devices.ota import signals as ota_signals
-from tenants.models import Customer
+from tenants.limits import entities as entity_limits
+from tbproject.process_cache import ProcessCache
+from tenants.models import Customer, Tenant, TenantProfile
 
-__all__ = ["Provisioner", "EntityRef", "CreationForbidden", "forbidden_message"]
+__all__ = ["Provisioner", "EntityRef", "CreationForbidden", "forbidden_message", "entities_provisioned"]
+
+#: Sent (sender: Provisioner) once per :meth:`Provisioner.prefetch` that inserted devices or assets in bulk
+#: (``bulk_create`` sends no post_save), after their INSERT: ``tenant_id`` and ``entities`` (the new Device
+#: and Asset rows, ids set). notifications/ subscribes (ENTITY_ACTION "added"). Rows created one at a time
+#: (:meth:`Provisioner.entity`) and the profiles, customers and groups made on the way send post_save instead.
+entities_provisioned = Signal()
+
+FULL_SECONDS = 5.0
+_full = ProcessCache(max_entries=10_000)  # (tenant id, DEVICE | ASSET) -> True: no room left, recently
 
 _KINDS = {
     "DEVICE": (Device, DeviceProfile, GroupType.DEVICE),
@@ -79,6 +100,7 @@ class Provisioner:
         self._customers: dict[str, Customer] = {}
         self._groups: dict[tuple[str, str], EntityGroup] = {}
         self._missing: set[tuple[str, str]] = set()  # looked up by prefetch() and not found
+        self._full: set[str] = set()  # entity types past the tenant's limit: no more creations in this batch
         #: entities this provisioner created, in order (for notifications and tests)
         self.created: list[Device | Asset] = []
 
@@ -103,10 +125,13 @@ class Provisioner:
                 self._entities[(entity_type, ref.name)] = ref
             self._missing.update((entity_type, name) for name in names if (entity_type, name) not in self._entities)
         if self.allow_create:
+            made: list = []
             for entity_type in wanted:
                 missing = {key[1]: u for key, u in first.items() if key[0] == entity_type and key not in self._entities}
                 if missing:
-                    self._create_many(entity_type, missing)
+                    made += self._create_many(entity_type, missing)
+            if made:
+                entities_provisioned.send(Provisioner, tenant_id=self.tenant_id, entities=made)
 
     def _lookup(self, entity_type: str, names, *, remember: bool = True) -> list[EntityRef]:
         since = known.generation()
@@ -117,8 +142,9 @@ class Provisioner:
             known.remember(self.tenant_id, refs, since)
         return refs
 
-    def _create_many(self, entity_type: str, missing: dict) -> None:
-        """Create the entities of ``missing`` (name -> the first update naming it) in one INSERT.
+    def _create_many(self, entity_type: str, missing: dict) -> list:
+        """Create the entities of ``missing`` (name -> the first update naming it) in one INSERT; returns
+        the rows this INSERT made.
 
         Rows another worker inserted first are skipped by the INSERT and read back as they are,
         as :meth:`_create` does one by one; group memberships of the rows created here commit
@@ -126,19 +152,31 @@ class Provisioner:
         :meth:`entity` creates them one by one, so that only the culprit's message fails. The rows
         are remembered as known entities once they are committed (devices/known.py)."""
         model, _, group_type = _KINDS[entity_type]
+        if self._is_full(entity_type):
+            return []
         since = known.generation()
         try:
-            rows = [model(tenant_id=self.tenant_id, name=name, label=update.label or "",
-                          profile=self._profile(entity_type, update.profile),
-                          customer=self._customer(update.customer) if update.customer else None)
-                    for name, update in missing.items()]
             with transaction.atomic():
+                full_since = _full.generation
+                room = entity_limits.room_left(self.tenant_id, entity_type)  # None: no limit
+                names = list(missing)  # in message order
+                if room is not None and room < len(missing):  # the first ``room`` ones; the rest fail
+                    self._mark_full(entity_type, full_since)
+                    missing = dict(itertools.islice(missing.items(), room))
+                    if not missing:
+                        return []
+                rows = [model(tenant_id=self.tenant_id, name=name, label=update.label or "",
+                              profile=self._profile(entity_type, update.profile),
+                              customer=self._customer(update.customer) if update.customer else None)
+                        for name, update in missing.items()]
                 model.objects.bulk_create(rows, ignore_conflicts=True)
-                stored = {ref.name: ref for ref in self._lookup(entity_type, missing, remember=False)}
+                stored = {ref.name: ref for ref in self._lookup(entity_type, names, remember=False)}
                 mine = [row for row in rows if row.name in stored and stored[row.name].pk == row.pk]
                 if entity_type == "DEVICE":  # bulk_create sends no post_save: one more INSERT for all
-                    credentials.issue_access_tokens(mine)
+                    credentials.issue_access_tokens(mine)  # maxDevices too (devices/device_quota.py)
                     ota_signals.devices_created(mine)  # their profile's OTA packages, if it has any
+                else:  # nor pre_save: the tenant profile's maxAssets, counted with them (tenants/limits/entities.py)
+                    entity_limits.check_added(self.tenant_id, entity_type, len(mine), sender=model)
                 members: dict = {}
                 for row in mine:
                     group = missing[row.name].group
@@ -149,13 +187,14 @@ class Provisioner:
         except OperationalError:
             raise
         except (DatabaseError, ValueError):
-            return
+            return []
         for name, ref in stored.items():
             self._entities[(entity_type, name)] = ref
         self.created.extend(mine)
         refs = list(stored.values())
         # On commit: a batch that rolls back must not leave ids of rows that never existed.
         transaction.on_commit(lambda: known.remember(self.tenant_id, refs, since))
+        return mine
 
     def entity(self, update) -> EntityRef:
         """The entity ``update`` names; created when missing and allowed.
@@ -171,12 +210,15 @@ class Provisioner:
         if found is None:
             if not self.allow_create:
                 raise CreationForbidden(forbidden_message(update.entity_type, update.name))
+            if self._is_full(update.entity_type):
+                raise _limit_reached(update.entity_type, entity_limits.limit_of(self.tenant_id, update.entity_type))
             found = self._create(update)
         self._entities[key] = found
         return found
 
     def _create(self, update) -> EntityRef:
         model, _, group_type = _KINDS[update.entity_type]
+        since = _full.generation
         profile = self._profile(update.entity_type, update.profile)
         customer = self._customer(update.customer) if update.customer else None
         group = self._group(group_type, update.group) if update.group else None
@@ -186,12 +228,28 @@ class Provisioner:
                                               customer=customer, label=update.label or "")
                 if group is not None:
                     ota_signals.change_members(group, [entity], partial(group.members.add, entity))
+        except entity_limits.EntitiesLimitReached as e:
+            if e.entity_type == update.entity_type:
+                self._mark_full(update.entity_type, since)
+            raise
         except IntegrityError:
             # Another worker created it first (its INSERT committed while ours waited on the
             # unique index): use that row as it is, never re-assigning what it got.
             return self._lookup(update.entity_type, [update.name])[0]
         self.created.append(entity)
         return EntityRef(update.entity_type, entity.pk, entity.name, profile.name)
+
+    def _is_full(self, entity_type: str) -> bool:
+        if entity_type not in self._full and _full.get((str(self.tenant_id), entity_type)):
+            self._full.add(entity_type)
+        return entity_type in self._full
+
+    def _mark_full(self, entity_type: str, since: int) -> None:
+        """No room left: for this batch now, for this process once the batch commits (a rolled-back batch's
+        count proves nothing), unless a delete or a profile change came after ``since``."""
+        self._full.add(entity_type)
+        key = (str(self.tenant_id), entity_type)
+        transaction.on_commit(lambda: _full.put_many([(key, True)], since, FULL_SECONDS))
 
     def _profile(self, entity_type: str, name: str):
         key = (entity_type, name)
@@ -212,3 +270,22 @@ class Provisioner:
             self._groups[key], _ = EntityGroup.objects.get_or_create(tenant_id=self.tenant_id, customer=None,
                                                                      type=group_type, name=name)
         return self._groups[key]
+
+
+def _limit_reached(entity_type: str, limit: int) -> entity_limits.EntitiesLimitReached:
+    return device_quota.DevicesLimitReached(limit=limit) if entity_type == "DEVICE" \
+        else entity_limits.EntitiesLimitReached(entity_type, limit)
+
+
+@receiver(post_delete, sender=Device, dispatch_uid="devices.provisioning.device_deleted")
+@receiver(post_delete, sender=Asset, dispatch_uid="devices.provisioning.asset_deleted")
+def _room_again(sender, instance, **kwargs) -> None:
+    entity_type = "DEVICE" if sender is Device else "ASSET"
+    _full.forget_key((str(instance.tenant_id), entity_type))
+
+
+@receiver(post_save, sender=TenantProfile, dispatch_uid="devices.provisioning.profile_saved")
+@receiver(post_delete, sender=TenantProfile, dispatch_uid="devices.provisioning.profile_deleted")
+@receiver(post_save, sender=Tenant, dispatch_uid="devices.provisioning.tenant_saved")
+def _limits_changed(sender, **kwargs) -> None:
+    _full.forget()

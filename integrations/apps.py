@@ -15,6 +15,9 @@ class IntegrationsConfig(AppConfig):
         from tenants.system import usage_counts
 
         usage_counts.register("integrationsCount", Integration.objects.count)  # /api/admin/licenseUsageInfo
+        from tenants.limits import entities
+
+        entities.guard(Integration, "INTEGRATION")  # maxIntegrations (tenants/limits/entities.py)
         from integrations import secret_users
 
         secret_users.connect()  # users of the secrets storage (vault/hooks.py)

@@ -7,7 +7,8 @@
 
 Tenant admins read their own tenant (a ``tenantId`` of another tenant answers 404); the system
 administrator names the tenant with ``tenantId``. Customer users get 403, as in ThingsBoard.
-The counts come from tenants/usage.py; this module sits above devices/ to count entities.
+The counts come from tenants/usage.py, the entities' from the apps that register them with
+tenants/limits/entities.py (the same counts the profile's max* limits are checked against).
 """
 
 from datetime import UTC, datetime
@@ -18,12 +19,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from devices.models import Asset, Device
 from tbproject.api.permissions import IsAdministrator
 from tbproject.clock import now_ms
 from tenants import usage
 from tenants.choices import Authority
-from tenants.models import Customer, Tenant, User
+from tenants.limits import entities
+from tenants.limits.profile import count_value
+from tenants.models import Tenant
 
 __all__ = ["UsageInfoView", "HourlyUsageView", "MAX_HOURS"]
 
@@ -71,8 +73,9 @@ def _month_start(now: int) -> int:
 
 
 class UsageInfoView(APIView):
-    """ThingsBoard's UsageInfo: entity counts, and this month's messages and script runs, beside the
-    profile's ``max*`` (0: unlimited). Emails, SMS, alarms, dashboards and edges do not exist here: 0."""
+    """ThingsBoard's UsageInfo: entity counts (the ones the tenant profile's max* limit, tenants/limits/
+    entities.py), and this month's messages and script runs, beside the profile's ``max*`` (0: unlimited).
+    Emails, SMS, alarms and edges are not counted here: 0."""
 
     permission_classes = [IsAdministrator]
 
@@ -82,15 +85,18 @@ class UsageInfoView(APIView):
         used = usage.totals(tenant.pk, _month_start(now_ms()))
 
         def limit(key: str) -> int:
-            value = config.get(key)
-            return int(value) if isinstance(value, int | float) else 0
+            return count_value(config.get(key))
+
+        def used_of(entity_type: str) -> int:
+            return entities.count(tenant.pk, entity_type)
 
         return Response({
-            "devices": Device.objects.filter(tenant=tenant).count(), "maxDevices": limit("maxDevices"),
-            "assets": Asset.objects.filter(tenant=tenant).count(), "maxAssets": limit("maxAssets"),
-            "customers": Customer.objects.filter(tenant=tenant).count(), "maxCustomers": limit("maxCustomers"),
-            "users": User.objects.filter(tenant=tenant).count(), "maxUsers": limit("maxUsers"),
-            "dashboards": 0, "maxDashboards": limit("maxDashboards"), "edges": 0, "maxEdges": limit("maxEdges"),
+            "devices": used_of("DEVICE"), "maxDevices": limit("maxDevices"),
+            "assets": used_of("ASSET"), "maxAssets": limit("maxAssets"),
+            "customers": used_of("CUSTOMER"), "maxCustomers": limit("maxCustomers"),
+            "users": used_of("USER"), "maxUsers": limit("maxUsers"),
+            "dashboards": used_of("DASHBOARD"), "maxDashboards": limit("maxDashboards"),
+            "edges": 0, "maxEdges": limit("maxEdges"),
             "transportMessages": used["messages"], "maxTransportMessages": limit("maxTransportMessages"),
             "jsExecutions": used["js_executions"], "tbelExecutions": used["tbel_executions"],
             "maxJsExecutions": limit("maxJSExecutions"), "maxTbelExecutions": limit("maxTbelExecutions"),

@@ -1,7 +1,8 @@
 """The notification center in the admin, tenant-scoped by TenantScopedAdmin (a tenant administrator
 sees its tenant's rows, the system administrator every row; an empty tenant is the system's own).
-Configurations are edited as JSON and checked as the API checks them; the notification settings,
-which hold Slack's bot token, are not shown here."""
+Configurations are edited as JSON and checked as the API checks them; a Teams target's webhook URL is
+shown masked (notifications/secrets.py); the notification settings, which hold Slack's bot token, are shown
+masked and not edited here."""
 
 import json
 
@@ -11,7 +12,6 @@ from rest_framework.exceptions import APIException
 from rest_framework.exceptions import ValidationError as ApiError
 
 from notifications import validation
-from notifications.api.inbox import masked
 from notifications.models import (
     ApiUsageStatus,
     Notification,
@@ -21,6 +21,7 @@ from notifications.models import (
     NotificationTarget,
     NotificationTemplate,
 )
+from notifications.secrets import kept_target, masked_settings, shown_target
 from notifications.sending import targets_of
 from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms
 
@@ -37,9 +38,16 @@ class TargetForm(TenantScopedForm):
         model = NotificationTarget
         fields = ("name", "configuration")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "configuration" in self.initial:  # a Teams webhook URL is a secret: shown masked, kept when left so
+            self.initial["configuration"] = shown_target(self.initial["configuration"])
+
     def clean_configuration(self):
         system = self.instance.tenant_id is None and getattr(self.admin_user, "is_sysadmin", False)
-        return _checked(self, "configuration", lambda v: validation.target_config(v, system=system))
+        stored = None if self.instance._state.adding else self.instance.configuration  # not yet replaced by the form's
+        return _checked(self, "configuration",
+                        lambda v: validation.target_config(kept_target(v, stored), system=system))
 
 
 class TemplateForm(TenantScopedForm):
@@ -181,7 +189,7 @@ class SettingsAdmin(TenantScopedAdmin):
 
     @admin.display(description="Delivery method settings")
     def configs(self, obj) -> str:
-        return json.dumps(masked(obj.delivery_methods_configs), indent=2)
+        return json.dumps(masked_settings(obj.delivery_methods_configs), indent=2)
 
 
 @admin.register(ApiUsageStatus)

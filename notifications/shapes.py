@@ -1,5 +1,6 @@
 """ThingsBoard's JSON of each notification record (tb_pe_client's models)."""
 
+from notifications.secrets import shown_target
 from notifications.validation import enabled_methods
 from tbproject.api.ids import entity_id
 from tenants.choices import NULL_UUID
@@ -13,7 +14,8 @@ def owner_id(tenant_id) -> dict:
 
 def target_json(target) -> dict:
     return {"id": entity_id("NOTIFICATION_TARGET", target.pk), "createdTime": target.created_time,
-            "tenantId": owner_id(target.tenant_id), "name": target.name, "configuration": target.configuration}
+            "tenantId": owner_id(target.tenant_id), "name": target.name,
+            "configuration": shown_target(target.configuration)}  # a Teams webhook URL: masked
 
 
 def template_json(template) -> dict:

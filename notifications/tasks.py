@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-__all__ = ["send_scheduled", "send_mails", "send_chats", "remove_expired", "check_api_usage"]
+__all__ = ["send_scheduled", "send_mails", "send_chats", "remove_expired", "check_api_usage",
+           "check_resources"]
 
 
 @shared_task(name="notifications.tasks.send_scheduled", ignore_result=True)
@@ -43,3 +44,12 @@ def check_api_usage() -> int:
     from notifications import usage_states
 
     return usage_states.check()
+
+
+@shared_task(name="notifications.tasks.check_resources", ignore_result=True)
+def check_resources() -> int:
+    """Periodic: RESOURCES_SHORTAGE notifications when this host's CPU, RAM or storage usage crosses a rule's
+    threshold (notifications/resources.py)."""
+    from notifications import resources
+
+    return resources.check()

@@ -4,19 +4,23 @@ Every receiver first asks :func:`triggers.wanted` (one lookup in a cached set of
 types): a tenant without a rule of that trigger type pays nothing more, no query and no event.
 
 - ENTITY_ACTION: post_save / post_delete of the entity models below (created, updated, deleted). The
-  user acting is the request's (notifications/context.py); none for workers and commands. Rows written
-  in bulk (an integration's auto-provisioning) send no model signal and are not seen.
+  user acting is the request's (notifications/context.py); none for workers and commands. The devices
+  and assets an integration's auto-provisioning inserts in bulk (no model signal) come with
+  ``devices.provisioning.entities_provisioned``: one signal per batch, its rows "added" (the profiles,
+  customers and groups it creates on the way are saved one at a time: post_save).
 - DEVICE_ACTIVITY: ``rulechains.nodes.device_state.activity_changed`` (the "device state" node, the one
   place device activity is kept: ACTIVITY_EVENT makes a device active, INACTIVITY_EVENT inactive).
 - INTEGRATION_LIFECYCLE_EVENT: the integrations' LC_EVENT debug events once written
   (``converters.events.events_written``): STARTED, STOPPED, UPDATED, FAILED, SUSPENDED, ACTIVATED.
 - RULE_ENGINE_COMPONENT_LIFECYCLE_EVENT: a rule chain created (STARTED), saved (UPDATED) or deleted
   (STOPPED).
-- ENTITIES_LIMIT: ``devices.device_quota.devices_counted`` (device creations of tenants with maxDevices).
+- ENTITIES_LIMIT: ``tenants.limits.entities.entities_counted`` (creations of devices, assets, customers, users,
+  dashboards, rule chains, integrations, converters and scheduler events of tenants with a max* limit).
 - RATE_LIMITS: ``tenants.limits.refused``, at most once per RATE_LIMITS_DEDUP_SECONDS per limit and subject.
 - TASK_PROCESSING_FAILURE: Celery's ``task_failure`` (any task but this app's own), at most once per
   TASK_FAILURE_DEDUP_SECONDS per task and exception type; about a tenant, a generic error line.
 - API_USAGE_LIMIT: the periodic job notifications.usage_states.check (no hot path).
+- RESOURCES_SHORTAGE: the periodic job notifications.resources.check (this host's CPU, RAM and storage).
 """
 
 import asyncio
@@ -32,8 +36,8 @@ from django.db.models.signals import post_delete, post_save
 from converters.events import events_written
 from converters.models import Converter, DebugEvent
 from dashboards.models import Dashboard
-from devices.device_quota import devices_counted
 from devices.models import Asset, AssetProfile, Device, DeviceProfile, EntityGroup, EntityView
+from devices.provisioning import entities_provisioned
 from integrations.models import Integration
 from notifications.context import actor
 from notifications.rules import person_params, rule_keys_loaded
@@ -42,6 +46,7 @@ from rulechains.models import RuleChain
 from rulechains.nodes.device_state import activity_changed
 from tbproject.api.ids import entity_id
 from tenants import limits
+from tenants.limits.entities import entities_counted
 from tenants.models import Customer, Tenant, User
 
 __all__ = ["connect", "ENTITY_TYPES", "RATE_LIMIT_APIS", "RATE_LIMITS_DEDUP_SECONDS", "USER_BOOKKEEPING",
@@ -159,6 +164,12 @@ def _saved(sender, instance, created, raw=False, update_fields=None, **kwargs) -
 @_safe(lambda sender, instance, **kw: wanted("ENTITY_ACTION", getattr(instance, "tenant_id", None)))
 def _deleted(sender, instance, **kwargs) -> None:
     _entity_action(instance, "DELETED")
+
+
+@_safe(lambda sender, tenant_id, **kw: wanted("ENTITY_ACTION", tenant_id))
+def _provisioned(sender, tenant_id, entities, **kwargs) -> None:
+    for entity in entities:
+        _entity_action(entity, "CREATED")
 
 
 @_safe(lambda sender, tenant_id, **kw: wanted("DEVICE_ACTIVITY", tenant_id))
@@ -284,10 +295,11 @@ def connect() -> None:
         label = model._meta.label_lower
         post_save.connect(_saved, sender=model, dispatch_uid=f"notifications.entity_saved.{label}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"notifications.entity_deleted.{label}")
+    entities_provisioned.connect(_provisioned, dispatch_uid="notifications.entities_provisioned")
     activity_changed.connect(_activity, dispatch_uid="notifications.device_activity")
     events_written.connect(_integration_events, sender=DebugEvent, dispatch_uid="notifications.integration_lc")
     post_save.connect(_chain_saved, sender=RuleChain, dispatch_uid="notifications.rule_chain_saved")
     post_delete.connect(_chain_deleted, sender=RuleChain, dispatch_uid="notifications.rule_chain_deleted")
-    devices_counted.connect(_counted, dispatch_uid="notifications.entities_limit")
+    entities_counted.connect(_counted, dispatch_uid="notifications.entities_limit")
     limits.refused.connect(_refused, dispatch_uid="notifications.rate_limits")
     task_failure.connect(_task_failed, dispatch_uid="notifications.task_failure", weak=False)

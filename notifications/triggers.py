@@ -15,7 +15,9 @@ TASK_PROCESSING_FAILURE, NEW_PLATFORM_VERSION, RESOURCES_SHORTAGE), whose recipi
 AFFECTED_TENANT_ADMINISTRATORS (the tenant the event is about) or SYSTEM_ADMINISTRATORS.
 
 Each trigger's ``triggerConfig`` fields are ThingsBoard's (tb_pe_client's *NotificationRuleTriggerConfig);
-an empty or missing filter list matches everything, as in ThingsBoard's UI.
+an empty or missing filter list matches everything, as in ThingsBoard's UI. EDGE_CONNECTION,
+EDGE_COMMUNICATION_FAILURE and NEW_PLATFORM_VERSION have no matcher: their rules are stored and served, and
+nothing here makes those events (no Edge; no update server: /api/admin/updates never announces a version).
 """
 
 import logging
@@ -130,11 +132,22 @@ def _rate_limits(config: dict, facts: dict) -> bool:
     return _any_of(config, "apis", facts["api"])
 
 
+_RESOURCE_THRESHOLDS = {"CPU": "cpuThreshold", "RAM": "ramThreshold", "STORAGE": "storageThreshold"}
+
+
+def _resources_shortage(config: dict, facts: dict) -> bool:
+    """The check whose reading made the usage reach the rule's threshold of the resource (once per crossing)."""
+    threshold = config.get(_RESOURCE_THRESHOLDS[facts["resource"]])
+    threshold = 0.8 if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) else threshold
+    return facts["before"] < round(threshold * 100, 6) <= facts["usage"]  # 0.55 * 100 is 55.00000000000001
+
+
 MATCHERS = {
     "ENTITY_ACTION": _entity_action, "DEVICE_ACTIVITY": _device_activity,
     "INTEGRATION_LIFECYCLE_EVENT": _integration_lifecycle,
     "RULE_ENGINE_COMPONENT_LIFECYCLE_EVENT": _rule_engine_lifecycle, "ENTITIES_LIMIT": _entities_limit,
     "API_USAGE_LIMIT": _api_usage, "RATE_LIMITS": _rate_limits, "TASK_PROCESSING_FAILURE": lambda c, f: True,
+    "RESOURCES_SHORTAGE": _resources_shortage,
 }
 
 

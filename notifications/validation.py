@@ -226,29 +226,43 @@ def trigger_config(trigger_type, value) -> dict:
     if trigger_type == "ALARM_ASSIGNMENT":
         _strings(value, "notifyOn", ("ASSIGNED", "UNASSIGNED"))
     for key, allowed in _TRIGGER_LISTS.get(trigger_type, {}).items():
-        _strings(value, key, allowed)
+        if allowed is _IDS:  # List[UUID] in tb-pe-client: stored as canonical UUIDs, or the client cannot read it
+            if value.get(key) is not None:
+                value[key] = uuid_list(value[key], f"triggerConfig.{key}", allow_empty=True)
+        else:
+            _strings(value, key, allowed)
     if trigger_type == "DEVICE_ACTIVITY" and not value.get("notifyOn"):
         raise ValidationError("triggerConfig.notifyOn must be a non-empty list")
-    if trigger_type == "ENTITIES_LIMIT" and value.get("threshold") is not None:
-        threshold = value["threshold"]
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-            raise ValidationError("triggerConfig.threshold must be a number from 0 to 1")
+    for key in _THRESHOLDS.get(trigger_type, ()):
+        threshold = value.get(key)
+        if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                      or not 0 <= threshold <= 1):
+            raise ValidationError(f"triggerConfig.{key} must be a number from 0 to 1")
     return value
+
+
+#: trigger type -> its threshold fields (a share of a limit, 0..1)
+_THRESHOLDS = {"ENTITIES_LIMIT": ("threshold",),
+               "RESOURCES_SHORTAGE": ("cpuThreshold", "ramThreshold", "storageThreshold")}
 
 
 _LIFECYCLE = ("CREATED", "STARTED", "ACTIVATED", "SUSPENDED", "UPDATED", "STOPPED", "DELETED", "FAILED",
               "DEACTIVATED", "RELATION_UPDATED", "RELATION_DELETED")
-#: trigger type -> its list fields (their allowed values; None: ids, checked as strings)
+_IDS = "ids"
+#: trigger type -> its list fields (their allowed values; None: any strings; _IDS: UUIDs)
 _TRIGGER_LISTS = {
     "ENTITY_ACTION": {"entityTypes": None},
-    "DEVICE_ACTIVITY": {"notifyOn": ("ACTIVE", "INACTIVE"), "devices": None, "deviceProfiles": None},
-    "INTEGRATION_LIFECYCLE_EVENT": {"notifyOn": _LIFECYCLE, "integrationTypes": None, "integrations": None},
-    "RULE_ENGINE_COMPONENT_LIFECYCLE_EVENT": {"ruleChains": None, "ruleChainEvents": _LIFECYCLE,
+    "DEVICE_ACTIVITY": {"notifyOn": ("ACTIVE", "INACTIVE"), "devices": _IDS, "deviceProfiles": _IDS},
+    "INTEGRATION_LIFECYCLE_EVENT": {"notifyOn": _LIFECYCLE, "integrationTypes": None, "integrations": _IDS},
+    "RULE_ENGINE_COMPONENT_LIFECYCLE_EVENT": {"ruleChains": _IDS, "ruleChainEvents": _LIFECYCLE,
                                               "ruleNodeEvents": _LIFECYCLE},
     "ENTITIES_LIMIT": {"entityTypes": None},
     "API_USAGE_LIMIT": {"apiFeatures": ("TRANSPORT", "DB", "RE", "JS", "TBEL", "EMAIL", "SMS", "ALARM", "REPORT", "AI"),
                         "notifyOn": ("ENABLED", "WARNING", "DISABLED")},
     "RATE_LIMITS": {"apis": None},
+    # accepted and stored as ThingsBoard does; they never fire here (no Edge)
+    "EDGE_CONNECTION": {"notifyOn": ("CONNECTED", "DISCONNECTED"), "edges": _IDS},
+    "EDGE_COMMUNICATION_FAILURE": {"edges": _IDS},
 }
 
 

@@ -30,6 +30,7 @@ from oauth.models import OAuth2Client
 from roles import customer_defaults, defaults
 from tenants import accounts
 from tenants.choices import Authority
+from tenants.limits.entities import EntitiesLimitReached
 from tenants.models import Customer, Tenant, User
 from tenants.system import security
 
@@ -168,6 +169,8 @@ def user_for(client: OAuth2Client, mapped: OAuth2User) -> User:
                         raise LoginError(f"User not found: {mapped.email}")
                     user = _new_user(config, mapped)
             break
+        except EntitiesLimitReached as e:  # the tenant profile's maxUsers or maxCustomers (tenants/limits/)
+            raise LoginError(f"The user could not be created: {e}") from None
         except IntegrityError as e:  # a concurrent login made the same user, tenant or customer first
             log.info("OAuth2 user creation of %s raced (attempt %s): %s", mapped.email, attempt, e)
             if attempt == 2:

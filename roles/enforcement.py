@@ -42,6 +42,8 @@ OPEN_ROUTES = frozenset({
     "2fa-send", "2fa-check", "2fa-provider-infos", "2fa-login",
     "notification-user-settings", "notifications-unread-count", "notifications-read-all", "notifications",
     "notification-read", "notification-delete",
+    # a tenant administrator asking the system administrators for a higher entity limit (the view: TENANT_ADMIN)
+    "notification-entities-limit-increase-request",
     "dashboard-server-time", "dashboard-max-datapoints", "image-public", "schema", "integration-ingress",
     # the tenant's own profile, which every page of ThingsBoard's UI reads (writes: the system administrator)
     "tenant-profile-detail", "tenant-profile-info", "tenant-profile-default",
@@ -55,6 +57,10 @@ OPEN_ROUTES = frozenset({
     # one's own acceptance of the sign-up policies (signup/)
     "signup-accept-privacy-policy", "signup-accept-terms-of-use", "signup-privacy-policy-accepted",
     "signup-terms-of-use-accepted",
+    # the help pages' address, the server certificate devices check, one's own mobile push sessions, Trendz's
+    # sync state (tenants/api/platform_urls.py, devices/api/connectivity.py)
+    "uiSettings-help-base-url", "device-connectivity-certificate", "user-mobile-session", "trendz-sync",
+    "trendz-healthcheck", "trendz-public-connect",
 })
 OPEN_PREFIXES = ("noauth-", "device-http-")
 
@@ -76,7 +82,11 @@ PREFIXES = {
     # (READ/WRITE_CALCULATED_FIELD), else the generic ALL resource
     "calculatedfield": "ALL", "owner": "CUSTOMER", "job": "JOB",  # jobs: calculated fields' reprocessing
     "secret": "SECRET",  # secrets storage (vault/)
+    "ai-model": "AI_MODEL", "ai-chat": "AI",  # AI models and chats (ai/)
     "whiteLabel": "WHITE_LABELING", "translation": "WHITE_LABELING", "customMenu": "CUSTOM_MENU",  # branding/
+    # reporting (reports/): templates, generated reports, the blob entities dashboard reports are stored in
+    "reportTemplate": "REPORT_TEMPLATE", "report": "REPORT", "blobEntity": "BLOB_ENTITY",
+    "queueStats": "QUEUE_STATS",  # rulechains/api/queue_stats.py
 }
 #: URL name -> resource, where the prefix's is not the one
 ROUTES = {
@@ -112,6 +122,8 @@ ROUTES = {
     "calculatedfield-by-entity": "<entity_type>",
     "mobile-qr-settings": "MOBILE_APP_SETTINGS",  # a tenant administrator's own QR code settings (oauth/)
     "selfRegistration-params": "WHITE_LABELING",
+    # mail presets and Trendz's configuration: the administrators' settings (tenants/api/platform_urls.py)
+    "mail-config-template": "ADMIN_SETTINGS", "trendz-config": "ADMIN_SETTINGS", "trendz-connect": "ADMIN_SETTINGS",
 }
 #: URL name -> {method: operation}, where the method's is not the one
 _READ_BY_POST = {"POST": "READ"}
@@ -119,6 +131,8 @@ _ATTRIBUTES = {"GET": "READ_ATTRIBUTES", "POST": "WRITE_ATTRIBUTES", "DELETE": "
 _TELEMETRY = {"GET": "READ_TELEMETRY", "POST": "WRITE_TELEMETRY", "DELETE": "WRITE_TELEMETRY"}
 _RPC = {"GET": "READ", "POST": "RPC_CALL", "DELETE": "RPC_CALL"}
 OPERATIONS = {
+    # reporting (reports/): rendering a dashboard or a test report reads; the renderer's pages are GETs
+    "dashboard-report-download": _READ_BY_POST, "dashboard-report-test": _READ_BY_POST, "report-test": _READ_BY_POST,
     "device-credentials": {"GET": "READ_CREDENTIALS", "POST": "WRITE_CREDENTIALS"},
     "device-credentials-save": {"POST": "WRITE_CREDENTIALS"},
     "query-alarmsQuery-find": _READ_BY_POST, "query-alarmsQuery-count": _READ_BY_POST,
@@ -144,6 +158,10 @@ OPERATIONS = {
     # a reprocessing writes telemetry, though started by GET
     "calculatedfield-reprocess": {"GET": "WRITE"}, "calculatedfield-reprocess-wait": {"GET": "WRITE"},
     "dashboard-home": {"POST": "READ"},
+    # the commands and the gateway's compose file carry the device's credentials (devices/api/connectivity.py)
+    "device-connectivity": {"GET": "READ_CREDENTIALS"},
+    "device-connectivity-gateway-compose": {"GET": "READ_CREDENTIALS"},
+    "device-assign-to-tenant": {"POST": "ASSIGN_TO_TENANT"},
 }
 _PREFIXES_LONGEST_FIRST = sorted(PREFIXES, key=len, reverse=True)
 
@@ -203,8 +221,13 @@ def _rights(request):
 
 
 def allows(request, resource: str, operation: str) -> bool:
-    """``role_hook.require``: one right of a tenant administrator (every other user: its authority decides)."""
-    if request.user.authority != Authority.TENANT_ADMIN:
+    """``role_hook.require``: one right of a tenant administrator; of a customer user on an entity-group
+    resource ({TYPE}_GROUP: its "Customer Administrator" role creates, renames, fills and deletes its
+    customer's groups, its "Customer User" role reads them); every other case: the authority decides."""
+    authority = request.user.authority
+    if authority == Authority.CUSTOMER_USER and resource in GROUP_RESOURCES:
+        return operation == "READ" or _rights(request).allows(resource, operation)
+    if authority != Authority.TENANT_ADMIN:
         return True
     return _rights(request).allows(resource, operation)
 

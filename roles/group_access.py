@@ -8,7 +8,11 @@ For a customer user (its authority already reaches its customer's entities):
   device of a shared tenant group is found by id, listed by group, read over telemetry;
 * :func:`group_allows` is asked by roles/enforcement.py for a request that names one entity: reached only
   through granted groups, the request's operation must be one of those groups' roles (READ granted: a
-  write is 403).
+  write is 403);
+* a model whose rows belong to another entity (``shared_through = ("originator_type", "originator_id")``:
+  rulechains' alarms) shares the rows of the members of the groups whose roles grant READ (or ALL); its views
+  ask :func:`user_may` / :func:`decides` before a write (ThingsBoard: an alarm's operations need the ALARM
+  resource's operation on its originator, which for a group permission its group roles decide).
 
 The granted groups come from the user's rights (roles/rights.py), cached per process like its generic
 rights; a user with no GROUP grant costs nothing more than before.
@@ -16,12 +20,15 @@ rights; a user with no GROUP grant costs nothing more than before.
 
 import uuid
 
+from django.db.models import Q
+
 from devices import group_types
 from devices.models import EntityGroup
 from roles.rights import rights_of
 from tenants.choices import Authority
 
-__all__ = ["shared_pks", "group_allows", "granted_groups", "user_may"]
+__all__ = ["shared_pks", "group_allows", "granted_groups", "user_may", "decides", "readable_by_groups",
+           "unreadable"]
 
 
 def granted_groups(rights, group_type: str) -> dict:
@@ -42,6 +49,9 @@ def shared_pks(user, model):
         return None
     if model._meta.concrete_model is EntityGroup:
         return list(rights.groups)
+    through = getattr(model, "shared_through", None)
+    if through:
+        return _shared_through(user, rights, model, *through)
     group_type = _group_type_of(model)
     granted = granted_groups(rights, group_type) if group_type else None
     if not granted:
@@ -50,33 +60,93 @@ def shared_pks(user, model):
                                                                          flat=True)
 
 
+def _readable(ops) -> bool:
+    return "ALL" in ops or "READ" in ops
+
+
+def readable_by_groups(rights, entity_type: str):
+    """The ids of the ``entity_type`` members of the groups granted with READ (or ALL), as a subquery; None
+    when no such group is granted."""
+    relation = group_types.relation(entity_type)
+    granted = [gid for gid, ops in granted_groups(rights, entity_type).items() if _readable(ops)]
+    if not relation or not granted:
+        return None
+    return EntityGroup.objects.filter(pk__in=granted).values(f"{relation}__pk")
+
+
+def unreadable(user, entity_type: str, ids) -> set:
+    """Of the ``entity_type`` entities ``ids`` a customer user sees, those it reaches only through shared groups
+    whose roles grant no READ (their alarms are not its to read)."""
+    if user.authority != Authority.CUSTOMER_USER:
+        return set()
+    rights = rights_of(user)
+    blind = [gid for gid, ops in granted_groups(rights, entity_type).items() if not _readable(ops)]
+    relation, model = group_types.relation(entity_type), group_types.member_model(entity_type)
+    if not blind or not relation or model is None:
+        return set()
+    found = set(EntityGroup.objects.filter(pk__in=blind, **{f"{relation}__pk__in": list(ids)})
+                .values_list(f"{relation}__pk", flat=True))
+    readable = readable_by_groups(rights, entity_type)
+    if found and readable is not None:
+        found -= set(readable.filter(**{f"{relation}__pk__in": list(found)}).values_list(f"{relation}__pk", flat=True))
+    lookup = model.customer_lookup
+    if found and lookup:
+        found -= set(model._default_manager.filter(pk__in=list(found), **{lookup: user.customer_id})
+                     .values_list("pk", flat=True))
+    return found
+
+
+def _shared_through(user, rights, model, type_field: str, id_field: str):
+    """The rows of ``model`` that belong to an entity the user reads through a granted group (None: none)."""
+    match = None
+    for entity_type in sorted({gtype for gtype, _ in rights.groups.values()}):
+        members = readable_by_groups(rights, entity_type)
+        if members is not None:
+            term = Q(**{type_field: entity_type, f"{id_field}__in": members})
+            match = term if match is None else match | term
+    if match is None:
+        return None
+    return model._default_manager.filter(match, tenant_id=user.tenant_id).order_by().values("pk")
+
+
 def group_allows(user, rights, resource: str, operation: str, target) -> bool:
     """May ``user`` do ``operation`` on the ``resource`` entity ``target``? True where groups decide nothing
     (not a grouped entity, its own customer's, in no granted group: the view's lookup answers 404)."""
+    return _decision(user, rights, resource, operation, target) is not False
+
+
+def _decision(user, rights, resource: str, operation: str, target) -> bool | None:
     granted = granted_groups(rights, resource)
     model = group_types.member_model(resource) if granted else None
     if model is None or target is None:
-        return True
+        return None
     try:
         target = uuid.UUID(str(target))
     except ValueError:
-        return True  # the view answers its 400
+        return None  # the view answers its 400
     relation = group_types.relation(resource)
     holding = list(EntityGroup.objects.filter(pk__in=list(granted), **{relation: target}).values_list("pk", flat=True))
     if not holding:
-        return True
+        return None
     lookup = model.customer_lookup
     if lookup and model._default_manager.filter(pk=target, tenant_id=user.tenant_id,
                                                 **{lookup: user.customer_id}).exists():
-        return True  # its own customer's: the authority decides, as before
+        return None  # its own customer's: the authority decides, as before
     ops = {op for gid in holding for op in granted[gid]}
     return "ALL" in ops or operation in ops
 
 
 def user_may(user, resource: str, operation: str, target) -> bool:
-    """:func:`group_allows` for a view that checks itself (alarms raised by a customer user: rulechains/): a
-    customer user reaching ``target`` only through shared groups needs ``operation`` in their roles."""
+    """:func:`group_allows` for a view that checks itself (alarms: rulechains/): a customer user reaching
+    ``target`` only through shared groups needs ``operation`` in their roles."""
+    return decides(user, resource, operation, target) is not False
+
+
+def decides(user, resource: str, operation: str, target) -> bool | None:
+    """True or False where the groups shared with a customer user decide ``operation`` on the ``resource``
+    entity ``target`` (it reaches the entity only through them); None where they decide nothing (a tenant
+    administrator, the customer's own entity, an entity in no granted group)."""
     if user.authority != Authority.CUSTOMER_USER:
-        return True
+        return None
     rights = rights_of(user)
-    return not rights.groups or group_allows(user, rights, str(resource).upper(), operation, target)
+    return _decision(user, rights, str(resource).upper(), operation, target) if rights.groups else None

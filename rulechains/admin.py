@@ -20,6 +20,7 @@ from rulechains.models import Alarm, AlarmComment, EntityAlarm, Rpc, RuleChain, 
 from rulechains.node_state_models import RuleNodeState
 from rulechains.nodes import NODES
 from rulechains.nodes.base import ConfigError
+from rulechains.queue_stats_models import QueueStats
 from tbproject.admin import TenantScopedAdmin, TenantScopedForm
 
 
@@ -160,3 +161,12 @@ class RuleNodeStateAdmin(TenantScopedAdmin):
     list_display = ("rule_node", "entity_type", "entity_id")
     list_filter = ("entity_type",)
     list_select_related = ("rule_node",)
+
+
+@admin.register(QueueStats)
+class QueueStatsAdmin(TenantScopedAdmin):
+    """The queue statistics entities (GET /api/queueStats): made by the rule engine's workers, read here."""
+
+    read_only = True
+    list_display = ("queue_name", "service_id", "created_time")
+    list_filter = ("queue_name", "service_id")

@@ -19,7 +19,8 @@ ThingsBoard's entity_alarm rows do). ``assigneeId`` keeps the alarms of one assi
 
 Scoping comes from the entity filter: only entities the user sees are found (a customer user's
 are its customer's), and only alarms of the caller's tenant raised on them are read; alarms
-propagated to them are a customer user's only when they are of its customer.
+propagated to them are a customer user's only when they are of its customer. An entity a customer
+user reaches through a shared group whose roles grant no READ lists no alarm (roles/group_access.py).
 """
 
 from django.db.models import Case, CharField, F, IntegerField, OuterRef, Q, Subquery, TextField, Value, When
@@ -29,6 +30,7 @@ from rest_framework.exceptions import ValidationError
 from devices import queries
 from devices.models import Asset, Device, EntityView
 from devices.queries import spec
+from roles import group_access
 from rulechains import alarms
 from rulechains.models import Alarm
 from tbproject.api.ids import entity_id, parse_uuid
@@ -182,6 +184,10 @@ def _parts(user, items, propagated: bool) -> list[tuple[object, str]]:
     with ``propagated`` those propagated to them (one row per alarm and entity)."""
     base = Alarm.objects.filter(tenant_id=user.tenant_id).order_by()
     ids = [row.pk for _, row in items]
+    if user.authority == Authority.CUSTOMER_USER:  # an entity shared by a group role without READ: no alarms
+        blind = set().union(*(group_access.unreadable(user, kind, [row.pk for k, row in items if k == kind])
+                              for kind in {k for k, _ in items}))
+        ids = [pk for pk in ids if pk not in blind]
     parts = [(base.filter(originator_id__in=ids), "originator_id")]
     if not propagated:
         return parts

@@ -12,6 +12,10 @@ class RulechainsConfig(AppConfig):
         from rulechains import services, shortcut, signals  # noqa: F401  (signals: root chains, ATTRIBUTES_UPDATED)
 
         handoff.connect(shortcut.acts_on_stored, services.submit)  # stored uplinks reach the rule engine
+        from rulechains.models import RuleChain
+        from tenants.limits import entities
+
+        entities.guard(RuleChain, "RULE_CHAIN")  # maxRuleChains (tenants/limits/entities.py)
         from rulechains import secret_users
 
         secret_users.connect()  # users of the secrets storage (vault/hooks.py)

@@ -53,7 +53,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from converters.events import EventBatch
-from rulechains import debug, originators, profiles
+from rulechains import debug, originators, profiles, queue_stats
 from rulechains.messages import FAILURE, Msg
 from rulechains.models import RuleChain, RuleNode, RuleNodeConnection
 from rulechains.nodes import NODES
@@ -177,6 +177,7 @@ def process(messages: list[Msg], *, now: int | None = None) -> Report:
     for i, msg in enumerate(messages):
         (dropped if i in refused else by_tenant)[msg.tenant_id].append(msg)
     roots = root_chains(by_tenant.keys() | dropped.keys())
+    queue_stats.noted(by_tenant.keys())  # once per process and tenant: GET /api/queueStats
     # profiles' default rule chains replace the root
     chosen = profiles.default_chains([m for i, m in enumerate(messages) if i not in refused] if refused else messages)
     now = now_ms() if now is None else now

@@ -10,6 +10,7 @@ from django.db import models
 
 from rulechains.alarm_comment_models import AlarmComment, AlarmCommentType  # models of this app, in their own modules
 from rulechains.node_state_models import RuleNodeState  # noqa: F401  (the aggregate stream node's state)
+from rulechains.queue_stats_models import QueueStats  # noqa: F401  (GET /api/queueStats)
 from rulechains.rpc_models import Rpc, RpcStatus
 from tenants.models import TenantScopedModel, TenantScopedQuerySet
 
@@ -141,6 +142,10 @@ class Alarm(TenantScopedModel):
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
     assign_ts = models.BigIntegerField(default=0)
+
+    #: a customer user also reads the alarms of the entities an entity group shared with it lets it read
+    #: (roles/group_access.py; ``Alarm.objects.for_user``)
+    shared_through = ("originator_type", "originator_id")
 
     class Meta:
         ordering = ["-created_time"]

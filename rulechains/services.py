@@ -3,6 +3,7 @@
     submit([Msg, ...])                       # ONE Celery task for the batch (rulechains.tasks)
     attributes_updated(entity, scope, values)  # ATTRIBUTES_UPDATED, after an API attribute save
     rpc_to_device(device, method, params)    # RPC_CALL_FROM_SERVER_TO_DEVICE (one-way RPC)
+    device_moved(device, old_tenant_id, new_tenant, user)  # ENTITY_ASSIGNED_TO_TENANT / _FROM_TENANT
 
 The two API producers make one message per request: they go through rulechains.outbox, which
 queues the messages of concurrent requests as one task.
@@ -21,7 +22,7 @@ from rulechains.metadata import save_metadata
 from rulechains.models import RuleChain
 from tbproject.clock import now_ms
 
-__all__ = ["submit", "attributes_updated", "rpc_to_device", "params_text_of", "create_root_chain", "set_root",
+__all__ = ["submit", "attributes_updated", "rpc_to_device", "device_moved", "params_text_of", "create_root_chain", "set_root",
            "create_chain", "RPC_DEFAULT_TIMEOUT_MS"]
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,27 @@ def attributes_updated(entity, scope: str, values: dict) -> None:
                                   metadata))
     except Exception:
         log.exception("rule engine: ATTRIBUTES_UPDATED of %s %s not queued", _kind(entity), entity.pk)
+
+
+def device_moved(device, old_tenant_id, new_tenant, user=None) -> None:
+    """A device handed to another tenant, as ThingsBoard tells both rule engines: ENTITY_ASSIGNED_TO_TENANT to the
+    old tenant's (metadata assignedToTenantId/Name, the acting user's userId/userName) and
+    ENTITY_ASSIGNED_FROM_TENANT to the new tenant's (assignedFromTenantId/Name); data: the Device JSON. Never
+    raises (the device has moved already)."""
+    from devices.api.serializers import DeviceSerializer
+    from tenants.models import Tenant
+
+    try:
+        data = dict(DeviceSerializer(device).data)
+        old_name = Tenant.objects.filter(pk=old_tenant_id).values_list("title", flat=True).first() or ""
+        acting = {"userId": str(user.pk), "userName": user.email} if getattr(user, "pk", None) else {}
+        entity = _entity_metadata(device)
+        _queue_from_request(m.Msg(m.ENTITY_ASSIGNED_TO_TENANT, old_tenant_id, "DEVICE", device.pk, data, {
+            **entity, **acting, "assignedToTenantId": str(new_tenant.pk), "assignedToTenantName": new_tenant.title}))
+        _queue_from_request(m.Msg(m.ENTITY_ASSIGNED_FROM_TENANT, new_tenant.pk, "DEVICE", device.pk, data, {
+            **entity, "assignedFromTenantId": str(old_tenant_id), "assignedFromTenantName": old_name}))
+    except Exception:
+        log.exception("rule engine: the move of DEVICE %s to tenant %s not queued", device.pk, new_tenant.pk)
 
 
 def params_text_of(params) -> str:

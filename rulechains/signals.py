@@ -1,7 +1,8 @@
 """Signals the rulechains app acts on: every new tenant gets the default root chain, attributes
 saved through the API become ATTRIBUTES_UPDATED messages, chain edits reset the shortcut and the
-engine's cached chains, a deleted user's alarms are unassigned, and a deleted entity is no longer
-an alarm's propagation target. And the one it sends: :data:`alarm_action`."""
+engine's cached chains, a deleted user's alarms are unassigned, a deleted entity is no longer
+an alarm's propagation target, and a device moved to another tenant tells both tenants' rule
+engines. And the one it sends: :data:`alarm_action`."""
 
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import Signal, receiver
@@ -9,6 +10,7 @@ from django.dispatch import Signal, receiver
 from devices.choices import AttributeScope
 from devices.models import Asset, Device, EntityView
 from devices.services import attributes_saved
+from devices.tenant_assign import device_moved
 from rulechains.models import Alarm
 from tenants.models import Customer, Tenant, User
 
@@ -50,6 +52,14 @@ def attributes_updated(sender, entity, scope: str, values: dict, **kwargs) -> No
         from rulechains import services
 
         services.attributes_updated(entity, scope, values)
+
+
+@receiver(device_moved, sender=Device, dispatch_uid="rulechains.device_moved")
+def device_assigned_to_tenant(sender, device, old_tenant_id, new_tenant, user=None, **kwargs) -> None:
+    """ENTITY_ASSIGNED_TO_TENANT / ENTITY_ASSIGNED_FROM_TENANT, as ThingsBoard's assignDeviceToTenant sends."""
+    from rulechains import services
+
+    services.device_moved(device, old_tenant_id, new_tenant, user)
 
 
 def _chains_changed(sender, **kwargs) -> None:

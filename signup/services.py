@@ -28,6 +28,7 @@ from tenants import accounts
 from tenants.accounts import AccountError, text_field
 from tenants.limits import buckets
 from tenants.limits import mail as mail_limits
+from tenants.limits.entities import EntitiesLimitReached
 from tenants.models import CredentialsToken, Customer, User
 from tenants.system import admin_settings, mail, security
 
@@ -217,6 +218,8 @@ def sign_up(registration: SelfRegistration, data, *, remote_ip: str, client: str
             _join_customer_group(registration, customer)
             _activation_mail(user, _new_token(user).token, link_base(registration))
             _notify(registration, user, customer)
+    except EntitiesLimitReached as e:  # the tenant profile's maxCustomers or maxUsers (tenants/limits/entities.py)
+        raise AccountError(str(e)) from None
     except IntegrityError:  # the same address signed up meanwhile, or a customer of that title exists
         if User.objects.filter(email=email).exists():
             raise AccountError(f"User with email '{email}' already present in database!") from None

@@ -12,11 +12,13 @@ Who sees what is decided by the user's ThingsBoard authority, not by Django perm
 from datetime import UTC, datetime
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.http import HttpResponseRedirect
 from unfold.admin import ModelAdmin as ThemedModelAdmin
 
 from tbproject.api import role_hook
+from tenants.limits.entities import EntitiesLimitReached, SizeLimitReached
 from tenants.models import Tenant, TenantScopedModel, User
 
 __all__ = ["scope", "scoped", "TenantFormMixin", "TenantScopedForm", "TenantScopedAdmin", "is_sysadmin",
@@ -154,6 +156,15 @@ class TenantScopedAdmin(ThemedModelAdmin):
         if not change and hasattr(obj, "tenant_id") and obj.tenant_id is None and not is_sysadmin(request.user):
             obj.tenant_id = request.user.tenant_id
         super().save_model(request, obj, form, change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # a row past the tenant profile's maxAssets, maxCustomers... or byte limits is refused when saved
+        # (tenants/limits/entities.py), after the form was valid: say so on the page instead of a 500
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (EntitiesLimitReached, SizeLimitReached) as e:
+            self.message_user(request, str(e), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     # --- permissions ---------------------------------------------------------------------------
     def _may_enter(self, request) -> bool:

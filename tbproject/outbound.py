@@ -4,7 +4,7 @@
 (loopback, private, link-local such as 169.254.169.254, carrier-grade NAT, reserved, multicast,
 unspecified; an IPv4-mapped IPv6 address as its IPv4 one) unless ``allow_private``, and connects to that
 very address (no second lookup a DNS rebinding could answer differently; TLS still checks the host's
-name). Redirects are never followed: a 3xx is answered as it is. No proxy from the environment is used.
+name). A ``deadline`` bounds a whole call (``timeout`` each socket wait). Redirects are never followed: a 3xx is answered as it is. No proxy from the environment is used.
 
     status, body = outbound.request("POST", url, data, headers, timeout=10, allow_private=False)
 """
@@ -13,6 +13,8 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
+import time
 import urllib.parse
 
 __all__ = ["UnsafeURL", "public_address", "check_host", "request"]
@@ -28,10 +30,27 @@ def public_address(address: str) -> bool:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded:
+            return all(public_address(str(v4)) for v4 in embedded)
     return ip.is_global and not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
                                  or ip.is_multicast or ip.is_unspecified)
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list:
+    """The IPv4 addresses an IPv6 transition form carries: IPv4-mapped, 6to4 (2002::/16), NAT64
+    (64:ff9b::/96), Teredo (2001::/32: its server and client)."""
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip in _NAT64:
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    return list(ip.teredo or ())
 
 
 def _literal(host: str) -> bool:
@@ -64,9 +83,10 @@ def _resolve(host: str, port: int, allow_private: bool) -> str:
 
 
 def request(method: str, url: str, data: bytes | None, headers: dict, *, timeout: float,
-            allow_private: bool = False, limit: int = 65536) -> tuple[int, bytes]:
+            allow_private: bool = False, limit: int = 65536, deadline: float | None = None) -> tuple[int, bytes]:
     """(status, at most ``limit`` bytes of the body) of one call; UnsafeURL when refused, OSError when
-    unreachable."""
+    unreachable. ``timeout`` bounds each socket operation; ``deadline`` (a time.monotonic() value), when given,
+    the whole call: a server dripping its answer cannot outlast it (TimeoutError)."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeURL("only http and https URLs are allowed")
@@ -86,9 +106,57 @@ def request(method: str, url: str, data: bytes | None, headers: dict, *, timeout
     conn._create_connection = lambda where, *args, **kwargs: socket.create_connection(
         (address, where[1]), *args, **kwargs)
     path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    if deadline is None:
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            response = conn.getresponse()
+            return response.status, response.read(limit)
+        finally:
+            conn.close()
+    return _before_deadline(conn, method, path, data, headers, timeout, limit, deadline)
+
+
+def _before_deadline(conn, method, path, data, headers, timeout, limit, deadline) -> tuple[int, bytes]:
+    """The call with every socket wait cut to what is left before ``deadline``, the body read in chunks, and
+    a watchdog shutting the socket at the deadline (headers dripped line by line)."""
+
+    def left() -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("no answer before the deadline")
+        return min(timeout, remaining)
+
+    def cut() -> None:
+        expired.set()
+        try:
+            (sock or conn.sock).shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
+            pass
+
+    sock, conn.timeout, expired = None, left(), threading.Event()
+    watchdog = threading.Timer(deadline - time.monotonic(), cut)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         conn.request(method, path, body=data, headers=headers)
+        sock = conn.sock  # the response keeps reading it after ``conn`` lets go of it (Connection: close)
+        sock.settimeout(left())
         response = conn.getresponse()
-        return response.status, response.read(limit)
+        chunks, size = [], 0
+        while size < limit:
+            sock.settimeout(left())
+            chunk = response.read1(min(65536, limit - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if expired.is_set():  # the watchdog ended the answer: a part is no answer
+            raise TimeoutError("no answer before the deadline")
+        return response.status, b"".join(chunks)
+    except (OSError, http.client.HTTPException):
+        if expired.is_set():  # the watchdog's cut
+            raise TimeoutError("no answer before the deadline") from None
+        raise
     finally:
+        watchdog.cancel()
         conn.close()

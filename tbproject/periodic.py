@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 class PeriodicJob:
     path: str  # dotted path of a Celery task (or plain callable, embedded mode only)
     every: float  # seconds between runs
+    expires: int | None = None  # seconds after which beat's message is dropped unrun (django-celery-beat's
+    # ``expire_seconds``: its DatabaseScheduler sends it as Celery's ``expires``)
 
 
 JOBS: tuple[PeriodicJob, ...] = (
@@ -42,15 +44,18 @@ JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("notifications.tasks.send_scheduled", 5),  # delayed notification requests, alarm escalations
     PeriodicJob("notifications.tasks.remove_expired", 86400),  # notifications past their TTL (30 days)
     PeriodicJob("notifications.tasks.check_api_usage", 300),  # API_USAGE_LIMIT notifications
+    PeriodicJob("notifications.tasks.check_resources", 60, expires=60),  # RESOURCES_SHORTAGE notifications
     PeriodicJob("calculated.tasks.prune_events", 3600),  # calculated fields' debug events past their TTL
     PeriodicJob("rulechains.tasks.sweep_rpcs", 300),  # expired RPC calls, persistent ones past rpcTtlDays
     PeriodicJob("tenants.tasks.resume_tenant_deletions", 300),  # tenant deletions whose worker stopped
+    PeriodicJob("reports.tasks.sweep_stuck_jobs", 300),  # report jobs RUNNING past a render's time -> FAILED
 )
 
 
 def beat_schedule(jobs=JOBS) -> dict:
     """The CELERY beat_schedule for ``jobs``; django-celery-beat copies it into its tables."""
-    return {job.path: {"task": job.path, "schedule": float(job.every)} for job in jobs}
+    return {job.path: {"task": job.path, "schedule": float(job.every),
+                       **({"options": {"expire_seconds": int(job.expires)}} if job.expires else {})} for job in jobs}
 
 
 class PeriodicRunner:

@@ -41,10 +41,12 @@ INSTALLED_APPS = [
     "dashboards",
     "roles",
     "branding", "oauth", "signup", "vault",  # white labeling; OAuth 2.0 and domains; sign-up; secrets
+    "ai",  # AI models (LLM providers), the test chat and chats; the AI request rule node uses them
     "converters",
     "integrations",
     "rulechains",
     "scheduler",
+    "reports",  # ThingsBoard PE reporting: report templates, reports, blob entities (headless Chromium)
     "notifications",
     "calculated",
     "audit",
@@ -391,6 +393,46 @@ MAX_WAITING_REQUESTS_PER_TENANT = env_int("MAX_WAITING_REQUESTS_PER_TENANT", 200
 MAX_WAITING_REQUESTS_PER_DEVICE = env_int("MAX_WAITING_REQUESTS_PER_DEVICE", 2, minimum=1)
 # Largest RPC "params" (as JSON text) the REST API accepts: ThingsBoard's MQTT transport's max payload.
 RPC_MAX_PARAMS_BYTES = env_int("RPC_MAX_PARAMS_BYTES", 65536, minimum=1024)
+# This process's service id in GET /api/queueStats (ThingsBoard's TB_SERVICE_ID): default the host name.
+TB_SERVICE_ID = env_str("TB_SERVICE_ID", "")
+
+# --- what ThingsBoard's UI and clients are told of this platform --------------------------------------
+# Where the UI fetches its help pages (GET /api/uiSettings/helpBaseUrl; ThingsBoard's UI_HELP_BASE_URL).
+UI_HELP_BASE_URL = env_str("UI_HELP_BASE_URL", "https://thingsboard.io")
+# Trendz Analytics' address when no administrator saved one (GET /api/trendz/config; "" for none).
+TRENDZ_URL = env_str("TRENDZ_URL", "")
+# The device "Check connectivity" commands (GET /api/device-connectivity/{deviceId}): the host devices reach
+# this server's HTTP API at ("" for PUBLIC_BASE_URL's, else the request's) and, for HTTPS, the PEM file of
+# the server certificate GET /api/device-connectivity/https/certificate/download serves ("" for none).
+DEVICE_CONNECTIVITY_HOST = env_str("DEVICE_CONNECTIVITY_HOST", "")
+DEVICE_CONNECTIVITY_HTTPS_PEM_FILE = env_str("DEVICE_CONNECTIVITY_HTTPS_PEM_FILE", "")
+# The IoT gateway image version of the generated docker-compose file (ThingsBoard's TB_GATEWAY_IMAGE_VERSION).
+GATEWAY_IMAGE_VERSION = env_str("GATEWAY_IMAGE_VERSION", "latest")
+# POST /api/tenant/{tenantId}/device/{deviceId}: a tenant administrator may hand a device to ANY other tenant
+# (ThingsBoard's behaviour, the default); False answers it 403 on servers whose tenants should not get pushed devices.
+DEVICE_ASSIGN_TO_OTHER_TENANTS = env_bool("DEVICE_ASSIGN_TO_OTHER_TENANTS", True)
+# The LwM2M server and bootstrap server device profiles are told of (GET /api/lwm2m/deviceProfile/bootstrap/
+# {isBootstrapServer}); no LwM2M transport runs here: ThingsBoard's defaults, "" host for PUBLIC_BASE_URL's.
+LWM2M_SERVER_HOST = env_str("LWM2M_SERVER_HOST", "")
+LWM2M_SERVER_PORT = env_int("LWM2M_SERVER_PORT", 5685, minimum=1)
+LWM2M_SERVER_SECURITY_PORT = env_int("LWM2M_SERVER_SECURITY_PORT", 5686, minimum=1)
+LWM2M_BOOTSTRAP_PORT = env_int("LWM2M_BOOTSTRAP_PORT", 5687, minimum=1)
+LWM2M_BOOTSTRAP_SECURITY_PORT = env_int("LWM2M_BOOTSTRAP_SECURITY_PORT", 5688, minimum=1)
+
+# --- reporting (reports/): dashboards and report templates rendered in headless Chromium -----------------
+# The Chromium binary Playwright drives ("" or a missing file: generating a PDF/PNG/JPEG answers 503, the rest works).
+REPORTS_CHROMIUM_PATH = env_str("REPORTS_CHROMIUM_PATH", "/usr/bin/chromium")
+# This server's own address as the renderer opens it (never a host from a request or a configuration).
+REPORTS_SERVER_URL = env_str("REPORTS_SERVER_URL", "http://127.0.0.1:8080")
+# How long the renderer waits for a page, and how long its login token lives (seconds).
+REPORTS_RENDER_TIMEOUT_MS = env_int("REPORTS_RENDER_TIMEOUT_MS", 30_000, minimum=1000)
+REPORTS_TOKEN_LIFETIME = env_int("REPORTS_TOKEN_LIFETIME", 120, minimum=10)
+# Renders (Chromium) at once per process; a render waits this long for a slot, then answers 503 "busy".
+REPORTS_MAX_CONCURRENT = env_int("REPORTS_MAX_CONCURRENT", 2, minimum=1)
+REPORTS_SLOT_WAIT_SECONDS = env_int("REPORTS_SLOT_WAIT_SECONDS", 5, minimum=0)
+# Report jobs queued or running per tenant (more: 429), and the largest report file an upload may hold.
+REPORTS_MAX_JOBS_PER_TENANT = env_int("REPORTS_MAX_JOBS_PER_TENANT", 10, minimum=1)
+REPORTS_MAX_UPLOAD_BYTES = env_int("REPORTS_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1024)
 
 # --- operations (tbproject/ops/): /readyz, /metrics -----------------------------------------------
 # Bearer token /metrics answers to (Prometheus's `authorization: credentials`); empty: /metrics is off.

@@ -16,6 +16,7 @@ from tenants import views as account_pages
 api_patterns = [
     path("", include("transfer.api.vc_urls")),  # before tenants': version control settings answer here
     path("", include("tenants.api.urls")),
+    path("", include("tenants.api.platform_urls")),  # help URL, mail presets, EDQS, Trendz, mobile sessions
     path("", include("dashboards.api.urls")),  # before devices': "entityGroup/{id}/dashboards" is no member id
     path("", include("roles.api.urls")),  # before devices': "entityGroup/{id}/users" is no member id
     path("", include("devices.api.urls")),
@@ -29,11 +30,13 @@ api_patterns = [
     path("", include("rulechains.api.urls")),
     path("", include("rulechains.api.queues")),
     path("", include("scheduler.api.urls")),
+    path("", include("reports.api.urls")),  # reporting: templates, reports, blob entities
     path("", include("calculated.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("signup.api.urls")),
     path("", include("vault.api.urls")),  # secrets storage: /api/secret...
+    path("", include("ai.api.urls")),  # AI models and chats: /api/ai/model..., /api/ai/chats...
     path("", include("oauth.api.urls")),  # OAuth 2.0 clients, domains, mobile apps, QR code
     path("", include("branding.api.urls")),  # white labeling, custom translations and menus
 ]
@@ -59,6 +62,7 @@ urlpatterns = [
     path("oauth2/authorization/<str:client_id>", oauth_pages.authorization, name="oauth2-authorization"),
     path("login/oauth2/code/", oauth_pages.login_code, name="oauth2-login-code"),
     path("api/", include(api_patterns)),
+    path("", include("reports.page_urls")),  # the pages the report renderer prints (/reports/view/...)
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # served by tbproject.ops.endpoints.OpsApp ahead of Django; these answer the test client and WSGI

@@ -8,7 +8,7 @@ from devices.choices import GroupType
 from devices.models import DeviceGroupOtaPackage, EntityView, OtaPackage
 from integrations.models import Integration
 from roles.models import GroupPermission, Role
-from rulechains.models import Alarm, AlarmComment, Rpc, RuleChain, RuleNode
+from rulechains.models import Alarm, AlarmComment, QueueStats, Rpc, RuleChain, RuleNode
 from scheduler.models import SchedulerEvent
 from tbproject.testing.factories import default_profile, make_asset, make_customer, make_device, make_group
 from tbproject.testing.limits import limit_tenant
@@ -31,6 +31,7 @@ class World:
         self.entity_view = EntityView.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-view", type="v",
                                                      entity_type="DEVICE", entity_id=self.device.pk)
         self.group = make_group(tenant, f"{SECRET}-{tag}-group", GroupType.DEVICE, [self.device])
+        self.queue_stats = QueueStats.objects.create(tenant=tenant, queue_name="Main", service_id=f"{SECRET}-{tag}")
         self.device_profile = default_profile(tenant)
         from devices.models import AssetProfile
 
@@ -77,6 +78,7 @@ class World:
             tenant=tenant, role=self.role, user_group=make_group(tenant, f"{SECRET}-{tag}-users", GroupType.USER))
         self._notifications(tenant, tag)
         self._library(tenant, tag)
+        self._reports(tenant, tag)
         self.ota_package = OtaPackage.objects.create(
             tenant=tenant, device_profile=self.device_profile, type="FIRMWARE", title=f"{SECRET}-{tag}-ota",
             package_version="1", url="https://example.com/fw.bin", has_data=True)
@@ -94,6 +96,15 @@ class World:
 
         self.secret = secrets.save(tenant.pk, {"name": f"{SECRET}-{tag}-secret", "type": "TEXT", "value": SECRET,
                                                "description": SECRET})
+        from ai.models import AiChat, AiModel
+
+        self.ai_model = AiModel.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-ai-model", provider="OLLAMA",
+                                               model_id=SECRET, configuration={
+                                                   "provider": "OLLAMA", "modelId": SECRET, "modelType": "CHAT",
+                                                   "providerConfig": {"baseUrl": "http://127.0.0.1:9",
+                                                                      "auth": {"type": "NONE"}}})
+        self.ai_chat = AiChat.objects.create(tenant=tenant, user=self.user, model=self.ai_model,
+                                             title=f"{SECRET}-{tag}-chat")
         self.tenant_profile = limit_tenant(tenant)
         self.tenant_profile.name = f"{SECRET}-{tag}-profile"
         self.tenant_profile.save()
@@ -134,6 +145,17 @@ class World:
             tenant=tenant, title=f"{SECRET}-{tag}-image", resource_type="IMAGE", resource_key=f"{tag}.gif",
             file_name=f"{tag}.gif", data=b"GIF89a" + SECRET.encode(), etag="1" * 64, media_type="image/gif",
             public_resource_key=f"{tag}-public", is_public=False)
+
+    def _reports(self, tenant, tag: str) -> None:
+        from reports.models import BlobEntity, Report, ReportTemplate
+
+        self.report_template = ReportTemplate.objects.create(
+            tenant=tenant, name=f"{SECRET}-{tag}-report-template", format="CSV",
+            configuration={"format": "CSV", "components": [{"type": "HEADING", "text": SECRET}]})
+        self.report = Report.objects.create(tenant=tenant, template=self.report_template, name=f"{SECRET}-{tag}.csv",
+                                            format="CSV", content_type="text/csv", data=SECRET.encode())
+        self.blob_entity = BlobEntity.objects.create(tenant=tenant, name=f"{SECRET}-{tag}.pdf",
+                                                     content_type="application/pdf", data=SECRET.encode())
 
     def id_of(self, owner: str) -> str:
         return str(getattr(self, owner).pk)

@@ -260,3 +260,55 @@ def test_the_two_factor_secrets_never_come_back(sysadmin, tenant_admin, client, 
         assert secret not in caplog.text and not any(c in caplog.text for c in codes)
     finally:
         store.forget()
+
+
+def test_the_notification_delivery_secrets_never_come_back(api, client, tenant_admin, sysadmin, settings, caplog):
+    """Slack's bot token and the mobile app's Firebase credentials (notification settings) and a Teams target's
+    webhook URL: answered masked, kept when posted back masked or left out, masked in the admin, never logged."""
+    from tb_pe_client.models import NotificationTarget as TbTarget
+
+    from notifications.models import NotificationSettings, NotificationTarget
+
+    caplog.set_level(logging.DEBUG)
+    settings.NOTIFICATION_ALLOW_PRIVATE_URLS = True  # the webhook's host below is a local one
+    token, firebase, hook = f"xoxb-{MARK}", f'{{"private_key": "{MARK}-fcm"}}', f"http://127.0.0.1:9/hook/{MARK}"
+    configs = {"SLACK": {"method": "SLACK", "botToken": token},
+               "MOBILE_APP": {"method": "MOBILE_APP", "firebaseServiceAccountCredentials": firebase}}
+    answers = [api.post("/api/notification/settings", {"deliveryMethodsConfigs": configs}, format="json")]
+    shown = api.get("/api/notification/settings").json()
+    assert shown["deliveryMethodsConfigs"]["SLACK"]["botToken"] == MASK
+    answers += [api.post("/api/notification/settings", shown, format="json"),  # the mask posted back
+                api.post("/api/notification/settings", {"deliveryMethodsConfigs": {  # left out
+                    "SLACK": {"method": "SLACK"}, "MOBILE_APP": {"method": "MOBILE_APP"}}}, format="json")]
+    row = NotificationSettings.objects.get(tenant_id=tenant_admin.tenant_id)
+    assert row.delivery_methods_configs["SLACK"]["botToken"] == token
+    assert row.delivery_methods_configs["MOBILE_APP"]["firebaseServiceAccountCredentials"] == firebase
+    made = api.post("/api/notification/target", {"name": "team", "configuration": {
+        "type": "MICROSOFT_TEAMS", "webhookUrl": hook, "channelName": "ops"}}, format="json")
+    target = made.json()
+    assert target["configuration"]["webhookUrl"] == MASK and TbTarget.from_dict(target).name == "team"
+    answers += [made, api.get(f"/api/notification/target/{target['id']['id']}"),
+                api.get("/api/notification/targets?pageSize=10&page=0"),
+                api.get(f"/api/notification/targets/list?ids={target['id']['id']}"),
+                api.post("/api/notification/target", target, format="json")]
+    left_out = {**target, "configuration": {k: v for k, v in target["configuration"].items() if k != "webhookUrl"}}
+    answers.append(api.post("/api/notification/target", left_out, format="json"))
+    assert all(res.status_code == 200 for res in answers), [r.content[:200] for r in answers]
+    for res in answers:
+        _assert_clean(res.content.decode(), res.wsgi_request.path)
+    stored = NotificationTarget.objects.get(pk=target["id"]["id"])
+    assert stored.configuration["webhookUrl"] == hook
+    client.force_login(tenant_admin)
+    page = client.get(f"/admin/notifications/notificationtarget/{stored.pk}/change/")
+    assert page.status_code == 200 and MASK in page.content.decode()
+    _assert_clean(page.content.decode(), "the Teams target's admin page")
+    saved = client.post(f"/admin/notifications/notificationtarget/{stored.pk}/change/", {
+        "name": "team renamed", "configuration": json.dumps(target["configuration"]), "_save": "Save"})
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    stored.refresh_from_db()
+    assert (stored.name, stored.configuration["webhookUrl"]) == ("team renamed", hook)
+    client.force_login(sysadmin)
+    page = client.get(f"/admin/notifications/notificationsettings/{row.pk}/change/")
+    assert page.status_code == 200
+    _assert_clean(page.content.decode(), "the notification settings' admin page")
+    _assert_clean(caplog.text, "the log")

@@ -35,6 +35,7 @@ PLAIN = {"scope": "SERVER_SCOPE", "ttl": "0", "event_type": "DEBUG_CONVERTER", "
          "settings_key": "general", "enabled_value": "false"}  # the system administrator's settings; an API key's state
 #: the scheduler event toggle's value, and the scheduler calendar's interval (ms)
 PLAIN.update({"enabled_value": "false", "start_time": "0", "end_time": "1"})
+PLAIN["limited_type"] = "ASSET"  # an entity type whose limit a tenant administrator asks to raise
 #: first path segment -> which of the world's entities a ``pk`` names
 PK_OWNER = {"device": "device", "asset": "asset", "customer": "customer", "deviceProfile": "device_profile",
             "deviceProfileInfo": "device_profile", "assetProfile": "asset_profile",
@@ -53,6 +54,7 @@ PLAIN.update({"image_type": "tenant", "resource_type": "js_module", "resource_sc
 KWARG_OWNER = {"target_id": "notification_target", "template_id": "notification_template",
                "rule_id": "notification_rule", "notification_request_id": "notification_request",
                "notification_id": "notification"}
+KWARG_OWNER.update({"model_uuid": "ai_model", "chat_id": "ai_chat"})  # AI models and chats (ai/)
 #: entity types tried for an (entity_type, entity_id) pair, by first path segment
 PAIR_TYPES = {"plugins": ["DEVICE", "ASSET", "CUSTOMER", "ENTITY_VIEW"], "events": ["CONVERTER", "INTEGRATION"],
               "entityGroups": ["DEVICE", "ASSET"], "owner": ["DEVICE", "ASSET", "ENTITY_VIEW"],
@@ -107,6 +109,11 @@ KWARG_OWNER.update({"user_group_id": "group", "role_id": "role"})
 #: a tenant's user gets 404); a QR code's deep-link secret by value (an unknown one: 404)
 PK_OWNER.update({"oauth2": "tenant_profile", "domain": "tenant_profile", "mobile": "tenant_profile"})
 PLAIN["secret"] = "no-such-mobile-secret"
+#: reporting (reports/): templates, reports (``v2/report/{id}``) and blob entities by id
+PK_OWNER.update({"reportTemplate": "report_template", "v2": "report", "blobEntity": "blob_entity"})
+#: queue statistics by id (rulechains/); a server certificate by protocol, LwM2M server info by flag (devices/)
+PK_OWNER["queueStats"] = "queue_stats"
+PLAIN.update({"protocol": "https", "is_bootstrap": "true"})
 
 
 def _patterns(patterns, prefix=""):

@@ -38,6 +38,7 @@ from devices.attributes import get_attributes, save_attributes
 from devices.choices import AttributeScope, CredentialsType
 from devices.models import Device, DeviceCredentials
 from devices.telemetry import Point, write_points
+from devices.tenant_assign import device_moved
 from tbproject.api.exceptions import ErrorCode, tb_error
 from tbproject.api.json_body import REFUSE
 from tbproject.api.json_body import json_body as read_json
@@ -101,6 +102,8 @@ post_save.connect(_forget, sender=DeviceCredentials, dispatch_uid="devices.devic
 post_delete.connect(_forget, sender=DeviceCredentials, dispatch_uid="devices.device_http.credentials_deleted")
 # A tenant marked for deletion (tenants/deletion.py): its devices' tokens answer 401 from now on.
 tenant_marked.connect(_forget, sender=Tenant, dispatch_uid="devices.device_http.tenant_marked")
+# A device moved to another tenant (devices/tenant_assign.py, after commit): its token now names that tenant.
+device_moved.connect(_forget, sender=Device, dispatch_uid="devices.device_http.device_moved")
 
 
 def _error(status: int, message: str) -> JsonResponse:

@@ -130,6 +130,9 @@ class OwnedEntityResource(EntityResource):
                                                                                  required=False)]
         if ids:
             for group in resolve_groups(self.request.user.tenant, self.entity_type, ids):
+                if group.customer_id is not None and group.customer_id != obj.customer_id:
+                    # a customer's group holds that customer's entities only (as addEntities; the save rolls back)
+                    raise ValidationError(f"Entity [{obj.pk}] is not owned by the owner of entity group [{group.name}]")
                 change_members(group, [obj], partial(group.members.add, obj))
 
 

@@ -1,8 +1,10 @@
 """Entity groups (ThingsBoard PE): named sets of devices, assets, entity views, dashboards or users, owned by
 the tenant or by one of its customers (``ownerId``; each customer's default user groups, roles/).
 
-Tenant administrators write; customer users read the groups of their customer and those shared with them
-(a group permission: roles/, through ``Model.objects.for_user``). ``/api/entityGroups/{type}`` lists the
+Tenant administrators write as their roles allow; customer users read the groups of their customer and those
+shared with them (a group permission: roles/, through ``Model.objects.for_user``), and write their own
+customer's groups where their roles grant it (a "Customer Administrator": ThingsBoard's group-owner-only
+operations; the tenant's and other customers' groups are a 404 to them). ``/api/entityGroups/{type}`` lists the
 groups of the caller's own owner. JSON is EntityGroupInfo: EntityGroup plus ``ownerIds`` and ``groupAll``
 (the owner's "All" user group). Members are found through devices/group_types.py, where an app above
 devices/ registers the entities it lets join groups (dashboards/ its dashboards).
@@ -13,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from devices import group_types
@@ -23,9 +26,10 @@ from devices.ota.signals import change_members
 from tbproject.api import role_hook
 from tbproject.api.ids import entity_id, parse_id_list, parse_uuid
 from tbproject.api.pagination import page_data, page_request
-from tbproject.api.permissions import IsTenantAdminOrReadOnly
+from tbproject.api.permissions import IsTenantUser
 from tbproject.api.resources import EntityResource
 from tbproject.api.serializers import TbEntitySerializer
+from tenants.choices import Authority
 
 __all__ = [
     "EntityGroupSerializer", "EntityGroupResource", "TypeListView", "OwnerListView", "ByOwnerAndNameView",
@@ -38,6 +42,10 @@ EMPTY_GROUP_TYPES = ("CUSTOMER", "USER", "EDGE")
 ALL_GROUP = "All"
 #: how an unsupported group type is answered
 TYPES_HINT = "use DEVICE, ASSET, ENTITY_VIEW or DASHBOARD"
+
+
+def _is_customer(user) -> bool:
+    return getattr(user, "authority", None) == Authority.CUSTOMER_USER
 
 
 def owner_of(group) -> dict:
@@ -105,7 +113,8 @@ class EntityGroupSerializer(TbEntitySerializer):
         return value
 
     def validate_ownerId(self, value):
-        """Only the caller's tenant may own a group; another tenant's id is a 404."""
+        """The caller's tenant or one of its customers (a customer user: its own customer only); another
+        tenant's or customer's id is a 404."""
         if value is None:
             return None
         if not isinstance(value, dict) or "id" not in value:
@@ -113,7 +122,7 @@ class EntityGroupSerializer(TbEntitySerializer):
         user = self.context["request"].user
         kind, owner = value.get("entityType"), parse_uuid(value["id"])
         if kind == "TENANT":
-            if owner != user.tenant_id:
+            if owner != user.tenant_id or _is_customer(user):
                 raise Http404("Requested owner wasn't found!")
             return None
         if kind == "CUSTOMER":
@@ -123,6 +132,9 @@ class EntityGroupSerializer(TbEntitySerializer):
     def save(self, **kwargs):
         data = self.validated_data
         owner = data.pop("ownerId", None)
+        user = self.context["request"].user
+        if self.instance is None and owner is None and _is_customer(user):
+            owner = user.customer  # a customer user's new group is its customer's
         if self.instance is None and owner is not None:
             kwargs["customer"] = owner
         info = data.get("additional_info")
@@ -136,7 +148,7 @@ class EntityGroupSerializer(TbEntitySerializer):
 class EntityGroupResource(EntityResource):
     model = EntityGroup
     serializer_class = EntityGroupSerializer
-    permission_classes = [IsTenantAdminOrReadOnly]
+    permission_classes = [IsTenantUser]
     sort_fields = {"createdTime": "created_time", "name": "name", "type": "type"}
     duplicate_message = "Entity group with such name, type and owner already exists!"
     #: method -> the operation on the group's resource ({TYPE}_GROUP) a loaded group needs (the role hook)
@@ -144,6 +156,11 @@ class EntityGroupResource(EntityResource):
 
     def get_object(self, pk):
         group = super().get_object(pk)
+        user = self.request.user
+        if self.request.method not in SAFE_METHODS and _is_customer(user) and group.customer_id != user.customer_id:
+            # the group owner's operations: a customer user changes its own customer's groups only (one shared
+            # with it, the tenant's, another customer's: not found, whatever its roles)
+            raise Http404(f"Entity group with id [{group.pk}] is not found")
         role_hook.require(self.request, f"{group.type}_GROUP", self.group_operations.get(self.request.method, "READ"))
         return group
 
@@ -302,25 +319,38 @@ class AddEntitiesView(_MembersView):
         change_members(group, entities, lambda: group.members.add(*entities))
 
     def resolve_entities(self, group, body) -> list:
-        """The tenant's entities of the group's type named in ``body``; any other id fails the request."""
+        """The entities of the group's type named in ``body`` that the caller sees (a tenant administrator: its
+        tenant's); any other id fails the request: another type's a 400, an unseen one a 404. A customer's group
+        takes that customer's entities only (ThingsBoard PE: an entity joins the groups of its owner)."""
         if not isinstance(body, list) or not all(isinstance(i, str) for i in body):
             raise ValidationError("Request body must be a JSON list of entity ids")
         ids = list(dict.fromkeys(parse_uuid(i) for i in body))
         model = group_types.member_model(group.type)
-        found = {obj.pk: obj for obj in model.objects.filter(tenant_id=group.tenant_id, pk__in=ids)}
+        found = {obj.pk: obj for obj in self.candidates(model, group).filter(pk__in=ids)}
         others = [group_types.member_model(t) for t in group_types.member_types() if t != group.type]
         for missing in (i for i in ids if i not in found):
-            if any(other.objects.filter(tenant_id=group.tenant_id, pk=missing).exists() for other in others):
+            if any(self.candidates(other, group).filter(pk=missing).exists() for other in others):
                 raise ValidationError(f"Entity [{missing}] is not a {group.type}; the group holds {group.type} "
                                       "entities only")
             raise Http404(f"Entity with id [{missing}] is not found")
         if group.customer_id is not None and self.group_operations.get("POST") == "ADD_TO_GROUP":
-            # a customer's group holds that customer's entities only (ThingsBoard PE: the group's owner's)
-            foreign = next((i for i in ids if "customer_id" in vars(found[i])
-                            and found[i].customer_id != group.customer_id), None)
+            lookup = getattr(model, "customer_lookup", None) or "customer_id"  # a dashboard: its assigned customers
+            owned = set(model._default_manager.filter(pk__in=ids, **{lookup: group.customer_id})
+                        .values_list("pk", flat=True))
+            foreign = next((i for i in ids if i not in owned), None)
             if foreign is not None:
                 raise ValidationError(f"Entity [{foreign}] is not owned by the owner of entity group [{group.name}]")
         return [found[i] for i in ids]
+
+    def candidates(self, model, group):
+        """The rows of ``model`` an id in the body may name: the group's tenant's; for a customer user, those it
+        sees (its customer's and those shared with it)."""
+        user, manager = self.request.user, model._default_manager
+        if not _is_customer(user):
+            return manager.filter(tenant_id=group.tenant_id)
+        if hasattr(manager, "for_user"):
+            return manager.for_user(user)
+        return manager.filter(tenant_id=group.tenant_id, customer_id=user.customer_id)  # users: its customer's
 
 
 class DeleteEntitiesView(AddEntitiesView):

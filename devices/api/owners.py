@@ -41,6 +41,10 @@ class ChangeOwnerView(APIView):
         else:
             customer = None
         groups = resolve_groups(user.tenant, entity_type, self.group_ids(request.data))
+        owner_pk = customer.pk if customer is not None else None
+        foreign = next((g for g in groups if g.customer_id is not None and g.customer_id != owner_pk), None)
+        if foreign is not None:  # a customer's group holds that customer's entities only (as addEntities)
+            raise ValidationError(f"Entity [{obj.pk}] is not owned by the owner of entity group [{foreign.name}]")
         with transaction.atomic():
             obj.customer = customer
             obj.save()

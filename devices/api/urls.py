@@ -7,6 +7,7 @@ Order matters where a literal segment shares a position with an id (`device/type
 from django.urls import path
 
 from devices.api import (
+    connectivity,
     credentials,
     entities,
     group_extras,
@@ -18,6 +19,7 @@ from devices.api import (
     profile_keys,
     profiles,
     queries,
+    tenant_assign,
 )
 from devices.api.entity_views import entity_view_patterns
 from devices.api.queries import AllGroupView
@@ -163,4 +165,6 @@ urlpatterns = [
     path("entitiesQuery/count", queries.EntitiesCountView.as_view(), name="query-entitiesQuery-count"),
     path("entitiesQuery/find/keys", queries.EntitiesKeysView.as_view(), name="query-entitiesQuery-find-keys"),
     path("v2/entitiesQuery/find/keys", queries.EntitiesKeysV2View.as_view(), name="query-entitiesQuery-find-keys-v2"),
+    *connectivity.urlpatterns,  # device-connectivity, lwm2m
+    *tenant_assign.urlpatterns,
 ]

@@ -5,7 +5,8 @@
     PUT    /api/notification/{id}/read, PUT /api/notifications/read?deliveryMethod (all)
     DELETE /api/notification/{id}
     GET/POST /api/notification/settings        delivery method settings (administrators; Slack's botToken
-                                               is write-only: answered masked, a masked one posted back keeps it)
+                                               is write-only: answered masked, kept when posted back masked or
+                                               left out: notifications/secrets.py)
     GET/POST /api/notification/settings/user   the caller's UserNotificationSettings (prefs per type)
 
 Only the caller's own notifications are reached; another user's id is a 404.
@@ -20,10 +21,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from notifications import user_prefs, validation
+from notifications import chats, user_prefs, validation
 from notifications.api.base import IsAdministrator
 from notifications.choices import DELIVERY_METHODS
 from notifications.models import Notification, NotificationSettings, NotificationStatus
+from notifications.secrets import MASK, SETTINGS_SECRETS, kept_settings, masked_settings
 from notifications.sending import owner_of
 from notifications.shapes import notification_json
 from tbproject.api.ids import parse_uuid
@@ -31,10 +33,6 @@ from tbproject.api.pagination import page_data, page_request
 from tbproject.api.params import bool_param, choice_param
 
 __all__ = ["Inbox", "UnreadCount", "ReadAll", "ReadOne", "DeleteOne", "Settings", "UserSettings", "MASK"]
-
-MASK = "******"
-#: each settable method's secret fields
-SECRETS = {"SLACK": ("botToken",), "MOBILE_APP": ("firebaseServiceAccountCredentials",)}
 
 
 def _mine(request):
@@ -93,17 +91,6 @@ class DeleteOne(APIView):
         return Response(status=200)
 
 
-def masked(configs: dict) -> dict:
-    out = {}
-    for method, config in (configs or {}).items():
-        config = dict(config)
-        for key in SECRETS.get(method, ()):
-            if config.get(key):
-                config[key] = MASK
-        out[method] = config
-    return out
-
-
 class Settings(APIView):
     permission_classes = [IsAdministrator]
 
@@ -113,7 +100,7 @@ class Settings(APIView):
             tenant_id=tenant_id)
 
     def get(self, request):
-        return Response({"deliveryMethodsConfigs": masked(self.row().delivery_methods_configs)})
+        return Response({"deliveryMethodsConfigs": masked_settings(self.row().delivery_methods_configs)})
 
     def post(self, request):
         data = validation.body_of(request)
@@ -124,21 +111,21 @@ class Settings(APIView):
         stored = row.delivery_methods_configs or {}
         cleaned = {}
         for method, config in configs.items():
-            if method not in SECRETS:
+            if method not in SETTINGS_SECRETS:
                 raise ValidationError(f"Unsupported delivery method settings: {str(method)[:32]}; "
-                                      f"use one of: {', '.join(SECRETS)}")
+                                      f"use one of: {', '.join(SETTINGS_SECRETS)}")
             if not isinstance(config, dict) or config.get("method", method) != method:
                 raise ValidationError(f"deliveryMethodsConfigs.{method} must be an object of method {method}")
-            config = {**config, "method": method}
-            for key in SECRETS[method]:
-                if config.get(key) == MASK:
-                    config[key] = (stored.get(method) or {}).get(key)
+            config = kept_settings(method, {**config, "method": method}, stored)
             if method == "SLACK" and (not isinstance(config.get("botToken"), str) or not config["botToken"]):
                 raise ValidationError("deliveryMethodsConfigs.SLACK.botToken must be specified")
+            if method == "SLACK" and not chats.token_ok(config["botToken"]):  # never echoed: it is a secret
+                raise ValidationError("deliveryMethodsConfigs.SLACK.botToken must not contain whitespace, control or "
+                                      "non-ASCII characters")
             cleaned[method] = config
         row.delivery_methods_configs = cleaned
         row.save()
-        return Response({"deliveryMethodsConfigs": masked(cleaned)})
+        return Response({"deliveryMethodsConfigs": masked_settings(cleaned)})
 
 
 class UserSettings(APIView):

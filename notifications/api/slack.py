@@ -66,5 +66,7 @@ class SlackConversations(OwnedView):
         if not token:
             raise ValidationError("Slack delivery method is not configured: set the bot token in the notification "
                                   "settings or pass token")
+        if not chats.token_ok(token):  # not sent, and never echoed
+            raise ValidationError("The Slack bot token must not contain whitespace, control or non-ASCII characters")
         rows = _users(token) if kind == "DIRECT" else _channels(token, kind, CONVERSATION_TYPES[kind])
         return Response(sorted(rows, key=lambda r: r["title"]))

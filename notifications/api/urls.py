@@ -4,7 +4,7 @@ before ``notification/target/{id}``, ``notification/settings`` before ``notifica
 
 from django.urls import path
 
-from notifications.api import config, inbox, requests, slack
+from notifications.api import config, inbox, limit_requests, requests, slack
 
 __all__ = ["urlpatterns"]
 
@@ -27,6 +27,8 @@ urlpatterns = [
     path("notification/request/<str:notification_request_id>", requests.RequestDetail.as_view(),
          name="notification-request"),
     path("notification/requests", requests.RequestList.as_view(), name="notification-requests"),
+    path("notification/entitiesLimitIncreaseRequest/<str:limited_type>",
+         limit_requests.EntitiesLimitIncreaseRequest.as_view(), name="notification-entities-limit-increase-request"),
     path("notification/deliveryMethods", requests.DeliveryMethods.as_view(), name="notification-delivery-methods"),
     path("notification/slack/conversations", slack.SlackConversations.as_view(),
          name="notification-slack-conversations"),

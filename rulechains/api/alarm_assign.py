@@ -12,7 +12,8 @@ tenant's user, another customer's for a customer user, unknown) is a 404 "User w
 not found", the same for all, so the answer tells nothing of who exists. The users/assign list
 offers ThingsBoard's list of users for assignment: the tenant's administrators and the users of
 the alarm's customer (an alarm no customer owns: administrators only); a customer user's, its own
-customer's users. Another tenant's alarm is a 404. Each change sets ``assignTs`` and sends
+customer's users only, also for an alarm it reads through a shared group (another customer's device: that
+customer's users stay unseen, and assigning one is the 404 above). Another tenant's alarm is a 404. Each change sets ``assignTs`` and sends
 ALARM_ASSIGNED / ALARM_UNASSIGNED to the rule engine, the acting user in its metadata; assigning
 the current assignee again, or unassigning an unassigned alarm, changes nothing.
 """
@@ -39,12 +40,14 @@ USER_SORT_FIELDS = {"createdTime": "created_time", "email": "email", "firstName"
 
 
 def assignable(actor, alarm):
-    """The users ``actor`` may make the alarm's assignee."""
+    """The users ``actor`` may make the alarm's assignee: a customer user's, its own customer's users, whoever
+    owns the alarm (an alarm it reads through a shared group may be another customer's, whose users it never
+    sees); else the tenant's administrators and the alarm's customer's users."""
     users = User.objects.filter(tenant_id=alarm.tenant_id)
+    if actor.authority == Authority.CUSTOMER_USER:
+        return users.filter(authority=Authority.CUSTOMER_USER, customer_id=actor.customer_id)
     of_customer = Q(authority=Authority.CUSTOMER_USER, customer_id=alarm.customer_id) if alarm.customer_id \
         else Q(pk__in=[])
-    if actor.authority == Authority.CUSTOMER_USER:
-        return users.filter(of_customer)
     return users.filter(Q(authority=Authority.TENANT_ADMIN) | of_customer)
 
 

@@ -5,7 +5,7 @@ alarms; another tenant's alarm or entity is a 404):
     GET    /api/alarm/info/{alarmId}                 AlarmInfo (with the originator's name and label)
     POST   /api/alarm/{alarmId}/ack                  acknowledge; AlarmInfo
     POST   /api/alarm/{alarmId}/clear                clear; AlarmInfo
-    DELETE /api/alarm/{alarmId}                      true (tenant admins)
+    DELETE /api/alarm/{alarmId}                      true (the ALARM resource's DELETE)
     GET    /api/alarm/{entityType}/{entityId}?pageSize&page&searchStatus&status&assigneeId&textSearch
            &sortProperty&sortOrder&startTime&endTime&fetchOriginator   PageData of AlarmInfo, newest first
     GET    /api/alarms?...                           the same over all the caller's alarms
@@ -13,16 +13,25 @@ alarms; another tenant's alarm or entity is a 404):
 An entity's list holds, as ThingsBoard's does, the alarms it raised and those propagated to it
 (rulechains/alarm_propagation.py); ``entityType`` is DEVICE, ASSET, ENTITY_VIEW, CUSTOMER or TENANT
 (the caller's own tenant, for tenant administrators).
+
+A customer user also reads the alarms of the entities a group shared with it lets it read (READ in the
+group's roles, roles/group_access.py). Every change to an alarm (ack, clear, assign, unassign, comments,
+update; delete) needs, on an originator it reaches only through shared groups, WRITE (delete: DELETE) in
+those groups' roles, as ThingsBoard checks the ALARM resource's operation on the originator: a READ share
+answers 403 and changes nothing. Its own customer's alarms: its authority, and for a delete its roles'
+ALARM DELETE ("Customer Administrator"; "Customer User" has none).
 """
 
 from dataclasses import replace
 
 from django.db.models import Q
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from roles import group_access
+from roles.rights import rights_of
 from rulechains import alarms
 from rulechains.models import Alarm
 from tbproject.api.ids import parse_uuid
@@ -34,6 +43,7 @@ from tenants.choices import Authority
 
 __all__ = ["AlarmView", "AlarmInfoView", "AckView", "ClearView", "EntityAlarmsView", "AllAlarmsView"]
 
+NO_PERMISSION = "You don't have permission to perform this operation!"
 SEARCH_STATUSES = ("ANY", "ACTIVE", "CLEARED", "ACK", "UNACK")
 STATUSES = ("ACTIVE_UNACK", "ACTIVE_ACK", "CLEARED_UNACK", "CLEARED_ACK")
 SORT_FIELDS = {"createdTime": "created_time", "startTs": "start_ts", "endTs": "end_ts", "ackTs": "ack_ts",
@@ -51,10 +61,17 @@ def _infos(rows) -> list[dict]:
 class _AlarmResource(APIView):
     permission_classes = [IsTenantUser]
 
-    def alarm(self, pk) -> Alarm:
-        alarm = Alarm.objects.for_user(self.request.user).filter(pk=parse_uuid(pk)).first()
+    def alarm(self, pk, operation: str | None = None) -> Alarm:
+        """A visible alarm (else 404); a change (``operation``: by default READ for GET, else WRITE) needs that
+        operation where shared groups decide on the originator (else 403)."""
+        user = self.request.user
+        alarm = Alarm.objects.for_user(user).filter(pk=parse_uuid(pk)).first()
         if alarm is None:
             raise NotFound(f"Alarm with id [{pk}] is not found")
+        operation = operation or ("READ" if self.request.method in SAFE_METHODS else "WRITE")
+        if operation != "READ" and group_access.decides(user, alarm.originator_type, operation,
+                                                        alarm.originator_id) is False:
+            raise PermissionDenied(NO_PERMISSION)
         return alarm
 
     def info(self, alarm: Alarm) -> dict:
@@ -66,9 +83,11 @@ class AlarmView(_AlarmResource):
         return Response(alarms.alarm_json(self.alarm(pk)))
 
     def delete(self, request, pk):
-        alarm = self.alarm(pk)
-        if request.user.authority != Authority.TENANT_ADMIN:
-            raise PermissionDenied("You don't have permission to perform this operation!")
+        alarm = self.alarm(pk, "DELETE")
+        user = request.user
+        if user.authority == Authority.CUSTOMER_USER and not rights_of(user).allows("ALARM", "DELETE") and \
+                group_access.decides(user, alarm.originator_type, "DELETE", alarm.originator_id) is not True:
+            raise PermissionDenied(NO_PERMISSION)  # tenant administrators: roles/enforcement.py's table
         alarm.delete()
         return Response(True)
 
@@ -152,5 +171,5 @@ class EntityAlarmsView(AllAlarmsView):
         if not seen:
             raise NotFound(f"{kind.replace('_', ' ').capitalize()} with id [{pk}] is not found")
         if not tenant and not group_access.user_may(user, kind, "WRITE", pk):
-            raise PermissionDenied("You don't have permission to perform this operation!")  # a READ share
+            raise PermissionDenied(NO_PERMISSION)  # a READ share
         return pk

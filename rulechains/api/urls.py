@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from rulechains.api import alarm_queries, alarms, editor, rule_engine, views
+from rulechains.api import alarm_queries, alarm_rules, alarms, editor, queue_stats, rule_engine, views
 from rulechains.api.alarm_assign import AssignView, UnassignView, UsersForAssignView
 from rulechains.api.alarm_comments import AlarmCommentsView, AlarmCommentView
 from rulechains.api.alarm_data import AlarmDataCountView, AlarmDataFindView
@@ -78,4 +78,6 @@ urlpatterns = [
     path("rpc/persistent/device/<str:device_id>", PersistentRpcByDeviceView.as_view(), name="rpc-persistent-device"),
     path("rpc/persistent/<str:pk>", PersistentRpcView.as_view(), name="rpc-persistent"),
     *rule_engine.urlpatterns,
+    *alarm_rules.urlpatterns,
+    *queue_stats.urlpatterns,
 ]

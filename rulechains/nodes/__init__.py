@@ -115,5 +115,6 @@ NODES = TypeRegistry({
     _TB + "transform.TbDuplicateMsgToRelatedNode": "rulechains.nodes.duplicate.DuplicateToRelatedNode",
     _TB + "transform.TbDuplicateMsgToGroupByNameNode": "rulechains.nodes.duplicate.DuplicateToGroupByNameNode",
     _TB + "action.TbChangeOwnerNode": "rulechains.nodes.owner.ChangeOwnerNode",
+    _TB + "ai.TbAiNode": "rulechains.nodes.ai_request.AiRequestNode",
 })
 get_node = NODES.load

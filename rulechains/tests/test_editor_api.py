@@ -22,7 +22,8 @@ NEEDS_A_REFERENCE = {nodes.INTEGRATION_DOWNLINK, nodes.RULE_CHAIN_INPUT,
                      "org.thingsboard.rule.engine.filter.TbCheckRelationNode",  # checkForSingleEntity, no entity
                      # a cloud account's credentials (ThingsBoard's defaults leave them empty)
                      "org.thingsboard.rule.engine.aws.sns.TbSnsNode", "org.thingsboard.rule.engine.aws.sqs.TbSqsNode",
-                     "org.thingsboard.rule.engine.gcp.pubsub.TbPubSubNode"}
+                     "org.thingsboard.rule.engine.gcp.pubsub.TbPubSubNode",
+                     "org.thingsboard.rule.engine.ai.TbAiNode"}  # an AI model of the tenant's (ai/)
 FIELD_KINDS = {"text", "secret", "number", "bool", "select", "script", "list", "json"}
 
 

@@ -1,8 +1,8 @@
 """Scheduler event endpoints at ThingsBoard's paths (under /api/); views.py says what each does.
 
 Literal segments come before ids (`schedulerEvent/info/{id}` before `schedulerEvent/{id}`). The
-edge routes of ThingsBoard's controller (`/api/edge/{edgeId}/...`) and `/api/scheduledReports`
-(PE's reporting server) are not served.
+edge routes of ThingsBoard's controller (`/api/edge/{edgeId}/...`) are not served;
+`/api/scheduledReports` is reporting's (reports/api/scheduled.py).
 """
 
 from django.urls import path

@@ -47,6 +47,7 @@ def test_it_registers_every_model_of_our_apps():
     ours |= {"signup"}
     ours |= {"vault"}
     ours |= {"oauth"}
+    ours |= {"ai"}
     models = {m for m in apps.get_models() if m._meta.app_label in ours}
     assert models - set(admin.site._registry) == set()
 

@@ -4,6 +4,7 @@
 - store.py: token buckets in this process or in Redis (shared by all processes);
 - limiter.py: the process's limiter, reserving tokens from the store in chunks;
 - profile.py: which limits a tenant's profile sets, cached.
+- entities.py: the profile's entity count and byte limits (maxAssets, maxResourcesInBytes...), enforced on save.
 
     from tenants import limits
     granted, wait_ms = limits.take(limits.UPLINKS_TENANT, tenant_id, tenant_id, 1)

@@ -24,6 +24,7 @@ __all__ = ["LIMIT_KEYS", "UPLINKS_TENANT", "UPLINKS_INTEGRATION", "REST_TENANT",
            "CONVERTER_TENANT", "DEBUG_TENANT", "TRANSPORT_TENANT_MSG", "TRANSPORT_TENANT_TELEMETRY_MSG",
            "TRANSPORT_TENANT_DATA_POINTS", "TRANSPORT_DEVICE_MSG", "TRANSPORT_DEVICE_TELEMETRY_MSG",
            "TRANSPORT_DEVICE_DATA_POINTS", "TenantLimits", "limits_of", "forget", "TTL_SECONDS", "COUNT_KEYS",
+           "ENTITY_KEYS", "SIZE_KEYS",
            "max_entities", "configuration_of", "count_value"]
 
 TTL_SECONDS = 5.0
@@ -57,8 +58,15 @@ LIMIT_KEYS = {
     TRANSPORT_DEVICE_TELEMETRY_MSG: "device API telemetry messages of each device",
     TRANSPORT_DEVICE_DATA_POINTS: "telemetry values each device posts through the device API",
 }
-#: entity count limits (ThingsBoard's names), not rates: devices/device_quota.py enforces maxDevices
-COUNT_KEYS = ("maxDevices",)
+#: entity type -> its count limit (ThingsBoard's DefaultTenantProfileConfiguration.getEntitiesLimit, PE's
+#: integrations, converters and scheduler events included; no edges here): tenants/limits/entities.py
+ENTITY_KEYS = {"DEVICE": "maxDevices", "ASSET": "maxAssets", "CUSTOMER": "maxCustomers", "USER": "maxUsers",
+               "DASHBOARD": "maxDashboards", "RULE_CHAIN": "maxRuleChains", "INTEGRATION": "maxIntegrations",
+               "CONVERTER": "maxConverters", "SCHEDULER_EVENT": "maxSchedulerEvents"}
+#: byte limits: all the tenant's resources, one resource, all its OTA packages' data
+SIZE_KEYS = ("maxResourcesInBytes", "maxResourceSize", "maxOtaPackagesInBytes")
+#: entity count and size limits (ThingsBoard's names), not rates: tenants/limits/entities.py enforces them
+COUNT_KEYS = (*ENTITY_KEYS.values(), *SIZE_KEYS)
 
 
 def _defaults() -> dict[str, str]:
@@ -95,7 +103,7 @@ def configuration_of(tenant_id) -> dict:
 
 
 def max_entities(tenant_id, key: str) -> int:
-    """The tenant profile's entity count limit ``key`` (one of COUNT_KEYS: ThingsBoard's ``maxDevices``),
+    """The tenant profile's entity count or size limit ``key`` (one of COUNT_KEYS: ThingsBoard's ``maxDevices``...),
     from the cache :func:`limits_of` keeps: 0, no limit, when unset, 0 or not a count."""
     return limits_of(tenant_id).counts.get(key, 0)
 

@@ -16,7 +16,8 @@ from django.conf import settings
 
 from tenants.system import mail, store, usage_counts
 
-__all__ = ["system_info", "features_info", "license_usage_info", "updates", "VERSION"]
+__all__ = ["system_info", "features_info", "license_usage_info", "updates", "VERSION", "cpu_times", "cpu_share",
+           "memory", "disk"]
 
 
 
@@ -30,28 +31,36 @@ def _version() -> str:
 VERSION = _version()
 
 
-def _cpu_times() -> tuple[int, int] | None:
+def cpu_times() -> tuple[int, int] | None:
+    """(all jiffies, idle + iowait jiffies) of the machine since boot: the first 8 fields of /proc/stat's cpu
+    line (user nice system idle iowait irq softirq steal; guest and guest_nice are already counted in user and
+    nice)."""
     try:
         with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
+            fields = [int(x) for x in f.readline().split()[1:9]]
     except (OSError, ValueError):
         return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return sum(fields), idle
+    if len(fields) < 4:
+        return None
+    return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)
+
+
+def cpu_share(first, second) -> int | None:
+    """Percent of CPU time busy between two :func:`cpu_times` samples, 0..100 (iowait may go back)."""
+    if not first or not second or second[0] <= first[0]:
+        return None
+    total, idle = second[0] - first[0], second[1] - first[1]
+    return min(100, max(0, round(100 * (total - idle) / total)))
 
 
 def _cpu_usage(interval: float = 0.1) -> int | None:
     """Percent of the machine's CPU time busy over ``interval`` seconds."""
-    first = _cpu_times()
+    first = cpu_times()
     time.sleep(interval)
-    second = _cpu_times()
-    if first is None or second is None or second[0] <= first[0]:
-        return None
-    total, idle = second[0] - first[0], second[1] - first[1]
-    return round(100 * (total - idle) / total)
+    return cpu_share(first, cpu_times())
 
 
-def _memory() -> tuple[int | None, int | None]:
+def memory() -> tuple[int | None, int | None]:
     """(percent used, total bytes) from /proc/meminfo."""
     info = {}
     try:
@@ -67,7 +76,8 @@ def _memory() -> tuple[int | None, int | None]:
     return round(100 * (total - available) / total), total
 
 
-def _disk() -> tuple[int | None, int | None]:
+def disk() -> tuple[int | None, int | None]:
+    """(percent used, total bytes) of the file system of DATA_DIR (else BASE_DIR)."""
     path = getattr(settings, "DATA_DIR", None) or settings.BASE_DIR
     try:
         st = os.statvfs(path)
@@ -79,8 +89,8 @@ def _disk() -> tuple[int | None, int | None]:
 
 
 def system_info() -> dict:
-    memory_usage, total_memory = _memory()
-    disc_usage, total_disc = _disk()
+    memory_usage, total_memory = memory()
+    disc_usage, total_disc = disk()
     return {"monolith": True, "systemData": [{
         "serviceId": socket.gethostname(), "serviceType": "MONOLITH", "cpuUsage": _cpu_usage(),
         "cpuCount": os.cpu_count(), "memoryUsage": memory_usage, "totalMemory": total_memory,
