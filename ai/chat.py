@@ -7,7 +7,8 @@
 The configuration's secret placeholders are resolved first (the tenant's own secrets, in the provider's
 ``secret_fields`` only); the call goes out through ai.providers.base.Transport (the outbound guard, the
 timeout per call, the size cap). Errors that may pass (timeouts, 5xx, 429) are retried ``maxRetries`` times
-(capped by AI_MAX_RETRIES), never past ``deadline`` (a time.monotonic() value bounding all the attempts). No error text carries a credential: each resolved secret value is masked out of it.
+(capped by AI_MAX_RETRIES), never past ``deadline`` (a time.monotonic() value bounding all the attempts). No
+error text carries a credential: each resolved secret value is masked out of it.
 """
 
 import logging

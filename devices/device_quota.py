@@ -11,9 +11,10 @@ and device provisioning explicitly), after the rows are inserted and before they
 whole creation back (a device saved in autocommit is checked before its insert instead, in ``pre_save``:
 tenants/limits/entities.py's guard_autocommit; a committed device is never deleted again). The tenant's row
 is locked (FOR NO KEY UPDATE, on PostgreSQL) before counting, so that concurrent creations are counted one
-after the other and cannot pass the limit together; SQLite writes one transaction at a time anyway. The limit is read from the tenant's cached limits (tenants/limits/profile.py:
-a profile change is seen at once in this process, within TTL_SECONDS in the others), so a tenant without
-one pays nothing. A tenant with one sends ``tenants.limits.entities.entities_counted`` (ENTITIES_LIMIT).
+after the other and cannot pass the limit together; SQLite writes one transaction at a time anyway. The
+limit is read from the tenant's cached limits (tenants/limits/profile.py: a profile change is seen at once in
+this process, within TTL_SECONDS in the others), so a tenant without one pays nothing. A tenant with one
+sends ``tenants.limits.entities.entities_counted`` (ENTITIES_LIMIT).
 """
 
 from devices.models import Device

@@ -46,8 +46,8 @@ from devices import credentials, device_quota, known
 from devices.choices import GroupType
 from devices.models import Asset, AssetProfile, Device, DeviceProfile, EntityGroup
 from devices.ota import signals as ota_signals
-from tenants.limits import entities as entity_limits
 from tbproject.process_cache import ProcessCache
+from tenants.limits import entities as entity_limits
 from tenants.models import Customer, Tenant, TenantProfile
 
 __all__ = ["Provisioner", "EntityRef", "CreationForbidden", "forbidden_message", "entities_provisioned"]
@@ -144,7 +144,7 @@ class Provisioner:
 
     def _create_many(self, entity_type: str, missing: dict) -> list:
         """Create the entities of ``missing`` (name -> the first update naming it) in one INSERT; returns
-        the rows this INSERT made.
+        the rows this INSERT made: at most the room the tenant's limit leaves, the first ones in message order.
 
         Rows another worker inserted first are skipped by the INSERT and read back as they are,
         as :meth:`_create` does one by one; group memberships of the rows created here commit
@@ -187,6 +187,8 @@ class Provisioner:
         except OperationalError:
             raise
         except (DatabaseError, ValueError):
+            # profiles, customers and groups made inside the rolled-back block are gone: look them up again
+            self._profiles.clear(), self._customers.clear(), self._groups.clear()
             return []
         for name, ref in stored.items():
             self._entities[(entity_type, name)] = ref

@@ -9,6 +9,8 @@ fields of the device go, the device HTTP API forgets its token (the old tenant's
 where they are). The name check and the move run in one transaction with the device row locked.
 """
 
+import logging
+
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from rest_framework.exceptions import ValidationError
@@ -18,6 +20,8 @@ from devices.device_quota import check_new_devices
 from devices.models import Device, DeviceCredentials, DeviceProfile, EntityView
 
 __all__ = ["assign_to_tenant", "device_moved"]
+
+log = logging.getLogger(__name__)
 
 #: sent after commit (sender Device): ``device`` (in its new tenant), ``old_tenant_id``, ``new_tenant`` and
 #: ``user``, who moved it (None: no one did)
@@ -35,11 +39,19 @@ def assign_to_tenant(device: Device, new_tenant, user=None) -> Device:
             device = Device.objects.select_for_update().select_related("profile").get(pk=device.pk)
             old_tenant_id = device.tenant_id
             _move(device, new_tenant)
-            transaction.on_commit(lambda: device_moved.send(sender=Device, device=device, old_tenant_id=old_tenant_id,
-                                                            new_tenant=new_tenant, user=user))
+            transaction.on_commit(lambda: _tell(device, old_tenant_id, new_tenant, user))
     except IntegrityError:  # the name, taken by a concurrent save between the check and ours
         raise ValidationError(NAME_TAKEN) from None
     return device
+
+
+def _tell(device: Device, old_tenant_id, new_tenant, user) -> None:
+    """Every subscriber hears of the move, whatever another one raises (the device has moved already)."""
+    for receiver, error in device_moved.send_robust(sender=Device, device=device, old_tenant_id=old_tenant_id,
+                                                    new_tenant=new_tenant, user=user):
+        if isinstance(error, Exception):
+            log.error("device_moved: %s failed for DEVICE %s", getattr(receiver, "__qualname__", receiver), device.pk,
+                      exc_info=error)
 
 
 def _move(device: Device, new_tenant) -> None:

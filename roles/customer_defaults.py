@@ -56,7 +56,9 @@ def ensure_customer(customer, EntityGroup, Role, GroupPermission, *, new: bool =
 
 
 def join_customer_defaults(user, EntityGroup) -> None:
-    """A customer user joins its customer's "All" and "Customer Users" groups."""
+    """A customer user joins its customer's "All" and "Customer Users" groups, found by name: the names are
+    the groups' default status, since roles/protection.py refuses to rename or delete a customer's default
+    groups (so no other group can take the name "Customer Users", unique per customer)."""
     if user.authority != "CUSTOMER_USER" or user.customer_id is None:
         return
     for group in EntityGroup.objects.filter(customer_id=user.customer_id, type="USER",

@@ -22,8 +22,8 @@ from rulechains.metadata import save_metadata
 from rulechains.models import RuleChain
 from tbproject.clock import now_ms
 
-__all__ = ["submit", "attributes_updated", "rpc_to_device", "device_moved", "params_text_of", "create_root_chain", "set_root",
-           "create_chain", "RPC_DEFAULT_TIMEOUT_MS"]
+__all__ = ["submit", "attributes_updated", "rpc_to_device", "device_moved", "params_text_of", "create_root_chain",
+           "set_root", "create_chain", "RPC_DEFAULT_TIMEOUT_MS"]
 
 log = logging.getLogger(__name__)
 

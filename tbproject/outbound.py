@@ -2,9 +2,10 @@
 
 :func:`request` resolves the URL's host once, refuses it when any address it names is not a public one
 (loopback, private, link-local such as 169.254.169.254, carrier-grade NAT, reserved, multicast,
-unspecified; an IPv4-mapped IPv6 address as its IPv4 one) unless ``allow_private``, and connects to that
-very address (no second lookup a DNS rebinding could answer differently; TLS still checks the host's
-name). A ``deadline`` bounds a whole call (``timeout`` each socket wait). Redirects are never followed: a 3xx is answered as it is. No proxy from the environment is used.
+unspecified; an IPv6 form carrying an IPv4 address, IPv4-mapped, 6to4, NAT64 or Teredo, as that one) unless
+``allow_private``, and connects to that very address (no second lookup a DNS rebinding could answer
+differently; TLS still checks the host's name). A ``deadline`` bounds a whole call (``timeout`` each socket
+wait). Redirects are never followed: a 3xx is answered as it is. No proxy from the environment is used.
 
     status, body = outbound.request("POST", url, data, headers, timeout=10, allow_private=False)
 """

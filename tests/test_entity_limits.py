@@ -177,7 +177,7 @@ def test_concurrent_creations_cannot_pass_the_limit_together(transactional_db, t
             if atomic:  # the REST API's and the pipeline's way: the tenant's row locked until commit
                 with transaction.atomic():
                     Customer.objects.create(tenant=tenant, title=f"race-{i}")
-            else:  # a script's save in autocommit: counted again after its insert
+            else:  # a script's save in autocommit: checked before its insert only (an overshoot is accepted)
                 Customer.objects.create(tenant=tenant, title=f"race-{i}")
             return "ok"
         except EntitiesLimitReached:
@@ -188,6 +188,72 @@ def test_concurrent_creations_cannot_pass_the_limit_together(transactional_db, t
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(one, range(8)))
     kept = Customer.objects.filter(tenant=tenant).count()
-    assert kept == results.count("ok") <= 3
+    assert kept == results.count("ok")  # never a refused row kept, nor an allowed one deleted
     if atomic:
         assert kept == 3
+
+
+@pytest.mark.parametrize("kind", ["CUSTOMER", "DEVICE"])
+def test_a_save_in_autocommit_is_checked_before_its_insert_and_never_deleted_after(transactional_db, tenant, kind):
+    """A script's save (no transaction to lock the tenant in): a racing creation that passed with the same room is
+    an accepted overshoot; the committed row, and what others linked to it meanwhile, are never deleted."""
+    from django.db.models.signals import pre_save
+
+    from devices.models import Device, DeviceProfile
+
+    profile = DeviceProfile.objects.create(tenant=tenant, name="p")
+    model, key = (Customer, "maxCustomers") if kind == "CUSTOMER" else (Device, "maxDevices")
+
+    def new(name):
+        if kind == "CUSTOMER":
+            return Customer(tenant=tenant, title=name)
+        return Device(tenant=tenant, name=name, profile=profile)
+
+    limit_tenant(tenant, **{key: 1})
+
+    def racer(sender, instance, **kwargs):  # another request's creation, between our check and our insert
+        if getattr(instance, "title", getattr(instance, "name", "")) == "mine":
+            model.objects.bulk_create([new("theirs")])
+
+    pre_save.connect(racer, sender=model, dispatch_uid="test.racer")
+    try:
+        assert not transaction.get_connection().in_atomic_block
+        mine = new("mine")
+        mine.save()
+    finally:
+        pre_save.disconnect(sender=model, dispatch_uid="test.racer")
+    assert model.objects.filter(pk=mine.pk).exists() and _count(model, tenant) == 2  # the overshoot, both kept
+    with pytest.raises(EntitiesLimitReached, match=f"{KINDS.get(kind, ('', 'Device'))[1]}s limit reached"):
+        new("one more").save()  # past the limit: refused before its insert
+    assert _count(model, tenant) == 2
+
+
+def test_a_tenant_without_limits_pays_no_query_for_them(tenant):
+    from django.db.models.signals import post_save, pre_save
+    from django.test.utils import CaptureQueriesContext
+
+    from devices.models import AssetProfile
+    from tenants.limits import limits_of
+
+    profile = AssetProfile.objects.create(tenant=tenant, name="p")
+    limits_of(tenant.pk)  # the profile's limits, cached (read at most every few seconds)
+    guarded = {Customer: "CUSTOMER", Asset: "ASSET"}
+
+    def creations(tag):
+        with CaptureQueriesContext(connection) as ctx:
+            Customer.objects.create(tenant=tenant, title=f"c-{tag}")
+            make_asset(tenant, f"a-{tag}", profile=profile)
+        return [q["sql"].replace(tag, "") for q in ctx.captured_queries]
+
+    with_limits = creations("on")
+    for model in guarded:
+        label = model._meta.label_lower
+        pre_save.disconnect(sender=model, dispatch_uid=f"tenants.limits.entities.pre.{label}")
+        post_save.disconnect(sender=model, dispatch_uid=f"tenants.limits.entities.post.{label}")
+    try:
+        without = creations("off")
+    finally:
+        for model, entity_type in guarded.items():
+            entities.guard(model, entity_type)
+    assert len(with_limits) == len(without)
+    assert not any("COUNT(" in sql or "tenants_tenant" in sql for sql in with_limits)

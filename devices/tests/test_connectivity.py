@@ -4,7 +4,6 @@ the transports this server has (HTTP), tenancy, the credentials right, bad input
 import json
 
 import pytest
-
 from django.test import override_settings
 from tb_pe_client.models import Device as ClientDevice
 from tb_pe_client.models import LwM2MServerSecurityConfigDefault

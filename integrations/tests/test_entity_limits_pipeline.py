@@ -55,7 +55,8 @@ def _new(entity_type: str, n: int) -> list:
 
 
 @pytest.mark.parametrize("entity_type", ["ASSET", "DEVICE"])
-def test_a_batch_past_the_limit_asks_the_room_once_and_fails_the_rest_without_queries(tenant, entity_type):
+def test_a_batch_past_the_limit_asks_the_room_once_and_fails_the_rest_without_queries(
+        tenant, entity_type, django_capture_on_commit_callbacks):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -71,7 +72,7 @@ def test_a_batch_past_the_limit_asks_the_room_once_and_fails_the_rest_without_qu
     limits_of(tenant.pk)  # the pipeline has read the tenant's limits before it provisions
     updates = _new(entity_type, 20)
     provisioner = Provisioner(tenant.pk, allow_create=True)
-    with CaptureQueriesContext(connection) as ctx:
+    with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
         provisioner.prefetch(updates)
         outcomes = []
         for update in updates:
@@ -83,7 +84,8 @@ def test_a_batch_past_the_limit_asks_the_room_once_and_fails_the_rest_without_qu
     assert outcomes == ["new-0", "new-1"] + [f"{name} limit reached"] * 18  # in message order
     assert sorted(model.objects.filter(tenant=tenant).values_list("name", flat=True)) == ["new-0", "new-1", "old"]
     assert len(ctx.captured_queries) <= 20, "\n".join(q["sql"] for q in ctx.captured_queries)
-    inserts = [q for q in ctx.captured_queries if q["sql"].startswith("INSERT") and model._meta.db_table in q["sql"]]
+    inserts = [q for q in ctx.captured_queries if q["sql"].startswith("INSERT")
+               and f'INTO "{model._meta.db_table}" ' in q["sql"]]
     assert len(inserts) == 1
 
     # the tenant is at its limit now: another batch (another provisioner) costs no count nor lock in this process
@@ -103,6 +105,5 @@ def test_the_pipeline_fails_only_the_messages_past_the_limit(tenant):
     integ = integration(tenant, converter(tenant, DECODER), allow_create_devices_or_assets=True)
     outcomes = pipeline.process([json_uplink(integ, {"asset": f"hall-{i}"}) for i in range(20)])
     assert [o.status for o in outcomes] == ["ok"] + ["failed"] * 19
-    assert {o.error for o in outcomes[1:]} == {f"Cannot create asset 'hall-{i}': Assets limit reached"
-                                               for i in range(1, 20)} and outcomes[5].error.endswith("'hall-5': "
-                                                                                                    "Assets limit reached")
+    assert [o.error for o in outcomes[1:]] == [f"Cannot create asset 'hall-{i}': Assets limit reached"
+                                               for i in range(1, 20)]

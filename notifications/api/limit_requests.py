@@ -8,9 +8,12 @@ system administrator's first ENTITIES_LIMIT_INCREASE_REQUEST template, else Thin
 template parameters are ThingsBoard's: ``entityType`` (its normal name, "Device"), ``userEmail``,
 ``increaseLimitActionLabel`` ("Set new limit"), ``increaseLimitLink`` (``/tenants/{tenantId}``), ``baseUrl``.
 Delivery is the notification center's (notifications/sending.py): inbox, e-mail, SMS, Slack as the template
-enables them.
+enables them. At most one request is sent per tenant and entity type every DEDUP_SECONDS (an hour, in the
+shared cache): a repeat within that time still answers 200 and sends nothing, so that a button pressed
+again, or a script, cannot flood the system administrators.
 """
 
+from django.core.cache import cache
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,6 +35,7 @@ _SUBJECT = "${entityType}s limit increase request"
 _BODY = ("${userEmail} has reached the maximum number of ${entityType:lowerCase}s allowed and is requesting an "
          "increase to the ${entityType:lowerCase} limit.")
 ACTION_LABEL = "Set new limit"
+DEDUP_SECONDS = 3600
 
 
 def default_template(link: str) -> dict:
@@ -63,6 +67,18 @@ class EntitiesLimitIncreaseRequest(APIView):
             raise ValidationError(f"Invalid value '{entity_type[:64]}' of parameter 'entityType': one of "
                                   f"{', '.join(ENTITY_TYPES)}")
         user = request.user
+        sent_key = f"notifications:limit-increase-request:{user.tenant_id}:{entity_type}"
+        if not cache.add(sent_key, 1, DEDUP_SECONDS):
+            return Response(status=200)  # one was sent within the hour
+        try:
+            self._send(user, entity_type)
+        except BaseException:
+            cache.delete(sent_key)  # nothing went out: the next request may try again
+            raise
+        return Response(status=200)
+
+    @staticmethod
+    def _send(user, entity_type: str) -> None:
         template = NotificationTemplate.objects.filter(tenant__isnull=True, notification_type=KIND) \
             .order_by("created_time").first()
         link = f"/tenants/{user.tenant_id}"
@@ -72,4 +88,3 @@ class EntitiesLimitIncreaseRequest(APIView):
         info = {"type": KIND, **params, "entityType": entity_type}
         sending.submit(None, [_sysadmins_target()], body, template_ref=template, info=info, sender=user,
                        originator=("USER", user.pk), context={"params": params})
-        return Response(status=200)

@@ -83,3 +83,11 @@ def test_a_tenant_admin_asks_the_system_administrators_for_a_higher_limit(sysadm
         assert refused.value.status == status, (user.email, entity_type)
         assert isinstance(json.loads(refused.value.body)["errorCode"], int)
     assert Notification.objects.count() == 1
+
+
+def test_one_request_per_tenant_and_entity_type_an_hour(sysadmin, tenant, tenant_admin, api):
+    path = "/api/notification/entitiesLimitIncreaseRequest/{}"
+    assert [api.post(path.format("DEVICE")).status_code for _ in range(3)] == [200] * 3
+    assert Notification.objects.filter(recipient=sysadmin).count() == 1  # the repeats: answered, nothing sent
+    assert api.post(path.format("ASSET")).status_code == 200  # another entity type: its own request
+    assert Notification.objects.filter(recipient=sysadmin).count() == 2

@@ -15,6 +15,8 @@ from devices.models import EntityGroup
 from tbproject.api.tokens import issue_pair
 from tbproject.testing.api import assert_error, snapshot
 from tbproject.testing.factories import make_asset, make_customer, make_device, make_group
+from tenants.choices import Authority
+from tenants.models import User
 
 PAGE = {"pageSize": 20, "page": 0}
 
@@ -197,3 +199,28 @@ def test_a_customer_administrator_manages_groups_through_the_tb_client(admin_api
     assert refused.value.status == 404 and json.loads(refused.value.body)["status"] == 404
     tb.delete_entity_group(str(saved.id.id))
     assert not EntityGroup.objects.filter(name="Client pumps").exists()
+
+
+def test_a_customers_default_groups_are_protected_so_no_administrator_locks_it_out(api, admin_api, tenant, customer,
+                                                                                   customer_user):
+    """"Customer Administrators" and "Customer Users" are not deleted nor renamed (the rename swap that would
+    make every new customer user an administrator is refused); "Customer Administrators" keeps a member."""
+    admins = EntityGroup.objects.get(customer=customer, type="USER", name="Customer Administrators")
+    users = EntityGroup.objects.get(customer=customer, type="USER", name="Customer Users")
+    for client in (admin_api, api):
+        for group, new_name in ((users, "Old users"), (admins, "Customer Users"), (admins, "Admins")):
+            body = {**client.get(f"/api/entityGroup/{group.pk}").json(), "name": new_name}
+            assert_error(client.post("/api/entityGroup", body, format="json"), 400, "can't be renamed")
+        for group in (admins, users):
+            assert_error(client.delete(f"/api/entityGroup/{group.pk}"), 400, "can't be deleted")
+        assert_error(add(client, admins, [customer_user.pk], "deleteEntities"), 400, "last member")
+    assert [g.name for g in EntityGroup.objects.filter(pk__in=[admins.pk, users.pk]).order_by("name")] == [
+        "Customer Administrators", "Customer Users"]
+    assert list(admins.users.all()) == [customer_user]
+    new = User.objects.create_user("dave@example.com", authority=Authority.CUSTOMER_USER, tenant=tenant,
+                                   customer=customer)
+    assert set(new.entity_groups.values_list("name", flat=True)) == {"All", "Customer Users"}
+    assert add(admin_api, users, [new.pk], "deleteEntities").status_code == 200  # "Customer Users" may lose all
+    assert add(admin_api, admins, [new.pk]).status_code == 200
+    assert add(admin_api, admins, [customer_user.pk], "deleteEntities").status_code == 200  # another one stays
+    assert list(admins.users.all()) == [new] and not users.users.filter(pk=new.pk).exists()

@@ -13,9 +13,10 @@ not found", the same for all, so the answer tells nothing of who exists. The use
 offers ThingsBoard's list of users for assignment: the tenant's administrators and the users of
 the alarm's customer (an alarm no customer owns: administrators only); a customer user's, its own
 customer's users only, also for an alarm it reads through a shared group (another customer's device: that
-customer's users stay unseen, and assigning one is the 404 above). Another tenant's alarm is a 404. Each change sets ``assignTs`` and sends
-ALARM_ASSIGNED / ALARM_UNASSIGNED to the rule engine, the acting user in its metadata; assigning
-the current assignee again, or unassigning an unassigned alarm, changes nothing.
+customer's users stay unseen, and assigning one is the 404 above). Another tenant's alarm is a 404.
+Each change sets ``assignTs`` and sends ALARM_ASSIGNED / ALARM_UNASSIGNED to the rule engine, the acting
+user in its metadata; assigning the current assignee again, or unassigning an unassigned alarm, changes
+nothing.
 """
 
 from dataclasses import replace

@@ -79,7 +79,8 @@ class AiRequestNode(BaseNode):
     ``${*}`` all the metadata, ``$[key]`` / ``${key}`` one value), to the tenant's AI model ``modelId``, asking
     for ``responseFormat`` TEXT, JSON or JSON_SCHEMA (JSON modes: not Anthropic, Amazon Bedrock, GitHub
     Models), waiting at most ``timeoutSeconds`` (1-600) without retries; a whole batch waits at most that long
-    (and at most AI_NODE_BATCH_BUDGET_SECONDS): calls unanswered by then are abandoned, Failure "timed out". Success: the answer is the new data
+    (and at most AI_NODE_BATCH_BUDGET_SECONDS): calls unanswered by then are abandoned, Failure "timed out".
+    Success: the answer is the new data
     (a JSON object as it is, anything else as {"response": text}); originator, type and metadata stay.
     Failure: no answer in time, the model missing, the provider's error. ``forceAck`` is kept for
     ThingsBoard's sake (this engine acknowledges a message once it has gone through its chain)."""

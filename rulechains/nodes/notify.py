@@ -281,8 +281,11 @@ class SlackNode(BaseNode):
             if not isinstance(conversation, dict):
                 raise ConfigError("conversation must be an object with the Slack conversation's id")
             conversation = _required(conversation, "id", "conversation.")
+        token = text_option(configuration, "botToken") or ""
+        if token and not (token.isascii() and token.isprintable() and " " not in token):  # never echoed
+            raise ConfigError("botToken must not contain whitespace, control or non-ASCII characters")
         return {"system": bool_option(configuration, "useSystemSettings", False), "template": template,
-                "token": text_option(configuration, "botToken") or "", "conversation": conversation}
+                "token": token, "conversation": conversation}
 
     def process(self, ctx, msg):
         config = self.config
@@ -305,6 +308,8 @@ class SlackNode(BaseNode):
             status, answer = _http(request)
         except OSError as e:
             return f"Failed to send the Slack message: {_unreachable('Slack', e)}"
+        except ValueError as e:  # a header refused: its text would quote the token
+            return f"Failed to send the Slack message: cannot reach Slack: {type(e).__name__}"
         try:
             reply = json.loads(answer)
         except ValueError:

@@ -27,19 +27,21 @@ def test_ipv6_transition_forms_are_judged_by_the_ipv4_they_carry(address, public
 
 @pytest.fixture(scope="module")
 def drip_server():
-    """Answers every request with headers at once, then a 50-byte body one byte every 0.05 s."""
+    """Answers with headers at once, then a 50-byte body one byte every 0.05 s; on /headers: a header line
+    every 0.05 s."""
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
 
     def serve(conn):
         with conn:
             try:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\nConnection: close\r\n\r\n")
-                for _ in range(50):
+                slow_headers = b" /headers " in conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\n" if slow_headers else
+                             b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\nConnection: close\r\n\r\n")
+                for i in range(50):
                     if stop.wait(0.05):
                         return
-                    conn.sendall(b"x")
+                    conn.sendall(f"X-Drip-{i}: 1\r\n".encode() if slow_headers else b"x")
             except OSError:
                 return
 
@@ -60,6 +62,9 @@ def drip_server():
 def test_a_deadline_ends_a_slow_drip_that_each_read_timeout_lets_pass(drip_server):
     with pytest.raises(TimeoutError):
         outbound.request("GET", drip_server, None, {}, timeout=1, allow_private=True,
+                         deadline=time.monotonic() + 0.3)
+    with pytest.raises(TimeoutError):  # headers dripped line by line
+        outbound.request("GET", drip_server + "headers", None, {}, timeout=1, allow_private=True,
                          deadline=time.monotonic() + 0.3)
     status, body = outbound.request("GET", drip_server, None, {}, timeout=1, allow_private=True, limit=3,
                                     deadline=time.monotonic() + 5)
