@@ -20,8 +20,10 @@ class DevicesConfig(AppConfig):
         """The tenant profile's maxAssets (tenants/limits/entities.py); devices are checked after their insert,
         by devices/device_quota.py, and before it only when saved in autocommit (maxOtaPackagesInBytes:
         devices/ota/packages.py)."""
+        from devices.device_quota import DevicesLimitReached
         from devices.models import Asset, Device
         from tenants.limits import entities
 
-        entities.guard_autocommit(Device, "DEVICE")  # in a transaction: after the insert, device_quota.py
+        # in a transaction: checked after the insert (device_quota.py); in autocommit, before it
+        entities.guard_autocommit(Device, "DEVICE", DevicesLimitReached)
         entities.guard(Asset, "ASSET")

@@ -11,8 +11,9 @@ ThingsBoard's semantics (reference section 7):
   entity's type), each created first when missing, and its label.
 - Past the tenant profile's maxDevices, maxAssets or maxCustomers, creating fails with ThingsBoard's text
   ("Assets limit reached", a ValueError): the pipeline fails only the message naming that entity. A batch
-  asks the room left once (tenants/limits/entities.py's room_left, the tenant locked until commit), inserts
-  that many of its new entities in message order and fails the rest without another query. The provisioner
+  asks the room left once (tenants/limits/entities.py's room_left), inserts that many of its new entities
+  in message order (counted again after the INSERT, the tenant locked until commit) and fails the rest
+  without another query. The provisioner
   then knows the type is full for the rest of its batch, and this process for FULL_SECONDS after the commit
   (forgotten at once when the tenant's profile changes or one of its devices or assets is deleted here;
   another process's delete is seen within FULL_SECONDS).
@@ -154,21 +155,23 @@ class Provisioner:
         model, _, group_type = _KINDS[entity_type]
         if self._is_full(entity_type):
             return []
-        since = known.generation()
+        since, full_since = known.generation(), _full.generation
+        names = list(missing)  # in message order
         try:
-            with transaction.atomic():
-                full_since = _full.generation
-                room = entity_limits.room_left(self.tenant_id, entity_type)  # None: no limit
-                names = list(missing)  # in message order
-                if room is not None and room < len(missing):  # the first ``room`` ones; the rest fail
-                    self._mark_full(entity_type, full_since)
-                    missing = dict(itertools.islice(missing.items(), room))
-                    if not missing:
-                        return []
-                rows = [model(tenant_id=self.tenant_id, name=name, label=update.label or "",
-                              profile=self._profile(entity_type, update.profile),
-                              customer=self._customer(update.customer) if update.customer else None)
-                        for name, update in missing.items()]
+            # The room left, asked once per batch and type (None: no limit). A creation racing ours may take it
+            # before our INSERT: the count after it (check_added, the tenant locked) then rolls ours back and
+            # :meth:`entity` creates them one by one, until the first refused one marks the type full.
+            room = entity_limits.room_left(self.tenant_id, entity_type)
+            if room is not None and room < len(missing):  # the first ``room`` ones; the others' messages fail
+                self._mark_full(entity_type, full_since)
+                if not room:
+                    return []
+                missing = dict(itertools.islice(missing.items(), room))
+            rows = [model(tenant_id=self.tenant_id, name=name, label=update.label or "",
+                          profile=self._profile(entity_type, update.profile),
+                          customer=self._customer(update.customer) if update.customer else None)
+                    for name, update in missing.items()]
+            with transaction.atomic():  # the INSERT first: SQLite takes its write lock at once
                 model.objects.bulk_create(rows, ignore_conflicts=True)
                 stored = {ref.name: ref for ref in self._lookup(entity_type, names, remember=False)}
                 mine = [row for row in rows if row.name in stored and stored[row.name].pk == row.pk]
@@ -187,8 +190,7 @@ class Provisioner:
         except OperationalError:
             raise
         except (DatabaseError, ValueError):
-            # profiles, customers and groups made inside the rolled-back block are gone: look them up again
-            self._profiles.clear(), self._customers.clear(), self._groups.clear()
+            self._groups.clear()  # groups made inside the rolled-back block are gone: look them up again
             return []
         for name, ref in stored.items():
             self._entities[(entity_type, name)] = ref

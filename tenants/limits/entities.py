@@ -10,8 +10,8 @@ the limit is refused with ThingsBoard's EntitiesLimitExceededException text, ``"
 The counted models live in higher layers, which register them from their ``AppConfig.ready()``::
 
     entities.guard(Asset, "ASSET")              # every save() that inserts a row is checked first
-    entities.register(Device, "DEVICE")         # counted: devices/device_quota.py checks devices after insert
-    entities.guard_autocommit(Device, "DEVICE")  # and a device saved in autocommit before its insert
+    entities.guard_autocommit(Device, "DEVICE", DevicesLimitReached)  # devices/device_quota.py checks them
+                                                # after their insert; one saved in autocommit, before it
     entities.guard_bytes(Resource, entities.RESOURCES, "data")    # dashboards/apps.py
 
 A guarded model is checked in ``pre_save`` when the row is new, so that every way of making one (the REST
@@ -125,13 +125,14 @@ def guard(model, entity_type: str) -> None:
     post_save.connect(_after_insert, sender=model, dispatch_uid=f"tenants.limits.entities.post.{label}")
 
 
-def guard_autocommit(model, entity_type: str) -> None:
+def guard_autocommit(model, entity_type: str,
+                     error: Callable[[str, int], Exception] = EntitiesLimitReached) -> None:
     """:func:`register`, and check a new row saved in autocommit before its insert (``pre_save``): for a model
     whose rows are checked after their insert (:func:`check_added`), which can refuse them only inside a
     transaction."""
     register(model, entity_type)
     label = model._meta.label_lower
-    pre_save.connect(partial(_before_autocommit_insert, entity_type), sender=model, weak=False,
+    pre_save.connect(partial(_before_autocommit_insert, entity_type, error), sender=model, weak=False,
                      dispatch_uid=f"tenants.limits.entities.autocommit.{label}")
 
 
@@ -161,7 +162,8 @@ def lock_tenant(tenant_id) -> bool:
     return True
 
 
-def check_room(tenant_id, entity_type: str, adding: int = 1) -> tuple[int, int, bool] | None:
+def check_room(tenant_id, entity_type: str, adding: int = 1, *,
+               error: Callable[[str, int], Exception] = EntitiesLimitReached) -> tuple[int, int, bool] | None:
     """Before inserting ``adding`` rows: raise EntitiesLimitReached when they would exceed the limit; else
     (count with them, limit, whether the tenant is locked), or None when the tenant has no limit."""
     limit = limit_of(tenant_id, entity_type)
@@ -170,7 +172,7 @@ def check_room(tenant_id, entity_type: str, adding: int = 1) -> tuple[int, int, 
     locked = lock_tenant(tenant_id)
     now = count(tenant_id, entity_type)
     if now + adding > limit:
-        raise EntitiesLimitReached(entity_type, limit)
+        raise error(entity_type, limit)
     return now + adding, limit, locked
 
 
@@ -208,11 +210,11 @@ def _before_insert(sender, instance, raw=False, **kwargs) -> None:
         instance._entities_counted = counted
 
 
-def _before_autocommit_insert(entity_type, sender, instance, raw=False, **kwargs) -> None:
+def _before_autocommit_insert(entity_type, error, sender, instance, raw=False, **kwargs) -> None:
     if raw or not instance._state.adding or not getattr(instance, "tenant_id", None):
         return
     if not transaction.get_connection().in_atomic_block:
-        check_room(instance.tenant_id, entity_type)
+        check_room(instance.tenant_id, entity_type, error=error)
 
 
 def _after_insert(sender, instance, created, raw=False, **kwargs) -> None:
