@@ -9,7 +9,6 @@ dashboard report of the rule node is stored.
 """
 
 from django.shortcuts import get_object_or_404
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +17,7 @@ from reports.api.common import file_response
 from reports.models import BlobEntity
 from tbproject.api.ids import parse_id_list, parse_uuid
 from tbproject.api.pagination import page_data, page_request
+from tbproject.api.params import ms_param
 from tbproject.api.permissions import IsTenantUser
 
 __all__ = ["PageView", "ByIdsView", "InfoView", "DownloadView", "DetailView"]
@@ -29,16 +29,6 @@ def _blobs(request):
     return BlobEntity.objects.for_user(request.user).select_related("customer").defer("data")
 
 
-def _ms(params, name: str):
-    raw = params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationError(f"Parameter '{name}' must be an integer, got '{raw:.32}'") from None
-
-
 class PageView(APIView):
     permission_classes = [IsTenantUser]
 
@@ -47,7 +37,7 @@ class PageView(APIView):
         queryset = _blobs(request)
         if params.get("type"):
             queryset = queryset.filter(type=params["type"])
-        start, end = _ms(params, "startTime"), _ms(params, "endTime")
+        start, end = ms_param(params, "startTime"), ms_param(params, "endTime")
         if start is not None:
             queryset = queryset.filter(created_time__gte=start)
         if end is not None:
