@@ -144,6 +144,8 @@ class PulsarListener(ClientListener):
     name = "pulsar"
     #: redelivery delay of a negatively acknowledged message (the client's default is 60 s)
     nack_delay_ms = 1000
+    #: the longest pause between connection attempts (the test after a killed consumer shortens it)
+    retry_ceiling = 30.0
 
     def __init__(self, config, sink, *, metadata: dict[str, str], integration_id: str):
         cc = config.clientConfiguration
@@ -158,7 +160,7 @@ class PulsarListener(ClientListener):
         await _close(client)
 
     async def _run(self, first: FirstAttempt) -> None:
-        backoff = Backoff()
+        backoff = Backoff(high=self.retry_ceiling)
         while True:
             client = None
             try:

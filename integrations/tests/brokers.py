@@ -214,7 +214,11 @@ async def running(listener, *, stop_timeout: float = 5.0, connect_timeout: float
     listener.stop_timeout = stop_timeout
     await listener.start()
     try:
-        await asyncio.wait_for(listener.connected.wait(), connect_timeout)
+        try:
+            await asyncio.wait_for(listener.connected.wait(), connect_timeout)
+        except TimeoutError:
+            reports = getattr(listener.sink, "reports", [])[-3:]
+            raise AssertionError(f"not connected in {connect_timeout} s; its last reports: {reports}") from None
         yield listener
     finally:
         await listener.stop()

@@ -65,7 +65,9 @@ class PulsarLite(PeerProcess):
         self.directory.mkdir(parents=True, exist_ok=True)
         self.port = _free_port()
         self.url = f"pulsar://{HOST}:{self.port}"
-        (self.directory / "broker.toml").write_text("[metrics]\nenabled = false\n")
+        # A dead client connection noticed within seconds (its defaults: a ping every 30 s, 10 s for the pong).
+        (self.directory / "broker.toml").write_text(
+            "keep_alive_interval_secs = 3\nconnection_liveness_check_timeout_secs = 3\n[metrics]\nenabled = false\n")
 
     def start(self, timeout: float = 15.0) -> "PulsarLite":
         log = (self.directory / "broker.log").open("ab")
