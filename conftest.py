@@ -1,6 +1,6 @@
 import pytest
 
-pytest_plugins = ["tbproject.testing.fixtures", "tbproject.testing.client_server"]
+pytest_plugins = ["tbproject.testing.fixtures", "tbproject.testing.client_server", "tbproject.testing.modes"]
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,11 @@
 
 from django.db import models
 
+from reports.choices import ACTIVE_JOB_STATUSES, JobStatus
+from reports.choices import JOB_TYPES as ALL_JOB_TYPES
+
 __all__ = ["FieldKind", "FieldEntityType", "ArgumentType", "OutputType", "ALL_KINDS", "JobType", "JobStatus",
-           "ACTIVE_JOB_STATUSES"]
+           "ACTIVE_JOB_STATUSES", "ALL_JOB_TYPES"]
 
 
 class FieldKind(models.TextChoices):
@@ -44,16 +47,4 @@ class JobType(models.TextChoices):
     CF_REPROCESSING = "CF_REPROCESSING", "Calculated field reprocessing"
 
 
-ALL_JOB_TYPES = ("CF_REPROCESSING", "REPORT", "DUMMY")
-
-
-class JobStatus(models.TextChoices):
-    QUEUED = "QUEUED", "Queued"
-    PENDING = "PENDING", "Pending"
-    RUNNING = "RUNNING", "Running"
-    COMPLETED = "COMPLETED", "Completed"
-    FAILED = "FAILED", "Failed"
-    CANCELLED = "CANCELLED", "Cancelled"
-
-
-ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.PENDING, JobStatus.RUNNING)
+# ALL_JOB_TYPES, JobStatus and ACTIVE_JOB_STATUSES: the jobs' shared vocabulary, reports/choices.py

@@ -5,7 +5,7 @@ Telemetry has no Django model (see devices/telemetry/storage.py), so it is read 
 devices.telemetry rather than registered here.
 """
 
-
+from types import SimpleNamespace
 
 from django.contrib import admin, messages
 from django.db.models import CharField, OuterRef, Q, Subquery, Value
@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce, Concat
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
 
-from devices import attributes, telemetry
+from devices import attributes, group_owners, telemetry
 from devices.device_quota import DevicesLimitReached
 from devices.models import (
     Asset,
@@ -29,7 +29,7 @@ from devices.models import (
 )
 from devices.ota import updates
 from devices.values import as_text, decode
-from tbproject.admin import TenantScopedAdmin, format_ms, is_sysadmin
+from tbproject.admin import TenantScopedAdmin, TenantScopedForm, format_ms, is_sysadmin
 from tenants.models import Customer, Tenant
 
 Related = admin.RelatedOnlyFieldListFilter
@@ -115,8 +115,25 @@ class EntityViewAdmin(TenantScopedAdmin):
               "additional_info", "id", "created_time")
 
 
+class EntityGroupForm(TenantScopedForm):
+    def clean(self):
+        """A group holds its owner's entities only (devices/group_owners.py): the tenant's group its devices."""
+        relations = ("devices", "assets", "entity_views")
+        chosen = {relation: self.cleaned_data.get(relation) or () for relation in relations}  # before the mixin
+        data = super().clean()
+        owner, named = self.instance.customer_id, SimpleNamespace(name=data.get("name") or self.instance.name)
+        tenant = self.instance.tenant_id  # set by the mixin's clean (a system admin's chosen tenant)
+        for relation in relations:
+            # owner and tenant, as group_owners.foreign_member: a tenant group takes no other tenant's devices
+            foreign = next((m for m in chosen[relation] if m.customer_id != owner or m.tenant_id != tenant), None)
+            if foreign is not None:
+                self.add_error(relation, group_owners.not_owned_message(foreign.pk, named))
+        return data
+
+
 @admin.register(EntityGroup)
 class EntityGroupAdmin(TenantScopedAdmin):
+    form = EntityGroupForm
     list_display = ("__str__", "type", "description")
     list_filter = ("type",)
     search_fields = ("name", "description")

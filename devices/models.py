@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from devices import group_types
+from devices import group_owners, group_types
 from devices.choices import AttributeScope, ChecksumAlgorithm, CredentialsType, GroupType, OtaPackageType
 from tbproject.clock import now_ms
 from tenants.models import Customer, TenantScopedModel
@@ -83,6 +83,12 @@ class _Entity(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        entity = super().from_db(db, field_names, values)
+        group_owners.remember_owner(entity, field_names)  # an owner change leaves the old owner's groups
+        return entity
 
 
 class Device(_Entity):
@@ -276,6 +282,12 @@ class EntityView(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        view = super().from_db(db, field_names, values)
+        group_owners.remember_owner(view, field_names)  # an owner change leaves the old owner's groups
+        return view
 
     def clean(self) -> None:
         # The API checks this in its serializer; the admin form comes here (a view of another

@@ -8,7 +8,8 @@ ThingsBoard's semantics (reference section 7):
 - Not found: it is created only when the integration allows it (``allowCreateDevicesOrAssets``);
   otherwise the caller ignores that entity's data. A new entity gets the named profile
   (``deviceType``/``assetType``), customer (``customerName``) and group (``groupName``, of the
-  entity's type), each created first when missing, and its label.
+  entity's type and owner: the customer's group when it names a customer, else the tenant's), each created
+  first when missing, and its label.
 - Past the tenant profile's maxDevices, maxAssets or maxCustomers, creating fails with ThingsBoard's text
   ("Assets limit reached", a ValueError): the pipeline fails only the message naming that entity. A batch
   asks the room left once (tenants/limits/entities.py's room_left), inserts that many of its new entities
@@ -99,7 +100,7 @@ class Provisioner:
         self._entities: dict[tuple[str, str], EntityRef] = {}
         self._profiles: dict[tuple[str, str], DeviceProfile | AssetProfile] = {}
         self._customers: dict[str, Customer] = {}
-        self._groups: dict[tuple[str, str], EntityGroup] = {}
+        self._groups: dict[tuple, EntityGroup] = {}  # (type, name, owner customer id)
         self._missing: set[tuple[str, str]] = set()  # looked up by prefetch() and not found
         self._full: set[str] = set()  # entity types past the tenant's limit: no more creations in this batch
         #: entities this provisioner created, in order (for notifications and tests)
@@ -184,7 +185,7 @@ class Provisioner:
                 for row in mine:
                     group = missing[row.name].group
                     if group:
-                        members.setdefault(self._group(group_type, group), []).append(row)
+                        members.setdefault(self._group(group_type, group, row.customer), []).append(row)
                 for group, entities in members.items():
                     ota_signals.change_members(group, entities, partial(group.members.add, *entities))
         except OperationalError:
@@ -225,7 +226,7 @@ class Provisioner:
         since = _full.generation
         profile = self._profile(update.entity_type, update.profile)
         customer = self._customer(update.customer) if update.customer else None
-        group = self._group(group_type, update.group) if update.group else None
+        group = self._group(group_type, update.group, customer) if update.group else None
         try:
             with transaction.atomic():
                 entity = model.objects.create(tenant_id=self.tenant_id, name=update.name, profile=profile,
@@ -268,10 +269,12 @@ class Provisioner:
             self._customers[title], _ = Customer.objects.get_or_create(tenant_id=self.tenant_id, title=title)
         return self._customers[title]
 
-    def _group(self, group_type: str, name: str) -> EntityGroup:
-        key = (group_type, name)
+    def _group(self, group_type: str, name: str, customer: Customer | None) -> EntityGroup:
+        """The group ``name`` of the new entity's owner (ThingsBoard PE: a customer's entity joins that customer's
+        group, devices/group_owners.py), created when missing."""
+        key = (group_type, name, customer.pk if customer is not None else None)
         if key not in self._groups:
-            self._groups[key], _ = EntityGroup.objects.get_or_create(tenant_id=self.tenant_id, customer=None,
+            self._groups[key], _ = EntityGroup.objects.get_or_create(tenant_id=self.tenant_id, customer=customer,
                                                                      type=group_type, name=name)
         return self._groups[key]
 

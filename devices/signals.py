@@ -1,11 +1,11 @@
 """Model signals of the devices app: default profiles per tenant, a new device's access token,
-data cleanup on delete."""
+data cleanup on delete; an entity whose owner changed leaves its former owner's groups (devices/group_owners.py)."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from devices import credentials, relations
-from devices.models import DEFAULT_PROFILE, Asset, AssetProfile, Attribute, Device, DeviceProfile
+from devices import credentials, group_owners, relations
+from devices.models import DEFAULT_PROFILE, Asset, AssetProfile, Attribute, Device, DeviceProfile, EntityView
 from tenants.models import Customer, Tenant, User
 
 
@@ -45,3 +45,6 @@ def drop_data_of(entity_id) -> None:
     Attribute.objects.filter(entity_id=entity_id).delete()
     relations.delete_all(entity_id)
     delete_entity(entity_id)
+
+
+group_owners.connect(Device, Asset, EntityView)  # an owner change: out of the former owner's groups

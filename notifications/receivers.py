@@ -66,9 +66,10 @@ def _comment(sender, comment, action, user=None, **kwargs) -> None:
 
 
 def connect() -> None:
-    from notifications import trigger_receivers
+    from notifications import report_delivery, trigger_receivers
 
     trigger_receivers.connect()
+    report_delivery.connect()
     post_init.connect(_remember, sender=Alarm, dispatch_uid="notifications.alarm_seen")
     post_save.connect(_alarm_saved, sender=Alarm, dispatch_uid="notifications.alarm_saved")
     alarm_action.connect(_assignment, sender=Alarm, dispatch_uid="notifications.alarm_assignment")

@@ -1,10 +1,11 @@
 """The enumerations of ThingsBoard PE's reporting (tb-pe-client's TbReportFormat, ReportTemplateType,
-JobStatus and DashboardReportConfig.type)."""
+DashboardReportConfig.type), and the vocabulary of ThingsBoard's jobs (JobStatus, JobType), shared by every
+kind of job: it lives here, in the lowest app that runs jobs; calculated/ (above) imports it."""
 
 from django.db import models
 
-__all__ = ["ReportFormat", "TemplateType", "JobStatus", "DASHBOARD_TYPES", "CONTENT_TYPES", "EXTENSIONS",
-           "BLOB_TYPE_REPORT"]
+__all__ = ["ReportFormat", "TemplateType", "JobStatus", "ACTIVE_JOB_STATUSES", "JOB_TYPES", "DASHBOARD_TYPES",
+           "CONTENT_TYPES", "EXTENSIONS", "BLOB_TYPE_REPORT"]
 
 
 class ReportFormat(models.TextChoices):
@@ -25,6 +26,11 @@ class JobStatus(models.TextChoices):
     FAILED = "FAILED", "Failed"
     CANCELLED = "CANCELLED", "Cancelled"
 
+
+#: a job in one of these may be cancelled, not deleted
+ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.PENDING, JobStatus.RUNNING)
+#: ThingsBoard's JobType: what /api/jobs accepts as ``types`` (CF_REPROCESSING: calculated/, REPORT: here)
+JOB_TYPES = ("CF_REPROCESSING", "REPORT", "DUMMY")
 
 #: the file types of the dashboard report (DashboardReportConfig.type), case-insensitive on input
 DASHBOARD_TYPES = ("PDF", "PNG", "JPEG")

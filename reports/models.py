@@ -67,7 +67,13 @@ class Report(TenantScopedModel):
 
 
 class ReportJob(TenantScopedModel):
-    """One request to generate a report (ThingsBoard's Job of type REPORT): status, configuration, result."""
+    """One request to generate a report (ThingsBoard's Job of type REPORT): status, configuration, result.
+
+    Listed, cancelled, deleted and re-run through ThingsBoard's job API with the calculated fields' jobs
+    (calculated/all_jobs.py). ``configuration`` is ReportJobConfiguration's JSON as requested (``targets``,
+    ``notificationTemplateId``, and the ``notificationRequests`` sent once it completed); what went wrong
+    notifying them is ``notification_errors`` (never the job's failure: reports/jobs.py).
+    """
 
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     template = models.ForeignKey(ReportTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -78,9 +84,13 @@ class ReportJob(TenantScopedModel):
     error = models.TextField(blank=True, default="")
     start_ts = models.BigIntegerField(null=True, blank=True)
     finish_ts = models.BigIntegerField(null=True, blank=True)
+    cancellation_ts = models.BigIntegerField(null=True, blank=True)
+    notification_errors = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_time"]
+        # the job API's list (a tenant's, newest first) and the cleanup of finished jobs (reports/jobs.py)
+        indexes = [models.Index(fields=["tenant", "created_time"], name="reportjob_tenant_created")]
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status})"

@@ -3,9 +3,12 @@
 ``generate report`` (TbGenerateReportV2Node): makes a report of a report template as a user, in a
 time zone; configuration ``{"useConfigFromMessage", "config": {"reportTemplateId", "userId",
 "timezone", "targets", "notificationTemplateId"}}``; with ``useConfigFromMessage`` the same keys come
-from the message data. The report's id is added to the metadata key ``reports`` (comma-separated
-when there is one already); Failure when the template or user is not the tenant's or rendering fails.
-``targets`` and ``notificationTemplateId`` are accepted and not acted on (no notification is sent).
+from the message data (as a scheduled report's event sends them). It runs as a report job (listed in
+/api/jobs; reports/jobs.py run_now), whose ``targets`` (notification target ids) are notified with the
+notification template ``notificationTemplateId`` (or a plain one) once the report is made. The report's id
+is added to the metadata key ``reports`` (comma-separated when there is one already); Failure when the
+template or user is not the tenant's or rendering fails; a notification that cannot be sent is logged on the
+job and never fails the message.
 
 ``generate dashboard report`` (TbGenerateReportNode): renders a dashboard (DashboardReportConfig in
 ``reportConfig``, or ``reportConfig`` of the message data with ``useReportConfigFromMessage``) and
@@ -21,7 +24,7 @@ import json
 from django.contrib.auth import get_user_model
 from rest_framework.exceptions import APIException
 
-from reports import rendering, services
+from reports import jobs, rendering, services
 from reports.models import ReportTemplate
 from rulechains.messages import SUCCESS, changed
 from rulechains.nodes.base import BaseNode, ConfigError, NodeError, Out, bool_option, field
@@ -87,7 +90,8 @@ class GenerateReportNode(BaseNode):
     fields = (field("useConfigFromMessage", "bool", "Use report config from message"),
               field("config", "json", "Report config",
                     help='{"reportTemplateId": {"entityType": "REPORT_TEMPLATE", "id": ...}, '
-                         '"userId": {"entityType": "USER", "id": ...}, "timezone": "Europe/Berlin"}'))
+                         '"userId": {"entityType": "USER", "id": ...}, "timezone": "Europe/Berlin", '
+                         '"targets": [notification target ids], "notificationTemplateId": ...}'))
 
     @classmethod
     def clean_config(cls, configuration: dict) -> dict:
@@ -97,6 +101,7 @@ class GenerateReportNode(BaseNode):
             for key in ("reportTemplateId", "userId"):
                 if not config.get(key):
                     raise ConfigError(f"config.{key} should be specified!")
+            jobs.notify_options(config, ConfigError)
         return {"useConfigFromMessage": from_message, "config": config}
 
     def process(self, ctx, msg) -> list[Out]:
@@ -107,14 +112,18 @@ class GenerateReportNode(BaseNode):
         if template is None:
             raise NodeError(f"Report template with id [{raw}] is not found")
         user = _user(ctx.tenant_id, config.get("userId"))
+        options = jobs.notify_options(config, NodeError)
         try:
             tz = services.check_dashboard_config({"timezone": config.get("timezone")})["timezone"]
-            report = services.generate(user, template, tz, bool(config.get("makePublic")))
-        except rendering.ReportServerError as e:
-            raise NodeError(e.message) from None
         except APIException as e:
             raise NodeError(str(e.detail if not isinstance(e.detail, list) else e.detail[0])) from None
-        return [Out(SUCCESS, _append(msg, "reports", str(report.pk)))]
+        origin = {"originator": {"entityType": msg.originator_type, "id": str(msg.originator_id)}}
+        job = jobs.run_now(template, user, tz, bool(config.get("makePublic")), options, origin)
+        if job is None:
+            raise NodeError("Report job was deleted while it ran")
+        if job.report_id is None:
+            raise NodeError(job.error or f"Report job is {job.status.lower()}")
+        return [Out(SUCCESS, _append(msg, "reports", str(job.report_id)))]
 
 
 class GenerateDashboardReportNode(BaseNode):

@@ -3,8 +3,9 @@
     dashboard_report(user, dashboard_id, config) -> (name, content_type, bytes)   # /api/report/..., rule node
     report_file(user, config, tz, title) -> (name, content_type, bytes)          # a template's file
     generate(user, template, tz, make_public) -> Report                          # stored report
-    request_job(request, data) -> ReportJob; run_job(job_id)                     # off the request thread
+    request_job(request, data) -> ReportJob; run_job(job_id)                     # off the request thread (jobs.py)
     sweep_stuck_jobs()                                                           # RUNNING too long -> FAILED
+    check_notify_options(request, data); check_scheduled_report(request, configuration)   # targets: 400/403/404
 
 Input errors are DRF ValidationError (400) and NotFound (404, also for another tenant's ids);
 rendering errors are reports.rendering.ReportServerError.
@@ -15,7 +16,6 @@ random single-use key (REPORT_KEY_SECONDS) bound to the report's user, and the p
 
 import csv
 import io
-import logging
 import secrets
 import uuid
 from urllib.parse import urlencode
@@ -24,11 +24,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
-from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from dashboards.models import Dashboard
 from reports import naming, rendering
-from reports.choices import BLOB_TYPE_REPORT, CONTENT_TYPES, DASHBOARD_TYPES, JobStatus, ReportFormat
+from reports.choices import BLOB_TYPE_REPORT, CONTENT_TYPES, DASHBOARD_TYPES, ReportFormat
 from reports.models import BlobEntity, Report, ReportJob, ReportTemplate
 from roles.enforcement import NO_PERMISSION, allows
 from roles.rights import rights_of
@@ -38,9 +38,7 @@ from tenants.choices import Authority
 
 __all__ = ["dashboard_report", "check_dashboard_config", "check_template_config", "check_dashboards", "report_file",
            "generate", "request_job", "run_job", "sweep_stuck_jobs", "save_blob", "visible_user", "keep_config",
-           "take_config", "csv_cell"]
-
-log = logging.getLogger(__name__)
+           "take_config", "csv_cell", "check_notify_options", "check_scheduled_report"]
 
 
 def _id_of(value, what: str):
@@ -220,10 +218,14 @@ def generate(user, template: ReportTemplate, tz: str, make_public: bool = False)
                                  content_type=content_type, data=data, public=bool(make_public))
 
 
-# --- jobs ---------------------------------------------------------------------------------------
+# --- jobs (run, cancelled and listed by reports/jobs.py) ------------------------------------------
 def request_job(request, data, *, origin: dict | None = None) -> ReportJob:
     """A QUEUED report job for ReportRequest ``data``; its task starts once the transaction commits. A tenant
-    with REPORTS_MAX_JOBS_PER_TENANT jobs queued or running gets a 429."""
+    with REPORTS_MAX_JOBS_PER_TENANT jobs queued or running gets a 429. Notification ``targets`` may be named
+    by a tenant administrator whose roles write notifications only (403 otherwise), and they and
+    ``notificationTemplateId`` must be the tenant's (404 otherwise)."""
+    from reports import jobs
+
     requester = request.user
     if not isinstance(data, dict):
         raise ValidationError("Report request must be a JSON object")
@@ -234,13 +236,11 @@ def request_job(request, data, *, origin: dict | None = None) -> ReportJob:
     user = visible_user(request, data.get("userId"))
     if not isinstance(data.get("makePublic", False), (bool, type(None))):
         raise ValidationError("makePublic must be true or false")
-    cap = int(getattr(settings, "REPORTS_MAX_JOBS_PER_TENANT", 10))
-    if ReportJob.objects.filter(tenant_id=template.tenant_id, status__in=(JobStatus.QUEUED, JobStatus.RUNNING)
-                                ).count() >= cap:
-        raise Throttled(detail=f"Too many report jobs queued or running ({cap}); try again when they finish")
+    options = check_notify_options(request, data)
+    jobs.check_capacity(template.tenant_id)
     configuration = {"type": "REPORT", "tasksKey": uuid.uuid4().hex, "reportTemplateId": str(template.pk),
                      "userId": str(user.pk), "timezone": _zone_name(data.get("timezone")),
-                     "makePublic": bool(data.get("makePublic")), **(origin or {})}
+                     "makePublic": bool(data.get("makePublic")), **options, **(origin or {})}
     job = ReportJob.objects.create(tenant_id=template.tenant_id, customer_id=requester.customer_id,
                                    template=template, key=configuration["tasksKey"], configuration=configuration)
     from reports.tasks import generate_report
@@ -249,35 +249,44 @@ def request_job(request, data, *, origin: dict | None = None) -> ReportJob:
     return job
 
 
+def check_notify_options(request, data: dict) -> dict:
+    """The ``targets`` and ``notificationTemplateId`` of a report request (or of a scheduled report's message):
+    400 for a bad shape; 403 when they name targets and the requester is not a tenant administrator whose roles
+    write notifications; 404 for an id that is not one of the tenant's (asked of the notification center,
+    reports/signals.py). The options, as reports/jobs.py keeps them."""
+    from reports import jobs, signals
+
+    options = jobs.notify_options(data, ValidationError)
+    requester = request.user
+    if options["targets"] and not (requester.authority == Authority.TENANT_ADMIN
+                                   and allows(request, "NOTIFICATION", "WRITE")):
+        raise PermissionDenied("Only a tenant administrator who may send notifications can name notification "
+                               "targets")
+    if options["targets"] or options["notificationTemplateId"]:
+        missing = signals.missing_ref(requester.tenant_id, options["targets"], options["notificationTemplateId"])
+        if missing:
+            raise NotFound(missing)
+    return options
+
+
+def check_scheduled_report(request, configuration) -> None:
+    """A ``generateReport`` scheduler event's save (scheduler/services.py's hook, set in reports' AppConfig):
+    the notification options of its message (``configuration.msgBody``) as :func:`check_notify_options`."""
+    body = configuration.get("msgBody") if isinstance(configuration, dict) else None
+    body = body if isinstance(body, dict) else configuration
+    if isinstance(body, dict):
+        check_notify_options(request, body)
+
+
 def run_job(job_id) -> ReportJob | None:
-    """Run a QUEUED job once (claimed by a conditional UPDATE): COMPLETED with its report, or FAILED."""
-    rows = ReportJob.objects.filter(pk=job_id)
-    if rows.filter(status=JobStatus.QUEUED).update(status=JobStatus.RUNNING, start_ts=now_ms()) != 1:
-        return None
-    job = rows.select_related("template").get()
-    config = job.configuration
-    user = get_user_model().objects.filter(pk=config.get("userId"), tenant_id=job.tenant_id, is_active=True).first()
-    try:
-        if job.template is None:
-            raise rendering.ReportServerError("Report template is not found")
-        if user is None:
-            raise rendering.ReportServerError(f"User with id [{config.get('userId')}] is not found")
-        report = generate(user, job.template, config.get("timezone") or "UTC", config.get("makePublic", False))
-    except rendering.ReportServerError as e:
-        rows.update(status=JobStatus.FAILED, error=e.message, finish_ts=now_ms())
-    except Exception:
-        log.exception("report job %s failed", job_id)
-        rows.update(status=JobStatus.FAILED, error="Failed to generate report: internal error", finish_ts=now_ms())
-    else:
-        rows.update(status=JobStatus.COMPLETED, report=report, finish_ts=now_ms())
-    return rows.get()
+    """Run a QUEUED job once (reports/jobs.py): COMPLETED with its report, or FAILED; None when taken."""
+    from reports import jobs
+
+    return jobs.run_job(job_id)
 
 
 def sweep_stuck_jobs() -> int:
-    """Jobs RUNNING longer than a render may take (its timeout, a slot's wait and a margin) -> FAILED, as a
-    worker that died leaves them; the number marked."""
-    limit_ms = (int(getattr(settings, "REPORTS_RENDER_TIMEOUT_MS", 30_000))
-                + int(float(getattr(settings, "REPORTS_SLOT_WAIT_SECONDS", 5)) * 1000) + 10 * 60_000)
-    return ReportJob.objects.filter(status=JobStatus.RUNNING, start_ts__lt=now_ms() - limit_ms).update(
-        status=JobStatus.FAILED, error="Failed to generate report: the job did not finish in time",
-        finish_ts=now_ms())
+    """Jobs RUNNING past a render's time -> FAILED (reports/jobs.py); the number marked."""
+    from reports import jobs
+
+    return jobs.sweep_stuck_jobs()

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-__all__ = ["generate_report", "sweep_stuck_jobs"]
+__all__ = ["generate_report", "sweep_stuck_jobs", "remove_expired_jobs"]
 
 
 @shared_task(name="reports.tasks.generate_report", ignore_result=True)
@@ -19,3 +19,11 @@ def sweep_stuck_jobs() -> None:
     from reports import services
 
     services.sweep_stuck_jobs()
+
+
+@shared_task(name="reports.tasks.remove_expired_jobs", ignore_result=True)
+def remove_expired_jobs() -> int:
+    """Periodic (tbproject/periodic.py): finished report jobs past REPORTS_JOBS_TTL_DAYS are deleted (jobs.py)."""
+    from reports import jobs
+
+    return jobs.remove_expired_jobs()

@@ -73,7 +73,7 @@ PREFIXES = {
     "rpc": "DEVICE", "telemetry": "<entity_type>", "audit-logs": "AUDIT_LOG", "usage": "API_USAGE_STATE",
     "role": "ROLE", "group-permission": "GROUP_PERMISSION", "user": "USER", "users": "USER",
     "admin-repository": "VERSION_CONTROL", "admin-auto-commit": "VERSION_CONTROL", "api-key": "API_KEY",
-    "vc": "VERSION_CONTROL",
+    "vc": "VERSION_CONTROL", "solution": "VERSION_CONTROL",  # solution export/import/validate: all POST, WRITE
     "widgets-bundle": "WIDGETS_BUNDLE", "widget-type": "WIDGET_TYPE", "resource": "TB_RESOURCE",
     "image": "TB_RESOURCE", "ota-package": "OTA_PACKAGE", "group-ota-package": "OTA_PACKAGE",
     "relations": "<entity_type>", "relations-info": "<entity_type>", "query-entitiesQuery": "<query>",

@@ -10,9 +10,13 @@ For a customer user (its authority already reaches its customer's entities):
   through granted groups, the request's operation must be one of those groups' roles (READ granted: a
   write is 403);
 * a model whose rows belong to another entity (``shared_through = ("originator_type", "originator_id")``:
-  rulechains' alarms) shares the rows of the members of the groups whose roles grant READ (or ALL); its views
-  ask :func:`user_may` / :func:`decides` before a write (ThingsBoard: an alarm's operations need the ALARM
-  resource's operation on its originator, which for a group permission its group roles decide).
+  rulechains' alarms) shares the rows of the members of the groups whose roles grant READ (or ALL), and with
+  ``shared_propagations = (reverse relation, type field, id field)`` also the rows listed for such a member (an
+  alarm propagated to a shared entity: its EntityAlarm rows) that are the tenant's or the user's customer's (never
+  another customer's), in the same query; a propagation grants READ only. Its views ask :func:`row_decides` (or
+  :func:`user_may` / :func:`decides` for an entity) before a write, decided as before propagations were shared
+  (ThingsBoard: an alarm's operations need the ALARM resource's operation on its originator, which for a group
+  permission its group roles decide; the customer's own alarms: its authority and generic roles).
 
 The granted groups come from the user's rights (roles/rights.py), cached per process like its generic
 rights; a user with no GROUP grant costs nothing more than before.
@@ -27,8 +31,8 @@ from devices.models import EntityGroup
 from roles.rights import rights_of
 from tenants.choices import Authority
 
-__all__ = ["shared_pks", "group_allows", "granted_groups", "user_may", "decides", "readable_by_groups",
-           "unreadable"]
+__all__ = ["shared_pks", "group_allows", "granted_groups", "user_may", "decides", "row_decides",
+           "readable_by_groups", "unreadable"]
 
 
 def granted_groups(rights, group_type: str) -> dict:
@@ -97,16 +101,29 @@ def unreadable(user, entity_type: str, ids) -> set:
 
 
 def _shared_through(user, rights, model, type_field: str, id_field: str):
-    """The rows of ``model`` that belong to an entity the user reads through a granted group (None: none)."""
-    match = None
+    """The rows of ``model`` that belong to an entity the user reads through a granted group, or are listed for one
+    (``shared_propagations``) when they are the tenant's or the user's customer's (never another customer's), as one
+    pk subquery: a UNION of parts each found by its own index (``originator IN (...) OR pk IN (...)`` makes
+    PostgreSQL scan the table twice; rulechains/alarms.of_entity). None: no granted group grants READ."""
+    rows = model._default_manager.filter(tenant_id=user.tenant_id).order_by()
+    spread = getattr(model, "shared_propagations", None)
+    parts = []
     for entity_type in sorted({gtype for gtype, _ in rights.groups.values()}):
         members = readable_by_groups(rights, entity_type)
-        if members is not None:
-            term = Q(**{type_field: entity_type, f"{id_field}__in": members})
-            match = term if match is None else match | term
-    if match is None:
+        if members is None:
+            continue
+        parts.append(rows.filter(**{type_field: entity_type, f"{id_field}__in": members}).values("pk"))
+        if spread:
+            relation, kind_field, pk_field = spread
+            field = model._meta.get_field(relation)
+            owner = f"{field.field.name}__{model.customer_lookup}"  # the row's customer (none: the tenant's)
+            listed = field.related_model._default_manager.filter(
+                Q(**{f"{owner}__isnull": True}) | Q(**{owner: user.customer_id}),
+                tenant_id=user.tenant_id, **{kind_field: entity_type, f"{pk_field}__in": members})
+            parts.append(listed.order_by().values(field.field.attname))
+    if not parts:
         return None
-    return model._default_manager.filter(match, tenant_id=user.tenant_id).order_by().values("pk")
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
 def group_allows(user, rights, resource: str, operation: str, target) -> bool:
@@ -150,3 +167,46 @@ def decides(user, resource: str, operation: str, target) -> bool | None:
         return None
     rights = rights_of(user)
     return _decision(user, rights, str(resource).upper(), operation, target) if rights.groups else None
+
+
+def row_decides(user, operation: str, row) -> bool | None:
+    """:func:`decides` for a row of a model with ``shared_through`` (an alarm), for a write (a read is the
+    queryset's): True or False where the groups shared with a customer user decide ``operation`` through the row's
+    entity (the originator), as before propagations were shared. An entity it is listed for (``shared_propagations``)
+    grants READ only: a row the user reaches only that way is refused every write (False), whatever that entity's
+    groups grant. None where groups decide nothing (a tenant administrator, the customer's own row: its authority
+    and generic roles decide; a row not reached through groups)."""
+    if user.authority != Authority.CUSTOMER_USER:
+        return None
+    rights = rights_of(user)
+    if not rights.groups:
+        return None
+    type_field, id_field = row.shared_through
+    decision = _decision(user, rights, str(getattr(row, type_field)).upper(), operation, getattr(row, id_field))
+    if decision is not None:
+        return decision
+    if getattr(row, "customer_id", None) == user.customer_id:
+        return None  # its own customer's: its authority decides
+    return False if _listed_ops(rights, row) is not None else None
+
+
+def _listed_ops(rights, row) -> set | None:
+    """The operations of the granted groups holding an entity ``row`` is listed for (``shared_propagations``); None
+    when no granted group holds one. One query, and one per entity type with granted groups."""
+    spread = getattr(type(row), "shared_propagations", None)
+    if not spread:
+        return None
+    relation, kind_field, pk_field = spread
+    targets: dict[str, list] = {}
+    for kind, pk in getattr(row, relation).order_by().values_list(kind_field, pk_field):  # no join to order
+        targets.setdefault(str(kind).upper(), []).append(pk)
+    ops, found = set(), False
+    for kind, ids in targets.items():
+        granted, relation_name = granted_groups(rights, kind), group_types.relation(kind)
+        if not granted or not relation_name:
+            continue
+        holding = EntityGroup.objects.filter(pk__in=list(granted), **{f"{relation_name}__pk__in": ids})
+        for gid in holding.order_by().values_list("pk", flat=True).distinct():
+            found = True
+            ops.update(granted[gid])
+    return ops if found else None

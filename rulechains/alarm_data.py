@@ -19,8 +19,9 @@ ThingsBoard's entity_alarm rows do). ``assigneeId`` keeps the alarms of one assi
 
 Scoping comes from the entity filter: only entities the user sees are found (a customer user's
 are its customer's), and only alarms of the caller's tenant raised on them are read; alarms
-propagated to them are a customer user's only when they are of its customer. An entity a customer
-user reaches through a shared group whose roles grant no READ lists no alarm (roles/group_access.py).
+propagated to them are a customer user's only when they are of its customer or it reads them
+through a shared group (``Alarm.objects.for_user``). An entity a customer user reaches through a
+shared group whose roles grant no READ lists no alarm (roles/group_access.py).
 """
 
 from django.db.models import Case, CharField, F, IntegerField, OuterRef, Q, Subquery, TextField, Value, When
@@ -192,8 +193,8 @@ def _parts(user, items, propagated: bool) -> list[tuple[object, str]]:
     if not propagated:
         return parts
     spread = base.filter(propagations__entity_id__in=ids, propagations__tenant_id=user.tenant_id)
-    if user.authority == Authority.CUSTOMER_USER:
-        spread = spread.filter(customer_id=user.customer_id)
+    if user.authority == Authority.CUSTOMER_USER:  # its customer's, and those it reads through shared groups
+        spread = spread.filter(pk__in=Alarm.objects.for_user(user).order_by().values("pk"))
     return [*parts, (spread, "propagations__entity_id")]
 
 

@@ -144,8 +144,10 @@ class Alarm(TenantScopedModel):
     assign_ts = models.BigIntegerField(default=0)
 
     #: a customer user also reads the alarms of the entities an entity group shared with it lets it read
-    #: (roles/group_access.py; ``Alarm.objects.for_user``)
+    #: (roles/group_access.py; ``Alarm.objects.for_user``): raised on them, or propagated to them (the
+    #: ``propagations`` rows' entity type and id)
     shared_through = ("originator_type", "originator_id")
+    shared_propagations = ("propagations", "entity_type", "entity_id")
 
     class Meta:
         ordering = ["-created_time"]

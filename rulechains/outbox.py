@@ -10,7 +10,7 @@ messages to one sender thread, which publishes whatever waits as ONE ``process_m
 published; when idle, a message goes at once). Each caller waits until its batch is published,
 so "queued" keeps meaning in the broker, and learns of a failure to publish.
 
-Eagerly (embedded mode, tests) the task runs inline in the caller, as before.
+Eagerly (embedded mode, tests) the task runs inline in the caller, as before, unless BATCHED (below) is set.
 
 A caller that serves many requests from one thread (devices/api/lean_batch.py) sets
 ``devices.services.BATCHED``: then ``queue`` leaves the messages to it, and it publishes all its
@@ -36,12 +36,12 @@ def queue(payload: list[dict]) -> None:
     """Queue encoded messages (rulechains.messages.encode) for the rule engine; raises if that failed."""
     from rulechains.tasks import process_messages  # imported late: tasks import the engine
 
+    batched = BATCHED.get()
+    if batched is not None:  # its owner publishes (eagerly too: after its transaction, not inside it)
+        batched.setdefault(publish, []).extend(payload)
+        return
     if process_messages.app.conf.task_always_eager:
         process_messages.delay(payload)
-        return
-    batched = BATCHED.get()
-    if batched is not None:
-        batched.setdefault(publish, []).extend(payload)
         return
     _sender().put(payload).result(PUBLISH_TIMEOUT)
 

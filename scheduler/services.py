@@ -6,6 +6,10 @@
     set_enabled(event, value)             # the enable toggle (PUT /api/schedulerEvent/{id}/enabled/{value})
     timestamps(event, start, end)         # fire times in [start, end] (GET /api/schedulerEvents/startTime/...)
     calendar(events, start, end)          # {event id: timestamps}, at most MAX_TIMESTAMPS in all (else 400)
+    register_check(event_type, check); check_event(request, event_type, configuration)   # the apps above
+
+An app above (reports/: ``generateReport``) checks the events of its type as they are saved through the API:
+``check(request, configuration)`` raises the DRF error to answer (400, 403, 404).
 """
 
 from rest_framework.exceptions import NotFound, ValidationError
@@ -18,7 +22,8 @@ from tbproject.api.ids import parse_uuid
 from tbproject.clock import now_ms
 from tenants.choices import NULL_UUID
 
-__all__ = ["originator_of", "check_configuration", "reschedule", "set_enabled", "timestamps", "spec_of", "check_range",
+__all__ = ["originator_of", "check_configuration", "register_check", "check_event",
+           "reschedule", "set_enabled", "timestamps", "spec_of", "check_range",
            "calendar", "MAX_RANGE_MS", "MAX_TIMESTAMPS"]
 
 #: what ``originatorId.entityType`` may name: the entity types a rule-engine message can come from here
@@ -75,6 +80,20 @@ def check_configuration(value) -> dict:
     if metadata is not None and not isinstance(metadata, dict):
         raise ValidationError("'configuration.metadata' must be a JSON object of text values")
     return value
+
+
+_checks: dict = {}
+
+
+def register_check(event_type: str, check) -> None:
+    _checks[event_type] = check
+
+
+def check_event(request, event_type, configuration) -> None:
+    """The registered check of ``event_type`` (none: nothing to check) for an event saved by ``request``."""
+    check = _checks.get(event_type)
+    if check is not None and request is not None:
+        check(request, configuration)
 
 
 def spec_of(event: SchedulerEvent) -> sched.Schedule | None:

@@ -1,7 +1,7 @@
 """Typed readers for settings that come from environment variables.
 
-Every knob in settings.py goes through one of these, so a bad value fails at boot with the
-variable's name rather than deep inside a request. ``*_FILE`` variants let secrets come from
+Every knob in the settings (tbproject/settings/) goes through one of these, so a bad value fails at
+boot with the variable's name rather than deep inside a request. ``*_FILE`` variants let secrets come from
 mounted files (Docker/Kubernetes secrets).
 """
 

@@ -46,7 +46,8 @@ from django.conf import settings
 
 from tbproject import redis_client
 
-__all__ = ["arm", "disarm", "notify", "notify_many", "expect", "waiting", "Waiter", "TooManyWaiting", "Slot",
+__all__ = ["arm", "subscribe", "Subscription", "disarm",
+           "notify", "notify_many", "expect", "expect_many", "waiting", "Waiter", "TooManyWaiting", "Slot",
            "reserve", "count", "wait_ms", "MAX_WAIT_MS", "CHANNEL"]
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,32 @@ def arm(key: str, *, ready: bool = True) -> Waiter:
     return waiter
 
 
+class Subscription:
+    """Woken by every notification of its key until :func:`disarm`ed (a long-lived listener, such as a device's
+    MQTT session subscribed to its shared attributes): ``callback(payload)`` runs in the notifying thread (this
+    process's listener thread across processes), so it only hands the payload on (``call_soon_threadsafe``)."""
+
+    __slots__ = ("key", "callback")
+
+    def __init__(self, key: str, callback):
+        self.key, self.callback = key, callback
+
+    def deliver(self, payload) -> None:
+        self.callback(payload)
+
+
+def subscribe(key: str, callback, *, ready: bool = True) -> Subscription:
+    """A :class:`Subscription` of ``key``, registered now (as :func:`arm` registers a waiter)."""
+    subscription = Subscription(key, callback)
+    with _lock:
+        _waiters.setdefault(key, set()).add(subscription)
+    if settings.REDIS_URL:
+        listener = _listener()
+        if ready:
+            listener.ready.wait(_READY_S)
+    return subscription
+
+
 def disarm(waiter: Waiter) -> None:
     with _lock:
         found = _waiters.get(waiter.key)
@@ -265,19 +292,26 @@ def expect(key: str, timeout_ms: int) -> None:
     With REDIS_URL a Redis key that expires a second after the wait (only ever made later by
     another waiter, never sooner); embedded nothing. A Redis error is logged: the wait goes on and
     may miss a notification, as any wait across a Redis outage may."""
-    if not settings.REDIS_URL:
+    expect_many([key], timeout_ms)
+
+
+def expect_many(keys, timeout_ms: int) -> None:
+    """:func:`expect` of each of ``keys``, in one Redis round trip."""
+    keys = list(keys)
+    if not settings.REDIS_URL or not keys:
         return
-    name, ms = _expect_key(key), max(int(timeout_ms), 0) + 1000
+    ms = max(int(timeout_ms), 0) + 1000
     try:
         client = redis_client.shared(socket_timeout=5, connect_timeout=2)
         if client is None:
             return
         pipe = client.pipeline(transaction=False)
-        pipe.set(name, 1, px=ms, nx=True)
-        pipe.pexpire(name, ms, gt=True)
+        for key in keys:
+            pipe.set(_expect_key(key), 1, px=ms, nx=True)
+            pipe.pexpire(_expect_key(key), ms, gt=True)
         pipe.execute()
     except Exception:
-        log.exception("waits: could not mark %s as expected", key)
+        log.exception("waits: could not mark %s as expected", keys[0] if len(keys) == 1 else f"{len(keys)} keys")
 
 
 def _channel(client) -> str:

@@ -18,11 +18,13 @@ import secrets
 import string
 from functools import partial
 
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from devices import group_owners
 from devices.api.lookups import resolve_groups, visible_customer
 from devices.models import EntityGroup, EntityView
 from devices.ota.signals import change_members
@@ -130,9 +132,9 @@ class OwnedEntityResource(EntityResource):
                                                                                  required=False)]
         if ids:
             for group in resolve_groups(self.request.user.tenant, self.entity_type, ids):
-                if group.customer_id is not None and group.customer_id != obj.customer_id:
-                    # a customer's group holds that customer's entities only (as addEntities; the save rolls back)
-                    raise ValidationError(f"Entity [{obj.pk}] is not owned by the owner of entity group [{group.name}]")
+                if group_owners.foreign_member(group, [obj]) is not None:
+                    # a group holds its owner's entities only (as addEntities; the save rolls back)
+                    raise ValidationError(group_owners.not_owned_message(obj.pk, group))
                 change_members(group, [obj], partial(group.members.add, obj))
 
 
@@ -209,7 +211,8 @@ class AssignView(OwnedEntityResource):
         customer = visible_customer(request.user, customer_id)
         obj = self.get_object(pk)
         obj.customer = customer
-        obj.save()
+        with transaction.atomic():  # with leaving the former owner's groups (devices/group_owners.py)
+            obj.save()
         return Response(self.render(obj))
 
 
@@ -223,7 +226,8 @@ class UnassignView(OwnedEntityResource):
         if obj.customer_id is None:
             raise ValidationError(f"{self.kind} isn't assigned to any customer!")
         obj.customer = None
-        obj.save()
+        with transaction.atomic():  # with leaving the customer's groups (devices/group_owners.py)
+            obj.save()
         return Response(self.render(obj))
 
 

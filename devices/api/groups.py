@@ -18,7 +18,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from devices import group_types
+from devices import group_owners, group_types
 from devices.api.lookups import visible_customer
 from devices.choices import GroupType
 from devices.models import EntityGroup
@@ -320,8 +320,9 @@ class AddEntitiesView(_MembersView):
 
     def resolve_entities(self, group, body) -> list:
         """The entities of the group's type named in ``body`` that the caller sees (a tenant administrator: its
-        tenant's); any other id fails the request: another type's a 400, an unseen one a 404. A customer's group
-        takes that customer's entities only (ThingsBoard PE: an entity joins the groups of its owner)."""
+        tenant's); any other id fails the request: another type's a 400, an unseen one a 404. A group takes its owner's
+        entities only, a customer's its customer's, the tenant's the tenant's (ThingsBoard PE: an entity joins the
+        groups of its owner), else 400."""
         if not isinstance(body, list) or not all(isinstance(i, str) for i in body):
             raise ValidationError("Request body must be a JSON list of entity ids")
         ids = list(dict.fromkeys(parse_uuid(i) for i in body))
@@ -333,14 +334,26 @@ class AddEntitiesView(_MembersView):
                 raise ValidationError(f"Entity [{missing}] is not a {group.type}; the group holds {group.type} "
                                       "entities only")
             raise Http404(f"Entity with id [{missing}] is not found")
-        if group.customer_id is not None and self.group_operations.get("POST") == "ADD_TO_GROUP":
-            lookup = getattr(model, "customer_lookup", None) or "customer_id"  # a dashboard: its assigned customers
-            owned = set(model._default_manager.filter(pk__in=ids, **{lookup: group.customer_id})
+        entities = [found[i] for i in ids]
+        if self.group_operations.get("POST") == "ADD_TO_GROUP":
+            self.check_owner(group, model, entities)
+        return entities
+
+    @staticmethod
+    def check_owner(group, model, entities) -> None:
+        """ThingsBoard PE: a group holds its owner's entities only (devices/group_owners.py); a dashboard (no single
+        owner here) joins a customer's group when assigned to that customer."""
+        if group.type in group_owners.OWNED_TYPES:
+            foreign = group_owners.foreign_member(group, entities)
+        elif group.customer_id is not None:
+            lookup = getattr(model, "customer_lookup", None) or "customer_id"
+            owned = set(model._default_manager.filter(pk__in=[e.pk for e in entities], **{lookup: group.customer_id})
                         .values_list("pk", flat=True))
-            foreign = next((i for i in ids if i not in owned), None)
-            if foreign is not None:
-                raise ValidationError(f"Entity [{foreign}] is not owned by the owner of entity group [{group.name}]")
-        return [found[i] for i in ids]
+            foreign = next((e for e in entities if e.pk not in owned), None)
+        else:
+            foreign = None
+        if foreign is not None:
+            raise ValidationError(group_owners.not_owned_message(foreign.pk, group))
 
     def candidates(self, model, group):
         """The rows of ``model`` an id in the body may name: the group's tenant's; for a customer user, those it

@@ -1,6 +1,8 @@
 """PE's owner change: `POST /api/owner/CUSTOMER/{ownerId}/{entityType}/{entityId}` and `.../TENANT/...`.
 
-The optional body is a JSON list of entity group ids the entity joins under its new owner.
+The optional body is a JSON list of entity group ids the entity joins under its new owner (groups of that owner
+only, else 400). As in ThingsBoard, the entity leaves every group of its former owner in the same transaction; its
+new owner's "All" is implicit (devices/group_owners.py).
 """
 
 from functools import partial
@@ -12,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from devices import group_owners
 from devices.api.entity_views import EntityViewResource
 from devices.api.lookups import resolve_groups, visible_customer
 from devices.api.views import AssetResource, DeviceResource
@@ -42,12 +45,12 @@ class ChangeOwnerView(APIView):
             customer = None
         groups = resolve_groups(user.tenant, entity_type, self.group_ids(request.data))
         owner_pk = customer.pk if customer is not None else None
-        foreign = next((g for g in groups if g.customer_id is not None and g.customer_id != owner_pk), None)
-        if foreign is not None:  # a customer's group holds that customer's entities only (as addEntities)
-            raise ValidationError(f"Entity [{obj.pk}] is not owned by the owner of entity group [{foreign.name}]")
+        foreign = next((g for g in groups if g.customer_id != owner_pk), None)
+        if foreign is not None:  # a group holds its owner's entities only (as addEntities)
+            raise ValidationError(group_owners.not_owned_message(obj.pk, foreign))
         with transaction.atomic():
             obj.customer = customer
-            obj.save()
+            obj.save()  # out of the former owner's groups (devices/group_owners.py), in this transaction
             for group in groups:
                 change_members(group, [obj], partial(group.members.add, obj))
         return Response(status=200)

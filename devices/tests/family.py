@@ -265,15 +265,20 @@ class EntityFamilyTests:
 
     def test_it_changes_the_owner_the_pe_way(self, api, tenant, customer, other_tenant):
         obj = self.kind.make(tenant, "x")
-        group = make_group(tenant, "after", self.kind.entity_type)
         kind = self.kind.entity_type
+        tenants_group = make_group(tenant, "before", kind, [obj])
+        group = EntityGroup.objects.create(tenant=tenant, customer=customer, name="after", type=kind)
         res = api.post(f"/api/owner/CUSTOMER/{customer.pk}/{kind}/{obj.pk}", [str(group.pk)], format="json")
         assert res.status_code == 200, res.content
         obj.refresh_from_db()
+        # out of the tenant's groups, into the named ones of its new owner (devices/group_owners.py)
         assert obj.customer == customer and list(obj.groups.all()) == [group]
-        assert api.post(f"/api/owner/TENANT/{tenant.pk}/{kind}/{obj.pk}").status_code == 200
+        assert_error(api.post(f"/api/owner/TENANT/{tenant.pk}/{kind}/{obj.pk}", [str(group.pk)], format="json"),
+                     400, f"Entity [{obj.pk}] is not owned by the owner of entity group [after]")
+        assert api.post(f"/api/owner/TENANT/{tenant.pk}/{kind}/{obj.pk}", [str(tenants_group.pk)], format="json") \
+            .status_code == 200
         obj.refresh_from_db()
-        assert obj.customer is None
+        assert obj.customer is None and list(obj.groups.all()) == [tenants_group]
         before = snapshot(obj)
         foreign = make_customer(other_tenant, "Foreign")
         assert_error(api.post(f"/api/owner/CUSTOMER/{foreign.pk}/{kind}/{obj.pk}"), 404)

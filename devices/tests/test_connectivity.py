@@ -1,5 +1,5 @@
 """GET /api/device-connectivity/... (devices/connectivity.py) and the two LwM2M routes: ThingsBoard's answers for
-the transports this server has (HTTP), tenancy, the credentials right, bad input."""
+the transports this server has (HTTP, MQTT), tenancy, the credentials right, bad input."""
 
 import json
 
@@ -10,9 +10,18 @@ from tb_pe_client.models import LwM2MServerSecurityConfigDefault
 
 from devices.models import Device, DeviceCredentials
 from tbproject.testing.factories import make_device
+from tbproject.testing.fixtures import api_as
+from tenants.system import store
 
 LWM2M_VALUE = {"client": {"endpoint": "lwm2m-ep-1", "securityConfigClientMode": "NO_SEC"},
                "bootstrap": {"bootstrapServer": {"securityMode": "NO_SEC"}, "lwm2mServer": {"securityMode": "NO_SEC"}}}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings_cache():
+    store.forget()  # the connectivity settings document, cached per process
+    yield
+    store.forget()
 
 
 def _token(device) -> str:
@@ -23,9 +32,13 @@ def _token(device) -> str:
 def test_an_access_token_device_gets_thingsboards_http_command(tenant, customer, api, customer_api, mallory_api):
     device = make_device(tenant, customer=customer)
     commands = api.get(f"/api/device-connectivity/{device.pk}").json()
+    mqtt = f"mosquitto_pub -d -q 1 -h iot.example.com -p 1883 -t v1/devices/me/telemetry -u {_token(device)} " \
+           '-m "{temperature:25}"'
     assert commands == {"http": {"https": f"curl -v -X POST https://iot.example.com:8443/api/v1/{_token(device)}"
                                           "/telemetry --header Content-Type:application/json --data "
-                                          '"{temperature:25}"'}}
+                                          '"{temperature:25}"'},
+                        "mqtt": {"mqtt": mqtt, "docker": {"mqtt": f"docker run --rm -it thingsboard/mosquitto-clients "
+                                                                  f"{mqtt}"}}}
     assert customer_api.get(f"/api/device-connectivity/{device.pk}").status_code == 200  # its customer's device
     assert mallory_api.get(f"/api/device-connectivity/{device.pk}").status_code == 404
     with override_settings(PUBLIC_BASE_URL="http://iot.example.com", DEVICE_CONNECTIVITY_HOST="10.0.0.5"):
@@ -33,15 +46,27 @@ def test_an_access_token_device_gets_thingsboards_http_command(tenant, customer,
             "curl -v -X POST http://10.0.0.5/api/v1/")
 
 
-def test_other_credentials_and_transports_get_no_http_command(tenant, api):
+@override_settings(PUBLIC_BASE_URL="http://localhost:8080", DEVICE_CONNECTIVITY_MQTT_PORT=11883)
+def test_mqtt_basic_credentials_get_the_mqtt_command_only_and_other_transports_none(tenant, api):
     device = make_device(tenant, name="basic")
     DeviceCredentials.objects.filter(device=device).update(credentials_type="MQTT_BASIC", credentials_id="u1",
-                                                           credentials_value='{"userName": "u1"}')
-    assert api.get(f"/api/device-connectivity/{device.pk}").json() == {}
+                                                           credentials_value='{"clientId": "c1", "userName": "u1", '
+                                                                             '"password": "p w"}')
+    tail = "-t v1/devices/me/telemetry -i c1 -u u1 -P 'p w' -m \"{temperature:25}\""
+    expected = {"mqtt": {"mqtt": f"mosquitto_pub -d -q 1 -h localhost -p 11883 {tail}",
+                         "docker": {"mqtt": "docker run --rm -it --add-host=host.docker.internal:host-gateway "
+                                            "thingsboard/mosquitto-clients mosquitto_pub -d -q 1 "
+                                            f"-h host.docker.internal -p 11883 {tail}"}}}
+    assert api.get(f"/api/device-connectivity/{device.pk}").json() == expected
     profile = device.profile
     profile.additional_info = {**profile.additional_info, "transportType": "MQTT"}
     profile.save()
-    assert api.get(f"/api/device-connectivity/{device.pk}").json() == {"MQTT": "Check documentation"}
+    assert api.get(f"/api/device-connectivity/{device.pk}").json() == expected
+    with override_settings(DEVICE_CONNECTIVITY_MQTT_ENABLED=False):
+        assert api.get(f"/api/device-connectivity/{device.pk}").json() == {}
+    profile.additional_info = {**profile.additional_info, "transportType": "COAP"}
+    profile.save()
+    assert api.get(f"/api/device-connectivity/{device.pk}").json() == {"COAP": "Check documentation"}
 
 
 @override_settings(PUBLIC_BASE_URL="http://localhost:8080")
@@ -59,7 +84,7 @@ def test_the_gateway_compose_file_carries_the_devices_token(tenant, api, custome
 def test_bad_ids_protocols_and_flags_are_a_400(tenant, api, tmp_path):
     assert api.get("/api/device-connectivity/not-a-uuid").status_code == 400
     assert api.get("/api/device-connectivity/gopher/certificate/download").status_code == 400
-    assert api.get("/api/device-connectivity/mqtts/certificate/download").status_code == 404  # no MQTT here
+    assert api.get("/api/device-connectivity/mqtts/certificate/download").status_code == 404  # no MQTT over TLS here
     assert api.get("/api/device-connectivity/https/certificate/download").status_code == 404  # none configured
     pem = tmp_path / "server.pem"
     pem.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
@@ -130,6 +155,48 @@ def test_the_curl_command_quotes_what_it_interpolates(tenant, api):
     assert shlex.split(command) == ["curl", "-v", "-X", "POST",
                                     "http://iot.example.com/api/v1/a%3Bid%24%28x%29%27%60b/telemetry",
                                     "--header", "Content-Type:application/json", "--data", "{temperature:25}"]
+    mqtt = api.get(f"/api/device-connectivity/{device.pk}").json()["mqtt"]["mqtt"]
+    assert shlex.split(mqtt)[-3:] == ["a;id$(x)'`b", "-m", "{temperature:25}"] and shlex.split(mqtt)[-4] == "-u"
     with override_settings(DEVICE_CONNECTIVITY_HOST="h;rm -rf ~"):
-        command = api.get(f"/api/device-connectivity/{device.pk}").json()["http"]["http"]
-    assert shlex.split(command)[4].startswith("http://h;rm -rf ~/api/v1/")
+        commands = api.get(f"/api/device-connectivity/{device.pk}").json()
+    assert shlex.split(commands["http"]["http"])[4].startswith("http://h;rm -rf ~/api/v1/")
+    assert shlex.split(commands["mqtt"]["mqtt"])[4:6] == ["-h", "h;rm -rf ~"]
+    assert shlex.split(commands["mqtt"]["docker"]["mqtt"])[:5] == ["docker", "run", "--rm", "-it",
+                                                                   "thingsboard/mosquitto-clients"]
+
+
+# --- the system administrator's connectivity settings (review fix) ----------------------------------
+
+def _save_connectivity(sysadmin, value: dict) -> None:
+    answer = api_as(sysadmin).post("/api/admin/settings", {"key": "connectivity", "jsonValue": value}, format="json")
+    assert answer.status_code == 200, answer.content
+
+
+@override_settings(PUBLIC_BASE_URL="https://iot.example.com", DEVICE_CONNECTIVITY_MQTT_PORT=11883)
+def test_the_commands_follow_the_system_administrators_connectivity_settings(tenant, api, sysadmin):
+    device = make_device(tenant, name="follows")
+    token = _token(device)
+    _save_connectivity(sysadmin, {"http": {"enabled": True, "host": "", "port": 8080},
+                                  "https": {"enabled": True, "host": "secure.example.com", "port": "443"},
+                                  "mqtt": {"enabled": False, "host": "", "port": 1883}})
+    commands = api.get(f"/api/device-connectivity/{device.pk}").json()
+    assert commands == {"http": {
+        "http": f"curl -v -X POST http://iot.example.com:8080/api/v1/{token}/telemetry --header "
+                'Content-Type:application/json --data "{temperature:25}"',
+        "https": f"curl -v -X POST https://secure.example.com/api/v1/{token}/telemetry --header "
+                 'Content-Type:application/json --data "{temperature:25}"'}}  # no MQTT: disabled there
+
+    _save_connectivity(sysadmin, {"http": {"enabled": False}, "mqtt": {"enabled": True, "host": "mqtt.example.com",
+                                                                       "port": "1884"}})
+    commands = api.get(f"/api/device-connectivity/{device.pk}").json()
+    assert set(commands) == {"mqtt"}
+    assert commands["mqtt"]["mqtt"].startswith("mosquitto_pub -d -q 1 -h mqtt.example.com -p 1884 -t ")
+    text = api.get(f"/api/device-connectivity/gateway-launch/{device.pk}/docker-compose/download").content.decode()
+    assert "TB_GW_HOST=mqtt.example.com" in text and "TB_GW_PORT=1884" in text
+
+    # what the document leaves out or holds unusable falls back to DEVICE_CONNECTIVITY_*
+    _save_connectivity(sysadmin, {"mqtt": {"enabled": "maybe", "host": 7, "port": "70000"}})
+    commands = api.get(f"/api/device-connectivity/{device.pk}").json()
+    assert commands["mqtt"]["mqtt"].startswith("mosquitto_pub -d -q 1 -h iot.example.com -p 11883 -t ")
+    with override_settings(DEVICE_CONNECTIVITY_MQTT_ENABLED=False):
+        assert "mqtt" not in api.get(f"/api/device-connectivity/{device.pk}").json()

@@ -10,12 +10,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from devices.models import Device
 from integrations.models import Integration
 from integrations.runner import Runner, RunnerThread
 from integrations.tests.brokers import MOSQUITTO_PASSWD
+from tbproject.testing.telemetry import forget_tenant_telemetry
 
 __all__ = ["passwords", "acl", "start_host", "forget_telemetry", "connected", "AuthSubscriber"]
 
@@ -55,13 +54,7 @@ def start_host() -> RunnerThread:
     return thread
 
 
-def forget_telemetry(tenant) -> None:
-    ids = list(Device.objects.filter(tenant=tenant).values_list("pk", flat=True))
-    with connection.cursor() as cur:  # telemetry tables are not models: the flush leaves them
-        for table in ("ts_kv", "ts_kv_latest"):
-            for pk in ids:
-                cur.execute(f"DELETE FROM {table} WHERE entity_id = %s",
-                            [pk if connection.vendor == "postgresql" else pk.hex])
+forget_telemetry = forget_tenant_telemetry
 
 
 def connected(integration) -> bool:

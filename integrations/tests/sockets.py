@@ -7,10 +7,10 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection
 
 from integrations.tests.brokers import RecordingSink, free_port
 from integrations.types import get_type
+from tbproject.testing.telemetry import forget_tenant_telemetry
 
 __all__ = ["row", "running", "run", "free_port", "free_udp_port", "api_body", "host_tenant"]
 
@@ -18,17 +18,11 @@ __all__ = ["row", "running", "run", "free_port", "free_udp_port", "api_body", "h
 @pytest.fixture
 def host_tenant(transactional_db):
     """A tenant for tests that run the listener host (its own threads and connections)."""
-    from devices.models import Device
     from tenants.models import Tenant
 
     tenant = Tenant.objects.create(title="Socket Co")
     yield tenant
-    ids = list(Device.objects.filter(tenant=tenant).values_list("pk", flat=True))
-    with connection.cursor() as cur:  # telemetry tables are not models: the flush leaves them
-        for table in ("ts_kv", "ts_kv_latest"):
-            for pk in ids:
-                cur.execute(f"DELETE FROM {table} WHERE entity_id = %s",
-                            [pk if connection.vendor == "postgresql" else pk.hex])
+    forget_tenant_telemetry(tenant)
 
 
 def run(coroutine, timeout: float = 30):

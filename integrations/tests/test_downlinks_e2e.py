@@ -8,7 +8,6 @@ import pytest
 
 pytest.importorskip("rulechains.services", reason="the rule engine (rulechains) is not there yet")
 
-from django.db import connection
 
 from devices.models import Device
 from integrations.ingress import downlinks, routes
@@ -20,6 +19,7 @@ from integrations.tests.factories import make_integration
 from integrations.tests.test_http_ingress import post
 from tbproject.testing.factories import make_device
 from tbproject.testing.fixtures import api_as
+from tbproject.testing.telemetry import forget_tenant_telemetry
 from tenants.choices import Authority
 from tenants.models import Tenant, User
 
@@ -81,12 +81,7 @@ def downlink_chain(integration_id) -> dict:
 def tenant(transactional_db):
     tenant = Tenant.objects.create(title="Downlink example Co")
     yield tenant
-    ids = list(Device.objects.filter(tenant=tenant).values_list("pk", flat=True))
-    with connection.cursor() as cur:
-        for table in ("ts_kv", "ts_kv_latest"):
-            for pk in ids:
-                cur.execute(f"DELETE FROM {table} WHERE entity_id = %s",
-                            [pk if connection.vendor == "postgresql" else pk.hex])
+    forget_tenant_telemetry(tenant)
 
 
 @pytest.fixture

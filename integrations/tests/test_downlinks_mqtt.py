@@ -5,17 +5,16 @@ and retries stay visible. The host runs in a thread of the test process, as in `
 import json
 
 import pytest
-from django.db import connection
 
 from converters.choices import EventType
 from converters.models import DebugEvent
-from devices.models import Device
 from integrations.downlinks import submit
 from integrations.models import DownlinkStatus, Integration, OutgoingDownlink
 from integrations.runner import Runner, RunnerThread
 from integrations.tests.brokers import unique_topic, wait_until
 from integrations.tests.downlinks import TOPIC_ENCODER, Subscriber, attributes_msg, make_encoder
 from integrations.tests.factories import make_integration
+from tbproject.testing.telemetry import forget_tenant_telemetry
 from tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the host works in its own threads and connections
@@ -26,12 +25,7 @@ S = DownlinkStatus
 def tenant(transactional_db):
     tenant = Tenant.objects.create(title="Downlink Co")
     yield tenant
-    ids = list(Device.objects.filter(tenant=tenant).values_list("pk", flat=True))
-    with connection.cursor() as cur:  # telemetry tables are not models: the flush leaves them
-        for table in ("ts_kv", "ts_kv_latest"):
-            for pk in ids:
-                cur.execute(f"DELETE FROM {table} WHERE entity_id = %s",
-                            [pk if connection.vendor == "postgresql" else pk.hex])
+    forget_tenant_telemetry(tenant)
 
 
 @pytest.fixture

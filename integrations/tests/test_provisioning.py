@@ -14,6 +14,7 @@ from integrations import pipeline
 from integrations.models import DeadLetter
 from integrations.tests.uplinks import converter, integration, json_uplink, values
 from tbproject.testing.factories import make_customer, make_device, make_group
+from tbproject.testing.telemetry import forget_tenant_telemetry
 from tenants.limits import limits_of
 from tenants.models import Customer, Tenant
 
@@ -43,10 +44,12 @@ def test_it_creates_a_device_with_its_profile_customer_group_and_label(tenant):
 def test_it_uses_existing_profiles_customers_and_groups(tenant):
     profile = DeviceProfile.objects.create(tenant=tenant, name="thermostat")
     customer = make_customer(tenant, "Acme")
-    group = make_group(tenant, "Floor 3")
+    group = EntityGroup.objects.create(tenant=tenant, customer=customer, name="Floor 3", type="DEVICE")
+    tenants_group = make_group(tenant, "Floor 3")  # the tenant's: not the customer's device's (its owner's only)
     _send(integration(tenant), name="th-1", type="thermostat", customer="Acme", group="Floor 3")
     device = Device.objects.get(name="th-1")
     assert (device.profile, device.customer, list(group.devices.all())) == (profile, customer, [device])
+    assert not tenants_group.devices.exists()
     assert DeviceProfile.objects.filter(name="thermostat").count() == 1 and Customer.objects.count() == 1
 
 
@@ -130,12 +133,7 @@ def test_the_provisioner_looks_known_entities_up_once_per_batch(tenant):
 def racing_tenant(transactional_db):
     tenant = Tenant.objects.create(title="Racers")
     yield tenant
-    ids = list(Device.objects.filter(tenant=tenant).values_list("pk", flat=True))
-    with connection.cursor() as cur:  # telemetry tables are not models: the flush leaves them
-        for table in ("ts_kv", "ts_kv_latest"):
-            for pk in ids:
-                cur.execute(f"DELETE FROM {table} WHERE entity_id = %s",
-                            [pk if connection.vendor == "postgresql" else pk.hex])
+    forget_tenant_telemetry(tenant)
 
 
 def test_parallel_first_messages_from_one_new_device_create_it_once(racing_tenant):
@@ -187,8 +185,9 @@ def test_new_entities_of_a_batch_are_created_with_one_insert_each_with_its_first
         provisioner.prefetch(updates)
     inserts = [q["sql"] for q in ctx.captured_queries
                if q["sql"].startswith("INSERT") and 'INTO "devices_device" ' in q["sql"]]
-    # + 3: the new customer "Acme"'s default user groups, roles and group permissions (roles/customer_defaults.py)
-    assert len(inserts) == 1 and len(ctx.captured_queries) < 20 + 3
+    # + 3: the new customer "Acme"'s default user groups, roles and group permissions (roles/customer_defaults.py);
+    # + 5: new-3 joins Acme's own "Meters" (a group holds its owner's entities: its get_or_create and membership)
+    assert len(inserts) == 1 and len(ctx.captured_queries) < 20 + 3 + 5
     assert {e.name for e in provisioner.created} == {f"new-{i}" for i in range(40)}
     with CaptureQueriesContext(connection) as ctx:
         refs = [provisioner.entity(u) for u in updates]
@@ -196,8 +195,10 @@ def test_new_entities_of_a_batch_are_created_with_one_insert_each_with_its_first
     device = Device.objects.get(tenant=tenant, name="new-3")
     assert (device.profile.name, device.customer.title, device.label) == ("meter", "Acme", "L3")
     assert Device.objects.get(tenant=tenant, name="new-0").profile.name == "meter"
-    group = EntityGroup.objects.get(tenant=tenant, name="Meters")
-    assert sorted(group.devices.values_list("name", flat=True)) == sorted(f"new-{i}" for i in range(1, 40, 2))
+    group = EntityGroup.objects.get(tenant=tenant, customer=None, name="Meters")
+    assert sorted(group.devices.values_list("name", flat=True)) == sorted(f"new-{i}" for i in range(1, 40, 2) if i != 3)
+    # the customer's device joins its customer's "Meters" (devices/group_owners.py)
+    assert list(EntityGroup.objects.get(customer=device.customer, name="Meters").devices.all()) == [device]
 
 
 def test_a_batch_insert_that_fails_falls_back_to_one_by_one(tenant, monkeypatch):

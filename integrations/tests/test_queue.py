@@ -20,6 +20,7 @@ from integrations.messages import RawUplink
 from integrations.tasks import process_uplinks
 from integrations.tests.uplinks import integration, json_uplink, values
 from tbproject.celery import app as celery_app
+from tbproject.testing.telemetry import forget_tenant_telemetry
 from tenants.models import Tenant
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -54,12 +55,7 @@ def world(transactional_db):
     """A committed tenant and integration: the pipeline runs in other threads or processes."""
     tenant = Tenant.objects.create(title="Queue Co")
     yield integration(tenant, name="Queued")
-    ids = list(Device.objects.filter(tenant=tenant).values_list("pk", flat=True))
-    with connection.cursor() as cur:  # telemetry tables are not models: the flush leaves them
-        for table in ("ts_kv", "ts_kv_latest"):
-            for pk in ids:
-                cur.execute(f"DELETE FROM {table} WHERE entity_id = %s",
-                            [pk if connection.vendor == "postgresql" else pk.hex])
+    forget_tenant_telemetry(tenant)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from integrations.messages import Downlink
 from integrations.tests.brokers import RecordingSink, free_port, wait_until
 from integrations.types.base import ConfigError, IntegrationError
 from integrations.types.rabbitmq import RabbitMqConfig, RabbitMqIntegration
+from tbproject.testing.telemetry import forget_tenant_telemetry
 
 HOST, PORT = "127.0.0.1", 5672
 
@@ -350,13 +351,4 @@ def test_a_message_becomes_stored_telemetry_through_the_host(cleanup, transactio
 
 
 def _delete_telemetry(tenant) -> None:
-    from django.db import connection
-
-    from devices.models import Device
-
-    ids = list(Device.objects.filter(tenant=tenant).values_list("pk", flat=True))
-    with connection.cursor() as cur:  # telemetry tables are not models: the flush leaves them
-        for table in ("ts_kv", "ts_kv_latest"):
-            for pk in ids:
-                cur.execute(f"DELETE FROM {table} WHERE entity_id = %s",
-                            [pk if connection.vendor == "postgresql" else pk.hex])
+    forget_tenant_telemetry(tenant)

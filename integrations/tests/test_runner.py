@@ -11,7 +11,6 @@ import threading
 import traceback
 
 import pytest
-from django.db import connection
 
 from converters.choices import EventType
 from converters.models import DebugEvent
@@ -23,6 +22,7 @@ from integrations.runner import Runner, RunnerThread
 from integrations.tests.brokers import publish_sync, unique_topic, wait_until
 from integrations.tests.factories import make_integration
 from tbproject.celery import app as celery_app
+from tbproject.testing.telemetry import forget_tenant_telemetry
 from tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the host works in its own threads and connections
@@ -32,12 +32,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the host works in its ow
 def tenant(transactional_db):
     tenant = Tenant.objects.create(title="Listener Co")
     yield tenant
-    ids = list(Device.objects.filter(tenant=tenant).values_list("pk", flat=True))
-    with connection.cursor() as cur:  # telemetry tables are not models: the flush leaves them
-        for table in ("ts_kv", "ts_kv_latest"):
-            for pk in ids:
-                cur.execute(f"DELETE FROM {table} WHERE entity_id = %s",
-                            [pk if connection.vendor == "postgresql" else pk.hex])
+    forget_tenant_telemetry(tenant)
 
 
 @pytest.fixture

@@ -2,8 +2,9 @@
 &sortOrder]: the scheduler events of type ``generateReport`` as ThingsBoard's ScheduledReportInfo.
 
 Such an event's message (its ``configuration.msgBody``) is the generate report node's configuration:
-``reportTemplateId``, ``userId``, ``timezone`` (``{"entityType", "id"}`` or bare ids); the event fires it into
-the root rule chain, where a "generate report" node with "use report config from message" makes the report.
+``reportTemplateId``, ``userId``, ``timezone`` (``{"entityType", "id"}`` or bare ids), and ``targets`` and
+``notificationTemplateId`` to notify; the event fires it into the root rule chain, where a "generate report" node
+with "use report config from message" makes the report as a report job and notifies the targets (reports/jobs.py).
 """
 
 import uuid

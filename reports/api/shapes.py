@@ -47,15 +47,25 @@ def report_info(r: Report) -> dict:
 
 
 def job(j: ReportJob) -> dict:
+    """ThingsBoard's Job of type REPORT (ReportJobConfiguration, ReportJobResult); ``j`` with its template and
+    report selected (the report's ``data`` may be deferred). ``result.notificationErrors``: ours, what went wrong
+    notifying the targets."""
     c = j.configuration
     result = {"jobType": "REPORT", "successfulCount": int(j.status == "COMPLETED"),
               "failedCount": int(j.status == "FAILED"), "discardedCount": 0, "totalCount": 1, "results": [],
               "generalError": j.error or None, "startTs": j.start_ts, "finishTs": j.finish_ts,
-              "report": report(j.report) if j.report_id else None}
-    configuration = {"type": "REPORT", "tasksKey": j.key, "timezone": c.get("timezone"),
+              "cancellationTs": j.cancellation_ts, "report": report(j.report) if j.report_id else None,
+              "notificationErrors": j.notification_errors or []}
+    template_id = c.get("notificationTemplateId")
+    configuration = {"type": "REPORT", "tasksKey": j.key, "toReprocess": None, "timezone": c.get("timezone"),
                      "makePublic": c.get("makePublic", False),
                      "reportTemplateId": entity_id("REPORT_TEMPLATE", c.get("reportTemplateId")),
-                     "userId": entity_id("USER", c.get("userId"))}
+                     "userId": entity_id("USER", c.get("userId")), "targets": c.get("targets") or [],
+                     "notificationTemplateId": entity_id("NOTIFICATION_TEMPLATE", template_id) if template_id
+                     else None, "notificationRequests": c.get("notificationRequests") or []}
+    for key in ("originator", "ruleNode", "schedulerEventInfo"):
+        if c.get(key) is not None:
+            configuration[key] = c[key]
     return {"id": entity_id("JOB", j.pk), "createdTime": j.created_time, "tenantId": entity_id("TENANT", j.tenant_id),
             "customerId": _customer(j), "type": "REPORT", "key": j.key,
             "entityId": entity_id("REPORT_TEMPLATE", c.get("reportTemplateId")),

@@ -132,7 +132,10 @@ def test_a_tenants_group_takes_its_tenants_entities_of_its_type_only(api, tenant
         assert_error(add(api, group, [own.pk, wrong]), 400, "is not a DEVICE")
     assert_error(add(api, group, [own.pk, foreign.pk]), 404)
     assert not group.devices.exists()
-    assert add(api, group, [own.pk, customers.pk]).status_code == 200  # the tenant's, its customers' too
+    # its tenant's only: a customer's device joins its customer's groups (ThingsBoard PE, devices/group_owners.py)
+    assert_error(add(api, group, [own.pk, customers.pk]), 400, f"Entity [{customers.pk}] is not owned")
+    assert not group.devices.exists()
+    assert add(api, group, [own.pk]).status_code == 200
     boards = EntityGroup.objects.create(tenant=tenant, customer=customer, type="DASHBOARD", name="Boards")
     assert_error(add(api, boards, [board.pk]), 400, "not owned")  # not assigned to the group's customer
     board.assigned_customers.add(customer)

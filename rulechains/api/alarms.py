@@ -15,11 +15,13 @@ An entity's list holds, as ThingsBoard's does, the alarms it raised and those pr
 (the caller's own tenant, for tenant administrators).
 
 A customer user also reads the alarms of the entities a group shared with it lets it read (READ in the
-group's roles, roles/group_access.py). Every change to an alarm (ack, clear, assign, unassign, comments,
-update; delete) needs, on an originator it reaches only through shared groups, WRITE (delete: DELETE) in
-those groups' roles, as ThingsBoard checks the ALARM resource's operation on the originator: a READ share
-answers 403 and changes nothing. Its own customer's alarms: its authority, and for a delete its roles'
-ALARM DELETE ("Customer Administrator"; "Customer User" has none).
+group's roles, roles/group_access.py): raised on them, or propagated to them (their EntityAlarm rows) when the
+alarm is the tenant's or its own customer's. A propagation grants READ only. Every change to an alarm (ack,
+clear, assign, unassign, comments, update; delete) needs, on an originator it reaches only through shared
+groups, WRITE (delete: DELETE) in those groups' roles, as ThingsBoard checks the ALARM resource's operation on
+the originator: a READ share, or an alarm read only through a propagation, answers 403 and changes nothing.
+Its own customer's alarms: its authority, and for a delete its roles' ALARM DELETE ("Customer Administrator";
+"Customer User" has none).
 """
 
 from dataclasses import replace
@@ -69,8 +71,7 @@ class _AlarmResource(APIView):
         if alarm is None:
             raise NotFound(f"Alarm with id [{pk}] is not found")
         operation = operation or ("READ" if self.request.method in SAFE_METHODS else "WRITE")
-        if operation != "READ" and group_access.decides(user, alarm.originator_type, operation,
-                                                        alarm.originator_id) is False:
+        if operation != "READ" and group_access.row_decides(user, operation, alarm) is False:
             raise PermissionDenied(NO_PERMISSION)
         return alarm
 
@@ -86,7 +87,7 @@ class AlarmView(_AlarmResource):
         alarm = self.alarm(pk, "DELETE")
         user = request.user
         if user.authority == Authority.CUSTOMER_USER and not rights_of(user).allows("ALARM", "DELETE") and \
-                group_access.decides(user, alarm.originator_type, "DELETE", alarm.originator_id) is not True:
+                group_access.row_decides(user, "DELETE", alarm) is not True:
             raise PermissionDenied(NO_PERMISSION)  # tenant administrators: roles/enforcement.py's table
         alarm.delete()
         return Response(True)

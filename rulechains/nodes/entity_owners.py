@@ -10,6 +10,7 @@ with an OTA package is told its package); neither publishes an event.
 
 from django.db import DatabaseError, OperationalError, transaction
 
+from devices import group_owners
 from devices.choices import GroupType
 from devices.models import EntityGroup
 from devices.ota.signals import change_members_fresh
@@ -143,8 +144,10 @@ class UnassignFromCustomerNode(_OriginatorNode):
 
 class _GroupNode(_OriginatorNode):
     """The target group: ``groupNamePattern`` resolved per message, of the originator's type (a
-    device group for a device). Groups here are the tenant's; ThingsBoard PE's customer-owned
-    groups, customer groups and the implicit "All" group do not exist in this product."""
+    device group for a device) and of its owner: as in ThingsBoard PE, the node works in the scope of
+    the originator's owner (a customer's device joins, or leaves, its customer's group of that name;
+    a group holds its owner's entities only, devices/group_owners.py). ThingsBoard PE's customer
+    groups and the implicit "All" group do not exist in this product."""
 
     #: ThingsBoard PE also groups customers; this product keeps device and asset groups only
     originator_types = (GroupType.DEVICE.value, GroupType.ASSET.value)
@@ -158,27 +161,36 @@ class _GroupNode(_OriginatorNode):
 
     def prepare(self, ctx, msgs):
         names = {substitute(self.config["groupNamePattern"], m) for m in msgs}
-        rows = EntityGroup.objects.filter(tenant_id=ctx.tenant_id, customer=None, name__in=names)  # tenant-owned
-        self.groups = {(g.type, g.name): g for g in rows}
+        rows = EntityGroup.objects.filter(tenant_id=ctx.tenant_id, name__in=names)  # every owner's
+        self.groups = {(g.customer_id, g.type, g.name): g for g in rows}
+        self.ctx = ctx
 
-    def resolve(self, ctx, msg) -> EntityGroup:
-        name = substitute(self.config["groupNamePattern"], msg)
-        key = (msg.originator_type, name)
+    def resolve(self, ctx, msg) -> tuple[str, str]:
+        """(group type, name); the group is the originator's owner's (:meth:`guarded`)."""
+        return msg.originator_type, substitute(self.config["groupNamePattern"], msg)
+
+    def guarded(self, msg, entity, target) -> list[Out]:
+        owner = entity.customer_id if entity is not None else None
+        return super().guarded(msg, entity, self.group_of(owner, *target))
+
+    def group_of(self, owner, group_type: str, name: str) -> EntityGroup:
+        key = (owner, group_type, name)
         group = self.groups.get(key)
         if group is None and self.create:
-            group = self.groups[key] = self.new_group(ctx, key[0], name)
+            group = self.groups[key] = self.new_group(self.ctx, group_type, name, owner)
         if group is None:
-            raise NodeError(f"Entity group with name '{name}' and type '{key[0]}' doesn't exist!")
+            raise NodeError(f"Entity group with name '{name}' and type '{group_type}' doesn't exist!")
         return group
 
     @staticmethod
-    def new_group(ctx, group_type: str, name: str) -> EntityGroup:
-        """A group created as POST /api/entityGroup creates it (get_or_create: racing workers make one)."""
+    def new_group(ctx, group_type: str, name: str, owner=None) -> EntityGroup:
+        """A group of ``owner`` (a customer id; None: the tenant) created as POST /api/entityGroup creates it
+        (get_or_create: racing workers make one)."""
         if not name.strip():
             raise NodeError("Failed to create entity group: Entity group name should be specified!")
         try:
             with transaction.atomic():
-                return EntityGroup.objects.get_or_create(tenant_id=ctx.tenant_id, customer=None, type=group_type,
+                return EntityGroup.objects.get_or_create(tenant_id=ctx.tenant_id, customer_id=owner, type=group_type,
                                                          name=name)[0]
         except OperationalError:
             raise
@@ -210,6 +222,8 @@ class AddToGroupNode(_GroupNode):
         return self.config["createGroupIfNotExists"]
 
     def apply(self, entity, group):
+        if group_owners.foreign_member(group, [entity]) is not None:  # a group read before an owner change
+            raise NodeError(group_owners.not_owned_message(entity.pk, group))
         others = list(entity.groups.exclude(pk=group.pk)) if self.config["removeFromCurrentGroups"] else []
 
         def change():

@@ -3,7 +3,6 @@ a rest call reply node's data is the answer, no reply is a 408 after the (short)
 input or another's entity is a 4xx. Each runs in embedded mode (replies in memory) and, where
 REDIS_URL is set (the PostgreSQL/Redis leg of CI), with the replies crossing real Redis."""
 
-import os
 import threading
 import time
 import uuid
@@ -23,17 +22,6 @@ pytestmark = pytest.mark.django_db
 REPLY = "org.thingsboard.rule.engine.rest.TbSendRestApiCallReplyNode"
 ECHO = ("return {msg: {echo: msg, from: '%s', type: msgType, keys: Object.keys(metadata).sort()}, "
         "metadata: metadata, msgType: msgType};")
-
-
-@pytest.fixture(params=["embedded", "redis"])
-def mode(request, settings):
-    if request.param == "redis":
-        if not os.environ.get("REDIS_URL"):
-            pytest.skip("needs Redis (set REDIS_URL; .ci/run does)")
-        settings.REDIS_URL = os.environ["REDIS_URL"]
-    else:
-        settings.REDIS_URL = ""
-    return request.param
 
 
 @pytest.fixture

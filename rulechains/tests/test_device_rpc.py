@@ -5,7 +5,6 @@ unknown tokens as ThingsBoard's transport does. Threads stand in for the device;
 by generous timeouts, never measured. Embedded (replies in memory) and, with REDIS_URL, over Redis."""
 
 import json
-import os
 import threading
 import time
 
@@ -24,17 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the device's thread sees
 
 REPLY_NODE = "org.thingsboard.rule.engine.rpc.TbSendRPCReplyNode"
 LONG = 30_000  # ms: a bound no passing test comes near
-
-
-@pytest.fixture(params=["embedded", "redis"])
-def mode(request, settings):
-    if request.param == "redis":
-        if not os.environ.get("REDIS_URL"):
-            pytest.skip("needs Redis (set REDIS_URL; .ci/run does)")
-        settings.REDIS_URL = os.environ["REDIS_URL"]
-    else:
-        settings.REDIS_URL = ""
-    return request.param
 
 
 @pytest.fixture

@@ -93,6 +93,8 @@ class SchedulerEventSerializer(TbEntitySerializer):
         current = (event.originator_type or None, event.originator_id) if event else (None, None)
         kind, pk = services.originator_of(self.tenant.pk, self.initial_data, current)
         attrs["originator_type"], attrs["originator_id"] = kind or "", pk
+        services.check_event(self.context.get("request"), attrs.get("type", event.type if event else None),
+                             attrs.get("configuration", event.configuration if event else None))
         return attrs
 
     def _place(self, event: SchedulerEvent, validated: dict) -> SchedulerEvent:

@@ -11,7 +11,7 @@ PREFIX = "/opt/tb"  # where the units expect the checkout (its .venv inside)
 ENV_FILE = "/etc/tb/tb.env"
 #: systemd service of each process of the README table
 SERVICES = {"web": "tb-web.service", "worker": "tb-worker.service", "beat": "tb-beat.service",
-            "integrations": "tb-integrations.service"}
+            "integrations": "tb-integrations.service", "devicemqtt": "tb-devicemqtt.service"}
 
 
 def readme_commands() -> dict[str, list[str]]:
@@ -26,8 +26,15 @@ def readme_settings() -> set[str]:
     return set(re.findall(r"^\| `([A-Z0-9_]+)` \|", (ROOT / "README.md").read_text(), re.MULTILINE))
 
 
+def settings_sources() -> list[Path]:
+    """The modules that read settings from the environment: the settings package (tbproject/settings/) and
+    the apps' conf.py modules (ai/conf.py: a Django setting of the name, else the variable)."""
+    return sorted([*(ROOT / "tbproject" / "settings").glob("*.py"), *ROOT.glob("*/conf.py")])
+
+
 def settings_variables() -> set[str]:
-    source = (ROOT / "tbproject" / "settings.py").read_text()
+    """Every variable the settings read through tbproject/env.py (env_int("NAME", ...) and siblings)."""
+    source = "\n".join(path.read_text() for path in settings_sources())
     return set(re.findall(r'env_(?:str|bool|int|float|list|secret)\(\s*"([A-Z0-9_]+)"', source))
 
 

@@ -1,6 +1,6 @@
 """compose.yaml, checked without a Docker engine (none on this machine): Compose's own validation
 (`docker-compose config`, Debian package docker-compose), and read here: it runs the README's
-command of each process with the variables settings.py reads, and orders the start by health."""
+command of each process with the variables the settings (tbproject/settings/) read, and orders the start by health."""
 
 import json
 import os
@@ -14,7 +14,8 @@ import yaml
 from tbproject.tests.deploy_files import ROOT, readme_commands, readme_settings, settings_variables
 
 #: compose service -> the README table's process
-PROCESSES = {"web": "web", "worker": "worker", "beat": "beat", "runintegrations": "integrations"}
+PROCESSES = {"web": "web", "worker": "worker", "beat": "beat", "runintegrations": "integrations",
+             "rundevicemqtt": "devicemqtt"}
 
 
 def _compose() -> dict:
@@ -40,6 +41,10 @@ def test_the_web_port_is_the_one_the_command_listens_on():
     port = web["command"][web["command"].index("--port") + 1]
     assert web["ports"] == [f"{port}:{port}"]
     assert f"127.0.0.1:{port}/healthz" in " ".join(web["healthcheck"]["test"])
+
+
+def test_the_device_mqtt_port_is_published():
+    assert _compose()["services"]["rundevicemqtt"]["ports"] == ["1883:1883"]
 
 
 def test_every_variable_given_to_the_application_is_one_settings_reads_and_the_readme_documents():

@@ -1,5 +1,5 @@
 """The systemd units' commands, run here: each ExecStart of deploy/systemd/ (web, worker, beat,
-integrations) starts as written (the install prefix replaced by this checkout, ${HOST} and ${PORT}
+integrations, devicemqtt) starts as written (the install prefix replaced by this checkout, ${HOST} and ${PORT}
 from the test's environment), against this run's PostgreSQL and Redis; then /healthz, /readyz and
 /metrics answer, an uplink is counted from accepted to stored, and a stopped worker makes /readyz
 answer 503 naming it while the next uplink waits in the queue."""
@@ -75,7 +75,9 @@ def processes(transactional_db, tmp_path):
     env = {**os.environ, "REDIS_URL": REDIS_URL, "CELERY_TASK_ALWAYS_EAGER": "false", "LOAD_DEMO_DATA": "false",
            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
            "METRICS_TOKEN": TOKEN, "HOST": "127.0.0.1", "PORT": str(port), "DATA_DIR": str(tmp_path),
-           "CONVERTER_WORKERS": "1", "EXPECT_BEAT": "true"}
+           "CONVERTER_WORKERS": "1", "EXPECT_BEAT": "true",
+           # tb-devicemqtt's transport on a free port of 127.0.0.1: CI runs suites side by side
+           "DEVICE_MQTT_BIND_ADDRESS": "127.0.0.1", "DEVICE_MQTT_PORT": str(free_port())}
     procs = {}
     try:
         for name, unit_name in SERVICES.items():
@@ -132,7 +134,7 @@ def test_the_units_commands_serve_probes_and_metrics_and_count_an_uplink_to_stor
     assert samples[("tb_workers", ())] >= 1
     assert samples[("tb_queue_depth", ())] >= 0 and ("tb_queue_lag_seconds", ()) in samples
 
-    for name in ("beat", "integrations"):
+    for name in ("beat", "integrations", "devicemqtt"):
         assert procs[name].poll() is None, f"{name} exited"
     procs["worker"].send_signal(signal.SIGTERM)  # a clean stop removes its heartbeat at once
     procs["worker"].wait(60)

@@ -54,6 +54,24 @@ def listener_hosts(monkeypatch):
     return made
 
 
+@pytest.fixture(autouse=True)
+def device_mqtt_hosts(monkeypatch):
+    """The device MQTT transport's thread, faked (port 1883 is not the tests'): transports/tests test it."""
+    made = []
+
+    class FakeTransport:
+        stopped, error, port = False, None, 1883
+
+        def __init__(self, host):
+            self.host = host
+
+        def stop(self):
+            self.stopped = True
+
+    monkeypatch.setattr(serve, "start_device_mqtt", lambda host: made.append(FakeTransport(host)) or made[-1])
+    return made
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_prepares_the_database_prints_the_logins_and_serves(no_daphne, runners, settings, monkeypatch):
     settings.LOAD_DEMO_DATA, settings.REDIS_URL = True, ""
@@ -94,3 +112,40 @@ def test_it_hosts_listener_integrations_unless_told_not_to(no_daphne, runners, l
     call_command("serve", "--port", "18126", stdout=out, verbosity=0)
     assert len(listener_hosts) == 1
     assert "MQTT integrations by runintegrations" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_the_device_mqtt_transport_unless_told_not_to(no_daphne, runners, device_mqtt_hosts, settings,
+                                                              monkeypatch):
+    settings.LOAD_DEMO_DATA, settings.RUN_DEVICE_MQTT_IN_WEB, settings.DEVICE_MQTT_PORT = False, True, 11883
+    monkeypatch.delenv("DEVICE_MQTT_BIND_ADDRESS", raising=False)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("serve", "--port", "18127", stdout=out, stderr=err, verbosity=0)
+    assert len(device_mqtt_hosts) == 1 and device_mqtt_hosts[0].stopped
+    # on the web server's host (127.0.0.1 by default), not on every interface as rundevicemqtt
+    assert device_mqtt_hosts[0].host == "127.0.0.1"
+    assert "Device MQTT 127.0.0.1:11883" in out.getvalue() and err.getvalue() == ""
+
+    call_command("serve", "--host", "10.1.2.3", "--port", "18127", stdout=io.StringIO(), verbosity=0)
+    assert device_mqtt_hosts[-1].host == "10.1.2.3"
+    settings.DEVICE_MQTT_BIND_ADDRESS = "0.0.0.0"  # set explicitly: it wins
+    out = io.StringIO()
+    call_command("serve", "--port", "18127", stdout=out, verbosity=0)
+    assert device_mqtt_hosts[-1].host == "0.0.0.0" and "Device MQTT 0.0.0.0:11883" in out.getvalue()
+
+    settings.RUN_DEVICE_MQTT_IN_WEB = False
+    out = io.StringIO()
+    call_command("serve", "--port", "18128", stdout=out, verbosity=0)
+    assert len(device_mqtt_hosts) == 3 and "Device MQTT" not in out.getvalue()
+
+
+def test_every_test_that_starts_a_real_serve_leaves_port_1883_alone():
+    """CI runs suites side by side: a `manage.py serve` started by a test must not take the device MQTT port."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    starters = [path for folder in ("tests", "bench", *(p.parent.name for p in root.glob("*/tests")))
+                for path in (root / folder).rglob("*.py")
+                if '"manage.py", "serve"' in path.read_text(errors="replace")]
+    assert starters, "no test starts serve: the search is wrong"
+    assert [str(p.relative_to(root)) for p in starters if "RUN_DEVICE_MQTT_IN_WEB" not in p.read_text()] == []

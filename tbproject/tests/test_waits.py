@@ -258,7 +258,8 @@ def test_200_waiting_rpc_polls_one_call_is_taken_once_and_the_rest_time_out(tena
 
     async def scenario():
         before = threading.active_count()
-        polls = await _in_waves(lambda: asgi.request(path, "timeout=3000"), tenant)
+        # 8 s: every wave must be waiting before the first times out (3 s was too short on a loaded CI machine)
+        polls = await _in_waves(lambda: asgi.request(path, "timeout=8000"), tenant)
         await _until(lambda: threading.active_count() <= before + 8, "the request threads to end")
         during = threading.active_count()
         await asyncio.to_thread(_queue_call, device)

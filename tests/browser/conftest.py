@@ -86,7 +86,8 @@ def server():
     workdir = Path(tempfile.mkdtemp(prefix="tb-browser-"))
     port = _free_port()
     env = {**os.environ, "DATA_DIR": str(workdir), "LOAD_DEMO_DATA": "true", "CELERY_TASK_ALWAYS_EAGER": "true",
-           "RUN_INTEGRATIONS_IN_WEB": "false", "DEBUG": "false", "PYTHONUNBUFFERED": "1"}
+           "RUN_INTEGRATIONS_IN_WEB": "false", "DEBUG": "false", "PYTHONUNBUFFERED": "1",
+           "RUN_DEVICE_MQTT_IN_WEB": "false"}  # no device MQTT on 1883 beside the other suites of CI
     with _database(env, workdir):
         log = open(workdir / "serve.log", "w")
         proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT, env=env,

@@ -1,9 +1,9 @@
-"""Version control routes; included ahead of tenants' so that the repository and auto-commit
+"""Version control and solution routes; included ahead of tenants' so that the repository and auto-commit
 settings answer here (the URL names are the ones roles/enforcement.py classifies)."""
 
 from django.urls import path
 
-from transfer.api import vc, vc_settings
+from transfer.api import solution, vc, vc_settings
 
 __all__ = ["urlpatterns"]
 
@@ -31,4 +31,8 @@ urlpatterns = [
     path("entities/vc/diff/<str:entity_type_name>/<str:internal_id>", vc.DiffView.as_view(), name="vc-diff"),
     path("entities/vc/info/<str:version_id>/<str:entity_type_name>/<str:external_id>", vc.InfoView.as_view(),
          name="vc-info"),
+    # ThingsBoard PE 4.4's solution export/import (transfer/solution/)
+    path("solution/export", solution.SolutionExportView.as_view(), name="solution-export"),
+    path("solution/import", solution.SolutionImportView.as_view(), name="solution-import"),
+    path("solution/validate", solution.SolutionValidateView.as_view(), name="solution-validate"),
 ]

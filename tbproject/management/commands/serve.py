@@ -3,8 +3,11 @@
 Without REDIS_URL there is no Celery beat, so the periodic jobs of tbproject/periodic.py run in
 a daemon thread of this process. Unless RUN_INTEGRATIONS_IN_WEB is false, listener integrations
 (MQTT) are hosted in another thread, with its own event loop (runintegrations' Runner; leases
-keep each integration on one host even beside runintegrations processes). Production runs
-daphne, celery worker, celery beat and runintegrations instead.
+keep each integration on one host even beside runintegrations processes). Unless RUN_DEVICE_MQTT_IN_WEB is
+false, ThingsBoard's device MQTT transport listens on DEVICE_MQTT_PORT in a thread of its own, on the web
+server's --host unless DEVICE_MQTT_BIND_ADDRESS is set (a port already taken is a warning: the rest runs
+without it). Production runs daphne, celery worker, celery beat,
+runintegrations and rundevicemqtt instead.
 """
 
 from pathlib import Path
@@ -16,8 +19,9 @@ from django.db import connection
 
 from tbproject.env import env_int
 from tbproject.periodic import PeriodicRunner
+from transports import conf as transports_conf
 
-__all__ = ["Command", "run_daphne", "start_integration_host"]
+__all__ = ["Command", "run_daphne", "start_integration_host", "start_device_mqtt"]
 
 ASGI_APP = "tbproject.asgi:application"
 
@@ -36,6 +40,14 @@ def start_integration_host():
     return RunnerThread().start()
 
 
+def start_device_mqtt(host: str):
+    """The device MQTT transport (transports/mqtt/) on ``host`` in a thread with its own loop, once bound (or
+    refused)."""
+    from transports.mqtt.server import TransportThread
+
+    return TransportThread(host).start()
+
+
 class Command(BaseCommand):
     help = "Migrate, load the demo data (LOAD_DEMO_DATA), then serve HTTP and websockets with daphne."
 
@@ -50,21 +62,28 @@ class Command(BaseCommand):
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
         if settings.LOAD_DEMO_DATA:
             call_command("demodata", stdout=self.stdout)
-        self._banner(host, port)
+        mqtt_host = transports_conf.bind_address(default=host)  # make run's web host, not 0.0.0.0
+        self._banner(host, port, mqtt_host)
         runner = None
         if not settings.REDIS_URL:
             runner = PeriodicRunner()
             runner.start()
         listeners = start_integration_host() if settings.RUN_INTEGRATIONS_IN_WEB else None
+        device_mqtt = start_device_mqtt(mqtt_host) if transports_conf.run_in_web() else None
+        if device_mqtt is not None and device_mqtt.error is not None:
+            self.stderr.write(f"  Device MQTT transport not started: port {device_mqtt.port} "
+                              f"({device_mqtt.error.strerror or device_mqtt.error}); set DEVICE_MQTT_PORT\n")
         try:
             run_daphne(host, port)
         finally:
+            if device_mqtt is not None:
+                device_mqtt.stop()
             if listeners is not None:
                 listeners.stop()
             if runner is not None:
                 runner.stop()
 
-    def _banner(self, host: str, port: int) -> None:
+    def _banner(self, host: str, port: int, mqtt_host: str) -> None:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         base = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
         lines = [
@@ -80,6 +99,9 @@ class Command(BaseCommand):
             lines += [f"    {authority.label:<22} {email} / {password}" for email, password, authority in DEMO_LOGINS]
         jobs = "by celery beat" if settings.REDIS_URL else "in this process"
         listeners = "in this process" if settings.RUN_INTEGRATIONS_IN_WEB else "by runintegrations"
-        lines += [f"  Database    {connection.vendor}; periodic jobs {jobs}; MQTT integrations {listeners}",
-                  "  Stop with Ctrl+C", ""]
+        lines += [f"  Database    {connection.vendor}; periodic jobs {jobs}; MQTT integrations {listeners}"]
+        if transports_conf.run_in_web():
+            lines.append(f"  Device MQTT {mqtt_host}:{transports_conf.port()} "
+                         "(ThingsBoard's device MQTT API; access token as user name)")
+        lines += ["  Stop with Ctrl+C", ""]
         self.stdout.write("\n".join(lines))

@@ -1,0 +1,37 @@
+"""`python manage.py rundevicemqtt`: ThingsBoard's device MQTT transport as its own process (transports/mqtt/)."""
+
+import asyncio
+import signal
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tbproject import gc_tuning
+from transports.mqtt.server import DeviceMqttServer
+
+__all__ = ["Command"]
+
+
+class Command(BaseCommand):
+    help = "Serve ThingsBoard's device MQTT API (DEVICE_MQTT_BIND_ADDRESS:DEVICE_MQTT_PORT); stop with SIGTERM."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=None, help="Address to bind (default: DEVICE_MQTT_BIND_ADDRESS).")
+        parser.add_argument("--port", type=int, default=None, help="Port (default: DEVICE_MQTT_PORT, 1883).")
+
+    def handle(self, *args, host: str | None, port: int | None, **options):
+        gc_tuning.tune()
+        asyncio.run(self._serve(host, port))
+        self.stdout.write("Device MQTT transport stopped")
+
+    async def _serve(self, host, port) -> None:
+        server = DeviceMqttServer(host, port)
+        try:
+            await server.start()
+        except OSError as e:
+            raise CommandError(f"cannot listen on {server.host}:{server.port}: {e}") from e
+        self.stdout.write(f"Device MQTT transport on {server.host}:{server.port}; stop with SIGTERM or Ctrl+C")
+        loop = asyncio.get_running_loop()
+        serving = loop.create_task(server.serve_forever())
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, serving.cancel)
+        await serving
