@@ -190,14 +190,18 @@ _lock = threading.Lock()
 def arm(key: str, *, ready: bool = True) -> Waiter:
     """A waiter of ``key``, registered now: a notification from here on wakes it. With REDIS_URL
     and ``ready``, returns once this process's listener is subscribed (bounded)."""
-    waiter = Waiter(key)
+    return _register(Waiter(key), ready)
+
+
+def _register(entry, ready: bool):
+    """Add a waiter or subscription to ``_waiters``; with REDIS_URL and ``ready``, once the listener is subscribed."""
     with _lock:
-        _waiters.setdefault(key, set()).add(waiter)
+        _waiters.setdefault(entry.key, set()).add(entry)
     if settings.REDIS_URL:
         listener = _listener()
         if ready:
             listener.ready.wait(_READY_S)
-    return waiter
+    return entry
 
 
 class Subscription:
@@ -216,14 +220,7 @@ class Subscription:
 
 def subscribe(key: str, callback, *, ready: bool = True) -> Subscription:
     """A :class:`Subscription` of ``key``, registered now (as :func:`arm` registers a waiter)."""
-    subscription = Subscription(key, callback)
-    with _lock:
-        _waiters.setdefault(key, set()).add(subscription)
-    if settings.REDIS_URL:
-        listener = _listener()
-        if ready:
-            listener.ready.wait(_READY_S)
-    return subscription
+    return _register(Subscription(key, callback), ready)
 
 
 def disarm(waiter: Waiter) -> None:

@@ -47,7 +47,8 @@ from tbproject.process_cache import ProcessCache
 from tenants.deletion import tenant_marked
 from tenants.models import Tenant
 
-__all__ = ["telemetry_view", "attributes_view", "device_of", "urlpatterns", "TOKEN_TTL", "authenticated", "json_body",
+__all__ = ["telemetry_view", "attributes_view", "store_telemetry", "store_client_attributes",
+           "device_of", "urlpatterns", "TOKEN_TTL", "authenticated", "json_body",
            "error_response", "empty_response"]
 
 POST_TELEMETRY_REQUEST = "POST_TELEMETRY_REQUEST"  # ThingsBoard's message types (TbMsgType)
@@ -155,11 +156,17 @@ def _telemetry(request, device: Device):
     refused = device_limits.over_limit(device, data_points)
     if refused is not None:
         return refused
+    store_telemetry(device, entries, data_points)
+    return empty_response(200)
+
+
+def store_telemetry(device: Device, entries: list[tuple[int, dict]], data_points: int) -> None:
+    """A device's telemetry post past its limits: written, counted, told to the rule engine (the device MQTT
+    transport's posts too)."""
     write_points((Point(device.pk, key, ts, value) for ts, values in entries for key, value in values.items()),
                  tenant_id=device.tenant_id)
     device_limits.count(device, data_points)
     services.on_device_posted(device, POST_TELEMETRY_REQUEST, entries)
-    return empty_response(200)
 
 
 _telemetry.methods = ["POST"]
@@ -176,11 +183,17 @@ def _attributes(request, device: Device):
     refused = device_limits.over_limit(device)
     if refused is not None:
         return refused
+    store_client_attributes(device, values)
+    return empty_response(200)
+
+
+def store_client_attributes(device: Device, values: dict) -> None:
+    """A device's attributes post past its limits: saved, counted, told to the rule engine (the device MQTT
+    transport's posts too)."""
     save_attributes(device.pk, AttributeScope.CLIENT_SCOPE, values, tenant_id=device.tenant_id)
     device_limits.count(device, len(values))
     services.on_attributes_saved(device, AttributeScope.CLIENT_SCOPE, values)
     services.on_device_posted(device, POST_ATTRIBUTES_REQUEST, values)
-    return empty_response(200)
 
 
 _attributes.methods = ["GET", "POST"]

@@ -23,7 +23,7 @@ from tbproject.api.exceptions import ErrorCode, tb_error
 from tenants import limits, usage
 from tenants.limits import profile as keys
 
-__all__ = ["over_limit", "count"]
+__all__ = ["over_limit", "refusal", "count"]
 
 _MESSAGE = ((keys.TRANSPORT_DEVICE_MSG, False), (keys.TRANSPORT_TENANT_MSG, True))
 _TELEMETRY = ((keys.TRANSPORT_DEVICE_MSG, False), (keys.TRANSPORT_DEVICE_TELEMETRY_MSG, False),
@@ -34,21 +34,33 @@ _TELEMETRY = ((keys.TRANSPORT_DEVICE_MSG, False), (keys.TRANSPORT_DEVICE_TELEMET
 def over_limit(device: Device, data_points: int | None = None) -> JsonResponse | None:
     """None when the message may pass (its tokens taken), else the 429 to answer. ``data_points``:
     the values of a telemetry post; None for any other message."""
+    refused = refusal(device, data_points)
+    if refused is None:
+        return None
+    reason, wait_ms = refused
+    answer = JsonResponse(tb_error(429, reason, ErrorCode.TOO_MANY_REQUESTS), status=429)
+    answer["Retry-After"] = str(limits.retry_after(wait_ms))
+    return answer
+
+
+def refusal(device: Device, data_points: int | None = None, *, message_taken: bool = False) -> tuple[str, int] | None:
+    """None when the message may pass (its tokens taken), else (ThingsBoard's "Too many requests" text, ms to
+    wait): :func:`over_limit` without HTTP, for any transport. ``message_taken``: the message tokens were taken
+    already (a transport that counts a message before reading it), only the telemetry ones are asked now."""
     tenant_limits = limits.limits_of(device.tenant_id)
     if not tenant_limits.by_key:
         return None
-    telemetry = data_points is not None
-    for key, of_tenant in _TELEMETRY if telemetry else _MESSAGE:
+    asked = _TELEMETRY if data_points is not None else _MESSAGE
+    for key, of_tenant in asked:
+        if message_taken and (key, of_tenant) in _MESSAGE:
+            continue
         n = data_points if key in (keys.TRANSPORT_DEVICE_DATA_POINTS, keys.TRANSPORT_TENANT_DATA_POINTS) else 1
         if not n:
             continue
         granted, wait_ms = limits.take_with(tenant_limits, key, tenant_limits.tenant_id if of_tenant else device.pk, n)
         if not granted:
             reason = f"{key} ({limits.describe(tenant_limits.windows(key))})"
-            answer = JsonResponse(tb_error(429, f"Too many requests: rate limit {reason} exceeded",
-                                           ErrorCode.TOO_MANY_REQUESTS), status=429)
-            answer["Retry-After"] = str(limits.retry_after(wait_ms))
-            return answer
+            return f"Too many requests: rate limit {reason} exceeded", wait_ms
     return None
 
 

@@ -24,13 +24,10 @@ import json
 from django.db.models import F
 from rest_framework.exceptions import ValidationError
 
-from devices import services
-from devices.api import device_limits
-from devices.api.device_http import POST_ATTRIBUTES_REQUEST, POST_TELEMETRY_REQUEST
+from devices.api import device_http, device_limits
 from devices.api.telemetry_writes import parse_attributes, parse_telemetry
-from devices.attributes import get_attributes, save_attributes
+from devices.attributes import get_attributes
 from devices.choices import AttributeScope
-from devices.telemetry import Point, write_points
 from rulechains import messages, replies, rpc_calls
 from rulechains.device_rpc import TO_SERVER_RPC_REQUEST
 from rulechains.nodes.rpc_reply import reply_key
@@ -38,8 +35,6 @@ from rulechains.rpc_models import Rpc, RpcStatus
 from tbproject import waits
 from tbproject.clock import now_ms
 from tbproject.text import check_json
-from tenants import limits
-from tenants.limits import profile as limit_keys
 
 __all__ = ["BadPayload", "Gone", "Refused", "parse", "post_telemetry", "post_attributes", "telemetry_entries",
            "attribute_values", "store_telemetry", "store_attributes", "read_attributes",
@@ -83,29 +78,10 @@ def _checked(fn, *args):
         raise BadPayload(" ".join(map(str, detail)) if isinstance(detail, list) else str(detail)) from None
 
 
-def _allowed(device, data_points: int | None = None) -> None:
-    refused = device_limits.over_limit(device, data_points)
+def _allowed(device, data_points: int | None = None, *, message_taken: bool = False) -> None:
+    refused = device_limits.refusal(device, data_points, message_taken=message_taken)
     if refused is not None:
-        raise Refused(json.loads(refused.content).get("message", "rate limit exceeded"))
-
-
-#: the limits a telemetry post takes beyond the message limits (devices/api/device_limits.py's _TELEMETRY)
-_TELEMETRY_ONLY = ((limit_keys.TRANSPORT_DEVICE_TELEMETRY_MSG, False, False),
-                   (limit_keys.TRANSPORT_DEVICE_DATA_POINTS, False, True),
-                   (limit_keys.TRANSPORT_TENANT_TELEMETRY_MSG, True, False),
-                   (limit_keys.TRANSPORT_TENANT_DATA_POINTS, True, True))
-
-
-def _telemetry_allowed(device, data_points: int) -> None:
-    """The telemetry limits of a post whose message tokens were taken already."""
-    tenant_limits = limits.limits_of(device.tenant_id)
-    if not tenant_limits.by_key:
-        return
-    for key, of_tenant, per_point in _TELEMETRY_ONLY:
-        n = data_points if per_point else 1
-        if n and not limits.take_with(tenant_limits, key, tenant_limits.tenant_id if of_tenant else device.pk, n)[0]:
-            raise Refused(f"Too many requests: rate limit {key} "
-                          f"({limits.describe(tenant_limits.windows(key))}) exceeded")
+        raise Refused(refused[0])
 
 
 def unknown_topic(device) -> None:
@@ -136,23 +112,14 @@ def post_attributes(device, payload: bytes) -> None:
 def store_telemetry(device, entries: list[tuple[int, dict]], *, counted: bool = False) -> None:
     """``counted``: the message's tokens were taken (before its payload was read); only the telemetry ones now."""
     data_points = sum(len(values) for _, values in entries)
-    if counted:
-        _telemetry_allowed(device, data_points)
-    else:
-        _allowed(device, data_points)
-    write_points((Point(device.pk, key, ts, value) for ts, values in entries for key, value in values.items()),
-                 tenant_id=device.tenant_id)
-    device_limits.count(device, data_points)
-    services.on_device_posted(device, POST_TELEMETRY_REQUEST, entries)
+    _allowed(device, data_points, message_taken=counted)
+    device_http.store_telemetry(device, entries, data_points)
 
 
 def store_attributes(device, values: dict, *, counted: bool = False) -> None:
     if not counted:
         _allowed(device)
-    save_attributes(device.pk, AttributeScope.CLIENT_SCOPE, values, tenant_id=device.tenant_id)
-    device_limits.count(device, len(values))
-    services.on_attributes_saved(device, AttributeScope.CLIENT_SCOPE, values)
-    services.on_device_posted(device, POST_ATTRIBUTES_REQUEST, values)
+    device_http.store_client_attributes(device, values)
 
 
 def _keys(value) -> list[str] | None:
