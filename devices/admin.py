@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce, Concat
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
 
-from devices import attributes, group_owners, telemetry
+from devices import attributes, group_owners, membership, telemetry
 from devices.device_quota import DevicesLimitReached
 from devices.models import (
     Asset,
@@ -142,7 +142,28 @@ class EntityGroupAdmin(TenantScopedAdmin):
     fields = ("name", "type", "description", "devices", "assets", "entity_views", "additional_info", "id",
               "created_time")
 
+    def get_readonly_fields(self, request, obj=None):
+        """An owner's "All" group (devices/all_groups.py) keeps its name and members: every entity of its owner."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.group_all:
+            return (*fields, "name", "type", "devices", "assets", "entity_views")
+        return fields
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj is not None and obj.group_all) and super().has_delete_permission(request, obj)
+
     def save_related(self, request, form, formsets, change):
+        """The members chosen; those that changed are sent as devices/membership.py's ``group_members_changed``
+        (read before and after only when a receiver listens)."""
+        group = form.instance
+        relation = {"DEVICE": "devices", "ASSET": "assets", "ENTITY_VIEW": "entity_views"}.get(group.type)
+        if relation is None or not membership.listened(group.type):
+            self._save_members(request, form, formsets, change)
+            return
+        touched = {*(getattr(group, relation).all() if change else ()), *form.cleaned_data.get(relation, ())}
+        membership.track([group], list(touched), lambda: self._save_members(request, form, formsets, change))
+
+    def _save_members(self, request, form, formsets, change):
         group = form.instance
         if not (change and group.type == "DEVICE" and group.ota_assigned):
             super().save_related(request, form, formsets, change)

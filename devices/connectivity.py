@@ -16,6 +16,11 @@ stored, or a field is missing or unusable, MQTT takes DEVICE_CONNECTIVITY_MQTT_E
 1883), and HTTP the base URL's scheme, host (or DEVICE_CONNECTIVITY_HOST) and port; with stored settings each
 of ``http`` and ``https`` enabled there gets its command. Every value put in a command is shell-quoted.
 The gateway's docker-compose file is ThingsBoard's, built from the device's credentials and the MQTT host/port.
+
+MQTT over TLS (``mqtts``: enabled in the settings, else DEVICE_MQTT_SSL_ENABLED; port DEVICE_MQTT_SSL_PORT, 8883)
+adds ``"mqtts": [curl that downloads ca-root.pem, mosquitto_pub -d -q 1 --cafile ca-root.pem ...]`` under
+``mqtt``, for an access token or MQTT_BASIC credentials. An X.509 certificate's device gets ThingsBoard's
+``{"mqtt": {"mqtts": "Check documentation"}}`` (enabled or not). No docker form of it yet.
 """
 
 import json
@@ -25,7 +30,7 @@ from urllib.parse import quote, urlsplit
 from django.conf import settings
 
 from devices.choices import CredentialsType
-from devices.conf import mqtt_enabled, mqtt_port
+from devices.conf import mqtt_enabled, mqtt_port, mqtts_enabled, mqtts_port
 from tenants.system import store
 
 __all__ = ["publish_commands", "gateway_docker_compose", "CHECK_DOCUMENTATION", "PAYLOAD"]
@@ -36,6 +41,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOCAL = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
 MQTT_TELEMETRY_TOPIC = "v1/devices/me/telemetry"
 MQTT_IMAGE = "thingsboard/mosquitto-clients"
+CA_ROOT = "ca-root.pem"
 
 
 def _stored() -> dict | None:
@@ -77,6 +83,12 @@ def _mqtt(base_url: str) -> tuple[bool, str, int]:
     return _enabled(entry, mqtt_enabled()), _host(entry, base_url), _port(entry, None) or mqtt_port()
 
 
+def _mqtts(base_url: str) -> tuple[bool, str, int]:
+    """(enabled, host, port) of the MQTT over TLS commands."""
+    entry = _entry(_stored(), "mqtts")
+    return _enabled(entry, mqtts_enabled()), _host(entry, base_url), _port(entry, None) or mqtts_port()
+
+
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host  # an IPv6 address in a URL
 
@@ -106,6 +118,8 @@ def publish_commands(device, credentials, base_url: str) -> dict:
         return {transport: CHECK_DOCUMENTATION}
     if credentials is None:
         return {}
+    if credentials.credentials_type == CredentialsType.X509_CERTIFICATE:  # ThingsBoard's, TLS enabled or not
+        return {"mqtt": {"mqtts": CHECK_DOCUMENTATION}}
     commands = {}
     if transport == "DEFAULT" and credentials.credentials_type == CredentialsType.ACCESS_TOKEN:
         http = {}
@@ -116,15 +130,21 @@ def publish_commands(device, credentials, base_url: str) -> dict:
             commands["http"] = http
     enabled, host, port = _mqtt(base_url)
     mqtt = _mqtt_commands(credentials, host, port) if enabled else None
+    tls_enabled, tls_host, tls_port = _mqtts(base_url)
+    tls_command = _mosquitto_pub(tls_host, tls_port, credentials, tls=True) if tls_enabled else None
+    if tls_command is not None:
+        url = f"{base_url.rstrip('/')}/api/device-connectivity/mqtts/certificate/download"
+        mqtt = {**(mqtt or {}), "mqtts": [f"curl -f -S -o {CA_ROOT} {shlex.quote(url)}", tls_command]}
     if mqtt is not None:
         commands["mqtt"] = mqtt
     return commands
 
 
-def _mosquitto_pub(host: str, port: int, credentials) -> str | None:
+def _mosquitto_pub(host: str, port: int, credentials, *, tls: bool = False) -> str | None:
     """ThingsBoard's mosquitto_pub line (DeviceConnectivityUtil), each interpolated value shell-quoted."""
     q = shlex.quote
-    command = f"mosquitto_pub -d -q 1 -h {q(host)} -p {port} -t {MQTT_TELEMETRY_TOPIC}"
+    cafile = f" --cafile {CA_ROOT}" if tls else ""
+    command = f"mosquitto_pub -d -q 1{cafile} -h {q(host)} -p {port} -t {MQTT_TELEMETRY_TOPIC}"
     if credentials.credentials_type == CredentialsType.ACCESS_TOKEN:
         command += f" -u {q(credentials.credentials_id)}"
     elif credentials.credentials_type == CredentialsType.MQTT_BASIC:
@@ -133,7 +153,7 @@ def _mosquitto_pub(host: str, port: int, credentials) -> str | None:
             if basic.get(key):
                 command += f" {flag} {q(str(basic[key]))}"
     else:
-        return None  # X.509 needs MQTT over TLS, which this server does not serve
+        return None  # LwM2M is no MQTT (X.509: publish_commands answers "Check documentation")
     return f"{command} -m {PAYLOAD}"
 
 

@@ -10,16 +10,16 @@ customer's group.
 * An owner change (``POST /api/owner/...``, assign and unassign, claiming, the customer nodes, the admin, a save
   with another ``customerId``) takes the entity out of its former owner's groups in the same save (a post_save
   receiver comparing the owner it was loaded with, :func:`owner_saved`; a device leaving a group with an OTA
-  package is told its package). Its new owner's "All" group is implicit here: the owner's entities, listed by
-  the owner endpoints (``/api/customer/{id}/devices``...); this product keeps no "All" device, asset or entity
-  view group (devices/api/queries.py), while users, whose "All" user groups are kept, join the new customer's in
-  roles/moved_users.py.
+  package is told its package), its former owner's "All" group with them, and joins its new owner's "All" group
+  (devices/all_groups.py); users join the new customer's "All" user group in roles/moved_users.py.
 
 Dashboards are not covered: a dashboard here has no single owner (it is the tenant's, assigned to customers); a
 customer's dashboard group takes the dashboards assigned to that customer (devices/api/groups.py).
 """
 
 from django.db import models
+
+from devices import all_groups
 
 __all__ = ["OWNED_TYPES", "NotOwned", "not_owned_message", "foreign_member", "check_members", "owner_saved",
            "leave_foreign_groups", "remember_owner"]
@@ -28,6 +28,8 @@ __all__ = ["OWNED_TYPES", "NotOwned", "not_owned_message", "foreign_member", "ch
 OWNED_TYPES = ("DEVICE", "ASSET", "ENTITY_VIEW", "USER")
 #: the owner an entity was loaded with (set by the models' ``from_db``)
 LOADED = "_tb_loaded_owner"
+#: member model label -> its group type
+GROUP_TYPES = {label: kind for kind, (label, _) in all_groups.MODELS.items()}
 _UNKNOWN = object()
 
 
@@ -70,7 +72,7 @@ def leave_foreign_groups(entity) -> int:
     foreign = list(entity.groups.exclude(customer_id=owner).only("pk", "type", "ota_assigned"))
     if not foreign:
         return 0
-    change_members_fresh(foreign, [entity], lambda: entity.groups.remove(*foreign))
+    change_members_fresh(foreign, [entity], lambda: entity.groups.remove(*foreign), action="removed", known=True)
     return len(foreign)
 
 
@@ -86,6 +88,7 @@ def owner_saved(sender, instance, created: bool, raw: bool = False, update_field
     if created or raw or loaded is _UNKNOWN or loaded == instance.customer_id:
         return
     leave_foreign_groups(instance)
+    all_groups.join(GROUP_TYPES[type(instance)._meta.label], [instance])  # the new owner's "All"
 
 
 def connect(*senders: type[models.Model]) -> None:

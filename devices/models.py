@@ -166,6 +166,8 @@ class EntityGroup(TenantScopedModel):
     # the owner: the tenant (None) or one of its customers ("Customer Users" of each customer, roles/defaults.py)
     customer = models.ForeignKey("tenants.Customer", null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="+")
+    # the owner's "All" group of its type: every entity of the owner, kept by devices/all_groups.py
+    group_all = models.BooleanField(default=False, editable=False)
 
     customer_lookup = "customer_id"  # customer users see their customer's groups (and what roles/ shares)
 

@@ -26,8 +26,8 @@ ThingsBoard's semantics (reference section 7):
 
 One :class:`Provisioner` serves one batch of one tenant and caches what it found or created, so
 a batch touching 500 known devices costs one query per entity type, and one naming 500 new ones
-an INSERT and a read-back per entity type (plus their groups, and one INSERT of the new devices'
-access tokens)::
+an INSERT and a read-back per entity type (plus their groups, one INSERT ... SELECT into their owners' "All"
+groups, devices/all_groups.py, and one INSERT of the new devices' access tokens)::
 
     provisioner = Provisioner(tenant_id, allow_create=True)
     provisioner.prefetch(updates)              # one SELECT per entity type for the unknown names
@@ -44,7 +44,7 @@ from django.db import DatabaseError, IntegrityError, OperationalError, transacti
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
 
-from devices import credentials, device_quota, known
+from devices import all_groups, credentials, device_quota, known
 from devices.choices import GroupType
 from devices.models import Asset, AssetProfile, Device, DeviceProfile, EntityGroup
 from devices.ota import signals as ota_signals
@@ -176,6 +176,7 @@ class Provisioner:
                 model.objects.bulk_create(rows, ignore_conflicts=True)
                 stored = {ref.name: ref for ref in self._lookup(entity_type, names, remember=False)}
                 mine = [row for row in rows if row.name in stored and stored[row.name].pk == row.pk]
+                all_groups.join(entity_type, mine, tell=False)  # their owners' "All": one INSERT ... SELECT
                 if entity_type == "DEVICE":  # bulk_create sends no post_save: one more INSERT for all
                     credentials.issue_access_tokens(mine)  # maxDevices too (devices/device_quota.py)
                     ota_signals.devices_created(mine)  # their profile's OTA packages, if it has any
@@ -187,7 +188,8 @@ class Provisioner:
                     if group:
                         members.setdefault(self._group(group_type, group, row.customer), []).append(row)
                 for group, entities in members.items():
-                    ota_signals.change_members(group, entities, partial(group.members.add, *entities))
+                    ota_signals.change_members(group, entities, partial(group.members.add, *entities), action="added",
+                                               known=not group.group_all)  # new entities: every pair is added
         except OperationalError:
             raise
         except (DatabaseError, ValueError):
@@ -232,7 +234,8 @@ class Provisioner:
                 entity = model.objects.create(tenant_id=self.tenant_id, name=update.name, profile=profile,
                                               customer=customer, label=update.label or "")
                 if group is not None:
-                    ota_signals.change_members(group, [entity], partial(group.members.add, entity))
+                    ota_signals.change_members(group, [entity], partial(group.members.add, entity), action="added",
+                                                   known=not group.group_all)
         except entity_limits.EntitiesLimitReached as e:
             if e.entity_type == update.entity_type:
                 self._mark_full(update.entity_type, since)

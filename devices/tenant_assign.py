@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from rest_framework.exceptions import ValidationError
 
-from devices import relations
+from devices import all_groups, membership, relations
 from devices.device_quota import check_new_devices
 from devices.models import Device, DeviceCredentials, DeviceProfile, EntityView
 
@@ -63,9 +63,12 @@ def _move(device: Device, new_tenant) -> None:
     profile_name = device.profile.name
     profile, _ = DeviceProfile.objects.get_or_create(tenant=new_tenant, name=profile_name)
     relations.delete_all(device.pk)
+    left = list(device.groups.only("pk")) if membership.listened("DEVICE") else []  # read only for a receiver
     device.groups.clear()
+    membership.send(old_tenant_id, "DEVICE", membership.REMOVED, [(g.pk, device.pk) for g in left])
     device.tenant, device.customer, device.profile = new_tenant, None, profile
     device.firmware_id = device.software_id = None  # OTA packages are the old tenant's
     device.save()
+    all_groups.join("DEVICE", [device])  # the new tenant's "All" group (devices/all_groups.py)
     DeviceCredentials.objects.filter(device=device).update(tenant=new_tenant)
     check_new_devices([device])

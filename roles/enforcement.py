@@ -57,10 +57,11 @@ OPEN_ROUTES = frozenset({
     # one's own acceptance of the sign-up policies (signup/)
     "signup-accept-privacy-policy", "signup-accept-terms-of-use", "signup-privacy-policy-accepted",
     "signup-terms-of-use-accepted",
-    # the help pages' address, the server certificate devices check, one's own mobile push sessions, Trendz's
-    # sync state (tenants/api/platform_urls.py, devices/api/connectivity.py)
-    "uiSettings-help-base-url", "device-connectivity-certificate", "user-mobile-session", "trendz-sync",
-    "trendz-healthcheck", "trendz-public-connect",
+    # the help pages' address, one's own mobile push sessions, Trendz's sync state (tenants/api/platform_urls.py)
+    "uiSettings-help-base-url", "user-mobile-session", "trendz-sync", "trendz-healthcheck", "trendz-public-connect",
+    # the server certificate devices check: open to anyone, no authentication tried (devices/api/connectivity.py)
+    "device-connectivity-certificate",
+    "edge-enabled",  # whether edges are supported: every authority's UI asks (edges/)
 })
 OPEN_PREFIXES = ("noauth-", "device-http-")
 
@@ -87,6 +88,7 @@ PREFIXES = {
     # reporting (reports/): templates, generated reports, the blob entities dashboard reports are stored in
     "reportTemplate": "REPORT_TEMPLATE", "report": "REPORT", "blobEntity": "BLOB_ENTITY",
     "queueStats": "QUEUE_STATS",  # rulechains/api/queue_stats.py
+    "edge": "EDGE",  # edges/: the edges, what is assigned to them, their events (rulechain-edge-*: RULE_CHAIN)
 }
 #: URL name -> resource, where the prefix's is not the one
 ROUTES = {

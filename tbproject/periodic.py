@@ -50,6 +50,7 @@ JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("tenants.tasks.resume_tenant_deletions", 300),  # tenant deletions whose worker stopped
     PeriodicJob("reports.tasks.sweep_stuck_jobs", 300),  # report jobs RUNNING past a render's time -> FAILED
     PeriodicJob("reports.tasks.remove_expired_jobs", 3600),  # finished report jobs past REPORTS_JOBS_TTL_DAYS
+    PeriodicJob("edges.tasks.prune_events", 3600),  # edge events past EDGE_EVENTS_TTL_DAYS
 )
 
 

@@ -17,6 +17,7 @@ api_patterns = [
     path("", include("transfer.api.vc_urls")),  # before tenants': version control settings answer here
     path("", include("tenants.api.urls")),
     path("", include("tenants.api.platform_urls")),  # help URL, mail presets, EDQS, Trendz, mobile sessions
+    path("", include("edges.api.urls")),  # before devices' and rulechains': entityGroups/edge/..., autoAssignToEdge...
     path("", include("dashboards.api.urls")),  # before devices': "entityGroup/{id}/dashboards" is no member id
     path("", include("roles.api.urls")),  # before devices': "entityGroup/{id}/users" is no member id
     path("", include("devices.api.urls")),

@@ -156,6 +156,10 @@ class World:
                                             format="CSV", content_type="text/csv", data=SECRET.encode())
         self.blob_entity = BlobEntity.objects.create(tenant=tenant, name=f"{SECRET}-{tag}.pdf",
                                                      content_type="application/pdf", data=SECRET.encode())
+        from edges.models import Edge
+
+        self.edge = Edge.objects.create(tenant=tenant, name=f"{SECRET}-{tag}-edge", label=SECRET,
+                                        routing_key=f"{SECRET}-{tag}-key", secret=f"{SECRET}-{tag}-secret")
 
     def id_of(self, owner: str) -> str:
         return str(getattr(self, owner).pk)

@@ -23,7 +23,7 @@ import pytest
 from django.urls import Resolver404, resolve
 from pydantic import ValidationError
 from tb_pe_client.exceptions import ApiException
-from tb_pe_client.models import Asset, Converter, Device, EntityGroup, EntityView, Integration
+from tb_pe_client.models import Asset, Converter, Device, Edge, EntityGroup, EntityView, Integration
 
 from tests.test_tb_client import SYSADMIN, SYSADMIN_PASSWORD, client, server_url  # noqa: F401  (fixtures)
 
@@ -88,12 +88,14 @@ def ids(client):  # noqa: F811
         name=f"sweep-view-{tag}", type="sweep", entity_id=device.id,
         keys={"timeseries": ["temperature"], "attributes": {"cs": [], "ss": [], "sh": []}}))
     chains = client.get_rule_chains(page_size=10, page=0)
+    edge = client.save_edge(Edge(name=f"sweep-edge-{tag}", type="sweep", routing_key=uuid.uuid4().hex, secret="s",
+                                 edge_license_key="", cloud_endpoint=""))
     one = {
         "device": device.id.id, "asset": asset.id.id, "customer": customer.id.id, "user": me.id.id,
         "tenant": me.tenant_id.id, "converter": converter.id.id, "integration": integration.id.id,
         "group": group.id.id, "entity_view": view.id.id, "rule_chain": chains.data[0].id.id,
         "device_profile": client.get_default_device_profile_info().id.id,
-        "asset_profile": client.get_default_asset_profile_info().id.id,
+        "asset_profile": client.get_default_asset_profile_info().id.id, "edge": edge.id.id,
     }
     values = {
         "page_size": 10, "page": 0, "limit": 10, "start_ts": 0, "end_ts": 2 ** 41,
@@ -104,7 +106,8 @@ def ids(client):  # noqa: F811
         "device_name": "missing", "asset_name": "missing", "customer_title": "missing", "entity_view_name": "missing",
         "group_name": "missing", "strategy": "ALL", "transport_type": "DEFAULT", "rule_chain_type": "CORE",
         "integration_type": "HTTP", "converter_type": "UPLINK", "search_status": "ANY", "status": "ACTIVE_UNACK",
-        "component_type": "FILTER", "key": "temperature",
+        "component_type": "FILTER", "key": "temperature", "edge_name": "missing", "method": "docker",
+        "edge_version": "3.9.0",
     }
     for name, value in one.items():
         values[f"{name}_id"] = str(value)

@@ -114,6 +114,10 @@ PK_OWNER.update({"reportTemplate": "report_template", "v2": "report", "blobEntit
 #: queue statistics by id (rulechains/); a server certificate by protocol, LwM2M server info by flag (devices/)
 PK_OWNER["queueStats"] = "queue_stats"
 PLAIN.update({"protocol": "https", "is_bootstrap": "true"})
+#: edges (edges/): by id; install and upgrade instructions by method and version
+PK_OWNER["edge"] = "edge"
+KWARG_OWNER["edge_id"] = "edge"
+PLAIN.update({"method": "docker", "edge_version": "3.9.0"})
 
 
 def _patterns(patterns, prefix=""):

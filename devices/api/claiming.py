@@ -43,7 +43,7 @@ from tbproject.text import check_text
 from tenants.choices import Authority
 from tenants.limits import device_attempts
 
-__all__ = ["device_claim_view", "CustomerClaimView", "urlpatterns"]
+__all__ = ["device_claim_view", "CustomerClaimView", "claim_request", "urlpatterns"]
 
 _DENIED = "You don't have permission to perform this operation!"
 TOO_MANY = "Too many failed claims: try again later."
@@ -78,14 +78,22 @@ def _duration(value) -> int:
     return value
 
 
-def _device_claim(request, device):
-    body = json_body(request, empty={})
-    if isinstance(body, HttpResponse):
-        return body
+def claim_request(body) -> tuple[str, int]:
+    """``(secretKey, durationMs)`` of a device's claim request ``body`` (parsed JSON, ``{}`` for an empty one),
+    as ThingsBoard reads them (absent: "" and 0); ValidationError for what it refuses. The device MQTT API's
+    ``v1/devices/me/claim`` reads its payload with it too."""
     if not isinstance(body, dict):
         raise ValidationError("Claim request must be a JSON object")
     secret = _text(body["secretKey"], "secretKey") if "secretKey" in body else ""
     duration = _duration(body["durationMs"]) if "durationMs" in body else 0
+    return secret, duration
+
+
+def _device_claim(request, device):
+    body = json_body(request, empty={})
+    if isinstance(body, HttpResponse):
+        return body
+    secret, duration = claim_request(body)
     refused = device_limits.over_limit(device)
     if refused is not None:
         return refused

@@ -1,9 +1,11 @@
 """ThingsBoard's DeviceConnectivityController and two of its LwM2M routes (devices/connectivity.py has the rules):
 
     GET  /api/device-connectivity/{deviceId}           commands that publish the device's telemetry, per transport
-    GET  /api/device-connectivity/{protocol}/certificate/download   the server certificate devices check
-                                                      (https, when DEVICE_CONNECTIVITY_HTTPS_PEM_FILE is set; a 404
-                                                      otherwise, as ThingsBoard answers a protocol without one)
+    GET  /api/device-connectivity/{protocol}/certificate/download   the server certificate devices check, open to
+                                                      anyone (https: DEVICE_CONNECTIVITY_HTTPS_PEM_FILE's; mqtts:
+                                                      DEVICE_MQTT_SSL_CERT's; every certificate of the file, never a
+                                                      key; a 404 otherwise, as ThingsBoard answers a protocol
+                                                      without one)
     GET  /api/device-connectivity/gateway-launch/{deviceId}/docker-compose/download   docker-compose.yml of
                                                       ThingsBoard's IoT gateway with the device's credentials
     GET  /api/lwm2m/deviceProfile/bootstrap/{isBootstrapServer}   LwM2MServerSecurityConfigDefault of the
@@ -14,6 +16,7 @@ The device routes are a tenant administrator's or its customer's users' (another
 commands and the compose file carry the device's credentials, so they need READ_CREDENTIALS.
 """
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,12 +24,13 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.urls import path
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from devices import connectivity
 from devices.api.credentials import DeviceWithCredentialsView
+from devices.conf import mqtts_certificate_file
 from devices.models import Device, DeviceCredentials
 from tbproject.api.ids import parse_uuid
 from tbproject.api.permissions import IsTenantUser
@@ -65,17 +69,25 @@ class GatewayDockerComposeView(_DeviceView):
         return _download(text.encode(), "docker-compose.yml")
 
 
+_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
+
+
 class CertificateView(APIView):
-    permission_classes = [IsAuthenticated]
+    """Open to anyone, as ThingsBoard's (its dialog's curl has no credentials): no authentication is even tried,
+    so a bad or expired token is no 401. Only the file's certificates leave, never a key it holds."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
 
     def get(self, request, protocol):
         if protocol not in _PROTOCOLS:
             raise ValidationError(f"Unknown protocol '{protocol:.32}'; use one of: {', '.join(_PROTOCOLS)}")
-        pem = settings.DEVICE_CONNECTIVITY_HTTPS_PEM_FILE if protocol == "https" else ""
+        pem = {"https": settings.DEVICE_CONNECTIVITY_HTTPS_PEM_FILE, "mqtts": mqtts_certificate_file()}.get(protocol)
         try:
             body = Path(pem).read_bytes() if pem else None
         except OSError:
             body = None
+        body = b"".join(block + b"\n" for block in _CERTIFICATE.findall(body or b""))
         if not body:
             raise NotFound(f"Certificate for {protocol} protocol is not found")
         return _download(body, "ca-root.pem")

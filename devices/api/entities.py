@@ -135,7 +135,7 @@ class OwnedEntityResource(EntityResource):
                 if group_owners.foreign_member(group, [obj]) is not None:
                     # a group holds its owner's entities only (as addEntities; the save rolls back)
                     raise ValidationError(group_owners.not_owned_message(obj.pk, group))
-                change_members(group, [obj], partial(group.members.add, obj))
+                change_members(group, [obj], partial(group.members.add, obj), action="added")
 
 
 class ByNameView(OwnedEntityResource):

@@ -8,21 +8,27 @@ Groups here hold devices, assets, entity views, dashboards or users (devices/api
         :func:`register_group_permissions` (roles/: the GroupPermissionInfo list), else []
     GET /api/entityGroups/{groupType}/shared            a page of the groups shared with a customer user
     GET /api/entityGroups/{groupType}/shared/all        (roles/ shares them), `/api/entityGroupInfos/...` EntityInfo
+    GET /api/entityGroup/all/{ownerType}/{ownerId}/{groupType}
+        the owner's "All" group of that type (devices/all_groups.py; USER: its "All" user group); another
+        tenant's or customer's owner, or one the caller does not see (the tenant, to a customer user): 404
 
 These paths are routed before ``entityGroup/{groupId}/{entityId}`` and ``entityGroups/{entityType}/
 {entityId}``, which would otherwise take the literal segment for an id (a 400 "Invalid UUID string").
 """
 
+from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from devices.all_groups import ALL
 from devices.api.groups import EntityGroupResource, filter_group_type
 from devices.models import EntityGroup
 from tbproject.api.ids import parse_uuid
 from tbproject.api.permissions import IsTenantAdmin
 
-__all__ = ["OTHER_MEMBERS", "OtherMembersView", "GroupPermissionsView", "SharedGroupsView",
+__all__ = ["OTHER_MEMBERS", "OtherMembersView", "GroupPermissionsView", "SharedGroupsView", "AllGroupView",
            "register_group_permissions"]
 
 #: path segment -> ThingsBoard entity type of the members asked for (`entityGroup/{groupId}/dashboards` is
@@ -72,3 +78,14 @@ class SharedGroupsView(EntityGroupResource):
         rows = rows.exclude(customer_id=customer_id) if customer_id else rows.none()
         render = self.render_info if self.infos else self.render
         return Response(self.page(rows, render=render) if self.paged else render(rows.order_by("name"), many=True))
+
+
+class AllGroupView(EntityGroupResource):
+    """`GET /api/entityGroup/all/{ownerType}/{ownerId}/{groupType}`: EntityGroupInfo with ``groupAll: true``."""
+
+    def get(self, request, owner_type, owner_id, group_type):
+        groups = filter_group_type(self.owner_groups(owner_type, owner_id), group_type)
+        group = groups.filter(Q(group_all=True) | Q(type="USER", name=ALL)).first()
+        if group is None:
+            raise Http404("Requested entity group wasn't found!")
+        return Response(self.render(group))

@@ -6,8 +6,9 @@ shared with them (a group permission: roles/, through ``Model.objects.for_user``
 customer's groups where their roles grant it (a "Customer Administrator": ThingsBoard's group-owner-only
 operations; the tenant's and other customers' groups are a 404 to them). ``/api/entityGroups/{type}`` lists the
 groups of the caller's own owner. JSON is EntityGroupInfo: EntityGroup plus ``ownerIds`` and ``groupAll``
-(the owner's "All" user group). Members are found through devices/group_types.py, where an app above
-devices/ registers the entities it lets join groups (dashboards/ its dashboards).
+(the owner's "All" group, listed first: devices/all_groups.py, and its "All" user group). Members are found
+through devices/group_types.py, where an app above devices/ registers the entities it lets join
+groups (dashboards/ its dashboards).
 """
 
 from django.db import transaction
@@ -18,7 +19,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from devices import group_owners, group_types
+from devices import all_groups, group_owners, group_types
 from devices.api.lookups import visible_customer
 from devices.choices import GroupType
 from devices.models import EntityGroup
@@ -97,7 +98,7 @@ class EntityGroupSerializer(TbEntitySerializer):
         return None
 
     def get_groupAll(self, obj) -> bool:
-        return obj.type == GroupType.USER and obj.name == ALL_GROUP
+        return obj.group_all or (obj.type == GroupType.USER and obj.name == ALL_GROUP)
 
     def get_edgeGroupAll(self, obj) -> bool:
         return False
@@ -170,9 +171,11 @@ class EntityGroupResource(EntityResource):
         if instance is None:
             role_hook.require(self.request, f"{data.get('type')}_GROUP", "CREATE")
         elif "name" in data and data["name"] != instance.name:
+            all_groups.refuse(instance, "rename")
             role_hook.guard(self.request, "rename", instance)
 
     def perform_delete(self, obj) -> None:
+        all_groups.refuse(obj, "delete")
         role_hook.guard(self.request, "delete", obj)
         super().perform_delete(obj)
 
@@ -204,10 +207,15 @@ class TypeListView(EntityGroupResource):
         return self.answer(filter_group_type(own_groups(self.get_queryset(), request.user), group_type))
 
     def answer(self, queryset):
+        """The owner's "All" group first (ThingsBoard lists it so), then the request's order."""
         render = self.render_info if self.infos else self.render
+        queryset = queryset.order_by("-group_all", "name")
         if self.paged:
-            return Response(self.page(queryset, render=render))
-        return Response(render(queryset.order_by("name"), many=True))
+            body = page_data(queryset, page_request(self.request.query_params), search_field=self.search_field,
+                             sort_fields=self.sort_fields, search_lookup=self.search_lookup,
+                             render=lambda rows: render(rows, many=True), lead=("-group_all",))
+            return Response(body)
+        return Response(render(queryset, many=True))
 
 
 class OwnerListView(TypeListView):
@@ -310,13 +318,14 @@ class AddEntitiesView(_MembersView):
 
     def post(self, request, pk):
         group = self.get_object(pk)
+        all_groups.refuse(group, "add" if self.group_operations.get("POST") == "ADD_TO_GROUP" else "remove")
         entities = self.resolve_entities(group, request.data)
         with transaction.atomic():
             self.apply(group, entities)
         return Response(status=200)
 
     def apply(self, group, entities) -> None:
-        change_members(group, entities, lambda: group.members.add(*entities))
+        change_members(group, entities, lambda: group.members.add(*entities), action="added")
 
     def resolve_entities(self, group, body) -> list:
         """The entities of the group's type named in ``body`` that the caller sees (a tenant administrator: its
@@ -373,4 +382,4 @@ class DeleteEntitiesView(AddEntitiesView):
 
     def apply(self, group, entities) -> None:
         role_hook.guard(self.request, "remove", group, entities=entities)
-        change_members(group, entities, lambda: group.members.remove(*entities))
+        change_members(group, entities, lambda: group.members.remove(*entities), action="removed")

@@ -24,7 +24,7 @@ from devices.models import Device, OtaPackage
 from devices.ota import updates
 from devices.ota.packages import FIELDS
 
-__all__ = ["firmware_view", "software_view", "urlpatterns"]
+__all__ = ["firmware_view", "software_view", "package_bytes", "urlpatterns"]
 
 _INT_MAX = 2**31 - 1  # ThingsBoard reads both as a Java int
 
@@ -56,21 +56,28 @@ def _download(request, device: Device, ota_type: str):
                                       package_version=version, data__isnull=False).defer("data").first()
     if found is None:
         return empty_response(404)
+    data = package_bytes(found, size, chunk)
+    if data is None:  # deleted since it was found
+        return empty_response(404)
     device_limits.count(device, 1)
-    return package_response(found, _bytes(found, size, chunk))
+    return package_response(found, data)
 
 
-def _bytes(package: OtaPackage, size: int, chunk: int) -> bytes:
+def package_bytes(package: OtaPackage, size: int, chunk: int) -> bytes | None:
     """The whole file (``size`` 0) or chunk ``chunk`` of ``size`` bytes, cut in SQL (only the chunk leaves the
-    database: SUBSTRING on PostgreSQL's bytea, SUBSTR on SQLite's blob); past ``data_size`` nothing is read."""
+    database: SUBSTRING on PostgreSQL's bytea, SUBSTR on SQLite's blob); past ``data_size`` nothing is read.
+    None when the package (or its file) is gone since ``package`` was read: never an empty file for it.
+    The device MQTT API's chunks (transports/mqtt/ota.py) are read with it too."""
     rows = OtaPackage.objects.filter(pk=package.pk)
     if not size:
-        return bytes(rows.values_list("data", flat=True).first() or b"")
+        data = rows.values_list("data", flat=True).first()
+        return None if data is None else bytes(data)
     start, total = size * chunk, package.data_size or 0
     if start >= total:
         return b""
     part = rows.annotate(part=Substr("data", start + 1, min(size, total - start), output_field=BinaryField()))
-    return bytes(part.values_list("part", flat=True).first() or b"")
+    data = part.values_list("part", flat=True).first()
+    return None if data is None else bytes(data)
 
 
 def _firmware(request, device):

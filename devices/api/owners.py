@@ -52,7 +52,7 @@ class ChangeOwnerView(APIView):
             obj.customer = customer
             obj.save()  # out of the former owner's groups (devices/group_owners.py), in this transaction
             for group in groups:
-                change_members(group, [obj], partial(group.members.add, obj))
+                change_members(group, [obj], partial(group.members.add, obj), action="added")
         return Response(status=200)
 
     @staticmethod

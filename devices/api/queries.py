@@ -18,24 +18,19 @@ devices.queries.MAX_CANDIDATES entities.
 
 The alarm data queries (``POST /api/alarmsQuery/find``, ``.../count``) start from the entities
 these filters find; they live in rulechains/alarm_data.py (devices/ does not import rulechains/).
-PE's "All" group of an owner (``GET /api/entityGroup/all/{ownerType}/{ownerId}/{groupType}``) is a
-501: groups here are only the ones users make; the owner is checked first (another tenant's or
-customer's is a 404)."""
+The entityGroup filter reads the group's membership rows, which an owner's "All" group has too
+(devices/all_groups.py; ``GET /api/entityGroup/all/...`` is devices/api/group_extras.py's)."""
 
-from django.http import Http404
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from devices import queries
-from devices.api.lookups import visible_customer
 from devices.api.telemetry import attribute_scope
-from tbproject.api.exceptions import NotSupported
-from tbproject.api.ids import parse_uuid
 from tbproject.api.params import bool_param
 from tbproject.api.permissions import IsTenantUser
 
-__all__ = ["EntitiesFindView", "EntitiesCountView", "EntitiesKeysView", "EntitiesKeysV2View", "AllGroupView"]
+__all__ = ["EntitiesFindView", "EntitiesCountView", "EntitiesKeysView", "EntitiesKeysV2View"]
 
 
 class EntitiesFindView(APIView):
@@ -86,14 +81,3 @@ class EntitiesKeysV2View(APIView):
         return Response(queries.find_keys_v2(request.user, request.data, timeseries=timeseries, attributes=attributes,
                                              scopes=scopes, samples=bool_param(params, "includeSamples", False)))
 
-
-class AllGroupView(APIView):
-    permission_classes = [IsTenantUser]
-
-    def get(self, request, owner_type, owner_id, group_type):
-        if owner_type == "CUSTOMER":
-            visible_customer(request.user, owner_id)
-        elif owner_type != "TENANT" or parse_uuid(owner_id) != request.user.tenant_id:
-            raise Http404("Requested owner wasn't found!")
-        raise NotSupported("PE's 'All' entity groups are not kept by this server; list the owner's entities "
-                           "with GET /api/tenant/devices, /api/customer/{customerId}/devices (or assets)")

@@ -22,7 +22,6 @@ from devices.api import (
     tenant_assign,
 )
 from devices.api.entity_views import entity_view_patterns
-from devices.api.queries import AllGroupView
 from devices.api.relation_queries import ByIdsOrQueryView
 from devices.api.relations import relation_patterns
 from devices.api.views import AssetResource, DeviceResource
@@ -88,7 +87,7 @@ group_patterns = [
     path("entityGroup/<str:group_id>/groupPermissions", group_extras.GroupPermissionsView.as_view(),
          name="group-permissions"),
     path("entityGroup/<str:pk>/<str:member_id>", groups.MemberView.as_view(), name="group-member"),
-    path("entityGroup/all/<str:owner_type>/<str:owner_id>/<str:group_type>", AllGroupView.as_view(),
+    path("entityGroup/all/<str:owner_type>/<str:owner_id>/<str:group_type>", group_extras.AllGroupView.as_view(),
          name="group-all"),
     path("entityGroup/<str:owner_type>/<str:owner_id>/<str:group_type>/<str:group_name>",
          groups.ByOwnerAndNameView.as_view(), name="group-by-owner-and-name"),

@@ -13,24 +13,32 @@ elsewhere), and one (its profile's firmware and software) otherwise."""
 
 from django.db.models.signals import post_delete, post_save
 
+from devices import membership
 from devices.models import Device, DeviceGroupOtaPackage, DeviceProfile, EntityGroup, OtaPackage
 from devices.ota import updates
 from devices.ota.packages import FIELDS
 from tbproject.process_cache import ProcessCache
 
 __all__ = ["device_saved", "devices_created", "change_members", "change_members_fresh", "group_package_changed",
-           "tenant_has_packages", "forget_tenants", "TENANTS_TTL"]
+           "tenant_has_packages", "tenant_has_group_packages", "forget_tenants", "TENANTS_TTL"]
 
 #: seconds this process trusts what it read of whether a tenant has OTA packages (another process may add
 #: the tenant's first one; a package saved or deleted here is forgotten at once)
 TENANTS_TTL = 5.0
 _TENANTS = ProcessCache(10_000)
+_GROUPED = ProcessCache(10_000)  # tenant id -> whether a device group of it has a package (as _TENANTS)
 
 
 def tenant_has_packages(tenant_id) -> bool:
     """Whether the tenant has any OTA package (only then may a profile of it have one)."""
     return _TENANTS.get_or_load(tenant_id, lambda: OtaPackage.objects.filter(tenant_id=tenant_id).exists(),
                                 TENANTS_TTL)
+
+
+def tenant_has_group_packages(tenant_id) -> bool:
+    """Whether a device group of the tenant has an OTA package (no query for a tenant without packages)."""
+    return tenant_has_packages(tenant_id) and _GROUPED.get_or_load(
+        tenant_id, lambda: DeviceGroupOtaPackage.objects.filter(tenant_id=tenant_id).exists(), TENANTS_TTL)
 
 
 def forget_tenants(*args, **kwargs) -> None:
@@ -62,12 +70,41 @@ def _created(device: Device) -> None:
 
 def devices_created(devices) -> None:
     """New devices (post_save, and those made by ``bulk_create``, which sends none: devices/provisioning.py):
-    in no group yet, so each gets its own package, else its profile's; those with one are told, in bulk."""
+    each gets its own package, else one of its groups' (provisioning puts a batch in their owners' "All" groups
+    first; a device saved alone joins its "All" group after this, and is told there: devices/all_groups.join),
+    else its profile's; those with one are told, in bulk."""
     devices = list(devices)
     profiles = _profile_packages(devices)
+    grouped = _group_packages(devices)
     for ota_type, field in FIELDS.items():
-        packages = {d.pk: getattr(d, f"{field}_id") or profiles.get(d.profile_id, {}).get(field) for d in devices}
+        packages = {d.pk: getattr(d, f"{field}_id") or grouped.get((d.pk, ota_type))
+                    or profiles.get(d.profile_id, {}).get(field) for d in devices}
         updates.notify({d: p for d, p in packages.items() if p is not None}, ota_type)
+
+
+def _group_packages(devices: list) -> dict:
+    """{(device id, ota type): package id} from the groups the new ``devices`` are in (their owner's "All"), for
+    the devices of the package's profile; no query for a tenant without packages, one without a group package."""
+    ids = [d.pk for d in devices if tenant_has_group_packages(d.tenant_id)]
+    if not ids:
+        return {}
+    through = Device.groups.through
+    held = DeviceGroupOtaPackage.objects.filter(group_id__in=through.objects.filter(device_id__in=ids)
+                                                .values("entitygroup_id"))
+    rows = list(held.values_list("group_id", "ota_package_type", "ota_package_id", "ota_package__device_profile_id",
+                                 "ota_package_update_time"))
+    if not rows:
+        return {}
+    profiles = {d.pk: d.profile_id for d in devices}
+    found: dict = {}
+    for device_id, group_id in through.objects.filter(device_id__in=ids, entitygroup_id__in={r[0] for r in rows}) \
+            .values_list("device_id", "entitygroup_id"):
+        for group, ota_type, package, profile, ts in rows:
+            if group == group_id and profile == profiles.get(device_id):
+                best = found.get((device_id, ota_type))
+                if best is None or ts > best[0]:
+                    found[(device_id, ota_type)] = (ts, package)
+    return {key: package for key, (_, package) in found.items()}
 
 
 def _profile_packages(devices: list) -> dict:
@@ -88,31 +125,39 @@ def _profile_packages(devices: list) -> dict:
     return found
 
 
-def change_members(group: EntityGroup, entities, change) -> None:
+def change_members(group: EntityGroup, entities, change, *, action: str | None = None, known: bool = False) -> None:
     """Run ``change()`` (an add or a removal of ``entities`` in ``group``) and tell the devices whose
     package it changed. A group without a package (``ota_assigned`` as loaded) costs nothing: no
     m2m_changed receiver is used, because any receiver makes Django read the existing members before
-    every add to any group (integrations add members on every uplink batch)."""
+    every add to any group (integrations add members on every uplink batch). The pairs that changed are
+    sent as devices/membership.py's ``group_members_changed`` (``action``, ``known``: as its ``track``)."""
+    def tracked() -> None:
+        membership.track([group], entities, change, action=action, known=known)
+
     if group.type != "DEVICE" or not group.ota_assigned:
-        change()
+        tracked()
         return
-    updates.refresh(Device.objects.filter(pk__in=[e.pk for e in entities]), change)
+    updates.refresh(Device.objects.filter(pk__in=[e.pk for e in entities]), tracked)
 
 
-def change_members_fresh(groups, entities, change) -> None:
+def change_members_fresh(groups, entities, change, *, action: str | None = None, known: bool = False) -> None:
     """:func:`change_members` for ``change()`` adding ``entities`` to, or removing them from, any of ``groups``
     read a while ago (a cache): whether one of them has a package is read again (one query, device groups only)."""
+    def tracked() -> None:
+        membership.track(groups, entities, change, action=action, known=known)
+
     ids = [g.pk for g in groups if g.type == "DEVICE"]
     if ids and EntityGroup.objects.filter(pk__in=ids, ota_assigned=True).exists():
-        updates.refresh(Device.objects.filter(pk__in=[e.pk for e in entities]), change)
+        updates.refresh(Device.objects.filter(pk__in=[e.pk for e in entities]), tracked)
         return
-    change()
+    tracked()
 
 
 def group_package_changed(sender, instance: DeviceGroupOtaPackage, raw: bool = False, **kwargs) -> None:
     """Keeps EntityGroup.ota_assigned true while the group has a package."""
     if raw:
         return
+    _GROUPED.forget_now_and_on_commit()
     has = DeviceGroupOtaPackage.objects.filter(group_id=instance.group_id).exists()
     EntityGroup.objects.filter(pk=instance.group_id).update(ota_assigned=has)
 

@@ -121,7 +121,7 @@ class EntityFamilyTests:
         res = self.save(api, {"name": "grouped"}, f"?entityGroupId={first.pk}&entityGroupIds={second.pk}")
         assert res.status_code == 200, res.content
         obj = self.kind.model.objects.get(name="grouped")
-        assert set(obj.groups.all()) == {first, second}
+        assert set(obj.groups.filter(group_all=False)) == {first, second}
 
     def test_it_refuses_groups_of_another_tenant_or_kind_and_creates_nothing(self, api, tenant, other_tenant):
         other_kind = "ASSET" if self.kind.entity_type == "DEVICE" else "DEVICE"
@@ -228,7 +228,10 @@ class EntityFamilyTests:
         assert parsed.owner_name == "Customer A" and info["customerTitle"] == "Customer A"
         assert info["customerIsPublic"] is False
         assert info[f"{self.kind.single}ProfileName"] == "default"
-        assert info["groups"] == [{"id": {"entityType": "ENTITY_GROUP", "id": str(group.pk)}, "name": "grp"}]
+        everything = EntityGroup.objects.get(customer=customer, type=self.kind.entity_type, group_all=True)
+        assert sorted(info["groups"], key=lambda g: g["name"]) == [  # its owner's "All" group too
+            {"id": {"entityType": "ENTITY_GROUP", "id": str(everything.pk)}, "name": "All"},
+            {"id": {"entityType": "ENTITY_GROUP", "id": str(group.pk)}, "name": "grp"}]
         page = api.get(self.url("tenant/{s}Infos?pageSize=10&page=0")).json()
         assert [row["name"] for row in self.kind.client_info_page_model.from_dict(page).to_dict()["data"]] == [
             "assigned", "own"]
@@ -272,13 +275,14 @@ class EntityFamilyTests:
         assert res.status_code == 200, res.content
         obj.refresh_from_db()
         # out of the tenant's groups, into the named ones of its new owner (devices/group_owners.py)
-        assert obj.customer == customer and list(obj.groups.all()) == [group]
+        assert obj.customer == customer and list(obj.groups.filter(group_all=False)) == [group]
         assert_error(api.post(f"/api/owner/TENANT/{tenant.pk}/{kind}/{obj.pk}", [str(group.pk)], format="json"),
                      400, f"Entity [{obj.pk}] is not owned by the owner of entity group [after]")
         assert api.post(f"/api/owner/TENANT/{tenant.pk}/{kind}/{obj.pk}", [str(tenants_group.pk)], format="json") \
             .status_code == 200
         obj.refresh_from_db()
-        assert obj.customer is None and list(obj.groups.all()) == [tenants_group]
+        assert obj.customer is None and list(obj.groups.filter(group_all=False)) == [tenants_group]
+        assert obj.groups.get(group_all=True).customer_id is None  # the tenant's "All" group again
         before = snapshot(obj)
         foreign = make_customer(other_tenant, "Foreign")
         assert_error(api.post(f"/api/owner/CUSTOMER/{foreign.pk}/{kind}/{obj.pk}"), 404)

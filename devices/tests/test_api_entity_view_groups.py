@@ -7,7 +7,7 @@ import pytest
 from tb_pe_client.models import EntityGroupInfo, EntityViewInfo, PageDataEntityView, PageDataShortEntityView
 
 from devices.choices import GroupType
-from devices.models import EntityView
+from devices.models import EntityGroup, EntityView
 from devices.tests.entity_queries_support import find, names, query
 from tbproject.testing.api import assert_error
 from tbproject.testing.factories import make_device, make_group
@@ -37,7 +37,7 @@ def test_it_creates_an_entity_view_group(api):
     assert res.status_code == 200, res.content
     assert EntityGroupInfo.from_dict(res.json()).type == "ENTITY_VIEW"
     listed = api.get("/api/entityGroups/ENTITY_VIEW", PAGE).json()
-    assert [g["name"] for g in listed["data"]] == ["Screens"]
+    assert [g["name"] for g in listed["data"]] == ["All", "Screens"]  # the owner's "All" group first
 
 
 def test_it_lists_adds_and_removes_members(api, tenant, views):
@@ -56,12 +56,13 @@ def test_it_lists_adds_and_removes_members(api, tenant, views):
     short = PageDataShortEntityView.from_dict(api.get(f"/api/entityGroup/{group.pk}/entities", PAGE).json())
     assert [e.name for e in short.data] == ["lobby", "office", "roof"]
     in_groups = api.get(f"/api/entityGroups/ENTITY_VIEW/{views['roof'].pk}").json()
-    assert in_groups == [{"entityType": "ENTITY_GROUP", "id": str(group.pk)}]
+    everything = EntityGroup.objects.get(tenant_id=group.tenant_id, customer=None, type="ENTITY_VIEW", group_all=True)
+    assert in_groups == [{"entityType": "ENTITY_GROUP", "id": str(g.pk)} for g in (everything, group)]
 
     assert api.post(f"/api/entityGroup/{group.pk}/deleteEntities", ids[:1], format="json").status_code == 200
     assert [v.name for v in members(api, group).data] == ["lobby", "roof"]
     info = EntityViewInfo.from_dict(api.get(f"/api/entityView/info/{views['roof'].pk}").json())
-    assert [g.name for g in info.groups] == ["Screens"]
+    assert [g.name for g in info.groups] == ["All", "Screens"]
 
 
 def test_a_device_is_not_an_entity_view_member(api, tenant, views):
@@ -113,7 +114,7 @@ def test_saving_a_view_with_group_ids_adds_it(api, tenant):
     res = api.post(url, body, format="json")
     assert res.status_code == 200, res.content
     view = EntityView.objects.get(name="hall")
-    assert set(view.groups.all()) == {first, second}
+    assert set(view.groups.filter(group_all=False)) == {first, second}
     device_group = make_group(tenant, "Meters")
     assert_error(api.post(f"/api/entityView?entityGroupId={device_group.pk}", {**body, "name": "stairs"},
                           format="json"), 400, "holds DEVICE entities, not ENTITY_VIEW")

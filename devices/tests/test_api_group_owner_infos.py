@@ -32,10 +32,12 @@ def test_it_lists_the_tenants_groups_as_entity_infos(api, tenant, groups):
     res = api.get(url("entityGroupInfos", "TENANT", tenant.pk), PAGE)
     assert res.status_code == 200
     page = PageDataEntityInfo.from_dict(res.json())
-    assert sorted(i.name for i in page.data) == ["Gateways", "Meters"] and page.total_elements == 2
+    assert [i.name for i in page.data] == ["All", "Gateways", "Meters"] and page.total_elements == 3
     assert set(res.json()["data"][0]) == {"id", "name"}
     assert res.json()["data"][0]["id"]["entityType"] == "ENTITY_GROUP"
+    everything = EntityGroup.objects.get(tenant=tenant, customer=None, type="ASSET", group_all=True)
     assert api.get(url("entityGroupInfosHierarchy", "TENANT", tenant.pk, "ASSET"), PAGE).json()["data"] == [
+        {"id": {"entityType": "ENTITY_GROUP", "id": str(everything.pk)}, "name": "All"},
         {"id": {"entityType": "ENTITY_GROUP", "id": group_id(tenant, "Sites")}, "name": "Sites"}]
 
 
@@ -46,10 +48,11 @@ def test_the_hierarchy_lists_entity_group_infos(api, tenant, groups):
     assert res.json()["data"][0]["ownerIds"] == [{"entityType": "TENANT", "id": str(tenant.pk)}]
 
 
-def test_a_customer_owns_no_groups_here(api, customer, groups):
+def test_a_customer_owns_its_all_group_only_here(api, customer, groups):
     for path in PATHS:
         res = api.get(url(path, "CUSTOMER", customer.pk), PAGE)
-        assert res.status_code == 200 and res.json()["data"] == [] and res.json()["totalElements"] == 0
+        assert res.status_code == 200 and res.json()["totalElements"] == 1
+        assert res.json()["data"][0]["name"] == "All"  # devices/all_groups.py
 
 
 def test_another_tenant_or_its_customer_is_a_404(api, other_tenant, groups):
@@ -72,5 +75,5 @@ def test_customer_users_list_their_customers_groups_only(customer_api, tenant, c
     EntityGroup.objects.filter(pk=mine.pk).update(customer=customer)
     for path in PATHS:
         assert [g["name"] for g in customer_api.get(url(path, "CUSTOMER", customer.pk), PAGE).json()["data"]] == [
-            "Mine"]
+            "All", "Mine"]
         assert customer_api.get(url(path, "TENANT", tenant.pk), PAGE).json()["data"] == []  # none shared

@@ -30,7 +30,7 @@ def test_it_creates_a_group_and_answers_entity_group_info(api, tenant):
     tenant_id = {"entityType": "TENANT", "id": str(tenant.pk)}
     assert body["ownerId"] == tenant_id and body["ownerIds"] == [tenant_id]
     assert body["id"]["entityType"] == "ENTITY_GROUP"
-    assert EntityGroup.objects.exclude(type="USER").get().description == "all meters"
+    assert EntityGroup.objects.exclude(type="USER").get(group_all=False).description == "all meters"
 
 
 def test_it_round_trips_a_fetched_group_and_refuses_a_type_change(api, tenant):
@@ -54,7 +54,7 @@ def test_it_round_trips_a_fetched_group_and_refuses_a_type_change(api, tenant):
 ])
 def test_it_validates_the_body(api, body, message):
     assert_error(save(api, body), 400, message)
-    assert not EntityGroup.objects.exclude(type="USER").exists()
+    assert not EntityGroup.objects.exclude(type="USER").filter(group_all=False).exists()
 
 
 def test_it_accepts_its_own_tenant_as_owner_and_refuses_others(api, tenant, customer, other_tenant):
@@ -68,7 +68,7 @@ def test_it_accepts_its_own_tenant_as_owner_and_refuses_others(api, tenant, cust
     mine = save(api, {"name": "h", "type": "DEVICE", "ownerId": {"entityType": "CUSTOMER", "id": str(customer.pk)}})
     assert mine.status_code == 200, mine.content
     assert mine.json()["ownerId"] == {"entityType": "CUSTOMER", "id": str(customer.pk)}
-    assert EntityGroup.objects.exclude(type="USER").count() == 2
+    assert EntityGroup.objects.exclude(type="USER").filter(group_all=False).count() == 2
 
 
 def test_names_are_unique_per_tenant_and_type(api, tenant, other_tenant):
@@ -86,11 +86,12 @@ def test_it_pages_and_lists_groups_by_type(api, tenant, other_tenant):
     make_group(tenant, "asset-group", "ASSET")
     make_group(other_tenant, "a-theirs")
     page = PageDataEntityGroupInfo.from_dict(api.get("/api/entityGroups/DEVICE?pageSize=2&page=0").json())
-    assert [g.name for g in page.data] == ["a", "b"] and page.has_next and page.total_elements == 3
-    assert [g["name"] for g in api.get("/api/entityGroups/DEVICE/all").json()] == ["a", "b", "c"]
-    assert [g["name"] for g in api.get("/api/entityGroups/ASSET/all").json()] == ["asset-group"]
+    # the owner's "All" group first (devices/all_groups.py)
+    assert [g.name for g in page.data] == ["All", "a"] and page.has_next and page.total_elements == 4
+    assert [g["name"] for g in api.get("/api/entityGroups/DEVICE/all").json()] == ["All", "a", "b", "c"]
+    assert [g["name"] for g in api.get("/api/entityGroups/ASSET/all").json()] == ["All", "asset-group"]
     infos = PageDataEntityInfo.from_dict(api.get("/api/entityGroupInfos/DEVICE?pageSize=10&page=0").json())
-    assert [i.name for i in infos.data] == ["a", "b", "c"]
+    assert [i.name for i in infos.data] == ["All", "a", "b", "c"]
     assert page_names(api.get("/api/entityGroups/DEVICE?pageSize=10&page=0&textSearch=B")) == ["b"]
     assert page_names(api.get("/api/entityGroups/CUSTOMER?pageSize=10&page=0")) == []
     assert_error(api.get("/api/entityGroups/FOO?pageSize=10&page=0"), 400, "Unsupported entity group type")
@@ -103,9 +104,9 @@ def test_it_answers_400_for_bad_paging(api, query, message):
 
 def test_it_lists_groups_by_owner(api, tenant, customer, other_tenant):
     make_group(tenant, "mine")
-    assert page_names(api.get(f"/api/entityGroups/TENANT/{tenant.pk}/DEVICE?pageSize=10&page=0")) == ["mine"]
-    assert [g["name"] for g in api.get(f"/api/entityGroups/TENANT/{tenant.pk}/DEVICE/all").json()] == ["mine"]
-    assert page_names(api.get(f"/api/entityGroups/CUSTOMER/{customer.pk}/DEVICE?pageSize=10&page=0")) == []
+    assert page_names(api.get(f"/api/entityGroups/TENANT/{tenant.pk}/DEVICE?pageSize=10&page=0")) == ["All", "mine"]
+    assert [g["name"] for g in api.get(f"/api/entityGroups/TENANT/{tenant.pk}/DEVICE/all").json()] == ["All", "mine"]
+    assert page_names(api.get(f"/api/entityGroups/CUSTOMER/{customer.pk}/DEVICE?pageSize=10&page=0")) == ["All"]
     assert_error(api.get(f"/api/entityGroups/TENANT/{other_tenant.pk}/DEVICE?pageSize=10&page=0"), 404)
     assert_error(api.get(f"/api/entityGroups/EDGE/{tenant.pk}/DEVICE?pageSize=10&page=0"), 400, "owner type")
 
@@ -140,7 +141,9 @@ def test_it_adds_lists_and_removes_entities(api, tenant):
     assert [(e.name, e.id.entity_type) for e in page.data] == [("a", "DEVICE"), ("b", "DEVICE")] and page.has_next
     one = api.get(f"/api/entityGroup/{group.pk}/{a.pk}").json()
     assert one == {"id": {"entityType": "DEVICE", "id": str(a.pk)}, "name": "a"}
-    assert api.get(f"/api/entityGroups/DEVICE/{a.pk}").json() == [{"entityType": "ENTITY_GROUP", "id": str(group.pk)}]
+    everything = EntityGroup.objects.get(tenant=tenant, customer=None, type="DEVICE", group_all=True)
+    assert api.get(f"/api/entityGroups/DEVICE/{a.pk}").json() == [
+        {"entityType": "ENTITY_GROUP", "id": str(g.pk)} for g in (everything, group)]
     assert add(api, group, [a.pk, c.pk], "deleteEntities").status_code == 200
     assert members(group) == ["b"]
     assert_error(api.get(f"/api/entityGroup/{group.pk}/{a.pk}"), 404)
@@ -167,7 +170,7 @@ def test_it_applies_nothing_when_one_id_is_wrong(api, tenant, other_tenant, acti
     assert_error(add(api, group, [str(target.pk), "bogus"], action), 400, "Invalid UUID string: bogus")
     assert_error(api.post(f"/api/entityGroup/{group.pk}/{action}", {"ids": []}, format="json"), 400, "JSON list")
     assert members(group) == ["kept"]
-    assert not theirs.groups.exists()
+    assert not theirs.groups.filter(group_all=False).exists()
 
 
 def test_it_answers_404_for_another_tenants_group(api, tenant, other_tenant):
@@ -194,7 +197,8 @@ def test_deleting_a_group_keeps_its_members(api, tenant):
     device = make_device(tenant, "d")
     group = make_group(tenant, "g", members=[device])
     assert api.delete(f"/api/entityGroup/{group.pk}").status_code == 200
-    assert not EntityGroup.objects.exclude(type="USER").exists() and Device.objects.filter(pk=device.pk).exists()
+    assert not EntityGroup.objects.exclude(type="USER").filter(group_all=False).exists()
+    assert Device.objects.filter(pk=device.pk).exists()
 
 
 # --- who may do what --------------------------------------------------------------------------
@@ -203,7 +207,7 @@ def test_a_customer_user_sees_no_tenant_group_and_writes_none(customer_api, tena
     group = make_group(tenant, "g")
     before = snapshot(group)
     assert_error(customer_api.get(f"/api/entityGroup/{group.pk}"), 404)  # not shared with it (roles/)
-    assert customer_api.get("/api/entityGroups/DEVICE?pageSize=10&page=0").json()["data"] == []
+    assert page_names(customer_api.get("/api/entityGroups/DEVICE?pageSize=10&page=0")) == ["All"]  # its customer's
     assert_error(save(customer_api, {"name": "mine", "type": "DEVICE"}), 403)  # "Customer User": no CREATE
     assert_error(add(customer_api, group, [device.pk]), 404)  # the tenant's group: not found (roles/)
     assert_error(customer_api.delete(f"/api/entityGroup/{group.pk}"), 404)

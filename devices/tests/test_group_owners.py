@@ -93,7 +93,7 @@ def test_an_owner_change_naming_a_group_of_another_owner_is_refused(api, tenant,
     res = api.post(f"/api/owner/CUSTOMER/{customer.pk}/DEVICE/{device.pk}", [str(group.pk)], format="json")
     assert_error(res, 400, not_owned(device, group))
     assert_unchanged(device, before)
-    assert list(device.groups.all()) == [group]  # nothing lost
+    assert list(device.groups.filter(group_all=False)) == [group]  # nothing lost
 
 
 def test_provisioning_puts_a_customers_new_device_in_its_customers_group(tenant, customer):
@@ -131,17 +131,19 @@ def test_an_owner_change_leaves_the_former_owners_groups_in_every_path(api, tena
     theirs = customer_group(customer)
     res = api.post(f"/api/owner/CUSTOMER/{customer.pk}/DEVICE/{device.pk}", [str(theirs.pk)], format="json")
     assert res.status_code == 200, res.content
-    assert list(device.groups.all()) == [theirs]
-    # the new owner's "All": its entities, listed by the owner endpoints
+    assert list(device.groups.filter(group_all=False)) == [theirs]
+    # the new owner's "All" group and its entities, listed by the owner endpoints (devices/all_groups.py)
+    assert device.groups.get(group_all=True).customer_id == customer.pk
     listed = api.get(f"/api/customer/{customer.pk}/devices", {"pageSize": 10, "page": 0}).json()["data"]
     assert [d["name"] for d in listed] == ["d"]
     # back to the tenant through the CE unassign: out of the customer's group
     assert api.delete(f"/api/customer/device/{device.pk}").status_code == 200
-    assert not device.groups.exists()
+    assert list(device.groups.values_list("customer_id", "group_all")) == [(None, True)]  # the tenant's "All"
     # CE assign: out of the tenant's groups again
     first.devices.add(device)
     assert api.post(f"/api/customer/{customer.pk}/device/{device.pk}").status_code == 200
-    assert not device.groups.exists() and not second.devices.exists()
+    assert list(device.groups.values_list("customer_id", "group_all")) == [(customer.pk, True)]
+    assert not second.devices.exists()
 
 
 def test_an_owner_change_by_saving_another_customer_leaves_the_groups(api, tenant, customer):
@@ -181,7 +183,7 @@ def test_an_owner_change_of_another_tenants_entity_or_to_its_customer_is_not_fou
     assert_error(mallory_api.post(f"/api/owner/CUSTOMER/{customer.pk}/DEVICE/{device.pk}"), 404)
     foreign = make_customer(other_tenant, "Foreign")
     assert_error(api.post(f"/api/owner/CUSTOMER/{foreign.pk}/DEVICE/{device.pk}"), 404)
-    assert list(device.groups.all()) == [group]
+    assert list(device.groups.filter(group_all=False)) == [group]
 
 
 # --- rule 3: the migration -----------------------------------------------------------------------------------------
@@ -209,7 +211,7 @@ def test_the_migration_removes_memberships_of_other_owners_and_is_idempotent(ten
         MIGRATION.forward(apps, None)
     assert sorted(tenants.devices.values_list("name", flat=True)) == ["t2-0", "t2-1"]
     assert sorted(theirs.devices.values_list("name", flat=True)) == ["c2-0", "c2-1"]
-    assert not asset.groups.exists()
+    assert not asset.groups.filter(group_all=False).exists()  # its owner's "All" only
     assert signups.users.filter(pk=customer_user.pk).exists()  # user groups are left as they are
     logged = [r.getMessage() for r in caplog.records if r.name == "devices.migrations"]
     assert len(logged) == 2 and "removed 4 device memberships" in logged[0] and "removed 1 asset" in logged[1], logged

@@ -3,8 +3,8 @@
 
 import pytest
 
-from devices.api import device_http
-from devices.models import DeviceCredentials
+from devices.api import device_http, ota_device_http
+from devices.models import DeviceCredentials, OtaPackage
 from devices.tests.ota_support import make_package
 from tbproject.testing.factories import default_profile, make_device
 
@@ -116,3 +116,16 @@ def test_a_chunk_is_cut_in_the_database(client, token, firmware):
     with CaptureQueriesContext(connection) as queries:  # past the end: the file is not read at all
         assert get(client, token, size=2**31 - 1, chunk=2**31 - 1).content == b""
     assert not [q for q in queries.captured_queries if "SUBSTR" in q["sql"].upper()]
+
+
+@pytest.mark.parametrize("params", [{}, {"size": 100, "chunk": 1}])
+def test_a_package_gone_between_lookup_and_read_is_404(client, token, firmware, monkeypatch, params):
+    real = ota_device_http.package_bytes
+
+    def vanishing(package, size, chunk):
+        OtaPackage.objects.filter(pk=package.pk).delete()
+        return real(package, size, chunk)
+
+    monkeypatch.setattr(ota_device_http, "package_bytes", vanishing)
+    res = get(client, token, **params)
+    assert res.status_code == 404 and res.content == b""

@@ -30,7 +30,9 @@ def test_a_device_moves_with_its_credentials_and_leaves_its_customer_relations_a
     assert device.profile.tenant_id == other_tenant.pk and device.profile.name == "thermostat"
     credentials = DeviceCredentials.objects.get(device=device)
     assert (credentials.tenant_id, credentials.credentials_id) == (other_tenant.pk, token)
-    assert not EntityRelation.objects.filter(to_id=device.pk).exists() and not device.groups.exists()
+    assert not EntityRelation.objects.filter(to_id=device.pk).exists()
+    # only its new tenant's "All" group (devices/all_groups.py)
+    assert list(device.groups.values_list("tenant_id", "group_all")) == [(other_tenant.pk, True)]
     assert api.get(f"/api/device/{device.pk}").status_code == 404  # no longer ours
     assert mallory_api.get(f"/api/device/{device.pk}").status_code == 200
 

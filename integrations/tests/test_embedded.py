@@ -70,7 +70,8 @@ def test_serve_hosts_an_mqtt_integration_and_streams_its_debug_events(broker, tm
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
     env.update(SQLITE_PATH=str(tmp_path / "serve.sqlite3"), LOAD_DEMO_DATA="false", RUN_INTEGRATIONS_IN_WEB="true",
                PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="tbproject.settings",
-               RUN_DEVICE_MQTT_IN_WEB="false")  # no device MQTT on 1883 beside the other suites of CI
+               RUN_DEVICE_MQTT_IN_WEB="false",  # no device MQTT on 1883 beside the other suites of CI
+               RUN_DEVICE_COAP_IN_WEB="false")  # nor device CoAP on UDP 5683
     port = free_port()
     server = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -53,7 +53,7 @@ def test_a_customer_administrator_manages_its_customers_groups(admin_api, tenant
     assert add(admin_api, operators, [customer_user.pk]).status_code == 200
     assert list(pumps.devices.all()) == [own] and list(operators.users.all()) == [customer_user]
     mine = admin_api.get(f"/api/entityGroups/CUSTOMER/{customer.pk}/DEVICE", PAGE).json()["data"]
-    assert [g["name"] for g in mine] == ["Water pumps"]
+    assert [g["name"] for g in mine] == ["All", "Water pumps"]  # its "All" group first (devices/all_groups.py)
     assert add(admin_api, pumps, [own.pk], "deleteEntities").status_code == 200
     assert not pumps.devices.exists()
     for group in (pumps, operators):
@@ -95,7 +95,8 @@ def test_a_customer_user_without_the_rights_manages_no_group(customer_api, tenan
     assert_error(add(customer_api, group, [own.pk]), 403)
     assert_error(customer_api.delete(f"/api/entityGroup/{group.pk}"), 403)
     assert customer_api.get(f"/api/entityGroup/{group.pk}").json()["name"] == "Pumps"  # reading stays
-    assert EntityGroup.objects.filter(customer=customer, type="DEVICE").count() == 1 and not group.devices.exists()
+    assert EntityGroup.objects.filter(customer=customer, type="DEVICE", group_all=False).count() == 1
+    assert not group.devices.exists()
 
 
 def test_a_customers_group_takes_its_customers_entities_of_its_type_only(api, admin_api, tenant, other_tenant,

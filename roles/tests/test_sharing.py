@@ -66,7 +66,8 @@ def test_a_customer_user_reads_a_shared_group_and_nothing_else(api, customer_api
     assert customer_api.get("/api/entityGroupInfos/DEVICE/shared", PAGE).json()["data"] == [
         {"id": {"entityType": "ENTITY_GROUP", "id": str(meters.pk)}, "name": "Meters"}]
     assert customer_api.get("/api/entityGroups/DEVICE/shared/all").json()[0]["name"] == "Meters"
-    assert customer_api.get("/api/entityGroups/DEVICE", PAGE).json()["data"] == []  # not its owner's
+    mine = customer_api.get("/api/entityGroups/DEVICE", PAGE).json()["data"]  # its owner's: its "All" group only
+    assert [(g["name"], g["groupAll"]) for g in mine] == [("All", True)]
     assert api.get("/api/entityGroups/DEVICE/shared", PAGE).json()["data"] == []
 
 
@@ -146,7 +147,7 @@ def test_bad_share_bodies_are_400_and_share_nothing(api, tenant, meters, body, m
 def test_another_tenants_ids_are_404(api, mallory_api, tenant, other_tenant, customer, meters):
     reader = Role.objects.get(tenant=tenant, name="Entity Group Read-only User")
     their_reader = Role.objects.get(tenant=other_tenant, name="Entity Group Read-only User")
-    their_users = EntityGroup.objects.get(tenant=other_tenant, customer=None, name="All")
+    their_users = EntityGroup.objects.get(tenant=other_tenant, customer=None, type="USER", name="All")
     theirs = make_customer(other_tenant, "Theirs")
     assert_error(share(mallory_api, meters, share_body(their_users, read=True)), 404)
     assert_error(mallory_api.post(f"/api/entityGroup/{meters.pk}/{their_users.pk}/{their_reader.pk}/share"), 404)

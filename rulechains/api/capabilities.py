@@ -9,7 +9,6 @@
     GET /api/ruleNode/{ruleNodeId}/debugIn      the body of the node's latest IN debug event, as
                                                 ThingsBoard's: looked for among its two newest
                                                 events; an empty body when there is none
-    GET /api/ruleChain/autoAssignToEdgeRuleChains   []: no edges here, so no chain is assigned to new ones
     GET /api/alarm/rules, /api/alarm/rules/names, /api/alarm/rule/{id}   501: ThingsBoard 4.3's alarm
                                                 rules (calculated fields of type ALARM) are not kept here;
                                                 device profile alarm rules are
@@ -30,7 +29,7 @@ from tbproject.api.ids import parse_uuid
 from tbproject.api.permissions import IsTenantAdmin, IsTenantUser
 
 __all__ = ["TbelEnabledView", "OutputLabelsView", "OutputLabelsUsageView", "RuleNodeDebugInView",
-           "AutoAssignToEdgeChainsView", "AlarmRulesView"]
+           "AlarmRulesView"]
 
 
 class TbelEnabledView(APIView):
@@ -67,13 +66,6 @@ class RuleNodeDebugInView(APIView):
         body = next((e.body for e in newest if isinstance(e.body, dict) and e.body.get("type") == "IN"), None)
         # ThingsBoard answers null, which Spring sends as a 200 with no body
         return HttpResponse(status=200, content_type="application/json") if body is None else Response(body)
-
-
-class AutoAssignToEdgeChainsView(APIView):
-    permission_classes = [IsTenantAdmin]
-
-    def get(self, request):
-        return Response([])
 
 
 class AlarmRulesView(APIView):

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from rulechains import chain_signals
 from rulechains.models import RuleChain, RuleChainType
 from tbproject.api.ids import entity_id
 from tbproject.api.serializers import StorableJSONField, TbEntitySerializer
@@ -13,7 +14,8 @@ NAME_MISSING = "Rule chain name should be specified!"
 
 class RuleChainSerializer(TbEntitySerializer):
     """``root`` and ``firstRuleNodeId`` are the server's: the root changes with
-    ``POST /api/ruleChain/{id}/root``, the nodes with ``POST /api/ruleChain/metadata``."""
+    ``POST /api/ruleChain/{id}/root`` (an EDGE chain's, the edge template root, with
+    ``POST /api/ruleChain/{id}/edgeTemplateRoot``), the nodes with ``POST /api/ruleChain/metadata``."""
 
     entity_type = "RULE_CHAIN"
 
@@ -21,7 +23,7 @@ class RuleChainSerializer(TbEntitySerializer):
         "required": NAME_MISSING, "blank": NAME_MISSING, "null": NAME_MISSING})
     type = serializers.ChoiceField(RuleChainType.choices, required=False, allow_null=True)
     firstRuleNodeId = serializers.SerializerMethodField()
-    root = serializers.BooleanField(read_only=True)
+    root = serializers.SerializerMethodField()
     debugMode = serializers.BooleanField(source="debug_mode", required=False)
     configuration = StorableJSONField(required=False, allow_null=True)
 
@@ -29,6 +31,16 @@ class RuleChainSerializer(TbEntitySerializer):
         model = RuleChain
         fields = TbEntitySerializer.base_fields + ("name", "type", "firstRuleNodeId", "root", "debugMode",
                                                    "configuration")
+
+    def get_root(self, obj) -> bool:
+        """The tenant's root chain; of EDGE chains, the edge template root (rulechains/chain_signals.py), asked
+        once per tenant and rendering."""
+        if obj.root or obj.type != RuleChainType.EDGE:
+            return bool(obj.root)
+        cache = self.context.setdefault("_edge_roots", {}) if isinstance(self.context, dict) else {}
+        if obj.tenant_id not in cache:
+            cache[obj.tenant_id] = chain_signals.edge_root_ids(obj.tenant_id)
+        return obj.pk in cache[obj.tenant_id]
 
     def get_firstRuleNodeId(self, obj) -> dict | None:
         if obj.first_node_index is None:

@@ -9,7 +9,6 @@ from rulechains.api.alarm_data import AlarmDataCountView, AlarmDataFindView
 from rulechains.api.alarm_save import SaveAlarmView
 from rulechains.api.capabilities import (
     AlarmRulesView,
-    AutoAssignToEdgeChainsView,
     OutputLabelsUsageView,
     OutputLabelsView,
     RuleNodeDebugInView,
@@ -41,8 +40,6 @@ urlpatterns = [
     path("ruleNode/<str:pk>/debugIn", RuleNodeDebugInView.as_view(), name="rulenode-debug-in"),
     path("ruleChain/<str:pk>/root", views.RootView.as_view(), name="rulechain-root"),
     path("ruleChain/<str:pk>/export", views.ExportView.as_view(), name="rulechain-export"),
-    path("ruleChain/autoAssignToEdgeRuleChains", AutoAssignToEdgeChainsView.as_view(),
-         name="rulechain-auto-assign-to-edge"),
     path("ruleChain/<str:pk>", as_view(R, DetailView), name="rulechain-detail"),
     path("ruleChains/export", views.BulkExportView.as_view(), name="rulechain-bulk-export"),
     path("ruleChains/import", views.BulkImportView.as_view(), name="rulechain-bulk-import"),

@@ -3,7 +3,8 @@ chain is a 404):
 
     POST   /api/ruleChain                   save (id = update)
     GET    /api/ruleChain/{id}              get
-    DELETE /api/ruleChain/{id}              delete (not the root chain)
+    DELETE /api/ruleChain/{id}              delete (not the root chain, nor one the apps above refuse:
+                                            rulechains/chain_signals.py)
     GET    /api/ruleChains                  PageData (?textSearch, ?type)
     GET    /api/ruleChain/{id}/metadata     nodes and connections
     POST   /api/ruleChain/metadata          replace them (body: RuleChainMetaData with ruleChainId; a
@@ -23,7 +24,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from converters.engine import EngineError
-from rulechains import services
+from rulechains import chain_signals, services
 from rulechains.api.serializers import RuleChainSerializer
 from rulechains.defaults import ROOT_CHAIN
 from rulechains.metadata import MetadataError, export_metadata, save_metadata
@@ -59,7 +60,9 @@ class RuleChainResource(EntityResource):
     def perform_delete(self, obj) -> None:
         if obj.root:
             raise ValidationError("Deletion of Root Tenant Rule Chain is prohibited!")
-        obj.delete()
+        with transaction.atomic():
+            chain_signals.deleting.send(sender=RuleChain, chain=obj)  # the apps above may refuse (edges' roots)
+            obj.delete()
 
     def save_metadata(self, chain, data):
         try:

@@ -147,7 +147,8 @@ class _GroupNode(_OriginatorNode):
     device group for a device) and of its owner: as in ThingsBoard PE, the node works in the scope of
     the originator's owner (a customer's device joins, or leaves, its customer's group of that name;
     a group holds its owner's entities only, devices/group_owners.py). ThingsBoard PE's customer
-    groups and the implicit "All" group do not exist in this product."""
+    groups do not exist in this product; the owner's "All" group (devices/all_groups.py) holds every entity of
+    its owner already: adding to it changes nothing, "remove from current groups" and removing leave it."""
 
     #: ThingsBoard PE also groups customers; this product keeps device and asset groups only
     originator_types = (GroupType.DEVICE.value, GroupType.ASSET.value)
@@ -224,7 +225,8 @@ class AddToGroupNode(_GroupNode):
     def apply(self, entity, group):
         if group_owners.foreign_member(group, [entity]) is not None:  # a group read before an owner change
             raise NodeError(group_owners.not_owned_message(entity.pk, group))
-        others = list(entity.groups.exclude(pk=group.pk)) if self.config["removeFromCurrentGroups"] else []
+        others = list(entity.groups.exclude(pk=group.pk).exclude(group_all=True)) \
+            if self.config["removeFromCurrentGroups"] else []
 
         def change():
             if others:
@@ -249,5 +251,7 @@ class RemoveFromGroupNode(_GroupNode):
         return cls.group_config(configuration)
 
     def apply(self, entity, group):
+        if group.group_all:
+            return  # ThingsBoard: an entity stays in its owner's "All" group
         change_members_fresh([group], [entity], lambda: group.members.remove(entity))
 

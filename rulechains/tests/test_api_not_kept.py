@@ -6,7 +6,7 @@ import uuid
 from tbproject.testing.api import assert_error
 
 
-def test_no_rule_chain_is_auto_assigned_to_edges(api, customer_api):
+def test_no_rule_chain_is_auto_assigned_to_edges_until_one_is(api, customer_api):  # answered by edges/
     res = api.get("/api/ruleChain/autoAssignToEdgeRuleChains")
     assert res.status_code == 200 and res.json() == []
     assert customer_api.get("/api/ruleChain/autoAssignToEdgeRuleChains").status_code == 403

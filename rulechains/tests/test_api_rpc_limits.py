@@ -20,10 +20,10 @@ def test_device_credentials_are_served_after_the_tenancy_check(api, tenant, othe
     assert_error(api.get(f"/api/device/{make_device(other_tenant, 'theirs').pk}/credentials"), 404)
 
 
-def test_the_all_group_of_an_owner_is_a_501_after_the_owner_check(api, tenant, customer, other_tenant):
+def test_the_all_group_of_an_owner_is_served_after_the_owner_check(api, tenant, customer, other_tenant):
     from tbproject.testing.factories import make_customer
 
-    for owner_type, owner in (("TENANT", tenant), ("CUSTOMER", customer)):
-        assert_error(api.get(f"/api/entityGroup/all/{owner_type}/{owner.pk}/DEVICE"), 501, "'All'")
+    for owner_type, owner in (("TENANT", tenant), ("CUSTOMER", customer)):  # devices/all_groups.py
+        assert api.get(f"/api/entityGroup/all/{owner_type}/{owner.pk}/DEVICE").json()["groupAll"] is True
     assert_error(api.get(f"/api/entityGroup/all/TENANT/{other_tenant.pk}/DEVICE"), 404)
     assert_error(api.get(f"/api/entityGroup/all/CUSTOMER/{make_customer(other_tenant, 'x').pk}/DEVICE"), 404)

@@ -66,11 +66,12 @@ def page_request(params) -> PageRequest:
 
 
 def page_data(queryset, req: PageRequest, *, search_field: str, sort_fields: dict[str, str], render,
-              search_lookup: str = "istartswith") -> dict:
+              search_lookup: str = "istartswith", lead: tuple = ()) -> dict:
     """Filter, sort and slice a queryset; ``render(list_of_objects)`` returns the JSON rows.
 
     ``search_lookup`` is how textSearch matches the name: "istartswith" (ThingsBoard's
     converters, integrations, groups) or "icontains" (4.x devices, assets, customers, profiles).
+    ``lead``: orderings ahead of the requested sort (an owner's "All" entity group first).
     """
     if req.text_search:
         queryset = queryset.filter(**{f"{search_field}__{search_lookup}": req.text_search})
@@ -80,7 +81,7 @@ def page_data(queryset, req: PageRequest, *, search_field: str, sort_fields: dic
             allowed = ", ".join(sorted(sort_fields))
             raise ValidationError(f"Unsupported sortProperty '{req.sort_property:.64}'; use one of: {allowed}")
         prefix = "-" if req.sort_order == "DESC" else ""
-        queryset = queryset.order_by(f"{prefix}{field}", f"{prefix}pk")
+        queryset = queryset.order_by(*lead, f"{prefix}{field}", f"{prefix}pk")
     total = queryset.count()
     start = req.page * req.page_size
     rows = list(queryset[start : start + req.page_size]) if start < total else []

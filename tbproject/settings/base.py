@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "calculated",
     "audit",
     "transfer",
+    "edges",
     "tbproject",
 ]
 

@@ -11,7 +11,8 @@ PREFIX = "/opt/tb"  # where the units expect the checkout (its .venv inside)
 ENV_FILE = "/etc/tb/tb.env"
 #: systemd service of each process of the README table
 SERVICES = {"web": "tb-web.service", "worker": "tb-worker.service", "beat": "tb-beat.service",
-            "integrations": "tb-integrations.service", "devicemqtt": "tb-devicemqtt.service"}
+            "integrations": "tb-integrations.service", "devicemqtt": "tb-devicemqtt.service",
+            "devicecoap": "tb-devicecoap.service"}
 
 
 def readme_commands() -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ from tbproject.tests.deploy_files import ROOT, readme_commands, readme_settings,
 
 #: compose service -> the README table's process
 PROCESSES = {"web": "web", "worker": "worker", "beat": "beat", "runintegrations": "integrations",
-             "rundevicemqtt": "devicemqtt"}
+             "rundevicemqtt": "devicemqtt", "rundevicecoap": "devicecoap"}
 
 
 def _compose() -> dict:
@@ -44,7 +44,11 @@ def test_the_web_port_is_the_one_the_command_listens_on():
 
 
 def test_the_device_mqtt_port_is_published():
-    assert _compose()["services"]["rundevicemqtt"]["ports"] == ["1883:1883"]
+    assert _compose()["services"]["rundevicemqtt"]["ports"] == ["1883:1883", "8883:8883"]  # 8883: MQTT over TLS
+
+
+def test_the_device_coap_port_is_published_over_udp():
+    assert _compose()["services"]["rundevicecoap"]["ports"] == ["5683:5683/udp"]
 
 
 def test_every_variable_given_to_the_application_is_one_settings_reads_and_the_readme_documents():

@@ -77,7 +77,9 @@ def processes(transactional_db, tmp_path):
            "METRICS_TOKEN": TOKEN, "HOST": "127.0.0.1", "PORT": str(port), "DATA_DIR": str(tmp_path),
            "CONVERTER_WORKERS": "1", "EXPECT_BEAT": "true",
            # tb-devicemqtt's transport on a free port of 127.0.0.1: CI runs suites side by side
-           "DEVICE_MQTT_BIND_ADDRESS": "127.0.0.1", "DEVICE_MQTT_PORT": str(free_port())}
+           "DEVICE_MQTT_BIND_ADDRESS": "127.0.0.1", "DEVICE_MQTT_PORT": str(free_port()),
+           # and tb-devicecoap's on a free UDP port (0: the transport picks one)
+           "DEVICE_COAP_BIND_ADDRESS": "127.0.0.1", "DEVICE_COAP_PORT": "0"}
     procs = {}
     try:
         for name, unit_name in SERVICES.items():

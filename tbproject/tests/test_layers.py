@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Lowest first: each app may import the ones before it.
 LAYERS = ("tenants", "devices", "dashboards", "roles", "branding", "oauth", "signup", "vault", "ai", "converters",
           "integrations", "rulechains", "transports",
-          "scheduler", "reports", "notifications", "calculated", "audit", "transfer")
+          "scheduler", "reports", "notifications", "calculated", "audit", "transfer", "edges")
 #: tbproject modules every app may use; they themselves stand on tenants/ only.
 HELPERS = ("tbproject.api", "tbproject.admin", "tbproject.registry", "tbproject.clock", "tbproject.env",
            "tbproject.gc_tuning", "tbproject.conf", "tbproject.process_cache", "tbproject.metrics", "tbproject.backoff",

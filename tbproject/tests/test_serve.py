@@ -72,6 +72,24 @@ def device_mqtt_hosts(monkeypatch):
     return made
 
 
+@pytest.fixture(autouse=True)
+def device_coap_hosts(monkeypatch):
+    """The device CoAP transport's thread, faked (port 5683 is not the tests'): transports/tests test it."""
+    made = []
+
+    class FakeTransport:
+        stopped, error, port = False, None, 5683
+
+        def __init__(self, host):
+            self.host = host
+
+        def stop(self):
+            self.stopped = True
+
+    monkeypatch.setattr(serve, "start_device_coap", lambda host: made.append(FakeTransport(host)) or made[-1])
+    return made
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_prepares_the_database_prints_the_logins_and_serves(no_daphne, runners, settings, monkeypatch):
     settings.LOAD_DEMO_DATA, settings.REDIS_URL = True, ""
@@ -139,8 +157,9 @@ def test_it_runs_the_device_mqtt_transport_unless_told_not_to(no_daphne, runners
     assert len(device_mqtt_hosts) == 3 and "Device MQTT" not in out.getvalue()
 
 
-def test_every_test_that_starts_a_real_serve_leaves_port_1883_alone():
-    """CI runs suites side by side: a `manage.py serve` started by a test must not take the device MQTT port."""
+def test_every_test_that_starts_a_real_serve_leaves_ports_1883_and_5683_alone():
+    """CI runs suites side by side: a `manage.py serve` started by a test must not take the device MQTT port nor
+    the device CoAP one."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
@@ -148,4 +167,21 @@ def test_every_test_that_starts_a_real_serve_leaves_port_1883_alone():
                 for path in (root / folder).rglob("*.py")
                 if '"manage.py", "serve"' in path.read_text(errors="replace")]
     assert starters, "no test starts serve: the search is wrong"
-    assert [str(p.relative_to(root)) for p in starters if "RUN_DEVICE_MQTT_IN_WEB" not in p.read_text()] == []
+    for setting in ("RUN_DEVICE_MQTT_IN_WEB", "RUN_DEVICE_COAP_IN_WEB"):
+        assert [str(p.relative_to(root)) for p in starters if setting not in p.read_text()] == [], setting
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_the_device_coap_transport_unless_told_not_to(no_daphne, runners, device_coap_hosts, settings,
+                                                              monkeypatch):
+    settings.LOAD_DEMO_DATA, settings.RUN_DEVICE_COAP_IN_WEB, settings.DEVICE_COAP_PORT = False, True, 15683
+    monkeypatch.delenv("DEVICE_COAP_BIND_ADDRESS", raising=False)
+    out = io.StringIO()
+    call_command("serve", "--host", "10.1.2.3", "--port", "18129", stdout=out, verbosity=0)
+    assert len(device_coap_hosts) == 1 and device_coap_hosts[0].stopped
+    assert device_coap_hosts[0].host == "10.1.2.3" and "Device CoAP coap://10.1.2.3:15683" in out.getvalue()
+
+    settings.RUN_DEVICE_COAP_IN_WEB = False
+    out = io.StringIO()
+    call_command("serve", "--port", "18130", stdout=out, verbosity=0)
+    assert len(device_coap_hosts) == 1 and "Device CoAP" not in out.getvalue()

@@ -87,7 +87,8 @@ def server():
     port = _free_port()
     env = {**os.environ, "DATA_DIR": str(workdir), "LOAD_DEMO_DATA": "true", "CELERY_TASK_ALWAYS_EAGER": "true",
            "RUN_INTEGRATIONS_IN_WEB": "false", "DEBUG": "false", "PYTHONUNBUFFERED": "1",
-           "RUN_DEVICE_MQTT_IN_WEB": "false"}  # no device MQTT on 1883 beside the other suites of CI
+           "RUN_DEVICE_MQTT_IN_WEB": "false",  # no device MQTT on 1883 beside the other suites of CI
+           "RUN_DEVICE_COAP_IN_WEB": "false"}  # nor device CoAP on UDP 5683
     with _database(env, workdir):
         log = open(workdir / "serve.log", "w")
         proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT, env=env,

@@ -1,6 +1,7 @@
 """Who a CONNECT is: ThingsBoard's MQTT credential check (its DeviceCredentialsService.validateBasic).
 
     identity = authenticate(client_id, username, password)   # Identity, or None: CONNACK refused
+    identity = authenticate(client_id, username, password, certificate)   # over TLS: the client's (DER)
     device = current(identity)                                # the device still, or None: disconnect
 
 ThingsBoard CE's order (DefaultTransportApiService.validateCredentials of a ValidateBasicMqttCredRequestMsg),
@@ -16,20 +17,31 @@ exactly; devices/credentials.py stores MQTT_BASIC ``{"clientId", "userName", "pa
 
 An MQTT_BASIC row matches when its stored client id and user name, where set, are the ones given (else
 HASH_MISMATCH), and its stored password, where set, is given and equal (else PASSWORD_MISMATCH).
-- X.509 (a certificate over TLS) is not served: the transport listens without TLS.
+
+A client certificate (two-way TLS, tls.py) decides alone, as ThingsBoard's processX509CertConnect: the device
+whose X509_CERTIFICATE credentials have the certificate's id (devices/credentials.py's rule: the SHA3-256 hash
+of its Base64 text, the one an uploaded PEM gets), user name and password not looked at; none: refused. A
+certificate outside its validity dates is refused (logged), as ThingsBoard's checkValidity at CONNECT. A TLS
+client without a certificate authenticates as above. X.509 certificate chain provisioning (a device
+profile's X509_CERTIFICATE_CHAIN strategy) is not served: an unknown certificate is refused.
 
 :func:`current` is asked before each message a session handles: a device deleted, its credentials changed
 or its tenant marked for deletion is gone at once in this process (the signals below) and within
 :data:`TTL` seconds in others, as the device HTTP API's tokens are (devices/api/device_http.py).
 """
 
+import datetime
 import hashlib
 import hmac
 import json
+import logging
+import ssl
 from typing import NamedTuple
 
+from cryptography import x509
 from django.db.models.signals import post_delete, post_save
 
+from devices import credentials
 from devices.choices import CredentialsType
 from devices.models import Device, DeviceCredentials
 from devices.tenant_assign import device_moved
@@ -37,7 +49,9 @@ from tbproject.process_cache import ProcessCache
 from tenants.deletion import tenant_marked
 from tenants.models import Tenant
 
-__all__ = ["Identity", "authenticate", "current", "TTL"]
+__all__ = ["Identity", "authenticate", "current", "certificate_credentials", "peer_certificate", "TTL"]
+
+log = logging.getLogger(__name__)
 
 #: seconds a checked credential is trusted in a process that did not see its change
 TTL = 5.0
@@ -97,8 +111,41 @@ def _identity(row: DeviceCredentials) -> Identity:
     return Identity(row.credentials_id, row.credentials_type, value, row.device)
 
 
-def authenticate(client_id: str, username: str | None, password: str | None) -> Identity | None:
-    """The device these CONNECT credentials name, or None (the order of the module's docstring)."""
+def certificate_credentials(der: bytes) -> tuple[str, str]:
+    """(credentialsId, credentialsValue) of a certificate (DER), as its PEM uploaded as X509_CERTIFICATE."""
+    return credentials.normalize(CredentialsType.X509_CERTIFICATE, None, ssl.DER_cert_to_PEM_cert(der))
+
+
+def _outside_validity(der: bytes) -> str | None:
+    """Why the certificate cannot be used now (expired, not yet valid, unreadable), or None."""
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return "it is no X.509 certificate"
+    now = datetime.datetime.now(datetime.UTC)
+    if now > certificate.not_valid_after_utc:
+        return f"it expired at {certificate.not_valid_after_utc.isoformat()}"
+    if now < certificate.not_valid_before_utc:
+        return f"it is not valid before {certificate.not_valid_before_utc.isoformat()}"
+    return None
+
+
+def peer_certificate(writer) -> bytes | None:
+    """The certificate (DER) the client of this connection presented over TLS, else None."""
+    ssl_object = writer.get_extra_info("ssl_object")
+    return (ssl_object.getpeercert(binary_form=True) or None) if ssl_object is not None else None
+
+
+def authenticate(client_id: str, username: str | None, password: str | None,
+                 certificate: bytes | None = None) -> Identity | None:
+    """The device these CONNECT credentials (or this client certificate) name, or None (the module's docstring)."""
+    if certificate:
+        refused = _outside_validity(certificate)
+        if refused:
+            log.info("device MQTT: client certificate refused (CONNACK 5): %s", refused)
+            return None
+        row = _row(certificate_credentials(certificate)[0], CredentialsType.X509_CERTIFICATE)
+        return _identity(row) if row is not None else None
     client_id = client_id or ""
     if not username:
         row = _row(_sha3(client_id), CredentialsType.MQTT_BASIC)

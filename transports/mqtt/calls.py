@@ -32,8 +32,10 @@ class ServerCalls:
         try:
             while True:
                 self._take_again = False
-                taken = await self._db(device_api.take_calls)
+                taken = await self._db(device_api.take_calls, device_api.CALLS_PER_TAKE)
                 self._calls.update(pk for pk, _, _ in taken)  # SENT now: put back should the session close
+                if len(taken) >= device_api.CALLS_PER_TAKE:
+                    self._take_again = True  # there may be more: taken once these are published
                 for pk, request_id, body in taken:
                     if self.closed:
                         break
@@ -68,6 +70,8 @@ class ServerCalls:
 
     async def _acked(self, packet_id: int) -> None:
         pk = self._unacked.pop(packet_id, None)
-        if pk is not None:
+        if pk is None:  # a call to a device behind the gateway (gateway_session.py), or nothing
+            await self.gateway.acked(packet_id)
+        else:
             await self.server.db(device_api.delivered, [pk])
             self._calls.discard(pk)

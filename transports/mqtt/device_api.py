@@ -39,7 +39,7 @@ from tbproject.text import check_json
 __all__ = ["BadPayload", "Gone", "Refused", "parse", "post_telemetry", "post_attributes", "telemetry_entries",
            "attribute_values", "store_telemetry", "store_attributes", "read_attributes",
            "attribute_response", "rpc_reply", "client_rpc_message", "client_rpc_key", "take_calls", "delivered",
-           "put_back", "unknown_topic"]
+           "put_back", "unknown_topic", "take_message", "CALLS_PER_TAKE"]
 
 
 class BadPayload(Exception):
@@ -82,6 +82,13 @@ def _allowed(device, data_points: int | None = None, *, message_taken: bool = Fa
     refused = device_limits.refusal(device, data_points, message_taken=message_taken)
     if refused is not None:
         raise Refused(refused[0])
+
+
+def take_message(device) -> None:
+    """One message's tokens of the device's (and its tenant's) limits, taken before its payload is read:
+    Refused past them. A gateway's message takes them on the gateway, then the data of each device behind
+    it those of that device (gateway.py)."""
+    _allowed(device)
 
 
 def unknown_topic(device) -> None:
@@ -182,7 +189,10 @@ def client_rpc_message(device, session_id: str, request_id: str, payload: bytes)
                                          metadata))]
 
 
-def take_calls(device, most: int = 50) -> list[tuple[object, int, bytes]]:
+CALLS_PER_TAKE = 50  # calls of a device taken at once (a session takes again while there may be more)
+
+
+def take_calls(device, most: int = CALLS_PER_TAKE) -> list[tuple[object, int, bytes]]:
     """The device's QUEUED server-side calls, oldest first, now SENT: ``[(pk, request id, {"method", "params"})]``.
     Two sessions never take the same call (each row moves from QUEUED once)."""
     rpc_calls.expire_due(device.tenant_id, device.pk)

@@ -1,6 +1,7 @@
 """The device MQTT transport: an asyncio MQTT 3.1.1 server for ThingsBoard's device API (session.py).
 
-    server = DeviceMqttServer(host, port)      # conf.py's settings when not given
+    server = DeviceMqttServer(host, port)      # conf.py's settings when not given (TLS too: DEVICE_MQTT_SSL_*)
+    server = DeviceMqttServer(host, port, ssl_port=0, ssl_context=context)   # and MQTT over TLS (tls.py)
     await server.start()                        # bound: server.port is the port (0 picks a free one)
     await server.serve_forever()  /  await server.stop()
 
@@ -16,21 +17,20 @@ keeps the Redis marks that make shared-attribute changes reach this process (tbp
 round trip). A device's new session with the client id of one of its sessions takes over (the old one is
 closed, as ThingsBoard's); past MAX_SESSIONS_PER_DEVICE its oldest session is closed. Sessions are closed
 concurrently, and closing one is bounded: a device that reads nothing holds neither the check nor stop().
+With TLS (ThingsBoard's MQTT_SSL_ENABLED) a second socket serves the same sessions after a TLS handshake, which
+must end within DEVICE_MQTT_CONNECT_TIMEOUT_SECONDS; one that fails (a plaintext client, garbage) closes only its
+connection.
 """
 
 import asyncio
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
-
-from django.db import close_old_connections, connections
 
 from devices.models import DeviceCredentials
 from tbproject import waits
 from transports import conf
-from transports.mqtt import auth
+from transports.mqtt import auth, tls
 from transports.mqtt.session import Session
+from transports.threads import DbThreads, LoopThread
 
 __all__ = ["DeviceMqttServer", "TransportThread", "CHECK_SECONDS", "MAX_SESSIONS_PER_DEVICE", "gone"]
 
@@ -43,33 +43,46 @@ MAX_SESSIONS_PER_DEVICE = 8
 _CHUNK = 500  # credentials ids a query of the check asks for at most
 
 
-def _in_thread(fn, args):
-    close_old_connections()
-    try:
-        return fn(*args)
-    finally:
-        close_old_connections()
-
-
 class DeviceMqttServer:
     """The listening socket, its sessions and the threads their database work runs in."""
 
-    def __init__(self, host: str | None = None, port: int | None = None):
+    def __init__(self, host: str | None = None, port: int | None = None, *, ssl_port: int | None = None,
+                 ssl_context=None):
         self.host = conf.bind_address() if host is None else host
         self.port = conf.port() if port is None else port
+        self._tls_from_conf = ssl_context is None and conf.ssl_enabled()  # its files are read by start()
+        self.ssl_context = ssl_context
+        tls_on = ssl_context is not None or self._tls_from_conf
+        self.ssl_port = (conf.ssl_port() if ssl_port is None else ssl_port) if tls_on else None
         self.max_bytes = conf.max_payload_bytes()
         self.max_buffer = 4 * self.max_bytes  # bytes that may wait to be sent to a session before it is aborted
         self.expect_ms = int(CHECK_SECONDS * 2 * 1000)
         self.sessions: set[Session] = set()
         self._by_device: dict[object, list[Session]] = {}
-        self._executor = ThreadPoolExecutor(conf.db_threads(), thread_name_prefix="device-mqtt-db")
+        self._threads = DbThreads(conf.db_threads(), "device-mqtt-db")
         self._server: asyncio.base_events.Server | None = None
+        self._ssl_server: asyncio.base_events.Server | None = None
         self._checker: asyncio.Task | None = None
 
     async def start(self) -> None:
-        """Bind (OSError when the port is taken) and accept connections."""
+        """Bind (OSError when a port is taken; tls.TlsConfigError when the TLS files cannot be used) and accept
+        connections."""
+        if self._tls_from_conf and self.ssl_context is None:
+            self.ssl_context = tls.server_context(conf.ssl_cert(), conf.ssl_key(), conf.ssl_key_password())
         self._server = await asyncio.start_server(self._accept, self.host, self.port, limit=self.max_bytes + 1024)
         self.port = self._server.sockets[0].getsockname()[1]
+        if self.ssl_context is not None:
+            try:
+                self._ssl_server = await asyncio.start_server(
+                    self._accept, self.host, self.ssl_port, ssl=self.ssl_context, limit=self.max_bytes + 1024,
+                    ssl_handshake_timeout=conf.connect_timeout())
+            except BaseException:
+                self._server.close()
+                raise
+            self.ssl_port = self._ssl_server.sockets[0].getsockname()[1]
+            log.info("device MQTT transport listening for MQTT over TLS on %s:%s (client certificates %s)",
+                     self.host, self.ssl_port,
+                     "asked for" if tls.wants_client_certificates(self.ssl_context) else "NOT asked for")
         self._checker = asyncio.get_running_loop().create_task(self._check_forever())
         log.info("device MQTT transport listening on %s:%s", self.host, self.port)
 
@@ -84,33 +97,17 @@ class DeviceMqttServer:
             await self.stop()
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
+        for server in (self._server, self._ssl_server):
+            if server is not None:
+                server.close()
         if self._checker is not None:
             self._checker.cancel()
         await asyncio.gather(*(session.close() for session in list(self.sessions)), return_exceptions=True)
-        await asyncio.get_running_loop().run_in_executor(None, self._close_threads)
-
-    def _close_threads(self) -> None:
-        """Each database thread closes its own (thread-local) connection, then the pool stops: a barrier as wide
-        as the pool holds every thread on one job until all have one (devices/telemetry/parallel.py's way)."""
-        threads = len(self._executor._threads)
-        if threads:
-            barrier = threading.Barrier(threads)
-
-            def close_own() -> None:
-                with suppress(threading.BrokenBarrierError):
-                    barrier.wait(5)
-                connections.close_all()
-
-            jobs = [self._executor.submit(close_own) for _ in range(threads)]
-            for job in jobs:
-                job.result()
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        await asyncio.get_running_loop().run_in_executor(None, self._threads.close)
 
     async def db(self, fn, *args):
         """``fn(*args)`` in one of the database threads."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, _in_thread, fn, args)
+        return await self._threads.run(fn, *args)
 
     def forget(self, session: Session) -> None:
         self.sessions.discard(session)
@@ -145,8 +142,9 @@ class DeviceMqttServer:
                 log.exception("device MQTT: the periodic session check failed")
 
     async def check(self) -> None:
-        """Disconnect the sessions whose devices are gone; renew the attribute-update marks; take RPC calls
-        a lost notification may have left queued."""
+        """Disconnect the sessions whose devices are gone; renew the attribute-update marks; forget the devices
+        behind a gateway that left its tenant; take RPC calls (a gateway's devices' too) a lost notification may
+        have left queued."""
         connected = [s for s in self.sessions if s.identity is not None and not s.closed]
         if not connected:
             return
@@ -161,6 +159,10 @@ class DeviceMqttServer:
             await self.db(waits.expect_many, keys, self.expect_ms)
         for session in connected:
             session.take_calls()
+        checked = await asyncio.gather(*(s.gateway.check() for s in connected), return_exceptions=True)
+        for session, error in zip(connected, checked, strict=True):
+            if isinstance(error, Exception):
+                log.error("device MQTT: %s: its gateway devices were not checked: %r", session._who(), error)
 
 
 def gone(identities: list[auth.Identity]) -> set[auth.Identity]:
@@ -177,55 +179,25 @@ def gone(identities: list[auth.Identity]) -> set[auth.Identity]:
                 identity.device.tenant_id) not in valid}
 
 
-class TransportThread:
-    """A DeviceMqttServer on its own event loop in a daemon thread (manage.py serve, tests).
+class TransportThread(LoopThread):
+    """A DeviceMqttServer on its own event loop in a daemon thread (manage.py serve, tests; transports/threads.py).
 
     :meth:`start` returns once the port is bound; a port already taken is logged as a warning (the rest of
     the server goes on without the transport) and leaves :attr:`error` set."""
 
-    def __init__(self, host: str | None = None, port: int | None = None):
-        self.server = DeviceMqttServer(host, port)
-        self.error: OSError | None = None
-        self._loop = asyncio.new_event_loop()
-        self._bound = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="device-mqtt", daemon=True)
+    NOT_STARTED = (OSError, tls.TlsConfigError)
 
-    @property
-    def port(self) -> int:
-        return self.server.port
+    def __init__(self, host: str | None = None, port: int | None = None, **tls_options):
+        self.server = DeviceMqttServer(host, port, **tls_options)
+        super().__init__("device-mqtt")
 
-    def start(self, timeout: float = 10.0) -> "TransportThread":
-        self._thread.start()
-        self._bound.wait(timeout)
-        return self
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self.server.start())
-        except OSError as e:
-            self.error = e
+    def not_started(self, error: Exception) -> None:
+        if isinstance(error, tls.TlsConfigError):
+            log.warning("device MQTT transport NOT started: %s. Set DEVICE_MQTT_SSL_CERT, DEVICE_MQTT_SSL_KEY "
+                        "and DEVICE_MQTT_SSL_KEY_PASSWORD, or DEVICE_MQTT_SSL_ENABLED=false.", error)
+        else:
+            ports = f"{self.server.port}" + (f" or {self.server.ssl_port}" if self.server.ssl_port is not None
+                                             else "")
             log.warning("device MQTT transport NOT started: cannot listen on %s:%s (%s). Devices cannot connect "
-                        "over MQTT; set DEVICE_MQTT_PORT to a free port.", self.server.host, self.server.port, e)
-            self._loop.close()
-            self._bound.set()
-            return
-        self._bound.set()
-        try:
-            self._loop.run_forever()
-        finally:
-            self._loop.run_until_complete(self.server.stop())
-            pending = asyncio.all_tasks(self._loop)
-            for task in pending:
-                task.cancel()
-            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            self._loop.close()
-
-    def call(self, coroutine, timeout: float = 30.0):
-        """Run ``coroutine`` on the transport's loop from another thread (tests)."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self._thread.is_alive() and self.error is None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout)
+                        "over MQTT; set DEVICE_MQTT_PORT (DEVICE_MQTT_SSL_PORT) to a free port.",
+                        self.server.host, ports, error)

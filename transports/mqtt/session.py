@@ -11,28 +11,33 @@ oversize packet, when the device is gone (deleted, its credentials changed, its 
 its tenant's transport rate limits, when a new connection of the device with the same client id takes over (or
 one past MAX_SESSIONS_PER_DEVICE, server.py) and when the device does not read what is sent to it: a write
 waits at most 1.5 keep-alive periods (DRAIN_S without a keep-alive) and at most 4 times the largest packet may
-wait to be sent; closing such a connection aborts it. A payload the device API refuses is dropped with a log
-line (one a minute per session at INFO, the others at DEBUG), the session stays up (ThingsBoard's MQTT profile
-option "send PUBACK on PUBLISH message validation failure"). The device profile's MQTT transport configuration
-names the telemetry and attribute topics (topics.profile_topics); a profile with PROTOBUF payloads is refused
-at CONNECT (not served), never acknowledged and dropped.
+wait to be sent (a whole OTA file goes in slices, each drained in that time: _send); closing such a connection
+aborts it. A payload the device API refuses is dropped with a log line (one a minute per session at INFO, the
+others at DEBUG), the session stays up (ThingsBoard's MQTT profile option "send PUBACK on PUBLISH message
+validation failure"). The device profile's MQTT transport configuration names the telemetry and attribute
+topics (topics.profile_topics); a profile with PROTOBUF payloads is refused at CONNECT (not served), never
+acknowledged and dropped.
+
+Its parts: pushes.py (subscriptions and what the server pushes), calls.py (server-side calls to the device) and
+gateway_session.py (the gateway MQTT API: the devices behind a gateway the session serves). A CONNECT as
+``provision`` opens a provisioning session instead (provision.py: that only, bounded); ``v1/devices/me/claim``
+(claim.py) and the OTA chunk requests ``v2/fw|sw/request/...`` (ota.py) are dispatched as the other topics.
 """
 
 import asyncio
-import json
 import logging
 import time
 import uuid
-from contextlib import suppress
 
-from devices import attribute_updates
-from rulechains import outbox, rpc_calls
+from rulechains import outbox
 from tbproject import waits
 from transports import conf
-from transports.mqtt import auth, device_api, gateway, packets, topics
+from transports.mqtt import auth, claim, device_api, gateway_session, ota, packets, provision, topics
 from transports.mqtt.calls import ServerCalls
 from transports.mqtt.device_api import Gone
+from transports.mqtt.gateway_session import GatewaySession
 from transports.mqtt.packets import ProtocolError
+from transports.mqtt.pushes import Pushes
 
 __all__ = ["Session", "NOT_AUTHORIZED", "UNACCEPTABLE_PROTOCOL"]
 
@@ -40,15 +45,13 @@ log = logging.getLogger(__name__)
 
 UNACCEPTABLE_PROTOCOL, IDENTIFIER_REJECTED, NOT_AUTHORIZED = 1, 2, 5
 CLIENT_RPC_TIMEOUT_S = 60.0  # ThingsBoard's client-side RPC timeout (transport.client_side_rpc.timeout)
-_GATEWAY = {topics.GATEWAY_TELEMETRY: gateway.post_telemetry, topics.GATEWAY_ATTRIBUTES: gateway.post_attributes,
-            topics.GATEWAY_CONNECT: gateway.connect, topics.GATEWAY_DISCONNECT: gateway.disconnect}
 MAX_CLIENT_CALLS = 100  # client-side calls of one session waiting for their answers at once
 DRAIN_S = 30.0  # how long a write may wait for a device that has no keep-alive to read it
 CLOSE_S = 5.0  # how long closing may wait for the connection to be closed before aborting it
 DROP_LOG_S = 60.0  # one INFO line a session for the messages it drops in this many seconds
 
 
-class Session(ServerCalls):
+class Session(ServerCalls, Pushes):
     """One connection (see the module docstring)."""
 
     def __init__(self, server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
@@ -67,6 +70,9 @@ class Session(ServerCalls):
         self._calls: set = set()  # server-side calls this session took (SENT), not yet DELIVERED
         self._unacked: dict[int, object] = {}  # packet id -> the call's pk, published at QoS 1
         self._last_drop_log = float("-inf")
+        self._large: asyncio.Event | None = None  # set at the end of a large write (_send), None when none goes on
+        self._held = 0  # bytes of the writes waiting for a large write to end
+        self.gateway = GatewaySession(self)  # the devices behind a gateway this session serves
 
     @property
     def device(self):
@@ -103,7 +109,12 @@ class Session(ServerCalls):
             await self._send(packets.connack(IDENTIFIER_REJECTED))
             return False
         self.keepalive = connect.keepalive
-        identity = await self.server.db(auth.authenticate, connect.client_id, connect.username, connect.password)
+        if provision.requested(connect):  # a provisioning session: that only, then closed (provision.py)
+            await self._send(packets.connack(0))
+            await provision.serve(self)
+            return False
+        identity = await self.server.db(auth.authenticate, connect.client_id, connect.username, connect.password,
+                                        auth.peer_certificate(self.writer))  # over TLS: the device's certificate
         if identity is None:
             log.info("device MQTT: CONNECT refused, unknown credentials (client id %.64r)", connect.client_id)
             await self._send(packets.connack(NOT_AUTHORIZED))
@@ -163,9 +174,10 @@ class Session(ServerCalls):
         for subscription in self._watches.values():
             waits.disarm(subscription)
         self._watches.clear()
+        self.gateway.close()
         current = asyncio.current_task()
-        for task in list(self._tasks):
-            if task is not current and task is not self._taker:  # the taker puts back what it took itself
+        for task in list(self._tasks):  # the takers put back what they took themselves
+            if task is not current and task is not self._taker and task is not self.gateway.taker:
                 task.cancel()
         self.server.forget(self)
         transport = self.writer.transport
@@ -178,6 +190,7 @@ class Session(ServerCalls):
         except (ConnectionError, OSError, TimeoutError):
             transport.abort()
         await self._put_back()  # calls written and not acknowledged: for the device's next session
+        await self.gateway.put_back()
 
     # --- what the device publishes ----------------------------------------------------------------
 
@@ -218,8 +231,12 @@ class Session(ServerCalls):
             await self._db(device_api.rpc_reply, int(request_id), payload)
         elif topic.startswith(topics.RPC_REQUEST):
             await self._client_rpc(topic[len(topics.RPC_REQUEST):], payload)
-        elif topic in _GATEWAY:
-            await self._db(_GATEWAY[topic], payload)
+        elif topic in gateway_session.TOPICS:
+            await self.gateway.dispatch(topic, payload)
+        elif topic == topics.CLAIM:
+            await self._db(claim.register, payload)
+        elif topic.startswith(ota.REQUEST_PREFIXES):
+            await ota.request(self, topic, payload)
         else:  # ThingsBoard acknowledges and ignores a topic it does not serve (counted in the rate limits)
             await self._db(device_api.unknown_topic)
             self._dropped(f"message to {topic[:80]!r} dropped: no topic of the device API")
@@ -261,88 +278,45 @@ class Session(ServerCalls):
             self._client_calls -= 1
             waits.disarm(waiter)
 
-    # --- subscriptions and what the server pushes --------------------------------------------------
+    # --- what the server pushes: pushes.py, gateway_session.py ------------------------------------
 
-    async def _subscribe(self, packet_id: int, filters: list[tuple[str, int]]) -> None:
-        codes = []
-        for topic_filter, qos in filters:
-            if topic_filter in topics.SUBSCRIBABLE:
-                self.subscriptions[topic_filter] = min(qos, 1)
-                codes.append(min(qos, 1))
-            else:
-                log.info("device MQTT: %s cannot subscribe to %.80r", self._who(), topic_filter)
-                codes.append(packets.SUBACK_FAILURE)
-        for topic_filter, _ in filters:  # watching before SUBACK: a change made once it is read reaches the device
-            if topic_filter in self.subscriptions:
-                await self._watch(topic_filter)
-        await self._send(packets.suback(packet_id, codes))
-
-    async def _watch(self, topic_filter: str) -> None:
-        loop = asyncio.get_running_loop()
-
-        def handing_to(method):
-            def hand(payload) -> None:  # in the notifier's thread: only hand the payload to the loop
-                with suppress(RuntimeError):  # the loop is gone: the session with it
-                    loop.call_soon_threadsafe(method, payload)
-            return hand
-
-        if topic_filter in self._watches:
-            return
-        if topic_filter == topics.ATTRIBUTES:
-            key, callback = attribute_updates.key(self.device.pk), self._attributes_changed
-        elif topic_filter == topics.RPC_REQUEST_FILTER:
-            key, callback = rpc_calls.poll_key(self.device.pk), lambda _: self.take_calls()
-        else:
-            return
-        subscription = await self.server.db(waits.subscribe, key, handing_to(callback))
-        if self.closed or topic_filter in self._watches:  # closed (or subscribed again) meanwhile
-            waits.disarm(subscription)
-            return
-        self._watches[topic_filter] = subscription
-        if topic_filter == topics.ATTRIBUTES:
-            await self.server.db(waits.expect, key, self.server.expect_ms)
-        else:
-            self.take_calls()  # the calls queued while the device was away
-
-    async def _unwatch(self, topic_filter: str) -> None:
-        subscription = self._watches.pop(topic_filter, None)
-        if subscription is not None:
-            waits.disarm(subscription)
-
-    def watched_keys(self) -> list[str]:
-        """The keys whose notifications must reach this process (waits.expect, refreshed by the server)."""
-        return [attribute_updates.key(self.device.pk)] if topics.ATTRIBUTES in self._watches else []
-
-    def _attributes_changed(self, update) -> None:
-        if not self.closed and isinstance(update, dict):
-            self._spawn(self.push(topics.ATTRIBUTES, _json(update)))
-
-    def _qos(self, topic: str) -> tuple[int, int | None]:
-        """The QoS the device's subscriptions were granted for ``topic`` (0 when none) and a packet id for it."""
-        qos = max((q for f, q in self.subscriptions.items() if topics.matches(f, topic)), default=0)
-        if not qos:
-            return 0, None
-        self._packet_id = self._packet_id % 65535 + 1
-        return qos, self._packet_id
-
-    async def push(self, topic: str, payload: bytes) -> None:
-        """PUBLISH to the device, at the QoS its subscription was granted (0 when it has none)."""
-        qos, packet_id = self._qos(topic)
-        await self._send(packets.publish(topic, payload, qos=qos, packet_id=packet_id))
-
-    async def _send(self, data: bytes) -> None:
+    async def _send(self, data: bytes, *, large: bool = False) -> None:
         """Write ``data``; ConnectionError once closed or when more than the server's ``max_buffer`` bytes wait
-        to be sent (the connection is aborted), TimeoutError when the device reads none of it in time."""
+        to be sent (the connection is aborted), TimeoutError when the device reads none of it in time. ``large``
+        (a whole OTA file, ota.py): written in slices of the largest packet, each drained in that time before the
+        next, so that no more than the transport's high-water mark and a slice wait; the other writes wait for
+        its end (over ``max_buffer`` of them: aborted as well)."""
+        while self._large is not None:
+            self._held += len(data)
+            try:
+                self._bounded(self._held)
+                await self._large.wait()
+            finally:
+                self._held -= len(data)
+        if not large:
+            return await self._write(data, bounded=True)
+        self._large, step, view = asyncio.Event(), self.server.max_bytes, memoryview(data)
+        try:
+            for start in range(0, len(view), step):
+                await self._write(view[start:start + step], bounded=False)
+        finally:
+            self._large.set()
+            self._large = None
+
+    async def _write(self, data, bounded: bool) -> None:
         if self.writer.is_closing():
             raise ConnectionError("the connection is closed")
         self.writer.write(data)
-        transport = self.writer.transport
-        if transport.get_write_buffer_size() > self.server.max_buffer:
+        if bounded:
+            self._bounded(self.writer.transport.get_write_buffer_size())
+        await asyncio.wait_for(self.writer.drain(), self.keepalive * 1.5 if self.keepalive else DRAIN_S)
+
+    def _bounded(self, waiting: int) -> None:
+        if waiting > self.server.max_buffer:
             log.info("device MQTT: %s reads too slowly (over %d bytes wait to be sent): disconnected",
                      self._who(), self.server.max_buffer)
-            transport.abort()
+            self.writer.transport.abort()
             raise ConnectionError("the device reads too slowly")
-        await asyncio.wait_for(self.writer.drain(), self.keepalive * 1.5 if self.keepalive else DRAIN_S)
 
     def _spawn(self, coroutine) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -361,6 +335,3 @@ class Session(ServerCalls):
     def _who(self) -> str:
         return f"device {self.device.pk} (session {self.session_id[:8]})" if self.device else "a connection"
 
-
-def _json(value) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()

@@ -4,8 +4,9 @@ from typing import NamedTuple
 
 __all__ = ["TELEMETRY", "ATTRIBUTES", "ATTRIBUTES_REQUEST", "ATTRIBUTES_RESPONSE", "RPC_REQUEST", "RPC_RESPONSE",
            "GATEWAY", "GATEWAY_TELEMETRY", "GATEWAY_ATTRIBUTES", "GATEWAY_CONNECT", "GATEWAY_DISCONNECT",
+           "GATEWAY_ATTRIBUTES_REQUEST", "GATEWAY_ATTRIBUTES_RESPONSE", "GATEWAY_RPC", "GATEWAY_CLAIM",
            "SUBSCRIBABLE", "ATTRIBUTES_RESPONSE_FILTER", "RPC_REQUEST_FILTER", "RPC_RESPONSE_FILTER", "matches",
-           "ProfileTopics", "profile_topics"]
+           "ProfileTopics", "profile_topics", "CLAIM", "PROVISION_REQUEST", "PROVISION_RESPONSE", "OTA_FILTERS"]
 
 TELEMETRY = "v1/devices/me/telemetry"
 ATTRIBUTES = "v1/devices/me/attributes"
@@ -22,9 +23,20 @@ GATEWAY_TELEMETRY = "v1/gateway/telemetry"
 GATEWAY_ATTRIBUTES = "v1/gateway/attributes"
 GATEWAY_CONNECT = "v1/gateway/connect"
 GATEWAY_DISCONNECT = "v1/gateway/disconnect"
+GATEWAY_ATTRIBUTES_REQUEST = "v1/gateway/attributes/request"
+GATEWAY_ATTRIBUTES_RESPONSE = "v1/gateway/attributes/response"
+GATEWAY_RPC = "v1/gateway/rpc"
+GATEWAY_CLAIM = "v1/gateway/claim"
 
 #: the filters a device may subscribe to (others get SUBACK's failure code, as ThingsBoard answers)
-SUBSCRIBABLE = frozenset({ATTRIBUTES, ATTRIBUTES_RESPONSE_FILTER, RPC_REQUEST_FILTER, RPC_RESPONSE_FILTER})
+SUBSCRIBABLE = frozenset({ATTRIBUTES, ATTRIBUTES_RESPONSE_FILTER, RPC_REQUEST_FILTER, RPC_RESPONSE_FILTER,
+                          GATEWAY_ATTRIBUTES, GATEWAY_ATTRIBUTES_RESPONSE, GATEWAY_RPC})
+
+# claiming, provisioning (a session of its own, provision.py) and OTA downloads (ota.py)
+CLAIM = "v1/devices/me/claim"
+PROVISION_REQUEST, PROVISION_RESPONSE = "/provision/request", "/provision/response"
+OTA_FILTERS = frozenset({"v2/fw/response/+/chunk/+", "v2/fw/error", "v2/sw/response/+/chunk/+", "v2/sw/error"})
+SUBSCRIBABLE = SUBSCRIBABLE | OTA_FILTERS
 
 
 def matches(topic_filter: str, topic: str) -> bool:

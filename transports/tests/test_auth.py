@@ -3,7 +3,6 @@ and the gateway API's lastConnectedGateway written through the model's save (rev
 
 import json
 
-from django.db.models import QuerySet
 from django.db.models.signals import post_save
 
 from devices import credentials
@@ -58,16 +57,14 @@ def test_the_gateway_saves_last_connected_gateway_through_the_model_and_keeps_a_
         saved.append((instance.pk, update_fields))
 
     post_save.connect(on_save, sender=Device, dispatch_uid="test_auth.saved")
-    real_first, edited = QuerySet.first, []
+    real_remember, edited = gateway._remember_gateway, []
 
-    def first_then_a_rest_edit(self):
-        found = real_first(self)
-        if isinstance(found, Device) and found.pk == meter.pk and not edited:  # a REST save lands meanwhile
-            edited.append(True)
-            Device.objects.filter(pk=meter.pk).update(additional_info={"description": "edited meanwhile"})
-        return found
+    def a_rest_edit_then_remember(device, gw_):  # the device read, a REST save lands before the row is locked
+        edited.append(True)
+        Device.objects.filter(pk=meter.pk).update(additional_info={"description": "edited meanwhile"})
+        return real_remember(device, gw_)
 
-    monkeypatch.setattr(QuerySet, "first", first_then_a_rest_edit)
+    monkeypatch.setattr(gateway, "_remember_gateway", a_rest_edit_then_remember)
     try:
         device = gateway.connect_device(gw, "meter-1")
     finally:

@@ -216,19 +216,21 @@ def test_add_to_and_remove_from_groups(tenant, other_tenant):
                              ("Failure", "Entity group with name 'Theirs devices' and type 'DEVICE' doesn't exist!"),
                              ("Failure", "Unsupported originator type 'CUSTOMER'! Only DEVICE, ASSET types are "
                                          "allowed.")]
-    assert set(device.groups.all()) == {old, warehouse}
+    everything = EntityGroup.objects.get(tenant=tenant, customer=None, type="DEVICE", group_all=True)
+    assert set(device.groups.all()) == {everything, old, warehouse}  # its owner's "All" (devices/all_groups.py)
 
     moved = run_node(tenant, ADD, [msg(tenant, device, data={"location": "Yard"})],
                      **{**config, "createGroupIfNotExists": True, "removeFromCurrentGroups": True})
     yard = EntityGroup.objects.get(tenant=tenant, name="Yard devices", type="DEVICE")
-    assert outcome(moved) == [("Success", None)] and list(device.groups.all()) == [yard]
+    # out of every group but its owner's "All", as ThingsBoard's "remove from current groups"
+    assert outcome(moved) == [("Success", None)] and set(device.groups.all()) == {everything, yard}
 
     outs = run_node(tenant, REMOVE, [msg(tenant, device, data={"location": "Yard"}),
                                      msg(tenant, device, data={"location": "Yard"}),
                                      msg(tenant, device, data={"location": "Nowhere"})],
                     groupNamePattern="$[location] devices", groupCacheExpiration=300)
     assert outcome(outs)[:2] == [("Success", None)] * 2 and outcome(outs)[2][0] == "Failure"
-    assert list(device.groups.all()) == []
+    assert list(device.groups.all()) == [everything]
 
 
 def test_bad_group_configurations_are_refused():
@@ -289,7 +291,7 @@ def test_a_thingsboard_chain_relates_assigns_and_groups_devices(tenant):
     # version 0, direction TO: originator -> target once upgraded, as ThingsBoard runs it
     assert relation_rows(tenant) == [("DEVICE", device.pk, "Contains", "ASSET", north.pk)]
     device.refresh_from_db()
-    assert device.customer.title == "ACME" and [g.name for g in device.groups.all()] == ["Trackers"]
+    assert device.customer.title == "ACME" and [g.name for g in device.groups.filter(group_all=False)] == ["Trackers"]
     assert [json.loads(e["data"]) for e in events_of(chain.nodes.get(index=4), "IN")] == [{"site": "North"}]
 
 
@@ -374,7 +376,7 @@ def test_group_nodes_tell_devices_the_groups_ota_package(api, tenant):
     old = make_group(tenant, "Old", members=[device])
     outs = run_node(tenant, ADD, [msg(tenant, device)], groupNamePattern="Fleet", createGroupIfNotExists=False,
                     removeFromCurrentGroups=True, groupCacheExpiration=300)
-    assert outcome(outs) == [("Success", None)] and list(device.groups.all()) == [group]
+    assert outcome(outs) == [("Success", None)] and list(device.groups.filter(group_all=False)) == [group]
     assert shared(device)["fw_title"] == "fw" and not old.devices.exists()
     make_node(tenant, ADD, groupNamePattern="Fleet", removeFromCurrentGroups=False).apply(other, stale)
     assert shared(other)["fw_title"] == "fw"

@@ -6,8 +6,9 @@ a daemon thread of this process. Unless RUN_INTEGRATIONS_IN_WEB is false, listen
 keep each integration on one host even beside runintegrations processes). Unless RUN_DEVICE_MQTT_IN_WEB is
 false, ThingsBoard's device MQTT transport listens on DEVICE_MQTT_PORT in a thread of its own, on the web
 server's --host unless DEVICE_MQTT_BIND_ADDRESS is set (a port already taken is a warning: the rest runs
-without it). Production runs daphne, celery worker, celery beat,
-runintegrations and rundevicemqtt instead.
+without it). Likewise ThingsBoard's device CoAP transport on DEVICE_COAP_PORT (UDP) unless
+RUN_DEVICE_COAP_IN_WEB is false. Production runs daphne, celery worker, celery beat,
+runintegrations, rundevicemqtt and rundevicecoap instead.
 """
 
 from pathlib import Path
@@ -21,7 +22,7 @@ from tbproject.env import env_int
 from tbproject.periodic import PeriodicRunner
 from transports import conf as transports_conf
 
-__all__ = ["Command", "run_daphne", "start_integration_host", "start_device_mqtt"]
+__all__ = ["Command", "run_daphne", "start_integration_host", "start_device_mqtt", "start_device_coap"]
 
 ASGI_APP = "tbproject.asgi:application"
 
@@ -44,6 +45,14 @@ def start_device_mqtt(host: str):
     """The device MQTT transport (transports/mqtt/) on ``host`` in a thread with its own loop, once bound (or
     refused)."""
     from transports.mqtt.server import TransportThread
+
+    return TransportThread(host).start()
+
+
+def start_device_coap(host: str):
+    """The device CoAP transport (transports/coap/) on ``host`` in a thread with its own loop, once bound (or
+    refused)."""
+    from transports.coap.server import TransportThread
 
     return TransportThread(host).start()
 
@@ -71,11 +80,22 @@ class Command(BaseCommand):
         listeners = start_integration_host() if settings.RUN_INTEGRATIONS_IN_WEB else None
         device_mqtt = start_device_mqtt(mqtt_host) if transports_conf.run_in_web() else None
         if device_mqtt is not None and device_mqtt.error is not None:
-            self.stderr.write(f"  Device MQTT transport not started: port {device_mqtt.port} "
-                              f"({device_mqtt.error.strerror or device_mqtt.error}); set DEVICE_MQTT_PORT\n")
+            error, server = device_mqtt.error, device_mqtt.server
+            ports = f"port {server.port}" + (f" or {server.ssl_port}" if server.ssl_port is not None else "")
+            self.stderr.write(f"  Device MQTT transport not started: {ports} "
+                              f"({getattr(error, 'strerror', None) or error}); set DEVICE_MQTT_PORT "
+                              "(DEVICE_MQTT_SSL_*)\n")
+        device_coap = None
+        if transports_conf.run_coap_in_web():
+            device_coap = start_device_coap(transports_conf.coap_bind_address(default=host))
+            if device_coap.error is not None:
+                self.stderr.write(f"  Device CoAP transport not started: UDP port {device_coap.port} "
+                                  f"({device_coap.error.strerror or device_coap.error}); set DEVICE_COAP_PORT\n")
         try:
             run_daphne(host, port)
         finally:
+            if device_coap is not None:
+                device_coap.stop()
             if device_mqtt is not None:
                 device_mqtt.stop()
             if listeners is not None:
@@ -103,5 +123,11 @@ class Command(BaseCommand):
         if transports_conf.run_in_web():
             lines.append(f"  Device MQTT {mqtt_host}:{transports_conf.port()} "
                          "(ThingsBoard's device MQTT API; access token as user name)")
+            if transports_conf.ssl_enabled():
+                lines.append(f"  Device MQTTS {mqtt_host}:{transports_conf.ssl_port()} (MQTT over TLS; X.509 "
+                             "certificates too)")
+        if transports_conf.run_coap_in_web():
+            lines.append(f"  Device CoAP coap://{transports_conf.coap_bind_address(default=host)}:"
+                         f"{transports_conf.coap_port()} (ThingsBoard's device CoAP API; UDP)")
         lines += ["  Stop with Ctrl+C", ""]
         self.stdout.write("\n".join(lines))
