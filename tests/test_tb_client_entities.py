@@ -77,7 +77,7 @@ def test_it_drives_entity_groups(client):  # noqa: F811
     members = client.get_entities(group_id, page_size="10", page="0")
     assert [(m.name, m.id.entity_type) for m in members.data] == [("client-grouped", "DEVICE")]
     groups = client.get_entity_groups_by_type_and_page_link("DEVICE", page_size="10", page="0")
-    assert [g.name for g in groups.data] == ["Client group"]
+    assert [(g.name, g.group_all) for g in groups.data] == [("All", True), ("Client group", False)]  # "All" first
     tenant_id = str(group.owner_id.id)
     found = client.get_entity_group_by_owner_and_name_and_type("TENANT", tenant_id, "DEVICE", "Client group")
     assert found.id.id == group.id.id

@@ -31,14 +31,6 @@ from tests.test_tb_client import EMAIL, T0, client, server_url  # noqa: F401  (f
 pytestmark = pytest.mark.server
 
 
-def _not_supported(call, *args, **kwargs) -> str:
-    with pytest.raises(ApiException) as caught:
-        call(*args, **kwargs)
-    body = json.loads(caught.value.body)
-    assert caught.value.status == 501 and body["status"] == 501 and isinstance(body["errorCode"], int)
-    return body["message"]
-
-
 def test_it_reads_users_and_the_tenant(client):  # noqa: F811
     me = client.get_user()
     user = client.get_user_by_id(str(me.id.id))
@@ -127,6 +119,9 @@ def test_it_serves_data_queries(client):  # noqa: F811
     alarms = AlarmCountQuery(entity_filter=EntityTypeFilter(type="entityType", entity_type="DEVICE"))
     assert client.count_alarms_by_query(alarms) == 0  # no alarm is raised in this module
     tenant_id = str(client.get_user().tenant_id.id)
-    assert "'All'" in _not_supported(client.get_entity_group_all_by_owner_and_type, "TENANT", tenant_id, "DEVICE")
+    every = client.get_entity_group_all_by_owner_and_type("TENANT", tenant_id, "DEVICE")  # the tenant's "All"
+    assert (every.name, every.group_all, every.type) == ("All", True, "DEVICE")
+    members = client.get_entities(str(every.id.id), page_size="100", page="0").data
+    assert device_id in [str(m.id.id) for m in members]
     count = EntityCountQuery(entity_filter=EntityTypeFilter(type="entityType", entity_type="DEVICE"))
     assert client.count_entities_by_query(count) >= 1
