@@ -6,8 +6,6 @@ assignments go. An edge saved (not created): EDGE UPDATED on its own queue. Devi
 removed from an assigned group: ADDED_TO_ENTITY_GROUP / REMOVED_FROM_ENTITY_GROUP.
 """
 
-import time
-
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from rest_framework.exceptions import ValidationError
@@ -21,6 +19,7 @@ from rulechains import chain_signals
 from rulechains.metadata import metadata_saved
 from rulechains.models import RuleChain
 from scheduler.models import SchedulerEvent
+from tbproject.process_cache import ProcessCache
 
 TYPES = {RuleChain: "RULE_CHAIN", EntityGroup: "ENTITY_GROUP", Integration: "INTEGRATION",
          SchedulerEvent: "SCHEDULER_EVENT"}
@@ -96,25 +95,19 @@ _MEMBER_ACTIONS = {"added": "ADDED_TO_ENTITY_GROUP", "removed": "REMOVED_FROM_EN
 #: how long this process trusts "the tenant has no group assigned to an edge" (no query per membership change):
 #: a group assigned in another process is seen within this many seconds (here: at once, _assignment_saved)
 TENANTS_TTL = 5.0
-_GROUPED: dict = {}  # tenant id -> (monotonic expiry, whether any group of the tenant is assigned to an edge)
+_GROUPED = ProcessCache(10_000)  # tenant id -> whether any group of the tenant is assigned to an edge
 
 
 def _tenant_has_groups(tenant_id) -> bool:
-    now = time.monotonic()
-    hit = _GROUPED.get(tenant_id)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    value = EdgeAssignment.objects.filter(tenant_id=tenant_id, entity_type="ENTITY_GROUP").exists()
-    if len(_GROUPED) > 10_000:
-        _GROUPED.clear()
-    _GROUPED[tenant_id] = (now + TENANTS_TTL, value)
-    return value
+    return _GROUPED.get_or_load(
+        tenant_id, lambda: EdgeAssignment.objects.filter(tenant_id=tenant_id, entity_type="ENTITY_GROUP").exists(),
+        TENANTS_TTL)
 
 
 @receiver(post_save, sender=EdgeAssignment, dispatch_uid="edges-assignment-saved")
 def _assignment_saved(sender, instance, raw=False, **kwargs) -> None:
     if instance.entity_type == "ENTITY_GROUP":
-        _GROUPED.pop(instance.tenant_id, None)
+        _GROUPED.forget_key(instance.tenant_id)
 
 
 @receiver(group_members_changed, dispatch_uid="edges-members-changed")
