@@ -235,7 +235,7 @@ class Provisioner:
                                               customer=customer, label=update.label or "")
                 if group is not None:
                     ota_signals.change_members(group, [entity], partial(group.members.add, entity), action="added",
-                                                   known=not group.group_all)
+                                               known=not group.group_all)
         except entity_limits.EntitiesLimitReached as e:
             if e.entity_type == update.entity_type:
                 self._mark_full(update.entity_type, since)

@@ -88,22 +88,17 @@ def _group_packages(devices: list) -> dict:
     ids = [d.pk for d in devices if tenant_has_group_packages(d.tenant_id)]
     if not ids:
         return {}
-    through = Device.groups.through
-    held = DeviceGroupOtaPackage.objects.filter(group_id__in=through.objects.filter(device_id__in=ids)
-                                                .values("entitygroup_id"))
-    rows = list(held.values_list("group_id", "ota_package_type", "ota_package_id", "ota_package__device_profile_id",
-                                 "ota_package_update_time"))
-    if not rows:
-        return {}
+    held = "entitygroup__ota_packages__"  # the packages of the groups the devices are in: one query
+    rows = Device.groups.through.objects.filter(device_id__in=ids, **{f"{held}isnull": False}).values_list(
+        "device_id", f"{held}ota_package_type", f"{held}ota_package_id", f"{held}ota_package__device_profile_id",
+        f"{held}ota_package_update_time")
     profiles = {d.pk: d.profile_id for d in devices}
     found: dict = {}
-    for device_id, group_id in through.objects.filter(device_id__in=ids, entitygroup_id__in={r[0] for r in rows}) \
-            .values_list("device_id", "entitygroup_id"):
-        for group, ota_type, package, profile, ts in rows:
-            if group == group_id and profile == profiles.get(device_id):
-                best = found.get((device_id, ota_type))
-                if best is None or ts > best[0]:
-                    found[(device_id, ota_type)] = (ts, package)
+    for device_id, ota_type, package, profile, ts in rows:
+        if profile == profiles.get(device_id):
+            best = found.get((device_id, ota_type))
+            if best is None or ts > best[0]:
+                found[(device_id, ota_type)] = (ts, package)
     return {key: package for key, (_, package) in found.items()}
 
 
